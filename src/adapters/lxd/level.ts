@@ -1,0 +1,203 @@
+// LxdLevel over Exec: the host is the machine's own Exec, a container's LXD is reached by
+// nesting `lxc exec` (adapters/nested-exec.ts). Every command is an argv array at every depth.
+
+import { CommandError, EnvironmentError } from '../../core/errors.js';
+import { parseProbe } from '../../core/observe/parse-probe.js';
+import type { ObservedLevel } from '../../core/observed.js';
+import type { Exec, ExecOptions, ExecResult } from '../../ports/exec.js';
+import type { ImageBundle, InstanceSpec, InstanceUpdate, LxdLevel, SubidFile } from '../../ports/lxd.js';
+import { type Cli, nestedExec } from '../nested-exec.js';
+import { PROBE_MARK, PROBE_SCRIPT } from './probe-script.js';
+import { LOCKED_EXIT, STALE_EXIT, WRITE_SUBID_SCRIPT } from './write-subid-script.js';
+
+const WAIT_READY_SECONDS = 120;
+const BOOT_WAIT_MS = 180_000;
+
+const DETECT_RESTART = `
+if [ -x /snap/bin/lxd ]; then exec snap restart --reload lxd
+elif [ -d /run/systemd/system ]; then exec systemctl restart "$1"
+else echo "cannot restart $1 here: neither snap nor systemd" >&2; exit 3; fi
+`;
+
+const WAIT_BOOT = `command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ] && systemctl is-system-running --wait >/dev/null 2>&1; exit 0`;
+
+export interface LevelOptions {
+  /** Log every command (argv) run, for --verbose and tests. */
+  trace?: (path: string, argv: readonly string[]) => void;
+}
+
+export class ExecLevel implements LxdLevel {
+  private cli: Cli | null;
+
+  constructor(
+    private readonly exec: Exec,
+    readonly path: string,
+    private readonly options: LevelOptions = {},
+    cli: Cli | null = null,
+  ) {
+    this.cli = cli;
+  }
+
+  private async run(argv: readonly string[], options?: ExecOptions): Promise<ExecResult> {
+    this.options.trace?.(this.path, argv);
+    const r = await this.exec(argv, options);
+    if (r.code !== 0) throw classify(argv, r, this.path);
+    return r;
+  }
+
+  private async lxc(): Promise<Cli> {
+    if (this.cli) return this.cli;
+    const r = await this.exec(['sh', '-c', 'command -v incus >/dev/null 2>&1 && echo incus || echo lxc']);
+    this.cli = r.stdout.trim() === 'incus' ? 'incus' : 'lxc';
+    return this.cli;
+  }
+
+  async probe(): Promise<ObservedLevel> {
+    this.options.trace?.(this.path, ['sh', '-c', '<probe>']);
+    const r = await this.exec(['sh', '-c', PROBE_SCRIPT]);
+    if (r.code !== 0 && !r.stdout.includes(PROBE_MARK)) throw classify(['sh', '-c', '<probe>'], r, this.path);
+    const level = parseProbe(this.path, r.stdout, PROBE_MARK);
+    if (level.flavour) this.cli = level.flavour === 'incus' ? 'incus' : 'lxc';
+    return level;
+  }
+
+  async writeSubid(file: SubidFile, text: string, expectedSha256: string | null): Promise<void> {
+    const argv = ['sh', '-c', WRITE_SUBID_SCRIPT, 'nestctl-write-subid', `/etc/${file}`, expectedSha256 ?? 'absent'];
+    this.options.trace?.(this.path, argv);
+    const r = await this.exec(argv, { stdin: text });
+    if (r.code === STALE_EXIT) throw new EnvironmentError(`plan is stale: ${r.stderr.trim()}`, 'run nestctl plan again', this.path);
+    if (r.code === LOCKED_EXIT) throw new EnvironmentError(r.stderr.trim(), 'wait for the other tool, or remove a stale lock file', this.path);
+    if (r.code !== 0) throw classify(argv, r, this.path);
+  }
+
+  async restartDaemon(command: readonly string[] | null): Promise<void> {
+    const cli = await this.lxc();
+    if (command) await this.run(command, { timeoutMs: 300_000 });
+    else await this.run(['sh', '-c', DETECT_RESTART, 'restart', cli === 'incus' ? 'incus' : 'lxd'], { timeoutMs: 300_000 });
+    await this.waitReady();
+  }
+
+  private async waitReady(): Promise<void> {
+    const cli = await this.lxc();
+    const argv =
+      cli === 'incus'
+        ? ['incus', 'admin', 'waitready', '--timeout', String(WAIT_READY_SECONDS)]
+        : ['lxd', 'waitready', '--timeout', String(WAIT_READY_SECONDS)];
+    await this.run(argv, { timeoutMs: (WAIT_READY_SECONDS + 10) * 1000 });
+  }
+
+  async initDaemon(preseedYaml: string): Promise<void> {
+    const cli = await this.lxc();
+    await this.waitReady();
+    await this.run(cli === 'incus' ? ['incus', 'admin', 'init', '--preseed'] : ['lxd', 'init', '--preseed'], { stdin: preseedYaml });
+  }
+
+  async fetchImage(remoteRef: string, alias: string): Promise<void> {
+    await this.run([await this.lxc(), 'image', 'copy', remoteRef, 'local:', '--alias', alias], { timeoutMs: 1_800_000 });
+  }
+
+  async exportImage(fingerprint: string): Promise<ImageBundle> {
+    const dir = await this.tempDir();
+    await this.run([await this.lxc(), 'image', 'export', fingerprint, `${dir}/`], { timeoutMs: 1_800_000 });
+    const files = (await this.run(['find', dir, '-type', 'f'])).stdout.split('\n').filter(Boolean);
+    return { level: this.path, fingerprint, files: orderImageFiles(files) };
+  }
+
+  async pushBundle(bundle: ImageBundle, childName: string): Promise<ImageBundle> {
+    const cli = await this.lxc();
+    const child = this.child(childName) as ExecLevel;
+    const dir = await child.tempDir();
+    for (const file of bundle.files) {
+      await this.run([cli, 'file', 'push', file, `${childName}${dir}/`], { timeoutMs: 1_800_000 });
+    }
+    return { level: child.path, fingerprint: bundle.fingerprint, files: bundle.files.map((f) => `${dir}/${f.split('/').pop()}`) };
+  }
+
+  async importImage(bundle: ImageBundle, aliases: readonly string[]): Promise<void> {
+    const cli = await this.lxc();
+    await this.run([cli, 'image', 'import', ...bundle.files, ...aliases.flatMap((a) => ['--alias', a])], { timeoutMs: 1_800_000 });
+  }
+
+  async discardBundle(bundle: ImageBundle): Promise<void> {
+    const dirs = [...new Set(bundle.files.map((f) => f.slice(0, f.lastIndexOf('/'))))].filter((d) => d.startsWith('/var/tmp/nestctl-'));
+    if (dirs.length > 0) await this.run(['rm', '-rf', '--', ...dirs]);
+  }
+
+  async createInstance(spec: InstanceSpec): Promise<void> {
+    const cli = await this.lxc();
+    const profiles = spec.profiles.length > 0 ? spec.profiles.flatMap((p) => ['-p', p]) : ['--no-profiles'];
+    const config = Object.entries(spec.config).flatMap(([k, v]) => ['-c', `${k}=${v}`]);
+    await this.run([cli, 'init', spec.fingerprint, spec.name, ...profiles, ...config], { timeoutMs: 1_800_000 });
+  }
+
+  async startInstance(name: string, hosting: boolean): Promise<void> {
+    await this.run([await this.lxc(), 'start', name], { timeoutMs: 600_000 });
+    if (hosting) await (this.child(name) as ExecLevel).waitBoot();
+  }
+
+  /** Wait until exec works and, where systemd runs, boot has finished (the nested LXD is then up). */
+  private async waitBoot(): Promise<void> {
+    const deadline = Date.now() + BOOT_WAIT_MS;
+    let last = '';
+    while (Date.now() < deadline) {
+      const r = await this.exec(['sh', '-c', WAIT_BOOT], { timeoutMs: BOOT_WAIT_MS });
+      if (r.code === 0) return;
+      last = r.stderr.trim();
+      await new Promise((res) => setTimeout(res, 500));
+    }
+    throw new EnvironmentError(`${this.path} did not finish booting in ${BOOT_WAIT_MS / 1000} s: ${last}`, undefined, this.path);
+  }
+
+  async stopInstance(name: string): Promise<void> {
+    await this.run([await this.lxc(), 'stop', name], { timeoutMs: 600_000 });
+  }
+
+  async deleteInstance(name: string): Promise<void> {
+    await this.run([await this.lxc(), 'delete', name], { timeoutMs: 600_000 });
+  }
+
+  async updateInstance(name: string, update: InstanceUpdate): Promise<void> {
+    const cli = await this.lxc();
+    const pairs = Object.entries(update.set).map(([k, v]) => `${k}=${v}`);
+    if (pairs.length > 0) await this.run([cli, 'config', 'set', name, ...pairs]);
+    if (update.profiles) await this.run([cli, 'profile', 'assign', name, update.profiles.join(',')]);
+  }
+
+  private async tempDir(): Promise<string> {
+    return (await this.run(['mktemp', '-d', '/var/tmp/nestctl-image.XXXXXX'])).stdout.trim();
+  }
+
+  child(name: string): LxdLevel {
+    const cli = this.cli ?? 'lxc';
+    return new ExecLevel(nestedExec(this.exec, cli, name), this.path === '' ? name : `${this.path}/${name}`, this.options);
+  }
+}
+
+/** Metadata tarball first (`lxc image import META ROOTFS`). */
+function orderImageFiles(files: string[]): string[] {
+  const base = (f: string): string => f.split('/').pop() ?? f;
+  return [...files].sort((a, b) => Number(!base(a).startsWith('meta-')) - Number(!base(b).startsWith('meta-')));
+}
+
+/** Turn a failed command into an error that says what the user can do. */
+function classify(argv: readonly string[], r: ExecResult, path: string): EnvironmentError {
+  const err = r.stderr;
+  if (/permission denied/i.test(err) && /unix\.socket/.test(err)) {
+    return new EnvironmentError(
+      `permission denied on the LXD socket${path ? ` in ${path}` : ''}`,
+      'run nestctl as root or as a member of the lxd group',
+      path,
+    );
+  }
+  if (/unix\.socket: connect: (no such file|connection refused)/i.test(err)) {
+    return new EnvironmentError(
+      `the LXD daemon is not running${path ? ` in ${path}` : ' on the host'}`,
+      'start it (systemctl start lxd) and try again',
+      path,
+    );
+  }
+  if (r.code === 127 && argv[0] === 'lxc' && argv[2] !== undefined) {
+    return new CommandError(argv, r.code, `command not found inside the container: ${err}`, path);
+  }
+  return new CommandError(argv, r.code, err || r.stdout, path);
+}

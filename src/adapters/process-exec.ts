@@ -1,0 +1,37 @@
+// Exec over child_process: argv arrays only, never a shell string.
+
+import { spawn } from 'node:child_process';
+import { EnvironmentError } from '../core/errors.js';
+import type { Exec, ExecOptions, ExecResult } from '../ports/exec.js';
+
+export const processExec: Exec = (argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> =>
+  new Promise((resolve, reject) => {
+    const [cmd, ...args] = argv;
+    if (!cmd) return reject(new EnvironmentError('empty command'));
+    const child = spawn(cmd, args, {
+      stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      timeout: options.timeoutMs,
+      killSignal: 'SIGKILL',
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout?.on('data', (b: Buffer) => out.push(b));
+    child.stderr?.on('data', (b: Buffer) => err.push(b));
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') reject(new EnvironmentError(`${cmd}: command not found`, `install it, or check PATH`));
+      else if (e.code === 'EACCES') reject(new EnvironmentError(`${cmd}: permission denied`, 'run nestctl as root'));
+      else reject(new EnvironmentError(`${cmd}: ${e.message}`));
+    });
+    child.on('close', (code, signal) => {
+      const stderr = Buffer.concat(err).toString('utf8');
+      resolve({
+        code: code ?? (signal ? 128 + 9 : 1),
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: signal && code === null ? `${stderr}\n(killed by ${signal}${options.timeoutMs ? ` after ${options.timeoutMs} ms` : ''})` : stderr,
+      });
+    });
+    if (options.stdin !== undefined && child.stdin) {
+      child.stdin.on('error', () => undefined); // the program may exit without reading
+      child.stdin.end(options.stdin);
+    }
+  });

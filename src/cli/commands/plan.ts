@@ -1,0 +1,56 @@
+// nestctl plan FILE: observe, allocate, plan, show.
+
+import { writeFile } from 'node:fs/promises';
+import { EnvironmentError, InputError } from '../../core/errors.js';
+import { formatDiagnostic } from '../../core/diagnostics.js';
+import { type Plan, isEmptyPlan } from '../../core/plan/model.js';
+import { planManifest } from '../../engine/plan-pipeline.js';
+import type { LxdLevel } from '../../ports/lxd.js';
+import type { Colours } from '../../render/colour.js';
+import { renderPlanText } from '../../render/plan-text.js';
+import { EXIT_CHANGES, EXIT_OK, parseArgv } from '../io.js';
+import { type LoadedManifest, loadManifestFile, problemsToDiagnostics } from '../load.js';
+import { type TargetOptions, openTarget } from '../target.js';
+import { TOOL } from '../version.js';
+
+export interface PlanFlags extends TargetOptions {
+  hostRestart?: string;
+  json?: boolean;
+  out?: string;
+  detailedExitcode?: boolean;
+}
+
+/** Plan against a host; throws InputError/EnvironmentError for problems. */
+export async function computePlan(loaded: LoadedManifest, host: LxdLevel, flags: PlanFlags): Promise<Plan> {
+  const result = await planManifest(loaded.manifest, host, {
+    hostRestart: flags.hostRestart ? parseArgv(flags.hostRestart) : null,
+    tool: TOOL,
+    manifestText: loaded.text,
+  });
+  if (result.ok) return result.plan;
+  const env = result.problems.filter((p) => p.fault === 'environment');
+  if (env.length > 0) {
+    const first = env[0]!;
+    throw new EnvironmentError(env.map((p) => p.message).join('; '), first.hint, first.path);
+  }
+  throw new InputError(problemsToDiagnostics(loaded.manifest.file, result.problems));
+}
+
+export function printWarnings(loaded: LoadedManifest, c: Colours): void {
+  for (const w of loaded.warnings) process.stderr.write(`${c.yellow(formatDiagnostic(w))}\n`);
+}
+
+export async function planCommand(file: string, flags: PlanFlags, c: Colours): Promise<number> {
+  const loaded = await loadManifestFile(file);
+  printWarnings(loaded, c);
+  const target = await openTarget(loaded.manifest, flags);
+  const plan = await computePlan(loaded, target.host, flags);
+  if (flags.out) await writeFile(flags.out, `${JSON.stringify(plan, null, 2)}\n`);
+  if (flags.json) process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
+  else {
+    if (target.simulated) process.stdout.write(c.dim('(simulated LXD: nothing on this machine is read or changed)\n\n'));
+    process.stdout.write(renderPlanText(plan, c));
+    if (flags.out) process.stdout.write(`\nSaved the plan to ${flags.out}. To perform exactly these actions, run: nestctl apply ${flags.out}\n`);
+  }
+  return flags.detailedExitcode && !isEmptyPlan(plan) ? EXIT_CHANGES : EXIT_OK;
+}

@@ -1,0 +1,36 @@
+// nestctl validate FILE: schema and semantic checks (names, allocation) without touching a host.
+
+import { allocate } from '../../core/ids/allocate.js';
+import { formatDiagnostic, type Diagnostic } from '../../core/diagnostics.js';
+import { loadManifest } from '../../core/manifest/load.js';
+import type { Colours } from '../../render/colour.js';
+import { EXIT_ERROR, EXIT_OK, readText } from '../io.js';
+import { problemsToDiagnostics } from '../load.js';
+
+export async function validateCommand(file: string, opts: { json?: boolean }, c: Colours): Promise<number> {
+  const text = await readText(file);
+  const loaded = loadManifest(text, file);
+  let diagnostics: Diagnostic[];
+  if (!loaded.ok) diagnostics = loaded.diagnostics;
+  else {
+    const alloc = allocate(loaded.manifest);
+    diagnostics = [
+      ...loaded.warnings,
+      ...(alloc.ok ? [] : problemsToDiagnostics(file, alloc.problems.map((p) => ({ fault: 'user' as const, path: p.path, message: p.message, hint: p.hint, pos: p.spec.pos })))),
+    ];
+  }
+  const errors = diagnostics.filter((d) => d.severity === 'error');
+  if (opts.json) {
+    const out = {
+      valid: errors.length === 0,
+      error_count: errors.length,
+      warning_count: diagnostics.length - errors.length,
+      diagnostics: diagnostics.map((d) => ({ severity: d.severity, summary: d.message, detail: d.hint ?? '', range: { file: d.file, line: d.line, column: d.column } })),
+    };
+    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+  } else {
+    for (const d of diagnostics) process.stderr.write(`${d.severity === 'error' ? c.red(formatDiagnostic(d)) : c.yellow(formatDiagnostic(d))}\n`);
+    if (errors.length === 0) process.stdout.write(c.green(`${file}: the manifest is valid.\n`));
+  }
+  return errors.length === 0 ? EXIT_OK : EXIT_ERROR;
+}

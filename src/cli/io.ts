@@ -1,0 +1,66 @@
+// The CLI's contact with the outside: files, streams, prompts, exit codes.
+
+import { readFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline/promises';
+import { EnvironmentError, InputError, NestctlError } from '../core/errors.js';
+import { formatDiagnostic } from '../core/diagnostics.js';
+import type { Colours } from '../render/colour.js';
+
+export const EXIT_OK = 0;
+export const EXIT_ERROR = 1;
+export const EXIT_CHANGES = 2;
+
+export async function readText(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new NestctlError('user', `${file}: no such file`);
+    if (code === 'EACCES') throw new EnvironmentError(`${file}: permission denied`);
+    throw new EnvironmentError(`${file}: ${(e as Error).message}`);
+  }
+}
+
+/** Only the word "yes" approves (Terraform's rule). */
+export async function askApproval(question: string): Promise<boolean> {
+  if (!process.stdin.isTTY) {
+    throw new NestctlError('user', 'apply needs approval, but there is no terminal to ask on', 'review the plan with `nestctl plan`, then run `nestctl apply --auto-approve`');
+  }
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await rl.question(`${question}\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: `);
+    return answer.trim() === 'yes';
+  } finally {
+    rl.close();
+  }
+}
+
+/** Print any error the way its fault deserves; returns the exit code (always 1). */
+export function reportError(e: unknown, c: Colours): number {
+  if (e instanceof InputError) {
+    for (const d of e.diagnostics) process.stderr.write(`${d.severity === 'error' ? c.red(formatDiagnostic(d)) : c.yellow(formatDiagnostic(d))}\n`);
+    return EXIT_ERROR;
+  }
+  if (e instanceof NestctlError) {
+    const who = e.fault === 'bug' ? 'internal error' : 'Error';
+    process.stderr.write(`${c.red(`${who}: ${e.message}`)}\n${e.hint ? `  ${e.hint}\n` : ''}`);
+    return EXIT_ERROR;
+  }
+  const err = e instanceof Error ? e : new Error(String(e));
+  process.stderr.write(`${c.red(`internal error: ${err.message}`)}\n${err.stack ?? ''}\n  This is a bug in nestctl; please report it with the command you ran.\n`);
+  return EXIT_ERROR;
+}
+
+export function parseArgv(value: string): string[] {
+  const v = value.trim();
+  if (v.startsWith('[')) {
+    const parsed: unknown = JSON.parse(v);
+    if (!Array.isArray(parsed) || parsed.length === 0 || !parsed.every((x) => typeof x === 'string')) {
+      throw new NestctlError('user', `--host-restart: expected a JSON array of strings, got ${value}`);
+    }
+    return parsed as string[];
+  }
+  const parts = v.split(/\s+/).filter(Boolean);
+  if (parts.length === 0) throw new NestctlError('user', '--host-restart: empty command');
+  return parts;
+}

@@ -1,0 +1,33 @@
+// Manifest file → Manifest, or an InputError carrying every diagnostic.
+
+import type { Diagnostic } from '../core/diagnostics.js';
+import { InputError } from '../core/errors.js';
+import { loadManifest } from '../core/manifest/load.js';
+import type { Manifest } from '../core/manifest/model.js';
+import type { PlanProblem } from '../core/plan/planner.js';
+import { readText } from './io.js';
+
+export interface LoadedManifest {
+  manifest: Manifest;
+  text: string;
+  warnings: Diagnostic[];
+}
+
+export async function loadManifestFile(file: string): Promise<LoadedManifest> {
+  const text = await readText(file);
+  const result = loadManifest(text, file);
+  if (!result.ok) throw new InputError(result.diagnostics);
+  return { manifest: result.manifest, text, warnings: result.warnings };
+}
+
+/** Allocation and plan problems that point into the manifest become positioned diagnostics. */
+export function problemsToDiagnostics(file: string, problems: PlanProblem[]): Diagnostic[] {
+  return problems.map((p) => ({
+    severity: 'error',
+    file,
+    line: p.pos?.line ?? 1,
+    column: p.pos?.col ?? 1,
+    message: p.message,
+    ...(p.hint ? { hint: p.hint } : {}),
+  }));
+}

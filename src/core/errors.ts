@@ -1,0 +1,59 @@
+// Typed errors that say whose fault a failure is. The CLI maps every one of them to exit 1
+// and prints the message; "bug" additionally asks for a report.
+
+import type { Diagnostic } from './diagnostics.js';
+
+export type Fault = 'user' | 'environment' | 'bug';
+
+export class NestctlError extends Error {
+  constructor(
+    readonly fault: Fault,
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+    this.name = 'NestctlError';
+  }
+}
+
+/** The manifest (or a flag) is wrong; carries positioned diagnostics. */
+export class InputError extends NestctlError {
+  constructor(readonly diagnostics: Diagnostic[]) {
+    super('user', `${diagnostics.filter((d) => d.severity === 'error').length} error(s) in input`);
+    this.name = 'InputError';
+  }
+}
+
+/** The machine or a daemon refused or failed (no LXD, daemon down, permission denied, ...). */
+export class EnvironmentError extends NestctlError {
+  constructor(
+    message: string,
+    hint?: string,
+    /** Which level it happened at: "" for the host, "c1/c2" inside containers. */
+    readonly level?: string,
+  ) {
+    super('environment', message, hint);
+    this.name = 'EnvironmentError';
+  }
+}
+
+/** A command run at some level failed; stderr is kept for the message. */
+export class CommandError extends EnvironmentError {
+  constructor(
+    readonly argv: readonly string[],
+    readonly exitCode: number,
+    readonly stderr: string,
+    level?: string,
+  ) {
+    const where = level ? ` in ${level}` : ' on the host';
+    super(`${argv.slice(0, 3).join(' ')}… failed${where} (exit ${exitCode}): ${stderr.trim() || '(no output)'}`, undefined, level);
+    this.name = 'CommandError';
+  }
+}
+
+export class BugError extends NestctlError {
+  constructor(message: string) {
+    super('bug', message, 'This is a bug in nestctl; please report it with the command you ran.');
+    this.name = 'BugError';
+  }
+}

@@ -1,0 +1,108 @@
+// The id arithmetic of a container tree (DESIGN §3), pure and deterministic.
+//
+// Bottom-up: a container's need is what its own root filesystem uses (65536 ids) plus the range
+// its LXD must hand to its children. A level's daemon range must cover every non-isolated child
+// (each gets the whole range) and the isolated slices, which LXD places from 65536 into the
+// range onwards with a strict fit test (offset + size < range end), so slices need one block
+// of headroom. Top-down, a Debian/Incus level's own range sits at 65536 in its id space; a snap
+// level's range is what its namespace has from 100000 up (the snap ignores /etc/subuid).
+
+import type { ContainerSpec, Flavour, Manifest } from '../manifest/model.js';
+import { BLOCK, roundUpToBlock } from './range.js';
+
+/** Where a level's daemon range starts inside the level's own id space. */
+export function nestedRangeStart(flavour: Flavour): number {
+  return flavour === 'snap' ? 100000 : BLOCK;
+}
+
+export interface NodeAllocation {
+  path: string;
+  name: string;
+  isolated: boolean;
+  /** Ids this container's own map must hold: itself plus its LXD's range. */
+  need: number;
+  /** Ids its LXD hands to its children (0 for a leaf). */
+  daemonNeed: number;
+  /** For isolated containers: the slice size (security.idmap.size) and its offset into the parent's range. */
+  slice: { size: number; offset: number } | null;
+  children: NodeAllocation[];
+}
+
+export interface Allocation {
+  /** Ids the host's LXD must hand out (its root entry's minimum size). */
+  hostNeed: number;
+  nodes: NodeAllocation[];
+  byPath: Record<string, NodeAllocation>;
+}
+
+export interface AllocationProblem {
+  path: string;
+  message: string;
+  hint: string;
+  spec: ContainerSpec;
+}
+
+export type AllocationResult =
+  | { ok: true; allocation: Allocation }
+  | { ok: false; problems: AllocationProblem[] };
+
+/** Range a level's daemon needs for the given child allocations (0 without children). */
+export function levelNeed(children: NodeAllocation[]): number {
+  let shared = 0;
+  let isolatedEnd = 0;
+  for (const c of children) {
+    if (c.slice) isolatedEnd = Math.max(isolatedEnd, c.slice.offset + c.slice.size);
+    else shared = Math.max(shared, c.need);
+  }
+  // Strict fit: the last slice must end strictly before the range does.
+  const forIsolated = isolatedEnd > 0 ? roundUpToBlock(isolatedEnd + 1) : 0;
+  return Math.max(shared, forIsolated);
+}
+
+export function allocate(manifest: Manifest): AllocationResult {
+  const problems: AllocationProblem[] = [];
+  const byPath: Record<string, NodeAllocation> = {};
+
+  const visitLevel = (specs: ContainerSpec[]): NodeAllocation[] => {
+    let offset = BLOCK;
+    return specs.map((spec) => {
+      const node = visit(spec, offset);
+      if (node.slice) offset = node.slice.offset + node.slice.size;
+      return node;
+    });
+  };
+
+  const visit = (spec: ContainerSpec, sliceOffset: number): NodeAllocation => {
+    const children = visitLevel(spec.containers);
+    const daemonNeed = levelNeed(children);
+    const need = children.length === 0 ? BLOCK : nestedRangeStart(spec.flavour) + daemonNeed;
+    let slice: NodeAllocation['slice'] = null;
+    if (spec.idmap?.isolated) {
+      const size = spec.idmap.size ?? roundUpToBlock(need);
+      if (size < need) {
+        problems.push({
+          path: spec.path,
+          spec,
+          message: `${spec.path} is isolated with idmap.size ${size}, but it and its children need ${need} ids`,
+          hint: `set idmap.size to at least ${roundUpToBlock(need)} (or leave it out and nestctl sizes the slice)`,
+        });
+      }
+      slice = { size, offset: sliceOffset };
+    }
+    const node: NodeAllocation = {
+      path: spec.path,
+      name: spec.name,
+      isolated: Boolean(spec.idmap?.isolated),
+      need,
+      daemonNeed,
+      slice,
+      children,
+    };
+    byPath[spec.path] = node;
+    return node;
+  };
+
+  const nodes = visitLevel(manifest.containers);
+  if (problems.length > 0) return { ok: false, problems };
+  return { ok: true, allocation: { hostNeed: levelNeed(nodes), nodes, byPath } };
+}

@@ -1,0 +1,55 @@
+// The validated, defaults-applied manifest: what the user asked for, with source positions
+// kept so later stages (allocation, planning) can still point at file:line:col.
+
+export type Flavour = 'debian' | 'incus' | 'snap';
+
+export interface SourcePos {
+  line: number; // 1-based
+  col: number; // 1-based
+}
+
+export interface IdmapSpec {
+  isolated: boolean;
+  /** security.idmap.size; when absent the allocator chooses what the subtree needs. */
+  size: number | null;
+}
+
+export interface ContainerSpec {
+  name: string;
+  /** Address in the tree: "c1/c2/c3". */
+  path: string;
+  /** Alias or fingerprint on the host's LXD, or "remote:alias" (defaults applied). */
+  image: string;
+  /** Profiles in order (defaults applied; "default" when nothing is said). */
+  profiles: string[];
+  /** User config (defaults merged, node wins), every value already a string as LXD stores it. */
+  config: Record<string, string>;
+  idmap: IdmapSpec | null;
+  docker: boolean;
+  /** Flavour of the LXD inside this container; only meaningful when it has children. */
+  flavour: Flavour;
+  containers: ContainerSpec[];
+  /** Position of the node's mapping (for diagnostics about the node as a whole). */
+  pos: SourcePos;
+}
+
+export interface HostSpec {
+  /** Owner of the subordinate id lines nestctl manages (LXD reads only root's). */
+  owner: string;
+  /** Start of the host allocation; null keeps a large-enough existing entry. */
+  base: number | null;
+  /** argv that restarts the host daemon without stopping containers; null = detect. */
+  restart: string[] | null;
+  /** Override of the detected host flavour. */
+  flavour: Flavour | null;
+}
+
+export interface Manifest {
+  apiVersion: 'nestctl/v1';
+  /** Path as given by the user, used in diagnostics. */
+  file: string;
+  host: HostSpec;
+  containers: ContainerSpec[];
+  /** Source positions of a few host keys, for allocation diagnostics. */
+  hostPos: SourcePos;
+}

@@ -1,0 +1,106 @@
+// Probe output (see adapters/lxd/probe-script.ts) → ObservedLevel. Pure.
+
+import { createHash } from 'node:crypto';
+import { parseProcIdMap } from '../ids/idmap.js';
+import type { Flavour } from '../manifest/model.js';
+import type { DaemonState, FileState, ObservedLevel } from '../observed.js';
+
+interface Fact {
+  status: string;
+  body: string;
+}
+
+export function parseProbeFacts(output: string, mark: string): Map<string, Fact> {
+  const facts = new Map<string, Fact>();
+  for (const line of output.split('\n')) {
+    if (!line.startsWith(mark + ' ')) continue;
+    const [, name, status, b64 = ''] = line.split(' ');
+    if (!name || status === undefined) continue;
+    facts.set(name, { status, body: Buffer.from(b64, 'base64').toString('utf8') });
+  }
+  return facts;
+}
+
+function fileState(f: Fact | undefined): FileState {
+  if (!f || f.status === 'absent') return { text: null, sha256: null, mtime: null };
+  return { text: f.body, sha256: createHash('sha256').update(f.body).digest('hex'), mtime: Number(f.status) };
+}
+
+function json<T>(f: Fact | undefined, fallback: T): T {
+  if (!f || f.status !== '0') return fallback;
+  try {
+    return JSON.parse(f.body) as T;
+  } catch {
+    return fallback;
+  }
+}
+
+interface ApiInstance {
+  name: string;
+  status: string;
+  profiles?: string[];
+  config?: Record<string, string>;
+}
+interface ApiImage {
+  fingerprint: string;
+  aliases?: Array<{ name: string }>;
+}
+interface ApiNetwork {
+  name: string;
+  managed?: boolean;
+  config?: Record<string, string>;
+}
+interface ApiProfile {
+  name: string;
+  devices?: Record<string, Record<string, string>>;
+}
+interface ApiServer {
+  environment?: { server_version?: string };
+}
+
+export function parseProbe(path: string, output: string, mark: string): ObservedLevel {
+  const facts = parseProbeFacts(output, mark);
+  const flavourFact = facts.get('flavour')?.status ?? 'none';
+  const flavour: Flavour | null = flavourFact === 'none' ? null : (flavourFact as Flavour);
+  const server = facts.get('server');
+  let daemon: DaemonState;
+  if (flavour === null) daemon = { kind: 'missing' };
+  else if (!server || server.status !== '0') daemon = { kind: 'down', error: (server?.body ?? 'no answer').trim() };
+  else {
+    const started = facts.get('daemon_started')?.status;
+    daemon = {
+      kind: 'up',
+      version: json<ApiServer>(server, {}).environment?.server_version ?? 'unknown',
+      startedAt: started ? Number(started) : null,
+    };
+  }
+  const profiles = json<ApiProfile[]>(facts.get('profiles'), []);
+  const defaultProfile = profiles.find((p) => p.name === 'default');
+  return {
+    path,
+    flavour,
+    daemon,
+    systemd: facts.get('systemd')?.status === 'yes',
+    subuid: fileState(facts.get('subuid')),
+    subgid: fileState(facts.get('subgid')),
+    uidMap: parseProcIdMap(facts.get('uid_map')?.body ?? ''),
+    storagePools: json<string[]>(facts.get('pools'), []).map((u) => u.split('/').pop() ?? u),
+    networks: json<ApiNetwork[]>(facts.get('networks'), []).map((n) => {
+      const v4 = n.config?.['ipv4.address'];
+      return { name: n.name, managed: Boolean(n.managed), ipv4: v4 && v4 !== 'none' ? v4 : null };
+    }),
+    defaultProfileHasRoot: Object.values(defaultProfile?.devices ?? {}).some((d) => d.type === 'disk' && d.path === '/'),
+    images: json<ApiImage[]>(facts.get('images'), []).map((i) => ({
+      fingerprint: i.fingerprint,
+      aliases: (i.aliases ?? []).map((a) => a.name),
+    })),
+    instances: json<ApiInstance[]>(facts.get('instances'), []).map((i) => ({
+      name: i.name,
+      status: i.status,
+      profiles: i.profiles ?? [],
+      config: i.config ?? {},
+    })),
+    profiles: profiles.map((p) => p.name),
+    now: Number(facts.get('now')?.status ?? 0),
+  };
+}

@@ -1,0 +1,81 @@
+// What exists, per LXD host ("level"): the machine itself (path "") and every running
+// container that hosts children (path "c1", "c1/c2", ...). Plain data, produced by the
+// real probe and by the simulated LXD alike.
+
+import type { Flavour } from './manifest/model.js';
+
+/** One line of /proc/self/uid_map or an entry of volatile.idmap.current. */
+export interface IdMapEntry {
+  isuid: boolean;
+  isgid: boolean;
+  hostid: number;
+  nsid: number;
+  maprange: number;
+}
+
+export interface FileState {
+  /** null when the file does not exist. */
+  text: string | null;
+  /** sha256 hex of text ("" text hashes too); null when absent. */
+  sha256: string | null;
+  /** Modification time, seconds since the epoch; null when absent. */
+  mtime: number | null;
+}
+
+export interface ObservedImage {
+  fingerprint: string;
+  aliases: string[];
+}
+
+export interface ObservedInstance {
+  name: string;
+  /** "Running", "Stopped", ... as LXD says. */
+  status: string;
+  profiles: string[];
+  /** The instance's own config (not expanded): every value a string. */
+  config: Record<string, string>;
+}
+
+export interface ObservedNetwork {
+  name: string;
+  managed: boolean;
+  /** e.g. "10.77.1.1/24"; null when none or "none". */
+  ipv4: string | null;
+}
+
+export type DaemonState =
+  | { kind: 'missing' } // no lxd/incus installed at this level
+  | { kind: 'down'; error: string } // installed, not reachable
+  | { kind: 'up'; version: string; startedAt: number | null };
+
+export interface ObservedLevel {
+  path: string;
+  /** Detected flavour; null when no LXD/Incus is installed. */
+  flavour: Flavour | null;
+  daemon: DaemonState;
+  /** PID 1 is systemd (restart by systemctl). */
+  systemd: boolean;
+  subuid: FileState;
+  subgid: FileState;
+  /** This level's own id namespace (/proc/self/uid_map). */
+  uidMap: IdMapEntry[];
+  storagePools: string[];
+  networks: ObservedNetwork[];
+  /** The default profile has a root disk (the level was initialised). */
+  defaultProfileHasRoot: boolean;
+  images: ObservedImage[];
+  instances: ObservedInstance[];
+  profiles: string[];
+  /** Clock at the level when probed, seconds since the epoch. */
+  now: number;
+}
+
+/** What observation found for each level path. */
+export type LevelObservation =
+  | { kind: 'observed'; level: ObservedLevel }
+  /** The container does not exist or is not running yet: its level is planned as new. */
+  | { kind: 'absent'; reason: string };
+
+export interface ObservedTree {
+  levels: Record<string, LevelObservation>;
+}

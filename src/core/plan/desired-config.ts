@@ -1,0 +1,33 @@
+// The config an instance must carry: the user's keys plus what the tree implies.
+
+import type { NodeAllocation } from '../ids/allocate.js';
+import type { ContainerSpec } from '../manifest/model.js';
+
+/** Keys nestctl writes on instances it creates, so destroy/prune only ever touch its own. */
+export const MARKER_MANAGED = 'user.nestctl.managed';
+export const MARKER_PATH = 'user.nestctl.path';
+
+/** Keys whose change makes LXD recompute the map (applied at the next start). */
+export const IDMAP_KEYS = ['security.idmap.isolated', 'security.idmap.base', 'security.idmap.size', 'raw.idmap', 'security.privileged'];
+
+const DOCKER_KEYS: Record<string, string> = {
+  'security.nesting': 'true',
+  'security.syscalls.intercept.mknod': 'true',
+  'security.syscalls.intercept.setxattr': 'true',
+};
+
+/** Keys the manifest asks for (user keys win over implied ones only where they do not contradict). */
+export function desiredConfig(spec: ContainerSpec, node: NodeAllocation): Record<string, string> {
+  const implied: Record<string, string> = {};
+  if (spec.containers.length > 0) implied['security.nesting'] = 'true';
+  if (spec.docker) Object.assign(implied, DOCKER_KEYS);
+  if (node.slice) {
+    implied['security.idmap.isolated'] = 'true';
+    implied['security.idmap.size'] = String(node.slice.size);
+  }
+  return { ...spec.config, ...implied };
+}
+
+export function markers(spec: ContainerSpec): Record<string, string> {
+  return { [MARKER_MANAGED]: 'true', [MARKER_PATH]: spec.path };
+}

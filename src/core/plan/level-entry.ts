@@ -1,0 +1,93 @@
+// Which root entry a level's daemon must use, and which old entries must stay because existing
+// containers still run on them (DESIGN §2 "Hazard": newuidmap checks a stored map against
+// root's entries at the container's next start).
+
+import { hostRangesOfInstance } from '../ids/idmap.js';
+import { BLOCK, type IdRange, contains, formatRange, overlaps, roundUpToBlock, sameRange } from '../ids/range.js';
+import type { ObservedLevel } from '../observed.js';
+import { type RootEdit, firstUsable, parseSubid, usableEntries } from '../subid/file.js';
+
+export const MAX_ID = 4294967295;
+
+export interface Pin {
+  range: IdRange;
+  by: string[];
+}
+
+/** Old usable entries of `owner` still covering some instance's stored map. */
+export function pinnedEntries(level: ObservedLevel | null, owner: string, entry: IdRange): Pin[] {
+  if (!level) return [];
+  const pins: Pin[] = [];
+  const olds = [...usableEntries(level.subuid.text, owner), ...usableEntries(level.subgid.text, owner)];
+  for (const inst of level.instances) {
+    for (const used of hostRangesOfInstance(inst.config)) {
+      if (contains(entry, used)) continue;
+      const old = olds.find((o) => contains(o, used));
+      if (!old) continue;
+      const pin = pins.find((p) => sameRange(p.range, old));
+      if (pin) {
+        if (!pin.by.includes(inst.name)) pin.by.push(inst.name);
+      } else pins.push({ range: { start: old.start, size: old.size }, by: [inst.name] });
+    }
+  }
+  return pins;
+}
+
+/** The edit that makes `entry` the first usable root entry (with pins kept), or null if already so. */
+export function editFor(text: string | null, owner: string, entry: IdRange, pins: Pin[]): RootEdit | null {
+  const keep = pins.map((p) => p.range).filter((r) => !sameRange(r, entry));
+  const wanted = [entry, ...keep];
+  const have = usableEntries(text, owner);
+  const same = have.length === wanted.length && have.every((h, i) => sameRange(h, wanted[i]!));
+  return same ? null : { owner, entry, keep };
+}
+
+export type HostEntryChoice = { ok: true; entry: IdRange; kept: boolean } | { ok: false; message: string; hint: string };
+
+/**
+ * The host's entry: `base:need` when base is given; otherwise the existing first root entry
+ * when it is large enough (and the same in both files), else a fresh range after every entry.
+ */
+export function chooseHostEntry(level: ObservedLevel, owner: string, base: number | null, need: number): HostEntryChoice {
+  const uid = firstUsable(level.subuid.text, owner);
+  const gid = firstUsable(level.subgid.text, owner);
+  let entry: IdRange;
+  let kept = false;
+  if (base !== null) entry = { start: base, size: need };
+  else if (uid && gid && sameRange(uid, gid) && uid.size >= need) {
+    entry = { start: uid.start, size: uid.size };
+    kept = true;
+  } else {
+    const all = [...parseSubid(level.subuid.text ?? ''), ...parseSubid(level.subgid.text ?? '')];
+    const end = all.reduce((m, e) => Math.max(m, e.start + e.size), 0);
+    entry = { start: Math.max(1_000_000, roundUpToBlock(end)), size: need };
+  }
+  if (entry.start + entry.size - 1 > MAX_ID) {
+    return {
+      ok: false,
+      message: `the host range ${formatRange(entry)} ends past the largest id ${MAX_ID}`,
+      hint: `choose host.base at most ${MAX_ID + 1 - entry.size}`,
+    };
+  }
+  const others = [...parseSubid(level.subuid.text ?? ''), ...parseSubid(level.subgid.text ?? '')].filter(
+    (e) => e.owner !== owner && overlaps(e, entry),
+  );
+  if (others.length > 0) {
+    const o = others[0]!;
+    return {
+      ok: false,
+      message: `the host range ${formatRange(entry)} overlaps ${o.owner}:${o.start}:${o.size}, which belongs to another user`,
+      hint: `choose a host.base at or after ${roundUpToBlock(o.start + o.size)}, or before ${o.start - entry.size}`,
+    };
+  }
+  return { ok: true, entry, kept };
+}
+
+/** Total ids a level's own namespace holds (the sum of its uid_map ranges). */
+export function ownIds(level: ObservedLevel): number {
+  return level.uidMap.reduce((n, e) => n + e.maprange, 0);
+}
+
+export function nestedEntry(need: number): IdRange {
+  return { start: BLOCK, size: need };
+}

@@ -1,0 +1,127 @@
+// The plan: a versioned, JSON-serialisable value. The renderer never computes; apply executes
+// exactly these steps, each re-checking its precondition against live state first.
+
+import type { IdRange } from '../ids/range.js';
+import type { Flavour } from '../manifest/model.js';
+import type { RootEdit } from '../subid/file.js';
+import type { PreseedNeeds } from './preseed.js';
+
+export const PLAN_FORMAT_VERSION = 1;
+
+interface StepBase {
+  /** Stable id within the plan, e.g. "c1/c2:write-subid:subuid". */
+  id: string;
+  /** Level where the action runs: "" for the host, "c1" inside c1, ... */
+  level: string;
+  /** Steps that must have completed first. */
+  dependsOn: string[];
+  /** Why (display only). */
+  reason: string;
+}
+
+/** What the step was computed from; apply refuses (stale) when live state differs. */
+export type Precondition =
+  | { kind: 'file-sha256'; sha256: string | null }
+  | { kind: 'instance-absent' }
+  | { kind: 'instance-config'; config: Record<string, string>; profiles: string[] }
+  | { kind: 'instance-status'; status: string }
+  /** The level did not exist when planned: the step works out what to do when it runs. */
+  | { kind: 'level-new' }
+  | { kind: 'none' };
+
+export type Step = StepBase &
+  (
+    | {
+        kind: 'write-subid';
+        file: 'subuid' | 'subgid';
+        /** null when the level does not exist yet (known after apply). */
+        before: string | null;
+        after: string | null;
+        edit: RootEdit;
+        precondition: Precondition;
+      }
+    | { kind: 'restart-daemon'; command: string[] | null; precondition: Precondition }
+    | {
+        kind: 'init-daemon';
+        preseed: string;
+        /** What the preseed creates; re-derived from live state for new levels. */
+        needs: PreseedNeeds;
+        /** Bridge address with prefix for a new bridge, e.g. "10.77.2.1/24". */
+        subnet: string;
+        precondition: Precondition;
+      }
+    | {
+        kind: 'copy-image';
+        /** Reference as written in the manifest. */
+        image: string;
+        /** null when only known after a fetch at the host. */
+        fingerprint: string | null;
+        /** Level the image is exported from; then pushed down through `hops` (container names). */
+        source: string;
+        hops: string[];
+        aliases: string[];
+        precondition: Precondition;
+      }
+    | { kind: 'fetch-image'; remote: string; alias: string; precondition: Precondition }
+    | {
+        kind: 'create-instance';
+        name: string;
+        /** Node path, e.g. "c1/c2". */
+        path: string;
+        image: string;
+        fingerprint: string | null;
+        profiles: string[];
+        config: Record<string, string>;
+        precondition: Precondition;
+      }
+    | {
+        kind: 'update-config';
+        name: string;
+        path: string;
+        set: Record<string, string>;
+        before: Record<string, string>;
+        profiles: { before: string[]; after: string[] } | null;
+        precondition: Precondition;
+      }
+    | { kind: 'start-instance'; name: string; path: string; hosting: boolean; precondition: Precondition }
+  );
+
+export type StepKind = Step['kind'];
+
+/** Per level: what the allocator decided, for display (viz) and review. */
+export interface LevelSummary {
+  path: string;
+  flavour: Flavour;
+  /** The level exists and was observed (false: planned as wholly new). */
+  observed: boolean;
+  /** The root entry the level's daemon must use, in the level's own id space (null for snap). */
+  entry: IdRange | null;
+  /** Range the daemon hands out (for snap, derived from its namespace). */
+  daemonRange: IdRange;
+  /** Old root entries kept because these containers still use them. */
+  pinned: Array<{ range: IdRange; by: string[] }>;
+  /** Predicted map (in this level's id space) of each child. */
+  children: Array<{ path: string; map: IdRange; isolated: boolean }>;
+  verdict: 'unprivileged-ok' | 'privileged-only' | 'not-enough-ids';
+}
+
+export interface Plan {
+  formatVersion: typeof PLAN_FORMAT_VERSION;
+  tool: string;
+  manifest: { file: string; sha256: string };
+  /** sha256 over everything observed; a saved plan is refused when it no longer matches. */
+  observedSha256: string;
+  levels: LevelSummary[];
+  steps: Step[];
+  warnings: string[];
+}
+
+const ADDS: ReadonlySet<StepKind> = new Set(['create-instance', 'copy-image', 'fetch-image', 'init-daemon']);
+
+/** Terraform's summary numbers: things created, things changed in place. */
+export function planCounts(plan: Plan): { add: number; change: number; destroy: number } {
+  const add = plan.steps.filter((s) => ADDS.has(s.kind)).length;
+  return { add, change: plan.steps.length - add, destroy: 0 };
+}
+
+export const isEmptyPlan = (plan: Plan): boolean => plan.steps.length === 0;

@@ -1,0 +1,490 @@
+// desired (manifest + allocation) × observed → Plan. Pure and deterministic.
+//
+// Per level, in order: subid edits → one daemon restart → init → images → children (siblings
+// independent of each other) → each child's own level. Levels that do not exist yet are planned
+// as wholly new; their steps carry a `level-new` precondition and decide details when they run.
+
+import type { Allocation, NodeAllocation } from '../ids/allocate.js';
+import { nestedRangeStart } from '../ids/allocate.js';
+import { type IdRange, formatRange } from '../ids/range.js';
+import type { ContainerSpec, Flavour, Manifest, SourcePos } from '../manifest/model.js';
+import type { ObservedLevel, ObservedTree } from '../observed.js';
+import { applyRootEdit, firstUsable } from '../subid/file.js';
+import { MARKER_MANAGED, desiredConfig, markers } from './desired-config.js';
+import { type Pin, chooseHostEntry, editFor, nestedEntry, ownIds, pinnedEntries } from './level-entry.js';
+import { type LevelSummary, PLAN_FORMAT_VERSION, type Plan, type Precondition, type Step } from './model.js';
+import { observedDigest } from './digest.js';
+import { buildPreseed, chooseSubnet } from './preseed.js';
+
+export interface PlanOptions {
+  /** argv that restarts the host daemon (CLI flag); overrides the manifest's host.restart. */
+  hostRestart: string[] | null;
+  tool: string;
+  manifestSha256: string;
+}
+
+export interface PlanProblem {
+  fault: 'user' | 'environment';
+  /** Node or level path ("" = host). */
+  path: string;
+  message: string;
+  hint?: string;
+  pos?: SourcePos;
+}
+
+export type PlanResult = { ok: true; plan: Plan } | { ok: false; problems: PlanProblem[] };
+
+const SNAP_HOST_RANGE: IdRange = { start: 1_000_000, size: 1_000_000_000 };
+const isFingerprint = (ref: string): boolean => /^[0-9a-f]{12,64}$/.test(ref);
+const isRemote = (ref: string): boolean => ref.includes(':');
+const levelLabel = (path: string): string => (path === '' ? 'host' : path);
+const join = (level: string, name: string): string => (level === '' ? name : `${level}/${name}`);
+
+interface ResolvedImage {
+  ref: string;
+  fingerprint: string | null;
+  /** Alias to give it at nested levels (none for fingerprints). */
+  alias: string | null;
+  fetchStep: string | null;
+}
+
+interface LevelInput {
+  path: string;
+  flavour: Flavour;
+  obs: ObservedLevel | null;
+  specs: ContainerSpec[];
+  allocs: NodeAllocation[];
+  daemonNeed: number;
+  /** Ids the level's own namespace holds (observed, or predicted from its parent). */
+  ownSize: number;
+  /** Steps that make the level reachable (its container's start). */
+  entryDeps: string[];
+  /** Levels from the host down to this level's parent. */
+  ancestors: Array<{ path: string; obs: ObservedLevel | null; subnet: string | null }>;
+}
+
+class Planner {
+  readonly steps: Step[] = [];
+  readonly levels: LevelSummary[] = [];
+  readonly problems: PlanProblem[] = [];
+  readonly warnings: string[] = [];
+  readonly images = new Map<string, ResolvedImage>();
+
+  constructor(
+    readonly manifest: Manifest,
+    readonly allocation: Allocation,
+    readonly tree: ObservedTree,
+    readonly options: PlanOptions,
+  ) {}
+
+  add(step: Step): string {
+    this.steps.push(step);
+    return step.id;
+  }
+
+  problem(p: PlanProblem): void {
+    this.problems.push(p);
+  }
+
+  run(): void {
+    const hostObs = this.tree.levels[''];
+    if (!hostObs || hostObs.kind !== 'observed') {
+      this.problem({ fault: 'environment', path: '', message: 'the host LXD could not be observed' });
+      return;
+    }
+    const host = hostObs.level;
+    const flavour = this.manifest.host.flavour ?? host.flavour;
+    if (host.daemon.kind === 'missing' || flavour === null) {
+      this.problem({
+        fault: 'environment',
+        path: '',
+        message: 'no LXD or Incus is installed on this host',
+        hint: 'install LXD (Debian: apt-get install lxd lxd-client uidmap), or run with --simulate',
+      });
+      return;
+    }
+    if (host.daemon.kind === 'down') {
+      this.problem({
+        fault: 'environment',
+        path: '',
+        message: `the host's LXD daemon is not reachable: ${host.daemon.error}`,
+        hint: 'start it (systemctl start lxd, or lxd --group lxd &) and run nestctl again',
+      });
+      return;
+    }
+    this.resolveHostImages(host);
+    this.planLevel({
+      path: '',
+      flavour,
+      obs: host,
+      specs: this.manifest.containers,
+      allocs: this.allocation.nodes,
+      daemonNeed: this.allocation.hostNeed,
+      ownSize: ownIds(host),
+      entryDeps: [],
+      ancestors: [],
+    });
+  }
+
+  resolveHostImages(host: ObservedLevel): void {
+    const refs = new Map<string, ContainerSpec>();
+    const walk = (specs: ContainerSpec[]): void =>
+      specs.forEach((s) => {
+        if (!refs.has(s.image)) refs.set(s.image, s);
+        walk(s.containers);
+      });
+    walk(this.manifest.containers);
+    for (const [ref, spec] of refs) {
+      if (isRemote(ref)) {
+        const alias = ref.slice(ref.indexOf(':') + 1);
+        const local = host.images.find((i) => i.aliases.includes(alias));
+        if (local) {
+          this.images.set(ref, { ref, fingerprint: local.fingerprint, alias, fetchStep: null });
+          continue;
+        }
+        const fetchStep = this.add({
+          id: `host:fetch-image:${ref}`,
+          level: '',
+          kind: 'fetch-image',
+          dependsOn: [],
+          reason: `${ref} is not in the host's image store yet`,
+          remote: ref,
+          alias,
+          precondition: { kind: 'none' },
+        });
+        this.images.set(ref, { ref, fingerprint: null, alias, fetchStep });
+        continue;
+      }
+      const found = isFingerprint(ref)
+        ? host.images.find((i) => i.fingerprint.startsWith(ref))
+        : host.images.find((i) => i.aliases.includes(ref));
+      if (!found) {
+        this.problem({
+          fault: 'user',
+          path: spec.path,
+          pos: spec.pos,
+          message: `image "${ref}" (used by ${spec.path}) is not in the host's LXD image store`,
+          hint: `import it on the host (lxc image import … --alias ${ref}), or name a remote image as remote:alias`,
+        });
+        continue;
+      }
+      this.images.set(ref, {
+        ref,
+        fingerprint: found.fingerprint,
+        alias: isFingerprint(ref) ? null : ref,
+        fetchStep: null,
+      });
+    }
+  }
+
+  planLevel(lv: LevelInput): void {
+    const label = levelLabel(lv.path);
+    const owner = this.manifest.host.owner;
+    const isHost = lv.path === '';
+    const newLevel = lv.obs === null;
+    const pre = (p: Precondition): Precondition => (newLevel ? { kind: 'level-new' } : p);
+
+    // 1. The daemon's range and the subid edits that give it.
+    let entry: IdRange | null = null;
+    let daemonRange: IdRange;
+    let pins: Pin[] = [];
+    let kept = false;
+    if (lv.flavour === 'snap') {
+      daemonRange = isHost ? SNAP_HOST_RANGE : { start: 100000, size: Math.max(0, lv.ownSize - 100000) };
+    } else if (isHost) {
+      const choice = chooseHostEntry(lv.obs!, owner, this.manifest.host.base, lv.daemonNeed);
+      if (!choice.ok) {
+        this.problem({ fault: 'user', path: '', pos: this.manifest.hostPos, message: choice.message, hint: choice.hint });
+        return;
+      }
+      entry = choice.entry;
+      kept = choice.kept;
+      daemonRange = entry;
+    } else {
+      entry = nestedEntry(lv.daemonNeed);
+      daemonRange = entry;
+    }
+    const required = isHost ? 0 : nestedRangeStart(lv.flavour) + lv.daemonNeed;
+    if (daemonRange.size < lv.daemonNeed || (!isHost && lv.ownSize < required)) {
+      this.problem({
+        fault: 'user',
+        path: lv.path,
+        message: isHost
+          ? `the host's LXD hands out ${daemonRange.size} ids but the tree needs ${lv.daemonNeed}`
+          : `${lv.path} holds ${lv.ownSize} ids but it and its children need ${required}`,
+        hint: isHost
+          ? 'snap LXD derives its range itself; use the Debian package or a smaller tree'
+          : `LXD computes a container's map only at creation or when its security.idmap.* keys change; recreate ${lv.path} (or give it idmap.size ${required})`,
+      });
+      return;
+    }
+
+    const fileSteps: string[] = [];
+    if (entry) {
+      pins = pinnedEntries(lv.obs, owner, entry);
+      for (const file of ['subuid', 'subgid'] as const) {
+        const state = lv.obs?.[file] ?? null;
+        const text = state ? state.text : null;
+        const edit = newLevel ? { owner, entry, keep: [] } : editFor(text, owner, entry, pins);
+        if (!edit) continue;
+        const current = firstUsable(text, owner);
+        const reason = newLevel
+          ? `${label} is new: its LXD must use ${owner}:${formatRange(entry)} for ${lv.daemonNeed} ids of children`
+          : current
+            ? `${label}'s LXD uses ${owner}:${formatRange(current)}; the tree needs ${owner}:${formatRange(entry)}` +
+              (pins.length > 0 ? ` (keeping ${pins.map((p) => formatRange(p.range) + ' for ' + p.by.join(', ')).join('; ')})` : '')
+            : `${label} has no usable ${owner} entry in /etc/${file}; the tree needs ${owner}:${formatRange(entry)}`;
+        fileSteps.push(
+          this.add({
+            id: `${label}:write-subid:${file}`,
+            level: lv.path,
+            kind: 'write-subid',
+            dependsOn: lv.entryDeps,
+            reason,
+            file,
+            before: newLevel ? null : text,
+            after: newLevel ? null : applyRootEdit(text, edit),
+            edit,
+            precondition: pre({ kind: 'file-sha256', sha256: state?.sha256 ?? null }),
+          }),
+        );
+      }
+    }
+
+    // 2. One restart, when files changed or changed since the daemon started.
+    let afterDaemon = lv.entryDeps;
+    const pending = !newLevel && entry !== null && restartPending(lv.obs!);
+    if (fileSteps.length > 0 || pending || (newLevel && entry !== null)) {
+      const command = isHost ? (this.options.hostRestart ?? this.manifest.host.restart) : null;
+      if (isHost && !command && !lv.obs!.systemd && lv.flavour !== 'snap') {
+        this.problem({
+          fault: 'environment',
+          path: '',
+          pos: this.manifest.hostPos,
+          message: 'the host LXD must be restarted, but this host runs neither systemd nor snap',
+          hint: 'set host.restart in the manifest (argv, e.g. [systemctl, restart, lxd]) or pass --host-restart',
+        });
+      }
+      afterDaemon = [
+        this.add({
+          id: `${label}:restart-daemon`,
+          level: lv.path,
+          kind: 'restart-daemon',
+          dependsOn: [...lv.entryDeps, ...fileSteps],
+          reason:
+            fileSteps.length > 0
+              ? `${label}'s LXD reads /etc/subuid and /etc/subgid only when it starts`
+              : `/etc/subuid or /etc/subgid changed after ${label}'s LXD started`,
+          command,
+          precondition: pre({ kind: 'none' }),
+        }),
+      ];
+    }
+
+    // 3. Storage pool, bridge, default profile.
+    const subnetOfLevel = lv.obs?.networks.find((n) => n.managed && n.ipv4)?.ipv4 ?? null;
+    let subnet = subnetOfLevel;
+    const pool = (lv.obs?.storagePools.length ?? 0) > 0;
+    const bridge = lv.obs?.networks.some((n) => n.managed) ?? false;
+    const profile = lv.obs?.defaultProfileHasRoot ?? false;
+    if (!pool || !bridge || !profile) {
+      if (!bridge) subnet = chooseSubnet(lv.ancestors.map((a) => a.subnet));
+      const needs = { pool: !pool, bridge: !bridge, profile: !profile };
+      afterDaemon = [
+        this.add({
+          id: `${label}:init-daemon`,
+          level: lv.path,
+          kind: 'init-daemon',
+          dependsOn: afterDaemon,
+          reason: `${label}'s LXD has no ${[!pool && 'storage pool', !bridge && 'managed bridge', !profile && 'root disk in the default profile'].filter(Boolean).join(', ')}`,
+          preseed: buildPreseed(needs, subnet ?? ''),
+          needs,
+          subnet: subnet ?? '',
+          precondition: pre({ kind: 'none' }),
+        }),
+      ];
+    }
+
+    // 4. Images the children are created from.
+    const imageSteps = new Map<string, string[]>();
+    if (!isHost) {
+      for (const ref of new Set(lv.specs.map((s) => s.image))) {
+        const img = this.images.get(ref);
+        if (!img) continue;
+        const present = lv.obs?.images.some((i) =>
+          img.fingerprint ? i.fingerprint === img.fingerprint : img.alias !== null && i.aliases.includes(img.alias),
+        );
+        if (present) continue;
+        const source =
+          [...lv.ancestors].reverse().find((a) => a.obs?.images.some((i) => i.fingerprint === img.fingerprint) && img.fingerprint) ??
+          lv.ancestors[0]!;
+        const hops = lv.path.split('/').slice(source.path === '' ? 0 : source.path.split('/').length);
+        const deps = [...afterDaemon, ...(img.fetchStep ? [img.fetchStep] : [])];
+        imageSteps.set(ref, [
+          this.add({
+            id: `${label}:copy-image:${ref}`,
+            level: lv.path,
+            kind: 'copy-image',
+            dependsOn: deps,
+            reason: `${lv.specs.filter((s) => s.image === ref).map((s) => s.path).join(', ')} ${lv.specs.length > 1 ? 'are' : 'is'} created from ${ref}, not yet in ${label}'s image store`,
+            image: ref,
+            fingerprint: img.fingerprint,
+            source: source.path,
+            hops,
+            aliases: img.alias ? [img.alias] : [],
+            precondition: pre({ kind: 'none' }),
+          }),
+        ]);
+      }
+    }
+
+    // 5. Children, then their own levels.
+    const summaryChildren: LevelSummary['children'] = [];
+    lv.specs.forEach((spec, i) => {
+      const node = lv.allocs[i]!;
+      const map: IdRange = node.slice
+        ? { start: daemonRange.start + node.slice.offset, size: node.slice.size }
+        : { start: daemonRange.start, size: daemonRange.size };
+      summaryChildren.push({ path: spec.path, map, isolated: node.isolated });
+      const startStep = this.planChild(lv, spec, node, [...afterDaemon, ...(imageSteps.get(spec.image) ?? [])], pre);
+      if (spec.containers.length === 0) return;
+      const childObs = this.tree.levels[spec.path];
+      const obs = childObs?.kind === 'observed' ? childObs.level : null;
+      this.planLevel({
+        path: spec.path,
+        flavour: obs?.flavour ?? spec.flavour,
+        obs,
+        specs: spec.containers,
+        allocs: node.children,
+        daemonNeed: node.daemonNeed,
+        ownSize: obs ? ownIds(obs) : map.size,
+        entryDeps: startStep ? [startStep] : [],
+        ancestors: [...lv.ancestors, { path: lv.path, obs: lv.obs, subnet }],
+      });
+    });
+
+    this.levels.push({
+      path: lv.path,
+      flavour: lv.flavour,
+      observed: !newLevel,
+      entry,
+      daemonRange,
+      pinned: pins,
+      children: summaryChildren,
+      verdict: 'unprivileged-ok',
+    });
+    if (kept && this.manifest.host.base === null && isHost && entry) {
+      this.warnings.push(`host: keeping the existing ${owner}:${formatRange(entry)} (large enough; set host.base to choose another)`);
+    }
+  }
+
+  /** Plans create/update/start of one child; returns the step that makes it run (if any). */
+  planChild(
+    lv: LevelInput,
+    spec: ContainerSpec,
+    node: NodeAllocation,
+    deps: string[],
+    pre: (p: Precondition) => Precondition,
+  ): string | null {
+    const label = levelLabel(lv.path);
+    const config = desiredConfig(spec, node);
+    const hosting = spec.containers.length > 0;
+    const existing = lv.obs?.instances.find((i) => i.name === spec.name) ?? null;
+    const img = this.images.get(spec.image);
+    if (!existing) {
+      const create = this.add({
+        id: `${spec.path}:create-instance`,
+        level: lv.path,
+        kind: 'create-instance',
+        dependsOn: deps,
+        reason: lv.obs ? `${spec.path} does not exist in ${label}` : `${label} is new`,
+        name: spec.name,
+        path: spec.path,
+        image: spec.image,
+        fingerprint: img?.fingerprint ?? null,
+        profiles: spec.profiles,
+        config: { ...config, ...markers(spec) },
+        precondition: pre({ kind: 'instance-absent' }),
+      });
+      return this.add({
+        id: `${spec.path}:start-instance`,
+        level: lv.path,
+        kind: 'start-instance',
+        dependsOn: [create],
+        reason: `${spec.path} is created stopped`,
+        name: spec.name,
+        path: spec.path,
+        hosting,
+        precondition: pre({ kind: 'none' }),
+      });
+    }
+    if (existing.config[MARKER_MANAGED] !== 'true') {
+      this.warnings.push(`${spec.path} exists and was not created by nestctl: it is managed from now on, but destroy will leave it`);
+    }
+    let last: string | null = null;
+    const set: Record<string, string> = {};
+    const before: Record<string, string> = {};
+    for (const [k, v] of Object.entries(config)) {
+      if (existing.config[k] !== v) {
+        set[k] = v;
+        if (existing.config[k] !== undefined) before[k] = existing.config[k]!;
+      }
+    }
+    const profilesDiffer = existing.profiles.join('\n') !== spec.profiles.join('\n');
+    if (Object.keys(set).length > 0 || profilesDiffer) {
+      last = this.add({
+        id: `${spec.path}:update-config`,
+        level: lv.path,
+        kind: 'update-config',
+        dependsOn: lv.entryDeps,
+        reason: `${spec.path}'s config differs from the manifest`,
+        name: spec.name,
+        path: spec.path,
+        set,
+        before,
+        profiles: profilesDiffer ? { before: existing.profiles, after: spec.profiles } : null,
+        precondition: pre({ kind: 'instance-config', config: existing.config, profiles: existing.profiles }),
+      });
+    }
+    if (existing.status !== 'Running') {
+      last = this.add({
+        id: `${spec.path}:start-instance`,
+        level: lv.path,
+        kind: 'start-instance',
+        dependsOn: [...deps, ...(last ? [last] : [])],
+        reason: `${spec.path} is ${existing.status.toLowerCase()}`,
+        name: spec.name,
+        path: spec.path,
+        hosting,
+        precondition: pre({ kind: 'instance-status', status: existing.status }),
+      });
+      return last;
+    }
+    return null;
+  }
+}
+
+/** Files newer than the running daemon: it has not read them yet. */
+export function restartPending(level: ObservedLevel): boolean {
+  if (level.daemon.kind !== 'up' || level.daemon.startedAt === null) return false;
+  const started = level.daemon.startedAt;
+  return [level.subuid.mtime, level.subgid.mtime].some((m) => m !== null && m > started);
+}
+
+export function planTree(manifest: Manifest, allocation: Allocation, tree: ObservedTree, options: PlanOptions): PlanResult {
+  const planner = new Planner(manifest, allocation, tree, options);
+  planner.run();
+  if (planner.problems.length > 0) return { ok: false, problems: planner.problems };
+  return {
+    ok: true,
+    plan: {
+      formatVersion: PLAN_FORMAT_VERSION,
+      tool: options.tool,
+      manifest: { file: manifest.file, sha256: options.manifestSha256 },
+      observedSha256: observedDigest(tree),
+      levels: planner.levels.sort((a, b) => a.path.localeCompare(b.path)),
+      steps: planner.steps,
+      warnings: planner.warnings,
+    },
+  };
+}

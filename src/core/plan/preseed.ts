@@ -1,0 +1,55 @@
+// Non-interactive `lxd init --preseed` documents for a level, creating only what is missing.
+
+import { stringify } from 'yaml';
+
+export const POOL_NAME = 'default';
+export const BRIDGE_NAME = 'lxdbr0';
+
+export interface PreseedNeeds {
+  pool: boolean;
+  bridge: boolean;
+  profile: boolean;
+}
+
+/** `subnet` is "10.77.N.1/24": the bridge address with its prefix. */
+export function buildPreseed(needs: PreseedNeeds, subnet: string): string {
+  const doc: Record<string, unknown> = {};
+  if (needs.pool) doc.storage_pools = [{ name: POOL_NAME, driver: 'dir' }];
+  if (needs.bridge) {
+    doc.networks = [
+      {
+        name: BRIDGE_NAME,
+        type: 'bridge',
+        config: { 'ipv4.address': subnet, 'ipv4.nat': 'false', 'ipv6.address': 'none' },
+      },
+    ];
+  }
+  if (needs.profile) {
+    doc.profiles = [
+      {
+        name: 'default',
+        devices: {
+          root: { path: '/', pool: POOL_NAME, type: 'disk' },
+          eth0: { name: 'eth0', network: BRIDGE_NAME, type: 'nic' },
+        },
+      },
+    ];
+  }
+  return stringify(doc);
+}
+
+/** The /24 networks ("10.77.3") in use along a chain of levels. */
+export function subnetKey(cidr: string | null): string | null {
+  if (!cidr) return null;
+  const m = /^(\d+)\.(\d+)\.(\d+)\.\d+\/\d+$/.exec(cidr);
+  return m ? `${m[1]}.${m[2]}.${m[3]}` : null;
+}
+
+/** First 10.77.N.1/24 not used by any level on the way from the host. */
+export function chooseSubnet(usedByAncestors: Array<string | null>): string {
+  const used = new Set(usedByAncestors.map(subnetKey).filter((k): k is string => k !== null));
+  for (let n = 1; n < 255; n += 1) {
+    if (!used.has(`10.77.${n}`)) return `10.77.${n}.1/24`;
+  }
+  throw new Error('no free 10.77.N.0/24 subnet');
+}

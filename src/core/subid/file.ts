@@ -1,0 +1,67 @@
+// /etc/subuid and /etc/subgid: "owner:start:count" lines. Edits touch only the owner's usable
+// entries (>= 65536 ids, the ones LXD considers) and keep every other line byte for byte.
+
+import { BLOCK, type IdRange, sameRange } from '../ids/range.js';
+
+export interface SubidEntry extends IdRange {
+  owner: string;
+  /** Index of the line in the file (split on "\n"). */
+  line: number;
+}
+
+export function parseSubid(text: string): SubidEntry[] {
+  const entries: SubidEntry[] = [];
+  text.split('\n').forEach((raw, line) => {
+    const m = /^([^:#\s][^:]*):(\d+):(\d+)$/.exec(raw.trim());
+    if (!m) return;
+    entries.push({ owner: m[1]!, start: Number(m[2]), size: Number(m[3]), line });
+  });
+  return entries;
+}
+
+/** The entries LXD would consider for `owner`, in file order (it uses only the first). */
+export function usableEntries(text: string | null, owner: string): SubidEntry[] {
+  if (text === null) return [];
+  return parseSubid(text).filter((e) => e.owner === owner && e.size >= BLOCK);
+}
+
+export function firstUsable(text: string | null, owner: string): SubidEntry | null {
+  return usableEntries(text, owner)[0] ?? null;
+}
+
+export interface RootEdit {
+  owner: string;
+  /** The entry LXD must use: written first. */
+  entry: IdRange;
+  /** Old entries still used by existing containers: kept after the new one (DESIGN §2 hazard). */
+  keep: IdRange[];
+}
+
+/**
+ * Make `edit.entry` the owner's first usable entry, keep the pinned old ones right after it,
+ * drop the owner's other usable entries, and leave every other line untouched.
+ */
+export function applyRootEdit(text: string | null, edit: RootEdit): string {
+  const source = text ?? '';
+  const lines = source.length === 0 ? [] : source.split('\n');
+  const hadFinalNewline = source.endsWith('\n');
+  if (hadFinalNewline) lines.pop();
+  const owned = new Set(usableEntries(source, edit.owner).map((e) => e.line));
+  const wanted = [edit.entry, ...edit.keep.filter((r) => !sameRange(r, edit.entry))].map(
+    (r) => `${edit.owner}:${r.start}:${r.size}`,
+  );
+  const out: string[] = [];
+  let placed = false;
+  lines.forEach((line, i) => {
+    if (!owned.has(i)) {
+      out.push(line);
+      return;
+    }
+    if (!placed) {
+      out.push(...wanted);
+      placed = true;
+    }
+  });
+  if (!placed) out.push(...wanted);
+  return out.join('\n') + (out.length > 0 ? '\n' : '');
+}

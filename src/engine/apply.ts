@@ -1,0 +1,83 @@
+// Execute a plan: every step starts as soon as the steps it depends on are done, so sibling
+// branches run concurrently and each branch runs in order. A failure stops its own branch
+// (dependents are skipped); the rest of the tree finishes. Events feed the renderers.
+
+import type { Plan, Step } from '../core/plan/model.js';
+import type { LxdLevel } from '../ports/lxd.js';
+import { executeStep } from './execute-step.js';
+import { levelResolver } from './levels.js';
+
+export type StepOutcome =
+  | { status: 'done'; changed: boolean; note?: string; ms: number }
+  | { status: 'failed'; error: Error; ms: number }
+  | { status: 'skipped'; reason: string };
+
+export type ApplyEvent =
+  | { type: 'step-start'; step: Step }
+  | { type: 'step-end'; step: Step; outcome: StepOutcome };
+
+export interface ApplySummary {
+  done: number;
+  unchanged: number;
+  failed: Array<{ step: Step; error: Error }>;
+  skipped: Array<{ step: Step; reason: string }>;
+  ms: number;
+}
+
+export interface ApplyRun {
+  outcome(stepId: string): Promise<StepOutcome>;
+  /** Stop starting new steps; running ones finish. */
+  stop(): void;
+  finished: Promise<ApplySummary>;
+}
+
+export function startApply(plan: Plan, host: LxdLevel, onEvent: (e: ApplyEvent) => void = () => undefined): ApplyRun {
+  const levels = levelResolver(host);
+  const outcomes = new Map<string, Promise<StepOutcome>>();
+  const started = Date.now();
+  let stopping = false;
+
+  for (const step of plan.steps) {
+    const deps = step.dependsOn.map((id) => outcomes.get(id) ?? Promise.resolve<StepOutcome>({ status: 'skipped', reason: `unknown step ${id}` }));
+    outcomes.set(
+      step.id,
+      (async (): Promise<StepOutcome> => {
+        const before = await Promise.all(deps);
+        let outcome: StepOutcome;
+        if (before.some((o) => o.status !== 'done')) outcome = { status: 'skipped', reason: 'a step it depends on did not complete' };
+        else if (stopping) outcome = { status: 'skipped', reason: 'apply was interrupted' };
+        else {
+          onEvent({ type: 'step-start', step });
+          const t0 = Date.now();
+          try {
+            const r = await executeStep(step, levels);
+            outcome = r.changed ? { status: 'done', changed: true, ms: Date.now() - t0 } : { status: 'done', changed: false, note: r.why, ms: Date.now() - t0 };
+          } catch (error) {
+            outcome = { status: 'failed', error: error instanceof Error ? error : new Error(String(error)), ms: Date.now() - t0 };
+          }
+        }
+        onEvent({ type: 'step-end', step, outcome });
+        return outcome;
+      })(),
+    );
+  }
+
+  const finished = (async (): Promise<ApplySummary> => {
+    const all = await Promise.all(plan.steps.map(async (step) => ({ step, outcome: await outcomes.get(step.id)! })));
+    return {
+      done: all.filter((a) => a.outcome.status === 'done' && a.outcome.changed).length,
+      unchanged: all.filter((a) => a.outcome.status === 'done' && !a.outcome.changed).length,
+      failed: all.flatMap((a) => (a.outcome.status === 'failed' ? [{ step: a.step, error: a.outcome.error }] : [])),
+      skipped: all.flatMap((a) => (a.outcome.status === 'skipped' ? [{ step: a.step, reason: a.outcome.reason }] : [])),
+      ms: Date.now() - started,
+    };
+  })();
+
+  return {
+    outcome: (id) => outcomes.get(id) ?? Promise.resolve({ status: 'skipped', reason: `unknown step ${id}` }),
+    stop: () => {
+      stopping = true;
+    },
+    finished,
+  };
+}

@@ -1,0 +1,123 @@
+// One step against live LXD. Each step first checks what it was planned from; steps of levels
+// that did not exist at plan time work out their details from the level as it is now.
+
+import { EnvironmentError } from '../core/errors.js';
+import type { ObservedLevel } from '../core/observed.js';
+import type { Step } from '../core/plan/model.js';
+import { buildPreseed } from '../core/plan/preseed.js';
+import { applyRootEdit } from '../core/subid/file.js';
+import type { ImageBundle } from '../ports/lxd.js';
+import { type LevelResolver, joinPath } from './levels.js';
+
+/** What a step did: "changed" or why nothing was needed. */
+export type StepResult = { changed: true } | { changed: false; why: string };
+
+const CHANGED: StepResult = { changed: true };
+const stale = (step: Step, what: string): EnvironmentError =>
+  new EnvironmentError(`plan is stale: ${what}`, 'run nestctl plan again', step.level);
+
+export async function executeStep(step: Step, levels: LevelResolver): Promise<StepResult> {
+  const level = levels(step.level);
+  const isNew = step.precondition.kind === 'level-new';
+  switch (step.kind) {
+    case 'write-subid': {
+      if (!isNew) {
+        await level.writeSubid(step.file, step.after ?? '', step.precondition.kind === 'file-sha256' ? step.precondition.sha256 : null);
+        return CHANGED;
+      }
+      const live = (await level.probe())[step.file];
+      const after = applyRootEdit(live.text, step.edit);
+      if (after === live.text) return { changed: false, why: 'already as planned' };
+      await level.writeSubid(step.file, after, live.sha256);
+      return CHANGED;
+    }
+    case 'restart-daemon':
+      await level.restartDaemon(step.command);
+      return CHANGED;
+    case 'init-daemon': {
+      if (!isNew) {
+        await level.initDaemon(step.preseed);
+        return CHANGED;
+      }
+      const live = await level.probe();
+      const needs = {
+        pool: live.storagePools.length === 0,
+        bridge: !live.networks.some((n) => n.managed),
+        profile: !live.defaultProfileHasRoot,
+      };
+      if (!needs.pool && !needs.bridge && !needs.profile) return { changed: false, why: 'already initialised' };
+      await level.initDaemon(buildPreseed(needs, step.subnet));
+      return CHANGED;
+    }
+    case 'fetch-image':
+      await level.fetchImage(step.remote, step.alias);
+      return CHANGED;
+    case 'copy-image': {
+      const target = await level.probe();
+      const fingerprint = step.fingerprint ?? (await fingerprintAt(levels, step.source, step.aliases));
+      if (target.images.some((i) => i.fingerprint === fingerprint)) return { changed: false, why: 'image already there' };
+      let here = step.source;
+      let bundle: ImageBundle = await levels(here).exportImage(fingerprint);
+      try {
+        for (const hop of step.hops) {
+          const next = await levels(here).pushBundle(bundle, hop);
+          await levels(here).discardBundle(bundle);
+          bundle = next;
+          here = joinPath(here, hop);
+        }
+        await level.importImage(bundle, step.aliases);
+      } finally {
+        await levels(here).discardBundle(bundle).catch(() => undefined);
+      }
+      return CHANGED;
+    }
+    case 'create-instance': {
+      const live = await level.probe();
+      const existing = live.instances.find((i) => i.name === step.name);
+      if (existing) {
+        if (isNew && existing.config['user.nestctl.path'] === step.path) return { changed: false, why: 'already created' };
+        throw stale(step, `${step.path} appeared after the plan was made`);
+      }
+      const fingerprint = step.fingerprint ?? (await fingerprintAt(levels, step.level, [step.image.slice(step.image.indexOf(':') + 1)]));
+      if (!live.images.some((i) => i.fingerprint === fingerprint)) {
+        throw new EnvironmentError(`image ${fingerprint.slice(0, 12)} for ${step.path} is not in ${step.level || 'the host'}'s image store`, undefined, step.level);
+      }
+      await level.createInstance({ name: step.name, fingerprint, profiles: step.profiles, config: step.config });
+      return CHANGED;
+    }
+    case 'start-instance': {
+      if (isNew || step.precondition.kind === 'instance-status') {
+        const live = await instanceOf(await level.probe(), step.name, step);
+        if (live.status === 'Running') {
+          if (isNew) return { changed: false, why: 'already running' };
+          throw stale(step, `${step.path} is already running`);
+        }
+      }
+      await level.startInstance(step.name, step.hosting);
+      return CHANGED;
+    }
+    case 'update-config': {
+      if (step.precondition.kind === 'instance-config') {
+        const live = await instanceOf(await level.probe(), step.name, step);
+        const planned = step.precondition.config;
+        const drift = Object.keys(step.set).find((k) => live.config[k] !== planned[k]);
+        if (drift) throw stale(step, `${step.path}'s ${drift} changed after the plan was made`);
+      }
+      await level.updateInstance(step.name, { set: step.set, ...(step.profiles ? { profiles: step.profiles.after } : {}) });
+      return CHANGED;
+    }
+  }
+}
+
+async function instanceOf(level: ObservedLevel, name: string, step: Step) {
+  const inst = level.instances.find((i) => i.name === name);
+  if (!inst) throw stale(step, `${name} no longer exists in ${step.level || 'the host'}`);
+  return inst;
+}
+
+async function fingerprintAt(levels: LevelResolver, path: string, aliases: string[]): Promise<string> {
+  const live = await levels(path).probe();
+  const img = live.images.find((i) => i.aliases.some((a) => aliases.includes(a)));
+  if (!img) throw new EnvironmentError(`no image with alias ${aliases.join(', ')} in ${path || 'the host'}'s image store`, undefined, path);
+  return img.fingerprint;
+}

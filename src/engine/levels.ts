@@ -1,0 +1,21 @@
+// Level paths ("", "c1", "c1/c2") → LxdLevel, built by composing child() from the host.
+
+import type { LxdLevel } from '../ports/lxd.js';
+
+export type LevelResolver = (path: string) => LxdLevel;
+
+export function levelResolver(host: LxdLevel): LevelResolver {
+  const cache = new Map<string, LxdLevel>([['', host]]);
+  const resolve = (path: string): LxdLevel => {
+    const hit = cache.get(path);
+    if (hit) return hit;
+    const cut = path.lastIndexOf('/');
+    const parent = resolve(cut < 0 ? '' : path.slice(0, cut));
+    const level = parent.child(path.slice(cut + 1));
+    cache.set(path, level);
+    return level;
+  };
+  return resolve;
+}
+
+export const joinPath = (level: string, name: string): string => (level === '' ? name : `${level}/${name}`);

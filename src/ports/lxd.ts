@@ -1,0 +1,63 @@
+// One LXD host ("level"): the machine, or the LXD running inside a container. The real client
+// (over Exec and nested `lxc exec`) and the simulated LXD both implement it, so engine and
+// planner cannot tell them apart. Every method throws EnvironmentError/CommandError on failure.
+
+import type { ObservedLevel } from '../core/observed.js';
+
+/** Files of an exported image sitting at some level, ready to push or import. */
+export interface ImageBundle {
+  /** Level path where the files are now. */
+  level: string;
+  fingerprint: string;
+  /** Absolute paths at that level: [metadata, rootfs] or [unified]. */
+  files: string[];
+}
+
+export interface InstanceSpec {
+  name: string;
+  /** Image fingerprint at this level. */
+  fingerprint: string;
+  profiles: string[];
+  config: Record<string, string>;
+}
+
+export interface InstanceUpdate {
+  /** Keys to set (values as strings). */
+  set: Record<string, string>;
+  /** New profile list, when it changes. */
+  profiles?: string[];
+}
+
+export type SubidFile = 'subuid' | 'subgid';
+
+export interface LxdLevel {
+  /** "" for the host, "c1/c2" inside containers. */
+  readonly path: string;
+  /** One round trip that reads everything the planner needs about this level. */
+  probe(): Promise<ObservedLevel>;
+  /**
+   * Replace /etc/subuid or /etc/subgid atomically (temp + rename, same mode, backup to
+   * /etc/subuid-, honouring /etc/subuid.lock). Refuses when the current content's sha256
+   * differs from expectedSha256 (null = the file must be absent or unknown is not allowed).
+   */
+  writeSubid(file: SubidFile, text: string, expectedSha256: string | null): Promise<void>;
+  /** Restart the daemon without stopping containers (argv override or detected), then wait for it. */
+  restartDaemon(command: readonly string[] | null): Promise<void>;
+  /** `lxd init --preseed` with the given YAML on stdin. */
+  initDaemon(preseedYaml: string): Promise<void>;
+  /** Fetch "remote:alias" into this level's image store under the given alias. */
+  fetchImage(remoteRef: string, alias: string): Promise<void>;
+  exportImage(fingerprint: string): Promise<ImageBundle>;
+  /** Push a bundle held at this level into child container `childName`; returns the copy there. */
+  pushBundle(bundle: ImageBundle, childName: string): Promise<ImageBundle>;
+  importImage(bundle: ImageBundle, aliases: readonly string[]): Promise<void>;
+  discardBundle(bundle: ImageBundle): Promise<void>;
+  createInstance(spec: InstanceSpec): Promise<void>;
+  /** Start and, when `hosting`, wait until the container has booted far enough to run LXD. */
+  startInstance(name: string, hosting: boolean): Promise<void>;
+  stopInstance(name: string): Promise<void>;
+  deleteInstance(name: string): Promise<void>;
+  updateInstance(name: string, update: InstanceUpdate): Promise<void>;
+  /** The LXD inside container `name`. */
+  child(name: string): LxdLevel;
+}

@@ -1,0 +1,103 @@
+// Terraform-style plan text. Computes nothing: everything shown is in the Plan value.
+
+import { structuredPatch } from 'diff';
+import { formatRange } from '../core/ids/range.js';
+import { type Plan, type Step, isEmptyPlan, planCounts } from '../core/plan/model.js';
+import type { Colours } from './colour.js';
+
+const levelName = (path: string): string => (path === '' ? 'host' : path);
+
+function symbol(step: Step): '+' | '~' {
+  switch (step.kind) {
+    case 'create-instance':
+    case 'copy-image':
+    case 'fetch-image':
+    case 'init-daemon':
+      return '+';
+    default:
+      return '~';
+  }
+}
+
+export function stepTitle(step: Step): string {
+  const where = levelName(step.level);
+  switch (step.kind) {
+    case 'write-subid':
+      return `${where}: /etc/${step.file} → ${step.edit.owner}:${formatRange(step.edit.entry)}`;
+    case 'restart-daemon':
+      return `${where}: restart LXD${step.command ? ` (${step.command.join(' ')})` : ''}`;
+    case 'init-daemon':
+      return `${where}: initialise LXD (${[step.needs.pool && 'dir pool "default"', step.needs.bridge && `bridge lxdbr0 ${step.subnet}`, step.needs.profile && 'default profile'].filter(Boolean).join(', ')})`;
+    case 'fetch-image':
+      return `${where}: fetch image ${step.remote}`;
+    case 'copy-image':
+      return `${where}: copy image ${step.image}${step.fingerprint ? ` (${step.fingerprint.slice(0, 12)})` : ''} from ${levelName(step.source)}`;
+    case 'create-instance':
+      return `${step.path}: create from ${step.image}`;
+    case 'update-config':
+      return `${step.path}: update config`;
+    case 'start-instance':
+      return `${step.path}: start`;
+  }
+}
+
+function unifiedDiff(file: string, before: string, after: string, c: Colours): string[] {
+  const patch = structuredPatch(file, file, before, after, '', '', { context: 3 });
+  const out = [c.bold(`--- ${file}`), c.bold(`+++ ${file}`)];
+  for (const h of patch.hunks) {
+    out.push(c.cyan(`@@ -${h.oldStart},${h.oldLines} +${h.newStart},${h.newLines} @@`));
+    for (const l of h.lines) out.push(l.startsWith('+') ? c.green(l) : l.startsWith('-') ? c.red(l) : l);
+  }
+  return out;
+}
+
+function details(step: Step, c: Colours): string[] {
+  switch (step.kind) {
+    case 'write-subid':
+      if (step.before === null || step.after === null) {
+        return [c.dim(`(file known after apply: ${step.edit.owner}'s first entry becomes ${step.edit.owner}:${formatRange(step.edit.entry)}, other lines kept)`)];
+      }
+      return unifiedDiff(`/etc/${step.file}`, step.before, step.after, c);
+    case 'create-instance':
+      return [
+        `profiles: ${step.profiles.join(', ') || '(none)'}`,
+        ...Object.entries(step.config).map(([k, v]) => c.green(`+ ${k} = ${JSON.stringify(v)}`)),
+      ];
+    case 'update-config':
+      return [
+        ...Object.entries(step.set).map(([k, v]) =>
+          k in step.before ? c.yellow(`~ ${k} = ${JSON.stringify(step.before[k])} → ${JSON.stringify(v)}`) : c.green(`+ ${k} = ${JSON.stringify(v)}`),
+        ),
+        ...(step.profiles ? [c.yellow(`~ profiles = [${step.profiles.before.join(', ')}] → [${step.profiles.after.join(', ')}]`)] : []),
+      ];
+    default:
+      return [];
+  }
+}
+
+export function renderPlanText(plan: Plan, c: Colours): string {
+  const lines: string[] = [];
+  for (const w of plan.warnings) lines.push(c.yellow(`Warning: ${w}`));
+  if (plan.warnings.length > 0) lines.push('');
+  if (isEmptyPlan(plan)) {
+    lines.push(c.green('No changes. The containers match the manifest.'));
+    return lines.join('\n') + '\n';
+  }
+  lines.push('nestctl will perform the following actions:', '');
+  const order = [...new Set(plan.steps.map((s) => s.level))];
+  for (const level of order) {
+    const summary = plan.levels.find((l) => l.path === level);
+    const state = summary && !summary.observed ? ' (new: details known after apply)' : '';
+    lines.push(c.bold(`# ${levelName(level)}${state}`));
+    for (const step of plan.steps.filter((s) => s.level === level)) {
+      const sym = symbol(step);
+      lines.push(`  ${sym === '+' ? c.green(sym) : c.yellow(sym)} ${stepTitle(step)}`);
+      lines.push(`      ${c.dim(step.reason)}`);
+      for (const d of details(step, c)) lines.push(`      ${d}`);
+    }
+    lines.push('');
+  }
+  const n = planCounts(plan);
+  lines.push(c.bold(`Plan: ${n.add} to add, ${n.change} to change, ${n.destroy} to destroy.`));
+  return lines.join('\n') + '\n';
+}
