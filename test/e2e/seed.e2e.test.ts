@@ -1,0 +1,63 @@
+// The classic three-level recipe, done by nestctl on a real LXD host (LAB.md).
+
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RESTART, deleteInstances, instanceExists, labUnavailable, nestctl, saveSubidFiles, setupHost, uidMapOf } from './lab.js';
+
+const why = labUnavailable();
+
+describe.skipIf(why !== null)(`seed.yaml on real LXD${why ? ` (skipped: ${why})` : ''}`, () => {
+  let files: ReturnType<typeof saveSubidFiles> | null = null;
+  let restored = false;
+
+  const cleanUp = (): void => {
+    deleteInstances(['c1']);
+    files?.restore();
+    restored = true;
+  };
+
+  beforeAll(() => {
+    setupHost();
+    deleteInstances(['c1']); // a crashed earlier run must not decide this one
+    files = saveSubidFiles();
+  });
+
+  afterAll(() => {
+    if (!restored) cleanUp();
+  });
+
+  it('plans every step of the recipe at every level, with the file diffs', () => {
+    const r = nestctl(['plan', '--host-restart', RESTART, 'examples/seed.yaml']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('+root:500000:196608');
+    for (const s of ['c1: create from nest', 'c1/c2: create from nest', 'c1/c2/c3: create from busybox', 'c1: /etc/subuid → root:65536:131072', 'c1/c2: /etc/subuid → root:65536:65536']) {
+      expect(r.stdout).toContain(s);
+    }
+    expect(r.stdout).toMatch(/Plan: \d+ to add, \d+ to change, 0 to destroy\./);
+  });
+
+  it('applies the three-level tree', () => {
+    const r = nestctl(['apply', '--auto-approve', '--host-restart', RESTART, 'examples/seed.yaml']);
+    expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+    expect(r.stdout).toContain('Apply complete!');
+  });
+
+  it('gives every level the classic id map', () => {
+    expect(uidMapOf(['c1'])).toBe('0 500000 196608');
+    expect(uidMapOf(['c1', 'c2'])).toBe('0 65536 131072');
+    expect(uidMapOf(['c1', 'c2', 'c3'])).toBe('0 65536 65536');
+  });
+
+  it('has nothing left to do on a second plan', () => {
+    const r = nestctl(['plan', '--host-restart', RESTART, 'examples/seed.yaml']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('No changes. The containers match the manifest.');
+  });
+
+  it('leaves the host subid files as they were found', () => {
+    cleanUp();
+    expect(instanceExists('c1')).toBe(false);
+    for (const s of files!.saved) expect(readFileSync(s.path, 'utf8')).toBe(s.text);
+  });
+});
