@@ -1,0 +1,278 @@
+// Starting points of a simulated world: a plain description (written by hand as YAML or JSON for
+// `--world FILE`, see parse-world.ts, or built by defaultWorld for `--simulate`) turned into state.
+
+import { createHash } from 'node:crypto';
+import { NestctlError } from '../../core/errors.js';
+import type { Flavour } from '../../core/manifest/model.js';
+import { expandedConfig } from './config.js';
+import { startDaemon } from './daemon.js';
+import { entry, FULL_KERNEL_SET, idmapFromJson, idmapToJson, type LxdIdmapEntry } from './idmap.js';
+import { computeMap, findImage, newInside } from './instances.js';
+import { shutdownInside } from './power.js';
+import { type ImageDef, type ImageEntry, type InstanceState, joinPath, type LevelState, type LxdState, type World } from './state.js';
+
+/** What Debian's lxd package writes into /etc/subuid and /etc/subgid at install time. */
+export const DEBIAN_SUBID = 'root:100000:10000001\n';
+
+const VERSIONS: Record<Flavour, string> = { debian: '5.0.2', incus: '6.0.4', snap: '5.21.3' };
+
+export interface LxdDescription {
+  flavour: Flavour;
+  /** Default: 5.0.2 (Debian 12), 6.0.4 (Incus), 5.21.3 (snap). */
+  version?: string;
+  /** up (default on the host), socket (starts on first use), down. */
+  daemon?: 'up' | 'socket' | 'down';
+  /** Storage pool, managed bridge and a default profile with root disk and eth0; true = default/lxdbr0/10.66.0.1/24. */
+  initialised?: boolean | { pool?: string; bridge?: string; ipv4?: string };
+}
+
+export interface ImageLxdDescription {
+  flavour: Flavour;
+  version?: string;
+  /** The files the image ships; default for debian: root:100000:10000001, else none. null = no file. */
+  subuid?: string | null;
+  subgid?: string | null;
+}
+
+export interface ImageDescription {
+  alias?: string;
+  aliases?: string[];
+  /** Default: derived from the first alias. */
+  fingerprint?: string;
+  /** Containers from this image run LXD: true = Debian's LXD 5.0.2 with its default files. */
+  lxd?: boolean | ImageLxdDescription | null;
+  /** Default: true when it carries LXD. */
+  systemd?: boolean;
+  /** newuidmap/newgidmap installed; default: true when it carries a non-snap LXD. */
+  uidmapTools?: boolean;
+}
+
+export interface LevelDescription {
+  /** Absent on the host: Debian's LXD 5.0.2, up, not initialised. null: no LXD installed. */
+  lxd?: LxdDescription | null;
+  systemd?: boolean;
+  uidmapTools?: boolean;
+  /** Absent key: the flavour's default (Debian: root:100000:10000001). null: the file is absent. */
+  subuid?: string | null;
+  subgid?: string | null;
+  images?: ImageDescription[];
+  instances?: InstanceDescription[];
+}
+
+export interface HostDescription extends LevelDescription {
+  /** /proc/self/uid_map (and gid_map) text; default "0 0 4294967295". */
+  uidMap?: string;
+}
+
+export interface InstanceDescription {
+  name: string;
+  /** Alias or fingerprint in that level's image store. */
+  image: string;
+  /** Default Running. */
+  status?: 'Running' | 'Stopped';
+  /** Default ["default"]. */
+  profiles?: string[];
+  /** Own config; volatile.idmap.* given here are taken as they are (e.g. to pin an old map). */
+  config?: Record<string, string>;
+  /** The LXD inside (only for images that carry one): its files, images, containers, … */
+  inside?: LevelDescription;
+}
+
+export interface WorldDescription {
+  /** Logical clock at the start, seconds since the epoch. */
+  clock?: number;
+  host: HostDescription;
+  /** Image servers reachable from the host: remote name → images. */
+  remotes?: Record<string, ImageDescription[]>;
+}
+
+/** A fresh Debian host with LXD 5.0.2 up and initialised, and one image per alias. */
+export function defaultWorld(images: Array<{ alias: string; hostsLxd: boolean }>): WorldDescription {
+  const seen = new Map<string, boolean>();
+  for (const i of images) seen.set(i.alias, (seen.get(i.alias) ?? false) || i.hostsLxd);
+  return {
+    host: {
+      lxd: { flavour: 'debian', version: '5.0.2', daemon: 'up', initialised: { pool: 'default', bridge: 'lxdbr0', ipv4: '10.66.0.1/24' } },
+      systemd: true,
+      uidmapTools: true,
+      subuid: DEBIAN_SUBID,
+      subgid: DEBIAN_SUBID,
+      images: [...seen].map(([alias, hostsLxd]) => ({ alias, lxd: hostsLxd, systemd: hostsLxd })),
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Building the state.
+
+export type Where = Array<string | number>;
+
+/** A description that cannot be built; `where` points into the description. */
+export class DescribeError extends Error {
+  constructor(
+    readonly where: Where,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const imageFingerprint = (d: ImageDescription): string | null => {
+  if (d.fingerprint) return d.fingerprint;
+  const alias = d.alias ?? d.aliases?.[0];
+  return alias ? createHash('sha256').update(`nestctl-sim-image:${alias}`).digest('hex') : null;
+};
+
+function imageDef(d: ImageDescription, fingerprint: string): ImageDef {
+  const raw = d.lxd === true ? { flavour: 'debian' as const } : d.lxd || null;
+  const lxd = raw
+    ? {
+        flavour: raw.flavour,
+        version: raw.version ?? VERSIONS[raw.flavour],
+        subuid: raw.subuid !== undefined ? raw.subuid : raw.flavour === 'debian' ? DEBIAN_SUBID : null,
+        subgid: raw.subgid !== undefined ? raw.subgid : raw.flavour === 'debian' ? DEBIAN_SUBID : null,
+      }
+    : null;
+  return {
+    fingerprint,
+    lxd,
+    systemd: d.systemd ?? lxd !== null,
+    uidmapTools: d.uidmapTools ?? (lxd !== null && lxd.flavour !== 'snap'),
+  };
+}
+
+/** Register images in the catalog; returns their store entries. */
+function addImages(world: World, images: ImageDescription[] | undefined, where: Where): ImageEntry[] {
+  return (images ?? []).map((d, i) => {
+    const fingerprint = imageFingerprint(d);
+    if (!fingerprint) throw new DescribeError([...where, i], 'an image needs an alias or a fingerprint');
+    world.catalog[fingerprint] = imageDef(d, fingerprint);
+    return { fingerprint, aliases: [...new Set([...(d.alias ? [d.alias] : []), ...(d.aliases ?? [])])] };
+  });
+}
+
+function parseUidMap(text: string, where: Where): LxdIdmapEntry[] {
+  const out: LxdIdmapEntry[] = [];
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    const parts = line.trim().split(/\s+/).map(Number);
+    if (parts.length !== 3 || parts.some((n) => !Number.isSafeInteger(n) || n < 0)) throw new DescribeError(where, `not a uid_map line: ${JSON.stringify(line)}`);
+    out.push(entry('b', parts[0]!, parts[1]!, parts[2]!));
+  }
+  return out;
+}
+
+function initialise(lxd: LxdState, init: LxdDescription['initialised']): void {
+  if (!init) return;
+  const o = init === true ? {} : init;
+  const pool = o.pool ?? 'default';
+  const bridge = o.bridge ?? 'lxdbr0';
+  lxd.pools.push({ name: pool, driver: 'dir', config: {} });
+  lxd.networks.push({ name: bridge, type: 'bridge', managed: true, config: { 'ipv4.address': o.ipv4 ?? '10.66.0.1/24', 'ipv4.nat': 'true', 'ipv6.address': 'none' } });
+  const profile = lxd.profiles.find((p) => p.name === 'default')!;
+  profile.devices.root = { path: '/', pool, type: 'disk' };
+  profile.devices.eth0 = { name: 'eth0', network: bridge, type: 'nic' };
+}
+
+/** Apply a level description (files, LXD state, images), start its daemon as described, then its instances. */
+function fillLevel(world: World, level: LevelState, d: LevelDescription, where: Where, isHost: boolean): void {
+  if (d.systemd !== undefined) level.systemd = d.systemd;
+  if (d.uidmapTools !== undefined) level.uidmapTools = d.uidmapTools;
+  if (isHost && d.lxd !== null) {
+    const l = d.lxd ?? { flavour: 'debian' as const };
+    level.lxd = { flavour: l.flavour, version: l.version ?? VERSIONS[l.flavour], daemon: { kind: 'down' }, pools: [], networks: [], profiles: [{ name: 'default', config: {}, devices: {} }], images: [], instances: [] };
+  }
+  const lxd = level.lxd;
+  if (isHost) {
+    const fallback = lxd?.flavour === 'debian' ? DEBIAN_SUBID : null;
+    for (const file of ['subuid', 'subgid'] as const) {
+      const text = d[file] !== undefined ? d[file] : fallback;
+      if (text !== null) level.files[`/etc/${file}`] = { text, mtime: world.clock };
+    }
+  } else {
+    for (const file of ['subuid', 'subgid'] as const) {
+      const text = d[file];
+      if (text === undefined) continue;
+      if (text === null) delete level.files[`/etc/${file}`];
+      else level.files[`/etc/${file}`] = { text, mtime: world.clock };
+    }
+  }
+  if (!lxd) {
+    if (d.images?.length || d.instances?.length || (!isHost && d.lxd)) throw new DescribeError(where, `${level.path || 'the host'} has no LXD: it cannot hold images or instances`);
+    return;
+  }
+  if (!isHost && d.lxd) {
+    if (d.lxd.flavour !== lxd.flavour) throw new DescribeError([...where, 'lxd', 'flavour'], `the image of ${level.path} carries ${lxd.flavour}, not ${d.lxd.flavour}`);
+    if (d.lxd.version) lxd.version = d.lxd.version;
+  }
+  initialise(lxd, d.lxd?.initialised);
+  lxd.images.push(...addImages(world, d.images, [...where, 'images']));
+  const daemon = d.lxd?.daemon ?? 'up';
+  if (daemon === 'up') startDaemon(world, level);
+  else lxd.daemon = { kind: daemon };
+  (d.instances ?? []).forEach((inst, i) => addInstance(world, level, lxd, inst, [...where, 'instances', i]));
+}
+
+/** A pre-existing instance, created by LXD's own rules unless its volatile.idmap.* keys are given. */
+function addInstance(world: World, level: LevelState, lxd: LxdState, d: InstanceDescription, where: Where): void {
+  if (lxd.instances.some((i) => i.name === d.name)) throw new DescribeError([...where, 'name'], `${joinPath(level.path, d.name)} is described twice`);
+  const fingerprint = findImage(lxd, d.image);
+  if (!fingerprint) throw new DescribeError([...where, 'image'], `image ${JSON.stringify(d.image)} is not in ${level.path || 'the host'}'s image store`);
+  const profiles = d.profiles ?? ['default'];
+  const own = { ...(d.config ?? {}) };
+  const config: Record<string, string> = { ...own, 'volatile.base_image': fingerprint };
+  if (own['volatile.idmap.next'] === undefined) {
+    const map = computeMap(lxd, d.name, expandedConfig(lxd, profiles, own));
+    if ('error' in map) throw new DescribeError(where, `${joinPath(level.path, d.name)} cannot be created here: ${map.error}`);
+    config['volatile.idmap.next'] = idmapToJson(map.set);
+    config['volatile.idmap.base'] = own['volatile.idmap.base'] ?? String(map.base);
+  }
+  const running = (d.status ?? 'Running') === 'Running';
+  const next = config['volatile.idmap.next']!;
+  config['volatile.last_state.idmap'] ??= running ? next : '[]';
+  if (running) config['volatile.idmap.current'] ??= next;
+  config['volatile.last_state.power'] ??= running ? 'RUNNING' : 'STOPPED';
+  const inside = newInside(world, joinPath(level.path, d.name), fingerprint);
+  const inst: InstanceState = { name: d.name, status: 'Running', profiles: [...profiles], config, inside };
+  lxd.instances.push(inst);
+  // Build the inside as a running machine, then stop it when described stopped.
+  const map = idmapFromJson(config['volatile.idmap.current'] ?? next);
+  inside.kernel = map.length > 0 ? map : level.kernel.map((e) => ({ ...e }));
+  if (d.inside) {
+    if (!inside.lxd && (d.inside.images?.length || d.inside.instances?.length || d.inside.lxd)) {
+      throw new DescribeError([...where, 'inside'], `the image of ${inst.inside.path} carries no LXD`);
+    }
+    fillLevel(world, inside, d.inside, [...where, 'inside'], false);
+  } else if (inside.lxd) startDaemon(world, inside);
+  if (!running) {
+    inst.status = 'Stopped';
+    shutdownInside(inst);
+  }
+}
+
+/** The world a description stands for. Throws DescribeError with a path into the description. */
+export function build(desc: WorldDescription): World {
+  const world: World = {
+    clock: desc.clock ?? 1_700_000_000,
+    seq: 0,
+    catalog: {},
+    remotes: {},
+    host: { path: '', systemd: desc.host.systemd ?? true, uidmapTools: true, kernel: FULL_KERNEL_SET.map((e) => ({ ...e })), files: {}, lxd: null },
+    log: [],
+    restarts: {},
+  };
+  if (desc.host.uidMap !== undefined) world.host.kernel = parseUidMap(desc.host.uidMap, ['host', 'uidMap']);
+  for (const [remote, images] of Object.entries(desc.remotes ?? {})) world.remotes[remote] = addImages(world, images, ['remotes', remote]);
+  fillLevel(world, world.host, desc.host, ['host'], true);
+  return world;
+}
+
+/** Build a world from a plain description (from code); errors are the user's. */
+export function buildWorld(desc: WorldDescription): World {
+  try {
+    return build(desc);
+  } catch (e) {
+    if (e instanceof DescribeError) throw new NestctlError('user', `world description, ${e.where.join('.')}: ${e.message}`);
+    throw e;
+  }
+}

@@ -1,0 +1,94 @@
+// LXD's (and liblxc's) own words, and the typed errors the real adapter (adapters/lxd/level.ts,
+// classify) would turn them into, so callers cannot tell the simulator from the real thing.
+
+import { CommandError, EnvironmentError } from '../../core/errors.js';
+import type { Flavour } from '../../core/manifest/model.js';
+
+/** lxd/instance/instance_utils.go ValidConfig (LXD 5.0.2; newer LXD says "does not have"). */
+export function noAllocation(flavour: Flavour): string {
+  const who = flavour === 'incus' ? 'Incus' : 'LXD';
+  return `${who} doesn't have a uid/gid allocation. In this mode, only privileged containers are supported`;
+}
+
+export const TEXT = {
+  /** client/lxd_instances.go remoteOperationError("Failed instance creation", …). */
+  creation: 'Failed instance creation',
+  /** lxd/instance.go instanceCreateFromImage. */
+  record: 'Failed creating instance record',
+  /** lxd/instance/instance_utils.go CreateInternal. */
+  initialising: 'Failed initialising instance',
+  /** driver_lxc.go lxcCreate. */
+  invalidConfig: 'Invalid config',
+  noRootDisk: 'Failed getting root disk: No root device could be found',
+  notEnoughIds: 'Not enough uid/gid available for the container',
+  instanceNotFound: 'Instance not found',
+  notRunning: 'Instance is not running',
+  alreadyRunning: 'The instance is already running',
+  alreadyStopped: 'The instance is already stopped',
+  deleteRunning: 'The instance is currently running, stop it first or pass --force',
+  imageNotFound: 'Image not found',
+  imageExists: 'Image with same fingerprint already exists',
+} as const;
+
+/** The chain `lxc init` prints when creation fails inside lxcCreate. */
+export function creationFailed(inner: string): string {
+  return `${TEXT.creation}: ${TEXT.record}: ${TEXT.initialising}: ${inner}`;
+}
+
+/** A failed `lxc …`/`incus …` call: "Error: …" on stderr, exit 1. */
+export function lxcFailure(path: string, argv: readonly string[], message: string): CommandError {
+  return new CommandError(argv, 1, `Error: ${message}\n`, path);
+}
+
+/** What the real adapter's classify() makes of "unix.socket: connect: connection refused". */
+export function daemonNotRunning(path: string): EnvironmentError {
+  return new EnvironmentError(
+    `the LXD daemon is not running${path ? ` in ${path}` : ' on the host'}`,
+    'start it (systemctl start lxd) and try again',
+    path,
+  );
+}
+
+/** The error text `lxc query /1.0` prints when nothing listens on the socket. */
+export function socketRefused(flavour: Flavour): string {
+  const socket =
+    flavour === 'snap' ? '/var/snap/lxd/common/lxd/unix.socket' : flavour === 'incus' ? '/var/lib/incus/unix.socket' : '/var/lib/lxd/unix.socket';
+  return `Error: Get "http://unix.socket/1.0": dial unix ${socket}: connect: connection refused`;
+}
+
+/** No lxc/incus at that level (sh's "not found", exit 127). */
+export function commandNotFound(path: string, argv: readonly string[]): CommandError {
+  return new CommandError(argv, 127, `sh: 1: ${argv[0] ?? ''}: not found\n`, path);
+}
+
+/** Where the daemon's binary and container files live, for forkstart messages. */
+function lxdPaths(flavour: Flavour): { bin: string; containers: string; logs: string } {
+  if (flavour === 'snap') return { bin: '/snap/lxd/current/bin/lxd', containers: '/var/snap/lxd/common/lxd/containers', logs: '/var/snap/lxd/common/lxd/logs' };
+  if (flavour === 'incus') return { bin: '/usr/libexec/incus/incusd', containers: '/var/lib/incus/containers', logs: '/var/log/incus' };
+  return { bin: '/usr/bin/lxd', containers: '/var/lib/lxd/containers', logs: '/var/log/lxd' };
+}
+
+/**
+ * A start that liblxc aborts: LXD's "Failed to run: … forkstart …" (shared.RunCommand), the
+ * client's hint, then the ERROR lines of the instance's lxc.log (as `lxc info --show-log` shows).
+ */
+export function startFailed(path: string, argv: readonly string[], flavour: Flavour, name: string, logLines: string[]): CommandError {
+  const p = lxdPaths(flavour);
+  const cli = flavour === 'incus' ? 'incus' : 'lxc';
+  const stderr = [
+    `Error: Failed to run: ${p.bin} forkstart ${name} ${p.containers} ${p.logs}/${name}/lxc.conf: exit status 1`,
+    `Try \`${cli} info --show-log ${name}\` for more info`,
+    ...logLines.map((l) => `${cli} ${name} ${l}`),
+    '',
+  ].join('\n');
+  return new CommandError(argv, 1, stderr, path);
+}
+
+/** liblxc's lxc_map_ids lines when newuidmap/newgidmap refuse (conf.c), then lxc_spawn's. */
+export function mapIdsLog(tool: 'newuidmap' | 'newgidmap', toolError: string, pid: number, args: string): string[] {
+  return [
+    `ERROR    conf - conf.c:lxc_map_ids - ${tool} failed to write mapping "${toolError}": ${tool} ${pid} ${args}`,
+    'ERROR    start - start.c:lxc_spawn - Failed to set up id mapping.',
+    'ERROR    lxccontainer - lxccontainer.c:wait_on_daemonized_start - Received container state "ABORTING" instead of "RUNNING"',
+  ];
+}

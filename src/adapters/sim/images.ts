@@ -1,0 +1,122 @@
+// Images moving between levels without a network: `lxc image export` into a temp dir, `lxc file
+// push` into a child, `lxc image import META ROOTFS`. The fingerprint survives the trip. Files
+// live in the levels' file maps, so a deleted container takes them with it.
+
+import type { ImageBundle } from '../../ports/lxd.js';
+import { lxcFailure, TEXT } from './errors.js';
+import { findImage } from './instances.js';
+import { activate } from './power.js';
+import { reach } from './reach.js';
+import type { LevelState, LxdState, World } from './state.js';
+import { cliArgv, nextSeq, record, tick } from './world.js';
+
+const TMP_PREFIX = '/var/tmp/nestctl-image.';
+const basename = (f: string): string => f.slice(f.lastIndexOf('/') + 1);
+const dirname = (f: string): string => f.slice(0, f.lastIndexOf('/'));
+
+/** Default remotes of an LXD 5.0 client: they exist, but this world has no network. */
+const DEFAULT_REMOTES: Record<string, string> = {
+  images: 'images.linuxcontainers.org',
+  ubuntu: 'cloud-images.ubuntu.com',
+  'ubuntu-daily': 'cloud-images.ubuntu.com',
+};
+
+function addAliases(lxd: LxdState, path: string, argv: readonly string[], fingerprint: string, aliases: readonly string[]): void {
+  for (const alias of aliases) {
+    const holder = lxd.images.find((i) => i.aliases.includes(alias));
+    if (holder && holder.fingerprint !== fingerprint) throw lxcFailure(path, argv, `Alias already exists: ${alias}`);
+  }
+  let image = lxd.images.find((i) => i.fingerprint === fingerprint);
+  if (!image) {
+    image = { fingerprint, aliases: [] };
+    lxd.images.push(image);
+  }
+  for (const alias of aliases) if (!image.aliases.includes(alias)) image.aliases.push(alias);
+}
+
+/** `lxc image copy REMOTE:ALIAS local: --alias ALIAS`: only remotes the world describes answer. */
+export function fetchImage(world: World, path: string, remoteRef: string, alias: string): void {
+  const argv = cliArgv(world, path, ['image', 'copy', remoteRef, 'local:', '--alias', alias]);
+  const lxd = activate(world, reach(world, path, argv), argv);
+  const colon = remoteRef.indexOf(':');
+  const remote = colon < 0 ? 'local' : remoteRef.slice(0, colon);
+  const name = remoteRef.slice(colon + 1);
+  const served = world.remotes[remote];
+  if (!served) {
+    const host = DEFAULT_REMOTES[remote];
+    if (!host) throw lxcFailure(path, argv, `The remote "${remote}" doesn't exist`);
+    throw lxcFailure(path, argv, `Failed getting remote image info: Get "https://${host}/streams/v1/index.json": dial tcp: lookup ${host}: Temporary failure in name resolution`);
+  }
+  const image = served.find((i) => i.aliases.includes(name)) ?? served.find((i) => i.fingerprint.startsWith(name));
+  if (!image) throw lxcFailure(path, argv, TEXT.imageNotFound);
+  addAliases(lxd, path, argv, image.fingerprint, [alias]);
+  tick(world);
+  record(world, path, 'image-fetch', `${remoteRef} → ${image.fingerprint.slice(0, 12)}`);
+}
+
+/** `mktemp -d` + `lxc image export FP DIR/`: a split image, metadata tarball first. */
+export function exportImage(world: World, path: string, fingerprint: string): ImageBundle {
+  const dir = `${TMP_PREFIX}${String(nextSeq(world)).padStart(6, '0')}`;
+  const argv = cliArgv(world, path, ['image', 'export', fingerprint, `${dir}/`]);
+  const level = reach(world, path, argv);
+  const lxd = activate(world, level, argv);
+  const full = findImage(lxd, fingerprint);
+  if (!full) throw lxcFailure(path, argv, TEXT.imageNotFound);
+  const t = tick(world);
+  const files = [`${dir}/meta-${full}.tar.xz`, `${dir}/${full}.tar.xz`];
+  level.files[files[0]!] = { text: '', mtime: t, image: { fingerprint: full, part: 'meta' } };
+  level.files[files[1]!] = { text: '', mtime: t, image: { fingerprint: full, part: 'rootfs' } };
+  record(world, path, 'image-export', `${full.slice(0, 12)} → ${dir}`);
+  return { level: path, fingerprint, files };
+}
+
+function missingFile(level: LevelState, files: readonly string[]): string | undefined {
+  return files.find((f) => !level.files[f]);
+}
+
+/** `lxc file push FILE CHILD/DIR/` for each file of a bundle held at this level. */
+export function pushBundle(world: World, path: string, bundle: ImageBundle, childName: string): ImageBundle {
+  const childPath = path === '' ? childName : `${path}/${childName}`;
+  const dir = `${TMP_PREFIX}${String(nextSeq(world)).padStart(6, '0')}`;
+  const argv = cliArgv(world, path, ['file', 'push', bundle.files[0] ?? '', `${childName}${dir}/`]);
+  const level = reach(world, path, argv);
+  activate(world, level, argv);
+  const child = reach(world, childPath, ['mktemp', '-d', `${TMP_PREFIX}XXXXXX`]);
+  const missing = bundle.level === path ? missingFile(level, bundle.files) : bundle.files[0];
+  if (missing !== undefined) throw lxcFailure(path, argv, `open ${missing}: no such file or directory`);
+  const t = tick(world);
+  const files = bundle.files.map((f) => {
+    const to = `${dir}/${basename(f)}`;
+    child.files[to] = { ...level.files[f]!, mtime: t };
+    return to;
+  });
+  record(world, path, 'file-push', `${bundle.files.length} file(s) → ${childName}${dir}`);
+  return { level: childPath, fingerprint: bundle.fingerprint, files };
+}
+
+/** `lxc image import META ROOTFS --alias A…`: the fingerprint is the content's, kept as it was. */
+export function importImage(world: World, path: string, bundle: ImageBundle, aliases: readonly string[]): void {
+  const argv = cliArgv(world, path, ['image', 'import', ...bundle.files, ...aliases.flatMap((a) => ['--alias', a])]);
+  const level = reach(world, path, argv);
+  const lxd = activate(world, level, argv);
+  const missing = bundle.level === path ? missingFile(level, bundle.files) : bundle.files[0];
+  if (missing !== undefined) throw lxcFailure(path, argv, `open ${missing}: no such file or directory`);
+  const parts = bundle.files.map((f) => level.files[f]!.image);
+  const fingerprint = parts[0]?.fingerprint;
+  const complete = parts.length === 2 && parts[0]?.part === 'meta' && parts[1]?.part === 'rootfs' && parts[1]?.fingerprint === fingerprint;
+  if (!fingerprint || !complete) throw lxcFailure(path, argv, 'Invalid image file');
+  if (lxd.images.some((i) => i.fingerprint === fingerprint)) throw lxcFailure(path, argv, TEXT.imageExists);
+  addAliases(lxd, path, argv, fingerprint, aliases);
+  tick(world);
+  record(world, path, 'image-import', `${fingerprint.slice(0, 12)} ${aliases.join(',')}`);
+}
+
+/** `rm -rf` of the bundle's temp dirs at the level this is called on. */
+export function discardBundle(world: World, path: string, bundle: ImageBundle): void {
+  const dirs = [...new Set(bundle.files.map(dirname))].filter((d) => d.startsWith('/var/tmp/nestctl-'));
+  if (dirs.length === 0) return;
+  const level = reach(world, path, ['rm', '-rf', '--', ...dirs]);
+  for (const f of Object.keys(level.files)) if (dirs.includes(dirname(f))) delete level.files[f];
+  tick(world);
+  record(world, path, 'rm', dirs.join(' '));
+}

@@ -1,0 +1,82 @@
+// The simulated LXD: a world of levels that implements LxdLevel with LXD's real rules, for fast
+// tests, `nestctl plan|apply --simulate`, and comparison with real LXD. Plus inspection helpers
+// for tests (what the real machine would show with cat /proc/self/uid_map, lxd's log, …).
+
+import type { LxdLevel } from '../../ports/lxd.js';
+import { buildWorld, type WorldDescription } from './describe.js';
+import { SimLevel } from './level.js';
+import type { OpRecord, World } from './state.js';
+import { findLevel } from './world.js';
+
+export { DEBIAN_SUBID, defaultWorld } from './describe.js';
+export { parseWorld } from './parse-world.js';
+export type { HostDescription, ImageDescription, ImageLxdDescription, InstanceDescription, LevelDescription, LxdDescription, WorldDescription } from './describe.js';
+export type { OpRecord, World } from './state.js';
+
+export type DaemonRange =
+  | { kind: 'range'; start: number; size: number }
+  /** LXD found no usable range: "Only privileged containers will be able to run". */
+  | { kind: 'privileged-only' }
+  /** No daemon running there (not started yet, down, or no LXD). */
+  | { kind: 'not-running' };
+
+export interface SimWorld {
+  /** The host's LXD. */
+  host(): LxdLevel;
+  /** The LXD at a level path ("" host, "c1/c2"), as host().child(...).child(...). */
+  level(path: string): LxdLevel;
+  /** /proc/self/uid_map of a level ("0 500000 196608"), relative to its parent; null when there is no such level. */
+  uidMap(path: string): string | null;
+  /** The range the level's daemon loaded at its last start (its first entry: uid, normally). */
+  daemonRange(path: string): DaemonRange;
+  /** What the level's daemon logged about ids at its last start. */
+  daemonLog(path: string): string[];
+  /** Every change made to the world, in order. */
+  log(): OpRecord[];
+  /** How many times the level's daemon was restarted through restartDaemon. */
+  restarts(path: string): number;
+  /** The restart commands run at a level. */
+  restartCommands(path: string): string[][];
+  /** Content of a file at a level, or null. */
+  file(path: string, name: string): string | null;
+  /** Names of the files at a level (/etc/subuid, /etc/subuid-, /var/tmp/…). */
+  files(path: string): string[];
+  /** The logical clock. */
+  now(): number;
+  /** The raw state (read it; changing it bypasses LXD's rules). */
+  state(): World;
+}
+
+export function createSimWorld(desc: WorldDescription): SimWorld {
+  const world = buildWorld(desc);
+  return {
+    host: () => new SimLevel(world, ''),
+    level: (path) => new SimLevel(world, path),
+    uidMap: (path) => {
+      const level = findLevel(world, path);
+      if (!level) return null;
+      return level.kernel
+        .filter((e) => e.Isuid)
+        .map((e) => `${e.Nsid} ${e.Hostid} ${e.Maprange}`)
+        .join('\n');
+    },
+    daemonRange: (path) => {
+      const daemon = findLevel(world, path)?.lxd?.daemon;
+      if (!daemon || daemon.kind !== 'up') return { kind: 'not-running' };
+      // The first entry: the one LXD's isolated-slice search works in (uid, when there is one).
+      const first = daemon.idmap?.[0];
+      return first ? { kind: 'range', start: first.Hostid, size: first.Maprange } : { kind: 'privileged-only' };
+    },
+    daemonLog: (path) => {
+      const daemon = findLevel(world, path)?.lxd?.daemon;
+      return daemon?.kind === 'up' ? [...daemon.log] : [];
+    },
+    log: () => [...world.log],
+    restarts: (path) => world.restarts[path]?.length ?? 0,
+    restartCommands: (path) => (world.restarts[path] ?? []).map((a) => [...a]),
+    file: (path, name) => findLevel(world, path)?.files[name]?.text ?? null,
+    files: (path) => Object.keys(findLevel(world, path)?.files ?? {}).sort(),
+    now: () => world.clock,
+    state: () => world,
+  };
+}

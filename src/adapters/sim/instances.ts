@@ -1,0 +1,196 @@
+// Instance lifecycle through the API: create (lxc init), start, stop, delete, config set /
+// profile assign. The id rules are in idmap.ts, the power-related effects in power.ts.
+
+import type { InstanceSpec, InstanceUpdate } from '../../ports/lxd.js';
+import { expandedConfig, expandedDevices, instanceExpanded, rootDisk } from './config.js';
+import { creationFailed, lxcFailure, noAllocation, TEXT } from './errors.js';
+import { findIdmap, IDMAP_KEYS, isTrue } from './find-idmap.js';
+import { idmapToJson, type LxdIdmapEntry } from './idmap.js';
+import { activate, startContainer, stopContainer } from './power.js';
+import { reach } from './reach.js';
+import { type InstanceState, joinPath, type LevelState, type LxdState, type World } from './state.js';
+import { cliArgv, cliOf, nextSeq, record, tick } from './world.js';
+
+/** When an image's rootfs was built: older than anything that happens in the world. */
+export const IMAGE_MTIME = 1_600_000_000;
+
+/** Image by full fingerprint, unique fingerprint prefix, or alias. */
+export function findImage(lxd: LxdState, ref: string): string | null {
+  const byAlias = lxd.images.find((i) => i.aliases.includes(ref));
+  if (byAlias) return byAlias.fingerprint;
+  const matches = lxd.images.filter((i) => i.fingerprint.startsWith(ref));
+  return matches.length === 1 ? matches[0]!.fingerprint : null;
+}
+
+function instanceOf(lxd: LxdState, path: string, name: string, argv: readonly string[]): InstanceState {
+  const inst = lxd.instances.find((i) => i.name === name);
+  if (!inst) throw lxcFailure(path, argv, TEXT.instanceNotFound);
+  return inst;
+}
+
+/** Container names as LXD accepts them (hostname rules). */
+function nameProblem(name: string): string | null {
+  if (name.length < 1 || name.length > 63) return 'Name must be 1-63 characters long';
+  if (!/^[A-Za-z0-9-]+$/.test(name)) return 'Name can only contain alphanumeric and hyphen characters';
+  if (/^[0-9-]/.test(name)) return 'Name must not start with a digit or hyphen';
+  if (name.endsWith('-')) return 'Name must not end with a hyphen';
+  return null;
+}
+
+/** The machine on a new container's disk, from what its image carries. */
+export function newInside(world: World, path: string, fingerprint: string): LevelState {
+  const def = world.catalog[fingerprint];
+  const files: LevelState['files'] = {};
+  if (def?.lxd?.subuid != null) files['/etc/subuid'] = { text: def.lxd.subuid, mtime: IMAGE_MTIME };
+  if (def?.lxd?.subgid != null) files['/etc/subgid'] = { text: def.lxd.subgid, mtime: IMAGE_MTIME };
+  return {
+    path,
+    systemd: def?.systemd ?? false,
+    uidmapTools: def?.uidmapTools ?? false,
+    kernel: [],
+    files,
+    lxd: def?.lxd
+      ? {
+          flavour: def.lxd.flavour,
+          version: def.lxd.version,
+          daemon: { kind: 'down' },
+          pools: [],
+          networks: [],
+          profiles: [{ name: 'default', config: {}, devices: {} }],
+          images: [],
+          instances: [],
+        }
+      : null,
+  };
+}
+
+/** The map findIdmap gives this instance at this level, or the failure text. */
+export function computeMap(lxd: LxdState, name: string, expanded: Record<string, string>): { set: LxdIdmapEntry[]; base: number } | { error: string } {
+  if (isTrue(expanded['security.privileged'])) return { set: [], base: 0 };
+  if (lxd.daemon.kind !== 'up' || lxd.daemon.idmap === null) return { error: `${TEXT.invalidConfig}: ${noAllocation(lxd.flavour)}` };
+  const found = findIdmap({
+    daemon: lxd.daemon.idmap,
+    name,
+    expanded,
+    neighbours: lxd.instances.map((i) => ({ name: i.name, expanded: instanceExpanded(lxd, i) })),
+  });
+  return found.ok ? { set: found.set, base: found.base } : { error: found.error };
+}
+
+/** `lxc init FINGERPRINT NAME -p … -c k=v …` (lxcCreate). */
+export function createInstance(world: World, path: string, spec: InstanceSpec): void {
+  const argv = cliArgv(world, path, [
+    'init',
+    spec.fingerprint,
+    spec.name,
+    ...(spec.profiles.length > 0 ? spec.profiles.flatMap((p) => ['-p', p]) : ['--no-profiles']),
+    ...Object.entries(spec.config).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
+  ]);
+  const lxd = activate(world, reach(world, path, argv), argv);
+  const problem = nameProblem(spec.name);
+  if (problem) throw lxcFailure(path, argv, `Invalid instance name: ${problem}`);
+  const fingerprint = findImage(lxd, spec.fingerprint);
+  if (!fingerprint) throw lxcFailure(path, argv, TEXT.imageNotFound);
+  if (lxd.instances.some((i) => i.name === spec.name)) throw lxcFailure(path, argv, `${TEXT.creation}: ${TEXT.record}: Instance ${JSON.stringify(spec.name)} already exists`);
+  const missing = spec.profiles.find((p) => !lxd.profiles.some((q) => q.name === p));
+  if (missing) throw lxcFailure(path, argv, `${TEXT.creation}: ${TEXT.record}: Requested profile ${JSON.stringify(missing)} doesn't exist`);
+
+  const own = { ...spec.config };
+  const expanded = expandedConfig(lxd, spec.profiles, own);
+  // lxcCreate, in order: expanded config valid (uid/gid allocation), root disk, pool, idmap.
+  if (!isTrue(expanded['security.privileged']) && (lxd.daemon.kind !== 'up' || lxd.daemon.idmap === null)) {
+    throw lxcFailure(path, argv, creationFailed(`${TEXT.invalidConfig}: ${noAllocation(lxd.flavour)}`));
+  }
+  const root = rootDisk(expandedDevices(lxd, spec.profiles));
+  if (!root) throw lxcFailure(path, argv, creationFailed(TEXT.noRootDisk));
+  if (!root.pool) throw lxcFailure(path, argv, creationFailed("The instance's root device is missing the pool property"));
+  if (!lxd.pools.some((p) => p.name === root.pool)) throw lxcFailure(path, argv, creationFailed('Failed loading storage pool: Storage pool not found'));
+  const map = computeMap(lxd, spec.name, expanded);
+  if ('error' in map) throw lxcFailure(path, argv, creationFailed(map.error));
+
+  const config: Record<string, string> = {
+    ...own,
+    'volatile.apply_template': 'create',
+    'volatile.base_image': fingerprint,
+    'volatile.idmap.base': String(map.base),
+    'volatile.idmap.next': idmapToJson(map.set),
+    'volatile.last_state.idmap': own['volatile.last_state.idmap'] ?? '[]',
+    'volatile.uuid': fakeUuid(nextSeq(world)),
+  };
+  lxd.instances.push({
+    name: spec.name,
+    status: 'Stopped',
+    profiles: [...spec.profiles],
+    config,
+    inside: newInside(world, joinPath(path, spec.name), fingerprint),
+  });
+  tick(world);
+  record(world, path, 'create', `${spec.name} from ${fingerprint.slice(0, 12)}`);
+}
+
+function fakeUuid(n: number): string {
+  const hex = n.toString(16).padStart(12, '0');
+  return `5eed0000-0000-4000-8000-${hex}`;
+}
+
+export function startInstance(world: World, path: string, name: string): void {
+  const argv = cliArgv(world, path, ['start', name]);
+  const level = reach(world, path, argv);
+  const lxd = activate(world, level, argv);
+  startContainer(world, level, instanceOf(lxd, path, name, argv), argv);
+}
+
+export function stopInstance(world: World, path: string, name: string): void {
+  const argv = cliArgv(world, path, ['stop', name]);
+  const level = reach(world, path, argv);
+  const lxd = activate(world, level, argv);
+  stopContainer(world, level, instanceOf(lxd, path, name, argv), argv);
+}
+
+export function deleteInstance(world: World, path: string, name: string): void {
+  const argv = cliArgv(world, path, ['delete', name]);
+  const level = reach(world, path, argv);
+  const lxd = activate(world, level, argv);
+  const inst = instanceOf(lxd, path, name, argv);
+  if (inst.status === 'Running') throw lxcFailure(path, argv, TEXT.deleteRunning);
+  lxd.instances = lxd.instances.filter((i) => i !== inst);
+  tick(world);
+  record(world, path, 'delete', name);
+}
+
+/**
+ * `lxc config set NAME k=v…` then `lxc profile assign NAME p1,p2` (driver_lxc.go Update): an
+ * empty value unsets a key; when one of the idmap keys changes in the expanded config, LXD
+ * computes a new map into volatile.idmap.next (applied at the next start).
+ */
+export function updateInstance(world: World, path: string, name: string, update: InstanceUpdate): void {
+  const argv = cliArgv(world, path, ['config', 'set', name, ...Object.entries(update.set).map(([k, v]) => `${k}=${v}`)]);
+  const level = reach(world, path, argv);
+  const cli = cliOf(level);
+  const lxd = activate(world, level, argv);
+  const inst = instanceOf(lxd, path, name, argv);
+  const profiles = update.profiles ?? inst.profiles;
+  const missing = profiles.find((p) => !lxd.profiles.some((q) => q.name === p));
+  if (missing) throw lxcFailure(path, [cli, 'profile', 'assign', name, profiles.join(',')], `Profile not found: ${missing}`);
+
+  const config = { ...inst.config };
+  for (const [k, v] of Object.entries(update.set)) {
+    if (v === '') delete config[k];
+    else config[k] = v;
+  }
+  const before = instanceExpanded(lxd, inst);
+  const after = expandedConfig(lxd, profiles, config);
+  if (!isTrue(after['security.privileged']) && (lxd.daemon.kind !== 'up' || lxd.daemon.idmap === null)) {
+    throw lxcFailure(path, argv, `${TEXT.invalidConfig}: ${noAllocation(lxd.flavour)}`);
+  }
+  if (IDMAP_KEYS.some((k) => before[k] !== after[k])) {
+    const map = computeMap(lxd, name, after);
+    if ('error' in map) throw lxcFailure(path, argv, `Failed to get ID map: ${map.error}`);
+    config['volatile.idmap.next'] = idmapToJson(map.set);
+    config['volatile.idmap.base'] = String(map.base);
+  }
+  inst.config = config;
+  inst.profiles = [...profiles];
+  tick(world);
+  record(world, path, 'update', `${name} ${Object.keys(update.set).join(',')}${update.profiles ? ` profiles=${profiles.join(',')}` : ''}`);
+}

@@ -1,0 +1,152 @@
+// Containers starting and stopping, and what that does to the machine inside them: its id
+// namespace, its LXD (socket-activated at boot, autostarting its own containers), its disk.
+
+import { instanceExpanded } from './config.js';
+import { startDaemon } from './daemon.js';
+import { commandNotFound, daemonNotRunning, lxcFailure, mapIdsLog, startFailed, TEXT } from './errors.js';
+import { isTrue } from './find-idmap.js';
+import { idmapFromJson, idmapToJson, kernelSetOf, usable, type LxdIdmapEntry } from './idmap.js';
+import { newidmapRefusal } from './newuidmap.js';
+import type { InstanceState, LevelState, LxdState, World } from './state.js';
+import { findLevel, nextSeq, record, tick } from './world.js';
+
+/**
+ * Use the daemon of a level, as any `lxc` call does: a socket-activated daemon starts now (and
+ * autostarts its containers); a daemon that is down or missing fails the call.
+ */
+export function activate(world: World, level: LevelState, argv: readonly string[]): LxdState {
+  const lxd = level.lxd;
+  if (!lxd) throw commandNotFound(level.path, argv);
+  if (lxd.daemon.kind === 'down') throw daemonNotRunning(level.path);
+  if (lxd.daemon.kind === 'socket') {
+    startDaemon(world, level);
+    autostart(world, level);
+  }
+  return lxd;
+}
+
+/** LXD's instancesStart rule: boot.autostart, or (unset) running when the daemon last stopped. */
+function wantsAutostart(lxd: LxdState, inst: InstanceState): boolean {
+  const auto = instanceExpanded(lxd, inst)['boot.autostart'];
+  if (auto !== undefined && ['false', '0', 'no', 'off'].includes(auto.toLowerCase())) return false;
+  return isTrue(auto) || inst.config['volatile.last_state.power'] === 'RUNNING';
+}
+
+/** After a daemon start: start what should run; failures are only logged, as LXD does. */
+export function autostart(world: World, level: LevelState): void {
+  const lxd = level.lxd;
+  if (!lxd || lxd.daemon.kind !== 'up') return;
+  for (const inst of lxd.instances) {
+    if (inst.status !== 'Stopped' || !wantsAutostart(lxd, inst)) continue;
+    try {
+      startContainer(world, level, inst, ['lxd', 'autostart', inst.name]);
+    } catch (e) {
+      lxd.daemon.log.push(`WARNING Failed to auto start instance instance=${inst.name} err="${(e as Error).message}"`);
+    }
+  }
+}
+
+/** The container `level` runs in allows nested containers (security.nesting). */
+function nestingAllowed(world: World, level: LevelState): boolean {
+  if (level.path === '') return true;
+  const cut = level.path.lastIndexOf('/');
+  const parent = findLevel(world, cut < 0 ? '' : level.path.slice(0, cut));
+  const name = level.path.slice(cut + 1);
+  const inst = parent?.lxd?.instances.find((i) => i.name === name);
+  return Boolean(parent?.lxd && inst && isTrue(instanceExpanded(parent.lxd, inst)['security.nesting']));
+}
+
+const mapArgs = (entries: LxdIdmapEntry[]): string => entries.map((e) => `${e.Nsid} ${e.Hostid} ${e.Maprange}`).join(' ');
+
+/** Why liblxc would abort this start (its lxc.log ERROR lines), or null. */
+function startRefusal(world: World, level: LevelState, inst: InstanceState, map: LxdIdmapEntry[]): string[] | null {
+  if (!nestingAllowed(world, level)) {
+    // Without security.nesting the parent's AppArmor profile forbids the nested proc/sys mounts
+    // (wording approximate: liblxc's exact line varies with the version).
+    return ['ERROR    conf - conf.c:lxc_mount_auto_mounts - Permission denied - Failed to mount "proc" onto "/usr/lib/x86_64-linux-gnu/lxc/rootfs/proc"'];
+  }
+  if (map.length === 0) return null; // privileged: no user namespace to map
+  const pid = 4000 + nextSeq(world);
+  // liblxc lxc_map_ids: with newuidmap/newgidmap present it always goes through them, and they
+  // accept only ranges covered by root's lines in /etc/subuid and /etc/subgid.
+  if (level.lxd?.flavour !== 'snap' && level.uidmapTools) {
+    for (const kind of ['uid', 'gid'] as const) {
+      const file = level.files[kind === 'uid' ? '/etc/subuid' : '/etc/subgid'];
+      const refusal = newidmapRefusal(kind, map, file ? file.text : null);
+      const tool = kind === 'uid' ? 'newuidmap' : 'newgidmap';
+      if (refusal) return mapIdsLog(tool, refusal, pid, mapArgs(map.filter((e) => (kind === 'uid' ? e.Isuid : e.Isgid))));
+    }
+  }
+  // The kernel: a map may only use ids the level's own namespace has.
+  const kernel = kernelSetOf(level.kernel);
+  const bad = map.find((e) => usable(e, kernel) !== null);
+  if (bad) {
+    const tool = bad.Isuid ? 'newuidmap' : 'newgidmap';
+    return mapIdsLog(tool, `${tool}: write to ${bad.Isuid ? 'uid' : 'gid'}_map failed: Operation not permitted`, pid, mapArgs([bad]));
+  }
+  return null;
+}
+
+/**
+ * Start a container (driver_lxc.go startCommon): apply volatile.idmap.next — shifting the disk
+ * when it differs from volatile.last_state.idmap — record it as volatile.idmap.current, boot.
+ */
+export function startContainer(world: World, level: LevelState, inst: InstanceState, argv: readonly string[]): void {
+  const lxd = level.lxd!;
+  if (inst.status === 'Running') throw lxcFailure(level.path, argv, TEXT.alreadyRunning);
+  const map = idmapFromJson(inst.config['volatile.idmap.next']);
+  const refusal = startRefusal(world, level, inst, map);
+  if (refusal) {
+    record(world, level.path, 'start-failed', inst.name);
+    throw startFailed(level.path, argv, lxd.flavour, inst.name, refusal);
+  }
+  const json = idmapToJson(map);
+  if (inst.config['volatile.last_state.idmap'] !== json) inst.config['volatile.last_state.idmap'] = json; // rootfs shifted
+  inst.config['volatile.idmap.current'] = json;
+  inst.config['volatile.last_state.power'] = 'RUNNING';
+  delete inst.config['volatile.apply_template'];
+  inst.status = 'Running';
+  tick(world);
+  record(world, level.path, 'start', inst.name);
+  bootInside(world, level, inst);
+}
+
+/** Stop a container; LXD inside shuts down, leaving its own containers to come back at next boot. */
+export function stopContainer(world: World, level: LevelState, inst: InstanceState, argv: readonly string[]): void {
+  if (inst.status !== 'Running') throw lxcFailure(level.path, argv, TEXT.alreadyStopped);
+  inst.status = 'Stopped';
+  inst.config['volatile.last_state.power'] = 'STOPPED';
+  shutdownInside(inst);
+  tick(world);
+  record(world, level.path, 'stop', inst.name);
+}
+
+/** The machine inside a freshly started container. */
+function bootInside(world: World, level: LevelState, inst: InstanceState): void {
+  const inside = inst.inside;
+  const map = idmapFromJson(inst.config['volatile.idmap.current']);
+  // /proc/self/uid_map inside: the container's map, in the parent level's ids; a privileged
+  // container shares its parent's user namespace.
+  inside.kernel = map.length > 0 ? map : level.kernel.map((e) => ({ ...e }));
+  const lxd = inside.lxd;
+  if (!lxd) return;
+  // lxd.socket listens from boot (systemd); without systemd nothing starts LXD.
+  lxd.daemon = inside.systemd ? { kind: 'socket' } : { kind: 'down' };
+  // `lxd activateifneeded` at boot: start the daemon now if it has containers to bring back.
+  if (inside.systemd && lxd.instances.some((i) => i.status === 'Stopped' && wantsAutostart(lxd, i))) {
+    startDaemon(world, inside);
+    autostart(world, inside);
+  }
+}
+
+/** Everything inside stops with the container; the disk (files, images, instances) stays. */
+export function shutdownInside(inst: InstanceState): void {
+  const lxd = inst.inside.lxd;
+  if (!lxd) return;
+  for (const inner of lxd.instances) {
+    if (inner.status !== 'Running') continue;
+    inner.status = 'Stopped'; // volatile.last_state.power stays RUNNING: LXD's shutdown keeps it
+    shutdownInside(inner);
+  }
+  lxd.daemon = { kind: 'down' };
+}

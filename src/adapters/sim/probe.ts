@@ -1,0 +1,63 @@
+// What the real probe (adapters/lxd/probe-script.ts + core/observe/parse-probe.ts) would read
+// from this level, built from the simulated state.
+
+import type { DaemonState, FileState, IdMapEntry, ObservedLevel, ObservedNetwork } from '../../core/observed.js';
+import { socketRefused } from './errors.js';
+import { activate } from './power.js';
+import { reach } from './reach.js';
+import type { LevelState, SimFile, World } from './state.js';
+import { sha256 } from './subid.js';
+
+function fileState(f: SimFile | undefined): FileState {
+  return f ? { text: f.text, sha256: sha256(f.text), mtime: f.mtime } : { text: null, sha256: null, mtime: null };
+}
+
+/** /proc/self/uid_map lines as the probe parses them. */
+function uidMapOf(level: LevelState): IdMapEntry[] {
+  return level.kernel.filter((e) => e.Isuid).map((e) => ({ isuid: true, isgid: false, nsid: e.Nsid, hostid: e.Hostid, maprange: e.Maprange }));
+}
+
+export function probeLevel(world: World, path: string): ObservedLevel {
+  const argv = ['sh', '-c', '<probe>'];
+  const level = reach(world, path, argv);
+  const lxd = level.lxd;
+  // The probe looks for a running daemon process first, then calls `lxc query /1.0`, which
+  // socket-activates a daemon that was not running yet (so that first probe sees no start time).
+  const wasUp = lxd?.daemon.kind === 'up' ? lxd.daemon.startedAt : null;
+  let daemon: DaemonState;
+  if (!lxd) daemon = { kind: 'missing' };
+  else if (lxd.daemon.kind === 'down') daemon = { kind: 'down', error: socketRefused(lxd.flavour) };
+  else {
+    activate(world, level, argv);
+    daemon = { kind: 'up', version: lxd.version, startedAt: wasUp };
+  }
+  const live = daemon.kind === 'up' ? lxd : null;
+  // Unmanaged interfaces show up in /1.0/networks too.
+  const networks: ObservedNetwork[] = live
+    ? [
+        { name: 'lo', managed: false, ipv4: null },
+        { name: 'eth0', managed: false, ipv4: null },
+        ...live.networks.map((n) => {
+          const v4 = n.config['ipv4.address'];
+          return { name: n.name, managed: n.managed, ipv4: v4 && v4 !== 'none' ? v4 : null };
+        }),
+      ]
+    : [];
+  const defaultProfile = live?.profiles.find((p) => p.name === 'default');
+  return {
+    path,
+    flavour: lxd?.flavour ?? null,
+    daemon,
+    systemd: level.systemd,
+    subuid: fileState(level.files['/etc/subuid']),
+    subgid: fileState(level.files['/etc/subgid']),
+    uidMap: uidMapOf(level),
+    storagePools: live ? live.pools.map((p) => p.name) : [],
+    networks,
+    defaultProfileHasRoot: Object.values(defaultProfile?.devices ?? {}).some((d) => d.type === 'disk' && d.path === '/'),
+    images: live ? live.images.map((i) => ({ fingerprint: i.fingerprint, aliases: [...i.aliases] })) : [],
+    instances: live ? live.instances.map((i) => ({ name: i.name, status: i.status, profiles: [...i.profiles], config: { ...i.config } })) : [],
+    profiles: live ? live.profiles.map((p) => p.name) : [],
+    now: world.clock,
+  };
+}

@@ -1,0 +1,128 @@
+// The simulated world as plain data: machines ("levels"), the LXD inside each, its instances,
+// images, files. Behaviour lives in the neighbouring modules as functions over these values.
+
+import type { Flavour } from '../../core/manifest/model.js';
+import type { LxdIdmapEntry } from './idmap.js';
+
+export interface SimFile {
+  text: string;
+  /** Logical clock value of the last write. */
+  mtime: number;
+  /** Set for the files of an exported image: which image, which part. */
+  image?: ImageFile;
+}
+
+/** What an image hides in its rootfs: whether containers made from it run LXD, and how. */
+export interface ImageDef {
+  fingerprint: string;
+  /** The LXD inside, or null for a leaf image (busybox). */
+  lxd: { flavour: Flavour; version: string; subuid: string | null; subgid: string | null } | null;
+  /** PID 1 is systemd (socket activation of the nested LXD, systemctl restarts). */
+  systemd: boolean;
+  /** newuidmap/newgidmap installed (Debian package `uidmap`). */
+  uidmapTools: boolean;
+}
+
+export type DaemonState =
+  /** Installed and socket-activated, not started yet: the first API call starts it. */
+  | { kind: 'socket' }
+  /** Not running and nothing will start it on demand. */
+  | { kind: 'down' }
+  | {
+      kind: 'up';
+      startedAt: number;
+      /** The id range it loaded at start; null = only privileged containers. */
+      idmap: LxdIdmapEntry[] | null;
+      /** What it logged about ids at start. */
+      log: string[];
+    };
+
+export interface PoolState {
+  name: string;
+  driver: string;
+  config: Record<string, string>;
+}
+
+export interface NetworkState {
+  name: string;
+  type: string;
+  managed: boolean;
+  config: Record<string, string>;
+}
+
+export interface ProfileState {
+  name: string;
+  config: Record<string, string>;
+  devices: Record<string, Record<string, string>>;
+}
+
+export interface ImageEntry {
+  fingerprint: string;
+  aliases: string[];
+}
+
+export interface InstanceState {
+  name: string;
+  status: 'Running' | 'Stopped';
+  profiles: string[];
+  /** Local config, every value a string, volatile keys included (as `lxc config show`). */
+  config: Record<string, string>;
+  /** The container's disk and, while it runs, the machine inside it. */
+  inside: LevelState;
+}
+
+export interface LxdState {
+  flavour: Flavour;
+  version: string;
+  daemon: DaemonState;
+  pools: PoolState[];
+  networks: NetworkState[];
+  profiles: ProfileState[];
+  images: ImageEntry[];
+  instances: InstanceState[];
+}
+
+export interface LevelState {
+  /** "" for the host, "c1/c2" inside containers. */
+  path: string;
+  systemd: boolean;
+  uidmapTools: boolean;
+  /**
+   * /proc/self/uid_map and gid_map of the level, as LXD's CurrentIdmapSet reads them (host ids
+   * are ids of the parent level). Inside a container: its volatile.idmap.current.
+   */
+  kernel: LxdIdmapEntry[];
+  /** Absolute path → content: /etc/subuid, /etc/subgid, their backups, exported image files. */
+  files: Record<string, SimFile>;
+  lxd: LxdState | null;
+}
+
+/** Where an exported image's files came from (the simulated file content). */
+export interface ImageFile {
+  fingerprint: string;
+  part: 'meta' | 'rootfs';
+}
+
+export interface OpRecord {
+  /** Clock when it happened. */
+  t: number;
+  path: string;
+  op: string;
+  detail: string;
+}
+
+export interface World {
+  clock: number;
+  /** Counter for temporary names and pids. */
+  seq: number;
+  /** Every image known anywhere, by fingerprint, with its hidden properties. */
+  catalog: Record<string, ImageDef>;
+  /** Image servers reachable from the host: remote name → images. */
+  remotes: Record<string, ImageEntry[]>;
+  host: LevelState;
+  log: OpRecord[];
+  /** Restart commands run per level path. */
+  restarts: Record<string, string[][]>;
+}
+
+export const joinPath = (parent: string, name: string): string => (parent === '' ? name : `${parent}/${name}`);

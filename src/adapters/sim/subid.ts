@@ -1,0 +1,26 @@
+// Writing /etc/subuid or /etc/subgid the way the real adapter's script does: refuse when the
+// file is not what was planned (sha256), keep a backup FILE-, replace, new mtime.
+
+import { createHash } from 'node:crypto';
+import { EnvironmentError } from '../../core/errors.js';
+import type { SubidFile } from '../../ports/lxd.js';
+import { reach } from './reach.js';
+import type { World } from './state.js';
+import { record, tick } from './world.js';
+
+export const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+export function writeSubid(world: World, path: string, file: SubidFile, text: string, expectedSha256: string | null): void {
+  const name = `/etc/${file}`;
+  const level = reach(world, path, ['sh', '-c', '<write subid>', 'nestctl-write-subid', name, expectedSha256 ?? 'absent']);
+  const current = level.files[name];
+  const currentSha = current ? sha256(current.text) : 'absent';
+  const planned = expectedSha256 ?? 'absent';
+  if (currentSha !== planned) {
+    throw new EnvironmentError(`plan is stale: ${name} changed since it was planned (sha256 ${currentSha}, planned ${planned})`, 'run nestctl plan again', path);
+  }
+  const t = tick(world);
+  if (current) level.files[`${name}-`] = { ...current };
+  level.files[name] = { text, mtime: t };
+  record(world, path, 'write', `${name} ${JSON.stringify(text)}`);
+}

@@ -1,0 +1,44 @@
+// The world's clock, its log, and finding a level by path (without any access rules: that is
+// reach.ts). The clock is logical: integer seconds, one step per change, so file mtimes and daemon
+// start times order exactly as they happened.
+
+import type { LevelState, OpRecord, World } from './state.js';
+
+/** Advance the clock; every mutating call does this once (or more). */
+export function tick(world: World): number {
+  world.clock += 1;
+  return world.clock;
+}
+
+export function nextSeq(world: World): number {
+  world.seq += 1;
+  return world.seq;
+}
+
+export function record(world: World, path: string, op: string, detail = ''): void {
+  const entry: OpRecord = { t: world.clock, path, op, detail };
+  world.log.push(entry);
+}
+
+/** The level at `path`, following instances whatever their state; null when there is none. */
+export function findLevel(world: World, path: string): LevelState | null {
+  if (path === '') return world.host;
+  let level: LevelState = world.host;
+  for (const name of path.split('/')) {
+    const inst = level.lxd?.instances.find((i) => i.name === name);
+    if (!inst) return null;
+    level = inst.inside;
+  }
+  return level;
+}
+
+/** The command-line client of a level ("lxc", or "incus" for Incus). */
+export function cliOf(level: LevelState): 'lxc' | 'incus' {
+  return level.lxd?.flavour === 'incus' ? 'incus' : 'lxc';
+}
+
+/** argv of a client command at `path` (for error messages), before the level is reached. */
+export function cliArgv(world: World, path: string, rest: readonly string[]): string[] {
+  const level = findLevel(world, path);
+  return [level ? cliOf(level) : 'lxc', ...rest];
+}

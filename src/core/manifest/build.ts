@@ -1,0 +1,68 @@
+// Schema-valid data → Manifest: defaults applied, config values as LXD stores them, positions kept.
+
+import { type ConfigValue, lxdString } from './config-keys.js';
+import type { ContainerSpec, Flavour, HostSpec, Manifest } from './model.js';
+import { keyPos, type Path, type Source, valuePos } from './source.js';
+
+/** The manifest's data as the schema guarantees it. */
+export interface RawManifest {
+  apiVersion: 'nestctl/v1';
+  host?: { owner?: string; base?: number; restart?: string[]; flavour?: Flavour };
+  defaults?: { image?: string; profiles?: string[]; config?: Record<string, ConfigValue> };
+  containers: RawContainer[];
+}
+
+export interface RawContainer {
+  name: string;
+  image?: string;
+  profiles?: string[];
+  config?: Record<string, ConfigValue>;
+  idmap?: { isolated?: boolean; size?: number };
+  docker?: boolean;
+  flavour?: Flavour;
+  containers?: RawContainer[];
+}
+
+type Defaults = NonNullable<RawManifest['defaults']>;
+
+export function buildManifest(raw: RawManifest, file: string, src: Source): Manifest {
+  const defaults = raw.defaults ?? {};
+  return {
+    apiVersion: raw.apiVersion,
+    file,
+    host: buildHost(raw.host ?? {}),
+    containers: raw.containers.map((c, i) => buildContainer(c, '', ['containers', i], defaults, src)),
+    hostPos: raw.host ? keyPos(src, ['host']) : valuePos(src, []),
+  };
+}
+
+function buildHost(host: NonNullable<RawManifest['host']>): HostSpec {
+  return {
+    owner: host.owner ?? 'root',
+    base: host.base ?? null,
+    restart: host.restart ? [...host.restart] : null,
+    flavour: host.flavour ?? null,
+  };
+}
+
+function lxdConfig(config: Record<string, ConfigValue>): Record<string, string> {
+  return Object.fromEntries(Object.entries(config).map(([k, v]) => [k, lxdString(v)]));
+}
+
+function buildContainer(c: RawContainer, parent: string, at: Path, defaults: Defaults, src: Source): ContainerSpec {
+  const path = parent ? `${parent}/${c.name}` : c.name;
+  // The schema requires an image on every container when defaults.image is absent.
+  const image = c.image ?? defaults.image ?? '';
+  return {
+    name: c.name,
+    path,
+    image,
+    profiles: [...(c.profiles ?? defaults.profiles ?? ['default'])],
+    config: lxdConfig({ ...defaults.config, ...c.config }),
+    idmap: c.idmap ? { isolated: c.idmap.isolated ?? false, size: c.idmap.size ?? null } : null,
+    docker: c.docker ?? false,
+    flavour: c.flavour ?? 'debian',
+    containers: (c.containers ?? []).map((child, i) => buildContainer(child, path, [...at, 'containers', i], defaults, src)),
+    pos: valuePos(src, at),
+  };
+}

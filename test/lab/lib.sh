@@ -1,0 +1,98 @@
+# shellcheck shell=bash
+# Shared helpers for the real-LXD lab scripts (sourced, not run).
+# The lab host has no systemd as PID 1: the host LXD daemon is started by hand,
+# and "restarting" it means SIGTERM (containers keep running) + start again.
+
+export PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin${PATH:+:$PATH}"
+export LC_ALL=C
+
+LAB_LXD_LOG=${NESTCTL_LAB_LXD_LOG:-/var/log/lxd-lab.log}
+LAB_WAIT_TIMEOUT=${NESTCTL_LAB_WAIT_TIMEOUT:-60}
+
+lab_name=${0##*/}
+lab_name=${lab_name%.sh}
+
+step() { printf '==> [%s] %s\n' "$lab_name" "$*"; }
+info() { printf '    %s\n' "$*"; }
+die() { printf 'ERROR [%s]: %s\n' "$lab_name" "$*" >&2; exit 1; }
+
+now() { date +%s.%N; }
+# elapsed START -> "12.3s"
+elapsed() { awk -v s="$1" -v e="$(now)" 'BEGIN { printf "%.2fs", e - s }'; }
+
+[[ $(id -u) -eq 0 ]] || die "must run as root"
+
+# PIDs of the host LXD daemon: processes named lxd in *our* pid namespace whose
+# argv[0] is lxd and whose first argument is an option (or absent). Excludes
+# nested daemons (other pid namespaces, visible in our ps), container monitors
+# ("[lxc monitor] ...", comm lxd) and helpers (`lxd forkexec`, `lxd waitready`).
+lxd_daemon_pids() {
+  local self_ns pid ns arg1 argv
+  self_ns=$(readlink /proc/self/ns/pid)
+  for pid in $(pgrep -x lxd 2>/dev/null || true); do
+    ns=$(readlink "/proc/$pid/ns/pid" 2>/dev/null) || continue
+    [[ $ns == "$self_ns" ]] || continue
+    # an exited daemon may linger as a zombie until PID 1 reaps it
+    [[ $(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null) != Z ]] || continue
+    # argv[0] must be lxd itself: "[lxc monitor] ..." keeps comm "lxd" but rewrites argv
+    mapfile -d '' -t argv <"/proc/$pid/cmdline" 2>/dev/null || continue
+    [[ ${#argv[@]} -gt 0 && ${argv[0]##*/} == lxd ]] || continue
+    arg1=${argv[1]:-}
+    [[ -z $arg1 || $arg1 == -* ]] || continue
+    echo "$pid"
+  done
+}
+
+lxd_reachable() { lxd waitready --timeout "${1:-1}" >/dev/null 2>&1; }
+
+# Serialise daemon stop/start between concurrent lab scripts (several sessions
+# may share a lab machine). Fd 9 is closed for the daemon itself (lxd_start).
+LAB_LOCK=${NESTCTL_LAB_LOCK:-/run/nestctl-lab-lxd.lock}
+lxd_lock() {
+  exec 9>"$LAB_LOCK"
+  flock -w 300 9 || die "could not lock $LAB_LOCK within 300s"
+}
+
+# Start the host daemon the lab way (detached, own session, no inherited stdio).
+lxd_start() {
+  setsid lxd --group root --logfile "$LAB_LXD_LOG" >/dev/null 2>&1 </dev/null 9>&- &
+  disown || true
+}
+
+lxd_wait() {
+  lxd waitready --timeout "$LAB_WAIT_TIMEOUT" ||
+    die "LXD not ready after ${LAB_WAIT_TIMEOUT}s (see $LAB_LXD_LOG)"
+}
+
+# Make sure the host daemon runs and answers.
+lxd_ensure_running() {
+  if lxd_reachable 1; then return 0; fi
+  lxd_lock
+  if lxd_reachable 1; then return 0; fi # someone else started it meanwhile
+  if [[ -z $(lxd_daemon_pids) ]]; then
+    info "starting lxd (log: $LAB_LXD_LOG)"
+    lxd_start
+  else
+    info "lxd process present but not ready yet; waiting"
+  fi
+  lxd_wait
+}
+
+# Send SIGTERM to the host daemon (never `lxd shutdown`: that stops every
+# container) and wait until it has exited.
+lxd_stop_daemon_only() {
+  local pids pid deadline
+  pids=$(lxd_daemon_pids)
+  [[ -n $pids ]] || return 0
+  # shellcheck disable=SC2086
+  kill -TERM $pids 2>/dev/null || true
+  deadline=$((SECONDS + LAB_WAIT_TIMEOUT))
+  for pid in $pids; do
+    while kill -0 "$pid" 2>/dev/null; do
+      # a zombie counts as gone
+      [[ $(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null) != Z ]] || break
+      ((SECONDS < deadline)) || die "lxd (pid $pid) did not exit ${LAB_WAIT_TIMEOUT}s after SIGTERM"
+      sleep 0.1
+    done
+  done
+}
