@@ -184,12 +184,12 @@ describe('planner: hazards and refusals', () => {
     expect(r.problems[0]!.message).toContain('"nope"');
   });
 
-  it('refuses a host base that overlaps another user\'s ids', () => {
-    const tree: ObservedTree = { levels: { '': { kind: 'observed', level: level('', { subuid: file('alice:500000:65536\nroot:100000:10000001\n') }) } } };
-    const r = plan(seed(), tree);
-    expect(r.ok).toBe(false);
-    if (r.ok) return;
-    expect(r.problems[0]!.message).toContain('alice:500000:65536');
+  it('warns, but plans, when the host range overlaps another user\'s ids (Debian adds _lxd:100000:10000001)', () => {
+    const text = '_lxd:100000:10000001\nroot:100000:10000001\n';
+    const tree: ObservedTree = { levels: { '': { kind: 'observed', level: level('', { subuid: file(text), subgid: file(text) }) } } };
+    const p = ok(plan(seed(), tree));
+    expect(step<'write-subid'>(p, 'host:write-subid:subuid').after).toBe('_lxd:100000:10000001\nroot:500000:196608\n');
+    expect(p.warnings.join('\n')).toContain('overlaps _lxd:100000:10000001');
   });
 
   it('reports a daemon that is down or missing as the environment\'s fault', () => {

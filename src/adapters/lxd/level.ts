@@ -19,7 +19,13 @@ elif [ -d /run/systemd/system ]; then exec systemctl restart "$1"
 else echo "cannot restart $1 here: neither snap nor systemd" >&2; exit 3; fi
 `;
 
-const WAIT_BOOT = `command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ] && systemctl is-system-running --wait >/dev/null 2>&1; exit 0`;
+// Right after start, systemctl cannot reach the bus yet ("Failed to connect to bus"): retry
+// until systemd reports the boot finished. Containers without systemd are ready at once.
+const WAIT_BOOT = `
+if [ -x /lib/systemd/systemd ] || [ -x /usr/lib/systemd/systemd ]; then
+  case "$(systemctl is-system-running --wait 2>/dev/null)" in running|degraded) exit 0;; *) exit 1;; esac
+fi
+exit 0`;
 
 export interface LevelOptions {
   /** Log every command (argv) run, for --verbose and tests. */
@@ -98,7 +104,7 @@ export class ExecLevel implements LxdLevel {
 
   async exportImage(fingerprint: string): Promise<ImageBundle> {
     const dir = await this.tempDir();
-    await this.run([await this.lxc(), 'image', 'export', fingerprint, `${dir}/`], { timeoutMs: 1_800_000 });
+    await this.run([await this.lxc(), 'image', 'export', '-q', fingerprint, `${dir}/`], { timeoutMs: 1_800_000 });
     const files = (await this.run(['find', dir, '-type', 'f'])).stdout.split('\n').filter(Boolean);
     return { level: this.path, fingerprint, files: orderImageFiles(files) };
   }
@@ -108,14 +114,14 @@ export class ExecLevel implements LxdLevel {
     const child = this.child(childName) as ExecLevel;
     const dir = await child.tempDir();
     for (const file of bundle.files) {
-      await this.run([cli, 'file', 'push', file, `${childName}${dir}/`], { timeoutMs: 1_800_000 });
+      await this.run([cli, 'file', 'push', '-q', file, `${childName}${dir}/`], { timeoutMs: 1_800_000 });
     }
     return { level: child.path, fingerprint: bundle.fingerprint, files: bundle.files.map((f) => `${dir}/${f.split('/').pop()}`) };
   }
 
   async importImage(bundle: ImageBundle, aliases: readonly string[]): Promise<void> {
     const cli = await this.lxc();
-    await this.run([cli, 'image', 'import', ...bundle.files, ...aliases.flatMap((a) => ['--alias', a])], { timeoutMs: 1_800_000 });
+    await this.run([cli, 'image', 'import', '-q', ...bundle.files, ...aliases.flatMap((a) => ['--alias', a])], { timeoutMs: 1_800_000 });
   }
 
   async discardBundle(bundle: ImageBundle): Promise<void> {
@@ -127,11 +133,11 @@ export class ExecLevel implements LxdLevel {
     const cli = await this.lxc();
     const profiles = spec.profiles.length > 0 ? spec.profiles.flatMap((p) => ['-p', p]) : ['--no-profiles'];
     const config = Object.entries(spec.config).flatMap(([k, v]) => ['-c', `${k}=${v}`]);
-    await this.run([cli, 'init', spec.fingerprint, spec.name, ...profiles, ...config], { timeoutMs: 1_800_000 });
+    await this.run([cli, 'init', '-q', spec.fingerprint, spec.name, ...profiles, ...config], { timeoutMs: 1_800_000 });
   }
 
   async startInstance(name: string, hosting: boolean): Promise<void> {
-    await this.run([await this.lxc(), 'start', name], { timeoutMs: 600_000 });
+    await this.run([await this.lxc(), 'start', '-q', name], { timeoutMs: 600_000 });
     if (hosting) await (this.child(name) as ExecLevel).waitBoot();
   }
 
@@ -149,11 +155,11 @@ export class ExecLevel implements LxdLevel {
   }
 
   async stopInstance(name: string): Promise<void> {
-    await this.run([await this.lxc(), 'stop', name], { timeoutMs: 600_000 });
+    await this.run([await this.lxc(), 'stop', '-q', name], { timeoutMs: 600_000 });
   }
 
   async deleteInstance(name: string): Promise<void> {
-    await this.run([await this.lxc(), 'delete', name], { timeoutMs: 600_000 });
+    await this.run([await this.lxc(), 'delete', '-q', name], { timeoutMs: 600_000 });
   }
 
   async updateInstance(name: string, update: InstanceUpdate): Promise<void> {

@@ -5,7 +5,8 @@
 
 export const PROBE_MARK = '@@nestctl@@';
 
-export const PROBE_SCRIPT = `
+// String.raw: the shell sees every backslash as written here.
+export const PROBE_SCRIPT = String.raw`
 sec() { printf '${PROBE_MARK} %s %s ' "$1" "$2"; }
 run() { name=$1; shift; out=$("$@" 2>&1); rc=$?; sec "$name" "$rc"; printf '%s' "$out" | base64 -w0; echo; }
 file() { if [ -e "$2" ]; then sec "$1" "$(stat -c %.9Y "$2")"; base64 -w0 < "$2"; echo; else sec "$1" absent; echo; fi; }
@@ -20,20 +21,22 @@ elif command -v lxd >/dev/null 2>&1 || [ -x /usr/sbin/lxd ] || [ -x /usr/bin/lxd
 else fl=none; cli=; fi
 sec flavour "$fl"; echo
 [ "$fl" = none ] && exit 0
-# The daemon's start time: its own user namespace only (nested daemons are visible from the host).
-me=$(readlink /proc/self/ns/user)
-bt=$(awk '/^btime/ {print $2}' /proc/stat); hz=$(getconf CLK_TCK)
-for d in /proc/[0-9]*; do
-  c=$(cat "$d/comm" 2>/dev/null) || continue
-  case "$c" in lxd|incusd) ;; *) continue;; esac
-  [ "$(readlink "$d/ns/user" 2>/dev/null)" = "$me" ] || continue
-  case "$(tr '\\0' ' ' < "$d/cmdline" 2>/dev/null)" in *fork*|*callhook*|*waitready*|*activateifneeded*|*" init"*) continue;; esac
-  st=$(awk '{print $22}' "$d/stat" 2>/dev/null) || continue
-  sec daemon_started "$(awk -v s="$st" -v b="$bt" -v h="$hz" 'BEGIN { printf "%.2f", b + s / h }')"; echo
-  break
-done
 run server "$cli" query /1.0
 [ "$rc" = 0 ] || exit 0
+# When the daemon started, to tell whether it has read the current subid files. systemd knows it
+# to the microsecond; otherwise the daemon's own pid (environment.server_pid, in this level's
+# namespace) and its start tick give it. Never search by process name: the host also sees nested
+# daemons and "[lxc monitor]" processes called lxd.
+case "$fl" in snap) unit=snap.lxd.daemon;; incus) unit=incus;; *) unit=lxd;; esac
+if [ -d /run/systemd/system ]; then
+  ts=$(systemctl show "$unit" -p ExecMainStartTimestamp --timestamp=us+utc 2>/dev/null | sed 's/^ExecMainStartTimestamp=//')
+  if [ -n "$ts" ]; then sec daemon_started_utc ok; printf '%s' "$ts" | base64 -w0; echo; fi
+fi
+pid=$(printf '%s' "$out" | sed -n 's/.*"server_pid":[[:space:]]*\([0-9][0-9]*\).*/\1/p' | head -n 1)
+if [ -n "$pid" ] && [ -r "/proc/$pid/stat" ]; then
+  t=$(date +%s.%N)
+  sec daemon_started "$(awk -v t="$t" -v hz="$(getconf CLK_TCK)" 'NR == FNR { up = $1; next } { printf "%.3f", t - (up - $22 / hz) }' /proc/uptime "/proc/$pid/stat")"; echo
+fi
 run instances "$cli" query '/1.0/instances?recursion=1'
 run images "$cli" query '/1.0/images?recursion=1'
 run pools "$cli" query /1.0/storage-pools

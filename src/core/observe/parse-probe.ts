@@ -58,6 +58,14 @@ interface ApiServer {
   environment?: { server_version?: string };
 }
 
+/** systemd's "Mon 2026-11-23 12:34:34.848906 UTC" when there, else the pid-based estimate. */
+function daemonStart(facts: Map<string, Fact>): number | null {
+  const utc = /(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)(\.\d+)? UTC/.exec(facts.get('daemon_started_utc')?.body ?? '');
+  if (utc) return Date.parse(`${utc[1]}T${utc[2]}Z`) / 1000 + Number(utc[3] ?? 0);
+  const estimate = Number(facts.get('daemon_started')?.status);
+  return Number.isFinite(estimate) && estimate > 0 ? estimate : null;
+}
+
 export function parseProbe(path: string, output: string, mark: string): ObservedLevel {
   const facts = parseProbeFacts(output, mark);
   const flavourFact = facts.get('flavour')?.status ?? 'none';
@@ -67,11 +75,10 @@ export function parseProbe(path: string, output: string, mark: string): Observed
   if (flavour === null) daemon = { kind: 'missing' };
   else if (!server || server.status !== '0') daemon = { kind: 'down', error: (server?.body ?? 'no answer').trim() };
   else {
-    const started = facts.get('daemon_started')?.status;
     daemon = {
       kind: 'up',
       version: json<ApiServer>(server, {}).environment?.server_version ?? 'unknown',
-      startedAt: started ? Number(started) : null,
+      startedAt: daemonStart(facts),
     };
   }
   const profiles = json<ApiProfile[]>(facts.get('profiles'), []);

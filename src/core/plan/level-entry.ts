@@ -42,7 +42,7 @@ export function editFor(text: string | null, owner: string, entry: IdRange, pins
   return same ? null : { owner, entry, keep };
 }
 
-export type HostEntryChoice = { ok: true; entry: IdRange; kept: boolean } | { ok: false; message: string; hint: string };
+export type HostEntryChoice = { ok: true; entry: IdRange; kept: boolean; warnings: string[] } | { ok: false; message: string; hint: string };
 
 /**
  * The host's entry: `base:need` when base is given; otherwise the existing first root entry
@@ -69,18 +69,15 @@ export function chooseHostEntry(level: ObservedLevel, owner: string, base: numbe
       hint: `choose host.base at most ${MAX_ID + 1 - entry.size}`,
     };
   }
+  // Shadow allows overlapping subordinate ranges (Debian's package itself adds _lxd:100000:10000001
+  // under the classic 500000 base), so an overlap is worth a warning, not a refusal.
   const others = [...parseSubid(level.subuid.text ?? ''), ...parseSubid(level.subgid.text ?? '')].filter(
     (e) => e.owner !== owner && overlaps(e, entry),
   );
-  if (others.length > 0) {
-    const o = others[0]!;
-    return {
-      ok: false,
-      message: `the host range ${formatRange(entry)} overlaps ${o.owner}:${o.start}:${o.size}, which belongs to another user`,
-      hint: `choose a host.base at or after ${roundUpToBlock(o.start + o.size)}, or before ${o.start - entry.size}`,
-    };
-  }
-  return { ok: true, entry, kept };
+  const warnings = [...new Set(others.map((o) => `${o.owner}:${o.start}:${o.size}`))].map(
+    (o) => `host: ${owner}:${formatRange(entry)} overlaps ${o}, another user's subordinate ids: processes of both may share these ids`,
+  );
+  return { ok: true, entry, kept, warnings };
 }
 
 /** Total ids a level's own namespace holds (the sum of its uid_map ranges). */

@@ -38,7 +38,6 @@ const SNAP_HOST_RANGE: IdRange = { start: 1_000_000, size: 1_000_000_000 };
 const isFingerprint = (ref: string): boolean => /^[0-9a-f]{12,64}$/.test(ref);
 const isRemote = (ref: string): boolean => ref.includes(':');
 const levelLabel = (path: string): string => (path === '' ? 'host' : path);
-const join = (level: string, name: string): string => (level === '' ? name : `${level}/${name}`);
 
 interface ResolvedImage {
   ref: string;
@@ -199,6 +198,7 @@ class Planner {
       }
       entry = choice.entry;
       kept = choice.kept;
+      this.warnings.push(...choice.warnings);
       daemonRange = entry;
     } else {
       entry = nestedEntry(lv.daemonNeed);
