@@ -4,6 +4,8 @@
 import { Command, Option } from 'commander';
 import { colourWanted, colours } from '../render/colour.js';
 import { applyCommand } from './commands/apply.js';
+import { initCommand } from './commands/init.js';
+import { showCommand } from './commands/show.js';
 import { planCommand } from './commands/plan.js';
 import { validateCommand } from './commands/validate.js';
 import { vizCommand } from './commands/viz.js';
@@ -42,9 +44,11 @@ async function main(argv: string[]): Promise<number> {
       .command('plan')
       .description('show what apply would change on the host and inside every container')
       .argument('<file>', 'manifest')
-      .option('--json', 'print the plan as JSON')
-      .option('--out <plan.json>', 'save the plan')
-      .option('--detailed-exitcode', 'exit 0 without changes, 2 with changes, 1 on error'),
+      .option('--json', 'print the plan as one JSON document (nothing else on stdout)')
+      .option('--out <plan.json>', 'save the plan; `nestctl apply plan.json` then performs exactly it')
+      .option('--detailed-exitcode', 'exit 0 without changes, 2 with changes, 1 on error')
+      .option('--prune', 'also destroy containers nestctl created that the manifest no longer lists')
+      .option('--target <path>', 'only this node (e.g. c1/c2), its subtree and what its ancestors must do for it'),
   ).action(async (file: string, opts) => {
     code = await planCommand(file, opts, c());
   });
@@ -52,13 +56,47 @@ async function main(argv: string[]): Promise<number> {
   targetOptions(
     program
       .command('apply')
-      .description('plan, ask for approval, and carry the plan out level by level')
-      .argument('<file>', 'manifest')
+      .description('plan, ask for approval, and carry the plan out level by level; or apply a saved plan')
+      .argument('<file>', 'manifest, or a plan saved with plan --out (applied without asking, refused if stale)')
       .option('--auto-approve', 'do not ask for approval')
+      .option('--json', 'newline-delimited JSON events on stdout (needs --auto-approve or a saved plan)')
+      .option('--prune', 'also destroy containers nestctl created that the manifest no longer lists')
+      .option('--target <path>', 'only this node, its subtree and what its ancestors must do for it')
       .addOption(new Option('--ci', 'plain progress lines even on a terminal').default(Boolean(process.env.CI))),
   ).action(async (file: string, opts) => {
     code = await applyCommand(file, opts, c());
   });
+
+  targetOptions(
+    program
+      .command('destroy')
+      .description('delete, bottom-up, the containers of the manifest that nestctl created')
+      .argument('<file>', 'manifest')
+      .option('--auto-approve', 'do not ask for approval')
+      .option('--restore-ids', "put root's subid lines back as they were before nestctl first changed them")
+      .option('--json', 'newline-delimited JSON events on stdout (needs --auto-approve)')
+      .addOption(new Option('--ci', 'plain progress lines even on a terminal').default(Boolean(process.env.CI))),
+  ).action(async (file: string, opts) => {
+    code = await applyCommand(file, opts, c(), 'destroy');
+  });
+
+  program
+    .command('show')
+    .description('render a plan saved with plan --out')
+    .argument('<plan>', 'saved plan (JSON)')
+    .option('--json', 'print it as JSON')
+    .action(async (file: string, opts: { json?: boolean }) => {
+      code = await showCommand(file, opts, c());
+    });
+
+  program
+    .command('init')
+    .description('write a starter manifest with the schema modeline for editors')
+    .argument('[file]', 'where to write it', 'nestctl.yaml')
+    .option('--force', 'overwrite an existing file')
+    .action(async (file: string, opts: { force?: boolean }) => {
+      code = await initCommand(file, opts, c());
+    });
 
   targetOptions(
     program
@@ -80,6 +118,12 @@ async function main(argv: string[]): Promise<number> {
   }
   return code;
 }
+
+// A reader that stops early (`| head`) is not an error of ours.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
 
 main(process.argv).then(
   (code) => {

@@ -4,6 +4,7 @@ import { ExecLevel } from '../adapters/lxd/level.js';
 import { processExec } from '../adapters/process-exec.js';
 import { createSimWorld, defaultWorld, parseWorld } from '../adapters/sim/index.js';
 import type { Manifest } from '../core/manifest/model.js';
+import type { Plan } from '../core/plan/model.js';
 import type { LxdLevel } from '../ports/lxd.js';
 import { readText } from './io.js';
 
@@ -15,7 +16,8 @@ export interface TargetOptions {
 
 export interface Target {
   host: LxdLevel;
-  simulated: boolean;
+  /** Recorded in saved plans so `apply PLAN.json` talks to the same kind of LXD. */
+  simulation: Plan['simulation'];
 }
 
 /** Image aliases the manifest creates containers from, and whether they must carry LXD. */
@@ -31,11 +33,20 @@ function imagesOf(manifest: Manifest): Array<{ alias: string; hostsLxd: boolean 
   return [...seen].filter(([ref]) => !ref.includes(':')).map(([alias, hostsLxd]) => ({ alias, hostsLxd }));
 }
 
+function simulated(manifest: Manifest, world: { text: string; file: string } | null): Target {
+  const desc = world ? parseWorld(world.text, world.file) : defaultWorld(imagesOf(manifest));
+  return { host: createSimWorld(desc).host(), simulation: { world: world?.text ?? null } };
+}
+
 export async function openTarget(manifest: Manifest, options: TargetOptions): Promise<Target> {
-  if (options.simulate || options.world) {
-    const desc = options.world ? parseWorld(await readText(options.world), options.world) : defaultWorld(imagesOf(manifest));
-    return { host: createSimWorld(desc).host(), simulated: true };
-  }
+  if (options.world) return simulated(manifest, { text: await readText(options.world), file: options.world });
+  if (options.simulate) return simulated(manifest, null);
   const trace = options.verbose ? (path: string, argv: readonly string[]) => process.stderr.write(`[${path || 'host'}] ${argv.join(' ')}\n`) : undefined;
-  return { host: new ExecLevel(processExec, '', trace ? { trace } : {}), simulated: false };
+  return { host: new ExecLevel(processExec, '', trace ? { trace } : {}), simulation: null };
+}
+
+/** The LXD a saved plan was computed against. */
+export function openPlanTarget(plan: Plan, manifest: Manifest, options: TargetOptions): Promise<Target> | Target {
+  if (plan.simulation) return simulated(manifest, plan.simulation.world === null ? null : { text: plan.simulation.world, file: '(world saved in the plan)' });
+  return openTarget(manifest, { verbose: options.verbose ?? false });
 }

@@ -46,7 +46,8 @@ export class CommandError extends EnvironmentError {
     level?: string,
   ) {
     const where = level ? ` in ${level}` : ' on the host';
-    super(`${argv.slice(0, 3).join(' ')}… failed${where} (exit ${exitCode}): ${stderr.trim() || '(no output)'}`, undefined, level);
+    const shown = argv.map((a) => (a.includes('\n') ? '<script>' : a)).slice(0, 6).join(' ');
+    super(`${shown}${argv.length > 6 ? ' …' : ''} failed${where} (exit ${exitCode}): ${stderr.trim() || '(no output)'}`, undefined, level);
     this.name = 'CommandError';
   }
 }

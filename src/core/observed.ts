@@ -57,6 +57,11 @@ export interface ObservedLevel {
   systemd: boolean;
   subuid: FileState;
   subgid: FileState;
+  /**
+   * The files as they were before nestctl first edited them at this level
+   * (/var/lib/nestctl/subuid.orig, .../subgid.orig), for `destroy --restore-ids`; null when absent.
+   */
+  subidOriginal: { subuid: string | null; subgid: string | null };
   /** This level's own id namespace (/proc/self/uid_map). */
   uidMap: IdMapEntry[];
   storagePools: string[];

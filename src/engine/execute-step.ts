@@ -21,8 +21,9 @@ export async function executeStep(step: Step, levels: LevelResolver): Promise<St
   const isNew = step.precondition.kind === 'level-new';
   switch (step.kind) {
     case 'write-subid': {
-      if (!isNew) {
-        await level.writeSubid(step.file, step.after ?? '', step.precondition.kind === 'file-sha256' ? step.precondition.sha256 : null);
+      if (!isNew || !step.edit) {
+        const expected = step.precondition.kind === 'file-sha256' ? step.precondition.sha256 : null;
+        await level.writeSubid(step.file, step.after ?? '', expected, { forgetOriginal: step.restore });
         return CHANGED;
       }
       const live = (await level.probe())[step.file];
@@ -104,6 +105,15 @@ export async function executeStep(step: Step, levels: LevelResolver): Promise<St
         if (drift) throw stale(step, `${step.path}'s ${drift} changed after the plan was made`);
       }
       await level.updateInstance(step.name, { set: step.set, ...(step.profiles ? { profiles: step.profiles.after } : {}) });
+      return CHANGED;
+    }
+    case 'delete-instance': {
+      const live = (await level.probe()).instances.find((i) => i.name === step.name);
+      if (!live) return { changed: false, why: 'already gone' };
+      // Never delete what nestctl did not create, whatever the plan says.
+      if (live.config['user.nestctl.path'] !== step.path) throw stale(step, `${step.path} is not marked as created by nestctl`);
+      if (live.status !== 'Stopped') await level.stopInstance(step.name);
+      await level.deleteInstance(step.name);
       return CHANGED;
     }
   }

@@ -4,7 +4,11 @@ import { createHash } from 'node:crypto';
 import { allocate } from '../core/ids/allocate.js';
 import type { Manifest } from '../core/manifest/model.js';
 import type { ObservedTree } from '../core/observed.js';
+import { planDestroy } from '../core/plan/destroy.js';
+import { observedDigest } from '../core/plan/digest.js';
+import type { Plan } from '../core/plan/model.js';
 import { type PlanProblem, type PlanResult, planTree } from '../core/plan/planner.js';
+import { targetPlan } from '../core/plan/target.js';
 import type { LxdLevel } from '../ports/lxd.js';
 import { observeTree } from './observe.js';
 
@@ -12,6 +16,12 @@ export interface PipelineOptions {
   hostRestart: string[] | null;
   tool: string;
   manifestText: string;
+  mode?: Plan['mode'];
+  simulation?: Plan['simulation'];
+  prune?: boolean;
+  restoreIds?: boolean;
+  /** Node path to restrict the plan to (--target). */
+  target?: string | null;
 }
 
 export type PipelineResult = (PlanResult & { tree: ObservedTree | null }) | { ok: false; problems: PlanProblem[]; tree: null };
@@ -26,11 +36,36 @@ export async function planManifest(manifest: Manifest, host: LxdLevel, options: 
       problems: alloc.problems.map((p) => ({ fault: 'user', path: p.path, message: p.message, hint: p.hint, pos: p.spec.pos })),
     };
   }
+  if (options.target && !hasPath(manifest, options.target)) {
+    return {
+      ok: false,
+      tree: null,
+      problems: [{ fault: 'user', path: options.target, message: `--target ${options.target}: no such container in the manifest`, hint: `use a node path such as ${manifest.containers[0]?.path ?? 'c1'}` }],
+    };
+  }
   const tree = await observeTree(host, manifest);
-  const result = planTree(manifest, alloc.allocation, tree, {
+  const common = {
     hostRestart: options.hostRestart,
     tool: options.tool,
     manifestSha256: createHash('sha256').update(options.manifestText).digest('hex'),
-  });
+    manifestText: options.manifestText,
+    simulation: options.simulation ?? null,
+    prune: options.prune ?? false,
+  };
+  const result =
+    options.mode === 'destroy'
+      ? planDestroy(manifest, tree, { ...common, restoreIds: options.restoreIds ?? false })
+      : planTree(manifest, alloc.allocation, tree, common);
+  if (result.ok && options.target) return { ok: true, plan: targetPlan(result.plan, options.target), tree };
   return { ...result, tree };
+}
+
+/** Observe again and tell whether the world is still what the saved plan was computed from. */
+export async function isStale(plan: Plan, manifest: Manifest, host: LxdLevel): Promise<boolean> {
+  return observedDigest(await observeTree(host, manifest)) !== plan.observedSha256;
+}
+
+function hasPath(manifest: Manifest, path: string): boolean {
+  const walk = (specs: Manifest['containers']): boolean => specs.some((s) => s.path === path || walk(s.containers));
+  return walk(manifest.containers);
 }

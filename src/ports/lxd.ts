@@ -38,9 +38,11 @@ export interface LxdLevel {
   /**
    * Replace /etc/subuid or /etc/subgid atomically (temp + rename, same mode, backup to
    * /etc/subuid-, honouring /etc/subuid.lock). Refuses when the current content's sha256
-   * differs from expectedSha256 (null = the file must be absent or unknown is not allowed).
+   * differs from expectedSha256 (null = the file must be absent). The first write at a level
+   * keeps the untouched file as /var/lib/nestctl/FILE.orig; `forgetOriginal` (after a restore)
+   * removes that record.
    */
-  writeSubid(file: SubidFile, text: string, expectedSha256: string | null): Promise<void>;
+  writeSubid(file: SubidFile, text: string, expectedSha256: string | null, options?: { forgetOriginal?: boolean }): Promise<void>;
   /** Restart the daemon without stopping containers (argv override or detected), then wait for it. */
   restartDaemon(command: readonly string[] | null): Promise<void>;
   /** `lxd init --preseed` with the given YAML on stdin. */

@@ -7,8 +7,10 @@ import type { Colours } from './colour.js';
 
 const levelName = (path: string): string => (path === '' ? 'host' : path);
 
-function symbol(step: Step): '+' | '~' {
+function symbol(step: Step): '+' | '~' | '-' {
   switch (step.kind) {
+    case 'delete-instance':
+      return '-';
     case 'create-instance':
     case 'copy-image':
     case 'fetch-image':
@@ -23,7 +25,7 @@ export function stepTitle(step: Step): string {
   const where = levelName(step.level);
   switch (step.kind) {
     case 'write-subid':
-      return `${where}: /etc/${step.file} → ${step.edit.owner}:${formatRange(step.edit.entry)}`;
+      return step.edit ? `${where}: /etc/${step.file} → ${step.edit.owner}:${formatRange(step.edit.entry)}` : `${where}: restore /etc/${step.file}`;
     case 'restart-daemon':
       return `${where}: restart LXD${step.command ? ` (${step.command.join(' ')})` : ''}`;
     case 'init-daemon':
@@ -38,6 +40,8 @@ export function stepTitle(step: Step): string {
       return `${step.path}: update config`;
     case 'start-instance':
       return `${step.path}: start`;
+    case 'delete-instance':
+      return `${step.path}: destroy`;
   }
 }
 
@@ -55,7 +59,8 @@ function details(step: Step, c: Colours): string[] {
   switch (step.kind) {
     case 'write-subid':
       if (step.before === null || step.after === null) {
-        return [c.dim(`(file known after apply: ${step.edit.owner}'s first entry becomes ${step.edit.owner}:${formatRange(step.edit.entry)}, other lines kept)`)];
+        const e = step.edit;
+        return [c.dim(e ? `(file known after apply: ${e.owner}'s first entry becomes ${e.owner}:${formatRange(e.entry)}, other lines kept)` : '(file known after apply)')];
       }
       return unifiedDiff(`/etc/${step.file}`, step.before, step.after, c);
     case 'create-instance':
@@ -80,7 +85,7 @@ export function renderPlanText(plan: Plan, c: Colours): string {
   for (const w of plan.warnings) lines.push(c.yellow(`Warning: ${w}`));
   if (plan.warnings.length > 0) lines.push('');
   if (isEmptyPlan(plan)) {
-    lines.push(c.green('No changes. The containers match the manifest.'));
+    lines.push(c.green(plan.mode === 'destroy' ? 'No changes. Nothing nestctl created is left to destroy.' : 'No changes. The containers match the manifest.'));
     return lines.join('\n') + '\n';
   }
   lines.push('nestctl will perform the following actions:', '');
@@ -91,7 +96,7 @@ export function renderPlanText(plan: Plan, c: Colours): string {
     lines.push(c.bold(`# ${levelName(level)}${state}`));
     for (const step of plan.steps.filter((s) => s.level === level)) {
       const sym = symbol(step);
-      lines.push(`  ${sym === '+' ? c.green(sym) : c.yellow(sym)} ${stepTitle(step)}`);
+      lines.push(`  ${sym === '+' ? c.green(sym) : sym === '-' ? c.red(sym) : c.yellow(sym)} ${stepTitle(step)}`);
       lines.push(`      ${c.dim(step.reason)}`);
       for (const d of details(step, c)) lines.push(`      ${d}`);
     }

@@ -2,7 +2,7 @@
 // as a user would (the built CLI), and leave the host as it was found.
 
 import { spawnSync } from 'node:child_process';
-import { readFileSync, statSync, writeFileSync, chmodSync, chownSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -62,8 +62,15 @@ interface Saved {
   gid: number;
 }
 
-/** Back up /etc/subuid and /etc/subgid; restore() puts them back and restarts LXD to re-read them. */
+/** Where nestctl records the files it first edited (for destroy --restore-ids). */
+export const ORIGINALS = ['/var/lib/nestctl/subuid.orig', '/var/lib/nestctl/subgid.orig'];
+
+/**
+ * Back up /etc/subuid and /etc/subgid; restore() puts them back (and removes nestctl's records
+ * of originals that were not there before) and restarts LXD to re-read them.
+ */
 export function saveSubidFiles(): { restore(): void; saved: Saved[] } {
+  const hadOriginal = ORIGINALS.filter((f) => existsSync(f));
   const saved = ['/etc/subuid', '/etc/subgid'].map((path) => {
     const st = statSync(path);
     return { path, text: readFileSync(path, 'utf8'), mode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
@@ -77,6 +84,7 @@ export function saveSubidFiles(): { restore(): void; saved: Saved[] } {
         chmodSync(s.path, s.mode);
         chownSync(s.path, s.uid, s.gid);
       }
+      for (const f of ORIGINALS) if (!hadOriginal.includes(f)) rmSync(f, { force: true });
       run([RESTART]);
     },
   };

@@ -1,8 +1,8 @@
 // The classic three-level recipe, done by nestctl on a real LXD host (LAB.md).
 
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RESTART, deleteInstances, instanceExists, labUnavailable, nestctl, saveSubidFiles, setupHost, uidMapOf } from './lab.js';
+import { ORIGINALS, RESTART, deleteInstances, instanceExists, labUnavailable, nestctl, saveSubidFiles, setupHost, uidMapOf } from './lab.js';
 
 const why = labUnavailable();
 
@@ -53,6 +53,19 @@ describe.skipIf(why !== null)(`seed.yaml on real LXD${why ? ` (skipped: ${why})`
     const r = nestctl(['plan', '--host-restart', RESTART, 'examples/seed.yaml']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('No changes. The containers match the manifest.');
+  });
+
+  it('destroys what it created, bottom-up, and restores the host ids with --restore-ids', () => {
+    const r = nestctl(['destroy', '--auto-approve', '--restore-ids', '--host-restart', RESTART, 'examples/seed.yaml']);
+    expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+    const order = ['- c1/c2/c3: destroy', '- c1/c2: destroy', '- c1: destroy', '~ host: restore /etc/subuid'].map((l) => r.stdout.indexOf(l));
+    expect(order.every((i) => i >= 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    expect(instanceExists('c1')).toBe(false);
+    for (const s of files!.saved) expect(readFileSync(s.path, 'utf8')).toBe(s.text);
+    for (const f of ORIGINALS) expect(existsSync(f)).toBe(false);
+    const again = nestctl(['destroy', '--auto-approve', '--host-restart', RESTART, 'examples/seed.yaml']);
+    expect(again.stdout).toContain('No changes. Nothing nestctl created is left to destroy.');
   });
 
   it('leaves the host subid files as they were found', () => {

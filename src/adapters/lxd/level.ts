@@ -67,8 +67,8 @@ export class ExecLevel implements LxdLevel {
     return level;
   }
 
-  async writeSubid(file: SubidFile, text: string, expectedSha256: string | null): Promise<void> {
-    const argv = ['sh', '-c', WRITE_SUBID_SCRIPT, 'nestctl-write-subid', `/etc/${file}`, expectedSha256 ?? 'absent'];
+  async writeSubid(file: SubidFile, text: string, expectedSha256: string | null, options: { forgetOriginal?: boolean } = {}): Promise<void> {
+    const argv = ['sh', '-c', WRITE_SUBID_SCRIPT, 'nestctl-write-subid', `/etc/${file}`, expectedSha256 ?? 'absent', options.forgetOriginal ? 'forget' : 'keep'];
     this.options.trace?.(this.path, argv);
     const r = await this.exec(argv, { stdin: text });
     if (r.code === STALE_EXIT) throw new EnvironmentError(`plan is stale: ${r.stderr.trim()}`, 'run nestctl plan again', this.path);

@@ -15,6 +15,8 @@ if [ -d /run/systemd/system ]; then sec systemd yes; else sec systemd no; fi; ec
 file uid_map /proc/self/uid_map
 file subuid /etc/subuid
 file subgid /etc/subgid
+file subuid_orig /var/lib/nestctl/subuid.orig
+file subgid_orig /var/lib/nestctl/subgid.orig
 if [ -x /snap/bin/lxd ]; then fl=snap; cli=lxc
 elif command -v incus >/dev/null 2>&1; then fl=incus; cli=incus
 elif command -v lxd >/dev/null 2>&1 || [ -x /usr/sbin/lxd ] || [ -x /usr/bin/lxd ]; then fl=debian; cli=lxc

@@ -9,7 +9,8 @@ export const LOCKED_EXIT = 4;
 
 export const WRITE_SUBID_SCRIPT = `
 set -eu
-f=$1; expected=$2
+f=$1; expected=$2; forget=\${3:-keep}
+orig="/var/lib/nestctl/$(basename "$f").orig"
 tmp="$f.nestctl.$$"
 printf '%s\\n' "$$" > "$tmp.pid"
 if ! ln "$tmp.pid" "$f.lock" 2>/dev/null; then
@@ -19,6 +20,7 @@ trap 'rm -f "$f.lock" "$tmp.pid" "$tmp"' EXIT
 if [ -e "$f" ]; then current=$(sha256sum < "$f" | cut -d' ' -f1); else current=absent; fi
 if [ "$current" != "$expected" ]; then echo "$f changed since it was planned (sha256 $current, planned $expected)" >&2; exit ${STALE_EXIT}; fi
 cat > "$tmp"
+if [ "$forget" = keep ] && [ ! -e "$orig" ] && [ -e "$f" ]; then mkdir -p /var/lib/nestctl; cp -p "$f" "$orig"; fi
 if [ -e "$f" ]; then
   cp -p "$f" "$f-"
   chmod --reference="$f" "$tmp"; chown --reference="$f" "$tmp"
@@ -26,4 +28,5 @@ else
   chmod 0644 "$tmp"
 fi
 mv -f "$tmp" "$f"
+if [ "$forget" = forget ]; then rm -f "$orig"; fi
 `;

@@ -21,8 +21,8 @@ export class SimLevel implements LxdLevel {
     return probeLevel(this.world, this.path);
   }
 
-  async writeSubid(file: SubidFile, text: string, expectedSha256: string | null): Promise<void> {
-    writeSubid(this.world, this.path, file, text, expectedSha256);
+  async writeSubid(file: SubidFile, text: string, expectedSha256: string | null, options: { forgetOriginal?: boolean } = {}): Promise<void> {
+    writeSubid(this.world, this.path, file, text, expectedSha256, options);
   }
 
   async restartDaemon(command: readonly string[] | null): Promise<void> {

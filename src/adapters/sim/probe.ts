@@ -1,6 +1,7 @@
 // What the real probe (adapters/lxd/probe-script.ts + core/observe/parse-probe.ts) would read
 // from this level, built from the simulated state.
 
+import { originalPath } from './subid.js';
 import type { DaemonState, FileState, IdMapEntry, ObservedLevel, ObservedNetwork } from '../../core/observed.js';
 import { socketRefused } from './errors.js';
 import { activate } from './power.js';
@@ -51,6 +52,10 @@ export function probeLevel(world: World, path: string): ObservedLevel {
     systemd: level.systemd,
     subuid: fileState(level.files['/etc/subuid']),
     subgid: fileState(level.files['/etc/subgid']),
+    subidOriginal: {
+      subuid: level.files[originalPath('subuid')]?.text ?? null,
+      subgid: level.files[originalPath('subgid')]?.text ?? null,
+    },
     uidMap: uidMapOf(level),
     storagePools: live ? live.pools.map((p) => p.name) : [],
     networks,

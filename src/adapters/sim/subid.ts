@@ -10,7 +10,16 @@ import { record, tick } from './world.js';
 
 export const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
-export function writeSubid(world: World, path: string, file: SubidFile, text: string, expectedSha256: string | null): void {
+export const originalPath = (file: SubidFile): string => `/var/lib/nestctl/${file}.orig`;
+
+export function writeSubid(
+  world: World,
+  path: string,
+  file: SubidFile,
+  text: string,
+  expectedSha256: string | null,
+  options: { forgetOriginal?: boolean } = {},
+): void {
   const name = `/etc/${file}`;
   const level = reach(world, path, ['sh', '-c', '<write subid>', 'nestctl-write-subid', name, expectedSha256 ?? 'absent']);
   const current = level.files[name];
@@ -21,6 +30,9 @@ export function writeSubid(world: World, path: string, file: SubidFile, text: st
   }
   const t = tick(world);
   if (current) level.files[`${name}-`] = { ...current };
+  // Like the real script: the first write keeps the untouched file for `destroy --restore-ids`.
+  if (!options.forgetOriginal && current && !level.files[originalPath(file)]) level.files[originalPath(file)] = { ...current };
   level.files[name] = { text, mtime: t };
+  if (options.forgetOriginal) delete level.files[originalPath(file)];
   record(world, path, 'write', `${name} ${JSON.stringify(text)}`);
 }

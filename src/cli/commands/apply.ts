@@ -1,68 +1,129 @@
-// nestctl apply FILE: plan, show, approve, execute, summarise; in a simulation, plan again and
-// report whether the tree converged.
+// nestctl apply FILE|PLAN.json and nestctl destroy FILE: plan (or read a saved plan), show,
+// approve, execute, summarise; in a simulation, plan again and report convergence.
 
-import { isEmptyPlan, type Plan } from '../../core/plan/model.js';
-import { type ApplySummary, startApply } from '../../engine/apply.js';
+import { NestctlError } from '../../core/errors.js';
+import { loadManifest } from '../../core/manifest/load.js';
+import { type Plan, isEmptyPlan } from '../../core/plan/model.js';
+import { type ApplyEvent, type ApplySummary, type StepOutcome, startApply } from '../../engine/apply.js';
+import { isStale } from '../../engine/plan-pipeline.js';
 import type { LxdLevel } from '../../ports/lxd.js';
 import type { Colours } from '../../render/colour.js';
-import { renderPlanText } from '../../render/plan-text.js';
+import { emitDiagnostic, emitStart, emitSummary, jsonLines, jsonProgress } from '../../render/json-events.js';
+import { renderPlanText, stepTitle } from '../../render/plan-text.js';
 import { listrProgress, plainProgress } from '../../render/progress.js';
-import { stepTitle } from '../../render/plan-text.js';
 import { EXIT_ERROR, EXIT_OK, askApproval } from '../io.js';
-import { loadManifestFile } from '../load.js';
-import { openTarget } from '../target.js';
-import { type PlanFlags, computePlan, printWarnings } from './plan.js';
+import { type LoadedManifest, loadManifestFile } from '../load.js';
+import { readPlanIfAny } from '../plan-file.js';
+import { type Target, openPlanTarget, openTarget } from '../target.js';
+import { VERSION } from '../version.js';
+import { type PlanFlags, SIMULATED_NOTE, computePlan, printWarnings } from './plan.js';
 
 export interface ApplyFlags extends PlanFlags {
   autoApprove?: boolean;
   ci?: boolean;
 }
 
-export async function applyCommand(file: string, flags: ApplyFlags, c: Colours): Promise<number> {
-  const loaded = await loadManifestFile(file);
-  printWarnings(loaded, c);
-  const target = await openTarget(loaded.manifest, flags);
-  const out = process.stdout;
-  if (target.simulated) out.write(c.dim('(simulated LXD: nothing on this machine is read or changed)\n\n'));
-  const plan = await computePlan(loaded, target.host, flags);
-  out.write(renderPlanText(plan, c));
-  if (isEmptyPlan(plan)) return EXIT_OK;
-  if (!flags.autoApprove && !(await askApproval('\nDo you want to perform these actions?'))) {
-    out.write('\nApply cancelled.\n');
-    return EXIT_ERROR;
+export async function applyCommand(file: string, flags: ApplyFlags, c: Colours, mode: Plan['mode'] = 'apply'): Promise<number> {
+  const saved = mode === 'apply' ? await readPlanIfAny(file) : null;
+  const json = Boolean(flags.json);
+  const out = json ? null : process.stdout;
+  if (json && !saved && !flags.autoApprove) {
+    throw new NestctlError('user', `${mode} --json needs --auto-approve (or a saved plan): there is no one to ask`);
   }
-  out.write('\n');
-  const summary = await execute(plan, target.host, flags, c);
-  printSummary(summary, c);
+  let loaded: LoadedManifest;
+  let target: Target;
+  let plan: Plan;
+  if (saved) {
+    const r = loadManifest(saved.manifest.text, saved.manifest.file);
+    if (!r.ok) throw new NestctlError('user', `${file}: the manifest saved in the plan no longer loads`);
+    loaded = { manifest: r.manifest, text: saved.manifest.text, warnings: [] };
+    target = await openPlanTarget(saved, r.manifest, flags);
+    if (await isStale(saved, r.manifest, target.host)) {
+      throw new NestctlError('environment', `plan is stale: what ${file} was computed from has changed since (subid files, instances, images or daemons)`, `run nestctl plan --out ${file} again`);
+    }
+    plan = saved;
+  } else {
+    loaded = await loadManifestFile(file);
+    printWarnings(loaded, c, json);
+    target = await openTarget(loaded.manifest, flags);
+    plan = await computePlan(loaded, target, flags, mode);
+  }
+
+  if (out) {
+    if (target.simulation) out.write(c.dim(SIMULATED_NOTE));
+    out.write(renderPlanText(plan, c));
+  }
+  const emit = json ? jsonLines(process.stdout) : null;
+  if (emit) {
+    emitStart(emit, VERSION, plan);
+    for (const w of plan.warnings) emitDiagnostic(emit, 'warning', w);
+    for (const w of loaded.warnings) emitDiagnostic(emit, 'warning', w.message, w.hint ?? '', w);
+  }
+  if (isEmptyPlan(plan)) {
+    if (emit) emitSummary(emit, { done: 0, unchanged: 0, failed: [], skipped: [], ms: 0 });
+    return EXIT_OK;
+  }
+  if (!saved && !flags.autoApprove) {
+    const verb = mode === 'destroy' ? 'destroy these containers' : 'perform these actions';
+    if (!(await askApproval(`\nDo you want to ${verb}?`))) {
+      out?.write(`\n${mode === 'destroy' ? 'Destroy' : 'Apply'} cancelled.\n`);
+      return EXIT_ERROR;
+    }
+  }
+  out?.write('\n');
+  const summary = await execute(plan, target.host, flags, c, emit);
+  if (emit) emitSummary(emit, summary);
+  else printSummary(summary, c, mode);
   if (summary.failed.length > 0 || summary.skipped.length > 0) return EXIT_ERROR;
-  if (target.simulated) return reportConvergence(await computePlan(loaded, target.host, flags), c);
+  if (target.simulation && !json && mode === 'apply' && !plan.target) {
+    return reportConvergence(await computePlan(loaded, target, { ...flags, prune: false }), c);
+  }
   return EXIT_OK;
 }
 
-async function execute(plan: Plan, host: LxdLevel, flags: ApplyFlags, c: Colours): Promise<ApplySummary> {
-  const tty = Boolean(process.stdout.isTTY) && !flags.ci;
-  const run = startApply(plan, host, tty ? undefined : plainProgress(process.stdout, c));
-  const onSigint = (): void => {
-    process.stderr.write('\nInterrupted: letting running steps finish, starting no new ones.\n');
-    run.stop();
+async function execute(plan: Plan, host: LxdLevel, flags: ApplyFlags, c: Colours, emit: ReturnType<typeof jsonLines> | null): Promise<ApplySummary> {
+  const tty = !emit && Boolean(process.stdout.isTTY) && !flags.ci;
+  const json = emit ? jsonProgress(emit) : null;
+  const plain = !emit && !tty ? plainProgress(process.stdout, c) : null;
+  const ended = new Map<string, StepOutcome>();
+  const onEvent = (e: ApplyEvent): void => {
+    if (e.type === 'step-end') ended.set(e.step.id, e.outcome);
+    json?.onEvent(e);
+    plain?.(e);
   };
-  process.once('SIGINT', onSigint);
+  const run = startApply(plan, host, onEvent);
+  let presses = 0;
+  const onSigint = (): void => {
+    presses += 1;
+    if (presses === 1) {
+      process.stderr.write('\nInterrupted: letting running steps finish, starting no new ones. Press Ctrl-C again to abort at once.\n');
+      run.stop();
+      return;
+    }
+    // Second press: say what completed, then leave without waiting for running steps.
+    const done = plan.steps.filter((s) => ended.get(s.id)?.status === 'done');
+    process.stderr.write(`\nAborted. Completed before the abort (${done.length} of ${plan.steps.length}):\n${done.map((s) => `  ✔ ${stepTitle(s)}\n`).join('')}Run nestctl plan to see what remains.\n`);
+    process.exit(EXIT_ERROR);
+  };
+  process.on('SIGINT', onSigint);
   try {
     if (tty) await listrProgress(plan, run);
     return await run.finished;
   } finally {
     process.removeListener('SIGINT', onSigint);
+    json?.close();
   }
 }
 
-function printSummary(s: ApplySummary, c: Colours): void {
+function printSummary(s: ApplySummary, c: Colours, mode: Plan['mode']): void {
   const out = process.stdout;
+  const what = mode === 'destroy' ? 'Destroy' : 'Apply';
   out.write('\n');
   for (const f of s.failed) out.write(c.red(`✖ ${stepTitle(f.step)}: ${f.error.message}\n`));
   const counts = `${s.done} done, ${s.unchanged} already so, ${s.failed.length} failed, ${s.skipped.length} skipped`;
   const secs = `${(s.ms / 1000).toFixed(1)} s`;
-  if (s.failed.length === 0 && s.skipped.length === 0) out.write(c.green(c.bold(`Apply complete! Steps: ${counts} (${secs}).\n`)));
-  else out.write(c.red(c.bold(`Apply incomplete. Steps: ${counts} (${secs}). Run nestctl plan to see what remains.\n`)));
+  if (s.failed.length === 0 && s.skipped.length === 0) out.write(c.green(c.bold(`${what} complete! Steps: ${counts} (${secs}).\n`)));
+  else out.write(c.red(c.bold(`${what} incomplete. Steps: ${counts} (${secs}). Run nestctl plan to see what remains.\n`)));
 }
 
 function reportConvergence(again: Plan, c: Colours): number {

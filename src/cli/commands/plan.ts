@@ -1,16 +1,15 @@
 // nestctl plan FILE: observe, allocate, plan, show.
 
 import { writeFile } from 'node:fs/promises';
-import { EnvironmentError, InputError } from '../../core/errors.js';
 import { formatDiagnostic } from '../../core/diagnostics.js';
+import { EnvironmentError, InputError } from '../../core/errors.js';
 import { type Plan, isEmptyPlan } from '../../core/plan/model.js';
 import { planManifest } from '../../engine/plan-pipeline.js';
-import type { LxdLevel } from '../../ports/lxd.js';
 import type { Colours } from '../../render/colour.js';
 import { renderPlanText } from '../../render/plan-text.js';
 import { EXIT_CHANGES, EXIT_OK, parseArgv } from '../io.js';
 import { type LoadedManifest, loadManifestFile, problemsToDiagnostics } from '../load.js';
-import { type TargetOptions, openTarget } from '../target.js';
+import { type Target, type TargetOptions, openTarget } from '../target.js';
 import { TOOL } from '../version.js';
 
 export interface PlanFlags extends TargetOptions {
@@ -18,14 +17,22 @@ export interface PlanFlags extends TargetOptions {
   json?: boolean;
   out?: string;
   detailedExitcode?: boolean;
+  prune?: boolean;
+  target?: string;
+  restoreIds?: boolean;
 }
 
 /** Plan against a host; throws InputError/EnvironmentError for problems. */
-export async function computePlan(loaded: LoadedManifest, host: LxdLevel, flags: PlanFlags): Promise<Plan> {
-  const result = await planManifest(loaded.manifest, host, {
+export async function computePlan(loaded: LoadedManifest, target: Target, flags: PlanFlags, mode: Plan['mode'] = 'apply'): Promise<Plan> {
+  const result = await planManifest(loaded.manifest, target.host, {
     hostRestart: flags.hostRestart ? parseArgv(flags.hostRestart) : null,
     tool: TOOL,
     manifestText: loaded.text,
+    mode,
+    simulation: target.simulation,
+    prune: flags.prune ?? false,
+    restoreIds: flags.restoreIds ?? false,
+    target: flags.target ?? null,
   });
   if (result.ok) return result.plan;
   const env = result.problems.filter((p) => p.fault === 'environment');
@@ -36,19 +43,22 @@ export async function computePlan(loaded: LoadedManifest, host: LxdLevel, flags:
   throw new InputError(problemsToDiagnostics(loaded.manifest.file, result.problems));
 }
 
-export function printWarnings(loaded: LoadedManifest, c: Colours): void {
+export function printWarnings(loaded: LoadedManifest, c: Colours, json: boolean): void {
+  if (json) return;
   for (const w of loaded.warnings) process.stderr.write(`${c.yellow(formatDiagnostic(w))}\n`);
 }
 
+export const SIMULATED_NOTE = '(simulated LXD: nothing on this machine is read or changed)\n\n';
+
 export async function planCommand(file: string, flags: PlanFlags, c: Colours): Promise<number> {
   const loaded = await loadManifestFile(file);
-  printWarnings(loaded, c);
+  printWarnings(loaded, c, Boolean(flags.json));
   const target = await openTarget(loaded.manifest, flags);
-  const plan = await computePlan(loaded, target.host, flags);
+  const plan = await computePlan(loaded, target, flags);
   if (flags.out) await writeFile(flags.out, `${JSON.stringify(plan, null, 2)}\n`);
   if (flags.json) process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
   else {
-    if (target.simulated) process.stdout.write(c.dim('(simulated LXD: nothing on this machine is read or changed)\n\n'));
+    if (target.simulation) process.stdout.write(c.dim(SIMULATED_NOTE));
     process.stdout.write(renderPlanText(plan, c));
     if (flags.out) process.stdout.write(`\nSaved the plan to ${flags.out}. To perform exactly these actions, run: nestctl apply ${flags.out}\n`);
   }

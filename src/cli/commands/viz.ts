@@ -9,9 +9,9 @@ import { type PlanFlags, computePlan, printWarnings } from './plan.js';
 
 export async function vizCommand(file: string, flags: PlanFlags, c: Colours): Promise<number> {
   const loaded = await loadManifestFile(file);
-  printWarnings(loaded, c);
+  printWarnings(loaded, c, false);
   const target = await openTarget(loaded.manifest, flags);
-  const plan = await computePlan(loaded, target.host, flags);
+  const plan = await computePlan(loaded, target, flags);
   process.stdout.write(renderViz(plan, c));
   return EXIT_OK;
 }

@@ -90,6 +90,7 @@ export function parseProbe(path: string, output: string, mark: string): Observed
     systemd: facts.get('systemd')?.status === 'yes',
     subuid: fileState(facts.get('subuid')),
     subgid: fileState(facts.get('subgid')),
+    subidOriginal: { subuid: fileState(facts.get('subuid_orig')).text, subgid: fileState(facts.get('subgid_orig')).text },
     uidMap: parseProcIdMap(facts.get('uid_map')?.body ?? ''),
     storagePools: json<string[]>(facts.get('pools'), []).map((u) => u.split('/').pop() ?? u),
     networks: json<ApiNetwork[]>(facts.get('networks'), []).map((n) => {

@@ -37,7 +37,10 @@ export type Step = StepBase &
         /** null when the level does not exist yet (known after apply). */
         before: string | null;
         after: string | null;
-        edit: RootEdit;
+        /** The root entries to set; null for a restore (then `after` is the exact text). */
+        edit: RootEdit | null;
+        /** Restoring the file as it was before nestctl (destroy --restore-ids). */
+        restore: boolean;
         precondition: Precondition;
       }
     | { kind: 'restart-daemon'; command: string[] | null; precondition: Precondition }
@@ -84,6 +87,8 @@ export type Step = StepBase &
         precondition: Precondition;
       }
     | { kind: 'start-instance'; name: string; path: string; hosting: boolean; precondition: Precondition }
+    /** Only instances nestctl created (user.nestctl.path marker); stopped first, then deleted. */
+    | { kind: 'delete-instance'; name: string; path: string; precondition: Precondition }
   );
 
 export type StepKind = Step['kind'];
@@ -108,7 +113,14 @@ export interface LevelSummary {
 export interface Plan {
   formatVersion: typeof PLAN_FORMAT_VERSION;
   tool: string;
-  manifest: { file: string; sha256: string };
+  /** What applying it does: converge to the manifest, or remove what nestctl created. */
+  mode: 'apply' | 'destroy';
+  /** The manifest as planned (text included, so `apply PLAN.json` needs nothing else). */
+  manifest: { file: string; sha256: string; text: string };
+  /** Planned against a simulated LXD (and which starting world), or null for this machine. */
+  simulation: { world: string | null } | null;
+  /** Only this subtree and what it needs (--target), or null for the whole tree. */
+  target: string | null;
   /** sha256 over everything observed; a saved plan is refused when it no longer matches. */
   observedSha256: string;
   levels: LevelSummary[];
@@ -118,10 +130,11 @@ export interface Plan {
 
 const ADDS: ReadonlySet<StepKind> = new Set(['create-instance', 'copy-image', 'fetch-image', 'init-daemon']);
 
-/** Terraform's summary numbers: things created, things changed in place. */
+/** Terraform's summary numbers: things created, changed in place, destroyed. */
 export function planCounts(plan: Plan): { add: number; change: number; destroy: number } {
   const add = plan.steps.filter((s) => ADDS.has(s.kind)).length;
-  return { add, change: plan.steps.length - add, destroy: 0 };
+  const destroy = plan.steps.filter((s) => s.kind === 'delete-instance').length;
+  return { add, change: plan.steps.length - add - destroy, destroy };
 }
 
 export const isEmptyPlan = (plan: Plan): boolean => plan.steps.length === 0;

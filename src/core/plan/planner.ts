@@ -10,7 +10,7 @@ import { type IdRange, formatRange } from '../ids/range.js';
 import type { ContainerSpec, Flavour, Manifest, SourcePos } from '../manifest/model.js';
 import type { ObservedLevel, ObservedTree } from '../observed.js';
 import { applyRootEdit, firstUsable } from '../subid/file.js';
-import { MARKER_MANAGED, desiredConfig, markers } from './desired-config.js';
+import { MARKER_MANAGED, MARKER_PATH, desiredConfig, markers } from './desired-config.js';
 import { type Pin, chooseHostEntry, editFor, nestedEntry, ownIds, pinnedEntries } from './level-entry.js';
 import { type LevelSummary, PLAN_FORMAT_VERSION, type Plan, type Precondition, type Step } from './model.js';
 import { observedDigest } from './digest.js';
@@ -21,6 +21,10 @@ export interface PlanOptions {
   hostRestart: string[] | null;
   tool: string;
   manifestSha256: string;
+  manifestText?: string;
+  simulation?: Plan['simulation'];
+  /** Also destroy instances nestctl created that the manifest no longer lists. */
+  prune?: boolean;
 }
 
 export interface PlanProblem {
@@ -245,6 +249,7 @@ class Planner {
             before: newLevel ? null : text,
             after: newLevel ? null : applyRootEdit(text, edit),
             edit,
+            restore: false,
             precondition: pre({ kind: 'file-sha256', sha256: state?.sha256 ?? null }),
           }),
         );
@@ -338,7 +343,26 @@ class Planner {
       }
     }
 
-    // 5. Children, then their own levels.
+    // 5. Instances nestctl created that the manifest no longer lists (--prune).
+    if (this.options.prune && lv.obs) {
+      const listed = new Set(lv.specs.map((s) => s.name));
+      for (const inst of lv.obs.instances) {
+        const path = lv.path === '' ? inst.name : `${lv.path}/${inst.name}`;
+        if (listed.has(inst.name) || inst.config[MARKER_PATH] !== path) continue;
+        this.add({
+          id: `${path}:delete-instance`,
+          level: lv.path,
+          kind: 'delete-instance',
+          dependsOn: lv.entryDeps,
+          reason: `${path} was created by nestctl and is no longer in the manifest (--prune)`,
+          name: inst.name,
+          path,
+          precondition: { kind: 'instance-config', config: { [MARKER_PATH]: path }, profiles: inst.profiles },
+        });
+      }
+    }
+
+    // 6. Children, then their own levels.
     const summaryChildren: LevelSummary['children'] = [];
     lv.specs.forEach((spec, i) => {
       const node = lv.allocs[i]!;
@@ -480,7 +504,10 @@ export function planTree(manifest: Manifest, allocation: Allocation, tree: Obser
     plan: {
       formatVersion: PLAN_FORMAT_VERSION,
       tool: options.tool,
-      manifest: { file: manifest.file, sha256: options.manifestSha256 },
+      mode: 'apply',
+      manifest: { file: manifest.file, sha256: options.manifestSha256, text: options.manifestText ?? '' },
+      simulation: options.simulation ?? null,
+      target: null,
       observedSha256: observedDigest(tree),
       levels: planner.levels.sort((a, b) => a.path.localeCompare(b.path)),
       steps: planner.steps,

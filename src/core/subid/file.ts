@@ -42,14 +42,19 @@ export interface RootEdit {
  * drop the owner's other usable entries, and leave every other line untouched.
  */
 export function applyRootEdit(text: string | null, edit: RootEdit): string {
+  return replaceRootEntries(text, edit.owner, [edit.entry, ...edit.keep.filter((r) => !sameRange(r, edit.entry))]);
+}
+
+/**
+ * Put `ranges` (in order) where the owner's first usable entry was (or at the end), drop the
+ * owner's other usable entries, and keep every other line byte for byte.
+ */
+export function replaceRootEntries(text: string | null, owner: string, ranges: IdRange[]): string {
   const source = text ?? '';
   const lines = source.length === 0 ? [] : source.split('\n');
-  const hadFinalNewline = source.endsWith('\n');
-  if (hadFinalNewline) lines.pop();
-  const owned = new Set(usableEntries(source, edit.owner).map((e) => e.line));
-  const wanted = [edit.entry, ...edit.keep.filter((r) => !sameRange(r, edit.entry))].map(
-    (r) => `${edit.owner}:${r.start}:${r.size}`,
-  );
+  if (source.endsWith('\n')) lines.pop();
+  const owned = new Set(usableEntries(source, owner).map((e) => e.line));
+  const wanted = ranges.map((r) => `${owner}:${r.start}:${r.size}`);
   const out: string[] = [];
   let placed = false;
   lines.forEach((line, i) => {

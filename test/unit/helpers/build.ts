@@ -55,6 +55,7 @@ export function level(path: string, over: Partial<ObservedLevel> = {}): Observed
     systemd: true,
     subuid: file(DEBIAN_SUBID),
     subgid: file(DEBIAN_SUBID),
+    subidOriginal: { subuid: null, subgid: null },
     uidMap: [{ isuid: true, isgid: false, nsid: 0, hostid: 0, maprange: 4294967295 }],
     storagePools: ['default'],
     networks: [{ name: 'lxdbr0', managed: true, ipv4: '10.66.0.1/24' }],

@@ -1,0 +1,14 @@
+// nestctl show PLAN.json: a saved plan, rendered as `plan` renders it.
+
+import { NestctlError } from '../../core/errors.js';
+import type { Colours } from '../../render/colour.js';
+import { renderPlanText } from '../../render/plan-text.js';
+import { EXIT_OK } from '../io.js';
+import { readPlanIfAny } from '../plan-file.js';
+
+export async function showCommand(file: string, flags: { json?: boolean }, c: Colours): Promise<number> {
+  const plan = await readPlanIfAny(file);
+  if (!plan) throw new NestctlError('user', `${file} is not a saved plan`, 'save one with nestctl plan FILE --out PLAN.json');
+  process.stdout.write(flags.json ? `${JSON.stringify(plan, null, 2)}\n` : renderPlanText(plan, c));
+  return EXIT_OK;
+}
