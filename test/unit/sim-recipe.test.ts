@@ -116,7 +116,8 @@ describe('simulated LXD: the classic recipe by hand', () => {
 
     // no temp files left behind at any level
     for (const path of ['', 'c1', 'c1/c2']) expect(world.files(path).filter((f) => f.startsWith('/var/tmp/'))).toEqual([]);
-    expect(world.files('c1')).toEqual(['/etc/subgid', '/etc/subgid-', '/etc/subuid', '/etc/subuid-']);
+    // the untouched files are recorded once, for destroy --restore-ids
+    expect(world.files('c1')).toEqual(['/etc/subgid', '/etc/subgid-', '/etc/subuid', '/etc/subuid-', '/var/lib/nestctl/subgid.orig', '/var/lib/nestctl/subuid.orig']);
     // c1's LXD restart kept c2 (and c3 inside it) running
     await c1.restartDaemon(null);
     expect((await c1.probe()).instances.find((i) => i.name === 'c2')?.status).toBe('Running');

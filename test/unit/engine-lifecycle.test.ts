@@ -1,0 +1,131 @@
+// Saved-plan staleness, destroy, prune and --target through the whole engine on the simulated LXD.
+
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { createSimWorld, defaultWorld } from '../../src/adapters/sim/index.js';
+import { loadManifest } from '../../src/core/manifest/load.js';
+import type { Plan } from '../../src/core/plan/model.js';
+import { startApply } from '../../src/engine/apply.js';
+import { type PipelineOptions, isStale, planManifest } from '../../src/engine/plan-pipeline.js';
+import type { LxdLevel } from '../../src/ports/lxd.js';
+
+function load(text: string) {
+  const r = loadManifest(text, 'm.yaml');
+  if (!r.ok) throw new Error(JSON.stringify(r.diagnostics));
+  return { manifest: r.manifest, text };
+}
+const SEED = load(readFileSync('examples/seed.yaml', 'utf8'));
+const world = () => createSimWorld(defaultWorld([{ alias: 'nest', hostsLxd: true }, { alias: 'busybox', hostsLxd: false }]));
+
+async function plan(host: LxdLevel, m = SEED, extra: Partial<PipelineOptions> = {}): Promise<Plan> {
+  const r = await planManifest(m.manifest, host, { hostRestart: null, tool: 'test', manifestText: m.text, ...extra });
+  if (!r.ok) throw new Error(JSON.stringify(r.problems));
+  return r.plan;
+}
+async function apply(p: Plan, host: LxdLevel) {
+  const s = await startApply(p, host).finished;
+  expect(s.failed.map((f) => `${f.step.id}: ${f.error.message}`)).toEqual([]);
+  return s;
+}
+
+describe('saved plans go stale when the world moves', () => {
+  it('a changed subid file makes the plan stale, and the step itself refuses too', async () => {
+    const w = world();
+    const p = await plan(w.host());
+    expect(await isStale(p, SEED.manifest, w.host())).toBe(false);
+    const text = w.file('', '/etc/subuid')!;
+    await w.host().writeSubid('subuid', `${text}alice:300000:65536\n`, (await w.host().probe()).subuid.sha256);
+    expect(await isStale(p, SEED.manifest, w.host())).toBe(true);
+    const s = await startApply(p, w.host()).finished;
+    expect(s.failed.map((f) => f.error.message).join('\n')).toContain('plan is stale');
+    expect(w.file('', '/etc/subuid')).toContain('alice:300000:65536');
+  });
+
+  it('a container that appeared after planning makes the plan stale, and create refuses', async () => {
+    const w = world();
+    const p = await plan(w.host());
+    const fp = (await w.host().probe()).images.find((i) => i.aliases.includes('nest'))!.fingerprint;
+    await w.host().createInstance({ name: 'c1', fingerprint: fp, profiles: ['default'], config: {} });
+    expect(await isStale(p, SEED.manifest, w.host())).toBe(true);
+    const s = await startApply(p, w.host()).finished;
+    expect(s.failed.map((f) => f.error.message).join('\n')).toContain('c1 appeared after the plan was made');
+  });
+});
+
+describe('destroy', () => {
+  it('deletes bottom-up only what nestctl created and restores the original subid files', async () => {
+    const w = world();
+    const before = { subuid: w.file('', '/etc/subuid'), subgid: w.file('', '/etc/subgid') };
+    await apply(await plan(w.host()), w.host());
+    const fp = (await w.host().probe()).images.find((i) => i.aliases.includes('busybox'))!.fingerprint;
+    await w.host().createInstance({ name: 'bystander', fingerprint: fp, profiles: ['default'], config: {} });
+    const d = await plan(w.host(), SEED, { mode: 'destroy', restoreIds: true });
+    expect(d.steps.map((s) => s.id)).toEqual([
+      'c1/c2/c3:delete-instance',
+      'c1/c2:delete-instance',
+      'c1:delete-instance',
+      'host:write-subid:subuid',
+      'host:write-subid:subgid',
+      'host:restart-daemon',
+    ]);
+    await apply(d, w.host());
+    const after = await w.host().probe();
+    expect(after.instances.map((i) => i.name)).toEqual(['bystander']);
+    expect(w.file('', '/etc/subuid')).toBe(before.subuid);
+    expect(w.file('', '/etc/subgid')).toBe(before.subgid);
+    expect(after.subidOriginal).toEqual({ subuid: null, subgid: null });
+    expect((await plan(w.host(), SEED, { mode: 'destroy', restoreIds: true })).steps).toEqual([]);
+  });
+
+  it('keeps a container that holds something nestctl did not create', async () => {
+    const w = world();
+    await apply(await plan(w.host()), w.host());
+    const c1 = w.host().child('c1');
+    const fp = (await c1.probe()).images[0]!.fingerprint;
+    await c1.createInstance({ name: 'stranger', fingerprint: fp, profiles: ['default'], config: {} });
+    const d = await plan(w.host(), SEED, { mode: 'destroy' });
+    expect(d.steps.map((s) => s.id)).toEqual(['c1/c2/c3:delete-instance', 'c1/c2:delete-instance']);
+    expect(d.warnings.join('\n')).toContain('c1 is kept: it holds containers nestctl did not create (c1/stranger)');
+  });
+
+  it('leaves containers it did not create even when the manifest names them', async () => {
+    const w = world();
+    const fp = (await w.host().probe()).images.find((i) => i.aliases.includes('busybox'))!.fingerprint;
+    await w.host().createInstance({ name: 'c1', fingerprint: fp, profiles: ['default'], config: {} });
+    const leaf = load('apiVersion: nestctl/v1\ncontainers:\n  - { name: c1, image: busybox }\n');
+    const d = await plan(w.host(), leaf, { mode: 'destroy' });
+    expect(d.steps).toEqual([]);
+    expect(d.warnings).toContain('c1 was not created by nestctl: destroy leaves it');
+  });
+});
+
+describe('prune and target', () => {
+  const TWO = load('apiVersion: nestctl/v1\nhost: { base: 500000 }\ncontainers:\n  - { name: a, image: busybox }\n  - name: b\n    image: nest\n    containers:\n      - { name: b1, image: busybox }\n');
+  const ONE = load('apiVersion: nestctl/v1\nhost: { base: 500000 }\ncontainers:\n  - { name: a, image: busybox }\n');
+
+  it('--prune lists owned containers no longer in the manifest as destroy steps', async () => {
+    const w = world();
+    await apply(await plan(w.host(), TWO), w.host());
+    // Without --prune, b is left alone (the smaller tree only narrows the host entry, keeping b's range).
+    const plain = await plan(w.host(), ONE);
+    expect(plain.steps.filter((s) => s.kind === 'delete-instance')).toEqual([]);
+    const pruned = await plan(w.host(), ONE, { prune: true });
+    expect(pruned.steps.filter((s) => s.kind === 'delete-instance').map((s) => s.id)).toEqual(['b:delete-instance']);
+    await apply(pruned, w.host());
+    expect((await w.host().probe()).instances.map((i) => i.name)).toEqual(['a']);
+  });
+
+  it('--target keeps the subtree and what its ancestors must do for it, nothing of siblings', async () => {
+    const w = world();
+    const p = await plan(w.host(), TWO, { target: 'b/b1' });
+    const ids = p.steps.map((s) => s.id);
+    expect(ids).toContain('b/b1:create-instance');
+    expect(ids).toContain('b:create-instance');
+    expect(ids).toContain('host:write-subid:subuid');
+    expect(ids.filter((i) => i.startsWith('a:'))).toEqual([]);
+    expect(p.target).toBe('b/b1');
+    expect(p.warnings.at(-1)).toContain('targeting b/b1');
+    await apply(p, w.host());
+    expect((await w.host().probe()).instances.map((i) => i.name)).toEqual(['b']);
+  });
+});
