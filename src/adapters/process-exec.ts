@@ -12,6 +12,9 @@ export const processExec: Exec = (argv: readonly string[], options: ExecOptions 
       stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       timeout: options.timeoutMs,
       killSignal: 'SIGKILL',
+      // Own process group: a Ctrl-C at the terminal reaches nestctl only, which then lets the
+      // running steps finish instead of having their lxc commands killed under them.
+      detached: true,
     });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
