@@ -1,6 +1,7 @@
 // nestctl apply FILE|PLAN.json and nestctl destroy FILE: plan (or read a saved plan), show,
 // approve, execute, summarise; in a simulation, plan again and report convergence.
 
+import { lockHost } from '../../adapters/host-lock.js';
 import { NestctlError } from '../../core/errors.js';
 import { loadManifest } from '../../core/manifest/load.js';
 import { type Plan, isEmptyPlan } from '../../core/plan/model.js';
@@ -71,7 +72,14 @@ export async function applyCommand(file: string, flags: ApplyFlags, c: Colours, 
     }
   }
   out?.write('\n');
-  const summary = await execute(plan, target.host, flags, c, emit);
+  // Two applies must not interleave on one machine (a simulation touches nothing real).
+  const release = target.simulation ? () => undefined : lockHost();
+  let summary: ApplySummary;
+  try {
+    summary = await execute(plan, target.host, flags, c, emit);
+  } finally {
+    release();
+  }
   if (emit) emitSummary(emit, summary);
   else printSummary(summary, c, mode);
   if (summary.failed.length > 0 || summary.skipped.length > 0) return EXIT_ERROR;
