@@ -8,8 +8,8 @@ import type { ContainerSpec, Manifest } from '../manifest/model.js';
 import type { ObservedLevel, ObservedTree } from '../observed.js';
 import { replaceRootEntries, usableEntries } from '../subid/file.js';
 import { MARKER_PATH } from './desired-config.js';
-import { observedDigest } from './digest.js';
-import { PLAN_FORMAT_VERSION, type Plan, type Step } from './model.js';
+import { assemblePlan } from './assemble.js';
+import type { Step } from './model.js';
 import type { PlanOptions, PlanResult } from './planner.js';
 
 export interface DestroyOptions extends PlanOptions {
@@ -135,19 +135,5 @@ export function planDestroy(manifest: Manifest, tree: ObservedTree, options: Des
 
   const top = visit('', hostObs.level, manifest.containers);
   if (options.restoreIds) restoreLevel('', hostObs.level, top.deleted, top.ids);
-  return {
-    ok: true,
-    plan: {
-      formatVersion: PLAN_FORMAT_VERSION,
-      tool: options.tool,
-      mode: 'destroy',
-      manifest: { file: manifest.file, sha256: options.manifestSha256, text: options.manifestText ?? '' },
-      simulation: options.simulation ?? null,
-      target: null,
-      observedSha256: observedDigest(tree),
-      levels: [],
-      steps,
-      warnings,
-    },
-  };
+  return { ok: true, plan: assemblePlan('destroy', manifest, tree, options, { levels: [], steps, warnings }) };
 }

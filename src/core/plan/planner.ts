@@ -12,8 +12,8 @@ import type { ObservedLevel, ObservedTree } from '../observed.js';
 import { applyRootEdit, firstUsable } from '../subid/file.js';
 import { MARKER_MANAGED, MARKER_PATH, desiredConfig, markers } from './desired-config.js';
 import { type Pin, chooseHostEntry, editFor, nestedEntry, ownIds, pinnedEntries } from './level-entry.js';
-import { type LevelSummary, PLAN_FORMAT_VERSION, type Plan, type Precondition, type Step } from './model.js';
-import { observedDigest } from './digest.js';
+import type { LevelSummary, Plan, Precondition, Step } from './model.js';
+import { assemblePlan } from './assemble.js';
 import { buildPreseed, chooseSubnet } from './preseed.js';
 
 export interface PlanOptions {
@@ -499,19 +499,5 @@ export function planTree(manifest: Manifest, allocation: Allocation, tree: Obser
   const planner = new Planner(manifest, allocation, tree, options);
   planner.run();
   if (planner.problems.length > 0) return { ok: false, problems: planner.problems };
-  return {
-    ok: true,
-    plan: {
-      formatVersion: PLAN_FORMAT_VERSION,
-      tool: options.tool,
-      mode: 'apply',
-      manifest: { file: manifest.file, sha256: options.manifestSha256, text: options.manifestText ?? '' },
-      simulation: options.simulation ?? null,
-      target: null,
-      observedSha256: observedDigest(tree),
-      levels: planner.levels.sort((a, b) => a.path.localeCompare(b.path)),
-      steps: planner.steps,
-      warnings: planner.warnings,
-    },
-  };
+  return { ok: true, plan: assemblePlan('apply', manifest, tree, options, planner) };
 }

@@ -1,0 +1,28 @@
+// The one place a Plan value is put together (apply and destroy plans alike).
+
+import type { Manifest } from '../manifest/model.js';
+import type { ObservedTree } from '../observed.js';
+import { observedDigest } from './digest.js';
+import { type LevelSummary, PLAN_FORMAT_VERSION, type Plan, type Step } from './model.js';
+import type { PlanOptions } from './planner.js';
+
+export function assemblePlan(
+  mode: Plan['mode'],
+  manifest: Manifest,
+  tree: ObservedTree,
+  options: PlanOptions,
+  parts: { levels: LevelSummary[]; steps: Step[]; warnings: string[] },
+): Plan {
+  return {
+    formatVersion: PLAN_FORMAT_VERSION,
+    tool: options.tool,
+    mode,
+    manifest: { file: manifest.file, sha256: options.manifestSha256, text: options.manifestText ?? '' },
+    simulation: options.simulation ?? null,
+    target: null,
+    observedSha256: observedDigest(tree),
+    levels: [...parts.levels].sort((a, b) => a.path.localeCompare(b.path)),
+    steps: parts.steps,
+    warnings: parts.warnings,
+  };
+}
