@@ -30,7 +30,7 @@ function imagesOf(manifest: Manifest): Array<{ alias: string; hostsLxd: boolean 
     }
   };
   walk(manifest.containers);
-  return [...seen].filter(([ref]) => !ref.includes(':')).map(([alias, hostsLxd]) => ({ alias, hostsLxd }));
+  return [...seen].map(([alias, hostsLxd]) => ({ alias, hostsLxd }));
 }
 
 function simulated(manifest: Manifest, world: { text: string; file: string } | null): Target {

@@ -89,8 +89,15 @@ export interface WorldDescription {
 /** A fresh Debian host with LXD 5.0.2 up and initialised, and one image per alias. */
 export function defaultWorld(images: Array<{ alias: string; hostsLxd: boolean }>): WorldDescription {
   const seen = new Map<string, boolean>();
-  for (const i of images) seen.set(i.alias, (seen.get(i.alias) ?? false) || i.hostsLxd);
+  const remotes: Record<string, ImageDescription[]> = {};
+  for (const i of images) {
+    // "remote:alias" is served by that remote (a laptop reviewing a manifest is assumed online).
+    const colon = i.alias.indexOf(':');
+    if (colon > 0) (remotes[i.alias.slice(0, colon)] ??= []).push({ alias: i.alias.slice(colon + 1), lxd: i.hostsLxd, systemd: i.hostsLxd });
+    else seen.set(i.alias, (seen.get(i.alias) ?? false) || i.hostsLxd);
+  }
   return {
+    remotes,
     host: {
       lxd: { flavour: 'debian', version: '5.0.2', daemon: 'up', initialised: { pool: 'default', bridge: 'lxdbr0', ipv4: '10.66.0.1/24' } },
       systemd: true,

@@ -81,7 +81,7 @@ export async function applyCommand(file: string, flags: ApplyFlags, c: Colours, 
     release();
   }
   if (emit) emitSummary(emit, summary);
-  else printSummary(summary, c, mode);
+  else printSummary(summary, c, mode, target.simulation !== null);
   if (summary.failed.length > 0 || summary.skipped.length > 0) return EXIT_ERROR;
   if (target.simulation && !json && mode === 'apply' && !plan.target) {
     return reportConvergence(await computePlan(loaded, target, { ...flags, prune: false }), c);
@@ -123,11 +123,12 @@ async function execute(plan: Plan, host: LxdLevel, flags: ApplyFlags, c: Colours
   }
 }
 
-function printSummary(s: ApplySummary, c: Colours, mode: Plan['mode']): void {
+function printSummary(s: ApplySummary, c: Colours, mode: Plan['mode'], simulated: boolean): void {
   const out = process.stdout;
   const what = mode === 'destroy' ? 'Destroy' : 'Apply';
   out.write('\n');
-  for (const f of s.failed) out.write(c.red(`✖ ${stepTitle(f.step)}: ${f.error.message}\n`));
+  // In a simulation a failure is a prediction: this is what the real LXD would answer.
+  for (const f of s.failed) out.write(c.red(`✖ ${simulated ? 'LXD would refuse ' : ''}${stepTitle(f.step)}: ${f.error.message}\n`));
   const counts = `${s.done} done, ${s.unchanged} already so, ${s.failed.length} failed, ${s.skipped.length} skipped`;
   const secs = `${(s.ms / 1000).toFixed(1)} s`;
   if (s.failed.length === 0 && s.skipped.length === 0) out.write(c.green(c.bold(`${what} complete! Steps: ${counts} (${secs}).\n`)));
