@@ -57,6 +57,19 @@ describe('exit codes', () => {
   });
 });
 
+describe("the environment's failures say what to do", () => {
+  it('no LXD installed, daemon down: exit 1 with a hint', () => {
+    const none = nestctl(['plan', '--world', 'test/unit/fixtures/worlds/no-lxd.yaml', 'examples/seed.yaml']);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain('Error: no LXD or Incus is installed on this host');
+    expect(none.stderr).toContain('apt-get install lxd');
+    const down = nestctl(['plan', '--world', 'test/unit/fixtures/worlds/daemon-down.yaml', 'examples/seed.yaml']);
+    expect(down.code).toBe(1);
+    expect(down.stderr).toContain("Error: the host's LXD daemon is not reachable");
+    expect(down.stderr).toContain('start it');
+  });
+});
+
 describe('approval', () => {
   it('refuses to apply without a terminal and without --auto-approve, changing nothing', () => {
     const r = nestctl(['apply', '--simulate', LEAF]);
