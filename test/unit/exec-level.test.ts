@@ -1,0 +1,57 @@
+// The real LXD client over a recording Exec: argv arrays at every depth, data never spliced into
+// a shell string, and failures turned into errors that say what to do.
+
+import { describe, expect, it } from 'vitest';
+import { ExecLevel } from '../../src/adapters/lxd/level.js';
+import { STALE_EXIT } from '../../src/adapters/lxd/write-subid-script.js';
+import type { Exec, ExecOptions, ExecResult } from '../../src/ports/exec.js';
+
+function recorder(answer: (argv: readonly string[]) => Partial<ExecResult> = () => ({})) {
+  const calls: Array<{ argv: readonly string[]; options?: ExecOptions }> = [];
+  const exec: Exec = async (argv, options) => {
+    calls.push({ argv, ...(options ? { options } : {}) });
+    return { code: 0, stdout: '', stderr: '', ...answer(argv) };
+  };
+  return { exec, calls };
+}
+
+describe('ExecLevel', () => {
+  it('reaches nested levels by composing lxc exec, one argv element per word', async () => {
+    const { exec, calls } = recorder();
+    const c2 = new ExecLevel(exec, '', {}, 'lxc').child('c1').child('c2');
+    expect(c2.path).toBe('c1/c2');
+    await c2.createInstance({ name: 'c3', fingerprint: 'f'.repeat(64), profiles: ['default'], config: { 'user.note': 'a b; rm -rf /' } });
+    expect(calls.at(-1)!.argv).toEqual([
+      'lxc', 'exec', 'c1', '-T', '--',
+      'lxc', 'exec', 'c2', '-T', '--',
+      'lxc', 'init', '-q', 'f'.repeat(64), 'c3', '-p', 'default', '-c', 'user.note=a b; rm -rf /',
+    ]);
+  });
+
+  it('writes subid files through a constant script: path and hash as arguments, text on stdin', async () => {
+    const { exec, calls } = recorder();
+    await new ExecLevel(exec, '', {}, 'lxc').child('c1').writeSubid('subuid', 'root:65536:131072\n', 'abc');
+    const { argv, options } = calls[0]!;
+    expect(argv.slice(0, 7)).toEqual(['lxc', 'exec', 'c1', '-T', '--', 'sh', '-c']);
+    expect(argv[7]).not.toContain('root:65536');
+    expect(argv.slice(8)).toEqual(['nestctl-write-subid', '/etc/subuid', 'abc', 'keep']);
+    expect(options?.stdin).toBe('root:65536:131072\n');
+  });
+
+  it('reports a changed file as a stale plan', async () => {
+    const { exec } = recorder(() => ({ code: STALE_EXIT, stderr: '/etc/subuid changed since it was planned' }));
+    await expect(new ExecLevel(exec, '', {}, 'lxc').writeSubid('subuid', 'x', 'abc')).rejects.toThrow('plan is stale: /etc/subuid changed since it was planned');
+  });
+
+  it('says what to do about a socket it may not use, or a daemon that is not running', async () => {
+    const denied = recorder(() => ({ code: 1, stderr: 'Error: Get "http://unix.socket/1.0": dial unix /var/lib/lxd/unix.socket: connect: permission denied' }));
+    await expect(new ExecLevel(denied.exec, '', {}, 'lxc').startInstance('c1', false)).rejects.toMatchObject({
+      message: 'permission denied on the LXD socket',
+      hint: 'run nestctl as root or as a member of the lxd group',
+    });
+    const down = recorder(() => ({ code: 1, stderr: 'Error: Get "http://unix.socket/1.0": dial unix /var/lib/lxd/unix.socket: connect: no such file or directory' }));
+    await expect(new ExecLevel(down.exec, '', {}, 'lxc').child('c1').startInstance('c2', false)).rejects.toMatchObject({
+      message: 'the LXD daemon is not running in c1',
+    });
+  });
+});
