@@ -53,9 +53,16 @@ lxd_lock() {
   flock -w 300 9 || die "could not lock $LAB_LOCK within 300s"
 }
 
-# Start the host daemon the lab way (detached, own session, no inherited stdio).
+# Start the host daemon the lab way (detached, own session, no inherited stdio). Every inherited
+# descriptor is closed: a daemon that kept a caller's `flock` descriptor would hold that lock
+# for as long as it runs.
 lxd_start() {
-  setsid lxd --group root --logfile "$LAB_LXD_LOG" >/dev/null 2>&1 </dev/null 9>&- &
+  (
+    for fd in $(ls /proc/$BASHPID/fd); do
+      [ "$fd" -gt 2 ] && eval "exec $fd>&-"
+    done 2>/dev/null
+    exec setsid lxd --group root --logfile "$LAB_LXD_LOG" >/dev/null 2>&1 </dev/null
+  ) &
   disown || true
 }
 
