@@ -126,7 +126,7 @@ describe('isolated containers through the API', () => {
     const err = await host.createInstance(spec('c')).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CommandError);
     expect((err as CommandError).stderr).toBe(
-      'Error: Failed instance creation: Failed creating instance record: Failed initialising instance: Not enough uid/gid available for the container\n',
+      'Error: Failed creating instance record: Failed initialising instance: Not enough uid/gid available for the container\n',
     );
     await host.createInstance(spec('shared', {}));
     for (const n of ['a', 'b', 'shared']) await host.startInstance(n, false);

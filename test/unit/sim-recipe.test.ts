@@ -143,7 +143,7 @@ describe('simulated LXD: the classic recipe by hand', () => {
     expect(err).toBeInstanceOf(CommandError);
     const stderr = (err as CommandError).stderr;
     expect(stderr).toContain("LXD doesn't have a uid/gid allocation. In this mode, only privileged containers are supported");
-    expect(stderr).toMatch(/^Error: Failed instance creation: /);
+    expect(stderr).toMatch(/^Error: Failed creating instance record: Failed initialising instance: Invalid config: LXD doesn't have a uid\/gid allocation/);
     expect((err as CommandError).level).toBe('c1');
     expect((await c1.probe()).instances).toEqual([]);
 

@@ -11,8 +11,6 @@ export function noAllocation(flavour: Flavour): string {
 }
 
 export const TEXT = {
-  /** client/lxd_instances.go remoteOperationError("Failed instance creation", …). */
-  creation: 'Failed instance creation',
   /** lxd/instance.go instanceCreateFromImage. */
   record: 'Failed creating instance record',
   /** lxd/instance/instance_utils.go CreateInternal. */
@@ -30,9 +28,12 @@ export const TEXT = {
   imageExists: 'Image with same fingerprint already exists',
 } as const;
 
-/** The chain `lxc init` prints when creation fails inside lxcCreate. */
+/**
+ * The chain `lxc init` prints when creation fails inside lxcCreate. Real LXD 5.0.2 prints no
+ * "Failed instance creation:" in front (seen on the lab: test/lab/samples/errors.txt).
+ */
 export function creationFailed(inner: string): string {
-  return `${TEXT.creation}: ${TEXT.record}: ${TEXT.initialising}: ${inner}`;
+  return `${TEXT.record}: ${TEXT.initialising}: ${inner}`;
 }
 
 /** A failed `lxc …`/`incus …` call: "Error: …" on stderr, exit 1. */

@@ -91,9 +91,9 @@ export function createInstance(world: World, path: string, spec: InstanceSpec): 
   if (problem) throw lxcFailure(path, argv, `Invalid instance name: ${problem}`);
   const fingerprint = findImage(lxd, spec.fingerprint);
   if (!fingerprint) throw lxcFailure(path, argv, TEXT.imageNotFound);
-  if (lxd.instances.some((i) => i.name === spec.name)) throw lxcFailure(path, argv, `${TEXT.creation}: ${TEXT.record}: Instance ${JSON.stringify(spec.name)} already exists`);
+  if (lxd.instances.some((i) => i.name === spec.name)) throw lxcFailure(path, argv, `${TEXT.record}: Instance ${JSON.stringify(spec.name)} already exists`);
   const missing = spec.profiles.find((p) => !lxd.profiles.some((q) => q.name === p));
-  if (missing) throw lxcFailure(path, argv, `${TEXT.creation}: ${TEXT.record}: Requested profile ${JSON.stringify(missing)} doesn't exist`);
+  if (missing) throw lxcFailure(path, argv, `${TEXT.record}: Requested profile ${JSON.stringify(missing)} doesn't exist`);
 
   const own = { ...spec.config };
   const expanded = expandedConfig(lxd, spec.profiles, own);
