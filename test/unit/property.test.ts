@@ -4,8 +4,9 @@
 //
 // Trees are small on average (about nine containers, half of them five or fewer) but reach
 // depth 5 and width 6 (each in about a fifth of the cases); the explicit examples below make
-// sure the extremes run on every `npm test`. Known bugs found here are at the end of the trees
-// section, as it.fails tests that turn red once fixed.
+// sure the extremes run on every `npm test`. The bugs they found (isolated creation order,
+// isolated containers the manifest does not name, LXD's reading of subid lines) have tests of
+// their own below.
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -350,17 +351,12 @@ describe('random trees in the simulated LXD', () => {
   });
 });
 
-describe('known bug (src/core/plan/planner.ts predicted maps vs src/engine/apply.ts creation order)', () => {
+describe('isolated siblings are created in manifest order', () => {
   // Found by property (c) (fast-check seed 1298345309, before (c) skipped such levels): the
-  // planner predicts isolated slices in manifest order (allocate.ts visitLevel; planner.ts
-  // planLevel step 5, `daemonRange.start + node.slice.offset`), but apply starts each child as
-  // soon as the copy of ITS image is done, and LXD hands out slices in creation order. Here b2's
-  // busybox copy finishes before b1's nest copy, so b2 gets the first slice. Real LXD does the
-  // same (a 1 MB image copies faster than a 100 MB one), and concurrent `lxc init`s race even on
-  // the host. Everything still fits (the slices' total is the same); only the plan/viz ranges
-  // are wrong. Expected to FAIL until creates of isolated siblings are ordered (or predictions
-  // read back): it.fails turns red when it is fixed.
-  it.fails("predicts the slice LXD gives an isolated sibling whose image copy finishes later", async () => {
+  // Found by property (c): LXD hands out isolated slices in creation order, and apply starts a
+  // child as soon as ITS image is copied (b2's 1 MB busybox before b1's nest). The planner now
+  // orders the creates of isolated siblings, so the slices land where the plan says.
+  it("predicts the slice LXD gives an isolated sibling whose image copy finishes later", async () => {
     const m = buildManifest([
       node('a0', [node('b0', [], { image: 'busybox' }), node('b1', [], { image: 'nest', isolated: true }), node('b2', [], { image: 'busybox', isolated: true })]),
     ]);
@@ -374,16 +370,11 @@ describe('known bug (src/core/plan/planner.ts predicted maps vs src/engine/apply
   });
 });
 
-describe('known bug (src/core/ids/allocate.ts + src/core/plan/planner.ts: isolated containers the manifest does not name)', () => {
-  // Found while checking (b)/(c) against pre-existing worlds: the allocator places and sizes
-  // isolated slices as if the level held only the manifest's containers. An isolated container
-  // already there that the manifest does not name (here "other", made by hand) holds a slice
-  // too, so LXD has no room for y: the plan predicts y at 631072, on top of other's slice, and
-  // promises success; apply fails with "Not enough uid/gid available for the container".
-  // Reproduced by hand on the lab's real LXD 5.0.2 with the same files and containers: same
-  // plan, same failure. DESIGN §3 wants that verdict before anything is touched. Expected to FAIL until the planner
-  // counts observed isolated instances (their volatile.idmap.base and size) at each level.
-  it.fails('plans room for a new isolated container next to one it does not manage', async () => {
+describe('isolated containers the manifest does not name', () => {
+  // Found while checking (b)/(c) against pre-existing worlds (and reproduced on real LXD 5.0.2):
+  // an isolated container the manifest does not name ("other", made by hand) holds a slice too.
+  // The planner now replays LXD's findIdmap over the observed slices and sizes the range for it.
+  it('plans room for a new isolated container next to one it does not manage', async () => {
     const d = worldFor({ subid: 'root:500000:262144\n', base: null });
     d.host.instances = [
       { name: 'x', image: 'busybox', config: { 'security.idmap.isolated': 'true', 'security.idmap.size': '65536', 'user.nestctl.managed': 'true', 'user.nestctl.path': 'x' } },
@@ -393,8 +384,9 @@ describe('known bug (src/core/ids/allocate.ts + src/core/plan/planner.ts: isolat
     expect(world.uidMap('other')).toBe('0 631072 65536');
     const m = buildManifest([node('x', [], { isolated: true }), node('y', [], { isolated: true })], { base: 500000 });
     const r = await planManifest(m, world.host(), OPTIONS);
-    // Either the planner refuses (not enough ids), or what it plans works.
-    if (!r.ok) return;
+    if (!r.ok) throw new Error(JSON.stringify(r.problems));
+    const y = r.plan.levels.find((l) => l.path === '')!.children.find((c) => c.path === 'y')!;
+    expect(y.map.start).toBeGreaterThanOrEqual(631072 + 65536);
     const summary = await startApply(r.plan, world.host()).finished;
     expect(summary.failed.map((f) => `${f.step.id}: ${f.error.message}`)).toEqual([]);
   });
@@ -472,14 +464,12 @@ const linesOf = (text: string): string[] => {
   return lines;
 };
 
-describe('known gap (src/core/subid/file.ts parseSubid vs LXD getFromShadow)', () => {
+describe('subid lines are read as LXD reads them', () => {
   // LXD reads root's lines case-insensitively, cuts a comment at "#" anywhere, and takes the
   // first three of any number of ":" fields (lxd/idmap getFromShadow; the simulator's copy is
-  // getFromShadow in src/adapters/sim/idmap.ts). parseSubid's /^owner:start:count$/ does none of
-  // that, so these lines stay in front of the new entry and LXD keeps using them after the edit;
-  // nestctl then sees "no changes" while LXD's range is not the planned one. Unusual files, but
-  // hand-edited ones exist. Expected to FAIL until parseSubid reads lines as LXD does.
-  it.fails.each(['ROOT:100000:10000001\n', 'root:100000:10000001#old range\n', 'root:100000:10000001:extra\n'])(
+  // getFromShadow in src/adapters/sim/idmap.ts). parseSubid does the same, so such lines are
+  // replaced by the edit instead of staying in front of the new entry.
+  it.each(['ROOT:100000:10000001\n', 'root:100000:10000001#old range\n', 'root:100000:10000001:extra\n'])(
     'after editing %j, LXD uses the requested entry',
     (before) => {
       const after = applyRootEdit(before, { owner: 'root', entry: { start: 500000, size: 196608 }, keep: [] });

@@ -72,7 +72,7 @@ export function chooseHostEntry(level: ObservedLevel, owner: string, base: numbe
   // Shadow allows overlapping subordinate ranges (Debian's package itself adds _lxd:100000:10000001
   // under the classic 500000 base), so an overlap is worth a warning, not a refusal.
   const others = [...parseSubid(level.subuid.text ?? ''), ...parseSubid(level.subgid.text ?? '')].filter(
-    (e) => e.owner !== owner && overlaps(e, entry),
+    (e) => e.owner.toLowerCase() !== owner.toLowerCase() && overlaps(e, entry),
   );
   const warnings = [...new Set(others.map((o) => `${o.owner}:${o.start}:${o.size}`))].map(
     (o) => `host: ${owner}:${formatRange(entry)} overlaps ${o}, another user's subordinate ids: processes of both may share these ids`,

@@ -14,6 +14,7 @@ import { MARKER_MANAGED, MARKER_PATH, desiredConfig, markers } from './desired-c
 import { type Pin, chooseHostEntry, editFor, nestedEntry, ownIds, pinnedEntries } from './level-entry.js';
 import type { LevelSummary, Plan, Precondition, Step } from './model.js';
 import { assemblePlan } from './assemble.js';
+import { findSlice, occupiedSlices, requiredRange } from './slices.js';
 import { buildPreseed, chooseSubnet } from './preseed.js';
 
 export interface PlanOptions {
@@ -189,32 +190,42 @@ class Planner {
 
     // 1. The daemon's range and the subid edits that give it.
     let entry: IdRange | null = null;
-    let daemonRange: IdRange;
+    let daemonRange: IdRange = { start: 0, size: 0 };
     let pins: Pin[] = [];
     let kept = false;
-    if (lv.flavour === 'snap') {
-      daemonRange = isHost ? SNAP_HOST_RANGE : { start: 100000, size: Math.max(0, lv.ownSize - 100000) };
-    } else if (isHost) {
-      const choice = chooseHostEntry(lv.obs!, owner, this.manifest.host.base, lv.daemonNeed);
-      if (!choice.ok) {
-        this.problem({ fault: 'user', path: '', pos: this.manifest.hostPos, message: choice.message, hint: choice.hint });
-        return;
+    // Isolated slices: observed ones stay; new ones go first-fit. They may ask for more than the
+    // manifest alone needs (isolated instances the manifest does not name), so choose twice.
+    let levelNeed = lv.daemonNeed;
+    let slices = new Map<string, IdRange>();
+    for (let pass = 0; pass < 2; pass += 1) {
+      if (lv.flavour === 'snap') {
+        daemonRange = isHost ? SNAP_HOST_RANGE : { start: 100000, size: Math.max(0, lv.ownSize - 100000) };
+      } else if (isHost) {
+        const choice = chooseHostEntry(lv.obs!, owner, this.manifest.host.base, levelNeed);
+        if (!choice.ok) {
+          this.problem({ fault: 'user', path: '', pos: this.manifest.hostPos, message: choice.message, hint: choice.hint });
+          return;
+        }
+        entry = choice.entry;
+        kept = choice.kept;
+        if (pass === 0) this.warnings.push(...choice.warnings);
+        daemonRange = entry;
+      } else {
+        entry = nestedEntry(levelNeed);
+        daemonRange = entry;
       }
-      entry = choice.entry;
-      kept = choice.kept;
-      this.warnings.push(...choice.warnings);
-      daemonRange = entry;
-    } else {
-      entry = nestedEntry(lv.daemonNeed);
-      daemonRange = entry;
+      slices = this.placeSlices(lv, daemonRange.start);
+      const need = Math.max(lv.daemonNeed, requiredRange(daemonRange.start, [...slices.values(), ...occupiedSlices(lv.obs?.instances ?? [])]));
+      if (need <= daemonRange.size || need === levelNeed) break;
+      levelNeed = need;
     }
-    const required = isHost ? 0 : nestedRangeStart(lv.flavour) + lv.daemonNeed;
-    if (daemonRange.size < lv.daemonNeed || (!isHost && lv.ownSize < required)) {
+    const required = isHost ? 0 : nestedRangeStart(lv.flavour) + levelNeed;
+    if (daemonRange.size < levelNeed || (!isHost && lv.ownSize < required)) {
       this.problem({
         fault: 'user',
         path: lv.path,
         message: isHost
-          ? `the host's LXD hands out ${daemonRange.size} ids but the tree needs ${lv.daemonNeed}`
+          ? `the host's LXD hands out ${daemonRange.size} ids but the tree needs ${levelNeed}`
           : `${lv.path} holds ${lv.ownSize} ids but it and its children need ${required}`,
         hint: isHost
           ? 'snap LXD derives its range itself; use the Debian package or a smaller tree'
@@ -364,13 +375,16 @@ class Planner {
 
     // 6. Children, then their own levels.
     const summaryChildren: LevelSummary['children'] = [];
+    let previousIsolated: string | null = null;
     lv.specs.forEach((spec, i) => {
       const node = lv.allocs[i]!;
-      const map: IdRange = node.slice
-        ? { start: daemonRange.start + node.slice.offset, size: node.slice.size }
-        : { start: daemonRange.start, size: daemonRange.size };
+      const map: IdRange = slices.get(spec.name) ?? { start: daemonRange.start, size: daemonRange.size };
       summaryChildren.push({ path: spec.path, map, isolated: node.isolated });
-      const startStep = this.planChild(lv, spec, node, [...afterDaemon, ...(imageSteps.get(spec.image) ?? [])], pre);
+      // LXD hands out isolated slices in creation order: create isolated siblings in manifest
+      // order so they land where the plan says.
+      const order = node.slice && previousIsolated ? [previousIsolated] : [];
+      const startStep = this.planChild(lv, spec, node, [...afterDaemon, ...(imageSteps.get(spec.image) ?? []), ...order], pre);
+      if (node.slice && this.steps.some((st) => st.id === `${spec.path}:create-instance`)) previousIsolated = `${spec.path}:create-instance`;
       if (spec.containers.length === 0) return;
       const childObs = this.tree.levels[spec.path];
       const obs = childObs?.kind === 'observed' ? childObs.level : null;
@@ -400,6 +414,24 @@ class Planner {
     if (kept && this.manifest.host.base === null && isHost && entry) {
       this.warnings.push(`host: keeping the existing ${owner}:${formatRange(entry)} (large enough; set host.base to choose another)`);
     }
+  }
+
+  /** Slices of the level's isolated children: where they are, or where LXD will put them. */
+  placeSlices(lv: LevelInput, rangeStart: number): Map<string, IdRange> {
+    const occupied = occupiedSlices(lv.obs?.instances ?? []);
+    const placed = new Map<string, IdRange>();
+    lv.specs.forEach((spec, i) => {
+      const node = lv.allocs[i]!;
+      if (!node.slice) return;
+      const own = occupied.find((o) => o.name === spec.name);
+      if (own) {
+        placed.set(spec.name, { start: own.start, size: own.size });
+        return;
+      }
+      const start = findSlice(rangeStart, [...occupied, ...placed.values()], node.slice.size);
+      placed.set(spec.name, { start, size: node.slice.size });
+    });
+    return placed;
   }
 
   /** Plans create/update/start of one child; returns the step that makes it run (if any). */

@@ -9,20 +9,29 @@ export interface SubidEntry extends IdRange {
   line: number;
 }
 
+/**
+ * Entries as LXD reads them (lxd/idmap getFromShadow): a comment starts at "#" anywhere, the
+ * owner matches case-insensitively, and the first three ":" fields count, whatever follows.
+ * Lines LXD would skip are not entries (and are never touched).
+ */
 export function parseSubid(text: string): SubidEntry[] {
   const entries: SubidEntry[] = [];
   text.split('\n').forEach((raw, line) => {
-    const m = /^([^:#\s][^:]*):(\d+):(\d+)$/.exec(raw.trim());
-    if (!m) return;
-    entries.push({ owner: m[1]!, start: Number(m[2]), size: Number(m[3]), line });
+    const fields = raw.split('#')[0]!.trim().split(':');
+    if (fields.length < 3) return;
+    const [owner, start, size] = fields.map((f) => f.trim()) as [string, string, string];
+    if (!owner || !/^\d+$/.test(start) || !/^\d+$/.test(size)) return;
+    entries.push({ owner, start: Number(start), size: Number(size), line });
   });
   return entries;
 }
 
+const sameOwner = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
+
 /** The entries LXD would consider for `owner`, in file order (it uses only the first). */
 export function usableEntries(text: string | null, owner: string): SubidEntry[] {
   if (text === null) return [];
-  return parseSubid(text).filter((e) => e.owner === owner && e.size >= BLOCK);
+  return parseSubid(text).filter((e) => sameOwner(e.owner, owner) && e.size >= BLOCK);
 }
 
 export function firstUsable(text: string | null, owner: string): SubidEntry | null {
