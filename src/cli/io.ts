@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline/promises';
 import { EnvironmentError, InputError, NestctlError } from '../core/errors.js';
 import { formatDiagnostic } from '../core/diagnostics.js';
 import type { Colours } from '../render/colour.js';
+import { emitDiagnostic, jsonLines } from '../render/json-events.js';
 
 export const EXIT_OK = 0;
 export const EXIT_ERROR = 1;
@@ -49,6 +50,17 @@ export function reportError(e: unknown, c: Colours): number {
   const err = e instanceof Error ? e : new Error(String(e));
   process.stderr.write(`${c.red(`internal error: ${err.message}`)}\n${err.stack ?? ''}\n  This is a bug in nestctl; please report it with the command you ran.\n`);
   return EXIT_ERROR;
+}
+
+/** With --json, errors are also diagnostic events on stdout, so a reader of stdout sees them. */
+export function reportJsonError(e: unknown): void {
+  const emit = jsonLines(process.stdout);
+  if (e instanceof InputError) {
+    for (const d of e.diagnostics) emitDiagnostic(emit, d.severity, d.message, d.hint ?? '', d);
+    return;
+  }
+  const err = e instanceof NestctlError ? e : new NestctlError('bug', e instanceof Error ? e.message : String(e));
+  emitDiagnostic(emit, 'error', err.message, err.hint ?? '');
 }
 
 export function parseArgv(value: string): string[] {

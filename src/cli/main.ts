@@ -9,7 +9,7 @@ import { showCommand } from './commands/show.js';
 import { planCommand } from './commands/plan.js';
 import { validateCommand } from './commands/validate.js';
 import { vizCommand } from './commands/viz.js';
-import { reportError } from './io.js';
+import { reportError, reportJsonError } from './io.js';
 import { VERSION } from './version.js';
 
 async function main(argv: string[]): Promise<number> {
@@ -114,6 +114,8 @@ async function main(argv: string[]): Promise<number> {
     if (typeof ce.code === 'string' && ce.code.startsWith('commander.')) {
       return ce.code === 'commander.helpDisplayed' || ce.code === 'commander.version' ? 0 : 1;
     }
+    const json = process.argv.includes('--json') && ['plan', 'apply', 'destroy'].includes(argv[2] ?? '');
+    if (json) reportJsonError(e);
     return reportError(e, c());
   }
   return code;

@@ -59,5 +59,6 @@ export function emitSummary(out: Out, s: ApplySummary): void {
 }
 
 export function emitDiagnostic(out: Out, severity: 'error' | 'warning', summary: string, detail = '', range?: Pick<Diagnostic, 'file' | 'line' | 'column'>): void {
-  out({ type: 'diagnostic', '@message': `${severity}: ${summary}`, severity, summary, detail, ...(range ? { range } : {}) });
+  const where = range ? { range: { file: range.file, line: range.line, column: range.column } } : {};
+  out({ type: 'diagnostic', '@message': `${severity}: ${summary}`, severity, summary, detail, ...where });
 }

@@ -105,8 +105,24 @@ describe('JSON outputs match their schemas', () => {
     expect(events.filter((e) => e.type === 'apply_complete').length).toBe(planned);
   });
 
-  it('apply --json without approval is an error, not a prompt', () => {
-    expect(nestctl(['apply', '--simulate', '--json', LEAF]).code).toBe(1);
+  it('apply --json without approval is an error, not a prompt, and says so as a diagnostic event', () => {
+    const r = nestctl(['apply', '--simulate', '--json', LEAF]);
+    expect(r.code).toBe(1);
+    const events = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
+    expect(events).toHaveLength(1);
+    expect(eventSchema(events[0])).toBe(true);
+    expect(events[0]).toMatchObject({ type: 'diagnostic', severity: 'error' });
+    expect(events[0].summary).toContain('needs --auto-approve');
+  });
+
+  it('apply --json reports manifest errors as positioned diagnostic events', () => {
+    const f = join(tmp, 'bad-json.yaml');
+    writeFileSync(f, 'apiVersion: nestctl/v1\ncontainers:\n  - { name: c1, image: busybox, colour: red }\n');
+    const r = nestctl(['apply', '--simulate', '--auto-approve', '--json', f]);
+    expect(r.code).toBe(1);
+    const e = JSON.parse(r.stdout.trim());
+    expect(eventSchema(e), JSON.stringify(eventSchema.errors)).toBe(true);
+    expect(e).toMatchObject({ type: 'diagnostic', severity: 'error', range: { file: f, line: 3 } });
   });
 
   it('validate --json, valid and invalid', () => {
