@@ -83,24 +83,7 @@ set_root_ids() { # LEVEL START COUNT: replace root's lines (add if absent), keep
   done
 }
 preseed() { # LEVEL CIDR
-  at_in "$1" lxd init --preseed <<EOF
-config: {}
-networks:
-- name: lxdbr0
-  type: bridge
-  config:
-    ipv4.address: $2
-    ipv4.nat: "false"
-    ipv6.address: none
-storage_pools:
-- name: default
-  driver: dir
-profiles:
-- name: default
-  devices:
-    root: {path: /, pool: default, type: disk}
-    eth0: {name: eth0, network: lxdbr0, type: nic}
-EOF
+  lab_preseed "$2" | at_in "$1" lxd init --preseed
 }
 sample() { # LEVEL NAME PATH
   [[ -n $SAMPLES ]] || return 0

@@ -103,3 +103,25 @@ lxd_stop_daemon_only() {
     done
   done
 }
+
+# The lab's `lxd init --preseed` document: dir pool "default", bridge lxdbr0 on CIDR, no NAT.
+lab_preseed() { # CIDR
+  cat <<EOF
+config: {}
+networks:
+- name: lxdbr0
+  type: bridge
+  config:
+    ipv4.address: $1
+    ipv4.nat: "false"
+    ipv6.address: none
+storage_pools:
+- name: default
+  driver: dir
+profiles:
+- name: default
+  devices:
+    root: {path: /, pool: default, type: disk}
+    eth0: {name: eth0, network: lxdbr0, type: nic}
+EOF
+}

@@ -88,30 +88,7 @@ ensure_init() {
     return
   fi
   step "init: lxd init --preseed (dir pool default, bridge lxdbr0 $LAB_BRIDGE_CIDR)"
-  lxd init --preseed <<EOF
-config: {}
-networks:
-- name: lxdbr0
-  type: bridge
-  config:
-    ipv4.address: $LAB_BRIDGE_CIDR
-    ipv4.nat: "false"
-    ipv6.address: none
-storage_pools:
-- name: default
-  driver: dir
-profiles:
-- name: default
-  devices:
-    root:
-      path: /
-      pool: default
-      type: disk
-    eth0:
-      name: eth0
-      network: lxdbr0
-      type: nic
-EOF
+  lab_preseed "$LAB_BRIDGE_CIDR" | lxd init --preseed
   info "init done in $(elapsed "$t0")"
 }
 
