@@ -148,6 +148,27 @@ describe('planner: converged tree', () => {
   });
 });
 
+describe("planner: LXD's verdict on a level as it is", () => {
+  it("sees that a nested LXD with Debian's default entry runs privileged containers only", () => {
+    const tree: ObservedTree = {
+      levels: {
+        '': { kind: 'observed', level: level('', { subuid: file('root:500000:196608\n'), subgid: file('root:500000:196608\n'), instances: [instance('c1', { 'security.nesting': 'true' })] }) },
+        c1: {
+          kind: 'observed',
+          level: level('c1', { uidMap: [{ isuid: true, isgid: false, nsid: 0, hostid: 500000, maprange: 196608 }], storagePools: [], networks: [], defaultProfileHasRoot: false, images: [] }),
+        },
+      },
+    };
+    const p = ok(plan(seed(), tree));
+    expect(p.levels.find((l) => l.path === '')!.verdictNow).toBe('unprivileged-ok');
+    expect(p.levels.find((l) => l.path === 'c1')!.verdictNow).toBe('privileged-only');
+    expect(p.levels.find((l) => l.path === 'c1/c2')!.verdictNow).toBe('unknown');
+    expect(step<'write-subid'>(p, 'c1:write-subid:subuid').reason).toBe(
+      "c1's LXD uses root:100000:10000001 (outside c1's own 196608 ids: it runs privileged containers only); the tree needs root:65536:131072",
+    );
+  });
+});
+
 describe('planner: hazards and refusals', () => {
   it('keeps an old root entry that a running container still uses, after the new one', () => {
     const tree: ObservedTree = {

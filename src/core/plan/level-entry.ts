@@ -88,3 +88,18 @@ export function ownIds(level: ObservedLevel): number {
 export function nestedEntry(need: number): IdRange {
   return { start: BLOCK, size: need };
 }
+
+/**
+ * LXD's verdict on a level as it is (lxd/idmap DefaultIdmapSet + Usable): the first usable root
+ * entry of each file, or LXD's own default without one, must lie inside the level's own ids.
+ */
+export function verdictNow(level: ObservedLevel, owner: string, isHost: boolean): 'unprivileged-ok' | 'privileged-only' {
+  if (level.flavour === 'snap') return 'unprivileged-ok';
+  const own = ownIds(level);
+  const fallback: IdRange = isHost ? { start: 1_000_000, size: 1_000_000_000 } : { start: 100000, size: Math.max(0, own - 100000) };
+  const fits = (text: string | null): boolean => {
+    const e = firstUsable(text, owner) ?? fallback;
+    return e.size >= BLOCK && e.start + e.size <= own;
+  };
+  return fits(level.subuid.text) && fits(level.subgid.text) ? 'unprivileged-ok' : 'privileged-only';
+}

@@ -107,7 +107,12 @@ export interface LevelSummary {
   pinned: Array<{ range: IdRange; by: string[] }>;
   /** Predicted map (in this level's id space) of each child. */
   children: Array<{ path: string; map: IdRange; isolated: boolean }>;
-  verdict: 'unprivileged-ok' | 'privileged-only' | 'not-enough-ids';
+  /**
+   * What this level's LXD makes of its ids as observed, before apply: LXD falls back to
+   * "privileged only" when its range does not fit the level's own namespace (typically nesting
+   * with Debian's default root:100000:10000001). "unknown" for levels that do not exist yet.
+   */
+  verdictNow: 'unprivileged-ok' | 'privileged-only' | 'unknown';
 }
 
 export interface Plan {

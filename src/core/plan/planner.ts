@@ -11,7 +11,7 @@ import type { ContainerSpec, Flavour, Manifest, SourcePos } from '../manifest/mo
 import type { ObservedLevel, ObservedTree } from '../observed.js';
 import { applyRootEdit, firstUsable } from '../subid/file.js';
 import { MARKER_MANAGED, MARKER_PATH, desiredConfig, markers } from './desired-config.js';
-import { type Pin, chooseHostEntry, editFor, nestedEntry, ownIds, pinnedEntries } from './level-entry.js';
+import { type Pin, chooseHostEntry, editFor, nestedEntry, ownIds, pinnedEntries, verdictNow } from './level-entry.js';
 import type { LevelSummary, Plan, Precondition, Step } from './model.js';
 import { assemblePlan } from './assemble.js';
 import { findSlice, occupiedSlices, requiredRange } from './slices.js';
@@ -246,7 +246,9 @@ class Planner {
         const reason = newLevel
           ? `${label} is new: its LXD must use ${owner}:${formatRange(entry)} for ${lv.daemonNeed} ids of children`
           : current
-            ? `${label}'s LXD uses ${owner}:${formatRange(current)}; the tree needs ${owner}:${formatRange(entry)}` +
+            ? `${label}'s LXD uses ${owner}:${formatRange(current)}` +
+              (verdictNow(lv.obs!, owner, isHost) === 'privileged-only' ? ` (outside ${label}'s own ${ownIds(lv.obs!)} ids: it runs privileged containers only)` : '') +
+              `; the tree needs ${owner}:${formatRange(entry)}` +
               (pins.length > 0 ? ` (keeping ${pins.map((p) => formatRange(p.range) + ' for ' + p.by.join(', ')).join('; ')})` : '')
             : `${label} has no usable ${owner} entry in /etc/${file}; the tree needs ${owner}:${formatRange(entry)}`;
         fileSteps.push(
@@ -409,7 +411,7 @@ class Planner {
       daemonRange,
       pinned: pins,
       children: summaryChildren,
-      verdict: 'unprivileged-ok',
+      verdictNow: lv.obs ? verdictNow(lv.obs, owner, isHost) : 'unknown',
     });
     if (kept && this.manifest.host.base === null && isHost && entry) {
       this.warnings.push(`host: keeping the existing ${owner}:${formatRange(entry)} (large enough; set host.base to choose another)`);
