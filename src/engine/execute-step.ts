@@ -107,6 +107,12 @@ export async function executeStep(step: Step, levels: LevelResolver): Promise<St
       await level.updateInstance(step.name, { set: step.set, ...(step.profiles ? { profiles: step.profiles.after } : {}) });
       return CHANGED;
     }
+    case 'remap-instance': {
+      const live = await instanceOf(await level.probe(), step.name, step);
+      if (live.status === 'Running') await level.stopInstance(step.name);
+      await level.startInstance(step.name, step.hosting);
+      return CHANGED;
+    }
     case 'delete-instance': {
       const live = (await level.probe()).instances.find((i) => i.name === step.name);
       if (!live) return { changed: false, why: 'already gone' };

@@ -42,6 +42,8 @@ export function stepTitle(step: Step): string {
       return `${step.path}: start`;
     case 'delete-instance':
       return `${step.path}: destroy`;
+    case 'remap-instance':
+      return `${step.path}: restart to apply its new id map`;
   }
 }
 

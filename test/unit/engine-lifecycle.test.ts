@@ -99,6 +99,23 @@ describe('destroy', () => {
   });
 });
 
+describe('id map changes of existing containers', () => {
+  it('restarts a running container whose id map changed, and then converges', async () => {
+    const w = world();
+    const before = load('apiVersion: nestctl/v1\nhost: { base: 500000 }\ncontainers:\n  - { name: a, image: busybox }\n');
+    await apply(await plan(w.host(), before), w.host());
+    expect(w.uidMap('a')).toBe('0 500000 65536');
+    const after = load('apiVersion: nestctl/v1\nhost: { base: 500000 }\ncontainers:\n  - { name: a, image: busybox, idmap: { isolated: true } }\n');
+    const p = await plan(w.host(), after);
+    const ids = p.steps.map((s) => s.id);
+    expect(ids).toEqual(['host:write-subid:subuid', 'host:write-subid:subgid', 'host:restart-daemon', 'a:update-config', 'a:remap-instance']);
+    await apply(p, w.host());
+    expect(w.uidMap('a')).toBe('0 565536 65536');
+    const again = await plan(w.host(), after);
+    expect(again.steps.map((s) => `${s.id}: ${s.reason}`)).toEqual([]);
+  });
+});
+
 describe('prune and target', () => {
   const TWO = load('apiVersion: nestctl/v1\nhost: { base: 500000 }\ncontainers:\n  - { name: a, image: busybox }\n  - name: b\n    image: nest\n    containers:\n      - { name: b1, image: busybox }\n');
   const ONE = load('apiVersion: nestctl/v1\nhost: { base: 500000 }\ncontainers:\n  - { name: a, image: busybox }\n');

@@ -87,6 +87,8 @@ export type Step = StepBase &
         precondition: Precondition;
       }
     | { kind: 'start-instance'; name: string; path: string; hosting: boolean; precondition: Precondition }
+    /** A new id map waits for the next start (volatile.idmap.next ≠ current): stop and start. */
+    | { kind: 'remap-instance'; name: string; path: string; hosting: boolean; precondition: Precondition }
     /** Only instances nestctl created (user.nestctl.path marker); stopped first, then deleted. */
     | { kind: 'delete-instance'; name: string; path: string; precondition: Precondition }
   );

@@ -10,7 +10,8 @@ import { type IdRange, formatRange } from '../ids/range.js';
 import type { ContainerSpec, Flavour, Manifest, SourcePos } from '../manifest/model.js';
 import type { ObservedLevel, ObservedTree } from '../observed.js';
 import { applyRootEdit, firstUsable } from '../subid/file.js';
-import { MARKER_MANAGED, MARKER_PATH, desiredConfig, markers } from './desired-config.js';
+import { IDMAP_KEYS, MARKER_MANAGED, MARKER_PATH, desiredConfig, markers } from './desired-config.js';
+import { parseLxdIdmap } from '../ids/idmap.js';
 import { type Pin, chooseHostEntry, editFor, nestedEntry, ownIds, pinnedEntries, verdictNow } from './level-entry.js';
 import type { LevelSummary, Plan, Precondition, Step } from './model.js';
 import { assemblePlan } from './assemble.js';
@@ -494,7 +495,8 @@ class Planner {
         id: `${spec.path}:update-config`,
         level: lv.path,
         kind: 'update-config',
-        dependsOn: lv.entryDeps,
+        // After the level's daemon restart: idmap keys are checked against the range it loads.
+        dependsOn: deps,
         reason: `${spec.path}'s config differs from the manifest`,
         name: spec.name,
         path: spec.path,
@@ -502,6 +504,23 @@ class Planner {
         before,
         profiles: profilesDiffer ? { before: existing.profiles, after: spec.profiles } : null,
         precondition: pre({ kind: 'instance-config', config: existing.config, profiles: existing.profiles }),
+      });
+    }
+    const remapKeys = Object.keys(set).filter((k) => IDMAP_KEYS.includes(k));
+    if (existing.status === 'Running' && (remapKeys.length > 0 || remapPending(existing.config))) {
+      return this.add({
+        id: `${spec.path}:remap-instance`,
+        level: lv.path,
+        kind: 'remap-instance',
+        dependsOn: [...deps, ...(last ? [last] : [])],
+        reason:
+          remapKeys.length > 0
+            ? `LXD applies the new id map (${remapKeys.join(', ')}) only when ${spec.path} starts again`
+            : `${spec.path} has a new id map waiting for its next start`,
+        name: spec.name,
+        path: spec.path,
+        hosting,
+        precondition: pre({ kind: 'instance-status', status: existing.status }),
       });
     }
     if (existing.status !== 'Running') {
@@ -520,6 +539,14 @@ class Planner {
     }
     return null;
   }
+}
+
+/** LXD computed a new map (volatile.idmap.next) that the running container does not use yet. */
+export function remapPending(config: Record<string, string>): boolean {
+  const next = config['volatile.idmap.next'];
+  const current = config['volatile.idmap.current'];
+  if (!next || !current) return false;
+  return JSON.stringify(parseLxdIdmap(next)) !== JSON.stringify(parseLxdIdmap(current));
 }
 
 /** Files newer than the running daemon: it has not read them yet. */
