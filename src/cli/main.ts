@@ -30,6 +30,13 @@ async function main(argv: string[]): Promise<number> {
       .option('--host-restart <argv>', 'command that restarts the host LXD without stopping containers (words, or a JSON array)')
       .option('-v, --verbose', 'print every command run at every level');
 
+  // Commands that change things: apply and destroy.
+  const executeOptions = (cmd: Command): Command =>
+    cmd
+      .option('--auto-approve', 'do not ask for approval')
+      .option('--json', 'newline-delimited JSON events on stdout (needs --auto-approve, or for apply a saved plan)')
+      .addOption(new Option('--ci', 'plain progress lines even on a terminal').default(Boolean(process.env.CI)));
+
   program
     .command('validate')
     .description('check a manifest (schema, names, id allocation) without touching any host')
@@ -54,28 +61,22 @@ async function main(argv: string[]): Promise<number> {
   });
 
   targetOptions(
-    program
+    executeOptions(program
       .command('apply')
       .description('plan, ask for approval, and carry the plan out level by level; or apply a saved plan')
       .argument('<file>', 'manifest, or a plan saved with plan --out (applied without asking, refused if stale)')
-      .option('--auto-approve', 'do not ask for approval')
-      .option('--json', 'newline-delimited JSON events on stdout (needs --auto-approve or a saved plan)')
       .option('--prune', 'also destroy containers nestctl created that the manifest no longer lists')
-      .option('--target <path>', 'only this node, its subtree and what its ancestors must do for it')
-      .addOption(new Option('--ci', 'plain progress lines even on a terminal').default(Boolean(process.env.CI))),
+      .option('--target <path>', 'only this node, its subtree and what its ancestors must do for it')),
   ).action(async (file: string, opts) => {
     code = await applyCommand(file, opts, c());
   });
 
   targetOptions(
-    program
+    executeOptions(program
       .command('destroy')
       .description('delete, bottom-up, the containers of the manifest that nestctl created')
       .argument('<file>', 'manifest')
-      .option('--auto-approve', 'do not ask for approval')
-      .option('--restore-ids', "put root's subid lines back as they were before nestctl first changed them")
-      .option('--json', 'newline-delimited JSON events on stdout (needs --auto-approve)')
-      .addOption(new Option('--ci', 'plain progress lines even on a terminal').default(Boolean(process.env.CI))),
+      .option('--restore-ids', "put root's subid lines back as they were before nestctl first changed them")),
   ).action(async (file: string, opts) => {
     code = await applyCommand(file, opts, c(), 'destroy');
   });

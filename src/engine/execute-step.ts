@@ -7,7 +7,9 @@ import type { Step } from '../core/plan/model.js';
 import { buildPreseed } from '../core/plan/preseed.js';
 import { applyRootEdit } from '../core/subid/file.js';
 import type { ImageBundle } from '../ports/lxd.js';
-import { type LevelResolver, joinPath } from './levels.js';
+import type { LevelResolver } from './levels.js';
+import { joinPath } from '../core/paths.js';
+import { MARKER_PATH } from '../core/plan/desired-config.js';
 
 /** What a step did: "changed" or why nothing was needed. */
 export type StepResult = { changed: true } | { changed: false; why: string };
@@ -76,7 +78,7 @@ export async function executeStep(step: Step, levels: LevelResolver): Promise<St
       const live = await level.probe();
       const existing = live.instances.find((i) => i.name === step.name);
       if (existing) {
-        if (isNew && existing.config['user.nestctl.path'] === step.path) return { changed: false, why: 'already created' };
+        if (isNew && existing.config[MARKER_PATH] === step.path) return { changed: false, why: 'already created' };
         throw stale(step, `${step.path} appeared after the plan was made`);
       }
       const fingerprint = step.fingerprint ?? (await fingerprintAt(levels, step.level, [step.image.slice(step.image.indexOf(':') + 1)]));
@@ -117,7 +119,7 @@ export async function executeStep(step: Step, levels: LevelResolver): Promise<St
       const live = (await level.probe()).instances.find((i) => i.name === step.name);
       if (!live) return { changed: false, why: 'already gone' };
       // Never delete what nestctl did not create, whatever the plan says.
-      if (live.config['user.nestctl.path'] !== step.path) throw stale(step, `${step.path} is not marked as created by nestctl`);
+      if (live.config[MARKER_PATH] !== step.path) throw stale(step, `${step.path} is not marked as created by nestctl`);
       if (live.status !== 'Stopped') await level.stopInstance(step.name);
       await level.deleteInstance(step.name);
       return CHANGED;

@@ -17,5 +17,3 @@ export function levelResolver(host: LxdLevel): LevelResolver {
   };
   return resolve;
 }
-
-export const joinPath = (level: string, name: string): string => (level === '' ? name : `${level}/${name}`);

@@ -1,13 +1,12 @@
 // manifest → observe → allocate → plan: the one path every command that plans goes through.
 
-import { createHash } from 'node:crypto';
 import { allocate } from '../core/ids/allocate.js';
 import type { Manifest } from '../core/manifest/model.js';
 import type { ObservedTree } from '../core/observed.js';
 import { planDestroy } from '../core/plan/destroy.js';
-import { observedDigest } from '../core/plan/digest.js';
+import { observedDigest, sha256 } from '../core/plan/digest.js';
 import type { Plan } from '../core/plan/model.js';
-import { type PlanProblem, type PlanResult, planTree } from '../core/plan/planner.js';
+import { type PlanProblem, type PlanResult, allocationProblems, planTree } from '../core/plan/planner.js';
 import { targetPlan } from '../core/plan/target.js';
 import type { LxdLevel } from '../ports/lxd.js';
 import { observeTree } from './observe.js';
@@ -33,7 +32,7 @@ export async function planManifest(manifest: Manifest, host: LxdLevel, options: 
     return {
       ok: false,
       tree: null,
-      problems: alloc.problems.map((p) => ({ fault: 'user', path: p.path, message: p.message, hint: p.hint, pos: p.spec.pos })),
+      problems: allocationProblems(alloc.problems),
     };
   }
   if (options.target && !hasPath(manifest, options.target)) {
@@ -47,7 +46,7 @@ export async function planManifest(manifest: Manifest, host: LxdLevel, options: 
   const common = {
     hostRestart: options.hostRestart,
     tool: options.tool,
-    manifestSha256: createHash('sha256').update(options.manifestText).digest('hex'),
+    manifestSha256: sha256(options.manifestText),
     manifestText: options.manifestText,
     simulation: options.simulation ?? null,
     prune: options.prune ?? false,

@@ -4,8 +4,7 @@ import { structuredPatch } from 'diff';
 import { formatRange } from '../core/ids/range.js';
 import { type Plan, type Step, isEmptyPlan, planCounts } from '../core/plan/model.js';
 import type { Colours } from './colour.js';
-
-const levelName = (path: string): string => (path === '' ? 'host' : path);
+import { levelLabel } from '../core/paths.js';
 
 function symbol(step: Step): '+' | '~' | '-' {
   switch (step.kind) {
@@ -22,7 +21,7 @@ function symbol(step: Step): '+' | '~' | '-' {
 }
 
 export function stepTitle(step: Step): string {
-  const where = levelName(step.level);
+  const where = levelLabel(step.level);
   switch (step.kind) {
     case 'write-subid':
       return step.edit ? `${where}: /etc/${step.file} → ${step.edit.owner}:${formatRange(step.edit.entry)}` : `${where}: restore /etc/${step.file}`;
@@ -33,7 +32,7 @@ export function stepTitle(step: Step): string {
     case 'fetch-image':
       return `${where}: fetch image ${step.remote}`;
     case 'copy-image':
-      return `${where}: copy image ${step.image}${step.fingerprint ? ` (${step.fingerprint.slice(0, 12)})` : ''} from ${levelName(step.source)}`;
+      return `${where}: copy image ${step.image}${step.fingerprint ? ` (${step.fingerprint.slice(0, 12)})` : ''} from ${levelLabel(step.source)}`;
     case 'create-instance':
       return `${step.path}: create from ${step.image}`;
     case 'update-config':
@@ -95,7 +94,7 @@ export function renderPlanText(plan: Plan, c: Colours): string {
   for (const level of order) {
     const summary = plan.levels.find((l) => l.path === level);
     const state = summary && !summary.observed ? ' (new: details known after apply)' : '';
-    lines.push(c.bold(`# ${levelName(level)}${state}`));
+    lines.push(c.bold(`# ${levelLabel(level)}${state}`));
     for (const step of plan.steps.filter((s) => s.level === level)) {
       const sym = symbol(step);
       lines.push(`  ${sym === '+' ? c.green(sym) : sym === '-' ? c.red(sym) : c.yellow(sym)} ${stepTitle(step)}`);

@@ -6,8 +6,7 @@ import type { Plan, Step } from '../core/plan/model.js';
 import type { ApplyEvent, ApplyRun, StepOutcome } from '../engine/apply.js';
 import type { Colours } from './colour.js';
 import { stepTitle } from './plan-text.js';
-
-const levelName = (path: string): string => (path === '' ? 'host' : path);
+import { levelLabel } from '../core/paths.js';
 
 export function plainProgress(out: NodeJS.WritableStream, c: Colours): (e: ApplyEvent) => void {
   return (e) => {
@@ -45,7 +44,7 @@ export async function listrProgress(plan: Plan, run: ApplyRun): Promise<void> {
   });
   const list = new Listr(
     levels.map((level) => ({
-      title: levelName(level),
+      title: levelLabel(level),
       task: (_ctx, task) =>
         task.newListr(plan.steps.filter((s) => s.level === level).map(stepTask), { concurrent: false, exitOnError: false }),
     })),

@@ -3,6 +3,7 @@
 import { formatRange, rangeEnd } from '../core/ids/range.js';
 import type { LevelSummary, Plan } from '../core/plan/model.js';
 import type { Colours } from './colour.js';
+import { levelLabel } from '../core/paths.js';
 
 const WIDTH = 48;
 
@@ -13,7 +14,7 @@ function bar(total: number, start: number, size: number): string {
 }
 
 function drawLevel(level: LevelSummary, c: Colours): string[] {
-  const name = level.path === '' ? 'host' : level.path;
+  const name = levelLabel(level.path);
   const space = Math.max(rangeEnd(level.daemonRange), ...level.children.map((ch) => rangeEnd(ch.map)));
   const head = level.entry ? `root:${formatRange(level.entry)}` : `${level.flavour} range ${formatRange(level.daemonRange)}`;
   const lines = [c.bold(`${name}`) + `  ${head}${level.observed ? '' : c.dim('  (new)')}`];

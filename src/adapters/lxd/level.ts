@@ -9,6 +9,7 @@ import type { ImageBundle, InstanceSpec, InstanceUpdate, LxdLevel, SubidFile } f
 import { type Cli, nestedExec } from '../nested-exec.js';
 import { PROBE_MARK, PROBE_SCRIPT } from './probe-script.js';
 import { LOCKED_EXIT, STALE_EXIT, WRITE_SUBID_SCRIPT } from './write-subid-script.js';
+import { joinPath } from '../../core/paths.js';
 
 const WAIT_READY_SECONDS = 120;
 const BOOT_WAIT_MS = 180_000;
@@ -175,7 +176,7 @@ export class ExecLevel implements LxdLevel {
 
   child(name: string): LxdLevel {
     const cli = this.cli ?? 'lxc';
-    return new ExecLevel(nestedExec(this.exec, cli, name), this.path === '' ? name : `${this.path}/${name}`, this.options);
+    return new ExecLevel(nestedExec(this.exec, cli, name), joinPath(this.path, name), this.options);
   }
 }
 

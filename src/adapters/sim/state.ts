@@ -125,4 +125,4 @@ export interface World {
   restarts: Record<string, string[][]>;
 }
 
-export const joinPath = (parent: string, name: string): string => (parent === '' ? name : `${parent}/${name}`);
+export { joinPath } from '../../core/paths.js';

@@ -1,6 +1,7 @@
 // nestctl validate FILE: schema and semantic checks (names, allocation) without touching a host.
 
 import { allocate } from '../../core/ids/allocate.js';
+import { allocationProblems } from '../../core/plan/planner.js';
 import { formatDiagnostic, type Diagnostic } from '../../core/diagnostics.js';
 import { loadManifest } from '../../core/manifest/load.js';
 import type { Colours } from '../../render/colour.js';
@@ -16,7 +17,7 @@ export async function validateCommand(file: string, opts: { json?: boolean }, c:
     const alloc = allocate(loaded.manifest);
     diagnostics = [
       ...loaded.warnings,
-      ...(alloc.ok ? [] : problemsToDiagnostics(file, alloc.problems.map((p) => ({ fault: 'user' as const, path: p.path, message: p.message, hint: p.hint, pos: p.spec.pos })))),
+      ...(alloc.ok ? [] : problemsToDiagnostics(file, allocationProblems(alloc.problems))),
     ];
   }
   const errors = diagnostics.filter((d) => d.severity === 'error');

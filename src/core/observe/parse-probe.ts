@@ -1,9 +1,9 @@
 // Probe output (see adapters/lxd/probe-script.ts) → ObservedLevel. Pure.
 
-import { createHash } from 'node:crypto';
 import { parseProcIdMap } from '../ids/idmap.js';
 import type { Flavour } from '../manifest/model.js';
 import type { DaemonState, FileState, ObservedLevel } from '../observed.js';
+import { sha256 } from '../plan/digest.js';
 
 interface Fact {
   status: string;
@@ -23,7 +23,7 @@ export function parseProbeFacts(output: string, mark: string): Map<string, Fact>
 
 function fileState(f: Fact | undefined): FileState {
   if (!f || f.status === 'absent') return { text: null, sha256: null, mtime: null };
-  return { text: f.body, sha256: createHash('sha256').update(f.body).digest('hex'), mtime: Number(f.status) };
+  return { text: f.body, sha256: sha256(f.body), mtime: Number(f.status) };
 }
 
 function json<T>(f: Fact | undefined, fallback: T): T {

@@ -11,12 +11,12 @@ import { MARKER_PATH } from './desired-config.js';
 import { assemblePlan } from './assemble.js';
 import type { Step } from './model.js';
 import type { PlanOptions, PlanResult } from './planner.js';
+import { levelLabel as label } from '../paths.js';
 
 export interface DestroyOptions extends PlanOptions {
   restoreIds: boolean;
 }
 
-const label = (path: string): string => (path === '' ? 'host' : path);
 const owned = (level: ObservedLevel, name: string, path: string): boolean =>
   level.instances.some((i) => i.name === name && i.config[MARKER_PATH] === path);
 

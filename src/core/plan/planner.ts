@@ -4,7 +4,7 @@
 // independent of each other) → each child's own level. Levels that do not exist yet are planned
 // as wholly new; their steps carry a `level-new` precondition and decide details when they run.
 
-import type { Allocation, NodeAllocation } from '../ids/allocate.js';
+import type { Allocation, AllocationProblem, NodeAllocation } from '../ids/allocate.js';
 import { nestedRangeStart } from '../ids/allocate.js';
 import { type IdRange, formatRange } from '../ids/range.js';
 import type { ContainerSpec, Flavour, Manifest, SourcePos } from '../manifest/model.js';
@@ -17,6 +17,7 @@ import type { LevelSummary, Plan, Precondition, Step } from './model.js';
 import { assemblePlan } from './assemble.js';
 import { findSlice, occupiedSlices, requiredRange } from './slices.js';
 import { buildPreseed, chooseSubnet } from './preseed.js';
+import { joinPath, levelLabel } from '../paths.js';
 
 export interface PlanOptions {
   /** argv that restarts the host daemon (CLI flag); overrides the manifest's host.restart. */
@@ -38,12 +39,16 @@ export interface PlanProblem {
   pos?: SourcePos;
 }
 
+/** Allocation problems are the user's: they point at the node in the manifest. */
+export function allocationProblems(problems: AllocationProblem[]): PlanProblem[] {
+  return problems.map((p) => ({ fault: 'user', path: p.path, message: p.message, hint: p.hint, pos: p.spec.pos }));
+}
+
 export type PlanResult = { ok: true; plan: Plan } | { ok: false; problems: PlanProblem[] };
 
 const SNAP_HOST_RANGE: IdRange = { start: 1_000_000, size: 1_000_000_000 };
 const isFingerprint = (ref: string): boolean => /^[0-9a-f]{12,64}$/.test(ref);
 const isRemote = (ref: string): boolean => ref.includes(':');
-const levelLabel = (path: string): string => (path === '' ? 'host' : path);
 
 interface ResolvedImage {
   ref: string;
@@ -361,7 +366,7 @@ class Planner {
     if (this.options.prune && lv.obs) {
       const listed = new Set(lv.specs.map((s) => s.name));
       for (const inst of lv.obs.instances) {
-        const path = lv.path === '' ? inst.name : `${lv.path}/${inst.name}`;
+        const path = joinPath(lv.path, inst.name);
         if (listed.has(inst.name) || inst.config[MARKER_PATH] !== path) continue;
         this.add({
           id: `${path}:delete-instance`,
