@@ -7,7 +7,6 @@
 //
 // Real LXD is shared with the other e2e files: run under `flock /tmp/nestctl-lab.lock`.
 
-import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
@@ -26,7 +25,7 @@ import { startApply } from '../../src/engine/apply.js';
 import { observeTree } from '../../src/engine/observe.js';
 import { planManifest } from '../../src/engine/plan-pipeline.js';
 import type { LxdLevel } from '../../src/ports/lxd.js';
-import { RESTART, ROOT, deleteInstances, labUnavailable, nestctl, saveSubidFiles, setupHost, uidMapOf } from './lab.js';
+import { RESTART, ROOT, deleteInstances, labUnavailable, nestctl, run, saveSubidFiles, uidMapOf } from './lab.js';
 
 const why = labUnavailable();
 
@@ -53,17 +52,17 @@ const allSpecs = (specs: ContainerSpec[]): ContainerSpec[] => specs.flatMap((s) 
 const realHost = (): LxdLevel => new ExecLevel(processExec, '');
 
 /** /etc/subuid and /etc/subgid inside a lab image, read from the lab's cached build (null: not found). */
-function imageSubid(fingerprint: string): { subuid: string; subgid: string } | null {
+async function imageSubid(fingerprint: string): Promise<{ subuid: string; subgid: string } | null> {
   if (!existsSync(LAB_CACHE)) return null;
   for (const dir of readdirSync(LAB_CACHE)) {
     const fp = join(LAB_CACHE, dir, 'fingerprint');
     if (!existsSync(fp) || readFileSync(fp, 'utf8').trim() !== fingerprint) continue;
-    const read = (name: string): string | null => {
-      const r = spawnSync('tar', ['-xzOf', join(LAB_CACHE, dir, 'rootfs.tar.gz'), `./etc/${name}`], { encoding: 'utf8', maxBuffer: 1 << 20 });
-      return r.status === 0 ? r.stdout : null;
+    const read = async (name: string): Promise<string | null> => {
+      const r = await run(['tar', '-xzOf', join(LAB_CACHE, dir, 'rootfs.tar.gz'), `./etc/${name}`]);
+      return r.code === 0 ? r.stdout : null;
     };
-    const subuid = read('subuid');
-    const subgid = read('subgid');
+    const subuid = await read('subuid');
+    const subgid = await read('subgid');
     return subuid !== null && subgid !== null ? { subuid, subgid } : null;
   }
   return null;
@@ -78,11 +77,13 @@ async function describeRealHost(lxdImages: string[]): Promise<WorldDescription> 
   const host = await realHost().probe();
   if (host.daemon.kind !== 'up' || !host.flavour) throw new Error(`the host LXD is not up: ${JSON.stringify(host.daemon)}`);
   const bridge = host.networks.find((n) => n.managed && n.ipv4);
-  const images: ImageDescription[] = host.images.map((i) => {
-    if (!i.aliases.some((a) => lxdImages.includes(a))) return { fingerprint: i.fingerprint, aliases: i.aliases, lxd: false };
-    const files = imageSubid(i.fingerprint);
-    return { fingerprint: i.fingerprint, aliases: i.aliases, lxd: { flavour: 'debian', ...(files ?? {}) } };
-  });
+  const images: ImageDescription[] = await Promise.all(
+    host.images.map(async (i): Promise<ImageDescription> => {
+      if (!i.aliases.some((a) => lxdImages.includes(a))) return { fingerprint: i.fingerprint, aliases: i.aliases, lxd: false };
+      const files = await imageSubid(i.fingerprint);
+      return { fingerprint: i.fingerprint, aliases: i.aliases, lxd: { flavour: 'debian', ...(files ?? {}) } };
+    }),
+  );
   const instances: InstanceDescription[] = host.instances.map((i) => ({
     name: i.name,
     image: i.config['volatile.base_image'] ?? '',
@@ -234,15 +235,14 @@ describe.skipIf(why !== null)(`the simulated LXD agrees with real LXD${why ? ` (
   const ours = [...new Set([...MANIFESTS.flatMap((f) => load(f).manifest.containers.map((s) => s.name)), NEG])];
   let files: ReturnType<typeof saveSubidFiles> | null = null;
 
-  beforeAll(() => {
-    setupHost();
-    deleteInstances(ours); // a crashed earlier run must not decide this one
+  beforeAll(async () => {
+    await deleteInstances(ours); // a crashed earlier run must not decide this one
     files = saveSubidFiles();
   });
 
-  afterAll(() => {
-    deleteInstances(ours);
-    files?.restore();
+  afterAll(async () => {
+    await deleteInstances(ours);
+    await files?.restore();
   });
 
   describe('negative: an unprivileged child in a nested LXD on Debian default root:100000:10000001', () => {
@@ -262,23 +262,23 @@ describe.skipIf(why !== null)(`the simulated LXD agrees with real LXD${why ? ` (
       try {
         real = await negativeCase(realHost(), fingerprints);
       } finally {
-        deleteInstances([NEG]);
+        await deleteInstances([NEG]);
       }
     });
 
-    it('both refuse once the nested LXD is initialised, with the same error class and the uid/gid allocation message', () => {
+    it('both refuse once the nested LXD is initialised, with the same error class and the uid/gid allocation message', async () => {
       expect(real!.initialised.error, 'real LXD').toMatch(/uid\/gid allocation/);
       expect(sim!.initialised.error, 'simulated LXD').toMatch(/uid\/gid allocation/);
       expect({ kind: sim!.initialised.kind, fault: sim!.initialised.fault }).toEqual({ kind: real!.initialised.kind, fault: real!.initialised.fault });
     });
 
-    it('both refuse the same way before the nested LXD is initialised (no storage pool yet)', () => {
+    it('both refuse the same way before the nested LXD is initialised (no storage pool yet)', async () => {
       expect(real!.uninitialised.error, 'real LXD').toMatch(/uid\/gid allocation/);
       expect(sim!.uninitialised.error, 'simulated LXD').toMatch(/uid\/gid allocation/);
       expect({ kind: sim!.uninitialised.kind, fault: sim!.uninitialised.fault }).toEqual({ kind: real!.uninitialised.kind, fault: real!.uninitialised.fault });
     });
 
-    it("both say it in LXD's own words (the whole `Error: …` line)", () => {
+    it("both say it in LXD's own words (the whole `Error: …` line)", async () => {
       const words = (r: { uninitialised: Attempt; initialised: Attempt }) => ({ uninitialised: r.uninitialised.lxd, initialised: r.initialised.lxd });
       expect(words(sim!), 'simulated LXD vs real LXD').toEqual(words(real!));
     });
@@ -292,18 +292,18 @@ describe.skipIf(why !== null)(`the simulated LXD agrees with real LXD${why ? ` (
     let plan: Plan;
 
     beforeAll(async () => {
-      deleteInstances(m.manifest.containers.map((s) => s.name));
+      await deleteInstances(m.manifest.containers.map((s) => s.name));
       world = createSimWorld(await describeRealHost(hostingImages));
     });
 
-    afterAll(() => {
+    afterAll(async () => {
       // Each manifest starts from the host as it was found.
-      deleteInstances(m.manifest.containers.map((s) => s.name));
-      files?.restore();
+      await deleteInstances(m.manifest.containers.map((s) => s.name));
+      await files?.restore();
     });
 
     it('plans the same steps on both (same observations, same plan)', async () => {
-      const r = nestctl(['plan', '--json', '--host-restart', RESTART, file]);
+      const r = await nestctl(['plan', '--json', '--host-restart', RESTART, file]);
       expect(r.code, r.stderr).toBe(0);
       realPlan = JSON.parse(r.stdout) as Plan;
       plan = await simPlan(world, m);
@@ -316,13 +316,13 @@ describe.skipIf(why !== null)(`the simulated LXD agrees with real LXD${why ? ` (
     it('applies on both without a failed step', async () => {
       const summary = await startApply(plan, world.host()).finished;
       expect(summary.failed.map((f) => `${f.step.id}: ${f.error.message}`), 'simulated apply').toEqual([]);
-      const r = nestctl(['apply', '--auto-approve', '--host-restart', RESTART, file]);
+      const r = await nestctl(['apply', '--auto-approve', '--host-restart', RESTART, file]);
       expect(r.code, `real apply:\n${r.stdout}\n${r.stderr}`).toBe(0);
     });
 
     it('has nothing left to do on both', async () => {
       expect((await simPlan(world, m)).steps.map((s) => s.id), 'simulated').toEqual([]);
-      const r = nestctl(['plan', '--json', '--host-restart', RESTART, file]);
+      const r = await nestctl(['plan', '--json', '--host-restart', RESTART, file]);
       expect(r.code, r.stderr).toBe(0);
       expect((JSON.parse(r.stdout) as Plan).steps.map((s) => s.id), 'real').toEqual([]);
     });
@@ -352,9 +352,9 @@ describe.skipIf(why !== null)(`the simulated LXD agrees with real LXD${why ? ` (
       expect(got, 'real maps vs the plan').toEqual(want);
     });
 
-    it("gives every container the same /proc/self/uid_map", () => {
+    it("gives every container the same /proc/self/uid_map", async () => {
       for (const spec of allSpecs(m.manifest.containers)) {
-        const real = uidMapOf(spec.path.split('/'));
+        const real = await uidMapOf(spec.path.split('/'));
         const sim = (world.uidMap(spec.path) ?? '(no such level)').split(/\s+/).join(' ');
         expect(sim, `${spec.path}: simulated vs real`).toBe(real);
       }

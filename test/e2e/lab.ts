@@ -1,7 +1,7 @@
 // The real-LXD lab for e2e tests: set the host up with the project's own scripts, run nestctl
 // as a user would (the built CLI), and leave the host as it was found.
 
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
@@ -15,19 +15,35 @@ export interface Ran {
   stderr: string;
 }
 
-export function run(argv: string[], options: { input?: string; timeoutMs?: number } = {}): Ran {
-  const r = spawnSync(argv[0]!, argv.slice(1), {
-    cwd: ROOT,
-    encoding: 'utf8',
-    input: options.input ?? '',
-    timeout: options.timeoutMs ?? 30 * 60_000,
-    env: { ...process.env, NO_COLOR: '1' },
-    maxBuffer: 64 * 1024 * 1024,
+/**
+ * Run argv to its end without blocking the test worker's event loop (a synchronous child of a
+ * minute blocks Vitest's worker RPC: "Timeout calling onTaskUpdate").
+ */
+export function run(argv: string[], options: { input?: string; timeoutMs?: number } = {}): Promise<Ran> {
+  return new Promise((done) => {
+    const child = spawn(argv[0]!, argv.slice(1), { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let failure = '';
+    const timer = setTimeout(() => {
+      failure = `\n(killed after ${options.timeoutMs ?? 30 * 60_000} ms)`;
+      child.kill('SIGKILL');
+    }, options.timeoutMs ?? 30 * 60_000);
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.on('error', (e) => {
+      failure += `\n${String(e)}`;
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      done({ code: code ?? 1, stdout: Buffer.concat(out).toString('utf8'), stderr: `${Buffer.concat(err).toString('utf8')}${failure}` });
+    });
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(options.input ?? '');
   });
-  return { code: r.status ?? 1, stdout: r.stdout ?? '', stderr: `${r.stderr ?? ''}${r.error ? String(r.error) : ''}` };
 }
 
-export function nestctl(args: string[]): Ran {
+export function nestctl(args: string[]): Promise<Ran> {
   return run(['node', CLI, ...args]);
 }
 
@@ -38,8 +54,9 @@ export function labUnavailable(): string | null {
   return null;
 }
 
-export function setupHost(): void {
-  const r = run(['bash', resolve(ROOT, 'test/lab/setup-host.sh')], { timeoutMs: 40 * 60_000 });
+/** Installs and starts LXD and imports the lab images (test/e2e/global-setup.ts runs it once per run). */
+export async function setupHost(): Promise<void> {
+  const r = await run(['bash', resolve(ROOT, 'test/lab/setup-host.sh')], { timeoutMs: 40 * 60_000 });
   if (r.code !== 0) throw new Error(`lab setup failed (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
 }
 
@@ -48,8 +65,8 @@ export function execIn(path: string[], argv: string[]): string[] {
   return path.reduceRight<string[]>((inner, name) => ['lxc', 'exec', name, '-T', '--', ...inner], argv);
 }
 
-export function uidMapOf(path: string[]): string {
-  const r = run(execIn(path, ['cat', '/proc/self/uid_map']));
+export async function uidMapOf(path: string[]): Promise<string> {
+  const r = await run(execIn(path, ['cat', '/proc/self/uid_map']));
   if (r.code !== 0) throw new Error(`reading uid_map in ${path.join('/')}: ${r.stderr}`);
   return r.stdout.trim().split(/\s+/).join(' ');
 }
@@ -69,7 +86,7 @@ export const ORIGINALS = ['/var/lib/nestctl/subuid.orig', '/var/lib/nestctl/subg
  * Back up /etc/subuid and /etc/subgid; restore() puts them back (and removes nestctl's records
  * of originals that were not there before) and restarts LXD to re-read them.
  */
-export function saveSubidFiles(): { restore(): void; saved: Saved[] } {
+export function saveSubidFiles(): { restore(): Promise<void>; saved: Saved[] } {
   const hadOriginal = ORIGINALS.filter((f) => existsSync(f));
   const saved = ['/etc/subuid', '/etc/subgid'].map((path) => {
     const st = statSync(path);
@@ -77,7 +94,7 @@ export function saveSubidFiles(): { restore(): void; saved: Saved[] } {
   });
   return {
     saved,
-    restore() {
+    async restore() {
       for (const s of saved) {
         if (readFileSync(s.path, 'utf8') === s.text) continue;
         writeFileSync(s.path, s.text);
@@ -85,15 +102,15 @@ export function saveSubidFiles(): { restore(): void; saved: Saved[] } {
         chownSync(s.path, s.uid, s.gid);
       }
       for (const f of ORIGINALS) if (!hadOriginal.includes(f)) rmSync(f, { force: true });
-      run([RESTART]);
+      await run([RESTART]);
     },
   };
 }
 
-export function deleteInstances(names: string[]): void {
-  for (const n of names) run(['lxc', 'delete', '--force', n]);
+export async function deleteInstances(names: string[]): Promise<void> {
+  for (const n of names) await run(['lxc', 'delete', '--force', n]);
 }
 
-export function instanceExists(name: string): boolean {
-  return run(['lxc', 'info', name]).code === 0;
+export async function instanceExists(name: string): Promise<boolean> {
+  return (await run(['lxc', 'info', name])).code === 0;
 }

@@ -3,7 +3,7 @@
 
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RESTART, deleteInstances, labUnavailable, nestctl, saveSubidFiles, setupHost, uidMapOf } from './lab.js';
+import { RESTART, deleteInstances, labUnavailable, nestctl, saveSubidFiles, uidMapOf } from './lab.js';
 
 const why = labUnavailable();
 const SHARED = 'test/e2e/manifests/remap-shared.yaml';
@@ -12,35 +12,34 @@ const ISOLATED = 'test/e2e/manifests/remap-isolated.yaml';
 describe.skipIf(why !== null)(`an id map change on real LXD${why ? ` (skipped: ${why})` : ''}`, () => {
   let files: ReturnType<typeof saveSubidFiles> | null = null;
 
-  beforeAll(() => {
-    setupHost();
-    deleteInstances(['rmx']);
+  beforeAll(async () => {
+    await deleteInstances(['rmx']);
     files = saveSubidFiles();
   });
 
-  afterAll(() => {
-    deleteInstances(['rmx']);
-    files?.restore();
+  afterAll(async () => {
+    await deleteInstances(['rmx']);
+    await files?.restore();
   });
 
-  it('starts shared: the whole host range', () => {
-    const r = nestctl(['apply', '--auto-approve', '--host-restart', RESTART, SHARED]);
+  it('starts shared: the whole host range', async () => {
+    const r = await nestctl(['apply', '--auto-approve', '--host-restart', RESTART, SHARED]);
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
-    expect(uidMapOf(['rmx'])).toBe('0 500000 65536');
+    expect(await uidMapOf(['rmx'])).toBe('0 500000 65536');
   });
 
-  it('made isolated: grows the host entry, sets the key, restarts onto the first slice', () => {
-    const r = nestctl(['apply', '--auto-approve', '--host-restart', RESTART, ISOLATED]);
+  it('made isolated: grows the host entry, sets the key, restarts onto the first slice', async () => {
+    const r = await nestctl(['apply', '--auto-approve', '--host-restart', RESTART, ISOLATED]);
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
     for (const line of ['~ host: /etc/subuid → root:500000:196608', '~ rmx: update config', '~ rmx: restart to apply its new id map']) {
       expect(r.stdout).toContain(line);
     }
-    expect(uidMapOf(['rmx'])).toBe('0 565536 65536');
-    expect(nestctl(['plan', '--host-restart', RESTART, ISOLATED]).stdout).toContain('No changes. The containers match the manifest.');
+    expect(await uidMapOf(['rmx'])).toBe('0 565536 65536');
+    expect((await nestctl(['plan', '--host-restart', RESTART, ISOLATED])).stdout).toContain('No changes. The containers match the manifest.');
   });
 
-  it('destroy --restore-ids leaves the host as it was', () => {
-    const r = nestctl(['destroy', '--auto-approve', '--restore-ids', '--host-restart', RESTART, ISOLATED]);
+  it('destroy --restore-ids leaves the host as it was', async () => {
+    const r = await nestctl(['destroy', '--auto-approve', '--restore-ids', '--host-restart', RESTART, ISOLATED]);
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
     for (const s of files!.saved) expect(readFileSync(s.path, 'utf8')).toBe(s.text);
   });
