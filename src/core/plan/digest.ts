@@ -1,8 +1,12 @@
 // Digests of what a plan was computed from. Key order is normalised so the same state always
-// hashes the same; the probe's own clock is left out (it changes on every probe).
+// hashes the same. Clock readings are left out: the probe's own clock changes on every probe,
+// and a daemon's start time is an estimate that moves by milliseconds between probes when no
+// systemd records it; what a plan depends on is only whether the daemon has read the current
+// subid files, and that goes in instead.
 
 import { createHash } from 'node:crypto';
-import type { ObservedTree } from '../observed.js';
+import type { ObservedLevel, ObservedTree } from '../observed.js';
+import { restartPending } from '../observe/restart-pending.js';
 
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
@@ -17,9 +21,12 @@ export function canonicalJson(value: unknown): string {
 
 export const sha256 = (text: string | Buffer): string => createHash('sha256').update(text).digest('hex');
 
+function withoutClocks(level: ObservedLevel): unknown {
+  const daemon = level.daemon.kind === 'up' ? { ...level.daemon, startedAt: null, readsCurrentFiles: !restartPending(level) } : level.daemon;
+  return { ...level, now: 0, daemon };
+}
+
 export function observedDigest(tree: ObservedTree): string {
-  const levels = Object.fromEntries(
-    Object.entries(tree.levels).map(([path, obs]) => [path, obs.kind === 'observed' ? { ...obs, level: { ...obs.level, now: 0 } } : obs]),
-  );
+  const levels = Object.fromEntries(Object.entries(tree.levels).map(([path, obs]) => [path, obs.kind === 'observed' ? { ...obs, level: withoutClocks(obs.level) } : obs]));
   return sha256(canonicalJson(levels));
 }

@@ -4,6 +4,7 @@
 // independent of each other) → each child's own level. Levels that do not exist yet are planned
 // as wholly new; their steps carry a `level-new` precondition and decide details when they run.
 
+import { restartPending } from '../observe/restart-pending.js';
 import type { Allocation, AllocationProblem, NodeAllocation } from '../ids/allocate.js';
 import { nestedRangeStart } from '../ids/allocate.js';
 import { type IdRange, formatRange } from '../ids/range.js';
@@ -552,13 +553,6 @@ export function remapPending(config: Record<string, string>): boolean {
   const current = config['volatile.idmap.current'];
   if (!next || !current) return false;
   return JSON.stringify(parseLxdIdmap(next)) !== JSON.stringify(parseLxdIdmap(current));
-}
-
-/** Files newer than the running daemon: it has not read them yet. */
-export function restartPending(level: ObservedLevel): boolean {
-  if (level.daemon.kind !== 'up' || level.daemon.startedAt === null) return false;
-  const started = level.daemon.startedAt;
-  return [level.subuid.mtime, level.subgid.mtime].some((m) => m !== null && m > started);
 }
 
 export function planTree(manifest: Manifest, allocation: Allocation, tree: ObservedTree, options: PlanOptions): PlanResult {
