@@ -29,6 +29,11 @@ export interface ObservedImage {
 
 export interface ObservedInstance {
   name: string;
+  /**
+   * The LXD project it lives in. Every project is observed (ids are shared by all projects of a
+   * daemon, so their maps must be protected too); nestctl manages only the default project.
+   */
+  project: string;
   /** "Running", "Stopped", ... as LXD says. */
   status: string;
   profiles: string[];
@@ -74,6 +79,15 @@ export interface ObservedLevel {
   /** Clock at the level when probed, seconds since the epoch. */
   now: number;
 }
+
+export const MANAGED_PROJECT = 'default';
+
+/** The instance of that name that nestctl manages (the default project's), if any. */
+export const managedInstance = (level: ObservedLevel, name: string): ObservedInstance | undefined =>
+  level.instances.find((i) => i.name === name && i.project === MANAGED_PROJECT);
+
+/** How a plan names an instance: "c1", or "project team-b/c1" outside the default project. */
+export const instanceLabel = (i: ObservedInstance): string => (i.project === MANAGED_PROJECT ? i.name : `project ${i.project}/${i.name}`);
 
 /** What observation found for each level path. */
 export type LevelObservation =

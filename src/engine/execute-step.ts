@@ -2,7 +2,7 @@
 // that did not exist at plan time work out their details from the level as it is now.
 
 import { EnvironmentError } from '../core/errors.js';
-import type { ObservedLevel } from '../core/observed.js';
+import { type ObservedLevel, managedInstance } from '../core/observed.js';
 import type { Step } from '../core/plan/model.js';
 import { buildPreseed } from '../core/plan/preseed.js';
 import { applyRootEdit } from '../core/subid/file.js';
@@ -76,7 +76,7 @@ export async function executeStep(step: Step, levels: LevelResolver): Promise<St
     }
     case 'create-instance': {
       const live = await level.probe();
-      const existing = live.instances.find((i) => i.name === step.name);
+      const existing = managedInstance(live, step.name);
       if (existing) {
         if (isNew && existing.config[MARKER_PATH] === step.path) return { changed: false, why: 'already created' };
         throw stale(step, `${step.path} appeared after the plan was made`);
@@ -116,7 +116,7 @@ export async function executeStep(step: Step, levels: LevelResolver): Promise<St
       return CHANGED;
     }
     case 'delete-instance': {
-      const live = (await level.probe()).instances.find((i) => i.name === step.name);
+      const live = managedInstance(await level.probe(), step.name);
       if (!live) return { changed: false, why: 'already gone' };
       // Never delete what nestctl did not create, whatever the plan says.
       if (live.config[MARKER_PATH] !== step.path) throw stale(step, `${step.path} is not marked as created by nestctl`);
@@ -128,7 +128,7 @@ export async function executeStep(step: Step, levels: LevelResolver): Promise<St
 }
 
 async function instanceOf(level: ObservedLevel, name: string, step: Step) {
-  const inst = level.instances.find((i) => i.name === name);
+  const inst = managedInstance(level, name);
   if (!inst) throw stale(step, `${name} no longer exists in ${step.level || 'the host'}`);
   return inst;
 }

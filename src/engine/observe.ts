@@ -2,7 +2,7 @@
 // children, sibling levels in parallel, one probe (one round trip) per level.
 
 import type { ContainerSpec, Manifest } from '../core/manifest/model.js';
-import type { LevelObservation, ObservedLevel, ObservedTree } from '../core/observed.js';
+import { type LevelObservation, type ObservedLevel, type ObservedTree, managedInstance } from '../core/observed.js';
 import type { LxdLevel } from '../ports/lxd.js';
 
 export async function observeTree(host: LxdLevel, manifest: Manifest): Promise<ObservedTree> {
@@ -23,7 +23,7 @@ async function observeChildren(
     specs
       .filter((s) => s.containers.length > 0)
       .map(async (spec) => {
-        const inst = level.instances.find((i) => i.name === spec.name);
+        const inst = managedInstance(level, spec.name);
         if (!inst) {
           levels[spec.path] = { kind: 'absent', reason: `${spec.path} does not exist` };
           return;

@@ -1,10 +1,20 @@
 // The classic three-level recipe, done by nestctl on a real LXD host (LAB.md).
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ORIGINALS, RESTART, deleteInstances, instanceExists, labUnavailable, nestctl, saveSubidFiles, uidMapOf } from './lab.js';
+import type { Plan } from '../../src/core/plan/model.js';
+import { ORIGINALS, RESTART, deleteInstances, run, instanceExists, labUnavailable, nestctl, saveSubidFiles, uidMapOf } from './lab.js';
 
 const why = labUnavailable();
+const OTHER_PROJECT = 'nxseedother';
+const OTHER = 'nxseedpb';
+
+async function dropOtherProject(): Promise<void> {
+  await run(['lxc', 'delete', '--force', OTHER, '--project', OTHER_PROJECT]);
+  await run(['lxc', 'project', 'delete', OTHER_PROJECT]);
+}
 
 describe.skipIf(why !== null)(`seed.yaml on real LXD${why ? ` (skipped: ${why})` : ''}`, () => {
   let files: ReturnType<typeof saveSubidFiles> | null = null;
@@ -12,13 +22,23 @@ describe.skipIf(why !== null)(`seed.yaml on real LXD${why ? ` (skipped: ${why})`
 
   const cleanUp = async (): Promise<void> => {
     await deleteInstances(['c1']);
+    await dropOtherProject();
     await files?.restore();
     restored = true;
   };
 
   beforeAll(async () => {
     await deleteInstances(['c1']); // a crashed earlier run must not decide this one
+    await dropOtherProject();
     files = saveSubidFiles();
+    // A container nestctl does not manage, in another LXD project, on the host's current range.
+    for (const argv of [
+      ['lxc', 'project', 'create', OTHER_PROJECT, '-c', 'features.images=false', '-c', 'features.profiles=false'],
+      ['lxc', 'launch', 'busybox', OTHER, '--project', OTHER_PROJECT, '-q'],
+    ]) {
+      const r = await run(argv);
+      if (r.code !== 0) throw new Error(`${argv.join(' ')}: ${r.stderr}`);
+    }
   });
 
   afterAll(async () => {
@@ -34,12 +54,26 @@ describe.skipIf(why !== null)(`seed.yaml on real LXD${why ? ` (skipped: ${why})`
       expect(r.stdout).toContain(s);
     }
     expect(r.stdout).toMatch(/Plan: \d+ to add, \d+ to change, 0 to destroy\./);
+    // The other project's container keeps its range: the old entry stays after the new one.
+    expect(r.stdout).toContain(`keeping 100000:10000001 for project ${OTHER_PROJECT}/${OTHER}`);
+    expect(r.stdout).toMatch(/\+root:500000:196608\n\s+root:100000:10000001/);
   });
 
-  it('applies the three-level tree', async () => {
-    const r = await nestctl(['apply', '--auto-approve', '--host-restart', RESTART, 'examples/seed.yaml']);
+  it('saves the plan, and a saved plan of an unchanged host is applied (not refused as stale)', async () => {
+    const saved = join(mkdtempSync(join(tmpdir(), 'nestctl-seed-')), 'seed.plan.json');
+    const planned = await nestctl(['plan', '--host-restart', RESTART, '--out', saved, 'examples/seed.yaml']);
+    expect(planned.code, planned.stderr).toBe(0);
+    // The same host observed again digests the same (the daemon's start time is an estimate here).
+    const again = await nestctl(['plan', '--json', '--host-restart', RESTART, 'examples/seed.yaml']);
+    expect((JSON.parse(again.stdout) as Plan).observedSha256).toBe((JSON.parse(readFileSync(saved, 'utf8')) as Plan).observedSha256);
+    const r = await nestctl(['apply', saved]);
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
     expect(r.stdout).toContain('Apply complete!');
+  });
+
+  it('leaves a container of another LXD project able to restart on its range', async () => {
+    const r = await run(['lxc', 'restart', OTHER, '--project', OTHER_PROJECT, '-q']);
+    expect(r.code, r.stderr).toBe(0);
   });
 
   it('gives every level the classic id map', async () => {
@@ -52,6 +86,16 @@ describe.skipIf(why !== null)(`seed.yaml on real LXD${why ? ` (skipped: ${why})`
     const r = await nestctl(['plan', '--host-restart', RESTART, 'examples/seed.yaml']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('No changes. The containers match the manifest.');
+  });
+
+  it('observes the built tree the same way every time (one digest over five plans, every level)', async () => {
+    const digests = new Set<string>();
+    for (let i = 0; i < 5; i += 1) {
+      const r = await nestctl(['plan', '--json', '--host-restart', RESTART, 'examples/seed.yaml']);
+      expect(r.code, r.stderr).toBe(0);
+      digests.add((JSON.parse(r.stdout) as Plan).observedSha256);
+    }
+    expect(digests.size).toBe(1);
   });
 
   it('destroys what it created, bottom-up, and restores the host ids with --restore-ids', async () => {

@@ -21,6 +21,6 @@ describe('observedDigest', () => {
   });
 
   it('differs when an instance appears', () => {
-    expect(observedDigest(tree(level('')))).not.toBe(observedDigest(tree(level('', { instances: [{ name: 'x', status: 'Running', profiles: [], config: {} }] }))));
+    expect(observedDigest(tree(level('')))).not.toBe(observedDigest(tree(level('', { instances: [{ name: 'x', project: 'default', status: 'Running', profiles: [], config: {} }] }))));
   });
 });

@@ -181,6 +181,14 @@ describe('planner: hazards and refusals', () => {
     expect(p.levels.find((l) => l.path === '')!.pinned).toEqual([{ range: { start: 100000, size: 10000001 }, by: ['legacy'] }]);
   });
 
+  it("protects the ranges of containers in other LXD projects, and never takes one for the manifest's container of that name", () => {
+    const elsewhere = { ...instance('c1', { 'volatile.idmap.current': idmapJson(100000, 10000001) }), project: 'team-b' };
+    const tree: ObservedTree = { levels: { '': { kind: 'observed', level: level('', { instances: [elsewhere] }) } } };
+    const p = ok(plan(manifest([node('c1')], { base: 20000000 }), tree));
+    expect(p.levels.find((l) => l.path === '')!.pinned).toEqual([{ range: { start: 100000, size: 10000001 }, by: ['project team-b/c1'] }]);
+    expect(ids(p)).toContain('c1:create-instance');
+  });
+
   it('keeps a large-enough host entry when no base is given', () => {
     const p = ok(plan(manifest([node('c1', [node('c2')])]), { levels: { '': { kind: 'observed', level: level('') } } }));
     expect(ids(p).filter((i) => i.startsWith('host:'))).toEqual([]);

@@ -39,7 +39,7 @@ if [ -n "$pid" ] && [ -r "/proc/$pid/stat" ]; then
   t=$(date +%s.%N)
   sec daemon_started "$(awk -v t="$t" -v hz="$(getconf CLK_TCK)" 'NR == FNR { up = $1; next } { printf "%.3f", t - (up - $22 / hz) }' /proc/uptime "/proc/$pid/stat")"; echo
 fi
-run instances "$cli" query '/1.0/instances?recursion=1'
+run instances "$cli" query '/1.0/instances?recursion=1&all-projects=true'
 run images "$cli" query '/1.0/images?recursion=1'
 run pools "$cli" query /1.0/storage-pools
 run networks "$cli" query '/1.0/networks?recursion=1'

@@ -2,7 +2,7 @@
 // from this level, built from the simulated state.
 
 import { originalPath } from './subid.js';
-import type { DaemonState, FileState, IdMapEntry, ObservedLevel, ObservedNetwork } from '../../core/observed.js';
+import { type DaemonState, type FileState, type IdMapEntry, MANAGED_PROJECT, type ObservedLevel, type ObservedNetwork } from '../../core/observed.js';
 import { socketRefused } from './errors.js';
 import { activate } from './power.js';
 import { reach } from './reach.js';
@@ -61,7 +61,7 @@ export function probeLevel(world: World, path: string): ObservedLevel {
     networks,
     defaultProfileHasRoot: Object.values(defaultProfile?.devices ?? {}).some((d) => d.type === 'disk' && d.path === '/'),
     images: live ? live.images.map((i) => ({ fingerprint: i.fingerprint, aliases: [...i.aliases] })) : [],
-    instances: live ? live.instances.map((i) => ({ name: i.name, status: i.status, profiles: [...i.profiles], config: { ...i.config } })) : [],
+    instances: live ? live.instances.map((i) => ({ name: i.name, project: MANAGED_PROJECT, status: i.status, profiles: [...i.profiles], config: { ...i.config } })) : [],
     profiles: live ? live.profiles.map((p) => p.name) : [],
     now: world.clock,
   };

@@ -2,7 +2,7 @@
 
 import { parseProcIdMap } from '../ids/idmap.js';
 import type { Flavour } from '../manifest/model.js';
-import type { DaemonState, FileState, ObservedLevel } from '../observed.js';
+import { type DaemonState, type FileState, MANAGED_PROJECT, type ObservedLevel } from '../observed.js';
 import { sha256 } from '../plan/digest.js';
 
 interface Fact {
@@ -37,6 +37,7 @@ function json<T>(f: Fact | undefined, fallback: T): T {
 
 interface ApiInstance {
   name: string;
+  project?: string;
   status: string;
   profiles?: string[];
   config?: Record<string, string>;
@@ -104,6 +105,7 @@ export function parseProbe(path: string, output: string, mark: string): Observed
     })),
     instances: json<ApiInstance[]>(facts.get('instances'), []).map((i) => ({
       name: i.name,
+      project: i.project || MANAGED_PROJECT,
       status: i.status,
       profiles: i.profiles ?? [],
       config: i.config ?? {},

@@ -5,7 +5,7 @@
 import { hostRangesOfInstance } from '../ids/idmap.js';
 import { type IdRange, contains, formatRange } from '../ids/range.js';
 import type { ContainerSpec, Manifest } from '../manifest/model.js';
-import type { ObservedLevel, ObservedTree } from '../observed.js';
+import { type ObservedLevel, type ObservedTree, managedInstance } from '../observed.js';
 import { replaceRootEntries, usableEntries } from '../subid/file.js';
 import { MARKER_PATH } from './desired-config.js';
 import { assemblePlan } from './assemble.js';
@@ -18,7 +18,7 @@ export interface DestroyOptions extends PlanOptions {
 }
 
 const owned = (level: ObservedLevel, name: string, path: string): boolean =>
-  level.instances.some((i) => i.name === name && i.config[MARKER_PATH] === path);
+  managedInstance(level, name)?.config[MARKER_PATH] === path;
 
 export function planDestroy(manifest: Manifest, tree: ObservedTree, options: DestroyOptions): PlanResult {
   const steps: Step[] = [];
@@ -46,7 +46,7 @@ export function planDestroy(manifest: Manifest, tree: ObservedTree, options: Des
       };
       if (!level || !owned(level, spec.name, spec.path)) {
         keepInner();
-        if (level?.instances.some((i) => i.name === spec.name)) {
+        if (level && managedInstance(level, spec.name)) {
           warnings.push(`${spec.path} was not created by nestctl: destroy leaves it`);
           keptSomething = true;
         }

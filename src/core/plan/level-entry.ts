@@ -4,7 +4,7 @@
 
 import { hostRangesOfInstance } from '../ids/idmap.js';
 import { BLOCK, type IdRange, contains, formatRange, overlaps, roundUpToBlock, sameRange } from '../ids/range.js';
-import type { ObservedLevel } from '../observed.js';
+import { type ObservedLevel, instanceLabel } from '../observed.js';
 import { type RootEdit, firstUsable, parseSubid, usableEntries } from '../subid/file.js';
 
 export const MAX_ID = 4294967295;
@@ -20,14 +20,15 @@ export function pinnedEntries(level: ObservedLevel | null, owner: string, entry:
   const pins: Pin[] = [];
   const olds = [...usableEntries(level.subuid.text, owner), ...usableEntries(level.subgid.text, owner)];
   for (const inst of level.instances) {
+    const who = instanceLabel(inst);
     for (const used of hostRangesOfInstance(inst.config)) {
       if (contains(entry, used)) continue;
       const old = olds.find((o) => contains(o, used));
       if (!old) continue;
       const pin = pins.find((p) => sameRange(p.range, old));
       if (pin) {
-        if (!pin.by.includes(inst.name)) pin.by.push(inst.name);
-      } else pins.push({ range: { start: old.start, size: old.size }, by: [inst.name] });
+        if (!pin.by.includes(who)) pin.by.push(who);
+      } else pins.push({ range: { start: old.start, size: old.size }, by: [who] });
     }
   }
   return pins;

@@ -9,7 +9,7 @@ import type { Allocation, AllocationProblem, NodeAllocation } from '../ids/alloc
 import { nestedRangeStart } from '../ids/allocate.js';
 import { type IdRange, formatRange } from '../ids/range.js';
 import type { ContainerSpec, Flavour, Manifest, SourcePos } from '../manifest/model.js';
-import type { ObservedLevel, ObservedTree } from '../observed.js';
+import { MANAGED_PROJECT, type ObservedLevel, type ObservedTree, managedInstance } from '../observed.js';
 import { applyRootEdit, firstUsable } from '../subid/file.js';
 import { IDMAP_KEYS, MARKER_MANAGED, MARKER_PATH, desiredConfig, markers } from './desired-config.js';
 import { parseLxdIdmap } from '../ids/idmap.js';
@@ -368,7 +368,7 @@ class Planner {
       const listed = new Set(lv.specs.map((s) => s.name));
       for (const inst of lv.obs.instances) {
         const path = joinPath(lv.path, inst.name);
-        if (listed.has(inst.name) || inst.config[MARKER_PATH] !== path) continue;
+        if (inst.project !== MANAGED_PROJECT || listed.has(inst.name) || inst.config[MARKER_PATH] !== path) continue;
         this.add({
           id: `${path}:delete-instance`,
           level: lv.path,
@@ -454,7 +454,7 @@ class Planner {
     const label = levelLabel(lv.path);
     const config = desiredConfig(spec, node);
     const hosting = spec.containers.length > 0;
-    const existing = lv.obs?.instances.find((i) => i.name === spec.name) ?? null;
+    const existing = (lv.obs && managedInstance(lv.obs, spec.name)) ?? null;
     const img = this.images.get(spec.image);
     if (!existing) {
       const create = this.add({

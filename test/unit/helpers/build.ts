@@ -72,7 +72,7 @@ export function level(path: string, over: Partial<ObservedLevel> = {}): Observed
 }
 
 export function instance(name: string, config: Record<string, string> = {}, status = 'Running'): ObservedInstance {
-  return { name, status, profiles: ['default'], config };
+  return { name, project: 'default', status, profiles: ['default'], config };
 }
 
 export function idmapJson(hostid: number, size: number): string {
