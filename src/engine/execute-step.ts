@@ -9,7 +9,7 @@ import { applyRootEdit } from '../core/subid/file.js';
 import type { ImageBundle } from '../ports/lxd.js';
 import type { LevelResolver } from './levels.js';
 import { joinPath } from '../core/paths.js';
-import { MARKER_PATH } from '../core/plan/desired-config.js';
+import { MARKER_CREATING, MARKER_PATH } from '../core/plan/desired-config.js';
 
 /** What a step did: "changed" or why nothing was needed. */
 export type StepResult = { changed: true } | { changed: false; why: string };
@@ -85,7 +85,8 @@ export async function executeStep(step: Step, levels: LevelResolver): Promise<St
       if (!live.images.some((i) => i.fingerprint === fingerprint)) {
         throw new EnvironmentError(`image ${fingerprint.slice(0, 12)} for ${step.path} is not in ${step.level || 'the host'}'s image store`, undefined, step.level);
       }
-      await level.createInstance({ name: step.name, fingerprint, profiles: step.profiles, config: step.config });
+      await level.createInstance({ name: step.name, fingerprint, profiles: step.profiles, config: { ...step.config, [MARKER_CREATING]: 'true' } });
+      await level.updateInstance(step.name, { set: { [MARKER_CREATING]: '' } }); // LXD removes a key set to ""
       return CHANGED;
     }
     case 'start-instance': {

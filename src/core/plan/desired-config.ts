@@ -6,6 +6,12 @@ import type { ContainerSpec } from '../manifest/model.js';
 /** Keys nestctl writes on instances it creates, so destroy/prune only ever touch its own. */
 export const MARKER_MANAGED = 'user.nestctl.managed';
 export const MARKER_PATH = 'user.nestctl.path';
+/**
+ * Set by the create itself and removed once LXD has finished it. LXD records an instance before
+ * it unpacks the image, so a create cut short (daemon killed) leaves a stopped instance with a
+ * partial rootfs that never starts; this key tells such a leftover from a finished container.
+ */
+export const MARKER_CREATING = 'user.nestctl.creating';
 
 /** Keys whose change makes LXD recompute the map (applied at the next start). */
 export const IDMAP_KEYS = ['security.idmap.isolated', 'security.idmap.base', 'security.idmap.size', 'raw.idmap', 'security.privileged'];

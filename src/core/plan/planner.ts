@@ -11,7 +11,7 @@ import { type IdRange, formatRange } from '../ids/range.js';
 import type { ContainerSpec, Flavour, Manifest, SourcePos } from '../manifest/model.js';
 import { MANAGED_PROJECT, type ObservedLevel, type ObservedTree, managedInstance } from '../observed.js';
 import { applyRootEdit, firstUsable } from '../subid/file.js';
-import { IDMAP_KEYS, MARKER_MANAGED, MARKER_PATH, desiredConfig, markers } from './desired-config.js';
+import { IDMAP_KEYS, MARKER_CREATING, MARKER_MANAGED, MARKER_PATH, desiredConfig, markers } from './desired-config.js';
 import { parseLxdIdmap } from '../ids/idmap.js';
 import { type Pin, chooseHostEntry, editFor, nestedEntry, ownIds, pinnedEntries, verdictNow } from './level-entry.js';
 import type { LevelSummary, Plan, Precondition, Step } from './model.js';
@@ -454,14 +454,30 @@ class Planner {
     const label = levelLabel(lv.path);
     const config = desiredConfig(spec, node);
     const hosting = spec.containers.length > 0;
-    const existing = (lv.obs && managedInstance(lv.obs, spec.name)) ?? null;
+    const found = (lv.obs && managedInstance(lv.obs, spec.name)) ?? null;
+    const halfMade = found !== null && found.config[MARKER_PATH] === spec.path && found.config[MARKER_CREATING] !== undefined;
+    const existing = halfMade ? null : found;
     const img = this.images.get(spec.image);
     if (!existing) {
+      const cleared = halfMade
+        ? [
+            this.add({
+              id: `${spec.path}:delete-instance`,
+              level: lv.path,
+              kind: 'delete-instance',
+              dependsOn: deps,
+              reason: `${spec.path} was left half-made by an interrupted create (it never started): deleted and created again`,
+              name: spec.name,
+              path: spec.path,
+              precondition: pre({ kind: 'instance-config', config: { [MARKER_PATH]: spec.path, [MARKER_CREATING]: found.config[MARKER_CREATING]! }, profiles: found.profiles }),
+            }),
+          ]
+        : deps;
       const create = this.add({
         id: `${spec.path}:create-instance`,
         level: lv.path,
         kind: 'create-instance',
-        dependsOn: deps,
+        dependsOn: cleared,
         reason: lv.obs ? `${spec.path} does not exist in ${label}` : `${label} is new`,
         name: spec.name,
         path: spec.path,
