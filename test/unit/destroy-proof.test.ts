@@ -3,46 +3,11 @@
 // containers without a shell.
 
 import { describe, expect, it } from 'vitest';
-import { createSimWorld, type InstanceDescription, type LevelDescription, type SimWorld, type WorldDescription } from '../../src/adapters/sim/index.js';
-import { loadManifest } from '../../src/core/manifest/load.js';
+import { createSimWorld, type SimWorld } from '../../src/adapters/sim/index.js';
 import type { Plan } from '../../src/core/plan/model.js';
 import { startApply } from '../../src/engine/apply.js';
 import { type PipelineOptions, planManifest } from '../../src/engine/plan-pipeline.js';
-
-export function load(text: string) {
-  const r = loadManifest(text, 'm.yaml');
-  if (!r.ok) throw new Error(JSON.stringify(r.diagnostics));
-  return { manifest: r.manifest, text };
-}
-
-const INNER_SUBID = 'root:65536:131072\n';
-
-/** A container nestctl made at `path` (its marker), with what it holds. */
-export const ours = (path: string, image: string, extra: Partial<InstanceDescription> = {}): InstanceDescription => ({
-  name: path.split('/').at(-1)!,
-  image,
-  config: { 'user.nestctl.managed': 'true', 'user.nestctl.path': path, ...(image === 'nest' ? { 'security.nesting': 'true' } : {}) },
-  ...extra,
-});
-export const stranger = (name: string, image = 'busybox'): InstanceDescription => ({ name, image });
-/** The LXD inside a `nest` container: initialised, room for children, busybox in its store. */
-export const nestInside = (instances: InstanceDescription[], daemon: 'up' | 'down' = 'up'): LevelDescription => ({
-  lxd: { flavour: 'debian', initialised: true, daemon },
-  subuid: INNER_SUBID,
-  subgid: INNER_SUBID,
-  images: [{ alias: 'busybox' }, { alias: 'nest', lxd: true }],
-  instances,
-});
-export const hostWith = (instances: InstanceDescription[], extra: Partial<WorldDescription['host']> = {}): WorldDescription => ({
-  host: {
-    lxd: { flavour: 'debian', initialised: true },
-    subuid: 'root:500000:1000000\n',
-    subgid: 'root:500000:1000000\n',
-    images: [{ alias: 'busybox' }, { alias: 'nest', lxd: true }, { alias: 'noshell', shell: false }],
-    instances,
-    ...extra,
-  },
-});
+import { hostWith, load, nestInside, ours, stranger } from './helpers/sim-worlds.js';
 
 async function destroyPlan(w: SimWorld, m: ReturnType<typeof load>, extra: Partial<PipelineOptions> = {}) {
   return planManifest(m.manifest, w.host(), { hostRestart: null, tool: 'test', manifestText: m.text, mode: 'destroy', ...extra });
