@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { createSimWorld, type SimWorld } from '../../src/adapters/sim/index.js';
 import type { Plan } from '../../src/core/plan/model.js';
 import { startApply } from '../../src/engine/apply.js';
-import { type PipelineOptions, planManifest } from '../../src/engine/plan-pipeline.js';
+import { type PipelineOptions, isStale, planManifest } from '../../src/engine/plan-pipeline.js';
 import { hostWith, load, nestInside, ours, stranger } from './helpers/sim-worlds.js';
 
 async function destroyPlan(w: SimWorld, m: ReturnType<typeof load>, extra: Partial<PipelineOptions> = {}) {
@@ -130,5 +130,26 @@ describe('destroy --restore-ids refuses a host restart apply would refuse', () =
     // Told how, the same destroy plans the restart with that command.
     const told = await plan(w, load('apiVersion: nestctl/v1\ncontainers:\n  - { name: c1, image: busybox }\n'), { restoreIds: true, hostRestart: ['/usr/local/bin/restart-lxd'] });
     expect(told.steps.find((s) => s.kind === 'restart-daemon')).toMatchObject({ command: ['/usr/local/bin/restart-lxd'] });
+  });
+});
+
+describe('observation that cannot see inside', () => {
+  it('apply refuses to plan into a container whose inside cannot be looked at', async () => {
+    const w = createSimWorld(hostWith([ours('c1', 'noshell')]));
+    const r = await destroyPlan(w, load('apiVersion: nestctl/v1\ncontainers:\n  - name: c1\n    image: noshell\n    containers:\n      - { name: c2, image: busybox }\n'), { mode: 'apply' });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.problems[0]!.message).toMatch(/^cannot look inside c1: sh -c <probe> failed in c1 \(exit 127\)/);
+  });
+
+  it('a saved --prune plan goes stale when a stranger appears inside a container it deletes', async () => {
+    const w = createSimWorld(hostWith([ours('gone', 'nest', { inside: nestInside([]) })]));
+    const m = load('apiVersion: nestctl/v1\ncontainers:\n  - { name: a, image: busybox }\n');
+    const p = await plan(w, m, { mode: 'apply', prune: true });
+    expect(ids(p)).toContain('gone:delete-instance');
+    expect(await isStale(p, m.manifest, w.host())).toBe(false);
+    const gone = w.level('gone');
+    await gone.createInstance({ name: 'web', fingerprint: (await gone.probe()).images[0]!.fingerprint, profiles: ['default'], config: {} });
+    expect(await isStale(p, m.manifest, w.host())).toBe(true);
   });
 });
