@@ -262,17 +262,19 @@ class Planner {
               (pins.length > 0 ? ` (keeping ${pins.map((p) => formatRange(p.range) + ' for ' + p.by.join(', ')).join('; ')})` : '')
             : `${label} has no usable ${owner} entry in /etc/${file}; the tree needs ${owner}:${formatRange(entry)}`;
         fileSteps.push(
-          this.add(writeSubidStep({
-            level: lv.path,
-            file,
-            dependsOn: lv.entryDeps,
-            reason,
-            before: newLevel ? null : text,
-            after: newLevel ? null : applyRootEdit(text, edit),
-            edit,
-            restore: false,
-            precondition: pre({ kind: 'file-sha256', sha256: state?.sha256 ?? null }),
-          })),
+          this.add(
+            writeSubidStep({
+              level: lv.path,
+              file,
+              dependsOn: lv.entryDeps,
+              reason,
+              before: newLevel ? null : text,
+              after: newLevel ? null : applyRootEdit(text, edit),
+              edit,
+              restore: false,
+              precondition: pre({ kind: 'file-sha256', sha256: state?.sha256 ?? null }),
+            }),
+          ),
         );
       }
     }
