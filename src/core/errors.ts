@@ -52,6 +52,14 @@ export class CommandError extends EnvironmentError {
   }
 }
 
+/** A container's inside could not be looked at (the probe could not run there). */
+export class UnseenError extends EnvironmentError {
+  constructor(message: string, level: string) {
+    super(message, undefined, level);
+    this.name = 'UnseenError';
+  }
+}
+
 export class BugError extends NestctlError {
   constructor(message: string) {
     super('bug', message, 'This is a bug in nestctl; please report it with the command you ran.');

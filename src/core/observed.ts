@@ -93,7 +93,12 @@ export const instanceLabel = (i: ObservedInstance): string => (i.project === MAN
 export type LevelObservation =
   | { kind: 'observed'; level: ObservedLevel }
   /** The container does not exist or is not running yet: its level is planned as new. */
-  | { kind: 'absent'; reason: string };
+  | { kind: 'absent'; reason: string }
+  /**
+   * The container runs but what it holds could not be looked at (the probe could not run in it:
+   * no shell, exec refused). Nothing may be concluded about its inside.
+   */
+  | { kind: 'unseen'; reason: string };
 
 export interface ObservedTree {
   levels: Record<string, LevelObservation>;

@@ -1,15 +1,24 @@
 // Walk the manifest tree over live LXD: the host first, then every running container that hosts
-// children, sibling levels in parallel, one probe (one round trip) per level.
+// children, sibling levels in parallel, one probe (one round trip) per level. When the plan may
+// delete containers (destroy, --prune), the inside of every running container nestctl created
+// for this manifest (user.nestctl.path = its path) is probed too, leaves included: a container
+// is deleted only when everything in it was seen.
 
+import { UnseenError } from '../core/errors.js';
 import type { ContainerSpec, Manifest } from '../core/manifest/model.js';
-import { type LevelObservation, type ObservedLevel, type ObservedTree, managedInstance } from '../core/observed.js';
+import { type LevelObservation, MANAGED_PROJECT, type ObservedLevel, type ObservedTree, managedInstance } from '../core/observed.js';
+import { MARKER_PATH } from '../core/plan/desired-config.js';
+import { joinPath } from '../core/paths.js';
 import type { LxdLevel } from '../ports/lxd.js';
 
-export async function observeTree(host: LxdLevel, manifest: Manifest): Promise<ObservedTree> {
+/** apply: only levels that host the manifest's children; destroy/prune: every owned container too. */
+export type ObserveMode = 'apply' | 'destroy' | 'prune';
+
+export async function observeTree(host: LxdLevel, manifest: Manifest, mode: ObserveMode = 'apply'): Promise<ObservedTree> {
   const levels: Record<string, LevelObservation> = {};
   const hostLevel = await host.probe();
   levels[''] = { kind: 'observed', level: hostLevel };
-  await observeChildren(host, hostLevel, manifest.containers, levels);
+  await observeChildren(host, hostLevel, manifest.containers, levels, mode !== 'apply');
   return { levels };
 }
 
@@ -18,24 +27,48 @@ async function observeChildren(
   level: ObservedLevel,
   specs: ContainerSpec[],
   levels: Record<string, LevelObservation>,
+  insideOwned: boolean,
 ): Promise<void> {
-  await Promise.all(
-    specs
-      .filter((s) => s.containers.length > 0)
-      .map(async (spec) => {
-        const inst = managedInstance(level, spec.name);
-        if (!inst) {
-          levels[spec.path] = { kind: 'absent', reason: `${spec.path} does not exist` };
-          return;
-        }
-        if (inst.status !== 'Running') {
-          levels[spec.path] = { kind: 'absent', reason: `${spec.path} is ${inst.status.toLowerCase()}` };
-          return;
-        }
-        const child = api.child(spec.name);
-        const observed = await child.probe();
-        levels[spec.path] = { kind: 'observed', level: observed };
-        await observeChildren(child, observed, spec.containers, levels);
-      }),
-  );
+  const hosting = specs.filter((s) => s.containers.length > 0);
+  // Owned containers the manifest gives no children (leaves, or no longer listed): their inside
+  // matters only to deletion.
+  const owned = insideOwned
+    ? level.instances.filter((i) => i.project === MANAGED_PROJECT && i.status === 'Running' && i.config[MARKER_PATH] === joinPath(level.path, i.name) && !hosting.some((s) => s.name === i.name))
+    : [];
+  await Promise.all([
+    ...hosting.map(async (spec) => {
+      const inst = managedInstance(level, spec.name);
+      if (!inst) {
+        levels[spec.path] = { kind: 'absent', reason: `${spec.path} does not exist` };
+        return;
+      }
+      if (inst.status !== 'Running') {
+        levels[spec.path] = { kind: 'absent', reason: `${spec.path} is ${inst.status.toLowerCase()}` };
+        return;
+      }
+      await observeInside(api, spec.name, spec.path, spec.containers, levels, insideOwned);
+    }),
+    ...owned.map((inst) => observeInside(api, inst.name, joinPath(level.path, inst.name), [], levels, insideOwned)),
+  ]);
+}
+
+async function observeInside(
+  api: LxdLevel,
+  name: string,
+  path: string,
+  specs: ContainerSpec[],
+  levels: Record<string, LevelObservation>,
+  insideOwned: boolean,
+): Promise<void> {
+  const child = api.child(name);
+  let observed: ObservedLevel;
+  try {
+    observed = await child.probe();
+  } catch (e) {
+    if (!(e instanceof UnseenError)) throw e;
+    levels[path] = { kind: 'unseen', reason: e.message };
+    return;
+  }
+  levels[path] = { kind: 'observed', level: observed };
+  await observeChildren(child, observed, specs, levels, insideOwned);
 }

@@ -42,7 +42,7 @@ export async function planManifest(manifest: Manifest, host: LxdLevel, options: 
       problems: [{ fault: 'user', path: options.target, message: `--target ${options.target}: no such container in the manifest`, hint: `use a node path such as ${manifest.containers[0]?.path ?? 'c1'}` }],
     };
   }
-  const tree = await observeTree(host, manifest);
+  const tree = await observeTree(host, manifest, options.mode === 'destroy' ? 'destroy' : options.prune ? 'prune' : 'apply');
   const common = {
     hostRestart: options.hostRestart,
     tool: options.tool,
@@ -61,7 +61,8 @@ export async function planManifest(manifest: Manifest, host: LxdLevel, options: 
 
 /** Observe again and tell whether the world is still what the saved plan was computed from. */
 export async function isStale(plan: Plan, manifest: Manifest, host: LxdLevel): Promise<boolean> {
-  return observedDigest(await observeTree(host, manifest)) !== plan.observedSha256;
+  const mode = plan.mode === 'destroy' ? 'destroy' : plan.prune ? 'prune' : 'apply';
+  return observedDigest(await observeTree(host, manifest, mode)) !== plan.observedSha256;
 }
 
 function hasPath(manifest: Manifest, path: string): boolean {

@@ -33,7 +33,10 @@ export type SubidFile = 'subuid' | 'subgid';
 export interface LxdLevel {
   /** "" for the host, "c1/c2" inside containers. */
   readonly path: string;
-  /** One round trip that reads everything the planner needs about this level. */
+  /**
+   * One round trip that reads everything the planner needs about this level. Inside a container,
+   * throws UnseenError when the probe cannot run there at all (no shell, exec refused).
+   */
   probe(): Promise<ObservedLevel>;
   /**
    * Replace /etc/subuid or /etc/subgid atomically (temp + rename, same mode, backup to

@@ -85,7 +85,7 @@ describe('destroy', () => {
     await c1.createInstance({ name: 'stranger', fingerprint: fp, profiles: ['default'], config: {} });
     const d = await plan(w.host(), SEED, { mode: 'destroy' });
     expect(d.steps.map((s) => s.id)).toEqual(['c1/c2/c3:delete-instance', 'c1/c2:delete-instance']);
-    expect(d.warnings.join('\n')).toContain('c1 is kept: it holds containers nestctl did not create (c1/stranger)');
+    expect(d.warnings).toContain('c1 is kept: it holds containers nestctl did not create or cannot prove empty (c1/stranger)');
   });
 
   it('leaves containers it did not create even when the manifest names them', async () => {
@@ -95,7 +95,7 @@ describe('destroy', () => {
     const leaf = load('apiVersion: nestctl/v1\ncontainers:\n  - { name: c1, image: busybox }\n');
     const d = await plan(w.host(), leaf, { mode: 'destroy' });
     expect(d.steps).toEqual([]);
-    expect(d.warnings).toContain('c1 was not created by nestctl: destroy leaves it');
+    expect(d.warnings).toContain('c1 is kept: it was not created by nestctl here (no user.nestctl.path=c1)');
   });
 });
 
@@ -127,7 +127,8 @@ describe('prune and target', () => {
     const plain = await plan(w.host(), ONE);
     expect(plain.steps.filter((s) => s.kind === 'delete-instance')).toEqual([]);
     const pruned = await plan(w.host(), ONE, { prune: true });
-    expect(pruned.steps.filter((s) => s.kind === 'delete-instance').map((s) => s.id)).toEqual(['b:delete-instance']);
+    // Bottom-up: b1, inside b and made by nestctl, goes first.
+    expect(pruned.steps.filter((s) => s.kind === 'delete-instance').map((s) => s.id)).toEqual(['b/b1:delete-instance', 'b:delete-instance']);
     await apply(pruned, w.host());
     expect((await w.host().probe()).instances.map((i) => i.name)).toEqual(['a']);
   });

@@ -15,10 +15,11 @@ import type { LxdLevel } from '../../src/ports/lxd.js';
 const text = readFileSync('examples/seed.yaml', 'utf8');
 const loaded = loadManifest(text, 'examples/seed.yaml');
 if (!loaded.ok) throw new Error('seed.yaml does not load');
+const seed = loaded.manifest;
 const world = () => createSimWorld(defaultWorld([{ alias: 'nest', hostsLxd: true }, { alias: 'busybox', hostsLxd: false }]));
 
 async function plan(host: LxdLevel): Promise<Plan> {
-  const r = await planManifest(loaded.manifest, host, { hostRestart: null, tool: 'test', manifestText: text });
+  const r = await planManifest(seed, host, { hostRestart: null, tool: 'test', manifestText: text });
   if (!r.ok) throw new Error(JSON.stringify(r.problems));
   return r.plan;
 }
@@ -57,5 +58,16 @@ describe('an interrupted create', () => {
     const fp = (await w.host().probe()).images.find((i) => i.aliases.includes('nest'))!.fingerprint;
     await w.host().createInstance({ name: 'c1', fingerprint: fp, profiles: ['default'], config: { [MARKER_CREATING]: 'true' } });
     expect((await plan(w.host())).steps.map((x) => x.id)).not.toContain('c1:delete-instance');
+  });
+});
+
+describe('destroy of an interrupted create', () => {
+  it('deletes the stopped leftover (nothing ever ran in it), where any other stopped container is kept', async () => {
+    const w = world();
+    const fp = (await w.host().probe()).images.find((i) => i.aliases.includes('nest'))!.fingerprint;
+    await w.host().createInstance({ name: 'c1', fingerprint: fp, profiles: ['default'], config: { [MARKER_MANAGED]: 'true', [MARKER_PATH]: 'c1', [MARKER_CREATING]: 'true' } });
+    const r = await planManifest(seed, w.host(), { hostRestart: null, tool: 'test', manifestText: text, mode: 'destroy' });
+    if (!r.ok) throw new Error(JSON.stringify(r.problems));
+    expect(r.plan.steps.map((s) => s.id)).toEqual(['c1:delete-instance']);
   });
 });

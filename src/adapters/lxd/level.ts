@@ -1,7 +1,7 @@
 // LxdLevel over Exec: the host is the machine's own Exec, a container's LXD is reached by
 // nesting `lxc exec` (adapters/nested-exec.ts). Every command is an argv array at every depth.
 
-import { CommandError, EnvironmentError } from '../../core/errors.js';
+import { CommandError, EnvironmentError, UnseenError } from '../../core/errors.js';
 import { parseProbe } from '../../core/observe/parse-probe.js';
 import type { ObservedLevel } from '../../core/observed.js';
 import type { Exec, ExecOptions, ExecResult } from '../../ports/exec.js';
@@ -62,7 +62,12 @@ export class ExecLevel implements LxdLevel {
   async probe(): Promise<ObservedLevel> {
     this.options.trace?.(this.path, ['sh', '-c', '<probe>']);
     const r = await this.exec(['sh', '-c', PROBE_SCRIPT]);
-    if (r.code !== 0 && !r.stdout.includes(PROBE_MARK)) throw classify(['sh', '-c', '<probe>'], r, this.path);
+    if (r.code !== 0 && !r.stdout.includes(PROBE_MARK)) {
+      const failed = classify(['sh', '-c', '<probe>'], r, this.path);
+      // Inside a container, a probe that cannot run (no sh: exit 127; exec refused) leaves the
+      // container's inside unseen; observation records that instead of failing.
+      throw this.path !== '' && failed instanceof CommandError ? new UnseenError(failed.message, this.path) : failed;
+    }
     const level = parseProbe(this.path, r.stdout, PROBE_MARK);
     if (level.flavour) this.cli = level.flavour === 'incus' ? 'incus' : 'lxc';
     return level;

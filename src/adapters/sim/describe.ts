@@ -45,6 +45,8 @@ export interface ImageDescription {
   systemd?: boolean;
   /** newuidmap/newgidmap installed; default: true when it carries a non-snap LXD. */
   uidmapTools?: boolean;
+  /** /bin/sh in the image; default true. false: nothing can be run inside its containers. */
+  shell?: boolean;
 }
 
 export interface LevelDescription {
@@ -145,6 +147,7 @@ function imageDef(d: ImageDescription, fingerprint: string): ImageDef {
     lxd,
     systemd: d.systemd ?? lxd !== null,
     uidmapTools: d.uidmapTools ?? (lxd !== null && lxd.flavour !== 'snap'),
+    shell: d.shell ?? true,
   };
 }
 
@@ -264,7 +267,7 @@ export function build(desc: WorldDescription): World {
     seq: 0,
     catalog: {},
     remotes: {},
-    host: { path: '', systemd: desc.host.systemd ?? true, uidmapTools: true, kernel: FULL_KERNEL_SET.map((e) => ({ ...e })), files: {}, lxd: null },
+    host: { path: '', systemd: desc.host.systemd ?? true, uidmapTools: true, shell: true, kernel: FULL_KERNEL_SET.map((e) => ({ ...e })), files: {}, lxd: null },
     log: [],
     restarts: {},
   };

@@ -1,7 +1,7 @@
 // LXD's (and liblxc's) own words, and the typed errors the real adapter (adapters/lxd/level.ts,
 // classify) would turn them into, so callers cannot tell the simulator from the real thing.
 
-import { CommandError, EnvironmentError } from '../../core/errors.js';
+import { CommandError, EnvironmentError, UnseenError } from '../../core/errors.js';
 import type { Flavour } from '../../core/manifest/model.js';
 
 /** lxd/instance/instance_utils.go ValidConfig (LXD 5.0.2; newer LXD says "does not have"). */
@@ -55,6 +55,15 @@ export function socketRefused(flavour: Flavour): string {
   const socket =
     flavour === 'snap' ? '/var/snap/lxd/common/lxd/unix.socket' : flavour === 'incus' ? '/var/lib/incus/unix.socket' : '/var/lib/lxd/unix.socket';
   return `Error: Get "http://unix.socket/1.0": dial unix ${socket}: connect: connection refused`;
+}
+
+/**
+ * `lxc exec C -- sh …` in a container whose image has no /bin/sh: the exec fails with 127, which
+ * the real adapter (adapters/lxd/level.ts, probe) reports as an unseen level.
+ */
+export function noShell(path: string, argv: readonly string[]): UnseenError {
+  const failed = new CommandError(argv, 127, 'Error: Command not found\n', path);
+  return new UnseenError(failed.message, path);
 }
 
 /** No lxc/incus at that level (sh's "not found", exit 127). */

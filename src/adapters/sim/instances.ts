@@ -47,6 +47,7 @@ export function newInside(world: World, path: string, fingerprint: string): Leve
     path,
     systemd: def?.systemd ?? false,
     uidmapTools: def?.uidmapTools ?? false,
+    shell: def?.shell ?? true,
     kernel: [],
     files,
     lxd: def?.lxd

@@ -47,13 +47,14 @@ function checkLxd(c: Check, v: unknown, where: Where): void {
 }
 
 function checkImage(c: Check, v: unknown, where: Where): void {
-  if (!keys(c, v, where, ['alias', 'aliases', 'fingerprint', 'lxd', 'systemd', 'uidmapTools'])) return;
+  if (!keys(c, v, where, ['alias', 'aliases', 'fingerprint', 'lxd', 'systemd', 'uidmapTools', 'shell'])) return;
   expect(c, v.alias, [...where, 'alias'], 'a string', isStr);
   expect(c, v.aliases, [...where, 'aliases'], 'a list of strings', isStrList);
   expect(c, v.fingerprint, [...where, 'fingerprint'], 'a sha256 in hex', (x) => typeof x === 'string' && /^[0-9a-f]{64}$/.test(x));
   if (v.alias === undefined && v.aliases === undefined && v.fingerprint === undefined) c.problems.push({ where, message: 'an image needs an alias or a fingerprint' });
   expect(c, v.systemd, [...where, 'systemd'], 'true or false', isBool);
   expect(c, v.uidmapTools, [...where, 'uidmapTools'], 'true or false', isBool);
+  expect(c, v.shell, [...where, 'shell'], 'true or false', isBool);
   if (isObj(v.lxd)) {
     const w = [...where, 'lxd'];
     if (keys(c, v.lxd, w, ['flavour', 'version', 'subuid', 'subgid'], ['flavour'])) {

@@ -3,7 +3,7 @@
 
 import { originalPath } from './subid.js';
 import { type DaemonState, type FileState, type IdMapEntry, MANAGED_PROJECT, type ObservedLevel, type ObservedNetwork } from '../../core/observed.js';
-import { socketRefused } from './errors.js';
+import { noShell, socketRefused } from './errors.js';
 import { activate } from './power.js';
 import { reach } from './reach.js';
 import type { LevelState, SimFile, World } from './state.js';
@@ -21,6 +21,7 @@ function uidMapOf(level: LevelState): IdMapEntry[] {
 export function probeLevel(world: World, path: string): ObservedLevel {
   const argv = ['sh', '-c', '<probe>'];
   const level = reach(world, path, argv);
+  if (!level.shell) throw noShell(path, argv);
   const lxd = level.lxd;
   // The probe looks for a running daemon process first, then calls `lxc query /1.0`, which
   // socket-activates a daemon that was not running yet (so that first probe sees no start time).

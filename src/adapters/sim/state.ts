@@ -21,6 +21,8 @@ export interface ImageDef {
   systemd: boolean;
   /** newuidmap/newgidmap installed (Debian package `uidmap`). */
   uidmapTools: boolean;
+  /** /bin/sh exists: without it nothing can be run inside (`lxc exec` fails). */
+  shell: boolean;
 }
 
 export type DaemonState =
@@ -87,6 +89,8 @@ export interface LevelState {
   path: string;
   systemd: boolean;
   uidmapTools: boolean;
+  /** /bin/sh exists (the probe and every other command run through it). */
+  shell: boolean;
   /**
    * /proc/self/uid_map and gid_map of the level, as LXD's CurrentIdmapSet reads them (host ids
    * are ids of the parent level). Inside a container: its volatile.idmap.current.

@@ -19,6 +19,7 @@ export function assemblePlan(
     mode,
     manifest: { file: manifest.file, sha256: options.manifestSha256, text: options.manifestText ?? '' },
     simulation: options.simulation ?? null,
+    prune: options.prune ?? false,
     target: null,
     observedSha256: observedDigest(tree),
     levels: [...parts.levels].sort((a, b) => a.path.localeCompare(b.path)),

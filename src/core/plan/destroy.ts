@@ -1,92 +1,63 @@
-// desired × observed → a destroy Plan: delete, bottom-up, only the instances nestctl created
-// (user.nestctl.path marks them), and with --restore-ids put back the root lines of the subid
-// files as they were before nestctl first edited them, at every level that survives.
+// desired × observed → a destroy Plan: delete, bottom-up, the manifest's containers that nestctl
+// can prove are its own and hold nothing else (core/plan/deletion.ts), and with --restore-ids put
+// back the root lines of the subid files as they were before nestctl first edited them, at every
+// level that survives.
 
 import { hostRangesOfInstance } from '../ids/idmap.js';
 import { type IdRange, contains, formatRange } from '../ids/range.js';
 import type { ContainerSpec, Manifest } from '../manifest/model.js';
-import { type ObservedLevel, type ObservedTree, managedInstance } from '../observed.js';
+import { MANAGED_PROJECT, type ObservedLevel, type ObservedTree, managedInstance } from '../observed.js';
 import { replaceRootEntries, usableEntries } from '../subid/file.js';
-import { MARKER_PATH } from './desired-config.js';
+import { deletionVerdict, keptMessage } from './deletion.js';
 import { assemblePlan } from './assemble.js';
 import type { Step } from './model.js';
-import type { PlanOptions, PlanResult } from './planner.js';
+import type { PlanOptions, PlanProblem, PlanResult } from './planner.js';
+import { deleteSteps } from './steps/delete.js';
+import { restartDaemonStep } from './steps/restart.js';
+import { writeSubidStep } from './steps/write-subid.js';
 import { levelLabel as label } from '../paths.js';
 
 export interface DestroyOptions extends PlanOptions {
   restoreIds: boolean;
 }
 
-const owned = (level: ObservedLevel, name: string, path: string): boolean =>
-  managedInstance(level, name)?.config[MARKER_PATH] === path;
-
 export function planDestroy(manifest: Manifest, tree: ObservedTree, options: DestroyOptions): PlanResult {
   const steps: Step[] = [];
   const warnings: string[] = [];
+  const problems: PlanProblem[] = [];
   const hostObs = tree.levels[''];
   if (!hostObs || hostObs.kind !== 'observed' || hostObs.level.daemon.kind !== 'up') {
     return { ok: false, problems: [{ fault: 'environment', path: '', message: "the host's LXD is not reachable" }] };
   }
 
-  /**
-   * Deletes inside `level` (post-order): the delete step ids, whether anything was kept, and
-   * the names deleted at this level. Subid files are restored only at levels that survive.
-   */
-  const visit = (levelPath: string, level: ObservedLevel | null, specs: ContainerSpec[]): { ids: string[]; kept: boolean; deleted: Set<string> } => {
+  /** Deletes inside `level` the listed containers that may go; returns the ids of those steps. */
+  const visit = (levelPath: string, level: ObservedLevel, specs: ContainerSpec[]): string[] => {
     const ids: string[] = [];
-    let keptSomething = false;
-    const deletedHere = new Set<string>();
     for (const spec of specs) {
+      const inst = managedInstance(level, spec.name);
+      if (!inst) continue;
+      const verdict = deletionVerdict(tree, levelPath, inst);
+      if (verdict.verdict === 'delete') {
+        const made = deleteSteps(verdict, `${spec.path} was created by nestctl and holds nothing else`, []);
+        steps.push(...made);
+        ids.push(...made.map((s) => s.id));
+        continue;
+      }
+      warnings.push(keptMessage(verdict));
+      // It stays: what the manifest put inside it may still go, if that inside can be seen.
       const inner = tree.levels[spec.path];
-      const innerLevel = inner?.kind === 'observed' ? inner.level : null;
-      const below = spec.containers.length > 0 ? visit(spec.path, innerLevel, spec.containers) : { ids: [], kept: false, deleted: new Set<string>() };
-      ids.push(...below.ids);
-      const keepInner = (): void => {
-        if (options.restoreIds && innerLevel) ids.push(...restoreLevel(spec.path, innerLevel, below.deleted, below.ids));
-      };
-      if (!level || !owned(level, spec.name, spec.path)) {
-        keepInner();
-        if (level && managedInstance(level, spec.name)) {
-          warnings.push(`${spec.path} was not created by nestctl: destroy leaves it`);
-          keptSomething = true;
-        }
-        continue;
-      }
-      const strangers = innerLevel?.instances.filter((i) => !spec.containers.some((c) => c.name === i.name && i.config[MARKER_PATH] === c.path)) ?? [];
-      if (below.kept || strangers.length > 0) {
-        const who = strangers.map((i) => `${spec.path}/${i.name}`);
-        warnings.push(`${spec.path} is kept: it holds containers nestctl did not create${who.length ? ` (${who.join(', ')})` : ''}`);
-        keptSomething = true;
-        keepInner();
-        continue;
-      }
-      if (spec.containers.length > 0 && !innerLevel) warnings.push(`${spec.path} is not running: what it contains cannot be checked, and is deleted with it`);
-      ids.push(
-        add({
-          id: `${spec.path}:delete-instance`,
-          level: levelPath,
-          kind: 'delete-instance',
-          dependsOn: [...below.ids],
-          reason: `${spec.path} was created by nestctl`,
-          name: spec.name,
-          path: spec.path,
-          precondition: { kind: 'instance-config', config: { [MARKER_PATH]: spec.path }, profiles: [] },
-        }),
-      );
-      deletedHere.add(spec.name);
+      if (inner?.kind !== 'observed' || inner.level.daemon.kind !== 'up') continue;
+      const below = visit(spec.path, inner.level, spec.containers);
+      if (options.restoreIds) restoreLevel(spec.path, inner.level, below);
     }
-    return { ids, kept: keptSomething, deleted: deletedHere };
+    return ids;
   };
 
-  const add = (step: Step): string => {
-    steps.push(step);
-    return step.id;
-  };
-
-  /** Restore steps for a surviving level; returns their ids. */
-  const restoreLevel = (levelPath: string, level: ObservedLevel, deleted: Set<string>, deleteIds: string[]): string[] => {
+  /** Restore steps for a surviving level, after the deletions in it. */
+  const restoreLevel = (levelPath: string, level: ObservedLevel, deleteIds: string[]): void => {
     const owner = manifest.host.owner;
-    const remaining = level.instances.filter((i) => !deleted.has(i.name));
+    const deleted = new Set(steps.flatMap((s) => (s.kind === 'delete-instance' && s.level === levelPath ? [s.name] : [])));
+    const remaining = level.instances.filter((i) => i.project !== MANAGED_PROJECT || !deleted.has(i.name));
     const writes: string[] = [];
     for (const file of ['subuid', 'subgid'] as const) {
       const original = level.subidOriginal[file];
@@ -104,36 +75,37 @@ export function planDestroy(manifest: Manifest, tree: ObservedTree, options: Des
       }
       const after = replaceRootEntries(current.text, owner, ranges);
       if (after === current.text) continue;
-      writes.push(
-        add({
-          id: `${label(levelPath)}:write-subid:${file}`,
-          level: levelPath,
-          kind: 'write-subid',
-          dependsOn: [...deleteIds],
-          reason: `restore ${owner}'s lines of /etc/${file} as they were before nestctl${pins.length ? ` (keeping ${pins.join('; ')})` : ''}`,
-          file,
-          before: current.text,
-          after,
-          edit: null,
-          restore: true,
-          precondition: { kind: 'file-sha256', sha256: current.sha256 },
-        }),
-      );
+      const step = writeSubidStep({
+        level: levelPath,
+        file,
+        dependsOn: [...deleteIds],
+        reason: `restore ${owner}'s lines of /etc/${file} as they were before nestctl${pins.length ? ` (keeping ${pins.join('; ')})` : ''}`,
+        before: current.text,
+        after,
+        edit: null,
+        restore: true,
+        precondition: { kind: 'file-sha256', sha256: current.sha256 },
+      });
+      steps.push(step);
+      writes.push(step.id);
     }
-    if (writes.length === 0) return [];
-    const restart = add({
-      id: `${label(levelPath)}:restart-daemon`,
+    if (writes.length === 0) return;
+    const restart = restartDaemonStep({
       level: levelPath,
-      kind: 'restart-daemon',
+      obs: level,
+      flavour: levelPath === '' ? (manifest.host.flavour ?? level.flavour) : level.flavour,
+      manifest,
+      hostRestart: options.hostRestart,
       dependsOn: writes,
       reason: `${label(levelPath)}'s LXD reads /etc/subuid and /etc/subgid only when it starts`,
-      command: levelPath === '' ? (options.hostRestart ?? manifest.host.restart) : null,
       precondition: { kind: 'none' },
     });
-    return [...writes, restart];
+    steps.push(restart.step);
+    if (restart.problem) problems.push({ ...restart.problem, hint: `${restart.problem.hint}; or destroy without --restore-ids` });
   };
 
   const top = visit('', hostObs.level, manifest.containers);
-  if (options.restoreIds) restoreLevel('', hostObs.level, top.deleted, top.ids);
+  if (options.restoreIds) restoreLevel('', hostObs.level, top);
+  if (problems.length > 0) return { ok: false, problems };
   return { ok: true, plan: assemblePlan('destroy', manifest, tree, options, { levels: [], steps, warnings }) };
 }

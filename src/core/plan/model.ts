@@ -126,6 +126,11 @@ export interface Plan {
   manifest: { file: string; sha256: string; text: string };
   /** Planned against a simulated LXD (and which starting world), or null for this machine. */
   simulation: { world: string | null } | null;
+  /**
+   * Planned with --prune: its observation looked inside every container nestctl created (as
+   * destroy's does), so the staleness check must look the same way. Absent in older plans: false.
+   */
+  prune?: boolean;
   /** Only this subtree and what it needs (--target), or null for the whole tree. */
   target: string | null;
   /** sha256 over everything observed; a saved plan is refused when it no longer matches. */

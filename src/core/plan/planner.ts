@@ -19,6 +19,10 @@ import { assemblePlan } from './assemble.js';
 import { findSlice, occupiedSlices, requiredRange } from './slices.js';
 import { buildPreseed, chooseSubnet } from './preseed.js';
 import { joinPath, levelLabel } from '../paths.js';
+import { deletionVerdict, keptMessage } from './deletion.js';
+import { deleteSteps } from './steps/delete.js';
+import { restartDaemonStep } from './steps/restart.js';
+import { writeSubidStep } from './steps/write-subid.js';
 
 export interface PlanOptions {
   /** argv that restarts the host daemon (CLI flag); overrides the manifest's host.restart. */
@@ -259,19 +263,19 @@ class Planner {
               (pins.length > 0 ? ` (keeping ${pins.map((p) => formatRange(p.range) + ' for ' + p.by.join(', ')).join('; ')})` : '')
             : `${label} has no usable ${owner} entry in /etc/${file}; the tree needs ${owner}:${formatRange(entry)}`;
         fileSteps.push(
-          this.add({
-            id: `${label}:write-subid:${file}`,
-            level: lv.path,
-            kind: 'write-subid',
-            dependsOn: lv.entryDeps,
-            reason,
-            file,
-            before: newLevel ? null : text,
-            after: newLevel ? null : applyRootEdit(text, edit),
-            edit,
-            restore: false,
-            precondition: pre({ kind: 'file-sha256', sha256: state?.sha256 ?? null }),
-          }),
+          this.add(
+            writeSubidStep({
+              level: lv.path,
+              file,
+              dependsOn: lv.entryDeps,
+              reason,
+              before: newLevel ? null : text,
+              after: newLevel ? null : applyRootEdit(text, edit),
+              edit,
+              restore: false,
+              precondition: pre({ kind: 'file-sha256', sha256: state?.sha256 ?? null }),
+            }),
+          ),
         );
       }
     }
@@ -280,30 +284,21 @@ class Planner {
     let afterDaemon = lv.entryDeps;
     const pending = !newLevel && entry !== null && restartPending(lv.obs!);
     if (fileSteps.length > 0 || pending || (newLevel && entry !== null)) {
-      const command = isHost ? (this.options.hostRestart ?? this.manifest.host.restart) : null;
-      if (isHost && !command && !lv.obs!.systemd && lv.flavour !== 'snap') {
-        this.problem({
-          fault: 'environment',
-          path: '',
-          pos: this.manifest.hostPos,
-          message: 'the host LXD must be restarted, but this host runs neither systemd nor snap',
-          hint: 'set host.restart in the manifest (argv, e.g. [systemctl, restart, lxd]) or pass --host-restart',
-        });
-      }
-      afterDaemon = [
-        this.add({
-          id: `${label}:restart-daemon`,
-          level: lv.path,
-          kind: 'restart-daemon',
-          dependsOn: [...lv.entryDeps, ...fileSteps],
-          reason:
-            fileSteps.length > 0
-              ? `${label}'s LXD reads /etc/subuid and /etc/subgid only when it starts`
-              : `/etc/subuid or /etc/subgid changed after ${label}'s LXD started`,
-          command,
-          precondition: pre({ kind: 'none' }),
-        }),
-      ];
+      const restart = restartDaemonStep({
+        level: lv.path,
+        obs: lv.obs,
+        flavour: lv.flavour,
+        manifest: this.manifest,
+        hostRestart: this.options.hostRestart,
+        dependsOn: [...lv.entryDeps, ...fileSteps],
+        reason:
+          fileSteps.length > 0
+            ? `${label}'s LXD reads /etc/subuid and /etc/subgid only when it starts`
+            : `/etc/subuid or /etc/subgid changed after ${label}'s LXD started`,
+        precondition: pre({ kind: 'none' }),
+      });
+      if (restart.problem) this.problem(restart.problem);
+      afterDaemon = [this.add(restart.step)];
     }
 
     // 3. Storage pool, bridge, default profile.
@@ -363,22 +358,18 @@ class Planner {
       }
     }
 
-    // 5. Instances nestctl created that the manifest no longer lists (--prune).
+    // 5. Instances nestctl created that the manifest no longer lists (--prune), by the same
+    //    rule as destroy: only when they hold nothing nestctl cannot account for.
     if (this.options.prune && lv.obs) {
       const listed = new Set(lv.specs.map((s) => s.name));
       for (const inst of lv.obs.instances) {
-        const path = joinPath(lv.path, inst.name);
-        if (inst.project !== MANAGED_PROJECT || listed.has(inst.name) || inst.config[MARKER_PATH] !== path) continue;
-        this.add({
-          id: `${path}:delete-instance`,
-          level: lv.path,
-          kind: 'delete-instance',
-          dependsOn: lv.entryDeps,
-          reason: `${path} was created by nestctl and is no longer in the manifest (--prune)`,
-          name: inst.name,
-          path,
-          precondition: { kind: 'instance-config', config: { [MARKER_PATH]: path }, profiles: inst.profiles },
-        });
+        if (inst.project !== MANAGED_PROJECT || listed.has(inst.name) || inst.config[MARKER_PATH] !== joinPath(lv.path, inst.name)) continue;
+        const verdict = deletionVerdict(this.tree, lv.path, inst);
+        if (verdict.verdict === 'keep') {
+          this.warnings.push(`--prune: ${keptMessage(verdict)}`);
+          continue;
+        }
+        for (const step of deleteSteps(verdict, `${verdict.path} was created by nestctl and is no longer in the manifest (--prune)`, lv.entryDeps)) this.add(step);
       }
     }
 
@@ -396,6 +387,15 @@ class Planner {
       if (node.slice && this.steps.some((st) => st.id === `${spec.path}:create-instance`)) previousIsolated = `${spec.path}:create-instance`;
       if (spec.containers.length === 0) return;
       const childObs = this.tree.levels[spec.path];
+      if (childObs?.kind === 'unseen') {
+        this.problem({
+          fault: 'environment',
+          path: spec.path,
+          message: `cannot look inside ${spec.path}: ${childObs.reason}`,
+          hint: `${spec.path} must be able to run sh (lxc exec ${spec.name} -- sh) to host containers`,
+        });
+        return;
+      }
       const obs = childObs?.kind === 'observed' ? childObs.level : null;
       this.planLevel({
         path: spec.path,

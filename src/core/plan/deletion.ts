@@ -1,0 +1,77 @@
+// Whether nestctl may delete an existing container: the one rule destroy and --prune share.
+// A container is deleted only when it can be proved to be nestctl's and empty of anything else:
+//   (a) it carries user.nestctl.path = its own path (nestctl created it at this place of the tree);
+//   (b) its whole inside was seen: it runs, and the probe found no LXD/Incus installed in it, or an
+//       LXD that is up and listed its instances;
+//   (c) every container inside is, recursively, deletable by the same rule.
+// Anything unproven is kept, with the reason and what the user can do.
+//
+// A stopped container is always kept: its disk may hold containers (nested LXD state, or an image
+// published from a container that held some), and nothing short of starting it shows them. Even
+// "never started" (no volatile.last_state.power) proves nothing, since the image itself may carry them.
+// The one exception is a create nestctl began and LXD never finished (user.nestctl.creating still
+// set): its disk is part of an image being unpacked, nothing ever ran in it, and the image remains.
+// Containers of other LXD projects are never nestctl's.
+
+import { MANAGED_PROJECT, type ObservedInstance, type ObservedTree } from '../observed.js';
+import { joinPath } from '../paths.js';
+import { MARKER_CREATING, MARKER_PATH } from './desired-config.js';
+
+export type KeepReason =
+  | { kind: 'not-ours' }
+  | { kind: 'stopped'; status: string }
+  | { kind: 'unseen'; detail: string }
+  | { kind: 'daemon-down' }
+  /** Containers inside that must be kept (the deepest culprits). */
+  | { kind: 'holds'; kept: string[] };
+
+export type Deletion =
+  | {
+      verdict: 'delete';
+      /** Level the container lives in ("" = host). */
+      level: string;
+      name: string;
+      path: string;
+      profiles: string[];
+      /** Every container inside it, each deletable too (deleted first). */
+      inner: Array<Deletion & { verdict: 'delete' }>;
+    }
+  | { verdict: 'keep'; level: string; name: string; path: string; reason: KeepReason };
+
+/** The verdict on instance `inst` of the level at `levelPath`. Pure. */
+export function deletionVerdict(tree: ObservedTree, levelPath: string, inst: ObservedInstance): Deletion {
+  const path = joinPath(levelPath, inst.name);
+  const keep = (reason: KeepReason): Deletion => ({ verdict: 'keep', level: levelPath, name: inst.name, path, reason });
+  if (inst.project !== MANAGED_PROJECT || inst.config[MARKER_PATH] !== path) return keep({ kind: 'not-ours' });
+  if (inst.status !== 'Running' && inst.config[MARKER_CREATING] !== undefined) {
+    return { verdict: 'delete', level: levelPath, name: inst.name, path, profiles: inst.profiles, inner: [] };
+  }
+  if (inst.status !== 'Running') return keep({ kind: 'stopped', status: inst.status });
+  const inside = tree.levels[path];
+  if (!inside || inside.kind === 'absent') return keep({ kind: 'unseen', detail: 'its inside was not probed' });
+  if (inside.kind === 'unseen') return keep({ kind: 'unseen', detail: inside.reason });
+  const level = inside.level;
+  if (level.daemon.kind === 'down') return keep({ kind: 'daemon-down' });
+  const inner = level.daemon.kind === 'up' ? level.instances.map((i) => deletionVerdict(tree, path, i)) : [];
+  const kept = inner.flatMap((d) => (d.verdict === 'delete' ? [] : d.reason.kind === 'holds' ? d.reason.kept : [d.path]));
+  if (kept.length > 0) return keep({ kind: 'holds', kept });
+  return { verdict: 'delete', level: levelPath, name: inst.name, path, profiles: inst.profiles, inner: inner.filter((d) => d.verdict === 'delete') };
+}
+
+/** "c1 is kept: …" and what to do about it, for the plan's warnings. */
+export function keptMessage(d: Deletion & { verdict: 'keep' }): string {
+  const r = d.reason;
+  const byHand = `delete it by hand (lxc delete --force ${d.name}${d.level ? ` inside ${d.level}` : ''}) if you are sure it holds nothing of value`;
+  switch (r.kind) {
+    case 'not-ours':
+      return `${d.path} is kept: it was not created by nestctl here (no ${MARKER_PATH}=${d.path})`;
+    case 'stopped':
+      return `${d.path} is kept: it is ${r.status.toLowerCase()}, and what it holds cannot be seen without starting it; start it and run nestctl again, or ${byHand}`;
+    case 'unseen':
+      return `${d.path} is kept: what it holds cannot be looked at (${r.detail}); ${byHand}`;
+    case 'daemon-down':
+      return `${d.path} is kept: the LXD inside it is not running, so its containers cannot be listed; start that LXD and run nestctl again, or ${byHand}`;
+    case 'holds':
+      return `${d.path} is kept: it holds containers nestctl did not create or cannot prove empty (${r.kept.join(', ')})`;
+  }
+}
