@@ -10,7 +10,7 @@ export function assemblePlan(
   mode: Plan['mode'],
   manifest: Manifest,
   tree: ObservedTree,
-  options: PlanOptions,
+  options: PlanOptions & { restoreIds?: boolean },
   parts: { levels: LevelSummary[]; steps: Step[]; warnings: string[] },
 ): Plan {
   return {
@@ -20,6 +20,7 @@ export function assemblePlan(
     manifest: { file: manifest.file, sha256: options.manifestSha256, text: options.manifestText ?? '' },
     simulation: options.simulation ?? null,
     target: null,
+    options: { prune: options.prune ?? false, restoreIds: options.restoreIds ?? false, hostRestart: options.hostRestart },
     observedSha256: observedDigest(tree),
     levels: [...parts.levels].sort((a, b) => a.path.localeCompare(b.path)),
     steps: parts.steps,
