@@ -90,12 +90,13 @@ function relevant(errors: ErrorObject[], data: unknown): ErrorObject[] {
     for (const seg of path) v = isRecord(v) || Array.isArray(v) ? (v as Record<string, unknown>)[seg] : undefined;
     return isRecord(v) ? v['kind'] : undefined;
   };
+  const kinds = schema.definitions.step.oneOf.map((branch) => branch.properties.kind.const);
   const kept = errors.filter((e) => {
-    const m = /^\/steps\/(\d+)/.exec(e.instancePath);
-    if (!m || !/\/oneOf\/\d+\//.test(e.schemaPath)) return true;
-    const branch = /definitions\/step\/oneOf\/(\d+)\//.exec(e.schemaPath)?.[1];
-    const steps = (schema.definitions.step.oneOf as Array<{ properties: { kind: { const: string } } }>);
-    return branch !== undefined && steps[Number(branch)]?.properties.kind.const === kindOf(['steps', Number(m[1])]);
+    // ajv gives schema paths relative to the $ref'd definition: "#/oneOf/<kind index>/...".
+    const m = /^\/steps\/(\d+)(\/|$)/.exec(e.instancePath);
+    const branch = /^#\/oneOf\/(\d+)\//.exec(e.schemaPath)?.[1];
+    if (!m || branch === undefined || e.instancePath.includes('/precondition')) return true;
+    return kinds[Number(branch)] === kindOf(['steps', Number(m[1])]);
   });
   // "must match exactly one schema in oneOf" only repeats what the errors inside say.
   const specific = kept.filter((e) => e.keyword !== 'oneOf');
@@ -108,7 +109,8 @@ function schemaDiagnostics(errors: ErrorObject[], data: unknown, text: string, f
   const out: Diagnostic[] = [];
   for (const e of relevant(errors, data)) {
     const path: Path = e.instancePath === '' ? [] : e.instancePath.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~')).map((s) => (/^\d+$/.test(s) ? Number(s) : s));
-    const extra = e.keyword === 'additionalProperties' ? ` (${String((e.params as { additionalProperty: string }).additionalProperty)})` : '';
+    const p = e.params as { additionalProperty?: string; allowedValues?: unknown[] };
+    const extra = e.keyword === 'additionalProperties' ? ` (${String(p.additionalProperty)})` : e.keyword === 'enum' ? `: ${(p.allowedValues ?? []).map((v) => JSON.stringify(v)).join(', ')}` : '';
     const message = `${pathWords(path)} ${e.message ?? 'is not valid'}${extra}`;
     if (seen.has(message)) continue;
     seen.add(message);
