@@ -152,8 +152,23 @@ describe('apply PLAN.json refuses a tampered plan, running nothing', () => {
     expect((await planIn(world)).steps).toEqual([]);
   });
 
-  it('a saved plan records the options it was planned with', () => {
+  it('a saved plan records the options it was planned with, and is planned again with them', async () => {
     expect(JSON.parse(planText).options).toEqual({ prune: false, restoreIds: false, hostRestart: null });
+    const file = join(tmp, 'options.plan.json');
+    const planned = await nestctl(['plan', '--world', WORLD, '--target', 'c1/c2', '--prune', '--host-restart', 'systemctl reload-or-restart lxd', '--out', file, SEED]);
+    expect(planned.code, planned.stderr).toBe(0);
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as Plan;
+    expect(saved.target).toBe('c1/c2');
+    expect(saved.options).toEqual({ prune: true, restoreIds: false, hostRestart: ['systemctl', 'reload-or-restart', 'lxd'] });
+    const applied = await nestctl(['apply', file]);
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(applied.stdout).toContain('Apply complete!');
+    // The recorded option alone, edited: planning again restarts differently than the saved step.
+    saved.options.hostRestart = ['sh', '-c', 'touch /tmp/owned'];
+    writeFileSync(file, JSON.stringify(saved));
+    const refused = await nestctl(['apply', file]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('step "host:restart-daemon": command[0] differs');
   });
 });
 
