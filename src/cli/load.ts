@@ -6,6 +6,7 @@ import { loadManifest } from '../core/manifest/load.js';
 import type { Manifest } from '../core/manifest/model.js';
 import type { PlanProblem } from '../core/plan/planner.js';
 import { readText } from './io.js';
+import { refuseSavedPlan } from './plan-file.js';
 
 export interface LoadedManifest {
   manifest: Manifest;
@@ -15,6 +16,7 @@ export interface LoadedManifest {
 
 export async function loadManifestFile(file: string): Promise<LoadedManifest> {
   const text = await readText(file);
+  refuseSavedPlan(file, text);
   const result = loadManifest(text, file);
   if (!result.ok) throw new InputError(result.diagnostics);
   return { manifest: result.manifest, text, warnings: result.warnings };

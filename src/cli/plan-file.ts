@@ -1,26 +1,58 @@
-// Saved plans: recognise, read and check them.
+// Saved plans: recognise and decode them, and plan them again before anything is run.
 
 import { NestctlError } from '../core/errors.js';
-import { PLAN_FORMAT_VERSION, type Plan } from '../core/plan/model.js';
+import { loadManifest } from '../core/manifest/load.js';
+import { decodePlan, looksLikeSavedPlan } from '../core/plan/codec.js';
+import { planDifference } from '../core/plan/compare.js';
+import type { Plan } from '../core/plan/model.js';
+import { savedPlanOptions } from '../engine/plan-pipeline.js';
+import { planWith } from './commands/plan.js';
 import { readText } from './io.js';
+import type { LoadedManifest } from './load.js';
+import type { Target } from './target.js';
+import { TOOL } from './version.js';
 
-/** A saved plan is JSON with a formatVersion; a manifest never has one. */
+/** The decoded plan when file is a saved plan (refused if it does not decode), else null. */
 export async function readPlanIfAny(file: string): Promise<Plan | null> {
   const text = await readText(file);
-  if (!text.trimStart().startsWith('{')) return null;
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return null;
+  if (!looksLikeSavedPlan(text)) return null;
+  const r = decodePlan(text, file, TOOL);
+  if (!r.ok) throw r.error;
+  return r.plan;
+}
+
+/** For commands that take a manifest only. */
+export function refuseSavedPlan(file: string, text: string): void {
+  if (looksLikeSavedPlan(text)) {
+    throw new NestctlError('user', `${file} is a saved plan, not a manifest`, `use nestctl apply ${file} or nestctl show ${file}`);
   }
-  if (!value || typeof value !== 'object' || !('formatVersion' in value)) return null;
-  const plan = value as Plan;
-  if (plan.formatVersion !== PLAN_FORMAT_VERSION) {
-    throw new NestctlError('user', `${file}: plan format ${String(plan.formatVersion)} is not supported (this nestctl reads format ${PLAN_FORMAT_VERSION})`, 'run nestctl plan --out again with this version');
+}
+
+/** A saved plan records how it was planned; flags that would plan it differently are refused. */
+export function refusePlanningFlags(file: string, flags: { hostRestart?: string; prune?: boolean; target?: string }): void {
+  const given = [flags.hostRestart !== undefined && '--host-restart', flags.prune && '--prune', flags.target !== undefined && '--target'].filter(Boolean);
+  if (given.length > 0) {
+    throw new NestctlError('user', `${given.join(', ')} cannot be given with a saved plan: ${file} records how it was planned`, `apply it without ${given.join(', ')}, or plan again with them: nestctl plan --out ${file} ...`);
   }
-  if (!Array.isArray(plan.steps) || typeof plan.manifest?.text !== 'string' || typeof plan.observedSha256 !== 'string') {
-    throw new NestctlError('user', `${file}: not a nestctl plan (steps, manifest or observedSha256 missing)`);
+}
+
+export function savedManifest(saved: Plan, file: string): LoadedManifest {
+  const r = loadManifest(saved.manifest.text, saved.manifest.file);
+  if (!r.ok) throw new NestctlError('user', `${file}: the manifest saved in the plan does not load (${r.diagnostics[0]?.message ?? 'invalid'})`, `run nestctl plan --out ${file} again`);
+  return { manifest: r.manifest, text: saved.manifest.text, warnings: [] };
+}
+
+/**
+ * Plan the saved manifest again, with the saved options, against what is there now. Only a fresh
+ * plan identical to the saved one is accepted, and the fresh one is what runs: a saved plan can
+ * never make nestctl do something planning its manifest would not.
+ */
+export async function rederive(saved: Plan, file: string, loaded: LoadedManifest, target: Target): Promise<Plan> {
+  const fresh = await planWith(loaded, target, savedPlanOptions(saved, TOOL));
+  const diff = planDifference(saved, fresh);
+  if (!diff) return fresh;
+  if (diff.stale) {
+    throw new NestctlError('environment', `plan is stale: what ${file} was computed from has changed since (subid files, instances, images or daemons); first difference: ${diff.where}`, `run nestctl plan --out ${file} again`);
   }
-  return plan;
+  throw new NestctlError('user', `${file} does not match a fresh plan of the manifest it holds: ${diff.where}`, `the plan was edited after it was saved; run nestctl plan --out ${file} again and review it`);
 }

@@ -3,6 +3,7 @@
 import { ExecLevel } from '../adapters/lxd/level.js';
 import { processExec } from '../adapters/process-exec.js';
 import { createSimWorld, defaultWorld, parseWorld } from '../adapters/sim/index.js';
+import { NestctlError } from '../core/errors.js';
 import type { Manifest } from '../core/manifest/model.js';
 import type { Plan } from '../core/plan/model.js';
 import type { LxdLevel } from '../ports/lxd.js';
@@ -45,8 +46,17 @@ export async function openTarget(manifest: Manifest, options: TargetOptions): Pr
   return { host: new ExecLevel(processExec, '', trace ? { trace } : {}), simulation: null };
 }
 
-/** The LXD a saved plan was computed against. */
-export function openPlanTarget(plan: Plan, manifest: Manifest, options: TargetOptions): Promise<Target> | Target {
+/**
+ * The LXD a saved plan was computed against, and no other: a plan made for this machine is not
+ * tried out in a simulation (that would apply it here), and a simulated one never touches this machine.
+ */
+export function openPlanTarget(plan: Plan, manifest: Manifest, options: TargetOptions, file: string): Promise<Target> | Target {
+  if (plan.simulation === null && (options.simulate || options.world)) {
+    throw new NestctlError('user', `${file} was made for the real host; --simulate and --world do not apply to it`, `apply it without --simulate, or plan again with --simulate: nestctl plan --simulate --out ${file} ...`);
+  }
+  if (plan.simulation !== null && options.world) {
+    throw new NestctlError('user', `${file} carries the simulated world it was made in; --world does not apply to it`, `apply it without --world, or plan again: nestctl plan --world ${options.world} --out ${file} ...`);
+  }
   if (plan.simulation) return simulated(manifest, plan.simulation.world === null ? null : { text: plan.simulation.world, file: '(world saved in the plan)' });
   return openTarget(manifest, { verbose: options.verbose ?? false });
 }

@@ -4,7 +4,7 @@ import { allocate } from '../core/ids/allocate.js';
 import type { Manifest } from '../core/manifest/model.js';
 import type { ObservedTree } from '../core/observed.js';
 import { planDestroy } from '../core/plan/destroy.js';
-import { observedDigest, sha256 } from '../core/plan/digest.js';
+import { sha256 } from '../core/plan/digest.js';
 import type { Plan } from '../core/plan/model.js';
 import { type PlanProblem, type PlanResult, allocationProblems, planTree } from '../core/plan/planner.js';
 import { targetPlan } from '../core/plan/target.js';
@@ -59,10 +59,18 @@ export async function planManifest(manifest: Manifest, host: LxdLevel, options: 
   return { ...result, tree };
 }
 
-/** Observe again and tell whether the world is still what the saved plan was computed from. */
-export async function isStale(plan: Plan, manifest: Manifest, host: LxdLevel): Promise<boolean> {
-  const mode = plan.mode === 'destroy' ? 'destroy' : plan.prune ? 'prune' : 'apply';
-  return observedDigest(await observeTree(host, manifest, mode)) !== plan.observedSha256;
+/** The options a saved plan records, to plan its manifest again exactly as it was planned. */
+export function savedPlanOptions(saved: Plan, tool: string): PipelineOptions {
+  return {
+    hostRestart: saved.options.hostRestart,
+    tool,
+    manifestText: saved.manifest.text,
+    mode: saved.mode,
+    simulation: saved.simulation,
+    prune: saved.options.prune,
+    restoreIds: saved.options.restoreIds,
+    target: saved.target,
+  };
 }
 
 function hasPath(manifest: Manifest, path: string): boolean {

@@ -59,11 +59,12 @@ function unifiedDiff(file: string, before: string, after: string, c: Colours): s
 function details(step: Step, c: Colours): string[] {
   switch (step.kind) {
     case 'write-subid':
-      if (step.before === null || step.after === null) {
+      if (step.after === null) {
         const e = step.edit;
         return [c.dim(e ? `(file known after apply: ${e.owner}'s first entry becomes ${e.owner}:${formatRange(e.entry)}, other lines kept)` : '(file known after apply)')];
       }
-      return unifiedDiff(`/etc/${step.file}`, step.before, step.after, c);
+      // What the step will write is shown whenever it carries it, from an empty file if need be.
+      return unifiedDiff(`/etc/${step.file}`, step.before ?? '', step.after, c);
     case 'create-instance':
       return [
         `profiles: ${step.profiles.join(', ') || '(none)'}`,

@@ -3,10 +3,8 @@
 
 import { lockHost } from '../../adapters/host-lock.js';
 import { NestctlError } from '../../core/errors.js';
-import { loadManifest } from '../../core/manifest/load.js';
 import { type Plan, isEmptyPlan } from '../../core/plan/model.js';
 import { type ApplyEvent, type ApplySummary, type StepOutcome, startApply } from '../../engine/apply.js';
-import { isStale } from '../../engine/plan-pipeline.js';
 import type { LxdLevel } from '../../ports/lxd.js';
 import type { Colours } from '../../render/colour.js';
 import { emitDiagnostic, emitStart, emitSummary, jsonLines, jsonProgress } from '../../render/json-events.js';
@@ -14,7 +12,7 @@ import { renderPlanText, stepTitle } from '../../render/plan-text.js';
 import { listrProgress, plainProgress } from '../../render/progress.js';
 import { EXIT_ERROR, EXIT_OK, askApproval } from '../io.js';
 import { type LoadedManifest, loadManifestFile } from '../load.js';
-import { readPlanIfAny } from '../plan-file.js';
+import { readPlanIfAny, rederive, refusePlanningFlags, savedManifest } from '../plan-file.js';
 import { type Target, openPlanTarget, openTarget } from '../target.js';
 import { VERSION } from '../version.js';
 import { type PlanFlags, SIMULATED_NOTE, computePlan, printWarnings } from './plan.js';
@@ -35,14 +33,12 @@ export async function applyCommand(file: string, flags: ApplyFlags, c: Colours, 
   let target: Target;
   let plan: Plan;
   if (saved) {
-    const r = loadManifest(saved.manifest.text, saved.manifest.file);
-    if (!r.ok) throw new NestctlError('user', `${file}: the manifest saved in the plan no longer loads`);
-    loaded = { manifest: r.manifest, text: saved.manifest.text, warnings: [] };
-    target = await openPlanTarget(saved, r.manifest, flags);
-    if (await isStale(saved, r.manifest, target.host)) {
-      throw new NestctlError('environment', `plan is stale: what ${file} was computed from has changed since (subid files, instances, images or daemons)`, `run nestctl plan --out ${file} again`);
-    }
-    plan = saved;
+    refusePlanningFlags(file, flags);
+    mode = saved.mode;
+    loaded = savedManifest(saved, file);
+    target = await openPlanTarget(saved, loaded.manifest, flags, file);
+    // The file's steps are never run: only a fresh plan identical to them.
+    plan = await rederive(saved, file, loaded, target);
   } else {
     loaded = await loadManifestFile(file);
     printWarnings(loaded, c, json);

@@ -3,8 +3,9 @@
 import { writeFile } from 'node:fs/promises';
 import { formatDiagnostic } from '../../core/diagnostics.js';
 import { EnvironmentError, InputError } from '../../core/errors.js';
+import { encodePlan } from '../../core/plan/codec.js';
 import { type Plan, isEmptyPlan } from '../../core/plan/model.js';
-import { planManifest } from '../../engine/plan-pipeline.js';
+import { type PipelineOptions, planManifest } from '../../engine/plan-pipeline.js';
 import type { Colours } from '../../render/colour.js';
 import { renderPlanText } from '../../render/plan-text.js';
 import { EXIT_CHANGES, EXIT_OK, parseArgv } from '../io.js';
@@ -23,8 +24,8 @@ export interface PlanFlags extends TargetOptions {
 }
 
 /** Plan against a host; throws InputError/EnvironmentError for problems. */
-export async function computePlan(loaded: LoadedManifest, target: Target, flags: PlanFlags, mode: Plan['mode'] = 'apply'): Promise<Plan> {
-  const result = await planManifest(loaded.manifest, target.host, {
+export function computePlan(loaded: LoadedManifest, target: Target, flags: PlanFlags, mode: Plan['mode'] = 'apply'): Promise<Plan> {
+  return planWith(loaded, target, {
     hostRestart: flags.hostRestart ? parseArgv(flags.hostRestart) : null,
     tool: TOOL,
     manifestText: loaded.text,
@@ -34,6 +35,11 @@ export async function computePlan(loaded: LoadedManifest, target: Target, flags:
     restoreIds: flags.restoreIds ?? false,
     target: flags.target ?? null,
   });
+}
+
+/** The one pipeline, with its problems turned into the CLI's errors. */
+export async function planWith(loaded: LoadedManifest, target: Target, options: PipelineOptions): Promise<Plan> {
+  const result = await planManifest(loaded.manifest, target.host, options);
   if (result.ok) return result.plan;
   const env = result.problems.filter((p) => p.fault === 'environment');
   if (env.length > 0) {
@@ -55,8 +61,8 @@ export async function planCommand(file: string, flags: PlanFlags, c: Colours): P
   printWarnings(loaded, c, Boolean(flags.json));
   const target = await openTarget(loaded.manifest, flags);
   const plan = await computePlan(loaded, target, flags);
-  if (flags.out) await writeFile(flags.out, `${JSON.stringify(plan, null, 2)}\n`);
-  if (flags.json) process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
+  if (flags.out) await writeFile(flags.out, encodePlan(plan));
+  if (flags.json) process.stdout.write(encodePlan(plan));
   else {
     if (target.simulation) process.stdout.write(c.dim(SIMULATED_NOTE));
     process.stdout.write(renderPlanText(plan, c));

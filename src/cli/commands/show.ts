@@ -1,6 +1,8 @@
-// nestctl show PLAN.json: a saved plan, rendered as `plan` renders it.
+// nestctl show PLAN.json: a saved plan, rendered as `plan` renders it (checked as apply checks it,
+// but not planned again: show touches no LXD).
 
 import { NestctlError } from '../../core/errors.js';
+import { encodePlan } from '../../core/plan/codec.js';
 import type { Colours } from '../../render/colour.js';
 import { renderPlanText } from '../../render/plan-text.js';
 import { EXIT_OK } from '../io.js';
@@ -9,6 +11,6 @@ import { readPlanIfAny } from '../plan-file.js';
 export async function showCommand(file: string, flags: { json?: boolean }, c: Colours): Promise<number> {
   const plan = await readPlanIfAny(file);
   if (!plan) throw new NestctlError('user', `${file} is not a saved plan`, 'save one with nestctl plan FILE --out PLAN.json');
-  process.stdout.write(flags.json ? `${JSON.stringify(plan, null, 2)}\n` : renderPlanText(plan, c));
+  process.stdout.write(flags.json ? encodePlan(plan) : renderPlanText(plan, c));
   return EXIT_OK;
 }

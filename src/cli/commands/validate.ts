@@ -7,9 +7,11 @@ import { loadManifest } from '../../core/manifest/load.js';
 import type { Colours } from '../../render/colour.js';
 import { EXIT_ERROR, EXIT_OK, readText } from '../io.js';
 import { problemsToDiagnostics } from '../load.js';
+import { refuseSavedPlan } from '../plan-file.js';
 
 export async function validateCommand(file: string, opts: { json?: boolean }, c: Colours): Promise<number> {
   const text = await readText(file);
+  refuseSavedPlan(file, text);
   const loaded = loadManifest(text, file);
   let diagnostics: Diagnostic[];
   if (!loaded.ok) diagnostics = loaded.diagnostics;

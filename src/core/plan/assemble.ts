@@ -10,7 +10,7 @@ export function assemblePlan(
   mode: Plan['mode'],
   manifest: Manifest,
   tree: ObservedTree,
-  options: PlanOptions,
+  options: PlanOptions & { restoreIds?: boolean },
   parts: { levels: LevelSummary[]; steps: Step[]; warnings: string[] },
 ): Plan {
   return {
@@ -19,8 +19,8 @@ export function assemblePlan(
     mode,
     manifest: { file: manifest.file, sha256: options.manifestSha256, text: options.manifestText ?? '' },
     simulation: options.simulation ?? null,
-    prune: options.prune ?? false,
     target: null,
+    options: { prune: options.prune ?? false, restoreIds: options.restoreIds ?? false, hostRestart: options.hostRestart },
     observedSha256: observedDigest(tree),
     levels: [...parts.levels].sort((a, b) => a.path.localeCompare(b.path)),
     steps: parts.steps,

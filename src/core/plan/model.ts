@@ -1,5 +1,6 @@
 // The plan: a versioned, JSON-serialisable value. The renderer never computes; apply executes
-// exactly these steps, each re-checking its precondition against live state first.
+// exactly these steps, each re-checking its precondition against live state first. A saved plan
+// is never executed as read: apply plans its manifest again with its options and runs that.
 
 import type { IdRange } from '../ids/range.js';
 import type { Flavour } from '../manifest/model.js';
@@ -117,6 +118,16 @@ export interface LevelSummary {
   verdictNow: 'unprivileged-ok' | 'privileged-only' | 'unknown';
 }
 
+/** Planning options besides mode, target and simulation (recorded in their own fields). */
+export interface PlanRecordedOptions {
+  /** Also destroy instances nestctl created that the manifest no longer lists (--prune). */
+  prune: boolean;
+  /** destroy --restore-ids. */
+  restoreIds: boolean;
+  /** argv that restarts the host daemon (--host-restart), or null for the manifest's or the default. */
+  hostRestart: string[] | null;
+}
+
 export interface Plan {
   formatVersion: typeof PLAN_FORMAT_VERSION;
   tool: string;
@@ -126,13 +137,10 @@ export interface Plan {
   manifest: { file: string; sha256: string; text: string };
   /** Planned against a simulated LXD (and which starting world), or null for this machine. */
   simulation: { world: string | null } | null;
-  /**
-   * Planned with --prune: its observation looked inside every container nestctl created (as
-   * destroy's does), so the staleness check must look the same way. Absent in older plans: false.
-   */
-  prune?: boolean;
   /** Only this subtree and what it needs (--target), or null for the whole tree. */
   target: string | null;
+  /** The other options it was planned with, so `apply PLAN.json` can plan again exactly so. */
+  options: PlanRecordedOptions;
   /** sha256 over everything observed; a saved plan is refused when it no longer matches. */
   observedSha256: string;
   levels: LevelSummary[];
