@@ -7,8 +7,8 @@
 // the winner re-checks and removes it, everyone then races link(2) again and exactly one wins.
 
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fstatSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, unlinkSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { closeSync, constants, fstatSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EnvironmentError } from '../core/errors.js';
 import { sha256 } from '../core/plan/digest.js';
@@ -171,7 +171,31 @@ export async function lockHost(options: LockOptions = {}): Promise<() => void> {
   } finally {
     unlinkSync(candidate);
   }
+  sweep(path);
   return releaseOnExit(() => unlinkIfOurs(path, mine));
+}
+
+/**
+ * Holding the lock, remove candidate and guard files left by processes that were killed while
+ * taking it. Safe: a guard only permits removing the stale content it is named after, and
+ * the lock now holds ours.
+ */
+function sweep(path: string): void {
+  const dir = dirname(path);
+  const prefix = `${basename(path)}.`;
+  for (const name of readdirSync(dir)) {
+    if (!name.startsWith(prefix)) continue;
+    try {
+      // A candidate may be caught empty while its creator writes it: judge it by the pid in its
+      // name. A guard is always a link to a whole candidate: judge it by its content.
+      const candidatePid = /^\.(\d+)\.[0-9a-f]+\.new$/.exec(name.slice(prefix.length - 1))?.[1];
+      const h = candidatePid === undefined && name.includes('.takeover-') ? readHolder(join(dir, name)) : null;
+      const dead = candidatePid !== undefined ? processStart(Number(candidatePid)) === null : h !== null && !alive(h);
+      if (dead) unlinkSync(join(dir, name));
+    } catch {
+      // An odd file here is not ours to judge; the lock itself is fine.
+    }
+  }
 }
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;

@@ -2,7 +2,7 @@
 // an unsafe directory, and release on every way out. Child processes use the built dist/.
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -101,6 +101,18 @@ describe('host apply lock', () => {
     }
   });
 
+  it('sweeps away candidate and guard files left by killed processes, keeping live ones', async () => {
+    const p = prepared();
+    const live = `${process.pid} ${processStart(process.pid)} 01\n`;
+    writeFileSync(`${p}.${DEAD}.aa.new`, '');
+    writeFileSync(`${p}.${process.pid}.bb.new`, '');
+    writeFileSync(`${p}.takeover-0123`, `${DEAD} 1 00\n`);
+    writeFileSync(`${p}.takeover-4567`, live);
+    const release = await lockHost({ path: p });
+    expect(readdirSync(join(p, '..')).sort()).toEqual([`apply.lock.${process.pid}.bb.new`, 'apply.lock', 'apply.lock.takeover-4567'].sort());
+    release();
+  });
+
   it('refuses odd files at the lock path at once: FIFO, directory, symlink', async () => {
     const fifo = prepared();
     const mk = spawn('mkfifo', [fifo]);
@@ -128,12 +140,14 @@ describe('host apply lock', () => {
     await expect(lockHost({ path: q })).rejects.toThrow('it is a symbolic link');
   });
 
-  it('is released on SIGTERM and on process.exit', async () => {
+  it('is released on SIGTERM, SIGINT and on process.exit', async () => {
     const p = prepared();
-    const a = await holding(p);
-    a.proc.kill('SIGTERM');
-    expect((await a.exited).signal).toBe('SIGTERM');
-    expect(existsSync(p)).toBe(false);
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      const a = await holding(p);
+      a.proc.kill(signal);
+      expect((await a.exited).signal).toBe(signal);
+      expect(existsSync(p)).toBe(false);
+    }
     const b = await holding(p);
     b.proc.stdin!.write('exit\n');
     expect((await b.exited).code).toBe(7);

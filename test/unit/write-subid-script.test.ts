@@ -7,7 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LOCKED_EXIT, REFUSED_EXIT, STALE_EXIT, WRITE_SUBID_SCRIPT } from '../../src/adapters/lxd/write-subid-script.js';
+import { ExecLevel } from '../../src/adapters/lxd/level.js';
 import { createSimWorld } from '../../src/adapters/sim/index.js';
+import { REFUSED_HINT } from '../../src/core/subid/check-text.js';
+import type { Exec } from '../../src/ports/exec.js';
 import { sha256 } from '../../src/core/plan/digest.js';
 
 const OLD = 'root:100000:65536\nalice:165536:65536\n';
@@ -113,6 +116,27 @@ describe('write-subid script', () => {
     const r = await run(link, NEW, { state });
     expect(r.code).toBe(REFUSED_EXIT);
     expect(r.stderr.trim()).toBe(`${link} is a symbolic link; refusing to write through it`);
+    expect(readFileSync(file, 'utf8')).toBe(OLD);
+  });
+});
+
+describe('ExecLevel.writeSubid with the real script', () => {
+  it('refuses a text cut short at a line boundary on its way down: the planned entry travels as an argument', async () => {
+    const { file, state } = setup();
+    // The level's exec, but /etc/subuid is our temp file and the text loses its last line in transit.
+    const exec: Exec = (argv, options) =>
+      new Promise((ok) => {
+        const child = spawn(argv[0]!, [...argv.slice(1).map((a) => (a === '/etc/subuid' ? file : a)), state]);
+        let stderr = '';
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.stdin.end(String(options?.stdin ?? '').split('\n').slice(0, 1).join('\n') + '\n');
+        child.on('exit', (code) => ok({ code: code ?? -1, stdout: '', stderr }));
+      });
+    const sent = `alice:165536:65536\n${ENTRY}\n`;
+    await expect(new ExecLevel(exec, 'c1', {}, 'lxc').writeSubid('subuid', sent, sha256(OLD))).rejects.toMatchObject({
+      message: `refusing the new ${file}: it lacks the planned entry ${ENTRY}`,
+      hint: REFUSED_HINT,
+    });
     expect(readFileSync(file, 'utf8')).toBe(OLD);
   });
 });
