@@ -35,7 +35,8 @@ async function main(argv: string[]): Promise<number> {
     cmd
       .option('--auto-approve', 'do not ask for approval')
       .option('--json', 'newline-delimited JSON events on stdout (needs --auto-approve, or for apply a saved plan)')
-      .addOption(new Option('--ci', 'plain progress lines even on a terminal').default(Boolean(process.env.CI)));
+      .addOption(new Option('--ci', 'plain progress lines even on a terminal').default(Boolean(process.env.CI)))
+      .option('--lock-timeout <duration>', 'wait this long (e.g. 30s, 2m) for another nestctl apply on this host to finish', '0');
 
   program
     .command('validate')

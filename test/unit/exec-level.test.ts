@@ -28,13 +28,13 @@ describe('ExecLevel', () => {
     ]);
   });
 
-  it('writes subid files through a constant script: path and hash as arguments, text on stdin', async () => {
+  it('writes subid files through a constant script: path, hash and planned entry as arguments, text on stdin', async () => {
     const { exec, calls } = recorder();
     await new ExecLevel(exec, '', {}, 'lxc').child('c1').writeSubid('subuid', 'root:65536:131072\n', 'abc');
     const { argv, options } = calls[0]!;
     expect(argv.slice(0, 7)).toEqual(['lxc', 'exec', 'c1', '-T', '--', 'sh', '-c']);
     expect(argv[7]).not.toContain('root:65536');
-    expect(argv.slice(8)).toEqual(['nestctl-write-subid', '/etc/subuid', 'abc', 'keep']);
+    expect(argv.slice(8)).toEqual(['nestctl-write-subid', '/etc/subuid', 'abc', 'keep', 'root:65536:131072']);
     expect(options?.stdin).toBe('root:65536:131072\n');
   });
 

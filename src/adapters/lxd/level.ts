@@ -8,7 +8,8 @@ import type { Exec, ExecOptions, ExecResult } from '../../ports/exec.js';
 import type { ImageBundle, InstanceSpec, InstanceUpdate, LxdLevel, SubidFile } from '../../ports/lxd.js';
 import { type Cli, nestedExec } from '../nested-exec.js';
 import { PROBE_MARK, PROBE_SCRIPT } from './probe-script.js';
-import { LOCKED_EXIT, STALE_EXIT, WRITE_SUBID_SCRIPT } from './write-subid-script.js';
+import { LOCKED_EXIT, REFUSED_EXIT, STALE_EXIT, WRITE_SUBID_SCRIPT } from './write-subid-script.js';
+import { REFUSED_HINT, plannedEntryLine } from '../../core/subid/check-text.js';
 import { joinPath } from '../../core/paths.js';
 
 const WAIT_READY_SECONDS = 120;
@@ -74,11 +75,15 @@ export class ExecLevel implements LxdLevel {
   }
 
   async writeSubid(file: SubidFile, text: string, expectedSha256: string | null, options: { forgetOriginal?: boolean } = {}): Promise<void> {
-    const argv = ['sh', '-c', WRITE_SUBID_SCRIPT, 'nestctl-write-subid', `/etc/${file}`, expectedSha256 ?? 'absent', options.forgetOriginal ? 'forget' : 'keep'];
+    // The planned entry travels as an argument, apart from the text on stdin: a text cut short
+    // on its way through the nested `lxc exec` hops is refused instead of installed.
+    const mode = options.forgetOriginal ? 'forget' : 'keep';
+    const argv = ['sh', '-c', WRITE_SUBID_SCRIPT, 'nestctl-write-subid', `/etc/${file}`, expectedSha256 ?? 'absent', mode, plannedEntryLine(text)];
     this.options.trace?.(this.path, argv);
     const r = await this.exec(argv, { stdin: text });
     if (r.code === STALE_EXIT) throw new EnvironmentError(`plan is stale: ${r.stderr.trim()}`, 'run nestctl plan again', this.path);
-    if (r.code === LOCKED_EXIT) throw new EnvironmentError(r.stderr.trim(), 'wait for the other tool, or remove a stale lock file', this.path);
+    if (r.code === LOCKED_EXIT) throw new EnvironmentError(r.stderr.trim(), 'wait for the other tool (usermod, useradd) to finish, then apply again', this.path);
+    if (r.code === REFUSED_EXIT) throw new EnvironmentError(r.stderr.trim(), REFUSED_HINT, this.path);
     if (r.code !== 0) throw classify(argv, r, this.path);
   }
 

@@ -1,14 +1,17 @@
 // Writing /etc/subuid or /etc/subgid the way the real adapter's script does: refuse when the
-// file is not what was planned (sha256), keep a backup FILE-, replace, new mtime.
+// file is not what was planned (sha256) or the new text is not a whole subid file (the same
+// words as the script), keep a backup FILE-, replace, new mtime.
 
-import { createHash } from 'node:crypto';
 import { EnvironmentError } from '../../core/errors.js';
+import { sha256 } from '../../core/plan/digest.js';
+import { REFUSED_HINT, plannedEntryLine, refuseSubidText } from '../../core/subid/check-text.js';
 import type { SubidFile } from '../../ports/lxd.js';
 import { reach } from './reach.js';
 import type { World } from './state.js';
 import { record, tick } from './world.js';
 
-export const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+// The one sha256 of the code base, still reachable where the simulator's tests look for it.
+export { sha256 };
 
 export const originalPath = (file: SubidFile): string => `/var/lib/nestctl/${file}.orig`;
 
@@ -28,6 +31,8 @@ export function writeSubid(
   if (currentSha !== planned) {
     throw new EnvironmentError(`plan is stale: ${name} changed since it was planned (sha256 ${currentSha}, planned ${planned})`, 'run nestctl plan again', path);
   }
+  const refused = refuseSubidText(name, current?.text ?? null, text, plannedEntryLine(text), Boolean(options.forgetOriginal));
+  if (refused) throw new EnvironmentError(refused, REFUSED_HINT, path);
   const t = tick(world);
   if (current) level.files[`${name}-`] = { ...current };
   // Like the real script: the first write keeps the untouched file for `destroy --restore-ids`.

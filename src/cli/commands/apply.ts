@@ -2,6 +2,7 @@
 // approve, execute, summarise; in a simulation, plan again and report convergence.
 
 import { lockHost } from '../../adapters/host-lock.js';
+import { parseDuration } from '../../core/duration.js';
 import { NestctlError } from '../../core/errors.js';
 import { type Plan, isEmptyPlan } from '../../core/plan/model.js';
 import { type ApplyEvent, type ApplySummary, type StepOutcome, startApply } from '../../engine/apply.js';
@@ -20,9 +21,12 @@ import { type PlanFlags, SIMULATED_NOTE, computePlan, printWarnings } from './pl
 export interface ApplyFlags extends PlanFlags {
   autoApprove?: boolean;
   ci?: boolean;
+  /** Duration text (`30s`, `2m`); `0` = fail at once when another apply holds the host lock. */
+  lockTimeout?: string;
 }
 
 export async function applyCommand(file: string, flags: ApplyFlags, c: Colours, mode: Plan['mode'] = 'apply'): Promise<number> {
+  const lockTimeoutMs = parseDuration('--lock-timeout', flags.lockTimeout ?? '0');
   const saved = mode === 'apply' ? await readPlanIfAny(file) : null;
   const json = Boolean(flags.json);
   const out = json ? null : process.stdout;
@@ -69,7 +73,9 @@ export async function applyCommand(file: string, flags: ApplyFlags, c: Colours, 
   }
   out?.write('\n');
   // Two applies must not interleave on one machine (a simulation touches nothing real).
-  const release = target.simulation ? () => undefined : lockHost();
+  const release = target.simulation
+    ? () => undefined
+    : await lockHost({ timeoutMs: lockTimeoutMs, onWait: (m) => process.stderr.write(`${m}\n`) });
   let summary: ApplySummary;
   try {
     summary = await execute(plan, target.host, flags, c, emit);
