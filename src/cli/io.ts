@@ -36,19 +36,20 @@ export async function askApproval(question: string): Promise<boolean> {
   }
 }
 
-/** Print any error the way its fault deserves; returns the exit code (always 1). */
+const debugWanted = (): boolean => Boolean(process.env.NESTCTL_DEBUG) && process.env.NESTCTL_DEBUG !== '0';
+
+/** Print any error the way its fault deserves; never a stack trace unless NESTCTL_DEBUG=1. Returns 1. */
 export function reportError(e: unknown, c: Colours): number {
   if (e instanceof InputError) {
     for (const d of e.diagnostics) process.stderr.write(`${d.severity === 'error' ? c.red(formatDiagnostic(d)) : c.yellow(formatDiagnostic(d))}\n`);
-    return EXIT_ERROR;
-  }
-  if (e instanceof NestctlError) {
+  } else if (e instanceof NestctlError) {
     const who = e.fault === 'bug' ? 'internal error' : 'Error';
     process.stderr.write(`${c.red(`${who}: ${e.message}`)}\n${e.hint ? `  ${e.hint}\n` : ''}`);
-    return EXIT_ERROR;
+  } else {
+    const message = e instanceof Error ? e.message : String(e);
+    process.stderr.write(`${c.red(`internal error: ${message}`)}\n  This is a bug in nestctl; please report it with the command you ran${debugWanted() ? '' : ' and the output of the same command run with NESTCTL_DEBUG=1'}.\n`);
   }
-  const err = e instanceof Error ? e : new Error(String(e));
-  process.stderr.write(`${c.red(`internal error: ${err.message}`)}\n${err.stack ?? ''}\n  This is a bug in nestctl; please report it with the command you ran.\n`);
+  if (debugWanted() && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
   return EXIT_ERROR;
 }
 
