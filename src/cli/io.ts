@@ -63,17 +63,3 @@ export function reportJsonError(e: unknown): void {
   const err = e instanceof NestctlError ? e : new NestctlError('bug', e instanceof Error ? e.message : String(e));
   emitDiagnostic(emit, 'error', err.message, err.hint ?? '');
 }
-
-export function parseArgv(value: string): string[] {
-  const v = value.trim();
-  if (v.startsWith('[')) {
-    const parsed: unknown = JSON.parse(v);
-    if (!Array.isArray(parsed) || parsed.length === 0 || !parsed.every((x) => typeof x === 'string')) {
-      throw new NestctlError('user', `--host-restart: expected a JSON array of strings, got ${value}`);
-    }
-    return parsed as string[];
-  }
-  const parts = v.split(/\s+/).filter(Boolean);
-  if (parts.length === 0) throw new NestctlError('user', '--host-restart: empty command');
-  return parts;
-}

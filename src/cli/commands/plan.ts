@@ -7,7 +7,8 @@ import { type Plan, isEmptyPlan } from '../../core/plan/model.js';
 import { planManifest } from '../../engine/plan-pipeline.js';
 import type { Colours } from '../../render/colour.js';
 import { renderPlanText } from '../../render/plan-text.js';
-import { EXIT_CHANGES, EXIT_OK, parseArgv } from '../io.js';
+import { parseHostRestart } from '../host-restart.js';
+import { EXIT_CHANGES, EXIT_OK } from '../io.js';
 import { type LoadedManifest, loadManifestFile, problemsToDiagnostics } from '../load.js';
 import { type Target, type TargetOptions, openTarget } from '../target.js';
 import { TOOL } from '../version.js';
@@ -25,7 +26,7 @@ export interface PlanFlags extends TargetOptions {
 /** Plan against a host; throws InputError/EnvironmentError for problems. */
 export async function computePlan(loaded: LoadedManifest, target: Target, flags: PlanFlags, mode: Plan['mode'] = 'apply'): Promise<Plan> {
   const result = await planManifest(loaded.manifest, target.host, {
-    hostRestart: flags.hostRestart ? parseArgv(flags.hostRestart) : null,
+    hostRestart: flags.hostRestart !== undefined ? parseHostRestart(flags.hostRestart) : null,
     tool: TOOL,
     manifestText: loaded.text,
     mode,
