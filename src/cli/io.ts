@@ -1,6 +1,7 @@
 // The CLI's contact with the outside: files, streams, prompts, exit codes.
 
-import { readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { createInterface } from 'node:readline/promises';
 import { EnvironmentError, InputError, NestctlError } from '../core/errors.js';
 import { formatDiagnostic } from '../core/diagnostics.js';
@@ -11,14 +12,57 @@ export const EXIT_OK = 0;
 export const EXIT_ERROR = 1;
 export const EXIT_CHANGES = 2;
 
-export async function readText(file: string): Promise<string> {
+const MiB = 1024 * 1024;
+/** A manifest is hand-written text; anything larger is a mistake (or /dev/zero). */
+export const MANIFEST_MAX_BYTES = 1 * MiB;
+/** Saved plans and worlds carry a manifest and observed files, so they get more room. */
+export const INPUT_MAX_BYTES = 16 * MiB;
+
+function fileError(file: string, e: unknown): NestctlError {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return new NestctlError('user', `${file}: no such file`);
+  if (code === 'ENOTDIR') return new NestctlError('user', `${file}: a part of the path is not a directory`);
+  if (code === 'EACCES' || code === 'EPERM') return new EnvironmentError(`${file}: permission denied`);
+  return new EnvironmentError(`${file}: ${(e as Error).message}`);
+}
+
+/**
+ * A regular file's text, at most maxBytes of it. Opened non-blocking so a FIFO cannot hang us
+ * before we see what it is; anything but a regular file (directory, FIFO, device) is refused.
+ */
+export async function readText(file: string, maxBytes = INPUT_MAX_BYTES): Promise<string> {
+  if (file === '-') throw new NestctlError('user', 'reading from standard input (-) is not supported', 'save the input to a file and give its path');
+  let fh;
   try {
-    return await readFile(file, 'utf8');
+    fh = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new NestctlError('user', `${file}: no such file`);
-    if (code === 'EACCES') throw new EnvironmentError(`${file}: permission denied`);
-    throw new EnvironmentError(`${file}: ${(e as Error).message}`);
+    throw fileError(file, e);
+  }
+  try {
+    const st = await fh.stat();
+    if (st.isDirectory()) throw new NestctlError('user', `${file}: is a directory, not a file`);
+    if (!st.isFile()) throw new NestctlError('user', `${file}: not a regular file (a FIFO, socket or device)`, 'save the input to a file and give its path');
+    // Read one byte past the cap: the size stat reports may be stale or wrong (/proc).
+    const buf = Buffer.alloc(Math.min(maxBytes + 1, Math.max(st.size + 1, 64 * 1024)));
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) break;
+      chunks.push(Buffer.from(buf.subarray(0, bytesRead)));
+      total += bytesRead;
+      if (total > maxBytes) throw new NestctlError('user', `${file}: larger than ${maxBytes / MiB} MiB; this is not a nestctl input`);
+    }
+    const bytes = Buffer.concat(chunks, total);
+    try {
+      return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    } catch {
+      throw new NestctlError('user', `${file}: not UTF-8 text`);
+    }
+  } catch (e) {
+    throw e instanceof NestctlError ? e : fileError(file, e);
+  } finally {
+    await fh.close();
   }
 }
 

@@ -5,7 +5,7 @@ import { InputError } from '../core/errors.js';
 import { loadManifest } from '../core/manifest/load.js';
 import type { Manifest } from '../core/manifest/model.js';
 import type { PlanProblem } from '../core/plan/planner.js';
-import { readText } from './io.js';
+import { MANIFEST_MAX_BYTES, readText } from './io.js';
 
 export interface LoadedManifest {
   manifest: Manifest;
@@ -14,7 +14,7 @@ export interface LoadedManifest {
 }
 
 export async function loadManifestFile(file: string): Promise<LoadedManifest> {
-  const text = await readText(file);
+  const text = await readText(file, MANIFEST_MAX_BYTES);
   const result = loadManifest(text, file);
   if (!result.ok) throw new InputError(result.diagnostics);
   return { manifest: result.manifest, text, warnings: result.warnings };

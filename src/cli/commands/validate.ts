@@ -6,11 +6,11 @@ import { formatDiagnostic, type Diagnostic } from '../../core/diagnostics.js';
 import { loadManifest } from '../../core/manifest/load.js';
 import type { Colours } from '../../render/colour.js';
 import { InputError, NestctlError } from '../../core/errors.js';
-import { EXIT_ERROR, EXIT_OK, readText } from '../io.js';
+import { EXIT_ERROR, EXIT_OK, MANIFEST_MAX_BYTES, readText } from '../io.js';
 import { problemsToDiagnostics } from '../load.js';
 
 export async function validateCommand(file: string, opts: { json?: boolean }, c: Colours): Promise<number> {
-  const text = await readText(file);
+  const text = await readText(file, MANIFEST_MAX_BYTES);
   const loaded = loadManifest(text, file);
   let diagnostics: Diagnostic[];
   if (!loaded.ok) diagnostics = loaded.diagnostics;
