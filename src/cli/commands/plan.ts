@@ -1,6 +1,5 @@
 // nestctl plan FILE: observe, allocate, plan, show.
 
-import { writeFile } from 'node:fs/promises';
 import { formatDiagnostic } from '../../core/diagnostics.js';
 import { EnvironmentError, InputError } from '../../core/errors.js';
 import { type Plan, isEmptyPlan } from '../../core/plan/model.js';
@@ -9,6 +8,7 @@ import type { Colours } from '../../render/colour.js';
 import { renderPlanText } from '../../render/plan-text.js';
 import { parseHostRestart } from '../host-restart.js';
 import { EXIT_CHANGES, EXIT_OK } from '../io.js';
+import { checkOutFile, writePrivateAtomically } from '../out-file.js';
 import { type LoadedManifest, loadManifestFile, problemsToDiagnostics } from '../load.js';
 import { type Target, type TargetOptions, openTarget } from '../target.js';
 import { TOOL } from '../version.js';
@@ -52,11 +52,12 @@ export function printWarnings(loaded: LoadedManifest, c: Colours, json: boolean)
 export const SIMULATED_NOTE = '(simulated LXD: nothing on this machine is read or changed)\n\n';
 
 export async function planCommand(file: string, flags: PlanFlags, c: Colours): Promise<number> {
+  if (flags.out !== undefined) await checkOutFile('--out', flags.out);
   const loaded = await loadManifestFile(file);
   printWarnings(loaded, c, Boolean(flags.json));
   const target = await openTarget(loaded.manifest, flags);
   const plan = await computePlan(loaded, target, flags);
-  if (flags.out) await writeFile(flags.out, `${JSON.stringify(plan, null, 2)}\n`);
+  if (flags.out !== undefined) await writePrivateAtomically('--out', flags.out, `${JSON.stringify(plan, null, 2)}\n`);
   if (flags.json) process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
   else {
     if (target.simulation) process.stdout.write(c.dim(SIMULATED_NOTE));
