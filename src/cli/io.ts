@@ -2,7 +2,7 @@
 
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { createInterface } from 'node:readline/promises';
+import { createInterface } from 'node:readline';
 import { EnvironmentError, InputError, NestctlError } from '../core/errors.js';
 import { formatDiagnostic } from '../core/diagnostics.js';
 import type { Colours } from '../render/colour.js';
@@ -66,17 +66,33 @@ export async function readText(file: string, maxBytes = INPUT_MAX_BYTES): Promis
   }
 }
 
-/** Only the word "yes" approves (Terraform's rule). */
+/**
+ * Only the word "yes" approves (Terraform's rule). End of input (Ctrl-D) and Ctrl-C at the
+ * prompt both decline; the caller says the run was cancelled.
+ */
 export async function askApproval(question: string): Promise<boolean> {
   if (!process.stdin.isTTY) {
     throw new NestctlError('user', 'apply needs approval, but there is no terminal to ask on', 'review the plan with `nestctl plan`, then run `nestctl apply --auto-approve`');
   }
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
   try {
-    const answer = await rl.question(`${question}\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: `);
-    return answer.trim() === 'yes';
+    return await new Promise<boolean>((resolve) => {
+      // Ctrl-C in raw mode reaches readline as a key, not as a signal to the process.
+      rl.once('SIGINT', () => {
+        process.stderr.write('^C\n');
+        resolve(false);
+      });
+      rl.once('close', () => {
+        process.stderr.write('\n');
+        resolve(false);
+      });
+      rl.question(`${question}\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: `, (answer) => resolve(answer.trim() === 'yes'));
+    });
   } finally {
+    rl.removeAllListeners('close');
     rl.close();
+    // Let later readers (listr2's renderer) find stdin as it was, and let the process exit.
+    process.stdin.pause();
   }
 }
 
