@@ -1,7 +1,7 @@
 // nestctl plan FILE: observe, allocate, plan, show.
 
 import { formatDiagnostic } from '../../core/diagnostics.js';
-import { EnvironmentError, InputError } from '../../core/errors.js';
+import { EnvironmentError, InputError, NestctlError } from '../../core/errors.js';
 import { type Plan, isEmptyPlan } from '../../core/plan/model.js';
 import { planManifest } from '../../engine/plan-pipeline.js';
 import type { Colours } from '../../render/colour.js';
@@ -25,6 +25,7 @@ export interface PlanFlags extends TargetOptions {
 
 /** Plan against a host; throws InputError/EnvironmentError for problems. */
 export async function computePlan(loaded: LoadedManifest, target: Target, flags: PlanFlags, mode: Plan['mode'] = 'apply'): Promise<Plan> {
+  if (flags.target === '') throw new NestctlError('user', '--target: empty node path', 'use a node path such as c1 or c1/c2');
   const result = await planManifest(loaded.manifest, target.host, {
     hostRestart: flags.hostRestart !== undefined ? parseHostRestart(flags.hostRestart) : null,
     tool: TOOL,
