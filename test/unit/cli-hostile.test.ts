@@ -3,12 +3,12 @@
 // a hang. Every case runs the built CLI against the simulated LXD (--simulate / --world), so no
 // case can reach this machine's LXD.
 
-import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, type CliRun, ROOT, nestctl, nestctlAtPrompt, runCommand } from './helpers/cli.js';
 
 const LEAF = 'test/unit/fixtures/leaf.yaml';
@@ -29,6 +29,9 @@ beforeAll(async () => {
   writeFileSync(at('\u00e9t\u00e9.yaml'), LEAF_TEXT);
   await promisify(execFile)('mkfifo', [at('fifo.yaml')]);
 });
+
+// The huge inputs are 19 MiB together: do not leave them behind.
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** The contract every hostile run must keep. */
 function expectClean(r: CliRun, code: number): void {
