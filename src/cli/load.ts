@@ -5,7 +5,7 @@ import { InputError } from '../core/errors.js';
 import { loadManifest } from '../core/manifest/load.js';
 import type { Manifest } from '../core/manifest/model.js';
 import type { PlanProblem } from '../core/plan/planner.js';
-import { readText } from './io.js';
+import { MANIFEST_MAX_BYTES, readText } from './io.js';
 import { refuseSavedPlan } from './plan-file.js';
 
 export interface LoadedManifest {
@@ -15,7 +15,7 @@ export interface LoadedManifest {
 }
 
 export async function loadManifestFile(file: string): Promise<LoadedManifest> {
-  const text = await readText(file);
+  const text = await readText(file, MANIFEST_MAX_BYTES);
   refuseSavedPlan(file, text);
   const result = loadManifest(text, file);
   if (!result.ok) throw new InputError(result.diagnostics);

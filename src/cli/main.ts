@@ -7,8 +7,9 @@ import { applyCommand } from './commands/apply.js';
 import { initCommand } from './commands/init.js';
 import { showCommand } from './commands/show.js';
 import { planCommand } from './commands/plan.js';
-import { validateCommand } from './commands/validate.js';
+import { errorDiagnostics, printValidateJson, validateCommand } from './commands/validate.js';
 import { vizCommand } from './commands/viz.js';
+import { EnvironmentError, NestctlError } from '../core/errors.js';
 import { reportError, reportJsonError } from './io.js';
 import { VERSION } from './version.js';
 
@@ -109,32 +110,63 @@ async function main(argv: string[]): Promise<number> {
     code = await vizCommand(file, opts, c());
   });
 
+  // Which command ran (or failed in commander's own parsing), so errors can honour its --json.
+  let active: Command | null = null;
+  program.hook('preAction', (_program, actionCommand) => {
+    active = actionCommand;
+  });
+  for (const cmd of program.commands) {
+    cmd.exitOverride((err) => {
+      active = cmd;
+      throw err;
+    });
+  }
+
   try {
     await program.parseAsync(argv);
   } catch (e) {
-    const ce = e as { code?: string; exitCode?: number };
-    if (typeof ce.code === 'string' && ce.code.startsWith('commander.')) {
-      return ce.code === 'commander.helpDisplayed' || ce.code === 'commander.version' ? 0 : 1;
+    const ce = e as { code?: string; message?: string };
+    const commanderError = typeof ce.code === 'string' && ce.code.startsWith('commander.');
+    if (commanderError && (ce.code === 'commander.helpDisplayed' || ce.code === 'commander.version')) return 0;
+    const cmd = active as Command | null;
+    const error = commanderError
+      ? new NestctlError('user', String(ce.message).replace(/^error: /, ''), `see nestctl ${cmd ? `${cmd.name()} ` : ''}--help`)
+      : e;
+    if (cmd && jsonWanted(cmd)) {
+      if (cmd.name() === 'validate') printValidateJson(errorDiagnostics(error, cmd.args.find((a) => !a.startsWith('-')) ?? ''));
+      else reportJsonError(error);
     }
-    const json = process.argv.includes('--json') && ['plan', 'apply', 'destroy'].includes(argv[2] ?? '');
-    if (json) reportJsonError(e);
-    return reportError(e, c());
+    // Commander has already printed its own message (and the usage) on stderr.
+    return commanderError ? 1 : reportError(error, c());
   }
   return code;
 }
 
+/** --json as the command parsed it; for commander's own errors (parsing stopped early), as given. */
+function jsonWanted(cmd: Command): boolean {
+  if (!JSON_COMMANDS.includes(cmd.name())) return false;
+  if (cmd.opts<{ json?: boolean }>().json === true) return true;
+  const end = cmd.args.indexOf('--');
+  return (end < 0 ? cmd.args : cmd.args.slice(0, end)).includes('--json');
+}
+
+const JSON_COMMANDS = ['plan', 'apply', 'destroy', 'validate', 'show'];
+
+const fail = (e: unknown): void => {
+  reportError(e, colours(false));
+  process.exit(1);
+};
+
 // A reader that stops early (`| head`) is not an error of ours.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   if (e.code === 'EPIPE') process.exit(0);
-  throw e;
+  fail(new EnvironmentError(`cannot write to standard output: ${e.message}`));
 });
+// Nowhere left to report a broken stderr; say it with the exit code.
+process.stderr.on('error', () => process.exit(1));
+process.on('uncaughtException', fail);
+process.on('unhandledRejection', fail);
 
-main(process.argv).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (e: unknown) => {
-    process.stderr.write(`internal error: ${String(e)}\n`);
-    process.exitCode = 1;
-  },
-);
+main(process.argv).then((code) => {
+  process.exitCode = code;
+}, fail);

@@ -99,7 +99,7 @@ const TAMPERINGS: Array<[string, Tamper, string]> = [
   ['a missing step field', edit((p) => void delete (step(p, 'host:restart-daemon', 'restart-daemon') as Record<string, unknown>)['command']), "steps[2] must have required property 'command'"],
   ['a wrong type', edit((p) => void ((p.steps[0] as Record<string, unknown>)['dependsOn'] = 'host')), 'steps[0].dependsOn must be array'],
   ['text that is not JSON', (_, text) => text.slice(0, 200), 'error: not valid JSON'],
-  ['a huge file', (_, text) => text + ' '.repeat(MAX_PLAN_BYTES), 'too large for a saved plan'],
+  ['a huge file', (_, text) => text + ' '.repeat(MAX_PLAN_BYTES), 'larger than 16 MiB'],
   ['an unknown mode', edit((p) => void ((p as Record<string, unknown>)['mode'] = 'nuke')), 'mode must be equal to one of the allowed values'],
 ];
 

@@ -4,6 +4,7 @@
 import { lockHost } from '../../adapters/host-lock.js';
 import { parseDuration } from '../../core/duration.js';
 import { NestctlError } from '../../core/errors.js';
+import { OTHER_OWNER_OVERLAP } from '../../core/plan/level-entry.js';
 import { type Plan, isEmptyPlan } from '../../core/plan/model.js';
 import { type ApplyEvent, type ApplySummary, type StepOutcome, startApply } from '../../engine/apply.js';
 import type { LxdLevel } from '../../ports/lxd.js';
@@ -65,6 +66,8 @@ export async function applyCommand(file: string, flags: ApplyFlags, c: Colours, 
     return EXIT_OK;
   }
   if (!saved && !flags.autoApprove) {
+    // Said during planning, but easy to miss above a long plan: repeat it where the decision is made.
+    for (const w of plan.warnings.filter((w) => w.includes(OTHER_OWNER_OVERLAP))) process.stderr.write(`\n${c.yellow(`Warning: ${w}`)}\n`);
     const verb = mode === 'destroy' ? 'destroy these containers' : 'perform these actions';
     if (!(await askApproval(`\nDo you want to ${verb}?`))) {
       out?.write(`\n${mode === 'destroy' ? 'Destroy' : 'Apply'} cancelled.\n`);

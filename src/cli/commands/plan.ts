@@ -1,14 +1,15 @@
 // nestctl plan FILE: observe, allocate, plan, show.
 
-import { writeFile } from 'node:fs/promises';
 import { formatDiagnostic } from '../../core/diagnostics.js';
-import { EnvironmentError, InputError } from '../../core/errors.js';
+import { EnvironmentError, InputError, NestctlError } from '../../core/errors.js';
 import { encodePlan } from '../../core/plan/codec.js';
 import { type Plan, isEmptyPlan } from '../../core/plan/model.js';
 import { type PipelineOptions, planManifest } from '../../engine/plan-pipeline.js';
 import type { Colours } from '../../render/colour.js';
 import { renderPlanText } from '../../render/plan-text.js';
-import { EXIT_CHANGES, EXIT_OK, parseArgv } from '../io.js';
+import { parseHostRestart } from '../host-restart.js';
+import { EXIT_CHANGES, EXIT_OK } from '../io.js';
+import { checkOutFile, writePrivateAtomically } from '../out-file.js';
 import { type LoadedManifest, loadManifestFile, problemsToDiagnostics } from '../load.js';
 import { type Target, type TargetOptions, openTarget } from '../target.js';
 import { TOOL } from '../version.js';
@@ -25,8 +26,9 @@ export interface PlanFlags extends TargetOptions {
 
 /** Plan against a host; throws InputError/EnvironmentError for problems. */
 export function computePlan(loaded: LoadedManifest, target: Target, flags: PlanFlags, mode: Plan['mode'] = 'apply'): Promise<Plan> {
+  if (flags.target === '') throw new NestctlError('user', '--target: empty node path', 'use a node path such as c1 or c1/c2');
   return planWith(loaded, target, {
-    hostRestart: flags.hostRestart ? parseArgv(flags.hostRestart) : null,
+    hostRestart: flags.hostRestart !== undefined ? parseHostRestart(flags.hostRestart) : null,
     tool: TOOL,
     manifestText: loaded.text,
     mode,
@@ -57,11 +59,12 @@ export function printWarnings(loaded: LoadedManifest, c: Colours, json: boolean)
 export const SIMULATED_NOTE = '(simulated LXD: nothing on this machine is read or changed)\n\n';
 
 export async function planCommand(file: string, flags: PlanFlags, c: Colours): Promise<number> {
+  if (flags.out !== undefined) await checkOutFile('--out', flags.out);
   const loaded = await loadManifestFile(file);
   printWarnings(loaded, c, Boolean(flags.json));
   const target = await openTarget(loaded.manifest, flags);
   const plan = await computePlan(loaded, target, flags);
-  if (flags.out) await writeFile(flags.out, encodePlan(plan));
+  if (flags.out !== undefined) await writePrivateAtomically('--out', flags.out, encodePlan(plan));
   if (flags.json) process.stdout.write(encodePlan(plan));
   else {
     if (target.simulation) process.stdout.write(c.dim(SIMULATED_NOTE));

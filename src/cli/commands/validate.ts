@@ -5,12 +5,13 @@ import { allocationProblems } from '../../core/plan/planner.js';
 import { formatDiagnostic, type Diagnostic } from '../../core/diagnostics.js';
 import { loadManifest } from '../../core/manifest/load.js';
 import type { Colours } from '../../render/colour.js';
-import { EXIT_ERROR, EXIT_OK, readText } from '../io.js';
+import { InputError, NestctlError } from '../../core/errors.js';
+import { EXIT_ERROR, EXIT_OK, MANIFEST_MAX_BYTES, readText } from '../io.js';
 import { problemsToDiagnostics } from '../load.js';
 import { refuseSavedPlan } from '../plan-file.js';
 
 export async function validateCommand(file: string, opts: { json?: boolean }, c: Colours): Promise<number> {
-  const text = await readText(file);
+  const text = await readText(file, MANIFEST_MAX_BYTES);
   refuseSavedPlan(file, text);
   const loaded = loadManifest(text, file);
   let diagnostics: Diagnostic[];
@@ -23,17 +24,30 @@ export async function validateCommand(file: string, opts: { json?: boolean }, c:
     ];
   }
   const errors = diagnostics.filter((d) => d.severity === 'error');
-  if (opts.json) {
-    const out = {
-      valid: errors.length === 0,
-      error_count: errors.length,
-      warning_count: diagnostics.length - errors.length,
-      diagnostics: diagnostics.map((d) => ({ severity: d.severity, summary: d.message, detail: d.hint ?? '', range: { file: d.file, line: d.line, column: d.column } })),
-    };
-    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
-  } else {
+  if (opts.json) printValidateJson(diagnostics);
+  else {
     for (const d of diagnostics) process.stderr.write(`${d.severity === 'error' ? c.red(formatDiagnostic(d)) : c.yellow(formatDiagnostic(d))}\n`);
     if (errors.length === 0) process.stdout.write(c.green(`${file}: the manifest is valid.\n`));
   }
   return errors.length === 0 ? EXIT_OK : EXIT_ERROR;
+}
+
+/** The validate --json document (schemas/validate.schema.json). */
+export function printValidateJson(diagnostics: Diagnostic[]): void {
+  const errors = diagnostics.filter((d) => d.severity === 'error');
+  const out = {
+    valid: errors.length === 0,
+    error_count: errors.length,
+    warning_count: diagnostics.length - errors.length,
+    diagnostics: diagnostics.map((d) => ({ severity: d.severity, summary: d.message, detail: d.hint ?? '', range: { file: d.file, line: d.line, column: d.column } })),
+  };
+  process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+}
+
+/** Any failure of validate as diagnostics; one without a position points at the file's start. */
+export function errorDiagnostics(e: unknown, file: string): Diagnostic[] {
+  if (e instanceof InputError) return e.diagnostics;
+  const message = e instanceof Error ? e.message : String(e);
+  const hint = e instanceof NestctlError ? e.hint : undefined;
+  return [{ severity: 'error', file, line: 1, column: 1, message, ...(hint ? { hint } : {}) }];
 }

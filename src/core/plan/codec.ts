@@ -41,7 +41,7 @@ export function encodePlan(plan: Plan): string {
 export function decodePlan(text: string, file: string, tool: string): DecodeResult {
   const fail = (message: string, hint = PLAN_AGAIN): DecodeResult => ({ ok: false, error: new NestctlError('user', `${file}: ${message}`, hint) });
   const bytes = Buffer.byteLength(text, 'utf8');
-  if (bytes > MAX_PLAN_BYTES) return fail(`${bytes} bytes is too large for a saved plan (at most ${MAX_PLAN_BYTES} bytes)`);
+  if (bytes > MAX_PLAN_BYTES) return fail(`${bytes} bytes: larger than ${MAX_PLAN_BYTES / (1024 * 1024)} MiB, too large for a saved plan`);
   let data: unknown;
   try {
     data = JSON.parse(text);

@@ -14,6 +14,9 @@ export interface Pin {
   by: string[];
 }
 
+/** Marks the warning that the host range overlaps another owner's; apply repeats it above its prompt. */
+export const OTHER_OWNER_OVERLAP = "another user's subordinate ids";
+
 /** Old usable entries of `owner` still covering some instance's stored map. */
 export function pinnedEntries(level: ObservedLevel | null, owner: string, entry: IdRange): Pin[] {
   if (!level) return [];
@@ -76,7 +79,7 @@ export function chooseHostEntry(level: ObservedLevel, owner: string, base: numbe
     (e) => e.owner.toLowerCase() !== owner.toLowerCase() && overlaps(e, entry),
   );
   const warnings = [...new Set(others.map((o) => `${o.owner}:${o.start}:${o.size}`))].map(
-    (o) => `host: ${owner}:${formatRange(entry)} overlaps ${o}, another user's subordinate ids: processes of both may share these ids`,
+    (o) => `host: ${owner}:${formatRange(entry)} overlaps ${o}, ${OTHER_OWNER_OVERLAP}: processes of both may share these ids`,
   );
   return { ok: true, entry, kept, warnings };
 }
