@@ -113,8 +113,15 @@ const SYNTAX_WORDS: Partial<Record<ErrorCode, [string | null, string]>> = {
 export function yamlFindings(src: Source): Finding[] {
   const all = [
     ...src.doc.errors.map((e) => ({ e, severity: 'error' as const })),
-    ...src.doc.warnings.map((e) => ({ e, severity: 'warning' as const })),
+    // Unknown tags are refused, with words, by structureFindings (hostile.ts).
+    ...src.doc.warnings.filter((e) => e.code !== 'TAG_RESOLVE_FAILED').map((e) => ({ e, severity: 'warning' as const })),
   ];
+  // yaml parses flow collections ([[[...]]]) recursively and reports the overflow once per
+  // bracket; one finding is enough.
+  const overflow = all.find(({ e }) => e.message.includes('call stack'));
+  if (overflow) {
+    return [{ severity: 'error', pos: posAt(src, overflow.e.pos[0]), message: 'YAML: the manifest nests brackets too deeply to read', hint: 'containers can nest at most 32 levels; flatten the tree' }];
+  }
   return all.map(({ e, severity }) => {
     const [message, hint] = SYNTAX_WORDS[e.code] ?? [null, undefined];
     return { severity, pos: posAt(src, e.pos[0]), message: `YAML: ${message ?? e.message}`, ...(hint ? { hint } : {}) };
