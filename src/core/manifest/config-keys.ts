@@ -145,7 +145,6 @@ export function configKeyProblem(key: string, where: string): KeyProblem | null 
 
 /** Why LXD should not be given this value, or null. */
 export function configValueProblem(key: string, value: ConfigValue): string | null {
-  if (typeof value === 'number' && !Number.isFinite(value)) return `it is ${String(value)}, not a number LXD can read`;
   if (typeof value !== 'string') return null;
   const multi = MULTI_LINE(key);
   // eslint-disable-next-line no-control-regex
