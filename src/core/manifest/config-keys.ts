@@ -12,7 +12,7 @@ const FREE_FORM = /^(?:user|environment)\.[^\s=\p{Cc}]+$/u;
 const KEY = /^[a-z][a-z0-9_-]*(?:\.[a-z0-9_-]+)*$/;
 
 /**
- * The container config keys LXD 5.0 knows: InstanceConfigKeysAny and InstanceConfigKeysContainer
+ * The container config keys LXD 5.x knows: InstanceConfigKeysAny and InstanceConfigKeysContainer
  * in LXD's shared/instance.go (VM-only keys left out; volatile.* below). The hugepages keys are
  * the one place LXD uses capitals, so they are matched exactly here.
  */

@@ -1,13 +1,13 @@
 // Manifest text → validated Manifest, or every problem found, each at file:line:col.
 // Pure: the caller reads the file and prints the diagnostics.
 
+import { visit } from 'yaml';
 import type { Diagnostic } from '../diagnostics.js';
 import { buildManifest, type RawManifest } from './build.js';
 import { semanticFindings } from './checks.js';
 import { structureFindings, textFindings } from './hostile.js';
 import type { Manifest } from './model.js';
 import { schemaFindings } from './schema-check.js';
-import { visit } from 'yaml';
 import { duplicateKeys, type Finding, parseSource, posAt, type Source, yamlFindings } from './source.js';
 
 export type LoadResult =
