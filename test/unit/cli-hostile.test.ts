@@ -29,7 +29,7 @@ const CASES: Array<[string, string, string]> = [
   ['option', 'apiVersion: nestctl/v1\ncontainers:\n  - {name: c1, image: --force}\n', '3:23: error: invalid image "--force"'],
   ['self-alias', 'apiVersion: nestctl/v1\ncontainers: &a [{name: c1, image: nest, containers: *a}]\n', '2:53: error: alias *a refers to the block that contains it'],
   ['range-end', 'apiVersion: nestctl/v1\nhost: {base: 4294836224}\ncontainers:\n  - {name: c1, image: nest, containers: [{name: c2, image: nest}]}\n', '2:1: error: the tree needs 131072 host ids'],
-  ['deep', `apiVersion: nestctl/v1\nx: ${'['.repeat(5000)}${']'.repeat(5000)}\n`, 'error: YAML: the manifest nests brackets too deeply to read'],
+  ['deep', `apiVersion: nestctl/v1\nx: ${'['.repeat(5000)}${']'.repeat(5000)}\n`, '2:164: error: YAML: the manifest nests brackets more than 160 deep'],
 ];
 
 describe('hostile manifests through the CLI', () => {

@@ -118,8 +118,9 @@ const REFUSED: Array<[string, string, [string, string]]> = [
   ['self-referencing alias', doc('apiVersion: nestctl/v1', 'containers: &a [{name: c1, image: nest, containers: *a}]'), ['2:53', 'alias *a refers to the block that contains it']],
   ['alias bomb', bomb, ['3:9', 'YAML: Excessive alias count']],
   ['33 container levels', nested(33), ['99:133', 'containers are nested 33 levels deep here; at most 32 levels can run']],
-  ['deep nesting of mappings', doc('apiVersion: nestctl/v1', `x: ${'{a: '.repeat(200)}1${'}'.repeat(200)}`, 'containers: [{name: c1, image: nest}]'), ['2:', 'nests lists and mappings more than 160 levels deep']],
-  ['brackets nested thousands deep', doc('apiVersion: nestctl/v1', `x: ${'['.repeat(5000)}${']'.repeat(5000)}`), ['2:', 'YAML: the manifest nests brackets too deeply to read']],
+  ['deep nesting of block mappings', doc('apiVersion: nestctl/v1', ...Array.from({ length: 200 }, (_, i) => `${' '.repeat(i)}a:`), ' '.repeat(200) + 'x'), ['162:161', 'the manifest nests lists and mappings more than 160 levels deep']],
+  ['flow mappings nested 200 deep', doc('apiVersion: nestctl/v1', `x: ${'{a: '.repeat(200)}1${'}'.repeat(200)}`), ['2:644', 'YAML: the manifest nests brackets more than 160 deep']],
+  ['brackets nested a million deep', `x: ${'['.repeat(MAX_BYTES - 10)}`, ['1:164', 'YAML: the manifest nests brackets more than 160 deep']],
   ['more than 1 MiB', withConfig(`user.big: ${'a'.repeat(MAX_BYTES)}`), ['1:1', 'more than the 1048576 nestctl reads']],
   ['two documents', `${withLines()}---\n${withLines()}`, ['5:1', 'YAML: the file holds more than one YAML document']],
   ['!!binary tag', withLines('    profiles: !!binary ZGVmYXVsdA=='), ['5:24', 'YAML tag !!binary is not used in manifests']],
@@ -202,6 +203,14 @@ describe('hostile-looking manifests that are fine load exactly right', () => {
   it('loads a very long line (a 500 KiB user.* value) in bounded time', () => {
     const long = 'x'.repeat(500 * 1024);
     expect(accepted(withConfig(`user.blob: ${long}`)).manifest.containers[0]?.config['user.blob']).toBe(long);
+  });
+
+  it('stops checking a config mapping after 100 problems, so 30000 unknown keys load in bounded time', () => {
+    const r = check(withConfig(...Array.from({ length: 30000 }, (_, i) => `limits.memroy${i}: 1`)));
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.diagnostics).toHaveLength(101);
+    expect(r.diagnostics[100]).toMatchObject({ line: 106, column: 7, message: '29900 more config keys in container c1 not checked after 100 problems' });
   });
 
   it('loads a wide tree (2000 siblings) in bounded time', () => {

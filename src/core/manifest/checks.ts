@@ -15,6 +15,9 @@ import { containerLabel, dataAt, isRecord, place, subject } from './words.js';
  */
 export const MAX_CONTAINER_DEPTH = 32;
 
+/** Enough to show a pattern; more would only take time (each unknown key is matched against LXD's list). */
+const MAX_CONFIG_FINDINGS = 100;
+
 export function semanticFindings(data: unknown, src: Source): Finding[] {
   if (!isRecord(data)) return [];
   return [
@@ -118,8 +121,13 @@ function configFindings(data: unknown, src: Source, configPath: Path): Finding[]
   if (!isRecord(config)) return [];
   const where = place(data, configPath.slice(0, -1));
   const found: Finding[] = [];
-  for (const [key, value] of Object.entries(config)) {
+  const entries = Object.entries(config);
+  for (const [i, [key, value]] of entries.entries()) {
     const path = [...configPath, key];
+    if (found.length >= MAX_CONFIG_FINDINGS) {
+      found.push({ severity: 'error', pos: keyPos(src, path), message: `${entries.length - i} more config keys in ${where} not checked after ${MAX_CONFIG_FINDINGS} problems`, hint: 'fix the problems above first' });
+      break;
+    }
     const problem = configKeyProblem(key, where);
     if (problem) found.push({ severity: 'error', pos: keyPos(src, path), ...problem });
     if (!isConfigValue(value)) continue; // the schema reports it

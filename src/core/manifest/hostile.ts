@@ -3,7 +3,7 @@
 // input reaches the recursive stages (yaml's toJS, the schema, the checks) in a shape they
 // cannot handle.
 
-import { type Document, isAlias, isCollection, isMap, isScalar, type Node, visit } from 'yaml';
+import { isAlias, isCollection, isMap, isScalar, type Node, visit } from 'yaml';
 import type { SourcePos } from './model.js';
 import { type Finding, posAt, type Source } from './source.js';
 
@@ -30,6 +30,10 @@ export function textFindings(text: string): Finding[] {
   if (bytes > MAX_BYTES) {
     return [{ severity: 'error', pos: { line: 1, col: 1 }, message: `the manifest is ${bytes} bytes, more than the ${MAX_BYTES} nestctl reads`, hint: 'a manifest describes containers, not data; check that this is the right file' }];
   }
+  const deep = bracketDepthOffset(text);
+  if (deep !== null) {
+    return [{ severity: 'error', pos: textPos(text, deep), message: `YAML: the manifest nests brackets more than ${MAX_NESTING} deep`, hint: 'containers can nest at most 32 levels; flatten the tree' }];
+  }
   // U+FFFD is what a reader puts where the file was not UTF-8; YAML allows tab, LF and CR only
   // among the C0 controls (YAML 1.2, production c-printable).
   // eslint-disable-next-line no-control-regex
@@ -41,6 +45,23 @@ export function textFindings(text: string): Finding[] {
       ? 'the manifest is not valid UTF-8 (or holds U+FFFD, the replacement character)'
       : `the manifest holds the control character ${codePoint(c)}${c === '\u0000' ? ' (NUL)' : ''}`;
   return [{ severity: 'error', pos: textPos(text, bad.index), message, hint: 'save the manifest as UTF-8 text; write control characters in values as escapes inside double quotes if LXD needs them' }];
+}
+
+/**
+ * Where "[" and "{" first stand open more than MAX_NESTING deep, counting every bracket (also
+ * in quotes and comments, so it can only err towards refusing text that no manifest holds).
+ * yaml parses flow collections recursively and would take seconds to fail on such text.
+ */
+function bracketDepthOffset(text: string): number | null {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x5b || c === 0x7b) {
+      depth += 1;
+      if (depth > MAX_NESTING) return i;
+    } else if ((c === 0x5d || c === 0x7d) && depth > 0) depth -= 1;
+  }
+  return null;
 }
 
 /** How deep the document nests, walked without recursion so any depth is safe to measure. */
@@ -73,19 +94,23 @@ function nestingFinding(src: Source): Finding | null {
 function featureFindings(src: Source): Finding[] {
   const found: Finding[] = [];
   const at = (node: Node | null | undefined): SourcePos => posAt(src, node?.range?.[0] ?? 0);
-  const doc: Document.Parsed = src.doc;
-  visit(doc, {
+  // The node each anchor name stands for at this point of the document (a later &x redefines
+  // it), as the alias resolves it; looked up here instead of node.resolve(), which rescans the
+  // document for every alias.
+  const anchors = new Map<string, Node>();
+  visit(src.doc, {
     Pair(_, pair) {
       if (pair.key !== null && !isScalar(pair.key)) {
         found.push({ severity: 'error', pos: at(pair.key as Node), message: 'a key is a list or mapping', hint: 'keys are plain words such as "name" or "limits.cpu"' });
       }
     },
     Node(_, node) {
+      if (!isAlias(node) && node.anchor) anchors.set(node.anchor, node);
       if (isAlias(node) || node.tag === undefined || PLAIN_TAGS.has(node.tag)) return;
       found.push({ severity: 'error', pos: at(node), message: `YAML tag ${node.tag.replace('tag:yaml.org,2002:', '!!')} is not used in manifests`, hint: 'remove the tag; quote a value to keep it as text' });
     },
     Alias(_, node, path) {
-      const target = node.resolve(doc);
+      const target = anchors.get(node.source);
       if (target && path.includes(target)) {
         found.push({ severity: 'error', pos: at(node), message: `alias *${node.source} refers to the block that contains it`, hint: 'an alias must point to a block written elsewhere; a self-reference has no end' });
       }
