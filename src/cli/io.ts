@@ -1,5 +1,6 @@
 // The CLI's contact with the outside: files, streams, prompts, exit codes.
 
+import { MAX_BYTES as MANIFEST_MAX } from '../core/manifest/hostile.js';
 import { MAX_PLAN_BYTES } from '../core/plan/codec.js';
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
@@ -15,7 +16,7 @@ export const EXIT_CHANGES = 2;
 
 const MiB = 1024 * 1024;
 /** A manifest is hand-written text; anything larger is a mistake (or /dev/zero). */
-export const MANIFEST_MAX_BYTES = 1 * MiB;
+export const MANIFEST_MAX_BYTES = MANIFEST_MAX;
 /** Saved plans and worlds carry a manifest and observed files, so they get a plan's room. */
 export const INPUT_MAX_BYTES = MAX_PLAN_BYTES;
 

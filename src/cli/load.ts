@@ -1,8 +1,8 @@
-// Manifest file → Manifest, or an InputError carrying every diagnostic.
+// Manifest file → Manifest, or an InputError carrying every diagnostic (the same checks as validate).
 
 import type { Diagnostic } from '../core/diagnostics.js';
 import { InputError } from '../core/errors.js';
-import { loadManifest } from '../core/manifest/load.js';
+import { checkManifest } from '../core/manifest/check.js';
 import type { Manifest } from '../core/manifest/model.js';
 import type { PlanProblem } from '../core/plan/planner.js';
 import { MANIFEST_MAX_BYTES, readText } from './io.js';
@@ -17,7 +17,7 @@ export interface LoadedManifest {
 export async function loadManifestFile(file: string): Promise<LoadedManifest> {
   const text = await readText(file, MANIFEST_MAX_BYTES);
   refuseSavedPlan(file, text);
-  const result = loadManifest(text, file);
+  const result = checkManifest(text, file);
   if (!result.ok) throw new InputError(result.diagnostics);
   return { manifest: result.manifest, text, warnings: result.warnings };
 }

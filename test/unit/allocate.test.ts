@@ -49,4 +49,23 @@ describe('allocate', () => {
     expect(r.problems[0]!.message).toContain('131072');
     expect(r.problems[0]!.spec.pos).toEqual({ line: 10, col: 5 });
   });
+
+  it('refuses a host range that would reach id 4294967295, which the kernel never maps', () => {
+    const tree = [node('c1', [node('c2')])]; // the host hands out 131072 ids
+    expect(allocate(manifest(tree, { base: 4294967295 - 131072 })).ok).toBe(true);
+    const r = allocate(manifest(tree, { base: 4294967296 - 131072 }));
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.problems.map((p) => [p.path, p.message, p.hint, p.spec.pos])).toEqual([
+      ['', 'the tree needs 131072 host ids, which from host.base 4294836224 run past the last usable id 4294967294', 'choose host.base at most 4294836223', { line: 2, col: 1 }],
+    ]);
+  });
+
+  it('refuses slices no base can hold, even without host.base', () => {
+    const r = allocate(manifest([node('big', [], { isolated: true, size: 4294901760 })]));
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.problems[0]!.message).toContain('even from the lowest base 65536');
+    expect(r.problems[0]!.hint).toBe('make the isolated slices (idmap.size) smaller');
+  });
 });

@@ -103,7 +103,7 @@ describe('loadManifest: building the manifest', () => {
     'apiVersion: nestctl/v1', //                         1
     'host:', //                                          2
     '  owner: lxd-admin', //                             3
-    '  base: 0', //                                      4
+    '  base: 65536', //                                  4
     '  restart: [systemctl, restart, snap.lxd.daemon]', // 5
     '  flavour: snap', //                                6
     'defaults:', //                                      7
@@ -132,7 +132,7 @@ describe('loadManifest: building the manifest', () => {
   const [b, c] = a?.containers ?? [];
 
   it('keeps the host section as written', () => {
-    expect(m.host).toEqual({ owner: 'lxd-admin', base: 0, restart: ['systemctl', 'restart', 'snap.lxd.daemon'], flavour: 'snap' });
+    expect(m.host).toEqual({ owner: 'lxd-admin', base: 65536, restart: ['systemctl', 'restart', 'snap.lxd.daemon'], flavour: 'snap' });
     expect(m.hostPos).toEqual({ line: 2, col: 1 });
   });
 
@@ -238,7 +238,7 @@ describe('loadManifest: schema problems', () => {
       doc(
         'apiVersion: nestctl/v1',
         'colour: blue',
-        'host: {base: 1, flavor: snap}',
+        'host: {base: 65536, flavor: snap}',
         'containers:',
         '  - name: c1',
         '    image: x',
@@ -247,7 +247,7 @@ describe('loadManifest: schema problems', () => {
     );
     expect(ds.map((d) => [at(d), d.message, d.hint?.split('?')[0]])).toEqual([
       ['2:1', 'unknown key "colour" in the manifest', 'allowed keys here: apiVersion, host, defaults, containers'],
-      ['3:17', 'unknown key "flavor" in host', 'did you mean "flavour"'],
+      ['3:21', 'unknown key "flavor" in host', 'did you mean "flavour"'],
       ['7:29', 'unknown key "sise" in idmap of container c1', 'did you mean "size"'],
     ]);
   });
@@ -299,7 +299,7 @@ describe('loadManifest: schema problems', () => {
     expect(d.hint).toContain('apiVersion: nestctl/v1');
   });
 
-  it('checks ranges: base ≥ 0, idmap.size ≥ 65536, a non-empty restart argv, unique profiles', () => {
+  it('checks ranges: base ≥ 65536, idmap.size ≥ 65536, a non-empty restart argv, unique profiles', () => {
     const ds = diagnostics(
       doc(
         'apiVersion: nestctl/v1',
@@ -312,7 +312,7 @@ describe('loadManifest: schema problems', () => {
       ),
     );
     expect(ds.map((d) => [at(d), d.message])).toEqual([
-      ['2:14', '"host.base" must be at least 0, not -1'],
+      ['2:14', '"host.base" must be at least 65536, not -1'],
       ['2:27', '"host.restart" must not be empty'],
       ['6:35', '"idmap.size" in container c1 must be at least 65536, not 1000'],
       ['7:30', '"profiles" in container c1 lists "default" more than once'],
@@ -373,13 +373,13 @@ describe('loadManifest: config keys and values', () => {
 
   it('accepts LXD keys, free-form user.* and environment.* keys', () => {
     const m = loaded(
-      loadManifest(withConfig('limits.cpu: 2', 'security.syscalls.intercept.mknod: true', 'cloud-init.user-data: x', 'user.My Key: v', 'environment.PATH: /bin'), 'k.yaml'),
+      loadManifest(withConfig('limits.cpu: 2', 'security.syscalls.intercept.mknod: true', 'cloud-init.user-data: x', 'user.MyKey: v', 'environment.PATH: /bin'), 'k.yaml'),
     );
     expect(Object.keys(m.containers[0]?.config ?? {})).toEqual([
       'limits.cpu',
       'security.syscalls.intercept.mknod',
       'cloud-init.user-data',
-      'user.My Key',
+      'user.MyKey',
       'environment.PATH',
     ]);
   });
@@ -395,6 +395,11 @@ describe('loadManifest: config keys and values', () => {
     expect(ds[0]?.hint).toContain('lowercase');
     expect(ds[2]?.hint).toContain('user.nestctl.*');
     expect(ds[3]?.hint).toContain('idmap: {isolated: true}');
+    const spaced = diagnostics(withConfig('user.My Key: v', 'user.a=b: v'));
+    expect(spaced.map((d) => [at(d), d.message])).toEqual([
+      ['6:7', 'invalid config key "user.My Key" in container c1'],
+      ['7:7', 'invalid config key "user.a=b" in container c1'],
+    ]);
   });
 
   it('checks defaults.config too', () => {
@@ -402,16 +407,14 @@ describe('loadManifest: config keys and values', () => {
     expect(ds.map((d) => [at(d), d.message])).toEqual([['3:12', 'config key "user.nestctl.path" in defaults is reserved for nestctl']]);
   });
 
-  it('warns on security.privileged=true (in any spelling LXD reads as true) without failing the load', () => {
-    for (const v of ['true', '"1"', 'yes', 'On']) {
-      const r = loadManifest(withConfig(`security.privileged: ${v}`), 'p.yaml');
-      expect(r.ok).toBe(true);
-      expect(r.ok && r.warnings.map((w) => [w.severity, at(w), w.message])).toEqual([
-        ['warning', '6:28', 'security.privileged=true in container c1 makes privileged containers'],
+  it('refuses security.privileged in any spelling: it maps the container root to its parent root', () => {
+    for (const v of ['true', '"1"', 'yes', 'On', 'false']) {
+      const ds = diagnostics(withConfig(`security.privileged: ${v}`));
+      expect(ds.map((d) => [d.severity, at(d), d.message])).toEqual([
+        ['error', '6:7', 'config key "security.privileged" in container c1 would change the id map behind nestctl\'s back'],
       ]);
+      expect(ds[0]?.hint).toContain('idmap: {isolated: true, size: N}');
     }
-    const off = loadManifest(withConfig('security.privileged: false'), 'p.yaml');
-    expect(off.ok && off.warnings).toEqual([]);
   });
 
   it('warns when a number would not be stored as written', () => {
@@ -437,7 +440,7 @@ describe('loadManifest: every problem at once', () => {
         'apiVersion: nestctl/v1', //            1
         'host:', //                             2
         '  base: -5', //                        3
-        '  base: 7', //                         4
+        '  base: 70000', //                     4
         'containers:', //                       5
         '  - name: 1c', //                      6
         '    imgae: nest', //                   7
@@ -457,7 +460,7 @@ describe('loadManifest: every problem at once', () => {
       ['error', '6:11', 'invalid container name "1c": it must start with a letter'],
       ['error', '7:5', 'unknown key "imgae" in container 1c'],
       ['error', '9:7', 'config key "user.nestctl.x" in container 1c is reserved for nestctl'],
-      ['warning', '10:28', 'security.privileged=true in container 1c makes privileged containers'],
+      ['error', '10:7', 'config key "security.privileged" in container 1c would change the id map behind nestctl\'s back'],
       ['error', '13:14', '"flavour" in container ok must be one of debian, incus, snap, not "ubuntu"'],
       ['error', '14:11', 'duplicate container name "ok" at the top level (first at line 11)'],
     ]);
@@ -533,10 +536,11 @@ describe('schemas/manifest.schema.json', () => {
 
   it('agrees with the loader on container names and config keys (editors and nestctl say the same)', () => {
     const namePattern = new RegExp((definitions['containerName'] as Obj)['pattern'] as string);
-    const keyPattern = new RegExp((definitions['configKey'] as Obj)['pattern'] as string);
+    // ajv compiles patterns with the "u" flag (unicodeRegExp), as editors do.
+    const keyPattern = new RegExp((definitions['configKey'] as Obj)['pattern'] as string, 'u');
     const names = ['a', 'A1', 'a-b', '1a', '-a', 'a-', 'a_b', 'a b', '', 'a'.repeat(63), 'a'.repeat(64), 'é'];
     for (const n of names) expect(namePattern.test(n), n).toBe(nameProblem(n) === null);
-    const keys = ['limits.cpu', 'Limits.cpu', 'limits..cpu', '.a', 'a.', 'user.X Y', 'user.', 'environment.PATH', 'boot.host_shutdown_timeout', '9a'];
+    const keys = ['limits.cpu', 'Limits.cpu', 'limits..cpu', '.a', 'a.', 'user.X Y', 'user.', 'environment.PATH', 'boot.host_shutdown_timeout', '9a', 'user.a=b', 'user.a\tb', 'limits.hugepages.1GB', 'limits.HUGEPAGES.1gb'];
     for (const k of keys) expect(keyPattern.test(k), k).toBe(configKeyProblem(k, 'x')?.message.startsWith('invalid') !== true);
   });
 });

@@ -1,28 +1,18 @@
-// nestctl validate FILE: schema and semantic checks (names, allocation) without touching a host.
+// nestctl validate FILE: every check plan makes before it looks at a host (schema, names,
+// config keys, id allocation), through the same pipeline, without touching a host.
 
-import { allocate } from '../../core/ids/allocate.js';
-import { allocationProblems } from '../../core/plan/planner.js';
 import { formatDiagnostic, type Diagnostic } from '../../core/diagnostics.js';
-import { loadManifest } from '../../core/manifest/load.js';
+import { checkManifest } from '../../core/manifest/check.js';
 import type { Colours } from '../../render/colour.js';
 import { InputError, NestctlError } from '../../core/errors.js';
 import { EXIT_ERROR, EXIT_OK, MANIFEST_MAX_BYTES, readText } from '../io.js';
-import { problemsToDiagnostics } from '../load.js';
 import { refuseSavedPlan } from '../plan-file.js';
 
 export async function validateCommand(file: string, opts: { json?: boolean }, c: Colours): Promise<number> {
   const text = await readText(file, MANIFEST_MAX_BYTES);
   refuseSavedPlan(file, text);
-  const loaded = loadManifest(text, file);
-  let diagnostics: Diagnostic[];
-  if (!loaded.ok) diagnostics = loaded.diagnostics;
-  else {
-    const alloc = allocate(loaded.manifest);
-    diagnostics = [
-      ...loaded.warnings,
-      ...(alloc.ok ? [] : problemsToDiagnostics(file, allocationProblems(alloc.problems))),
-    ];
-  }
+  const checked = checkManifest(text, file);
+  const diagnostics: Diagnostic[] = checked.ok ? checked.warnings : checked.diagnostics;
   const errors = diagnostics.filter((d) => d.severity === 'error');
   if (opts.json) printValidateJson(diagnostics);
   else {

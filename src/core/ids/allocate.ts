@@ -8,7 +8,7 @@
 // level's range is what its namespace has from 100000 up (the snap ignores /etc/subuid).
 
 import type { ContainerSpec, Flavour, Manifest } from '../manifest/model.js';
-import { BLOCK, roundUpToBlock } from './range.js';
+import { BLOCK, FIRST_SUBORDINATE_ID, LAST_ID, roundUpToBlock } from './range.js';
 
 /** Where a level's daemon range starts inside the level's own id space. */
 export function nestedRangeStart(flavour: Flavour): number {
@@ -36,10 +36,12 @@ export interface Allocation {
 }
 
 export interface AllocationProblem {
+  /** The container's path; "" for the host. */
   path: string;
   message: string;
   hint: string;
-  spec: ContainerSpec;
+  /** Where to point: the container's node, or the host section. */
+  spec: Pick<ContainerSpec, 'pos'>;
 }
 
 export type AllocationResult =
@@ -103,6 +105,24 @@ export function allocate(manifest: Manifest): AllocationResult {
   };
 
   const nodes = visitLevel(manifest.containers);
+  const hostNeed = levelNeed(nodes);
+  const hostProblem = hostRangeProblem(manifest, hostNeed);
+  if (hostProblem) problems.push(hostProblem);
   if (problems.length > 0) return { ok: false, problems };
-  return { ok: true, allocation: { hostNeed: levelNeed(nodes), nodes, byPath } };
+  return { ok: true, allocation: { hostNeed, nodes, byPath } };
+}
+
+/** The host range must end at LAST_ID at the latest, wherever it starts. */
+function hostRangeProblem(manifest: Manifest, hostNeed: number): AllocationProblem | null {
+  const start = manifest.host.base ?? FIRST_SUBORDINATE_ID;
+  const last = start + hostNeed - 1;
+  if (Number.isSafeInteger(last) && last <= LAST_ID) return null;
+  const where = manifest.host.base === null ? `even from the lowest base ${FIRST_SUBORDINATE_ID}` : `from host.base ${start}`;
+  const room = LAST_ID + 1 - hostNeed;
+  return {
+    path: '',
+    spec: { pos: manifest.hostPos },
+    message: `the tree needs ${hostNeed} host ids, which ${where} run past the last usable id ${LAST_ID}`,
+    hint: room >= FIRST_SUBORDINATE_ID ? `choose host.base at most ${room}` : 'make the isolated slices (idmap.size) smaller',
+  };
 }

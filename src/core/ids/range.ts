@@ -5,6 +5,16 @@ export interface IdRange {
   size: number;
 }
 
+/**
+ * The last id a map may reach. The kernel refuses a uid_map/gid_map line whose first + count
+ * wraps to or past 2^32 - 1 (kernel/user_namespace.c, map_write: "(extent.lower_first +
+ * extent.count) <= extent.lower_first"), and (u32)-1 is never a valid id.
+ */
+export const LAST_ID = 4294967294;
+
+/** The host's ids below this are its real users and root; a subordinate range never starts there. */
+export const FIRST_SUBORDINATE_ID = 65536;
+
 /** LXD skips subordinate entries smaller than this, and gives each container this many by default. */
 export const BLOCK = 65536;
 

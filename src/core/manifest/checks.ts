@@ -2,32 +2,93 @@
 // and values. They read the plain data defensively, so they still run, and report, when the
 // schema found problems elsewhere in the file.
 
-import { type ConfigValue, configKeyProblem, lxdFalse, lxdString, lxdTrue } from './config-keys.js';
+import { type ConfigValue, configKeyProblem, configValueProblem, lxdFalse, lxdString } from './config-keys.js';
 import { NAME_RULE, nameProblem } from './names.js';
 import { type Finding, keyPos, type Path, scalarSource, type Source, valuePos } from './source.js';
+import { IMAGE_RULE, imageProblem, OWNER_RULE, ownerProblem, PROFILE_RULE, profileProblem, restartWordProblem } from './words-on-argv.js';
 import { containerLabel, dataAt, isRecord, place, subject } from './words.js';
+
+/**
+ * Containers nested deeper than this can never run: the kernel refuses to create a user
+ * namespace more than 32 levels below the initial one (kernel/user_namespace.c,
+ * create_user_ns: "if (parent_ns->level > 32) goto fail" with -ENOSPC).
+ */
+export const MAX_CONTAINER_DEPTH = 32;
+
+/** Enough to show a pattern; more would only take time (each unknown key is matched against LXD's list). */
+const MAX_CONFIG_FINDINGS = 100;
 
 export function semanticFindings(data: unknown, src: Source): Finding[] {
   if (!isRecord(data)) return [];
-  return [...configFindings(data, src, ['defaults', 'config']), ...levelFindings(data, src, ['containers'])];
+  return [
+    ...hostFindings(data, src),
+    ...argvFindings(data, src, ['defaults']),
+    ...configFindings(data, src, ['defaults', 'config']),
+    ...levelFindings(data, src, ['containers'], 1),
+  ];
 }
 
-function levelFindings(data: unknown, src: Source, listPath: Path): Finding[] {
+function levelFindings(data: unknown, src: Source, listPath: Path, depth: number): Finding[] {
   const list = dataAt(data, listPath);
   if (!Array.isArray(list)) return [];
   const found: Finding[] = [];
   const firstLine = new Map<string, number>();
+  if (depth > MAX_CONTAINER_DEPTH && list.length > 0) {
+    return [
+      {
+        severity: 'error',
+        pos: valuePos(src, [...listPath, 0]),
+        message: `containers are nested ${depth} levels deep here; at most ${MAX_CONTAINER_DEPTH} levels can run`,
+        hint: `the kernel allows at most 32 nested user namespaces, one per container level; flatten the tree`,
+      },
+    ];
+  }
   list.forEach((item: unknown, i) => {
     if (!isRecord(item)) return;
     const path = [...listPath, i];
     found.push(
       ...nameFindings(data, src, path, firstLine),
+      ...argvFindings(data, src, path),
       ...configFindings(data, src, [...path, 'config']),
       ...nestingFindings(data, src, path),
       ...idmapFindings(data, src, path),
-      ...levelFindings(data, src, [...path, 'containers']),
+      ...levelFindings(data, src, [...path, 'containers'], depth + 1),
     );
   });
+  return found;
+}
+
+function hostFindings(data: unknown, src: Source): Finding[] {
+  const found: Finding[] = [];
+  const owner = dataAt(data, ['host', 'owner']);
+  const problem = typeof owner === 'string' && owner !== '' ? ownerProblem(owner) : null;
+  if (problem) {
+    found.push({ severity: 'error', pos: valuePos(src, ['host', 'owner']), message: `invalid host.owner ${JSON.stringify(owner)}: ${problem}`, hint: `host.owner must be ${OWNER_RULE}` });
+  }
+  const restart = dataAt(data, ['host', 'restart']);
+  if (Array.isArray(restart)) {
+    restart.forEach((word: unknown, i) => {
+      const bad = typeof word === 'string' ? restartWordProblem(word, i) : null;
+      if (bad) found.push({ severity: 'error', pos: valuePos(src, ['host', 'restart', i]), message: `invalid word ${JSON.stringify(word)} in host.restart: ${bad}`, hint: 'host.restart is the argv of the restart command, program first, e.g. [systemctl, restart, lxd]' });
+    });
+  }
+  return found;
+}
+
+/** image and profiles of defaults or of a container: words on lxc's command line. */
+function argvFindings(data: unknown, src: Source, owner: Path): Finding[] {
+  const found: Finding[] = [];
+  const where = place(data, owner);
+  const image = dataAt(data, [...owner, 'image']);
+  const imageBad = typeof image === 'string' && image !== '' ? imageProblem(image) : null;
+  if (imageBad) found.push({ severity: 'error', pos: valuePos(src, [...owner, 'image']), message: `invalid image ${JSON.stringify(image)} in ${where}: ${imageBad}`, hint: IMAGE_RULE });
+  const profiles = dataAt(data, [...owner, 'profiles']);
+  if (Array.isArray(profiles)) {
+    profiles.forEach((name: unknown, i) => {
+      const bad = typeof name === 'string' && name !== '' ? profileProblem(name) : null;
+      if (bad) found.push({ severity: 'error', pos: valuePos(src, [...owner, 'profiles', i]), message: `invalid profile name ${JSON.stringify(name)} in ${where}: ${bad}`, hint: PROFILE_RULE });
+    });
+  }
   return found;
 }
 
@@ -60,18 +121,25 @@ function configFindings(data: unknown, src: Source, configPath: Path): Finding[]
   if (!isRecord(config)) return [];
   const where = place(data, configPath.slice(0, -1));
   const found: Finding[] = [];
-  for (const [key, value] of Object.entries(config)) {
+  const entries = Object.entries(config);
+  for (const [i, [key, value]] of entries.entries()) {
     const path = [...configPath, key];
+    if (found.length >= MAX_CONFIG_FINDINGS) {
+      found.push({ severity: 'error', pos: keyPos(src, path), message: `${entries.length - i} more config keys in ${where} not checked after ${MAX_CONFIG_FINDINGS} problems`, hint: 'fix the problems above first' });
+      break;
+    }
     const problem = configKeyProblem(key, where);
     if (problem) found.push({ severity: 'error', pos: keyPos(src, path), ...problem });
     if (!isConfigValue(value)) continue; // the schema reports it
-    if (key === 'security.privileged' && lxdTrue(value)) {
+    const valueBad = configValueProblem(key, value);
+    if (valueBad) {
       found.push({
-        severity: 'warning',
+        severity: 'error',
         pos: valuePos(src, path),
-        message: `security.privileged=true in ${where} makes privileged containers`,
-        hint: "a privileged container's root is root on its parent, which defeats nesting unprivileged containers; remove the key",
+        message: `${subject(data, path)} has a value LXD cannot take: ${valueBad}`,
+        hint: 'newlines are allowed only in raw.lxc, raw.apparmor, raw.seccomp, cloud-init.* and user.* values; write other values on one line without control characters',
       });
+      continue;
     }
     const written = typeof value === 'number' ? scalarSource(src, path) : null;
     if (written !== null && written !== lxdString(value)) {

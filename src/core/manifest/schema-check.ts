@@ -35,9 +35,10 @@ function parsePointer(pointer: string): string[] {
   return pointer === '' ? [] : pointer.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
-/** Name and config-key syntax are reported by checks.ts, which can say exactly what is wrong. */
+/** Name, owner and config-key syntax are reported by checks.ts, which can say exactly what is wrong. */
 function checkedInCode(e: ErrorObject, path: Path): boolean {
   if (e.keyword === 'propertyNames' || e.propertyName !== undefined) return true;
+  if ((e.keyword === 'pattern' || e.keyword === 'maxLength') && path.join('.') === 'host.owner') return true;
   return e.keyword === 'pattern' && path[path.length - 1] === 'name' && path[path.length - 3] === 'containers';
 }
 
@@ -91,6 +92,8 @@ function translate(e: ErrorObject, data: unknown, src: Source): Finding[] {
       return error(valuePos(src, path), `${what} must be ${valueWords(p['allowedValue'])}, not ${valueWords(value)}`, describe(e));
     case 'minimum':
       return error(valuePos(src, path), `${what} must be at least ${String(p['limit'])}, not ${valueWords(value)}`, describe(e));
+    case 'maximum':
+      return error(valuePos(src, path), `${what} must be at most ${String(p['limit'])}, not ${valueWords(value)}`, describe(e));
     case 'minItems':
     case 'minLength':
       return error(valuePos(src, path), `${what} must not be empty`, REQUIRED_HINTS[String(path[path.length - 1])] ?? describe(e));

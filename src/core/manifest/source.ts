@@ -1,7 +1,7 @@
 // The parsed YAML document kept next to the data, so any problem found in the plain data (by
 // JSON path) can be pointed at the line and column the user wrote it on.
 
-import { type Document, type ErrorCode, isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, visit } from 'yaml';
+import { type Document, type ErrorCode, isAlias, isMap, isScalar, isSeq, LineCounter, type Node, type Pair, parseDocument, visit, type YAMLMap } from 'yaml';
 import type { Severity } from '../diagnostics.js';
 import type { SourcePos } from './model.js';
 
@@ -40,6 +40,21 @@ interface Located {
 
 const keyText = (key: unknown): string | null => (isScalar(key) ? String(key.value) : null);
 
+/** Each mapping's last pair per key, built once, so placing N findings in one mapping is O(N). */
+const pairIndex = new WeakMap<YAMLMap, Map<string, Pair>>();
+function pairAt(map: YAMLMap, key: string): Pair | undefined {
+  let index = pairIndex.get(map);
+  if (!index) {
+    index = new Map();
+    for (const pair of map.items as Pair[]) {
+      const k = keyText(pair.key);
+      if (k !== null) index.set(k, pair); // the last of duplicate keys, because that is the value the data holds
+    }
+    pairIndex.set(map, index);
+  }
+  return index.get(key);
+}
+
 /**
  * The key and value nodes at path, or of the deepest ancestor that exists. Nodes reached through
  * an alias are the anchor's, written elsewhere: then the alias is what to point at.
@@ -54,8 +69,7 @@ function locate(src: Source, path: Path): Located {
       coll = (coll.resolve(src.doc) as Node | undefined) ?? null;
     }
     if (isMap(coll)) {
-      // The last of duplicate keys, because that is the value the data holds.
-      const pair = coll.items.filter((p) => keyText(p.key) === String(seg)).pop();
+      const pair = pairAt(coll, String(seg));
       if (!pair) break;
       here = { key: pair.key as Node, value: pair.value as Node | null };
     } else if (isSeq(coll)) {
@@ -113,7 +127,8 @@ const SYNTAX_WORDS: Partial<Record<ErrorCode, [string | null, string]>> = {
 export function yamlFindings(src: Source): Finding[] {
   const all = [
     ...src.doc.errors.map((e) => ({ e, severity: 'error' as const })),
-    ...src.doc.warnings.map((e) => ({ e, severity: 'warning' as const })),
+    // Unknown tags are refused, with words, by structureFindings (hostile.ts).
+    ...src.doc.warnings.filter((e) => e.code !== 'TAG_RESOLVE_FAILED').map((e) => ({ e, severity: 'warning' as const })),
   ];
   return all.map(({ e, severity }) => {
     const [message, hint] = SYNTAX_WORDS[e.code] ?? [null, undefined];

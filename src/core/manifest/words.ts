@@ -87,19 +87,25 @@ export function valueWords(v: unknown): string {
   return String(v);
 }
 
-/** Edit distance with adjacent transpositions counting as one edit ("imgae" → "image" is 1). */
+/**
+ * Edit distance with adjacent transpositions counting as one edit ("imgae" → "image" is 1).
+ * Three rolling rows, so a file full of unknown keys still checks in linear time.
+ */
 function distance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
-  const at = (i: number, j: number): number => d[i]?.[j] ?? Infinity;
+  let before = new Uint32Array(b.length + 1);
+  let prev = Uint32Array.from({ length: b.length + 1 }, (_, j) => j);
+  let row = new Uint32Array(b.length + 1);
   for (let i = 1; i <= a.length; i++) {
+    row[0] = i;
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let best = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, at(i - 2, j - 2) + 1);
-      (d[i] as number[])[j] = best;
+      let best = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, before[j - 2]! + 1);
+      row[j] = best;
     }
+    [before, prev, row] = [prev, row, before];
   }
-  return at(a.length, b.length);
+  return prev[b.length]!;
 }
 
 /** The candidate a typo most likely meant, if one is close enough. */
@@ -107,6 +113,7 @@ export function closest(word: string, candidates: readonly string[]): string | n
   const limit = Math.max(1, Math.floor(word.length / 3));
   let best: { c: string; d: number } | null = null;
   for (const c of candidates) {
+    if (Math.abs(c.length - word.length) > limit) continue; // the distance is at least that
     const d = distance(word.toLowerCase(), c.toLowerCase());
     if (d <= limit && (best === null || d < best.d)) best = { c, d };
   }
