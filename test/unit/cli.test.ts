@@ -5,8 +5,11 @@
 import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import Ajv from 'ajv';
-import addFormats from 'ajv-formats';
+import { Ajv } from 'ajv';
+import { default as addFormatsModule } from 'ajv-formats';
+
+// ajv-formats is CommonJS: under NodeNext its default export is the module object.
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 import { describe, expect, it } from 'vitest';
 import { ROOT, nestctl, nestctlAtPrompt } from './helpers/cli.js';
 

@@ -2,11 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { allocate } from '../../src/core/ids/allocate.js';
 import type { Manifest } from '../../src/core/manifest/model.js';
 import type { ObservedTree } from '../../src/core/observed.js';
-import { type PlanResult, planTree } from '../../src/core/plan/planner.js';
+import { type PlanOptions, type PlanResult, planTree } from '../../src/core/plan/planner.js';
 import type { Plan, Step } from '../../src/core/plan/model.js';
 import { DEBIAN_SUBID, file, idmapJson, instance, level, manifest, node, seed } from './helpers/build.js';
 
-const OPTS = { hostRestart: null, tool: 'nestctl test', manifestSha256: 'x' };
+const OPTS: PlanOptions = { hostRestart: null, tool: 'nestctl test', manifestSha256: 'x' };
 
 function plan(m: Manifest, tree: ObservedTree, opts = OPTS): PlanResult {
   const a = allocate(m);
@@ -63,8 +63,8 @@ describe('planner: seed tree on a fresh Debian host', () => {
     const host = step<'write-subid'>(p, 'host:write-subid:subuid');
     expect(host.before).toBe(DEBIAN_SUBID);
     expect(host.after).toBe('root:500000:196608\n');
-    expect(step<'write-subid'>(p, 'c1:write-subid:subgid').edit.entry).toEqual({ start: 65536, size: 131072 });
-    expect(step<'write-subid'>(p, 'c1/c2:write-subid:subuid').edit.entry).toEqual({ start: 65536, size: 65536 });
+    expect(step<'write-subid'>(p, 'c1:write-subid:subgid').edit?.entry).toEqual({ start: 65536, size: 131072 });
+    expect(step<'write-subid'>(p, 'c1/c2:write-subid:subuid').edit?.entry).toEqual({ start: 65536, size: 65536 });
     const maps = Object.fromEntries(p.levels.flatMap((l) => l.children.map((c) => [c.path, c.map])));
     expect(maps).toEqual({
       c1: { start: 500000, size: 196608 },
