@@ -107,6 +107,18 @@ export function saveSubidFiles(): { restore(): Promise<void>; saved: Saved[] } {
   };
 }
 
+/** SIGKILL the host's LXD daemon (containers keep running), as a crash or the OOM killer would. */
+export async function killHostDaemon(): Promise<void> {
+  const r = await run(['bash', '-c', `. ${resolve(ROOT, 'test/lab/lib.sh')}; pids=$(lxd_daemon_pids); [ -n "$pids" ] && kill -9 $pids`]);
+  if (r.code !== 0) throw new Error(`no host LXD daemon to kill: ${r.stderr}`);
+}
+
+/** Start the host's LXD daemon again (the lab's restart script starts it when none runs). */
+export async function startHostDaemon(): Promise<void> {
+  const r = await run([RESTART]);
+  if (r.code !== 0) throw new Error(`starting the host LXD failed: ${r.stderr}`);
+}
+
 export async function deleteInstances(names: string[]): Promise<void> {
   for (const n of names) await run(['lxc', 'delete', '--force', n]);
 }
