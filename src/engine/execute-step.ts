@@ -1,12 +1,13 @@
 // One step against live LXD. Each step first checks what it was planned from; steps of levels
 // that did not exist at plan time work out their details from the level as it is now.
 
-import { EnvironmentError } from '../core/errors.js';
-import { type ObservedLevel, managedInstance } from '../core/observed.js';
+import { EnvironmentError, UnseenError } from '../core/errors.js';
+import { type LevelObservation, type ObservedInstance, type ObservedLevel, managedInstance } from '../core/observed.js';
+import { type Deletion, deletionVerdict, refusedDeleteMessage, verdictFromOutside } from '../core/plan/deletion.js';
 import type { Step } from '../core/plan/model.js';
 import { buildPreseed } from '../core/plan/preseed.js';
 import { applyRootEdit } from '../core/subid/file.js';
-import type { ImageBundle } from '../ports/lxd.js';
+import type { ImageBundle, LxdLevel } from '../ports/lxd.js';
 import type { LevelResolver } from './levels.js';
 import { joinPath } from '../core/paths.js';
 import { MARKER_CREATING, MARKER_PATH } from '../core/plan/desired-config.js';
@@ -119,8 +120,10 @@ export async function executeStep(step: Step, levels: LevelResolver): Promise<St
     case 'delete-instance': {
       const live = managedInstance(await level.probe(), step.name);
       if (!live) return { changed: false, why: 'already gone' };
-      // Never delete what nestctl did not create, whatever the plan says.
-      if (live.config[MARKER_PATH] !== step.path) throw stale(step, `${step.path} is not marked as created by nestctl`);
+      // Never delete what nestctl did not create or cannot prove empty, whatever the plan says:
+      // the container may have changed since it was planned.
+      const now = await deletionNow(level, step.level, live);
+      if (now.verdict === 'keep') throw stale(step, refusedDeleteMessage(now));
       if (live.status !== 'Stopped') await level.stopInstance(step.name);
       await level.deleteInstance(step.name);
       return CHANGED;
@@ -139,4 +142,24 @@ async function fingerprintAt(levels: LevelResolver, path: string, aliases: strin
   const img = live.images.find((i) => i.aliases.some((a) => aliases.includes(a)));
   if (!img) throw new EnvironmentError(`no image with alias ${aliases.join(', ')} in ${path || 'the host'}'s image store`, undefined, path);
   return img.fingerprint;
+}
+
+/**
+ * The deletion rule (core/plan/deletion.ts) on a container as it is now. The deletes of what it
+ * held ran before it (they are its dependencies), so its inside must hold no instance at all.
+ */
+async function deletionNow(level: LxdLevel, levelPath: string, live: ObservedInstance): Promise<Deletion> {
+  const outside = verdictFromOutside(levelPath, live);
+  if (outside) return outside;
+  const path = joinPath(levelPath, live.name);
+  let inside: LevelObservation;
+  try {
+    inside = { kind: 'observed', level: await level.child(live.name).probe() };
+  } catch (e) {
+    if (!(e instanceof UnseenError)) throw e;
+    inside = { kind: 'unseen', reason: e.message };
+  }
+  const d = deletionVerdict({ levels: { [path]: inside } }, levelPath, live);
+  if (d.verdict === 'keep' || d.inner.length === 0) return d;
+  return { verdict: 'keep', level: d.level, name: d.name, path: d.path, reason: { kind: 'holds', kept: d.inner.map((i) => i.path) } };
 }

@@ -6,7 +6,7 @@ import type { LxdLevel } from '../../ports/lxd.js';
 import { buildWorld, type WorldDescription } from './describe.js';
 import { SimLevel } from './level.js';
 import type { OpRecord, World } from './state.js';
-import { findLevel } from './world.js';
+import { findLevel, record, tick } from './world.js';
 
 export { DEBIAN_SUBID, defaultWorld } from './describe.js';
 export { parseWorld } from './parse-world.js';
@@ -43,6 +43,11 @@ export interface SimWorld {
   files(path: string): string[];
   /** The logical clock. */
   now(): number;
+  /**
+   * The level's daemon stops and nothing starts it again (it crashed, or someone stopped lxd and
+   * its socket); the containers it runs keep running. For tests of a world that changes under a plan.
+   */
+  stopDaemon(path: string): void;
   /** The raw state (read it; changing it bypasses LXD's rules). */
   state(): World;
 }
@@ -77,6 +82,13 @@ export function createSimWorld(desc: WorldDescription): SimWorld {
     file: (path, name) => findLevel(world, path)?.files[name]?.text ?? null,
     files: (path) => Object.keys(findLevel(world, path)?.files ?? {}).sort(),
     now: () => world.clock,
+    stopDaemon: (path) => {
+      const lxd = findLevel(world, path)?.lxd;
+      if (!lxd) throw new Error(`no LXD at ${path || 'the host'}`);
+      lxd.daemon = { kind: 'down' };
+      tick(world);
+      record(world, path, 'daemon-stop');
+    },
     state: () => world,
   };
 }

@@ -38,15 +38,26 @@ export type Deletion =
     }
   | { verdict: 'keep'; level: string; name: string; path: string; reason: KeepReason };
 
+/**
+ * The part of the verdict that the instance alone decides (rules a and the stopped cases), or null
+ * when it turns on what the container holds: then its inside must be probed. Pure.
+ */
+export function verdictFromOutside(levelPath: string, inst: ObservedInstance): Deletion | null {
+  const path = joinPath(levelPath, inst.name);
+  if (inst.project !== MANAGED_PROJECT || inst.config[MARKER_PATH] !== path) {
+    return { verdict: 'keep', level: levelPath, name: inst.name, path, reason: { kind: 'not-ours' } };
+  }
+  if (inst.status === 'Running') return null;
+  if (inst.config[MARKER_CREATING] !== undefined) return { verdict: 'delete', level: levelPath, name: inst.name, path, profiles: inst.profiles, inner: [] };
+  return { verdict: 'keep', level: levelPath, name: inst.name, path, reason: { kind: 'stopped', status: inst.status } };
+}
+
 /** The verdict on instance `inst` of the level at `levelPath`. Pure. */
 export function deletionVerdict(tree: ObservedTree, levelPath: string, inst: ObservedInstance): Deletion {
+  const outside = verdictFromOutside(levelPath, inst);
+  if (outside) return outside;
   const path = joinPath(levelPath, inst.name);
   const keep = (reason: KeepReason): Deletion => ({ verdict: 'keep', level: levelPath, name: inst.name, path, reason });
-  if (inst.project !== MANAGED_PROJECT || inst.config[MARKER_PATH] !== path) return keep({ kind: 'not-ours' });
-  if (inst.status !== 'Running' && inst.config[MARKER_CREATING] !== undefined) {
-    return { verdict: 'delete', level: levelPath, name: inst.name, path, profiles: inst.profiles, inner: [] };
-  }
-  if (inst.status !== 'Running') return keep({ kind: 'stopped', status: inst.status });
   const inside = tree.levels[path];
   if (!inside || inside.kind === 'absent') return keep({ kind: 'unseen', detail: 'its inside was not probed' });
   if (inside.kind === 'unseen') return keep({ kind: 'unseen', detail: inside.reason });
@@ -74,4 +85,28 @@ export function keptMessage(d: Deletion & { verdict: 'keep' }): string {
     case 'holds':
       return `${d.path} is kept: it holds containers nestctl did not create or cannot prove empty (${r.kept.join(', ')})`;
   }
+}
+
+/**
+ * Why apply refuses a planned delete at the moment it would run: the live container no longer
+ * passes the rule (something appeared inside it, it stopped, ...). The plan's keptMessage, told
+ * as what changed.
+ */
+export function refusedDeleteMessage(d: Deletion & { verdict: 'keep' }): string {
+  const r = d.reason;
+  const what = ((): string => {
+    switch (r.kind) {
+      case 'not-ours':
+        return `${d.path} is not marked as created by nestctl (no ${MARKER_PATH}=${d.path})`;
+      case 'stopped':
+        return `${d.path} is now ${r.status.toLowerCase()}, and what it holds cannot be seen without starting it`;
+      case 'unseen':
+        return `what ${d.path} holds can no longer be looked at (${r.detail})`;
+      case 'daemon-down':
+        return `the LXD inside ${d.path} is no longer running, so its containers cannot be listed`;
+      case 'holds':
+        return `${d.path} now holds ${r.kept.join(', ')}, which nestctl did not plan to delete`;
+    }
+  })();
+  return `${what}; nothing was deleted`;
 }
