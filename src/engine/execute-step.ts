@@ -1,14 +1,15 @@
 // One step against live LXD. Each step first checks what it was planned from; steps of levels
 // that did not exist at plan time work out their details from the level as it is now.
 
-import { EnvironmentError, UnseenError } from '../core/errors.js';
-import { type LevelObservation, type ObservedInstance, type ObservedLevel, managedInstance } from '../core/observed.js';
+import { EnvironmentError } from '../core/errors.js';
+import { type ObservedInstance, type ObservedLevel, managedInstance } from '../core/observed.js';
 import { type Deletion, deletionVerdict, refusedDeleteMessage, verdictFromOutside } from '../core/plan/deletion.js';
 import type { Step } from '../core/plan/model.js';
 import { buildPreseed } from '../core/plan/preseed.js';
 import { applyRootEdit } from '../core/subid/file.js';
 import type { ImageBundle, LxdLevel } from '../ports/lxd.js';
 import type { LevelResolver } from './levels.js';
+import { probeInside } from './observe.js';
 import { joinPath } from '../core/paths.js';
 import { MARKER_CREATING, MARKER_PATH } from '../core/plan/desired-config.js';
 
@@ -152,13 +153,7 @@ async function deletionNow(level: LxdLevel, levelPath: string, live: ObservedIns
   const outside = verdictFromOutside(levelPath, live);
   if (outside) return outside;
   const path = joinPath(levelPath, live.name);
-  let inside: LevelObservation;
-  try {
-    inside = { kind: 'observed', level: await level.child(live.name).probe() };
-  } catch (e) {
-    if (!(e instanceof UnseenError)) throw e;
-    inside = { kind: 'unseen', reason: e.message };
-  }
+  const inside = await probeInside(level.child(live.name));
   const d = deletionVerdict({ levels: { [path]: inside } }, levelPath, live);
   if (d.verdict === 'keep' || d.inner.length === 0) return d;
   return { verdict: 'keep', level: d.level, name: d.name, path: d.path, reason: { kind: 'holds', kept: d.inner.map((i) => i.path) } };

@@ -61,14 +61,17 @@ async function observeInside(
   insideOwned: boolean,
 ): Promise<void> {
   const child = api.child(name);
-  let observed: ObservedLevel;
+  const inside = await probeInside(child);
+  levels[path] = inside;
+  if (inside.kind === 'observed') await observeChildren(child, inside.level, specs, levels, insideOwned);
+}
+
+/** One container's inside: what its probe saw, or "unseen" when the probe cannot run there. */
+export async function probeInside(child: LxdLevel): Promise<LevelObservation> {
   try {
-    observed = await child.probe();
+    return { kind: 'observed', level: await child.probe() };
   } catch (e) {
     if (!(e instanceof UnseenError)) throw e;
-    levels[path] = { kind: 'unseen', reason: e.message };
-    return;
+    return { kind: 'unseen', reason: e.message };
   }
-  levels[path] = { kind: 'observed', level: observed };
-  await observeChildren(child, observed, specs, levels, insideOwned);
 }
