@@ -80,8 +80,10 @@ export async function executeStep(step: Step, levels: LevelResolver): Promise<St
       const live = await level.probe();
       const existing = managedInstance(live, step.name);
       if (existing) {
-        if (isNew && existing.config[MARKER_PATH] === step.path) return { changed: false, why: 'already created' };
-        throw stale(step, `${step.path} appeared after the plan was made`);
+        // A level planned unseen may hold it already: nestctl's own, finished create is kept; one
+        // left half-made, or another's, is for a new plan (with the level seen) to deal with.
+        if (isNew && existing.config[MARKER_PATH] === step.path && existing.config[MARKER_CREATING] === undefined) return { changed: false, why: 'already created' };
+        throw stale(step, isNew ? `${step.path} exists, but could not be looked at when the plan was made` : `${step.path} appeared after the plan was made`);
       }
       const fingerprint = step.fingerprint ?? (await fingerprintAt(levels, step.level, [step.image.slice(step.image.indexOf(':') + 1)]));
       if (!live.images.some((i) => i.fingerprint === fingerprint)) {

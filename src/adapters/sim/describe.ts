@@ -218,9 +218,13 @@ function fillLevel(world: World, level: LevelState, d: LevelDescription, where: 
   initialise(lxd, d.lxd?.initialised);
   lxd.images.push(...addImages(world, d.images, [...where, 'images']));
   const daemon = d.lxd?.daemon ?? 'up';
-  if (daemon === 'up') startDaemon(world, level);
-  else lxd.daemon = { kind: daemon };
-  (d.instances ?? []).forEach((inst, i) => addInstance(world, level, lxd, inst, [...where, 'instances', i]));
+  const instances = d.instances ?? [];
+  // Instances are made by a running daemon. One described down or socket-only was stopped after
+  // (systemctl stop lxd.socket lxd.service): SIGTERM leaves its containers running (LXD
+  // doc/daemon-behavior.md; only SIGPWR, sent by lxd-containers.service at shutdown, stops them).
+  if (daemon === 'up' || instances.length > 0) startDaemon(world, level);
+  instances.forEach((inst, i) => addInstance(world, level, lxd, inst, [...where, 'instances', i]));
+  if (daemon !== 'up') lxd.daemon = { kind: daemon };
 }
 
 /** A pre-existing instance, created by LXD's own rules unless its volatile.idmap.* keys are given. */

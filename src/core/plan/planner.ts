@@ -21,6 +21,7 @@ import { buildPreseed, chooseSubnet } from './preseed.js';
 import { joinPath, levelLabel } from '../paths.js';
 import { deletionVerdict, keptMessage } from './deletion.js';
 import { deleteSteps } from './steps/delete.js';
+import { daemonDownReason, unseenPins, whileDown } from './daemon-down.js';
 import { restartDaemonStep } from './steps/restart.js';
 import { writeSubidStep } from './steps/write-subid.js';
 
@@ -76,6 +77,19 @@ interface LevelInput {
   entryDeps: string[];
   /** Levels from the host down to this level's parent. */
   ancestors: Array<{ path: string; obs: ObservedLevel | null; subnet: string | null }>;
+  /** The level could not be looked at because this ancestor's LXD was down (it may well exist). */
+  hiddenBy?: string;
+}
+
+/** The level exists, or may, but what its LXD holds could not be listed (its daemon, or an ancestor's, is down). */
+const hiddenLevel = (lv: LevelInput): boolean => lv.hiddenBy !== undefined || lv.obs?.daemon.kind === 'down';
+
+/** Why a level's pools, images and containers are known only after apply; null when observed. */
+function unseenWhy(lv: LevelInput): string | null {
+  const label = levelLabel(lv.path);
+  if (lv.hiddenBy !== undefined) return `${label} could not be looked at (${whileDown(levelLabel(lv.hiddenBy))})`;
+  if (lv.obs === null) return `${label} is new`;
+  return lv.obs.daemon.kind === 'down' ? whileDown(label) : null;
 }
 
 class Planner {
@@ -197,7 +211,12 @@ class Planner {
     const owner = this.manifest.host.owner;
     const isHost = lv.path === '';
     const newLevel = lv.obs === null;
-    const pre = (p: Precondition): Precondition => (newLevel ? { kind: 'level-new' } : p);
+    // A nested daemon that is down hides its pools, bridge, images and containers (its files were
+    // read without it): it is started first, and what depends on it is planned as for a new level.
+    const down = !newLevel && lv.obs!.daemon.kind === 'down' ? lv.obs!.daemon : null;
+    const hidden = hiddenLevel(lv);
+    const unseen = newLevel || down !== null;
+    const pre = (p: Precondition): Precondition => (unseen ? { kind: 'level-new' } : p);
 
     // 1. The daemon's range and the subid edits that give it.
     let entry: IdRange | null = null;
@@ -247,7 +266,7 @@ class Planner {
 
     const fileSteps: string[] = [];
     if (entry) {
-      pins = pinnedEntries(lv.obs, owner, entry);
+      pins = down ? unseenPins(lv.obs!, owner, entry, label) : pinnedEntries(lv.obs, owner, entry);
       for (const file of ['subuid', 'subgid'] as const) {
         const state = lv.obs?.[file] ?? null;
         const text = state ? state.text : null;
@@ -255,7 +274,7 @@ class Planner {
         if (!edit) continue;
         const current = firstUsable(text, owner);
         const reason = newLevel
-          ? `${label} is new: its LXD must use ${owner}:${formatRange(entry)} for ${lv.daemonNeed} ids of children`
+          ? `${unseenWhy(lv)}: its LXD must use ${owner}:${formatRange(entry)} for ${lv.daemonNeed} ids of children`
           : current
             ? `${label}'s LXD uses ${owner}:${formatRange(current)}` +
               (verdictNow(lv.obs!, owner, isHost) === 'privileged-only' ? ` (outside ${label}'s own ${ownIds(lv.obs!)} ids: it runs privileged containers only)` : '') +
@@ -273,7 +292,7 @@ class Planner {
               after: newLevel ? null : applyRootEdit(text, edit),
               edit,
               restore: false,
-              precondition: pre({ kind: 'file-sha256', sha256: state?.sha256 ?? null }),
+              precondition: newLevel ? { kind: 'level-new' } : { kind: 'file-sha256', sha256: state?.sha256 ?? null },
             }),
           ),
         );
@@ -283,7 +302,7 @@ class Planner {
     // 2. One restart, when files changed or changed since the daemon started.
     let afterDaemon = lv.entryDeps;
     const pending = !newLevel && entry !== null && restartPending(lv.obs!);
-    if (fileSteps.length > 0 || pending || (newLevel && entry !== null)) {
+    if (fileSteps.length > 0 || pending || (newLevel && entry !== null) || down) {
       const restart = restartDaemonStep({
         level: lv.path,
         obs: lv.obs,
@@ -291,11 +310,12 @@ class Planner {
         manifest: this.manifest,
         hostRestart: this.options.hostRestart,
         dependsOn: [...lv.entryDeps, ...fileSteps],
-        reason:
-          fileSteps.length > 0
+        reason: down
+          ? daemonDownReason(label, down.error) + (fileSteps.length > 0 ? ' (it reads the new /etc/subuid and /etc/subgid as it starts)' : '')
+          : fileSteps.length > 0
             ? `${label}'s LXD reads /etc/subuid and /etc/subgid only when it starts`
             : `/etc/subuid or /etc/subgid changed after ${label}'s LXD started`,
-        precondition: pre({ kind: 'none' }),
+        precondition: newLevel ? { kind: 'level-new' } : { kind: 'none' },
       });
       if (restart.problem) this.problem(restart.problem);
       afterDaemon = [this.add(restart.step)];
@@ -316,7 +336,9 @@ class Planner {
           level: lv.path,
           kind: 'init-daemon',
           dependsOn: afterDaemon,
-          reason: `${label}'s LXD has no ${[!pool && 'storage pool', !bridge && 'managed bridge', !profile && 'root disk in the default profile'].filter(Boolean).join(', ')}`,
+          reason: hidden
+            ? `${unseenWhy(lv)}: its storage pool, managed bridge and default profile are created once it runs, where missing`
+            : `${label}'s LXD has no ${[!pool && 'storage pool', !bridge && 'managed bridge', !profile && 'root disk in the default profile'].filter(Boolean).join(', ')}`,
           preseed: buildPreseed(needs, subnet ?? ''),
           needs,
           subnet: subnet ?? '',
@@ -346,7 +368,10 @@ class Planner {
             level: lv.path,
             kind: 'copy-image',
             dependsOn: deps,
-            reason: `${lv.specs.filter((s) => s.image === ref).map((s) => s.path).join(', ')} ${lv.specs.length > 1 ? 'are' : 'is'} created from ${ref}, not yet in ${label}'s image store`,
+            reason:
+              (hidden ? `${unseenWhy(lv)}: ` : '') +
+              `${lv.specs.filter((s) => s.image === ref).map((s) => s.path).join(', ')} ${lv.specs.length > 1 ? 'are' : 'is'} created from ${ref}, ` +
+              (hidden ? `copied into ${label}'s image store once its LXD runs, unless there` : `not yet in ${label}'s image store`),
             image: ref,
             fingerprint: img.fingerprint,
             source: source.path,
@@ -407,6 +432,8 @@ class Planner {
         ownSize: obs ? ownIds(obs) : map.size,
         entryDeps: startStep ? [startStep] : [],
         ancestors: [...lv.ancestors, { path: lv.path, obs: lv.obs, subnet }],
+        // Under a level whose daemon is down, a child's absence only means it could not be listed.
+        ...(obs === null && hidden ? { hiddenBy: lv.hiddenBy ?? lv.path } : {}),
       });
     });
 
@@ -458,6 +485,8 @@ class Planner {
     const halfMade = found !== null && found.config[MARKER_PATH] === spec.path && found.config[MARKER_CREATING] !== undefined;
     const existing = halfMade ? null : found;
     const img = this.images.get(spec.image);
+    // Its level's containers could not be listed: it may exist already.
+    const hidden = hiddenLevel(lv);
     if (!existing) {
       const cleared = halfMade
         ? [
@@ -478,7 +507,11 @@ class Planner {
         level: lv.path,
         kind: 'create-instance',
         dependsOn: cleared,
-        reason: lv.obs ? `${spec.path} does not exist in ${label}` : `${label} is new`,
+        reason: hidden
+          ? `${unseenWhy(lv)}: ${spec.path} is created once its LXD runs, unless it exists`
+          : lv.obs
+            ? `${spec.path} does not exist in ${label}`
+            : `${label} is new`,
         name: spec.name,
         path: spec.path,
         image: spec.image,
@@ -492,7 +525,7 @@ class Planner {
         level: lv.path,
         kind: 'start-instance',
         dependsOn: [create],
-        reason: `${spec.path} is created stopped`,
+        reason: hidden ? `${spec.path} is started unless it runs` : `${spec.path} is created stopped`,
         name: spec.name,
         path: spec.path,
         hosting,
