@@ -1,5 +1,6 @@
 // Level paths ("", "c1", "c1/c2") → LxdLevel, built by composing child() from the host.
 
+import { parentPath } from '../core/paths.js';
 import type { LxdLevel } from '../ports/lxd.js';
 
 export type LevelResolver = (path: string) => LxdLevel;
@@ -9,9 +10,7 @@ export function levelResolver(host: LxdLevel): LevelResolver {
   const resolve = (path: string): LxdLevel => {
     const hit = cache.get(path);
     if (hit) return hit;
-    const cut = path.lastIndexOf('/');
-    const parent = resolve(cut < 0 ? '' : path.slice(0, cut));
-    const level = parent.child(path.slice(cut + 1));
+    const level = resolve(parentPath(path)).child(path.slice(path.lastIndexOf('/') + 1));
     cache.set(path, level);
     return level;
   };

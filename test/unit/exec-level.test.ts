@@ -54,4 +54,13 @@ describe('ExecLevel', () => {
       message: 'the LXD daemon is not running in c1',
     });
   });
+
+  it('stops waiting for a container to boot when the daemon above it is gone (no minutes of retries)', async () => {
+    const refused = 'Error: Get "http://unix.socket/1.0": dial unix /var/lib/lxd/unix.socket: connect: connection refused';
+    const { exec, calls } = recorder((argv) => (argv.includes('exec') ? { code: 1, stderr: refused } : {}));
+    const t0 = Date.now();
+    await expect(new ExecLevel(exec, '', {}, 'lxc').startInstance('c1', true)).rejects.toThrow('the LXD daemon is not running on the host');
+    expect(Date.now() - t0).toBeLessThan(2000);
+    expect(calls.filter((c) => c.argv.includes('exec'))).toHaveLength(1);
+  });
 });

@@ -10,7 +10,7 @@ import { type Cli, nestedExec } from '../nested-exec.js';
 import { PROBE_MARK, PROBE_SCRIPT } from './probe-script.js';
 import { LOCKED_EXIT, REFUSED_EXIT, STALE_EXIT, WRITE_SUBID_SCRIPT } from './write-subid-script.js';
 import { REFUSED_HINT, plannedEntryLine } from '../../core/subid/check-text.js';
-import { joinPath } from '../../core/paths.js';
+import { joinPath, parentPath } from '../../core/paths.js';
 
 const WAIT_READY_SECONDS = 120;
 const BOOT_WAIT_MS = 180_000;
@@ -157,8 +157,11 @@ export class ExecLevel implements LxdLevel {
     const deadline = Date.now() + BOOT_WAIT_MS;
     let last = '';
     while (Date.now() < deadline) {
-      const r = await this.exec(['sh', '-c', WAIT_BOOT], { timeoutMs: BOOT_WAIT_MS });
+      const argv = ['sh', '-c', WAIT_BOOT];
+      const r = await this.exec(argv, { timeoutMs: BOOT_WAIT_MS });
       if (r.code === 0) return;
+      // A daemon on the way down to this container is gone: no boot to wait for.
+      if (DAEMON_UNREACHABLE.test(r.stderr)) throw classify(argv, r, parentPath(this.path));
       last = r.stderr.trim();
       await new Promise((res) => setTimeout(res, 500));
     }
@@ -197,6 +200,9 @@ function orderImageFiles(files: string[]): string[] {
 }
 
 /** Turn a failed command into an error that says what the user can do. */
+/** What lxc prints when the daemon it talks to is not there (its socket is gone or refuses). */
+const DAEMON_UNREACHABLE = /unix\.socket: connect: (no such file|connection refused)/i;
+
 function classify(argv: readonly string[], r: ExecResult, path: string): EnvironmentError {
   const err = r.stderr;
   if (/permission denied/i.test(err) && /unix\.socket/.test(err)) {
@@ -206,7 +212,7 @@ function classify(argv: readonly string[], r: ExecResult, path: string): Environ
       path,
     );
   }
-  if (/unix\.socket: connect: (no such file|connection refused)/i.test(err)) {
+  if (DAEMON_UNREACHABLE.test(err)) {
     return new EnvironmentError(
       `the LXD daemon is not running${path ? ` in ${path}` : ' on the host'}`,
       'start it (systemctl start lxd) and try again',

@@ -1,6 +1,7 @@
 // Containers starting and stopping, and what that does to the machine inside them: its id
 // namespace, its LXD (socket-activated at boot, autostarting its own containers), its disk.
 
+import { parentPath } from '../../core/paths.js';
 import { instanceExpanded } from './config.js';
 import { startDaemon } from './daemon.js';
 import { commandNotFound, daemonNotRunning, lxcFailure, mapIdsLog, startFailed, TEXT } from './errors.js';
@@ -49,9 +50,8 @@ export function autostart(world: World, level: LevelState): void {
 /** The container `level` runs in allows nested containers (security.nesting). */
 function nestingAllowed(world: World, level: LevelState): boolean {
   if (level.path === '') return true;
-  const cut = level.path.lastIndexOf('/');
-  const parent = findLevel(world, cut < 0 ? '' : level.path.slice(0, cut));
-  const name = level.path.slice(cut + 1);
+  const parent = findLevel(world, parentPath(level.path));
+  const name = level.path.slice(level.path.lastIndexOf('/') + 1);
   const inst = parent?.lxd?.instances.find((i) => i.name === name);
   return Boolean(parent?.lxd && inst && isTrue(instanceExpanded(parent.lxd, inst)['security.nesting']));
 }
