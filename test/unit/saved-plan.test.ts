@@ -14,7 +14,7 @@ import { createSimWorld, parseWorld, type SimWorld } from '../../src/adapters/si
 import { planWith } from '../../src/cli/commands/plan.js';
 import { rederive, savedManifest } from '../../src/cli/plan-file.js';
 import { TOOL } from '../../src/cli/version.js';
-import { NestctlError } from '../../src/core/errors.js';
+import { InputError, NestctlError } from '../../src/core/errors.js';
 import { loadManifest } from '../../src/core/manifest/load.js';
 import { decodePlan, encodePlan, MAX_PLAN_BYTES } from '../../src/core/plan/codec.js';
 import { canonicalJson, sha256 } from '../../src/core/plan/digest.js';
@@ -278,6 +278,31 @@ describe('property: a randomly mutated saved plan', () => {
         expect(canonicalJson(outcome.plan.steps)).toBe(canonicalJson(base.steps));
       }),
       { numRuns: Number(process.env.PROPERTY_RUNS ?? 150) },
+    );
+  });
+});
+
+describe('fuzz: the saved-plan reader on raw text', () => {
+  it('answers any text with a plan or a positioned NestctlError, never a throw, in bounded time', async () => {
+    const text = encodePlan(await planIn(newWorld()));
+    const raw = fc.oneof(
+      fc.string({ maxLength: 400 }),
+      fc.nat(text.length).map((n) => text.slice(0, n)), // cut short anywhere
+      fc.tuple(fc.nat(text.length - 1), fc.string({ minLength: 1, maxLength: 3 })).map(([i, s]) => text.slice(0, i) + s + text.slice(i + 1)), // bytes changed
+    );
+    fc.assert(
+      fc.property(raw, (input) => {
+        const t0 = Date.now();
+        const r = decodePlan(input, 'p.json', TOOL);
+        expect(Date.now() - t0).toBeLessThan(1000);
+        if (r.ok) return;
+        expect(r.error).toBeInstanceOf(NestctlError);
+        if (r.error instanceof InputError) {
+          for (const d of r.error.diagnostics) expect(d).toMatchObject({ file: 'p.json', line: expect.any(Number), column: expect.any(Number) });
+          expect(r.error.diagnostics.every((d) => d.line >= 1 && d.column >= 1)).toBe(true);
+        } else expect(r.error.message).toMatch(/^p\.json: /);
+      }),
+      { numRuns: Number(process.env.PROPERTY_RUNS ?? 300) },
     );
   });
 });
