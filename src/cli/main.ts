@@ -157,9 +157,11 @@ const fail = (e: unknown): void => {
   process.exit(1);
 };
 
-// A reader that stops early (`| head`) is not an error of ours.
+// A reader that stops early (`| head`) is not an error of ours, and no reason to stop: an apply
+// cut off there would leave a tree half-made and report success. The rest of stdout is dropped,
+// the command runs to its end and exits with its own code.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-  if (e.code === 'EPIPE') process.exit(0);
+  if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') return;
   fail(new EnvironmentError(`cannot write to standard output: ${e.message}`));
 });
 // Nowhere left to report a broken stderr; say it with the exit code.

@@ -100,6 +100,14 @@ describe.concurrent('hostile arguments and files: exit 1, a clear message, no st
     expectClean(r, 0);
     expect(r.stderr).toBe('');
   });
+
+  it('a closed stdout does not cut a command short: it runs to its end and exits with its own code', async () => {
+    const r = await nestctl(['plan', '--simulate', '--detailed-exitcode', 'examples/seed.yaml'], { closeStdout: true });
+    expectClean(r, 2);
+    const apply = await nestctl(['apply', '--simulate', '--auto-approve', 'examples/seed.yaml'], { closeStdout: true });
+    expectClean(apply, 0);
+    expect(apply.stderr).toBe('');
+  });
 });
 
 describe('the approval prompt under a terminal', () => {
