@@ -6,5 +6,7 @@ import { labUnavailable, setupHost } from './lab.js';
 
 export default async function setup(): Promise<void> {
   if (labUnavailable() !== null) return; // each suite reports itself as skipped, with the reason
+  const t0 = Date.now();
   await setupHost();
+  process.stderr.write(`lab setup (test/lab/setup-host.sh): ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
 }
