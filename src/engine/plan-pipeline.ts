@@ -1,4 +1,6 @@
-// manifest → observe → allocate → plan: the one path every command that plans goes through.
+// The one path every command that plans goes through, in this order: allocate the manifest's ids
+// (an impossible tree is refused before any host is looked at), check --target names a node,
+// observe the tree, plan (planTree, or planDestroy for destroy), then cut the plan to --target.
 
 import { allocate } from '../core/ids/allocate.js';
 import type { Manifest } from '../core/manifest/model.js';

@@ -1,6 +1,7 @@
-// One LXD host ("level"): the machine, or the LXD running inside a container. The real client
-// (over Exec and nested `lxc exec`) and the simulated LXD both implement it, so engine and
-// planner cannot tell them apart. Every method throws EnvironmentError/CommandError on failure.
+// One LXD host ("level"): the machine, or the LXD (or Incus) running inside a container. The real
+// client (adapters/lxd: Exec and nested `lxc exec`) and the simulated LXD (adapters/sim) both
+// implement it, so the engine cannot tell them apart; the planner never sees it, only what
+// probe() returned. Every method throws EnvironmentError (CommandError, UnseenError) on failure.
 
 import type { ObservedLevel } from '../core/observed.js';
 
@@ -41,14 +42,16 @@ export interface LxdLevel {
   /**
    * Replace /etc/subuid or /etc/subgid atomically (temp + rename, same mode, backup to
    * /etc/subuid-, honouring /etc/subuid.lock). Refuses when the current content's sha256
-   * differs from expectedSha256 (null = the file must be absent). The first write at a level
-   * keeps the untouched file as /var/lib/nestctl/FILE.orig; `forgetOriginal` (after a restore)
-   * removes that record.
+   * differs from expectedSha256 (null = the file must be absent), when the file is a symlink, and
+   * when `text` is not a whole subid file holding the root entry it was sent with
+   * (core/subid/check-text.ts; an empty text only with forgetOriginal or over an empty file).
+   * The first write at a level keeps the untouched file as /var/lib/nestctl/FILE.orig;
+   * `forgetOriginal` (after a restore) removes that record.
    */
   writeSubid(file: SubidFile, text: string, expectedSha256: string | null, options?: { forgetOriginal?: boolean }): Promise<void>;
   /** Restart the daemon without stopping containers (argv override or detected), then wait for it. */
   restartDaemon(command: readonly string[] | null): Promise<void>;
-  /** `lxd init --preseed` with the given YAML on stdin. */
+  /** `lxd init --preseed` (Incus: `incus admin init --preseed`) with the given YAML on stdin. */
   initDaemon(preseedYaml: string): Promise<void>;
   /** Fetch "remote:alias" into this level's image store under the given alias. */
   fetchImage(remoteRef: string, alias: string): Promise<void>;

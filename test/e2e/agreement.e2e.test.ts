@@ -1,4 +1,4 @@
-// The simulated LXD must agree with real LXD (DESIGN §5). The same manifests are applied by the
+// The simulated LXD must agree with real LXD (ARCHITECTURE.md, "The simulated LXD"). The same manifests are applied by the
 // real CLI on this host and by the engine on a simulated world that describes this host's
 // starting point (its /etc/subuid and /etc/subgid, images, pool and bridge); both are then
 // observed with the same code (engine/observe.ts) and compared level by level. A negative case

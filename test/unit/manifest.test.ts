@@ -78,7 +78,7 @@ describe('loadManifest: examples', () => {
 
   const files = readdirSync(EXAMPLES).filter((f) => f.endsWith('.yaml'));
 
-  it('has the examples the README and DESIGN name', () => {
+  it('has the examples the README and ARCHITECTURE.md name', () => {
     expect(files).toEqual(expect.arrayContaining(['seed.yaml', 'isolated.yaml', 'docker.yaml']));
   });
 

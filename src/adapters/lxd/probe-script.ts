@@ -1,4 +1,5 @@
-// The one command that reads everything about a level in a single round trip (DESIGN §4).
+// The one command that reads everything about a level in a single round trip, so observing
+// costs one `sh -c` (one chain of `lxc exec`) per level.
 // A constant script: no manifest data is ever spliced into it. Each fact is one line:
 //   @@nestctl@@ NAME STATUS BASE64
 // where STATUS is an exit code, a file mtime, or "absent". src/core/observe/parse-probe.ts reads it.

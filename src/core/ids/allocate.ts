@@ -1,4 +1,4 @@
-// The id arithmetic of a container tree (DESIGN §3), pure and deterministic.
+// The id arithmetic of a container tree, pure and deterministic.
 //
 // Bottom-up: a container's need is what its own root filesystem uses (65536 ids) plus the range
 // its LXD must hand to its children. A level's daemon range must cover every non-isolated child

@@ -1,4 +1,4 @@
-// LXD instance names (DESIGN §2): 1–63 ASCII letters, digits and "-", starting with a letter and
+// LXD instance names, which LXD also uses as hostnames: 1–63 ASCII letters, digits and "-", starting with a letter and
 // not ending with "-". The schema carries the same rule as a pattern for editors.
 
 export const NAME_RULE = 'container names are 1-63 ASCII letters, digits and "-", start with a letter and do not end with "-"';

@@ -1,6 +1,7 @@
 // Which root entry a level's daemon must use, and which old entries must stay because existing
-// containers still run on them (DESIGN §2 "Hazard": newuidmap checks a stored map against
-// root's entries at the container's next start).
+// containers still run on them: a container keeps the map LXD stored for it, and shadow's
+// newuidmap (src/newuidmap.c) checks that map against root's entries at its next start, so
+// dropping an entry strands it. LXD itself uses only the first usable entry.
 
 import { hostRangesOfInstance } from '../ids/idmap.js';
 import { BLOCK, type IdRange, contains, formatRange, overlaps, roundUpToBlock, sameRange } from '../ids/range.js';

@@ -1,6 +1,8 @@
-// The plan: a versioned, JSON-serialisable value. The renderer never computes; apply executes
-// exactly these steps, each re-checking its precondition against live state first. A saved plan
-// is never executed as read: apply plans its manifest again with its options and runs that.
+// The plan: a versioned, JSON-serialisable value. The renderer never computes. Apply executes the
+// steps of a plan it has just made; a saved plan is never executed as read: apply plans its
+// manifest again with its recorded options and runs that fresh plan only when it equals the saved
+// one (cli/plan-file.ts). Before it acts, a step re-checks on live state what it was planned from
+// where a change would make it wrong (engine/execute-step.ts says which steps check what).
 
 import type { IdRange } from '../ids/range.js';
 import type { Flavour } from '../manifest/model.js';
@@ -20,7 +22,12 @@ interface StepBase {
   reason: string;
 }
 
-/** What the step was computed from; apply refuses (stale) when live state differs. */
+/**
+ * What the step was computed from. Apply refuses a step as stale when live state no longer
+ * matches the file sha256, instance absence, planned config keys or status it checks, and a
+ * delete re-checks the deletion rule (engine/execute-step.ts); `level-new` steps re-read the
+ * level and work out what to do then.
+ */
 export type Precondition =
   | { kind: 'file-sha256'; sha256: string | null }
   | { kind: 'instance-absent' }

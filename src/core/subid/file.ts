@@ -42,7 +42,7 @@ export interface RootEdit {
   owner: string;
   /** The entry LXD must use: written first. */
   entry: IdRange;
-  /** Old entries still used by existing containers: kept after the new one (DESIGN §2 hazard). */
+  /** Old entries still used by existing containers: kept after the new one (newuidmap checks their maps at their next start; see level-entry.ts). */
   keep: IdRange[];
 }
 
