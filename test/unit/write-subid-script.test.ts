@@ -29,6 +29,7 @@ function run(file: string, text: string, args: { sha?: string; mode?: string; en
   const child = spawn('sh', ['-c', WRITE_SUBID_SCRIPT, 'nestctl-write-subid', file, args.sha ?? sha256(OLD), args.mode ?? 'keep', args.entry ?? '', args.state]);
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdin.on('error', () => undefined); // a refusing script may exit before it reads stdin (EPIPE)
   child.stdin.end(text);
   return new Promise((ok) => child.on('exit', (code) => ok({ code, stderr, ms: Date.now() - t0 })));
 }
@@ -129,6 +130,7 @@ describe('ExecLevel.writeSubid with the real script', () => {
         const child = spawn(argv[0]!, [...argv.slice(1).map((a) => (a === '/etc/subuid' ? file : a)), state]);
         let stderr = '';
         child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.stdin.on('error', () => undefined);
         child.stdin.end(String(options?.stdin ?? '').split('\n').slice(0, 1).join('\n') + '\n');
         child.on('exit', (code) => ok({ code: code ?? -1, stdout: '', stderr }));
       });
