@@ -5,7 +5,7 @@ import type { Flavour, Manifest } from '../../manifest/model.js';
 import type { ObservedLevel } from '../../observed.js';
 import { levelLabel } from '../../paths.js';
 import type { Precondition, Step } from '../model.js';
-import type { PlanProblem } from '../planner.js';
+import type { PlanProblem } from '../result.js';
 
 export interface RestartRequest {
   level: string;
