@@ -13,7 +13,7 @@ import { levelFlavour } from './level-context.js';
 import type { Step } from './model.js';
 import type { PartsResult, PlanProblem, PlannerOptions } from './result.js';
 import { deleteSteps } from './steps/delete.js';
-import { restartDaemonStep } from './steps/restart.js';
+import { readsSubidAtStart, restartDaemonStep } from './steps/restart.js';
 import { writeSubidStep } from './steps/write-subid.js';
 import { levelLabel as label } from '../paths.js';
 
@@ -98,7 +98,7 @@ export function planDestroy(manifest: Manifest, tree: ObservedTree, options: Des
       manifest,
       hostRestart: options.hostRestart,
       dependsOn: writes,
-      reason: `${label(levelPath)}'s LXD reads /etc/subuid and /etc/subgid only when it starts`,
+      reason: readsSubidAtStart(label(levelPath)),
       precondition: { kind: 'none' },
     });
     steps.push(restart.step);

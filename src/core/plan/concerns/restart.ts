@@ -6,7 +6,7 @@ import { restartPending } from '../../observe/restart-pending.js';
 import { daemonDownReason } from '../daemon-down.js';
 import type { LevelContext } from '../level-context.js';
 import { type ConcernResult, noConcern } from '../result.js';
-import { restartDaemonStep } from '../steps/restart.js';
+import { readsSubidAtStart, restartDaemonStep } from '../steps/restart.js';
 
 /** `subidWrites`: the ids of the level's write-subid steps, which the restart follows. */
 export function restartSteps(ctx: LevelContext, subidWrites: string[]): ConcernResult {
@@ -24,7 +24,7 @@ export function restartSteps(ctx: LevelContext, subidWrites: string[]): ConcernR
     reason: down
       ? daemonDownReason(label, down.error) + (subidWrites.length > 0 ? ' (it reads the new /etc/subuid and /etc/subgid as it starts)' : '')
       : subidWrites.length > 0
-        ? `${label}'s LXD reads /etc/subuid and /etc/subgid only when it starts`
+        ? readsSubidAtStart(label)
         : `/etc/subuid or /etc/subgid changed after ${label}'s LXD started`,
     precondition: obs === null ? { kind: 'level-new' } : { kind: 'none' },
   });
