@@ -1,14 +1,18 @@
 // The one path every command that plans goes through, in this order: allocate the manifest's ids
 // (an impossible tree is refused before any host is looked at), check --target names a node,
-// observe the tree, plan (planTree, or planDestroy for destroy), then cut the plan to --target.
+// observe the tree, plan (planLevels, or planDestroy for destroy), stamp the plan's envelope
+// (assemblePlan: format, tool, manifest text, options, digest of the observation), then cut the
+// plan to --target.
 
 import { allocate } from '../core/ids/allocate.js';
 import type { Manifest } from '../core/manifest/model.js';
 import type { ObservedTree } from '../core/observed.js';
+import { assemblePlan } from '../core/plan/assemble.js';
 import { planDestroy } from '../core/plan/destroy.js';
 import { sha256 } from '../core/plan/digest.js';
 import type { Plan } from '../core/plan/model.js';
-import { type PlanProblem, type PlanResult, allocationProblems, planTree } from '../core/plan/planner.js';
+import { planLevels } from '../core/plan/planner.js';
+import { type PlanProblem, type PlanResult, allocationProblems } from '../core/plan/result.js';
 import { targetPlan } from '../core/plan/target.js';
 import type { LxdLevel } from '../ports/lxd.js';
 import { observeTree } from './observe.js';
@@ -45,20 +49,21 @@ export async function planManifest(manifest: Manifest, host: LxdLevel, options: 
     };
   }
   const tree = await observeTree(host, manifest, options.mode === 'destroy' ? 'destroy' : options.prune ? 'prune' : 'apply');
-  const common = {
+  const mode = options.mode === 'destroy' ? 'destroy' : 'apply';
+  const stamp = {
     hostRestart: options.hostRestart,
     tool: options.tool,
     manifestSha256: sha256(options.manifestText),
     manifestText: options.manifestText,
     simulation: options.simulation ?? null,
     prune: options.prune ?? false,
+    // An apply plan records restoreIds false whatever it was asked.
+    restoreIds: mode === 'destroy' && (options.restoreIds ?? false),
   };
-  const result =
-    options.mode === 'destroy'
-      ? planDestroy(manifest, tree, { ...common, restoreIds: options.restoreIds ?? false })
-      : planTree(manifest, alloc.allocation, tree, common);
-  if (result.ok && options.target) return { ok: true, plan: targetPlan(result.plan, options.target), tree };
-  return { ...result, tree };
+  const parts = mode === 'destroy' ? planDestroy(manifest, tree, stamp) : planLevels(manifest, alloc.allocation, tree, stamp);
+  if (!parts.ok) return { ...parts, tree };
+  const plan = assemblePlan(mode, manifest, tree, stamp, parts.parts);
+  return { ok: true, plan: options.target ? targetPlan(plan, options.target) : plan, tree };
 }
 
 /** The options a saved plan records, to plan its manifest again exactly as it was planned. */

@@ -2,11 +2,11 @@
 // read from the text of every file (a regex, not the compiler), resolved to a repository path or
 // a package name, and each one that breaks a rule is reported with its file and line.
 
-import { readFileSync, readdirSync } from 'node:fs';
-import { isBuiltin } from 'node:module';
-import { join, posix } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from './helpers/cli.js';
+import { type Import, importsOf, sourceFiles } from './helpers/imports.js';
 
 const LAYERS = ['core', 'ports', 'adapters', 'engine', 'render', 'cli'] as const;
 type Layer = (typeof LAYERS)[number];
@@ -33,31 +33,6 @@ const FORBIDDEN: Partial<Record<Layer, Layer[]>> = {
   render: ['cli', 'adapters'],
 };
 
-interface Import {
-  file: string; // repository path of the importing file, e.g. src/core/plan/digest.ts
-  line: number;
-  specifier: string; // as written
-  target: string; // a repository path (relative imports), `node:x`, or a package name
-}
-
-// `import … from '…'` (type-only and multi-line included), `export … from '…'`, `import '…'`
-// and `import('…')`.
-const IMPORT = /^\s*import\s+(?:type\s+)?[\w*{$][^;'"]*?\bfrom\s*['"]([^'"]+)['"]|^\s*export\s+(?:type\s+)?[*{][^;'"]*?\bfrom\s*['"]([^'"]+)['"]|^\s*import\s*['"]([^'"]+)['"]|\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)/gm;
-
-function importsOf(file: string, text: string): Import[] {
-  const found: Import[] = [];
-  for (const m of text.matchAll(IMPORT)) {
-    const specifier = (m[1] ?? m[2] ?? m[3] ?? m[4])!;
-    const line = text.slice(0, m.index).split('\n').length + (m[0].match(/^\s*/)![0].split('\n').length - 1);
-    let target: string;
-    if (specifier.startsWith('.')) target = posix.normalize(posix.join(posix.dirname(file), specifier));
-    else if (isBuiltin(specifier)) target = specifier.startsWith('node:') ? specifier : `node:${specifier}`;
-    else target = specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0]!;
-    found.push({ file, line, specifier, target });
-  }
-  return found;
-}
-
 const layerOf = (path: string): Layer | undefined => {
   const [top, layer] = path.split('/');
   return top === 'src' && (LAYERS as readonly string[]).includes(layer!) ? (layer as Layer) : undefined;
@@ -77,13 +52,6 @@ function violation(i: Import): string | undefined {
   if (from && to && FORBIDDEN[from]?.includes(to)) return `src/${from} must not import src/${to}`;
   if (relativeImport && !to && from) return `src/${from} imports ${i.target}, outside src/`;
   return undefined;
-}
-
-function sourceFiles(dir: string): string[] {
-  return readdirSync(join(ROOT, dir), { recursive: true, encoding: 'utf8' })
-    .filter((f) => f.endsWith('.ts'))
-    .map((f) => posix.join(dir, f.split('\\').join('/')))
-    .sort();
 }
 
 const FILES = sourceFiles('src');

@@ -1,17 +1,19 @@
-// The one place a Plan value is put together (apply and destroy plans alike).
+// The one place a Plan value is put together (apply and destroy plans alike): the planners
+// return steps, levels and warnings; the shell that has the manifest text, the tool version and
+// the observation stamps the envelope around them here.
 
 import type { Manifest } from '../manifest/model.js';
 import type { ObservedTree } from '../observed.js';
 import { observedDigest } from './digest.js';
-import { type LevelSummary, PLAN_FORMAT_VERSION, type Plan, type Step } from './model.js';
-import type { PlanOptions } from './planner.js';
+import { PLAN_FORMAT_VERSION, type Plan } from './model.js';
+import type { PlanOptions, PlanParts } from './result.js';
 
 export function assemblePlan(
   mode: Plan['mode'],
   manifest: Manifest,
   tree: ObservedTree,
   options: PlanOptions & { restoreIds?: boolean },
-  parts: { levels: LevelSummary[]; steps: Step[]; warnings: string[] },
+  parts: PlanParts,
 ): Plan {
   return {
     formatVersion: PLAN_FORMAT_VERSION,

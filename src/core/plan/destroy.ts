@@ -9,19 +9,20 @@ import type { ContainerSpec, Manifest } from '../manifest/model.js';
 import { MANAGED_PROJECT, type ObservedLevel, type ObservedTree, managedInstance } from '../observed.js';
 import { replaceRootEntries, usableEntries } from '../subid/file.js';
 import { deletionVerdict, keptMessage } from './deletion.js';
-import { assemblePlan } from './assemble.js';
+import { levelFlavour } from './level-context.js';
 import type { Step } from './model.js';
-import type { PlanOptions, PlanProblem, PlanResult } from './planner.js';
+import type { PartsResult, PlanProblem, PlannerOptions } from './result.js';
 import { deleteSteps } from './steps/delete.js';
-import { restartDaemonStep } from './steps/restart.js';
+import { readsSubidAtStart, restartDaemonStep } from './steps/restart.js';
 import { writeSubidStep } from './steps/write-subid.js';
 import { levelLabel as label } from '../paths.js';
 
-export interface DestroyOptions extends PlanOptions {
+export interface DestroyOptions extends PlannerOptions {
   restoreIds: boolean;
 }
 
-export function planDestroy(manifest: Manifest, tree: ObservedTree, options: DestroyOptions): PlanResult {
+/** The destroy plan's content; the caller stamps the envelope (assemblePlan, mode destroy). */
+export function planDestroy(manifest: Manifest, tree: ObservedTree, options: DestroyOptions): PartsResult {
   const steps: Step[] = [];
   const warnings: string[] = [];
   const problems: PlanProblem[] = [];
@@ -48,13 +49,13 @@ export function planDestroy(manifest: Manifest, tree: ObservedTree, options: Des
       const inner = tree.levels[spec.path];
       if (inner?.kind !== 'observed' || inner.level.daemon.kind !== 'up') continue;
       const below = visit(spec.path, inner.level, spec.containers);
-      if (options.restoreIds) restoreLevel(spec.path, inner.level, below);
+      if (options.restoreIds) restoreLevel(spec.path, inner.level, below, spec);
     }
     return ids;
   };
 
   /** Restore steps for a surviving level, after the deletions in it. */
-  const restoreLevel = (levelPath: string, level: ObservedLevel, deleteIds: string[]): void => {
+  const restoreLevel = (levelPath: string, level: ObservedLevel, deleteIds: string[], spec: ContainerSpec | null): void => {
     const owner = manifest.host.owner;
     const deleted = new Set(steps.flatMap((s) => (s.kind === 'delete-instance' && s.level === levelPath ? [s.name] : [])));
     const remaining = level.instances.filter((i) => i.project !== MANAGED_PROJECT || !deleted.has(i.name));
@@ -93,11 +94,11 @@ export function planDestroy(manifest: Manifest, tree: ObservedTree, options: Des
     const restart = restartDaemonStep({
       level: levelPath,
       obs: level,
-      flavour: levelPath === '' ? (manifest.host.flavour ?? level.flavour) : level.flavour,
+      flavour: levelFlavour(manifest, levelPath, level, spec),
       manifest,
       hostRestart: options.hostRestart,
       dependsOn: writes,
-      reason: `${label(levelPath)}'s LXD reads /etc/subuid and /etc/subgid only when it starts`,
+      reason: readsSubidAtStart(label(levelPath)),
       precondition: { kind: 'none' },
     });
     steps.push(restart.step);
@@ -105,7 +106,7 @@ export function planDestroy(manifest: Manifest, tree: ObservedTree, options: Des
   };
 
   const top = visit('', hostObs.level, manifest.containers);
-  if (options.restoreIds) restoreLevel('', hostObs.level, top);
+  if (options.restoreIds) restoreLevel('', hostObs.level, top, null);
   if (problems.length > 0) return { ok: false, problems };
-  return { ok: true, plan: assemblePlan('destroy', manifest, tree, options, { levels: [], steps, warnings }) };
+  return { ok: true, parts: { levels: [], steps, warnings } };
 }

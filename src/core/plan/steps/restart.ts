@@ -5,7 +5,10 @@ import type { Flavour, Manifest } from '../../manifest/model.js';
 import type { ObservedLevel } from '../../observed.js';
 import { levelLabel } from '../../paths.js';
 import type { Precondition, Step } from '../model.js';
-import type { PlanProblem } from '../planner.js';
+import type { PlanProblem } from '../result.js';
+
+/** Why a level's daemon restarts after its subid files are written (LXD lxd/sys/os.go reads them once, at start). */
+export const readsSubidAtStart = (label: string): string => `${label}'s LXD reads /etc/subuid and /etc/subgid only when it starts`;
 
 export interface RestartRequest {
   level: string;

@@ -1,0 +1,146 @@
+// One child of a level: created (after deleting a half-made create of nestctl's own), or brought
+// to the manifest's config and started; a running child whose id map changed is restarted so LXD
+// applies it.
+
+import { parseLxdIdmap } from '../../ids/idmap.js';
+import { managedInstance } from '../../observed.js';
+import { IDMAP_KEYS, MARKER_CREATING, MARKER_MANAGED, MARKER_PATH, desiredConfig, markers } from '../desired-config.js';
+import type { LevelChild, LevelContext } from '../level-context.js';
+import { pre } from '../level-context.js';
+import type { Step } from '../model.js';
+import { type ConcernResult, noConcern } from '../result.js';
+import type { ResolvedImages } from './images.js';
+
+export interface ChildResult extends ConcernResult {
+  /** The step that makes the child run, if any (its own level starts from it). */
+  running: string | null;
+  /** Its create step, if planned (the next isolated sibling is created after it). */
+  created: string | null;
+}
+
+/** `deps`: what the child's first step waits for (daemon ready, its image, an earlier isolated sibling). */
+export function childSteps(ctx: LevelContext, child: LevelChild, images: ResolvedImages, deps: string[]): ChildResult {
+  const out: ChildResult = { ...noConcern(), running: null, created: null };
+  const add = (step: Step): string => {
+    out.steps.push(step);
+    return step.id;
+  };
+  const { spec, alloc } = child;
+  const config = desiredConfig(spec, alloc);
+  const hosting = spec.containers.length > 0;
+  const found = (ctx.obs && managedInstance(ctx.obs, spec.name)) ?? null;
+  const halfMade = found !== null && found.config[MARKER_PATH] === spec.path && found.config[MARKER_CREATING] !== undefined;
+  const existing = halfMade ? null : found;
+  if (!existing) {
+    const cleared = halfMade
+      ? [
+          add({
+            id: `${spec.path}:delete-instance`,
+            level: ctx.path,
+            kind: 'delete-instance',
+            dependsOn: deps,
+            reason: `${spec.path} was left half-made by an interrupted create (it never started): deleted and created again`,
+            name: spec.name,
+            path: spec.path,
+            precondition: pre(ctx, { kind: 'instance-config', config: { [MARKER_PATH]: spec.path, [MARKER_CREATING]: found.config[MARKER_CREATING]! }, profiles: found.profiles }),
+          }),
+        ]
+      : deps;
+    out.created = add({
+      id: `${spec.path}:create-instance`,
+      level: ctx.path,
+      kind: 'create-instance',
+      dependsOn: cleared,
+      // A hidden level's containers could not be listed: it may exist already.
+      reason: ctx.hidden ? `${ctx.unseenWhy}: ${spec.path} is created once its LXD runs, unless it exists` : ctx.obs ? `${spec.path} does not exist in ${ctx.label}` : `${ctx.label} is new`,
+      name: spec.name,
+      path: spec.path,
+      image: spec.image,
+      fingerprint: images.get(spec.image)?.fingerprint ?? null,
+      profiles: spec.profiles,
+      config: { ...config, ...markers(spec) },
+      precondition: pre(ctx, { kind: 'instance-absent' }),
+    });
+    out.running = add({
+      id: `${spec.path}:start-instance`,
+      level: ctx.path,
+      kind: 'start-instance',
+      dependsOn: [out.created],
+      reason: ctx.hidden ? `${spec.path} is started unless it runs` : `${spec.path} is created stopped`,
+      name: spec.name,
+      path: spec.path,
+      hosting,
+      precondition: pre(ctx, { kind: 'none' }),
+    });
+    return out;
+  }
+  if (existing.config[MARKER_MANAGED] !== 'true') {
+    out.warnings.push(`${spec.path} exists and was not created by nestctl: it is managed from now on, but destroy will leave it`);
+  }
+  let last: string | null = null;
+  const set: Record<string, string> = {};
+  const before: Record<string, string> = {};
+  for (const [k, v] of Object.entries(config)) {
+    if (existing.config[k] !== v) {
+      set[k] = v;
+      if (existing.config[k] !== undefined) before[k] = existing.config[k]!;
+    }
+  }
+  const profilesDiffer = existing.profiles.join('\n') !== spec.profiles.join('\n');
+  if (Object.keys(set).length > 0 || profilesDiffer) {
+    last = add({
+      id: `${spec.path}:update-config`,
+      level: ctx.path,
+      kind: 'update-config',
+      // After the level's daemon restart: idmap keys are checked against the range it loads.
+      dependsOn: deps,
+      reason: `${spec.path}'s config differs from the manifest`,
+      name: spec.name,
+      path: spec.path,
+      set,
+      before,
+      profiles: profilesDiffer ? { before: existing.profiles, after: spec.profiles } : null,
+      precondition: pre(ctx, { kind: 'instance-config', config: existing.config, profiles: existing.profiles }),
+    });
+  }
+  const remapKeys = Object.keys(set).filter((k) => IDMAP_KEYS.includes(k));
+  if (existing.status === 'Running' && (remapKeys.length > 0 || remapPending(existing.config))) {
+    out.running = add({
+      id: `${spec.path}:remap-instance`,
+      level: ctx.path,
+      kind: 'remap-instance',
+      dependsOn: [...deps, ...(last ? [last] : [])],
+      reason:
+        remapKeys.length > 0
+          ? `LXD applies the new id map (${remapKeys.join(', ')}) only when ${spec.path} starts again`
+          : `${spec.path} has a new id map waiting for its next start`,
+      name: spec.name,
+      path: spec.path,
+      hosting,
+      precondition: pre(ctx, { kind: 'instance-status', status: existing.status }),
+    });
+    return out;
+  }
+  if (existing.status !== 'Running') {
+    out.running = add({
+      id: `${spec.path}:start-instance`,
+      level: ctx.path,
+      kind: 'start-instance',
+      dependsOn: [...deps, ...(last ? [last] : [])],
+      reason: `${spec.path} is ${existing.status.toLowerCase()}`,
+      name: spec.name,
+      path: spec.path,
+      hosting,
+      precondition: pre(ctx, { kind: 'instance-status', status: existing.status }),
+    });
+  }
+  return out;
+}
+
+/** LXD computed a new map (volatile.idmap.next) that the running container does not use yet. */
+export function remapPending(config: Record<string, string>): boolean {
+  const next = config['volatile.idmap.next'];
+  const current = config['volatile.idmap.current'];
+  if (!next || !current) return false;
+  return JSON.stringify(parseLxdIdmap(next)) !== JSON.stringify(parseLxdIdmap(current));
+}

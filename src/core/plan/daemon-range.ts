@@ -1,0 +1,106 @@
+// The range a level's LXD hands out and, where nestctl sets it, the root entry that gives it,
+// with the isolated children's slices placed in it. Part of the level's context: the subid
+// edits, the children's maps and the level summary all read this one choice.
+
+import { nestedRangeStart } from '../ids/allocate.js';
+import type { NodeAllocation } from '../ids/allocate.js';
+import type { IdRange } from '../ids/range.js';
+import type { ContainerSpec, Flavour, Manifest } from '../manifest/model.js';
+import type { ObservedLevel } from '../observed.js';
+import { chooseHostEntry, nestedEntry } from './level-entry.js';
+import type { PlanProblem } from './result.js';
+import { findSlice, occupiedSlices, requiredRange } from './slices.js';
+
+// Snap LXD ignores /etc/subuid and derives its range itself (snap LXD's own default map).
+const SNAP_HOST_RANGE: IdRange = { start: 1_000_000, size: 1_000_000_000 };
+
+export interface RangeRequest {
+  manifest: Manifest;
+  path: string;
+  flavour: Flavour;
+  obs: ObservedLevel | null;
+  /** Ids the manifest's children need from the level's LXD. */
+  daemonNeed: number;
+  /** Ids the level's own namespace holds. */
+  ownSize: number;
+  children: Array<{ spec: ContainerSpec; alloc: NodeAllocation }>;
+}
+
+export type RangeChoice =
+  | {
+      ok: true;
+      /** The root entry nestctl sets; null where the flavour ignores /etc/subuid. */
+      entry: IdRange | null;
+      /** The host's existing entry was large enough and is kept. */
+      kept: boolean;
+      daemonRange: IdRange;
+      slices: Map<string, IdRange>;
+      warnings: string[];
+    }
+  | { ok: false; problem: PlanProblem };
+
+export function chooseDaemonRange(r: RangeRequest): RangeChoice {
+  const isHost = r.path === '';
+  const owner = r.manifest.host.owner;
+  let entry: IdRange | null = null;
+  let daemonRange: IdRange = { start: 0, size: 0 };
+  let kept = false;
+  const warnings: string[] = [];
+  // Isolated slices: observed ones stay; new ones go first-fit. They may ask for more than the
+  // manifest alone needs (isolated instances the manifest does not name), so choose twice.
+  let levelNeed = r.daemonNeed;
+  let slices = new Map<string, IdRange>();
+  for (let pass = 0; pass < 2; pass += 1) {
+    if (r.flavour === 'snap') {
+      daemonRange = isHost ? SNAP_HOST_RANGE : { start: 100000, size: Math.max(0, r.ownSize - 100000) };
+    } else if (isHost) {
+      const choice = chooseHostEntry(r.obs!, owner, r.manifest.host.base, levelNeed);
+      if (!choice.ok) return { ok: false, problem: { fault: 'user', path: '', pos: r.manifest.hostPos, message: choice.message, hint: choice.hint } };
+      entry = choice.entry;
+      kept = choice.kept;
+      if (pass === 0) warnings.push(...choice.warnings);
+      daemonRange = entry;
+    } else {
+      entry = nestedEntry(levelNeed);
+      daemonRange = entry;
+    }
+    slices = placeSlices(r, daemonRange.start);
+    const need = Math.max(r.daemonNeed, requiredRange(daemonRange.start, [...slices.values(), ...occupiedSlices(r.obs?.instances ?? [])]));
+    if (need <= daemonRange.size || need === levelNeed) break;
+    levelNeed = need;
+  }
+  const required = isHost ? 0 : nestedRangeStart(r.flavour) + levelNeed;
+  if (daemonRange.size < levelNeed || (!isHost && r.ownSize < required)) {
+    return {
+      ok: false,
+      problem: {
+        fault: 'user',
+        path: r.path,
+        message: isHost
+          ? `the host's LXD hands out ${daemonRange.size} ids but the tree needs ${levelNeed}`
+          : `${r.path} holds ${r.ownSize} ids but it and its children need ${required}`,
+        hint: isHost
+          ? 'snap LXD derives its range itself; use the Debian package or a smaller tree'
+          : `LXD computes a container's map only at creation or when its security.idmap.* keys change; recreate ${r.path} (or give it idmap.size ${required})`,
+      },
+    };
+  }
+  return { ok: true, entry, kept, daemonRange, slices, warnings };
+}
+
+/** Slices of the level's isolated children: where they are, or where LXD will put them. */
+function placeSlices(r: RangeRequest, rangeStart: number): Map<string, IdRange> {
+  const occupied = occupiedSlices(r.obs?.instances ?? []);
+  const placed = new Map<string, IdRange>();
+  for (const { spec, alloc } of r.children) {
+    if (!alloc.slice) continue;
+    const own = occupied.find((o) => o.name === spec.name);
+    if (own) {
+      placed.set(spec.name, { start: own.start, size: own.size });
+      continue;
+    }
+    const start = findSlice(rangeStart, [...occupied, ...placed.values()], alloc.slice.size);
+    placed.set(spec.name, { start, size: alloc.slice.size });
+  }
+  return placed;
+}

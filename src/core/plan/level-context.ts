@@ -1,0 +1,225 @@
+// Everything the concerns of one level read, worked out once per level (before any step of it
+// is planned) by one pure function: where the level is, its flavour, what was observed of it,
+// the range its LXD hands out, its children (manifest spec joined with allocation by path) and
+// the steps its own steps start from. Concerns read the context, never each other's steps.
+
+import { BugError } from '../errors.js';
+import type { Allocation, NodeAllocation } from '../ids/allocate.js';
+import type { IdRange } from '../ids/range.js';
+import type { ContainerSpec, Flavour, Manifest } from '../manifest/model.js';
+import type { DaemonState, ObservedLevel, ObservedTree } from '../observed.js';
+import { levelLabel } from '../paths.js';
+import { type SubidEntry, firstUsable } from '../subid/file.js';
+import { unseenPins, whileDown } from './daemon-down.js';
+import { chooseDaemonRange } from './daemon-range.js';
+import { type Pin, ownIds, pinnedEntries } from './level-entry.js';
+import type { Precondition } from './model.js';
+import { chooseSubnet } from './preseed.js';
+import type { PlanProblem, PlannerOptions } from './result.js';
+
+/** What is the same for every level of one plan. */
+export interface PlanInput {
+  manifest: Manifest;
+  allocation: Allocation;
+  tree: ObservedTree;
+  options: PlannerOptions;
+}
+
+export interface Ancestor {
+  path: string;
+  obs: ObservedLevel | null;
+  /** Its managed bridge's subnet, observed or chosen by its init. */
+  subnet: string | null;
+}
+
+export interface LevelChild {
+  spec: ContainerSpec;
+  alloc: NodeAllocation;
+  /** The host ids of its map: its isolated slice, or the level's whole range. */
+  map: IdRange;
+}
+
+export interface SubidFileState {
+  text: string | null;
+  sha256: string | null;
+  /** Root's first usable entry, the one LXD uses. */
+  current: SubidEntry | null;
+}
+
+export interface LevelContext {
+  input: PlanInput;
+  path: string;
+  /** "host", or the path. */
+  label: string;
+  isHost: boolean;
+  /** Owner of the root entries (host.owner). */
+  owner: string;
+  /** As observed, or, for a level not seen yet, as the manifest says it will be. */
+  flavour: Flavour;
+  /** null: the level does not exist yet (or could not be looked at). */
+  obs: ObservedLevel | null;
+  /** The level's files, read once; null for a new level. */
+  subid: { subuid: SubidFileState; subgid: SubidFileState } | null;
+  /** Its LXD is installed but not running. */
+  down: Extract<DaemonState, { kind: 'down' }> | null;
+  /** What its LXD holds (pools, images, containers) could not be listed. */
+  hidden: boolean;
+  /** Steps at the level work out their details when they run (`level-new`). */
+  unseen: boolean;
+  /** Why what the level's LXD holds is known only after apply; null when observed. */
+  unseenWhy: string | null;
+  /** Ids the manifest's children need from its LXD. */
+  daemonNeed: number;
+  /** Ids the level's own namespace holds (observed, or predicted from its parent). */
+  ownSize: number;
+  /** The root entry nestctl sets (null where the flavour ignores /etc/subuid), and whether the host's was kept. */
+  entry: IdRange | null;
+  entryKept: boolean;
+  daemonRange: IdRange;
+  /** Old entries kept because containers still run on them. */
+  pins: Pin[];
+  children: LevelChild[];
+  /** Levels from the host down to the parent. */
+  ancestors: Ancestor[];
+  /** Its managed bridge's subnet: observed, or the one its init will create. */
+  subnet: string | null;
+  /** Steps that make the level reachable (its container's start). */
+  entryDeps: string[];
+  /** The level could not be looked at because this ancestor's LXD was down (it may well exist). */
+  hiddenBy: string | null;
+}
+
+/** A step's precondition at this level: `level-new` when the level is unseen. */
+export const pre = (ctx: LevelContext, p: Precondition): Precondition => (ctx.unseen ? { kind: 'level-new' } : p);
+
+/** The flavour a level is planned for: observed, overridden for the host by host.flavour, or the manifest's for a level not seen. */
+export function levelFlavour(manifest: Manifest, path: string, obs: ObservedLevel | null, spec: ContainerSpec | null): Flavour | null {
+  if (path === '') return manifest.host.flavour ?? obs?.flavour ?? null;
+  return obs?.flavour ?? spec?.flavour ?? null;
+}
+
+/** The host as observed, or why it cannot be planned for at all (not observed, nothing installed, daemon down). */
+export function hostLevel(input: PlanInput): { ok: true; level: ObservedLevel } | { ok: false; problem: PlanProblem } {
+  const hostObs = input.tree.levels[''];
+  if (!hostObs || hostObs.kind !== 'observed') return { ok: false, problem: { fault: 'environment', path: '', message: 'the host LXD could not be observed' } };
+  const host = hostObs.level;
+  if (host.daemon.kind === 'missing' || levelFlavour(input.manifest, '', host, null) === null) {
+    return {
+      ok: false,
+      problem: {
+        fault: 'environment',
+        path: '',
+        message: 'no LXD or Incus is installed on this host',
+        hint: 'install LXD (Debian: apt-get install lxd lxd-client uidmap), or run with --simulate',
+      },
+    };
+  }
+  if (host.daemon.kind === 'down') {
+    return {
+      ok: false,
+      problem: {
+        fault: 'environment',
+        path: '',
+        message: `the host's LXD daemon is not reachable: ${host.daemon.error}`,
+        hint: 'start it (systemctl start lxd, or lxd --group lxd &) and run nestctl again',
+      },
+    };
+  }
+  return { ok: true, level: host };
+}
+
+/** How a child level hangs under its parent. */
+export interface ParentLink {
+  ctx: LevelContext;
+  child: LevelChild;
+  /** The step that makes the child run, if it is planned. */
+  entryDeps: string[];
+}
+
+export type ContextResult = { ok: true; ctx: LevelContext; warnings: string[] } | { ok: false; problems: PlanProblem[] };
+
+/** The host's context (parent null; hostLevel must have accepted it), or a child level's. */
+export function levelContext(input: PlanInput, parent: ParentLink | null): ContextResult {
+  const { manifest, allocation, tree } = input;
+  const path = parent ? parent.child.spec.path : '';
+  const seen = tree.levels[path];
+  let obs: ObservedLevel | null;
+  if (parent === null) {
+    if (seen?.kind !== 'observed') throw new BugError('the host level is planned without an observation');
+    obs = seen.level;
+  } else {
+    const { spec } = parent.child;
+    if (seen?.kind === 'unseen') {
+      return {
+        ok: false,
+        problems: [
+          {
+            fault: 'environment',
+            path,
+            message: `cannot look inside ${path}: ${seen.reason}`,
+            hint: `${path} must be able to run sh (lxc exec ${spec.name} -- sh) to host containers`,
+          },
+        ],
+      };
+    }
+    obs = seen?.kind === 'observed' ? seen.level : null;
+  }
+  const specs = parent ? parent.child.spec.containers : manifest.containers;
+  const flavour = levelFlavour(manifest, path, obs, parent?.child.spec ?? null);
+  if (flavour === null) throw new BugError(`no flavour for level ${levelLabel(path)}`);
+  const label = levelLabel(path);
+  const isHost = path === '';
+  const owner = manifest.host.owner;
+  // Under a level whose daemon is down, a child's absence only means it could not be listed.
+  const hiddenBy = obs === null && parent?.ctx.hidden ? (parent.ctx.hiddenBy ?? parent.ctx.path) : null;
+  const down = obs?.daemon.kind === 'down' ? obs.daemon : null;
+  const hidden = hiddenBy !== null || down !== null;
+  const unseenWhy =
+    hiddenBy !== null ? `${label} could not be looked at (${whileDown(levelLabel(hiddenBy))})` : obs === null ? `${label} is new` : down ? whileDown(label) : null;
+  const daemonNeed = parent ? parent.child.alloc.daemonNeed : allocation.hostNeed;
+  const ownSize = obs ? ownIds(obs) : parent!.child.map.size;
+
+  const paired = specs.map((spec) => {
+    const alloc = allocation.byPath[spec.path];
+    if (!alloc) throw new BugError(`no allocation for ${spec.path}`);
+    return { spec, alloc };
+  });
+  const range = chooseDaemonRange({ manifest, path, flavour, obs, daemonNeed, ownSize, children: paired });
+  if (!range.ok) return { ok: false, problems: [range.problem] };
+  const { entry, daemonRange, slices } = range;
+
+  const fileState = (file: 'subuid' | 'subgid'): SubidFileState => ({
+    text: obs![file].text,
+    sha256: obs![file].sha256,
+    current: firstUsable(obs![file].text, owner),
+  });
+  const bridge = obs?.networks.some((n) => n.managed) ?? false;
+  const ancestors = parent ? [...parent.ctx.ancestors, { path: parent.ctx.path, obs: parent.ctx.obs, subnet: parent.ctx.subnet }] : [];
+  const ctx: LevelContext = {
+    input,
+    path,
+    label,
+    isHost,
+    owner,
+    flavour,
+    obs,
+    subid: obs ? { subuid: fileState('subuid'), subgid: fileState('subgid') } : null,
+    down,
+    hidden,
+    unseen: obs === null || down !== null,
+    unseenWhy,
+    daemonNeed,
+    ownSize,
+    entry,
+    entryKept: range.kept,
+    daemonRange,
+    pins: entry === null ? [] : down ? unseenPins(obs!, owner, entry, label) : pinnedEntries(obs, owner, entry),
+    children: paired.map(({ spec, alloc }) => ({ spec, alloc, map: slices.get(spec.name) ?? { start: daemonRange.start, size: daemonRange.size } })),
+    ancestors,
+    // A level without a managed bridge gets one from its init, on a subnet no ancestor uses.
+    subnet: bridge ? (obs!.networks.find((n) => n.managed && n.ipv4)?.ipv4 ?? null) : chooseSubnet(ancestors.map((a) => a.subnet)),
+    entryDeps: parent ? parent.entryDeps : [],
+    hiddenBy,
+  };
+  return { ok: true, ctx, warnings: range.warnings };
+}
