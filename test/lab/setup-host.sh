@@ -375,6 +375,7 @@ NODOC
   rm -rf "$root"/usr/share/man/* "$root"/usr/share/info/*
   find "$root/usr/share/locale" -mindepth 1 -maxdepth 1 ! -name locale.alias -exec rm -rf {} + 2>/dev/null || true
   # devices come from the container manager; identity comes from the first boot
+  # shellcheck disable=SC2115 # root was checked above to be a build tree
   rm -rf --one-file-system "$root"/dev/* "$root"/run/*
   : >"$root/etc/machine-id"
   rm -f "$root/var/lib/dbus/machine-id"
@@ -556,8 +557,9 @@ install_incus() {
   local src
   # incus-base's postinst (debian/incus-base.postinst) adds root:<next>:1000000000 to
   # /etc/subuid and /etc/subgid when root has no line there; the lab never lets it.
-  grep -q '^root:' /etc/subuid && grep -q '^root:' /etc/subgid ||
+  if ! grep -q '^root:' /etc/subuid || ! grep -q '^root:' /etc/subgid; then
     die "root has no line in /etc/subuid or /etc/subgid: installing incus-base would add a billion-id one; give root its line first"
+  fi
   src=$(backports_source "$(host_mirror)")
   if [[ $(cat "$LAB_BACKPORTS_LIST" 2>/dev/null || true) != "$src" ]]; then
     step "incus: adding the $LAB_BACKPORTS source ($LAB_BACKPORTS_LIST)"
