@@ -6,9 +6,17 @@
 #   4. build (once, cached in /var/cache/nestctl-lab) and import two images:
 #        busybox  - a ~1 MB leaf image (busybox-static, /sbin/init sleeps),
 #        nest     - Debian bookworm minbase + LXD, for levels that host children.
+#   5. with NESTCTL_LAB_INCUS=1 (opt-in; default off), Incus beside LXD:
+#        install incus-base from bookworm-backports, start the host incusd by hand if it
+#        does not answer, `incus admin init --preseed` (dir pool, bridge incusbr0) if it
+#        has no storage pool, build (cached) the image nest-incus (Debian bookworm minbase
+#        + Incus) and import it and busybox into Incus under aliases nest-incus, busybox.
 # Idempotent: rerun it freely. Works with no stdin (CI).
 # Environment overrides: NESTCTL_LAB_CACHE, NESTCTL_LAB_MIRROR, NESTCTL_LAB_BRIDGE_CIDR,
-# NESTCTL_LAB_LXD_LOG, NESTCTL_LAB_REBUILD=1 (ignore the cache and rebuild both images).
+# NESTCTL_LAB_LXD_LOG, NESTCTL_LAB_REBUILD=1 (ignore the cache and rebuild the images),
+# NESTCTL_LAB_INCUS=1 (also set up Incus, step 5), NESTCTL_LAB_INCUS_BRIDGE_CIDR (incusbr0,
+# default 10.67.0.1/24), NESTCTL_LAB_INCUS_LOG, NESTCTL_LAB_LXD=0 (skip steps 2-4: leave the
+# host LXD alone, e.g. to set up only Incus while another session uses LXD).
 set -euo pipefail
 LAB_DIR=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
 # shellcheck source=lib.sh
@@ -19,6 +27,12 @@ LAB_CACHE=${NESTCTL_LAB_CACHE:-/var/cache/nestctl-lab}
 LAB_MIRROR=${NESTCTL_LAB_MIRROR:-http://deb.debian.org/debian}
 LAB_SUITE=bookworm
 LAB_BRIDGE_CIDR=${NESTCTL_LAB_BRIDGE_CIDR:-10.66.0.1/24}
+LAB_LXD=${NESTCTL_LAB_LXD:-1}
+LAB_INCUS=${NESTCTL_LAB_INCUS:-0}
+LAB_INCUS_BRIDGE=incusbr0
+LAB_INCUS_BRIDGE_CIDR=${NESTCTL_LAB_INCUS_BRIDGE_CIDR:-10.67.0.1/24}
+[[ $LAB_LXD == [01] && $LAB_INCUS == [01] ]] ||
+  die "NESTCTL_LAB_LXD and NESTCTL_LAB_INCUS take 0 or 1 (got '$LAB_LXD', '$LAB_INCUS')"
 
 HOST_PACKAGES=(lxd lxd-client uidmap iptables nftables dnsmasq-base debootstrap busybox-static
   squashfs-tools xz-utils ca-certificates)
@@ -28,28 +42,39 @@ HOST_PACKAGES=(lxd lxd-client uidmap iptables nftables dnsmasq-base debootstrap 
 NEST_INCLUDE=lxd,lxd-client,uidmap,systemd-sysv,dbus,iproute2,procps,kmod,iptables,nftables,dnsmasq-base,squashfs-tools,xz-utils
 RECIPE_VERSION=1
 
+# Incus is not in bookworm itself: incus-base (containers only; `incus` adds QEMU) comes
+# from bookworm-backports, on the host and inside nest-incus.
+LAB_BACKPORTS=$LAB_SUITE-backports
+LAB_BACKPORTS_LIST=/etc/apt/sources.list.d/nestctl-lab-backports.sources
+NEST_INCUS_INCLUDE=uidmap,systemd-sysv,dbus,iproute2,procps,kmod,iptables,nftables,dnsmasq-base,squashfs-tools,xz-utils
+
 T_ALL=$(now)
 
 # ---------------------------------------------------------------------------
 # 1. packages
 # ---------------------------------------------------------------------------
-missing_packages() {
+missing_packages() { # PKG...
   local p
-  for p in "${HOST_PACKAGES[@]}"; do
+  for p in "$@"; do
     [[ $(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true) == installed ]] || echo "$p"
   done
 }
 
+# install_packages RELEASE PKG... (RELEASE: an apt target release such as bookworm-backports,
+# or "" for the default); NEED_UPDATE=1 forces one apt-get update first (a new source).
+NEED_UPDATE=0
 install_packages() {
-  local t0 missing
+  local release=$1 t0 missing
+  shift
   t0=$(now)
-  mapfile -t missing < <(missing_packages)
+  mapfile -t missing < <(missing_packages "$@")
   if [[ ${#missing[@]} -eq 0 ]]; then
     step "packages: all present"
     return
   fi
   step "packages: installing ${missing[*]}"
-  local need_update=0 p
+  local need_update=$NEED_UPDATE p target=()
+  [[ -z $release ]] || target=(-t "$release")
   for p in "${missing[@]}"; do
     # (no `| grep -q`: with pipefail, grep closing the pipe early fails the test)
     [[ $(apt-cache policy "$p" 2>/dev/null) == *"Candidate: "[!\(]* ]] || need_update=1
@@ -58,11 +83,11 @@ install_packages() {
     info "apt-get update"
     apt-get update -q >/dev/null
   fi
-  if ! apt-get install -y -q --no-install-recommends "${missing[@]}" >/tmp/nestctl-lab-apt.log 2>&1; then
+  if ! apt-get install -y -q --no-install-recommends "${target[@]}" "${missing[@]}" >/tmp/nestctl-lab-apt.log 2>&1; then
     # stale package lists (404 on a superseded version): refresh once and retry
     info "install failed; apt-get update and retry"
     apt-get update -q >/dev/null
-    apt-get install -y -q --no-install-recommends "${missing[@]}" >/tmp/nestctl-lab-apt.log 2>&1 ||
+    apt-get install -y -q --no-install-recommends "${target[@]}" "${missing[@]}" >/tmp/nestctl-lab-apt.log 2>&1 ||
       { tail -20 /tmp/nestctl-lab-apt.log >&2; die "apt-get install failed (log: /tmp/nestctl-lab-apt.log)"; }
   fi
   info "packages done in $(elapsed "$t0")"
@@ -107,7 +132,9 @@ remove_tree() {
 }
 
 BUILD_DIR=
+POLICY_RC=
 cleanup() {
+  if [[ -n $POLICY_RC ]]; then rm -f "$POLICY_RC"; fi
   if [[ -n $BUILD_DIR ]]; then remove_tree "$BUILD_DIR"; fi
 }
 trap cleanup EXIT
@@ -287,6 +314,138 @@ EOF
   done
 }
 
+# --- nest-incus: Debian minbase + incus-base from backports ---------------------------
+# (build_nest_rootfs keeps its own inline copy of the trimming and the name templates:
+# its text is the nest image's cache key, and changing it would rebuild and re-import an
+# identical nest image on every lab host.)
+
+# backports_source MIRROR: the deb822 source for bookworm-backports.
+backports_source() {
+  printf 'Types: deb\nURIs: %s\nSuites: %s\nComponents: main\nSigned-By: %s\n' \
+    "$1" "$LAB_BACKPORTS" /usr/share/keyrings/debian-archive-keyring.gpg
+}
+
+# The host's own Debian mirror (first URIs: of debian.sources) unless NESTCTL_LAB_MIRROR says.
+host_mirror() {
+  local m=${NESTCTL_LAB_MIRROR:-}
+  [[ -n $m ]] || m=$(awk '$1 == "URIs:" { print $2; exit }' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
+  echo "${m:-$LAB_MIRROR}"
+}
+
+# without_service_starts ROOT CMD...: run CMD while ROOT/usr/sbin/policy-rc.d forbids
+# invoke-rc.d to start services (incus-base's postinst runs `invoke-rc.d incus start`
+# when systemd is not PID 1: on the lab host and in a chroot). A policy-rc.d already
+# there (container-built hosts ship one with `exit 101`) is kept if it denies too.
+without_service_starts() {
+  local root=$1 rc=0
+  shift
+  if [[ -e $root/usr/sbin/policy-rc.d ]]; then
+    grep -qx 'exit 101' "$root/usr/sbin/policy-rc.d" ||
+      die "$root/usr/sbin/policy-rc.d may allow service starts; not replacing it"
+    "$@"
+    return
+  fi
+  POLICY_RC=$root/usr/sbin/policy-rc.d
+  printf '#!/bin/sh\n# nestctl lab: no service starts during this install\nexit 101\n' >"$POLICY_RC"
+  chmod 755 "$POLICY_RC"
+  "$@" || rc=$?
+  rm -f "$POLICY_RC"
+  POLICY_RC=
+  return "$rc"
+}
+
+# trim_rootfs ROOT HOSTNAME: drop docs, man pages, locales, apt lists and caches, devices
+# and identity from the image tree ROOT (never the host: ROOT must be a build directory).
+trim_rootfs() {
+  local root=$1 name=$2
+  [[ $root == "$LAB_CACHE"/.build-* && -d $root/etc ]] || die "trim_rootfs: $root is not an image build tree"
+  cat >"$root/etc/dpkg/dpkg.cfg.d/01-nestctl-lab-nodoc" <<'NODOC'
+path-exclude /usr/share/doc/*
+path-include /usr/share/doc/*/copyright
+path-exclude /usr/share/man/*
+path-exclude /usr/share/info/*
+path-exclude /usr/share/locale/*
+path-include /usr/share/locale/locale.alias
+NODOC
+  chroot "$root" apt-get clean
+  rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin "$root"/var/log/*.log \
+    "$root"/var/cache/debconf/*-old "$root"/var/lib/dpkg/*-old
+  find "$root/usr/share/doc" -mindepth 1 ! -name copyright ! -type d -delete 2>/dev/null || true
+  find "$root/usr/share/doc" -mindepth 1 -type d -empty -delete 2>/dev/null || true
+  rm -rf "$root"/usr/share/man/* "$root"/usr/share/info/*
+  find "$root/usr/share/locale" -mindepth 1 -maxdepth 1 ! -name locale.alias -exec rm -rf {} + 2>/dev/null || true
+  # devices come from the container manager; identity comes from the first boot
+  # shellcheck disable=SC2115 # root was checked above to be a build tree
+  rm -rf --one-file-system "$root"/dev/* "$root"/run/*
+  : >"$root/etc/machine-id"
+  rm -f "$root/var/lib/dbus/machine-id"
+  printf '%s\n' "$name" >"$root/etc/hostname"
+  printf '127.0.0.1 localhost\n127.0.1.1 %s\n::1 localhost ip6-localhost ip6-loopback\n' "$name" >"$root/etc/hosts"
+}
+
+# hostname and hosts follow the container name (image templates, same syntax in LXD and Incus)
+write_name_templates() { # META_DIR
+  local meta=$1
+  mkdir -p "$meta/templates"
+  printf '{{ container.name }}\n' >"$meta/templates/hostname.tpl"
+  printf '127.0.0.1 localhost\n127.0.1.1 {{ container.name }}\n::1 localhost ip6-localhost ip6-loopback\n' \
+    >"$meta/templates/hosts.tpl"
+  cat >>"$meta/metadata.yaml" <<'TEMPLATES'
+templates:
+  /etc/hostname:
+    when: [create, copy]
+    template: hostname.tpl
+  /etc/hosts:
+    when: [create, copy]
+    template: hosts.tpl
+TEMPLATES
+}
+
+build_nest_incus_rootfs() {
+  local root=$1 meta=$2 u
+  debootstrap --variant=minbase --include="$NEST_INCUS_INCLUDE" "$LAB_SUITE" "$root" "$LAB_MIRROR" \
+    >"$LAB_CACHE/debootstrap-incus.log" 2>&1 ||
+    { tail -20 "$LAB_CACHE/debootstrap-incus.log" >&2; die "debootstrap failed (log: $LAB_CACHE/debootstrap-incus.log)"; }
+
+  backports_source "$LAB_MIRROR" >"$root$LAB_BACKPORTS_LIST"
+  mount -t proc proc "$root/proc"
+  mount -t sysfs sysfs "$root/sys"
+  if ! {
+    chroot "$root" apt-get update -q &&
+      without_service_starts "$root" chroot "$root" \
+        apt-get install -y -q --no-install-recommends -t "$LAB_BACKPORTS" incus-base
+  } >"$LAB_CACHE/incus-chroot-apt.log" 2>&1; then
+    umount "$root/sys" "$root/proc"
+    tail -20 "$LAB_CACHE/incus-chroot-apt.log" >&2
+    die "incus-base install in the chroot failed (log: $LAB_CACHE/incus-chroot-apt.log)"
+  fi
+  umount "$root/sys" "$root/proc"
+
+  printf '%s' "$CGROUP_FIX_SCRIPT" >"$root/usr/local/sbin/lab-cgroup-fix"
+  chmod 755 "$root/usr/local/sbin/lab-cgroup-fix"
+  printf '%s' "${CGROUP_FIX_UNIT/lxd.socket lxd.service lxd-containers.service/incus.socket incus.service incus-startup.service}" \
+    >"$root/etc/systemd/system/lab-cgroup-fix.service"
+  # incus as Debian ships it: incus.socket (the daemon is socket-activated), incus.service
+  # and incus-startup.service enabled by the postinst; no network configuration (see nest).
+  chroot "$root" systemctl enable lab-cgroup-fix.service incus.socket >/dev/null 2>&1
+
+  trim_rootfs "$root" nest
+  write_name_templates "$meta"
+
+  # sanity: what the lab relies on
+  [[ -x $root/usr/libexec/incus/incusd && -x $root/usr/bin/incus && -x $root/usr/sbin/ip ]] ||
+    die "nest-incus rootfs lacks incusd, incus or ip"
+  grep -q 'incus.socket incus.service' "$root/etc/systemd/system/lab-cgroup-fix.service" ||
+    die "nest-incus rootfs: cgroup fix unit not ordered before incus"
+  # incus-base's postinst gives root a billion ids when it has no line (debian/incus-base.postinst);
+  # nestctl replaces that line, as it replaces LXD's default one in nest.
+  grep -qx 'root:1000000:1000000000' "$root/etc/subuid" || die "nest-incus rootfs: unexpected /etc/subuid"
+  grep -qx 'root:1000000:1000000000' "$root/etc/subgid" || die "nest-incus rootfs: unexpected /etc/subgid"
+  for u in incus.socket lab-cgroup-fix.service; do
+    [[ $(chroot "$root" systemctl is-enabled "$u" 2>/dev/null || true) == enabled ]] || die "nest-incus rootfs: $u not enabled"
+  done
+}
+
 # Cache key: the recipe text itself (build functions, package list, fix unit).
 recipe_key() {
   local name=$1
@@ -303,6 +462,11 @@ recipe_key() {
         declare -f build_nest_rootfs
         printf '%s' "$CGROUP_FIX_SCRIPT" "$CGROUP_FIX_UNIT"
         ;;
+      nest-incus)
+        echo "$NEST_INCUS_INCLUDE $LAB_BACKPORTS"
+        declare -f backports_source without_service_starts trim_rootfs write_name_templates build_nest_incus_rootfs
+        printf '%s' "$CGROUP_FIX_SCRIPT" "$CGROUP_FIX_UNIT"
+        ;;
     esac
   } | sha256sum | cut -c1-16
 }
@@ -315,12 +479,12 @@ build_image() {
   key=$(recipe_key "$name")
   dir=$LAB_CACHE/$name-$key
   if [[ -f $dir/fingerprint && ${NESTCTL_LAB_REBUILD:-0} != 1 ]]; then
-    step "image $name: cached build $dir"
+    step "$client image $name: cached build $dir"
     IMG_DIR=$dir
     return
   fi
   t0=$(now)
-  step "image $name: building (recipe $key)"
+  step "$client image $name: building (recipe $key)"
   mkdir -p "$LAB_CACHE"
   BUILD_DIR=$(mktemp -d "$LAB_CACHE/.build-$name.XXXXXX")
   case $name in
@@ -333,6 +497,10 @@ build_image() {
       write_metadata "$BUILD_DIR/meta" debian "$LAB_SUITE" "nestctl lab nesting image (Debian $LAB_SUITE minbase + LXD)" "$key"
       build_nest_rootfs "$BUILD_DIR/rootfs" "$BUILD_DIR/meta"
       ;;
+    nest-incus)
+      write_metadata "$BUILD_DIR/meta" debian "$LAB_SUITE" "nestctl lab nesting image (Debian $LAB_SUITE minbase + Incus)" "$key"
+      build_nest_incus_rootfs "$BUILD_DIR/rootfs" "$BUILD_DIR/meta"
+      ;;
   esac
   info "$name: rootfs $(du -sh --apparent-size "$BUILD_DIR/rootfs" | cut -f1), packing"
   pack_image "$BUILD_DIR/meta" "$BUILD_DIR/rootfs" "$BUILD_DIR/out"
@@ -342,51 +510,118 @@ build_image() {
   BUILD_DIR=
   # older builds of the same image are of no further use
   local old
+  # (only NAME-<key>: "nest-*" alone would also match the nest-incus builds)
   for old in "$LAB_CACHE/$name"-*; do
-    [[ $old == "$dir" || ! -d $old ]] || remove_tree "$old"
+    [[ $old == "$dir" || ! -d $old || ! ${old#"$LAB_CACHE/$name"-} =~ ^[0-9a-f]{16}$ ]] || remove_tree "$old"
   done
   info "$name: built in $(elapsed "$t0"): $(du -h "$dir/rootfs.tar.gz" | cut -f1) gzipped, fingerprint $(cut -c1-12 "$dir/fingerprint")"
   IMG_DIR=$dir
 }
 
-# import_image NAME DIR: make alias NAME point at the cached build.
+# import_image CLIENT NAME DIR: make alias NAME point at the cached build in the image store
+# of CLIENT (lxc, or incus: same image commands and csv columns).
 import_image() {
-  local name=$1 dir=$2 fp current t0
+  local client=$1 name=$2 dir=$3 fp current t0
   fp=$(cat "$dir/fingerprint")
-  current=$(lxc image alias list --format csv </dev/null | awk -F, -v a="$name" '$1 == a { print $2 }')
+  current=$("$client" image alias list --format csv </dev/null | awk -F, -v a="$name" '$1 == a { print $2 }')
   if [[ -n $current && $fp == "$current"* ]]; then
-    step "image $name: alias present (${fp:0:12})"
+    step "$client image $name: alias present (${fp:0:12})"
     return
   fi
   t0=$(now)
   if [[ -n $current ]]; then
     info "$name: alias points at $current (another build); moving it"
-    lxc image alias delete "$name" </dev/null
+    "$client" image alias delete "$name" </dev/null
   fi
-  if lxc image info "$fp" >/dev/null 2>&1 </dev/null; then
-    lxc image alias create "$name" "$fp" </dev/null
+  if "$client" image info "$fp" >/dev/null 2>&1 </dev/null; then
+    "$client" image alias create "$name" "$fp" </dev/null
   else
-    step "image $name: importing ${fp:0:12}"
-    lxc image import -q "$dir/meta.tar.gz" "$dir/rootfs.tar.gz" --alias "$name" </dev/null
+    step "$client image $name: importing ${fp:0:12}"
+    "$client" image import -q "$dir/meta.tar.gz" "$dir/rootfs.tar.gz" --alias "$name" </dev/null
   fi
   # drop the superseded lab build (only ours: it carries the recipe property)
   if [[ -n $current ]]; then
     local old_json
-    old_json=$(lxc query "/1.0/images/$current" 2>/dev/null </dev/null || true)
+    old_json=$("$client" query "/1.0/images/$current" 2>/dev/null </dev/null || true)
     if [[ $old_json == *'"nestctl.lab.recipe"'* && $old_json != *'"name"'* ]]; then
-      lxc image delete "$current" </dev/null && info "$name: deleted superseded image $current"
+      "$client" image delete "$current" </dev/null && info "$name: deleted superseded image $current"
     fi
   fi
   info "$name: imported in $(elapsed "$t0")"
 }
 
-install_packages
-ensure_daemon
-ensure_init
-for img in busybox nest; do
-  T_IMG=$(now)
-  build_image "$img"
-  import_image "$img" "$IMG_DIR"
-  info "image $img ready in $(elapsed "$T_IMG")"
-done
-step "lab host ready in $(elapsed "$T_ALL"): lxd $(lxd --version), images: $(lxc image alias list --format csv </dev/null | cut -d, -f1 | tr '\n' ' ')"
+# ---------------------------------------------------------------------------
+# 5. Incus (opt-in)
+# ---------------------------------------------------------------------------
+install_incus() {
+  local src
+  # incus-base's postinst (debian/incus-base.postinst) adds root:<next>:1000000000 to
+  # /etc/subuid and /etc/subgid when root has no line there; the lab never lets it.
+  if ! grep -q '^root:' /etc/subuid || ! grep -q '^root:' /etc/subgid; then
+    die "root has no line in /etc/subuid or /etc/subgid: installing incus-base would add a billion-id one; give root its line first"
+  fi
+  src=$(backports_source "$(host_mirror)")
+  if [[ $(cat "$LAB_BACKPORTS_LIST" 2>/dev/null || true) != "$src" ]]; then
+    step "incus: adding the $LAB_BACKPORTS source ($LAB_BACKPORTS_LIST)"
+    printf '%s\n' "$src" >"$LAB_BACKPORTS_LIST"
+    NEED_UPDATE=1
+  fi
+  # no systemd here: keep the postinst from starting incusd via /etc/init.d/incus (group
+  # incus-admin, its own log); incus_ensure_running starts it the lab way
+  without_service_starts "" install_packages "$LAB_BACKPORTS" incus-base
+  NEED_UPDATE=0
+}
+
+ensure_incus_daemon() {
+  local t0
+  t0=$(now)
+  step "incus: ensuring the host incusd runs"
+  incus_ensure_running
+  info "incus $(incus --version </dev/null) ready (pid $(incus_daemon_pids | tr '\n' ' ' | sed 's/ $//')) in $(elapsed "$t0")"
+}
+
+ensure_incus_init() {
+  local t0 pools
+  t0=$(now)
+  pools=$(incus storage list --format csv </dev/null | cut -d, -f1 | tr '\n' ' ' | sed 's/ $//')
+  if [[ -n $pools ]]; then
+    step "incus: already has a storage pool ($pools); leaving it as it is"
+    return
+  fi
+  step "incus: incus admin init --preseed (dir pool default, bridge $LAB_INCUS_BRIDGE $LAB_INCUS_BRIDGE_CIDR)"
+  lab_preseed "$LAB_INCUS_BRIDGE_CIDR" "$LAB_INCUS_BRIDGE" | incus admin init --preseed
+  info "incus init done in $(elapsed "$t0")"
+}
+
+# setup_images CLIENT IMAGE...: build (or take from the cache) and import each image.
+setup_images() {
+  local client=$1 img t0
+  shift
+  for img in "$@"; do
+    t0=$(now)
+    build_image "$img"
+    import_image "$client" "$img" "$IMG_DIR"
+    info "image $img ready in $client in $(elapsed "$t0")"
+  done
+}
+
+install_packages "" "${HOST_PACKAGES[@]}"
+if ((LAB_LXD)); then
+  ensure_daemon
+  ensure_init
+  setup_images lxc busybox nest
+fi
+if ((LAB_INCUS)); then
+  install_incus
+  ensure_incus_daemon
+  ensure_incus_init
+  setup_images incus busybox nest-incus
+fi
+summary=()
+if ((LAB_LXD)); then
+  summary+=("lxd $(lxd --version), images: $(lxc image alias list --format csv </dev/null | cut -d, -f1 | tr '\n' ' ')")
+fi
+if ((LAB_INCUS)); then
+  summary+=("incus $(incus --version </dev/null), images: $(incus image alias list --format csv </dev/null | cut -d, -f1 | tr '\n' ' ')")
+fi
+step "lab host ready in $(elapsed "$T_ALL"): $(IFS=';'; echo "${summary[*]}")"
