@@ -55,8 +55,10 @@ export type DaemonState =
 
 export interface ObservedLevel {
   path: string;
-  /** Detected flavour; null when no LXD/Incus is installed. */
+  /** The daemon the probe talked to; null when none is installed, or LXD and Incus both are and none was chosen. */
   flavour: Flavour | null;
+  /** Every flavour installed, when more than one is (absent otherwise, so one-daemon digests stay as they were). */
+  installed?: Flavour[];
   daemon: DaemonState;
   /** PID 1 is systemd (restart by systemctl). */
   systemd: boolean;

@@ -5,6 +5,7 @@ import { EnvironmentError } from '../core/errors.js';
 import { type ObservedInstance, type ObservedLevel, managedInstance } from '../core/observed.js';
 import { type Deletion, deletionVerdict, refusedDeleteMessage, verdictFromOutside } from '../core/plan/deletion.js';
 import type { Step } from '../core/plan/model.js';
+import { bridgeName } from '../core/flavour/index.js';
 import { buildPreseed } from '../core/plan/preseed.js';
 import { applyRootEdit } from '../core/subid/file.js';
 import type { ImageBundle, LxdLevel } from '../ports/lxd.js';
@@ -51,7 +52,7 @@ export async function executeStep(step: Step, levels: LevelResolver): Promise<St
         profile: !live.defaultProfileHasRoot,
       };
       if (!needs.pool && !needs.bridge && !needs.profile) return { changed: false, why: 'already initialised' };
-      await level.initDaemon(buildPreseed(needs, step.subnet));
+      await level.initDaemon(buildPreseed(needs, step.subnet, bridgeName(live.flavour)));
       return CHANGED;
     }
     case 'fetch-image':

@@ -16,15 +16,15 @@ export function jsonLines(stream: NodeJS.WritableStream): Out {
 
 export function emitStart(out: Out, version: string, plan: Plan): void {
   out({ type: 'version', '@message': `nestctl ${version}`, nestctl: version, ui: EVENTS_UI_VERSION });
-  for (const step of plan.steps) out({ type: 'planned_change', '@message': `${stepTitle(step)}: planned`, step });
+  for (const step of plan.steps) out({ type: 'planned_change', '@message': `${stepTitle(step, plan)}: planned`, step });
 }
 
 /** Engine events → apply_start / apply_complete / apply_errored / apply_skipped, plus apply_progress every 10 s. */
-export function jsonProgress(out: Out): { onEvent: (e: ApplyEvent) => void; close: () => void } {
+export function jsonProgress(out: Out, plan: Plan): { onEvent: (e: ApplyEvent) => void; close: () => void } {
   const running = new Map<string, { step: Step; t0: number }>();
   const timer = setInterval(() => {
     for (const { step, t0 } of running.values()) {
-      out({ type: 'apply_progress', '@message': `${stepTitle(step)}: still running`, id: step.id, elapsed_ms: Date.now() - t0 });
+      out({ type: 'apply_progress', '@message': `${stepTitle(step, plan)}: still running`, id: step.id, elapsed_ms: Date.now() - t0 });
     }
   }, 10_000);
   timer.unref();
@@ -33,14 +33,14 @@ export function jsonProgress(out: Out): { onEvent: (e: ApplyEvent) => void; clos
       const id = e.step.id;
       if (e.type === 'step-start') {
         running.set(id, { step: e.step, t0: Date.now() });
-        out({ type: 'apply_start', '@message': `${stepTitle(e.step)}: starting`, id });
+        out({ type: 'apply_start', '@message': `${stepTitle(e.step, plan)}: starting`, id });
         return;
       }
       running.delete(id);
       const o = e.outcome;
-      if (o.status === 'done') out({ type: 'apply_complete', '@message': `${stepTitle(e.step)}: ${o.changed ? 'done' : o.note}`, id, changed: o.changed, elapsed_ms: o.ms });
-      else if (o.status === 'failed') out({ type: 'apply_errored', '@message': `${stepTitle(e.step)}: ${o.error.message}`, id, error: o.error.message, elapsed_ms: o.ms });
-      else out({ type: 'apply_skipped', '@message': `${stepTitle(e.step)}: skipped (${o.reason})`, id, reason: o.reason });
+      if (o.status === 'done') out({ type: 'apply_complete', '@message': `${stepTitle(e.step, plan)}: ${o.changed ? 'done' : o.note}`, id, changed: o.changed, elapsed_ms: o.ms });
+      else if (o.status === 'failed') out({ type: 'apply_errored', '@message': `${stepTitle(e.step, plan)}: ${o.error.message}`, id, error: o.error.message, elapsed_ms: o.ms });
+      else out({ type: 'apply_skipped', '@message': `${stepTitle(e.step, plan)}: skipped (${o.reason})`, id, reason: o.reason });
     },
     close: () => clearInterval(timer),
   };

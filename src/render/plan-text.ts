@@ -5,6 +5,7 @@ import { formatRange } from '../core/ids/range.js';
 import { type Plan, type Step, isEmptyPlan, planCounts } from '../core/plan/model.js';
 import type { Colours } from './colour.js';
 import { levelLabel } from '../core/paths.js';
+import { bridgeName, daemonName, type Flavour } from '../core/flavour/index.js';
 
 function symbol(step: Step): '+' | '~' | '-' {
   switch (step.kind) {
@@ -20,15 +21,21 @@ function symbol(step: Step): '+' | '~' | '-' {
   }
 }
 
-export function stepTitle(step: Step): string {
+/** The flavour the plan decided for a level (destroy plans carry no level summaries: null). */
+export function flavourAt(plan: Pick<Plan, 'levels'>, level: string): Flavour | null {
+  return plan.levels.find((l) => l.path === level)?.flavour ?? null;
+}
+
+export function stepTitle(step: Step, plan: Pick<Plan, 'levels'>): string {
   const where = levelLabel(step.level);
+  const flavour = flavourAt(plan, step.level);
   switch (step.kind) {
     case 'write-subid':
       return step.edit ? `${where}: /etc/${step.file} → ${step.edit.owner}:${formatRange(step.edit.entry)}` : `${where}: restore /etc/${step.file}`;
     case 'restart-daemon':
-      return `${where}: restart LXD${step.command ? ` (${step.command.join(' ')})` : ''}`;
+      return `${where}: restart ${daemonName(flavour)}${step.command ? ` (${step.command.join(' ')})` : ''}`;
     case 'init-daemon':
-      return `${where}: initialise LXD (${[step.needs.pool && 'dir pool "default"', step.needs.bridge && `bridge lxdbr0 ${step.subnet}`, step.needs.profile && 'default profile'].filter(Boolean).join(', ')})`;
+      return `${where}: initialise ${daemonName(flavour)} (${[step.needs.pool && 'dir pool "default"', step.needs.bridge && `bridge ${bridgeName(flavour)} ${step.subnet}`, step.needs.profile && 'default profile'].filter(Boolean).join(', ')})`;
     case 'fetch-image':
       return `${where}: fetch image ${step.remote}`;
     case 'copy-image':
@@ -98,7 +105,7 @@ export function renderPlanText(plan: Plan, c: Colours): string {
     lines.push(c.bold(`# ${levelLabel(level)}${state}`));
     for (const step of plan.steps.filter((s) => s.level === level)) {
       const sym = symbol(step);
-      lines.push(`  ${sym === '+' ? c.green(sym) : sym === '-' ? c.red(sym) : c.yellow(sym)} ${stepTitle(step)}`);
+      lines.push(`  ${sym === '+' ? c.green(sym) : sym === '-' ? c.red(sym) : c.yellow(sym)} ${stepTitle(step, plan)}`);
       lines.push(`      ${c.dim(step.reason)}`);
       for (const d of details(step, c)) lines.push(`      ${d}`);
     }

@@ -8,13 +8,13 @@ import type { Colours } from './colour.js';
 import { stepTitle } from './plan-text.js';
 import { levelLabel } from '../core/paths.js';
 
-export function plainProgress(out: NodeJS.WritableStream, c: Colours): (e: ApplyEvent) => void {
+export function plainProgress(out: NodeJS.WritableStream, c: Colours, plan: Plan): (e: ApplyEvent) => void {
   return (e) => {
     if (e.type === 'step-start') {
-      out.write(`${c.dim('…')} ${stepTitle(e.step)}\n`);
+      out.write(`${c.dim('…')} ${stepTitle(e.step, plan)}\n`);
       return;
     }
-    out.write(`${outcomeMark(e.outcome, c)} ${stepTitle(e.step)}${outcomeNote(e.outcome)}\n`);
+    out.write(`${outcomeMark(e.outcome, c)} ${stepTitle(e.step, plan)}${outcomeNote(e.outcome)}\n`);
   };
 }
 
@@ -34,12 +34,12 @@ function outcomeNote(o: StepOutcome): string {
 export async function listrProgress(plan: Plan, run: ApplyRun): Promise<void> {
   const levels = [...new Set(plan.steps.map((s) => s.level))];
   const stepTask = (step: Step): ListrTask => ({
-    title: stepTitle(step),
+    title: stepTitle(step, plan),
     task: async (_ctx, task) => {
       const o = await run.outcome(step.id);
-      if (o.status === 'skipped') task.skip(`${stepTitle(step)} [skipped: ${o.reason}]`);
+      if (o.status === 'skipped') task.skip(`${stepTitle(step, plan)} [skipped: ${o.reason}]`);
       else if (o.status === 'failed') throw o.error;
-      else if (!o.changed) task.title = `${stepTitle(step)} (${o.note})`;
+      else if (!o.changed) task.title = `${stepTitle(step, plan)} (${o.note})`;
     },
   });
   const list = new Listr(

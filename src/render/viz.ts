@@ -1,5 +1,6 @@
 // `nestctl viz`: every level's range and its children's maps, drawn to scale within the level.
 
+import { daemonName } from '../core/flavour/index.js';
 import { formatRange, rangeEnd } from '../core/ids/range.js';
 import type { LevelSummary, Plan } from '../core/plan/model.js';
 import type { Colours } from './colour.js';
@@ -18,7 +19,7 @@ function drawLevel(level: LevelSummary, c: Colours): string[] {
   const space = Math.max(rangeEnd(level.daemonRange), ...level.children.map((ch) => rangeEnd(ch.map)));
   const head = level.entry ? `root:${formatRange(level.entry)}` : `${level.flavour} range ${formatRange(level.daemonRange)}`;
   const lines = [c.bold(`${name}`) + `  ${head}${level.observed ? '' : c.dim('  (new)')}`];
-  lines.push(`  ${c.cyan(bar(space, level.daemonRange.start, level.daemonRange.size))}  LXD range ${level.daemonRange.start}..${rangeEnd(level.daemonRange) - 1}`);
+  lines.push(`  ${c.cyan(bar(space, level.daemonRange.start, level.daemonRange.size))}  ${daemonName(level.flavour)} range ${level.daemonRange.start}..${rangeEnd(level.daemonRange) - 1}`);
   for (const p of level.pinned) lines.push(`  ${c.yellow(bar(space, p.range.start, p.range.size))}  kept ${formatRange(p.range)} for ${p.by.join(', ')}`);
   for (const ch of level.children) {
     lines.push(`  ${c.green(bar(space, ch.map.start, ch.map.size))}  ${ch.path}: 0 ${ch.map.start} ${ch.map.size}${ch.isolated ? ' (isolated)' : ''}`);

@@ -21,6 +21,7 @@ import type { ContainerSpec, Manifest } from '../../src/core/manifest/model.js';
 import type { ObservedLevel, ObservedTree } from '../../src/core/observed.js';
 import type { Plan } from '../../src/core/plan/model.js';
 import { buildPreseed } from '../../src/core/plan/preseed.js';
+import { bridgeName } from '../../src/core/flavour/index.js';
 import { startApply } from '../../src/engine/apply.js';
 import { observeTree } from '../../src/engine/observe.js';
 import { planManifest } from '../../src/engine/plan-pipeline.js';
@@ -224,7 +225,7 @@ async function negativeCase(host: LxdLevel, fingerprints: { nest: string; busybo
   await host.discardBundle(bundle);
   const create = (): Promise<void> => inside.createInstance({ name: NEG_CHILD, fingerprint: fingerprints.busybox, profiles: ['default'], config: {} });
   const uninitialised = await attempt(create);
-  await inside.initDaemon(buildPreseed({ pool: true, bridge: true, profile: true }, '10.77.9.1/24'));
+  await inside.initDaemon(buildPreseed({ pool: true, bridge: true, profile: true }, '10.77.9.1/24', bridgeName('debian')));
   const initialised = await attempt(create);
   return { uninitialised, initialised };
 }

@@ -41,7 +41,7 @@ const container = (over: Partial<ContainerSpec> & Pick<ContainerSpec, 'name' | '
   config: {},
   idmap: null,
   docker: false,
-  flavour: 'debian',
+  flavour: null,
   containers: [],
   ...over,
 });
@@ -156,7 +156,7 @@ describe('loadManifest: building the manifest', () => {
   it('fills idmap, docker, flavour, path and pos', () => {
     expect([a?.idmap, b?.idmap, c?.idmap]).toEqual([null, { isolated: true, size: 131072 }, { isolated: false, size: null }]);
     expect([a?.docker, b?.docker, c?.docker]).toEqual([false, false, true]);
-    expect([a?.flavour, b?.flavour, c?.flavour]).toEqual(['debian', 'incus', 'debian']);
+    expect([a?.flavour, b?.flavour, c?.flavour]).toEqual([null, 'incus', null]);
     expect([a?.path, b?.path, c?.path]).toEqual(['a', 'a/b', 'a/c']);
     expect([a?.pos, b?.pos, c?.pos]).toEqual([
       { line: 15, col: 5 },

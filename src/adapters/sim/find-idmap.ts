@@ -112,6 +112,3 @@ export function findIdmap(input: FindIdmapInput): FoundIdmap {
   if (offset + size < first.Hostid + first.Maprange) return mk(offset);
   return { ok: false, error: 'Not enough uid/gid available for the container' };
 }
-
-/** The five keys whose change makes LXD compute a new map (driver_lxc.go Update). */
-export const IDMAP_KEYS = ['security.idmap.isolated', 'security.idmap.base', 'security.idmap.size', 'raw.idmap', 'security.privileged'] as const;

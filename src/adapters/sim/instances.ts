@@ -4,7 +4,8 @@
 import type { InstanceSpec, InstanceUpdate } from '../../ports/lxd.js';
 import { expandedConfig, expandedDevices, instanceExpanded, rootDisk } from './config.js';
 import { creationFailed, lxcFailure, noAllocation, TEXT } from './errors.js';
-import { findIdmap, IDMAP_KEYS, isTrue } from './find-idmap.js';
+import { IDMAP_KEYS } from '../../core/flavour/index.js';
+import { findIdmap, isTrue } from './find-idmap.js';
 import { idmapToJson, type LxdIdmapEntry } from './idmap.js';
 import { activate, startContainer, stopContainer } from './power.js';
 import { reach } from './reach.js';

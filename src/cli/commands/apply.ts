@@ -10,7 +10,8 @@ import { type ApplyEvent, type ApplySummary, type StepOutcome, startApply } from
 import type { LxdLevel } from '../../ports/lxd.js';
 import type { Colours } from '../../render/colour.js';
 import { emitDiagnostic, emitStart, emitSummary, jsonLines, jsonProgress } from '../../render/json-events.js';
-import { renderPlanText, stepTitle } from '../../render/plan-text.js';
+import { flavourAt, renderPlanText, stepTitle } from '../../render/plan-text.js';
+import { daemonName } from '../../core/flavour/index.js';
 import { listrProgress, plainProgress } from '../../render/progress.js';
 import { EXIT_ERROR, EXIT_OK, askApproval } from '../io.js';
 import { type LoadedManifest, loadManifestFile } from '../load.js';
@@ -86,7 +87,7 @@ export async function applyCommand(file: string, flags: ApplyFlags, c: Colours, 
     release();
   }
   if (emit) emitSummary(emit, summary);
-  else printSummary(summary, c, mode, target.simulation !== null);
+  else printSummary(summary, c, plan, target.simulation !== null);
   if (summary.failed.length > 0 || summary.skipped.length > 0) return EXIT_ERROR;
   if (target.simulation && !json && mode === 'apply' && !plan.target) {
     return reportConvergence(await computePlan(loaded, target, { ...flags, prune: false }), c);
@@ -96,8 +97,8 @@ export async function applyCommand(file: string, flags: ApplyFlags, c: Colours, 
 
 async function execute(plan: Plan, host: LxdLevel, flags: ApplyFlags, c: Colours, emit: ReturnType<typeof jsonLines> | null): Promise<ApplySummary> {
   const tty = !emit && Boolean(process.stdout.isTTY) && !flags.ci;
-  const json = emit ? jsonProgress(emit) : null;
-  const plain = !emit && !tty ? plainProgress(process.stdout, c) : null;
+  const json = emit ? jsonProgress(emit, plan) : null;
+  const plain = !emit && !tty ? plainProgress(process.stdout, c, plan) : null;
   const ended = new Map<string, StepOutcome>();
   const onEvent = (e: ApplyEvent): void => {
     if (e.type === 'step-end') ended.set(e.step.id, e.outcome);
@@ -115,7 +116,7 @@ async function execute(plan: Plan, host: LxdLevel, flags: ApplyFlags, c: Colours
     }
     // Second press: say what completed, then leave without waiting for running steps.
     const done = plan.steps.filter((s) => ended.get(s.id)?.status === 'done');
-    process.stderr.write(`\nAborted. Completed before the abort (${done.length} of ${plan.steps.length}):\n${done.map((s) => `  ✔ ${stepTitle(s)}\n`).join('')}Run nestctl plan to see what remains.\n`);
+    process.stderr.write(`\nAborted. Completed before the abort (${done.length} of ${plan.steps.length}):\n${done.map((s) => `  ✔ ${stepTitle(s, plan)}\n`).join('')}Run nestctl plan to see what remains.\n`);
     process.exit(EXIT_ERROR);
   };
   process.on('SIGINT', onSigint);
@@ -128,12 +129,13 @@ async function execute(plan: Plan, host: LxdLevel, flags: ApplyFlags, c: Colours
   }
 }
 
-function printSummary(s: ApplySummary, c: Colours, mode: Plan['mode'], simulated: boolean): void {
+function printSummary(s: ApplySummary, c: Colours, plan: Plan, simulated: boolean): void {
+  const mode = plan.mode;
   const out = process.stdout;
   const what = mode === 'destroy' ? 'Destroy' : 'Apply';
   out.write('\n');
   // In a simulation a failure is a prediction: this is what the real LXD would answer.
-  for (const f of s.failed) out.write(c.red(`✖ ${simulated ? 'LXD would refuse ' : ''}${stepTitle(f.step)}: ${f.error.message}\n`));
+  for (const f of s.failed) out.write(c.red(`✖ ${simulated ? `${daemonName(flavourAt(plan, f.step.level))} would refuse ` : ''}${stepTitle(f.step, plan)}: ${f.error.message}\n`));
   const counts = `${s.done} done, ${s.unchanged} already so, ${s.failed.length} failed, ${s.skipped.length} skipped`;
   const secs = `${(s.ms / 1000).toFixed(1)} s`;
   if (s.failed.length === 0 && s.skipped.length === 0) out.write(c.green(c.bold(`${what} complete! Steps: ${counts} (${secs}).\n`)));

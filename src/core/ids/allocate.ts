@@ -7,13 +7,9 @@
 // of headroom. Top-down, a Debian/Incus level's own range sits at 65536 in its id space; a snap
 // level's range is what its namespace has from 100000 up (the snap ignores /etc/subuid).
 
-import type { ContainerSpec, Flavour, Manifest } from '../manifest/model.js';
+import { nestedRangeStart } from '../flavour/index.js';
+import type { ContainerSpec, Manifest } from '../manifest/model.js';
 import { BLOCK, FIRST_SUBORDINATE_ID, LAST_ID, roundUpToBlock } from './range.js';
-
-/** Where a level's daemon range starts inside the level's own id space. */
-export function nestedRangeStart(flavour: Flavour): number {
-  return flavour === 'snap' ? 100000 : BLOCK;
-}
 
 export interface NodeAllocation {
   path: string;

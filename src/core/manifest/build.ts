@@ -61,7 +61,7 @@ function buildContainer(c: RawContainer, parent: string, at: Path, defaults: Def
     config: lxdConfig({ ...defaults.config, ...c.config }),
     idmap: c.idmap ? { isolated: c.idmap.isolated ?? false, size: c.idmap.size ?? null } : null,
     docker: c.docker ?? false,
-    flavour: c.flavour ?? 'debian',
+    flavour: c.flavour ?? null,
     containers: (c.containers ?? []).map((child, i) => buildContainer(child, path, [...at, 'containers', i], defaults, src)),
     pos: valuePos(src, at),
   };

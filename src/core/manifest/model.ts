@@ -1,7 +1,8 @@
 // The validated, defaults-applied manifest: what the user asked for, with source positions
 // kept so later stages (allocation, planning) can still point at file:line:col.
 
-export type Flavour = 'debian' | 'incus' | 'snap';
+export type { Flavour } from '../flavour/model.js';
+import type { Flavour } from '../flavour/model.js';
 
 export interface SourcePos {
   line: number; // 1-based
@@ -26,8 +27,8 @@ export interface ContainerSpec {
   config: Record<string, string>;
   idmap: IdmapSpec | null;
   docker: boolean;
-  /** Flavour of the LXD inside this container; only meaningful when it has children. */
-  flavour: Flavour;
+  /** Flavour of the daemon inside this container (only meaningful when it has children); null: found, or the parent's assumed. */
+  flavour: Flavour | null;
   containers: ContainerSpec[];
   /** Position of the node's mapping (for diagnostics about the node as a whole). */
   pos: SourcePos;

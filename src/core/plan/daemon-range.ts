@@ -2,7 +2,7 @@
 // with the isolated children's slices placed in it. Part of the level's context: the subid
 // edits, the children's maps and the level summary all read this one choice.
 
-import { nestedRangeStart } from '../ids/allocate.js';
+import { daemonName, flavourInfo, kernelDefaultRange, nestedRangeStart } from '../flavour/index.js';
 import type { NodeAllocation } from '../ids/allocate.js';
 import type { IdRange } from '../ids/range.js';
 import type { ContainerSpec, Flavour, Manifest } from '../manifest/model.js';
@@ -10,9 +10,6 @@ import type { ObservedLevel } from '../observed.js';
 import { chooseHostEntry, nestedEntry } from './level-entry.js';
 import type { PlanProblem } from './result.js';
 import { findSlice, occupiedSlices, requiredRange } from './slices.js';
-
-// Snap LXD ignores /etc/subuid and derives its range itself (snap LXD's own default map).
-const SNAP_HOST_RANGE: IdRange = { start: 1_000_000, size: 1_000_000_000 };
 
 export interface RangeRequest {
   manifest: Manifest;
@@ -51,8 +48,8 @@ export function chooseDaemonRange(r: RangeRequest): RangeChoice {
   let levelNeed = r.daemonNeed;
   let slices = new Map<string, IdRange>();
   for (let pass = 0; pass < 2; pass += 1) {
-    if (r.flavour === 'snap') {
-      daemonRange = isHost ? SNAP_HOST_RANGE : { start: 100000, size: Math.max(0, r.ownSize - 100000) };
+    if (flavourInfo(r.flavour).readsSubid === 'never') {
+      daemonRange = kernelDefaultRange(isHost, r.ownSize);
     } else if (isHost) {
       const choice = chooseHostEntry(r.obs!, owner, r.manifest.host.base, levelNeed);
       if (!choice.ok) return { ok: false, problem: { fault: 'user', path: '', pos: r.manifest.hostPos, message: choice.message, hint: choice.hint } };
@@ -77,11 +74,11 @@ export function chooseDaemonRange(r: RangeRequest): RangeChoice {
         fault: 'user',
         path: r.path,
         message: isHost
-          ? `the host's LXD hands out ${daemonRange.size} ids but the tree needs ${levelNeed}`
+          ? `the host's ${daemonName(r.flavour)} hands out ${daemonRange.size} ids but the tree needs ${levelNeed}`
           : `${r.path} holds ${r.ownSize} ids but it and its children need ${required}`,
         hint: isHost
           ? 'snap LXD derives its range itself; use the Debian package or a smaller tree'
-          : `LXD computes a container's map only at creation or when its security.idmap.* keys change; recreate ${r.path} (or give it idmap.size ${required})`,
+          : `${daemonName(r.flavour)} computes a container's map only at creation or when its security.idmap.* keys change; recreate ${r.path} (or give it idmap.size ${required})`,
       },
     };
   }

@@ -13,9 +13,6 @@ export const MARKER_PATH = 'user.nestctl.path';
  */
 export const MARKER_CREATING = 'user.nestctl.creating';
 
-/** Keys whose change makes LXD recompute the map (applied at the next start). */
-export const IDMAP_KEYS = ['security.idmap.isolated', 'security.idmap.base', 'security.idmap.size', 'raw.idmap', 'security.privileged'];
-
 const DOCKER_KEYS: Record<string, string> = {
   'security.nesting': 'true',
   'security.syscalls.intercept.mknod': 'true',

@@ -5,7 +5,7 @@
 
 import { hostRangesOfInstance } from '../ids/idmap.js';
 import { type IdRange, contains, formatRange } from '../ids/range.js';
-import type { ContainerSpec, Manifest } from '../manifest/model.js';
+import type { ContainerSpec, Flavour, Manifest } from '../manifest/model.js';
 import { MANAGED_PROJECT, type ObservedLevel, type ObservedTree, managedInstance } from '../observed.js';
 import { replaceRootEntries, usableEntries } from '../subid/file.js';
 import { deletionVerdict, keptMessage } from './deletion.js';
@@ -30,6 +30,13 @@ export function planDestroy(manifest: Manifest, tree: ObservedTree, options: Des
   if (!hostObs || hostObs.kind !== 'observed' || hostObs.level.daemon.kind !== 'up') {
     return { ok: false, problems: [{ fault: 'environment', path: '', message: "the host's LXD is not reachable" }] };
   }
+  const hostFlavour = levelFlavour(manifest, '', hostObs.level, null, null);
+  if (!hostFlavour.ok) return { ok: false, problems: [hostFlavour.problem] };
+  /** A surviving level's flavour: as found (levels are deleted only when seen), else the manifest's or the host's kind. */
+  const flavourOf = (levelPath: string, level: ObservedLevel, spec: ContainerSpec | null): Flavour | null => {
+    const d = levelPath === '' ? hostFlavour : levelFlavour(manifest, levelPath, level, spec, hostFlavour.flavour);
+    return d.ok ? d.flavour : level.flavour;
+  };
 
   /** Deletes inside `level` the listed containers that may go; returns the ids of those steps. */
   const visit = (levelPath: string, level: ObservedLevel, specs: ContainerSpec[]): string[] => {
@@ -94,11 +101,11 @@ export function planDestroy(manifest: Manifest, tree: ObservedTree, options: Des
     const restart = restartDaemonStep({
       level: levelPath,
       obs: level,
-      flavour: levelFlavour(manifest, levelPath, level, spec),
+      flavour: flavourOf(levelPath, level, spec),
       manifest,
       hostRestart: options.hostRestart,
       dependsOn: writes,
-      reason: readsSubidAtStart(label(levelPath)),
+      reason: readsSubidAtStart(label(levelPath), flavourOf(levelPath, level, spec)),
       precondition: { kind: 'none' },
     });
     steps.push(restart.step);

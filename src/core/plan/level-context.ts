@@ -4,6 +4,7 @@
 // the steps its own steps start from. Concerns read the context, never each other's steps.
 
 import { BugError } from '../errors.js';
+import { assumedInside, daemonName, decideFlavour, flavourInfo } from '../flavour/index.js';
 import type { Allocation, NodeAllocation } from '../ids/allocate.js';
 import type { IdRange } from '../ids/range.js';
 import type { ContainerSpec, Flavour, Manifest } from '../manifest/model.js';
@@ -92,10 +93,28 @@ export interface LevelContext {
 /** A step's precondition at this level: `level-new` when the level is unseen. */
 export const pre = (ctx: LevelContext, p: Precondition): Precondition => (ctx.unseen ? { kind: 'level-new' } : p);
 
-/** The flavour a level is planned for: observed, overridden for the host by host.flavour, or the manifest's for a level not seen. */
-export function levelFlavour(manifest: Manifest, path: string, obs: ObservedLevel | null, spec: ContainerSpec | null): Flavour | null {
-  if (path === '') return manifest.host.flavour ?? obs?.flavour ?? null;
-  return obs?.flavour ?? spec?.flavour ?? null;
+/** The flavours installed at an observed level (the probe lists them only when more than one is). */
+export function installedAt(obs: ObservedLevel): Flavour[] {
+  return obs.installed ?? (obs.flavour ? [obs.flavour] : []);
+}
+
+export type LevelFlavour = { ok: true; flavour: Flavour | null; assumed: boolean } | { ok: false; problem: PlanProblem };
+
+/**
+ * The flavour a level is planned for (decideFlavour): the manifest's (host.flavour, a container's
+ * flavour) checked against what is installed, else what is installed; for a level with nothing
+ * found, the manifest's, else its parent's kind, assumed.
+ */
+export function levelFlavour(manifest: Manifest, path: string, obs: ObservedLevel | null, spec: ContainerSpec | null, parent: Flavour | null): LevelFlavour {
+  const isHost = path === '';
+  const wanted = isHost ? manifest.host.flavour : (spec?.flavour ?? null);
+  if (obs) {
+    const d = decideFlavour(wanted, installedAt(obs), levelLabel(path), isHost ? 'host.flavour' : `the flavour of ${path}`);
+    if (!d.ok) return { ok: false, problem: { fault: 'user', path, pos: isHost ? manifest.hostPos : spec?.pos, message: d.message, hint: d.hint } };
+    if (d.flavour !== null || isHost) return { ok: true, flavour: d.flavour, assumed: false };
+  }
+  if (wanted !== null) return { ok: true, flavour: wanted, assumed: false };
+  return parent === null ? { ok: true, flavour: null, assumed: false } : { ok: true, flavour: assumedInside(parent), assumed: true };
 }
 
 /** The host as observed, or why it cannot be planned for at all (not observed, nothing installed, daemon down). */
@@ -103,7 +122,9 @@ export function hostLevel(input: PlanInput): { ok: true; level: ObservedLevel } 
   const hostObs = input.tree.levels[''];
   if (!hostObs || hostObs.kind !== 'observed') return { ok: false, problem: { fault: 'environment', path: '', message: 'the host LXD could not be observed' } };
   const host = hostObs.level;
-  if (host.daemon.kind === 'missing' || levelFlavour(input.manifest, '', host, null) === null) {
+  const decided = levelFlavour(input.manifest, '', host, null, null);
+  if (!decided.ok) return { ok: false, problem: decided.problem };
+  if (host.daemon.kind === 'missing' || decided.flavour === null) {
     return {
       ok: false,
       problem: {
@@ -120,8 +141,8 @@ export function hostLevel(input: PlanInput): { ok: true; level: ObservedLevel } 
       problem: {
         fault: 'environment',
         path: '',
-        message: `the host's LXD daemon is not reachable: ${host.daemon.error}`,
-        hint: 'start it (systemctl start lxd, or lxd --group lxd &) and run nestctl again',
+        message: `the host's ${daemonName(decided.flavour)} daemon is not reachable: ${host.daemon.error}`,
+        hint: `start it (systemctl start ${flavourInfo(decided.flavour).unit}${decided.flavour === 'debian' ? ', or lxd --group lxd &' : ''}) and run nestctl again`,
       },
     };
   }
@@ -134,6 +155,14 @@ export interface ParentLink {
   child: LevelChild;
   /** The step that makes the child run, if it is planned. */
   entryDeps: string[];
+}
+
+/**
+ * A new level's flavour is its parent's kind unless the manifest says; the plan says so when that
+ * is not the Debian LXD every level was once assumed to run.
+ */
+function assumedNote(assumed: boolean, flavour: Flavour): string {
+  return assumed && flavour !== 'debian' ? ` (${daemonName(flavour)} assumed, as in its parent; a container's flavour key says otherwise)` : '';
 }
 
 export type ContextResult = { ok: true; ctx: LevelContext; warnings: string[] } | { ok: false; problems: PlanProblem[] };
@@ -165,7 +194,9 @@ export function levelContext(input: PlanInput, parent: ParentLink | null): Conte
     obs = seen?.kind === 'observed' ? seen.level : null;
   }
   const specs = parent ? parent.child.spec.containers : manifest.containers;
-  const flavour = levelFlavour(manifest, path, obs, parent?.child.spec ?? null);
+  const decided = levelFlavour(manifest, path, obs, parent?.child.spec ?? null, parent?.ctx.flavour ?? null);
+  if (!decided.ok) return { ok: false, problems: [decided.problem] };
+  const flavour = decided.flavour;
   if (flavour === null) throw new BugError(`no flavour for level ${levelLabel(path)}`);
   const label = levelLabel(path);
   const isHost = path === '';
@@ -175,7 +206,7 @@ export function levelContext(input: PlanInput, parent: ParentLink | null): Conte
   const down = obs?.daemon.kind === 'down' ? obs.daemon : null;
   const hidden = hiddenBy !== null || down !== null;
   const unseenWhy =
-    hiddenBy !== null ? `${label} could not be looked at (${whileDown(levelLabel(hiddenBy))})` : obs === null ? `${label} is new` : down ? whileDown(label) : null;
+    hiddenBy !== null ? `${label} could not be looked at (${whileDown(levelLabel(hiddenBy), parent?.ctx.flavour ?? null)})` : obs === null ? `${label} is new${assumedNote(decided.assumed, flavour)}` : down ? whileDown(label, flavour) : null;
   const daemonNeed = parent ? parent.child.alloc.daemonNeed : allocation.hostNeed;
   const ownSize = obs ? ownIds(obs) : parent!.child.map.size;
 
@@ -213,7 +244,7 @@ export function levelContext(input: PlanInput, parent: ParentLink | null): Conte
     entry,
     entryKept: range.kept,
     daemonRange,
-    pins: entry === null ? [] : down ? unseenPins(obs!, owner, entry, label) : pinnedEntries(obs, owner, entry),
+    pins: entry === null ? [] : down ? unseenPins(obs!, owner, entry, label, flavour) : pinnedEntries(obs, owner, entry),
     children: paired.map(({ spec, alloc }) => ({ spec, alloc, map: slices.get(spec.name) ?? { start: daemonRange.start, size: daemonRange.size } })),
     ancestors,
     // A level without a managed bridge gets one from its init, on a subnet no ancestor uses.

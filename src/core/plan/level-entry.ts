@@ -3,6 +3,7 @@
 // newuidmap (src/newuidmap.c) checks that map against root's entries at its next start, so
 // dropping an entry strands it. LXD itself uses only the first usable entry.
 
+import { flavourInfo, kernelDefaultRange } from '../flavour/index.js';
 import { hostRangesOfInstance } from '../ids/idmap.js';
 import { BLOCK, type IdRange, contains, formatRange, overlaps, roundUpToBlock, sameRange } from '../ids/range.js';
 import { type ObservedLevel, instanceLabel } from '../observed.js';
@@ -99,9 +100,9 @@ export function nestedEntry(need: number): IdRange {
  * entry of each file, or LXD's own default without one, must lie inside the level's own ids.
  */
 export function verdictNow(level: ObservedLevel, owner: string, isHost: boolean): 'unprivileged-ok' | 'privileged-only' {
-  if (level.flavour === 'snap') return 'unprivileged-ok';
+  if (level.flavour !== null && flavourInfo(level.flavour).readsSubid === 'never') return 'unprivileged-ok';
   const own = ownIds(level);
-  const fallback: IdRange = isHost ? { start: 1_000_000, size: 1_000_000_000 } : { start: 100000, size: Math.max(0, own - 100000) };
+  const fallback = kernelDefaultRange(isHost, own);
   const fits = (text: string | null): boolean => {
     const e = firstUsable(text, owner) ?? fallback;
     return e.size >= BLOCK && e.start + e.size <= own;

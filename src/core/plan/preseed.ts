@@ -3,7 +3,6 @@
 import { stringify } from 'yaml';
 
 export const POOL_NAME = 'default';
-export const BRIDGE_NAME = 'lxdbr0';
 
 export interface PreseedNeeds {
   pool: boolean;
@@ -12,13 +11,13 @@ export interface PreseedNeeds {
 }
 
 /** `subnet` is "10.77.N.1/24": the bridge address with its prefix. */
-export function buildPreseed(needs: PreseedNeeds, subnet: string): string {
+export function buildPreseed(needs: PreseedNeeds, subnet: string, bridge: string): string {
   const doc: Record<string, unknown> = {};
   if (needs.pool) doc.storage_pools = [{ name: POOL_NAME, driver: 'dir' }];
   if (needs.bridge) {
     doc.networks = [
       {
-        name: BRIDGE_NAME,
+        name: bridge,
         type: 'bridge',
         config: { 'ipv4.address': subnet, 'ipv4.nat': 'false', 'ipv6.address': 'none' },
       },
@@ -30,7 +29,7 @@ export function buildPreseed(needs: PreseedNeeds, subnet: string): string {
         name: 'default',
         devices: {
           root: { path: '/', pool: POOL_NAME, type: 'disk' },
-          eth0: { name: 'eth0', network: BRIDGE_NAME, type: 'nic' },
+          eth0: { name: 'eth0', network: bridge, type: 'nic' },
         },
       },
     ];

@@ -4,7 +4,8 @@
 
 import { parseLxdIdmap } from '../../ids/idmap.js';
 import { managedInstance } from '../../observed.js';
-import { IDMAP_KEYS, MARKER_CREATING, MARKER_MANAGED, MARKER_PATH, desiredConfig, markers } from '../desired-config.js';
+import { daemonName, IDMAP_KEYS } from '../../flavour/index.js';
+import { MARKER_CREATING, MARKER_MANAGED, MARKER_PATH, desiredConfig, markers } from '../desired-config.js';
 import type { LevelChild, LevelContext } from '../level-context.js';
 import { pre } from '../level-context.js';
 import type { Step } from '../model.js';
@@ -52,7 +53,7 @@ export function childSteps(ctx: LevelContext, child: LevelChild, images: Resolve
       kind: 'create-instance',
       dependsOn: cleared,
       // A hidden level's containers could not be listed: it may exist already.
-      reason: ctx.hidden ? `${ctx.unseenWhy}: ${spec.path} is created once its LXD runs, unless it exists` : ctx.obs ? `${spec.path} does not exist in ${ctx.label}` : `${ctx.label} is new`,
+      reason: ctx.hidden ? `${ctx.unseenWhy}: ${spec.path} is created once its ${daemonName(ctx.flavour)} runs, unless it exists` : ctx.obs ? `${spec.path} does not exist in ${ctx.label}` : `${ctx.label} is new`,
       name: spec.name,
       path: spec.path,
       image: spec.image,
@@ -112,7 +113,7 @@ export function childSteps(ctx: LevelContext, child: LevelChild, images: Resolve
       dependsOn: [...deps, ...(last ? [last] : [])],
       reason:
         remapKeys.length > 0
-          ? `LXD applies the new id map (${remapKeys.join(', ')}) only when ${spec.path} starts again`
+          ? `${daemonName(ctx.flavour)} applies the new id map (${remapKeys.join(', ')}) only when ${spec.path} starts again`
           : `${spec.path} has a new id map waiting for its next start`,
       name: spec.name,
       path: spec.path,

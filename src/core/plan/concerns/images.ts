@@ -2,6 +2,7 @@
 // (a `remote:alias` missing there is fetched first), then copied into a level's store from the
 // nearest level above that holds it, hop by hop.
 
+import { clientOf, daemonName } from '../../flavour/index.js';
 import type { ContainerSpec, Manifest } from '../../manifest/model.js';
 import type { ObservedLevel } from '../../observed.js';
 import type { LevelContext } from '../level-context.js';
@@ -60,8 +61,8 @@ export function resolveImages(manifest: Manifest, host: ObservedLevel): ConcernR
         fault: 'user',
         path: spec.path,
         pos: spec.pos,
-        message: `image "${ref}" (used by ${spec.path}) is not in the host's LXD image store`,
-        hint: `import it on the host (lxc image import … --alias ${ref}), or name a remote image as remote:alias`,
+        message: `image "${ref}" (used by ${spec.path}) is not in the host's ${daemonName(host.flavour)} image store`,
+        hint: `import it on the host (${clientOf(host.flavour)} image import … --alias ${ref}), or name a remote image as remote:alias`,
       });
       continue;
     }

@@ -1,6 +1,7 @@
 // The level's storage pool, managed bridge and default profile root disk (`lxd init --preseed`),
 // where missing; on an unseen level the step works out what is missing when it runs.
 
+import { bridgeName, daemonName } from '../../flavour/index.js';
 import type { LevelContext } from '../level-context.js';
 import { pre } from '../level-context.js';
 import { buildPreseed } from '../preseed.js';
@@ -21,8 +22,8 @@ export function initSteps(ctx: LevelContext, after: string[]): ConcernResult {
     dependsOn: after,
     reason: ctx.hidden
       ? `${ctx.unseenWhy}: its storage pool, managed bridge and default profile are created once it runs, where missing`
-      : `${ctx.label}'s LXD has no ${[!pool && 'storage pool', !bridge && 'managed bridge', !profile && 'root disk in the default profile'].filter(Boolean).join(', ')}`,
-    preseed: buildPreseed(needs, ctx.subnet ?? ''),
+      : `${ctx.label}'s ${daemonName(ctx.flavour)} has no ${[!pool && 'storage pool', !bridge && 'managed bridge', !profile && 'root disk in the default profile'].filter(Boolean).join(', ')}`,
+    preseed: buildPreseed(needs, ctx.subnet ?? '', bridgeName(ctx.flavour)),
     needs,
     subnet: ctx.subnet ?? '',
     precondition: pre(ctx, { kind: 'none' }),

@@ -2,6 +2,7 @@
 // starts (LXD lxd/sys/os.go), so it restarts after the level's subid writes, when the files
 // changed since it started, on a new level, and to start a daemon that is down.
 
+import { daemonName } from '../../flavour/index.js';
 import { restartPending } from '../../observe/restart-pending.js';
 import { daemonDownReason } from '../daemon-down.js';
 import type { LevelContext } from '../level-context.js';
@@ -22,10 +23,10 @@ export function restartSteps(ctx: LevelContext, subidWrites: string[]): ConcernR
     hostRestart: ctx.input.options.hostRestart,
     dependsOn: [...ctx.entryDeps, ...subidWrites],
     reason: down
-      ? daemonDownReason(label, down.error) + (subidWrites.length > 0 ? ' (it reads the new /etc/subuid and /etc/subgid as it starts)' : '')
+      ? daemonDownReason(label, down.error, ctx.flavour) + (subidWrites.length > 0 ? ' (it reads the new /etc/subuid and /etc/subgid as it starts)' : '')
       : subidWrites.length > 0
-        ? readsSubidAtStart(label)
-        : `/etc/subuid or /etc/subgid changed after ${label}'s LXD started`,
+        ? readsSubidAtStart(label, ctx.flavour)
+        : `/etc/subuid or /etc/subgid changed after ${label}'s ${daemonName(ctx.flavour)} started`,
     precondition: obs === null ? { kind: 'level-new' } : { kind: 'none' },
   });
   out.steps.push(restart.step);

@@ -1,6 +1,7 @@
 // The level's /etc/subuid and /etc/subgid: root's entry the level's LXD must use first (the
 // context chose it), old entries kept while containers still run on them.
 
+import { daemonName } from '../../flavour/index.js';
 import { formatRange } from '../../ids/range.js';
 import { applyRootEdit } from '../../subid/file.js';
 import { editFor, ownIds, verdictNow } from '../level-entry.js';
@@ -20,9 +21,9 @@ export function subidSteps(ctx: LevelContext): ConcernResult {
     const current = state?.current ?? null;
     const reason =
       state === null
-        ? `${ctx.unseenWhy}: its LXD must use ${owner}:${formatRange(entry)} for ${ctx.daemonNeed} ids of children`
+        ? `${ctx.unseenWhy}: its ${daemonName(ctx.flavour)} must use ${owner}:${formatRange(entry)} for ${ctx.daemonNeed} ids of children`
         : current
-          ? `${label}'s LXD uses ${owner}:${formatRange(current)}` +
+          ? `${label}'s ${daemonName(ctx.flavour)} uses ${owner}:${formatRange(current)}` +
             (verdictNow(ctx.obs!, owner, ctx.isHost) === 'privileged-only' ? ` (outside ${label}'s own ${ownIds(ctx.obs!)} ids: it runs privileged containers only)` : '') +
             `; the tree needs ${owner}:${formatRange(entry)}` +
             (pins.length > 0 ? ` (keeping ${pins.map((p) => formatRange(p.range) + ' for ' + p.by.join(', ')).join('; ')})` : '')

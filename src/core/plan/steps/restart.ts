@@ -1,6 +1,7 @@
 // The restart-daemon step, and whether it can run at all: apply and destroy --restore-ids ask the
 // same question, so a restart nobody knows how to do is a plan problem before anything runs.
 
+import { daemonName, flavourInfo } from '../../flavour/index.js';
 import type { Flavour, Manifest } from '../../manifest/model.js';
 import type { ObservedLevel } from '../../observed.js';
 import { levelLabel } from '../../paths.js';
@@ -8,7 +9,7 @@ import type { Precondition, Step } from '../model.js';
 import type { PlanProblem } from '../result.js';
 
 /** Why a level's daemon restarts after its subid files are written (LXD lxd/sys/os.go reads them once, at start). */
-export const readsSubidAtStart = (label: string): string => `${label}'s LXD reads /etc/subuid and /etc/subgid only when it starts`;
+export const readsSubidAtStart = (label: string, flavour: Flavour | null): string => `${label}'s ${daemonName(flavour)} reads /etc/subuid and /etc/subgid only when it starts`;
 
 export interface RestartRequest {
   level: string;
@@ -31,7 +32,8 @@ export interface RestartRequest {
 export function restartDaemonStep(r: RestartRequest): { step: Step; problem: PlanProblem | null } {
   const isHost = r.level === '';
   const command = isHost ? (r.hostRestart ?? r.manifest.host.restart) : null;
-  const refused = isHost && !command && r.obs !== null && !r.obs.systemd && r.flavour !== 'snap';
+  const info = flavourInfo(r.flavour ?? 'debian');
+  const refused = isHost && !command && r.obs !== null && !r.obs.systemd && info.restartNeedsSystemd;
   return {
     step: {
       id: `${levelLabel(r.level)}:restart-daemon`,
@@ -47,8 +49,8 @@ export function restartDaemonStep(r: RestartRequest): { step: Step; problem: Pla
           fault: 'environment',
           path: '',
           pos: r.manifest.hostPos,
-          message: 'the host LXD must be restarted, but this host runs neither systemd nor snap',
-          hint: 'set host.restart in the manifest (argv, e.g. [systemctl, restart, lxd]) or pass --host-restart',
+          message: `the host ${info.daemonName} must be restarted, but this host runs neither systemd nor snap`,
+          hint: `set host.restart in the manifest (argv, e.g. [${info.restartArgv.join(', ')}]) or pass --host-restart`,
         }
       : null,
   };

@@ -1,0 +1,42 @@
+// What a daemon flavour is, as data: every place that acts differently for Debian's LXD, the snap
+// LXD or Incus reads it from one of these descriptors (debian.ts, snap.ts, incus.ts).
+
+export type Flavour = 'debian' | 'incus' | 'snap';
+
+export interface FlavourInfo {
+  flavour: Flavour;
+  /** The daemon's name in every plan word and progress line. */
+  daemonName: 'LXD' | 'Incus';
+  /** The command-line client (`lxc exec`, `lxc query`, …). */
+  client: 'lxc' | 'incus';
+  /** `lxd init --preseed` and its kin; the YAML goes on stdin. */
+  initArgv: readonly string[];
+  /** Waits for the daemon; the timeout in seconds is appended. */
+  waitReadyArgv: readonly string[];
+  socket: string;
+  /** The systemd unit whose start time says when the daemon last read its files. */
+  unit: string;
+  /** Restarts the daemon without stopping its containers. */
+  restartArgv: readonly string[];
+  /** Needs systemd to run restartArgv (the snap has its own restart). */
+  restartNeedsSystemd: boolean;
+  /** The managed bridge `init` creates. */
+  bridge: string;
+  /**
+   * When the daemon reads /etc/subuid and /etc/subgid at start:
+   * 'with-files' (LXD: both files exist), 'with-newuidmap' (Incus: both files and
+   * newuidmap/newgidmap), 'never' (the snap sees its own /etc).
+   */
+  readsSubid: 'with-files' | 'with-newuidmap' | 'never';
+  /**
+   * How an isolated slice must fit the daemon's range in findIdmap: LXD strict
+   * `offset+size < end` (lxd/instance/drivers/driver_lxc.go), Incus >= 6.0.3 `<=`
+   * (internal/server/instance/drivers/driver_lxc.go). The simulator models the strict rule only.
+   */
+  idmapFit: 'strict' | 'inclusive';
+  /** Where the daemon's files live, for its own error messages (the simulator quotes them). */
+  paths: { bin: string; containers: string; logs: string };
+}
+
+/** The five keys whose change makes the daemon compute a new map (LXD and Incus driver_lxc.go Update). */
+export const IDMAP_KEYS: readonly string[] = ['security.idmap.isolated', 'security.idmap.base', 'security.idmap.size', 'raw.idmap', 'security.privileged'];

@@ -1,0 +1,19 @@
+// The snap LXD: it ignores the machine's /etc/subuid and derives its range itself.
+
+import type { FlavourInfo } from './model.js';
+
+export const snap: FlavourInfo = {
+  flavour: 'snap',
+  daemonName: 'LXD',
+  client: 'lxc',
+  initArgv: ['lxd', 'init', '--preseed'],
+  waitReadyArgv: ['lxd', 'waitready', '--timeout'],
+  socket: '/var/snap/lxd/common/lxd/unix.socket',
+  unit: 'snap.lxd.daemon',
+  restartArgv: ['snap', 'restart', '--reload', 'lxd'],
+  restartNeedsSystemd: false,
+  bridge: 'lxdbr0',
+  readsSubid: 'never',
+  idmapFit: 'strict',
+  paths: { bin: '/snap/lxd/current/bin/lxd', containers: '/var/snap/lxd/common/lxd/containers', logs: '/var/snap/lxd/common/lxd/logs' },
+};
