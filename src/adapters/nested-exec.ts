@@ -5,7 +5,8 @@ import type { Exec } from '../ports/exec.js';
 
 export type Cli = 'lxc' | 'incus';
 
-export function nestedExec(parent: Exec, cli: Cli, name: string): Exec {
+/** `cli`: the parent level's client, or how to find it out (the parent is probed once, on first use). */
+export function nestedExec(parent: Exec, cli: Cli | (() => Promise<Cli>), name: string): Exec {
   // -T: never allocate a terminal, so nothing waits for one at any depth; stdin still passes.
-  return (argv, options = {}) => parent([cli, 'exec', name, '-T', '--', ...argv], options);
+  return async (argv, options = {}) => parent([typeof cli === 'string' ? cli : await cli(), 'exec', name, '-T', '--', ...argv], options);
 }

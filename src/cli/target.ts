@@ -35,15 +35,15 @@ function imagesOf(manifest: Manifest): Array<{ alias: string; hostsLxd: boolean 
 }
 
 function simulated(manifest: Manifest, world: { text: string; file: string } | null): Target {
-  const desc = world ? parseWorld(world.text, world.file) : defaultWorld(imagesOf(manifest));
-  return { host: createSimWorld(desc).host(), simulation: { world: world?.text ?? null } };
+  const desc = world ? parseWorld(world.text, world.file) : defaultWorld(imagesOf(manifest), manifest.host.flavour);
+  return { host: createSimWorld(desc).host(manifest.host.flavour), simulation: { world: world?.text ?? null } };
 }
 
 export async function openTarget(manifest: Manifest, options: TargetOptions): Promise<Target> {
   if (options.world) return simulated(manifest, { text: await readText(options.world), file: options.world });
   if (options.simulate) return simulated(manifest, null);
   const trace = options.verbose ? (path: string, argv: readonly string[]) => process.stderr.write(`[${path || 'host'}] ${argv.join(' ')}\n`) : undefined;
-  return { host: new ExecLevel(processExec, '', trace ? { trace } : {}), simulation: null };
+  return { host: new ExecLevel(processExec, '', trace ? { trace } : {}, manifest.host.flavour), simulation: null };
 }
 
 /**

@@ -57,7 +57,7 @@ export interface ObservedLevel {
   path: string;
   /** The daemon the probe talked to; null when none is installed, or LXD and Incus both are and none was chosen. */
   flavour: Flavour | null;
-  /** Every flavour installed, when more than one is (absent otherwise, so one-daemon digests stay as they were). */
+  /** Every flavour installed, unless that is just `flavour` or nothing (absent then, so one-daemon digests stay as they were). */
   installed?: Flavour[];
   daemon: DaemonState;
   /** PID 1 is systemd (restart by systemctl). */

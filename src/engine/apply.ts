@@ -2,7 +2,7 @@
 // branches run concurrently and each branch runs in order. A failure stops its own branch
 // (dependents are skipped); the rest of the tree finishes. Events feed the renderers.
 
-import type { Plan, Step } from '../core/plan/model.js';
+import { type Plan, type Step, flavourAt } from '../core/plan/model.js';
 import type { LxdLevel } from '../ports/lxd.js';
 import { executeStep } from './execute-step.js';
 import { levelResolver } from './levels.js';
@@ -32,7 +32,7 @@ export interface ApplyRun {
 }
 
 export function startApply(plan: Plan, host: LxdLevel, onEvent: (e: ApplyEvent) => void = () => undefined): ApplyRun {
-  const levels = levelResolver(host);
+  const levels = levelResolver(host, (path) => flavourAt(plan, path));
   const outcomes = new Map<string, Promise<StepOutcome>>();
   const started = Date.now();
   let stopping = false;

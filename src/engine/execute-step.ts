@@ -156,7 +156,7 @@ async function deletionNow(level: LxdLevel, levelPath: string, live: ObservedIns
   const outside = verdictFromOutside(levelPath, live);
   if (outside) return outside;
   const path = joinPath(levelPath, live.name);
-  const inside = await probeInside(level.child(live.name));
+  const inside = await probeInside(level.child(live.name, null));
   const d = deletionVerdict({ levels: { [path]: inside } }, levelPath, live);
   if (d.verdict === 'keep' || d.inner.length === 0) return d;
   return { verdict: 'keep', level: d.level, name: d.name, path: d.path, reason: { kind: 'holds', kept: d.inner.map((i) => i.path) } };

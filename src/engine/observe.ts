@@ -5,7 +5,7 @@
 // is deleted only when everything in it was seen.
 
 import { UnseenError } from '../core/errors.js';
-import type { ContainerSpec, Manifest } from '../core/manifest/model.js';
+import type { ContainerSpec, Flavour, Manifest } from '../core/manifest/model.js';
 import { type LevelObservation, MANAGED_PROJECT, type ObservedLevel, type ObservedTree, managedInstance } from '../core/observed.js';
 import { MARKER_PATH } from '../core/plan/desired-config.js';
 import { joinPath } from '../core/paths.js';
@@ -46,21 +46,22 @@ async function observeChildren(
         levels[spec.path] = { kind: 'absent', reason: `${spec.path} is ${inst.status.toLowerCase()}` };
         return;
       }
-      await observeInside(api, spec.name, spec.path, spec.containers, levels, insideOwned);
+      await observeInside(api, spec.name, spec.flavour, spec.path, spec.containers, levels, insideOwned);
     }),
-    ...owned.map((inst) => observeInside(api, inst.name, joinPath(level.path, inst.name), [], levels, insideOwned)),
+    ...owned.map((inst) => observeInside(api, inst.name, null, joinPath(level.path, inst.name), [], levels, insideOwned)),
   ]);
 }
 
 async function observeInside(
   api: LxdLevel,
   name: string,
+  flavour: Flavour | null,
   path: string,
   specs: ContainerSpec[],
   levels: Record<string, LevelObservation>,
   insideOwned: boolean,
 ): Promise<void> {
-  const child = api.child(name);
+  const child = api.child(name, flavour);
   const inside = await probeInside(child);
   levels[path] = inside;
   if (inside.kind === 'observed') await observeChildren(child, inside.level, specs, levels, insideOwned);

@@ -3,6 +3,7 @@
 // implement it, so the engine cannot tell them apart; the planner never sees it, only what
 // probe() returned. Every method throws EnvironmentError (CommandError, UnseenError) on failure.
 
+import type { Flavour } from '../core/flavour/index.js';
 import type { ObservedLevel } from '../core/observed.js';
 
 /** Files of an exported image sitting at some level, ready to push or import. */
@@ -66,6 +67,9 @@ export interface LxdLevel {
   stopInstance(name: string): Promise<void>;
   deleteInstance(name: string): Promise<void>;
   updateInstance(name: string, update: InstanceUpdate): Promise<void>;
-  /** The LXD inside container `name`. */
-  child(name: string): LxdLevel;
+  /**
+   * The daemon inside container `name`; `flavour` is its flavour when the manifest or the plan
+   * decided it (null: its first probe finds out). The way in goes through this level's client.
+   */
+  child(name: string, flavour: Flavour | null): LxdLevel;
 }

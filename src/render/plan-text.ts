@@ -2,10 +2,10 @@
 
 import { structuredPatch } from 'diff';
 import { formatRange } from '../core/ids/range.js';
-import { type Plan, type Step, isEmptyPlan, planCounts } from '../core/plan/model.js';
+import { type Plan, type Step, flavourAt, isEmptyPlan, planCounts } from '../core/plan/model.js';
 import type { Colours } from './colour.js';
 import { levelLabel } from '../core/paths.js';
-import { bridgeName, daemonName, type Flavour } from '../core/flavour/index.js';
+import { bridgeName, daemonName } from '../core/flavour/index.js';
 
 function symbol(step: Step): '+' | '~' | '-' {
   switch (step.kind) {
@@ -19,11 +19,6 @@ function symbol(step: Step): '+' | '~' | '-' {
     default:
       return '~';
   }
-}
-
-/** The flavour the plan decided for a level (destroy plans carry no level summaries: null). */
-export function flavourAt(plan: Pick<Plan, 'levels'>, level: string): Flavour | null {
-  return plan.levels.find((l) => l.path === level)?.flavour ?? null;
 }
 
 export function stepTitle(step: Step, plan: Pick<Plan, 'levels'>): string {

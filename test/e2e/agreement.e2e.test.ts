@@ -216,7 +216,7 @@ async function attempt(action: () => Promise<void>): Promise<Attempt> {
 async function negativeCase(host: LxdLevel, fingerprints: { nest: string; busybox: string }): Promise<{ uninitialised: Attempt; initialised: Attempt }> {
   await host.createInstance({ name: NEG, fingerprint: fingerprints.nest, profiles: ['default'], config: { 'security.nesting': 'true' } });
   await host.startInstance(NEG, true);
-  const inside = host.child(NEG);
+  const inside = host.child(NEG, null);
   // The leaf image, copied down as apply would.
   const bundle = await host.exportImage(fingerprints.busybox);
   const pushed = await host.pushBundle(bundle, NEG);

@@ -85,7 +85,7 @@ describe('destroy', () => {
   it('keeps a container that holds something nestctl did not create', async () => {
     const w = world();
     await apply(await plan(w.host()), w.host());
-    const c1 = w.host().child('c1');
+    const c1 = w.host().child('c1', null);
     const fp = (await c1.probe()).images[0]!.fingerprint;
     await c1.createInstance({ name: 'stranger', fingerprint: fp, profiles: ['default'], config: {} });
     const d = await plan(w.host(), SEED, { mode: 'destroy' });

@@ -18,7 +18,7 @@ function recorder(answer: (argv: readonly string[]) => Partial<ExecResult> = () 
 describe('ExecLevel', () => {
   it('reaches nested levels by composing lxc exec, one argv element per word', async () => {
     const { exec, calls } = recorder();
-    const c2 = new ExecLevel(exec, '', {}, 'lxc').child('c1').child('c2');
+    const c2 = new ExecLevel(exec, '', {}, 'debian').child('c1', 'debian').child('c2', 'debian');
     expect(c2.path).toBe('c1/c2');
     await c2.createInstance({ name: 'c3', fingerprint: 'f'.repeat(64), profiles: ['default'], config: { 'user.note': 'a b; rm -rf /' } });
     expect(calls.at(-1)!.argv).toEqual([
@@ -30,7 +30,7 @@ describe('ExecLevel', () => {
 
   it('writes subid files through a constant script: path, hash and planned entry as arguments, text on stdin', async () => {
     const { exec, calls } = recorder();
-    await new ExecLevel(exec, '', {}, 'lxc').child('c1').writeSubid('subuid', 'root:65536:131072\n', 'abc');
+    await new ExecLevel(exec, '', {}, 'debian').child('c1', 'debian').writeSubid('subuid', 'root:65536:131072\n', 'abc');
     const { argv, options } = calls[0]!;
     expect(argv.slice(0, 7)).toEqual(['lxc', 'exec', 'c1', '-T', '--', 'sh', '-c']);
     expect(argv[7]).not.toContain('root:65536');
@@ -40,17 +40,17 @@ describe('ExecLevel', () => {
 
   it('reports a changed file as a stale plan', async () => {
     const { exec } = recorder(() => ({ code: STALE_EXIT, stderr: '/etc/subuid changed since it was planned' }));
-    await expect(new ExecLevel(exec, '', {}, 'lxc').writeSubid('subuid', 'x', 'abc')).rejects.toThrow('plan is stale: /etc/subuid changed since it was planned');
+    await expect(new ExecLevel(exec, '', {}, 'debian').writeSubid('subuid', 'x', 'abc')).rejects.toThrow('plan is stale: /etc/subuid changed since it was planned');
   });
 
   it('says what to do about a socket it may not use, or a daemon that is not running', async () => {
     const denied = recorder(() => ({ code: 1, stderr: 'Error: Get "http://unix.socket/1.0": dial unix /var/lib/lxd/unix.socket: connect: permission denied' }));
-    await expect(new ExecLevel(denied.exec, '', {}, 'lxc').startInstance('c1', false)).rejects.toMatchObject({
+    await expect(new ExecLevel(denied.exec, '', {}, 'debian').startInstance('c1', false)).rejects.toMatchObject({
       message: 'permission denied on the LXD socket',
       hint: 'run nestctl as root or as a member of the lxd group',
     });
     const down = recorder(() => ({ code: 1, stderr: 'Error: Get "http://unix.socket/1.0": dial unix /var/lib/lxd/unix.socket: connect: no such file or directory' }));
-    await expect(new ExecLevel(down.exec, '', {}, 'lxc').child('c1').startInstance('c2', false)).rejects.toMatchObject({
+    await expect(new ExecLevel(down.exec, '', {}, 'debian').child('c1', 'debian').startInstance('c2', false)).rejects.toMatchObject({
       message: 'the LXD daemon is not running in c1',
     });
   });
@@ -59,7 +59,7 @@ describe('ExecLevel', () => {
     const refused = 'Error: Get "http://unix.socket/1.0": dial unix /var/lib/lxd/unix.socket: connect: connection refused';
     const { exec, calls } = recorder((argv) => (argv.includes('exec') ? { code: 1, stderr: refused } : {}));
     const t0 = Date.now();
-    await expect(new ExecLevel(exec, '', {}, 'lxc').startInstance('c1', true)).rejects.toThrow('the LXD daemon is not running on the host');
+    await expect(new ExecLevel(exec, '', {}, 'debian').startInstance('c1', true)).rejects.toThrow('the LXD daemon is not running on the host');
     expect(Date.now() - t0).toBeLessThan(2000);
     expect(calls.filter((c) => c.argv.includes('exec'))).toHaveLength(1);
   });

@@ -31,7 +31,7 @@ describe('an interrupted create', () => {
     expect(s.failed).toEqual([]);
     const host = await w.host().probe();
     expect(host.instances.find((i) => i.name === 'c1')?.config).not.toHaveProperty(MARKER_CREATING);
-    const c1 = await w.host().child('c1').probe();
+    const c1 = await w.host().child('c1', null).probe();
     expect(c1.instances.find((i) => i.name === 'c2')?.config).not.toHaveProperty(MARKER_CREATING);
   });
 

@@ -84,7 +84,7 @@ describe('daemon restarts', () => {
     const host = world.host();
     const err = await host.restartDaemon(null).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(EnvironmentError);
-    expect((err as Error).message).toContain('neither snap nor systemd');
+    expect((err as Error).message).toContain('cannot run systemctl restart lxd here: no systemd');
     await host.restartDaemon(['sh', '-c', 'kill $(pidof lxd); lxd --group root &']);
     expect(world.restarts('')).toBe(1);
     expect(world.restartCommands('')).toEqual([['sh', '-c', 'kill $(pidof lxd); lxd --group root &']]);
@@ -99,7 +99,7 @@ describe('daemon restarts', () => {
     await host.restartDaemon(null);
     await host.createInstance(spec('c1', 'nest', { 'security.nesting': 'true' }));
     await host.startInstance('c1', true);
-    const c1 = host.child('c1');
+    const c1 = host.child('c1', null);
     await rewrite(c1, 'root:65536:131072\n');
     await c1.restartDaemon(null);
     await c1.initDaemon('storage_pools: [{name: default, driver: dir}]\nprofiles: [{name: default, devices: {root: {path: /, pool: default, type: disk}}}]\n');
@@ -159,7 +159,7 @@ describe('flavours', () => {
     await host.createInstance(spec('c1', 'snapnest', { 'security.nesting': 'true' }));
     await host.startInstance('c1', true);
     expect(world.uidMap('c1')).toBe('0 1000000 1000000000');
-    const c1 = host.child('c1');
+    const c1 = host.child('c1', null);
     expect((await c1.probe()).flavour).toBe('snap');
     expect(world.daemonRange('c1')).toEqual({ kind: 'range', start: 100000, size: 999_900_000 });
   });
@@ -202,7 +202,7 @@ describe("LXD's refusals", () => {
     await host.stopInstance('c1');
     await host.deleteInstance('c1');
     expect((await host.probe()).instances).toEqual([]);
-    await expect(host.child('c1').probe()).rejects.toThrow(/Instance not found/);
+    await expect(host.child('c1', null).probe()).rejects.toThrow(/Instance not found/);
     expect((await failure(host.createInstance({ ...spec('c2'), profiles: [] }))).stderr).toContain('No root device could be found');
   });
 
@@ -238,7 +238,7 @@ describe("LXD's refusals", () => {
     const host = world.host();
     await host.createInstance(spec('c1', 'nest'));
     await host.startInstance('c1', true);
-    const c1 = host.child('c1');
+    const c1 = host.child('c1', null);
     await rewrite(c1, 'root:65536:131072\n');
     await c1.restartDaemon(null);
     await c1.initDaemon('storage_pools: [{name: default, driver: dir}]\nprofiles: [{name: default, devices: {root: {path: /, pool: default, type: disk}}}]\n');

@@ -68,7 +68,7 @@ describe('simulated LXD: the classic recipe by hand', () => {
     expect(world.uidMap('c1')).toBe('0 500000 196608');
 
     // c1: starts with Debian's default files, its LXD socket-activated on first use
-    const c1 = host.child('c1');
+    const c1 = host.child('c1', null);
     const first = await c1.probe();
     expect(first.subuid.text).toBe(DEBIAN_SUBID);
     expect(first.daemon).toEqual({ kind: 'up', version: '5.0.2', startedAt: null });
@@ -85,7 +85,7 @@ describe('simulated LXD: the classic recipe by hand', () => {
     expect(world.uidMap('c1/c2')).toBe('0 65536 131072');
 
     // c2
-    const c2 = c1.child('c2');
+    const c2 = c1.child('c2', null);
     await setRoot(c2, 'root:65536:65536\n');
     await c2.restartDaemon(null);
     await c2.initDaemon(preseed('10.77.2.1/24'));
@@ -110,7 +110,7 @@ describe('simulated LXD: the classic recipe by hand', () => {
     expect(c2obs.config['volatile.idmap.current']).toBe(map);
     expect(c2obs.config['volatile.idmap.next']).toBe(map);
     expect(c2obs.config['volatile.last_state.idmap']).toBe(map);
-    const o3 = await c2.child('c3').probe();
+    const o3 = await c2.child('c3', null).probe();
     expect(o3.flavour).toBeNull();
     expect(o3.daemon).toEqual({ kind: 'missing' });
 
@@ -132,7 +132,7 @@ describe('simulated LXD: the classic recipe by hand', () => {
     await host.restartDaemon(null);
     await host.createInstance({ name: 'c1', fingerprint: nest, profiles: ['default'], config: nesting });
     await host.startInstance('c1', true);
-    const c1 = host.child('c1');
+    const c1 = host.child('c1', null);
     await c1.initDaemon(preseed('10.77.1.1/24'));
     await copyImage(world, '', ['c1'], nest, 'nest');
 

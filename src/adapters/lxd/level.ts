@@ -2,7 +2,8 @@
 // nesting `lxc exec` (adapters/nested-exec.ts). Every command is an argv array at every depth.
 
 import { CommandError, EnvironmentError, UnseenError } from '../../core/errors.js';
-import { parseProbe } from '../../core/observe/parse-probe.js';
+import { decideFlavour, isClient, type Flavour, type FlavourInfo, flavourInfo } from '../../core/flavour/index.js';
+import { installedFlavours, parseProbe } from '../../core/observe/parse-probe.js';
 import type { ObservedLevel } from '../../core/observed.js';
 import type { Exec, ExecOptions, ExecResult } from '../../ports/exec.js';
 import type { ImageBundle, InstanceSpec, InstanceUpdate, LxdLevel, SubidFile } from '../../ports/lxd.js';
@@ -15,10 +16,11 @@ import { joinPath, parentPath } from '../../core/paths.js';
 const WAIT_READY_SECONDS = 120;
 const BOOT_WAIT_MS = 180_000;
 
-const DETECT_RESTART = `
-if [ -x /snap/bin/lxd ]; then exec snap restart --reload lxd
-elif [ -d /run/systemd/system ]; then exec systemctl restart "$1"
-else echo "cannot restart $1 here: neither snap nor systemd" >&2; exit 3; fi
+// `sh -c RESTART restart NEED ARGV…`: the flavour's restart argv, refused without systemd when it needs it.
+const RESTART = `
+need=$1; shift
+if [ "$need" = systemd ] && [ ! -d /run/systemd/system ]; then echo "cannot run $* here: no systemd" >&2; exit 3; fi
+exec "$@"
 `;
 
 // Right after start, systemctl cannot reach the bus yet ("Failed to connect to bus"): retry
@@ -35,15 +37,19 @@ export interface LevelOptions {
 }
 
 export class ExecLevel implements LxdLevel {
-  private cli: Cli | null;
+  /**
+   * The flavour of this level's daemon: the one the manifest or the plan decided, else what the
+   * first probe found (decideFlavour). Never a default: without one, the level is probed first.
+   */
+  private flavour: Flavour | null;
 
   constructor(
     private readonly exec: Exec,
     readonly path: string,
     private readonly options: LevelOptions = {},
-    cli: Cli | null = null,
+    flavour: Flavour | null = null,
   ) {
-    this.cli = cli;
+    this.flavour = flavour;
   }
 
   private async run(argv: readonly string[], options?: ExecOptions): Promise<ExecResult> {
@@ -53,25 +59,42 @@ export class ExecLevel implements LxdLevel {
     return r;
   }
 
-  private async lxc(): Promise<Cli> {
-    if (this.cli) return this.cli;
-    const r = await this.exec(['sh', '-c', 'command -v incus >/dev/null 2>&1 && echo incus || echo lxc']);
-    this.cli = r.stdout.trim() === 'incus' ? 'incus' : 'lxc';
-    return this.cli;
+  private async info(): Promise<FlavourInfo> {
+    const flavour = this.flavour ?? (await this.probe()).flavour;
+    if (flavour === null) {
+      throw new EnvironmentError(`no LXD or Incus to talk to ${this.path ? `in ${this.path}` : 'on the host'}`, 'install one, or say which one in the manifest (host.flavour, a container\'s flavour)', this.path);
+    }
+    return flavourInfo(flavour);
   }
 
-  async probe(): Promise<ObservedLevel> {
-    this.options.trace?.(this.path, ['sh', '-c', '<probe>']);
-    const r = await this.exec(['sh', '-c', PROBE_SCRIPT]);
+  private async lxc(): Promise<Cli> {
+    return (await this.info()).client;
+  }
+
+  private async runProbe(info: FlavourInfo | null): Promise<string> {
+    const argv = ['sh', '-c', PROBE_SCRIPT, 'probe', info?.client ?? '', info?.unit ?? ''];
+    this.options.trace?.(this.path, ['sh', '-c', '<probe>', ...argv.slice(3)]);
+    const r = await this.exec(argv);
     if (r.code !== 0 && !r.stdout.includes(PROBE_MARK)) {
       const failed = classify(['sh', '-c', '<probe>'], r, this.path);
       // Inside a container, a probe that cannot run (no sh: exit 127; exec refused) leaves the
       // container's inside unseen; observation records that instead of failing.
       throw this.path !== '' && failed instanceof CommandError ? new UnseenError(failed.message, this.path) : failed;
     }
-    const level = parseProbe(this.path, r.stdout, PROBE_MARK);
-    if (level.flavour) this.cli = level.flavour === 'incus' ? 'incus' : 'lxc';
-    return level;
+    return r.stdout;
+  }
+
+  /** With the flavour known, one round trip; otherwise one to see what is installed, and one to ask it. */
+  async probe(): Promise<ObservedLevel> {
+    let out = await this.runProbe(this.flavour ? flavourInfo(this.flavour) : null);
+    const installed = installedFlavours(out, PROBE_MARK);
+    const decided = decideFlavour(this.flavour, installed, this.path || 'host', this.path ? `the flavour of ${this.path}` : 'host.flavour');
+    const flavour = decided.ok ? decided.flavour : null;
+    if (flavour !== null && this.flavour === null) {
+      this.flavour = flavour;
+      out = await this.runProbe(flavourInfo(flavour));
+    }
+    return parseProbe(this.path, out, PROBE_MARK, flavour);
   }
 
   async writeSubid(file: SubidFile, text: string, expectedSha256: string | null, options: { forgetOriginal?: boolean } = {}): Promise<void> {
@@ -88,25 +111,21 @@ export class ExecLevel implements LxdLevel {
   }
 
   async restartDaemon(command: readonly string[] | null): Promise<void> {
-    const cli = await this.lxc();
+    const info = await this.info();
     if (command) await this.run(command, { timeoutMs: 300_000 });
-    else await this.run(['sh', '-c', DETECT_RESTART, 'restart', cli === 'incus' ? 'incus' : 'lxd'], { timeoutMs: 300_000 });
+    else await this.run(['sh', '-c', RESTART, 'restart', info.restartNeedsSystemd ? 'systemd' : 'any', ...info.restartArgv], { timeoutMs: 300_000 });
     await this.waitReady();
   }
 
   private async waitReady(): Promise<void> {
-    const cli = await this.lxc();
-    const argv =
-      cli === 'incus'
-        ? ['incus', 'admin', 'waitready', '--timeout', String(WAIT_READY_SECONDS)]
-        : ['lxd', 'waitready', '--timeout', String(WAIT_READY_SECONDS)];
+    const argv = [...(await this.info()).waitReadyArgv, String(WAIT_READY_SECONDS)];
     await this.run(argv, { timeoutMs: (WAIT_READY_SECONDS + 10) * 1000 });
   }
 
   async initDaemon(preseedYaml: string): Promise<void> {
-    const cli = await this.lxc();
+    const info = await this.info();
     await this.waitReady();
-    await this.run(cli === 'incus' ? ['incus', 'admin', 'init', '--preseed'] : ['lxd', 'init', '--preseed'], { stdin: preseedYaml });
+    await this.run([...info.initArgv], { stdin: preseedYaml });
   }
 
   async fetchImage(remoteRef: string, alias: string): Promise<void> {
@@ -122,7 +141,7 @@ export class ExecLevel implements LxdLevel {
 
   async pushBundle(bundle: ImageBundle, childName: string): Promise<ImageBundle> {
     const cli = await this.lxc();
-    const child = this.child(childName) as ExecLevel;
+    const child = this.child(childName, null) as ExecLevel;
     const dir = await child.tempDir();
     for (const file of bundle.files) {
       await this.run([cli, 'file', 'push', '-q', file, `${childName}${dir}/`], { timeoutMs: 1_800_000 });
@@ -149,7 +168,7 @@ export class ExecLevel implements LxdLevel {
 
   async startInstance(name: string, hosting: boolean): Promise<void> {
     await this.run([await this.lxc(), 'start', '-q', name], { timeoutMs: 600_000 });
-    if (hosting) await (this.child(name) as ExecLevel).waitBoot();
+    if (hosting) await (this.child(name, null) as ExecLevel).waitBoot();
   }
 
   /** Wait until exec works and, where systemd runs, boot has finished (the nested LXD is then up). */
@@ -187,9 +206,10 @@ export class ExecLevel implements LxdLevel {
     return (await this.run(['mktemp', '-d', '/var/tmp/nestctl-image.XXXXXX'])).stdout.trim();
   }
 
-  child(name: string): LxdLevel {
-    const cli = this.cli ?? 'lxc';
-    return new ExecLevel(nestedExec(this.exec, cli, name), joinPath(this.path, name), this.options);
+  /** `flavour`: of the daemon inside, when the manifest or the plan says; else its first probe finds it. */
+  child(name: string, flavour: Flavour | null): LxdLevel {
+    const cli = this.flavour ? flavourInfo(this.flavour).client : () => this.lxc();
+    return new ExecLevel(nestedExec(this.exec, cli, name), joinPath(this.path, name), this.options, flavour);
   }
 }
 
@@ -219,7 +239,7 @@ function classify(argv: readonly string[], r: ExecResult, path: string): Environ
       path,
     );
   }
-  if (r.code === 127 && argv[0] === 'lxc' && argv[2] !== undefined) {
+  if (r.code === 127 && isClient(argv[0]) && argv[2] !== undefined) {
     return new CommandError(argv, r.code, `command not found inside the container: ${err}`, path);
   }
   return new CommandError(argv, r.code, err || r.stdout, path);

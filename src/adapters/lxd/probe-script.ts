@@ -3,6 +3,9 @@
 // A constant script: no manifest data is ever spliced into it. Each fact is one line:
 //   @@nestctl@@ NAME STATUS BASE64
 // where STATUS is an exit code, a file mtime, or "absent". src/core/observe/parse-probe.ts reads it.
+// Run as `sh -c PROBE_SCRIPT probe CLIENT UNIT`: it reports which daemons are installed (raw facts;
+// the core decides the level's flavour) and, when CLIENT (lxc or incus) is given, asks that
+// daemon, whose systemd unit is UNIT, for everything else.
 
 export const PROBE_MARK = '@@nestctl@@';
 
@@ -18,19 +21,18 @@ file subuid /etc/subuid
 file subgid /etc/subgid
 file subuid_orig /var/lib/nestctl/subuid.orig
 file subgid_orig /var/lib/nestctl/subgid.orig
-if [ -x /snap/bin/lxd ]; then fl=snap; cli=lxc
-elif command -v incus >/dev/null 2>&1; then fl=incus; cli=incus
-elif command -v lxd >/dev/null 2>&1 || [ -x /usr/sbin/lxd ] || [ -x /usr/bin/lxd ]; then fl=debian; cli=lxc
-else fl=none; cli=; fi
-sec flavour "$fl"; echo
-[ "$fl" = none ] && exit 0
+has() { n=$1; shift; if "$@" >/dev/null 2>&1; then sec "$n" yes; else sec "$n" no; fi; echo; }
+lxd_bin() { command -v lxd || [ -x /usr/sbin/lxd ] || [ -x /usr/bin/lxd ]; }
+has has_snap_lxd [ -x /snap/bin/lxd ]
+has has_lxd lxd_bin
+has has_incus command -v incus
+case "$1" in lxc|incus) cli=$1; unit=$2;; *) exit 0;; esac
 run server "$cli" query /1.0
 [ "$rc" = 0 ] || exit 0
 # When the daemon started, to tell whether it has read the current subid files. systemd knows it
 # to the microsecond; otherwise the daemon's own pid (environment.server_pid, in this level's
 # namespace) and its start tick give it. Never search by process name: the host also sees nested
 # daemons and "[lxc monitor]" processes called lxd.
-case "$fl" in snap) unit=snap.lxd.daemon;; incus) unit=incus;; *) unit=lxd;; esac
 if [ -d /run/systemd/system ]; then
   ts=$(systemctl show "$unit" -p ExecMainStartTimestamp --timestamp=us+utc 2>/dev/null | sed 's/^ExecMainStartTimestamp=//')
   if [ -n "$ts" ]; then sec daemon_started_utc ok; printf '%s' "$ts" | base64 -w0; echo; fi

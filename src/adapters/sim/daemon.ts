@@ -1,6 +1,7 @@
 // The LXD daemon of a level starting (or restarting): what it reads and the id range it settles
 // on. It reads /etc/subuid and /etc/subgid only here, once per start (lxd/sys/os.go → GetIdmapSet).
 
+import { flavourInfo } from '../../core/flavour/index.js';
 import { getIdmapSet, kernelSetOf, type ShadowFiles } from './idmap.js';
 import type { LevelState, World } from './state.js';
 import { record, tick } from './world.js';
@@ -13,11 +14,12 @@ import { record, tick } from './world.js';
  */
 export function shadowFilesFor(level: LevelState): ShadowFiles | null {
   const flavour = level.lxd?.flavour;
-  if (!flavour || flavour === 'snap') return null;
+  const reads = flavour ? flavourInfo(flavour).readsSubid : 'never';
+  if (reads === 'never') return null;
   const subuid = level.files['/etc/subuid'];
   const subgid = level.files['/etc/subgid'];
   if (!subuid || !subgid) return null;
-  if (flavour === 'incus' && !level.uidmapTools) return null;
+  if (reads === 'with-newuidmap' && !level.uidmapTools) return null;
   return { subuid: subuid.text, subgid: subgid.text };
 }
 

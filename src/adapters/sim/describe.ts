@@ -3,6 +3,7 @@
 
 import { createHash } from 'node:crypto';
 import { NestctlError } from '../../core/errors.js';
+import { bridgeName, flavourInfo } from '../../core/flavour/index.js';
 import type { Flavour } from '../../core/manifest/model.js';
 import { expandedConfig } from './config.js';
 import { startDaemon } from './daemon.js';
@@ -64,6 +65,8 @@ export interface LevelDescription {
 export interface HostDescription extends LevelDescription {
   /** /proc/self/uid_map (and gid_map) text; default "0 0 4294967295". */
   uidMap?: string;
+  /** The other daemon installed beside `lxd` (Incus beside LXD, or LXD beside Incus), with its own images. */
+  beside?: LxdDescription & { images?: ImageDescription[] };
 }
 
 export interface InstanceDescription {
@@ -88,25 +91,29 @@ export interface WorldDescription {
   remotes?: Record<string, ImageDescription[]>;
 }
 
-/** A fresh Debian host with LXD 5.0.2 up and initialised, and one image per alias. */
-export function defaultWorld(images: Array<{ alias: string; hostsLxd: boolean }>): WorldDescription {
+/**
+ * A fresh Debian host with the daemon of `flavour` up and initialised (Debian's LXD 5.0.2 when
+ * null), and one image per alias, carrying that daemon when it hosts containers.
+ */
+export function defaultWorld(images: Array<{ alias: string; hostsLxd: boolean }>, flavour: Flavour | null = null): WorldDescription {
+  const f = flavour ?? 'debian';
+  const carried = (hostsLxd: boolean): ImageDescription['lxd'] => (hostsLxd ? (f === 'debian' ? true : { flavour: f }) : false);
   const seen = new Map<string, boolean>();
   const remotes: Record<string, ImageDescription[]> = {};
   for (const i of images) {
     // "remote:alias" is served by that remote (a laptop reviewing a manifest is assumed online).
     const colon = i.alias.indexOf(':');
-    if (colon > 0) (remotes[i.alias.slice(0, colon)] ??= []).push({ alias: i.alias.slice(colon + 1), lxd: i.hostsLxd, systemd: i.hostsLxd });
+    if (colon > 0) (remotes[i.alias.slice(0, colon)] ??= []).push({ alias: i.alias.slice(colon + 1), lxd: carried(i.hostsLxd), systemd: i.hostsLxd });
     else seen.set(i.alias, (seen.get(i.alias) ?? false) || i.hostsLxd);
   }
   return {
     remotes,
     host: {
-      lxd: { flavour: 'debian', version: '5.0.2', daemon: 'up', initialised: { pool: 'default', bridge: 'lxdbr0', ipv4: '10.66.0.1/24' } },
+      lxd: { flavour: f, version: VERSIONS[f], daemon: 'up', initialised: { pool: 'default', bridge: bridgeName(f), ipv4: '10.66.0.1/24' } },
       systemd: true,
       uidmapTools: true,
-      subuid: DEBIAN_SUBID,
-      subgid: DEBIAN_SUBID,
-      images: [...seen].map(([alias, hostsLxd]) => ({ alias, lxd: hostsLxd, systemd: hostsLxd })),
+      ...(f === 'debian' ? { subuid: DEBIAN_SUBID, subgid: DEBIAN_SUBID } : {}),
+      images: [...seen].map(([alias, hostsLxd]) => ({ alias, lxd: carried(hostsLxd), systemd: hostsLxd })),
     },
   };
 }
@@ -146,7 +153,7 @@ function imageDef(d: ImageDescription, fingerprint: string): ImageDef {
     fingerprint,
     lxd,
     systemd: d.systemd ?? lxd !== null,
-    uidmapTools: d.uidmapTools ?? (lxd !== null && lxd.flavour !== 'snap'),
+    uidmapTools: d.uidmapTools ?? (lxd !== null && flavourInfo(lxd.flavour).readsSubid !== 'never'),
     shell: d.shell ?? true,
   };
 }
@@ -176,7 +183,7 @@ function initialise(lxd: LxdState, init: LxdDescription['initialised']): void {
   if (!init) return;
   const o = init === true ? {} : init;
   const pool = o.pool ?? 'default';
-  const bridge = o.bridge ?? 'lxdbr0';
+  const bridge = o.bridge ?? bridgeName(lxd.flavour);
   lxd.pools.push({ name: pool, driver: 'dir', config: {} });
   lxd.networks.push({ name: bridge, type: 'bridge', managed: true, config: { 'ipv4.address': o.ipv4 ?? '10.66.0.1/24', 'ipv4.nat': 'true', 'ipv6.address': 'none' } });
   const profile = lxd.profiles.find((p) => p.name === 'default')!;
@@ -271,14 +278,30 @@ export function build(desc: WorldDescription): World {
     seq: 0,
     catalog: {},
     remotes: {},
-    host: { path: '', systemd: desc.host.systemd ?? true, uidmapTools: true, shell: true, kernel: FULL_KERNEL_SET.map((e) => ({ ...e })), files: {}, lxd: null },
+    host: { path: '', systemd: desc.host.systemd ?? true, uidmapTools: true, shell: true, kernel: FULL_KERNEL_SET.map((e) => ({ ...e })), files: {}, lxd: null, beside: null },
     log: [],
     restarts: {},
   };
   if (desc.host.uidMap !== undefined) world.host.kernel = parseUidMap(desc.host.uidMap, ['host', 'uidMap']);
   for (const [remote, images] of Object.entries(desc.remotes ?? {})) world.remotes[remote] = addImages(world, images, ['remotes', remote]);
   fillLevel(world, world.host, desc.host, ['host'], true);
+  if (desc.host.beside) addBeside(world, desc.host.beside);
   return world;
+}
+
+/** The second daemon on the host, built as the first was, then set beside it. */
+function addBeside(world: World, d: NonNullable<HostDescription['beside']>): void {
+  const host = world.host;
+  const main = host.lxd;
+  const where = ['host', 'beside', 'flavour'];
+  if (!main || flavourInfo(main.flavour).daemonName === flavourInfo(d.flavour).daemonName) {
+    throw new DescribeError(where, `beside is the other daemon: Incus beside LXD, or LXD beside Incus, not ${d.flavour} beside ${main ? main.flavour : 'nothing'}`);
+  }
+  host.lxd = null;
+  const kept = { subuid: host.files['/etc/subuid']?.text ?? null, subgid: host.files['/etc/subgid']?.text ?? null };
+  fillLevel(world, host, { lxd: d, images: d.images ?? [], ...kept }, ['host', 'beside'], true);
+  host.beside = host.lxd;
+  host.lxd = main;
 }
 
 /** Build a world from a plain description (from code); errors are the user's. */

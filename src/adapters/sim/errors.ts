@@ -2,12 +2,12 @@
 // classify) would turn them into, so callers cannot tell the simulator from the real thing.
 
 import { CommandError, EnvironmentError, UnseenError } from '../../core/errors.js';
+import { daemonName, flavourInfo } from '../../core/flavour/index.js';
 import type { Flavour } from '../../core/manifest/model.js';
 
 /** lxd/instance/instance_utils.go ValidConfig (LXD 5.0.2; newer LXD says "does not have"). */
 export function noAllocation(flavour: Flavour): string {
-  const who = flavour === 'incus' ? 'Incus' : 'LXD';
-  return `${who} doesn't have a uid/gid allocation. In this mode, only privileged containers are supported`;
+  return `${daemonName(flavour)} doesn't have a uid/gid allocation. In this mode, only privileged containers are supported`;
 }
 
 export const TEXT = {
@@ -52,9 +52,7 @@ export function daemonNotRunning(path: string): EnvironmentError {
 
 /** The error text `lxc query /1.0` prints when nothing listens on the socket. */
 export function socketRefused(flavour: Flavour): string {
-  const socket =
-    flavour === 'snap' ? '/var/snap/lxd/common/lxd/unix.socket' : flavour === 'incus' ? '/var/lib/incus/unix.socket' : '/var/lib/lxd/unix.socket';
-  return `Error: Get "http://unix.socket/1.0": dial unix ${socket}: connect: connection refused`;
+  return `Error: Get "http://unix.socket/1.0": dial unix ${flavourInfo(flavour).socket}: connect: connection refused`;
 }
 
 /**
@@ -71,20 +69,12 @@ export function commandNotFound(path: string, argv: readonly string[]): CommandE
   return new CommandError(argv, 127, `sh: 1: ${argv[0] ?? ''}: not found\n`, path);
 }
 
-/** Where the daemon's binary and container files live, for forkstart messages. */
-function lxdPaths(flavour: Flavour): { bin: string; containers: string; logs: string } {
-  if (flavour === 'snap') return { bin: '/snap/lxd/current/bin/lxd', containers: '/var/snap/lxd/common/lxd/containers', logs: '/var/snap/lxd/common/lxd/logs' };
-  if (flavour === 'incus') return { bin: '/usr/libexec/incus/incusd', containers: '/var/lib/incus/containers', logs: '/var/log/incus' };
-  return { bin: '/usr/bin/lxd', containers: '/var/lib/lxd/containers', logs: '/var/log/lxd' };
-}
-
 /**
  * A start that liblxc aborts: LXD's "Failed to run: … forkstart …" (shared.RunCommand), the
  * client's hint, then the ERROR lines of the instance's lxc.log (as `lxc info --show-log` shows).
  */
 export function startFailed(path: string, argv: readonly string[], flavour: Flavour, name: string, logLines: string[]): CommandError {
-  const p = lxdPaths(flavour);
-  const cli = flavour === 'incus' ? 'incus' : 'lxc';
+  const { paths: p, client: cli } = flavourInfo(flavour);
   const stderr = [
     `Error: Failed to run: ${p.bin} forkstart ${name} ${p.containers} ${p.logs}/${name}/lxc.conf: exit status 1`,
     `Try \`${cli} info --show-log ${name}\` for more info`,

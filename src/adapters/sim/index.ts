@@ -2,6 +2,7 @@
 // tests, `nestctl plan|apply --simulate`, and comparison with real LXD. Plus inspection helpers
 // for tests (what the real machine would show with cat /proc/self/uid_map, lxd's log, …).
 
+import type { Flavour } from '../../core/flavour/index.js';
 import type { LxdLevel } from '../../ports/lxd.js';
 import { buildWorld, type WorldDescription } from './describe.js';
 import { SimLevel } from './level.js';
@@ -21,8 +22,8 @@ export type DaemonRange =
   | { kind: 'not-running' };
 
 export interface SimWorld {
-  /** The host's LXD. */
-  host(): LxdLevel;
+  /** The host's daemon; `flavour` chooses it where LXD and Incus are both installed (host.flavour). */
+  host(flavour?: Flavour | null): LxdLevel;
   /** The LXD at a level path ("" host, "c1/c2"), as host().child(...).child(...). */
   level(path: string): LxdLevel;
   /** /proc/self/uid_map of a level ("0 500000 196608"), relative to its parent; null when there is no such level. */
@@ -55,7 +56,7 @@ export interface SimWorld {
 export function createSimWorld(desc: WorldDescription): SimWorld {
   const world = buildWorld(desc);
   return {
-    host: () => new SimLevel(world, ''),
+    host: (flavour = null) => new SimLevel(world, '', flavour),
     level: (path) => new SimLevel(world, path),
     uidMap: (path) => {
       const level = findLevel(world, path);

@@ -51,6 +51,7 @@ export function newInside(world: World, path: string, fingerprint: string): Leve
     shell: def?.shell ?? true,
     kernel: [],
     files,
+    beside: null,
     lxd: def?.lxd
       ? {
           flavour: def.lxd.flavour,

@@ -4,6 +4,7 @@
 import { LineCounter, parseDocument } from 'yaml';
 import type { Diagnostic } from '../../core/diagnostics.js';
 import { InputError } from '../../core/errors.js';
+import { FLAVOURS as ALL_FLAVOURS } from '../../core/flavour/index.js';
 import { build, DescribeError, type WorldDescription, type Where } from './describe.js';
 
 type Raw = Record<string, unknown>;
@@ -13,7 +14,7 @@ interface Check {
 }
 
 const isObj = (v: unknown): v is Raw => typeof v === 'object' && v !== null && !Array.isArray(v);
-const FLAVOURS = ['debian', 'incus', 'snap'];
+const FLAVOURS: readonly string[] = ALL_FLAVOURS;
 
 function keys(c: Check, v: unknown, where: Where, allowed: string[], required: string[] = []): v is Raw {
   if (!isObj(v)) {
@@ -67,9 +68,14 @@ function checkImage(c: Check, v: unknown, where: Where): void {
 }
 
 function checkLevel(c: Check, v: unknown, where: Where, host: boolean): void {
-  const allowed = ['lxd', 'systemd', 'uidmapTools', 'subuid', 'subgid', 'images', 'instances', ...(host ? ['uidMap'] : [])];
+  const allowed = ['lxd', 'systemd', 'uidmapTools', 'subuid', 'subgid', 'images', 'instances', ...(host ? ['uidMap', 'beside'] : [])];
   if (!keys(c, v, where, allowed)) return;
   checkLxd(c, v.lxd, [...where, 'lxd']);
+  if (isObj(v.beside)) {
+    const { images, ...lxd } = v.beside;
+    checkLxd(c, lxd, [...where, 'beside']);
+    if (images !== undefined) checkLevel(c, { images }, [...where, 'beside'], false);
+  } else if (v.beside !== undefined) c.problems.push({ where: [...where, 'beside'], message: 'expected a mapping (flavour, version, daemon, initialised, images)' });
   expect(c, v.systemd, [...where, 'systemd'], 'true or false', isBool);
   expect(c, v.uidmapTools, [...where, 'uidmapTools'], 'true or false', isBool);
   expect(c, v.uidMap, [...where, 'uidMap'], 'a string', isStr);

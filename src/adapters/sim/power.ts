@@ -1,6 +1,7 @@
 // Containers starting and stopping, and what that does to the machine inside them: its id
 // namespace, its LXD (socket-activated at boot, autostarting its own containers), its disk.
 
+import { flavourInfo } from '../../core/flavour/index.js';
 import { parentPath } from '../../core/paths.js';
 import { instanceExpanded } from './config.js';
 import { startDaemon } from './daemon.js';
@@ -69,7 +70,7 @@ function startRefusal(world: World, level: LevelState, inst: InstanceState, map:
   const pid = 4000 + nextSeq(world);
   // liblxc lxc_map_ids: with newuidmap/newgidmap present it always goes through them, and they
   // accept only ranges covered by root's lines in /etc/subuid and /etc/subgid.
-  if (level.lxd?.flavour !== 'snap' && level.uidmapTools) {
+  if (level.lxd && flavourInfo(level.lxd.flavour).readsSubid !== 'never' && level.uidmapTools) {
     for (const kind of ['uid', 'gid'] as const) {
       const file = level.files[kind === 'uid' ? '/etc/subuid' : '/etc/subgid'];
       const refusal = newidmapRefusal(kind, map, file ? file.text : null);

@@ -2,6 +2,7 @@
 // LXD's initDataNodeApply does: storage pools, then networks, then profiles; each one created
 // when new and updated (config merged, devices merged) when it exists; all reverted on failure.
 
+import { flavourInfo } from '../../core/flavour/index.js';
 import { parse } from 'yaml';
 import { lxcFailure } from './errors.js';
 import { activate } from './power.js';
@@ -81,8 +82,7 @@ function apply(lxd: LxdState, doc: Raw, world: World): { pools: PoolState[]; net
 }
 
 export function initDaemon(world: World, path: string, preseedYaml: string): void {
-  const incus = findLevel(world, path)?.lxd?.flavour === 'incus';
-  const argv = incus ? ['incus', 'admin', 'init', '--preseed'] : ['lxd', 'init', '--preseed'];
+  const argv = [...flavourInfo(findLevel(world, path)?.lxd?.flavour ?? 'debian').initArgv];
   const lxd = activate(world, reach(world, path, argv), argv); // waitready first
   let doc: unknown;
   try {

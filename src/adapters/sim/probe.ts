@@ -3,7 +3,10 @@
 
 import { originalPath } from './subid.js';
 import { type DaemonState, type FileState, type IdMapEntry, MANAGED_PROJECT, type ObservedLevel, type ObservedNetwork } from '../../core/observed.js';
+import { decideFlavour, type Flavour } from '../../core/flavour/index.js';
+import { installedField, undecidedDaemon } from '../../core/observe/parse-probe.js';
 import { noShell, socketRefused } from './errors.js';
+import { selectDaemon } from './world.js';
 import { activate } from './power.js';
 import { reach } from './reach.js';
 import type { LevelState, SimFile, World } from './state.js';
@@ -18,16 +21,25 @@ function uidMapOf(level: LevelState): IdMapEntry[] {
   return level.kernel.filter((e) => e.Isuid).map((e) => ({ isuid: true, isgid: false, nsid: e.Nsid, hostid: e.Hostid, maprange: e.Maprange }));
 }
 
-export function probeLevel(world: World, path: string): ObservedLevel {
+/**
+ * `wanted`: the flavour the caller knows for the level (manifest or plan), else null; the level's
+ * flavour is decided as the real adapter decides it, and that daemon is asked.
+ */
+export function probeLevel(world: World, path: string, wanted: Flavour | null): ObservedLevel {
   const argv = ['sh', '-c', '<probe>'];
   const level = reach(world, path, argv);
   if (!level.shell) throw noShell(path, argv);
-  const lxd = level.lxd;
+  const installed = [level.lxd, level.beside].flatMap((d) => (d ? [d.flavour] : []));
+  const decided = decideFlavour(wanted, installed, path || 'host', 'flavour');
+  const asked = decided.ok && installed.length > 0 ? decided.flavour : null;
+  if (asked) selectDaemon(level, asked);
+  const lxd = asked === null ? null : level.lxd?.flavour === asked ? level.lxd : null;
   // The probe looks for a running daemon process first, then calls `lxc query /1.0`, which
   // socket-activates a daemon that was not running yet (so that first probe sees no start time).
   const wasUp = lxd?.daemon.kind === 'up' ? lxd.daemon.startedAt : null;
   let daemon: DaemonState;
-  if (!lxd) daemon = { kind: 'missing' };
+  if (installed.length === 0) daemon = { kind: 'missing' };
+  else if (!lxd) daemon = undecidedDaemon(installed);
   else if (lxd.daemon.kind === 'down') daemon = { kind: 'down', error: socketRefused(lxd.flavour) };
   else {
     activate(world, level, argv);
@@ -48,7 +60,8 @@ export function probeLevel(world: World, path: string): ObservedLevel {
   const defaultProfile = live?.profiles.find((p) => p.name === 'default');
   return {
     path,
-    flavour: lxd?.flavour ?? null,
+    flavour: asked,
+    ...installedField(installed, asked),
     daemon,
     systemd: level.systemd,
     subuid: fileState(level.files['/etc/subuid']),

@@ -2,6 +2,7 @@
 // KillMode=process, snap restart --reload lxd, or the manifest's own argv), then waitready.
 
 import { CommandError } from '../../core/errors.js';
+import { clientOf, flavourInfo } from '../../core/flavour/index.js';
 import { startDaemon } from './daemon.js';
 import { commandNotFound } from './errors.js';
 import { autostart } from './power.js';
@@ -9,21 +10,17 @@ import { reach } from './reach.js';
 import type { World } from './state.js';
 import { findLevel } from './world.js';
 
-/** The argv the real adapter's detection script would end up running, or null (no snap, no systemd). */
-function detected(flavour: string, systemd: boolean): string[] | null {
-  if (flavour === 'snap') return ['snap', 'restart', '--reload', 'lxd'];
-  if (systemd) return ['systemctl', 'restart', flavour === 'incus' ? 'incus' : 'lxd'];
-  return null;
-}
-
 export function restartDaemon(world: World, path: string, command: readonly string[] | null): void {
-  const service = findLevel(world, path)?.lxd?.flavour === 'incus' ? 'incus' : 'lxd';
-  const detectArgv = ['sh', '-c', '<detect restart command>', 'restart', service];
-  const level = reach(world, path, command ?? detectArgv);
+  const found = findLevel(world, path)?.lxd;
+  const info = flavourInfo(found?.flavour ?? 'debian');
+  const scriptArgv = ['sh', '-c', '<restart>', 'restart', info.restartNeedsSystemd ? 'systemd' : 'any', ...info.restartArgv];
+  const level = reach(world, path, command ?? scriptArgv);
   const lxd = level.lxd;
-  if (!lxd) throw commandNotFound(path, command ?? ['lxc']);
-  const argv = command ? [...command] : detected(lxd.flavour, level.systemd);
-  if (!argv) throw new CommandError(detectArgv, 3, `cannot restart ${service} here: neither snap nor systemd\n`, path);
+  if (!lxd) throw commandNotFound(path, command ?? [clientOf(null)]);
+  // What the real adapter's restart script runs: the flavour's argv, where systemd is there if it needs it.
+  const ours = flavourInfo(lxd.flavour);
+  const argv = command ? [...command] : !ours.restartNeedsSystemd || level.systemd ? [...ours.restartArgv] : null;
+  if (!argv) throw new CommandError(scriptArgv, 3, `cannot run ${ours.restartArgv.join(' ')} here: no systemd\n`, path);
   (world.restarts[path] ??= []).push(argv);
   // The new daemon re-reads /etc/subuid and /etc/subgid; containers keep running and keep
   // their maps (LXD never re-maps an existing container on start-up).

@@ -98,7 +98,10 @@ export interface LevelState {
   kernel: LxdIdmapEntry[];
   /** Absolute path → content: /etc/subuid, /etc/subgid, their backups, exported image files. */
   files: Record<string, SimFile>;
+  /** The daemon the clients talk to (world.ts selectDaemon). */
   lxd: LxdState | null;
+  /** A second daemon installed beside it (LXD and Incus on one machine), or null. */
+  beside: LxdState | null;
 }
 
 /** Where an exported image's files came from (the simulated file content). */

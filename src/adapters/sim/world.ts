@@ -2,6 +2,8 @@
 // reach.ts). The clock is logical: integer seconds, one step per change, so file mtimes and daemon
 // start times order exactly as they happened.
 
+import { clientOf } from '../../core/flavour/index.js';
+import type { Flavour } from '../../core/manifest/model.js';
 import type { LevelState, OpRecord, World } from './state.js';
 
 /** Advance the clock; every mutating call does this once (or more). */
@@ -33,12 +35,21 @@ export function findLevel(world: World, path: string): LevelState | null {
 }
 
 /** The command-line client of a level ("lxc", or "incus" for Incus). */
-export function cliOf(level: LevelState): 'lxc' | 'incus' {
-  return level.lxd?.flavour === 'incus' ? 'incus' : 'lxc';
+export function cliOf(level: LevelState): string {
+  return clientOf(level.lxd?.flavour ?? null);
+}
+
+/**
+ * The daemon a client talks to, on a level with LXD and Incus side by side: `lxd` is always the
+ * one the last client chose, `beside` the other. Choosing one not installed changes nothing.
+ */
+export function selectDaemon(level: LevelState, flavour: Flavour): void {
+  if (level.lxd?.flavour === flavour || level.beside?.flavour !== flavour) return;
+  [level.lxd, level.beside] = [level.beside, level.lxd];
 }
 
 /** argv of a client command at `path` (for error messages), before the level is reached. */
 export function cliArgv(world: World, path: string, rest: readonly string[]): string[] {
   const level = findLevel(world, path);
-  return [level ? cliOf(level) : 'lxc', ...rest];
+  return [level ? cliOf(level) : clientOf(null), ...rest];
 }

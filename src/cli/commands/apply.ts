@@ -10,7 +10,8 @@ import { type ApplyEvent, type ApplySummary, type StepOutcome, startApply } from
 import type { LxdLevel } from '../../ports/lxd.js';
 import type { Colours } from '../../render/colour.js';
 import { emitDiagnostic, emitStart, emitSummary, jsonLines, jsonProgress } from '../../render/json-events.js';
-import { flavourAt, renderPlanText, stepTitle } from '../../render/plan-text.js';
+import { renderPlanText, stepTitle } from '../../render/plan-text.js';
+import { flavourAt } from '../../core/plan/model.js';
 import { daemonName } from '../../core/flavour/index.js';
 import { listrProgress, plainProgress } from '../../render/progress.js';
 import { EXIT_ERROR, EXIT_OK, askApproval } from '../io.js';

@@ -50,6 +50,11 @@ export function clientOf(flavour: Flavour | null): string {
   return flavour ? BY_NAME[flavour].client : debian.client;
 }
 
+/** Whether an argv word is one of the flavours' clients. */
+export function isClient(word: string | undefined): boolean {
+  return FLAVOURS.some((f) => BY_NAME[f].client === word);
+}
+
 /** The managed bridge `init` creates; LXD's when the flavour is not known. */
 export function bridgeName(flavour: Flavour | null): string {
   return flavour ? BY_NAME[flavour].bridge : debian.bridge;

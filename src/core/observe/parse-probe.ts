@@ -67,13 +67,41 @@ function daemonStart(facts: Map<string, Fact>): number | null {
   return Number.isFinite(estimate) && estimate > 0 ? estimate : null;
 }
 
-export function parseProbe(path: string, output: string, mark: string): ObservedLevel {
+/**
+ * The flavours installed, from the probe's raw facts. A snap LXD puts its own `lxd` on the PATH,
+ * so a Debian package is counted only without the snap.
+ */
+export function installedFlavours(output: string, mark: string): Flavour[] {
   const facts = parseProbeFacts(output, mark);
-  const flavourFact = facts.get('flavour')?.status ?? 'none';
-  const flavour: Flavour | null = flavourFact === 'none' ? null : (flavourFact as Flavour);
+  const has = (name: string): boolean => facts.get(name)?.status === 'yes';
+  const out: Flavour[] = [];
+  if (has('has_snap_lxd')) out.push('snap');
+  else if (has('has_lxd')) out.push('debian');
+  if (has('has_incus')) out.push('incus');
+  return out;
+}
+
+/** A level with daemons installed where none was chosen to ask (decideFlavour refused). */
+export function undecidedDaemon(installed: readonly Flavour[]): DaemonState {
+  return { kind: 'down', error: `not asked: ${installed.join(' and ')} installed, and none chosen` };
+}
+
+/** `installed` as ObservedLevel carries it: only when it is not just the flavour asked. */
+export function installedField(installed: Flavour[], asked: Flavour | null): { installed?: Flavour[] } {
+  return installed.length === 0 || (installed.length === 1 && installed[0] === asked) ? {} : { installed };
+}
+
+/**
+ * `flavour`: the daemon the probe asked (the core's decideFlavour over installedFlavours), or
+ * null when none was asked: nothing installed (missing), or no flavour could be decided.
+ */
+export function parseProbe(path: string, output: string, mark: string, flavour: Flavour | null): ObservedLevel {
+  const facts = parseProbeFacts(output, mark);
+  const installed = installedFlavours(output, mark);
   const server = facts.get('server');
   let daemon: DaemonState;
-  if (flavour === null) daemon = { kind: 'missing' };
+  if (installed.length === 0) daemon = { kind: 'missing' };
+  else if (flavour === null) daemon = undecidedDaemon(installed);
   else if (!server || server.status !== '0') daemon = { kind: 'down', error: (server?.body ?? 'no answer').trim() };
   else {
     daemon = {
@@ -84,9 +112,11 @@ export function parseProbe(path: string, output: string, mark: string): Observed
   }
   const profiles = json<ApiProfile[]>(facts.get('profiles'), []);
   const defaultProfile = profiles.find((p) => p.name === 'default');
+  const asked = installed.length === 0 ? null : flavour;
   return {
     path,
-    flavour,
+    flavour: asked,
+    ...installedField(installed, asked),
     daemon,
     systemd: facts.get('systemd')?.status === 'yes',
     subuid: fileState(facts.get('subuid')),

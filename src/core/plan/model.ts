@@ -165,3 +165,8 @@ export function planCounts(plan: Plan): { add: number; change: number; destroy: 
 }
 
 export const isEmptyPlan = (plan: Plan): boolean => plan.steps.length === 0;
+
+/** The flavour the plan decided for a level; null where it has no summary (destroy plans have none). */
+export function flavourAt(plan: Pick<Plan, 'levels'>, level: string): Flavour | null {
+  return plan.levels.find((l) => l.path === level)?.flavour ?? null;
+}
