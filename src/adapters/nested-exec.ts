@@ -1,9 +1,11 @@
-// Running a command inside a container is running `lxc exec NAME -- argv…` one level up.
-// Recursion is composition: nestedExec(nestedExec(host, 'lxc', 'c1'), 'lxc', 'c2') runs in c1/c2.
+// Running a command inside a container is running `CLIENT exec NAME -- argv…` one level up (the
+// client of that level's flavour). Recursion is composition: nestedExec(nestedExec(host, cli, 'c1'),
+// cli, 'c2') runs in c1/c2.
 
+import type { FlavourInfo } from '../core/flavour/index.js';
 import type { Exec } from '../ports/exec.js';
 
-export type Cli = 'lxc' | 'incus';
+export type Cli = FlavourInfo['client'];
 
 /** `cli`: the parent level's client, or how to find it out (the parent is probed once, on first use). */
 export function nestedExec(parent: Exec, cli: Cli | (() => Promise<Cli>), name: string): Exec {

@@ -23,7 +23,7 @@ export interface LxdDescription {
   version?: string;
   /** up (default on the host), socket (starts on first use), down. */
   daemon?: 'up' | 'socket' | 'down';
-  /** Storage pool, managed bridge and a default profile with root disk and eth0; true = default/lxdbr0/10.66.0.1/24. */
+  /** Storage pool, managed bridge and a default profile with root disk and eth0; true = default, the flavour's bridge, 10.66.0.1/24. */
   initialised?: boolean | { pool?: string; bridge?: string; ipv4?: string };
 }
 

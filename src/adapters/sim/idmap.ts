@@ -1,11 +1,14 @@
 // LXD's own id-map rules, re-implemented from LXD's source so the simulator decides exactly as a
 // real daemon would. Deliberately independent of nestctl's allocator (src/core/ids): the e2e
-// comparison is only meaningful if the two are written separately.
+// comparison is only meaningful if the two are written separately. Only the flavours' fixed facts
+// (the host's hard-coded range, which daemon reads which files) come from core/flavour.
 //
 // This file: the daemon's range. Source (canonical/lxd): shared/idmap/idmapset_linux.go, later
 // lxd/idmap/idmapset_linux.go — getFromShadow, DefaultIdmapSet, kernelDefaultMap,
 // CurrentIdmapSet, ValidRanges, IdmapEntry.Usable, GetIdmapSet. Containers' maps: find-idmap.ts;
 // raw.idmap: raw-idmap.ts.
+
+import { kernelDefaultRange } from '../../core/flavour/index.js';
 
 /** One entry as LXD keeps it (Go struct IdmapEntry); JSON field order as LXD marshals it. */
 export interface LxdIdmapEntry {
@@ -137,12 +140,13 @@ export function kernelSetOf(map: readonly LxdIdmapEntry[]): LxdIdmapEntry[] {
 /** The host's own namespace: "0 0 4294967295" in both uid_map and gid_map. */
 export const FULL_KERNEL_SET: LxdIdmapEntry[] = [entry('u', 0, 0, U32_MAX), entry('g', 0, 0, U32_MAX)];
 
-/** LXD's hard-coded map for a real host (and for an unreadable /proc): 1000000:1000000000. */
-const HARDCODED: LxdIdmapEntry[] = [entry('u', 0, 1_000_000, 1_000_000_000), entry('g', 0, 1_000_000, 1_000_000_000)];
+/** LXD's hard-coded map for a real host (and for an unreadable /proc): core/flavour's kernel default. */
+const HOST_DEFAULT = kernelDefaultRange(true, 0);
+const HARDCODED: LxdIdmapEntry[] = [entry('u', 0, HOST_DEFAULT.start, HOST_DEFAULT.size), entry('g', 0, HOST_DEFAULT.start, HOST_DEFAULT.size)];
 
 /**
  * kernelDefaultMap: with no usable shadow files, LXD carves its range out of its own namespace:
- * on a full host namespace the fixed 1000000:1000000000; otherwise, per kind, the first valid
+ * on a full host namespace the fixed host default; otherwise, per kind, the first valid
  * range reaching past 100000, starting at 100000, if Endid-Startid ≥ 65536.
  */
 export function kernelDefaultMap(kernel: readonly LxdIdmapEntry[]): LxdIdmapEntry[] {
