@@ -144,6 +144,19 @@ describe('the real client on an Incus tree', () => {
     ]);
   });
 
+  it('names Incus, its unit and its group when its socket does not answer', async () => {
+    const refused: Exec = async () => ({ code: 1, stdout: '', stderr: 'Error: dial unix /var/lib/incus/unix.socket: connect: connection refused\n' });
+    await expect(new ExecLevel(refused, '', {}, 'incus').startInstance('c1', false)).rejects.toMatchObject({
+      message: 'the Incus daemon is not running on the host',
+      hint: 'start it (systemctl start incus) and try again',
+    });
+    const denied: Exec = async () => ({ code: 1, stdout: '', stderr: 'Error: dial unix /var/lib/incus/unix.socket: connect: permission denied\n' });
+    await expect(new ExecLevel(denied, '', {}, 'incus').startInstance('c1', false)).rejects.toMatchObject({
+      message: 'permission denied on the Incus socket',
+      hint: 'run nestctl as root or as a member of the incus-admin group',
+    });
+  });
+
   it("probes with the manifest's flavour in one round trip, and reports both daemons when none is chosen", async () => {
     const both: string[][] = [];
     const exec: Exec = async (argv) => {

@@ -2,7 +2,7 @@
 // nesting `lxc exec` (adapters/nested-exec.ts). Every command is an argv array at every depth.
 
 import { CommandError, EnvironmentError, UnseenError } from '../../core/errors.js';
-import { decideFlavour, isClient, type Flavour, type FlavourInfo, flavourInfo } from '../../core/flavour/index.js';
+import { daemonName, decideFlavour, isClient, type Flavour, type FlavourInfo, flavourInfo } from '../../core/flavour/index.js';
 import { installedFlavours, parseProbe } from '../../core/observe/parse-probe.js';
 import type { ObservedLevel } from '../../core/observed.js';
 import type { Exec, ExecOptions, ExecResult } from '../../ports/exec.js';
@@ -55,7 +55,7 @@ export class ExecLevel implements LxdLevel {
   private async run(argv: readonly string[], options?: ExecOptions): Promise<ExecResult> {
     this.options.trace?.(this.path, argv);
     const r = await this.exec(argv, options);
-    if (r.code !== 0) throw classify(argv, r, this.path);
+    if (r.code !== 0) throw classify(argv, r, this.path, this.flavour);
     return r;
   }
 
@@ -76,7 +76,7 @@ export class ExecLevel implements LxdLevel {
     this.options.trace?.(this.path, ['sh', '-c', '<probe>', ...argv.slice(3)]);
     const r = await this.exec(argv);
     if (r.code !== 0 && !r.stdout.includes(PROBE_MARK)) {
-      const failed = classify(['sh', '-c', '<probe>'], r, this.path);
+      const failed = classify(['sh', '-c', '<probe>'], r, this.path, this.flavour);
       // Inside a container, a probe that cannot run (no sh: exit 127; exec refused) leaves the
       // container's inside unseen; observation records that instead of failing.
       throw this.path !== '' && failed instanceof CommandError ? new UnseenError(failed.message, this.path) : failed;
@@ -107,7 +107,7 @@ export class ExecLevel implements LxdLevel {
     if (r.code === STALE_EXIT) throw new EnvironmentError(`plan is stale: ${r.stderr.trim()}`, 'run nestctl plan again', this.path);
     if (r.code === LOCKED_EXIT) throw new EnvironmentError(r.stderr.trim(), 'wait for the other tool (usermod, useradd) to finish, then apply again', this.path);
     if (r.code === REFUSED_EXIT) throw new EnvironmentError(r.stderr.trim(), REFUSED_HINT, this.path);
-    if (r.code !== 0) throw classify(argv, r, this.path);
+    if (r.code !== 0) throw classify(argv, r, this.path, this.flavour);
   }
 
   async restartDaemon(command: readonly string[] | null): Promise<void> {
@@ -180,7 +180,7 @@ export class ExecLevel implements LxdLevel {
       const r = await this.exec(argv, { timeoutMs: BOOT_WAIT_MS });
       if (r.code === 0) return;
       // A daemon on the way down to this container is gone: no boot to wait for.
-      if (DAEMON_UNREACHABLE.test(r.stderr)) throw classify(argv, r, parentPath(this.path));
+      if (DAEMON_UNREACHABLE.test(r.stderr)) throw classify(argv, r, parentPath(this.path), null);
       last = r.stderr.trim();
       await new Promise((res) => setTimeout(res, 500));
     }
@@ -223,22 +223,26 @@ function orderImageFiles(files: string[]): string[] {
 /** What lxc prints when the daemon it talks to is not there (its socket is gone or refuses). */
 const DAEMON_UNREACHABLE = /unix\.socket: connect: (no such file|connection refused)/i;
 
-function classify(argv: readonly string[], r: ExecResult, path: string): EnvironmentError {
+/** The daemon at `path` (of `flavour`, LXD when not known) does not answer on its socket. */
+export function daemonNotRunning(path: string, flavour: Flavour | null): EnvironmentError {
+  const info = flavourInfo(flavour ?? 'debian');
+  return new EnvironmentError(
+    `the ${daemonName(flavour)} daemon is not running${path ? ` in ${path}` : ' on the host'}`,
+    `start it (systemctl start ${info.unit}) and try again`,
+    path,
+  );
+}
+
+function classify(argv: readonly string[], r: ExecResult, path: string, flavour: Flavour | null): EnvironmentError {
   const err = r.stderr;
   if (/permission denied/i.test(err) && /unix\.socket/.test(err)) {
     return new EnvironmentError(
-      `permission denied on the LXD socket${path ? ` in ${path}` : ''}`,
-      'run nestctl as root or as a member of the lxd group',
+      `permission denied on the ${daemonName(flavour)} socket${path ? ` in ${path}` : ''}`,
+      `run nestctl as root or as a member of the ${flavourInfo(flavour ?? 'debian').adminGroup} group`,
       path,
     );
   }
-  if (DAEMON_UNREACHABLE.test(err)) {
-    return new EnvironmentError(
-      `the LXD daemon is not running${path ? ` in ${path}` : ' on the host'}`,
-      'start it (systemctl start lxd) and try again',
-      path,
-    );
-  }
+  if (DAEMON_UNREACHABLE.test(err)) return daemonNotRunning(path, flavour);
   if (r.code === 127 && isClient(argv[0]) && argv[2] !== undefined) {
     return new CommandError(argv, r.code, `command not found inside the container: ${err}`, path);
   }

@@ -1,7 +1,7 @@
 // LXD's (and liblxc's) own words, and the typed errors the real adapter (adapters/lxd/level.ts,
 // classify) would turn them into, so callers cannot tell the simulator from the real thing.
 
-import { CommandError, EnvironmentError, UnseenError } from '../../core/errors.js';
+import { CommandError, UnseenError } from '../../core/errors.js';
 import { daemonName, flavourInfo } from '../../core/flavour/index.js';
 import type { Flavour } from '../../core/manifest/model.js';
 
@@ -42,13 +42,7 @@ export function lxcFailure(path: string, argv: readonly string[], message: strin
 }
 
 /** What the real adapter's classify() makes of "unix.socket: connect: connection refused". */
-export function daemonNotRunning(path: string): EnvironmentError {
-  return new EnvironmentError(
-    `the LXD daemon is not running${path ? ` in ${path}` : ' on the host'}`,
-    'start it (systemctl start lxd) and try again',
-    path,
-  );
-}
+export { daemonNotRunning } from '../lxd/level.js';
 
 /** The error text `lxc query /1.0` prints when nothing listens on the socket. */
 export function socketRefused(flavour: Flavour): string {

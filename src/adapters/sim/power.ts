@@ -19,7 +19,7 @@ import { findLevel, nextSeq, record, tick } from './world.js';
 export function activate(world: World, level: LevelState, argv: readonly string[]): LxdState {
   const lxd = level.lxd;
   if (!lxd) throw commandNotFound(level.path, argv);
-  if (lxd.daemon.kind === 'down') throw daemonNotRunning(level.path);
+  if (lxd.daemon.kind === 'down') throw daemonNotRunning(level.path, lxd.flavour);
   if (lxd.daemon.kind === 'socket') {
     startDaemon(world, level);
     autostart(world, level);

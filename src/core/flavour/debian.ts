@@ -9,6 +9,7 @@ export const debian: FlavourInfo = {
   initArgv: ['lxd', 'init', '--preseed'],
   waitReadyArgv: ['lxd', 'waitready', '--timeout'],
   socket: '/var/lib/lxd/unix.socket',
+  adminGroup: 'lxd',
   unit: 'lxd',
   restartArgv: ['systemctl', 'restart', 'lxd'],
   restartNeedsSystemd: true,

@@ -10,6 +10,7 @@ export const incus: FlavourInfo = {
   initArgv: ['incus', 'admin', 'init', '--preseed'],
   waitReadyArgv: ['incus', 'admin', 'waitready', '--timeout'],
   socket: '/var/lib/incus/unix.socket',
+  adminGroup: 'incus-admin',
   unit: 'incus',
   restartArgv: ['systemctl', 'restart', 'incus'],
   restartNeedsSystemd: true,

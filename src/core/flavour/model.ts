@@ -14,6 +14,8 @@ export interface FlavourInfo {
   /** Waits for the daemon; the timeout in seconds is appended. */
   waitReadyArgv: readonly string[];
   socket: string;
+  /** The group whose members may use the socket. */
+  adminGroup: string;
   /** The systemd unit whose start time says when the daemon last read its files. */
   unit: string;
   /** Restarts the daemon without stopping its containers. */

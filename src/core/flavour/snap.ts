@@ -9,6 +9,7 @@ export const snap: FlavourInfo = {
   initArgv: ['lxd', 'init', '--preseed'],
   waitReadyArgv: ['lxd', 'waitready', '--timeout'],
   socket: '/var/snap/lxd/common/lxd/unix.socket',
+  adminGroup: 'lxd',
   unit: 'snap.lxd.daemon',
   restartArgv: ['snap', 'restart', '--reload', 'lxd'],
   restartNeedsSystemd: false,

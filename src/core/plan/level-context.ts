@@ -4,7 +4,7 @@
 // the steps its own steps start from. Concerns read the context, never each other's steps.
 
 import { BugError } from '../errors.js';
-import { assumedInside, daemonName, decideFlavour, flavourInfo } from '../flavour/index.js';
+import { assumedInside, clientOf, daemonName, decideFlavour, flavourInfo } from '../flavour/index.js';
 import type { Allocation, NodeAllocation } from '../ids/allocate.js';
 import type { IdRange } from '../ids/range.js';
 import type { ContainerSpec, Flavour, Manifest } from '../manifest/model.js';
@@ -186,7 +186,7 @@ export function levelContext(input: PlanInput, parent: ParentLink | null): Conte
             fault: 'environment',
             path,
             message: `cannot look inside ${path}: ${seen.reason}`,
-            hint: `${path} must be able to run sh (lxc exec ${spec.name} -- sh) to host containers`,
+            hint: `${path} must be able to run sh (${clientOf(parent.ctx.flavour)} exec ${spec.name} -- sh) to host containers`,
           },
         ],
       };
