@@ -8,6 +8,8 @@ import { snap } from './snap.js';
 
 export { IDMAP_KEYS, type Flavour, type FlavourInfo } from './model.js';
 
+const KERNEL_NESTED_START = 100000;
+
 /**
  * The range a daemon takes from its own namespace when it does not read /etc/subuid
  * (kernelDefaultMap in lxd/idmap/idmapset_linux.go; Incus keeps it): on a real host the fixed
@@ -16,7 +18,6 @@ export { IDMAP_KEYS, type Flavour, type FlavourInfo } from './model.js';
 export function kernelDefaultRange(isHost: boolean, ownSize: number): IdRange {
   return isHost ? { start: 1_000_000, size: 1_000_000_000 } : { start: KERNEL_NESTED_START, size: Math.max(0, ownSize - KERNEL_NESTED_START) };
 }
-const KERNEL_NESTED_START = 100000;
 
 /**
  * Where a nested level's daemon range starts in its own id space: the snap takes the kernel
@@ -66,8 +67,8 @@ export type FlavourDecision =
 
 /**
  * A level's flavour, one precedence everywhere: the manifest's (`wanted`) when given, which must
- * be installed when anything is; else the single daemon installed (the snap's LXD wins over a
- * leftover deb, as LXD's own packaging does); else, LXD and Incus side by side, a refusal.
+ * be installed when anything is; else the single daemon installed (an LXD is the snap's or the
+ * deb's, never both: see installedFlavours); else, LXD and Incus side by side, a refusal.
  * null: nothing installed.
  */
 export function decideFlavour(wanted: Flavour | null, installed: readonly Flavour[], where: string, key: string): FlavourDecision {
