@@ -19,9 +19,9 @@ export interface Ran {
  * Run argv to its end without blocking the test worker's event loop (a synchronous child of a
  * minute blocks Vitest's worker RPC: "Timeout calling onTaskUpdate").
  */
-export function run(argv: string[], options: { input?: string; timeoutMs?: number } = {}): Promise<Ran> {
+export function run(argv: string[], options: { input?: string; timeoutMs?: number; env?: Record<string, string> } = {}): Promise<Ran> {
   return new Promise((done) => {
-    const child = spawn(argv[0]!, argv.slice(1), { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(argv[0]!, argv.slice(1), { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let failure = '';
@@ -84,9 +84,10 @@ export const ORIGINALS = ['/var/lib/nestctl/subuid.orig', '/var/lib/nestctl/subg
 
 /**
  * Back up /etc/subuid and /etc/subgid; restore() puts them back (and removes nestctl's records
- * of originals that were not there before) and restarts LXD to re-read them.
+ * of originals that were not there before) and restarts the daemon (LXD, or the restart script
+ * given) so it reads them again.
  */
-export function saveSubidFiles(): { restore(): Promise<void>; saved: Saved[] } {
+export function saveSubidFiles(restart = RESTART): { restore(): Promise<void>; saved: Saved[] } {
   const hadOriginal = ORIGINALS.filter((f) => existsSync(f));
   const saved = ['/etc/subuid', '/etc/subgid'].map((path) => {
     const st = statSync(path);
@@ -102,7 +103,7 @@ export function saveSubidFiles(): { restore(): Promise<void>; saved: Saved[] } {
         chownSync(s.path, s.uid, s.gid);
       }
       for (const f of ORIGINALS) if (!hadOriginal.includes(f)) rmSync(f, { force: true });
-      await run([RESTART]);
+      await run([restart]);
     },
   };
 }

@@ -1,6 +1,6 @@
 // The classic three-level recipe, done by nestctl on a real LXD host (LAB.md).
 
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +8,12 @@ import type { Plan } from '../../src/core/plan/model.js';
 import { ORIGINALS, RESTART, deleteInstances, run, instanceExists, labUnavailable, nestctl, saveSubidFiles, uidMapOf } from './lab.js';
 
 const why = labUnavailable();
+/**
+ * examples/seed.yaml as a user on this lab would write it: the lab host runs Incus beside LXD, so
+ * the manifest names the daemon (host.flavour: debian); everything else is the example's.
+ */
+const SEED = join(mkdtempSync(join(tmpdir(), 'nestctl-seed-manifest-')), 'seed.yaml');
+writeFileSync(SEED, readFileSync('examples/seed.yaml', 'utf8').replace(/^host:\n/m, 'host:\n  flavour: debian\n'));
 const OTHER_PROJECT = 'nxseedother';
 const OTHER = 'nxseedpb';
 
@@ -46,7 +52,7 @@ describe.skipIf(why !== null)(`seed.yaml on real LXD${why ? ` (skipped: ${why})`
   });
 
   it('plans every step of the recipe at every level, with the file diffs', async () => {
-    const r = await nestctl(['plan', '--host-restart', RESTART, 'examples/seed.yaml']);
+    const r = await nestctl(['plan', '--host-restart', RESTART, SEED]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('+root:500000:196608');
@@ -61,10 +67,10 @@ describe.skipIf(why !== null)(`seed.yaml on real LXD${why ? ` (skipped: ${why})`
 
   it('saves the plan, and a saved plan of an unchanged host is applied (not refused as stale)', async () => {
     const saved = join(mkdtempSync(join(tmpdir(), 'nestctl-seed-')), 'seed.plan.json');
-    const planned = await nestctl(['plan', '--host-restart', RESTART, '--out', saved, 'examples/seed.yaml']);
+    const planned = await nestctl(['plan', '--host-restart', RESTART, '--out', saved, SEED]);
     expect(planned.code, planned.stderr).toBe(0);
     // The same host observed again digests the same (the daemon's start time is an estimate here).
-    const again = await nestctl(['plan', '--json', '--host-restart', RESTART, 'examples/seed.yaml']);
+    const again = await nestctl(['plan', '--json', '--host-restart', RESTART, SEED]);
     expect((JSON.parse(again.stdout) as Plan).observedSha256).toBe((JSON.parse(readFileSync(saved, 'utf8')) as Plan).observedSha256);
     const r = await nestctl(['apply', saved]);
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
@@ -83,7 +89,7 @@ describe.skipIf(why !== null)(`seed.yaml on real LXD${why ? ` (skipped: ${why})`
   });
 
   it('has nothing left to do on a second plan', async () => {
-    const r = await nestctl(['plan', '--host-restart', RESTART, 'examples/seed.yaml']);
+    const r = await nestctl(['plan', '--host-restart', RESTART, SEED]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('No changes. The containers match the manifest.');
   });
@@ -91,7 +97,7 @@ describe.skipIf(why !== null)(`seed.yaml on real LXD${why ? ` (skipped: ${why})`
   it('observes the built tree the same way every time (one digest over five plans, every level)', async () => {
     const digests = new Set<string>();
     for (let i = 0; i < 5; i += 1) {
-      const r = await nestctl(['plan', '--json', '--host-restart', RESTART, 'examples/seed.yaml']);
+      const r = await nestctl(['plan', '--json', '--host-restart', RESTART, SEED]);
       expect(r.code, r.stderr).toBe(0);
       digests.add((JSON.parse(r.stdout) as Plan).observedSha256);
     }
@@ -99,7 +105,7 @@ describe.skipIf(why !== null)(`seed.yaml on real LXD${why ? ` (skipped: ${why})`
   });
 
   it('destroys what it created, bottom-up, and restores the host ids with --restore-ids', async () => {
-    const r = await nestctl(['destroy', '--auto-approve', '--restore-ids', '--host-restart', RESTART, 'examples/seed.yaml']);
+    const r = await nestctl(['destroy', '--auto-approve', '--restore-ids', '--host-restart', RESTART, SEED]);
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
     const order = ['- c1/c2/c3: destroy', '- c1/c2: destroy', '- c1: destroy', '~ host: restore /etc/subuid'].map((l) => r.stdout.indexOf(l));
     expect(order.every((i) => i >= 0)).toBe(true);
@@ -107,7 +113,7 @@ describe.skipIf(why !== null)(`seed.yaml on real LXD${why ? ` (skipped: ${why})`
     expect(await instanceExists('c1')).toBe(false);
     for (const s of files!.saved) expect(readFileSync(s.path, 'utf8')).toBe(s.text);
     for (const f of ORIGINALS) expect(existsSync(f)).toBe(false);
-    const again = await nestctl(['destroy', '--auto-approve', '--host-restart', RESTART, 'examples/seed.yaml']);
+    const again = await nestctl(['destroy', '--auto-approve', '--host-restart', RESTART, SEED]);
     expect(again.stdout).toContain('No changes. Nothing nestctl created is left to destroy.');
   });
 
