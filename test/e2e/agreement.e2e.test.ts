@@ -50,7 +50,8 @@ function load(file: string): { manifest: Manifest; text: string } {
 
 const allSpecs = (specs: ContainerSpec[]): ContainerSpec[] => specs.flatMap((s) => [s, ...allSpecs(s.containers)]);
 
-const realHost = (): LxdLevel => new ExecLevel(processExec, '');
+// The lab host may run Incus beside LXD: this suite compares LXD, as its manifests say.
+const realHost = (): LxdLevel => new ExecLevel(processExec, '', {}, 'debian');
 
 /** /etc/subuid and /etc/subgid inside a lab image, read from the lab's cached build (null: not found). */
 async function imageSubid(fingerprint: string): Promise<{ subuid: string; subgid: string } | null> {
