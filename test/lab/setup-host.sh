@@ -266,28 +266,8 @@ build_nest_rootfs() {
   # starts it at boot when it has instances to bring back.
   chroot "$root" systemctl enable lab-cgroup-fix.service lxd.socket lxd-containers.service >/dev/null 2>&1
 
-  # keep the image small, and keep it small when things get installed later
-  cat >"$root/etc/dpkg/dpkg.cfg.d/01-nestctl-lab-nodoc" <<'EOF'
-path-exclude /usr/share/doc/*
-path-include /usr/share/doc/*/copyright
-path-exclude /usr/share/man/*
-path-exclude /usr/share/info/*
-path-exclude /usr/share/locale/*
-path-include /usr/share/locale/locale.alias
-EOF
-  chroot "$root" apt-get clean
-  rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin "$root"/var/log/*.log \
-    "$root"/var/cache/debconf/*-old "$root"/var/lib/dpkg/*-old
-  find "$root/usr/share/doc" -mindepth 1 ! -name copyright ! -type d -delete 2>/dev/null || true
-  find "$root/usr/share/doc" -mindepth 1 -type d -empty -delete 2>/dev/null || true
-  rm -rf "$root"/usr/share/man/* "$root"/usr/share/info/*
-  find "$root/usr/share/locale" -mindepth 1 -maxdepth 1 ! -name locale.alias -exec rm -rf {} + 2>/dev/null || true
-  # devices come from LXD; identity comes from the first boot
-  rm -rf "${root:?}"/dev/* "${root:?}"/run/*
-  : >"$root/etc/machine-id"
-  rm -f "$root/var/lib/dbus/machine-id"
-  printf 'nest\n' >"$root/etc/hostname"
-  printf '127.0.0.1 localhost\n127.0.1.1 nest\n::1 localhost ip6-localhost ip6-loopback\n' >"$root/etc/hosts"
+  # keep the image small (and small when things get installed later), drop identity
+  trim_rootfs "$root" nest
 
   # hostname and hosts follow the container name (LXD templates)
   mkdir -p "$meta/templates"
@@ -459,7 +439,7 @@ recipe_key() {
         ;;
       nest)
         echo "$NEST_INCLUDE"
-        declare -f build_nest_rootfs
+        declare -f build_nest_rootfs trim_rootfs
         printf '%s' "$CGROUP_FIX_SCRIPT" "$CGROUP_FIX_UNIT"
         ;;
       nest-incus)
