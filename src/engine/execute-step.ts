@@ -117,6 +117,12 @@ export async function executeStep(step: Step, levels: LevelResolver): Promise<St
     }
     case 'remap-instance': {
       const live = await instanceOf(await level.probe(), step.name, step);
+      if (step.grow) {
+        // Any change to an idmap key makes the daemon copy its current range again; the key is
+        // removed at once, so the container's config ends as the manifest has it.
+        await level.updateInstance(step.name, { set: { 'security.idmap.size': String(step.grow.to.size) } });
+        await level.updateInstance(step.name, { set: { 'security.idmap.size': '' } });
+      }
       if (live.status === 'Running') await level.stopInstance(step.name);
       await level.startInstance(step.name, step.hosting);
       return CHANGED;

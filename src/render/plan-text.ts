@@ -44,7 +44,9 @@ export function stepTitle(step: Step, plan: Pick<Plan, 'levels'>): string {
     case 'delete-instance':
       return `${step.path}: destroy`;
     case 'remap-instance':
-      return `${step.path}: restart to apply its new id map`;
+      return step.grow
+        ? `${step.path}: remap onto ${step.grow.to.start}:${step.grow.to.size} (was ${step.grow.from.start}:${step.grow.from.size}; restarts ${step.path}${step.hosting ? ' and everything inside it' : ''})`
+        : `${step.path}: restart to apply its new id map`;
   }
 }
 

@@ -14,6 +14,9 @@ const why = labUnavailable();
  */
 const SEED = join(mkdtempSync(join(tmpdir(), 'nestctl-seed-manifest-')), 'seed.yaml');
 writeFileSync(SEED, readFileSync('examples/seed.yaml', 'utf8').replace(/^host:\n/m, 'host:\n  flavour: debian\n'));
+/** The seed tree grown by a branch under c1/c2 that hosts a fourth level (test/unit/fixtures/seed-grown.yaml). */
+const GROWN = join(mkdtempSync(join(tmpdir(), 'nestctl-seed-manifest-')), 'seed-grown.yaml');
+writeFileSync(GROWN, readFileSync('test/unit/fixtures/seed-grown.yaml', 'utf8').replace(/^host:\n/m, 'host:\n  flavour: debian\n'));
 const OTHER_PROJECT = 'nxseedother';
 const OTHER = 'nxseedpb';
 
@@ -104,8 +107,34 @@ describe.skipIf(why !== null)(`seed.yaml on real LXD${why ? ` (skipped: ${why})`
     expect(digests.size).toBe(1);
   });
 
+  it('grows the running tree in place: every existing container kept and running, maps as a fresh build gives them', async () => {
+    const uuid = async (chain: string[]): Promise<string> => {
+      const inner = chain.slice(0, -1).flatMap((c) => ['lxc', 'exec', c, '--']);
+      const r = await run([...inner, 'lxc', 'config', 'get', chain[chain.length - 1]!, 'volatile.uuid']);
+      expect(r.code, r.stderr).toBe(0);
+      return r.stdout.trim();
+    };
+    const kept = [['c1'], ['c1', 'c2'], ['c1', 'c2', 'c3']];
+    const before = await Promise.all(kept.map(uuid));
+    const planned = await nestctl(['plan', '--host-restart', RESTART, GROWN]);
+    expect(planned.code, planned.stderr).toBe(0);
+    expect(planned.stdout).toContain('~ c1: remap onto 500000:262144 (was 500000:196608; restarts c1 and everything inside it)');
+    const r = await nestctl(['apply', '--auto-approve', '--host-restart', RESTART, GROWN]);
+    expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+    // What a fresh build of the grown tree gives (the simulator's test/unit/sim-grow.test.ts agrees).
+    expect(await uidMapOf(['c1'])).toBe('0 500000 262144');
+    expect(await uidMapOf(['c1', 'c2'])).toBe('0 65536 196608');
+    expect(await uidMapOf(['c1', 'c2', 'c3'])).toBe('0 65536 131072');
+    expect(await uidMapOf(['c1', 'c2', 'c3b'])).toBe('0 65536 131072');
+    expect(await uidMapOf(['c1', 'c2', 'c3b', 'c4'])).toBe('0 65536 65536');
+    expect(await Promise.all(kept.map(uuid))).toEqual(before);
+    const again = await nestctl(['plan', '--host-restart', RESTART, GROWN]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain('No changes. The containers match the manifest.');
+  });
+
   it('destroys what it created, bottom-up, and restores the host ids with --restore-ids', async () => {
-    const r = await nestctl(['destroy', '--auto-approve', '--restore-ids', '--host-restart', RESTART, SEED]);
+    const r = await nestctl(['destroy', '--auto-approve', '--restore-ids', '--host-restart', RESTART, GROWN]);
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
     const order = ['- c1/c2/c3: destroy', '- c1/c2: destroy', '- c1: destroy', '~ host: restore /etc/subuid'].map((l) => r.stdout.indexOf(l));
     expect(order.every((i) => i >= 0)).toBe(true);
@@ -113,7 +142,7 @@ describe.skipIf(why !== null)(`seed.yaml on real LXD${why ? ` (skipped: ${why})`
     expect(await instanceExists('c1')).toBe(false);
     for (const s of files!.saved) expect(readFileSync(s.path, 'utf8')).toBe(s.text);
     for (const f of ORIGINALS) expect(existsSync(f)).toBe(false);
-    const again = await nestctl(['destroy', '--auto-approve', '--host-restart', RESTART, SEED]);
+    const again = await nestctl(['destroy', '--auto-approve', '--host-restart', RESTART, GROWN]);
     expect(again.stdout).toContain('No changes. Nothing nestctl created is left to destroy.');
   });
 

@@ -40,7 +40,7 @@ describe('LevelContext', () => {
   it('builds a child level from its parent: ancestors, entry steps, its own subnet and the flavour the manifest gives it', () => {
     const input: PlanInput = { manifest: m, allocation: allocation(m), tree: hostOnly, options: { hostRestart: null } };
     const host = context(input);
-    const child = levelContext(input, { ctx: host, child: host.children[0]!, entryDeps: ['a:start-instance'] });
+    const child = levelContext(input, { ctx: host, child: host.children[0]!, entryDeps: ['a:start-instance'], grows: false });
     if (!child.ok) throw new Error('child context refused');
     expect(child.ctx.path).toBe('a');
     expect(child.ctx.obs).toBeNull();
@@ -56,7 +56,7 @@ describe('LevelContext', () => {
     const tree: ObservedTree = { levels: { ...hostOnly.levels, a: { kind: 'unseen', reason: 'no sh' } } };
     const input: PlanInput = { manifest: m, allocation: allocation(m), tree, options: { hostRestart: null } };
     const host = context(input);
-    const child = levelContext(input, { ctx: host, child: host.children[0]!, entryDeps: [] });
+    const child = levelContext(input, { ctx: host, child: host.children[0]!, entryDeps: [], grows: false });
     expect(child.ok).toBe(false);
     if (!child.ok) expect(child.problems[0]?.message).toBe('cannot look inside a: no sh');
   });

@@ -155,6 +155,8 @@ export interface ParentLink {
   child: LevelChild;
   /** The step that makes the child run, if it is planned. */
   entryDeps: string[];
+  /** Its map grows to the planned one before its level's steps run. */
+  grows: boolean;
 }
 
 /**
@@ -208,7 +210,7 @@ export function levelContext(input: PlanInput, parent: ParentLink | null): Conte
   const unseenWhy =
     hiddenBy !== null ? `${label} could not be looked at (${whileDown(levelLabel(hiddenBy), parent?.ctx.flavour ?? null)})` : obs === null ? `${label} is new${assumedNote(decided.assumed, flavour)}` : down ? whileDown(label, flavour) : null;
   const daemonNeed = parent ? parent.child.alloc.daemonNeed : allocation.hostNeed;
-  const ownSize = obs ? ownIds(obs) : parent!.child.map.size;
+  const ownSize = obs && !parent?.grows ? ownIds(obs) : parent!.child.map.size;
 
   const paired = specs.map((spec) => {
     const alloc = allocation.byPath[spec.path];

@@ -95,8 +95,13 @@ export type Step = StepBase &
         precondition: Precondition;
       }
     | { kind: 'start-instance'; name: string; path: string; hosting: boolean; precondition: Precondition }
-    /** A new id map waits for the next start (volatile.idmap.next ≠ current): stop and start. */
-    | { kind: 'remap-instance'; name: string; path: string; hosting: boolean; precondition: Precondition }
+    /**
+     * A new id map waits for the next start (volatile.idmap.next ≠ current): stop and start. With
+     * `grow`, the daemon's range grew under a non-isolated container: LXD recomputes its map only
+     * when an idmap key changes, so security.idmap.size is set and unset first (ARCHITECTURE.md,
+     * "Growing a tree").
+     */
+    | { kind: 'remap-instance'; name: string; path: string; hosting: boolean; grow: { from: IdRange; to: IdRange } | null; precondition: Precondition }
     /** Only instances nestctl created (user.nestctl.path marker); stopped first, then deleted. */
     | { kind: 'delete-instance'; name: string; path: string; precondition: Precondition }
   );

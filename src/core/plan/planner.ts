@@ -63,7 +63,7 @@ function planLevel(input: PlanInput, built: ContextResult, images: ResolvedImage
     const made: ChildResult = take(out, childSteps(ctx, child, images, [...afterDaemon, ...(copies.byImage.get(child.spec.image) ?? []), ...order]));
     if (child.alloc.slice && made.created) previousIsolated = made.created;
     if (child.spec.containers.length === 0) continue;
-    planLevel(input, levelContext(input, { ctx, child, entryDeps: made.running ? [made.running] : [] }), images, out);
+    planLevel(input, levelContext(input, { ctx, child, entryDeps: made.running ? [made.running] : [], grows: made.grows }), images, out);
   }
   out.levels.push(levelSummary(ctx));
   if (ctx.entryKept && input.manifest.host.base === null && ctx.isHost && ctx.entry) {

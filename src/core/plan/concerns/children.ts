@@ -3,6 +3,8 @@
 // applies it.
 
 import { parseLxdIdmap } from '../../ids/idmap.js';
+import type { IdRange } from '../../ids/range.js';
+import { lxdTrue } from '../../manifest/config-keys.js';
 import { managedInstance } from '../../observed.js';
 import { daemonName, IDMAP_KEYS } from '../../flavour/index.js';
 import { MARKER_CREATING, MARKER_MANAGED, MARKER_PATH, desiredConfig, markers } from '../desired-config.js';
@@ -17,11 +19,13 @@ export interface ChildResult extends ConcernResult {
   running: string | null;
   /** Its create step, if planned (the next isolated sibling is created after it). */
   created: string | null;
+  /** Its map grows to the level's planned range (its own level then holds that many ids). */
+  grows: boolean;
 }
 
 /** `deps`: what the child's first step waits for (daemon ready, its image, an earlier isolated sibling). */
 export function childSteps(ctx: LevelContext, child: LevelChild, images: ResolvedImages, deps: string[]): ChildResult {
-  const out: ChildResult = { ...noConcern(), running: null, created: null };
+  const out: ChildResult = { ...noConcern(), running: null, created: null, grows: false };
   const add = (step: Step): string => {
     out.steps.push(step);
     return step.id;
@@ -105,19 +109,23 @@ export function childSteps(ctx: LevelContext, child: LevelChild, images: Resolve
     });
   }
   const remapKeys = Object.keys(set).filter((k) => IDMAP_KEYS.includes(k));
-  if (existing.status === 'Running' && (remapKeys.length > 0 || remapPending(existing.config))) {
+  const grow = remapKeys.length > 0 ? null : growth(child, existing.config);
+  out.grows = grow !== null;
+  if (grow || (existing.status === 'Running' && (remapKeys.length > 0 || remapPending(existing.config)))) {
     out.running = add({
       id: `${spec.path}:remap-instance`,
       level: ctx.path,
       kind: 'remap-instance',
       dependsOn: [...deps, ...(last ? [last] : [])],
-      reason:
-        remapKeys.length > 0
+      reason: grow
+        ? `${ctx.label}'s ${daemonName(ctx.flavour)} hands out ${grow.to.size} ids from ${grow.to.start}; ${spec.path} maps ${grow.from.size}, and ${daemonName(ctx.flavour)} computes a map again only when an idmap key changes`
+        : remapKeys.length > 0
           ? `${daemonName(ctx.flavour)} applies the new id map (${remapKeys.join(', ')}) only when ${spec.path} starts again`
           : `${spec.path} has a new id map waiting for its next start`,
       name: spec.name,
       path: spec.path,
       hosting,
+      grow,
       precondition: pre(ctx, { kind: 'instance-status', status: existing.status }),
     });
     return out;
@@ -144,4 +152,20 @@ export function remapPending(config: Record<string, string>): boolean {
   const current = config['volatile.idmap.current'];
   if (!next || !current) return false;
   return JSON.stringify(parseLxdIdmap(next)) !== JSON.stringify(parseLxdIdmap(current));
+}
+
+/**
+ * A non-isolated container's map is a copy of its daemon's whole range (findIdmap in LXD's and
+ * Incus's driver_lxc.go), taken when it is created or an idmap key changes. When the level's
+ * range grew from the same start, the container must take the larger map. Other differences (a
+ * moved start, a shrink, raw.idmap, a size of its own) are not planned here.
+ */
+export function growth(child: LevelChild, config: Record<string, string>): { from: IdRange; to: IdRange } | null {
+  if (child.alloc.slice || lxdTrue(config['security.privileged'] ?? '') || config['raw.idmap'] || config['security.idmap.size']) return null;
+  const stored = config['volatile.idmap.next'] ?? config['volatile.idmap.current'];
+  const uid = parseLxdIdmap(stored).filter((e) => e.isuid);
+  if (uid.length !== 1) return null;
+  const from = { start: uid[0]!.hostid, size: uid[0]!.maprange };
+  const to = child.map;
+  return from.start === to.start && from.size < to.size ? { from, to } : null;
 }
