@@ -1,6 +1,7 @@
 // The real LXD client over a recording Exec: argv arrays at every depth, data never spliced into
 // a shell string, and failures turned into errors that say what to do.
 
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ExecLevel } from '../../src/adapters/lxd/level.js';
 import { STALE_EXIT } from '../../src/adapters/lxd/write-subid-script.js';
@@ -62,5 +63,20 @@ describe('ExecLevel', () => {
     await expect(new ExecLevel(exec, '', {}, 'debian').startInstance('c1', true)).rejects.toThrow('the LXD daemon is not running on the host');
     expect(Date.now() - t0).toBeLessThan(2000);
     expect(calls.filter((c) => c.argv.includes('exec'))).toHaveLength(1);
+  });
+
+  it('lists the instances to every probe of a level whose flavour two concurrent probes find out', async () => {
+    const full = readFileSync(new URL('./fixtures/probe-host.txt', import.meta.url), 'utf8');
+    const detection = full.split('\n').filter((l) => / has_(lxd|incus) /.test(l)).join('\n');
+    // The first answers come late, so both probes ask before either learns the flavour.
+    let first = 2;
+    const exec: Exec = async (argv) => {
+      const named = argv[4] !== '';
+      if (!named && first-- > 0) await new Promise((r) => setTimeout(r, 20));
+      return { code: 0, stdout: named ? full : detection, stderr: '' };
+    };
+    const host = new ExecLevel(exec, '', {}, null);
+    const seen = await Promise.all([host.probe(), host.probe()]);
+    expect(seen.map((l) => l.instances.map((i) => i.name))).toEqual([['lab-c1'], ['lab-c1']]);
   });
 });

@@ -86,11 +86,14 @@ export class ExecLevel implements LxdLevel {
 
   /** With the flavour known, one round trip; otherwise one to see what is installed, and one to ask it. */
   async probe(): Promise<ObservedLevel> {
-    let out = await this.runProbe(this.flavour ? flavourInfo(this.flavour) : null);
+    // What this call asked, not this.flavour: a concurrent probe may learn the flavour meanwhile,
+    // and an answer to a probe that named no client lists no instances.
+    const asked = this.flavour;
+    let out = await this.runProbe(asked ? flavourInfo(asked) : null);
     const installed = installedFlavours(out, PROBE_MARK);
-    const decided = decideFlavour(this.flavour, installed, this.path || 'host', this.path ? `the flavour of ${this.path}` : 'host.flavour');
+    const decided = decideFlavour(asked, installed, this.path || 'host', this.path ? `the flavour of ${this.path}` : 'host.flavour');
     const flavour = decided.ok ? decided.flavour : null;
-    if (flavour !== null && this.flavour === null) {
+    if (flavour !== null && asked === null) {
       this.flavour = flavour;
       out = await this.runProbe(flavourInfo(flavour));
     }
