@@ -84,18 +84,29 @@ export class ExecLevel implements LxdLevel {
     return r.stdout;
   }
 
-  /** With the flavour known, one round trip; otherwise one to see what is installed, and one to ask it. */
+  /** The first probe of a level whose flavour is not known yet; others asked meanwhile share it. */
+  private discovery: Promise<ObservedLevel> | null = null;
+
+  /**
+   * With the flavour known, one round trip; otherwise one to see what is installed and one to ask
+   * it, done once: concurrent probes share that answer instead of racing to learn the flavour.
+   */
   async probe(): Promise<ObservedLevel> {
-    // What this call asked, not this.flavour: a concurrent probe may learn the flavour meanwhile,
-    // and an answer to a probe that named no client lists no instances.
-    const asked = this.flavour;
-    let out = await this.runProbe(asked ? flavourInfo(asked) : null);
+    if (this.flavour !== null) return parseProbe(this.path, await this.runProbe(flavourInfo(this.flavour)), PROBE_MARK, this.flavour);
+    this.discovery ??= this.discover().finally(() => {
+      this.discovery = null;
+    });
+    return this.discovery;
+  }
+
+  private async discover(): Promise<ObservedLevel> {
+    let out = await this.runProbe(null);
     const installed = installedFlavours(out, PROBE_MARK);
-    const decided = decideFlavour(asked, installed, this.path || 'host', this.path ? `the flavour of ${this.path}` : 'host.flavour');
+    const decided = decideFlavour(null, installed, this.path || 'host', this.path ? `the flavour of ${this.path}` : 'host.flavour');
     const flavour = decided.ok ? decided.flavour : null;
-    if (flavour !== null && asked === null) {
-      this.flavour = flavour;
+    if (flavour !== null) {
       out = await this.runProbe(flavourInfo(flavour));
+      this.flavour = flavour;
     }
     return parseProbe(this.path, out, PROBE_MARK, flavour);
   }
