@@ -10,8 +10,8 @@ import { planManifest } from '../../src/engine/plan-pipeline.js';
 import type { LxdLevel } from '../../src/ports/lxd.js';
 import { createSimWorld, defaultWorld } from '../../src/adapters/sim/index.js';
 
-function load(file: string): { manifest: Manifest; text: string } {
-  const text = readFileSync(file, 'utf8');
+function load(file: string, edit: (text: string) => string = (t) => t): { manifest: Manifest; text: string } {
+  const text = edit(readFileSync(file, 'utf8'));
   const r = loadManifest(text, file);
   if (!r.ok) throw new Error(JSON.stringify(r.diagnostics));
   return { manifest: r.manifest, text };
@@ -58,5 +58,46 @@ describe('the engine on the simulated LXD', () => {
       expect(world.uidMap(child.path)).toBe(`0 ${child.map.start} ${child.map.size}`);
     }
     expect((await plan(world.host(), m)).steps).toEqual([]);
+  });
+});
+
+describe('the engine on a simulated Incus host', () => {
+  // nestctl sizes ranges for LXD's strict fit, which Incus's inclusive one also accepts: the
+  // maps are the same on both flavours.
+  const onIncus = (text: string) => text.replace(/^host:\n/m, 'host:\n  flavour: incus\n');
+
+  it('applies examples/incus.yaml and converges', async () => {
+    const m = load('examples/incus.yaml');
+    expect(m.manifest.host.flavour).toBe('incus');
+    const world = createSimWorld(defaultWorld(imagesOf(m.manifest), 'incus'));
+    const summary = await startApply(await plan(world.host(), m), world.host()).finished;
+    expect(summary.failed.map((f) => `${f.step.id}: ${f.error.message}`)).toEqual([]);
+    expect(world.uidMap('c1')).toBe('0 500000 131072');
+    expect(world.uidMap('c1/c2')).toBe('0 65536 65536');
+    expect((await plan(world.host(), m)).steps).toEqual([]);
+  });
+
+  it("applies the Incus e2e's seed tree with the maps that e2e expects", async () => {
+    const m = load('test/e2e/manifests/incus-seed.yaml');
+    const world = createSimWorld(defaultWorld(imagesOf(m.manifest), 'incus'));
+    const summary = await startApply(await plan(world.host(), m), world.host()).finished;
+    expect(summary.failed.map((f) => `${f.step.id}: ${f.error.message}`)).toEqual([]);
+    expect(['ic1', 'ic1/ic2', 'ic1/ic2/ic3'].map((p) => world.uidMap(p))).toEqual(['0 500000 196608', '0 65536 131072', '0 65536 65536']);
+    expect((await plan(world.host(), m)).steps).toEqual([]);
+  });
+
+  it('applies examples/isolated.yaml with host.flavour: incus, with the same slices as on LXD', async () => {
+    const maps = async (m: { manifest: Manifest; text: string }, world: ReturnType<typeof createSimWorld>) => {
+      const summary = await startApply(await plan(world.host(), m), world.host()).finished;
+      expect(summary.failed.map((f) => `${f.step.id}: ${f.error.message}`)).toEqual([]);
+      expect((await plan(world.host(), m)).steps).toEqual([]);
+      return ['ci', 'ci/tenant-a', 'ci/tenant-b', 'ci/shared'].map((p) => world.uidMap(p));
+    };
+    const incus = load('examples/isolated.yaml', onIncus);
+    expect(incus.manifest.host.flavour).toBe('incus');
+    const lxd = load('examples/isolated.yaml');
+    const onIncusMaps = await maps(incus, createSimWorld(defaultWorld(imagesOf(incus.manifest), 'incus')));
+    expect(onIncusMaps).toEqual(['0 1000000 327680', '0 131072 65536', '0 196608 65536', '0 65536 262144']);
+    expect(onIncusMaps).toEqual(await maps(lxd, createSimWorld(defaultWorld(imagesOf(lxd.manifest)))));
   });
 });

@@ -65,16 +65,16 @@ describe("LXD's container maps (findIdmap)", () => {
   });
 
   it('gives non-isolated containers the whole range', () => {
-    expect(findIdmap({ daemon, name: 'a', expanded: { 'security.idmap.size': '1000' }, neighbours: [] })).toEqual({ ok: true, set: daemon, base: 0 });
+    expect(findIdmap({ flavour: 'debian', daemon, name: 'a', expanded: { 'security.idmap.size': '1000' }, neighbours: [] })).toEqual({ ok: true, set: daemon, base: 0 });
   });
 
   it('starts isolated slices 65536 into the range, with a strict fit test', () => {
     const iso = { 'security.idmap.isolated': 'true' };
-    expect(findIdmap({ daemon, name: 'a', expanded: iso, neighbours: [] })).toMatchObject({ ok: true, base: 1_065_536 });
+    expect(findIdmap({ flavour: 'debian', daemon, name: 'a', expanded: iso, neighbours: [] })).toMatchObject({ ok: true, base: 1_065_536 });
     // 196608 = 65536·3 holds one isolated slice, not two: 1131072 + 65536 < 1196608 is false
-    expect(findIdmap({ daemon, name: 'b', expanded: iso, neighbours: [isolated('a', 1_065_536)] })).toEqual({ ok: false, error: 'Not enough uid/gid available for the container' });
+    expect(findIdmap({ flavour: 'debian', daemon, name: 'b', expanded: iso, neighbours: [isolated('a', 1_065_536)] })).toEqual({ ok: false, error: 'Not enough uid/gid available for the container' });
     const bigger = [entry('u', 0, 1_000_000, 196609), entry('g', 0, 1_000_000, 196609)];
-    expect(findIdmap({ daemon: bigger, name: 'b', expanded: iso, neighbours: [isolated('a', 1_065_536)] })).toMatchObject({ ok: true, base: 1_131_072 });
+    expect(findIdmap({ flavour: 'debian', daemon: bigger, name: 'b', expanded: iso, neighbours: [isolated('a', 1_065_536)] })).toMatchObject({ ok: true, base: 1_131_072 });
   });
 
   it('ignores privileged and non-isolated neighbours, and itself', () => {
@@ -84,11 +84,11 @@ describe("LXD's container maps (findIdmap)", () => {
       { name: 'n', expanded: { 'volatile.idmap.base': '1065536' } },
       isolated('a', 1_065_536),
     ];
-    expect(findIdmap({ daemon, name: 'a', expanded: iso, neighbours })).toMatchObject({ ok: true, base: 1_065_536 });
+    expect(findIdmap({ flavour: 'debian', daemon, name: 'a', expanded: iso, neighbours })).toMatchObject({ ok: true, base: 1_065_536 });
   });
 
   it('takes security.idmap.base as given, and sizes from security.idmap.size', () => {
-    expect(findIdmap({ daemon, name: 'a', expanded: { 'security.idmap.isolated': 'true', 'security.idmap.base': '5000000', 'security.idmap.size': '1000' }, neighbours: [] })).toEqual({
+    expect(findIdmap({ flavour: 'debian', daemon, name: 'a', expanded: { 'security.idmap.isolated': 'true', 'security.idmap.base': '5000000', 'security.idmap.size': '1000' }, neighbours: [] })).toEqual({
       ok: true,
       set: [entry('u', 0, 5_000_000, 1000), entry('g', 0, 5_000_000, 1000)],
       base: 5_000_000,
@@ -98,7 +98,7 @@ describe("LXD's container maps (findIdmap)", () => {
   it('adds raw.idmap entries, splitting the range around them', () => {
     const raw = parseRawIdmap('both 1000 1000');
     expect(Array.isArray(raw)).toBe(true);
-    const found = findIdmap({ daemon: [entry('u', 0, 1_000_000, 65536), entry('g', 0, 1_000_000, 65536)], name: 'a', expanded: { 'raw.idmap': 'uid 1000 1000' }, neighbours: [] });
+    const found = findIdmap({ flavour: 'debian', daemon: [entry('u', 0, 1_000_000, 65536), entry('g', 0, 1_000_000, 65536)], name: 'a', expanded: { 'raw.idmap': 'uid 1000 1000' }, neighbours: [] });
     expect(found).toEqual({
       ok: true,
       base: 0,
@@ -178,5 +178,86 @@ describe('isolated containers through the API', () => {
     expect(world.uidMap('a')).toBe('0 1065536 65536');
     cfg = (await host.probe()).instances[0]!.config;
     expect(cfg['volatile.last_state.idmap']).toBe(cfg['volatile.idmap.current']);
+  });
+});
+
+describe("where Incus's findIdmap differs from LXD's (the level's flavour decides)", () => {
+  const daemon = [entry('u', 0, 1_000_000, 196608), entry('g', 0, 1_000_000, 196608)];
+  const iso = { 'security.idmap.isolated': 'true' };
+  const first: Neighbour = { name: 'a', expanded: { ...iso, 'volatile.idmap.base': '1065536' } };
+
+  it('fits a slice that ends exactly at the end of the range on Incus, not on LXD', () => {
+    // 1131072 + 65536 = 1196608, the range's end: LXD tests <, Incus >= 6.0.3 tests <=
+    expect(findIdmap({ flavour: 'incus', daemon, name: 'b', expanded: iso, neighbours: [first] })).toMatchObject({ ok: true, base: 1_131_072 });
+    for (const flavour of ['debian', 'snap'] as const) {
+      expect(findIdmap({ flavour, daemon, name: 'b', expanded: iso, neighbours: [first] })).toEqual({ ok: false, error: 'Not enough uid/gid available for the container' });
+    }
+  });
+
+  it('shortens a non-isolated copy to security.idmap.size on Incus; LXD copies the whole range', () => {
+    const expanded = { 'security.idmap.size': '65536' };
+    expect(findIdmap({ flavour: 'incus', daemon, name: 'a', expanded, neighbours: [] })).toEqual({
+      ok: true,
+      set: [entry('u', 0, 1_000_000, 65536), entry('g', 0, 1_000_000, 65536)],
+      base: 0,
+    });
+    expect(findIdmap({ flavour: 'debian', daemon, name: 'a', expanded, neighbours: [] })).toEqual({ ok: true, set: daemon, base: 0 });
+    // an entry already shorter than the size is kept; "auto" is the whole first range
+    const split = [entry('u', 0, 1_000_000, 196608), entry('g', 0, 2_000_000, 65536)];
+    expect(findIdmap({ flavour: 'incus', daemon: split, name: 'a', expanded: { 'security.idmap.size': '100000' }, neighbours: [] })).toMatchObject({
+      set: [entry('u', 0, 1_000_000, 100000), entry('g', 0, 2_000_000, 65536)],
+    });
+    expect(findIdmap({ flavour: 'incus', daemon, name: 'a', expanded: { 'security.idmap.size': 'auto' }, neighbours: [] })).toMatchObject({ set: daemon });
+    expect(findIdmap({ flavour: 'incus', daemon, name: 'a', expanded: { 'security.idmap.size': 'x' }, neighbours: [] })).toEqual({
+      ok: false,
+      error: 'strconv.ParseInt: parsing "x": invalid syntax',
+    });
+  });
+
+  it('skips an isolated neighbour without volatile.idmap.base on Incus; LXD counts it at 0', () => {
+    const unallocated: Neighbour = { name: 'u', expanded: { ...iso } };
+    expect(findIdmap({ flavour: 'incus', daemon, name: 'b', expanded: iso, neighbours: [unallocated] })).toMatchObject({ ok: true, base: 1_065_536 });
+    // LXD's slice at 0..65535 moves the search to 65536, below its own range, and fits there
+    expect(findIdmap({ flavour: 'debian', daemon, name: 'b', expanded: iso, neighbours: [unallocated] })).toMatchObject({ ok: true, base: 65536 });
+  });
+
+  describe('through the API', () => {
+    const world = (flavour: 'debian' | 'incus') =>
+      createSimWorld({
+        host: {
+          lxd: { flavour, initialised: true },
+          subuid: 'root:1000000:196608\n',
+          subgid: 'root:1000000:196608\n',
+          images: [{ alias: 'busybox' }],
+        },
+      });
+    const spec = (name: string, config: Record<string, string>) => ({ name, fingerprint: 'busybox', profiles: ['default'], config });
+
+    it('Incus accepts the isolated slice that ends at the range end; LXD refuses it with its own words', async () => {
+      const incus = world('incus');
+      await incus.host().createInstance(spec('a', iso));
+      await incus.host().createInstance(spec('b', iso));
+      await incus.host().startInstance('b', false);
+      expect(incus.uidMap('b')).toBe('0 1131072 65536');
+
+      const lxd = world('debian');
+      await lxd.host().createInstance(spec('a', iso));
+      const err = await lxd.host().createInstance(spec('b', iso)).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(CommandError);
+      expect((err as CommandError).stderr).toBe(
+        'Error: Failed creating instance record: Failed initialising instance: Not enough uid/gid available for the container\n',
+      );
+    });
+
+    it('a non-isolated container with security.idmap.size gets a shorter map on Incus, the full copy on LXD', async () => {
+      const maps: string[] = [];
+      for (const flavour of ['incus', 'debian'] as const) {
+        const w = world(flavour);
+        await w.host().createInstance(spec('s', { 'security.idmap.size': '65536' }));
+        await w.host().startInstance('s', false);
+        maps.push(w.uidMap('s') ?? 'none');
+      }
+      expect(maps).toEqual(['0 1000000 65536', '0 1000000 196608']);
+    });
   });
 });

@@ -1,6 +1,9 @@
-// A container's map as LXD computes it, at creation or when an idmap key changes:
-// idmapSize and findIdmap from lxd/instance/drivers/driver_lxc.go.
+// A container's map as the daemon computes it, at creation or when an idmap key changes:
+// idmapSize and findIdmap from lxd/instance/drivers/driver_lxc.go (LXD) and
+// internal/server/instance/drivers/driver_lxc.go (Incus); where the two differ, the level's
+// flavour descriptor says which rule applies.
 
+import { type Flavour, flavourInfo } from '../../core/flavour/index.js';
 import { entry, type LxdIdmapEntry } from './idmap.js';
 import { addSafe, parseRawIdmap } from './raw-idmap.js';
 
@@ -27,6 +30,8 @@ export interface Neighbour {
 }
 
 export interface FindIdmapInput {
+  /** The level's daemon: which of LXD's and Incus's rules apply. */
+  flavour: Flavour;
   /** The daemon's range (non-null: a privileged-only daemon never gets here). */
   daemon: readonly LxdIdmapEntry[];
   name: string;
@@ -39,12 +44,14 @@ export interface FindIdmapInput {
 export type FoundIdmap = { ok: true; set: LxdIdmapEntry[]; base: number } | { ok: false; error: string };
 
 /**
- * findIdmap. Not isolated: a copy of the daemon's map (raw.idmap entries added), base 0.
- * Isolated: security.idmap.base when set (taken as is); else the first slice of `size` ids
- * starting 65536 into the daemon's first range, stepping over the slices of other isolated,
- * unprivileged containers, with LXD's strict `offset+size < end` fit test.
+ * findIdmap. Not isolated: a copy of the daemon's map (on Incus with every entry longer than
+ * security.idmap.size cut to it), raw.idmap entries added, base 0. Isolated:
+ * security.idmap.base when set (taken as is); else the first slice of `size` ids starting 65536
+ * into the daemon's first range, stepping over the slices of other isolated, unprivileged
+ * containers, with the flavour's fit test at the range's end.
  */
 export function findIdmap(input: FindIdmapInput): FoundIdmap {
+  const rules = flavourInfo(input.flavour);
   const cfg = input.expanded;
   const raw = parseRawIdmap(cfg['raw.idmap']);
   if (!Array.isArray(raw)) return { ok: false, error: raw.error };
@@ -59,7 +66,14 @@ export function findIdmap(input: FindIdmapInput): FoundIdmap {
   };
 
   if (!isTrue(cfg['security.idmap.isolated'])) {
-    const set = withRaw(input.daemon.map((e) => ({ ...e })));
+    let copy = input.daemon.map((e) => ({ ...e }));
+    const sizeText = cfg['security.idmap.size'];
+    if (rules.nonIsolatedSize === 'shortens' && sizeText !== undefined && sizeText !== '') {
+      const size = idmapSize(input.daemon, cfg['security.idmap.isolated'], sizeText);
+      if (typeof size !== 'number') return { ok: false, error: size.error };
+      copy = copy.map((e) => (e.Maprange < size ? e : { ...e, Maprange: size }));
+    }
+    const set = withRaw(copy);
     return Array.isArray(set) ? { ok: true, set, base: 0 } : { ok: false, error: set.error };
   }
 
@@ -84,6 +98,7 @@ export function findIdmap(input: FindIdmapInput): FoundIdmap {
     if (isTrue(other.expanded['security.privileged'])) continue;
     if (isFalseOrEmpty(other.expanded['security.idmap.isolated'])) continue;
     const cBaseText = other.expanded['volatile.idmap.base'];
+    if (!cBaseText && rules.unallocatedNeighbour === 'skipped') continue;
     const cBase = cBaseText ? Number.parseInt(cBaseText, 10) : 0;
     const cSize = idmapSize(input.daemon, other.expanded['security.idmap.isolated'], other.expanded['security.idmap.size']);
     if (typeof cSize !== 'number') return { ok: false, error: cSize.error };
@@ -109,6 +124,7 @@ export function findIdmap(input: FindIdmapInput): FoundIdmap {
     if (offset + size < cur.hostid) return mk(offset);
     offset = cur.hostid + cur.maprange;
   }
-  if (offset + size < first.Hostid + first.Maprange) return mk(offset);
+  const end = first.Hostid + first.Maprange;
+  if (rules.idmapFit === 'strict' ? offset + size < end : offset + size <= end) return mk(offset);
   return { ok: false, error: 'Not enough uid/gid available for the container' };
 }

@@ -1,7 +1,8 @@
 // LXD's own id-map rules, re-implemented from LXD's source so the simulator decides exactly as a
 // real daemon would. Deliberately independent of nestctl's allocator (src/core/ids): the e2e
 // comparison is only meaningful if the two are written separately. Only the flavours' fixed facts
-// (the host's hard-coded range, which daemon reads which files) come from core/flavour.
+// (the host's hard-coded range, which daemon reads which files, where Incus's findIdmap differs
+// from LXD's) come from core/flavour.
 //
 // This file: the daemon's range. Source (canonical/lxd): shared/idmap/idmapset_linux.go, later
 // lxd/idmap/idmapset_linux.go — getFromShadow, DefaultIdmapSet, kernelDefaultMap,

@@ -72,6 +72,7 @@ export function computeMap(lxd: LxdState, name: string, expanded: Record<string,
   if (isTrue(expanded['security.privileged'])) return { set: [], base: 0 };
   if (lxd.daemon.kind !== 'up' || lxd.daemon.idmap === null) return { error: `${TEXT.invalidConfig}: ${noAllocation(lxd.flavour)}` };
   const found = findIdmap({
+    flavour: lxd.flavour,
     daemon: lxd.daemon.idmap,
     name,
     expanded,

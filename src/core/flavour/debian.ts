@@ -16,5 +16,7 @@ export const debian: FlavourInfo = {
   bridge: 'lxdbr0',
   readsSubid: 'with-files',
   idmapFit: 'strict',
+  nonIsolatedSize: 'ignored',
+  unallocatedNeighbour: 'at-zero',
   paths: { bin: '/usr/bin/lxd', containers: '/var/lib/lxd/containers', logs: '/var/log/lxd' },
 };

@@ -1,5 +1,6 @@
-// Incus (the LXD fork, 6.0.x). Incus also applies security.idmap.size to non-isolated
-// containers; nestctl does not model that (it sets the key only on isolated ones).
+// Incus (the LXD fork, 6.0.x). Its findIdmap differs from LXD's in three ways (fit, size on
+// non-isolated containers, neighbours without a map), recorded below; nestctl sets
+// security.idmap.size only on isolated containers, so the second never changes its maps.
 
 import type { FlavourInfo } from './model.js';
 
@@ -18,5 +19,7 @@ export const incus: FlavourInfo = {
   // Incus NewSetFromSystem reads the files only when newuidmap/newgidmap are installed.
   readsSubid: 'with-newuidmap',
   idmapFit: 'inclusive',
+  nonIsolatedSize: 'shortens',
+  unallocatedNeighbour: 'skipped',
   paths: { bin: '/usr/libexec/incus/incusd', containers: '/var/lib/incus/containers', logs: '/var/log/incus' },
 };

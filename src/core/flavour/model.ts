@@ -31,11 +31,25 @@ export interface FlavourInfo {
    */
   readsSubid: 'with-files' | 'with-newuidmap' | 'never';
   /**
-   * How an isolated slice must fit the daemon's range in findIdmap: LXD strict
+   * How an isolated slice must fit the end of the daemon's range in findIdmap: LXD strict
    * `offset+size < end` (lxd/instance/drivers/driver_lxc.go), Incus >= 6.0.3 `<=`
-   * (internal/server/instance/drivers/driver_lxc.go). The simulator models the strict rule only.
+   * (internal/server/instance/drivers/driver_lxc.go, "Fix off by one idmap check"). The gaps
+   * between other slices are tested strictly by both.
    */
   idmapFit: 'strict' | 'inclusive';
+  /**
+   * What security.idmap.size does to a container that is not isolated: LXD ignores it (the
+   * container gets a copy of the daemon's whole map); Incus >= 6.0.3 shortens every entry of
+   * that copy longer than the size to the size (findIdmap, "Respect restrict.idmap.size on
+   * un-isolated containers").
+   */
+  nonIsolatedSize: 'ignored' | 'shortens';
+  /**
+   * How findIdmap counts an isolated neighbour without volatile.idmap.base (no map computed
+   * yet): LXD as a slice at base 0, Incus >= 6.0.3 not at all ("Skip instances without idmap
+   * allocation yet").
+   */
+  unallocatedNeighbour: 'at-zero' | 'skipped';
   /** Where the daemon's files live, for its own error messages (the simulator quotes them). */
   paths: { bin: string; containers: string; logs: string };
 }

@@ -16,5 +16,7 @@ export const snap: FlavourInfo = {
   bridge: 'lxdbr0',
   readsSubid: 'never',
   idmapFit: 'strict',
+  nonIsolatedSize: 'ignored',
+  unallocatedNeighbour: 'at-zero',
   paths: { bin: '/snap/lxd/current/bin/lxd', containers: '/var/snap/lxd/common/lxd/containers', logs: '/var/snap/lxd/common/lxd/logs' },
 };
