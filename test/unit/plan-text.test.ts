@@ -1,6 +1,9 @@
 // The plan people read: counts by container, folded steps, level headers that name the flavour,
 // and the table of host ids first. The JSON plan keeps every step (golden plan-json files).
 
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { allocate } from '../../src/core/ids/allocate.js';
 import { containerHostIds } from '../../src/core/ids/host-ids.js';
@@ -163,5 +166,22 @@ describe('nestctl plan and show: -v and --json', () => {
     expect(verbose.code, verbose.stderr).toBe(0);
     expect(verbose.stdout.split('\n').filter((l) => /^ {2}[+~-] /.test(l))).toHaveLength(steps.length);
     expect(verbose.stdout).toContain('+ user.nestctl.managed = "true"');
+  });
+
+  it('show -v unfolds a saved plan as plan -v does', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'nestctl-show-'));
+    try {
+      const saved = join(dir, 'seed.plan.json');
+      const made = await nestctl(['plan', '--simulate', '--out', saved, 'examples/seed.yaml']);
+      expect(made.code, made.stderr).toBe(0);
+      const folded = await nestctl(['show', saved]);
+      const verbose = await nestctl(['show', '-v', saved]);
+      expect(verbose.code, verbose.stderr).toBe(0);
+      expect(folded.stdout).toContain('  + c1: create from nest and start\n');
+      expect(verbose.stdout).toContain('  ~ c1: start\n');
+      expect(verbose.stdout).toContain('+ user.nestctl.path = "c1"');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
