@@ -29,7 +29,7 @@ async function main(argv: string[]): Promise<number> {
       .option('--simulate', 'plan against a fresh simulated LXD host instead of this machine')
       .option('--world <file>', 'simulated starting point (YAML/JSON world description); implies --simulate')
       .option('--host-restart <argv>', 'command that restarts the host LXD without stopping containers (words, or a JSON array)')
-      .option('-v, --verbose', 'print every command run at every level');
+      .option('-v, --verbose', 'list every step and key of the plan on its own, and print every command run at every level');
 
   // Commands that change things: apply and destroy.
   const executeOptions = (cmd: Command): Command =>
@@ -88,7 +88,8 @@ async function main(argv: string[]): Promise<number> {
     .description('render a plan saved with plan --out')
     .argument('<plan>', 'saved plan (JSON)')
     .option('--json', 'print it as JSON')
-    .action(async (file: string, opts: { json?: boolean }) => {
+    .option('-v, --verbose', 'list every step and key of the plan on its own')
+    .action(async (file: string, opts: { json?: boolean; verbose?: boolean }) => {
       code = await showCommand(file, opts, c());
     });
 
@@ -104,8 +105,9 @@ async function main(argv: string[]): Promise<number> {
   targetOptions(
     program
       .command('viz')
-      .description('draw the id ranges of every level')
-      .argument('<file>', 'manifest'),
+      .description('draw the id ranges of every level, as host ids')
+      .argument('<file>', 'manifest')
+      .addOption(new Option('--format <format>', 'text, or svg: a standalone SVG document on stdout').choices(['text', 'svg']).default('text')),
   ).action(async (file: string, opts) => {
     code = await vizCommand(file, opts, c());
   });

@@ -1,11 +1,16 @@
-// Terraform-style plan text. Computes nothing: everything shown is in the Plan value.
+// Terraform-style plan text. Computes nothing: everything shown is in the Plan value. Without
+// --verbose, steps are grouped for reading (plan-entries.ts) and nestctl's own marker keys are not listed.
 
 import { structuredPatch } from 'diff';
 import { formatRange } from '../core/ids/range.js';
-import { type Plan, type Step, flavourAt, isEmptyPlan, planCounts } from '../core/plan/model.js';
+import { containerHostIds } from '../core/ids/host-ids.js';
+import { planCounts } from '../core/plan/counts.js';
+import { MARKER_CREATING, MARKER_MANAGED, MARKER_PATH } from '../core/plan/desired-config.js';
+import { type LevelSummary, type Plan, type Step, flavourAt, isEmptyPlan } from '../core/plan/model.js';
 import type { Colours } from './colour.js';
 import { levelLabel } from '../core/paths.js';
-import { bridgeName, daemonName } from '../core/flavour/index.js';
+import { bridgeName, daemonName, flavourInfo } from '../core/flavour/index.js';
+import { type PlanEntry, planEntries } from './plan-entries.js';
 
 function symbol(step: Step): '+' | '~' | '-' {
   switch (step.kind) {
@@ -60,19 +65,23 @@ function unifiedDiff(file: string, before: string, after: string, c: Colours): s
   return out;
 }
 
-function details(step: Step, c: Colours): string[] {
+const MARKERS: ReadonlySet<string> = new Set([MARKER_MANAGED, MARKER_PATH, MARKER_CREATING]);
+
+export interface PlanTextOptions {
+  /** Every step on its own and every key, nestctl's markers included. */
+  verbose: boolean;
+}
+
+function details(step: Step, c: Colours, verbose: boolean): string[] {
   switch (step.kind) {
     case 'write-subid':
-      if (step.after === null) {
-        const e = step.edit;
-        return [c.dim(e ? `(file known after apply: ${e.owner}'s first entry becomes ${e.owner}:${formatRange(e.entry)}, other lines kept)` : '(file known after apply)')];
-      }
-      // What the step will write is shown whenever it carries it, from an empty file if need be.
-      return unifiedDiff(`/etc/${step.file}`, step.before ?? '', step.after, c);
+      return subidDetails(step, `/etc/${step.file}`, c);
     case 'create-instance':
       return [
         `profiles: ${step.profiles.join(', ') || '(none)'}`,
-        ...Object.entries(step.config).map(([k, v]) => c.green(`+ ${k} = ${JSON.stringify(v)}`)),
+        ...Object.entries(step.config)
+          .filter(([k]) => verbose || !MARKERS.has(k))
+          .map(([k, v]) => c.green(`+ ${k} = ${JSON.stringify(v)}`)),
       ];
     case 'update-config':
       return [
@@ -86,7 +95,62 @@ function details(step: Step, c: Colours): string[] {
   }
 }
 
-export function renderPlanText(plan: Plan, c: Colours): string {
+function subidDetails(step: Extract<Step, { kind: 'write-subid' }>, file: string, c: Colours): string[] {
+  if (step.after === null) {
+    const e = step.edit;
+    return [c.dim(e ? `(file known after apply: ${e.owner}'s first entry becomes ${e.owner}:${formatRange(e.entry)}, other lines kept)` : '(file known after apply)')];
+  }
+  // What the step will write is shown whenever it carries it, from an empty file if need be.
+  return unifiedDiff(file, step.before ?? '', step.after, c);
+}
+
+function coloured(sym: '+' | '~' | '-', c: Colours): string {
+  return sym === '+' ? c.green(sym) : sym === '-' ? c.red(sym) : c.yellow(sym);
+}
+
+function entryLines(entry: PlanEntry, plan: Plan, c: Colours, verbose: boolean): string[] {
+  switch (entry.kind) {
+    case 'step':
+      return [`  ${coloured(symbol(entry.step), c)} ${stepTitle(entry.step, plan)}`, `      ${c.dim(entry.step.reason)}`, ...details(entry.step, c, verbose).map((d) => `      ${d}`)];
+    case 'subid-pair': {
+      const both = '/etc/subuid and /etc/subgid';
+      const s = entry.subuid;
+      const title = s.edit ? `${levelLabel(s.level)}: ${both} → ${s.edit.owner}:${formatRange(s.edit.entry)}` : `${levelLabel(s.level)}: restore ${both}`;
+      return [`  ${coloured('~', c)} ${title}`, `      ${c.dim(s.reason)}`, ...subidDetails(s, both, c).map((d) => `      ${d}`)];
+    }
+    case 'create-start':
+      return [
+        `  ${coloured('+', c)} ${stepTitle(entry.create, plan)} and start`,
+        `      ${c.dim(entry.create.reason)}`,
+        ...details(entry.create, c, verbose).map((d) => `      ${d}`),
+      ];
+  }
+}
+
+/** `# c1 (Incus, new; assumed from its parent)`: the level's flavour and how it was decided. */
+function levelHeader(path: string, summary: LevelSummary | undefined): string {
+  if (!summary) return `# ${levelLabel(path)}`;
+  const from = summary.flavourFrom === 'assumed' ? '; assumed from its parent' : summary.flavourFrom === 'manifest' ? '; named by the manifest' : '';
+  return `# ${levelLabel(path)} (${flavourInfo(summary.flavour).title}${summary.observed ? '' : ', new'}${from})`;
+}
+
+/** container → the host ids its root and users run as, for every container the plan's levels map. */
+function idTable(plan: Plan, c: Colours): string[] {
+  const rows = containerHostIds(plan.levels);
+  if (rows.length === 0) return [];
+  const width = Math.max(...rows.map((r) => r.path.length));
+  return [
+    c.bold('Host ids of each container:'),
+    ...rows.map(
+      (r) =>
+        `  ${r.path.padEnd(width)}  root = host uid ${r.host.start}, ${r.host.size} ids${r.isolated ? ' (isolated)' : ''}` +
+        (r.fits ? '' : c.red(' (runs past its parent level\'s ids)')),
+    ),
+    '',
+  ];
+}
+
+export function renderPlanText(plan: Plan, c: Colours, options: PlanTextOptions = { verbose: false }): string {
   const lines: string[] = [];
   for (const w of plan.warnings) lines.push(c.yellow(`Warning: ${w}`));
   if (plan.warnings.length > 0) lines.push('');
@@ -94,21 +158,16 @@ export function renderPlanText(plan: Plan, c: Colours): string {
     lines.push(c.green(plan.mode === 'destroy' ? 'No changes. Nothing nestctl created is left to destroy.' : 'No changes. The containers match the manifest.'));
     return lines.join('\n') + '\n';
   }
+  lines.push(...idTable(plan, c));
   lines.push('nestctl will perform the following actions:', '');
   const order = [...new Set(plan.steps.map((s) => s.level))];
   for (const level of order) {
-    const summary = plan.levels.find((l) => l.path === level);
-    const state = summary && !summary.observed ? ' (new: details known after apply)' : '';
-    lines.push(c.bold(`# ${levelLabel(level)}${state}`));
-    for (const step of plan.steps.filter((s) => s.level === level)) {
-      const sym = symbol(step);
-      lines.push(`  ${sym === '+' ? c.green(sym) : sym === '-' ? c.red(sym) : c.yellow(sym)} ${stepTitle(step, plan)}`);
-      lines.push(`      ${c.dim(step.reason)}`);
-      for (const d of details(step, c)) lines.push(`      ${d}`);
-    }
+    lines.push(c.bold(levelHeader(level, plan.levels.find((l) => l.path === level))));
+    for (const entry of planEntries(plan.steps.filter((s) => s.level === level), options.verbose)) lines.push(...entryLines(entry, plan, c, options.verbose));
     lines.push('');
   }
+  if (!options.verbose && plan.steps.some((s) => s.kind === 'create-instance')) lines.push(c.dim("Every container nestctl creates also gets its user.nestctl.* marker keys; -v lists every step and key."), '');
   const n = planCounts(plan);
-  lines.push(c.bold(`Plan: ${n.add} to add, ${n.change} to change, ${n.destroy} to destroy.`));
+  lines.push(c.bold(`Plan: ${n.add} container${n.add === 1 ? '' : 's'} to add, ${n.change} to change, ${n.destroy} to destroy (${n.steps} step${n.steps === 1 ? '' : 's'}).`));
   return lines.join('\n') + '\n';
 }

@@ -1,32 +1,38 @@
-// `nestctl viz`: every level's range and its children's maps, drawn to scale within the level.
+// `nestctl viz`: every level's range, its kept entries and its children's maps, drawn to scale on
+// an axis of absolute host ids, with free ids, overlaps and the rules used.
 
-import { daemonName } from '../core/flavour/index.js';
-import { formatRange, rangeEnd } from '../core/ids/range.js';
-import type { LevelSummary, Plan } from '../core/plan/model.js';
+import { rangeEnd } from '../core/ids/range.js';
+import type { Plan } from '../core/plan/model.js';
 import type { Colours } from './colour.js';
-import { levelLabel } from '../core/paths.js';
+import { type VizLevel, type VizRowKind, span, vizModel } from './viz-model.js';
 
 const WIDTH = 48;
 
-function bar(total: number, start: number, size: number): string {
-  const from = Math.floor((start / total) * WIDTH);
-  const to = Math.max(from + 1, Math.ceil(((start + size) / total) * WIDTH));
-  return '·'.repeat(from) + '█'.repeat(Math.min(WIDTH, to) - from) + '·'.repeat(Math.max(0, WIDTH - to));
+const GLYPH: Record<VizRowKind, string> = { range: '█', pinned: '░', shared: '▒', isolated: '▓' };
+
+const LEGEND = `Legend: ${GLYPH.range} daemon range  ${GLYPH.shared} shared map (the whole range)  ${GLYPH.isolated} isolated slice  ${GLYPH.pinned} kept for running containers  · other ids`;
+
+function bar(axis: { start: number; size: number }, start: number, size: number, glyph: string): string {
+  const at = (id: number) => ((id - axis.start) / axis.size) * WIDTH;
+  const from = Math.max(0, Math.min(WIDTH - 1, Math.floor(at(start))));
+  const to = Math.min(WIDTH, Math.max(from + 1, Math.ceil(at(start + size))));
+  return '·'.repeat(from) + glyph.repeat(to - from) + '·'.repeat(WIDTH - to);
 }
 
-function drawLevel(level: LevelSummary, c: Colours): string[] {
-  const name = levelLabel(level.path);
-  const space = Math.max(rangeEnd(level.daemonRange), ...level.children.map((ch) => rangeEnd(ch.map)));
-  const head = level.entry ? `root:${formatRange(level.entry)}` : `${level.flavour} range ${formatRange(level.daemonRange)}`;
-  const lines = [c.bold(`${name}`) + `  ${head}${level.observed ? '' : c.dim('  (new)')}`];
-  lines.push(`  ${c.cyan(bar(space, level.daemonRange.start, level.daemonRange.size))}  ${daemonName(level.flavour)} range ${level.daemonRange.start}..${rangeEnd(level.daemonRange) - 1}`);
-  for (const p of level.pinned) lines.push(`  ${c.yellow(bar(space, p.range.start, p.range.size))}  kept ${formatRange(p.range)} for ${p.by.join(', ')}`);
-  for (const ch of level.children) {
-    lines.push(`  ${c.green(bar(space, ch.map.start, ch.map.size))}  ${ch.path}: 0 ${ch.map.start} ${ch.map.size}${ch.isolated ? ' (isolated)' : ''}`);
+function drawLevel(level: VizLevel, c: Colours): string[] {
+  const width = Math.max(...level.rows.map((r) => r.label.length));
+  const colour = { range: c.cyan, pinned: c.yellow, shared: c.green, isolated: c.green };
+  const lines = [c.bold(level.title), `  host ids ${level.axis.start} ${'─'.repeat(WIDTH - 2)} ${rangeEnd(level.axis) - 1}`];
+  for (const r of level.rows) {
+    const flags = r.flags.length > 0 ? c.red(`  ! ${r.flags.join('; ')}`) : '';
+    const note = r.kind === 'isolated' ? ' (isolated)' : '';
+    lines.push(`  ${colour[r.kind](bar(level.axis, r.ids.start, r.ids.size, GLYPH[r.kind]))}  ${r.label.padEnd(width)}  ${span(r.ids)}  ${r.ids.size} ids${note}${flags}`);
   }
+  lines.push(`  free: ${level.free.length === 0 ? 'none (every id of the range is mapped)' : level.free.map((f) => `${span(f)} (${f.size} ids)`).join(', ')}`);
+  lines.push(c.dim(`  range from ${level.rangeFrom}`), c.dim(`  fit rule, ${level.fitRule}`));
   return lines;
 }
 
-export function renderViz(plan: Plan, c: Colours): string {
-  return plan.levels.flatMap((l) => [...drawLevel(l, c), '']).join('\n');
+export function renderViz(plan: Pick<Plan, 'levels'>, c: Colours): string {
+  return [LEGEND, '', ...vizModel(plan).flatMap((l) => [...drawLevel(l, c), ''])].join('\n');
 }

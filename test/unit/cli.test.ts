@@ -79,7 +79,7 @@ describe('approval', () => {
     const overlap = "overlaps alice:500000:65536, another user's subordinate ids";
     const asked = await nestctlAtPrompt(['apply', '--world', world, LEAF], '\x04');
     expect(asked.prompted).toBe(true);
-    const [, belowPlan] = asked.stdout.replace(/\r/g, '').split(/Plan: \d+ to add.*\n/);
+    const [, belowPlan] = asked.stdout.replace(/\r/g, '').split(/Plan: \d+ containers? to add.*\n/);
     const abovePrompt = belowPlan!.slice(0, belowPlan!.indexOf('Do you want to perform these actions?'));
     expect(abovePrompt).toContain(overlap);
     const auto = await nestctl(['apply', '--world', world, '--auto-approve', LEAF]);

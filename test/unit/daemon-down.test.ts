@@ -135,7 +135,7 @@ describe('nestctl apply --world, three levels, c1\'s LXD stopped (the lab\'s rep
     const r = await nestctl(['apply', '--auto-approve', '--world', WORLD, 'examples/seed.yaml']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/# c1\n {2}~ c1: restart LXD\n {6}c1's LXD is not running \(.*\): start it\n/);
+    expect(r.stdout).toMatch(/# c1 \(LXD, Debian package\)\n {2}~ c1: restart LXD\n {6}c1's LXD is not running \(.*\): start it\n/);
     // c2 and c3 exist but could not be listed: the plan says so instead of calling them new.
     expect(r.stdout).toContain("c1/c2 could not be looked at (c1's LXD was not running when planned)");
     expect(r.stdout).not.toContain('c1/c2 is new');

@@ -55,7 +55,7 @@ export async function applyCommand(file: string, flags: ApplyFlags, c: Colours, 
 
   if (out) {
     if (target.simulation) out.write(c.dim(SIMULATED_NOTE));
-    out.write(renderPlanText(plan, c));
+    out.write(renderPlanText(plan, c, { verbose: flags.verbose ?? false }));
   }
   const emit = json ? jsonLines(process.stdout) : null;
   if (emit) {

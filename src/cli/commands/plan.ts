@@ -68,7 +68,7 @@ export async function planCommand(file: string, flags: PlanFlags, c: Colours): P
   if (flags.json) process.stdout.write(encodePlan(plan));
   else {
     if (target.simulation) process.stdout.write(c.dim(SIMULATED_NOTE));
-    process.stdout.write(renderPlanText(plan, c));
+    process.stdout.write(renderPlanText(plan, c, { verbose: flags.verbose ?? false }));
     if (flags.out) process.stdout.write(`\nSaved the plan to ${flags.out}. To perform exactly these actions, run: nestctl apply ${flags.out}\n`);
   }
   return flags.detailedExitcode && !isEmptyPlan(plan) ? EXIT_CHANGES : EXIT_OK;

@@ -8,9 +8,9 @@ import { renderPlanText } from '../../render/plan-text.js';
 import { EXIT_OK } from '../io.js';
 import { readPlanIfAny } from '../plan-file.js';
 
-export async function showCommand(file: string, flags: { json?: boolean }, c: Colours): Promise<number> {
+export async function showCommand(file: string, flags: { json?: boolean; verbose?: boolean }, c: Colours): Promise<number> {
   const plan = await readPlanIfAny(file);
   if (!plan) throw new NestctlError('user', `${file} is not a saved plan`, 'save one with nestctl plan FILE --out PLAN.json');
-  process.stdout.write(flags.json ? encodePlan(plan) : renderPlanText(plan, c));
+  process.stdout.write(flags.json ? encodePlan(plan) : renderPlanText(plan, c, { verbose: flags.verbose ?? false }));
   return EXIT_OK;
 }

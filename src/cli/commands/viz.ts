@@ -2,16 +2,21 @@
 
 import type { Colours } from '../../render/colour.js';
 import { renderViz } from '../../render/viz.js';
+import { renderVizSvg } from '../../render/viz-svg.js';
 import { EXIT_OK } from '../io.js';
 import { loadManifestFile } from '../load.js';
 import { openTarget } from '../target.js';
 import { type PlanFlags, computePlan, printWarnings } from './plan.js';
 
-export async function vizCommand(file: string, flags: PlanFlags, c: Colours): Promise<number> {
+export interface VizFlags extends PlanFlags {
+  format?: 'text' | 'svg';
+}
+
+export async function vizCommand(file: string, flags: VizFlags, c: Colours): Promise<number> {
   const loaded = await loadManifestFile(file);
   printWarnings(loaded, c, false);
   const target = await openTarget(loaded.manifest, flags);
   const plan = await computePlan(loaded, target, flags);
-  process.stdout.write(renderViz(plan, c));
+  process.stdout.write(flags.format === 'svg' ? renderVizSvg(plan) : renderViz(plan, c));
   return EXIT_OK;
 }

@@ -5,6 +5,7 @@ import type { FlavourInfo } from './model.js';
 export const debian: FlavourInfo = {
   flavour: 'debian',
   daemonName: 'LXD',
+  title: 'LXD, Debian package',
   client: 'lxc',
   initArgv: ['lxd', 'init', '--preseed'],
   waitReadyArgv: ['lxd', 'waitready', '--timeout'],

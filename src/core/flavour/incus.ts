@@ -7,6 +7,7 @@ import type { FlavourInfo } from './model.js';
 export const incus: FlavourInfo = {
   flavour: 'incus',
   daemonName: 'Incus',
+  title: 'Incus',
   client: 'incus',
   initArgv: ['incus', 'admin', 'init', '--preseed'],
   waitReadyArgv: ['incus', 'admin', 'waitready', '--timeout'],

@@ -7,6 +7,8 @@ export interface FlavourInfo {
   flavour: Flavour;
   /** The daemon's name in every plan word and progress line. */
   daemonName: 'LXD' | 'Incus';
+  /** The daemon and how it is packaged, as the plan's level headers name it. */
+  title: string;
   /** The command-line client (`lxc exec`, `lxc query`, …). */
   client: 'lxc' | 'incus';
   /** `lxd init --preseed` and its kin; the YAML goes on stdin. */

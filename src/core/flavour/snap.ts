@@ -5,6 +5,7 @@ import type { FlavourInfo } from './model.js';
 export const snap: FlavourInfo = {
   flavour: 'snap',
   daemonName: 'LXD',
+  title: 'LXD, snap',
   client: 'lxc',
   initArgv: ['lxd', 'init', '--preseed'],
   waitReadyArgv: ['lxd', 'waitready', '--timeout'],

@@ -14,7 +14,7 @@ import { type SubidEntry, firstUsable } from '../subid/file.js';
 import { unseenPins, whileDown } from './daemon-down.js';
 import { chooseDaemonRange } from './daemon-range.js';
 import { type Pin, ownIds, pinnedEntries } from './level-entry.js';
-import type { Precondition } from './model.js';
+import type { FlavourFrom, Precondition } from './model.js';
 import { chooseSubnet } from './preseed.js';
 import type { PlanProblem, PlannerOptions } from './result.js';
 
@@ -57,6 +57,7 @@ export interface LevelContext {
   owner: string;
   /** As observed, or, for a level not seen yet, as the manifest says it will be. */
   flavour: Flavour;
+  flavourFrom: FlavourFrom;
   /** null: the level does not exist yet (or could not be looked at). */
   obs: ObservedLevel | null;
   /** The level's files, read once; null for a new level. */
@@ -98,7 +99,7 @@ export function installedAt(obs: ObservedLevel): Flavour[] {
   return obs.installed ?? (obs.flavour ? [obs.flavour] : []);
 }
 
-export type LevelFlavour = { ok: true; flavour: Flavour | null; assumed: boolean } | { ok: false; problem: PlanProblem };
+export type LevelFlavour = { ok: true; flavour: Flavour | null; from: FlavourFrom } | { ok: false; problem: PlanProblem };
 
 /**
  * The flavour a level is planned for (decideFlavour): the manifest's (host.flavour, a container's
@@ -111,10 +112,10 @@ export function levelFlavour(manifest: Manifest, path: string, obs: ObservedLeve
   if (obs) {
     const d = decideFlavour(wanted, installedAt(obs), levelLabel(path), isHost ? 'host.flavour' : `the flavour of ${path}`);
     if (!d.ok) return { ok: false, problem: { fault: 'user', path, pos: isHost ? manifest.hostPos : spec?.pos, message: d.message, hint: d.hint } };
-    if (d.flavour !== null || isHost) return { ok: true, flavour: d.flavour, assumed: false };
+    if (d.flavour !== null || isHost) return { ok: true, flavour: d.flavour, from: wanted !== null ? 'manifest' : 'observed' };
   }
-  if (wanted !== null) return { ok: true, flavour: wanted, assumed: false };
-  return parent === null ? { ok: true, flavour: null, assumed: false } : { ok: true, flavour: assumedInside(parent), assumed: true };
+  if (wanted !== null) return { ok: true, flavour: wanted, from: 'manifest' };
+  return parent === null ? { ok: true, flavour: null, from: 'observed' } : { ok: true, flavour: assumedInside(parent), from: 'assumed' };
 }
 
 /** The host as observed, or why it cannot be planned for at all (not observed, nothing installed, daemon down). */
@@ -163,8 +164,8 @@ export interface ParentLink {
  * A new level's flavour is its parent's kind unless the manifest says; the plan says so when that
  * is not the Debian LXD every level was once assumed to run.
  */
-function assumedNote(assumed: boolean, flavour: Flavour): string {
-  return assumed && flavour !== 'debian' ? ` (${daemonName(flavour)} assumed, as in its parent; a container's flavour key says otherwise)` : '';
+function assumedNote(from: FlavourFrom, flavour: Flavour): string {
+  return from === 'assumed' && flavour !== 'debian' ? ` (${daemonName(flavour)} assumed, as in its parent; a container's flavour key says otherwise)` : '';
 }
 
 export type ContextResult = { ok: true; ctx: LevelContext; warnings: string[] } | { ok: false; problems: PlanProblem[] };
@@ -208,7 +209,7 @@ export function levelContext(input: PlanInput, parent: ParentLink | null): Conte
   const down = obs?.daemon.kind === 'down' ? obs.daemon : null;
   const hidden = hiddenBy !== null || down !== null;
   const unseenWhy =
-    hiddenBy !== null ? `${label} could not be looked at (${whileDown(levelLabel(hiddenBy), parent?.ctx.flavour ?? null)})` : obs === null ? `${label} is new${assumedNote(decided.assumed, flavour)}` : down ? whileDown(label, flavour) : null;
+    hiddenBy !== null ? `${label} could not be looked at (${whileDown(levelLabel(hiddenBy), parent?.ctx.flavour ?? null)})` : obs === null ? `${label} is new${assumedNote(decided.from, flavour)}` : down ? whileDown(label, flavour) : null;
   const daemonNeed = parent ? parent.child.alloc.daemonNeed : allocation.hostNeed;
   const ownSize = obs && !parent?.grows ? ownIds(obs) : parent!.child.map.size;
 
@@ -235,6 +236,7 @@ export function levelContext(input: PlanInput, parent: ParentLink | null): Conte
     isHost,
     owner,
     flavour,
+    flavourFrom: decided.from,
     obs,
     subid: obs ? { subuid: fileState('subuid'), subgid: fileState('subgid') } : null,
     down,

@@ -108,10 +108,14 @@ export type Step = StepBase &
 
 export type StepKind = Step['kind'];
 
+/** How a level's flavour was decided: found installed, named by the manifest, or assumed from its parent. */
+export type FlavourFrom = 'observed' | 'manifest' | 'assumed';
+
 /** Per level: what the allocator decided, for display (viz) and review. */
 export interface LevelSummary {
   path: string;
   flavour: Flavour;
+  flavourFrom: FlavourFrom;
   /** The level exists and was observed (false: planned as wholly new). */
   observed: boolean;
   /** The root entry the level's daemon must use, in the level's own id space (null for snap). */
@@ -158,15 +162,6 @@ export interface Plan {
   levels: LevelSummary[];
   steps: Step[];
   warnings: string[];
-}
-
-const ADDS: ReadonlySet<StepKind> = new Set(['create-instance', 'copy-image', 'fetch-image', 'init-daemon']);
-
-/** Terraform's summary numbers: things created, changed in place, destroyed. */
-export function planCounts(plan: Plan): { add: number; change: number; destroy: number } {
-  const add = plan.steps.filter((s) => ADDS.has(s.kind)).length;
-  const destroy = plan.steps.filter((s) => s.kind === 'delete-instance').length;
-  return { add, change: plan.steps.length - add - destroy, destroy };
 }
 
 export const isEmptyPlan = (plan: Plan): boolean => plan.steps.length === 0;

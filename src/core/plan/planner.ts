@@ -75,6 +75,7 @@ function levelSummary(ctx: LevelContext): LevelSummary {
   return {
     path: ctx.path,
     flavour: ctx.flavour,
+    flavourFrom: ctx.flavourFrom,
     observed: ctx.obs !== null,
     entry: ctx.entry,
     daemonRange: ctx.daemonRange,

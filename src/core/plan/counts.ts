@@ -1,0 +1,33 @@
+// The plan's summary line, Terraform's numbers: containers added, changed and destroyed, and the
+// steps it takes. The rule, for every step kind:
+//   create-instance          the container is added; its start in the same plan is part of the add
+//   start-instance           of a container this plan does not create: changed (stopped → running)
+//   update-config, remap-instance  changed (a container counts once, whatever number of its steps)
+//   delete-instance          destroyed; a half-made container deleted and created again is counted
+//                            in both, as Terraform counts a replace
+//   write-subid, restart-daemon, init-daemon, copy-image, fetch-image
+//                            steps only: they change a level's daemon or files, not a container
+// Every step counts in `steps`.
+
+import type { Plan } from './model.js';
+
+export interface PlanCounts {
+  add: number;
+  change: number;
+  destroy: number;
+  steps: number;
+}
+
+export function planCounts(plan: Pick<Plan, 'steps'>): PlanCounts {
+  const added = new Set<string>();
+  const changed = new Set<string>();
+  const destroyed = new Set<string>();
+  for (const s of plan.steps) {
+    if (s.kind === 'create-instance') added.add(s.path);
+    else if (s.kind === 'delete-instance') destroyed.add(s.path);
+  }
+  for (const s of plan.steps) {
+    if (s.kind === 'update-config' || s.kind === 'remap-instance' || (s.kind === 'start-instance' && !added.has(s.path))) changed.add(s.path);
+  }
+  return { add: added.size, change: changed.size, destroy: destroyed.size, steps: plan.steps.length };
+}
