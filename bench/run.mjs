@@ -1,41 +1,87 @@
 #!/usr/bin/env node
-// nestctl against the raw-lxc baseline, in the same run, on the real lab (root, LXD, the lab
-// images from test/lab/setup-host.sh). Prints a table. Restores /etc/subuid and /etc/subgid and
-// deletes every container it made, also after failures.
+// nestctl against the strongest raw baselines, in the same run, on the real lab (root, LXD, the
+// lab images from test/lab/setup-host.sh), plus Ansible's community.general.lxd_container when
+// `ansible-playbook` is installed (Debian: apt-get install ansible). Prints a table. Restores
+// /etc/subuid and /etc/subgid and deletes every container it made, also after failures.
 //
 //   node bench/run.mjs [--rounds N]
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const CLI = resolve(ROOT, 'dist/src/cli/main.js');
 const RESTART = resolve(ROOT, 'test/lab/restart-lxd.sh');
-const ROUNDS = Number(process.argv[process.argv.indexOf('--rounds') + 1]) || 5;
+const ROUNDS = Number(process.argv[process.argv.indexOf('--rounds') + 1]) || 3;
+const ENV = { ...process.env, NO_COLOR: '1', CI: 'true' };
 
 function run(argv, { check = true } = {}) {
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(argv[0], argv.slice(1), { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', CI: 'true' } });
+  const r = spawnSync(argv[0], argv.slice(1), { cwd: ROOT, encoding: 'utf8', env: ENV });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   if (check && r.status !== 0) throw new Error(`${argv.join(' ')} failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
   return { ms, out: r.stdout };
 }
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const nestctl = (...args) => run(['node', CLI, ...args, '--host-restart', RESTART, 'examples/seed.yaml']);
 
-/** What a script must read to know the same facts as one nestctl probe, one command each. */
-function rawReads(chain) {
-  const ex = chain.flatMap((c) => ['lxc', 'exec', c, '--']);
-  for (const f of ['/etc/subuid', '/etc/subgid', '/proc/self/uid_map']) run([...ex, 'cat', f]);
-  for (const q of ['/1.0', '/1.0/instances?recursion=1', '/1.0/images?recursion=1', '/1.0/storage-pools', '/1.0/networks?recursion=1', '/1.0/profiles?recursion=1']) {
-    run([...ex, 'lxc', 'query', q]);
-  }
+/** Commands side by side, as a script with `&` and `wait` runs them; the wall time of all. */
+async function parallel(argvs) {
+  const t0 = process.hrtime.bigint();
+  await Promise.all(
+    argvs.map(
+      (argv) =>
+        new Promise((ok, fail) => {
+          const p = spawn(argv[0], argv.slice(1), { cwd: ROOT, env: ENV, stdio: ['ignore', 'ignore', 'pipe'] });
+          let err = '';
+          p.stderr.on('data', (d) => (err += d));
+          p.on('close', (code) => (code === 0 ? ok() : fail(new Error(`${argv.join(' ')} failed (${code}): ${err}`))));
+        }),
+    ),
+  );
+  return Number(process.hrtime.bigint() - t0) / 1e6;
 }
 
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+// The lab host may run Incus beside LXD: the manifests name the daemon, as a user there would.
+const TMP = mkdtempSync(join(tmpdir(), 'nestctl-bench-'));
+const SEED = join(TMP, 'seed.yaml');
+writeFileSync(SEED, readFileSync(resolve(ROOT, 'examples/seed.yaml'), 'utf8').replace(/^host:\n/m, 'host:\n  flavour: debian\n'));
+const FLEET_N = 10;
+const fleetNames = (prefix) => Array.from({ length: FLEET_N }, (_, i) => `${prefix}${i}`);
+const FLEET = join(TMP, 'fleet.yaml');
+writeFileSync(FLEET, ['apiVersion: nestctl/v1', 'host:', '  flavour: debian', 'containers:', ...fleetNames('nf').map((n) => `  - { name: ${n}, image: busybox }`), ''].join('\n'));
+const PLAYBOOK = join(TMP, 'fleet.yml');
+writeFileSync(
+  PLAYBOOK,
+  `- hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+    - community.general.lxd_container:
+        name: "{{ item }}"
+        state: started
+        source: { type: image, alias: busybox }
+        wait_for_container: true
+      loop: [${fleetNames('af').join(', ')}]
+`,
+);
+const ansible = spawnSync('sh', ['-c', 'command -v ansible-playbook'], { encoding: 'utf8' }).status === 0;
+
+const nestctl = (file, ...args) => run(['node', CLI, ...args, '--host-restart', RESTART, file]);
+
+/**
+ * The fewest reads that know the same facts as one nestctl probe: one batched `sh -c` per level
+ * (through the chain of `lxc exec`), as a good engineer's script reads them.
+ */
+const BATCH =
+  'for f in /etc/subuid /etc/subgid /proc/self/uid_map; do cat $f; done; for q in /1.0 "/1.0/instances?recursion=1" "/1.0/images?recursion=1" /1.0/storage-pools "/1.0/networks?recursion=1" "/1.0/profiles?recursion=1"; do lxc query "$q"; done';
+const batchedRead = (chain) => run([...chain.flatMap((c) => ['lxc', 'exec', c, '--']), 'sh', '-c', BATCH]);
+
 const saved = ['/etc/subuid', '/etc/subgid'].map((p) => [p, readFileSync(p)]);
+const deleteAll = (names) => names.forEach((n) => run(['lxc', 'delete', '--force', n], { check: false }));
 const restore = () => {
-  run(['lxc', 'delete', '--force', 'c1'], { check: false });
-  run(['lxc', 'delete', '--force', 'bc1'], { check: false });
+  deleteAll(['c1', 'bc1', ...fleetNames('nf'), ...fleetNames('rf'), ...fleetNames('af')]);
   for (const [p, text] of saved) writeFileSync(p, text);
   run(['rm', '-f', '/var/lib/nestctl/subuid.orig', '/var/lib/nestctl/subgid.orig'], { check: false });
   run([RESTART]);
@@ -44,38 +90,59 @@ const restore = () => {
 const rows = [];
 try {
   restore();
-  const applyN = nestctl('apply', '--auto-approve').ms;
+  // The seed tree: three levels.
+  const applyN = nestctl(SEED, 'apply', '--auto-approve').ms;
   const base = run(['bash', 'bench/baseline-recipe.sh', 'b', RESTART]).ms;
-  rows.push(['apply seed.yaml from scratch (3 levels)', applyN, base, 'baseline-recipe.sh, typed by hand']);
+  rows.push(['seed: apply from scratch (3 levels)', applyN, base, '`bench/baseline-recipe.sh`, typed by hand']);
 
   const plans = [];
   const reads = [];
   for (let i = 0; i < ROUNDS; i += 1) {
-    plans.push(nestctl('plan').ms);
-    const t0 = Date.now();
-    rawReads([]);
-    rawReads(['c1']);
-    rawReads(['c1', 'c2']);
-    reads.push(Date.now() - t0);
+    plans.push(nestctl(SEED, 'plan').ms);
+    const t0 = process.hrtime.bigint();
+    for (const chain of [[], ['c1'], ['c1', 'c2']]) batchedRead(chain);
+    reads.push(Number(process.hrtime.bigint() - t0) / 1e6);
   }
-  rows.push(['plan, converged (observe 3 levels)', median(plans), median(reads), '27 single lxc/exec reads']);
+  rows.push(['seed: plan, converged', median(plans), median(reads), 'one batched `sh -c` read per level']);
 
-  const noops = [];
-  for (let i = 0; i < ROUNDS; i += 1) noops.push(nestctl('apply', '--auto-approve').ms);
-  rows.push(['apply with nothing to do', median(noops), median(reads), 'the same reads']);
-
-  const destroyN = nestctl('destroy', '--auto-approve', '--restore-ids').ms;
-  const t0 = Date.now();
+  const destroyN = nestctl(SEED, 'destroy', '--auto-approve', '--restore-ids').ms;
+  const t0 = process.hrtime.bigint();
   run(['lxc', 'delete', '--force', 'bc1']);
   for (const [p, text] of saved) writeFileSync(p, text);
   run([RESTART]);
-  rows.push(['destroy + restore ids', destroyN, Date.now() - t0, 'lxc delete --force, restore files, restart']);
+  rows.push(['seed: destroy + restore ids', destroyN, Number(process.hrtime.bigint() - t0) / 1e6, '`lxc delete --force` of the top, restore files, restart']);
+
+  // A flat fleet: ten busybox containers on the host.
+  const fleetN = nestctl(FLEET, 'apply', '--auto-approve').ms;
+  const fleetRaw = await parallel(fleetNames('rf').map((n) => ['lxc', 'launch', 'busybox', n, '-q']));
+  rows.push([`fleet: apply ${FLEET_N} containers from scratch`, fleetN, fleetRaw, `${FLEET_N} \`lxc launch\` in parallel`]);
+  const noopN = [];
+  const noopRaw = [];
+  for (let i = 0; i < ROUNDS; i += 1) {
+    noopN.push(nestctl(FLEET, 'plan').ms);
+    noopRaw.push(batchedRead([]).ms);
+  }
+  rows.push([`fleet: plan, converged`, median(noopN), median(noopRaw), 'one batched `sh -c` read']);
+  if (ansible) {
+    const playbook = () => run(['ansible-playbook', '-i', 'localhost,', PLAYBOOK]).ms;
+    const first = playbook();
+    rows.push([`fleet: apply ${FLEET_N} from scratch, vs Ansible`, fleetN, first, 'community.general.lxd_container']);
+    const again = [];
+    for (let i = 0; i < ROUNDS; i += 1) again.push(playbook());
+    rows.push(['fleet: no-op, vs Ansible', median(noopN), median(again), 'the same playbook, nothing to do']);
+  }
+  const fleetDestroyN = nestctl(FLEET, 'destroy', '--auto-approve').ms;
+  const fleetDestroyRaw = await parallel(fleetNames('rf').map((n) => ['lxc', 'delete', '--force', n]));
+  rows.push([`fleet: destroy ${FLEET_N}`, fleetDestroyN, fleetDestroyRaw, `${FLEET_N} \`lxc delete --force\` in parallel`]);
 } finally {
   restore();
 }
 
 const fmt = (ms) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);
-console.log(`\nnestctl vs raw lxc on this machine (median of ${ROUNDS} where repeated)\n`);
-console.log('| scenario | nestctl | raw lxc | ratio | baseline |');
+const cpu = (readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/) ?? [])[1] ?? 'unknown CPU';
+const lxd = run(['lxc', 'version'], { check: false }).out.match(/Server version:\s*(\S+)/)?.[1] ?? '?';
+console.log(`\nnestctl vs raw baselines: ${cpu}, ${spawnSync('nproc', { encoding: 'utf8' }).stdout.trim()} cores, Node ${process.versions.node}, LXD ${lxd}; median of ${ROUNDS} where repeated\n`);
+console.log('| scenario | nestctl | baseline | ratio | baseline is |');
 console.log('|---|---:|---:|---:|---|');
 for (const [name, n, b, how] of rows) console.log(`| ${name} | ${fmt(n)} | ${fmt(b)} | ${(n / b).toFixed(2)}× | ${how} |`);
+if (!ansible) console.log('\n(Ansible rows left out: ansible-playbook is not installed; Debian: apt-get install ansible)');

@@ -8,7 +8,6 @@ import { createInterface } from 'node:readline';
 import { EnvironmentError, InputError, NestctlError } from '../core/errors.js';
 import { formatDiagnostic } from '../core/diagnostics.js';
 import type { Colours } from '../render/colour.js';
-import { emitDiagnostic, jsonLines } from '../render/json-events.js';
 
 export const EXIT_OK = 0;
 export const EXIT_ERROR = 1;
@@ -116,7 +115,9 @@ export function reportError(e: unknown, c: Colours): number {
 }
 
 /** With --json, errors are also diagnostic events on stdout, so a reader of stdout sees them. */
-export function reportJsonError(e: unknown): void {
+export async function reportJsonError(e: unknown): Promise<void> {
+  // Imported here: the event renderer (and the plan text under it) is not needed to start.
+  const { emitDiagnostic, jsonLines } = await import('../render/json-events.js');
   const emit = jsonLines(process.stdout);
   if (e instanceof InputError) {
     for (const d of e.diagnostics) emitDiagnostic(emit, d.severity, d.message, d.hint ?? '', d);

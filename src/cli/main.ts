@@ -1,17 +1,15 @@
 #!/usr/bin/env node
 // The only wiring point: parse arguments, run a command, exit with its code.
 
+// Each command's module (and what it needs: yaml, the validators, listr2, diff) is imported only
+// when that command runs, so `--version`, `--help` and `validate` do not load the others.
+
 import { Command, Option } from 'commander';
 import { colourWanted, colours } from '../render/colour.js';
-import { applyCommand } from './commands/apply.js';
-import { initCommand } from './commands/init.js';
-import { showCommand } from './commands/show.js';
-import { planCommand } from './commands/plan.js';
-import { errorDiagnostics, printValidateJson, validateCommand } from './commands/validate.js';
-import { vizCommand } from './commands/viz.js';
 import { EnvironmentError, NestctlError } from '../core/errors.js';
-import { reportError, reportJsonError } from './io.js';
 import { VERSION } from './version.js';
+
+const io = () => import('./io.js');
 
 async function main(argv: string[]): Promise<number> {
   let code = 0;
@@ -45,7 +43,7 @@ async function main(argv: string[]): Promise<number> {
     .argument('<file>', 'manifest')
     .option('--json', 'machine-readable result')
     .action(async (file: string, opts: { json?: boolean }) => {
-      code = await validateCommand(file, opts, c());
+      code = await (await import('./commands/validate.js')).validateCommand(file, opts, c());
     });
 
   targetOptions(
@@ -59,7 +57,7 @@ async function main(argv: string[]): Promise<number> {
       .option('--prune', 'also destroy containers nestctl created that the manifest no longer lists')
       .option('--target <path>', 'only this node (e.g. c1/c2), its subtree and what its ancestors must do for it'),
   ).action(async (file: string, opts) => {
-    code = await planCommand(file, opts, c());
+    code = await (await import('./commands/plan.js')).planCommand(file, opts, c());
   });
 
   targetOptions(
@@ -70,7 +68,7 @@ async function main(argv: string[]): Promise<number> {
       .option('--prune', 'also destroy containers nestctl created that the manifest no longer lists')
       .option('--target <path>', 'only this node, its subtree and what its ancestors must do for it')),
   ).action(async (file: string, opts) => {
-    code = await applyCommand(file, opts, c());
+    code = await (await import('./commands/apply.js')).applyCommand(file, opts, c());
   });
 
   targetOptions(
@@ -80,7 +78,7 @@ async function main(argv: string[]): Promise<number> {
       .argument('<file>', 'manifest')
       .option('--restore-ids', "put root's subid lines back as they were before nestctl first changed them")),
   ).action(async (file: string, opts) => {
-    code = await applyCommand(file, opts, c(), 'destroy');
+    code = await (await import('./commands/apply.js')).applyCommand(file, opts, c(), 'destroy');
   });
 
   program
@@ -90,7 +88,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--json', 'print it as JSON')
     .option('-v, --verbose', 'list every step and key of the plan on its own')
     .action(async (file: string, opts: { json?: boolean; verbose?: boolean }) => {
-      code = await showCommand(file, opts, c());
+      code = await (await import('./commands/show.js')).showCommand(file, opts, c());
     });
 
   program
@@ -99,7 +97,7 @@ async function main(argv: string[]): Promise<number> {
     .argument('[file]', 'where to write it', 'nestctl.yaml')
     .option('--force', 'overwrite an existing file')
     .action(async (file: string, opts: { force?: boolean }) => {
-      code = await initCommand(file, opts, c());
+      code = await (await import('./commands/init.js')).initCommand(file, opts, c());
     });
 
   targetOptions(
@@ -109,7 +107,7 @@ async function main(argv: string[]): Promise<number> {
       .argument('<file>', 'manifest')
       .addOption(new Option('--format <format>', 'text, or svg: a standalone SVG document on stdout').choices(['text', 'svg']).default('text')),
   ).action(async (file: string, opts) => {
-    code = await vizCommand(file, opts, c());
+    code = await (await import('./commands/viz.js')).vizCommand(file, opts, c());
   });
 
   // Which command ran (or failed in commander's own parsing), so errors can honour its --json.
@@ -135,11 +133,13 @@ async function main(argv: string[]): Promise<number> {
       ? new NestctlError('user', String(ce.message).replace(/^error: /, ''), `see nestctl ${cmd ? `${cmd.name()} ` : ''}--help`)
       : e;
     if (cmd && jsonWanted(cmd)) {
-      if (cmd.name() === 'validate') printValidateJson(errorDiagnostics(error, cmd.args.find((a) => !a.startsWith('-')) ?? ''));
-      else reportJsonError(error);
+      if (cmd.name() === 'validate') {
+        const { errorDiagnostics, printValidateJson } = await import('./commands/validate.js');
+        printValidateJson(errorDiagnostics(error, cmd.args.find((a) => !a.startsWith('-')) ?? ''));
+      } else await (await io()).reportJsonError(error);
     }
     // Commander has already printed its own message (and the usage) on stderr.
-    return commanderError ? 1 : reportError(error, c());
+    return commanderError ? 1 : (await io()).reportError(error, c());
   }
   return code;
 }
@@ -155,8 +155,10 @@ function jsonWanted(cmd: Command): boolean {
 const JSON_COMMANDS = ['plan', 'apply', 'destroy', 'validate', 'show'];
 
 const fail = (e: unknown): void => {
-  reportError(e, colours(false));
-  process.exit(1);
+  void io().then(
+    ({ reportError }) => reportError(e, colours(false)),
+    () => process.stderr.write(`internal error: ${e instanceof Error ? e.message : String(e)}\n`),
+  ).finally(() => process.exit(1));
 };
 
 // A reader that stops early (`| head`) is not an error of ours, and no reason to stop: an apply

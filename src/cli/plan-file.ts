@@ -5,8 +5,6 @@ import { loadManifest } from '../core/manifest/load.js';
 import { decodePlan, looksLikeSavedPlan } from '../core/plan/codec.js';
 import { planDifference } from '../core/plan/compare.js';
 import type { Plan } from '../core/plan/model.js';
-import { savedPlanOptions } from '../engine/plan-pipeline.js';
-import { planWith } from './commands/plan.js';
 import { readText } from './io.js';
 import type { LoadedManifest } from './load.js';
 import type { Target } from './target.js';
@@ -48,6 +46,8 @@ export function savedManifest(saved: Plan, file: string): LoadedManifest {
  * never make nestctl do something planning its manifest would not.
  */
 export async function rederive(saved: Plan, file: string, loaded: LoadedManifest, target: Target): Promise<Plan> {
+  // Imported here: validate also uses this module and needs none of planning.
+  const [{ planWith }, { savedPlanOptions }] = await Promise.all([import('./commands/plan.js'), import('../engine/plan-pipeline.js')]);
   const fresh = await planWith(loaded, target, savedPlanOptions(saved, TOOL));
   const diff = planDifference(saved, fresh);
   if (!diff) return fresh;

@@ -16,6 +16,9 @@ export type ApplyEvent =
   | { type: 'step-start'; step: Step }
   | { type: 'step-end'; step: Step; outcome: StepOutcome };
 
+/** The reason of a step not started because the apply was stopped (Ctrl-C). */
+export const INTERRUPTED = 'apply was interrupted';
+
 export interface ApplySummary {
   done: number;
   unchanged: number;
@@ -43,9 +46,12 @@ export function startApply(plan: Plan, host: LxdLevel, onEvent: (e: ApplyEvent) 
       step.id,
       (async (): Promise<StepOutcome> => {
         const before = await Promise.all(deps);
+        // Let timers and signals in before each step: a simulated level answers in microtasks
+        // only, and without this a whole apply ran without one redraw or a chance for Ctrl-C.
+        await new Promise<void>((resume) => setImmediate(resume));
         let outcome: StepOutcome;
         if (before.some((o) => o.status !== 'done')) outcome = { status: 'skipped', reason: 'a step it depends on did not complete' };
-        else if (stopping) outcome = { status: 'skipped', reason: 'apply was interrupted' };
+        else if (stopping) outcome = { status: 'skipped', reason: INTERRUPTED };
         else {
           onEvent({ type: 'step-start', step });
           const t0 = Date.now();

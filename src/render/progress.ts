@@ -1,7 +1,7 @@
-// Apply progress: listr2 task lists on a terminal (one list per level, levels concurrently),
+// Apply progress: listr2 task lists on a terminal (one group per level, levels concurrently),
 // plain lines otherwise. Both only display the engine's outcomes; neither runs anything.
 
-import { Listr, type ListrTask } from 'listr2';
+import { DefaultRenderer, Listr, ListrLogger, ProcessOutput, type ListrTask } from 'listr2';
 import type { Plan, Step } from '../core/plan/model.js';
 import type { ApplyEvent, ApplyRun, StepOutcome } from '../engine/apply.js';
 import type { Colours } from './colour.js';
@@ -30,25 +30,123 @@ function outcomeNote(o: StepOutcome): string {
   return ` [skipped: ${o.reason}]`;
 }
 
-/** Runs listr2's default renderer over an apply already in progress; resolves when all steps ended. */
-export async function listrProgress(plan: Plan, run: ApplyRun): Promise<void> {
-  const levels = [...new Set(plan.steps.map((s) => s.level))];
+/** At most this many redraws a second, however many steps change: drawing must not slow the apply. */
+const REDRAW_MS = 100;
+/** A step running longer than this shows how long it has been running (image copies, boot waits). */
+const SHOW_ELAPSED_MS = 2000;
+
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
+
+/**
+ * listr2's default renderer redraws the whole list on every change of every task, so the cost of
+ * an apply grew with the square of its steps (and Ctrl-C waited behind the drawing). This one
+ * redraws at most every REDRAW_MS with the state at that moment.
+ */
+class ThrottledRenderer extends DefaultRenderer {
+  // apply.ts chooses this view only on a terminal; listr2 must not second-guess it (tests draw to a stream).
+  static override nonTTY = true;
+  private pending: NodeJS.Timeout | undefined;
+
+  override update(): void {
+    this.pending ??= setTimeout(() => {
+      this.pending = undefined;
+      super.update();
+    }, REDRAW_MS);
+  }
+
+  override end(): void {
+    clearTimeout(this.pending);
+    this.pending = undefined;
+    super.end();
+  }
+}
+
+export interface TerminalProgress {
+  onEvent: (e: ApplyEvent) => void;
+  /**
+   * Starts drawing; resolves once listr2's renderer is up. Start the apply after it: its modules
+   * load asynchronously, and an apply already running (a simulated one never waits) starves them.
+   */
+  start: () => Promise<void>;
+  /** Draws this apply to its end; resolves when all its steps ended. */
+  follow: (run: ApplyRun) => Promise<void>;
+}
+
+/**
+ * One task group per level (levels side by side, as the engine runs them), its steps as
+ * subtasks; a level that finished collapses to its one line, one with a failure stays open.
+ */
+export function terminalProgress(plan: Plan, out: NodeJS.WriteStream = process.stdout): TerminalProgress {
+  const startedAt = new Map<string, number>();
+  let drawing: () => void = () => undefined;
+  const up = new Promise<void>((resolve) => (drawing = resolve));
+  let follow: (run: ApplyRun) => void = () => undefined;
+  const followed = new Promise<ApplyRun>((resolve) => (follow = resolve));
+
   const stepTask = (step: Step): ListrTask => ({
     title: stepTitle(step, plan),
     task: async (_ctx, task) => {
-      const o = await run.outcome(step.id);
-      if (o.status === 'skipped') task.skip(`${stepTitle(step, plan)} [skipped: ${o.reason}]`);
+      const title = stepTitle(step, plan);
+      const tick = setInterval(() => {
+        const t0 = startedAt.get(step.id);
+        if (t0 !== undefined && Date.now() - t0 >= SHOW_ELAPSED_MS) task.title = `${title} (${seconds(Date.now() - t0)})`;
+      }, 1000);
+      let o: StepOutcome;
+      try {
+        o = await (await followed).outcome(step.id);
+      } finally {
+        clearInterval(tick);
+      }
+      if (o.status === 'skipped') task.skip(`${title} [skipped: ${o.reason}]`);
       else if (o.status === 'failed') throw o.error;
-      else if (!o.changed) task.title = `${stepTitle(step, plan)} (${o.note})`;
+      else {
+        const notes = [...(o.changed ? [] : [o.note]), ...(o.ms >= SHOW_ELAPSED_MS ? [seconds(o.ms)] : [])];
+        task.title = notes.length > 0 ? `${title} (${notes.join(', ')})` : title;
+      }
     },
   });
+
+  const levels = [...new Set(plan.steps.map((s) => s.level))];
   const list = new Listr(
-    levels.map((level) => ({
-      title: levelLabel(level),
-      task: (_ctx, task) =>
-        task.newListr(plan.steps.filter((s) => s.level === level).map(stepTask), { concurrent: false, exitOnError: false }),
-    })),
-    { concurrent: true, exitOnError: false, registerSignalListeners: false, rendererOptions: { collapseSubtasks: false } },
+    levels.map((level) => {
+      const steps = plan.steps.filter((s) => s.level === level);
+      return {
+        title: `${levelLabel(level)} (${steps.length} step${steps.length === 1 ? '' : 's'})`,
+        task: (_ctx, task) => {
+          // Task functions are called only once the renderer is up.
+          drawing();
+          return task.newListr(steps.map(stepTask), { concurrent: false, exitOnError: false });
+        },
+      } satisfies ListrTask;
+    }),
+    {
+      concurrent: true,
+      exitOnError: false,
+      registerSignalListeners: false,
+      renderer: ThrottledRenderer,
+      rendererOptions: {
+        collapseSubtasks: true,
+        collapseErrors: false,
+        formatOutput: 'truncate',
+        logger: new ListrLogger({ useIcons: true, processOutput: new ProcessOutput(out, out) }),
+      },
+    },
   );
-  await list.run().catch(() => undefined);
+  let finished: Promise<void> | null = null;
+  return {
+    onEvent: (e) => {
+      if (e.type === 'step-start') startedAt.set(e.step.id, Date.now());
+    },
+    start: () => {
+      finished ??= list.run().then(
+        () => undefined,
+        () => undefined,
+      );
+      return levels.length === 0 ? Promise.resolve() : up;
+    },
+    follow: async (run) => {
+      follow(run);
+      await finished;
+    },
+  };
 }

@@ -6,14 +6,14 @@ import { parseDuration } from '../../core/duration.js';
 import { NestctlError } from '../../core/errors.js';
 import { OTHER_OWNER_OVERLAP } from '../../core/plan/level-entry.js';
 import { type Plan, isEmptyPlan } from '../../core/plan/model.js';
-import { type ApplyEvent, type ApplySummary, type StepOutcome, startApply } from '../../engine/apply.js';
+import { type ApplyEvent, type ApplySummary, INTERRUPTED, type StepOutcome, startApply } from '../../engine/apply.js';
 import type { LxdLevel } from '../../ports/lxd.js';
 import type { Colours } from '../../render/colour.js';
 import { emitDiagnostic, emitStart, emitSummary, jsonLines, jsonProgress } from '../../render/json-events.js';
 import { renderPlanText, stepTitle } from '../../render/plan-text.js';
 import { flavourAt } from '../../core/plan/model.js';
 import { daemonName } from '../../core/flavour/index.js';
-import { listrProgress, plainProgress } from '../../render/progress.js';
+import { plainProgress, terminalProgress } from '../../render/progress.js';
 import { EXIT_ERROR, EXIT_OK, askApproval } from '../io.js';
 import { type LoadedManifest, loadManifestFile } from '../load.js';
 import { readPlanIfAny, rederive, refusePlanningFlags, savedManifest } from '../plan-file.js';
@@ -97,15 +97,19 @@ export async function applyCommand(file: string, flags: ApplyFlags, c: Colours, 
 }
 
 async function execute(plan: Plan, host: LxdLevel, flags: ApplyFlags, c: Colours, emit: ReturnType<typeof jsonLines> | null): Promise<ApplySummary> {
-  const tty = !emit && Boolean(process.stdout.isTTY) && !flags.ci;
+  // A terminal that reports no width (a pty nobody sized) cannot be drawn on: plain lines there.
+  const drawable = Boolean(process.stdout.isTTY) && (process.stdout.columns ?? 0) > 0;
+  const tty = !emit && drawable && !flags.ci ? terminalProgress(plan) : null;
   const json = emit ? jsonProgress(emit, plan) : null;
   const plain = !emit && !tty ? plainProgress(process.stdout, c, plan) : null;
   const ended = new Map<string, StepOutcome>();
   const onEvent = (e: ApplyEvent): void => {
     if (e.type === 'step-end') ended.set(e.step.id, e.outcome);
     json?.onEvent(e);
+    tty?.onEvent(e);
     plain?.(e);
   };
+  await tty?.start();
   const run = startApply(plan, host, onEvent);
   let presses = 0;
   const onSigint = (): void => {
@@ -122,12 +126,23 @@ async function execute(plan: Plan, host: LxdLevel, flags: ApplyFlags, c: Colours
   };
   process.on('SIGINT', onSigint);
   try {
-    if (tty) await listrProgress(plan, run);
-    return await run.finished;
+    if (tty) await tty.follow(run);
+    const summary = await run.finished;
+    if (presses > 0) reportInterrupted(summary, plan);
+    return summary;
   } finally {
     process.removeListener('SIGINT', onSigint);
     json?.close();
   }
+}
+
+/** After Ctrl-C: the steps that were never started, so the user sees what is left undone. */
+function reportInterrupted(s: ApplySummary, plan: Plan): void {
+  const notStarted = s.skipped.filter((k) => k.reason === INTERRUPTED);
+  if (notStarted.length === 0) return;
+  const shown = notStarted.slice(0, 10).map((k) => `  - ${stepTitle(k.step, plan)}\n`).join('');
+  const more = notStarted.length > 10 ? `  … and ${notStarted.length - 10} more\n` : '';
+  process.stderr.write(`\nInterrupted: ${notStarted.length} step(s) not started (and the steps that depend on them skipped):\n${shown}${more}`);
 }
 
 function printSummary(s: ApplySummary, c: Colours, plan: Plan, simulated: boolean): void {

@@ -1,27 +1,16 @@
 // Validation against schemas/manifest.schema.json (the file editors use too), with ajv's errors
 // turned into plain words at the place the user has to change.
 
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import schema from '../../../schemas/manifest.schema.json' with { type: 'json' };
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import generated from '../generated/manifest-validator.js';
 import { type Finding, keyPos, type Path, type Source, valuePos } from './source.js';
 import { closest, dataAt, isRecord, place, subject, typeWords, valueWords } from './words.js';
 
-/** Strict, every error, with the schema and data kept on each error for the wording. */
-function createAjv(): Ajv {
-  return new Ajv({
-    strict: true,
-    allowUnionTypes: true, // config values are string | number | boolean
-    allErrors: true,
-    verbose: true,
-    keywords: ['patternErrorMessage'], // an annotation for editors (VS Code, yaml-language-server)
-  });
-}
-
-let compiled: ValidateFunction | null = null;
-const validator = (): ValidateFunction => (compiled ??= createAjv().compile(schema));
+// Compiled at build time (scripts/compile-schemas.mjs): strict, every error, with the schema and
+// data kept on each error for the wording.
+const validate = generated as unknown as ValidateFunction;
 
 export function schemaFindings(data: unknown, src: Source): Finding[] {
-  const validate = validator();
   if (validate(data)) return [];
   const found = (validate.errors ?? []).flatMap((e) => translate(e, data, src));
   const seen = new Set<string>();

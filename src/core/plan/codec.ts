@@ -1,8 +1,9 @@
 // Saved plan text → Plan, or a typed error saying what is wrong with it. Pure: the caller reads
 // the file. A plan that decodes is still not trusted: apply plans its manifest again and compares.
 
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import schema from '../../../schemas/plan.schema.json' with { type: 'json' };
+import generated from '../generated/plan-validator.js';
 import type { Diagnostic } from '../diagnostics.js';
 import { InputError, NestctlError } from '../errors.js';
 import { type Path, parseSource, valuePos } from '../manifest/source.js';
@@ -17,9 +18,8 @@ const PLAN_AGAIN = 'a saved plan is written by nestctl plan --out and is not edi
 
 export type DecodeResult = { ok: true; plan: Plan } | { ok: false; error: NestctlError };
 
-let compiled: ValidateFunction | null = null;
-// Same settings as the manifest's schema check (schema-check.ts): strict, every error.
-const validator = (): ValidateFunction => (compiled ??= new Ajv({ strict: true, allowUnionTypes: true, allErrors: true }).compile(schema));
+// Compiled at build time (scripts/compile-schemas.mjs): strict, every error.
+const validate = generated as unknown as ValidateFunction;
 
 /** A manifest never has a top-level formatVersion; a saved plan always has. */
 export function looksLikeSavedPlan(text: string): boolean {
@@ -55,7 +55,6 @@ export function decodePlan(text: string, file: string, tool: string): DecodeResu
   if (data['tool'] !== tool) {
     return fail(`the plan was made by ${JSON.stringify(data['tool'])}, this is ${tool}`, 'plans are applied by the nestctl that made them; run nestctl plan --out again with this version');
   }
-  const validate = validator();
   if (!validate(data)) return { ok: false, error: new InputError(schemaDiagnostics(validate.errors ?? [], data, text, file)) };
   const plan = data as unknown as Plan;
   if (sha256(plan.manifest.text) !== plan.manifest.sha256) {
