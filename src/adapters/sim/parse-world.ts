@@ -68,7 +68,7 @@ function checkImage(c: Check, v: unknown, where: Where): void {
 }
 
 function checkLevel(c: Check, v: unknown, where: Where, host: boolean): void {
-  const allowed = ['lxd', 'systemd', 'uidmapTools', 'subuid', 'subgid', 'images', 'instances', ...(host ? ['uidMap', 'beside'] : [])];
+  const allowed = ['lxd', 'systemd', 'uidmapTools', 'subuid', 'subgid', 'files', 'images', 'instances', ...(host ? ['uidMap', 'beside'] : [])];
   if (!keys(c, v, where, allowed)) return;
   checkLxd(c, v.lxd, [...where, 'lxd']);
   if (isObj(v.beside)) {
@@ -81,6 +81,10 @@ function checkLevel(c: Check, v: unknown, where: Where, host: boolean): void {
   expect(c, v.uidMap, [...where, 'uidMap'], 'a string', isStr);
   expect(c, v.subuid, [...where, 'subuid'], 'a string or null', isStrOrNull);
   expect(c, v.subgid, [...where, 'subgid'], 'a string or null', isStrOrNull);
+  if (v.files !== undefined) {
+    if (!isObj(v.files)) c.problems.push({ where: [...where, 'files'], message: 'expected a mapping of absolute path to text' });
+    else for (const [k, x] of Object.entries(v.files)) expect(c, x, [...where, 'files', k], 'the file\'s text', isStr);
+  }
   if (v.images !== undefined) {
     if (!Array.isArray(v.images)) c.problems.push({ where: [...where, 'images'], message: 'expected a list' });
     else v.images.forEach((img, i) => checkImage(c, img, [...where, 'images', i]));
