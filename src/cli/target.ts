@@ -3,12 +3,13 @@
 import { lstat } from 'node:fs/promises';
 import { ExecLevel } from '../adapters/lxd/level.js';
 import { processExec } from '../adapters/process-exec.js';
-import { createSimWorld, defaultWorld, describeWorldText, parseWorld } from '../adapters/sim/index.js';
-import { EnvironmentError, NestctlError } from '../core/errors.js';
+import { assumedByDefault, createSimWorld, defaultWorld, describeWorldText, imageProblems, parseWorld } from '../adapters/sim/index.js';
+import { EnvironmentError, InputError, NestctlError } from '../core/errors.js';
 import type { Manifest } from '../core/manifest/model.js';
 import type { Plan } from '../core/plan/model.js';
 import type { LxdLevel } from '../ports/lxd.js';
 import { readText } from './io.js';
+import { problemsToDiagnostics } from './load.js';
 import { checkOutFile, writePrivateAtomically } from './out-file.js';
 
 export interface TargetOptions {
@@ -25,6 +26,8 @@ export interface Target {
   simulation: Plan['simulation'];
   /** With --state: write the simulated world as it is now to the state file. */
   save?: () => Promise<void>;
+  /** What a simulation took on trust (printed above a simulated plan); empty for a described world. */
+  assumptions?: string[];
 }
 
 /** Image aliases the manifest creates containers from, and whether they must carry LXD. */
@@ -43,8 +46,10 @@ function imagesOf(manifest: Manifest): Array<{ alias: string; hostsLxd: boolean 
 function simulated(manifest: Manifest, world: { text: string; file: string } | null, state?: string): Target {
   const desc = world ? parseWorld(world.text, world.file) : defaultWorld(imagesOf(manifest), manifest.host.flavour);
   const sim = createSimWorld(desc);
+  const problems = world ? imageProblems(sim.state(), manifest) : [];
+  if (problems.length > 0) throw new InputError(problemsToDiagnostics(manifest.file, problems));
   const save = state === undefined ? {} : { save: () => writePrivateAtomically('--state', state, describeWorldText(sim.state())) };
-  return { host: sim.host(manifest.host.flavour), simulation: { world: world?.text ?? null }, ...save };
+  return { host: sim.host(manifest.host.flavour), simulation: { world: world?.text ?? null }, assumptions: world ? [] : assumedByDefault(manifest), ...save };
 }
 
 /** The state file's text, or null when it does not exist yet (checked as a place to write). */
@@ -68,7 +73,7 @@ export async function openTarget(manifest: Manifest, options: TargetOptions): Pr
   if (options.world) return simulated(manifest, { text: await readText(options.world), file: options.world });
   if (options.simulate) return simulated(manifest, null);
   const trace = options.verbose ? (path: string, argv: readonly string[]) => process.stderr.write(`[${path || 'host'}] ${argv.join(' ')}\n`) : undefined;
-  return { host: new ExecLevel(processExec, '', trace ? { trace } : {}, manifest.host.flavour), simulation: null };
+  return { host: new ExecLevel(processExec, '', trace ? { trace } : {}, manifest.host.flavour), simulation: null, assumptions: [] };
 }
 
 /**

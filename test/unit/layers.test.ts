@@ -21,6 +21,7 @@ const CORE_EXCEPTIONS: Record<string, string> = {
   ajv: 'checks values against the shipped JSON schemas (core/manifest/schema-check.ts, core/plan/codec.ts)',
   'schemas/manifest.schema.json': 'the shipped manifest schema, imported as data at build time',
   'schemas/plan.schema.json': 'the shipped saved-plan schema, imported as data at build time',
+  'schemas/world.schema.json': 'the shipped simulated-world schema, imported as data at build time',
 };
 
 /** node: modules that reach files, processes, the network or the environment: never in core. */

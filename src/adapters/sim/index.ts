@@ -11,6 +11,7 @@ import { findLevel, record, tick } from './world.js';
 
 export { DEBIAN_SUBID, defaultWorld } from './describe.js';
 export { parseWorld } from './parse-world.js';
+export { assumedByDefault, imageProblems } from './assumptions.js';
 export { describeWorld, describeWorldText } from './describe-world.js';
 export type { HostDescription, ImageDescription, ImageLxdDescription, InstanceDescription, LevelDescription, LxdDescription, WorldDescription } from './describe.js';
 export type { OpRecord, World } from './state.js';

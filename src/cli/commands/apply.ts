@@ -19,7 +19,7 @@ import { type LoadedManifest, loadManifestFile } from '../load.js';
 import { readPlanIfAny, rederive, refusePlanningFlags, savedManifest } from '../plan-file.js';
 import { type Target, openPlanTarget, openTarget } from '../target.js';
 import { VERSION } from '../version.js';
-import { type PlanFlags, SIMULATED_NOTE, computePlan, printWarnings } from './plan.js';
+import { type PlanFlags, computePlan, printWarnings, simulatedNote } from './plan.js';
 
 export interface ApplyFlags extends PlanFlags {
   autoApprove?: boolean;
@@ -54,7 +54,7 @@ export async function applyCommand(file: string, flags: ApplyFlags, c: Colours, 
   }
 
   if (out) {
-    if (target.simulation) out.write(c.dim(SIMULATED_NOTE));
+    out.write(simulatedNote(target, c));
     out.write(renderPlanText(plan, c));
   }
   const emit = json ? jsonLines(process.stdout) : null;
