@@ -43,13 +43,16 @@ function imagesOf(manifest: Manifest): Array<{ alias: string; hostsLxd: boolean 
   return [...seen].map(([alias, hostsLxd]) => ({ alias, hostsLxd }));
 }
 
-function simulated(manifest: Manifest, world: { text: string; file: string } | null, state?: string): Target {
+/** -v: every command run, as `[LEVEL] argv` on stderr (in a simulation: what a real run would execute). */
+const traceOf = (verbose: boolean | undefined) => (verbose ? (path: string, argv: readonly string[]) => process.stderr.write(`[${path || 'host'}] ${argv.join(' ')}\n`) : undefined);
+
+function simulated(manifest: Manifest, world: { text: string; file: string } | null, options: TargetOptions, state?: string): Target {
   const desc = world ? parseWorld(world.text, world.file) : defaultWorld(imagesOf(manifest), manifest.host.flavour);
   const sim = createSimWorld(desc);
   const problems = world ? imageProblems(sim.state(), manifest) : [];
   if (problems.length > 0) throw new InputError(problemsToDiagnostics(manifest.file, problems));
   const save = state === undefined ? {} : { save: () => writePrivateAtomically('--state', state, describeWorldText(sim.state())) };
-  return { host: sim.host(manifest.host.flavour), simulation: { world: world?.text ?? null }, assumptions: world ? [] : assumedByDefault(manifest), ...save };
+  return { host: sim.host(manifest.host.flavour, traceOf(options.verbose)), simulation: { world: world?.text ?? null }, assumptions: world ? [] : assumedByDefault(manifest), ...save };
 }
 
 /** The state file's text, or null when it does not exist yet (checked as a place to write). */
@@ -66,13 +69,13 @@ export async function openTarget(manifest: Manifest, options: TargetOptions): Pr
   if (options.state !== undefined) {
     const state = await readState(options.state);
     // An existing state file is where the simulation stands; --world only seeds a new one.
-    if (state !== null) return simulated(manifest, { text: state, file: options.state }, options.state);
+    if (state !== null) return simulated(manifest, { text: state, file: options.state }, options, options.state);
     const world = options.world ? { text: await readText(options.world), file: options.world } : null;
-    return simulated(manifest, world, options.state);
+    return simulated(manifest, world, options, options.state);
   }
-  if (options.world) return simulated(manifest, { text: await readText(options.world), file: options.world });
-  if (options.simulate) return simulated(manifest, null);
-  const trace = options.verbose ? (path: string, argv: readonly string[]) => process.stderr.write(`[${path || 'host'}] ${argv.join(' ')}\n`) : undefined;
+  if (options.world) return simulated(manifest, { text: await readText(options.world), file: options.world }, options);
+  if (options.simulate) return simulated(manifest, null, options);
+  const trace = traceOf(options.verbose);
   return { host: new ExecLevel(processExec, '', trace ? { trace } : {}, manifest.host.flavour), simulation: null, assumptions: [] };
 }
 
@@ -87,16 +90,17 @@ export function openPlanTarget(plan: Plan, manifest: Manifest, options: TargetOp
   if (plan.simulation !== null && options.world) {
     throw new NestctlError('user', `${file} carries the simulated world it was made in; --world does not apply to it`, `apply it without --world, or plan again: nestctl plan --world ${options.world} --out ${file} ...`);
   }
-  if (plan.simulation && options.state !== undefined) return continuedPlanTarget(plan.simulation, manifest, options.state, file);
-  if (plan.simulation) return simulated(manifest, plan.simulation.world === null ? null : { text: plan.simulation.world, file: '(world saved in the plan)' });
+  if (plan.simulation && options.state !== undefined) return continuedPlanTarget(plan.simulation, manifest, options, file);
+  if (plan.simulation) return simulated(manifest, plan.simulation.world === null ? null : { text: plan.simulation.world, file: '(world saved in the plan)' }, options);
   return openTarget(manifest, { verbose: options.verbose ?? false });
 }
 
 /** A simulated plan applied to a state file: only to the world it was planned against. */
-async function continuedPlanTarget(simulation: NonNullable<Plan['simulation']>, manifest: Manifest, state: string, file: string): Promise<Target> {
+async function continuedPlanTarget(simulation: NonNullable<Plan['simulation']>, manifest: Manifest, options: TargetOptions, file: string): Promise<Target> {
+  const state = options.state!;
   const now = await readState(state);
   if (now !== null && now !== simulation.world) {
     throw new EnvironmentError(`plan is stale: ${file} was not made against the simulated world now in ${state} (it changed since, or the plan was made without it)`, `run nestctl plan --state ${state} --out ${file} ... again`);
   }
-  return simulated(manifest, simulation.world === null ? null : { text: simulation.world, file: '(world saved in the plan)' }, state);
+  return simulated(manifest, simulation.world === null ? null : { text: simulation.world, file: '(world saved in the plan)' }, options, state);
 }
