@@ -29,7 +29,8 @@ export function assumedByDefault(manifest: Manifest): string[] {
   if (images.length === 0) return [];
   const lines = [`Assumed: the host's image store has ${images.join(', ')}${images.some((i) => i.includes(':')) ? ' (remote images: their remote is reachable)' : ''}.`];
   for (const image of new Set(hosting.map((s) => s.image))) {
-    lines.push(`Assumed: ${image} carries LXD (${hosting.filter((s) => s.image === image).map((s) => s.path).join(', ')} hold containers).`);
+    const paths = hosting.filter((s) => s.image === image).map((s) => s.path);
+    lines.push(`Assumed: ${image} carries LXD (${paths.join(', ')} ${paths.length === 1 ? 'holds' : 'hold'} containers).`);
   }
   lines.push('A world file (--world) can say otherwise.');
   return lines;
