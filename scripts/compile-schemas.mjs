@@ -21,6 +21,8 @@ const VALIDATORS = [
     options: { verbose: true, keywords: ['patternErrorMessage'] }, // an annotation for editors
   },
   { schema: 'schemas/plan.schema.json', out: 'plan-validator.ts', options: {} },
+  // `expected` holds the words for a wrong value (core/world-schema.ts)
+  { schema: 'schemas/world.schema.json', out: 'world-validator.ts', options: { verbose: true, keywords: ['expected'] } },
 ];
 
 const check = process.argv.includes('--check');
@@ -40,7 +42,7 @@ for (const v of VALIDATORS) {
   writeFileSync(file, header + code);
 }
 if (stale.length > 0) {
-  console.error(`not what ${VALIDATORS.map((v) => v.schema).join(' and ')} give: ${stale.join(', ')}\nrun npm run build`);
+  console.error(`not what ${VALIDATORS.map((v) => v.schema).join(', ')} give: ${stale.join(', ')}\nrun npm run build`);
   process.exit(1);
 }
 

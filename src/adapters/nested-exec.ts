@@ -9,6 +9,11 @@ export type Cli = FlavourInfo['client'];
 
 /** `cli`: the parent level's client, or how to find it out (the parent is probed once, on first use). */
 export function nestedExec(parent: Exec, cli: Cli | (() => Promise<Cli>), name: string): Exec {
+  return async (argv, options = {}) => parent(nestedArgv(typeof cli === 'string' ? cli : await cli(), name, argv), options);
+}
+
+/** argv run in container `name` through its parent's client. */
+export function nestedArgv(cli: string, name: string, argv: readonly string[]): string[] {
   // -T: never allocate a terminal, so nothing waits for one at any depth; stdin still passes.
-  return async (argv, options = {}) => parent([typeof cli === 'string' ? cli : await cli(), 'exec', name, '-T', '--', ...argv], options);
+  return [cli, 'exec', name, '-T', '--', ...argv];
 }

@@ -26,6 +26,7 @@ async function main(argv: string[]): Promise<number> {
     cmd
       .option('--simulate', 'plan against a fresh simulated LXD host instead of this machine')
       .option('--world <file>', 'simulated starting point (YAML/JSON world description); implies --simulate')
+      .option('--state <file>', 'continue a simulation: start from this world file when it exists (else a fresh one, or --world), save the world there after apply or destroy; implies --simulate')
       .option('--host-restart <argv>', 'command that restarts the host LXD without stopping containers (words, or a JSON array)')
       .option('-v, --verbose', 'list every step and key of the plan on its own, and print every command run at every level');
 

@@ -1,17 +1,22 @@
 // Which LXD a command talks to: the real one on this machine, or a simulated world.
 
+import { lstat } from 'node:fs/promises';
 import { ExecLevel } from '../adapters/lxd/level.js';
 import { processExec } from '../adapters/process-exec.js';
-import { createSimWorld, defaultWorld, parseWorld } from '../adapters/sim/index.js';
-import { NestctlError } from '../core/errors.js';
+import { assumedByDefault, createSimWorld, defaultWorld, describeWorldText, imageProblems, parseWorld } from '../adapters/sim/index.js';
+import { EnvironmentError, InputError, NestctlError } from '../core/errors.js';
 import type { Manifest } from '../core/manifest/model.js';
 import type { Plan } from '../core/plan/model.js';
 import type { LxdLevel } from '../ports/lxd.js';
 import { readText } from './io.js';
+import { problemsToDiagnostics } from './load.js';
+import { checkOutFile, writePrivateAtomically } from './out-file.js';
 
 export interface TargetOptions {
   simulate?: boolean;
   world?: string;
+  /** A simulated world to continue: read when it exists, written after a successful apply or destroy. */
+  state?: string;
   verbose?: boolean;
 }
 
@@ -19,6 +24,10 @@ export interface Target {
   host: LxdLevel;
   /** Recorded in saved plans so `apply PLAN.json` talks to the same kind of LXD. */
   simulation: Plan['simulation'];
+  /** With --state: write the simulated world as it is now to the state file. */
+  save?: () => Promise<void>;
+  /** What a simulation took on trust (printed above a simulated plan); empty for a described world. */
+  assumptions?: string[];
 }
 
 /** Image aliases the manifest creates containers from, and whether they must carry LXD. */
@@ -34,16 +43,40 @@ function imagesOf(manifest: Manifest): Array<{ alias: string; hostsLxd: boolean 
   return [...seen].map(([alias, hostsLxd]) => ({ alias, hostsLxd }));
 }
 
-function simulated(manifest: Manifest, world: { text: string; file: string } | null): Target {
+/** -v: every command run, as `[LEVEL] argv` on stderr (in a simulation: what a real run would execute). */
+const traceOf = (verbose: boolean | undefined) => (verbose ? (path: string, argv: readonly string[]) => process.stderr.write(`[${path || 'host'}] ${argv.join(' ')}\n`) : undefined);
+
+function simulated(manifest: Manifest, world: { text: string; file: string } | null, options: TargetOptions, state?: string): Target {
   const desc = world ? parseWorld(world.text, world.file) : defaultWorld(imagesOf(manifest), manifest.host.flavour);
-  return { host: createSimWorld(desc).host(manifest.host.flavour), simulation: { world: world?.text ?? null } };
+  const sim = createSimWorld(desc);
+  const problems = world ? imageProblems(sim.state(), manifest) : [];
+  if (problems.length > 0) throw new InputError(problemsToDiagnostics(manifest.file, problems));
+  const save = state === undefined ? {} : { save: () => writePrivateAtomically('--state', state, describeWorldText(sim.state())) };
+  return { host: sim.host(manifest.host.flavour, traceOf(options.verbose)), simulation: { world: world?.text ?? null }, assumptions: world ? [] : assumedByDefault(manifest), ...save };
+}
+
+/** The state file's text, or null when it does not exist yet (checked as a place to write). */
+async function readState(file: string): Promise<string | null> {
+  await checkOutFile('--state', file);
+  const exists = await lstat(file).then(
+    () => true,
+    (e: unknown) => ((e as NodeJS.ErrnoException).code === 'ENOENT' ? false : Promise.reject(e)),
+  );
+  return exists ? readText(file) : null;
 }
 
 export async function openTarget(manifest: Manifest, options: TargetOptions): Promise<Target> {
-  if (options.world) return simulated(manifest, { text: await readText(options.world), file: options.world });
-  if (options.simulate) return simulated(manifest, null);
-  const trace = options.verbose ? (path: string, argv: readonly string[]) => process.stderr.write(`[${path || 'host'}] ${argv.join(' ')}\n`) : undefined;
-  return { host: new ExecLevel(processExec, '', trace ? { trace } : {}, manifest.host.flavour), simulation: null };
+  if (options.state !== undefined) {
+    const state = await readState(options.state);
+    // An existing state file is where the simulation stands; --world only seeds a new one.
+    if (state !== null) return simulated(manifest, { text: state, file: options.state }, options, options.state);
+    const world = options.world ? { text: await readText(options.world), file: options.world } : null;
+    return simulated(manifest, world, options, options.state);
+  }
+  if (options.world) return simulated(manifest, { text: await readText(options.world), file: options.world }, options);
+  if (options.simulate) return simulated(manifest, null, options);
+  const trace = traceOf(options.verbose);
+  return { host: new ExecLevel(processExec, '', trace ? { trace } : {}, manifest.host.flavour), simulation: null, assumptions: [] };
 }
 
 /**
@@ -51,12 +84,23 @@ export async function openTarget(manifest: Manifest, options: TargetOptions): Pr
  * tried out in a simulation (that would apply it here), and a simulated one never touches this machine.
  */
 export function openPlanTarget(plan: Plan, manifest: Manifest, options: TargetOptions, file: string): Promise<Target> | Target {
-  if (plan.simulation === null && (options.simulate || options.world)) {
-    throw new NestctlError('user', `${file} was made for the real host; --simulate and --world do not apply to it`, `apply it without --simulate, or plan again with --simulate: nestctl plan --simulate --out ${file} ...`);
+  if (plan.simulation === null && (options.simulate || options.world || options.state !== undefined)) {
+    throw new NestctlError('user', `${file} was made for the real host; --simulate, --world and --state do not apply to it`, `apply it without --simulate, or plan again with --simulate: nestctl plan --simulate --out ${file} ...`);
   }
   if (plan.simulation !== null && options.world) {
     throw new NestctlError('user', `${file} carries the simulated world it was made in; --world does not apply to it`, `apply it without --world, or plan again: nestctl plan --world ${options.world} --out ${file} ...`);
   }
-  if (plan.simulation) return simulated(manifest, plan.simulation.world === null ? null : { text: plan.simulation.world, file: '(world saved in the plan)' });
+  if (plan.simulation && options.state !== undefined) return continuedPlanTarget(plan.simulation, manifest, options, file);
+  if (plan.simulation) return simulated(manifest, plan.simulation.world === null ? null : { text: plan.simulation.world, file: '(world saved in the plan)' }, options);
   return openTarget(manifest, { verbose: options.verbose ?? false });
+}
+
+/** A simulated plan applied to a state file: only to the world it was planned against. */
+async function continuedPlanTarget(simulation: NonNullable<Plan['simulation']>, manifest: Manifest, options: TargetOptions, file: string): Promise<Target> {
+  const state = options.state!;
+  const now = await readState(state);
+  if (now !== null && now !== simulation.world) {
+    throw new EnvironmentError(`plan is stale: ${file} was not made against the simulated world now in ${state} (it changed since, or the plan was made without it)`, `run nestctl plan --state ${state} --out ${file} ... again`);
+  }
+  return simulated(manifest, simulation.world === null ? null : { text: simulation.world, file: '(world saved in the plan)' }, options, state);
 }

@@ -173,13 +173,13 @@ describe('apply PLAN.json refuses a tampered plan, running nothing', () => {
 });
 
 describe('a saved plan runs only against the LXD it was made for', () => {
-  it('--simulate or --world with a plan made for the real host is refused before any host is looked at', async () => {
+  it('--simulate, --world or --state with a plan made for the real host is refused before any host is looked at', async () => {
     const file = join(tmp, 'real.plan.json');
     writeFileSync(file, tampered(edit((p) => void (p.simulation = null))));
-    for (const flags of [['--simulate'], ['--world', WORLD]]) {
+    for (const flags of [['--simulate'], ['--world', WORLD], ['--state', join(tmp, 'never-written.yaml')]]) {
       const r = await nestctl(['apply', ...flags, file]);
       expect(r.code).toBe(1);
-      expect(r.stderr).toContain('was made for the real host; --simulate and --world do not apply to it');
+      expect(r.stderr).toContain('was made for the real host; --simulate, --world and --state do not apply to it');
       expect(r.stderr).toContain('apply it without --simulate, or plan again with --simulate');
       expect(r.stdout).toBe('');
     }

@@ -9,19 +9,12 @@ import type { Exec, ExecOptions, ExecResult } from '../../ports/exec.js';
 import type { ImageBundle, InstanceSpec, InstanceUpdate, LxdLevel, SubidFile } from '../../ports/lxd.js';
 import { type Cli, nestedExec } from '../nested-exec.js';
 import { PROBE_MARK, PROBE_SCRIPT } from './probe-script.js';
-import { LOCKED_EXIT, REFUSED_EXIT, STALE_EXIT, WRITE_SUBID_SCRIPT } from './write-subid-script.js';
-import { REFUSED_HINT, plannedEntryLine } from '../../core/subid/check-text.js';
+import { LOCKED_EXIT, REFUSED_EXIT, STALE_EXIT } from './write-subid-script.js';
+import { REFUSED_HINT } from '../../core/subid/check-text.js';
+import { createInstanceArgv, discardArgv, exportImageArgv, probeArgv, pushFileArgv, TEMP_DIR_ARGV, fetchImageArgv, importImageArgv, instanceArgv, restartArgv, updateInstanceArgvs, WAIT_READY_SECONDS, waitReadyArgv, writeSubidArgv } from './commands.js';
 import { joinPath, parentPath } from '../../core/paths.js';
 
-const WAIT_READY_SECONDS = 120;
 const BOOT_WAIT_MS = 180_000;
-
-// `sh -c RESTART restart NEED ARGV…`: the flavour's restart argv, refused without systemd when it needs it.
-const RESTART = `
-need=$1; shift
-if [ "$need" = systemd ] && [ ! -d /run/systemd/system ]; then echo "cannot run $* here: no systemd" >&2; exit 3; fi
-exec "$@"
-`;
 
 // Right after start, systemctl cannot reach the bus yet ("Failed to connect to bus"): retry
 // until systemd reports the boot finished. Containers without systemd are ready at once.
@@ -72,8 +65,8 @@ export class ExecLevel implements LxdLevel {
   }
 
   private async runProbe(info: FlavourInfo | null): Promise<string> {
-    const argv = ['sh', '-c', PROBE_SCRIPT, 'probe', info?.client ?? '', info?.unit ?? ''];
-    this.options.trace?.(this.path, ['sh', '-c', '<probe>', ...argv.slice(3)]);
+    const argv = probeArgv(info, PROBE_SCRIPT);
+    this.options.trace?.(this.path, probeArgv(info));
     const r = await this.exec(argv);
     if (r.code !== 0 && !r.stdout.includes(PROBE_MARK)) {
       const failed = classify(['sh', '-c', '<probe>'], r, this.path, this.flavour);
@@ -114,8 +107,7 @@ export class ExecLevel implements LxdLevel {
   async writeSubid(file: SubidFile, text: string, expectedSha256: string | null, options: { forgetOriginal?: boolean } = {}): Promise<void> {
     // The planned entry travels as an argument, apart from the text on stdin: a text cut short
     // on its way through the nested `lxc exec` hops is refused instead of installed.
-    const mode = options.forgetOriginal ? 'forget' : 'keep';
-    const argv = ['sh', '-c', WRITE_SUBID_SCRIPT, 'nestctl-write-subid', `/etc/${file}`, expectedSha256 ?? 'absent', mode, plannedEntryLine(text)];
+    const argv = writeSubidArgv(file, text, expectedSha256, options.forgetOriginal ?? false);
     this.options.trace?.(this.path, argv);
     const r = await this.exec(argv, { stdin: text });
     if (r.code === STALE_EXIT) throw new EnvironmentError(`plan is stale: ${r.stderr.trim()}`, 'run nestctl plan again', this.path);
@@ -127,13 +119,12 @@ export class ExecLevel implements LxdLevel {
   async restartDaemon(command: readonly string[] | null): Promise<void> {
     const info = await this.info();
     if (command) await this.run(command, { timeoutMs: 300_000 });
-    else await this.run(['sh', '-c', RESTART, 'restart', info.restartNeedsSystemd ? 'systemd' : 'any', ...info.restartArgv], { timeoutMs: 300_000 });
+    else await this.run(restartArgv(info), { timeoutMs: 300_000 });
     await this.waitReady();
   }
 
   private async waitReady(): Promise<void> {
-    const argv = [...(await this.info()).waitReadyArgv, String(WAIT_READY_SECONDS)];
-    await this.run(argv, { timeoutMs: (WAIT_READY_SECONDS + 10) * 1000 });
+    await this.run(waitReadyArgv(await this.info()), { timeoutMs: (WAIT_READY_SECONDS + 10) * 1000 });
   }
 
   async initDaemon(preseedYaml: string): Promise<void> {
@@ -143,12 +134,12 @@ export class ExecLevel implements LxdLevel {
   }
 
   async fetchImage(remoteRef: string, alias: string): Promise<void> {
-    await this.run([await this.lxc(), 'image', 'copy', remoteRef, 'local:', '--alias', alias], { timeoutMs: 1_800_000 });
+    await this.run(fetchImageArgv(await this.lxc(), remoteRef, alias), { timeoutMs: 1_800_000 });
   }
 
   async exportImage(fingerprint: string): Promise<ImageBundle> {
     const dir = await this.tempDir();
-    await this.run([await this.lxc(), 'image', 'export', '-q', fingerprint, `${dir}/`], { timeoutMs: 1_800_000 });
+    await this.run(exportImageArgv(await this.lxc(), fingerprint, dir), { timeoutMs: 1_800_000 });
     const files = (await this.run(['find', dir, '-type', 'f'])).stdout.split('\n').filter(Boolean);
     return { level: this.path, fingerprint, files: orderImageFiles(files) };
   }
@@ -158,30 +149,27 @@ export class ExecLevel implements LxdLevel {
     const child = this.child(childName, null) as ExecLevel;
     const dir = await child.tempDir();
     for (const file of bundle.files) {
-      await this.run([cli, 'file', 'push', '-q', file, `${childName}${dir}/`], { timeoutMs: 1_800_000 });
+      await this.run(pushFileArgv(cli, file, childName, dir), { timeoutMs: 1_800_000 });
     }
     return { level: child.path, fingerprint: bundle.fingerprint, files: bundle.files.map((f) => `${dir}/${f.split('/').pop()}`) };
   }
 
   async importImage(bundle: ImageBundle, aliases: readonly string[]): Promise<void> {
     const cli = await this.lxc();
-    await this.run([cli, 'image', 'import', '-q', ...bundle.files, ...aliases.flatMap((a) => ['--alias', a])], { timeoutMs: 1_800_000 });
+    await this.run(importImageArgv(cli, bundle.files, aliases), { timeoutMs: 1_800_000 });
   }
 
   async discardBundle(bundle: ImageBundle): Promise<void> {
-    const dirs = [...new Set(bundle.files.map((f) => f.slice(0, f.lastIndexOf('/'))))].filter((d) => d.startsWith('/var/tmp/nestctl-'));
-    if (dirs.length > 0) await this.run(['rm', '-rf', '--', ...dirs]);
+    const argv = discardArgv(bundle.files);
+    if (argv) await this.run(argv);
   }
 
   async createInstance(spec: InstanceSpec): Promise<void> {
-    const cli = await this.lxc();
-    const profiles = spec.profiles.length > 0 ? spec.profiles.flatMap((p) => ['-p', p]) : ['--no-profiles'];
-    const config = Object.entries(spec.config).flatMap(([k, v]) => ['-c', `${k}=${v}`]);
-    await this.run([cli, 'init', '-q', spec.fingerprint, spec.name, ...profiles, ...config], { timeoutMs: 1_800_000 });
+    await this.run(createInstanceArgv(await this.lxc(), spec), { timeoutMs: 1_800_000 });
   }
 
   async startInstance(name: string, hosting: boolean): Promise<void> {
-    await this.run([await this.lxc(), 'start', '-q', name], { timeoutMs: 600_000 });
+    await this.run(instanceArgv(await this.lxc(), 'start', name), { timeoutMs: 600_000 });
     if (hosting) await (this.child(name, null) as ExecLevel).waitBoot();
   }
 
@@ -202,22 +190,19 @@ export class ExecLevel implements LxdLevel {
   }
 
   async stopInstance(name: string): Promise<void> {
-    await this.run([await this.lxc(), 'stop', '-q', name], { timeoutMs: 600_000 });
+    await this.run(instanceArgv(await this.lxc(), 'stop', name), { timeoutMs: 600_000 });
   }
 
   async deleteInstance(name: string): Promise<void> {
-    await this.run([await this.lxc(), 'delete', '-q', name], { timeoutMs: 600_000 });
+    await this.run(instanceArgv(await this.lxc(), 'delete', name), { timeoutMs: 600_000 });
   }
 
   async updateInstance(name: string, update: InstanceUpdate): Promise<void> {
-    const cli = await this.lxc();
-    const pairs = Object.entries(update.set).map(([k, v]) => `${k}=${v}`);
-    if (pairs.length > 0) await this.run([cli, 'config', 'set', name, ...pairs]);
-    if (update.profiles) await this.run([cli, 'profile', 'assign', name, update.profiles.join(',')]);
+    for (const argv of updateInstanceArgvs(await this.lxc(), name, update)) await this.run(argv);
   }
 
   private async tempDir(): Promise<string> {
-    return (await this.run(['mktemp', '-d', '/var/tmp/nestctl-image.XXXXXX'])).stdout.trim();
+    return (await this.run(TEMP_DIR_ARGV)).stdout.trim();
   }
 
   /** `flavour`: of the daemon inside, when the manifest or the plan says; else its first probe finds it. */

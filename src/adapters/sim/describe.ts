@@ -58,6 +58,8 @@ export interface LevelDescription {
   /** Absent key: the flavour's default (Debian: root:100000:10000001). null: the file is absent. */
   subuid?: string | null;
   subgid?: string | null;
+  /** Other files at the level, path → text (e.g. the backups /etc/subuid- and /var/lib/nestctl/subuid.orig). */
+  files?: Record<string, string>;
   images?: ImageDescription[];
   instances?: InstanceDescription[];
 }
@@ -213,6 +215,10 @@ function fillLevel(world: World, level: LevelState, d: LevelDescription, where: 
       if (text === null) delete level.files[`/etc/${file}`];
       else level.files[`/etc/${file}`] = { text, mtime: world.clock };
     }
+  }
+  for (const [name, text] of Object.entries(d.files ?? {})) {
+    if (name === '/etc/subuid' || name === '/etc/subgid') throw new DescribeError([...where, 'files', name], `give ${name} as ${name.slice(5)}, not under files`);
+    level.files[name] = { text, mtime: world.clock };
   }
   if (!lxd) {
     if (d.images?.length || d.instances?.length || (!isHost && d.lxd)) throw new DescribeError(where, `${level.path || 'the host'} has no LXD: it cannot hold images or instances`);

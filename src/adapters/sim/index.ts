@@ -5,12 +5,14 @@
 import type { Flavour } from '../../core/flavour/index.js';
 import type { LxdLevel } from '../../ports/lxd.js';
 import { buildWorld, type WorldDescription } from './describe.js';
-import { SimLevel } from './level.js';
+import { SimLevel, type SimTrace } from './level.js';
 import type { OpRecord, World } from './state.js';
 import { findLevel, record, tick } from './world.js';
 
 export { DEBIAN_SUBID, defaultWorld } from './describe.js';
 export { parseWorld } from './parse-world.js';
+export { assumedByDefault, imageProblems } from './assumptions.js';
+export { describeWorld, describeWorldText } from './describe-world.js';
 export type { HostDescription, ImageDescription, ImageLxdDescription, InstanceDescription, LevelDescription, LxdDescription, WorldDescription } from './describe.js';
 export type { OpRecord, World } from './state.js';
 
@@ -23,7 +25,7 @@ export type DaemonRange =
 
 export interface SimWorld {
   /** The host's daemon; `flavour` chooses it where LXD and Incus are both installed (host.flavour). */
-  host(flavour?: Flavour | null): LxdLevel;
+  host(flavour?: Flavour | null, trace?: SimTrace): LxdLevel;
   /** The LXD at a level path ("" host, "c1/c2"), as host().child(...).child(...). */
   level(path: string): LxdLevel;
   /** /proc/self/uid_map of a level ("0 500000 196608"), relative to its parent; null when there is no such level. */
@@ -56,7 +58,7 @@ export interface SimWorld {
 export function createSimWorld(desc: WorldDescription): SimWorld {
   const world = buildWorld(desc);
   return {
-    host: (flavour = null) => new SimLevel(world, '', flavour),
+    host: (flavour = null, trace) => new SimLevel(world, '', flavour, trace ?? null),
     level: (path) => new SimLevel(world, path),
     uidMap: (path) => {
       const level = findLevel(world, path);

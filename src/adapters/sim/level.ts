@@ -11,7 +11,14 @@ import { probeLevel } from './probe.js';
 import { restartDaemon } from './restart.js';
 import { joinPath, type World } from './state.js';
 import { writeSubid } from './subid.js';
-import { findLevel, selectDaemon } from './world.js';
+import { cliOf, findLevel, selectDaemon } from './world.js';
+import { flavourInfo } from '../../core/flavour/index.js';
+import { nestedArgv } from '../nested-exec.js';
+import * as cmd from '../lxd/commands.js';
+import { PROBE_SCRIPT } from '../lxd/probe-script.js';
+
+/** Sees, for --simulate --verbose, the argv a real run would execute on the host for each call. */
+export type SimTrace = (path: string, argv: readonly string[]) => void;
 
 export class SimLevel implements LxdLevel {
   /** As in the real adapter: the flavour the manifest or plan decided, else what the first probe found. */
@@ -21,11 +28,37 @@ export class SimLevel implements LxdLevel {
     private readonly world: World,
     readonly path: string,
     flavour: Flavour | null = null,
+    private readonly trace: SimTrace | null = null,
   ) {
     this.flavour = flavour;
   }
 
+  /** The argv as the host would run it: wrapped in `CLIENT exec NAME -T --` for every level above. */
+  private show(...argvs: Array<readonly string[] | null>): void {
+    if (!this.trace) return;
+    for (const argv of argvs) {
+      if (!argv) continue;
+      let out = cmd.shownArgv(argv);
+      const names = this.path === '' ? [] : this.path.split('/');
+      for (let i = names.length - 1; i >= 0; i -= 1) {
+        const parent = findLevel(this.world, names.slice(0, i).join('/'));
+        out = nestedArgv(parent ? cliOf(parent) : 'lxc', names[i]!, out);
+      }
+      this.trace(this.path, out);
+    }
+  }
+
+  private cli(): cmd.Cli {
+    const level = findLevel(this.world, this.path);
+    return level ? cliOf(level) : 'lxc';
+  }
+
+  private info() {
+    return flavourInfo(this.flavour ?? findLevel(this.world, this.path)?.lxd?.flavour ?? 'debian');
+  }
+
   async probe(): Promise<ObservedLevel> {
+    this.show(cmd.probeArgv(this.flavour ? flavourInfo(this.flavour) : null, PROBE_SCRIPT));
     const level = probeLevel(this.world, this.path, this.flavour);
     this.flavour ??= level.flavour;
     return level;
@@ -40,72 +73,90 @@ export class SimLevel implements LxdLevel {
 
   async writeSubid(file: SubidFile, text: string, expectedSha256: string | null, options: { forgetOriginal?: boolean } = {}): Promise<void> {
     this.use();
+    this.show(cmd.writeSubidArgv(file, text, expectedSha256, options.forgetOriginal ?? false));
     writeSubid(this.world, this.path, file, text, expectedSha256, options);
   }
 
   async restartDaemon(command: readonly string[] | null): Promise<void> {
     this.use();
+    this.show(command ?? cmd.restartArgv(this.info()), cmd.waitReadyArgv(this.info()));
     restartDaemon(this.world, this.path, command);
   }
 
   async initDaemon(preseedYaml: string): Promise<void> {
     this.use();
+    this.show(cmd.waitReadyArgv(this.info()), [...this.info().initArgv]);
     initDaemon(this.world, this.path, preseedYaml);
   }
 
   async fetchImage(remoteRef: string, alias: string): Promise<void> {
     this.use();
+    this.show(cmd.fetchImageArgv(this.cli(), remoteRef, alias));
     fetchImage(this.world, this.path, remoteRef, alias);
   }
 
   async exportImage(fingerprint: string): Promise<ImageBundle> {
     this.use();
-    return exportImage(this.world, this.path, fingerprint);
+    const bundle = exportImage(this.world, this.path, fingerprint);
+    const dir = bundle.files[0]?.slice(0, bundle.files[0].lastIndexOf('/')) ?? '';
+    this.show(cmd.TEMP_DIR_ARGV, cmd.exportImageArgv(this.cli(), fingerprint, dir), ['find', dir, '-type', 'f']);
+    return bundle;
   }
 
   async pushBundle(bundle: ImageBundle, childName: string): Promise<ImageBundle> {
     this.use();
-    return pushBundle(this.world, this.path, bundle, childName);
+    const pushed = pushBundle(this.world, this.path, bundle, childName);
+    const dir = pushed.files[0]?.slice(0, pushed.files[0].lastIndexOf('/')) ?? '';
+    (this.child(childName, null) as SimLevel).show(cmd.TEMP_DIR_ARGV);
+    this.show(...bundle.files.map((f) => cmd.pushFileArgv(this.cli(), f, childName, dir)));
+    return pushed;
   }
 
   async importImage(bundle: ImageBundle, aliases: readonly string[]): Promise<void> {
     this.use();
+    this.show(cmd.importImageArgv(this.cli(), bundle.files, aliases));
     importImage(this.world, this.path, bundle, aliases);
   }
 
   async discardBundle(bundle: ImageBundle): Promise<void> {
     this.use();
+    this.show(cmd.discardArgv(bundle.files));
     discardBundle(this.world, this.path, bundle);
   }
 
   async createInstance(spec: InstanceSpec): Promise<void> {
     this.use();
+    this.show(cmd.createInstanceArgv(this.cli(), spec));
     createInstance(this.world, this.path, spec);
   }
 
   /** `hosting`: the real client also waits for boot; here boot is immediate. */
   async startInstance(name: string, _hosting: boolean): Promise<void> {
     this.use();
+    this.show(cmd.instanceArgv(this.cli(), 'start', name));
     startInstance(this.world, this.path, name);
   }
 
   async stopInstance(name: string): Promise<void> {
     this.use();
+    this.show(cmd.instanceArgv(this.cli(), 'stop', name));
     stopInstance(this.world, this.path, name);
   }
 
   async deleteInstance(name: string): Promise<void> {
     this.use();
+    this.show(cmd.instanceArgv(this.cli(), 'delete', name));
     deleteInstance(this.world, this.path, name);
   }
 
   async updateInstance(name: string, update: InstanceUpdate): Promise<void> {
     this.use();
+    this.show(...cmd.updateInstanceArgvs(this.cli(), name, update));
     updateInstance(this.world, this.path, name, update);
   }
 
   child(name: string, flavour: Flavour | null): LxdLevel {
     this.use();
-    return new SimLevel(this.world, joinPath(this.path, name), flavour);
+    return new SimLevel(this.world, joinPath(this.path, name), flavour, this.trace);
   }
 }

@@ -19,7 +19,7 @@ import { type LoadedManifest, loadManifestFile } from '../load.js';
 import { readPlanIfAny, rederive, refusePlanningFlags, savedManifest } from '../plan-file.js';
 import { type Target, openPlanTarget, openTarget } from '../target.js';
 import { VERSION } from '../version.js';
-import { type PlanFlags, SIMULATED_NOTE, computePlan, printWarnings } from './plan.js';
+import { type PlanFlags, computePlan, printWarnings, simulatedNote } from './plan.js';
 
 export interface ApplyFlags extends PlanFlags {
   autoApprove?: boolean;
@@ -54,7 +54,7 @@ export async function applyCommand(file: string, flags: ApplyFlags, c: Colours, 
   }
 
   if (out) {
-    if (target.simulation) out.write(c.dim(SIMULATED_NOTE));
+    out.write(simulatedNote(target, c));
     out.write(renderPlanText(plan, c, { verbose: flags.verbose ?? false }));
   }
   const emit = json ? jsonLines(process.stdout) : null;
@@ -64,6 +64,7 @@ export async function applyCommand(file: string, flags: ApplyFlags, c: Colours, 
     for (const w of loaded.warnings) emitDiagnostic(emit, 'warning', w.message, w.hint ?? '', w);
   }
   if (isEmptyPlan(plan)) {
+    await target.save?.();
     if (emit) emitSummary(emit, { done: 0, unchanged: 0, failed: [], skipped: [], ms: 0 });
     return EXIT_OK;
   }
@@ -90,6 +91,7 @@ export async function applyCommand(file: string, flags: ApplyFlags, c: Colours, 
   if (emit) emitSummary(emit, summary);
   else printSummary(summary, c, plan, target.simulation !== null);
   if (summary.failed.length > 0 || summary.skipped.length > 0) return EXIT_ERROR;
+  await target.save?.();
   if (target.simulation && !json && mode === 'apply' && !plan.target) {
     return reportConvergence(await computePlan(loaded, target, { ...flags, prune: false }), c);
   }

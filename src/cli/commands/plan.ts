@@ -58,6 +58,13 @@ export function printWarnings(loaded: LoadedManifest, c: Colours, json: boolean)
 
 export const SIMULATED_NOTE = '(simulated LXD: nothing on this machine is read or changed)\n\n';
 
+/** Above a simulated plan: that it is one, and what the simulation took on trust. */
+export function simulatedNote(target: Target, c: Colours): string {
+  if (!target.simulation) return '';
+  const assumed = (target.assumptions ?? []).map((l) => `${l}\n`).join('');
+  return c.dim(assumed ? `${SIMULATED_NOTE.trimEnd()}\n${assumed}\n` : SIMULATED_NOTE);
+}
+
 export async function planCommand(file: string, flags: PlanFlags, c: Colours): Promise<number> {
   if (flags.out !== undefined) await checkOutFile('--out', flags.out);
   const loaded = await loadManifestFile(file);
@@ -67,7 +74,7 @@ export async function planCommand(file: string, flags: PlanFlags, c: Colours): P
   if (flags.out !== undefined) await writePrivateAtomically('--out', flags.out, encodePlan(plan));
   if (flags.json) process.stdout.write(encodePlan(plan));
   else {
-    if (target.simulation) process.stdout.write(c.dim(SIMULATED_NOTE));
+    process.stdout.write(simulatedNote(target, c));
     process.stdout.write(renderPlanText(plan, c, { verbose: flags.verbose ?? false }));
     if (flags.out) process.stdout.write(`\nSaved the plan to ${flags.out}. To perform exactly these actions, run: nestctl apply ${flags.out}\n`);
   }

@@ -1,0 +1,67 @@
+// The argv of every command the real client runs at a level, built in one place: ExecLevel runs
+// them, and the simulator shows them (--simulate --verbose) as a real run would execute them.
+
+import type { FlavourInfo } from '../../core/flavour/index.js';
+import { plannedEntryLine } from '../../core/subid/check-text.js';
+import type { InstanceSpec, InstanceUpdate, SubidFile } from '../../ports/lxd.js';
+import { WRITE_SUBID_SCRIPT } from './write-subid-script.js';
+
+/** The client that runs a command: a flavour's client (lxc, incus). */
+export type Cli = string;
+
+export const WAIT_READY_SECONDS = 120;
+
+// `sh -c RESTART restart NEED ARGV…`: the flavour's restart argv, refused without systemd when it needs it.
+export const RESTART = `
+need=$1; shift
+if [ "$need" = systemd ] && [ ! -d /run/systemd/system ]; then echo "cannot run $* here: no systemd" >&2; exit 3; fi
+exec "$@"
+`;
+
+/** The probe as --verbose shows it (`<probe>` for the constant script); run with the script itself. */
+export const probeArgv = (info: FlavourInfo | null, script = '<probe>'): string[] => ['sh', '-c', script, 'probe', info?.client ?? '', info?.unit ?? ''];
+
+export const TEMP_DIR_ARGV = ['mktemp', '-d', '/var/tmp/nestctl-image.XXXXXX'];
+export const exportImageArgv = (cli: Cli, fingerprint: string, dir: string): string[] => [cli, 'image', 'export', '-q', fingerprint, `${dir}/`];
+export const pushFileArgv = (cli: Cli, file: string, childName: string, dir: string): string[] => [cli, 'file', 'push', '-q', file, `${childName}${dir}/`];
+/** Removes the bundle's temp directories (only nestctl's own); null when there are none. */
+export function discardArgv(files: readonly string[]): string[] | null {
+  const dirs = [...new Set(files.map((f) => f.slice(0, f.lastIndexOf('/'))))].filter((d) => d.startsWith('/var/tmp/nestctl-'));
+  return dirs.length > 0 ? ['rm', '-rf', '--', ...dirs] : null;
+}
+
+export const writeSubidArgv = (file: SubidFile, text: string, expectedSha256: string | null, forgetOriginal: boolean): string[] => [
+  'sh', '-c', WRITE_SUBID_SCRIPT, 'nestctl-write-subid', `/etc/${file}`, expectedSha256 ?? 'absent', forgetOriginal ? 'forget' : 'keep', plannedEntryLine(text),
+];
+
+export const restartArgv = (info: FlavourInfo): string[] => ['sh', '-c', RESTART, 'restart', info.restartNeedsSystemd ? 'systemd' : 'any', ...info.restartArgv];
+export const waitReadyArgv = (info: FlavourInfo): string[] => [...info.waitReadyArgv, String(WAIT_READY_SECONDS)];
+export const fetchImageArgv = (cli: Cli, remoteRef: string, alias: string): string[] => [cli, 'image', 'copy', remoteRef, 'local:', '--alias', alias];
+export const importImageArgv = (cli: Cli, files: readonly string[], aliases: readonly string[]): string[] => [cli, 'image', 'import', '-q', ...files, ...aliases.flatMap((a) => ['--alias', a])];
+
+export function createInstanceArgv(cli: Cli, spec: InstanceSpec): string[] {
+  const profiles = spec.profiles.length > 0 ? spec.profiles.flatMap((p) => ['-p', p]) : ['--no-profiles'];
+  const config = Object.entries(spec.config).flatMap(([k, v]) => ['-c', `${k}=${v}`]);
+  return [cli, 'init', '-q', spec.fingerprint, spec.name, ...profiles, ...config];
+}
+
+export const instanceArgv = (cli: Cli, verb: 'start' | 'stop' | 'delete', name: string): string[] => [cli, verb, '-q', name];
+
+/** `config set` (when there is something to set), then `profile assign` (when asked). */
+export function updateInstanceArgvs(cli: Cli, name: string, update: InstanceUpdate): string[][] {
+  const pairs = Object.entries(update.set).map(([k, v]) => `${k}=${v}`);
+  return [...(pairs.length > 0 ? [[cli, 'config', 'set', name, ...pairs]] : []), ...(update.profiles ? [[cli, 'profile', 'assign', name, update.profiles.join(',')]] : [])];
+}
+
+/** What --verbose shows for an argv, nested or not: each constant `sh -c` script by its name (its $0), not its text. */
+export function shownArgv(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i += 1) {
+    const word = argv[i]!;
+    if (argv[i - 1] === '-c' && argv[i - 2] === 'sh' && word.includes('\n')) {
+      out.push(`<${argv[i + 1] ?? 'script'}>`);
+      i += 1;
+    } else out.push(word);
+  }
+  return out;
+}

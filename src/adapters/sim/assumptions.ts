@@ -1,0 +1,69 @@
+// What a simulation cannot know from the manifest and takes on trust: which images the host's
+// store holds and which carry LXD. A fresh simulated host assumes the manifest is right and says
+// so; a described world (--world, --state) can say otherwise, and then the plan is refused here,
+// before a simulated apply would fail half-way inside a container that has no LXD.
+
+import { clientOf } from '../../core/flavour/index.js';
+import type { ContainerSpec, Manifest } from '../../core/manifest/model.js';
+import type { PlanProblem } from '../../core/plan/result.js';
+import { findImage } from './instances.js';
+import type { World } from './state.js';
+import { selectDaemon } from './world.js';
+
+function specs(manifest: Manifest): ContainerSpec[] {
+  const out: ContainerSpec[] = [];
+  const walk = (list: ContainerSpec[]): void =>
+    list.forEach((s) => {
+      out.push(s);
+      walk(s.containers);
+    });
+  walk(manifest.containers);
+  return out;
+}
+
+/** The lines a plan against a fresh simulated host starts with. */
+export function assumedByDefault(manifest: Manifest): string[] {
+  const all = specs(manifest);
+  const images = [...new Set(all.map((s) => s.image))];
+  const hosting = all.filter((s) => s.containers.length > 0);
+  if (images.length === 0) return [];
+  const lines = [`Assumed: the host's image store has ${images.join(', ')}${images.some((i) => i.includes(':')) ? ' (remote images: their remote is reachable)' : ''}.`];
+  for (const image of new Set(hosting.map((s) => s.image))) {
+    const paths = hosting.filter((s) => s.image === image).map((s) => s.path);
+    lines.push(`Assumed: ${image} carries LXD (${paths.join(', ')} ${paths.length === 1 ? 'holds' : 'hold'} containers).`);
+  }
+  lines.push('A world file (--world) can say otherwise.');
+  return lines;
+}
+
+/** The image's fingerprint where the manifest's reference would find it: the host's store, or a remote. */
+function resolve(world: World, ref: string): string | null {
+  const colon = ref.indexOf(':');
+  if (colon > 0) {
+    const alias = ref.slice(colon + 1);
+    return world.remotes[ref.slice(0, colon)]?.find((e) => e.aliases.includes(alias) || e.fingerprint.startsWith(alias))?.fingerprint ?? null;
+  }
+  return world.host.lxd ? findImage(world.host.lxd, ref) : null;
+}
+
+/**
+ * Containers with children whose image, as the world describes it, carries no LXD. (An image
+ * missing from the store is the planner's own refusal, the same on a real host.)
+ */
+export function imageProblems(world: World, manifest: Manifest): PlanProblem[] {
+  if (manifest.host.flavour) selectDaemon(world.host, manifest.host.flavour);
+  const problems: PlanProblem[] = [];
+  for (const spec of specs(manifest)) {
+    if (spec.containers.length === 0) continue;
+    const fingerprint = resolve(world, spec.image);
+    if (fingerprint === null || world.catalog[fingerprint]?.lxd) continue;
+    problems.push({
+      fault: 'user',
+      path: spec.path,
+      pos: spec.pos,
+      message: `image "${spec.image}" (used by ${spec.path}) carries no LXD or Incus in the simulated world, but ${spec.path} holds containers`,
+      hint: `name an image with LXD inside for ${spec.path} (${clientOf(world.host.lxd?.flavour ?? null)} image list), or, if this one has it, say so in the world: lxd: true`,
+    });
+  }
+  return problems;
+}

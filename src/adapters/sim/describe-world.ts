@@ -1,0 +1,83 @@
+// The inverse of build (describe.ts): a world as a description, so a simulation can be saved
+// (`--state FILE`) and continued. Everything is written out explicitly (fingerprints, image
+// properties, every instance's volatile keys), so describe → build → describe gives the same text.
+// Not kept: the log, the restart counts, the daemons' start logs (rebuilt when they start again)
+// and exported image bundles left in temp files.
+
+import { stringify } from 'yaml';
+import type { ImageDescription, InstanceDescription, LevelDescription, LxdDescription, WorldDescription } from './describe.js';
+import { FULL_KERNEL_SET } from './idmap.js';
+import type { ImageEntry, InstanceState, LevelState, LxdState, World } from './state.js';
+
+const SUBID = ['/etc/subuid', '/etc/subgid'];
+
+function image(world: World, e: ImageEntry): ImageDescription {
+  const def = world.catalog[e.fingerprint];
+  return {
+    fingerprint: e.fingerprint,
+    ...(e.aliases.length > 0 ? { aliases: [...e.aliases] } : {}),
+    lxd: def?.lxd ? { ...def.lxd } : false,
+    systemd: def?.systemd ?? false,
+    uidmapTools: def?.uidmapTools ?? false,
+    shell: def?.shell ?? true,
+  };
+}
+
+function initialised(lxd: LxdState): LxdDescription['initialised'] {
+  const pool = lxd.pools[0];
+  const bridge = lxd.networks.find((n) => n.managed);
+  if (!pool || !bridge) return false;
+  return { pool: pool.name, bridge: bridge.name, ipv4: bridge.config['ipv4.address'] ?? 'none' };
+}
+
+function daemon(lxd: LxdState): LxdDescription {
+  return { flavour: lxd.flavour, version: lxd.version, daemon: lxd.daemon.kind, initialised: initialised(lxd) };
+}
+
+function level(world: World, l: LevelState): LevelDescription {
+  const extra = Object.entries(l.files).filter(([name, f]) => !SUBID.includes(name) && !f.image);
+  return {
+    systemd: l.systemd,
+    uidmapTools: l.uidmapTools,
+    subuid: l.files['/etc/subuid']?.text ?? null,
+    subgid: l.files['/etc/subgid']?.text ?? null,
+    ...(extra.length > 0 ? { files: Object.fromEntries(extra.map(([name, f]) => [name, f.text])) } : {}),
+    ...(l.lxd
+      ? {
+          lxd: daemon(l.lxd),
+          images: l.lxd.images.map((e) => image(world, e)),
+          instances: l.lxd.instances.map((i) => instance(world, i)),
+        }
+      : {}),
+  };
+}
+
+function instance(world: World, i: InstanceState): InstanceDescription {
+  return { name: i.name, image: i.config['volatile.base_image'] ?? '', status: i.status, profiles: [...i.profiles], config: { ...i.config }, inside: level(world, i.inside) };
+}
+
+const isFullKernel = (l: LevelState): boolean => JSON.stringify(l.kernel) === JSON.stringify(FULL_KERNEL_SET);
+
+/**
+ * The world as a plain
+ * description that build() turns back into an equivalent world. The clock is left out: build
+ * starts every world at the same time, and only the order of events inside it matters.
+ */
+export function describeWorld(world: World): WorldDescription {
+  const host = world.host;
+  const remotes = Object.entries(world.remotes);
+  return {
+    host: {
+      ...(isFullKernel(host) ? {} : { uidMap: host.kernel.filter((e) => e.Isuid).map((e) => `${e.Nsid} ${e.Hostid} ${e.Maprange}`).join('\n') }),
+      ...level(world, host),
+      ...(host.lxd ? {} : { lxd: null }),
+      ...(host.beside ? { beside: { ...daemon(host.beside), images: host.beside.images.map((e) => image(world, e)) } } : {}),
+    },
+    ...(remotes.length > 0 ? { remotes: Object.fromEntries(remotes.map(([name, images]) => [name, images.map((e) => image(world, e))])) } : {}),
+  };
+}
+
+/** The text a state file holds: YAML, readable and editable as a `--world` file. */
+export function describeWorldText(world: World): string {
+  return `# nestctl simulated world (the format of --world; schemas/world.schema.json)\n${stringify(describeWorld(world), { lineWidth: 0 })}`;
+}
