@@ -2,8 +2,8 @@
 // nesting `lxc exec` (adapters/nested-exec.ts). Every command is an argv array at every depth.
 
 import { CommandError, EnvironmentError, UnseenError } from '../../core/errors.js';
-import { daemonName, decideFlavour, isClient, type Flavour, type FlavourInfo, flavourInfo } from '../../core/flavour/index.js';
-import { installedFlavours, parseProbe } from '../../core/observe/parse-probe.js';
+import { FLAVOURS, daemonName, decideFlavour, isClient, type Flavour, type FlavourInfo, flavourInfo } from '../../core/flavour/index.js';
+import { installedFlavours, parseProbe, parseProbeFacts } from '../../core/observe/parse-probe.js';
 import type { ObservedLevel } from '../../core/observed.js';
 import type { Exec, ExecOptions, ExecResult } from '../../ports/exec.js';
 import type { ImageBundle, InstanceSpec, InstanceUpdate, LxdLevel, SubidFile } from '../../ports/lxd.js';
@@ -71,8 +71,13 @@ export class ExecLevel implements LxdLevel {
     return (await this.info()).client;
   }
 
+  /**
+   * One round trip. `info`: the daemon to ask; null: let the script ask the one installed (every
+   * flavour's client and unit go along as arguments, from the descriptors).
+   */
   private async runProbe(info: FlavourInfo | null): Promise<string> {
-    const argv = ['sh', '-c', PROBE_SCRIPT, 'probe', info?.client ?? '', info?.unit ?? ''];
+    const ask = info ? [info.client, info.unit] : ['', '', ...FLAVOURS.flatMap((f) => [f, flavourInfo(f).client, flavourInfo(f).unit])];
+    const argv = ['sh', '-c', PROBE_SCRIPT, 'probe', ...ask];
     this.options.trace?.(this.path, ['sh', '-c', '<probe>', ...argv.slice(3)]);
     const r = await this.exec(argv);
     if (r.code !== 0 && !r.stdout.includes(PROBE_MARK)) {
@@ -84,7 +89,10 @@ export class ExecLevel implements LxdLevel {
     return r.stdout;
   }
 
-  /** With the flavour known, one round trip; otherwise one to see what is installed, and one to ask it. */
+  /**
+   * One round trip: with the flavour known, the probe asks that daemon; without, it asks the one
+   * installed and the answer is kept when decideFlavour agrees (a second probe only if it does not).
+   */
   async probe(): Promise<ObservedLevel> {
     let out = await this.runProbe(this.flavour ? flavourInfo(this.flavour) : null);
     const installed = installedFlavours(out, PROBE_MARK);
@@ -92,7 +100,7 @@ export class ExecLevel implements LxdLevel {
     const flavour = decided.ok ? decided.flavour : null;
     if (flavour !== null && this.flavour === null) {
       this.flavour = flavour;
-      out = await this.runProbe(flavourInfo(flavour));
+      if (parseProbeFacts(out, PROBE_MARK).get('asked')?.status !== flavour) out = await this.runProbe(flavourInfo(flavour));
     }
     return parseProbe(this.path, out, PROBE_MARK, flavour);
   }
