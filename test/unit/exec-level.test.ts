@@ -64,6 +64,15 @@ describe('ExecLevel', () => {
     expect(Date.now() - t0).toBeLessThan(2000);
     expect(calls.filter((c) => c.argv.includes('exec'))).toHaveLength(1);
   });
+
+  it('names the daemon a booting container runs on: Incus on an Incus host', async () => {
+    const refused = 'Error: Get "http://unix.socket/1.0": dial unix /var/lib/incus/unix.socket: connect: connection refused';
+    const { exec } = recorder((argv) => (argv.includes('exec') ? { code: 1, stderr: refused } : {}));
+    await expect(new ExecLevel(exec, '', {}, 'incus').startInstance('c1', true)).rejects.toMatchObject({
+      message: 'the Incus daemon is not running on the host',
+      hint: 'start it (systemctl start incus) and try again',
+    });
+  });
 });
 
 describe('ExecLevel.probe', () => {

@@ -176,11 +176,11 @@ export class ExecLevel implements LxdLevel {
 
   async startInstance(name: string, hosting: boolean): Promise<void> {
     await this.run([await this.lxc(), 'start', '-q', name], { timeoutMs: 600_000 });
-    if (hosting) await (this.child(name, null) as ExecLevel).waitBoot();
+    if (hosting) await (this.child(name, null) as ExecLevel).waitBoot(this.flavour);
   }
 
-  /** Wait until exec works and, where systemd runs, boot has finished (the nested LXD is then up). */
-  private async waitBoot(): Promise<void> {
+  /** Wait until exec works and, where systemd runs, boot has finished (the nested daemon is then up). `above`: the daemon it runs on. */
+  private async waitBoot(above: Flavour | null): Promise<void> {
     const deadline = Date.now() + BOOT_WAIT_MS;
     let last = '';
     while (Date.now() < deadline) {
@@ -188,7 +188,7 @@ export class ExecLevel implements LxdLevel {
       const r = await this.exec(argv, { timeoutMs: BOOT_WAIT_MS });
       if (r.code === 0) return;
       // A daemon on the way down to this container is gone: no boot to wait for.
-      if (DAEMON_UNREACHABLE.test(r.stderr)) throw classify(argv, r, parentPath(this.path), null);
+      if (DAEMON_UNREACHABLE.test(r.stderr)) throw classify(argv, r, parentPath(this.path), above);
       last = r.stderr.trim();
       await new Promise((res) => setTimeout(res, 500));
     }
@@ -231,12 +231,11 @@ function orderImageFiles(files: string[]): string[] {
 /** What lxc prints when the daemon it talks to is not there (its socket is gone or refuses). */
 const DAEMON_UNREACHABLE = /unix\.socket: connect: (no such file|connection refused)/i;
 
-/** The daemon at `path` (of `flavour`, LXD when not known) does not answer on its socket. */
+/** The daemon at `path` (of `flavour`; null: not known) does not answer on its socket. */
 export function daemonNotRunning(path: string, flavour: Flavour | null): EnvironmentError {
-  const info = flavourInfo(flavour ?? 'debian');
   return new EnvironmentError(
-    `the ${daemonName(flavour)} daemon is not running${path ? ` in ${path}` : ' on the host'}`,
-    `start it (systemctl start ${info.unit}) and try again`,
+    `the ${flavour ? `${daemonName(flavour)} ` : ''}daemon is not running${path ? ` in ${path}` : ' on the host'}`,
+    flavour ? `start it (systemctl start ${flavourInfo(flavour).unit}) and try again` : 'start it and try again',
     path,
   );
 }
@@ -244,9 +243,10 @@ export function daemonNotRunning(path: string, flavour: Flavour | null): Environ
 function classify(argv: readonly string[], r: ExecResult, path: string, flavour: Flavour | null): EnvironmentError {
   const err = r.stderr;
   if (/permission denied/i.test(err) && /unix\.socket/.test(err)) {
+    const groups = flavour ? [flavourInfo(flavour).adminGroup] : [...new Set(FLAVOURS.map((f) => flavourInfo(f).adminGroup))];
     return new EnvironmentError(
-      `permission denied on the ${daemonName(flavour)} socket${path ? ` in ${path}` : ''}`,
-      `run nestctl as root or as a member of the ${flavourInfo(flavour ?? 'debian').adminGroup} group`,
+      `permission denied on the ${flavour ? `${daemonName(flavour)} ` : 'daemon\'s '}socket${path ? ` in ${path}` : ''}`,
+      `run nestctl as root or as a member of the ${groups.join(' or ')} group`,
       path,
     );
   }

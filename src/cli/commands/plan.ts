@@ -3,7 +3,8 @@
 import { formatDiagnostic } from '../../core/diagnostics.js';
 import { EnvironmentError, InputError, NestctlError } from '../../core/errors.js';
 import { encodePlan } from '../../core/plan/codec.js';
-import { type Plan, isEmptyPlan } from '../../core/plan/model.js';
+import { daemonName } from '../../core/flavour/index.js';
+import { type Plan, flavourAt, isEmptyPlan } from '../../core/plan/model.js';
 import { type PipelineOptions, planManifest } from '../../engine/plan-pipeline.js';
 import type { Colours } from '../../render/colour.js';
 import { renderPlanText } from '../../render/plan-text.js';
@@ -56,7 +57,15 @@ export function printWarnings(loaded: LoadedManifest, c: Colours, json: boolean)
   for (const w of loaded.warnings) process.stderr.write(`${c.yellow(formatDiagnostic(w))}\n`);
 }
 
-export const SIMULATED_NOTE = '(simulated LXD: nothing on this machine is read or changed)\n\n';
+/** Names the simulated host's daemon (the plan's host flavour; "daemon" when it has none). */
+export function simulatedNote(plan: Plan): string {
+  return `(simulated ${simulatedDaemon(plan)}: nothing on this machine is read or changed)\n\n`;
+}
+
+export function simulatedDaemon(plan: Plan): string {
+  const flavour = flavourAt(plan, '');
+  return flavour ? daemonName(flavour) : 'daemon';
+}
 
 export async function planCommand(file: string, flags: PlanFlags, c: Colours): Promise<number> {
   if (flags.out !== undefined) await checkOutFile('--out', flags.out);
@@ -67,7 +76,7 @@ export async function planCommand(file: string, flags: PlanFlags, c: Colours): P
   if (flags.out !== undefined) await writePrivateAtomically('--out', flags.out, encodePlan(plan));
   if (flags.json) process.stdout.write(encodePlan(plan));
   else {
-    if (target.simulation) process.stdout.write(c.dim(SIMULATED_NOTE));
+    if (target.simulation) process.stdout.write(c.dim(simulatedNote(plan)));
     process.stdout.write(renderPlanText(plan, c));
     if (flags.out) process.stdout.write(`\nSaved the plan to ${flags.out}. To perform exactly these actions, run: nestctl apply ${flags.out}\n`);
   }
