@@ -77,4 +77,21 @@ describe('the snap LXD verdict, per level, before anything runs (kernelDefaultMa
     await apply(await planned(w.host(), SNAP_NEST), w.host());
     expect((await planned(w.host(), SNAP_NEST)).steps).toEqual([]);
   });
+
+  it('an isolated one is not told to raise idmap.size (the level is refused from the map it has): recreating it converges', async () => {
+    const iso = (flavour: string) => load(`apiVersion: nestctl/v1\ncontainers:\n  - name: c1\n    image: nest\n${flavour}    idmap: { isolated: true }\n    containers:\n      - { name: c2, image: busybox }\n`);
+    const desc = world(10000001);
+    desc.host.instances = [ours('c1', 'nest', { config: { 'user.nestctl.managed': 'true', 'user.nestctl.path': 'c1', 'security.nesting': 'true', 'security.idmap.isolated': 'true', 'security.idmap.size': '131072' }, inside: { lxd: { flavour: 'snap', initialised: true } } })];
+    const w = createSimWorld(desc);
+    const r = await plan(w.host(), iso(''));
+    expect(r.ok ? [] : r.problems.map((p) => p.hint)).toEqual([
+      "set flavour: snap on c1 so nestctl sizes its map for the snap; then recreate c1 (nestctl destroy --target c1, then apply): a container's map is computed only when it is created",
+    ]);
+    const named = iso('    flavour: snap\n');
+    await apply(await planned(w.host(), named, { mode: 'destroy', target: 'c1' }), w.host());
+    const p = await planned(w.host(), named);
+    expect(p.warnings).toContain("c1 (snap LXD): ids 100000–196607 from its container's map; fits c1/c2 (65536)");
+    await apply(p, w.host());
+    expect((await planned(w.host(), named)).steps).toEqual([]);
+  });
 });

@@ -5,7 +5,7 @@
 // (`Endid-Startid < 65536` is skipped). Without it the snap runs privileged containers only.
 
 import { KERNEL_DEFAULT_MIN, daemonName, kernelDefaultRange } from '../flavour/index.js';
-import { type IdRange, roundUpToBlock } from '../ids/range.js';
+import type { IdRange } from '../ids/range.js';
 import type { ContainerSpec } from '../manifest/model.js';
 import { levelLabel } from '../paths.js';
 import type { RangeRequest } from './daemon-range.js';
@@ -36,8 +36,8 @@ export function snapRefusal(r: RangeRequest, required: number): PlanProblem {
   const spec = specAt(r.manifest.containers, r.path);
   const fixes: string[] = [];
   if (spec?.flavour !== 'snap') fixes.push(`set flavour: snap on ${r.path} so nestctl sizes its map for the snap`);
-  if (spec?.idmap?.isolated) fixes.push(`set idmap.size to at least ${roundUpToBlock(required)} (${daemonName(r.flavour)} gives ${r.path} a new map when it restarts)`);
-  else fixes.push(`recreate ${r.path} (nestctl destroy --target ${r.path}, then apply): a container's map is computed only when it is created`);
+  // Not idmap.size: the level is refused from the map it has, before a remap could be planned.
+  fixes.push(`recreate ${r.path} (nestctl destroy --target ${r.path}, then apply): a container's map is computed only when it is created`);
   return {
     fault: 'user',
     path: r.path,
