@@ -6,18 +6,28 @@
 
 import { KERNEL_DEFAULT_MIN, daemonName, kernelDefaultRange } from '../flavour/index.js';
 import type { IdRange } from '../ids/range.js';
-import type { ContainerSpec } from '../manifest/model.js';
+import type { NodeAllocation } from '../ids/allocate.js';
+import type { ContainerSpec, Flavour, Manifest } from '../manifest/model.js';
 import { levelLabel } from '../paths.js';
-import type { RangeRequest } from './daemon-range.js';
 import type { PlanProblem } from './result.js';
+
+/** What the verdict reads of a level (daemon-range.ts's RangeRequest). */
+interface SnapLevel {
+  manifest: Manifest;
+  path: string;
+  flavour: Flavour;
+  /** Ids the level's own namespace holds. */
+  ownSize: number;
+  children: Array<{ spec: ContainerSpec; alloc: NodeAllocation }>;
+}
 
 const span = (r: IdRange): string => `ids ${r.start}–${r.start + r.size - 1}`;
 
 /** "c1 (snap LXD)": the level and the daemon that decides. */
-const who = (r: RangeRequest): string => `${levelLabel(r.path)} (${r.flavour} ${daemonName(r.flavour)})`;
+const who = (r: SnapLevel): string => `${levelLabel(r.path)} (${r.flavour} ${daemonName(r.flavour)})`;
 
 /** "c1 (snap LXD): ids 100000–265535 from its container's map; fits c1/c2 (65536)", for the plan's warnings. */
-export function snapVerdict(r: RangeRequest, range: IdRange, slices: Map<string, IdRange>): string {
+export function snapVerdict(r: SnapLevel, range: IdRange, slices: Map<string, IdRange>): string {
   const source = r.path === '' ? 'from the kernel default' : "from its container's map";
   const children = r.children.map(({ spec, alloc }) => {
     const slice = slices.get(spec.name);
@@ -27,7 +37,7 @@ export function snapVerdict(r: RangeRequest, range: IdRange, slices: Map<string,
 }
 
 /** Why a nested snap cannot hand out what its children need, and what would make it. */
-export function snapRefusal(r: RangeRequest, required: number): PlanProblem {
+export function snapRefusal(r: SnapLevel, required: number): PlanProblem {
   const range = kernelDefaultRange(false, r.ownSize);
   const why =
     range.size < KERNEL_DEFAULT_MIN
