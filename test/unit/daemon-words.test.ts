@@ -67,6 +67,10 @@ describe('an Incus tree is told in Incus words', () => {
     expect(d.warnings).toEqual([
       'c1 is kept: the Incus inside it is not running, so its containers cannot be listed; start that Incus and run nestctl again, or delete it by hand (incus delete --force c1) if you are sure it holds nothing of value',
     ]);
+    // Applying the manifest instead: what waits for that Incus says so.
+    const p = await plan(w.host('incus'));
+    expect(p.steps.find((s) => s.kind === 'copy-image')?.reason).toMatch(/once its Incus runs/);
+    expect(shown(p)).not.toMatch(LXD_WORDS);
   });
 });
 
