@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ExecLevel } from '../../src/adapters/lxd/level.js';
+import { PROBE_MARK } from '../../src/adapters/lxd/probe-script.js';
 import { STALE_EXIT } from '../../src/adapters/lxd/write-subid-script.js';
 import type { Exec, ExecOptions, ExecResult } from '../../src/ports/exec.js';
 
@@ -78,5 +79,48 @@ describe('ExecLevel', () => {
     const host = new ExecLevel(exec, '', {}, null);
     const seen = await Promise.all([host.probe(), host.probe()]);
     expect(seen.map((l) => l.instances.map((i) => i.name))).toEqual([['lab-c1'], ['lab-c1']]);
+  });
+
+  it('names the daemon a booting container runs on: Incus on an Incus host', async () => {
+    const refused = 'Error: Get "http://unix.socket/1.0": dial unix /var/lib/incus/unix.socket: connect: connection refused';
+    const { exec } = recorder((argv) => (argv.includes('exec') ? { code: 1, stderr: refused } : {}));
+    await expect(new ExecLevel(exec, '', {}, 'incus').startInstance('c1', true)).rejects.toMatchObject({
+      message: 'the Incus daemon is not running on the host',
+      hint: 'start it (systemctl start incus) and try again',
+    });
+  });
+});
+
+describe('ExecLevel.probe', () => {
+  const fact = (name: string, status: string, body = ''): string => `${PROBE_MARK} ${name} ${status} ${Buffer.from(body).toString('base64')}\n`;
+  /** What the probe script prints on a level with `installed`, having asked `asked` (or nothing). */
+  const probeOutput = (installed: { snap?: boolean; lxd?: boolean; incus?: boolean }, asked: string | null): string =>
+    fact('has_snap_lxd', installed.snap ? 'yes' : 'no') +
+    fact('has_lxd', installed.lxd ? 'yes' : 'no') +
+    fact('has_incus', installed.incus ? 'yes' : 'no') +
+    (asked ? fact('asked', asked) + fact('server', '0', JSON.stringify({ environment: { server_version: '6.0.4' } })) + fact('instances', '0', '[]') : '');
+
+  it('costs one round trip on a level whose flavour nobody named: the script asks the one installed', async () => {
+    const { exec, calls } = recorder(() => ({ stdout: probeOutput({ incus: true }, 'incus') }));
+    const level = await new ExecLevel(exec, '', {}, 'incus').child('c1', null).probe();
+    expect(calls).toHaveLength(1);
+    expect(level).toMatchObject({ path: 'c1', flavour: 'incus', daemon: { kind: 'up', version: '6.0.4' } });
+    // Every flavour's client and unit travel as arguments: the script holds no flavour facts.
+    expect(calls[0]!.argv.slice(-12)).toEqual(['probe', '', '', 'debian', 'lxc', 'lxd', 'incus', 'incus', 'incus', 'snap', 'lxc', 'snap.lxd.daemon']);
+  });
+
+  it('asks again only when the script asked another daemon than decideFlavour chose', async () => {
+    const { exec, calls } = recorder((argv) => ({ stdout: probeOutput({ snap: true }, argv[4] === '' ? 'debian' : 'snap') }));
+    const level = await new ExecLevel(exec, '', {}, null).probe();
+    expect(level.flavour).toBe('snap');
+    expect(calls).toHaveLength(2);
+    expect(calls[1]!.argv.slice(-3)).toEqual(['probe', 'lxc', 'snap.lxd.daemon']);
+  });
+
+  it('asks nothing where LXD and Incus sit side by side and nothing names one', async () => {
+    const { exec, calls } = recorder(() => ({ stdout: probeOutput({ lxd: true, incus: true }, null) }));
+    const level = await new ExecLevel(exec, '', {}, null).probe();
+    expect(calls).toHaveLength(1);
+    expect(level).toMatchObject({ flavour: null, installed: ['debian', 'incus'], daemon: { kind: 'down' } });
   });
 });

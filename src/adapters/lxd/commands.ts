@@ -1,7 +1,7 @@
 // The argv of every command the real client runs at a level, built in one place: ExecLevel runs
 // them, and the simulator shows them (--simulate --verbose) as a real run would execute them.
 
-import type { FlavourInfo } from '../../core/flavour/index.js';
+import { FLAVOURS, type FlavourInfo, flavourInfo } from '../../core/flavour/index.js';
 import { plannedEntryLine } from '../../core/subid/check-text.js';
 import type { InstanceSpec, InstanceUpdate, SubidFile } from '../../ports/lxd.js';
 import { WRITE_SUBID_SCRIPT } from './write-subid-script.js';
@@ -18,8 +18,15 @@ if [ "$need" = systemd ] && [ ! -d /run/systemd/system ]; then echo "cannot run 
 exec "$@"
 `;
 
-/** The probe as --verbose shows it (`<probe>` for the constant script); run with the script itself. */
-export const probeArgv = (info: FlavourInfo | null, script = '<probe>'): string[] => ['sh', '-c', script, 'probe', info?.client ?? '', info?.unit ?? ''];
+/**
+ * The probe as --verbose shows it (`<probe>` for the constant script); run with the script itself.
+ * `info`: the daemon to ask; null: the script asks the one installed (every flavour's client and
+ * unit go along as arguments, from the descriptors).
+ */
+export function probeArgv(info: FlavourInfo | null, script = '<probe>'): string[] {
+  const ask = info ? [info.client, info.unit] : ['', '', ...FLAVOURS.flatMap((f) => [f, flavourInfo(f).client, flavourInfo(f).unit])];
+  return ['sh', '-c', script, 'probe', ...ask];
+}
 
 export const TEMP_DIR_ARGV = ['mktemp', '-d', '/var/tmp/nestctl-image.XXXXXX'];
 export const exportImageArgv = (cli: Cli, fingerprint: string, dir: string): string[] => [cli, 'image', 'export', '-q', fingerprint, `${dir}/`];

@@ -2,8 +2,8 @@
 // nesting `lxc exec` (adapters/nested-exec.ts). Every command is an argv array at every depth.
 
 import { CommandError, EnvironmentError, UnseenError } from '../../core/errors.js';
-import { daemonName, decideFlavour, isClient, type Flavour, type FlavourInfo, flavourInfo } from '../../core/flavour/index.js';
-import { installedFlavours, parseProbe } from '../../core/observe/parse-probe.js';
+import { FLAVOURS, daemonName, decideFlavour, isClient, type Flavour, type FlavourInfo, flavourInfo } from '../../core/flavour/index.js';
+import { installedFlavours, parseProbe, parseProbeFacts } from '../../core/observe/parse-probe.js';
 import type { ObservedLevel } from '../../core/observed.js';
 import type { Exec, ExecOptions, ExecResult } from '../../ports/exec.js';
 import type { ImageBundle, InstanceSpec, InstanceUpdate, LxdLevel, SubidFile } from '../../ports/lxd.js';
@@ -64,6 +64,7 @@ export class ExecLevel implements LxdLevel {
     return (await this.info()).client;
   }
 
+  /** One round trip (probeArgv says what it asks). */
   private async runProbe(info: FlavourInfo | null): Promise<string> {
     const argv = probeArgv(info, PROBE_SCRIPT);
     this.options.trace?.(this.path, probeArgv(info));
@@ -81,8 +82,9 @@ export class ExecLevel implements LxdLevel {
   private discovery: Promise<ObservedLevel> | null = null;
 
   /**
-   * With the flavour known, one round trip; otherwise one to see what is installed and one to ask
-   * it, done once: concurrent probes share that answer instead of racing to learn the flavour.
+   * One round trip: with the flavour known, the probe asks that daemon; without, it asks the one
+   * installed and the answer is kept when decideFlavour agrees (a second probe only if it does
+   * not). Done once: concurrent probes share that answer instead of racing to learn the flavour.
    */
   async probe(): Promise<ObservedLevel> {
     if (this.flavour !== null) return parseProbe(this.path, await this.runProbe(flavourInfo(this.flavour)), PROBE_MARK, this.flavour);
@@ -98,7 +100,7 @@ export class ExecLevel implements LxdLevel {
     const decided = decideFlavour(null, installed, this.path || 'host', this.path ? `the flavour of ${this.path}` : 'host.flavour');
     const flavour = decided.ok ? decided.flavour : null;
     if (flavour !== null) {
-      out = await this.runProbe(flavourInfo(flavour));
+      if (parseProbeFacts(out, PROBE_MARK).get('asked')?.status !== flavour) out = await this.runProbe(flavourInfo(flavour));
       this.flavour = flavour;
     }
     return parseProbe(this.path, out, PROBE_MARK, flavour);
@@ -170,11 +172,11 @@ export class ExecLevel implements LxdLevel {
 
   async startInstance(name: string, hosting: boolean): Promise<void> {
     await this.run(instanceArgv(await this.lxc(), 'start', name), { timeoutMs: 600_000 });
-    if (hosting) await (this.child(name, null) as ExecLevel).waitBoot();
+    if (hosting) await (this.child(name, null) as ExecLevel).waitBoot(this.flavour);
   }
 
-  /** Wait until exec works and, where systemd runs, boot has finished (the nested LXD is then up). */
-  private async waitBoot(): Promise<void> {
+  /** Wait until exec works and, where systemd runs, boot has finished (the nested daemon is then up). `above`: the daemon it runs on. */
+  private async waitBoot(above: Flavour | null): Promise<void> {
     const deadline = Date.now() + BOOT_WAIT_MS;
     let last = '';
     while (Date.now() < deadline) {
@@ -182,7 +184,7 @@ export class ExecLevel implements LxdLevel {
       const r = await this.exec(argv, { timeoutMs: BOOT_WAIT_MS });
       if (r.code === 0) return;
       // A daemon on the way down to this container is gone: no boot to wait for.
-      if (DAEMON_UNREACHABLE.test(r.stderr)) throw classify(argv, r, parentPath(this.path), null);
+      if (DAEMON_UNREACHABLE.test(r.stderr)) throw classify(argv, r, parentPath(this.path), above);
       last = r.stderr.trim();
       await new Promise((res) => setTimeout(res, 500));
     }
@@ -222,12 +224,11 @@ function orderImageFiles(files: string[]): string[] {
 /** What lxc prints when the daemon it talks to is not there (its socket is gone or refuses). */
 const DAEMON_UNREACHABLE = /unix\.socket: connect: (no such file|connection refused)/i;
 
-/** The daemon at `path` (of `flavour`, LXD when not known) does not answer on its socket. */
+/** The daemon at `path` (of `flavour`; null: not known) does not answer on its socket. */
 export function daemonNotRunning(path: string, flavour: Flavour | null): EnvironmentError {
-  const info = flavourInfo(flavour ?? 'debian');
   return new EnvironmentError(
-    `the ${daemonName(flavour)} daemon is not running${path ? ` in ${path}` : ' on the host'}`,
-    `start it (systemctl start ${info.unit}) and try again`,
+    `the ${flavour ? `${daemonName(flavour)} ` : ''}daemon is not running${path ? ` in ${path}` : ' on the host'}`,
+    flavour ? `start it (systemctl start ${flavourInfo(flavour).unit}) and try again` : 'start it and try again',
     path,
   );
 }
@@ -235,9 +236,10 @@ export function daemonNotRunning(path: string, flavour: Flavour | null): Environ
 function classify(argv: readonly string[], r: ExecResult, path: string, flavour: Flavour | null): EnvironmentError {
   const err = r.stderr;
   if (/permission denied/i.test(err) && /unix\.socket/.test(err)) {
+    const groups = flavour ? [flavourInfo(flavour).adminGroup] : [...new Set(FLAVOURS.map((f) => flavourInfo(f).adminGroup))];
     return new EnvironmentError(
-      `permission denied on the ${daemonName(flavour)} socket${path ? ` in ${path}` : ''}`,
-      `run nestctl as root or as a member of the ${flavourInfo(flavour ?? 'debian').adminGroup} group`,
+      `permission denied on the ${flavour ? `${daemonName(flavour)} ` : 'daemon\'s '}socket${path ? ` in ${path}` : ''}`,
+      `run nestctl as root or as a member of the ${groups.join(' or ')} group`,
       path,
     );
   }

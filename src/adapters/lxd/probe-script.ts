@@ -5,7 +5,10 @@
 // where STATUS is an exit code, a file mtime, or "absent". src/core/observe/parse-probe.ts reads it.
 // Run as `sh -c PROBE_SCRIPT probe CLIENT UNIT`: it reports which daemons are installed (raw facts;
 // the core decides the level's flavour) and, when CLIENT (lxc or incus) is given, asks that
-// daemon, whose systemd unit is UNIT, for everything else.
+// daemon, whose systemd unit is UNIT, for everything else. When the flavour is not known yet,
+// `sh -c PROBE_SCRIPT probe '' '' FLAVOUR CLIENT UNIT…` (one triple per flavour, from the
+// descriptors) asks the one daemon installed and says which (`asked FLAVOUR`), so an unnamed level
+// still costs one round trip; the caller checks that choice against decideFlavour.
 
 export const PROBE_MARK = '@@nestctl@@';
 
@@ -21,12 +24,25 @@ file subuid /etc/subuid
 file subgid /etc/subgid
 file subuid_orig /var/lib/nestctl/subuid.orig
 file subgid_orig /var/lib/nestctl/subgid.orig
-has() { n=$1; shift; if "$@" >/dev/null 2>&1; then sec "$n" yes; else sec "$n" no; fi; echo; }
+has() { n=$1; shift; if "$@" >/dev/null 2>&1; then sec "$n" yes; eval "$n=1"; else sec "$n" no; eval "$n="; fi; echo; }
 lxd_bin() { command -v lxd || [ -x /usr/sbin/lxd ] || [ -x /usr/bin/lxd ]; }
 has has_snap_lxd [ -x /snap/bin/lxd ]
 has has_lxd lxd_bin
 has has_incus command -v incus
-case "$1" in lxc|incus) cli=$1; unit=$2;; *) exit 0;; esac
+cli=$1; unit=$2
+if [ -z "$cli" ] && [ $# -ge 2 ]; then
+  # decideFlavour without a manifest flavour: the snap's LXD, else the deb's, else Incus; LXD
+  # beside Incus is a refusal, so nothing is asked.
+  if [ -n "$has_snap_lxd" ]; then want=snap; elif [ -n "$has_lxd" ]; then want=debian; else want=; fi
+  if [ -n "$has_incus" ]; then [ -z "$want" ] || exit 0; want=incus; fi
+  [ -n "$want" ] || exit 0
+  shift 2
+  while [ $# -ge 3 ]; do
+    if [ "$1" = "$want" ]; then cli=$2; unit=$3; sec asked "$want"; echo; break; fi
+    shift 3
+  done
+fi
+case "$cli" in lxc|incus) ;; *) exit 0;; esac
 run server "$cli" query /1.0
 [ "$rc" = 0 ] || exit 0
 # When the daemon started, to tell whether it has read the current subid files. systemd knows it

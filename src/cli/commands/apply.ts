@@ -19,7 +19,7 @@ import { type LoadedManifest, loadManifestFile } from '../load.js';
 import { readPlanIfAny, rederive, refusePlanningFlags, savedManifest } from '../plan-file.js';
 import { type Target, openPlanTarget, openTarget } from '../target.js';
 import { VERSION } from '../version.js';
-import { type PlanFlags, computePlan, printWarnings, simulatedNote } from './plan.js';
+import { type PlanFlags, computePlan, printWarnings, simulatedDaemon, simulatedNote } from './plan.js';
 
 export interface ApplyFlags extends PlanFlags {
   autoApprove?: boolean;
@@ -54,7 +54,7 @@ export async function applyCommand(file: string, flags: ApplyFlags, c: Colours, 
   }
 
   if (out) {
-    out.write(simulatedNote(target, c));
+    out.write(simulatedNote(target, plan, c));
     out.write(renderPlanText(plan, c, { verbose: flags.verbose ?? false }));
   }
   const emit = json ? jsonLines(process.stdout) : null;
@@ -162,7 +162,7 @@ function printSummary(s: ApplySummary, c: Colours, plan: Plan, simulated: boolea
 
 function reportConvergence(again: Plan, c: Colours): number {
   if (isEmptyPlan(again)) {
-    process.stdout.write(c.green('Converged: planning again in the simulated LXD finds no changes.\n'));
+    process.stdout.write(c.green(`Converged: planning again in the simulated ${simulatedDaemon(again)} finds no changes.\n`));
     return EXIT_OK;
   }
   process.stdout.write(c.red(`Did not converge: planning again finds ${again.steps.length} step(s):\n`));

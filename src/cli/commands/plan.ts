@@ -3,7 +3,8 @@
 import { formatDiagnostic } from '../../core/diagnostics.js';
 import { EnvironmentError, InputError, NestctlError } from '../../core/errors.js';
 import { encodePlan } from '../../core/plan/codec.js';
-import { type Plan, isEmptyPlan } from '../../core/plan/model.js';
+import { daemonName } from '../../core/flavour/index.js';
+import { type Plan, flavourAt, isEmptyPlan } from '../../core/plan/model.js';
 import { type PipelineOptions, planManifest } from '../../engine/plan-pipeline.js';
 import type { Colours } from '../../render/colour.js';
 import { renderPlanText } from '../../render/plan-text.js';
@@ -56,13 +57,20 @@ export function printWarnings(loaded: LoadedManifest, c: Colours, json: boolean)
   for (const w of loaded.warnings) process.stderr.write(`${c.yellow(formatDiagnostic(w))}\n`);
 }
 
-export const SIMULATED_NOTE = '(simulated LXD: nothing on this machine is read or changed)\n\n';
+export function simulatedDaemon(plan: Plan): string {
+  const flavour = flavourAt(plan, '');
+  return flavour ? daemonName(flavour) : 'daemon';
+}
 
-/** Above a simulated plan: that it is one, and what the simulation took on trust. */
-export function simulatedNote(target: Target, c: Colours): string {
+/**
+ * Above a simulated plan: that it is one, naming the simulated host's daemon (the plan's host
+ * flavour), and what the simulation took on trust.
+ */
+export function simulatedNote(target: Target, plan: Plan, c: Colours): string {
   if (!target.simulation) return '';
+  const banner = `(simulated ${simulatedDaemon(plan)}: nothing on this machine is read or changed)`;
   const assumed = (target.assumptions ?? []).map((l) => `${l}\n`).join('');
-  return c.dim(assumed ? `${SIMULATED_NOTE.trimEnd()}\n${assumed}\n` : SIMULATED_NOTE);
+  return c.dim(`${banner}\n${assumed}\n`);
 }
 
 export async function planCommand(file: string, flags: PlanFlags, c: Colours): Promise<number> {
@@ -74,7 +82,7 @@ export async function planCommand(file: string, flags: PlanFlags, c: Colours): P
   if (flags.out !== undefined) await writePrivateAtomically('--out', flags.out, encodePlan(plan));
   if (flags.json) process.stdout.write(encodePlan(plan));
   else {
-    process.stdout.write(simulatedNote(target, c));
+    process.stdout.write(simulatedNote(target, plan, c));
     process.stdout.write(renderPlanText(plan, c, { verbose: flags.verbose ?? false }));
     if (flags.out) process.stdout.write(`\nSaved the plan to ${flags.out}. To perform exactly these actions, run: nestctl apply ${flags.out}\n`);
   }

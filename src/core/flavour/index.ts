@@ -28,6 +28,27 @@ export function nestedRangeStart(flavour: Flavour | null): number {
   return flavour !== null && BY_NAME[flavour].readsSubid === 'never' ? KERNEL_NESTED_START : BLOCK;
 }
 
+/**
+ * kernelDefaultMap (lxd/idmap/idmapset_linux.go) takes the range from 100000 only when
+ * `Endid-Startid >= 65536`, i.e. at least 65537 ids; with fewer the daemon has no allocation and
+ * runs privileged containers only.
+ */
+export const KERNEL_DEFAULT_MIN = 65537;
+
+/** Whether a kernel-default range is one the daemon takes (kernelDefaultMap's "enough ids"). */
+export function kernelDefaultUsable(range: IdRange): boolean {
+  return range.size >= KERNEL_DEFAULT_MIN;
+}
+
+/**
+ * Ids a nested level's own map must hold for its daemon to hand out `daemonNeed`: the root entry
+ * at 65536 and the range; for the snap, 100000 and a range kernelDefaultMap takes.
+ */
+export function nestedOwnNeed(flavour: Flavour | null, daemonNeed: number): number {
+  const start = nestedRangeStart(flavour);
+  return start === KERNEL_NESTED_START ? start + Math.max(daemonNeed, KERNEL_DEFAULT_MIN) : start + daemonNeed;
+}
+
 /** The flavour assumed inside a container not seen yet: its parent's kind (LXD images carry Debian's package). */
 export function assumedInside(parent: Flavour): Flavour {
   return parent === 'incus' ? 'incus' : 'debian';

@@ -5,9 +5,10 @@
 // (each gets the whole range) and the isolated slices, which LXD places from 65536 into the
 // range onwards with a strict fit test (offset + size < range end), so slices need one block
 // of headroom. Top-down, a Debian/Incus level's own range sits at 65536 in its id space; a snap
-// level's range is what its namespace has from 100000 up (the snap ignores /etc/subuid).
+// level's range is what its namespace has from 100000 up (the snap ignores /etc/subuid), at
+// least 65537 ids (kernelDefaultMap in lxd/idmap/idmapset_linux.go).
 
-import { nestedRangeStart } from '../flavour/index.js';
+import { nestedOwnNeed } from '../flavour/index.js';
 import type { ContainerSpec, Manifest } from '../manifest/model.js';
 import { BLOCK, FIRST_SUBORDINATE_ID, LAST_ID, roundUpToBlock } from './range.js';
 
@@ -73,7 +74,7 @@ export function allocate(manifest: Manifest): AllocationResult {
   const visit = (spec: ContainerSpec, sliceOffset: number): NodeAllocation => {
     const children = visitLevel(spec.containers);
     const daemonNeed = levelNeed(children);
-    const need = children.length === 0 ? BLOCK : nestedRangeStart(spec.flavour) + daemonNeed;
+    const need = children.length === 0 ? BLOCK : nestedOwnNeed(spec.flavour, daemonNeed);
     let slice: NodeAllocation['slice'] = null;
     if (spec.idmap?.isolated) {
       const size = spec.idmap.size ?? roundUpToBlock(need);

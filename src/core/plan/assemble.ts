@@ -25,6 +25,7 @@ export function assemblePlan(
     options: { prune: options.prune ?? false, restoreIds: options.restoreIds ?? false, hostRestart: options.hostRestart },
     observedSha256: observedDigest(tree),
     levels: [...parts.levels].sort((a, b) => a.path.localeCompare(b.path)),
+    ...(parts.flavours ? { flavours: parts.flavours } : {}),
     steps: parts.steps,
     warnings: parts.warnings,
   };

@@ -2,7 +2,8 @@
 // with the isolated children's slices placed in it. Part of the level's context: the subid
 // edits, the children's maps and the level summary all read this one choice.
 
-import { daemonName, flavourInfo, kernelDefaultRange, nestedRangeStart } from '../flavour/index.js';
+import { daemonName, flavourInfo, kernelDefaultRange, nestedOwnNeed } from '../flavour/index.js';
+import { snapRefusal, snapVerdict } from './snap-verdict.js';
 import type { NodeAllocation } from '../ids/allocate.js';
 import type { IdRange } from '../ids/range.js';
 import type { ContainerSpec, Flavour, Manifest } from '../manifest/model.js';
@@ -66,7 +67,9 @@ export function chooseDaemonRange(r: RangeRequest): RangeChoice {
     if (need <= daemonRange.size || need === levelNeed) break;
     levelNeed = need;
   }
-  const required = isHost ? 0 : nestedRangeStart(r.flavour) + levelNeed;
+  const required = isHost ? 0 : nestedOwnNeed(r.flavour, levelNeed);
+  const kernelDefault = flavourInfo(r.flavour).readsSubid === 'never';
+  if (kernelDefault && !isHost && r.ownSize < required) return { ok: false, problem: snapRefusal(r, required) };
   if (daemonRange.size < levelNeed || (!isHost && r.ownSize < required)) {
     return {
       ok: false,
@@ -82,6 +85,7 @@ export function chooseDaemonRange(r: RangeRequest): RangeChoice {
       },
     };
   }
+  if (kernelDefault) warnings.push(snapVerdict(r, daemonRange, slices));
   return { ok: true, entry, kept, daemonRange, slices, warnings };
 }
 

@@ -13,6 +13,8 @@
 // set): its disk is part of an image being unpacked, nothing ever ran in it, and the image remains.
 // Containers of other LXD projects are never nestctl's.
 
+import { clientOf, daemonName } from '../flavour/index.js';
+import type { Flavour } from '../manifest/model.js';
 import { MANAGED_PROJECT, type ObservedInstance, type ObservedTree } from '../observed.js';
 import { joinPath } from '../paths.js';
 import { MARKER_CREATING, MARKER_PATH } from './desired-config.js';
@@ -21,7 +23,8 @@ export type KeepReason =
   | { kind: 'not-ours' }
   | { kind: 'stopped'; status: string }
   | { kind: 'unseen'; detail: string }
-  | { kind: 'daemon-down' }
+  /** `daemon`: the flavour of the daemon inside that is down (null: not known). */
+  | { kind: 'daemon-down'; daemon: Flavour | null }
   /** Containers inside that must be kept (the deepest culprits). */
   | { kind: 'holds'; kept: string[] };
 
@@ -36,33 +39,43 @@ export type Deletion =
       /** Every container inside it, each deletable too (deleted first). */
       inner: Array<Deletion & { verdict: 'delete' }>;
     }
-  | { verdict: 'keep'; level: string; name: string; path: string; reason: KeepReason };
+  | {
+      verdict: 'keep';
+      level: string;
+      name: string;
+      path: string;
+      reason: KeepReason;
+      /** The daemon of the level it lives in, whose client deletes it by hand (null or absent: not known). */
+      flavour?: Flavour | null;
+    };
 
 /**
  * The part of the verdict that the instance alone decides (rules a and the stopped cases), or null
  * when it turns on what the container holds: then its inside must be probed. Pure.
  */
-export function verdictFromOutside(levelPath: string, inst: ObservedInstance): Deletion | null {
+export function verdictFromOutside(levelPath: string, inst: ObservedInstance, flavour: Flavour | null = null): Deletion | null {
   const path = joinPath(levelPath, inst.name);
   if (inst.project !== MANAGED_PROJECT || inst.config[MARKER_PATH] !== path) {
-    return { verdict: 'keep', level: levelPath, name: inst.name, path, reason: { kind: 'not-ours' } };
+    return { verdict: 'keep', level: levelPath, name: inst.name, path, reason: { kind: 'not-ours' }, flavour };
   }
   if (inst.status === 'Running') return null;
   if (inst.config[MARKER_CREATING] !== undefined) return { verdict: 'delete', level: levelPath, name: inst.name, path, profiles: inst.profiles, inner: [] };
-  return { verdict: 'keep', level: levelPath, name: inst.name, path, reason: { kind: 'stopped', status: inst.status } };
+  return { verdict: 'keep', level: levelPath, name: inst.name, path, reason: { kind: 'stopped', status: inst.status }, flavour };
 }
 
 /** The verdict on instance `inst` of the level at `levelPath`. Pure. */
 export function deletionVerdict(tree: ObservedTree, levelPath: string, inst: ObservedInstance): Deletion {
-  const outside = verdictFromOutside(levelPath, inst);
+  const home = tree.levels[levelPath];
+  const flavour = home?.kind === 'observed' ? home.level.flavour : null;
+  const outside = verdictFromOutside(levelPath, inst, flavour);
   if (outside) return outside;
   const path = joinPath(levelPath, inst.name);
-  const keep = (reason: KeepReason): Deletion => ({ verdict: 'keep', level: levelPath, name: inst.name, path, reason });
+  const keep = (reason: KeepReason): Deletion => ({ verdict: 'keep', level: levelPath, name: inst.name, path, reason, flavour });
   const inside = tree.levels[path];
   if (!inside || inside.kind === 'absent') return keep({ kind: 'unseen', detail: 'its inside was not probed' });
   if (inside.kind === 'unseen') return keep({ kind: 'unseen', detail: inside.reason });
   const level = inside.level;
-  if (level.daemon.kind === 'down') return keep({ kind: 'daemon-down' });
+  if (level.daemon.kind === 'down') return keep({ kind: 'daemon-down', daemon: level.flavour });
   const inner = level.daemon.kind === 'up' ? level.instances.map((i) => deletionVerdict(tree, path, i)) : [];
   const kept = inner.flatMap((d) => (d.verdict === 'delete' ? [] : d.reason.kind === 'holds' ? d.reason.kept : [d.path]));
   if (kept.length > 0) return keep({ kind: 'holds', kept });
@@ -72,7 +85,9 @@ export function deletionVerdict(tree: ObservedTree, levelPath: string, inst: Obs
 /** "c1 is kept: …" and what to do about it, for the plan's warnings. */
 export function keptMessage(d: Deletion & { verdict: 'keep' }): string {
   const r = d.reason;
-  const byHand = `delete it by hand (lxc delete --force ${d.name}${d.level ? ` inside ${d.level}` : ''}) if you are sure it holds nothing of value`;
+  const command = `${d.flavour ? `${clientOf(d.flavour)} ` : ''}delete --force ${d.name}`;
+  const client = d.flavour ? '' : ` with the client of the daemon${d.level ? ` in ${d.level}` : ' on the host'}`;
+  const byHand = `delete it by hand (${command}${d.flavour && d.level ? ` inside ${d.level}` : ''}${client}) if you are sure it holds nothing of value`;
   switch (r.kind) {
     case 'not-ours':
       return `${d.path} is kept: it was not created by nestctl here (no ${MARKER_PATH}=${d.path})`;
@@ -81,7 +96,7 @@ export function keptMessage(d: Deletion & { verdict: 'keep' }): string {
     case 'unseen':
       return `${d.path} is kept: what it holds cannot be looked at (${r.detail}); ${byHand}`;
     case 'daemon-down':
-      return `${d.path} is kept: the LXD inside it is not running, so its containers cannot be listed; start that LXD and run nestctl again, or ${byHand}`;
+      return `${d.path} is kept: the ${insideDaemon(r.daemon)} inside it is not running, so its containers cannot be listed; start that ${insideDaemon(r.daemon)} and run nestctl again, or ${byHand}`;
     case 'holds':
       return `${d.path} is kept: it holds containers nestctl did not create or cannot prove empty (${r.kept.join(', ')})`;
   }
@@ -103,10 +118,13 @@ export function refusedDeleteMessage(d: Deletion & { verdict: 'keep' }): string 
       case 'unseen':
         return `what ${d.path} holds can no longer be looked at (${r.detail})`;
       case 'daemon-down':
-        return `the LXD inside ${d.path} is no longer running, so its containers cannot be listed`;
+        return `the ${insideDaemon(r.daemon)} inside ${d.path} is no longer running, so its containers cannot be listed`;
       case 'holds':
         return `${d.path} now holds ${r.kept.join(', ')}, which nestctl did not plan to delete`;
     }
   })();
   return `${what}; nothing was deleted`;
 }
+
+/** The daemon inside a container, by name when its flavour is known. */
+const insideDaemon = (flavour: Flavour | null): string => (flavour ? daemonName(flavour) : 'daemon');

@@ -8,6 +8,7 @@ import { type IdRange, contains, formatRange } from '../ids/range.js';
 import type { ContainerSpec, Flavour, Manifest } from '../manifest/model.js';
 import { MANAGED_PROJECT, type ObservedLevel, type ObservedTree, managedInstance } from '../observed.js';
 import { replaceRootEntries, usableEntries } from '../subid/file.js';
+import { daemonName } from '../flavour/index.js';
 import { deletionVerdict, keptMessage } from './deletion.js';
 import { levelFlavour } from './level-context.js';
 import type { Step } from './model.js';
@@ -28,7 +29,8 @@ export function planDestroy(manifest: Manifest, tree: ObservedTree, options: Des
   const problems: PlanProblem[] = [];
   const hostObs = tree.levels[''];
   if (!hostObs || hostObs.kind !== 'observed' || hostObs.level.daemon.kind !== 'up') {
-    return { ok: false, problems: [{ fault: 'environment', path: '', message: "the host's LXD is not reachable" }] };
+    const seen = hostObs?.kind === 'observed' ? hostObs.level.flavour : null;
+    return { ok: false, problems: [{ fault: 'environment', path: '', message: `the host's ${seen ? daemonName(seen) : 'daemon'} is not reachable` }] };
   }
   const hostFlavour = levelFlavour(manifest, '', hostObs.level, null, null);
   if (!hostFlavour.ok) return { ok: false, problems: [hostFlavour.problem] };
@@ -37,6 +39,11 @@ export function planDestroy(manifest: Manifest, tree: ObservedTree, options: Des
     const d = levelPath === '' ? hostFlavour : levelFlavour(manifest, levelPath, level, spec, hostFlavour.flavour);
     return d.ok ? d.flavour : level.flavour;
   };
+  const flavours: Record<string, Flavour> = {};
+  const known = (levelPath: string, flavour: Flavour | null): void => {
+    if (flavour) flavours[levelPath] ??= flavour;
+  };
+  known('', hostFlavour.flavour);
 
   /** Deletes inside `level` the listed containers that may go; returns the ids of those steps. */
   const visit = (levelPath: string, level: ObservedLevel, specs: ContainerSpec[]): string[] => {
@@ -55,6 +62,7 @@ export function planDestroy(manifest: Manifest, tree: ObservedTree, options: Des
       // It stays: what the manifest put inside it may still go, if that inside can be seen.
       const inner = tree.levels[spec.path];
       if (inner?.kind !== 'observed' || inner.level.daemon.kind !== 'up') continue;
+      known(spec.path, flavourOf(spec.path, inner.level, spec));
       const below = visit(spec.path, inner.level, spec.containers);
       if (options.restoreIds) restoreLevel(spec.path, inner.level, below, spec);
     }
@@ -115,5 +123,10 @@ export function planDestroy(manifest: Manifest, tree: ObservedTree, options: Des
   const top = visit('', hostObs.level, manifest.containers);
   if (options.restoreIds) restoreLevel('', hostObs.level, top, null);
   if (problems.length > 0) return { ok: false, problems };
-  return { ok: true, parts: { levels: [], steps, warnings } };
+  // Levels emptied inside a deleted container were seen (or nothing is deleted): as found.
+  for (const s of steps) {
+    const obs = tree.levels[s.level];
+    if (obs?.kind === 'observed') known(s.level, obs.level.flavour);
+  }
+  return { ok: true, parts: { levels: [], flavours, steps, warnings } };
 }

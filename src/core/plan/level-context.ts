@@ -121,7 +121,7 @@ export function levelFlavour(manifest: Manifest, path: string, obs: ObservedLeve
 /** The host as observed, or why it cannot be planned for at all (not observed, nothing installed, daemon down). */
 export function hostLevel(input: PlanInput): { ok: true; level: ObservedLevel } | { ok: false; problem: PlanProblem } {
   const hostObs = input.tree.levels[''];
-  if (!hostObs || hostObs.kind !== 'observed') return { ok: false, problem: { fault: 'environment', path: '', message: 'the host LXD could not be observed' } };
+  if (!hostObs || hostObs.kind !== 'observed') return { ok: false, problem: { fault: 'environment', path: '', message: "the host's daemon could not be observed" } };
   const host = hostObs.level;
   const decided = levelFlavour(input.manifest, '', host, null, null);
   if (!decided.ok) return { ok: false, problem: decided.problem };

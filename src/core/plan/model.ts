@@ -160,13 +160,18 @@ export interface Plan {
   /** sha256 over everything observed; a saved plan is refused when it no longer matches. */
   observedSha256: string;
   levels: LevelSummary[];
+  /**
+   * Destroy plans, which have no level summaries: the flavour of the host and of every level a
+   * step runs at, so each word names the daemon that is there. Absent in apply plans.
+   */
+  flavours?: Record<string, Flavour>;
   steps: Step[];
   warnings: string[];
 }
 
 export const isEmptyPlan = (plan: Plan): boolean => plan.steps.length === 0;
 
-/** The flavour the plan decided for a level; null where it has no summary (destroy plans have none). */
-export function flavourAt(plan: Pick<Plan, 'levels'>, level: string): Flavour | null {
-  return plan.levels.find((l) => l.path === level)?.flavour ?? null;
+/** The flavour the plan decided for a level (its summary, or a destroy plan's `flavours`); null where it says none. */
+export function flavourAt(plan: Pick<Plan, 'levels' | 'flavours'>, level: string): Flavour | null {
+  return plan.levels.find((l) => l.path === level)?.flavour ?? plan.flavours?.[level] ?? null;
 }

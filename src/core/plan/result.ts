@@ -2,7 +2,7 @@
 // steps, problems and warnings. The Plan envelope around them is stamped by assemble.ts.
 
 import type { AllocationProblem } from '../ids/allocate.js';
-import type { SourcePos } from '../manifest/model.js';
+import type { Flavour, SourcePos } from '../manifest/model.js';
 import type { LevelSummary, Plan, Step } from './model.js';
 
 export interface PlanOptions {
@@ -38,6 +38,8 @@ export type PlanResult = { ok: true; plan: Plan } | { ok: false; problems: PlanP
 /** A plan's content before the envelope: what the planners return. */
 export interface PlanParts {
   levels: LevelSummary[];
+  /** Destroy plans only: see Plan.flavours. */
+  flavours?: Record<string, Flavour>;
   steps: Step[];
   warnings: string[];
 }

@@ -96,7 +96,7 @@ export function imageSteps(ctx: LevelContext, images: ResolvedImages, after: str
       reason:
         (ctx.hidden ? `${ctx.unseenWhy}: ` : '') +
         `${specs.filter((s) => s.image === ref).map((s) => s.path).join(', ')} ${specs.length > 1 ? 'are' : 'is'} created from ${ref}, ` +
-        (ctx.hidden ? `copied into ${ctx.label}'s image store once its LXD runs, unless there` : `not yet in ${ctx.label}'s image store`),
+        (ctx.hidden ? `copied into ${ctx.label}'s image store once its ${daemonName(ctx.flavour)} runs, unless there` : `not yet in ${ctx.label}'s image store`),
       image: ref,
       fingerprint: img.fingerprint,
       source: source.path,
