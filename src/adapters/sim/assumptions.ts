@@ -3,7 +3,7 @@
 // so; a described world (--world, --state) can say otherwise, and then the plan is refused here,
 // before a simulated apply would fail half-way inside a container that has no LXD.
 
-import { clientOf } from '../../core/flavour/index.js';
+import { type Flavour, assumedInside, clientOf, daemonName } from '../../core/flavour/index.js';
 import type { ContainerSpec, Manifest } from '../../core/manifest/model.js';
 import type { PlanProblem } from '../../core/plan/result.js';
 import { findImage } from './instances.js';
@@ -21,6 +21,19 @@ function specs(manifest: Manifest): ContainerSpec[] {
   return out;
 }
 
+/** The daemon each container runs inside: its own flavour, else its parent level's kind (as the planner assumes). */
+function insideDaemons(manifest: Manifest): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (list: ContainerSpec[], parent: Flavour): void =>
+    list.forEach((s) => {
+      const f = s.flavour ?? assumedInside(parent);
+      out.set(s.path, daemonName(f));
+      walk(s.containers, f);
+    });
+  walk(manifest.containers, manifest.host.flavour ?? 'debian');
+  return out;
+}
+
 /** The lines a plan against a fresh simulated host starts with. */
 export function assumedByDefault(manifest: Manifest): string[] {
   const all = specs(manifest);
@@ -28,9 +41,12 @@ export function assumedByDefault(manifest: Manifest): string[] {
   const hosting = all.filter((s) => s.containers.length > 0);
   if (images.length === 0) return [];
   const lines = [`Assumed: the host's image store has ${images.join(', ')}${images.some((i) => i.includes(':')) ? ' (remote images: their remote is reachable)' : ''}.`];
+  const daemonOf = insideDaemons(manifest);
   for (const image of new Set(hosting.map((s) => s.image))) {
-    const paths = hosting.filter((s) => s.image === image).map((s) => s.path);
-    lines.push(`Assumed: ${image} carries LXD (${paths.join(', ')} ${paths.length === 1 ? 'holds' : 'hold'} containers).`);
+    const users = hosting.filter((s) => s.image === image);
+    const daemons = [...new Set(users.map((s) => daemonOf.get(s.path)!))].join(' or ');
+    const paths = users.map((s) => s.path);
+    lines.push(`Assumed: ${image} carries ${daemons} (${paths.join(', ')} ${paths.length === 1 ? 'holds' : 'hold'} containers).`);
   }
   lines.push('A world file (--world) can say otherwise.');
   return lines;
