@@ -25,9 +25,12 @@ export function idmapSize(daemon: readonly LxdIdmapEntry[], isolated: string | u
 /** Another container at the same level, as findIdmap looks at it. */
 export interface Neighbour {
   name: string;
-  /** Its expanded config (profiles + own config). */
+  /** Its expanded config (profiles + own config); NEIGHBOUR_KEYS are all findIdmap reads of it. */
   expanded: Record<string, string>;
 }
+
+/** The keys of a neighbour's expanded config that findIdmap reads. */
+export const NEIGHBOUR_KEYS = ['security.privileged', 'security.idmap.isolated', 'security.idmap.size', 'volatile.idmap.base'] as const;
 
 export interface FindIdmapInput {
   /** The level's daemon: which of LXD's and Incus's rules apply. */
@@ -37,8 +40,12 @@ export interface FindIdmapInput {
   name: string;
   /** The new container's expanded config. */
   expanded: Record<string, string>;
-  /** Every container at the level (the new one is skipped by name). */
-  neighbours: readonly Neighbour[];
+  /**
+   * Every container at the level (the new one is skipped by name); a function is called only
+   * when they are looked at (an isolated container without security.idmap.base), so a level of
+   * thousands does not build them for every create.
+   */
+  neighbours: readonly Neighbour[] | (() => readonly Neighbour[]);
 }
 
 export type FoundIdmap = { ok: true; set: LxdIdmapEntry[]; base: number } | { ok: false; error: string };
@@ -93,7 +100,8 @@ export function findIdmap(input: FindIdmapInput): FoundIdmap {
   const first = input.daemon[0]!;
   let offset = first.Hostid + 65536;
   const used: Array<{ hostid: number; maprange: number }> = [];
-  for (const other of input.neighbours) {
+  const neighbours = typeof input.neighbours === 'function' ? input.neighbours() : input.neighbours;
+  for (const other of neighbours) {
     if (other.name === input.name) continue; // "Don't change our map Just Because."
     if (isTrue(other.expanded['security.privileged'])) continue;
     if (isFalseOrEmpty(other.expanded['security.idmap.isolated'])) continue;

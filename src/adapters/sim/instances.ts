@@ -2,10 +2,10 @@
 // profile assign. The id rules are in idmap.ts, the power-related effects in power.ts.
 
 import type { InstanceSpec, InstanceUpdate } from '../../ports/lxd.js';
-import { expandedConfig, expandedDevices, instanceExpanded, rootDisk } from './config.js';
+import { expandedConfig, expandedDevices, expandedKeys, instanceExpanded, rootDisk } from './config.js';
 import { creationFailed, lxcFailure, noAllocation, TEXT } from './errors.js';
 import { IDMAP_KEYS } from '../../core/flavour/index.js';
-import { findIdmap, isTrue } from './find-idmap.js';
+import { findIdmap, isTrue, NEIGHBOUR_KEYS } from './find-idmap.js';
 import { idmapToJson, type LxdIdmapEntry } from './idmap.js';
 import { activate, startContainer, stopContainer } from './power.js';
 import { reach } from './reach.js';
@@ -76,7 +76,7 @@ export function computeMap(lxd: LxdState, name: string, expanded: Record<string,
     daemon: lxd.daemon.idmap,
     name,
     expanded,
-    neighbours: lxd.instances.map((i) => ({ name: i.name, expanded: instanceExpanded(lxd, i) })),
+    neighbours: () => lxd.instances.map((i) => ({ name: i.name, expanded: expandedKeys(lxd, i, NEIGHBOUR_KEYS) })),
   });
   return found.ok ? { set: found.set, base: found.base } : { error: found.error };
 }

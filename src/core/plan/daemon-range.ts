@@ -10,7 +10,7 @@ import type { ContainerSpec, Flavour, Manifest } from '../manifest/model.js';
 import type { ObservedLevel } from '../observed.js';
 import { chooseHostEntry, nestedEntry } from './level-entry.js';
 import type { PlanProblem } from './result.js';
-import { findSlice, occupiedSlices, requiredRange } from './slices.js';
+import { occupiedSlices, placeSlices, requiredRange, type SliceRequest } from './slices.js';
 
 export interface RangeRequest {
   manifest: Manifest;
@@ -48,6 +48,7 @@ export function chooseDaemonRange(r: RangeRequest): RangeChoice {
   // manifest alone needs (isolated instances the manifest does not name), so choose twice.
   let levelNeed = r.daemonNeed;
   let slices = new Map<string, IdRange>();
+  const occupied = occupiedSlices(r.obs?.instances ?? []);
   for (let pass = 0; pass < 2; pass += 1) {
     if (flavourInfo(r.flavour).readsSubid === 'never') {
       daemonRange = kernelDefaultRange(isHost, r.ownSize);
@@ -62,8 +63,8 @@ export function chooseDaemonRange(r: RangeRequest): RangeChoice {
       entry = nestedEntry(levelNeed);
       daemonRange = entry;
     }
-    slices = placeSlices(r, daemonRange.start);
-    const need = Math.max(r.daemonNeed, requiredRange(daemonRange.start, [...slices.values(), ...occupiedSlices(r.obs?.instances ?? [])]));
+    slices = childSlices(r, daemonRange.start, occupied);
+    const need = Math.max(r.daemonNeed, requiredRange(daemonRange.start, [...slices.values(), ...occupied]));
     if (need <= daemonRange.size || need === levelNeed) break;
     levelNeed = need;
   }
@@ -90,18 +91,19 @@ export function chooseDaemonRange(r: RangeRequest): RangeChoice {
 }
 
 /** Slices of the level's isolated children: where they are, or where LXD will put them. */
-function placeSlices(r: RangeRequest, rangeStart: number): Map<string, IdRange> {
-  const occupied = occupiedSlices(r.obs?.instances ?? []);
+function childSlices(r: RangeRequest, rangeStart: number, occupied: Array<IdRange & { name: string }>): Map<string, IdRange> {
+  const own = new Map<string, IdRange>();
+  for (const o of occupied) if (!own.has(o.name)) own.set(o.name, { start: o.start, size: o.size });
+  const isolated = r.children.filter((c) => c.alloc.slice !== null);
+  const requests = isolated.map(({ spec, alloc }): SliceRequest => {
+    const kept = own.get(spec.name);
+    return kept ? { kind: 'kept', range: kept } : { kind: 'new', size: alloc.slice!.size };
+  });
+  const starts = placeSlices(rangeStart, occupied, requests);
   const placed = new Map<string, IdRange>();
-  for (const { spec, alloc } of r.children) {
-    if (!alloc.slice) continue;
-    const own = occupied.find((o) => o.name === spec.name);
-    if (own) {
-      placed.set(spec.name, { start: own.start, size: own.size });
-      continue;
-    }
-    const start = findSlice(rangeStart, [...occupied, ...placed.values()], alloc.slice.size);
-    placed.set(spec.name, { start, size: alloc.slice.size });
-  }
+  isolated.forEach(({ spec }, k) => {
+    const q = requests[k]!;
+    placed.set(spec.name, q.kind === 'kept' ? q.range : { start: starts[k]!, size: q.size });
+  });
   return placed;
 }

@@ -47,6 +47,64 @@ export function findSlice(rangeStart: number, occupied: IdRange[], size: number)
   return offset;
 }
 
+/** One slice of a level, in creation order: one that stays where it is, or a new one of `size`. */
+export type SliceRequest = { kind: 'kept'; range: IdRange } | { kind: 'new'; size: number };
+
+/**
+ * findSlice for a series of slices, each occupying its place once placed: the start of request k
+ * is what `findSlice(rangeStart, [...occupied, ...the ranges of requests 0..k-1], size)` returns
+ * (a kept one, its own start). Calling findSlice per slice sorts and walks every slice placed so
+ * far, quadratic in the number of isolated siblings; this keeps one sorted list and, per size,
+ * skips the gaps already too small for it. A gap never grows when a new slice goes into it
+ * (that leaves an empty gap and a smaller one), so a skipped gap stays skipped; a kept range
+ * that ends before its predecessor can widen the gap after it, which is then looked at again.
+ * Positive sizes only: anything else (a malformed observed config) takes findSlice itself.
+ */
+export function placeSlices(rangeStart: number, occupied: IdRange[], requests: SliceRequest[]): number[] {
+  const sane = (r: IdRange): boolean => Number.isSafeInteger(r.start) && Number.isSafeInteger(r.size) && r.size > 0;
+  const sizeOf = (q: SliceRequest): number => (q.kind === 'kept' ? q.range.size : q.size);
+  if (!occupied.every(sane) || !requests.every((q) => sane({ start: q.kind === 'kept' ? q.range.start : 0, size: sizeOf(q) }))) {
+    const placed: IdRange[] = [];
+    return requests.map((q) => {
+      const start = q.kind === 'kept' ? q.range.start : findSlice(rangeStart, [...occupied, ...placed], q.size);
+      placed.push({ start, size: sizeOf(q) });
+      return start;
+    });
+  }
+  const entries = [...occupied].sort((a, b) => a.start - b.start);
+  const first = rangeStart + BLOCK;
+  // Gap i is the room before entries[i]: for i = 0 from `first` (fits when size <= room), else
+  // from the end of entries[i - 1] (LXD's strict test: fits when size < room).
+  const fits = (i: number, size: number): boolean => (i === 0 ? entries[0]!.start >= first + size : rangeEnd(entries[i - 1]!) + size < entries[i]!.start);
+  // Per size: every gap before this index is too small for it.
+  const skip = new Map<number, number>();
+  const insert = (at: number, range: IdRange, widens: boolean): void => {
+    entries.splice(at, 0, range);
+    for (const [size, from] of skip) if (from > at) skip.set(size, widens ? at + 1 : from + 1);
+  };
+  return requests.map((q) => {
+    if (q.kind === 'kept') {
+      // After every entry that starts at or before it, as a stable sort puts it.
+      let lo = 0;
+      let hi = entries.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (entries[mid]!.start <= q.range.start) lo = mid + 1;
+        else hi = mid;
+      }
+      insert(lo, { ...q.range }, lo === 0 || rangeEnd(q.range) < rangeEnd(entries[lo - 1]!));
+      return q.range.start;
+    }
+    let i = skip.get(q.size) ?? 0;
+    while (i < entries.length && !fits(i, q.size)) i += 1;
+    const start = i === 0 ? first : rangeEnd(entries[i - 1]!);
+    // It starts after entries[i - 1] and before entries[i]: index i.
+    insert(i, { start, size: q.size }, false);
+    skip.set(q.size, i);
+    return start;
+  });
+}
+
 /** The range size that holds every slice under LXD's strict fit (offset + size < end). */
 export function requiredRange(rangeStart: number, slices: IdRange[]): number {
   const end = slices.reduce((m, s) => Math.max(m, rangeEnd(s)), 0);
