@@ -39,11 +39,11 @@ describe('findIdmap neighbours', () => {
       listed += 1;
       return [{ name: 'a', expanded: { 'security.idmap.isolated': 'true', 'volatile.idmap.base': '1065536' } }];
     };
-    expect(findIdmap({ daemon, name: 'b', expanded: {}, neighbours })).toMatchObject({ ok: true, base: 0 });
-    expect(findIdmap({ daemon, name: 'b', expanded: { 'security.idmap.isolated': 'true', 'security.idmap.base': '5000000' }, neighbours })).toMatchObject({ ok: true, base: 5_000_000 });
+    expect(findIdmap({ flavour: 'debian', daemon, name: 'b', expanded: {}, neighbours })).toMatchObject({ ok: true, base: 0 });
+    expect(findIdmap({ flavour: 'debian', daemon, name: 'b', expanded: { 'security.idmap.isolated': 'true', 'security.idmap.base': '5000000' }, neighbours })).toMatchObject({ ok: true, base: 5_000_000 });
     expect(listed).toBe(0);
     const big = [entry('u', 0, 1_000_000, 196609), entry('g', 0, 1_000_000, 196609)];
-    expect(findIdmap({ daemon: big, name: 'b', expanded: { 'security.idmap.isolated': 'true' }, neighbours })).toMatchObject({ ok: true, base: 1_131_072 });
+    expect(findIdmap({ flavour: 'debian', daemon: big, name: 'b', expanded: { 'security.idmap.isolated': 'true' }, neighbours })).toMatchObject({ ok: true, base: 1_131_072 });
     expect(listed).toBe(1);
   });
 });
