@@ -77,11 +77,17 @@ function details(step: Step, c: Colours): string[] {
         ...Object.entries(step.set).map(([k, v]) =>
           k in step.before ? c.yellow(`~ ${k} = ${JSON.stringify(step.before[k])} → ${JSON.stringify(v)}`) : c.green(`+ ${k} = ${JSON.stringify(v)}`),
         ),
+        ...unsetLines(step.unset, step.before, c),
         ...(step.profiles ? [c.yellow(`~ profiles = [${step.profiles.before.join(', ')}] → [${step.profiles.after.join(', ')}]`)] : []),
       ];
     default:
       return [];
   }
+}
+
+/** Config drift: a key the manifest does not name, removed. */
+function unsetLines(unset: readonly string[], before: Record<string, string>, c: Colours): string[] {
+  return unset.map((k) => c.yellow(`~ ${k} = ${JSON.stringify(before[k] ?? '')} → (unset)`));
 }
 
 export function renderPlanText(plan: Plan, c: Colours): string {

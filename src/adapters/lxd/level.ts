@@ -199,6 +199,7 @@ export class ExecLevel implements LxdLevel {
     const cli = await this.lxc();
     const pairs = Object.entries(update.set).map(([k, v]) => `${k}=${v}`);
     if (pairs.length > 0) await this.run([cli, 'config', 'set', name, ...pairs]);
+    for (const key of update.unset ?? []) await this.run([cli, 'config', 'unset', name, key]);
     if (update.profiles) await this.run([cli, 'profile', 'assign', name, update.profiles.join(',')]);
   }
 

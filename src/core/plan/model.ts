@@ -90,6 +90,9 @@ export type Step = StepBase &
         name: string;
         path: string;
         set: Record<string, string>;
+        /** Keys not in the manifest (drift), removed with `config unset`. */
+        unset: string[];
+        /** The current value of each key set or unset that has one. */
         before: Record<string, string>;
         profiles: { before: string[]; after: string[] } | null;
         precondition: Precondition;

@@ -8,6 +8,7 @@ import { daemonName, IDMAP_KEYS } from '../../flavour/index.js';
 import { MARKER_CREATING, MARKER_MANAGED, MARKER_PATH, desiredConfig, markers } from '../desired-config.js';
 import type { LevelChild, LevelContext } from '../level-context.js';
 import { pre } from '../level-context.js';
+import { configChanges } from '../config-drift.js';
 import type { Step } from '../model.js';
 import { type ConcernResult, noConcern } from '../result.js';
 import type { ResolvedImages } from './images.js';
@@ -79,32 +80,29 @@ export function childSteps(ctx: LevelContext, child: LevelChild, images: Resolve
     out.warnings.push(`${spec.path} exists and was not created by nestctl: it is managed from now on, but destroy will leave it`);
   }
   let last: string | null = null;
-  const set: Record<string, string> = {};
-  const before: Record<string, string> = {};
-  for (const [k, v] of Object.entries(config)) {
-    if (existing.config[k] !== v) {
-      set[k] = v;
-      if (existing.config[k] !== undefined) before[k] = existing.config[k]!;
-    }
-  }
+  const { set, unset, before } = configChanges(existing.config, config, spec.ignoreChanges, existing.config[MARKER_MANAGED] === 'true');
   const profilesDiffer = existing.profiles.join('\n') !== spec.profiles.join('\n');
-  if (Object.keys(set).length > 0 || profilesDiffer) {
+  if (Object.keys(set).length > 0 || unset.length > 0 || profilesDiffer) {
     last = add({
       id: `${spec.path}:update-config`,
       level: ctx.path,
       kind: 'update-config',
       // After the level's daemon restart: idmap keys are checked against the range it loads.
       dependsOn: deps,
-      reason: `${spec.path}'s config differs from the manifest`,
+      reason:
+        unset.length > 0
+          ? `${spec.path} carries config the manifest does not name (set by hand?): removed${Object.keys(set).length > 0 || profilesDiffer ? ', and the rest brought to the manifest' : ''}`
+          : `${spec.path}'s config differs from the manifest`,
       name: spec.name,
       path: spec.path,
       set,
+      unset,
       before,
       profiles: profilesDiffer ? { before: existing.profiles, after: spec.profiles } : null,
       precondition: pre(ctx, { kind: 'instance-config', config: existing.config, profiles: existing.profiles }),
     });
   }
-  const remapKeys = Object.keys(set).filter((k) => IDMAP_KEYS.includes(k));
+  const remapKeys = [...Object.keys(set), ...unset].filter((k) => IDMAP_KEYS.includes(k));
   if (existing.status === 'Running' && (remapKeys.length > 0 || remapPending(existing.config))) {
     out.running = add({
       id: `${spec.path}:remap-instance`,

@@ -1,0 +1,112 @@
+// Trees that change: config on a managed container is owned like a Terraform attribute. A key
+// the manifest does not name is drift and is removed; LXD's own keys (volatile.*, image.*) and
+// nestctl's markers never are; `ignore_changes` leaves named keys alone.
+
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { createSimWorld, defaultWorld } from '../../src/adapters/sim/index.js';
+import { loadManifest } from '../../src/core/manifest/load.js';
+import type { Manifest } from '../../src/core/manifest/model.js';
+import type { Plan, Step } from '../../src/core/plan/model.js';
+import { startApply } from '../../src/engine/apply.js';
+import { planManifest } from '../../src/engine/plan-pipeline.js';
+import type { LxdLevel } from '../../src/ports/lxd.js';
+import { colours } from '../../src/render/colour.js';
+import { renderPlanText } from '../../src/render/plan-text.js';
+
+const seedText = readFileSync('examples/seed.yaml', 'utf8');
+const world = () => createSimWorld(defaultWorld([{ alias: 'nest', hostsLxd: true }, { alias: 'busybox', hostsLxd: false }]));
+
+function manifest(text: string): Manifest {
+  const r = loadManifest(text, 'm.yaml');
+  if (!r.ok) throw new Error(JSON.stringify(r.diagnostics));
+  return r.manifest;
+}
+
+async function plan(host: LxdLevel, text = seedText): Promise<Plan> {
+  const r = await planManifest(manifest(text), host, { hostRestart: null, tool: 'test', manifestText: text });
+  if (!r.ok) throw new Error(JSON.stringify(r.problems));
+  return r.plan;
+}
+
+async function applied(host: LxdLevel, text = seedText): Promise<void> {
+  const s = await startApply(await plan(host, text), host).finished;
+  expect(s.failed.map((f) => `${f.step.id}: ${f.error.message}`)).toEqual([]);
+}
+
+const step = (p: Plan, id: string): Step | undefined => p.steps.find((s) => s.id === id);
+
+describe('config drift on a managed container', () => {
+  it('plans a hand-set key at level 2 as unset, removes it, and then plans nothing', async () => {
+    const w = world();
+    await applied(w.host());
+    const c1 = w.host().child('c1', null);
+    await c1.updateInstance('c2', { set: { 'limits.cpu': '1' } });
+    const p = await plan(w.host());
+    expect(p.steps.map((s) => s.id)).toEqual(['c1/c2:update-config']);
+    const u = step(p, 'c1/c2:update-config');
+    expect(u).toMatchObject({ kind: 'update-config', level: 'c1', unset: ['limits.cpu'], set: {}, before: { 'limits.cpu': '1' } });
+    expect(renderPlanText(p, colours(false))).toContain('~ limits.cpu = "1" → (unset)');
+    const s = await startApply(p, w.host()).finished;
+    expect(s.failed).toEqual([]);
+    const c2 = (await c1.probe()).instances.find((i) => i.name === 'c2')!;
+    expect(c2.config).not.toHaveProperty('limits.cpu');
+    expect((await plan(w.host())).steps).toEqual([]);
+  });
+
+  it("never counts LXD's own keys or nestctl's markers as drift", async () => {
+    const w = world();
+    await applied(w.host());
+    await w.host().updateInstance('c1', { set: { 'volatile.extra': 'x', 'image.os': 'debian', 'user.nestctl.note': 'y' } });
+    expect((await plan(w.host())).steps).toEqual([]);
+  });
+
+  it('leaves a container nestctl did not create alone (adoption decides that)', async () => {
+    const w = world();
+    const fp = (await w.host().probe()).images.find((i) => i.aliases.includes('busybox'))!.fingerprint;
+    await w.host().createInstance({ name: 'c1', fingerprint: fp, profiles: ['default'], config: { 'limits.cpu': '1' } });
+    const p = await plan(w.host(), 'apiVersion: nestctl/v1\ncontainers:\n  - name: c1\n    image: busybox\n');
+    expect(p.steps.filter((s) => s.kind === 'update-config')).toEqual([]);
+  });
+
+  it('keeps keys named in ignore_changes, exactly or by a prefix.*', async () => {
+    const text = 'apiVersion: nestctl/v1\ncontainers:\n  - name: c1\n    image: busybox\n    ignore_changes: [limits.cpu, "user.*"]\n';
+    const w = world();
+    await applied(w.host(), text);
+    await w.host().updateInstance('c1', { set: { 'limits.cpu': '1', 'user.team': 'a', 'limits.memory': '1GiB' } });
+    const p = await plan(w.host(), text);
+    expect(step(p, 'c1:update-config')).toMatchObject({ unset: ['limits.memory'] });
+  });
+
+  it('a hand-set id map key is unset and the container restarted so the map follows', async () => {
+    const text = 'apiVersion: nestctl/v1\ncontainers:\n  - name: c1\n    image: busybox\n';
+    const w = world();
+    await applied(w.host(), text);
+    await w.host().updateInstance('c1', { set: { 'security.idmap.isolated': 'true' } });
+    const p = await plan(w.host(), text);
+    expect(p.steps.map((s) => s.id)).toEqual(['c1:update-config', 'c1:remap-instance']);
+    expect((await startApply(p, w.host()).finished).failed).toEqual([]);
+    expect((await plan(w.host(), text)).steps).toEqual([]);
+  });
+});
+
+describe('ignore_changes in the manifest', () => {
+  const errors = (list: string) => {
+    const r = loadManifest(`apiVersion: nestctl/v1\ncontainers:\n  - name: c1\n    image: busybox\n    ignore_changes: ${list}\n`, 'm.yaml');
+    return r.ok ? [] : r.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.line}:${d.column} ${d.message}`);
+  };
+
+  it('takes config keys and prefix.* wildcards', () => {
+    expect(errors('[limits.cpu, "user.*", environment.HOME, "limits.*"]')).toEqual([]);
+  });
+
+  it('refuses keys that are never drift, id map keys, unknown keys and other shapes, at the entry', () => {
+    expect(errors('[volatile.eth0.hwaddr]')).toEqual(['5:22 ignore_changes of container c1 names "volatile.eth0.hwaddr", which is never drift']);
+    expect(errors('[limits.cpu, "image.*"]')).toEqual(['5:34 ignore_changes of container c1 names "image.*", which covers keys LXD or nestctl own']);
+    expect(errors('["user.nestctl.*"]')[0]).toContain('covers keys LXD or nestctl own');
+    expect(errors('[security.idmap.size]')[0]).toContain('which nestctl derives from idmap:');
+    expect(errors('[limits.cpus]')[0]).toContain('unknown config key "limits.cpus" in ignore_changes of container c1');
+    expect(errors('["*"]')).toHaveLength(1);
+    expect(errors('["Limits.CPU"]')).toHaveLength(1);
+  });
+});
