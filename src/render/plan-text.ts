@@ -7,7 +7,8 @@ import type { Colours } from './colour.js';
 import { levelLabel } from '../core/paths.js';
 import { bridgeName, daemonName } from '../core/flavour/index.js';
 
-function symbol(step: Step): '+' | '~' | '-' {
+function symbol(step: Step): '+' | '~' | '-' | '-/+' {
+  if (isReplacement(step)) return '-/+';
   switch (step.kind) {
     case 'delete-instance':
       return '-';
@@ -36,7 +37,7 @@ export function stepTitle(step: Step, plan: Pick<Plan, 'levels'>): string {
     case 'copy-image':
       return `${where}: copy image ${step.image}${step.fingerprint ? ` (${step.fingerprint.slice(0, 12)})` : ''} from ${levelLabel(step.source)}`;
     case 'create-instance':
-      return `${step.path}: create from ${step.image}`;
+      return step.replace !== undefined ? replaceTitle(step.path, step.replace) : `${step.path}: create from ${step.image}`;
     case 'update-config':
       return `${step.path}: update config`;
     case 'start-instance':
@@ -85,6 +86,13 @@ function details(step: Step, c: Colours): string[] {
   }
 }
 
+const isReplacement = (step: Step): boolean => step.kind === 'create-instance' && step.replace !== undefined;
+
+/** A create that replaces the container deleted before it (Terraform's -/+). */
+function replaceTitle(path: string, why: string): string {
+  return `${path} (replace: ${why})`;
+}
+
 /** Config drift: a key the manifest does not name, removed. */
 function unsetLines(unset: readonly string[], before: Record<string, string>, c: Colours): string[] {
   return unset.map((k) => c.yellow(`~ ${k} = ${JSON.stringify(before[k] ?? '')} → (unset)`));
@@ -106,7 +114,7 @@ export function renderPlanText(plan: Plan, c: Colours): string {
     lines.push(c.bold(`# ${levelLabel(level)}${state}`));
     for (const step of plan.steps.filter((s) => s.level === level)) {
       const sym = symbol(step);
-      lines.push(`  ${sym === '+' ? c.green(sym) : sym === '-' ? c.red(sym) : c.yellow(sym)} ${stepTitle(step, plan)}`);
+      lines.push(`  ${sym === '+' ? c.green(sym) : sym === '-' ? c.red(sym) : sym === '-/+' ? c.red(sym) : c.yellow(sym)} ${stepTitle(step, plan)}`);
       lines.push(`      ${c.dim(step.reason)}`);
       for (const d of details(step, c)) lines.push(`      ${d}`);
     }

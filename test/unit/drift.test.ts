@@ -23,10 +23,15 @@ function manifest(text: string): Manifest {
   return r.manifest;
 }
 
-async function plan(host: LxdLevel, text = seedText): Promise<Plan> {
-  const r = await planManifest(manifest(text), host, { hostRestart: null, tool: 'test', manifestText: text });
+async function plan(host: LxdLevel, text = seedText, replace: string[] = []): Promise<Plan> {
+  const r = await planManifest(manifest(text), host, { hostRestart: null, tool: 'test', manifestText: text, replace });
   if (!r.ok) throw new Error(JSON.stringify(r.problems));
   return r.plan;
+}
+
+async function problems(host: LxdLevel, text: string, replace: string[] = []): Promise<string[]> {
+  const r = await planManifest(manifest(text), host, { hostRestart: null, tool: 'test', manifestText: text, replace });
+  return r.ok ? [] : r.problems.map((p) => p.message);
 }
 
 async function applied(host: LxdLevel, text = seedText): Promise<void> {
@@ -108,5 +113,57 @@ describe('ignore_changes in the manifest', () => {
     expect(errors('[limits.cpus]')[0]).toContain('unknown config key "limits.cpus" in ignore_changes of container c1');
     expect(errors('["*"]')).toHaveLength(1);
     expect(errors('["Limits.CPU"]')).toHaveLength(1);
+  });
+});
+
+const twoLevels = (leafImage: string) => `apiVersion: nestctl/v1\nhost: { base: 500000 }\ncontainers:\n  - name: c1\n    image: nest\n    containers:\n      - name: c2\n        image: ${leafImage}\n`;
+const imageOf = async (level: LxdLevel, name: string): Promise<string | undefined> => (await level.probe()).instances.find((i) => i.name === name)?.config['volatile.base_image'];
+const fingerprint = async (level: LxdLevel, alias: string): Promise<string> => (await level.probe()).images.find((i) => i.aliases.includes(alias))!.fingerprint;
+
+describe('replacement', () => {
+  it('plans an image change as -/+ (delete, then create from the new image), carries it out, and converges', async () => {
+    const w = world();
+    await applied(w.host(), twoLevels('busybox'));
+    const p = await plan(w.host(), twoLevels('nest'));
+    const ids = p.steps.map((s) => s.id);
+    expect(ids).toEqual(expect.arrayContaining(['c1/c2:delete-instance', 'c1/c2:create-instance', 'c1/c2:start-instance']));
+    expect(step(p, 'c1/c2:create-instance')).toMatchObject({ replace: 'image busybox → nest', dependsOn: ['c1/c2:delete-instance'] });
+    expect(step(p, 'c1/c2:delete-instance')?.reason).toContain('lost: the filesystem of c1/c2');
+    const text = renderPlanText(p, colours(false));
+    expect(text).toContain('-/+ c1/c2 (replace: image busybox → nest)');
+    expect((await startApply(p, w.host()).finished).failed).toEqual([]);
+    expect(await imageOf(w.host().child('c1', null), 'c2')).toBe(await fingerprint(w.host(), 'nest'));
+    expect((await plan(w.host(), twoLevels('nest'))).steps).toEqual([]);
+  });
+
+  it('--replace deletes a hosting container with what it holds, names what is lost, and rebuilds the subtree', async () => {
+    const w = world();
+    await applied(w.host(), twoLevels('busybox'));
+    const uuid = async () => (await w.host().probe()).instances.find((i) => i.name === 'c1')?.config['volatile.uuid'];
+    const before = await uuid();
+    const p = await plan(w.host(), twoLevels('busybox'), ['c1']);
+    expect(p.options.replace).toEqual(['c1']);
+    expect(step(p, 'c1:delete-instance')?.dependsOn).toContain('c1/c2:delete-instance');
+    expect(step(p, 'c1:delete-instance')?.reason).toContain('every container inside it (c1/c2)');
+    expect(step(p, 'c1:create-instance')).toMatchObject({ replace: '--replace' });
+    expect(step(p, 'c1/c2:create-instance')).toBeDefined();
+    expect((await startApply(p, w.host()).finished).failed.map((f) => `${f.step.id}: ${f.error.message}`)).toEqual([]);
+    expect(await uuid()).not.toBe(before);
+    expect((await plan(w.host(), twoLevels('busybox'))).steps).toEqual([]);
+  });
+
+  it('refuses a replacement the deletion rule forbids, naming why', async () => {
+    const w = world();
+    await applied(w.host(), twoLevels('busybox'));
+    const c1 = w.host().child('c1', null);
+    await c1.createInstance({ name: 'mine', fingerprint: await fingerprint(c1, 'busybox'), profiles: ['default'], config: {} });
+    expect(await problems(w.host(), twoLevels('busybox'), ['c1'])).toEqual([expect.stringMatching(/^c1 must be replaced \(--replace\), but it cannot be deleted: .*holds containers nestctl did not create .*c1\/mine/)]);
+    await w.host().stopInstance('c1');
+    expect((await problems(w.host(), twoLevels('busybox').replace('image: nest', 'image: busybox'))).join()).toContain('c1 must be replaced (image nest → busybox');
+  });
+
+  it('refuses --replace of a path the manifest does not have', async () => {
+    const w = world();
+    expect(await problems(w.host(), twoLevels('busybox'), ['c9'])).toEqual(['--replace c9: no such container in the manifest']);
   });
 });

@@ -91,7 +91,7 @@ export async function applyCommand(file: string, flags: ApplyFlags, c: Colours, 
   else printSummary(summary, c, plan, target.simulation !== null);
   if (summary.failed.length > 0 || summary.skipped.length > 0) return EXIT_ERROR;
   if (target.simulation && !json && mode === 'apply' && !plan.target) {
-    return reportConvergence(await computePlan(loaded, target, { ...flags, prune: false }), c);
+    return reportConvergence(await computePlan(loaded, target, { ...flags, prune: false, replace: [] }), c);
   }
   return EXIT_OK;
 }

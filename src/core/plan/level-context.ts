@@ -155,6 +155,8 @@ export interface ParentLink {
   child: LevelChild;
   /** The step that makes the child run, if it is planned. */
   entryDeps: string[];
+  /** The child is deleted and created again: its level is planned as new. */
+  replaced?: boolean;
 }
 
 /**
@@ -178,7 +180,7 @@ export function levelContext(input: PlanInput, parent: ParentLink | null): Conte
     obs = seen.level;
   } else {
     const { spec } = parent.child;
-    if (seen?.kind === 'unseen') {
+    if (seen?.kind === 'unseen' && !parent.replaced) {
       return {
         ok: false,
         problems: [
@@ -191,7 +193,7 @@ export function levelContext(input: PlanInput, parent: ParentLink | null): Conte
         ],
       };
     }
-    obs = seen?.kind === 'observed' ? seen.level : null;
+    obs = seen?.kind === 'observed' && !parent.replaced ? seen.level : null;
   }
   const specs = parent ? parent.child.spec.containers : manifest.containers;
   const decided = levelFlavour(manifest, path, obs, parent?.child.spec ?? null, parent?.ctx.flavour ?? null);

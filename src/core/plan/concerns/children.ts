@@ -3,12 +3,15 @@
 // applies it.
 
 import { parseLxdIdmap } from '../../ids/idmap.js';
-import { managedInstance } from '../../observed.js';
+import { type ObservedInstance, managedInstance } from '../../observed.js';
 import { daemonName, IDMAP_KEYS } from '../../flavour/index.js';
 import { MARKER_CREATING, MARKER_MANAGED, MARKER_PATH, desiredConfig, markers } from '../desired-config.js';
 import type { LevelChild, LevelContext } from '../level-context.js';
 import { pre } from '../level-context.js';
 import { configChanges } from '../config-drift.js';
+import { type Deletion, deletionVerdict, keptMessage } from '../deletion.js';
+import type { PlanProblem } from '../result.js';
+import { deleteSteps } from '../steps/delete.js';
 import type { Step } from '../model.js';
 import { type ConcernResult, noConcern } from '../result.js';
 import type { ResolvedImages } from './images.js';
@@ -18,11 +21,13 @@ export interface ChildResult extends ConcernResult {
   running: string | null;
   /** Its create step, if planned (the next isolated sibling is created after it). */
   created: string | null;
+  /** It is deleted and created again: whatever was observed inside it is gone. */
+  replaced: boolean;
 }
 
 /** `deps`: what the child's first step waits for (daemon ready, its image, an earlier isolated sibling). */
 export function childSteps(ctx: LevelContext, child: LevelChild, images: ResolvedImages, deps: string[]): ChildResult {
-  const out: ChildResult = { ...noConcern(), running: null, created: null };
+  const out: ChildResult = { ...noConcern(), running: null, created: null, replaced: false };
   const add = (step: Step): string => {
     out.steps.push(step);
     return step.id;
@@ -32,7 +37,12 @@ export function childSteps(ctx: LevelContext, child: LevelChild, images: Resolve
   const hosting = spec.containers.length > 0;
   const found = (ctx.obs && managedInstance(ctx.obs, spec.name)) ?? null;
   const halfMade = found !== null && found.config[MARKER_PATH] === spec.path && found.config[MARKER_CREATING] !== undefined;
-  const existing = halfMade ? null : found;
+  const replacing = !halfMade && found !== null ? replacement(ctx, child, found, images) : null;
+  if (replacing && !replacing.ok) {
+    out.problems.push(replacing.problem);
+    return out;
+  }
+  const existing = halfMade || replacing ? null : found;
   if (!existing) {
     const cleared = halfMade
       ? [
@@ -47,20 +57,24 @@ export function childSteps(ctx: LevelContext, child: LevelChild, images: Resolve
             precondition: pre(ctx, { kind: 'instance-config', config: { [MARKER_PATH]: spec.path, [MARKER_CREATING]: found.config[MARKER_CREATING]! }, profiles: found.profiles }),
           }),
         ]
-      : deps;
+      : replacing
+        ? [deleteSteps(replacing.deletion, replacing.reason, deps).map(add).at(-1)!]
+        : deps;
+    out.replaced = replacing !== null;
     out.created = add({
       id: `${spec.path}:create-instance`,
       level: ctx.path,
       kind: 'create-instance',
       dependsOn: cleared,
       // A hidden level's containers could not be listed: it may exist already.
-      reason: ctx.hidden ? `${ctx.unseenWhy}: ${spec.path} is created once its ${daemonName(ctx.flavour)} runs, unless it exists` : ctx.obs ? `${spec.path} does not exist in ${ctx.label}` : `${ctx.label} is new`,
+      reason: replacing ? replacing.reason : ctx.hidden ? `${ctx.unseenWhy}: ${spec.path} is created once its ${daemonName(ctx.flavour)} runs, unless it exists` : ctx.obs ? `${spec.path} does not exist in ${ctx.label}` : `${ctx.label} is new`,
       name: spec.name,
       path: spec.path,
       image: spec.image,
       fingerprint: images.get(spec.image)?.fingerprint ?? null,
       profiles: spec.profiles,
       config: { ...config, ...markers(spec) },
+      ...(replacing ? { replace: replacing.what } : {}),
       precondition: pre(ctx, { kind: 'instance-absent' }),
     });
     out.running = add({
@@ -142,4 +156,42 @@ export function remapPending(config: Record<string, string>): boolean {
   const current = config['volatile.idmap.current'];
   if (!next || !current) return false;
   return JSON.stringify(parseLxdIdmap(next)) !== JSON.stringify(parseLxdIdmap(current));
+}
+
+type Replacement = { ok: true; deletion: Deletion & { verdict: 'delete' }; reason: string; what: string } | { ok: false; problem: PlanProblem };
+
+/**
+ * Whether the existing container must be deleted and created again (Terraform's -/+): LXD cannot
+ * change an instance's image in place (`volatile.base_image` is the fingerprint it was created
+ * from), and `--replace PATH` forces it. Only what the deletion rule may delete is replaced.
+ */
+function replacement(ctx: LevelContext, child: LevelChild, found: ObservedInstance, images: ResolvedImages): Replacement | null {
+  const { spec } = child;
+  if (found.config[MARKER_PATH] !== spec.path) return null;
+  const wanted = images.get(spec.image)?.fingerprint ?? null;
+  const current = found.config['volatile.base_image'] ?? null;
+  const imageChanged = wanted !== null && current !== null && wanted !== current;
+  const forced = (ctx.input.options.replace ?? []).includes(spec.path);
+  if (!imageChanged && !forced) return null;
+  const was = ctx.obs?.images.find((i) => i.fingerprint === current)?.aliases[0] ?? current?.slice(0, 12);
+  const what = imageChanged ? `image ${was} → ${spec.image}` : '--replace';
+  const why = imageChanged ? `${what}, which LXD cannot change in place` : what;
+  const verdict = deletionVerdict(ctx.input.tree, ctx.path, found);
+  if (verdict.verdict === 'keep') {
+    return {
+      ok: false,
+      problem: {
+        fault: 'user',
+        path: spec.path,
+        pos: spec.pos,
+        message: `${spec.path} must be replaced (${why}), but it cannot be deleted: ${keptMessage(verdict)}`,
+        hint: imageChanged ? `put back the image it was created from, or make it deletable and plan again` : `drop --replace ${spec.path}, or make it deletable and plan again`,
+      },
+    };
+  }
+  const lost = verdict.inner.flatMap(function all(d): string[] {
+    return [d.path, ...d.inner.flatMap(all)];
+  });
+  const reason = `replace (${why}): deleted and created again; lost: the filesystem of ${spec.path}${lost.length > 0 ? ` and every container inside it (${lost.join(', ')})` : ''}`;
+  return { ok: true, deletion: verdict, reason, what };
 }
