@@ -167,3 +167,17 @@ describe('replacement', () => {
     expect(await problems(w.host(), twoLevels('busybox'), ['c9'])).toEqual(['--replace c9: no such container in the manifest']);
   });
 });
+
+describe('orphans', () => {
+  const oneLevel = 'apiVersion: nestctl/v1\nhost: { base: 500000 }\ncontainers:\n  - name: c1\n    image: nest\n    containers:\n      - name: c2\n        image: busybox\n      - name: old\n        image: busybox\n';
+  it('a container nestctl made that the manifest no longer names is shown in every plan, and deleted only with --prune', async () => {
+    const w = world();
+    await applied(w.host(), oneLevel);
+    const p = await plan(w.host(), twoLevels('busybox'));
+    expect(p.steps).toEqual([]);
+    expect(p.warnings).toContain('c1/old: in no manifest any more; --prune to delete');
+    expect(renderPlanText(p, colours(false))).toContain('c1/old: in no manifest any more; --prune to delete');
+    const r = await planManifest(manifest(twoLevels('busybox')), w.host(), { hostRestart: null, tool: 'test', manifestText: twoLevels('busybox'), prune: true });
+    expect(r.ok && r.plan.steps.map((s) => s.id)).toEqual(['c1/old:delete-instance']);
+  });
+});
