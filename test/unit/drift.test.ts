@@ -66,14 +66,6 @@ describe('config drift on a managed container', () => {
     expect((await plan(w.host())).steps).toEqual([]);
   });
 
-  it('leaves a container nestctl did not create alone (adoption decides that)', async () => {
-    const w = world();
-    const fp = (await w.host().probe()).images.find((i) => i.aliases.includes('busybox'))!.fingerprint;
-    await w.host().createInstance({ name: 'c1', fingerprint: fp, profiles: ['default'], config: { 'limits.cpu': '1' } });
-    const p = await plan(w.host(), 'apiVersion: nestctl/v1\ncontainers:\n  - name: c1\n    image: busybox\n');
-    expect(p.steps.filter((s) => s.kind === 'update-config')).toEqual([]);
-  });
-
   it('keeps keys named in ignore_changes, exactly or by a prefix.*', async () => {
     const text = 'apiVersion: nestctl/v1\ncontainers:\n  - name: c1\n    image: busybox\n    ignore_changes: [limits.cpu, "user.*"]\n';
     const w = world();
@@ -179,5 +171,41 @@ describe('orphans', () => {
     expect(renderPlanText(p, colours(false))).toContain('c1/old: in no manifest any more; --prune to delete');
     const r = await planManifest(manifest(twoLevels('busybox')), w.host(), { hostRestart: null, tool: 'test', manifestText: twoLevels('busybox'), prune: true });
     expect(r.ok && r.plan.steps.map((s) => s.id)).toEqual(['c1/old:delete-instance']);
+  });
+});
+
+describe('adoption', () => {
+  const leaf = (extra = '') => `apiVersion: nestctl/v1\ncontainers:\n  - name: c1\n    image: busybox\n${extra}`;
+  const byHand = async (w: ReturnType<typeof world>, image = 'busybox') => {
+    await w.host().createInstance({ name: 'c1', fingerprint: await fingerprint(w.host(), image), profiles: ['default'], config: { 'limits.cpu': '1' } });
+    await w.host().startInstance('c1', false);
+  };
+
+  it('refuses a container nestctl did not create, saying what differs', async () => {
+    const w = world();
+    await byHand(w);
+    expect(await problems(w.host(), leaf())).toEqual(['c1 exists and was not created by nestctl; it differs from the manifest: limits.cpu is set ("1"), the manifest does not name it']);
+  });
+
+  it('adopts it with adopt: true: markers set, config owned, then nothing to do', async () => {
+    const w = world();
+    await byHand(w);
+    const p = await plan(w.host(), leaf('    adopt: true\n'));
+    expect(step(p, 'c1:update-config')).toMatchObject({ set: { 'user.nestctl.managed': 'true', 'user.nestctl.path': 'c1' }, unset: ['limits.cpu'] });
+    expect((await startApply(p, w.host()).finished).failed).toEqual([]);
+    expect((await plan(w.host(), leaf('    adopt: true\n'))).steps).toEqual([]);
+  });
+
+  it('refuses to adopt a container made from another image', async () => {
+    const w = world();
+    await byHand(w, 'nest');
+    expect((await problems(w.host(), leaf('    adopt: true\n'))).join()).toContain('cannot be adopted: it was made from image nest, not busybox');
+  });
+
+  it('refuses, before any step, an adopted container that has no LXD to hold its children', async () => {
+    const w = world();
+    await byHand(w);
+    const text = leaf('    adopt: true\n    config: { limits.cpu: "1" }\n    containers:\n      - name: c2\n        image: busybox\n');
+    expect((await problems(w.host(), text)).join()).toMatch(/c1.*(LXD|lxd)/);
   });
 });

@@ -90,11 +90,17 @@ export function childSteps(ctx: LevelContext, child: LevelChild, images: Resolve
     });
     return out;
   }
-  if (existing.config[MARKER_MANAGED] !== 'true') {
-    out.warnings.push(`${spec.path} exists and was not created by nestctl: it is managed from now on, but destroy will leave it`);
+  const adopting = existing.config[MARKER_MANAGED] !== 'true';
+  if (adopting) {
+    const refused = adoptionProblem(ctx, spec, existing, config, images);
+    if (refused) {
+      out.problems.push(refused);
+      return out;
+    }
   }
   let last: string | null = null;
-  const { set, unset, before } = configChanges(existing.config, config, spec.ignoreChanges, existing.config[MARKER_MANAGED] === 'true');
+  // An adopted container is nestctl's from now on: its markers are set and its config owned.
+  const { set, unset, before } = configChanges(existing.config, adopting ? { ...config, ...markers(spec) } : config, spec.ignoreChanges, true);
   const profilesDiffer = existing.profiles.join('\n') !== spec.profiles.join('\n');
   if (Object.keys(set).length > 0 || unset.length > 0 || profilesDiffer) {
     last = add({
@@ -156,6 +162,44 @@ export function remapPending(config: Record<string, string>): boolean {
   const current = config['volatile.idmap.current'];
   if (!next || !current) return false;
   return JSON.stringify(parseLxdIdmap(next)) !== JSON.stringify(parseLxdIdmap(current));
+}
+
+/**
+ * An existing container nestctl did not create is taken over only when the manifest says
+ * `adopt: true`, and only when it is made from the manifest's image (LXD cannot change that in
+ * place). Without it, the plan says what differs.
+ */
+function adoptionProblem(ctx: LevelContext, spec: LevelChild['spec'], existing: ObservedInstance, config: Record<string, string>, images: ResolvedImages): PlanProblem | null {
+  const wanted = images.get(spec.image)?.fingerprint ?? null;
+  const current = existing.config['volatile.base_image'] ?? null;
+  const imageDiffers = wanted !== null && current !== null && wanted !== current;
+  const was = ctx.obs?.images.find((i) => i.fingerprint === current)?.aliases[0] ?? current?.slice(0, 12) ?? 'unknown';
+  const changes = configChanges(existing.config, config, spec.ignoreChanges, true);
+  const differs = [
+    ...(imageDiffers ? [`image ${was}, not ${spec.image}`] : []),
+    ...Object.keys(changes.set).map((k) => `${k} ${k in changes.before ? `is ${JSON.stringify(changes.before[k])}` : 'is unset'}, not ${JSON.stringify(changes.set[k])}`),
+    ...changes.unset.map((k) => `${k} is set (${JSON.stringify(changes.before[k])}), the manifest does not name it`),
+  ];
+  const where = `${spec.path} exists${ctx.path ? ` in ${ctx.label}` : ''} and was not created by nestctl`;
+  if (!spec.adopt) {
+    return {
+      fault: 'user',
+      path: spec.path,
+      pos: spec.pos,
+      message: `${where}${differs.length > 0 ? `; it differs from the manifest: ${differs.join('; ')}` : ''}`,
+      hint: `add adopt: true to ${spec.path} in the manifest to manage it from now on (nestctl then owns its config, and destroy may delete it), or rename one of them`,
+    };
+  }
+  if (imageDiffers) {
+    return {
+      fault: 'user',
+      path: spec.path,
+      pos: spec.pos,
+      message: `${where}, and cannot be adopted: it was made from image ${was}, not ${spec.image}`,
+      hint: `write image: ${was} for ${spec.path}, or delete it by hand and let nestctl create it`,
+    };
+  }
+  return null;
 }
 
 type Replacement = { ok: true; deletion: Deletion & { verdict: 'delete' }; reason: string; what: string } | { ok: false; problem: PlanProblem };
