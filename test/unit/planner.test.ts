@@ -241,5 +241,9 @@ describe('planner: hazards and refusals', () => {
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(r.problems[0]!.message).toBe('c1 holds 131072 ids but it and its children need 196608');
+    // At c1's own node (helpers/build.ts puts it on line 10), and a hint that works: replacement.
+    expect(r.problems[0]!.pos).toEqual({ line: 10, col: 5 });
+    expect(r.problems[0]!.hint).toContain('--replace c1');
+    expect(r.problems[0]!.hint).not.toContain('idmap.size');
   });
 });
