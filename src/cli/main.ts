@@ -56,6 +56,7 @@ async function main(argv: string[]): Promise<number> {
       .option('--out <plan.json>', 'save the plan; `nestctl apply plan.json` then performs exactly it')
       .option('--detailed-exitcode', 'exit 0 without changes, 2 with changes, 1 on error')
       .option('--prune', 'also destroy containers nestctl created that the manifest no longer lists')
+      .option('--replace <path>', 'delete and create again this node (e.g. c1/c2) and all it holds, though the manifest does not require it; repeatable', (v: string, prev: string[] = []) => [...prev, v])
       .option('--target <path>', 'only this node (e.g. c1/c2), its subtree and what its ancestors must do for it'),
   ).action(async (file: string, opts) => {
     code = await (await import('./commands/plan.js')).planCommand(file, opts, c());
@@ -67,6 +68,7 @@ async function main(argv: string[]): Promise<number> {
       .description('plan, ask for approval, and carry the plan out level by level; or apply a saved plan')
       .argument('<file>', 'manifest, or a plan saved with plan --out (applied without asking, refused if stale)')
       .option('--prune', 'also destroy containers nestctl created that the manifest no longer lists')
+      .option('--replace <path>', 'delete and create again this node (e.g. c1/c2) and all it holds, though the manifest does not require it; repeatable', (v: string, prev: string[] = []) => [...prev, v])
       .option('--target <path>', 'only this node, its subtree and what its ancestors must do for it')),
   ).action(async (file: string, opts) => {
     code = await (await import('./commands/apply.js')).applyCommand(file, opts, c());

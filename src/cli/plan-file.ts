@@ -27,8 +27,8 @@ export function refuseSavedPlan(file: string, text: string): void {
 }
 
 /** A saved plan records how it was planned; flags that would plan it differently are refused. */
-export function refusePlanningFlags(file: string, flags: { hostRestart?: string; prune?: boolean; target?: string }): void {
-  const given = [flags.hostRestart !== undefined && '--host-restart', flags.prune && '--prune', flags.target !== undefined && '--target'].filter(Boolean);
+export function refusePlanningFlags(file: string, flags: { hostRestart?: string; prune?: boolean; replace?: string[]; target?: string }): void {
+  const given = [flags.hostRestart !== undefined && '--host-restart', flags.prune && '--prune', flags.replace?.length && '--replace', flags.target !== undefined && '--target'].filter(Boolean);
   if (given.length > 0) {
     throw new NestctlError('user', `${given.join(', ')} cannot be given with a saved plan: ${file} records how it was planned`, `apply it without ${given.join(', ')}, or plan again with them: nestctl plan --out ${file} ...`);
   }

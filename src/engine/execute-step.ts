@@ -109,10 +109,10 @@ export async function executeStep(step: Step, levels: LevelResolver): Promise<St
       if (step.precondition.kind === 'instance-config') {
         const live = await instanceOf(await level.probe(), step.name, step);
         const planned = step.precondition.config;
-        const drift = Object.keys(step.set).find((k) => live.config[k] !== planned[k]);
+        const drift = [...Object.keys(step.set), ...step.unset].find((k) => live.config[k] !== planned[k]);
         if (drift) throw stale(step, `${step.path}'s ${drift} changed after the plan was made`);
       }
-      await level.updateInstance(step.name, { set: step.set, ...(step.profiles ? { profiles: step.profiles.after } : {}) });
+      await level.updateInstance(step.name, { set: step.set, ...(step.unset.length > 0 ? { unset: step.unset } : {}), ...(step.profiles ? { profiles: step.profiles.after } : {}) });
       return CHANGED;
     }
     case 'remap-instance': {

@@ -14,12 +14,26 @@ import type { LxdLevel } from '../ports/lxd.js';
 /** apply: only levels that host the manifest's children; destroy/prune: every owned container too. */
 export type ObserveMode = 'apply' | 'destroy' | 'prune';
 
-export async function observeTree(host: LxdLevel, manifest: Manifest, mode: ObserveMode = 'apply'): Promise<ObservedTree> {
+/** `replace`: paths forced to be replaced (--replace); their inside is probed as for a deletion. */
+export async function observeTree(host: LxdLevel, manifest: Manifest, mode: ObserveMode = 'apply', replace: readonly string[] = []): Promise<ObservedTree> {
   const levels: Record<string, LevelObservation> = {};
   const hostLevel = await host.probe();
   levels[''] = { kind: 'observed', level: hostLevel };
-  await observeChildren(host, hostLevel, manifest.containers, levels, mode !== 'apply');
+  await observeChildren(host, hostLevel, manifest.containers, levels, mode !== 'apply', replace);
   return { levels };
+}
+
+/**
+ * A container of nestctl's that may be replaced (deleted and created again): forced, or not made
+ * from the image the manifest names as this level's store has it. Its deletion needs its inside.
+ */
+function mayBeReplaced(level: ObservedLevel, spec: ContainerSpec, replace: readonly string[]): boolean {
+  const inst = managedInstance(level, spec.name);
+  if (!inst || inst.status !== 'Running' || inst.config[MARKER_PATH] !== spec.path) return false;
+  if (replace.includes(spec.path)) return true;
+  const ref = spec.image.slice(spec.image.indexOf(':') + 1);
+  const img = level.images.find((i) => i.aliases.includes(ref)) ?? level.images.find((i) => i.fingerprint.startsWith(spec.image));
+  return img?.fingerprint !== inst.config['volatile.base_image'];
 }
 
 async function observeChildren(
@@ -28,13 +42,20 @@ async function observeChildren(
   specs: ContainerSpec[],
   levels: Record<string, LevelObservation>,
   insideOwned: boolean,
+  replace: readonly string[],
 ): Promise<void> {
+  const replaced = new Set(specs.filter((s) => mayBeReplaced(level, s, replace)).map((s) => s.name));
   const hosting = specs.filter((s) => s.containers.length > 0);
   // Owned containers the manifest gives no children (leaves, or no longer listed): their inside
   // matters only to deletion.
-  const owned = insideOwned
-    ? level.instances.filter((i) => i.project === MANAGED_PROJECT && i.status === 'Running' && i.config[MARKER_PATH] === joinPath(level.path, i.name) && !hosting.some((s) => s.name === i.name))
-    : [];
+  const owned = level.instances.filter(
+    (i) =>
+      (insideOwned || replaced.has(i.name)) &&
+      i.project === MANAGED_PROJECT &&
+      i.status === 'Running' &&
+      i.config[MARKER_PATH] === joinPath(level.path, i.name) &&
+      !hosting.some((s) => s.name === i.name),
+  );
   await Promise.all([
     ...hosting.map(async (spec) => {
       const inst = managedInstance(level, spec.name);
@@ -46,9 +67,9 @@ async function observeChildren(
         levels[spec.path] = { kind: 'absent', reason: `${spec.path} is ${inst.status.toLowerCase()}` };
         return;
       }
-      await observeInside(api, spec.name, spec.flavour, spec.path, spec.containers, levels, insideOwned);
+      await observeInside(api, spec.name, spec.flavour, spec.path, spec.containers, levels, insideOwned || replaced.has(spec.name), replace);
     }),
-    ...owned.map((inst) => observeInside(api, inst.name, null, joinPath(level.path, inst.name), [], levels, insideOwned)),
+    ...owned.map((inst) => observeInside(api, inst.name, null, joinPath(level.path, inst.name), [], levels, true, replace)),
   ]);
 }
 
@@ -60,11 +81,12 @@ async function observeInside(
   specs: ContainerSpec[],
   levels: Record<string, LevelObservation>,
   insideOwned: boolean,
+  replace: readonly string[],
 ): Promise<void> {
   const child = api.child(name, flavour);
   const inside = await probeInside(child);
   levels[path] = inside;
-  if (inside.kind === 'observed') await observeChildren(child, inside.level, specs, levels, insideOwned);
+  if (inside.kind === 'observed') await observeChildren(child, inside.level, specs, levels, insideOwned, replace);
 }
 
 /** One container's inside: what its probe saw, or "unseen" when the probe cannot run there. */

@@ -25,6 +25,8 @@ export interface PipelineOptions {
   simulation?: Plan['simulation'];
   prune?: boolean;
   restoreIds?: boolean;
+  /** Node paths to delete and create again (--replace). */
+  replace?: string[];
   /** Node path to restrict the plan to (--target). */
   target?: string | null;
 }
@@ -48,7 +50,15 @@ export async function planManifest(manifest: Manifest, host: LxdLevel, options: 
       problems: [{ fault: 'user', path: options.target, message: `--target ${options.target}: no such container in the manifest`, hint: `use a node path such as ${manifest.containers[0]?.path ?? 'c1'}` }],
     };
   }
-  const tree = await observeTree(host, manifest, options.mode === 'destroy' ? 'destroy' : options.prune ? 'prune' : 'apply');
+  const unknown = (options.replace ?? []).find((p) => !hasPath(manifest, p));
+  if (unknown !== undefined) {
+    return {
+      ok: false,
+      tree: null,
+      problems: [{ fault: 'user', path: unknown, message: `--replace ${unknown}: no such container in the manifest`, hint: `use a node path such as ${manifest.containers[0]?.path ?? 'c1'}` }],
+    };
+  }
+  const tree = await observeTree(host, manifest, options.mode === 'destroy' ? 'destroy' : options.prune ? 'prune' : 'apply', options.replace ?? []);
   const mode = options.mode === 'destroy' ? 'destroy' : 'apply';
   const stamp = {
     hostRestart: options.hostRestart,
@@ -57,6 +67,7 @@ export async function planManifest(manifest: Manifest, host: LxdLevel, options: 
     manifestText: options.manifestText,
     simulation: options.simulation ?? null,
     prune: options.prune ?? false,
+    ...(options.replace?.length ? { replace: [...options.replace].sort() } : {}),
     // An apply plan records restoreIds false whatever it was asked.
     restoreIds: mode === 'destroy' && (options.restoreIds ?? false),
   };
@@ -76,6 +87,7 @@ export function savedPlanOptions(saved: Plan, tool: string): PipelineOptions {
     simulation: saved.simulation,
     prune: saved.options.prune,
     restoreIds: saved.options.restoreIds,
+    ...(saved.options.replace ? { replace: saved.options.replace } : {}),
     target: saved.target,
   };
 }

@@ -26,6 +26,8 @@ export interface InstanceSpec {
 export interface InstanceUpdate {
   /** Keys to set (values as strings). */
   set: Record<string, string>;
+  /** Keys to remove (`config unset`, one key each); each must be set. */
+  unset?: string[];
   /** New profile list, when it changes. */
   profiles?: string[];
 }

@@ -12,7 +12,8 @@ import { levelLabel } from '../core/paths.js';
 import { bridgeName, daemonName, flavourInfo } from '../core/flavour/index.js';
 import { type PlanEntry, planEntries } from './plan-entries.js';
 
-function symbol(step: Step): '+' | '~' | '-' {
+function symbol(step: Step): '+' | '~' | '-' | '-/+' {
+  if (isReplacement(step)) return '-/+';
   switch (step.kind) {
     case 'delete-instance':
       return '-';
@@ -41,7 +42,7 @@ export function stepTitle(step: Step, plan: Pick<Plan, 'levels'>): string {
     case 'copy-image':
       return `${where}: copy image ${step.image}${step.fingerprint ? ` (${step.fingerprint.slice(0, 12)})` : ''} from ${levelLabel(step.source)}`;
     case 'create-instance':
-      return `${step.path}: create from ${step.image}`;
+      return step.replace !== undefined ? replaceTitle(step.path, step.replace) : `${step.path}: create from ${step.image}`;
     case 'update-config':
       return `${step.path}: update config`;
     case 'start-instance':
@@ -88,6 +89,7 @@ function details(step: Step, c: Colours, verbose: boolean): string[] {
         ...Object.entries(step.set).map(([k, v]) =>
           k in step.before ? c.yellow(`~ ${k} = ${JSON.stringify(step.before[k])} → ${JSON.stringify(v)}`) : c.green(`+ ${k} = ${JSON.stringify(v)}`),
         ),
+        ...unsetLines(step.unset, step.before, c),
         ...(step.profiles ? [c.yellow(`~ profiles = [${step.profiles.before.join(', ')}] → [${step.profiles.after.join(', ')}]`)] : []),
       ];
     default:
@@ -104,8 +106,20 @@ function subidDetails(step: Extract<Step, { kind: 'write-subid' }>, file: string
   return unifiedDiff(file, step.before ?? '', step.after, c);
 }
 
-function coloured(sym: '+' | '~' | '-', c: Colours): string {
-  return sym === '+' ? c.green(sym) : sym === '-' ? c.red(sym) : c.yellow(sym);
+const isReplacement = (step: Step): boolean => step.kind === 'create-instance' && step.replace !== undefined;
+
+/** A create that replaces the container deleted before it (Terraform's -/+). */
+function replaceTitle(path: string, why: string): string {
+  return `${path} (replace: ${why})`;
+}
+
+/** Config drift: a key the manifest does not name, removed. */
+function unsetLines(unset: readonly string[], before: Record<string, string>, c: Colours): string[] {
+  return unset.map((k) => c.yellow(`~ ${k} = ${JSON.stringify(before[k] ?? '')} → (unset)`));
+}
+
+function coloured(sym: '+' | '~' | '-' | '-/+', c: Colours): string {
+  return sym === '+' ? c.green(sym) : sym === '-' || sym === '-/+' ? c.red(sym) : c.yellow(sym);
 }
 
 function entryLines(entry: PlanEntry, plan: Plan, c: Colours, verbose: boolean): string[] {
@@ -120,7 +134,7 @@ function entryLines(entry: PlanEntry, plan: Plan, c: Colours, verbose: boolean):
     }
     case 'create-start':
       return [
-        `  ${coloured('+', c)} ${stepTitle(entry.create, plan)} and start`,
+        `  ${coloured(symbol(entry.create), c)} ${stepTitle(entry.create, plan)} and start`,
         `      ${c.dim(entry.create.reason)}`,
         ...details(entry.create, c, verbose).map((d) => `      ${d}`),
       ];

@@ -50,7 +50,8 @@ describe('saved plans go stale when the world moves', () => {
     const w = world();
     const p = await plan(w.host());
     const fp = (await w.host().probe()).images.find((i) => i.aliases.includes('nest'))!.fingerprint;
-    await w.host().createInstance({ name: 'c1', fingerprint: fp, profiles: ['default'], config: {} });
+    // Another nestctl run made it (a container nestctl did not make is refused outright).
+    await w.host().createInstance({ name: 'c1', fingerprint: fp, profiles: ['default'], config: { 'user.nestctl.managed': 'true', 'user.nestctl.path': 'c1' } });
     expect(await isStale(p, w.host())).toBe(true);
     const s = await startApply(p, w.host()).finished;
     expect(s.failed.map((f) => f.error.message).join('\n')).toContain('c1 appeared after the plan was made');

@@ -39,6 +39,8 @@ const at = (d: Diagnostic): string => `${d.line}:${d.column}`;
 const container = (over: Partial<ContainerSpec> & Pick<ContainerSpec, 'name' | 'path' | 'image' | 'pos'>): ContainerSpec => ({
   profiles: ['default'],
   config: {},
+  ignoreChanges: [],
+  adopt: false,
   idmap: null,
   docker: false,
   flavour: null,
@@ -230,7 +232,7 @@ describe('loadManifest: schema problems', () => {
     const d = only(diagnostics(doc('apiVersion: nestctl/v1', 'containers:', '  - name: c1', '    imgae: nest')), /imgae/);
     expect(at(d)).toBe('4:5');
     expect(d.message).toBe('unknown key "imgae" in container c1');
-    expect(d.hint).toBe('did you mean "image"? allowed keys here: name, image, profiles, config, idmap, docker, flavour, containers');
+    expect(d.hint).toBe('did you mean "image"? allowed keys here: name, image, profiles, config, ignore_changes, idmap, docker, flavour, adopt, containers');
   });
 
   it('names the place of unknown keys in host, idmap and at the top level', () => {

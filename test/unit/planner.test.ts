@@ -152,7 +152,7 @@ describe("planner: LXD's verdict on a level as it is", () => {
   it("sees that a nested LXD with Debian's default entry runs privileged containers only", () => {
     const tree: ObservedTree = {
       levels: {
-        '': { kind: 'observed', level: level('', { subuid: file('root:500000:196608\n'), subgid: file('root:500000:196608\n'), instances: [instance('c1', { 'security.nesting': 'true' })] }) },
+        '': { kind: 'observed', level: level('', { subuid: file('root:500000:196608\n'), subgid: file('root:500000:196608\n'), instances: [instance('c1', { 'security.nesting': 'true', 'user.nestctl.managed': 'true', 'user.nestctl.path': 'c1' })] }) },
         c1: {
           kind: 'observed',
           level: level('c1', { uidMap: [{ isuid: true, isgid: false, nsid: 0, hostid: 500000, maprange: 196608 }], storagePools: [], networks: [], defaultProfileHasRoot: false, images: [] }),
@@ -233,7 +233,7 @@ describe('planner: hazards and refusals', () => {
   it('refuses a tree that no longer fits an existing container\'s map', () => {
     const tree: ObservedTree = {
       levels: {
-        '': { kind: 'observed', level: level('', { instances: [instance('c1', { 'security.nesting': 'true' })] }) },
+        '': { kind: 'observed', level: level('', { instances: [instance('c1', { 'security.nesting': 'true', 'user.nestctl.managed': 'true', 'user.nestctl.path': 'c1' })] }) },
         c1: { kind: 'observed', level: level('c1', { uidMap: [{ isuid: true, isgid: false, nsid: 0, hostid: 100000, maprange: 131072 }] }) },
       },
     };
@@ -241,5 +241,9 @@ describe('planner: hazards and refusals', () => {
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(r.problems[0]!.message).toBe('c1 holds 131072 ids but it and its children need 196608');
+    // At c1's own node (helpers/build.ts puts it on line 10), and a hint that works: replacement.
+    expect(r.problems[0]!.pos).toEqual({ line: 10, col: 5 });
+    expect(r.problems[0]!.hint).toContain('--replace c1');
+    expect(r.problems[0]!.hint).not.toContain('idmap.size');
   });
 });

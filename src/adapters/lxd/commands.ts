@@ -57,7 +57,11 @@ export const instanceArgv = (cli: Cli, verb: 'start' | 'stop' | 'delete', name: 
 /** `config set` (when there is something to set), then `profile assign` (when asked). */
 export function updateInstanceArgvs(cli: Cli, name: string, update: InstanceUpdate): string[][] {
   const pairs = Object.entries(update.set).map(([k, v]) => `${k}=${v}`);
-  return [...(pairs.length > 0 ? [[cli, 'config', 'set', name, ...pairs]] : []), ...(update.profiles ? [[cli, 'profile', 'assign', name, update.profiles.join(',')]] : [])];
+  return [
+    ...(pairs.length > 0 ? [[cli, 'config', 'set', name, ...pairs]] : []),
+    ...(update.unset ?? []).map((key) => [cli, 'config', 'unset', name, key]),
+    ...(update.profiles ? [[cli, 'profile', 'assign', name, update.profiles.join(',')]] : []),
+  ];
 }
 
 /** What --verbose shows for an argv, nested or not: each constant `sh -c` script by its name (its $0), not its text. */

@@ -163,8 +163,9 @@ export function deleteInstance(world: World, path: string, name: string): void {
 }
 
 /**
- * `lxc config set NAME k=v…` then `lxc profile assign NAME p1,p2` (driver_lxc.go Update): an
- * empty value unsets a key; when one of the idmap keys changes in the expanded config, LXD
+ * `lxc config set NAME k=v…`, `lxc config unset NAME k` per key, then `lxc profile assign NAME
+ * p1,p2` (driver_lxc.go Update): an empty value unsets a key; unsetting a key that is not set is
+ * refused by the client (lxc/config.go); when one of the idmap keys changes in the expanded config, LXD
  * computes a new map into volatile.idmap.next (applied at the next start).
  */
 export function updateInstance(world: World, path: string, name: string, update: InstanceUpdate): void {
@@ -182,6 +183,10 @@ export function updateInstance(world: World, path: string, name: string, update:
     if (v === '') delete config[k];
     else config[k] = v;
   }
+  for (const k of update.unset ?? []) {
+    if (!(k in config)) throw lxcFailure(path, [cli, 'config', 'unset', name, k], `Can't unset key '${k}', it's not currently set`);
+    delete config[k];
+  }
   const before = instanceExpanded(lxd, inst);
   const after = expandedConfig(lxd, profiles, config);
   if (!isTrue(after['security.privileged']) && (lxd.daemon.kind !== 'up' || lxd.daemon.idmap === null)) {
@@ -196,5 +201,5 @@ export function updateInstance(world: World, path: string, name: string, update:
   inst.config = config;
   inst.profiles = [...profiles];
   tick(world);
-  record(world, path, 'update', `${name} ${Object.keys(update.set).join(',')}${update.profiles ? ` profiles=${profiles.join(',')}` : ''}`);
+  record(world, path, 'update', `${name} ${Object.keys(update.set).join(',')}${update.unset?.length ? ` unset=${update.unset.join(',')}` : ''}${update.profiles ? ` profiles=${profiles.join(',')}` : ''}`);
 }

@@ -93,7 +93,7 @@ export async function applyCommand(file: string, flags: ApplyFlags, c: Colours, 
   if (summary.failed.length > 0 || summary.skipped.length > 0) return EXIT_ERROR;
   await target.save?.();
   if (target.simulation && !json && mode === 'apply' && !plan.target) {
-    return reportConvergence(await computePlan(loaded, target, { ...flags, prune: false }), c);
+    return reportConvergence(await computePlan(loaded, target, { ...flags, prune: false, replace: [] }), c);
   }
   return EXIT_OK;
 }

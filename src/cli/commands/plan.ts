@@ -21,6 +21,7 @@ export interface PlanFlags extends TargetOptions {
   out?: string;
   detailedExitcode?: boolean;
   prune?: boolean;
+  replace?: string[];
   target?: string;
   restoreIds?: boolean;
 }
@@ -36,6 +37,7 @@ export function computePlan(loaded: LoadedManifest, target: Target, flags: PlanF
     simulation: target.simulation,
     prune: flags.prune ?? false,
     restoreIds: flags.restoreIds ?? false,
+    ...(flags.replace?.length ? { replace: flags.replace } : {}),
     target: flags.target ?? null,
   });
 }

@@ -17,6 +17,8 @@ export interface RawContainer {
   image?: string;
   profiles?: string[];
   config?: Record<string, ConfigValue>;
+  ignore_changes?: string[];
+  adopt?: boolean;
   idmap?: { isolated?: boolean; size?: number };
   docker?: boolean;
   flavour?: Flavour;
@@ -59,6 +61,8 @@ function buildContainer(c: RawContainer, parent: string, at: Path, defaults: Def
     image,
     profiles: [...(c.profiles ?? defaults.profiles ?? ['default'])],
     config: lxdConfig({ ...defaults.config, ...c.config }),
+    ignoreChanges: [...(c.ignore_changes ?? [])],
+    adopt: c.adopt ?? false,
     idmap: c.idmap ? { isolated: c.idmap.isolated ?? false, size: c.idmap.size ?? null } : null,
     docker: c.docker ?? false,
     flavour: c.flavour ?? null,

@@ -2,7 +2,7 @@
 // and values. They read the plain data defensively, so they still run, and report, when the
 // schema found problems elsewhere in the file.
 
-import { type ConfigValue, configKeyProblem, configValueProblem, lxdFalse, lxdString } from './config-keys.js';
+import { type ConfigValue, configKeyProblem, configValueProblem, ignoredKeyProblem, lxdFalse, lxdString } from './config-keys.js';
 import { NAME_RULE, nameProblem } from './names.js';
 import { type Finding, keyPos, type Path, scalarSource, type Source, valuePos } from './source.js';
 import { IMAGE_RULE, imageProblem, OWNER_RULE, ownerProblem, PROFILE_RULE, profileProblem, restartWordProblem } from './words-on-argv.js';
@@ -50,6 +50,7 @@ function levelFindings(data: unknown, src: Source, listPath: Path, depth: number
       ...nameFindings(data, src, path, firstLine),
       ...argvFindings(data, src, path),
       ...configFindings(data, src, [...path, 'config']),
+      ...ignoreChangesFindings(data, src, path),
       ...nestingFindings(data, src, path),
       ...idmapFindings(data, src, path),
       ...levelFindings(data, src, [...path, 'containers'], depth + 1),
@@ -168,6 +169,16 @@ function nestingFindings(data: unknown, src: Source, path: Path): Finding[] {
       hint: 'nestctl sets security.nesting=true there anyway; remove the key',
     },
   ];
+}
+
+function ignoreChangesFindings(data: unknown, src: Source, path: Path): Finding[] {
+  const list = dataAt(data, [...path, 'ignore_changes']);
+  if (!Array.isArray(list)) return [];
+  const where = place(data, path);
+  return list.flatMap((entry: unknown, i): Finding[] => {
+    const problem = typeof entry === 'string' ? ignoredKeyProblem(entry, where) : null; // the schema reports the rest
+    return problem ? [{ severity: 'error', pos: valuePos(src, [...path, 'ignore_changes', i]), ...problem }] : [];
+  });
 }
 
 function idmapFindings(data: unknown, src: Source, path: Path): Finding[] {

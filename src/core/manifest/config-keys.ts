@@ -97,6 +97,32 @@ const LXD_OWNED: Record<string, string> = {
 /** nestctl marks the instances it manages with these (see plan/desired-config.ts). */
 const RESERVED = 'user.nestctl';
 
+const reserved = (key: string): boolean => key === RESERVED || key.startsWith(`${RESERVED}.`);
+
+/**
+ * Keys LXD writes itself (volatile.*, image.*) and nestctl's markers (user.nestctl.*): on a
+ * container nestctl manages, they are never drift, whatever the manifest says.
+ */
+export const ownedByOthers = (key: string): boolean => reserved(key) || Object.keys(LXD_OWNED).some((p) => key.startsWith(p));
+
+/** Why an `ignore_changes` entry (a key, or `prefix.*`) is wrong, or null. */
+export function ignoredKeyProblem(entry: string, where: string): KeyProblem | null {
+  const prefix = entry.endsWith('.*') ? entry.slice(0, -1) : null;
+  if (prefix === null) {
+    if (ownedByOthers(entry)) return { message: `ignore_changes of ${where} names "${entry}", which is never drift`, hint: 'volatile.*, image.* and user.nestctl.* keys are always left alone; remove the entry' };
+    const problem = configKeyProblem(entry, `ignore_changes of ${where}`);
+    if (problem && ID_KEYS[entry]) return { message: `ignore_changes of ${where} names "${entry}", which nestctl derives from idmap:`, hint: problem.hint };
+    return problem;
+  }
+  if (!KEY.test(prefix.slice(0, -1))) {
+    return { message: `invalid ignore_changes entry ${JSON.stringify(entry)} in ${where}`, hint: `a config key, or a dotted prefix followed by .* (like user.*); ${KEY_RULE}` };
+  }
+  if (ownedByOthers(prefix)) {
+    return { message: `ignore_changes of ${where} names "${entry}", which covers keys LXD or nestctl own`, hint: 'volatile.*, image.* and user.nestctl.* keys are always left alone; name a narrower prefix, like user.team.*' };
+  }
+  return null;
+}
+
 /**
  * Keys that change a container's id map, which LXD recomputes when any of them changes. The
  * allocator models only `idmap:`, so any of these would make LXD map ids nestctl never planned

@@ -25,6 +25,10 @@ export interface ContainerSpec {
   profiles: string[];
   /** User config (defaults merged, node wins), every value already a string as LXD stores it. */
   config: Record<string, string>;
+  /** Config keys (or `prefix.*`) left alone once created: neither updated nor unset as drift. */
+  ignoreChanges: string[];
+  /** An existing container nestctl did not create may be taken over (else it is refused). */
+  adopt: boolean;
   idmap: IdmapSpec | null;
   docker: boolean;
   /** Flavour of the daemon inside this container (only meaningful when it has children); null: found, or the parent's assumed. */

@@ -28,6 +28,7 @@ function parsePointer(pointer: string): string[] {
 function checkedInCode(e: ErrorObject, path: Path): boolean {
   if (e.keyword === 'propertyNames' || e.propertyName !== undefined) return true;
   if ((e.keyword === 'pattern' || e.keyword === 'maxLength') && path.join('.') === 'host.owner') return true;
+  if (e.keyword === 'pattern' && path[path.length - 2] === 'ignore_changes') return true;
   return e.keyword === 'pattern' && path[path.length - 1] === 'name' && path[path.length - 3] === 'containers';
 }
 

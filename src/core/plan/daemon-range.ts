@@ -6,7 +6,7 @@ import { daemonName, flavourInfo, kernelDefaultRange, nestedOwnNeed } from '../f
 import { snapRefusal, snapVerdict } from './snap-verdict.js';
 import type { NodeAllocation } from '../ids/allocate.js';
 import type { IdRange } from '../ids/range.js';
-import type { ContainerSpec, Flavour, Manifest } from '../manifest/model.js';
+import type { ContainerSpec, Flavour, Manifest, SourcePos } from '../manifest/model.js';
 import type { ObservedLevel } from '../observed.js';
 import { chooseHostEntry, nestedEntry } from './level-entry.js';
 import type { PlanProblem } from './result.js';
@@ -77,17 +77,27 @@ export function chooseDaemonRange(r: RangeRequest): RangeChoice {
       problem: {
         fault: 'user',
         path: r.path,
+        ...(isHost ? { pos: r.manifest.hostPos } : specPos(r.manifest.containers, r.path)),
         message: isHost
           ? `the host's ${daemonName(r.flavour)} hands out ${daemonRange.size} ids but the tree needs ${levelNeed}`
           : `${r.path} holds ${r.ownSize} ids but it and its children need ${required}`,
         hint: isHost
           ? 'snap LXD derives its range itself; use the Debian package or a smaller tree'
-          : `${daemonName(r.flavour)} computes a container's map only at creation or when its security.idmap.* keys change; recreate ${r.path} (or give it idmap.size ${required})`,
+          : `${daemonName(r.flavour)} gives a running container a bigger map only when it is created again: nestctl plan --replace ${r.path} (its filesystem and every container inside it are lost)`,
       },
     };
   }
   if (kernelDefault) warnings.push(snapVerdict(r, daemonRange, slices));
   return { ok: true, entry, kept, daemonRange, slices, warnings };
+}
+
+/** The position of the node at `path` in the manifest, when it is there. */
+function specPos(specs: Manifest['containers'], path: string): { pos: SourcePos } | Record<string, never> {
+  for (const s of specs) {
+    if (s.path === path) return { pos: s.pos };
+    if (path.startsWith(`${s.path}/`)) return specPos(s.containers, path);
+  }
+  return {};
 }
 
 /** Slices of the level's isolated children: where they are, or where LXD will put them. */

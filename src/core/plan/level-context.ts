@@ -3,6 +3,7 @@
 // the range its LXD hands out, its children (manifest spec joined with allocation by path) and
 // the steps its own steps start from. Concerns read the context, never each other's steps.
 
+import { MARKER_PATH } from './desired-config.js';
 import { BugError } from '../errors.js';
 import { assumedInside, clientOf, daemonName, decideFlavour, flavourInfo } from '../flavour/index.js';
 import type { Allocation, NodeAllocation } from '../ids/allocate.js';
@@ -158,6 +159,8 @@ export interface ParentLink {
   entryDeps: string[];
   /** Its map grows to the planned one before its level's steps run. */
   grows: boolean;
+  /** The child is deleted and created again: its level is planned as new. */
+  replaced?: boolean;
 }
 
 /**
@@ -181,7 +184,7 @@ export function levelContext(input: PlanInput, parent: ParentLink | null): Conte
     obs = seen.level;
   } else {
     const { spec } = parent.child;
-    if (seen?.kind === 'unseen') {
+    if (seen?.kind === 'unseen' && !parent.replaced) {
       return {
         ok: false,
         problems: [
@@ -194,7 +197,24 @@ export function levelContext(input: PlanInput, parent: ParentLink | null): Conte
         ],
       };
     }
-    obs = seen?.kind === 'observed' ? seen.level : null;
+    obs = seen?.kind === 'observed' && !parent.replaced ? seen.level : null;
+    if (obs?.daemon.kind === 'missing') {
+      const adopted = parent.ctx.obs?.instances.find((i) => i.name === spec.name)?.config[MARKER_PATH] !== path;
+      return {
+        ok: false,
+        problems: [
+          {
+            fault: 'user',
+            path,
+            pos: spec.pos,
+            message: `${path} holds containers in the manifest, but no LXD or Incus is installed in it`,
+            hint: adopted
+              ? `install LXD or Incus in ${path} before adopting it, or give it no containers`
+              : `replace it from an image with LXD inside (nestctl plan --replace ${path}), or give it no containers`,
+          },
+        ],
+      };
+    }
   }
   const specs = parent ? parent.child.spec.containers : manifest.containers;
   const decided = levelFlavour(manifest, path, obs, parent?.child.spec ?? null, parent?.ctx.flavour ?? null);

@@ -83,6 +83,8 @@ export type Step = StepBase &
         fingerprint: string | null;
         profiles: string[];
         config: Record<string, string>;
+        /** Present when it replaces a container deleted just before (Terraform's -/+): why. */
+        replace?: string;
         precondition: Precondition;
       }
     | {
@@ -90,6 +92,9 @@ export type Step = StepBase &
         name: string;
         path: string;
         set: Record<string, string>;
+        /** Keys not in the manifest (drift), removed with `config unset`. */
+        unset: string[];
+        /** The current value of each key set or unset that has one. */
         before: Record<string, string>;
         profiles: { before: string[]; after: string[] } | null;
         precondition: Precondition;
@@ -142,6 +147,8 @@ export interface PlanRecordedOptions {
   restoreIds: boolean;
   /** argv that restarts the host daemon (--host-restart), or null for the manifest's or the default. */
   hostRestart: string[] | null;
+  /** Node paths replaced though the manifest does not require it (--replace); absent when none. */
+  replace?: string[];
 }
 
 export interface Plan {

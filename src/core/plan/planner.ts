@@ -63,7 +63,7 @@ function planLevel(input: PlanInput, built: ContextResult, images: ResolvedImage
     const made: ChildResult = take(out, childSteps(ctx, child, images, [...afterDaemon, ...(copies.byImage.get(child.spec.image) ?? []), ...order]));
     if (child.alloc.slice && made.created) previousIsolated = made.created;
     if (child.spec.containers.length === 0) continue;
-    planLevel(input, levelContext(input, { ctx, child, entryDeps: made.running ? [made.running] : [], grows: made.grows }), images, out);
+    planLevel(input, levelContext(input, { ctx, child, entryDeps: made.running ? [made.running] : [], grows: made.grows, replaced: made.replaced }), images, out);
   }
   out.levels.push(levelSummary(ctx));
   if (ctx.entryKept && input.manifest.host.base === null && ctx.isHost && ctx.entry) {
@@ -87,7 +87,7 @@ function levelSummary(ctx: LevelContext): LevelSummary {
 
 /** The plan's content (levels, steps, warnings), or why the tree cannot be planned. */
 export function planLevels(manifest: Manifest, allocation: Allocation, tree: ObservedTree, options: PlannerOptions): PartsResult {
-  const input: PlanInput = { manifest, allocation, tree, options: { hostRestart: options.hostRestart, prune: options.prune } };
+  const input: PlanInput = { manifest, allocation, tree, options: { hostRestart: options.hostRestart, prune: options.prune, replace: options.replace ?? [] } };
   const host = hostLevel(input);
   if (!host.ok) return { ok: false, problems: [host.problem] };
   const out: Collected = { levels: [], steps: [], warnings: [], problems: [] };

@@ -14,10 +14,12 @@ export interface PlanOptions {
   simulation?: Plan['simulation'];
   /** Also destroy instances nestctl created that the manifest no longer lists. */
   prune?: boolean;
+  /** Node paths to delete and create again though the manifest does not require it (--replace). */
+  replace?: string[];
 }
 
 /** What the planners themselves read of the options; the rest is stamped on the envelope. */
-export type PlannerOptions = Pick<PlanOptions, 'hostRestart' | 'prune'>;
+export type PlannerOptions = Pick<PlanOptions, 'hostRestart' | 'prune' | 'replace'>;
 
 export interface PlanProblem {
   fault: 'user' | 'environment';

@@ -18,6 +18,8 @@ function toSpec(n: Node, parent: string, line: number): ContainerSpec {
     image: n.image ?? ((n.children ?? []).length > 0 ? 'nest' : 'busybox'),
     profiles: ['default'],
     config: n.config ?? {},
+    ignoreChanges: [],
+    adopt: false,
     idmap: n.isolated || n.size ? { isolated: Boolean(n.isolated), size: n.size ?? null } : null,
     docker: false,
     flavour: 'debian',

@@ -5,11 +5,15 @@
 import { parseLxdIdmap } from '../../ids/idmap.js';
 import type { IdRange } from '../../ids/range.js';
 import { lxdTrue } from '../../manifest/config-keys.js';
-import { managedInstance } from '../../observed.js';
+import { type ObservedInstance, managedInstance } from '../../observed.js';
 import { daemonName, IDMAP_KEYS } from '../../flavour/index.js';
 import { MARKER_CREATING, MARKER_MANAGED, MARKER_PATH, desiredConfig, markers } from '../desired-config.js';
 import type { LevelChild, LevelContext } from '../level-context.js';
 import { pre } from '../level-context.js';
+import { configChanges } from '../config-drift.js';
+import { type Deletion, deletionVerdict, keptMessage } from '../deletion.js';
+import type { PlanProblem } from '../result.js';
+import { deleteSteps } from '../steps/delete.js';
 import type { Step } from '../model.js';
 import { type ConcernResult, noConcern } from '../result.js';
 import type { ResolvedImages } from './images.js';
@@ -21,11 +25,13 @@ export interface ChildResult extends ConcernResult {
   created: string | null;
   /** Its map grows to the level's planned range (its own level then holds that many ids). */
   grows: boolean;
+  /** It is deleted and created again: whatever was observed inside it is gone. */
+  replaced: boolean;
 }
 
 /** `deps`: what the child's first step waits for (daemon ready, its image, an earlier isolated sibling). */
 export function childSteps(ctx: LevelContext, child: LevelChild, images: ResolvedImages, deps: string[]): ChildResult {
-  const out: ChildResult = { ...noConcern(), running: null, created: null, grows: false };
+  const out: ChildResult = { ...noConcern(), running: null, created: null, grows: false, replaced: false };
   const add = (step: Step): string => {
     out.steps.push(step);
     return step.id;
@@ -35,7 +41,12 @@ export function childSteps(ctx: LevelContext, child: LevelChild, images: Resolve
   const hosting = spec.containers.length > 0;
   const found = (ctx.obs && managedInstance(ctx.obs, spec.name)) ?? null;
   const halfMade = found !== null && found.config[MARKER_PATH] === spec.path && found.config[MARKER_CREATING] !== undefined;
-  const existing = halfMade ? null : found;
+  const replacing = !halfMade && found !== null ? replacement(ctx, child, found, images) : null;
+  if (replacing && !replacing.ok) {
+    out.problems.push(replacing.problem);
+    return out;
+  }
+  const existing = halfMade || replacing ? null : found;
   if (!existing) {
     const cleared = halfMade
       ? [
@@ -50,20 +61,24 @@ export function childSteps(ctx: LevelContext, child: LevelChild, images: Resolve
             precondition: pre(ctx, { kind: 'instance-config', config: { [MARKER_PATH]: spec.path, [MARKER_CREATING]: found.config[MARKER_CREATING]! }, profiles: found.profiles }),
           }),
         ]
-      : deps;
+      : replacing
+        ? [deleteSteps(replacing.deletion, replacing.reason, deps).map(add).at(-1)!]
+        : deps;
+    out.replaced = replacing !== null;
     out.created = add({
       id: `${spec.path}:create-instance`,
       level: ctx.path,
       kind: 'create-instance',
       dependsOn: cleared,
       // A hidden level's containers could not be listed: it may exist already.
-      reason: ctx.hidden ? `${ctx.unseenWhy}: ${spec.path} is created once its ${daemonName(ctx.flavour)} runs, unless it exists` : ctx.obs ? `${spec.path} does not exist in ${ctx.label}` : `${ctx.label} is new`,
+      reason: replacing ? replacing.reason : ctx.hidden ? `${ctx.unseenWhy}: ${spec.path} is created once its ${daemonName(ctx.flavour)} runs, unless it exists` : ctx.obs ? `${spec.path} does not exist in ${ctx.label}` : `${ctx.label} is new`,
       name: spec.name,
       path: spec.path,
       image: spec.image,
       fingerprint: images.get(spec.image)?.fingerprint ?? null,
       profiles: spec.profiles,
       config: { ...config, ...markers(spec) },
+      ...(replacing ? { replace: replacing.what } : {}),
       precondition: pre(ctx, { kind: 'instance-absent' }),
     });
     out.running = add({
@@ -79,36 +94,39 @@ export function childSteps(ctx: LevelContext, child: LevelChild, images: Resolve
     });
     return out;
   }
-  if (existing.config[MARKER_MANAGED] !== 'true') {
-    out.warnings.push(`${spec.path} exists and was not created by nestctl: it is managed from now on, but destroy will leave it`);
-  }
-  let last: string | null = null;
-  const set: Record<string, string> = {};
-  const before: Record<string, string> = {};
-  for (const [k, v] of Object.entries(config)) {
-    if (existing.config[k] !== v) {
-      set[k] = v;
-      if (existing.config[k] !== undefined) before[k] = existing.config[k]!;
+  const adopting = existing.config[MARKER_MANAGED] !== 'true';
+  if (adopting) {
+    const refused = adoptionProblem(ctx, spec, existing, config, images);
+    if (refused) {
+      out.problems.push(refused);
+      return out;
     }
   }
+  let last: string | null = null;
+  // An adopted container is nestctl's from now on: its markers are set and its config owned.
+  const { set, unset, before } = configChanges(existing.config, adopting ? { ...config, ...markers(spec) } : config, spec.ignoreChanges, true);
   const profilesDiffer = existing.profiles.join('\n') !== spec.profiles.join('\n');
-  if (Object.keys(set).length > 0 || profilesDiffer) {
+  if (Object.keys(set).length > 0 || unset.length > 0 || profilesDiffer) {
     last = add({
       id: `${spec.path}:update-config`,
       level: ctx.path,
       kind: 'update-config',
       // After the level's daemon restart: idmap keys are checked against the range it loads.
       dependsOn: deps,
-      reason: `${spec.path}'s config differs from the manifest`,
+      reason:
+        unset.length > 0
+          ? `${spec.path} carries config the manifest does not name (set by hand?): removed${Object.keys(set).length > 0 || profilesDiffer ? ', and the rest brought to the manifest' : ''}`
+          : `${spec.path}'s config differs from the manifest`,
       name: spec.name,
       path: spec.path,
       set,
+      unset,
       before,
       profiles: profilesDiffer ? { before: existing.profiles, after: spec.profiles } : null,
       precondition: pre(ctx, { kind: 'instance-config', config: existing.config, profiles: existing.profiles }),
     });
   }
-  const remapKeys = Object.keys(set).filter((k) => IDMAP_KEYS.includes(k));
+  const remapKeys = [...Object.keys(set), ...unset].filter((k) => IDMAP_KEYS.includes(k));
   const grow = remapKeys.length > 0 ? null : growth(child, existing.config);
   out.grows = grow !== null;
   if (grow || (existing.status === 'Running' && (remapKeys.length > 0 || remapPending(existing.config)))) {
@@ -168,4 +186,80 @@ export function growth(child: LevelChild, config: Record<string, string>): { fro
   const from = { start: uid[0]!.hostid, size: uid[0]!.maprange };
   const to = child.map;
   return from.start === to.start && from.size < to.size ? { from, to } : null;
+}
+
+/**
+ * An existing container nestctl did not create is taken over only when the manifest says
+ * `adopt: true`, and only when it is made from the manifest's image (LXD cannot change that in
+ * place). Without it, the plan says what differs.
+ */
+function adoptionProblem(ctx: LevelContext, spec: LevelChild['spec'], existing: ObservedInstance, config: Record<string, string>, images: ResolvedImages): PlanProblem | null {
+  const wanted = images.get(spec.image)?.fingerprint ?? null;
+  const current = existing.config['volatile.base_image'] ?? null;
+  const imageDiffers = wanted !== null && current !== null && wanted !== current;
+  const was = ctx.obs?.images.find((i) => i.fingerprint === current)?.aliases[0] ?? current?.slice(0, 12) ?? 'unknown';
+  const changes = configChanges(existing.config, config, spec.ignoreChanges, true);
+  const differs = [
+    ...(imageDiffers ? [`image ${was}, not ${spec.image}`] : []),
+    ...Object.keys(changes.set).map((k) => `${k} ${k in changes.before ? `is ${JSON.stringify(changes.before[k])}` : 'is unset'}, not ${JSON.stringify(changes.set[k])}`),
+    ...changes.unset.map((k) => `${k} is set (${JSON.stringify(changes.before[k])}), the manifest does not name it`),
+  ];
+  const where = `${spec.path} exists${ctx.path ? ` in ${ctx.label}` : ''} and was not created by nestctl`;
+  if (!spec.adopt) {
+    return {
+      fault: 'user',
+      path: spec.path,
+      pos: spec.pos,
+      message: `${where}${differs.length > 0 ? `; it differs from the manifest: ${differs.join('; ')}` : ''}`,
+      hint: `add adopt: true to ${spec.path} in the manifest to manage it from now on (nestctl then owns its config, and destroy may delete it), or rename one of them`,
+    };
+  }
+  if (imageDiffers) {
+    return {
+      fault: 'user',
+      path: spec.path,
+      pos: spec.pos,
+      message: `${where}, and cannot be adopted: it was made from image ${was}, not ${spec.image}`,
+      hint: `write image: ${was} for ${spec.path}, or delete it by hand and let nestctl create it`,
+    };
+  }
+  return null;
+}
+
+type Replacement = { ok: true; deletion: Deletion & { verdict: 'delete' }; reason: string; what: string } | { ok: false; problem: PlanProblem };
+
+/**
+ * Whether the existing container must be deleted and created again (Terraform's -/+): LXD cannot
+ * change an instance's image in place (`volatile.base_image` is the fingerprint it was created
+ * from), and `--replace PATH` forces it. Only what the deletion rule may delete is replaced.
+ */
+function replacement(ctx: LevelContext, child: LevelChild, found: ObservedInstance, images: ResolvedImages): Replacement | null {
+  const { spec } = child;
+  if (found.config[MARKER_PATH] !== spec.path) return null;
+  const wanted = images.get(spec.image)?.fingerprint ?? null;
+  const current = found.config['volatile.base_image'] ?? null;
+  const imageChanged = wanted !== null && current !== null && wanted !== current;
+  const forced = (ctx.input.options.replace ?? []).includes(spec.path);
+  if (!imageChanged && !forced) return null;
+  const was = ctx.obs?.images.find((i) => i.fingerprint === current)?.aliases[0] ?? current?.slice(0, 12);
+  const what = imageChanged ? `image ${was} → ${spec.image}` : '--replace';
+  const why = imageChanged ? `${what}, which LXD cannot change in place` : what;
+  const verdict = deletionVerdict(ctx.input.tree, ctx.path, found);
+  if (verdict.verdict === 'keep') {
+    return {
+      ok: false,
+      problem: {
+        fault: 'user',
+        path: spec.path,
+        pos: spec.pos,
+        message: `${spec.path} must be replaced (${why}), but it cannot be deleted: ${keptMessage(verdict)}`,
+        hint: imageChanged ? `put back the image it was created from, or make it deletable and plan again` : `drop --replace ${spec.path}, or make it deletable and plan again`,
+      },
+    };
+  }
+  const lost = verdict.inner.flatMap(function all(d): string[] {
+    return [d.path, ...d.inner.flatMap(all)];
+  });
+  const reason = `replace (${why}): deleted and created again; lost: the filesystem of ${spec.path}${lost.length > 0 ? ` and every container inside it (${lost.join(', ')})` : ''}`;
+  return { ok: true, deletion: verdict, reason, what };
 }
