@@ -126,7 +126,7 @@ export function parseWorld(text: string, file: string): WorldDescription {
     const pos = lineCounter.linePos(offset);
     return { severity: 'error', file, line: pos.line, column: pos.col, message };
   };
-  if (doc.errors.length > 0) throw new InputError(doc.errors.map((e) => diag(e.pos[0], e.message.split('\n')[0] ?? e.message)));
+  if (doc.errors.length > 0) throw new InputError(doc.errors.map((e) => diag(e.pos[0], e.message.split('\n')[0] ?? e.message)), { file, text });
   const at = (where: Where): number => {
     for (let n = where.length; n >= 0; n -= 1) {
       const node = doc.getIn(where.slice(0, n), true) as { range?: [number, number, number] } | undefined;
@@ -148,12 +148,12 @@ export function parseWorld(text: string, file: string): WorldDescription {
         }
     }
   }
-  if (c.problems.length > 0) throw new InputError(c.problems.map((p) => diag(at(p.where), p.message)));
+  if (c.problems.length > 0) throw new InputError(c.problems.map((p) => diag(at(p.where), p.message)), { file, text });
   const desc = normalise(raw) as WorldDescription;
   try {
     build(desc); // semantic problems (unknown images, impossible maps) found now, with positions
   } catch (e) {
-    if (e instanceof DescribeError) throw new InputError([diag(at(e.where), e.message)]);
+    if (e instanceof DescribeError) throw new InputError([diag(at(e.where), e.message)], { file, text });
     throw e;
   }
   return desc;
