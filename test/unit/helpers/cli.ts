@@ -20,11 +20,13 @@ export interface CliOptions {
   env?: Record<string, string>;
   /** Close our end of the child's stdout at once: its writes then fail with EPIPE. */
   closeStdout?: boolean;
+  /** Where the child runs; the repository's root unless given. */
+  cwd?: string;
 }
 
 export function runCommand(argv: string[], opts: CliOptions = {}): Promise<CliRun> {
   return new Promise((done, fail) => {
-    const child = spawn(argv[0]!, argv.slice(1), { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', CI: '', NESTCTL_DEBUG: '', ...opts.env } });
+    const child = spawn(argv[0]!, argv.slice(1), { cwd: opts.cwd ?? ROOT, env: { ...process.env, NO_COLOR: '1', CI: '', NESTCTL_DEBUG: '', ...opts.env } });
     let stdout = '';
     let stderr = '';
     let timedOut = false;
