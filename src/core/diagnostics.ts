@@ -37,7 +37,7 @@ export function formatDiagnostic(d: Diagnostic, text?: string): string {
  */
 export function sourceSnippet(text: string, line: number, column: number): string {
   if (!Number.isSafeInteger(line) || !Number.isSafeInteger(column) || line < 1 || column < 1) return '';
-  const lines = text.split('\n');
+  const lines = linesOf(text);
   if (line > lines.length) return '';
   const raw = lines[line - 1]!.replace(/\r$/, '');
   if (column > raw.length + 1) return '';
@@ -62,6 +62,14 @@ export function sourceSnippet(text: string, line: number, column: number): strin
   const number = String(line);
   const gutter = ' '.repeat(number.length);
   return `  ${number} | ${shown}\n  ${gutter} | ${' '.repeat(before.length + caret - from)}^`;
+}
+
+// A file's diagnostics all come with the same text; splitting it once keeps thousands of them
+// (a hostile 1 MiB manifest) linear. Remembering the last text changes no result.
+let split: { text: string; lines: string[] } | null = null;
+function linesOf(text: string): string[] {
+  if (split?.text !== text) split = { text, lines: text.split('\n') };
+  return split.lines;
 }
 
 // C0 (tab handled apart), DEL, C1, and the bidirectional overrides that reorder what is shown.
