@@ -6,7 +6,7 @@ import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { EnvironmentError, InputError, NestctlError } from '../core/errors.js';
-import { formatDiagnostic } from '../core/diagnostics.js';
+import { type Diagnostic, formatDiagnostic } from '../core/diagnostics.js';
 import type { Colours } from '../render/colour.js';
 
 export const EXIT_OK = 0;
@@ -99,10 +99,16 @@ export async function askApproval(question: string): Promise<boolean> {
 
 const debugWanted = (): boolean => Boolean(process.env.NESTCTL_DEBUG) && process.env.NESTCTL_DEBUG !== '0';
 
+/** One diagnostic on stderr, with its source line and a caret when the file's text is given. */
+export function printDiagnostic(d: Diagnostic, text: string | undefined, c: Colours): void {
+  const shown = formatDiagnostic(d, text);
+  process.stderr.write(`${d.severity === 'error' ? c.red(shown) : c.yellow(shown)}\n`);
+}
+
 /** Print any error the way its fault deserves; never a stack trace unless NESTCTL_DEBUG=1. Returns 1. */
 export function reportError(e: unknown, c: Colours): number {
   if (e instanceof InputError) {
-    for (const d of e.diagnostics) process.stderr.write(`${d.severity === 'error' ? c.red(formatDiagnostic(d)) : c.yellow(formatDiagnostic(d))}\n`);
+    for (const d of e.diagnostics) printDiagnostic(d, e.source?.file === d.file ? e.source.text : undefined, c);
   } else if (e instanceof NestctlError) {
     const who = e.fault === 'bug' ? 'internal error' : 'Error';
     process.stderr.write(`${c.red(`${who}: ${e.message}`)}\n${e.hint ? `  ${e.hint}\n` : ''}`);

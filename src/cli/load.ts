@@ -18,7 +18,7 @@ export async function loadManifestFile(file: string): Promise<LoadedManifest> {
   const text = await readText(file, MANIFEST_MAX_BYTES);
   refuseSavedPlan(file, text);
   const result = checkManifest(text, file);
-  if (!result.ok) throw new InputError(result.diagnostics);
+  if (!result.ok) throw new InputError(result.diagnostics, { file, text });
   return { manifest: result.manifest, text, warnings: result.warnings };
 }
 
@@ -29,6 +29,7 @@ export function problemsToDiagnostics(file: string, problems: PlanProblem[]): Di
     file,
     line: p.pos?.line ?? 1,
     column: p.pos?.col ?? 1,
+    ...(p.pos ? {} : { unplaced: true as const }),
     message: p.message,
     ...(p.hint ? { hint: p.hint } : {}),
   }));

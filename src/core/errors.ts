@@ -18,7 +18,11 @@ export class NestctlError extends Error {
 
 /** The manifest (or a flag) is wrong; carries positioned diagnostics. */
 export class InputError extends NestctlError {
-  constructor(readonly diagnostics: Diagnostic[]) {
+  constructor(
+    readonly diagnostics: Diagnostic[],
+    /** The text of the file the diagnostics point into, so the CLI can show the offending lines. */
+    readonly source?: { file: string; text: string },
+  ) {
     super('user', `${diagnostics.filter((d) => d.severity === 'error').length} error(s) in input`);
     this.name = 'InputError';
   }

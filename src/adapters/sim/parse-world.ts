@@ -31,7 +31,7 @@ export function parseWorld(text: string, file: string): WorldDescription {
     const pos = lineCounter.linePos(offset);
     return { severity: 'error', file, line: pos.line, column: pos.col, message };
   };
-  if (doc.errors.length > 0) throw new InputError(doc.errors.map((e) => diag(e.pos[0], e.message.split('\n')[0] ?? e.message)));
+  if (doc.errors.length > 0) throw new InputError(doc.errors.map((e) => diag(e.pos[0], e.message.split('\n')[0] ?? e.message)), { file, text });
   const at = (where: Where): number => {
     for (let n = where.length; n >= 0; n -= 1) {
       const node = doc.getIn(where.slice(0, n), true) as { range?: [number, number, number] } | undefined;
@@ -46,12 +46,12 @@ export function parseWorld(text: string, file: string): WorldDescription {
     const key = `${d.line}:${d.column}:${d.message}`;
     return seen.has(key) ? [] : (seen.add(key), [d]);
   });
-  if (problems.length > 0) throw new InputError(problems);
+  if (problems.length > 0) throw new InputError(problems, { file, text });
   const desc = normalise(raw) as WorldDescription;
   try {
     build(desc); // semantic problems (unknown images, impossible maps) found now, with positions
   } catch (e) {
-    if (e instanceof DescribeError) throw new InputError([diag(at(e.where), e.message)]);
+    if (e instanceof DescribeError) throw new InputError([diag(at(e.where), e.message)], { file, text });
     throw e;
   }
   return desc;

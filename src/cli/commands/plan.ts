@@ -1,6 +1,5 @@
 // nestctl plan FILE: observe, allocate, plan, show.
 
-import { formatDiagnostic } from '../../core/diagnostics.js';
 import { EnvironmentError, InputError, NestctlError } from '../../core/errors.js';
 import { encodePlan } from '../../core/plan/codec.js';
 import { daemonName } from '../../core/flavour/index.js';
@@ -9,7 +8,7 @@ import { type PipelineOptions, planManifest } from '../../engine/plan-pipeline.j
 import type { Colours } from '../../render/colour.js';
 import { renderPlanText } from '../../render/plan-text.js';
 import { parseHostRestart } from '../host-restart.js';
-import { EXIT_CHANGES, EXIT_OK } from '../io.js';
+import { EXIT_CHANGES, EXIT_OK, printDiagnostic } from '../io.js';
 import { checkOutFile, writePrivateAtomically } from '../out-file.js';
 import { type LoadedManifest, loadManifestFile, problemsToDiagnostics } from '../load.js';
 import { type Target, type TargetOptions, openTarget } from '../target.js';
@@ -51,12 +50,12 @@ export async function planWith(loaded: LoadedManifest, target: Target, options: 
     const first = env[0]!;
     throw new EnvironmentError(env.map((p) => p.message).join('; '), first.hint, first.path);
   }
-  throw new InputError(problemsToDiagnostics(loaded.manifest.file, result.problems));
+  throw new InputError(problemsToDiagnostics(loaded.manifest.file, result.problems), { file: loaded.manifest.file, text: loaded.text });
 }
 
 export function printWarnings(loaded: LoadedManifest, c: Colours, json: boolean): void {
   if (json) return;
-  for (const w of loaded.warnings) process.stderr.write(`${c.yellow(formatDiagnostic(w))}\n`);
+  for (const w of loaded.warnings) printDiagnostic(w, loaded.text, c);
 }
 
 export function simulatedDaemon(plan: Plan): string {

@@ -1,11 +1,11 @@
 // nestctl validate FILE: every check plan makes before it looks at a host (schema, names,
 // config keys, id allocation), through the same pipeline, without touching a host.
 
-import { formatDiagnostic, type Diagnostic } from '../../core/diagnostics.js';
+import type { Diagnostic } from '../../core/diagnostics.js';
 import { checkManifest } from '../../core/manifest/check.js';
 import type { Colours } from '../../render/colour.js';
 import { InputError, NestctlError } from '../../core/errors.js';
-import { EXIT_ERROR, EXIT_OK, MANIFEST_MAX_BYTES, readText } from '../io.js';
+import { EXIT_ERROR, EXIT_OK, MANIFEST_MAX_BYTES, printDiagnostic, readText } from '../io.js';
 import { refuseSavedPlan } from '../plan-file.js';
 
 export async function validateCommand(file: string, opts: { json?: boolean }, c: Colours): Promise<number> {
@@ -16,7 +16,7 @@ export async function validateCommand(file: string, opts: { json?: boolean }, c:
   const errors = diagnostics.filter((d) => d.severity === 'error');
   if (opts.json) printValidateJson(diagnostics);
   else {
-    for (const d of diagnostics) process.stderr.write(`${d.severity === 'error' ? c.red(formatDiagnostic(d)) : c.yellow(formatDiagnostic(d))}\n`);
+    for (const d of diagnostics) printDiagnostic(d, text, c);
     if (errors.length === 0) process.stdout.write(c.green(`${file}: the manifest is valid.\n`));
   }
   return errors.length === 0 ? EXIT_OK : EXIT_ERROR;

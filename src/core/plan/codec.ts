@@ -46,7 +46,7 @@ export function decodePlan(text: string, file: string, tool: string): DecodeResu
   try {
     data = JSON.parse(text);
   } catch (e) {
-    return { ok: false, error: new InputError([jsonSyntaxDiagnostic(text, file, e)]) };
+    return { ok: false, error: new InputError([jsonSyntaxDiagnostic(text, file, e)], { file, text }) };
   }
   if (!isRecord(data)) return fail('a saved plan is a JSON object');
   if (data['formatVersion'] !== PLAN_FORMAT_VERSION) {
@@ -55,7 +55,7 @@ export function decodePlan(text: string, file: string, tool: string): DecodeResu
   if (data['tool'] !== tool) {
     return fail(`the plan was made by ${JSON.stringify(data['tool'])}, this is ${tool}`, 'plans are applied by the nestctl that made them; run nestctl plan --out again with this version');
   }
-  if (!validate(data)) return { ok: false, error: new InputError(schemaDiagnostics(validate.errors ?? [], data, text, file)) };
+  if (!validate(data)) return { ok: false, error: new InputError(schemaDiagnostics(validate.errors ?? [], data, text, file), { file, text }) };
   const plan = data as unknown as Plan;
   if (sha256(plan.manifest.text) !== plan.manifest.sha256) {
     return fail('manifest.sha256 is not the sha256 of manifest.text: the manifest in the plan was changed after it was saved');
