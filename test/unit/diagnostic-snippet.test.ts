@@ -3,6 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { type Diagnostic, SNIPPET_WIDTH, formatDiagnostic, sourceSnippet } from '../../src/core/diagnostics.js';
+import { cpuMs } from './helpers/cpu-time.js';
 
 const at = (line: number, column: number, extra: Partial<Diagnostic> = {}): Diagnostic => ({ severity: 'error', file: 'm.yaml', line, column, message: 'unknown key "imgae"', ...extra });
 
@@ -81,10 +82,12 @@ describe('plan problems as diagnostics', () => {
 describe('many diagnostics in one large file', () => {
   it('are formatted in linear time (the text is split once, not once per diagnostic)', () => {
     const text = Array.from({ length: 40_000 }, (_, i) => `  - {name: 1bad${i}, image: nest}`).join('\n');
-    const started = performance.now();
-    let shown = 0;
-    for (let line = 1; line <= 40_000; line += 8) if (formatDiagnostic(at(line, 5), text).includes(' | ')) shown += 1;
+    const { value: shown, ms } = cpuMs(() => {
+      let n = 0;
+      for (let line = 1; line <= 40_000; line += 8) if (formatDiagnostic(at(line, 5), text).includes(' | ')) n += 1;
+      return n;
+    });
     expect(shown).toBe(5000);
-    expect(performance.now() - started).toBeLessThan(3000);
+    expect(ms).toBeLessThan(3000);
   });
 });
