@@ -6,7 +6,7 @@
 
 import { UnseenError } from '../core/errors.js';
 import type { ContainerSpec, Flavour, Manifest } from '../core/manifest/model.js';
-import { type LevelObservation, MANAGED_PROJECT, type ObservedLevel, type ObservedTree, managedInstance } from '../core/observed.js';
+import { type ContainerFiles, type LevelObservation, MANAGED_PROJECT, type ObservedLevel, type ObservedTree, managedInstance } from '../core/observed.js';
 import { MARKER_PATH } from '../core/plan/desired-config.js';
 import { joinPath } from '../core/paths.js';
 import type { LxdLevel } from '../ports/lxd.js';
@@ -16,10 +16,11 @@ export type ObserveMode = 'apply' | 'destroy' | 'prune';
 
 export async function observeTree(host: LxdLevel, manifest: Manifest, mode: ObserveMode = 'apply'): Promise<ObservedTree> {
   const levels: Record<string, LevelObservation> = {};
+  const files: Record<string, ContainerFiles> = {};
   const hostLevel = await host.probe();
   levels[''] = { kind: 'observed', level: hostLevel };
-  await observeChildren(host, hostLevel, manifest.containers, levels, mode !== 'apply');
-  return { levels };
+  await observeChildren(host, hostLevel, manifest.containers, levels, mode !== 'apply', mode === 'destroy' ? null : files);
+  return Object.keys(files).length > 0 ? { levels, files } : { levels };
 }
 
 async function observeChildren(
@@ -28,6 +29,7 @@ async function observeChildren(
   specs: ContainerSpec[],
   levels: Record<string, LevelObservation>,
   insideOwned: boolean,
+  files: Record<string, ContainerFiles> | null,
 ): Promise<void> {
   const hosting = specs.filter((s) => s.containers.length > 0);
   // Owned containers the manifest gives no children (leaves, or no longer listed): their inside
@@ -35,7 +37,12 @@ async function observeChildren(
   const owned = insideOwned
     ? level.instances.filter((i) => i.project === MANAGED_PROJECT && i.status === 'Running' && i.config[MARKER_PATH] === joinPath(level.path, i.name) && !hosting.some((s) => s.name === i.name))
     : [];
+  // A container's files are read inside it, leaves included: one round trip per container that has any.
+  const withFiles = files ? specs.filter((s) => s.files.length > 0 && managedInstance(level, s.name)?.status === 'Running') : [];
   await Promise.all([
+    ...withFiles.map(async (spec) => {
+      files![spec.path] = await readFiles(api, spec);
+    }),
     ...hosting.map(async (spec) => {
       const inst = managedInstance(level, spec.name);
       if (!inst) {
@@ -46,9 +53,9 @@ async function observeChildren(
         levels[spec.path] = { kind: 'absent', reason: `${spec.path} is ${inst.status.toLowerCase()}` };
         return;
       }
-      await observeInside(api, spec.name, spec.flavour, spec.path, spec.containers, levels, insideOwned);
+      await observeInside(api, spec.name, spec.flavour, spec.path, spec.containers, levels, insideOwned, files);
     }),
-    ...owned.map((inst) => observeInside(api, inst.name, null, joinPath(level.path, inst.name), [], levels, insideOwned)),
+    ...owned.map((inst) => observeInside(api, inst.name, null, joinPath(level.path, inst.name), [], levels, insideOwned, files)),
   ]);
 }
 
@@ -60,11 +67,21 @@ async function observeInside(
   specs: ContainerSpec[],
   levels: Record<string, LevelObservation>,
   insideOwned: boolean,
+  files: Record<string, ContainerFiles> | null,
 ): Promise<void> {
   const child = api.child(name, flavour);
   const inside = await probeInside(child);
   levels[path] = inside;
-  if (inside.kind === 'observed') await observeChildren(child, inside.level, specs, levels, insideOwned);
+  if (inside.kind === 'observed') await observeChildren(child, inside.level, specs, levels, insideOwned, files);
+}
+
+async function readFiles(api: LxdLevel, spec: ContainerSpec): Promise<ContainerFiles> {
+  try {
+    return { kind: 'observed', files: await api.readFiles(spec.name, spec.files.map((f) => f.path)) };
+  } catch (e) {
+    if (!(e instanceof UnseenError)) throw e;
+    return { kind: 'unseen', reason: e.message };
+  }
 }
 
 /** One container's inside: what its probe saw, or "unseen" when the probe cannot run there. */
