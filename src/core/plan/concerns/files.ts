@@ -3,6 +3,7 @@
 // one that is absent. A container this plan creates or starts gets every file, checked when the
 // step runs.
 
+import { BugError } from '../../errors.js';
 import { lxdTrue } from '../../manifest/config-keys.js';
 import type { FileSpec } from '../../manifest/model.js';
 import type { ObservedFile } from '../../observed.js';
@@ -33,7 +34,7 @@ export function fileSteps(ctx: LevelContext, child: LevelChild, existed: boolean
     return out;
   }
   for (const f of spec.files) {
-    if (f.data === null) throw new Error(`the source of ${f.path} in ${spec.path} was not read`);
+    if (f.data === null) throw new BugError(`the source of ${f.path} in ${spec.path} was not read`);
     const now = seen ? (seen.files[f.path] ?? null) : null;
     if (now?.kind === 'other') {
       out.problems.push({ fault: 'environment', path: spec.path, pos: f.pos, message: `${f.path} in ${spec.path} is not a regular file (a directory, symlink or device)`, hint: 'nestctl never replaces it; remove it, or choose another path' });
