@@ -121,3 +121,16 @@ describe('files: sources, read by the CLI', () => {
     }
   });
 });
+
+describe('files: owners inside the container', () => {
+  it('refuses a uid the container does not map, at the file, before anything is changed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nestctl-owner-'));
+    const file = join(dir, 'm.yaml');
+    writeFileSync(file, doc(...HEAD, '    idmap: { isolated: true, size: 65536 }', '    files:', '      - { path: /etc/x, content: "x", uid: 65536 }'));
+    const r = await nestctl(['plan', '--simulate', file]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${file}:7:9: error: /etc/x in c1 is owned by 65536:0, but c1 maps only ids 0-65535`);
+    writeFileSync(file, doc(...HEAD, '    idmap: { isolated: true, size: 65536 }', '    files:', '      - { path: /etc/x, content: "x", uid: 65535 }'));
+    expect((await nestctl(['plan', '--simulate', file])).code).toBe(0);
+  });
+});
