@@ -7,6 +7,7 @@ import type { Manifest } from '../core/manifest/model.js';
 import type { PlanProblem } from '../core/plan/planner.js';
 import { MANIFEST_MAX_BYTES, readText } from './io.js';
 import { refuseSavedPlan } from './plan-file.js';
+import { readSources } from './sources.js';
 
 export interface LoadedManifest {
   manifest: Manifest;
@@ -19,7 +20,9 @@ export async function loadManifestFile(file: string): Promise<LoadedManifest> {
   refuseSavedPlan(file, text);
   const result = checkManifest(text, file);
   if (!result.ok) throw new InputError(result.diagnostics, { file, text });
-  return { manifest: result.manifest, text, warnings: result.warnings };
+  const filled = await readSources(result.manifest);
+  if (!filled.ok) throw new InputError([...result.warnings, ...filled.diagnostics], { file, text });
+  return { manifest: filled.manifest, text, warnings: result.warnings };
 }
 
 /** Allocation and plan problems that point into the manifest become positioned diagnostics. */

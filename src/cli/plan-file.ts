@@ -1,12 +1,13 @@
 // Saved plans: recognise and decode them, and plan them again before anything is run.
 
-import { NestctlError } from '../core/errors.js';
+import { InputError, NestctlError } from '../core/errors.js';
 import { loadManifest } from '../core/manifest/load.js';
 import { decodePlan, looksLikeSavedPlan } from '../core/plan/codec.js';
 import { planDifference } from '../core/plan/compare.js';
 import type { Plan } from '../core/plan/model.js';
 import { readText } from './io.js';
 import type { LoadedManifest } from './load.js';
+import { readSources } from './sources.js';
 import type { Target } from './target.js';
 import { TOOL } from './version.js';
 
@@ -34,10 +35,13 @@ export function refusePlanningFlags(file: string, flags: { hostRestart?: string;
   }
 }
 
-export function savedManifest(saved: Plan, file: string): LoadedManifest {
+export async function savedManifest(saved: Plan, file: string): Promise<LoadedManifest> {
   const r = loadManifest(saved.manifest.text, saved.manifest.file);
   if (!r.ok) throw new NestctlError('user', `${file}: the manifest saved in the plan does not load (${r.diagnostics[0]?.message ?? 'invalid'})`, `run nestctl plan --out ${file} again`);
-  return { manifest: r.manifest, text: saved.manifest.text, warnings: [] };
+  // Sources are read again: a source changed since the plan makes the fresh plan differ.
+  const filled = await readSources(r.manifest);
+  if (!filled.ok) throw new InputError(filled.diagnostics);
+  return { manifest: filled.manifest, text: saved.manifest.text, warnings: [] };
 }
 
 /**

@@ -102,6 +102,17 @@ export type LevelObservation =
    */
   | { kind: 'unseen'; reason: string };
 
+/** A file inside a container, as the file probe saw it (adapters/lxd/files-script.ts). */
+export type ObservedFile =
+  | { kind: 'file'; sha256: string; mode: number; uid: number; gid: number; size: number; /** Content (base64) when small enough to show a diff, else null. */ data: string | null }
+  /** A directory, symlink or device where a file is wanted: nestctl never replaces it. */
+  | { kind: 'other' };
+
+/** A container's files named by the manifest: each path's state, null when absent. */
+export type ContainerFiles = { kind: 'observed'; files: Record<string, ObservedFile | null> } | { kind: 'unseen'; reason: string };
+
 export interface ObservedTree {
   levels: Record<string, LevelObservation>;
+  /** By container path: only running containers whose manifest entry has `files:`. */
+  files?: Record<string, ContainerFiles>;
 }

@@ -12,7 +12,8 @@ import type { ImageBundle, LxdLevel } from '../ports/lxd.js';
 import type { LevelResolver } from './levels.js';
 import { probeInside } from './observe.js';
 import { joinPath } from '../core/paths.js';
-import { MARKER_CREATING, MARKER_PATH } from '../core/plan/desired-config.js';
+import { MARKER_CREATING, MARKER_PATH, MARKER_SETUP } from '../core/plan/desired-config.js';
+import type { ExecResult } from '../ports/exec.js';
 
 /** What a step did: "changed" or why nothing was needed. */
 export type StepResult = { changed: true } | { changed: false; why: string };
@@ -127,6 +128,28 @@ export async function executeStep(step: Step, levels: LevelResolver): Promise<St
       await level.startInstance(step.name, step.hosting);
       return CHANGED;
     }
+    case 'push-file': {
+      if (step.precondition.kind !== 'file-sha256') {
+        // Planned before the container ran: what is there now decides.
+        const now = (await level.readFiles(step.name, [step.file]))[step.file] ?? null;
+        if (now?.kind === 'file' && now.sha256 === step.sha256 && now.mode === step.mode && now.uid === step.uid && now.gid === step.gid) return { changed: false, why: 'already as planned' };
+      }
+      const expected = step.precondition.kind === 'file-sha256' ? step.precondition.sha256 : 'any';
+      await level.writeFile(step.name, { path: step.file, data: step.data, mode: step.mode, uid: step.uid, gid: step.gid, expected });
+      return CHANGED;
+    }
+    case 'run-setup': {
+      const live = await instanceOf(await level.probe(), step.name, step);
+      const recorded = live.config[MARKER_SETUP] ?? null;
+      if (recorded === step.sha256) return { changed: false, why: 'setup already ran' };
+      if (step.precondition.kind === 'instance-config' && recorded !== step.before) throw stale(step, `${step.path}'s setup record changed after the plan was made`);
+      for (const [i, argv] of step.commands.entries()) {
+        const r = await level.runIn(step.name, argv);
+        if (r.code !== 0) throw setupFailed(step, i, argv, r);
+      }
+      await level.updateInstance(step.name, { set: { [MARKER_SETUP]: step.sha256 } });
+      return CHANGED;
+    }
     case 'delete-instance': {
       const live = managedInstance(await level.probe(), step.name);
       if (!live) return { changed: false, why: 'already gone' };
@@ -139,6 +162,19 @@ export async function executeStep(step: Step, levels: LevelResolver): Promise<St
       return CHANGED;
     }
   }
+}
+
+/** How many lines of a failed setup command's output the failure carries. */
+const SETUP_TAIL_LINES = 10;
+
+function setupFailed(step: Extract<Step, { kind: 'run-setup' }>, index: number, argv: readonly string[], r: ExecResult): EnvironmentError {
+  const tail = `${r.stdout}${r.stderr}`.trimEnd().split('\n').slice(-SETUP_TAIL_LINES).filter((l) => l !== '');
+  const left = step.commands.length - index - 1;
+  return new EnvironmentError(
+    `setup command ${index + 1} of ${step.commands.length} in ${step.path} failed (exit ${r.code}): ${JSON.stringify(argv)}${tail.length > 0 ? `\n${tail.map((l) => `  | ${l}`).join('\n')}` : ''}`,
+    `${left > 0 ? `the ${left} command${left === 1 ? '' : 's'} after it did not run; ` : ''}fix the command or the container and apply again: the whole list runs again`,
+    step.level,
+  );
 }
 
 async function instanceOf(level: ObservedLevel, name: string, step: Step) {

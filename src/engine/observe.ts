@@ -6,7 +6,7 @@
 
 import { UnseenError } from '../core/errors.js';
 import type { ContainerSpec, Flavour, Manifest } from '../core/manifest/model.js';
-import { type LevelObservation, MANAGED_PROJECT, type ObservedLevel, type ObservedTree, managedInstance } from '../core/observed.js';
+import { type ContainerFiles, type LevelObservation, MANAGED_PROJECT, type ObservedLevel, type ObservedTree, managedInstance } from '../core/observed.js';
 import { MARKER_PATH } from '../core/plan/desired-config.js';
 import { joinPath } from '../core/paths.js';
 import type { LxdLevel } from '../ports/lxd.js';
@@ -17,10 +17,11 @@ export type ObserveMode = 'apply' | 'destroy' | 'prune';
 /** `replace`: paths forced to be replaced (--replace); their inside is probed as for a deletion. */
 export async function observeTree(host: LxdLevel, manifest: Manifest, mode: ObserveMode = 'apply', replace: readonly string[] = []): Promise<ObservedTree> {
   const levels: Record<string, LevelObservation> = {};
+  const files: Record<string, ContainerFiles> = {};
   const hostLevel = await host.probe();
   levels[''] = { kind: 'observed', level: hostLevel };
-  await observeChildren(host, hostLevel, manifest.containers, levels, mode !== 'apply', replace);
-  return { levels };
+  await observeChildren(host, hostLevel, manifest.containers, levels, mode !== 'apply', replace, mode === 'destroy' ? null : files);
+  return Object.keys(files).length > 0 ? { levels, files } : { levels };
 }
 
 /**
@@ -43,6 +44,7 @@ async function observeChildren(
   levels: Record<string, LevelObservation>,
   insideOwned: boolean,
   replace: readonly string[],
+  files: Record<string, ContainerFiles> | null,
 ): Promise<void> {
   const replaced = new Set(specs.filter((s) => mayBeReplaced(level, s, replace)).map((s) => s.name));
   const hosting = specs.filter((s) => s.containers.length > 0);
@@ -56,7 +58,12 @@ async function observeChildren(
       i.config[MARKER_PATH] === joinPath(level.path, i.name) &&
       !hosting.some((s) => s.name === i.name),
   );
+  // A container's files are read inside it, leaves included: one round trip per container that has any.
+  const withFiles = files ? specs.filter((s) => s.files.length > 0 && managedInstance(level, s.name)?.status === 'Running') : [];
   await Promise.all([
+    ...withFiles.map(async (spec) => {
+      files![spec.path] = await readFiles(api, spec);
+    }),
     ...hosting.map(async (spec) => {
       const inst = managedInstance(level, spec.name);
       if (!inst) {
@@ -67,9 +74,9 @@ async function observeChildren(
         levels[spec.path] = { kind: 'absent', reason: `${spec.path} is ${inst.status.toLowerCase()}` };
         return;
       }
-      await observeInside(api, spec.name, spec.flavour, spec.path, spec.containers, levels, insideOwned || replaced.has(spec.name), replace);
+      await observeInside(api, spec.name, spec.flavour, spec.path, spec.containers, levels, insideOwned || replaced.has(spec.name), replace, files);
     }),
-    ...owned.map((inst) => observeInside(api, inst.name, null, joinPath(level.path, inst.name), [], levels, true, replace)),
+    ...owned.map((inst) => observeInside(api, inst.name, null, joinPath(level.path, inst.name), [], levels, true, replace, files)),
   ]);
 }
 
@@ -82,11 +89,21 @@ async function observeInside(
   levels: Record<string, LevelObservation>,
   insideOwned: boolean,
   replace: readonly string[],
+  files: Record<string, ContainerFiles> | null,
 ): Promise<void> {
   const child = api.child(name, flavour);
   const inside = await probeInside(child);
   levels[path] = inside;
-  if (inside.kind === 'observed') await observeChildren(child, inside.level, specs, levels, insideOwned, replace);
+  if (inside.kind === 'observed') await observeChildren(child, inside.level, specs, levels, insideOwned, replace, files);
+}
+
+async function readFiles(api: LxdLevel, spec: ContainerSpec): Promise<ContainerFiles> {
+  try {
+    return { kind: 'observed', files: await api.readFiles(spec.name, spec.files.map((f) => f.path)) };
+  } catch (e) {
+    if (!(e instanceof UnseenError)) throw e;
+    return { kind: 'unseen', reason: e.message };
+  }
 }
 
 /** One container's inside: what its probe saw, or "unseen" when the probe cannot run there. */

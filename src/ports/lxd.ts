@@ -4,7 +4,8 @@
 // probe() returned. Every method throws EnvironmentError (CommandError, UnseenError) on failure.
 
 import type { Flavour } from '../core/flavour/index.js';
-import type { ObservedLevel } from '../core/observed.js';
+import type { ObservedFile, ObservedLevel } from '../core/observed.js';
+import type { ExecResult } from './exec.js';
 
 /** Files of an exported image sitting at some level, ready to push or import. */
 export interface ImageBundle {
@@ -33,6 +34,18 @@ export interface InstanceUpdate {
 }
 
 export type SubidFile = 'subuid' | 'subgid';
+
+/** A file to write inside a container. */
+export interface FileWrite {
+  path: string;
+  /** The bytes, base64. */
+  data: string;
+  mode: number;
+  uid: number;
+  gid: number;
+  /** The sha256 it must have now, null: it must be absent, "any": not checked (planned before the container existed). */
+  expected: string | null | 'any';
+}
 
 export interface LxdLevel {
   /** "" for the host, "c1/c2" inside containers. */
@@ -69,6 +82,15 @@ export interface LxdLevel {
   stopInstance(name: string): Promise<void>;
   deleteInstance(name: string): Promise<void>;
   updateInstance(name: string, update: InstanceUpdate): Promise<void>;
+  /**
+   * The state of these files inside running container `name`, in one round trip; null for an
+   * absent one. Throws UnseenError when nothing can run there (no shell).
+   */
+  readFiles(name: string, paths: readonly string[]): Promise<Record<string, ObservedFile | null>>;
+  /** Write a file inside container `name` (temp + rename, owner and mode set); refuses as stale when it is not as expected. */
+  writeFile(name: string, file: FileWrite): Promise<void>;
+  /** Run argv inside container `name`; a non-zero exit is returned, not thrown. */
+  runIn(name: string, argv: readonly string[]): Promise<ExecResult>;
   /**
    * The daemon inside container `name`; `flavour` is its flavour when the manifest or the plan
    * decided it (null: its first probe finds out). The way in goes through this level's client.

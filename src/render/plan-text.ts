@@ -22,6 +22,8 @@ function symbol(step: Step): '+' | '~' | '-' | '-/+' {
     case 'fetch-image':
     case 'init-daemon':
       return '+';
+    case 'push-file':
+      return step.before ? '~' : '+';
     default:
       return '~';
   }
@@ -49,6 +51,12 @@ export function stepTitle(step: Step, plan: Pick<Plan, 'levels'>): string {
       return `${step.path}: start`;
     case 'delete-instance':
       return `${step.path}: destroy`;
+    case 'push-file':
+      return `${step.path}: ${step.file}`;
+    case 'run-setup': {
+      const n = `${step.commands.length} command${step.commands.length === 1 ? '' : 's'}`;
+      return `${step.path}: setup (${step.before ? `list changed: re-run ${n}` : `run ${n}`})`;
+    }
     case 'remap-instance':
       return step.grow
         ? `${step.path}: remap onto ${step.grow.to.start}:${step.grow.to.size} (was ${step.grow.from.start}:${step.grow.from.size}; restarts ${step.path}${step.hosting ? ' and everything inside it' : ''})`
@@ -92,9 +100,29 @@ function details(step: Step, c: Colours, verbose: boolean): string[] {
         ...unsetLines(step.unset, step.before, c),
         ...(step.profiles ? [c.yellow(`~ profiles = [${step.profiles.before.join(', ')}] → [${step.profiles.after.join(', ')}]`)] : []),
       ];
+    case 'push-file':
+      return fileDetails(step, c);
+    case 'run-setup':
+      return step.commands.map((argv) => `$ ${argv.map((w) => (/^[\w@%+=:,./-]+$/.test(w) ? w : JSON.stringify(w))).join(' ')}`);
     default:
       return [];
   }
+}
+
+const octal = (mode: number): string => mode.toString(8).padStart(4, '0');
+
+function fileDetails(step: Extract<Step, { kind: 'push-file' }>, c: Colours): string[] {
+  const b = step.before;
+  const owner = `mode ${octal(step.mode)}, owner ${step.uid}:${step.gid}`;
+  if (!b) return [c.green(`+ ${step.size} bytes, ${owner}`)];
+  const out: string[] = [];
+  if (b.mode !== step.mode) out.push(c.yellow(`~ mode ${octal(b.mode)} → ${octal(step.mode)}`));
+  if (b.uid !== step.uid || b.gid !== step.gid) out.push(c.yellow(`~ owner ${b.uid}:${b.gid} → ${step.uid}:${step.gid}`));
+  if (b.sha256 !== step.sha256) {
+    if (step.text) out.push(...unifiedDiff(step.file, step.text.before, step.text.after, c));
+    else out.push(c.yellow(`~ ${b.size} bytes (sha256 ${b.sha256.slice(0, 12)}) → ${step.size} bytes (sha256 ${step.sha256.slice(0, 12)})`));
+  }
+  return out;
 }
 
 function subidDetails(step: Extract<Step, { kind: 'write-subid' }>, file: string, c: Colours): string[] {

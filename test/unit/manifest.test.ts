@@ -44,6 +44,8 @@ const container = (over: Partial<ContainerSpec> & Pick<ContainerSpec, 'name' | '
   idmap: null,
   docker: false,
   flavour: null,
+  files: [],
+  setup: [],
   containers: [],
   ...over,
 });
@@ -232,7 +234,7 @@ describe('loadManifest: schema problems', () => {
     const d = only(diagnostics(doc('apiVersion: nestctl/v1', 'containers:', '  - name: c1', '    imgae: nest')), /imgae/);
     expect(at(d)).toBe('4:5');
     expect(d.message).toBe('unknown key "imgae" in container c1');
-    expect(d.hint).toBe('did you mean "image"? allowed keys here: name, image, profiles, config, ignore_changes, idmap, docker, flavour, adopt, containers');
+    expect(d.hint).toBe('did you mean "image"? allowed keys here: name, image, profiles, config, ignore_changes, idmap, docker, flavour, adopt, files, setup, containers');
   });
 
   it('names the place of unknown keys in host, idmap and at the top level', () => {

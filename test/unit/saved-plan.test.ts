@@ -67,7 +67,7 @@ async function planIn(world: SimWorld): Promise<Plan> {
 async function accept(text: string, world: SimWorld): Promise<Plan> {
   const r = decodePlan(text, 'p.json', TOOL);
   if (!r.ok) throw r.error;
-  const loaded = savedManifest(r.plan, 'p.json');
+  const loaded = await savedManifest(r.plan, 'p.json');
   return rederive(r.plan, 'p.json', loaded, { host: world.host(), simulation: r.plan.simulation });
 }
 

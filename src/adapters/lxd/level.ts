@@ -4,9 +4,11 @@
 import { CommandError, EnvironmentError, UnseenError } from '../../core/errors.js';
 import { FLAVOURS, daemonName, decideFlavour, isClient, type Flavour, type FlavourInfo, flavourInfo } from '../../core/flavour/index.js';
 import { installedFlavours, parseProbe, parseProbeFacts } from '../../core/observe/parse-probe.js';
-import type { ObservedLevel } from '../../core/observed.js';
+import type { ObservedFile, ObservedLevel } from '../../core/observed.js';
+import { parseFileFacts } from '../../core/observe/parse-files.js';
+import { FILE_REFUSED_EXIT, FILE_STALE_EXIT, READ_FILES_SCRIPT, WRITE_FILE_SCRIPT } from './files-script.js';
 import type { Exec, ExecOptions, ExecResult } from '../../ports/exec.js';
-import type { ImageBundle, InstanceSpec, InstanceUpdate, LxdLevel, SubidFile } from '../../ports/lxd.js';
+import type { FileWrite, ImageBundle, InstanceSpec, InstanceUpdate, LxdLevel, SubidFile } from '../../ports/lxd.js';
 import { type Cli, nestedExec } from '../nested-exec.js';
 import { PROBE_MARK, PROBE_SCRIPT } from './probe-script.js';
 import { LOCKED_EXIT, REFUSED_EXIT, STALE_EXIT } from './write-subid-script.js';
@@ -201,6 +203,38 @@ export class ExecLevel implements LxdLevel {
 
   async updateInstance(name: string, update: InstanceUpdate): Promise<void> {
     for (const argv of updateInstanceArgvs(await this.lxc(), name, update)) await this.run(argv);
+  }
+
+  /** Exec inside container `name` (through this level's client). */
+  private inside(name: string): Exec {
+    return nestedExec(this.exec, this.flavour ? flavourInfo(this.flavour).client : () => this.lxc(), name);
+  }
+
+  async readFiles(name: string, paths: readonly string[]): Promise<Record<string, ObservedFile | null>> {
+    const where = joinPath(this.path, name);
+    const argv = ['sh', '-c', READ_FILES_SCRIPT, 'files', ...paths];
+    this.options.trace?.(where, ['sh', '-c', '<read-files>', ...argv.slice(3)]);
+    const r = await this.inside(name)(argv);
+    const facts = r.code === 0 ? parseFileFacts(r.stdout, PROBE_MARK, paths) : null;
+    if (facts) return facts;
+    const failed = classify(['sh', '-c', '<read-files>'], r, where, this.flavour);
+    throw failed instanceof CommandError && r.code !== 4 ? new UnseenError(failed.message, where) : failed;
+  }
+
+  async writeFile(name: string, file: FileWrite): Promise<void> {
+    const where = joinPath(this.path, name);
+    const expected = file.expected === null ? 'absent' : file.expected;
+    const argv = ['sh', '-c', WRITE_FILE_SCRIPT, 'push-file', file.path, file.mode.toString(8), String(file.uid), String(file.gid), expected];
+    this.options.trace?.(where, ['sh', '-c', '<write-file>', ...argv.slice(3)]);
+    const r = await this.inside(name)(argv, { stdin: Buffer.from(file.data, 'base64'), timeoutMs: 300_000 });
+    if (r.code === FILE_STALE_EXIT) throw new EnvironmentError(`plan is stale: ${r.stderr.trim()}`, 'run nestctl plan again', where);
+    if (r.code === FILE_REFUSED_EXIT) throw new EnvironmentError(r.stderr.trim(), `remove or rename what is at ${file.path} in ${where}, or choose another path`, where);
+    if (r.code !== 0) throw classify(['sh', '-c', '<write-file>'], r, where, this.flavour);
+  }
+
+  async runIn(name: string, argv: readonly string[]): Promise<ExecResult> {
+    this.options.trace?.(joinPath(this.path, name), argv);
+    return this.inside(name)(argv, { timeoutMs: 3_600_000 });
   }
 
   private async tempDir(): Promise<string> {

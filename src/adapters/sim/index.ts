@@ -5,6 +5,7 @@
 import type { Flavour } from '../../core/flavour/index.js';
 import type { LxdLevel } from '../../ports/lxd.js';
 import { buildWorld, type WorldDescription } from './describe.js';
+import { setFile } from './files.js';
 import { SimLevel, type SimTrace } from './level.js';
 import type { OpRecord, World } from './state.js';
 import { findLevel, record, tick } from './world.js';
@@ -51,6 +52,10 @@ export interface SimWorld {
    * its socket); the containers it runs keep running. For tests of a world that changes under a plan.
    */
   stopDaemon(path: string): void;
+  /** Edit a file inside a running container by hand (as `lxc exec PATH -- vi FILE` would), for drift tests. */
+  editFile(path: string, file: string, text: string, owner?: { mode?: number; uid?: number; gid?: number }): void;
+  /** The argv of every command run inside a container through runIn, in order. */
+  commands(path: string): string[][];
   /** The raw state (read it; changing it bypasses LXD's rules). */
   state(): World;
 }
@@ -92,6 +97,12 @@ export function createSimWorld(desc: WorldDescription): SimWorld {
       tick(world);
       record(world, path, 'daemon-stop');
     },
+    editFile: (path, file, text, owner = {}) => {
+      const before = findLevel(world, path)?.files[file];
+      setFile(world, path, file, Buffer.from(text, 'utf8'), { mode: owner.mode ?? before?.mode ?? 0o644, uid: owner.uid ?? before?.uid ?? 0, gid: owner.gid ?? before?.gid ?? 0 });
+      record(world, path, 'edit-file', file);
+    },
+    commands: (path) => world.log.filter((r) => r.path === path && r.op === 'exec').map((r) => JSON.parse(r.detail) as string[]),
     state: () => world,
   };
 }

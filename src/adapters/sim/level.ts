@@ -2,8 +2,10 @@
 // doing to the world what the real command would do to a machine.
 
 import type { Flavour } from '../../core/flavour/index.js';
-import type { ObservedLevel } from '../../core/observed.js';
-import type { ImageBundle, InstanceSpec, InstanceUpdate, LxdLevel, SubidFile } from '../../ports/lxd.js';
+import type { ObservedFile, ObservedLevel } from '../../core/observed.js';
+import type { ExecResult } from '../../ports/exec.js';
+import { readFiles, runIn, writeFile } from './files.js';
+import type { FileWrite, ImageBundle, InstanceSpec, InstanceUpdate, LxdLevel, SubidFile } from '../../ports/lxd.js';
 import { discardBundle, exportImage, fetchImage, importImage, pushBundle } from './images.js';
 import { createInstance, deleteInstance, startInstance, stopInstance, updateInstance } from './instances.js';
 import { initDaemon } from './preseed.js';
@@ -153,6 +155,21 @@ export class SimLevel implements LxdLevel {
     this.use();
     this.show(...cmd.updateInstanceArgvs(this.cli(), name, update));
     updateInstance(this.world, this.path, name, update);
+  }
+
+  async readFiles(name: string, paths: readonly string[]): Promise<Record<string, ObservedFile | null>> {
+    this.use();
+    return readFiles(this.world, this.path, name, paths);
+  }
+
+  async writeFile(name: string, file: FileWrite): Promise<void> {
+    this.use();
+    writeFile(this.world, this.path, name, file);
+  }
+
+  async runIn(name: string, argv: readonly string[]): Promise<ExecResult> {
+    this.use();
+    return runIn(this.world, this.path, name, argv);
   }
 
   child(name: string, flavour: Flavour | null): LxdLevel {

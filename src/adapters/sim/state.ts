@@ -10,6 +10,11 @@ export interface SimFile {
   mtime: number;
   /** Set for the files of an exported image: which image, which part. */
   image?: ImageFile;
+  /** Set for files written inside a container (files.ts): the exact bytes (base64), mode and owner. */
+  data?: string;
+  mode?: number;
+  uid?: number;
+  gid?: number;
 }
 
 /** What an image hides in its rootfs: whether containers made from it run LXD, and how. */

@@ -42,7 +42,7 @@ export async function applyCommand(file: string, flags: ApplyFlags, c: Colours, 
   if (saved) {
     refusePlanningFlags(file, flags);
     mode = saved.mode;
-    loaded = savedManifest(saved, file);
+    loaded = await savedManifest(saved, file);
     target = await openPlanTarget(saved, loaded.manifest, flags, file);
     // The file's steps are never run: only a fresh plan identical to them.
     plan = await rederive(saved, file, loaded, target);

@@ -7,12 +7,14 @@ import type { Colours } from '../../render/colour.js';
 import { InputError, NestctlError } from '../../core/errors.js';
 import { EXIT_ERROR, EXIT_OK, MANIFEST_MAX_BYTES, printDiagnostic, readText } from '../io.js';
 import { refuseSavedPlan } from '../plan-file.js';
+import { readSources } from '../sources.js';
 
 export async function validateCommand(file: string, opts: { json?: boolean }, c: Colours): Promise<number> {
   const text = await readText(file, MANIFEST_MAX_BYTES);
   refuseSavedPlan(file, text);
   const checked = checkManifest(text, file);
-  const diagnostics: Diagnostic[] = checked.ok ? checked.warnings : checked.diagnostics;
+  const filled = checked.ok ? await readSources(checked.manifest) : null;
+  const diagnostics: Diagnostic[] = checked.ok ? [...checked.warnings, ...(filled && !filled.ok ? filled.diagnostics : [])] : checked.diagnostics;
   const errors = diagnostics.filter((d) => d.severity === 'error');
   if (opts.json) printValidateJson(diagnostics);
   else {

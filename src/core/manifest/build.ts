@@ -1,6 +1,7 @@
 // Schema-valid data → Manifest: defaults applied, config values as LXD stores them, positions kept.
 
 import { type ConfigValue, lxdString } from './config-keys.js';
+import { buildFiles, type RawFile } from './files.js';
 import type { ContainerSpec, Flavour, HostSpec, Manifest } from './model.js';
 import { keyPos, type Path, type Source, valuePos } from './source.js';
 
@@ -22,6 +23,8 @@ export interface RawContainer {
   idmap?: { isolated?: boolean; size?: number };
   docker?: boolean;
   flavour?: Flavour;
+  files?: RawFile[];
+  setup?: string[][];
   containers?: RawContainer[];
 }
 
@@ -66,6 +69,8 @@ function buildContainer(c: RawContainer, parent: string, at: Path, defaults: Def
     idmap: c.idmap ? { isolated: c.idmap.isolated ?? false, size: c.idmap.size ?? null } : null,
     docker: c.docker ?? false,
     flavour: c.flavour ?? null,
+    files: buildFiles(c.files ?? [], [...at, 'files'], src),
+    setup: (c.setup ?? []).map((argv) => [...argv]),
     containers: (c.containers ?? []).map((child, i) => buildContainer(child, path, [...at, 'containers', i], defaults, src)),
     pos: valuePos(src, at),
   };

@@ -3,6 +3,7 @@
 // schema found problems elsewhere in the file.
 
 import { type ConfigValue, configKeyProblem, configValueProblem, ignoredKeyProblem, lxdFalse, lxdString } from './config-keys.js';
+import { fileFindings, setupFindings } from './files.js';
 import { NAME_RULE, nameProblem } from './names.js';
 import { type Finding, keyPos, type Path, scalarSource, type Source, valuePos } from './source.js';
 import { IMAGE_RULE, imageProblem, OWNER_RULE, ownerProblem, PROFILE_RULE, profileProblem, restartWordProblem } from './words-on-argv.js';
@@ -53,6 +54,8 @@ function levelFindings(data: unknown, src: Source, listPath: Path, depth: number
       ...ignoreChangesFindings(data, src, path),
       ...nestingFindings(data, src, path),
       ...idmapFindings(data, src, path),
+      ...fileFindings(data, src, path),
+      ...setupFindings(data, src, path),
       ...levelFindings(data, src, [...path, 'containers'], depth + 1),
     );
   });

@@ -15,6 +15,20 @@ export interface IdmapSpec {
   size: number | null;
 }
 
+/** A file nestctl keeps inside a container (core/manifest/files.ts checks and builds it). */
+export interface FileSpec {
+  /** Absolute path inside the container. */
+  path: string;
+  /** The manifest's `source` (relative to the manifest), or null for inline `content`. */
+  source: string | null;
+  /** The bytes, base64; null only until the CLI has read `source` (cli/sources.ts). */
+  data: string | null;
+  mode: number;
+  uid: number;
+  gid: number;
+  pos: SourcePos;
+}
+
 export interface ContainerSpec {
   name: string;
   /** Address in the tree: "c1/c2/c3". */
@@ -33,6 +47,10 @@ export interface ContainerSpec {
   docker: boolean;
   /** Flavour of the daemon inside this container (only meaningful when it has children); null: found, or the parent's assumed. */
   flavour: Flavour | null;
+  /** Files kept inside it, in manifest order. */
+  files: FileSpec[];
+  /** Setup commands (argv lists), run once in order after it is created; empty when none. */
+  setup: string[][];
   containers: ContainerSpec[];
   /** Position of the node's mapping (for diagnostics about the node as a whole). */
   pos: SourcePos;

@@ -2,7 +2,9 @@
 // steps it takes. The rule, for every step kind:
 //   create-instance          the container is added; its start in the same plan is part of the add
 //   start-instance           of a container this plan does not create: changed (stopped → running)
-//   update-config, remap-instance  changed (a container counts once, whatever number of its steps)
+//   update-config, remap-instance, push-file, run-setup
+//                            changed (a container counts once, whatever number of its steps),
+//                            unless this plan adds it
 //   delete-instance          destroyed; a half-made container deleted and created again is counted
 //                            in both, as Terraform counts a replace
 //   write-subid, restart-daemon, init-daemon, copy-image, fetch-image
@@ -27,7 +29,7 @@ export function planCounts(plan: Pick<Plan, 'steps'>): PlanCounts {
     else if (s.kind === 'delete-instance') destroyed.add(s.path);
   }
   for (const s of plan.steps) {
-    if (s.kind === 'update-config' || s.kind === 'remap-instance' || (s.kind === 'start-instance' && !added.has(s.path))) changed.add(s.path);
+    if (((s.kind === 'push-file' || s.kind === 'run-setup' || s.kind === 'start-instance') && !added.has(s.path)) || s.kind === 'update-config' || s.kind === 'remap-instance') changed.add(s.path);
   }
   return { add: added.size, change: changed.size, destroy: destroyed.size, steps: plan.steps.length };
 }

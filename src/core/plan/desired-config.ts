@@ -12,6 +12,8 @@ export const MARKER_PATH = 'user.nestctl.path';
  * partial rootfs that never starts; this key tells such a leftover from a finished container.
  */
 export const MARKER_CREATING = 'user.nestctl.creating';
+/** sha256 of the canonical JSON of the setup commands that last ran to the end in the container. */
+export const MARKER_SETUP = 'user.nestctl.setup';
 
 const DOCKER_KEYS: Record<string, string> = {
   'security.nesting': 'true',

@@ -28,5 +28,6 @@ function withoutClocks(level: ObservedLevel): unknown {
 
 export function observedDigest(tree: ObservedTree): string {
   const levels = Object.fromEntries(Object.entries(tree.levels).map(([path, obs]) => [path, obs.kind === 'observed' ? { ...obs, level: withoutClocks(obs.level) } : obs]));
-  return sha256(canonicalJson(levels));
+  // Without files the digest is what it was before files existed, so old plans stay comparable.
+  return sha256(canonicalJson(tree.files && Object.keys(tree.files).length > 0 ? { levels, files: tree.files } : levels));
 }

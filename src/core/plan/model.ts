@@ -107,6 +107,29 @@ export type Step = StepBase &
      * "Growing a tree").
      */
     | { kind: 'remap-instance'; name: string; path: string; hosting: boolean; grow: { from: IdRange; to: IdRange } | null; precondition: Precondition }
+    /**
+     * A manifest file written inside container `path` (core/plan/concerns/files.ts); `before` is
+     * what was there (null: absent, or the container is new).
+     */
+    | {
+        kind: 'push-file';
+        name: string;
+        path: string;
+        file: string;
+        /** The bytes, base64. */
+        data: string;
+        sha256: string;
+        size: number;
+        mode: number;
+        uid: number;
+        gid: number;
+        before: { sha256: string; size: number; mode: number; uid: number; gid: number } | null;
+        /** Both contents as text, when both are small UTF-8 text: shown as a diff. */
+        text: { before: string; after: string } | null;
+        precondition: Precondition;
+      }
+    /** The manifest's setup commands, run in order inside `path`; their hash is then recorded on it. */
+    | { kind: 'run-setup'; name: string; path: string; commands: string[][]; sha256: string; before: string | null; precondition: Precondition }
     /** Only instances nestctl created (user.nestctl.path marker); stopped first, then deleted. */
     | { kind: 'delete-instance'; name: string; path: string; precondition: Precondition }
   );

@@ -15,9 +15,11 @@ import type { ObservedTree } from '../observed.js';
 import { assemblePlan } from './assemble.js';
 import { type ChildResult, childSteps } from './concerns/children.js';
 import { type ResolvedImages, imageSteps, resolveImages } from './concerns/images.js';
+import { fileSteps } from './concerns/files.js';
 import { initSteps } from './concerns/init.js';
 import { pruneSteps } from './concerns/prune.js';
 import { restartSteps } from './concerns/restart.js';
+import { setupSteps } from './concerns/setup.js';
 import { subidSteps } from './concerns/subids.js';
 import { type ContextResult, type LevelContext, type PlanInput, hostLevel, levelContext } from './level-context.js';
 import { verdictNow } from './level-entry.js';
@@ -62,6 +64,9 @@ function planLevel(input: PlanInput, built: ContextResult, images: ResolvedImage
     const order: string[] = child.alloc.slice && previousIsolated ? [previousIsolated] : [];
     const made: ChildResult = take(out, childSteps(ctx, child, images, [...afterDaemon, ...(copies.byImage.get(child.spec.image) ?? []), ...order]));
     if (child.alloc.slice && made.created) previousIsolated = made.created;
+    const ready = made.running ? [made.running] : [];
+    const pushed = take(out, fileSteps(ctx, child, made.created === null, ready));
+    take(out, setupSteps(ctx, child, made.created !== null, [...ready, ...stepIds(pushed)]));
     if (child.spec.containers.length === 0) continue;
     planLevel(input, levelContext(input, { ctx, child, entryDeps: made.running ? [made.running] : [], grows: made.grows, replaced: made.replaced }), images, out);
   }

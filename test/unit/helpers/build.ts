@@ -23,6 +23,8 @@ function toSpec(n: Node, parent: string, line: number): ContainerSpec {
     idmap: n.isolated || n.size ? { isolated: Boolean(n.isolated), size: n.size ?? null } : null,
     docker: false,
     flavour: 'debian',
+    files: [],
+    setup: [],
     containers: (n.children ?? []).map((c, i) => toSpec(c, path, line + i + 1)),
     pos: { line, col: 5 },
   };

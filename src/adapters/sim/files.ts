@@ -1,0 +1,78 @@
+// Files and commands inside a container, as `lxc exec NAME -- sh -c …` would read, write and run
+// them: reached through every container on the way (reach.ts), refused without a shell. Setup
+// commands are modelled by a small allow-list (runCommand); any other command succeeds and is
+// only recorded, so a simulation shows the order of commands, never their effects.
+
+import { createHash } from 'node:crypto';
+import { EnvironmentError } from '../../core/errors.js';
+import type { ObservedFile } from '../../core/observed.js';
+import type { ExecResult } from '../../ports/exec.js';
+import type { FileWrite } from '../../ports/lxd.js';
+import { FILE_DIFF_MAX_BYTES } from '../lxd/files-script.js';
+import { noShell } from './errors.js';
+import { reach } from './reach.js';
+import { joinPath, type LevelState, type SimFile, type World } from './state.js';
+import { record, tick } from './world.js';
+
+const bytesOf = (f: SimFile): Buffer => (f.data !== undefined ? Buffer.from(f.data, 'base64') : Buffer.from(f.text, 'utf8'));
+
+function inside(world: World, level: string, name: string, argv: readonly string[]): LevelState {
+  const path = joinPath(level, name);
+  const there = reach(world, path, argv);
+  if (!there.shell) throw noShell(path, argv);
+  return there;
+}
+
+export function readFiles(world: World, level: string, name: string, paths: readonly string[]): Record<string, ObservedFile | null> {
+  const there = inside(world, level, name, ['sh', '-c', '<read-files>', 'files', ...paths]);
+  return Object.fromEntries(
+    paths.map((p) => {
+      const f = there.files[p];
+      if (!f) return [p, null];
+      const bytes = bytesOf(f);
+      return [p, { kind: 'file', sha256: createHash('sha256').update(bytes).digest('hex'), mode: f.mode ?? 0o644, uid: f.uid ?? 0, gid: f.gid ?? 0, size: bytes.length, data: bytes.length <= FILE_DIFF_MAX_BYTES ? bytes.toString('base64') : null }];
+    }),
+  );
+}
+
+export function writeFile(world: World, level: string, name: string, file: FileWrite): void {
+  const path = joinPath(level, name);
+  const there = inside(world, level, name, ['sh', '-c', '<write-file>', 'push-file', file.path]);
+  if (file.expected !== 'any') {
+    const now = there.files[file.path];
+    const have = now ? createHash('sha256').update(bytesOf(now)).digest('hex') : null;
+    if (have !== file.expected) throw new EnvironmentError(`plan is stale: ${file.path} changed after the plan was made`, 'run nestctl plan again', path);
+  }
+  setFile(world, path, file.path, Buffer.from(file.data, 'base64'), { mode: file.mode, uid: file.uid, gid: file.gid });
+  record(world, path, 'write-file', file.path);
+}
+
+/** A file as a write (or a hand edit) leaves it. */
+export function setFile(world: World, path: string, file: string, bytes: Buffer, owner: { mode: number; uid: number; gid: number }): void {
+  const there = reach(world, path, ['sh']);
+  there.files[file] = { text: bytes.toString('utf8'), data: bytes.toString('base64'), mtime: tick(world), ...owner };
+}
+
+export function runIn(world: World, level: string, name: string, argv: readonly string[]): ExecResult {
+  const path = joinPath(level, name);
+  const there = inside(world, level, name, argv);
+  record(world, path, 'exec', JSON.stringify(argv));
+  return runCommand(world, path, there, argv);
+}
+
+/** The commands the simulator understands: true, false, `sh -c 'exit N'`, `touch PATH`. */
+function runCommand(world: World, path: string, there: LevelState, argv: readonly string[]): ExecResult {
+  const ok: ExecResult = { code: 0, stdout: '', stderr: '' };
+  const [program, ...args] = argv;
+  if (program === 'true') return ok;
+  if (program === 'false') return { code: 1, stdout: '', stderr: '' };
+  if (program === 'sh' && args[0] === '-c' && args.length >= 2) {
+    const exit = /^\s*exit\s+(\d+)\s*$/.exec(args[1]!);
+    if (exit) return { code: Number(exit[1]), stdout: '', stderr: Number(exit[1]) === 0 ? '' : `exited with ${exit[1]}\n` };
+  }
+  if (program === 'touch' && args.length > 0) {
+    for (const file of args) if (!there.files[file]) setFile(world, path, file, Buffer.alloc(0), { mode: 0o644, uid: 0, gid: 0 });
+    return ok;
+  }
+  return ok;
+}
