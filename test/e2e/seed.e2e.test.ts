@@ -59,10 +59,10 @@ describe.skipIf(why !== null)(`seed.yaml on real LXD${why ? ` (skipped: ${why})`
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('+root:500000:196608');
-    for (const s of ['c1: create from nest', 'c1/c2: create from nest', 'c1/c2/c3: create from busybox', 'c1: /etc/subuid → root:65536:131072', 'c1/c2: /etc/subuid → root:65536:65536']) {
+    for (const s of ['c1: create from nest', 'c1/c2: create from nest', 'c1/c2/c3: create from busybox', 'c1: /etc/subuid and /etc/subgid → root:65536:131072', 'c1/c2: /etc/subuid and /etc/subgid → root:65536:65536']) {
       expect(r.stdout).toContain(s);
     }
-    expect(r.stdout).toMatch(/Plan: \d+ to add, \d+ to change, 0 to destroy\./);
+    expect(r.stdout).toMatch(/Plan: 3 containers to add, 0 to change, 0 to destroy \(\d+ steps\)\./);
     // The other project's container keeps its range: the old entry stays after the new one.
     expect(r.stdout).toContain(`keeping 100000:10000001 for project ${OTHER_PROJECT}/${OTHER}`);
     expect(r.stdout).toMatch(/\+root:500000:196608\n\s+root:100000:10000001/);
