@@ -6,7 +6,8 @@ import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { EnvironmentError, InputError, NestctlError } from '../core/errors.js';
-import { type Diagnostic, formatDiagnostic } from '../core/diagnostics.js';
+import type { Diagnostic } from '../core/diagnostics.js';
+import { formatDiagnostic, type InputFile, rangeOf } from './diagnostic-text.js';
 import type { Colours } from '../render/colour.js';
 
 export const EXIT_OK = 0;
@@ -99,16 +100,16 @@ export async function askApproval(question: string): Promise<boolean> {
 
 const debugWanted = (): boolean => Boolean(process.env.NESTCTL_DEBUG) && process.env.NESTCTL_DEBUG !== '0';
 
-/** One diagnostic on stderr, with its source line and a caret when the file's text is given. */
-export function printDiagnostic(d: Diagnostic, text: string | undefined, c: Colours): void {
-  const shown = formatDiagnostic(d, text);
+/** One diagnostic on stderr, with its source line and a caret when the input's text is given. */
+export function printDiagnostic(d: Diagnostic, input: InputFile | undefined, c: Colours): void {
+  const shown = formatDiagnostic(d, input);
   process.stderr.write(`${d.severity === 'error' ? c.red(shown) : c.yellow(shown)}\n`);
 }
 
 /** Print any error the way its fault deserves; never a stack trace unless NESTCTL_DEBUG=1. Returns 1. */
 export function reportError(e: unknown, c: Colours): number {
   if (e instanceof InputError) {
-    for (const d of e.diagnostics) printDiagnostic(d, e.source?.file === d.file ? e.source.text : undefined, c);
+    for (const d of e.diagnostics) printDiagnostic(d, e.source, c);
   } else if (e instanceof NestctlError) {
     const who = e.fault === 'bug' ? 'internal error' : 'Error';
     process.stderr.write(`${c.red(`${who}: ${e.message}`)}\n${e.hint ? `  ${e.hint}\n` : ''}`);
@@ -126,7 +127,7 @@ export async function reportJsonError(e: unknown): Promise<void> {
   const { emitDiagnostic, jsonLines } = await import('../render/json-events.js');
   const emit = jsonLines(process.stdout);
   if (e instanceof InputError) {
-    for (const d of e.diagnostics) emitDiagnostic(emit, d.severity, d.message, d.hint ?? '', d);
+    for (const d of e.diagnostics) emitDiagnostic(emit, d.severity, d.message, d.hint ?? '', rangeOf(d, e.source?.file ?? ''));
     return;
   }
   const err = e instanceof NestctlError ? e : new NestctlError('bug', e instanceof Error ? e.message : String(e));

@@ -4,7 +4,6 @@ import type { Diagnostic } from '../core/diagnostics.js';
 import { InputError } from '../core/errors.js';
 import { checkManifest } from '../core/manifest/check.js';
 import type { Manifest } from '../core/manifest/model.js';
-import type { PlanProblem } from '../core/plan/planner.js';
 import { MANIFEST_MAX_BYTES, readText } from './io.js';
 import { refuseSavedPlan } from './plan-file.js';
 import { readSources } from './sources.js';
@@ -23,17 +22,4 @@ export async function loadManifestFile(file: string): Promise<LoadedManifest> {
   const filled = await readSources(result.manifest);
   if (!filled.ok) throw new InputError([...result.warnings, ...filled.diagnostics], { file, text });
   return { manifest: filled.manifest, text, warnings: result.warnings };
-}
-
-/** Allocation and plan problems that point into the manifest become positioned diagnostics. */
-export function problemsToDiagnostics(file: string, problems: PlanProblem[]): Diagnostic[] {
-  return problems.map((p) => ({
-    severity: 'error',
-    file,
-    line: p.pos?.line ?? 1,
-    column: p.pos?.col ?? 1,
-    ...(p.pos ? {} : { unplaced: true as const }),
-    message: p.message,
-    ...(p.hint ? { hint: p.hint } : {}),
-  }));
 }

@@ -138,7 +138,8 @@ async function main(argv: string[]): Promise<number> {
     if (cmd && jsonWanted(cmd)) {
       if (cmd.name() === 'validate') {
         const { errorDiagnostics, printValidateJson } = await import('./commands/validate.js');
-        printValidateJson(errorDiagnostics(error, cmd.args.find((a) => !a.startsWith('-')) ?? ''));
+        const file = cmd.args.find((a) => !a.startsWith('-')) ?? '';
+        printValidateJson(errorDiagnostics(error), file);
       } else await (await io()).reportJsonError(error);
     }
     // Commander has already printed its own message (and the usage) on stderr.

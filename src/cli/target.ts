@@ -9,7 +9,6 @@ import type { Manifest } from '../core/manifest/model.js';
 import type { Plan } from '../core/plan/model.js';
 import type { LxdLevel } from '../ports/lxd.js';
 import { readText } from './io.js';
-import { problemsToDiagnostics } from './load.js';
 import { checkOutFile, writePrivateAtomically } from './out-file.js';
 
 export interface TargetOptions {
@@ -50,7 +49,7 @@ function simulated(manifest: Manifest, world: { text: string; file: string } | n
   const desc = world ? parseWorld(world.text, world.file) : defaultWorld(imagesOf(manifest), manifest.host.flavour);
   const sim = createSimWorld(desc);
   const problems = world ? imageProblems(sim.state(), manifest) : [];
-  if (problems.length > 0) throw new InputError(problemsToDiagnostics(manifest.file, problems));
+  if (problems.length > 0) throw new InputError(problems, { file: manifest.file });
   const save = state === undefined ? {} : { save: () => writePrivateAtomically('--state', state, describeWorldText(sim.state())) };
   return { host: sim.host(manifest.host.flavour, traceOf(options.verbose)), simulation: { world: world?.text ?? null }, assumptions: world ? [] : assumedByDefault(manifest), ...save };
 }

@@ -1,76 +1,35 @@
-// A problem found in user input, with where it is and what would be right.
+// The one shape of a problem, from the manifest checks and the allocator through the planner,
+// the plan codec and the world parser to the CLI, which alone formats it (src/cli/diagnostic-text.ts).
 
 export type Severity = 'error' | 'warning';
 
+/** Who must act: the user (fix the input), the environment (the machine or a daemon), or us (a bug). */
+export type Fault = 'user' | 'environment' | 'bug';
+
+/**
+ * Where a problem is: a place in a file (and, for a manifest node, that node's path), only a
+ * node or level path ("" = host) when no line is known, or nowhere more precise than the input.
+ */
+export type Where =
+  | { kind: 'source'; file: string; line: number; column: number; path?: string }
+  | { kind: 'node'; path: string }
+  | { kind: 'none' };
+
 export interface Diagnostic {
   severity: Severity;
-  file: string;
-  line: number; // 1-based
-  column: number; // 1-based
+  fault: Fault;
   message: string;
   /** What would be right, when we can say. */
   hint?: string;
-  /** Set when line:column is only the file's start, not where the problem is: no source line is shown. */
-  unplaced?: true;
+  where: Where;
 }
 
-/** The widest source line shown; longer lines are cut around the column. */
-export const SNIPPET_WIDTH = 80;
-const TAB_STOP = 8;
+/** A place in a file; line and col are 1-based, as SourcePos. */
+export const sourceAt = (file: string, pos: { line: number; col: number }): Where => ({ kind: 'source', file, line: pos.line, column: pos.col });
 
-/**
- * `file:line:col: severity: message`, then (given the file's text) the offending line with a
- * caret under the column, as Terraform shows it, then the hint.
- */
-export function formatDiagnostic(d: Diagnostic, text?: string): string {
-  const where = `${d.file}:${d.line}:${d.column}`;
-  const snippet = text === undefined || d.unplaced ? '' : sourceSnippet(text, d.line, d.column);
-  const hint = d.hint ? `\n  ${d.hint}` : '';
-  return `${where}: ${d.severity}: ${d.message}${snippet ? `\n${snippet}` : ''}${hint}`;
-}
+/** A manifest node ("" = host): at its line when the position is known, else only by path. */
+export const nodeAt = (file: string, path: string, pos?: { line: number; col: number }): Where =>
+  pos ? { kind: 'source', file, line: pos.line, column: pos.col, path } : { kind: 'node', path };
 
-/**
- * Two lines, `  12 |     image: nest` and `     |     ^`, or '' when the position is not in
- * the text. Tabs are expanded so the caret stays under its character, control characters are
- * shown as U+FFFD (the line is hostile input reaching a terminal), and a long line is cut to a
- * window around the column.
- */
-export function sourceSnippet(text: string, line: number, column: number): string {
-  if (!Number.isSafeInteger(line) || !Number.isSafeInteger(column) || line < 1 || column < 1) return '';
-  const lines = linesOf(text);
-  if (line > lines.length) return '';
-  const raw = lines[line - 1]!.replace(/\r$/, '');
-  if (column > raw.length + 1) return '';
-  const cells: string[] = [];
-  let caret = 0;
-  for (let i = 0; i < raw.length; i += 1) {
-    if (i === column - 1) caret = cells.length;
-    const ch = raw[i]!;
-    if (ch === '\t') cells.push(...' '.repeat(TAB_STOP - (cells.length % TAB_STOP)));
-    else cells.push(isControl(ch) ? '\uFFFD' : ch);
-  }
-  if (column - 1 >= raw.length) caret = cells.length;
-  let from = 0;
-  let to = cells.length;
-  if (cells.length > SNIPPET_WIDTH) {
-    from = Math.max(0, Math.min(caret - Math.floor(SNIPPET_WIDTH / 2), cells.length - SNIPPET_WIDTH));
-    to = from + SNIPPET_WIDTH;
-  }
-  const before = from > 0 ? '…' : '';
-  const after = to < cells.length ? '…' : '';
-  const shown = `${before}${cells.slice(from, to).join('')}${after}`.trimEnd();
-  const number = String(line);
-  const gutter = ' '.repeat(number.length);
-  return `  ${number} | ${shown}\n  ${gutter} | ${' '.repeat(before.length + caret - from)}^`;
-}
-
-// A file's diagnostics all come with the same text; splitting it once keeps thousands of them
-// (a hostile 1 MiB manifest) linear. Remembering the last text changes no result.
-let split: { text: string; lines: string[] } | null = null;
-function linesOf(text: string): string[] {
-  if (split?.text !== text) split = { text, lines: text.split('\n') };
-  return split.lines;
-}
-
-// C0 (tab handled apart), DEL, C1, and the bidirectional overrides that reorder what is shown.
-const isControl = (ch: string): boolean => /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/.test(ch);
+/** The node or level path a problem is about, when it names one. */
+export const pathOf = (where: Where): string | undefined => (where.kind === 'none' ? undefined : where.path);

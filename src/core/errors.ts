@@ -1,9 +1,9 @@
 // Typed errors that say whose fault a failure is. The CLI maps every one of them to exit 1
 // and prints the message; "bug" additionally asks for a report.
 
-import type { Diagnostic } from './diagnostics.js';
+import type { Diagnostic, Fault } from './diagnostics.js';
 
-export type Fault = 'user' | 'environment' | 'bug';
+export type { Fault } from './diagnostics.js';
 
 export class NestctlError extends Error {
   constructor(
@@ -20,8 +20,11 @@ export class NestctlError extends Error {
 export class InputError extends NestctlError {
   constructor(
     readonly diagnostics: Diagnostic[],
-    /** The text of the file the diagnostics point into, so the CLI can show the offending lines. */
-    readonly source?: { file: string; text: string },
+    /**
+     * The file the diagnostics are about: those without a position point at its start, and its
+     * text (when given) lets the CLI show the offending lines.
+     */
+    readonly source?: { file: string; text?: string },
   ) {
     super('user', `${diagnostics.filter((d) => d.severity === 'error').length} error(s) in input`);
     this.name = 'InputError';

@@ -25,7 +25,16 @@ function pathOf(pointer: string, data: unknown): DataPath {
   return out;
 }
 
-function problem(e: ErrorObject, data: unknown): { where: DataPath; message: string } {
+/**
+ * Where the data breaks the schema and what would be right there. Not yet a Diagnostic: the data
+ * has no lines; parse-world.ts, which holds the YAML document, places each one at once.
+ */
+export interface ShapeProblem {
+  where: DataPath;
+  message: string;
+}
+
+function problem(e: ErrorObject, data: unknown): ShapeProblem {
   const where = pathOf(e.instancePath, data);
   const p = e.params as Record<string, unknown>;
   if (e.keyword === 'additionalProperties') {
@@ -39,6 +48,6 @@ function problem(e: ErrorObject, data: unknown): { where: DataPath; message: str
 }
 
 /** Every place the data breaks the schema, with what would be right there. */
-export function worldShapeProblems(data: unknown): Array<{ where: DataPath; message: string }> {
+export function worldShapeProblems(data: unknown): ShapeProblem[] {
   return validate(data) ? [] : (validate.errors ?? []).map((e) => problem(e, data));
 }

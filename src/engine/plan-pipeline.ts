@@ -12,7 +12,8 @@ import { planDestroy } from '../core/plan/destroy.js';
 import { sha256 } from '../core/plan/digest.js';
 import type { Plan } from '../core/plan/model.js';
 import { planLevels } from '../core/plan/planner.js';
-import { type PlanProblem, type PlanResult, allocationProblems } from '../core/plan/result.js';
+import type { Diagnostic } from '../core/diagnostics.js';
+import type { PlanResult } from '../core/plan/result.js';
 import { targetPlan } from '../core/plan/target.js';
 import type { LxdLevel } from '../ports/lxd.js';
 import { observeTree } from './observe.js';
@@ -31,7 +32,7 @@ export interface PipelineOptions {
   target?: string | null;
 }
 
-export type PipelineResult = (PlanResult & { tree: ObservedTree | null }) | { ok: false; problems: PlanProblem[]; tree: null };
+export type PipelineResult = (PlanResult & { tree: ObservedTree | null }) | { ok: false; problems: Diagnostic[]; tree: null };
 
 export async function planManifest(manifest: Manifest, host: LxdLevel, options: PipelineOptions): Promise<PipelineResult> {
   // Allocation first: an impossible tree is reported before any host is even looked at.
@@ -40,14 +41,14 @@ export async function planManifest(manifest: Manifest, host: LxdLevel, options: 
     return {
       ok: false,
       tree: null,
-      problems: allocationProblems(alloc.problems),
+      problems: alloc.problems,
     };
   }
   if (options.target && !hasPath(manifest, options.target)) {
     return {
       ok: false,
       tree: null,
-      problems: [{ fault: 'user', path: options.target, message: `--target ${options.target}: no such container in the manifest`, hint: `use a node path such as ${manifest.containers[0]?.path ?? 'c1'}` }],
+      problems: [{ severity: 'error', fault: 'user', where: { kind: 'node', path: options.target }, message: `--target ${options.target}: no such container in the manifest`, hint: `use a node path such as ${manifest.containers[0]?.path ?? 'c1'}` }],
     };
   }
   const unknown = (options.replace ?? []).find((p) => !hasPath(manifest, p));
@@ -55,7 +56,7 @@ export async function planManifest(manifest: Manifest, host: LxdLevel, options: 
     return {
       ok: false,
       tree: null,
-      problems: [{ fault: 'user', path: unknown, message: `--replace ${unknown}: no such container in the manifest`, hint: `use a node path such as ${manifest.containers[0]?.path ?? 'c1'}` }],
+      problems: [{ severity: 'error', fault: 'user', where: { kind: 'node', path: unknown }, message: `--replace ${unknown}: no such container in the manifest`, hint: `use a node path such as ${manifest.containers[0]?.path ?? 'c1'}` }],
     };
   }
   const tree = await observeTree(host, manifest, options.mode === 'destroy' ? 'destroy' : options.prune ? 'prune' : 'apply', options.replace ?? []);

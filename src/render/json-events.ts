@@ -1,7 +1,6 @@
 // `apply --json`: newline-delimited events, one JSON object a line, nothing else on stdout.
 // Shapes are described by schemas/apply-events.schema.json.
 
-import type { Diagnostic } from '../core/diagnostics.js';
 import type { Plan, Step } from '../core/plan/model.js';
 import type { ApplyEvent, ApplySummary } from '../engine/apply.js';
 import { stepTitle } from './plan-text.js';
@@ -58,7 +57,7 @@ export function emitSummary(out: Out, s: ApplySummary): void {
   });
 }
 
-export function emitDiagnostic(out: Out, severity: 'error' | 'warning', summary: string, detail = '', range?: Pick<Diagnostic, 'file' | 'line' | 'column'>): void {
+export function emitDiagnostic(out: Out, severity: 'error' | 'warning', summary: string, detail = '', range?: { file: string; line: number; column: number }): void {
   const where = range ? { range: { file: range.file, line: range.line, column: range.column } } : {};
   out({ type: 'diagnostic', '@message': `${severity}: ${summary}`, severity, summary, detail, ...where });
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { lineCol, pathOfProblem } from './helpers/placed.js';
 import { allocate } from '../../src/core/ids/allocate.js';
 import { manifest, node, seed } from './helpers/build.js';
 
@@ -44,10 +45,10 @@ describe('allocate', () => {
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(r.problems).toHaveLength(1);
-    expect(r.problems[0]!.path).toBe('i');
+    expect(pathOfProblem(r.problems[0]!)).toBe('i');
     expect(r.problems[0]!.message).toContain('65536');
     expect(r.problems[0]!.message).toContain('131072');
-    expect(r.problems[0]!.spec.pos).toEqual({ line: 10, col: 5 });
+    expect(lineCol(r.problems[0]!)).toBe('10:5');
   });
 
   it('refuses a host range that would reach id 4294967295, which the kernel never maps', () => {
@@ -56,8 +57,8 @@ describe('allocate', () => {
     const r = allocate(manifest(tree, { base: 4294967296 - 131072 }));
     expect(r.ok).toBe(false);
     if (r.ok) return;
-    expect(r.problems.map((p) => [p.path, p.message, p.hint, p.spec.pos])).toEqual([
-      ['', 'the tree needs 131072 host ids, which from host.base 4294836224 run past the last usable id 4294967294', 'choose host.base at most 4294836223', { line: 2, col: 1 }],
+    expect(r.problems.map((p) => [pathOfProblem(p), p.message, p.hint, lineCol(p)])).toEqual([
+      ['', 'the tree needs 131072 host ids, which from host.base 4294836224 run past the last usable id 4294967294', 'choose host.base at most 4294836223', '2:1'],
     ]);
   });
 

@@ -134,6 +134,25 @@ describe('JSON outputs match their schemas', () => {
     expect(e).toMatchObject({ type: 'diagnostic', severity: 'error', range: { file: f, line: 3 } });
   });
 
+  it('a plan problem known only by its node points at the manifest start: 1:1, no source line, in text and in --json', async () => {
+    const text = await nestctl(['plan', '--simulate', '--target', 'nope', LEAF]);
+    expect(text.code).toBe(1);
+    expect(text.stderr).toBe(`${LEAF}:1:1: error: --target nope: no such container in the manifest\n  use a node path such as c1\n`);
+    const json = await nestctl(['plan', '--simulate', '--json', '--target', 'nope', LEAF]);
+    expect(json.code).toBe(1);
+    const e = JSON.parse(json.stdout.trim());
+    expect(eventSchema(e), JSON.stringify(eventSchema.errors)).toBe(true);
+    expect(e).toEqual({
+      type: 'diagnostic',
+      '@message': 'error: --target nope: no such container in the manifest',
+      '@timestamp': expect.any(String),
+      severity: 'error',
+      summary: '--target nope: no such container in the manifest',
+      detail: 'use a node path such as c1',
+      range: { file: LEAF, line: 1, column: 1 },
+    });
+  });
+
   it('--json is honoured wherever it and global options stand: errors are diagnostic events, stdout has nothing else', async () => {
     const bad = join(tmp, 'bad-order.yaml');
     writeFileSync(bad, 'apiVersion: nestctl/v1\ncontainers:\n  - { name: c1, image: busybox, colour: red }\n');

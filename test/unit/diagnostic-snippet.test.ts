@@ -1,24 +1,30 @@
-// formatDiagnostic: the offending source line and a caret under the column, as Terraform shows
+// formatDiagnostic (the CLI's): the offending source line and a caret under the column, as Terraform shows
 // them; none when the diagnostic has no real position or the position is not in the text.
 
 import { describe, expect, it } from 'vitest';
-import { type Diagnostic, SNIPPET_WIDTH, formatDiagnostic, sourceSnippet } from '../../src/core/diagnostics.js';
+import { type Diagnostic, nodeAt } from '../../src/core/diagnostics.js';
+import { SNIPPET_WIDTH, formatDiagnostic, rangeOf, sourceSnippet } from '../../src/cli/diagnostic-text.js';
 import { cpuMs } from './helpers/cpu-time.js';
 
-const at = (line: number, column: number, extra: Partial<Diagnostic> = {}): Diagnostic => ({ severity: 'error', file: 'm.yaml', line, column, message: 'unknown key "imgae"', ...extra });
+const at = (line: number, column: number, extra: Partial<Diagnostic> = {}): Diagnostic => ({ severity: 'error', fault: 'user', where: { kind: 'source', file: 'm.yaml', line, column }, message: 'unknown key "imgae"', ...extra });
 
 describe('formatDiagnostic with the source text', () => {
   const text = Array.from({ length: 11 }, (_, i) => `# line ${i + 1}`).concat(['    imgae: nest', '']).join('\n');
 
   it('shows line 12 and a caret under column 5, between the message and the hint', () => {
-    expect(formatDiagnostic(at(12, 5, { hint: 'did you mean "image"?' }), text)).toBe(
+    expect(formatDiagnostic(at(12, 5, { hint: 'did you mean "image"?' }), { file: 'm.yaml', text })).toBe(
       ['m.yaml:12:5: error: unknown key "imgae"', '  12 |     imgae: nest', '     |     ^', '  did you mean "image"?'].join('\n'),
     );
   });
 
   it('without the text, or for a diagnostic without a real position, prints no snippet', () => {
     expect(formatDiagnostic(at(12, 5), undefined)).toBe('m.yaml:12:5: error: unknown key "imgae"');
-    expect(formatDiagnostic(at(1, 1, { unplaced: true }), text)).toBe('m.yaml:1:1: error: unknown key "imgae"');
+    expect(formatDiagnostic(at(12, 5), { file: 'm.yaml' })).toBe('m.yaml:12:5: error: unknown key "imgae"');
+    expect(formatDiagnostic(at(1, 1, { where: { kind: 'none' } }), { file: 'm.yaml', text })).toBe('m.yaml:1:1: error: unknown key "imgae"');
+  });
+
+  it('shows the text only under a diagnostic that points into that file', () => {
+    expect(formatDiagnostic(at(12, 5), { file: 'other.yaml', text })).toBe('m.yaml:12:5: error: unknown key "imgae"');
   });
 
   it('a position outside the text prints no snippet', () => {
@@ -67,15 +73,16 @@ describe('sourceSnippet: what the terminal gets', () => {
 });
 
 describe('plan problems as diagnostics', () => {
-  it('one without a position is marked unplaced and prints no snippet; one with a position does', async () => {
-    const { problemsToDiagnostics } = await import('../../src/cli/load.js');
+  it("one known only by its node points at the manifest's start and prints no snippet; one with a position does", () => {
     const text = 'apiVersion: nestctl/v1\ncontainers:\n  - name: c1\n';
-    const [unplaced, placed] = problemsToDiagnostics('m.yaml', [
-      { fault: 'user', path: '', message: 'the host range is too small' },
-      { fault: 'user', path: 'c1', message: 'c1 is wrong', pos: { line: 3, col: 5 } },
+    const unplaced: Diagnostic = { severity: 'error', fault: 'user', where: nodeAt('m.yaml', ''), message: 'the host range is too small' };
+    const placed: Diagnostic = { severity: 'error', fault: 'user', where: nodeAt('m.yaml', 'c1', { line: 3, col: 5 }), message: 'c1 is wrong' };
+    expect(formatDiagnostic(unplaced, { file: 'm.yaml', text })).toBe('m.yaml:1:1: error: the host range is too small');
+    expect(formatDiagnostic(placed, { file: 'm.yaml', text })).toBe('m.yaml:3:5: error: c1 is wrong\n  3 |   - name: c1\n    |     ^');
+    expect([rangeOf(unplaced, 'm.yaml'), rangeOf(placed, 'm.yaml')]).toEqual([
+      { file: 'm.yaml', line: 1, column: 1 },
+      { file: 'm.yaml', line: 3, column: 5 },
     ]);
-    expect(formatDiagnostic(unplaced!, text)).toBe('m.yaml:1:1: error: the host range is too small');
-    expect(formatDiagnostic(placed!, text)).toBe('m.yaml:3:5: error: c1 is wrong\n  3 |   - name: c1\n    |     ^');
   });
 });
 
@@ -84,7 +91,7 @@ describe('many diagnostics in one large file', () => {
     const text = Array.from({ length: 40_000 }, (_, i) => `  - {name: 1bad${i}, image: nest}`).join('\n');
     const { value: shown, ms } = cpuMs(() => {
       let n = 0;
-      for (let line = 1; line <= 40_000; line += 8) if (formatDiagnostic(at(line, 5), text).includes(' | ')) n += 1;
+      for (let line = 1; line <= 40_000; line += 8) if (formatDiagnostic(at(line, 5), { file: 'm.yaml', text }).includes(' | ')) n += 1;
       return n;
     });
     expect(shown).toBe(5000);

@@ -2,6 +2,7 @@
 // the manifest does not name is drift and is removed; LXD's own keys (volatile.*, image.*) and
 // nestctl's markers never are; `ignore_changes` leaves named keys alone.
 
+import { lineCol } from './helpers/placed.js';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createSimWorld, defaultWorld } from '../../src/adapters/sim/index.js';
@@ -90,7 +91,7 @@ describe('config drift on a managed container', () => {
 describe('ignore_changes in the manifest', () => {
   const errors = (list: string) => {
     const r = loadManifest(`apiVersion: nestctl/v1\ncontainers:\n  - name: c1\n    image: busybox\n    ignore_changes: ${list}\n`, 'm.yaml');
-    return r.ok ? [] : r.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.line}:${d.column} ${d.message}`);
+    return r.ok ? [] : r.diagnostics.filter((d) => d.severity === 'error').map((d) => `${lineCol(d)} ${d.message}`);
   };
 
   it('takes config keys and prefix.* wildcards', () => {

@@ -1,6 +1,7 @@
 // One model of the daemon flavours: which daemon a level is planned for and talked to, on hosts
 // with LXD, Incus, or both; and that the real client reaches every depth with that daemon's client.
 
+import { pathOfProblem } from './helpers/placed.js';
 import { describe, expect, it } from 'vitest';
 import { ExecLevel } from '../../src/adapters/lxd/level.js';
 import { PROBE_MARK } from '../../src/adapters/lxd/probe-script.js';
@@ -86,7 +87,7 @@ describe("a container's flavour", () => {
     const world = createSimWorld(hostWith([ours('c1', 'nest', { inside: nestInside([]) })]));
     const m = load('apiVersion: nestctl/v1\ncontainers:\n  - name: c1\n    image: nest\n    flavour: incus\n    containers:\n      - name: c2\n        image: busybox\n');
     const r = await planOn(world, m);
-    expect(!r.ok && r.problems.map((p) => [p.path, p.message, p.hint])).toEqual([
+    expect(!r.ok && r.problems.map((p) => [pathOfProblem(p), p.message, p.hint])).toEqual([
       ['c1', 'c1: the manifest says the flavour of c1: incus, but c1 runs LXD (debian)', 'set the flavour of c1 to debian, or install Incus there'],
     ]);
   });

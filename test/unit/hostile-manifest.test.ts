@@ -2,6 +2,7 @@
 // ids of the host's root, an lxc option, a stack overflow). Each is refused at the exact place
 // with the exact words, or loaded exactly right, and always quickly.
 
+import { lineCol, placed } from './helpers/placed.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -32,12 +33,12 @@ function firstError(text: string): [string, string] {
   if (r.ok) throw new Error('expected the manifest to be refused');
   const e = r.diagnostics.find((d) => d.severity === 'error');
   if (!e) throw new Error('refused without an error');
-  return [`${e.line}:${e.column}`, e.message];
+  return [lineCol(e), e.message];
 }
 
 function accepted(text: string): Extract<CheckResult, { ok: true }> {
   const r = check(text);
-  if (!r.ok) throw new Error(r.diagnostics.map((d) => `${d.line}:${d.column} ${d.message}`).join('\n'));
+  if (!r.ok) throw new Error(r.diagnostics.map((d) => `${lineCol(d)} ${d.message}`).join('\n'));
   return r;
 }
 
@@ -210,7 +211,7 @@ describe('hostile-looking manifests that are fine load exactly right', () => {
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(r.diagnostics).toHaveLength(101);
-    expect(r.diagnostics[100]).toMatchObject({ line: 106, column: 7, message: '29900 more config keys in container c1 not checked after 100 problems' });
+    expect(r.diagnostics[100]).toMatchObject({ where: { line: 106, column: 7 }, message: '29900 more config keys in container c1 not checked after 100 problems' });
   });
 
   it('loads a wide tree (2000 siblings) in bounded time', () => {
@@ -229,7 +230,7 @@ describe('fuzzing the loader', () => {
     const r = check(text);
     if (r.ok) return true;
     const lines = text.split('\n').length;
-    return r.diagnostics.length > 0 && r.diagnostics.every((d) => d.line >= 1 && d.column >= 1 && d.line <= lines + 1 && d.message !== '');
+    return r.diagnostics.length > 0 && r.diagnostics.every((d) => placed(d).line >= 1 && placed(d).column >= 1 && placed(d).line <= lines + 1 && d.message !== '');
   }
 
   const yamlish = fc

@@ -1,6 +1,7 @@
 // The manifest's files: and setup: keys: what is refused, where, and what a valid entry becomes;
 // sources read by the CLI relative to the manifest.
 
+import { lineCol } from './helpers/placed.js';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +16,7 @@ const HEAD = ['apiVersion: nestctl/v1', 'containers:', '  - name: c1', '    imag
 function errors(text: string): string[] {
   const r = loadManifest(text, 'm.yaml');
   const ds: Diagnostic[] = r.ok ? r.warnings : r.diagnostics;
-  return ds.filter((d) => d.severity === 'error').map((d) => `${d.line}:${d.column} ${d.message}`);
+  return ds.filter((d) => d.severity === 'error').map((d) => `${lineCol(d)} ${d.message}`);
 }
 
 describe('files: in the manifest', () => {

@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { lineCol, placed } from './helpers/placed.js';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import fc from 'fast-check';
@@ -17,7 +18,7 @@ const EXAMPLES = join(ROOT, 'examples');
 const doc = (...lines: string[]): string => `${lines.join('\n')}\n`;
 
 function loaded(r: LoadResult): Manifest {
-  if (!r.ok) throw new Error(r.diagnostics.map((d) => `${d.line}:${d.column} ${d.message}`).join('\n'));
+  if (!r.ok) throw new Error(r.diagnostics.map((d) => `${lineCol(d)} ${d.message}`).join('\n'));
   return r.manifest;
 }
 
@@ -34,7 +35,7 @@ function only(ds: Diagnostic[], match: RegExp): Diagnostic {
   return hits[0] as Diagnostic;
 }
 
-const at = (d: Diagnostic): string => `${d.line}:${d.column}`;
+const at = (d: Diagnostic): string => lineCol(d);
 
 const container = (over: Partial<ContainerSpec> & Pick<ContainerSpec, 'name' | 'path' | 'image' | 'pos'>): ContainerSpec => ({
   profiles: ['default'],
@@ -204,7 +205,7 @@ describe('loadManifest: YAML problems', () => {
   it('reports a syntax error at its position, with a hint', () => {
     const d = only(diagnostics(doc('apiVersion: nestctl/v1', 'containers:', '  - name: c1', '\timage: x')), /Tabs/);
     expect(at(d)).toBe('4:1');
-    expect(d).toMatchObject({ severity: 'error', file: 'm.yaml', hint: expect.stringContaining('spaces') });
+    expect(d).toMatchObject({ severity: 'error', where: { file: 'm.yaml' }, hint: expect.stringContaining('spaces') });
   });
 
   it('reports an unclosed flow list', () => {
@@ -468,7 +469,7 @@ describe('loadManifest: every problem at once', () => {
       ['error', '13:14', '"flavour" in container ok must be one of debian, incus, snap, not "ubuntu"'],
       ['error', '14:11', 'duplicate container name "ok" at the top level (first at line 11)'],
     ]);
-    expect(ds.every((d) => d.file === 'm.yaml' && typeof d.hint === 'string' && d.hint.length > 0)).toBe(true);
+    expect(ds.every((d) => placed(d).file === 'm.yaml' && typeof d.hint === 'string' && d.hint.length > 0)).toBe(true);
   });
 
   it('never throws, and always places what it reports inside the text', () => {
@@ -481,9 +482,9 @@ describe('loadManifest: every problem at once', () => {
         if (!r.ok) expect(ds.some((d) => d.severity === 'error')).toBe(true);
         const lines = text.split('\n').length;
         for (const d of ds) {
-          expect(d.line).toBeGreaterThanOrEqual(1);
-          expect(d.line).toBeLessThanOrEqual(lines);
-          expect(d.column).toBeGreaterThanOrEqual(1);
+          expect(placed(d).line).toBeGreaterThanOrEqual(1);
+          expect(placed(d).line).toBeLessThanOrEqual(lines);
+          expect(placed(d).column).toBeGreaterThanOrEqual(1);
         }
       }),
       { numRuns: 300 },

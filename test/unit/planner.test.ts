@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { lineCol } from './helpers/placed.js';
 import { allocate } from '../../src/core/ids/allocate.js';
 import type { Manifest } from '../../src/core/manifest/model.js';
 import type { ObservedTree } from '../../src/core/observed.js';
@@ -200,7 +201,7 @@ describe('planner: hazards and refusals', () => {
     const r = plan(seed(), tree);
     expect(r.ok).toBe(false);
     if (r.ok) return;
-    expect(r.problems[0]).toMatchObject({ fault: 'environment', path: '' });
+    expect(r.problems[0]).toMatchObject({ fault: 'environment', where: { path: '' } });
     const withCmd = ok(plan(seed(), tree, { ...OPTS, hostRestart: ['/lab/restart-lxd.sh'] }));
     expect(step<'restart-daemon'>(withCmd, 'host:restart-daemon').command).toEqual(['/lab/restart-lxd.sh']);
   });
@@ -209,7 +210,7 @@ describe('planner: hazards and refusals', () => {
     const r = plan(manifest([node('c1', [], { image: 'nope' })]), { levels: { '': { kind: 'observed', level: level('') } } });
     expect(r.ok).toBe(false);
     if (r.ok) return;
-    expect(r.problems[0]).toMatchObject({ fault: 'user', path: 'c1', pos: { line: 10, col: 5 } });
+    expect(r.problems[0]).toMatchObject({ fault: 'user', where: { kind: 'source', path: 'c1', line: 10, column: 5 } });
     expect(r.problems[0]!.message).toContain('"nope"');
   });
 
@@ -242,7 +243,7 @@ describe('planner: hazards and refusals', () => {
     if (r.ok) return;
     expect(r.problems[0]!.message).toBe('c1 holds 131072 ids but it and its children need 196608');
     // At c1's own node (helpers/build.ts puts it on line 10), and a hint that works: replacement.
-    expect(r.problems[0]!.pos).toEqual({ line: 10, col: 5 });
+    expect(lineCol(r.problems[0]!)).toBe('10:5');
     expect(r.problems[0]!.hint).toContain('--replace c1');
     expect(r.problems[0]!.hint).not.toContain('idmap.size');
   });

@@ -8,6 +8,7 @@
 // isolated containers the manifest does not name, LXD's reading of subid lines) have tests of
 // their own below.
 
+import { pathOfProblem } from './helpers/placed.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createSimWorld, DEBIAN_SUBID, defaultWorld, type SimWorld, type WorldDescription } from '../../src/adapters/sim/index.js';
@@ -181,7 +182,7 @@ const OPTIONS = { hostRestart: null, tool: 'property-test', manifestText: 'gener
 
 async function planIn(world: SimWorld, m: Manifest): Promise<Plan> {
   const r = await planManifest(m, world.host(), OPTIONS);
-  if (!r.ok) throw new Error(`the planner refused:\n${r.problems.map((p) => `  ${p.path || 'host'}: ${p.message}`).join('\n')}`);
+  if (!r.ok) throw new Error(`the planner refused:\n${r.problems.map((p) => `  ${pathOfProblem(p) || 'host'}: ${p.message}`).join('\n')}`);
   return r.plan;
 }
 

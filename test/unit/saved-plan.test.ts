@@ -4,6 +4,7 @@
 // through the built CLI (exit 1, nothing printed on stdout, nothing run) and in-process against
 // one simulated world that is then planned again to show it did not change.
 
+import { placed } from './helpers/placed.js';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -298,8 +299,8 @@ describe('fuzz: the saved-plan reader on raw text', () => {
         if (r.ok) return;
         expect(r.error).toBeInstanceOf(NestctlError);
         if (r.error instanceof InputError) {
-          for (const d of r.error.diagnostics) expect(d).toMatchObject({ file: 'p.json', line: expect.any(Number), column: expect.any(Number) });
-          expect(r.error.diagnostics.every((d) => d.line >= 1 && d.column >= 1)).toBe(true);
+          for (const d of r.error.diagnostics) expect(d.where).toMatchObject({ kind: 'source', file: 'p.json', line: expect.any(Number), column: expect.any(Number) });
+          expect(r.error.diagnostics.every((d) => placed(d).line >= 1 && placed(d).column >= 1)).toBe(true);
         } else expect(r.error.message).toMatch(/^p\.json: /);
       }),
       { numRuns: Number(process.env.PROPERTY_RUNS ?? 300) },

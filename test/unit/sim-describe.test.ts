@@ -1,5 +1,6 @@
 // World descriptions: parseWorld (YAML/JSON with positioned diagnostics) and defaultWorld.
 
+import { lineCol } from './helpers/placed.js';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/core/errors.js';
 import { createSimWorld, DEBIAN_SUBID, defaultWorld, parseWorld } from '../../src/adapters/sim/index.js';
@@ -9,7 +10,7 @@ const diagnostics = (f: () => unknown) => {
     f();
   } catch (e) {
     expect(e).toBeInstanceOf(InputError);
-    return (e as InputError).diagnostics.map((d) => `${d.line}:${d.column} ${d.message}`);
+    return (e as InputError).diagnostics.map((d) => `${lineCol(d)} ${d.message}`);
   }
   throw new Error('expected an InputError');
 };

@@ -65,7 +65,7 @@ describe('the snap LXD verdict, per level, before anything runs (kernelDefaultMa
     if (r.ok) return;
     expect(r.problems).toMatchObject([
       {
-        path: 'c1',
+        where: { path: 'c1' },
         message:
           "c1 (snap LXD): its container's map holds 131072 ids, and 165537 are needed: the snap takes ids from 100000 up and needs at least 65537 of them (kernelDefaultMap), so it could run privileged containers only",
         hint: 'set flavour: snap on c1 so nestctl sizes its map for the snap; then recreate c1 (nestctl destroy --target c1, then apply): a container\'s map is computed only when it is created',

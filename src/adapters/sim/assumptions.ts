@@ -5,7 +5,7 @@
 
 import { type Flavour, assumedInside, clientOf, daemonName } from '../../core/flavour/index.js';
 import type { ContainerSpec, Manifest } from '../../core/manifest/model.js';
-import type { PlanProblem } from '../../core/plan/result.js';
+import { type Diagnostic, nodeAt } from '../../core/diagnostics.js';
 import { findImage } from './instances.js';
 import type { World } from './state.js';
 import { selectDaemon } from './world.js';
@@ -66,17 +66,17 @@ function resolve(world: World, ref: string): string | null {
  * Containers with children whose image, as the world describes it, carries no LXD. (An image
  * missing from the store is the planner's own refusal, the same on a real host.)
  */
-export function imageProblems(world: World, manifest: Manifest): PlanProblem[] {
+export function imageProblems(world: World, manifest: Manifest): Diagnostic[] {
   if (manifest.host.flavour) selectDaemon(world.host, manifest.host.flavour);
-  const problems: PlanProblem[] = [];
+  const problems: Diagnostic[] = [];
   for (const spec of specs(manifest)) {
     if (spec.containers.length === 0) continue;
     const fingerprint = resolve(world, spec.image);
     if (fingerprint === null || world.catalog[fingerprint]?.lxd) continue;
     problems.push({
+      severity: 'error',
       fault: 'user',
-      path: spec.path,
-      pos: spec.pos,
+      where: nodeAt(manifest.file, spec.path, spec.pos),
       message: `image "${spec.image}" (used by ${spec.path}) carries no LXD or Incus in the simulated world, but ${spec.path} holds containers`,
       hint: `name an image with LXD inside for ${spec.path} (${clientOf(world.host.lxd?.flavour ?? null)} image list), or, if this one has it, say so in the world: lxd: true`,
     });

@@ -3,7 +3,7 @@
 // a trial build so impossible worlds are reported the same way.
 
 import { LineCounter, parseDocument } from 'yaml';
-import type { Diagnostic } from '../../core/diagnostics.js';
+import { type Diagnostic, sourceAt } from '../../core/diagnostics.js';
 import { InputError } from '../../core/errors.js';
 import { worldShapeProblems } from '../../core/world-schema.js';
 import { build, DescribeError, type WorldDescription, type Where } from './describe.js';
@@ -29,7 +29,7 @@ export function parseWorld(text: string, file: string): WorldDescription {
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
   const diag = (offset: number, message: string): Diagnostic => {
     const pos = lineCounter.linePos(offset);
-    return { severity: 'error', file, line: pos.line, column: pos.col, message };
+    return { severity: 'error', fault: 'user', where: sourceAt(file, pos), message };
   };
   if (doc.errors.length > 0) throw new InputError(doc.errors.map((e) => diag(e.pos[0], e.message.split('\n')[0] ?? e.message)), { file, text });
   const at = (where: Where): number => {
@@ -43,7 +43,7 @@ export function parseWorld(text: string, file: string): WorldDescription {
   const seen = new Set<string>();
   const problems = worldShapeProblems(raw).flatMap((p) => {
     const d = diag(at(p.where), p.message);
-    const key = `${d.line}:${d.column}:${d.message}`;
+    const key = `${JSON.stringify(d.where)}:${d.message}`;
     return seen.has(key) ? [] : (seen.add(key), [d]);
   });
   if (problems.length > 0) throw new InputError(problems, { file, text });

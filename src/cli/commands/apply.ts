@@ -9,6 +9,7 @@ import { type Plan, isEmptyPlan } from '../../core/plan/model.js';
 import { type ApplyEvent, type ApplySummary, INTERRUPTED, type StepOutcome, startApply } from '../../engine/apply.js';
 import type { LxdLevel } from '../../ports/lxd.js';
 import type { Colours } from '../../render/colour.js';
+import { rangeOf } from '../diagnostic-text.js';
 import { emitDiagnostic, emitStart, emitSummary, jsonLines, jsonProgress } from '../../render/json-events.js';
 import { renderPlanText, stepTitle } from '../../render/plan-text.js';
 import { flavourAt } from '../../core/plan/model.js';
@@ -61,7 +62,7 @@ export async function applyCommand(file: string, flags: ApplyFlags, c: Colours, 
   if (emit) {
     emitStart(emit, VERSION, plan);
     for (const w of plan.warnings) emitDiagnostic(emit, 'warning', w);
-    for (const w of loaded.warnings) emitDiagnostic(emit, 'warning', w.message, w.hint ?? '', w);
+    for (const w of loaded.warnings) emitDiagnostic(emit, 'warning', w.message, w.hint ?? '', rangeOf(w, loaded.manifest.file));
   }
   if (isEmptyPlan(plan)) {
     await target.save?.();

@@ -1,5 +1,6 @@
 // nestctl plan FILE: observe, allocate, plan, show.
 
+import { pathOf } from '../../core/diagnostics.js';
 import { EnvironmentError, InputError, NestctlError } from '../../core/errors.js';
 import { encodePlan } from '../../core/plan/codec.js';
 import { daemonName } from '../../core/flavour/index.js';
@@ -10,7 +11,7 @@ import { renderPlanText } from '../../render/plan-text.js';
 import { parseHostRestart } from '../host-restart.js';
 import { EXIT_CHANGES, EXIT_OK, printDiagnostic } from '../io.js';
 import { checkOutFile, writePrivateAtomically } from '../out-file.js';
-import { type LoadedManifest, loadManifestFile, problemsToDiagnostics } from '../load.js';
+import { type LoadedManifest, loadManifestFile } from '../load.js';
 import { type Target, type TargetOptions, openTarget } from '../target.js';
 import { TOOL } from '../version.js';
 
@@ -48,14 +49,14 @@ export async function planWith(loaded: LoadedManifest, target: Target, options: 
   const env = result.problems.filter((p) => p.fault === 'environment');
   if (env.length > 0) {
     const first = env[0]!;
-    throw new EnvironmentError(env.map((p) => p.message).join('; '), first.hint, first.path);
+    throw new EnvironmentError(env.map((p) => p.message).join('; '), first.hint, pathOf(first.where));
   }
-  throw new InputError(problemsToDiagnostics(loaded.manifest.file, result.problems), { file: loaded.manifest.file, text: loaded.text });
+  throw new InputError(result.problems, { file: loaded.manifest.file, text: loaded.text });
 }
 
 export function printWarnings(loaded: LoadedManifest, c: Colours, json: boolean): void {
   if (json) return;
-  for (const w of loaded.warnings) printDiagnostic(w, loaded.text, c);
+  for (const w of loaded.warnings) printDiagnostic(w, { file: loaded.manifest.file, text: loaded.text }, c);
 }
 
 export function simulatedDaemon(plan: Plan): string {

@@ -5,6 +5,7 @@ import type { Diagnostic } from '../../core/diagnostics.js';
 import { checkManifest } from '../../core/manifest/check.js';
 import type { Colours } from '../../render/colour.js';
 import { InputError, NestctlError } from '../../core/errors.js';
+import { rangeOf } from '../diagnostic-text.js';
 import { EXIT_ERROR, EXIT_OK, MANIFEST_MAX_BYTES, printDiagnostic, readText } from '../io.js';
 import { refuseSavedPlan } from '../plan-file.js';
 import { readSources } from '../sources.js';
@@ -16,30 +17,30 @@ export async function validateCommand(file: string, opts: { json?: boolean }, c:
   const filled = checked.ok ? await readSources(checked.manifest) : null;
   const diagnostics: Diagnostic[] = checked.ok ? [...checked.warnings, ...(filled && !filled.ok ? filled.diagnostics : [])] : checked.diagnostics;
   const errors = diagnostics.filter((d) => d.severity === 'error');
-  if (opts.json) printValidateJson(diagnostics);
+  if (opts.json) printValidateJson(diagnostics, file);
   else {
-    for (const d of diagnostics) printDiagnostic(d, text, c);
+    for (const d of diagnostics) printDiagnostic(d, { file, text }, c);
     if (errors.length === 0) process.stdout.write(c.green(`${file}: the manifest is valid.\n`));
   }
   return errors.length === 0 ? EXIT_OK : EXIT_ERROR;
 }
 
 /** The validate --json document (schemas/validate.schema.json). */
-export function printValidateJson(diagnostics: Diagnostic[]): void {
+export function printValidateJson(diagnostics: Diagnostic[], file: string): void {
   const errors = diagnostics.filter((d) => d.severity === 'error');
   const out = {
     valid: errors.length === 0,
     error_count: errors.length,
     warning_count: diagnostics.length - errors.length,
-    diagnostics: diagnostics.map((d) => ({ severity: d.severity, summary: d.message, detail: d.hint ?? '', range: { file: d.file, line: d.line, column: d.column } })),
+    diagnostics: diagnostics.map((d) => ({ severity: d.severity, summary: d.message, detail: d.hint ?? '', range: rangeOf(d, file) })),
   };
   process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
 }
 
 /** Any failure of validate as diagnostics; one without a position points at the file's start. */
-export function errorDiagnostics(e: unknown, file: string): Diagnostic[] {
+export function errorDiagnostics(e: unknown): Diagnostic[] {
   if (e instanceof InputError) return e.diagnostics;
   const message = e instanceof Error ? e.message : String(e);
   const hint = e instanceof NestctlError ? e.hint : undefined;
-  return [{ severity: 'error', file, line: 1, column: 1, message, ...(hint ? { hint } : {}) }];
+  return [{ severity: 'error', fault: e instanceof NestctlError ? e.fault : 'bug', where: { kind: 'none' }, message, ...(hint ? { hint } : {}) }];
 }

@@ -8,6 +8,7 @@
 // level's range is what its namespace has from 100000 up (the snap ignores /etc/subuid), at
 // least 65537 ids (kernelDefaultMap in lxd/idmap/idmapset_linux.go).
 
+import { type Diagnostic, nodeAt } from '../diagnostics.js';
 import { nestedOwnNeed } from '../flavour/index.js';
 import type { ContainerSpec, Manifest } from '../manifest/model.js';
 import { BLOCK, FIRST_SUBORDINATE_ID, LAST_ID, roundUpToBlock } from './range.js';
@@ -32,18 +33,9 @@ export interface Allocation {
   byPath: Record<string, NodeAllocation>;
 }
 
-export interface AllocationProblem {
-  /** The container's path; "" for the host. */
-  path: string;
-  message: string;
-  hint: string;
-  /** Where to point: the container's node, or the host section. */
-  spec: Pick<ContainerSpec, 'pos'>;
-}
-
 export type AllocationResult =
   | { ok: true; allocation: Allocation }
-  | { ok: false; problems: AllocationProblem[] };
+  | { ok: false; problems: Diagnostic[] }; // the user's, at the container's node or the host section
 
 /** Range a level's daemon needs for the given child allocations (0 without children). */
 export function levelNeed(children: NodeAllocation[]): number {
@@ -59,7 +51,7 @@ export function levelNeed(children: NodeAllocation[]): number {
 }
 
 export function allocate(manifest: Manifest): AllocationResult {
-  const problems: AllocationProblem[] = [];
+  const problems: Diagnostic[] = [];
   const byPath: Record<string, NodeAllocation> = {};
 
   const visitLevel = (specs: ContainerSpec[]): NodeAllocation[] => {
@@ -80,8 +72,9 @@ export function allocate(manifest: Manifest): AllocationResult {
       const size = spec.idmap.size ?? roundUpToBlock(need);
       if (size < need) {
         problems.push({
-          path: spec.path,
-          spec,
+          severity: 'error',
+          fault: 'user',
+          where: nodeAt(manifest.file, spec.path, spec.pos),
           message: `${spec.path} is isolated with idmap.size ${size}, but it and its children need ${need} ids`,
           hint: `set idmap.size to at least ${roundUpToBlock(need)} (or leave it out and nestctl sizes the slice)`,
         });
@@ -110,15 +103,16 @@ export function allocate(manifest: Manifest): AllocationResult {
 }
 
 /** The host range must end at LAST_ID at the latest, wherever it starts. */
-function hostRangeProblem(manifest: Manifest, hostNeed: number): AllocationProblem | null {
+function hostRangeProblem(manifest: Manifest, hostNeed: number): Diagnostic | null {
   const start = manifest.host.base ?? FIRST_SUBORDINATE_ID;
   const last = start + hostNeed - 1;
   if (Number.isSafeInteger(last) && last <= LAST_ID) return null;
   const where = manifest.host.base === null ? `even from the lowest base ${FIRST_SUBORDINATE_ID}` : `from host.base ${start}`;
   const room = LAST_ID + 1 - hostNeed;
   return {
-    path: '',
-    spec: { pos: manifest.hostPos },
+    severity: 'error',
+    fault: 'user',
+    where: nodeAt(manifest.file, '', manifest.hostPos),
     message: `the tree needs ${hostNeed} host ids, which ${where} run past the last usable id ${LAST_ID}`,
     hint: room >= FIRST_SUBORDINATE_ID ? `choose host.base at most ${room}` : 'make the isolated slices (idmap.size) smaller',
   };

@@ -17,13 +17,5 @@ export function checkManifest(text: string, file: string): CheckResult {
   if (!loaded.ok) return loaded;
   const alloc = allocate(loaded.manifest);
   if (alloc.ok) return { ok: true, manifest: loaded.manifest, allocation: alloc.allocation, warnings: loaded.warnings };
-  const problems: Diagnostic[] = alloc.problems.map((p) => ({
-    severity: 'error',
-    file,
-    line: p.spec.pos.line,
-    column: p.spec.pos.col,
-    message: p.message,
-    hint: p.hint,
-  }));
-  return { ok: false, diagnostics: [...loaded.warnings, ...problems] };
+  return { ok: false, diagnostics: [...loaded.warnings, ...alloc.problems] };
 }

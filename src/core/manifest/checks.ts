@@ -2,10 +2,11 @@
 // and values. They read the plain data defensively, so they still run, and report, when the
 // schema found problems elsewhere in the file.
 
+import { type Diagnostic, sourceAt } from '../diagnostics.js';
 import { type ConfigValue, configKeyProblem, configValueProblem, ignoredKeyProblem, lxdFalse, lxdString } from './config-keys.js';
 import { fileFindings, setupFindings } from './files.js';
 import { NAME_RULE, nameProblem } from './names.js';
-import { type Finding, keyPos, type Path, scalarSource, type Source, valuePos } from './source.js';
+import { keyPos, type Path, scalarSource, type Source, valuePos } from './source.js';
 import { IMAGE_RULE, imageProblem, OWNER_RULE, ownerProblem, PROFILE_RULE, profileProblem, restartWordProblem } from './words-on-argv.js';
 import { containerLabel, dataAt, isRecord, place, subject } from './words.js';
 
@@ -19,7 +20,7 @@ export const MAX_CONTAINER_DEPTH = 32;
 /** Enough to show a pattern; more would only take time (each unknown key is matched against LXD's list). */
 const MAX_CONFIG_FINDINGS = 100;
 
-export function semanticFindings(data: unknown, src: Source): Finding[] {
+export function semanticFindings(data: unknown, src: Source): Diagnostic[] {
   if (!isRecord(data)) return [];
   return [
     ...hostFindings(data, src),
@@ -29,16 +30,17 @@ export function semanticFindings(data: unknown, src: Source): Finding[] {
   ];
 }
 
-function levelFindings(data: unknown, src: Source, listPath: Path, depth: number): Finding[] {
+function levelFindings(data: unknown, src: Source, listPath: Path, depth: number): Diagnostic[] {
   const list = dataAt(data, listPath);
   if (!Array.isArray(list)) return [];
-  const found: Finding[] = [];
+  const found: Diagnostic[] = [];
   const firstLine = new Map<string, number>();
   if (depth > MAX_CONTAINER_DEPTH && list.length > 0) {
     return [
       {
         severity: 'error',
-        pos: valuePos(src, [...listPath, 0]),
+        fault: 'user',
+        where: sourceAt(src.file, valuePos(src, [...listPath, 0])),
         message: `containers are nested ${depth} levels deep here; at most ${MAX_CONTAINER_DEPTH} levels can run`,
         hint: `the kernel allows at most 32 nested user namespaces, one per container level; flatten the tree`,
       },
@@ -62,47 +64,47 @@ function levelFindings(data: unknown, src: Source, listPath: Path, depth: number
   return found;
 }
 
-function hostFindings(data: unknown, src: Source): Finding[] {
-  const found: Finding[] = [];
+function hostFindings(data: unknown, src: Source): Diagnostic[] {
+  const found: Diagnostic[] = [];
   const owner = dataAt(data, ['host', 'owner']);
   const problem = typeof owner === 'string' && owner !== '' ? ownerProblem(owner) : null;
   if (problem) {
-    found.push({ severity: 'error', pos: valuePos(src, ['host', 'owner']), message: `invalid host.owner ${JSON.stringify(owner)}: ${problem}`, hint: `host.owner must be ${OWNER_RULE}` });
+    found.push({ severity: 'error', fault: 'user', where: sourceAt(src.file, valuePos(src, ['host', 'owner'])), message: `invalid host.owner ${JSON.stringify(owner)}: ${problem}`, hint: `host.owner must be ${OWNER_RULE}` });
   }
   const restart = dataAt(data, ['host', 'restart']);
   if (Array.isArray(restart)) {
     restart.forEach((word: unknown, i) => {
       const bad = typeof word === 'string' ? restartWordProblem(word, i) : null;
-      if (bad) found.push({ severity: 'error', pos: valuePos(src, ['host', 'restart', i]), message: `invalid word ${JSON.stringify(word)} in host.restart: ${bad}`, hint: 'host.restart is the argv of the restart command, program first, e.g. [systemctl, restart, lxd]' });
+      if (bad) found.push({ severity: 'error', fault: 'user', where: sourceAt(src.file, valuePos(src, ['host', 'restart', i])), message: `invalid word ${JSON.stringify(word)} in host.restart: ${bad}`, hint: 'host.restart is the argv of the restart command, program first, e.g. [systemctl, restart, lxd]' });
     });
   }
   return found;
 }
 
 /** image and profiles of defaults or of a container: words on lxc's command line. */
-function argvFindings(data: unknown, src: Source, owner: Path): Finding[] {
-  const found: Finding[] = [];
+function argvFindings(data: unknown, src: Source, owner: Path): Diagnostic[] {
+  const found: Diagnostic[] = [];
   const where = place(data, owner);
   const image = dataAt(data, [...owner, 'image']);
   const imageBad = typeof image === 'string' && image !== '' ? imageProblem(image) : null;
-  if (imageBad) found.push({ severity: 'error', pos: valuePos(src, [...owner, 'image']), message: `invalid image ${JSON.stringify(image)} in ${where}: ${imageBad}`, hint: IMAGE_RULE });
+  if (imageBad) found.push({ severity: 'error', fault: 'user', where: sourceAt(src.file, valuePos(src, [...owner, 'image'])), message: `invalid image ${JSON.stringify(image)} in ${where}: ${imageBad}`, hint: IMAGE_RULE });
   const profiles = dataAt(data, [...owner, 'profiles']);
   if (Array.isArray(profiles)) {
     profiles.forEach((name: unknown, i) => {
       const bad = typeof name === 'string' && name !== '' ? profileProblem(name) : null;
-      if (bad) found.push({ severity: 'error', pos: valuePos(src, [...owner, 'profiles', i]), message: `invalid profile name ${JSON.stringify(name)} in ${where}: ${bad}`, hint: PROFILE_RULE });
+      if (bad) found.push({ severity: 'error', fault: 'user', where: sourceAt(src.file, valuePos(src, [...owner, 'profiles', i])), message: `invalid profile name ${JSON.stringify(name)} in ${where}: ${bad}`, hint: PROFILE_RULE });
     });
   }
   return found;
 }
 
-function nameFindings(data: unknown, src: Source, path: Path, firstLine: Map<string, number>): Finding[] {
+function nameFindings(data: unknown, src: Source, path: Path, firstLine: Map<string, number>): Diagnostic[] {
   const name = dataAt(data, [...path, 'name']);
   if (typeof name !== 'string') return [];
   const pos = valuePos(src, [...path, 'name']);
-  const found: Finding[] = [];
+  const found: Diagnostic[] = [];
   const problem = nameProblem(name);
-  if (problem) found.push({ severity: 'error', pos, message: `invalid container name ${JSON.stringify(name)}: ${problem}`, hint: NAME_RULE });
+  if (problem) found.push({ severity: 'error', fault: 'user', where: sourceAt(src.file, pos), message: `invalid container name ${JSON.stringify(name)}: ${problem}`, hint: NAME_RULE });
   const first = firstLine.get(name);
   if (first === undefined) {
     firstLine.set(name, pos.line);
@@ -110,7 +112,8 @@ function nameFindings(data: unknown, src: Source, path: Path, firstLine: Map<str
     const parent = path.length > 2 ? `inside ${containerLabel(data, path.slice(0, -2))}` : 'at the top level';
     found.push({
       severity: 'error',
-      pos,
+      fault: 'user',
+      where: sourceAt(src.file, pos),
       message: `duplicate container name "${name}" ${parent} (first at line ${first})`,
       hint: "siblings live on the same LXD, which knows them by name; rename one of them",
     });
@@ -120,26 +123,27 @@ function nameFindings(data: unknown, src: Source, path: Path, firstLine: Map<str
 
 const isConfigValue = (v: unknown): v is ConfigValue => ['string', 'number', 'boolean'].includes(typeof v);
 
-function configFindings(data: unknown, src: Source, configPath: Path): Finding[] {
+function configFindings(data: unknown, src: Source, configPath: Path): Diagnostic[] {
   const config = dataAt(data, configPath);
   if (!isRecord(config)) return [];
   const where = place(data, configPath.slice(0, -1));
-  const found: Finding[] = [];
+  const found: Diagnostic[] = [];
   const entries = Object.entries(config);
   for (const [i, [key, value]] of entries.entries()) {
     const path = [...configPath, key];
     if (found.length >= MAX_CONFIG_FINDINGS) {
-      found.push({ severity: 'error', pos: keyPos(src, path), message: `${entries.length - i} more config keys in ${where} not checked after ${MAX_CONFIG_FINDINGS} problems`, hint: 'fix the problems above first' });
+      found.push({ severity: 'error', fault: 'user', where: sourceAt(src.file, keyPos(src, path)), message: `${entries.length - i} more config keys in ${where} not checked after ${MAX_CONFIG_FINDINGS} problems`, hint: 'fix the problems above first' });
       break;
     }
     const problem = configKeyProblem(key, where);
-    if (problem) found.push({ severity: 'error', pos: keyPos(src, path), ...problem });
+    if (problem) found.push({ severity: 'error', fault: 'user', where: sourceAt(src.file, keyPos(src, path)), ...problem });
     if (!isConfigValue(value)) continue; // the schema reports it
     const valueBad = configValueProblem(key, value);
     if (valueBad) {
       found.push({
         severity: 'error',
-        pos: valuePos(src, path),
+        fault: 'user',
+        where: sourceAt(src.file, valuePos(src, path)),
         message: `${subject(data, path)} has a value LXD cannot take: ${valueBad}`,
         hint: 'newlines are allowed only in raw.lxc, raw.apparmor, raw.seccomp, cloud-init.* and user.* values; write other values on one line without control characters',
       });
@@ -149,7 +153,8 @@ function configFindings(data: unknown, src: Source, configPath: Path): Finding[]
     if (written !== null && written !== lxdString(value)) {
       found.push({
         severity: 'warning',
-        pos: valuePos(src, path),
+        fault: 'user',
+        where: sourceAt(src.file, valuePos(src, path)),
         message: `${subject(data, path)} is the number ${written}, which LXD will store as "${lxdString(value)}"`,
         hint: `quote it ("${written}") to keep the text as written`,
       });
@@ -158,7 +163,7 @@ function configFindings(data: unknown, src: Source, configPath: Path): Finding[]
   return found;
 }
 
-function nestingFindings(data: unknown, src: Source, path: Path): Finding[] {
+function nestingFindings(data: unknown, src: Source, path: Path): Diagnostic[] {
   const nesting = dataAt(data, [...path, 'config', 'security.nesting']);
   if (!isConfigValue(nesting) || !lxdFalse(nesting)) return [];
   const children = dataAt(data, [...path, 'containers']);
@@ -167,30 +172,32 @@ function nestingFindings(data: unknown, src: Source, path: Path): Finding[] {
   return [
     {
       severity: 'warning',
-      pos: valuePos(src, [...path, 'config', 'security.nesting']),
+      fault: 'user',
+      where: sourceAt(src.file, valuePos(src, [...path, 'config', 'security.nesting'])),
       message: `security.nesting is false in container ${containerLabel(data, path)}, but ${why}`,
       hint: 'nestctl sets security.nesting=true there anyway; remove the key',
     },
   ];
 }
 
-function ignoreChangesFindings(data: unknown, src: Source, path: Path): Finding[] {
+function ignoreChangesFindings(data: unknown, src: Source, path: Path): Diagnostic[] {
   const list = dataAt(data, [...path, 'ignore_changes']);
   if (!Array.isArray(list)) return [];
   const where = place(data, path);
-  return list.flatMap((entry: unknown, i): Finding[] => {
+  return list.flatMap((entry: unknown, i): Diagnostic[] => {
     const problem = typeof entry === 'string' ? ignoredKeyProblem(entry, where) : null; // the schema reports the rest
-    return problem ? [{ severity: 'error', pos: valuePos(src, [...path, 'ignore_changes', i]), ...problem }] : [];
+    return problem ? [{ severity: 'error', fault: 'user', where: sourceAt(src.file, valuePos(src, [...path, 'ignore_changes', i])), ...problem }] : [];
   });
 }
 
-function idmapFindings(data: unknown, src: Source, path: Path): Finding[] {
+function idmapFindings(data: unknown, src: Source, path: Path): Diagnostic[] {
   const idmap = dataAt(data, [...path, 'idmap']);
   if (!isRecord(idmap) || idmap['size'] === undefined || idmap['isolated'] === true) return [];
   return [
     {
       severity: 'warning',
-      pos: keyPos(src, [...path, 'idmap', 'size']),
+      fault: 'user',
+      where: sourceAt(src.file, keyPos(src, [...path, 'idmap', 'size'])),
       message: `idmap.size in container ${containerLabel(data, path)} has no effect without idmap.isolated: true`,
       hint: "a non-isolated container shares its parent LXD's whole range; set isolated: true for a slice of its own, or remove size",
     },

@@ -140,6 +140,7 @@ const ID_KEYS: Record<string, string> = {
 const MULTI_LINE = (key: string): boolean =>
   ['raw.lxc', 'raw.apparmor', 'raw.seccomp'].includes(key) || key.startsWith('cloud-init.') || key.startsWith('user.');
 
+/** What is wrong with a key; the caller places it (checks.ts spreads it into a Diagnostic). */
 export interface KeyProblem {
   message: string;
   hint: string;

@@ -2,9 +2,9 @@
 // path without `..`, an octal mode, exactly one of content and source, the size cap), and the
 // build of each file into a FileSpec. A `source` is read by the CLI (cli/sources.ts), never here.
 
-import type { Diagnostic } from '../diagnostics.js';
+import { type Diagnostic, sourceAt } from '../diagnostics.js';
 import type { ContainerSpec, FileSpec, Manifest } from './model.js';
-import { type Finding, type Path, scalarSource, type Source, valuePos } from './source.js';
+import { type Path, scalarSource, type Source, valuePos } from './source.js';
 import { containerLabel, dataAt, isRecord } from './words.js';
 
 /** The largest file nestctl pushes (content or source); the plan carries every byte. */
@@ -42,11 +42,11 @@ export function filePathProblem(path: string): string | null {
   return null;
 }
 
-export function fileFindings(data: unknown, src: Source, container: Path): Finding[] {
+export function fileFindings(data: unknown, src: Source, container: Path): Diagnostic[] {
   const files = dataAt(data, [...container, 'files']);
   if (!Array.isArray(files)) return [];
   const who = `container ${containerLabel(data, container)}`;
-  const found: Finding[] = [];
+  const found: Diagnostic[] = [];
   const firstLine = new Map<string, number>();
   files.forEach((file: unknown, i) => {
     if (!isRecord(file)) return;
@@ -54,9 +54,9 @@ export function fileFindings(data: unknown, src: Source, container: Path): Findi
     const path = file['path'];
     if (typeof path === 'string' && path !== '') {
       const bad = filePathProblem(path);
-      if (bad) found.push({ severity: 'error', pos: valuePos(src, [...at, 'path']), message: `file path ${JSON.stringify(path)} in ${who}: ${bad}`, hint: 'write an absolute path inside the container, e.g. /etc/motd' });
+      if (bad) found.push({ severity: 'error', fault: 'user', where: sourceAt(src.file, valuePos(src, [...at, 'path'])), message: `file path ${JSON.stringify(path)} in ${who}: ${bad}`, hint: 'write an absolute path inside the container, e.g. /etc/motd' });
       const first = firstLine.get(path);
-      if (first !== undefined) found.push({ severity: 'error', pos: valuePos(src, [...at, 'path']), message: `file ${path} is listed twice in ${who} (first at line ${first})`, hint: 'list each file once' });
+      if (first !== undefined) found.push({ severity: 'error', fault: 'user', where: sourceAt(src.file, valuePos(src, [...at, 'path'])), message: `file ${path} is listed twice in ${who} (first at line ${first})`, hint: 'list each file once' });
       else firstLine.set(path, valuePos(src, [...at, 'path']).line);
     }
     const hasContent = file['content'] !== undefined;
@@ -64,29 +64,30 @@ export function fileFindings(data: unknown, src: Source, container: Path): Findi
     if (hasContent === hasSource) {
       found.push({
         severity: 'error',
-        pos: valuePos(src, at),
+        fault: 'user',
+        where: sourceAt(src.file, valuePos(src, at)),
         message: `file ${typeof path === 'string' ? path : `#${i + 1}`} in ${who} ${hasContent ? 'has both content and source' : 'has neither content nor source'}`,
         hint: 'give exactly one: content (the text itself) or source (a file next to the manifest)',
       });
     }
     const content = file['content'];
     if (typeof content === 'string' && Buffer.byteLength(content) > FILE_MAX_BYTES) {
-      found.push({ severity: 'error', pos: valuePos(src, [...at, 'content']), message: `the content of ${String(path)} in ${who} is larger than 1 MiB`, hint: 'nestctl pushes files of at most 1 MiB; copy larger ones with a setup command' });
+      found.push({ severity: 'error', fault: 'user', where: sourceAt(src.file, valuePos(src, [...at, 'content'])), message: `the content of ${String(path)} in ${who} is larger than 1 MiB`, hint: 'nestctl pushes files of at most 1 MiB; copy larger ones with a setup command' });
     }
     const mode = file['mode'];
     if ((typeof mode === 'string' || typeof mode === 'number') && fileMode(mode, scalarSource(src, [...at, 'mode'])) === null) {
-      found.push({ severity: 'error', pos: valuePos(src, [...at, 'mode']), message: `mode ${JSON.stringify(mode)} of ${String(path)} in ${who} is not an octal mode`, hint: MODE_HINT });
+      found.push({ severity: 'error', fault: 'user', where: sourceAt(src.file, valuePos(src, [...at, 'mode'])), message: `mode ${JSON.stringify(mode)} of ${String(path)} in ${who} is not an octal mode`, hint: MODE_HINT });
     }
   });
   return found;
 }
 
-export function setupFindings(data: unknown, src: Source, container: Path): Finding[] {
+export function setupFindings(data: unknown, src: Source, container: Path): Diagnostic[] {
   const setup = dataAt(data, [...container, 'setup']);
   if (!Array.isArray(setup)) return [];
-  return setup.flatMap((argv: unknown, i): Finding[] =>
+  return setup.flatMap((argv: unknown, i): Diagnostic[] =>
     Array.isArray(argv) && argv[0] === ''
-      ? [{ severity: 'error', pos: valuePos(src, [...container, 'setup', i, 0]), message: `setup command ${i + 1} of container ${containerLabel(data, container)} has an empty program name`, hint: 'each command is an argv list, program first, e.g. [touch, /var/lib/ready]' }]
+      ? [{ severity: 'error', fault: 'user', where: sourceAt(src.file, valuePos(src, [...container, 'setup', i, 0])), message: `setup command ${i + 1} of container ${containerLabel(data, container)} has an empty program name`, hint: 'each command is an argv list, program first, e.g. [touch, /var/lib/ready]' }]
       : [],
   );
 }
@@ -131,7 +132,7 @@ export function withSources(manifest: Manifest, reads: ReadonlyMap<string, Sourc
       const read = reads.get(f.source);
       if (read?.ok) return { ...f, data: read.data };
       const problem = read ? read.problem : 'it was not read';
-      diagnostics.push({ severity: 'error', file: manifest.file, line: f.pos.line, column: f.pos.col, message: `source ${JSON.stringify(f.source)} of ${f.path} in container ${c.path}: ${problem}`, hint: read && !read.ok ? read.hint : 'a source is a regular file, relative to the manifest' });
+      diagnostics.push({ severity: 'error', fault: 'user', where: sourceAt(manifest.file, f.pos), message: `source ${JSON.stringify(f.source)} of ${f.path} in container ${c.path}: ${problem}`, hint: read && !read.ok ? read.hint : 'a source is a regular file, relative to the manifest' });
       return f;
     }),
     containers: c.containers.map(fill),

@@ -3,19 +3,21 @@
 
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import generated from '../generated/manifest-validator.js';
-import { type Finding, keyPos, type Path, type Source, valuePos } from './source.js';
+import { type Diagnostic, sourceAt } from '../diagnostics.js';
+import type { SourcePos } from './model.js';
+import { keyPos, type Path, type Source, valuePos } from './source.js';
 import { closest, dataAt, isRecord, place, subject, typeWords, valueWords } from './words.js';
 
 // Compiled at build time (scripts/compile-schemas.mjs): strict, every error, with the schema and
 // data kept on each error for the wording.
 const validate = generated as unknown as ValidateFunction;
 
-export function schemaFindings(data: unknown, src: Source): Finding[] {
+export function schemaFindings(data: unknown, src: Source): Diagnostic[] {
   if (validate(data)) return [];
   const found = (validate.errors ?? []).flatMap((e) => translate(e, data, src));
   const seen = new Set<string>();
   return found.filter((f) => {
-    const key = `${f.pos.line}:${f.pos.col}:${f.message}`;
+    const key = `${JSON.stringify(f.where)}:${f.message}`;
     return seen.has(key) ? false : (seen.add(key), true);
   });
 }
@@ -45,11 +47,11 @@ const REQUIRED_HINTS: Record<string, string> = {
   image: 'set image to an alias or fingerprint on its parent LXD (e.g. "image: busybox"), or set defaults.image for every container',
 };
 
-function translate(e: ErrorObject, data: unknown, src: Source): Finding[] {
+function translate(e: ErrorObject, data: unknown, src: Source): Diagnostic[] {
   const path = parsePointer(e.instancePath);
   if (e.keyword === 'if' || checkedInCode(e, path)) return [];
-  const error = (pos: Finding['pos'], message: string, hint?: string): Finding[] => [
-    { severity: 'error', pos, message, ...(hint ? { hint } : {}) },
+  const error = (pos: SourcePos, message: string, hint?: string): Diagnostic[] => [
+    { severity: 'error', fault: 'user', where: sourceAt(src.file, pos), message, ...(hint ? { hint } : {}) },
   ];
   const what = subject(data, path);
   const value = dataAt(data, path);

@@ -2,30 +2,24 @@
 // JSON path) can be pointed at the line and column the user wrote it on.
 
 import { type Document, type ErrorCode, isAlias, isMap, isScalar, isSeq, LineCounter, type Node, type Pair, parseDocument, visit, type YAMLMap } from 'yaml';
-import type { Severity } from '../diagnostics.js';
+import { type Diagnostic, sourceAt } from '../diagnostics.js';
 import type { SourcePos } from './model.js';
 
 export type Path = readonly (string | number)[];
 
-/** A problem before it is tied to a file name. */
-export interface Finding {
-  severity: Severity;
-  pos: SourcePos;
-  message: string;
-  hint?: string;
-}
-
 export interface Source {
   doc: Document.Parsed;
   lines: LineCounter;
+  /** The file's name, for the diagnostics that point into it. */
+  file: string;
 }
 
-export function parseSource(text: string): Source {
+export function parseSource(text: string, file: string): Source {
   const lines = new LineCounter();
   // Duplicate keys are found by duplicateKeys() below, which can say where the first one is.
   // merge: `<<: *template` lets containers share a block, as in compose files.
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: false, merge: true });
-  return { doc, lines };
+  return { doc, lines, file };
 }
 
 export function posAt(src: Source, offset: number): SourcePos {
@@ -124,7 +118,7 @@ const SYNTAX_WORDS: Partial<Record<ErrorCode, [string | null, string]>> = {
 };
 
 /** YAML's own errors (fatal: the data cannot be trusted) and warnings. */
-export function yamlFindings(src: Source): Finding[] {
+export function yamlFindings(src: Source): Diagnostic[] {
   const all = [
     ...src.doc.errors.map((e) => ({ e, severity: 'error' as const })),
     // Unknown tags are refused, with words, by structureFindings (hostile.ts).
@@ -132,13 +126,13 @@ export function yamlFindings(src: Source): Finding[] {
   ];
   return all.map(({ e, severity }) => {
     const [message, hint] = SYNTAX_WORDS[e.code] ?? [null, undefined];
-    return { severity, pos: posAt(src, e.pos[0]), message: `YAML: ${message ?? e.message}`, ...(hint ? { hint } : {}) };
+    return { severity, fault: 'user', where: sourceAt(src.file, posAt(src, e.pos[0])), message: `YAML: ${message ?? e.message}`, ...(hint ? { hint } : {}) };
   });
 }
 
 /** Every repeated key of every mapping, reported at the repetition. */
-export function duplicateKeys(src: Source): Finding[] {
-  const found: Finding[] = [];
+export function duplicateKeys(src: Source): Diagnostic[] {
+  const found: Diagnostic[] = [];
   visit(src.doc, {
     Map(_, map) {
       const first = new Map<string, number>();
@@ -153,7 +147,8 @@ export function duplicateKeys(src: Source): Finding[] {
         }
         found.push({
           severity: 'error',
-          pos: posAt(src, offset),
+          fault: 'user',
+          where: sourceAt(src.file, posAt(src, offset)),
           message: `duplicate key "${key}" (first at line ${posAt(src, seen).line})`,
           hint: 'YAML keeps only the last value of a repeated key; remove one of them',
         });

@@ -4,7 +4,7 @@
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import schema from '../../../schemas/plan.schema.json' with { type: 'json' };
 import generated from '../generated/plan-validator.js';
-import type { Diagnostic } from '../diagnostics.js';
+import { type Diagnostic, sourceAt } from '../diagnostics.js';
 import { InputError, NestctlError } from '../errors.js';
 import { type Path, parseSource, valuePos } from '../manifest/source.js';
 import { isRecord } from '../manifest/words.js';
@@ -74,7 +74,7 @@ function jsonSyntaxDiagnostic(text: string, file: string, e: unknown): Diagnosti
   // V8 says "... in JSON at position N" (or nothing when the text ends early).
   const at = /at position (\d+)/.exec(message);
   const pos = positionOf(text, at ? Number(at[1]) : text.length);
-  return { severity: 'error', file, ...pos, message: `not valid JSON: ${message}`, hint: PLAN_AGAIN };
+  return { severity: 'error', fault: 'user', where: { kind: 'source', file, ...pos }, message: `not valid JSON: ${message}`, hint: PLAN_AGAIN };
 }
 
 const pathWords = (path: Path): string => path.map((s) => (typeof s === 'number' ? `[${s}]` : /^[A-Za-z_]\w*$/.test(s) ? `.${s}` : `[${JSON.stringify(s)}]`)).join('').replace(/^\./, '') || 'the plan';
@@ -103,7 +103,7 @@ function relevant(errors: ErrorObject[], data: unknown): ErrorObject[] {
 }
 
 function schemaDiagnostics(errors: ErrorObject[], data: unknown, text: string, file: string): Diagnostic[] {
-  const src = parseSource(text);
+  const src = parseSource(text, file);
   const seen = new Set<string>();
   const out: Diagnostic[] = [];
   for (const e of relevant(errors, data)) {
@@ -114,7 +114,7 @@ function schemaDiagnostics(errors: ErrorObject[], data: unknown, text: string, f
     if (seen.has(message)) continue;
     seen.add(message);
     const { line, col } = valuePos(src, path);
-    out.push({ severity: 'error', file, line, column: col, message: `not a valid nestctl plan: ${message}`, hint: PLAN_AGAIN });
+    out.push({ severity: 'error', fault: 'user', where: sourceAt(file, { line, col }), message: `not a valid nestctl plan: ${message}`, hint: PLAN_AGAIN });
   }
   return out;
 }

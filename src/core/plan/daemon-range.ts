@@ -9,7 +9,7 @@ import type { IdRange } from '../ids/range.js';
 import type { ContainerSpec, Flavour, Manifest, SourcePos } from '../manifest/model.js';
 import type { ObservedLevel } from '../observed.js';
 import { chooseHostEntry, nestedEntry } from './level-entry.js';
-import type { PlanProblem } from './result.js';
+import { type Diagnostic, nodeAt } from '../diagnostics.js';
 import { occupiedSlices, placeSlices, requiredRange, type SliceRequest } from './slices.js';
 
 export interface RangeRequest {
@@ -35,7 +35,7 @@ export type RangeChoice =
       slices: Map<string, IdRange>;
       warnings: string[];
     }
-  | { ok: false; problem: PlanProblem };
+  | { ok: false; problem: Diagnostic };
 
 export function chooseDaemonRange(r: RangeRequest): RangeChoice {
   const isHost = r.path === '';
@@ -54,7 +54,7 @@ export function chooseDaemonRange(r: RangeRequest): RangeChoice {
       daemonRange = kernelDefaultRange(isHost, r.ownSize);
     } else if (isHost) {
       const choice = chooseHostEntry(r.obs!, owner, r.manifest.host.base, levelNeed);
-      if (!choice.ok) return { ok: false, problem: { fault: 'user', path: '', pos: r.manifest.hostPos, message: choice.message, hint: choice.hint } };
+      if (!choice.ok) return { ok: false, problem: { severity: 'error', fault: 'user', where: nodeAt(r.manifest.file, '', r.manifest.hostPos), message: choice.message, hint: choice.hint } };
       entry = choice.entry;
       kept = choice.kept;
       if (pass === 0) warnings.push(...choice.warnings);
@@ -75,9 +75,9 @@ export function chooseDaemonRange(r: RangeRequest): RangeChoice {
     return {
       ok: false,
       problem: {
+        severity: 'error',
         fault: 'user',
-        path: r.path,
-        ...(isHost ? { pos: r.manifest.hostPos } : specPos(r.manifest.containers, r.path)),
+        where: nodeAt(r.manifest.file, r.path, isHost ? r.manifest.hostPos : specPos(r.manifest.containers, r.path)),
         message: isHost
           ? `the host's ${daemonName(r.flavour)} hands out ${daemonRange.size} ids but the tree needs ${levelNeed}`
           : `${r.path} holds ${r.ownSize} ids but it and its children need ${required}`,
@@ -92,12 +92,12 @@ export function chooseDaemonRange(r: RangeRequest): RangeChoice {
 }
 
 /** The position of the node at `path` in the manifest, when it is there. */
-function specPos(specs: Manifest['containers'], path: string): { pos: SourcePos } | Record<string, never> {
+function specPos(specs: Manifest['containers'], path: string): SourcePos | undefined {
   for (const s of specs) {
-    if (s.path === path) return { pos: s.pos };
+    if (s.path === path) return s.pos;
     if (path.startsWith(`${s.path}/`)) return specPos(s.containers, path);
   }
-  return {};
+  return undefined;
 }
 
 /** Slices of the level's isolated children: where they are, or where LXD will put them. */

@@ -12,7 +12,8 @@ import { daemonName } from '../flavour/index.js';
 import { deletionVerdict, keptMessage } from './deletion.js';
 import { levelFlavour } from './level-context.js';
 import type { Step } from './model.js';
-import type { PartsResult, PlanProblem, PlannerOptions } from './result.js';
+import type { Diagnostic } from '../diagnostics.js';
+import type { PartsResult, PlannerOptions } from './result.js';
 import { deleteSteps } from './steps/delete.js';
 import { readsSubidAtStart, restartDaemonStep } from './steps/restart.js';
 import { writeSubidStep } from './steps/write-subid.js';
@@ -26,11 +27,11 @@ export interface DestroyOptions extends PlannerOptions {
 export function planDestroy(manifest: Manifest, tree: ObservedTree, options: DestroyOptions): PartsResult {
   const steps: Step[] = [];
   const warnings: string[] = [];
-  const problems: PlanProblem[] = [];
+  const problems: Diagnostic[] = [];
   const hostObs = tree.levels[''];
   if (!hostObs || hostObs.kind !== 'observed' || hostObs.level.daemon.kind !== 'up') {
     const seen = hostObs?.kind === 'observed' ? hostObs.level.flavour : null;
-    return { ok: false, problems: [{ fault: 'environment', path: '', message: `the host's ${seen ? daemonName(seen) : 'daemon'} is not reachable` }] };
+    return { ok: false, problems: [{ severity: 'error', fault: 'environment', where: { kind: 'node', path: '' }, message: `the host's ${seen ? daemonName(seen) : 'daemon'} is not reachable` }] };
   }
   const hostFlavour = levelFlavour(manifest, '', hostObs.level, null, null);
   if (!hostFlavour.ok) return { ok: false, problems: [hostFlavour.problem] };

@@ -17,7 +17,8 @@ import { chooseDaemonRange } from './daemon-range.js';
 import { type Pin, ownIds, pinnedEntries } from './level-entry.js';
 import type { FlavourFrom, Precondition } from './model.js';
 import { chooseSubnet } from './preseed.js';
-import type { PlanProblem, PlannerOptions } from './result.js';
+import { type Diagnostic, nodeAt } from '../diagnostics.js';
+import type { PlannerOptions } from './result.js';
 
 /** What is the same for every level of one plan. */
 export interface PlanInput {
@@ -100,7 +101,7 @@ export function installedAt(obs: ObservedLevel): Flavour[] {
   return obs.installed ?? (obs.flavour ? [obs.flavour] : []);
 }
 
-export type LevelFlavour = { ok: true; flavour: Flavour | null; from: FlavourFrom } | { ok: false; problem: PlanProblem };
+export type LevelFlavour = { ok: true; flavour: Flavour | null; from: FlavourFrom } | { ok: false; problem: Diagnostic };
 
 /**
  * The flavour a level is planned for (decideFlavour): the manifest's (host.flavour, a container's
@@ -112,7 +113,7 @@ export function levelFlavour(manifest: Manifest, path: string, obs: ObservedLeve
   const wanted = isHost ? manifest.host.flavour : (spec?.flavour ?? null);
   if (obs) {
     const d = decideFlavour(wanted, installedAt(obs), levelLabel(path), isHost ? 'host.flavour' : `the flavour of ${path}`);
-    if (!d.ok) return { ok: false, problem: { fault: 'user', path, pos: isHost ? manifest.hostPos : spec?.pos, message: d.message, hint: d.hint } };
+    if (!d.ok) return { ok: false, problem: { severity: 'error', fault: 'user', where: nodeAt(manifest.file, path, isHost ? manifest.hostPos : spec?.pos), message: d.message, hint: d.hint } };
     if (d.flavour !== null || isHost) return { ok: true, flavour: d.flavour, from: wanted !== null ? 'manifest' : 'observed' };
   }
   if (wanted !== null) return { ok: true, flavour: wanted, from: 'manifest' };
@@ -120,9 +121,9 @@ export function levelFlavour(manifest: Manifest, path: string, obs: ObservedLeve
 }
 
 /** The host as observed, or why it cannot be planned for at all (not observed, nothing installed, daemon down). */
-export function hostLevel(input: PlanInput): { ok: true; level: ObservedLevel } | { ok: false; problem: PlanProblem } {
+export function hostLevel(input: PlanInput): { ok: true; level: ObservedLevel } | { ok: false; problem: Diagnostic } {
   const hostObs = input.tree.levels[''];
-  if (!hostObs || hostObs.kind !== 'observed') return { ok: false, problem: { fault: 'environment', path: '', message: "the host's daemon could not be observed" } };
+  if (!hostObs || hostObs.kind !== 'observed') return { ok: false, problem: { severity: 'error', fault: 'environment', where: { kind: 'node', path: '' }, message: "the host's daemon could not be observed" } };
   const host = hostObs.level;
   const decided = levelFlavour(input.manifest, '', host, null, null);
   if (!decided.ok) return { ok: false, problem: decided.problem };
@@ -130,8 +131,9 @@ export function hostLevel(input: PlanInput): { ok: true; level: ObservedLevel } 
     return {
       ok: false,
       problem: {
+        severity: 'error',
         fault: 'environment',
-        path: '',
+        where: { kind: 'node', path: '' },
         message: 'no LXD or Incus is installed on this host',
         hint: 'install LXD (Debian: apt-get install lxd lxd-client uidmap), or run with --simulate',
       },
@@ -141,8 +143,9 @@ export function hostLevel(input: PlanInput): { ok: true; level: ObservedLevel } 
     return {
       ok: false,
       problem: {
+        severity: 'error',
         fault: 'environment',
-        path: '',
+        where: { kind: 'node', path: '' },
         message: `the host's ${daemonName(decided.flavour)} daemon is not reachable: ${host.daemon.error}`,
         hint: `start it (systemctl start ${flavourInfo(decided.flavour).unit}${decided.flavour === 'debian' ? ', or lxd --group lxd &' : ''}) and run nestctl again`,
       },
@@ -171,7 +174,7 @@ function assumedNote(from: FlavourFrom, flavour: Flavour): string {
   return from === 'assumed' && flavour !== 'debian' ? ` (${daemonName(flavour)} assumed, as in its parent; a container's flavour key says otherwise)` : '';
 }
 
-export type ContextResult = { ok: true; ctx: LevelContext; warnings: string[] } | { ok: false; problems: PlanProblem[] };
+export type ContextResult = { ok: true; ctx: LevelContext; warnings: string[] } | { ok: false; problems: Diagnostic[] };
 
 /** The host's context (parent null; hostLevel must have accepted it), or a child level's. */
 export function levelContext(input: PlanInput, parent: ParentLink | null): ContextResult {
@@ -189,8 +192,9 @@ export function levelContext(input: PlanInput, parent: ParentLink | null): Conte
         ok: false,
         problems: [
           {
+            severity: 'error',
             fault: 'environment',
-            path,
+            where: { kind: 'node', path },
             message: `cannot look inside ${path}: ${seen.reason}`,
             hint: `${path} must be able to run sh (${clientOf(parent.ctx.flavour)} exec ${spec.name} -- sh) to host containers`,
           },
@@ -204,9 +208,9 @@ export function levelContext(input: PlanInput, parent: ParentLink | null): Conte
         ok: false,
         problems: [
           {
+            severity: 'error',
             fault: 'user',
-            path,
-            pos: spec.pos,
+            where: nodeAt(manifest.file, path, spec.pos),
             message: `${path} holds containers in the manifest, but no LXD or Incus is installed in it`,
             hint: adopted
               ? `install LXD or Incus in ${path} before adopting it, or give it no containers`

@@ -24,13 +24,13 @@ import { subidSteps } from './concerns/subids.js';
 import { type ContextResult, type LevelContext, type PlanInput, hostLevel, levelContext } from './level-context.js';
 import { verdictNow } from './level-entry.js';
 import type { LevelSummary } from './model.js';
-import type { ConcernResult, PartsResult, PlanOptions, PlanParts, PlanProblem, PlanResult, PlannerOptions } from './result.js';
+import type { Diagnostic } from '../diagnostics.js';
+import type { ConcernResult, PartsResult, PlanOptions, PlanParts, PlanResult, PlannerOptions } from './result.js';
 
-export { allocationProblems } from './result.js';
-export type { PlanOptions, PlanProblem, PlanResult } from './result.js';
+export type { PlanOptions, PlanResult } from './result.js';
 
 interface Collected extends PlanParts {
-  problems: PlanProblem[];
+  problems: Diagnostic[];
 }
 
 /** Adds a concern's output to the plan so far and hands it back (its step ids feed later concerns). */

@@ -1,8 +1,9 @@
 // What planning returns, shared by the apply planner, the destroy planner and every concern:
-// steps, problems and warnings. The Plan envelope around them is stamped by assemble.ts.
+// steps, problems (diagnostics: the user's to fix, or the environment's) and warnings. The Plan
+// envelope around them is stamped by assemble.ts.
 
-import type { AllocationProblem } from '../ids/allocate.js';
-import type { Flavour, SourcePos } from '../manifest/model.js';
+import type { Diagnostic } from '../diagnostics.js';
+import type { Flavour } from '../manifest/model.js';
 import type { LevelSummary, Plan, Step } from './model.js';
 
 export interface PlanOptions {
@@ -21,21 +22,7 @@ export interface PlanOptions {
 /** What the planners themselves read of the options; the rest is stamped on the envelope. */
 export type PlannerOptions = Pick<PlanOptions, 'hostRestart' | 'prune' | 'replace'>;
 
-export interface PlanProblem {
-  fault: 'user' | 'environment';
-  /** Node or level path ("" = host). */
-  path: string;
-  message: string;
-  hint?: string;
-  pos?: SourcePos;
-}
-
-/** Allocation problems are the user's: they point at the node in the manifest. */
-export function allocationProblems(problems: AllocationProblem[]): PlanProblem[] {
-  return problems.map((p) => ({ fault: 'user', path: p.path, message: p.message, hint: p.hint, pos: p.spec.pos }));
-}
-
-export type PlanResult = { ok: true; plan: Plan } | { ok: false; problems: PlanProblem[] };
+export type PlanResult = { ok: true; plan: Plan } | { ok: false; problems: Diagnostic[] };
 
 /** A plan's content before the envelope: what the planners return. */
 export interface PlanParts {
@@ -46,12 +33,12 @@ export interface PlanParts {
   warnings: string[];
 }
 
-export type PartsResult = { ok: true; parts: PlanParts } | { ok: false; problems: PlanProblem[] };
+export type PartsResult = { ok: true; parts: PlanParts } | { ok: false; problems: Diagnostic[] };
 
 /** What one concern adds for one level. */
 export interface ConcernResult {
   steps: Step[];
-  problems: PlanProblem[];
+  problems: Diagnostic[];
   warnings: string[];
 }
 

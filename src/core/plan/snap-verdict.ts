@@ -9,7 +9,7 @@ import type { IdRange } from '../ids/range.js';
 import type { NodeAllocation } from '../ids/allocate.js';
 import type { ContainerSpec, Flavour, Manifest } from '../manifest/model.js';
 import { levelLabel } from '../paths.js';
-import type { PlanProblem } from './result.js';
+import { type Diagnostic, nodeAt } from '../diagnostics.js';
 
 /** What the verdict reads of a level (daemon-range.ts's RangeRequest). */
 interface SnapLevel {
@@ -37,7 +37,7 @@ export function snapVerdict(r: SnapLevel, range: IdRange, slices: Map<string, Id
 }
 
 /** Why a nested snap cannot hand out what its children need, and what would make it. */
-export function snapRefusal(r: SnapLevel, required: number): PlanProblem {
+export function snapRefusal(r: SnapLevel, required: number): Diagnostic {
   const range = kernelDefaultRange(false, r.ownSize);
   const why =
     range.size < KERNEL_DEFAULT_MIN
@@ -49,9 +49,9 @@ export function snapRefusal(r: SnapLevel, required: number): PlanProblem {
   // Not idmap.size: the level is refused from the map it has, before a remap could be planned.
   fixes.push(`recreate ${r.path} (nestctl destroy --target ${r.path}, then apply): a container's map is computed only when it is created`);
   return {
+    severity: 'error',
     fault: 'user',
-    path: r.path,
-    ...(spec ? { pos: spec.pos } : {}),
+    where: nodeAt(r.manifest.file, r.path, spec?.pos),
     message: `${who(r)}: its container's map holds ${r.ownSize} ids, and ${required} are needed: ${why}`,
     hint: fixes.join('; then '),
   };

@@ -12,7 +12,7 @@ import type { LevelChild, LevelContext } from '../level-context.js';
 import { pre } from '../level-context.js';
 import { configChanges } from '../config-drift.js';
 import { type Deletion, deletionVerdict, keptMessage } from '../deletion.js';
-import type { PlanProblem } from '../result.js';
+import { type Diagnostic, nodeAt } from '../../diagnostics.js';
 import { deleteSteps } from '../steps/delete.js';
 import type { Step } from '../model.js';
 import { type ConcernResult, noConcern } from '../result.js';
@@ -193,7 +193,7 @@ export function growth(child: LevelChild, config: Record<string, string>): { fro
  * `adopt: true`, and only when it is made from the manifest's image (LXD cannot change that in
  * place). Without it, the plan says what differs.
  */
-function adoptionProblem(ctx: LevelContext, spec: LevelChild['spec'], existing: ObservedInstance, config: Record<string, string>, images: ResolvedImages): PlanProblem | null {
+function adoptionProblem(ctx: LevelContext, spec: LevelChild['spec'], existing: ObservedInstance, config: Record<string, string>, images: ResolvedImages): Diagnostic | null {
   const wanted = images.get(spec.image)?.fingerprint ?? null;
   const current = existing.config['volatile.base_image'] ?? null;
   const imageDiffers = wanted !== null && current !== null && wanted !== current;
@@ -207,18 +207,18 @@ function adoptionProblem(ctx: LevelContext, spec: LevelChild['spec'], existing: 
   const where = `${spec.path} exists${ctx.path ? ` in ${ctx.label}` : ''} and was not created by nestctl`;
   if (!spec.adopt) {
     return {
+      severity: 'error',
       fault: 'user',
-      path: spec.path,
-      pos: spec.pos,
+      where: nodeAt(ctx.input.manifest.file, spec.path, spec.pos),
       message: `${where}${differs.length > 0 ? `; it differs from the manifest: ${differs.join('; ')}` : ''}`,
       hint: `add adopt: true to ${spec.path} in the manifest to manage it from now on (nestctl then owns its config, and destroy may delete it), or rename one of them`,
     };
   }
   if (imageDiffers) {
     return {
+      severity: 'error',
       fault: 'user',
-      path: spec.path,
-      pos: spec.pos,
+      where: nodeAt(ctx.input.manifest.file, spec.path, spec.pos),
       message: `${where}, and cannot be adopted: it was made from image ${was}, not ${spec.image}`,
       hint: `write image: ${was} for ${spec.path}, or delete it by hand and let nestctl create it`,
     };
@@ -226,7 +226,7 @@ function adoptionProblem(ctx: LevelContext, spec: LevelChild['spec'], existing: 
   return null;
 }
 
-type Replacement = { ok: true; deletion: Deletion & { verdict: 'delete' }; reason: string; what: string } | { ok: false; problem: PlanProblem };
+type Replacement = { ok: true; deletion: Deletion & { verdict: 'delete' }; reason: string; what: string } | { ok: false; problem: Diagnostic };
 
 /**
  * Whether the existing container must be deleted and created again (Terraform's -/+): LXD cannot
@@ -249,9 +249,9 @@ function replacement(ctx: LevelContext, child: LevelChild, found: ObservedInstan
     return {
       ok: false,
       problem: {
+        severity: 'error',
         fault: 'user',
-        path: spec.path,
-        pos: spec.pos,
+        where: nodeAt(ctx.input.manifest.file, spec.path, spec.pos),
         message: `${spec.path} must be replaced (${why}), but it cannot be deleted: ${keptMessage(verdict)}`,
         hint: imageChanged ? `put back the image it was created from, or make it deletable and plan again` : `drop --replace ${spec.path}, or make it deletable and plan again`,
       },

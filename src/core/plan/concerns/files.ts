@@ -3,6 +3,7 @@
 // one that is absent. A container this plan creates or starts gets every file, checked when the
 // step runs.
 
+import { nodeAt } from '../../diagnostics.js';
 import { BugError } from '../../errors.js';
 import { lxdTrue } from '../../manifest/config-keys.js';
 import type { FileSpec } from '../../manifest/model.js';
@@ -25,19 +26,19 @@ export function fileSteps(ctx: LevelContext, child: LevelChild, existed: boolean
   for (const f of spec.files) {
     const top = Math.max(f.uid, f.gid);
     if (!privileged && top >= child.map.size) {
-      out.problems.push({ fault: 'user', path: spec.path, pos: f.pos, message: `${f.path} in ${spec.path} is owned by ${f.uid}:${f.gid}, but ${spec.path} maps only ids 0-${child.map.size - 1}`, hint: `choose a uid and gid below ${child.map.size}` });
+      out.problems.push({ severity: 'error', fault: 'user', where: nodeAt(ctx.input.manifest.file, spec.path, f.pos), message: `${f.path} in ${spec.path} is owned by ${f.uid}:${f.gid}, but ${spec.path} maps only ids 0-${child.map.size - 1}`, hint: `choose a uid and gid below ${child.map.size}` });
     }
   }
   const seen = existed ? ctx.input.tree.files?.[spec.path] : undefined;
   if (seen?.kind === 'unseen') {
-    out.problems.push({ fault: 'environment', path: spec.path, message: `cannot read the files inside ${spec.path}: ${seen.reason}`, hint: `${spec.path} must be able to run sh for nestctl to keep files in it` });
+    out.problems.push({ severity: 'error', fault: 'environment', where: { kind: 'node', path: spec.path }, message: `cannot read the files inside ${spec.path}: ${seen.reason}`, hint: `${spec.path} must be able to run sh for nestctl to keep files in it` });
     return out;
   }
   for (const f of spec.files) {
     if (f.data === null) throw new BugError(`the source of ${f.path} in ${spec.path} was not read`);
     const now = seen ? (seen.files[f.path] ?? null) : null;
     if (now?.kind === 'other') {
-      out.problems.push({ fault: 'environment', path: spec.path, pos: f.pos, message: `${f.path} in ${spec.path} is not a regular file (a directory, symlink or device)`, hint: 'nestctl never replaces it; remove it, or choose another path' });
+      out.problems.push({ severity: 'error', fault: 'environment', where: nodeAt(ctx.input.manifest.file, spec.path, f.pos), message: `${f.path} in ${spec.path} is not a regular file (a directory, symlink or device)`, hint: 'nestctl never replaces it; remove it, or choose another path' });
       continue;
     }
     const step = pushStep(ctx, child, f, seen ? now : null, seen ? pre(ctx, { kind: 'file-sha256', sha256: now?.sha256 ?? null }) : { kind: 'none' }, ready);

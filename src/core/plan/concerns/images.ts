@@ -2,6 +2,7 @@
 // (a `remote:alias` missing there is fetched first), then copied into a level's store from the
 // nearest level above that holds it, hop by hop.
 
+import { nodeAt } from '../../diagnostics.js';
 import { clientOf, daemonName } from '../../flavour/index.js';
 import type { ContainerSpec, Manifest } from '../../manifest/model.js';
 import type { ObservedLevel } from '../../observed.js';
@@ -58,9 +59,9 @@ export function resolveImages(manifest: Manifest, host: ObservedLevel): ConcernR
     const found = isFingerprint(ref) ? host.images.find((i) => i.fingerprint.startsWith(ref)) : host.images.find((i) => i.aliases.includes(ref));
     if (!found) {
       out.problems.push({
+        severity: 'error',
         fault: 'user',
-        path: spec.path,
-        pos: spec.pos,
+        where: nodeAt(manifest.file, spec.path, spec.pos),
         message: `image "${ref}" (used by ${spec.path}) is not in the host's ${daemonName(host.flavour)} image store`,
         hint: `import it on the host (${clientOf(host.flavour)} image import … --alias ${ref}), or name a remote image as remote:alias`,
       });

@@ -6,7 +6,7 @@ import type { Flavour, Manifest } from '../../manifest/model.js';
 import type { ObservedLevel } from '../../observed.js';
 import { levelLabel } from '../../paths.js';
 import type { Precondition, Step } from '../model.js';
-import type { PlanProblem } from '../result.js';
+import { type Diagnostic, nodeAt } from '../../diagnostics.js';
 
 /** Why a level's daemon restarts after its subid files are written (LXD lxd/sys/os.go reads them once, at start). */
 export const readsSubidAtStart = (label: string, flavour: Flavour | null): string => `${label}'s ${daemonName(flavour)} reads /etc/subuid and /etc/subgid only when it starts`;
@@ -29,7 +29,7 @@ export interface RestartRequest {
  * unless told how (--host-restart, host.restart); with neither systemd nor snap nor a command,
  * there is no way to restart it without stopping its containers, and the plan is refused.
  */
-export function restartDaemonStep(r: RestartRequest): { step: Step; problem: PlanProblem | null } {
+export function restartDaemonStep(r: RestartRequest): { step: Step; problem: Diagnostic | null } {
   const isHost = r.level === '';
   const command = isHost ? (r.hostRestart ?? r.manifest.host.restart) : null;
   const info = flavourInfo(r.flavour ?? 'debian');
@@ -46,9 +46,9 @@ export function restartDaemonStep(r: RestartRequest): { step: Step; problem: Pla
     },
     problem: refused
       ? {
+          severity: 'error',
           fault: 'environment',
-          path: '',
-          pos: r.manifest.hostPos,
+          where: nodeAt(r.manifest.file, '', r.manifest.hostPos),
           message: `the host ${info.daemonName} must be restarted, but this host runs neither systemd nor snap`,
           hint: `set host.restart in the manifest (argv, e.g. [${info.restartArgv.join(', ')}]) or pass --host-restart`,
         }
