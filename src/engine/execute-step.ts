@@ -2,7 +2,7 @@
 // that did not exist at plan time work out their details from the level as it is now.
 
 import { EnvironmentError } from '../core/errors.js';
-import { type ObservedInstance, type ObservedLevel, managedInstance } from '../core/observed.js';
+import { type ObservedInstance, managedInstance } from '../core/observed.js';
 import { type Deletion, deletionVerdict, refusedDeleteMessage, verdictFromOutside } from '../core/plan/deletion.js';
 import type { Step } from '../core/plan/model.js';
 import { bridgeName } from '../core/flavour/index.js';
@@ -31,7 +31,7 @@ export async function executeStep(step: Step, levels: LevelResolver): Promise<St
         await level.writeSubid(step.file, step.after ?? '', expected, { forgetOriginal: step.restore });
         return CHANGED;
       }
-      const live = (await level.probe())[step.file];
+      const live = await level.readSubid(step.file);
       const after = applyRootEdit(live.text, step.edit);
       if (after === live.text) return { changed: false, why: 'already as planned' };
       await level.writeSubid(step.file, after, live.sha256);
@@ -59,9 +59,9 @@ export async function executeStep(step: Step, levels: LevelResolver): Promise<St
       await level.fetchImage(step.remote, step.alias);
       return CHANGED;
     case 'copy-image': {
-      const target = await level.probe();
+      const target = await level.images();
       const fingerprint = step.fingerprint ?? (await fingerprintAt(levels, step.source, step.aliases));
-      if (target.images.some((i) => i.fingerprint === fingerprint)) return { changed: false, why: 'image already there' };
+      if (target.some((i) => i.fingerprint === fingerprint)) return { changed: false, why: 'image already there' };
       let here = step.source;
       let bundle: ImageBundle = await levels(here).exportImage(fingerprint);
       try {
@@ -78,8 +78,7 @@ export async function executeStep(step: Step, levels: LevelResolver): Promise<St
       return CHANGED;
     }
     case 'create-instance': {
-      const live = await level.probe();
-      const existing = managedInstance(live, step.name);
+      const existing = managedInstance({ instances: await level.instances() }, step.name);
       if (existing) {
         // A level planned unseen may hold it already: nestctl's own, finished create is kept; one
         // left half-made, or another's, is for a new plan (with the level seen) to deal with.
@@ -87,16 +86,21 @@ export async function executeStep(step: Step, levels: LevelResolver): Promise<St
         throw stale(step, isNew ? `${step.path} exists, but could not be looked at when the plan was made` : `${step.path} appeared after the plan was made`);
       }
       const fingerprint = step.fingerprint ?? (await fingerprintAt(levels, step.level, [step.image.slice(step.image.indexOf(':') + 1)]));
-      if (!live.images.some((i) => i.fingerprint === fingerprint)) {
-        throw new EnvironmentError(`image ${fingerprint.slice(0, 12)} for ${step.path} is not in ${step.level || 'the host'}'s image store`, undefined, step.level);
+      try {
+        await level.createInstance({ name: step.name, fingerprint, profiles: step.profiles, config: { ...step.config, [MARKER_CREATING]: 'true' } });
+      } catch (error) {
+        // The image is looked for only when the create failed: one read less on every create.
+        if (!(await level.images()).some((i) => i.fingerprint === fingerprint)) {
+          throw new EnvironmentError(`image ${fingerprint.slice(0, 12)} for ${step.path} is not in ${step.level || 'the host'}'s image store`, undefined, step.level);
+        }
+        throw error;
       }
-      await level.createInstance({ name: step.name, fingerprint, profiles: step.profiles, config: { ...step.config, [MARKER_CREATING]: 'true' } });
       await level.updateInstance(step.name, { set: { [MARKER_CREATING]: '' } }); // LXD removes a key set to ""
       return CHANGED;
     }
     case 'start-instance': {
       if (isNew || step.precondition.kind === 'instance-status') {
-        const live = await instanceOf(await level.probe(), step.name, step);
+        const live = await instanceOf(level, step.name, step);
         if (live.status === 'Running') {
           if (isNew) return { changed: false, why: 'already running' };
           throw stale(step, `${step.path} is already running`);
@@ -107,7 +111,7 @@ export async function executeStep(step: Step, levels: LevelResolver): Promise<St
     }
     case 'update-config': {
       if (step.precondition.kind === 'instance-config') {
-        const live = await instanceOf(await level.probe(), step.name, step);
+        const live = await instanceOf(level, step.name, step);
         const planned = step.precondition.config;
         const drift = [...Object.keys(step.set), ...step.unset].find((k) => live.config[k] !== planned[k]);
         if (drift) throw stale(step, `${step.path}'s ${drift} changed after the plan was made`);
@@ -116,7 +120,7 @@ export async function executeStep(step: Step, levels: LevelResolver): Promise<St
       return CHANGED;
     }
     case 'remap-instance': {
-      const live = await instanceOf(await level.probe(), step.name, step);
+      const live = await instanceOf(level, step.name, step);
       if (step.grow) {
         // Any change to an idmap key makes the daemon copy its current range again; the key is
         // removed at once, so the container's config ends as the manifest has it.
@@ -128,7 +132,7 @@ export async function executeStep(step: Step, levels: LevelResolver): Promise<St
       return CHANGED;
     }
     case 'delete-instance': {
-      const live = managedInstance(await level.probe(), step.name);
+      const live = managedInstance({ instances: await level.instances() }, step.name);
       if (!live) return { changed: false, why: 'already gone' };
       // Never delete what nestctl did not create or cannot prove empty, whatever the plan says:
       // the container may have changed since it was planned.
@@ -141,15 +145,14 @@ export async function executeStep(step: Step, levels: LevelResolver): Promise<St
   }
 }
 
-async function instanceOf(level: ObservedLevel, name: string, step: Step) {
-  const inst = managedInstance(level, name);
+async function instanceOf(level: LxdLevel, name: string, step: Step) {
+  const inst = managedInstance({ instances: await level.instances() }, name);
   if (!inst) throw stale(step, `${name} no longer exists in ${step.level || 'the host'}`);
   return inst;
 }
 
 async function fingerprintAt(levels: LevelResolver, path: string, aliases: string[]): Promise<string> {
-  const live = await levels(path).probe();
-  const img = live.images.find((i) => i.aliases.some((a) => aliases.includes(a)));
+  const img = (await levels(path).images()).find((i) => i.aliases.some((a) => aliases.includes(a)));
   if (!img) throw new EnvironmentError(`no image with alias ${aliases.join(', ')} in ${path || 'the host'}'s image store`, undefined, path);
   return img.fingerprint;
 }

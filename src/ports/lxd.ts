@@ -4,7 +4,7 @@
 // probe() returned. Every method throws EnvironmentError (CommandError, UnseenError) on failure.
 
 import type { Flavour } from '../core/flavour/index.js';
-import type { ObservedLevel } from '../core/observed.js';
+import type { FileState, ObservedImage, ObservedInstance, ObservedLevel } from '../core/observed.js';
 
 /** Files of an exported image sitting at some level, ready to push or import. */
 export interface ImageBundle {
@@ -42,6 +42,16 @@ export interface LxdLevel {
    * throws UnseenError when the probe cannot run there at all (no shell, exec refused).
    */
   probe(): Promise<ObservedLevel>;
+  /*
+   * Targeted reads, one round trip each and far cheaper than probe(): what a step re-checks just
+   * before it acts when it depends on that one fact only.
+   */
+  /** Every instance of the daemon, as probe() lists them (all projects). */
+  instances(): Promise<ObservedInstance[]>;
+  /** The daemon's image store, as probe() lists it. */
+  images(): Promise<ObservedImage[]>;
+  /** /etc/subuid or /etc/subgid as it is now (text and sha256; null when absent); no mtime. */
+  readSubid(file: SubidFile): Promise<Pick<FileState, 'text' | 'sha256'>>;
   /**
    * Replace /etc/subuid or /etc/subgid atomically (temp + rename, same mode, backup to
    * /etc/subuid-, honouring /etc/subuid.lock). Refuses when the current content's sha256
