@@ -2,15 +2,16 @@
 // that did not exist at plan time work out their details from the level as it is now.
 
 import { EnvironmentError } from '../core/errors.js';
-import { type ObservedInstance, managedInstance } from '../core/observed.js';
-import { type Deletion, deletionVerdict, refusedDeleteMessage, verdictFromOutside } from '../core/plan/deletion.js';
-import type { Step } from '../core/plan/model.js';
+import { managedInstance } from '../core/observed.js';
+import { refusedDeleteMessage } from '../core/plan/deletion.js';
+import { deleteStepId } from '../core/plan/steps/delete.js';
+import { deletionNow } from './live-deletion.js';
+import type { Plan, Step } from '../core/plan/model.js';
 import { bridgeName } from '../core/flavour/index.js';
 import { buildPreseed } from '../core/plan/preseed.js';
 import { applyRootEdit } from '../core/subid/file.js';
 import type { ImageBundle, LxdLevel } from '../ports/lxd.js';
 import type { LevelResolver } from './levels.js';
-import { probeInside } from './observe.js';
 import { joinPath } from '../core/paths.js';
 import { MARKER_CREATING, MARKER_PATH } from '../core/plan/desired-config.js';
 
@@ -21,7 +22,18 @@ const CHANGED: StepResult = { changed: true };
 const stale = (step: Step, what: string): EnvironmentError =>
   new EnvironmentError(`plan is stale: ${what}`, 'run nestctl plan again', step.level);
 
-export async function executeStep(step: Step, levels: LevelResolver): Promise<StepResult> {
+/** What a step may know of the plan it belongs to. */
+export interface StepContext {
+  /** Paths of the containers the plan deletes. */
+  deleting: ReadonlySet<string>;
+}
+
+/** The context of the steps of `plan`. */
+export function stepContext(plan: Pick<Plan, 'steps'>): StepContext {
+  return { deleting: new Set(plan.steps.flatMap((s) => (s.kind === 'delete-instance' ? [s.path] : []))) };
+}
+
+export async function executeStep(step: Step, levels: LevelResolver, context: StepContext): Promise<StepResult> {
   const level = levels(step.level);
   const isNew = step.precondition.kind === 'level-new';
   switch (step.kind) {
@@ -132,13 +144,14 @@ export async function executeStep(step: Step, levels: LevelResolver): Promise<St
       return CHANGED;
     }
     case 'delete-instance': {
+      // Deleted with the container it was in, whose step (a dependency) proved it deletable.
+      if (step.dependsOn.includes(deleteStepId(step.level))) return { changed: true };
       const live = managedInstance({ instances: await level.instances() }, step.name);
       if (!live) return { changed: false, why: 'already gone' };
       // Never delete what nestctl did not create or cannot prove empty, whatever the plan says:
       // the container may have changed since it was planned.
-      const now = await deletionNow(level, step.level, live);
+      const now = await deletionNow(level, step.level, live, context.deleting);
       if (now.verdict === 'keep') throw stale(step, refusedDeleteMessage(now));
-      if (live.status !== 'Stopped') await level.stopInstance(step.name);
       await level.deleteInstance(step.name);
       return CHANGED;
     }
@@ -155,18 +168,4 @@ async function fingerprintAt(levels: LevelResolver, path: string, aliases: strin
   const img = (await levels(path).images()).find((i) => i.aliases.some((a) => aliases.includes(a)));
   if (!img) throw new EnvironmentError(`no image with alias ${aliases.join(', ')} in ${path || 'the host'}'s image store`, undefined, path);
   return img.fingerprint;
-}
-
-/**
- * The deletion rule (core/plan/deletion.ts) on a container as it is now. The deletes of what it
- * held ran before it (they are its dependencies), so its inside must hold no instance at all.
- */
-async function deletionNow(level: LxdLevel, levelPath: string, live: ObservedInstance): Promise<Deletion> {
-  const outside = verdictFromOutside(levelPath, live);
-  if (outside) return outside;
-  const path = joinPath(levelPath, live.name);
-  const inside = await probeInside(level.child(live.name, null));
-  const d = deletionVerdict({ levels: { [path]: inside } }, levelPath, live);
-  if (d.verdict === 'keep' || d.inner.length === 0) return d;
-  return { verdict: 'keep', level: d.level, name: d.name, path: d.path, reason: { kind: 'holds', kept: d.inner.map((i) => i.path) } };
 }

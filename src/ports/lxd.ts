@@ -77,6 +77,7 @@ export interface LxdLevel {
   /** Start and, when `hosting`, wait until the container has booted far enough to run LXD. */
   startInstance(name: string, hosting: boolean): Promise<void>;
   stopInstance(name: string): Promise<void>;
+  /** `delete --force`: running or not, with everything inside it (the caller proved it all deletable). */
   deleteInstance(name: string): Promise<void>;
   updateInstance(name: string, update: InstanceUpdate): Promise<void>;
   /**

@@ -61,7 +61,9 @@ export function createInstanceArgv(cli: Cli, spec: InstanceSpec): string[] {
   return [cli, 'init', '-q', spec.fingerprint, spec.name, ...profiles, ...config];
 }
 
-export const instanceArgv = (cli: Cli, verb: 'start' | 'stop' | 'delete', name: string): string[] => [cli, verb, '-q', name];
+export const instanceArgv = (cli: Cli, verb: 'start' | 'stop', name: string): string[] => [cli, verb, '-q', name];
+/** Running or not, with everything inside it: the caller has proved all of it deletable. */
+export const deleteArgv = (cli: Cli, name: string): string[] => [cli, 'delete', '--force', '-q', name];
 
 /** `config set` (when there is something to set), then `profile assign` (when asked). */
 export function updateInstanceArgvs(cli: Cli, name: string, update: InstanceUpdate): string[][] {

@@ -12,7 +12,7 @@ import { type Cli, nestedExec } from '../nested-exec.js';
 import { IMAGES_QUERY, INSTANCES_QUERY, PROBE_MARK, PROBE_SCRIPT } from './probe-script.js';
 import { LOCKED_EXIT, REFUSED_EXIT, STALE_EXIT } from './write-subid-script.js';
 import { REFUSED_HINT } from '../../core/subid/check-text.js';
-import { createInstanceArgv, discardArgv, queryArgv, readSubidArgv, exportImageArgv, probeArgv, pushFileArgv, TEMP_DIR_ARGV, fetchImageArgv, importImageArgv, instanceArgv, restartArgv, updateInstanceArgvs, WAIT_READY_SECONDS, waitReadyArgv, writeSubidArgv } from './commands.js';
+import { createInstanceArgv, deleteArgv, discardArgv, queryArgv, readSubidArgv, exportImageArgv, probeArgv, pushFileArgv, TEMP_DIR_ARGV, fetchImageArgv, importImageArgv, instanceArgv, restartArgv, updateInstanceArgvs, WAIT_READY_SECONDS, waitReadyArgv, writeSubidArgv } from './commands.js';
 import { joinPath, parentPath } from '../../core/paths.js';
 
 const BOOT_WAIT_MS = 180_000;
@@ -223,7 +223,7 @@ export class ExecLevel implements LxdLevel {
   }
 
   async deleteInstance(name: string): Promise<void> {
-    await this.run(instanceArgv(await this.lxc(), 'delete', name), { timeoutMs: 600_000 });
+    await this.run(deleteArgv(await this.lxc(), name), { timeoutMs: 600_000 });
   }
 
   async updateInstance(name: string, update: InstanceUpdate): Promise<void> {

@@ -169,8 +169,8 @@ export class SimLevel implements LxdLevel {
 
   async deleteInstance(name: string): Promise<void> {
     this.use();
-    this.show(cmd.instanceArgv(this.cli(), 'delete', name));
-    deleteInstance(this.world, this.path, name);
+    this.show(cmd.deleteArgv(this.cli(), name));
+    deleteInstance(this.world, this.path, name, true);
   }
 
   async updateInstance(name: string, update: InstanceUpdate): Promise<void> {

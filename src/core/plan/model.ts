@@ -107,7 +107,7 @@ export type Step = StepBase &
      * "Growing a tree").
      */
     | { kind: 'remap-instance'; name: string; path: string; hosting: boolean; grow: { from: IdRange; to: IdRange } | null; precondition: Precondition }
-    /** Only instances nestctl created (user.nestctl.path marker); stopped first, then deleted. */
+    /** Only instances nestctl created (user.nestctl.path marker); `delete --force` of the outermost takes what it holds along (their steps follow it). */
     | { kind: 'delete-instance'; name: string; path: string; precondition: Precondition }
   );
 
