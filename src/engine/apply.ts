@@ -36,7 +36,7 @@ export interface ApplyRun {
 
 export function startApply(plan: Plan, host: LxdLevel, onEvent: (e: ApplyEvent) => void = () => undefined): ApplyRun {
   const levels = levelResolver(host, (path) => flavourAt(plan, path));
-  const context = stepContext(plan);
+  const context = stepContext(plan, levels);
   const outcomes = new Map<string, Promise<StepOutcome>>();
   const started = Date.now();
   let stopping = false;
@@ -71,6 +71,7 @@ export function startApply(plan: Plan, host: LxdLevel, onEvent: (e: ApplyEvent) 
 
   const finished = (async (): Promise<ApplySummary> => {
     const all = await Promise.all(plan.steps.map(async (step) => ({ step, outcome: await outcomes.get(step.id)! })));
+    await context.exports.close();
     return {
       done: all.filter((a) => a.outcome.status === 'done' && a.outcome.changed).length,
       unchanged: all.filter((a) => a.outcome.status === 'done' && !a.outcome.changed).length,

@@ -6,6 +6,7 @@ import { managedInstance } from '../core/observed.js';
 import { refusedDeleteMessage } from '../core/plan/deletion.js';
 import { deleteStepId } from '../core/plan/steps/delete.js';
 import { deletionNow } from './live-deletion.js';
+import { type ImageExports, imageExports } from './image-exports.js';
 import type { Plan, Step } from '../core/plan/model.js';
 import { bridgeName } from '../core/flavour/index.js';
 import { buildPreseed } from '../core/plan/preseed.js';
@@ -26,11 +27,13 @@ const stale = (step: Step, what: string): EnvironmentError =>
 export interface StepContext {
   /** Paths of the containers the plan deletes. */
   deleting: ReadonlySet<string>;
+  /** The image bundles the plan's copies share (engine/image-exports.ts). */
+  exports: ImageExports;
 }
 
-/** The context of the steps of `plan`. */
-export function stepContext(plan: Pick<Plan, 'steps'>): StepContext {
-  return { deleting: new Set(plan.steps.flatMap((s) => (s.kind === 'delete-instance' ? [s.path] : []))) };
+/** The context of the steps of `plan`; its exports start at once, so close them when the apply ends. */
+export function stepContext(plan: Pick<Plan, 'steps'>, levels: LevelResolver): StepContext {
+  return { deleting: new Set(plan.steps.flatMap((s) => (s.kind === 'delete-instance' ? [s.path] : []))), exports: imageExports(plan, levels) };
 }
 
 export async function executeStep(step: Step, levels: LevelResolver, context: StepContext): Promise<StepResult> {
@@ -71,23 +74,33 @@ export async function executeStep(step: Step, levels: LevelResolver, context: St
       await level.fetchImage(step.remote, step.alias);
       return CHANGED;
     case 'copy-image': {
-      const target = await level.images();
-      const fingerprint = step.fingerprint ?? (await fingerprintAt(levels, step.source, step.aliases));
-      if (target.some((i) => i.fingerprint === fingerprint)) return { changed: false, why: 'image already there' };
-      let here = step.source;
-      let bundle: ImageBundle = await levels(here).exportImage(fingerprint);
+      // Planned with its fingerprint: the bundle is the one exported for the whole apply.
+      const shared = step.fingerprint !== null;
       try {
-        for (const hop of step.hops) {
-          const next = await levels(here).pushBundle(bundle, hop);
-          await levels(here).discardBundle(bundle);
-          bundle = next;
-          here = joinPath(here, hop);
+        const target = await level.images();
+        const fingerprint = step.fingerprint ?? (await fingerprintAt(levels, step.source, step.aliases));
+        if (target.some((i) => i.fingerprint === fingerprint)) return { changed: false, why: 'image already there' };
+        const first: ImageBundle = shared ? await context.exports.take(step.source, fingerprint) : await levels(step.source).exportImage(fingerprint);
+        let here = step.source;
+        let bundle = first;
+        const drop = async (b: ImageBundle): Promise<void> => {
+          if (b !== first || !shared) await levels(b.level).discardBundle(b);
+        };
+        try {
+          for (const hop of step.hops) {
+            const next = await levels(here).pushBundle(bundle, hop);
+            await drop(bundle);
+            bundle = next;
+            here = joinPath(here, hop);
+          }
+          await level.importImage(bundle, step.aliases);
+        } finally {
+          await drop(bundle).catch(() => undefined);
         }
-        await level.importImage(bundle, step.aliases);
+        return CHANGED;
       } finally {
-        await levels(here).discardBundle(bundle).catch(() => undefined);
+        if (shared) await context.exports.release(step.source, step.fingerprint!);
       }
-      return CHANGED;
     }
     case 'create-instance': {
       const existing = managedInstance({ instances: await level.instances() }, step.name);

@@ -1,65 +1,105 @@
+// What an apply or a destroy runs, command by command, as the real client would run it (the
+// simulator's trace shows each LxdLevel call as ExecLevel's argv): steps re-check only the fact
+// they depend on, a destroy deletes a subtree with one `delete --force`, and image exports start
+// with the apply and are shared.
+
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { createSimWorld, defaultWorld, type SimWorld } from '../../src/adapters/sim/index.js';
 import { loadManifest } from '../../src/core/manifest/load.js';
-import type { Manifest } from '../../src/core/manifest/model.js';
-import type { Plan } from '../../src/core/plan/model.js';
 import { startApply } from '../../src/engine/apply.js';
 import { planManifest } from '../../src/engine/plan-pipeline.js';
-import { createSimWorld, defaultWorld } from '../../src/adapters/sim/index.js';
 
 const SEED = readFileSync('examples/seed.yaml', 'utf8');
 const FLEET = ['apiVersion: nestctl/v1', 'containers:', ...Array.from({ length: 10 }, (_, i) => `  - { name: nf${i}, image: busybox }`), ''].join('\n');
+// Two nests, each with a busybox leaf: busybox is copied from the host into both.
+const TWO_NESTS = 'apiVersion: nestctl/v1\ncontainers:\n  - name: n1\n    image: nest\n    containers:\n      - { name: b1, image: busybox }\n  - name: n2\n    image: nest\n    containers:\n      - { name: b2, image: busybox }\n';
 
-function load(text: string): Manifest {
+const newWorld = (): SimWorld => createSimWorld(defaultWorld([{ alias: 'nest', hostsLxd: true }, { alias: 'busybox', hostsLxd: false }]));
+
+/** Plans `text` in `mode` against `w`, applies it, and returns the commands the apply ran (not the plan's probes). */
+async function commands(w: SimWorld, text: string, mode: 'apply' | 'destroy' = 'apply'): Promise<string[]> {
   const r = loadManifest(text, 'm.yaml');
   if (!r.ok) throw new Error(JSON.stringify(r.diagnostics));
-  return r.manifest;
+  const ran: string[] = [];
+  const host = w.host(null, (_path, argv) => ran.push(argv.join(' ')));
+  const planned = await planManifest(r.manifest, host, { hostRestart: null, tool: 'test', manifestText: text, mode, restoreIds: true });
+  if (!planned.ok) throw new Error(JSON.stringify(planned.problems));
+  ran.length = 0;
+  const summary = await startApply(planned.plan, host).finished;
+  expect(summary.failed.map((f) => `${f.step.id}: ${f.error.message}`)).toEqual([]);
+  return ran;
 }
+const probes = (ran: string[]): string[] => ran.filter((a) => a.includes('<probe>'));
+const matching = (ran: string[], re: RegExp): string[] => ran.filter((a) => re.test(a));
 
-async function run(text: string) {
-  const manifest = load(text);
-  const world = createSimWorld(defaultWorld([{ alias: 'nest', hostsLxd: true }, { alias: 'busybox', hostsLxd: false }]));
-  let current = '';
-  const log: Array<{ step: string; argv: readonly string[] }> = [];
-  const host = world.host(null, (_p, argv) => log.push({ step: current, argv }));
-  const phase = async (mode: 'apply' | 'destroy') => {
-    current = 'plan';
-    const r = await planManifest(manifest, host, { hostRestart: null, tool: 't', manifestText: text, mode, restoreIds: true });
-    if (!r.ok) throw new Error(JSON.stringify(r.problems));
-    const start = log.length;
-    const perStep = new Map<string, number>();
-    const run = startApply(r.plan, host, (e) => { if (e.type === 'step-start') current = e.step.id; });
-    const s = await run.finished;
-    expect(s.failed.map((f) => f.error.message)).toEqual([]);
-    for (const l of log.slice(start)) perStep.set(l.step, (perStep.get(l.step) ?? 0) + 1);
-    return { plan: r.plan, observe: start, exec: log.length - start, perStep, critical: critical(r.plan, perStep) };
-  };
-  const applied = await phase('apply');
-  const destroyed = await phase('destroy');
-  return { applied, destroyed, log };
-}
+describe('apply re-checks with targeted reads', () => {
+  it('a seed apply runs the full probe only where init-daemon needs the daemon\'s whole state (it ran 13)', async () => {
+    const ran = await commands(newWorld(), SEED);
+    expect(probes(ran)).toEqual(['lxc exec c1 -T -- sh -c <probe> lxc lxd', 'lxc exec c1 -T -- lxc exec c2 -T -- sh -c <probe> lxc lxd']);
+    // Each subid write at a new level reads that one file.
+    expect(matching(ran, /<nestctl-read-file>/)).toHaveLength(4);
+    expect(ran).toHaveLength(60);
+  });
 
-function critical(plan: Plan, cost: Map<string, number>): number {
-  const memo = new Map<string, number>();
-  const byId = new Map(plan.steps.map((s) => [s.id, s]));
-  const f = (id: string): number => {
-    if (memo.has(id)) return memo.get(id)!;
-    const s = byId.get(id)!;
-    const v = (cost.get(id) ?? 0) + Math.max(0, ...s.dependsOn.map(f));
-    memo.set(id, v);
-    return v;
-  };
-  return Math.max(0, ...plan.steps.map((s) => f(s.id)));
-}
+  it('a fleet create checks the instance list, not the image store, and starts without a re-check', async () => {
+    const ran = await commands(newWorld(), FLEET);
+    expect(probes(ran)).toEqual([]);
+    expect(matching(ran, /^lxc query \/1\.0\/instances/)).toHaveLength(10);
+    expect(matching(ran, /^lxc query \/1\.0\/images/)).toEqual([]);
+    expect(ran).toHaveLength(40);
+  });
 
-describe('cost', () => {
-  it('prints', async () => {
-    for (const [name, text] of [['seed', SEED], ['fleet', FLEET]] as const) {
-      const r = await run(text);
-      for (const [ph, x] of [['apply', r.applied], ['destroy', r.destroyed]] as const) {
-        console.log(`${name} ${ph}: observe ${x.observe} exec ${x.exec} critical ${x.critical}\n` + [...x.perStep].map(([k, v]) => `   ${v} ${k}`).join('\n'));
-      }
-      if (process.env.SHOWLOG) console.log(r.log.map((l) => `${l.step}: ${l.argv.join(' ').slice(0, 160)}`).join('\n'));
-    }
+  it('still says which image is missing when a create fails for want of it', async () => {
+    const w = newWorld();
+    const r = loadManifest(FLEET, 'm.yaml');
+    if (!r.ok) throw new Error('bad manifest');
+    const planned = await planManifest(r.manifest, w.host(), { hostRestart: null, tool: 'test', manifestText: FLEET });
+    if (!planned.ok) throw new Error('no plan');
+    const host = w.state().host.lxd!;
+    host.images = host.images.filter((i) => !i.aliases.includes('busybox'));
+    const summary = await startApply(planned.plan, w.host()).finished;
+    expect(summary.failed[0]?.error.message).toMatch(/^image [0-9a-f]{12} for nf\d is not in the host's image store$/);
+  });
+});
+
+describe('destroy deletes a subtree with one delete --force', () => {
+  it('a seed destroy runs one delete, no stop, after probing c1, c1/c2 and c1/c2/c3 again (it ran 16 commands, 3 stops)', async () => {
+    const w = newWorld();
+    await commands(w, SEED);
+    const ran = await commands(w, SEED, 'destroy');
+    expect(matching(ran, / (stop|delete) /)).toEqual(['lxc delete --force -q c1']);
+    expect(probes(ran)).toHaveLength(3);
+    expect(ran).toHaveLength(9);
+    expect(w.log().filter((r) => r.op === 'delete').map((r) => `${r.path}:${r.detail}`)).toEqual([':c1']);
+  });
+
+  it('a fleet destroy runs 3 commands a container, none a stop (it ran 4)', async () => {
+    const w = newWorld();
+    await commands(w, FLEET);
+    const ran = await commands(w, FLEET, 'destroy');
+    expect(matching(ran, / stop /)).toEqual([]);
+    expect(matching(ran, /^lxc delete --force -q nf\d$/)).toHaveLength(10);
+    expect(ran).toHaveLength(30);
+  });
+});
+
+describe('image exports', () => {
+  it('start with the apply: nest and busybox leave the host\'s store before c1 is even created', async () => {
+    const w = newWorld();
+    await commands(w, SEED);
+    const ops = w.log().map((r) => `${r.path}:${r.op}`);
+    const exports = ops.flatMap((o, i) => (o === ':image-export' ? [i] : []));
+    expect(exports).toHaveLength(2);
+    expect(Math.max(...exports)).toBeLessThan(ops.indexOf(':create'));
+  });
+
+  it('are made once per source level and image, shared by every copy, and removed when the apply ends', async () => {
+    const w = newWorld();
+    const ran = await commands(w, TWO_NESTS);
+    expect(matching(ran, /^lxc image export -q \S+ /)).toHaveLength(1); // busybox, for n1 and n2
+    expect(matching(ran, /lxc image import /)).toHaveLength(2);
+    expect(w.files('').filter((f) => f.startsWith('/var/tmp/nestctl-'))).toEqual([]);
+    expect(w.files('n1').filter((f) => f.startsWith('/var/tmp/nestctl-'))).toEqual([]);
   });
 });
