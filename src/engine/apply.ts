@@ -63,6 +63,7 @@ export function startApply(plan: Plan, host: LxdLevel, onEvent: (e: ApplyEvent) 
             outcome = { status: 'failed', error: error instanceof Error ? error : new Error(String(error)), ms: Date.now() - t0 };
           }
         }
+        if (outcome.status === 'done') context.exports.stepDone(step);
         onEvent({ type: 'step-end', step, outcome });
         return outcome;
       })(),

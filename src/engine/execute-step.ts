@@ -74,20 +74,20 @@ export async function executeStep(step: Step, levels: LevelResolver, context: St
       await level.fetchImage(step.remote, step.alias);
       return CHANGED;
     case 'copy-image': {
-      // Planned with its fingerprint: the bundle is the one exported for the whole apply.
-      const shared = step.fingerprint !== null;
+      // The bundle was staged for the whole apply (engine/image-exports.ts), when the plan knew it was needed.
+      const shared = context.exports.stages(step);
       try {
         const target = await level.images();
         const fingerprint = step.fingerprint ?? (await fingerprintAt(levels, step.source, step.aliases));
         if (target.some((i) => i.fingerprint === fingerprint)) return { changed: false, why: 'image already there' };
-        const first: ImageBundle = shared ? await context.exports.take(step.source, fingerprint) : await levels(step.source).exportImage(fingerprint);
-        let here = step.source;
-        let bundle = first;
+        const staged = shared ? await context.exports.take(step) : { bundle: await levels(step.source).exportImage(fingerprint), hopsDone: 0 };
+        let bundle = staged.bundle;
+        let here = bundle.level;
         const drop = async (b: ImageBundle): Promise<void> => {
-          if (b !== first || !shared) await levels(b.level).discardBundle(b);
+          if (b !== staged.bundle || !shared) await levels(b.level).discardBundle(b);
         };
         try {
-          for (const hop of step.hops) {
+          for (const hop of step.hops.slice(staged.hopsDone)) {
             const next = await levels(here).pushBundle(bundle, hop);
             await drop(bundle);
             bundle = next;
@@ -99,7 +99,7 @@ export async function executeStep(step: Step, levels: LevelResolver, context: St
         }
         return CHANGED;
       } finally {
-        if (shared) await context.exports.release(step.source, step.fingerprint!);
+        if (shared) await context.exports.release(step);
       }
     }
     case 'create-instance': {

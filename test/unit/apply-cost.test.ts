@@ -1,7 +1,7 @@
 // What an apply or a destroy runs, command by command, as the real client would run it (the
 // simulator's trace shows each LxdLevel call as ExecLevel's argv): steps re-check only the fact
-// they depend on, a destroy deletes a subtree with one `delete --force`, and image exports start
-// with the apply and are shared.
+// they depend on, a destroy deletes a subtree with one `delete --force`, and images are exported
+// and pushed down ahead of the copies, once for all of them.
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -85,13 +85,20 @@ describe('destroy deletes a subtree with one delete --force', () => {
 });
 
 describe('image exports', () => {
-  it('start with the apply: nest and busybox leave the host\'s store before c1 is even created', async () => {
+  it('wait for their level\'s daemon restart, then go down while the containers boot, before each restarts its daemon', async () => {
     const w = newWorld();
     await commands(w, SEED);
-    const ops = w.log().map((r) => `${r.path}:${r.op}`);
-    const exports = ops.flatMap((o, i) => (o === ':image-export' ? [i] : []));
-    expect(exports).toHaveLength(2);
-    expect(Math.max(...exports)).toBeLessThan(ops.indexOf(':create'));
+    const ops = w.log().map((r) => `${r.path || 'host'} ${r.op} ${r.detail}`);
+    const first = (re: RegExp): number => ops.findIndex((o) => re.test(o));
+    const last = (re: RegExp): number => ops.length - 1 - [...ops].reverse().findIndex((o) => re.test(o));
+    const restarted = (level: string, range: string): number => ops.indexOf(`${level} daemon-start ${range}`);
+    // Exported once the host's daemon has restarted on the new range (its client talks to it), before c1 exists.
+    expect(first(/^host image-export/)).toBeGreaterThan(restarted('host', '500000:196608'));
+    expect(last(/^host image-export/)).toBeLessThan(first(/^host create c1/));
+    // Both images are in c1 before c1's daemon restarts; busybox is in c2 before c2's.
+    expect(ops.filter((o) => / file-push .* → c1\//.test(o))).toHaveLength(2);
+    expect(last(/^host file-push .* → c1\//)).toBeLessThan(restarted('c1', '65536:131072'));
+    expect(first(/^c1 file-push .* → c2\//)).toBeLessThan(restarted('c1/c2', '65536:65536'));
   });
 
   it('are made once per source level and image, shared by every copy, and removed when the apply ends', async () => {
