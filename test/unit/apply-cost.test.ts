@@ -9,6 +9,7 @@ import { createSimWorld, defaultWorld, type SimWorld } from '../../src/adapters/
 import { loadManifest } from '../../src/core/manifest/load.js';
 import { startApply } from '../../src/engine/apply.js';
 import { planManifest } from '../../src/engine/plan-pipeline.js';
+import type { LxdLevel } from '../../src/ports/lxd.js';
 
 const SEED = readFileSync('examples/seed.yaml', 'utf8');
 const FLEET = ['apiVersion: nestctl/v1', 'containers:', ...Array.from({ length: 10 }, (_, i) => `  - { name: nf${i}, image: busybox }`), ''].join('\n');
@@ -108,5 +109,41 @@ describe('image exports', () => {
     expect(matching(ran, /lxc image import /)).toHaveLength(2);
     expect(w.files('').filter((f) => f.startsWith('/var/tmp/nestctl-'))).toEqual([]);
     expect(w.files('n1').filter((f) => f.startsWith('/var/tmp/nestctl-'))).toEqual([]);
+  });
+});
+
+describe('nothing serialises siblings', () => {
+  it('a fleet\'s ten creates and ten starts each run side by side when every command takes time', async () => {
+    const w = newWorld();
+    const r = loadManifest(FLEET, 'm.yaml');
+    if (!r.ok) throw new Error('bad manifest');
+    const planned = await planManifest(r.manifest, w.host(), { hostRestart: null, tool: 'test', manifestText: FLEET });
+    if (!planned.ok) throw new Error('no plan');
+    const running = new Map<string, number>();
+    const most = new Map<string, number>();
+    // Every call of the level takes 20 ms, as a real command would take its time.
+    const slow = (level: LxdLevel): LxdLevel =>
+      new Proxy(level, {
+        get(target, prop, receiver) {
+          const value: unknown = Reflect.get(target, prop, receiver);
+          if (typeof value !== 'function') return value;
+          if (prop === 'child') return (...args: unknown[]) => slow((value as (...a: unknown[]) => LxdLevel).apply(target, args));
+          return async (...args: unknown[]) => {
+            const name = String(prop);
+            running.set(name, (running.get(name) ?? 0) + 1);
+            most.set(name, Math.max(most.get(name) ?? 0, running.get(name)!));
+            await new Promise((res) => setTimeout(res, 20));
+            try {
+              return await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+            } finally {
+              running.set(name, running.get(name)! - 1);
+            }
+          };
+        },
+      });
+    const summary = await startApply(planned.plan, slow(w.host())).finished;
+    expect(summary.failed).toEqual([]);
+    expect(most.get('createInstance')).toBe(10);
+    expect(most.get('startInstance')).toBe(10);
   });
 });
