@@ -85,7 +85,7 @@ export interface ObservedLevel {
 export const MANAGED_PROJECT = 'default';
 
 /** The instance of that name that nestctl manages (the default project's), if any. */
-export const managedInstance = (level: ObservedLevel, name: string): ObservedInstance | undefined =>
+export const managedInstance = (level: Pick<ObservedLevel, 'instances'>, name: string): ObservedInstance | undefined =>
   level.instances.find((i) => i.name === name && i.project === MANAGED_PROJECT);
 
 /** How a plan names an instance: "c1", or "project team-b/c1" outside the default project. */

@@ -4,7 +4,7 @@
 
 import { type Plan, type Step, flavourAt } from '../core/plan/model.js';
 import type { LxdLevel } from '../ports/lxd.js';
-import { executeStep } from './execute-step.js';
+import { executeStep, stepContext } from './execute-step.js';
 import { levelResolver } from './levels.js';
 
 export type StepOutcome =
@@ -36,6 +36,7 @@ export interface ApplyRun {
 
 export function startApply(plan: Plan, host: LxdLevel, onEvent: (e: ApplyEvent) => void = () => undefined): ApplyRun {
   const levels = levelResolver(host, (path) => flavourAt(plan, path));
+  const context = stepContext(plan, levels);
   const outcomes = new Map<string, Promise<StepOutcome>>();
   const started = Date.now();
   let stopping = false;
@@ -56,12 +57,13 @@ export function startApply(plan: Plan, host: LxdLevel, onEvent: (e: ApplyEvent) 
           onEvent({ type: 'step-start', step });
           const t0 = Date.now();
           try {
-            const r = await executeStep(step, levels);
+            const r = await executeStep(step, levels, context);
             outcome = r.changed ? { status: 'done', changed: true, ms: Date.now() - t0 } : { status: 'done', changed: false, note: r.why, ms: Date.now() - t0 };
           } catch (error) {
             outcome = { status: 'failed', error: error instanceof Error ? error : new Error(String(error)), ms: Date.now() - t0 };
           }
         }
+        if (outcome.status === 'done') context.exports.stepDone(step);
         onEvent({ type: 'step-end', step, outcome });
         return outcome;
       })(),
@@ -70,6 +72,7 @@ export function startApply(plan: Plan, host: LxdLevel, onEvent: (e: ApplyEvent) 
 
   const finished = (async (): Promise<ApplySummary> => {
     const all = await Promise.all(plan.steps.map(async (step) => ({ step, outcome: await outcomes.get(step.id)! })));
+    await context.exports.close();
     return {
       done: all.filter((a) => a.outcome.status === 'done' && a.outcome.changed).length,
       unchanged: all.filter((a) => a.outcome.status === 'done' && !a.outcome.changed).length,

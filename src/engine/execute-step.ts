@@ -2,15 +2,17 @@
 // that did not exist at plan time work out their details from the level as it is now.
 
 import { EnvironmentError } from '../core/errors.js';
-import { type ObservedInstance, type ObservedLevel, managedInstance } from '../core/observed.js';
-import { type Deletion, deletionVerdict, refusedDeleteMessage, verdictFromOutside } from '../core/plan/deletion.js';
-import type { Step } from '../core/plan/model.js';
+import { managedInstance } from '../core/observed.js';
+import { refusedDeleteMessage } from '../core/plan/deletion.js';
+import { deleteStepId } from '../core/plan/steps/delete.js';
+import { deletionNow } from './live-deletion.js';
+import { type ImageExports, imageExports } from './image-exports.js';
+import type { Plan, Step } from '../core/plan/model.js';
 import { bridgeName } from '../core/flavour/index.js';
 import { buildPreseed } from '../core/plan/preseed.js';
 import { applyRootEdit } from '../core/subid/file.js';
 import type { ImageBundle, LxdLevel } from '../ports/lxd.js';
 import type { LevelResolver } from './levels.js';
-import { probeInside } from './observe.js';
 import { joinPath } from '../core/paths.js';
 import { MARKER_CREATING, MARKER_PATH, MARKER_SETUP } from '../core/plan/desired-config.js';
 import type { ExecResult } from '../ports/exec.js';
@@ -22,7 +24,20 @@ const CHANGED: StepResult = { changed: true };
 const stale = (step: Step, what: string): EnvironmentError =>
   new EnvironmentError(`plan is stale: ${what}`, 'run nestctl plan again', step.level);
 
-export async function executeStep(step: Step, levels: LevelResolver): Promise<StepResult> {
+/** What a step may know of the plan it belongs to. */
+export interface StepContext {
+  /** Paths of the containers the plan deletes. */
+  deleting: ReadonlySet<string>;
+  /** The image bundles the plan's copies share (engine/image-exports.ts). */
+  exports: ImageExports;
+}
+
+/** The context of the steps of `plan`; its exports start at once, so close them when the apply ends. */
+export function stepContext(plan: Pick<Plan, 'steps'>, levels: LevelResolver): StepContext {
+  return { deleting: new Set(plan.steps.flatMap((s) => (s.kind === 'delete-instance' ? [s.path] : []))), exports: imageExports(plan, levels) };
+}
+
+export async function executeStep(step: Step, levels: LevelResolver, context: StepContext): Promise<StepResult> {
   const level = levels(step.level);
   const isNew = step.precondition.kind === 'level-new';
   switch (step.kind) {
@@ -32,7 +47,7 @@ export async function executeStep(step: Step, levels: LevelResolver): Promise<St
         await level.writeSubid(step.file, step.after ?? '', expected, { forgetOriginal: step.restore });
         return CHANGED;
       }
-      const live = (await level.probe())[step.file];
+      const live = await level.readSubid(step.file);
       const after = applyRootEdit(live.text, step.edit);
       if (after === live.text) return { changed: false, why: 'already as planned' };
       await level.writeSubid(step.file, after, live.sha256);
@@ -60,27 +75,36 @@ export async function executeStep(step: Step, levels: LevelResolver): Promise<St
       await level.fetchImage(step.remote, step.alias);
       return CHANGED;
     case 'copy-image': {
-      const target = await level.probe();
-      const fingerprint = step.fingerprint ?? (await fingerprintAt(levels, step.source, step.aliases));
-      if (target.images.some((i) => i.fingerprint === fingerprint)) return { changed: false, why: 'image already there' };
-      let here = step.source;
-      let bundle: ImageBundle = await levels(here).exportImage(fingerprint);
+      // The bundle was staged for the whole apply (engine/image-exports.ts), when the plan knew it was needed.
+      const shared = context.exports.stages(step);
       try {
-        for (const hop of step.hops) {
-          const next = await levels(here).pushBundle(bundle, hop);
-          await levels(here).discardBundle(bundle);
-          bundle = next;
-          here = joinPath(here, hop);
+        const target = await level.images();
+        const fingerprint = step.fingerprint ?? (await fingerprintAt(levels, step.source, step.aliases));
+        if (target.some((i) => i.fingerprint === fingerprint)) return { changed: false, why: 'image already there' };
+        const staged = shared ? await context.exports.take(step) : { bundle: await levels(step.source).exportImage(fingerprint), hopsDone: 0 };
+        let bundle = staged.bundle;
+        let here = bundle.level;
+        const drop = async (b: ImageBundle): Promise<void> => {
+          if (b !== staged.bundle || !shared) await levels(b.level).discardBundle(b);
+        };
+        try {
+          for (const hop of step.hops.slice(staged.hopsDone)) {
+            const next = await levels(here).pushBundle(bundle, hop);
+            await drop(bundle);
+            bundle = next;
+            here = joinPath(here, hop);
+          }
+          await level.importImage(bundle, step.aliases);
+        } finally {
+          await drop(bundle).catch(() => undefined);
         }
-        await level.importImage(bundle, step.aliases);
+        return CHANGED;
       } finally {
-        await levels(here).discardBundle(bundle).catch(() => undefined);
+        if (shared) await context.exports.release(step);
       }
-      return CHANGED;
     }
     case 'create-instance': {
-      const live = await level.probe();
-      const existing = managedInstance(live, step.name);
+      const existing = managedInstance({ instances: await level.instances() }, step.name);
       if (existing) {
         // A level planned unseen may hold it already: nestctl's own, finished create is kept; one
         // left half-made, or another's, is for a new plan (with the level seen) to deal with.
@@ -88,16 +112,21 @@ export async function executeStep(step: Step, levels: LevelResolver): Promise<St
         throw stale(step, isNew ? `${step.path} exists, but could not be looked at when the plan was made` : `${step.path} appeared after the plan was made`);
       }
       const fingerprint = step.fingerprint ?? (await fingerprintAt(levels, step.level, [step.image.slice(step.image.indexOf(':') + 1)]));
-      if (!live.images.some((i) => i.fingerprint === fingerprint)) {
-        throw new EnvironmentError(`image ${fingerprint.slice(0, 12)} for ${step.path} is not in ${step.level || 'the host'}'s image store`, undefined, step.level);
+      try {
+        await level.createInstance({ name: step.name, fingerprint, profiles: step.profiles, config: { ...step.config, [MARKER_CREATING]: 'true' } });
+      } catch (error) {
+        // The image is looked for only when the create failed: one read less on every create.
+        if (!(await level.images()).some((i) => i.fingerprint === fingerprint)) {
+          throw new EnvironmentError(`image ${fingerprint.slice(0, 12)} for ${step.path} is not in ${step.level || 'the host'}'s image store`, undefined, step.level);
+        }
+        throw error;
       }
-      await level.createInstance({ name: step.name, fingerprint, profiles: step.profiles, config: { ...step.config, [MARKER_CREATING]: 'true' } });
       await level.updateInstance(step.name, { set: { [MARKER_CREATING]: '' } }); // LXD removes a key set to ""
       return CHANGED;
     }
     case 'start-instance': {
       if (isNew || step.precondition.kind === 'instance-status') {
-        const live = await instanceOf(await level.probe(), step.name, step);
+        const live = await instanceOf(level, step.name, step);
         if (live.status === 'Running') {
           if (isNew) return { changed: false, why: 'already running' };
           throw stale(step, `${step.path} is already running`);
@@ -108,7 +137,7 @@ export async function executeStep(step: Step, levels: LevelResolver): Promise<St
     }
     case 'update-config': {
       if (step.precondition.kind === 'instance-config') {
-        const live = await instanceOf(await level.probe(), step.name, step);
+        const live = await instanceOf(level, step.name, step);
         const planned = step.precondition.config;
         const drift = [...Object.keys(step.set), ...step.unset].find((k) => live.config[k] !== planned[k]);
         if (drift) throw stale(step, `${step.path}'s ${drift} changed after the plan was made`);
@@ -117,7 +146,7 @@ export async function executeStep(step: Step, levels: LevelResolver): Promise<St
       return CHANGED;
     }
     case 'remap-instance': {
-      const live = await instanceOf(await level.probe(), step.name, step);
+      const live = await instanceOf(level, step.name, step);
       if (step.grow) {
         // Any change to an idmap key makes the daemon copy its current range again; the key is
         // removed at once, so the container's config ends as the manifest has it.
@@ -139,7 +168,7 @@ export async function executeStep(step: Step, levels: LevelResolver): Promise<St
       return CHANGED;
     }
     case 'run-setup': {
-      const live = await instanceOf(await level.probe(), step.name, step);
+      const live = await instanceOf(level, step.name, step);
       const recorded = live.config[MARKER_SETUP] ?? null;
       if (recorded === step.sha256) return { changed: false, why: 'setup already ran' };
       if (step.precondition.kind === 'instance-config' && recorded !== step.before) throw stale(step, `${step.path}'s setup record changed after the plan was made`);
@@ -151,13 +180,14 @@ export async function executeStep(step: Step, levels: LevelResolver): Promise<St
       return CHANGED;
     }
     case 'delete-instance': {
-      const live = managedInstance(await level.probe(), step.name);
+      // Deleted with the container it was in, whose step (a dependency) proved it deletable.
+      if (step.dependsOn.includes(deleteStepId(step.level))) return { changed: true };
+      const live = managedInstance({ instances: await level.instances() }, step.name);
       if (!live) return { changed: false, why: 'already gone' };
       // Never delete what nestctl did not create or cannot prove empty, whatever the plan says:
       // the container may have changed since it was planned.
-      const now = await deletionNow(level, step.level, live);
+      const now = await deletionNow(level, step.level, live, context.deleting);
       if (now.verdict === 'keep') throw stale(step, refusedDeleteMessage(now));
-      if (live.status !== 'Stopped') await level.stopInstance(step.name);
       await level.deleteInstance(step.name);
       return CHANGED;
     }
@@ -177,29 +207,14 @@ function setupFailed(step: Extract<Step, { kind: 'run-setup' }>, index: number, 
   );
 }
 
-async function instanceOf(level: ObservedLevel, name: string, step: Step) {
-  const inst = managedInstance(level, name);
+async function instanceOf(level: LxdLevel, name: string, step: Step) {
+  const inst = managedInstance({ instances: await level.instances() }, name);
   if (!inst) throw stale(step, `${name} no longer exists in ${step.level || 'the host'}`);
   return inst;
 }
 
 async function fingerprintAt(levels: LevelResolver, path: string, aliases: string[]): Promise<string> {
-  const live = await levels(path).probe();
-  const img = live.images.find((i) => i.aliases.some((a) => aliases.includes(a)));
+  const img = (await levels(path).images()).find((i) => i.aliases.some((a) => aliases.includes(a)));
   if (!img) throw new EnvironmentError(`no image with alias ${aliases.join(', ')} in ${path || 'the host'}'s image store`, undefined, path);
   return img.fingerprint;
-}
-
-/**
- * The deletion rule (core/plan/deletion.ts) on a container as it is now. The deletes of what it
- * held ran before it (they are its dependencies), so its inside must hold no instance at all.
- */
-async function deletionNow(level: LxdLevel, levelPath: string, live: ObservedInstance): Promise<Deletion> {
-  const outside = verdictFromOutside(levelPath, live);
-  if (outside) return outside;
-  const path = joinPath(levelPath, live.name);
-  const inside = await probeInside(level.child(live.name, null));
-  const d = deletionVerdict({ levels: { [path]: inside } }, levelPath, live);
-  if (d.verdict === 'keep' || d.inner.length === 0) return d;
-  return { verdict: 'keep', level: d.level, name: d.name, path: d.path, reason: { kind: 'holds', kept: d.inner.map((i) => i.path) } };
 }

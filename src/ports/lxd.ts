@@ -4,7 +4,7 @@
 // probe() returned. Every method throws EnvironmentError (CommandError, UnseenError) on failure.
 
 import type { Flavour } from '../core/flavour/index.js';
-import type { ObservedFile, ObservedLevel } from '../core/observed.js';
+import type { FileState, ObservedFile, ObservedImage, ObservedInstance, ObservedLevel } from '../core/observed.js';
 import type { ExecResult } from './exec.js';
 
 /** Files of an exported image sitting at some level, ready to push or import. */
@@ -55,6 +55,16 @@ export interface LxdLevel {
    * throws UnseenError when the probe cannot run there at all (no shell, exec refused).
    */
   probe(): Promise<ObservedLevel>;
+  /*
+   * Targeted reads, one round trip each and far cheaper than probe(): what a step re-checks just
+   * before it acts when it depends on that one fact only.
+   */
+  /** Every instance of the daemon, as probe() lists them (all projects). */
+  instances(): Promise<ObservedInstance[]>;
+  /** The daemon's image store, as probe() lists it. */
+  images(): Promise<ObservedImage[]>;
+  /** /etc/subuid or /etc/subgid as it is now (text and sha256; null when absent); no mtime. */
+  readSubid(file: SubidFile): Promise<Pick<FileState, 'text' | 'sha256'>>;
   /**
    * Replace /etc/subuid or /etc/subgid atomically (temp + rename, same mode, backup to
    * /etc/subuid-, honouring /etc/subuid.lock). Refuses when the current content's sha256
@@ -80,6 +90,7 @@ export interface LxdLevel {
   /** Start and, when `hosting`, wait until the container has booted far enough to run LXD. */
   startInstance(name: string, hosting: boolean): Promise<void>;
   stopInstance(name: string): Promise<void>;
+  /** `delete --force`: running or not, with everything inside it (the caller proved it all deletable). */
   deleteInstance(name: string): Promise<void>;
   updateInstance(name: string, update: InstanceUpdate): Promise<void>;
   /**

@@ -1,6 +1,7 @@
 // A delete step proves, when it runs, what the plan proved when it was made: the container is
-// nestctl's, runs, and now holds nothing (what it held was deleted by the steps before it). The
-// world changes here between planning and applying, as it can while a user reads the plan.
+// nestctl's, runs, and holds only what the plan deletes with it, each of those proved deletable
+// again (`delete --force` takes them along). The world changes here between planning and
+// applying, as it can while a user reads the plan.
 
 import { describe, expect, it } from 'vitest';
 import { createSimWorld, type SimWorld } from '../../src/adapters/sim/index.js';
@@ -36,14 +37,17 @@ const BOTH = load('apiVersion: nestctl/v1\ncontainers:\n  - { name: leaf, image:
 const world = (inside = nestInside([ours('c1/x', 'busybox')])) => createSimWorld(hostWith([ours('c1', 'nest', { inside }), ours('leaf', 'busybox')]));
 
 describe('destroy re-checks each container when it deletes it', () => {
-  it('happy path: deletes bottom-up, what a container holds before the container', async () => {
+  it('happy path: one delete --force of the outermost container takes what it holds along; no stop, no delete inside', async () => {
     const w = world();
     const p = await plan(w, BOTH);
-    expect(deletes(p)).toEqual(['leaf:delete-instance', 'c1/x:delete-instance', 'c1:delete-instance']);
-    expect(await failures(w, p)).toEqual([]);
+    expect(deletes(p)).toEqual(['leaf:delete-instance', 'c1:delete-instance', 'c1/x:delete-instance']);
+    expect(p.steps.find((s) => s.id === 'c1/x:delete-instance')!.dependsOn).toEqual(['c1:delete-instance']);
+    const summary = await startApply(p, w.host()).finished;
+    expect(summary.failed).toEqual([]);
+    expect(summary.done).toBe(3);
     expect(await names(w)).toEqual([]);
-    const order = w.log().filter((r) => r.op === 'delete').map((r) => `${r.path}/${r.detail}`);
-    expect(order.indexOf('c1/x')).toBeLessThan(order.indexOf('/c1'));
+    expect(w.log().filter((r) => r.op === 'delete').map((r) => `${r.path}/${r.detail}`).sort()).toEqual(['/c1', '/leaf']);
+    expect(w.log().filter((r) => r.op === 'stop' && r.path !== '').map((r) => r.path)).toEqual([]);
   });
 
   it('refuses a container a stranger was launched in after planning; the rest of the plan completes', async () => {
@@ -52,9 +56,9 @@ describe('destroy re-checks each container when it deletes it', () => {
     await launchInside(w, 'c1', 'web');
     expect(await failures(w, p)).toEqual(['c1:delete-instance: plan is stale: c1 now holds c1/web, which nestctl did not plan to delete; nothing was deleted']);
     expect(await names(w)).toEqual(['c1']);
-    expect(await names(w, 'c1')).toEqual(['web']);
-    // Its own planned inner delete ran before it, and the independent leaf went too.
-    expect(w.log().filter((r) => r.op === 'delete').map((r) => `${r.path}/${r.detail}`)).toEqual(expect.arrayContaining(['/leaf', 'c1/x']));
+    // Nothing inside c1 was touched; the independent leaf went.
+    expect(await names(w, 'c1')).toEqual(['web', 'x']);
+    expect(w.log().filter((r) => r.op === 'delete').map((r) => `${r.path}/${r.detail}`)).toEqual(['/leaf']);
   });
 
   it('refuses a container that now holds one of nestctl\'s half-made creates it did not plan to delete', async () => {
@@ -78,9 +82,7 @@ describe('destroy re-checks each container when it deletes it', () => {
     const p = await plan(w, BOTH);
     // Stopped with nothing new inside: the disk of a stopped container is not looked at, so it is kept all the same.
     await w.host().stopInstance('c1');
-    const failed = await failures(w, p);
-    expect(failed).toHaveLength(1);
-    expect(failed[0]).toMatch(/^c1\/x:delete-instance: /); // c1 stopped: the inner delete cannot reach c1/x, so c1's is skipped
+    expect(await failures(w, p)).toEqual(['c1:delete-instance: plan is stale: c1 is now stopped, and what it holds cannot be seen without starting it; nothing was deleted']);
     expect(await names(w)).toEqual(['c1']);
 
     const w2 = world(nestInside([]));

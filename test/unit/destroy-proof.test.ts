@@ -39,11 +39,11 @@ describe('destroy keeps what it cannot prove is its own and empty', () => {
     expect(p.warnings).toContain('c1 is kept: it holds containers nestctl did not create or cannot prove empty (c1/x)');
   });
 
-  it('a leaf holding containers whose markers place them under it is deleted with them, bottom-up', async () => {
+  it('a leaf holding containers whose markers place them under it is deleted with them, the outermost first', async () => {
     const w = createSimWorld(hostWith([ours('c1', 'nest', { inside: nestInside([ours('c1/x', 'busybox')]) })]));
     const p = await plan(w, LEAF);
-    expect(ids(p)).toEqual(['c1/x:delete-instance', 'c1:delete-instance']);
-    expect(p.steps[1]!.dependsOn).toEqual(['c1/x:delete-instance']);
+    expect(ids(p)).toEqual(['c1:delete-instance', 'c1/x:delete-instance']);
+    expect(p.steps[1]!.dependsOn).toEqual(['c1:delete-instance']);
     const s = await startApply(p, w.host()).finished;
     expect(s.failed).toEqual([]);
     expect(await names(w)).toEqual([]);
@@ -82,11 +82,11 @@ describe('destroy keeps what it cannot prove is its own and empty', () => {
     expect(await names(w, 'c1')).toEqual(['web']);
   });
 
-  it('leaves without LXD, and nests whose daemons are up and hold only their own, are deleted bottom-up', async () => {
+  it('leaves without LXD, and nests whose daemons are up and hold only their own, are deleted, the outermost first', async () => {
     const w = createSimWorld(hostWith([ours('c1', 'nest', { inside: nestInside([ours('c1/c2', 'busybox')]) }), ours('leaf', 'busybox')]));
     const m = load('apiVersion: nestctl/v1\ncontainers:\n  - { name: leaf, image: busybox }\n  - name: c1\n    image: nest\n    containers:\n      - { name: c2, image: busybox }\n');
     const p = await plan(w, m);
-    expect(ids(p)).toEqual(['leaf:delete-instance', 'c1/c2:delete-instance', 'c1:delete-instance']);
+    expect(ids(p)).toEqual(['leaf:delete-instance', 'c1:delete-instance', 'c1/c2:delete-instance']);
     expect(p.warnings).toEqual([]);
     await startApply(p, w.host()).finished;
     expect(await names(w)).toEqual([]);
@@ -109,7 +109,7 @@ describe('--prune follows the same rules', () => {
       ]),
     );
     const p = await prunePlan(w);
-    expect(p.steps.filter((s) => s.kind === 'delete-instance').map((s) => s.id)).toEqual(['gone/x:delete-instance', 'gone:delete-instance']);
+    expect(p.steps.filter((s) => s.kind === 'delete-instance').map((s) => s.id)).toEqual(['gone:delete-instance', 'gone/x:delete-instance']);
     const kept = p.warnings.filter((x) => x.startsWith('--prune: '));
     expect(kept.map((x) => x.split(':')[1]!.trim().split(' ')[0])).toEqual(['b', 'd', 's', 't']);
     expect(kept[0]).toContain('(b/web)');

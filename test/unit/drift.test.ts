@@ -136,7 +136,8 @@ describe('replacement', () => {
     const before = await uuid();
     const p = await plan(w.host(), twoLevels('busybox'), ['c1']);
     expect(p.options.replace).toEqual(['c1']);
-    expect(step(p, 'c1:delete-instance')?.dependsOn).toContain('c1/c2:delete-instance');
+    expect(step(p, 'c1/c2:delete-instance')?.dependsOn).toEqual(['c1:delete-instance']);
+    expect(step(p, 'c1:create-instance')?.dependsOn).toEqual(expect.arrayContaining(['c1:delete-instance', 'c1/c2:delete-instance']));
     expect(step(p, 'c1:delete-instance')?.reason).toContain('every container inside it (c1/c2)');
     expect(step(p, 'c1:create-instance')).toMatchObject({ replace: '--replace' });
     expect(step(p, 'c1/c2:create-instance')).toBeDefined();

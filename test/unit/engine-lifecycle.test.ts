@@ -59,7 +59,7 @@ describe('saved plans go stale when the world moves', () => {
 });
 
 describe('destroy', () => {
-  it('deletes bottom-up only what nestctl created and restores the original subid files', async () => {
+  it('deletes, the outermost first, only what nestctl created and restores the original subid files', async () => {
     const w = world();
     const before = { subuid: w.file('', '/etc/subuid'), subgid: w.file('', '/etc/subgid') };
     await apply(await plan(w.host()), w.host());
@@ -67,9 +67,9 @@ describe('destroy', () => {
     await w.host().createInstance({ name: 'bystander', fingerprint: fp, profiles: ['default'], config: {} });
     const d = await plan(w.host(), SEED, { mode: 'destroy', restoreIds: true });
     expect(d.steps.map((s) => s.id)).toEqual([
-      'c1/c2/c3:delete-instance',
-      'c1/c2:delete-instance',
       'c1:delete-instance',
+      'c1/c2:delete-instance',
+      'c1/c2/c3:delete-instance',
       'host:write-subid:subuid',
       'host:write-subid:subgid',
       'host:restart-daemon',
@@ -83,6 +83,19 @@ describe('destroy', () => {
     expect((await plan(w.host(), SEED, { mode: 'destroy', restoreIds: true })).steps).toEqual([]);
   });
 
+  it('--target deletes the target with what it holds, never the container it is in', async () => {
+    const w = world();
+    await apply(await plan(w.host()), w.host());
+    const d = await plan(w.host(), SEED, { mode: 'destroy', target: 'c1/c2' });
+    expect(d.steps.map((s) => [s.id, s.dependsOn])).toEqual([
+      ['c1/c2:delete-instance', []],
+      ['c1/c2/c3:delete-instance', ['c1/c2:delete-instance']],
+    ]);
+    await apply(d, w.host());
+    expect((await w.host().probe()).instances.map((i) => i.name)).toEqual(['c1']);
+    expect((await w.level('c1').probe()).instances).toEqual([]);
+  });
+
   it('keeps a container that holds something nestctl did not create', async () => {
     const w = world();
     await apply(await plan(w.host()), w.host());
@@ -90,7 +103,7 @@ describe('destroy', () => {
     const fp = (await c1.probe()).images[0]!.fingerprint;
     await c1.createInstance({ name: 'stranger', fingerprint: fp, profiles: ['default'], config: {} });
     const d = await plan(w.host(), SEED, { mode: 'destroy' });
-    expect(d.steps.map((s) => s.id)).toEqual(['c1/c2/c3:delete-instance', 'c1/c2:delete-instance']);
+    expect(d.steps.map((s) => s.id)).toEqual(['c1/c2:delete-instance', 'c1/c2/c3:delete-instance']);
     expect(d.warnings).toContain('c1 is kept: it holds containers nestctl did not create or cannot prove empty (c1/stranger)');
   });
 
@@ -133,8 +146,8 @@ describe('prune and target', () => {
     const plain = await plan(w.host(), ONE);
     expect(plain.steps.filter((s) => s.kind === 'delete-instance')).toEqual([]);
     const pruned = await plan(w.host(), ONE, { prune: true });
-    // Bottom-up: b1, inside b and made by nestctl, goes first.
-    expect(pruned.steps.filter((s) => s.kind === 'delete-instance').map((s) => s.id)).toEqual(['b/b1:delete-instance', 'b:delete-instance']);
+    // b goes with b1, inside b and made by nestctl, in one delete --force; b1's step follows it.
+    expect(pruned.steps.filter((s) => s.kind === 'delete-instance').map((s) => s.id)).toEqual(['b:delete-instance', 'b/b1:delete-instance']);
     await apply(pruned, w.host());
     expect((await w.host().probe()).instances.map((i) => i.name)).toEqual(['a']);
   });

@@ -123,14 +123,14 @@ describe('the real client on an Incus tree', () => {
     await levels('ic1/ic2').deleteInstance('ic3');
     // The probe of a level not yet known carries every flavour's client as data; no command is lxc's.
     expect(calls.flatMap((a) => (a.includes('probe') ? a.slice(0, a.indexOf('probe')) : a))).not.toContain('lxc');
-    expect(calls.at(-1)).toEqual(['incus', 'exec', 'ic1', '-T', '--', 'incus', 'exec', 'ic2', '-T', '--', 'incus', 'delete', '-q', 'ic3']);
+    expect(calls.at(-1)).toEqual(['incus', 'exec', 'ic1', '-T', '--', 'incus', 'exec', 'ic2', '-T', '--', 'incus', 'delete', '--force', '-q', 'ic3']);
   });
 
   it('with the flavours the plan decided, reaches it without probing', async () => {
     const { exec, calls } = incusOnly();
     const levels = levelResolver(new ExecLevel(exec, '', {}, 'incus'), () => 'incus');
     await levels('ic1/ic2').deleteInstance('ic3');
-    expect(calls).toEqual([['incus', 'exec', 'ic1', '-T', '--', 'incus', 'exec', 'ic2', '-T', '--', 'incus', 'delete', '-q', 'ic3']]);
+    expect(calls).toEqual([['incus', 'exec', 'ic1', '-T', '--', 'incus', 'exec', 'ic2', '-T', '--', 'incus', 'delete', '--force', '-q', 'ic3']]);
   });
 
   it("restarts, waits for and initialises Incus with Incus's own commands", async () => {

@@ -28,6 +28,15 @@ export function probeArgv(info: FlavourInfo | null, script = '<probe>'): string[
   return ['sh', '-c', script, 'probe', ...ask];
 }
 
+export const queryArgv = (cli: Cli, url: string): string[] => [cli, 'query', url];
+
+// `sh -c READ_FILE nestctl-read-file PATH`: "present" or "absent" on the first line, then the text.
+const READ_FILE = `
+if [ -e "$1" ]; then echo present; exec cat -- "$1"; fi
+echo absent
+`;
+export const readSubidArgv = (file: SubidFile): string[] => ['sh', '-c', READ_FILE, 'nestctl-read-file', `/etc/${file}`];
+
 export const TEMP_DIR_ARGV = ['mktemp', '-d', '/var/tmp/nestctl-image.XXXXXX'];
 export const exportImageArgv = (cli: Cli, fingerprint: string, dir: string): string[] => [cli, 'image', 'export', '-q', fingerprint, `${dir}/`];
 export const pushFileArgv = (cli: Cli, file: string, childName: string, dir: string): string[] => [cli, 'file', 'push', '-q', file, `${childName}${dir}/`];
@@ -52,7 +61,9 @@ export function createInstanceArgv(cli: Cli, spec: InstanceSpec): string[] {
   return [cli, 'init', '-q', spec.fingerprint, spec.name, ...profiles, ...config];
 }
 
-export const instanceArgv = (cli: Cli, verb: 'start' | 'stop' | 'delete', name: string): string[] => [cli, verb, '-q', name];
+export const instanceArgv = (cli: Cli, verb: 'start' | 'stop', name: string): string[] => [cli, verb, '-q', name];
+/** Running or not, with everything inside it: the caller has proved all of it deletable. */
+export const deleteArgv = (cli: Cli, name: string): string[] => [cli, 'delete', '--force', '-q', name];
 
 /** `config set` (when there is something to set), then `profile assign` (when asked). */
 export function updateInstanceArgvs(cli: Cli, name: string, update: InstanceUpdate): string[][] {

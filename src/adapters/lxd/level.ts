@@ -3,17 +3,18 @@
 
 import { CommandError, EnvironmentError, UnseenError } from '../../core/errors.js';
 import { FLAVOURS, daemonName, decideFlavour, isClient, type Flavour, type FlavourInfo, flavourInfo } from '../../core/flavour/index.js';
-import { installedFlavours, parseProbe, parseProbeFacts } from '../../core/observe/parse-probe.js';
-import type { ObservedFile, ObservedLevel } from '../../core/observed.js';
+import { type ApiImage, type ApiInstance, installedFlavours, observedImages, observedInstances, parseProbe, parseProbeFacts } from '../../core/observe/parse-probe.js';
+import type { FileState, ObservedFile, ObservedImage, ObservedInstance, ObservedLevel } from '../../core/observed.js';
+import { sha256 } from '../../core/plan/digest.js';
 import { parseFileFacts } from '../../core/observe/parse-files.js';
 import { FILE_REFUSED_EXIT, FILE_STALE_EXIT, READ_FILES_SCRIPT, WRITE_FILE_SCRIPT } from './files-script.js';
 import type { Exec, ExecOptions, ExecResult } from '../../ports/exec.js';
 import type { FileWrite, ImageBundle, InstanceSpec, InstanceUpdate, LxdLevel, SubidFile } from '../../ports/lxd.js';
 import { type Cli, nestedExec } from '../nested-exec.js';
-import { PROBE_MARK, PROBE_SCRIPT } from './probe-script.js';
+import { IMAGES_QUERY, INSTANCES_QUERY, PROBE_MARK, PROBE_SCRIPT } from './probe-script.js';
 import { LOCKED_EXIT, REFUSED_EXIT, STALE_EXIT } from './write-subid-script.js';
 import { REFUSED_HINT } from '../../core/subid/check-text.js';
-import { createInstanceArgv, discardArgv, exportImageArgv, probeArgv, pushFileArgv, TEMP_DIR_ARGV, fetchImageArgv, importImageArgv, instanceArgv, restartArgv, updateInstanceArgvs, WAIT_READY_SECONDS, waitReadyArgv, writeSubidArgv } from './commands.js';
+import { createInstanceArgv, deleteArgv, discardArgv, queryArgv, readSubidArgv, exportImageArgv, probeArgv, pushFileArgv, TEMP_DIR_ARGV, fetchImageArgv, importImageArgv, instanceArgv, restartArgv, updateInstanceArgvs, WAIT_READY_SECONDS, waitReadyArgv, writeSubidArgv } from './commands.js';
 import { joinPath, parentPath } from '../../core/paths.js';
 
 const BOOT_WAIT_MS = 180_000;
@@ -108,6 +109,32 @@ export class ExecLevel implements LxdLevel {
     return parseProbe(this.path, out, PROBE_MARK, flavour);
   }
 
+  async instances(): Promise<ObservedInstance[]> {
+    return observedInstances(await this.query<ApiInstance[]>(INSTANCES_QUERY));
+  }
+
+  async images(): Promise<ObservedImage[]> {
+    return observedImages(await this.query<ApiImage[]>(IMAGES_QUERY));
+  }
+
+  private async query<T>(url: string): Promise<T> {
+    const argv = queryArgv(await this.lxc(), url);
+    const r = await this.run(argv);
+    try {
+      return JSON.parse(r.stdout) as T;
+    } catch {
+      throw new CommandError(argv, 0, `not JSON: ${r.stdout.slice(0, 200)}`, this.path);
+    }
+  }
+
+  async readSubid(file: SubidFile): Promise<Pick<FileState, 'text' | 'sha256'>> {
+    const out = (await this.run(readSubidArgv(file))).stdout;
+    const cut = out.indexOf('\n');
+    if (out.slice(0, cut) !== 'present') return { text: null, sha256: null };
+    const text = out.slice(cut + 1);
+    return { text, sha256: sha256(text) };
+  }
+
   async writeSubid(file: SubidFile, text: string, expectedSha256: string | null, options: { forgetOriginal?: boolean } = {}): Promise<void> {
     // The planned entry travels as an argument, apart from the text on stdin: a text cut short
     // on its way through the nested `lxc exec` hops is refused instead of installed.
@@ -198,7 +225,7 @@ export class ExecLevel implements LxdLevel {
   }
 
   async deleteInstance(name: string): Promise<void> {
-    await this.run(instanceArgv(await this.lxc(), 'delete', name), { timeoutMs: 600_000 });
+    await this.run(deleteArgv(await this.lxc(), name), { timeoutMs: 600_000 });
   }
 
   async updateInstance(name: string, update: InstanceUpdate): Promise<void> {

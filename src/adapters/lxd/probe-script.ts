@@ -12,6 +12,10 @@
 
 export const PROBE_MARK = '@@nestctl@@';
 
+/** What the probe asks for the instances and the images; steps re-check them with the same query alone. */
+export const INSTANCES_QUERY = '/1.0/instances?recursion=1&all-projects=true';
+export const IMAGES_QUERY = '/1.0/images?recursion=1';
+
 // String.raw: the shell sees every backslash as written here.
 export const PROBE_SCRIPT = String.raw`
 sec() { printf '${PROBE_MARK} %s %s ' "$1" "$2"; }
@@ -58,8 +62,8 @@ if [ -n "$pid" ] && [ -r "/proc/$pid/stat" ]; then
   t=$(date +%s.%N)
   sec daemon_started "$(awk -v t="$t" -v hz="$(getconf CLK_TCK)" 'NR == FNR { up = $1; next } { printf "%.3f", t - (up - $22 / hz) }' /proc/uptime "/proc/$pid/stat")"; echo
 fi
-run instances "$cli" query '/1.0/instances?recursion=1&all-projects=true'
-run images "$cli" query '/1.0/images?recursion=1'
+run instances "$cli" query '${INSTANCES_QUERY}'
+run images "$cli" query '${IMAGES_QUERY}'
 run pools "$cli" query /1.0/storage-pools
 run networks "$cli" query '/1.0/networks?recursion=1'
 run profiles "$cli" query '/1.0/profiles?recursion=1'

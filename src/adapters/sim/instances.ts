@@ -151,12 +151,16 @@ export function stopInstance(world: World, path: string, name: string): void {
   stopContainer(world, level, instanceOf(lxd, path, name, argv), argv);
 }
 
-export function deleteInstance(world: World, path: string, name: string): void {
-  const argv = cliArgv(world, path, ['delete', name]);
+/** `lxc delete NAME`; `force` (`--force`): a running container is stopped (killed) first, with everything inside it. */
+export function deleteInstance(world: World, path: string, name: string, force = false): void {
+  const argv = cliArgv(world, path, ['delete', ...(force ? ['--force'] : []), name]);
   const level = reach(world, path, argv);
   const lxd = activate(world, level, argv);
   const inst = instanceOf(lxd, path, name, argv);
-  if (inst.status === 'Running') throw lxcFailure(path, argv, TEXT.deleteRunning);
+  if (inst.status === 'Running') {
+    if (!force) throw lxcFailure(path, argv, TEXT.deleteRunning);
+    stopContainer(world, level, inst, argv);
+  }
   lxd.instances = lxd.instances.filter((i) => i !== inst);
   tick(world);
   record(world, path, 'delete', name);

@@ -2,7 +2,7 @@
 // doing to the world what the real command would do to a machine.
 
 import type { Flavour } from '../../core/flavour/index.js';
-import type { ObservedFile, ObservedLevel } from '../../core/observed.js';
+import type { FileState, ObservedFile, ObservedImage, ObservedInstance, ObservedLevel } from '../../core/observed.js';
 import type { ExecResult } from '../../ports/exec.js';
 import { readFiles, runIn, writeFile } from './files.js';
 import type { FileWrite, ImageBundle, InstanceSpec, InstanceUpdate, LxdLevel, SubidFile } from '../../ports/lxd.js';
@@ -17,7 +17,8 @@ import { cliOf, findLevel, selectDaemon } from './world.js';
 import { flavourInfo } from '../../core/flavour/index.js';
 import { nestedArgv } from '../nested-exec.js';
 import * as cmd from '../lxd/commands.js';
-import { PROBE_SCRIPT } from '../lxd/probe-script.js';
+import { IMAGES_QUERY, INSTANCES_QUERY, PROBE_SCRIPT } from '../lxd/probe-script.js';
+import { lxcFailure, socketRefused } from './errors.js';
 
 /** Sees, for --simulate --verbose, the argv a real run would execute on the host for each call. */
 export type SimTrace = (path: string, argv: readonly string[]) => void;
@@ -64,6 +65,29 @@ export class SimLevel implements LxdLevel {
     const level = probeLevel(this.world, this.path, this.flavour);
     this.flavour ??= level.flavour;
     return level;
+  }
+
+  async instances(): Promise<ObservedInstance[]> {
+    return this.query(INSTANCES_QUERY).instances;
+  }
+
+  async images(): Promise<ObservedImage[]> {
+    return this.query(IMAGES_QUERY).images;
+  }
+
+  /** `lxc query URL`: what the probe reads of it; refused as the client is when the daemon does not answer. */
+  private query(url: string): ObservedLevel {
+    const argv = cmd.queryArgv(this.cli(), url);
+    this.show(argv);
+    const level = probeLevel(this.world, this.path, this.flavour);
+    if (level.daemon.kind !== 'up') throw lxcFailure(this.path, argv, socketRefused(level.flavour ?? this.info().flavour));
+    return level;
+  }
+
+  async readSubid(file: SubidFile): Promise<Pick<FileState, 'text' | 'sha256'>> {
+    this.show(cmd.readSubidArgv(file));
+    const { text, sha256 } = probeLevel(this.world, this.path, this.flavour)[file];
+    return { text, sha256 };
   }
 
   /** Talk to this level's daemon: on a host with LXD and Incus, the one decided. */
@@ -147,8 +171,8 @@ export class SimLevel implements LxdLevel {
 
   async deleteInstance(name: string): Promise<void> {
     this.use();
-    this.show(cmd.instanceArgv(this.cli(), 'delete', name));
-    deleteInstance(this.world, this.path, name);
+    this.show(cmd.deleteArgv(this.cli(), name));
+    deleteInstance(this.world, this.path, name, true);
   }
 
   async updateInstance(name: string, update: InstanceUpdate): Promise<void> {

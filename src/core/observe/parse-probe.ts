@@ -2,7 +2,7 @@
 
 import { parseProcIdMap } from '../ids/idmap.js';
 import type { Flavour } from '../manifest/model.js';
-import { type DaemonState, type FileState, MANAGED_PROJECT, type ObservedLevel } from '../observed.js';
+import { type DaemonState, type FileState, MANAGED_PROJECT, type ObservedImage, type ObservedInstance, type ObservedLevel } from '../observed.js';
 import { sha256 } from '../plan/digest.js';
 
 interface Fact {
@@ -35,14 +35,14 @@ function json<T>(f: Fact | undefined, fallback: T): T {
   }
 }
 
-interface ApiInstance {
+export interface ApiInstance {
   name: string;
   project?: string;
   status: string;
   profiles?: string[];
   config?: Record<string, string>;
 }
-interface ApiImage {
+export interface ApiImage {
   fingerprint: string;
   aliases?: Array<{ name: string }>;
 }
@@ -95,6 +95,16 @@ export function installedField(installed: Flavour[], asked: Flavour | null): { i
  * `flavour`: the daemon the probe asked (the core's decideFlavour over installedFlavours), or
  * null when none was asked: nothing installed (missing), or no flavour could be decided.
  */
+/** The answer of `lxc query '/1.0/images?recursion=1'` (the probe's images fact). */
+export function observedImages(api: ApiImage[]): ObservedImage[] {
+  return api.map((i) => ({ fingerprint: i.fingerprint, aliases: (i.aliases ?? []).map((a) => a.name) }));
+}
+
+/** The answer of `lxc query '/1.0/instances?recursion=1&all-projects=true'` (the probe's instances fact). */
+export function observedInstances(api: ApiInstance[]): ObservedInstance[] {
+  return api.map((i) => ({ name: i.name, project: i.project || MANAGED_PROJECT, status: i.status, profiles: i.profiles ?? [], config: i.config ?? {} }));
+}
+
 export function parseProbe(path: string, output: string, mark: string, flavour: Flavour | null): ObservedLevel {
   const facts = parseProbeFacts(output, mark);
   const installed = installedFlavours(output, mark);
@@ -129,17 +139,8 @@ export function parseProbe(path: string, output: string, mark: string, flavour: 
       return { name: n.name, managed: Boolean(n.managed), ipv4: v4 && v4 !== 'none' ? v4 : null };
     }),
     defaultProfileHasRoot: Object.values(defaultProfile?.devices ?? {}).some((d) => d.type === 'disk' && d.path === '/'),
-    images: json<ApiImage[]>(facts.get('images'), []).map((i) => ({
-      fingerprint: i.fingerprint,
-      aliases: (i.aliases ?? []).map((a) => a.name),
-    })),
-    instances: json<ApiInstance[]>(facts.get('instances'), []).map((i) => ({
-      name: i.name,
-      project: i.project || MANAGED_PROJECT,
-      status: i.status,
-      profiles: i.profiles ?? [],
-      config: i.config ?? {},
-    })),
+    images: observedImages(json<ApiImage[]>(facts.get('images'), [])),
+    instances: observedInstances(json<ApiInstance[]>(facts.get('instances'), [])),
     profiles: profiles.map((p) => p.name),
     now: Number(facts.get('now')?.status ?? 0),
   };

@@ -130,7 +130,7 @@ export type Step = StepBase &
       }
     /** The manifest's setup commands, run in order inside `path`; their hash is then recorded on it. */
     | { kind: 'run-setup'; name: string; path: string; commands: string[][]; sha256: string; before: string | null; precondition: Precondition }
-    /** Only instances nestctl created (user.nestctl.path marker); stopped first, then deleted. */
+    /** Only instances nestctl created (user.nestctl.path marker); `delete --force` of the outermost takes what it holds along (their steps follow it). */
     | { kind: 'delete-instance'; name: string; path: string; precondition: Precondition }
   );
 

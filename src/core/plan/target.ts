@@ -1,5 +1,7 @@
 // --target PATH: keep the steps about that subtree plus every step they depend on (which is
-// exactly what the ancestors must do for it), drop the rest.
+// exactly what the ancestors must do for it), drop the rest. One exception: a container inside
+// the subtree whose delete follows its parent's (core/plan/steps/delete.ts) does not bring in the
+// delete of a container outside it; without it, its step deletes it itself.
 
 import type { Plan, Step } from './model.js';
 
@@ -16,13 +18,18 @@ export function targetPlan(plan: Plan, target: string): Plan {
   const add = (id: string): void => {
     if (keep.has(id)) return;
     keep.add(id);
-    for (const d of byId.get(id)?.dependsOn ?? []) add(d);
+    const step = byId.get(id);
+    for (const d of step?.dependsOn ?? []) {
+      const dep = byId.get(d);
+      if (step?.kind === 'delete-instance' && dep?.kind === 'delete-instance' && !within(dep.path, target)) continue;
+      add(d);
+    }
   };
   for (const s of plan.steps) if (within(subject(s), target)) add(s.id);
   return {
     ...plan,
     target,
-    steps: plan.steps.filter((s) => keep.has(s.id)),
+    steps: plan.steps.filter((s) => keep.has(s.id)).map((s) => ({ ...s, dependsOn: s.dependsOn.filter((d) => keep.has(d)) })),
     warnings: [
       ...plan.warnings,
       `targeting ${target}: this plan covers only ${target}, its subtree and what its ancestors must do for it; the rest of the tree may not match the manifest`,

@@ -62,7 +62,7 @@ export function childSteps(ctx: LevelContext, child: LevelChild, images: Resolve
           }),
         ]
       : replacing
-        ? [deleteSteps(replacing.deletion, replacing.reason, deps).map(add).at(-1)!]
+        ? deleteSteps(replacing.deletion, replacing.reason, deps).map(add)
         : deps;
     out.replaced = replacing !== null;
     out.created = add({

@@ -1,0 +1,39 @@
+// The deletion rule (core/plan/deletion.ts) on a container as it is at the moment apply deletes
+// it: its whole inside is probed again, level by level, because `delete --force` takes
+// everything in it along. Nothing the plan did not list may go with it.
+
+import type { LevelObservation, ObservedInstance, ObservedTree } from '../core/observed.js';
+import { MANAGED_PROJECT } from '../core/observed.js';
+import { type Deletion, deletionVerdict } from '../core/plan/deletion.js';
+import { MARKER_PATH } from '../core/plan/desired-config.js';
+import { joinPath } from '../core/paths.js';
+import type { LxdLevel } from '../ports/lxd.js';
+import { probeInside } from './observe.js';
+
+/**
+ * The verdict on `live` (an instance of the level at `levelPath`, reached through `level`) from
+ * a fresh look at everything inside it. `planned`: the paths the plan deletes; a deletable
+ * container inside that is not among them keeps the whole subtree.
+ */
+export async function deletionNow(level: LxdLevel, levelPath: string, live: ObservedInstance, planned: ReadonlySet<string>): Promise<Deletion> {
+  const levels: Record<string, LevelObservation> = {};
+  await observeSubtree(level, levelPath, live, levels);
+  const d = deletionVerdict({ levels } satisfies ObservedTree, levelPath, live);
+  if (d.verdict === 'keep') return d;
+  const unplanned = d.inner.flatMap(function all(i): string[] {
+    return [...(planned.has(i.path) ? [] : [i.path]), ...i.inner.flatMap(all)];
+  });
+  if (unplanned.length === 0) return d;
+  return { verdict: 'keep', level: d.level, name: d.name, path: d.path, reason: { kind: 'holds', kept: unplanned } };
+}
+
+/** Probes the inside of `inst` and of every running container of nestctl's in it, siblings in parallel. */
+async function observeSubtree(level: LxdLevel, levelPath: string, inst: ObservedInstance, levels: Record<string, LevelObservation>): Promise<void> {
+  const path = joinPath(levelPath, inst.name);
+  if (inst.project !== MANAGED_PROJECT || inst.config[MARKER_PATH] !== path || inst.status !== 'Running') return;
+  const child = level.child(inst.name, null);
+  const inside = await probeInside(child);
+  levels[path] = inside;
+  if (inside.kind !== 'observed' || inside.level.daemon.kind !== 'up') return;
+  await Promise.all(inside.level.instances.map((i) => observeSubtree(child, path, i, levels)));
+}
