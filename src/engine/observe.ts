@@ -16,12 +16,21 @@ export type ObserveMode = 'apply' | 'destroy' | 'prune';
 
 /** `replace`: paths forced to be replaced (--replace); their inside is probed as for a deletion. */
 export async function observeTree(host: LxdLevel, manifest: Manifest, mode: ObserveMode = 'apply', replace: readonly string[] = []): Promise<ObservedTree> {
-  const levels: Record<string, LevelObservation> = {};
   const files: Record<string, ContainerFiles> = {};
+  const walk: Walk = { levels: {}, replace, files: mode === 'destroy' ? null : files };
   const hostLevel = await host.probe();
-  levels[''] = { kind: 'observed', level: hostLevel };
-  await observeChildren(host, hostLevel, manifest.containers, levels, mode !== 'apply', replace, mode === 'destroy' ? null : files);
-  return Object.keys(files).length > 0 ? { levels, files } : { levels };
+  walk.levels[''] = { kind: 'observed', level: hostLevel };
+  await observeChildren(walk, host, hostLevel, manifest.containers, mode !== 'apply');
+  return Object.keys(files).length > 0 ? { levels: walk.levels, files } : { levels: walk.levels };
+}
+
+/** What one observation collects, and what it was asked to look for, at every level. */
+interface Walk {
+  levels: Record<string, LevelObservation>;
+  /** Paths forced to be replaced (--replace). */
+  replace: readonly string[];
+  /** Containers' files, read inside them; null when nothing reads them (destroy). */
+  files: Record<string, ContainerFiles> | null;
 }
 
 /**
@@ -37,16 +46,9 @@ function mayBeReplaced(level: ObservedLevel, spec: ContainerSpec, replace: reado
   return img?.fingerprint !== inst.config['volatile.base_image'];
 }
 
-async function observeChildren(
-  api: LxdLevel,
-  level: ObservedLevel,
-  specs: ContainerSpec[],
-  levels: Record<string, LevelObservation>,
-  insideOwned: boolean,
-  replace: readonly string[],
-  files: Record<string, ContainerFiles> | null,
-): Promise<void> {
-  const replaced = new Set(specs.filter((s) => mayBeReplaced(level, s, replace)).map((s) => s.name));
+async function observeChildren(walk: Walk, api: LxdLevel, level: ObservedLevel, specs: ContainerSpec[], insideOwned: boolean): Promise<void> {
+  const { levels, files } = walk;
+  const replaced = new Set(specs.filter((s) => mayBeReplaced(level, s, walk.replace)).map((s) => s.name));
   const hosting = specs.filter((s) => s.containers.length > 0);
   // Owned containers the manifest gives no children (leaves, or no longer listed): their inside
   // matters only to deletion.
@@ -74,27 +76,17 @@ async function observeChildren(
         levels[spec.path] = { kind: 'absent', reason: `${spec.path} is ${inst.status.toLowerCase()}` };
         return;
       }
-      await observeInside(api, spec.name, spec.flavour, spec.path, spec.containers, levels, insideOwned || replaced.has(spec.name), replace, files);
+      await observeInside(walk, api, spec.name, spec.flavour, spec.path, spec.containers, insideOwned || replaced.has(spec.name));
     }),
-    ...owned.map((inst) => observeInside(api, inst.name, null, joinPath(level.path, inst.name), [], levels, true, replace, files)),
+    ...owned.map((inst) => observeInside(walk, api, inst.name, null, joinPath(level.path, inst.name), [], true)),
   ]);
 }
 
-async function observeInside(
-  api: LxdLevel,
-  name: string,
-  flavour: Flavour | null,
-  path: string,
-  specs: ContainerSpec[],
-  levels: Record<string, LevelObservation>,
-  insideOwned: boolean,
-  replace: readonly string[],
-  files: Record<string, ContainerFiles> | null,
-): Promise<void> {
+async function observeInside(walk: Walk, api: LxdLevel, name: string, flavour: Flavour | null, path: string, specs: ContainerSpec[], insideOwned: boolean): Promise<void> {
   const child = api.child(name, flavour);
   const inside = await probeInside(child);
-  levels[path] = inside;
-  if (inside.kind === 'observed') await observeChildren(child, inside.level, specs, levels, insideOwned, replace, files);
+  walk.levels[path] = inside;
+  if (inside.kind === 'observed') await observeChildren(walk, child, inside.level, specs, insideOwned);
 }
 
 async function readFiles(api: LxdLevel, spec: ContainerSpec): Promise<ContainerFiles> {
