@@ -124,3 +124,28 @@ describe('ExecLevel.probe', () => {
     expect(level).toMatchObject({ flavour: null, installed: ['debian', 'incus'], daemon: { kind: 'down' } });
   });
 });
+
+describe('ExecLevel.readSubid', () => {
+  it('reads again when the answer was lost on its way back, and never takes that for an absent file', async () => {
+    let calls = 0;
+    const exec: Exec = async () => ({ code: 0, stdout: calls++ === 0 ? '' : 'present\nroot:100000:65536\n', stderr: '' });
+    expect(await new ExecLevel(exec, '', {}, 'debian').child('c1', 'debian').readSubid('subuid')).toMatchObject({ text: 'root:100000:65536\n' });
+    expect(calls).toBe(2);
+  });
+
+  it('says absent only when the script says so, and fails after three lost answers', async () => {
+    const absent: Exec = async () => ({ code: 0, stdout: 'absent\n', stderr: '' });
+    expect(await new ExecLevel(absent, '', {}, 'debian').readSubid('subgid')).toEqual({ text: null, sha256: null });
+    const lost: Exec = async () => ({ code: 0, stdout: '', stderr: '' });
+    await expect(new ExecLevel(lost, '', {}, 'debian').child('c1', 'debian').readSubid('subuid')).rejects.toThrow('reading /etc/subuid in c1 gave no answer 3 times');
+  });
+
+  it('asks a probe again whose answer was lost, instead of reading an empty level', async () => {
+    const full = readFileSync(new URL('./fixtures/probe-host.txt', import.meta.url), 'utf8');
+    let calls = 0;
+    const exec: Exec = async () => ({ code: 0, stdout: calls++ === 0 ? '' : full, stderr: '' });
+    const level = await new ExecLevel(exec, '', {}, 'debian').probe();
+    expect(level.instances.map((i) => i.name)).toEqual(['lab-c1']);
+    expect(calls).toBe(2);
+  });
+});

@@ -71,7 +71,12 @@ export class ExecLevel implements LxdLevel {
   private async runProbe(info: FlavourInfo | null): Promise<string> {
     const argv = probeArgv(info, PROBE_SCRIPT);
     this.options.trace?.(this.path, probeArgv(info));
-    const r = await this.exec(argv);
+    let r = await this.exec(argv);
+    // A probe that ran but whose answer was lost on its way back is asked again (as readSubid).
+    for (let attempt = 1; r.code === 0 && !r.stdout.includes(PROBE_MARK); attempt += 1) {
+      if (attempt === READ_ATTEMPTS) throw new EnvironmentError(`the probe ${this.path ? `in ${this.path}` : 'on the host'} gave no answer ${READ_ATTEMPTS} times`, 'check that sh works there, then run nestctl again', this.path);
+      r = await this.exec(argv);
+    }
     if (r.code !== 0 && !r.stdout.includes(PROBE_MARK)) {
       const failed = classify(['sh', '-c', '<probe>'], r, this.path, this.flavour);
       // Inside a container, a probe that cannot run (no sh: exit 127; exec refused) leaves the
@@ -128,11 +133,21 @@ export class ExecLevel implements LxdLevel {
   }
 
   async readSubid(file: SubidFile): Promise<Pick<FileState, 'text' | 'sha256'>> {
-    const out = (await this.run(readSubidArgv(file))).stdout;
-    const cut = out.indexOf('\n');
-    if (out.slice(0, cut) !== 'present') return { text: null, sha256: null };
-    const text = out.slice(cut + 1);
-    return { text, sha256: sha256(text) };
+    // Only the script's own first line decides: an answer with neither (output lost on its way
+    // back through `lxc exec`) is read again, never taken for an absent file.
+    for (let attempt = 1; ; attempt += 1) {
+      const out = (await this.run(readSubidArgv(file))).stdout;
+      const cut = out.indexOf('\n');
+      const head = cut < 0 ? out : out.slice(0, cut);
+      if (head === 'absent') return { text: null, sha256: null };
+      if (head === 'present') {
+        const text = out.slice(cut + 1);
+        return { text, sha256: sha256(text) };
+      }
+      if (attempt === READ_ATTEMPTS) {
+        throw new EnvironmentError(`reading /etc/${file} ${this.path ? `in ${this.path}` : 'on the host'} gave no answer ${READ_ATTEMPTS} times`, 'check that the container runs and sh works in it, then apply again', this.path);
+      }
+    }
   }
 
   async writeSubid(file: SubidFile, text: string, expectedSha256: string | null, options: { forgetOriginal?: boolean } = {}): Promise<void> {
@@ -282,6 +297,9 @@ function orderImageFiles(files: string[]): string[] {
 }
 
 /** Turn a failed command into an error that says what the user can do. */
+/** How often a read whose answer was lost is tried before it fails. */
+const READ_ATTEMPTS = 3;
+
 /** What lxc prints when the daemon it talks to is not there (its socket is gone or refuses). */
 const DAEMON_UNREACHABLE = /unix\.socket: connect: (no such file|connection refused)/i;
 
