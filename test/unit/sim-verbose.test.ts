@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { shownArgv } from '../../src/adapters/lxd/commands.js';
 import { ExecLevel } from '../../src/adapters/lxd/level.js';
+import { PROBE_MARK, PROBE_SCRIPT } from '../../src/adapters/lxd/probe-script.js';
 import { createSimWorld } from '../../src/adapters/sim/index.js';
 import type { Exec } from '../../src/ports/exec.js';
 import type { LxdLevel } from '../../src/ports/lxd.js';
@@ -17,7 +18,8 @@ async function both(call: (level: LxdLevel) => Promise<unknown>): Promise<{ real
   const real: string[][] = [];
   const exec: Exec = async (argv) => {
     real.push(shownArgv(argv));
-    return { code: 0, stdout: '', stderr: '' };
+    // A probe answers with at least one fact (an empty answer is a lost one, and asked again).
+    return { code: 0, stdout: argv.includes(PROBE_SCRIPT) ? `${PROBE_MARK} now 0 \n` : '', stderr: '' };
   };
   await call(new ExecLevel(exec, '', {}, 'debian').child('c1', 'debian'));
   const shown: string[][] = [];
