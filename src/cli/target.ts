@@ -3,7 +3,7 @@
 import { lstat } from 'node:fs/promises';
 import { ExecLevel } from '../adapters/lxd/level.js';
 import { processExec } from '../adapters/process-exec.js';
-import { assumedByDefault, createSimWorld, defaultWorld, describeWorldText, imageProblems, parseWorld } from '../adapters/sim/index.js';
+import { assumedByDefault, createSimWorld, defaultWorld, describeWorldText, imageProblems, manifestImages, parseWorld } from '../adapters/sim/index.js';
 import { EnvironmentError, InputError, NestctlError } from '../core/errors.js';
 import type { Manifest } from '../core/manifest/model.js';
 import type { Plan } from '../core/plan/model.js';
@@ -29,24 +29,11 @@ export interface Target {
   assumptions?: string[];
 }
 
-/** Image aliases the manifest creates containers from, and whether they must carry LXD. */
-function imagesOf(manifest: Manifest): Array<{ alias: string; hostsLxd: boolean }> {
-  const seen = new Map<string, boolean>();
-  const walk = (specs: Manifest['containers']): void => {
-    for (const s of specs) {
-      seen.set(s.image, (seen.get(s.image) ?? false) || s.containers.length > 0);
-      walk(s.containers);
-    }
-  };
-  walk(manifest.containers);
-  return [...seen].map(([alias, hostsLxd]) => ({ alias, hostsLxd }));
-}
-
 /** -v: every command run, as `[LEVEL] argv` on stderr (in a simulation: what a real run would execute). */
 const traceOf = (verbose: boolean | undefined) => (verbose ? (path: string, argv: readonly string[]) => process.stderr.write(`[${path || 'host'}] ${argv.join(' ')}\n`) : undefined);
 
 function simulated(manifest: Manifest, world: { text: string; file: string } | null, options: TargetOptions, state?: string): Target {
-  const desc = world ? parseWorld(world.text, world.file) : defaultWorld(imagesOf(manifest), manifest.host.flavour);
+  const desc = world ? parseWorld(world.text, world.file) : defaultWorld(manifestImages(manifest), manifest.host.flavour);
   const sim = createSimWorld(desc);
   const problems = world ? imageProblems(sim.state(), manifest) : [];
   if (problems.length > 0) throw new InputError(problems, { file: manifest.file });

@@ -8,7 +8,7 @@ import type { Manifest } from '../../src/core/manifest/model.js';
 import { startApply } from '../../src/engine/apply.js';
 import { planManifest } from '../../src/engine/plan-pipeline.js';
 import type { LxdLevel } from '../../src/ports/lxd.js';
-import { createSimWorld, defaultWorld } from '../../src/adapters/sim/index.js';
+import { createSimWorld, defaultWorld, manifestImages } from '../../src/adapters/sim/index.js';
 
 function load(file: string, edit: (text: string) => string = (t) => t): { manifest: Manifest; text: string } {
   const text = edit(readFileSync(file, 'utf8'));
@@ -17,16 +17,6 @@ function load(file: string, edit: (text: string) => string = (t) => t): { manife
   return { manifest: r.manifest, text };
 }
 
-function imagesOf(m: Manifest): Array<{ alias: string; hostsLxd: boolean }> {
-  const out: Array<{ alias: string; hostsLxd: boolean }> = [];
-  const walk = (specs: Manifest['containers']): void =>
-    specs.forEach((s) => {
-      out.push({ alias: s.image, hostsLxd: s.containers.length > 0 });
-      walk(s.containers);
-    });
-  walk(m.containers);
-  return out;
-}
 
 async function plan(host: LxdLevel, m: { manifest: Manifest; text: string }) {
   const r = await planManifest(m.manifest, host, { hostRestart: null, tool: 'test', manifestText: m.text });
@@ -37,7 +27,7 @@ async function plan(host: LxdLevel, m: { manifest: Manifest; text: string }) {
 describe('the engine on the simulated LXD', () => {
   it('applies examples/seed.yaml, giving the classic maps, and converges', async () => {
     const m = load('examples/seed.yaml');
-    const world = createSimWorld(defaultWorld(imagesOf(m.manifest)));
+    const world = createSimWorld(defaultWorld(manifestImages(m.manifest)));
     const summary = await startApply(await plan(world.host(), m), world.host()).finished;
     expect(summary.failed.map((f) => `${f.step.id}: ${f.error.message}`)).toEqual([]);
     expect(world.uidMap('c1')).toBe('0 500000 196608');
@@ -49,7 +39,7 @@ describe('the engine on the simulated LXD', () => {
 
   it('applies examples/isolated.yaml with the slices the planner predicted', async () => {
     const m = load('examples/isolated.yaml');
-    const world = createSimWorld(defaultWorld(imagesOf(m.manifest)));
+    const world = createSimWorld(defaultWorld(manifestImages(m.manifest)));
     const p = await plan(world.host(), m);
     const summary = await startApply(p, world.host()).finished;
     expect(summary.failed.map((f) => `${f.step.id}: ${f.error.message}`)).toEqual([]);
@@ -69,7 +59,7 @@ describe('the engine on a simulated Incus host', () => {
   it('applies examples/incus.yaml and converges', async () => {
     const m = load('examples/incus.yaml');
     expect(m.manifest.host.flavour).toBe('incus');
-    const world = createSimWorld(defaultWorld(imagesOf(m.manifest), 'incus'));
+    const world = createSimWorld(defaultWorld(manifestImages(m.manifest), 'incus'));
     const summary = await startApply(await plan(world.host(), m), world.host()).finished;
     expect(summary.failed.map((f) => `${f.step.id}: ${f.error.message}`)).toEqual([]);
     expect(world.uidMap('c1')).toBe('0 500000 131072');
@@ -79,7 +69,7 @@ describe('the engine on a simulated Incus host', () => {
 
   it("applies the Incus e2e's seed tree with the maps that e2e expects", async () => {
     const m = load('test/e2e/manifests/incus-seed.yaml');
-    const world = createSimWorld(defaultWorld(imagesOf(m.manifest), 'incus'));
+    const world = createSimWorld(defaultWorld(manifestImages(m.manifest), 'incus'));
     const summary = await startApply(await plan(world.host(), m), world.host()).finished;
     expect(summary.failed.map((f) => `${f.step.id}: ${f.error.message}`)).toEqual([]);
     expect(['ic1', 'ic1/ic2', 'ic1/ic2/ic3'].map((p) => world.uidMap(p))).toEqual(['0 500000 196608', '0 65536 131072', '0 65536 65536']);
@@ -96,8 +86,8 @@ describe('the engine on a simulated Incus host', () => {
     const incus = load('examples/isolated.yaml', onIncus);
     expect(incus.manifest.host.flavour).toBe('incus');
     const lxd = load('examples/isolated.yaml');
-    const onIncusMaps = await maps(incus, createSimWorld(defaultWorld(imagesOf(incus.manifest), 'incus')));
+    const onIncusMaps = await maps(incus, createSimWorld(defaultWorld(manifestImages(incus.manifest), 'incus')));
     expect(onIncusMaps).toEqual(['0 1000000 327680', '0 131072 65536', '0 196608 65536', '0 65536 262144']);
-    expect(onIncusMaps).toEqual(await maps(lxd, createSimWorld(defaultWorld(imagesOf(lxd.manifest)))));
+    expect(onIncusMaps).toEqual(await maps(lxd, createSimWorld(defaultWorld(manifestImages(lxd.manifest)))));
   });
 });

@@ -3,7 +3,7 @@
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { createSimWorld, defaultWorld, describeWorldText, parseWorld, type SimWorld } from '../../src/adapters/sim/index.js';
+import { createSimWorld, defaultWorld, describeWorldText, parseWorld, type SimWorld, manifestImages } from '../../src/adapters/sim/index.js';
 import { loadManifest } from '../../src/core/manifest/load.js';
 import type { Manifest } from '../../src/core/manifest/model.js';
 import { startApply } from '../../src/engine/apply.js';
@@ -16,16 +16,6 @@ function load(file: string): { manifest: Manifest; text: string } {
   return { manifest: r.manifest, text };
 }
 
-const images = (m: Manifest): Array<{ alias: string; hostsLxd: boolean }> => {
-  const out: Array<{ alias: string; hostsLxd: boolean }> = [];
-  const walk = (specs: Manifest['containers']): void =>
-    specs.forEach((s) => {
-      out.push({ alias: s.image, hostsLxd: s.containers.length > 0 });
-      walk(s.containers);
-    });
-  walk(m.containers);
-  return out;
-};
 
 async function plan(world: SimWorld, m: { manifest: Manifest; text: string }, mode: 'apply' | 'destroy' = 'apply') {
   const r = await planManifest(m.manifest, world.host(m.manifest.host.flavour), { hostRestart: null, tool: 'test', manifestText: m.text, mode });
@@ -60,7 +50,7 @@ describe('describeWorld', () => {
   for (const file of ['examples/seed.yaml', 'examples/isolated.yaml', 'examples/docker.yaml', 'examples/incus.yaml']) {
     it(`${file}: the saved world is a fixed point, and the continued world observes and plans the same`, async () => {
       const m = load(file);
-      const world = createSimWorld(defaultWorld(images(m.manifest), m.manifest.host.flavour));
+      const world = createSimWorld(defaultWorld(manifestImages(m.manifest), m.manifest.host.flavour));
       const summary = await startApply(await plan(world, m), world.host(m.manifest.host.flavour)).finished;
       expect(summary.failed).toEqual([]);
       const text = describeWorldText(world.state());

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { NestctlError } from '../../core/errors.js';
 import { bridgeName, flavourInfo } from '../../core/flavour/index.js';
-import type { Flavour } from '../../core/manifest/model.js';
+import type { Flavour, Manifest } from '../../core/manifest/model.js';
 import { expandedConfig } from './config.js';
 import { startDaemon } from './daemon.js';
 import { entry, FULL_KERNEL_SET, idmapFromJson, idmapToJson, type LxdIdmapEntry } from './idmap.js';
@@ -91,6 +91,19 @@ export interface WorldDescription {
   host: HostDescription;
   /** Image servers reachable from the host: remote name → images. */
   remotes?: Record<string, ImageDescription[]>;
+}
+
+/** Image aliases the manifest creates containers from, and whether they must carry a daemon: a fresh world's images. */
+export function manifestImages(manifest: Manifest): Array<{ alias: string; hostsLxd: boolean }> {
+  const seen = new Map<string, boolean>();
+  const walk = (specs: Manifest['containers']): void => {
+    for (const s of specs) {
+      seen.set(s.image, (seen.get(s.image) ?? false) || s.containers.length > 0);
+      walk(s.containers);
+    }
+  };
+  walk(manifest.containers);
+  return [...seen].map(([alias, hostsLxd]) => ({ alias, hostsLxd }));
 }
 
 /**

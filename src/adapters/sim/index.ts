@@ -10,7 +10,7 @@ import { SimLevel, type SimTrace } from './level.js';
 import type { OpRecord, World } from './state.js';
 import { findLevel, record, tick } from './world.js';
 
-export { DEBIAN_SUBID, defaultWorld } from './describe.js';
+export { DEBIAN_SUBID, defaultWorld, manifestImages } from './describe.js';
 export { parseWorld } from './parse-world.js';
 export { assumedByDefault, imageProblems } from './assumptions.js';
 export { describeWorld, describeWorldText } from './describe-world.js';
