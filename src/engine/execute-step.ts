@@ -132,7 +132,7 @@ export async function executeStep(step: Step, levels: LevelResolver, context: St
           throw stale(step, `${step.path} is already running`);
         }
       }
-      await level.startInstance(step.name, step.hosting);
+      await level.startInstance(step.name, step.waitBoot);
       return CHANGED;
     }
     case 'update-config': {

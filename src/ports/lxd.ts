@@ -87,8 +87,8 @@ export interface LxdLevel {
   importImage(bundle: ImageBundle, aliases: readonly string[]): Promise<void>;
   discardBundle(bundle: ImageBundle): Promise<void>;
   createInstance(spec: InstanceSpec): Promise<void>;
-  /** Start and, when `hosting`, wait until the container has booted far enough to run LXD. */
-  startInstance(name: string, hosting: boolean): Promise<void>;
+  /** Start and, when `waitBoot`, wait until the container has finished booting (its daemons run). */
+  startInstance(name: string, waitBoot: boolean): Promise<void>;
   stopInstance(name: string): Promise<void>;
   /** `delete --force`: running or not, with everything inside it (the caller proved it all deletable). */
   deleteInstance(name: string): Promise<void>;

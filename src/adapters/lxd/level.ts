@@ -214,9 +214,9 @@ export class ExecLevel implements LxdLevel {
     await this.run(createInstanceArgv(await this.lxc(), spec), { timeoutMs: 1_800_000 });
   }
 
-  async startInstance(name: string, hosting: boolean): Promise<void> {
+  async startInstance(name: string, waitBoot: boolean): Promise<void> {
     await this.run(instanceArgv(await this.lxc(), 'start', name), { timeoutMs: 600_000 });
-    if (hosting) await (this.child(name, null) as ExecLevel).waitBoot(this.flavour);
+    if (waitBoot) await (this.child(name, null) as ExecLevel).waitBoot(this.flavour);
   }
 
   /** Wait until exec works and, where systemd runs, boot has finished (the nested daemon is then up). `above`: the daemon it runs on. */

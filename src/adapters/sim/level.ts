@@ -156,8 +156,8 @@ export class SimLevel implements LxdLevel {
     createInstance(this.world, this.path, spec);
   }
 
-  /** `hosting`: the real client also waits for boot; here boot is immediate. */
-  async startInstance(name: string, _hosting: boolean): Promise<void> {
+  /** `waitBoot`: the real client also waits for boot; here boot is immediate. */
+  async startInstance(name: string, _waitBoot: boolean): Promise<void> {
     this.use();
     this.show(cmd.instanceArgv(this.cli(), 'start', name));
     startInstance(this.world, this.path, name);

@@ -99,7 +99,8 @@ export type Step = StepBase &
         profiles: { before: string[]; after: string[] } | null;
         precondition: Precondition;
       }
-    | { kind: 'start-instance'; name: string; path: string; hosting: boolean; precondition: Precondition }
+    /** `waitBoot`: wait for the boot to finish (it holds containers, runs Docker or has setup commands to run). */
+    | { kind: 'start-instance'; name: string; path: string; hosting: boolean; waitBoot: boolean; precondition: Precondition }
     /**
      * A new id map waits for the next start (volatile.idmap.next ≠ current): stop and start. With
      * `grow`, the daemon's range grew under a non-isolated container: LXD recomputes its map only

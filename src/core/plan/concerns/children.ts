@@ -39,6 +39,8 @@ export function childSteps(ctx: LevelContext, child: LevelChild, images: Resolve
   const { spec, alloc } = child;
   const config = desiredConfig(spec, alloc);
   const hosting = spec.containers.length > 0;
+  // Setup commands and Docker expect a booted system (a socket-activated docker, say), not just a running init.
+  const waitBoot = hosting || spec.docker || spec.setup.length > 0;
   const found = (ctx.obs && managedInstance(ctx.obs, spec.name)) ?? null;
   const halfMade = found !== null && found.config[MARKER_PATH] === spec.path && found.config[MARKER_CREATING] !== undefined;
   const replacing = !halfMade && found !== null ? replacement(ctx, child, found, images) : null;
@@ -90,6 +92,7 @@ export function childSteps(ctx: LevelContext, child: LevelChild, images: Resolve
       name: spec.name,
       path: spec.path,
       hosting,
+      waitBoot,
       precondition: pre(ctx, { kind: 'none' }),
     });
     return out;
@@ -158,6 +161,7 @@ export function childSteps(ctx: LevelContext, child: LevelChild, images: Resolve
       name: spec.name,
       path: spec.path,
       hosting,
+      waitBoot,
       precondition: pre(ctx, { kind: 'instance-status', status: existing.status }),
     });
   }
