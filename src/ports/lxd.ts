@@ -5,7 +5,7 @@
 
 import type { Flavour } from '../core/flavour/index.js';
 import type { FileState, ObservedFile, ObservedImage, ObservedInstance, ObservedLevel } from '../core/observed.js';
-import type { ExecResult } from './exec.js';
+import type { ExecResult, OutputListener } from './exec.js';
 
 /** Files of an exported image sitting at some level, ready to push or import. */
 export interface ImageBundle {
@@ -100,8 +100,11 @@ export interface LxdLevel {
   readFiles(name: string, paths: readonly string[]): Promise<Record<string, ObservedFile | null>>;
   /** Write a file inside container `name` (temp + rename, owner and mode set); refuses as stale when it is not as expected. */
   writeFile(name: string, file: FileWrite): Promise<void>;
-  /** Run argv inside container `name`; a non-zero exit is returned, not thrown. */
-  runIn(name: string, argv: readonly string[]): Promise<ExecResult>;
+  /**
+   * Run argv inside container `name`; a non-zero exit is returned, not thrown. With `onOutput`
+   * the output streams there as it comes and is not kept (the result's stdout and stderr are empty).
+   */
+  runIn(name: string, argv: readonly string[], onOutput?: OutputListener): Promise<ExecResult>;
   /**
    * The daemon inside container `name`; `flavour` is its flavour when the manifest or the plan
    * decided it (null: its first probe finds out). The way in goes through this level's client.

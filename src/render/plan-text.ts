@@ -1,6 +1,7 @@
 // Terraform-style plan text. Computes nothing: everything shown is in the Plan value. Without
 // --verbose, steps are grouped for reading (plan-entries.ts) and nestctl's own marker keys are not listed.
 
+import { argvText } from '../core/argv-text.js';
 import { structuredPatch } from 'diff';
 import { formatRange } from '../core/ids/range.js';
 import { containerHostIds } from '../core/ids/host-ids.js';
@@ -103,7 +104,7 @@ function details(step: Step, c: Colours, verbose: boolean): string[] {
     case 'push-file':
       return fileDetails(step, c);
     case 'run-setup':
-      return step.commands.map((argv) => `$ ${argv.map((w) => (/^[\w@%+=:,./-]+$/.test(w) ? w : JSON.stringify(w))).join(' ')}`);
+      return step.commands.map((argv) => `$ ${argvText(argv)}`);
     default:
       return [];
   }

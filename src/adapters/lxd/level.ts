@@ -8,7 +8,7 @@ import type { FileState, ObservedFile, ObservedImage, ObservedInstance, Observed
 import { sha256 } from '../../core/plan/digest.js';
 import { parseFileFacts } from '../../core/observe/parse-files.js';
 import { FILE_REFUSED_EXIT, FILE_STALE_EXIT, READ_FILES_SCRIPT, WRITE_FILE_SCRIPT } from './files-script.js';
-import type { Exec, ExecOptions, ExecResult } from '../../ports/exec.js';
+import type { Exec, ExecOptions, ExecResult, OutputListener } from '../../ports/exec.js';
 import type { FileWrite, ImageBundle, InstanceSpec, InstanceUpdate, LxdLevel, SubidFile } from '../../ports/lxd.js';
 import { type Cli, nestedExec } from '../nested-exec.js';
 import { IMAGES_QUERY, INSTANCES_QUERY, PROBE_MARK, PROBE_SCRIPT } from './probe-script.js';
@@ -274,9 +274,9 @@ export class ExecLevel implements LxdLevel {
     if (r.code !== 0) throw classify(['sh', '-c', '<write-file>'], r, where, this.flavour);
   }
 
-  async runIn(name: string, argv: readonly string[]): Promise<ExecResult> {
+  async runIn(name: string, argv: readonly string[], onOutput?: OutputListener): Promise<ExecResult> {
     this.options.trace?.(joinPath(this.path, name), argv);
-    return this.inside(name)(argv, { timeoutMs: 3_600_000 });
+    return this.inside(name)(argv, { timeoutMs: 3_600_000, ...(onOutput ? { onOutput } : {}) });
   }
 
   private async tempDir(): Promise<string> {

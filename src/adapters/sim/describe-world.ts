@@ -5,9 +5,9 @@
 // and exported image bundles left in temp files.
 
 import { stringify } from 'yaml';
-import type { ImageDescription, InstanceDescription, LevelDescription, LxdDescription, WorldDescription } from './describe.js';
+import type { FileDescription, ImageDescription, InstanceDescription, LevelDescription, LxdDescription, WorldDescription } from './describe.js';
 import { FULL_KERNEL_SET } from './idmap.js';
-import type { ImageEntry, InstanceState, LevelState, LxdState, World } from './state.js';
+import type { ImageEntry, InstanceState, LevelState, LxdState, SimFile, World } from './state.js';
 
 const SUBID = ['/etc/subuid', '/etc/subgid'];
 
@@ -34,6 +34,15 @@ function daemon(lxd: LxdState): LxdDescription {
   return { flavour: lxd.flavour, version: lxd.version, daemon: lxd.daemon.kind, initialised: initialised(lxd) };
 }
 
+/** A file written inside a container keeps its bytes, mode and owner; other files are their text. */
+function file(f: SimFile): string | FileDescription {
+  if (f.data === undefined && f.mode === undefined) return f.text;
+  const bytes = Buffer.from(f.data ?? Buffer.from(f.text, 'utf8').toString('base64'), 'base64');
+  const text = bytes.toString('utf8');
+  const body = Buffer.from(text, 'utf8').equals(bytes) ? { content: text } : { base64: bytes.toString('base64') };
+  return { ...body, mode: (f.mode ?? 0o644).toString(8).padStart(4, '0'), uid: f.uid ?? 0, gid: f.gid ?? 0 };
+}
+
 function level(world: World, l: LevelState): LevelDescription {
   const extra = Object.entries(l.files).filter(([name, f]) => !SUBID.includes(name) && !f.image);
   return {
@@ -41,7 +50,7 @@ function level(world: World, l: LevelState): LevelDescription {
     uidmapTools: l.uidmapTools,
     subuid: l.files['/etc/subuid']?.text ?? null,
     subgid: l.files['/etc/subgid']?.text ?? null,
-    ...(extra.length > 0 ? { files: Object.fromEntries(extra.map(([name, f]) => [name, f.text])) } : {}),
+    ...(extra.length > 0 ? { files: Object.fromEntries(extra.map(([name, f]) => [name, file(f)])) } : {}),
     ...(l.lxd
       ? {
           lxd: daemon(l.lxd),

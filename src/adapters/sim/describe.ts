@@ -10,12 +10,21 @@ import { startDaemon } from './daemon.js';
 import { entry, FULL_KERNEL_SET, idmapFromJson, idmapToJson, type LxdIdmapEntry } from './idmap.js';
 import { computeMap, findImage, newInside } from './instances.js';
 import { shutdownInside } from './power.js';
-import { type ImageDef, type ImageEntry, type InstanceState, joinPath, type LevelState, type LxdState, type World } from './state.js';
+import { type ImageDef, type ImageEntry, type InstanceState, joinPath, type LevelState, type LxdState, type SimFile, type World } from './state.js';
 
 /** What Debian's lxd package writes into /etc/subuid and /etc/subgid at install time. */
 export const DEBIAN_SUBID = 'root:100000:10000001\n';
 
 const VERSIONS: Record<Flavour, string> = { debian: '5.0.2', incus: '6.0.4', snap: '5.21.3' };
+
+/** A file with its bytes (exactly one of content and base64), mode ("0644") and owner; defaults 0644, 0:0. */
+export interface FileDescription {
+  content?: string;
+  base64?: string;
+  mode?: string;
+  uid?: number;
+  gid?: number;
+}
 
 export interface LxdDescription {
   flavour: Flavour;
@@ -58,8 +67,11 @@ export interface LevelDescription {
   /** Absent key: the flavour's default (Debian: root:100000:10000001). null: the file is absent. */
   subuid?: string | null;
   subgid?: string | null;
-  /** Other files at the level, path → text (e.g. the backups /etc/subuid- and /var/lib/nestctl/subuid.orig). */
-  files?: Record<string, string>;
+  /**
+   * Other files at the level, path → text (e.g. the backups /etc/subuid- and
+   * /var/lib/nestctl/subuid.orig), or → the file with its owner and mode (files inside containers).
+   */
+  files?: Record<string, string | FileDescription>;
   images?: ImageDescription[];
   instances?: InstanceDescription[];
 }
@@ -206,6 +218,12 @@ function initialise(lxd: LxdState, init: LxdDescription['initialised']): void {
   profile.devices.eth0 = { name: 'eth0', network: bridge, type: 'nic' };
 }
 
+function describedFile(world: World, f: FileDescription, where: Where): SimFile {
+  if ((f.content === undefined) === (f.base64 === undefined)) throw new DescribeError(where, 'a file needs exactly one of content (text) and base64 (bytes)');
+  const bytes = f.content !== undefined ? Buffer.from(f.content, 'utf8') : Buffer.from(f.base64!, 'base64');
+  return { text: bytes.toString('utf8'), data: bytes.toString('base64'), mtime: world.clock, mode: parseInt(f.mode ?? '0644', 8), uid: f.uid ?? 0, gid: f.gid ?? 0 };
+}
+
 /** Apply a level description (files, LXD state, images), start its daemon as described, then its instances. */
 function fillLevel(world: World, level: LevelState, d: LevelDescription, where: Where, isHost: boolean): void {
   if (d.systemd !== undefined) level.systemd = d.systemd;
@@ -231,7 +249,7 @@ function fillLevel(world: World, level: LevelState, d: LevelDescription, where: 
   }
   for (const [name, text] of Object.entries(d.files ?? {})) {
     if (name === '/etc/subuid' || name === '/etc/subgid') throw new DescribeError([...where, 'files', name], `give ${name} as ${name.slice(5)}, not under files`);
-    level.files[name] = { text, mtime: world.clock };
+    level.files[name] = typeof text === 'string' ? { text, mtime: world.clock } : describedFile(world, text, [...where, 'files', name]);
   }
   if (!lxd) {
     if (d.images?.length || d.instances?.length || (!isHost && d.lxd)) throw new DescribeError(where, `${level.path || 'the host'} has no LXD: it cannot hold images or instances`);

@@ -3,7 +3,7 @@
 
 import type { Flavour } from '../../core/flavour/index.js';
 import type { FileState, ObservedFile, ObservedImage, ObservedInstance, ObservedLevel } from '../../core/observed.js';
-import type { ExecResult } from '../../ports/exec.js';
+import type { ExecResult, OutputListener } from '../../ports/exec.js';
 import { readFiles, runIn, writeFile } from './files.js';
 import type { FileWrite, ImageBundle, InstanceSpec, InstanceUpdate, LxdLevel, SubidFile } from '../../ports/lxd.js';
 import { discardBundle, exportImage, fetchImage, importImage, pushBundle } from './images.js';
@@ -191,9 +191,9 @@ export class SimLevel implements LxdLevel {
     writeFile(this.world, this.path, name, file);
   }
 
-  async runIn(name: string, argv: readonly string[]): Promise<ExecResult> {
+  async runIn(name: string, argv: readonly string[], onOutput?: OutputListener): Promise<ExecResult> {
     this.use();
-    return runIn(this.world, this.path, name, argv);
+    return runIn(this.world, this.path, name, argv, onOutput);
   }
 
   child(name: string, flavour: Flavour | null): LxdLevel {
