@@ -113,6 +113,8 @@ describe('docker: checks before anything runs', () => {
     m.containers[0]!.profiles = ['default', 'fast'];
     const obs = level('', { kernel: '6.1.0', poolDrivers: { default: 'zfs', ssd: 'dir' }, rootPools: { default: 'default', fast: 'ssd' }, profiles: ['default', 'fast'] });
     expect(plan(m, { levels: { '': { kind: 'observed', level: obs } } }).warnings).toEqual([]);
+    m.containers[0]!.profiles = ['fast', 'default'];
+    expect(plan(m, { levels: { '': { kind: 'observed', level: obs } } }).warnings).toEqual([expect.stringContaining('on host\'s pool "default" (zfs)')]);
   });
 
   it('checks nothing for a privileged container', () => {

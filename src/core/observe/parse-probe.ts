@@ -154,7 +154,7 @@ export function parseProbe(path: string, output: string, mark: string, flavour: 
     subidOriginal: { subuid: fileState(facts.get('subuid_orig')).text, subgid: fileState(facts.get('subgid_orig')).text },
     uidMap: parseProcIdMap(facts.get('uid_map')?.body ?? ''),
     storagePools: pools.map((p) => p.name),
-    ...(pools.length > 0 ? { poolDrivers: Object.fromEntries(pools.map((p) => [p.name, p.driver ?? ''])) } : {}),
+    ...(pools.some((p) => p.driver) ? { poolDrivers: Object.fromEntries(pools.flatMap((p) => (p.driver ? [[p.name, p.driver]] : []))) } : {}),
     ...rootPoolsField(profiles),
     ...(kernel ? { kernel } : {}),
     networks: json<ApiNetwork[]>(facts.get('networks'), []).map((n) => {
