@@ -21,12 +21,12 @@ export interface ImpliedKey {
   why: string;
 }
 
-// What Docker needs of an unprivileged LXD/Incus container, as LXD's docs say: nesting for the
-// namespaces and cgroups it creates for its containers, mknod interception for the overlayfs
-// whiteouts (char 0:0) overlay2 creates, setxattr interception for the trusted.* xattrs
-// (trusted.overlay.opaque) it sets on directories (LXD "Container security" > Docker,
-// "System call interception" > mknod, setxattr: doc/explanation/security.md,
-// doc/reference/syscall-interception.md; Incus has the same keys and text).
+// What Docker needs of an unprivileged LXD/Incus container: nesting for the namespaces and
+// cgroups it creates for its containers; mknod interception for the overlayfs whiteouts
+// (char 0:0) overlay2 creates, and setxattr interception for the trusted.overlay.* xattrs it sets
+// on directories, the two being what LXD's "System call interception" page allows an unprivileged
+// container (doc/syscall-interception; Incus has the same keys and page). The three keys together
+// are LXD's own recipe, "How to run Docker inside LXD containers" (discourse.ubuntu.com/t/2673).
 const DOCKER_KEYS: Record<string, ImpliedKey> = {
   'security.nesting': { value: 'true', why: 'docker: true; Docker creates namespaces' },
   'security.syscalls.intercept.mknod': { value: 'true', why: 'docker: true; overlay2 whiteouts need mknod' },

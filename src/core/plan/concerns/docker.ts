@@ -4,7 +4,8 @@
 //
 // - The kernel: overlayfs can be mounted inside a user namespace only from Linux 5.11 (commit
 //   459c7c565ac3, "ovl: unprivieged mounts"; Docker's rootless-mode docs: overlay2 needs 5.11).
-//   One kernel runs every level, so any level's `uname -r` answers for all of them.
+//   One kernel runs every level, so any level's `uname -r` answers for all of them. Ubuntu's
+//   kernels carry a patch that allowed it earlier; the release alone cannot tell, so they warn too.
 // - The pool under the container's root disk: Docker's overlay2 refuses a zfs backing filesystem
 //   (moby daemon/graphdriver/overlay2, ErrIncompatibleFS) unless ZFS supports what overlayfs needs
 //   of its upper layer (RENAME_WHITEOUT, OpenZFS 2.2 and later), and the zfs version is not read.
