@@ -72,6 +72,12 @@ export interface ObservedLevel {
   /** This level's own id namespace (/proc/self/uid_map). */
   uidMap: IdMapEntry[];
   storagePools: string[];
+  /** Each pool's driver (dir, zfs, btrfs, lvm, ceph…); absent when not read. */
+  poolDrivers?: Record<string, string>;
+  /** Each profile's root disk pool, for the profiles that have one; absent when not read. */
+  rootPools?: Record<string, string>;
+  /** The kernel release (`uname -r`), shared by every level of the machine; absent when not read. */
+  kernel?: string;
   networks: ObservedNetwork[];
   /** The default profile has a root disk (the level was initialised). */
   defaultProfileHasRoot: boolean;

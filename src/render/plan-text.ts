@@ -91,12 +91,12 @@ function details(step: Step, c: Colours, verbose: boolean): string[] {
         `profiles: ${step.profiles.join(', ') || '(none)'}`,
         ...Object.entries(step.config)
           .filter(([k]) => verbose || !MARKERS.has(k))
-          .map(([k, v]) => c.green(`+ ${k} = ${JSON.stringify(v)}`)),
+          .map(([k, v]) => c.green(`+ ${k} = ${JSON.stringify(v)}`) + why(step.implied, k, c)),
       ];
     case 'update-config':
       return [
         ...Object.entries(step.set).map(([k, v]) =>
-          k in step.before ? c.yellow(`~ ${k} = ${JSON.stringify(step.before[k])} → ${JSON.stringify(v)}`) : c.green(`+ ${k} = ${JSON.stringify(v)}`),
+          (k in step.before ? c.yellow(`~ ${k} = ${JSON.stringify(step.before[k])} → ${JSON.stringify(v)}`) : c.green(`+ ${k} = ${JSON.stringify(v)}`)) + why(step.implied, k, c),
         ),
         ...unsetLines(step.unset, step.before, c),
         ...(step.profiles ? [c.yellow(`~ profiles = [${step.profiles.before.join(', ')}] → [${step.profiles.after.join(', ')}]`)] : []),
@@ -109,6 +109,9 @@ function details(step: Step, c: Colours, verbose: boolean): string[] {
       return [];
   }
 }
+
+/** A key nestctl added, with the reason the plan carries for it. */
+const why = (implied: Record<string, string> | undefined, key: string, c: Colours): string => (implied?.[key] ? c.dim(`  (${implied[key]})`) : '');
 
 const octal = (mode: number): string => mode.toString(8).padStart(4, '0');
 

@@ -5,7 +5,7 @@
 // and exported image bundles left in temp files.
 
 import { stringify } from 'yaml';
-import type { FileDescription, ImageDescription, InstanceDescription, LevelDescription, LxdDescription, WorldDescription } from './describe.js';
+import { DEFAULT_KERNEL, type FileDescription, type ImageDescription, type InstanceDescription, type LevelDescription, type LxdDescription, type WorldDescription } from './describe.js';
 import { FULL_KERNEL_SET } from './idmap.js';
 import type { ImageEntry, InstanceState, LevelState, LxdState, SimFile, World } from './state.js';
 
@@ -27,7 +27,7 @@ function initialised(lxd: LxdState): LxdDescription['initialised'] {
   const pool = lxd.pools[0];
   const bridge = lxd.networks.find((n) => n.managed);
   if (!pool || !bridge) return false;
-  return { pool: pool.name, bridge: bridge.name, ipv4: bridge.config['ipv4.address'] ?? 'none' };
+  return { pool: pool.name, bridge: bridge.name, ipv4: bridge.config['ipv4.address'] ?? 'none', ...(pool.driver === 'dir' ? {} : { driver: pool.driver }) };
 }
 
 function daemon(lxd: LxdState): LxdDescription {
@@ -77,6 +77,7 @@ export function describeWorld(world: World): WorldDescription {
   const remotes = Object.entries(world.remotes);
   return {
     host: {
+      ...(world.release === DEFAULT_KERNEL ? {} : { kernel: world.release }),
       ...(isFullKernel(host) ? {} : { uidMap: host.kernel.filter((e) => e.Isuid).map((e) => `${e.Nsid} ${e.Hostid} ${e.Maprange}`).join('\n') }),
       ...level(world, host),
       ...(host.lxd ? {} : { lxd: null }),

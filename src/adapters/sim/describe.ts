@@ -15,6 +15,9 @@ import { type ImageDef, type ImageEntry, type InstanceState, joinPath, type Leve
 /** What Debian's lxd package writes into /etc/subuid and /etc/subgid at install time. */
 export const DEBIAN_SUBID = 'root:100000:10000001\n';
 
+/** A fresh world's kernel release: Debian 12's, as on the lab. */
+export const DEFAULT_KERNEL = '6.1.0-28-amd64';
+
 const VERSIONS: Record<Flavour, string> = { debian: '5.0.2', incus: '6.0.4', snap: '5.21.3' };
 
 /** A file with its bytes (exactly one of content and base64), mode ("0644") and owner; defaults 0644, 0:0. */
@@ -33,7 +36,7 @@ export interface LxdDescription {
   /** up (default on the host), socket (starts on first use), down. */
   daemon?: 'up' | 'socket' | 'down';
   /** Storage pool, managed bridge and a default profile with root disk and eth0; true = default, the flavour's bridge, 10.66.0.1/24. */
-  initialised?: boolean | { pool?: string; bridge?: string; ipv4?: string };
+  initialised?: boolean | { pool?: string; bridge?: string; ipv4?: string; driver?: string };
 }
 
 export interface ImageLxdDescription {
@@ -79,6 +82,8 @@ export interface LevelDescription {
 export interface HostDescription extends LevelDescription {
   /** /proc/self/uid_map (and gid_map) text; default "0 0 4294967295". */
   uidMap?: string;
+  /** The kernel release (uname -r), the same at every level; default DEFAULT_KERNEL. */
+  kernel?: string;
   /** The other daemon installed beside `lxd` (Incus beside LXD, or LXD beside Incus), with its own images. */
   beside?: LxdDescription & { images?: ImageDescription[] };
 }
@@ -211,7 +216,7 @@ function initialise(lxd: LxdState, init: LxdDescription['initialised']): void {
   const o = init === true ? {} : init;
   const pool = o.pool ?? 'default';
   const bridge = o.bridge ?? bridgeName(lxd.flavour);
-  lxd.pools.push({ name: pool, driver: 'dir', config: {} });
+  lxd.pools.push({ name: pool, driver: o.driver ?? 'dir', config: {} });
   lxd.networks.push({ name: bridge, type: 'bridge', managed: true, config: { 'ipv4.address': o.ipv4 ?? '10.66.0.1/24', 'ipv4.nat': 'true', 'ipv6.address': 'none' } });
   const profile = lxd.profiles.find((p) => p.name === 'default')!;
   profile.devices.root = { path: '/', pool, type: 'disk' };
@@ -313,6 +318,7 @@ export function build(desc: WorldDescription): World {
   const world: World = {
     clock: desc.clock ?? 1_700_000_000,
     seq: 0,
+    release: desc.host.kernel ?? DEFAULT_KERNEL,
     catalog: {},
     remotes: {},
     host: { path: '', systemd: desc.host.systemd ?? true, uidmapTools: true, shell: true, kernel: FULL_KERNEL_SET.map((e) => ({ ...e })), files: {}, lxd: null, beside: null },

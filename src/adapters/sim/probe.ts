@@ -4,7 +4,7 @@
 import { originalPath } from './subid.js';
 import { type DaemonState, type FileState, type IdMapEntry, MANAGED_PROJECT, type ObservedLevel, type ObservedNetwork } from '../../core/observed.js';
 import { decideFlavour, type Flavour } from '../../core/flavour/index.js';
-import { installedField, undecidedDaemon } from '../../core/observe/parse-probe.js';
+import { installedField, rootPoolsField, undecidedDaemon } from '../../core/observe/parse-probe.js';
 import { noShell, socketRefused } from './errors.js';
 import { selectDaemon } from './world.js';
 import { activate } from './power.js';
@@ -72,6 +72,9 @@ export function probeLevel(world: World, path: string, wanted: Flavour | null): 
     },
     uidMap: uidMapOf(level),
     storagePools: live ? live.pools.map((p) => p.name) : [],
+    ...(live && live.pools.length > 0 ? { poolDrivers: Object.fromEntries(live.pools.map((p) => [p.name, p.driver])) } : {}),
+    ...(live ? rootPoolsField(live.profiles) : {}),
+    kernel: world.release,
     networks,
     defaultProfileHasRoot: Object.values(defaultProfile?.devices ?? {}).some((d) => d.type === 'disk' && d.path === '/'),
     images: live ? live.images.map((i) => ({ fingerprint: i.fingerprint, aliases: [...i.aliases] })) : [],

@@ -125,6 +125,8 @@ export interface OpRecord {
 
 export interface World {
   clock: number;
+  /** The kernel release (uname -r): one kernel under every level. */
+  release: string;
   /** Counter for temporary names and pids. */
   seq: number;
   /** Every image known anywhere, by fingerprint, with its hidden properties. */

@@ -51,6 +51,10 @@ interface ApiNetwork {
   managed?: boolean;
   config?: Record<string, string>;
 }
+interface ApiPool {
+  name: string;
+  driver?: string;
+}
 interface ApiProfile {
   name: string;
   devices?: Record<string, Record<string, string>>;
@@ -105,6 +109,19 @@ export function observedInstances(api: ApiInstance[]): ObservedInstance[] {
   return api.map((i) => ({ name: i.name, project: i.project || MANAGED_PROJECT, status: i.status, profiles: i.profiles ?? [], config: i.config ?? {} }));
 }
 
+/** A pool as `/1.0/storage-pools?recursion=1` gives it, or its URL from a probe without recursion. */
+const poolOf = (p: ApiPool | string): ApiPool => (typeof p === 'string' ? { name: p.split('/').pop() ?? p } : p);
+
+/** Each profile's root disk pool (`rootPools`), absent when no profile has one. */
+export function rootPoolsField(profiles: ReadonlyArray<{ name: string; devices?: Record<string, Record<string, string>> }>): { rootPools?: Record<string, string> } {
+  const out: Record<string, string> = {};
+  for (const p of profiles) {
+    const root = Object.values(p.devices ?? {}).find((d) => d.type === 'disk' && d.path === '/' && d.pool);
+    if (root) out[p.name] = root.pool!;
+  }
+  return Object.keys(out).length > 0 ? { rootPools: out } : {};
+}
+
 export function parseProbe(path: string, output: string, mark: string, flavour: Flavour | null): ObservedLevel {
   const facts = parseProbeFacts(output, mark);
   const installed = installedFlavours(output, mark);
@@ -123,6 +140,9 @@ export function parseProbe(path: string, output: string, mark: string, flavour: 
   const profiles = json<ApiProfile[]>(facts.get('profiles'), []);
   const defaultProfile = profiles.find((p) => p.name === 'default');
   const asked = installed.length === 0 ? null : flavour;
+  const pools = json<Array<ApiPool | string>>(facts.get('pools'), []).map(poolOf);
+  const kernelFact = facts.get('kernel');
+  const kernel = kernelFact?.status === '0' ? kernelFact.body.trim() : '';
   return {
     path,
     flavour: asked,
@@ -133,7 +153,10 @@ export function parseProbe(path: string, output: string, mark: string, flavour: 
     subgid: fileState(facts.get('subgid')),
     subidOriginal: { subuid: fileState(facts.get('subuid_orig')).text, subgid: fileState(facts.get('subgid_orig')).text },
     uidMap: parseProcIdMap(facts.get('uid_map')?.body ?? ''),
-    storagePools: json<string[]>(facts.get('pools'), []).map((u) => u.split('/').pop() ?? u),
+    storagePools: pools.map((p) => p.name),
+    ...(pools.some((p) => p.driver) ? { poolDrivers: Object.fromEntries(pools.flatMap((p) => (p.driver ? [[p.name, p.driver]] : []))) } : {}),
+    ...rootPoolsField(profiles),
+    ...(kernel ? { kernel } : {}),
     networks: json<ApiNetwork[]>(facts.get('networks'), []).map((n) => {
       const v4 = n.config?.['ipv4.address'];
       return { name: n.name, managed: Boolean(n.managed), ipv4: v4 && v4 !== 'none' ? v4 : null };

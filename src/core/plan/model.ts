@@ -83,6 +83,8 @@ export type Step = StepBase &
         fingerprint: string | null;
         profiles: string[];
         config: Record<string, string>;
+        /** Why each key nestctl adds to the manifest's own is there (core/plan/desired-config.ts); absent when none. */
+        implied?: Record<string, string>;
         /** Present when it replaces a container deleted just before (Terraform's -/+): why. */
         replace?: string;
         precondition: Precondition;
@@ -96,6 +98,8 @@ export type Step = StepBase &
         unset: string[];
         /** The current value of each key set or unset that has one. */
         before: Record<string, string>;
+        /** Why each key of `set` nestctl adds to the manifest's own is there; absent when none. */
+        implied?: Record<string, string>;
         profiles: { before: string[]; after: string[] } | null;
         precondition: Precondition;
       }

@@ -15,6 +15,7 @@ import type { ObservedTree } from '../observed.js';
 import { assemblePlan } from './assemble.js';
 import { type ChildResult, childSteps } from './concerns/children.js';
 import { type ResolvedImages, imageSteps, resolveImages } from './concerns/images.js';
+import { dockerChecks } from './concerns/docker.js';
 import { fileSteps } from './concerns/files.js';
 import { initSteps } from './concerns/init.js';
 import { pruneSteps } from './concerns/prune.js';
@@ -64,6 +65,7 @@ function planLevel(input: PlanInput, built: ContextResult, images: ResolvedImage
     const order: string[] = child.alloc.slice && previousIsolated ? [previousIsolated] : [];
     const made: ChildResult = take(out, childSteps(ctx, child, images, [...afterDaemon, ...(copies.byImage.get(child.spec.image) ?? []), ...order]));
     if (child.alloc.slice && made.created) previousIsolated = made.created;
+    take(out, dockerChecks(ctx, child));
     const ready = made.running ? [made.running] : [];
     const pushed = take(out, fileSteps(ctx, child, made.created === null, ready));
     take(out, setupSteps(ctx, child, made.created !== null, [...ready, ...stepIds(pushed)]));

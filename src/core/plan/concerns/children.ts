@@ -7,7 +7,7 @@ import type { IdRange } from '../../ids/range.js';
 import { lxdTrue } from '../../manifest/config-keys.js';
 import { type ObservedInstance, managedInstance } from '../../observed.js';
 import { daemonName, IDMAP_KEYS } from '../../flavour/index.js';
-import { MARKER_CREATING, MARKER_MANAGED, MARKER_PATH, desiredConfig, markers } from '../desired-config.js';
+import { MARKER_CREATING, MARKER_MANAGED, MARKER_PATH, desiredConfig, impliedReasons, markers } from '../desired-config.js';
 import type { LevelChild, LevelContext } from '../level-context.js';
 import { pre } from '../level-context.js';
 import { configChanges } from '../config-drift.js';
@@ -28,6 +28,8 @@ export interface ChildResult extends ConcernResult {
   /** It is deleted and created again: whatever was observed inside it is gone. */
   replaced: boolean;
 }
+
+const withImplied = (implied: Record<string, string> | null): { implied?: Record<string, string> } => (implied ? { implied } : {});
 
 /** `deps`: what the child's first step waits for (daemon ready, its image, an earlier isolated sibling). */
 export function childSteps(ctx: LevelContext, child: LevelChild, images: ResolvedImages, deps: string[]): ChildResult {
@@ -80,6 +82,7 @@ export function childSteps(ctx: LevelContext, child: LevelChild, images: Resolve
       fingerprint: images.get(spec.image)?.fingerprint ?? null,
       profiles: spec.profiles,
       config: { ...config, ...markers(spec) },
+      ...withImplied(impliedReasons(spec, alloc, Object.keys(config))),
       ...(replacing ? { replace: replacing.what } : {}),
       precondition: pre(ctx, { kind: 'instance-absent' }),
     });
@@ -125,6 +128,7 @@ export function childSteps(ctx: LevelContext, child: LevelChild, images: Resolve
       set,
       unset,
       before,
+      ...withImplied(impliedReasons(spec, alloc, Object.keys(set))),
       profiles: profilesDiffer ? { before: existing.profiles, after: spec.profiles } : null,
       precondition: pre(ctx, { kind: 'instance-config', config: existing.config, profiles: existing.profiles }),
     });
