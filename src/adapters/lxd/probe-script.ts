@@ -15,6 +15,7 @@ export const PROBE_MARK = '@@nestctl@@';
 /** What the probe asks for the instances and the images; steps re-check them with the same query alone. */
 export const INSTANCES_QUERY = '/1.0/instances?recursion=1&all-projects=true';
 export const IMAGES_QUERY = '/1.0/images?recursion=1';
+export const PROFILES_QUERY = '/1.0/profiles?recursion=1';
 
 // String.raw: the shell sees every backslash as written here.
 export const PROBE_SCRIPT = String.raw`
@@ -66,5 +67,5 @@ run instances "$cli" query '${INSTANCES_QUERY}'
 run images "$cli" query '${IMAGES_QUERY}'
 run pools "$cli" query /1.0/storage-pools
 run networks "$cli" query '/1.0/networks?recursion=1'
-run profiles "$cli" query '/1.0/profiles?recursion=1'
+run profiles "$cli" query '${PROFILES_QUERY}'
 `;

@@ -2,7 +2,7 @@
 
 import { parseProcIdMap } from '../ids/idmap.js';
 import type { Flavour } from '../manifest/model.js';
-import { type DaemonState, type FileState, MANAGED_PROJECT, type ObservedImage, type ObservedInstance, type ObservedLevel } from '../observed.js';
+import { type DaemonState, type FileState, MANAGED_PROJECT, type ObservedImage, type ObservedInstance, type ObservedLevel, type ObservedProfile } from '../observed.js';
 import { sha256 } from '../plan/digest.js';
 
 interface Fact {
@@ -51,9 +51,12 @@ interface ApiNetwork {
   managed?: boolean;
   config?: Record<string, string>;
 }
-interface ApiProfile {
+export interface ApiProfile {
   name: string;
+  description?: string;
+  config?: Record<string, string>;
   devices?: Record<string, Record<string, string>>;
+  used_by?: string[];
 }
 interface ApiServer {
   environment?: { server_version?: string };
@@ -105,6 +108,19 @@ export function observedInstances(api: ApiInstance[]): ObservedInstance[] {
   return api.map((i) => ({ name: i.name, project: i.project || MANAGED_PROJECT, status: i.status, profiles: i.profiles ?? [], config: i.config ?? {} }));
 }
 
+/** "/1.0/instances/c1" → "c1"; "/1.0/instances/c1?project=p" → "project p/c1". */
+function userName(url: string): string {
+  const [path = '', query = ''] = url.split('?');
+  const name = decodeURIComponent(path.split('/').pop() ?? path);
+  const project = new URLSearchParams(query).get('project');
+  return project && project !== MANAGED_PROJECT ? `project ${project}/${name}` : name;
+}
+
+/** The answer of `lxc query '/1.0/profiles?recursion=1'` (the probe's profiles fact). */
+export function observedProfiles(api: ApiProfile[]): ObservedProfile[] {
+  return api.map((p) => ({ name: p.name, description: p.description ?? '', config: p.config ?? {}, devices: p.devices ?? {}, usedBy: (p.used_by ?? []).map(userName) }));
+}
+
 export function parseProbe(path: string, output: string, mark: string, flavour: Flavour | null): ObservedLevel {
   const facts = parseProbeFacts(output, mark);
   const installed = installedFlavours(output, mark);
@@ -141,7 +157,7 @@ export function parseProbe(path: string, output: string, mark: string, flavour: 
     defaultProfileHasRoot: Object.values(defaultProfile?.devices ?? {}).some((d) => d.type === 'disk' && d.path === '/'),
     images: observedImages(json<ApiImage[]>(facts.get('images'), [])),
     instances: observedInstances(json<ApiInstance[]>(facts.get('instances'), [])),
-    profiles: profiles.map((p) => p.name),
+    profiles: observedProfiles(profiles),
     now: Number(facts.get('now')?.status ?? 0),
   };
 }
