@@ -4,7 +4,8 @@
 // probe() returned. Every method throws EnvironmentError (CommandError, UnseenError) on failure.
 
 import type { Flavour } from '../core/flavour/index.js';
-import type { FileState, ObservedFile, ObservedImage, ObservedInstance, ObservedLevel } from '../core/observed.js';
+import type { FileState, ObservedFile, ObservedImage, ObservedInstance, ObservedLevel, ObservedProfile } from '../core/observed.js';
+import type { ProfileBody } from '../core/plan/model.js';
 import type { ExecResult, OutputListener } from './exec.js';
 
 /** Files of an exported image sitting at some level, ready to push or import. */
@@ -63,6 +64,8 @@ export interface LxdLevel {
   instances(): Promise<ObservedInstance[]>;
   /** The daemon's image store, as probe() lists it. */
   images(): Promise<ObservedImage[]>;
+  /** The daemon's profiles, as probe() lists them. */
+  profiles(): Promise<ObservedProfile[]>;
   /** /etc/subuid or /etc/subgid as it is now (text and sha256; null when absent); no mtime. */
   readSubid(file: SubidFile): Promise<Pick<FileState, 'text' | 'sha256'>>;
   /**
@@ -93,6 +96,12 @@ export interface LxdLevel {
   /** `delete --force`: running or not, with everything inside it (the caller proved it all deletable). */
   deleteInstance(name: string): Promise<void>;
   updateInstance(name: string, update: InstanceUpdate): Promise<void>;
+  /** `profile create NAME`, then the whole profile written (`profile edit NAME`, YAML on stdin). */
+  createProfile(name: string, body: ProfileBody): Promise<void>;
+  /** The whole profile written again (`profile edit NAME`): keys and devices not in `body` go. */
+  writeProfile(name: string, body: ProfileBody): Promise<void>;
+  /** `profile delete NAME` (LXD refuses while an instance uses it). */
+  deleteProfile(name: string): Promise<void>;
   /**
    * The state of these files inside running container `name`, in one round trip; null for an
    * absent one. Throws UnseenError when nothing can run there (no shell).

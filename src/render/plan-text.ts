@@ -7,7 +7,7 @@ import { formatRange } from '../core/ids/range.js';
 import { containerHostIds } from '../core/ids/host-ids.js';
 import { planCounts } from '../core/plan/counts.js';
 import { MARKER_CREATING, MARKER_MANAGED, MARKER_PATH } from '../core/plan/desired-config.js';
-import { type LevelSummary, type Plan, type Step, flavourAt, isEmptyPlan } from '../core/plan/model.js';
+import { type LevelSummary, type Plan, type ProfileBody, type Step, flavourAt, isEmptyPlan } from '../core/plan/model.js';
 import type { Colours } from './colour.js';
 import { levelLabel } from '../core/paths.js';
 import { bridgeName, daemonName, flavourInfo } from '../core/flavour/index.js';
@@ -17,7 +17,9 @@ function symbol(step: Step): '+' | '~' | '-' | '-/+' {
   if (isReplacement(step)) return '-/+';
   switch (step.kind) {
     case 'delete-instance':
+    case 'delete-profile':
       return '-';
+    case 'create-profile':
     case 'create-instance':
     case 'copy-image':
     case 'fetch-image':
@@ -58,6 +60,10 @@ export function stepTitle(step: Step, plan: Pick<Plan, 'levels'>): string {
       const n = `${step.commands.length} command${step.commands.length === 1 ? '' : 's'}`;
       return `${step.path}: setup (${step.before ? `list changed: re-run ${n}` : `run ${n}`})`;
     }
+    case 'create-profile':
+    case 'update-profile':
+    case 'delete-profile':
+      return `${where}: profile ${step.name}`;
     case 'remap-instance':
       return step.grow
         ? `${step.path}: remap onto ${step.grow.to.start}:${step.grow.to.size} (was ${step.grow.from.start}:${step.grow.from.size}; restarts ${step.path}${step.hosting ? ' and everything inside it' : ''})`
@@ -103,6 +109,10 @@ function details(step: Step, c: Colours, verbose: boolean): string[] {
       ];
     case 'push-file':
       return fileDetails(step, c);
+    case 'create-profile':
+      return profileLines(null, step.profile, c, verbose);
+    case 'update-profile':
+      return profileLines(step.before, step.profile, c, verbose);
     case 'run-setup':
       return step.commands.map((argv) => `$ ${argvText(argv)}`);
     default:
@@ -112,6 +122,29 @@ function details(step: Step, c: Colours, verbose: boolean): string[] {
 
 /** A key nestctl added, with the reason the plan carries for it. */
 const why = (implied: Record<string, string> | undefined, key: string, c: Colours): string => (implied?.[key] ? c.dim(`  (${implied[key]})`) : '');
+/** A profile's description, config keys and devices, as added (before null) or as a key-level diff. */
+function profileLines(before: ProfileBody | null, after: ProfileBody, c: Colours, verbose: boolean): string[] {
+  const out: string[] = [];
+  const was = before ?? { description: '', config: {}, devices: {} };
+  if (was.description !== after.description) out.push(before ? c.yellow(`~ description = ${JSON.stringify(was.description)} → ${JSON.stringify(after.description)}`) : c.green(`+ description = ${JSON.stringify(after.description)}`));
+  const keyLines = (old: Record<string, string>, now: Record<string, string>, prefix: string): string[] => [
+    ...Object.entries(now)
+      .filter(([k, v]) => old[k] !== v && (verbose || !MARKERS.has(k)))
+      .map(([k, v]) => (k in old ? c.yellow(`~ ${prefix}${k} = ${JSON.stringify(old[k])} → ${JSON.stringify(v)}`) : c.green(`+ ${prefix}${k} = ${JSON.stringify(v)}`))),
+    ...Object.keys(old)
+      .filter((k) => !(k in now))
+      .map((k) => c.red(`- ${prefix}${k} = ${JSON.stringify(old[k])}`)),
+  ];
+  out.push(...keyLines(was.config, after.config, ''));
+  for (const name of [...new Set([...Object.keys(was.devices), ...Object.keys(after.devices)])].sort()) {
+    const old = was.devices[name];
+    const now = after.devices[name];
+    if (!now) out.push(c.red(`- device ${name}`));
+    else if (!old) out.push(c.green(`+ device ${name}: ${Object.entries(now).map(([k, v]) => `${k}=${v}`).join(' ')}`));
+    else out.push(...keyLines(old, now, `device ${name}: `));
+  }
+  return out;
+}
 
 const octal = (mode: number): string => mode.toString(8).padStart(4, '0');
 

@@ -76,7 +76,16 @@ export interface LevelDescription {
    */
   files?: Record<string, string | FileDescription>;
   images?: ImageDescription[];
+  /** Profiles besides "default" (which init makes). */
+  profiles?: ProfileDescription[];
   instances?: InstanceDescription[];
+}
+
+export interface ProfileDescription {
+  name: string;
+  description?: string;
+  config?: Record<string, string>;
+  devices?: Record<string, Record<string, string>>;
 }
 
 export interface HostDescription extends LevelDescription {
@@ -266,6 +275,10 @@ function fillLevel(world: World, level: LevelState, d: LevelDescription, where: 
   }
   initialise(lxd, d.lxd?.initialised);
   lxd.images.push(...addImages(world, d.images, [...where, 'images']));
+  (d.profiles ?? []).forEach((p, i) => {
+    if (lxd.profiles.some((q) => q.name === p.name)) throw new DescribeError([...where, 'profiles', i, 'name'], `profile ${p.name} is described twice (default is made by the daemon)`);
+    lxd.profiles.push({ name: p.name, ...(p.description ? { description: p.description } : {}), config: { ...(p.config ?? {}) }, devices: Object.fromEntries(Object.entries(p.devices ?? {}).map(([k, v]) => [k, { ...v }])) });
+  });
   const daemon = d.lxd?.daemon ?? 'up';
   const instances = d.instances ?? [];
   // Instances are made by a running daemon. One described down or socket-only was stopped after

@@ -59,6 +59,8 @@ export interface NetworkState {
 
 export interface ProfileState {
   name: string;
+  /** Absent: "" (as LXD's own default profile after init). */
+  description?: string;
   config: Record<string, string>;
   devices: Record<string, Record<string, string>>;
 }

@@ -2,13 +2,14 @@
 
 import { type ConfigValue, lxdString } from './config-keys.js';
 import { buildFiles, type RawFile } from './files.js';
+import { buildProfiles, type RawProfiles } from './profiles.js';
 import type { ContainerSpec, Flavour, HostSpec, Manifest } from './model.js';
 import { keyPos, type Path, type Source, valuePos } from './source.js';
 
 /** The manifest's data as the schema guarantees it. */
 export interface RawManifest {
   apiVersion: 'nestctl/v1';
-  host?: { owner?: string; base?: number; restart?: string[]; flavour?: Flavour };
+  host?: { owner?: string; base?: number; restart?: string[]; flavour?: Flavour; profiles?: RawProfiles };
   defaults?: { image?: string; profiles?: string[]; config?: Record<string, ConfigValue> };
   containers: RawContainer[];
 }
@@ -25,6 +26,7 @@ export interface RawContainer {
   flavour?: Flavour;
   files?: RawFile[];
   setup?: string[][];
+  inside?: { profiles?: RawProfiles };
   containers?: RawContainer[];
 }
 
@@ -35,18 +37,19 @@ export function buildManifest(raw: RawManifest, file: string, src: Source): Mani
   return {
     apiVersion: raw.apiVersion,
     file,
-    host: buildHost(raw.host ?? {}),
+    host: buildHost(raw.host ?? {}, src),
     containers: raw.containers.map((c, i) => buildContainer(c, '', ['containers', i], defaults, src)),
     hostPos: raw.host ? keyPos(src, ['host']) : valuePos(src, []),
   };
 }
 
-function buildHost(host: NonNullable<RawManifest['host']>): HostSpec {
+function buildHost(host: NonNullable<RawManifest['host']>, src: Source): HostSpec {
   return {
     owner: host.owner ?? 'root',
     base: host.base ?? null,
     restart: host.restart ? [...host.restart] : null,
     flavour: host.flavour ?? null,
+    profiles: buildProfiles(host.profiles ?? {}, ['host', 'profiles'], src),
   };
 }
 
@@ -72,6 +75,7 @@ function buildContainer(c: RawContainer, parent: string, at: Path, defaults: Def
     files: buildFiles(c.files ?? [], [...at, 'files'], src),
     setup: (c.setup ?? []).map((argv) => [...argv]),
     containers: (c.containers ?? []).map((child, i) => buildContainer(child, path, [...at, 'containers', i], defaults, src)),
+    insideProfiles: buildProfiles(c.inside?.profiles ?? {}, [...at, 'inside', 'profiles'], src),
     pos: valuePos(src, at),
   };
 }

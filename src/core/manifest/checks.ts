@@ -6,6 +6,7 @@ import { type Diagnostic, sourceAt } from '../diagnostics.js';
 import { type ConfigValue, configKeyProblem, configValueProblem, ignoredKeyProblem, lxdFalse, lxdString } from './config-keys.js';
 import { fileFindings, setupFindings } from './files.js';
 import { NAME_RULE, nameProblem } from './names.js';
+import { insideFindings, profileFindings } from './profiles.js';
 import { keyPos, type Path, scalarSource, type Source, valuePos } from './source.js';
 import { IMAGE_RULE, imageProblem, OWNER_RULE, ownerProblem, PROFILE_RULE, profileProblem, restartWordProblem } from './words-on-argv.js';
 import { containerLabel, dataAt, isRecord, place, subject } from './words.js';
@@ -24,6 +25,7 @@ export function semanticFindings(data: unknown, src: Source): Diagnostic[] {
   if (!isRecord(data)) return [];
   return [
     ...hostFindings(data, src),
+    ...profileFindings(data, src, ['host'], (at) => configFindings(data, src, at)),
     ...argvFindings(data, src, ['defaults']),
     ...configFindings(data, src, ['defaults', 'config']),
     ...levelFindings(data, src, ['containers'], 1),
@@ -58,6 +60,8 @@ function levelFindings(data: unknown, src: Source, listPath: Path, depth: number
       ...idmapFindings(data, src, path),
       ...fileFindings(data, src, path),
       ...setupFindings(data, src, path),
+      ...insideFindings(data, src, path),
+      ...profileFindings(data, src, [...path, 'inside'], (at) => configFindings(data, src, at)),
       ...levelFindings(data, src, [...path, 'containers'], depth + 1),
     );
   });

@@ -29,6 +29,16 @@ export interface FileSpec {
   pos: SourcePos;
 }
 
+/** A profile nestctl keeps on a level's LXD (core/manifest/profiles.ts checks and builds it). */
+export interface ProfileSpec {
+  name: string;
+  description: string;
+  /** Values as LXD stores them (strings), without nestctl's marker. */
+  config: Record<string, string>;
+  devices: Record<string, Record<string, string>>;
+  pos: SourcePos;
+}
+
 export interface ContainerSpec {
   name: string;
   /** Address in the tree: "c1/c2/c3". */
@@ -52,6 +62,8 @@ export interface ContainerSpec {
   /** Setup commands (argv lists), run once in order after it is created; empty when none. */
   setup: string[][];
   containers: ContainerSpec[];
+  /** Profiles declared on the LXD inside it (`inside: {profiles}`); empty when none. */
+  insideProfiles: ProfileSpec[];
   /** Position of the node's mapping (for diagnostics about the node as a whole). */
   pos: SourcePos;
 }
@@ -65,6 +77,8 @@ export interface HostSpec {
   restart: string[] | null;
   /** Override of the detected host flavour. */
   flavour: Flavour | null;
+  /** Profiles declared on the host's LXD; empty when none. */
+  profiles: ProfileSpec[];
 }
 
 export interface Manifest {

@@ -33,9 +33,18 @@ export type Precondition =
   | { kind: 'instance-absent' }
   | { kind: 'instance-config'; config: Record<string, string>; profiles: string[] }
   | { kind: 'instance-status'; status: string }
+  /** The profile as observed (null: absent); a profile step refuses when it is not so any more. */
+  | { kind: 'profile'; profile: ProfileBody | null }
   /** The level did not exist when planned: the step works out what to do when it runs. */
   | { kind: 'level-new' }
   | { kind: 'none' };
+
+/** What `lxc profile edit` writes: the whole profile but its name. */
+export interface ProfileBody {
+  description: string;
+  config: Record<string, string>;
+  devices: Record<string, Record<string, string>>;
+}
 
 export type Step = StepBase &
   (
@@ -137,6 +146,12 @@ export type Step = StepBase &
     | { kind: 'run-setup'; name: string; path: string; commands: string[][]; sha256: string; before: string | null; precondition: Precondition }
     /** Only instances nestctl created (user.nestctl.path marker); `delete --force` of the outermost takes what it holds along (their steps follow it). */
     | { kind: 'delete-instance'; name: string; path: string; precondition: Precondition }
+    /** A profile the manifest declares at `level` (core/plan/concerns/profiles.ts): created, then written whole. */
+    | { kind: 'create-profile'; name: string; profile: ProfileBody; precondition: Precondition }
+    /** Written whole again (`lxc profile edit`); `before` is what was there. */
+    | { kind: 'update-profile'; name: string; profile: ProfileBody; before: ProfileBody; precondition: Precondition }
+    /** Only profiles nestctl created (user.nestctl.managed) that no instance uses. */
+    | { kind: 'delete-profile'; name: string; precondition: Precondition }
   );
 
 export type StepKind = Step['kind'];
