@@ -20,8 +20,11 @@ export type ObserveMode = 'apply' | 'destroy' | 'prune';
 /** `replace`: paths forced to be replaced (--replace); their inside is probed as for a deletion. */
 export async function observeTree(host: LxdLevel, manifest: Manifest, mode: ObserveMode = 'apply', replace: readonly string[] = []): Promise<ObservedTree> {
   const files: Record<string, ContainerFiles> = {};
+  // With the host's flavour named, the levels below need not wait for the host's own answer.
+  const named = manifest.host.flavour;
+  const early = named ? probeAhead(host, named, manifest.containers) : null;
   const hostLevel = await host.probe();
-  const walk: Walk = { levels: {}, replace, files: mode === 'destroy' ? null : files, early: probeAhead(host, hostLevel.flavour, manifest.containers) };
+  const walk: Walk = { levels: {}, replace, files: mode === 'destroy' ? null : files, early: early ?? probeAhead(host, hostLevel.flavour, manifest.containers) };
   walk.levels[''] = { kind: 'observed', level: hostLevel };
   await observeChildren(walk, host, hostLevel, manifest.containers, mode !== 'apply');
   // Nothing of the observation may still run when the plan is made (or applied).
