@@ -26,6 +26,7 @@ function toSpec(n: Node, parent: string, line: number): ContainerSpec {
     files: [],
     setup: [],
     containers: (n.children ?? []).map((c, i) => toSpec(c, path, line + i + 1)),
+    lxc: [],
     pos: { line, col: 5 },
   };
 }
@@ -36,6 +37,7 @@ export function manifest(nodes: Node[], host: Partial<Manifest['host']> = {}): M
     file: 'test.yaml',
     host: { owner: 'root', base: null, restart: null, flavour: null, ...host },
     containers: nodes.map((n, i) => toSpec(n, '', 10 + i * 10)),
+    lxc: [],
     hostPos: { line: 2, col: 1 },
   };
 }
