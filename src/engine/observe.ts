@@ -5,7 +5,8 @@
 // is deleted only when everything in it was seen.
 
 import { UnseenError } from '../core/errors.js';
-import type { ContainerSpec, Flavour, Manifest } from '../core/manifest/model.js';
+import { ownerKey } from '../core/lxc/paths.js';
+import { type ContainerSpec, type Flavour, type LxcSpec, type Manifest, hostsContainers } from '../core/manifest/model.js';
 import { type ContainerFiles, type LevelObservation, MANAGED_PROJECT, type ObservedLevel, type ObservedTree, managedInstance } from '../core/observed.js';
 import { MARKER_PATH } from '../core/plan/desired-config.js';
 import { joinPath } from '../core/paths.js';
@@ -18,7 +19,7 @@ export type ObserveMode = 'apply' | 'destroy' | 'prune';
 export async function observeTree(host: LxdLevel, manifest: Manifest, mode: ObserveMode = 'apply', replace: readonly string[] = []): Promise<ObservedTree> {
   const files: Record<string, ContainerFiles> = {};
   const walk: Walk = { levels: {}, replace, files: mode === 'destroy' ? null : files };
-  const hostLevel = await host.probe();
+  const hostLevel = await withLxc(host, await host.probe(), manifest.lxc);
   walk.levels[''] = { kind: 'observed', level: hostLevel };
   await observeChildren(walk, host, hostLevel, manifest.containers, mode !== 'apply');
   return Object.keys(files).length > 0 ? { levels: walk.levels, files } : { levels: walk.levels };
@@ -49,7 +50,7 @@ function mayBeReplaced(level: ObservedLevel, spec: ContainerSpec, replace: reado
 async function observeChildren(walk: Walk, api: LxdLevel, level: ObservedLevel, specs: ContainerSpec[], insideOwned: boolean): Promise<void> {
   const { levels, files } = walk;
   const replaced = new Set(specs.filter((s) => mayBeReplaced(level, s, walk.replace)).map((s) => s.name));
-  const hosting = specs.filter((s) => s.containers.length > 0);
+  const hosting = specs.filter(hostsContainers);
   // Owned containers the manifest gives no children (leaves, or no longer listed): their inside
   // matters only to deletion.
   const owned = level.instances.filter(
@@ -76,17 +77,27 @@ async function observeChildren(walk: Walk, api: LxdLevel, level: ObservedLevel, 
         levels[spec.path] = { kind: 'absent', reason: `${spec.path} is ${inst.status.toLowerCase()}` };
         return;
       }
-      await observeInside(walk, api, spec.name, spec.flavour, spec.path, spec.containers, insideOwned || replaced.has(spec.name));
+      await observeInside(walk, api, spec, insideOwned || replaced.has(spec.name));
     }),
-    ...owned.map((inst) => observeInside(walk, api, inst.name, null, joinPath(level.path, inst.name), [], true)),
+    ...owned.map((inst) => observeInside(walk, api, { name: inst.name, flavour: null, path: joinPath(level.path, inst.name), containers: [], lxc: [] }, true)),
   ]);
 }
 
-async function observeInside(walk: Walk, api: LxdLevel, name: string, flavour: Flavour | null, path: string, specs: ContainerSpec[], insideOwned: boolean): Promise<void> {
-  const child = api.child(name, flavour);
+type Inside = Pick<ContainerSpec, 'name' | 'path' | 'containers' | 'lxc'> & { flavour: Flavour | null };
+
+async function observeInside(walk: Walk, api: LxdLevel, spec: Inside, insideOwned: boolean): Promise<void> {
+  const child = api.child(spec.name, spec.flavour);
   const inside = await probeInside(child);
-  walk.levels[path] = inside;
-  if (inside.kind === 'observed') await observeChildren(walk, child, inside.level, specs, insideOwned);
+  if (inside.kind === 'observed') inside.level = await withLxc(child, inside.level, spec.lxc);
+  walk.levels[spec.path] = inside;
+  if (inside.kind === 'observed') await observeChildren(walk, child, inside.level, spec.containers, insideOwned);
+}
+
+/** A level with classic LXC containers in the manifest gets its LXC facts (one more round trip), for their owners. */
+async function withLxc(api: LxdLevel, level: ObservedLevel, lxc: LxcSpec[]): Promise<ObservedLevel> {
+  if (lxc.length === 0) return level;
+  const owners = [...new Set(lxc.map((l) => ownerKey(l.user)))].sort();
+  return { ...level, lxc: await api.probeLxc(owners) };
 }
 
 async function readFiles(api: LxdLevel, spec: ContainerSpec): Promise<ContainerFiles> {

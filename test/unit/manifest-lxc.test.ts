@@ -34,9 +34,6 @@ describe('manifest: runtime: lxc', () => {
         '    bridge: br0',
         '    config:',
         '      lxc.start.auto: 1',
-        '    containers:',
-        '      - name: deep',
-        '        runtime: lxc',
       ),
       'm.yaml',
     );
@@ -54,7 +51,7 @@ describe('manifest: runtime: lxc', () => {
         templateArgs: ['--dist', 'debian'],
         config: { 'lxc.start.auto': '1' },
         bridge: 'br0',
-        containers: [{ runtime: 'lxc', name: 'deep', path: 'box/deep', user: null, template: 'busybox', templateArgs: [], config: {}, bridge: null, containers: [], pos: { line: 17, col: 9 } }],
+        containers: [],
         pos: { line: 8, col: 5 },
       },
     ]);
@@ -167,6 +164,7 @@ describe('manifest: runtime: lxc', () => {
       ['7:21', 'template_args[0] of LXC container box contains a control character'],
       ['8:13', 'invalid bridge "br 0" in LXC container box'],
       ['10:9', 'LXC container box can hold only LXC containers, but box/web is not one'],
+      ['12:9', 'LXC container box holds LXC container box/deep: LXC containers inside LXC containers are not supported yet'],
       ['14:9', 'LXC container box/deep is inside an LXC container and cannot be run by a user'],
       ['15:9', 'container box/box2 is missing the required key "image"'],
       ['16:18', 'LXC container box can hold only LXC containers, but box/box2 is not one'],

@@ -75,8 +75,10 @@ export function allocate(manifest: Manifest): AllocationResult {
 
   const visit = (spec: ContainerSpec, sliceOffset: number): NodeAllocation => {
     const children = visitLevel(spec.containers);
-    const daemonNeed = levelNeed(children);
     const lxc = lxcLevel(spec.lxc);
+    // A container that runs only LXC containers still gets a range for the LXD its image brings,
+    // so that LXD is planned as on any level (its init, its root entry) rather than left half set up.
+    const daemonNeed = Math.max(levelNeed(children), children.length === 0 && lxc.length > 0 ? BLOCK : 0);
     const lxcNeed = levelLxcNeed(lxc);
     // The LXC containers' ranges lie after its LXD's range in its own id space (lxc-need.ts).
     const need = children.length === 0 && lxc.length === 0 ? BLOCK : nestedOwnNeed(spec.flavour, daemonNeed) + lxcNeed.total;

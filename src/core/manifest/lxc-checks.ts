@@ -69,7 +69,9 @@ export function lxcNodeFindings(data: unknown, src: Source, path: Path, inLxc: b
   const children = dataAt(data, [...path, 'containers']);
   if (Array.isArray(children)) {
     children.forEach((child: unknown, i) => {
-      if (isRecord(child) && !isLxcNode(child)) {
+      if (isLxcNode(child)) {
+        found.push(error(src, valuePos(src, [...path, 'containers', i]), `${label} holds LXC container ${containerLabel(data, [...path, 'containers', i])}: LXC containers inside LXC containers are not supported yet`, 'run it on the LXD level instead (beside this one), or make this one an LXD container (image with LXD and LXC inside) and put the LXC container in it'));
+      } else if (isRecord(child)) {
         const at = child['runtime'] === undefined ? valuePos(src, [...path, 'containers', i]) : valuePos(src, [...path, 'containers', i, 'runtime']);
         found.push(error(src, at, `${label} can hold only LXC containers, but ${containerLabel(data, [...path, 'containers', i])} is not one`, 'there is no LXD inside an LXC container; write runtime: lxc on it'));
       }

@@ -104,3 +104,6 @@ export interface Manifest {
   /** Source positions of a few host keys, for allocation diagnostics. */
   hostPos: SourcePos;
 }
+
+/** The container runs containers of its own, LXD's or classic LXC's (it then needs nesting). */
+export const hostsContainers = (spec: ContainerSpec): boolean => spec.containers.length > 0 || spec.lxc.length > 0;

@@ -1,7 +1,7 @@
 // The config an instance must carry: the user's keys plus what the tree implies.
 
 import type { NodeAllocation } from '../ids/allocate.js';
-import type { ContainerSpec } from '../manifest/model.js';
+import { type ContainerSpec, hostsContainers } from '../manifest/model.js';
 
 /** Keys nestctl writes on instances it creates, so destroy/prune only ever touch its own. */
 export const MARKER_MANAGED = 'user.nestctl.managed';
@@ -24,7 +24,7 @@ const DOCKER_KEYS: Record<string, string> = {
 /** Keys the manifest asks for (user keys win over implied ones only where they do not contradict). */
 export function desiredConfig(spec: ContainerSpec, node: NodeAllocation): Record<string, string> {
   const implied: Record<string, string> = {};
-  if (spec.containers.length > 0) implied['security.nesting'] = 'true';
+  if (hostsContainers(spec)) implied['security.nesting'] = 'true';
   if (spec.docker) Object.assign(implied, DOCKER_KEYS);
   if (node.slice) {
     implied['security.idmap.isolated'] = 'true';

@@ -18,6 +18,13 @@ export interface LxcRangeRequest {
   need: LevelLxcNeed;
   /** The slices root-owned containers were seen with (their lxc.idmap), by path. */
   keptRoot: ReadonlyMap<string, IdRange>;
+  /**
+   * The daemon's owner and the usable entries of theirs the plan keeps besides the daemon's
+   * (old ones still pinned by containers): the owner's other usable lines are dropped by the
+   * daemon's edit (level-entry.ts), so they do not count.
+   */
+  daemonOwner: string;
+  ownerKept: readonly IdRange[];
 }
 
 export interface LxcRanges {
@@ -30,10 +37,15 @@ export type LxcRangeChoice = { ok: true; ranges: LxcRanges } | { ok: false; mess
 
 export function placeLxcRanges(r: LxcRangeRequest): LxcRangeChoice {
   const placedUsers = new Set(r.need.users.map((u) => u.user.toLowerCase()));
-  // Every line of both files counts, except the lines of the users placed here (theirs is chosen below).
+  const keptSlices = [...r.keptRoot.values()];
+  // Every line of both files counts, except the lines of the users placed here (theirs is chosen
+  // below) and the root lines recording the slices of containers kept here.
   const taken: IdRange[] = [
     r.daemonRange,
-    ...[...parseSubid(r.subuid ?? ''), ...parseSubid(r.subgid ?? '')].filter((e) => !placedUsers.has(e.owner.toLowerCase())),
+    ...r.ownerKept,
+    ...[...parseSubid(r.subuid ?? ''), ...parseSubid(r.subgid ?? '')].filter(
+      (e) => !placedUsers.has(e.owner.toLowerCase()) && !keptSlices.some((k) => sameRange(k, e)) && !(e.owner.toLowerCase() === r.daemonOwner.toLowerCase() && e.size >= BLOCK),
+    ),
   ];
   const free = (range: IdRange): boolean => range.start >= FIRST_SUBORDINATE_ID && !taken.some((t) => overlaps(t, range));
   const users = new Map<string, { range: IdRange; kept: boolean }>();

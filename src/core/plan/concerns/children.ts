@@ -5,6 +5,7 @@
 import { parseLxdIdmap } from '../../ids/idmap.js';
 import type { IdRange } from '../../ids/range.js';
 import { lxdTrue } from '../../manifest/config-keys.js';
+import { hostsContainers } from '../../manifest/model.js';
 import { type ObservedInstance, managedInstance } from '../../observed.js';
 import { daemonName, IDMAP_KEYS } from '../../flavour/index.js';
 import { MARKER_CREATING, MARKER_MANAGED, MARKER_PATH, desiredConfig, markers } from '../desired-config.js';
@@ -38,7 +39,7 @@ export function childSteps(ctx: LevelContext, child: LevelChild, images: Resolve
   };
   const { spec, alloc } = child;
   const config = desiredConfig(spec, alloc);
-  const hosting = spec.containers.length > 0;
+  const hosting = hostsContainers(spec);
   const found = (ctx.obs && managedInstance(ctx.obs, spec.name)) ?? null;
   const halfMade = found !== null && found.config[MARKER_PATH] === spec.path && found.config[MARKER_CREATING] !== undefined;
   const replacing = !halfMade && found !== null ? replacement(ctx, child, found, images) : null;
