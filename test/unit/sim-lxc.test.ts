@@ -169,6 +169,15 @@ describe('classic LXC on the host (simulated)', () => {
     expect((await plan(world, m)).steps).toEqual([]);
   });
 
+  it('plans --target for an LXC container alone, and refuses --replace of one', async () => {
+    const world = lxcWorld();
+    const r = await planManifest(TREE.manifest, world.host(), { hostRestart: null, tool: 'test', manifestText: TREE.text, target: 'rootbox' });
+    if (!r.ok) throw new Error(JSON.stringify(r.problems));
+    expect(r.plan.steps.map((s) => s.id)).toEqual(['host:write-subid:subuid', 'host:write-subid:subgid', 'rootbox:create-lxc', 'rootbox:configure-lxc', 'rootbox:start-lxc']);
+    const replaced = await planManifest(TREE.manifest, world.host(), { hostRestart: null, tool: 'test', manifestText: TREE.text, replace: ['box'] });
+    expect(replaced.ok ? [] : replaced.problems.map((p) => p.message)).toEqual(['--replace box: it is an LXC container, which nestctl does not replace']);
+  });
+
   it('refuses a user who does not exist, a host without LXC, and a container nestctl did not make', async () => {
     const noUser = createSimWorld(defaultWorld(IMAGES));
     noUser.installLxc('', {});

@@ -60,7 +60,7 @@ function planLevel(input: PlanInput, built: ContextResult, images: ResolvedImage
   const afterDaemon = init.steps.length > 0 ? stepIds(init) : daemonReady;
   const copies = take(out, imageSteps(ctx, images, afterDaemon));
   take(out, pruneSteps(ctx));
-  take(out, lxcSteps(ctx, userSubids.steps));
+  take(out, lxcSteps(ctx, subids.steps, userSubids.steps));
   let previousIsolated: string | null = null;
   for (const child of ctx.children) {
     // LXD hands out isolated slices in creation order: create isolated siblings in manifest

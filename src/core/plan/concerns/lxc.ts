@@ -33,8 +33,12 @@ export function lxcSubidSteps(ctx: LevelContext, rootWrites: Step[]): ConcernRes
   return out;
 }
 
-/** `userSubids`: the users' subid writes (lxcSubidSteps); each user's containers wait for theirs. */
-export function lxcSteps(ctx: LevelContext, userSubids: Step[]): ConcernResult {
+/**
+ * `rootSubids`: the level's own subid writes, which record root's LXC slices (root-owned
+ * containers wait for them: newuidmap checks root's maps too); `userSubids`: the users' writes
+ * (lxcSubidSteps), which each user's containers wait for.
+ */
+export function lxcSteps(ctx: LevelContext, rootSubids: Step[], userSubids: Step[]): ConcernResult {
   const out = noConcern();
   if (ctx.lxc.length === 0) return out;
   const lxc = ctx.obs?.lxc ?? null;
@@ -90,7 +94,7 @@ export function lxcSteps(ctx: LevelContext, userSubids: Step[]): ConcernResult {
   for (const l of ctx.lxc) {
     const owner = lxc?.owners[ownerKey(l.spec.user)];
     const seen = owner?.containers.find((c) => c.name === l.spec.name) ?? null;
-    const before = [...deps, ...(l.spec.user === null ? [] : perUser.get(l.spec.user)!)];
+    const before = [...deps, ...(l.spec.user === null ? rootSubids.map((s) => s.id) : perUser.get(l.spec.user)!)];
     containerSteps(ctx, l, seen, bridgeOf(l), before, out);
   }
   return out;
