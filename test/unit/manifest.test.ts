@@ -49,6 +49,7 @@ const container = (over: Partial<ContainerSpec> & Pick<ContainerSpec, 'name' | '
   setup: [],
   containers: [],
   insideProfiles: [],
+  lxc: [],
   ...over,
 });
 
@@ -62,6 +63,7 @@ describe('loadManifest: examples', () => {
       file: 'examples/seed.yaml',
       host: { owner: 'root', base: 500000, restart: null, flavour: null, profiles: [] },
       hostPos: { line: 10, col: 1 },
+      lxc: [],
       containers: [
         container({
           name: 'c1',
@@ -236,7 +238,7 @@ describe('loadManifest: schema problems', () => {
     const d = only(diagnostics(doc('apiVersion: nestctl/v1', 'containers:', '  - name: c1', '    imgae: nest')), /imgae/);
     expect(at(d)).toBe('4:5');
     expect(d.message).toBe('unknown key "imgae" in container c1');
-    expect(d.hint).toBe('did you mean "image"? allowed keys here: name, image, profiles, config, ignore_changes, idmap, docker, flavour, adopt, files, setup, inside, containers');
+    expect(d.hint).toBe('did you mean "image"? allowed keys here: name, image, profiles, config, ignore_changes, idmap, docker, flavour, adopt, files, setup, inside, runtime, user, template, template_args, bridge, containers');
   });
 
   it('names the place of unknown keys in host, idmap and at the top level', () => {

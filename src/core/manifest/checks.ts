@@ -5,6 +5,7 @@
 import { type Diagnostic, sourceAt } from '../diagnostics.js';
 import { type ConfigValue, configKeyProblem, configValueProblem, ignoredKeyProblem, lxdFalse, lxdString } from './config-keys.js';
 import { fileFindings, setupFindings } from './files.js';
+import { isLxcNode, lxcKeysOnLxd, lxcNodeFindings } from './lxc-checks.js';
 import { NAME_RULE, nameProblem } from './names.js';
 import { insideFindings, profileFindings } from './profiles.js';
 import { keyPos, type Path, scalarSource, type Source, valuePos } from './source.js';
@@ -32,7 +33,7 @@ export function semanticFindings(data: unknown, src: Source): Diagnostic[] {
   ];
 }
 
-function levelFindings(data: unknown, src: Source, listPath: Path, depth: number): Diagnostic[] {
+function levelFindings(data: unknown, src: Source, listPath: Path, depth: number, inLxc = false): Diagnostic[] {
   const list = dataAt(data, listPath);
   if (!Array.isArray(list)) return [];
   const found: Diagnostic[] = [];
@@ -51,8 +52,14 @@ function levelFindings(data: unknown, src: Source, listPath: Path, depth: number
   list.forEach((item: unknown, i) => {
     if (!isRecord(item)) return;
     const path = [...listPath, i];
+    if (isLxcNode(item)) {
+      found.push(...nameFindings(data, src, path, firstLine), ...lxcNodeFindings(data, src, path, inLxc), ...levelFindings(data, src, [...path, 'containers'], depth + 1, true));
+      return;
+    }
+    if (inLxc) return; // lxcNodeFindings reports it
     found.push(
       ...nameFindings(data, src, path, firstLine),
+      ...lxcKeysOnLxd(data, src, path),
       ...argvFindings(data, src, path),
       ...configFindings(data, src, [...path, 'config']),
       ...ignoreChangesFindings(data, src, path),

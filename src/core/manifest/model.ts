@@ -64,7 +64,33 @@ export interface ContainerSpec {
   containers: ContainerSpec[];
   /** Profiles declared on the LXD inside it (`inside: {profiles}`); empty when none. */
   insideProfiles: ProfileSpec[];
+  /** Classic LXC containers run inside this one (`runtime: lxc` children), in manifest order. */
+  lxc: LxcSpec[];
   /** Position of the node's mapping (for diagnostics about the node as a whole). */
+  pos: SourcePos;
+}
+
+/**
+ * A classic LXC container (`runtime: lxc`), run by lxc-create/lxc-start rather than by the
+ * level's LXD. Kept apart from ContainerSpec so that nothing planning LXD instances can ever
+ * take one for an LXD container.
+ */
+export interface LxcSpec {
+  runtime: 'lxc';
+  name: string;
+  /** Address in the tree: "c1/box". */
+  path: string;
+  /** The account that runs it unprivileged (under ~USER/.local/share/lxc); null: root-owned, under /var/lib/lxc. */
+  user: string | null;
+  /** lxc-create's template (`-t`) and the words after `--`. */
+  template: string;
+  templateArgs: string[];
+  /** Raw lxc.* keys merged into the container's config after lxc-create, values as one-line text. */
+  config: Record<string, string>;
+  /** The bridge its veth joins; null: the level's LXD bridge (its flavour's). */
+  bridge: string | null;
+  /** LXC containers inside this one (it then includes LXC's nesting.conf). */
+  containers: LxcSpec[];
   pos: SourcePos;
 }
 
@@ -87,6 +113,11 @@ export interface Manifest {
   file: string;
   host: HostSpec;
   containers: ContainerSpec[];
+  /** Classic LXC containers on the host itself. */
+  lxc: LxcSpec[];
   /** Source positions of a few host keys, for allocation diagnostics. */
   hostPos: SourcePos;
 }
+
+/** The container runs containers of its own, LXD's or classic LXC's (it then needs nesting). */
+export const hostsContainers = (spec: ContainerSpec): boolean => spec.containers.length > 0 || spec.lxc.length > 0;

@@ -27,6 +27,7 @@ function toSpec(n: Node, parent: string, line: number): ContainerSpec {
     setup: [],
     containers: (n.children ?? []).map((c, i) => toSpec(c, path, line + i + 1)),
     insideProfiles: [],
+    lxc: [],
     pos: { line, col: 5 },
   };
 }
@@ -37,6 +38,7 @@ export function manifest(nodes: Node[], host: Partial<Manifest['host']> = {}): M
     file: 'test.yaml',
     host: { owner: 'root', base: null, restart: null, flavour: null, profiles: [], ...host },
     containers: nodes.map((n, i) => toSpec(n, '', 10 + i * 10)),
+    lxc: [],
     hostPos: { line: 2, col: 1 },
   };
 }
