@@ -113,4 +113,16 @@ describe('placeLxcRanges', () => {
     const fits = placeLxcRanges({ subuid: 'root:65536:65536\n', subgid: 'root:65536:65536\n', daemonRange: { start: 65536, size: 65536 }, ownSize: 327680, need, keptRoot: new Map(), daemonOwner: 'root', ownerKept: [] });
     expect(fits.ok && [...fits.ranges.users.values(), ...fits.ranges.root.values()]).toEqual([{ range: { start: 131072, size: 65536 }, kept: false }, { start: 196608, size: 131072 }]);
   });
+
+  it("places a nested level's slice inside its ids past a package's line that spans them (Debian's _lxd), with a warning, and keeps it there", () => {
+    const text = '_lxd:100000:10000001\nroot:65536:65536\n';
+    const one = { users: [], root: [{ path: 'lxo/rbox', size: 65536 }], total: 65536 };
+    const req = { subuid: text, subgid: text, daemonRange: { start: 65536, size: 65536 }, ownSize: 10_000_001, need: one, daemonOwner: 'root', ownerKept: [] };
+    const first = placeLxcRanges({ ...req, keptRoot: new Map() });
+    if (!first.ok) throw new Error(first.message);
+    expect(first.ranges.root.get('lxo/rbox')).toEqual({ start: 131072, size: 65536 });
+    expect(first.warnings).toEqual([expect.stringContaining('overlaps _lxd:100000:10000001')]);
+    const again = placeLxcRanges({ ...req, subuid: `${text}root:131072:65536\n`, subgid: `${text}root:131072:65536\n`, keptRoot: new Map([['lxo/rbox', { start: 131072, size: 65536 }]]) });
+    expect(again.ok && again.ranges.root.get('lxo/rbox')).toEqual({ start: 131072, size: 65536 });
+  });
 });

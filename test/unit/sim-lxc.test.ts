@@ -160,6 +160,8 @@ describe('classic LXC on the host (simulated)', () => {
       'c1/rbox:configure-lxc',
       'c1/rbox:start-lxc',
     ]);
+    // It links to the bridge c1's LXD makes when it is initialised: created after that.
+    expect(first.steps.find((s) => s.id === 'c1/rbox:create-lxc')?.dependsOn).toContain('c1:init-daemon');
     expect((await apply(world, m)).failed).toEqual([]);
     // c1 holds 65536 ids of its own, 65536 for its LXD and rbox's slice after them
     expect(world.uidMap('c1')).toBe('0 500000 196608');
@@ -173,7 +175,7 @@ describe('classic LXC on the host (simulated)', () => {
     const world = lxcWorld();
     const r = await planManifest(TREE.manifest, world.host(), { hostRestart: null, tool: 'test', manifestText: TREE.text, target: 'rootbox' });
     if (!r.ok) throw new Error(JSON.stringify(r.problems));
-    expect(r.plan.steps.map((s) => s.id)).toEqual(['host:write-subid:subuid', 'host:write-subid:subgid', 'rootbox:create-lxc', 'rootbox:configure-lxc', 'rootbox:start-lxc']);
+    expect(r.plan.steps.map((s) => s.id)).toEqual(['host:write-subid:subuid', 'host:write-subid:subgid', 'host:restart-daemon', 'rootbox:create-lxc', 'rootbox:configure-lxc', 'rootbox:start-lxc']);
     const replaced = await planManifest(TREE.manifest, world.host(), { hostRestart: null, tool: 'test', manifestText: TREE.text, replace: ['box'] });
     expect(replaced.ok ? [] : replaced.problems.map((p) => p.message)).toEqual(['--replace box: it is an LXC container, which nestctl does not replace']);
   });

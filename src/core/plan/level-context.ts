@@ -329,5 +329,5 @@ export function levelContext(input: PlanInput, parent: ParentLink | null): Conte
     entryDeps: parent ? parent.entryDeps : [],
     hiddenBy,
   };
-  return { ok: true, ctx, warnings: range.warnings };
+  return { ok: true, ctx, warnings: [...range.warnings, ...placed.warnings.map((w) => `${label}: ${w}`)] };
 }

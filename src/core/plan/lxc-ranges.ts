@@ -1,8 +1,9 @@
 // Where a level's classic LXC containers get their ids (sizes from core/ids/lxc-need.ts): each
-// user's range in /etc/subuid and /etc/subgid, and each root-owned container's slice, all
-// outside the daemon's range and every other line of both files, never below 65536. A range
-// already there stays when it is large enough and collides with nothing; a new one goes after
-// everything (as a fresh host range does, level-entry.ts), so a second plan places nothing.
+// user's range in /etc/subuid and /etc/subgid, and each root-owned container's slice, outside
+// the daemon's range and each other, never below 65536. A range already there stays when it is
+// large enough and clear of those; a new one goes after everything (as a fresh host range does,
+// level-entry.ts), other owners' lines included when the level's ids reach that far, so a second
+// plan places nothing new.
 
 import type { LevelLxcNeed } from '../ids/lxc-need.js';
 import { BLOCK, FIRST_SUBORDINATE_ID, type IdRange, LAST_ID, formatRange, overlaps, rangeEnd, roundUpToBlock, sameRange } from '../ids/range.js';
@@ -33,52 +34,64 @@ export interface LxcRanges {
   root: Map<string, IdRange>;
 }
 
-export type LxcRangeChoice = { ok: true; ranges: LxcRanges } | { ok: false; message: string; hint: string };
+export type LxcRangeChoice = { ok: true; ranges: LxcRanges; warnings: string[] } | { ok: false; message: string; hint: string };
 
+/**
+ * Every range placed here must stay clear of the daemon's range and of every other range placed
+ * here ("hard"). Other owners' lines ("soft": e.g. Debian's `_lxd:100000:10000001`, which spans
+ * nearly every level's ids) are avoided when a gap allows, else overlapped with a warning, as the
+ * host's own range may overlap them (level-entry.ts).
+ */
 export function placeLxcRanges(r: LxcRangeRequest): LxcRangeChoice {
   const placedUsers = new Set(r.need.users.map((u) => u.user.toLowerCase()));
   const keptSlices = [...r.keptRoot.values()];
-  // Every line of both files counts, except the lines of the users placed here (theirs is chosen
-  // below) and the root lines recording the slices of containers kept here.
-  const taken: IdRange[] = [
-    r.daemonRange,
-    ...r.ownerKept,
-    ...[...parseSubid(r.subuid ?? ''), ...parseSubid(r.subgid ?? '')].filter(
-      (e) => !placedUsers.has(e.owner.toLowerCase()) && !keptSlices.some((k) => sameRange(k, e)) && !(e.owner.toLowerCase() === r.daemonOwner.toLowerCase() && e.size >= BLOCK),
-    ),
-  ];
-  const free = (range: IdRange): boolean => range.start >= FIRST_SUBORDINATE_ID && !taken.some((t) => overlaps(t, range));
+  const hard: IdRange[] = [r.daemonRange, ...r.ownerKept];
+  const soft = [...parseSubid(r.subuid ?? ''), ...parseSubid(r.subgid ?? '')].filter(
+    (e) => !placedUsers.has(e.owner.toLowerCase()) && !keptSlices.some((k) => sameRange(k, e)) && e.owner.toLowerCase() !== r.daemonOwner.toLowerCase(),
+  );
+  const limit = r.ownSize ?? LAST_ID + 1;
+  const fits = (range: IdRange, avoid: readonly IdRange[]): boolean => range.start >= FIRST_SUBORDINATE_ID && rangeEnd(range) <= limit && !avoid.some((t) => overlaps(t, range));
+  const warnings = new Set<string>();
+  const overlapped = (range: IdRange): void => {
+    for (const e of soft) if (overlaps(e, range)) warnings.add(`LXC range ${formatRange(range)} overlaps ${e.owner}:${formatRange(e)}, another user's subordinate ids: processes of both may share these ids`);
+  };
   const users = new Map<string, { range: IdRange; kept: boolean }>();
   const root = new Map<string, IdRange>();
   const fresh: Array<{ size: number; put: (range: IdRange) => void }> = [];
   for (const { user, size } of r.need.users) {
     const uid = firstUsable(r.subuid, user);
     const gid = firstUsable(r.subgid, user);
-    if (uid && gid && sameRange(uid, gid) && uid.size >= size && free(uid)) {
+    if (uid && gid && sameRange(uid, gid) && uid.size >= size && fits(uid, hard)) {
       const range = { start: uid.start, size: uid.size };
       users.set(user, { range, kept: true });
-      taken.push(range);
+      hard.push(range);
+      overlapped(range);
     } else fresh.push({ size, put: (range) => users.set(user, { range, kept: false }) });
   }
   for (const { path, size } of r.need.root) {
     const seen = r.keptRoot.get(path);
-    if (seen && seen.size >= size && free(seen)) {
+    if (seen && seen.size >= size && fits(seen, hard)) {
       root.set(path, seen);
-      taken.push(seen);
+      hard.push(seen);
+      overlapped(seen);
     } else fresh.push({ size, put: (range) => root.set(path, range) });
   }
-  let cursor = roundUpToBlock(Math.max(BLOCK, ...taken.filter((t) => t.size > 0).map(rangeEnd)));
   for (const f of fresh) {
-    const range = { start: cursor, size: roundUpToBlock(f.size) };
+    const size = roundUpToBlock(f.size);
+    const range = after(size, [...hard, ...soft], limit) ?? after(size, hard, limit);
+    if (!range) {
+      const where = r.ownSize === null ? `past the last usable id ${LAST_ID}` : `past the ${r.ownSize} ids this level holds`;
+      return { ok: false, message: `no room for an LXC range of ${size} ids: it would end ${where}`, hint: 'remove subordinate id lines nestctl did not write, or make the tree smaller' };
+    }
     f.put(range);
-    cursor = rangeEnd(range);
+    hard.push(range);
+    overlapped(range);
   }
-  const last = Math.max(0, ...[...users.values()].map((u) => rangeEnd(u.range)), ...[...root.values()].map(rangeEnd));
-  const limit = r.ownSize ?? LAST_ID + 1;
-  if (last > limit) {
-    const where = r.ownSize === null ? `past the last usable id ${LAST_ID}` : `past the ${r.ownSize} ids this level holds`;
-    const shown = [...users.values()].map((u) => formatRange(u.range)).concat([...root.values()].map(formatRange));
-    return { ok: false, message: `the LXC containers' ranges (${shown.join(', ')}) would end ${where}`, hint: 'remove subordinate id lines nestctl did not write, or make the tree smaller' };
-  }
-  return { ok: true, ranges: { users, root } };
+  return { ok: true, ranges: { users, root }, warnings: [...warnings] };
+}
+
+/** `size` ids from the first block after every range of `taken` (as a fresh host range goes), when they end by `limit`. */
+function after(size: number, taken: readonly IdRange[], limit: number): IdRange | null {
+  const start = roundUpToBlock(Math.max(BLOCK, ...taken.filter((t) => t.size > 0).map(rangeEnd)));
+  return start + size <= limit ? { start, size } : null;
 }

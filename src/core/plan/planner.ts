@@ -63,7 +63,7 @@ function planLevel(input: PlanInput, built: ContextResult, images: ResolvedImage
   const profiles = take(out, profileSteps(ctx, afterDaemon));
   const copies = take(out, imageSteps(ctx, images, afterDaemon));
   take(out, pruneSteps(ctx));
-  take(out, lxcSteps(ctx, subids.steps, userSubids.steps));
+  take(out, lxcSteps(ctx, subids.steps, userSubids.steps, afterDaemon));
   let previousIsolated: string | null = null;
   for (const child of ctx.children) {
     // LXD hands out isolated slices in creation order: create isolated siblings in manifest

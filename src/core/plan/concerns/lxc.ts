@@ -38,7 +38,8 @@ export function lxcSubidSteps(ctx: LevelContext, rootWrites: Step[]): ConcernRes
  * containers wait for them: newuidmap checks root's maps too); `userSubids`: the users' writes
  * (lxcSubidSteps), which each user's containers wait for.
  */
-export function lxcSteps(ctx: LevelContext, rootSubids: Step[], userSubids: Step[]): ConcernResult {
+/** `afterDaemon`: the steps that make the level's daemon ready (its init makes the bridge the containers link to). */
+export function lxcSteps(ctx: LevelContext, rootSubids: Step[], userSubids: Step[], afterDaemon: readonly string[]): ConcernResult {
   const out = noConcern();
   if (ctx.lxc.length === 0) return out;
   const lxc = ctx.obs?.lxc ?? null;
@@ -94,7 +95,7 @@ export function lxcSteps(ctx: LevelContext, rootSubids: Step[], userSubids: Step
   for (const l of ctx.lxc) {
     const owner = lxc?.owners[ownerKey(l.spec.user)];
     const seen = owner?.containers.find((c) => c.name === l.spec.name) ?? null;
-    const before = [...deps, ...(l.spec.user === null ? rootSubids.map((s) => s.id) : perUser.get(l.spec.user)!)];
+    const before = [...new Set([...deps, ...afterDaemon, ...(l.spec.user === null ? rootSubids.map((s) => s.id) : perUser.get(l.spec.user)!)])];
     containerSteps(ctx, l, seen, bridgeOf(l), before, out);
   }
   return out;
