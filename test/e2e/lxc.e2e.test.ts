@@ -1,7 +1,7 @@
 // Classic LXC on a real lab host (LAB.md, "Classic LXC, run by an ordinary user"): a user-owned
 // busybox LXC container on the host beside an LXD busybox, running with init's uid_map at the
 // user's planned subuid start; a root-owned unprivileged LXC container inside an LXD container
-// made from `nestlxc` (the lab's `nest` image plus Debian's lxc package: the lab must build it);
+// made from the lab's `nest-tools` image (nest plus Debian's lxc package);
 // a second plan empty; destroy --restore-ids puts /etc/subuid, /etc/subgid and
 // /etc/lxc/lxc-usernet back. The host needs Debian's lxc package (test/lab/setup-host.sh).
 
@@ -33,7 +33,7 @@ writeFileSync(
     '    runtime: lxc',
     `    user: ${USER}`,
     `  - name: ${OUTER}`,
-    '    image: nestlxc',
+    '    image: nest-tools',
     '    containers:',
     '      - name: rbox',
     '        runtime: lxc',
@@ -58,12 +58,16 @@ const read = (file: string): string | null => (existsSync(file) ? readFileSync(f
 describe.skipIf(why !== null)(`classic LXC on real hosts${why ? ` (skipped: ${why})` : ''}`, () => {
   let files: ReturnType<typeof saveSubidFiles> | null = null;
   let usernetBefore: string | null = null;
+  /** /etc/subuid and /etc/subgid once the user exists, before nestctl edits them. */
+  let idsBefore: Array<string | null> = [];
 
   beforeAll(async () => {
     await deleteInstances([LXD_SIBLING, OUTER]);
     await run(['userdel', '-r', USER]); // a crashed earlier run must not decide this one
-    await must(['useradd', '-m', USER]);
+    // Saved before useradd, which gives the user subid lines of its own: they go with the user.
     files = saveSubidFiles();
+    await must(['useradd', '-m', USER]);
+    idsBefore = ['/etc/subuid', '/etc/subgid'].map(read);
     usernetBefore = read(USERNET);
   });
 
@@ -102,8 +106,7 @@ describe.skipIf(why !== null)(`classic LXC on real hosts${why ? ` (skipped: ${wh
   it('destroy --restore-ids removes them and puts back /etc/subuid, /etc/subgid and lxc-usernet', async () => {
     const r = await nestctl(['destroy', '--auto-approve', '--ci', '--restore-ids', '--host-restart', RESTART, MANIFEST]);
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
-    expect(readFileSync('/etc/subuid', 'utf8')).toBe(files!.saved[0]!.text);
-    expect(readFileSync('/etc/subgid', 'utf8')).toBe(files!.saved[1]!.text);
+    expect(['/etc/subuid', '/etc/subgid'].map(read)).toEqual(idsBefore);
     expect(read(USERNET) ?? '').toBe(usernetBefore ?? '');
     expect((await run(['lxc-info', '-P', `${HOME}/.local/share/lxc`, '-n', 'ubox'])).code).not.toBe(0);
   });
