@@ -3,7 +3,7 @@
 // cli, 'c2') runs in c1/c2.
 
 import type { FlavourInfo } from '../core/flavour/index.js';
-import type { Exec } from '../ports/exec.js';
+import type { Exec, OutputStream } from '../ports/exec.js';
 
 export type Cli = FlavourInfo['client'];
 
@@ -14,16 +14,25 @@ export type Cli = FlavourInfo['client'];
  * running the command again is safe because it did not run.
  */
 const NOT_STARTED = /^Error: Failed to retrieve PID of executing child process\s*$/m;
-const EXEC_ATTEMPTS = 3;
+/** Seen to last a few seconds while Docker started in the container: up to 8 tries over about 5.5 s. */
+const EXEC_ATTEMPTS = 8;
+const retryDelayMs = (attempt: number): number => Math.min(1000, 250 * attempt);
 
 /** `cli`: the parent level's client, or how to find it out (the parent is probed once, on first use). */
 export function nestedExec(parent: Exec, cli: Cli | (() => Promise<Cli>), name: string): Exec {
   return async (argv, options = {}) => {
     const nested = nestedArgv(typeof cli === 'string' ? cli : await cli(), name, argv);
     for (let attempt = 1; ; attempt++) {
-      const r = await parent(nested, options);
-      if (r.code !== 255 || !NOT_STARTED.test(r.stderr) || attempt === EXEC_ATTEMPTS) return r;
-      await new Promise((res) => setTimeout(res, 200 * attempt));
+      // Streamed output is not kept in the result: remember whether anything but the daemon's
+      // "never started" line came, since only then did the command not run.
+      let streamed = '';
+      const listen = options.onOutput;
+      const tried = listen ? { ...options, onOutput: (stream: OutputStream, chunk: string) => ((streamed = (streamed + chunk).slice(-4096)), listen(stream, chunk)) } : options;
+      const r = await parent(nested, tried);
+      const said = listen ? streamed : r.stderr + r.stdout;
+      const neverStarted = r.code === 255 && NOT_STARTED.test(said) && said.trim().split('\n').length === 1;
+      if (!neverStarted || attempt === EXEC_ATTEMPTS) return r;
+      await new Promise((res) => setTimeout(res, retryDelayMs(attempt)));
     }
   };
 }

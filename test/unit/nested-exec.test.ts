@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { nestedArgv, nestedExec } from '../../src/adapters/nested-exec.js';
 import type { Exec, ExecResult } from '../../src/ports/exec.js';
 
@@ -33,11 +33,44 @@ describe('nestedExec', () => {
     expect(calls).toHaveLength(2);
   });
 
-  it('gives the failure back after three attempts', async () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('gives the failure back after eight attempts, about 5.5 s of waiting', async () => {
+    vi.useFakeTimers();
     const { exec, calls } = scripted([{ code: 255, stdout: '', stderr: NOT_STARTED }]);
-    const r = await nestedExec(exec, 'incus', 'c1')(['true']);
+    const started = Date.now();
+    const pending = nestedExec(exec, 'incus', 'c1')(['true']);
+    await vi.runAllTimersAsync();
+    const r = await pending;
     expect(r.code).toBe(255);
-    expect(calls).toHaveLength(3);
+    expect(calls).toHaveLength(8);
+    expect(Date.now() - started).toBe(5500);
+  });
+
+  it('sees the daemon\'s answer in streamed output too (a setup command), and only when nothing else came', async () => {
+    vi.useFakeTimers();
+    const streamedOnce = (lines: string[]): { exec: Exec; calls: number } => {
+      const state = { exec: null as unknown as Exec, calls: 0 };
+      state.exec = async (_argv, options) => {
+        state.calls += 1;
+        if (state.calls > 1) return { code: 0, stdout: '', stderr: '' };
+        for (const l of lines) options?.onOutput?.('stderr', l);
+        return { code: 255, stdout: '', stderr: '' };
+      };
+      return state;
+    };
+    const seen: string[] = [];
+    const lost = streamedOnce([NOT_STARTED]);
+    const pending = nestedExec(lost.exec, 'lxc', 'c1')(['sh', '-c', 'echo hi'], { onOutput: (_s, c) => seen.push(c) });
+    await vi.runAllTimersAsync();
+    expect((await pending).code).toBe(0);
+    expect(lost.calls).toBe(2);
+    expect(seen).toEqual([NOT_STARTED]);
+    const ran = streamedOnce(['partial output\n', NOT_STARTED]);
+    expect((await nestedExec(ran.exec, 'lxc', 'c1')(['sh', '-c', 'x'], { onOutput: () => undefined })).code).toBe(255);
+    expect(ran.calls).toBe(1);
   });
 
   it('never runs again a command that failed for another reason (it may have run)', async () => {
