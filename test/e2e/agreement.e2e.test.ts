@@ -14,12 +14,15 @@ import { CommandError, NestctlError } from '../../src/core/errors.js';
 import { buildPreseed } from '../../src/core/plan/preseed.js';
 import { bridgeName } from '../../src/core/flavour/index.js';
 import type { LxdLevel } from '../../src/ports/lxd.js';
-import { deleteOn, describeRealHost, load, manifestAgreement, realHost, type RealDaemon } from './agreement-lib.js';
-import { RESTART, labUnavailable, saveSubidFiles } from './lab.js';
+import type { Plan } from '../../src/core/plan/model.js';
+import { deleteOn, describeRealHost, load, manifestAgreement, realHost, simPlan, type RealDaemon } from './agreement-lib.js';
+import { RESTART, execIn, labUnavailable, nestctl, run, saveSubidFiles } from './lab.js';
 
 const why = labUnavailable();
 
 const MANIFESTS = ['test/e2e/manifests/agr-two-level.yaml', 'test/e2e/manifests/agr-kept.yaml'];
+/** Files, setup and a profile; a hand edit repaired alike. */
+const PROVISION = 'test/e2e/manifests/agr-provision.yaml';
 /** The negative case's container at the host, and the child it tries to create inside it. */
 const NEG = 'agrneg';
 const NEG_CHILD = 'agrnegc';
@@ -74,7 +77,7 @@ async function negativeCase(host: LxdLevel, fingerprints: { nest: string; busybo
 // ---------------------------------------------------------------------------------------------
 
 describe.skipIf(why !== null)(`the simulated LXD agrees with real LXD${why ? ` (skipped: ${why})` : ''}`, () => {
-  const ours = [...new Set([...MANIFESTS.flatMap((f) => load(f).manifest.containers.map((s) => s.name)), NEG])];
+  const ours = [...new Set([...[...MANIFESTS, PROVISION].flatMap((f) => load(f).manifest.containers.map((s) => s.name)), NEG])];
   let files: ReturnType<typeof saveSubidFiles> | null = null;
 
   beforeAll(async () => {
@@ -129,6 +132,25 @@ describe.skipIf(why !== null)(`the simulated LXD agrees with real LXD${why ? ` (
   describe.each(MANIFESTS)('%s', (file) => {
     manifestAgreement(file, LXD, async () => {
       await files?.restore();
+    });
+  });
+
+  describe(PROVISION, () => {
+    const { world } = manifestAgreement(PROVISION, LXD, async () => {
+      await files?.restore();
+      await run(['lxc', 'profile', 'delete', 'agrprof']);
+    });
+
+    it('plans the same repair of a file edited by hand at level 2', async () => {
+      const edited = 'listen = 9090\n';
+      const r = await run(execIn(['agrp1', 'agrp2'], ['sh', '-c', 'printf "%s" "$1" > /etc/agr/app.conf', 'sh', edited]));
+      expect(r.code, r.stderr).toBe(0);
+      world().editFile('agrp1/agrp2', '/etc/agr/app.conf', edited);
+      const real = await nestctl(['plan', '--json', '--host-restart', LXD.restart, PROVISION]);
+      expect(real.code, real.stderr).toBe(0);
+      const realSteps = (JSON.parse(real.stdout) as Plan).steps;
+      expect(realSteps.map((s) => s.id)).toEqual(['agrp1/agrp2:push-file:/etc/agr/app.conf']);
+      expect((await simPlan(world(), load(PROVISION), LXD)).steps, 'simulated repair vs real repair').toEqual(realSteps);
     });
   });
 });
