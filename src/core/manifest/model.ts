@@ -27,6 +27,8 @@ export interface FileSpec {
   uid: number;
   gid: number;
   pos: SourcePos;
+  /** Set for a file nestctl adds itself (not in `files:`): what in the manifest implies it. */
+  implied?: string;
 }
 
 export interface ContainerSpec {
@@ -45,6 +47,11 @@ export interface ContainerSpec {
   adopt: boolean;
   idmap: IdmapSpec | null;
   docker: boolean;
+  /**
+   * Ids of the range Docker's userns-remap (user dockremap) gets inside the container, or null
+   * without `docker.userns_remap`. Implies `docker`.
+   */
+  dockerRemap: number | null;
   /** Flavour of the daemon inside this container (only meaningful when it has children); null: found, or the parent's assumed. */
   flavour: Flavour | null;
   /** Files kept inside it, in manifest order. */
@@ -76,3 +83,6 @@ export interface Manifest {
   /** Source positions of a few host keys, for allocation diagnostics. */
   hostPos: SourcePos;
 }
+
+/** Its inside is a level of the plan: it holds containers, or its subid files hold Docker's dockremap entries. */
+export const hasLevel = (spec: ContainerSpec): boolean => spec.containers.length > 0 || spec.dockerRemap !== null;

@@ -1,0 +1,34 @@
+// `docker: {userns_remap: …}`: Docker's own user-namespace remapping inside a container. With
+// `"userns-remap": "default"` in /etc/docker/daemon.json Docker runs its containers as the user
+// `dockremap`, on the first range /etc/subuid and /etc/subgid give that user; when the user has
+// none, Docker creates it and adds a range of its own choosing, which need not lie inside the
+// container's map (Docker docs, "Isolate containers with a user namespace",
+// docs.docker.com/engine/security/userns-remap/). So nestctl plans the range itself, as it does a
+// level's root entry, and writes daemon.json.
+
+import type { FileSpec, SourcePos } from './model.js';
+import { isRecord } from './words.js';
+
+/** The user Docker's `"userns-remap": "default"` runs containers as. */
+export const DOCKREMAP = 'dockremap';
+/** Ids dockremap gets unless the manifest says `userns_remap: {size: N}`. */
+export const DOCKREMAP_DEFAULT_SIZE = 65536;
+export const DAEMON_JSON = '/etc/docker/daemon.json';
+
+/** Whether a raw `docker:` value asks for Docker inside (`true`, or any mapping: `{}` is `true`). */
+export const dockerWanted = (docker: unknown): boolean => docker === true || isRecord(docker);
+
+/** The dockremap range's size a raw `docker:` value asks for, or null for no remapping. */
+export function dockerRemapSize(docker: unknown): number | null {
+  if (!isRecord(docker)) return null;
+  const remap = docker['userns_remap'];
+  if (remap === true) return DOCKREMAP_DEFAULT_SIZE;
+  if (isRecord(remap) && typeof remap['size'] === 'number') return remap['size'];
+  return null;
+}
+
+/** The daemon.json nestctl keeps in a container that remaps Docker (planned like a `files:` entry). */
+export function daemonJsonFile(pos: SourcePos): FileSpec {
+  const text = `${JSON.stringify({ 'userns-remap': 'default' }, null, 2)}\n`;
+  return { path: DAEMON_JSON, source: null, data: Buffer.from(text, 'utf8').toString('base64'), mode: 0o644, uid: 0, gid: 0, pos, implied: 'docker.userns_remap' };
+}
