@@ -2,7 +2,6 @@
 // them, and the simulator shows them (--simulate --verbose) as a real run would execute them.
 
 import { FLAVOURS, type FlavourInfo, flavourInfo } from '../../core/flavour/index.js';
-import { plannedEntryLine } from '../../core/subid/check-text.js';
 import type { InstanceSpec, InstanceUpdate, SubidFile } from '../../ports/lxd.js';
 import { WRITE_SUBID_SCRIPT } from './write-subid-script.js';
 
@@ -46,8 +45,8 @@ export function discardArgv(files: readonly string[]): string[] | null {
   return dirs.length > 0 ? ['rm', '-rf', '--', ...dirs] : null;
 }
 
-export const writeSubidArgv = (file: SubidFile, text: string, expectedSha256: string | null, forgetOriginal: boolean): string[] => [
-  'sh', '-c', WRITE_SUBID_SCRIPT, 'nestctl-write-subid', `/etc/${file}`, expectedSha256 ?? 'absent', forgetOriginal ? 'forget' : 'keep', plannedEntryLine(text),
+export const writeSubidArgv = (file: SubidFile, expectedSha256: string | null, forgetOriginal: boolean, entries: readonly string[]): string[] => [
+  'sh', '-c', WRITE_SUBID_SCRIPT, 'nestctl-write-subid', `/etc/${file}`, expectedSha256 ?? 'absent', forgetOriginal ? 'forget' : 'keep', entries.join('\n'),
 ];
 
 export const restartArgv = (info: FlavourInfo): string[] => ['sh', '-c', RESTART, 'restart', info.restartNeedsSystemd ? 'systemd' : 'any', ...info.restartArgv];

@@ -5,7 +5,7 @@ import type { Flavour } from '../../core/flavour/index.js';
 import type { FileState, ObservedFile, ObservedImage, ObservedInstance, ObservedLevel } from '../../core/observed.js';
 import type { ExecResult, OutputListener } from '../../ports/exec.js';
 import { readFiles, runIn, writeFile } from './files.js';
-import type { FileWrite, ImageBundle, InstanceSpec, InstanceUpdate, LxdLevel, SubidFile } from '../../ports/lxd.js';
+import type { FileWrite, ImageBundle, InstanceSpec, InstanceUpdate, LxdLevel, SubidFile, SubidWriteOptions } from '../../ports/lxd.js';
 import { discardBundle, exportImage, fetchImage, importImage, pushBundle } from './images.js';
 import { createInstance, deleteInstance, startInstance, stopInstance, updateInstance } from './instances.js';
 import { initDaemon } from './preseed.js';
@@ -97,9 +97,9 @@ export class SimLevel implements LxdLevel {
     if (level) selectDaemon(level, this.flavour);
   }
 
-  async writeSubid(file: SubidFile, text: string, expectedSha256: string | null, options: { forgetOriginal?: boolean } = {}): Promise<void> {
+  async writeSubid(file: SubidFile, text: string, expectedSha256: string | null, options: SubidWriteOptions = {}): Promise<void> {
     this.use();
-    this.show(cmd.writeSubidArgv(file, text, expectedSha256, options.forgetOriginal ?? false));
+    this.show(cmd.writeSubidArgv(file, expectedSha256, options.forgetOriginal ?? false, options.entries ?? []));
     writeSubid(this.world, this.path, file, text, expectedSha256, options);
   }
 

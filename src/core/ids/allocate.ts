@@ -1,7 +1,8 @@
 // The id arithmetic of a container tree, pure and deterministic.
 //
 // Bottom-up: a container's need is what its own root filesystem uses (65536 ids) plus the range
-// its LXD must hand to its children. A level's daemon range must cover every non-isolated child
+// its LXD must hand to its children, plus, with docker.userns_remap, the range Docker's dockremap
+// user runs its containers on (laid out after the children's range). A level's daemon range must cover every non-isolated child
 // (each gets the whole range) and the isolated slices, which LXD places from 65536 into the
 // range onwards with a strict fit test (offset + size < range end), so slices need one block
 // of headroom. Top-down, a Debian/Incus level's own range sits at 65536 in its id space; a snap
@@ -11,7 +12,7 @@
 import { type Diagnostic, nodeAt } from '../diagnostics.js';
 import { nestedOwnNeed } from '../flavour/index.js';
 import type { ContainerSpec, Manifest } from '../manifest/model.js';
-import { BLOCK, FIRST_SUBORDINATE_ID, LAST_ID, roundUpToBlock } from './range.js';
+import { BLOCK, FIRST_SUBORDINATE_ID, type IdRange, LAST_ID, roundUpToBlock } from './range.js';
 
 export interface NodeAllocation {
   path: string;
@@ -21,6 +22,8 @@ export interface NodeAllocation {
   need: number;
   /** Ids its LXD hands to its children (0 for a leaf). */
   daemonNeed: number;
+  /** docker.userns_remap: dockremap's range in the container's own id space, after root's own ids and its children's range. */
+  dockremap: IdRange | null;
   /** For isolated containers: the slice size (security.idmap.size) and its offset into the parent's range. */
   slice: { size: number; offset: number } | null;
   children: NodeAllocation[];
@@ -66,7 +69,10 @@ export function allocate(manifest: Manifest): AllocationResult {
   const visit = (spec: ContainerSpec, sliceOffset: number): NodeAllocation => {
     const children = visitLevel(spec.containers);
     const daemonNeed = levelNeed(children);
-    const need = children.length === 0 ? BLOCK : nestedOwnNeed(spec.flavour, daemonNeed);
+    // Root's own ids, then its LXD's range, then dockremap's: three parts of the map that never overlap.
+    const ownAndChildren = children.length === 0 ? BLOCK : nestedOwnNeed(spec.flavour, daemonNeed);
+    const dockremap = spec.dockerRemap === null ? null : { start: ownAndChildren, size: spec.dockerRemap };
+    const need = ownAndChildren + (dockremap?.size ?? 0);
     let slice: NodeAllocation['slice'] = null;
     if (spec.idmap?.isolated) {
       const size = spec.idmap.size ?? roundUpToBlock(need);
@@ -87,6 +93,7 @@ export function allocate(manifest: Manifest): AllocationResult {
       isolated: Boolean(spec.idmap?.isolated),
       need,
       daemonNeed,
+      dockremap,
       slice,
       children,
     };

@@ -7,8 +7,8 @@
 //                            unless this plan adds it
 //   delete-instance          destroyed; a half-made container deleted and created again is counted
 //                            in both, as Terraform counts a replace
-//   write-subid, restart-daemon, init-daemon, copy-image, fetch-image
-//                            steps only: they change a level's daemon or files, not a container
+//   write-subid, restart-daemon, restart-service, init-daemon, copy-image, fetch-image
+//                            steps only: they change a level's daemon or files, or restart a service, not a container
 // Every step counts in `steps`.
 
 import type { Plan } from './model.js';

@@ -10,12 +10,12 @@
 
 import type { Allocation } from '../ids/allocate.js';
 import { formatRange } from '../ids/range.js';
-import type { Manifest } from '../manifest/model.js';
+import { type Manifest, hasLevel } from '../manifest/model.js';
 import type { ObservedTree } from '../observed.js';
 import { assemblePlan } from './assemble.js';
 import { type ChildResult, childSteps } from './concerns/children.js';
 import { type ResolvedImages, imageSteps, resolveImages } from './concerns/images.js';
-import { dockerChecks } from './concerns/docker.js';
+import { dockerChecks, dockerRestart } from './concerns/docker.js';
 import { fileSteps } from './concerns/files.js';
 import { initSteps } from './concerns/init.js';
 import { pruneSteps } from './concerns/prune.js';
@@ -44,14 +44,17 @@ function take<R extends ConcernResult>(out: Collected, r: R): R {
 
 const stepIds = (r: ConcernResult): string[] => r.steps.map((s) => s.id);
 
-function planLevel(input: PlanInput, built: ContextResult, images: ResolvedImages, out: Collected): void {
+/** Plans a level; returns the ids of its subid writes (a Docker restart in its container follows them). */
+function planLevel(input: PlanInput, built: ContextResult, images: ResolvedImages, out: Collected): string[] {
   if (!built.ok) {
     out.problems.push(...built.problems);
-    return;
+    return [];
   }
   const { ctx } = built;
   out.warnings.push(...built.warnings);
   const subids = take(out, subidSteps(ctx));
+  // A container that is a level only for Docker's dockremap entries runs no LXD of nestctl's.
+  if (!ctx.hostsLxd) return stepIds(subids);
   const restart = take(out, restartSteps(ctx, stepIds(subids)));
   const daemonReady = restart.steps.length > 0 ? stepIds(restart) : ctx.entryDeps;
   const init = take(out, initSteps(ctx, daemonReady));
@@ -68,14 +71,21 @@ function planLevel(input: PlanInput, built: ContextResult, images: ResolvedImage
     take(out, dockerChecks(ctx, child));
     const ready = made.running ? [made.running] : [];
     const pushed = take(out, fileSteps(ctx, child, made.created === null, ready));
-    take(out, setupSteps(ctx, child, made.created !== null, [...ready, ...stepIds(pushed)]));
-    if (child.spec.containers.length === 0) continue;
-    planLevel(input, levelContext(input, { ctx, child, entryDeps: made.running ? [made.running] : [], grows: made.grows, replaced: made.replaced }), images, out);
+    const inside = (): string[] =>
+      !hasLevel(child.spec)
+        ? []
+        : planLevel(input, levelContext(input, { ctx, child, entryDeps: made.running ? [made.running] : [], grows: made.grows, replaced: made.replaced }), images, out);
+    // Docker must find dockremap's entries written before it first starts (a setup command may install it).
+    const remapWrites = child.alloc.dockremap !== null ? inside() : [];
+    const setup = take(out, setupSteps(ctx, child, made.created !== null, [...ready, ...stepIds(pushed), ...remapWrites]));
+    if (child.alloc.dockremap === null) inside();
+    else take(out, dockerRestart(ctx, child, { created: made.created !== null, ready, pushed: pushed.steps, subidWrites: remapWrites, setup: stepIds(setup) }));
   }
   out.levels.push(levelSummary(ctx));
   if (ctx.entryKept && input.manifest.host.base === null && ctx.isHost && ctx.entry) {
     out.warnings.push(`host: keeping the existing ${ctx.owner}:${formatRange(ctx.entry)} (large enough; set host.base to choose another)`);
   }
+  return stepIds(subids);
 }
 
 function levelSummary(ctx: LevelContext): LevelSummary {
@@ -87,7 +97,7 @@ function levelSummary(ctx: LevelContext): LevelSummary {
     entry: ctx.entry,
     daemonRange: ctx.daemonRange,
     pinned: ctx.pins,
-    children: ctx.children.map((c) => ({ path: c.spec.path, map: c.map, isolated: c.alloc.isolated })),
+    children: ctx.children.map((c) => ({ path: c.spec.path, map: c.map, isolated: c.alloc.isolated, ...(c.alloc.dockremap ? { dockremap: c.alloc.dockremap } : {}) })),
     verdictNow: ctx.obs ? verdictNow(ctx.obs, ctx.owner, ctx.isHost) : 'unknown',
   };
 }

@@ -1,6 +1,7 @@
-// The write-subid step: an edit of root's entries (apply) or a restore of the original (destroy).
+// The write-subid step: an edit of the entries nestctl manages (root's, dockremap's: one step per
+// file for all of them) at apply, or a restore of the original (destroy).
 
-import type { RootEdit } from '../../subid/file.js';
+import type { SubidEdit } from '../../subid/file.js';
 import { levelLabel } from '../../paths.js';
 import type { Precondition, Step } from '../model.js';
 
@@ -11,7 +12,7 @@ export interface SubidWrite {
   reason: string;
   before: string | null;
   after: string | null;
-  edit: RootEdit | null;
+  edit: SubidEdit | null;
   restore: boolean;
   precondition: Precondition;
 }
