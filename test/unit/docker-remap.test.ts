@@ -143,15 +143,16 @@ describe('docker.userns_remap: the plan', () => {
     expect(p.levels.map((l) => l.path)).not.toContain('dkr');
   });
 
-  it('pushes daemon.json and restarts Docker after it and the subid writes; setup waits for the writes', async () => {
+  it('pushes daemon.json and restarts Docker after it and the subid writes, before the setup commands', async () => {
     const p = await plan(world().host(), TREE());
     const json = step<'push-file'>(p, 'dkr:push-file:/etc/docker/daemon.json');
     expect(JSON.parse(Buffer.from(json.data, 'base64').toString('utf8'))).toEqual({ 'userns-remap': 'default' });
     expect(json.reason).toContain('nestctl writes it for docker.userns_remap');
     const restart = step<'restart-service'>(p, 'dkr:restart-service:docker');
     expect(restart).toMatchObject({ level: '', name: 'dkr', path: 'dkr', service: 'docker', argv: ['systemctl', 'restart', 'docker'] });
-    expect(restart.dependsOn).toEqual(expect.arrayContaining([json.id, 'dkr:write-subid:subuid', 'dkr:write-subid:subgid', 'dkr:run-setup']));
-    expect(step<'run-setup'>(p, 'dkr:run-setup').dependsOn).toEqual(expect.arrayContaining(['dkr:write-subid:subuid', 'dkr:write-subid:subgid']));
+    expect(restart.dependsOn).toEqual(expect.arrayContaining([json.id, 'dkr:write-subid:subuid', 'dkr:write-subid:subgid']));
+    // The setup commands find Docker remapped.
+    expect(step<'run-setup'>(p, 'dkr:run-setup').dependsOn).toEqual(expect.arrayContaining([restart.id, 'dkr:write-subid:subuid', 'dkr:write-subid:subgid']));
     expect(step<'restart-service'>(p, 'ci:restart-service:docker').dependsOn).toEqual(expect.arrayContaining(['ci:push-file:/etc/docker/daemon.json', 'ci:write-subid:subuid']));
     expect(renderPlanText(p, colours(false))).toContain('  ~ dkr: restart docker\n');
     // A step, not a container change: the two containers are added, nothing else counted.

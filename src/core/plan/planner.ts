@@ -75,11 +75,11 @@ function planLevel(input: PlanInput, built: ContextResult, images: ResolvedImage
       !hasLevel(child.spec)
         ? []
         : planLevel(input, levelContext(input, { ctx, child, entryDeps: made.running ? [made.running] : [], grows: made.grows, replaced: made.replaced }), images, out);
-    // Docker must find dockremap's entries written before it first starts (a setup command may install it).
+    // Docker restarts on dockremap's entries and daemon.json before the setup commands use it.
     const remapWrites = child.alloc.dockremap !== null ? inside() : [];
-    const setup = take(out, setupSteps(ctx, child, made.created !== null, [...ready, ...stepIds(pushed), ...remapWrites]));
+    const docker = child.alloc.dockremap !== null ? take(out, dockerRestart(ctx, child, { created: made.created !== null, ready, pushed: pushed.steps, subidWrites: remapWrites })) : null;
+    take(out, setupSteps(ctx, child, made.created !== null, [...ready, ...stepIds(pushed), ...remapWrites, ...(docker ? stepIds(docker) : [])]));
     if (child.alloc.dockremap === null) inside();
-    else take(out, dockerRestart(ctx, child, { created: made.created !== null, ready, pushed: pushed.steps, subidWrites: remapWrites, setup: stepIds(setup) }));
   }
   out.levels.push(levelSummary(ctx));
   if (ctx.entryKept && input.manifest.host.base === null && ctx.isHost && ctx.entry) {

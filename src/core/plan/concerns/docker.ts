@@ -76,12 +76,12 @@ export interface RemapSteps {
   pushed: Step[];
   /** The write-subid steps of the level inside it (dockremap's entries). */
   subidWrites: string[];
-  setup: string[];
 }
 
 /**
  * docker.userns_remap: Docker reads daemon.json and dockremap's subid entries only when it starts,
- * so it restarts after either changed, and in a container this plan creates.
+ * so it restarts after either changed, and in a container this plan creates (its image must carry
+ * Docker), before the container's setup commands use it.
  */
 export function dockerRestart(ctx: LevelContext, child: LevelChild, s: RemapSteps): ConcernResult {
   const out = noConcern();
@@ -93,7 +93,7 @@ export function dockerRestart(ctx: LevelContext, child: LevelChild, s: RemapStep
     id: `${spec.path}:restart-service:docker`,
     level: ctx.path,
     kind: 'restart-service',
-    dependsOn: [...s.ready, ...daemonJson, ...s.subidWrites, ...s.setup],
+    dependsOn: [...s.ready, ...daemonJson, ...s.subidWrites],
     reason: s.created && !changed ? `${spec.path} is new: Docker starts with its userns-remap` : `Docker reads ${changed} only when it starts`,
     name: spec.name,
     path: spec.path,
