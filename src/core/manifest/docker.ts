@@ -1,10 +1,11 @@
 // `docker: {userns_remap: …}`: Docker's own user-namespace remapping inside a container. With
-// `"userns-remap": "default"` in /etc/docker/daemon.json Docker runs its containers as the user
-// `dockremap`, on the first range /etc/subuid and /etc/subgid give that user; when the user has
-// none, Docker creates it and adds a range of its own choosing, which need not lie inside the
-// container's map (Docker docs, "Isolate containers with a user namespace",
-// docs.docker.com/engine/security/userns-remap/). So nestctl plans the range itself, as it does a
-// level's root entry, and writes daemon.json.
+// `"userns-remap": "default"` in /etc/docker/daemon.json Docker creates the user `dockremap` and
+// gives it subordinate ranges of its own choosing when it has none (Docker docs, "Isolate
+// containers with a user namespace", docs.docker.com/engine/security/userns-remap/), and maps a
+// container's uid 0 to the first subordinate id listed for that user ("UID/GID mapping",
+// docs.docker.com/engine/security/rootless/uid-gid-mapping/). A range Docker chooses need not lie
+// inside the LXD container's map, so nestctl plans dockremap's range itself, as it does a level's
+// root entry, and writes daemon.json.
 
 import type { FileSpec, SourcePos } from './model.js';
 import { isRecord } from './words.js';
