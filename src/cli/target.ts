@@ -3,7 +3,7 @@
 import { lstat } from 'node:fs/promises';
 import { ExecLevel } from '../adapters/lxd/level.js';
 import { processExec } from '../adapters/process-exec.js';
-import { assumedByDefault, createSimWorld, defaultWorld, describeWorldText, imageProblems, manifestImages, parseWorld } from '../adapters/sim/index.js';
+import { assumedByDefault, createSimWorld, defaultWorld, describeWorldText, imageProblems, manifestImages, manifestLxcUsers, parseWorld } from '../adapters/sim/index.js';
 import { EnvironmentError, InputError, NestctlError } from '../core/errors.js';
 import type { Manifest } from '../core/manifest/model.js';
 import type { Plan } from '../core/plan/model.js';
@@ -33,7 +33,7 @@ export interface Target {
 const traceOf = (verbose: boolean | undefined) => (verbose ? (path: string, argv: readonly string[]) => process.stderr.write(`[${path || 'host'}] ${argv.join(' ')}\n`) : undefined);
 
 function simulated(manifest: Manifest, world: { text: string; file: string } | null, options: TargetOptions, state?: string): Target {
-  const desc = world ? parseWorld(world.text, world.file) : defaultWorld(manifestImages(manifest), manifest.host.flavour);
+  const desc = world ? parseWorld(world.text, world.file) : defaultWorld(manifestImages(manifest), manifest.host.flavour, manifestLxcUsers(manifest));
   const sim = createSimWorld(desc);
   const problems = world ? imageProblems(sim.state(), manifest) : [];
   if (problems.length > 0) throw new InputError(problems, { file: manifest.file });

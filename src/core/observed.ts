@@ -41,6 +41,16 @@ export interface ObservedInstance {
   config: Record<string, string>;
 }
 
+/** A profile as `lxc query /1.0/profiles?recursion=1` lists it. */
+export interface ObservedProfile {
+  name: string;
+  description: string;
+  config: Record<string, string>;
+  devices: Record<string, Record<string, string>>;
+  /** The instances (and profiles' other users) LXD lists in used_by, by name ("project P/NAME" outside the default project). */
+  usedBy: string[];
+}
+
 export interface ObservedNetwork {
   name: string;
   managed: boolean;
@@ -74,8 +84,6 @@ export interface ObservedLevel {
   storagePools: string[];
   /** Each pool's driver (dir, zfs, btrfs, lvm, ceph…); absent when not read. */
   poolDrivers?: Record<string, string>;
-  /** Each profile's root disk pool, for the profiles that have one; absent when not read. */
-  rootPools?: Record<string, string>;
   /** The kernel release (`uname -r`), shared by every level of the machine; absent when not read. */
   kernel?: string;
   networks: ObservedNetwork[];
@@ -83,9 +91,49 @@ export interface ObservedLevel {
   defaultProfileHasRoot: boolean;
   images: ObservedImage[];
   instances: ObservedInstance[];
-  profiles: string[];
+  profiles: ObservedProfile[];
   /** Clock at the level when probed, seconds since the epoch. */
   now: number;
+  /** Classic LXC at this level; probed only where the manifest has LXC containers (absent otherwise). */
+  lxc?: ObservedLxc;
+}
+
+/** A text file as read: null when absent. */
+export interface TextFile {
+  text: string | null;
+  sha256: string | null;
+}
+
+/** Classic LXC at one level (adapters/lxd/probe-script.ts, the `lxc` part). */
+export interface ObservedLxc {
+  /** `lxc-ls --version`; null: LXC is not installed. */
+  version: string | null;
+  /** AppArmor is enabled (/sys/module/apparmor/parameters/enabled is Y). */
+  apparmor: boolean;
+  /** /etc/lxc/lxc-usernet. */
+  usernet: TextFile;
+  /** What nestctl kept of lxc-usernet before its first edit (/var/lib/nestctl/lxc-usernet.orig). */
+  usernetOriginal: string | null;
+  /** By owner asked about: "root" (/var/lib/lxc) and each user the manifest names. */
+  owners: Record<string, ObservedLxcOwner>;
+}
+
+export interface ObservedLxcOwner {
+  /** The account's home directory; null: there is no such account. */
+  home: string | null;
+  /** ~/.config/lxc/default.conf; null for root (nestctl leaves /etc/lxc/default.conf alone). */
+  defaultConf: TextFile | null;
+  containers: ObservedLxcContainer[];
+}
+
+export interface ObservedLxcContainer {
+  name: string;
+  /** lxc-info's state: RUNNING, STOPPED, ... */
+  state: string;
+  /** init's /proc/PID/uid_map while it runs; empty when stopped. */
+  uidMap: IdMapEntry[];
+  /** Its config file (DIR/NAME/config). */
+  config: { text: string; sha256: string };
 }
 
 export const MANAGED_PROJECT = 'default';

@@ -8,10 +8,13 @@ import { managedInstance } from '../core/observed.js';
 import { refusedDeleteMessage } from '../core/plan/deletion.js';
 import { deleteStepId } from '../core/plan/steps/delete.js';
 import { deletionNow } from './live-deletion.js';
+import { executeLxcStep } from './lxc-steps.js';
 import { type ImageExports, imageExports } from './image-exports.js';
 import type { Plan, Step } from '../core/plan/model.js';
 import { bridgeName } from '../core/flavour/index.js';
 import { buildPreseed } from '../core/plan/preseed.js';
+import { canonicalJson } from '../core/plan/digest.js';
+import { profileBody } from '../core/plan/concerns/profiles.js';
 import { applySubidEdit, entryLines } from '../core/subid/file.js';
 import type { ImageBundle, LxdLevel } from '../ports/lxd.js';
 import type { LevelResolver } from './levels.js';
@@ -193,6 +196,12 @@ export async function executeStep(step: Step, levels: LevelResolver, context: St
       await level.updateInstance(step.name, { set: { [MARKER_SETUP]: step.sha256 } });
       return CHANGED;
     }
+    case 'write-lxc-file':
+    case 'create-lxc':
+    case 'configure-lxc':
+    case 'start-lxc':
+    case 'delete-lxc':
+      return executeLxcStep(step, level);
     case 'delete-instance': {
       // Deleted with the container it was in, whose step (a dependency) proved it deletable.
       if (step.dependsOn.includes(deleteStepId(step.level))) return { changed: true };
@@ -203,6 +212,28 @@ export async function executeStep(step: Step, levels: LevelResolver, context: St
       const now = await deletionNow(level, step.level, live, context.deleting);
       if (now.verdict === 'keep') throw stale(step, refusedDeleteMessage(now));
       await level.deleteInstance(step.name);
+      return CHANGED;
+    }
+    case 'create-profile': {
+      const live = (await level.profiles()).find((p) => p.name === step.name);
+      if (live) {
+        // A level planned unseen may hold it already, as planned.
+        if (isNew && canonicalJson(profileBody(live)) === canonicalJson(step.profile)) return { changed: false, why: 'already as planned' };
+        throw stale(step, `profile ${step.name} ${isNew ? 'exists, but could not be looked at when the plan was made' : 'appeared after the plan was made'}`);
+      }
+      await level.createProfile(step.name, step.profile);
+      return CHANGED;
+    }
+    case 'update-profile':
+    case 'delete-profile': {
+      const live = (await level.profiles()).find((p) => p.name === step.name);
+      const planned = step.precondition.kind === 'profile' ? step.precondition.profile : null;
+      if (!live || (planned && canonicalJson(profileBody(live)) !== canonicalJson(planned))) throw stale(step, `profile ${step.name} ${live ? 'changed' : 'was deleted'} after the plan was made`);
+      if (step.kind === 'update-profile') await level.writeProfile(step.name, step.profile);
+      else {
+        if (live.usedBy.length > 0) throw stale(step, `profile ${step.name} is now used by ${live.usedBy.join(', ')}`);
+        await level.deleteProfile(step.name);
+      }
       return CHANGED;
     }
   }

@@ -4,7 +4,8 @@
 // probe() returned. Every method throws EnvironmentError (CommandError, UnseenError) on failure.
 
 import type { Flavour } from '../core/flavour/index.js';
-import type { FileState, ObservedFile, ObservedImage, ObservedInstance, ObservedLevel } from '../core/observed.js';
+import type { FileState, ObservedFile, ObservedImage, ObservedInstance, ObservedLevel, ObservedLxc, ObservedProfile } from '../core/observed.js';
+import type { ProfileBody } from '../core/plan/model.js';
 import type { ExecResult, OutputListener } from './exec.js';
 
 /** Files of an exported image sitting at some level, ready to push or import. */
@@ -54,6 +55,24 @@ export interface FileWrite {
   expected: string | null | 'any';
 }
 
+/** Who runs a classic LXC container: a user (with their home, as the probe found it) or root. */
+export interface LxcOwner {
+  /** null: root, with its containers under /var/lib/lxc. */
+  user: string | null;
+  /** The user's home; null for root. */
+  home: string | null;
+}
+
+/** lxc-create of a classic LXC container. */
+export interface LxcCreate {
+  name: string;
+  owner: LxcOwner;
+  template: string;
+  templateArgs: readonly string[];
+  /** Root only: the config it is created with (lxc-create -f); a user's comes from their default.conf. */
+  config: string | null;
+}
+
 export interface LxdLevel {
   /** "" for the host, "c1/c2" inside containers. */
   readonly path: string;
@@ -70,6 +89,8 @@ export interface LxdLevel {
   instances(): Promise<ObservedInstance[]>;
   /** The daemon's image store, as probe() lists it. */
   images(): Promise<ObservedImage[]>;
+  /** The daemon's profiles, as probe() lists them. */
+  profiles(): Promise<ObservedProfile[]>;
   /** /etc/subuid or /etc/subgid as it is now (text and sha256; null when absent); no mtime. */
   readSubid(file: SubidFile): Promise<Pick<FileState, 'text' | 'sha256'>>;
   /**
@@ -100,6 +121,12 @@ export interface LxdLevel {
   /** `delete --force`: running or not, with everything inside it (the caller proved it all deletable). */
   deleteInstance(name: string): Promise<void>;
   updateInstance(name: string, update: InstanceUpdate): Promise<void>;
+  /** `profile create NAME`, then the whole profile written (`profile edit NAME`, YAML on stdin). */
+  createProfile(name: string, body: ProfileBody): Promise<void>;
+  /** The whole profile written again (`profile edit NAME`): keys and devices not in `body` go. */
+  writeProfile(name: string, body: ProfileBody): Promise<void>;
+  /** `profile delete NAME` (LXD refuses while an instance uses it). */
+  deleteProfile(name: string): Promise<void>;
   /**
    * The state of these files inside running container `name`, in one round trip; null for an
    * absent one. Throws UnseenError when nothing can run there (no shell).
@@ -112,6 +139,24 @@ export interface LxdLevel {
    * the output streams there as it comes and is not kept (the result's stdout and stderr are empty).
    */
   runIn(name: string, argv: readonly string[], onOutput?: OutputListener): Promise<ExecResult>;
+  /**
+   * Classic LXC at this level, one round trip: whether it is installed, /etc/lxc/lxc-usernet, and
+   * for each owner ("root" or a user name) the home, default.conf and containers with their
+   * state, init's uid_map and config.
+   */
+  probeLxc(owners: readonly string[]): Promise<ObservedLxc>;
+  /**
+   * Write an LXC file: /etc/lxc/lxc-usernet as root (owner "root"), or a file of a user's as that
+   * user (its default.conf, a container's config). Refuses as stale when its sha256 is not
+   * `expected` (null: it must be absent). The first write of lxc-usernet keeps the file as
+   * /var/lib/nestctl/lxc-usernet.orig; `forgetOriginal` (after a restore) removes that record.
+   */
+  writeLxcFile(file: string, owner: string, text: string, expected: string | null, options?: { forgetOriginal?: boolean }): Promise<void>;
+  lxcCreate(spec: LxcCreate): Promise<void>;
+  /** lxc-start, daemonised, as the owner; `systemd-run`: in a delegated scope of the owner's. */
+  lxcStart(name: string, owner: LxcOwner, cgroup: 'none' | 'systemd-run'): Promise<void>;
+  /** lxc-stop -k (when `running`) and lxc-destroy, as the owner. */
+  lxcDelete(name: string, owner: LxcOwner, running: boolean): Promise<void>;
   /**
    * The daemon inside container `name`; `flavour` is its flavour when the manifest or the plan
    * decided it (null: its first probe finds out). The way in goes through this level's client.

@@ -8,7 +8,7 @@ import type { SubidEdit } from '../core/subid/file.js';
 import { containerHostIds } from '../core/ids/host-ids.js';
 import { planCounts } from '../core/plan/counts.js';
 import { MARKER_CREATING, MARKER_MANAGED, MARKER_PATH } from '../core/plan/desired-config.js';
-import { type LevelSummary, type Plan, type Step, flavourAt, isEmptyPlan } from '../core/plan/model.js';
+import { type LevelSummary, type Plan, type ProfileBody, type Step, flavourAt, isEmptyPlan } from '../core/plan/model.js';
 import type { Colours } from './colour.js';
 import { levelLabel } from '../core/paths.js';
 import { bridgeName, daemonName, flavourInfo } from '../core/flavour/index.js';
@@ -18,7 +18,14 @@ function symbol(step: Step): '+' | '~' | '-' | '-/+' {
   if (isReplacement(step)) return '-/+';
   switch (step.kind) {
     case 'delete-instance':
+    case 'delete-profile':
+    case 'delete-lxc':
       return '-';
+    case 'create-lxc':
+      return '+';
+    case 'write-lxc-file':
+      return step.before === null ? '+' : '~';
+    case 'create-profile':
     case 'create-instance':
     case 'copy-image':
     case 'fetch-image':
@@ -59,6 +66,20 @@ export function stepTitle(step: Step, plan: Pick<Plan, 'levels'>): string {
       const n = `${step.commands.length} command${step.commands.length === 1 ? '' : 's'}`;
       return `${step.path}: setup (${step.before ? `list changed: re-run ${n}` : `run ${n}`})`;
     }
+    case 'create-profile':
+    case 'update-profile':
+    case 'delete-profile':
+      return `${where}: profile ${step.name}`;
+    case 'write-lxc-file':
+      return step.restore ? `${where}: restore ${step.file}` : `${where}: ${step.file}${step.owner === 'root' ? '' : ` (as ${step.owner})`}`;
+    case 'create-lxc':
+      return `${step.path}: lxc-create -t ${step.template}${step.templateArgs.length > 0 ? ` -- ${step.templateArgs.join(' ')}` : ''} (LXC, as ${step.user ?? 'root'})`;
+    case 'configure-lxc':
+      return `${step.path}: LXC config`;
+    case 'start-lxc':
+      return `${step.path}: lxc-start${step.cgroup === 'systemd-run' ? ' (in a delegated systemd scope)' : ''}`;
+    case 'delete-lxc':
+      return `${step.path}: lxc-stop -k and lxc-destroy (LXC, as ${step.user ?? 'root'})`;
     case 'remap-instance':
       return step.grow
         ? `${step.path}: remap onto ${step.grow.to.start}:${step.grow.to.size} (was ${step.grow.from.start}:${step.grow.from.size}; restarts ${step.path}${step.hosting ? ' and everything inside it' : ''})`
@@ -109,6 +130,16 @@ function details(step: Step, c: Colours, verbose: boolean): string[] {
       ];
     case 'push-file':
       return fileDetails(step, c);
+    case 'create-profile':
+      return profileLines(null, step.profile, c, verbose);
+    case 'update-profile':
+      return profileLines(step.before, step.profile, c, verbose);
+    case 'write-lxc-file':
+      return unifiedDiff(step.file, step.before ?? '', step.after, c);
+    case 'create-lxc':
+      return step.config === null ? [c.dim('id map and network from its user\'s default.conf')] : step.config.trimEnd().split('\n').map((l) => c.green(`+ ${l}`));
+    case 'configure-lxc':
+      return step.before !== null && step.after !== null ? unifiedDiff('config', step.before, step.after, c) : step.set.map(([k, v]) => c.green(`+ ${k} = ${v}`));
     case 'run-setup':
       return step.commands.map((argv) => `$ ${argvText(argv)}`);
     default:
@@ -118,6 +149,29 @@ function details(step: Step, c: Colours, verbose: boolean): string[] {
 
 /** A key nestctl added, with the reason the plan carries for it. */
 const why = (implied: Record<string, string> | undefined, key: string, c: Colours): string => (implied?.[key] ? c.dim(`  (${implied[key]})`) : '');
+/** A profile's description, config keys and devices, as added (before null) or as a key-level diff. */
+function profileLines(before: ProfileBody | null, after: ProfileBody, c: Colours, verbose: boolean): string[] {
+  const out: string[] = [];
+  const was = before ?? { description: '', config: {}, devices: {} };
+  if (was.description !== after.description) out.push(before ? c.yellow(`~ description = ${JSON.stringify(was.description)} → ${JSON.stringify(after.description)}`) : c.green(`+ description = ${JSON.stringify(after.description)}`));
+  const keyLines = (old: Record<string, string>, now: Record<string, string>, prefix: string): string[] => [
+    ...Object.entries(now)
+      .filter(([k, v]) => old[k] !== v && (verbose || !MARKERS.has(k)))
+      .map(([k, v]) => (k in old ? c.yellow(`~ ${prefix}${k} = ${JSON.stringify(old[k])} → ${JSON.stringify(v)}`) : c.green(`+ ${prefix}${k} = ${JSON.stringify(v)}`))),
+    ...Object.keys(old)
+      .filter((k) => !(k in now))
+      .map((k) => c.red(`- ${prefix}${k} = ${JSON.stringify(old[k])}`)),
+  ];
+  out.push(...keyLines(was.config, after.config, ''));
+  for (const name of [...new Set([...Object.keys(was.devices), ...Object.keys(after.devices)])].sort()) {
+    const old = was.devices[name];
+    const now = after.devices[name];
+    if (!now) out.push(c.red(`- device ${name}`));
+    else if (!old) out.push(c.green(`+ device ${name}: ${Object.entries(now).map(([k, v]) => `${k}=${v}`).join(' ')}`));
+    else out.push(...keyLines(old, now, `device ${name}: `));
+  }
+  return out;
+}
 
 const octal = (mode: number): string => mode.toString(8).padStart(4, '0');
 

@@ -16,6 +16,9 @@ import { colours } from '../../src/render/colour.js';
 import { renderPlanText } from '../../src/render/plan-text.js';
 import { instance, level, manifest, node } from './helpers/build.js';
 
+/** Observed profiles whose root disks are on the given pools. */
+const rooted = (pools: Record<string, string>) => Object.entries(pools).map(([name, pool]) => ({ name, description: '', config: {}, devices: { root: { type: 'disk', path: '/', pool } }, usedBy: [] }));
+
 const OPTS: PlanOptions = { hostRestart: null, tool: 'nestctl test', manifestSha256: 'x' };
 
 function plan(m: Manifest, tree: ObservedTree): Plan {
@@ -88,7 +91,7 @@ describe('docker: the plan says why each implied key is there', () => {
 function hostDocker(over: Parameters<typeof level>[1]): Plan {
   const m = manifest([node('web')], { base: 400000 });
   m.containers[0]!.docker = true;
-  return plan(m, { levels: { '': { kind: 'observed', level: level('', { kernel: '6.1.0-28-amd64', poolDrivers: { default: 'dir' }, rootPools: { default: 'default' }, ...over }) } } });
+  return plan(m, { levels: { '': { kind: 'observed', level: level('', { kernel: '6.1.0-28-amd64', poolDrivers: { default: 'dir' }, profiles: rooted({ default: 'default' }), ...over }) } } });
 }
 
 describe('docker: checks before anything runs', () => {
@@ -103,7 +106,7 @@ describe('docker: checks before anything runs', () => {
   });
 
   it("warns when the container's root disk is on a zfs pool, naming the pool", () => {
-    const w = hostDocker({ poolDrivers: { default: 'dir', tank: 'zfs' }, rootPools: { default: 'tank' } }).warnings;
+    const w = hostDocker({ poolDrivers: { default: 'dir', tank: 'zfs' }, profiles: rooted({ default: 'tank' }) }).warnings;
     expect(w).toEqual([expect.stringContaining('web: docker: true, but its root disk is on host\'s pool "tank" (zfs): Docker refuses overlay2 on zfs unless it is OpenZFS 2.2 or later')]);
   });
 
@@ -111,7 +114,7 @@ describe('docker: checks before anything runs', () => {
     const m = manifest([node('web')], { base: 400000 });
     m.containers[0]!.docker = true;
     m.containers[0]!.profiles = ['default', 'fast'];
-    const obs = level('', { kernel: '6.1.0', poolDrivers: { default: 'zfs', ssd: 'dir' }, rootPools: { default: 'default', fast: 'ssd' }, profiles: ['default', 'fast'] });
+    const obs = level('', { kernel: '6.1.0', poolDrivers: { default: 'zfs', ssd: 'dir' }, profiles: rooted({ default: 'default', fast: 'ssd' }) });
     expect(plan(m, { levels: { '': { kind: 'observed', level: obs } } }).warnings).toEqual([]);
     m.containers[0]!.profiles = ['fast', 'default'];
     expect(plan(m, { levels: { '': { kind: 'observed', level: obs } } }).warnings).toEqual([expect.stringContaining('on host\'s pool "default" (zfs)')]);
@@ -120,7 +123,7 @@ describe('docker: checks before anything runs', () => {
   it('checks nothing for a privileged container', () => {
     const m = manifest([node('web', [], { config: { 'security.privileged': 'true' } })], { base: 400000 });
     m.containers[0]!.docker = true;
-    expect(plan(m, { levels: { '': { kind: 'observed', level: level('', { kernel: '4.19.0', poolDrivers: { default: 'zfs' }, rootPools: { default: 'default' } }) } } }).warnings).toEqual([]);
+    expect(plan(m, { levels: { '': { kind: 'observed', level: level('', { kernel: '4.19.0', poolDrivers: { default: 'zfs' }, profiles: rooted({ default: 'default' }) }) } } }).warnings).toEqual([]);
   });
 
   it('says "not checked" for what it could not read: the kernel, and the pools of a new level', () => {
@@ -145,7 +148,7 @@ describe('docker: the probe reads the kernel and each pool\'s driver', () => {
     expect(l.kernel).toBe('6.8.0-49-generic');
     expect(l.storagePools).toEqual(['default', 'tank']);
     expect(l.poolDrivers).toEqual({ default: 'dir', tank: 'zfs' });
-    expect(l.rootPools).toEqual({ default: 'tank' });
+    expect(l.profiles.find((p) => p.name === 'default')?.devices['root']?.pool).toBe('tank');
   });
 });
 

@@ -49,6 +49,8 @@ const container = (over: Partial<ContainerSpec> & Pick<ContainerSpec, 'name' | '
   files: [],
   setup: [],
   containers: [],
+  insideProfiles: [],
+  lxc: [],
   ...over,
 });
 
@@ -60,8 +62,9 @@ describe('loadManifest: examples', () => {
     expect(loaded(r)).toEqual({
       apiVersion: 'nestctl/v1',
       file: 'examples/seed.yaml',
-      host: { owner: 'root', base: 500000, restart: null, flavour: null },
+      host: { owner: 'root', base: 500000, restart: null, flavour: null, profiles: [] },
       hostPos: { line: 10, col: 1 },
+      lxc: [],
       containers: [
         container({
           name: 'c1',
@@ -138,7 +141,7 @@ describe('loadManifest: building the manifest', () => {
   const [b, c] = a?.containers ?? [];
 
   it('keeps the host section as written', () => {
-    expect(m.host).toEqual({ owner: 'lxd-admin', base: 65536, restart: ['systemctl', 'restart', 'snap.lxd.daemon'], flavour: 'snap' });
+    expect(m.host).toEqual({ owner: 'lxd-admin', base: 65536, restart: ['systemctl', 'restart', 'snap.lxd.daemon'], flavour: 'snap', profiles: [] });
     expect(m.hostPos).toEqual({ line: 2, col: 1 });
   });
 
@@ -183,7 +186,7 @@ describe('loadManifest: building the manifest', () => {
 
   it('uses the defaults for the host and points hostPos at the start of the document content', () => {
     const plain = loaded(loadManifest(doc('# comment', 'apiVersion: nestctl/v1', 'containers:', '  - {name: x, image: y}'), 'p.yaml'));
-    expect(plain.host).toEqual({ owner: 'root', base: null, restart: null, flavour: null });
+    expect(plain.host).toEqual({ owner: 'root', base: null, restart: null, flavour: null, profiles: [] });
     expect(plain.hostPos).toEqual({ line: 2, col: 1 });
     expect(plain.containers[0]?.profiles).toEqual(['default']);
   });
@@ -236,7 +239,7 @@ describe('loadManifest: schema problems', () => {
     const d = only(diagnostics(doc('apiVersion: nestctl/v1', 'containers:', '  - name: c1', '    imgae: nest')), /imgae/);
     expect(at(d)).toBe('4:5');
     expect(d.message).toBe('unknown key "imgae" in container c1');
-    expect(d.hint).toBe('did you mean "image"? allowed keys here: name, image, profiles, config, ignore_changes, idmap, docker, flavour, adopt, files, setup, containers');
+    expect(d.hint).toBe('did you mean "image"? allowed keys here: name, image, profiles, config, ignore_changes, idmap, docker, flavour, adopt, files, setup, inside, runtime, user, template, template_args, bridge, containers');
   });
 
   it('names the place of unknown keys in host, idmap and at the top level', () => {
@@ -529,8 +532,10 @@ describe('schemas/manifest.schema.json', () => {
       done.add(s);
       expect(typeof s['title'], `${where} title`).toBe('string');
       expect(typeof s['description'], `${where} description`).toBe('string');
-      // config is the one open mapping: any LXD key, each value checked by configValue.
-      if (s['type'] === 'object' && s !== definitions['config']) expect(s['additionalProperties'], `${where} additionalProperties`).toBe(false);
+      // The open mappings: config (any LXD key, each value checked by configValue), and a level's
+      // profiles, their devices and each device's keys (names chosen by the user, checked by the loader).
+      const open = ['config', 'levelProfiles', 'profileDevices', 'profileDevice'].map((k) => definitions[k]);
+      if (s['type'] === 'object' && !open.includes(s)) expect(s['additionalProperties'], `${where} additionalProperties`).toBe(false);
       for (const [w, sub] of described(s, where)) {
         seen.push(w);
         visit(w, sub);

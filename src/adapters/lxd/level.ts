@@ -3,17 +3,20 @@
 
 import { CommandError, EnvironmentError, UnseenError } from '../../core/errors.js';
 import { FLAVOURS, daemonName, decideFlavour, isClient, type Flavour, type FlavourInfo, flavourInfo } from '../../core/flavour/index.js';
-import { type ApiImage, type ApiInstance, installedFlavours, observedImages, observedInstances, parseProbe, parseProbeFacts } from '../../core/observe/parse-probe.js';
-import type { FileState, ObservedFile, ObservedImage, ObservedInstance, ObservedLevel } from '../../core/observed.js';
+import { type ApiImage, type ApiInstance, type ApiProfile, installedFlavours, observedImages, observedInstances, observedProfiles, parseProbe, parseProbeFacts } from '../../core/observe/parse-probe.js';
+import type { ProfileBody } from '../../core/plan/model.js';
+import type { FileState, ObservedFile, ObservedImage, ObservedInstance, ObservedLevel, ObservedLxc, ObservedProfile } from '../../core/observed.js';
 import { sha256 } from '../../core/plan/digest.js';
 import { parseFileFacts } from '../../core/observe/parse-files.js';
 import { FILE_REFUSED_EXIT, FILE_STALE_EXIT, READ_FILES_SCRIPT, WRITE_FILE_SCRIPT } from './files-script.js';
 import type { Exec, ExecOptions, ExecResult, OutputListener } from '../../ports/exec.js';
-import type { FileWrite, ImageBundle, InstanceSpec, InstanceUpdate, LxdLevel, SubidFile, SubidWriteOptions } from '../../ports/lxd.js';
+import type { FileWrite, ImageBundle, InstanceSpec, InstanceUpdate, LxcCreate, LxcOwner, LxdLevel, SubidFile, SubidWriteOptions } from '../../ports/lxd.js';
+import { LxcAtLevel } from './lxc-level.js';
 import { type Cli, nestedExec } from '../nested-exec.js';
-import { IMAGES_QUERY, INSTANCES_QUERY, PROBE_MARK, PROBE_SCRIPT } from './probe-script.js';
+import { IMAGES_QUERY, INSTANCES_QUERY, PROBE_MARK, PROBE_SCRIPT, PROFILES_QUERY } from './probe-script.js';
 import { LOCKED_EXIT, REFUSED_EXIT, STALE_EXIT } from './write-subid-script.js';
 import { REFUSED_HINT } from '../../core/subid/check-text.js';
+import { profileCreateArgv, profileDeleteArgv, profileEditArgv, profileYaml } from './commands.js';
 import { createInstanceArgv, deleteArgv, discardArgv, queryArgv, readSubidArgv, exportImageArgv, probeArgv, pushFileArgv, TEMP_DIR_ARGV, fetchImageArgv, importImageArgv, instanceArgv, restartArgv, updateInstanceArgvs, WAIT_READY_SECONDS, waitReadyArgv, writeSubidArgv } from './commands.js';
 import { joinPath, parentPath } from '../../core/paths.js';
 
@@ -120,6 +123,10 @@ export class ExecLevel implements LxdLevel {
 
   async images(): Promise<ObservedImage[]> {
     return observedImages(await this.query<ApiImage[]>(IMAGES_QUERY));
+  }
+
+  async profiles(): Promise<ObservedProfile[]> {
+    return observedProfiles(await this.query<ApiProfile[]>(PROFILES_QUERY));
   }
 
   private async query<T>(url: string): Promise<T> {
@@ -247,6 +254,19 @@ export class ExecLevel implements LxdLevel {
     for (const argv of updateInstanceArgvs(await this.lxc(), name, update)) await this.run(argv);
   }
 
+  async createProfile(name: string, body: ProfileBody): Promise<void> {
+    await this.run(profileCreateArgv(await this.lxc(), name));
+    await this.writeProfile(name, body);
+  }
+
+  async writeProfile(name: string, body: ProfileBody): Promise<void> {
+    await this.run(profileEditArgv(await this.lxc(), name), { stdin: profileYaml(body) });
+  }
+
+  async deleteProfile(name: string): Promise<void> {
+    await this.run(profileDeleteArgv(await this.lxc(), name));
+  }
+
   /** Exec inside container `name` (through this level's client). */
   private inside(name: string): Exec {
     return nestedExec(this.exec, this.flavour ? flavourInfo(this.flavour).client : () => this.lxc(), name);
@@ -272,6 +292,31 @@ export class ExecLevel implements LxdLevel {
     if (r.code === FILE_STALE_EXIT) throw new EnvironmentError(`plan is stale: ${r.stderr.trim()}`, 'run nestctl plan again', where);
     if (r.code === FILE_REFUSED_EXIT) throw new EnvironmentError(r.stderr.trim(), `remove or rename what is at ${file.path} in ${where}, or choose another path`, where);
     if (r.code !== 0) throw classify(['sh', '-c', '<write-file>'], r, where, this.flavour);
+  }
+
+  private get lxcHere(): LxcAtLevel {
+    return new LxcAtLevel(this.exec, this.path, this.options.trace);
+  }
+
+  async probeLxc(owners: readonly string[]): Promise<ObservedLxc> {
+    return this.lxcHere.probe(owners);
+  }
+
+  async writeLxcFile(file: string, owner: string, text: string, expected: string | null, options: { forgetOriginal?: boolean } = {}): Promise<void> {
+    const home = owner === 'root' ? null : ((await this.probeLxc([owner])).owners[owner]?.home ?? null);
+    await this.lxcHere.writeFile(file, owner, text, expected, options.forgetOriginal ?? false, home);
+  }
+
+  async lxcCreate(spec: LxcCreate): Promise<void> {
+    await this.lxcHere.create(spec);
+  }
+
+  async lxcStart(name: string, owner: LxcOwner, cgroup: 'none' | 'systemd-run'): Promise<void> {
+    await this.lxcHere.start(name, owner, cgroup);
+  }
+
+  async lxcDelete(name: string, owner: LxcOwner, running: boolean): Promise<void> {
+    await this.lxcHere.delete(name, owner, running);
   }
 
   async runIn(name: string, argv: readonly string[], onOutput?: OutputListener): Promise<ExecResult> {

@@ -17,6 +17,7 @@ export const INSTANCES_QUERY = '/1.0/instances?recursion=1&all-projects=true';
 export const IMAGES_QUERY = '/1.0/images?recursion=1';
 /** The pools with their drivers (Docker's storage driver depends on what a container's root disk is on). */
 export const POOLS_QUERY = '/1.0/storage-pools?recursion=1';
+export const PROFILES_QUERY = '/1.0/profiles?recursion=1';
 
 // String.raw: the shell sees every backslash as written here.
 export const PROBE_SCRIPT = String.raw`
@@ -69,5 +70,5 @@ run instances "$cli" query '${INSTANCES_QUERY}'
 run images "$cli" query '${IMAGES_QUERY}'
 run pools "$cli" query '${POOLS_QUERY}'
 run networks "$cli" query '/1.0/networks?recursion=1'
-run profiles "$cli" query '/1.0/profiles?recursion=1'
+run profiles "$cli" query '${PROFILES_QUERY}'
 `;

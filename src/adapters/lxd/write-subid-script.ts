@@ -2,7 +2,7 @@
 // New text on stdin; positional arguments of this constant script (no data is ever code):
 //   $1 the file, $2 its planned sha256 (or "absent"), $3 keep|forget (forget = a restore: drop
 //   the .orig record, and an empty text is allowed), $4 the entry lines the new text must
-//   contain, one a line (root's, dockremap's; "" = none planned), $5 where .orig records live
+//   contain, one a line (every owner's: entryLines; "" = none planned), $5 where .orig records live
 //   (tests point it elsewhere).
 // Steps: refuse a symlink; take FILE.lock by link(2) like shadow's commonio lock (lib/commonio.c
 // do_lock_file: write our pid to FILE.PID, link it to FILE.lock; a lock whose pid no longer

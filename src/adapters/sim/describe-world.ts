@@ -5,7 +5,7 @@
 // and exported image bundles left in temp files.
 
 import { stringify } from 'yaml';
-import { DEFAULT_KERNEL, type FileDescription, type ImageDescription, type InstanceDescription, type LevelDescription, type LxdDescription, type WorldDescription } from './describe.js';
+import { DEFAULT_KERNEL, type FileDescription, type ImageDescription, type InstanceDescription, type LevelDescription, type LxdDescription, type ProfileDescription, type WorldDescription } from './describe.js';
 import { FULL_KERNEL_SET } from './idmap.js';
 import type { ImageEntry, InstanceState, LevelState, LxdState, SimFile, World } from './state.js';
 
@@ -55,10 +55,17 @@ function level(world: World, l: LevelState): LevelDescription {
       ? {
           lxd: daemon(l.lxd),
           images: l.lxd.images.map((e) => image(world, e)),
+          ...profiles(l.lxd),
           instances: l.lxd.instances.map((i) => instance(world, i)),
         }
       : {}),
   };
+}
+
+/** Every profile but default (rebuilt by `initialised`). */
+function profiles(lxd: LxdState): { profiles?: ProfileDescription[] } {
+  const own = lxd.profiles.filter((p) => p.name !== 'default');
+  return own.length > 0 ? { profiles: own.map((p) => ({ name: p.name, ...(p.description ? { description: p.description } : {}), config: { ...p.config }, devices: Object.fromEntries(Object.entries(p.devices).map(([k, d]) => [k, { ...d }])) })) } : {};
 }
 
 function instance(world: World, i: InstanceState): InstanceDescription {

@@ -11,7 +11,8 @@
 
 import { type Diagnostic, nodeAt } from '../diagnostics.js';
 import { nestedOwnNeed } from '../flavour/index.js';
-import type { ContainerSpec, Manifest } from '../manifest/model.js';
+import type { ContainerSpec, LxcSpec, Manifest } from '../manifest/model.js';
+import { type LevelLxcNeed, type LxcAllocation, levelLxcNeed, visitLxc } from './lxc-need.js';
 import { BLOCK, FIRST_SUBORDINATE_ID, type IdRange, LAST_ID, roundUpToBlock } from './range.js';
 
 export interface NodeAllocation {
@@ -27,6 +28,9 @@ export interface NodeAllocation {
   /** For isolated containers: the slice size (security.idmap.size) and its offset into the parent's range. */
   slice: { size: number; offset: number } | null;
   children: NodeAllocation[];
+  /** The classic LXC containers run inside it, and what they need of its ids beside its LXD's range. */
+  lxc: LxcAllocation[];
+  lxcNeed: LevelLxcNeed;
 }
 
 export interface Allocation {
@@ -34,6 +38,10 @@ export interface Allocation {
   hostNeed: number;
   nodes: NodeAllocation[];
   byPath: Record<string, NodeAllocation>;
+  /** The host's own LXC containers and what they need of its ids. */
+  hostLxc: LxcAllocation[];
+  hostLxcNeed: LevelLxcNeed;
+  lxcByPath: Record<string, LxcAllocation>;
 }
 
 export type AllocationResult =
@@ -56,6 +64,8 @@ export function levelNeed(children: NodeAllocation[]): number {
 export function allocate(manifest: Manifest): AllocationResult {
   const problems: Diagnostic[] = [];
   const byPath: Record<string, NodeAllocation> = {};
+  const lxcByPath: Record<string, LxcAllocation> = {};
+  const lxcLevel = (specs: LxcSpec[]): LxcAllocation[] => specs.map((spec) => visitLxc(spec, lxcByPath));
 
   const visitLevel = (specs: ContainerSpec[]): NodeAllocation[] => {
     let offset = BLOCK;
@@ -68,11 +78,16 @@ export function allocate(manifest: Manifest): AllocationResult {
 
   const visit = (spec: ContainerSpec, sliceOffset: number): NodeAllocation => {
     const children = visitLevel(spec.containers);
-    const daemonNeed = levelNeed(children);
-    // Root's own ids, then its LXD's range, then dockremap's: three parts of the map that never overlap.
-    const ownAndChildren = children.length === 0 ? BLOCK : nestedOwnNeed(spec.flavour, daemonNeed);
-    const dockremap = spec.dockerRemap === null ? null : { start: ownAndChildren, size: spec.dockerRemap };
-    const need = ownAndChildren + (dockremap?.size ?? 0);
+    const lxc = lxcLevel(spec.lxc);
+    // A container that runs only LXC containers still gets a range for the LXD its image brings,
+    // so that LXD is planned as on any level (its init, its root entry) rather than left half set up.
+    const daemonNeed = Math.max(levelNeed(children), children.length === 0 && lxc.length > 0 ? BLOCK : 0);
+    const lxcNeed = levelLxcNeed(lxc);
+    // Root's own ids, then its LXD's range, then dockremap's, then the LXC containers' ranges
+    // (lxc-need.ts; placed clear of the others by plan/lxc-ranges.ts): parts of the map that never overlap.
+    const ownAndDaemon = children.length === 0 && lxc.length === 0 ? BLOCK : nestedOwnNeed(spec.flavour, daemonNeed);
+    const dockremap = spec.dockerRemap === null ? null : { start: ownAndDaemon, size: spec.dockerRemap };
+    const need = ownAndDaemon + (dockremap?.size ?? 0) + lxcNeed.total;
     let slice: NodeAllocation['slice'] = null;
     if (spec.idmap?.isolated) {
       const size = spec.idmap.size ?? roundUpToBlock(need);
@@ -96,6 +111,8 @@ export function allocate(manifest: Manifest): AllocationResult {
       dockremap,
       slice,
       children,
+      lxc,
+      lxcNeed,
     };
     byPath[spec.path] = node;
     return node;
@@ -103,10 +120,26 @@ export function allocate(manifest: Manifest): AllocationResult {
 
   const nodes = visitLevel(manifest.containers);
   const hostNeed = levelNeed(nodes);
-  const hostProblem = hostRangeProblem(manifest, hostNeed);
+  const hostLxc = lxcLevel(manifest.lxc);
+  const hostLxcNeed = levelLxcNeed(hostLxc);
+  const hostProblem = hostRangeProblem(manifest, hostNeed + hostLxcNeed.total);
   if (hostProblem) problems.push(hostProblem);
+  problems.push(...lxcRangeProblems(manifest, Object.values(lxcByPath)));
   if (problems.length > 0) return { ok: false, problems };
-  return { ok: true, allocation: { hostNeed, nodes, byPath } };
+  return { ok: true, allocation: { hostNeed, nodes, byPath, hostLxc, hostLxcNeed, lxcByPath } };
+}
+
+/** An LXC container's map, like any, must end at LAST_ID at the latest. */
+function lxcRangeProblems(manifest: Manifest, nodes: LxcAllocation[]): Diagnostic[] {
+  return nodes
+    .filter((n) => n.need - 1 + FIRST_SUBORDINATE_ID > LAST_ID)
+    .map((n) => ({
+      severity: 'error' as const,
+      fault: 'user' as const,
+      where: nodeAt(manifest.file, n.path, n.pos),
+      message: `LXC container ${n.path} and the LXC containers inside it need ${n.need} ids, more than a map can hold`,
+      hint: 'nest fewer LXC containers inside it',
+    }));
 }
 
 /** The host range must end at LAST_ID at the latest, wherever it starts. */

@@ -3,19 +3,25 @@
 import { type ConfigValue, lxdString } from './config-keys.js';
 import { daemonJsonFile, dockerRemapSize, dockerWanted } from './docker.js';
 import { buildFiles, type RawFile } from './files.js';
-import type { ContainerSpec, Flavour, HostSpec, Manifest } from './model.js';
+import { buildProfiles, type RawProfiles } from './profiles.js';
+import type { ContainerSpec, Flavour, HostSpec, LxcSpec, Manifest } from './model.js';
 import { keyPos, type Path, type Source, valuePos } from './source.js';
 
 /** The manifest's data as the schema guarantees it. */
 export interface RawManifest {
   apiVersion: 'nestctl/v1';
-  host?: { owner?: string; base?: number; restart?: string[]; flavour?: Flavour };
+  host?: { owner?: string; base?: number; restart?: string[]; flavour?: Flavour; profiles?: RawProfiles };
   defaults?: { image?: string; profiles?: string[]; config?: Record<string, ConfigValue> };
   containers: RawContainer[];
 }
 
 export interface RawContainer {
   name: string;
+  runtime?: 'lxd' | 'lxc';
+  user?: string;
+  template?: string;
+  template_args?: string[];
+  bridge?: string;
   image?: string;
   profiles?: string[];
   config?: Record<string, ConfigValue>;
@@ -26,6 +32,7 @@ export interface RawContainer {
   flavour?: Flavour;
   files?: RawFile[];
   setup?: string[][];
+  inside?: { profiles?: RawProfiles };
   containers?: RawContainer[];
 }
 
@@ -36,18 +43,20 @@ export function buildManifest(raw: RawManifest, file: string, src: Source): Mani
   return {
     apiVersion: raw.apiVersion,
     file,
-    host: buildHost(raw.host ?? {}),
-    containers: raw.containers.map((c, i) => buildContainer(c, '', ['containers', i], defaults, src)),
+    host: buildHost(raw.host ?? {}, src),
+    containers: lxdNodes(raw.containers).map(({ c, i }) => buildContainer(c, '', ['containers', i], defaults, src)),
+    lxc: lxcNodes(raw.containers).map(({ c, i }) => buildLxc(c, '', ['containers', i], src)),
     hostPos: raw.host ? keyPos(src, ['host']) : valuePos(src, []),
   };
 }
 
-function buildHost(host: NonNullable<RawManifest['host']>): HostSpec {
+function buildHost(host: NonNullable<RawManifest['host']>, src: Source): HostSpec {
   return {
     owner: host.owner ?? 'root',
     base: host.base ?? null,
     restart: host.restart ? [...host.restart] : null,
     flavour: host.flavour ?? null,
+    profiles: buildProfiles(host.profiles ?? {}, ['host', 'profiles'], src),
   };
 }
 
@@ -73,7 +82,33 @@ function buildContainer(c: RawContainer, parent: string, at: Path, defaults: Def
     flavour: c.flavour ?? null,
     files: [...buildFiles(c.files ?? [], [...at, 'files'], src), ...(dockerRemapSize(c.docker) !== null ? [daemonJsonFile(valuePos(src, [...at, 'docker']))] : [])],
     setup: (c.setup ?? []).map((argv) => [...argv]),
-    containers: (c.containers ?? []).map((child, i) => buildContainer(child, path, [...at, 'containers', i], defaults, src)),
+    containers: lxdNodes(c.containers ?? []).map(({ c: child, i }) => buildContainer(child, path, [...at, 'containers', i], defaults, src)),
+    insideProfiles: buildProfiles(c.inside?.profiles ?? {}, [...at, 'inside', 'profiles'], src),
+    lxc: lxcNodes(c.containers ?? []).map(({ c: child, i }) => buildLxc(child, path, [...at, 'containers', i], src)),
+    pos: valuePos(src, at),
+  };
+}
+
+/** LXC's own download-free template; `local` and `download` are the others LXC ships. */
+export const DEFAULT_LXC_TEMPLATE = 'busybox';
+
+const indexed = (list: RawContainer[]): Array<{ c: RawContainer; i: number }> => list.map((c, i) => ({ c, i }));
+const lxdNodes = (list: RawContainer[]) => indexed(list).filter(({ c }) => c.runtime !== 'lxc');
+const lxcNodes = (list: RawContainer[]) => indexed(list).filter(({ c }) => c.runtime === 'lxc');
+
+// Defaults are LXD's (image, profiles, LXD config keys): an LXC node takes none of them.
+function buildLxc(c: RawContainer, parent: string, at: Path, src: Source): LxcSpec {
+  const path = parent ? `${parent}/${c.name}` : c.name;
+  return {
+    runtime: 'lxc',
+    name: c.name,
+    path,
+    user: c.user ?? null,
+    template: c.template ?? DEFAULT_LXC_TEMPLATE,
+    templateArgs: [...(c.template_args ?? [])],
+    config: lxdConfig(c.config ?? {}),
+    bridge: c.bridge ?? null,
+    containers: lxcNodes(c.containers ?? []).map(({ c: child, i }) => buildLxc(child, path, [...at, 'containers', i], src)),
     pos: valuePos(src, at),
   };
 }

@@ -6,7 +6,9 @@ import { type Diagnostic, sourceAt } from '../diagnostics.js';
 import { type ConfigValue, configKeyProblem, configValueProblem, ignoredKeyProblem, lxdFalse, lxdString } from './config-keys.js';
 import { dockerWanted } from './docker.js';
 import { fileFindings, setupFindings } from './files.js';
+import { isLxcNode, lxcKeysOnLxd, lxcNodeFindings } from './lxc-checks.js';
 import { NAME_RULE, nameProblem } from './names.js';
+import { insideFindings, profileFindings } from './profiles.js';
 import { keyPos, type Path, scalarSource, type Source, valuePos } from './source.js';
 import { IMAGE_RULE, imageProblem, OWNER_RULE, ownerProblem, PROFILE_RULE, profileProblem, restartWordProblem } from './words-on-argv.js';
 import { containerLabel, dataAt, isRecord, place, subject } from './words.js';
@@ -25,13 +27,14 @@ export function semanticFindings(data: unknown, src: Source): Diagnostic[] {
   if (!isRecord(data)) return [];
   return [
     ...hostFindings(data, src),
+    ...profileFindings(data, src, ['host'], (at) => configFindings(data, src, at)),
     ...argvFindings(data, src, ['defaults']),
     ...configFindings(data, src, ['defaults', 'config']),
     ...levelFindings(data, src, ['containers'], 1),
   ];
 }
 
-function levelFindings(data: unknown, src: Source, listPath: Path, depth: number): Diagnostic[] {
+function levelFindings(data: unknown, src: Source, listPath: Path, depth: number, inLxc = false): Diagnostic[] {
   const list = dataAt(data, listPath);
   if (!Array.isArray(list)) return [];
   const found: Diagnostic[] = [];
@@ -50,8 +53,14 @@ function levelFindings(data: unknown, src: Source, listPath: Path, depth: number
   list.forEach((item: unknown, i) => {
     if (!isRecord(item)) return;
     const path = [...listPath, i];
+    if (isLxcNode(item)) {
+      found.push(...nameFindings(data, src, path, firstLine), ...lxcNodeFindings(data, src, path, inLxc), ...levelFindings(data, src, [...path, 'containers'], depth + 1, true));
+      return;
+    }
+    if (inLxc) return; // lxcNodeFindings reports it
     found.push(
       ...nameFindings(data, src, path, firstLine),
+      ...lxcKeysOnLxd(data, src, path),
       ...argvFindings(data, src, path),
       ...configFindings(data, src, [...path, 'config']),
       ...ignoreChangesFindings(data, src, path),
@@ -59,6 +68,8 @@ function levelFindings(data: unknown, src: Source, listPath: Path, depth: number
       ...idmapFindings(data, src, path),
       ...fileFindings(data, src, path),
       ...setupFindings(data, src, path),
+      ...insideFindings(data, src, path),
+      ...profileFindings(data, src, [...path, 'inside'], (at) => configFindings(data, src, at)),
       ...levelFindings(data, src, [...path, 'containers'], depth + 1),
     );
   });

@@ -31,6 +31,16 @@ export interface FileSpec {
   implied?: string;
 }
 
+/** A profile nestctl keeps on a level's LXD (core/manifest/profiles.ts checks and builds it). */
+export interface ProfileSpec {
+  name: string;
+  description: string;
+  /** Values as LXD stores them (strings), without nestctl's marker. */
+  config: Record<string, string>;
+  devices: Record<string, Record<string, string>>;
+  pos: SourcePos;
+}
+
 export interface ContainerSpec {
   name: string;
   /** Address in the tree: "c1/c2/c3". */
@@ -59,7 +69,35 @@ export interface ContainerSpec {
   /** Setup commands (argv lists), run once in order after it is created; empty when none. */
   setup: string[][];
   containers: ContainerSpec[];
+  /** Profiles declared on the LXD inside it (`inside: {profiles}`); empty when none. */
+  insideProfiles: ProfileSpec[];
+  /** Classic LXC containers run inside this one (`runtime: lxc` children), in manifest order. */
+  lxc: LxcSpec[];
   /** Position of the node's mapping (for diagnostics about the node as a whole). */
+  pos: SourcePos;
+}
+
+/**
+ * A classic LXC container (`runtime: lxc`), run by lxc-create/lxc-start rather than by the
+ * level's LXD. Kept apart from ContainerSpec so that nothing planning LXD instances can ever
+ * take one for an LXD container.
+ */
+export interface LxcSpec {
+  runtime: 'lxc';
+  name: string;
+  /** Address in the tree: "c1/box". */
+  path: string;
+  /** The account that runs it unprivileged (under ~USER/.local/share/lxc); null: root-owned, under /var/lib/lxc. */
+  user: string | null;
+  /** lxc-create's template (`-t`) and the words after `--`. */
+  template: string;
+  templateArgs: string[];
+  /** Raw lxc.* keys merged into the container's config after lxc-create, values as one-line text. */
+  config: Record<string, string>;
+  /** The bridge its veth joins; null: the level's LXD bridge (its flavour's). */
+  bridge: string | null;
+  /** LXC containers inside this one (it then includes LXC's nesting.conf). */
+  containers: LxcSpec[];
   pos: SourcePos;
 }
 
@@ -72,6 +110,8 @@ export interface HostSpec {
   restart: string[] | null;
   /** Override of the detected host flavour. */
   flavour: Flavour | null;
+  /** Profiles declared on the host's LXD; empty when none. */
+  profiles: ProfileSpec[];
 }
 
 export interface Manifest {
@@ -80,9 +120,13 @@ export interface Manifest {
   file: string;
   host: HostSpec;
   containers: ContainerSpec[];
+  /** Classic LXC containers on the host itself. */
+  lxc: LxcSpec[];
   /** Source positions of a few host keys, for allocation diagnostics. */
   hostPos: SourcePos;
 }
 
-/** Its inside is a level of the plan: it holds containers, or its subid files hold Docker's dockremap entries. */
-export const hasLevel = (spec: ContainerSpec): boolean => spec.containers.length > 0 || spec.dockerRemap !== null;
+/** The container runs containers of its own, LXD's or classic LXC's (it then needs nesting). */
+export const hostsContainers = (spec: ContainerSpec): boolean => spec.containers.length > 0 || spec.lxc.length > 0;
+/** Its inside is a level of the plan: it hosts containers, or its subid files hold Docker's dockremap entries. */
+export const hasLevel = (spec: ContainerSpec): boolean => hostsContainers(spec) || spec.dockerRemap !== null;

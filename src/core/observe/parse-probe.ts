@@ -2,7 +2,7 @@
 
 import { parseProcIdMap } from '../ids/idmap.js';
 import type { Flavour } from '../manifest/model.js';
-import { type DaemonState, type FileState, MANAGED_PROJECT, type ObservedImage, type ObservedInstance, type ObservedLevel } from '../observed.js';
+import { type DaemonState, type FileState, MANAGED_PROJECT, type ObservedImage, type ObservedInstance, type ObservedLevel, type ObservedProfile } from '../observed.js';
 import { sha256 } from '../plan/digest.js';
 
 interface Fact {
@@ -55,9 +55,12 @@ interface ApiPool {
   name: string;
   driver?: string;
 }
-interface ApiProfile {
+export interface ApiProfile {
   name: string;
+  description?: string;
+  config?: Record<string, string>;
   devices?: Record<string, Record<string, string>>;
+  used_by?: string[];
 }
 interface ApiServer {
   environment?: { server_version?: string };
@@ -112,14 +115,17 @@ export function observedInstances(api: ApiInstance[]): ObservedInstance[] {
 /** A pool as `/1.0/storage-pools?recursion=1` gives it, or its URL from a probe without recursion. */
 const poolOf = (p: ApiPool | string): ApiPool => (typeof p === 'string' ? { name: p.split('/').pop() ?? p } : p);
 
-/** Each profile's root disk pool (`rootPools`), absent when no profile has one. */
-export function rootPoolsField(profiles: ReadonlyArray<{ name: string; devices?: Record<string, Record<string, string>> }>): { rootPools?: Record<string, string> } {
-  const out: Record<string, string> = {};
-  for (const p of profiles) {
-    const root = Object.values(p.devices ?? {}).find((d) => d.type === 'disk' && d.path === '/' && d.pool);
-    if (root) out[p.name] = root.pool!;
-  }
-  return Object.keys(out).length > 0 ? { rootPools: out } : {};
+/** "/1.0/instances/c1" → "c1"; "/1.0/instances/c1?project=p" → "project p/c1". */
+function userName(url: string): string {
+  const [path = '', query = ''] = url.split('?');
+  const name = decodeURIComponent(path.split('/').pop() ?? path);
+  const project = new URLSearchParams(query).get('project');
+  return project && project !== MANAGED_PROJECT ? `project ${project}/${name}` : name;
+}
+
+/** The answer of `lxc query '/1.0/profiles?recursion=1'` (the probe's profiles fact). */
+export function observedProfiles(api: ApiProfile[]): ObservedProfile[] {
+  return api.map((p) => ({ name: p.name, description: p.description ?? '', config: p.config ?? {}, devices: p.devices ?? {}, usedBy: (p.used_by ?? []).map(userName) }));
 }
 
 export function parseProbe(path: string, output: string, mark: string, flavour: Flavour | null): ObservedLevel {
@@ -155,7 +161,6 @@ export function parseProbe(path: string, output: string, mark: string, flavour: 
     uidMap: parseProcIdMap(facts.get('uid_map')?.body ?? ''),
     storagePools: pools.map((p) => p.name),
     ...(pools.some((p) => p.driver) ? { poolDrivers: Object.fromEntries(pools.flatMap((p) => (p.driver ? [[p.name, p.driver]] : []))) } : {}),
-    ...rootPoolsField(profiles),
     ...(kernel ? { kernel } : {}),
     networks: json<ApiNetwork[]>(facts.get('networks'), []).map((n) => {
       const v4 = n.config?.['ipv4.address'];
@@ -164,7 +169,7 @@ export function parseProbe(path: string, output: string, mark: string, flavour: 
     defaultProfileHasRoot: Object.values(defaultProfile?.devices ?? {}).some((d) => d.type === 'disk' && d.path === '/'),
     images: observedImages(json<ApiImage[]>(facts.get('images'), [])),
     instances: observedInstances(json<ApiInstance[]>(facts.get('instances'), [])),
-    profiles: profiles.map((p) => p.name),
+    profiles: observedProfiles(profiles),
     now: Number(facts.get('now')?.status ?? 0),
   };
 }

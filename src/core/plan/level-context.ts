@@ -8,7 +8,12 @@ import { BugError } from '../errors.js';
 import { assumedInside, clientOf, daemonName, decideFlavour, flavourInfo } from '../flavour/index.js';
 import type { Allocation, NodeAllocation } from '../ids/allocate.js';
 import { type IdRange, rangeEnd } from '../ids/range.js';
-import type { ContainerSpec, Flavour, Manifest } from '../manifest/model.js';
+import type { LxcAllocation } from '../ids/lxc-need.js';
+import { type ContainerSpec, type Flavour, type LxcSpec, type Manifest, type ProfileSpec, hostsContainers } from '../manifest/model.js';
+import { ownerKey } from '../lxc/paths.js';
+import { DOCKREMAP } from '../manifest/docker.js';
+import { placeLxcRanges } from './lxc-ranges.js';
+import { hostRangesOfLxc } from './lxc-observed.js';
 import type { DaemonState, ObservedLevel, ObservedTree } from '../observed.js';
 import { levelLabel } from '../paths.js';
 import { type SubidEntry, firstUsable } from '../subid/file.js';
@@ -39,6 +44,13 @@ export interface LevelChild {
   spec: ContainerSpec;
   alloc: NodeAllocation;
   /** The host ids of its map: its isolated slice, or the level's whole range. */
+  map: IdRange;
+}
+
+/** A classic LXC container of the level, with its map in the level's id space. */
+export interface LevelLxc {
+  spec: LxcSpec;
+  alloc: LxcAllocation;
   map: IdRange;
 }
 
@@ -90,10 +102,15 @@ export interface LevelContext {
   /** Old entries kept because containers still run on them. */
   pins: Pin[];
   children: LevelChild[];
+  /** The profiles the manifest declares on this level's LXD (host.profiles, the container's inside.profiles). */
+  profiles: ProfileSpec[];
   /** Levels from the host down to the parent. */
   ancestors: Ancestor[];
   /** Its managed bridge's subnet: observed, or the one its init will create. */
   subnet: string | null;
+  /** Its classic LXC containers, and each user's range (core/plan/lxc-ranges.ts). */
+  lxc: LevelLxc[];
+  lxcUsers: Map<string, { range: IdRange; kept: boolean }>;
   /** Steps that make the level reachable (its container's start). */
   entryDeps: string[];
   /** The level could not be looked at because this ancestor's LXD was down (it may well exist). */
@@ -249,7 +266,7 @@ export function levelContext(input: PlanInput, parent: ParentLink | null): Conte
     if (!alloc) throw new BugError(`no allocation for ${spec.path}`);
     return { spec, alloc };
   });
-  const hostsLxd = parent === null || specs.length > 0;
+  const hostsLxd = parent === null || hostsContainers(parent.child.spec);
   const remap = parent?.child.alloc.dockremap ?? null;
   if (remap && hostsLxd && flavourInfo(flavour).readsSubid === 'never') return { ok: false, problems: [snapRemapProblem(manifest, parent!.child.spec, flavour)] };
   const range: RangeChoice = hostsLxd
@@ -260,6 +277,37 @@ export function levelContext(input: PlanInput, parent: ParentLink | null): Conte
   // After the LXD's range as chosen (it may have grown past what the manifest alone needs).
   const dockremap = remap && entry ? { start: Math.max(remap.start, rangeEnd(entry)), size: remap.size } : remap;
   if (dockremap && rangeEnd(dockremap) > ownSize) return { ok: false, problems: [remapRoomProblem(manifest, parent!.child.spec, ownSize, rangeEnd(dockremap), flavour)] };
+  const lxcNodes = parent ? parent.child.alloc.lxc : allocation.hostLxc;
+  const lxcSpecs = parent ? parent.child.spec.lxc : manifest.lxc;
+  const keptRoot = new Map(
+    lxcSpecs.flatMap((spec): Array<[string, IdRange]> => {
+      const seen = obs?.lxc?.owners['root']?.containers.find((c) => c.name === spec.name);
+      const r = seen && spec.user === null ? hostRangesOfLxc(seen) : null;
+      return r ? [[spec.path, r]] : [];
+    }),
+  );
+  const basePins = entry === null ? [] : down ? unseenPins(obs!, owner, entry, label, flavour) : pinnedEntries(obs, owner, entry);
+  const placed = placeLxcRanges({
+    subuid: obs?.subuid.text ?? null,
+    subgid: obs?.subgid.text ?? null,
+    daemonRange,
+    ownSize: isHost ? null : ownSize,
+    need: parent ? parent.child.alloc.lxcNeed : allocation.hostLxcNeed,
+    keptRoot,
+    daemonOwner: owner,
+    ownerKept: basePins.map((p) => p.range),
+    others: dockremap ? [{ owner: DOCKREMAP, range: dockremap }] : [],
+  });
+  if (!placed.ok) return { ok: false, problems: [{ severity: 'error', fault: 'user', where: nodeAt(manifest.file, path, parent?.child.spec.pos ?? manifest.hostPos), message: `${levelLabel(path)}: ${placed.message}`, hint: placed.hint }] };
+  const lxc = lxcSpecs.map((spec): LevelLxc => {
+    const alloc = allocation.lxcByPath[spec.path];
+    if (!alloc) throw new BugError(`no allocation for ${spec.path}`);
+    const map = spec.user === null ? placed.ranges.root.get(spec.path) : placed.ranges.users.get(spec.user)?.range;
+    if (!map) throw new BugError(`no range for ${spec.path} (${ownerKey(spec.user)})`);
+    return { spec, alloc, map };
+  });
+  // Root's slices for LXC containers are root entries after the daemon's: the LXD edit keeps them.
+  const lxcPins: Pin[] = lxc.filter((l) => l.spec.user === null).map((l) => ({ range: l.map, by: [`LXC ${l.spec.name}`] }));
 
   const fileState = (file: 'subuid' | 'subgid'): SubidFileState => ({
     text: obs![file].text,
@@ -289,15 +337,18 @@ export function levelContext(input: PlanInput, parent: ParentLink | null): Conte
     entry,
     entryKept: range.kept,
     daemonRange,
-    pins: entry === null ? [] : down ? unseenPins(obs!, owner, entry, label, flavour) : pinnedEntries(obs, owner, entry),
+    pins: entry === null ? [] : [...basePins, ...lxcPins],
+    lxc,
+    lxcUsers: placed.ranges.users,
     children: paired.map(({ spec, alloc }) => ({ spec, alloc, map: slices.get(spec.name) ?? { start: daemonRange.start, size: daemonRange.size } })),
+    profiles: parent ? parent.child.spec.insideProfiles : manifest.host.profiles,
     ancestors,
     // A level without a managed bridge gets one from its init, on a subnet no ancestor uses.
     subnet: bridge ? (obs!.networks.find((n) => n.managed && n.ipv4)?.ipv4 ?? null) : chooseSubnet(ancestors.map((a) => a.subnet)),
     entryDeps: parent ? parent.entryDeps : [],
     hiddenBy,
   };
-  return { ok: true, ctx, warnings: range.warnings };
+  return { ok: true, ctx, warnings: [...range.warnings, ...placed.warnings.map((w) => `${label}: ${w}`)] };
 }
 
 /** The snap LXD hands out every id of its namespace from 100000 up (core/flavour): a dockremap range there would be its children's too. */

@@ -39,9 +39,9 @@ export function pinnedEntries(level: ObservedLevel | null, owner: string, entry:
   return pins;
 }
 
-/** The edit that makes `entry` the owner's first usable entry (with pins kept), or null if already so. */
-export function editFor(text: string | null, owner: string, entry: IdRange, pins: Pin[]): OwnerEdit | null {
-  const keep = pins.map((p) => p.range).filter((r) => !sameRange(r, entry));
+/** The edit that makes `entry` the owner's first usable entry (with `kept` after it), or null if already so. */
+export function editFor(text: string | null, owner: string, entry: IdRange, kept: readonly IdRange[]): OwnerEdit | null {
+  const keep = kept.filter((r) => !sameRange(r, entry));
   const wanted = [entry, ...keep];
   const have = usableEntries(text, owner);
   const same = have.length === wanted.length && have.every((h, i) => sameRange(h, wanted[i]!));

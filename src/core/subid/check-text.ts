@@ -1,7 +1,7 @@
 // What a new /etc/subuid or /etc/subgid must look like before it replaces the old one: a whole
 // file (ends in a newline; not empty unless restoring or the file was empty), every line one
 // LXD and shadow both read (owner:start:count, blank, or a comment; lxd/idmap getFromShadow
-// fails on any other line), holding every planned entry (root's, dockremap's). The real adapter's script
+// fails on any other line), holding every planned line (core/subid/file.ts entryLines). The real adapter's script
 // (adapters/lxd/write-subid-script.ts) applies the same rules with the same words.
 
 /** Said with every refusal, by the real adapter and the simulator alike. */

@@ -49,7 +49,8 @@ export interface OwnerEdit {
 
 /**
  * What one write-subid step sets in one file: every owner nestctl manages at the level (root's
- * entry for its LXD, dockremap's for Docker's userns-remap), one write for them all.
+ * entry for its LXD with root's LXC slices kept after it, dockremap's for Docker's userns-remap,
+ * each LXC user's range), one write for them all.
  */
 export type SubidEdit = OwnerEdit[];
 
@@ -63,9 +64,9 @@ export function applySubidEdit(text: string | null, edit: SubidEdit): string {
   return out ?? '';
 }
 
-/** The lines a text written for `edit` must hold, one per owner (the writers refuse a text without them). */
+/** Every line a text written for `edit` must hold, each owner's entry and kept ranges (the writers refuse a text without one). */
 export function entryLines(edit: SubidEdit | null): string[] {
-  return (edit ?? []).map((e) => `${e.owner}:${e.entry.start}:${e.entry.size}`);
+  return [...new Set((edit ?? []).flatMap((e) => [e.entry, ...e.keep].map((r) => `${e.owner}:${r.start}:${r.size}`)))];
 }
 
 /**

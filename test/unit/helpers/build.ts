@@ -27,6 +27,8 @@ function toSpec(n: Node, parent: string, line: number): ContainerSpec {
     files: [],
     setup: [],
     containers: (n.children ?? []).map((c, i) => toSpec(c, path, line + i + 1)),
+    insideProfiles: [],
+    lxc: [],
     pos: { line, col: 5 },
   };
 }
@@ -35,8 +37,9 @@ export function manifest(nodes: Node[], host: Partial<Manifest['host']> = {}): M
   return {
     apiVersion: 'nestctl/v1',
     file: 'test.yaml',
-    host: { owner: 'root', base: null, restart: null, flavour: null, ...host },
+    host: { owner: 'root', base: null, restart: null, flavour: null, profiles: [], ...host },
     containers: nodes.map((n, i) => toSpec(n, '', 10 + i * 10)),
+    lxc: [],
     hostPos: { line: 2, col: 1 },
   };
 }
@@ -70,7 +73,7 @@ export function level(path: string, over: Partial<ObservedLevel> = {}): Observed
       { fingerprint: 'b'.repeat(64), aliases: ['busybox'] },
     ],
     instances: [],
-    profiles: ['default'],
+    profiles: [{ name: 'default', description: '', config: {}, devices: { root: { type: 'disk', path: '/', pool: 'default' } }, usedBy: [] }],
     now: 300,
     ...over,
   };

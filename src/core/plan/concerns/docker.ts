@@ -39,7 +39,10 @@ function kernelTooOld(release: string): boolean {
 /** The pool a container's root disk comes from: the last of its profiles that has one (LXD applies them in order). */
 function rootPool(obs: ObservedLevel, profiles: string[]): string | null {
   let pool: string | null = null;
-  for (const p of profiles) pool = obs.rootPools?.[p] ?? pool;
+  for (const name of profiles) {
+    const devices = obs.profiles.find((p) => p.name === name)?.devices ?? {};
+    pool = Object.values(devices).find((d) => d.type === 'disk' && d.path === '/' && d.pool)?.pool ?? pool;
+  }
   return pool;
 }
 

@@ -1,13 +1,14 @@
 // The level's /etc/subuid and /etc/subgid: one write per file for every owner nestctl manages
-// there: root's entry the level's LXD must use first (the context chose it), old entries kept
-// while containers still run on them, and dockremap's for Docker's userns-remap. Other owners'
-// lines stay as they are.
+// there, each an owner entry of the same edit: root's entry the level's LXD must use first (the
+// context chose it), with old entries kept while containers still run on them and the slices of
+// root's LXC containers; dockremap's for Docker's userns-remap; each LXC user's range. Other
+// owners' lines stay as they are.
 
 import { daemonName } from '../../flavour/index.js';
 import { type IdRange, formatRange } from '../../ids/range.js';
 import { DOCKREMAP } from '../../manifest/docker.js';
-import { type SubidEdit, applySubidEdit, firstUsable } from '../../subid/file.js';
-import { type Pin, editFor, ownIds, verdictNow } from '../level-entry.js';
+import { type OwnerEdit, type SubidEdit, applySubidEdit, firstUsable, usableEntries } from '../../subid/file.js';
+import { editFor, ownIds, verdictNow } from '../level-entry.js';
 import type { LevelContext, SubidFileState } from '../level-context.js';
 import { type ConcernResult, noConcern } from '../result.js';
 import { writeSubidStep } from '../steps/write-subid.js';
@@ -15,22 +16,20 @@ import { writeSubidStep } from '../steps/write-subid.js';
 interface Owned {
   owner: string;
   entry: IdRange;
-  pins: Pin[];
+  /** The owner's entries kept after `entry`, given the file's text. */
+  keep: (text: string | null) => IdRange[];
   why: (state: SubidFileState | null, file: 'subuid' | 'subgid') => string;
 }
 
 export function subidSteps(ctx: LevelContext): ConcernResult {
   const out = noConcern();
-  const owned: Owned[] = [];
-  if (ctx.entry) owned.push({ owner: ctx.owner, entry: ctx.entry, pins: ctx.pins, why: (state, file) => rootReason(ctx, ctx.entry!, state, file) });
-  const alone = owned.length === 0;
-  if (ctx.dockremap) owned.push({ owner: DOCKREMAP, entry: ctx.dockremap, pins: [], why: (state) => dockremapReason(ctx, ctx.dockremap!, state, alone) });
+  const owned = ownedEntries(ctx);
   for (const file of ['subuid', 'subgid'] as const) {
     const state = ctx.subid?.[file] ?? null;
     const text = state ? state.text : null;
-    const changes = owned.filter((o) => state === null || editFor(text, o.owner, o.entry, o.pins) !== null);
+    const edit: SubidEdit = owned.map((o): OwnerEdit => ({ owner: o.owner, entry: o.entry, keep: o.keep(text).filter((r) => r.start !== o.entry.start || r.size !== o.entry.size) }));
+    const changes = owned.filter((o, i) => state === null || editFor(text, o.owner, o.entry, edit[i]!.keep) !== null);
     if (changes.length === 0) continue;
-    const edit: SubidEdit = owned.map((o) => ({ owner: o.owner, entry: o.entry, keep: o.pins.map((p) => p.range).filter((r) => r.start !== o.entry.start || r.size !== o.entry.size) }));
     out.steps.push(
       writeSubidStep({
         level: ctx.path,
@@ -46,6 +45,26 @@ export function subidSteps(ctx: LevelContext): ConcernResult {
     );
   }
   return out;
+}
+
+/** Root's (the level's LXD), dockremap's (docker.userns_remap), then each LXC user's whose range moves. */
+function ownedEntries(ctx: LevelContext): Owned[] {
+  const owned: Owned[] = [];
+  const pinned = ctx.pins.map((p) => p.range);
+  if (ctx.entry) owned.push({ owner: ctx.owner, entry: ctx.entry, keep: () => pinned, why: (state, file) => rootReason(ctx, ctx.entry!, state, file) });
+  const alone = owned.length === 0;
+  if (ctx.dockremap) owned.push({ owner: DOCKREMAP, entry: ctx.dockremap, keep: () => [], why: (state) => dockremapReason(ctx, ctx.dockremap!, state, alone) });
+  for (const [user, { range, kept }] of ctx.lxcUsers) {
+    // Only where the account exists (lxcSteps says why not); a range already in both files stays as written.
+    if (kept || !ctx.obs?.lxc?.version || !ctx.obs.lxc.owners[user]?.home) continue;
+    owned.push({
+      owner: user,
+      entry: range,
+      keep: (text) => usableEntries(text, user).map((e) => ({ start: e.start, size: e.size })),
+      why: () => `${user} runs LXC containers on ${ctx.label}: it needs ${user}:${formatRange(range)}, outside the ${daemonName(ctx.flavour)} range and every other line`,
+    });
+  }
+  return owned;
 }
 
 function rootReason(ctx: LevelContext, entry: IdRange, state: SubidFileState | null, file: 'subuid' | 'subgid'): string {

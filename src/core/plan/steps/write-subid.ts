@@ -1,5 +1,6 @@
-// The write-subid step: an edit of the entries nestctl manages (root's, dockremap's: one step per
-// file for all of them) at apply, or a restore of the original (destroy).
+// The write-subid step: at apply, one edit per file of every owner entry nestctl manages at the
+// level (root's for its daemon, with root's LXC slices; dockremap's; each LXC user's); at destroy,
+// a restore of the original.
 
 import type { SubidEdit } from '../../subid/file.js';
 import { levelLabel } from '../../paths.js';
