@@ -212,6 +212,17 @@ describe('the subid writers refuse a text without every planned entry', () => {
     expect(refuseSubidText('/etc/subuid', null, 'root:65536:65536\n', entryLines(edit), false)).toBe('refusing the new /etc/subuid: it lacks the planned entry dockremap:131072:65536');
   });
 
+  it('checks the kept ranges too: a text that lost root\'s LXC slice or an LXC user\'s line is refused', () => {
+    const lxc = [
+      { owner: 'root', entry: { start: 65536, size: 65536 }, keep: [{ start: 196608, size: 65536 }] },
+      { owner: 'alice', entry: { start: 262144, size: 65536 }, keep: [] },
+    ];
+    expect(entryLines(lxc)).toEqual(['root:65536:65536', 'root:196608:65536', 'alice:262144:65536']);
+    const text = applySubidEdit(null, lxc);
+    expect(refuseSubidText('/etc/subuid', null, text, entryLines(lxc), false)).toBeNull();
+    expect(refuseSubidText('/etc/subuid', null, text.replace('root:196608:65536\n', ''), entryLines(lxc), false)).toBe('refusing the new /etc/subuid: it lacks the planned entry root:196608:65536');
+  });
+
   it('the script checks each line of its entry argument', async () => {
     const { spawn } = await import('node:child_process');
     const { mkdtempSync, writeFileSync, readFileSync } = await import('node:fs');
