@@ -15,7 +15,7 @@ import { bridgeName } from '../core/flavour/index.js';
 import { buildPreseed } from '../core/plan/preseed.js';
 import { canonicalJson } from '../core/plan/digest.js';
 import { profileBody } from '../core/plan/concerns/profiles.js';
-import { applyRootEdit } from '../core/subid/file.js';
+import { applySubidEdit, entryLines } from '../core/subid/file.js';
 import type { ImageBundle, LxdLevel } from '../ports/lxd.js';
 import type { LevelResolver } from './levels.js';
 import { joinPath } from '../core/paths.js';
@@ -50,18 +50,24 @@ export async function executeStep(step: Step, levels: LevelResolver, context: St
     case 'write-subid': {
       if (!isNew || !step.edit) {
         const expected = step.precondition.kind === 'file-sha256' ? step.precondition.sha256 : null;
-        await level.writeSubid(step.file, step.after ?? '', expected, { forgetOriginal: step.restore, ...(step.edit ? { owner: step.edit.owner } : {}) });
+        await level.writeSubid(step.file, step.after ?? '', expected, { forgetOriginal: step.restore, entries: entryLines(step.edit) });
         return CHANGED;
       }
       const live = await level.readSubid(step.file);
-      const after = applyRootEdit(live.text, step.edit);
+      const after = applySubidEdit(live.text, step.edit);
       if (after === live.text) return { changed: false, why: 'already as planned' };
-      await level.writeSubid(step.file, after, live.sha256, { owner: step.edit.owner });
+      await level.writeSubid(step.file, after, live.sha256, { entries: entryLines(step.edit) });
       return CHANGED;
     }
     case 'restart-daemon':
       await level.restartDaemon(step.command);
       return CHANGED;
+    case 'restart-service': {
+      await instanceOf(level, step.name, step);
+      const r = await level.runIn(step.name, step.argv);
+      if (r.code !== 0) throw new EnvironmentError(`restarting ${step.service} in ${step.path} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' / ')}`, `look at ${step.service} inside ${step.path} (journalctl -u ${step.service}), then apply again`, step.level);
+      return CHANGED;
+    }
     case 'init-daemon': {
       if (!isNew) {
         await level.initDaemon(step.preseed);

@@ -1,5 +1,5 @@
 // Walk the manifest tree over live LXD: the host first, then every running container that hosts
-// children, sibling levels in parallel, one probe (one round trip) per level. The levels the
+// children (or Docker's dockremap entries), sibling levels in parallel, one probe (one round trip) per level. The levels the
 // manifest puts below the host are probed at once, before their parents' answers say they run: a
 // level's answer is used only when the walk reaches it and the guess it was asked through (its
 // parent's flavour) was right, so a deep tree costs the slowest probe, not their sum. When the plan may
@@ -9,7 +9,7 @@
 
 import { UnseenError } from '../core/errors.js';
 import { ownerKey } from '../core/lxc/paths.js';
-import { type ContainerSpec, type Flavour, type LxcSpec, type Manifest, hostsContainers } from '../core/manifest/model.js';
+import { type ContainerSpec, type Flavour, type LxcSpec, type Manifest, hasLevel } from '../core/manifest/model.js';
 import { type ContainerFiles, type LevelObservation, MANAGED_PROJECT, type ObservedLevel, type ObservedTree, managedInstance } from '../core/observed.js';
 import { MARKER_PATH } from '../core/plan/desired-config.js';
 import { joinPath } from '../core/paths.js';
@@ -60,7 +60,7 @@ interface Early {
  */
 function probeAhead(api: LxdLevel, flavour: Flavour | null, specs: ContainerSpec[], early = new Map<string, Early>()): Map<string, Early> {
   for (const spec of specs) {
-    if (!hostsContainers(spec)) continue;
+    if (!hasLevel(spec)) continue;
     const own = api.child(spec.name, spec.flavour);
     const answer = probeInside(own).then(
       (seen) => ({ ok: true as const, seen }),
@@ -89,7 +89,7 @@ function mayBeReplaced(level: ObservedLevel, spec: ContainerSpec, replace: reado
 async function observeChildren(walk: Walk, api: LxdLevel, level: ObservedLevel, specs: ContainerSpec[], insideOwned: boolean): Promise<void> {
   const { levels, files } = walk;
   const replaced = new Set(specs.filter((s) => mayBeReplaced(level, s, walk.replace)).map((s) => s.name));
-  const hosting = specs.filter(hostsContainers);
+  const hosting = specs.filter(hasLevel);
   // Owned containers the manifest gives no children (leaves, or no longer listed): their inside
   // matters only to deletion.
   const owned = level.instances.filter(

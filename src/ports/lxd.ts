@@ -36,6 +36,13 @@ export interface InstanceUpdate {
 
 export type SubidFile = 'subuid' | 'subgid';
 
+export interface SubidWriteOptions {
+  /** A restore: drop the record of the original (and an empty text is allowed). */
+  forgetOriginal?: boolean;
+  /** The planned entry lines (core/subid/file.ts entryLines) the new text must hold. */
+  entries?: readonly string[];
+}
+
 /** A file to write inside a container. */
 export interface FileWrite {
   path: string;
@@ -90,12 +97,12 @@ export interface LxdLevel {
    * Replace /etc/subuid or /etc/subgid atomically (temp + rename, same mode, backup to
    * /etc/subuid-, honouring /etc/subuid.lock). Refuses when the current content's sha256
    * differs from expectedSha256 (null = the file must be absent), when the file is a symlink, and
-   * when `text` is not a whole subid file holding the first entry of `owner` (default root) it was sent with
-   * (core/subid/check-text.ts; an empty text only with forgetOriginal or over an empty file).
+   * when `text` is not a whole subid file holding every line of `entries` (sent apart from the
+   * text; core/subid/check-text.ts; an empty text only with forgetOriginal or over an empty file).
    * The first write at a level keeps the untouched file as /var/lib/nestctl/FILE.orig;
    * `forgetOriginal` (after a restore) removes that record.
    */
-  writeSubid(file: SubidFile, text: string, expectedSha256: string | null, options?: { forgetOriginal?: boolean; owner?: string }): Promise<void>;
+  writeSubid(file: SubidFile, text: string, expectedSha256: string | null, options?: SubidWriteOptions): Promise<void>;
   /** Restart the daemon without stopping containers (argv override or detected), then wait for it. */
   restartDaemon(command: readonly string[] | null): Promise<void>;
   /** `lxd init --preseed` (Incus: `incus admin init --preseed`) with the given YAML on stdin. */

@@ -4,6 +4,7 @@
 import { argvText } from '../core/argv-text.js';
 import { structuredPatch } from 'diff';
 import { formatRange } from '../core/ids/range.js';
+import type { SubidEdit } from '../core/subid/file.js';
 import { containerHostIds } from '../core/ids/host-ids.js';
 import { planCounts } from '../core/plan/counts.js';
 import { MARKER_CREATING, MARKER_MANAGED, MARKER_PATH } from '../core/plan/desired-config.js';
@@ -42,7 +43,7 @@ export function stepTitle(step: Step, plan: Pick<Plan, 'levels'>): string {
   const flavour = flavourAt(plan, step.level);
   switch (step.kind) {
     case 'write-subid':
-      return step.edit ? `${where}: /etc/${step.file} → ${step.edit.owner}:${formatRange(step.edit.entry)}` : `${where}: restore /etc/${step.file}`;
+      return step.edit ? `${where}: /etc/${step.file} → ${editTitle(step.edit)}` : `${where}: restore /etc/${step.file}`;
     case 'restart-daemon':
       return `${where}: restart ${daemonName(flavour)}${step.command ? ` (${step.command.join(' ')})` : ''}`;
     case 'init-daemon':
@@ -83,8 +84,13 @@ export function stepTitle(step: Step, plan: Pick<Plan, 'levels'>): string {
       return step.grow
         ? `${step.path}: remap onto ${step.grow.to.start}:${step.grow.to.size} (was ${step.grow.from.start}:${step.grow.from.size}; restarts ${step.path}${step.hosting ? ' and everything inside it' : ''})`
         : `${step.path}: restart to apply its new id map`;
+    case 'restart-service':
+      return `${step.path}: restart ${step.service}`;
   }
 }
+
+/** The entries a subid write sets, one per owner. */
+const editTitle = (edit: SubidEdit): string => edit.map((e) => `${e.owner}:${formatRange(e.entry)}`).join(', ');
 
 function unifiedDiff(file: string, before: string, after: string, c: Colours): string[] {
   const patch = structuredPatch(file, file, before, after, '', '', { context: 3 });
@@ -186,7 +192,7 @@ function fileDetails(step: Extract<Step, { kind: 'push-file' }>, c: Colours): st
 function subidDetails(step: Extract<Step, { kind: 'write-subid' }>, file: string, c: Colours): string[] {
   if (step.after === null) {
     const e = step.edit;
-    return [c.dim(e ? `(file known after apply: ${e.owner}'s first entry becomes ${e.owner}:${formatRange(e.entry)}, other lines kept)` : '(file known after apply)')];
+    return [c.dim(e ? `(file known after apply: ${e.map((o) => `${o.owner}'s first entry becomes ${o.owner}:${formatRange(o.entry)}`).join(', ')}, other lines kept)` : '(file known after apply)')];
   }
   // What the step will write is shown whenever it carries it, from an empty file if need be.
   return unifiedDiff(file, step.before ?? '', step.after, c);
@@ -215,7 +221,7 @@ function entryLines(entry: PlanEntry, plan: Plan, c: Colours, verbose: boolean):
     case 'subid-pair': {
       const both = '/etc/subuid and /etc/subgid';
       const s = entry.subuid;
-      const title = s.edit ? `${levelLabel(s.level)}: ${both} → ${s.edit.owner}:${formatRange(s.edit.entry)}` : `${levelLabel(s.level)}: restore ${both}`;
+      const title = s.edit ? `${levelLabel(s.level)}: ${both} → ${editTitle(s.edit)}` : `${levelLabel(s.level)}: restore ${both}`;
       return [`  ${coloured('~', c)} ${title}`, `      ${c.dim(s.reason)}`, ...subidDetails(s, both, c).map((d) => `      ${d}`)];
     }
     case 'create-start':
@@ -244,6 +250,7 @@ function idTable(plan: Plan, c: Colours): string[] {
     ...rows.map(
       (r) =>
         `  ${r.path.padEnd(width)}  root = host uid ${r.host.start}, ${r.host.size} ids${r.isolated ? ' (isolated)' : ''}` +
+        (r.dockremap ? `; Docker's dockremap = host uid ${r.dockremap.start}, ${r.dockremap.size} ids` : '') +
         (r.fits ? '' : c.red(' (runs past its parent level\'s ids)')),
     ),
     '',

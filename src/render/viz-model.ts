@@ -10,7 +10,7 @@ import { type IdRange, formatRange, rangeEnd } from '../core/ids/range.js';
 import type { LevelSummary, Plan } from '../core/plan/model.js';
 import { levelLabel } from '../core/paths.js';
 
-export type VizRowKind = 'range' | 'pinned' | 'shared' | 'isolated';
+export type VizRowKind = 'range' | 'pinned' | 'shared' | 'isolated' | 'dockremap';
 
 export interface VizRow {
   kind: VizRowKind;
@@ -60,6 +60,8 @@ function vizLevel(level: LevelSummary, hostIds: ReturnType<typeof containerHostI
       ...(layout.misfit.includes(ch.path) ? [`BREAKS the fit rule: ${FIT[info.idmapFit]}`] : []),
     ];
     rows.push({ kind: ch.isolated ? 'isolated' : 'shared', label: ch.path, ids: abs(ch.map), flags });
+    // Docker's remapped containers run inside the child's map, on ids of its own id space.
+    if (ch.dockremap) rows.push({ kind: 'dockremap', label: `${ch.path}: Docker's dockremap`, ids: abs({ start: ch.map.start + ch.dockremap.start, size: ch.dockremap.size }), flags: rangeEnd(ch.dockremap) > ch.map.size ? [`OUTSIDE ${ch.path}'s map`] : [] });
   }
   const own = hostIds.find((h) => h.path === level.path)?.host;
   const axis = union([...(own ? [own] : []), ...rows.map((r) => r.ids)]);

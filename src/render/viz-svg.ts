@@ -10,7 +10,7 @@ const BAR = 520;
 const ROW = 18;
 const WIDTH = 1100;
 
-const FILL: Record<VizRowKind | 'free', string> = { range: '#3b82f6', pinned: '#eab308', shared: '#22c55e', isolated: '#15803d', free: '#e5e7eb' };
+const FILL: Record<VizRowKind | 'free', string> = { range: '#3b82f6', pinned: '#eab308', shared: '#22c55e', isolated: '#15803d', free: '#e5e7eb', dockremap: '#a855f7' };
 
 const LEGEND: Array<[VizRowKind | 'free', string]> = [
   ['range', 'daemon range'],
@@ -18,6 +18,7 @@ const LEGEND: Array<[VizRowKind | 'free', string]> = [
   ['isolated', 'isolated slice'],
   ['pinned', 'kept for running containers'],
   ['free', 'free ids of the range'],
+  ['dockremap', "Docker's dockremap range"],
 ];
 
 export function escapeXml(text: string): string {
@@ -52,12 +53,15 @@ function drawLevel(level: VizLevel, top: number): { svg: string[]; height: numbe
 export function renderVizSvg(plan: Pick<Plan, 'levels'>): string {
   const body: string[] = [];
   let y = 8;
-  LEGEND.forEach(([kind, label], i) => {
+  const levels = vizModel(plan);
+  // dockremap appears only where a container remaps Docker.
+  const shown = (kind: string): boolean => kind !== 'dockremap' || levels.some((l) => l.rows.some((r) => r.kind === 'dockremap'));
+  LEGEND.filter(([kind]) => shown(kind)).forEach(([kind, label], i) => {
     const lx = LEFT + i * 210;
     body.push(`<rect class="legend ${kind}" x="${lx}" y="${y}" width="14" height="14"/>`, text(lx + 20, y + 12, label));
   });
   y += 30;
-  for (const level of vizModel(plan)) {
+  for (const level of levels) {
     const drawn = drawLevel(level, y);
     body.push(`<g class="level">`, ...drawn.svg, `</g>`);
     y += drawn.height;
@@ -66,7 +70,7 @@ export function renderVizSvg(plan: Pick<Plan, 'levels'>): string {
     'text { font: 12px monospace; fill: #111827; }',
     '.title { font-weight: bold; } .note, .tick { fill: #4b5563; } .end { text-anchor: end; } .flag { fill: #dc2626; font-weight: bold; }',
     '.axis { stroke: #6b7280; }',
-    ...Object.entries(FILL).map(([k, v]) => `.${k} { fill: ${v}; }`),
+    ...Object.entries(FILL).filter(([k]) => shown(k)).map(([k, v]) => `.${k} { fill: ${v}; }`),
     '.flagged { stroke: #dc2626; stroke-width: 2; }',
   ].join(' ');
   return [

@@ -8,7 +8,7 @@ import { type VizLevel, type VizRowKind, span, vizModel } from './viz-model.js';
 
 const WIDTH = 48;
 
-const GLYPH: Record<VizRowKind, string> = { range: '█', pinned: '░', shared: '▒', isolated: '▓' };
+const GLYPH: Record<VizRowKind, string> = { range: '█', pinned: '░', shared: '▒', isolated: '▓', dockremap: '▚' };
 
 const LEGEND = `Legend: ${GLYPH.range} daemon range  ${GLYPH.shared} shared map (the whole range)  ${GLYPH.isolated} isolated slice  ${GLYPH.pinned} kept for running containers  · other ids`;
 
@@ -21,7 +21,7 @@ function bar(axis: { start: number; size: number }, start: number, size: number,
 
 function drawLevel(level: VizLevel, c: Colours): string[] {
   const width = Math.max(...level.rows.map((r) => r.label.length));
-  const colour = { range: c.cyan, pinned: c.yellow, shared: c.green, isolated: c.green };
+  const colour = { range: c.cyan, pinned: c.yellow, shared: c.green, isolated: c.green, dockremap: c.yellow };
   const lines = [c.bold(level.title), `  host ids ${level.axis.start} ${'─'.repeat(WIDTH - 2)} ${rangeEnd(level.axis) - 1}`];
   for (const r of level.rows) {
     const flags = r.flags.length > 0 ? c.red(`  ! ${r.flags.join('; ')}`) : '';
@@ -34,5 +34,7 @@ function drawLevel(level: VizLevel, c: Colours): string[] {
 }
 
 export function renderViz(plan: Pick<Plan, 'levels'>, c: Colours): string {
-  return [LEGEND, '', ...vizModel(plan).flatMap((l) => [...drawLevel(l, c), ''])].join('\n');
+  const levels = vizModel(plan);
+  const remaps = levels.some((l) => l.rows.some((r) => r.kind === 'dockremap'));
+  return [remaps ? `${LEGEND}  ${GLYPH.dockremap} Docker's dockremap range` : LEGEND, '', ...levels.flatMap((l) => [...drawLevel(l, c), ''])].join('\n');
 }

@@ -2,7 +2,8 @@
 // at level 1 and level 2, the lab's nest-tools image (LXD + docker.io), a small rootfs tarball
 // pushed with `files:` and imported by a setup command (no registry is reachable here), then
 // `docker run` at both levels. Docker's containers live in the LXD container's own unprivileged
-// map, and nothing is privileged.
+// map, and nothing is privileged. A third container, dkr3 at level 1, remaps Docker
+// (docker.userns_remap): Docker's containers run on the dockremap range nestctl planned.
 
 import { mkdtempSync, mkdirSync, symlinkSync, copyFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +14,7 @@ import { RESTART, deleteInstances, execIn, labUnavailable, nestctl, run, saveSub
 const why = labUnavailable();
 const L1 = 'dkr1';
 const L2 = 'dkr2';
+const L3 = 'dkr3';
 const DIR = mkdtempSync(join(tmpdir(), 'nestctl-docker-'));
 const SETUP_LOG = '/root/nestctl-setup.log';
 
@@ -26,11 +28,11 @@ async function tinyRootfs(): Promise<void> {
   if (r.code !== 0) throw new Error(`building the rootfs tarball: ${r.stderr}`);
 }
 
-function level(name: string, inner: string[]): string[] {
+function level(name: string, inner: string[], docker = 'true'): string[] {
   return [
     `- name: ${name}`,
     '  image: nest-tools',
-    '  docker: true',
+    `  docker: ${docker}`,
     '  files:',
     '    - path: /root/tiny.tar.xz',
     '      source: tiny.tar.xz',
@@ -43,7 +45,7 @@ function level(name: string, inner: string[]): string[] {
 
 function manifest(): string {
   const file = join(DIR, 'docker.yaml');
-  const tree = level(L1, ['containers:', ...level(L2, []).map((l) => `  ${l}`)]);
+  const tree = [...level(L1, ['containers:', ...level(L2, []).map((l) => `  ${l}`)]), ...level(L3, [], '{userns_remap: true}')];
   writeFileSync(file, ['apiVersion: nestctl/v1', 'host:', '  flavour: debian', 'containers:', ...tree.map((l) => `  ${l}`), ''].join('\n'));
   return file;
 }
@@ -58,14 +60,14 @@ describe.skipIf(why !== null)(`Docker inside on real LXD${why ? ` (skipped: ${wh
   let files: ReturnType<typeof saveSubidFiles> | null = null;
 
   beforeAll(async () => {
-    await deleteInstances([L1]); // a crashed earlier run must not decide this one
+    await deleteInstances([L1, L3]); // a crashed earlier run must not decide this one
     files = saveSubidFiles();
     await tinyRootfs();
   });
 
   // Runs after failures too: the containers go, the host's subid files come back.
   afterAll(async () => {
-    await deleteInstances([L1]);
+    await deleteInstances([L1, L3]);
     await files?.restore();
   });
 
@@ -97,12 +99,23 @@ describe.skipIf(why !== null)(`Docker inside on real LXD${why ? ` (skipped: ${wh
     expect(privileged.stdout.trim()).toBe('');
   });
 
+  it('remaps Docker in dkr3 onto the dockremap range nestctl wrote, and plans nothing more', async () => {
+    // dkr3's map: root's own 65536 ids, then dockremap's 65536 (Docker's "userns-remap": "default").
+    expect(await inside([L3], ['cat', '/etc/subuid'])).toContain('dockremap:65536:65536\n');
+    expect(JSON.parse(await inside([L3], ['cat', '/etc/docker/daemon.json']))).toEqual({ 'userns-remap': 'default' });
+    const dockerMap = (await inside([L3], ['docker', 'run', '--rm', 'nestctl-tiny', '/bin/cat', '/proc/self/uid_map'])).trim().split(/\s+/).join(' ');
+    expect(dockerMap).toBe('0 65536 65536');
+    const planned = await nestctl(['plan', '--host-restart', RESTART, manifest()]);
+    expect(planned.code, planned.stderr).toBe(0);
+    expect(planned.stdout).toContain('No changes.');
+  });
+
   it('plans nothing more, and a second apply runs no setup again', async () => {
     const planned = await nestctl(['plan', '--host-restart', RESTART, manifest()]);
     expect(planned.code, planned.stderr).toBe(0);
     expect(planned.stdout).toContain('No changes.');
     const r = await nestctl(['apply', '--auto-approve', '--ci', '--host-restart', RESTART, manifest()]);
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
-    for (const path of [[L1], [L1, L2]]) expect(await inside(path, ['cat', SETUP_LOG])).toBe('ran\n');
+    for (const path of [[L1], [L1, L2], [L3]]) expect(await inside(path, ['cat', SETUP_LOG])).toBe('ran\n');
   });
 });

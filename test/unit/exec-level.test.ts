@@ -32,7 +32,7 @@ describe('ExecLevel', () => {
 
   it('writes subid files through a constant script: path, hash and planned entry as arguments, text on stdin', async () => {
     const { exec, calls } = recorder();
-    await new ExecLevel(exec, '', {}, 'debian').child('c1', 'debian').writeSubid('subuid', 'root:65536:131072\n', 'abc');
+    await new ExecLevel(exec, '', {}, 'debian').child('c1', 'debian').writeSubid('subuid', 'root:65536:131072\n', 'abc', { entries: ['root:65536:131072'] });
     const { argv, options } = calls[0]!;
     expect(argv.slice(0, 7)).toEqual(['lxc', 'exec', 'c1', '-T', '--', 'sh', '-c']);
     expect(argv[7]).not.toContain('root:65536');

@@ -44,6 +44,7 @@ const container = (over: Partial<ContainerSpec> & Pick<ContainerSpec, 'name' | '
   adopt: false,
   idmap: null,
   docker: false,
+  dockerRemap: null,
   flavour: null,
   files: [],
   setup: [],
@@ -266,7 +267,7 @@ describe('loadManifest: schema problems', () => {
     );
     expect(ds.map((d) => [at(d), d.message])).toEqual([
       ['3:9', '"host.base" must be a whole number, not "500000"'],
-      ['7:13', '"docker" in container c1 must be true or false, not "yes"'],
+      ['7:13', '"docker" in container c1 must be true/false or a mapping (key: value lines), not "yes"'],
       ['8:14', '"flavour" in container c1 must be one of debian, incus, snap, not "debain"'],
       ['9:26', 'config key "limits.cpu" in container c1 must be text, a number or true/false, not a list'],
     ]);

@@ -30,7 +30,7 @@ const subid = (file: 'subuid' | 'subgid', after = 'root:500000:65536\n'): Step =
   file,
   before: 'root:100000:10000001\n',
   after,
-  edit: { owner: 'root', entry: { start: 500000, size: 65536 }, keep: [] },
+  edit: [{ owner: 'root', entry: { start: 500000, size: 65536 }, keep: [] }],
   restore: false,
 });
 const levelSteps: Step[] = [

@@ -64,8 +64,8 @@ describe('planner: seed tree on a fresh Debian host', () => {
     const host = step<'write-subid'>(p, 'host:write-subid:subuid');
     expect(host.before).toBe(DEBIAN_SUBID);
     expect(host.after).toBe('root:500000:196608\n');
-    expect(step<'write-subid'>(p, 'c1:write-subid:subgid').edit?.entry).toEqual({ start: 65536, size: 131072 });
-    expect(step<'write-subid'>(p, 'c1/c2:write-subid:subuid').edit?.entry).toEqual({ start: 65536, size: 65536 });
+    expect(step<'write-subid'>(p, 'c1:write-subid:subgid').edit?.[0]?.entry).toEqual({ start: 65536, size: 131072 });
+    expect(step<'write-subid'>(p, 'c1/c2:write-subid:subuid').edit?.[0]?.entry).toEqual({ start: 65536, size: 65536 });
     const maps = Object.fromEntries(p.levels.flatMap((l) => l.children.map((c) => [c.path, c.map])));
     expect(maps).toEqual({
       c1: { start: 500000, size: 196608 },

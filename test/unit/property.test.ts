@@ -19,7 +19,7 @@ import { BLOCK, contains, formatRange, type IdRange, overlaps, rangeEnd } from '
 import type { ContainerSpec, Manifest } from '../../src/core/manifest/model.js';
 import type { IdMapEntry, ObservedLevel, ObservedTree } from '../../src/core/observed.js';
 import type { Plan } from '../../src/core/plan/model.js';
-import { applyRootEdit, firstUsable, parseSubid, type RootEdit, usableEntries } from '../../src/core/subid/file.js';
+import { applySubidEdit, firstUsable, parseSubid, type OwnerEdit, usableEntries } from '../../src/core/subid/file.js';
 import { type ApplySummary, startApply } from '../../src/engine/apply.js';
 import { observeTree } from '../../src/engine/observe.js';
 import { planManifest } from '../../src/engine/plan-pipeline.js';
@@ -428,7 +428,7 @@ interface SubidCase {
   /** null: the file does not exist. */
   lines: Line[] | null;
   finalNewline: boolean;
-  edit: RootEdit;
+  edit: OwnerEdit;
 }
 
 const subidCase: fc.Arbitrary<SubidCase> = fc.constantFrom('root', 'root', 'root', '_lxd').chain((owner) =>
@@ -473,7 +473,7 @@ describe('subid lines are read as LXD reads them', () => {
   it.each(['ROOT:100000:10000001\n', 'root:100000:10000001#old range\n', 'root:100000:10000001:extra\n'])(
     'after editing %j, LXD uses the requested entry',
     (before) => {
-      const after = applyRootEdit(before, { owner: 'root', entry: { start: 500000, size: 196608 }, keep: [] });
+      const after = applySubidEdit(before, [{ owner: 'root', entry: { start: 500000, size: 196608 }, keep: [] }]);
       const read = getFromShadow(after, '/etc/subuid');
       const first = read.kind === 'entries' ? read.entries.find(([, size]) => size >= BLOCK) : undefined;
       expect(first).toEqual([500000, 196608]);
@@ -486,7 +486,7 @@ describe('subid edits', () => {
     fc.assert(
       fc.property(subidCase, (c) => {
         const before = textOf(c);
-        const after = applyRootEdit(before, c.edit);
+        const after = applySubidEdit(before, [c.edit]);
         const wanted = [c.edit.entry, ...c.edit.keep.filter((k) => formatRange(k) !== formatRange(c.edit.entry))];
 
         // Every line the edit may not touch survives, byte for byte, in order.
@@ -502,7 +502,7 @@ describe('subid edits', () => {
 
         // Nothing is lost at the end of the file, and the edit is idempotent.
         expect(after.endsWith('\n')).toBe(true);
-        expect(applyRootEdit(after, c.edit)).toBe(after);
+        expect(applySubidEdit(after, [c.edit])).toBe(after);
       }),
       { numRuns: 300 },
     );
@@ -515,7 +515,7 @@ describe('subid edits', () => {
         // file ("Unexpected values"), before and after any edit.
         subidCase.filter((c) => c.owner === 'root' && getFromShadow(textOf(c) ?? '', '/etc/subuid').kind !== 'error'),
         (c) => {
-          const after = applyRootEdit(textOf(c), c.edit);
+          const after = applySubidEdit(textOf(c), [c.edit]);
           const read = getFromShadow(after, '/etc/subuid');
           expect(read.kind).toBe('entries');
           const first = read.kind === 'entries' ? read.entries.find(([, size]) => size >= BLOCK) : undefined;

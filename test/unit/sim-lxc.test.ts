@@ -3,6 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { type SimWorld, createSimWorld, defaultWorld } from '../../src/adapters/sim/index.js';
+import { overlaps } from '../../src/core/ids/range.js';
 import { loadManifest } from '../../src/core/manifest/load.js';
 import type { Manifest } from '../../src/core/manifest/model.js';
 import type { Plan } from '../../src/core/plan/model.js';
@@ -168,6 +169,43 @@ describe('classic LXC on the host (simulated)', () => {
     expect(world.lxcUidMap('c1', 'root', 'rbox')).toBe('0 131072 65536');
     expect(world.file('c1', '/etc/subuid')).toBe('root:65536:65536\nroot:131072:65536\n');
     expect(world.state().host.lxd!.instances.find((i) => i.name === 'c1')!.config['security.nesting']).toBe('true');
+    expect((await plan(world, m)).steps).toEqual([]);
+  });
+
+  it('moves a user\'s range in the level\'s one subid write, an owner entry beside root\'s, which the user\'s container waits for', async () => {
+    const world = lxcWorld();
+    world.editFile('', '/etc/subuid', world.file('', '/etc/subuid')!.replace('alice:100000:65536', 'alice:520000:65536'));
+    world.editFile('', '/etc/subgid', world.file('', '/etc/subgid')!.replace('alice:100000:65536', 'alice:520000:65536'));
+    const p = await plan(world, TREE);
+    const writes = p.steps.filter((s) => s.kind === 'write-subid');
+    expect(writes.map((s) => s.id)).toEqual(['host:write-subid:subuid', 'host:write-subid:subgid']);
+    const uid = writes[0]!;
+    if (uid.kind !== 'write-subid') throw new Error('not a write-subid step');
+    expect(uid.edit?.map((e) => e.owner)).toEqual(['root', 'alice']);
+    const alice = uid.edit!.find((e) => e.owner === 'alice')!;
+    expect(alice.entry.start).toBeGreaterThanOrEqual(500000 + 65536);
+    expect(uid.reason).toContain(`alice runs LXC containers on host: it needs alice:${alice.entry.start}:65536`);
+    expect(p.steps.find((s) => s.id === 'box:create-lxc')?.dependsOn).toEqual(expect.arrayContaining(['host:write-subid:subuid', 'host:write-subid:subgid']));
+  });
+
+  it('places an LXC slice clear of dockremap\'s range in a container that also remaps Docker, both in its one subid write', async () => {
+    const desc = defaultWorld([{ alias: 'nestlxc', hostsLxd: true }]);
+    desc.host.images = desc.host.images!.map((i) => ({ ...i, lxc: true }));
+    const world = createSimWorld(desc);
+    const m = load('apiVersion: nestctl/v1', 'host:', '  base: 500000', 'containers:', '  - name: c1', '    image: nestlxc', '    docker: { userns_remap: true }', '    containers:', '      - name: rbox', '        runtime: lxc');
+    const first = await plan(world, m);
+    const uid = first.steps.find((s) => s.id === 'c1:write-subid:subuid');
+    if (uid?.kind !== 'write-subid') throw new Error('no write of c1\'s /etc/subuid');
+    expect(uid.edit?.map((e) => e.owner)).toEqual(['root', 'dockremap']);
+    const [root, dockremap] = uid.edit!;
+    expect(root!.keep).toHaveLength(1);
+    expect(overlaps(root!.keep[0]!, dockremap!.entry)).toBe(false);
+    expect(overlaps(root!.keep[0]!, root!.entry)).toBe(false);
+    expect((await apply(world, m)).failed).toEqual([]);
+    const slice = world.lxcUidMap('c1', 'root', 'rbox')!.split(' ').map(Number);
+    expect(slice[1]).toBe(root!.keep[0]!.start);
+    // c1 holds its own 65536, its LXD's 65536, dockremap's 65536 and rbox's slice
+    expect(world.uidMap('c1')).toBe('0 500000 262144');
     expect((await plan(world, m)).steps).toEqual([]);
   });
 

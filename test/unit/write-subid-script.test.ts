@@ -135,7 +135,7 @@ describe('ExecLevel.writeSubid with the real script', () => {
         child.on('exit', (code) => ok({ code: code ?? -1, stdout: '', stderr }));
       });
     const sent = `alice:165536:65536\n${ENTRY}\n`;
-    await expect(new ExecLevel(exec, 'c1', {}, 'debian').writeSubid('subuid', sent, sha256(OLD))).rejects.toMatchObject({
+    await expect(new ExecLevel(exec, 'c1', {}, 'debian').writeSubid('subuid', sent, sha256(OLD), { entries: [ENTRY] })).rejects.toMatchObject({
       message: `refusing the new ${file}: it lacks the planned entry ${ENTRY}`,
       hint: REFUSED_HINT,
     });

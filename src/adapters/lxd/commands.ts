@@ -4,7 +4,6 @@
 import { stringify } from 'yaml';
 import type { ProfileBody } from '../../core/plan/model.js';
 import { FLAVOURS, type FlavourInfo, flavourInfo } from '../../core/flavour/index.js';
-import { plannedEntryLine } from '../../core/subid/check-text.js';
 import type { InstanceSpec, InstanceUpdate, SubidFile } from '../../ports/lxd.js';
 import { WRITE_SUBID_SCRIPT } from './write-subid-script.js';
 
@@ -48,9 +47,8 @@ export function discardArgv(files: readonly string[]): string[] | null {
   return dirs.length > 0 ? ['rm', '-rf', '--', ...dirs] : null;
 }
 
-/** `owner`: whose first entry the text must hold (root's for the daemon, a user's for their LXC containers). */
-export const writeSubidArgv = (file: SubidFile, text: string, expectedSha256: string | null, forgetOriginal: boolean, owner = 'root'): string[] => [
-  'sh', '-c', WRITE_SUBID_SCRIPT, 'nestctl-write-subid', `/etc/${file}`, expectedSha256 ?? 'absent', forgetOriginal ? 'forget' : 'keep', plannedEntryLine(text, owner),
+export const writeSubidArgv = (file: SubidFile, expectedSha256: string | null, forgetOriginal: boolean, entries: readonly string[]): string[] => [
+  'sh', '-c', WRITE_SUBID_SCRIPT, 'nestctl-write-subid', `/etc/${file}`, expectedSha256 ?? 'absent', forgetOriginal ? 'forget' : 'keep', entries.join('\n'),
 ];
 
 export const restartArgv = (info: FlavourInfo): string[] => ['sh', '-c', RESTART, 'restart', info.restartNeedsSystemd ? 'systemd' : 'any', ...info.restartArgv];

@@ -10,7 +10,7 @@ import { sha256 } from '../../core/plan/digest.js';
 import { parseFileFacts } from '../../core/observe/parse-files.js';
 import { FILE_REFUSED_EXIT, FILE_STALE_EXIT, READ_FILES_SCRIPT, WRITE_FILE_SCRIPT } from './files-script.js';
 import type { Exec, ExecOptions, ExecResult, OutputListener } from '../../ports/exec.js';
-import type { FileWrite, ImageBundle, InstanceSpec, InstanceUpdate, LxcCreate, LxcOwner, LxdLevel, SubidFile } from '../../ports/lxd.js';
+import type { FileWrite, ImageBundle, InstanceSpec, InstanceUpdate, LxcCreate, LxcOwner, LxdLevel, SubidFile, SubidWriteOptions } from '../../ports/lxd.js';
 import { LxcAtLevel } from './lxc-level.js';
 import { type Cli, nestedExec } from '../nested-exec.js';
 import { IMAGES_QUERY, INSTANCES_QUERY, PROBE_MARK, PROBE_SCRIPT, PROFILES_QUERY } from './probe-script.js';
@@ -157,10 +157,10 @@ export class ExecLevel implements LxdLevel {
     }
   }
 
-  async writeSubid(file: SubidFile, text: string, expectedSha256: string | null, options: { forgetOriginal?: boolean; owner?: string } = {}): Promise<void> {
-    // The planned entry travels as an argument, apart from the text on stdin: a text cut short
+  async writeSubid(file: SubidFile, text: string, expectedSha256: string | null, options: SubidWriteOptions = {}): Promise<void> {
+    // The planned entries travel as an argument, apart from the text on stdin: a text cut short
     // on its way through the nested `lxc exec` hops is refused instead of installed.
-    const argv = writeSubidArgv(file, text, expectedSha256, options.forgetOriginal ?? false, options.owner);
+    const argv = writeSubidArgv(file, expectedSha256, options.forgetOriginal ?? false, options.entries ?? []);
     this.options.trace?.(this.path, argv);
     const r = await this.exec(argv, { stdin: text });
     if (r.code === STALE_EXIT) throw new EnvironmentError(`plan is stale: ${r.stderr.trim()}`, 'run nestctl plan again', this.path);

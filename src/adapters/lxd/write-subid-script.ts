@@ -1,8 +1,9 @@
 // Replace /etc/subuid or /etc/subgid the way shadow's tools would, at any nesting level.
 // New text on stdin; positional arguments of this constant script (no data is ever code):
 //   $1 the file, $2 its planned sha256 (or "absent"), $3 keep|forget (forget = a restore: drop
-//   the .orig record, and an empty text is allowed), $4 the first root entry line the new text
-//   must contain ("" = none planned), $5 where .orig records live (tests point it elsewhere).
+//   the .orig record, and an empty text is allowed), $4 the entry lines the new text must
+//   contain, one a line (every owner's: entryLines; "" = none planned), $5 where .orig records live
+//   (tests point it elsewhere).
 // Steps: refuse a symlink; take FILE.lock by link(2) like shadow's commonio lock (lib/commonio.c
 // do_lock_file: write our pid to FILE.PID, link it to FILE.lock; a lock whose pid no longer
 // exists is removed and retried, as shadow does when kill(pid, 0) fails with ESRCH); refuse a
@@ -52,7 +53,12 @@ else
   bad=$(grep -Evxn '[[:space:]]*(#.*)?|[[:space:]]*[^:#[:space:]]+:[0-9]+:[0-9]+[[:space:]]*(#.*)?' "$tmp" | head -n 1 | cut -d: -f1)
   if [ -n "$bad" ]; then refuse "line $bad is neither owner:start:count nor a comment"; fi
 fi
-if [ -n "$entry" ] && ! grep -Fxq -- "$entry" "$tmp"; then refuse "it lacks the planned entry $entry"; fi
+set -f; IFS='
+'
+for e in $entry; do
+  if ! grep -Fxq -- "$e" "$tmp"; then refuse "it lacks the planned entry $e"; fi
+done
+set +f; unset IFS
 if [ "$forget" = keep ] && [ ! -e "$orig" ] && [ -e "$f" ]; then mkdir -p "$state"; cp -p "$f" "$orig"; fi
 if [ -e "$f" ]; then
   cp -p "$f" "$f-"

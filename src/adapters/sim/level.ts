@@ -7,7 +7,7 @@ import type { ProfileBody } from '../../core/plan/model.js';
 import { createProfile, deleteProfile, writeProfile } from './profiles.js';
 import type { ExecResult, OutputListener } from '../../ports/exec.js';
 import { readFiles, runIn, writeFile } from './files.js';
-import type { FileWrite, ImageBundle, InstanceSpec, InstanceUpdate, LxcCreate, LxcOwner, LxdLevel, SubidFile } from '../../ports/lxd.js';
+import type { FileWrite, ImageBundle, InstanceSpec, InstanceUpdate, LxcCreate, LxcOwner, LxdLevel, SubidFile, SubidWriteOptions } from '../../ports/lxd.js';
 import * as lxcCmd from '../lxd/lxc-commands.js';
 import { lxcCreate, lxcDelete, lxcStart, probeLxc, writeLxcFile } from './lxc.js';
 import { discardBundle, exportImage, fetchImage, importImage, pushBundle } from './images.js';
@@ -105,9 +105,9 @@ export class SimLevel implements LxdLevel {
     if (level) selectDaemon(level, this.flavour);
   }
 
-  async writeSubid(file: SubidFile, text: string, expectedSha256: string | null, options: { forgetOriginal?: boolean; owner?: string } = {}): Promise<void> {
+  async writeSubid(file: SubidFile, text: string, expectedSha256: string | null, options: SubidWriteOptions = {}): Promise<void> {
     this.use();
-    this.show(cmd.writeSubidArgv(file, text, expectedSha256, options.forgetOriginal ?? false, options.owner));
+    this.show(cmd.writeSubidArgv(file, expectedSha256, options.forgetOriginal ?? false, options.entries ?? []));
     writeSubid(this.world, this.path, file, text, expectedSha256, options);
   }
 

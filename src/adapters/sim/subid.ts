@@ -4,8 +4,8 @@
 
 import { EnvironmentError } from '../../core/errors.js';
 import { sha256 } from '../../core/plan/digest.js';
-import { REFUSED_HINT, plannedEntryLine, refuseSubidText } from '../../core/subid/check-text.js';
-import type { SubidFile } from '../../ports/lxd.js';
+import { REFUSED_HINT, refuseSubidText } from '../../core/subid/check-text.js';
+import type { SubidFile, SubidWriteOptions } from '../../ports/lxd.js';
 import { reach } from './reach.js';
 import type { World } from './state.js';
 import { record, tick } from './world.js';
@@ -21,7 +21,7 @@ export function writeSubid(
   file: SubidFile,
   text: string,
   expectedSha256: string | null,
-  options: { forgetOriginal?: boolean } = {},
+  options: SubidWriteOptions = {},
 ): void {
   const name = `/etc/${file}`;
   const level = reach(world, path, ['sh', '-c', '<write subid>', 'nestctl-write-subid', name, expectedSha256 ?? 'absent']);
@@ -31,7 +31,7 @@ export function writeSubid(
   if (currentSha !== planned) {
     throw new EnvironmentError(`plan is stale: ${name} changed since it was planned (sha256 ${currentSha}, planned ${planned})`, 'run nestctl plan again', path);
   }
-  const refused = refuseSubidText(name, current?.text ?? null, text, plannedEntryLine(text), Boolean(options.forgetOriginal));
+  const refused = refuseSubidText(name, current?.text ?? null, text, options.entries ?? [], Boolean(options.forgetOriginal));
   if (refused) throw new EnvironmentError(refused, REFUSED_HINT, path);
   const t = tick(world);
   if (current) level.files[`${name}-`] = { ...current };

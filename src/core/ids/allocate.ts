@@ -1,7 +1,8 @@
 // The id arithmetic of a container tree, pure and deterministic.
 //
 // Bottom-up: a container's need is what its own root filesystem uses (65536 ids) plus the range
-// its LXD must hand to its children. A level's daemon range must cover every non-isolated child
+// its LXD must hand to its children, plus, with docker.userns_remap, the range Docker's dockremap
+// user runs its containers on (laid out after the children's range). A level's daemon range must cover every non-isolated child
 // (each gets the whole range) and the isolated slices, which LXD places from 65536 into the
 // range onwards with a strict fit test (offset + size < range end), so slices need one block
 // of headroom. Top-down, a Debian/Incus level's own range sits at 65536 in its id space; a snap
@@ -12,7 +13,7 @@ import { type Diagnostic, nodeAt } from '../diagnostics.js';
 import { nestedOwnNeed } from '../flavour/index.js';
 import type { ContainerSpec, LxcSpec, Manifest } from '../manifest/model.js';
 import { type LevelLxcNeed, type LxcAllocation, levelLxcNeed, visitLxc } from './lxc-need.js';
-import { BLOCK, FIRST_SUBORDINATE_ID, LAST_ID, roundUpToBlock } from './range.js';
+import { BLOCK, FIRST_SUBORDINATE_ID, type IdRange, LAST_ID, roundUpToBlock } from './range.js';
 
 export interface NodeAllocation {
   path: string;
@@ -22,6 +23,8 @@ export interface NodeAllocation {
   need: number;
   /** Ids its LXD hands to its children (0 for a leaf). */
   daemonNeed: number;
+  /** docker.userns_remap: dockremap's range in the container's own id space, after root's own ids and its children's range. */
+  dockremap: IdRange | null;
   /** For isolated containers: the slice size (security.idmap.size) and its offset into the parent's range. */
   slice: { size: number; offset: number } | null;
   children: NodeAllocation[];
@@ -80,8 +83,11 @@ export function allocate(manifest: Manifest): AllocationResult {
     // so that LXD is planned as on any level (its init, its root entry) rather than left half set up.
     const daemonNeed = Math.max(levelNeed(children), children.length === 0 && lxc.length > 0 ? BLOCK : 0);
     const lxcNeed = levelLxcNeed(lxc);
-    // The LXC containers' ranges lie after its LXD's range in its own id space (lxc-need.ts).
-    const need = children.length === 0 && lxc.length === 0 ? BLOCK : nestedOwnNeed(spec.flavour, daemonNeed) + lxcNeed.total;
+    // Root's own ids, then its LXD's range, then dockremap's, then the LXC containers' ranges
+    // (lxc-need.ts; placed clear of the others by plan/lxc-ranges.ts): parts of the map that never overlap.
+    const ownAndDaemon = children.length === 0 && lxc.length === 0 ? BLOCK : nestedOwnNeed(spec.flavour, daemonNeed);
+    const dockremap = spec.dockerRemap === null ? null : { start: ownAndDaemon, size: spec.dockerRemap };
+    const need = ownAndDaemon + (dockremap?.size ?? 0) + lxcNeed.total;
     let slice: NodeAllocation['slice'] = null;
     if (spec.idmap?.isolated) {
       const size = spec.idmap.size ?? roundUpToBlock(need);
@@ -102,6 +108,7 @@ export function allocate(manifest: Manifest): AllocationResult {
       isolated: Boolean(spec.idmap?.isolated),
       need,
       daemonNeed,
+      dockremap,
       slice,
       children,
       lxc,

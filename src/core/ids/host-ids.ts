@@ -7,7 +7,7 @@ import { type IdRange, rangeEnd } from './range.js';
 /** One level's children and their maps in the level's own id space (the plan's level summaries). */
 export interface LevelMaps {
   path: string;
-  children: ReadonlyArray<{ path: string; map: IdRange; isolated: boolean }>;
+  children: ReadonlyArray<{ path: string; map: IdRange; isolated: boolean; dockremap?: IdRange }>;
 }
 
 export interface ContainerHostIds {
@@ -17,6 +17,8 @@ export interface ContainerHostIds {
   host: IdRange;
   /** false: its map runs past the ids its parent level has, so the part beyond maps to nothing. */
   fits: boolean;
+  /** docker.userns_remap: the host ids Docker's dockremap user runs its containers as. */
+  dockremap: IdRange | null;
 }
 
 /** Every container reachable from the host's level, depth first in manifest order. */
@@ -27,7 +29,8 @@ export function containerHostIds(levels: readonly LevelMaps[]): ContainerHostIds
   const visit = (path: string, own: IdRange | null): void => {
     for (const ch of byPath.get(path)?.children ?? []) {
       const host = { start: (own?.start ?? 0) + ch.map.start, size: ch.map.size };
-      out.push({ path: ch.path, isolated: ch.isolated, host, fits: own === null || rangeEnd(ch.map) <= own.size });
+      const dockremap = ch.dockremap ? { start: host.start + ch.dockremap.start, size: ch.dockremap.size } : null;
+      out.push({ path: ch.path, isolated: ch.isolated, host, fits: own === null || rangeEnd(ch.map) <= own.size, dockremap });
       visit(ch.path, host);
     }
   };

@@ -1,6 +1,7 @@
 // Schema-valid data → Manifest: defaults applied, config values as LXD stores them, positions kept.
 
 import { type ConfigValue, lxdString } from './config-keys.js';
+import { daemonJsonFile, dockerRemapSize, dockerWanted } from './docker.js';
 import { buildFiles, type RawFile } from './files.js';
 import { buildProfiles, type RawProfiles } from './profiles.js';
 import type { ContainerSpec, Flavour, HostSpec, LxcSpec, Manifest } from './model.js';
@@ -27,7 +28,7 @@ export interface RawContainer {
   ignore_changes?: string[];
   adopt?: boolean;
   idmap?: { isolated?: boolean; size?: number };
-  docker?: boolean;
+  docker?: boolean | { userns_remap?: boolean | { size: number } };
   flavour?: Flavour;
   files?: RawFile[];
   setup?: string[][];
@@ -76,9 +77,10 @@ function buildContainer(c: RawContainer, parent: string, at: Path, defaults: Def
     ignoreChanges: [...(c.ignore_changes ?? [])],
     adopt: c.adopt ?? false,
     idmap: c.idmap ? { isolated: c.idmap.isolated ?? false, size: c.idmap.size ?? null } : null,
-    docker: c.docker ?? false,
+    docker: dockerWanted(c.docker),
+    dockerRemap: dockerRemapSize(c.docker),
     flavour: c.flavour ?? null,
-    files: buildFiles(c.files ?? [], [...at, 'files'], src),
+    files: [...buildFiles(c.files ?? [], [...at, 'files'], src), ...(dockerRemapSize(c.docker) !== null ? [daemonJsonFile(valuePos(src, [...at, 'docker']))] : [])],
     setup: (c.setup ?? []).map((argv) => [...argv]),
     containers: lxdNodes(c.containers ?? []).map(({ c: child, i }) => buildContainer(child, path, [...at, 'containers', i], defaults, src)),
     insideProfiles: buildProfiles(c.inside?.profiles ?? {}, [...at, 'inside', 'profiles'], src),

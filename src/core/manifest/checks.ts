@@ -4,6 +4,7 @@
 
 import { type Diagnostic, sourceAt } from '../diagnostics.js';
 import { type ConfigValue, configKeyProblem, configValueProblem, ignoredKeyProblem, lxdFalse, lxdString } from './config-keys.js';
+import { dockerWanted } from './docker.js';
 import { fileFindings, setupFindings } from './files.js';
 import { isLxcNode, lxcKeysOnLxd, lxcNodeFindings } from './lxc-checks.js';
 import { NAME_RULE, nameProblem } from './names.js';
@@ -178,7 +179,7 @@ function nestingFindings(data: unknown, src: Source, path: Path): Diagnostic[] {
   const nesting = dataAt(data, [...path, 'config', 'security.nesting']);
   if (!isConfigValue(nesting) || !lxdFalse(nesting)) return [];
   const children = dataAt(data, [...path, 'containers']);
-  const why = Array.isArray(children) && children.length > 0 ? 'it holds containers' : dataAt(data, [...path, 'docker']) === true ? 'docker: true needs it' : null;
+  const why = Array.isArray(children) && children.length > 0 ? 'it holds containers' : dockerWanted(dataAt(data, [...path, 'docker'])) ? 'docker: true needs it' : null;
   if (!why) return [];
   return [
     {

@@ -3,6 +3,7 @@
 // build of each file into a FileSpec. A `source` is read by the CLI (cli/sources.ts), never here.
 
 import { type Diagnostic, sourceAt } from '../diagnostics.js';
+import { DAEMON_JSON, dockerRemapSize } from './docker.js';
 import type { ContainerSpec, FileSpec, Manifest } from './model.js';
 import { type Path, scalarSource, type Source, valuePos } from './source.js';
 import { containerLabel, dataAt, isRecord } from './words.js';
@@ -58,6 +59,9 @@ export function fileFindings(data: unknown, src: Source, container: Path): Diagn
       const first = firstLine.get(path);
       if (first !== undefined) found.push({ severity: 'error', fault: 'user', where: sourceAt(src.file, valuePos(src, [...at, 'path'])), message: `file ${path} is listed twice in ${who} (first at line ${first})`, hint: 'list each file once' });
       else firstLine.set(path, valuePos(src, [...at, 'path']).line);
+      if (path === DAEMON_JSON && dockerRemapSize(dataAt(data, [...container, 'docker'])) !== null) {
+        found.push({ severity: 'error', fault: 'user', where: sourceAt(src.file, valuePos(src, [...at, 'path'])), message: `${DAEMON_JSON} in ${who}: nestctl writes it for docker.userns_remap`, hint: `remove this files: entry (nestctl writes {"userns-remap": "default"}), or drop userns_remap and keep your own ${DAEMON_JSON} with your keys merged into it` });
+      }
     }
     const hasContent = file['content'] !== undefined;
     const hasSource = file['source'] !== undefined;

@@ -27,6 +27,8 @@ export interface FileSpec {
   uid: number;
   gid: number;
   pos: SourcePos;
+  /** Set for a file nestctl adds itself (not in `files:`): what in the manifest implies it. */
+  implied?: string;
 }
 
 /** A profile nestctl keeps on a level's LXD (core/manifest/profiles.ts checks and builds it). */
@@ -55,6 +57,11 @@ export interface ContainerSpec {
   adopt: boolean;
   idmap: IdmapSpec | null;
   docker: boolean;
+  /**
+   * Ids of the range Docker's userns-remap (user dockremap) gets inside the container, or null
+   * without `docker.userns_remap`. Implies `docker`.
+   */
+  dockerRemap: number | null;
   /** Flavour of the daemon inside this container (only meaningful when it has children); null: found, or the parent's assumed. */
   flavour: Flavour | null;
   /** Files kept inside it, in manifest order. */
@@ -121,3 +128,5 @@ export interface Manifest {
 
 /** The container runs containers of its own, LXD's or classic LXC's (it then needs nesting). */
 export const hostsContainers = (spec: ContainerSpec): boolean => spec.containers.length > 0 || spec.lxc.length > 0;
+/** Its inside is a level of the plan: it hosts containers, or its subid files hold Docker's dockremap entries. */
+export const hasLevel = (spec: ContainerSpec): boolean => hostsContainers(spec) || spec.dockerRemap !== null;

@@ -9,11 +9,11 @@
 //                            in both, as Terraform counts a replace
 //   create-lxc, start-lxc, configure-lxc, delete-lxc
 //                            as their LXD kin: an LXC container is a container
-//   write-subid, restart-daemon, init-daemon, copy-image, fetch-image, write-lxc-file,
-//   create-profile, update-profile, delete-profile
-//                            steps only: they change a level's daemon, files or profiles, not a
-//                            container (the summary counts containers; a profile change shows
-//                            as its own +/~/- line above it)
+//   write-subid, restart-daemon, restart-service, init-daemon, copy-image, fetch-image,
+//   write-lxc-file, create-profile, update-profile, delete-profile
+//                            steps only: they change a level's daemon, files or profiles, or
+//                            restart a service, not a container (the summary counts containers; a
+//                            profile change shows as its own +/~/- line above it)
 // Every step counts in `steps`.
 
 import type { Plan } from './model.js';

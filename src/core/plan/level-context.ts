@@ -7,17 +7,18 @@ import { MARKER_PATH } from './desired-config.js';
 import { BugError } from '../errors.js';
 import { assumedInside, clientOf, daemonName, decideFlavour, flavourInfo } from '../flavour/index.js';
 import type { Allocation, NodeAllocation } from '../ids/allocate.js';
-import type { IdRange } from '../ids/range.js';
+import { type IdRange, rangeEnd } from '../ids/range.js';
 import type { LxcAllocation } from '../ids/lxc-need.js';
-import type { ContainerSpec, Flavour, LxcSpec, Manifest, ProfileSpec } from '../manifest/model.js';
+import { type ContainerSpec, type Flavour, type LxcSpec, type Manifest, type ProfileSpec, hostsContainers } from '../manifest/model.js';
 import { ownerKey } from '../lxc/paths.js';
+import { DOCKREMAP } from '../manifest/docker.js';
 import { placeLxcRanges } from './lxc-ranges.js';
 import { hostRangesOfLxc } from './lxc-observed.js';
 import type { DaemonState, ObservedLevel, ObservedTree } from '../observed.js';
 import { levelLabel } from '../paths.js';
 import { type SubidEntry, firstUsable } from '../subid/file.js';
 import { unseenPins, whileDown } from './daemon-down.js';
-import { chooseDaemonRange } from './daemon-range.js';
+import { type RangeChoice, chooseDaemonRange } from './daemon-range.js';
 import { type Pin, ownIds, pinnedEntries } from './level-entry.js';
 import type { FlavourFrom, Precondition } from './model.js';
 import { chooseSubnet } from './preseed.js';
@@ -83,6 +84,13 @@ export interface LevelContext {
   unseen: boolean;
   /** Why what the level's LXD holds is known only after apply; null when observed. */
   unseenWhy: string | null;
+  /**
+   * The level runs an LXD for the manifest's containers (the host, a container with children);
+   * false for a container that is a level only for its subid entries (docker.userns_remap).
+   */
+  hostsLxd: boolean;
+  /** dockremap's entry (docker.userns_remap) in the level's own id space, after its LXD's range; null without. */
+  dockremap: IdRange | null;
   /** Ids the manifest's children need from its LXD. */
   daemonNeed: number;
   /** Ids the level's own namespace holds (observed, or predicted from its parent). */
@@ -218,7 +226,7 @@ export function levelContext(input: PlanInput, parent: ParentLink | null): Conte
       };
     }
     obs = seen?.kind === 'observed' && !parent.replaced ? seen.level : null;
-    if (obs?.daemon.kind === 'missing') {
+    if (obs?.daemon.kind === 'missing' && spec.containers.length > 0) {
       const adopted = parent.ctx.obs?.instances.find((i) => i.name === spec.name)?.config[MARKER_PATH] !== path;
       return {
         ok: false,
@@ -258,9 +266,17 @@ export function levelContext(input: PlanInput, parent: ParentLink | null): Conte
     if (!alloc) throw new BugError(`no allocation for ${spec.path}`);
     return { spec, alloc };
   });
-  const range = chooseDaemonRange({ manifest, path, flavour, obs, daemonNeed, ownSize, children: paired });
+  const hostsLxd = parent === null || hostsContainers(parent.child.spec);
+  const remap = parent?.child.alloc.dockremap ?? null;
+  if (remap && hostsLxd && flavourInfo(flavour).readsSubid === 'never') return { ok: false, problems: [snapRemapProblem(manifest, parent!.child.spec, flavour)] };
+  const range: RangeChoice = hostsLxd
+    ? chooseDaemonRange({ manifest, path, flavour, obs, daemonNeed, ownSize, children: paired })
+    : { ok: true, entry: null, kept: false, daemonRange: { start: 0, size: 0 }, slices: new Map(), warnings: [] };
   if (!range.ok) return { ok: false, problems: [range.problem] };
   const { entry, daemonRange, slices } = range;
+  // After the LXD's range as chosen (it may have grown past what the manifest alone needs).
+  const dockremap = remap && entry ? { start: Math.max(remap.start, rangeEnd(entry)), size: remap.size } : remap;
+  if (dockremap && rangeEnd(dockremap) > ownSize) return { ok: false, problems: [remapRoomProblem(manifest, parent!.child.spec, ownSize, rangeEnd(dockremap), flavour)] };
   const lxcNodes = parent ? parent.child.alloc.lxc : allocation.hostLxc;
   const lxcSpecs = parent ? parent.child.spec.lxc : manifest.lxc;
   const keptRoot = new Map(
@@ -280,6 +296,7 @@ export function levelContext(input: PlanInput, parent: ParentLink | null): Conte
     keptRoot,
     daemonOwner: owner,
     ownerKept: basePins.map((p) => p.range),
+    others: dockremap ? [{ owner: DOCKREMAP, range: dockremap }] : [],
   });
   if (!placed.ok) return { ok: false, problems: [{ severity: 'error', fault: 'user', where: nodeAt(manifest.file, path, parent?.child.spec.pos ?? manifest.hostPos), message: `${levelLabel(path)}: ${placed.message}`, hint: placed.hint }] };
   const lxc = lxcSpecs.map((spec): LevelLxc => {
@@ -305,6 +322,8 @@ export function levelContext(input: PlanInput, parent: ParentLink | null): Conte
     label,
     isHost,
     owner,
+    hostsLxd,
+    dockremap,
     flavour,
     flavourFrom: decided.from,
     obs,
@@ -330,4 +349,25 @@ export function levelContext(input: PlanInput, parent: ParentLink | null): Conte
     hiddenBy,
   };
   return { ok: true, ctx, warnings: [...range.warnings, ...placed.warnings.map((w) => `${label}: ${w}`)] };
+}
+
+/** The snap LXD hands out every id of its namespace from 100000 up (core/flavour): a dockremap range there would be its children's too. */
+function snapRemapProblem(manifest: Manifest, spec: ContainerSpec, flavour: Flavour): Diagnostic {
+  return {
+    severity: 'error',
+    fault: 'user',
+    where: nodeAt(manifest.file, spec.path, spec.pos),
+    message: `${spec.path} remaps Docker (docker.userns_remap), but its ${daemonName(flavour)} (${flavour}) hands its containers every id from 100000 up, so dockremap's range would overlap them`,
+    hint: `drop userns_remap, or run the Debian LXD or Incus in ${spec.path} (flavour: debian or incus)`,
+  };
+}
+
+function remapRoomProblem(manifest: Manifest, spec: ContainerSpec, own: number, needed: number, flavour: Flavour): Diagnostic {
+  return {
+    severity: 'error',
+    fault: 'user',
+    where: nodeAt(manifest.file, spec.path, spec.pos),
+    message: `${spec.path} holds ${own} ids but it${spec.containers.length > 0 ? ', its children' : ''} and Docker's dockremap range need ${needed}`,
+    hint: `${daemonName(flavour)} gives a running container a bigger map only when it is created again: nestctl plan --replace ${spec.path} (its filesystem and every container inside it are lost)`,
+  };
 }

@@ -7,7 +7,7 @@ import { flavourInfo, kernelDefaultRange } from '../flavour/index.js';
 import { hostRangesOfInstance } from '../ids/idmap.js';
 import { BLOCK, type IdRange, contains, formatRange, overlaps, roundUpToBlock, sameRange } from '../ids/range.js';
 import { type ObservedLevel, instanceLabel } from '../observed.js';
-import { type RootEdit, firstUsable, parseSubid, usableEntries } from '../subid/file.js';
+import { type OwnerEdit, firstUsable, parseSubid, usableEntries } from '../subid/file.js';
 
 export const MAX_ID = 4294967295;
 
@@ -39,9 +39,9 @@ export function pinnedEntries(level: ObservedLevel | null, owner: string, entry:
   return pins;
 }
 
-/** The edit that makes `entry` the first usable root entry (with pins kept), or null if already so. */
-export function editFor(text: string | null, owner: string, entry: IdRange, pins: Pin[]): RootEdit | null {
-  const keep = pins.map((p) => p.range).filter((r) => !sameRange(r, entry));
+/** The edit that makes `entry` the owner's first usable entry (with `kept` after it), or null if already so. */
+export function editFor(text: string | null, owner: string, entry: IdRange, kept: readonly IdRange[]): OwnerEdit | null {
+  const keep = kept.filter((r) => !sameRange(r, entry));
   const wanted = [entry, ...keep];
   const have = usableEntries(text, owner);
   const same = have.length === wanted.length && have.every((h, i) => sameRange(h, wanted[i]!));

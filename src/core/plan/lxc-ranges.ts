@@ -26,6 +26,8 @@ export interface LxcRangeRequest {
    */
   daemonOwner: string;
   ownerKept: readonly IdRange[];
+  /** Other owners' entries the level's subid write sets (dockremap's): hard, and their old lines do not count. */
+  others?: ReadonlyArray<{ owner: string; range: IdRange }>;
 }
 
 export interface LxcRanges {
@@ -45,9 +47,11 @@ export type LxcRangeChoice = { ok: true; ranges: LxcRanges; warnings: string[] }
 export function placeLxcRanges(r: LxcRangeRequest): LxcRangeChoice {
   const placedUsers = new Set(r.need.users.map((u) => u.user.toLowerCase()));
   const keptSlices = [...r.keptRoot.values()];
-  const hard: IdRange[] = [r.daemonRange, ...r.ownerKept];
+  const others = r.others ?? [];
+  const written = new Set([r.daemonOwner, ...others.map((o) => o.owner)].map((o) => o.toLowerCase()));
+  const hard: IdRange[] = [r.daemonRange, ...r.ownerKept, ...others.map((o) => o.range)];
   const soft = [...parseSubid(r.subuid ?? ''), ...parseSubid(r.subgid ?? '')].filter(
-    (e) => !placedUsers.has(e.owner.toLowerCase()) && !keptSlices.some((k) => sameRange(k, e)) && e.owner.toLowerCase() !== r.daemonOwner.toLowerCase(),
+    (e) => !placedUsers.has(e.owner.toLowerCase()) && !written.has(e.owner.toLowerCase()) && !keptSlices.some((k) => sameRange(k, e)),
   );
   const limit = r.ownSize ?? LAST_ID + 1;
   const fits = (range: IdRange, avoid: readonly IdRange[]): boolean => range.start >= FIRST_SUBORDINATE_ID && rangeEnd(range) <= limit && !avoid.some((t) => overlaps(t, range));

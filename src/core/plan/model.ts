@@ -6,7 +6,7 @@
 
 import type { IdRange } from '../ids/range.js';
 import type { Flavour } from '../manifest/model.js';
-import type { RootEdit } from '../subid/file.js';
+import type { SubidEdit } from '../subid/file.js';
 import type { PreseedNeeds } from './preseed.js';
 
 export const PLAN_FORMAT_VERSION = 1;
@@ -54,13 +54,15 @@ export type Step = StepBase &
         /** null when the level does not exist yet (known after apply). */
         before: string | null;
         after: string | null;
-        /** The root entries to set; null for a restore (then `after` is the exact text). */
-        edit: RootEdit | null;
+        /** Every owner's entries to set (root's, dockremap's); null for a restore (then `after` is the exact text). */
+        edit: SubidEdit | null;
         /** Restoring the file as it was before nestctl (destroy --restore-ids). */
         restore: boolean;
         precondition: Precondition;
       }
     | { kind: 'restart-daemon'; command: string[] | null; precondition: Precondition }
+    /** A service inside container `path` restarted after its configuration changed (Docker, for docker.userns_remap). */
+    | { kind: 'restart-service'; name: string; path: string; service: string; argv: string[]; precondition: Precondition }
     | {
         kind: 'init-daemon';
         preseed: string;
@@ -190,8 +192,8 @@ export interface LevelSummary {
   daemonRange: IdRange;
   /** Old root entries kept because these containers still use them. */
   pinned: Array<{ range: IdRange; by: string[] }>;
-  /** Predicted map (in this level's id space) of each child. */
-  children: Array<{ path: string; map: IdRange; isolated: boolean }>;
+  /** Predicted map (in this level's id space) of each child; `dockremap`: its Docker's range, in the child's own id space. */
+  children: Array<{ path: string; map: IdRange; isolated: boolean; dockremap?: IdRange }>;
   /**
    * What this level's LXD makes of its ids as observed, before apply: LXD falls back to
    * "privileged only" when its range does not fit the level's own namespace (typically nesting

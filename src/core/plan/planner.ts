@@ -10,16 +10,16 @@
 
 import type { Allocation } from '../ids/allocate.js';
 import { formatRange } from '../ids/range.js';
-import { type Manifest, hostsContainers } from '../manifest/model.js';
+import { type Manifest, hasLevel } from '../manifest/model.js';
 import type { ObservedTree } from '../observed.js';
 import { assemblePlan } from './assemble.js';
 import { type ChildResult, childSteps } from './concerns/children.js';
 import { type ResolvedImages, imageSteps, resolveImages } from './concerns/images.js';
-import { dockerChecks } from './concerns/docker.js';
+import { dockerChecks, dockerRestart } from './concerns/docker.js';
 import { fileSteps } from './concerns/files.js';
 import { initSteps } from './concerns/init.js';
 import { profileSteps } from './concerns/profiles.js';
-import { lxcSteps, lxcSubidSteps } from './concerns/lxc.js';
+import { lxcSteps } from './concerns/lxc.js';
 import { pruneSteps } from './concerns/prune.js';
 import { restartSteps } from './concerns/restart.js';
 import { setupSteps } from './concerns/setup.js';
@@ -46,24 +46,25 @@ function take<R extends ConcernResult>(out: Collected, r: R): R {
 
 const stepIds = (r: ConcernResult): string[] => r.steps.map((s) => s.id);
 
-function planLevel(input: PlanInput, built: ContextResult, images: ResolvedImages, out: Collected): void {
+/** Plans a level; returns the ids of its subid writes (a Docker restart in its container follows them). */
+function planLevel(input: PlanInput, built: ContextResult, images: ResolvedImages, out: Collected): string[] {
   if (!built.ok) {
     out.problems.push(...built.problems);
-    return;
+    return [];
   }
   const { ctx } = built;
   out.warnings.push(...built.warnings);
   const subids = take(out, subidSteps(ctx));
-  // An LXC user's line is written with root's, before the restart: the daemon then starts after every write.
-  const userSubids = take(out, lxcSubidSteps(ctx, subids.steps));
-  const restart = take(out, restartSteps(ctx, [...stepIds(subids), ...stepIds(userSubids)]));
+  // A container that is a level only for Docker's dockremap entries runs no LXD of nestctl's.
+  if (!ctx.hostsLxd) return stepIds(subids);
+  const restart = take(out, restartSteps(ctx, stepIds(subids)));
   const daemonReady = restart.steps.length > 0 ? stepIds(restart) : ctx.entryDeps;
   const init = take(out, initSteps(ctx, daemonReady));
   const afterDaemon = init.steps.length > 0 ? stepIds(init) : daemonReady;
   const profiles = take(out, profileSteps(ctx, afterDaemon));
   const copies = take(out, imageSteps(ctx, images, afterDaemon));
   take(out, pruneSteps(ctx));
-  take(out, lxcSteps(ctx, subids.steps, userSubids.steps, afterDaemon));
+  take(out, lxcSteps(ctx, subids.steps, afterDaemon));
   let previousIsolated: string | null = null;
   for (const child of ctx.children) {
     // LXD hands out isolated slices in creation order: create isolated siblings in manifest
@@ -75,14 +76,21 @@ function planLevel(input: PlanInput, built: ContextResult, images: ResolvedImage
     take(out, dockerChecks(ctx, child));
     const ready = made.running ? [made.running] : [];
     const pushed = take(out, fileSteps(ctx, child, made.created === null, ready));
-    take(out, setupSteps(ctx, child, made.created !== null, [...ready, ...stepIds(pushed)]));
-    if (!hostsContainers(child.spec)) continue;
-    planLevel(input, levelContext(input, { ctx, child, entryDeps: made.running ? [made.running] : [], grows: made.grows, replaced: made.replaced }), images, out);
+    const inside = (): string[] =>
+      !hasLevel(child.spec)
+        ? []
+        : planLevel(input, levelContext(input, { ctx, child, entryDeps: made.running ? [made.running] : [], grows: made.grows, replaced: made.replaced }), images, out);
+    // Docker restarts on dockremap's entries and daemon.json before the setup commands use it.
+    const remapWrites = child.alloc.dockremap !== null ? inside() : [];
+    const docker = child.alloc.dockremap !== null ? take(out, dockerRestart(ctx, child, { created: made.created !== null, ready, pushed: pushed.steps, subidWrites: remapWrites })) : null;
+    take(out, setupSteps(ctx, child, made.created !== null, [...ready, ...stepIds(pushed), ...remapWrites, ...(docker ? stepIds(docker) : [])]));
+    if (child.alloc.dockremap === null) inside();
   }
   out.levels.push(levelSummary(ctx));
   if (ctx.entryKept && input.manifest.host.base === null && ctx.isHost && ctx.entry) {
     out.warnings.push(`host: keeping the existing ${ctx.owner}:${formatRange(ctx.entry)} (large enough; set host.base to choose another)`);
   }
+  return stepIds(subids);
 }
 
 function levelSummary(ctx: LevelContext): LevelSummary {
@@ -94,7 +102,7 @@ function levelSummary(ctx: LevelContext): LevelSummary {
     entry: ctx.entry,
     daemonRange: ctx.daemonRange,
     pinned: ctx.pins,
-    children: ctx.children.map((c) => ({ path: c.spec.path, map: c.map, isolated: c.alloc.isolated })),
+    children: ctx.children.map((c) => ({ path: c.spec.path, map: c.map, isolated: c.alloc.isolated, ...(c.alloc.dockremap ? { dockremap: c.alloc.dockremap } : {}) })),
     verdictNow: ctx.obs ? verdictNow(ctx.obs, ctx.owner, ctx.isHost) : 'unknown',
   };
 }

@@ -38,20 +38,35 @@ export function firstUsable(text: string | null, owner: string): SubidEntry | nu
   return usableEntries(text, owner)[0] ?? null;
 }
 
-export interface RootEdit {
+/** One owner's entries in a write: `entry` first, then the old ones still in use. */
+export interface OwnerEdit {
   owner: string;
-  /** The entry LXD must use: written first. */
+  /** The entry the owner's reader must use (LXD for root, Docker for dockremap): written first. */
   entry: IdRange;
   /** Old entries still used by existing containers: kept after the new one (newuidmap checks their maps at their next start; see level-entry.ts). */
   keep: IdRange[];
 }
 
 /**
- * Make `edit.entry` the owner's first usable entry, keep the pinned old ones right after it,
- * drop the owner's other usable entries, and leave every other line untouched.
+ * What one write-subid step sets in one file: every owner nestctl manages at the level (root's
+ * entry for its LXD with root's LXC slices kept after it, dockremap's for Docker's userns-remap,
+ * each LXC user's range), one write for them all.
  */
-export function applyRootEdit(text: string | null, edit: RootEdit): string {
-  return replaceRootEntries(text, edit.owner, [edit.entry, ...edit.keep.filter((r) => !sameRange(r, edit.entry))]);
+export type SubidEdit = OwnerEdit[];
+
+/**
+ * For each owner: make `entry` its first usable entry, keep the pinned old ones right after it,
+ * drop its other usable entries; every other line is left untouched, other owners' included.
+ */
+export function applySubidEdit(text: string | null, edit: SubidEdit): string {
+  let out = text;
+  for (const e of edit) out = replaceRootEntries(out, e.owner, [e.entry, ...e.keep.filter((r) => !sameRange(r, e.entry))]);
+  return out ?? '';
+}
+
+/** Every line a text written for `edit` must hold, each owner's entry and kept ranges (the writers refuse a text without one). */
+export function entryLines(edit: SubidEdit | null): string[] {
+  return [...new Set((edit ?? []).flatMap((e) => [e.entry, ...e.keep].map((r) => `${e.owner}:${r.start}:${r.size}`)))];
 }
 
 /**

@@ -22,6 +22,7 @@ function toSpec(n: Node, parent: string, line: number): ContainerSpec {
     adopt: false,
     idmap: n.isolated || n.size ? { isolated: Boolean(n.isolated), size: n.size ?? null } : null,
     docker: false,
+    dockerRemap: null,
     flavour: 'debian',
     files: [],
     setup: [],

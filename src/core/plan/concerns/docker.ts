@@ -13,8 +13,10 @@
 // An unknown fact (a level not seen yet) is said to be "not checked" rather than guessed.
 
 import { lxdTrue } from '../../manifest/config-keys.js';
+import { DAEMON_JSON } from '../../manifest/docker.js';
 import type { ObservedLevel } from '../../observed.js';
-import type { LevelChild, LevelContext } from '../level-context.js';
+import { type LevelChild, type LevelContext, pre } from '../level-context.js';
+import type { Step } from '../model.js';
 import { type ConcernResult, noConcern } from '../result.js';
 
 /** The first kernel (major, minor) that mounts overlayfs in a user namespace. */
@@ -63,5 +65,44 @@ export function dockerChecks(ctx: LevelContext, child: LevelChild): ConcernResul
     if (why) out.warnings.push(`${at}, but its root disk is on ${ctx.label}'s pool "${pool}" (${driver}): ${why}; otherwise ${FALLBACK}`);
   } else if (ctx.obs.storagePools.length > 0) unchecked.push(`the pool under its root disk (${ctx.label}'s pool drivers were not read)`);
   if (unchecked.length > 0) out.warnings.push(`${at}: overlay2 not checked: ${unchecked.join('; ')}`);
+  return out;
+}
+
+export const RESTART_DOCKER: readonly string[] = ['systemctl', 'restart', 'docker'];
+
+export interface RemapSteps {
+  /** The container is created by this plan. */
+  created: boolean;
+  /** The steps that make it run. */
+  ready: string[];
+  /** Its file pushes (daemon.json among them when it changes). */
+  pushed: Step[];
+  /** The write-subid steps of the level inside it (dockremap's entries). */
+  subidWrites: string[];
+}
+
+/**
+ * docker.userns_remap: Docker reads daemon.json and dockremap's subid entries only when it starts,
+ * so it restarts after either changed, and in a container this plan creates (its image must carry
+ * Docker), before the container's setup commands use it.
+ */
+export function dockerRestart(ctx: LevelContext, child: LevelChild, s: RemapSteps): ConcernResult {
+  const out = noConcern();
+  const daemonJson = s.pushed.filter((p) => p.kind === 'push-file' && p.file === DAEMON_JSON).map((p) => p.id);
+  if (!s.created && daemonJson.length === 0 && s.subidWrites.length === 0) return out;
+  const { spec } = child;
+  const changed = [daemonJson.length > 0 && DAEMON_JSON, s.subidWrites.length > 0 && "dockremap's subid entries"].filter(Boolean).join(' and ');
+  out.steps.push({
+    id: `${spec.path}:restart-service:docker`,
+    level: ctx.path,
+    kind: 'restart-service',
+    dependsOn: [...s.ready, ...daemonJson, ...s.subidWrites],
+    reason: s.created && !changed ? `${spec.path} is new: Docker starts with its userns-remap` : `Docker reads ${changed} only when it starts`,
+    name: spec.name,
+    path: spec.path,
+    service: 'docker',
+    argv: [...RESTART_DOCKER],
+    precondition: pre(ctx, { kind: 'none' }),
+  });
   return out;
 }

@@ -61,7 +61,7 @@ function pushStep(ctx: LevelContext, child: LevelChild, f: FileSpec, now: Extrac
     level: ctx.path,
     kind: 'push-file',
     dependsOn: ready,
-    reason: what,
+    reason: f.implied ? `${what} (nestctl writes it for ${f.implied})` : what,
     name: spec.name,
     path: spec.path,
     file: f.path,

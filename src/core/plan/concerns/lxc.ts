@@ -1,45 +1,29 @@
-// The level's classic LXC containers (runtime: lxc): each user's subuid/subgid line, the veth
-// allowance in /etc/lxc/lxc-usernet and the user's default.conf, then per container lxc-create,
-// its own keys in its config, and lxc-start. The root entries recording root-owned containers'
-// slices are written by the subid concern (they are pins of the level's root entry).
+// The level's classic LXC containers (runtime: lxc): the veth allowance in /etc/lxc/lxc-usernet
+// and each user's default.conf, then per container lxc-create, its own keys in its config, and
+// lxc-start. Each user's subuid/subgid range and the root entries recording root-owned
+// containers' slices are owner entries of the level's subid write (concerns/subids.ts).
 
 import { type Diagnostic, nodeAt } from '../../diagnostics.js';
 import { bridgeName } from '../../flavour/index.js';
-import { formatRange, sameRange } from '../../ids/range.js';
+import { formatRange } from '../../ids/range.js';
 import { lxcConfigDrift } from '../../lxc/config-file.js';
 import { configuredText, containerKeys, rootCreateConfig, userDefaultConf } from '../../lxc/desired.js';
 import { USERNET, defaultConfPath, markedPath, ownerKey } from '../../lxc/paths.js';
 import { withUsernet } from '../../lxc/usernet.js';
 import type { ObservedLxc, ObservedLxcContainer } from '../../observed.js';
-import { applyRootEdit, usableEntries } from '../../subid/file.js';
-import { sha256 } from '../digest.js';
 import type { LevelContext, LevelLxc } from '../level-context.js';
 import { pre } from '../level-context.js';
 import type { Step } from '../model.js';
 import { type ConcernResult, noConcern } from '../result.js';
-import { writeSubidStep } from '../steps/write-subid.js';
 
 const lxcUsers = (ctx: LevelContext): string[] => [...new Set(ctx.lxc.flatMap((l) => (l.spec.user === null ? [] : [l.spec.user])))];
 
 /**
- * Each LXC user's subuid and subgid line at the level (`rootWrites`: the level's own subid
- * writes, which a user's edit of the same file follows). Planned with the subid writes, before
- * the daemon's restart. Only where the user exists (lxcSteps says why not).
+ * `subidWrites`: the level's write-subid steps (concerns/subids.ts), which record root's slices
+ * and each user's range; every LXC container waits for them (newuidmap checks the owner's lines).
+ * `afterDaemon`: the steps that make the level's daemon ready (its init makes the bridge the containers link to).
  */
-export function lxcSubidSteps(ctx: LevelContext, rootWrites: Step[]): ConcernResult {
-  const out = noConcern();
-  const users = lxcUsers(ctx).filter((u) => Boolean(ctx.obs?.lxc?.version && ctx.obs.lxc.owners[u]?.home));
-  out.steps.push(...userSubidSteps(ctx, users, rootWrites).steps);
-  return out;
-}
-
-/**
- * `rootSubids`: the level's own subid writes, which record root's LXC slices (root-owned
- * containers wait for them: newuidmap checks root's maps too); `userSubids`: the users' writes
- * (lxcSubidSteps), which each user's containers wait for.
- */
-/** `afterDaemon`: the steps that make the level's daemon ready (its init makes the bridge the containers link to). */
-export function lxcSteps(ctx: LevelContext, rootSubids: Step[], userSubids: Step[], afterDaemon: readonly string[]): ConcernResult {
+export function lxcSteps(ctx: LevelContext, subidWrites: Step[], afterDaemon: readonly string[]): ConcernResult {
   const out = noConcern();
   if (ctx.lxc.length === 0) return out;
   const lxc = ctx.obs?.lxc ?? null;
@@ -58,7 +42,7 @@ export function lxcSteps(ctx: LevelContext, rootSubids: Step[], userSubids: Step
   if (out.problems.length > 0) return out;
 
   const deps = [...ctx.entryDeps];
-  const perUser = new Map<string, string[]>(users.map((u) => [u, userSubids.filter((s) => s.id.endsWith(`:${u}`)).map((s) => s.id)]));
+  const perUser = new Map<string, string[]>(users.map((u) => [u, []]));
 
   const bridgeOf = (l: LevelLxc): string => l.spec.bridge ?? bridgeName(ctx.flavour);
   if (users.length > 0) {
@@ -95,46 +79,10 @@ export function lxcSteps(ctx: LevelContext, rootSubids: Step[], userSubids: Step
   for (const l of ctx.lxc) {
     const owner = lxc?.owners[ownerKey(l.spec.user)];
     const seen = owner?.containers.find((c) => c.name === l.spec.name) ?? null;
-    const before = [...new Set([...deps, ...afterDaemon, ...(l.spec.user === null ? rootSubids.map((s) => s.id) : perUser.get(l.spec.user)!)])];
+    const before = [...new Set([...deps, ...afterDaemon, ...subidWrites.map((s) => s.id), ...(l.spec.user === null ? [] : perUser.get(l.spec.user)!)])];
     containerSteps(ctx, l, seen, bridgeOf(l), before, out);
   }
   return out;
-}
-
-/** Each user's subuid and subgid line; each write of a file follows the previous write of it. */
-function userSubidSteps(ctx: LevelContext, users: string[], rootWrites: Step[]): { steps: Step[] } {
-  const steps: Step[] = [];
-  for (const file of ['subuid', 'subgid'] as const) {
-    const rootWrite = rootWrites.find((s) => s.kind === 'write-subid' && s.file === file);
-    let text = rootWrite?.kind === 'write-subid' ? rootWrite.after : (ctx.subid?.[file].text ?? null);
-    let last = rootWrite ? [rootWrite.id] : [];
-    for (const user of users) {
-      const { range, kept } = ctx.lxcUsers.get(user)!;
-      if (kept) continue;
-      const keep = usableEntries(text, user).filter((e) => !sameRange(e, range)).map((e) => ({ start: e.start, size: e.size }));
-      const edit = { owner: user, entry: range, keep };
-      const after = applyRootEdit(text, edit);
-      if (after === text) continue;
-      const step = writeSubidStep(
-        {
-          level: ctx.path,
-          file,
-          dependsOn: [...ctx.entryDeps, ...last],
-          reason: `${user} runs LXC containers on ${ctx.label}: it needs ${user}:${formatRange(range)}, outside the ${ctx.flavour === 'incus' ? 'Incus' : 'LXD'} range and every other line`,
-          before: text,
-          after,
-          edit,
-          restore: false,
-          precondition: { kind: 'file-sha256', sha256: text === null ? null : sha256(text) },
-        },
-        user,
-      );
-      steps.push(step);
-      last = [step.id];
-      text = after;
-    }
-  }
-  return { steps };
 }
 
 function usernetStep(ctx: LevelContext, lxc: ObservedLxc | null, bridgeOf: (l: LevelLxc) => string): Step | null {

@@ -13,6 +13,7 @@ import { readsSubidAtStart, restartDaemonStep } from '../steps/restart.js';
 export function restartSteps(ctx: LevelContext, subidWrites: string[]): ConcernResult {
   const out = noConcern();
   const { obs, entry, down, label } = ctx;
+  if (!ctx.hostsLxd) return out;
   const pending = obs !== null && entry !== null && restartPending(obs);
   if (subidWrites.length === 0 && !pending && !(obs === null && entry !== null) && !down) return out;
   const restart = restartDaemonStep({

@@ -1,41 +1,43 @@
-// The level's /etc/subuid and /etc/subgid: root's entry the level's LXD must use first (the
-// context chose it), old entries kept while containers still run on them.
+// The level's /etc/subuid and /etc/subgid: one write per file for every owner nestctl manages
+// there, each an owner entry of the same edit: root's entry the level's LXD must use first (the
+// context chose it), with old entries kept while containers still run on them and the slices of
+// root's LXC containers; dockremap's for Docker's userns-remap; each LXC user's range. Other
+// owners' lines stay as they are.
 
 import { daemonName } from '../../flavour/index.js';
-import { formatRange } from '../../ids/range.js';
-import { applyRootEdit } from '../../subid/file.js';
+import { type IdRange, formatRange } from '../../ids/range.js';
+import { DOCKREMAP } from '../../manifest/docker.js';
+import { type OwnerEdit, type SubidEdit, applySubidEdit, firstUsable, usableEntries } from '../../subid/file.js';
 import { editFor, ownIds, verdictNow } from '../level-entry.js';
-import type { LevelContext } from '../level-context.js';
+import type { LevelContext, SubidFileState } from '../level-context.js';
 import { type ConcernResult, noConcern } from '../result.js';
 import { writeSubidStep } from '../steps/write-subid.js';
 
+interface Owned {
+  owner: string;
+  entry: IdRange;
+  /** The owner's entries kept after `entry`, given the file's text. */
+  keep: (text: string | null) => IdRange[];
+  why: (state: SubidFileState | null, file: 'subuid' | 'subgid') => string;
+}
+
 export function subidSteps(ctx: LevelContext): ConcernResult {
   const out = noConcern();
-  const { entry, owner, label, pins } = ctx;
-  if (!entry) return out;
+  const owned = ownedEntries(ctx);
   for (const file of ['subuid', 'subgid'] as const) {
     const state = ctx.subid?.[file] ?? null;
     const text = state ? state.text : null;
-    const edit = state === null ? { owner, entry, keep: pins.map((p) => p.range) } : editFor(text, owner, entry, pins);
-    if (!edit) continue;
-    const current = state?.current ?? null;
-    const reason =
-      state === null
-        ? `${ctx.unseenWhy}: its ${daemonName(ctx.flavour)} must use ${owner}:${formatRange(entry)} for ${ctx.daemonNeed} ids of children`
-        : current
-          ? `${label}'s ${daemonName(ctx.flavour)} uses ${owner}:${formatRange(current)}` +
-            (verdictNow(ctx.obs!, owner, ctx.isHost) === 'privileged-only' ? ` (outside ${label}'s own ${ownIds(ctx.obs!)} ids: it runs privileged containers only)` : '') +
-            `; the tree needs ${owner}:${formatRange(entry)}` +
-            (pins.length > 0 ? ` (keeping ${pins.map((p) => formatRange(p.range) + ' for ' + p.by.join(', ')).join('; ')})` : '')
-          : `${label} has no usable ${owner} entry in /etc/${file}; the tree needs ${owner}:${formatRange(entry)}`;
+    const edit: SubidEdit = owned.map((o): OwnerEdit => ({ owner: o.owner, entry: o.entry, keep: o.keep(text).filter((r) => r.start !== o.entry.start || r.size !== o.entry.size) }));
+    const changes = owned.filter((o, i) => state === null || editFor(text, o.owner, o.entry, edit[i]!.keep) !== null);
+    if (changes.length === 0) continue;
     out.steps.push(
       writeSubidStep({
         level: ctx.path,
         file,
         dependsOn: ctx.entryDeps,
-        reason,
+        reason: changes.map((o) => o.why(state, file)).join('; '),
         before: state === null ? null : text,
-        after: state === null ? null : applyRootEdit(text, edit),
+        after: state === null ? null : applySubidEdit(text, edit),
         edit,
         restore: false,
         precondition: state === null ? { kind: 'level-new' } : { kind: 'file-sha256', sha256: state.sha256 },
@@ -43,4 +45,45 @@ export function subidSteps(ctx: LevelContext): ConcernResult {
     );
   }
   return out;
+}
+
+/** Root's (the level's LXD), dockremap's (docker.userns_remap), then each LXC user's whose range moves. */
+function ownedEntries(ctx: LevelContext): Owned[] {
+  const owned: Owned[] = [];
+  const pinned = ctx.pins.map((p) => p.range);
+  if (ctx.entry) owned.push({ owner: ctx.owner, entry: ctx.entry, keep: () => pinned, why: (state, file) => rootReason(ctx, ctx.entry!, state, file) });
+  const alone = owned.length === 0;
+  if (ctx.dockremap) owned.push({ owner: DOCKREMAP, entry: ctx.dockremap, keep: () => [], why: (state) => dockremapReason(ctx, ctx.dockremap!, state, alone) });
+  for (const [user, { range, kept }] of ctx.lxcUsers) {
+    // Only where the account exists (lxcSteps says why not); a range already in both files stays as written.
+    if (kept || !ctx.obs?.lxc?.version || !ctx.obs.lxc.owners[user]?.home) continue;
+    owned.push({
+      owner: user,
+      entry: range,
+      keep: (text) => usableEntries(text, user).map((e) => ({ start: e.start, size: e.size })),
+      why: () => `${user} runs LXC containers on ${ctx.label}: it needs ${user}:${formatRange(range)}, outside the ${daemonName(ctx.flavour)} range and every other line`,
+    });
+  }
+  return owned;
+}
+
+function rootReason(ctx: LevelContext, entry: IdRange, state: SubidFileState | null, file: 'subuid' | 'subgid'): string {
+  const { owner, label, pins } = ctx;
+  const current = state?.current ?? null;
+  if (state === null) return `${ctx.unseenWhy}: its ${daemonName(ctx.flavour)} must use ${owner}:${formatRange(entry)} for ${ctx.daemonNeed} ids of children`;
+  if (!current) return `${label} has no usable ${owner} entry in /etc/${file}; the tree needs ${owner}:${formatRange(entry)}`;
+  return (
+    `${label}'s ${daemonName(ctx.flavour)} uses ${owner}:${formatRange(current)}` +
+    (verdictNow(ctx.obs!, owner, ctx.isHost) === 'privileged-only' ? ` (outside ${label}'s own ${ownIds(ctx.obs!)} ids: it runs privileged containers only)` : '') +
+    `; the tree needs ${owner}:${formatRange(entry)}` +
+    (pins.length > 0 ? ` (keeping ${pins.map((p) => formatRange(p.range) + ' for ' + p.by.join(', ')).join('; ')})` : '')
+  );
+}
+
+/** Docker takes dockremap's first entry, and adds one of its own choosing (maybe outside the map) when there is none. */
+function dockremapReason(ctx: LevelContext, entry: IdRange, state: SubidFileState | null, alone: boolean): string {
+  const want = `${DOCKREMAP}:${formatRange(entry)}`;
+  if (state === null) return `${alone ? `${ctx.unseenWhy}: ` : ''}Docker's userns-remap inside it must use ${want}, inside its map`;
+  const current = firstUsable(state.text, DOCKREMAP);
+  return current ? `Docker in ${ctx.label} would remap to ${DOCKREMAP}:${formatRange(current)}; docker.userns_remap needs ${want}` : `${ctx.label} has no ${DOCKREMAP} entry (Docker would add one of its own, maybe outside the map); docker.userns_remap needs ${want}`;
 }

@@ -1,7 +1,8 @@
-// The write-subid step: an edit of one owner's entries (apply: root's for the level's daemon, or an
-// LXC user's) or a restore of the original (destroy).
+// The write-subid step: at apply, one edit per file of every owner entry nestctl manages at the
+// level (root's for its daemon, with root's LXC slices; dockremap's; each LXC user's); at destroy,
+// a restore of the original.
 
-import type { RootEdit } from '../../subid/file.js';
+import type { SubidEdit } from '../../subid/file.js';
 import { levelLabel } from '../../paths.js';
 import type { Precondition, Step } from '../model.js';
 
@@ -12,12 +13,11 @@ export interface SubidWrite {
   reason: string;
   before: string | null;
   after: string | null;
-  edit: RootEdit | null;
+  edit: SubidEdit | null;
   restore: boolean;
   precondition: Precondition;
 }
 
-/** `user`: the LXC user whose line it writes (its id names them); absent for the daemon's owner. */
-export function writeSubidStep(w: SubidWrite, user?: string): Step {
-  return { id: `${levelLabel(w.level)}:write-subid:${w.file}${user ? `:${user}` : ''}`, kind: 'write-subid', ...w };
+export function writeSubidStep(w: SubidWrite): Step {
+  return { id: `${levelLabel(w.level)}:write-subid:${w.file}`, kind: 'write-subid', ...w };
 }
