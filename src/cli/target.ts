@@ -4,6 +4,7 @@ import { lstat } from 'node:fs/promises';
 import { ExecLevel } from '../adapters/lxd/level.js';
 import { processExec } from '../adapters/process-exec.js';
 import { assumedByDefault, createSimWorld, defaultWorld, describeWorldText, imageProblems, manifestImages, parseWorld } from '../adapters/sim/index.js';
+import { sourceAt } from '../core/diagnostics.js';
 import { EnvironmentError, InputError, NestctlError } from '../core/errors.js';
 import type { Manifest } from '../core/manifest/model.js';
 import type { Plan } from '../core/plan/model.js';
@@ -51,7 +52,31 @@ async function readState(file: string): Promise<string | null> {
   return exists ? readText(file) : null;
 }
 
+/**
+ * The planner and engine reach one host, this machine, so far: a manifest with a remote or with
+ * several hosts passes validate but is not planned yet, and is refused here before anything is read.
+ */
+function refuseHostsNotPlannedYet(manifest: Manifest): void {
+  const remote = manifest.hosts.find((h) => h.place.kind === 'remote');
+  if (!remote && manifest.hosts.length === 1) return;
+  const at = remote ?? manifest.hosts[1]!;
+  const why = remote ? `host ${at.name} is a remote` : `the manifest has ${manifest.hosts.length} hosts`;
+  throw new InputError(
+    [
+      {
+        severity: 'error',
+        fault: 'user',
+        where: sourceAt(manifest.file, at.pos),
+        message: `${why}: this nestctl checks such a manifest (validate) but plans and applies only a tree on this machine`,
+        hint: 'plan the tree of each host on its own machine, from a manifest with one hosts: entry without remote (or host:)',
+      },
+    ],
+    { file: manifest.file },
+  );
+}
+
 export async function openTarget(manifest: Manifest, options: TargetOptions): Promise<Target> {
+  refuseHostsNotPlannedYet(manifest);
   if (options.state !== undefined) {
     const state = await readState(options.state);
     // An existing state file is where the simulation stands; --world only seeds a new one.
@@ -70,6 +95,7 @@ export async function openTarget(manifest: Manifest, options: TargetOptions): Pr
  * tried out in a simulation (that would apply it here), and a simulated one never touches this machine.
  */
 export function openPlanTarget(plan: Plan, manifest: Manifest, options: TargetOptions, file: string): Promise<Target> | Target {
+  refuseHostsNotPlannedYet(manifest);
   if (plan.simulation === null && (options.simulate || options.world || options.state !== undefined)) {
     throw new NestctlError('user', `${file} was made for the real host; --simulate, --world and --state do not apply to it`, `apply it without --simulate, or plan again with --simulate: nestctl plan --simulate --out ${file} ...`);
   }

@@ -47,6 +47,8 @@ const container = (over: Partial<ContainerSpec> & Pick<ContainerSpec, 'name' | '
   flavour: null,
   files: [],
   setup: [],
+  host: 'local',
+  target: null,
   containers: [],
   ...over,
 });
@@ -59,7 +61,8 @@ describe('loadManifest: examples', () => {
     expect(loaded(r)).toEqual({
       apiVersion: 'nestctl/v1',
       file: 'examples/seed.yaml',
-      host: { owner: 'root', base: 500000, restart: null, flavour: null },
+      host: { name: 'local', section: 'host', place: { kind: 'local' }, owner: 'root', base: 500000, restart: null, flavour: null, pos: { line: 10, col: 1 } },
+      hosts: [{ name: 'local', section: 'host', place: { kind: 'local' }, owner: 'root', base: 500000, restart: null, flavour: null, pos: { line: 10, col: 1 } }],
       hostPos: { line: 10, col: 1 },
       containers: [
         container({
@@ -137,7 +140,7 @@ describe('loadManifest: building the manifest', () => {
   const [b, c] = a?.containers ?? [];
 
   it('keeps the host section as written', () => {
-    expect(m.host).toEqual({ owner: 'lxd-admin', base: 65536, restart: ['systemctl', 'restart', 'snap.lxd.daemon'], flavour: 'snap' });
+    expect(m.host).toEqual({ name: 'local', section: 'host', place: { kind: 'local' }, owner: 'lxd-admin', base: 65536, restart: ['systemctl', 'restart', 'snap.lxd.daemon'], flavour: 'snap', pos: { line: 2, col: 1 } });
     expect(m.hostPos).toEqual({ line: 2, col: 1 });
   });
 
@@ -182,7 +185,7 @@ describe('loadManifest: building the manifest', () => {
 
   it('uses the defaults for the host and points hostPos at the start of the document content', () => {
     const plain = loaded(loadManifest(doc('# comment', 'apiVersion: nestctl/v1', 'containers:', '  - {name: x, image: y}'), 'p.yaml'));
-    expect(plain.host).toEqual({ owner: 'root', base: null, restart: null, flavour: null });
+    expect(plain.host).toEqual({ name: 'local', section: 'host', place: { kind: 'local' }, owner: 'root', base: null, restart: null, flavour: null, pos: { line: 2, col: 1 } });
     expect(plain.hostPos).toEqual({ line: 2, col: 1 });
     expect(plain.containers[0]?.profiles).toEqual(['default']);
   });
@@ -235,7 +238,7 @@ describe('loadManifest: schema problems', () => {
     const d = only(diagnostics(doc('apiVersion: nestctl/v1', 'containers:', '  - name: c1', '    imgae: nest')), /imgae/);
     expect(at(d)).toBe('4:5');
     expect(d.message).toBe('unknown key "imgae" in container c1');
-    expect(d.hint).toBe('did you mean "image"? allowed keys here: name, image, profiles, config, ignore_changes, idmap, docker, flavour, adopt, files, setup, containers');
+    expect(d.hint).toBe('did you mean "image"? allowed keys here: name, image, profiles, config, ignore_changes, idmap, docker, flavour, adopt, files, setup, host, target, containers');
   });
 
   it('names the place of unknown keys in host, idmap and at the top level', () => {
@@ -251,7 +254,7 @@ describe('loadManifest: schema problems', () => {
       ),
     );
     expect(ds.map((d) => [at(d), d.message, d.hint?.split('?')[0]])).toEqual([
-      ['2:1', 'unknown key "colour" in the manifest', 'allowed keys here: apiVersion, host, defaults, containers'],
+      ['2:1', 'unknown key "colour" in the manifest', 'allowed keys here: apiVersion, host, hosts, defaults, containers'],
       ['3:21', 'unknown key "flavor" in host', 'did you mean "flavour"'],
       ['7:29', 'unknown key "sise" in idmap of container c1', 'did you mean "size"'],
     ]);
@@ -528,8 +531,9 @@ describe('schemas/manifest.schema.json', () => {
       done.add(s);
       expect(typeof s['title'], `${where} title`).toBe('string');
       expect(typeof s['description'], `${where} description`).toBe('string');
-      // config is the one open mapping: any LXD key, each value checked by configValue.
-      if (s['type'] === 'object' && s !== definitions['config']) expect(s['additionalProperties'], `${where} additionalProperties`).toBe(false);
+      // config is one open mapping: any LXD key, each value checked by configValue; hosts the
+      // other: any host name (checked in code), each entry a closed hostEntry.
+      if (s['type'] === 'object' && s !== definitions['config'] && where !== '(root).hosts') expect(s['additionalProperties'], `${where} additionalProperties`).toBe(false);
       for (const [w, sub] of described(s, where)) {
         seen.push(w);
         visit(w, sub);

@@ -10,7 +10,7 @@
 
 import { type Diagnostic, nodeAt } from '../diagnostics.js';
 import { nestedOwnNeed } from '../flavour/index.js';
-import type { ContainerSpec, Manifest } from '../manifest/model.js';
+import type { ContainerSpec, HostSpec, Manifest } from '../manifest/model.js';
 import { BLOCK, FIRST_SUBORDINATE_ID, LAST_ID, roundUpToBlock } from './range.js';
 
 export interface NodeAllocation {
@@ -27,8 +27,10 @@ export interface NodeAllocation {
 }
 
 export interface Allocation {
-  /** Ids the host's LXD must hand out (its root entry's minimum size). */
+  /** Ids the first host's LXD must hand out (its root entry's minimum size). */
   hostNeed: number;
+  /** The same for every host, by name: root containers on different hosts share no daemon. */
+  hostNeeds: Record<string, number>;
   nodes: NodeAllocation[];
   byPath: Record<string, NodeAllocation>;
 }
@@ -94,26 +96,30 @@ export function allocate(manifest: Manifest): AllocationResult {
     return node;
   };
 
-  const nodes = visitLevel(manifest.containers);
-  const hostNeed = levelNeed(nodes);
-  const hostProblem = hostRangeProblem(manifest, hostNeed);
-  if (hostProblem) problems.push(hostProblem);
+  const hostNeeds: Record<string, number> = {};
+  for (const host of manifest.hosts) {
+    const need = levelNeed(visitLevel(manifest.containers.filter((c) => c.host === host.name)));
+    hostNeeds[host.name] = need;
+    const hostProblem = hostRangeProblem(manifest.file, host, need);
+    if (hostProblem) problems.push(hostProblem);
+  }
   if (problems.length > 0) return { ok: false, problems };
-  return { ok: true, allocation: { hostNeed, nodes, byPath } };
+  const nodes = manifest.containers.map((c) => byPath[c.path]!);
+  return { ok: true, allocation: { hostNeed: hostNeeds[manifest.host.name] ?? 0, hostNeeds, nodes, byPath } };
 }
 
 /** The host range must end at LAST_ID at the latest, wherever it starts. */
-function hostRangeProblem(manifest: Manifest, hostNeed: number): Diagnostic | null {
-  const start = manifest.host.base ?? FIRST_SUBORDINATE_ID;
+function hostRangeProblem(file: string, host: HostSpec, hostNeed: number): Diagnostic | null {
+  const start = host.base ?? FIRST_SUBORDINATE_ID;
   const last = start + hostNeed - 1;
   if (Number.isSafeInteger(last) && last <= LAST_ID) return null;
-  const where = manifest.host.base === null ? `even from the lowest base ${FIRST_SUBORDINATE_ID}` : `from host.base ${start}`;
+  const where = host.base === null ? `even from the lowest base ${FIRST_SUBORDINATE_ID}` : `from ${host.section}.base ${start}`;
   const room = LAST_ID + 1 - hostNeed;
   return {
     severity: 'error',
     fault: 'user',
-    where: nodeAt(manifest.file, '', manifest.hostPos),
-    message: `the tree needs ${hostNeed} host ids, which ${where} run past the last usable id ${LAST_ID}`,
-    hint: room >= FIRST_SUBORDINATE_ID ? `choose host.base at most ${room}` : 'make the isolated slices (idmap.size) smaller',
+    where: nodeAt(file, '', host.pos),
+    message: `the tree${host.section === "host" ? "" : ` on host ${host.name}`} needs ${hostNeed} host ids, which ${where} run past the last usable id ${LAST_ID}`,
+    hint: room >= FIRST_SUBORDINATE_ID ? `choose ${host.section}.base at most ${room}` : 'make the isolated slices (idmap.size) smaller',
   };
 }

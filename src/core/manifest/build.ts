@@ -2,19 +2,30 @@
 
 import { type ConfigValue, lxdString } from './config-keys.js';
 import { buildFiles, type RawFile } from './files.js';
-import type { ContainerSpec, Flavour, HostSpec, Manifest } from './model.js';
+import { type ContainerSpec, type Flavour, type HostPlace, type HostSpec, LOCAL_HOST, type Manifest } from './model.js';
+import type { SourcePos } from './model.js';
 import { keyPos, type Path, type Source, valuePos } from './source.js';
 
 /** The manifest's data as the schema guarantees it. */
 export interface RawManifest {
   apiVersion: 'nestctl/v1';
-  host?: { owner?: string; base?: number; restart?: string[]; flavour?: Flavour };
+  host?: RawHost;
+  hosts?: Record<string, RawHost & { remote?: string; cli?: 'lxc' | 'incus'; project?: string; shell?: string[] }>;
   defaults?: { image?: string; profiles?: string[]; config?: Record<string, ConfigValue> };
   containers: RawContainer[];
 }
 
+interface RawHost {
+  owner?: string;
+  base?: number;
+  restart?: string[];
+  flavour?: Flavour;
+}
+
 export interface RawContainer {
   name: string;
+  host?: string;
+  target?: string;
   image?: string;
   profiles?: string[];
   config?: Record<string, ConfigValue>;
@@ -32,17 +43,33 @@ type Defaults = NonNullable<RawManifest['defaults']>;
 
 export function buildManifest(raw: RawManifest, file: string, src: Source): Manifest {
   const defaults = raw.defaults ?? {};
+  const hosts = raw.hosts
+    ? Object.entries(raw.hosts).map(([name, h]) => buildHost(name, h, placeOf(h), keyPos(src, ['hosts', name]), true))
+    : [buildHost(LOCAL_HOST, raw.host ?? {}, { kind: 'local' }, raw.host ? keyPos(src, ['host']) : valuePos(src, []), false)];
+  // checks.ts refuses a hosts: map with several entries when a root container names none.
+  const only = hosts.length === 1 ? hosts[0]!.name : LOCAL_HOST;
+  const host = hosts[0]!;
   return {
     apiVersion: raw.apiVersion,
     file,
-    host: buildHost(raw.host ?? {}),
-    containers: raw.containers.map((c, i) => buildContainer(c, '', ['containers', i], defaults, src)),
-    hostPos: raw.host ? keyPos(src, ['host']) : valuePos(src, []),
+    host,
+    hosts,
+    containers: raw.containers.map((c, i) => buildContainer(c, '', ['containers', i], defaults, src, c.host ?? only)),
+    hostPos: host.pos,
   };
 }
 
-function buildHost(host: NonNullable<RawManifest['host']>): HostSpec {
+function placeOf(h: NonNullable<RawManifest['hosts']>[string]): HostPlace {
+  if (h.remote === undefined) return { kind: 'local' };
+  return { kind: 'remote', remote: h.remote, cli: h.cli ?? null, project: h.project ?? null, shell: h.shell ? [...h.shell] : null };
+}
+
+function buildHost(name: string, host: RawHost, place: HostPlace, pos: SourcePos, raw: boolean): HostSpec {
   return {
+    name,
+    section: raw ? `hosts.${name}` : 'host',
+    place,
+    pos,
     owner: host.owner ?? 'root',
     base: host.base ?? null,
     restart: host.restart ? [...host.restart] : null,
@@ -54,7 +81,7 @@ function lxdConfig(config: Record<string, ConfigValue>): Record<string, string> 
   return Object.fromEntries(Object.entries(config).map(([k, v]) => [k, lxdString(v)]));
 }
 
-function buildContainer(c: RawContainer, parent: string, at: Path, defaults: Defaults, src: Source): ContainerSpec {
+function buildContainer(c: RawContainer, parent: string, at: Path, defaults: Defaults, src: Source, host: string): ContainerSpec {
   const path = parent ? `${parent}/${c.name}` : c.name;
   // The schema requires an image on every container when defaults.image is absent.
   const image = c.image ?? defaults.image ?? '';
@@ -71,7 +98,9 @@ function buildContainer(c: RawContainer, parent: string, at: Path, defaults: Def
     flavour: c.flavour ?? null,
     files: buildFiles(c.files ?? [], [...at, 'files'], src),
     setup: (c.setup ?? []).map((argv) => [...argv]),
-    containers: (c.containers ?? []).map((child, i) => buildContainer(child, path, [...at, 'containers', i], defaults, src)),
+    host,
+    target: c.target ?? null,
+    containers: (c.containers ?? []).map((child, i) => buildContainer(child, path, [...at, 'containers', i], defaults, src, host)),
     pos: valuePos(src, at),
   };
 }

@@ -51,12 +51,38 @@ export interface ContainerSpec {
   files: FileSpec[];
   /** Setup commands (argv lists), run once in order after it is created; empty when none. */
   setup: string[][];
+  /** The name of the host (an entry of `hosts:`, or "local" for `host:`) a root container lives on; a nested one's is its root's. */
+  host: string;
+  /** Cluster member or "@group" a root container is placed on; null: the server chooses (and nested containers). */
+  target: string | null;
   containers: ContainerSpec[];
   /** Position of the node's mapping (for diagnostics about the node as a whole). */
   pos: SourcePos;
 }
 
+/** Where a host's daemon is reached: this machine, or a remote of the lxc/incus client's configuration. */
+export type HostPlace =
+  | { kind: 'local' }
+  | {
+      kind: 'remote';
+      /** The remote's name in the client's configuration. */
+      remote: string;
+      /** The client whose configuration holds it; null: the flavour's. */
+      cli: 'lxc' | 'incus' | null;
+      project: string | null;
+      /** argv prefix that runs a host-level step (subid edit, daemon restart) on that machine; null: none is run there. */
+      shell: string[] | null;
+    };
+
+/** The name `host:` gives the one host it describes. */
+export const LOCAL_HOST = 'local';
+
 export interface HostSpec {
+  /** The key in `hosts:`, or LOCAL_HOST. */
+  name: string;
+  /** Where the manifest describes it, for messages: "host" or "hosts.NAME". */
+  section: string;
+  place: HostPlace;
   /** Owner of the subordinate id lines nestctl manages (LXD reads only root's). */
   owner: string;
   /** Start of the host allocation; null keeps a large-enough existing entry. */
@@ -65,13 +91,18 @@ export interface HostSpec {
   restart: string[] | null;
   /** Override of the detected host flavour. */
   flavour: Flavour | null;
+  /** Position of the host's mapping (its key in `hosts:`, or `host:`). */
+  pos: SourcePos;
 }
 
 export interface Manifest {
   apiVersion: 'nestctl/v1';
   /** Path as given by the user, used in diagnostics. */
   file: string;
+  /** The first host (the only one of a `host:` manifest): the one today's planner and engine work on. */
   host: HostSpec;
+  /** Every host, in manifest order; `host:` (or neither) gives one, named LOCAL_HOST. */
+  hosts: HostSpec[];
   containers: ContainerSpec[];
   /** Source positions of a few host keys, for allocation diagnostics. */
   hostPos: SourcePos;

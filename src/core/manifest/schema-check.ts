@@ -29,7 +29,7 @@ function parsePointer(pointer: string): string[] {
 /** Name, owner and config-key syntax are reported by checks.ts, which can say exactly what is wrong. */
 function checkedInCode(e: ErrorObject, path: Path): boolean {
   if (e.keyword === 'propertyNames' || e.propertyName !== undefined) return true;
-  if ((e.keyword === 'pattern' || e.keyword === 'maxLength') && path.join('.') === 'host.owner') return true;
+  if ((e.keyword === 'pattern' || e.keyword === 'maxLength') && path[path.length - 1] === 'owner' && (path[0] === 'host' || path[0] === 'hosts')) return true;
   if (e.keyword === 'pattern' && path[path.length - 2] === 'ignore_changes') return true;
   return e.keyword === 'pattern' && path[path.length - 1] === 'name' && path[path.length - 3] === 'containers';
 }
