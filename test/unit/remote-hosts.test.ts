@@ -3,10 +3,12 @@
 
 import { describe, expect, it } from 'vitest';
 import { emptyProbeArgvs, lockArgvs, moveArgvs, probeName, relayCopyArgv, serverArgv } from '../../src/adapters/lxd/remote-commands.js';
+import { probeRemoteRange, takeRemoteLock, withRemoteLock } from '../../src/adapters/lxd/remote-host.js';
 import { nestedArgv } from '../../src/adapters/nested-exec.js';
 import { probedRange, remoteRangeVerdict } from '../../src/core/ids/remote-range.js';
 import type { HostSpec } from '../../src/core/manifest/model.js';
 import { parseServerIdentity, serverChange } from '../../src/core/observe/parse-server.js';
+import type { Exec } from '../../src/ports/exec.js';
 import { idmapJson } from './helpers/build.js';
 
 const remoteHost = (shell: string[] | null = null): HostSpec => ({
@@ -113,5 +115,53 @@ describe('argv against a remote (never a shell line)', () => {
       ['lxc', 'move', 'lab1:c1', '--target', 'm3', '-q'],
       ['lxc', 'start', 'lab1:c1', '-q'],
     ]);
+  });
+});
+
+/** A remote as its client answers: profiles created once, probe instances with the daemon's map. */
+function fakeRemote(map: { hostid: number; size: number } | null) {
+  const profiles = new Map<string, Record<string, string>>();
+  const instances = new Set<string>();
+  const calls: string[][] = [];
+  const exec: Exec = async (argv) => {
+    calls.push([...argv]);
+    const ok = (stdout = '') => ({ code: 0, stdout, stderr: '' });
+    const fail = (stderr: string) => ({ code: 1, stdout: '', stderr });
+    const [, verb, sub] = argv;
+    const ref = argv.find((a) => a.startsWith('lab1:')) ?? '';
+    if (verb === 'profile' && sub === 'create') return profiles.has(ref) ? fail('Error: The profile already exists') : (profiles.set(ref, {}), ok());
+    if (verb === 'profile' && sub === 'set') return (profiles.get(ref)![argv.at(-1)!.split('=')[0]!] = argv.at(-1)!.split('=').slice(1).join('=')), ok();
+    if (verb === 'profile' && sub === 'get') return ok(`${profiles.get(ref)?.[argv.at(-1)!] ?? ''}\n`);
+    if (verb === 'profile' && sub === 'delete') return profiles.delete(ref) ? ok() : fail('Error: Profile not found');
+    if (verb === 'init') return instances.add(ref), ok();
+    if (verb === 'config') return ok(map ? `${idmapJson(map.hostid, map.size)}\n` : '\n');
+    if (verb === 'delete') return instances.delete(ref), ok();
+    return fail(`unexpected ${argv.join(' ')}`);
+  };
+  return { exec, profiles, instances, calls };
+}
+
+describe('a remote read and locked through its client', () => {
+  const top = { remote: 'lab1', project: null };
+
+  it('probes the daemon\'s map with an empty instance and deletes it, also when the map is unreadable', async () => {
+    const r = fakeRemote({ hostid: 65536, size: 131072 });
+    expect(await probeRemoteRange(r.exec, 'lxc', top, 'm2', 'abcd')).toEqual({ uid: { start: 65536, size: 131072 }, gid: { start: 65536, size: 131072 } });
+    expect(r.calls.map((c) => c[1])).toEqual(['init', 'config', 'delete']);
+    expect(r.instances.size).toBe(0);
+    const none = fakeRemote(null);
+    await expect(probeRemoteRange(none.exec, 'lxc', top, null, 'abcd')).rejects.toThrow(/gave its probe instance no id map/);
+    expect(none.instances.size).toBe(0);
+  });
+
+  it('a held lock names its holder; the lock is released after the work, and after a failure', async () => {
+    const r = fakeRemote(null);
+    const release = await takeRemoteLock(r.exec, 'lxc', top, 'alice@ctl1 pid 7 since 2026-01-01T00:00:00.000Z');
+    await expect(takeRemoteLock(r.exec, 'lxc', top, 'bob@ctl2 pid 9 since 2026-01-01T00:01:00.000Z')).rejects.toThrow('remote lab1 is locked by another apply: alice@ctl1 pid 7 since 2026-01-01T00:00:00.000Z');
+    await release();
+    expect(r.profiles.size).toBe(0);
+    expect(await withRemoteLock(r.exec, 'lxc', top, 'bob', async () => r.profiles.get('lab1:nestctl-lock')?.['user.nestctl.owner'])).toBe('bob');
+    await expect(withRemoteLock(r.exec, 'lxc', top, 'bob', () => Promise.reject(new Error('step failed')))).rejects.toThrow('step failed');
+    expect(r.profiles.size).toBe(0);
   });
 });
