@@ -78,6 +78,13 @@ describe('hosts: building the manifest', () => {
     expect(manifest.containers[0]!.containers[0]!.host).toBe('here');
     // Each host's daemon serves only its own root containers.
     expect(hostNeeds).toEqual({ here: 131072, lab1: 65536, labc: 65536 });
+    // Two root containers of one name on two hosts keep their own allocations.
+    const r = checkManifest(TWO_HOSTS, 'm.yaml');
+    expect(r.ok && r.allocation.nodes.map((n) => [n.path, n.need])).toEqual([
+      ['c1', 131072],
+      ['c1', 65536],
+      ['m', 65536],
+    ]);
   });
 
   it('reads host: as one host named local, and a lone hosts: entry as the host of every root container', () => {

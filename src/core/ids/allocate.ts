@@ -32,6 +32,7 @@ export interface Allocation {
   /** The same for every host, by name: root containers on different hosts share no daemon. */
   hostNeeds: Record<string, number>;
   nodes: NodeAllocation[];
+  /** By path; paths are unique only within one host (the planner works on one host so far). */
   byPath: Record<string, NodeAllocation>;
 }
 
@@ -97,14 +98,18 @@ export function allocate(manifest: Manifest): AllocationResult {
   };
 
   const hostNeeds: Record<string, number> = {};
+  const nodeOf = new Map<ContainerSpec, NodeAllocation>();
   for (const host of manifest.hosts) {
-    const need = levelNeed(visitLevel(manifest.containers.filter((c) => c.host === host.name)));
+    const specs = manifest.containers.filter((c) => c.host === host.name);
+    const hostNodes = visitLevel(specs);
+    specs.forEach((spec, i) => nodeOf.set(spec, hostNodes[i]!));
+    const need = levelNeed(hostNodes);
     hostNeeds[host.name] = need;
     const hostProblem = hostRangeProblem(manifest.file, host, need);
     if (hostProblem) problems.push(hostProblem);
   }
   if (problems.length > 0) return { ok: false, problems };
-  const nodes = manifest.containers.map((c) => byPath[c.path]!);
+  const nodes = manifest.containers.map((c) => nodeOf.get(c)!);
   return { ok: true, allocation: { hostNeed: hostNeeds[manifest.host.name] ?? 0, hostNeeds, nodes, byPath } };
 }
 
