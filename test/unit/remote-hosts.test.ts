@@ -3,7 +3,8 @@
 
 import { describe, expect, it } from 'vitest';
 import { emptyProbeArgvs, lockArgvs, moveArgvs, probeName, relayCopyArgv, serverArgv } from '../../src/adapters/lxd/remote-commands.js';
-import { probeRemoteRange, takeRemoteLock, withRemoteLock } from '../../src/adapters/lxd/remote-host.js';
+import { ExecRemoteHost, probeRemoteRange, withRemoteLock } from '../../src/adapters/lxd/remote-host.js';
+import { simServer, simServerExec } from '../../src/adapters/sim/remote.js';
 import { nestedArgv } from '../../src/adapters/nested-exec.js';
 import { probedRange, remoteRangeVerdict } from '../../src/core/ids/remote-range.js';
 import type { HostSpec } from '../../src/core/manifest/model.js';
@@ -118,50 +119,72 @@ describe('argv against a remote (never a shell line)', () => {
   });
 });
 
-/** A remote as its client answers: profiles created once, probe instances with the daemon's map. */
-function fakeRemote(map: { hostid: number; size: number } | null) {
-  const profiles = new Map<string, Record<string, string>>();
-  const instances = new Set<string>();
+const FP_A = 'a'.repeat(64);
+const IMG = 'f'.repeat(64);
+
+function simulated(members: { name: string; range: { start: number; size: number } }[]) {
+  const server = simServer('lab1', members[0]!.name, FP_A, members);
   const calls: string[][] = [];
-  const exec: Exec = async (argv) => {
-    calls.push([...argv]);
-    const ok = (stdout = '') => ({ code: 0, stdout, stderr: '' });
-    const fail = (stderr: string) => ({ code: 1, stdout: '', stderr });
-    const [, verb, sub] = argv;
-    const ref = argv.find((a) => a.startsWith('lab1:')) ?? '';
-    if (verb === 'profile' && sub === 'create') return profiles.has(ref) ? fail('Error: The profile already exists') : (profiles.set(ref, {}), ok());
-    if (verb === 'profile' && sub === 'set') return (profiles.get(ref)![argv.at(-1)!.split('=')[0]!] = argv.at(-1)!.split('=').slice(1).join('=')), ok();
-    if (verb === 'profile' && sub === 'get') return ok(`${profiles.get(ref)?.[argv.at(-1)!] ?? ''}\n`);
-    if (verb === 'profile' && sub === 'delete') return profiles.delete(ref) ? ok() : fail('Error: Profile not found');
-    if (verb === 'init') return instances.add(ref), ok();
-    if (verb === 'config') return ok(map ? `${idmapJson(map.hostid, map.size)}\n` : '\n');
-    if (verb === 'delete') return instances.delete(ref), ok();
-    return fail(`unexpected ${argv.join(' ')}`);
-  };
-  return { exec, profiles, instances, calls };
+  const sim = simServerExec(server, () => new Set([IMG]));
+  const exec: Exec = (argv, options) => (calls.push([...argv]), sim(argv, options));
+  return { server, calls, exec, host: new ExecRemoteHost(exec, 'lxc', { remote: 'lab1', project: null }) };
 }
 
-describe('a remote read and locked through its client', () => {
+describe('a remote read, locked and changed through its client (simulated server)', () => {
   const top = { remote: 'lab1', project: null };
 
   it('probes the daemon\'s map with an empty instance and deletes it, also when the map is unreadable', async () => {
-    const r = fakeRemote({ hostid: 65536, size: 131072 });
-    expect(await probeRemoteRange(r.exec, 'lxc', top, 'm2', 'abcd')).toEqual({ uid: { start: 65536, size: 131072 }, gid: { start: 65536, size: 131072 } });
+    const r = simulated([{ name: 'lab1', range: { start: 65536, size: 131072 } }]);
+    expect(await r.host.probeRange(null)).toEqual({ uid: { start: 65536, size: 131072 }, gid: { start: 65536, size: 131072 } });
     expect(r.calls.map((c) => c[1])).toEqual(['init', 'config', 'delete']);
-    expect(r.instances.size).toBe(0);
-    const none = fakeRemote(null);
-    await expect(probeRemoteRange(none.exec, 'lxc', top, null, 'abcd')).rejects.toThrow(/gave its probe instance no id map/);
-    expect(none.instances.size).toBe(0);
+    expect(r.server.instances.size).toBe(0);
+    // A read that gives no map still deletes the probe.
+    const broken: Exec = async (argv, o) => (argv[1] === 'config' ? { code: 0, stdout: '\n', stderr: '' } : r.exec(argv, o));
+    await expect(probeRemoteRange(broken, 'lxc', top, null, 'abcd')).rejects.toThrow(/gave its probe instance no id map/);
+    expect(r.server.instances.size).toBe(0);
+  });
+
+  it('a remote whose map is too small for the tree is refused with the fix to make there', async () => {
+    const r = simulated([{ name: 'lab1', range: { start: 65536, size: 131072 } }]);
+    const verdict = remoteRangeVerdict({ host: remoteHost(), member: null, range: await r.host.probeRange(null), need: 196608, flavour: 'debian' });
+    expect(verdict.kind === 'refused' && verdict.hint).toMatch(/^on remote lab1, make root's first entry of at least 65536 ids root:65536:196608 in \/etc\/subuid/);
   });
 
   it('a held lock names its holder; the lock is released after the work, and after a failure', async () => {
-    const r = fakeRemote(null);
-    const release = await takeRemoteLock(r.exec, 'lxc', top, 'alice@ctl1 pid 7 since 2026-01-01T00:00:00.000Z');
-    await expect(takeRemoteLock(r.exec, 'lxc', top, 'bob@ctl2 pid 9 since 2026-01-01T00:01:00.000Z')).rejects.toThrow('remote lab1 is locked by another apply: alice@ctl1 pid 7 since 2026-01-01T00:00:00.000Z');
+    const r = simulated([{ name: 'lab1', range: { start: 65536, size: 131072 } }]);
+    const release = await r.host.lock('alice@ctl1 pid 7 since 2026-01-01T00:00:00.000Z');
+    await expect(r.host.lock('bob@ctl2 pid 9 since 2026-01-01T00:01:00.000Z')).rejects.toThrow('remote lab1 is locked by another apply: alice@ctl1 pid 7 since 2026-01-01T00:00:00.000Z');
     await release();
-    expect(r.profiles.size).toBe(0);
-    expect(await withRemoteLock(r.exec, 'lxc', top, 'bob', async () => r.profiles.get('lab1:nestctl-lock')?.['user.nestctl.owner'])).toBe('bob');
+    expect(r.server.profiles.size).toBe(0);
+    expect(await withRemoteLock(r.exec, 'lxc', top, 'bob', async () => r.server.profiles.get('nestctl-lock')?.['user.nestctl.owner'])).toBe('bob');
     await expect(withRemoteLock(r.exec, 'lxc', top, 'bob', () => Promise.reject(new Error('step failed')))).rejects.toThrow('step failed');
-    expect(r.profiles.size).toBe(0);
+    expect(r.server.profiles.size).toBe(0);
+  });
+
+  it('probes each member of a cluster, and a container moved to another member has that member\'s map right after', async () => {
+    const r = simulated([
+      { name: 'm1', range: { start: 65536, size: 262144 } },
+      { name: 'm2', range: { start: 65536, size: 393216 } },
+    ]);
+    expect((await r.host.probeRange('m2')).uid).toEqual({ start: 65536, size: 393216 });
+    r.server.instances.set('c1', { member: 'm1', running: true, map: { start: 65536, size: 262144 } });
+    await r.host.move('c1', 'm2');
+    expect(r.calls.slice(-3).map((c) => c[1])).toEqual(['stop', 'move', 'start']);
+    expect(r.server.instances.get('c1')).toEqual({ member: 'm2', running: true, map: { start: 65536, size: 393216 } });
+  });
+
+  it('relays an image this machine holds, and refuses one it does not', async () => {
+    const r = simulated([{ name: 'lab1', range: { start: 65536, size: 131072 } }]);
+    await r.host.relayImage(IMG, ['nest']);
+    expect([...r.server.images]).toEqual([IMG]);
+    await expect(r.host.relayImage('0'.repeat(64), ['x'])).rejects.toThrow(/Image not found/);
+  });
+
+  it('a saved plan\'s server is told apart from the one the remote name reaches now', async () => {
+    const r = simulated([{ name: 'lab1', range: { start: 65536, size: 131072 } }]);
+    const planned = await r.host.server();
+    expect(serverChange('lab1', 'lab1', planned, await r.host.server())).toBeNull();
+    r.server.fingerprint = 'c'.repeat(64);
+    expect(serverChange('lab1', 'lab1', planned, await r.host.server())).toMatch(/^remote lab1 \(host lab1\) is now server lab1 with certificate cccccccccccc…/);
   });
 });

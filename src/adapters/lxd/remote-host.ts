@@ -10,7 +10,8 @@ import { CommandError, EnvironmentError } from '../../core/errors.js';
 import { parseServerIdentity, type ServerIdentity } from '../../core/observe/parse-server.js';
 import type { Exec } from '../../ports/exec.js';
 import type { RemoteTop } from '../nested-exec.js';
-import { emptyProbeArgvs, LOCK_PROFILE, lockArgvs, probeName, serverArgv } from './remote-commands.js';
+import type { RemoteHost } from '../../ports/remote.js';
+import { emptyProbeArgvs, LOCK_PROFILE, lockArgvs, moveArgvs, probeName, relayCopyArgv, serverArgv } from './remote-commands.js';
 
 const where = (top: RemoteTop): string => `remote ${top.remote}`;
 
@@ -84,4 +85,37 @@ export async function withRemoteLock<T>(exec: Exec, cli: string, top: RemoteTop,
   }
   await release();
   return value;
+}
+
+/** RemoteHost over the real client, every command an argv run here. */
+export class ExecRemoteHost implements RemoteHost {
+  constructor(
+    private readonly exec: Exec,
+    private readonly cli: string,
+    private readonly top: RemoteTop,
+  ) {}
+
+  get remote(): string {
+    return this.top.remote;
+  }
+
+  server(): Promise<ServerIdentity> {
+    return readServer(this.exec, this.cli, this.top);
+  }
+
+  probeRange(member: string | null): Promise<{ uid: IdRange; gid: IdRange }> {
+    return probeRemoteRange(this.exec, this.cli, this.top, member);
+  }
+
+  lock(owner: string): Promise<() => Promise<void>> {
+    return takeRemoteLock(this.exec, this.cli, this.top, owner);
+  }
+
+  async relayImage(fingerprint: string, aliases: readonly string[]): Promise<void> {
+    await run(this.exec, relayCopyArgv(this.cli, fingerprint, this.top, aliases), this.top);
+  }
+
+  async move(name: string, member: string): Promise<void> {
+    for (const argv of moveArgvs(this.cli, this.top, name, member)) await run(this.exec, argv, this.top);
+  }
 }
