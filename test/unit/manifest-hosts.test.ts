@@ -107,6 +107,12 @@ describe('hosts: building the manifest', () => {
 });
 
 describe('hosts: refusals, each at its place', () => {
+  it('refuses an empty hosts: and a key it does not know, in plain words', () => {
+    expect(only(doc('apiVersion: nestctl/v1', 'hosts: {}', 'containers: [{name: c1, image: busybox}]'), /hosts/)).toEqual({ at: '2:8', message: '"hosts" must not be empty', hint: 'name at least one host, e.g. "local: {}" for this machine, or leave hosts: out' });
+    expect(only(doc('apiVersion: nestctl/v1', 'hosts:', '  lab1:', '    remote: lab1', '    bse: 5', 'containers: [{name: c1, image: busybox}]'), /unknown key/)).toMatchObject({ at: '5:5', message: 'unknown key "bse" in hosts.lab1' });
+    expect(only(doc('apiVersion: nestctl/v1', 'hosts: {lab1: {remote: lab1, shell: []}}', 'containers: [{name: c1, image: busybox}]'), /shell/).hint).toBe('The argv prefix that runs a command on the remote\'s machine itself, like [ssh, root@lab1, --]; nestctl uses it only to edit /etc/subuid and /etc/subgid and to restart the daemon there.');
+  });
+
   it('refuses host: beside hosts:', () => {
     expect(only(doc('apiVersion: nestctl/v1', 'host: {base: 500000}', 'hosts: {a: {}}', 'containers: [{name: c1, image: busybox}]'), /both describe/).at).toBe('3:1');
   });

@@ -44,6 +44,7 @@ const REQUIRED_HINTS: Record<string, string> = {
   apiVersion: 'start the manifest with "apiVersion: nestctl/v1", then list the containers under "containers:"',
   containers: 'list the containers under "containers:", each with at least a name and an image',
   name: 'give the container a name, e.g. "name: c1"',
+  hosts: 'name at least one host, e.g. "local: {}" for this machine, or leave hosts: out',
   image: 'set image to an alias or fingerprint on its parent LXD (e.g. "image: busybox"), or set defaults.image for every container',
 };
 
@@ -88,6 +89,7 @@ function translate(e: ErrorObject, data: unknown, src: Source): Diagnostic[] {
       return error(valuePos(src, path), `${what} must be at most ${String(p['limit'])}, not ${valueWords(value)}`, describe(e));
     case 'minItems':
     case 'minLength':
+    case 'minProperties':
       return error(valuePos(src, path), `${what} must not be empty`, REQUIRED_HINTS[String(path[path.length - 1])] ?? describe(e));
     case 'uniqueItems': {
       const later = Math.max(Number(p['i']), Number(p['j']));
