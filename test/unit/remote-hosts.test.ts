@@ -2,7 +2,9 @@
 // the verdict on it, who the server is, and the argv of every command run against it.
 
 import { describe, expect, it } from 'vitest';
-import { emptyProbeArgvs, lockArgvs, moveArgvs, probeName, relayCopyArgv, serverArgv } from '../../src/adapters/lxd/remote-commands.js';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { emptyProbeArgvs, lockArgvs, moveArgvs, probeName, relayCopyArgv, serverArgv, shellStepArgv } from '../../src/adapters/lxd/remote-commands.js';
 import { ExecRemoteHost, probeRemoteRange, withRemoteLock } from '../../src/adapters/lxd/remote-host.js';
 import { simServer, simServerExec } from '../../src/adapters/sim/remote.js';
 import { nestedArgv } from '../../src/adapters/nested-exec.js';
@@ -11,6 +13,8 @@ import type { HostSpec } from '../../src/core/manifest/model.js';
 import { parseServerIdentity, serverChange } from '../../src/core/observe/parse-server.js';
 import type { Exec } from '../../src/ports/exec.js';
 import { idmapJson } from './helpers/build.js';
+
+const run = promisify(execFile);
 
 const remoteHost = (shell: string[] | null = null): HostSpec => ({
   name: 'lab1',
@@ -186,5 +190,17 @@ describe('a remote read, locked and changed through its client (simulated server
     expect(serverChange('lab1', 'lab1', planned, await r.host.server())).toBeNull();
     r.server.fingerprint = 'c'.repeat(64);
     expect(serverChange('lab1', 'lab1', planned, await r.host.server())).toMatch(/^remote lab1 \(host lab1\) is now server lab1 with certificate cccccccccccc…/);
+  });
+});
+
+describe('host-level steps through shell:', () => {
+  it('sends the step as one line of quoted words, which a POSIX shell reads back as the same argv', async () => {
+    const hostile = ['sh', '-c', 'printf "%s\\n" "$@"', 'x', "it's", '$(echo injected)', 'a b', 'line\nbreak', '`id`;', ''];
+    const argv = shellStepArgv(['ssh', 'root@lab1', '--'], hostile);
+    expect(argv.slice(0, 3)).toEqual(['ssh', 'root@lab1', '--']);
+    expect(argv).toHaveLength(4);
+    // What the remote user's shell does with the line ssh hands it: `sh -c LINE`.
+    const { stdout } = await run('sh', ['-c', argv[3]!]);
+    expect(stdout).toBe(`${hostile.slice(4).join('\n')}\n`);
   });
 });

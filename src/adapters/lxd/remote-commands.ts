@@ -62,3 +62,14 @@ export function moveArgvs(cli: string, top: RemoteTop, name: string, member: str
     [cli, 'start', ...project, ref, '-q'],
   ];
 }
+
+/** A word for a POSIX shell, read back as exactly itself: in single quotes, each ' as '\''. */
+export const shellWord = (word: string): string => `'${word.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * A host-level step (subid edit, daemon restart) run on a remote's machine through its `shell:`
+ * prefix. ssh joins the words after its options into one line that the remote user's shell
+ * parses again, so each word of the step goes as one quoted word: the constant scripts and the
+ * planned values reach the far side unchanged, and nothing in them is interpreted there.
+ */
+export const shellStepArgv = (shell: readonly string[], argv: readonly string[]): string[] => [...shell, argv.map(shellWord).join(' ')];
