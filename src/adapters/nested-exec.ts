@@ -14,9 +14,25 @@ export interface RemoteTop {
   project: string | null;
 }
 
+/**
+ * The daemon's answer when the command never started in the container: its forkexec helper could
+ * not attach, and the daemon waited for it before answering (`Exec` in LXD's
+ * lxd/instance/drivers/driver_lxc.go). Seen on the lab while a container's services were starting;
+ * running the command again is safe because it did not run.
+ */
+const NOT_STARTED = /^Error: Failed to retrieve PID of executing child process\s*$/m;
+const EXEC_ATTEMPTS = 3;
+
 /** `cli`: the parent level's client, or how to find it out (the parent is probed once, on first use). */
 export function nestedExec(parent: Exec, cli: Cli | (() => Promise<Cli>), name: string, top?: RemoteTop): Exec {
-  return async (argv, options = {}) => parent(nestedArgv(typeof cli === 'string' ? cli : await cli(), name, argv, top), options);
+  return async (argv, options = {}) => {
+    const nested = nestedArgv(typeof cli === 'string' ? cli : await cli(), name, argv, top);
+    for (let attempt = 1; ; attempt++) {
+      const r = await parent(nested, options);
+      if (r.code !== 255 || !NOT_STARTED.test(r.stderr) || attempt === EXEC_ATTEMPTS) return r;
+      await new Promise((res) => setTimeout(res, 200 * attempt));
+    }
+  };
 }
 
 /** `--project P` for a remote's command, or nothing (the remote's default project). */

@@ -1,6 +1,7 @@
 // Exec over child_process: argv arrays only, never a shell string.
 
 import { spawn } from 'node:child_process';
+import { StringDecoder } from 'node:string_decoder';
 import { EnvironmentError } from '../core/errors.js';
 import type { Exec, ExecOptions, ExecResult } from '../ports/exec.js';
 
@@ -18,8 +19,19 @@ export const processExec: Exec = (argv: readonly string[], options: ExecOptions 
     });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    child.stdout?.on('data', (b: Buffer) => out.push(b));
-    child.stderr?.on('data', (b: Buffer) => err.push(b));
+    const listen = options.onOutput;
+    if (listen) {
+      // One decoder a stream: a character split between two chunks is passed on whole.
+      const stdout = new StringDecoder('utf8');
+      const stderr = new StringDecoder('utf8');
+      child.stdout?.on('data', (b: Buffer) => listen('stdout', stdout.write(b)));
+      child.stderr?.on('data', (b: Buffer) => listen('stderr', stderr.write(b)));
+      child.stdout?.on('end', () => listen('stdout', stdout.end()));
+      child.stderr?.on('end', () => listen('stderr', stderr.end()));
+    } else {
+      child.stdout?.on('data', (b: Buffer) => out.push(b));
+      child.stderr?.on('data', (b: Buffer) => err.push(b));
+    }
     child.on('error', (e: NodeJS.ErrnoException) => {
       if (e.code === 'ENOENT') reject(new EnvironmentError(`${cmd}: command not found`, `install it, or check PATH`));
       else if (e.code === 'EACCES') reject(new EnvironmentError(`${cmd}: permission denied`, 'run nestctl as root'));

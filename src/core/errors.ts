@@ -73,3 +73,18 @@ export class BugError extends NestctlError {
     this.name = 'BugError';
   }
 }
+
+/** A setup command exited non-zero inside a container; `output` is its last lines, as they came. */
+export class SetupCommandError extends EnvironmentError {
+  constructor(
+    message: string,
+    hint: string,
+    level: string,
+    readonly argv: readonly string[],
+    readonly exitCode: number,
+    readonly output: readonly string[],
+  ) {
+    super(message, hint, level);
+    this.name = 'SetupCommandError';
+  }
+}

@@ -41,6 +41,16 @@ export interface ObservedInstance {
   config: Record<string, string>;
 }
 
+/** A profile as `lxc query /1.0/profiles?recursion=1` lists it. */
+export interface ObservedProfile {
+  name: string;
+  description: string;
+  config: Record<string, string>;
+  devices: Record<string, Record<string, string>>;
+  /** The instances (and profiles' other users) LXD lists in used_by, by name ("project P/NAME" outside the default project). */
+  usedBy: string[];
+}
+
 export interface ObservedNetwork {
   name: string;
   managed: boolean;
@@ -72,12 +82,16 @@ export interface ObservedLevel {
   /** This level's own id namespace (/proc/self/uid_map). */
   uidMap: IdMapEntry[];
   storagePools: string[];
+  /** Each pool's driver (dir, zfs, btrfs, lvm, ceph…); absent when not read. */
+  poolDrivers?: Record<string, string>;
+  /** The kernel release (`uname -r`), shared by every level of the machine; absent when not read. */
+  kernel?: string;
   networks: ObservedNetwork[];
   /** The default profile has a root disk (the level was initialised). */
   defaultProfileHasRoot: boolean;
   images: ObservedImage[];
   instances: ObservedInstance[];
-  profiles: string[];
+  profiles: ObservedProfile[];
   /** Clock at the level when probed, seconds since the epoch. */
   now: number;
 }

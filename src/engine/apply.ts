@@ -6,6 +6,9 @@ import { type Plan, type Step, flavourAt } from '../core/plan/model.js';
 import type { LxdLevel } from '../ports/lxd.js';
 import { executeStep, stepContext } from './execute-step.js';
 import { levelResolver } from './levels.js';
+import type { OutputLine } from './output-lines.js';
+
+export type { OutputLine } from './output-lines.js';
 
 export type StepOutcome =
   | { status: 'done'; changed: boolean; note?: string; ms: number }
@@ -14,7 +17,9 @@ export type StepOutcome =
 
 export type ApplyEvent =
   | { type: 'step-start'; step: Step }
-  | { type: 'step-end'; step: Step; outcome: StepOutcome };
+  | { type: 'step-end'; step: Step; outcome: StepOutcome }
+  /** A running step's command printed these lines (cut to a bounded length, safe to draw). */
+  | { type: 'step-output'; step: Step; lines: OutputLine[] };
 
 /** The reason of a step not started because the apply was stopped (Ctrl-C). */
 export const INTERRUPTED = 'apply was interrupted';
@@ -36,7 +41,7 @@ export interface ApplyRun {
 
 export function startApply(plan: Plan, host: LxdLevel, onEvent: (e: ApplyEvent) => void = () => undefined): ApplyRun {
   const levels = levelResolver(host, (path) => flavourAt(plan, path));
-  const context = stepContext(plan, levels);
+  const context = { ...stepContext(plan, levels), output: (step: Step, lines: OutputLine[]) => onEvent({ type: 'step-output', step, lines }) };
   const outcomes = new Map<string, Promise<StepOutcome>>();
   const started = Date.now();
   let stopping = false;

@@ -1,7 +1,9 @@
 // One step against live LXD. Each step first checks what it was planned from; steps of levels
 // that did not exist at plan time work out their details from the level as it is now.
 
-import { EnvironmentError } from '../core/errors.js';
+import { EnvironmentError, SetupCommandError } from '../core/errors.js';
+import { argvText } from '../core/argv-text.js';
+import { type OutputLine, OutputLines } from './output-lines.js';
 import { managedInstance } from '../core/observed.js';
 import { refusedDeleteMessage } from '../core/plan/deletion.js';
 import { deleteStepId } from '../core/plan/steps/delete.js';
@@ -10,12 +12,13 @@ import { type ImageExports, imageExports } from './image-exports.js';
 import type { Plan, Step } from '../core/plan/model.js';
 import { bridgeName } from '../core/flavour/index.js';
 import { buildPreseed } from '../core/plan/preseed.js';
+import { canonicalJson } from '../core/plan/digest.js';
+import { profileBody } from '../core/plan/concerns/profiles.js';
 import { applyRootEdit } from '../core/subid/file.js';
 import type { ImageBundle, LxdLevel } from '../ports/lxd.js';
 import type { LevelResolver } from './levels.js';
 import { joinPath } from '../core/paths.js';
 import { MARKER_CREATING, MARKER_PATH, MARKER_SETUP } from '../core/plan/desired-config.js';
-import type { ExecResult } from '../ports/exec.js';
 
 /** What a step did: "changed" or why nothing was needed. */
 export type StepResult = { changed: true } | { changed: false; why: string };
@@ -30,6 +33,8 @@ export interface StepContext {
   deleting: ReadonlySet<string>;
   /** The image bundles the plan's copies share (engine/image-exports.ts). */
   exports: ImageExports;
+  /** A running setup command's output, the lines each chunk completed. */
+  output?: (step: Step, lines: OutputLine[]) => void;
 }
 
 /** The context of the steps of `plan`; its exports start at once, so close them when the apply ends. */
@@ -132,7 +137,7 @@ export async function executeStep(step: Step, levels: LevelResolver, context: St
           throw stale(step, `${step.path} is already running`);
         }
       }
-      await level.startInstance(step.name, step.hosting);
+      await level.startInstance(step.name, step.waitBoot);
       return CHANGED;
     }
     case 'update-config': {
@@ -173,8 +178,13 @@ export async function executeStep(step: Step, levels: LevelResolver, context: St
       if (recorded === step.sha256) return { changed: false, why: 'setup already ran' };
       if (step.precondition.kind === 'instance-config' && recorded !== step.before) throw stale(step, `${step.path}'s setup record changed after the plan was made`);
       for (const [i, argv] of step.commands.entries()) {
-        const r = await level.runIn(step.name, argv);
-        if (r.code !== 0) throw setupFailed(step, i, argv, r);
+        const lines = new OutputLines((l) => context.output?.(step, l));
+        const r = await level.runIn(step.name, argv, (stream, chunk) => lines.push(stream, chunk));
+        // What was not streamed: all of it from a level that does not stream, a timeout's note.
+        lines.push('stdout', r.stdout);
+        lines.push('stderr', r.stderr);
+        lines.end();
+        if (r.code !== 0) throw setupFailed(step, i, argv, r.code, lines.tail());
       }
       await level.updateInstance(step.name, { set: { [MARKER_SETUP]: step.sha256 } });
       return CHANGED;
@@ -191,19 +201,40 @@ export async function executeStep(step: Step, levels: LevelResolver, context: St
       await level.deleteInstance(step.name);
       return CHANGED;
     }
+    case 'create-profile': {
+      const live = (await level.profiles()).find((p) => p.name === step.name);
+      if (live) {
+        // A level planned unseen may hold it already, as planned.
+        if (isNew && canonicalJson(profileBody(live)) === canonicalJson(step.profile)) return { changed: false, why: 'already as planned' };
+        throw stale(step, `profile ${step.name} ${isNew ? 'exists, but could not be looked at when the plan was made' : 'appeared after the plan was made'}`);
+      }
+      await level.createProfile(step.name, step.profile);
+      return CHANGED;
+    }
+    case 'update-profile':
+    case 'delete-profile': {
+      const live = (await level.profiles()).find((p) => p.name === step.name);
+      const planned = step.precondition.kind === 'profile' ? step.precondition.profile : null;
+      if (!live || (planned && canonicalJson(profileBody(live)) !== canonicalJson(planned))) throw stale(step, `profile ${step.name} ${live ? 'changed' : 'was deleted'} after the plan was made`);
+      if (step.kind === 'update-profile') await level.writeProfile(step.name, step.profile);
+      else {
+        if (live.usedBy.length > 0) throw stale(step, `profile ${step.name} is now used by ${live.usedBy.join(', ')}`);
+        await level.deleteProfile(step.name);
+      }
+      return CHANGED;
+    }
   }
 }
 
-/** How many lines of a failed setup command's output the failure carries. */
-const SETUP_TAIL_LINES = 10;
-
-function setupFailed(step: Extract<Step, { kind: 'run-setup' }>, index: number, argv: readonly string[], r: ExecResult): EnvironmentError {
-  const tail = `${r.stdout}${r.stderr}`.trimEnd().split('\n').slice(-SETUP_TAIL_LINES).filter((l) => l !== '');
+function setupFailed(step: Extract<Step, { kind: 'run-setup' }>, index: number, argv: readonly string[], code: number, tail: string[]): SetupCommandError {
   const left = step.commands.length - index - 1;
-  return new EnvironmentError(
-    `setup command ${index + 1} of ${step.commands.length} in ${step.path} failed (exit ${r.code}): ${JSON.stringify(argv)}${tail.length > 0 ? `\n${tail.map((l) => `  | ${l}`).join('\n')}` : ''}`,
+  return new SetupCommandError(
+    `setup command ${index + 1} of ${step.commands.length} in ${step.path} failed (exit ${code}): ${argvText(argv)}${tail.length > 0 ? `\n${tail.map((l) => `  │ ${l}`).join('\n')}` : ''}`,
     `${left > 0 ? `the ${left} command${left === 1 ? '' : 's'} after it did not run; ` : ''}fix the command or the container and apply again: the whole list runs again`,
     step.level,
+    argv,
+    code,
+    tail,
   );
 }
 

@@ -1,5 +1,8 @@
 // Walk the manifest tree over live LXD: the host first, then every running container that hosts
-// children, sibling levels in parallel, one probe (one round trip) per level. When the plan may
+// children, sibling levels in parallel, one probe (one round trip) per level. The levels the
+// manifest puts below the host are probed at once, before their parents' answers say they run: a
+// level's answer is used only when the walk reaches it and the guess it was asked through (its
+// parent's flavour) was right, so a deep tree costs the slowest probe, not their sum. When the plan may
 // delete containers (destroy, --prune), the inside of every running container nestctl created
 // for this manifest (user.nestctl.path = its path) is probed too, leaves included: a container
 // is deleted only when everything in it was seen.
@@ -17,10 +20,12 @@ export type ObserveMode = 'apply' | 'destroy' | 'prune';
 /** `replace`: paths forced to be replaced (--replace); their inside is probed as for a deletion. */
 export async function observeTree(host: LxdLevel, manifest: Manifest, mode: ObserveMode = 'apply', replace: readonly string[] = []): Promise<ObservedTree> {
   const files: Record<string, ContainerFiles> = {};
-  const walk: Walk = { levels: {}, replace, files: mode === 'destroy' ? null : files };
   const hostLevel = await host.probe();
+  const walk: Walk = { levels: {}, replace, files: mode === 'destroy' ? null : files, early: probeAhead(host, hostLevel.flavour, manifest.containers) };
   walk.levels[''] = { kind: 'observed', level: hostLevel };
   await observeChildren(walk, host, hostLevel, manifest.containers, mode !== 'apply');
+  // Nothing of the observation may still run when the plan is made (or applied).
+  await Promise.all([...walk.early.values()].map((e) => e.answer));
   return Object.keys(files).length > 0 ? { levels: walk.levels, files } : { levels: walk.levels };
 }
 
@@ -31,6 +36,37 @@ interface Walk {
   replace: readonly string[];
   /** Containers' files, read inside them; null when nothing reads them (destroy). */
   files: Record<string, ContainerFiles> | null;
+  /** Probes started ahead of the walk, by level path. */
+  early: Map<string, Early>;
+}
+
+/** A level probed ahead: through a parent whose flavour was `via` (named, or guessed as its own parent's). */
+interface Early {
+  via: Flavour | null;
+  api: LxdLevel;
+  answer: Promise<{ ok: true; seen: LevelObservation } | { ok: false; error: unknown }>;
+}
+
+/**
+ * Start the probe of every level the manifest puts below `api` (a container that holds
+ * containers), all at once. Each level is probed as the walk would probe it (its flavour as the
+ * manifest names it, else found by its probe); the way into its children goes through the
+ * flavour named, or guessed as its parent's (as the planner assumes). A wrong guess, or a
+ * container that is not there, only wastes that probe.
+ */
+function probeAhead(api: LxdLevel, flavour: Flavour | null, specs: ContainerSpec[], early = new Map<string, Early>()): Map<string, Early> {
+  for (const spec of specs) {
+    if (spec.containers.length === 0) continue;
+    const own = api.child(spec.name, spec.flavour);
+    const answer = probeInside(own).then(
+      (seen) => ({ ok: true as const, seen }),
+      (error: unknown) => ({ ok: false as const, error }),
+    );
+    early.set(spec.path, { via: flavour, api: own, answer });
+    const guess = spec.flavour ?? flavour;
+    probeAhead(spec.flavour ? own : api.child(spec.name, guess), guess, spec.containers, early);
+  }
+  return early;
 }
 
 /**
@@ -76,15 +112,21 @@ async function observeChildren(walk: Walk, api: LxdLevel, level: ObservedLevel, 
         levels[spec.path] = { kind: 'absent', reason: `${spec.path} is ${inst.status.toLowerCase()}` };
         return;
       }
-      await observeInside(walk, api, spec.name, spec.flavour, spec.path, spec.containers, insideOwned || replaced.has(spec.name));
+      await observeInside(walk, api, level.flavour, spec.name, spec.flavour, spec.path, spec.containers, insideOwned || replaced.has(spec.name));
     }),
-    ...owned.map((inst) => observeInside(walk, api, inst.name, null, joinPath(level.path, inst.name), [], true)),
+    ...owned.map((inst) => observeInside(walk, api, level.flavour, inst.name, null, joinPath(level.path, inst.name), [], true)),
   ]);
 }
 
-async function observeInside(walk: Walk, api: LxdLevel, name: string, flavour: Flavour | null, path: string, specs: ContainerSpec[], insideOwned: boolean): Promise<void> {
-  const child = api.child(name, flavour);
-  const inside = await probeInside(child);
+/** `above`: the flavour of `api`'s daemon, as its probe found it. */
+async function observeInside(walk: Walk, api: LxdLevel, above: Flavour | null, name: string, flavour: Flavour | null, path: string, specs: ContainerSpec[], insideOwned: boolean): Promise<void> {
+  const early = walk.early.get(path);
+  const ahead = early && early.via === above ? await early.answer : null;
+  if (ahead && !ahead.ok) throw ahead.error;
+  // The level probed ahead went in the way this walk would have, so its answer stands; its own
+  // flavour, once found, serves the levels below it too.
+  const child = ahead ? early!.api : api.child(name, flavour);
+  const inside = ahead ? ahead.seen : await probeInside(child);
   walk.levels[path] = inside;
   if (inside.kind === 'observed') await observeChildren(walk, child, inside.level, specs, insideOwned);
 }

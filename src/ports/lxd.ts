@@ -4,8 +4,9 @@
 // probe() returned. Every method throws EnvironmentError (CommandError, UnseenError) on failure.
 
 import type { Flavour } from '../core/flavour/index.js';
-import type { FileState, ObservedFile, ObservedImage, ObservedInstance, ObservedLevel } from '../core/observed.js';
-import type { ExecResult } from './exec.js';
+import type { FileState, ObservedFile, ObservedImage, ObservedInstance, ObservedLevel, ObservedProfile } from '../core/observed.js';
+import type { ProfileBody } from '../core/plan/model.js';
+import type { ExecResult, OutputListener } from './exec.js';
 
 /** Files of an exported image sitting at some level, ready to push or import. */
 export interface ImageBundle {
@@ -63,6 +64,8 @@ export interface LxdLevel {
   instances(): Promise<ObservedInstance[]>;
   /** The daemon's image store, as probe() lists it. */
   images(): Promise<ObservedImage[]>;
+  /** The daemon's profiles, as probe() lists them. */
+  profiles(): Promise<ObservedProfile[]>;
   /** /etc/subuid or /etc/subgid as it is now (text and sha256; null when absent); no mtime. */
   readSubid(file: SubidFile): Promise<Pick<FileState, 'text' | 'sha256'>>;
   /**
@@ -87,12 +90,18 @@ export interface LxdLevel {
   importImage(bundle: ImageBundle, aliases: readonly string[]): Promise<void>;
   discardBundle(bundle: ImageBundle): Promise<void>;
   createInstance(spec: InstanceSpec): Promise<void>;
-  /** Start and, when `hosting`, wait until the container has booted far enough to run LXD. */
-  startInstance(name: string, hosting: boolean): Promise<void>;
+  /** Start and, when `waitBoot`, wait until the container has finished booting (its daemons run). */
+  startInstance(name: string, waitBoot: boolean): Promise<void>;
   stopInstance(name: string): Promise<void>;
   /** `delete --force`: running or not, with everything inside it (the caller proved it all deletable). */
   deleteInstance(name: string): Promise<void>;
   updateInstance(name: string, update: InstanceUpdate): Promise<void>;
+  /** `profile create NAME`, then the whole profile written (`profile edit NAME`, YAML on stdin). */
+  createProfile(name: string, body: ProfileBody): Promise<void>;
+  /** The whole profile written again (`profile edit NAME`): keys and devices not in `body` go. */
+  writeProfile(name: string, body: ProfileBody): Promise<void>;
+  /** `profile delete NAME` (LXD refuses while an instance uses it). */
+  deleteProfile(name: string): Promise<void>;
   /**
    * The state of these files inside running container `name`, in one round trip; null for an
    * absent one. Throws UnseenError when nothing can run there (no shell).
@@ -100,8 +109,11 @@ export interface LxdLevel {
   readFiles(name: string, paths: readonly string[]): Promise<Record<string, ObservedFile | null>>;
   /** Write a file inside container `name` (temp + rename, owner and mode set); refuses as stale when it is not as expected. */
   writeFile(name: string, file: FileWrite): Promise<void>;
-  /** Run argv inside container `name`; a non-zero exit is returned, not thrown. */
-  runIn(name: string, argv: readonly string[]): Promise<ExecResult>;
+  /**
+   * Run argv inside container `name`; a non-zero exit is returned, not thrown. With `onOutput`
+   * the output streams there as it comes and is not kept (the result's stdout and stderr are empty).
+   */
+  runIn(name: string, argv: readonly string[], onOutput?: OutputListener): Promise<ExecResult>;
   /**
    * The daemon inside container `name`; `flavour` is its flavour when the manifest or the plan
    * decided it (null: its first probe finds out). The way in goes through this level's client.

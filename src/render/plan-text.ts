@@ -1,12 +1,13 @@
 // Terraform-style plan text. Computes nothing: everything shown is in the Plan value. Without
 // --verbose, steps are grouped for reading (plan-entries.ts) and nestctl's own marker keys are not listed.
 
+import { argvText } from '../core/argv-text.js';
 import { structuredPatch } from 'diff';
 import { formatRange } from '../core/ids/range.js';
 import { containerHostIds } from '../core/ids/host-ids.js';
 import { planCounts } from '../core/plan/counts.js';
 import { MARKER_CREATING, MARKER_MANAGED, MARKER_PATH } from '../core/plan/desired-config.js';
-import { type LevelSummary, type Plan, type Step, flavourAt, isEmptyPlan } from '../core/plan/model.js';
+import { type LevelSummary, type Plan, type ProfileBody, type Step, flavourAt, isEmptyPlan } from '../core/plan/model.js';
 import type { Colours } from './colour.js';
 import { levelLabel } from '../core/paths.js';
 import { bridgeName, daemonName, flavourInfo } from '../core/flavour/index.js';
@@ -16,7 +17,9 @@ function symbol(step: Step): '+' | '~' | '-' | '-/+' {
   if (isReplacement(step)) return '-/+';
   switch (step.kind) {
     case 'delete-instance':
+    case 'delete-profile':
       return '-';
+    case 'create-profile':
     case 'create-instance':
     case 'copy-image':
     case 'fetch-image':
@@ -57,6 +60,10 @@ export function stepTitle(step: Step, plan: Pick<Plan, 'levels'>): string {
       const n = `${step.commands.length} command${step.commands.length === 1 ? '' : 's'}`;
       return `${step.path}: setup (${step.before ? `list changed: re-run ${n}` : `run ${n}`})`;
     }
+    case 'create-profile':
+    case 'update-profile':
+    case 'delete-profile':
+      return `${where}: profile ${step.name}`;
     case 'remap-instance':
       return step.grow
         ? `${step.path}: remap onto ${step.grow.to.start}:${step.grow.to.size} (was ${step.grow.from.start}:${step.grow.from.size}; restarts ${step.path}${step.hosting ? ' and everything inside it' : ''})`
@@ -90,23 +97,53 @@ function details(step: Step, c: Colours, verbose: boolean): string[] {
         `profiles: ${step.profiles.join(', ') || '(none)'}`,
         ...Object.entries(step.config)
           .filter(([k]) => verbose || !MARKERS.has(k))
-          .map(([k, v]) => c.green(`+ ${k} = ${JSON.stringify(v)}`)),
+          .map(([k, v]) => c.green(`+ ${k} = ${JSON.stringify(v)}`) + why(step.implied, k, c)),
       ];
     case 'update-config':
       return [
         ...Object.entries(step.set).map(([k, v]) =>
-          k in step.before ? c.yellow(`~ ${k} = ${JSON.stringify(step.before[k])} → ${JSON.stringify(v)}`) : c.green(`+ ${k} = ${JSON.stringify(v)}`),
+          (k in step.before ? c.yellow(`~ ${k} = ${JSON.stringify(step.before[k])} → ${JSON.stringify(v)}`) : c.green(`+ ${k} = ${JSON.stringify(v)}`)) + why(step.implied, k, c),
         ),
         ...unsetLines(step.unset, step.before, c),
         ...(step.profiles ? [c.yellow(`~ profiles = [${step.profiles.before.join(', ')}] → [${step.profiles.after.join(', ')}]`)] : []),
       ];
     case 'push-file':
       return fileDetails(step, c);
+    case 'create-profile':
+      return profileLines(null, step.profile, c, verbose);
+    case 'update-profile':
+      return profileLines(step.before, step.profile, c, verbose);
     case 'run-setup':
-      return step.commands.map((argv) => `$ ${argv.map((w) => (/^[\w@%+=:,./-]+$/.test(w) ? w : JSON.stringify(w))).join(' ')}`);
+      return step.commands.map((argv) => `$ ${argvText(argv)}`);
     default:
       return [];
   }
+}
+
+/** A key nestctl added, with the reason the plan carries for it. */
+const why = (implied: Record<string, string> | undefined, key: string, c: Colours): string => (implied?.[key] ? c.dim(`  (${implied[key]})`) : '');
+/** A profile's description, config keys and devices, as added (before null) or as a key-level diff. */
+function profileLines(before: ProfileBody | null, after: ProfileBody, c: Colours, verbose: boolean): string[] {
+  const out: string[] = [];
+  const was = before ?? { description: '', config: {}, devices: {} };
+  if (was.description !== after.description) out.push(before ? c.yellow(`~ description = ${JSON.stringify(was.description)} → ${JSON.stringify(after.description)}`) : c.green(`+ description = ${JSON.stringify(after.description)}`));
+  const keyLines = (old: Record<string, string>, now: Record<string, string>, prefix: string): string[] => [
+    ...Object.entries(now)
+      .filter(([k, v]) => old[k] !== v && (verbose || !MARKERS.has(k)))
+      .map(([k, v]) => (k in old ? c.yellow(`~ ${prefix}${k} = ${JSON.stringify(old[k])} → ${JSON.stringify(v)}`) : c.green(`+ ${prefix}${k} = ${JSON.stringify(v)}`))),
+    ...Object.keys(old)
+      .filter((k) => !(k in now))
+      .map((k) => c.red(`- ${prefix}${k} = ${JSON.stringify(old[k])}`)),
+  ];
+  out.push(...keyLines(was.config, after.config, ''));
+  for (const name of [...new Set([...Object.keys(was.devices), ...Object.keys(after.devices)])].sort()) {
+    const old = was.devices[name];
+    const now = after.devices[name];
+    if (!now) out.push(c.red(`- device ${name}`));
+    else if (!old) out.push(c.green(`+ device ${name}: ${Object.entries(now).map(([k, v]) => `${k}=${v}`).join(' ')}`));
+    else out.push(...keyLines(old, now, `device ${name}: `));
+  }
+  return out;
 }
 
 const octal = (mode: number): string => mode.toString(8).padStart(4, '0');

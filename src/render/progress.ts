@@ -14,9 +14,18 @@ export function plainProgress(out: NodeJS.WritableStream, c: Colours, plan: Plan
       out.write(`${c.dim('…')} ${stepTitle(e.step, plan)}\n`);
       return;
     }
+    if (e.type === 'step-output') {
+      // Every line, each with its step: steps run side by side and their lines interleave.
+      const prefix = `${outputTitle(e.step, plan)} ${c.dim('│')} `;
+      out.write(e.lines.map((l) => `${prefix}${l.text}\n`).join(''));
+      return;
+    }
     out.write(`${outcomeMark(e.outcome, c)} ${stepTitle(e.step, plan)}${outcomeNote(e.outcome)}\n`);
   };
 }
+
+/** The short title a step's output lines carry: `c1/c2: setup`. */
+export const outputTitle = (step: Step, plan: Plan): string => (step.kind === 'run-setup' ? `${step.path}: setup` : stepTitle(step, plan));
 
 function outcomeMark(o: StepOutcome, c: Colours): string {
   if (o.status === 'done') return c.green('✔');
@@ -78,6 +87,8 @@ export interface TerminalProgress {
  */
 export function terminalProgress(plan: Plan, out: NodeJS.WriteStream = process.stdout): TerminalProgress {
   const startedAt = new Map<string, number>();
+  /** The last line each running step's command printed; drawn under the step at the redraw rate. */
+  const lastLine = new Map<string, string>();
   let drawing: () => void = () => undefined;
   const up = new Promise<void>((resolve) => (drawing = resolve));
   let follow: (run: ApplyRun) => void = () => undefined;
@@ -91,11 +102,18 @@ export function terminalProgress(plan: Plan, out: NodeJS.WriteStream = process.s
         const t0 = startedAt.get(step.id);
         if (t0 !== undefined && Date.now() - t0 >= SHOW_ELAPSED_MS) task.title = `${title} (${seconds(Date.now() - t0)})`;
       }, 1000);
+      let shown: string | undefined;
+      const output = setInterval(() => {
+        const line = lastLine.get(step.id);
+        if (line !== undefined && line !== shown) task.output = shown = line;
+      }, REDRAW_MS);
       let o: StepOutcome;
       try {
         o = await (await followed).outcome(step.id);
       } finally {
         clearInterval(tick);
+        clearInterval(output);
+        lastLine.delete(step.id);
       }
       if (o.status === 'skipped') task.skip(`${title} [skipped: ${o.reason}]`);
       else if (o.status === 'failed') throw o.error;
@@ -136,6 +154,7 @@ export function terminalProgress(plan: Plan, out: NodeJS.WriteStream = process.s
   return {
     onEvent: (e) => {
       if (e.type === 'step-start') startedAt.set(e.step.id, Date.now());
+      else if (e.type === 'step-output') lastLine.set(e.step.id, e.lines[e.lines.length - 1]!.text);
     },
     start: () => {
       finished ??= list.run().then(

@@ -5,7 +5,9 @@
 #   3. `lxd init --preseed` if the host LXD has no storage pool yet,
 #   4. build (once, cached in /var/cache/nestctl-lab) and import two images:
 #        busybox  - a ~1 MB leaf image (busybox-static, /sbin/init sleeps),
-#        nest     - Debian bookworm minbase + LXD, for levels that host children.
+#        nest     - Debian bookworm minbase + LXD, for levels that host children,
+#        nest-tools - nest + Docker (docker.io) + classic LXC (lxc, busybox-static), for
+#                   containers that run Docker or LXC inside (NESTCTL_LAB_TOOLS=0 skips it).
 #   5. with NESTCTL_LAB_INCUS=1 (opt-in; default off), Incus beside LXD:
 #        install incus-base from bookworm-backports, start the host incusd by hand if it
 #        does not answer, `incus admin init --preseed` (dir pool, bridge incusbr0) if it
@@ -29,10 +31,11 @@ LAB_SUITE=bookworm
 LAB_BRIDGE_CIDR=${NESTCTL_LAB_BRIDGE_CIDR:-10.66.0.1/24}
 LAB_LXD=${NESTCTL_LAB_LXD:-1}
 LAB_INCUS=${NESTCTL_LAB_INCUS:-0}
+LAB_TOOLS=${NESTCTL_LAB_TOOLS:-1}
 LAB_INCUS_BRIDGE=incusbr0
 LAB_INCUS_BRIDGE_CIDR=${NESTCTL_LAB_INCUS_BRIDGE_CIDR:-10.67.0.1/24}
-[[ $LAB_LXD == [01] && $LAB_INCUS == [01] ]] ||
-  die "NESTCTL_LAB_LXD and NESTCTL_LAB_INCUS take 0 or 1 (got '$LAB_LXD', '$LAB_INCUS')"
+[[ $LAB_LXD == [01] && $LAB_INCUS == [01] && $LAB_TOOLS == [01] ]] ||
+  die "NESTCTL_LAB_LXD, NESTCTL_LAB_INCUS and NESTCTL_LAB_TOOLS take 0 or 1 (got '$LAB_LXD', '$LAB_INCUS', '$LAB_TOOLS')"
 
 HOST_PACKAGES=(lxd lxd-client uidmap iptables nftables dnsmasq-base debootstrap busybox-static
   squashfs-tools xz-utils ca-certificates)
@@ -41,6 +44,8 @@ HOST_PACKAGES=(lxd lxd-client uidmap iptables nftables dnsmasq-base debootstrap 
 # functions below) changes the cache key, so the image is rebuilt and re-imported.
 NEST_INCLUDE=lxd,lxd-client,uidmap,systemd-sysv,dbus,iproute2,procps,kmod,iptables,nftables,dnsmasq-base,squashfs-tools,xz-utils
 RECIPE_VERSION=1
+# nest-tools = nest plus these (Docker's engine, classic LXC and what its busybox template copies)
+NEST_TOOLS_EXTRA=docker.io,lxc,busybox-static
 
 # Incus is not in bookworm itself: incus-base (containers only; `incus` adds QEMU) comes
 # from bookworm-backports, on the host and inside nest-incus.
@@ -294,6 +299,25 @@ EOF
   done
 }
 
+# --- nest-tools: nest + Docker + classic LXC ------------------------------------------
+# The same build as nest with more packages; the cgroup fix-up is also ordered before
+# containerd and docker (Docker fails to start on the same missing cpuacct hierarchy).
+build_nest_tools_rootfs() {
+  local root=$1 meta=$2 u
+  NEST_INCLUDE=$NEST_INCLUDE,$NEST_TOOLS_EXTRA build_nest_rootfs "$root" "$meta"
+  printf '%s' "${CGROUP_FIX_UNIT/lxd-containers.service/lxd-containers.service containerd.service docker.service}" \
+    >"$root/etc/systemd/system/lab-cgroup-fix.service"
+  # lxc.service (LXC's boot-time autostart) waits 30 s for a network this image never configures;
+  # nestctl starts its containers itself.
+  chroot "$root" systemctl disable lxc.service >/dev/null 2>&1
+  [[ -x $root/usr/sbin/dockerd && -x $root/usr/bin/lxc-create && -x $root/bin/busybox ]] ||
+    die "nest-tools rootfs lacks dockerd, lxc-create or busybox"
+  [[ -e $root/usr/share/lxc/templates/lxc-busybox ]] || die "nest-tools rootfs lacks the lxc busybox template"
+  for u in docker.service containerd.service; do
+    [[ $(chroot "$root" systemctl is-enabled "$u" 2>/dev/null || true) == enabled ]] || die "nest-tools rootfs: $u not enabled"
+  done
+}
+
 # --- nest-incus: Debian minbase + incus-base from backports ---------------------------
 # (build_nest_rootfs keeps its own inline copy of the trimming and the name templates:
 # its text is the nest image's cache key, and changing it would rebuild and re-import an
@@ -442,6 +466,11 @@ recipe_key() {
         declare -f build_nest_rootfs trim_rootfs
         printf '%s' "$CGROUP_FIX_SCRIPT" "$CGROUP_FIX_UNIT"
         ;;
+      nest-tools)
+        echo "$NEST_INCLUDE $NEST_TOOLS_EXTRA"
+        declare -f build_nest_rootfs build_nest_tools_rootfs trim_rootfs
+        printf '%s' "$CGROUP_FIX_SCRIPT" "$CGROUP_FIX_UNIT"
+        ;;
       nest-incus)
         echo "$NEST_INCUS_INCLUDE $LAB_BACKPORTS"
         declare -f backports_source without_service_starts trim_rootfs write_name_templates build_nest_incus_rootfs
@@ -476,6 +505,10 @@ build_image() {
     nest)
       write_metadata "$BUILD_DIR/meta" debian "$LAB_SUITE" "nestctl lab nesting image (Debian $LAB_SUITE minbase + LXD)" "$key"
       build_nest_rootfs "$BUILD_DIR/rootfs" "$BUILD_DIR/meta"
+      ;;
+    nest-tools)
+      write_metadata "$BUILD_DIR/meta" debian "$LAB_SUITE" "nestctl lab nesting image (Debian $LAB_SUITE minbase + LXD, Docker, LXC)" "$key"
+      build_nest_tools_rootfs "$BUILD_DIR/rootfs" "$BUILD_DIR/meta"
       ;;
     nest-incus)
       write_metadata "$BUILD_DIR/meta" debian "$LAB_SUITE" "nestctl lab nesting image (Debian $LAB_SUITE minbase + Incus)" "$key"
@@ -590,6 +623,7 @@ if ((LAB_LXD)); then
   ensure_daemon
   ensure_init
   setup_images lxc busybox nest
+  if ((LAB_TOOLS)); then setup_images lxc nest-tools; fi
 fi
 if ((LAB_INCUS)); then
   install_incus

@@ -58,7 +58,7 @@ describe('--state FILE', () => {
     writeFileSync(state, 'host:\n  files: [1]\n');
     const r = await nestctl(['plan', '--state', state, SEED]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`${state}:2:10: error: expected a mapping of absolute path to text`);
+    expect(r.stderr).toContain(`${state}:2:10: error: expected a mapping of absolute path to a file`);
   });
 });
 

@@ -210,7 +210,7 @@ describe('saved plans', () => {
   it('plan --out, show renders it like plan, apply PLAN performs it without asking', async () => {
     const file = join(tmp, 'seed.plan.json');
     const planned = await nestctl(['plan', '--simulate', '--out', file, 'examples/seed.yaml']);
-    expect(planned.code).toBe(0);
+    expect(planned.code, planned.stderr).toBe(0);
     const shown = await nestctl(['show', file]);
     expect(shown.code).toBe(0);
     expect(planned.stdout).toContain(shown.stdout.trimEnd().split('\n').slice(0, 40).join('\n'));

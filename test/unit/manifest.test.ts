@@ -50,6 +50,7 @@ const container = (over: Partial<ContainerSpec> & Pick<ContainerSpec, 'name' | '
   host: 'local',
   target: null,
   containers: [],
+  insideProfiles: [],
   ...over,
 });
 
@@ -61,8 +62,8 @@ describe('loadManifest: examples', () => {
     expect(loaded(r)).toEqual({
       apiVersion: 'nestctl/v1',
       file: 'examples/seed.yaml',
-      host: { name: 'local', section: 'host', place: { kind: 'local' }, owner: 'root', base: 500000, restart: null, flavour: null, pos: { line: 10, col: 1 } },
-      hosts: [{ name: 'local', section: 'host', place: { kind: 'local' }, owner: 'root', base: 500000, restart: null, flavour: null, pos: { line: 10, col: 1 } }],
+      host: { name: 'local', section: 'host', place: { kind: 'local' }, owner: 'root', base: 500000, restart: null, flavour: null, profiles: [], pos: { line: 10, col: 1 } },
+      hosts: [{ name: 'local', section: 'host', place: { kind: 'local' }, owner: 'root', base: 500000, restart: null, flavour: null, profiles: [], pos: { line: 10, col: 1 } }],
       hostPos: { line: 10, col: 1 },
       containers: [
         container({
@@ -140,7 +141,7 @@ describe('loadManifest: building the manifest', () => {
   const [b, c] = a?.containers ?? [];
 
   it('keeps the host section as written', () => {
-    expect(m.host).toEqual({ name: 'local', section: 'host', place: { kind: 'local' }, owner: 'lxd-admin', base: 65536, restart: ['systemctl', 'restart', 'snap.lxd.daemon'], flavour: 'snap', pos: { line: 2, col: 1 } });
+    expect(m.host).toEqual({ name: 'local', section: 'host', place: { kind: 'local' }, owner: 'lxd-admin', base: 65536, restart: ['systemctl', 'restart', 'snap.lxd.daemon'], flavour: 'snap', profiles: [], pos: { line: 2, col: 1 } });
     expect(m.hostPos).toEqual({ line: 2, col: 1 });
   });
 
@@ -185,7 +186,7 @@ describe('loadManifest: building the manifest', () => {
 
   it('uses the defaults for the host and points hostPos at the start of the document content', () => {
     const plain = loaded(loadManifest(doc('# comment', 'apiVersion: nestctl/v1', 'containers:', '  - {name: x, image: y}'), 'p.yaml'));
-    expect(plain.host).toEqual({ name: 'local', section: 'host', place: { kind: 'local' }, owner: 'root', base: null, restart: null, flavour: null, pos: { line: 2, col: 1 } });
+    expect(plain.host).toEqual({ name: 'local', section: 'host', place: { kind: 'local' }, owner: 'root', base: null, restart: null, flavour: null, profiles: [], pos: { line: 2, col: 1 } });
     expect(plain.hostPos).toEqual({ line: 2, col: 1 });
     expect(plain.containers[0]?.profiles).toEqual(['default']);
   });
@@ -238,7 +239,7 @@ describe('loadManifest: schema problems', () => {
     const d = only(diagnostics(doc('apiVersion: nestctl/v1', 'containers:', '  - name: c1', '    imgae: nest')), /imgae/);
     expect(at(d)).toBe('4:5');
     expect(d.message).toBe('unknown key "imgae" in container c1');
-    expect(d.hint).toBe('did you mean "image"? allowed keys here: name, image, profiles, config, ignore_changes, idmap, docker, flavour, adopt, files, setup, host, target, containers');
+    expect(d.hint).toBe('did you mean "image"? allowed keys here: name, image, profiles, config, ignore_changes, idmap, docker, flavour, adopt, files, setup, host, target, inside, containers');
   });
 
   it('names the place of unknown keys in host, idmap and at the top level', () => {
@@ -531,9 +532,11 @@ describe('schemas/manifest.schema.json', () => {
       done.add(s);
       expect(typeof s['title'], `${where} title`).toBe('string');
       expect(typeof s['description'], `${where} description`).toBe('string');
-      // config is one open mapping: any LXD key, each value checked by configValue; hosts the
-      // other: any host name (checked in code), each entry a closed hostEntry.
-      if (s['type'] === 'object' && s !== definitions['config'] && where !== '(root).hosts') expect(s['additionalProperties'], `${where} additionalProperties`).toBe(false);
+      // The open mappings: config (any LXD key, each value checked by configValue), a level's
+      // profiles, their devices and each device's keys (names chosen by the user, checked by the
+      // loader), and hosts (any host name, checked in code; each entry a closed hostEntry).
+      const open = ['config', 'levelProfiles', 'profileDevices', 'profileDevice'].map((k) => definitions[k]);
+      if (s['type'] === 'object' && !open.includes(s) && where !== '(root).hosts') expect(s['additionalProperties'], `${where} additionalProperties`).toBe(false);
       for (const [w, sub] of described(s, where)) {
         seen.push(w);
         visit(w, sub);

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { PROBE_MARK } from '../../src/adapters/lxd/probe-script.js';
-import { installedFlavours, parseProbe } from '../../src/core/observe/parse-probe.js';
+import { installedFlavours, observedProfiles, parseProbe } from '../../src/core/observe/parse-probe.js';
 
 const fixture = (name: string): string => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
 
@@ -25,6 +25,12 @@ describe('parseProbe on real LXD output', () => {
     expect(l.instances.map((i) => [i.name, i.status])).toEqual([['lab-c1', 'Running']]);
     expect(JSON.parse(l.instances[0]!.config['volatile.idmap.current']!)[0]).toMatchObject({ Hostid: 500000, Maprange: 196608 });
     expect(l.daemon.kind === 'up' && l.daemon.startedAt).toBeGreaterThan(1.7e9);
+    expect(l.profiles.map((p) => [p.name, p.devices['root']?.['path'], p.usedBy])).toEqual([['default', '/', ['lab-c1']]]);
+  });
+
+  it('reads profiles with their config, devices and users, by name (with the project outside the default one)', () => {
+    const api = [{ name: 'ci', description: 'd', config: { 'limits.cpu': '1' }, devices: { d: { type: 'disk', path: '/d' } }, used_by: ['/1.0/instances/c1', '/1.0/instances/web?project=team'] }];
+    expect(observedProfiles(api)).toEqual([{ name: 'ci', description: 'd', config: { 'limits.cpu': '1' }, devices: { d: { type: 'disk', path: '/d' } }, usedBy: ['c1', 'project team/web'] }]);
   });
 
   it('reads a fresh nested level: its own map, Debian defaults, nothing initialised', () => {

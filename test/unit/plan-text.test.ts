@@ -19,7 +19,7 @@ import { nestctl } from './helpers/cli.js';
 
 const base = { level: '', dependsOn: [] as string[], reason: 'why', precondition: { kind: 'none' as const } };
 const create = (path: string): Step => ({ ...base, id: `${path}:create-instance`, kind: 'create-instance', name: path, path, image: 'nest', fingerprint: null, profiles: [], config: {} });
-const start = (path: string, after: string[] = []): Step => ({ ...base, id: `${path}:start-instance`, dependsOn: after, kind: 'start-instance', name: path, path, hosting: false });
+const start = (path: string, after: string[] = []): Step => ({ ...base, id: `${path}:start-instance`, dependsOn: after, kind: 'start-instance', name: path, path, hosting: false, waitBoot: false });
 const update = (path: string): Step => ({ ...base, id: `${path}:update-config`, kind: 'update-config', name: path, path, set: { 'limits.cpu': '2' }, unset: [], before: {}, profiles: null });
 const remap = (path: string): Step => ({ ...base, id: `${path}:remap-instance`, kind: 'remap-instance', name: path, path, hosting: false, grow: null });
 const del = (path: string): Step => ({ ...base, id: `${path}:delete-instance`, kind: 'delete-instance', name: path, path });

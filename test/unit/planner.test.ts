@@ -248,3 +248,15 @@ describe('planner: hazards and refusals', () => {
     expect(r.problems[0]!.hint).not.toContain('idmap.size');
   });
 });
+
+describe('planner: which starts wait for the boot to finish', () => {
+  const tree: ObservedTree = { levels: { '': { kind: 'observed', level: level('') } } };
+  it('waits for a holder of containers, a Docker host and a container with setup, not for a plain leaf', () => {
+    const m = manifest([node('holder', [node('leaf')]), node('dock'), node('prep'), node('plain')], { base: 500000 });
+    m.containers[1]!.docker = true;
+    m.containers[2]!.setup = [['true']];
+    const p = ok(plan(m, tree));
+    const waits = (id: string): boolean => step<'start-instance'>(p, `${id}:start-instance`).waitBoot;
+    expect([waits('holder'), waits('holder/leaf'), waits('dock'), waits('prep'), waits('plain')]).toEqual([true, false, true, true, false]);
+  });
+});

@@ -24,6 +24,7 @@ const remoteHost = (shell: string[] | null = null): HostSpec => ({
   base: null,
   restart: null,
   flavour: null,
+  profiles: [],
   pos: { line: 3, col: 3 },
 });
 

@@ -131,12 +131,12 @@ describe('files and setup in containers (simulated)', () => {
 
   it('stops at a failing command, reports it with its output, and leaves the record unwritten', async () => {
     const world = createSimWorld(defaultWorld(IMAGES));
-    const failing = [['true'], ['sh', '-c', 'exit 3'], ['touch', '/var/lib/never']];
+    const failing = [['true'], ['sh', '-c', 'echo no such package >&2; exit 3'], ['touch', '/var/lib/never']];
     const summary = await apply(world, manifest(failing));
     expect(summary.failed).toHaveLength(1);
     const message = summary.failed[0]!.error.message;
-    expect(message).toContain('setup command 2 of 3 in c1/c2 failed (exit 3): ["sh","-c","exit 3"]');
-    expect(message).toContain('| exited with 3');
+    expect(message).toContain('setup command 2 of 3 in c1/c2 failed (exit 3): sh -c "echo no such package >&2; exit 3"');
+    expect(message).toContain('│ no such package');
     expect(world.commands('c1/c2')).toEqual(failing.slice(0, 2));
     expect(world.file('c1/c2', '/var/lib/never')).toBeNull();
     const c2 = (await world.level('c1').probe()).instances.find((i) => i.name === 'c2')!;

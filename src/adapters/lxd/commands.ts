@@ -1,6 +1,8 @@
 // The argv of every command the real client runs at a level, built in one place: ExecLevel runs
 // them, and the simulator shows them (--simulate --verbose) as a real run would execute them.
 
+import { stringify } from 'yaml';
+import type { ProfileBody } from '../../core/plan/model.js';
 import { FLAVOURS, type FlavourInfo, flavourInfo } from '../../core/flavour/index.js';
 import { plannedEntryLine } from '../../core/subid/check-text.js';
 import type { InstanceSpec, InstanceUpdate, SubidFile } from '../../ports/lxd.js';
@@ -74,6 +76,17 @@ export function updateInstanceArgvs(cli: Cli, name: string, update: InstanceUpda
     ...(update.profiles ? [[cli, 'profile', 'assign', name, update.profiles.join(',')]] : []),
   ];
 }
+
+export const profileCreateArgv = (cli: Cli, name: string): string[] => [cli, 'profile', 'create', name];
+/**
+ * Reads the whole profile as YAML on stdin: lxc (LXD lxc/profile.go, Incus cmd/incus/profile.go,
+ * cmdProfileEdit) reads stdin when it is not a terminal and PUTs it, so keys and devices not in
+ * the text are removed. The manifest's values travel only in that text, never on the command line.
+ */
+export const profileEditArgv = (cli: Cli, name: string): string[] => [cli, 'profile', 'edit', name];
+export const profileDeleteArgv = (cli: Cli, name: string): string[] => [cli, 'profile', 'delete', name];
+/** The stdin of `profile edit` (api.ProfilePut: description, config, devices). */
+export const profileYaml = (body: ProfileBody): string => stringify({ description: body.description, config: body.config, devices: body.devices });
 
 /** What --verbose shows for an argv, nested or not: each constant `sh -c` script by its name (its $0), not its text. */
 export function shownArgv(argv: readonly string[]): string[] {

@@ -3,17 +3,19 @@
 
 import { CommandError, EnvironmentError, UnseenError } from '../../core/errors.js';
 import { FLAVOURS, daemonName, decideFlavour, isClient, type Flavour, type FlavourInfo, flavourInfo } from '../../core/flavour/index.js';
-import { type ApiImage, type ApiInstance, installedFlavours, observedImages, observedInstances, parseProbe, parseProbeFacts } from '../../core/observe/parse-probe.js';
-import type { FileState, ObservedFile, ObservedImage, ObservedInstance, ObservedLevel } from '../../core/observed.js';
+import { type ApiImage, type ApiInstance, type ApiProfile, installedFlavours, observedImages, observedInstances, observedProfiles, parseProbe, parseProbeFacts } from '../../core/observe/parse-probe.js';
+import type { ProfileBody } from '../../core/plan/model.js';
+import type { FileState, ObservedFile, ObservedImage, ObservedInstance, ObservedLevel, ObservedProfile } from '../../core/observed.js';
 import { sha256 } from '../../core/plan/digest.js';
 import { parseFileFacts } from '../../core/observe/parse-files.js';
 import { FILE_REFUSED_EXIT, FILE_STALE_EXIT, READ_FILES_SCRIPT, WRITE_FILE_SCRIPT } from './files-script.js';
-import type { Exec, ExecOptions, ExecResult } from '../../ports/exec.js';
+import type { Exec, ExecOptions, ExecResult, OutputListener } from '../../ports/exec.js';
 import type { FileWrite, ImageBundle, InstanceSpec, InstanceUpdate, LxdLevel, SubidFile } from '../../ports/lxd.js';
 import { type Cli, nestedExec } from '../nested-exec.js';
-import { IMAGES_QUERY, INSTANCES_QUERY, PROBE_MARK, PROBE_SCRIPT } from './probe-script.js';
+import { IMAGES_QUERY, INSTANCES_QUERY, PROBE_MARK, PROBE_SCRIPT, PROFILES_QUERY } from './probe-script.js';
 import { LOCKED_EXIT, REFUSED_EXIT, STALE_EXIT } from './write-subid-script.js';
 import { REFUSED_HINT } from '../../core/subid/check-text.js';
+import { profileCreateArgv, profileDeleteArgv, profileEditArgv, profileYaml } from './commands.js';
 import { createInstanceArgv, deleteArgv, discardArgv, queryArgv, readSubidArgv, exportImageArgv, probeArgv, pushFileArgv, TEMP_DIR_ARGV, fetchImageArgv, importImageArgv, instanceArgv, restartArgv, updateInstanceArgvs, WAIT_READY_SECONDS, waitReadyArgv, writeSubidArgv } from './commands.js';
 import { joinPath, parentPath } from '../../core/paths.js';
 
@@ -122,6 +124,10 @@ export class ExecLevel implements LxdLevel {
     return observedImages(await this.query<ApiImage[]>(IMAGES_QUERY));
   }
 
+  async profiles(): Promise<ObservedProfile[]> {
+    return observedProfiles(await this.query<ApiProfile[]>(PROFILES_QUERY));
+  }
+
   private async query<T>(url: string): Promise<T> {
     const argv = queryArgv(await this.lxc(), url);
     const r = await this.run(argv);
@@ -214,9 +220,9 @@ export class ExecLevel implements LxdLevel {
     await this.run(createInstanceArgv(await this.lxc(), spec), { timeoutMs: 1_800_000 });
   }
 
-  async startInstance(name: string, hosting: boolean): Promise<void> {
+  async startInstance(name: string, waitBoot: boolean): Promise<void> {
     await this.run(instanceArgv(await this.lxc(), 'start', name), { timeoutMs: 600_000 });
-    if (hosting) await (this.child(name, null) as ExecLevel).waitBoot(this.flavour);
+    if (waitBoot) await (this.child(name, null) as ExecLevel).waitBoot(this.flavour);
   }
 
   /** Wait until exec works and, where systemd runs, boot has finished (the nested daemon is then up). `above`: the daemon it runs on. */
@@ -247,6 +253,19 @@ export class ExecLevel implements LxdLevel {
     for (const argv of updateInstanceArgvs(await this.lxc(), name, update)) await this.run(argv);
   }
 
+  async createProfile(name: string, body: ProfileBody): Promise<void> {
+    await this.run(profileCreateArgv(await this.lxc(), name));
+    await this.writeProfile(name, body);
+  }
+
+  async writeProfile(name: string, body: ProfileBody): Promise<void> {
+    await this.run(profileEditArgv(await this.lxc(), name), { stdin: profileYaml(body) });
+  }
+
+  async deleteProfile(name: string): Promise<void> {
+    await this.run(profileDeleteArgv(await this.lxc(), name));
+  }
+
   /** Exec inside container `name` (through this level's client). */
   private inside(name: string): Exec {
     return nestedExec(this.exec, this.flavour ? flavourInfo(this.flavour).client : () => this.lxc(), name);
@@ -274,9 +293,9 @@ export class ExecLevel implements LxdLevel {
     if (r.code !== 0) throw classify(['sh', '-c', '<write-file>'], r, where, this.flavour);
   }
 
-  async runIn(name: string, argv: readonly string[]): Promise<ExecResult> {
+  async runIn(name: string, argv: readonly string[], onOutput?: OutputListener): Promise<ExecResult> {
     this.options.trace?.(joinPath(this.path, name), argv);
-    return this.inside(name)(argv, { timeoutMs: 3_600_000 });
+    return this.inside(name)(argv, { timeoutMs: 3_600_000, ...(onOutput ? { onOutput } : {}) });
   }
 
   private async tempDir(): Promise<string> {

@@ -15,6 +15,9 @@ export const PROBE_MARK = '@@nestctl@@';
 /** What the probe asks for the instances and the images; steps re-check them with the same query alone. */
 export const INSTANCES_QUERY = '/1.0/instances?recursion=1&all-projects=true';
 export const IMAGES_QUERY = '/1.0/images?recursion=1';
+/** The pools with their drivers (Docker's storage driver depends on what a container's root disk is on). */
+export const POOLS_QUERY = '/1.0/storage-pools?recursion=1';
+export const PROFILES_QUERY = '/1.0/profiles?recursion=1';
 
 // String.raw: the shell sees every backslash as written here.
 export const PROBE_SCRIPT = String.raw`
@@ -28,6 +31,7 @@ file subuid /etc/subuid
 file subgid /etc/subgid
 file subuid_orig /var/lib/nestctl/subuid.orig
 file subgid_orig /var/lib/nestctl/subgid.orig
+run kernel uname -r
 has() { n=$1; shift; if "$@" >/dev/null 2>&1; then sec "$n" yes; eval "$n=1"; else sec "$n" no; eval "$n="; fi; echo; }
 lxd_bin() { command -v lxd || [ -x /usr/sbin/lxd ] || [ -x /usr/bin/lxd ]; }
 has has_snap_lxd [ -x /snap/bin/lxd ]
@@ -64,7 +68,7 @@ if [ -n "$pid" ] && [ -r "/proc/$pid/stat" ]; then
 fi
 run instances "$cli" query '${INSTANCES_QUERY}'
 run images "$cli" query '${IMAGES_QUERY}'
-run pools "$cli" query /1.0/storage-pools
+run pools "$cli" query '${POOLS_QUERY}'
 run networks "$cli" query '/1.0/networks?recursion=1'
-run profiles "$cli" query '/1.0/profiles?recursion=1'
+run profiles "$cli" query '${PROFILES_QUERY}'
 `;

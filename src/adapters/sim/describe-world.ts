@@ -5,9 +5,9 @@
 // and exported image bundles left in temp files.
 
 import { stringify } from 'yaml';
-import type { ImageDescription, InstanceDescription, LevelDescription, LxdDescription, WorldDescription } from './describe.js';
+import { DEFAULT_KERNEL, type FileDescription, type ImageDescription, type InstanceDescription, type LevelDescription, type LxdDescription, type ProfileDescription, type WorldDescription } from './describe.js';
 import { FULL_KERNEL_SET } from './idmap.js';
-import type { ImageEntry, InstanceState, LevelState, LxdState, World } from './state.js';
+import type { ImageEntry, InstanceState, LevelState, LxdState, SimFile, World } from './state.js';
 
 const SUBID = ['/etc/subuid', '/etc/subgid'];
 
@@ -27,11 +27,20 @@ function initialised(lxd: LxdState): LxdDescription['initialised'] {
   const pool = lxd.pools[0];
   const bridge = lxd.networks.find((n) => n.managed);
   if (!pool || !bridge) return false;
-  return { pool: pool.name, bridge: bridge.name, ipv4: bridge.config['ipv4.address'] ?? 'none' };
+  return { pool: pool.name, bridge: bridge.name, ipv4: bridge.config['ipv4.address'] ?? 'none', ...(pool.driver === 'dir' ? {} : { driver: pool.driver }) };
 }
 
 function daemon(lxd: LxdState): LxdDescription {
   return { flavour: lxd.flavour, version: lxd.version, daemon: lxd.daemon.kind, initialised: initialised(lxd) };
+}
+
+/** A file written inside a container keeps its bytes, mode and owner; other files are their text. */
+function file(f: SimFile): string | FileDescription {
+  if (f.data === undefined && f.mode === undefined) return f.text;
+  const bytes = Buffer.from(f.data ?? Buffer.from(f.text, 'utf8').toString('base64'), 'base64');
+  const text = bytes.toString('utf8');
+  const body = Buffer.from(text, 'utf8').equals(bytes) ? { content: text } : { base64: bytes.toString('base64') };
+  return { ...body, mode: (f.mode ?? 0o644).toString(8).padStart(4, '0'), uid: f.uid ?? 0, gid: f.gid ?? 0 };
 }
 
 function level(world: World, l: LevelState): LevelDescription {
@@ -41,15 +50,22 @@ function level(world: World, l: LevelState): LevelDescription {
     uidmapTools: l.uidmapTools,
     subuid: l.files['/etc/subuid']?.text ?? null,
     subgid: l.files['/etc/subgid']?.text ?? null,
-    ...(extra.length > 0 ? { files: Object.fromEntries(extra.map(([name, f]) => [name, f.text])) } : {}),
+    ...(extra.length > 0 ? { files: Object.fromEntries(extra.map(([name, f]) => [name, file(f)])) } : {}),
     ...(l.lxd
       ? {
           lxd: daemon(l.lxd),
           images: l.lxd.images.map((e) => image(world, e)),
+          ...profiles(l.lxd),
           instances: l.lxd.instances.map((i) => instance(world, i)),
         }
       : {}),
   };
+}
+
+/** Every profile but default (rebuilt by `initialised`). */
+function profiles(lxd: LxdState): { profiles?: ProfileDescription[] } {
+  const own = lxd.profiles.filter((p) => p.name !== 'default');
+  return own.length > 0 ? { profiles: own.map((p) => ({ name: p.name, ...(p.description ? { description: p.description } : {}), config: { ...p.config }, devices: Object.fromEntries(Object.entries(p.devices).map(([k, d]) => [k, { ...d }])) })) } : {};
 }
 
 function instance(world: World, i: InstanceState): InstanceDescription {
@@ -68,6 +84,7 @@ export function describeWorld(world: World): WorldDescription {
   const remotes = Object.entries(world.remotes);
   return {
     host: {
+      ...(world.release === DEFAULT_KERNEL ? {} : { kernel: world.release }),
       ...(isFullKernel(host) ? {} : { uidMap: host.kernel.filter((e) => e.Isuid).map((e) => `${e.Nsid} ${e.Hostid} ${e.Maprange}`).join('\n') }),
       ...level(world, host),
       ...(host.lxd ? {} : { lxd: null }),

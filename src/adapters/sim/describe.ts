@@ -10,12 +10,24 @@ import { startDaemon } from './daemon.js';
 import { entry, FULL_KERNEL_SET, idmapFromJson, idmapToJson, type LxdIdmapEntry } from './idmap.js';
 import { computeMap, findImage, newInside } from './instances.js';
 import { shutdownInside } from './power.js';
-import { type ImageDef, type ImageEntry, type InstanceState, joinPath, type LevelState, type LxdState, type World } from './state.js';
+import { type ImageDef, type ImageEntry, type InstanceState, joinPath, type LevelState, type LxdState, type SimFile, type World } from './state.js';
 
 /** What Debian's lxd package writes into /etc/subuid and /etc/subgid at install time. */
 export const DEBIAN_SUBID = 'root:100000:10000001\n';
 
+/** A fresh world's kernel release: Debian 12's, as on the lab. */
+export const DEFAULT_KERNEL = '6.1.0-28-amd64';
+
 const VERSIONS: Record<Flavour, string> = { debian: '5.0.2', incus: '6.0.4', snap: '5.21.3' };
+
+/** A file with its bytes (exactly one of content and base64), mode ("0644") and owner; defaults 0644, 0:0. */
+export interface FileDescription {
+  content?: string;
+  base64?: string;
+  mode?: string;
+  uid?: number;
+  gid?: number;
+}
 
 export interface LxdDescription {
   flavour: Flavour;
@@ -24,7 +36,7 @@ export interface LxdDescription {
   /** up (default on the host), socket (starts on first use), down. */
   daemon?: 'up' | 'socket' | 'down';
   /** Storage pool, managed bridge and a default profile with root disk and eth0; true = default, the flavour's bridge, 10.66.0.1/24. */
-  initialised?: boolean | { pool?: string; bridge?: string; ipv4?: string };
+  initialised?: boolean | { pool?: string; bridge?: string; ipv4?: string; driver?: string };
 }
 
 export interface ImageLxdDescription {
@@ -58,15 +70,29 @@ export interface LevelDescription {
   /** Absent key: the flavour's default (Debian: root:100000:10000001). null: the file is absent. */
   subuid?: string | null;
   subgid?: string | null;
-  /** Other files at the level, path → text (e.g. the backups /etc/subuid- and /var/lib/nestctl/subuid.orig). */
-  files?: Record<string, string>;
+  /**
+   * Other files at the level, path → text (e.g. the backups /etc/subuid- and
+   * /var/lib/nestctl/subuid.orig), or → the file with its owner and mode (files inside containers).
+   */
+  files?: Record<string, string | FileDescription>;
   images?: ImageDescription[];
+  /** Profiles besides "default" (which init makes). */
+  profiles?: ProfileDescription[];
   instances?: InstanceDescription[];
+}
+
+export interface ProfileDescription {
+  name: string;
+  description?: string;
+  config?: Record<string, string>;
+  devices?: Record<string, Record<string, string>>;
 }
 
 export interface HostDescription extends LevelDescription {
   /** /proc/self/uid_map (and gid_map) text; default "0 0 4294967295". */
   uidMap?: string;
+  /** The kernel release (uname -r), the same at every level; default DEFAULT_KERNEL. */
+  kernel?: string;
   /** The other daemon installed beside `lxd` (Incus beside LXD, or LXD beside Incus), with its own images. */
   beside?: LxdDescription & { images?: ImageDescription[] };
 }
@@ -199,11 +225,17 @@ function initialise(lxd: LxdState, init: LxdDescription['initialised']): void {
   const o = init === true ? {} : init;
   const pool = o.pool ?? 'default';
   const bridge = o.bridge ?? bridgeName(lxd.flavour);
-  lxd.pools.push({ name: pool, driver: 'dir', config: {} });
+  lxd.pools.push({ name: pool, driver: o.driver ?? 'dir', config: {} });
   lxd.networks.push({ name: bridge, type: 'bridge', managed: true, config: { 'ipv4.address': o.ipv4 ?? '10.66.0.1/24', 'ipv4.nat': 'true', 'ipv6.address': 'none' } });
   const profile = lxd.profiles.find((p) => p.name === 'default')!;
   profile.devices.root = { path: '/', pool, type: 'disk' };
   profile.devices.eth0 = { name: 'eth0', network: bridge, type: 'nic' };
+}
+
+function describedFile(world: World, f: FileDescription, where: Where): SimFile {
+  if ((f.content === undefined) === (f.base64 === undefined)) throw new DescribeError(where, 'a file needs exactly one of content (text) and base64 (bytes)');
+  const bytes = f.content !== undefined ? Buffer.from(f.content, 'utf8') : Buffer.from(f.base64!, 'base64');
+  return { text: bytes.toString('utf8'), data: bytes.toString('base64'), mtime: world.clock, mode: parseInt(f.mode ?? '0644', 8), uid: f.uid ?? 0, gid: f.gid ?? 0 };
 }
 
 /** Apply a level description (files, LXD state, images), start its daemon as described, then its instances. */
@@ -231,7 +263,7 @@ function fillLevel(world: World, level: LevelState, d: LevelDescription, where: 
   }
   for (const [name, text] of Object.entries(d.files ?? {})) {
     if (name === '/etc/subuid' || name === '/etc/subgid') throw new DescribeError([...where, 'files', name], `give ${name} as ${name.slice(5)}, not under files`);
-    level.files[name] = { text, mtime: world.clock };
+    level.files[name] = typeof text === 'string' ? { text, mtime: world.clock } : describedFile(world, text, [...where, 'files', name]);
   }
   if (!lxd) {
     if (d.images?.length || d.instances?.length || (!isHost && d.lxd)) throw new DescribeError(where, `${level.path || 'the host'} has no LXD: it cannot hold images or instances`);
@@ -243,6 +275,10 @@ function fillLevel(world: World, level: LevelState, d: LevelDescription, where: 
   }
   initialise(lxd, d.lxd?.initialised);
   lxd.images.push(...addImages(world, d.images, [...where, 'images']));
+  (d.profiles ?? []).forEach((p, i) => {
+    if (lxd.profiles.some((q) => q.name === p.name)) throw new DescribeError([...where, 'profiles', i, 'name'], `profile ${p.name} is described twice (default is made by the daemon)`);
+    lxd.profiles.push({ name: p.name, ...(p.description ? { description: p.description } : {}), config: { ...(p.config ?? {}) }, devices: Object.fromEntries(Object.entries(p.devices ?? {}).map(([k, v]) => [k, { ...v }])) });
+  });
   const daemon = d.lxd?.daemon ?? 'up';
   const instances = d.instances ?? [];
   // Instances are made by a running daemon. One described down or socket-only was stopped after
@@ -295,6 +331,7 @@ export function build(desc: WorldDescription): World {
   const world: World = {
     clock: desc.clock ?? 1_700_000_000,
     seq: 0,
+    release: desc.host.kernel ?? DEFAULT_KERNEL,
     catalog: {},
     remotes: {},
     host: { path: '', systemd: desc.host.systemd ?? true, uidmapTools: true, shell: true, kernel: FULL_KERNEL_SET.map((e) => ({ ...e })), files: {}, lxd: null, beside: null },

@@ -1,12 +1,13 @@
 // Files and commands inside a container, as `lxc exec NAME -- sh -c …` would read, write and run
 // them: reached through every container on the way (reach.ts), refused without a shell. Setup
-// commands are modelled by a small allow-list (runCommand); any other command succeeds and is
+// commands are modelled by a small allow-list (commands.ts); any other command succeeds and is
 // only recorded, so a simulation shows the order of commands, never their effects.
 
 import { createHash } from 'node:crypto';
 import { EnvironmentError } from '../../core/errors.js';
 import type { ObservedFile } from '../../core/observed.js';
-import type { ExecResult } from '../../ports/exec.js';
+import type { ExecResult, OutputListener } from '../../ports/exec.js';
+import { type CommandHost, runSimCommand } from './commands.js';
 import type { FileWrite } from '../../ports/lxd.js';
 import { FILE_DIFF_MAX_BYTES } from '../lxd/files-script.js';
 import { noShell } from './errors.js';
@@ -53,26 +54,14 @@ export function setFile(world: World, path: string, file: string, bytes: Buffer,
   there.files[file] = { text: bytes.toString('utf8'), data: bytes.toString('base64'), mtime: tick(world), ...owner };
 }
 
-export function runIn(world: World, level: string, name: string, argv: readonly string[]): ExecResult {
+export async function runIn(world: World, level: string, name: string, argv: readonly string[], onOutput?: OutputListener): Promise<ExecResult> {
   const path = joinPath(level, name);
   const there = inside(world, level, name, argv);
   record(world, path, 'exec', JSON.stringify(argv));
-  return runCommand(world, path, there, argv);
-}
-
-/** The commands the simulator understands: true, false, `sh -c 'exit N'`, `touch PATH`. */
-function runCommand(world: World, path: string, there: LevelState, argv: readonly string[]): ExecResult {
-  const ok: ExecResult = { code: 0, stdout: '', stderr: '' };
-  const [program, ...args] = argv;
-  if (program === 'true') return ok;
-  if (program === 'false') return { code: 1, stdout: '', stderr: '' };
-  if (program === 'sh' && args[0] === '-c' && args.length >= 2) {
-    const exit = /^\s*exit\s+(\d+)\s*$/.exec(args[1]!);
-    if (exit) return { code: Number(exit[1]), stdout: '', stderr: Number(exit[1]) === 0 ? '' : `exited with ${exit[1]}\n` };
-  }
-  if (program === 'touch' && args.length > 0) {
-    for (const file of args) if (!there.files[file]) setFile(world, path, file, Buffer.alloc(0), { mode: 0o644, uid: 0, gid: 0 });
-    return ok;
-  }
-  return ok;
+  const host: CommandHost = {
+    touch: (file) => {
+      if (!there.files[file]) setFile(world, path, file, Buffer.alloc(0), { mode: 0o644, uid: 0, gid: 0 });
+    },
+  };
+  return runSimCommand(argv, host, onOutput);
 }

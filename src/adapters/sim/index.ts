@@ -14,7 +14,7 @@ export { DEBIAN_SUBID, defaultWorld, manifestImages } from './describe.js';
 export { parseWorld } from './parse-world.js';
 export { assumedByDefault, imageProblems } from './assumptions.js';
 export { describeWorld, describeWorldText } from './describe-world.js';
-export type { HostDescription, ImageDescription, ImageLxdDescription, InstanceDescription, LevelDescription, LxdDescription, WorldDescription } from './describe.js';
+export type { FileDescription, HostDescription, ImageDescription, ImageLxdDescription, InstanceDescription, LevelDescription, LxdDescription, WorldDescription } from './describe.js';
 export type { OpRecord, World } from './state.js';
 
 export type DaemonRange =

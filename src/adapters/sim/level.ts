@@ -2,8 +2,10 @@
 // doing to the world what the real command would do to a machine.
 
 import type { Flavour } from '../../core/flavour/index.js';
-import type { FileState, ObservedFile, ObservedImage, ObservedInstance, ObservedLevel } from '../../core/observed.js';
-import type { ExecResult } from '../../ports/exec.js';
+import type { FileState, ObservedFile, ObservedImage, ObservedInstance, ObservedLevel, ObservedProfile } from '../../core/observed.js';
+import type { ProfileBody } from '../../core/plan/model.js';
+import { createProfile, deleteProfile, writeProfile } from './profiles.js';
+import type { ExecResult, OutputListener } from '../../ports/exec.js';
 import { readFiles, runIn, writeFile } from './files.js';
 import type { FileWrite, ImageBundle, InstanceSpec, InstanceUpdate, LxdLevel, SubidFile } from '../../ports/lxd.js';
 import { discardBundle, exportImage, fetchImage, importImage, pushBundle } from './images.js';
@@ -17,7 +19,7 @@ import { cliOf, findLevel, selectDaemon } from './world.js';
 import { flavourInfo } from '../../core/flavour/index.js';
 import { nestedArgv } from '../nested-exec.js';
 import * as cmd from '../lxd/commands.js';
-import { IMAGES_QUERY, INSTANCES_QUERY, PROBE_SCRIPT } from '../lxd/probe-script.js';
+import { IMAGES_QUERY, INSTANCES_QUERY, PROBE_SCRIPT, PROFILES_QUERY } from '../lxd/probe-script.js';
 import { lxcFailure, socketRefused } from './errors.js';
 
 /** Sees, for --simulate --verbose, the argv a real run would execute on the host for each call. */
@@ -73,6 +75,10 @@ export class SimLevel implements LxdLevel {
 
   async images(): Promise<ObservedImage[]> {
     return this.query(IMAGES_QUERY).images;
+  }
+
+  async profiles(): Promise<ObservedProfile[]> {
+    return this.query(PROFILES_QUERY).profiles;
   }
 
   /** `lxc query URL`: what the probe reads of it; refused as the client is when the daemon does not answer. */
@@ -156,8 +162,8 @@ export class SimLevel implements LxdLevel {
     createInstance(this.world, this.path, spec);
   }
 
-  /** `hosting`: the real client also waits for boot; here boot is immediate. */
-  async startInstance(name: string, _hosting: boolean): Promise<void> {
+  /** `waitBoot`: the real client also waits for boot; here boot is immediate. */
+  async startInstance(name: string, _waitBoot: boolean): Promise<void> {
     this.use();
     this.show(cmd.instanceArgv(this.cli(), 'start', name));
     startInstance(this.world, this.path, name);
@@ -181,6 +187,25 @@ export class SimLevel implements LxdLevel {
     updateInstance(this.world, this.path, name, update);
   }
 
+  async createProfile(name: string, body: ProfileBody): Promise<void> {
+    this.use();
+    this.show(cmd.profileCreateArgv(this.cli(), name), cmd.profileEditArgv(this.cli(), name));
+    createProfile(this.world, this.path, name);
+    writeProfile(this.world, this.path, name, body);
+  }
+
+  async writeProfile(name: string, body: ProfileBody): Promise<void> {
+    this.use();
+    this.show(cmd.profileEditArgv(this.cli(), name));
+    writeProfile(this.world, this.path, name, body);
+  }
+
+  async deleteProfile(name: string): Promise<void> {
+    this.use();
+    this.show(cmd.profileDeleteArgv(this.cli(), name));
+    deleteProfile(this.world, this.path, name);
+  }
+
   async readFiles(name: string, paths: readonly string[]): Promise<Record<string, ObservedFile | null>> {
     this.use();
     return readFiles(this.world, this.path, name, paths);
@@ -191,9 +216,9 @@ export class SimLevel implements LxdLevel {
     writeFile(this.world, this.path, name, file);
   }
 
-  async runIn(name: string, argv: readonly string[]): Promise<ExecResult> {
+  async runIn(name: string, argv: readonly string[], onOutput?: OutputListener): Promise<ExecResult> {
     this.use();
-    return runIn(this.world, this.path, name, argv);
+    return runIn(this.world, this.path, name, argv, onOutput);
   }
 
   child(name: string, flavour: Flavour | null): LxdLevel {

@@ -2,14 +2,14 @@
 // from this level, built from the simulated state.
 
 import { originalPath } from './subid.js';
-import { type DaemonState, type FileState, type IdMapEntry, MANAGED_PROJECT, type ObservedLevel, type ObservedNetwork } from '../../core/observed.js';
+import { type DaemonState, type FileState, type IdMapEntry, MANAGED_PROJECT, type ObservedLevel, type ObservedNetwork, type ObservedProfile } from '../../core/observed.js';
 import { decideFlavour, type Flavour } from '../../core/flavour/index.js';
 import { installedField, undecidedDaemon } from '../../core/observe/parse-probe.js';
 import { noShell, socketRefused } from './errors.js';
 import { selectDaemon } from './world.js';
 import { activate } from './power.js';
 import { reach } from './reach.js';
-import type { LevelState, SimFile, World } from './state.js';
+import type { LevelState, LxdState, SimFile, World } from './state.js';
 import { sha256 } from './subid.js';
 
 function fileState(f: SimFile | undefined): FileState {
@@ -19,6 +19,17 @@ function fileState(f: SimFile | undefined): FileState {
 /** /proc/self/uid_map lines as the probe parses them. */
 function uidMapOf(level: LevelState): IdMapEntry[] {
   return level.kernel.filter((e) => e.Isuid).map((e) => ({ isuid: true, isgid: false, nsid: e.Nsid, hostid: e.Hostid, maprange: e.Maprange }));
+}
+
+/** The profiles as `lxc query /1.0/profiles?recursion=1` lists them; used_by is worked out from the instances, as LXD does. */
+export function observedProfilesOf(lxd: LxdState): ObservedProfile[] {
+  return lxd.profiles.map((p) => ({
+    name: p.name,
+    description: p.description ?? '',
+    config: { ...p.config },
+    devices: Object.fromEntries(Object.entries(p.devices).map(([k, d]) => [k, { ...d }])),
+    usedBy: lxd.instances.filter((i) => i.profiles.includes(p.name)).map((i) => i.name),
+  }));
 }
 
 /**
@@ -72,11 +83,13 @@ export function probeLevel(world: World, path: string, wanted: Flavour | null): 
     },
     uidMap: uidMapOf(level),
     storagePools: live ? live.pools.map((p) => p.name) : [],
+    ...(live && live.pools.length > 0 ? { poolDrivers: Object.fromEntries(live.pools.map((p) => [p.name, p.driver])) } : {}),
+    kernel: world.release,
     networks,
     defaultProfileHasRoot: Object.values(defaultProfile?.devices ?? {}).some((d) => d.type === 'disk' && d.path === '/'),
     images: live ? live.images.map((i) => ({ fingerprint: i.fingerprint, aliases: [...i.aliases] })) : [],
     instances: live ? live.instances.map((i) => ({ name: i.name, project: MANAGED_PROJECT, status: i.status, profiles: [...i.profiles], config: { ...i.config } })) : [],
-    profiles: live ? live.profiles.map((p) => p.name) : [],
+    profiles: live ? observedProfilesOf(live) : [],
     now: world.clock,
   };
 }

@@ -59,6 +59,8 @@ export interface NetworkState {
 
 export interface ProfileState {
   name: string;
+  /** Absent: "" (as LXD's own default profile after init). */
+  description?: string;
   config: Record<string, string>;
   devices: Record<string, Record<string, string>>;
 }
@@ -125,6 +127,8 @@ export interface OpRecord {
 
 export interface World {
   clock: number;
+  /** The kernel release (uname -r): one kernel under every level. */
+  release: string;
   /** Counter for temporary names and pids. */
   seq: number;
   /** Every image known anywhere, by fingerprint, with its hidden properties. */

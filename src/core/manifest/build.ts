@@ -2,6 +2,7 @@
 
 import { type ConfigValue, lxdString } from './config-keys.js';
 import { buildFiles, type RawFile } from './files.js';
+import { buildProfiles, type RawProfiles } from './profiles.js';
 import { type ContainerSpec, type Flavour, type HostPlace, type HostSpec, LOCAL_HOST, type Manifest } from './model.js';
 import type { SourcePos } from './model.js';
 import { keyPos, type Path, type Source, valuePos } from './source.js';
@@ -20,6 +21,7 @@ interface RawHost {
   base?: number;
   restart?: string[];
   flavour?: Flavour;
+  profiles?: RawProfiles;
 }
 
 export interface RawContainer {
@@ -36,6 +38,7 @@ export interface RawContainer {
   flavour?: Flavour;
   files?: RawFile[];
   setup?: string[][];
+  inside?: { profiles?: RawProfiles };
   containers?: RawContainer[];
 }
 
@@ -44,8 +47,8 @@ type Defaults = NonNullable<RawManifest['defaults']>;
 export function buildManifest(raw: RawManifest, file: string, src: Source): Manifest {
   const defaults = raw.defaults ?? {};
   const hosts = raw.hosts
-    ? Object.entries(raw.hosts).map(([name, h]) => buildHost(name, h, placeOf(h), keyPos(src, ['hosts', name]), true))
-    : [buildHost(LOCAL_HOST, raw.host ?? {}, { kind: 'local' }, raw.host ? keyPos(src, ['host']) : valuePos(src, []), false)];
+    ? Object.entries(raw.hosts).map(([name, h]) => buildHost(name, h, placeOf(h), keyPos(src, ['hosts', name]), ['hosts', name], src))
+    : [buildHost(LOCAL_HOST, raw.host ?? {}, { kind: 'local' }, raw.host ? keyPos(src, ['host']) : valuePos(src, []), null, src)];
   // checks.ts refuses a hosts: map with several entries when a root container names none.
   const only = hosts.length === 1 ? hosts[0]!.name : LOCAL_HOST;
   const host = hosts[0]!;
@@ -64,16 +67,18 @@ function placeOf(h: NonNullable<RawManifest['hosts']>[string]): HostPlace {
   return { kind: 'remote', remote: h.remote, cli: h.cli ?? null, project: h.project ?? null, shell: h.shell ? [...h.shell] : null };
 }
 
-function buildHost(name: string, host: RawHost, place: HostPlace, pos: SourcePos, raw: boolean): HostSpec {
+/** `at`: the entry's path in `hosts:`, or null for `host:`. */
+function buildHost(name: string, host: RawHost, place: HostPlace, pos: SourcePos, at: Path | null, src: Source): HostSpec {
   return {
     name,
-    section: raw ? `hosts.${name}` : 'host',
+    section: at ? `hosts.${name}` : 'host',
     place,
     pos,
     owner: host.owner ?? 'root',
     base: host.base ?? null,
     restart: host.restart ? [...host.restart] : null,
     flavour: host.flavour ?? null,
+    profiles: buildProfiles(host.profiles ?? {}, [...(at ?? ['host']), 'profiles'], src),
   };
 }
 
@@ -101,6 +106,7 @@ function buildContainer(c: RawContainer, parent: string, at: Path, defaults: Def
     host,
     target: c.target ?? null,
     containers: (c.containers ?? []).map((child, i) => buildContainer(child, path, [...at, 'containers', i], defaults, src, host)),
+    insideProfiles: buildProfiles(c.inside?.profiles ?? {}, [...at, 'inside', 'profiles'], src),
     pos: valuePos(src, at),
   };
 }

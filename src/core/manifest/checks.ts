@@ -7,6 +7,7 @@ import { type ConfigValue, configKeyProblem, configValueProblem, ignoredKeyProbl
 import { fileFindings, setupFindings } from './files.js';
 import { hostSections, hostsFindings } from './hosts.js';
 import { NAME_RULE, nameProblem } from './names.js';
+import { insideFindings, profileFindings } from './profiles.js';
 import { keyPos, type Path, scalarSource, type Source, valuePos } from './source.js';
 import { IMAGE_RULE, imageProblem, OWNER_RULE, ownerProblem, PROFILE_RULE, profileProblem, restartWordProblem } from './words-on-argv.js';
 import { containerLabel, dataAt, isRecord, place, subject } from './words.js';
@@ -24,7 +25,7 @@ const MAX_CONFIG_FINDINGS = 100;
 export function semanticFindings(data: unknown, src: Source): Diagnostic[] {
   if (!isRecord(data)) return [];
   return [
-    ...hostSections(data).flatMap((section) => hostFindings(data, src, section)),
+    ...hostSections(data).flatMap((section) => [...hostFindings(data, src, section), ...profileFindings(data, src, section, (at) => configFindings(data, src, at))]),
     ...hostsFindings(data, src),
     ...argvFindings(data, src, ['defaults']),
     ...configFindings(data, src, ['defaults', 'config']),
@@ -60,6 +61,8 @@ function levelFindings(data: unknown, src: Source, listPath: Path, depth: number
       ...idmapFindings(data, src, path),
       ...fileFindings(data, src, path),
       ...setupFindings(data, src, path),
+      ...insideFindings(data, src, path),
+      ...profileFindings(data, src, [...path, 'inside'], (at) => configFindings(data, src, at)),
       ...levelFindings(data, src, [...path, 'containers'], depth + 1),
     );
   });

@@ -29,6 +29,16 @@ export interface FileSpec {
   pos: SourcePos;
 }
 
+/** A profile nestctl keeps on a level's LXD (core/manifest/profiles.ts checks and builds it). */
+export interface ProfileSpec {
+  name: string;
+  description: string;
+  /** Values as LXD stores them (strings), without nestctl's marker. */
+  config: Record<string, string>;
+  devices: Record<string, Record<string, string>>;
+  pos: SourcePos;
+}
+
 export interface ContainerSpec {
   name: string;
   /** Address in the tree: "c1/c2/c3". */
@@ -56,6 +66,8 @@ export interface ContainerSpec {
   /** Cluster member or "@group" a root container is placed on; null: the server chooses (and nested containers). */
   target: string | null;
   containers: ContainerSpec[];
+  /** Profiles declared on the LXD inside it (`inside: {profiles}`); empty when none. */
+  insideProfiles: ProfileSpec[];
   /** Position of the node's mapping (for diagnostics about the node as a whole). */
   pos: SourcePos;
 }
@@ -93,6 +105,8 @@ export interface HostSpec {
   flavour: Flavour | null;
   /** Position of the host's mapping (its key in `hosts:`, or `host:`). */
   pos: SourcePos;
+  /** Profiles declared on the host's LXD; empty when none. */
+  profiles: ProfileSpec[];
 }
 
 export interface Manifest {

@@ -2,7 +2,7 @@
 
 import { parseProcIdMap } from '../ids/idmap.js';
 import type { Flavour } from '../manifest/model.js';
-import { type DaemonState, type FileState, MANAGED_PROJECT, type ObservedImage, type ObservedInstance, type ObservedLevel } from '../observed.js';
+import { type DaemonState, type FileState, MANAGED_PROJECT, type ObservedImage, type ObservedInstance, type ObservedLevel, type ObservedProfile } from '../observed.js';
 import { sha256 } from '../plan/digest.js';
 
 interface Fact {
@@ -51,9 +51,16 @@ interface ApiNetwork {
   managed?: boolean;
   config?: Record<string, string>;
 }
-interface ApiProfile {
+interface ApiPool {
   name: string;
+  driver?: string;
+}
+export interface ApiProfile {
+  name: string;
+  description?: string;
+  config?: Record<string, string>;
   devices?: Record<string, Record<string, string>>;
+  used_by?: string[];
 }
 interface ApiServer {
   environment?: { server_version?: string };
@@ -105,6 +112,22 @@ export function observedInstances(api: ApiInstance[]): ObservedInstance[] {
   return api.map((i) => ({ name: i.name, project: i.project || MANAGED_PROJECT, status: i.status, profiles: i.profiles ?? [], config: i.config ?? {} }));
 }
 
+/** A pool as `/1.0/storage-pools?recursion=1` gives it, or its URL from a probe without recursion. */
+const poolOf = (p: ApiPool | string): ApiPool => (typeof p === 'string' ? { name: p.split('/').pop() ?? p } : p);
+
+/** "/1.0/instances/c1" → "c1"; "/1.0/instances/c1?project=p" → "project p/c1". */
+function userName(url: string): string {
+  const [path = '', query = ''] = url.split('?');
+  const name = decodeURIComponent(path.split('/').pop() ?? path);
+  const project = new URLSearchParams(query).get('project');
+  return project && project !== MANAGED_PROJECT ? `project ${project}/${name}` : name;
+}
+
+/** The answer of `lxc query '/1.0/profiles?recursion=1'` (the probe's profiles fact). */
+export function observedProfiles(api: ApiProfile[]): ObservedProfile[] {
+  return api.map((p) => ({ name: p.name, description: p.description ?? '', config: p.config ?? {}, devices: p.devices ?? {}, usedBy: (p.used_by ?? []).map(userName) }));
+}
+
 export function parseProbe(path: string, output: string, mark: string, flavour: Flavour | null): ObservedLevel {
   const facts = parseProbeFacts(output, mark);
   const installed = installedFlavours(output, mark);
@@ -123,6 +146,9 @@ export function parseProbe(path: string, output: string, mark: string, flavour: 
   const profiles = json<ApiProfile[]>(facts.get('profiles'), []);
   const defaultProfile = profiles.find((p) => p.name === 'default');
   const asked = installed.length === 0 ? null : flavour;
+  const pools = json<Array<ApiPool | string>>(facts.get('pools'), []).map(poolOf);
+  const kernelFact = facts.get('kernel');
+  const kernel = kernelFact?.status === '0' ? kernelFact.body.trim() : '';
   return {
     path,
     flavour: asked,
@@ -133,7 +159,9 @@ export function parseProbe(path: string, output: string, mark: string, flavour: 
     subgid: fileState(facts.get('subgid')),
     subidOriginal: { subuid: fileState(facts.get('subuid_orig')).text, subgid: fileState(facts.get('subgid_orig')).text },
     uidMap: parseProcIdMap(facts.get('uid_map')?.body ?? ''),
-    storagePools: json<string[]>(facts.get('pools'), []).map((u) => u.split('/').pop() ?? u),
+    storagePools: pools.map((p) => p.name),
+    ...(pools.some((p) => p.driver) ? { poolDrivers: Object.fromEntries(pools.flatMap((p) => (p.driver ? [[p.name, p.driver]] : []))) } : {}),
+    ...(kernel ? { kernel } : {}),
     networks: json<ApiNetwork[]>(facts.get('networks'), []).map((n) => {
       const v4 = n.config?.['ipv4.address'];
       return { name: n.name, managed: Boolean(n.managed), ipv4: v4 && v4 !== 'none' ? v4 : null };
@@ -141,7 +169,7 @@ export function parseProbe(path: string, output: string, mark: string, flavour: 
     defaultProfileHasRoot: Object.values(defaultProfile?.devices ?? {}).some((d) => d.type === 'disk' && d.path === '/'),
     images: observedImages(json<ApiImage[]>(facts.get('images'), [])),
     instances: observedInstances(json<ApiInstance[]>(facts.get('instances'), [])),
-    profiles: profiles.map((p) => p.name),
+    profiles: observedProfiles(profiles),
     now: Number(facts.get('now')?.status ?? 0),
   };
 }

@@ -7,8 +7,11 @@
 //                            unless this plan adds it
 //   delete-instance          destroyed; a half-made container deleted and created again is counted
 //                            in both, as Terraform counts a replace
-//   write-subid, restart-daemon, init-daemon, copy-image, fetch-image
-//                            steps only: they change a level's daemon or files, not a container
+//   write-subid, restart-daemon, init-daemon, copy-image, fetch-image,
+//   create-profile, update-profile, delete-profile
+//                            steps only: they change a level's daemon, files or profiles, not a
+//                            container (the summary counts containers; a profile change shows
+//                            as its own +/~/- line above it)
 // Every step counts in `steps`.
 
 import type { Plan } from './model.js';

@@ -10,6 +10,7 @@ import { MANAGED_PROJECT, type ObservedLevel, type ObservedTree, managedInstance
 import { replaceRootEntries, usableEntries } from '../subid/file.js';
 import { daemonName } from '../flavour/index.js';
 import { deletionVerdict, keptMessage } from './deletion.js';
+import { destroyProfileSteps } from './concerns/profiles.js';
 import { levelFlavour } from './level-context.js';
 import type { Step } from './model.js';
 import type { Diagnostic } from '../diagnostics.js';
@@ -65,9 +66,18 @@ export function planDestroy(manifest: Manifest, tree: ObservedTree, options: Des
       if (inner?.kind !== 'observed' || inner.level.daemon.kind !== 'up') continue;
       known(spec.path, flavourOf(spec.path, inner.level, spec));
       const below = visit(spec.path, inner.level, spec.containers);
+      profilesAfter(spec.path, inner.level, spec.insideProfiles, below);
       if (options.restoreIds) restoreLevel(spec.path, inner.level, below, spec);
     }
     return ids;
+  };
+
+  /** Delete steps for the level's managed profiles, after the deletions in it. */
+  const profilesAfter = (levelPath: string, level: ObservedLevel, declared: ContainerSpec['insideProfiles'], deleteIds: string[]): void => {
+    const deleted = new Set(steps.flatMap((s) => (s.kind === 'delete-instance' && s.level === levelPath ? [s.name] : [])));
+    const made = destroyProfileSteps(levelPath, level, declared, deleteIds, deleted);
+    steps.push(...made.steps);
+    warnings.push(...made.warnings);
   };
 
   /** Restore steps for a surviving level, after the deletions in it. */
@@ -122,6 +132,7 @@ export function planDestroy(manifest: Manifest, tree: ObservedTree, options: Des
   };
 
   const top = visit('', hostObs.level, manifest.containers);
+  profilesAfter('', hostObs.level, manifest.host.profiles, top);
   if (options.restoreIds) restoreLevel('', hostObs.level, top, null);
   if (problems.length > 0) return { ok: false, problems };
   // Levels emptied inside a deleted container were seen (or nothing is deleted): as found.

@@ -8,7 +8,7 @@ import { BugError } from '../errors.js';
 import { assumedInside, clientOf, daemonName, decideFlavour, flavourInfo } from '../flavour/index.js';
 import type { Allocation, NodeAllocation } from '../ids/allocate.js';
 import type { IdRange } from '../ids/range.js';
-import type { ContainerSpec, Flavour, Manifest } from '../manifest/model.js';
+import type { ContainerSpec, Flavour, Manifest, ProfileSpec } from '../manifest/model.js';
 import type { DaemonState, ObservedLevel, ObservedTree } from '../observed.js';
 import { levelLabel } from '../paths.js';
 import { type SubidEntry, firstUsable } from '../subid/file.js';
@@ -83,6 +83,8 @@ export interface LevelContext {
   /** Old entries kept because containers still run on them. */
   pins: Pin[];
   children: LevelChild[];
+  /** The profiles the manifest declares on this level's LXD (host.profiles, the container's inside.profiles). */
+  profiles: ProfileSpec[];
   /** Levels from the host down to the parent. */
   ancestors: Ancestor[];
   /** Its managed bridge's subnet: observed, or the one its init will create. */
@@ -274,6 +276,7 @@ export function levelContext(input: PlanInput, parent: ParentLink | null): Conte
     daemonRange,
     pins: entry === null ? [] : down ? unseenPins(obs!, owner, entry, label, flavour) : pinnedEntries(obs, owner, entry),
     children: paired.map(({ spec, alloc }) => ({ spec, alloc, map: slices.get(spec.name) ?? { start: daemonRange.start, size: daemonRange.size } })),
+    profiles: parent ? parent.child.spec.insideProfiles : manifest.host.profiles,
     ancestors,
     // A level without a managed bridge gets one from its init, on a subnet no ancestor uses.
     subnet: bridge ? (obs!.networks.find((n) => n.managed && n.ipv4)?.ipv4 ?? null) : chooseSubnet(ancestors.map((a) => a.subnet)),

@@ -33,9 +33,18 @@ export type Precondition =
   | { kind: 'instance-absent' }
   | { kind: 'instance-config'; config: Record<string, string>; profiles: string[] }
   | { kind: 'instance-status'; status: string }
+  /** The profile as observed (null: absent); a profile step refuses when it is not so any more. */
+  | { kind: 'profile'; profile: ProfileBody | null }
   /** The level did not exist when planned: the step works out what to do when it runs. */
   | { kind: 'level-new' }
   | { kind: 'none' };
+
+/** What `lxc profile edit` writes: the whole profile but its name. */
+export interface ProfileBody {
+  description: string;
+  config: Record<string, string>;
+  devices: Record<string, Record<string, string>>;
+}
 
 export type Step = StepBase &
   (
@@ -83,6 +92,8 @@ export type Step = StepBase &
         fingerprint: string | null;
         profiles: string[];
         config: Record<string, string>;
+        /** Why each key nestctl adds to the manifest's own is there (core/plan/desired-config.ts); absent when none. */
+        implied?: Record<string, string>;
         /** Present when it replaces a container deleted just before (Terraform's -/+): why. */
         replace?: string;
         precondition: Precondition;
@@ -96,10 +107,13 @@ export type Step = StepBase &
         unset: string[];
         /** The current value of each key set or unset that has one. */
         before: Record<string, string>;
+        /** Why each key of `set` nestctl adds to the manifest's own is there; absent when none. */
+        implied?: Record<string, string>;
         profiles: { before: string[]; after: string[] } | null;
         precondition: Precondition;
       }
-    | { kind: 'start-instance'; name: string; path: string; hosting: boolean; precondition: Precondition }
+    /** `waitBoot`: wait for the boot to finish (it holds containers, runs Docker or has setup commands to run). */
+    | { kind: 'start-instance'; name: string; path: string; hosting: boolean; waitBoot: boolean; precondition: Precondition }
     /**
      * A new id map waits for the next start (volatile.idmap.next ≠ current): stop and start. With
      * `grow`, the daemon's range grew under a non-isolated container: LXD recomputes its map only
@@ -132,6 +146,12 @@ export type Step = StepBase &
     | { kind: 'run-setup'; name: string; path: string; commands: string[][]; sha256: string; before: string | null; precondition: Precondition }
     /** Only instances nestctl created (user.nestctl.path marker); `delete --force` of the outermost takes what it holds along (their steps follow it). */
     | { kind: 'delete-instance'; name: string; path: string; precondition: Precondition }
+    /** A profile the manifest declares at `level` (core/plan/concerns/profiles.ts): created, then written whole. */
+    | { kind: 'create-profile'; name: string; profile: ProfileBody; precondition: Precondition }
+    /** Written whole again (`lxc profile edit`); `before` is what was there. */
+    | { kind: 'update-profile'; name: string; profile: ProfileBody; before: ProfileBody; precondition: Precondition }
+    /** Only profiles nestctl created (user.nestctl.managed) that no instance uses. */
+    | { kind: 'delete-profile'; name: string; precondition: Precondition }
   );
 
 export type StepKind = Step['kind'];

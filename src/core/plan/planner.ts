@@ -2,7 +2,7 @@
 // deterministic.
 //
 // Per level: its context is built once (level-context.ts), then each concern adds its steps in
-// order: subid edits → one daemon restart → init → images → prune → children (siblings
+// order: subid edits → one daemon restart → init → profiles → images → prune → children (siblings
 // independent of each other), each child followed by its own level. A concern reads the context
 // and what earlier concerns returned to it, never the plan so far. Levels that do not exist yet
 // are planned as wholly new; their steps carry a `level-new` precondition and decide details when
@@ -15,8 +15,10 @@ import type { ObservedTree } from '../observed.js';
 import { assemblePlan } from './assemble.js';
 import { type ChildResult, childSteps } from './concerns/children.js';
 import { type ResolvedImages, imageSteps, resolveImages } from './concerns/images.js';
+import { dockerChecks } from './concerns/docker.js';
 import { fileSteps } from './concerns/files.js';
 import { initSteps } from './concerns/init.js';
+import { profileSteps } from './concerns/profiles.js';
 import { pruneSteps } from './concerns/prune.js';
 import { restartSteps } from './concerns/restart.js';
 import { setupSteps } from './concerns/setup.js';
@@ -55,6 +57,7 @@ function planLevel(input: PlanInput, built: ContextResult, images: ResolvedImage
   const daemonReady = restart.steps.length > 0 ? stepIds(restart) : ctx.entryDeps;
   const init = take(out, initSteps(ctx, daemonReady));
   const afterDaemon = init.steps.length > 0 ? stepIds(init) : daemonReady;
+  const profiles = take(out, profileSteps(ctx, afterDaemon));
   const copies = take(out, imageSteps(ctx, images, afterDaemon));
   take(out, pruneSteps(ctx));
   let previousIsolated: string | null = null;
@@ -62,8 +65,10 @@ function planLevel(input: PlanInput, built: ContextResult, images: ResolvedImage
     // LXD hands out isolated slices in creation order: create isolated siblings in manifest
     // order so they land where the plan says.
     const order: string[] = child.alloc.slice && previousIsolated ? [previousIsolated] : [];
-    const made: ChildResult = take(out, childSteps(ctx, child, images, [...afterDaemon, ...(copies.byImage.get(child.spec.image) ?? []), ...order]));
+    const attached = child.spec.profiles.flatMap((p) => profiles.stepOf.get(p) ?? []);
+    const made: ChildResult = take(out, childSteps(ctx, child, images, [...afterDaemon, ...(copies.byImage.get(child.spec.image) ?? []), ...attached, ...order]));
     if (child.alloc.slice && made.created) previousIsolated = made.created;
+    take(out, dockerChecks(ctx, child));
     const ready = made.running ? [made.running] : [];
     const pushed = take(out, fileSteps(ctx, child, made.created === null, ready));
     take(out, setupSteps(ctx, child, made.created !== null, [...ready, ...stepIds(pushed)]));

@@ -28,12 +28,13 @@ function toSpec(n: Node, parent: string, line: number): ContainerSpec {
     host: 'local',
     target: null,
     containers: (n.children ?? []).map((c, i) => toSpec(c, path, line + i + 1)),
+    insideProfiles: [],
     pos: { line, col: 5 },
   };
 }
 
 export function manifest(nodes: Node[], over: Partial<Manifest['host']> = {}): Manifest {
-  const host: Manifest['host'] = { name: 'local', section: 'host', place: { kind: 'local' }, owner: 'root', base: null, restart: null, flavour: null, pos: { line: 2, col: 1 }, ...over };
+  const host: Manifest['host'] = { name: 'local', section: 'host', place: { kind: 'local' }, owner: 'root', base: null, restart: null, flavour: null, profiles: [], pos: { line: 2, col: 1 }, ...over };
   return {
     apiVersion: 'nestctl/v1',
     file: 'test.yaml',
@@ -73,7 +74,7 @@ export function level(path: string, over: Partial<ObservedLevel> = {}): Observed
       { fingerprint: 'b'.repeat(64), aliases: ['busybox'] },
     ],
     instances: [],
-    profiles: ['default'],
+    profiles: [{ name: 'default', description: '', config: {}, devices: { root: { type: 'disk', path: '/', pool: 'default' } }, usedBy: [] }],
     now: 300,
     ...over,
   };

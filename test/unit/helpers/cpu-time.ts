@@ -8,3 +8,11 @@ export function cpuMs<T>(fn: () => T): { value: T; ms: number } {
   const used = process.cpuUsage(start);
   return { value, ms: (used.user + used.system) / 1000 };
 }
+
+/** The same for asynchronous work: everything this process did while `fn` ran counts. */
+export async function cpuMsAsync<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number }> {
+  const start = process.cpuUsage();
+  const value = await fn();
+  const used = process.cpuUsage(start);
+  return { value, ms: (used.user + used.system) / 1000 };
+}

@@ -7,7 +7,7 @@ import type { IdRange } from '../../ids/range.js';
 import { lxdTrue } from '../../manifest/config-keys.js';
 import { type ObservedInstance, managedInstance } from '../../observed.js';
 import { daemonName, IDMAP_KEYS } from '../../flavour/index.js';
-import { MARKER_CREATING, MARKER_MANAGED, MARKER_PATH, desiredConfig, markers } from '../desired-config.js';
+import { MARKER_CREATING, MARKER_MANAGED, MARKER_PATH, desiredConfig, impliedReasons, markers } from '../desired-config.js';
 import type { LevelChild, LevelContext } from '../level-context.js';
 import { pre } from '../level-context.js';
 import { configChanges } from '../config-drift.js';
@@ -29,6 +29,8 @@ export interface ChildResult extends ConcernResult {
   replaced: boolean;
 }
 
+const withImplied = (implied: Record<string, string> | null): { implied?: Record<string, string> } => (implied ? { implied } : {});
+
 /** `deps`: what the child's first step waits for (daemon ready, its image, an earlier isolated sibling). */
 export function childSteps(ctx: LevelContext, child: LevelChild, images: ResolvedImages, deps: string[]): ChildResult {
   const out: ChildResult = { ...noConcern(), running: null, created: null, grows: false, replaced: false };
@@ -39,6 +41,8 @@ export function childSteps(ctx: LevelContext, child: LevelChild, images: Resolve
   const { spec, alloc } = child;
   const config = desiredConfig(spec, alloc);
   const hosting = spec.containers.length > 0;
+  // Setup commands and Docker expect a booted system (a socket-activated docker, say), not just a running init.
+  const waitBoot = hosting || spec.docker || spec.setup.length > 0;
   const found = (ctx.obs && managedInstance(ctx.obs, spec.name)) ?? null;
   const halfMade = found !== null && found.config[MARKER_PATH] === spec.path && found.config[MARKER_CREATING] !== undefined;
   const replacing = !halfMade && found !== null ? replacement(ctx, child, found, images) : null;
@@ -78,6 +82,7 @@ export function childSteps(ctx: LevelContext, child: LevelChild, images: Resolve
       fingerprint: images.get(spec.image)?.fingerprint ?? null,
       profiles: spec.profiles,
       config: { ...config, ...markers(spec) },
+      ...withImplied(impliedReasons(spec, alloc, Object.keys(config))),
       ...(replacing ? { replace: replacing.what } : {}),
       precondition: pre(ctx, { kind: 'instance-absent' }),
     });
@@ -90,6 +95,7 @@ export function childSteps(ctx: LevelContext, child: LevelChild, images: Resolve
       name: spec.name,
       path: spec.path,
       hosting,
+      waitBoot,
       precondition: pre(ctx, { kind: 'none' }),
     });
     return out;
@@ -122,6 +128,7 @@ export function childSteps(ctx: LevelContext, child: LevelChild, images: Resolve
       set,
       unset,
       before,
+      ...withImplied(impliedReasons(spec, alloc, Object.keys(set))),
       profiles: profilesDiffer ? { before: existing.profiles, after: spec.profiles } : null,
       precondition: pre(ctx, { kind: 'instance-config', config: existing.config, profiles: existing.profiles }),
     });
@@ -158,6 +165,7 @@ export function childSteps(ctx: LevelContext, child: LevelChild, images: Resolve
       name: spec.name,
       path: spec.path,
       hosting,
+      waitBoot,
       precondition: pre(ctx, { kind: 'instance-status', status: existing.status }),
     });
   }
