@@ -3,12 +3,14 @@
 import { lstat } from 'node:fs/promises';
 import { ExecLevel } from '../adapters/lxd/level.js';
 import { processExec } from '../adapters/process-exec.js';
-import { assumedByDefault, createSimWorld, defaultWorld, describeWorldText, imageProblems, manifestImages, parseWorld } from '../adapters/sim/index.js';
+import { assumedByDefault, createSimWorld, defaultWorld, describeWorldText, imageProblems, manifestImages, parseWorld, simHost, WORLD_FILE_NOTE } from '../adapters/sim/index.js';
 import { sourceAt } from '../core/diagnostics.js';
 import { EnvironmentError, InputError, NestctlError } from '../core/errors.js';
 import type { Manifest } from '../core/manifest/model.js';
+import { hostManifest, plansByHost } from '../core/plan/hosts.js';
 import type { Plan } from '../core/plan/model.js';
 import type { LxdLevel } from '../ports/lxd.js';
+import type { HostConnection } from '../ports/remote.js';
 import { readText } from './io.js';
 import { checkOutFile, writePrivateAtomically } from './out-file.js';
 
@@ -21,7 +23,10 @@ export interface TargetOptions {
 }
 
 export interface Target {
+  /** This machine's level (the first host's, when there are several). */
   host: LxdLevel;
+  /** Every host's connection, for a manifest of several hosts or a remote (core/plan/hosts.ts). */
+  hosts?: HostConnection[];
   /** Recorded in saved plans so `apply PLAN.json` talks to the same kind of LXD. */
   simulation: Plan['simulation'];
   /** With --state: write the simulated world as it is now to the state file. */
@@ -53,30 +58,45 @@ async function readState(file: string): Promise<string | null> {
 }
 
 /**
- * The planner and engine reach one host, this machine, so far: a manifest with a remote or with
- * several hosts passes validate but is not planned yet, and is refused here before anything is read.
+ * A manifest of several hosts or with a remote is planned and applied in a fresh simulation so
+ * far (--simulate): each host a simulated machine of its own. The real client does not reach a
+ * remote's top level yet, and world and state files describe one machine.
  */
-function refuseHostsNotPlannedYet(manifest: Manifest): void {
+function refuseHostsNotPlannedYet(manifest: Manifest, options: TargetOptions): void {
+  if (!plansByHost(manifest)) return;
   const remote = manifest.hosts.find((h) => h.place.kind === 'remote');
-  if (!remote && manifest.hosts.length === 1) return;
   const at = remote ?? manifest.hosts[1]!;
   const why = remote ? `host ${at.name} is a remote` : `the manifest has ${manifest.hosts.length} hosts`;
+  const file = options.world !== undefined || options.state !== undefined;
+  if (options.simulate && !file) return;
   throw new InputError(
     [
       {
         severity: 'error',
         fault: 'user',
         where: sourceAt(manifest.file, at.pos),
-        message: `${why}: this nestctl checks such a manifest (validate) but plans and applies only a tree on this machine`,
-        hint: 'plan the tree of each host on its own machine, from a manifest with one hosts: entry without remote (or host:)',
+        message: file ? `${why}: --world and --state describe one machine; such a manifest is simulated with --simulate only` : `${why}: this nestctl plans and applies such a manifest in a simulation only (--simulate)`,
+        hint: file ? 'plan it with --simulate, or plan each host from a manifest of its own' : 'review it with --simulate, or plan the tree of each host on its own machine from a manifest with one host',
       },
     ],
     { file: manifest.file },
   );
 }
 
+/** Each host a fresh simulated machine; the first host's level is also the target's `host`. */
+function simulatedHosts(manifest: Manifest, options: TargetOptions): Target {
+  const hosts = manifest.hosts.map((h) => {
+    const own = hostManifest(manifest, h);
+    return simHost(h, createSimWorld(defaultWorld(manifestImages(own), h.flavour)), traceOf(options.verbose));
+  });
+  // World files describe one machine, so their note is left out.
+  const assumptions = manifest.hosts.flatMap((h) => assumedByDefault(hostManifest(manifest, h)).flatMap((line) => (line === WORLD_FILE_NOTE ? [] : [`host ${h.name}: ${line}`])));
+  return { host: hosts[0]!.connection.level, hosts: hosts.map((h) => h.connection), simulation: { world: null }, assumptions };
+}
+
 export async function openTarget(manifest: Manifest, options: TargetOptions): Promise<Target> {
-  refuseHostsNotPlannedYet(manifest);
+  refuseHostsNotPlannedYet(manifest, options);
+  if (plansByHost(manifest)) return simulatedHosts(manifest, options);
   if (options.state !== undefined) {
     const state = await readState(options.state);
     // An existing state file is where the simulation stands; --world only seeds a new one.
@@ -95,7 +115,10 @@ export async function openTarget(manifest: Manifest, options: TargetOptions): Pr
  * tried out in a simulation (that would apply it here), and a simulated one never touches this machine.
  */
 export function openPlanTarget(plan: Plan, manifest: Manifest, options: TargetOptions, file: string): Promise<Target> | Target {
-  refuseHostsNotPlannedYet(manifest);
+  if (plansByHost(manifest)) {
+    refuseHostsNotPlannedYet(manifest, { ...options, simulate: plan.simulation !== null });
+    return simulatedHosts(manifest, options);
+  }
   if (plan.simulation === null && (options.simulate || options.world || options.state !== undefined)) {
     throw new NestctlError('user', `${file} was made for the real host; --simulate, --world and --state do not apply to it`, `apply it without --simulate, or plan again with --simulate: nestctl plan --simulate --out ${file} ...`);
   }

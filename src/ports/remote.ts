@@ -5,6 +5,7 @@
 
 import type { IdRange } from '../core/ids/range.js';
 import type { ServerIdentity } from '../core/observe/parse-server.js';
+import type { LxdLevel } from './lxd.js';
 
 export interface RemoteHost {
   /** The remote's name in the client's configuration. */
@@ -18,4 +19,13 @@ export interface RemoteHost {
   relayImage(fingerprint: string, aliases: readonly string[]): Promise<void>;
   /** Moves a root container to another cluster member: stop (long timeout), move, start. */
   move(name: string, member: string): Promise<void>;
+}
+
+/** How the engine reaches one host of the manifest: its top level, and for a remote its server. */
+export interface HostConnection {
+  /** The host's name in the manifest. */
+  name: string;
+  /** Its top level: this machine's daemon, or the remote's instances through `REMOTE:`. */
+  level: LxdLevel;
+  remote: RemoteHost | null;
 }

@@ -179,12 +179,26 @@ describe('hosts: through the CLI', () => {
   const remote = join(tmp, 'remote.yaml');
   writeFileSync(remote, doc('apiVersion: nestctl/v1', 'hosts:', '  here: {}', '  lab1: {remote: lab1}', 'containers:', '  - {name: c1, host: here, image: busybox}', '  - {name: c2, host: lab1, image: busybox}'));
 
-  it('validate accepts a manifest with a remote; plan refuses it at the remote, before reading any host', async () => {
+  it('validate accepts a manifest with a remote; plan and apply run it in a simulation, one section per host', async () => {
     const v = await nestctl(['validate', remote]);
     expect(v.code).toBe(0);
     const p = await nestctl(['plan', '--simulate', remote]);
-    expect(p.code).toBe(1);
-    expect(p.stderr).toContain(`${remote}:4:3: error: host lab1 is a remote: this nestctl checks such a manifest (validate) but plans and applies only a tree on this machine`);
+    expect(p.code).toBe(0);
+    expect(p.stdout).toContain('# host here (this machine)');
+    expect(p.stdout).toMatch(/# host lab1 \(remote lab1 = server "lab1", fingerprint [0-9a-f]{8}…\)/);
+    const a = await nestctl(['apply', '--simulate', '--auto-approve', remote]);
+    expect(a.code).toBe(0);
+    expect(a.stdout).toContain('[lab1] c2: create from busybox');
+    expect(a.stdout).toContain('Converged: planning again');
+  });
+
+  it('refuses it on the real LXD and with a world or state file, at the remote, before reading any host', async () => {
+    const real = await nestctl(['plan', remote]);
+    expect(real.code).toBe(1);
+    expect(real.stderr).toContain(`${remote}:4:3: error: host lab1 is a remote: this nestctl plans and applies such a manifest in a simulation only (--simulate)`);
+    const state = await nestctl(['plan', '--state', join(tmp, 'state.yaml'), remote]);
+    expect(state.code).toBe(1);
+    expect(state.stderr).toContain(`${remote}:4:3: error: host lab1 is a remote: --world and --state describe one machine; such a manifest is simulated with --simulate only`);
   });
 
   it('plans a lone hosts: entry without remote exactly as host:', async () => {

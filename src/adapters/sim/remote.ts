@@ -7,6 +7,7 @@
 // member's, as seen on the lab's LXD 5.0.2 cluster).
 
 import type { IdRange } from '../../core/ids/range.js';
+import { sha256 } from '../../core/plan/digest.js';
 import type { Exec, ExecResult } from '../../ports/exec.js';
 
 export interface SimServer {
@@ -124,4 +125,12 @@ export function simServerExec(server: SimServer, localImages: () => ReadonlySet<
     }
     return fail(`the simulated remote does not model ${argv.join(' ')}`);
   };
+}
+
+/**
+ * The server a simulated remote machine answers as: its one member hands out what the machine's
+ * daemon loaded (its world's host range). The fingerprint is derived from the server name unless given.
+ */
+export function simServerOf(remote: string, serverName: string, range: IdRange, fingerprint?: string): SimServer {
+  return simServer(remote, serverName, fingerprint ?? sha256(`simulated server ${serverName}`), [{ name: serverName, range }]);
 }

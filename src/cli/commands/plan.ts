@@ -44,7 +44,7 @@ export function computePlan(loaded: LoadedManifest, target: Target, flags: PlanF
 
 /** The one pipeline, with its problems turned into the CLI's errors. */
 export async function planWith(loaded: LoadedManifest, target: Target, options: PipelineOptions): Promise<Plan> {
-  const result = await planManifest(loaded.manifest, target.host, options);
+  const result = await planManifest(loaded.manifest, target.hosts ?? target.host, options);
   if (result.ok) return result.plan;
   const env = result.problems.filter((p) => p.fault === 'environment');
   if (env.length > 0) {

@@ -76,7 +76,8 @@ function planLevel(input: PlanInput, built: ContextResult, images: ResolvedImage
     planLevel(input, levelContext(input, { ctx, child, entryDeps: made.running ? [made.running] : [], grows: made.grows, replaced: made.replaced }), images, out);
   }
   out.levels.push(levelSummary(ctx));
-  if (ctx.entryKept && input.manifest.host.base === null && ctx.isHost && ctx.entry) {
+  // A remote's range is only read (core/ids/remote-range.ts): host.base is not a choice there.
+  if (ctx.entryKept && input.manifest.host.base === null && ctx.isHost && ctx.entry && input.manifest.host.place.kind === 'local') {
     out.warnings.push(`host: keeping the existing ${ctx.owner}:${formatRange(ctx.entry)} (large enough; set host.base to choose another)`);
   }
 }
