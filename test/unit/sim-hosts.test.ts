@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createSimWorld, defaultWorld, manifestImages, simHost, type SimHost } from '../../src/adapters/sim/index.js';
+import { parseParallel } from '../../src/cli/commands/plan.js';
 import { rederive } from '../../src/cli/plan-file.js';
 import { TOOL } from '../../src/cli/version.js';
 import { loadManifest } from '../../src/core/manifest/load.js';
@@ -55,6 +56,8 @@ describe('two hosts in one plan and one apply', () => {
     const m = load();
     const hosts = machines(m.manifest);
     const p = await plan(hosts, m);
+    // host.base is no choice on a remote: keeping its range is not worth a warning.
+    expect(p.warnings).toEqual([]);
     expect(p.hosts?.map((h) => [h.name, h.remote?.remote ?? null, h.remote?.serverName ?? null])).toEqual([
       ['here', null, null],
       ['nxr1', 'nxr1', 'nxr1'],
@@ -106,7 +109,7 @@ describe('a remote too small for its tree', () => {
     if (r.ok) return;
     expect(r.problems).toHaveLength(1);
     const [p] = r.problems;
-    expect(p!.where).toEqual({ kind: 'source', file: FILE, line: 12, column: 3 });
+    expect(p!.where).toEqual({ kind: 'source', file: FILE, line: 26, column: 3 });
     expect(p!.message).toBe('the tree on host nxr1 needs 131072 ids from the LXD of remote nxr1, which hands out 65536 (uid 100000:65536, gid 100000:65536)');
     expect(p!.hint).toContain("on remote nxr1, make root's first entry of at least 65536 ids root:100000:131072 in /etc/subuid and root:100000:131072 in /etc/subgid");
     expect(p!.hint).toContain('systemctl restart lxd');
@@ -159,5 +162,43 @@ describe('one host failing', () => {
     expect(new Set(summary.failed.map((f) => f.step.host))).toEqual(new Set(['here']));
     expect(summary.skipped.every((s) => s.step.host === 'here')).toBe(true);
     expect(sim(hosts, 'nxr1').uidMap('r1/r2')).toBe('0 65536 65536');
+  });
+});
+
+describe('hosts planned side by side', () => {
+  const threeHosts = (t: string) => t.replace('containers:\n  - name: c1', '  nxr2:\n    remote: nxr2\ncontainers:\n  - name: c9\n    host: nxr2\n    image: busybox\n  - name: c1');
+
+  /** The most hosts whose top level was being probed at one time. */
+  async function widest(parallel: number | undefined): Promise<number> {
+    const m = load(threeHosts);
+    const busy = new Set<string>();
+    let most = 0;
+    const connections = machines(m.manifest).map((h) => {
+      const level = h.connection.level;
+      const probe = async () => {
+        busy.add(h.name);
+        most = Math.max(most, busy.size);
+        await new Promise((r) => setTimeout(r, 20));
+        try {
+          return await level.probe();
+        } finally {
+          busy.delete(h.name);
+        }
+      };
+      return { ...h.connection, level: Object.assign(Object.create(level), { probe }) };
+    });
+    const r = await planManifest(m.manifest, connections, { hostRestart: null, tool: TOOL, manifestText: m.text, ...(parallel ? { parallel } : {}) });
+    expect(r.ok).toBe(true);
+    return most;
+  }
+
+  it('observes every host at once by default, and one at a time with --parallel 1', async () => {
+    expect(await widest(undefined)).toBe(3);
+    expect(await widest(1)).toBe(1);
+  });
+
+  it('takes --parallel as a whole number from 1 to 64', () => {
+    expect(parseParallel('8')).toBe(8);
+    for (const bad of ['0', '65', '-1', '2.5', 'many']) expect(() => parseParallel(bad), bad).toThrow('not a number of hosts');
   });
 });

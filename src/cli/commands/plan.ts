@@ -24,6 +24,16 @@ export interface PlanFlags extends TargetOptions {
   replace?: string[];
   target?: string;
   restoreIds?: boolean;
+  /** --parallel: hosts observed and planned at once. */
+  parallel?: string;
+}
+
+/** --parallel N: a whole number from 1 to 64. */
+export function parseParallel(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = /^[0-9]+$/.test(text) ? Number(text) : NaN;
+  if (!(n >= 1 && n <= 64)) throw new NestctlError('user', `--parallel ${JSON.stringify(text)}: not a number of hosts`, 'give a whole number from 1 to 64, e.g. --parallel 4');
+  return n;
 }
 
 /** Plan against a host; throws InputError/EnvironmentError for problems. */
@@ -39,6 +49,7 @@ export function computePlan(loaded: LoadedManifest, target: Target, flags: PlanF
     restoreIds: flags.restoreIds ?? false,
     ...(flags.replace?.length ? { replace: flags.replace } : {}),
     target: flags.target ?? null,
+    ...(flags.parallel !== undefined ? { parallel: parseParallel(flags.parallel)! } : {}),
   });
 }
 
