@@ -2,6 +2,7 @@
 
 import { lstat } from 'node:fs/promises';
 import { ExecLevel } from '../adapters/lxd/level.js';
+import { ExecRemoteHost, rangeReadOnce } from '../adapters/lxd/remote-host.js';
 import { processExec } from '../adapters/process-exec.js';
 import { assumedByDefault, createSimWorld, defaultWorld, describeWorldText, imageProblems, manifestImages, parseWorld, simHost, WORLD_FILE_NOTE } from '../adapters/sim/index.js';
 import { sourceAt } from '../core/diagnostics.js';
@@ -57,30 +58,43 @@ async function readState(file: string): Promise<string | null> {
   return exists ? readText(file) : null;
 }
 
-/**
- * A manifest of several hosts or with a remote is planned and applied in a fresh simulation so
- * far (--simulate): each host a simulated machine of its own. The real client does not reach a
- * remote's top level yet, and world and state files describe one machine.
- */
-function refuseHostsNotPlannedYet(manifest: Manifest, options: TargetOptions): void {
-  if (!plansByHost(manifest)) return;
+/** World and state files describe one machine: a manifest of several hosts or with a remote is simulated with --simulate. */
+function refuseHostsInWorldFiles(manifest: Manifest, options: TargetOptions): void {
+  if (!plansByHost(manifest) || (options.world === undefined && options.state === undefined)) return;
   const remote = manifest.hosts.find((h) => h.place.kind === 'remote');
   const at = remote ?? manifest.hosts[1]!;
   const why = remote ? `host ${at.name} is a remote` : `the manifest has ${manifest.hosts.length} hosts`;
-  const file = options.world !== undefined || options.state !== undefined;
-  if (options.simulate && !file) return;
   throw new InputError(
     [
       {
         severity: 'error',
         fault: 'user',
         where: sourceAt(manifest.file, at.pos),
-        message: file ? `${why}: --world and --state describe one machine; such a manifest is simulated with --simulate only` : `${why}: this nestctl plans and applies such a manifest in a simulation only (--simulate)`,
-        hint: file ? 'plan it with --simulate, or plan each host from a manifest of its own' : 'review it with --simulate, or plan the tree of each host on its own machine from a manifest with one host',
+        message: `${why}: --world and --state describe one machine; such a manifest is simulated with --simulate only`,
+        hint: 'plan it with --simulate, or plan each host from a manifest of its own',
       },
     ],
     { file: manifest.file },
   );
+}
+
+/**
+ * Each host through the real client: this machine's daemon, and each remote's instances as
+ * `REMOTE:NAME` (the levels below through `lxc exec REMOTE:c1`), its range read once by an empty
+ * probe instance.
+ */
+function realHosts(manifest: Manifest, options: TargetOptions): Target {
+  const trace = traceOf(options.verbose);
+  const opts = trace ? { trace } : {};
+  const hosts: HostConnection[] = manifest.hosts.map((h) => {
+    if (h.place.kind === 'local') return { name: h.name, level: new ExecLevel(processExec, '', opts, h.flavour), remote: null };
+    const cli = h.place.cli ?? (h.flavour === 'incus' ? 'incus' : 'lxc');
+    const flavour = h.flavour ?? (cli === 'incus' ? 'incus' : 'debian');
+    const top = { remote: h.place.remote, project: h.place.project };
+    const remote = rangeReadOnce(new ExecRemoteHost(processExec, cli, top));
+    return { name: h.name, level: new ExecLevel(processExec, '', opts, flavour, { ...top, range: () => remote.probeRange(null) }), remote };
+  });
+  return { host: hosts[0]!.level, hosts, simulation: null, assumptions: [] };
 }
 
 /** Each host a fresh simulated machine; the first host's level is also the target's `host`. */
@@ -95,8 +109,8 @@ function simulatedHosts(manifest: Manifest, options: TargetOptions): Target {
 }
 
 export async function openTarget(manifest: Manifest, options: TargetOptions): Promise<Target> {
-  refuseHostsNotPlannedYet(manifest, options);
-  if (plansByHost(manifest)) return simulatedHosts(manifest, options);
+  refuseHostsInWorldFiles(manifest, options);
+  if (plansByHost(manifest)) return options.simulate ? simulatedHosts(manifest, options) : realHosts(manifest, options);
   if (options.state !== undefined) {
     const state = await readState(options.state);
     // An existing state file is where the simulation stands; --world only seeds a new one.
@@ -116,8 +130,9 @@ export async function openTarget(manifest: Manifest, options: TargetOptions): Pr
  */
 export function openPlanTarget(plan: Plan, manifest: Manifest, options: TargetOptions, file: string): Promise<Target> | Target {
   if (plansByHost(manifest)) {
-    refuseHostsNotPlannedYet(manifest, { ...options, simulate: plan.simulation !== null });
-    return simulatedHosts(manifest, options);
+    refuseHostsInWorldFiles(manifest, options);
+    if (plan.simulation === null && options.simulate) throw new NestctlError('user', `${file} was made for the real hosts; --simulate does not apply to it`, `apply it without --simulate, or plan again with --simulate: nestctl plan --simulate --out ${file} ...`);
+    return plan.simulation ? simulatedHosts(manifest, options) : realHosts(manifest, options);
   }
   if (plan.simulation === null && (options.simulate || options.world || options.state !== undefined)) {
     throw new NestctlError('user', `${file} was made for the real host; --simulate, --world and --state do not apply to it`, `apply it without --simulate, or plan again with --simulate: nestctl plan --simulate --out ${file} ...`);

@@ -119,3 +119,16 @@ export class ExecRemoteHost implements RemoteHost {
     for (const argv of moveArgvs(this.cli, this.top, name, member)) await run(this.exec, argv, this.top);
   }
 }
+
+/** The remote with its server's range read once (the plan's check and the top level's probe share one probe instance). */
+export function rangeReadOnce(remote: RemoteHost): RemoteHost {
+  let range: Promise<{ uid: IdRange; gid: IdRange }> | null = null;
+  return {
+    remote: remote.remote,
+    server: () => remote.server(),
+    probeRange: (member) => (member === null ? (range ??= remote.probeRange(null)) : remote.probeRange(member)),
+    lock: (owner) => remote.lock(owner),
+    relayImage: (fingerprint, aliases) => remote.relayImage(fingerprint, aliases),
+    move: (name, member) => remote.move(name, member),
+  };
+}
