@@ -4,7 +4,7 @@
 // probe instance); a remote too small for its tree is a plan problem with the lines to add there.
 
 import type { Diagnostic } from '../core/diagnostics.js';
-import { sourceAt } from '../core/diagnostics.js';
+import { nodeAt, sourceAt } from '../core/diagnostics.js';
 import { allocate } from '../core/ids/allocate.js';
 import { remoteRangeVerdict } from '../core/ids/remote-range.js';
 import type { HostSpec, Manifest } from '../core/manifest/model.js';
@@ -35,6 +35,13 @@ async function planHost(manifest: Manifest, host: HostSpec, connections: readonl
   walk(own.containers);
   // --target names one node: the hosts that do not hold it have nothing to do.
   if (options.target && !paths.has(options.target)) return { ok: true, part: null };
+  const placed = own.containers.filter((c) => c.target !== null);
+  if (placed.length > 0) {
+    return {
+      ok: false,
+      problems: placed.map((c) => ({ severity: 'error', fault: 'user', where: nodeAt(manifest.file, c.path, c.pos), message: `${c.path}: target: (a cluster member) is not planned by this nestctl yet`, hint: 'leave target: out (the server chooses the member), or place the container by hand' })),
+    };
+  }
   const alloc = allocate(own);
   if (!alloc.ok) return { ok: false, problems: alloc.problems };
   let server: ServerIdentity | null = null;
@@ -42,7 +49,8 @@ async function planHost(manifest: Manifest, host: HostSpec, connections: readonl
     server = await conn.remote.server();
     const range = await conn.remote.probeRange(null);
     const flavour = host.flavour ?? (host.place.cli === 'incus' ? 'incus' : 'debian');
-    const verdict = remoteRangeVerdict({ host, member: null, range, need: alloc.allocation.hostNeed, flavour });
+    // shell: steps are not run yet: a remote too small is refused, with or without it.
+    const verdict = remoteRangeVerdict({ host, member: null, range, need: alloc.allocation.hostNeed, flavour, shellSteps: false });
     if (verdict.kind === 'refused') return { ok: false, problems: [{ severity: 'error', fault: 'user', where: sourceAt(manifest.file, host.pos), message: verdict.message, hint: verdict.hint }] };
   }
   const replace = (options.replace ?? []).filter((p) => paths.has(p));

@@ -101,6 +101,22 @@ describe('two hosts in one plan and one apply', () => {
   });
 });
 
+describe('destroying a tree of two hosts', () => {
+  it('deletes what nestctl made on each host, every flavour kept with its host', async () => {
+    const m = load();
+    const hosts = machines(m.manifest);
+    await startApply(await plan(hosts, m), tops(hosts)).finished;
+    const r = await planManifest(m.manifest, hosts.map((h) => h.connection), { hostRestart: null, tool: TOOL, manifestText: m.text, mode: 'destroy' });
+    if (!r.ok) throw new Error(JSON.stringify(r.problems));
+    expect(r.plan.flavours).toBeUndefined();
+    expect(r.plan.hosts?.map((h) => h.flavours !== undefined)).toEqual([true, true]);
+    const summary = await startApply(r.plan, tops(hosts)).finished;
+    expect(summary.failed.map((f) => `${f.step.id}: ${f.error.message}`)).toEqual([]);
+    expect(sim(hosts, 'here').uidMap('c1')).toBeNull();
+    expect(sim(hosts, 'nxr1').uidMap('r1')).toBeNull();
+  });
+});
+
 describe('a remote too small for its tree', () => {
   it('is refused at plan time, at the host\'s line, with the lines to add on that server', async () => {
     const m = load();
@@ -113,6 +129,37 @@ describe('a remote too small for its tree', () => {
     expect(p!.message).toBe('the tree on host nxr1 needs 131072 ids from the LXD of remote nxr1, which hands out 65536 (uid 100000:65536, gid 100000:65536)');
     expect(p!.hint).toContain("on remote nxr1, make root's first entry of at least 65536 ids root:100000:131072 in /etc/subuid and root:100000:131072 in /etc/subgid");
     expect(p!.hint).toContain('systemctl restart lxd');
+  });
+});
+
+describe('what is not planned on a remote yet', () => {
+  it('refuses a root container placed on a cluster member, at its line', async () => {
+    const m = load((t) => t.replace('    host: nxr1\n', '    host: nxr1\n    target: m2\n'));
+    const r = await planOn(machines(m.manifest), m);
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.problems.map((p) => p.message)).toEqual(['r1: target: (a cluster member) is not planned by this nestctl yet']);
+  });
+
+  it('refuses an image missing on the remote with the relay copy that puts it there', async () => {
+    const m = load();
+    const hosts = m.manifest.hosts.map((h) => {
+      const desc = defaultWorld(h.name === 'nxr1' ? [] : manifestImages(hostManifest(m.manifest, h)), h.flavour);
+      return simHost(h, createSimWorld(desc), undefined);
+    });
+    const r = await planOn(hosts, m);
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.problems.map((p) => p.hint)).toContain('copy it there from this machine: lxc image copy nest nxr1: --copy-aliases --mode relay');
+  });
+
+  it('refuses a remote too small for its tree even with shell: (its steps are not run yet), without offering shell:', async () => {
+    const m = load((t) => t.replace('    remote: nxr1\n', '    remote: nxr1\n    shell: [ssh, root@nxr1, --]\n'));
+    const r = await planOn(machines(m.manifest, { subid: { nxr1: 'root:100000:65536\n' } }), m);
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.problems[0]!.hint).toContain('root:100000:131072 in /etc/subuid');
+    expect(r.problems[0]!.hint).not.toContain('shell:');
   });
 });
 
