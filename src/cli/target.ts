@@ -4,7 +4,7 @@ import { lstat } from 'node:fs/promises';
 import { ExecLevel } from '../adapters/lxd/level.js';
 import { ExecRemoteHost, rangeReadOnce } from '../adapters/lxd/remote-host.js';
 import { processExec } from '../adapters/process-exec.js';
-import { assumedByDefault, createSimWorld, defaultWorld, describeWorldText, imageProblems, manifestImages, parseWorld, simHost, WORLD_FILE_NOTE } from '../adapters/sim/index.js';
+import { assumedByDefault, createSimWorld, defaultWorld, describeWorldText, imageProblems, manifestImages, manifestLxcUsers, parseWorld, simHost, WORLD_FILE_NOTE } from '../adapters/sim/index.js';
 import { sourceAt } from '../core/diagnostics.js';
 import { EnvironmentError, InputError, NestctlError } from '../core/errors.js';
 import type { Manifest } from '../core/manifest/model.js';
@@ -40,7 +40,7 @@ export interface Target {
 const traceOf = (verbose: boolean | undefined) => (verbose ? (path: string, argv: readonly string[]) => process.stderr.write(`[${path || 'host'}] ${argv.join(' ')}\n`) : undefined);
 
 function simulated(manifest: Manifest, world: { text: string; file: string } | null, options: TargetOptions, state?: string): Target {
-  const desc = world ? parseWorld(world.text, world.file) : defaultWorld(manifestImages(manifest), manifest.host.flavour);
+  const desc = world ? parseWorld(world.text, world.file) : defaultWorld(manifestImages(manifest), manifest.host.flavour, manifestLxcUsers(manifest));
   const sim = createSimWorld(desc);
   const problems = world ? imageProblems(sim.state(), manifest) : [];
   if (problems.length > 0) throw new InputError(problems, { file: manifest.file });
@@ -101,7 +101,7 @@ function realHosts(manifest: Manifest, options: TargetOptions): Target {
 function simulatedHosts(manifest: Manifest, options: TargetOptions): Target {
   const hosts = manifest.hosts.map((h) => {
     const own = hostManifest(manifest, h);
-    return simHost(h, createSimWorld(defaultWorld(manifestImages(own), h.flavour)), traceOf(options.verbose));
+    return simHost(h, createSimWorld(defaultWorld(manifestImages(own), h.flavour, manifestLxcUsers(own))), traceOf(options.verbose));
   });
   // World files describe one machine, so their note is left out.
   const assumptions = manifest.hosts.flatMap((h) => assumedByDefault(hostManifest(manifest, h)).flatMap((line) => (line === WORLD_FILE_NOTE ? [] : [`host ${h.name}: ${line}`])));

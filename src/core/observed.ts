@@ -94,6 +94,46 @@ export interface ObservedLevel {
   profiles: ObservedProfile[];
   /** Clock at the level when probed, seconds since the epoch. */
   now: number;
+  /** Classic LXC at this level; probed only where the manifest has LXC containers (absent otherwise). */
+  lxc?: ObservedLxc;
+}
+
+/** A text file as read: null when absent. */
+export interface TextFile {
+  text: string | null;
+  sha256: string | null;
+}
+
+/** Classic LXC at one level (adapters/lxd/probe-script.ts, the `lxc` part). */
+export interface ObservedLxc {
+  /** `lxc-ls --version`; null: LXC is not installed. */
+  version: string | null;
+  /** AppArmor is enabled (/sys/module/apparmor/parameters/enabled is Y). */
+  apparmor: boolean;
+  /** /etc/lxc/lxc-usernet. */
+  usernet: TextFile;
+  /** What nestctl kept of lxc-usernet before its first edit (/var/lib/nestctl/lxc-usernet.orig). */
+  usernetOriginal: string | null;
+  /** By owner asked about: "root" (/var/lib/lxc) and each user the manifest names. */
+  owners: Record<string, ObservedLxcOwner>;
+}
+
+export interface ObservedLxcOwner {
+  /** The account's home directory; null: there is no such account. */
+  home: string | null;
+  /** ~/.config/lxc/default.conf; null for root (nestctl leaves /etc/lxc/default.conf alone). */
+  defaultConf: TextFile | null;
+  containers: ObservedLxcContainer[];
+}
+
+export interface ObservedLxcContainer {
+  name: string;
+  /** lxc-info's state: RUNNING, STOPPED, ... */
+  state: string;
+  /** init's /proc/PID/uid_map while it runs; empty when stopped. */
+  uidMap: IdMapEntry[];
+  /** Its config file (DIR/NAME/config). */
+  config: { text: string; sha256: string };
 }
 
 export const MANAGED_PROJECT = 'default';

@@ -8,6 +8,7 @@ import { managedInstance } from '../core/observed.js';
 import { refusedDeleteMessage } from '../core/plan/deletion.js';
 import { deleteStepId } from '../core/plan/steps/delete.js';
 import { deletionNow } from './live-deletion.js';
+import { executeLxcStep } from './lxc-steps.js';
 import { type ImageExports, imageExports } from './image-exports.js';
 import type { Plan, Step } from '../core/plan/model.js';
 import { bridgeName } from '../core/flavour/index.js';
@@ -49,13 +50,13 @@ export async function executeStep(step: Step, levels: LevelResolver, context: St
     case 'write-subid': {
       if (!isNew || !step.edit) {
         const expected = step.precondition.kind === 'file-sha256' ? step.precondition.sha256 : null;
-        await level.writeSubid(step.file, step.after ?? '', expected, { forgetOriginal: step.restore });
+        await level.writeSubid(step.file, step.after ?? '', expected, { forgetOriginal: step.restore, ...(step.edit ? { owner: step.edit.owner } : {}) });
         return CHANGED;
       }
       const live = await level.readSubid(step.file);
       const after = applyRootEdit(live.text, step.edit);
       if (after === live.text) return { changed: false, why: 'already as planned' };
-      await level.writeSubid(step.file, after, live.sha256);
+      await level.writeSubid(step.file, after, live.sha256, { owner: step.edit.owner });
       return CHANGED;
     }
     case 'restart-daemon':
@@ -189,6 +190,12 @@ export async function executeStep(step: Step, levels: LevelResolver, context: St
       await level.updateInstance(step.name, { set: { [MARKER_SETUP]: step.sha256 } });
       return CHANGED;
     }
+    case 'write-lxc-file':
+    case 'create-lxc':
+    case 'configure-lxc':
+    case 'start-lxc':
+    case 'delete-lxc':
+      return executeLxcStep(step, level);
     case 'delete-instance': {
       // Deleted with the container it was in, whose step (a dependency) proved it deletable.
       if (step.dependsOn.includes(deleteStepId(step.level))) return { changed: true };

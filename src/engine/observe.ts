@@ -8,7 +8,8 @@
 // is deleted only when everything in it was seen.
 
 import { UnseenError } from '../core/errors.js';
-import type { ContainerSpec, Flavour, Manifest } from '../core/manifest/model.js';
+import { ownerKey } from '../core/lxc/paths.js';
+import { type ContainerSpec, type Flavour, type LxcSpec, type Manifest, hostsContainers } from '../core/manifest/model.js';
 import { type ContainerFiles, type LevelObservation, MANAGED_PROJECT, type ObservedLevel, type ObservedTree, managedInstance } from '../core/observed.js';
 import { MARKER_PATH } from '../core/plan/desired-config.js';
 import { joinPath } from '../core/paths.js';
@@ -20,8 +21,11 @@ export type ObserveMode = 'apply' | 'destroy' | 'prune';
 /** `replace`: paths forced to be replaced (--replace); their inside is probed as for a deletion. */
 export async function observeTree(host: LxdLevel, manifest: Manifest, mode: ObserveMode = 'apply', replace: readonly string[] = []): Promise<ObservedTree> {
   const files: Record<string, ContainerFiles> = {};
-  const hostLevel = await host.probe();
-  const walk: Walk = { levels: {}, replace, files: mode === 'destroy' ? null : files, early: probeAhead(host, hostLevel.flavour, manifest.containers) };
+  // With the host's flavour named, the levels below need not wait for the host's own answer.
+  const named = manifest.host.flavour;
+  const early = named ? probeAhead(host, named, manifest.containers) : null;
+  const hostLevel = await withLxc(host, await host.probe(), manifest.lxc);
+  const walk: Walk = { levels: {}, replace, files: mode === 'destroy' ? null : files, early: early ?? probeAhead(host, hostLevel.flavour, manifest.containers) };
   walk.levels[''] = { kind: 'observed', level: hostLevel };
   await observeChildren(walk, host, hostLevel, manifest.containers, mode !== 'apply');
   // Nothing of the observation may still run when the plan is made (or applied).
@@ -56,7 +60,7 @@ interface Early {
  */
 function probeAhead(api: LxdLevel, flavour: Flavour | null, specs: ContainerSpec[], early = new Map<string, Early>()): Map<string, Early> {
   for (const spec of specs) {
-    if (spec.containers.length === 0) continue;
+    if (!hostsContainers(spec)) continue;
     const own = api.child(spec.name, spec.flavour);
     const answer = probeInside(own).then(
       (seen) => ({ ok: true as const, seen }),
@@ -85,7 +89,7 @@ function mayBeReplaced(level: ObservedLevel, spec: ContainerSpec, replace: reado
 async function observeChildren(walk: Walk, api: LxdLevel, level: ObservedLevel, specs: ContainerSpec[], insideOwned: boolean): Promise<void> {
   const { levels, files } = walk;
   const replaced = new Set(specs.filter((s) => mayBeReplaced(level, s, walk.replace)).map((s) => s.name));
-  const hosting = specs.filter((s) => s.containers.length > 0);
+  const hosting = specs.filter(hostsContainers);
   // Owned containers the manifest gives no children (leaves, or no longer listed): their inside
   // matters only to deletion.
   const owned = level.instances.filter(
@@ -112,23 +116,33 @@ async function observeChildren(walk: Walk, api: LxdLevel, level: ObservedLevel, 
         levels[spec.path] = { kind: 'absent', reason: `${spec.path} is ${inst.status.toLowerCase()}` };
         return;
       }
-      await observeInside(walk, api, level.flavour, spec.name, spec.flavour, spec.path, spec.containers, insideOwned || replaced.has(spec.name));
+      await observeInside(walk, api, level.flavour, spec, insideOwned || replaced.has(spec.name));
     }),
-    ...owned.map((inst) => observeInside(walk, api, level.flavour, inst.name, null, joinPath(level.path, inst.name), [], true)),
+    ...owned.map((inst) => observeInside(walk, api, level.flavour, { name: inst.name, flavour: null, path: joinPath(level.path, inst.name), containers: [], lxc: [] }, true)),
   ]);
 }
 
+type Inside = Pick<ContainerSpec, 'name' | 'path' | 'containers' | 'lxc'> & { flavour: Flavour | null };
+
 /** `above`: the flavour of `api`'s daemon, as its probe found it. */
-async function observeInside(walk: Walk, api: LxdLevel, above: Flavour | null, name: string, flavour: Flavour | null, path: string, specs: ContainerSpec[], insideOwned: boolean): Promise<void> {
-  const early = walk.early.get(path);
+async function observeInside(walk: Walk, api: LxdLevel, above: Flavour | null, spec: Inside, insideOwned: boolean): Promise<void> {
+  const early = walk.early.get(spec.path);
   const ahead = early && early.via === above ? await early.answer : null;
   if (ahead && !ahead.ok) throw ahead.error;
   // The level probed ahead went in the way this walk would have, so its answer stands; its own
   // flavour, once found, serves the levels below it too.
-  const child = ahead ? early!.api : api.child(name, flavour);
+  const child = ahead ? early!.api : api.child(spec.name, spec.flavour);
   const inside = ahead ? ahead.seen : await probeInside(child);
-  walk.levels[path] = inside;
-  if (inside.kind === 'observed') await observeChildren(walk, child, inside.level, specs, insideOwned);
+  if (inside.kind === 'observed') inside.level = await withLxc(child, inside.level, spec.lxc);
+  walk.levels[spec.path] = inside;
+  if (inside.kind === 'observed') await observeChildren(walk, child, inside.level, spec.containers, insideOwned);
+}
+
+/** A level with classic LXC containers in the manifest gets its LXC facts (one more round trip), for their owners. */
+async function withLxc(api: LxdLevel, level: ObservedLevel, lxc: LxcSpec[]): Promise<ObservedLevel> {
+  if (lxc.length === 0) return level;
+  const owners = [...new Set(lxc.map((l) => ownerKey(l.user)))].sort();
+  return { ...level, lxc: await api.probeLxc(owners) };
 }
 
 async function readFiles(api: LxdLevel, spec: ContainerSpec): Promise<ContainerFiles> {

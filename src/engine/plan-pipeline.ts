@@ -51,7 +51,7 @@ export async function planManifest(manifest: Manifest, host: LxdLevel | readonly
       problems: alloc.problems,
     };
   }
-  if (options.target && !hasPath(manifest, options.target)) {
+  if (options.target && !hasPath(manifest, options.target) && !hasLxcPath(manifest, options.target)) {
     return {
       ok: false,
       tree: null,
@@ -59,6 +59,13 @@ export async function planManifest(manifest: Manifest, host: LxdLevel | readonly
     };
   }
   const unknown = (options.replace ?? []).find((p) => !hasPath(manifest, p));
+  if (unknown !== undefined && hasLxcPath(manifest, unknown)) {
+    return {
+      ok: false,
+      tree: null,
+      problems: [{ severity: 'error', fault: 'user', where: { kind: 'node', path: unknown }, message: `--replace ${unknown}: it is an LXC container, which nestctl does not replace`, hint: `destroy it by hand (lxc-destroy -n ${unknown.split('/').at(-1)}) and apply again` }],
+    };
+  }
   if (unknown !== undefined) {
     return {
       ok: false,
@@ -109,4 +116,10 @@ export function savedPlanOptions(saved: Plan, tool: string): PipelineOptions {
 function hasPath(manifest: Manifest, path: string): boolean {
   const walk = (specs: Manifest['containers']): boolean => specs.some((s) => s.path === path || walk(s.containers));
   return walk(manifest.containers);
+}
+
+/** A classic LXC container of the manifest's, at the host or in an LXD container. */
+function hasLxcPath(manifest: Manifest, path: string): boolean {
+  const walk = (specs: Manifest['containers']): boolean => specs.some((s) => s.lxc.some((l) => l.path === path) || walk(s.containers));
+  return manifest.lxc.some((l) => l.path === path) || walk(manifest.containers);
 }

@@ -4,7 +4,7 @@
 // probe() returned. Every method throws EnvironmentError (CommandError, UnseenError) on failure.
 
 import type { Flavour } from '../core/flavour/index.js';
-import type { FileState, ObservedFile, ObservedImage, ObservedInstance, ObservedLevel, ObservedProfile } from '../core/observed.js';
+import type { FileState, ObservedFile, ObservedImage, ObservedInstance, ObservedLevel, ObservedLxc, ObservedProfile } from '../core/observed.js';
 import type { ProfileBody } from '../core/plan/model.js';
 import type { ExecResult, OutputListener } from './exec.js';
 
@@ -48,6 +48,24 @@ export interface FileWrite {
   expected: string | null | 'any';
 }
 
+/** Who runs a classic LXC container: a user (with their home, as the probe found it) or root. */
+export interface LxcOwner {
+  /** null: root, with its containers under /var/lib/lxc. */
+  user: string | null;
+  /** The user's home; null for root. */
+  home: string | null;
+}
+
+/** lxc-create of a classic LXC container. */
+export interface LxcCreate {
+  name: string;
+  owner: LxcOwner;
+  template: string;
+  templateArgs: readonly string[];
+  /** Root only: the config it is created with (lxc-create -f); a user's comes from their default.conf. */
+  config: string | null;
+}
+
 export interface LxdLevel {
   /** "" for the host, "c1/c2" inside containers. */
   readonly path: string;
@@ -72,12 +90,12 @@ export interface LxdLevel {
    * Replace /etc/subuid or /etc/subgid atomically (temp + rename, same mode, backup to
    * /etc/subuid-, honouring /etc/subuid.lock). Refuses when the current content's sha256
    * differs from expectedSha256 (null = the file must be absent), when the file is a symlink, and
-   * when `text` is not a whole subid file holding the root entry it was sent with
+   * when `text` is not a whole subid file holding the first entry of `owner` (default root) it was sent with
    * (core/subid/check-text.ts; an empty text only with forgetOriginal or over an empty file).
    * The first write at a level keeps the untouched file as /var/lib/nestctl/FILE.orig;
    * `forgetOriginal` (after a restore) removes that record.
    */
-  writeSubid(file: SubidFile, text: string, expectedSha256: string | null, options?: { forgetOriginal?: boolean }): Promise<void>;
+  writeSubid(file: SubidFile, text: string, expectedSha256: string | null, options?: { forgetOriginal?: boolean; owner?: string }): Promise<void>;
   /** Restart the daemon without stopping containers (argv override or detected), then wait for it. */
   restartDaemon(command: readonly string[] | null): Promise<void>;
   /** `lxd init --preseed` (Incus: `incus admin init --preseed`) with the given YAML on stdin. */
@@ -114,6 +132,24 @@ export interface LxdLevel {
    * the output streams there as it comes and is not kept (the result's stdout and stderr are empty).
    */
   runIn(name: string, argv: readonly string[], onOutput?: OutputListener): Promise<ExecResult>;
+  /**
+   * Classic LXC at this level, one round trip: whether it is installed, /etc/lxc/lxc-usernet, and
+   * for each owner ("root" or a user name) the home, default.conf and containers with their
+   * state, init's uid_map and config.
+   */
+  probeLxc(owners: readonly string[]): Promise<ObservedLxc>;
+  /**
+   * Write an LXC file: /etc/lxc/lxc-usernet as root (owner "root"), or a file of a user's as that
+   * user (its default.conf, a container's config). Refuses as stale when its sha256 is not
+   * `expected` (null: it must be absent). The first write of lxc-usernet keeps the file as
+   * /var/lib/nestctl/lxc-usernet.orig; `forgetOriginal` (after a restore) removes that record.
+   */
+  writeLxcFile(file: string, owner: string, text: string, expected: string | null, options?: { forgetOriginal?: boolean }): Promise<void>;
+  lxcCreate(spec: LxcCreate): Promise<void>;
+  /** lxc-start, daemonised, as the owner; `systemd-run`: in a delegated scope of the owner's. */
+  lxcStart(name: string, owner: LxcOwner, cgroup: 'none' | 'systemd-run'): Promise<void>;
+  /** lxc-stop -k (when `running`) and lxc-destroy, as the owner. */
+  lxcDelete(name: string, owner: LxcOwner, running: boolean): Promise<void>;
   /**
    * The daemon inside container `name`; `flavour` is its flavour when the manifest or the plan
    * decided it (null: its first probe finds out). The way in goes through this level's client.

@@ -19,7 +19,12 @@ function symbol(step: Step): '+' | '~' | '-' | '-/+' {
   switch (step.kind) {
     case 'delete-instance':
     case 'delete-profile':
+    case 'delete-lxc':
       return '-';
+    case 'create-lxc':
+      return '+';
+    case 'write-lxc-file':
+      return step.before === null ? '+' : '~';
     case 'create-profile':
     case 'create-instance':
     case 'copy-image':
@@ -73,6 +78,16 @@ function titleAt(step: Step, plan: Pick<Plan, 'levels' | 'flavours'>): string {
     case 'update-profile':
     case 'delete-profile':
       return `${where}: profile ${step.name}`;
+    case 'write-lxc-file':
+      return step.restore ? `${where}: restore ${step.file}` : `${where}: ${step.file}${step.owner === 'root' ? '' : ` (as ${step.owner})`}`;
+    case 'create-lxc':
+      return `${step.path}: lxc-create -t ${step.template}${step.templateArgs.length > 0 ? ` -- ${step.templateArgs.join(' ')}` : ''} (LXC, as ${step.user ?? 'root'})`;
+    case 'configure-lxc':
+      return `${step.path}: LXC config`;
+    case 'start-lxc':
+      return `${step.path}: lxc-start${step.cgroup === 'systemd-run' ? ' (in a delegated systemd scope)' : ''}`;
+    case 'delete-lxc':
+      return `${step.path}: lxc-stop -k and lxc-destroy (LXC, as ${step.user ?? 'root'})`;
     case 'remap-instance':
       return step.grow
         ? `${step.path}: remap onto ${step.grow.to.start}:${step.grow.to.size} (was ${step.grow.from.start}:${step.grow.from.size}; restarts ${step.path}${step.hosting ? ' and everything inside it' : ''})`
@@ -122,6 +137,12 @@ function details(step: Step, c: Colours, verbose: boolean): string[] {
       return profileLines(null, step.profile, c, verbose);
     case 'update-profile':
       return profileLines(step.before, step.profile, c, verbose);
+    case 'write-lxc-file':
+      return unifiedDiff(step.file, step.before ?? '', step.after, c);
+    case 'create-lxc':
+      return step.config === null ? [c.dim('id map and network from its user\'s default.conf')] : step.config.trimEnd().split('\n').map((l) => c.green(`+ ${l}`));
+    case 'configure-lxc':
+      return step.before !== null && step.after !== null ? unifiedDiff('config', step.before, step.after, c) : step.set.map(([k, v]) => c.green(`+ ${k} = ${v}`));
     case 'run-setup':
       return step.commands.map((argv) => `$ ${argvText(argv)}`);
     default:

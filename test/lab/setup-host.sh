@@ -37,7 +37,7 @@ LAB_INCUS_BRIDGE_CIDR=${NESTCTL_LAB_INCUS_BRIDGE_CIDR:-10.67.0.1/24}
 [[ $LAB_LXD == [01] && $LAB_INCUS == [01] && $LAB_TOOLS == [01] ]] ||
   die "NESTCTL_LAB_LXD, NESTCTL_LAB_INCUS and NESTCTL_LAB_TOOLS take 0 or 1 (got '$LAB_LXD', '$LAB_INCUS', '$LAB_TOOLS')"
 
-HOST_PACKAGES=(lxd lxd-client uidmap iptables nftables dnsmasq-base debootstrap busybox-static
+HOST_PACKAGES=(lxd lxd-client uidmap lxc iptables nftables dnsmasq-base debootstrap busybox-static
   squashfs-tools xz-utils ca-certificates)
 
 # What goes into the nesting image. Changing anything here (or in the build

@@ -51,6 +51,7 @@ const container = (over: Partial<ContainerSpec> & Pick<ContainerSpec, 'name' | '
   target: null,
   containers: [],
   insideProfiles: [],
+  lxc: [],
   ...over,
 });
 
@@ -65,6 +66,7 @@ describe('loadManifest: examples', () => {
       host: { name: 'local', section: 'host', place: { kind: 'local' }, owner: 'root', base: 500000, restart: null, flavour: null, profiles: [], pos: { line: 10, col: 1 } },
       hosts: [{ name: 'local', section: 'host', place: { kind: 'local' }, owner: 'root', base: 500000, restart: null, flavour: null, profiles: [], pos: { line: 10, col: 1 } }],
       hostPos: { line: 10, col: 1 },
+      lxc: [],
       containers: [
         container({
           name: 'c1',
@@ -239,7 +241,7 @@ describe('loadManifest: schema problems', () => {
     const d = only(diagnostics(doc('apiVersion: nestctl/v1', 'containers:', '  - name: c1', '    imgae: nest')), /imgae/);
     expect(at(d)).toBe('4:5');
     expect(d.message).toBe('unknown key "imgae" in container c1');
-    expect(d.hint).toBe('did you mean "image"? allowed keys here: name, image, profiles, config, ignore_changes, idmap, docker, flavour, adopt, files, setup, host, target, inside, containers');
+    expect(d.hint).toBe('did you mean "image"? allowed keys here: name, image, profiles, config, ignore_changes, idmap, docker, flavour, adopt, files, setup, host, target, inside, runtime, user, template, template_args, bridge, containers');
   });
 
   it('names the place of unknown keys in host, idmap and at the top level', () => {

@@ -59,6 +59,15 @@ describe('observation of a deep tree', () => {
     expect(at('start c1/c2/c3'), events.join(', ')).toBeLessThan(at('end c1/c2'));
   });
 
+  it("with the host's flavour named, does not wait for the host's answer either", async () => {
+    const named = manifest([node('c1', [node('c2', [node('c3', [node('c4')])])])], { base: 500000, flavour: 'debian' });
+    const world = await converged(named);
+    const events: string[] = [];
+    await observeTree(slow(world.host('debian'), events, 40), named);
+    expect(events.indexOf('start c1'), events.join(', ')).toBeLessThan(events.indexOf('end '));
+    expect(events.indexOf('start c1/c2/c3'), events.join(', ')).toBeLessThan(events.indexOf('end '));
+  });
+
   it('sees what probing one level after another sees', async () => {
     const world = await converged(seed);
     const ahead = await observeTree(world.host(), seed);

@@ -2,30 +2,15 @@
 // existing non-isolated container takes the larger map in place, kept and running, as a fresh
 // build of the grown tree would give it.
 
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { type Loaded, loadFile, planOn } from './helpers/engine.js';
 import { type SimWorld, createSimWorld, defaultWorld } from '../../src/adapters/sim/index.js';
-import { loadManifest } from '../../src/core/manifest/load.js';
-import type { Manifest } from '../../src/core/manifest/model.js';
 import { startApply } from '../../src/engine/apply.js';
-import { planManifest } from '../../src/engine/plan-pipeline.js';
 import type { LxdLevel } from '../../src/ports/lxd.js';
 
-function load(file: string): { manifest: Manifest; text: string } {
-  const text = readFileSync(file, 'utf8');
-  const r = loadManifest(text, file);
-  if (!r.ok) throw new Error(JSON.stringify(r.diagnostics));
-  return { manifest: r.manifest, text };
-}
 
-async function plan(host: LxdLevel, m: { manifest: Manifest; text: string }) {
-  const r = await planManifest(m.manifest, host, { hostRestart: null, tool: 'test', manifestText: m.text });
-  if (!r.ok) throw new Error(JSON.stringify(r.problems));
-  return r.plan;
-}
-
-async function apply(host: LxdLevel, m: { manifest: Manifest; text: string }) {
-  const summary = await startApply(await plan(host, m), host).finished;
+async function apply(host: LxdLevel, m: Loaded) {
+  const summary = await startApply(await planOn(host, m), host).finished;
   expect(summary.failed.map((f) => `${f.step.id}: ${f.error.message}`)).toEqual([]);
 }
 
@@ -43,13 +28,13 @@ async function instanceAt(world: SimWorld, path: string) {
 }
 
 describe('growing a running tree', () => {
-  const seed = load('examples/seed.yaml');
-  const grown = load('test/unit/fixtures/seed-grown.yaml');
+  const seed = loadFile('examples/seed.yaml');
+  const grown = loadFile('test/unit/fixtures/seed-grown.yaml');
 
   it('plans a remap of each existing container whose range grows, after its level restarts', async () => {
     const world = createSimWorld(defaultWorld(IMAGES));
     await apply(world.host(), seed);
-    const p = await plan(world.host(), grown);
+    const p = await planOn(world.host(), grown);
     const remaps = p.steps.filter((s) => s.kind === 'remap-instance');
     expect(remaps.map((s) => [s.id, s.kind === 'remap-instance' ? s.grow : null])).toEqual([
       ['c1:remap-instance', { from: { start: 500000, size: 196608 }, to: { start: 500000, size: 262144 } }],
@@ -68,7 +53,7 @@ describe('growing a running tree', () => {
     const uuids = await Promise.all(kept.map(async (path) => (await instanceAt(world, path))?.config['volatile.uuid']));
     expect(uuids.every((u) => typeof u === 'string')).toBe(true);
     await apply(world.host(), grown);
-    expect((await plan(world.host(), grown)).steps).toEqual([]);
+    expect((await planOn(world.host(), grown)).steps).toEqual([]);
 
     const fresh = createSimWorld(defaultWorld(IMAGES));
     await apply(fresh.host(), grown);

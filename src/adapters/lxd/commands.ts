@@ -48,8 +48,9 @@ export function discardArgv(files: readonly string[]): string[] | null {
   return dirs.length > 0 ? ['rm', '-rf', '--', ...dirs] : null;
 }
 
-export const writeSubidArgv = (file: SubidFile, text: string, expectedSha256: string | null, forgetOriginal: boolean): string[] => [
-  'sh', '-c', WRITE_SUBID_SCRIPT, 'nestctl-write-subid', `/etc/${file}`, expectedSha256 ?? 'absent', forgetOriginal ? 'forget' : 'keep', plannedEntryLine(text),
+/** `owner`: whose first entry the text must hold (root's for the daemon, a user's for their LXC containers). */
+export const writeSubidArgv = (file: SubidFile, text: string, expectedSha256: string | null, forgetOriginal: boolean, owner = 'root'): string[] => [
+  'sh', '-c', WRITE_SUBID_SCRIPT, 'nestctl-write-subid', `/etc/${file}`, expectedSha256 ?? 'absent', forgetOriginal ? 'forget' : 'keep', plannedEntryLine(text, owner),
 ];
 
 export const restartArgv = (info: FlavourInfo): string[] => ['sh', '-c', RESTART, 'restart', info.restartNeedsSystemd ? 'systemd' : 'any', ...info.restartArgv];

@@ -5,12 +5,13 @@ import { CommandError, EnvironmentError, UnseenError } from '../../core/errors.j
 import { FLAVOURS, daemonName, decideFlavour, isClient, type Flavour, type FlavourInfo, flavourInfo } from '../../core/flavour/index.js';
 import { type ApiImage, type ApiInstance, type ApiProfile, installedFlavours, observedImages, observedInstances, observedProfiles, parseProbe, parseProbeFacts } from '../../core/observe/parse-probe.js';
 import type { ProfileBody } from '../../core/plan/model.js';
-import type { FileState, ObservedFile, ObservedImage, ObservedInstance, ObservedLevel, ObservedProfile } from '../../core/observed.js';
+import type { FileState, ObservedFile, ObservedImage, ObservedInstance, ObservedLevel, ObservedLxc, ObservedProfile } from '../../core/observed.js';
 import { sha256 } from '../../core/plan/digest.js';
 import { parseFileFacts } from '../../core/observe/parse-files.js';
 import { FILE_REFUSED_EXIT, FILE_STALE_EXIT, READ_FILES_SCRIPT, WRITE_FILE_SCRIPT } from './files-script.js';
 import type { Exec, ExecOptions, ExecResult, OutputListener } from '../../ports/exec.js';
-import type { FileWrite, ImageBundle, InstanceSpec, InstanceUpdate, LxdLevel, SubidFile } from '../../ports/lxd.js';
+import type { FileWrite, ImageBundle, InstanceSpec, InstanceUpdate, LxcCreate, LxcOwner, LxdLevel, SubidFile } from '../../ports/lxd.js';
+import { LxcAtLevel } from './lxc-level.js';
 import { type Cli, nestedExec, projectArgs } from '../nested-exec.js';
 import { probeRemoteTop, type RemoteLevelTop, remoteQueryArgv } from './remote-probe.js';
 import { IMAGES_QUERY, INSTANCES_QUERY, PROBE_MARK, PROBE_SCRIPT, PROFILES_QUERY } from './probe-script.js';
@@ -184,11 +185,11 @@ export class ExecLevel implements LxdLevel {
     }
   }
 
-  async writeSubid(file: SubidFile, text: string, expectedSha256: string | null, options: { forgetOriginal?: boolean } = {}): Promise<void> {
+  async writeSubid(file: SubidFile, text: string, expectedSha256: string | null, options: { forgetOriginal?: boolean; owner?: string } = {}): Promise<void> {
     if (this.top) throw this.notOnRemote(`write /etc/${file}`);
     // The planned entry travels as an argument, apart from the text on stdin: a text cut short
     // on its way through the nested `lxc exec` hops is refused instead of installed.
-    const argv = writeSubidArgv(file, text, expectedSha256, options.forgetOriginal ?? false);
+    const argv = writeSubidArgv(file, text, expectedSha256, options.forgetOriginal ?? false, options.owner);
     this.options.trace?.(this.path, argv);
     const r = await this.exec(argv, { stdin: text });
     if (r.code === STALE_EXIT) throw new EnvironmentError(`plan is stale: ${r.stderr.trim()}`, 'run nestctl plan again', this.path);
@@ -325,6 +326,33 @@ export class ExecLevel implements LxdLevel {
     if (r.code === FILE_STALE_EXIT) throw new EnvironmentError(`plan is stale: ${r.stderr.trim()}`, 'run nestctl plan again', where);
     if (r.code === FILE_REFUSED_EXIT) throw new EnvironmentError(r.stderr.trim(), `remove or rename what is at ${file.path} in ${where}, or choose another path`, where);
     if (r.code !== 0) throw classify(['sh', '-c', '<write-file>'], r, where, this.flavour);
+  }
+
+  private get lxcHere(): LxcAtLevel {
+    // A remote's top level runs its commands here with REMOTE: names; lxc-* would act on this machine.
+    if (this.top) throw this.notOnRemote('run classic LXC containers');
+    return new LxcAtLevel(this.exec, this.path, this.options.trace);
+  }
+
+  async probeLxc(owners: readonly string[]): Promise<ObservedLxc> {
+    return this.lxcHere.probe(owners);
+  }
+
+  async writeLxcFile(file: string, owner: string, text: string, expected: string | null, options: { forgetOriginal?: boolean } = {}): Promise<void> {
+    const home = owner === 'root' ? null : ((await this.probeLxc([owner])).owners[owner]?.home ?? null);
+    await this.lxcHere.writeFile(file, owner, text, expected, options.forgetOriginal ?? false, home);
+  }
+
+  async lxcCreate(spec: LxcCreate): Promise<void> {
+    await this.lxcHere.create(spec);
+  }
+
+  async lxcStart(name: string, owner: LxcOwner, cgroup: 'none' | 'systemd-run'): Promise<void> {
+    await this.lxcHere.start(name, owner, cgroup);
+  }
+
+  async lxcDelete(name: string, owner: LxcOwner, running: boolean): Promise<void> {
+    await this.lxcHere.delete(name, owner, running);
   }
 
   async runIn(name: string, argv: readonly string[], onOutput?: OutputListener): Promise<ExecResult> {

@@ -4,7 +4,8 @@
 // before a simulated apply would fail half-way inside a container that has no LXD.
 
 import { type Flavour, assumedInside, clientOf, daemonName } from '../../core/flavour/index.js';
-import type { ContainerSpec, Manifest } from '../../core/manifest/model.js';
+import { type ContainerSpec, type Manifest, hostsContainers } from '../../core/manifest/model.js';
+import { manifestLxcUsers } from './describe.js';
 import { type Diagnostic, nodeAt } from '../../core/diagnostics.js';
 import { findImage } from './instances.js';
 import type { World } from './state.js';
@@ -41,9 +42,11 @@ export const WORLD_FILE_NOTE = 'A world file (--world) can say otherwise.';
 export function assumedByDefault(manifest: Manifest): string[] {
   const all = specs(manifest);
   const images = [...new Set(all.map((s) => s.image))];
-  const hosting = all.filter((s) => s.containers.length > 0);
-  if (images.length === 0) return [];
-  const lines = [`Assumed: the host's image store has ${images.join(', ')}${images.some((i) => i.includes(':')) ? ' (remote images: their remote is reachable)' : ''}.`];
+  const hosting = all.filter(hostsContainers);
+  const users = manifestLxcUsers(manifest);
+  const lxc = users === null ? [] : [`Assumed: LXC is installed on the host${users.length > 0 ? `, with the account${users.length === 1 ? '' : 's'} ${users.join(', ')} (useradd -m gives each a subuid/subgid range)` : ''}.`];
+  if (images.length === 0) return lxc.length > 0 ? [...lxc, 'A world file (--world) cannot describe LXC yet.'] : [];
+  const lines = [`Assumed: the host's image store has ${images.join(', ')}${images.some((i) => i.includes(':')) ? ' (remote images: their remote is reachable)' : ''}.`, ...lxc];
   const daemonOf = insideDaemons(manifest);
   for (const image of new Set(hosting.map((s) => s.image))) {
     const users = hosting.filter((s) => s.image === image);
@@ -73,7 +76,7 @@ export function imageProblems(world: World, manifest: Manifest): Diagnostic[] {
   if (manifest.host.flavour) selectDaemon(world.host, manifest.host.flavour);
   const problems: Diagnostic[] = [];
   for (const spec of specs(manifest)) {
-    if (spec.containers.length === 0) continue;
+    if (!hostsContainers(spec)) continue;
     const fingerprint = resolve(world, spec.image);
     if (fingerprint === null || world.catalog[fingerprint]?.lxd) continue;
     problems.push({

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { NestctlError } from '../../core/errors.js';
 import { bridgeName, flavourInfo } from '../../core/flavour/index.js';
-import type { Flavour, Manifest } from '../../core/manifest/model.js';
+import { type Flavour, type Manifest, hostsContainers } from '../../core/manifest/model.js';
 import { expandedConfig } from './config.js';
 import { startDaemon } from './daemon.js';
 import { entry, FULL_KERNEL_SET, idmapFromJson, idmapToJson, type LxdIdmapEntry } from './idmap.js';
@@ -60,6 +60,8 @@ export interface ImageDescription {
   uidmapTools?: boolean;
   /** /bin/sh in the image; default true. false: nothing can be run inside its containers. */
   shell?: boolean;
+  /** Debian's lxc package in the image (as the lab's `nestlxc`); default false. Code only, not in world files yet. */
+  lxc?: boolean;
 }
 
 export interface LevelDescription {
@@ -79,6 +81,8 @@ export interface LevelDescription {
   /** Profiles besides "default" (which init makes). */
   profiles?: ProfileDescription[];
   instances?: InstanceDescription[];
+  /** Classic LXC installed (Debian's lxc 5.0.2), with these accounts (name → home); code only, not in world files yet. */
+  lxc?: { users?: Record<string, string>; apparmor?: boolean };
 }
 
 export interface ProfileDescription {
@@ -124,7 +128,7 @@ export function manifestImages(manifest: Manifest): Array<{ alias: string; hosts
   const seen = new Map<string, boolean>();
   const walk = (specs: Manifest['containers']): void => {
     for (const s of specs) {
-      seen.set(s.image, (seen.get(s.image) ?? false) || s.containers.length > 0);
+      seen.set(s.image, (seen.get(s.image) ?? false) || hostsContainers(s));
       walk(s.containers);
     }
   };
@@ -132,11 +136,20 @@ export function manifestImages(manifest: Manifest): Array<{ alias: string; hosts
   return [...seen].map(([alias, hostsLxd]) => ({ alias, hostsLxd }));
 }
 
+/** The accounts that run the host's own LXC containers, or null when the manifest has none there. */
+export function manifestLxcUsers(manifest: Manifest): string[] | null {
+  return manifest.lxc.length === 0 ? null : [...new Set(manifest.lxc.flatMap((l) => (l.user === null ? [] : [l.user])))];
+}
+
+/** Where `useradd -m` on Debian 12 puts a new account's range: after Debian's root:100000:10000001, in turn. */
+const USERADD_FIRST = 10100001;
+
 /**
  * A fresh Debian host with the daemon of `flavour` up and initialised (Debian's LXD 5.0.2 when
- * null), and one image per alias, carrying that daemon when it hosts containers.
+ * null), and one image per alias, carrying that daemon when it hosts containers. `lxcUsers`:
+ * LXC installed too, with these accounts, each with the range useradd gives.
  */
-export function defaultWorld(images: Array<{ alias: string; hostsLxd: boolean }>, flavour: Flavour | null = null): WorldDescription {
+export function defaultWorld(images: Array<{ alias: string; hostsLxd: boolean }>, flavour: Flavour | null = null, lxcUsers: string[] | null = null): WorldDescription {
   const f = flavour ?? 'debian';
   const carried = (hostsLxd: boolean): ImageDescription['lxd'] => (hostsLxd ? (f === 'debian' ? true : { flavour: f }) : false);
   const seen = new Map<string, boolean>();
@@ -153,11 +166,14 @@ export function defaultWorld(images: Array<{ alias: string; hostsLxd: boolean }>
       lxd: { flavour: f, version: VERSIONS[f], daemon: 'up', initialised: { pool: 'default', bridge: bridgeName(f), ipv4: '10.66.0.1/24' } },
       systemd: true,
       uidmapTools: true,
-      ...(f === 'debian' ? { subuid: DEBIAN_SUBID, subgid: DEBIAN_SUBID } : {}),
+      ...(f === 'debian' || lxcUsers ? { subuid: subidWith(f === 'debian' ? DEBIAN_SUBID : '', lxcUsers), subgid: subidWith(f === 'debian' ? DEBIAN_SUBID : '', lxcUsers) } : {}),
       images: [...seen].map(([alias, hostsLxd]) => ({ alias, lxd: carried(hostsLxd), systemd: hostsLxd })),
+      ...(lxcUsers ? { lxc: { users: Object.fromEntries(lxcUsers.map((u) => [u, `/home/${u}`])) } } : {}),
     },
   };
 }
+
+const subidWith = (base: string, users: string[] | null): string => base + (users ?? []).map((u, i) => `${u}:${USERADD_FIRST + i * 65536}:65536\n`).join('');
 
 // ---------------------------------------------------------------------------------------------
 // Building the state.
@@ -196,6 +212,7 @@ function imageDef(d: ImageDescription, fingerprint: string): ImageDef {
     systemd: d.systemd ?? lxd !== null,
     uidmapTools: d.uidmapTools ?? (lxd !== null && flavourInfo(lxd.flavour).readsSubid !== 'never'),
     shell: d.shell ?? true,
+    ...(d.lxc ? { lxc: true } : {}),
   };
 }
 
@@ -261,6 +278,7 @@ function fillLevel(world: World, level: LevelState, d: LevelDescription, where: 
       else level.files[`/etc/${file}`] = { text, mtime: world.clock };
     }
   }
+  if (d.lxc) level.lxc = { version: '5.0.2', apparmor: d.lxc.apparmor ?? true, users: { ...(d.lxc.users ?? {}) }, containers: [] };
   for (const [name, text] of Object.entries(d.files ?? {})) {
     if (name === '/etc/subuid' || name === '/etc/subgid') throw new DescribeError([...where, 'files', name], `give ${name} as ${name.slice(5)}, not under files`);
     level.files[name] = typeof text === 'string' ? { text, mtime: world.clock } : describedFile(world, text, [...where, 'files', name]);

@@ -10,7 +10,7 @@ import { SimLevel, type SimTrace } from './level.js';
 import type { OpRecord, World } from './state.js';
 import { findLevel, record, tick } from './world.js';
 
-export { DEBIAN_SUBID, defaultWorld, manifestImages } from './describe.js';
+export { DEBIAN_SUBID, defaultWorld, manifestImages, manifestLxcUsers } from './describe.js';
 export { parseWorld } from './parse-world.js';
 export { assumedByDefault, imageProblems, WORLD_FILE_NOTE } from './assumptions.js';
 export { describeWorld, describeWorldText } from './describe-world.js';
@@ -56,6 +56,15 @@ export interface SimWorld {
   editFile(path: string, file: string, text: string, owner?: { mode?: number; uid?: number; gid?: number }): void;
   /** The argv of every command run inside a container through runIn, in order. */
   commands(path: string): string[][];
+  /**
+   * Install classic LXC at a level (Debian's lxc 5.0.2) with these accounts (name → home): as
+   * `apt-get install lxc` and `useradd -m` would. AppArmor is enabled unless said otherwise.
+   */
+  installLxc(path: string, users: Record<string, string>, options?: { apparmor?: boolean }): void;
+  /** Stop an LXC container by hand (lxc-stop), for drift tests. */
+  stopLxc(path: string, owner: string, name: string): void;
+  /** init's uid map of a running LXC container ("0 START SIZE"), or null. */
+  lxcUidMap(path: string, owner: string, name: string): string | null;
   /** The raw state (read it; changing it bypasses LXD's rules). */
   state(): World;
 }
@@ -103,6 +112,24 @@ export function createSimWorld(desc: WorldDescription): SimWorld {
       record(world, path, 'edit-file', file);
     },
     commands: (path) => world.log.filter((r) => r.path === path && r.op === 'exec').map((r) => JSON.parse(r.detail) as string[]),
+    installLxc: (path, users, options = {}) => {
+      const level = findLevel(world, path);
+      if (!level) throw new Error(`no level ${path || 'host'}`);
+      level.lxc = { version: '5.0.2', apparmor: options.apparmor ?? true, users: { ...users }, containers: [] };
+      record(world, path, 'install-lxc');
+    },
+    stopLxc: (path, owner, name) => {
+      const c = findLevel(world, path)?.lxc?.containers.find((x) => x.owner === owner && x.name === name);
+      if (!c) throw new Error(`no LXC container ${owner}/${name} at ${path || 'the host'}`);
+      c.state = 'STOPPED';
+      c.uidMap = [];
+      tick(world);
+      record(world, path, 'lxc-stop', `${owner}/${name}`);
+    },
+    lxcUidMap: (path, owner, name) => {
+      const c = findLevel(world, path)?.lxc?.containers.find((x) => x.owner === owner && x.name === name);
+      return c && c.state === 'RUNNING' ? c.uidMap.filter((e) => e.Isuid).map((e) => `${e.Nsid} ${e.Hostid} ${e.Maprange}`).join('\n') : null;
+    },
     state: () => world,
   };
 }

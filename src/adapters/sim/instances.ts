@@ -52,6 +52,7 @@ export function newInside(world: World, path: string, fingerprint: string): Leve
     kernel: [],
     files,
     beside: null,
+    ...(def?.lxc ? { lxc: { version: '5.0.2', apparmor: false, users: {}, containers: [] } } : {}),
     lxd: def?.lxd
       ? {
           flavour: def.lxd.flavour,

@@ -2,12 +2,14 @@
 // doing to the world what the real command would do to a machine.
 
 import type { Flavour } from '../../core/flavour/index.js';
-import type { FileState, ObservedFile, ObservedImage, ObservedInstance, ObservedLevel, ObservedProfile } from '../../core/observed.js';
+import type { FileState, ObservedFile, ObservedImage, ObservedInstance, ObservedLevel, ObservedLxc, ObservedProfile } from '../../core/observed.js';
 import type { ProfileBody } from '../../core/plan/model.js';
 import { createProfile, deleteProfile, writeProfile } from './profiles.js';
 import type { ExecResult, OutputListener } from '../../ports/exec.js';
 import { readFiles, runIn, writeFile } from './files.js';
-import type { FileWrite, ImageBundle, InstanceSpec, InstanceUpdate, LxdLevel, SubidFile } from '../../ports/lxd.js';
+import type { FileWrite, ImageBundle, InstanceSpec, InstanceUpdate, LxcCreate, LxcOwner, LxdLevel, SubidFile } from '../../ports/lxd.js';
+import * as lxcCmd from '../lxd/lxc-commands.js';
+import { lxcCreate, lxcDelete, lxcStart, probeLxc, writeLxcFile } from './lxc.js';
 import { discardBundle, exportImage, fetchImage, importImage, pushBundle } from './images.js';
 import { createInstance, deleteInstance, startInstance, stopInstance, updateInstance } from './instances.js';
 import { initDaemon } from './preseed.js';
@@ -103,9 +105,9 @@ export class SimLevel implements LxdLevel {
     if (level) selectDaemon(level, this.flavour);
   }
 
-  async writeSubid(file: SubidFile, text: string, expectedSha256: string | null, options: { forgetOriginal?: boolean } = {}): Promise<void> {
+  async writeSubid(file: SubidFile, text: string, expectedSha256: string | null, options: { forgetOriginal?: boolean; owner?: string } = {}): Promise<void> {
     this.use();
-    this.show(cmd.writeSubidArgv(file, text, expectedSha256, options.forgetOriginal ?? false));
+    this.show(cmd.writeSubidArgv(file, text, expectedSha256, options.forgetOriginal ?? false, options.owner));
     writeSubid(this.world, this.path, file, text, expectedSha256, options);
   }
 
@@ -214,6 +216,37 @@ export class SimLevel implements LxdLevel {
   async writeFile(name: string, file: FileWrite): Promise<void> {
     this.use();
     writeFile(this.world, this.path, name, file);
+  }
+
+  async probeLxc(owners: readonly string[]): Promise<ObservedLxc> {
+    this.show(lxcCmd.lxcProbeArgv(owners));
+    return probeLxc(this.world, this.path, owners);
+  }
+
+  async writeLxcFile(file: string, owner: string, text: string, expected: string | null, options: { forgetOriginal?: boolean } = {}): Promise<void> {
+    const home = owner === 'root' ? null : (findLevel(this.world, this.path)?.lxc?.users[owner] ?? null);
+    this.show(lxcCmd.writeLxcFileArgv(file, owner === 'root' ? { user: null, home: null } : { user: owner, home }, expected, options.forgetOriginal ?? false));
+    writeLxcFile(this.world, this.path, file, owner, text, expected, options);
+  }
+
+  async lxcCreate(spec: LxcCreate): Promise<void> {
+    const configFile = spec.owner.user === null && spec.config !== null ? lxcCmd.rootCreateConfigFile(spec.name) : null;
+    if (configFile) this.show(lxcCmd.writeLxcFileArgv(configFile, spec.owner, null, false));
+    const argv = lxcCmd.lxcCreateArgv(spec, configFile);
+    this.show(argv);
+    lxcCreate(this.world, this.path, spec, argv);
+  }
+
+  async lxcStart(name: string, owner: LxcOwner, cgroup: 'none' | 'systemd-run'): Promise<void> {
+    const argv = lxcCmd.lxcStartArgv(name, owner, cgroup);
+    this.show(argv);
+    lxcStart(this.world, this.path, name, owner, argv);
+  }
+
+  async lxcDelete(name: string, owner: LxcOwner, running: boolean): Promise<void> {
+    const argv = lxcCmd.lxcDestroyArgv(name, owner);
+    this.show(running ? lxcCmd.lxcStopArgv(name, owner) : null, argv);
+    lxcDelete(this.world, this.path, name, owner, running, argv);
   }
 
   async runIn(name: string, argv: readonly string[], onOutput?: OutputListener): Promise<ExecResult> {

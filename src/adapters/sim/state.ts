@@ -28,6 +28,8 @@ export interface ImageDef {
   uidmapTools: boolean;
   /** /bin/sh exists: without it nothing can be run inside (`lxc exec` fails). */
   shell: boolean;
+  /** Debian's lxc package is installed in it (no accounts besides root). */
+  lxc?: boolean;
 }
 
 export type DaemonState =
@@ -109,6 +111,26 @@ export interface LevelState {
   lxd: LxdState | null;
   /** A second daemon installed beside it (LXD and Incus on one machine), or null. */
   beside: LxdState | null;
+  /** Classic LXC installed at this level (its files live in `files`); absent: not installed. */
+  lxc?: LxcState;
+}
+
+/** Classic LXC at a level: its accounts and containers (configs, lxc-usernet, default.conf are `files`). */
+export interface LxcState {
+  version: string;
+  apparmor: boolean;
+  /** Accounts that exist: name → home. */
+  users: Record<string, string>;
+  containers: LxcContainerState[];
+}
+
+export interface LxcContainerState {
+  /** "root" or the user running it. */
+  owner: string;
+  name: string;
+  state: 'RUNNING' | 'STOPPED';
+  /** init's map while it runs. */
+  uidMap: LxdIdmapEntry[];
 }
 
 /** Where an exported image's files came from (the simulated file content). */

@@ -10,7 +10,8 @@
 
 import { type Diagnostic, nodeAt } from '../diagnostics.js';
 import { nestedOwnNeed } from '../flavour/index.js';
-import type { ContainerSpec, HostSpec, Manifest } from '../manifest/model.js';
+import type { ContainerSpec, HostSpec, LxcSpec, Manifest } from '../manifest/model.js';
+import { type LevelLxcNeed, type LxcAllocation, levelLxcNeed, visitLxc } from './lxc-need.js';
 import { BLOCK, FIRST_SUBORDINATE_ID, LAST_ID, roundUpToBlock } from './range.js';
 
 export interface NodeAllocation {
@@ -24,6 +25,9 @@ export interface NodeAllocation {
   /** For isolated containers: the slice size (security.idmap.size) and its offset into the parent's range. */
   slice: { size: number; offset: number } | null;
   children: NodeAllocation[];
+  /** The classic LXC containers run inside it, and what they need of its ids beside its LXD's range. */
+  lxc: LxcAllocation[];
+  lxcNeed: LevelLxcNeed;
 }
 
 export interface Allocation {
@@ -34,6 +38,10 @@ export interface Allocation {
   nodes: NodeAllocation[];
   /** By path; paths are unique only within one host (the planner works on one host so far). */
   byPath: Record<string, NodeAllocation>;
+  /** The first host's own LXC containers and what they need of its ids (the planner works on one host). */
+  hostLxc: LxcAllocation[];
+  hostLxcNeed: LevelLxcNeed;
+  lxcByPath: Record<string, LxcAllocation>;
 }
 
 export type AllocationResult =
@@ -56,6 +64,8 @@ export function levelNeed(children: NodeAllocation[]): number {
 export function allocate(manifest: Manifest): AllocationResult {
   const problems: Diagnostic[] = [];
   const byPath: Record<string, NodeAllocation> = {};
+  const lxcByPath: Record<string, LxcAllocation> = {};
+  const lxcLevel = (specs: LxcSpec[]): LxcAllocation[] => specs.map((spec) => visitLxc(spec, lxcByPath));
 
   const visitLevel = (specs: ContainerSpec[]): NodeAllocation[] => {
     let offset = BLOCK;
@@ -68,8 +78,13 @@ export function allocate(manifest: Manifest): AllocationResult {
 
   const visit = (spec: ContainerSpec, sliceOffset: number): NodeAllocation => {
     const children = visitLevel(spec.containers);
-    const daemonNeed = levelNeed(children);
-    const need = children.length === 0 ? BLOCK : nestedOwnNeed(spec.flavour, daemonNeed);
+    const lxc = lxcLevel(spec.lxc);
+    // A container that runs only LXC containers still gets a range for the LXD its image brings,
+    // so that LXD is planned as on any level (its init, its root entry) rather than left half set up.
+    const daemonNeed = Math.max(levelNeed(children), children.length === 0 && lxc.length > 0 ? BLOCK : 0);
+    const lxcNeed = levelLxcNeed(lxc);
+    // The LXC containers' ranges lie after its LXD's range in its own id space (lxc-need.ts).
+    const need = children.length === 0 && lxc.length === 0 ? BLOCK : nestedOwnNeed(spec.flavour, daemonNeed) + lxcNeed.total;
     let slice: NodeAllocation['slice'] = null;
     if (spec.idmap?.isolated) {
       const size = spec.idmap.size ?? roundUpToBlock(need);
@@ -92,6 +107,8 @@ export function allocate(manifest: Manifest): AllocationResult {
       daemonNeed,
       slice,
       children,
+      lxc,
+      lxcNeed,
     };
     byPath[spec.path] = node;
     return node;
@@ -99,18 +116,40 @@ export function allocate(manifest: Manifest): AllocationResult {
 
   const hostNeeds: Record<string, number> = {};
   const nodeOf = new Map<ContainerSpec, NodeAllocation>();
+  const lxcOf = new Map<string, { lxc: LxcAllocation[]; need: LevelLxcNeed }>();
   for (const host of manifest.hosts) {
     const specs = manifest.containers.filter((c) => c.host === host.name);
     const hostNodes = visitLevel(specs);
     specs.forEach((spec, i) => nodeOf.set(spec, hostNodes[i]!));
+    const lxc = lxcLevel(manifest.lxc.filter((l) => l.host === host.name));
+    const lxcNeed = levelLxcNeed(lxc);
+    lxcOf.set(host.name, { lxc, need: lxcNeed });
     const need = levelNeed(hostNodes);
     hostNeeds[host.name] = need;
-    const hostProblem = hostRangeProblem(manifest.file, host, need);
+    const hostProblem = hostRangeProblem(manifest.file, host, need + lxcNeed.total);
     if (hostProblem) problems.push(hostProblem);
   }
+  problems.push(...lxcRangeProblems(manifest, Object.values(lxcByPath)));
   if (problems.length > 0) return { ok: false, problems };
   const nodes = manifest.containers.map((c) => nodeOf.get(c)!);
-  return { ok: true, allocation: { hostNeed: hostNeeds[manifest.host.name] ?? 0, hostNeeds, nodes, byPath } };
+  const first = lxcOf.get(manifest.host.name)!;
+  return {
+    ok: true,
+    allocation: { hostNeed: hostNeeds[manifest.host.name] ?? 0, hostNeeds, nodes, byPath, hostLxc: first.lxc, hostLxcNeed: first.need, lxcByPath },
+  };
+}
+
+/** An LXC container's map, like any, must end at LAST_ID at the latest. */
+function lxcRangeProblems(manifest: Manifest, nodes: LxcAllocation[]): Diagnostic[] {
+  return nodes
+    .filter((n) => n.need - 1 + FIRST_SUBORDINATE_ID > LAST_ID)
+    .map((n) => ({
+      severity: 'error' as const,
+      fault: 'user' as const,
+      where: nodeAt(manifest.file, n.path, n.pos),
+      message: `LXC container ${n.path} and the LXC containers inside it need ${n.need} ids, more than a map can hold`,
+      hint: 'nest fewer LXC containers inside it',
+    }));
 }
 
 /** The host range must end at LAST_ID at the latest, wherever it starts. */

@@ -3,7 +3,7 @@
 import { type ConfigValue, lxdString } from './config-keys.js';
 import { buildFiles, type RawFile } from './files.js';
 import { buildProfiles, type RawProfiles } from './profiles.js';
-import { type ContainerSpec, type Flavour, type HostPlace, type HostSpec, LOCAL_HOST, type Manifest } from './model.js';
+import { type ContainerSpec, type Flavour, type HostPlace, type HostSpec, LOCAL_HOST, type LxcSpec, type Manifest } from './model.js';
 import type { SourcePos } from './model.js';
 import { keyPos, type Path, type Source, valuePos } from './source.js';
 
@@ -28,6 +28,11 @@ export interface RawContainer {
   name: string;
   host?: string;
   target?: string;
+  runtime?: 'lxd' | 'lxc';
+  user?: string;
+  template?: string;
+  template_args?: string[];
+  bridge?: string;
   image?: string;
   profiles?: string[];
   config?: Record<string, ConfigValue>;
@@ -57,7 +62,8 @@ export function buildManifest(raw: RawManifest, file: string, src: Source): Mani
     file,
     host,
     hosts,
-    containers: raw.containers.map((c, i) => buildContainer(c, '', ['containers', i], defaults, src, c.host ?? only)),
+    containers: lxdNodes(raw.containers).map(({ c, i }) => buildContainer(c, '', ['containers', i], defaults, src, c.host ?? only)),
+    lxc: lxcNodes(raw.containers).map(({ c, i }) => buildLxc(c, '', ['containers', i], src, c.host ?? only)),
     hostPos: host.pos,
   };
 }
@@ -105,8 +111,34 @@ function buildContainer(c: RawContainer, parent: string, at: Path, defaults: Def
     setup: (c.setup ?? []).map((argv) => [...argv]),
     host,
     target: c.target ?? null,
-    containers: (c.containers ?? []).map((child, i) => buildContainer(child, path, [...at, 'containers', i], defaults, src, host)),
+    containers: lxdNodes(c.containers ?? []).map(({ c: child, i }) => buildContainer(child, path, [...at, 'containers', i], defaults, src, host)),
     insideProfiles: buildProfiles(c.inside?.profiles ?? {}, [...at, 'inside', 'profiles'], src),
+    lxc: lxcNodes(c.containers ?? []).map(({ c: child, i }) => buildLxc(child, path, [...at, 'containers', i], src, host)),
+    pos: valuePos(src, at),
+  };
+}
+
+/** LXC's own download-free template; `local` and `download` are the others LXC ships. */
+export const DEFAULT_LXC_TEMPLATE = 'busybox';
+
+const indexed = (list: RawContainer[]): Array<{ c: RawContainer; i: number }> => list.map((c, i) => ({ c, i }));
+const lxdNodes = (list: RawContainer[]) => indexed(list).filter(({ c }) => c.runtime !== 'lxc');
+const lxcNodes = (list: RawContainer[]) => indexed(list).filter(({ c }) => c.runtime === 'lxc');
+
+// Defaults are LXD's (image, profiles, LXD config keys): an LXC node takes none of them.
+function buildLxc(c: RawContainer, parent: string, at: Path, src: Source, host: string): LxcSpec {
+  const path = parent ? `${parent}/${c.name}` : c.name;
+  return {
+    runtime: 'lxc',
+    name: c.name,
+    path,
+    user: c.user ?? null,
+    template: c.template ?? DEFAULT_LXC_TEMPLATE,
+    templateArgs: [...(c.template_args ?? [])],
+    config: lxdConfig(c.config ?? {}),
+    bridge: c.bridge ?? null,
+    host,
+    containers: lxcNodes(c.containers ?? []).map(({ c: child, i }) => buildLxc(child, path, [...at, 'containers', i], src, host)),
     pos: valuePos(src, at),
   };
 }

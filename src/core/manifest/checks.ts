@@ -6,6 +6,7 @@ import { type Diagnostic, sourceAt } from '../diagnostics.js';
 import { type ConfigValue, configKeyProblem, configValueProblem, ignoredKeyProblem, lxdFalse, lxdString } from './config-keys.js';
 import { fileFindings, setupFindings } from './files.js';
 import { hostSections, hostsFindings } from './hosts.js';
+import { isLxcNode, lxcKeysOnLxd, lxcNodeFindings } from './lxc-checks.js';
 import { NAME_RULE, nameProblem } from './names.js';
 import { insideFindings, profileFindings } from './profiles.js';
 import { keyPos, type Path, scalarSource, type Source, valuePos } from './source.js';
@@ -33,7 +34,7 @@ export function semanticFindings(data: unknown, src: Source): Diagnostic[] {
   ];
 }
 
-function levelFindings(data: unknown, src: Source, listPath: Path, depth: number): Diagnostic[] {
+function levelFindings(data: unknown, src: Source, listPath: Path, depth: number, inLxc = false): Diagnostic[] {
   const list = dataAt(data, listPath);
   if (!Array.isArray(list)) return [];
   const found: Diagnostic[] = [];
@@ -52,8 +53,15 @@ function levelFindings(data: unknown, src: Source, listPath: Path, depth: number
   list.forEach((item: unknown, i) => {
     if (!isRecord(item)) return;
     const path = [...listPath, i];
+    const scope = depth === 1 ? rootScope(data, item) : '';
+    if (isLxcNode(item)) {
+      found.push(...nameFindings(data, src, path, firstLine, scope), ...lxcNodeFindings(data, src, path, inLxc), ...levelFindings(data, src, [...path, 'containers'], depth + 1, true));
+      return;
+    }
+    if (inLxc) return; // lxcNodeFindings reports it
     found.push(
-      ...nameFindings(data, src, path, firstLine, depth === 1 ? rootScope(data, item) : ''),
+      ...nameFindings(data, src, path, firstLine, scope),
+      ...lxcKeysOnLxd(data, src, path),
       ...argvFindings(data, src, path),
       ...configFindings(data, src, [...path, 'config']),
       ...ignoreChangesFindings(data, src, path),

@@ -6,6 +6,7 @@ import { type Diagnostic, sourceAt } from '../diagnostics.js';
 import { FLAVOURS, flavourInfo } from '../flavour/index.js';
 import type { Flavour } from '../flavour/model.js';
 import { LOCAL_HOST } from './model.js';
+import { isLxcNode } from './lxc-checks.js';
 import { keyPos, type Path, type Source, valuePos } from './source.js';
 import { PROJECT_RULE, projectProblem, REMOTE_RULE, remoteProblem, restartWordProblem, TARGET_RULE, targetProblem } from './words-on-argv.js';
 import { closest, containerLabel, dataAt, isRecord } from './words.js';
@@ -116,7 +117,9 @@ function rootHostFindings(data: unknown, src: Source, hosts: Record<string, unkn
     if (host === undefined && names.length > 1) {
       found.push(error(src, valuePos(src, at), `container ${label} names no host, and hosts: has ${names.length}`, `add "host: NAME" with one of: ${names.join(', ')}`));
     }
-    found.push(...targetFindings(src, at, label, item, hosts, typeof host === 'string' ? host : names.length === 1 ? names[0]! : null));
+    const itsHost = typeof host === 'string' ? host : names.length === 1 ? names[0]! : null;
+    found.push(...targetFindings(src, at, label, item, hosts, itsHost));
+    found.push(...remoteLxcFindings(src, at, label, item, hosts, itsHost));
     found.push(...nestedHostFindings(data, src, [...at, 'containers']));
   });
   return found;
@@ -132,6 +135,25 @@ function targetFindings(src: Source, at: Path, label: string, item: Record<strin
     return [error(src, keyPos(src, [...at, 'target']), `container ${label} has target: but its host ${host} is this machine, not a clustered remote`, 'target places a root container on a member of a clustered remote; remove it, or put the container on a remote host')];
   }
   return [];
+}
+
+/**
+ * A remote is reached only through its daemon's API, and classic LXC has none: lxc-create and
+ * lxc-start would have to run on that machine itself. Inside a remote's container they run
+ * through `lxc exec REMOTE:NAME`, like every step below a remote's top level.
+ */
+function remoteLxcFindings(src: Source, at: Path, label: string, item: Record<string, unknown>, hosts: Record<string, unknown> | null, host: string | null): Diagnostic[] {
+  if (!isLxcNode(item) || hosts === null || host === null) return [];
+  const entry = hosts[host];
+  if (!(isRecord(entry) && typeof entry['remote'] === 'string')) return [];
+  return [
+    error(
+      src,
+      valuePos(src, [...at, 'runtime']),
+      `LXC container ${label} is at the top level of remote host ${host}: nestctl reaches a remote only through its daemon's API and cannot run lxc-create on that machine`,
+      `put it inside one of ${host}'s containers (nestctl runs LXC there through "lxc exec"), or on a host without remote:`,
+    ),
+  ];
 }
 
 function nestedHostFindings(data: unknown, src: Source, listPath: Path): Diagnostic[] {

@@ -68,6 +68,8 @@ export interface ContainerSpec {
   containers: ContainerSpec[];
   /** Profiles declared on the LXD inside it (`inside: {profiles}`); empty when none. */
   insideProfiles: ProfileSpec[];
+  /** Classic LXC containers run inside this one (`runtime: lxc` children), in manifest order. */
+  lxc: LxcSpec[];
   /** Position of the node's mapping (for diagnostics about the node as a whole). */
   pos: SourcePos;
 }
@@ -88,6 +90,32 @@ export type HostPlace =
 
 /** The name `host:` gives the one host it describes. */
 export const LOCAL_HOST = 'local';
+
+/**
+ * A classic LXC container (`runtime: lxc`), run by lxc-create/lxc-start rather than by the
+ * level's LXD. Kept apart from ContainerSpec so that nothing planning LXD instances can ever
+ * take one for an LXD container.
+ */
+export interface LxcSpec {
+  runtime: 'lxc';
+  name: string;
+  /** Address in the tree: "c1/box". */
+  path: string;
+  /** The account that runs it unprivileged (under ~USER/.local/share/lxc); null: root-owned, under /var/lib/lxc. */
+  user: string | null;
+  /** lxc-create's template (`-t`) and the words after `--`. */
+  template: string;
+  templateArgs: string[];
+  /** Raw lxc.* keys merged into the container's config after lxc-create, values as one-line text. */
+  config: Record<string, string>;
+  /** The bridge its veth joins; null: the level's LXD bridge (its flavour's). */
+  bridge: string | null;
+  /** The host it lives on, as ContainerSpec.host: its root container's, or the one its top-level entry names. */
+  host: string;
+  /** LXC containers inside this one (it then includes LXC's nesting.conf). */
+  containers: LxcSpec[];
+  pos: SourcePos;
+}
 
 export interface HostSpec {
   /** The key in `hosts:`, or LOCAL_HOST. */
@@ -118,6 +146,11 @@ export interface Manifest {
   /** Every host, in manifest order; `host:` (or neither) gives one, named LOCAL_HOST. */
   hosts: HostSpec[];
   containers: ContainerSpec[];
+  /** Classic LXC containers on a host itself (each names its host; only this machine runs them so far). */
+  lxc: LxcSpec[];
   /** Source positions of a few host keys, for allocation diagnostics. */
   hostPos: SourcePos;
 }
+
+/** The container runs containers of its own, LXD's or classic LXC's (it then needs nesting). */
+export const hostsContainers = (spec: ContainerSpec): boolean => spec.containers.length > 0 || spec.lxc.length > 0;

@@ -7,7 +7,9 @@
 //                            unless this plan adds it
 //   delete-instance          destroyed; a half-made container deleted and created again is counted
 //                            in both, as Terraform counts a replace
-//   write-subid, restart-daemon, init-daemon, copy-image, fetch-image,
+//   create-lxc, start-lxc, configure-lxc, delete-lxc
+//                            as their LXD kin: an LXC container is a container
+//   write-subid, restart-daemon, init-daemon, copy-image, fetch-image, write-lxc-file,
 //   create-profile, update-profile, delete-profile
 //                            steps only: they change a level's daemon, files or profiles, not a
 //                            container (the summary counts containers; a profile change shows
@@ -28,11 +30,12 @@ export function planCounts(plan: Pick<Plan, 'steps'>): PlanCounts {
   const changed = new Set<string>();
   const destroyed = new Set<string>();
   for (const s of plan.steps) {
-    if (s.kind === 'create-instance') added.add(s.path);
-    else if (s.kind === 'delete-instance') destroyed.add(s.path);
+    if (s.kind === 'create-instance' || s.kind === 'create-lxc') added.add(s.path);
+    else if (s.kind === 'delete-instance' || s.kind === 'delete-lxc') destroyed.add(s.path);
   }
   for (const s of plan.steps) {
-    if (((s.kind === 'push-file' || s.kind === 'run-setup' || s.kind === 'start-instance') && !added.has(s.path)) || s.kind === 'update-config' || s.kind === 'remap-instance') changed.add(s.path);
+    const partOfAdd = s.kind === 'push-file' || s.kind === 'run-setup' || s.kind === 'start-instance' || s.kind === 'start-lxc' || s.kind === 'configure-lxc';
+    if ((partOfAdd && !added.has(s.path)) || s.kind === 'update-config' || s.kind === 'remap-instance') changed.add(s.path);
   }
   return { add: added.size, change: changed.size, destroy: destroyed.size, steps: plan.steps.length };
 }

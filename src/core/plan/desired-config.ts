@@ -1,7 +1,7 @@
 // The config an instance must carry: the user's keys plus what the tree implies.
 
 import type { NodeAllocation } from '../ids/allocate.js';
-import type { ContainerSpec } from '../manifest/model.js';
+import { type ContainerSpec, hostsContainers } from '../manifest/model.js';
 
 /** Keys nestctl writes on instances it creates, so destroy/prune only ever touch its own. */
 export const MARKER_MANAGED = 'user.nestctl.managed';
@@ -37,13 +37,13 @@ const DOCKER_KEYS: Record<string, ImpliedKey> = {
 export function impliedConfig(spec: ContainerSpec, node: NodeAllocation): Record<string, ImpliedKey> {
   const implied: Record<string, ImpliedKey> = {};
   if (spec.docker) Object.assign(implied, DOCKER_KEYS);
-  if (spec.containers.length > 0) {
+  if (hostsContainers(spec)) {
     const docker = implied['security.nesting'];
     implied['security.nesting'] = { value: 'true', why: docker ? `it holds containers; ${docker.why}` : 'it holds containers' };
   }
   if (node.slice) {
     implied['security.idmap.isolated'] = { value: 'true', why: 'idmap.isolated: true' };
-    implied['security.idmap.size'] = { value: String(node.slice.size), why: spec.idmap?.size ? `idmap.size: ${spec.idmap.size}` : spec.containers.length > 0 ? 'the ids it and everything inside it need' : 'the ids it needs' };
+    implied['security.idmap.size'] = { value: String(node.slice.size), why: spec.idmap?.size ? `idmap.size: ${spec.idmap.size}` : hostsContainers(spec) ? 'the ids it and everything inside it need' : 'the ids it needs' };
   }
   return implied;
 }

@@ -1,11 +1,14 @@
 // desired × observed → a destroy Plan: delete, bottom-up, the manifest's containers that nestctl
 // can prove are its own and hold nothing else (core/plan/deletion.ts), and with --restore-ids put
 // back the root lines of the subid files as they were before nestctl first edited them, at every
-// level that survives.
+// level that survives. Classic LXC containers nestctl made (their config's marker) are stopped
+// and destroyed too; --restore-ids then also puts back their users' subid lines and
+// /etc/lxc/lxc-usernet.
 
 import { hostRangesOfInstance } from '../ids/idmap.js';
 import { type IdRange, contains, formatRange } from '../ids/range.js';
-import type { ContainerSpec, Flavour, Manifest } from '../manifest/model.js';
+import type { ContainerSpec, Flavour, LxcSpec, Manifest } from '../manifest/model.js';
+import { USERNET, markedPath, ownerKey } from '../lxc/paths.js';
 import { MANAGED_PROJECT, type ObservedLevel, type ObservedTree, managedInstance } from '../observed.js';
 import { replaceRootEntries, usableEntries } from '../subid/file.js';
 import { daemonName } from '../flavour/index.js';
@@ -48,8 +51,8 @@ export function planDestroy(manifest: Manifest, tree: ObservedTree, options: Des
   known('', hostFlavour.flavour);
 
   /** Deletes inside `level` the listed containers that may go; returns the ids of those steps. */
-  const visit = (levelPath: string, level: ObservedLevel, specs: ContainerSpec[]): string[] => {
-    const ids: string[] = [];
+  const visit = (levelPath: string, level: ObservedLevel, specs: ContainerSpec[], lxc: LxcSpec[]): string[] => {
+    const ids: string[] = lxcDeletions(levelPath, level, lxc);
     for (const spec of specs) {
       const inst = managedInstance(level, spec.name);
       if (!inst) continue;
@@ -65,7 +68,7 @@ export function planDestroy(manifest: Manifest, tree: ObservedTree, options: Des
       const inner = tree.levels[spec.path];
       if (inner?.kind !== 'observed' || inner.level.daemon.kind !== 'up') continue;
       known(spec.path, flavourOf(spec.path, inner.level, spec));
-      const below = visit(spec.path, inner.level, spec.containers);
+      const below = visit(spec.path, inner.level, spec.containers, spec.lxc);
       profilesAfter(spec.path, inner.level, spec.insideProfiles, below);
       if (options.restoreIds) restoreLevel(spec.path, inner.level, below, spec);
     }
@@ -80,9 +83,37 @@ export function planDestroy(manifest: Manifest, tree: ObservedTree, options: Des
     warnings.push(...made.warnings);
   };
 
+  /** lxc-stop and lxc-destroy of the level's LXC containers nestctl made; others are kept with a warning. */
+  const lxcDeletions = (levelPath: string, level: ObservedLevel, lxc: LxcSpec[]): string[] => {
+    const ids: string[] = [];
+    for (const spec of lxc) {
+      const seen = level.lxc?.owners[ownerKey(spec.user)]?.containers.find((c) => c.name === spec.name);
+      if (!seen) continue;
+      if (markedPath(seen.config.text) !== spec.path) {
+        warnings.push(`keeping LXC container ${spec.path} of ${ownerKey(spec.user)}: nestctl did not create it`);
+        continue;
+      }
+      const step: Step = {
+        id: `${spec.path}:delete-lxc`,
+        level: levelPath,
+        kind: 'delete-lxc',
+        dependsOn: [],
+        reason: `${spec.path} was created by nestctl (LXC, ${seen.state.toLowerCase()})`,
+        name: spec.name,
+        path: spec.path,
+        user: spec.user,
+        precondition: { kind: 'instance-status', status: seen.state },
+      };
+      steps.push(step);
+      ids.push(step.id);
+    }
+    return ids;
+  };
+
   /** Restore steps for a surviving level, after the deletions in it. */
   const restoreLevel = (levelPath: string, level: ObservedLevel, deleteIds: string[], spec: ContainerSpec | null): void => {
     const owner = manifest.host.owner;
+    const lxcUsers = [...new Set((spec ? spec.lxc : manifest.lxc).flatMap((l) => (l.user === null ? [] : [l.user])))];
     const deleted = new Set(steps.flatMap((s) => (s.kind === 'delete-instance' && s.level === levelPath ? [s.name] : [])));
     const remaining = level.instances.filter((i) => i.project !== MANAGED_PROJECT || !deleted.has(i.name));
     const writes: string[] = [];
@@ -100,13 +131,14 @@ export function planDestroy(manifest: Manifest, tree: ObservedTree, options: Des
         ranges.push({ start: entry.start, size: entry.size });
         pins.push(`${owner}:${formatRange(entry)} for ${users.map((u) => u.name).join(', ')}`);
       }
-      const after = replaceRootEntries(current.text, owner, ranges);
+      let after = replaceRootEntries(current.text, owner, ranges);
+      for (const user of lxcUsers) after = replaceRootEntries(after, user, usableEntries(original, user).map((e) => ({ start: e.start, size: e.size })));
       if (after === current.text) continue;
       const step = writeSubidStep({
         level: levelPath,
         file,
         dependsOn: [...deleteIds],
-        reason: `restore ${owner}'s lines of /etc/${file} as they were before nestctl${pins.length ? ` (keeping ${pins.join('; ')})` : ''}`,
+        reason: `restore ${[owner, ...lxcUsers].join("'s, ")}'s lines of /etc/${file} as they were before nestctl${pins.length ? ` (keeping ${pins.join('; ')})` : ''}`,
         before: current.text,
         after,
         edit: null,
@@ -115,6 +147,23 @@ export function planDestroy(manifest: Manifest, tree: ObservedTree, options: Des
       });
       steps.push(step);
       writes.push(step.id);
+    }
+    const usernet = level.lxc?.usernet;
+    const usernetOriginal = level.lxc?.usernetOriginal ?? null;
+    if (usernet && usernetOriginal !== null && usernet.text !== usernetOriginal) {
+      steps.push({
+        id: `${label(levelPath)}:write-lxc-file:${USERNET}`,
+        level: levelPath,
+        kind: 'write-lxc-file',
+        dependsOn: [...deleteIds],
+        reason: `restore ${USERNET} as it was before nestctl`,
+        file: USERNET,
+        owner: 'root',
+        before: usernet.text,
+        after: usernetOriginal,
+        restore: true,
+        precondition: { kind: 'file-sha256', sha256: usernet.sha256 },
+      });
     }
     if (writes.length === 0) return;
     const restart = restartDaemonStep({
@@ -131,7 +180,7 @@ export function planDestroy(manifest: Manifest, tree: ObservedTree, options: Des
     if (restart.problem) problems.push({ ...restart.problem, hint: `${restart.problem.hint}; or destroy without --restore-ids` });
   };
 
-  const top = visit('', hostObs.level, manifest.containers);
+  const top = visit('', hostObs.level, manifest.containers, manifest.lxc);
   profilesAfter('', hostObs.level, manifest.host.profiles, top);
   if (options.restoreIds) restoreLevel('', hostObs.level, top, null);
   if (problems.length > 0) return { ok: false, problems };

@@ -8,7 +8,11 @@ import { BugError } from '../errors.js';
 import { assumedInside, clientOf, daemonName, decideFlavour, flavourInfo } from '../flavour/index.js';
 import type { Allocation, NodeAllocation } from '../ids/allocate.js';
 import type { IdRange } from '../ids/range.js';
-import type { ContainerSpec, Flavour, Manifest, ProfileSpec } from '../manifest/model.js';
+import type { LxcAllocation } from '../ids/lxc-need.js';
+import type { ContainerSpec, Flavour, LxcSpec, Manifest, ProfileSpec } from '../manifest/model.js';
+import { ownerKey } from '../lxc/paths.js';
+import { placeLxcRanges } from './lxc-ranges.js';
+import { hostRangesOfLxc } from './lxc-observed.js';
 import type { DaemonState, ObservedLevel, ObservedTree } from '../observed.js';
 import { levelLabel } from '../paths.js';
 import { type SubidEntry, firstUsable } from '../subid/file.js';
@@ -39,6 +43,13 @@ export interface LevelChild {
   spec: ContainerSpec;
   alloc: NodeAllocation;
   /** The host ids of its map: its isolated slice, or the level's whole range. */
+  map: IdRange;
+}
+
+/** A classic LXC container of the level, with its map in the level's id space. */
+export interface LevelLxc {
+  spec: LxcSpec;
+  alloc: LxcAllocation;
   map: IdRange;
 }
 
@@ -89,6 +100,9 @@ export interface LevelContext {
   ancestors: Ancestor[];
   /** Its managed bridge's subnet: observed, or the one its init will create. */
   subnet: string | null;
+  /** Its classic LXC containers, and each user's range (core/plan/lxc-ranges.ts). */
+  lxc: LevelLxc[];
+  lxcUsers: Map<string, { range: IdRange; kept: boolean }>;
   /** Steps that make the level reachable (its container's start). */
   entryDeps: string[];
   /** The level could not be looked at because this ancestor's LXD was down (it may well exist). */
@@ -247,6 +261,36 @@ export function levelContext(input: PlanInput, parent: ParentLink | null): Conte
   const range = chooseDaemonRange({ manifest, path, flavour, obs, daemonNeed, ownSize, children: paired });
   if (!range.ok) return { ok: false, problems: [range.problem] };
   const { entry, daemonRange, slices } = range;
+  const lxcNodes = parent ? parent.child.alloc.lxc : allocation.hostLxc;
+  const lxcSpecs = parent ? parent.child.spec.lxc : manifest.lxc;
+  const keptRoot = new Map(
+    lxcSpecs.flatMap((spec): Array<[string, IdRange]> => {
+      const seen = obs?.lxc?.owners['root']?.containers.find((c) => c.name === spec.name);
+      const r = seen && spec.user === null ? hostRangesOfLxc(seen) : null;
+      return r ? [[spec.path, r]] : [];
+    }),
+  );
+  const basePins = entry === null ? [] : down ? unseenPins(obs!, owner, entry, label, flavour) : pinnedEntries(obs, owner, entry);
+  const placed = placeLxcRanges({
+    subuid: obs?.subuid.text ?? null,
+    subgid: obs?.subgid.text ?? null,
+    daemonRange,
+    ownSize: isHost ? null : ownSize,
+    need: parent ? parent.child.alloc.lxcNeed : allocation.hostLxcNeed,
+    keptRoot,
+    daemonOwner: owner,
+    ownerKept: basePins.map((p) => p.range),
+  });
+  if (!placed.ok) return { ok: false, problems: [{ severity: 'error', fault: 'user', where: nodeAt(manifest.file, path, parent?.child.spec.pos ?? manifest.hostPos), message: `${levelLabel(path)}: ${placed.message}`, hint: placed.hint }] };
+  const lxc = lxcSpecs.map((spec): LevelLxc => {
+    const alloc = allocation.lxcByPath[spec.path];
+    if (!alloc) throw new BugError(`no allocation for ${spec.path}`);
+    const map = spec.user === null ? placed.ranges.root.get(spec.path) : placed.ranges.users.get(spec.user)?.range;
+    if (!map) throw new BugError(`no range for ${spec.path} (${ownerKey(spec.user)})`);
+    return { spec, alloc, map };
+  });
+  // Root's slices for LXC containers are root entries after the daemon's: the LXD edit keeps them.
+  const lxcPins: Pin[] = lxc.filter((l) => l.spec.user === null).map((l) => ({ range: l.map, by: [`LXC ${l.spec.name}`] }));
 
   const fileState = (file: 'subuid' | 'subgid'): SubidFileState => ({
     text: obs![file].text,
@@ -274,7 +318,9 @@ export function levelContext(input: PlanInput, parent: ParentLink | null): Conte
     entry,
     entryKept: range.kept,
     daemonRange,
-    pins: entry === null ? [] : down ? unseenPins(obs!, owner, entry, label, flavour) : pinnedEntries(obs, owner, entry),
+    pins: entry === null ? [] : [...basePins, ...lxcPins],
+    lxc,
+    lxcUsers: placed.ranges.users,
     children: paired.map(({ spec, alloc }) => ({ spec, alloc, map: slices.get(spec.name) ?? { start: daemonRange.start, size: daemonRange.size } })),
     profiles: parent ? parent.child.spec.insideProfiles : manifest.host.profiles,
     ancestors,
@@ -283,5 +329,5 @@ export function levelContext(input: PlanInput, parent: ParentLink | null): Conte
     entryDeps: parent ? parent.entryDeps : [],
     hiddenBy,
   };
-  return { ok: true, ctx, warnings: range.warnings };
+  return { ok: true, ctx, warnings: [...range.warnings, ...placed.warnings.map((w) => `${label}: ${w}`)] };
 }

@@ -146,6 +146,24 @@ export type Step = StepBase &
       }
     /** The manifest's setup commands, run in order inside `path`; their hash is then recorded on it. */
     | { kind: 'run-setup'; name: string; path: string; commands: string[][]; sha256: string; before: string | null; precondition: Precondition }
+    /**
+     * A classic LXC file at the level (core/plan/concerns/lxc.ts): /etc/lxc/lxc-usernet (owner
+     * root) or a user's ~/.config/lxc/default.conf (written as that user). `restore`: destroy puts
+     * back the text nestctl found.
+     */
+    | { kind: 'write-lxc-file'; file: string; owner: string; before: string | null; after: string; restore: boolean; precondition: Precondition }
+    /** lxc-create, run as `user` (null: root, with `config` as its -f file: the id map and network). */
+    | { kind: 'create-lxc'; name: string; path: string; user: string | null; template: string; templateArgs: string[]; config: string | null; precondition: Precondition }
+    /** The container's own lxc.* keys and nestctl's marker set in its config; `before` null when lxc-create makes it in this plan. */
+    | { kind: 'configure-lxc'; name: string; path: string; user: string | null; set: Array<[string, string]>; before: string | null; after: string | null; precondition: Precondition }
+    /**
+     * lxc-start (daemonised). `cgroup`: `none` where the level runs no systemd (LXC creates its
+     * cgroup itself), `systemd-run` to start it in a delegated scope of the user's (LXC's
+     * documented way on systemd hosts).
+     */
+    | { kind: 'start-lxc'; name: string; path: string; user: string | null; cgroup: 'none' | 'systemd-run'; precondition: Precondition }
+    /** lxc-stop -k and lxc-destroy of a container nestctl made (its config carries the marker). */
+    | { kind: 'delete-lxc'; name: string; path: string; user: string | null; precondition: Precondition }
     /** Only instances nestctl created (user.nestctl.path marker); `delete --force` of the outermost takes what it holds along (their steps follow it). */
     | { kind: 'delete-instance'; name: string; path: string; precondition: Precondition }
     /** A profile the manifest declares at `level` (core/plan/concerns/profiles.ts): created, then written whole. */

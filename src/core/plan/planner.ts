@@ -2,7 +2,7 @@
 // deterministic.
 //
 // Per level: its context is built once (level-context.ts), then each concern adds its steps in
-// order: subid edits → one daemon restart → init → profiles → images → prune → children (siblings
+// order: subid edits → one daemon restart → init → profiles → images → prune → classic LXC → children (siblings
 // independent of each other), each child followed by its own level. A concern reads the context
 // and what earlier concerns returned to it, never the plan so far. Levels that do not exist yet
 // are planned as wholly new; their steps carry a `level-new` precondition and decide details when
@@ -10,7 +10,7 @@
 
 import type { Allocation } from '../ids/allocate.js';
 import { formatRange } from '../ids/range.js';
-import type { Manifest } from '../manifest/model.js';
+import { type Manifest, hostsContainers } from '../manifest/model.js';
 import type { ObservedTree } from '../observed.js';
 import { assemblePlan } from './assemble.js';
 import { type ChildResult, childSteps } from './concerns/children.js';
@@ -19,6 +19,7 @@ import { dockerChecks } from './concerns/docker.js';
 import { fileSteps } from './concerns/files.js';
 import { initSteps } from './concerns/init.js';
 import { profileSteps } from './concerns/profiles.js';
+import { lxcSteps, lxcSubidSteps } from './concerns/lxc.js';
 import { pruneSteps } from './concerns/prune.js';
 import { restartSteps } from './concerns/restart.js';
 import { setupSteps } from './concerns/setup.js';
@@ -53,13 +54,16 @@ function planLevel(input: PlanInput, built: ContextResult, images: ResolvedImage
   const { ctx } = built;
   out.warnings.push(...built.warnings);
   const subids = take(out, subidSteps(ctx));
-  const restart = take(out, restartSteps(ctx, stepIds(subids)));
+  // An LXC user's line is written with root's, before the restart: the daemon then starts after every write.
+  const userSubids = take(out, lxcSubidSteps(ctx, subids.steps));
+  const restart = take(out, restartSteps(ctx, [...stepIds(subids), ...stepIds(userSubids)]));
   const daemonReady = restart.steps.length > 0 ? stepIds(restart) : ctx.entryDeps;
   const init = take(out, initSteps(ctx, daemonReady));
   const afterDaemon = init.steps.length > 0 ? stepIds(init) : daemonReady;
   const profiles = take(out, profileSteps(ctx, afterDaemon));
   const copies = take(out, imageSteps(ctx, images, afterDaemon));
   take(out, pruneSteps(ctx));
+  take(out, lxcSteps(ctx, subids.steps, userSubids.steps, afterDaemon));
   let previousIsolated: string | null = null;
   for (const child of ctx.children) {
     // LXD hands out isolated slices in creation order: create isolated siblings in manifest
@@ -72,7 +76,7 @@ function planLevel(input: PlanInput, built: ContextResult, images: ResolvedImage
     const ready = made.running ? [made.running] : [];
     const pushed = take(out, fileSteps(ctx, child, made.created === null, ready));
     take(out, setupSteps(ctx, child, made.created !== null, [...ready, ...stepIds(pushed)]));
-    if (child.spec.containers.length === 0) continue;
+    if (!hostsContainers(child.spec)) continue;
     planLevel(input, levelContext(input, { ctx, child, entryDeps: made.running ? [made.running] : [], grows: made.grows, replaced: made.replaced }), images, out);
   }
   out.levels.push(levelSummary(ctx));

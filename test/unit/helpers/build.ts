@@ -29,6 +29,7 @@ function toSpec(n: Node, parent: string, line: number): ContainerSpec {
     target: null,
     containers: (n.children ?? []).map((c, i) => toSpec(c, path, line + i + 1)),
     insideProfiles: [],
+    lxc: [],
     pos: { line, col: 5 },
   };
 }
@@ -41,6 +42,7 @@ export function manifest(nodes: Node[], over: Partial<Manifest['host']> = {}): M
     host,
     hosts: [host],
     containers: nodes.map((n, i) => toSpec(n, '', 10 + i * 10)),
+    lxc: [],
     hostPos: { line: 2, col: 1 },
   };
 }

@@ -5,6 +5,7 @@
 import { parseLxdIdmap } from '../../ids/idmap.js';
 import type { IdRange } from '../../ids/range.js';
 import { lxdTrue } from '../../manifest/config-keys.js';
+import { hostsContainers } from '../../manifest/model.js';
 import { type ObservedInstance, managedInstance } from '../../observed.js';
 import { daemonName, IDMAP_KEYS } from '../../flavour/index.js';
 import { MARKER_CREATING, MARKER_MANAGED, MARKER_PATH, desiredConfig, impliedReasons, markers } from '../desired-config.js';
@@ -40,7 +41,7 @@ export function childSteps(ctx: LevelContext, child: LevelChild, images: Resolve
   };
   const { spec, alloc } = child;
   const config = desiredConfig(spec, alloc);
-  const hosting = spec.containers.length > 0;
+  const hosting = hostsContainers(spec);
   // Setup commands and Docker expect a booted system (a socket-activated docker, say), not just a running init.
   const waitBoot = hosting || spec.docker || spec.setup.length > 0;
   const found = (ctx.obs && managedInstance(ctx.obs, spec.name)) ?? null;

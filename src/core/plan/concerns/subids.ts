@@ -16,7 +16,7 @@ export function subidSteps(ctx: LevelContext): ConcernResult {
   for (const file of ['subuid', 'subgid'] as const) {
     const state = ctx.subid?.[file] ?? null;
     const text = state ? state.text : null;
-    const edit = state === null ? { owner, entry, keep: [] } : editFor(text, owner, entry, pins);
+    const edit = state === null ? { owner, entry, keep: pins.map((p) => p.range) } : editFor(text, owner, entry, pins);
     if (!edit) continue;
     const current = state?.current ?? null;
     const reason =

@@ -1,4 +1,5 @@
-// The write-subid step: an edit of root's entries (apply) or a restore of the original (destroy).
+// The write-subid step: an edit of one owner's entries (apply: root's for the level's daemon, or an
+// LXC user's) or a restore of the original (destroy).
 
 import type { RootEdit } from '../../subid/file.js';
 import { levelLabel } from '../../paths.js';
@@ -16,6 +17,7 @@ export interface SubidWrite {
   precondition: Precondition;
 }
 
-export function writeSubidStep(w: SubidWrite): Step {
-  return { id: `${levelLabel(w.level)}:write-subid:${w.file}`, kind: 'write-subid', ...w };
+/** `user`: the LXC user whose line it writes (its id names them); absent for the daemon's owner. */
+export function writeSubidStep(w: SubidWrite, user?: string): Step {
+  return { id: `${levelLabel(w.level)}:write-subid:${w.file}${user ? `:${user}` : ''}`, kind: 'write-subid', ...w };
 }

@@ -1,0 +1,159 @@
+// Classic LXC at a simulated level, as lxc-create, lxc-start, lxc-stop and lxc-destroy (LXC 5.0)
+// and shadow's newuidmap treat it: a container's map comes from its config (lxc.idmap, copied
+// from the user's default.conf or root's -f file at create), and every start, and the create's
+// template run, write it through newuidmap, which accepts only ranges the caller holds in
+// /etc/subuid and /etc/subgid (root too, where the uidmap tools are installed: liblxc then
+// "insist[s] that root also reserve ranges in subuid", src/lxc/conf.c lxc_map_ids). The texts of
+// the id-map refusal are liblxc's (idmap_utils.c lxc_map_ids, start.c lxc_spawn, as a real LXC
+// 5.0 log shows them); the other refusals keep LXC's words without its source positions.
+
+import { EnvironmentError } from '../../core/errors.js';
+import { lxcDir, ownerKey, USERNET, USERNET_ORIGINAL } from '../../core/lxc/paths.js';
+import type { IdMapEntry, ObservedLxc, ObservedLxcOwner } from '../../core/observed.js';
+import { configuredMap } from '../../core/plan/lxc-observed.js';
+import type { LxcCreate, LxcOwner } from '../../ports/lxd.js';
+import { CommandError } from '../../core/errors.js';
+import { commandNotFound } from './errors.js';
+import { entry, type LxdIdmapEntry } from './idmap.js';
+import { newidmapRefusal } from './newuidmap.js';
+import { reach } from './reach.js';
+import type { LevelState, LxcState, World } from './state.js';
+import { sha256 } from './subid.js';
+import { nextSeq, record, tick } from './world.js';
+
+function installed(world: World, path: string, argv: readonly string[]): { level: LevelState; lxc: LxcState } {
+  const level = reach(world, path, argv);
+  if (!level.lxc) throw commandNotFound(path, argv);
+  return { level, lxc: level.lxc };
+}
+
+const configPath = (owner: LxcOwner, name: string): string => `${lxcDir(owner.user, owner.home)}/${name}/config`;
+
+export function probeLxc(world: World, path: string, owners: readonly string[]): ObservedLxc {
+  const level = reach(world, path, ['sh', '-c', '<lxc probe>']);
+  const lxc = level.lxc;
+  const file = (p: string) => {
+    const f = level.files[p];
+    return f ? { text: f.text, sha256: sha256(f.text) } : { text: null, sha256: null };
+  };
+  const byOwner: Record<string, ObservedLxcOwner> = {};
+  for (const key of owners) {
+    const home = key === 'root' ? null : (lxc?.users[key] ?? null);
+    const exists = key === 'root' || home !== null;
+    const owner: LxcOwner = { user: key === 'root' ? null : key, home };
+    byOwner[key] = {
+      home: key === 'root' ? '/root' : home,
+      defaultConf: key === 'root' || home === null ? null : file(`${home}/.config/lxc/default.conf`),
+      containers: !exists || !lxc
+        ? []
+        : lxc.containers
+            .filter((c) => c.owner === key)
+            .map((c) => {
+              const text = level.files[configPath(owner, c.name)]?.text ?? '';
+              return { name: c.name, state: c.state, uidMap: c.state === 'RUNNING' ? c.uidMap.filter((e) => e.Isuid).map(toObserved) : [], config: { text, sha256: sha256(text) } };
+            }),
+    };
+  }
+  return {
+    version: lxc?.version ?? null,
+    apparmor: lxc?.apparmor ?? false,
+    usernet: file(USERNET),
+    usernetOriginal: level.files[USERNET_ORIGINAL]?.text ?? null,
+    owners: byOwner,
+  };
+}
+
+const toObserved = (e: LxdIdmapEntry): IdMapEntry => ({ isuid: true, isgid: false, nsid: e.Nsid, hostid: e.Hostid, maprange: e.Maprange });
+
+export function writeLxcFile(world: World, path: string, file: string, owner: string, text: string, expected: string | null, options: { forgetOriginal?: boolean } = {}): void {
+  const level = reach(world, path, ['sh', '-c', '<write lxc file>', 'nestctl-write-lxc-file', file]);
+  if (owner !== 'root' && !level.lxc?.users[owner]) throw new CommandError(['runuser', '-u', owner], 1, `runuser: user ${owner} does not exist or the user entry does not contain all the required fields\n`, path);
+  const current = level.files[file];
+  const now = current ? sha256(current.text) : 'absent';
+  if (now !== (expected ?? 'absent')) throw new EnvironmentError(`plan is stale: ${file} changed since it was planned (sha256 ${now}, planned ${expected ?? 'absent'})`, 'run nestctl plan again', path);
+  if (file === USERNET) {
+    if (options.forgetOriginal) delete level.files[USERNET_ORIGINAL];
+    else if (!level.files[USERNET_ORIGINAL]) level.files[USERNET_ORIGINAL] = { text: current?.text ?? '', mtime: world.clock };
+  }
+  level.files[file] = { text, mtime: tick(world) };
+  record(world, path, 'write', `${file} ${JSON.stringify(text)}`);
+}
+
+/** The uid and gid maps of a config's lxc.idmap lines. */
+function mapsOf(config: string): LxdIdmapEntry[] {
+  const range = configuredMap(config);
+  return range ? [entry('u', 0, range.start, range.size), entry('g', 0, range.start, range.size)] : [];
+}
+
+/** liblxc's lines when newuidmap/newgidmap refuse the map (idmap_utils.c lxc_map_ids, start.c lxc_spawn). */
+function mapRefusal(level: LevelState, owner: string, maps: LxdIdmapEntry[], name: string, pid: number): string | null {
+  if (owner === 'root' && !level.uidmapTools) return null;
+  for (const kind of ['uid', 'gid'] as const) {
+    const refused = newidmapRefusal(kind, maps, level.files[`/etc/sub${kind}`]?.text ?? null, owner);
+    if (refused) {
+      const e = maps.find((m) => (kind === 'uid' ? m.Isuid : m.Isgid))!;
+      const tool = kind === 'uid' ? 'newuidmap' : 'newgidmap';
+      return [
+        `lxc-start: ${name}: ../src/lxc/idmap_utils.c: lxc_map_ids: 245 ${tool} failed to write mapping "${refused}": ${tool} ${pid} ${e.Nsid} ${e.Hostid} ${e.Maprange}`,
+        `lxc-start: ${name}: ../src/lxc/start.c: lxc_spawn: 1795 Failed to set up id mapping.`,
+      ].join('\n');
+    }
+  }
+  return null;
+}
+
+export function lxcCreate(world: World, path: string, c: LxcCreate, argv: readonly string[]): void {
+  const { level, lxc } = installed(world, path, argv);
+  const key = ownerKey(c.owner.user);
+  if (c.owner.user !== null && !lxc.users[c.owner.user]) throw new CommandError(argv, 1, `runuser: user ${c.owner.user} does not exist or the user entry does not contain all the required fields\n`, path);
+  if (lxc.containers.some((x) => x.owner === key && x.name === c.name)) throw new CommandError(argv, 1, `lxc-create: ${c.name}: Container already exists\n`, path);
+  if (!['busybox', 'local', 'download'].includes(c.template)) throw new CommandError(argv, 1, `lxc-create: ${c.name}: Unknown template "${c.template}"\nlxc-create: ${c.name}: Failed to create container ${c.name}\n`, path);
+  const base = c.owner.user === null ? (c.config ?? '') : (level.files[`${c.owner.home}/.config/lxc/default.conf`]?.text ?? '');
+  const maps = mapsOf(base);
+  if (c.owner.user !== null && maps.length === 0) throw new CommandError(argv, 1, `lxc-create: ${c.name}: No uid mapping for container root\nlxc-create: ${c.name}: Failed to create container ${c.name}\n`, path);
+  // The template runs in the container's user namespace (lxc-usernsexec): the same newuidmap check as a start.
+  const refused = maps.length > 0 ? mapRefusal(level, key, maps, c.name, nextSeq(world)) : null;
+  if (refused) throw new CommandError(argv, 1, `${refused.replaceAll('lxc-start', 'lxc-create')}\nlxc-create: ${c.name}: Failed to create container ${c.name}\n`, path);
+  const dir = lxcDir(c.owner.user, c.owner.home);
+  const config = [
+    `# Template used to create this container: /usr/share/lxc/templates/lxc-${c.template}`,
+    `# Parameters passed to the template:${c.templateArgs.map((a) => ` ${a}`).join('')}`,
+    '# For additional config options, please look at lxc.container.conf(5)',
+    '',
+    ...base.split('\n').filter((l) => l.trim() !== ''),
+    `lxc.rootfs.path = dir:${dir}/${c.name}/rootfs`,
+    `lxc.uts.name = ${c.name}`,
+    '',
+  ].join('\n');
+  level.files[`${dir}/${c.name}/config`] = { text: config, mtime: tick(world) };
+  lxc.containers.push({ owner: key, name: c.name, state: 'STOPPED', uidMap: [] });
+  record(world, path, 'lxc-create', `${key}/${c.name}`);
+}
+
+export function lxcStart(world: World, path: string, name: string, owner: LxcOwner, argv: readonly string[]): void {
+  const { level, lxc } = installed(world, path, argv);
+  const key = ownerKey(owner.user);
+  const c = lxc.containers.find((x) => x.owner === key && x.name === name);
+  if (!c) throw new CommandError(argv, 1, `lxc-start: ${name}: No container config specified\n`, path);
+  if (c.state === 'RUNNING') throw new CommandError(argv, 2, `lxc-start: ${name}: Container is already running.\n`, path);
+  const maps = mapsOf(level.files[configPath(owner, name)]?.text ?? '');
+  const refused = maps.length > 0 ? mapRefusal(level, key, maps, name, nextSeq(world)) : null;
+  if (refused) throw new CommandError(argv, 1, `${refused}\nlxc-start: ${name}: Received container state "ABORTING" instead of "RUNNING"\nlxc-start: ${name}: The container failed to start\n`, path);
+  c.state = 'RUNNING';
+  c.uidMap = maps.length > 0 ? maps : [entry('b', 0, 0, 4294967295)];
+  tick(world);
+  record(world, path, 'lxc-start', `${key}/${name}`);
+}
+
+export function lxcDelete(world: World, path: string, name: string, owner: LxcOwner, running: boolean, argv: readonly string[]): void {
+  const { level, lxc } = installed(world, path, argv);
+  const key = ownerKey(owner.user);
+  const c = lxc.containers.find((x) => x.owner === key && x.name === name);
+  if (!c) throw new CommandError(argv, 1, `lxc-destroy: ${name}: Container is not defined\n`, path);
+  if (c.state === 'RUNNING' && !running) throw new CommandError(argv, 1, `lxc-destroy: ${name}: Container is running\n`, path);
+  lxc.containers = lxc.containers.filter((x) => x !== c);
+  const prefix = `${lxcDir(owner.user, owner.home)}/${name}/`;
+  for (const f of Object.keys(level.files)) if (f.startsWith(prefix)) delete level.files[f];
+  tick(world);
+  record(world, path, 'lxc-destroy', `${key}/${name}`);
+}

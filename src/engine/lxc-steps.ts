@@ -1,0 +1,79 @@
+// The classic LXC steps against a live level. Each re-reads the owner's containers (probeLxc, one
+// round trip) and acts only when what it was planned from still holds.
+
+import { EnvironmentError } from '../core/errors.js';
+import { configuredText } from '../core/lxc/desired.js';
+import { containerConfigPath, lxcDir, markedPath, ownerKey } from '../core/lxc/paths.js';
+import type { ObservedLxcContainer, ObservedLxcOwner } from '../core/observed.js';
+import { sha256 } from '../core/plan/digest.js';
+import type { Step } from '../core/plan/model.js';
+import type { LxdLevel } from '../ports/lxd.js';
+
+type LxcStep = Extract<Step, { kind: 'write-lxc-file' | 'create-lxc' | 'configure-lxc' | 'start-lxc' | 'delete-lxc' }>;
+export type LxcStepResult = { changed: true } | { changed: false; why: string };
+
+const stale = (step: Step, what: string): EnvironmentError => new EnvironmentError(`plan is stale: ${what}`, 'run nestctl plan again', step.level);
+
+async function ownerNow(level: LxdLevel, user: string | null): Promise<ObservedLxcOwner> {
+  const key = ownerKey(user);
+  const owner = (await level.probeLxc([key])).owners[key];
+  if (!owner) throw new EnvironmentError(`LXC at ${level.path || 'the host'} said nothing of ${key}'s containers`, undefined, level.path);
+  return owner;
+}
+
+function ours(step: Extract<LxcStep, { path: string }>, c: ObservedLxcContainer | undefined): ObservedLxcContainer {
+  if (!c) throw stale(step, `${step.path} no longer exists`);
+  if (markedPath(c.config.text) !== step.path && step.kind !== 'configure-lxc') throw stale(step, `${step.path} is no longer the LXC container nestctl created`);
+  return c;
+}
+
+export async function executeLxcStep(step: LxcStep, level: LxdLevel): Promise<LxcStepResult> {
+  const isNew = step.precondition.kind === 'level-new';
+  switch (step.kind) {
+    case 'write-lxc-file': {
+      const expected = step.precondition.kind === 'file-sha256' ? step.precondition.sha256 : null;
+      await level.writeLxcFile(step.file, step.owner, step.after, expected, { forgetOriginal: step.restore });
+      return { changed: true };
+    }
+    case 'create-lxc': {
+      const owner = await ownerNow(level, step.user);
+      const there = owner.containers.find((c) => c.name === step.name);
+      if (there) {
+        if (isNew && markedPath(there.config.text) === step.path) return { changed: false, why: 'already created' };
+        throw stale(step, `${step.path} appeared after the plan was made`);
+      }
+      await level.lxcCreate({ name: step.name, owner: { user: step.user, home: owner.home }, template: step.template, templateArgs: step.templateArgs, config: step.config });
+      return { changed: true };
+    }
+    case 'configure-lxc': {
+      // Made by lxc-create in this apply, or planned from the config seen then (its sha256).
+      const owner = await ownerNow(level, step.user);
+      const c = ours(step, owner.containers.find((x) => x.name === step.name));
+      if (step.precondition.kind === 'file-sha256' && c.config.sha256 !== step.precondition.sha256) throw stale(step, `${step.path}'s config changed after the plan was made`);
+      const after = configuredText(c.config.text, step.set, step.path);
+      if (after === c.config.text) return { changed: false, why: 'already as planned' };
+      const file = containerConfigPath(lxcDir(step.user, owner.home), step.name);
+      await level.writeLxcFile(file, ownerKey(step.user), after, sha256(c.config.text));
+      return { changed: true };
+    }
+    case 'start-lxc': {
+      const owner = await ownerNow(level, step.user);
+      const c = ours(step, owner.containers.find((x) => x.name === step.name));
+      if (c.state === 'RUNNING') {
+        if (step.precondition.kind === 'instance-status') throw stale(step, `${step.path} is already running`);
+        return { changed: false, why: 'already running' };
+      }
+      await level.lxcStart(step.name, { user: step.user, home: owner.home }, step.cgroup);
+      return { changed: true };
+    }
+    case 'delete-lxc': {
+      const owner = await ownerNow(level, step.user);
+      const c = owner.containers.find((x) => x.name === step.name);
+      if (!c) return { changed: false, why: 'already gone' };
+      // Never what nestctl did not create, whatever the plan says.
+      if (markedPath(c.config.text) !== step.path) throw stale(step, `${step.path} is not the LXC container nestctl created`);
+      await level.lxcDelete(step.name, { user: step.user, home: owner.home }, c.state === 'RUNNING');
+      return { changed: true };
+    }
+  }
+}
