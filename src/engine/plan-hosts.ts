@@ -7,7 +7,7 @@ import type { Diagnostic } from '../core/diagnostics.js';
 import { nodeAt, sourceAt } from '../core/diagnostics.js';
 import { allocate } from '../core/ids/allocate.js';
 import { remoteRangeVerdict } from '../core/ids/remote-range.js';
-import type { HostSpec, Manifest } from '../core/manifest/model.js';
+import { hasLxcPath, hasPath, type HostSpec, type Manifest } from '../core/manifest/model.js';
 import type { ServerIdentity } from '../core/observe/parse-server.js';
 import { type HostPlan, hostManifest, mergeHostPlans } from '../core/plan/hosts.js';
 import type { HostConnection } from '../ports/remote.js';
@@ -30,11 +30,8 @@ async function planHost(manifest: Manifest, host: HostSpec, connections: readonl
   const conn = connections.find((c) => c.name === host.name);
   if (!conn) return { ok: false, problems: [{ severity: 'error', fault: 'bug', where: sourceAt(manifest.file, host.pos), message: `no connection to host ${host.name} was opened`, hint: 'report this as a bug' }] };
   const own = hostManifest(manifest, host);
-  const paths = new Set<string>();
-  const walk = (specs: Manifest['containers']): void => specs.forEach((s) => (paths.add(s.path), walk(s.containers)));
-  walk(own.containers);
-  // --target names one node: the hosts that do not hold it have nothing to do.
-  if (options.target && !paths.has(options.target)) return { ok: true, part: null };
+  // --target names one node (an LXD or an LXC container): the hosts that do not hold it have nothing to do.
+  if (options.target && !hasPath(own, options.target) && !hasLxcPath(own, options.target)) return { ok: true, part: null };
   const placed = own.containers.filter((c) => c.target !== null);
   if (placed.length > 0) {
     return {
@@ -53,7 +50,7 @@ async function planHost(manifest: Manifest, host: HostSpec, connections: readonl
     const verdict = remoteRangeVerdict({ host, member: null, range, need: alloc.allocation.hostNeed, flavour, shellSteps: false });
     if (verdict.kind === 'refused') return { ok: false, problems: [{ severity: 'error', fault: 'user', where: sourceAt(manifest.file, host.pos), message: verdict.message, hint: verdict.hint }] };
   }
-  const replace = (options.replace ?? []).filter((p) => paths.has(p));
+  const replace = (options.replace ?? []).filter((p) => hasPath(own, p));
   const result = await planOne(own, conn.level, { ...options, replace }, alloc.allocation);
   if (!result.ok) return { ok: false, problems: result.problems };
   return { ok: true, part: { host, server, plan: result.plan } };

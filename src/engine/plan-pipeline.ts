@@ -5,7 +5,7 @@
 // plan to --target.
 
 import { type Allocation, allocate } from '../core/ids/allocate.js';
-import type { Manifest } from '../core/manifest/model.js';
+import { hasLxcPath, hasPath, type Manifest } from '../core/manifest/model.js';
 import type { ObservedTree } from '../core/observed.js';
 import { assemblePlan } from '../core/plan/assemble.js';
 import { planDestroy } from '../core/plan/destroy.js';
@@ -113,13 +113,3 @@ export function savedPlanOptions(saved: Plan, tool: string): PipelineOptions {
   };
 }
 
-function hasPath(manifest: Manifest, path: string): boolean {
-  const walk = (specs: Manifest['containers']): boolean => specs.some((s) => s.path === path || walk(s.containers));
-  return walk(manifest.containers);
-}
-
-/** A classic LXC container of the manifest's, at the host or in an LXD container. */
-function hasLxcPath(manifest: Manifest, path: string): boolean {
-  const walk = (specs: Manifest['containers']): boolean => specs.some((s) => s.lxc.some((l) => l.path === path) || walk(s.containers));
-  return manifest.lxc.some((l) => l.path === path) || walk(manifest.containers);
-}

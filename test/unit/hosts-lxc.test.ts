@@ -87,6 +87,21 @@ describe('classic LXC on several hosts', () => {
     expect(again.ok ? again.plan.steps : again.problems).toEqual([]);
   });
 
+  it('plans --target of an LXC container on the host that holds it only', async () => {
+    const m = load(TREE);
+    const hosts = machines(m.manifest);
+    const planned = await planManifest(m.manifest, hosts.map((h) => h.connection), { hostRestart: null, tool: 'test', manifestText: m.text, simulation: { world: null }, target: 'rootbox' });
+    if (!planned.ok) throw new Error(JSON.stringify(planned.problems));
+    expect(planned.plan.steps.map((s) => s.id)).toEqual([
+      'here:host:write-subid:subuid',
+      'here:host:write-subid:subgid',
+      'here:host:restart-daemon',
+      'here:rootbox:create-lxc',
+      'here:rootbox:configure-lxc',
+      'here:rootbox:start-lxc',
+    ]);
+  });
+
   it('counts a host\'s own LXC containers in that host\'s range, apart from its LXD\'s need', () => {
     // 65536 ids for c1 through the LXD, 65536 more for rootbox's slice: only the first fit from this base.
     const base = LAST_ID + 1 - 65536;

@@ -154,3 +154,15 @@ export interface Manifest {
 
 /** The container runs containers of its own, LXD's or classic LXC's (it then needs nesting). */
 export const hostsContainers = (spec: ContainerSpec): boolean => spec.containers.length > 0 || spec.lxc.length > 0;
+
+/** An LXD container of the manifest's, at any depth. */
+export function hasPath(manifest: Pick<Manifest, 'containers'>, path: string): boolean {
+  const walk = (specs: ContainerSpec[]): boolean => specs.some((s) => s.path === path || walk(s.containers));
+  return walk(manifest.containers);
+}
+
+/** A classic LXC container of the manifest's, at the host or in an LXD container. */
+export function hasLxcPath(manifest: Pick<Manifest, 'containers' | 'lxc'>, path: string): boolean {
+  const walk = (specs: ContainerSpec[]): boolean => specs.some((s) => s.lxc.some((l) => l.path === path) || walk(s.containers));
+  return manifest.lxc.some((l) => l.path === path) || walk(manifest.containers);
+}
