@@ -28,6 +28,7 @@ async function main(argv: string[]): Promise<number> {
       .option('--world <file>', 'simulated starting point (YAML/JSON world description); implies --simulate')
       .option('--state <file>', 'continue a simulation: start from this world file when it exists (else a fresh one, or --world), save the world there after apply or destroy; implies --simulate')
       .option('--host-restart <argv>', 'command that restarts the host LXD without stopping containers (words, or a JSON array)')
+      .option('--parallel <n>', 'with several hosts: how many to observe and plan side by side (default 4)')
       .option('-v, --verbose', 'list every step and key of the plan on its own, and print every command run at every level');
 
   // Commands that change things: apply and destroy.

@@ -1,5 +1,6 @@
 // Saved plans: recognise and decode them, and plan them again before anything is run.
 
+import { staleRemotes } from '../core/plan/hosts.js';
 import { InputError, NestctlError } from '../core/errors.js';
 import { loadManifest } from '../core/manifest/load.js';
 import { decodePlan, looksLikeSavedPlan } from '../core/plan/codec.js';
@@ -53,6 +54,8 @@ export async function rederive(saved: Plan, file: string, loaded: LoadedManifest
   // Imported here: validate also uses this module and needs none of planning.
   const [{ planWith }, { savedPlanOptions }] = await Promise.all([import('./commands/plan.js'), import('../engine/plan-pipeline.js')]);
   const fresh = await planWith(loaded, target, savedPlanOptions(saved, TOOL));
+  const moved = staleRemotes(saved, fresh);
+  if (moved.length > 0) throw new NestctlError('environment', `plan is stale: ${moved.join('; ')}`, `check lxc remote list; if that server is the one you mean, run nestctl plan --out ${file} again`);
   const diff = planDifference(saved, fresh);
   if (!diff) return fresh;
   if (diff.stale) {

@@ -2,12 +2,16 @@
 
 import { lstat } from 'node:fs/promises';
 import { ExecLevel } from '../adapters/lxd/level.js';
+import { ExecRemoteHost, rangeReadOnce } from '../adapters/lxd/remote-host.js';
 import { processExec } from '../adapters/process-exec.js';
-import { assumedByDefault, createSimWorld, defaultWorld, describeWorldText, imageProblems, manifestImages, manifestLxcUsers, parseWorld } from '../adapters/sim/index.js';
+import { assumedByDefault, createSimWorld, defaultWorld, describeWorldText, imageProblems, manifestImages, manifestLxcUsers, parseWorld, simHost, WORLD_FILE_NOTE } from '../adapters/sim/index.js';
+import { sourceAt } from '../core/diagnostics.js';
 import { EnvironmentError, InputError, NestctlError } from '../core/errors.js';
 import type { Manifest } from '../core/manifest/model.js';
+import { hostManifest, plansByHost } from '../core/plan/hosts.js';
 import type { Plan } from '../core/plan/model.js';
 import type { LxdLevel } from '../ports/lxd.js';
+import type { HostConnection } from '../ports/remote.js';
 import { readText } from './io.js';
 import { checkOutFile, writePrivateAtomically } from './out-file.js';
 
@@ -20,7 +24,10 @@ export interface TargetOptions {
 }
 
 export interface Target {
+  /** This machine's level (the first host's, when there are several). */
   host: LxdLevel;
+  /** Every host's connection, for a manifest of several hosts or a remote (core/plan/hosts.ts). */
+  hosts?: HostConnection[];
   /** Recorded in saved plans so `apply PLAN.json` talks to the same kind of LXD. */
   simulation: Plan['simulation'];
   /** With --state: write the simulated world as it is now to the state file. */
@@ -51,7 +58,59 @@ async function readState(file: string): Promise<string | null> {
   return exists ? readText(file) : null;
 }
 
+/** World and state files describe one machine: a manifest of several hosts or with a remote is simulated with --simulate. */
+function refuseHostsInWorldFiles(manifest: Manifest, options: TargetOptions): void {
+  if (!plansByHost(manifest) || (options.world === undefined && options.state === undefined)) return;
+  const remote = manifest.hosts.find((h) => h.place.kind === 'remote');
+  const at = remote ?? manifest.hosts[1]!;
+  const why = remote ? `host ${at.name} is a remote` : `the manifest has ${manifest.hosts.length} hosts`;
+  throw new InputError(
+    [
+      {
+        severity: 'error',
+        fault: 'user',
+        where: sourceAt(manifest.file, at.pos),
+        message: `${why}: --world and --state describe one machine; such a manifest is simulated with --simulate only`,
+        hint: 'plan it with --simulate, or plan each host from a manifest of its own',
+      },
+    ],
+    { file: manifest.file },
+  );
+}
+
+/**
+ * Each host through the real client: this machine's daemon, and each remote's instances as
+ * `REMOTE:NAME` (the levels below through `lxc exec REMOTE:c1`), its range read once by an empty
+ * probe instance.
+ */
+function realHosts(manifest: Manifest, options: TargetOptions): Target {
+  const trace = traceOf(options.verbose);
+  const opts = trace ? { trace } : {};
+  const hosts: HostConnection[] = manifest.hosts.map((h) => {
+    if (h.place.kind === 'local') return { name: h.name, level: new ExecLevel(processExec, '', opts, h.flavour), remote: null };
+    const cli = h.place.cli ?? (h.flavour === 'incus' ? 'incus' : 'lxc');
+    const flavour = h.flavour ?? (cli === 'incus' ? 'incus' : 'debian');
+    const top = { remote: h.place.remote, project: h.place.project };
+    const remote = rangeReadOnce(new ExecRemoteHost(processExec, cli, top));
+    return { name: h.name, level: new ExecLevel(processExec, '', opts, flavour, { ...top, range: () => remote.probeRange(null) }), remote };
+  });
+  return { host: hosts[0]!.level, hosts, simulation: null, assumptions: [] };
+}
+
+/** Each host a fresh simulated machine; the first host's level is also the target's `host`. */
+function simulatedHosts(manifest: Manifest, options: TargetOptions): Target {
+  const hosts = manifest.hosts.map((h) => {
+    const own = hostManifest(manifest, h);
+    return simHost(h, createSimWorld(defaultWorld(manifestImages(own), h.flavour, manifestLxcUsers(own))), traceOf(options.verbose));
+  });
+  // World files describe one machine, so their note is left out.
+  const assumptions = manifest.hosts.flatMap((h) => assumedByDefault(hostManifest(manifest, h)).flatMap((line) => (line === WORLD_FILE_NOTE ? [] : [`host ${h.name}: ${line}`])));
+  return { host: hosts[0]!.connection.level, hosts: hosts.map((h) => h.connection), simulation: { world: null }, assumptions };
+}
+
 export async function openTarget(manifest: Manifest, options: TargetOptions): Promise<Target> {
+  refuseHostsInWorldFiles(manifest, options);
+  if (plansByHost(manifest)) return options.simulate ? simulatedHosts(manifest, options) : realHosts(manifest, options);
   if (options.state !== undefined) {
     const state = await readState(options.state);
     // An existing state file is where the simulation stands; --world only seeds a new one.
@@ -70,6 +129,11 @@ export async function openTarget(manifest: Manifest, options: TargetOptions): Pr
  * tried out in a simulation (that would apply it here), and a simulated one never touches this machine.
  */
 export function openPlanTarget(plan: Plan, manifest: Manifest, options: TargetOptions, file: string): Promise<Target> | Target {
+  if (plansByHost(manifest)) {
+    refuseHostsInWorldFiles(manifest, options);
+    if (plan.simulation === null && options.simulate) throw new NestctlError('user', `${file} was made for the real hosts; --simulate does not apply to it`, `apply it without --simulate, or plan again with --simulate: nestctl plan --simulate --out ${file} ...`);
+    return plan.simulation ? simulatedHosts(manifest, options) : realHosts(manifest, options);
+  }
   if (plan.simulation === null && (options.simulate || options.world || options.state !== undefined)) {
     throw new NestctlError('user', `${file} was made for the real host; --simulate, --world and --state do not apply to it`, `apply it without --simulate, or plan again with --simulate: nestctl plan --simulate --out ${file} ...`);
   }

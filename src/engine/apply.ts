@@ -2,10 +2,11 @@
 // branches run concurrently and each branch runs in order. A failure stops its own branch
 // (dependents are skipped); the rest of the tree finishes. Events feed the renderers.
 
+import { hostPart } from '../core/plan/hosts.js';
 import { type Plan, type Step, flavourAt } from '../core/plan/model.js';
 import type { LxdLevel } from '../ports/lxd.js';
-import { executeStep, stepContext } from './execute-step.js';
-import { levelResolver } from './levels.js';
+import { executeStep, type StepContext, stepContext } from './execute-step.js';
+import { type LevelResolver, levelResolver } from './levels.js';
 import type { OutputLine } from './output-lines.js';
 
 export type { OutputLine } from './output-lines.js';
@@ -39,9 +40,37 @@ export interface ApplyRun {
   finished: Promise<ApplySummary>;
 }
 
-export function startApply(plan: Plan, host: LxdLevel, onEvent: (e: ApplyEvent) => void = () => undefined): ApplyRun {
-  const levels = levelResolver(host, (path) => flavourAt(plan, path));
-  const context = { ...stepContext(plan, levels), output: (step: Step, lines: OutputLine[]) => onEvent({ type: 'step-output', step, lines }) };
+interface HostRun {
+  levels: LevelResolver;
+  context: StepContext;
+  /** The step as that host's engine reads it (its id as planned there), by the plan's id. */
+  local: Map<string, Step>;
+}
+
+/** `host`: this machine's level, or each host's top level by name for a plan of several hosts (Plan.hosts). */
+function hostRuns(plan: Plan, host: LxdLevel | ReadonlyMap<string, LxdLevel>, output: (step: Step, lines: OutputLine[]) => void): Map<string | undefined, HostRun> {
+  const one = (part: Plan, top: LxdLevel, steps: readonly Step[]): HostRun => {
+    const levels = levelResolver(top, (path) => flavourAt(part, path));
+    const planned = new Map(part.steps.map((s, i) => [s, steps[i]!]));
+    return {
+      levels,
+      context: { ...stepContext(part, levels), output: (s, lines) => output(planned.get(s) ?? s, lines) },
+      local: new Map(part.steps.map((s, i) => [steps[i]!.id, s])),
+    };
+  };
+  if (!plan.hosts) return new Map([[undefined, one(plan, host as LxdLevel, plan.steps)]]);
+  const tops = host as ReadonlyMap<string, LxdLevel>;
+  return new Map(
+    plan.hosts.map((h) => {
+      const top = tops.get(h.name);
+      if (!top) throw new Error(`no connection to host ${h.name}`);
+      return [h.name, one(hostPart(plan, h.name), top, plan.steps.filter((s) => s.host === h.name))];
+    }),
+  );
+}
+
+export function startApply(plan: Plan, host: LxdLevel | ReadonlyMap<string, LxdLevel>, onEvent: (e: ApplyEvent) => void = () => undefined): ApplyRun {
+  const runs = hostRuns(plan, host, (step: Step, lines: OutputLine[]) => onEvent({ type: 'step-output', step, lines }));
   const outcomes = new Map<string, Promise<StepOutcome>>();
   const started = Date.now();
   let stopping = false;
@@ -62,13 +91,17 @@ export function startApply(plan: Plan, host: LxdLevel, onEvent: (e: ApplyEvent) 
           onEvent({ type: 'step-start', step });
           const t0 = Date.now();
           try {
-            const r = await executeStep(step, levels, context);
+            const run = runs.get(step.host)!;
+            const r = await executeStep(run.local.get(step.id)!, run.levels, run.context);
             outcome = r.changed ? { status: 'done', changed: true, ms: Date.now() - t0 } : { status: 'done', changed: false, note: r.why, ms: Date.now() - t0 };
           } catch (error) {
             outcome = { status: 'failed', error: error instanceof Error ? error : new Error(String(error)), ms: Date.now() - t0 };
           }
         }
-        if (outcome.status === 'done') context.exports.stepDone(step);
+        if (outcome.status === 'done') {
+          const run = runs.get(step.host)!;
+          run.context.exports.stepDone(run.local.get(step.id)!);
+        }
         onEvent({ type: 'step-end', step, outcome });
         return outcome;
       })(),
@@ -77,7 +110,7 @@ export function startApply(plan: Plan, host: LxdLevel, onEvent: (e: ApplyEvent) 
 
   const finished = (async (): Promise<ApplySummary> => {
     const all = await Promise.all(plan.steps.map(async (step) => ({ step, outcome: await outcomes.get(step.id)! })));
-    await context.exports.close();
+    await Promise.all([...runs.values()].map((r) => r.context.exports.close()));
     return {
       done: all.filter((a) => a.outcome.status === 'done' && a.outcome.changed).length,
       unchanged: all.filter((a) => a.outcome.status === 'done' && !a.outcome.changed).length,

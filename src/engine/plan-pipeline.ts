@@ -4,8 +4,8 @@
 // (assemblePlan: format, tool, manifest text, options, digest of the observation), then cut the
 // plan to --target.
 
-import { allocate } from '../core/ids/allocate.js';
-import type { Manifest } from '../core/manifest/model.js';
+import { type Allocation, allocate } from '../core/ids/allocate.js';
+import { hasLxcPath, hasPath, type Manifest } from '../core/manifest/model.js';
 import type { ObservedTree } from '../core/observed.js';
 import { assemblePlan } from '../core/plan/assemble.js';
 import { planDestroy } from '../core/plan/destroy.js';
@@ -16,7 +16,9 @@ import type { Diagnostic } from '../core/diagnostics.js';
 import type { PlanResult } from '../core/plan/result.js';
 import { targetPlan } from '../core/plan/target.js';
 import type { LxdLevel } from '../ports/lxd.js';
+import type { HostConnection } from '../ports/remote.js';
 import { observeTree } from './observe.js';
+import { planEachHost } from './plan-hosts.js';
 
 export interface PipelineOptions {
   hostRestart: string[] | null;
@@ -30,11 +32,16 @@ export interface PipelineOptions {
   replace?: string[];
   /** Node path to restrict the plan to (--target). */
   target?: string | null;
+  /** How many hosts are observed and planned at once (--parallel); default 4. */
+  parallel?: number;
 }
+
+export type OneHostPlanner = (manifest: Manifest, host: LxdLevel, options: PipelineOptions, allocation: Allocation) => Promise<PipelineResult>;
 
 export type PipelineResult = (PlanResult & { tree: ObservedTree | null }) | { ok: false; problems: Diagnostic[]; tree: null };
 
-export async function planManifest(manifest: Manifest, host: LxdLevel, options: PipelineOptions): Promise<PipelineResult> {
+/** `host`: this machine's level, or every host's connection for a manifest of several hosts (core/plan/hosts.ts). */
+export async function planManifest(manifest: Manifest, host: LxdLevel | readonly HostConnection[], options: PipelineOptions): Promise<PipelineResult> {
   // Allocation first: an impossible tree is reported before any host is even looked at.
   const alloc = allocate(manifest);
   if (!alloc.ok) {
@@ -66,6 +73,12 @@ export async function planManifest(manifest: Manifest, host: LxdLevel, options: 
       problems: [{ severity: 'error', fault: 'user', where: { kind: 'node', path: unknown }, message: `--replace ${unknown}: no such container in the manifest`, hint: `use a node path such as ${manifest.containers[0]?.path ?? 'c1'}` }],
     };
   }
+  if (Array.isArray(host)) return planEachHost(manifest, host as readonly HostConnection[], options, planOneHost);
+  return planOneHost(manifest, host as LxdLevel, options, alloc.allocation);
+}
+
+/** Observe and plan one host's tree (the manifest already cut to it when there are several). */
+async function planOneHost(manifest: Manifest, host: LxdLevel, options: PipelineOptions, allocation: Allocation): Promise<PipelineResult> {
   const tree = await observeTree(host, manifest, options.mode === 'destroy' ? 'destroy' : options.prune ? 'prune' : 'apply', options.replace ?? []);
   const mode = options.mode === 'destroy' ? 'destroy' : 'apply';
   const stamp = {
@@ -79,7 +92,7 @@ export async function planManifest(manifest: Manifest, host: LxdLevel, options: 
     // An apply plan records restoreIds false whatever it was asked.
     restoreIds: mode === 'destroy' && (options.restoreIds ?? false),
   };
-  const parts = mode === 'destroy' ? planDestroy(manifest, tree, stamp) : planLevels(manifest, alloc.allocation, tree, stamp);
+  const parts = mode === 'destroy' ? planDestroy(manifest, tree, stamp) : planLevels(manifest, allocation, tree, stamp);
   if (!parts.ok) return { ...parts, tree };
   const plan = assemblePlan(mode, manifest, tree, stamp, parts.parts);
   return { ok: true, plan: options.target ? targetPlan(plan, options.target) : plan, tree };
@@ -100,13 +113,3 @@ export function savedPlanOptions(saved: Plan, tool: string): PipelineOptions {
   };
 }
 
-function hasPath(manifest: Manifest, path: string): boolean {
-  const walk = (specs: Manifest['containers']): boolean => specs.some((s) => s.path === path || walk(s.containers));
-  return walk(manifest.containers);
-}
-
-/** A classic LXC container of the manifest's, at the host or in an LXD container. */
-function hasLxcPath(manifest: Manifest, path: string): boolean {
-  const walk = (specs: Manifest['containers']): boolean => specs.some((s) => s.lxc.some((l) => l.path === path) || walk(s.containers));
-  return manifest.lxc.some((l) => l.path === path) || walk(manifest.containers);
-}

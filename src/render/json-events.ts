@@ -33,7 +33,10 @@ const setupFacts = (error: Error): object =>
   error instanceof SetupCommandError ? { command: [...error.argv], exit_code: error.exitCode, output: [...error.output] } : {};
 
 /** Engine events → apply_start / apply_output / apply_complete / apply_errored / apply_skipped, plus apply_progress every 10 s. */
-export function jsonProgress(out: Out, plan: Plan): { onEvent: (e: ApplyEvent) => void; close: () => void } {
+export function jsonProgress(emit: Out, plan: Plan): { onEvent: (e: ApplyEvent) => void; close: () => void } {
+  // In a plan of several hosts, each step's event names its host.
+  const hosts = new Map(plan.steps.flatMap((s) => (s.host !== undefined ? [[s.id, s.host] as const] : [])));
+  const out = (event: { id: string } & Record<string, unknown>): void => emit(hosts.has(event.id) ? { ...event, host: hosts.get(event.id) } : event);
   const running = new Map<string, { step: Step; t0: number }>();
   const pending = new Map<string, { step: Step; lines: OutputLine[]; omitted: number; timer: NodeJS.Timeout | null; last: number }>();
   const flush = (id: string): void => {
@@ -97,7 +100,7 @@ export function emitSummary(out: Out, s: ApplySummary): void {
     failed: s.failed.length,
     skipped: s.skipped.length,
     elapsed_ms: s.ms,
-    ...(s.failed.length > 0 ? { failures: s.failed.map((f) => ({ id: f.step.id, error: f.error.message, ...setupFacts(f.error) })) } : {}),
+    ...(s.failed.length > 0 ? { failures: s.failed.map((f) => ({ id: f.step.id, ...(f.step.host !== undefined ? { host: f.step.host } : {}), error: f.error.message, ...setupFacts(f.error) })) } : {}),
   });
 }
 

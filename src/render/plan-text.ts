@@ -8,7 +8,8 @@ import type { SubidEdit } from '../core/subid/file.js';
 import { containerHostIds } from '../core/ids/host-ids.js';
 import { planCounts } from '../core/plan/counts.js';
 import { MARKER_CREATING, MARKER_MANAGED, MARKER_PATH } from '../core/plan/desired-config.js';
-import { type LevelSummary, type Plan, type ProfileBody, type Step, flavourAt, isEmptyPlan } from '../core/plan/model.js';
+import { hostPart } from '../core/plan/hosts.js';
+import { type LevelSummary, type Plan, type PlanHost, type ProfileBody, type Step, flavourAt, isEmptyPlan } from '../core/plan/model.js';
 import type { Colours } from './colour.js';
 import { levelLabel } from '../core/paths.js';
 import { bridgeName, daemonName, flavourInfo } from '../core/flavour/index.js';
@@ -38,7 +39,15 @@ function symbol(step: Step): '+' | '~' | '-' | '-/+' {
   }
 }
 
-export function stepTitle(step: Step, plan: Pick<Plan, 'levels'>): string {
+/** A step's one-line title; a step of a plan of several hosts starts with its host (`[nxr1] r1: …`). */
+export function stepTitle(step: Step, plan: Pick<Plan, 'levels' | 'flavours' | 'hosts'>): string {
+  if (step.host === undefined) return titleAt(step, plan);
+  const levels = plan.levels.filter((l) => l.host === step.host);
+  const flavours = plan.hosts?.find((h) => h.name === step.host)?.flavours;
+  return `[${step.host}] ${titleAt(step, { levels, ...(flavours ? { flavours } : {}) })}`;
+}
+
+function titleAt(step: Step, plan: Pick<Plan, 'levels' | 'flavours'>): string {
   const where = levelLabel(step.level);
   const flavour = flavourAt(plan, step.level);
   switch (step.kind) {
@@ -257,6 +266,23 @@ function idTable(plan: Plan, c: Colours): string[] {
   ];
 }
 
+/** `# host nxr1 (remote nxr1 = server "nxr1", fingerprint efa39ebc…)`: a section of a plan of several hosts. */
+function hostHeader(host: PlanHost): string {
+  const r = host.remote;
+  return r ? `# host ${host.name} (remote ${r.remote} = server ${JSON.stringify(r.serverName)}, fingerprint ${r.fingerprint.slice(0, 8)}…)` : `# host ${host.name} (this machine)`;
+}
+
+function actionLines(plan: Plan, c: Colours, options: PlanTextOptions): string[] {
+  const lines = ['nestctl will perform the following actions:', ''];
+  const order = [...new Set(plan.steps.map((s) => s.level))];
+  for (const level of order) {
+    lines.push(c.bold(levelHeader(level, plan.levels.find((l) => l.path === level))));
+    for (const entry of planEntries(plan.steps.filter((s) => s.level === level), options.verbose)) lines.push(...entryLines(entry, plan, c, options.verbose));
+    lines.push('');
+  }
+  return lines;
+}
+
 export function renderPlanText(plan: Plan, c: Colours, options: PlanTextOptions = { verbose: false }): string {
   const lines: string[] = [];
   for (const w of plan.warnings) lines.push(c.yellow(`Warning: ${w}`));
@@ -265,14 +291,13 @@ export function renderPlanText(plan: Plan, c: Colours, options: PlanTextOptions 
     lines.push(c.green(plan.mode === 'destroy' ? 'No changes. Nothing nestctl created is left to destroy.' : 'No changes. The containers match the manifest.'));
     return lines.join('\n') + '\n';
   }
-  lines.push(...idTable(plan, c));
-  lines.push('nestctl will perform the following actions:', '');
-  const order = [...new Set(plan.steps.map((s) => s.level))];
-  for (const level of order) {
-    lines.push(c.bold(levelHeader(level, plan.levels.find((l) => l.path === level))));
-    for (const entry of planEntries(plan.steps.filter((s) => s.level === level), options.verbose)) lines.push(...entryLines(entry, plan, c, options.verbose));
-    lines.push('');
-  }
+  if (plan.hosts) {
+    for (const host of plan.hosts) {
+      const part = hostPart(plan, host.name);
+      lines.push(c.bold(hostHeader(host)), '');
+      lines.push(...(part.steps.length === 0 ? [c.green('  No changes on this host.'), ''] : [...idTable(part, c), ...actionLines(part, c, options)]));
+    }
+  } else lines.push(...idTable(plan, c), ...actionLines(plan, c, options));
   if (!options.verbose && plan.steps.some((s) => s.kind === 'create-instance')) lines.push(c.dim("Every container nestctl creates also gets its user.nestctl.* marker keys; -v lists every step and key."), '');
   const n = planCounts(plan);
   lines.push(c.bold(`Plan: ${n.add} container${n.add === 1 ? '' : 's'} to add, ${n.change} to change, ${n.destroy} to destroy (${n.steps} step${n.steps === 1 ? '' : 's'}).`));

@@ -79,7 +79,15 @@ function vizLevel(level: LevelSummary, hostIds: ReturnType<typeof containerHostI
   };
 }
 
+/** In a plan of several hosts, each host's levels are drawn apart, titled with their host (`[nxr1] r1 (…)`). */
 export function vizModel(plan: Pick<Plan, 'levels'>): VizLevel[] {
-  const hostIds = containerHostIds(plan.levels);
-  return plan.levels.map((l) => vizLevel(l, hostIds));
+  const hosts = [...new Set(plan.levels.map((l) => l.host))];
+  return hosts.flatMap((host) => {
+    const levels = plan.levels.filter((l) => l.host === host);
+    const hostIds = containerHostIds(levels);
+    return levels.map((l) => {
+      const v = vizLevel(l, hostIds);
+      return host === undefined ? v : { ...v, title: `[${host}] ${v.title}` };
+    });
+  });
 }

@@ -45,7 +45,7 @@ describe('allocate: LXC containers', () => {
   });
 
   it('sizes a user\'s range by its largest container, one holding LXC containers at 65536 plus their slices', () => {
-    const spec = (name: string, path: string, user: string | null, containers: LxcSpec[] = []): LxcSpec => ({ runtime: 'lxc', name, path, user, template: 'busybox', templateArgs: [], config: {}, bridge: null, containers, pos: { line: 1, col: 1 } });
+    const spec = (name: string, path: string, user: string | null, containers: LxcSpec[] = []): LxcSpec => ({ runtime: 'lxc', name, path, user, template: 'busybox', templateArgs: [], config: {}, bridge: null, host: 'local', containers, pos: { line: 1, col: 1 } });
     const byPath: Record<string, LxcAllocation> = {};
     const big = visitLxc(spec('big', 'big', 'alice', [spec('a', 'big/a', null), spec('b', 'big/b', null)]), byPath);
     const small = visitLxc(spec('small', 'small', 'alice'), byPath);

@@ -51,6 +51,7 @@ describe('manifest: runtime: lxc', () => {
         templateArgs: ['--dist', 'debian'],
         config: { 'lxc.start.auto': '1' },
         bridge: 'br0',
+        host: 'local',
         containers: [],
         pos: { line: 8, col: 5 },
       },

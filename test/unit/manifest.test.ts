@@ -48,6 +48,8 @@ const container = (over: Partial<ContainerSpec> & Pick<ContainerSpec, 'name' | '
   flavour: null,
   files: [],
   setup: [],
+  host: 'local',
+  target: null,
   containers: [],
   insideProfiles: [],
   lxc: [],
@@ -62,7 +64,8 @@ describe('loadManifest: examples', () => {
     expect(loaded(r)).toEqual({
       apiVersion: 'nestctl/v1',
       file: 'examples/seed.yaml',
-      host: { owner: 'root', base: 500000, restart: null, flavour: null, profiles: [] },
+      host: { name: 'local', section: 'host', place: { kind: 'local' }, owner: 'root', base: 500000, restart: null, flavour: null, profiles: [], pos: { line: 10, col: 1 } },
+      hosts: [{ name: 'local', section: 'host', place: { kind: 'local' }, owner: 'root', base: 500000, restart: null, flavour: null, profiles: [], pos: { line: 10, col: 1 } }],
       hostPos: { line: 10, col: 1 },
       lxc: [],
       containers: [
@@ -141,7 +144,7 @@ describe('loadManifest: building the manifest', () => {
   const [b, c] = a?.containers ?? [];
 
   it('keeps the host section as written', () => {
-    expect(m.host).toEqual({ owner: 'lxd-admin', base: 65536, restart: ['systemctl', 'restart', 'snap.lxd.daemon'], flavour: 'snap', profiles: [] });
+    expect(m.host).toEqual({ name: 'local', section: 'host', place: { kind: 'local' }, owner: 'lxd-admin', base: 65536, restart: ['systemctl', 'restart', 'snap.lxd.daemon'], flavour: 'snap', profiles: [], pos: { line: 2, col: 1 } });
     expect(m.hostPos).toEqual({ line: 2, col: 1 });
   });
 
@@ -186,7 +189,7 @@ describe('loadManifest: building the manifest', () => {
 
   it('uses the defaults for the host and points hostPos at the start of the document content', () => {
     const plain = loaded(loadManifest(doc('# comment', 'apiVersion: nestctl/v1', 'containers:', '  - {name: x, image: y}'), 'p.yaml'));
-    expect(plain.host).toEqual({ owner: 'root', base: null, restart: null, flavour: null, profiles: [] });
+    expect(plain.host).toEqual({ name: 'local', section: 'host', place: { kind: 'local' }, owner: 'root', base: null, restart: null, flavour: null, profiles: [], pos: { line: 2, col: 1 } });
     expect(plain.hostPos).toEqual({ line: 2, col: 1 });
     expect(plain.containers[0]?.profiles).toEqual(['default']);
   });
@@ -239,7 +242,7 @@ describe('loadManifest: schema problems', () => {
     const d = only(diagnostics(doc('apiVersion: nestctl/v1', 'containers:', '  - name: c1', '    imgae: nest')), /imgae/);
     expect(at(d)).toBe('4:5');
     expect(d.message).toBe('unknown key "imgae" in container c1');
-    expect(d.hint).toBe('did you mean "image"? allowed keys here: name, image, profiles, config, ignore_changes, idmap, docker, flavour, adopt, files, setup, inside, runtime, user, template, template_args, bridge, containers');
+    expect(d.hint).toBe('did you mean "image"? allowed keys here: name, image, profiles, config, ignore_changes, idmap, docker, flavour, adopt, files, setup, host, target, inside, runtime, user, template, template_args, bridge, containers');
   });
 
   it('names the place of unknown keys in host, idmap and at the top level', () => {
@@ -255,7 +258,7 @@ describe('loadManifest: schema problems', () => {
       ),
     );
     expect(ds.map((d) => [at(d), d.message, d.hint?.split('?')[0]])).toEqual([
-      ['2:1', 'unknown key "colour" in the manifest', 'allowed keys here: apiVersion, host, defaults, containers'],
+      ['2:1', 'unknown key "colour" in the manifest', 'allowed keys here: apiVersion, host, hosts, defaults, containers'],
       ['3:21', 'unknown key "flavor" in host', 'did you mean "flavour"'],
       ['7:29', 'unknown key "sise" in idmap of container c1', 'did you mean "size"'],
     ]);
@@ -532,10 +535,11 @@ describe('schemas/manifest.schema.json', () => {
       done.add(s);
       expect(typeof s['title'], `${where} title`).toBe('string');
       expect(typeof s['description'], `${where} description`).toBe('string');
-      // The open mappings: config (any LXD key, each value checked by configValue), and a level's
-      // profiles, their devices and each device's keys (names chosen by the user, checked by the loader).
+      // The open mappings: config (any LXD key, each value checked by configValue), a level's
+      // profiles, their devices and each device's keys (names chosen by the user, checked by the
+      // loader), and hosts (any host name, checked in code; each entry a closed hostEntry).
       const open = ['config', 'levelProfiles', 'profileDevices', 'profileDevice'].map((k) => definitions[k]);
-      if (s['type'] === 'object' && !open.includes(s)) expect(s['additionalProperties'], `${where} additionalProperties`).toBe(false);
+      if (s['type'] === 'object' && !open.includes(s) && where !== '(root).hosts') expect(s['additionalProperties'], `${where} additionalProperties`).toBe(false);
       for (const [w, sub] of described(s, where)) {
         seen.push(w);
         visit(w, sub);

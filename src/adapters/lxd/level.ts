@@ -12,7 +12,8 @@ import { FILE_REFUSED_EXIT, FILE_STALE_EXIT, READ_FILES_SCRIPT, WRITE_FILE_SCRIP
 import type { Exec, ExecOptions, ExecResult, OutputListener } from '../../ports/exec.js';
 import type { FileWrite, ImageBundle, InstanceSpec, InstanceUpdate, LxcCreate, LxcOwner, LxdLevel, SubidFile, SubidWriteOptions } from '../../ports/lxd.js';
 import { LxcAtLevel } from './lxc-level.js';
-import { type Cli, nestedExec } from '../nested-exec.js';
+import { type Cli, nestedExec, projectArgs } from '../nested-exec.js';
+import { probeRemoteTop, type RemoteLevelTop, remoteQueryArgv } from './remote-probe.js';
 import { IMAGES_QUERY, INSTANCES_QUERY, PROBE_MARK, PROBE_SCRIPT, PROFILES_QUERY } from './probe-script.js';
 import { LOCKED_EXIT, REFUSED_EXIT, STALE_EXIT } from './write-subid-script.js';
 import { REFUSED_HINT } from '../../core/subid/check-text.js';
@@ -47,8 +48,25 @@ export class ExecLevel implements LxdLevel {
     readonly path: string,
     private readonly options: LevelOptions = {},
     flavour: Flavour | null = null,
+    /** A remote's top level (path ""): instance commands name `REMOTE:NAME`, nothing runs on that machine itself. */
+    private readonly top: RemoteLevelTop | null = null,
   ) {
     this.flavour = flavour;
+  }
+
+  /** An instance, profile or image of this level as the client names it: `REMOTE:NAME` on a remote. */
+  private ref(name: string): string {
+    return this.top ? `${this.top.remote}:${name}` : name;
+  }
+
+  /** A client command of this level: on a remote, in its project. */
+  private here(argv: readonly string[]): string[] {
+    return this.top ? [argv[0]!, ...projectArgs(this.top), ...argv.slice(1)] : [...argv];
+  }
+
+  /** What is never done on a remote's machine itself (no shell reaches it): a planning bug if asked. */
+  private notOnRemote(what: string): EnvironmentError {
+    return new EnvironmentError(`nestctl does not ${what} on remote ${this.top!.remote}'s machine: only its daemon is reached, through the client`, 'plan again; a remote too small for its tree is refused at plan time with the lines to add there');
   }
 
   private async run(argv: readonly string[], options?: ExecOptions): Promise<ExecResult> {
@@ -98,6 +116,11 @@ export class ExecLevel implements LxdLevel {
    * not). Done once: concurrent probes share that answer instead of racing to learn the flavour.
    */
   async probe(): Promise<ObservedLevel> {
+    if (this.top) {
+      const flavour = this.flavour ?? 'debian';
+      this.options.trace?.(this.path, ['<probe>', `${this.top.remote}:`]);
+      return probeRemoteTop(this.exec, flavourInfo(flavour).client, this.top, flavour);
+    }
     if (this.flavour !== null) return parseProbe(this.path, await this.runProbe(flavourInfo(this.flavour)), PROBE_MARK, this.flavour);
     this.discovery ??= this.discover().finally(() => {
       this.discovery = null;
@@ -130,7 +153,7 @@ export class ExecLevel implements LxdLevel {
   }
 
   private async query<T>(url: string): Promise<T> {
-    const argv = queryArgv(await this.lxc(), url);
+    const argv = this.top ? remoteQueryArgv(await this.lxc(), this.top, url) : queryArgv(await this.lxc(), url);
     const r = await this.run(argv);
     try {
       return JSON.parse(r.stdout) as T;
@@ -140,6 +163,11 @@ export class ExecLevel implements LxdLevel {
   }
 
   async readSubid(file: SubidFile): Promise<Pick<FileState, 'text' | 'sha256'>> {
+    if (this.top) {
+      const range = (await this.top.range())[file === 'subuid' ? 'uid' : 'gid'];
+      const text = `root:${range.start}:${range.size}\n`;
+      return { text, sha256: sha256(text) };
+    }
     // Only the script's own first line decides: an answer with neither (output lost on its way
     // back through `lxc exec`) is read again, never taken for an absent file.
     for (let attempt = 1; ; attempt += 1) {
@@ -158,6 +186,7 @@ export class ExecLevel implements LxdLevel {
   }
 
   async writeSubid(file: SubidFile, text: string, expectedSha256: string | null, options: SubidWriteOptions = {}): Promise<void> {
+    if (this.top) throw this.notOnRemote(`write /etc/${file}`);
     // The planned entries travel as an argument, apart from the text on stdin: a text cut short
     // on its way through the nested `lxc exec` hops is refused instead of installed.
     const argv = writeSubidArgv(file, expectedSha256, options.forgetOriginal ?? false, options.entries ?? []);
@@ -170,6 +199,7 @@ export class ExecLevel implements LxdLevel {
   }
 
   async restartDaemon(command: readonly string[] | null): Promise<void> {
+    if (this.top) throw this.notOnRemote('restart the daemon');
     const info = await this.info();
     if (command) await this.run(command, { timeoutMs: 300_000 });
     else await this.run(restartArgv(info), { timeoutMs: 300_000 });
@@ -181,18 +211,20 @@ export class ExecLevel implements LxdLevel {
   }
 
   async initDaemon(preseedYaml: string): Promise<void> {
+    if (this.top) throw this.notOnRemote('initialise the daemon');
     const info = await this.info();
     await this.waitReady();
     await this.run([...info.initArgv], { stdin: preseedYaml });
   }
 
   async fetchImage(remoteRef: string, alias: string): Promise<void> {
-    await this.run(fetchImageArgv(await this.lxc(), remoteRef, alias), { timeoutMs: 1_800_000 });
+    const argv = fetchImageArgv(await this.lxc(), remoteRef, alias).map((w) => (this.top && w === 'local:' ? `${this.top.remote}:` : w));
+    await this.run(this.here(argv), { timeoutMs: 1_800_000 });
   }
 
   async exportImage(fingerprint: string): Promise<ImageBundle> {
     const dir = await this.tempDir();
-    await this.run(exportImageArgv(await this.lxc(), fingerprint, dir), { timeoutMs: 1_800_000 });
+    await this.run(this.here(exportImageArgv(await this.lxc(), this.ref(fingerprint), dir)), { timeoutMs: 1_800_000 });
     const files = (await this.run(['find', dir, '-type', 'f'])).stdout.split('\n').filter(Boolean);
     return { level: this.path, fingerprint, files: orderImageFiles(files) };
   }
@@ -202,14 +234,16 @@ export class ExecLevel implements LxdLevel {
     const child = this.child(childName, null) as ExecLevel;
     const dir = await child.tempDir();
     for (const file of bundle.files) {
-      await this.run(pushFileArgv(cli, file, childName, dir), { timeoutMs: 1_800_000 });
+      await this.run(this.here(pushFileArgv(cli, file, this.ref(childName), dir)), { timeoutMs: 1_800_000 });
     }
     return { level: child.path, fingerprint: bundle.fingerprint, files: bundle.files.map((f) => `${dir}/${f.split('/').pop()}`) };
   }
 
   async importImage(bundle: ImageBundle, aliases: readonly string[]): Promise<void> {
     const cli = await this.lxc();
-    await this.run(importImageArgv(cli, bundle.files, aliases), { timeoutMs: 1_800_000 });
+    // On a remote the files are here and go to its store: `lxc image import FILES REMOTE:`.
+    const argv = importImageArgv(cli, this.top ? [...bundle.files, `${this.top.remote}:`] : bundle.files, aliases);
+    await this.run(this.here(argv), { timeoutMs: 1_800_000 });
   }
 
   async discardBundle(bundle: ImageBundle): Promise<void> {
@@ -218,11 +252,11 @@ export class ExecLevel implements LxdLevel {
   }
 
   async createInstance(spec: InstanceSpec): Promise<void> {
-    await this.run(createInstanceArgv(await this.lxc(), spec), { timeoutMs: 1_800_000 });
+    await this.run(this.here(createInstanceArgv(await this.lxc(), { ...spec, name: this.ref(spec.name), fingerprint: this.ref(spec.fingerprint) })), { timeoutMs: 1_800_000 });
   }
 
   async startInstance(name: string, waitBoot: boolean): Promise<void> {
-    await this.run(instanceArgv(await this.lxc(), 'start', name), { timeoutMs: 600_000 });
+    await this.run(this.here(instanceArgv(await this.lxc(), 'start', this.ref(name))), { timeoutMs: 600_000 });
     if (waitBoot) await (this.child(name, null) as ExecLevel).waitBoot(this.flavour);
   }
 
@@ -243,33 +277,33 @@ export class ExecLevel implements LxdLevel {
   }
 
   async stopInstance(name: string): Promise<void> {
-    await this.run(instanceArgv(await this.lxc(), 'stop', name), { timeoutMs: 600_000 });
+    await this.run(this.here(instanceArgv(await this.lxc(), 'stop', this.ref(name))), { timeoutMs: 600_000 });
   }
 
   async deleteInstance(name: string): Promise<void> {
-    await this.run(deleteArgv(await this.lxc(), name), { timeoutMs: 600_000 });
+    await this.run(this.here(deleteArgv(await this.lxc(), this.ref(name))), { timeoutMs: 600_000 });
   }
 
   async updateInstance(name: string, update: InstanceUpdate): Promise<void> {
-    for (const argv of updateInstanceArgvs(await this.lxc(), name, update)) await this.run(argv);
+    for (const argv of updateInstanceArgvs(await this.lxc(), this.ref(name), update)) await this.run(this.here(argv));
   }
 
   async createProfile(name: string, body: ProfileBody): Promise<void> {
-    await this.run(profileCreateArgv(await this.lxc(), name));
+    await this.run(this.here(profileCreateArgv(await this.lxc(), this.ref(name))));
     await this.writeProfile(name, body);
   }
 
   async writeProfile(name: string, body: ProfileBody): Promise<void> {
-    await this.run(profileEditArgv(await this.lxc(), name), { stdin: profileYaml(body) });
+    await this.run(this.here(profileEditArgv(await this.lxc(), this.ref(name))), { stdin: profileYaml(body) });
   }
 
   async deleteProfile(name: string): Promise<void> {
-    await this.run(profileDeleteArgv(await this.lxc(), name));
+    await this.run(this.here(profileDeleteArgv(await this.lxc(), this.ref(name))));
   }
 
   /** Exec inside container `name` (through this level's client). */
   private inside(name: string): Exec {
-    return nestedExec(this.exec, this.flavour ? flavourInfo(this.flavour).client : () => this.lxc(), name);
+    return nestedExec(this.exec, this.flavour ? flavourInfo(this.flavour).client : () => this.lxc(), name, this.top ?? undefined);
   }
 
   async readFiles(name: string, paths: readonly string[]): Promise<Record<string, ObservedFile | null>> {
@@ -295,6 +329,8 @@ export class ExecLevel implements LxdLevel {
   }
 
   private get lxcHere(): LxcAtLevel {
+    // A remote's top level runs its commands here with REMOTE: names; lxc-* would act on this machine.
+    if (this.top) throw this.notOnRemote('run classic LXC containers');
     return new LxcAtLevel(this.exec, this.path, this.options.trace);
   }
 
@@ -331,7 +367,7 @@ export class ExecLevel implements LxdLevel {
   /** `flavour`: of the daemon inside, when the manifest or the plan says; else its first probe finds it. */
   child(name: string, flavour: Flavour | null): LxdLevel {
     const cli = this.flavour ? flavourInfo(this.flavour).client : () => this.lxc();
-    return new ExecLevel(nestedExec(this.exec, cli, name), joinPath(this.path, name), this.options, flavour);
+    return new ExecLevel(nestedExec(this.exec, cli, name, this.top ?? undefined), joinPath(this.path, name), this.options, flavour);
   }
 }
 

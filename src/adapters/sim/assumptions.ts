@@ -36,6 +36,9 @@ function insideDaemons(manifest: Manifest): Map<string, string> {
 }
 
 /** The lines a plan against a fresh simulated host starts with. */
+/** The last line of assumedByDefault's answer. */
+export const WORLD_FILE_NOTE = 'A world file (--world) can say otherwise.';
+
 export function assumedByDefault(manifest: Manifest): string[] {
   const all = specs(manifest);
   const images = [...new Set(all.map((s) => s.image))];
@@ -51,7 +54,7 @@ export function assumedByDefault(manifest: Manifest): string[] {
     const paths = users.map((s) => s.path);
     lines.push(`Assumed: ${image} carries ${daemons} (${paths.join(', ')} ${paths.length === 1 ? 'holds' : 'hold'} containers).`);
   }
-  lines.push('A world file (--world) can say otherwise.');
+  lines.push(WORLD_FILE_NOTE);
   return lines;
 }
 

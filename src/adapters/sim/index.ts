@@ -12,7 +12,7 @@ import { findLevel, record, tick } from './world.js';
 
 export { DEBIAN_SUBID, defaultWorld, manifestImages, manifestLxcUsers } from './describe.js';
 export { parseWorld } from './parse-world.js';
-export { assumedByDefault, imageProblems } from './assumptions.js';
+export { assumedByDefault, imageProblems, WORLD_FILE_NOTE } from './assumptions.js';
 export { describeWorld, describeWorldText } from './describe-world.js';
 export type { FileDescription, HostDescription, ImageDescription, ImageLxdDescription, InstanceDescription, LevelDescription, LxdDescription, WorldDescription } from './describe.js';
 export type { OpRecord, World } from './state.js';
@@ -133,3 +133,5 @@ export function createSimWorld(desc: WorldDescription): SimWorld {
     state: () => world,
   };
 }
+export { simServer, simServerExec, simServerOf, type SimServer } from './remote.js';
+export { simHost, type SimHost } from './hosts.js';

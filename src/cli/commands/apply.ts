@@ -2,6 +2,9 @@
 // approve, execute, summarise; in a simulation, plan again and report convergence.
 
 import { lockHost } from '../../adapters/host-lock.js';
+import { lockOwner } from '../../adapters/lxd/remote-host.js';
+import { lockRemotes } from '../../engine/remote-locks.js';
+import { hostPart } from '../../core/plan/hosts.js';
 import { parseDuration } from '../../core/duration.js';
 import { NestctlError } from '../../core/errors.js';
 import { OTHER_OWNER_OVERLAP } from '../../core/plan/level-entry.js';
@@ -85,7 +88,12 @@ export async function applyCommand(file: string, flags: ApplyFlags, c: Colours, 
     : await lockHost({ timeoutMs: lockTimeoutMs, onWait: (m) => process.stderr.write(`${m}\n`) });
   let summary: ApplySummary;
   try {
-    summary = await execute(plan, target.host, flags, c, emit);
+    const releaseRemotes = await lockRemotes(target.hosts ?? [], lockOwner());
+    try {
+      summary = await execute(plan, target.hosts ? new Map(target.hosts.map((h) => [h.name, h.level])) : target.host, flags, c, emit);
+    } finally {
+      await releaseRemotes();
+    }
   } finally {
     release();
   }
@@ -99,7 +107,7 @@ export async function applyCommand(file: string, flags: ApplyFlags, c: Colours, 
   return EXIT_OK;
 }
 
-async function execute(plan: Plan, host: LxdLevel, flags: ApplyFlags, c: Colours, emit: ReturnType<typeof jsonLines> | null): Promise<ApplySummary> {
+async function execute(plan: Plan, host: LxdLevel | ReadonlyMap<string, LxdLevel>, flags: ApplyFlags, c: Colours, emit: ReturnType<typeof jsonLines> | null): Promise<ApplySummary> {
   // A terminal that reports no width (a pty nobody sized) cannot be drawn on: plain lines there.
   const drawable = Boolean(process.stdout.isTTY) && (process.stdout.columns ?? 0) > 0;
   const tty = !emit && drawable && !flags.ci ? terminalProgress(plan) : null;
@@ -154,7 +162,7 @@ function printSummary(s: ApplySummary, c: Colours, plan: Plan, simulated: boolea
   const what = mode === 'destroy' ? 'Destroy' : 'Apply';
   out.write('\n');
   // In a simulation a failure is a prediction: this is what the real LXD would answer.
-  for (const f of s.failed) out.write(c.red(`✖ ${simulated ? `${daemonName(flavourAt(plan, f.step.level))} would refuse ` : ''}${stepTitle(f.step, plan)}: ${f.error.message}\n`));
+  for (const f of s.failed) out.write(c.red(`✖ ${simulated ? `${daemonName(flavourAt(f.step.host !== undefined ? hostPart(plan, f.step.host) : plan, f.step.level))} would refuse ` : ''}${stepTitle(f.step, plan)}: ${f.error.message}\n`));
   const counts = `${s.done} done, ${s.unchanged} already so, ${s.failed.length} failed, ${s.skipped.length} skipped`;
   const secs = `${(s.ms / 1000).toFixed(1)} s`;
   if (s.failed.length === 0 && s.skipped.length === 0) out.write(c.green(c.bold(`${what} complete! Steps: ${counts} (${secs}).\n`)));

@@ -24,6 +24,16 @@ export interface PlanFlags extends TargetOptions {
   replace?: string[];
   target?: string;
   restoreIds?: boolean;
+  /** --parallel: hosts observed and planned at once. */
+  parallel?: string;
+}
+
+/** --parallel N: a whole number from 1 to 64. */
+export function parseParallel(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = /^[0-9]+$/.test(text) ? Number(text) : NaN;
+  if (!(n >= 1 && n <= 64)) throw new NestctlError('user', `--parallel ${JSON.stringify(text)}: not a number of hosts`, 'give a whole number from 1 to 64, e.g. --parallel 4');
+  return n;
 }
 
 /** Plan against a host; throws InputError/EnvironmentError for problems. */
@@ -39,12 +49,13 @@ export function computePlan(loaded: LoadedManifest, target: Target, flags: PlanF
     restoreIds: flags.restoreIds ?? false,
     ...(flags.replace?.length ? { replace: flags.replace } : {}),
     target: flags.target ?? null,
+    ...(flags.parallel !== undefined ? { parallel: parseParallel(flags.parallel)! } : {}),
   });
 }
 
 /** The one pipeline, with its problems turned into the CLI's errors. */
 export async function planWith(loaded: LoadedManifest, target: Target, options: PipelineOptions): Promise<Plan> {
-  const result = await planManifest(loaded.manifest, target.host, options);
+  const result = await planManifest(loaded.manifest, target.hosts ?? target.host, options);
   if (result.ok) return result.plan;
   const env = result.problems.filter((p) => p.fault === 'environment');
   if (env.length > 0) {

@@ -11,7 +11,7 @@
 
 import { type Diagnostic, nodeAt } from '../diagnostics.js';
 import { nestedOwnNeed } from '../flavour/index.js';
-import type { ContainerSpec, LxcSpec, Manifest } from '../manifest/model.js';
+import type { ContainerSpec, HostSpec, LxcSpec, Manifest } from '../manifest/model.js';
 import { type LevelLxcNeed, type LxcAllocation, levelLxcNeed, visitLxc } from './lxc-need.js';
 import { BLOCK, FIRST_SUBORDINATE_ID, type IdRange, LAST_ID, roundUpToBlock } from './range.js';
 
@@ -34,11 +34,14 @@ export interface NodeAllocation {
 }
 
 export interface Allocation {
-  /** Ids the host's LXD must hand out (its root entry's minimum size). */
+  /** Ids the first host's LXD must hand out (its root entry's minimum size). */
   hostNeed: number;
+  /** The same for every host, by name: root containers on different hosts share no daemon. */
+  hostNeeds: Record<string, number>;
   nodes: NodeAllocation[];
+  /** By path; paths are unique only within one host (the planner works on one host so far). */
   byPath: Record<string, NodeAllocation>;
-  /** The host's own LXC containers and what they need of its ids. */
+  /** The first host's own LXC containers and what they need of its ids (the planner works on one host). */
   hostLxc: LxcAllocation[];
   hostLxcNeed: LevelLxcNeed;
   lxcByPath: Record<string, LxcAllocation>;
@@ -118,15 +121,29 @@ export function allocate(manifest: Manifest): AllocationResult {
     return node;
   };
 
-  const nodes = visitLevel(manifest.containers);
-  const hostNeed = levelNeed(nodes);
-  const hostLxc = lxcLevel(manifest.lxc);
-  const hostLxcNeed = levelLxcNeed(hostLxc);
-  const hostProblem = hostRangeProblem(manifest, hostNeed + hostLxcNeed.total);
-  if (hostProblem) problems.push(hostProblem);
+  const hostNeeds: Record<string, number> = {};
+  const nodeOf = new Map<ContainerSpec, NodeAllocation>();
+  const lxcOf = new Map<string, { lxc: LxcAllocation[]; need: LevelLxcNeed }>();
+  for (const host of manifest.hosts) {
+    const specs = manifest.containers.filter((c) => c.host === host.name);
+    const hostNodes = visitLevel(specs);
+    specs.forEach((spec, i) => nodeOf.set(spec, hostNodes[i]!));
+    const lxc = lxcLevel(manifest.lxc.filter((l) => l.host === host.name));
+    const lxcNeed = levelLxcNeed(lxc);
+    lxcOf.set(host.name, { lxc, need: lxcNeed });
+    const need = levelNeed(hostNodes);
+    hostNeeds[host.name] = need;
+    const hostProblem = hostRangeProblem(manifest.file, host, need + lxcNeed.total);
+    if (hostProblem) problems.push(hostProblem);
+  }
   problems.push(...lxcRangeProblems(manifest, Object.values(lxcByPath)));
   if (problems.length > 0) return { ok: false, problems };
-  return { ok: true, allocation: { hostNeed, nodes, byPath, hostLxc, hostLxcNeed, lxcByPath } };
+  const nodes = manifest.containers.map((c) => nodeOf.get(c)!);
+  const first = lxcOf.get(manifest.host.name)!;
+  return {
+    ok: true,
+    allocation: { hostNeed: hostNeeds[manifest.host.name] ?? 0, hostNeeds, nodes, byPath, hostLxc: first.lxc, hostLxcNeed: first.need, lxcByPath },
+  };
 }
 
 /** An LXC container's map, like any, must end at LAST_ID at the latest. */
@@ -143,17 +160,17 @@ function lxcRangeProblems(manifest: Manifest, nodes: LxcAllocation[]): Diagnosti
 }
 
 /** The host range must end at LAST_ID at the latest, wherever it starts. */
-function hostRangeProblem(manifest: Manifest, hostNeed: number): Diagnostic | null {
-  const start = manifest.host.base ?? FIRST_SUBORDINATE_ID;
+function hostRangeProblem(file: string, host: HostSpec, hostNeed: number): Diagnostic | null {
+  const start = host.base ?? FIRST_SUBORDINATE_ID;
   const last = start + hostNeed - 1;
   if (Number.isSafeInteger(last) && last <= LAST_ID) return null;
-  const where = manifest.host.base === null ? `even from the lowest base ${FIRST_SUBORDINATE_ID}` : `from host.base ${start}`;
+  const where = host.base === null ? `even from the lowest base ${FIRST_SUBORDINATE_ID}` : `from ${host.section}.base ${start}`;
   const room = LAST_ID + 1 - hostNeed;
   return {
     severity: 'error',
     fault: 'user',
-    where: nodeAt(manifest.file, '', manifest.hostPos),
-    message: `the tree needs ${hostNeed} host ids, which ${where} run past the last usable id ${LAST_ID}`,
-    hint: room >= FIRST_SUBORDINATE_ID ? `choose host.base at most ${room}` : 'make the isolated slices (idmap.size) smaller',
+    where: nodeAt(file, '', host.pos),
+    message: `the tree${host.section === "host" ? "" : ` on host ${host.name}`} needs ${hostNeed} host ids, which ${where} run past the last usable id ${LAST_ID}`,
+    hint: room >= FIRST_SUBORDINATE_ID ? `choose ${host.section}.base at most ${room}` : 'make the isolated slices (idmap.size) smaller',
   };
 }

@@ -4,19 +4,31 @@ import { type ConfigValue, lxdString } from './config-keys.js';
 import { daemonJsonFile, dockerRemapSize, dockerWanted } from './docker.js';
 import { buildFiles, type RawFile } from './files.js';
 import { buildProfiles, type RawProfiles } from './profiles.js';
-import type { ContainerSpec, Flavour, HostSpec, LxcSpec, Manifest } from './model.js';
+import { type ContainerSpec, type Flavour, type HostPlace, type HostSpec, LOCAL_HOST, type LxcSpec, type Manifest } from './model.js';
+import type { SourcePos } from './model.js';
 import { keyPos, type Path, type Source, valuePos } from './source.js';
 
 /** The manifest's data as the schema guarantees it. */
 export interface RawManifest {
   apiVersion: 'nestctl/v1';
-  host?: { owner?: string; base?: number; restart?: string[]; flavour?: Flavour; profiles?: RawProfiles };
+  host?: RawHost;
+  hosts?: Record<string, RawHost & { remote?: string; cli?: 'lxc' | 'incus'; project?: string; shell?: string[] }>;
   defaults?: { image?: string; profiles?: string[]; config?: Record<string, ConfigValue> };
   containers: RawContainer[];
 }
 
+interface RawHost {
+  owner?: string;
+  base?: number;
+  restart?: string[];
+  flavour?: Flavour;
+  profiles?: RawProfiles;
+}
+
 export interface RawContainer {
   name: string;
+  host?: string;
+  target?: string;
   runtime?: 'lxd' | 'lxc';
   user?: string;
   template?: string;
@@ -40,23 +52,40 @@ type Defaults = NonNullable<RawManifest['defaults']>;
 
 export function buildManifest(raw: RawManifest, file: string, src: Source): Manifest {
   const defaults = raw.defaults ?? {};
+  const hosts = raw.hosts
+    ? Object.entries(raw.hosts).map(([name, h]) => buildHost(name, h, placeOf(h), keyPos(src, ['hosts', name]), ['hosts', name], src))
+    : [buildHost(LOCAL_HOST, raw.host ?? {}, { kind: 'local' }, raw.host ? keyPos(src, ['host']) : valuePos(src, []), null, src)];
+  // checks.ts refuses a hosts: map with several entries when a root container names none.
+  const only = hosts.length === 1 ? hosts[0]!.name : LOCAL_HOST;
+  const host = hosts[0]!;
   return {
     apiVersion: raw.apiVersion,
     file,
-    host: buildHost(raw.host ?? {}, src),
-    containers: lxdNodes(raw.containers).map(({ c, i }) => buildContainer(c, '', ['containers', i], defaults, src)),
-    lxc: lxcNodes(raw.containers).map(({ c, i }) => buildLxc(c, '', ['containers', i], src)),
-    hostPos: raw.host ? keyPos(src, ['host']) : valuePos(src, []),
+    host,
+    hosts,
+    containers: lxdNodes(raw.containers).map(({ c, i }) => buildContainer(c, '', ['containers', i], defaults, src, c.host ?? only)),
+    lxc: lxcNodes(raw.containers).map(({ c, i }) => buildLxc(c, '', ['containers', i], src, c.host ?? only)),
+    hostPos: host.pos,
   };
 }
 
-function buildHost(host: NonNullable<RawManifest['host']>, src: Source): HostSpec {
+function placeOf(h: NonNullable<RawManifest['hosts']>[string]): HostPlace {
+  if (h.remote === undefined) return { kind: 'local' };
+  return { kind: 'remote', remote: h.remote, cli: h.cli ?? null, project: h.project ?? null, shell: h.shell ? [...h.shell] : null };
+}
+
+/** `at`: the entry's path in `hosts:`, or null for `host:`. */
+function buildHost(name: string, host: RawHost, place: HostPlace, pos: SourcePos, at: Path | null, src: Source): HostSpec {
   return {
+    name,
+    section: at ? `hosts.${name}` : 'host',
+    place,
+    pos,
     owner: host.owner ?? 'root',
     base: host.base ?? null,
     restart: host.restart ? [...host.restart] : null,
     flavour: host.flavour ?? null,
-    profiles: buildProfiles(host.profiles ?? {}, ['host', 'profiles'], src),
+    profiles: buildProfiles(host.profiles ?? {}, [...(at ?? ['host']), 'profiles'], src),
   };
 }
 
@@ -64,7 +93,7 @@ function lxdConfig(config: Record<string, ConfigValue>): Record<string, string> 
   return Object.fromEntries(Object.entries(config).map(([k, v]) => [k, lxdString(v)]));
 }
 
-function buildContainer(c: RawContainer, parent: string, at: Path, defaults: Defaults, src: Source): ContainerSpec {
+function buildContainer(c: RawContainer, parent: string, at: Path, defaults: Defaults, src: Source, host: string): ContainerSpec {
   const path = parent ? `${parent}/${c.name}` : c.name;
   // The schema requires an image on every container when defaults.image is absent.
   const image = c.image ?? defaults.image ?? '';
@@ -82,9 +111,11 @@ function buildContainer(c: RawContainer, parent: string, at: Path, defaults: Def
     flavour: c.flavour ?? null,
     files: [...buildFiles(c.files ?? [], [...at, 'files'], src), ...(dockerRemapSize(c.docker) !== null ? [daemonJsonFile(valuePos(src, [...at, 'docker']))] : [])],
     setup: (c.setup ?? []).map((argv) => [...argv]),
-    containers: lxdNodes(c.containers ?? []).map(({ c: child, i }) => buildContainer(child, path, [...at, 'containers', i], defaults, src)),
+    host,
+    target: c.target ?? null,
+    containers: lxdNodes(c.containers ?? []).map(({ c: child, i }) => buildContainer(child, path, [...at, 'containers', i], defaults, src, host)),
     insideProfiles: buildProfiles(c.inside?.profiles ?? {}, [...at, 'inside', 'profiles'], src),
-    lxc: lxcNodes(c.containers ?? []).map(({ c: child, i }) => buildLxc(child, path, [...at, 'containers', i], src)),
+    lxc: lxcNodes(c.containers ?? []).map(({ c: child, i }) => buildLxc(child, path, [...at, 'containers', i], src, host)),
     pos: valuePos(src, at),
   };
 }
@@ -97,7 +128,7 @@ const lxdNodes = (list: RawContainer[]) => indexed(list).filter(({ c }) => c.run
 const lxcNodes = (list: RawContainer[]) => indexed(list).filter(({ c }) => c.runtime === 'lxc');
 
 // Defaults are LXD's (image, profiles, LXD config keys): an LXC node takes none of them.
-function buildLxc(c: RawContainer, parent: string, at: Path, src: Source): LxcSpec {
+function buildLxc(c: RawContainer, parent: string, at: Path, src: Source, host: string): LxcSpec {
   const path = parent ? `${parent}/${c.name}` : c.name;
   return {
     runtime: 'lxc',
@@ -108,7 +139,8 @@ function buildLxc(c: RawContainer, parent: string, at: Path, src: Source): LxcSp
     templateArgs: [...(c.template_args ?? [])],
     config: lxdConfig(c.config ?? {}),
     bridge: c.bridge ?? null,
-    containers: lxcNodes(c.containers ?? []).map(({ c: child, i }) => buildLxc(child, path, [...at, 'containers', i], src)),
+    host,
+    containers: lxcNodes(c.containers ?? []).map(({ c: child, i }) => buildLxc(child, path, [...at, 'containers', i], src, host)),
     pos: valuePos(src, at),
   };
 }

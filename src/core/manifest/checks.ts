@@ -6,6 +6,7 @@ import { type Diagnostic, sourceAt } from '../diagnostics.js';
 import { type ConfigValue, configKeyProblem, configValueProblem, ignoredKeyProblem, lxdFalse, lxdString } from './config-keys.js';
 import { dockerWanted } from './docker.js';
 import { fileFindings, setupFindings } from './files.js';
+import { hostSections, hostsFindings } from './hosts.js';
 import { isLxcNode, lxcKeysOnLxd, lxcNodeFindings } from './lxc-checks.js';
 import { NAME_RULE, nameProblem } from './names.js';
 import { insideFindings, profileFindings } from './profiles.js';
@@ -26,8 +27,8 @@ const MAX_CONFIG_FINDINGS = 100;
 export function semanticFindings(data: unknown, src: Source): Diagnostic[] {
   if (!isRecord(data)) return [];
   return [
-    ...hostFindings(data, src),
-    ...profileFindings(data, src, ['host'], (at) => configFindings(data, src, at)),
+    ...hostSections(data).flatMap((section) => [...hostFindings(data, src, section), ...profileFindings(data, src, section, (at) => configFindings(data, src, at))]),
+    ...hostsFindings(data, src),
     ...argvFindings(data, src, ['defaults']),
     ...configFindings(data, src, ['defaults', 'config']),
     ...levelFindings(data, src, ['containers'], 1),
@@ -53,13 +54,14 @@ function levelFindings(data: unknown, src: Source, listPath: Path, depth: number
   list.forEach((item: unknown, i) => {
     if (!isRecord(item)) return;
     const path = [...listPath, i];
+    const scope = depth === 1 ? rootScope(data, item) : '';
     if (isLxcNode(item)) {
-      found.push(...nameFindings(data, src, path, firstLine), ...lxcNodeFindings(data, src, path, inLxc), ...levelFindings(data, src, [...path, 'containers'], depth + 1, true));
+      found.push(...nameFindings(data, src, path, firstLine, scope), ...lxcNodeFindings(data, src, path, inLxc), ...levelFindings(data, src, [...path, 'containers'], depth + 1, true));
       return;
     }
     if (inLxc) return; // lxcNodeFindings reports it
     found.push(
-      ...nameFindings(data, src, path, firstLine),
+      ...nameFindings(data, src, path, firstLine, scope),
       ...lxcKeysOnLxd(data, src, path),
       ...argvFindings(data, src, path),
       ...configFindings(data, src, [...path, 'config']),
@@ -76,18 +78,19 @@ function levelFindings(data: unknown, src: Source, listPath: Path, depth: number
   return found;
 }
 
-function hostFindings(data: unknown, src: Source): Diagnostic[] {
+function hostFindings(data: unknown, src: Source, section: Path): Diagnostic[] {
+  const name = section.join('.');
   const found: Diagnostic[] = [];
-  const owner = dataAt(data, ['host', 'owner']);
+  const owner = dataAt(data, [...section, 'owner']);
   const problem = typeof owner === 'string' && owner !== '' ? ownerProblem(owner) : null;
   if (problem) {
-    found.push({ severity: 'error', fault: 'user', where: sourceAt(src.file, valuePos(src, ['host', 'owner'])), message: `invalid host.owner ${JSON.stringify(owner)}: ${problem}`, hint: `host.owner must be ${OWNER_RULE}` });
+    found.push({ severity: 'error', fault: 'user', where: sourceAt(src.file, valuePos(src, [...section, 'owner'])), message: `invalid ${name}.owner ${JSON.stringify(owner)}: ${problem}`, hint: `${name}.owner must be ${OWNER_RULE}` });
   }
-  const restart = dataAt(data, ['host', 'restart']);
+  const restart = dataAt(data, [...section, 'restart']);
   if (Array.isArray(restart)) {
     restart.forEach((word: unknown, i) => {
       const bad = typeof word === 'string' ? restartWordProblem(word, i) : null;
-      if (bad) found.push({ severity: 'error', fault: 'user', where: sourceAt(src.file, valuePos(src, ['host', 'restart', i])), message: `invalid word ${JSON.stringify(word)} in host.restart: ${bad}`, hint: 'host.restart is the argv of the restart command, program first, e.g. [systemctl, restart, lxd]' });
+      if (bad) found.push({ severity: 'error', fault: 'user', where: sourceAt(src.file, valuePos(src, [...section, 'restart', i])), message: `invalid word ${JSON.stringify(word)} in ${name}.restart: ${bad}`, hint: `${name}.restart is the argv of the restart command, program first, e.g. [systemctl, restart, lxd]` });
     });
   }
   return found;
@@ -110,18 +113,28 @@ function argvFindings(data: unknown, src: Source, owner: Path): Diagnostic[] {
   return found;
 }
 
-function nameFindings(data: unknown, src: Source, path: Path, firstLine: Map<string, number>): Diagnostic[] {
+/** Root containers on different hosts live on different daemons: their names are unique per host. */
+function rootScope(data: unknown, item: Record<string, unknown>): string {
+  const hosts = dataAt(data, ['hosts']);
+  if (!isRecord(hosts)) return '';
+  const host = item['host'];
+  const names = Object.keys(hosts);
+  return typeof host === 'string' ? host : names.length === 1 ? names[0]! : '';
+}
+
+function nameFindings(data: unknown, src: Source, path: Path, firstLine: Map<string, number>, scope: string): Diagnostic[] {
   const name = dataAt(data, [...path, 'name']);
   if (typeof name !== 'string') return [];
   const pos = valuePos(src, [...path, 'name']);
   const found: Diagnostic[] = [];
   const problem = nameProblem(name);
   if (problem) found.push({ severity: 'error', fault: 'user', where: sourceAt(src.file, pos), message: `invalid container name ${JSON.stringify(name)}: ${problem}`, hint: NAME_RULE });
-  const first = firstLine.get(name);
+  const key = `${scope}\u0000${name}`;
+  const first = firstLine.get(key);
   if (first === undefined) {
-    firstLine.set(name, pos.line);
+    firstLine.set(key, pos.line);
   } else {
-    const parent = path.length > 2 ? `inside ${containerLabel(data, path.slice(0, -2))}` : 'at the top level';
+    const parent = path.length > 2 ? `inside ${containerLabel(data, path.slice(0, -2))}` : scope ? `on host ${scope}` : 'at the top level';
     found.push({
       severity: 'error',
       fault: 'user',

@@ -68,6 +68,10 @@ export interface ContainerSpec {
   files: FileSpec[];
   /** Setup commands (argv lists), run once in order after it is created; empty when none. */
   setup: string[][];
+  /** The name of the host (an entry of `hosts:`, or "local" for `host:`) a root container lives on; a nested one's is its root's. */
+  host: string;
+  /** Cluster member or "@group" a root container is placed on; null: the server chooses (and nested containers). */
+  target: string | null;
   containers: ContainerSpec[];
   /** Profiles declared on the LXD inside it (`inside: {profiles}`); empty when none. */
   insideProfiles: ProfileSpec[];
@@ -76,6 +80,23 @@ export interface ContainerSpec {
   /** Position of the node's mapping (for diagnostics about the node as a whole). */
   pos: SourcePos;
 }
+
+/** Where a host's daemon is reached: this machine, or a remote of the lxc/incus client's configuration. */
+export type HostPlace =
+  | { kind: 'local' }
+  | {
+      kind: 'remote';
+      /** The remote's name in the client's configuration. */
+      remote: string;
+      /** The client whose configuration holds it; null: the flavour's. */
+      cli: 'lxc' | 'incus' | null;
+      project: string | null;
+      /** argv prefix that runs a host-level step (subid edit, daemon restart) on that machine; null: none is run there. */
+      shell: string[] | null;
+    };
+
+/** The name `host:` gives the one host it describes. */
+export const LOCAL_HOST = 'local';
 
 /**
  * A classic LXC container (`runtime: lxc`), run by lxc-create/lxc-start rather than by the
@@ -96,12 +117,19 @@ export interface LxcSpec {
   config: Record<string, string>;
   /** The bridge its veth joins; null: the level's LXD bridge (its flavour's). */
   bridge: string | null;
+  /** The host it lives on, as ContainerSpec.host: its root container's, or the one its top-level entry names. */
+  host: string;
   /** LXC containers inside this one (it then includes LXC's nesting.conf). */
   containers: LxcSpec[];
   pos: SourcePos;
 }
 
 export interface HostSpec {
+  /** The key in `hosts:`, or LOCAL_HOST. */
+  name: string;
+  /** Where the manifest describes it, for messages: "host" or "hosts.NAME". */
+  section: string;
+  place: HostPlace;
   /** Owner of the subordinate id lines nestctl manages (LXD reads only root's). */
   owner: string;
   /** Start of the host allocation; null keeps a large-enough existing entry. */
@@ -110,6 +138,8 @@ export interface HostSpec {
   restart: string[] | null;
   /** Override of the detected host flavour. */
   flavour: Flavour | null;
+  /** Position of the host's mapping (its key in `hosts:`, or `host:`). */
+  pos: SourcePos;
   /** Profiles declared on the host's LXD; empty when none. */
   profiles: ProfileSpec[];
 }
@@ -118,9 +148,12 @@ export interface Manifest {
   apiVersion: 'nestctl/v1';
   /** Path as given by the user, used in diagnostics. */
   file: string;
+  /** The first host (the only one of a `host:` manifest): the one today's planner and engine work on. */
   host: HostSpec;
+  /** Every host, in manifest order; `host:` (or neither) gives one, named LOCAL_HOST. */
+  hosts: HostSpec[];
   containers: ContainerSpec[];
-  /** Classic LXC containers on the host itself. */
+  /** Classic LXC containers on a host itself (each names its host; only this machine runs them so far). */
   lxc: LxcSpec[];
   /** Source positions of a few host keys, for allocation diagnostics. */
   hostPos: SourcePos;
@@ -130,3 +163,15 @@ export interface Manifest {
 export const hostsContainers = (spec: ContainerSpec): boolean => spec.containers.length > 0 || spec.lxc.length > 0;
 /** Its inside is a level of the plan: it hosts containers, or its subid files hold Docker's dockremap entries. */
 export const hasLevel = (spec: ContainerSpec): boolean => hostsContainers(spec) || spec.dockerRemap !== null;
+
+/** An LXD container of the manifest's, at any depth. */
+export function hasPath(manifest: Pick<Manifest, 'containers'>, path: string): boolean {
+  const walk = (specs: ContainerSpec[]): boolean => specs.some((s) => s.path === path || walk(s.containers));
+  return walk(manifest.containers);
+}
+
+/** A classic LXC container of the manifest's, at the host or in an LXD container. */
+export function hasLxcPath(manifest: Pick<Manifest, 'containers' | 'lxc'>, path: string): boolean {
+  const walk = (specs: ContainerSpec[]): boolean => specs.some((s) => s.lxc.some((l) => l.path === path) || walk(s.containers));
+  return manifest.lxc.some((l) => l.path === path) || walk(manifest.containers);
+}

@@ -29,7 +29,7 @@ function parsePointer(pointer: string): string[] {
 /** Name, owner and config-key syntax are reported by checks.ts, which can say exactly what is wrong. */
 function checkedInCode(e: ErrorObject, path: Path): boolean {
   if (e.keyword === 'propertyNames' || e.propertyName !== undefined) return true;
-  if ((e.keyword === 'pattern' || e.keyword === 'maxLength') && path.join('.') === 'host.owner') return true;
+  if ((e.keyword === 'pattern' || e.keyword === 'maxLength') && path[path.length - 1] === 'owner' && (path[0] === 'host' || path[0] === 'hosts')) return true;
   if (e.keyword === 'pattern' && path[path.length - 2] === 'ignore_changes') return true;
   return e.keyword === 'pattern' && path[path.length - 1] === 'name' && path[path.length - 3] === 'containers';
 }
@@ -44,6 +44,7 @@ const REQUIRED_HINTS: Record<string, string> = {
   apiVersion: 'start the manifest with "apiVersion: nestctl/v1", then list the containers under "containers:"',
   containers: 'list the containers under "containers:", each with at least a name and an image',
   name: 'give the container a name, e.g. "name: c1"',
+  hosts: 'name at least one host, e.g. "local: {}" for this machine, or leave hosts: out',
   image: 'set image to an alias or fingerprint on its parent LXD (e.g. "image: busybox"), or set defaults.image for every container',
 };
 
@@ -88,6 +89,7 @@ function translate(e: ErrorObject, data: unknown, src: Source): Diagnostic[] {
       return error(valuePos(src, path), `${what} must be at most ${String(p['limit'])}, not ${valueWords(value)}`, describe(e));
     case 'minItems':
     case 'minLength':
+    case 'minProperties':
       return error(valuePos(src, path), `${what} must not be empty`, REQUIRED_HINTS[String(path[path.length - 1])] ?? describe(e));
     case 'uniqueItems': {
       const later = Math.max(Number(p['i']), Number(p['j']));

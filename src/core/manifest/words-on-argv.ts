@@ -30,14 +30,36 @@ export function imageProblem(ref: string): string | null {
   return ALIAS.test(alias) ? null : (firstBad(alias, /[^A-Za-z0-9._/+-]/) ?? 'the alias must start with a letter, digit or "_"');
 }
 
+export const REMOTE_RULE = 'a remote name as "lxc remote list" shows it: letters, digits, ".", "_" and "-", starting with a letter or digit';
+
+/** A client remote name: a host's `remote:`, as the part of an image reference before ":". */
+export function remoteProblem(name: string): string | null {
+  if (name.startsWith('-')) return 'it starts with "-", so lxc would read it as an option';
+  return REMOTE.test(name) ? null : (firstBad(name, /[^A-Za-z0-9._-]/) ?? 'it must start with a letter or digit');
+}
+
+export const TARGET_RULE = 'target is a cluster member name ("m2") or "@" and a cluster group ("@fast"): letters, digits, ".", "_" and "-", starting with a letter or digit';
+
+/** `--target` takes a member or @group; the word must not read as an option. */
+export function targetProblem(target: string): string | null {
+  const name = target.startsWith('@') ? target.slice(1) : target;
+  if (name.startsWith('-')) return 'it starts with "-", so lxc would read it as an option';
+  if (name === '') return 'the group after "@" is empty';
+  return REMOTE.test(name) ? null : (firstBad(name, /[^A-Za-z0-9._-]/) ?? 'it must start with a letter or digit');
+}
+
+export const PROJECT_RULE = 'a project name on the remote: no spaces, "/" or control characters, not "." or "..", not starting with "-"';
+
 export const PROFILE_RULE = 'profile names are the names of profiles on the parent LXD: no spaces, "/" or control characters, not "." or "..", not starting with "-"';
 
-/** LXD refuses "/" and the dot names in profile names; a leading "-" would be an lxc option. */
+/** LXD refuses "/" and the dot names in profile and project names; a leading "-" would be an lxc option. */
 export function profileProblem(name: string): string | null {
   if (name.startsWith('-')) return 'it starts with "-", so lxc would read it as an option';
   if (name === '.' || name === '..') return 'it is a directory name';
   return firstBad(name, /[\s/\p{Cc}]/u);
 }
+
+export const projectProblem = profileProblem;
 
 /** The restart command's first word is the program; later words may be options (--reload). */
 export function restartWordProblem(word: string, index: number): string | null {

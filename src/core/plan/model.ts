@@ -20,6 +20,8 @@ interface StepBase {
   dependsOn: string[];
   /** Why (display only). */
   reason: string;
+  /** The host it runs on, in a plan of several hosts (Plan.hosts); absent when the manifest has one host on this machine. */
+  host?: string;
 }
 
 /**
@@ -182,6 +184,8 @@ export type FlavourFrom = 'observed' | 'manifest' | 'assumed';
 /** Per level: what the allocator decided, for display (viz) and review. */
 export interface LevelSummary {
   path: string;
+  /** Its host in a plan of several hosts; absent otherwise. */
+  host?: string;
   flavour: Flavour;
   flavourFrom: FlavourFrom;
   /** The level exists and was observed (false: planned as wholly new). */
@@ -200,6 +204,18 @@ export interface LevelSummary {
    * with Debian's default root:100000:10000001). "unknown" for levels that do not exist yet.
    */
   verdictNow: 'unprivileged-ok' | 'privileged-only' | 'unknown';
+}
+
+/**
+ * A host of a plan of several hosts (or of one remote): its name in the manifest and, for a remote,
+ * who the server was when planned (`apply PLAN.json` refuses when the remote name now reaches
+ * another server).
+ */
+export interface PlanHost {
+  name: string;
+  remote: { remote: string; serverName: string; fingerprint: string } | null;
+  /** Destroy plans: the flavour of each level a step of this host runs at (as Plan.flavours). */
+  flavours?: Record<string, Flavour>;
 }
 
 /** Planning options besides mode, target and simulation (recorded in their own fields). */
@@ -235,6 +251,8 @@ export interface Plan {
    * step runs at, so each word names the daemon that is there. Absent in apply plans.
    */
   flavours?: Record<string, Flavour>;
+  /** Present when the manifest has several hosts or a remote: steps and levels then name theirs. */
+  hosts?: PlanHost[];
   steps: Step[];
   warnings: string[];
 }

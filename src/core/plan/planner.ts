@@ -87,7 +87,8 @@ function planLevel(input: PlanInput, built: ContextResult, images: ResolvedImage
     if (child.alloc.dockremap === null) inside();
   }
   out.levels.push(levelSummary(ctx));
-  if (ctx.entryKept && input.manifest.host.base === null && ctx.isHost && ctx.entry) {
+  // A remote's range is only read (core/ids/remote-range.ts): host.base is not a choice there.
+  if (ctx.entryKept && input.manifest.host.base === null && ctx.isHost && ctx.entry && input.manifest.host.place.kind === 'local') {
     out.warnings.push(`host: keeping the existing ${ctx.owner}:${formatRange(ctx.entry)} (large enough; set host.base to choose another)`);
   }
   return stepIds(subids);

@@ -26,6 +26,8 @@ function toSpec(n: Node, parent: string, line: number): ContainerSpec {
     flavour: 'debian',
     files: [],
     setup: [],
+    host: 'local',
+    target: null,
     containers: (n.children ?? []).map((c, i) => toSpec(c, path, line + i + 1)),
     insideProfiles: [],
     lxc: [],
@@ -33,11 +35,13 @@ function toSpec(n: Node, parent: string, line: number): ContainerSpec {
   };
 }
 
-export function manifest(nodes: Node[], host: Partial<Manifest['host']> = {}): Manifest {
+export function manifest(nodes: Node[], over: Partial<Manifest['host']> = {}): Manifest {
+  const host: Manifest['host'] = { name: 'local', section: 'host', place: { kind: 'local' }, owner: 'root', base: null, restart: null, flavour: null, profiles: [], pos: { line: 2, col: 1 }, ...over };
   return {
     apiVersion: 'nestctl/v1',
     file: 'test.yaml',
-    host: { owner: 'root', base: null, restart: null, flavour: null, profiles: [], ...host },
+    host,
+    hosts: [host],
     containers: nodes.map((n, i) => toSpec(n, '', 10 + i * 10)),
     lxc: [],
     hostPos: { line: 2, col: 1 },

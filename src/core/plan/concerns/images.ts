@@ -24,6 +24,14 @@ export type ResolvedImages = Map<string, ResolvedImage>;
 const isFingerprint = (ref: string): boolean => /^[0-9a-f]{12,64}$/.test(ref);
 const isRemote = (ref: string): boolean => ref.includes(':');
 
+/** On a remote host: how to copy the image there from this machine (nestctl does not relay it yet). */
+function remoteImageHint(manifest: Manifest, ref: string): string | null {
+  const place = manifest.host.place;
+  if (place.kind !== 'remote') return null;
+  const cli = place.cli ?? clientOf(manifest.host.flavour);
+  return `copy it there from this machine: ${cli} image copy ${ref} ${place.remote}: --copy-aliases --mode relay${place.project ? ` --target-project ${place.project}` : ''}`;
+}
+
 /** Every image the manifest names, against the host's store; fetch steps for missing remote ones. */
 export function resolveImages(manifest: Manifest, host: ObservedLevel): ConcernResult & { images: ResolvedImages } {
   const out = { ...noConcern(), images: new Map<string, ResolvedImage>() };
@@ -63,7 +71,7 @@ export function resolveImages(manifest: Manifest, host: ObservedLevel): ConcernR
         fault: 'user',
         where: nodeAt(manifest.file, spec.path, spec.pos),
         message: `image "${ref}" (used by ${spec.path}) is not in the host's ${daemonName(host.flavour)} image store`,
-        hint: `import it on the host (${clientOf(host.flavour)} image import … --alias ${ref}), or name a remote image as remote:alias`,
+        hint: remoteImageHint(manifest, ref) ?? `import it on the host (${clientOf(host.flavour)} image import … --alias ${ref}), or name a remote image as remote:alias`,
       });
       continue;
     }

@@ -1,0 +1,134 @@
+// A host that is a client remote, read and locked from this machine with the argv of
+// remote-commands.ts: who the server is, its daemon's range (an empty probe instance, always
+// deleted again), and the server-side lock that keeps two controllers' applies apart.
+
+import { randomBytes } from 'node:crypto';
+import { hostname, userInfo } from 'node:os';
+import { probedRange } from '../../core/ids/remote-range.js';
+import type { IdRange } from '../../core/ids/range.js';
+import { CommandError, EnvironmentError } from '../../core/errors.js';
+import { parseServerIdentity, type ServerIdentity } from '../../core/observe/parse-server.js';
+import type { Exec } from '../../ports/exec.js';
+import type { RemoteTop } from '../nested-exec.js';
+import type { RemoteHost } from '../../ports/remote.js';
+import { emptyProbeArgvs, LOCK_PROFILE, lockArgvs, moveArgvs, probeName, relayCopyArgv, serverArgv } from './remote-commands.js';
+
+const where = (top: RemoteTop): string => `remote ${top.remote}`;
+
+async function run(exec: Exec, argv: string[], top: RemoteTop): Promise<string> {
+  const r = await exec(argv);
+  if (r.code !== 0) throw new CommandError(argv, r.code, r.stderr, where(top));
+  return r.stdout;
+}
+
+export async function readServer(exec: Exec, cli: string, top: RemoteTop): Promise<ServerIdentity> {
+  const argv = serverArgv(cli, top);
+  const server = parseServerIdentity(await run(exec, argv, top));
+  if (!server) throw new EnvironmentError(`${argv.join(' ')} did not name the server (no environment.server_name and certificate_fingerprint)`, `check that ${top.remote} is an LXD or Incus remote this client trusts: ${cli} remote list`);
+  return server;
+}
+
+/** The daemon's map on the server, or on `member` of a cluster; the probe instance is deleted on every path. */
+export async function probeRemoteRange(exec: Exec, cli: string, top: RemoteTop, member: string | null, suffix = randomBytes(4).toString('hex')): Promise<{ uid: IdRange; gid: IdRange }> {
+  const argvs = emptyProbeArgvs(cli, top, probeName(suffix), member);
+  await run(exec, argvs.create, top);
+  let removed = false;
+  try {
+    const json = (await run(exec, argvs.read, top)).trim();
+    const range = probedRange(json);
+    if (!range) throw new EnvironmentError(`${where(top)}${member ? ` member ${member}` : ''} gave its probe instance no id map (volatile.idmap.next: ${json || 'empty'})`, 'a daemon that gives containers no map runs only privileged ones; nestctl cannot size a tree there');
+    await run(exec, argvs.remove, top);
+    removed = true;
+    return range;
+  } finally {
+    if (!removed) await exec(argvs.remove).catch(() => undefined);
+  }
+}
+
+/** Who holds a lock, as recorded in it: user@machine, pid and time. */
+export const lockOwner = (now: Date = new Date()): string => `${userInfo().username}@${hostname()} pid ${process.pid} since ${now.toISOString()}`;
+
+/**
+ * Takes the server-side lock (a profile LXD refuses to create twice) and records its holder;
+ * the returned function releases it. A held lock is refused with its holder's name.
+ */
+export async function takeRemoteLock(exec: Exec, cli: string, top: RemoteTop, owner: string): Promise<() => Promise<void>> {
+  const lock = lockArgvs(cli, top);
+  const created = await exec(lock.create);
+  if (created.code !== 0) {
+    if (!/already exists/i.test(created.stderr)) throw new CommandError(lock.create, created.code, created.stderr, where(top));
+    const holder = await exec(lock.getOwner);
+    const name = holder.code === 0 && holder.stdout.trim() ? holder.stdout.trim() : 'a holder that has not recorded itself yet';
+    throw new EnvironmentError(`${where(top)} is locked by another apply: ${name}`, `wait for it to finish; if none runs any more, remove the lock: ${cli} profile delete ${top.project ? `--project ${top.project} ` : ''}${top.remote}:${LOCK_PROFILE}`);
+  }
+  const release = async (): Promise<void> => {
+    await run(exec, lock.release, top);
+  };
+  try {
+    await run(exec, lock.setOwner(owner), top);
+  } catch (e) {
+    await release().catch(() => undefined);
+    throw e;
+  }
+  return release;
+}
+
+/** fn under the remote's lock, released on every exit path. */
+export async function withRemoteLock<T>(exec: Exec, cli: string, top: RemoteTop, owner: string, fn: () => Promise<T>): Promise<T> {
+  const release = await takeRemoteLock(exec, cli, top, owner);
+  let value: T;
+  try {
+    value = await fn();
+  } catch (e) {
+    await release().catch(() => undefined); // the failure that stopped fn is the one to report
+    throw e;
+  }
+  await release();
+  return value;
+}
+
+/** RemoteHost over the real client, every command an argv run here. */
+export class ExecRemoteHost implements RemoteHost {
+  constructor(
+    private readonly exec: Exec,
+    private readonly cli: string,
+    private readonly top: RemoteTop,
+  ) {}
+
+  get remote(): string {
+    return this.top.remote;
+  }
+
+  server(): Promise<ServerIdentity> {
+    return readServer(this.exec, this.cli, this.top);
+  }
+
+  probeRange(member: string | null): Promise<{ uid: IdRange; gid: IdRange }> {
+    return probeRemoteRange(this.exec, this.cli, this.top, member);
+  }
+
+  lock(owner: string): Promise<() => Promise<void>> {
+    return takeRemoteLock(this.exec, this.cli, this.top, owner);
+  }
+
+  async relayImage(fingerprint: string, aliases: readonly string[]): Promise<void> {
+    await run(this.exec, relayCopyArgv(this.cli, fingerprint, this.top, aliases), this.top);
+  }
+
+  async move(name: string, member: string): Promise<void> {
+    for (const argv of moveArgvs(this.cli, this.top, name, member)) await run(this.exec, argv, this.top);
+  }
+}
+
+/** The remote with its server's range read once (the plan's check and the top level's probe share one probe instance). */
+export function rangeReadOnce(remote: RemoteHost): RemoteHost {
+  let range: Promise<{ uid: IdRange; gid: IdRange }> | null = null;
+  return {
+    remote: remote.remote,
+    server: () => remote.server(),
+    probeRange: (member) => (member === null ? (range ??= remote.probeRange(null)) : remote.probeRange(member)),
+    lock: (owner) => remote.lock(owner),
+    relayImage: (fingerprint, aliases) => remote.relayImage(fingerprint, aliases),
+    move: (name, member) => remote.move(name, member),
+  };
+}
