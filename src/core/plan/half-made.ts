@@ -4,7 +4,8 @@
 // lxd/storage/backend_lxd.go, LXD 5.0.2), and the first start removes that key (onStart,
 // lxd/instance/drivers/driver_lxc.go) and records volatile.last_state.power (recordLastState,
 // driver_common.go). Incus 6.0 does the same (internal/server/storage/backend.go,
-// driver_common.go). So an instance with neither key never finished its create and never ran.
+// driver_common.go). So an instance with neither key never finished its create and never ran
+// (onStart drops the one and records the other before the container's init is run).
 //
 // Earlier nestctl marked its creates with user.nestctl.creating and removed the mark once `init`
 // returned; the mark alone proves nothing (a finished create whose mark was never removed carries
