@@ -19,7 +19,8 @@ import { applySubidEdit, entryLines } from '../core/subid/file.js';
 import type { ImageBundle, LxdLevel } from '../ports/lxd.js';
 import type { LevelResolver } from './levels.js';
 import { joinPath } from '../core/paths.js';
-import { MARKER_CREATING, MARKER_PATH, MARKER_SETUP } from '../core/plan/desired-config.js';
+import { MARKER_PATH, MARKER_SETUP } from '../core/plan/desired-config.js';
+import { halfMade } from '../core/plan/half-made.js';
 
 /** What a step did: "changed" or why nothing was needed. */
 export type StepResult = { changed: true } | { changed: false; why: string };
@@ -120,12 +121,12 @@ export async function executeStep(step: Step, levels: LevelResolver, context: St
       if (existing) {
         // A level planned unseen may hold it already: nestctl's own, finished create is kept; one
         // left half-made, or another's, is for a new plan (with the level seen) to deal with.
-        if (isNew && existing.config[MARKER_PATH] === step.path && existing.config[MARKER_CREATING] === undefined) return { changed: false, why: 'already created' };
+        if (isNew && existing.config[MARKER_PATH] === step.path && !halfMade(existing, step.path)) return { changed: false, why: 'already created' };
         throw stale(step, isNew ? `${step.path} exists, but could not be looked at when the plan was made` : `${step.path} appeared after the plan was made`);
       }
       const fingerprint = step.fingerprint ?? (await fingerprintAt(levels, step.level, [step.image.slice(step.image.indexOf(':') + 1)]));
       try {
-        await level.createInstance({ name: step.name, fingerprint, profiles: step.profiles, config: { ...step.config, [MARKER_CREATING]: 'true' } });
+        await level.createInstance({ name: step.name, fingerprint, profiles: step.profiles, config: step.config });
       } catch (error) {
         // The image is looked for only when the create failed: one read less on every create.
         if (!(await level.images()).some((i) => i.fingerprint === fingerprint)) {
@@ -133,7 +134,6 @@ export async function executeStep(step: Step, levels: LevelResolver, context: St
         }
         throw error;
       }
-      await level.updateInstance(step.name, { set: { [MARKER_CREATING]: '' } }); // LXD removes a key set to ""
       return CHANGED;
     }
     case 'start-instance': {

@@ -7,7 +7,7 @@ import { formatRange } from '../core/ids/range.js';
 import type { SubidEdit } from '../core/subid/file.js';
 import { containerHostIds } from '../core/ids/host-ids.js';
 import { planCounts } from '../core/plan/counts.js';
-import { MARKER_CREATING, MARKER_MANAGED, MARKER_PATH } from '../core/plan/desired-config.js';
+import { MARKER_MANAGED, MARKER_PATH } from '../core/plan/desired-config.js';
 import { hostPart } from '../core/plan/hosts.js';
 import { type LevelSummary, type Plan, type PlanHost, type ProfileBody, type Step, flavourAt, isEmptyPlan } from '../core/plan/model.js';
 import type { Colours } from './colour.js';
@@ -111,7 +111,7 @@ function unifiedDiff(file: string, before: string, after: string, c: Colours): s
   return out;
 }
 
-const MARKERS: ReadonlySet<string> = new Set([MARKER_MANAGED, MARKER_PATH, MARKER_CREATING]);
+const MARKERS: ReadonlySet<string> = new Set([MARKER_MANAGED, MARKER_PATH]);
 
 export interface PlanTextOptions {
   /** Every step on its own and every key, nestctl's markers included. */

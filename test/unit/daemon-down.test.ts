@@ -98,7 +98,7 @@ describe("a nested LXD that is down (c1's)", () => {
     expect((await plan(w.host())).steps).toEqual([]);
   });
   it("leaves a half-made c2 found once c1's LXD runs to the next plan, which replaces it", async () => {
-    const halfMade = ours('c1/c2', 'busybox', { status: 'Stopped', config: { ...ours('c1/c2', 'busybox').config, 'user.nestctl.creating': 'true' } });
+    const halfMade = ours('c1/c2', 'busybox', { status: 'Stopped', createInterrupted: true });
     const w = createSimWorld(world(nestInside([halfMade], 'down', 65536)));
     const first = await startApply(await plan(w.host()), w.host()).finished;
     expect(first.failed.map((f) => `${f.step.id}: ${f.error.message}`)).toEqual(['c1/c2:create-instance: plan is stale: c1/c2 exists, but could not be looked at when the plan was made']);

@@ -5,7 +5,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { createSimWorld, type SimWorld } from '../../src/adapters/sim/index.js';
-import { MARKER_CREATING, MARKER_MANAGED, MARKER_PATH } from '../../src/core/plan/desired-config.js';
+import { MARKER_MANAGED, MARKER_PATH } from '../../src/core/plan/desired-config.js';
 import type { Plan } from '../../src/core/plan/model.js';
 import { startApply } from '../../src/engine/apply.js';
 import { type PipelineOptions, planManifest } from '../../src/engine/plan-pipeline.js';
@@ -64,7 +64,8 @@ describe('destroy re-checks each container when it deletes it', () => {
   it('refuses a container that now holds one of nestctl\'s half-made creates it did not plan to delete', async () => {
     const w = world(nestInside([]));
     const p = await plan(w, BOTH);
-    await launchInside(w, 'c1', 'y', { [MARKER_MANAGED]: 'true', [MARKER_PATH]: 'c1/y', [MARKER_CREATING]: 'true' });
+    w.interruptCreate('c1');
+    await launchInside(w, 'c1', 'y', { [MARKER_MANAGED]: 'true', [MARKER_PATH]: 'c1/y' }).catch(() => undefined);
     expect(await failures(w, p)).toEqual(['c1:delete-instance: plan is stale: c1 now holds c1/y, which nestctl did not plan to delete; nothing was deleted']);
     expect(await names(w, 'c1')).toEqual(['y']);
   });

@@ -140,7 +140,8 @@ describe('planner: converged tree', () => {
     const t = structuredClone(tree);
     const host = t.levels[''];
     if (host?.kind !== 'observed') throw new Error();
-    host.level.instances = [instance('c1', { ...managed('c1', true), 'security.nesting': 'false' }, 'Stopped')];
+    // It ran before (volatile.last_state.power): a finished create, not a half-made one.
+    host.level.instances = [instance('c1', { ...managed('c1', true), 'security.nesting': 'false', 'volatile.last_state.power': 'STOPPED' }, 'Stopped')];
     t.levels['c1'] = { kind: 'absent', reason: 'c1 is stopped' };
     delete t.levels['c1/c2'];
     const p = ok(plan(seed(), t));

@@ -14,6 +14,7 @@ import type { FileWrite, ImageBundle, InstanceSpec, InstanceUpdate, LxcCreate, L
 import { LxcAtLevel } from './lxc-level.js';
 import { type Cli, nestedExec, projectArgs } from '../nested-exec.js';
 import { probeRemoteTop, type RemoteLevelTop, remoteQueryArgv } from './remote-probe.js';
+import { SharedRead } from '../shared-read.js';
 import { IMAGES_QUERY, INSTANCES_QUERY, PROBE_MARK, PROBE_SCRIPT, PROFILES_QUERY } from './probe-script.js';
 import { LOCKED_EXIT, REFUSED_EXIT, STALE_EXIT } from './write-subid-script.js';
 import { REFUSED_HINT } from '../../core/subid/check-text.js';
@@ -69,7 +70,21 @@ export class ExecLevel implements LxdLevel {
     return new EnvironmentError(`nestctl does not ${what} on remote ${this.top!.remote}'s machine: only its daemon is reached, through the client`, 'plan again; a remote too small for its tree is refused at plan time with the lines to add there');
   }
 
+  /** Commands run through this level that may have changed it, finished or failed (SharedRead). */
+  private changes = 0;
+  private readonly instanceList = new SharedRead<string>(() => this.changes);
+  private readonly imageList = new SharedRead<string>(() => this.changes);
+
   private async run(argv: readonly string[], options?: ExecOptions): Promise<ExecResult> {
+    try {
+      return await this.runRead(argv, options);
+    } finally {
+      this.changes += 1;
+    }
+  }
+
+  /** A command that changes nothing: reads in flight stay shareable. */
+  private async runRead(argv: readonly string[], options?: ExecOptions): Promise<ExecResult> {
     this.options.trace?.(this.path, argv);
     const r = await this.exec(argv, options);
     if (r.code !== 0) throw classify(argv, r, this.path, this.flavour);
@@ -140,25 +155,27 @@ export class ExecLevel implements LxdLevel {
     return parseProbe(this.path, out, PROBE_MARK, flavour);
   }
 
+  // Concurrent steps share one list read in flight (SharedRead); each parses its own copy.
   async instances(): Promise<ObservedInstance[]> {
-    return observedInstances(await this.query<ApiInstance[]>(INSTANCES_QUERY));
+    return observedInstances(await this.query<ApiInstance[]>(INSTANCES_QUERY, this.instanceList));
   }
 
   async images(): Promise<ObservedImage[]> {
-    return observedImages(await this.query<ApiImage[]>(IMAGES_QUERY));
+    return observedImages(await this.query<ApiImage[]>(IMAGES_QUERY, this.imageList));
   }
 
   async profiles(): Promise<ObservedProfile[]> {
     return observedProfiles(await this.query<ApiProfile[]>(PROFILES_QUERY));
   }
 
-  private async query<T>(url: string): Promise<T> {
+  private async query<T>(url: string, shared?: SharedRead<string>): Promise<T> {
     const argv = this.top ? remoteQueryArgv(await this.lxc(), this.top, url) : queryArgv(await this.lxc(), url);
-    const r = await this.run(argv);
+    const ask = async (): Promise<string> => (await this.runRead(argv)).stdout;
+    const stdout = shared ? await shared.read(ask) : await ask();
     try {
-      return JSON.parse(r.stdout) as T;
+      return JSON.parse(stdout) as T;
     } catch {
-      throw new CommandError(argv, 0, `not JSON: ${r.stdout.slice(0, 200)}`, this.path);
+      throw new CommandError(argv, 0, `not JSON: ${stdout.slice(0, 200)}`, this.path);
     }
   }
 
@@ -171,7 +188,7 @@ export class ExecLevel implements LxdLevel {
     // Only the script's own first line decides: an answer with neither (output lost on its way
     // back through `lxc exec`) is read again, never taken for an absent file.
     for (let attempt = 1; ; attempt += 1) {
-      const out = (await this.run(readSubidArgv(file))).stdout;
+      const out = (await this.runRead(readSubidArgv(file))).stdout;
       const cut = out.indexOf('\n');
       const head = cut < 0 ? out : out.slice(0, cut);
       if (head === 'absent') return { text: null, sha256: null };

@@ -7,6 +7,7 @@
 import { stringify } from 'yaml';
 import { DEFAULT_KERNEL, type FileDescription, type ImageDescription, type InstanceDescription, type LevelDescription, type LxdDescription, type ProfileDescription, type WorldDescription } from './describe.js';
 import { FULL_KERNEL_SET } from './idmap.js';
+import { createNeverFinished } from '../../core/plan/half-made.js';
 import type { ImageEntry, InstanceState, LevelState, LxdState, SimFile, World } from './state.js';
 
 const SUBID = ['/etc/subuid', '/etc/subgid'];
@@ -69,7 +70,7 @@ function profiles(lxd: LxdState): { profiles?: ProfileDescription[] } {
 }
 
 function instance(world: World, i: InstanceState): InstanceDescription {
-  return { name: i.name, image: i.config['volatile.base_image'] ?? '', status: i.status, profiles: [...i.profiles], config: { ...i.config }, inside: level(world, i.inside) };
+  return { name: i.name, image: i.config['volatile.base_image'] ?? '', status: i.status, ...(createNeverFinished(i) ? { createInterrupted: true } : {}), profiles: [...i.profiles], config: { ...i.config }, inside: level(world, i.inside) };
 }
 
 const isFullKernel = (l: LevelState): boolean => JSON.stringify(l.kernel) === JSON.stringify(FULL_KERNEL_SET);

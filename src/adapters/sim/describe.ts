@@ -107,6 +107,11 @@ export interface InstanceDescription {
   image: string;
   /** Default Running. */
   status?: 'Running' | 'Stopped';
+  /**
+   * Its create was cut short (the daemon killed while it unpacked the image): stopped, never
+   * started, without volatile.apply_template (core/plan/half-made.ts).
+   */
+  createInterrupted?: boolean;
   /** Default ["default"]. */
   profiles?: string[];
   /** Own config; volatile.idmap.* given here are taken as they are (e.g. to pin an old map). */
@@ -321,11 +326,15 @@ function addInstance(world: World, level: LevelState, lxd: LxdState, d: Instance
     config['volatile.idmap.next'] = idmapToJson(map.set);
     config['volatile.idmap.base'] = own['volatile.idmap.base'] ?? String(map.base);
   }
+  if (d.createInterrupted && d.status !== 'Stopped') throw new DescribeError([...where, 'createInterrupted'], `${joinPath(level.path, d.name)}'s create was cut short: it never ran, so say status: Stopped`);
   const running = (d.status ?? 'Running') === 'Running';
   const next = config['volatile.idmap.next']!;
   config['volatile.last_state.idmap'] ??= running ? next : '[]';
   if (running) config['volatile.idmap.current'] ??= next;
-  config['volatile.last_state.power'] ??= running ? 'RUNNING' : 'STOPPED';
+  if (d.createInterrupted) {
+    delete config['volatile.apply_template'];
+    delete config['volatile.last_state.power'];
+  } else config['volatile.last_state.power'] ??= running ? 'RUNNING' : 'STOPPED';
   const inside = newInside(world, joinPath(level.path, d.name), fingerprint);
   const inst: InstanceState = { name: d.name, status: 'Running', profiles: [...profiles], config, inside };
   lxd.instances.push(inst);

@@ -52,6 +52,11 @@ export interface SimWorld {
    * its socket); the containers it runs keep running. For tests of a world that changes under a plan.
    */
   stopDaemon(path: string): void;
+  /**
+   * The next create at the level is cut short, as when its daemon is killed while it unpacks the
+   * image: the instance is left recorded but never finished, and the create fails.
+   */
+  interruptCreate(path: string): void;
   /** Edit a file inside a running container by hand (as `lxc exec PATH -- vi FILE` would), for drift tests. */
   editFile(path: string, file: string, text: string, owner?: { mode?: number; uid?: number; gid?: number }): void;
   /** The argv of every command run inside a container through runIn, in order. */
@@ -105,6 +110,9 @@ export function createSimWorld(desc: WorldDescription): SimWorld {
       lxd.daemon = { kind: 'down' };
       tick(world);
       record(world, path, 'daemon-stop');
+    },
+    interruptCreate: (path) => {
+      (world.interrupt ??= new Set()).add(path);
     },
     editFile: (path, file, text, owner = {}) => {
       const before = findLevel(world, path)?.files[file];

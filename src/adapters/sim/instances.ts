@@ -113,9 +113,12 @@ export function createInstance(world: World, path: string, spec: InstanceSpec): 
   const map = computeMap(lxd, spec.name, expanded);
   if ('error' in map) throw lxcFailure(path, argv, creationFailed(map.error));
 
+  // A create cut short (the daemon killed while it unpacks the image) leaves the record LXD made
+  // first, without the key it sets once the root volume is complete (core/plan/half-made.ts).
+  const cut = world.interrupt?.delete(path) ?? false;
   const config: Record<string, string> = {
     ...own,
-    'volatile.apply_template': 'create',
+    ...(cut ? {} : { 'volatile.apply_template': 'create' }),
     'volatile.base_image': fingerprint,
     'volatile.idmap.base': String(map.base),
     'volatile.idmap.next': idmapToJson(map.set),
@@ -130,7 +133,9 @@ export function createInstance(world: World, path: string, spec: InstanceSpec): 
     inside: newInside(world, joinPath(path, spec.name), fingerprint),
   });
   tick(world);
-  record(world, path, 'create', `${spec.name} from ${fingerprint.slice(0, 12)}`);
+  record(world, path, 'create', `${spec.name} from ${fingerprint.slice(0, 12)}${cut ? ' (cut short)' : ''}`);
+  // What the client sees of it: its connection to the daemon dropped (the words are not LXD's).
+  if (cut) throw lxcFailure(path, argv, 'connection to the daemon lost during the create');
 }
 
 function fakeUuid(n: number): string {

@@ -20,6 +20,7 @@ import { writeSubid } from './subid.js';
 import { cliOf, findLevel, selectDaemon } from './world.js';
 import { flavourInfo } from '../../core/flavour/index.js';
 import { nestedArgv } from '../nested-exec.js';
+import { SharedRead } from '../shared-read.js';
 import * as cmd from '../lxd/commands.js';
 import { IMAGES_QUERY, INSTANCES_QUERY, PROBE_SCRIPT, PROFILES_QUERY } from '../lxd/probe-script.js';
 import { lxcFailure, socketRefused } from './errors.js';
@@ -71,12 +72,19 @@ export class SimLevel implements LxdLevel {
     return level;
   }
 
+  // As the real client (adapters/shared-read.ts): concurrent list reads share the one in flight
+  // while nothing in the world changed, so the trace shows the commands a real run would run. A
+  // read is answered on the event loop's next turn, not at once: steps started together (each
+  // resumes in its own setImmediate, engine/apply.ts) then overlap, as their real reads would.
+  private readonly instanceList = new SharedRead<ObservedInstance[]>(() => this.world.log.length);
+  private readonly imageList = new SharedRead<ObservedImage[]>(() => this.world.log.length);
+
   async instances(): Promise<ObservedInstance[]> {
-    return this.query(INSTANCES_QUERY).instances;
+    return structuredClone(await this.instanceList.read(() => nextTurn(this.query(INSTANCES_QUERY).instances)));
   }
 
   async images(): Promise<ObservedImage[]> {
-    return this.query(IMAGES_QUERY).images;
+    return structuredClone(await this.imageList.read(() => nextTurn(this.query(IMAGES_QUERY).images)));
   }
 
   async profiles(): Promise<ObservedProfile[]> {
@@ -258,4 +266,9 @@ export class SimLevel implements LxdLevel {
     this.use();
     return new SimLevel(this.world, joinPath(this.path, name), flavour, this.trace);
   }
+}
+
+/** `value`, once the event loop has gone round once. */
+function nextTurn<T>(value: T): Promise<T> {
+  return new Promise((resolve) => setImmediate(() => resolve(value)));
 }

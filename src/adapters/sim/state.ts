@@ -161,6 +161,8 @@ export interface World {
   log: OpRecord[];
   /** Restart commands run per level path. */
   restarts: Record<string, string[][]>;
+  /** Levels whose next create is cut short (interruptCreate), each in a test that asked for it. */
+  interrupt?: Set<string>;
 }
 
 export { joinPath } from '../../core/paths.js';

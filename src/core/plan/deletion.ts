@@ -9,15 +9,16 @@
 // A stopped container is always kept: its disk may hold containers (nested LXD state, or an image
 // published from a container that held some), and nothing short of starting it shows them. Even
 // "never started" (no volatile.last_state.power) proves nothing, since the image itself may carry them.
-// The one exception is a create nestctl began and LXD never finished (user.nestctl.creating still
-// set): its disk is part of an image being unpacked, nothing ever ran in it, and the image remains.
+// The one exception is a create nestctl began and LXD never finished (half-made.ts): its disk is
+// part of an image being unpacked, nothing ever ran in it, and the image remains.
 // Containers of other LXD projects are never nestctl's.
 
 import { clientOf, daemonName } from '../flavour/index.js';
 import type { Flavour } from '../manifest/model.js';
 import { MANAGED_PROJECT, type ObservedInstance, type ObservedTree } from '../observed.js';
 import { joinPath } from '../paths.js';
-import { MARKER_CREATING, MARKER_PATH } from './desired-config.js';
+import { MARKER_PATH } from './desired-config.js';
+import { halfMade } from './half-made.js';
 
 export type KeepReason =
   | { kind: 'not-ours' }
@@ -59,7 +60,7 @@ export function verdictFromOutside(levelPath: string, inst: ObservedInstance, fl
     return { verdict: 'keep', level: levelPath, name: inst.name, path, reason: { kind: 'not-ours' }, flavour };
   }
   if (inst.status === 'Running') return null;
-  if (inst.config[MARKER_CREATING] !== undefined) return { verdict: 'delete', level: levelPath, name: inst.name, path, profiles: inst.profiles, inner: [] };
+  if (halfMade(inst, path)) return { verdict: 'delete', level: levelPath, name: inst.name, path, profiles: inst.profiles, inner: [] };
   return { verdict: 'keep', level: levelPath, name: inst.name, path, reason: { kind: 'stopped', status: inst.status }, flavour };
 }
 

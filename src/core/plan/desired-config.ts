@@ -6,12 +6,6 @@ import { type ContainerSpec, hostsContainers } from '../manifest/model.js';
 /** Keys nestctl writes on instances it creates, so destroy/prune only ever touch its own. */
 export const MARKER_MANAGED = 'user.nestctl.managed';
 export const MARKER_PATH = 'user.nestctl.path';
-/**
- * Set by the create itself and removed once LXD has finished it. LXD records an instance before
- * it unpacks the image, so a create cut short (daemon killed) leaves a stopped instance with a
- * partial rootfs that never starts; this key tells such a leftover from a finished container.
- */
-export const MARKER_CREATING = 'user.nestctl.creating';
 /** sha256 of the canonical JSON of the setup commands that last ran to the end in the container. */
 export const MARKER_SETUP = 'user.nestctl.setup';
 

@@ -8,7 +8,8 @@ import { lxdTrue } from '../../manifest/config-keys.js';
 import { hostsContainers } from '../../manifest/model.js';
 import { type ObservedInstance, managedInstance } from '../../observed.js';
 import { daemonName, IDMAP_KEYS } from '../../flavour/index.js';
-import { MARKER_CREATING, MARKER_MANAGED, MARKER_PATH, desiredConfig, impliedReasons, markers } from '../desired-config.js';
+import { MARKER_MANAGED, MARKER_PATH, desiredConfig, impliedReasons, markers } from '../desired-config.js';
+import { halfMade } from '../half-made.js';
 import type { LevelChild, LevelContext } from '../level-context.js';
 import { pre } from '../level-context.js';
 import { configChanges } from '../config-drift.js';
@@ -45,15 +46,15 @@ export function childSteps(ctx: LevelContext, child: LevelChild, images: Resolve
   // Setup commands and Docker expect a booted system (a socket-activated docker, say), not just a running init.
   const waitBoot = hosting || spec.docker || spec.setup.length > 0;
   const found = (ctx.obs && managedInstance(ctx.obs, spec.name)) ?? null;
-  const halfMade = found !== null && found.config[MARKER_PATH] === spec.path && found.config[MARKER_CREATING] !== undefined;
-  const replacing = !halfMade && found !== null ? replacement(ctx, child, found, images) : null;
+  const leftover = found !== null && halfMade(found, spec.path);
+  const replacing = !leftover && found !== null ? replacement(ctx, child, found, images) : null;
   if (replacing && !replacing.ok) {
     out.problems.push(replacing.problem);
     return out;
   }
-  const existing = halfMade || replacing ? null : found;
+  const existing = leftover || replacing ? null : found;
   if (!existing) {
-    const cleared = halfMade
+    const cleared = leftover
       ? [
           add({
             id: `${spec.path}:delete-instance`,
@@ -63,7 +64,7 @@ export function childSteps(ctx: LevelContext, child: LevelChild, images: Resolve
             reason: `${spec.path} was left half-made by an interrupted create (it never started): deleted and created again`,
             name: spec.name,
             path: spec.path,
-            precondition: pre(ctx, { kind: 'instance-config', config: { [MARKER_PATH]: spec.path, [MARKER_CREATING]: found.config[MARKER_CREATING]! }, profiles: found.profiles }),
+            precondition: pre(ctx, { kind: 'instance-config', config: { [MARKER_PATH]: spec.path }, profiles: found.profiles }),
           }),
         ]
       : replacing
