@@ -42,7 +42,7 @@ export function assumedByDefault(manifest: Manifest): string[] {
   const hosting = all.filter(hostsContainers);
   const users = manifestLxcUsers(manifest);
   const lxc = users === null ? [] : [`Assumed: LXC is installed on the host${users.length > 0 ? `, with the account${users.length === 1 ? '' : 's'} ${users.join(', ')} (useradd -m gives each a subuid/subgid range)` : ''}.`];
-  if (images.length === 0) return lxc.length > 0 ? [...lxc, 'A world file (--world) cannot describe LXC yet.'] : [];
+  if (images.length === 0) return lxc.length > 0 ? [...lxc, 'A world file (--world) can say otherwise.'] : [];
   const lines = [`Assumed: the host's image store has ${images.join(', ')}${images.some((i) => i.includes(':')) ? ' (remote images: their remote is reachable)' : ''}.`, ...lxc];
   const daemonOf = insideDaemons(manifest);
   for (const image of new Set(hosting.map((s) => s.image))) {
