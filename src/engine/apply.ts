@@ -40,7 +40,11 @@ export interface ApplyRun {
 }
 
 export function startApply(plan: Plan, host: LxdLevel, onEvent: (e: ApplyEvent) => void = () => undefined): ApplyRun {
-  const levels = levelResolver(host, (path) => flavourAt(plan, path));
+  const levels = levelResolver(
+    host,
+    (path) => flavourAt(plan, path),
+    (path) => plan.lxcLevels?.[path]?.user,
+  );
   const context = { ...stepContext(plan, levels), output: (step: Step, lines: OutputLine[]) => onEvent({ type: 'step-output', step, lines }) };
   const outcomes = new Map<string, Promise<StepOutcome>>();
   const started = Date.now();

@@ -54,7 +54,7 @@ function lxcFiles(l: LevelState): Set<string> {
 
 const configFile = (lxc: LxcState, c: LxcContainerState): string => containerConfigPath(lxcDir(c.owner === 'root' ? null : c.owner, lxc.users[c.owner] ?? null), c.name);
 
-function describeLxc(l: LevelState, lxc: LxcState): LxcDescription {
+function describeLxc(world: World, l: LevelState, lxc: LxcState): LxcDescription {
   const usernet = l.files[USERNET];
   return {
     version: lxc.version,
@@ -67,6 +67,7 @@ function describeLxc(l: LevelState, lxc: LxcState): LxcDescription {
       state: c.state,
       config: l.files[configFile(lxc, c)]?.text ?? '',
       ...(c.state === 'RUNNING' ? { uidMap: c.uidMap.filter((e) => e.Isuid).map((e) => `${e.Nsid} ${e.Hostid} ${e.Maprange}`).join('\n') } : {}),
+      ...(c.inside ? { inside: level(world, c.inside) } : {}),
     })),
   };
 }
@@ -80,7 +81,7 @@ function level(world: World, l: LevelState): LevelDescription {
     subuid: l.files['/etc/subuid']?.text ?? null,
     subgid: l.files['/etc/subgid']?.text ?? null,
     ...(extra.length > 0 ? { files: Object.fromEntries(extra.map(([name, f]) => [name, file(f)])) } : {}),
-    ...(l.lxc ? { lxc: describeLxc(l, l.lxc) } : {}),
+    ...(l.lxc ? { lxc: describeLxc(world, l, l.lxc) } : {}),
     ...(l.lxd
       ? {
           lxd: daemon(l.lxd),

@@ -10,9 +10,9 @@ import { startDaemon } from './daemon.js';
 import { entry, FULL_KERNEL_SET, idmapFromJson, idmapToJson, type LxdIdmapEntry } from './idmap.js';
 import { computeMap, findImage, newInside } from './instances.js';
 import { containerConfigPath, defaultConfPath, lxcDir, USERNET } from '../../core/lxc/paths.js';
-import { createdConfig, LXC_VERSION, startedMap } from './lxc.js';
+import { createdConfig, LXC_VERSION, lxcInside, startedMap } from './lxc.js';
 import { shutdownInside } from './power.js';
-import { type ImageDef, type ImageEntry, type InstanceState, joinPath, type LevelState, type LxcState, type LxdState, type SimFile, type World } from './state.js';
+import { type ImageDef, type ImageEntry, type InstanceState, joinPath, type LevelState, type LxcContainerState, type LxcState, type LxdState, type SimFile, type World } from './state.js';
 
 /** What Debian's lxd package writes into /etc/subuid and /etc/subgid at install time. */
 export const DEBIAN_SUBID = 'root:100000:10000001\n';
@@ -109,6 +109,8 @@ export interface LxcContainerDescription {
   config?: string;
   /** init's /proc/PID/uid_map while it runs ("0 START SIZE"); default: the config's lxc.idmap, or the whole range. */
   uidMap?: string;
+  /** The machine inside, for a rootfs with LXC (local or download template): its files and LXC. Absent: a busybox rootfs. */
+  inside?: LevelDescription;
 }
 
 export interface ProfileDescription {
@@ -300,7 +302,16 @@ function fillLxc(world: World, level: LevelState, d: LxcDescription, where: Wher
     level.files[configFile] = { text: config, mtime: world.clock };
     const running = (c.state ?? 'RUNNING') === 'RUNNING';
     const uidMap = !running ? [] : c.uidMap !== undefined ? parseUidMap(c.uidMap, [...at, 'uidMap']) : startedMap(config);
-    lxc.containers.push({ owner, name: c.name, state: running ? 'RUNNING' : 'STOPPED', uidMap });
+    const container: LxcContainerState = { owner, name: c.name, state: running ? 'RUNNING' : 'STOPPED', uidMap };
+    if (c.inside) {
+      if (c.inside.lxd || c.inside.images?.length || c.inside.instances?.length) throw new DescribeError([...at, 'inside'], `there is no LXD inside the LXC container ${c.name}: describe its files and lxc only`);
+      const inside = lxcInside(joinPath(level.path, c.name));
+      delete inside.lxc;
+      inside.kernel = uidMap.map((e) => ({ ...e }));
+      fillLevel(world, inside, c.inside, [...at, 'inside'], false);
+      container.inside = inside;
+    }
+    lxc.containers.push(container);
   });
 }
 

@@ -17,7 +17,7 @@ import { commandNotFound } from './errors.js';
 import { entry, type LxdIdmapEntry } from './idmap.js';
 import { newidmapRefusal } from './newuidmap.js';
 import { reach } from './reach.js';
-import type { LevelState, LxcState, World } from './state.js';
+import { joinPath, type LevelState, type LxcState, type World } from './state.js';
 import { sha256 } from './subid.js';
 import { nextSeq, record, tick } from './world.js';
 
@@ -102,6 +102,20 @@ export function mapsOf(config: string): LxdIdmapEntry[] {
   return range ? [entry('u', 0, range.start, range.size), entry('g', 0, range.start, range.size)] : [];
 }
 
+/**
+ * The machine inside a container made from a rootfs with LXC (the local or download template,
+ * which the simulation takes to carry Debian's lxc and uidmap packages): root only, no systemd,
+ * no AppArmor (a container cannot load profiles).
+ */
+export function lxcInside(path: string): LevelState {
+  return { path, systemd: false, uidmapTools: true, shell: true, kernel: [], files: {}, lxd: null, beside: null, lxc: { version: LXC_VERSION, apparmor: false, users: {}, containers: [] } };
+}
+
+/** The kernel maps only ids the level's own namespace holds: inside a container, those of its map. */
+function withinOwnIds(level: LevelState, m: LxdIdmapEntry): boolean {
+  return level.kernel.some((k) => m.Hostid >= k.Nsid && m.Hostid + m.Maprange <= k.Nsid + k.Maprange);
+}
+
 /** init's map once a container with this config runs: its lxc.idmap, or the whole id space (root's, unmapped). */
 export function startedMap(config: string): LxdIdmapEntry[] {
   const maps = mapsOf(config);
@@ -139,7 +153,7 @@ export function lxcCreate(world: World, path: string, c: LxcCreate, argv: readon
   if (refused) throw new CommandError(argv, 1, `${refused.replaceAll('lxc-start', 'lxc-create')}\nlxc-create: ${c.name}: Failed to create container ${c.name}\n`, path);
   const dir = lxcDir(c.owner.user, c.owner.home);
   level.files[`${dir}/${c.name}/config`] = { text: createdConfig(c.template, c.templateArgs, base, dir, c.name), mtime: tick(world) };
-  lxc.containers.push({ owner: key, name: c.name, state: 'STOPPED', uidMap: [] });
+  lxc.containers.push({ owner: key, name: c.name, state: 'STOPPED', uidMap: [], ...(c.template === 'busybox' ? {} : { inside: lxcInside(joinPath(path, c.name)) }) });
   record(world, path, 'lxc-create', `${key}/${c.name}`);
 }
 
@@ -153,8 +167,11 @@ export function lxcStart(world: World, path: string, name: string, owner: LxcOwn
   const maps = mapsOf(config);
   const refused = maps.length > 0 ? mapRefusal(level, key, maps, name, nextSeq(world)) : null;
   if (refused) throw new CommandError(argv, 1, `${refused}\nlxc-start: ${name}: Received container state "ABORTING" instead of "RUNNING"\nlxc-start: ${name}: The container failed to start\n`, path);
+  const outside = maps.find((m) => !withinOwnIds(level, m));
+  if (outside) throw new CommandError(argv, 1, `lxc-start: ${name}: ../src/lxc/idmap_utils.c: lxc_map_ids: 245 newuidmap failed to write mapping "newuidmap: write to uid_map failed: Operation not permitted": newuidmap ${nextSeq(world)} ${outside.Nsid} ${outside.Hostid} ${outside.Maprange}\nlxc-start: ${name}: The container failed to start\n`, path);
   c.state = 'RUNNING';
   c.uidMap = startedMap(config);
+  if (c.inside) c.inside.kernel = c.uidMap.map((e) => ({ ...e }));
   tick(world);
   record(world, path, 'lxc-start', `${key}/${name}`);
 }

@@ -235,6 +235,8 @@ export interface Plan {
    * step runs at, so each word names the daemon that is there. Absent in apply plans.
    */
   flavours?: Record<string, Flavour>;
+  /** Levels inside classic LXC containers (LXC inside LXC), by path: the container's owner (null: root), whose lxc-attach enters it. */
+  lxcLevels?: Record<string, { user: string | null }>;
   steps: Step[];
   warnings: string[];
 }
