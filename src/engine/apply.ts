@@ -50,7 +50,11 @@ interface HostRun {
 /** `host`: this machine's level, or each host's top level by name for a plan of several hosts (Plan.hosts). */
 function hostRuns(plan: Plan, host: LxdLevel | ReadonlyMap<string, LxdLevel>, output: (step: Step, lines: OutputLine[]) => void): Map<string | undefined, HostRun> {
   const one = (part: Plan, top: LxdLevel, steps: readonly Step[]): HostRun => {
-    const levels = levelResolver(top, (path) => flavourAt(part, path));
+    const levels = levelResolver(
+      top,
+      (path) => flavourAt(part, path),
+      (path) => part.lxcLevels?.[path]?.user,
+    );
     const planned = new Map(part.steps.map((s, i) => [s, steps[i]!]));
     return {
       levels,

@@ -27,7 +27,7 @@ export async function observeTree(host: LxdLevel, manifest: Manifest, mode: Obse
   const hostLevel = await withLxc(host, await host.probe(), manifest.lxc);
   const walk: Walk = { levels: {}, replace, files: mode === 'destroy' ? null : files, early: early ?? probeAhead(host, hostLevel.flavour, manifest.containers) };
   walk.levels[''] = { kind: 'observed', level: hostLevel };
-  await observeChildren(walk, host, hostLevel, manifest.containers, mode !== 'apply');
+  await Promise.all([observeChildren(walk, host, hostLevel, manifest.containers, mode !== 'apply'), observeLxcInside(walk, host, hostLevel, manifest.lxc)]);
   // Nothing of the observation may still run when the plan is made (or applied).
   await Promise.all([...walk.early.values()].map((e) => e.answer));
   return Object.keys(files).length > 0 ? { levels: walk.levels, files } : { levels: walk.levels };
@@ -135,7 +135,27 @@ async function observeInside(walk: Walk, api: LxdLevel, above: Flavour | null, s
   const inside = ahead ? ahead.seen : await probeInside(child);
   if (inside.kind === 'observed') inside.level = await withLxc(child, inside.level, spec.lxc);
   walk.levels[spec.path] = inside;
-  if (inside.kind === 'observed') await observeChildren(walk, child, inside.level, spec.containers, insideOwned);
+  if (inside.kind === 'observed') await Promise.all([observeChildren(walk, child, inside.level, spec.containers, insideOwned), observeLxcInside(walk, child, inside.level, spec.lxc)]);
+}
+
+/** The inside of each running LXC container the manifest gives LXC containers (LXC inside LXC), through lxc-attach. */
+async function observeLxcInside(walk: Walk, api: LxdLevel, level: ObservedLevel, specs: LxcSpec[]): Promise<void> {
+  await Promise.all(
+    specs
+      .filter((s) => s.containers.length > 0)
+      .map(async (spec) => {
+        const seen = level.lxc?.owners[ownerKey(spec.user)]?.containers.find((c) => c.name === spec.name);
+        if (!seen || seen.state !== 'RUNNING') {
+          walk.levels[spec.path] = { kind: 'absent', reason: `${spec.path} ${seen ? `is ${seen.state.toLowerCase()}` : 'does not exist'}` };
+          return;
+        }
+        const child = api.lxcChild(spec.name, spec.user);
+        const inside = await probeInside(child);
+        if (inside.kind === 'observed') inside.level = await withLxc(child, inside.level, spec.containers);
+        walk.levels[spec.path] = inside;
+        if (inside.kind === 'observed') await observeLxcInside(walk, child, inside.level, spec.containers);
+      }),
+  );
 }
 
 /** A level with classic LXC containers in the manifest gets its LXC facts (one more round trip), for their owners. */

@@ -162,4 +162,9 @@ export interface LxdLevel {
    * decided it (null: its first probe finds out). The way in goes through this level's client.
    */
   child(name: string, flavour: Flavour | null): LxdLevel;
+  /**
+   * The machine inside this level's classic LXC container `name` of `user` (null: root's): an
+   * LXC level (LXC inside LXC), entered with `lxc-attach` as the owner.
+   */
+  lxcChild(name: string, user: string | null): LxdLevel;
 }

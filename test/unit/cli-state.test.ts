@@ -89,3 +89,26 @@ describe('what a simulation assumes', () => {
     expect(r.stderr).toContain(`${manifest}:3:5: error: image "busybox" (used by c1) carries no LXD or Incus in the simulated world, but c1 holds containers`);
   });
 });
+
+describe('--state FILE with classic LXC', () => {
+  it('examples/lxc-user.yaml: apply saves the LXC containers, users and lxc-usernet, and the next plan says No changes', async () => {
+    const state = join(tmp, 'lxc.yaml');
+    const applied = await nestctl(['apply', '--auto-approve', '--state', state, 'examples/lxc-user.yaml']);
+    expect(applied.code, applied.stderr).toBe(0);
+    const saved = readFileSync(state, 'utf8');
+    expect(saved).toContain('usernet: |\n      alice veth lxdbr0 1\n');
+    expect(saved).toMatch(/owner: alice\n\s+name: box\n\s+state: RUNNING/);
+    const again = await nestctl(['plan', '--detailed-exitcode', '--state', state, 'examples/lxc-user.yaml']);
+    expect(again.stdout).toContain('No changes.');
+    expect(again.code).toBe(0);
+  });
+
+  it('a container whose owner is not one of the level\'s accounts is refused at its line', async () => {
+    const world = join(tmp, 'lxc-bad.yaml');
+    writeFileSync(world, 'host:\n  lxc:\n    users: {alice: /home/alice}\n    containers:\n      - {owner: bob, name: box}\n');
+    const r = await nestctl(['plan', '--world', world, 'examples/lxc-user.yaml']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${world}:5:`);
+    expect(r.stderr).toContain('bob is not one of lxc.users (alice) nor root');
+  });
+});

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ExecLevel } from '../../src/adapters/lxd/level.js';
-import { lxcCreateArgv, lxcDestroyArgv, lxcProbeArgv, lxcStartArgv, lxcStopArgv, writeLxcFileArgv } from '../../src/adapters/lxd/lxc-commands.js';
+import { lxcAttachArgv, lxcCreateArgv, lxcDestroyArgv, lxcProbeArgv, lxcStartArgv, lxcStopArgv, writeLxcFileArgv } from '../../src/adapters/lxd/lxc-commands.js';
 import { LXC_PROBE_SCRIPT, LXC_STALE_EXIT, WRITE_LXC_FILE_SCRIPT } from '../../src/adapters/lxd/lxc-scripts.js';
 import { PROBE_MARK } from '../../src/adapters/lxd/probe-script.js';
 import { EnvironmentError } from '../../src/core/errors.js';
@@ -145,5 +145,32 @@ describe('ExecLevel: LXC calls', () => {
     const e = await refusing.writeLxcFile('/etc/lxc/lxc-usernet', 'root', 'x\n', null).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(EnvironmentError);
     expect((e as Error).message).toBe('plan is stale: /etc/lxc/lxc-usernet changed since it was planned');
+  });
+});
+
+describe('ExecLevel: the inside of an LXC container (LXC inside LXC)', () => {
+  it('runs every command there through lxc-attach, argv only; a user\'s container as its owner, the home read once', async () => {
+    expect(lxcAttachArgv('outer', root, ['sh', '-c', 'x'])).toEqual(['lxc-attach', '-P', '/var/lib/lxc', '-n', 'outer', '--', 'sh', '-c', 'x']);
+    expect(lxcAttachArgv('box', alice, ['lxc-ls'])).toEqual(['runuser', '-u', 'alice', '--', 'env', 'HOME=/home/alice', 'lxc-attach', '-P', '/home/alice/.local/share/lxc', '-n', 'box', '--', 'lxc-ls']);
+    const calls: string[][] = [];
+    const line = (name: string, status: string, body = ''): string => `${PROBE_MARK} ${name} ${status} ${Buffer.from(body).toString('base64')}`;
+    const exec: Exec = async (argv) => {
+      calls.push([...argv]);
+      // The host's LXC probe for alice: her home.
+      const stdout = argv.includes('lxc-probe') && !argv.includes('lxc-attach') ? [line('version', 'ok', '5.0.2\n'), line('apparmor', 'no'), line('usernet', 'absent'), line('usernet_orig', 'absent'), line('owner', 'ok', 'alice'), line('home', 'ok', '/home/alice'), line('default_conf', 'absent')].join('\n') : '';
+      return { code: 0, stdout, stderr: '' };
+    };
+    const host = new ExecLevel(exec, '', {}, 'debian');
+    const mine = host.lxcChild('mine', 'alice');
+    expect(mine.path).toBe('mine');
+    await mine.lxcStart('deep', root, 'none');
+    const deep = mine.lxcChild('deep', null);
+    await deep.lxcDelete('deepest', root, false);
+    const attach = ['runuser', '-u', 'alice', '--', 'env', 'HOME=/home/alice', 'lxc-attach', '-P', '/home/alice/.local/share/lxc', '-n', 'mine', '--'];
+    expect(calls).toEqual([
+      lxcProbeArgv(['alice']),
+      [...attach, 'lxc-start', '-P', '/var/lib/lxc', '-n', 'deep'],
+      [...attach, 'lxc-attach', '-P', '/var/lib/lxc', '-n', 'deep', '--', 'lxc-destroy', '-P', '/var/lib/lxc', '-n', 'deepest'],
+    ]);
   });
 });

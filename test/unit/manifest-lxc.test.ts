@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { Diagnostic } from '../../src/core/diagnostics.js';
 import { checkManifest } from '../../src/core/manifest/check.js';
 import { renamedLxcKey } from '../../src/core/manifest/lxc-keys.js';
+import { NESTING_TEMPLATES } from '../../src/core/manifest/lxc-checks.js';
 import { loadManifest } from '../../src/core/manifest/load.js';
 import { lineCol } from './helpers/placed.js';
 
@@ -134,6 +135,17 @@ describe('manifest: runtime: lxc', () => {
     ]);
   });
 
+  it('takes LXC containers inside an LXC container whose template can hold LXC, and refuses busybox (the default) there, saying which can', () => {
+    const nested = (template: string | null): string =>
+      doc('apiVersion: nestctl/v1', 'containers:', '  - name: box', '    runtime: lxc', ...(template ? [`    template: ${template}`] : []), '    containers:', '      - name: deep', '        runtime: lxc');
+    expect(loadManifest(nested('local'), 'm.yaml').ok).toBe(true);
+    expect(loadManifest(nested('download'), 'm.yaml').ok).toBe(true);
+    expect(errors(nested(null))).toEqual([['5:5', 'LXC container box holds LXC containers, but a busybox container (the default template) has no LXC to run them']]);
+    expect(errors(nested('busybox'))).toEqual([['5:15', 'LXC container box holds LXC containers, but a busybox container has no LXC to run them']]);
+    const r = loadManifest(nested(null), 'm.yaml');
+    expect(r.ok ? [] : r.diagnostics.map((d) => d.hint)).toEqual([NESTING_TEMPLATES]);
+  });
+
   it('refuses words that would be options or break a line, LXD children and users inside LXC', () => {
     const found = errors(
       doc(
@@ -165,7 +177,6 @@ describe('manifest: runtime: lxc', () => {
       ['7:21', 'template_args[0] of LXC container box contains a control character'],
       ['8:13', 'invalid bridge "br 0" in LXC container box'],
       ['10:9', 'LXC container box can hold only LXC containers, but box/web is not one'],
-      ['12:9', 'LXC container box holds LXC container box/deep: LXC containers inside LXC containers are not supported yet'],
       ['14:9', 'LXC container box/deep is inside an LXC container and cannot be run by a user'],
       ['15:9', 'container box/box2 is missing the required key "image"'],
       ['16:18', 'LXC container box can hold only LXC containers, but box/box2 is not one'],

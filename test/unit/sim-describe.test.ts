@@ -66,7 +66,7 @@ remotes:
           'w.yaml',
         ),
       ),
-    ).toEqual(['2:18 expected one of debian, incus, snap', '5:15 unknown key "colour" (expected one of: alias, aliases, fingerprint, lxd, systemd, uidmapTools, shell)']);
+    ).toEqual(['2:18 expected one of debian, incus, snap', '5:15 unknown key "colour" (expected one of: alias, aliases, fingerprint, lxd, systemd, uidmapTools, shell, lxc)']);
     expect(diagnostics(() => parseWorld('host: {}\nhost: {}\n', 'w.yaml'))[0]).toMatch(/^2:1 .*unique/i);
     expect(diagnostics(() => parseWorld('clock: 5\n', 'w.yaml'))).toEqual(['1:1 missing key "host"']);
   });

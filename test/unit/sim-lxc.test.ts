@@ -120,6 +120,21 @@ describe('classic LXC on the host (simulated)', () => {
     expect((await plan(world, TREE)).steps).toEqual([]);
   });
 
+  it('drops a user\'s old line that overlaps LXD\'s range when the range moves, keeps an unrelated one, and says so', async () => {
+    const world = lxcWorld();
+    for (const f of ['/etc/subuid', '/etc/subgid']) world.editFile('', f, world.file('', f)!.replace('alice:100000:65536', 'alice:520000:65536\nalice:900000000:100'));
+    const first = await plan(world, TREE);
+    expect(planText(first)).toContain('dropping alice:520000:65536 (it overlaps root\'s LXD entry 500000:65536)');
+    expect((await startApply(first, world.host()).finished).failed).toEqual([]);
+    for (const f of ['/etc/subuid', '/etc/subgid']) {
+      const lines = world.file('', f)!.split('\n').filter((l) => l.startsWith('alice:'));
+      expect(lines).toHaveLength(2);
+      expect(lines[1]).toBe('alice:900000000:100');
+      expect(overlaps({ start: Number(lines[0]!.split(':')[1]), size: 65536 }, { start: 500000, size: 65536 })).toBe(false);
+    }
+    expect((await plan(world, TREE)).steps).toEqual([]);
+  });
+
   it('destroys what it made with lxc-stop and lxc-destroy and, with --restore-ids, puts back the subid files and lxc-usernet', async () => {
     const world = lxcWorld();
     world.editFile('', '/etc/subuid', world.file('', '/etc/subuid')!.replace('alice:100000:65536', 'alice:520000:65536'));

@@ -3,7 +3,7 @@
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { createSimWorld, defaultWorld, describeWorldText, parseWorld, type SimWorld, manifestImages } from '../../src/adapters/sim/index.js';
+import { createSimWorld, defaultWorld, describeWorldText, parseWorld, type SimWorld, manifestImages, manifestLxcUsers } from '../../src/adapters/sim/index.js';
 import { loadManifest } from '../../src/core/manifest/load.js';
 import type { Manifest } from '../../src/core/manifest/model.js';
 import { startApply } from '../../src/engine/apply.js';
@@ -33,6 +33,13 @@ const facts = (world: SimWorld, path: string): Promise<string> =>
       (e: Error) => `refused: ${e.message}`,
     );
 
+/** What the LXC probe reads at a level, for root and every account there. */
+const lxcFacts = (world: SimWorld, path: string): Promise<string> =>
+  world
+    .level(path)
+    .probeLxc(['root', ...Object.keys(world.state().host.lxc?.users ?? {})])
+    .then((o) => JSON.stringify(o));
+
 /** Paths of the host and every running container with an LXD inside. */
 function runningLevels(world: SimWorld): string[] {
   const out: string[] = [];
@@ -47,16 +54,19 @@ function runningLevels(world: SimWorld): string[] {
 const reload = (text: string): SimWorld => createSimWorld(parseWorld(text, 'state.yaml'));
 
 describe('describeWorld', () => {
-  for (const file of ['examples/seed.yaml', 'examples/isolated.yaml', 'examples/docker.yaml', 'examples/incus.yaml']) {
+  for (const file of ['examples/seed.yaml', 'examples/isolated.yaml', 'examples/docker.yaml', 'examples/incus.yaml', 'examples/lxc-user.yaml']) {
     it(`${file}: the saved world is a fixed point, and the continued world observes and plans the same`, async () => {
       const m = load(file);
-      const world = createSimWorld(defaultWorld(manifestImages(m.manifest), m.manifest.host.flavour));
+      const world = createSimWorld(defaultWorld(manifestImages(m.manifest), m.manifest.host.flavour, manifestLxcUsers(m.manifest)));
       const summary = await startApply(await plan(world, m), world.host(m.manifest.host.flavour)).finished;
       expect(summary.failed).toEqual([]);
       const text = describeWorldText(world.state());
       const again = reload(text);
       expect(describeWorldText(again.state())).toBe(text);
-      for (const path of ['', ...(await plan(world, m)).levels.map((l) => l.path)]) expect(await facts(again, path)).toBe(await facts(world, path));
+      for (const path of ['', ...(await plan(world, m)).levels.map((l) => l.path)]) {
+        expect(await facts(again, path)).toBe(await facts(world, path));
+        expect(await lxcFacts(again, path)).toBe(await lxcFacts(world, path));
+      }
       expect((await plan(again, m)).steps).toEqual([]);
       // A plan saved against the text is judged against a world built from it again: same digest.
       expect((await plan(reload(text), m)).observedSha256).toBe((await plan(again, m)).observedSha256);

@@ -12,6 +12,7 @@ import { FILE_REFUSED_EXIT, FILE_STALE_EXIT, READ_FILES_SCRIPT, WRITE_FILE_SCRIP
 import type { Exec, ExecOptions, ExecResult, OutputListener } from '../../ports/exec.js';
 import type { FileWrite, ImageBundle, InstanceSpec, InstanceUpdate, LxcCreate, LxcOwner, LxdLevel, SubidFile, SubidWriteOptions } from '../../ports/lxd.js';
 import { LxcAtLevel } from './lxc-level.js';
+import { lxcAttachArgv } from './lxc-commands.js';
 import { type Cli, nestedExec, projectArgs } from '../nested-exec.js';
 import { probeRemoteTop, type RemoteLevelTop, remoteQueryArgv } from './remote-probe.js';
 import { SharedRead } from '../shared-read.js';
@@ -379,6 +380,14 @@ export class ExecLevel implements LxdLevel {
 
   private async tempDir(): Promise<string> {
     return (await this.run(TEMP_DIR_ARGV)).stdout.trim();
+  }
+
+  lxcChild(name: string, user: string | null): LxdLevel {
+    // A user's home (for -P and HOME) is read once, on the first command run inside.
+    let owner: Promise<LxcOwner> | null = null;
+    const ownerOf = (): Promise<LxcOwner> => (owner ??= user === null ? Promise.resolve({ user: null, home: null }) : this.probeLxc([user]).then((o) => ({ user, home: o.owners[user]?.home ?? null })));
+    const exec: Exec = async (argv, options) => this.exec(lxcAttachArgv(name, await ownerOf(), argv), options);
+    return new ExecLevel(exec, joinPath(this.path, name), this.options, null);
   }
 
   /** `flavour`: of the daemon inside, when the manifest or the plan says; else its first probe finds it. */

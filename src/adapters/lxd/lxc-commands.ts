@@ -45,3 +45,6 @@ export function writeLxcFileArgv(file: string, owner: LxcOwner, expected: string
   const orig = file === USERNET ? [USERNET_ORIGINAL] : [];
   return asOwner(owner, ['sh', '-c', WRITE_LXC_FILE_SCRIPT, 'nestctl-write-lxc-file', file, expected ?? 'absent', forgetOriginal ? 'forget' : 'keep', ...orig]);
 }
+
+/** argv run inside an LXC container through its owner's lxc-attach (no terminal: stdin passes). */
+export const lxcAttachArgv = (name: string, owner: LxcOwner, argv: readonly string[]): string[] => asOwner(owner, ['lxc-attach', '-P', dirOf(owner), '-n', name, '--', ...argv]);

@@ -4,7 +4,7 @@
 // before a simulated apply would fail half-way inside a container that has no LXD.
 
 import { type Flavour, assumedInside, clientOf, daemonName } from '../../core/flavour/index.js';
-import { type ContainerSpec, type Manifest, hostsContainers } from '../../core/manifest/model.js';
+import { type ContainerSpec, type LxcSpec, type Manifest, hostsContainers } from '../../core/manifest/model.js';
 import { manifestLxcUsers } from './describe.js';
 import { type Diagnostic, nodeAt } from '../../core/diagnostics.js';
 import { findImage } from './instances.js';
@@ -35,6 +35,12 @@ function insideDaemons(manifest: Manifest): Map<string, string> {
   return out;
 }
 
+/** Some LXC container of the manifest holds LXC containers (LXC inside LXC). */
+function holdsLxc(manifest: Manifest): boolean {
+  const inside = (l: LxcSpec): boolean => l.containers.length > 0;
+  return manifest.lxc.some(inside) || specs(manifest).some((s) => s.lxc.some(inside));
+}
+
 /** The lines a plan against a fresh simulated host starts with. */
 /** The last line of assumedByDefault's answer. */
 export const WORLD_FILE_NOTE = 'A world file (--world) can say otherwise.';
@@ -44,8 +50,11 @@ export function assumedByDefault(manifest: Manifest): string[] {
   const images = [...new Set(all.map((s) => s.image))];
   const hosting = all.filter(hostsContainers);
   const users = manifestLxcUsers(manifest);
-  const lxc = users === null ? [] : [`Assumed: LXC is installed on the host${users.length > 0 ? `, with the account${users.length === 1 ? '' : 's'} ${users.join(', ')} (useradd -m gives each a subuid/subgid range)` : ''}.`];
-  if (images.length === 0) return lxc.length > 0 ? [...lxc, 'A world file (--world) cannot describe LXC yet.'] : [];
+  const lxc = [
+    ...(users === null ? [] : [`Assumed: LXC is installed on the host${users.length > 0 ? `, with the account${users.length === 1 ? '' : 's'} ${users.join(', ')} (useradd -m gives each a subuid/subgid range)` : ''}.`]),
+    ...(holdsLxc(manifest) ? ['Assumed: LXC containers made with the local or download template have LXC and uidmap inside (busybox ones have not).'] : []),
+  ];
+  if (images.length === 0) return lxc.length > 0 ? [...lxc, 'A world file (--world) can say otherwise.'] : [];
   const lines = [`Assumed: the host's image store has ${images.join(', ')}${images.some((i) => i.includes(':')) ? ' (remote images: their remote is reachable)' : ''}.`, ...lxc];
   const daemonOf = insideDaemons(manifest);
   for (const image of new Set(hosting.map((s) => s.image))) {

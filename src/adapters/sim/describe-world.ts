@@ -5,10 +5,11 @@
 // and exported image bundles left in temp files.
 
 import { stringify } from 'yaml';
-import { DEFAULT_KERNEL, type FileDescription, type ImageDescription, type InstanceDescription, type LevelDescription, type LxdDescription, type ProfileDescription, type WorldDescription } from './describe.js';
+import { DEFAULT_KERNEL, type FileDescription, type ImageDescription, type InstanceDescription, type LevelDescription, type LxcDescription, type LxdDescription, type ProfileDescription, type WorldDescription } from './describe.js';
+import { containerConfigPath, lxcDir, USERNET } from '../../core/lxc/paths.js';
 import { FULL_KERNEL_SET } from './idmap.js';
 import { createNeverFinished } from '../../core/plan/half-made.js';
-import type { ImageEntry, InstanceState, LevelState, LxdState, SimFile, World } from './state.js';
+import type { ImageEntry, InstanceState, LevelState, LxcContainerState, LxcState, LxdState, SimFile, World } from './state.js';
 
 const SUBID = ['/etc/subuid', '/etc/subgid'];
 
@@ -21,6 +22,7 @@ function image(world: World, e: ImageEntry): ImageDescription {
     systemd: def?.systemd ?? false,
     uidmapTools: def?.uidmapTools ?? false,
     shell: def?.shell ?? true,
+    ...(def?.lxc ? { lxc: true } : {}),
   };
 }
 
@@ -44,14 +46,43 @@ function file(f: SimFile): string | FileDescription {
   return { ...body, mode: (f.mode ?? 0o644).toString(8).padStart(4, '0'), uid: f.uid ?? 0, gid: f.gid ?? 0 };
 }
 
+/** The files an `lxc` description holds: lxc-usernet and each container's config. */
+function lxcFiles(l: LevelState): Set<string> {
+  const lxc = l.lxc;
+  if (!lxc) return new Set();
+  return new Set([USERNET, ...lxc.containers.map((c) => configFile(lxc, c))]);
+}
+
+const configFile = (lxc: LxcState, c: LxcContainerState): string => containerConfigPath(lxcDir(c.owner === 'root' ? null : c.owner, lxc.users[c.owner] ?? null), c.name);
+
+function describeLxc(world: World, l: LevelState, lxc: LxcState): LxcDescription {
+  const usernet = l.files[USERNET];
+  return {
+    version: lxc.version,
+    apparmor: lxc.apparmor,
+    users: { ...lxc.users },
+    ...(usernet ? { usernet: usernet.text } : {}),
+    containers: lxc.containers.map((c) => ({
+      owner: c.owner,
+      name: c.name,
+      state: c.state,
+      config: l.files[configFile(lxc, c)]?.text ?? '',
+      ...(c.state === 'RUNNING' ? { uidMap: c.uidMap.filter((e) => e.Isuid).map((e) => `${e.Nsid} ${e.Hostid} ${e.Maprange}`).join('\n') } : {}),
+      ...(c.inside ? { inside: level(world, c.inside) } : {}),
+    })),
+  };
+}
+
 function level(world: World, l: LevelState): LevelDescription {
-  const extra = Object.entries(l.files).filter(([name, f]) => !SUBID.includes(name) && !f.image);
+  const inLxc = lxcFiles(l);
+  const extra = Object.entries(l.files).filter(([name, f]) => !SUBID.includes(name) && !f.image && !inLxc.has(name));
   return {
     systemd: l.systemd,
     uidmapTools: l.uidmapTools,
     subuid: l.files['/etc/subuid']?.text ?? null,
     subgid: l.files['/etc/subgid']?.text ?? null,
     ...(extra.length > 0 ? { files: Object.fromEntries(extra.map(([name, f]) => [name, file(f)])) } : {}),
+    ...(l.lxc ? { lxc: describeLxc(world, l, l.lxc) } : {}),
     ...(l.lxd
       ? {
           lxd: daemon(l.lxd),

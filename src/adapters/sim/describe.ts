@@ -9,8 +9,10 @@ import { expandedConfig } from './config.js';
 import { startDaemon } from './daemon.js';
 import { entry, FULL_KERNEL_SET, idmapFromJson, idmapToJson, type LxdIdmapEntry } from './idmap.js';
 import { computeMap, findImage, newInside } from './instances.js';
+import { containerConfigPath, defaultConfPath, lxcDir, USERNET } from '../../core/lxc/paths.js';
+import { createdConfig, LXC_VERSION, lxcInside, startedMap } from './lxc.js';
 import { shutdownInside } from './power.js';
-import { type ImageDef, type ImageEntry, type InstanceState, joinPath, type LevelState, type LxdState, type SimFile, type World } from './state.js';
+import { type ImageDef, type ImageEntry, type InstanceState, joinPath, type LevelState, type LxcContainerState, type LxcState, type LxdState, type SimFile, type World } from './state.js';
 
 /** What Debian's lxd package writes into /etc/subuid and /etc/subgid at install time. */
 export const DEBIAN_SUBID = 'root:100000:10000001\n';
@@ -60,7 +62,7 @@ export interface ImageDescription {
   uidmapTools?: boolean;
   /** /bin/sh in the image; default true. false: nothing can be run inside its containers. */
   shell?: boolean;
-  /** Debian's lxc package in the image (as the lab's `nestlxc`); default false. Code only, not in world files yet. */
+  /** Debian's lxc package in the image (as the lab's `nestlxc`); default false. */
   lxc?: boolean;
 }
 
@@ -81,8 +83,34 @@ export interface LevelDescription {
   /** Profiles besides "default" (which init makes). */
   profiles?: ProfileDescription[];
   instances?: InstanceDescription[];
-  /** Classic LXC installed (Debian's lxc 5.0.2), with these accounts (name → home); code only, not in world files yet. */
-  lxc?: { users?: Record<string, string>; apparmor?: boolean };
+  /** Classic LXC installed (Debian's lxc 5.0.2 unless said), its accounts, lxc-usernet and containers. Absent: not installed. */
+  lxc?: LxcDescription;
+}
+
+export interface LxcDescription {
+  /** `lxc-ls --version`; default 5.0.2 (Debian 12). */
+  version?: string;
+  /** AppArmor enabled (default true). */
+  apparmor?: boolean;
+  /** Accounts that exist: name → home. */
+  users?: Record<string, string>;
+  /** The text of /etc/lxc/lxc-usernet; absent: no such file. */
+  usernet?: string;
+  containers?: LxcContainerDescription[];
+}
+
+export interface LxcContainerDescription {
+  /** root (default) or one of `users`. */
+  owner?: string;
+  name: string;
+  /** Default RUNNING. */
+  state?: 'RUNNING' | 'STOPPED';
+  /** The container's config file; default: what `lxc-create -t busybox` writes from the owner's default.conf. */
+  config?: string;
+  /** init's /proc/PID/uid_map while it runs ("0 START SIZE"); default: the config's lxc.idmap, or the whole range. */
+  uidMap?: string;
+  /** The machine inside, for a rootfs with LXC (local or download template): its files and LXC. Absent: a busybox rootfs. */
+  inside?: LevelDescription;
 }
 
 export interface ProfileDescription {
@@ -260,6 +288,38 @@ function describedFile(world: World, f: FileDescription, where: Where): SimFile 
   return { text: bytes.toString('utf8'), data: bytes.toString('base64'), mtime: world.clock, mode: parseInt(f.mode ?? '0644', 8), uid: f.uid ?? 0, gid: f.gid ?? 0 };
 }
 
+/** Classic LXC at a level: its accounts, lxc-usernet, and containers as lxc-create and lxc-start left them. */
+function fillLxc(world: World, level: LevelState, d: LxcDescription, where: Where): void {
+  const lxc: LxcState = { version: d.version ?? LXC_VERSION, apparmor: d.apparmor ?? true, users: { ...(d.users ?? {}) }, containers: [] };
+  level.lxc = lxc;
+  if (d.usernet !== undefined) level.files[USERNET] = { text: d.usernet, mtime: world.clock };
+  (d.containers ?? []).forEach((c, i) => {
+    const at = [...where, 'containers', i];
+    const owner = c.owner ?? 'root';
+    const home = owner === 'root' ? null : lxc.users[owner];
+    if (home === undefined) throw new DescribeError([...at, 'owner'], `${owner} is not one of lxc.users (${Object.keys(lxc.users).join(', ') || 'none'}) nor root`);
+    if (lxc.containers.some((x) => x.owner === owner && x.name === c.name)) throw new DescribeError([...at, 'name'], `${owner}'s LXC container ${c.name} is described twice`);
+    const dir = lxcDir(owner === 'root' ? null : owner, home);
+    const base = home === null ? '' : (level.files[defaultConfPath(home)]?.text ?? '');
+    const config = c.config ?? createdConfig('busybox', [], base, dir, c.name);
+    const configFile = containerConfigPath(dir, c.name);
+    if (level.files[configFile]) throw new DescribeError([...at, 'config'], `give ${configFile} here, not under files`);
+    level.files[configFile] = { text: config, mtime: world.clock };
+    const running = (c.state ?? 'RUNNING') === 'RUNNING';
+    const uidMap = !running ? [] : c.uidMap !== undefined ? parseUidMap(c.uidMap, [...at, 'uidMap']) : startedMap(config);
+    const container: LxcContainerState = { owner, name: c.name, state: running ? 'RUNNING' : 'STOPPED', uidMap };
+    if (c.inside) {
+      if (c.inside.lxd || c.inside.images?.length || c.inside.instances?.length) throw new DescribeError([...at, 'inside'], `there is no LXD inside the LXC container ${c.name}: describe its files and lxc only`);
+      const inside = lxcInside(joinPath(level.path, c.name));
+      delete inside.lxc;
+      inside.kernel = uidMap.map((e) => ({ ...e }));
+      fillLevel(world, inside, c.inside, [...at, 'inside'], false);
+      container.inside = inside;
+    }
+    lxc.containers.push(container);
+  });
+}
+
 /** Apply a level description (files, LXD state, images), start its daemon as described, then its instances. */
 function fillLevel(world: World, level: LevelState, d: LevelDescription, where: Where, isHost: boolean): void {
   if (d.systemd !== undefined) level.systemd = d.systemd;
@@ -283,11 +343,12 @@ function fillLevel(world: World, level: LevelState, d: LevelDescription, where: 
       else level.files[`/etc/${file}`] = { text, mtime: world.clock };
     }
   }
-  if (d.lxc) level.lxc = { version: '5.0.2', apparmor: d.lxc.apparmor ?? true, users: { ...(d.lxc.users ?? {}) }, containers: [] };
   for (const [name, text] of Object.entries(d.files ?? {})) {
     if (name === '/etc/subuid' || name === '/etc/subgid') throw new DescribeError([...where, 'files', name], `give ${name} as ${name.slice(5)}, not under files`);
+    if (d.lxc && name === USERNET) throw new DescribeError([...where, 'files', name], `give ${name} as lxc.usernet, not under files`);
     level.files[name] = typeof text === 'string' ? { text, mtime: world.clock } : describedFile(world, text, [...where, 'files', name]);
   }
+  if (d.lxc) fillLxc(world, level, d.lxc, [...where, 'lxc']);
   if (!lxd) {
     if (d.images?.length || d.instances?.length || (!isHost && d.lxd)) throw new DescribeError(where, `${level.path || 'the host'} has no LXD: it cannot hold images or instances`);
     return;

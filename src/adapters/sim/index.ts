@@ -2,6 +2,7 @@
 // tests, `nestctl plan|apply --simulate`, and comparison with real LXD. Plus inspection helpers
 // for tests (what the real machine would show with cat /proc/self/uid_map, lxd's log, …).
 
+import { LXC_VERSION } from './lxc.js';
 import type { Flavour } from '../../core/flavour/index.js';
 import type { LxdLevel } from '../../ports/lxd.js';
 import { buildWorld, type WorldDescription } from './describe.js';
@@ -14,7 +15,7 @@ export { DEBIAN_SUBID, defaultWorld, manifestImages, manifestLxcUsers } from './
 export { parseWorld } from './parse-world.js';
 export { assumedByDefault, imageProblems, WORLD_FILE_NOTE } from './assumptions.js';
 export { describeWorld, describeWorldText } from './describe-world.js';
-export type { FileDescription, HostDescription, ImageDescription, ImageLxdDescription, InstanceDescription, LevelDescription, LxdDescription, WorldDescription } from './describe.js';
+export type { FileDescription, HostDescription, ImageDescription, ImageLxdDescription, InstanceDescription, LevelDescription, LxcContainerDescription, LxcDescription, LxdDescription, WorldDescription } from './describe.js';
 export type { OpRecord, World } from './state.js';
 
 export type DaemonRange =
@@ -123,7 +124,7 @@ export function createSimWorld(desc: WorldDescription): SimWorld {
     installLxc: (path, users, options = {}) => {
       const level = findLevel(world, path);
       if (!level) throw new Error(`no level ${path || 'host'}`);
-      level.lxc = { version: '5.0.2', apparmor: options.apparmor ?? true, users: { ...users }, containers: [] };
+      level.lxc = { version: LXC_VERSION, apparmor: options.apparmor ?? true, users: { ...users }, containers: [] };
       record(world, path, 'install-lxc');
     },
     stopLxc: (path, owner, name) => {

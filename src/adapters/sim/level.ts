@@ -17,7 +17,7 @@ import { probeLevel } from './probe.js';
 import { restartDaemon } from './restart.js';
 import { joinPath, type World } from './state.js';
 import { writeSubid } from './subid.js';
-import { cliOf, findLevel, selectDaemon } from './world.js';
+import { cliOf, findLevel, lxcContainerAt, selectDaemon } from './world.js';
 import { flavourInfo } from '../../core/flavour/index.js';
 import { nestedArgv } from '../nested-exec.js';
 import { SharedRead } from '../shared-read.js';
@@ -50,7 +50,8 @@ export class SimLevel implements LxdLevel {
       const names = this.path === '' ? [] : this.path.split('/');
       for (let i = names.length - 1; i >= 0; i -= 1) {
         const parent = findLevel(this.world, names.slice(0, i).join('/'));
-        out = nestedArgv(parent ? cliOf(parent) : 'lxc', names[i]!, out);
+        const lxc = parent && !parent.lxd?.instances.some((x) => x.name === names[i]) ? lxcContainerAt(parent, names[i]!) : null;
+        out = lxc ? lxcCmd.lxcAttachArgv(names[i]!, lxc.owner === 'root' ? { user: null, home: null } : { user: lxc.owner, home: parent!.lxc!.users[lxc.owner] ?? null }, out) : nestedArgv(parent ? cliOf(parent) : 'lxc', names[i]!, out);
       }
       this.trace(this.path, out);
     }
@@ -260,6 +261,10 @@ export class SimLevel implements LxdLevel {
   async runIn(name: string, argv: readonly string[], onOutput?: OutputListener): Promise<ExecResult> {
     this.use();
     return runIn(this.world, this.path, name, argv, onOutput);
+  }
+
+  lxcChild(name: string): LxdLevel {
+    return new SimLevel(this.world, joinPath(this.path, name), null, this.trace);
   }
 
   child(name: string, flavour: Flavour | null): LxdLevel {

@@ -17,9 +17,12 @@ import { commandNotFound } from './errors.js';
 import { entry, type LxdIdmapEntry } from './idmap.js';
 import { newidmapRefusal } from './newuidmap.js';
 import { reach } from './reach.js';
-import type { LevelState, LxcState, World } from './state.js';
+import { joinPath, type LevelState, type LxcState, type World } from './state.js';
 import { sha256 } from './subid.js';
 import { nextSeq, record, tick } from './world.js';
+
+/** Debian 12's lxc package. */
+export const LXC_VERSION = '5.0.2';
 
 function installed(world: World, path: string, argv: readonly string[]): { level: LevelState; lxc: LxcState } {
   const level = reach(world, path, argv);
@@ -79,10 +82,44 @@ export function writeLxcFile(world: World, path: string, file: string, owner: st
   record(world, path, 'write', `${file} ${JSON.stringify(text)}`);
 }
 
+/** The config lxc-create writes: the template's header, the base config (default.conf or -f FILE), rootfs and name. */
+export function createdConfig(template: string, templateArgs: readonly string[], base: string, dir: string, name: string): string {
+  return [
+    `# Template used to create this container: /usr/share/lxc/templates/lxc-${template}`,
+    `# Parameters passed to the template:${templateArgs.map((a) => ` ${a}`).join('')}`,
+    '# For additional config options, please look at lxc.container.conf(5)',
+    '',
+    ...base.split('\n').filter((l) => l.trim() !== ''),
+    `lxc.rootfs.path = dir:${dir}/${name}/rootfs`,
+    `lxc.uts.name = ${name}`,
+    '',
+  ].join('\n');
+}
+
 /** The uid and gid maps of a config's lxc.idmap lines. */
-function mapsOf(config: string): LxdIdmapEntry[] {
+export function mapsOf(config: string): LxdIdmapEntry[] {
   const range = configuredMap(config);
   return range ? [entry('u', 0, range.start, range.size), entry('g', 0, range.start, range.size)] : [];
+}
+
+/**
+ * The machine inside a container made from a rootfs with LXC (the local or download template,
+ * which the simulation takes to carry Debian's lxc and uidmap packages): root only, no systemd,
+ * no AppArmor (a container cannot load profiles).
+ */
+export function lxcInside(path: string): LevelState {
+  return { path, systemd: false, uidmapTools: true, shell: true, kernel: [], files: {}, lxd: null, beside: null, lxc: { version: LXC_VERSION, apparmor: false, users: {}, containers: [] } };
+}
+
+/** The kernel maps only ids the level's own namespace holds: inside a container, those of its map. */
+function withinOwnIds(level: LevelState, m: LxdIdmapEntry): boolean {
+  return level.kernel.some((k) => m.Hostid >= k.Nsid && m.Hostid + m.Maprange <= k.Nsid + k.Maprange);
+}
+
+/** init's map once a container with this config runs: its lxc.idmap, or the whole id space (root's, unmapped). */
+export function startedMap(config: string): LxdIdmapEntry[] {
+  const maps = mapsOf(config);
+  return maps.length > 0 ? maps : [entry('b', 0, 0, 4294967295)];
 }
 
 /** liblxc's lines when newuidmap/newgidmap refuse the map (idmap_utils.c lxc_map_ids, start.c lxc_spawn). */
@@ -115,18 +152,8 @@ export function lxcCreate(world: World, path: string, c: LxcCreate, argv: readon
   const refused = maps.length > 0 ? mapRefusal(level, key, maps, c.name, nextSeq(world)) : null;
   if (refused) throw new CommandError(argv, 1, `${refused.replaceAll('lxc-start', 'lxc-create')}\nlxc-create: ${c.name}: Failed to create container ${c.name}\n`, path);
   const dir = lxcDir(c.owner.user, c.owner.home);
-  const config = [
-    `# Template used to create this container: /usr/share/lxc/templates/lxc-${c.template}`,
-    `# Parameters passed to the template:${c.templateArgs.map((a) => ` ${a}`).join('')}`,
-    '# For additional config options, please look at lxc.container.conf(5)',
-    '',
-    ...base.split('\n').filter((l) => l.trim() !== ''),
-    `lxc.rootfs.path = dir:${dir}/${c.name}/rootfs`,
-    `lxc.uts.name = ${c.name}`,
-    '',
-  ].join('\n');
-  level.files[`${dir}/${c.name}/config`] = { text: config, mtime: tick(world) };
-  lxc.containers.push({ owner: key, name: c.name, state: 'STOPPED', uidMap: [] });
+  level.files[`${dir}/${c.name}/config`] = { text: createdConfig(c.template, c.templateArgs, base, dir, c.name), mtime: tick(world) };
+  lxc.containers.push({ owner: key, name: c.name, state: 'STOPPED', uidMap: [], ...(c.template === 'busybox' ? {} : { inside: lxcInside(joinPath(path, c.name)) }) });
   record(world, path, 'lxc-create', `${key}/${c.name}`);
 }
 
@@ -136,11 +163,15 @@ export function lxcStart(world: World, path: string, name: string, owner: LxcOwn
   const c = lxc.containers.find((x) => x.owner === key && x.name === name);
   if (!c) throw new CommandError(argv, 1, `lxc-start: ${name}: No container config specified\n`, path);
   if (c.state === 'RUNNING') throw new CommandError(argv, 2, `lxc-start: ${name}: Container is already running.\n`, path);
-  const maps = mapsOf(level.files[configPath(owner, name)]?.text ?? '');
+  const config = level.files[configPath(owner, name)]?.text ?? '';
+  const maps = mapsOf(config);
   const refused = maps.length > 0 ? mapRefusal(level, key, maps, name, nextSeq(world)) : null;
   if (refused) throw new CommandError(argv, 1, `${refused}\nlxc-start: ${name}: Received container state "ABORTING" instead of "RUNNING"\nlxc-start: ${name}: The container failed to start\n`, path);
+  const outside = maps.find((m) => !withinOwnIds(level, m));
+  if (outside) throw new CommandError(argv, 1, `lxc-start: ${name}: ../src/lxc/idmap_utils.c: lxc_map_ids: 245 newuidmap failed to write mapping "newuidmap: write to uid_map failed: Operation not permitted": newuidmap ${nextSeq(world)} ${outside.Nsid} ${outside.Hostid} ${outside.Maprange}\nlxc-start: ${name}: The container failed to start\n`, path);
   c.state = 'RUNNING';
-  c.uidMap = maps.length > 0 ? maps : [entry('b', 0, 0, 4294967295)];
+  c.uidMap = startedMap(config);
+  if (c.inside) c.inside.kernel = c.uidMap.map((e) => ({ ...e }));
   tick(world);
   record(world, path, 'lxc-start', `${key}/${name}`);
 }

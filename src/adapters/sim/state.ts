@@ -131,6 +131,8 @@ export interface LxcContainerState {
   state: 'RUNNING' | 'STOPPED';
   /** init's map while it runs. */
   uidMap: LxdIdmapEntry[];
+  /** The machine inside, for a container whose rootfs has LXC (made with the local or download template); absent for busybox's. */
+  inside?: LevelState;
 }
 
 /** Where an exported image's files came from (the simulated file content). */

@@ -4,7 +4,7 @@
 
 import { clientOf } from '../../core/flavour/index.js';
 import type { Flavour } from '../../core/manifest/model.js';
-import type { LevelState, OpRecord, World } from './state.js';
+import type { LevelState, LxcContainerState, OpRecord, World } from './state.js';
 
 /** Advance the clock; every mutating call does this once (or more). */
 export function tick(world: World): number {
@@ -27,11 +27,16 @@ export function findLevel(world: World, path: string): LevelState | null {
   if (path === '') return world.host;
   let level: LevelState = world.host;
   for (const name of path.split('/')) {
-    const inst = level.lxd?.instances.find((i) => i.name === name);
-    if (!inst) return null;
-    level = inst.inside;
+    const inside = level.lxd?.instances.find((i) => i.name === name)?.inside ?? lxcContainerAt(level, name)?.inside;
+    if (!inside) return null;
+    level = inside;
   }
   return level;
+}
+
+/** The classic LXC container `name` at a level that has a machine inside (a level's names are unique across LXD and LXC). */
+export function lxcContainerAt(level: LevelState, name: string): LxcContainerState | null {
+  return level.lxc?.containers.find((c) => c.name === name && c.inside) ?? null;
 }
 
 /** The command-line client of a level ("lxc", or "incus" for Incus). */

@@ -6,7 +6,9 @@ export const USERNET = '/etc/lxc/lxc-usernet';
 /** What nestctl found in lxc-usernet before its first edit (destroy puts it back). */
 export const USERNET_ORIGINAL = '/var/lib/nestctl/lxc-usernet.orig';
 export const ROOT_LXC_DIR = '/var/lib/lxc';
-/** Included by a container that runs LXC containers itself (shipped by LXC). */
+/** The bridge Debian's lxc-net makes (LXC_BRIDGE in LXC's config/init/common/lxc-net.in): the default link inside an LXC container. */
+export const LXC_NET_BRIDGE = 'lxcbr0';
+/** Included by a container that runs LXC containers itself (LXC's config/templates/nesting.conf.in). */
 export const NESTING_CONF = '/usr/share/lxc/config/nesting.conf';
 /** nestctl's own record in a container's config: the comment line that proves it made it. */
 export const MARKER_PREFIX = '# nestctl.path = ';

@@ -26,6 +26,11 @@ const LXC_ONLY = ['user', 'template', 'template_args', 'bridge'];
 
 export const isLxcNode = (item: unknown): boolean => isRecord(item) && item['runtime'] === 'lxc';
 
+/** The default template: a busybox rootfs, without LXC. */
+const NO_LXC_TEMPLATE = 'busybox';
+export const NESTING_TEMPLATES =
+  'an LXC container that runs LXC containers needs LXC (and uidmap) in its rootfs: write template: local with a rootfs that has them (template_args: [--metadata, META.tar.xz, --fstree, ROOTFS.tar.xz]), or template: download with an image that has them (needs a network)';
+
 const TEMPLATE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 export const TEMPLATE_RULE = 'the name of a template LXC ships (busybox, local, download, debian, ...): letters, digits, ".", "_" and "-", not starting with "-"';
 
@@ -67,11 +72,15 @@ export function lxcNodeFindings(data: unknown, src: Source, path: Path, inLxc: b
   }
   found.push(...lxcConfigFindings(data, src, [...path, 'config'], label));
   const children = dataAt(data, [...path, 'containers']);
+  const holdsLxc = Array.isArray(children) && children.some(isLxcNode);
+  if (holdsLxc && (template === undefined || template === NO_LXC_TEMPLATE)) {
+    const at = template === undefined ? keyPos(src, [...path, 'containers']) : valuePos(src, [...path, 'template']);
+    found.push(error(src, at, `${label} holds LXC containers, but a ${NO_LXC_TEMPLATE} container${template === undefined ? ` (the default template)` : ''} has no LXC to run them`, NESTING_TEMPLATES));
+  }
   if (Array.isArray(children)) {
     children.forEach((child: unknown, i) => {
-      if (isLxcNode(child)) {
-        found.push(error(src, valuePos(src, [...path, 'containers', i]), `${label} holds LXC container ${containerLabel(data, [...path, 'containers', i])}: LXC containers inside LXC containers are not supported yet`, 'run it on the LXD level instead (beside this one), or make this one an LXD container (image with LXD and LXC inside) and put the LXC container in it'));
-      } else if (isRecord(child)) {
+      if (isLxcNode(child)) return;
+      if (isRecord(child)) {
         const at = child['runtime'] === undefined ? valuePos(src, [...path, 'containers', i]) : valuePos(src, [...path, 'containers', i, 'runtime']);
         found.push(error(src, at, `${label} can hold only LXC containers, but ${containerLabel(data, [...path, 'containers', i])} is not one`, 'there is no LXD inside an LXC container; write runtime: lxc on it'));
       }

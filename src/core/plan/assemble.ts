@@ -26,6 +26,7 @@ export function assemblePlan(
     observedSha256: observedDigest(tree),
     levels: [...parts.levels].sort((a, b) => a.path.localeCompare(b.path)),
     ...(parts.flavours ? { flavours: parts.flavours } : {}),
+    ...(parts.lxcLevels ? { lxcLevels: parts.lxcLevels } : {}),
     steps: parts.steps,
     warnings: parts.warnings,
   };

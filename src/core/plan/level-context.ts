@@ -67,6 +67,8 @@ export interface LevelContext {
   /** "host", or the path. */
   label: string;
   isHost: boolean;
+  /** The inside of a classic LXC container (LXC inside LXC, core/plan/lxc-level.ts): no daemon, only LXC. */
+  inLxc: boolean;
   /** Owner of the root entries (host.owner). */
   owner: string;
   /** As observed, or, for a level not seen yet, as the manifest says it will be. */
@@ -321,6 +323,7 @@ export function levelContext(input: PlanInput, parent: ParentLink | null): Conte
     path,
     label,
     isHost,
+    inLxc: false,
     owner,
     hostsLxd,
     dockremap,

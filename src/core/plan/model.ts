@@ -253,6 +253,8 @@ export interface Plan {
   flavours?: Record<string, Flavour>;
   /** Present when the manifest has several hosts or a remote: steps and levels then name theirs. */
   hosts?: PlanHost[];
+  /** Levels inside classic LXC containers (LXC inside LXC), by path: the container's owner (null: root), whose lxc-attach enters it. */
+  lxcLevels?: Record<string, { user: string | null }>;
   steps: Step[];
   warnings: string[];
 }

@@ -26,6 +26,7 @@ import { setupSteps } from './concerns/setup.js';
 import { subidSteps } from './concerns/subids.js';
 import { type ContextResult, type LevelContext, type PlanInput, hostLevel, levelContext } from './level-context.js';
 import { verdictNow } from './level-entry.js';
+import { lxcLevelContext, lxcLevelSubidSteps } from './lxc-level.js';
 import type { LevelSummary } from './model.js';
 import type { Diagnostic } from '../diagnostics.js';
 import type { ConcernResult, PartsResult, PlanOptions, PlanParts, PlanResult, PlannerOptions } from './result.js';
@@ -34,6 +35,7 @@ export type { PlanOptions, PlanResult } from './result.js';
 
 interface Collected extends PlanParts {
   problems: Diagnostic[];
+  lxcLevels: NonNullable<PlanParts['lxcLevels']>;
 }
 
 /** Adds a concern's output to the plan so far and hands it back (its step ids feed later concerns). */
@@ -64,7 +66,7 @@ function planLevel(input: PlanInput, built: ContextResult, images: ResolvedImage
   const profiles = take(out, profileSteps(ctx, afterDaemon));
   const copies = take(out, imageSteps(ctx, images, afterDaemon));
   take(out, pruneSteps(ctx));
-  take(out, lxcSteps(ctx, subids.steps, afterDaemon));
+  planLxcInside(ctx, take(out, lxcSteps(ctx, subids.steps, afterDaemon)), out);
   let previousIsolated: string | null = null;
   for (const child of ctx.children) {
     // LXD hands out isolated slices in creation order: create isolated siblings in manifest
@@ -94,6 +96,25 @@ function planLevel(input: PlanInput, built: ContextResult, images: ResolvedImage
   return stepIds(subids);
 }
 
+/**
+ * The levels inside the level's LXC containers that hold LXC containers (LXC inside LXC): root's
+ * lines for their slices, then their containers, each after the step that starts its container.
+ */
+function planLxcInside(ctx: LevelContext, made: ConcernResult, out: Collected): void {
+  for (const outer of ctx.lxc) {
+    if (outer.spec.containers.length === 0) continue;
+    const starts = made.steps.filter((s) => s.id === `${outer.spec.path}:start-lxc`).map((s) => s.id);
+    const built = lxcLevelContext(ctx, outer, starts.length > 0 ? starts : ctx.entryDeps);
+    if (!built.ok) {
+      out.problems.push(...built.problems);
+      continue;
+    }
+    out.lxcLevels[outer.spec.path] = { user: outer.spec.user };
+    const subids = take(out, lxcLevelSubidSteps(built.ctx));
+    planLxcInside(built.ctx, take(out, lxcSteps(built.ctx, subids.steps, [])), out);
+  }
+}
+
 function levelSummary(ctx: LevelContext): LevelSummary {
   return {
     path: ctx.path,
@@ -113,11 +134,11 @@ export function planLevels(manifest: Manifest, allocation: Allocation, tree: Obs
   const input: PlanInput = { manifest, allocation, tree, options: { hostRestart: options.hostRestart, prune: options.prune, replace: options.replace ?? [] } };
   const host = hostLevel(input);
   if (!host.ok) return { ok: false, problems: [host.problem] };
-  const out: Collected = { levels: [], steps: [], warnings: [], problems: [] };
+  const out: Collected = { levels: [], steps: [], warnings: [], problems: [], lxcLevels: {} };
   const images = take(out, resolveImages(manifest, host.level)).images;
   planLevel(input, levelContext(input, null), images, out);
   if (out.problems.length > 0) return { ok: false, problems: out.problems };
-  return { ok: true, parts: { levels: out.levels, steps: out.steps, warnings: out.warnings } };
+  return { ok: true, parts: { levels: out.levels, steps: out.steps, warnings: out.warnings, ...(Object.keys(out.lxcLevels).length > 0 ? { lxcLevels: out.lxcLevels } : {}) } };
 }
 
 export function planTree(manifest: Manifest, allocation: Allocation, tree: ObservedTree, options: PlanOptions): PlanResult {

@@ -29,6 +29,8 @@ export interface PlanParts {
   levels: LevelSummary[];
   /** Destroy plans only: see Plan.flavours. */
   flavours?: Record<string, Flavour>;
+  /** See Plan.lxcLevels. */
+  lxcLevels?: Record<string, { user: string | null }>;
   steps: Step[];
   warnings: string[];
 }

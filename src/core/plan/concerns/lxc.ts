@@ -8,7 +8,7 @@ import { bridgeName } from '../../flavour/index.js';
 import { formatRange } from '../../ids/range.js';
 import { lxcConfigDrift } from '../../lxc/config-file.js';
 import { configuredText, containerKeys, rootCreateConfig, userDefaultConf } from '../../lxc/desired.js';
-import { USERNET, defaultConfPath, markedPath, ownerKey } from '../../lxc/paths.js';
+import { LXC_NET_BRIDGE, USERNET, defaultConfPath, markedPath, ownerKey } from '../../lxc/paths.js';
 import { withUsernet } from '../../lxc/usernet.js';
 import type { ObservedLxc, ObservedLxcContainer } from '../../observed.js';
 import type { LevelContext, LevelLxc } from '../level-context.js';
@@ -31,7 +31,7 @@ export function lxcSteps(ctx: LevelContext, subidWrites: Step[], afterDaemon: re
     out.problems.push({ severity: 'error', fault, where: nodeAt(ctx.input.manifest.file, l?.spec.path ?? ctx.path, l?.spec.pos), message, hint });
   };
   if (ctx.obs && (!lxc || lxc.version === null)) {
-    problem(ctx.lxc[0]!, `${ctx.label} runs LXC containers in the manifest, but LXC is not installed there`, `install it (apt-get install lxc)${ctx.isHost ? '' : `, or make ${ctx.label} from an image that has it`}`, 'environment');
+    problem(ctx.lxc[0]!, `${ctx.label} runs LXC containers in the manifest, but LXC is not installed there`, `install it (apt-get install lxc)${ctx.isHost ? '' : ctx.inLxc ? `, or create ${ctx.label} again from a rootfs that has it` : `, or make ${ctx.label} from an image that has it`}`, 'environment');
     return out;
   }
   const users = lxcUsers(ctx);
@@ -44,7 +44,7 @@ export function lxcSteps(ctx: LevelContext, subidWrites: Step[], afterDaemon: re
   const deps = [...ctx.entryDeps];
   const perUser = new Map<string, string[]>(users.map((u) => [u, []]));
 
-  const bridgeOf = (l: LevelLxc): string => l.spec.bridge ?? bridgeName(ctx.flavour);
+  const bridgeOf = (l: LevelLxc): string => l.spec.bridge ?? (ctx.inLxc ? LXC_NET_BRIDGE : bridgeName(ctx.flavour));
   if (users.length > 0) {
     const usernet = usernetStep(ctx, lxc, bridgeOf);
     if (usernet) {

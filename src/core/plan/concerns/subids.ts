@@ -5,7 +5,7 @@
 // owners' lines stay as they are.
 
 import { daemonName } from '../../flavour/index.js';
-import { type IdRange, formatRange } from '../../ids/range.js';
+import { type IdRange, formatRange, overlaps } from '../../ids/range.js';
 import { DOCKREMAP } from '../../manifest/docker.js';
 import { type OwnerEdit, type SubidEdit, applySubidEdit, firstUsable, usableEntries } from '../../subid/file.js';
 import { editFor, ownIds, verdictNow } from '../level-entry.js';
@@ -57,14 +57,36 @@ function ownedEntries(ctx: LevelContext): Owned[] {
   for (const [user, { range, kept }] of ctx.lxcUsers) {
     // Only where the account exists (lxcSteps says why not); a range already in both files stays as written.
     if (kept || !ctx.obs?.lxc?.version || !ctx.obs.lxc.owners[user]?.home) continue;
+    const clash = (r: IdRange): string | null => clashOf(ctx, user, r);
+    const old = (text: string | null): IdRange[] => usableEntries(text, user).map((e) => ({ start: e.start, size: e.size }));
     owned.push({
       owner: user,
       entry: range,
-      keep: (text) => usableEntries(text, user).map((e) => ({ start: e.start, size: e.size })),
-      why: () => `${user} runs LXC containers on ${ctx.label}: it needs ${user}:${formatRange(range)}, outside the ${daemonName(ctx.flavour)} range and every other line`,
+      // The user's other lines stay, but not one that would still give the user ids nestctl gives to others.
+      keep: (text) => old(text).filter((r) => clash(r) === null),
+      why: (state) => {
+        const dropped = old(state?.text ?? null).flatMap((r) => {
+          const hit = clash(r);
+          return hit === null ? [] : [`dropping ${user}:${formatRange(r)} (it overlaps ${hit})`];
+        });
+        return `${user} runs LXC containers on ${ctx.label}: it needs ${user}:${formatRange(range)}, outside the ${daemonName(ctx.flavour)} range and every other line${dropped.length > 0 ? `; ${dropped.join(', ')}` : ''}`;
+      },
     });
   }
   return owned;
+}
+
+/** What an old line of `user`'s overlaps among the ranges planned at the level for others (null: nothing). */
+function clashOf(ctx: LevelContext, user: string, r: IdRange): string | null {
+  const daemon = daemonName(ctx.flavour);
+  const placed: Array<[IdRange | null, string]> = [
+    [ctx.entry, `${ctx.owner}'s ${daemon} entry ${formatRange(ctx.entry ?? r)}`],
+    [ctx.daemonRange.size > 0 ? ctx.daemonRange : null, `the ${daemon} range ${formatRange(ctx.daemonRange)}`],
+    ...ctx.pins.map((p): [IdRange, string] => [p.range, `${ctx.owner}:${formatRange(p.range)} kept for ${p.by.join(', ')}`]),
+    [ctx.dockremap, `${DOCKREMAP}'s range ${formatRange(ctx.dockremap ?? r)}`],
+    ...[...ctx.lxcUsers].filter(([u]) => u !== user).map(([u, x]): [IdRange, string] => [x.range, `${u}'s range ${formatRange(x.range)}`]),
+  ];
+  return placed.find(([p]) => p !== null && overlaps(p, r))?.[1] ?? null;
 }
 
 function rootReason(ctx: LevelContext, entry: IdRange, state: SubidFileState | null, file: 'subuid' | 'subgid'): string {
