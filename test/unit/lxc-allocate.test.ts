@@ -38,6 +38,11 @@ const TREE = doc(
 );
 
 describe('allocate: LXC containers', () => {
+  it("gives the host's LXD one block when the host holds only LXC containers (a range of 0 ids never converged)", () => {
+    const a = allocated(doc('apiVersion: nestctl/v1', 'host:', '  base: 500000', 'containers:', '  - name: rb', '    runtime: lxc'));
+    expect(a.hostNeed).toBe(65536);
+  });
+
   it('gives a user\'s containers one range and root-owned ones a slice each', () => {
     const a = allocated(TREE);
     expect(a.lxcByPath['box2']).toMatchObject({ need: 65536, slice: null });

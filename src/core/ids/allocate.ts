@@ -131,7 +131,9 @@ export function allocate(manifest: Manifest): AllocationResult {
     const lxc = lxcLevel(manifest.lxc.filter((l) => l.host === host.name));
     const lxcNeed = levelLxcNeed(lxc);
     lxcOf.set(host.name, { lxc, need: lxcNeed });
-    const need = levelNeed(hostNodes);
+    // A daemon range of 0 ids is no range: a host with only LXC containers still gives its LXD
+    // one block, as a container that runs only LXC does.
+    const need = Math.max(levelNeed(hostNodes), hostNodes.length === 0 && lxc.length > 0 ? BLOCK : 0);
     hostNeeds[host.name] = need;
     const hostProblem = hostRangeProblem(manifest.file, host, need + lxcNeed.total);
     if (hostProblem) problems.push(hostProblem);
