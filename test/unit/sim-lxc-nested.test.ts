@@ -3,19 +3,13 @@
 // converged, kept by --state's world text; what a container without LXC inside gets.
 
 import { describe, expect, it } from 'vitest';
+import { type Loaded, loadLines, planOn } from './helpers/engine.js';
 import { type SimWorld, createSimWorld, defaultWorld, describeWorldText, parseWorld } from '../../src/adapters/sim/index.js';
-import { loadManifest } from '../../src/core/manifest/load.js';
-import type { Manifest } from '../../src/core/manifest/model.js';
 import type { Plan } from '../../src/core/plan/model.js';
 import { startApply } from '../../src/engine/apply.js';
 import { planManifest } from '../../src/engine/plan-pipeline.js';
 
-function load(...lines: string[]): { manifest: Manifest; text: string } {
-  const text = `${lines.join('\n')}\n`;
-  const r = loadManifest(text, 'nested.yaml');
-  if (!r.ok) throw new Error(JSON.stringify(r.diagnostics));
-  return { manifest: r.manifest, text };
-}
+const load = (...lines: string[]): Loaded => loadLines('nested.yaml', ...lines);
 
 const TREE = load(
   'apiVersion: nestctl/v1',
@@ -46,11 +40,7 @@ const TREE = load(
   '            runtime: lxc',
 );
 
-async function plan(world: SimWorld, m: { manifest: Manifest; text: string }): Promise<Plan> {
-  const r = await planManifest(m.manifest, world.host(), { hostRestart: null, tool: 'test', manifestText: m.text });
-  if (!r.ok) throw new Error(JSON.stringify(r.problems));
-  return r.plan;
-}
+const plan = (world: SimWorld, m: Loaded): Promise<Plan> => planOn(world.host(), m);
 
 function lxcWorld(): SimWorld {
   const world = createSimWorld(defaultWorld([{ alias: 'busybox', hostsLxd: false }]));

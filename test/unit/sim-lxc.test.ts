@@ -2,10 +2,9 @@
 // an LXD one on the host and a root-owned one, planned, applied, converged; drift; refusals.
 
 import { describe, expect, it } from 'vitest';
+import { type Loaded, loadLines, planOn } from './helpers/engine.js';
 import { type SimWorld, createSimWorld, defaultWorld } from '../../src/adapters/sim/index.js';
 import { overlaps } from '../../src/core/ids/range.js';
-import { loadManifest } from '../../src/core/manifest/load.js';
-import type { Manifest } from '../../src/core/manifest/model.js';
 import type { Plan } from '../../src/core/plan/model.js';
 import { startApply } from '../../src/engine/apply.js';
 import { planManifest } from '../../src/engine/plan-pipeline.js';
@@ -18,12 +17,7 @@ const IMAGES = [
   { alias: 'busybox', hostsLxd: false },
 ];
 
-function load(...lines: string[]): { manifest: Manifest; text: string } {
-  const text = `${lines.join('\n')}\n`;
-  const r = loadManifest(text, 'lxc.yaml');
-  if (!r.ok) throw new Error(JSON.stringify(r.diagnostics));
-  return { manifest: r.manifest, text };
-}
+const load = (...lines: string[]): Loaded => loadLines('lxc.yaml', ...lines);
 
 const TREE = load(
   'apiVersion: nestctl/v1',
@@ -41,13 +35,9 @@ const TREE = load(
   '    runtime: lxc',
 );
 
-async function plan(world: SimWorld, m: { manifest: Manifest; text: string }): Promise<Plan> {
-  const r = await planManifest(m.manifest, world.host(), { hostRestart: null, tool: 'test', manifestText: m.text });
-  if (!r.ok) throw new Error(JSON.stringify(r.problems));
-  return r.plan;
-}
+const plan = (world: SimWorld, m: Loaded): Promise<Plan> => planOn(world.host(), m);
 
-async function apply(world: SimWorld, m: { manifest: Manifest; text: string }) {
+async function apply(world: SimWorld, m: Loaded) {
   return startApply(await plan(world, m), world.host()).finished;
 }
 

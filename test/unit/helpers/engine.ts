@@ -20,6 +20,14 @@ export function loadFile(file: string, edit: (text: string) => string = (t) => t
   return { manifest: r.manifest, text };
 }
 
+/** A manifest given as its lines, loaded as if from `file`; throws on any diagnostic. */
+export function loadLines(file: string, ...lines: string[]): Loaded {
+  const text = `${lines.join('\n')}\n`;
+  const r = loadManifest(text, file);
+  if (!r.ok) throw new Error(JSON.stringify(r.diagnostics));
+  return { manifest: r.manifest, text };
+}
+
 /** The plan for `m` against `host`; throws when the planner refuses. */
 export async function planOn(host: LxdLevel, m: Loaded): Promise<Plan> {
   const r = await planManifest(m.manifest, host, { hostRestart: null, tool: 'test', manifestText: m.text });
