@@ -7,7 +7,7 @@ import { processExec } from '../adapters/process-exec.js';
 import { assumedByDefault, createSimWorld, defaultWorld, describeWorldText, imageProblems, manifestImages, manifestLxcUsers, parseWorld, simHost, WORLD_FILE_NOTE } from '../adapters/sim/index.js';
 import { sourceAt } from '../core/diagnostics.js';
 import { EnvironmentError, InputError, NestctlError } from '../core/errors.js';
-import type { Manifest } from '../core/manifest/model.js';
+import type { HostSpec, Manifest } from '../core/manifest/model.js';
 import { hostManifest, plansByHost } from '../core/plan/hosts.js';
 import type { Plan } from '../core/plan/model.js';
 import type { LxdLevel } from '../ports/lxd.js';
@@ -91,18 +91,29 @@ function realHosts(manifest: Manifest, options: TargetOptions): Target {
     const cli = h.place.cli ?? (h.flavour === 'incus' ? 'incus' : 'lxc');
     const flavour = h.flavour ?? (cli === 'incus' ? 'incus' : 'debian');
     const top = { remote: h.place.remote, project: h.place.project };
-    const remote = rangeReadOnce(new ExecRemoteHost(processExec, cli, top));
+    const local = new ExecLevel(processExec, '', opts, flavour);
+    const remote = rangeReadOnce(new ExecRemoteHost(processExec, cli, top, () => local.images()));
     return { name: h.name, level: new ExecLevel(processExec, '', opts, flavour, { ...top, range: () => remote.probeRange(null) }), remote };
   });
   return { host: hosts[0]!.level, hosts, simulation: null, assumptions: [] };
 }
 
-/** Each host a fresh simulated machine; the first host's level is also the target's `host`. */
+/**
+ * Each host a fresh simulated machine; the first host's level is also the target's `host`. This
+ * machine holds the images the remotes' trees are created from (they reach a remote by relay),
+ * a remote only those its client fetches from `remote:alias`.
+ */
 function simulatedHosts(manifest: Manifest, options: TargetOptions): Target {
-  const hosts = manifest.hosts.map((h) => {
+  const images = (h: HostSpec) => manifestImages(hostManifest(manifest, h));
+  const relayed = manifest.hosts.filter((h) => h.place.kind === 'remote').flatMap((h) => images(h).filter((i) => !i.alias.includes(':')));
+  const worldOf = (h: HostSpec) => {
     const own = hostManifest(manifest, h);
-    return simHost(h, createSimWorld(defaultWorld(manifestImages(own), h.flavour, manifestLxcUsers(own))), traceOf(options.verbose));
-  });
+    const wanted = h.place.kind === 'local' ? [...images(h), ...relayed] : images(h).filter((i) => i.alias.includes(':'));
+    return createSimWorld(defaultWorld(wanted, h.flavour, manifestLxcUsers(own)));
+  };
+  const here = manifest.hosts.find((h) => h.place.kind === 'local');
+  const local = here ? worldOf(here) : createSimWorld(defaultWorld(relayed));
+  const hosts = manifest.hosts.map((h) => simHost(h, h === here ? local : worldOf(h), traceOf(options.verbose), undefined, local));
   // World files describe one machine, so their note is left out.
   const assumptions = manifest.hosts.flatMap((h) => assumedByDefault(hostManifest(manifest, h)).flatMap((line) => (line === WORLD_FILE_NOTE ? [] : [`host ${h.name}: ${line}`])));
   return { host: hosts[0]!.connection.level, hosts: hosts.map((h) => h.connection), simulation: { world: null }, assumptions };

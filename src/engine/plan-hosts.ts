@@ -51,7 +51,8 @@ async function planHost(manifest: Manifest, host: HostSpec, connections: readonl
     if (verdict.kind === 'refused') return { ok: false, problems: [{ severity: 'error', fault: 'user', where: sourceAt(manifest.file, host.pos), message: verdict.message, hint: verdict.hint }] };
   }
   const replace = (options.replace ?? []).filter((p) => hasPath(own, p));
-  const result = await planOne(own, conn.level, { ...options, replace }, alloc.allocation);
+  const remote = conn.remote;
+  const result = await planOne(own, conn.level, { ...options, replace }, alloc.allocation, remote ? () => remote.localImages() : undefined);
   if (!result.ok) return { ok: false, problems: result.problems };
   return { ok: true, part: { host, server, plan: result.plan } };
 }

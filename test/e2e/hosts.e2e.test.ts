@@ -2,7 +2,8 @@
 // containers of the lab host whose LXD listens on the lab bridge, trusted as remotes of the host's
 // lxc client; each daemon gets root:65536:<the container's ids - 65536>. A tree of two levels on
 // nxr1 and one container on nxr2 are applied in one run, with the maps the plan predicted; a second
-// plan has nothing to do; destroy removes them. Then nxr2's daemon is given a range too small for a
+// plan has nothing to do; destroy removes them. The remotes start without images: the plan relays
+// nest and busybox to them from this machine's store. Then nxr2's daemon is given a range too small for a
 // tree, and the plan refuses it with the exact lines to add there.
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -55,13 +56,8 @@ describe.skipIf(why !== null)(`trees on two LXD remotes${why ? ` (skipped: ${why
   writeFileSync(tooBig, TOO_BIG);
 
   beforeAll(async () => {
-    for (const r of REMOTES) {
-      await ok(['bash', REMOTE_SH, 'up', r.name, r.address, r.inner]);
-      // nestctl does not relay images to a remote yet (its plan says how): the lab's images go there first.
-      for (const image of ['nest', 'busybox']) {
-        if ((await run(['lxc', 'image', 'info', `${r.name}:${image}`])).code !== 0) await ok(['lxc', 'image', 'copy', image, `${r.name}:`, '--copy-aliases', '--mode', 'relay']);
-      }
-    }
+    // The remotes start without the lab's images: nestctl relays them from this machine.
+    for (const r of REMOTES) await ok(['bash', REMOTE_SH, 'up', r.name, r.address, r.inner]);
   }, 20 * 60_000);
 
   // Runs after failures too: both remotes (and all they hold) go.
@@ -78,6 +74,15 @@ describe.skipIf(why !== null)(`trees on two LXD remotes${why ? ` (skipped: ${why
     expect(plan.hosts?.every((h) => h.remote !== null && /^[0-9a-f]{64}$/.test(h.remote.fingerprint))).toBe(true);
     // Nothing is written at a remote's top level: its range is only read.
     expect(plan.steps.filter((s) => s.level === '' && (s.kind === 'write-subid' || s.kind === 'restart-daemon'))).toEqual([]);
+    // The images go to each remote's top level from this machine's store, before the creates that need them.
+    const relays = (host: string) => plan.steps.flatMap((s) => (s.kind === 'copy-image' && s.host === host && s.relay !== undefined ? [s.image] : []));
+    expect(relays('nxr1')).toContain('nest');
+    expect(relays('nxr2')).toEqual(['busybox']);
+    expect(plan.steps.find((s) => s.id === 'nxr1:hr1:create-instance')?.dependsOn).toContain('nxr1:host:copy-image:nest');
+    expect(plan.steps.find((s) => s.id === 'nxr2:hr3:create-instance')?.dependsOn).toContain('nxr2:host:copy-image:busybox');
+    const text = await nestctl(['plan', tree]);
+    expect(text.stdout).toMatch(/\+ nxr1: copy image nest \([0-9a-f]{12}\) from this machine/);
+    expect(text.stdout).toMatch(/\+ nxr2: copy image busybox \([0-9a-f]{12}\) from this machine/);
     const childMap = (host: string, level: string, path: string) => plan.levels.find((l) => l.host === host && l.path === level)!.children.find((c) => c.path === path)!.map;
 
     const applied = await nestctl(['apply', '--auto-approve', '--ci', tree]);

@@ -132,7 +132,7 @@ function simulated(members: { name: string; range: { start: number; size: number
   const calls: string[][] = [];
   const sim = simServerExec(server, () => new Set([IMG]));
   const exec: Exec = (argv, options) => (calls.push([...argv]), sim(argv, options));
-  return { server, calls, exec, host: new ExecRemoteHost(exec, 'lxc', { remote: 'lab1', project: null }) };
+  return { server, calls, exec, host: new ExecRemoteHost(exec, 'lxc', { remote: 'lab1', project: null }, async () => []) };
 }
 
 describe('a remote read, locked and changed through its client (simulated server)', () => {

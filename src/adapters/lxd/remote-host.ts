@@ -8,6 +8,7 @@ import { probedRange } from '../../core/ids/remote-range.js';
 import type { IdRange } from '../../core/ids/range.js';
 import { CommandError, EnvironmentError } from '../../core/errors.js';
 import { parseServerIdentity, type ServerIdentity } from '../../core/observe/parse-server.js';
+import type { ObservedImage } from '../../core/observed.js';
 import type { Exec } from '../../ports/exec.js';
 import type { RemoteTop } from '../nested-exec.js';
 import type { RemoteHost } from '../../ports/remote.js';
@@ -93,6 +94,8 @@ export class ExecRemoteHost implements RemoteHost {
     private readonly exec: Exec,
     private readonly cli: string,
     private readonly top: RemoteTop,
+    /** This machine's image store (its own daemon's, not the remote's). */
+    private readonly local: () => Promise<ObservedImage[]>,
   ) {}
 
   get remote(): string {
@@ -109,6 +112,10 @@ export class ExecRemoteHost implements RemoteHost {
 
   lock(owner: string): Promise<() => Promise<void>> {
     return takeRemoteLock(this.exec, this.cli, this.top, owner);
+  }
+
+  localImages(): Promise<ObservedImage[]> {
+    return this.local();
   }
 
   async relayImage(fingerprint: string, aliases: readonly string[]): Promise<void> {
@@ -128,6 +135,7 @@ export function rangeReadOnce(remote: RemoteHost): RemoteHost {
     server: () => remote.server(),
     probeRange: (member) => (member === null ? (range ??= remote.probeRange(null)) : remote.probeRange(member)),
     lock: (owner) => remote.lock(owner),
+    localImages: () => remote.localImages(),
     relayImage: (fingerprint, aliases) => remote.relayImage(fingerprint, aliases),
     move: (name, member) => remote.move(name, member),
   };
