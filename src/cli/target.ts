@@ -3,6 +3,7 @@
 import { lstat } from 'node:fs/promises';
 import { ExecLevel } from '../adapters/lxd/level.js';
 import { ExecRemoteHost, rangeReadOnce } from '../adapters/lxd/remote-host.js';
+import { ShellHostLevel } from '../adapters/lxd/shell-host.js';
 import { processExec } from '../adapters/process-exec.js';
 import { assumedByDefault, createSimWorld, defaultWorld, describeWorldText, imageProblems, manifestImages, manifestLxcUsers, parseWorld, simHost, WORLD_FILE_NOTE } from '../adapters/sim/index.js';
 import { sourceAt } from '../core/diagnostics.js';
@@ -93,7 +94,14 @@ function realHosts(manifest: Manifest, options: TargetOptions): Target {
     const top = { remote: h.place.remote, project: h.place.project };
     const local = new ExecLevel(processExec, '', opts, flavour);
     const remote = rangeReadOnce(new ExecRemoteHost(processExec, cli, top, () => local.images()));
-    return { name: h.name, level: new ExecLevel(processExec, '', opts, flavour, { ...top, range: () => remote.probeRange(null) }), remote };
+    const level = new ExecLevel(processExec, '', opts, flavour, { ...top, range: () => remote.probeRange(null) });
+    if (!h.place.shell) return { name: h.name, level, remote };
+    // The daemon there restarted: its range is read again, by a new probe instance.
+    const restarted = async (): Promise<void> => {
+      remote.reread();
+      await remote.probeRange(null);
+    };
+    return { name: h.name, level: new ShellHostLevel(level, { remote: h.place.remote, prefix: h.place.shell, exec: processExec, restarted, ...opts }, flavour), remote };
   });
   return { host: hosts[0]!.level, hosts, simulation: null, assumptions: [] };
 }

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createSimWorld, defaultWorld, manifestImages, simHost, type SimHost } from '../../src/adapters/sim/index.js';
+import { shellWords } from '../../src/adapters/sim/shell.js';
 import { parseParallel } from '../../src/cli/commands/plan.js';
 import { rederive } from '../../src/cli/plan-file.js';
 import { TOOL } from '../../src/cli/version.js';
@@ -132,7 +133,7 @@ describe('a remote too small for its tree', () => {
   });
 });
 
-describe('what is not planned on a remote yet', () => {
+describe('target: on a remote', () => {
   it('refuses a root container placed on a cluster member, at its line', async () => {
     const m = load((t) => t.replace('    host: nxr1\n', '    host: nxr1\n    target: m2\n'));
     const r = await planOn(machines(m.manifest), m);
@@ -140,14 +141,39 @@ describe('what is not planned on a remote yet', () => {
     if (r.ok) return;
     expect(r.problems.map((p) => p.message)).toEqual(['r1: target: (a cluster member) is not planned by this nestctl yet']);
   });
+});
 
-  it('refuses a remote too small for its tree even with shell: (its steps are not run yet), without offering shell:', async () => {
+describe('a remote too small for its tree, with shell:', () => {
+  it('plans root\'s entry and the restart on that machine, runs them through the prefix, and converges', async () => {
     const m = load((t) => t.replace('    remote: nxr1\n', '    remote: nxr1\n    shell: [ssh, root@nxr1, --]\n'));
-    const r = await planOn(machines(m.manifest, { subid: { nxr1: 'root:100000:65536\n' } }), m);
-    expect(r.ok).toBe(false);
-    if (r.ok) return;
-    expect(r.problems[0]!.hint).toContain('root:100000:131072 in /etc/subuid');
-    expect(r.problems[0]!.hint).not.toContain('shell:');
+    const sent: string[][] = [];
+    const hosts = m.manifest.hosts.map((h) => {
+      const desc = defaultWorld(manifestImages(hostManifest(m.manifest, h)), h.flavour);
+      if (h.name === 'nxr1') Object.assign(desc.host, { subuid: 'root:100000:65536\n', subgid: 'root:100000:65536\n' });
+      return simHost(h, createSimWorld(desc), (_path, argv) => void (argv[0] === 'ssh' && sent.push([...argv])));
+    });
+    const p = await plan(hosts, m);
+    const top = p.steps.filter((s) => s.host === 'nxr1' && s.level === '' && (s.kind === 'write-subid' || s.kind === 'restart-daemon')).map((s) => s.id);
+    expect(top).toEqual(['nxr1:host:write-subid:subuid', 'nxr1:host:write-subid:subgid', 'nxr1:host:restart-daemon']);
+    const edit = p.steps.find((s) => s.id === 'nxr1:host:write-subid:subuid')!;
+    const entry = edit.kind === 'write-subid' ? edit.after : null;
+    expect(entry).toMatch(/^root:\d+:131072\n$/);
+    sent.length = 0;
+    const summary = await startApply(p, tops(hosts)).finished;
+    expect(summary.failed.map((f) => `${f.step.id}: ${f.error.message}`)).toEqual([]);
+    // Every host-level step went to that machine as one line after the prefix.
+    expect(sent.map((a) => [a.slice(0, 3), a.length])).toEqual(Array(sent.length).fill([['ssh', 'root@nxr1', '--'], 4]));
+    const step = (line: string): string => {
+      const w = shellWords(line)!;
+      return w[0] === 'sh' ? w[3]! : w.slice(0, 2).join(' ');
+    };
+    expect(sent.map((a) => step(a[3]!))).toEqual(['nestctl-write-subid', 'nestctl-write-subid', 'restart', 'lxd waitready']);
+    expect(sim(hosts, 'nxr1').file('', '/etc/subuid')).toBe(entry);
+    expect(sim(hosts, 'nxr1').restarts('')).toBe(1);
+    expect(sim(hosts, 'nxr1').daemonRange('')).toEqual({ kind: 'range', start: Number(entry!.split(':')[1]), size: 131072 });
+    const r1 = p.levels.find((l) => l.host === 'nxr1' && l.path === '')!.children.find((c) => c.path === 'r1')!;
+    expect(sim(hosts, 'nxr1').uidMap('r1')).toBe(`0 ${r1.map.start} ${r1.map.size}`);
+    expect((await plan(hosts, m)).steps).toEqual([]);
   });
 });
 

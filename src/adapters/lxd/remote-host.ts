@@ -127,10 +127,16 @@ export class ExecRemoteHost implements RemoteHost {
   }
 }
 
-/** The remote with its server's range read once (the plan's check and the top level's probe share one probe instance). */
-export function rangeReadOnce(remote: RemoteHost): RemoteHost {
+/**
+ * The remote with its server's range read once (the plan's check and the top level's probe share
+ * one probe instance); `reread` forgets it, after a restart of the daemon there.
+ */
+export function rangeReadOnce(remote: RemoteHost): RemoteHost & { reread(): void } {
   let range: Promise<{ uid: IdRange; gid: IdRange }> | null = null;
   return {
+    reread: () => {
+      range = null;
+    },
     remote: remote.remote,
     server: () => remote.server(),
     probeRange: (member) => (member === null ? (range ??= remote.probeRange(null)) : remote.probeRange(member)),
