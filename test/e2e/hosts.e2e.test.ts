@@ -1,10 +1,11 @@
 // Trees on two LXD remotes (README "Several hosts"): test/lab/remote.sh makes nxr1 and nxr2, nesting
 // containers of the lab host whose LXD listens on the lab bridge, trusted as remotes of the host's
-// lxc client; each daemon gets root:65536:<the container's ids - 65536>. A tree of two levels on
-// nxr1 and one container on nxr2 are applied in one run, with the maps the plan predicted; a second
-// plan has nothing to do; destroy removes them. The remotes start without images: the plan relays
-// nest and busybox to them from this machine's store. Then nxr2's daemon is given a range too small for a
-// tree, and the plan refuses it with the exact lines to add there.
+// lxc client; each daemon gets root:65536:<the container's ids - 65536>. The remotes start without
+// images: the plan relays nest and busybox to them from this machine's store. A tree of two levels
+// on nxr1 and one container on nxr2 are applied in one run, with the maps the plan predicted; a
+// second plan has nothing to do; destroy removes them. Then nxr2's daemon is given a range too
+// small for a tree, and the plan refuses it with the exact lines to add there; with shell: (here
+// `lxc exec nxr2 -T -- sh -c`) the same tree grows nxr2's range on its machine and is applied.
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -116,4 +117,22 @@ describe.skipIf(why !== null)(`trees on two LXD remotes${why ? ` (skipped: ${why
     expect(r.stderr).toContain('systemctl restart lxd');
     expect((await run(['lxc', 'info', 'nxr2:hr4'])).code).not.toBe(0);
   }, 10 * 60_000);
+
+  it('with shell:, grows that remote\'s range on its machine, restarts its daemon there and applies the tree', async () => {
+    // `lxc exec nxr2 -- sh -c LINE` reaches nxr2's machine as ssh would: LINE is read by a POSIX shell there.
+    const withShell = join(dir, 'with-shell.yaml');
+    writeFileSync(withShell, TOO_BIG.replace('    remote: nxr2\n', '    remote: nxr2\n    shell: [lxc, exec, nxr2, -T, --, sh, -c]\n'));
+    const planned = await nestctl(['plan', '--json', withShell]);
+    expect(planned.code, planned.stderr).toBe(0);
+    const plan = JSON.parse(planned.stdout) as Plan;
+    expect(plan.steps.filter((s) => s.host === 'nxr2' && s.level === '' && (s.kind === 'write-subid' || s.kind === 'restart-daemon')).map((s) => s.kind)).toEqual(['write-subid', 'write-subid', 'restart-daemon']);
+    const applied = await nestctl(['apply', '--auto-approve', '--ci', withShell]);
+    expect(applied.code, `${applied.stdout}\n${applied.stderr}`).toBe(0);
+    const hr4 = plan.levels.find((l) => l.host === 'nxr2' && l.path === '')!.children.find((c) => c.path === 'hr4')!.map;
+    expect(words(await ok(['lxc', 'exec', 'nxr2:hr4', '-T', '--', 'cat', '/proc/self/uid_map']))).toBe(`0 ${hr4.start} ${hr4.size}`);
+    const again = await nestctl(['plan', withShell]);
+    expect(again.stdout).toContain('No changes.');
+    const destroyed = await nestctl(['destroy', '--auto-approve', '--ci', withShell]);
+    expect(destroyed.code, `${destroyed.stdout}\n${destroyed.stderr}`).toBe(0);
+  }, 20 * 60_000);
 });

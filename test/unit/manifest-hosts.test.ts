@@ -212,6 +212,19 @@ describe('hosts: through the CLI', () => {
     expect(simHostsOf(loaded.manifest, parseWorld(saved, state), undefined).describe()).toBe(saved);
   });
 
+  it('applies a saved plan of several hosts to the state it was made against, and refuses it once that state changed', async () => {
+    const state = join(tmp, 'saved-state.yaml');
+    const plan = join(tmp, 'saved-plan.json');
+    const made = await nestctl(['plan', '--state', state, '--out', plan, remote]);
+    expect(made.code, made.stderr).toBe(0);
+    const applied = await nestctl(['apply', '--state', state, plan]);
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(applied.stdout).toContain('Converged: planning again');
+    const stale = await nestctl(['apply', '--state', state, plan]);
+    expect(stale.code).toBe(1);
+    expect(stale.stderr).toContain('plan is stale');
+  });
+
   it('refuses a world file without a server for a remote of the manifest, at the host\'s line', async () => {
     const world = join(tmp, 'one-machine.yaml');
     writeFileSync(world, doc('host:', '  lxd: {flavour: debian}', '  images: [{alias: busybox}]'));
