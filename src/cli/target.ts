@@ -3,9 +3,9 @@
 import { lstat } from 'node:fs/promises';
 import { ExecLevel } from '../adapters/lxd/level.js';
 import { ExecRemoteHost, rangeReadOnce } from '../adapters/lxd/remote-host.js';
+import { ShellHostLevel } from '../adapters/lxd/shell-host.js';
 import { processExec } from '../adapters/process-exec.js';
-import { assumedByDefault, createSimWorld, defaultWorld, describeWorldText, imageProblems, manifestImages, manifestLxcUsers, parseWorld, simHost, WORLD_FILE_NOTE } from '../adapters/sim/index.js';
-import { sourceAt } from '../core/diagnostics.js';
+import { assumedByDefault, createSimWorld, defaultWorld, describeWorldText, freshHostsWorld, imageProblems, manifestImages, manifestLxcUsers, parseWorld, simHostsOf, WORLD_FILE_NOTE } from '../adapters/sim/index.js';
 import { EnvironmentError, InputError, NestctlError } from '../core/errors.js';
 import type { Manifest } from '../core/manifest/model.js';
 import { hostManifest, plansByHost } from '../core/plan/hosts.js';
@@ -58,26 +58,6 @@ async function readState(file: string): Promise<string | null> {
   return exists ? readText(file) : null;
 }
 
-/** World and state files describe one machine: a manifest of several hosts or with a remote is simulated with --simulate. */
-function refuseHostsInWorldFiles(manifest: Manifest, options: TargetOptions): void {
-  if (!plansByHost(manifest) || (options.world === undefined && options.state === undefined)) return;
-  const remote = manifest.hosts.find((h) => h.place.kind === 'remote');
-  const at = remote ?? manifest.hosts[1]!;
-  const why = remote ? `host ${at.name} is a remote` : `the manifest has ${manifest.hosts.length} hosts`;
-  throw new InputError(
-    [
-      {
-        severity: 'error',
-        fault: 'user',
-        where: sourceAt(manifest.file, at.pos),
-        message: `${why}: --world and --state describe one machine; such a manifest is simulated with --simulate only`,
-        hint: 'plan it with --simulate, or plan each host from a manifest of its own',
-      },
-    ],
-    { file: manifest.file },
-  );
-}
-
 /**
  * Each host through the real client: this machine's daemon, and each remote's instances as
  * `REMOTE:NAME` (the levels below through `lxc exec REMOTE:c1`), its range read once by an empty
@@ -91,26 +71,49 @@ function realHosts(manifest: Manifest, options: TargetOptions): Target {
     const cli = h.place.cli ?? (h.flavour === 'incus' ? 'incus' : 'lxc');
     const flavour = h.flavour ?? (cli === 'incus' ? 'incus' : 'debian');
     const top = { remote: h.place.remote, project: h.place.project };
-    const remote = rangeReadOnce(new ExecRemoteHost(processExec, cli, top));
-    return { name: h.name, level: new ExecLevel(processExec, '', opts, flavour, { ...top, range: () => remote.probeRange(null) }), remote };
+    const local = new ExecLevel(processExec, '', opts, flavour);
+    const remote = rangeReadOnce(new ExecRemoteHost(processExec, cli, top, () => local.images()));
+    const level = new ExecLevel(processExec, '', opts, flavour, { ...top, range: () => remote.probeRange(null) });
+    if (!h.place.shell) return { name: h.name, level, remote };
+    // The daemon there restarted: its range is read again, by a new probe instance.
+    const restarted = async (): Promise<void> => {
+      remote.reread();
+      await remote.probeRange(null);
+    };
+    return { name: h.name, level: new ShellHostLevel(level, { remote: h.place.remote, prefix: h.place.shell, exec: processExec, restarted, ...opts }, flavour), remote };
   });
   return { host: hosts[0]!.level, hosts, simulation: null, assumptions: [] };
 }
 
-/** Each host a fresh simulated machine; the first host's level is also the target's `host`. */
-function simulatedHosts(manifest: Manifest, options: TargetOptions): Target {
-  const hosts = manifest.hosts.map((h) => {
-    const own = hostManifest(manifest, h);
-    return simHost(h, createSimWorld(defaultWorld(manifestImages(own), h.flavour, manifestLxcUsers(own))), traceOf(options.verbose));
-  });
-  // World files describe one machine, so their note is left out.
-  const assumptions = manifest.hosts.flatMap((h) => assumedByDefault(hostManifest(manifest, h)).flatMap((line) => (line === WORLD_FILE_NOTE ? [] : [`host ${h.name}: ${line}`])));
-  return { host: hosts[0]!.connection.level, hosts: hosts.map((h) => h.connection), simulation: { world: null }, assumptions };
+/**
+ * Each host a simulated machine: those `world` describes (this machine and its servers, by remote
+ * name), or fresh ones (`freshHostsWorld`). With `state`, the whole world is saved there after an
+ * apply. The first host's level is also the target's `host`.
+ */
+function simulatedHosts(manifest: Manifest, world: { text: string; file: string } | null, options: TargetOptions, state?: string): Target {
+  const sim = simHostsOf(manifest, world ? parseWorld(world.text, world.file) : freshHostsWorld(manifest), traceOf(options.verbose));
+  const here = manifest.hosts.find((h) => h.place.kind === 'local');
+  // A remote's images may come from this machine by relay: the planner says which are in neither store.
+  const problems = world && here ? imageProblems(sim.local.state(), hostManifest(manifest, here)) : [];
+  if (problems.length > 0) throw new InputError(problems, { file: manifest.file });
+  // World files describe every machine, so their note is left out.
+  const assumptions = world ? [] : manifest.hosts.flatMap((h) => assumedByDefault(hostManifest(manifest, h)).flatMap((line) => (line === WORLD_FILE_NOTE ? [] : [`host ${h.name}: ${line}`])));
+  const save = state === undefined ? {} : { save: () => writePrivateAtomically('--state', state, sim.describe()) };
+  return { host: sim.hosts[0]!.connection.level, hosts: sim.hosts.map((h) => h.connection), simulation: { world: world?.text ?? null }, assumptions, ...save };
+}
+
+/** The world --state continues (the state file when it exists, else --world's), or --world's. */
+async function worldOf(options: TargetOptions): Promise<{ text: string; file: string } | null> {
+  const state = options.state === undefined ? null : await readState(options.state);
+  if (state !== null) return { text: state, file: options.state! };
+  return options.world ? { text: await readText(options.world), file: options.world } : null;
 }
 
 export async function openTarget(manifest: Manifest, options: TargetOptions): Promise<Target> {
-  refuseHostsInWorldFiles(manifest, options);
-  if (plansByHost(manifest)) return options.simulate ? simulatedHosts(manifest, options) : realHosts(manifest, options);
+  if (plansByHost(manifest)) {
+    if (options.state !== undefined || options.world !== undefined) return simulatedHosts(manifest, await worldOf(options), options, options.state);
+    return options.simulate ? simulatedHosts(manifest, null, options) : realHosts(manifest, options);
+  }
   if (options.state !== undefined) {
     const state = await readState(options.state);
     // An existing state file is where the simulation stands; --world only seeds a new one.
@@ -129,10 +132,9 @@ export async function openTarget(manifest: Manifest, options: TargetOptions): Pr
  * tried out in a simulation (that would apply it here), and a simulated one never touches this machine.
  */
 export function openPlanTarget(plan: Plan, manifest: Manifest, options: TargetOptions, file: string): Promise<Target> | Target {
-  if (plansByHost(manifest)) {
-    refuseHostsInWorldFiles(manifest, options);
-    if (plan.simulation === null && options.simulate) throw new NestctlError('user', `${file} was made for the real hosts; --simulate does not apply to it`, `apply it without --simulate, or plan again with --simulate: nestctl plan --simulate --out ${file} ...`);
-    return plan.simulation ? simulatedHosts(manifest, options) : realHosts(manifest, options);
+  if (plansByHost(manifest) && plan.simulation === null) {
+    if (options.simulate || options.world || options.state !== undefined) throw new NestctlError('user', `${file} was made for the real hosts; --simulate, --world and --state do not apply to it`, `apply it without them, or plan again with --simulate: nestctl plan --simulate --out ${file} ...`);
+    return realHosts(manifest, options);
   }
   if (plan.simulation === null && (options.simulate || options.world || options.state !== undefined)) {
     throw new NestctlError('user', `${file} was made for the real host; --simulate, --world and --state do not apply to it`, `apply it without --simulate, or plan again with --simulate: nestctl plan --simulate --out ${file} ...`);
@@ -141,7 +143,7 @@ export function openPlanTarget(plan: Plan, manifest: Manifest, options: TargetOp
     throw new NestctlError('user', `${file} carries the simulated world it was made in; --world does not apply to it`, `apply it without --world, or plan again: nestctl plan --world ${options.world} --out ${file} ...`);
   }
   if (plan.simulation && options.state !== undefined) return continuedPlanTarget(plan.simulation, manifest, options, file);
-  if (plan.simulation) return simulated(manifest, plan.simulation.world === null ? null : { text: plan.simulation.world, file: '(world saved in the plan)' }, options);
+  if (plan.simulation) return simulatedIn(manifest, plan.simulation.world === null ? null : { text: plan.simulation.world, file: '(world saved in the plan)' }, options);
   return openTarget(manifest, { verbose: options.verbose ?? false });
 }
 
@@ -152,5 +154,9 @@ async function continuedPlanTarget(simulation: NonNullable<Plan['simulation']>, 
   if (now !== null && now !== simulation.world) {
     throw new EnvironmentError(`plan is stale: ${file} was not made against the simulated world now in ${state} (it changed since, or the plan was made without it)`, `run nestctl plan --state ${state} --out ${file} ... again`);
   }
-  return simulated(manifest, simulation.world === null ? null : { text: simulation.world, file: '(world saved in the plan)' }, options, state);
+  return simulatedIn(manifest, simulation.world === null ? null : { text: simulation.world, file: '(world saved in the plan)' }, options, state);
 }
+
+/** One machine, or several for a manifest of several hosts. */
+const simulatedIn = (manifest: Manifest, world: { text: string; file: string } | null, options: TargetOptions, state?: string): Target =>
+  plansByHost(manifest) ? simulatedHosts(manifest, world, options, state) : simulated(manifest, world, options, state);

@@ -169,4 +169,6 @@ export interface ObservedTree {
   levels: Record<string, LevelObservation>;
   /** By container path: only running containers whose manifest entry has `files:`. */
   files?: Record<string, ContainerFiles>;
+  /** This machine's image store, read for a remote host whose own store lacks an image the manifest names (relayed from here). */
+  relay?: ObservedImage[];
 }

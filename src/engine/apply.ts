@@ -5,6 +5,7 @@
 import { hostPart } from '../core/plan/hosts.js';
 import { type Plan, type Step, flavourAt } from '../core/plan/model.js';
 import type { LxdLevel } from '../ports/lxd.js';
+import type { HostConnection, RemoteHost } from '../ports/remote.js';
 import { executeStep, type StepContext, stepContext } from './execute-step.js';
 import { type LevelResolver, levelResolver } from './levels.js';
 import type { OutputLine } from './output-lines.js';
@@ -47,9 +48,9 @@ interface HostRun {
   local: Map<string, Step>;
 }
 
-/** `host`: this machine's level, or each host's top level by name for a plan of several hosts (Plan.hosts). */
-function hostRuns(plan: Plan, host: LxdLevel | ReadonlyMap<string, LxdLevel>, output: (step: Step, lines: OutputLine[]) => void): Map<string | undefined, HostRun> {
-  const one = (part: Plan, top: LxdLevel, steps: readonly Step[]): HostRun => {
+/** `host`: this machine's level, or each host's connection by name for a plan of several hosts (Plan.hosts). */
+function hostRuns(plan: Plan, host: LxdLevel | ReadonlyMap<string, HostConnection>, output: (step: Step, lines: OutputLine[]) => void): Map<string | undefined, HostRun> {
+  const one = (part: Plan, top: LxdLevel, steps: readonly Step[], remote: RemoteHost | null = null): HostRun => {
     const levels = levelResolver(
       top,
       (path) => flavourAt(part, path),
@@ -58,22 +59,26 @@ function hostRuns(plan: Plan, host: LxdLevel | ReadonlyMap<string, LxdLevel>, ou
     const planned = new Map(part.steps.map((s, i) => [s, steps[i]!]));
     return {
       levels,
-      context: { ...stepContext(part, levels), output: (s, lines) => output(planned.get(s) ?? s, lines) },
+      context: {
+        ...stepContext(part, levels),
+        output: (s, lines) => output(planned.get(s) ?? s, lines),
+        ...(remote ? { relay: (fingerprint: string, aliases: readonly string[]) => remote.relayImage(fingerprint, aliases) } : {}),
+      },
       local: new Map(part.steps.map((s, i) => [steps[i]!.id, s])),
     };
   };
   if (!plan.hosts) return new Map([[undefined, one(plan, host as LxdLevel, plan.steps)]]);
-  const tops = host as ReadonlyMap<string, LxdLevel>;
+  const tops = host as ReadonlyMap<string, HostConnection>;
   return new Map(
     plan.hosts.map((h) => {
-      const top = tops.get(h.name);
-      if (!top) throw new Error(`no connection to host ${h.name}`);
-      return [h.name, one(hostPart(plan, h.name), top, plan.steps.filter((s) => s.host === h.name))];
+      const conn = tops.get(h.name);
+      if (!conn) throw new Error(`no connection to host ${h.name}`);
+      return [h.name, one(hostPart(plan, h.name), conn.level, plan.steps.filter((s) => s.host === h.name), conn.remote)];
     }),
   );
 }
 
-export function startApply(plan: Plan, host: LxdLevel | ReadonlyMap<string, LxdLevel>, onEvent: (e: ApplyEvent) => void = () => undefined): ApplyRun {
+export function startApply(plan: Plan, host: LxdLevel | ReadonlyMap<string, HostConnection>, onEvent: (e: ApplyEvent) => void = () => undefined): ApplyRun {
   const runs = hostRuns(plan, host, (step: Step, lines: OutputLine[]) => onEvent({ type: 'step-output', step, lines }));
   const outcomes = new Map<string, Promise<StepOutcome>>();
   const started = Date.now();

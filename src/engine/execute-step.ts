@@ -29,6 +29,15 @@ const CHANGED: StepResult = { changed: true };
 const stale = (step: Step, what: string): EnvironmentError =>
   new EnvironmentError(`plan is stale: ${what}`, 'run nestctl plan again', step.level);
 
+/** A copy from this machine's store to a remote host's, skipped when the image is there already. */
+async function relayImage(step: Extract<Step, { kind: 'copy-image' }>, level: LxdLevel, context: StepContext): Promise<StepResult> {
+  if (!context.relay || step.fingerprint === null) throw new EnvironmentError(`${step.id}: a relay copy needs a remote host and the image's fingerprint`, 'report this as a bug', step.level);
+  const fingerprint = step.fingerprint;
+  if ((await level.images()).some((i) => i.fingerprint === fingerprint)) return { changed: false, why: 'image already there' };
+  await context.relay(fingerprint, step.aliases);
+  return CHANGED;
+}
+
 /** What a step may know of the plan it belongs to. */
 export interface StepContext {
   /** Paths of the containers the plan deletes. */
@@ -37,6 +46,8 @@ export interface StepContext {
   exports: ImageExports;
   /** A running setup command's output, the lines each chunk completed. */
   output?: (step: Step, lines: OutputLine[]) => void;
+  /** On a remote host: copies an image of this machine's store to it (RemoteHost.relayImage). */
+  relay?: (fingerprint: string, aliases: readonly string[]) => Promise<void>;
 }
 
 /** The context of the steps of `plan`; its exports start at once, so close them when the apply ends. */
@@ -88,6 +99,7 @@ export async function executeStep(step: Step, levels: LevelResolver, context: St
       await level.fetchImage(step.remote, step.alias);
       return CHANGED;
     case 'copy-image': {
+      if (step.relay !== undefined) return relayImage(step, level, context);
       // The bundle was staged for the whole apply (engine/image-exports.ts), when the plan knew it was needed.
       const shared = context.exports.stages(step);
       try {

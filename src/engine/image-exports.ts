@@ -4,7 +4,7 @@
 // containers' own subid edits, daemon restarts and inits. An export or a push at a level waits for
 // that level's daemon restart, when the plan has one: its client talks to that daemon. Every copy
 // that starts the same way shares the bundles; each is removed after its last copy, and whatever
-// is left when the apply ends. Copies of an image fetched during the apply, and copies into a
+// is left when the apply ends. An image relayed to a remote host is exported there once it arrived. Copies of an image fetched during the apply, and copies into a
 // level planned unseen, stage nothing.
 
 import { joinPath } from '../core/paths.js';
@@ -34,13 +34,20 @@ export function imageExports(plan: Pick<Plan, 'steps'>, levels: LevelResolver): 
   // Only copies known to be needed: into a level seen without the image, or into a container this
   // apply creates. A level planned unseen may hold the image already ("unless there").
   const created = new Set(plan.steps.flatMap((t) => (t.kind === 'create-instance' ? [t.path] : [])));
-  const copies = plan.steps.filter((s): s is Copy => s.kind === 'copy-image' && s.fingerprint !== null && (s.precondition.kind !== 'level-new' || created.has(s.level)));
+  const copies = plan.steps.filter((s): s is Copy => s.kind === 'copy-image' && s.relay === undefined && s.fingerprint !== null && (s.precondition.kind !== 'level-new' || created.has(s.level)));
   /** Stage k of a copy: its bundle pushed through its first k hops (0: exported at the source). */
   const key = (s: Copy, k: number): string => [s.source, s.fingerprint, ...s.hops.slice(0, k)].join('\n');
   const at = (s: Copy, k: number): string => s.hops.slice(0, k).reduce(joinPath, s.source);
-  // What a stage waits for: the daemon restart of the level it runs at, the start of the container it pushes into.
-  const pending = new Set(plan.steps.flatMap((t) => (t.kind === 'restart-daemon' ? [`daemon ${t.level}`] : RUNS.has(t.kind) && 'path' in t ? [`runs ${t.path}`] : [])));
-  const ready = (s: Copy, k: number): boolean => !pending.has(`daemon ${at(s, Math.max(0, k - 1))}`) && (k === 0 || !pending.has(`runs ${at(s, k)}`));
+  // What a stage waits for: the daemon restart of the level it runs at, the start of the container
+  // it pushes into, and an export the relay of its image to a remote host's top level.
+  const relayed = (level: string, fingerprint: string | null): string => `image ${level} ${fingerprint}`;
+  const pending = new Set(
+    plan.steps.flatMap((t) =>
+      t.kind === 'restart-daemon' ? [`daemon ${t.level}`] : RUNS.has(t.kind) && 'path' in t ? [`runs ${t.path}`] : t.kind === 'copy-image' && t.relay !== undefined ? [relayed(t.level, t.fingerprint)] : [],
+    ),
+  );
+  const ready = (s: Copy, k: number): boolean =>
+    !pending.has(`daemon ${at(s, Math.max(0, k - 1))}`) && (k === 0 ? !pending.has(relayed(s.source, s.fingerprint)) : !pending.has(`runs ${at(s, k)}`));
 
   const users = new Map<string, number>();
   for (const s of copies) for (let k = 0; k <= s.hops.length; k += 1) users.set(key(s, k), (users.get(key(s, k)) ?? 0) + 1);
@@ -89,6 +96,7 @@ export function imageExports(plan: Pick<Plan, 'steps'>, levels: LevelResolver): 
       const was = pending.size;
       if (step.kind === 'restart-daemon') pending.delete(`daemon ${step.level}`);
       if (RUNS.has(step.kind) && 'path' in step) pending.delete(`runs ${step.path}`);
+      if (step.kind === 'copy-image' && step.relay !== undefined) pending.delete(relayed(step.level, step.fingerprint));
       if (pending.size !== was) advance();
     },
     close: async () => {

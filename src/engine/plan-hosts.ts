@@ -1,7 +1,8 @@
 // Planning a manifest of several hosts: each host's tree is observed and planned on its own (at
 // most `parallel` hosts at once), then the plans are put together (core/plan/hosts.ts). A remote
 // is asked first who it is (recorded in the plan) and how many ids its daemon hands out (an empty
-// probe instance); a remote too small for its tree is a plan problem with the lines to add there.
+// probe instance); a remote too small for its tree is a plan problem with the lines to add there,
+// unless its shell: reaches the machine (then its entry and restart are planned there).
 
 import type { Diagnostic } from '../core/diagnostics.js';
 import { nodeAt, sourceAt } from '../core/diagnostics.js';
@@ -46,12 +47,13 @@ async function planHost(manifest: Manifest, host: HostSpec, connections: readonl
     server = await conn.remote.server();
     const range = await conn.remote.probeRange(null);
     const flavour = host.flavour ?? (host.place.cli === 'incus' ? 'incus' : 'debian');
-    // shell: steps are not run yet: a remote too small is refused, with or without it.
-    const verdict = remoteRangeVerdict({ host, member: null, range, need: alloc.allocation.hostNeed, flavour, shellSteps: false });
+    // Too small with shell: the one-host planner plans root's entry and the restart there, as on this machine.
+    const verdict = remoteRangeVerdict({ host, member: null, range, need: alloc.allocation.hostNeed, flavour });
     if (verdict.kind === 'refused') return { ok: false, problems: [{ severity: 'error', fault: 'user', where: sourceAt(manifest.file, host.pos), message: verdict.message, hint: verdict.hint }] };
   }
   const replace = (options.replace ?? []).filter((p) => hasPath(own, p));
-  const result = await planOne(own, conn.level, { ...options, replace }, alloc.allocation);
+  const remote = conn.remote;
+  const result = await planOne(own, conn.level, { ...options, replace }, alloc.allocation, remote ? () => remote.localImages() : undefined);
   if (!result.ok) return { ok: false, problems: result.problems };
   return { ok: true, part: { host, server, plan: result.plan } };
 }

@@ -6,7 +6,8 @@
 
 import { type Allocation, allocate } from '../core/ids/allocate.js';
 import { hasLxcPath, hasPath, type Manifest } from '../core/manifest/model.js';
-import type { ObservedTree } from '../core/observed.js';
+import type { ObservedImage, ObservedTree } from '../core/observed.js';
+import { missingImages } from '../core/plan/concerns/images.js';
 import { assemblePlan } from '../core/plan/assemble.js';
 import { planDestroy } from '../core/plan/destroy.js';
 import { sha256 } from '../core/plan/digest.js';
@@ -36,7 +37,8 @@ export interface PipelineOptions {
   parallel?: number;
 }
 
-export type OneHostPlanner = (manifest: Manifest, host: LxdLevel, options: PipelineOptions, allocation: Allocation) => Promise<PipelineResult>;
+/** `relayFrom`: this machine's image store, for a remote host (read only when the remote lacks an image). */
+export type OneHostPlanner = (manifest: Manifest, host: LxdLevel, options: PipelineOptions, allocation: Allocation, relayFrom?: () => Promise<ObservedImage[]>) => Promise<PipelineResult>;
 
 export type PipelineResult = (PlanResult & { tree: ObservedTree | null }) | { ok: false; problems: Diagnostic[]; tree: null };
 
@@ -78,9 +80,9 @@ export async function planManifest(manifest: Manifest, host: LxdLevel | readonly
 }
 
 /** Observe and plan one host's tree (the manifest already cut to it when there are several). */
-async function planOneHost(manifest: Manifest, host: LxdLevel, options: PipelineOptions, allocation: Allocation): Promise<PipelineResult> {
-  const tree = await observeTree(host, manifest, options.mode === 'destroy' ? 'destroy' : options.prune ? 'prune' : 'apply', options.replace ?? []);
+async function planOneHost(manifest: Manifest, host: LxdLevel, options: PipelineOptions, allocation: Allocation, relayFrom?: () => Promise<ObservedImage[]>): Promise<PipelineResult> {
   const mode = options.mode === 'destroy' ? 'destroy' : 'apply';
+  const tree = await withRelay(await observeTree(host, manifest, mode === 'destroy' ? 'destroy' : options.prune ? 'prune' : 'apply', options.replace ?? []), manifest, mode === 'apply' ? relayFrom : undefined);
   const stamp = {
     hostRestart: options.hostRestart,
     tool: options.tool,
@@ -96,6 +98,13 @@ async function planOneHost(manifest: Manifest, host: LxdLevel, options: Pipeline
   if (!parts.ok) return { ...parts, tree };
   const plan = assemblePlan(mode, manifest, tree, stamp, parts.parts);
   return { ok: true, plan: options.target ? targetPlan(plan, options.target) : plan, tree };
+}
+
+/** The tree with this machine's image store when the remote host's own lacks an image the manifest names. */
+async function withRelay(tree: ObservedTree, manifest: Manifest, relayFrom: (() => Promise<ObservedImage[]>) | undefined): Promise<ObservedTree> {
+  const top = tree.levels[''];
+  if (!relayFrom || top?.kind !== 'observed' || missingImages(manifest, top.level.images).length === 0) return tree;
+  return { ...tree, relay: await relayFrom() };
 }
 
 /** The options a saved plan records, to plan its manifest again exactly as it was planned. */

@@ -4,6 +4,7 @@
 // implement it. Every method throws EnvironmentError (CommandError) on failure.
 
 import type { IdRange } from '../core/ids/range.js';
+import type { ObservedImage } from '../core/observed.js';
 import type { ServerIdentity } from '../core/observe/parse-server.js';
 import type { LxdLevel } from './lxd.js';
 
@@ -15,6 +16,8 @@ export interface RemoteHost {
   probeRange(member: string | null): Promise<{ uid: IdRange; gid: IdRange }>;
   /** Takes the server-side lock recording `owner`; resolves to its release. A held lock is refused naming its holder. */
   lock(owner: string): Promise<() => Promise<void>>;
+  /** The image store of this machine's daemon: what a relay copy can send. */
+  localImages(): Promise<ObservedImage[]>;
   /** Copies an image of this machine's daemon to the remote, through the client. */
   relayImage(fingerprint: string, aliases: readonly string[]): Promise<void>;
   /** Moves a root container to another cluster member: stop (long timeout), move, start. */

@@ -60,7 +60,7 @@ function titleAt(step: Step, plan: Pick<Plan, 'levels' | 'flavours'>): string {
     case 'fetch-image':
       return `${where}: fetch image ${step.remote}`;
     case 'copy-image':
-      return `${where}: copy image ${step.image}${step.fingerprint ? ` (${step.fingerprint.slice(0, 12)})` : ''} from ${levelLabel(step.source)}`;
+      return `${step.relay ?? where}: copy image ${step.image}${step.fingerprint ? ` (${step.fingerprint.slice(0, 12)})` : ''} from ${step.relay !== undefined ? 'this machine' : levelLabel(step.source)}`;
     case 'create-instance':
       return step.replace !== undefined ? replaceTitle(step.path, step.replace) : `${step.path}: create from ${step.image}`;
     case 'update-config':

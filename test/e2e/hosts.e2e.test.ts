@@ -1,9 +1,11 @@
 // Trees on two LXD remotes (README "Several hosts"): test/lab/remote.sh makes nxr1 and nxr2, nesting
 // containers of the lab host whose LXD listens on the lab bridge, trusted as remotes of the host's
-// lxc client; each daemon gets root:65536:<the container's ids - 65536>. A tree of two levels on
-// nxr1 and one container on nxr2 are applied in one run, with the maps the plan predicted; a second
-// plan has nothing to do; destroy removes them. Then nxr2's daemon is given a range too small for a
-// tree, and the plan refuses it with the exact lines to add there.
+// lxc client; each daemon gets root:65536:<the container's ids - 65536>. The remotes start without
+// images: the plan relays nest and busybox to them from this machine's store. A tree of two levels
+// on nxr1 and one container on nxr2 are applied in one run, with the maps the plan predicted; a
+// second plan has nothing to do; destroy removes them. Then nxr2's daemon is given a range too
+// small for a tree, and the plan refuses it with the exact lines to add there; with shell: (here
+// `lxc exec nxr2 -T -- sh -c`) the same tree grows nxr2's range on its machine and is applied.
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -55,13 +57,8 @@ describe.skipIf(why !== null)(`trees on two LXD remotes${why ? ` (skipped: ${why
   writeFileSync(tooBig, TOO_BIG);
 
   beforeAll(async () => {
-    for (const r of REMOTES) {
-      await ok(['bash', REMOTE_SH, 'up', r.name, r.address, r.inner]);
-      // nestctl does not relay images to a remote yet (its plan says how): the lab's images go there first.
-      for (const image of ['nest', 'busybox']) {
-        if ((await run(['lxc', 'image', 'info', `${r.name}:${image}`])).code !== 0) await ok(['lxc', 'image', 'copy', image, `${r.name}:`, '--copy-aliases', '--mode', 'relay']);
-      }
-    }
+    // The remotes start without the lab's images: nestctl relays them from this machine.
+    for (const r of REMOTES) await ok(['bash', REMOTE_SH, 'up', r.name, r.address, r.inner]);
   }, 20 * 60_000);
 
   // Runs after failures too: both remotes (and all they hold) go.
@@ -78,6 +75,15 @@ describe.skipIf(why !== null)(`trees on two LXD remotes${why ? ` (skipped: ${why
     expect(plan.hosts?.every((h) => h.remote !== null && /^[0-9a-f]{64}$/.test(h.remote.fingerprint))).toBe(true);
     // Nothing is written at a remote's top level: its range is only read.
     expect(plan.steps.filter((s) => s.level === '' && (s.kind === 'write-subid' || s.kind === 'restart-daemon'))).toEqual([]);
+    // The images go to each remote's top level from this machine's store, before the creates that need them.
+    const relays = (host: string) => plan.steps.flatMap((s) => (s.kind === 'copy-image' && s.host === host && s.relay !== undefined ? [s.image] : []));
+    expect(relays('nxr1')).toContain('nest');
+    expect(relays('nxr2')).toEqual(['busybox']);
+    expect(plan.steps.find((s) => s.id === 'nxr1:hr1:create-instance')?.dependsOn).toContain('nxr1:host:copy-image:nest');
+    expect(plan.steps.find((s) => s.id === 'nxr2:hr3:create-instance')?.dependsOn).toContain('nxr2:host:copy-image:busybox');
+    const text = await nestctl(['plan', tree]);
+    expect(text.stdout).toMatch(/\+ nxr1: copy image nest \([0-9a-f]{12}\) from this machine/);
+    expect(text.stdout).toMatch(/\+ nxr2: copy image busybox \([0-9a-f]{12}\) from this machine/);
     const childMap = (host: string, level: string, path: string) => plan.levels.find((l) => l.host === host && l.path === level)!.children.find((c) => c.path === path)!.map;
 
     const applied = await nestctl(['apply', '--auto-approve', '--ci', tree]);
@@ -111,4 +117,22 @@ describe.skipIf(why !== null)(`trees on two LXD remotes${why ? ` (skipped: ${why
     expect(r.stderr).toContain('systemctl restart lxd');
     expect((await run(['lxc', 'info', 'nxr2:hr4'])).code).not.toBe(0);
   }, 10 * 60_000);
+
+  it('with shell:, grows that remote\'s range on its machine, restarts its daemon there and applies the tree', async () => {
+    // `lxc exec nxr2 -- sh -c LINE` reaches nxr2's machine as ssh would: LINE is read by a POSIX shell there.
+    const withShell = join(dir, 'with-shell.yaml');
+    writeFileSync(withShell, TOO_BIG.replace('    remote: nxr2\n', '    remote: nxr2\n    shell: [lxc, exec, nxr2, -T, --, sh, -c]\n'));
+    const planned = await nestctl(['plan', '--json', withShell]);
+    expect(planned.code, planned.stderr).toBe(0);
+    const plan = JSON.parse(planned.stdout) as Plan;
+    expect(plan.steps.filter((s) => s.host === 'nxr2' && s.level === '' && (s.kind === 'write-subid' || s.kind === 'restart-daemon')).map((s) => s.kind)).toEqual(['write-subid', 'write-subid', 'restart-daemon']);
+    const applied = await nestctl(['apply', '--auto-approve', '--ci', withShell]);
+    expect(applied.code, `${applied.stdout}\n${applied.stderr}`).toBe(0);
+    const hr4 = plan.levels.find((l) => l.host === 'nxr2' && l.path === '')!.children.find((c) => c.path === 'hr4')!.map;
+    expect(words(await ok(['lxc', 'exec', 'nxr2:hr4', '-T', '--', 'cat', '/proc/self/uid_map']))).toBe(`0 ${hr4.start} ${hr4.size}`);
+    const again = await nestctl(['plan', withShell]);
+    expect(again.stdout).toContain('No changes.');
+    const destroyed = await nestctl(['destroy', '--auto-approve', '--ci', withShell]);
+    expect(destroyed.code, `${destroyed.stdout}\n${destroyed.stderr}`).toBe(0);
+  }, 20 * 60_000);
 });

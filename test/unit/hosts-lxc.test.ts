@@ -77,7 +77,7 @@ describe('classic LXC on several hosts', () => {
       ['here', 'here:rootbox:create-lxc'],
       ['nxr1', 'nxr1:r1/rbox:create-lxc'],
     ]);
-    const tops = new Map(hosts.map((h) => [h.name, h.connection.level]));
+    const tops = new Map(hosts.map((h) => [h.name, h.connection]));
     const summary = await startApply(planned.plan, tops).finished;
     expect(summary.failed.map((f) => `${f.step.id}: ${f.error.message}`)).toEqual([]);
     const sim = (name: string) => hosts.find((h) => h.name === name)!.sim;

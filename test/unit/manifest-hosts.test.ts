@@ -1,7 +1,7 @@
 // `hosts:`: several hosts by name, remotes of the client's configuration, and the root
 // containers' `host:` and `target:`; checked by validate's one pipeline (checkManifest).
 
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -9,6 +9,8 @@ import type { Diagnostic } from '../../src/core/diagnostics.js';
 import { checkManifest } from '../../src/core/manifest/check.js';
 import type { Manifest } from '../../src/core/manifest/model.js';
 import { nestctl } from './helpers/cli.js';
+import { parseWorld, simHostsOf } from '../../src/adapters/sim/index.js';
+import { loadManifest } from '../../src/core/manifest/load.js';
 import { lineCol } from './helpers/placed.js';
 
 const doc = (...lines: string[]): string => `${lines.join('\n')}\n`;
@@ -192,10 +194,44 @@ describe('hosts: through the CLI', () => {
     expect(a.stdout).toContain('Converged: planning again');
   });
 
-  it('refuses it with a world or state file (they describe one machine), at the remote, before reading any host', async () => {
-    const state = await nestctl(['plan', '--state', join(tmp, 'state.yaml'), remote]);
-    expect(state.code).toBe(1);
-    expect(state.stderr).toContain(`${remote}:4:3: error: host lab1 is a remote: --world and --state describe one machine; such a manifest is simulated with --simulate only`);
+  it('keeps a world of several machines in a state file: plan, apply, then plan says No changes', async () => {
+    const state = join(tmp, 'state.yaml');
+    const first = await nestctl(['plan', '--state', state, remote]);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toContain('# host lab1 (remote lab1 = server "lab1"');
+    const applied = await nestctl(['apply', '--auto-approve', '--state', state, remote]);
+    expect(applied.code, applied.stderr).toBe(0);
+    const saved = readFileSync(state, 'utf8');
+    expect(saved).toMatch(/^servers:\n {2}lab1:\n {4}serverName: lab1\n {4}fingerprint: [0-9a-f]{64}\n {4}host:\n/m);
+    const again = await nestctl(['plan', '--state', state, remote]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain('No changes.');
+    // The saved text reads back as the world it describes.
+    const loaded = loadManifest(readFileSync(remote, 'utf8'), remote);
+    if (!loaded.ok) throw new Error('the manifest did not load');
+    expect(simHostsOf(loaded.manifest, parseWorld(saved, state), undefined).describe()).toBe(saved);
+  });
+
+  it('applies a saved plan of several hosts to the state it was made against, and refuses it once that state changed', async () => {
+    const state = join(tmp, 'saved-state.yaml');
+    const plan = join(tmp, 'saved-plan.json');
+    const made = await nestctl(['plan', '--state', state, '--out', plan, remote]);
+    expect(made.code, made.stderr).toBe(0);
+    const applied = await nestctl(['apply', '--state', state, plan]);
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(applied.stdout).toContain('Converged: planning again');
+    const stale = await nestctl(['apply', '--state', state, plan]);
+    expect(stale.code).toBe(1);
+    expect(stale.stderr).toContain('plan is stale');
+  });
+
+  it('refuses a world file without a server for a remote of the manifest, at the host\'s line', async () => {
+    const world = join(tmp, 'one-machine.yaml');
+    writeFileSync(world, doc('host:', '  lxd: {flavour: debian}', '  images: [{alias: busybox}]'));
+    const r = await nestctl(['plan', '--world', world, remote]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${remote}:4:3: error: the simulated world has no server for remote lab1`);
+    expect(r.stderr).toContain('describe it under servers.lab1 in the world file');
   });
 
   it('plans a lone hosts: entry without remote exactly as host:', async () => {

@@ -261,3 +261,28 @@ describe('planner: which starts wait for the boot to finish', () => {
     expect([waits('holder'), waits('holder/leaf'), waits('dock'), waits('prep'), waits('plain')]).toEqual([true, false, true, true, false]);
   });
 });
+
+describe('planner: images the host brings in first', () => {
+  it('creates a root container from a remote:alias image only after the host fetched it', () => {
+    const p = ok(plan(manifest([node('c1', [], { image: 'images:debian/12' })]), { levels: { '': { kind: 'observed', level: level('') } } }));
+    expect(step(p, 'c1:create-instance').dependsOn).toContain('host:fetch-image:images:debian/12');
+  });
+
+  const remote = manifest([node('r1', [node('r2')])], { place: { kind: 'remote', remote: 'nxr1', cli: null, project: null, shell: null } });
+  const bare = { kind: 'observed' as const, level: { ...level(''), images: [] } };
+  const nest = { fingerprint: 'a'.repeat(64), aliases: ['nest'] };
+  const busybox = { fingerprint: 'b'.repeat(64), aliases: ['busybox'] };
+
+  it('relays to a remote host an image only this machine holds, and the create waits for it', () => {
+    const p = ok(plan(remote, { levels: { '': bare }, relay: [nest, busybox] }));
+    const relay = step<'copy-image'>(p, 'host:copy-image:nest');
+    expect([relay.level, relay.relay, relay.fingerprint, relay.aliases, relay.hops]).toEqual(['', 'nxr1', nest.fingerprint, ['nest'], []]);
+    expect(step(p, 'r1:create-instance').dependsOn).toContain('host:copy-image:nest');
+    expect(step(p, 'host:copy-image:busybox').kind).toBe('copy-image');
+  });
+
+  it('refuses on a remote host an image in neither store', () => {
+    const r = plan(remote, { levels: { '': bare }, relay: [busybox] });
+    expect(r.ok ? [] : r.problems.map((x) => x.message)).toEqual(['image "nest" (used by r1) is neither in nxr1\'s LXD image store nor in this machine\'s']);
+  });
+});

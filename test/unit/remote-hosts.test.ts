@@ -6,6 +6,12 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { emptyProbeArgvs, lockArgvs, moveArgvs, probeName, relayCopyArgv, serverArgv, shellStepArgv } from '../../src/adapters/lxd/remote-commands.js';
 import { ExecRemoteHost, probeRemoteRange, withRemoteLock } from '../../src/adapters/lxd/remote-host.js';
+import { ExecLevel } from '../../src/adapters/lxd/level.js';
+import { restartArgv, waitReadyArgv, writeSubidArgv } from '../../src/adapters/lxd/commands.js';
+import { ShellHostLevel } from '../../src/adapters/lxd/shell-host.js';
+import { STALE_EXIT } from '../../src/adapters/lxd/write-subid-script.js';
+import { shellWords } from '../../src/adapters/sim/shell.js';
+import { flavourInfo } from '../../src/core/flavour/index.js';
 import { simServer, simServerExec } from '../../src/adapters/sim/remote.js';
 import { nestedArgv } from '../../src/adapters/nested-exec.js';
 import { probedRange, remoteRangeVerdict } from '../../src/core/ids/remote-range.js';
@@ -132,7 +138,7 @@ function simulated(members: { name: string; range: { start: number; size: number
   const calls: string[][] = [];
   const sim = simServerExec(server, () => new Set([IMG]));
   const exec: Exec = (argv, options) => (calls.push([...argv]), sim(argv, options));
-  return { server, calls, exec, host: new ExecRemoteHost(exec, 'lxc', { remote: 'lab1', project: null }) };
+  return { server, calls, exec, host: new ExecRemoteHost(exec, 'lxc', { remote: 'lab1', project: null }, async () => []) };
 }
 
 describe('a remote read, locked and changed through its client (simulated server)', () => {
@@ -203,5 +209,54 @@ describe('host-level steps through shell:', () => {
     // What the remote user's shell does with the line ssh hands it: `sh -c LINE`.
     const { stdout } = await run('sh', ['-c', argv[3]!]);
     expect(stdout).toBe(`${hostile.slice(4).join('\n')}\n`);
+  });
+
+  it('reads the line back in the simulator\'s shell as the same words', () => {
+    const hostile = ['sh', '-c', 'printf "%s\\n" "$@"', "it's", '$(echo injected)', 'a b', 'line\nbreak', '`id`;', ''];
+    expect(shellWords(shellStepArgv(['ssh', 'root@lab1', '--'], hostile)[3]!)).toEqual(hostile);
+    expect(shellWords('unquoted $word')).toBeNull();
+  });
+
+  const PREFIX = ['ssh', 'root@lab1', '--'];
+  /** A remote's top level with shell:, over an exec that records each argv and answers with `answer`. */
+  function shellTop(answer: (words: string[]) => { code: number; stdout?: string; stderr?: string }) {
+    const calls: { argv: string[]; stdin: string | undefined }[] = [];
+    let rereads = 0;
+    const exec: Exec = async (argv, options) => {
+      calls.push({ argv: [...argv], stdin: options?.stdin?.toString() });
+      const r = answer(argv.length === PREFIX.length + 1 ? (shellWords(argv.at(-1)!) ?? []) : []);
+      return { code: r.code, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+    };
+    const top = { remote: 'lab1', project: null, range: () => Promise.reject(new Error('the client\'s range is not read for a step through shell:')) };
+    const level = new ShellHostLevel(new ExecLevel(exec, '', {}, 'debian', top), { remote: 'lab1', prefix: PREFIX, exec, restarted: async () => void (rereads += 1) }, 'debian');
+    return { level, calls, rereads: () => rereads };
+  }
+
+  it('writes root\'s subid file on the remote\'s machine through the prefix, the text on stdin', async () => {
+    const t = shellTop(() => ({ code: 0 }));
+    await t.level.writeSubid('subuid', 'root:1000000:131072\n', 'e'.repeat(64), { entries: ['root:1000000:131072'] });
+    const expected = writeSubidArgv('subuid', 'e'.repeat(64), false, ['root:1000000:131072']);
+    expect(t.calls).toEqual([{ argv: shellStepArgv(PREFIX, expected), stdin: 'root:1000000:131072\n' }]);
+    expect(shellWords(t.calls[0]!.argv[3]!)).toEqual(expected);
+  });
+
+  it('refuses a write the script there finds stale', async () => {
+    const t = shellTop(() => ({ code: STALE_EXIT, stderr: '/etc/subuid changed since the plan' }));
+    await expect(t.level.writeSubid('subuid', 'root:1:65536\n', 'e'.repeat(64))).rejects.toThrow('plan is stale: /etc/subuid changed since the plan');
+  });
+
+  it('reads root\'s subid file there, and restarts the daemon there, then has its range read again', async () => {
+    const t = shellTop((w) => (w.includes('nestctl-read-file') ? { code: 0, stdout: 'present\nroot:100000:65536\n' } : { code: 0 }));
+    expect((await t.level.readSubid('subgid')).text).toBe('root:100000:65536\n');
+    await t.level.restartDaemon(null);
+    const info = flavourInfo('debian');
+    expect(t.calls.slice(1).map((c) => c.argv)).toEqual([shellStepArgv(PREFIX, restartArgv(info)), shellStepArgv(PREFIX, waitReadyArgv(info))]);
+    expect(t.rereads()).toBe(1);
+  });
+
+  it('runs host.restart there as given', async () => {
+    const t = shellTop(() => ({ code: 0 }));
+    await t.level.restartDaemon(['systemctl', 'restart', 'lxd']);
+    expect(t.calls[0]!.argv).toEqual([...PREFIX, "'systemctl' 'restart' 'lxd'"]);
   });
 });

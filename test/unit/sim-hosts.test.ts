@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createSimWorld, defaultWorld, manifestImages, simHost, type SimHost } from '../../src/adapters/sim/index.js';
+import { shellWords } from '../../src/adapters/sim/shell.js';
 import { parseParallel } from '../../src/cli/commands/plan.js';
 import { rederive } from '../../src/cli/plan-file.js';
 import { TOOL } from '../../src/cli/version.js';
@@ -48,7 +49,7 @@ async function plan(hosts: SimHost[], m: { manifest: Manifest; text: string }): 
   return r.plan;
 }
 
-const tops = (hosts: SimHost[]) => new Map(hosts.map((h) => [h.name, h.connection.level]));
+const tops = (hosts: SimHost[]) => new Map(hosts.map((h) => [h.name, h.connection]));
 const sim = (hosts: SimHost[], name: string) => hosts.find((h) => h.name === name)!.sim;
 
 describe('two hosts in one plan and one apply', () => {
@@ -125,14 +126,14 @@ describe('a remote too small for its tree', () => {
     if (r.ok) return;
     expect(r.problems).toHaveLength(1);
     const [p] = r.problems;
-    expect(p!.where).toEqual({ kind: 'source', file: FILE, line: 26, column: 3 });
+    expect(p!.where).toEqual({ kind: 'source', file: FILE, line: m.text.split('\n').indexOf('  nxr1:') + 1, column: 3 });
     expect(p!.message).toBe('the tree on host nxr1 needs 131072 ids from the LXD of remote nxr1, which hands out 65536 (uid 100000:65536, gid 100000:65536)');
     expect(p!.hint).toContain("on remote nxr1, make root's first entry of at least 65536 ids root:100000:131072 in /etc/subuid and root:100000:131072 in /etc/subgid");
     expect(p!.hint).toContain('systemctl restart lxd');
   });
 });
 
-describe('what is not planned on a remote yet', () => {
+describe('target: on a remote', () => {
   it('refuses a root container placed on a cluster member, at its line', async () => {
     const m = load((t) => t.replace('    host: nxr1\n', '    host: nxr1\n    target: m2\n'));
     const r = await planOn(machines(m.manifest), m);
@@ -140,26 +141,83 @@ describe('what is not planned on a remote yet', () => {
     if (r.ok) return;
     expect(r.problems.map((p) => p.message)).toEqual(['r1: target: (a cluster member) is not planned by this nestctl yet']);
   });
+});
 
-  it('refuses an image missing on the remote with the relay copy that puts it there', async () => {
-    const m = load();
+describe('a remote too small for its tree, with shell:', () => {
+  it('plans root\'s entry and the restart on that machine, runs them through the prefix, and converges', async () => {
+    const m = load((t) => t.replace('    remote: nxr1\n', '    remote: nxr1\n    shell: [ssh, root@nxr1, --]\n'));
+    const sent: string[][] = [];
     const hosts = m.manifest.hosts.map((h) => {
-      const desc = defaultWorld(h.name === 'nxr1' ? [] : manifestImages(hostManifest(m.manifest, h)), h.flavour);
-      return simHost(h, createSimWorld(desc), undefined);
+      const desc = defaultWorld(manifestImages(hostManifest(m.manifest, h)), h.flavour);
+      if (h.name === 'nxr1') Object.assign(desc.host, { subuid: 'root:100000:65536\n', subgid: 'root:100000:65536\n' });
+      return simHost(h, createSimWorld(desc), (_path, argv) => void (argv[0] === 'ssh' && sent.push([...argv])));
     });
-    const r = await planOn(hosts, m);
-    expect(r.ok).toBe(false);
-    if (r.ok) return;
-    expect(r.problems.map((p) => p.hint)).toContain('copy it there from this machine: lxc image copy nest nxr1: --copy-aliases --mode relay');
+    const p = await plan(hosts, m);
+    const top = p.steps.filter((s) => s.host === 'nxr1' && s.level === '' && (s.kind === 'write-subid' || s.kind === 'restart-daemon')).map((s) => s.id);
+    expect(top).toEqual(['nxr1:host:write-subid:subuid', 'nxr1:host:write-subid:subgid', 'nxr1:host:restart-daemon']);
+    const edit = p.steps.find((s) => s.id === 'nxr1:host:write-subid:subuid')!;
+    const entry = edit.kind === 'write-subid' ? edit.after : null;
+    expect(entry).toMatch(/^root:\d+:131072\n$/);
+    sent.length = 0;
+    const summary = await startApply(p, tops(hosts)).finished;
+    expect(summary.failed.map((f) => `${f.step.id}: ${f.error.message}`)).toEqual([]);
+    // Every host-level step went to that machine as one line after the prefix.
+    expect(sent.map((a) => [a.slice(0, 3), a.length])).toEqual(Array(sent.length).fill([['ssh', 'root@nxr1', '--'], 4]));
+    const step = (line: string): string => {
+      const w = shellWords(line)!;
+      return w[0] === 'sh' ? w[3]! : w.slice(0, 2).join(' ');
+    };
+    expect(sent.map((a) => step(a[3]!))).toEqual(['nestctl-write-subid', 'nestctl-write-subid', 'restart', 'lxd waitready']);
+    expect(sim(hosts, 'nxr1').file('', '/etc/subuid')).toBe(entry);
+    expect(sim(hosts, 'nxr1').restarts('')).toBe(1);
+    expect(sim(hosts, 'nxr1').daemonRange('')).toEqual({ kind: 'range', start: Number(entry!.split(':')[1]), size: 131072 });
+    const r1 = p.levels.find((l) => l.host === 'nxr1' && l.path === '')!.children.find((c) => c.path === 'r1')!;
+    expect(sim(hosts, 'nxr1').uidMap('r1')).toBe(`0 ${r1.map.start} ${r1.map.size}`);
+    expect((await plan(hosts, m)).steps).toEqual([]);
+  });
+});
+
+describe('images relayed to a remote from this machine', () => {
+  /** The remote's store empty, this machine's with every image of the manifest. */
+  function relayMachines(m: Manifest, remoteImages: string[] = []): SimHost[] {
+    const here = createSimWorld(defaultWorld(manifestImages(m), null));
+    return m.hosts.map((h) =>
+      h.place.kind === 'local' ? simHost(h, here, undefined) : simHost(h, createSimWorld(defaultWorld(manifestImages(m).filter((i) => remoteImages.includes(i.alias)), h.flavour)), undefined, undefined, here),
+    );
+  }
+
+  it('copies each missing image to the remote\'s top level by relay, the creates waiting for it, and converges', async () => {
+    const m = load();
+    const hosts = relayMachines(m.manifest);
+    const p = await plan(hosts, m);
+    const relays = p.steps.filter((s) => s.kind === 'copy-image' && s.relay !== undefined);
+    expect(relays.map((s) => [s.id, s.level, s.kind === 'copy-image' && s.relay, s.kind === 'copy-image' && s.aliases])).toEqual([
+      ['nxr1:host:copy-image:nest', '', 'nxr1', ['nest']],
+      ['nxr1:host:copy-image:busybox', '', 'nxr1', ['busybox']],
+    ]);
+    expect(p.steps.find((s) => s.id === 'nxr1:r1:create-instance')!.dependsOn).toContain('nxr1:host:copy-image:nest');
+    expect(p.steps.find((s) => s.id === 'nxr1:r1:copy-image:busybox')!.dependsOn).toContain('nxr1:host:copy-image:busybox');
+    const text = renderPlanText(p, colours(false));
+    expect(text).toMatch(/\+ nxr1: copy image nest \([0-9a-f]{12}\) from this machine/);
+    const summary = await startApply(p, tops(hosts)).finished;
+    expect(summary.failed.map((f) => `${f.step.id}: ${f.error.message}`)).toEqual([]);
+    expect(sim(hosts, 'nxr1').log().filter((r) => r.op === 'image-relay').map((r) => r.detail.split(' ')[1])).toEqual(['nest', 'busybox']);
+    expect(sim(hosts, 'nxr1').uidMap('r1/r2')).toBe('0 65536 65536');
+    expect((await plan(hosts, m)).steps).toEqual([]);
   });
 
-  it('refuses a remote too small for its tree even with shell: (its steps are not run yet), without offering shell:', async () => {
-    const m = load((t) => t.replace('    remote: nxr1\n', '    remote: nxr1\n    shell: [ssh, root@nxr1, --]\n'));
-    const r = await planOn(machines(m.manifest, { subid: { nxr1: 'root:100000:65536\n' } }), m);
+  it('does not copy an image the remote holds already', async () => {
+    const m = load();
+    const p = await plan(relayMachines(m.manifest, ['nest']), m);
+    expect(p.steps.filter((s) => s.kind === 'copy-image' && s.relay !== undefined).map((s) => s.id)).toEqual(['nxr1:host:copy-image:busybox']);
+  });
+
+  it('refuses an image in neither store, at its line', async () => {
+    const m = load((t) => t.replace('image: nest ', 'image: nest2'));
+    const r = await planOn(relayMachines(load().manifest), m);
     expect(r.ok).toBe(false);
     if (r.ok) return;
-    expect(r.problems[0]!.hint).toContain('root:100000:131072 in /etc/subuid');
-    expect(r.problems[0]!.hint).not.toContain('shell:');
+    expect(r.problems.map((p) => p.message)).toEqual(['image "nest2" (used by r1) is neither in nxr1\'s LXD image store nor in this machine\'s']);
   });
 });
 

@@ -189,14 +189,8 @@ export class ExecLevel implements LxdLevel {
     // Only the script's own first line decides: an answer with neither (output lost on its way
     // back through `lxc exec`) is read again, never taken for an absent file.
     for (let attempt = 1; ; attempt += 1) {
-      const out = (await this.runRead(readSubidArgv(file))).stdout;
-      const cut = out.indexOf('\n');
-      const head = cut < 0 ? out : out.slice(0, cut);
-      if (head === 'absent') return { text: null, sha256: null };
-      if (head === 'present') {
-        const text = out.slice(cut + 1);
-        return { text, sha256: sha256(text) };
-      }
+      const answer = subidAnswer((await this.runRead(readSubidArgv(file))).stdout);
+      if (answer) return answer;
       if (attempt === READ_ATTEMPTS) {
         throw new EnvironmentError(`reading /etc/${file} ${this.path ? `in ${this.path}` : 'on the host'} gave no answer ${READ_ATTEMPTS} times`, 'check that the container runs and sh works in it, then apply again', this.path);
       }
@@ -210,10 +204,7 @@ export class ExecLevel implements LxdLevel {
     const argv = writeSubidArgv(file, expectedSha256, options.forgetOriginal ?? false, options.entries ?? []);
     this.options.trace?.(this.path, argv);
     const r = await this.exec(argv, { stdin: text });
-    if (r.code === STALE_EXIT) throw new EnvironmentError(`plan is stale: ${r.stderr.trim()}`, 'run nestctl plan again', this.path);
-    if (r.code === LOCKED_EXIT) throw new EnvironmentError(r.stderr.trim(), 'wait for the other tool (usermod, useradd) to finish, then apply again', this.path);
-    if (r.code === REFUSED_EXIT) throw new EnvironmentError(r.stderr.trim(), REFUSED_HINT, this.path);
-    if (r.code !== 0) throw classify(argv, r, this.path, this.flavour);
+    if (r.code !== 0) throw subidWriteFailure(r, this.path) ?? classify(argv, r, this.path, this.flavour);
   }
 
   async restartDaemon(command: readonly string[] | null): Promise<void> {
@@ -401,6 +392,24 @@ export class ExecLevel implements LxdLevel {
 function orderImageFiles(files: string[]): string[] {
   const base = (f: string): string => f.split('/').pop() ?? f;
   return [...files].sort((a, b) => Number(!base(a).startsWith('meta-')) - Number(!base(b).startsWith('meta-')));
+}
+
+/** The answer of readSubidArgv's script (`present` and the text, or `absent`); null when its first line is neither (the output was lost). */
+export function subidAnswer(out: string): Pick<FileState, 'text' | 'sha256'> | null {
+  const cut = out.indexOf('\n');
+  const head = cut < 0 ? out : out.slice(0, cut);
+  if (head === 'absent') return { text: null, sha256: null };
+  if (head !== 'present') return null;
+  const text = out.slice(cut + 1);
+  return { text, sha256: sha256(text) };
+}
+
+/** What the write-subid script's own exit codes mean; null for any other failure. */
+export function subidWriteFailure(r: ExecResult, path: string): EnvironmentError | null {
+  if (r.code === STALE_EXIT) return new EnvironmentError(`plan is stale: ${r.stderr.trim()}`, 'run nestctl plan again', path);
+  if (r.code === LOCKED_EXIT) return new EnvironmentError(r.stderr.trim(), 'wait for the other tool (usermod, useradd) to finish, then apply again', path);
+  if (r.code === REFUSED_EXIT) return new EnvironmentError(r.stderr.trim(), REFUSED_HINT, path);
+  return null;
 }
 
 /** Turn a failed command into an error that says what the user can do. */

@@ -8,6 +8,7 @@ import { probedRange } from '../../core/ids/remote-range.js';
 import type { IdRange } from '../../core/ids/range.js';
 import { CommandError, EnvironmentError } from '../../core/errors.js';
 import { parseServerIdentity, type ServerIdentity } from '../../core/observe/parse-server.js';
+import type { ObservedImage } from '../../core/observed.js';
 import type { Exec } from '../../ports/exec.js';
 import type { RemoteTop } from '../nested-exec.js';
 import type { RemoteHost } from '../../ports/remote.js';
@@ -93,6 +94,8 @@ export class ExecRemoteHost implements RemoteHost {
     private readonly exec: Exec,
     private readonly cli: string,
     private readonly top: RemoteTop,
+    /** This machine's image store (its own daemon's, not the remote's). */
+    private readonly local: () => Promise<ObservedImage[]>,
   ) {}
 
   get remote(): string {
@@ -111,6 +114,10 @@ export class ExecRemoteHost implements RemoteHost {
     return takeRemoteLock(this.exec, this.cli, this.top, owner);
   }
 
+  localImages(): Promise<ObservedImage[]> {
+    return this.local();
+  }
+
   async relayImage(fingerprint: string, aliases: readonly string[]): Promise<void> {
     await run(this.exec, relayCopyArgv(this.cli, fingerprint, this.top, aliases), this.top);
   }
@@ -120,14 +127,21 @@ export class ExecRemoteHost implements RemoteHost {
   }
 }
 
-/** The remote with its server's range read once (the plan's check and the top level's probe share one probe instance). */
-export function rangeReadOnce(remote: RemoteHost): RemoteHost {
+/**
+ * The remote with its server's range read once (the plan's check and the top level's probe share
+ * one probe instance); `reread` forgets it, after a restart of the daemon there.
+ */
+export function rangeReadOnce(remote: RemoteHost): RemoteHost & { reread(): void } {
   let range: Promise<{ uid: IdRange; gid: IdRange }> | null = null;
   return {
+    reread: () => {
+      range = null;
+    },
     remote: remote.remote,
     server: () => remote.server(),
     probeRange: (member) => (member === null ? (range ??= remote.probeRange(null)) : remote.probeRange(member)),
     lock: (owner) => remote.lock(owner),
+    localImages: () => remote.localImages(),
     relayImage: (fingerprint, aliases) => remote.relayImage(fingerprint, aliases),
     move: (name, member) => remote.move(name, member),
   };

@@ -45,6 +45,7 @@ function holdsLxc(manifest: Manifest): boolean {
 /** The last line of assumedByDefault's answer. */
 export const WORLD_FILE_NOTE = 'A world file (--world) can say otherwise.';
 
+/** On a remote host (`manifest.host`), the images that are not `remote:alias` are this machine's, relayed to it. */
 export function assumedByDefault(manifest: Manifest): string[] {
   const all = specs(manifest);
   const images = [...new Set(all.map((s) => s.image))];
@@ -55,7 +56,13 @@ export function assumedByDefault(manifest: Manifest): string[] {
     ...(holdsLxc(manifest) ? ['Assumed: LXC containers made with the local or download template have LXC and uidmap inside (busybox ones have not).'] : []),
   ];
   if (images.length === 0) return lxc.length > 0 ? [...lxc, 'A world file (--world) can say otherwise.'] : [];
-  const lines = [`Assumed: the host's image store has ${images.join(', ')}${images.some((i) => i.includes(':')) ? ' (remote images: their remote is reachable)' : ''}.`, ...lxc];
+  const relayed = manifest.host.place.kind === 'remote' ? images.filter((i) => !i.includes(':')) : [];
+  const held = images.filter((i) => !relayed.includes(i));
+  const lines = [
+    ...(held.length > 0 ? [`Assumed: the host's image store has ${held.join(', ')}${held.some((i) => i.includes(':')) ? ' (remote images: their remote is reachable)' : ''}.`] : []),
+    ...(relayed.length > 0 ? [`Assumed: this machine's image store has ${relayed.join(', ')} (copied to the remote by relay).`] : []),
+    ...lxc,
+  ];
   const daemonOf = insideDaemons(manifest);
   for (const image of new Set(hosting.map((s) => s.image))) {
     const users = hosting.filter((s) => s.image === image);

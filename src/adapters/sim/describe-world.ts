@@ -126,7 +126,19 @@ export function describeWorld(world: World): WorldDescription {
   };
 }
 
-/** The text a state file holds: YAML, readable and editable as a `--world` file. */
-export function describeWorldText(world: World): string {
-  return `# nestctl simulated world (the format of --world; schemas/world.schema.json)\n${stringify(describeWorld(world), { lineWidth: 0 })}`;
+/** A server of a world of several machines: who it says it is, and its machine. */
+export interface ServerWorld {
+  serverName: string;
+  fingerprint: string;
+  world: World;
+}
+
+/**
+ * The text a state file holds: YAML, readable and editable as a `--world` file; `servers` (by
+ * remote name) are written with this machine's world.
+ */
+export function describeWorldText(world: World, servers: ReadonlyMap<string, ServerWorld> = new Map()): string {
+  const desc: WorldDescription = describeWorld(world);
+  if (servers.size > 0) desc.servers = Object.fromEntries([...servers].map(([remote, s]) => [remote, { serverName: s.serverName, fingerprint: s.fingerprint, host: describeWorld(s.world).host }]));
+  return `# nestctl simulated world (the format of --world; schemas/world.schema.json)\n${stringify(desc, { lineWidth: 0 })}`;
 }

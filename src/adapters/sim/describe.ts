@@ -154,7 +154,24 @@ export interface WorldDescription {
   host: HostDescription;
   /** Image servers reachable from the host: remote name → images. */
   remotes?: Record<string, ImageDescription[]>;
+  /** LXD/Incus remotes of the client's configuration, by remote name: each a machine of its own. */
+  servers?: Record<string, ServerDescription>;
 }
+
+export interface ServerDescription {
+  /** environment.server_name; default: the remote's name. */
+  serverName?: string;
+  /** sha256 of its certificate, hex; default: derived from the server name. */
+  fingerprint?: string;
+  host: HostDescription;
+}
+
+/** A server's machine as a world of its own, reaching the same image servers. */
+export const serverWorld = (desc: WorldDescription, server: ServerDescription): WorldDescription => ({
+  ...(desc.clock !== undefined ? { clock: desc.clock } : {}),
+  host: server.host,
+  ...(desc.remotes ? { remotes: desc.remotes } : {}),
+});
 
 /** Image aliases the manifest creates containers from, and whether they must carry a daemon: a fresh world's images. */
 export function manifestImages(manifest: Manifest): Array<{ alias: string; hostsLxd: boolean }> {

@@ -4,11 +4,20 @@
 // probe and its lock.
 
 import type { Flavour } from '../../core/flavour/index.js';
-import type { HostSpec } from '../../core/manifest/model.js';
+import { sourceAt } from '../../core/diagnostics.js';
+import { InputError } from '../../core/errors.js';
+import type { HostSpec, Manifest } from '../../core/manifest/model.js';
+import { hostManifest } from '../../core/plan/hosts.js';
 import type { HostConnection } from '../../ports/remote.js';
+import type { IdRange } from '../../core/ids/range.js';
 import { ExecRemoteHost } from '../lxd/remote-host.js';
-import type { SimWorld } from './index.js';
+import { ShellHostLevel } from '../lxd/shell-host.js';
+import { simShellExec } from './shell.js';
+import { createSimWorld, type SimWorld, simWorldOf } from './index.js';
+import { defaultWorld, manifestImages, manifestLxcUsers, type ServerDescription, serverWorld, type WorldDescription } from './describe.js';
+import { describeWorldText, type ServerWorld } from './describe-world.js';
 import type { SimTrace } from './level.js';
+import { receiveRelayed } from './images.js';
 import { type SimServer, simServerExec, simServerOf } from './remote.js';
 
 export interface SimHost {
@@ -19,14 +28,84 @@ export interface SimHost {
   connection: HostConnection;
 }
 
-/** `server`: who a remote says it is (default: named after its remote, fingerprint derived from the name). */
-export function simHost(host: HostSpec, sim: SimWorld, trace: SimTrace | undefined, server?: { serverName: string; fingerprint?: string }): SimHost {
+/**
+ * `server`: who a remote says it is (default: named after its remote, fingerprint derived from the name).
+ * `local`: this machine, whose host's images a remote receives by relay (none without it).
+ */
+export function simHost(host: HostSpec, sim: SimWorld, trace: SimTrace | undefined, server?: { serverName: string; fingerprint?: string }, local?: SimWorld): SimHost {
   const level = sim.host(host.flavour as Flavour | null, trace);
   if (host.place.kind === 'local') return { name: host.name, sim, server: null, connection: { name: host.name, level, remote: null } };
-  const range = sim.daemonRange('');
-  if (range.kind !== 'range') throw new Error(`the simulated remote ${host.place.remote} has no daemon range (${range.kind})`);
-  const srv = simServerOf(host.place.remote, server?.serverName ?? host.place.remote, { start: range.start, size: range.size }, server?.fingerprint);
+  const place = host.place;
+  const daemonRange = (): IdRange => {
+    const range = sim.daemonRange('');
+    if (range.kind !== 'range') throw new Error(`the simulated remote ${place.remote} has no daemon range (${range.kind})`);
+    return { start: range.start, size: range.size };
+  };
+  const srv = simServerOf(host.place.remote, server?.serverName ?? host.place.remote, daemonRange(), server?.fingerprint);
+  // Its one member hands out what the machine's daemon loaded at its last start.
+  srv.members = [{ name: srv.members[0]!.name, get range() { return daemonRange(); } }];
   const cli = host.place.cli ?? (host.flavour === 'incus' ? 'incus' : 'lxc');
-  const remote = new ExecRemoteHost(simServerExec(srv, () => new Set()), cli, { remote: host.place.remote, project: host.place.project });
-  return { name: host.name, sim, server: srv, connection: { name: host.name, level, remote } };
+  const held = (): ReadonlySet<string> => new Set(local?.state().host.lxd?.images.map((i) => i.fingerprint) ?? []);
+  const exec = simServerExec(srv, held, (fingerprint, aliases) => receiveRelayed(local!.state(), sim.state(), fingerprint, aliases));
+  const remote = new ExecRemoteHost(exec, cli, { remote: host.place.remote, project: host.place.project }, async () => (local ? local.host().images() : []));
+  const { remote: name, shell } = host.place;
+  const top = shell ? new ShellHostLevel(level, { remote: name, prefix: shell, exec: simShellExec(() => sim.state(), shell), restarted: async () => undefined, ...(trace ? { trace } : {}) }, (host.flavour as Flavour | null) ?? (cli === 'incus' ? 'incus' : 'debian')) : level;
+  return { name: host.name, sim, server: srv, connection: { name: host.name, level: top, remote } };
+}
+
+/** The machines a world describes for a manifest of several hosts: this machine, and each server by remote name. */
+export interface SimHosts {
+  hosts: SimHost[];
+  /** This machine: the manifest's host without `remote:`, and where images are relayed from. */
+  local: SimWorld;
+  /** The text a state file holds: this machine's world with every server's. */
+  describe(): string;
+}
+
+/**
+ * A world of fresh machines for the manifest: this machine holds the images the remotes' trees
+ * are created from (they reach a remote by relay), a remote only those its client fetches
+ * (`remote:alias`, from image servers shared by all).
+ */
+export function freshHostsWorld(manifest: Manifest): WorldDescription {
+  const own = (h: HostSpec) => hostManifest(manifest, h);
+  const relayed = manifest.hosts.filter((h) => h.place.kind === 'remote').flatMap((h) => manifestImages(own(h)).filter((i) => !i.alias.includes(':')));
+  const here = manifest.hosts.find((h) => h.place.kind === 'local');
+  const local = here ? defaultWorld([...manifestImages(own(here)), ...relayed], here.flavour, manifestLxcUsers(own(here))) : defaultWorld(relayed);
+  const servers: Record<string, ServerDescription> = {};
+  const remotes = { ...local.remotes };
+  for (const h of manifest.hosts) {
+    if (h.place.kind !== 'remote') continue;
+    const d = defaultWorld(manifestImages(own(h)).filter((i) => i.alias.includes(':')), h.flavour, manifestLxcUsers(own(h)));
+    for (const [name, images] of Object.entries(d.remotes ?? {})) remotes[name] = [...(remotes[name] ?? []), ...images.filter((i) => !(remotes[name] ?? []).some((x) => x.alias === i.alias))];
+    servers[h.place.remote] = { host: d.host };
+  }
+  return { host: local.host, ...(Object.keys(remotes).length > 0 ? { remotes } : {}), servers };
+}
+
+/** Each host of the manifest on the machine `desc` describes for it; a remote the world has no server for is refused at the host's line. */
+export function simHostsOf(manifest: Manifest, desc: WorldDescription, trace: SimTrace | undefined): SimHosts {
+  const local = createSimWorld({ ...desc, servers: undefined });
+  const servers = new Map<string, ServerWorld>(
+    Object.entries(desc.servers ?? {}).map(([remote, s]) => {
+      const serverName = s.serverName ?? remote;
+      return [remote, { serverName, fingerprint: s.fingerprint ?? simServerOf(remote, serverName, { start: 0, size: 0 }).fingerprint, world: createSimWorld(serverWorld(desc, s)).state() }];
+    }),
+  );
+  // One SimWorld per server, however many hosts of the manifest name its remote.
+  const worlds = new Map<string, SimWorld>();
+  const hosts = manifest.hosts.map((h) => {
+    if (h.place.kind === 'local') return simHost(h, local, trace);
+    const server = servers.get(h.place.remote);
+    if (!server) {
+      throw new InputError(
+        [{ severity: 'error', fault: 'user', where: sourceAt(manifest.file, h.pos), message: `the simulated world has no server for remote ${h.place.remote}`, hint: `describe it under servers.${h.place.remote} in the world file (the format of schemas/world.schema.json)` }],
+        { file: manifest.file },
+      );
+    }
+    const sim = worlds.get(h.place.remote) ?? simWorldOf(server.world);
+    worlds.set(h.place.remote, sim);
+    return simHost(h, sim, trace, { serverName: server.serverName, fingerprint: server.fingerprint }, local);
+  });
+  return { hosts, local, describe: () => describeWorldText(local.state(), servers) };
 }

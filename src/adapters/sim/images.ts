@@ -120,3 +120,19 @@ export function discardBundle(world: World, path: string, bundle: ImageBundle): 
   tick(world);
   record(world, path, 'rm', dirs.join(' '));
 }
+
+/**
+ * `lxc image copy FP REMOTE: --mode relay` as the remote's host receives it: the image as this
+ * machine's host holds it (its hidden properties too), under its fingerprint and `aliases`.
+ */
+export function receiveRelayed(from: World, to: World, fingerprint: string, aliases: readonly string[]): void {
+  const argv = cliArgv(to, '', ['image', 'copy', fingerprint, 'REMOTE:', '--mode', 'relay', ...aliases.flatMap((a) => ['--alias', a])]);
+  const def = from.catalog[fingerprint];
+  const lxd = to.host.lxd;
+  if (!def || !from.host.lxd?.images.some((i) => i.fingerprint === fingerprint)) throw lxcFailure('', argv, TEXT.imageNotFound);
+  if (!lxd) throw lxcFailure('', argv, 'the remote has no daemon');
+  to.catalog[fingerprint] ??= def;
+  addAliases(lxd, '', argv, fingerprint, aliases);
+  tick(to);
+  record(to, '', 'image-relay', `${fingerprint.slice(0, 12)} ${aliases.join(',')}`);
+}

@@ -76,7 +76,11 @@ export interface SimWorld {
 }
 
 export function createSimWorld(desc: WorldDescription): SimWorld {
-  const world = buildWorld(desc);
+  return simWorldOf(buildWorld(desc));
+}
+
+/** The world as a SimWorld (its state is shared, not copied). */
+export function simWorldOf(world: World): SimWorld {
   return {
     host: (flavour = null, trace) => new SimLevel(world, '', flavour, trace ?? null),
     level: (path) => new SimLevel(world, path),
@@ -143,4 +147,4 @@ export function createSimWorld(desc: WorldDescription): SimWorld {
   };
 }
 export { simServer, simServerExec, simServerOf, type SimServer } from './remote.js';
-export { simHost, type SimHost } from './hosts.js';
+export { freshHostsWorld, simHost, simHostsOf, type SimHost, type SimHosts } from './hosts.js';

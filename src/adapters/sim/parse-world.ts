@@ -6,7 +6,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import { type Diagnostic, sourceAt } from '../../core/diagnostics.js';
 import { InputError } from '../../core/errors.js';
 import { worldShapeProblems } from '../../core/world-schema.js';
-import { build, DescribeError, type WorldDescription, type Where } from './describe.js';
+import { build, DescribeError, serverWorld, type WorldDescription, type Where } from './describe.js';
 
 type Raw = Record<string, unknown>;
 
@@ -48,11 +48,16 @@ export function parseWorld(text: string, file: string): WorldDescription {
   });
   if (problems.length > 0) throw new InputError(problems, { file, text });
   const desc = normalise(raw) as WorldDescription;
-  try {
-    build(desc); // semantic problems (unknown images, impossible maps) found now, with positions
-  } catch (e) {
-    if (e instanceof DescribeError) throw new InputError([diag(at(e.where), e.message)], { file, text });
-    throw e;
-  }
+  // Semantic problems (unknown images, impossible maps) found now, with positions; each server's machine too.
+  const trial = (d: WorldDescription, under: Where): void => {
+    try {
+      build(d);
+    } catch (e) {
+      if (e instanceof DescribeError) throw new InputError([diag(at([...under, ...e.where]), e.message)], { file, text });
+      throw e;
+    }
+  };
+  trial(desc, []);
+  for (const [remote, server] of Object.entries(desc.servers ?? {})) trial(serverWorld(desc, server), ['servers', remote]);
   return desc;
 }

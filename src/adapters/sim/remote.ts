@@ -54,9 +54,9 @@ const option = (w: readonly string[], name: string): string | null => {
 
 /**
  * The client's side of the remote: `localImages` says which fingerprints this machine's daemon
- * holds (what a relay copy can send).
+ * holds (what a relay copy can send); `received` puts a relayed image into the remote machine's store.
  */
-export function simServerExec(server: SimServer, localImages: () => ReadonlySet<string>): Exec {
+export function simServerExec(server: SimServer, localImages: () => ReadonlySet<string>, received: (fingerprint: string, aliases: string[]) => void = () => undefined): Exec {
   return async (argv) => {
     const w = words(argv).slice(1);
     const prefix = `${server.remote}:`;
@@ -101,6 +101,12 @@ export function simServerExec(server: SimServer, localImages: () => ReadonlySet<
       case 'image': {
         const fingerprint = w[2]!;
         if (!localImages().has(fingerprint)) return fail('Image not found');
+        const aliases = w.flatMap((x, i) => (w[i - 1] === '--alias' ? [x] : []));
+        try {
+          received(fingerprint, aliases);
+        } catch (e) {
+          return fail(e instanceof Error ? e.message : String(e));
+        }
         server.images.add(fingerprint);
         return ok();
       }

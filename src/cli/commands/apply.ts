@@ -11,6 +11,7 @@ import { OTHER_OWNER_OVERLAP } from '../../core/plan/level-entry.js';
 import { type Plan, isEmptyPlan } from '../../core/plan/model.js';
 import { type ApplyEvent, type ApplySummary, INTERRUPTED, type StepOutcome, startApply } from '../../engine/apply.js';
 import type { LxdLevel } from '../../ports/lxd.js';
+import type { HostConnection } from '../../ports/remote.js';
 import type { Colours } from '../../render/colour.js';
 import { rangeOf } from '../diagnostic-text.js';
 import { emitDiagnostic, emitStart, emitSummary, jsonLines, jsonProgress } from '../../render/json-events.js';
@@ -90,7 +91,7 @@ export async function applyCommand(file: string, flags: ApplyFlags, c: Colours, 
   try {
     const releaseRemotes = await lockRemotes(target.hosts ?? [], lockOwner());
     try {
-      summary = await execute(plan, target.hosts ? new Map(target.hosts.map((h) => [h.name, h.level])) : target.host, flags, c, emit);
+      summary = await execute(plan, target.hosts ? new Map(target.hosts.map((h) => [h.name, h])) : target.host, flags, c, emit);
     } finally {
       await releaseRemotes();
     }
@@ -107,7 +108,7 @@ export async function applyCommand(file: string, flags: ApplyFlags, c: Colours, 
   return EXIT_OK;
 }
 
-async function execute(plan: Plan, host: LxdLevel | ReadonlyMap<string, LxdLevel>, flags: ApplyFlags, c: Colours, emit: ReturnType<typeof jsonLines> | null): Promise<ApplySummary> {
+async function execute(plan: Plan, host: LxdLevel | ReadonlyMap<string, HostConnection>, flags: ApplyFlags, c: Colours, emit: ReturnType<typeof jsonLines> | null): Promise<ApplySummary> {
   // A terminal that reports no width (a pty nobody sized) cannot be drawn on: plain lines there.
   const drawable = Boolean(process.stdout.isTTY) && (process.stdout.columns ?? 0) > 0;
   const tty = !emit && drawable && !flags.ci ? terminalProgress(plan) : null;

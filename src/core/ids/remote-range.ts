@@ -35,8 +35,6 @@ export interface RemoteRangeInput {
   /** Ids the daemon must hand to the root containers there (the allocation's host need). */
   need: number;
   flavour: Flavour;
-  /** Whether the engine runs `shell:` steps; false: a too-small remote is refused even with shell: (default true). */
-  shellSteps?: boolean;
 }
 
 export function remoteRangeVerdict(r: RemoteRangeInput): RemoteRangeVerdict {
@@ -50,7 +48,7 @@ export function remoteRangeVerdict(r: RemoteRangeInput): RemoteRangeVerdict {
     return { kind: 'refused', message, hint: `a snap ${info.daemonName} takes its range from its own namespace, not from /etc/subuid; give that machine (or the container it runs in) more ids, or make the tree smaller` };
   }
   const grown = { uid: { start: uid.start, size: r.need }, gid: { start: gid.start, size: r.need } };
-  const shell = r.shellSteps !== false && r.host.place.kind === 'remote' && r.host.place.shell !== null;
+  const shell = r.host.place.kind === 'remote' && r.host.place.shell !== null;
   if (shell) return { kind: 'grow', ...grown };
   return {
     kind: 'refused',
@@ -58,7 +56,7 @@ export function remoteRangeVerdict(r: RemoteRangeInput): RemoteRangeVerdict {
     hint:
       `on ${server}, make root's first entry of at least 65536 ids root:${formatRange(grown.uid)} in /etc/subuid and root:${formatRange(grown.gid)} in /etc/subgid ` +
       `(keep the old entries after it while containers use them), then restart the daemon without stopping its containers: ${info.restartArgv.join(' ')}` +
-      (r.shellSteps === false ? '' : `; or give ${r.host.section} a shell: prefix and nestctl plans both steps there`),
+      `; or give ${r.host.section} a shell: prefix and nestctl plans both steps there`,
   };
 }
 

@@ -84,6 +84,8 @@ export type Step = StepBase &
         source: string;
         hops: string[];
         aliases: string[];
+        /** Present on a remote's top level: the client remote it is copied to from this machine's store (`--mode relay`); source "" and no hops then. */
+        relay?: string;
         precondition: Precondition;
       }
     | { kind: 'fetch-image'; remote: string; alias: string; precondition: Precondition }

@@ -135,7 +135,7 @@ export function planLevels(manifest: Manifest, allocation: Allocation, tree: Obs
   const host = hostLevel(input);
   if (!host.ok) return { ok: false, problems: [host.problem] };
   const out: Collected = { levels: [], steps: [], warnings: [], problems: [], lxcLevels: {} };
-  const images = take(out, resolveImages(manifest, host.level)).images;
+  const images = take(out, resolveImages(manifest, host.level, tree.relay ?? null)).images;
   planLevel(input, levelContext(input, null), images, out);
   if (out.problems.length > 0) return { ok: false, problems: out.problems };
   return { ok: true, parts: { levels: out.levels, steps: out.steps, warnings: out.warnings, ...(Object.keys(out.lxcLevels).length > 0 ? { lxcLevels: out.lxcLevels } : {}) } };

@@ -1,11 +1,12 @@
 // Images the children are created from: each is resolved once against the host's image store
-// (a `remote:alias` missing there is fetched first), then copied into a level's store from the
-// nearest level above that holds it, hop by hop.
+// (a `remote:alias` missing there is fetched first; on a remote host, one missing there but in
+// this machine's store is relayed to it through the client), then copied into a level's store
+// from the nearest level above that holds it, hop by hop.
 
 import { nodeAt } from '../../diagnostics.js';
 import { clientOf, daemonName } from '../../flavour/index.js';
 import type { ContainerSpec, Manifest } from '../../manifest/model.js';
-import type { ObservedLevel } from '../../observed.js';
+import type { ObservedImage, ObservedLevel } from '../../observed.js';
 import type { LevelContext } from '../level-context.js';
 import { pre } from '../level-context.js';
 import { type ConcernResult, noConcern } from '../result.js';
@@ -15,7 +16,7 @@ export interface ResolvedImage {
   fingerprint: string | null;
   /** Alias to give it at nested levels (none for fingerprints). */
   alias: string | null;
-  /** The host's fetch step for a remote image not there yet. */
+  /** The host's step that brings it there first: the fetch of a remote image, or the relay to a remote host. */
   fetchStep: string | null;
 }
 
@@ -24,24 +25,26 @@ export type ResolvedImages = Map<string, ResolvedImage>;
 const isFingerprint = (ref: string): boolean => /^[0-9a-f]{12,64}$/.test(ref);
 const isRemote = (ref: string): boolean => ref.includes(':');
 
-/** On a remote host: how to copy the image there from this machine (nestctl does not relay it yet). */
-function remoteImageHint(manifest: Manifest, ref: string): string | null {
-  const place = manifest.host.place;
-  if (place.kind !== 'remote') return null;
-  const cli = place.cli ?? clientOf(manifest.host.flavour);
-  return `copy it there from this machine: ${cli} image copy ${ref} ${place.remote}: --copy-aliases --mode relay${place.project ? ` --target-project ${place.project}` : ''}`;
+/** The image of the store that `ref` (an alias or a fingerprint's prefix) names. */
+export const findImage = (ref: string, images: readonly ObservedImage[]): ObservedImage | undefined =>
+  isFingerprint(ref) ? images.find((i) => i.fingerprint.startsWith(ref)) : images.find((i) => i.aliases.includes(ref));
+
+/** The images the manifest names that are not `remote:alias` and not in `images` (a remote host's store: these are relayed). */
+export function missingImages(manifest: Manifest, images: readonly ObservedImage[]): string[] {
+  return [...new Set(allSpecs(manifest.containers).map((s) => s.image))].filter((ref) => !isRemote(ref) && !findImage(ref, images));
 }
 
-/** Every image the manifest names, against the host's store; fetch steps for missing remote ones. */
-export function resolveImages(manifest: Manifest, host: ObservedLevel): ConcernResult & { images: ResolvedImages } {
+const allSpecs = (specs: ContainerSpec[]): ContainerSpec[] => specs.flatMap((s) => [s, ...allSpecs(s.containers)]);
+
+/**
+ * Every image the manifest names, against the host's store; fetch steps for missing remote ones.
+ * `relay`: this machine's store, read for a remote host whose store lacks an image.
+ */
+export function resolveImages(manifest: Manifest, host: ObservedLevel, relay: readonly ObservedImage[] | null = null): ConcernResult & { images: ResolvedImages } {
   const out = { ...noConcern(), images: new Map<string, ResolvedImage>() };
   const refs = new Map<string, ContainerSpec>();
-  const walk = (specs: ContainerSpec[]): void =>
-    specs.forEach((s) => {
-      if (!refs.has(s.image)) refs.set(s.image, s);
-      walk(s.containers);
-    });
-  walk(manifest.containers);
+  for (const s of allSpecs(manifest.containers)) if (!refs.has(s.image)) refs.set(s.image, s);
+  const place = manifest.host.place;
   for (const [ref, spec] of refs) {
     if (isRemote(ref)) {
       const alias = ref.slice(ref.indexOf(':') + 1);
@@ -64,18 +67,43 @@ export function resolveImages(manifest: Manifest, host: ObservedLevel): ConcernR
       out.images.set(ref, { ref, fingerprint: null, alias, fetchStep: id });
       continue;
     }
-    const found = isFingerprint(ref) ? host.images.find((i) => i.fingerprint.startsWith(ref)) : host.images.find((i) => i.aliases.includes(ref));
-    if (!found) {
-      out.problems.push({
-        severity: 'error',
-        fault: 'user',
-        where: nodeAt(manifest.file, spec.path, spec.pos),
-        message: `image "${ref}" (used by ${spec.path}) is not in the host's ${daemonName(host.flavour)} image store`,
-        hint: remoteImageHint(manifest, ref) ?? `import it on the host (${clientOf(host.flavour)} image import … --alias ${ref}), or name a remote image as remote:alias`,
-      });
+    const alias = isFingerprint(ref) ? null : ref;
+    const found = findImage(ref, host.images);
+    if (found) {
+      out.images.set(ref, { ref, fingerprint: found.fingerprint, alias, fetchStep: null });
       continue;
     }
-    out.images.set(ref, { ref, fingerprint: found.fingerprint, alias: isFingerprint(ref) ? null : ref, fetchStep: null });
+    const here = place.kind === 'remote' && relay ? findImage(ref, relay) : undefined;
+    if (place.kind === 'remote' && here) {
+      const id = `host:copy-image:${ref}`;
+      const users = [...new Set(allSpecs(manifest.containers).filter((s) => s.image === ref).map((s) => s.path))];
+      out.steps.push({
+        id,
+        level: '',
+        kind: 'copy-image',
+        dependsOn: [],
+        reason: `${users.join(', ')} ${users.length > 1 ? 'are' : 'is'} created from ${ref}, not in ${place.remote}'s image store but in this machine's: copied there through the client`,
+        image: ref,
+        fingerprint: here.fingerprint,
+        source: '',
+        hops: [],
+        aliases: alias ? [alias] : [],
+        relay: place.remote,
+        precondition: { kind: 'none' },
+      });
+      out.images.set(ref, { ref, fingerprint: here.fingerprint, alias, fetchStep: id });
+      continue;
+    }
+    out.problems.push({
+      severity: 'error',
+      fault: 'user',
+      where: nodeAt(manifest.file, spec.path, spec.pos),
+      message:
+        place.kind === 'remote'
+          ? `image "${ref}" (used by ${spec.path}) is neither in ${place.remote}'s ${daemonName(host.flavour)} image store nor in this machine's`
+          : `image "${ref}" (used by ${spec.path}) is not in the host's ${daemonName(host.flavour)} image store`,
+      hint: `import it on ${place.kind === 'remote' ? 'this machine (nestctl copies it to the remote)' : 'the host'} (${clientOf(host.flavour)} image import … --alias ${ref}), or name a remote image as remote:alias`,
+    });
   }
   return out;
 }
@@ -86,7 +114,11 @@ export function resolveImages(manifest: Manifest, host: ObservedLevel): ConcernR
  */
 export function imageSteps(ctx: LevelContext, images: ResolvedImages, after: string[]): ConcernResult & { byImage: Map<string, string[]> } {
   const out = { ...noConcern(), byImage: new Map<string, string[]>() };
-  if (ctx.isHost) return out;
+  if (ctx.isHost) {
+    // Root containers wait for the image's fetch, or its relay to a remote host.
+    for (const img of images.values()) if (img.fetchStep) out.byImage.set(img.ref, [img.fetchStep]);
+    return out;
+  }
   const specs = ctx.children.map((c) => c.spec);
   for (const ref of new Set(specs.map((s) => s.image))) {
     const img = images.get(ref);
