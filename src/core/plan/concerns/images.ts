@@ -10,6 +10,7 @@ import type { ObservedImage, ObservedLevel } from '../../observed.js';
 import type { LevelContext } from '../level-context.js';
 import { pre } from '../level-context.js';
 import { type ConcernResult, noConcern } from '../result.js';
+import type { Step } from '../model.js';
 
 export interface ResolvedImage {
   ref: string;
@@ -18,6 +19,8 @@ export interface ResolvedImage {
   alias: string | null;
   /** The host's step that brings it there first: the fetch of a remote image, or the relay to a remote host. */
   fetchStep: string | null;
+  /** The relay to a remote host, planned by imageSteps once the host's daemon-ready steps are known. */
+  relay?: Step;
 }
 
 export type ResolvedImages = Map<string, ResolvedImage>;
@@ -77,7 +80,7 @@ export function resolveImages(manifest: Manifest, host: ObservedLevel, relay: re
     if (place.kind === 'remote' && here) {
       const id = `host:copy-image:${ref}`;
       const users = [...new Set(allSpecs(manifest.containers).filter((s) => s.image === ref).map((s) => s.path))];
-      out.steps.push({
+      const relayStep: Step = {
         id,
         level: '',
         kind: 'copy-image',
@@ -90,8 +93,8 @@ export function resolveImages(manifest: Manifest, host: ObservedLevel, relay: re
         aliases: alias ? [alias] : [],
         relay: place.remote,
         precondition: { kind: 'none' },
-      });
-      out.images.set(ref, { ref, fingerprint: here.fingerprint, alias, fetchStep: id });
+      };
+      out.images.set(ref, { ref, fingerprint: here.fingerprint, alias, fetchStep: id, relay: relayStep });
       continue;
     }
     out.problems.push({
@@ -115,8 +118,12 @@ export function resolveImages(manifest: Manifest, host: ObservedLevel, relay: re
 export function imageSteps(ctx: LevelContext, images: ResolvedImages, after: string[]): ConcernResult & { byImage: Map<string, string[]> } {
   const out = { ...noConcern(), byImage: new Map<string, string[]>() };
   if (ctx.isHost) {
-    // Root containers wait for the image's fetch, or its relay to a remote host.
-    for (const img of images.values()) if (img.fetchStep) out.byImage.set(img.ref, [img.fetchStep]);
+    // Root containers wait for the image's fetch, or its relay to a remote host; a relay waits for
+    // the remote's daemon to be ready (a restart through shell: drops its HTTPS listener a while).
+    for (const img of images.values()) {
+      if (img.relay) out.steps.push({ ...img.relay, dependsOn: [...after] });
+      if (img.fetchStep) out.byImage.set(img.ref, [img.fetchStep]);
+    }
     return out;
   }
   const specs = ctx.children.map((c) => c.spec);
