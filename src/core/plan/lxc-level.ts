@@ -9,12 +9,12 @@ import { formatRange } from '../ids/range.js';
 import type { LxcAllocation } from '../ids/lxc-need.js';
 import type { LxcSpec } from '../manifest/model.js';
 import { levelLabel } from '../paths.js';
-import { applySubidEdit, firstUsable, type SubidEdit } from '../subid/file.js';
+import { firstUsable, type SubidEdit } from '../subid/file.js';
 import type { ObservedLevel } from '../observed.js';
 import { editFor } from './level-entry.js';
 import type { ContextResult, LevelContext, LevelLxc, SubidFileState } from './level-context.js';
 import { type ConcernResult, noConcern } from './result.js';
-import { writeSubidStep } from './steps/write-subid.js';
+import { editSubidStep } from './steps/write-subid.js';
 
 /** The context of the level inside LXC container `outer` of level `parent`; `entryDeps`: the steps that make it run. */
 export function lxcLevelContext(parent: LevelContext, outer: LevelLxc, entryDeps: string[]): ContextResult {
@@ -78,16 +78,13 @@ export function lxcLevelSubidSteps(ctx: LevelContext): ConcernResult {
     if (state !== null && editFor(text, 'root', first, rest) === null) continue;
     const edit: SubidEdit = [{ owner: 'root', entry: first, keep: rest }];
     out.steps.push(
-      writeSubidStep({
+      editSubidStep({
         level: ctx.path,
         file,
         dependsOn: ctx.entryDeps,
         reason: `${ctx.label} runs LXC containers as root: newuidmap there maps ${ctx.lxc.map((l) => `${l.spec.name} to root:${formatRange(l.map)}`).join(', ')} only with root's lines for them`,
-        before: state === null ? null : text,
-        after: state === null ? null : applySubidEdit(text, edit),
         edit,
-        restore: false,
-        precondition: state === null ? { kind: 'level-new' } : { kind: 'file-sha256', sha256: state.sha256 },
+        state,
       }),
     );
   }

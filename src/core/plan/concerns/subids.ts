@@ -7,11 +7,11 @@
 import { daemonName } from '../../flavour/index.js';
 import { type IdRange, formatRange, overlaps } from '../../ids/range.js';
 import { DOCKREMAP } from '../../manifest/docker.js';
-import { type OwnerEdit, type SubidEdit, applySubidEdit, firstUsable, usableEntries } from '../../subid/file.js';
+import { type OwnerEdit, type SubidEdit, firstUsable, usableEntries } from '../../subid/file.js';
 import { editFor, ownIds, verdictNow } from '../level-entry.js';
 import type { LevelContext, SubidFileState } from '../level-context.js';
 import { type ConcernResult, noConcern } from '../result.js';
-import { writeSubidStep } from '../steps/write-subid.js';
+import { editSubidStep } from '../steps/write-subid.js';
 
 interface Owned {
   owner: string;
@@ -30,19 +30,7 @@ export function subidSteps(ctx: LevelContext): ConcernResult {
     const edit: SubidEdit = owned.map((o): OwnerEdit => ({ owner: o.owner, entry: o.entry, keep: o.keep(text).filter((r) => r.start !== o.entry.start || r.size !== o.entry.size) }));
     const changes = owned.filter((o, i) => state === null || editFor(text, o.owner, o.entry, edit[i]!.keep) !== null);
     if (changes.length === 0) continue;
-    out.steps.push(
-      writeSubidStep({
-        level: ctx.path,
-        file,
-        dependsOn: ctx.entryDeps,
-        reason: changes.map((o) => o.why(state, file)).join('; '),
-        before: state === null ? null : text,
-        after: state === null ? null : applySubidEdit(text, edit),
-        edit,
-        restore: false,
-        precondition: state === null ? { kind: 'level-new' } : { kind: 'file-sha256', sha256: state.sha256 },
-      }),
-    );
+    out.steps.push(editSubidStep({ level: ctx.path, file, dependsOn: ctx.entryDeps, reason: changes.map((o) => o.why(state, file)).join('; '), edit, state }));
   }
   return out;
 }
