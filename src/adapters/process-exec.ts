@@ -11,12 +11,21 @@ export const processExec: Exec = (argv: readonly string[], options: ExecOptions 
     if (!cmd) return reject(new EnvironmentError('empty command'));
     const child = spawn(cmd, args, {
       stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-      timeout: options.timeoutMs,
-      killSignal: 'SIGKILL',
       // Own process group: a Ctrl-C at the terminal reaches nestctl only, which then lets the
       // running steps finish instead of having their lxc commands killed under them.
       detached: true,
     });
+    // Past its time the whole process group goes: a program's own children holding its output
+    // open would otherwise keep 'close' from ever coming.
+    let timedOut = false;
+    const timer = options.timeoutMs === undefined ? null : setTimeout(() => {
+      timedOut = true;
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+    }, options.timeoutMs);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     const listen = options.onOutput;
@@ -33,16 +42,19 @@ export const processExec: Exec = (argv: readonly string[], options: ExecOptions 
       child.stderr?.on('data', (b: Buffer) => err.push(b));
     }
     child.on('error', (e: NodeJS.ErrnoException) => {
+      if (timer) clearTimeout(timer);
       if (e.code === 'ENOENT') reject(new EnvironmentError(`${cmd}: command not found`, `install it, or check PATH`));
       else if (e.code === 'EACCES') reject(new EnvironmentError(`${cmd}: permission denied`, 'run nestctl as root'));
       else reject(new EnvironmentError(`${cmd}: ${e.message}`));
     });
     child.on('close', (code, signal) => {
+      if (timer) clearTimeout(timer);
       const stderr = Buffer.concat(err).toString('utf8');
       resolve({
         code: code ?? (signal ? 128 + 9 : 1),
         stdout: Buffer.concat(out).toString('utf8'),
-        stderr: signal && code === null ? `${stderr}\n(killed by ${signal}${options.timeoutMs ? ` after ${options.timeoutMs} ms` : ''})` : stderr,
+        stderr: timedOut ? `${stderr}\n(killed after ${options.timeoutMs} ms)` : signal && code === null ? `${stderr}\n(killed by ${signal})` : stderr,
+        ...(timedOut ? { timedOut } : {}),
       });
     });
     if (options.stdin !== undefined && child.stdin) {

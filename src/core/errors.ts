@@ -59,6 +59,21 @@ export class CommandError extends EnvironmentError {
   }
 }
 
+/** A command killed when it ran past its time: what it was doing may or may not have happened. */
+export class TimedOutError extends EnvironmentError {
+  constructor(
+    readonly argv: readonly string[],
+    /** What it printed before it was stopped (processExec ends it with "(killed after N ms)"). */
+    readonly output: string,
+    level?: string,
+  ) {
+    const where = level ? ` in ${level}` : ' on the host';
+    const shown = argv.map((a) => (a.includes('\n') ? '<script>' : a)).slice(0, 6).join(' ');
+    super(`${shown}${argv.length > 6 ? ' …' : ''} did not finish${where}: ${output.trim() || '(no output)'}`, 'look at the daemon (lxc operation list, lxc info NAME), then plan and apply again', level);
+    this.name = 'TimedOutError';
+  }
+}
+
 /** A container's inside could not be looked at (the probe could not run there). */
 export class UnseenError extends EnvironmentError {
   constructor(message: string, level: string) {

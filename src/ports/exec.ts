@@ -19,6 +19,8 @@ export interface ExecResult {
   code: number;
   stdout: string;
   stderr: string;
+  /** Killed because it ran past `timeoutMs`: whatever it was doing may or may not have happened. */
+  timedOut?: boolean;
 }
 
 export type Exec = (argv: readonly string[], options?: ExecOptions) => Promise<ExecResult>;

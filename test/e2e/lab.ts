@@ -43,8 +43,13 @@ export function run(argv: string[], options: { input?: string; timeoutMs?: numbe
   });
 }
 
-export function nestctl(args: string[]): Promise<Ran> {
-  return run(['node', CLI, ...args]);
+/**
+ * One nestctl command, stopped after 15 minutes (the seed apply takes about one): well inside a
+ * test's 30, so a command that hangs fails its test with everything it printed, which names the
+ * step it hung in, instead of the test timing out with nothing to show.
+ */
+export function nestctl(args: string[], timeoutMs = 15 * 60_000): Promise<Ran> {
+  return run(['node', CLI, ...args], { timeoutMs });
 }
 
 /** Why the real-LXD suite cannot run here, or null when it can. */

@@ -1,7 +1,7 @@
 // LxdLevel over Exec: the host is the machine's own Exec, a container's LXD is reached by
 // nesting `lxc exec` (adapters/nested-exec.ts). Every command is an argv array at every depth.
 
-import { CommandError, EnvironmentError, UnseenError } from '../../core/errors.js';
+import { CommandError, EnvironmentError, TimedOutError, UnseenError } from '../../core/errors.js';
 import { FLAVOURS, daemonName, decideFlavour, isClient, type Flavour, type FlavourInfo, flavourInfo } from '../../core/flavour/index.js';
 import { type ApiImage, type ApiInstance, type ApiProfile, installedFlavours, observedImages, observedInstances, observedProfiles, parseProbe, parseProbeFacts } from '../../core/observe/parse-probe.js';
 import type { ProfileBody } from '../../core/plan/model.js';
@@ -22,8 +22,12 @@ import { REFUSED_HINT } from '../../core/subid/check-text.js';
 import { profileCreateArgv, profileDeleteArgv, profileEditArgv, profileYaml } from './commands.js';
 import { createInstanceArgv, deleteArgv, discardArgv, queryArgv, readSubidArgv, exportImageArgv, probeArgv, pushFileArgv, TEMP_DIR_ARGV, fetchImageArgv, importImageArgv, instanceArgv, restartArgv, updateInstanceArgvs, WAIT_READY_SECONDS, waitReadyArgv, writeSubidArgv } from './commands.js';
 import { joinPath, parentPath } from '../../core/paths.js';
+import { ask, CHANGE_TIMEOUT_MS, READ_ATTEMPTS, READ_TIMEOUT_MS } from './bounded.js';
 
 const BOOT_WAIT_MS = 180_000;
+
+/** Start and stop: the daemon's own state says whether a killed client's change happened. */
+const POWER_TIMEOUT_MS = 300_000;
 
 // Right after start, systemctl cannot reach the bus yet ("Failed to connect to bus"): retry
 // until systemd reports the boot finished. Containers without systemd are ready at once.
@@ -76,9 +80,12 @@ export class ExecLevel implements LxdLevel {
   private readonly instanceList = new SharedRead<string>(() => this.changes);
   private readonly imageList = new SharedRead<string>(() => this.changes);
 
-  private async run(argv: readonly string[], options?: ExecOptions): Promise<ExecResult> {
+  private async run(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
     try {
-      return await this.runRead(argv, options);
+      this.options.trace?.(this.path, argv);
+      const r = await this.exec(argv, { timeoutMs: CHANGE_TIMEOUT_MS, ...options });
+      if (r.code !== 0) throw classify(argv, r, this.path, this.flavour);
+      return r;
     } finally {
       this.changes += 1;
     }
@@ -87,7 +94,7 @@ export class ExecLevel implements LxdLevel {
   /** A command that changes nothing: reads in flight stay shareable. */
   private async runRead(argv: readonly string[], options?: ExecOptions): Promise<ExecResult> {
     this.options.trace?.(this.path, argv);
-    const r = await this.exec(argv, options);
+    const r = await ask(this.exec, argv, options);
     if (r.code !== 0) throw classify(argv, r, this.path, this.flavour);
     return r;
   }
@@ -108,11 +115,11 @@ export class ExecLevel implements LxdLevel {
   private async runProbe(info: FlavourInfo | null): Promise<string> {
     const argv = probeArgv(info, PROBE_SCRIPT);
     this.options.trace?.(this.path, probeArgv(info));
-    let r = await this.exec(argv);
+    let r = await ask(this.exec, argv);
     // A probe that ran but whose answer was lost on its way back is asked again (as readSubid).
     for (let attempt = 1; r.code === 0 && !r.stdout.includes(PROBE_MARK); attempt += 1) {
       if (attempt === READ_ATTEMPTS) throw new EnvironmentError(`the probe ${this.path ? `in ${this.path}` : 'on the host'} gave no answer ${READ_ATTEMPTS} times`, 'check that sh works there, then run nestctl again', this.path);
-      r = await this.exec(argv);
+      r = await ask(this.exec, argv);
     }
     if (r.code !== 0 && !r.stdout.includes(PROBE_MARK)) {
       const failed = classify(['sh', '-c', '<probe>'], r, this.path, this.flavour);
@@ -203,7 +210,8 @@ export class ExecLevel implements LxdLevel {
     // on its way through the nested `lxc exec` hops is refused instead of installed.
     const argv = writeSubidArgv(file, expectedSha256, options.forgetOriginal ?? false, options.entries ?? []);
     this.options.trace?.(this.path, argv);
-    const r = await this.exec(argv, { stdin: text });
+    const r = await this.exec(argv, { stdin: text, timeoutMs: READ_TIMEOUT_MS });
+    if (r.timedOut && (await this.readSubid(file)).text === text) return;
     if (r.code !== 0) throw subidWriteFailure(r, this.path) ?? classify(argv, r, this.path, this.flavour);
   }
 
@@ -265,8 +273,19 @@ export class ExecLevel implements LxdLevel {
   }
 
   async startInstance(name: string, waitBoot: boolean): Promise<void> {
-    await this.run(this.here(instanceArgv(await this.lxc(), 'start', this.ref(name))), { timeoutMs: 600_000 });
+    await this.power('start', name, 'Running');
     if (waitBoot) await (this.child(name, null) as ExecLevel).waitBoot(this.flavour);
+  }
+
+  /** Start or stop; a client killed past its time succeeded when the daemon shows the state it was to reach. */
+  private async power(action: 'start' | 'stop', name: string, reached: string): Promise<void> {
+    try {
+      await this.run(this.here(instanceArgv(await this.lxc(), action, this.ref(name))), { timeoutMs: POWER_TIMEOUT_MS });
+    } catch (e) {
+      if (!(e instanceof TimedOutError)) throw e;
+      const now = (await this.instances()).find((i) => i.name === name);
+      if (now?.status !== reached) throw e;
+    }
   }
 
   /** Wait until exec works and, where systemd runs, boot has finished (the nested daemon is then up). `above`: the daemon it runs on. */
@@ -286,7 +305,7 @@ export class ExecLevel implements LxdLevel {
   }
 
   async stopInstance(name: string): Promise<void> {
-    await this.run(this.here(instanceArgv(await this.lxc(), 'stop', this.ref(name))), { timeoutMs: 600_000 });
+    await this.power('stop', name, 'Stopped');
   }
 
   async deleteInstance(name: string): Promise<void> {
@@ -319,7 +338,7 @@ export class ExecLevel implements LxdLevel {
     const where = joinPath(this.path, name);
     const argv = ['sh', '-c', READ_FILES_SCRIPT, 'files', ...paths];
     this.options.trace?.(where, ['sh', '-c', '<read-files>', ...argv.slice(3)]);
-    const r = await this.inside(name)(argv);
+    const r = await ask(this.inside(name), argv);
     const facts = r.code === 0 ? parseFileFacts(r.stdout, PROBE_MARK, paths) : null;
     if (facts) return facts;
     const failed = classify(['sh', '-c', '<read-files>'], r, where, this.flavour);
@@ -332,6 +351,10 @@ export class ExecLevel implements LxdLevel {
     const argv = ['sh', '-c', WRITE_FILE_SCRIPT, 'push-file', file.path, file.mode.toString(8), String(file.uid), String(file.gid), expected];
     this.options.trace?.(where, ['sh', '-c', '<write-file>', ...argv.slice(3)]);
     const r = await this.inside(name)(argv, { stdin: Buffer.from(file.data, 'base64'), timeoutMs: 300_000 });
+    if (r.timedOut) {
+      const now = (await this.readFiles(name, [file.path]))[file.path];
+      if (now?.kind === 'file' && now.sha256 === sha256(Buffer.from(file.data, 'base64')) && now.mode === file.mode && now.uid === file.uid && now.gid === file.gid) return;
+    }
     if (r.code === FILE_STALE_EXIT) throw new EnvironmentError(`plan is stale: ${r.stderr.trim()}`, 'run nestctl plan again', where);
     if (r.code === FILE_REFUSED_EXIT) throw new EnvironmentError(r.stderr.trim(), `remove or rename what is at ${file.path} in ${where}, or choose another path`, where);
     if (r.code !== 0) throw classify(['sh', '-c', '<write-file>'], r, where, this.flavour);
@@ -370,7 +393,7 @@ export class ExecLevel implements LxdLevel {
   }
 
   private async tempDir(): Promise<string> {
-    return (await this.run(TEMP_DIR_ARGV)).stdout.trim();
+    return (await this.runRead(TEMP_DIR_ARGV)).stdout.trim();
   }
 
   lxcChild(name: string, user: string | null): LxdLevel {
@@ -412,10 +435,6 @@ export function subidWriteFailure(r: ExecResult, path: string): EnvironmentError
   return null;
 }
 
-/** Turn a failed command into an error that says what the user can do. */
-/** How often a read whose answer was lost is tried before it fails. */
-const READ_ATTEMPTS = 3;
-
 /** What lxc prints when the daemon it talks to is not there (its socket is gone or refuses). */
 const DAEMON_UNREACHABLE = /unix\.socket: connect: (no such file|connection refused)/i;
 
@@ -428,7 +447,9 @@ export function daemonNotRunning(path: string, flavour: Flavour | null): Environ
   );
 }
 
+/** Turn a failed command into an error that says what the user can do. */
 function classify(argv: readonly string[], r: ExecResult, path: string, flavour: Flavour | null): EnvironmentError {
+  if (r.timedOut) return new TimedOutError(argv, r.stderr, path);
   const err = r.stderr;
   if (/permission denied/i.test(err) && /unix\.socket/.test(err)) {
     const groups = flavour ? [flavourInfo(flavour).adminGroup] : [...new Set(FLAVOURS.map((f) => flavourInfo(f).adminGroup))];

@@ -6,7 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
 import { probedRange } from '../../core/ids/remote-range.js';
 import type { IdRange } from '../../core/ids/range.js';
-import { CommandError, EnvironmentError } from '../../core/errors.js';
+import { CommandError, EnvironmentError, TimedOutError } from '../../core/errors.js';
+import { ask, CHANGE_TIMEOUT_MS } from './bounded.js';
 import { parseServerIdentity, type ServerIdentity } from '../../core/observe/parse-server.js';
 import type { ObservedImage } from '../../core/observed.js';
 import type { Exec } from '../../ports/exec.js';
@@ -17,7 +18,8 @@ import { emptyProbeArgvs, LOCK_PROFILE, lockArgvs, moveArgvs, probeName, relayCo
 const where = (top: RemoteTop): string => `remote ${top.remote}`;
 
 async function run(exec: Exec, argv: string[], top: RemoteTop): Promise<string> {
-  const r = await exec(argv);
+  const r = await exec(argv, { timeoutMs: CHANGE_TIMEOUT_MS });
+  if (r.timedOut) throw new TimedOutError(argv, r.stderr, where(top));
   if (r.code !== 0) throw new CommandError(argv, r.code, r.stderr, where(top));
   return r.stdout;
 }
@@ -55,10 +57,10 @@ export const lockOwner = (now: Date = new Date()): string => `${userInfo().usern
  */
 export async function takeRemoteLock(exec: Exec, cli: string, top: RemoteTop, owner: string): Promise<() => Promise<void>> {
   const lock = lockArgvs(cli, top);
-  const created = await exec(lock.create);
+  const created = await exec(lock.create, { timeoutMs: CHANGE_TIMEOUT_MS });
   if (created.code !== 0) {
     if (!/already exists/i.test(created.stderr)) throw new CommandError(lock.create, created.code, created.stderr, where(top));
-    const holder = await exec(lock.getOwner);
+    const holder = await ask(exec, lock.getOwner);
     const name = holder.code === 0 && holder.stdout.trim() ? holder.stdout.trim() : 'a holder that has not recorded itself yet';
     throw new EnvironmentError(`${where(top)} is locked by another apply: ${name}`, `wait for it to finish; if none runs any more, remove the lock: ${cli} profile delete ${top.project ? `--project ${top.project} ` : ''}${top.remote}:${LOCK_PROFILE}`);
   }

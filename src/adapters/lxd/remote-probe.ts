@@ -4,6 +4,7 @@
 // (core/ids/remote-range.ts), written as root's one entry of /etc/subuid and /etc/subgid as the
 // daemon sees it. parseProbe then reads them as it reads the script's answer.
 
+import { ask } from './bounded.js';
 import { flavourInfo, type Flavour } from '../../core/flavour/index.js';
 import type { IdRange } from '../../core/ids/range.js';
 import type { ObservedLevel } from '../../core/observed.js';
@@ -23,18 +24,18 @@ export const remoteQueryArgv = (cli: Cli, top: RemoteTop, url: string): string[]
 const fact = (name: string, status: string, body = ''): string => `${PROBE_MARK} ${name} ${status} ${Buffer.from(body).toString('base64')}`;
 
 export async function probeRemoteTop(exec: Exec, cli: Cli, top: RemoteLevelTop, flavour: Flavour): Promise<ObservedLevel> {
-  const ask = async (name: string, url: string): Promise<string> => {
-    const r = await exec(remoteQueryArgv(cli, top, url));
+  const read = async (name: string, url: string): Promise<string> => {
+    const r = await ask(exec, remoteQueryArgv(cli, top, url));
     return fact(name, String(r.code), r.code === 0 ? r.stdout : r.stderr);
   };
   const [range, ...answers] = await Promise.all([
     top.range(),
-    ask('server', '/1.0'),
-    ask('instances', INSTANCES_QUERY),
-    ask('images', IMAGES_QUERY),
-    ask('pools', POOLS_QUERY),
-    ask('networks', '/1.0/networks?recursion=1'),
-    ask('profiles', PROFILES_QUERY),
+    read('server', '/1.0'),
+    read('instances', INSTANCES_QUERY),
+    read('images', IMAGES_QUERY),
+    read('pools', POOLS_QUERY),
+    read('networks', '/1.0/networks?recursion=1'),
+    read('profiles', PROFILES_QUERY),
   ]);
   const entry = (r: IdRange): string => `root:${r.start}:${r.size}\n`;
   const installed = flavourInfo(flavour).client === 'incus' ? 'has_incus' : flavour === 'snap' ? 'has_snap_lxd' : 'has_lxd';

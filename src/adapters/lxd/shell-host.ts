@@ -3,6 +3,7 @@
 // step the same argv as on this machine, sent as one line of quoted words (shellStepArgv). All
 // else stays with the level it wraps (the client's `REMOTE:` commands, or the simulator's).
 
+import { CHANGE_TIMEOUT_MS } from './bounded.js';
 import { CommandError, EnvironmentError } from '../../core/errors.js';
 import { type Flavour, flavourInfo } from '../../core/flavour/index.js';
 import type { FileState, ObservedLevel } from '../../core/observed.js';
@@ -41,7 +42,7 @@ export class ShellHostLevel extends DelegatingLevel {
   private async run(argv: readonly string[], options?: ExecOptions): Promise<ExecResult> {
     const line = shellStepArgv(this.shell.prefix, argv);
     this.shell.trace?.('', line);
-    return this.shell.exec(line, options);
+    return this.shell.exec(line, { timeoutMs: CHANGE_TIMEOUT_MS, ...options });
   }
 
   private async ok(argv: readonly string[], options?: ExecOptions): Promise<void> {

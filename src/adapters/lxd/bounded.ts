@@ -1,0 +1,23 @@
+// No client command runs unbounded. The client waits for a daemon operation's end on the events
+// stream (WaitContext and setupListener in LXD's client/operations.go); when that event is lost
+// the client waits for ever although the work is done and the daemon lists no operation. Seen on
+// the lab: an `lxc exec` of a sub-second read and an `lxc start` each hung for over 8 minutes.
+// So a read that takes far longer than reads do is killed and asked again, and a change whose
+// client was killed is judged by what the daemon shows afterwards, or fails as timed out.
+
+import type { Exec, ExecOptions, ExecResult } from '../../ports/exec.js';
+
+/** Reads finish in well under a second; one still running after this is stuck. */
+export const READ_TIMEOUT_MS = 120_000;
+/** A change that names no timeout of its own (a config or profile edit, a daemon init). */
+export const CHANGE_TIMEOUT_MS = 600_000;
+/** How often a read whose answer was lost, or that timed out, is tried before it fails. */
+export const READ_ATTEMPTS = 3;
+
+/** A read: killed past READ_TIMEOUT_MS and asked again, up to READ_ATTEMPTS times (a stuck client; see READ_TIMEOUT_MS). */
+export async function ask(exec: Exec, argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+  for (let attempt = 1; ; attempt += 1) {
+    const r = await exec(argv, { timeoutMs: READ_TIMEOUT_MS, ...options });
+    if (!r.timedOut || attempt === READ_ATTEMPTS) return r;
+  }
+}
