@@ -5,15 +5,18 @@ import { ExecLevel } from '../adapters/lxd/level.js';
 import { ExecRemoteHost, rangeReadOnce } from '../adapters/lxd/remote-host.js';
 import { ShellHostLevel } from '../adapters/lxd/shell-host.js';
 import { processExec } from '../adapters/process-exec.js';
-import { assumedByDefault, createSimWorld, defaultWorld, describeWorldText, freshHostsWorld, imageProblems, manifestImages, manifestLxcUsers, parseWorld, simHostsOf, WORLD_FILE_NOTE } from '../adapters/sim/index.js';
-import { EnvironmentError, InputError, NestctlError } from '../core/errors.js';
+import { EnvironmentError, NestctlError } from '../core/errors.js';
 import type { Manifest } from '../core/manifest/model.js';
-import { hostManifest, plansByHost } from '../core/plan/hosts.js';
+import { plansByHost } from '../core/plan/hosts.js';
 import type { Plan } from '../core/plan/model.js';
 import type { LxdLevel } from '../ports/lxd.js';
 import type { HostConnection } from '../ports/remote.js';
 import { readText } from './io.js';
-import { checkOutFile, writePrivateAtomically } from './out-file.js';
+import { checkOutFile } from './out-file.js';
+import { traceOf } from './trace.js';
+
+// The simulator is loaded only for a simulated run: a real one does not pay for it.
+const sim = () => import('./sim-target.js');
 
 export interface TargetOptions {
   simulate?: boolean;
@@ -34,18 +37,6 @@ export interface Target {
   save?: () => Promise<void>;
   /** What a simulation took on trust (printed above a simulated plan); empty for a described world. */
   assumptions?: string[];
-}
-
-/** -v: every command run, as `[LEVEL] argv` on stderr (in a simulation: what a real run would execute). */
-const traceOf = (verbose: boolean | undefined) => (verbose ? (path: string, argv: readonly string[]) => process.stderr.write(`[${path || 'host'}] ${argv.join(' ')}\n`) : undefined);
-
-function simulated(manifest: Manifest, world: { text: string; file: string } | null, options: TargetOptions, state?: string): Target {
-  const desc = world ? parseWorld(world.text, world.file) : defaultWorld(manifestImages(manifest), manifest.host.flavour, manifestLxcUsers(manifest));
-  const sim = createSimWorld(desc);
-  const problems = world ? imageProblems(sim.state(), manifest) : [];
-  if (problems.length > 0) throw new InputError(problems, { file: manifest.file });
-  const save = state === undefined ? {} : { save: () => writePrivateAtomically('--state', state, describeWorldText(sim.state())) };
-  return { host: sim.host(manifest.host.flavour, traceOf(options.verbose)), simulation: { world: world?.text ?? null }, assumptions: world ? [] : assumedByDefault(manifest), ...save };
 }
 
 /** The state file's text, or null when it does not exist yet (checked as a place to write). */
@@ -85,23 +76,6 @@ function realHosts(manifest: Manifest, options: TargetOptions): Target {
   return { host: hosts[0]!.level, hosts, simulation: null, assumptions: [] };
 }
 
-/**
- * Each host a simulated machine: those `world` describes (this machine and its servers, by remote
- * name), or fresh ones (`freshHostsWorld`). With `state`, the whole world is saved there after an
- * apply. The first host's level is also the target's `host`.
- */
-function simulatedHosts(manifest: Manifest, world: { text: string; file: string } | null, options: TargetOptions, state?: string): Target {
-  const sim = simHostsOf(manifest, world ? parseWorld(world.text, world.file) : freshHostsWorld(manifest), traceOf(options.verbose));
-  const here = manifest.hosts.find((h) => h.place.kind === 'local');
-  // A remote's images may come from this machine by relay: the planner says which are in neither store.
-  const problems = world && here ? imageProblems(sim.local.state(), hostManifest(manifest, here)) : [];
-  if (problems.length > 0) throw new InputError(problems, { file: manifest.file });
-  // World files describe every machine, so their note is left out.
-  const assumptions = world ? [] : manifest.hosts.flatMap((h) => assumedByDefault(hostManifest(manifest, h)).flatMap((line) => (line === WORLD_FILE_NOTE ? [] : [`host ${h.name}: ${line}`])));
-  const save = state === undefined ? {} : { save: () => writePrivateAtomically('--state', state, sim.describe()) };
-  return { host: sim.hosts[0]!.connection.level, hosts: sim.hosts.map((h) => h.connection), simulation: { world: world?.text ?? null }, assumptions, ...save };
-}
-
 /** The world --state continues (the state file when it exists, else --world's), or --world's. */
 async function worldOf(options: TargetOptions): Promise<{ text: string; file: string } | null> {
   const state = options.state === undefined ? null : await readState(options.state);
@@ -111,18 +85,18 @@ async function worldOf(options: TargetOptions): Promise<{ text: string; file: st
 
 export async function openTarget(manifest: Manifest, options: TargetOptions): Promise<Target> {
   if (plansByHost(manifest)) {
-    if (options.state !== undefined || options.world !== undefined) return simulatedHosts(manifest, await worldOf(options), options, options.state);
-    return options.simulate ? simulatedHosts(manifest, null, options) : realHosts(manifest, options);
+    if (options.state !== undefined || options.world !== undefined) return (await sim()).simulatedHosts(manifest, await worldOf(options), options, options.state);
+    return options.simulate ? (await sim()).simulatedHosts(manifest, null, options) : realHosts(manifest, options);
   }
   if (options.state !== undefined) {
     const state = await readState(options.state);
     // An existing state file is where the simulation stands; --world only seeds a new one.
-    if (state !== null) return simulated(manifest, { text: state, file: options.state }, options, options.state);
+    if (state !== null) return (await sim()).simulated(manifest, { text: state, file: options.state }, options, options.state);
     const world = options.world ? { text: await readText(options.world), file: options.world } : null;
-    return simulated(manifest, world, options, options.state);
+    return (await sim()).simulated(manifest, world, options, options.state);
   }
-  if (options.world) return simulated(manifest, { text: await readText(options.world), file: options.world }, options);
-  if (options.simulate) return simulated(manifest, null, options);
+  if (options.world) return (await sim()).simulated(manifest, { text: await readText(options.world), file: options.world }, options);
+  if (options.simulate) return (await sim()).simulated(manifest, null, options);
   const trace = traceOf(options.verbose);
   return { host: new ExecLevel(processExec, '', trace ? { trace } : {}, manifest.host.flavour), simulation: null, assumptions: [] };
 }
@@ -131,7 +105,7 @@ export async function openTarget(manifest: Manifest, options: TargetOptions): Pr
  * The LXD a saved plan was computed against, and no other: a plan made for this machine is not
  * tried out in a simulation (that would apply it here), and a simulated one never touches this machine.
  */
-export function openPlanTarget(plan: Plan, manifest: Manifest, options: TargetOptions, file: string): Promise<Target> | Target {
+export async function openPlanTarget(plan: Plan, manifest: Manifest, options: TargetOptions, file: string): Promise<Target> {
   if (plansByHost(manifest) && plan.simulation === null) {
     if (options.simulate || options.world || options.state !== undefined) throw new NestctlError('user', `${file} was made for the real hosts; --simulate, --world and --state do not apply to it`, `apply it without them, or plan again with --simulate: nestctl plan --simulate --out ${file} ...`);
     return realHosts(manifest, options);
@@ -143,7 +117,7 @@ export function openPlanTarget(plan: Plan, manifest: Manifest, options: TargetOp
     throw new NestctlError('user', `${file} carries the simulated world it was made in; --world does not apply to it`, `apply it without --world, or plan again: nestctl plan --world ${options.world} --out ${file} ...`);
   }
   if (plan.simulation && options.state !== undefined) return continuedPlanTarget(plan.simulation, manifest, options, file);
-  if (plan.simulation) return simulatedIn(manifest, plan.simulation.world === null ? null : { text: plan.simulation.world, file: '(world saved in the plan)' }, options);
+  if (plan.simulation) return (await sim()).simulatedIn(manifest, plan.simulation.world === null ? null : { text: plan.simulation.world, file: '(world saved in the plan)' }, options);
   return openTarget(manifest, { verbose: options.verbose ?? false });
 }
 
@@ -154,9 +128,5 @@ async function continuedPlanTarget(simulation: NonNullable<Plan['simulation']>, 
   if (now !== null && now !== simulation.world) {
     throw new EnvironmentError(`plan is stale: ${file} was not made against the simulated world now in ${state} (it changed since, or the plan was made without it)`, `run nestctl plan --state ${state} --out ${file} ... again`);
   }
-  return simulatedIn(manifest, simulation.world === null ? null : { text: simulation.world, file: '(world saved in the plan)' }, options, state);
+  return (await sim()).simulatedIn(manifest, simulation.world === null ? null : { text: simulation.world, file: '(world saved in the plan)' }, options, state);
 }
-
-/** One machine, or several for a manifest of several hosts. */
-const simulatedIn = (manifest: Manifest, world: { text: string; file: string } | null, options: TargetOptions, state?: string): Target =>
-  plansByHost(manifest) ? simulatedHosts(manifest, world, options, state) : simulated(manifest, world, options, state);

@@ -8,14 +8,10 @@ import { type Allocation, allocate } from '../core/ids/allocate.js';
 import { hasLxcPath, hasPath, type Manifest } from '../core/manifest/model.js';
 import type { ObservedImage, ObservedTree } from '../core/observed.js';
 import { missingImages } from '../core/plan/concerns/images.js';
-import { assemblePlan } from '../core/plan/assemble.js';
-import { planDestroy } from '../core/plan/destroy.js';
 import { sha256 } from '../core/plan/digest.js';
 import type { Plan } from '../core/plan/model.js';
-import { planLevels } from '../core/plan/planner.js';
 import type { Diagnostic } from '../core/diagnostics.js';
 import type { PlanResult } from '../core/plan/result.js';
-import { targetPlan } from '../core/plan/target.js';
 import type { LxdLevel } from '../ports/lxd.js';
 import type { HostConnection } from '../ports/remote.js';
 import { observeTree } from './observe.js';
@@ -79,9 +75,24 @@ export async function planManifest(manifest: Manifest, host: LxdLevel | readonly
   return planOneHost(manifest, host as LxdLevel, options, alloc.allocation);
 }
 
+/**
+ * The planner's modules, imported while the host answers its probes: those run in child
+ * processes, so loading the planner then costs a real run no time.
+ */
+const plannerModules = () =>
+  Promise.all([import('../core/plan/planner.js'), import('../core/plan/destroy.js'), import('../core/plan/assemble.js'), import('../core/plan/target.js')]).then(([p, d, a, t]) => ({
+    planLevels: p.planLevels,
+    planDestroy: d.planDestroy,
+    assemblePlan: a.assemblePlan,
+    targetPlan: t.targetPlan,
+  }));
+
 /** Observe and plan one host's tree (the manifest already cut to it when there are several). */
 async function planOneHost(manifest: Manifest, host: LxdLevel, options: PipelineOptions, allocation: Allocation, relayFrom?: () => Promise<ObservedImage[]>): Promise<PipelineResult> {
   const mode = options.mode === 'destroy' ? 'destroy' : 'apply';
+  const loading = plannerModules();
+  // Settled here too, so a failed observation never leaves the import's rejection unhandled.
+  loading.catch(() => undefined);
   const tree = await withRelay(await observeTree(host, manifest, mode === 'destroy' ? 'destroy' : options.prune ? 'prune' : 'apply', options.replace ?? []), manifest, mode === 'apply' ? relayFrom : undefined);
   const stamp = {
     hostRestart: options.hostRestart,
@@ -94,6 +105,7 @@ async function planOneHost(manifest: Manifest, host: LxdLevel, options: Pipeline
     // An apply plan records restoreIds false whatever it was asked.
     restoreIds: mode === 'destroy' && (options.restoreIds ?? false),
   };
+  const { planLevels, planDestroy, assemblePlan, targetPlan } = await loading;
   const parts = mode === 'destroy' ? planDestroy(manifest, tree, stamp) : planLevels(manifest, allocation, tree, stamp);
   if (!parts.ok) return { ...parts, tree };
   const plan = assemblePlan(mode, manifest, tree, stamp, parts.parts);

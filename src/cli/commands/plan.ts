@@ -7,7 +7,6 @@ import { daemonName } from '../../core/flavour/index.js';
 import { type Plan, flavourAt, isEmptyPlan } from '../../core/plan/model.js';
 import { type PipelineOptions, planManifest } from '../../engine/plan-pipeline.js';
 import type { Colours } from '../../render/colour.js';
-import { renderPlanText } from '../../render/plan-text.js';
 import { parseHostRestart } from '../host-restart.js';
 import { EXIT_CHANGES, EXIT_OK, printDiagnostic } from '../io.js';
 import { checkOutFile, writePrivateAtomically } from '../out-file.js';
@@ -91,7 +90,11 @@ export async function planCommand(file: string, flags: PlanFlags, c: Colours): P
   const loaded = await loadManifestFile(file);
   printWarnings(loaded, c, Boolean(flags.json));
   const target = await openTarget(loaded.manifest, flags);
+  // Loaded while the host answers its probes.
+  const rendering = import('../../render/plan-text.js');
+  rendering.catch(() => undefined);
   const plan = await computePlan(loaded, target, flags);
+  const { renderPlanText } = await rendering;
   if (flags.out !== undefined) await writePrivateAtomically('--out', flags.out, encodePlan(plan));
   if (flags.json) process.stdout.write(encodePlan(plan));
   else {
