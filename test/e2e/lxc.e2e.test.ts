@@ -111,3 +111,52 @@ describe.skipIf(why !== null)(`classic LXC on real hosts${why ? ` (skipped: ${wh
     expect((await run(['lxc-info', '-P', `${HOME}/.local/share/lxc`, '-n', 'ubox'])).code).not.toBe(0);
   });
 });
+
+// Under systemd (PID 1 of an LXD container from nest-tools), a user's lxc-start runs in a
+// delegated scope: `systemd-run --uid=USER --scope -p Delegate=yes`. The account is made by the
+// LXD container's own setup command on a first apply: nestctl creates no accounts.
+const SD_OUTER = 'lxcsd1';
+const SD_USER = 'nestlxu';
+const SD_DIR = `/home/${SD_USER}/.local/share/lxc`;
+const sdManifest = (withLxc: boolean): string => {
+  const file = join(DIR, withLxc ? 'systemd-lxc.yaml' : 'systemd.yaml');
+  const lines = ['apiVersion: nestctl/v1', 'host:', '  flavour: debian', 'containers:', `  - name: ${SD_OUTER}`, '    image: nest-tools', '    setup:', `      - [useradd, -m, ${SD_USER}]`];
+  if (withLxc) lines.push('    containers:', '      - name: ubx', '        runtime: lxc', `        user: ${SD_USER}`);
+  writeFileSync(file, [...lines, ''].join('\n'));
+  return file;
+};
+
+describe.skipIf(why !== null)(`a user's LXC container under systemd${why ? ` (skipped: ${why})` : ''}`, () => {
+  let files: ReturnType<typeof saveSubidFiles> | null = null;
+
+  beforeAll(async () => {
+    await deleteInstances([SD_OUTER]);
+    files = saveSubidFiles();
+  });
+
+  afterAll(async () => {
+    await deleteInstances([SD_OUTER]);
+    await files?.restore();
+  });
+
+  it('starts it in a delegated systemd scope, mapped on the user\'s range there, and plans nothing more', async () => {
+    const first = await nestctl(['apply', '--auto-approve', '--ci', '--host-restart', RESTART, sdManifest(false)]);
+    expect(first.code, `${first.stdout}\n${first.stderr}`).toBe(0);
+    const file = sdManifest(true);
+    const planned = await nestctl(['plan', '--json', '--host-restart', RESTART, file]);
+    expect(planned.code, planned.stderr).toBe(0);
+    const start = (JSON.parse(planned.stdout) as { steps: Array<{ kind: string; cgroup?: string }> }).steps.find((s) => s.kind === 'start-lxc');
+    expect(start?.cgroup).toBe('systemd-run');
+    const r = await nestctl(['apply', '--auto-approve', '--ci', '--host-restart', RESTART, file]);
+    expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+    const line = new RegExp(`^${SD_USER}:(\\d+):(\\d+)$`, 'm').exec(await must(execIn([SD_OUTER], ['cat', '/etc/subuid'])));
+    expect(line).not.toBeNull();
+    expect(await lxcUidMap([SD_OUTER], SD_DIR, 'ubx')).toBe(`0 ${line![1]} ${line![2]}`);
+    // Its init sits in the transient scope systemd-run made, not in the caller's cgroup.
+    const pid = (await must(execIn([SD_OUTER], ['lxc-info', '-P', SD_DIR, '-n', 'ubx', '-pH']))).trim();
+    expect(await must(execIn([SD_OUTER], ['cat', `/proc/${pid}/cgroup`]))).toMatch(/^\d+:name=systemd:\/system\.slice\/run-[^/]+\.scope/m);
+    const again = await nestctl(['plan', '--host-restart', RESTART, file]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain('No changes. The containers match the manifest.');
+  });
+});
