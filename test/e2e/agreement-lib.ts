@@ -166,6 +166,8 @@ interface LxcContainerFacts {
 
 interface LxcFacts {
   version: string | null;
+  /** The kernel's, read at every level (a user's default.conf depends on it). */
+  apparmor: boolean;
   usernet: string | null;
   owners: Record<string, { home: string | null; defaultConf: string | null; containers: Record<string, LxcContainerFacts> }>;
 }
@@ -193,7 +195,7 @@ function lxcFacts(lxc: ObservedLxc, names: Set<string>): LxcFacts {
     }
     owners[key] = { home: o.home, defaultConf: o.defaultConf?.text ?? null, containers };
   }
-  return { version: lxc.version, usernet: lxc.usernet.text, owners };
+  return { version: lxc.version, apparmor: lxc.apparmor, usernet: lxc.usernet.text, owners };
 }
 
 function levelFacts(level: ObservedLevel, names: Set<string>): LevelFacts {

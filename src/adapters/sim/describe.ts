@@ -10,7 +10,7 @@ import { startDaemon } from './daemon.js';
 import { entry, FULL_KERNEL_SET, idmapFromJson, idmapToJson, type LxdIdmapEntry } from './idmap.js';
 import { computeMap, findImage, newInside } from './instances.js';
 import { containerConfigPath, defaultConfPath, lxcDir, USERNET } from '../../core/lxc/paths.js';
-import { createdConfig, LXC_VERSION, lxcInside, startedMap } from './lxc.js';
+import { createdConfig, kernelAppArmor, LXC_VERSION, lxcInside, startedMap } from './lxc.js';
 import { shutdownInside } from './power.js';
 import { type ImageDef, type ImageEntry, type InstanceState, joinPath, type LevelState, type LxcContainerState, type LxcState, type LxdState, type SimFile, type World } from './state.js';
 
@@ -90,7 +90,7 @@ export interface LevelDescription {
 export interface LxcDescription {
   /** `lxc-ls --version`; default 5.0.2 (Debian 12). */
   version?: string;
-  /** AppArmor enabled (default true). */
+  /** AppArmor enabled: the kernel's, so inside containers the host's (the default there; true on the host). */
   apparmor?: boolean;
   /** Accounts that exist: name → home. */
   users?: Record<string, string>;
@@ -321,7 +321,7 @@ function describedFile(world: World, f: FileDescription, where: Where): SimFile 
 
 /** Classic LXC at a level: its accounts, lxc-usernet, and containers as lxc-create and lxc-start left them. */
 function fillLxc(world: World, level: LevelState, d: LxcDescription, where: Where): void {
-  const lxc: LxcState = { version: d.version ?? LXC_VERSION, apparmor: d.apparmor ?? true, users: { ...(d.users ?? {}) }, containers: [] };
+  const lxc: LxcState = { version: d.version ?? LXC_VERSION, apparmor: d.apparmor ?? kernelAppArmor(world), users: { ...(d.users ?? {}) }, containers: [] };
   level.lxc = lxc;
   if (d.usernet !== undefined) level.files[USERNET] = { text: d.usernet, mtime: world.clock };
   (d.containers ?? []).forEach((c, i) => {
@@ -341,7 +341,7 @@ function fillLxc(world: World, level: LevelState, d: LxcDescription, where: Wher
     const container: LxcContainerState = { owner, name: c.name, state: running ? 'RUNNING' : 'STOPPED', uidMap };
     if (c.inside) {
       if (c.inside.lxd || c.inside.images?.length || c.inside.instances?.length) throw new DescribeError([...at, 'inside'], `there is no LXD inside the LXC container ${c.name}: describe its files and lxc only`);
-      const inside = lxcInside(joinPath(level.path, c.name));
+      const inside = lxcInside(world, joinPath(level.path, c.name));
       delete inside.lxc;
       inside.kernel = uidMap.map((e) => ({ ...e }));
       fillLevel(world, inside, c.inside, [...at, 'inside'], false);

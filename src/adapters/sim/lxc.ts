@@ -140,12 +140,22 @@ export function mapsOf(config: string): LxdIdmapEntry[] {
 }
 
 /**
- * The machine inside a container made from a rootfs with LXC (the local or download template,
- * which the simulation takes to carry Debian's lxc and uidmap packages): root only, no systemd,
- * no AppArmor (a container cannot load profiles).
+ * Whether AppArmor is enabled, as /sys/module/apparmor/parameters/enabled says at any level: a
+ * module parameter of the one kernel (mode 0444, security/apparmor/lsm.c), not namespaced, so a
+ * container reads the host's. The host's LXC says it; a host without LXC described is taken as
+ * Debian's default (enabled).
  */
-export function lxcInside(path: string): LevelState {
-  return { path, systemd: false, uidmapTools: true, shell: true, kernel: [], files: {}, lxd: null, beside: null, lxc: { version: LXC_VERSION, apparmor: false, users: {}, containers: [] } };
+export const kernelAppArmor = (world: World): boolean => world.host.lxc?.apparmor ?? true;
+
+/** Classic LXC as Debian's lxc package leaves it in a container's rootfs: root only, the kernel's AppArmor. */
+export const lxcInRootfs = (world: World): LxcState => ({ version: LXC_VERSION, apparmor: kernelAppArmor(world), users: {}, containers: [] });
+
+/**
+ * The machine inside a container made from a rootfs with LXC (the local or download template,
+ * which the simulation takes to carry Debian's lxc and uidmap packages): root only, no systemd.
+ */
+export function lxcInside(world: World, path: string): LevelState {
+  return { path, systemd: false, uidmapTools: true, shell: true, kernel: [], files: {}, lxd: null, beside: null, lxc: lxcInRootfs(world) };
 }
 
 /** The kernel maps only ids the level's own namespace holds: inside a container, those of its map. */
@@ -190,7 +200,7 @@ export function lxcCreate(world: World, path: string, c: LxcCreate, argv: readon
   if (refused) throw new CommandError(argv, 1, `${refused.replaceAll('lxc-start', 'lxc-create')}\nlxc-create: ${c.name}: Failed to create container ${c.name}\n`, path);
   const dir = lxcDir(c.owner.user, c.owner.home);
   level.files[`${dir}/${c.name}/config`] = { text: createdConfig(c.template, c.templateArgs, base, dir, c.name), mtime: tick(world) };
-  lxc.containers.push({ owner: key, name: c.name, state: 'STOPPED', uidMap: [], ...(c.template === 'busybox' ? {} : { inside: lxcInside(joinPath(path, c.name)) }) });
+  lxc.containers.push({ owner: key, name: c.name, state: 'STOPPED', uidMap: [], ...(c.template === 'busybox' ? {} : { inside: lxcInside(world, joinPath(path, c.name)) }) });
   record(world, path, 'lxc-create', `${key}/${c.name}`);
 }
 
