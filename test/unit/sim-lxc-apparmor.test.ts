@@ -1,8 +1,8 @@
 // AppArmor is the kernel's: /sys/module/apparmor/parameters/enabled, which the LXC probe reads
 // (adapters/lxd/lxc-scripts.ts), says the same inside a container as on the host (sysfs module
 // parameters are not namespaced; AppArmor's is mode 0444, security/apparmor/lsm.c). The simulated
-// levels inside containers say what the host's kernel says, so a user's LXC container inside an
-// LXD container gets lxc.apparmor.profile = unconfined in its default.conf, as on a real host.
+// levels inside containers say what the host's kernel says: a user's default.conf there gets
+// lxc.apparmor.profile = unconfined from it (core/lxc/desired.ts), as on a real host.
 
 import { describe, expect, it } from 'vitest';
 import { type Loaded, loadLines, planOn } from './helpers/engine.js';
