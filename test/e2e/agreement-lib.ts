@@ -223,7 +223,7 @@ function levelFacts(level: ObservedLevel, names: Set<string>): LevelFacts {
 }
 
 /** The manifest's classic LXC containers, at any depth (beside LXD ones or inside them). */
-export const allLxcSpecs = (manifest: Manifest): LxcSpec[] => {
+const allLxcSpecs = (manifest: Manifest): LxcSpec[] => {
   const inLxc = (specs: LxcSpec[]): LxcSpec[] => specs.flatMap((s) => [s, ...inLxc(s.containers)]);
   return [...inLxc(manifest.lxc), ...allSpecs(manifest.containers).flatMap((s) => inLxc(s.lxc))];
 };
