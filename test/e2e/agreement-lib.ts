@@ -1,6 +1,7 @@
-// The agreement e2e's machinery, shared by the LXD suite (agreement.e2e.test.ts) and the Incus
-// one (agreement-incus.e2e.test.ts): describe the real host to the simulator, observe both with
-// the same code, compare level by level. Each function takes the daemon flavour it talks to.
+// The agreement e2e's machinery, shared by the LXD suite (agreement.e2e.test.ts), the Incus
+// one (agreement-incus.e2e.test.ts) and the classic LXC one (agreement-lxc.e2e.test.ts): describe
+// the real host to the simulator, observe both with the same code, compare level by level. Each
+// function takes the daemon flavour it talks to.
 
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -12,13 +13,15 @@ import { createSimWorld, parseWorld, type ImageDescription, type InstanceDescrip
 import { clientOf } from '../../src/core/flavour/index.js';
 import { parseLxdIdmap } from '../../src/core/ids/idmap.js';
 import { loadManifest } from '../../src/core/manifest/load.js';
-import type { ContainerSpec, Manifest } from '../../src/core/manifest/model.js';
-import type { ObservedLevel, ObservedTree } from '../../src/core/observed.js';
+import { hostsContainers, type ContainerSpec, type LxcSpec, type Manifest } from '../../src/core/manifest/model.js';
+import { ownerKey } from '../../src/core/lxc/paths.js';
+import type { ObservedLevel, ObservedLxc, ObservedTree } from '../../src/core/observed.js';
 import type { Plan } from '../../src/core/plan/model.js';
 import { startApply } from '../../src/engine/apply.js';
 import { observeTree } from '../../src/engine/observe.js';
 import { planManifest } from '../../src/engine/plan-pipeline.js';
 import type { LxdLevel } from '../../src/ports/lxd.js';
+import { lxcWorldPart } from './agreement-lxc-world.js';
 import { ROOT, nestctl, run } from './lab.js';
 
 /** The real daemon a suite compares with: its flavour and the lab's restart script for it. */
@@ -58,8 +61,8 @@ export async function realUidMap(d: RealDaemon, path: string[]): Promise<string>
   return r.stdout.trim().split(/\s+/).join(' ');
 }
 
-/** /etc/subuid and /etc/subgid inside a lab image, read from the lab's cached build (null: not found). */
-async function imageSubid(fingerprint: string): Promise<{ subuid: string; subgid: string } | null> {
+/** What a lab image ships, read from the lab's cached build (null: not found): /etc/subuid, /etc/subgid, and whether it has LXC (lxc-create). */
+async function imageFiles(fingerprint: string): Promise<{ subuid: string; subgid: string; lxc: boolean } | null> {
   if (!existsSync(LAB_CACHE)) return null;
   for (const dir of readdirSync(LAB_CACHE)) {
     const fp = join(LAB_CACHE, dir, 'fingerprint');
@@ -70,7 +73,8 @@ async function imageSubid(fingerprint: string): Promise<{ subuid: string; subgid
     };
     const subuid = await read('subuid');
     const subgid = await read('subgid');
-    return subuid !== null && subgid !== null ? { subuid, subgid } : null;
+    const lxc = (await run(['tar', '-tzf', join(LAB_CACHE, dir, 'rootfs.tar.gz'), './usr/bin/lxc-create'])).code === 0;
+    return subuid !== null && subgid !== null ? { subuid, subgid, lxc } : null;
   }
   return null;
 }
@@ -78,17 +82,20 @@ async function imageSubid(fingerprint: string): Promise<{ subuid: string; subgid
 /**
  * A world description of this host's daemon `d` as it is now: the simulator's starting point.
  * Images whose alias is in `hostingImages` carry the same daemon (with the files the lab image
- * really ships); instances already there are described with their stored config (maps included).
+ * really ships, LXC where it has it); instances already there are described with their stored
+ * config (maps included). `lxcOwners` (root and user names): the host's classic LXC as nestctl's
+ * own LXC probe sees it for these owners (accounts, homes, default.conf, lxc-usernet, containers).
  */
-export async function describeRealHost(d: RealDaemon, hostingImages: string[]): Promise<WorldDescription> {
+export async function describeRealHost(d: RealDaemon, hostingImages: string[], lxcOwners: string[] = []): Promise<WorldDescription> {
   const host = await realHost(d).probe();
   if (host.daemon.kind !== 'up' || !host.flavour) throw new Error(`the host's ${d.flavour} daemon is not up: ${JSON.stringify(host.daemon)}`);
   const bridge = host.networks.find((n) => n.managed && n.ipv4);
   const images: ImageDescription[] = await Promise.all(
     host.images.map(async (i): Promise<ImageDescription> => {
       if (!i.aliases.some((a) => hostingImages.includes(a))) return { fingerprint: i.fingerprint, aliases: i.aliases, lxd: false };
-      const files = await imageSubid(i.fingerprint);
-      return { fingerprint: i.fingerprint, aliases: i.aliases, lxd: { flavour: d.flavour, ...(files ?? {}) } };
+      const files = await imageFiles(i.fingerprint);
+      const shipped = files ? { subuid: files.subuid, subgid: files.subgid } : {};
+      return { fingerprint: i.fingerprint, aliases: i.aliases, lxd: { flavour: d.flavour, ...shipped }, ...(files?.lxc ? { lxc: true } : {}) };
     }),
   );
   const instances: InstanceDescription[] = host.instances.map((i) => ({
@@ -98,6 +105,7 @@ export async function describeRealHost(d: RealDaemon, hostingImages: string[]): 
     profiles: i.profiles,
     config: Object.fromEntries(Object.entries(i.config).filter(([k]) => !k.startsWith('image.'))),
   }));
+  const lxc = lxcOwners.length > 0 ? lxcWorldPart(await realHost(d).probeLxc(lxcOwners)) : null;
   const desc: WorldDescription = {
     host: {
       lxd: {
@@ -113,6 +121,7 @@ export async function describeRealHost(d: RealDaemon, hostingImages: string[]): 
       subgid: host.subgid.text,
       images,
       ...(instances.length > 0 ? { instances } : {}),
+      ...(lxc ? { lxc: lxc.lxc, ...(Object.keys(lxc.files).length > 0 ? { files: lxc.files } : {}) } : {}),
     },
   };
   // Through the same reader as `--world FILE`, so the description is one a user could write.
@@ -148,6 +157,21 @@ interface InstanceFacts {
   idmap: string[];
 }
 
+/** A classic LXC container of ours: what lxc-info, its config file and init's /proc/PID/uid_map say. */
+interface LxcContainerFacts {
+  state: string;
+  config: string;
+  uidMap: string;
+}
+
+interface LxcFacts {
+  version: string | null;
+  /** The kernel's, read at every level (a user's default.conf depends on it). */
+  apparmor: boolean;
+  usernet: string | null;
+  owners: Record<string, { home: string | null; defaultConf: string | null; containers: Record<string, LxcContainerFacts> }>;
+}
+
 interface LevelFacts {
   flavour: string | null;
   uidMap: string;
@@ -157,6 +181,21 @@ interface LevelFacts {
   bridges: string[];
   images: string[];
   instances: Record<string, InstanceFacts>;
+  /** Only at a level where the manifest has classic LXC containers (the LXC probe runs there). */
+  lxc?: LxcFacts;
+}
+
+function lxcFacts(lxc: ObservedLxc, names: Set<string>): LxcFacts {
+  const owners: LxcFacts['owners'] = {};
+  for (const [key, o] of Object.entries(lxc.owners).sort(([a], [b]) => a.localeCompare(b))) {
+    const containers: Record<string, LxcContainerFacts> = {};
+    for (const c of [...o.containers].sort((a, b) => a.name.localeCompare(b.name))) {
+      if (!names.has(c.name)) continue;
+      containers[c.name] = { state: c.state, config: c.config.text, uidMap: c.uidMap.map((e) => `${e.nsid} ${e.hostid} ${e.maprange}`).join('\n') };
+    }
+    owners[key] = { home: o.home, defaultConf: o.defaultConf?.text ?? null, containers };
+  }
+  return { version: lxc.version, apparmor: lxc.apparmor, usernet: lxc.usernet.text, owners };
 }
 
 function levelFacts(level: ObservedLevel, names: Set<string>): LevelFacts {
@@ -179,11 +218,18 @@ function levelFacts(level: ObservedLevel, names: Set<string>): LevelFacts {
     bridges: level.networks.filter((n) => n.managed).map((n) => `${n.name} ${n.ipv4 ?? '-'}`).sort(),
     images: level.images.map((i) => `${i.fingerprint.slice(0, 12)} ${[...i.aliases].sort().join(',')}`).sort(),
     instances,
+    ...(level.lxc ? { lxc: lxcFacts(level.lxc, names) } : {}),
   };
 }
 
+/** The manifest's classic LXC containers, at any depth (beside LXD ones or inside them). */
+const allLxcSpecs = (manifest: Manifest): LxcSpec[] => {
+  const inLxc = (specs: LxcSpec[]): LxcSpec[] => specs.flatMap((s) => [s, ...inLxc(s.containers)]);
+  return [...inLxc(manifest.lxc), ...allSpecs(manifest.containers).flatMap((s) => inLxc(s.lxc))];
+};
+
 function treeFacts(tree: ObservedTree, manifest: Manifest): Record<string, LevelFacts | string> {
-  const names = new Set(allSpecs(manifest.containers).map((s) => s.name));
+  const names = new Set([...allSpecs(manifest.containers), ...allLxcSpecs(manifest)].map((s) => s.name));
   const out: Record<string, LevelFacts | string> = {};
   for (const path of Object.keys(tree.levels).sort()) {
     const o = tree.levels[path]!;
@@ -202,7 +248,9 @@ function treeFacts(tree: ObservedTree, manifest: Manifest): Record<string, Level
  */
 export function manifestAgreement(file: string, d: RealDaemon, restoreIds: () => Promise<void>): { world: () => SimWorld } {
   const m = load(file);
-  const hostingImages = [...new Set(allSpecs(m.manifest.containers).filter((s) => s.containers.length > 0).map((s) => s.image))];
+  const hostingImages = [...new Set(allSpecs(m.manifest.containers).filter(hostsContainers).map((s) => s.image))];
+  // The host's LXC owners the manifest names, and root (whose containers are described too).
+  const lxcOwners = m.manifest.lxc.length > 0 ? [...new Set(['root', ...m.manifest.lxc.map((s) => ownerKey(s.user))])].sort() : [];
   const tops = m.manifest.containers.map((s) => s.name);
   let world: SimWorld | null = null;
   let realPlan: Plan;
@@ -210,7 +258,7 @@ export function manifestAgreement(file: string, d: RealDaemon, restoreIds: () =>
 
   beforeAll(async () => {
     await deleteOn(d, tops);
-    world = createSimWorld(await describeRealHost(d, hostingImages));
+    world = createSimWorld(await describeRealHost(d, hostingImages, lxcOwners));
   });
 
   afterAll(async () => {

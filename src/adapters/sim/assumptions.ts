@@ -68,7 +68,8 @@ export function assumedByDefault(manifest: Manifest): string[] {
     const users = hosting.filter((s) => s.image === image);
     const daemons = [...new Set(users.map((s) => daemonOf.get(s.path)!))].join(' or ');
     const paths = users.map((s) => s.path);
-    lines.push(`Assumed: ${image} carries ${daemons} (${paths.join(', ')} ${paths.length === 1 ? 'holds' : 'hold'} containers).`);
+    const lxc = users.some((s) => s.lxc.length > 0) ? ' and LXC' : '';
+    lines.push(`Assumed: ${image} carries ${daemons}${lxc} (${paths.join(', ')} ${paths.length === 1 ? 'holds' : 'hold'} containers).`);
   }
   lines.push(WORLD_FILE_NOTE);
   return lines;
@@ -85,8 +86,9 @@ function resolve(world: World, ref: string): string | null {
 }
 
 /**
- * Containers with children whose image, as the world describes it, carries no LXD. (An image
- * missing from the store is the planner's own refusal, the same on a real host.)
+ * Containers with children whose image, as the world describes it, carries no LXD, or no LXC
+ * for LXC children. (An image missing from the store is the planner's own refusal, the same on
+ * a real host.)
  */
 export function imageProblems(world: World, manifest: Manifest): Diagnostic[] {
   if (manifest.host.flavour) selectDaemon(world.host, manifest.host.flavour);
@@ -94,7 +96,18 @@ export function imageProblems(world: World, manifest: Manifest): Diagnostic[] {
   for (const spec of specs(manifest)) {
     if (!hostsContainers(spec)) continue;
     const fingerprint = resolve(world, spec.image);
-    if (fingerprint === null || world.catalog[fingerprint]?.lxd) continue;
+    if (fingerprint === null) continue;
+    const def = world.catalog[fingerprint];
+    if (def?.lxd && spec.lxc.length > 0 && !def.lxc) {
+      problems.push({
+        severity: 'error',
+        fault: 'user',
+        where: nodeAt(manifest.file, spec.path, spec.pos),
+        message: `image "${spec.image}" (used by ${spec.path}) has no LXC in the simulated world, but ${spec.path} holds LXC containers`,
+        hint: `name an image with Debian's lxc package for ${spec.path}, or, if this one has it, say so in the world: lxc: true`,
+      });
+    }
+    if (def?.lxd) continue;
     problems.push({
       severity: 'error',
       fault: 'user',

@@ -10,7 +10,7 @@ import { startDaemon } from './daemon.js';
 import { entry, FULL_KERNEL_SET, idmapFromJson, idmapToJson, type LxdIdmapEntry } from './idmap.js';
 import { computeMap, findImage, newInside } from './instances.js';
 import { containerConfigPath, defaultConfPath, lxcDir, USERNET } from '../../core/lxc/paths.js';
-import { createdConfig, LXC_VERSION, lxcInside, startedMap } from './lxc.js';
+import { createdConfig, kernelAppArmor, LXC_VERSION, lxcInside, startedMap } from './lxc.js';
 import { shutdownInside } from './power.js';
 import { type ImageDef, type ImageEntry, type InstanceState, joinPath, type LevelState, type LxcContainerState, type LxcState, type LxdState, type SimFile, type World } from './state.js';
 
@@ -90,7 +90,7 @@ export interface LevelDescription {
 export interface LxcDescription {
   /** `lxc-ls --version`; default 5.0.2 (Debian 12). */
   version?: string;
-  /** AppArmor enabled (default true). */
+  /** AppArmor enabled: the kernel's, so inside containers the host's (the default there; true on the host). */
   apparmor?: boolean;
   /** Accounts that exist: name → home. */
   users?: Record<string, string>;
@@ -173,17 +173,26 @@ export const serverWorld = (desc: WorldDescription, server: ServerDescription): 
   ...(desc.remotes ? { remotes: desc.remotes } : {}),
 });
 
-/** Image aliases the manifest creates containers from, and whether they must carry a daemon: a fresh world's images. */
-export function manifestImages(manifest: Manifest): Array<{ alias: string; hostsLxd: boolean }> {
-  const seen = new Map<string, boolean>();
+/** An image of a fresh world: its alias, whether it must carry a daemon, and LXC (its containers hold LXC containers). */
+export interface ManifestImage {
+  alias: string;
+  hostsLxd: boolean;
+  hostsLxc?: boolean;
+}
+
+/** Image aliases the manifest creates containers from, and what they must carry: a fresh world's images. */
+export function manifestImages(manifest: Manifest): ManifestImage[] {
+  const seen = new Map<string, ManifestImage>();
   const walk = (specs: Manifest['containers']): void => {
     for (const s of specs) {
-      seen.set(s.image, (seen.get(s.image) ?? false) || hostsContainers(s));
+      const was = seen.get(s.image);
+      const hostsLxc = (was?.hostsLxc ?? false) || s.lxc.length > 0;
+      seen.set(s.image, { alias: s.image, hostsLxd: (was?.hostsLxd ?? false) || hostsContainers(s), ...(hostsLxc ? { hostsLxc } : {}) });
       walk(s.containers);
     }
   };
   walk(manifest.containers);
-  return [...seen].map(([alias, hostsLxd]) => ({ alias, hostsLxd }));
+  return [...seen.values()];
 }
 
 /** The accounts that run the host's own LXC containers, or null when the manifest has none there. */
@@ -199,16 +208,21 @@ const USERADD_FIRST = 10100001;
  * null), and one image per alias, carrying that daemon when it hosts containers. `lxcUsers`:
  * LXC installed too, with these accounts, each with the range useradd gives.
  */
-export function defaultWorld(images: Array<{ alias: string; hostsLxd: boolean }>, flavour: Flavour | null = null, lxcUsers: string[] | null = null): WorldDescription {
+export function defaultWorld(images: ManifestImage[], flavour: Flavour | null = null, lxcUsers: string[] | null = null): WorldDescription {
   const f = flavour ?? 'debian';
   const carried = (hostsLxd: boolean): ImageDescription['lxd'] => (hostsLxd ? (f === 'debian' ? true : { flavour: f }) : false);
-  const seen = new Map<string, boolean>();
+  const image = (alias: string, i: Omit<ManifestImage, 'alias'>): ImageDescription => ({ alias, lxd: carried(i.hostsLxd), systemd: i.hostsLxd, ...(i.hostsLxc ? { lxc: true } : {}) });
+  const seen = new Map<string, Omit<ManifestImage, 'alias'>>();
   const remotes: Record<string, ImageDescription[]> = {};
   for (const i of images) {
     // "remote:alias" is served by that remote (a laptop reviewing a manifest is assumed online).
     const colon = i.alias.indexOf(':');
-    if (colon > 0) (remotes[i.alias.slice(0, colon)] ??= []).push({ alias: i.alias.slice(colon + 1), lxd: carried(i.hostsLxd), systemd: i.hostsLxd });
-    else seen.set(i.alias, (seen.get(i.alias) ?? false) || i.hostsLxd);
+    if (colon > 0) (remotes[i.alias.slice(0, colon)] ??= []).push(image(i.alias.slice(colon + 1), i));
+    else {
+      const was = seen.get(i.alias);
+      const hostsLxc = (was?.hostsLxc ?? false) || (i.hostsLxc ?? false);
+      seen.set(i.alias, { hostsLxd: (was?.hostsLxd ?? false) || i.hostsLxd, ...(hostsLxc ? { hostsLxc } : {}) });
+    }
   }
   return {
     remotes,
@@ -217,7 +231,7 @@ export function defaultWorld(images: Array<{ alias: string; hostsLxd: boolean }>
       systemd: true,
       uidmapTools: true,
       ...(f === 'debian' || lxcUsers ? { subuid: subidWith(f === 'debian' ? DEBIAN_SUBID : '', lxcUsers), subgid: subidWith(f === 'debian' ? DEBIAN_SUBID : '', lxcUsers) } : {}),
-      images: [...seen].map(([alias, hostsLxd]) => ({ alias, lxd: carried(hostsLxd), systemd: hostsLxd })),
+      images: [...seen].map(([alias, i]) => image(alias, i)),
       ...(lxcUsers ? { lxc: { users: Object.fromEntries(lxcUsers.map((u) => [u, `/home/${u}`])) } } : {}),
     },
   };
@@ -307,7 +321,7 @@ function describedFile(world: World, f: FileDescription, where: Where): SimFile 
 
 /** Classic LXC at a level: its accounts, lxc-usernet, and containers as lxc-create and lxc-start left them. */
 function fillLxc(world: World, level: LevelState, d: LxcDescription, where: Where): void {
-  const lxc: LxcState = { version: d.version ?? LXC_VERSION, apparmor: d.apparmor ?? true, users: { ...(d.users ?? {}) }, containers: [] };
+  const lxc: LxcState = { version: d.version ?? LXC_VERSION, apparmor: d.apparmor ?? kernelAppArmor(world), users: { ...(d.users ?? {}) }, containers: [] };
   level.lxc = lxc;
   if (d.usernet !== undefined) level.files[USERNET] = { text: d.usernet, mtime: world.clock };
   (d.containers ?? []).forEach((c, i) => {
@@ -327,7 +341,7 @@ function fillLxc(world: World, level: LevelState, d: LxcDescription, where: Wher
     const container: LxcContainerState = { owner, name: c.name, state: running ? 'RUNNING' : 'STOPPED', uidMap };
     if (c.inside) {
       if (c.inside.lxd || c.inside.images?.length || c.inside.instances?.length) throw new DescribeError([...at, 'inside'], `there is no LXD inside the LXC container ${c.name}: describe its files and lxc only`);
-      const inside = lxcInside(joinPath(level.path, c.name));
+      const inside = lxcInside(world, joinPath(level.path, c.name));
       delete inside.lxc;
       inside.kernel = uidMap.map((e) => ({ ...e }));
       fillLevel(world, inside, c.inside, [...at, 'inside'], false);

@@ -1,7 +1,7 @@
 // Instance lifecycle through the API: create (lxc init), start, stop, delete, config set /
 // profile assign. The id rules are in idmap.ts, the power-related effects in power.ts.
 
-import { LXC_VERSION } from './lxc.js';
+import { lxcInRootfs } from './lxc.js';
 import type { InstanceSpec, InstanceUpdate } from '../../ports/lxd.js';
 import { expandedConfig, expandedDevices, expandedKeys, instanceExpanded, rootDisk } from './config.js';
 import { creationFailed, lxcFailure, noAllocation, TEXT } from './errors.js';
@@ -53,7 +53,7 @@ export function newInside(world: World, path: string, fingerprint: string): Leve
     kernel: [],
     files,
     beside: null,
-    ...(def?.lxc ? { lxc: { version: LXC_VERSION, apparmor: false, users: {}, containers: [] } } : {}),
+    ...(def?.lxc ? { lxc: lxcInRootfs(world) } : {}),
     lxd: def?.lxd
       ? {
           flavour: def.lxd.flavour,

@@ -8,7 +8,7 @@
 // 5.0 log shows them); the other refusals keep LXC's words without its source positions.
 
 import { EnvironmentError } from '../../core/errors.js';
-import { lxcDir, ownerKey, USERNET, USERNET_ORIGINAL } from '../../core/lxc/paths.js';
+import { lxcDir, NESTING_CONF, ownerKey, USERNET, USERNET_ORIGINAL } from '../../core/lxc/paths.js';
 import type { IdMapEntry, ObservedLxc, ObservedLxcOwner } from '../../core/observed.js';
 import { configuredMap } from '../../core/plan/lxc-observed.js';
 import type { LxcCreate, LxcOwner } from '../../ports/lxd.js';
@@ -82,16 +82,53 @@ export function writeLxcFile(world: World, path: string, file: string, owner: st
   record(world, path, 'write', `${file} ${JSON.stringify(text)}`);
 }
 
-/** The config lxc-create writes: the template's header, the base config (default.conf or -f FILE), rootfs and name. */
+/**
+ * The config `lxc-create -t TEMPLATE` leaves (LXC 5.0.2, built without OpenSSL as Debian's is):
+ * the base config (default.conf or -f FILE) verbatim, blank lines and comments kept (confile.c
+ * parse_line), then lxc.rootfs.path as the dir backend sets it; the template appends its own
+ * lines (busyboxConfig); last, lxccontainer.c prepend_lxc_header puts its comment header first.
+ * Only the busybox template's lines are simulated; the local and download ones append nothing here.
+ */
 export function createdConfig(template: string, templateArgs: readonly string[], base: string, dir: string, name: string): string {
-  return [
+  const header = [
     `# Template used to create this container: /usr/share/lxc/templates/lxc-${template}`,
     `# Parameters passed to the template:${templateArgs.map((a) => ` ${a}`).join('')}`,
     '# For additional config options, please look at lxc.container.conf(5)',
     '',
-    ...base.split('\n').filter((l) => l.trim() !== ''),
-    `lxc.rootfs.path = dir:${dir}/${name}/rootfs`,
-    `lxc.uts.name = ${name}`,
+    '# Uncomment the following line to support nesting containers:',
+    `#lxc.include = ${NESTING_CONF}`,
+    '# (Be aware this has security implications)',
+    '',
+    '',
+  ].join('\n');
+  const body = base === '' || base.endsWith('\n') ? base : `${base}\n`;
+  const rootfs = `${dir}/${name}/rootfs`;
+  return `${header}${body}lxc.rootfs.path = dir:${rootfs}\n${template === 'busybox' ? busyboxConfig(name) : ''}`;
+}
+
+/**
+ * What LXC 5.0.2's busybox template (templates/lxc-busybox.in, copy_configuration) appends: the
+ * rootfs line is there already; a bind mount for each of lib, usr/lib, lib64 and usr/lib64 that
+ * the machine has (a Debian 12 amd64 one has all four; the template makes them in the rootfs).
+ */
+function busyboxConfig(name: string): string {
+  return [
+    'lxc.signal.halt = SIGUSR1',
+    'lxc.signal.reboot = SIGTERM',
+    `lxc.uts.name = "${name}"`,
+    'lxc.autodev = 1',
+    'lxc.tty.max = 5',
+    'lxc.pty.max = 1',
+    'lxc.cap.drop = sys_module mac_admin mac_override sys_time',
+    '',
+    '# When using LXC with apparmor, uncomment the next line to run unconfined:',
+    '#lxc.apparmor.profile = unconfined',
+    '',
+    'lxc.mount.auto = cgroup:mixed proc:mixed sys:ro',
+    'lxc.mount.entry = shm dev/shm tmpfs defaults,create=dir 0 0',
+    'lxc.mount.entry = mqueue dev/mqueue mqueue defaults,optional,create=dir 0 0',
+    ...['lib', 'usr/lib', 'lib64', 'usr/lib64'].map((d) => `lxc.mount.entry = /${d} ${d} none ro,bind 0 0`),
+    'lxc.mount.entry = /sys/kernel/security sys/kernel/security none ro,bind,optional 0 0',
     '',
   ].join('\n');
 }
@@ -103,12 +140,22 @@ export function mapsOf(config: string): LxdIdmapEntry[] {
 }
 
 /**
- * The machine inside a container made from a rootfs with LXC (the local or download template,
- * which the simulation takes to carry Debian's lxc and uidmap packages): root only, no systemd,
- * no AppArmor (a container cannot load profiles).
+ * Whether AppArmor is enabled, as /sys/module/apparmor/parameters/enabled says at any level: a
+ * module parameter of the one kernel (mode 0444, security/apparmor/lsm.c), not namespaced, so a
+ * container reads the host's. The host's LXC says it; a host without LXC described is taken as
+ * Debian's default (enabled).
  */
-export function lxcInside(path: string): LevelState {
-  return { path, systemd: false, uidmapTools: true, shell: true, kernel: [], files: {}, lxd: null, beside: null, lxc: { version: LXC_VERSION, apparmor: false, users: {}, containers: [] } };
+export const kernelAppArmor = (world: World): boolean => world.host.lxc?.apparmor ?? true;
+
+/** Classic LXC as Debian's lxc package leaves it in a container's rootfs: root only, the kernel's AppArmor. */
+export const lxcInRootfs = (world: World): LxcState => ({ version: LXC_VERSION, apparmor: kernelAppArmor(world), users: {}, containers: [] });
+
+/**
+ * The machine inside a container made from a rootfs with LXC (the local or download template,
+ * which the simulation takes to carry Debian's lxc and uidmap packages): root only, no systemd.
+ */
+export function lxcInside(world: World, path: string): LevelState {
+  return { path, systemd: false, uidmapTools: true, shell: true, kernel: [], files: {}, lxd: null, beside: null, lxc: lxcInRootfs(world) };
 }
 
 /** The kernel maps only ids the level's own namespace holds: inside a container, those of its map. */
@@ -153,7 +200,7 @@ export function lxcCreate(world: World, path: string, c: LxcCreate, argv: readon
   if (refused) throw new CommandError(argv, 1, `${refused.replaceAll('lxc-start', 'lxc-create')}\nlxc-create: ${c.name}: Failed to create container ${c.name}\n`, path);
   const dir = lxcDir(c.owner.user, c.owner.home);
   level.files[`${dir}/${c.name}/config`] = { text: createdConfig(c.template, c.templateArgs, base, dir, c.name), mtime: tick(world) };
-  lxc.containers.push({ owner: key, name: c.name, state: 'STOPPED', uidMap: [], ...(c.template === 'busybox' ? {} : { inside: lxcInside(joinPath(path, c.name)) }) });
+  lxc.containers.push({ owner: key, name: c.name, state: 'STOPPED', uidMap: [], ...(c.template === 'busybox' ? {} : { inside: lxcInside(world, joinPath(path, c.name)) }) });
   record(world, path, 'lxc-create', `${key}/${c.name}`);
 }
 
