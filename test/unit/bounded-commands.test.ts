@@ -100,6 +100,15 @@ describe('ExecLevel with a client that never returns', () => {
     await expect(new ExecLevel(other.exec, '', {}, 'debian').writeFile('c1', file)).rejects.toBeInstanceOf(TimedOutError);
   });
 
+  it('asks a boot wait again when its client was stopped, instead of failing the start', async () => {
+    let waits = 0;
+    const { exec, calls } = fake((argv) => (argv.includes('exec') ? (++waits === 1 ? STUCK : ok()) : ok()));
+    await new ExecLevel(exec, '', {}, 'debian').startInstance('c1', true);
+    const boots = calls.filter((c) => c.argv.includes('exec'));
+    expect(boots).toHaveLength(2);
+    expect(boots.every((c) => (c.options?.timeoutMs ?? Infinity) <= 45_000)).toBe(true);
+  });
+
   it('bounds a change that names no time of its own', async () => {
     const { exec, calls } = fake(() => ok());
     await new ExecLevel(exec, '', {}, 'debian').updateInstance('c1', { set: { 'user.a': '1' }, unset: ['user.b'] });

@@ -25,6 +25,8 @@ import { joinPath, parentPath } from '../../core/paths.js';
 import { ask, CHANGE_TIMEOUT_MS, READ_ATTEMPTS, READ_TIMEOUT_MS } from './bounded.js';
 
 const BOOT_WAIT_MS = 180_000;
+/** One `systemctl is-system-running --wait` of the boot wait; asked again until BOOT_WAIT_MS. */
+const BOOT_ATTEMPT_MS = 45_000;
 
 /** Start and stop: the daemon's own state says whether a killed client's change happened. */
 const POWER_TIMEOUT_MS = 300_000;
@@ -294,8 +296,14 @@ export class ExecLevel implements LxdLevel {
     let last = '';
     while (Date.now() < deadline) {
       const argv = ['sh', '-c', WAIT_BOOT];
-      const r = await this.exec(argv, { timeoutMs: BOOT_WAIT_MS });
+      // Asked again after a while rather than waited on for the whole time: a stuck client
+      // (bounded.ts) costs one attempt, not the wait.
+      const r = await this.exec(argv, { timeoutMs: Math.max(1000, Math.min(BOOT_ATTEMPT_MS, deadline - Date.now())) });
       if (r.code === 0) return;
+      if (r.timedOut) {
+        last = 'still booting';
+        continue;
+      }
       // A daemon on the way down to this container is gone: no boot to wait for.
       if (DAEMON_UNREACHABLE.test(r.stderr)) throw classify(argv, r, parentPath(this.path), above);
       last = r.stderr.trim();
