@@ -124,8 +124,8 @@ export class ExecRemoteHost implements RemoteHost {
     await run(this.exec, relayCopyArgv(this.cli, fingerprint, this.top, aliases), this.top);
   }
 
-  async move(name: string, member: string): Promise<void> {
-    for (const argv of moveArgvs(this.cli, this.top, name, member)) await run(this.exec, argv, this.top);
+  async move(name: string, member: string, running: boolean): Promise<void> {
+    for (const argv of moveArgvs(this.cli, this.top, name, member, running)) await run(this.exec, argv, this.top);
   }
 }
 
@@ -145,6 +145,6 @@ export function rangeReadOnce(remote: RemoteHost): RemoteHost & { reread(): void
     lock: (owner) => remote.lock(owner),
     localImages: () => remote.localImages(),
     relayImage: (fingerprint, aliases) => remote.relayImage(fingerprint, aliases),
-    move: (name, member) => remote.move(name, member),
+    move: (name, member, running) => remote.move(name, member, running),
   };
 }

@@ -22,6 +22,7 @@ import { type RangeChoice, chooseDaemonRange } from './daemon-range.js';
 import { type Pin, ownIds, pinnedEntries } from './level-entry.js';
 import type { FlavourFrom, Precondition } from './model.js';
 import { chooseSubnet } from './preseed.js';
+import { type Placement, placementOf } from './placement.js';
 import { type Diagnostic, nodeAt } from '../diagnostics.js';
 import type { PlannerOptions } from './result.js';
 
@@ -43,8 +44,10 @@ export interface Ancestor {
 export interface LevelChild {
   spec: ContainerSpec;
   alloc: NodeAllocation;
-  /** The host ids of its map: its isolated slice, or the level's whole range. */
+  /** The host ids of its map: its isolated slice, or the level's whole range (on a cluster, its member's). */
   map: IdRange;
+  /** A root container's cluster member (`target:`); `anywhere` below the top level. */
+  placement: Placement;
 }
 
 /** A classic LXC container of the level, with its map in the level's id space. */
@@ -343,7 +346,12 @@ export function levelContext(input: PlanInput, parent: ParentLink | null): Conte
     pins: entry === null ? [] : [...basePins, ...lxcPins],
     lxc,
     lxcUsers: placed.ranges.users,
-    children: paired.map(({ spec, alloc }) => ({ spec, alloc, map: slices.get(spec.name) ?? { start: daemonRange.start, size: daemonRange.size } })),
+    children: paired.map(({ spec, alloc }) => {
+      const placement: Placement = isHost ? placementOf(manifest.file, manifest.host, spec, obs) : { kind: 'anywhere' };
+      // A non-isolated container on a member gets a copy of that member's map, not the server's default.
+      const onMember = placement.kind === 'placed' ? input.tree.members?.[placement.member]?.uid : undefined;
+      return { spec, alloc, placement, map: slices.get(spec.name) ?? (onMember ? { ...onMember } : { start: daemonRange.start, size: daemonRange.size }) };
+    }),
     profiles: parent ? parent.child.spec.insideProfiles : manifest.host.profiles,
     ancestors,
     // A level without a managed bridge gets one from its init, on a subnet no ancestor uses.
