@@ -2,7 +2,11 @@
 // simulated cluster: placement at create (`--target`), refusals at the target's line, sizing from
 // the member's own map, and a move between members with its cost, converging afterwards.
 
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ROOT, nestctl } from './helpers/cli.js';
 import { parseWorld, simHostsOf, type SimHosts } from '../../src/adapters/sim/index.js';
 import { createInstanceArgv } from '../../src/adapters/lxd/commands.js';
 import { moveArgvs } from '../../src/adapters/lxd/remote-commands.js';
@@ -235,5 +239,31 @@ describe('a clustered remote through the real client', () => {
     // A standalone server's answer has no members, whatever the members query said.
     answers['labc:/1.0'] = { environment: { server_name: 's', server_version: '5.0.2', server_clustered: false } };
     expect((await probeRemoteTop(exec, 'lxc', { remote: 'labc', project: null, range: async () => ({ uid: range, gid: range }) }, 'debian')).cluster).toBeUndefined();
+  });
+});
+
+describe("README: Clusters", () => {
+  it('the walk-through works as written: apply on the cluster world, a changed target plans one move, applied, then No changes', async () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const at = readme.indexOf('**Clusters.**');
+    const world = /```yaml\n(# cluster-world\.yaml[\s\S]*?)```/.exec(readme.slice(at))![1]!;
+    const commands = /```sh\n([\s\S]*?)```/.exec(readme.slice(at))![1]!.split('\n').filter((l) => l.trim() !== '');
+    const dir = mkdtempSync(join(tmpdir(), 'nestctl-cluster-'));
+    cpSync(join(ROOT, 'examples'), join(dir, 'examples'), { recursive: true });
+    writeFileSync(join(dir, 'cluster-world.yaml'), world);
+    for (const line of commands) {
+      const edit = /^# edit (\S+): web's target: (\S+) becomes (\S+)$/.exec(line);
+      if (edit) {
+        const file = join(dir, edit[1]!);
+        writeFileSync(file, readFileSync(file, 'utf8').replace(`target: ${edit[2]}\n`, `target: ${edit[3]}\n`));
+        continue;
+      }
+      const [command, comment] = line.split(/\s+#\s+/) as [string, string | undefined];
+      const r = await nestctl(command.split(/\s+/).slice(1), { cwd: dir });
+      expect(r.code, `${command}\n${r.stdout}${r.stderr}`).toBe(0);
+      if (comment) expect(r.stdout, command).toContain(comment);
+    }
+    const state = parseWorld(readFileSync(join(dir, 'cluster-sim.yaml'), 'utf8'), 'cluster-sim.yaml');
+    expect(state.servers!['labc']!.host.instances!.find((i) => i.name === 'web')!.location).toBe('m1');
   });
 });
