@@ -170,6 +170,16 @@ describe('a changed target: moves the root container', () => {
     expect((await plan(hosts, m)).steps).toEqual([]);
   });
 
+  it('refuses a move to a member whose map is smaller than the tree, and moves nothing', async () => {
+    const first = load(manifestText('m2'));
+    const hosts = world(first);
+    await apply(hosts, await plan(hosts, first));
+    const r = await planOn(hosts, load(manifestText('m3')));
+    expect(r.ok).toBe(false);
+    expect(r.ok ? [] : r.problems.map((p) => p.message)).toContain('c1 (target: m3): the tree on host labc needs 196608 ids from the LXD of member m3 of remote labc, which hands out 100000 (uid 30000000:100000, gid 30000000:100000)');
+    expect(location(hosts, 'c1')).toBe('m2');
+  });
+
   it('moves a stopped container only (no stop, no recreate), then starts it', async () => {
     const first = load(manifestText('m2'));
     const hosts = world(first);
