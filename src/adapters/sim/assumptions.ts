@@ -10,6 +10,7 @@ import { type Diagnostic, nodeAt } from '../../core/diagnostics.js';
 import { findImage } from './instances.js';
 import type { World } from './state.js';
 import { selectDaemon } from './world.js';
+import { targetsOf } from '../../core/plan/placement.js';
 
 function specs(manifest: Manifest): ContainerSpec[] {
   const out: ContainerSpec[] = [];
@@ -77,7 +78,7 @@ export function assumedByDefault(manifest: Manifest): string[] {
 
 /** A remote whose root containers name `target:` is taken as a cluster holding those members (and groups) (hosts.ts, assumedMembers). */
 function clusterAssumed(manifest: Manifest): string[] {
-  const targets = [...new Set(manifest.containers.flatMap((c) => (c.target ? [c.target.value] : [])))].sort();
+  const targets = targetsOf(manifest.containers);
   return targets.length > 0 ? [`Assumed: the remote is a cluster with ${targets.map((t) => (t.startsWith('@') ? `a member in group ${t.slice(1)}` : `member ${t}`)).join(', ')}, each handing out the server's map.`] : [];
 }
 

@@ -8,6 +8,7 @@ import { sourceAt } from '../../core/diagnostics.js';
 import { InputError } from '../../core/errors.js';
 import type { HostSpec, Manifest } from '../../core/manifest/model.js';
 import { hostManifest } from '../../core/plan/hosts.js';
+import { targetsOf } from '../../core/plan/placement.js';
 import type { HostConnection } from '../../ports/remote.js';
 import type { IdRange } from '../../core/ids/range.js';
 import { ExecRemoteHost } from '../lxd/remote-host.js';
@@ -96,7 +97,7 @@ export function freshHostsWorld(manifest: Manifest): WorldDescription {
  * handing out the machine's map), and for each `@group` a member GROUP1 in it.
  */
 function assumedMembers(m: Manifest): { members?: Record<string, MemberDescription> } {
-  const targets = [...new Set(m.containers.flatMap((c) => (c.target ? [c.target.value] : [])))].sort();
+  const targets = targetsOf(m.containers);
   if (targets.length === 0) return {};
   return { members: Object.fromEntries(targets.map((t) => (t.startsWith('@') ? [`${t.slice(1)}1`, { groups: [t.slice(1)] }] : [t, {}]))) };
 }

@@ -83,3 +83,6 @@ export function moveCost(path: string, running: boolean, nested: number): string
   const inner = nested === 0 ? '' : ` and its ${nested} nested container${nested === 1 ? '' : 's'}`;
   return `stops ${path}${inner} while it moves; ${nested === 0 ? 'its' : 'their'} files move with ${path}'s rootfs`;
 }
+
+/** The targets the root containers name, each once, sorted. */
+export const targetsOf = (specs: readonly ContainerSpec[]): string[] => [...new Set(specs.flatMap((c) => (c.target ? [c.target.value] : [])))].sort();
