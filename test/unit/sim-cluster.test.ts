@@ -109,6 +109,16 @@ describe('target: on a cluster member', () => {
     expect((await plan(hosts, m)).steps).toEqual([]);
   });
 
+  it('sizes the server\'s own range only for the containers the server places: a small default member is left alone', async () => {
+    const m = load(manifestText('m2'));
+    const small = WORLD.replaceAll('root:1000000:10000001', 'root:1000000:70000');
+    const hosts = world(m, small);
+    const p = await plan(hosts, m);
+    expect(p.steps.filter((s) => s.level === '' && (s.kind === 'write-subid' || s.kind === 'restart-daemon'))).toEqual([]);
+    await apply(hosts, p);
+    expect((await plan(hosts, m)).steps).toEqual([]);
+  });
+
   it('places @group on the least-loaded member of the group, and keeps it there', async () => {
     const m = load(manifestText('"@fast"'));
     const hosts = world(m);
