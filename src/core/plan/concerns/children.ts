@@ -32,13 +32,15 @@ export interface ChildResult extends ConcernResult {
   grows: boolean;
   /** It is deleted and created again: whatever was observed inside it is gone. */
   replaced: boolean;
+  /** Its `target:` cannot be honoured: nothing of it or inside it is planned. */
+  unplaced: boolean;
 }
 
 const withImplied = (implied: Record<string, string> | null): { implied?: Record<string, string> } => (implied ? { implied } : {});
 
 /** `deps`: what the child's first step waits for (daemon ready, its image, an earlier isolated sibling). */
 export function childSteps(ctx: LevelContext, child: LevelChild, images: ResolvedImages, deps: string[]): ChildResult {
-  const out: ChildResult = { ...noConcern(), running: null, created: null, grows: false, replaced: false };
+  const out: ChildResult = { ...noConcern(), running: null, created: null, grows: false, replaced: false, unplaced: false };
   const add = (step: Step): string => {
     out.steps.push(step);
     return step.id;
@@ -47,6 +49,7 @@ export function childSteps(ctx: LevelContext, child: LevelChild, images: Resolve
   const placed = placementProblems(ctx, child);
   if (placed.length > 0) {
     out.problems.push(...placed);
+    out.unplaced = true;
     return out;
   }
   const target = child.placement.kind === 'placed' ? child.placement.target : null;
