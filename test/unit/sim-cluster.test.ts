@@ -23,6 +23,7 @@ import { lineCol } from './helpers/placed.js';
 import { stopInstance } from '../../src/adapters/sim/instances.js';
 import { CLUSTER_MEMBERS_QUERY, probeRemoteTop } from '../../src/adapters/lxd/remote-probe.js';
 import type { Exec } from '../../src/ports/exec.js';
+import { ExecRemoteHost } from '../../src/adapters/lxd/remote-host.js';
 
 const WORLD = `
 host:
@@ -287,5 +288,19 @@ describe("README: Clusters", () => {
     }
     const state = parseWorld(readFileSync(join(dir, 'cluster-sim.yaml'), 'utf8'), 'cluster-sim.yaml');
     expect(state.servers!['labc']!.host.instances!.find((i) => i.name === 'web')!.location).toBe('m1');
+  });
+});
+
+describe('a move through the real client', () => {
+  it('runs stop (600 s), move --target, start, each given longer than the stop may take', async () => {
+    const calls: Array<{ argv: string[]; timeoutMs: number | undefined }> = [];
+    const exec: Exec = async (argv, o) => (calls.push({ argv: [...argv], timeoutMs: o?.timeoutMs }), { code: 0, stdout: '', stderr: '' });
+    await new ExecRemoteHost(exec, 'lxc', { remote: 'labc', project: 'trees' }, async () => []).move('web', 'm1', true);
+    expect(calls.map((c) => c.argv)).toEqual([
+      ['lxc', 'stop', '--project', 'trees', 'labc:web', '--timeout', '600', '-q'],
+      ['lxc', 'move', '--project', 'trees', 'labc:web', '--target', 'm1', '-q'],
+      ['lxc', 'start', '--project', 'trees', 'labc:web', '-q'],
+    ]);
+    for (const c of calls) expect(c.timeoutMs).toBeGreaterThan(600_000);
   });
 });
