@@ -2,6 +2,7 @@
 // container that hosts children (path "c1", "c1/c2", ...). Plain data, produced by the
 // real probe and by the simulated LXD alike.
 
+import type { IdRange } from './ids/range.js';
 import type { Flavour } from './manifest/model.js';
 
 /** One line of /proc/self/uid_map or an entry of volatile.idmap.current. */
@@ -39,6 +40,16 @@ export interface ObservedInstance {
   profiles: string[];
   /** The instance's own config (not expanded): every value a string. */
   config: Record<string, string>;
+  /** The cluster member it is on (LXD's `location`); absent off-cluster, where LXD says "none". */
+  location?: string;
+}
+
+/** A member of a cluster, as `/1.0/cluster/members?recursion=1` lists it. */
+export interface ClusterMember {
+  name: string;
+  /** "Online", "Offline", "Evacuated", ... as LXD says. */
+  status: string;
+  groups: string[];
 }
 
 /** A profile as `lxc query /1.0/profiles?recursion=1` lists it. */
@@ -96,6 +107,8 @@ export interface ObservedLevel {
   now: number;
   /** Classic LXC at this level; probed only where the manifest has LXC containers (absent otherwise). */
   lxc?: ObservedLxc;
+  /** A remote's top level that is a cluster (`environment.server_clustered`): its members; absent otherwise. */
+  cluster?: { members: ClusterMember[] };
 }
 
 /** A text file as read: null when absent. */
@@ -171,4 +184,6 @@ export interface ObservedTree {
   files?: Record<string, ContainerFiles>;
   /** This machine's image store, read for a remote host whose own store lacks an image the manifest names (relayed from here). */
   relay?: ObservedImage[];
+  /** On a cluster: the daemon's uid and gid ranges of each member a root container is placed on (an empty probe instance there). */
+  members?: Record<string, { uid: IdRange; gid: IdRange }>;
 }

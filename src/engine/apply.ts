@@ -62,7 +62,7 @@ function hostRuns(plan: Plan, host: LxdLevel | ReadonlyMap<string, HostConnectio
       context: {
         ...stepContext(part, levels),
         output: (s, lines) => output(planned.get(s) ?? s, lines),
-        ...(remote ? { relay: (fingerprint: string, aliases: readonly string[]) => remote.relayImage(fingerprint, aliases) } : {}),
+        ...(remote ? { relay: (fingerprint: string, aliases: readonly string[]) => remote.relayImage(fingerprint, aliases), move: (name: string, member: string, running: boolean) => remote.move(name, member, running) } : {}),
       },
       local: new Map(part.steps.map((s, i) => [steps[i]!.id, s])),
     };

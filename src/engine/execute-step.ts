@@ -18,6 +18,7 @@ import { profileBody } from '../core/plan/concerns/profiles.js';
 import { applySubidEdit, entryLines } from '../core/subid/file.js';
 import type { ImageBundle, LxdLevel } from '../ports/lxd.js';
 import type { LevelResolver } from './levels.js';
+import type { RemoteHost } from '../ports/remote.js';
 import { joinPath } from '../core/paths.js';
 import { MARKER_PATH, MARKER_SETUP } from '../core/plan/desired-config.js';
 import { halfMade } from '../core/plan/half-made.js';
@@ -48,6 +49,19 @@ export interface StepContext {
   output?: (step: Step, lines: OutputLine[]) => void;
   /** On a remote host: copies an image of this machine's store to it (RemoteHost.relayImage). */
   relay?: (fingerprint: string, aliases: readonly string[]) => Promise<void>;
+  /** On a remote host: moves a root container to a cluster member (RemoteHost.move). */
+  move?: RemoteHost['move'];
+}
+
+/** A root container to another cluster member, only from where and in the state it was planned in. */
+async function moveInstance(step: Extract<Step, { kind: 'move-instance' }>, level: LxdLevel, context: StepContext): Promise<StepResult> {
+  if (!context.move) throw new EnvironmentError(`${step.id}: a move needs a clustered remote host`, 'report this as a bug', step.level);
+  const now = await instanceOf(level, step.name, step);
+  if (now.location === step.to) return { changed: false, why: `already on ${step.to}` };
+  if (now.location !== step.from) throw stale(step, `${step.path} is on ${now.location ?? 'no member'} now, not ${step.from}`);
+  if ((now.status === 'Running') !== step.running) throw stale(step, `${step.path} is ${now.status.toLowerCase()} now`);
+  await context.move(step.name, step.to, step.running);
+  return CHANGED;
 }
 
 /** The context of the steps of `plan`; its exports start at once, so close them when the apply ends. */
@@ -74,6 +88,8 @@ export async function executeStep(step: Step, levels: LevelResolver, context: St
     case 'restart-daemon':
       await level.restartDaemon(step.command);
       return CHANGED;
+    case 'move-instance':
+      return moveInstance(step, level, context);
     case 'restart-service': {
       await instanceOf(level, step.name, step);
       const r = await level.runIn(step.name, step.argv);
@@ -138,7 +154,7 @@ export async function executeStep(step: Step, levels: LevelResolver, context: St
       }
       const fingerprint = step.fingerprint ?? (await fingerprintAt(levels, step.level, [step.image.slice(step.image.indexOf(':') + 1)]));
       try {
-        await level.createInstance({ name: step.name, fingerprint, profiles: step.profiles, config: step.config });
+        await level.createInstance({ name: step.name, fingerprint, profiles: step.profiles, config: step.config, ...(step.target !== undefined ? { target: step.target } : {}) });
       } catch (error) {
         // The image is looked for only when the create failed: one read less on every create.
         if (!(await level.images()).some((i) => i.fingerprint === fingerprint)) {

@@ -5,7 +5,7 @@
 // unless its shell: reaches the machine (then its entry and restart are planned there).
 
 import type { Diagnostic } from '../core/diagnostics.js';
-import { nodeAt, sourceAt } from '../core/diagnostics.js';
+import { sourceAt } from '../core/diagnostics.js';
 import { allocate } from '../core/ids/allocate.js';
 import { remoteRangeVerdict } from '../core/ids/remote-range.js';
 import { hasLxcPath, hasPath, type HostSpec, type Manifest } from '../core/manifest/model.js';
@@ -33,13 +33,6 @@ async function planHost(manifest: Manifest, host: HostSpec, connections: readonl
   const own = hostManifest(manifest, host);
   // --target names one node (an LXD or an LXC container): the hosts that do not hold it have nothing to do.
   if (options.target && !hasPath(own, options.target) && !hasLxcPath(own, options.target)) return { ok: true, part: null };
-  const placed = own.containers.filter((c) => c.target !== null);
-  if (placed.length > 0) {
-    return {
-      ok: false,
-      problems: placed.map((c) => ({ severity: 'error', fault: 'user', where: nodeAt(manifest.file, c.path, c.pos), message: `${c.path}: target: (a cluster member) is not planned by this nestctl yet`, hint: 'leave target: out (the server chooses the member), or place the container by hand' })),
-    };
-  }
   const alloc = allocate(own);
   if (!alloc.ok) return { ok: false, problems: alloc.problems };
   let server: ServerIdentity | null = null;
@@ -47,13 +40,16 @@ async function planHost(manifest: Manifest, host: HostSpec, connections: readonl
     server = await conn.remote.server();
     const range = await conn.remote.probeRange(null);
     const flavour = host.flavour ?? (host.place.cli === 'incus' ? 'incus' : 'debian');
+    // The containers placed on members are sized from their member's map (core/plan/placement.ts), the rest from the server's.
+    const unplaced = allocate({ ...own, containers: own.containers.filter((c) => c.target === null) });
+    const need = unplaced.ok ? unplaced.allocation.hostNeed : alloc.allocation.hostNeed;
     // Too small with shell: the one-host planner plans root's entry and the restart there, as on this machine.
-    const verdict = remoteRangeVerdict({ host, member: null, range, need: alloc.allocation.hostNeed, flavour });
+    const verdict = remoteRangeVerdict({ host, member: null, range, need, flavour });
     if (verdict.kind === 'refused') return { ok: false, problems: [{ severity: 'error', fault: 'user', where: sourceAt(manifest.file, host.pos), message: verdict.message, hint: verdict.hint }] };
   }
   const replace = (options.replace ?? []).filter((p) => hasPath(own, p));
   const remote = conn.remote;
-  const result = await planOne(own, conn.level, { ...options, replace }, alloc.allocation, remote ? () => remote.localImages() : undefined);
+  const result = await planOne(own, conn.level, { ...options, replace }, alloc.allocation, remote ? () => remote.localImages() : undefined, remote ? (member) => remote.probeRange(member) : undefined);
   if (!result.ok) return { ok: false, problems: result.problems };
   return { ok: true, part: { host, server, plan: result.plan } };
 }

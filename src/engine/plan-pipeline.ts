@@ -12,6 +12,8 @@ import { sha256 } from '../core/plan/digest.js';
 import type { Plan } from '../core/plan/model.js';
 import type { Diagnostic } from '../core/diagnostics.js';
 import type { PlanResult } from '../core/plan/result.js';
+import { placedMembers } from '../core/plan/placement.js';
+import type { IdRange } from '../core/ids/range.js';
 import type { LxdLevel } from '../ports/lxd.js';
 import type { HostConnection } from '../ports/remote.js';
 import { observeTree } from './observe.js';
@@ -33,8 +35,14 @@ export interface PipelineOptions {
   parallel?: number;
 }
 
-/** `relayFrom`: this machine's image store, for a remote host (read only when the remote lacks an image). */
-export type OneHostPlanner = (manifest: Manifest, host: LxdLevel, options: PipelineOptions, allocation: Allocation, relayFrom?: () => Promise<ObservedImage[]>) => Promise<PipelineResult>;
+/** A cluster member's daemon ranges (RemoteHost.probeRange). */
+export type MemberRange = (member: string) => Promise<{ uid: IdRange; gid: IdRange }>;
+
+/**
+ * `relayFrom`: this machine's image store, for a remote host (read only when the remote lacks an
+ * image); `memberRange`: on a remote, the map of a cluster member a root container is placed on.
+ */
+export type OneHostPlanner = (manifest: Manifest, host: LxdLevel, options: PipelineOptions, allocation: Allocation, relayFrom?: () => Promise<ObservedImage[]>, memberRange?: MemberRange) => Promise<PipelineResult>;
 
 export type PipelineResult = (PlanResult & { tree: ObservedTree | null }) | { ok: false; problems: Diagnostic[]; tree: null };
 
@@ -88,12 +96,13 @@ const plannerModules = () =>
   }));
 
 /** Observe and plan one host's tree (the manifest already cut to it when there are several). */
-async function planOneHost(manifest: Manifest, host: LxdLevel, options: PipelineOptions, allocation: Allocation, relayFrom?: () => Promise<ObservedImage[]>): Promise<PipelineResult> {
+async function planOneHost(manifest: Manifest, host: LxdLevel, options: PipelineOptions, allocation: Allocation, relayFrom?: () => Promise<ObservedImage[]>, memberRange?: MemberRange): Promise<PipelineResult> {
   const mode = options.mode === 'destroy' ? 'destroy' : 'apply';
   const loading = plannerModules();
   // Settled here too, so a failed observation never leaves the import's rejection unhandled.
   loading.catch(() => undefined);
-  const tree = await withRelay(await observeTree(host, manifest, mode === 'destroy' ? 'destroy' : options.prune ? 'prune' : 'apply', options.replace ?? []), manifest, mode === 'apply' ? relayFrom : undefined);
+  const observed = await observeTree(host, manifest, mode === 'destroy' ? 'destroy' : options.prune ? 'prune' : 'apply', options.replace ?? []);
+  const tree = await withMembers(await withRelay(observed, manifest, mode === 'apply' ? relayFrom : undefined), manifest, mode === 'apply' ? memberRange : undefined);
   const stamp = {
     hostRestart: options.hostRestart,
     tool: options.tool,
@@ -117,6 +126,16 @@ async function withRelay(tree: ObservedTree, manifest: Manifest, relayFrom: (() 
   const top = tree.levels[''];
   if (!relayFrom || top?.kind !== 'observed' || missingImages(manifest, top.level.images).length === 0) return tree;
   return { ...tree, relay: await relayFrom() };
+}
+
+/** The tree with the map of every cluster member a root container is placed on (`target:`), read once each. */
+async function withMembers(tree: ObservedTree, manifest: Manifest, memberRange: MemberRange | undefined): Promise<ObservedTree> {
+  const top = tree.levels[''];
+  if (!memberRange || top?.kind !== 'observed') return tree;
+  const members = placedMembers(manifest.file, manifest.host, manifest.containers, top.level);
+  if (members.length === 0) return tree;
+  const ranges = await Promise.all(members.map(async (m) => [m, await memberRange(m)] as const));
+  return { ...tree, members: Object.fromEntries(ranges) };
 }
 
 /** The options a saved plan records, to plan its manifest again exactly as it was planned. */

@@ -23,6 +23,8 @@ export interface InstanceSpec {
   fingerprint: string;
   profiles: string[];
   config: Record<string, string>;
+  /** A root container of a cluster: the member or "@group" it is created on (`--target`). */
+  target?: string;
 }
 
 export interface InstanceUpdate {

@@ -20,8 +20,8 @@ export interface RemoteHost {
   localImages(): Promise<ObservedImage[]>;
   /** Copies an image of this machine's daemon to the remote, through the client. */
   relayImage(fingerprint: string, aliases: readonly string[]): Promise<void>;
-  /** Moves a root container to another cluster member: stop (long timeout), move, start. */
-  move(name: string, member: string): Promise<void>;
+  /** Moves a root container to another cluster member: when `running`, stop (long timeout), move, start; else only the move. */
+  move(name: string, member: string, running: boolean): Promise<void>;
 }
 
 /** How the engine reaches one host of the manifest: its top level, and for a remote its server. */

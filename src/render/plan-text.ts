@@ -95,6 +95,8 @@ function titleAt(step: Step, plan: Pick<Plan, 'levels' | 'flavours'>): string {
         : `${step.path}: restart to apply its new id map`;
     case 'restart-service':
       return `${step.path}: restart ${step.service}`;
+    case 'move-instance':
+      return `${step.path}: move from member ${step.from} to ${step.to}`;
   }
 }
 
@@ -124,6 +126,7 @@ function details(step: Step, c: Colours, verbose: boolean): string[] {
       return subidDetails(step, `/etc/${step.file}`, c);
     case 'create-instance':
       return [
+        ...(step.target !== undefined ? [`on cluster member: ${step.target}`] : []),
         `profiles: ${step.profiles.join(', ') || '(none)'}`,
         ...Object.entries(step.config)
           .filter(([k]) => verbose || !MARKERS.has(k))

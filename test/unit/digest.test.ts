@@ -23,4 +23,10 @@ describe('observedDigest', () => {
   it('differs when an instance appears', () => {
     expect(observedDigest(tree(level('')))).not.toBe(observedDigest(tree(level('', { instances: [{ name: 'x', project: 'default', status: 'Running', profiles: [], config: {} }] }))));
   });
+
+  it('differs when a cluster member a container is placed on hands out another map', () => {
+    const on = (size: number): ObservedTree => ({ ...tree(level('')), members: { m2: { uid: { start: 65536, size }, gid: { start: 65536, size } } } });
+    expect(observedDigest(on(131072))).not.toBe(observedDigest(on(196608)));
+    expect(observedDigest(on(131072))).not.toBe(observedDigest(tree(level(''))));
+  });
 });

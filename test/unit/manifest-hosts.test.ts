@@ -72,7 +72,7 @@ describe('hosts: building the manifest', () => {
       ['labc', 'hosts.labc', { kind: 'remote', remote: 'labc', cli: 'incus', project: null, shell: ['ssh', 'root@labc1', '--'] }, 700000],
     ]);
     expect(manifest.host.name).toBe('here');
-    expect(manifest.containers.map((c) => [c.path, c.host, c.target])).toEqual([
+    expect(manifest.containers.map((c) => [c.path, c.host, c.target?.value ?? null])).toEqual([
       ['c1', 'here', null],
       ['c1', 'lab1', null],
       ['m', 'labc', '@fast'],

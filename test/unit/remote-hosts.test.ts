@@ -54,7 +54,7 @@ describe('a remote daemon\'s range, from an empty probe instance', () => {
       message: 'the tree on host lab1 needs 196608 ids from the LXD of member m2 of remote lab1, which hands out 131072 (uid 65536:131072, gid 65536:131072)',
       hint:
         "on member m2 of remote lab1, make root's first entry of at least 65536 ids root:65536:196608 in /etc/subuid and root:65536:196608 in /etc/subgid (keep the old entries after it while containers use them), " +
-        'then restart the daemon without stopping its containers: systemctl restart lxd; or give hosts.lab1 a shell: prefix and nestctl plans both steps there',
+        'then restart the daemon without stopping its containers: systemctl restart lxd',
     });
   });
 
@@ -179,7 +179,7 @@ describe('a remote read, locked and changed through its client (simulated server
     ]);
     expect((await r.host.probeRange('m2')).uid).toEqual({ start: 65536, size: 393216 });
     r.server.instances.set('c1', { member: 'm1', running: true, map: { start: 65536, size: 262144 } });
-    await r.host.move('c1', 'm2');
+    await r.host.move('c1', 'm2', true);
     expect(r.calls.slice(-3).map((c) => c[1])).toEqual(['stop', 'move', 'start']);
     expect(r.server.instances.get('c1')).toEqual({ member: 'm2', running: true, map: { start: 65536, size: 393216 } });
   });

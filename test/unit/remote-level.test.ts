@@ -28,6 +28,8 @@ const QUERIES: Record<string, unknown> = {
   'nxr1:/1.0/storage-pools?recursion=1': [{ name: 'default', driver: 'dir' }],
   'nxr1:/1.0/networks?recursion=1': [{ name: 'lxdbr0', managed: true, config: { 'ipv4.address': '10.78.1.1/24' } }],
   'nxr1:/1.0/profiles?recursion=1': [{ name: 'default', devices: { root: { type: 'disk', path: '/', pool: 'default' } }, config: {} }],
+  // Asked in the same batch; read only when /1.0 says the server is clustered.
+  'nxr1:/1.0/cluster/members?recursion=1': [],
 };
 
 describe('a remote\'s top level over the real client', () => {

@@ -134,12 +134,13 @@ describe('a remote too small for its tree', () => {
 });
 
 describe('target: on a remote', () => {
-  it('refuses a root container placed on a cluster member, at its line', async () => {
+  it('refuses a root container placed on a member of a remote that is not a cluster, at its target\'s line', async () => {
     const m = load((t) => t.replace('    host: nxr1\n', '    host: nxr1\n    target: m2\n'));
     const r = await planOn(machines(m.manifest), m);
     expect(r.ok).toBe(false);
     if (r.ok) return;
-    expect(r.problems.map((p) => p.message)).toEqual(['r1: target: (a cluster member) is not planned by this nestctl yet']);
+    expect(r.problems.map((p) => p.message)).toEqual(['r1 has target: m2, but remote nxr1 (host nxr1) is not a cluster (its /1.0 says server_clustered: false)']);
+    expect(r.problems[0]!.where).toMatchObject({ kind: 'source', column: 13 });
   });
 });
 

@@ -59,7 +59,8 @@ export const importImageArgv = (cli: Cli, files: readonly string[], aliases: rea
 export function createInstanceArgv(cli: Cli, spec: InstanceSpec): string[] {
   const profiles = spec.profiles.length > 0 ? spec.profiles.flatMap((p) => ['-p', p]) : ['--no-profiles'];
   const config = Object.entries(spec.config).flatMap(([k, v]) => ['-c', `${k}=${v}`]);
-  return [cli, 'init', '-q', spec.fingerprint, spec.name, ...profiles, ...config];
+  const target = spec.target !== undefined ? ['--target', spec.target] : [];
+  return [cli, 'init', '-q', spec.fingerprint, spec.name, ...profiles, ...config, ...target];
 }
 
 export const instanceArgv = (cli: Cli, verb: 'start' | 'stop', name: string): string[] => [cli, verb, '-q', name];

@@ -52,15 +52,13 @@ export const lockArgvs = (cli: string, top: RemoteTop) => {
 /** How long a root container with a tree inside gets to stop cleanly before a move (LXD 5.0.2's own move waits only 30 s). */
 export const MOVE_STOP_TIMEOUT_SECONDS = 600;
 
-/** Stop (with a long timeout), move to the member, start: a stateless move its inner daemon survives. */
-export function moveArgvs(cli: string, top: RemoteTop, name: string, member: string): string[][] {
+/** Stop (with a long timeout), move to the member, start: a stateless move its inner daemon survives. A stopped one is only moved. */
+export function moveArgvs(cli: string, top: RemoteTop, name: string, member: string, running = true): string[][] {
   const ref = remoteRef(name, top);
   const project = projectArgs(top);
-  return [
-    [cli, 'stop', ...project, ref, '--timeout', String(MOVE_STOP_TIMEOUT_SECONDS), '-q'],
-    [cli, 'move', ...project, ref, '--target', member, '-q'],
-    [cli, 'start', ...project, ref, '-q'],
-  ];
+  const move = [cli, 'move', ...project, ref, '--target', member, '-q'];
+  if (!running) return [move];
+  return [[cli, 'stop', ...project, ref, '--timeout', String(MOVE_STOP_TIMEOUT_SECONDS), '-q'], move, [cli, 'start', ...project, ref, '-q']];
 }
 
 /** A word for a POSIX shell, read back as exactly itself: in single quotes, each ' as '\''. */

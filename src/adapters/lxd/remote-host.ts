@@ -17,8 +17,11 @@ import { emptyProbeArgvs, LOCK_PROFILE, lockArgvs, moveArgvs, probeName, relayCo
 
 const where = (top: RemoteTop): string => `remote ${top.remote}`;
 
-async function run(exec: Exec, argv: string[], top: RemoteTop): Promise<string> {
-  const r = await exec(argv, { timeoutMs: CHANGE_TIMEOUT_MS });
+/** A move's stop waits up to MOVE_STOP_TIMEOUT_SECONDS, and a rootfs copied between members' pools can take as long as a create. */
+const MOVE_TIMEOUT_MS = 1_800_000;
+
+async function run(exec: Exec, argv: string[], top: RemoteTop, timeoutMs = CHANGE_TIMEOUT_MS): Promise<string> {
+  const r = await exec(argv, { timeoutMs });
   if (r.timedOut) throw new TimedOutError(argv, r.stderr, where(top));
   if (r.code !== 0) throw new CommandError(argv, r.code, r.stderr, where(top));
   return r.stdout;
@@ -124,8 +127,8 @@ export class ExecRemoteHost implements RemoteHost {
     await run(this.exec, relayCopyArgv(this.cli, fingerprint, this.top, aliases), this.top);
   }
 
-  async move(name: string, member: string): Promise<void> {
-    for (const argv of moveArgvs(this.cli, this.top, name, member)) await run(this.exec, argv, this.top);
+  async move(name: string, member: string, running: boolean): Promise<void> {
+    for (const argv of moveArgvs(this.cli, this.top, name, member, running)) await run(this.exec, argv, this.top, MOVE_TIMEOUT_MS);
   }
 }
 
@@ -145,6 +148,6 @@ export function rangeReadOnce(remote: RemoteHost): RemoteHost & { reread(): void
     lock: (owner) => remote.lock(owner),
     localImages: () => remote.localImages(),
     relayImage: (fingerprint, aliases) => remote.relayImage(fingerprint, aliases),
-    move: (name, member) => remote.move(name, member),
+    move: (name, member, running) => remote.move(name, member, running),
   };
 }

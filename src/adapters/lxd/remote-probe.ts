@@ -18,6 +18,9 @@ export interface RemoteLevelTop extends RemoteTop {
   range: () => Promise<{ uid: IdRange; gid: IdRange }>;
 }
 
+/** A cluster's members with their status and groups (LXD shared/api/cluster.go, ClusterMember). */
+export const CLUSTER_MEMBERS_QUERY = '/1.0/cluster/members?recursion=1';
+
 /** `lxc [--project P] query REMOTE:URL`. */
 export const remoteQueryArgv = (cli: Cli, top: RemoteTop, url: string): string[] => [cli, ...projectArgs(top), 'query', `${top.remote}:${url}`];
 
@@ -36,6 +39,8 @@ export async function probeRemoteTop(exec: Exec, cli: Cli, top: RemoteLevelTop, 
     read('pools', POOLS_QUERY),
     read('networks', '/1.0/networks?recursion=1'),
     read('profiles', PROFILES_QUERY),
+    // Answered only by a cluster (a standalone server refuses it, and /1.0 says it is not clustered).
+    read('members', CLUSTER_MEMBERS_QUERY),
   ]);
   const entry = (r: IdRange): string => `root:${r.start}:${r.size}\n`;
   const installed = flavourInfo(flavour).client === 'incus' ? 'has_incus' : flavour === 'snap' ? 'has_snap_lxd' : 'has_lxd';

@@ -10,6 +10,7 @@ import { type Diagnostic, nodeAt } from '../../core/diagnostics.js';
 import { findImage } from './instances.js';
 import type { World } from './state.js';
 import { selectDaemon } from './world.js';
+import { targetsOf } from '../../core/plan/placement.js';
 
 function specs(manifest: Manifest): ContainerSpec[] {
   const out: ContainerSpec[] = [];
@@ -61,6 +62,7 @@ export function assumedByDefault(manifest: Manifest): string[] {
   const lines = [
     ...(held.length > 0 ? [`Assumed: the host's image store has ${held.join(', ')}${held.some((i) => i.includes(':')) ? ' (remote images: their remote is reachable)' : ''}.`] : []),
     ...(relayed.length > 0 ? [`Assumed: this machine's image store has ${relayed.join(', ')} (copied to the remote by relay).`] : []),
+    ...clusterAssumed(manifest),
     ...lxc,
   ];
   const daemonOf = insideDaemons(manifest);
@@ -73,6 +75,12 @@ export function assumedByDefault(manifest: Manifest): string[] {
   }
   lines.push(WORLD_FILE_NOTE);
   return lines;
+}
+
+/** A remote whose root containers name `target:` is taken as a cluster holding those members (and groups) (hosts.ts, assumedMembers). */
+function clusterAssumed(manifest: Manifest): string[] {
+  const targets = targetsOf(manifest.containers);
+  return targets.length > 0 ? [`Assumed: the remote is a cluster with ${targets.map((t) => (t.startsWith('@') ? `a member in group ${t.slice(1)}` : `member ${t}`)).join(', ')}, each handing out the server's map.`] : [];
 }
 
 /** The image's fingerprint where the manifest's reference would find it: the host's store, or a remote. */

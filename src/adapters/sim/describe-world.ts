@@ -5,7 +5,7 @@
 // and exported image bundles left in temp files.
 
 import { stringify } from 'yaml';
-import { DEFAULT_KERNEL, type FileDescription, type ImageDescription, type InstanceDescription, type LevelDescription, type LxcDescription, type LxdDescription, type ProfileDescription, type WorldDescription } from './describe.js';
+import { DEFAULT_KERNEL, type FileDescription, type ImageDescription, type InstanceDescription, type LevelDescription, type LxcDescription, type LxdDescription, type MemberDescription, type ProfileDescription, type WorldDescription } from './describe.js';
 import { containerConfigPath, lxcDir, USERNET } from '../../core/lxc/paths.js';
 import { FULL_KERNEL_SET } from './idmap.js';
 import { createNeverFinished } from '../../core/plan/half-made.js';
@@ -101,7 +101,7 @@ function profiles(lxd: LxdState): { profiles?: ProfileDescription[] } {
 }
 
 function instance(world: World, i: InstanceState): InstanceDescription {
-  return { name: i.name, image: i.config['volatile.base_image'] ?? '', status: i.status, ...(createNeverFinished(i) ? { createInterrupted: true } : {}), profiles: [...i.profiles], config: { ...i.config }, inside: level(world, i.inside) };
+  return { name: i.name, image: i.config['volatile.base_image'] ?? '', status: i.status, ...(createNeverFinished(i) ? { createInterrupted: true } : {}), ...(i.location ? { location: i.location } : {}), profiles: [...i.profiles], config: { ...i.config }, inside: level(world, i.inside) };
 }
 
 const isFullKernel = (l: LevelState): boolean => JSON.stringify(l.kernel) === JSON.stringify(FULL_KERNEL_SET);
@@ -126,6 +126,16 @@ export function describeWorld(world: World): WorldDescription {
   };
 }
 
+/** A cluster's members as a server's description holds them. */
+function members(world: World): { members?: Record<string, MemberDescription> } {
+  if (!world.cluster) return {};
+  return {
+    members: Object.fromEntries(
+      world.cluster.members.map((m) => [m.name, { ...(m.range ? { range: `${m.range.start}:${m.range.size}` } : {}), ...(m.groups.length > 0 ? { groups: [...m.groups] } : {}), ...(m.status !== 'Online' ? { status: m.status } : {}) }]),
+    ),
+  };
+}
+
 /** A server of a world of several machines: who it says it is, and its machine. */
 export interface ServerWorld {
   serverName: string;
@@ -139,6 +149,6 @@ export interface ServerWorld {
  */
 export function describeWorldText(world: World, servers: ReadonlyMap<string, ServerWorld> = new Map()): string {
   const desc: WorldDescription = describeWorld(world);
-  if (servers.size > 0) desc.servers = Object.fromEntries([...servers].map(([remote, s]) => [remote, { serverName: s.serverName, fingerprint: s.fingerprint, host: describeWorld(s.world).host }]));
+  if (servers.size > 0) desc.servers = Object.fromEntries([...servers].map(([remote, s]) => [remote, { serverName: s.serverName, fingerprint: s.fingerprint, ...members(s.world), host: describeWorld(s.world).host }]));
   return `# nestctl simulated world (the format of --world; schemas/world.schema.json)\n${stringify(desc, { lineWidth: 0 })}`;
 }

@@ -12,7 +12,7 @@ import { computeMap, findImage, newInside } from './instances.js';
 import { containerConfigPath, defaultConfPath, lxcDir, USERNET } from '../../core/lxc/paths.js';
 import { createdConfig, kernelAppArmor, LXC_VERSION, lxcInside, startedMap } from './lxc.js';
 import { shutdownInside } from './power.js';
-import { type ImageDef, type ImageEntry, type InstanceState, joinPath, type LevelState, type LxcContainerState, type LxcState, type LxdState, type SimFile, type World } from './state.js';
+import { type ImageDef, type ImageEntry, type InstanceState, joinPath, type LevelState, type LxcContainerState, type LxcState, type LxdState, type SimFile, type SimMember, type World } from './state.js';
 
 /** What Debian's lxd package writes into /etc/subuid and /etc/subgid at install time. */
 export const DEBIAN_SUBID = 'root:100000:10000001\n';
@@ -146,6 +146,18 @@ export interface InstanceDescription {
   config?: Record<string, string>;
   /** The LXD inside (only for images that carry one): its files, images, containers, … */
   inside?: LevelDescription;
+  /** On a cluster's machine (a server with `members`): the member it is on; default: the one with the fewest instances. */
+  location?: string;
+}
+
+/** A member of a simulated cluster. */
+export interface MemberDescription {
+  /** The ids its daemon hands out, "START:SIZE" (uid and gid alike); default: what the machine's daemon loaded from its /etc/subuid. */
+  range?: string;
+  /** Its cluster groups; default none. */
+  groups?: string[];
+  /** As /1.0/cluster/members says; default Online. */
+  status?: string;
 }
 
 export interface WorldDescription {
@@ -156,6 +168,8 @@ export interface WorldDescription {
   remotes?: Record<string, ImageDescription[]>;
   /** LXD/Incus remotes of the client's configuration, by remote name: each a machine of its own. */
   servers?: Record<string, ServerDescription>;
+  /** Built from a server's `members` (serverWorld): the machine is a cluster's. */
+  cluster?: Record<string, MemberDescription>;
 }
 
 export interface ServerDescription {
@@ -163,6 +177,8 @@ export interface ServerDescription {
   serverName?: string;
   /** sha256 of its certificate, hex; default: derived from the server name. */
   fingerprint?: string;
+  /** A cluster: its members by name (`environment.server_clustered` true); absent: a standalone server. */
+  members?: Record<string, MemberDescription>;
   host: HostDescription;
 }
 
@@ -171,6 +187,7 @@ export const serverWorld = (desc: WorldDescription, server: ServerDescription): 
   ...(desc.clock !== undefined ? { clock: desc.clock } : {}),
   host: server.host,
   ...(desc.remotes ? { remotes: desc.remotes } : {}),
+  ...(server.members ? { cluster: server.members } : {}),
 });
 
 /** An image of a fresh world: its alias, whether it must carry a daemon, and LXC (its containers hold LXC containers). */
@@ -404,6 +421,28 @@ function fillLevel(world: World, level: LevelState, d: LevelDescription, where: 
   if (daemon !== 'up') lxd.daemon = { kind: daemon };
 }
 
+function buildMember(name: string, m: MemberDescription): SimMember {
+  const where = ['members', name, 'range'];
+  const match = m.range === undefined ? null : /^(\d+):(\d+)$/.exec(m.range);
+  if (m.range !== undefined && !match) throw new DescribeError(where, `range ${JSON.stringify(m.range)} is not START:SIZE`);
+  const range = match ? { start: Number(match[1]), size: Number(match[2]) } : null;
+  if (range && (range.size < 65536 || range.start + range.size > 4294967296)) throw new DescribeError(where, `range ${m.range} must hold at least 65536 ids and end by 4294967296`);
+  return { name, groups: [...(m.groups ?? [])], status: m.status ?? 'Online', range };
+}
+
+/** The member a described root container of a cluster's machine is on. */
+function describedMember(world: World, level: LevelState, lxd: LxdState, d: InstanceDescription, where: Where): SimMember | null {
+  const members = world.cluster?.members;
+  if (level.path !== '' || !members) {
+    if (d.location !== undefined) throw new DescribeError([...where, 'location'], `location is for a root container of a server with members`);
+    return null;
+  }
+  if (d.location === undefined) return members.reduce((best, m) => (lxd.instances.filter((i) => i.location === m.name).length < lxd.instances.filter((i) => i.location === best.name).length ? m : best));
+  const member = members.find((m) => m.name === d.location);
+  if (!member) throw new DescribeError([...where, 'location'], `no member ${d.location} (members: ${members.map((m) => m.name).join(', ')})`);
+  return member;
+}
+
 /** A pre-existing instance, created by LXD's own rules unless its volatile.idmap.* keys are given. */
 function addInstance(world: World, level: LevelState, lxd: LxdState, d: InstanceDescription, where: Where): void {
   if (lxd.instances.some((i) => i.name === d.name)) throw new DescribeError([...where, 'name'], `${joinPath(level.path, d.name)} is described twice`);
@@ -412,8 +451,9 @@ function addInstance(world: World, level: LevelState, lxd: LxdState, d: Instance
   const profiles = d.profiles ?? ['default'];
   const own = { ...(d.config ?? {}) };
   const config: Record<string, string> = { ...own, 'volatile.base_image': fingerprint };
+  const member = describedMember(world, level, lxd, d, where);
   if (own['volatile.idmap.next'] === undefined) {
-    const map = computeMap(lxd, d.name, expandedConfig(lxd, profiles, own));
+    const map = computeMap(lxd, d.name, expandedConfig(lxd, profiles, own), member);
     if ('error' in map) throw new DescribeError(where, `${joinPath(level.path, d.name)} cannot be created here: ${map.error}`);
     config['volatile.idmap.next'] = idmapToJson(map.set);
     config['volatile.idmap.base'] = own['volatile.idmap.base'] ?? String(map.base);
@@ -428,7 +468,7 @@ function addInstance(world: World, level: LevelState, lxd: LxdState, d: Instance
     delete config['volatile.last_state.power'];
   } else config['volatile.last_state.power'] ??= running ? 'RUNNING' : 'STOPPED';
   const inside = newInside(world, joinPath(level.path, d.name), fingerprint);
-  const inst: InstanceState = { name: d.name, status: 'Running', profiles: [...profiles], config, inside };
+  const inst: InstanceState = { name: d.name, status: 'Running', profiles: [...profiles], config, inside, ...(member ? { location: member.name } : {}) };
   lxd.instances.push(inst);
   // Build the inside as a running machine, then stop it when described stopped.
   const map = idmapFromJson(config['volatile.idmap.current'] ?? next);
@@ -458,6 +498,7 @@ export function build(desc: WorldDescription): World {
     restarts: {},
   };
   if (desc.host.uidMap !== undefined) world.host.kernel = parseUidMap(desc.host.uidMap, ['host', 'uidMap']);
+  if (desc.cluster) world.cluster = { members: Object.entries(desc.cluster).map(([name, m]) => buildMember(name, m)) };
   for (const [remote, images] of Object.entries(desc.remotes ?? {})) world.remotes[remote] = addImages(world, images, ['remotes', remote]);
   fillLevel(world, world.host, desc.host, ['host'], true);
   if (desc.host.beside) addBeside(world, desc.host.beside);

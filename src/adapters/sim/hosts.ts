@@ -8,17 +8,22 @@ import { sourceAt } from '../../core/diagnostics.js';
 import { InputError } from '../../core/errors.js';
 import type { HostSpec, Manifest } from '../../core/manifest/model.js';
 import { hostManifest } from '../../core/plan/hosts.js';
+import { targetsOf } from '../../core/plan/placement.js';
 import type { HostConnection } from '../../ports/remote.js';
 import type { IdRange } from '../../core/ids/range.js';
 import { ExecRemoteHost } from '../lxd/remote-host.js';
 import { ShellHostLevel } from '../lxd/shell-host.js';
 import { simShellExec } from './shell.js';
 import { createSimWorld, type SimWorld, simWorldOf } from './index.js';
-import { defaultWorld, manifestImages, manifestLxcUsers, type ServerDescription, serverWorld, type WorldDescription } from './describe.js';
+import { defaultWorld, manifestImages, manifestLxcUsers, type MemberDescription, type ServerDescription, serverWorld, type WorldDescription } from './describe.js';
 import { describeWorldText, type ServerWorld } from './describe-world.js';
 import type { SimTrace } from './level.js';
 import { receiveRelayed } from './images.js';
-import { type SimServer, simServerExec, simServerOf } from './remote.js';
+import { type SimMachine, type SimServer, simServerExec, simServerOf } from './remote.js';
+import { moveInstance } from './cluster.js';
+import { startInstance, stopInstance } from './instances.js';
+import type { World } from './state.js';
+import { record, tick } from './world.js';
 
 export interface SimHost {
   name: string;
@@ -42,11 +47,15 @@ export function simHost(host: HostSpec, sim: SimWorld, trace: SimTrace | undefin
     return { start: range.start, size: range.size };
   };
   const srv = simServerOf(host.place.remote, server?.serverName ?? host.place.remote, daemonRange(), server?.fingerprint);
-  // Its one member hands out what the machine's daemon loaded at its last start.
-  srv.members = [{ name: srv.members[0]!.name, get range() { return daemonRange(); } }];
+  const cluster = sim.state().cluster;
+  // A standalone server's one member hands out what the machine's daemon loaded at its last start; a cluster's each its own.
+  srv.members = cluster
+    ? cluster.members.map((m) => ({ name: m.name, get range() { return m.range ?? daemonRange(); } }))
+    : [{ name: srv.members[0]!.name, get range() { return daemonRange(); } }];
+  srv.clustered = cluster !== undefined;
   const cli = host.place.cli ?? (host.flavour === 'incus' ? 'incus' : 'lxc');
   const held = (): ReadonlySet<string> => new Set(local?.state().host.lxd?.images.map((i) => i.fingerprint) ?? []);
-  const exec = simServerExec(srv, held, (fingerprint, aliases) => receiveRelayed(local!.state(), sim.state(), fingerprint, aliases));
+  const exec = simServerExec(srv, held, (fingerprint, aliases) => receiveRelayed(local!.state(), sim.state(), fingerprint, aliases), simMachine(sim));
   const remote = new ExecRemoteHost(exec, cli, { remote: host.place.remote, project: host.place.project }, async () => (local ? local.host().images() : []));
   const { remote: name, shell } = host.place;
   const top = shell ? new ShellHostLevel(level, { remote: name, prefix: shell, exec: simShellExec(() => sim.state(), shell), restarted: async () => undefined, ...(trace ? { trace } : {}) }, (host.flavour as Flavour | null) ?? (cli === 'incus' ? 'incus' : 'debian')) : level;
@@ -78,9 +87,19 @@ export function freshHostsWorld(manifest: Manifest): WorldDescription {
     if (h.place.kind !== 'remote') continue;
     const d = defaultWorld(manifestImages(own(h)).filter((i) => i.alias.includes(':')), h.flavour, manifestLxcUsers(own(h)));
     for (const [name, images] of Object.entries(d.remotes ?? {})) remotes[name] = [...(remotes[name] ?? []), ...images.filter((i) => !(remotes[name] ?? []).some((x) => x.alias === i.alias))];
-    servers[h.place.remote] = { host: d.host };
+    servers[h.place.remote] = { ...assumedMembers(own(h)), host: d.host };
   }
   return { host: local.host, ...(Object.keys(remotes).length > 0 ? { remotes } : {}), servers };
+}
+
+/**
+ * A remote whose root containers name `target:` is assumed a cluster with those members (each
+ * handing out the machine's map), and for each `@group` a member GROUP1 in it.
+ */
+function assumedMembers(m: Manifest): { members?: Record<string, MemberDescription> } {
+  const targets = targetsOf(m.containers);
+  if (targets.length === 0) return {};
+  return { members: Object.fromEntries(targets.map((t) => (t.startsWith('@') ? [`${t.slice(1)}1`, { groups: [t.slice(1)] }] : [t, {}]))) };
 }
 
 /** Each host of the manifest on the machine `desc` describes for it; a remote the world has no server for is refused at the host's line. */
@@ -108,4 +127,22 @@ export function simHostsOf(manifest: Manifest, desc: WorldDescription, trace: Si
     return simHost(h, sim, trace, { serverName: server.serverName, fingerprint: server.fingerprint }, local);
   });
   return { hosts, local, describe: () => describeWorldText(local.state(), servers) };
+}
+
+/** The remote machine's root containers as the simulated server acts on them: stop, start, move between members. */
+function simMachine(sim: SimWorld): SimMachine {
+  const world = (): World => sim.state();
+  return {
+    has: (name) => world().host.lxd?.instances.some((i) => i.name === name) ?? false,
+    act: (verb, name, member) => {
+      if (verb === 'stop') return stopInstance(world(), '', name);
+      if (verb === 'start') return startInstance(world(), '', name);
+      const lxd = world().host.lxd!;
+      const inst = lxd.instances.find((i) => i.name === name)!;
+      moveInstance(world(), lxd, inst, member ?? '', ['lxc', 'move', name, '--target', member ?? '']);
+      tick(world());
+      record(world(), '', 'move', `${name} to ${member ?? ''}`);
+    },
+    members: () => (world().cluster?.members ?? []).map((m) => ({ server_name: m.name, status: m.status, groups: [...m.groups] })),
+  };
 }

@@ -10,7 +10,8 @@ import { findIdmap, isTrue, NEIGHBOUR_KEYS } from './find-idmap.js';
 import { idmapToJson, type LxdIdmapEntry } from './idmap.js';
 import { activate, startContainer, stopContainer } from './power.js';
 import { reach } from './reach.js';
-import { type InstanceState, joinPath, type LevelState, type LxdState, type World } from './state.js';
+import { type InstanceState, joinPath, type LevelState, type LxdState, type SimMember, type World } from './state.js';
+import { memberIdmap, memberOf, placeNew } from './cluster.js';
 import { cliArgv, cliOf, nextSeq, record, tick } from './world.js';
 
 /** When an image's rootfs was built: older than anything that happens in the world. */
@@ -69,16 +70,17 @@ export function newInside(world: World, path: string, fingerprint: string): Leve
   };
 }
 
-/** The map findIdmap gives this instance at this level, or the failure text. */
-export function computeMap(lxd: LxdState, name: string, expanded: Record<string, string>): { set: LxdIdmapEntry[]; base: number } | { error: string } {
+/** The map findIdmap gives this instance at this level (on a cluster, by its member's daemon), or the failure text. */
+export function computeMap(lxd: LxdState, name: string, expanded: Record<string, string>, member: SimMember | null = null): { set: LxdIdmapEntry[]; base: number } | { error: string } {
   if (isTrue(expanded['security.privileged'])) return { set: [], base: 0 };
-  if (lxd.daemon.kind !== 'up' || lxd.daemon.idmap === null) return { error: `${TEXT.invalidConfig}: ${noAllocation(lxd.flavour)}` };
+  const daemon = member ? memberIdmap(lxd, member) : lxd.daemon.kind === 'up' ? lxd.daemon.idmap : null;
+  if (lxd.daemon.kind !== 'up' || daemon === null) return { error: `${TEXT.invalidConfig}: ${noAllocation(lxd.flavour)}` };
   const found = findIdmap({
     flavour: lxd.flavour,
-    daemon: lxd.daemon.idmap,
+    daemon,
     name,
     expanded,
-    neighbours: () => lxd.instances.map((i) => ({ name: i.name, expanded: expandedKeys(lxd, i, NEIGHBOUR_KEYS) })),
+    neighbours: () => lxd.instances.filter((i) => !member || i.location === member.name).map((i) => ({ name: i.name, expanded: expandedKeys(lxd, i, NEIGHBOUR_KEYS) })),
   });
   return found.ok ? { set: found.set, base: found.base } : { error: found.error };
 }
@@ -91,8 +93,11 @@ export function createInstance(world: World, path: string, spec: InstanceSpec): 
     spec.name,
     ...(spec.profiles.length > 0 ? spec.profiles.flatMap((p) => ['-p', p]) : ['--no-profiles']),
     ...Object.entries(spec.config).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
+    ...(spec.target !== undefined ? ['--target', spec.target] : []),
   ]);
   const lxd = activate(world, reach(world, path, argv), argv);
+  const member = path === '' ? placeNew(world, lxd, spec.target, argv) : null;
+  if (path !== '' && spec.target !== undefined) throw lxcFailure(path, argv, 'Target only allowed when clustered');
   const problem = nameProblem(spec.name);
   if (problem) throw lxcFailure(path, argv, `Invalid instance name: ${problem}`);
   const fingerprint = findImage(lxd, spec.fingerprint);
@@ -111,7 +116,7 @@ export function createInstance(world: World, path: string, spec: InstanceSpec): 
   if (!root) throw lxcFailure(path, argv, creationFailed(TEXT.noRootDisk));
   if (!root.pool) throw lxcFailure(path, argv, creationFailed("The instance's root device is missing the pool property"));
   if (!lxd.pools.some((p) => p.name === root.pool)) throw lxcFailure(path, argv, creationFailed('Failed loading storage pool: Storage pool not found'));
-  const map = computeMap(lxd, spec.name, expanded);
+  const map = computeMap(lxd, spec.name, expanded, member);
   if ('error' in map) throw lxcFailure(path, argv, creationFailed(map.error));
 
   // A create cut short (the daemon killed while it unpacks the image) leaves the record LXD made
@@ -132,6 +137,7 @@ export function createInstance(world: World, path: string, spec: InstanceSpec): 
     profiles: [...spec.profiles],
     config,
     inside: newInside(world, joinPath(path, spec.name), fingerprint),
+    ...(member ? { location: member.name } : {}),
   });
   tick(world);
   record(world, path, 'create', `${spec.name} from ${fingerprint.slice(0, 12)}${cut ? ' (cut short)' : ''}`);
@@ -204,7 +210,7 @@ export function updateInstance(world: World, path: string, name: string, update:
     throw lxcFailure(path, argv, `${TEXT.invalidConfig}: ${noAllocation(lxd.flavour)}`);
   }
   if (IDMAP_KEYS.some((k) => before[k] !== after[k])) {
-    const map = computeMap(lxd, name, after);
+    const map = computeMap(lxd, name, after, memberOf(world, inst));
     if ('error' in map) throw lxcFailure(path, argv, `Failed to get ID map: ${map.error}`);
     config['volatile.idmap.next'] = idmapToJson(map.set);
     config['volatile.idmap.base'] = String(map.base);

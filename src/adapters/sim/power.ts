@@ -1,6 +1,7 @@
 // Containers starting and stopping, and what that does to the machine inside them: its id
 // namespace, its LXD (socket-activated at boot, autostarting its own containers), its disk.
 
+import { memberOf } from './cluster.js';
 import { flavourInfo } from '../../core/flavour/index.js';
 import { parentPath } from '../../core/paths.js';
 import { instanceExpanded } from './config.js';
@@ -71,9 +72,11 @@ function startRefusal(world: World, level: LevelState, inst: InstanceState, map:
   // liblxc lxc_map_ids: with newuidmap/newgidmap present it always goes through them, and they
   // accept only ranges covered by root's lines in /etc/subuid and /etc/subgid.
   if (level.lxd && flavourInfo(level.lxd.flavour).readsSubid !== 'never' && level.uidmapTools) {
+    // A cluster member with a range of its own stands for a machine whose root entry is that range.
+    const own = level.path === '' ? memberOf(world, inst)?.range : null;
     for (const kind of ['uid', 'gid'] as const) {
       const file = level.files[kind === 'uid' ? '/etc/subuid' : '/etc/subgid'];
-      const refusal = newidmapRefusal(kind, map, file ? file.text : null);
+      const refusal = newidmapRefusal(kind, map, own ? `root:${own.start}:${own.size}\n` : file ? file.text : null);
       const tool = kind === 'uid' ? 'newuidmap' : 'newgidmap';
       if (refusal) return mapIdsLog(tool, refusal, pid, mapArgs(map.filter((e) => (kind === 'uid' ? e.Isuid : e.Isgid))));
     }

@@ -88,8 +88,9 @@ export function probeLevel(world: World, path: string, wanted: Flavour | null): 
     networks,
     defaultProfileHasRoot: Object.values(defaultProfile?.devices ?? {}).some((d) => d.type === 'disk' && d.path === '/'),
     images: live ? live.images.map((i) => ({ fingerprint: i.fingerprint, aliases: [...i.aliases] })) : [],
-    instances: live ? live.instances.map((i) => ({ name: i.name, project: MANAGED_PROJECT, status: i.status, profiles: [...i.profiles], config: { ...i.config } })) : [],
+    instances: live ? live.instances.map((i) => ({ name: i.name, project: MANAGED_PROJECT, status: i.status, profiles: [...i.profiles], config: { ...i.config }, ...(i.location ? { location: i.location } : {}) })) : [],
     profiles: live ? observedProfilesOf(live) : [],
     now: world.clock,
+    ...(path === '' && live && world.cluster ? { cluster: { members: world.cluster.members.map((m) => ({ name: m.name, status: m.status, groups: [...m.groups] })) } } : {}),
   };
 }

@@ -9,6 +9,7 @@
 import type { IdRange } from '../../core/ids/range.js';
 import { sha256 } from '../../core/plan/digest.js';
 import type { Exec, ExecResult } from '../../ports/exec.js';
+import { CommandError } from '../../core/errors.js';
 
 export interface SimServer {
   /** The remote's name in the client's configuration. */
@@ -52,11 +53,21 @@ const option = (w: readonly string[], name: string): string | null => {
   return i >= 0 ? (w[i + 1] ?? null) : null;
 };
 
+/** The remote machine's own root containers, for the stop, move and start of a move between members. */
+export interface SimMachine {
+  has(name: string): boolean;
+  /** Throws the client's error (a CommandError) when the daemon refuses. */
+  act(verb: 'stop' | 'start' | 'move', name: string, member: string | null): void;
+  /** /1.0/cluster/members?recursion=1, as a cluster answers it. */
+  members(): Array<{ server_name: string; status: string; groups: string[] }>;
+}
+
 /**
  * The client's side of the remote: `localImages` says which fingerprints this machine's daemon
- * holds (what a relay copy can send); `received` puts a relayed image into the remote machine's store.
+ * holds (what a relay copy can send); `received` puts a relayed image into the remote machine's store;
+ * `machine`, its root containers (a move acts on them).
  */
-export function simServerExec(server: SimServer, localImages: () => ReadonlySet<string>, received: (fingerprint: string, aliases: string[]) => void = () => undefined): Exec {
+export function simServerExec(server: SimServer, localImages: () => ReadonlySet<string>, received: (fingerprint: string, aliases: string[]) => void = () => undefined, machine?: SimMachine): Exec {
   return async (argv) => {
     const w = words(argv).slice(1);
     const prefix = `${server.remote}:`;
@@ -65,8 +76,17 @@ export function simServerExec(server: SimServer, localImages: () => ReadonlySet<
     const name = ref.slice(prefix.length);
     const member = (m: string | null) => server.members.find((x) => (m === null ? true : x.name === m));
     const [verb, sub] = w;
+    if ((verb === 'stop' || verb === 'start' || verb === 'move') && machine?.has(name)) {
+      try {
+        machine.act(verb, name, option(w, '--target'));
+        return ok();
+      } catch (e) {
+        return { code: 1, stdout: '', stderr: e instanceof CommandError ? e.stderr : String(e) };
+      }
+    }
     switch (verb) {
       case 'query':
+        if (name.startsWith('/1.0/cluster/members')) return server.clustered && machine ? ok(`${JSON.stringify(machine.members())}\n`) : fail("Server isn't part of a cluster");
         return ok(`${JSON.stringify({ api_version: '1.0', environment: { server_name: server.serverName, certificate_fingerprint: server.fingerprint, server_clustered: server.clustered } })}\n`);
       case 'init': {
         const target = option(w, '--target');

@@ -80,6 +80,17 @@ export interface InstanceState {
   config: Record<string, string>;
   /** The container's disk and, while it runs, the machine inside it. */
   inside: LevelState;
+  /** On a cluster's top level: the member it is on. */
+  location?: string;
+}
+
+/** A member of a simulated cluster (the server's machine stands for them all; each hands out its own map). */
+export interface SimMember {
+  name: string;
+  groups: string[];
+  status: string;
+  /** The ids its daemon hands out (uid and gid alike); null: what the machine's own daemon loaded. */
+  range: { start: number; size: number } | null;
 }
 
 export interface LxdState {
@@ -165,6 +176,8 @@ export interface World {
   restarts: Record<string, string[][]>;
   /** Levels whose next create is cut short (interruptCreate), each in a test that asked for it. */
   interrupt?: Set<string>;
+  /** A server that is a cluster: its members (the host level's instances carry a location). */
+  cluster?: { members: SimMember[] };
 }
 
 export { joinPath } from '../../core/paths.js';

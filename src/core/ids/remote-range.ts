@@ -48,7 +48,8 @@ export function remoteRangeVerdict(r: RemoteRangeInput): RemoteRangeVerdict {
     return { kind: 'refused', message, hint: `a snap ${info.daemonName} takes its range from its own namespace, not from /etc/subuid; give that machine (or the container it runs in) more ids, or make the tree smaller` };
   }
   const grown = { uid: { start: uid.start, size: r.need }, gid: { start: gid.start, size: r.need } };
-  const shell = r.host.place.kind === 'remote' && r.host.place.shell !== null;
+  // shell: reaches one machine, the server's: a cluster member's files are edited by hand.
+  const shell = r.member === null && r.host.place.kind === 'remote' && r.host.place.shell !== null;
   if (shell) return { kind: 'grow', ...grown };
   return {
     kind: 'refused',
@@ -56,7 +57,7 @@ export function remoteRangeVerdict(r: RemoteRangeInput): RemoteRangeVerdict {
     hint:
       `on ${server}, make root's first entry of at least 65536 ids root:${formatRange(grown.uid)} in /etc/subuid and root:${formatRange(grown.gid)} in /etc/subgid ` +
       `(keep the old entries after it while containers use them), then restart the daemon without stopping its containers: ${info.restartArgv.join(' ')}` +
-      `; or give ${r.host.section} a shell: prefix and nestctl plans both steps there`,
+      (r.member === null ? `; or give ${r.host.section} a shell: prefix and nestctl plans both steps there` : ''),
   };
 }
 

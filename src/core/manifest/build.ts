@@ -112,7 +112,7 @@ function buildContainer(c: RawContainer, parent: string, at: Path, defaults: Def
     files: [...buildFiles(c.files ?? [], [...at, 'files'], src), ...(dockerRemapSize(c.docker) !== null ? [daemonJsonFile(valuePos(src, [...at, 'docker']))] : [])],
     setup: (c.setup ?? []).map((argv) => [...argv]),
     host,
-    target: c.target ?? null,
+    target: c.target ? { value: c.target, pos: valuePos(src, [...at, 'target']) } : null,
     containers: lxdNodes(c.containers ?? []).map(({ c: child, i }) => buildContainer(child, path, [...at, 'containers', i], defaults, src, host)),
     insideProfiles: buildProfiles(c.inside?.profiles ?? {}, [...at, 'inside', 'profiles'], src),
     lxc: lxcNodes(c.containers ?? []).map(({ c: child, i }) => buildLxc(child, path, [...at, 'containers', i], src, host)),

@@ -70,8 +70,8 @@ export interface ContainerSpec {
   setup: string[][];
   /** The name of the host (an entry of `hosts:`, or "local" for `host:`) a root container lives on; a nested one's is its root's. */
   host: string;
-  /** Cluster member or "@group" a root container is placed on; null: the server chooses (and nested containers). */
-  target: string | null;
+  /** Cluster member or "@group" a root container is placed on, with where the manifest says so; null: the server chooses (and nested containers). */
+  target: { value: string; pos: SourcePos } | null;
   containers: ContainerSpec[];
   /** Profiles declared on the LXD inside it (`inside: {profiles}`); empty when none. */
   insideProfiles: ProfileSpec[];

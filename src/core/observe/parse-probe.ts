@@ -2,7 +2,7 @@
 
 import { parseProcIdMap } from '../ids/idmap.js';
 import type { Flavour } from '../manifest/model.js';
-import { type DaemonState, type FileState, MANAGED_PROJECT, type ObservedImage, type ObservedInstance, type ObservedLevel, type ObservedProfile } from '../observed.js';
+import { type DaemonState, type FileState, MANAGED_PROJECT, type ObservedImage, type ClusterMember, type ObservedInstance, type ObservedLevel, type ObservedProfile } from '../observed.js';
 import { sha256 } from '../plan/digest.js';
 
 interface Fact {
@@ -41,6 +41,8 @@ export interface ApiInstance {
   status: string;
   profiles?: string[];
   config?: Record<string, string>;
+  /** The cluster member; "none" (or "") off-cluster. */
+  location?: string;
 }
 export interface ApiImage {
   fingerprint: string;
@@ -63,7 +65,13 @@ export interface ApiProfile {
   used_by?: string[];
 }
 interface ApiServer {
-  environment?: { server_version?: string };
+  environment?: { server_version?: string; server_clustered?: boolean };
+}
+/** A member as `/1.0/cluster/members?recursion=1` gives it (LXD shared/api/cluster.go, ClusterMember). */
+export interface ApiMember {
+  server_name: string;
+  status?: string;
+  groups?: string[];
 }
 
 /** systemd's "Mon 2026-11-23 12:34:34.848906 UTC" when there, else the pid-based estimate. */
@@ -109,7 +117,13 @@ export function observedImages(api: ApiImage[]): ObservedImage[] {
 
 /** The answer of `lxc query '/1.0/instances?recursion=1&all-projects=true'` (the probe's instances fact). */
 export function observedInstances(api: ApiInstance[]): ObservedInstance[] {
-  return api.map((i) => ({ name: i.name, project: i.project || MANAGED_PROJECT, status: i.status, profiles: i.profiles ?? [], config: i.config ?? {} }));
+  return api.map((i) => ({ name: i.name, project: i.project || MANAGED_PROJECT, status: i.status, profiles: i.profiles ?? [], config: i.config ?? {}, ...(i.location && i.location !== 'none' ? { location: i.location } : {}) }));
+}
+
+/** The members of a clustered server (`/1.0` says environment.server_clustered), from the probe's members fact; absent otherwise. */
+export function observedCluster(server: ApiServer, members: ApiMember[]): { cluster?: { members: ClusterMember[] } } {
+  if (server.environment?.server_clustered !== true) return {};
+  return { cluster: { members: members.map((m) => ({ name: m.server_name, status: m.status ?? 'Online', groups: m.groups ?? [] })) } };
 }
 
 /** A pool as `/1.0/storage-pools?recursion=1` gives it, or its URL from a probe without recursion. */
@@ -171,5 +185,6 @@ export function parseProbe(path: string, output: string, mark: string, flavour: 
     instances: observedInstances(json<ApiInstance[]>(facts.get('instances'), [])),
     profiles: observedProfiles(profiles),
     now: Number(facts.get('now')?.status ?? 0),
+    ...observedCluster(json<ApiServer>(server, {}), json<ApiMember[]>(facts.get('members'), [])),
   };
 }

@@ -28,8 +28,10 @@ function withoutClocks(level: ObservedLevel): unknown {
 
 export function observedDigest(tree: ObservedTree): string {
   const levels = Object.fromEntries(Object.entries(tree.levels).map(([path, obs]) => [path, obs.kind === 'observed' ? { ...obs, level: withoutClocks(obs.level) } : obs]));
-  // Without files or relayed images the digest is what it was before they existed, so old plans stay comparable.
+  // Without files, relayed images or members' maps the digest is what it was before they existed, so old plans stay comparable.
   const files = tree.files && Object.keys(tree.files).length > 0 ? { files: tree.files } : {};
   const relay = tree.relay ? { relay: tree.relay } : {};
-  return sha256(canonicalJson(Object.keys(files).length + Object.keys(relay).length > 0 ? { levels, ...files, ...relay } : levels));
+  const members = tree.members ? { members: tree.members } : {};
+  const extra = { ...files, ...relay, ...members };
+  return sha256(canonicalJson(Object.keys(extra).length > 0 ? { levels, ...extra } : levels));
 }

@@ -6,7 +6,7 @@
 import { MARKER_PATH } from './desired-config.js';
 import { BugError } from '../errors.js';
 import { assumedInside, clientOf, daemonName, decideFlavour, flavourInfo } from '../flavour/index.js';
-import type { Allocation, NodeAllocation } from '../ids/allocate.js';
+import { type Allocation, type NodeAllocation, levelNeed } from '../ids/allocate.js';
 import { type IdRange, rangeEnd } from '../ids/range.js';
 import type { LxcAllocation } from '../ids/lxc-need.js';
 import { type ContainerSpec, type Flavour, type LxcSpec, type Manifest, type ProfileSpec, hostsContainers } from '../manifest/model.js';
@@ -22,6 +22,7 @@ import { type RangeChoice, chooseDaemonRange } from './daemon-range.js';
 import { type Pin, ownIds, pinnedEntries } from './level-entry.js';
 import type { FlavourFrom, Precondition } from './model.js';
 import { chooseSubnet } from './preseed.js';
+import { type Placement, placementOf } from './placement.js';
 import { type Diagnostic, nodeAt } from '../diagnostics.js';
 import type { PlannerOptions } from './result.js';
 
@@ -43,8 +44,10 @@ export interface Ancestor {
 export interface LevelChild {
   spec: ContainerSpec;
   alloc: NodeAllocation;
-  /** The host ids of its map: its isolated slice, or the level's whole range. */
+  /** The host ids of its map: its isolated slice, or the level's whole range (on a cluster, its member's). */
   map: IdRange;
+  /** A root container's cluster member (`target:`); `anywhere` below the top level. */
+  placement: Placement;
 }
 
 /** A classic LXC container of the level, with its map in the level's id space. */
@@ -260,19 +263,22 @@ export function levelContext(input: PlanInput, parent: ParentLink | null): Conte
   const hidden = hiddenBy !== null || down !== null;
   const unseenWhy =
     hiddenBy !== null ? `${label} could not be looked at (${whileDown(levelLabel(hiddenBy), parent?.ctx.flavour ?? null)})` : obs === null ? `${label} is new${assumedNote(decided.from, flavour)}` : down ? whileDown(label, flavour) : null;
-  const daemonNeed = parent ? parent.child.alloc.daemonNeed : allocation.hostNeed;
   const ownSize = obs && !parent?.grows ? ownIds(obs) : parent!.child.map.size;
 
   const paired = specs.map((spec) => {
     const alloc = allocation.byPath[spec.path];
     if (!alloc) throw new BugError(`no allocation for ${spec.path}`);
-    return { spec, alloc };
+    const placement: Placement = isHost ? placementOf(manifest.file, manifest.host, spec, obs) : { kind: 'anywhere' };
+    return { spec, alloc, placement };
   });
+  // A container placed on a cluster member takes that member's map: the server's own range serves the others.
+  const served = paired.filter((p) => p.placement.kind === 'anywhere');
+  const daemonNeed = parent ? parent.child.alloc.daemonNeed : served.length < paired.length ? levelNeed(served.map((p) => p.alloc)) : allocation.hostNeed;
   const hostsLxd = parent === null || hostsContainers(parent.child.spec);
   const remap = parent?.child.alloc.dockremap ?? null;
   if (remap && hostsLxd && flavourInfo(flavour).readsSubid === 'never') return { ok: false, problems: [snapRemapProblem(manifest, parent!.child.spec, flavour)] };
   const range: RangeChoice = hostsLxd
-    ? chooseDaemonRange({ manifest, path, flavour, obs, daemonNeed, ownSize, children: paired })
+    ? chooseDaemonRange({ manifest, path, flavour, obs, daemonNeed, ownSize, children: served })
     : { ok: true, entry: null, kept: false, daemonRange: { start: 0, size: 0 }, slices: new Map(), warnings: [] };
   if (!range.ok) return { ok: false, problems: [range.problem] };
   const { entry, daemonRange, slices } = range;
@@ -343,7 +349,11 @@ export function levelContext(input: PlanInput, parent: ParentLink | null): Conte
     pins: entry === null ? [] : [...basePins, ...lxcPins],
     lxc,
     lxcUsers: placed.ranges.users,
-    children: paired.map(({ spec, alloc }) => ({ spec, alloc, map: slices.get(spec.name) ?? { start: daemonRange.start, size: daemonRange.size } })),
+    children: paired.map(({ spec, alloc, placement }) => {
+      // A non-isolated container on a member gets a copy of that member's map, not the server's default.
+      const onMember = placement.kind === 'placed' ? input.tree.members?.[placement.member]?.uid : undefined;
+      return { spec, alloc, placement, map: slices.get(spec.name) ?? (onMember ? { ...onMember } : { start: daemonRange.start, size: daemonRange.size }) };
+    }),
     profiles: parent ? parent.child.spec.insideProfiles : manifest.host.profiles,
     ancestors,
     // A level without a managed bridge gets one from its init, on a subnet no ancestor uses.

@@ -102,6 +102,8 @@ export type Step = StepBase &
         implied?: Record<string, string>;
         /** Present when it replaces a container deleted just before (Terraform's -/+): why. */
         replace?: string;
+        /** A root container on a cluster: the member or "@group" it is created on (`--target`); absent: the server chooses. */
+        target?: string;
         precondition: Precondition;
       }
     | {
@@ -127,6 +129,12 @@ export type Step = StepBase &
      * "Growing a tree").
      */
     | { kind: 'remap-instance'; name: string; path: string; hosting: boolean; grow: { from: IdRange; to: IdRange } | null; precondition: Precondition }
+    /**
+     * A root container moved to another cluster member: when it runs, stopped (long timeout),
+     * moved, started; `stops` lists it and the containers of the manifest inside it, which stop
+     * with it (their files move with its root filesystem).
+     */
+    | { kind: 'move-instance'; name: string; path: string; from: string; to: string; running: boolean; stops: string[]; precondition: Precondition }
     /**
      * A manifest file written inside container `path` (core/plan/concerns/files.ts); `before` is
      * what was there (null: absent, or the container is new).

@@ -74,6 +74,8 @@ function planLevel(input: PlanInput, built: ContextResult, images: ResolvedImage
     const order: string[] = child.alloc.slice && previousIsolated ? [previousIsolated] : [];
     const attached = child.spec.profiles.flatMap((p) => profiles.stepOf.get(p) ?? []);
     const made: ChildResult = take(out, childSteps(ctx, child, images, [...afterDaemon, ...(copies.byImage.get(child.spec.image) ?? []), ...attached, ...order]));
+    // Its level would be judged against a map it will not get: its placement's problem says why.
+    if (made.unplaced) continue;
     if (child.alloc.slice && made.created) previousIsolated = made.created;
     take(out, dockerChecks(ctx, child));
     const ready = made.running ? [made.running] : [];

@@ -5,7 +5,10 @@
 import { parseLxdIdmap } from '../../ids/idmap.js';
 import type { IdRange } from '../../ids/range.js';
 import { lxdTrue } from '../../manifest/config-keys.js';
-import { hostsContainers } from '../../manifest/model.js';
+import { type ContainerSpec, type LxcSpec, hostsContainers } from '../../manifest/model.js';
+import { levelNeed } from '../../ids/allocate.js';
+import { remoteRangeVerdict } from '../../ids/remote-range.js';
+import { moveCost } from '../placement.js';
 import { type ObservedInstance, managedInstance } from '../../observed.js';
 import { daemonName, IDMAP_KEYS } from '../../flavour/index.js';
 import { MARKER_MANAGED, MARKER_PATH, desiredConfig, impliedReasons, markers } from '../desired-config.js';
@@ -14,7 +17,7 @@ import type { LevelChild, LevelContext } from '../level-context.js';
 import { pre } from '../level-context.js';
 import { configChanges } from '../config-drift.js';
 import { type Deletion, deletionVerdict, keptMessage } from '../deletion.js';
-import { type Diagnostic, nodeAt } from '../../diagnostics.js';
+import { type Diagnostic, nodeAt, sourceAt } from '../../diagnostics.js';
 import { deleteSteps } from '../steps/delete.js';
 import type { Step } from '../model.js';
 import { type ConcernResult, noConcern } from '../result.js';
@@ -29,18 +32,27 @@ export interface ChildResult extends ConcernResult {
   grows: boolean;
   /** It is deleted and created again: whatever was observed inside it is gone. */
   replaced: boolean;
+  /** Its `target:` cannot be honoured: nothing of it or inside it is planned. */
+  unplaced: boolean;
 }
 
 const withImplied = (implied: Record<string, string> | null): { implied?: Record<string, string> } => (implied ? { implied } : {});
 
 /** `deps`: what the child's first step waits for (daemon ready, its image, an earlier isolated sibling). */
 export function childSteps(ctx: LevelContext, child: LevelChild, images: ResolvedImages, deps: string[]): ChildResult {
-  const out: ChildResult = { ...noConcern(), running: null, created: null, grows: false, replaced: false };
+  const out: ChildResult = { ...noConcern(), running: null, created: null, grows: false, replaced: false, unplaced: false };
   const add = (step: Step): string => {
     out.steps.push(step);
     return step.id;
   };
   const { spec, alloc } = child;
+  const placed = placementProblems(ctx, child);
+  if (placed.length > 0) {
+    out.problems.push(...placed);
+    out.unplaced = true;
+    return out;
+  }
+  const target = child.placement.kind === 'placed' ? child.placement.target : null;
   const config = desiredConfig(spec, alloc);
   const hosting = hostsContainers(spec);
   // Setup commands and Docker expect a booted system (a socket-activated docker, say), not just a running init.
@@ -86,6 +98,7 @@ export function childSteps(ctx: LevelContext, child: LevelChild, images: Resolve
       config: { ...config, ...markers(spec) },
       ...withImplied(impliedReasons(spec, alloc, Object.keys(config))),
       ...(replacing ? { replace: replacing.what } : {}),
+      ...(target ? { target } : {}),
       precondition: pre(ctx, { kind: 'instance-absent' }),
     });
     out.running = add({
@@ -135,8 +148,33 @@ export function childSteps(ctx: LevelContext, child: LevelChild, images: Resolve
       precondition: pre(ctx, { kind: 'instance-config', config: existing.config, profiles: existing.profiles }),
     });
   }
+  const move = child.placement.kind === 'placed' ? child.placement.move : null;
+  if (move) {
+    const running = existing.status === 'Running';
+    const stops = running ? [spec.path, ...inside(spec)] : [];
+    const moved = add({
+      id: `${spec.path}:move-instance`,
+      level: ctx.path,
+      kind: 'move-instance',
+      dependsOn: [...deps, ...(last ? [last] : [])],
+      reason: `${spec.path} is on member ${move.from}, not on its target ${target}: ${moveCost(spec.path, running, stops.length - 1)}`,
+      name: spec.name,
+      path: spec.path,
+      from: move.from,
+      to: move.to,
+      running,
+      stops,
+      precondition: pre(ctx, { kind: 'instance-status', status: existing.status }),
+    });
+    // The move's start applies whatever map waits (the new member's); a stopped one is started next.
+    if (running) {
+      out.running = moved;
+      return out;
+    }
+    last = moved;
+  }
   const remapKeys = [...Object.keys(set), ...unset].filter((k) => IDMAP_KEYS.includes(k));
-  const grow = remapKeys.length > 0 ? null : growth(child, existing.config);
+  const grow = remapKeys.length > 0 || move ? null : growth(child, existing.config);
   out.grows = grow !== null;
   if (grow || (existing.status === 'Running' && (remapKeys.length > 0 || remapPending(existing.config)))) {
     out.running = add({
@@ -172,6 +210,31 @@ export function childSteps(ctx: LevelContext, child: LevelChild, images: Resolve
     });
   }
   return out;
+}
+
+/** The manifest's containers inside `spec`, LXD and LXC, at every depth. */
+function inside(spec: ContainerSpec | LxcSpec): string[] {
+  const kids: Array<ContainerSpec | LxcSpec> = 'runtime' in spec ? spec.containers : [...spec.containers, ...spec.lxc];
+  return kids.flatMap((c) => [c.path, ...inside(c)]);
+}
+
+/**
+ * A root container's `target:` that the cluster cannot honour (no cluster, no such member or
+ * group), or a member whose map is smaller than the container's tree needs.
+ */
+function placementProblems(ctx: LevelContext, child: LevelChild): Diagnostic[] {
+  const p = child.placement;
+  if (p.kind === 'refused') return [p.problem];
+  if (p.kind !== 'placed') return [];
+  const host = ctx.input.manifest.host;
+  return p.candidates.flatMap((member) => {
+    const range = ctx.input.tree.members?.[member];
+    if (!range) return [];
+    const verdict = remoteRangeVerdict({ host, member, range, need: levelNeed([child.alloc]), flavour: ctx.flavour });
+    // A member is never grown (remoteRangeVerdict plans that only for the server shell: reaches).
+    if (verdict.kind !== 'refused') return [];
+    return [{ severity: 'error', fault: 'user', where: sourceAt(ctx.input.manifest.file, child.spec.target!.pos), message: `${child.spec.path} (target: ${p.target}): ${verdict.message}`, hint: verdict.hint }];
+  });
 }
 
 /** LXD computed a new map (volatile.idmap.next) that the running container does not use yet. */
