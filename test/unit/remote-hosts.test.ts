@@ -155,6 +155,16 @@ describe('a remote read, locked and changed through its client (simulated server
     expect(r.server.instances.size).toBe(0);
   });
 
+  it('reads the map of a probe instance its client said it could not create, when the instance is there (a lost operation)', async () => {
+    const r = simulated([{ name: 'lab1', range: { start: 65536, size: 131072 } }]);
+    const lost: Exec = async (argv, o) => (argv[1] === 'init' ? (await r.exec(argv, o), { code: 1, stdout: '', stderr: 'Error: Operation not found\n' }) : r.exec(argv, o));
+    expect(await probeRemoteRange(lost, 'lxc', top, null, 'abcd')).toEqual({ uid: { start: 65536, size: 131072 }, gid: { start: 65536, size: 131072 } });
+    expect(r.server.instances.size).toBe(0);
+    // A create that really failed is reported as the create's failure.
+    const failed: Exec = async (argv, o) => (argv[1] === 'init' ? { code: 1, stdout: '', stderr: 'Error: no space left\n' } : r.exec(argv, o));
+    await expect(probeRemoteRange(failed, 'lxc', top, null, 'abce')).rejects.toThrow(/lxc init .* failed in remote lab1 \(exit 1\): Error: no space left/);
+  });
+
   it('a remote whose map is too small for the tree is refused with the fix to make there', async () => {
     const r = simulated([{ name: 'lab1', range: { start: 65536, size: 131072 } }]);
     const verdict = remoteRangeVerdict({ host: remoteHost(), member: null, range: await r.host.probeRange(null), need: 196608, flavour: 'debian' });

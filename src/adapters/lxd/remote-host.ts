@@ -37,10 +37,18 @@ export async function readServer(exec: Exec, cli: string, top: RemoteTop): Promi
 /** The daemon's map on the server, or on `member` of a cluster; the probe instance is deleted on every path. */
 export async function probeRemoteRange(exec: Exec, cli: string, top: RemoteTop, member: string | null, suffix = randomBytes(4).toString('hex')): Promise<{ uid: IdRange; gid: IdRange }> {
   const argvs = emptyProbeArgvs(cli, top, probeName(suffix), member);
-  await run(exec, argvs.create, top);
+  const created = await exec(argvs.create, { timeoutMs: CHANGE_TIMEOUT_MS });
   let removed = false;
   try {
-    const json = (await run(exec, argvs.read, top)).trim();
+    // The client can lose a create that finished: on a cluster it said "Operation not found"
+    // when the instance went to another member (seen on the lab). Whether the probe instance
+    // is there decides, not the client's word.
+    const read = await ask(exec, argvs.read);
+    if (read.code !== 0 && (created.code !== 0 || created.timedOut)) {
+      throw created.timedOut ? new TimedOutError(argvs.create, created.stderr, where(top)) : new CommandError(argvs.create, created.code, created.stderr, where(top));
+    }
+    if (read.code !== 0) throw new CommandError(argvs.read, read.code, read.stderr, where(top));
+    const json = read.stdout.trim();
     const range = probedRange(json);
     if (!range) throw new EnvironmentError(`${where(top)}${member ? ` member ${member}` : ''} gave its probe instance no id map (volatile.idmap.next: ${json || 'empty'})`, 'a daemon that gives containers no map runs only privileged ones; nestctl cannot size a tree there');
     await run(exec, argvs.remove, top);
