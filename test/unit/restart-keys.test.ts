@@ -54,10 +54,10 @@ describe('keys LXD applies only at start, set on a running container', () => {
       waitBoot: true,
       inside: 0,
     });
-    expect(step(p, 'c1:restart-instance')!.reason).toContain('LXD mounts what nesting needs, loads the mknod interception and loads the setxattr interception');
-    expect(renderPlanText(p, colours(false))).toContain(
-      '~ c1: restart (LXD mounts what nesting needs, loads the mknod interception and loads the setxattr interception only when c1 starts; stops c1 for a moment)',
+    expect(step(p, 'c1:restart-instance')!.reason).toBe(
+      'security.nesting, security.syscalls.intercept.mknod, security.syscalls.intercept.setxattr are set while c1 runs, and LXD applies them only at a start',
     );
+    expect(renderPlanText(p, colours(false))).toContain('~ c1: restart (LXD mounts what nesting needs and loads the syscall interception only when c1 starts; stops c1 for a moment)');
     expect(planCounts(p)).toEqual({ add: 0, change: 1, destroy: 0, steps: 2 });
     expect(await applied(w, p)).toEqual([]);
     expect(w.log().filter((r) => r.op === 'stop' && r.detail === 'c1')).toHaveLength(1);

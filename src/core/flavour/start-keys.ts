@@ -20,8 +20,8 @@ export const START_ONLY_KEYS: Readonly<Record<string, StartOnlyKey>> = {
   // fails to mount proc until then.
   'security.nesting': { when: 'on', fact: 'mounts what nesting needs' },
   // Seccomp filters are loaded when the container starts (initLXC, lxc.seccomp.profile).
-  'security.syscalls.intercept.mknod': { when: 'change', fact: 'loads the mknod interception' },
-  'security.syscalls.intercept.setxattr': { when: 'change', fact: 'loads the setxattr interception' },
+  'security.syscalls.intercept.mknod': { when: 'change', fact: 'loads the syscall interception' },
+  'security.syscalls.intercept.setxattr': { when: 'change', fact: 'loads the syscall interception' },
   // Written into the liblxc config only at start (initLXC).
   'raw.lxc': { when: 'change', fact: 'applies raw.lxc' },
   // A changed id map lands in volatile.idmap.next and is applied by the next start (startCommon).

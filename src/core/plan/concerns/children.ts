@@ -8,7 +8,7 @@ import { lxdTrue } from '../../manifest/config-keys.js';
 import { hostsContainers } from '../../manifest/model.js';
 import { type ObservedInstance, type ObservedTree, managedInstance } from '../../observed.js';
 import { joinPath } from '../../paths.js';
-import { daemonName, IDMAP_KEYS, startOnlyChanges, startOnlyFacts } from '../../flavour/index.js';
+import { daemonName, IDMAP_KEYS, startOnlyChanges } from '../../flavour/index.js';
 import { MARKER_MANAGED, MARKER_PATH, desiredConfig, impliedReasons, markers } from '../desired-config.js';
 import { halfMade } from '../half-made.js';
 import type { LevelChild, LevelContext } from '../level-context.js';
@@ -149,7 +149,7 @@ export function childSteps(ctx: LevelContext, child: LevelChild, images: Resolve
     const why = [
       ...(grow ? [`${ctx.label}'s ${daemon} hands out ${grow.to.size} ids from ${grow.to.start}; ${spec.path} maps ${grow.from.size}, and ${daemon} computes a map again only when an idmap key changes`] : []),
       ...(remapKeys.length > 0 ? [`${daemon} applies the new id map (${remapKeys.join(', ')}) only when ${spec.path} starts again`] : []),
-      ...(otherKeys.length > 0 ? [`${daemon} ${startOnlyFacts(otherKeys)} (${otherKeys.join(', ')}) only when ${spec.path} starts`] : []),
+      ...(otherKeys.length > 0 ? [`${otherKeys.join(', ')} ${otherKeys.length === 1 ? 'is' : 'are'} set while ${spec.path} runs, and ${daemon} applies ${otherKeys.length === 1 ? 'it' : 'them'} only at a start`] : []),
     ];
     out.running = add({
       id: `${spec.path}:restart-instance`,
