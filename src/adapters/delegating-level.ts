@@ -95,6 +95,9 @@ export class DelegatingLevel implements LxdLevel {
   lxcCreate(spec: LxcCreate): Promise<void> {
     return this.inner.lxcCreate(spec);
   }
+  waitDaemon(): Promise<void> {
+    return this.inner.waitDaemon();
+  }
   lxcStart(name: string, owner: LxcOwner, cgroup: 'none' | 'systemd-run'): Promise<void> {
     return this.inner.lxcStart(name, owner, cgroup);
   }

@@ -185,7 +185,7 @@ export async function executeStep(step: Step, levels: LevelResolver, context: St
       await level.updateInstance(step.name, { set: step.set, ...(step.unset.length > 0 ? { unset: step.unset } : {}), ...(step.profiles ? { profiles: step.profiles.after } : {}) });
       return CHANGED;
     }
-    case 'remap-instance': {
+    case 'restart-instance': {
       const live = await instanceOf(level, step.name, step);
       if (step.grow) {
         // Any change to an idmap key makes the daemon copy its current range again; the key is
@@ -194,7 +194,7 @@ export async function executeStep(step: Step, levels: LevelResolver, context: St
         await level.updateInstance(step.name, { set: { 'security.idmap.size': '' } });
       }
       if (live.status === 'Running') await level.stopInstance(step.name);
-      await level.startInstance(step.name, step.hosting);
+      await level.startInstance(step.name, step.waitBoot);
       return CHANGED;
     }
     case 'push-file': {

@@ -28,7 +28,7 @@ export interface ImageExports {
 }
 
 /** The steps after which a container runs (the plan's start or remap of it). */
-const RUNS: ReadonlySet<Step['kind']> = new Set(['start-instance', 'remap-instance', 'move-instance']);
+const RUNS: ReadonlySet<Step['kind']> = new Set(['start-instance', 'restart-instance', 'move-instance']);
 
 export function imageExports(plan: Pick<Plan, 'steps'>, levels: LevelResolver): ImageExports {
   // Only copies known to be needed: into a level seen without the image, or into a container this

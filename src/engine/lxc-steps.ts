@@ -63,6 +63,7 @@ export async function executeLxcStep(step: LxcStep, level: LxdLevel): Promise<Lx
         if (step.precondition.kind === 'instance-status') throw stale(step, `${step.path} is already running`);
         return { changed: false, why: 'already running' };
       }
+      if (step.waitDaemon) await level.waitDaemon();
       await level.lxcStart(step.name, { user: step.user, home: owner.home }, step.cgroup);
       return { changed: true };
     }

@@ -155,6 +155,11 @@ export interface LxdLevel {
    */
   writeLxcFile(file: string, owner: string, text: string, expected: string | null, options?: { forgetOriginal?: boolean }): Promise<void>;
   lxcCreate(spec: LxcCreate): Promise<void>;
+  /**
+   * Wait until the level's daemon answers (`lxd waitready`, `incus admin waitready`); a
+   * socket-activated one starts now, and with it the bridge it manages.
+   */
+  waitDaemon(): Promise<void>;
   /** lxc-start, daemonised, as the owner; `systemd-run`: in a delegated scope of the owner's. */
   lxcStart(name: string, owner: LxcOwner, cgroup: 'none' | 'systemd-run'): Promise<void>;
   /** lxc-stop -k (when `running`) and lxc-destroy, as the owner. */

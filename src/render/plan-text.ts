@@ -12,7 +12,7 @@ import { hostPart } from '../core/plan/hosts.js';
 import { type LevelSummary, type Plan, type PlanHost, type ProfileBody, type Step, flavourAt, isEmptyPlan } from '../core/plan/model.js';
 import type { Colours } from './colour.js';
 import { levelLabel } from '../core/paths.js';
-import { bridgeName, daemonName, flavourInfo } from '../core/flavour/index.js';
+import { bridgeName, daemonName, flavourInfo, startOnlyFacts } from '../core/flavour/index.js';
 import { type PlanEntry, planEntries } from './plan-entries.js';
 
 function symbol(step: Step): '+' | '~' | '-' | '-/+' {
@@ -89,16 +89,20 @@ function titleAt(step: Step, plan: Pick<Plan, 'levels' | 'flavours'>): string {
       return `${step.path}: lxc-start${step.cgroup === 'systemd-run' ? ' (in a delegated systemd scope)' : ''}`;
     case 'delete-lxc':
       return `${step.path}: lxc-stop -k and lxc-destroy (LXC, as ${step.user ?? 'root'})`;
-    case 'remap-instance':
+    case 'restart-instance':
       return step.grow
         ? `${step.path}: remap onto ${step.grow.to.start}:${step.grow.to.size} (was ${step.grow.from.start}:${step.grow.from.size}; restarts ${step.path}${step.hosting ? ' and everything inside it' : ''})`
-        : `${step.path}: restart to apply its new id map`;
+        : `${step.path}: restart (${daemonName(flavour)} ${step.keys.length > 0 ? startOnlyFacts(step.keys) : 'applies its new id map'} only when ${step.path} starts; ${stopsFor(step.path, step.inside)})`;
     case 'restart-service':
       return `${step.path}: restart ${step.service}`;
     case 'move-instance':
       return `${step.path}: move from member ${step.from} to ${step.to}`;
   }
 }
+
+/** What a restart costs: "stops c1 and the 2 containers inside it for a moment". */
+const stopsFor = (path: string, inside: number): string =>
+  `stops ${path}${inside > 0 ? ` and the ${inside === 1 ? 'container' : `${inside} containers`} inside it` : ''} for a moment`;
 
 /** The entries a subid write sets, one per owner. */
 const editTitle = (edit: SubidEdit): string => edit.map((e) => `${e.owner}:${formatRange(e.entry)}`).join(', ');

@@ -82,7 +82,7 @@ describe('config drift on a managed container', () => {
     await applied(w.host(), text);
     await w.host().updateInstance('c1', { set: { 'security.idmap.isolated': 'true' } });
     const p = await plan(w.host(), text);
-    expect(p.steps.map((s) => s.id)).toEqual(['c1:update-config', 'c1:remap-instance']);
+    expect(p.steps.map((s) => s.id)).toEqual(['c1:update-config', 'c1:restart-instance']);
     expect((await startApply(p, w.host()).finished).failed).toEqual([]);
     expect((await plan(w.host(), text)).steps).toEqual([]);
   });

@@ -127,7 +127,7 @@ describe('id map changes of existing containers', () => {
     const after = load('apiVersion: nestctl/v1\nhost: { base: 500000 }\ncontainers:\n  - { name: a, image: busybox, idmap: { isolated: true } }\n');
     const p = await plan(w.host(), after);
     const ids = p.steps.map((s) => s.id);
-    expect(ids).toEqual(['host:write-subid:subuid', 'host:write-subid:subgid', 'host:restart-daemon', 'a:update-config', 'a:remap-instance']);
+    expect(ids).toEqual(['host:write-subid:subuid', 'host:write-subid:subgid', 'host:restart-daemon', 'a:update-config', 'a:restart-instance']);
     await apply(p, w.host());
     expect(w.uidMap('a')).toBe('0 565536 65536');
     const again = await plan(w.host(), after);

@@ -40,6 +40,12 @@ describe('ExecLevel', () => {
     expect(options?.stdin).toBe('root:65536:131072\n');
   });
 
+  it("waits for a nested level's daemon with its flavour's waitready, which starts a socket-activated one", async () => {
+    const { exec, calls } = recorder();
+    await new ExecLevel(exec, '', {}, 'debian').child('c1', 'incus').waitDaemon();
+    expect(calls.map((c) => c.argv)).toEqual([['lxc', 'exec', 'c1', '-T', '--', 'incus', 'admin', 'waitready', '--timeout', expect.stringMatching(/^\d+$/)]]);
+  });
+
   it('reports a changed file as a stale plan', async () => {
     const { exec } = recorder(() => ({ code: STALE_EXIT, stderr: '/etc/subuid changed since it was planned' }));
     await expect(new ExecLevel(exec, '', {}, 'debian').writeSubid('subuid', 'x', 'abc')).rejects.toThrow('plan is stale: /etc/subuid changed since it was planned');

@@ -21,7 +21,7 @@ const base = { level: '', dependsOn: [] as string[], reason: 'why', precondition
 const create = (path: string): Step => ({ ...base, id: `${path}:create-instance`, kind: 'create-instance', name: path, path, image: 'nest', fingerprint: null, profiles: [], config: {} });
 const start = (path: string, after: string[] = []): Step => ({ ...base, id: `${path}:start-instance`, dependsOn: after, kind: 'start-instance', name: path, path, hosting: false, waitBoot: false });
 const update = (path: string): Step => ({ ...base, id: `${path}:update-config`, kind: 'update-config', name: path, path, set: { 'limits.cpu': '2' }, unset: [], before: {}, profiles: null });
-const remap = (path: string): Step => ({ ...base, id: `${path}:remap-instance`, kind: 'remap-instance', name: path, path, hosting: false, grow: null });
+const restart = (path: string): Step => ({ ...base, id: `${path}:restart-instance`, kind: 'restart-instance', name: path, path, hosting: false, waitBoot: false, keys: [], grow: null, inside: 0 });
 const del = (path: string): Step => ({ ...base, id: `${path}:delete-instance`, kind: 'delete-instance', name: path, path });
 const subid = (file: 'subuid' | 'subgid', after = 'root:500000:65536\n'): Step => ({
   ...base,
@@ -48,7 +48,7 @@ describe('planCounts: containers added, changed, destroyed, and steps', () => {
   });
 
   it('counts the start of a container it does not create, its config update and its remap as changes, once per container', () => {
-    expect(planCounts({ steps: [start('a'), update('b'), remap('b'), update('c')] })).toEqual({ add: 0, change: 3, destroy: 0, steps: 4 });
+    expect(planCounts({ steps: [start('a'), update('b'), restart('b'), update('c')] })).toEqual({ add: 0, change: 3, destroy: 0, steps: 4 });
   });
 
   it('counts a half-made container deleted and created again as one destroyed and one added', () => {

@@ -35,15 +35,15 @@ describe('growing a running tree', () => {
     const world = createSimWorld(defaultWorld(IMAGES));
     await apply(world.host(), seed);
     const p = await planOn(world.host(), grown);
-    const remaps = p.steps.filter((s) => s.kind === 'remap-instance');
-    expect(remaps.map((s) => [s.id, s.kind === 'remap-instance' ? s.grow : null])).toEqual([
-      ['c1:remap-instance', { from: { start: 500000, size: 196608 }, to: { start: 500000, size: 262144 } }],
-      ['c1/c2:remap-instance', { from: { start: 65536, size: 131072 }, to: { start: 65536, size: 196608 } }],
-      ['c1/c2/c3:remap-instance', { from: { start: 65536, size: 65536 }, to: { start: 65536, size: 131072 } }],
+    const remaps = p.steps.filter((s) => s.kind === 'restart-instance');
+    expect(remaps.map((s) => [s.id, s.kind === 'restart-instance' ? s.grow : null])).toEqual([
+      ['c1:restart-instance', { from: { start: 500000, size: 196608 }, to: { start: 500000, size: 262144 } }],
+      ['c1/c2:restart-instance', { from: { start: 65536, size: 131072 }, to: { start: 65536, size: 196608 } }],
+      ['c1/c2/c3:restart-instance', { from: { start: 65536, size: 65536 }, to: { start: 65536, size: 131072 } }],
     ]);
     // Each remap waits for its level's daemon restart; the level inside waits for the remap.
-    expect(p.steps.find((s) => s.id === 'c1:remap-instance')!.dependsOn).toContain('host:restart-daemon');
-    expect(p.steps.find((s) => s.id === 'c1:write-subid:subuid')!.dependsOn).toContain('c1:remap-instance');
+    expect(p.steps.find((s) => s.id === 'c1:restart-instance')!.dependsOn).toContain('host:restart-daemon');
+    expect(p.steps.find((s) => s.id === 'c1:write-subid:subuid')!.dependsOn).toContain('c1:restart-instance');
   });
 
   it('applies the grown tree with every container kept, giving the maps of a fresh build', async () => {

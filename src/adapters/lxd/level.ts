@@ -225,6 +225,11 @@ export class ExecLevel implements LxdLevel {
     await this.waitReady();
   }
 
+  async waitDaemon(): Promise<void> {
+    if (this.top) throw this.notOnRemote('wait for the daemon');
+    await this.waitReady();
+  }
+
   private async waitReady(): Promise<void> {
     await this.run(waitReadyArgv(await this.info()), { timeoutMs: (WAIT_READY_SECONDS + 10) * 1000 });
   }

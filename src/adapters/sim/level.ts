@@ -12,7 +12,9 @@ import * as lxcCmd from '../lxd/lxc-commands.js';
 import { lxcCreate, lxcDelete, lxcStart, probeLxc, writeLxcFile } from './lxc.js';
 import { discardBundle, exportImage, fetchImage, importImage, pushBundle } from './images.js';
 import { createInstance, deleteInstance, startInstance, stopInstance, updateInstance } from './instances.js';
+import { activate } from './power.js';
 import { initDaemon } from './preseed.js';
+import { reach } from './reach.js';
 import { probeLevel } from './probe.js';
 import { restartDaemon } from './restart.js';
 import { joinPath, type World } from './state.js';
@@ -244,6 +246,13 @@ export class SimLevel implements LxdLevel {
     const argv = lxcCmd.lxcCreateArgv(spec, configFile);
     this.show(argv);
     lxcCreate(this.world, this.path, spec, argv);
+  }
+
+  async waitDaemon(): Promise<void> {
+    this.use();
+    const argv = cmd.waitReadyArgv(this.info());
+    this.show(argv);
+    activate(this.world, reach(this.world, this.path, argv), argv);
   }
 
   async lxcStart(name: string, owner: LxcOwner, cgroup: 'none' | 'systemd-run'): Promise<void> {

@@ -14,6 +14,8 @@ import { configuredMap } from '../../core/plan/lxc-observed.js';
 import type { LxcCreate, LxcOwner } from '../../ports/lxd.js';
 import { CommandError } from '../../core/errors.js';
 import { commandNotFound } from './errors.js';
+import { lxcValue } from '../../core/lxc/config-file.js';
+import { lxcNestingAllowed, NESTED_PROC_REFUSAL } from './power.js';
 import { entry, type LxdIdmapEntry } from './idmap.js';
 import { newidmapRefusal } from './newuidmap.js';
 import { reach } from './reach.js';
@@ -211,9 +213,18 @@ export function lxcStart(world: World, path: string, name: string, owner: LxcOwn
   if (!c) throw new CommandError(argv, 1, `lxc-start: ${name}: No container config specified\n`, path);
   if (c.state === 'RUNNING') throw new CommandError(argv, 2, `lxc-start: ${name}: Container is already running.\n`, path);
   const config = level.files[configPath(owner, name)]?.text ?? '';
+  const aborted = (lines: string): CommandError =>
+    new CommandError(argv, 1, `${lines}\nlxc-start: ${name}: Received container state "ABORTING" instead of "RUNNING"\nlxc-start: ${name}: The container failed to start\n`, path);
+  if (!lxcNestingAllowed(world, level)) throw aborted(`lxc-start: ${name}: ${NESTED_PROC_REFUSAL}`);
+  const link = lxcValue(config, 'lxc.net.0.link');
+  // The bridge of the level's LXD exists only while that daemon runs (socket-activated, nothing
+  // starts it after its container restarts): lxc-user-nic, or root's veth attach, finds no device.
+  if (link !== null && level.lxd?.networks.some((n) => n.name === link) && level.lxd.daemon.kind !== 'up') {
+    throw aborted(key === 'root' ? `lxc-start: ${name}: ../src/lxc/network.c: lxc_netdev_move: Failed to attach veth to bridge "${link}": No such device` : `lxc-start: ${name}: ../src/lxc/network.c: lxc_create_network_unpriv_exec: lxc-user-nic failed to configure requested network: cmd/lxc_user_nic.c: get_mtu: Could not get MTU for netdev ${link} ifindex 0`);
+  }
   const maps = mapsOf(config);
   const refused = maps.length > 0 ? mapRefusal(level, key, maps, name, nextSeq(world)) : null;
-  if (refused) throw new CommandError(argv, 1, `${refused}\nlxc-start: ${name}: Received container state "ABORTING" instead of "RUNNING"\nlxc-start: ${name}: The container failed to start\n`, path);
+  if (refused) throw aborted(refused);
   const outside = maps.find((m) => !withinOwnIds(level, m));
   if (outside) throw new CommandError(argv, 1, `lxc-start: ${name}: ../src/lxc/idmap_utils.c: lxc_map_ids: 245 newuidmap failed to write mapping "newuidmap: write to uid_map failed: Operation not permitted": newuidmap ${nextSeq(world)} ${outside.Nsid} ${outside.Hostid} ${outside.Maprange}\nlxc-start: ${name}: The container failed to start\n`, path);
   c.state = 'RUNNING';

@@ -49,24 +49,45 @@ export function autostart(world: World, level: LevelState): void {
   }
 }
 
-/** The container `level` runs in allows nested containers (security.nesting). */
-function nestingAllowed(world: World, level: LevelState): boolean {
-  if (level.path === '') return true;
+/**
+ * The LXD container `level` is the inside of, with the config it runs with (the one it started
+ * with); null for the host and the inside of a classic LXC container.
+ */
+function runningConfigOf(world: World, level: LevelState): Record<string, string> | null {
+  if (level.path === '') return null;
   const parent = findLevel(world, parentPath(level.path));
   const name = level.path.slice(level.path.lastIndexOf('/') + 1);
   const inst = parent?.lxd?.instances.find((i) => i.name === name);
-  return Boolean(parent?.lxd && inst && isTrue(instanceExpanded(parent.lxd, inst)['security.nesting']));
+  if (!parent?.lxd || !inst) return null;
+  return inst.started ?? instanceExpanded(parent.lxd, inst);
+}
+
+/** The container `level` runs in allows nested containers (security.nesting). */
+function nestingAllowed(world: World, level: LevelState): boolean {
+  if (level.path === '') return true;
+  const config = runningConfigOf(world, level);
+  return config !== null && isTrue(config['security.nesting']);
+}
+
+/**
+ * liblxc's abort when a container starts inside an LXD container that runs without nesting: the
+ * uncovered /proc and /sys LXD mounts for nesting exist only from a start with
+ * security.nesting on (initLXC in lxd/instance/drivers/driver_lxc.go), so setting it on a
+ * running container is not enough (wording approximate: liblxc's exact line varies).
+ */
+export const NESTED_PROC_REFUSAL = 'ERROR    conf - conf.c:lxc_mount_auto_mounts - Permission denied - Failed to mount "proc" onto "/usr/lib/x86_64-linux-gnu/lxc/rootfs/proc"';
+
+/** Whether a classic LXC container may start at `level`: not inside an LXD container running without nesting. */
+export function lxcNestingAllowed(world: World, level: LevelState): boolean {
+  const config = runningConfigOf(world, level);
+  return config === null || isTrue(config['security.nesting']);
 }
 
 const mapArgs = (entries: LxdIdmapEntry[]): string => entries.map((e) => `${e.Nsid} ${e.Hostid} ${e.Maprange}`).join(' ');
 
 /** Why liblxc would abort this start (its lxc.log ERROR lines), or null. */
 function startRefusal(world: World, level: LevelState, inst: InstanceState, map: LxdIdmapEntry[]): string[] | null {
-  if (!nestingAllowed(world, level)) {
-    // Without security.nesting the parent's AppArmor profile forbids the nested proc/sys mounts
-    // (wording approximate: liblxc's exact line varies with the version).
-    return ['ERROR    conf - conf.c:lxc_mount_auto_mounts - Permission denied - Failed to mount "proc" onto "/usr/lib/x86_64-linux-gnu/lxc/rootfs/proc"'];
-  }
+  if (!nestingAllowed(world, level)) return [NESTED_PROC_REFUSAL];
   if (map.length === 0) return null; // privileged: no user namespace to map
   const pid = 4000 + nextSeq(world);
   // liblxc lxc_map_ids: with newuidmap/newgidmap present it always goes through them, and they
@@ -110,6 +131,7 @@ export function startContainer(world: World, level: LevelState, inst: InstanceSt
   inst.config['volatile.last_state.power'] = 'RUNNING';
   delete inst.config['volatile.apply_template'];
   inst.status = 'Running';
+  inst.started = instanceExpanded(lxd, inst);
   tick(world);
   record(world, level.path, 'start', inst.name);
   bootInside(world, level, inst);
@@ -143,8 +165,9 @@ function bootInside(world: World, level: LevelState, inst: InstanceState): void 
   }
 }
 
-/** Everything inside stops with the container; the disk (files, images, instances) stays. */
+/** Everything inside stops with the container, classic LXC containers too; the disk (files, images, instances) stays. */
 export function shutdownInside(inst: InstanceState): void {
+  stopLxcInside(inst.inside);
   const lxd = inst.inside.lxd;
   if (!lxd) return;
   for (const inner of lxd.instances) {
@@ -153,4 +176,13 @@ export function shutdownInside(inst: InstanceState): void {
     shutdownInside(inner);
   }
   lxd.daemon = { kind: 'down' };
+}
+
+function stopLxcInside(level: LevelState): void {
+  for (const c of level.lxc?.containers ?? []) {
+    if (c.state !== 'RUNNING') continue;
+    c.state = 'STOPPED';
+    c.uidMap = [];
+    if (c.inside) stopLxcInside(c.inside);
+  }
 }

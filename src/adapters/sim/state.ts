@@ -78,6 +78,11 @@ export interface InstanceState {
   profiles: string[];
   /** Local config, every value a string, volatile keys included (as `lxc config show`). */
   config: Record<string, string>;
+  /**
+   * The expanded config it last started with: what it runs with, since LXD applies some keys
+   * only at start (core/flavour/start-keys.ts). Absent: as its config says (a described world).
+   */
+  started?: Record<string, string>;
   /** The container's disk and, while it runs, the machine inside it. */
   inside: LevelState;
   /** On a cluster's top level: the member it is on. */

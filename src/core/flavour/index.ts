@@ -7,6 +7,7 @@ import type { Flavour, FlavourInfo } from './model.js';
 import { snap } from './snap.js';
 
 export { IDMAP_KEYS, type Flavour, type FlavourInfo } from './model.js';
+export { START_ONLY_KEYS, startOnlyChanges, startOnlyFacts, type StartOnlyKey } from './start-keys.js';
 
 const KERNEL_NESTED_START = 100000;
 

@@ -118,6 +118,8 @@ export interface LevelContext {
   lxcUsers: Map<string, { range: IdRange; kept: boolean }>;
   /** Steps that make the level reachable (its container's start). */
   entryDeps: string[];
+  /** Its container is restarted before its steps run: what ran inside was stopped with it. */
+  restarted: boolean;
   /** The level could not be looked at because this ancestor's LXD was down (it may well exist). */
   hiddenBy: string | null;
 }
@@ -193,6 +195,8 @@ export interface ParentLink {
   grows: boolean;
   /** The child is deleted and created again: its level is planned as new. */
   replaced?: boolean;
+  /** The running child is restarted (a restart-instance step): what runs inside stops with it. */
+  restarted?: boolean;
 }
 
 /**
@@ -359,6 +363,7 @@ export function levelContext(input: PlanInput, parent: ParentLink | null): Conte
     // A level without a managed bridge gets one from its init, on a subnet no ancestor uses.
     subnet: bridge ? (obs!.networks.find((n) => n.managed && n.ipv4)?.ipv4 ?? null) : chooseSubnet(ancestors.map((a) => a.subnet)),
     entryDeps: parent ? parent.entryDeps : [],
+    restarted: parent?.restarted ?? false,
     hiddenBy,
   };
   return { ok: true, ctx, warnings: [...range.warnings, ...placed.warnings.map((w) => `${label}: ${w}`)] };

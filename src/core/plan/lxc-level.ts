@@ -62,6 +62,7 @@ export function lxcLevelContext(parent: LevelContext, outer: LevelLxc, entryDeps
     lxc,
     lxcUsers: new Map(),
     entryDeps,
+    restarted: parent.restarted,
     hiddenBy: null,
   };
   return { ok: true, ctx, warnings: [] };

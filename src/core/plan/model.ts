@@ -123,12 +123,25 @@ export type Step = StepBase &
     /** `waitBoot`: wait for the boot to finish (it holds containers, runs Docker or has setup commands to run). */
     | { kind: 'start-instance'; name: string; path: string; hosting: boolean; waitBoot: boolean; precondition: Precondition }
     /**
-     * A new id map waits for the next start (volatile.idmap.next ≠ current): stop and start. With
-     * `grow`, the daemon's range grew under a non-isolated container: LXD recomputes its map only
-     * when an idmap key changes, so security.idmap.size is set and unset first (ARCHITECTURE.md,
-     * "Growing a tree").
+     * Stop and start a running container, the one way nestctl restarts one: for the config keys
+     * its daemon applies only at start (`keys`, core/flavour/start-keys.ts; the idmap keys
+     * among them), for a new id map waiting for the next start (volatile.idmap.next ≠ current;
+     * `keys` empty, `grow` null), or with `grow`, because the daemon's range grew under a
+     * non-isolated container: LXD recomputes its map only when an idmap key changes, so
+     * security.idmap.size is set and unset first (ARCHITECTURE.md, "Growing a tree").
+     * `inside`: the containers seen running inside it, which stop with it.
      */
-    | { kind: 'remap-instance'; name: string; path: string; hosting: boolean; grow: { from: IdRange; to: IdRange } | null; precondition: Precondition }
+    | {
+        kind: 'restart-instance';
+        name: string;
+        path: string;
+        hosting: boolean;
+        waitBoot: boolean;
+        keys: string[];
+        grow: { from: IdRange; to: IdRange } | null;
+        inside: number;
+        precondition: Precondition;
+      }
     /**
      * A root container moved to another cluster member: when it runs, stopped (long timeout),
      * moved, started; `stops` lists it and the containers of the manifest inside it, which stop
@@ -171,9 +184,11 @@ export type Step = StepBase &
     /**
      * lxc-start (daemonised). `cgroup`: `none` where the level runs no systemd (LXC creates its
      * cgroup itself), `systemd-run` to start it in a delegated scope of the user's (LXC's
-     * documented way on systemd hosts).
+     * documented way on systemd hosts). `waitDaemon`: its network links the bridge of the level's
+     * daemon, which exists only while that daemon runs: wait for it (waitready starts a
+     * socket-activated one, which nothing else starts after its container restarts).
      */
-    | { kind: 'start-lxc'; name: string; path: string; user: string | null; cgroup: 'none' | 'systemd-run'; precondition: Precondition }
+    | { kind: 'start-lxc'; name: string; path: string; user: string | null; cgroup: 'none' | 'systemd-run'; waitDaemon: boolean; precondition: Precondition }
     /** lxc-stop -k and lxc-destroy of a container nestctl made (its config carries the marker). */
     | { kind: 'delete-lxc'; name: string; path: string; user: string | null; precondition: Precondition }
     /** Only instances nestctl created (user.nestctl.path marker); `delete --force` of the outermost takes what it holds along (their steps follow it). */

@@ -83,7 +83,7 @@ function planLevel(input: PlanInput, built: ContextResult, images: ResolvedImage
     const inside = (): string[] =>
       !hasLevel(child.spec)
         ? []
-        : planLevel(input, levelContext(input, { ctx, child, entryDeps: made.running ? [made.running] : [], grows: made.grows, replaced: made.replaced }), images, out);
+        : planLevel(input, levelContext(input, { ctx, child, entryDeps: made.running ? [made.running] : [], grows: made.grows, replaced: made.replaced, restarted: made.restarted }), images, out);
     // Docker restarts on dockremap's entries and daemon.json before the setup commands use it.
     const remapWrites = child.alloc.dockremap !== null ? inside() : [];
     const docker = child.alloc.dockremap !== null ? take(out, dockerRestart(ctx, child, { created: made.created !== null, ready, pushed: pushed.steps, subidWrites: remapWrites })) : null;

@@ -1,6 +1,6 @@
 // One child of a level: created (after deleting a half-made create of nestctl's own), or brought
-// to the manifest's config and started; a running child whose id map changed is restarted so LXD
-// applies it.
+// to the manifest's config and started; a running child is restarted when its daemon applies what
+// changed only at start (a new id map, security.nesting turned on: core/flavour/start-keys.ts).
 
 import { parseLxdIdmap } from '../../ids/idmap.js';
 import type { IdRange } from '../../ids/range.js';
@@ -9,8 +9,9 @@ import { type ContainerSpec, type LxcSpec, hostsContainers } from '../../manifes
 import { levelNeed } from '../../ids/allocate.js';
 import { remoteRangeVerdict } from '../../ids/remote-range.js';
 import { moveCost } from '../placement.js';
-import { type ObservedInstance, managedInstance } from '../../observed.js';
-import { daemonName, IDMAP_KEYS } from '../../flavour/index.js';
+import { type ObservedInstance, type ObservedTree, managedInstance } from '../../observed.js';
+import { joinPath } from '../../paths.js';
+import { daemonName, IDMAP_KEYS, startOnlyChanges } from '../../flavour/index.js';
 import { MARKER_MANAGED, MARKER_PATH, desiredConfig, impliedReasons, markers } from '../desired-config.js';
 import { halfMade } from '../half-made.js';
 import type { LevelChild, LevelContext } from '../level-context.js';
@@ -34,13 +35,15 @@ export interface ChildResult extends ConcernResult {
   replaced: boolean;
   /** Its `target:` cannot be honoured: nothing of it or inside it is planned. */
   unplaced: boolean;
+  /** It runs and is restarted: whatever ran inside it stops. */
+  restarted: boolean;
 }
 
 const withImplied = (implied: Record<string, string> | null): { implied?: Record<string, string> } => (implied ? { implied } : {});
 
 /** `deps`: what the child's first step waits for (daemon ready, its image, an earlier isolated sibling). */
 export function childSteps(ctx: LevelContext, child: LevelChild, images: ResolvedImages, deps: string[]): ChildResult {
-  const out: ChildResult = { ...noConcern(), running: null, created: null, grows: false, replaced: false, unplaced: false };
+  const out: ChildResult = { ...noConcern(), running: null, created: null, grows: false, replaced: false, unplaced: false, restarted: false };
   const add = (step: Step): string => {
     out.steps.push(step);
     return step.id;
@@ -173,24 +176,32 @@ export function childSteps(ctx: LevelContext, child: LevelChild, images: Resolve
     }
     last = moved;
   }
-  const remapKeys = [...Object.keys(set), ...unset].filter((k) => IDMAP_KEYS.includes(k));
+  const startKeys = startOnlyChanges(before, set, unset);
+  const remapKeys = startKeys.filter((k) => IDMAP_KEYS.includes(k));
   const grow = remapKeys.length > 0 || move ? null : growth(child, existing.config);
   out.grows = grow !== null;
-  if (grow || (existing.status === 'Running' && (remapKeys.length > 0 || remapPending(existing.config)))) {
+  if (grow || (existing.status === 'Running' && (startKeys.length > 0 || remapPending(existing.config)))) {
+    out.restarted = existing.status === 'Running';
+    const daemon = daemonName(ctx.flavour);
+    const otherKeys = startKeys.filter((k) => !IDMAP_KEYS.includes(k));
+    const why = [
+      ...(grow ? [`${ctx.label}'s ${daemon} hands out ${grow.to.size} ids from ${grow.to.start}; ${spec.path} maps ${grow.from.size}, and ${daemon} computes a map again only when an idmap key changes`] : []),
+      ...(remapKeys.length > 0 ? [`${daemon} applies the new id map (${remapKeys.join(', ')}) only when ${spec.path} starts again`] : []),
+      ...(otherKeys.length > 0 ? [`${otherKeys.join(', ')} ${otherKeys.length === 1 ? 'is' : 'are'} set while ${spec.path} runs, and ${daemon} applies ${otherKeys.length === 1 ? 'it' : 'them'} only at a start`] : []),
+    ];
     out.running = add({
-      id: `${spec.path}:remap-instance`,
+      id: `${spec.path}:restart-instance`,
       level: ctx.path,
-      kind: 'remap-instance',
+      kind: 'restart-instance',
       dependsOn: [...deps, ...(last ? [last] : [])],
-      reason: grow
-        ? `${ctx.label}'s ${daemonName(ctx.flavour)} hands out ${grow.to.size} ids from ${grow.to.start}; ${spec.path} maps ${grow.from.size}, and ${daemonName(ctx.flavour)} computes a map again only when an idmap key changes`
-        : remapKeys.length > 0
-          ? `${daemonName(ctx.flavour)} applies the new id map (${remapKeys.join(', ')}) only when ${spec.path} starts again`
-          : `${spec.path} has a new id map waiting for its next start`,
+      reason: why.length > 0 ? why.join('; ') : `${spec.path} has a new id map waiting for its next start`,
       name: spec.name,
       path: spec.path,
       hosting,
+      waitBoot,
+      keys: startKeys,
       grow,
+      inside: existing.status === 'Running' ? runningInside(ctx.input.tree, spec.path) : 0,
       precondition: pre(ctx, { kind: 'instance-status', status: existing.status }),
     });
     return out;
@@ -235,6 +246,14 @@ function placementProblems(ctx: LevelContext, child: LevelChild): Diagnostic[] {
     if (verdict.kind !== 'refused') return [];
     return [{ severity: 'error', fault: 'user', where: sourceAt(ctx.input.manifest.file, child.spec.target!.pos), message: `${child.spec.path} (target: ${p.target}): ${verdict.message}`, hint: verdict.hint }];
   });
+}
+
+/** Containers seen running inside container `path`, at every depth (LXD's and classic LXC's): they stop when it does. */
+export function runningInside(tree: ObservedTree, path: string): number {
+  const seen = tree.levels[path];
+  if (seen?.kind !== 'observed') return 0;
+  const lxc = Object.values(seen.level.lxc?.owners ?? {}).flatMap((o) => o.containers.filter((c) => c.state === 'RUNNING'));
+  return lxc.length + seen.level.instances.filter((i) => i.status === 'Running').reduce((n, i) => n + 1 + runningInside(tree, joinPath(path, i.name)), 0);
 }
 
 /** LXD computed a new map (volatile.idmap.next) that the running container does not use yet. */

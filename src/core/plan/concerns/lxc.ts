@@ -13,7 +13,7 @@ import { withUsernet } from '../../lxc/usernet.js';
 import type { ObservedLxc, ObservedLxcContainer } from '../../observed.js';
 import type { LevelContext, LevelLxc } from '../level-context.js';
 import { pre } from '../level-context.js';
-import type { Step } from '../model.js';
+import type { Precondition, Step } from '../model.js';
 import { type ConcernResult, noConcern } from '../result.js';
 
 const lxcUsers = (ctx: LevelContext): string[] => [...new Set(ctx.lxc.flatMap((l) => (l.spec.user === null ? [] : [l.spec.user])))];
@@ -119,6 +119,7 @@ function containerSteps(ctx: LevelContext, l: LevelLxc, seen: ObservedLxcContain
   // Root creates its containers' cgroups itself; a user needs one delegated to them under systemd.
   const cgroup = ctx.obs?.systemd && spec.user !== null ? ('systemd-run' as const) : ('none' as const);
   const runs = spec.user === null ? 'root' : spec.user;
+  const waitDaemon = ctx.flavour !== null && !ctx.inLxc && bridge === bridgeName(ctx.flavour);
   if (seen === null) {
     const create: Step = {
       ...base,
@@ -132,7 +133,7 @@ function containerSteps(ctx: LevelContext, l: LevelLxc, seen: ObservedLxcContain
       precondition: pre(ctx, { kind: 'instance-absent' }),
     };
     const configure: Step = { ...base, id: `${spec.path}:configure-lxc`, kind: 'configure-lxc', dependsOn: [create.id], reason: `${spec.path}'s own keys and nestctl's marker`, set, before: null, after: null, precondition: pre(ctx, { kind: 'none' }) };
-    const start: Step = { ...base, id: `${spec.path}:start-lxc`, kind: 'start-lxc', dependsOn: [configure.id], reason: `${spec.path} is created stopped${cgroup === 'systemd-run' ? ' (started in a delegated systemd scope)' : ''}`, cgroup, precondition: pre(ctx, { kind: 'none' }) };
+    const start: Step = { ...base, id: `${spec.path}:start-lxc`, kind: 'start-lxc', dependsOn: [configure.id], reason: `${spec.path} is created stopped${cgroup === 'systemd-run' ? ' (started in a delegated systemd scope)' : ''}`, cgroup, waitDaemon, precondition: pre(ctx, { kind: 'none' }) };
     out.steps.push(create, configure, start);
     return;
   }
@@ -157,8 +158,11 @@ function containerSteps(ctx: LevelContext, l: LevelLxc, seen: ObservedLxcContain
   if (used && (used.hostid !== planned.start || used.maprange !== planned.size)) {
     out.warnings.push(`${spec.path} runs with ids ${used.hostid}:${used.maprange}, but the plan gives it ${formatRange(planned)}; LXC maps a container when it is created: destroy it (lxc-destroy -n ${spec.name}) and apply again to move it`);
   }
-  if (seen.state !== 'RUNNING') {
+  if (seen.state !== 'RUNNING' || ctx.restarted) {
     const configured = after === null ? [] : [`${spec.path}:configure-lxc`];
-    out.steps.push({ ...base, id: `${spec.path}:start-lxc`, kind: 'start-lxc', dependsOn: [...deps, ...configured], reason: `${spec.path} is ${seen.state.toLowerCase()}`, cgroup, precondition: { kind: 'instance-status', status: seen.state } });
+    // Nothing starts an LXC container again after the container it is in restarts.
+    const reason = seen.state !== 'RUNNING' ? `${spec.path} is ${seen.state.toLowerCase()}` : `${spec.path} stops when ${ctx.label} restarts, and nothing starts it again`;
+    const precondition: Precondition = seen.state !== 'RUNNING' ? { kind: 'instance-status', status: seen.state } : { kind: 'none' };
+    out.steps.push({ ...base, id: `${spec.path}:start-lxc`, kind: 'start-lxc', dependsOn: [...deps, ...configured], reason, cgroup, waitDaemon, precondition });
   }
 }
