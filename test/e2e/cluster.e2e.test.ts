@@ -9,13 +9,19 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { processExec } from '../../src/adapters/process-exec.js';
 import type { Plan } from '../../src/core/plan/model.js';
-import { ROOT, labUnavailable, nestctl, run } from './lab.js';
+import { describeRealHost, type RealDaemon } from './agreement-lib.js';
+import { RESTART, ROOT, labUnavailable, nestctl, run } from './lab.js';
+import { agreeingPart, describeRealRemote, type RealRemote } from './remote-world.js';
 
 const why = labUnavailable();
 const CLUSTER_SH = resolve(ROOT, 'test/lab/cluster.sh');
 const NAME = 'nxc';
 const MEMBERS = ['10.66.0.211', '10.66.0.212', '10.66.0.213'];
+/** This machine's LXD, whose images are relayed to nxc, and nxc as this machine's lxc client reaches it. */
+const HERE: RealDaemon = { flavour: 'debian', restart: RESTART };
+const REMOTE: RealRemote = { exec: processExec, cli: 'lxc', top: { remote: NAME, project: null }, flavour: 'debian' };
 
 async function ok(argv: string[]): Promise<string> {
   const r = await run(argv);
@@ -48,6 +54,18 @@ describe.skipIf(why !== null)(`a tree on a member of an LXD cluster${why ? ` (sk
     return file;
   };
   let cl2Map = '';
+  // Outside `dir`, which afterAll removes: kept for a look after a failure, as agreement-lib.ts keeps its world.
+  const worldFile = '/tmp/nestctl-cluster-agreement-world.yaml';
+  const stateFile = '/tmp/nestctl-cluster-agreement-sim.yaml';
+
+  /** The real plan and the simulated one (from `from`: --world or --state) of the same manifest, as JSON. */
+  async function bothPlans(file: string, from: string[]): Promise<{ real: Plan; sim: Plan }> {
+    const real = await nestctl(['plan', '--json', file]);
+    expect(real.code, `real plan: ${real.stderr}`).toBe(0);
+    const sim = await nestctl(['plan', '--json', ...from, file]);
+    expect(sim.code, `simulated plan: ${sim.stderr}`).toBe(0);
+    return { real: JSON.parse(real.stdout) as Plan, sim: JSON.parse(sim.stdout) as Plan };
+  }
 
   beforeAll(async () => {
     await run(['bash', CLUSTER_SH, 'down', NAME]); // a crashed earlier run must not decide this one
@@ -71,6 +89,18 @@ describe.skipIf(why !== null)(`a tree on a member of an LXD cluster${why ? ` (sk
     rmSync(dir, { recursive: true, force: true });
   }, 10 * 60_000);
 
+  it('the simulator, given this machine and nxc as read now, plans the same placement on nxc2 (creates, relays, sizing from nxc2\'s map)', async () => {
+    const file = manifest(`${NAME}2`);
+    const { text } = await describeRealRemote(REMOTE, await describeRealHost(HERE, ['nest']), worldFile);
+    writeFileSync(worldFile, text);
+    const { real, sim } = await bothPlans(file, ['--world', worldFile]);
+    // Every step in full (ids, kinds, order, dependsOn, reasons, config, targets), the predicted ranges, hosts and warnings.
+    expect(agreeingPart(sim), `simulated plan vs real plan (world: ${worldFile})`).toEqual(agreeingPart(real));
+    // The simulator applies its own plan, so the move below is planned from where its apply left it.
+    const applied = await nestctl(['apply', '--auto-approve', '--ci', '--world', worldFile, '--state', stateFile, file]);
+    expect(applied.code, `simulated apply:\n${applied.stdout}\n${applied.stderr}`).toBe(0);
+  }, 10 * 60_000);
+
   it('places cl1 on nxc2 with a map from nxc2, runs cl2 inside it, and plans nothing more', async () => {
     const file = manifest(`${NAME}2`);
     const planned = await nestctl(['plan', '--json', file]);
@@ -87,6 +117,12 @@ describe.skipIf(why !== null)(`a tree on a member of an LXD cluster${why ? ` (sk
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toContain('No changes.');
   }, 30 * 60_000);
+
+  it('the simulator, after its own apply, plans the same one move to nxc1 as the real cluster', async () => {
+    const { real, sim } = await bothPlans(manifest(`${NAME}1`), ['--state', stateFile]);
+    expect(real.steps.filter((s) => s.kind === 'move-instance').map((s) => s.id), 'real plan').toHaveLength(1);
+    expect(agreeingPart(sim), `simulated plan vs real plan (state: ${stateFile})`).toEqual(agreeingPart(real));
+  }, 10 * 60_000);
 
   it('moves cl1 to nxc1 in one step that says its cost; cl2 runs again with its map, and nothing is left to do', async () => {
     const file = manifest(`${NAME}1`);

@@ -265,6 +265,32 @@ describe('a clustered remote through the real client', () => {
   });
 });
 
+describe('the server\'s map, read untargeted', () => {
+  it('comes from the member LXD places a new instance on (online, fewest instances), not from the first member', async () => {
+    const text = `
+host:
+  lxd: {flavour: debian, initialised: true}
+  images: [{alias: busybox}]
+servers:
+  labc:
+    members:
+      m1: {range: "1000000:1000000"}
+      m2: {range: "3000000:2000000"}
+      m3: {range: "6000000:3000000", status: Offline}
+    host:
+      lxd: {flavour: debian, initialised: true}
+      subuid: "root:1000000:1000000\\n"
+      subgid: "root:1000000:1000000\\n"
+      images: [{alias: busybox}]
+      instances: [{name: web, image: busybox, location: m1}]
+`;
+    const m = load(manifestText('m2'));
+    const remote = world(m, text).hosts.find((h) => h.name === 'labc')!.connection.remote!;
+    // m1 holds web, m3 is offline: LXD (GetNodeWithLeastInstances) picks m2.
+    expect(await remote.probeRange(null)).toEqual({ uid: { start: 3000000, size: 2000000 }, gid: { start: 3000000, size: 2000000 } });
+  });
+});
+
 describe("README: Clusters", () => {
   it('the walk-through works as written: apply on the cluster world, a changed target plans one move, applied, then No changes', async () => {
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');

@@ -20,7 +20,7 @@ import { describeWorldText, type ServerWorld } from './describe-world.js';
 import type { SimTrace } from './level.js';
 import { receiveRelayed } from './images.js';
 import { type SimMachine, type SimServer, simServerExec, simServerOf } from './remote.js';
-import { moveInstance } from './cluster.js';
+import { moveInstance, placeNew } from './cluster.js';
 import { startInstance, stopInstance } from './instances.js';
 import type { World } from './state.js';
 import { record, tick } from './world.js';
@@ -144,5 +144,6 @@ function simMachine(sim: SimWorld): SimMachine {
       record(world(), '', 'move', `${name} to ${member ?? ''}`);
     },
     members: () => (world().cluster?.members ?? []).map((m) => ({ server_name: m.name, status: m.status, groups: [...m.groups] })),
+    place: () => (world().host.lxd ? (placeNew(world(), world().host.lxd!, undefined, ['lxc', 'init'])?.name ?? null) : null),
   };
 }

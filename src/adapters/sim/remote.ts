@@ -60,6 +60,8 @@ export interface SimMachine {
   act(verb: 'stop' | 'start' | 'move', name: string, member: string | null): void;
   /** /1.0/cluster/members?recursion=1, as a cluster answers it. */
   members(): Array<{ server_name: string; status: string; groups: string[] }>;
+  /** The member an instance created without --target lands on (cluster.ts placeNew: online, fewest instances). */
+  place(): string | null;
 }
 
 /**
@@ -91,7 +93,8 @@ export function simServerExec(server: SimServer, localImages: () => ReadonlySet<
       case 'init': {
         const target = option(w, '--target');
         if (target !== null && !server.clustered) return fail('This server is not clustered');
-        const m = member(target);
+        // Untargeted, a cluster places it as any new instance, not on its first member: a probe reads that member's map.
+        const m = member(target ?? (server.clustered ? (machine?.place() ?? null) : null));
         if (!m) return fail(`Failed to get cluster member "${target}"`);
         if (server.instances.has(name)) return fail(`Instance "${name}" already exists`);
         server.instances.set(name, { member: m.name, running: false, map: m.range });
