@@ -68,6 +68,7 @@ describe.skipIf(why !== null)(`a tree on a member of an LXD cluster${why ? ` (sk
   }
 
   beforeAll(async () => {
+    rmSync(stateFile, { force: true }); // an earlier run's simulated state must not decide this one
     await run(['bash', CLUSTER_SH, 'down', NAME]); // a crashed earlier run must not decide this one
     await ok(['bash', CLUSTER_SH, 'up', NAME, ...MEMBERS, '10.79.1.1/24']);
     // nxc3 hands out 65536 ids: too few for cl1's tree (131072).

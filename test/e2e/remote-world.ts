@@ -8,7 +8,7 @@
 
 import { stringify } from 'yaml';
 import { probeRemoteTop } from '../../src/adapters/lxd/remote-probe.js';
-import { probeRemoteRange, readServer } from '../../src/adapters/lxd/remote-host.js';
+import { ExecRemoteHost, probeRemoteRange, readServer } from '../../src/adapters/lxd/remote-host.js';
 import type { Cli, RemoteTop } from '../../src/adapters/nested-exec.js';
 import { parseWorld, type ImageDescription, type InstanceDescription, type WorldDescription } from '../../src/adapters/sim/index.js';
 import type { MemberDescription, ServerDescription } from '../../src/adapters/sim/describe.js';
@@ -40,8 +40,9 @@ function memberRange(remote: string, member: string, r: { uid: IdRange; gid: IdR
  */
 export async function describeRemoteServer(r: RealRemote, here: readonly ImageDescription[]): Promise<ServerDescription> {
   const server = await readServer(r.exec, r.cli, r.top);
-  // Read before the queries, not beside them as the plan does: the instance list must not catch the probe instance.
-  const untargeted = await probeRemoteRange(r.exec, r.cli, r.top, null);
+  // The server's range as a plan reads it (on a cluster, the smallest online member's map).
+  // Read before the queries, not beside them as the plan does: the instance list must not catch the probe instances.
+  const untargeted = await new ExecRemoteHost(r.exec, r.cli, r.top, async () => []).probeRange(null);
   const top = await probeRemoteTop(r.exec, r.cli, { ...r.top, range: async () => untargeted }, r.flavour);
   if (top.daemon.kind !== 'up' || !top.flavour) throw new Error(`the daemon of remote ${r.top.remote} is not up: ${JSON.stringify(top.daemon)}`);
   const members: Record<string, MemberDescription> = {};

@@ -129,14 +129,15 @@ describe('describeRealRemote: a real cluster remote as the simulator\'s world', 
       host: {
         lxd: { flavour: 'debian', version: '5.0.2', daemon: 'up', initialised: { pool: 'default', bridge: 'lxdbr0', ipv4: '10.79.1.1/24' } },
         systemd: true,
-        subuid: 'root:65536:999934464\n',
-        subgid: 'root:65536:999934464\n',
+        // The server's range as a plan reads it: the smallest online member's (nxc3's).
+        subuid: 'root:65536:65536\n',
+        subgid: 'root:65536:65536\n',
         images: [],
       },
     });
     expect(cluster.probes.size, 'probe instances left behind').toBe(0);
-    // Each member's map came from a probe instance created on it.
-    expect(cluster.asked.filter((a) => a[1] === 'init').map((a) => (a.includes('--target') ? a[a.indexOf('--target') + 1] : 'untargeted'))).toEqual(['untargeted', 'nxc1', 'nxc2', 'nxc3']);
+    // Each member's map came from a probe instance created on it: first for the server's range (the smallest), then for each member's.
+    expect(cluster.asked.filter((a) => a[1] === 'init').map((a) => (a.includes('--target') ? a[a.indexOf('--target') + 1] : 'untargeted'))).toEqual(['nxc1', 'nxc2', 'nxc3', 'nxc1', 'nxc2', 'nxc3']);
   });
 
   it('describes the remote\'s images and instances: an image this machine has too carries its daemon, an instance keeps its member and config', async () => {

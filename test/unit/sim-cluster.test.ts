@@ -266,7 +266,7 @@ describe('a clustered remote through the real client', () => {
 });
 
 describe('the server\'s map, read untargeted', () => {
-  it('comes from the member LXD places a new instance on (online, fewest instances), not from the first member', async () => {
+  it("is the smallest online member's map: an untargeted container may land on any of them", async () => {
     const text = `
 host:
   lxd: {flavour: debian, initialised: true}
@@ -276,7 +276,7 @@ servers:
     members:
       m1: {range: "1000000:1000000"}
       m2: {range: "3000000:2000000"}
-      m3: {range: "6000000:3000000", status: Offline}
+      m3: {range: "6000000:65536", status: Offline}
     host:
       lxd: {flavour: debian, initialised: true}
       subuid: "root:1000000:1000000\\n"
@@ -286,8 +286,8 @@ servers:
 `;
     const m = load(manifestText('m2'));
     const remote = world(m, text).hosts.find((h) => h.name === 'labc')!.connection.remote!;
-    // m1 holds web, m3 is offline: LXD (GetNodeWithLeastInstances) picks m2.
-    expect(await remote.probeRange(null)).toEqual({ uid: { start: 3000000, size: 2000000 }, gid: { start: 3000000, size: 2000000 } });
+    // An untargeted container may land on m1 or m2 (m3 is offline): m1's map is what it can count on.
+    expect(await remote.probeRange(null)).toEqual({ uid: { start: 1000000, size: 1000000 }, gid: { start: 1000000, size: 1000000 } });
   });
 });
 

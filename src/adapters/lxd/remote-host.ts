@@ -8,10 +8,11 @@ import { probedRange } from '../../core/ids/remote-range.js';
 import type { IdRange } from '../../core/ids/range.js';
 import { CommandError, EnvironmentError, TimedOutError } from '../../core/errors.js';
 import { ask, CHANGE_TIMEOUT_MS } from './bounded.js';
+import { CLUSTER_MEMBERS_QUERY, remoteQueryArgv } from './remote-probe.js';
 import { parseServerIdentity, type ServerIdentity } from '../../core/observe/parse-server.js';
 import type { ObservedImage } from '../../core/observed.js';
 import type { Exec } from '../../ports/exec.js';
-import type { RemoteTop } from '../nested-exec.js';
+import type { Cli, RemoteTop } from '../nested-exec.js';
 import type { RemoteHost } from '../../ports/remote.js';
 import { emptyProbeArgvs, LOCK_PROFILE, lockArgvs, moveArgvs, probeName, relayCopyArgv, serverArgv } from './remote-commands.js';
 
@@ -105,7 +106,7 @@ export async function withRemoteLock<T>(exec: Exec, cli: string, top: RemoteTop,
 export class ExecRemoteHost implements RemoteHost {
   constructor(
     private readonly exec: Exec,
-    private readonly cli: string,
+    private readonly cli: Cli,
     private readonly top: RemoteTop,
     /** This machine's image store (its own daemon's, not the remote's). */
     private readonly local: () => Promise<ObservedImage[]>,
@@ -119,8 +120,19 @@ export class ExecRemoteHost implements RemoteHost {
     return readServer(this.exec, this.cli, this.top);
   }
 
-  probeRange(member: string | null): Promise<{ uid: IdRange; gid: IdRange }> {
-    return probeRemoteRange(this.exec, this.cli, this.top, member);
+  /**
+   * The map a container placed here gets. Untargeted on a cluster, LXD puts it on whichever
+   * online member it chooses (fewest instances, its own tie-break: the lab's cluster picked the
+   * last member where an empty instance's would have said the first), so the map nestctl can
+   * count on is the smallest online member's, read on each member.
+   */
+  async probeRange(member: string | null): Promise<{ uid: IdRange; gid: IdRange }> {
+    if (member !== null) return probeRemoteRange(this.exec, this.cli, this.top, member);
+    const listed = await ask(this.exec, remoteQueryArgv(this.cli, this.top, CLUSTER_MEMBERS_QUERY));
+    const online = listed.code === 0 ? (JSON.parse(listed.stdout) as Array<{ server_name: string; status: string }>).filter((m) => m.status === 'Online').map((m) => m.server_name).sort() : [];
+    if (online.length === 0) return probeRemoteRange(this.exec, this.cli, this.top, null);
+    const ranges = await Promise.all(online.map((m) => probeRemoteRange(this.exec, this.cli, this.top, m)));
+    return ranges.reduce((small, r) => (Math.min(r.uid.size, r.gid.size) < Math.min(small.uid.size, small.gid.size) ? r : small));
   }
 
   lock(owner: string): Promise<() => Promise<void>> {
