@@ -15,7 +15,7 @@ import { parseLxdIdmap } from '../../src/core/ids/idmap.js';
 import { loadManifest } from '../../src/core/manifest/load.js';
 import { hostsContainers, type ContainerSpec, type LxcSpec, type Manifest } from '../../src/core/manifest/model.js';
 import { ownerKey } from '../../src/core/lxc/paths.js';
-import type { ObservedLevel, ObservedLxc, ObservedTree } from '../../src/core/observed.js';
+import type { ObservedInstance, ObservedLevel, ObservedLxc, ObservedTree } from '../../src/core/observed.js';
 import type { Plan } from '../../src/core/plan/model.js';
 import { startApply } from '../../src/engine/apply.js';
 import { observeTree } from '../../src/engine/observe.js';
@@ -79,6 +79,18 @@ async function imageFiles(fingerprint: string): Promise<{ subuid: string; subgid
   return null;
 }
 
+/** An instance as a world describes it: its stored config (maps included), and its member on a cluster. */
+export function describeInstance(i: ObservedInstance): InstanceDescription {
+  return {
+    name: i.name,
+    image: i.config['volatile.base_image'] ?? '',
+    status: i.status === 'Running' ? 'Running' : 'Stopped',
+    profiles: i.profiles,
+    config: Object.fromEntries(Object.entries(i.config).filter(([k]) => !k.startsWith('image.'))),
+    ...(i.location ? { location: i.location } : {}),
+  };
+}
+
 /**
  * A world description of this host's daemon `d` as it is now: the simulator's starting point.
  * Images whose alias is in `hostingImages` carry the same daemon (with the files the lab image
@@ -98,13 +110,7 @@ export async function describeRealHost(d: RealDaemon, hostingImages: string[], l
       return { fingerprint: i.fingerprint, aliases: i.aliases, lxd: { flavour: d.flavour, ...shipped }, ...(files?.lxc ? { lxc: true } : {}) };
     }),
   );
-  const instances: InstanceDescription[] = host.instances.map((i) => ({
-    name: i.name,
-    image: i.config['volatile.base_image'] ?? '',
-    status: i.status === 'Running' ? 'Running' : 'Stopped',
-    profiles: i.profiles,
-    config: Object.fromEntries(Object.entries(i.config).filter(([k]) => !k.startsWith('image.'))),
-  }));
+  const instances = host.instances.map(describeInstance);
   const lxc = lxcOwners.length > 0 ? lxcWorldPart(await realHost(d).probeLxc(lxcOwners)) : null;
   const desc: WorldDescription = {
     host: {

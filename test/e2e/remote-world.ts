@@ -10,12 +10,13 @@ import { stringify } from 'yaml';
 import { probeRemoteTop } from '../../src/adapters/lxd/remote-probe.js';
 import { ExecRemoteHost, probeRemoteRange, readServer } from '../../src/adapters/lxd/remote-host.js';
 import type { Cli, RemoteTop } from '../../src/adapters/nested-exec.js';
-import { parseWorld, type ImageDescription, type InstanceDescription, type WorldDescription } from '../../src/adapters/sim/index.js';
+import { parseWorld, type ImageDescription, type WorldDescription } from '../../src/adapters/sim/index.js';
 import type { MemberDescription, ServerDescription } from '../../src/adapters/sim/describe.js';
 import type { Flavour } from '../../src/core/flavour/index.js';
 import type { IdRange } from '../../src/core/ids/range.js';
 import type { Plan } from '../../src/core/plan/model.js';
 import type { Exec } from '../../src/ports/exec.js';
+import { describeInstance } from './agreement-lib.js';
 
 /** A remote of this machine's client, and the daemon flavour it runs. */
 export interface RealRemote {
@@ -53,14 +54,7 @@ export async function describeRemoteServer(r: RealRemote, here: readonly ImageDe
     const same = here.find((h) => h.fingerprint === i.fingerprint);
     return { fingerprint: i.fingerprint, aliases: i.aliases, lxd: same?.lxd ?? false, ...(same?.lxc ? { lxc: true } : {}) };
   });
-  const instances: InstanceDescription[] = top.instances.map((i) => ({
-    name: i.name,
-    image: i.config['volatile.base_image'] ?? '',
-    status: i.status === 'Running' ? 'Running' : 'Stopped',
-    profiles: i.profiles,
-    config: Object.fromEntries(Object.entries(i.config).filter(([k]) => !k.startsWith('image.'))),
-    ...(i.location ? { location: i.location } : {}),
-  }));
+  const instances = top.instances.map(describeInstance);
   const bridge = top.networks.find((n) => n.managed && n.ipv4);
   // probeRemoteTop writes the untargeted map as root's one entry: the simulated machine's daemon loads the same.
   const entry = `root:${untargeted.uid.start}:${untargeted.uid.size}\n`;
