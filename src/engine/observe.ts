@@ -13,6 +13,7 @@ import { type ContainerSpec, type Flavour, type LxcSpec, type Manifest, hasLevel
 import { type ContainerFiles, type LevelObservation, MANAGED_PROJECT, type ObservedLevel, type ObservedTree, managedInstance } from '../core/observed.js';
 import { MARKER_PATH } from '../core/plan/desired-config.js';
 import { joinPath } from '../core/paths.js';
+import { offlineMember } from '../core/plan/placement.js';
 import type { LxdLevel } from '../ports/lxd.js';
 
 /** apply: only levels that host the manifest's children; destroy/prune: every owned container too. */
@@ -101,7 +102,11 @@ async function observeChildren(walk: Walk, api: LxdLevel, level: ObservedLevel, 
       !hosting.some((s) => s.name === i.name),
   );
   // A container's files are read inside it, leaves included: one round trip per container that has any.
-  const withFiles = files ? specs.filter((s) => s.files.length > 0 && managedInstance(level, s.name)?.status === 'Running') : [];
+  const reachable = (name: string): boolean => {
+    const inst = managedInstance(level, name);
+    return inst?.status === 'Running' && offlineMember(level, inst) === null;
+  };
+  const withFiles = files ? specs.filter((s) => s.files.length > 0 && reachable(s.name)) : [];
   await Promise.all([
     ...withFiles.map(async (spec) => {
       files![spec.path] = await readFiles(api, spec);
@@ -114,6 +119,12 @@ async function observeChildren(walk: Walk, api: LxdLevel, level: ObservedLevel, 
       }
       if (inst.status !== 'Running') {
         levels[spec.path] = { kind: 'absent', reason: `${spec.path} is ${inst.status.toLowerCase()}` };
+        return;
+      }
+      // An exec into it would go through that member and fail (or hang until it times out).
+      const down = offlineMember(level, inst);
+      if (down) {
+        levels[spec.path] = { kind: 'unseen', reason: `${spec.path} is on cluster member ${down.name}, which is ${down.status}` };
         return;
       }
       await observeInside(walk, api, level.flavour, spec, insideOwned || replaced.has(spec.name));

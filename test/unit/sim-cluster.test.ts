@@ -16,6 +16,8 @@ import { decodePlan } from '../../src/core/plan/codec.js';
 import type { Plan, Step } from '../../src/core/plan/model.js';
 import { startApply } from '../../src/engine/apply.js';
 import { planManifest } from '../../src/engine/plan-pipeline.js';
+import { observeTree } from '../../src/engine/observe.js';
+import { hostManifest } from '../../src/core/plan/hosts.js';
 import { renderPlanText } from '../../src/render/plan-text.js';
 import { colours } from '../../src/render/colour.js';
 import { TOOL } from '../../src/cli/version.js';
@@ -220,6 +222,63 @@ describe('a changed target: moves the root container', () => {
     const m = load(manifestText('"@fast"'));
     const p = await plan(hosts, m);
     expect(stepOf(p, 'move-instance').map((s) => [s.from, s.to])).toEqual([['m2', 'm1']]);
+  });
+});
+
+describe('a target member that is not online', () => {
+  const withStatus = (statuses: Record<string, string>): string =>
+    Object.entries(statuses).reduce((w, [m, status]) => w.replace(new RegExp(`( {6}${m}: \\{)`), `$1status: ${status}, `), WORLD);
+
+  it('refuses a create on an evacuated member at the target\'s line, with the restore command and the online members', async () => {
+    const [p, ...rest] = await problemsOf(load(manifestText('m2')), withStatus({ m2: 'Evacuated' }));
+    expect(rest).toEqual([]);
+    expect(lineCol(p!)).toBe('8:13');
+    expect(p!.message).toBe('c1 has target: m2, but member m2 of remote labc is not online (m2 is Evacuated); a create there would fail');
+    expect(p!.hint).toBe('bring it back (lxc cluster restore labc:m2) or wait until it is online, or target an online member: m1, m3');
+  });
+
+  it('refuses a group whose members are all not online, naming each one\'s status', async () => {
+    const [p] = await problemsOf(load(manifestText('"@fast"')), withStatus({ m1: 'Offline', m2: 'Blocked' }));
+    expect(lineCol(p!)).toBe('8:13');
+    expect(p!.message).toBe('c1 has target: @fast, but no member of group fast on remote labc is online (m1 is Offline, m2 is Blocked); a create there would fail');
+    expect(p!.hint).toBe('wait until it is online, or target an online member: m3');
+  });
+
+  it('sizes and creates a group\'s container on its online members only: an offline one too small for the tree is not judged', async () => {
+    const m = load(manifestText('"@fast"'));
+    const hosts = world(m, WORLD.replace('m1: {groups: [fast]}', 'm1: {range: "30000000:100000", status: Offline, groups: [fast]}'));
+    const p = await plan(hosts, m);
+    await apply(hosts, p);
+    expect(location(hosts, 'c1')).toBe('m2');
+  });
+
+  it('leaves a container on its target member that went offline untouched and unseen, and says so', async () => {
+    const m = load(manifestText('m2'));
+    const hosts = world(m);
+    await apply(hosts, await plan(hosts, m));
+    labc(hosts).state().cluster!.members.find((x) => x.name === 'm2')!.status = 'Offline';
+    const r = await planOn(hosts, m);
+    expect(r.ok ? [] : r.problems.map((x) => x.message)).toEqual([]);
+    if (!r.ok) return;
+    expect(r.plan.steps).toEqual([]);
+    expect(r.plan.warnings).toContain('host labc: c1 is on member m2 of remote labc, which is Offline: c1 and the containers inside it were not seen and are left as they are; plan again once m2 is online');
+    expect(r.plan.levels.map((l) => l.path)).toEqual(['']);
+    // Observed without an exec through m2: c1's inside is unseen, not a failed probe.
+    const labcHost = hosts.hosts.find((h) => h.name === 'labc')!;
+    const tree = await observeTree(labcHost.connection.level, hostManifest(m.manifest, m.manifest.hosts.find((h) => h.name === 'labc')!));
+    expect(tree.levels['c1']).toEqual({ kind: 'unseen', reason: 'c1 is on cluster member m2, which is Offline' });
+    expect(tree.levels['c1/c2']).toBeUndefined();
+  });
+
+  it('refuses to move a container off a member that is not online', async () => {
+    const first = load(manifestText('m2'));
+    const hosts = world(first);
+    await apply(hosts, await plan(hosts, first));
+    labc(hosts).state().cluster!.members.find((x) => x.name === 'm2')!.status = 'Evacuated';
+    const [p] = await problemsOf(load(manifestText('m1')), hosts.describe());
+    expect(lineCol(p!)).toBe('8:13');
+    expect(p!.message).toBe('c1 has target: m1, but it is on member m2 of remote labc, which is Evacuated: it cannot be stopped and moved from there');
+    expect(p!.hint).toBe('wait until m2 is online (lxc cluster restore labc:m2), or set target: m2 to leave it there for now');
   });
 });
 

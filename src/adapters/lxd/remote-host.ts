@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
 import { probedRange } from '../../core/ids/remote-range.js';
 import type { IdRange } from '../../core/ids/range.js';
+import { ONLINE } from '../../core/plan/placement.js';
 import { CommandError, EnvironmentError, TimedOutError } from '../../core/errors.js';
 import { ask, CHANGE_TIMEOUT_MS } from './bounded.js';
 import { CLUSTER_MEMBERS_QUERY, remoteQueryArgv } from './remote-probe.js';
@@ -129,7 +130,7 @@ export class ExecRemoteHost implements RemoteHost {
   async probeRange(member: string | null): Promise<{ uid: IdRange; gid: IdRange }> {
     if (member !== null) return probeRemoteRange(this.exec, this.cli, this.top, member);
     const listed = await ask(this.exec, remoteQueryArgv(this.cli, this.top, CLUSTER_MEMBERS_QUERY));
-    const online = listed.code === 0 ? (JSON.parse(listed.stdout) as Array<{ server_name: string; status: string }>).filter((m) => m.status === 'Online').map((m) => m.server_name).sort() : [];
+    const online = listed.code === 0 ? (JSON.parse(listed.stdout) as Array<{ server_name: string; status: string }>).filter((m) => m.status === ONLINE).map((m) => m.server_name).sort() : [];
     if (online.length === 0) return probeRemoteRange(this.exec, this.cli, this.top, null);
     const ranges = await Promise.all(online.map((m) => probeRemoteRange(this.exec, this.cli, this.top, m)));
     return ranges.reduce((small, r) => (Math.min(r.uid.size, r.gid.size) < Math.min(small.uid.size, small.gid.size) ? r : small));

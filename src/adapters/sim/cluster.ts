@@ -5,6 +5,7 @@
 // (the rootfs shifted) at its next start; the levels inside keep their maps, which lie inside the
 // container's own ids.
 
+import { ONLINE } from '../../core/plan/placement.js';
 import { entry, idmapToJson, type LxdIdmapEntry } from './idmap.js';
 import { isTrue } from './find-idmap.js';
 import { lxcFailure, TEXT } from './errors.js';
@@ -25,7 +26,7 @@ export function placeNew(world: World, lxd: LxdState, target: string | undefined
   }
   const fit = target === undefined ? members : target.startsWith('@') ? members.filter((m) => m.groups.includes(target.slice(1))) : members.filter((m) => m.name === target);
   if (fit.length === 0) throw lxcFailure('', argv, target?.startsWith('@') ? `No suitable cluster member could be found in group "${target.slice(1)}"` : `Failed to get cluster member "${target ?? ''}"`);
-  const online = fit.filter((m) => m.status === 'Online');
+  const online = fit.filter((m) => m.status === ONLINE);
   const pool = online.length > 0 ? online : fit;
   const load = (m: SimMember): number => lxd.instances.filter((i) => i.location === m.name).length;
   return pool.reduce((best, m) => (load(m) < load(best) ? m : best));

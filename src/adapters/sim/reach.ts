@@ -7,6 +7,8 @@ import { activate } from './power.js';
 import type { LevelState, World } from './state.js';
 import { CommandError } from '../../core/errors.js';
 import { cliOf, lxcContainerAt } from './world.js';
+import { memberOf } from './cluster.js';
+import { ONLINE } from '../../core/plan/placement.js';
 
 /** The level at `path`, reachable for running `argv` there; throws as the nested exec would. */
 export function reach(world: World, path: string, argv: readonly string[]): LevelState {
@@ -24,6 +26,9 @@ export function reach(world: World, path: string, argv: readonly string[]): Leve
     const inst = lxd.instances.find((i) => i.name === name);
     if (!inst) throw lxcFailure(path, argv, TEXT.instanceNotFound);
     if (inst.status !== 'Running') throw lxcFailure(path, argv, TEXT.notRunning);
+    // The server forwards an exec to the instance's member; one that is not online does not answer (the simulator's wording).
+    const member = level === world.host ? memberOf(world, inst) : null;
+    if (member && member.status !== ONLINE) throw lxcFailure(path, argv, `Failed to connect to cluster member ${member.name}: member is ${member.status}`);
     level = inst.inside;
   }
   return level;

@@ -5,7 +5,8 @@
 
 import { type Diagnostic, sourceAt } from '../diagnostics.js';
 import type { ContainerSpec, HostSpec } from '../manifest/model.js';
-import { type ClusterMember, managedInstance, type ObservedLevel } from '../observed.js';
+import { clientOf } from '../flavour/index.js';
+import { type ClusterMember, managedInstance, type ObservedInstance, type ObservedLevel } from '../observed.js';
 
 export type Placement =
   /** No `target:`: the server chooses, and nothing is moved. */
@@ -16,9 +17,18 @@ export type Placement =
    * member of the group for a create there); `move`: from where to where, when it must move.
    */
   | { kind: 'placed'; target: string; member: string; candidates: string[]; move: { from: string; to: string } | null }
+  /**
+   * It is on a member of its target that is not online: nothing of it or inside it can be
+   * reached (`lxc exec` goes through that member), so it is left as it is; `note` says so.
+   */
+  | { kind: 'unreachable'; member: string; status: string; note: string }
   | { kind: 'refused'; problem: Diagnostic };
 
 const GROUP = '@';
+/** The status `/1.0/cluster/members` gives a member that serves requests (else Offline, Evacuated, Blocked, …). */
+export const ONLINE = 'Online';
+/** A member `cluster evacuate` emptied: `cluster restore` brings it back. */
+const EVACUATED = 'Evacuated';
 
 /** The members a container may land on for `target` (null: no such member or group). */
 function membersFor(target: string, members: readonly ClusterMember[]): ClusterMember[] | null {
@@ -31,9 +41,15 @@ function membersFor(target: string, members: readonly ClusterMember[]): ClusterM
   return inGroup.length > 0 ? inGroup : null;
 }
 
+/** The member `inst` is on when that member is not online: nothing can reach into it there. */
+export function offlineMember(level: Pick<ObservedLevel, 'cluster'>, inst: Pick<ObservedInstance, 'location'>): ClusterMember | null {
+  const m = level.cluster?.members.find((x) => x.name === inst.location);
+  return m && m.status !== ONLINE ? m : null;
+}
+
 /** The member LXD's placement picks among `candidates`: the online one holding the fewest instances (first in the list on a tie). */
 export function leastLoaded(candidates: readonly ClusterMember[], obs: Pick<ObservedLevel, 'instances'>): ClusterMember {
-  const online = candidates.filter((m) => m.status === 'Online');
+  const online = candidates.filter((m) => m.status === ONLINE);
   const pool = online.length > 0 ? online : candidates;
   const load = (m: ClusterMember): number => obs.instances.filter((i) => i.location === m.name).length;
   return pool.reduce((best, m) => (load(m) < load(best) ? m : best));
@@ -62,10 +78,34 @@ export function placementOf(file: string, host: HostSpec, spec: ContainerSpec, o
   }
   const found = obs ? managedInstance(obs, spec.name) : undefined;
   const at = found?.location;
+  const down = found ? offlineMember(obs!, found) : null;
+  if (down && fit.includes(down)) {
+    const note = `${spec.path} is on member ${down.name} of ${remote}, which is ${down.status}: ${spec.path} and the containers inside it were not seen and are left as they are; plan again once ${down.name} is online`;
+    return { kind: 'unreachable', member: down.name, status: down.status, note };
+  }
   if (at !== undefined && fit.some((m) => m.name === at)) return { kind: 'placed', target: target.value, member: at, candidates: [at], move: null };
-  const member = leastLoaded(fit, obs!).name;
+  const cli = (host.place.kind === 'remote' ? host.place.cli : null) ?? clientOf(host.flavour);
+  const restore = (m: ClusterMember): string => `${cli} cluster restore ${host.place.kind === 'remote' ? `${host.place.remote}:` : ''}${m.name}`;
+  const online = fit.filter((m) => m.status === ONLINE);
+  if (online.length === 0) {
+    const state = fit.map((m) => `${m.name} is ${m.status}`).join(', ');
+    const what = target.value.startsWith(GROUP) ? `no member of group ${target.value.slice(GROUP.length)} on ${remote} is online (${state})` : `member ${target.value} of ${remote} is not online (${state})`;
+    const evacuated = fit.filter((m) => m.status === EVACUATED).map(restore);
+    const up = members.filter((m) => m.status === ONLINE).map((m) => m.name);
+    return refused(
+      `${spec.path} has target: ${target.value}, but ${what}; ${found ? 'a move' : 'a create'} there would fail`,
+      `${evacuated.length > 0 ? `bring it back (${evacuated.join('; ')}) or ` : ''}wait until it is online, ${up.length > 0 ? `or target an online member: ${up.join(', ')}` : `as no member of ${remote} is online now`}`,
+    );
+  }
+  if (down) {
+    return refused(
+      `${spec.path} has target: ${target.value}, but it is on member ${down.name} of ${remote}, which is ${down.status}: it cannot be stopped and moved from there`,
+      `wait until ${down.name} is online${down.status === EVACUATED ? ` (${restore(down)})` : ''}, or set target: ${down.name} to leave it there for now`,
+    );
+  }
+  const member = leastLoaded(online, obs!).name;
   if (found) return { kind: 'placed', target: target.value, member, candidates: [member], move: { from: at ?? 'none', to: member } };
-  return { kind: 'placed', target: target.value, member, candidates: fit.map((m) => m.name), move: null };
+  return { kind: 'placed', target: target.value, member, candidates: online.map((m) => m.name), move: null };
 }
 
 /** Every member the root containers of this host are placed on, or may be: the ranges a plan must read there. */

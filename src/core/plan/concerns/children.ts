@@ -33,7 +33,7 @@ export interface ChildResult extends ConcernResult {
   grows: boolean;
   /** It is deleted and created again: whatever was observed inside it is gone. */
   replaced: boolean;
-  /** Its `target:` cannot be honoured: nothing of it or inside it is planned. */
+  /** Its `target:` cannot be honoured, or its member is not online: nothing of it or inside it is planned. */
   unplaced: boolean;
   /** It runs and is restarted: whatever ran inside it stops. */
   restarted: boolean;
@@ -49,6 +49,11 @@ export function childSteps(ctx: LevelContext, child: LevelChild, images: Resolve
     return step.id;
   };
   const { spec, alloc } = child;
+  if (child.placement.kind === 'unreachable') {
+    out.warnings.push(child.placement.note);
+    out.unplaced = true;
+    return out;
+  }
   const placed = placementProblems(ctx, child);
   if (placed.length > 0) {
     out.problems.push(...placed);
