@@ -282,6 +282,63 @@ describe('a target member that is not online', () => {
   });
 });
 
+describe('an isolated root container with target:', () => {
+  const isolatedText = (target: string, extra = ''): string => `apiVersion: nestctl/v1
+hosts:
+  labc:
+    remote: labc
+containers:
+  - name: c1
+    host: labc
+    target: ${target}
+    image: nest
+    idmap: {isolated: true}
+    containers:
+      - {name: c2, image: busybox}
+  - name: c5
+    host: labc
+    target: ${target}
+    image: busybox
+    idmap: {isolated: true}
+${extra}`;
+
+  it("gets its slice inside its member's range, where that member's LXD puts it, and converges", async () => {
+    const m = load(isolatedText('m2'));
+    const hosts = world(m);
+    const p = await plan(hosts, m);
+    const top = p.levels.find((l) => l.path === '')!;
+    // 65536 into m2's range (2000000:20000000), first fit in manifest order; not m2's whole map, not the server's.
+    expect(top.children.filter((c) => c.path === 'c1' || c.path === 'c5').map((c) => [c.path, c.map])).toEqual([
+      ['c1', { start: 2065536, size: 131072 }],
+      ['c5', { start: 2196608, size: 65536 }],
+    ]);
+    await apply(hosts, p);
+    expect(labc(hosts).uidMap('c1')).toBe('0 2065536 131072');
+    expect(labc(hosts).uidMap('c5')).toBe('0 2196608 65536');
+    expect((await plan(hosts, m)).steps).toEqual([]);
+  });
+
+  it('on a @group, converges on whichever member LXD chose', async () => {
+    const m = load(isolatedText('"@fast"'));
+    const hosts = world(m);
+    await apply(hosts, await plan(hosts, m));
+    expect((await plan(hosts, m)).steps).toEqual([]);
+  });
+
+  it("is refused at its target's line when its slice, placed after the member's own isolated instances, does not fit the member's range", async () => {
+    // m3 already holds an isolated instance in its first slice: c1's slice starts after it.
+    const text = `${WORLD.replace('m3: {range: "30000000:100000"}', 'm3: {range: "30000000:300000"}')}      images: [{alias: busybox}]
+      instances: [{name: old, image: busybox, location: m3, config: {security.idmap.isolated: "true"}}]
+`;
+    const problems = await problemsOf(load(isolatedText('m3')), text);
+    expect(problems.map((p) => [lineCol(p), p.message])).toEqual([
+      ['8:13', 'c1 (target: m3): the tree on host labc needs 327680 ids from the LXD of member m3 of remote labc, which hands out 300000 (uid 30000000:300000, gid 30000000:300000)'],
+      ['15:13', 'c5 (target: m3): the tree on host labc needs 393216 ids from the LXD of member m3 of remote labc, which hands out 300000 (uid 30000000:300000, gid 30000000:300000)'],
+    ]);
+    expect(problems[0]!.hint).toMatch(/^on member m3 of remote labc, make root's first entry of at least 65536 ids root:30000000:327680 in \/etc\/subuid/);
+  });
+});
+
 describe('a cluster in a state file', () => {
   it('keeps its members and each root container\'s location', async () => {
     const m = load(manifestText('m2'));

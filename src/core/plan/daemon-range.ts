@@ -10,7 +10,7 @@ import type { ContainerSpec, Flavour, Manifest, SourcePos } from '../manifest/mo
 import type { ObservedLevel } from '../observed.js';
 import { chooseHostEntry, nestedEntry } from './level-entry.js';
 import { type Diagnostic, nodeAt } from '../diagnostics.js';
-import { occupiedSlices, placeSlices, requiredRange, type SliceRequest } from './slices.js';
+import { childSlices, occupiedSlices, requiredRange } from './slices.js';
 
 export interface RangeRequest {
   manifest: Manifest;
@@ -63,7 +63,7 @@ export function chooseDaemonRange(r: RangeRequest): RangeChoice {
       entry = nestedEntry(levelNeed);
       daemonRange = entry;
     }
-    slices = childSlices(r, daemonRange.start, occupied);
+    slices = childSlices(r.children, daemonRange.start, occupied);
     const need = Math.max(r.daemonNeed, requiredRange(daemonRange.start, [...slices.values(), ...occupied]));
     if (need <= daemonRange.size || need === levelNeed) break;
     levelNeed = need;
@@ -98,22 +98,4 @@ function specPos(specs: Manifest['containers'], path: string): SourcePos | undef
     if (path.startsWith(`${s.path}/`)) return specPos(s.containers, path);
   }
   return undefined;
-}
-
-/** Slices of the level's isolated children: where they are, or where LXD will put them. */
-function childSlices(r: RangeRequest, rangeStart: number, occupied: Array<IdRange & { name: string }>): Map<string, IdRange> {
-  const own = new Map<string, IdRange>();
-  for (const o of occupied) if (!own.has(o.name)) own.set(o.name, { start: o.start, size: o.size });
-  const isolated = r.children.filter((c) => c.alloc.slice !== null);
-  const requests = isolated.map(({ spec, alloc }): SliceRequest => {
-    const kept = own.get(spec.name);
-    return kept ? { kind: 'kept', range: kept } : { kind: 'new', size: alloc.slice!.size };
-  });
-  const starts = placeSlices(rangeStart, occupied, requests);
-  const placed = new Map<string, IdRange>();
-  isolated.forEach(({ spec }, k) => {
-    const q = requests[k]!;
-    placed.set(spec.name, q.kind === 'kept' ? q.range : { start: starts[k]!, size: q.size });
-  });
-  return placed;
 }

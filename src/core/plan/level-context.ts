@@ -23,6 +23,7 @@ import { type Pin, ownIds, pinnedEntries } from './level-entry.js';
 import type { FlavourFrom, Precondition } from './model.js';
 import { chooseSubnet } from './preseed.js';
 import { type Placement, placementOf } from './placement.js';
+import { memberSlices } from './slices.js';
 import { type Diagnostic, nodeAt } from '../diagnostics.js';
 import type { PlannerOptions } from './result.js';
 
@@ -48,6 +49,8 @@ export interface LevelChild {
   map: IdRange;
   /** A root container's cluster member (`target:`); `anywhere` below the top level. */
   placement: Placement;
+  /** An isolated root container placed on cluster members: its slice on each member it may land on. */
+  memberSlices: Record<string, IdRange>;
 }
 
 /** A classic LXC container of the level, with its map in the level's id space. */
@@ -286,6 +289,11 @@ export function levelContext(input: PlanInput, parent: ParentLink | null): Conte
     : { ok: true, entry: null, kept: false, daemonRange: { start: 0, size: 0 }, slices: new Map(), warnings: [] };
   if (!range.ok) return { ok: false, problems: [range.problem] };
   const { entry, daemonRange, slices } = range;
+  const onMembers = memberSlices(
+    paired.flatMap(({ spec, alloc, placement }) => (placement.kind === 'placed' ? [{ spec, alloc, candidates: placement.candidates }] : [])),
+    obs?.instances ?? [],
+    input.tree.members ?? {},
+  );
   // After the LXD's range as chosen (it may have grown past what the manifest alone needs).
   const dockremap = remap && entry ? { start: Math.max(remap.start, rangeEnd(entry)), size: remap.size } : remap;
   if (dockremap && rangeEnd(dockremap) > ownSize) return { ok: false, problems: [remapRoomProblem(manifest, parent!.child.spec, ownSize, rangeEnd(dockremap), flavour)] };
@@ -354,9 +362,11 @@ export function levelContext(input: PlanInput, parent: ParentLink | null): Conte
     lxc,
     lxcUsers: placed.ranges.users,
     children: paired.map(({ spec, alloc, placement }) => {
-      // A non-isolated container on a member gets a copy of that member's map, not the server's default.
+      // A non-isolated container on a member gets a copy of that member's map, not the server's default; an isolated one, its slice there.
       const onMember = placement.kind === 'placed' ? input.tree.members?.[placement.member]?.uid : undefined;
-      return { spec, alloc, placement, map: slices.get(spec.name) ?? (onMember ? { ...onMember } : { start: daemonRange.start, size: daemonRange.size }) };
+      const own = Object.fromEntries([...onMembers].flatMap(([member, bySpec]) => (bySpec.has(spec.name) ? [[member, bySpec.get(spec.name)!]] : [])));
+      const sliced = placement.kind === 'placed' ? own[placement.member] : undefined;
+      return { spec, alloc, placement, memberSlices: own, map: slices.get(spec.name) ?? sliced ?? (onMember ? { ...onMember } : { start: daemonRange.start, size: daemonRange.size }) };
     }),
     profiles: parent ? parent.child.spec.insideProfiles : manifest.host.profiles,
     ancestors,

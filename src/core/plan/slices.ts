@@ -4,6 +4,8 @@
 
 import { parseLxdIdmap } from '../ids/idmap.js';
 import { BLOCK, type IdRange, rangeEnd, roundUpToBlock } from '../ids/range.js';
+import type { NodeAllocation } from '../ids/allocate.js';
+import type { ContainerSpec } from '../manifest/model.js';
 import type { ObservedInstance } from '../observed.js';
 
 /** Isolated slices held by existing instances (absolute ids in the level's space). */
@@ -109,4 +111,42 @@ export function placeSlices(rangeStart: number, occupied: IdRange[], requests: S
 export function requiredRange(rangeStart: number, slices: IdRange[]): number {
   const end = slices.reduce((m, s) => Math.max(m, rangeEnd(s)), 0);
   return end === 0 ? 0 : roundUpToBlock(end + 1 - rangeStart);
+}
+
+/** Slices of a level's isolated children (in creation order): where they are, or where LXD will put them. */
+export function childSlices(children: ReadonlyArray<{ spec: ContainerSpec; alloc: NodeAllocation }>, rangeStart: number, occupied: Array<IdRange & { name: string }>): Map<string, IdRange> {
+  const own = new Map<string, IdRange>();
+  for (const o of occupied) if (!own.has(o.name)) own.set(o.name, { start: o.start, size: o.size });
+  const isolated = children.filter((c) => c.alloc.slice !== null);
+  const requests = isolated.map(({ spec, alloc }): SliceRequest => {
+    const kept = own.get(spec.name);
+    return kept ? { kind: 'kept', range: kept } : { kind: 'new', size: alloc.slice!.size };
+  });
+  const starts = placeSlices(rangeStart, occupied, requests);
+  const placed = new Map<string, IdRange>();
+  isolated.forEach(({ spec }, k) => {
+    const q = requests[k]!;
+    placed.set(spec.name, q.kind === 'kept' ? q.range : { start: starts[k]!, size: q.size });
+  });
+  return placed;
+}
+
+/**
+ * The slices of isolated root containers placed on cluster members (`target:`): findIdmap runs on
+ * the member that creates the container, over that member's own range and the isolated instances
+ * already there. By member, then container name; a container that may land on several members
+ * (a new one on a `@group`) has a slice on each.
+ */
+export function memberSlices(
+  children: ReadonlyArray<{ spec: ContainerSpec; alloc: NodeAllocation; candidates: readonly string[] }>,
+  instances: readonly ObservedInstance[],
+  members: Readonly<Record<string, { uid: IdRange }>>,
+): Map<string, Map<string, IdRange>> {
+  const out = new Map<string, Map<string, IdRange>>();
+  for (const [member, range] of Object.entries(members)) {
+    const there = children.filter((c) => c.alloc.slice !== null && c.candidates.includes(member));
+    if (there.length === 0) continue;
+    out.set(member, childSlices(there, range.uid.start, occupiedSlices(instances.filter((i) => i.location === member))));
+  }
+  return out;
 }

@@ -9,6 +9,7 @@ import { type ContainerSpec, type LxcSpec, hostsContainers } from '../../manifes
 import { levelNeed } from '../../ids/allocate.js';
 import { remoteRangeVerdict } from '../../ids/remote-range.js';
 import { moveCost } from '../placement.js';
+import { requiredRange } from '../slices.js';
 import { type ObservedInstance, type ObservedTree, managedInstance } from '../../observed.js';
 import { joinPath } from '../../paths.js';
 import { daemonName, IDMAP_KEYS, startOnlyChanges } from '../../flavour/index.js';
@@ -246,7 +247,10 @@ function placementProblems(ctx: LevelContext, child: LevelChild): Diagnostic[] {
   return p.candidates.flatMap((member) => {
     const range = ctx.input.tree.members?.[member];
     if (!range) return [];
-    const verdict = remoteRangeVerdict({ host, member, range, need: levelNeed([child.alloc]), flavour: ctx.flavour });
+    // An isolated one needs its slice to fit the member's range (LXD's strict fit), not the whole range.
+    const slice = child.memberSlices[member];
+    const need = slice ? requiredRange(range.uid.start, [slice]) : levelNeed([child.alloc]);
+    const verdict = remoteRangeVerdict({ host, member, range, need, flavour: ctx.flavour });
     // A member is never grown (remoteRangeVerdict plans that only for the server shell: reaches).
     if (verdict.kind !== 'refused') return [];
     return [{ severity: 'error', fault: 'user', where: sourceAt(ctx.input.manifest.file, child.spec.target!.pos), message: `${child.spec.path} (target: ${p.target}): ${verdict.message}`, hint: verdict.hint }];
