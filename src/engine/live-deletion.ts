@@ -14,17 +14,22 @@ import { probeInside, withLxc } from './observe.js';
 
 /**
  * The verdict on `live` (an instance of the level at `levelPath`, reached through `level`) from
- * a fresh look at everything inside it. `planned`: the paths the plan deletes; a deletable
- * container inside that is not among them keeps the whole subtree.
+ * a fresh look at everything inside it. `planned`: the paths the plan deletes and the LXC
+ * containers (lxcLabel) its steps take along; a deletable container inside that is not among
+ * them keeps the whole subtree.
  */
 export async function deletionNow(level: LxdLevel, levelPath: string, live: ObservedInstance, planned: ReadonlySet<string>): Promise<Deletion> {
   const levels: Record<string, LevelObservation> = {};
   await observeSubtree(level, levelPath, live, levels);
   const d = deletionVerdict({ levels } satisfies ObservedTree, levelPath, live);
   if (d.verdict === 'keep') return d;
-  const unplanned = d.inner.flatMap(function all(i): string[] {
-    return [...(planned.has(i.path) ? [] : [i.path]), ...i.inner.flatMap(all)];
-  });
+  const unlisted = (lxc: string[]): string[] => lxc.filter((l) => !planned.has(l));
+  const unplanned = [
+    ...unlisted(d.lxc),
+    ...d.inner.flatMap(function all(i): string[] {
+      return [...(planned.has(i.path) ? [] : [i.path]), ...unlisted(i.lxc), ...i.inner.flatMap(all)];
+    }),
+  ];
   if (unplanned.length === 0) return d;
   return { verdict: 'keep', level: d.level, name: d.name, path: d.path, reason: { kind: 'holds', kept: unplanned } };
 }

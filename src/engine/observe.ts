@@ -27,7 +27,7 @@ export async function observeTree(host: LxdLevel, manifest: Manifest, mode: Obse
   const hostLevel = await withLxc(host, await host.probe(), manifest.lxc);
   const walk: Walk = { levels: {}, replace, files: mode === 'destroy' ? null : files, early: early ?? probeAhead(host, hostLevel.flavour, manifest.containers) };
   walk.levels[''] = { kind: 'observed', level: hostLevel };
-  await Promise.all([observeChildren(walk, host, hostLevel, manifest.containers, mode !== 'apply'), observeLxcInside(walk, host, hostLevel, manifest.lxc, false)]);
+  await Promise.all([observeChildren(walk, host, hostLevel, manifest.containers, mode !== 'apply'), observeLxcInside(walk, host, hostLevel, manifest.lxc, mode === 'destroy')]);
   // Nothing of the observation may still run when the plan is made (or applied).
   await Promise.all([...walk.early.values()].map((e) => e.answer));
   return Object.keys(files).length > 0 ? { levels: walk.levels, files } : { levels: walk.levels };

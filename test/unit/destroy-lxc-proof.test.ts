@@ -9,6 +9,7 @@ import { CommandError } from '../../src/core/errors.js';
 import type { Flavour } from '../../src/core/flavour/index.js';
 import { MARKER_PREFIX, NESTING_CONF } from '../../src/core/lxc/paths.js';
 import type { ObservedLxc } from '../../src/core/observed.js';
+import { decodePlan, encodePlan } from '../../src/core/plan/codec.js';
 import type { Plan } from '../../src/core/plan/model.js';
 import { startApply } from '../../src/engine/apply.js';
 import { type PipelineOptions, planManifest } from '../../src/engine/plan-pipeline.js';
@@ -46,6 +47,8 @@ describe('destroy: LXC containers inside an LXD container', () => {
     const p = await plan(w, WITH_BOX);
     expect(deletes(p)).toEqual(['c1:delete-instance']);
     expect(p.steps[0]!.reason).toBe('c1 was created by nestctl and holds nothing else; its LXC container c1/box of root goes with it');
+    expect(p.steps[0]).toMatchObject({ lxc: ['LXC container c1/box of root'] });
+    expect(decodePlan(encodePlan(p), 'p.json', p.tool).ok).toBe(true);
     expect((await startApply(p, w.host()).finished).failed).toEqual([]);
     expect(await names(w)).toEqual([]);
   });
@@ -70,6 +73,36 @@ describe('destroy: LXC containers inside an LXD container', () => {
     expect(p.warnings).toContain(`${HOLDS} (LXC container c1/box of root)`);
   });
 
+  it('looks inside its own running LXC container that holds LXC containers: deleted when that holds only its own, kept when it holds a stranger', async () => {
+    const NESTED = load(
+      'apiVersion: nestctl/v1\ncontainers:\n  - name: c1\n    image: nest\n    containers:\n      - name: box\n        runtime: lxc\n        template: local\n        template_args: [--fstree, /r.tar]\n        containers:\n          - { name: inner, runtime: lxc }\n',
+    );
+    const boxHolding = (inside: LxcContainerDescription) => c1With([lxcOurs('c1/box', { nesting: true, inside: { lxc: { containers: [inside] } } })]);
+    const ok = createSimWorld(hostWith([boxHolding(lxcOurs('c1/box/inner'))]));
+    const p = await plan(ok, NESTED);
+    expect(deletes(p)).toEqual(['c1:delete-instance']);
+    expect(p.steps[0]).toMatchObject({ lxc: ['LXC container c1/box of root', 'LXC container c1/box/inner of root'] });
+    expect((await startApply(p, ok.host()).finished).failed).toEqual([]);
+    const held = await plan(createSimWorld(hostWith([boxHolding({ name: 'foreign' })])), NESTED);
+    expect(deletes(held)).toEqual([]);
+    expect(held.warnings).toContain(`${HOLDS} (LXC container c1/box/foreign of root)`);
+    // Kept, c1 still lets its own go, but not c1/box, whose lxc-destroy would take the stranger along.
+    expect(held.warnings).toContain('keeping LXC container c1/box of root: it holds containers nestctl did not create or cannot prove empty (LXC container c1/box/foreign of root)');
+  });
+
+  it('destroy keeps an LXC container of its own on the host that holds a stranger LXC container, or may hold some unseen', async () => {
+    const OUTER = load('apiVersion: nestctl/v1\ncontainers:\n  - name: outer\n    runtime: lxc\n    template: local\n    template_args: [--fstree, /r.tar]\n    containers:\n      - { name: inner, runtime: lxc }\n');
+    const host = (outer: LxcContainerDescription) => createSimWorld(hostWith([], { lxc: { containers: [outer] } }));
+    const held = await plan(host(lxcOurs('outer', { nesting: true, inside: { lxc: { containers: [lxcOurs('outer/inner'), { name: 'foreign' }] } } })), OUTER);
+    expect(deletes(held)).toEqual([]);
+    expect(held.warnings).toContain('keeping LXC container outer of root: it holds containers nestctl did not create or cannot prove empty (LXC container outer/foreign of root)');
+    const stopped = await plan(host(lxcOurs('outer', { nesting: true, state: 'STOPPED' })), OUTER);
+    expect(deletes(stopped)).toEqual([]);
+    expect(stopped.warnings).toContain(`keeping LXC container outer of root: it may hold LXC containers (${NESTING_CONF}) and what it holds cannot be seen without starting it; start it and run nestctl again`);
+    const own = await plan(host(lxcOurs('outer', { nesting: true, inside: { lxc: { containers: [lxcOurs('outer/inner')] } } })), OUTER);
+    expect(deletes(own)).toEqual(['outer:delete-lxc']);
+  });
+
   it('keeps it, as unseen, when its LXC containers cannot be listed', async () => {
     const w = createSimWorld(hostWith([c1With([lxcOurs('c1/box')])]));
     const p = await plan(new FailingLxcProbe(w.host(), 'c1'), LEAF);
@@ -83,6 +116,15 @@ describe('destroy: LXC containers inside an LXD container', () => {
     await w.level('c1').lxcCreate({ name: 'foreign', owner: { user: null, home: null }, template: 'busybox', templateArgs: [], config: null });
     const failed = (await startApply(p, w.host()).finished).failed.map((f) => `${f.step.id}: ${f.error.message}`);
     expect(failed).toEqual(['c1:delete-instance: plan is stale: c1 now holds LXC container c1/foreign of root, which nestctl did not plan to delete; nothing was deleted']);
+    expect(await names(w)).toEqual(['c1']);
+  });
+
+  it('apply refuses it too when the LXC container that appeared is marked as nestctl\'s there: the plan did not list it', async () => {
+    const w = createSimWorld(hostWith([c1With([lxcOurs('c1/box')])]));
+    const p = await plan(w, WITH_BOX);
+    await w.level('c1').lxcCreate({ name: 'late', owner: { user: null, home: null }, template: 'busybox', templateArgs: [], config: `${MARKER_PREFIX}c1/late\n` });
+    const failed = (await startApply(p, w.host()).finished).failed.map((f) => `${f.step.id}: ${f.error.message}`);
+    expect(failed).toEqual(['c1:delete-instance: plan is stale: c1 now holds LXC container c1/late of root, which nestctl did not plan to delete; nothing was deleted']);
     expect(await names(w)).toEqual(['c1']);
   });
 });

@@ -26,7 +26,7 @@ import { clientOf, daemonName } from '../flavour/index.js';
 import { parseLxcConfig } from '../lxc/config-file.js';
 import { lxcLabel, markedPath, NESTING_CONF } from '../lxc/paths.js';
 import type { Flavour } from '../manifest/model.js';
-import { MANAGED_PROJECT, type ObservedInstance, type ObservedLevel, type ObservedTree } from '../observed.js';
+import { MANAGED_PROJECT, type ObservedInstance, type ObservedLevel, type ObservedLxcContainer, type ObservedTree } from '../observed.js';
 import { joinPath } from '../paths.js';
 import { MARKER_PATH } from './desired-config.js';
 import { halfMade } from './half-made.js';
@@ -105,24 +105,28 @@ function lxcProof(tree: ObservedTree, path: string, level: ObservedLevel): { kin
   const kept: string[] = [];
   for (const owner of Object.keys(level.lxc.owners).sort()) {
     for (const c of level.lxc.owners[owner]!.containers) {
-      const at = joinPath(path, c.name);
-      const label = lxcLabel(at, owner);
-      if (markedPath(c.config.text) !== at) {
-        kept.push(label);
-        continue;
-      }
-      if (!holdsLxc(c.config.text)) {
-        going.push(label);
-        continue;
-      }
-      const inside = tree.levels[at];
-      const below = c.state === 'RUNNING' && inside?.kind === 'observed' ? lxcProof(tree, at, inside.level) : null;
-      if (below?.kind !== 'seen') kept.push(label);
-      else if (below.kept.length > 0) kept.push(...below.kept);
-      else going.push(label, ...below.going);
+      const v = lxcVerdict(tree, joinPath(path, c.name), owner, c);
+      going.push(...v.going);
+      kept.push(...v.kept);
     }
   }
   return { kind: 'seen', going, kept };
+}
+
+/**
+ * What deleting LXC container `c` (of `owner`, at node path `at`) takes along, by rule d: `going`
+ * (it and what it holds, all nestctl's) or `kept` (the deepest culprits; itself when it is not
+ * nestctl's, or may hold LXC containers and its inside was not seen). Pure.
+ */
+export function lxcVerdict(tree: ObservedTree, at: string, owner: string, c: ObservedLxcContainer): { going: string[]; kept: string[] } {
+  const label = lxcLabel(at, owner);
+  if (markedPath(c.config.text) !== at) return { going: [], kept: [label] };
+  if (!holdsLxc(c.config.text)) return { going: [label], kept: [] };
+  const inside = tree.levels[at];
+  const below = c.state === 'RUNNING' && inside?.kind === 'observed' ? lxcProof(tree, at, inside.level) : null;
+  if (below?.kind !== 'seen') return { going: [], kept: [label] };
+  if (below.kept.length > 0) return { going: [], kept: below.kept };
+  return { going: [label, ...below.going], kept: [] };
 }
 
 /** Whether an LXC container may run LXC containers itself: nestctl gives it nesting.conf then. */
