@@ -86,8 +86,8 @@ export class DelegatingLevel implements LxdLevel {
   runIn(name: string, argv: readonly string[], onOutput?: OutputListener): Promise<ExecResult> {
     return this.inner.runIn(name, argv, onOutput);
   }
-  probeLxc(owners: readonly string[]): Promise<ObservedLxc> {
-    return this.inner.probeLxc(owners);
+  probeLxc(owners: readonly string[], options?: { everyOwner?: boolean }): Promise<ObservedLxc> {
+    return this.inner.probeLxc(owners, options);
   }
   writeLxcFile(file: string, owner: string, text: string, expected: string | null, options?: { forgetOriginal?: boolean }): Promise<void> {
     return this.inner.writeLxcFile(file, owner, text, expected, options);

@@ -105,8 +105,13 @@ export interface ObservedLevel {
   profiles: ObservedProfile[];
   /** Clock at the level when probed, seconds since the epoch. */
   now: number;
-  /** Classic LXC at this level; probed only where the manifest has LXC containers (absent otherwise). */
+  /**
+   * Classic LXC at this level; probed where the manifest has LXC containers, and for every owner
+   * inside a container that may be deleted (absent otherwise).
+   */
   lxc?: ObservedLxc;
+  /** Why the LXC probe a deletion needed here failed (nothing may then be concluded about LXC here). */
+  lxcUnseen?: string;
   /** A remote's top level that is a cluster (`environment.server_clustered`): its members; absent otherwise. */
   cluster?: { members: ClusterMember[] };
 }
@@ -129,6 +134,8 @@ export interface ObservedLxc {
   usernetOriginal: string | null;
   /** By owner asked about: "root" (/var/lib/lxc) and each user the manifest names. */
   owners: Record<string, ObservedLxcOwner>;
+  /** `owners` also holds every account that has containers here (asked for a deletion's proof). */
+  everyOwner?: true;
 }
 
 export interface ObservedLxcOwner {

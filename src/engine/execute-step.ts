@@ -41,7 +41,7 @@ async function relayImage(step: Extract<Step, { kind: 'copy-image' }>, level: Lx
 
 /** What a step may know of the plan it belongs to. */
 export interface StepContext {
-  /** Paths of the containers the plan deletes. */
+  /** Paths of the containers the plan deletes, and the LXC containers (lxcLabel) they take along. */
   deleting: ReadonlySet<string>;
   /** The image bundles the plan's copies share (engine/image-exports.ts). */
   exports: ImageExports;
@@ -66,7 +66,7 @@ async function moveInstance(step: Extract<Step, { kind: 'move-instance' }>, leve
 
 /** The context of the steps of `plan`; its exports start at once, so close them when the apply ends. */
 export function stepContext(plan: Pick<Plan, 'steps'>, levels: LevelResolver): StepContext {
-  return { deleting: new Set(plan.steps.flatMap((s) => (s.kind === 'delete-instance' ? [s.path] : []))), exports: imageExports(plan, levels) };
+  return { deleting: new Set(plan.steps.flatMap((s) => (s.kind === 'delete-instance' ? [s.path, ...(s.lxc ?? [])] : []))), exports: imageExports(plan, levels) };
 }
 
 export async function executeStep(step: Step, levels: LevelResolver, context: StepContext): Promise<StepResult> {

@@ -1,28 +1,35 @@
 // The deletion rule (core/plan/deletion.ts) on a container as it is at the moment apply deletes
-// it: its whole inside is probed again, level by level, because `delete --force` takes
-// everything in it along. Nothing the plan did not list may go with it.
+// it: its whole inside is probed again, level by level, its classic LXC containers of every
+// owner included, because `delete --force` takes everything in it along. Nothing the plan did not
+// list may go with it.
 
-import type { LevelObservation, ObservedInstance, ObservedTree } from '../core/observed.js';
+import { markedPath } from '../core/lxc/paths.js';
+import type { LevelObservation, ObservedInstance, ObservedLevel, ObservedTree } from '../core/observed.js';
 import { MANAGED_PROJECT } from '../core/observed.js';
-import { type Deletion, deletionVerdict } from '../core/plan/deletion.js';
+import { type Deletion, deletionVerdict, holdsLxc } from '../core/plan/deletion.js';
 import { MARKER_PATH } from '../core/plan/desired-config.js';
 import { joinPath } from '../core/paths.js';
 import type { LxdLevel } from '../ports/lxd.js';
-import { probeInside } from './observe.js';
+import { probeInside, withLxc } from './observe.js';
 
 /**
  * The verdict on `live` (an instance of the level at `levelPath`, reached through `level`) from
- * a fresh look at everything inside it. `planned`: the paths the plan deletes; a deletable
- * container inside that is not among them keeps the whole subtree.
+ * a fresh look at everything inside it. `planned`: the paths the plan deletes and the LXC
+ * containers (lxcLabel) its steps take along; a deletable container inside that is not among
+ * them keeps the whole subtree.
  */
 export async function deletionNow(level: LxdLevel, levelPath: string, live: ObservedInstance, planned: ReadonlySet<string>): Promise<Deletion> {
   const levels: Record<string, LevelObservation> = {};
   await observeSubtree(level, levelPath, live, levels);
   const d = deletionVerdict({ levels } satisfies ObservedTree, levelPath, live);
   if (d.verdict === 'keep') return d;
-  const unplanned = d.inner.flatMap(function all(i): string[] {
-    return [...(planned.has(i.path) ? [] : [i.path]), ...i.inner.flatMap(all)];
-  });
+  const unlisted = (lxc: string[]): string[] => lxc.filter((l) => !planned.has(l));
+  const unplanned = [
+    ...unlisted(d.lxc),
+    ...d.inner.flatMap(function all(i): string[] {
+      return [...(planned.has(i.path) ? [] : [i.path]), ...unlisted(i.lxc), ...i.inner.flatMap(all)];
+    }),
+  ];
   if (unplanned.length === 0) return d;
   return { verdict: 'keep', level: d.level, name: d.name, path: d.path, reason: { kind: 'holds', kept: unplanned } };
 }
@@ -34,6 +41,30 @@ async function observeSubtree(level: LxdLevel, levelPath: string, inst: Observed
   const child = level.child(inst.name, null);
   const inside = await probeInside(child);
   levels[path] = inside;
-  if (inside.kind !== 'observed' || inside.level.daemon.kind !== 'up') return;
-  await Promise.all(inside.level.instances.map((i) => observeSubtree(child, path, i, levels)));
+  if (inside.kind !== 'observed') return;
+  inside.level = await withLxc(child, inside.level, [], true);
+  await Promise.all([
+    observeLxcSubtree(child, path, inside.level, levels),
+    ...(inside.level.daemon.kind === 'up' ? inside.level.instances.map((i) => observeSubtree(child, path, i, levels)) : []),
+  ]);
+}
+
+/** Probes the inside of each running LXC container of nestctl's at `level` that may hold LXC containers (the rule looks in those). */
+async function observeLxcSubtree(api: LxdLevel, path: string, level: ObservedLevel, levels: Record<string, LevelObservation>): Promise<void> {
+  const owners = Object.entries(level.lxc?.owners ?? {});
+  await Promise.all(
+    owners.flatMap(([owner, o]) =>
+      o.containers
+        .filter((c) => c.state === 'RUNNING' && markedPath(c.config.text) === joinPath(path, c.name) && holdsLxc(c.config.text))
+        .map(async (c) => {
+          const at = joinPath(path, c.name);
+          const child = api.lxcChild(c.name, owner === 'root' ? null : owner);
+          const inside = await probeInside(child);
+          levels[at] = inside;
+          if (inside.kind !== 'observed') return;
+          inside.level = await withLxc(child, inside.level, [], true);
+          await observeLxcSubtree(child, at, inside.level, levels);
+        }),
+    ),
+  );
 }

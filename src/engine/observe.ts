@@ -4,10 +4,10 @@
 // level's answer is used only when the walk reaches it and the guess it was asked through (its
 // parent's flavour) was right, so a deep tree costs the slowest probe, not their sum. When the plan may
 // delete containers (destroy, --prune), the inside of every running container nestctl created
-// for this manifest (user.nestctl.path = its path) is probed too, leaves included: a container
-// is deleted only when everything in it was seen.
+// for this manifest (user.nestctl.path = its path) is probed too, leaves included, with its
+// classic LXC containers of every owner: a container is deleted only when everything in it was seen.
 
-import { UnseenError } from '../core/errors.js';
+import { EnvironmentError, UnseenError } from '../core/errors.js';
 import { ownerKey } from '../core/lxc/paths.js';
 import { type ContainerSpec, type Flavour, type LxcSpec, type Manifest, hasLevel } from '../core/manifest/model.js';
 import { type ContainerFiles, type LevelObservation, MANAGED_PROJECT, type ObservedLevel, type ObservedTree, managedInstance } from '../core/observed.js';
@@ -28,7 +28,7 @@ export async function observeTree(host: LxdLevel, manifest: Manifest, mode: Obse
   const hostLevel = await withLxc(host, await host.probe(), manifest.lxc);
   const walk: Walk = { levels: {}, replace, files: mode === 'destroy' ? null : files, early: early ?? probeAhead(host, hostLevel.flavour, manifest.containers) };
   walk.levels[''] = { kind: 'observed', level: hostLevel };
-  await Promise.all([observeChildren(walk, host, hostLevel, manifest.containers, mode !== 'apply'), observeLxcInside(walk, host, hostLevel, manifest.lxc)]);
+  await Promise.all([observeChildren(walk, host, hostLevel, manifest.containers, mode !== 'apply'), observeLxcInside(walk, host, hostLevel, manifest.lxc, mode === 'destroy')]);
   // Nothing of the observation may still run when the plan is made (or applied).
   await Promise.all([...walk.early.values()].map((e) => e.answer));
   return Object.keys(files).length > 0 ? { levels: walk.levels, files } : { levels: walk.levels };
@@ -144,13 +144,16 @@ async function observeInside(walk: Walk, api: LxdLevel, above: Flavour | null, s
   // flavour, once found, serves the levels below it too.
   const child = ahead ? early!.api : api.child(spec.name, spec.flavour);
   const inside = ahead ? ahead.seen : await probeInside(child);
-  if (inside.kind === 'observed') inside.level = await withLxc(child, inside.level, spec.lxc);
+  if (inside.kind === 'observed') inside.level = await withLxc(child, inside.level, spec.lxc, insideOwned);
   walk.levels[spec.path] = inside;
-  if (inside.kind === 'observed') await Promise.all([observeChildren(walk, child, inside.level, spec.containers, insideOwned), observeLxcInside(walk, child, inside.level, spec.lxc)]);
+  if (inside.kind === 'observed') await Promise.all([observeChildren(walk, child, inside.level, spec.containers, insideOwned), observeLxcInside(walk, child, inside.level, spec.lxc, insideOwned)]);
 }
 
-/** The inside of each running LXC container the manifest gives LXC containers (LXC inside LXC), through lxc-attach. */
-async function observeLxcInside(walk: Walk, api: LxdLevel, level: ObservedLevel, specs: LxcSpec[]): Promise<void> {
+/**
+ * The inside of each running LXC container the manifest gives LXC containers (LXC inside LXC),
+ * through lxc-attach; `forDeletion`: the container holding `level` may be deleted.
+ */
+async function observeLxcInside(walk: Walk, api: LxdLevel, level: ObservedLevel, specs: LxcSpec[], forDeletion: boolean): Promise<void> {
   await Promise.all(
     specs
       .filter((s) => s.containers.length > 0)
@@ -162,18 +165,28 @@ async function observeLxcInside(walk: Walk, api: LxdLevel, level: ObservedLevel,
         }
         const child = api.lxcChild(spec.name, spec.user);
         const inside = await probeInside(child);
-        if (inside.kind === 'observed') inside.level = await withLxc(child, inside.level, spec.containers);
+        if (inside.kind === 'observed') inside.level = await withLxc(child, inside.level, spec.containers, forDeletion);
         walk.levels[spec.path] = inside;
-        if (inside.kind === 'observed') await observeLxcInside(walk, child, inside.level, spec.containers);
+        if (inside.kind === 'observed') await observeLxcInside(walk, child, inside.level, spec.containers, forDeletion);
       }),
   );
 }
 
-/** A level with classic LXC containers in the manifest gets its LXC facts (one more round trip), for their owners. */
-async function withLxc(api: LxdLevel, level: ObservedLevel, lxc: LxcSpec[]): Promise<ObservedLevel> {
-  if (lxc.length === 0) return level;
+/**
+ * A level with classic LXC containers in the manifest gets its LXC facts (one more round trip),
+ * for their owners; inside a container that may be deleted (`forDeletion`), for every owner that
+ * has containers there. Facts only a deletion wanted that cannot be read are recorded as such
+ * (the container is then kept); the manifest's own LXC containers cannot be planned without them.
+ */
+export async function withLxc(api: LxdLevel, level: ObservedLevel, lxc: LxcSpec[], forDeletion = false): Promise<ObservedLevel> {
+  if (lxc.length === 0 && !forDeletion) return level;
   const owners = [...new Set(lxc.map((l) => ownerKey(l.user)))].sort();
-  return { ...level, lxc: await api.probeLxc(owners) };
+  try {
+    return { ...level, lxc: await api.probeLxc(owners, forDeletion ? { everyOwner: true } : {}) };
+  } catch (e) {
+    if (!(e instanceof EnvironmentError) || lxc.length > 0) throw e;
+    return { ...level, lxcUnseen: e.message };
+  }
 }
 
 async function readFiles(api: LxdLevel, spec: ContainerSpec): Promise<ContainerFiles> {

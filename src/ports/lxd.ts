@@ -144,9 +144,10 @@ export interface LxdLevel {
   /**
    * Classic LXC at this level, one round trip: whether it is installed, /etc/lxc/lxc-usernet, and
    * for each owner ("root" or a user name) the home, default.conf and containers with their
-   * state, init's uid_map and config.
+   * state, init's uid_map and config. `everyOwner`: root and every account whose
+   * ~/.local/share/lxc holds containers too, besides `owners` (a deletion must see them all).
    */
-  probeLxc(owners: readonly string[]): Promise<ObservedLxc>;
+  probeLxc(owners: readonly string[], options?: { everyOwner?: boolean }): Promise<ObservedLxc>;
   /**
    * Write an LXC file: /etc/lxc/lxc-usernet as root (owner "root"), or a file of a user's as that
    * user (its default.conf, a container's config). Refuses as stale when its sha256 is not

@@ -3,7 +3,8 @@
 // user's planned subuid start; a root-owned unprivileged LXC container inside an LXD container
 // made from the lab's `nest-tools` image (nest plus Debian's lxc package);
 // a second plan empty; destroy --restore-ids puts /etc/subuid, /etc/subgid and
-// /etc/lxc/lxc-usernet back. The host needs Debian's lxc package (test/lab/setup-host.sh).
+// /etc/lxc/lxc-usernet back; a later destroy keeps an LXD container holding an LXC container
+// made by hand (afterAll deletes it). The host needs Debian's lxc package (test/lab/setup-host.sh).
 
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,6 +41,10 @@ writeFileSync(
     '',
   ].join('\n'),
 );
+
+/** OUTER alone, for the LXC container made by hand inside it. */
+const OUTER_ONLY = join(DIR, 'outer.yaml');
+writeFileSync(OUTER_ONLY, ['apiVersion: nestctl/v1', 'host:', '  flavour: debian', 'containers:', `  - name: ${OUTER}`, '    image: nest-tools', ''].join('\n'));
 
 async function must(argv: string[]): Promise<string> {
   const r = await run(argv);
@@ -109,6 +114,16 @@ describe.skipIf(why !== null)(`classic LXC on real hosts${why ? ` (skipped: ${wh
     expect(['/etc/subuid', '/etc/subgid'].map(read)).toEqual(idsBefore);
     expect(read(USERNET) ?? '').toBe(usernetBefore ?? '');
     expect((await run(['lxc-info', '-P', `${HOME}/.local/share/lxc`, '-n', 'ubox'])).code).not.toBe(0);
+  });
+
+  it('destroy keeps an LXD container holding an LXC container made by hand, and names it', async () => {
+    const r = await nestctl(['apply', '--auto-approve', '--ci', '--host-restart', RESTART, OUTER_ONLY]);
+    expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+    await must(execIn([OUTER], ['lxc-create', '-n', 'foreign', '-t', 'busybox']));
+    const d = await nestctl(['destroy', '--auto-approve', '--ci', OUTER_ONLY]);
+    expect(d.code, `${d.stdout}\n${d.stderr}`).toBe(0);
+    expect(`${d.stdout}\n${d.stderr}`).toContain(`${OUTER} is kept: it holds containers nestctl did not create or cannot prove empty (LXC container ${OUTER}/foreign of root)`);
+    expect((await run(['lxc', 'info', OUTER])).code).toBe(0);
   });
 });
 

@@ -91,24 +91,27 @@ describe('apply re-checks with targeted reads', () => {
 });
 
 describe('destroy deletes a subtree with one delete --force', () => {
-  it('a seed destroy runs one delete, no stop, after probing c1, c1/c2 and c1/c2/c3 again (it ran 16 commands, 3 stops)', async () => {
+  it('a seed destroy runs one delete, no stop, after probing c1, c1/c2 and c1/c2/c3 again, their LXC too (it ran 16 commands, 3 stops)', async () => {
     const w = newWorld();
     await commands(w, SEED);
     const ran = await commands(w, SEED, 'destroy');
     expect(matching(ran, / (stop|delete) /)).toEqual(['lxc delete --force -q c1']);
     expect(probes(ran)).toHaveLength(3);
-    expect(ran).toHaveLength(9);
+    // Every owner's classic LXC containers, at each level the delete takes along.
+    expect(matching(ran, /<lxc-probe> --every-owner$/)).toHaveLength(3);
+    expect(ran).toHaveLength(12);
     expect(w.log().filter((r) => r.op === 'delete').map((r) => `${r.path}:${r.detail}`)).toEqual([':c1']);
   });
 
-  it('a fleet destroy runs 2 commands a container and one shared instance list, none a stop (it ran 4, then 3)', async () => {
+  it('a fleet destroy runs 3 commands a container (probe, LXC probe, delete) and one shared instance list, none a stop (it ran 4, then 3, then 2)', async () => {
     const w = newWorld();
     await commands(w, FLEET);
     const ran = await commands(w, FLEET, 'destroy');
     expect(matching(ran, / stop /)).toEqual([]);
     expect(matching(ran, /^lxc delete --force -q nf\d$/)).toHaveLength(10);
+    expect(matching(ran, /^lxc exec nf\d -T -- sh -c <lxc-probe> --every-owner$/)).toHaveLength(10);
     expect(matching(ran, /^lxc query \/1\.0\/instances/)).toHaveLength(1);
-    expect(ran).toHaveLength(21);
+    expect(ran).toHaveLength(31);
   });
 });
 

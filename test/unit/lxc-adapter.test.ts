@@ -2,7 +2,7 @@
 // the probe's output parsed, and ExecLevel's calls through a recording Exec.
 
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -33,6 +33,7 @@ describe('LXC argv', () => {
     expect(lxcStopArgv('rb', root)).toEqual(['lxc-stop', '-P', '/var/lib/lxc', '-n', 'rb', '-k']);
     expect(lxcDestroyArgv('box', alice)).toEqual(['runuser', '-u', 'alice', '--', 'env', 'HOME=/home/alice', 'lxc-destroy', '-P', '/home/alice/.local/share/lxc', '-n', 'box']);
     expect(lxcProbeArgv(['alice', 'root'])).toEqual(['sh', '-c', LXC_PROBE_SCRIPT, 'lxc-probe', 'alice', 'root']);
+    expect(lxcProbeArgv(['alice'], true)).toEqual(['sh', '-c', LXC_PROBE_SCRIPT, 'lxc-probe', '--every-owner', 'alice']);
     expect(writeLxcFileArgv('/etc/lxc/lxc-usernet', root, null, false)).toEqual(['sh', '-c', WRITE_LXC_FILE_SCRIPT, 'nestctl-write-lxc-file', '/etc/lxc/lxc-usernet', 'absent', 'keep', '/var/lib/nestctl/lxc-usernet.orig']);
     expect(writeLxcFileArgv('/home/alice/.config/lxc/default.conf', alice, 'abc', false).slice(0, 6)).toEqual(['runuser', '-u', 'alice', '--', 'env', 'HOME=/home/alice']);
   });
@@ -40,6 +41,31 @@ describe('LXC argv', () => {
   it('keeps the probe a constant script with no manifest data in it', () => {
     expect(LXC_PROBE_SCRIPT).not.toMatch(/alice|box/);
     expect(LXC_PROBE_SCRIPT).toContain('for o in "$@"');
+  });
+});
+
+describe('the LXC probe for a deletion (sh, fake accounts)', () => {
+  it('with --every-owner also reads root and every account whose ~/.local/share/lxc holds a container, each once', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nestctl-lxcprobe-'));
+    const bin = join(dir, 'bin');
+    const passwd = ['root:x:0:0:root:/root:/bin/sh', ...['alice', 'bob', 'carol'].map((u, i) => `${u}:x:${1000 + i}:${1000 + i}::${dir}/home/${u}:/bin/sh`)].join('\n');
+    for (const [user, box] of [['alice', 'a1'], ['carol', 'c1']] as const) {
+      mkdirSync(join(dir, 'home', user, '.local/share/lxc', box), { recursive: true });
+      writeFileSync(join(dir, 'home', user, '.local/share/lxc', box, 'config'), `lxc.uts.name = ${box}\n`);
+    }
+    mkdirSync(join(dir, 'home/bob/.local/share/lxc'), { recursive: true });
+    mkdirSync(bin);
+    // Stand-ins: the accounts above, and no LXC tool of this machine's is run.
+    writeFileSync(join(bin, 'getent'), `#!/bin/sh\nprintf '%s\\n' '${passwd.replaceAll('\n', "' '")}' | if [ -n "$2" ]; then grep "^$2:"; else cat; fi\n`, { mode: 0o755 });
+    for (const tool of ['lxc-info', 'lxc-ls']) writeFileSync(join(bin, tool), '#!/bin/sh\nexit 1\n', { mode: 0o755 });
+    const child = spawn('sh', ['-c', LXC_PROBE_SCRIPT, 'lxc-probe', '--every-owner', 'alice'], { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    expect(await new Promise((ok) => child.on('exit', ok))).toBe(0);
+    const seen = parseLxcProbe(stdout, PROBE_MARK);
+    expect(Object.keys(seen.owners)).toEqual(['alice', 'root', 'carol']);
+    expect(seen.owners['carol']!.containers.map((c) => c.name)).toEqual(['c1']);
+    expect(seen.owners['alice']!.containers.map((c) => c.name)).toEqual(['a1']);
   });
 });
 

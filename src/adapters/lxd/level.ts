@@ -379,8 +379,8 @@ export class ExecLevel implements LxdLevel {
     return new LxcAtLevel(this.exec, this.path, this.options.trace);
   }
 
-  async probeLxc(owners: readonly string[]): Promise<ObservedLxc> {
-    return this.lxcHere.probe(owners);
+  async probeLxc(owners: readonly string[], options: { everyOwner?: boolean } = {}): Promise<ObservedLxc> {
+    return this.lxcHere.probe(owners, options.everyOwner ?? false);
   }
 
   async writeLxcFile(file: string, owner: string, text: string, expected: string | null, options: { forgetOriginal?: boolean } = {}): Promise<void> {

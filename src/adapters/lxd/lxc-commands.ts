@@ -9,7 +9,7 @@
 
 import { USERNET, USERNET_ORIGINAL, lxcDir } from '../../core/lxc/paths.js';
 import type { LxcCreate, LxcOwner } from '../../ports/lxd.js';
-import { LXC_PROBE_SCRIPT, WRITE_LXC_FILE_SCRIPT } from './lxc-scripts.js';
+import { EVERY_OWNER, LXC_PROBE_SCRIPT, WRITE_LXC_FILE_SCRIPT } from './lxc-scripts.js';
 
 export function asOwner(owner: LxcOwner, argv: readonly string[]): string[] {
   return owner.user === null ? [...argv] : ['runuser', '-u', owner.user, '--', 'env', `HOME=${owner.home}`, ...argv];
@@ -34,8 +34,8 @@ export function lxcStartArgv(name: string, owner: LxcOwner, cgroup: 'none' | 'sy
 export const lxcStopArgv = (name: string, owner: LxcOwner): string[] => asOwner(owner, ['lxc-stop', '-P', dirOf(owner), '-n', name, '-k']);
 export const lxcDestroyArgv = (name: string, owner: LxcOwner): string[] => asOwner(owner, ['lxc-destroy', '-P', dirOf(owner), '-n', name]);
 
-/** The LXC probe: `sh -c SCRIPT lxc-probe OWNER…`. */
-export const lxcProbeArgv = (owners: readonly string[]): string[] => ['sh', '-c', LXC_PROBE_SCRIPT, 'lxc-probe', ...owners];
+/** The LXC probe: `sh -c SCRIPT lxc-probe [--every-owner] OWNER…`. */
+export const lxcProbeArgv = (owners: readonly string[], everyOwner = false): string[] => ['sh', '-c', LXC_PROBE_SCRIPT, 'lxc-probe', ...(everyOwner ? [EVERY_OWNER] : []), ...owners];
 
 /** Root's create-time config for lxc-create -f: written by the LXC writer to this file first. */
 export const rootCreateConfigFile = (name: string): string => `/var/lib/nestctl/lxc/${name}.conf`;

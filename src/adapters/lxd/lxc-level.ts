@@ -28,10 +28,11 @@ export class LxcAtLevel {
     return r;
   }
 
-  async probe(owners: readonly string[]): Promise<ObservedLxc> {
-    const r = await this.run(lxcProbeArgv(owners));
+  async probe(owners: readonly string[], everyOwner: boolean): Promise<ObservedLxc> {
+    const r = await this.run(lxcProbeArgv(owners, everyOwner));
     if (!r.stdout.includes(PROBE_MARK)) throw new EnvironmentError(`the LXC probe ${this.path ? `in ${this.path}` : 'on the host'} gave no answer`, 'check that sh works there, then run nestctl again', this.path);
-    return parseLxcProbe(r.stdout, PROBE_MARK);
+    const seen = parseLxcProbe(r.stdout, PROBE_MARK);
+    return everyOwner ? { ...seen, everyOwner: true } : seen;
   }
 
   async writeFile(file: string, owner: string, text: string, expected: string | null, forgetOriginal: boolean, home: string | null): Promise<void> {

@@ -8,8 +8,13 @@ import { PROBE_MARK } from './probe-script.js';
 /** The LXC writer's refusal of a file changed since the plan (as the subid writer's 3). */
 export const LXC_STALE_EXIT = 3;
 
+/** The probe's first argument that adds root and every account with containers to the owners asked about. */
+export const EVERY_OWNER = '--every-owner';
+
 /**
- * `sh -c LXC_PROBE_SCRIPT lxc-probe OWNER…` ("root" or user names). Facts in order, one a line
+ * `sh -c LXC_PROBE_SCRIPT lxc-probe [--every-owner] OWNER…` ("root" or user names; with
+ * --every-owner also root and each account whose ~/.local/share/lxc holds a container config,
+ * each owner once). Facts in order, one a line
  * (`${PROBE_MARK} NAME STATUS BASE64`): version, apparmor, usernet, usernet_orig, then per owner
  * `owner` (its name; status absent when there is no such account), `home`, `default_conf`, and per
  * container `container` (its name), `state` (lxc-info -sH), `uid_map` (init's), `config`.
@@ -23,6 +28,17 @@ if command -v lxc-ls >/dev/null 2>&1; then sec version ok; lxc-ls --version 2>/d
 if [ "$(cat /sys/module/apparmor/parameters/enabled 2>/dev/null)" = Y ]; then sec apparmor yes; else sec apparmor no; fi; echo
 file usernet ${USERNET}
 file usernet_orig ${USERNET_ORIGINAL}
+if [ "\${1:-}" = ${EVERY_OWNER} ]; then
+  shift
+  found=$(getent passwd | while IFS=: read -r name _ _ _ _ home _; do for c in "$home"/.local/share/lxc/*/config; do if [ -f "$c" ]; then printf '%s\\n' "$name"; break; fi; done; done)
+  extra=
+  set -f
+  for u in root $found; do
+    case " $* $extra " in *" $u "*) ;; *) extra="$extra $u" ;; esac
+  done
+  set -- "$@" $extra
+  set +f
+fi
 for o in "$@"; do
   if [ "$o" = root ]; then home=/root; dir=/var/lib/lxc
   else

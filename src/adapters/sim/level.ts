@@ -229,9 +229,9 @@ export class SimLevel implements LxdLevel {
     writeFile(this.world, this.path, name, file);
   }
 
-  async probeLxc(owners: readonly string[]): Promise<ObservedLxc> {
-    this.show(lxcCmd.lxcProbeArgv(owners));
-    return probeLxc(this.world, this.path, owners);
+  async probeLxc(owners: readonly string[], options: { everyOwner?: boolean } = {}): Promise<ObservedLxc> {
+    this.show(lxcCmd.lxcProbeArgv(owners, options.everyOwner ?? false));
+    return probeLxc(this.world, this.path, owners, options.everyOwner ?? false);
   }
 
   async writeLxcFile(file: string, owner: string, text: string, expected: string | null, options: { forgetOriginal?: boolean } = {}): Promise<void> {

@@ -34,9 +34,11 @@ function installed(world: World, path: string, argv: readonly string[]): { level
 
 const configPath = (owner: LxcOwner, name: string): string => `${lxcDir(owner.user, owner.home)}/${name}/config`;
 
-export function probeLxc(world: World, path: string, owners: readonly string[]): ObservedLxc {
+/** `everyOwner`: root and every owner with containers too, as the real probe's --every-owner finds them. */
+export function probeLxc(world: World, path: string, asked: readonly string[], everyOwner = false): ObservedLxc {
   const level = reach(world, path, ['sh', '-c', '<lxc probe>']);
   const lxc = level.lxc;
+  const owners = everyOwner ? [...new Set([...asked, 'root', ...(lxc?.containers ?? []).map((c) => c.owner)])] : asked;
   const file = (p: string) => {
     const f = level.files[p];
     return f ? { text: f.text, sha256: sha256(f.text) } : { text: null, sha256: null };
@@ -65,6 +67,7 @@ export function probeLxc(world: World, path: string, owners: readonly string[]):
     usernet: file(USERNET),
     usernetOriginal: level.files[USERNET_ORIGINAL]?.text ?? null,
     owners: byOwner,
+    ...(everyOwner ? { everyOwner: true as const } : {}),
   };
 }
 

@@ -21,6 +21,9 @@ export const containerConfigPath = (dir: string, name: string): string => `${dir
 /** The owner key of observed LXC facts: the user, or "root". */
 export const ownerKey = (user: string | null): string => user ?? 'root';
 
+/** How a plan names an LXC container among others (its path and owner, "root" or a user). */
+export const lxcLabel = (path: string, owner: string): string => `LXC container ${path} of ${owner}`;
+
 /** The node path recorded in a container's config, or null when nestctl did not make it. */
 export function markedPath(config: string): string | null {
   const line = config.split('\n').find((l) => l.startsWith(MARKER_PREFIX));

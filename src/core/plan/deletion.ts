@@ -3,8 +3,17 @@
 //   (a) it carries user.nestctl.path = its own path (nestctl created it at this place of the tree);
 //   (b) its whole inside was seen: it runs, and the probe found no LXD/Incus installed in it, or an
 //       LXD that is up and listed its instances;
-//   (c) every container inside is, recursively, deletable by the same rule.
+//   (c) every container inside is, recursively, deletable by the same rule;
+//   (d) its classic LXC containers were listed for every owner (root's /var/lib/lxc and each
+//       account's ~/.local/share/lxc), and each carries nestctl's marker for its own path
+//       (`# nestctl.path = PATH`, core/lxc/paths.ts); one that can hold LXC containers itself (it
+//       includes nesting.conf, which nestctl gives only to those) runs and its inside was seen, by
+//       the same rule.
 // Anything unproven is kept, with the reason and what the user can do.
+//
+// LXC containers of nestctl's inside go with the container that holds them: its one
+// `delete --force` removes their rootfs and config with it, where deleting them first would cost
+// an lxc-stop and an lxc-destroy each and show nothing more. The delete step names them.
 //
 // A stopped container is always kept: its disk may hold containers (nested LXD state, or an image
 // published from a container that held some), and nothing short of starting it shows them. Even
@@ -14,8 +23,10 @@
 // Containers of other LXD projects are never nestctl's.
 
 import { clientOf, daemonName } from '../flavour/index.js';
+import { parseLxcConfig } from '../lxc/config-file.js';
+import { lxcLabel, markedPath, NESTING_CONF } from '../lxc/paths.js';
 import type { Flavour } from '../manifest/model.js';
-import { MANAGED_PROJECT, type ObservedInstance, type ObservedTree } from '../observed.js';
+import { MANAGED_PROJECT, type ObservedInstance, type ObservedLevel, type ObservedLxcContainer, type ObservedTree } from '../observed.js';
 import { joinPath } from '../paths.js';
 import { MARKER_PATH } from './desired-config.js';
 import { halfMade } from './half-made.js';
@@ -39,6 +50,8 @@ export type Deletion =
       profiles: string[];
       /** Every container inside it, each deletable too (deleted first). */
       inner: Array<Deletion & { verdict: 'delete' }>;
+      /** Its own LXC containers (lxcLabel), nestctl's, which go with it. */
+      lxc: string[];
     }
   | {
       verdict: 'keep';
@@ -60,7 +73,7 @@ export function verdictFromOutside(levelPath: string, inst: ObservedInstance, fl
     return { verdict: 'keep', level: levelPath, name: inst.name, path, reason: { kind: 'not-ours' }, flavour };
   }
   if (inst.status === 'Running') return null;
-  if (halfMade(inst, path)) return { verdict: 'delete', level: levelPath, name: inst.name, path, profiles: inst.profiles, inner: [] };
+  if (halfMade(inst, path)) return { verdict: 'delete', level: levelPath, name: inst.name, path, profiles: inst.profiles, inner: [], lxc: [] };
   return { verdict: 'keep', level: levelPath, name: inst.name, path, reason: { kind: 'stopped', status: inst.status }, flavour };
 }
 
@@ -78,10 +91,46 @@ export function deletionVerdict(tree: ObservedTree, levelPath: string, inst: Obs
   const level = inside.level;
   if (level.daemon.kind === 'down') return keep({ kind: 'daemon-down', daemon: level.flavour });
   const inner = level.daemon.kind === 'up' ? level.instances.map((i) => deletionVerdict(tree, path, i)) : [];
-  const kept = inner.flatMap((d) => (d.verdict === 'delete' ? [] : d.reason.kind === 'holds' ? d.reason.kept : [d.path]));
+  const lxc = lxcProof(tree, path, level);
+  if (lxc.kind === 'unseen') return keep({ kind: 'unseen', detail: lxc.detail });
+  const kept = [...inner.flatMap((d) => (d.verdict === 'delete' ? [] : d.reason.kind === 'holds' ? d.reason.kept : [d.path])), ...lxc.kept];
   if (kept.length > 0) return keep({ kind: 'holds', kept });
-  return { verdict: 'delete', level: levelPath, name: inst.name, path, profiles: inst.profiles, inner: inner.filter((d) => d.verdict === 'delete') };
+  return { verdict: 'delete', level: levelPath, name: inst.name, path, profiles: inst.profiles, inner: inner.filter((d) => d.verdict === 'delete'), lxc: lxc.going };
 }
+
+/** The LXC containers at a seen level `path` (rule d): those of nestctl's, which go with it, and those that keep it. */
+function lxcProof(tree: ObservedTree, path: string, level: ObservedLevel): { kind: 'unseen'; detail: string } | { kind: 'seen'; going: string[]; kept: string[] } {
+  if (!level.lxc?.everyOwner) return { kind: 'unseen', detail: `its LXC containers ${level.lxcUnseen ? `cannot be listed: ${level.lxcUnseen}` : 'were not listed'}` };
+  const going: string[] = [];
+  const kept: string[] = [];
+  for (const owner of Object.keys(level.lxc.owners).sort()) {
+    for (const c of level.lxc.owners[owner]!.containers) {
+      const v = lxcVerdict(tree, joinPath(path, c.name), owner, c);
+      going.push(...v.going);
+      kept.push(...v.kept);
+    }
+  }
+  return { kind: 'seen', going, kept };
+}
+
+/**
+ * What deleting LXC container `c` (of `owner`, at node path `at`) takes along, by rule d: `going`
+ * (it and what it holds, all nestctl's) or `kept` (the deepest culprits; itself when it is not
+ * nestctl's, or may hold LXC containers and its inside was not seen). Pure.
+ */
+export function lxcVerdict(tree: ObservedTree, at: string, owner: string, c: ObservedLxcContainer): { going: string[]; kept: string[] } {
+  const label = lxcLabel(at, owner);
+  if (markedPath(c.config.text) !== at) return { going: [], kept: [label] };
+  if (!holdsLxc(c.config.text)) return { going: [label], kept: [] };
+  const inside = tree.levels[at];
+  const below = c.state === 'RUNNING' && inside?.kind === 'observed' ? lxcProof(tree, at, inside.level) : null;
+  if (below?.kind !== 'seen') return { going: [], kept: [label] };
+  if (below.kept.length > 0) return { going: [], kept: below.kept };
+  return { going: [label, ...below.going], kept: [] };
+}
+
+/** Whether an LXC container may run LXC containers itself: nestctl gives it nesting.conf then. */
+export const holdsLxc = (config: string): boolean => parseLxcConfig(config).some((l) => l.key === 'lxc.include' && l.value === NESTING_CONF);
 
 /** "c1 is kept: …" and what to do about it, for the plan's warnings. */
 export function keptMessage(d: Deletion & { verdict: 'keep' }): string {

@@ -8,11 +8,11 @@
 import { hostRangesOfInstance } from '../ids/idmap.js';
 import { type IdRange, contains, formatRange } from '../ids/range.js';
 import type { ContainerSpec, Flavour, LxcSpec, Manifest } from '../manifest/model.js';
-import { USERNET, markedPath, ownerKey } from '../lxc/paths.js';
+import { NESTING_CONF, USERNET, lxcLabel, markedPath, ownerKey } from '../lxc/paths.js';
 import { MANAGED_PROJECT, type ObservedLevel, type ObservedTree, managedInstance } from '../observed.js';
 import { replaceRootEntries, usableEntries } from '../subid/file.js';
 import { daemonName } from '../flavour/index.js';
-import { deletionVerdict, keptMessage } from './deletion.js';
+import { deletionVerdict, keptMessage, lxcVerdict } from './deletion.js';
 import { destroyProfileSteps } from './concerns/profiles.js';
 import { levelFlavour } from './level-context.js';
 import type { Step } from './model.js';
@@ -91,6 +91,16 @@ export function planDestroy(manifest: Manifest, tree: ObservedTree, options: Des
       if (!seen) continue;
       if (markedPath(seen.config.text) !== spec.path) {
         warnings.push(`keeping LXC container ${spec.path} of ${ownerKey(spec.user)}: nestctl did not create it`);
+        continue;
+      }
+      // lxc-destroy takes what it holds along: the deletion rule's proof, as for an LXD container.
+      const { kept } = lxcVerdict(tree, spec.path, ownerKey(spec.user), seen);
+      if (kept.length > 0) {
+        const self = kept.length === 1 && kept[0] === lxcLabel(spec.path, ownerKey(spec.user));
+        const why = self
+          ? `it may hold LXC containers (${NESTING_CONF}) and what it holds cannot be seen${seen.state === 'RUNNING' ? '' : ' without starting it; start it and run nestctl again'}`
+          : `it holds containers nestctl did not create or cannot prove empty (${kept.join(', ')})`;
+        warnings.push(`keeping LXC container ${spec.path} of ${ownerKey(spec.user)}: ${why}`);
         continue;
       }
       const step: Step = {

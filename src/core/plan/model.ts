@@ -192,7 +192,14 @@ export type Step = StepBase &
     /** lxc-stop -k and lxc-destroy of a container nestctl made (its config carries the marker). */
     | { kind: 'delete-lxc'; name: string; path: string; user: string | null; precondition: Precondition }
     /** Only instances nestctl created (user.nestctl.path marker); `delete --force` of the outermost takes what it holds along (their steps follow it). */
-    | { kind: 'delete-instance'; name: string; path: string; precondition: Precondition }
+    | {
+        kind: 'delete-instance';
+        name: string;
+        path: string;
+        /** Its LXC containers of nestctl's that go with it (lxcLabel); absent: none. Apply refuses to take along any other. */
+        lxc?: string[];
+        precondition: Precondition;
+      }
     /** A profile the manifest declares at `level` (core/plan/concerns/profiles.ts): created, then written whole. */
     | { kind: 'create-profile'; name: string; profile: ProfileBody; precondition: Precondition }
     /** Written whole again (`lxc profile edit`); `before` is what was there. */

@@ -358,9 +358,9 @@ function replacement(ctx: LevelContext, child: LevelChild, found: ObservedInstan
       },
     };
   }
-  const lost = verdict.inner.flatMap(function all(d): string[] {
-    return [d.path, ...d.inner.flatMap(all)];
-  });
+  const lost = [...verdict.lxc, ...verdict.inner.flatMap(function all(d): string[] {
+    return [d.path, ...d.lxc, ...d.inner.flatMap(all)];
+  })];
   const reason = `replace (${why}): deleted and created again; lost: the filesystem of ${spec.path}${lost.length > 0 ? ` and every container inside it (${lost.join(', ')})` : ''}`;
   return { ok: true, deletion: verdict, reason, what };
 }

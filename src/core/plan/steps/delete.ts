@@ -14,9 +14,10 @@ export function deleteSteps(d: Deletion & { verdict: 'delete' }, reason: string,
     level: d.level,
     kind: 'delete-instance',
     dependsOn: [...dependsOn],
-    reason,
+    reason: d.lxc.length > 0 ? `${reason}; its ${d.lxc.join(', ')} ${d.lxc.length > 1 ? 'go' : 'goes'} with it` : reason,
     name: d.name,
     path: d.path,
+    ...(d.lxc.length > 0 ? { lxc: [...d.lxc] } : {}),
     precondition: { kind: 'instance-config', config: { [MARKER_PATH]: d.path }, profiles: d.profiles },
   };
   const inner = d.inner.flatMap((i) => deleteSteps(i, `${i.path} was created by nestctl and is inside ${d.path}, which is deleted with everything in it`, [own.id]));
