@@ -42,10 +42,14 @@ async function observeSubtree(level: LxdLevel, levelPath: string, inst: Observed
   const inside = await probeInside(child);
   levels[path] = inside;
   if (inside.kind !== 'observed') return;
-  inside.level = await withLxc(child, inside.level, [], true);
+  const seen = inside.level;
+  // Its LXC facts are read beside the levels below it, which need only its instances.
   await Promise.all([
-    observeLxcSubtree(child, path, inside.level, levels),
-    ...(inside.level.daemon.kind === 'up' ? inside.level.instances.map((i) => observeSubtree(child, path, i, levels)) : []),
+    withLxc(child, seen, [], true).then((level) => {
+      inside.level = level;
+      return observeLxcSubtree(child, path, level, levels);
+    }),
+    ...(seen.daemon.kind === 'up' ? seen.instances.map((i) => observeSubtree(child, path, i, levels)) : []),
   ]);
 }
 

@@ -144,9 +144,17 @@ async function observeInside(walk: Walk, api: LxdLevel, above: Flavour | null, s
   // flavour, once found, serves the levels below it too.
   const child = ahead ? early!.api : api.child(spec.name, spec.flavour);
   const inside = ahead ? ahead.seen : await probeInside(child);
-  if (inside.kind === 'observed') inside.level = await withLxc(child, inside.level, spec.lxc, insideOwned);
   walk.levels[spec.path] = inside;
-  if (inside.kind === 'observed') await Promise.all([observeChildren(walk, child, inside.level, spec.containers, insideOwned), observeLxcInside(walk, child, inside.level, spec.lxc, insideOwned)]);
+  if (inside.kind !== 'observed') return;
+  // The level's LXC facts (one more round trip) are read beside the walk below it, which needs only its instances.
+  const seen = inside.level;
+  await Promise.all([
+    withLxc(child, seen, spec.lxc, insideOwned).then((level) => {
+      inside.level = level;
+      return observeLxcInside(walk, child, level, spec.lxc, insideOwned);
+    }),
+    observeChildren(walk, child, seen, spec.containers, insideOwned),
+  ]);
 }
 
 /**
