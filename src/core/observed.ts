@@ -182,6 +182,11 @@ export type ObservedFile =
   /** A directory, symlink or device where a file is wanted: nestctl never replaces it. */
   | { kind: 'other' };
 
+/** The file at a path is already what a write would make of it: the same bytes, mode and owner. */
+export function fileIsAsWanted(now: ObservedFile | null | undefined, want: { sha256: string; mode: number; uid: number; gid: number }): boolean {
+  return now?.kind === 'file' && now.sha256 === want.sha256 && now.mode === want.mode && now.uid === want.uid && now.gid === want.gid;
+}
+
 /** A container's files named by the manifest: each path's state, null when absent. */
 export type ContainerFiles = { kind: 'observed'; files: Record<string, ObservedFile | null> } | { kind: 'unseen'; reason: string };
 

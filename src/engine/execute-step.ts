@@ -4,7 +4,7 @@
 import { EnvironmentError, SetupCommandError } from '../core/errors.js';
 import { argvText } from '../core/argv-text.js';
 import { type OutputLine, OutputLines } from './output-lines.js';
-import { managedInstance } from '../core/observed.js';
+import { fileIsAsWanted, managedInstance } from '../core/observed.js';
 import { refusedDeleteMessage } from '../core/plan/deletion.js';
 import { deleteStepId } from '../core/plan/steps/delete.js';
 import { deletionNow } from './live-deletion.js';
@@ -201,7 +201,7 @@ export async function executeStep(step: Step, levels: LevelResolver, context: St
       if (step.precondition.kind !== 'file-sha256') {
         // Planned before the container ran: what is there now decides.
         const now = (await level.readFiles(step.name, [step.file]))[step.file] ?? null;
-        if (now?.kind === 'file' && now.sha256 === step.sha256 && now.mode === step.mode && now.uid === step.uid && now.gid === step.gid) return { changed: false, why: 'already as planned' };
+        if (fileIsAsWanted(now, step)) return { changed: false, why: 'already as planned' };
       }
       const expected = step.precondition.kind === 'file-sha256' ? step.precondition.sha256 : 'any';
       await level.writeFile(step.name, { path: step.file, data: step.data, mode: step.mode, uid: step.uid, gid: step.gid, expected });

@@ -5,7 +5,7 @@ import { CommandError, EnvironmentError, TimedOutError, UnseenError } from '../.
 import { FLAVOURS, daemonName, decideFlavour, isClient, type Flavour, type FlavourInfo, flavourInfo } from '../../core/flavour/index.js';
 import { type ApiImage, type ApiInstance, type ApiProfile, installedFlavours, observedImages, observedInstances, observedProfiles, parseProbe, parseProbeFacts } from '../../core/observe/parse-probe.js';
 import type { ProfileBody } from '../../core/plan/model.js';
-import type { FileState, ObservedFile, ObservedImage, ObservedInstance, ObservedLevel, ObservedLxc, ObservedProfile } from '../../core/observed.js';
+import { type FileState, type ObservedFile, type ObservedImage, type ObservedInstance, type ObservedLevel, type ObservedLxc, type ObservedProfile, fileIsAsWanted } from '../../core/observed.js';
 import { sha256 } from '../../core/plan/digest.js';
 import { parseFileFacts } from '../../core/observe/parse-files.js';
 import { FILE_REFUSED_EXIT, FILE_STALE_EXIT, READ_FILES_SCRIPT, WRITE_FILE_SCRIPT } from './files-script.js';
@@ -366,7 +366,7 @@ export class ExecLevel implements LxdLevel {
     const r = await this.inside(name)(argv, { stdin: Buffer.from(file.data, 'base64'), timeoutMs: 300_000 });
     if (r.timedOut) {
       const now = (await this.readFiles(name, [file.path]))[file.path];
-      if (now?.kind === 'file' && now.sha256 === sha256(Buffer.from(file.data, 'base64')) && now.mode === file.mode && now.uid === file.uid && now.gid === file.gid) return;
+      if (fileIsAsWanted(now, { ...file, sha256: sha256(Buffer.from(file.data, 'base64')) })) return;
     }
     if (r.code === FILE_STALE_EXIT) throw new EnvironmentError(`plan is stale: ${r.stderr.trim()}`, 'run nestctl plan again', where);
     if (r.code === FILE_REFUSED_EXIT) throw new EnvironmentError(r.stderr.trim(), `remove or rename what is at ${file.path} in ${where}, or choose another path`, where);

@@ -7,7 +7,7 @@ import { nodeAt } from '../../diagnostics.js';
 import { BugError } from '../../errors.js';
 import { lxdTrue } from '../../manifest/config-keys.js';
 import type { FileSpec } from '../../manifest/model.js';
-import type { ObservedFile } from '../../observed.js';
+import { type ObservedFile, fileIsAsWanted } from '../../observed.js';
 import { sha256 } from '../digest.js';
 import type { LevelChild, LevelContext } from '../level-context.js';
 import { pre } from '../level-context.js';
@@ -51,7 +51,7 @@ function pushStep(ctx: LevelContext, child: LevelChild, f: FileSpec, now: Extrac
   const { spec } = child;
   const bytes = Buffer.from(f.data!, 'base64');
   const hash = sha256(bytes);
-  if (now && now.sha256 === hash && now.mode === f.mode && now.uid === f.uid && now.gid === f.gid) return null;
+  if (fileIsAsWanted(now, { sha256: hash, mode: f.mode, uid: f.uid, gid: f.gid })) return null;
   const before = now ? { sha256: now.sha256, size: now.size, mode: now.mode, uid: now.uid, gid: now.gid } : null;
   const oldText = now?.data != null ? asText(Buffer.from(now.data, 'base64')) : null;
   const newText = asText(bytes);
