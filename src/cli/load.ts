@@ -1,11 +1,11 @@
 // Manifest file → Manifest, or an InputError carrying every diagnostic (the same checks as validate).
 
 import type { Diagnostic } from '../core/diagnostics.js';
-import { InputError } from '../core/errors.js';
+import { InputError, NestctlError } from '../core/errors.js';
 import { checkManifest } from '../core/manifest/check.js';
 import type { Manifest } from '../core/manifest/model.js';
+import { looksLikeSavedPlan } from '../core/plan/codec.js';
 import { MANIFEST_MAX_BYTES, readText } from './io.js';
-import { refuseSavedPlan } from './plan-file.js';
 import { readSources } from './sources.js';
 
 export interface LoadedManifest {
@@ -22,4 +22,11 @@ export async function loadManifestFile(file: string): Promise<LoadedManifest> {
   const filled = await readSources(result.manifest);
   if (!filled.ok) throw new InputError([...result.warnings, ...filled.diagnostics], { file, text });
   return { manifest: filled.manifest, text, warnings: result.warnings };
+}
+
+/** For commands that take a manifest only. */
+export function refuseSavedPlan(file: string, text: string): void {
+  if (looksLikeSavedPlan(text)) {
+    throw new NestctlError('user', `${file} is a saved plan, not a manifest`, `use nestctl apply ${file} or nestctl show ${file}`);
+  }
 }

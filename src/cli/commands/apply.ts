@@ -21,10 +21,11 @@ import { daemonName } from '../../core/flavour/index.js';
 import { plainProgress, terminalProgress } from '../../render/progress.js';
 import { EXIT_ERROR, EXIT_OK, askApproval } from '../io.js';
 import { type LoadedManifest, loadManifestFile } from '../load.js';
-import { readPlanIfAny, rederive, refusePlanningFlags, savedManifest } from '../plan-file.js';
+import { readPlanIfAny, refusePlanningFlags, savedManifest } from '../plan-file.js';
+import { type PlanFlags, computePlan, rederive } from '../planning.js';
 import { type Target, openPlanTarget, openTarget } from '../target.js';
 import { VERSION } from '../version.js';
-import { type PlanFlags, computePlan, printWarnings, simulatedDaemon, simulatedNote } from './plan.js';
+import { printWarnings, simulatedDaemon, simulatedNote } from './plan.js';
 
 export interface ApplyFlags extends PlanFlags {
   autoApprove?: boolean;

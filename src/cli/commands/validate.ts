@@ -7,7 +7,7 @@ import type { Colours } from '../../render/colour.js';
 import { InputError, NestctlError } from '../../core/errors.js';
 import { rangeOf } from '../diagnostic-text.js';
 import { EXIT_ERROR, EXIT_OK, MANIFEST_MAX_BYTES, printDiagnostic, readText } from '../io.js';
-import { refuseSavedPlan } from '../plan-file.js';
+import { refuseSavedPlan } from '../load.js';
 import { readSources } from '../sources.js';
 
 export async function validateCommand(file: string, opts: { json?: boolean }, c: Colours): Promise<number> {

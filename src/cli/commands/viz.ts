@@ -5,8 +5,9 @@ import { renderViz } from '../../render/viz.js';
 import { renderVizSvg } from '../../render/viz-svg.js';
 import { EXIT_OK } from '../io.js';
 import { loadManifestFile } from '../load.js';
+import { type PlanFlags, computePlan } from '../planning.js';
 import { openTarget } from '../target.js';
-import { type PlanFlags, computePlan, printWarnings } from './plan.js';
+import { printWarnings } from './plan.js';
 
 export interface VizFlags extends PlanFlags {
   format?: 'text' | 'svg';

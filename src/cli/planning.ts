@@ -1,0 +1,81 @@
+// Planning from the CLI: a manifest's flags turned into the pipeline's options, a saved plan
+// planned again, and the pipeline's problems turned into the CLI's errors. Shared by plan, apply,
+// destroy and viz.
+
+import { pathOf } from '../core/diagnostics.js';
+import { EnvironmentError, InputError, NestctlError } from '../core/errors.js';
+import { planDifference } from '../core/plan/compare.js';
+import { staleRemotes } from '../core/plan/hosts.js';
+import type { Plan } from '../core/plan/model.js';
+import { type PipelineOptions, planManifest, savedPlanOptions } from '../engine/plan-pipeline.js';
+import { parseHostRestart } from './host-restart.js';
+import type { LoadedManifest } from './load.js';
+import type { Target, TargetOptions } from './target.js';
+import { TOOL } from './version.js';
+
+export interface PlanFlags extends TargetOptions {
+  hostRestart?: string;
+  json?: boolean;
+  out?: string;
+  detailedExitcode?: boolean;
+  prune?: boolean;
+  replace?: string[];
+  target?: string;
+  restoreIds?: boolean;
+  /** --parallel: hosts observed and planned at once. */
+  parallel?: string;
+}
+
+/** --parallel N: a whole number from 1 to 64. */
+export function parseParallel(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = /^[0-9]+$/.test(text) ? Number(text) : NaN;
+  if (!(n >= 1 && n <= 64)) throw new NestctlError('user', `--parallel ${JSON.stringify(text)}: not a number of hosts`, 'give a whole number from 1 to 64, e.g. --parallel 4');
+  return n;
+}
+
+/** Plan against a host; throws InputError/EnvironmentError for problems. */
+export function computePlan(loaded: LoadedManifest, target: Target, flags: PlanFlags, mode: Plan['mode'] = 'apply'): Promise<Plan> {
+  if (flags.target === '') throw new NestctlError('user', '--target: empty node path', 'use a node path such as c1 or c1/c2');
+  return planWith(loaded, target, {
+    hostRestart: flags.hostRestart !== undefined ? parseHostRestart(flags.hostRestart) : null,
+    tool: TOOL,
+    manifestText: loaded.text,
+    mode,
+    simulation: target.simulation,
+    prune: flags.prune ?? false,
+    restoreIds: flags.restoreIds ?? false,
+    ...(flags.replace?.length ? { replace: flags.replace } : {}),
+    target: flags.target ?? null,
+    ...(flags.parallel !== undefined ? { parallel: parseParallel(flags.parallel)! } : {}),
+  });
+}
+
+/** The one pipeline, with its problems turned into the CLI's errors. */
+export async function planWith(loaded: LoadedManifest, target: Target, options: PipelineOptions): Promise<Plan> {
+  const result = await planManifest(loaded.manifest, target.hosts ?? target.host, options);
+  if (result.ok) return result.plan;
+  const env = result.problems.filter((p) => p.fault === 'environment');
+  if (env.length > 0) {
+    const first = env[0]!;
+    throw new EnvironmentError(env.map((p) => p.message).join('; '), first.hint, pathOf(first.where));
+  }
+  throw new InputError(result.problems, { file: loaded.manifest.file, text: loaded.text });
+}
+
+/**
+ * Plan the saved manifest again, with the saved options, against what is there now. Only a fresh
+ * plan identical to the saved one is accepted, and the fresh one is what runs: a saved plan can
+ * never make nestctl do something planning its manifest would not.
+ */
+export async function rederive(saved: Plan, file: string, loaded: LoadedManifest, target: Target): Promise<Plan> {
+  const fresh = await planWith(loaded, target, savedPlanOptions(saved, TOOL));
+  const moved = staleRemotes(saved, fresh);
+  if (moved.length > 0) throw new NestctlError('environment', `plan is stale: ${moved.join('; ')}`, `check lxc remote list; if that server is the one you mean, run nestctl plan --out ${file} again`);
+  const diff = planDifference(saved, fresh);
+  if (!diff) return fresh;
+  if (diff.stale) {
+    throw new NestctlError('environment', `plan is stale: what ${file} was computed from has changed since (subid files, instances, images or daemons); first difference: ${diff.where}`, `run nestctl plan --out ${file} again`);
+  }
+  throw new NestctlError('user', `${file} does not match a fresh plan of the manifest it holds: ${diff.where}`, `the plan was edited after it was saved; run nestctl plan --out ${file} again and review it`);
+}
