@@ -22,7 +22,7 @@ async function main(argv: string[]): Promise<number> {
     .exitOverride();
 
   const c = () => colours(colourWanted(process.stdout, program.opts<{ color: boolean }>().color));
-  const targetOptions = (cmd: Command): Command =>
+  const connectionOptions = (cmd: Command): Command =>
     cmd
       .option('--simulate', 'plan against a fresh simulated LXD host instead of this machine')
       .option('--world <file>', 'simulated starting point (YAML/JSON world description); implies --simulate')
@@ -48,7 +48,7 @@ async function main(argv: string[]): Promise<number> {
       code = await (await import('./commands/validate.js')).validateCommand(file, opts, c());
     });
 
-  targetOptions(
+  connectionOptions(
     program
       .command('plan')
       .description('show what apply would change on the host and inside every container')
@@ -63,7 +63,7 @@ async function main(argv: string[]): Promise<number> {
     code = await (await import('./commands/plan.js')).planCommand(file, opts, c());
   });
 
-  targetOptions(
+  connectionOptions(
     executeOptions(program
       .command('apply')
       .description('plan, ask for approval, and carry the plan out level by level; or apply a saved plan')
@@ -75,7 +75,7 @@ async function main(argv: string[]): Promise<number> {
     code = await (await import('./commands/apply.js')).applyCommand(file, opts, c());
   });
 
-  targetOptions(
+  connectionOptions(
     executeOptions(program
       .command('destroy')
       .description('delete, bottom-up, the containers of the manifest that nestctl created')
@@ -104,7 +104,7 @@ async function main(argv: string[]): Promise<number> {
       code = await (await import('./commands/init.js')).initCommand(file, opts, c());
     });
 
-  targetOptions(
+  connectionOptions(
     program
       .command('viz')
       .description('draw the id ranges of every level, as host ids')

@@ -10,10 +10,10 @@ import type { Plan } from '../core/plan/model.js';
 import { type PipelineOptions, planManifest, savedPlanOptions } from '../engine/plan-pipeline.js';
 import { parseHostRestart } from './host-restart.js';
 import type { LoadedManifest } from './load.js';
-import type { Target, TargetOptions } from './target.js';
+import type { Connection, ConnectionOptions } from './connection-types.js';
 import { TOOL } from './version.js';
 
-export interface PlanFlags extends TargetOptions {
+export interface PlanFlags extends ConnectionOptions {
   hostRestart?: string;
   json?: boolean;
   out?: string;
@@ -34,15 +34,15 @@ export function parseParallel(text: string | undefined): number | undefined {
   return n;
 }
 
-/** Plan against a host; throws InputError/EnvironmentError for problems. */
-export function computePlan(loaded: LoadedManifest, target: Target, flags: PlanFlags, mode: Plan['mode'] = 'apply'): Promise<Plan> {
+/** Plan against the connection's hosts; throws InputError/EnvironmentError for problems. */
+export function computePlan(loaded: LoadedManifest, connection: Connection, flags: PlanFlags, mode: Plan['mode'] = 'apply'): Promise<Plan> {
   if (flags.target === '') throw new NestctlError('user', '--target: empty node path', 'use a node path such as c1 or c1/c2');
-  return planWith(loaded, target, {
+  return planWith(loaded, connection, {
     hostRestart: flags.hostRestart !== undefined ? parseHostRestart(flags.hostRestart) : null,
     tool: TOOL,
     manifestText: loaded.text,
     mode,
-    simulation: target.simulation,
+    simulation: connection.simulation,
     prune: flags.prune ?? false,
     restoreIds: flags.restoreIds ?? false,
     ...(flags.replace?.length ? { replace: flags.replace } : {}),
@@ -52,8 +52,8 @@ export function computePlan(loaded: LoadedManifest, target: Target, flags: PlanF
 }
 
 /** The one pipeline, with its problems turned into the CLI's errors. */
-export async function planWith(loaded: LoadedManifest, target: Target, options: PipelineOptions): Promise<Plan> {
-  const result = await planManifest(loaded.manifest, target.hosts ?? target.host, options);
+export async function planWith(loaded: LoadedManifest, connection: Connection, options: PipelineOptions): Promise<Plan> {
+  const result = await planManifest(loaded.manifest, connection.hosts ?? connection.host, options);
   if (result.ok) return result.plan;
   const env = result.problems.filter((p) => p.fault === 'environment');
   if (env.length > 0) {
@@ -68,8 +68,8 @@ export async function planWith(loaded: LoadedManifest, target: Target, options: 
  * plan identical to the saved one is accepted, and the fresh one is what runs: a saved plan can
  * never make nestctl do something planning its manifest would not.
  */
-export async function rederive(saved: Plan, file: string, loaded: LoadedManifest, target: Target): Promise<Plan> {
-  const fresh = await planWith(loaded, target, savedPlanOptions(saved, TOOL));
+export async function rederive(saved: Plan, file: string, loaded: LoadedManifest, connection: Connection): Promise<Plan> {
+  const fresh = await planWith(loaded, connection, savedPlanOptions(saved, TOOL));
   const moved = staleRemotes(saved, fresh);
   if (moved.length > 0) throw new NestctlError('environment', `plan is stale: ${moved.join('; ')}`, `check lxc remote list; if that server is the one you mean, run nestctl plan --out ${file} again`);
   const diff = planDifference(saved, fresh);

@@ -45,7 +45,7 @@ describe('startup', () => {
     const loaded = await loadedBy(['validate', 'examples/seed.yaml']);
     expect(loaded).toContain('dist/src/cli/commands/validate.js');
     expect(loaded).toContain('dist/src/core/generated/manifest-validator.js');
-    for (const f of ['dist/src/cli/commands/plan.js', 'dist/src/cli/commands/apply.js', 'dist/src/render/plan-text.js', 'dist/src/engine/plan-pipeline.js', 'dist/src/cli/planning.js', 'dist/src/cli/target.js']) {
+    for (const f of ['dist/src/cli/commands/plan.js', 'dist/src/cli/commands/apply.js', 'dist/src/render/plan-text.js', 'dist/src/engine/plan-pipeline.js', 'dist/src/cli/planning.js', 'dist/src/cli/connection.js']) {
       expect(loaded, f).not.toContain(f);
     }
     // ajv compiled the schemas at build time; the generated validators need nothing of it

@@ -23,7 +23,8 @@ import { EXIT_ERROR, EXIT_OK, askApproval } from '../io.js';
 import { type LoadedManifest, loadManifestFile } from '../load.js';
 import { readPlanIfAny, refusePlanningFlags, savedManifest } from '../plan-file.js';
 import { type PlanFlags, computePlan, rederive } from '../planning.js';
-import { type Target, openPlanTarget, openTarget } from '../target.js';
+import { openConnection, openPlanConnection } from '../connection.js';
+import type { Connection } from '../connection-types.js';
 import { VERSION } from '../version.js';
 import { printWarnings, simulatedDaemon, simulatedNote } from './plan.js';
 
@@ -43,24 +44,24 @@ export async function applyCommand(file: string, flags: ApplyFlags, c: Colours, 
     throw new NestctlError('user', `${mode} --json needs --auto-approve (or a saved plan): there is no one to ask`);
   }
   let loaded: LoadedManifest;
-  let target: Target;
+  let connection: Connection;
   let plan: Plan;
   if (saved) {
     refusePlanningFlags(file, flags);
     mode = saved.mode;
     loaded = await savedManifest(saved, file);
-    target = await openPlanTarget(saved, loaded.manifest, flags, file);
+    connection = await openPlanConnection(saved, loaded.manifest, flags, file);
     // The file's steps are never run: only a fresh plan identical to them.
-    plan = await rederive(saved, file, loaded, target);
+    plan = await rederive(saved, file, loaded, connection);
   } else {
     loaded = await loadManifestFile(file);
     printWarnings(loaded, c, json);
-    target = await openTarget(loaded.manifest, flags);
-    plan = await computePlan(loaded, target, flags, mode);
+    connection = await openConnection(loaded.manifest, flags);
+    plan = await computePlan(loaded, connection, flags, mode);
   }
 
   if (out) {
-    out.write(simulatedNote(target, plan, c));
+    out.write(simulatedNote(connection, plan, c));
     out.write(renderPlanText(plan, c, { verbose: flags.verbose ?? false }));
   }
   const emit = json ? jsonLines(process.stdout) : null;
@@ -70,7 +71,7 @@ export async function applyCommand(file: string, flags: ApplyFlags, c: Colours, 
     for (const w of loaded.warnings) emitDiagnostic(emit, 'warning', w.message, w.hint ?? '', rangeOf(w, loaded.manifest.file));
   }
   if (isEmptyPlan(plan)) {
-    await target.save?.();
+    await connection.save?.();
     if (emit) emitSummary(emit, { done: 0, unchanged: 0, failed: [], skipped: [], ms: 0 });
     return EXIT_OK;
   }
@@ -85,14 +86,14 @@ export async function applyCommand(file: string, flags: ApplyFlags, c: Colours, 
   }
   out?.write('\n');
   // Two applies must not interleave on one machine (a simulation touches nothing real).
-  const release = target.simulation
+  const release = connection.simulation
     ? () => undefined
     : await lockHost({ timeoutMs: lockTimeoutMs, onWait: (m) => process.stderr.write(`${m}\n`) });
   let summary: ApplySummary;
   try {
-    const releaseRemotes = await lockRemotes(target.hosts ?? [], lockOwner());
+    const releaseRemotes = await lockRemotes(connection.hosts ?? [], lockOwner());
     try {
-      summary = await execute(plan, target.hosts ? new Map(target.hosts.map((h) => [h.name, h])) : target.host, flags, c, emit);
+      summary = await execute(plan, connection.hosts ? new Map(connection.hosts.map((h) => [h.name, h])) : connection.host, flags, c, emit);
     } finally {
       await releaseRemotes();
     }
@@ -100,11 +101,11 @@ export async function applyCommand(file: string, flags: ApplyFlags, c: Colours, 
     release();
   }
   if (emit) emitSummary(emit, summary);
-  else printSummary(summary, c, plan, target.simulation !== null);
+  else printSummary(summary, c, plan, connection.simulation !== null);
   if (summary.failed.length > 0 || summary.skipped.length > 0) return EXIT_ERROR;
-  await target.save?.();
-  if (target.simulation && !json && mode === 'apply' && !plan.target) {
-    return reportConvergence(await computePlan(loaded, target, { ...flags, prune: false, replace: [] }), c);
+  await connection.save?.();
+  if (connection.simulation && !json && mode === 'apply' && !plan.target) {
+    return reportConvergence(await computePlan(loaded, connection, { ...flags, prune: false, replace: [] }), c);
   }
   return EXIT_OK;
 }

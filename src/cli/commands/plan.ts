@@ -8,7 +8,8 @@ import { EXIT_CHANGES, EXIT_OK, printDiagnostic } from '../io.js';
 import { checkOutFile, writePrivateAtomically } from '../out-file.js';
 import { type LoadedManifest, loadManifestFile } from '../load.js';
 import { type PlanFlags, computePlan } from '../planning.js';
-import { type Target, openTarget } from '../target.js';
+import { openConnection } from '../connection.js';
+import type { Connection } from '../connection-types.js';
 
 export function printWarnings(loaded: LoadedManifest, c: Colours, json: boolean): void {
   if (json) return;
@@ -24,10 +25,10 @@ export function simulatedDaemon(plan: Plan): string {
  * Above a simulated plan: that it is one, naming the simulated host's daemon (the plan's host
  * flavour), and what the simulation took on trust.
  */
-export function simulatedNote(target: Target, plan: Plan, c: Colours): string {
-  if (!target.simulation) return '';
+export function simulatedNote(connection: Connection, plan: Plan, c: Colours): string {
+  if (!connection.simulation) return '';
   const banner = `(simulated ${simulatedDaemon(plan)}: nothing on this machine is read or changed)`;
-  const assumed = (target.assumptions ?? []).map((l) => `${l}\n`).join('');
+  const assumed = (connection.assumptions ?? []).map((l) => `${l}\n`).join('');
   return c.dim(`${banner}\n${assumed}\n`);
 }
 
@@ -35,16 +36,16 @@ export async function planCommand(file: string, flags: PlanFlags, c: Colours): P
   if (flags.out !== undefined) await checkOutFile('--out', flags.out);
   const loaded = await loadManifestFile(file);
   printWarnings(loaded, c, Boolean(flags.json));
-  const target = await openTarget(loaded.manifest, flags);
+  const connection = await openConnection(loaded.manifest, flags);
   // Loaded while the host answers its probes.
   const rendering = import('../../render/plan-text.js');
   rendering.catch(() => undefined);
-  const plan = await computePlan(loaded, target, flags);
+  const plan = await computePlan(loaded, connection, flags);
   const { renderPlanText } = await rendering;
   if (flags.out !== undefined) await writePrivateAtomically('--out', flags.out, encodePlan(plan));
   if (flags.json) process.stdout.write(encodePlan(plan));
   else {
-    process.stdout.write(simulatedNote(target, plan, c));
+    process.stdout.write(simulatedNote(connection, plan, c));
     process.stdout.write(renderPlanText(plan, c, { verbose: flags.verbose ?? false }));
     if (flags.out) process.stdout.write(`\nSaved the plan to ${flags.out}. To perform exactly these actions, run: nestctl apply ${flags.out}\n`);
   }

@@ -6,7 +6,7 @@ import { renderVizSvg } from '../../render/viz-svg.js';
 import { EXIT_OK } from '../io.js';
 import { loadManifestFile } from '../load.js';
 import { type PlanFlags, computePlan } from '../planning.js';
-import { openTarget } from '../target.js';
+import { openConnection } from '../connection.js';
 import { printWarnings } from './plan.js';
 
 export interface VizFlags extends PlanFlags {
@@ -16,8 +16,8 @@ export interface VizFlags extends PlanFlags {
 export async function vizCommand(file: string, flags: VizFlags, c: Colours): Promise<number> {
   const loaded = await loadManifestFile(file);
   printWarnings(loaded, c, false);
-  const target = await openTarget(loaded.manifest, flags);
-  const plan = await computePlan(loaded, target, flags);
+  const connection = await openConnection(loaded.manifest, flags);
+  const plan = await computePlan(loaded, connection, flags);
   process.stdout.write(flags.format === 'svg' ? renderVizSvg(plan) : renderViz(plan, c));
   return EXIT_OK;
 }

@@ -1,4 +1,5 @@
-// Which LXD a command talks to: the real one on this machine, or a simulated world.
+// Which LXD a command talks to: the real one on this machine (and each remote host's), or a
+// simulated world.
 
 import { lstat } from 'node:fs/promises';
 import { ExecLevel } from '../adapters/lxd/level.js';
@@ -9,35 +10,14 @@ import { EnvironmentError, NestctlError } from '../core/errors.js';
 import type { Manifest } from '../core/manifest/model.js';
 import { plansByHost } from '../core/plan/hosts.js';
 import type { Plan } from '../core/plan/model.js';
-import type { LxdLevel } from '../ports/lxd.js';
 import type { HostConnection } from '../ports/remote.js';
+import type { Connection, ConnectionOptions } from './connection-types.js';
 import { readText } from './io.js';
 import { checkOutFile } from './out-file.js';
 import { traceOf } from './trace.js';
 
 // The simulator is loaded only for a simulated run: a real one does not pay for it.
-const sim = () => import('./sim-target.js');
-
-export interface TargetOptions {
-  simulate?: boolean;
-  world?: string;
-  /** A simulated world to continue: read when it exists, written after a successful apply or destroy. */
-  state?: string;
-  verbose?: boolean;
-}
-
-export interface Target {
-  /** This machine's level (the first host's, when there are several). */
-  host: LxdLevel;
-  /** Every host's connection, for a manifest of several hosts or a remote (core/plan/hosts.ts). */
-  hosts?: HostConnection[];
-  /** Recorded in saved plans so `apply PLAN.json` talks to the same kind of LXD. */
-  simulation: Plan['simulation'];
-  /** With --state: write the simulated world as it is now to the state file. */
-  save?: () => Promise<void>;
-  /** What a simulation took on trust (printed above a simulated plan); empty for a described world. */
-  assumptions?: string[];
-}
+const sim = () => import('./sim-connection.js');
 
 /** The state file's text, or null when it does not exist yet (checked as a place to write). */
 async function readState(file: string): Promise<string | null> {
@@ -54,7 +34,7 @@ async function readState(file: string): Promise<string | null> {
  * `REMOTE:NAME` (the levels below through `lxc exec REMOTE:c1`), its range read once by an empty
  * probe instance.
  */
-function realHosts(manifest: Manifest, options: TargetOptions): Target {
+function realHosts(manifest: Manifest, options: ConnectionOptions): Connection {
   const trace = traceOf(options.verbose);
   const opts = trace ? { trace } : {};
   const hosts: HostConnection[] = manifest.hosts.map((h) => {
@@ -77,13 +57,13 @@ function realHosts(manifest: Manifest, options: TargetOptions): Target {
 }
 
 /** The world --state continues (the state file when it exists, else --world's), or --world's. */
-async function worldOf(options: TargetOptions): Promise<{ text: string; file: string } | null> {
+async function worldOf(options: ConnectionOptions): Promise<{ text: string; file: string } | null> {
   const state = options.state === undefined ? null : await readState(options.state);
   if (state !== null) return { text: state, file: options.state! };
   return options.world ? { text: await readText(options.world), file: options.world } : null;
 }
 
-export async function openTarget(manifest: Manifest, options: TargetOptions): Promise<Target> {
+export async function openConnection(manifest: Manifest, options: ConnectionOptions): Promise<Connection> {
   if (plansByHost(manifest)) {
     if (options.state !== undefined || options.world !== undefined) return (await sim()).simulatedHosts(manifest, await worldOf(options), options, options.state);
     return options.simulate ? (await sim()).simulatedHosts(manifest, null, options) : realHosts(manifest, options);
@@ -105,7 +85,7 @@ export async function openTarget(manifest: Manifest, options: TargetOptions): Pr
  * The LXD a saved plan was computed against, and no other: a plan made for this machine is not
  * tried out in a simulation (that would apply it here), and a simulated one never touches this machine.
  */
-export async function openPlanTarget(plan: Plan, manifest: Manifest, options: TargetOptions, file: string): Promise<Target> {
+export async function openPlanConnection(plan: Plan, manifest: Manifest, options: ConnectionOptions, file: string): Promise<Connection> {
   if (plansByHost(manifest) && plan.simulation === null) {
     if (options.simulate || options.world || options.state !== undefined) throw new NestctlError('user', `${file} was made for the real hosts; --simulate, --world and --state do not apply to it`, `apply it without them, or plan again with --simulate: nestctl plan --simulate --out ${file} ...`);
     return realHosts(manifest, options);
@@ -116,13 +96,13 @@ export async function openPlanTarget(plan: Plan, manifest: Manifest, options: Ta
   if (plan.simulation !== null && options.world) {
     throw new NestctlError('user', `${file} carries the simulated world it was made in; --world does not apply to it`, `apply it without --world, or plan again: nestctl plan --world ${options.world} --out ${file} ...`);
   }
-  if (plan.simulation && options.state !== undefined) return continuedPlanTarget(plan.simulation, manifest, options, file);
+  if (plan.simulation && options.state !== undefined) return continuedPlanConnection(plan.simulation, manifest, options, file);
   if (plan.simulation) return (await sim()).simulatedIn(manifest, plan.simulation.world === null ? null : { text: plan.simulation.world, file: '(world saved in the plan)' }, options);
-  return openTarget(manifest, { verbose: options.verbose ?? false });
+  return openConnection(manifest, { verbose: options.verbose ?? false });
 }
 
 /** A simulated plan applied to a state file: only to the world it was planned against. */
-async function continuedPlanTarget(simulation: NonNullable<Plan['simulation']>, manifest: Manifest, options: TargetOptions, file: string): Promise<Target> {
+async function continuedPlanConnection(simulation: NonNullable<Plan['simulation']>, manifest: Manifest, options: ConnectionOptions, file: string): Promise<Connection> {
   const state = options.state!;
   const now = await readState(state);
   if (now !== null && now !== simulation.world) {

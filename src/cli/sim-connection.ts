@@ -1,15 +1,15 @@
-// A simulated target: the simulator's world for --simulate, --world and --state (cli/target.ts
-// loads this module only for such a run).
+// A simulated connection: the simulator's world for --simulate, --world and --state
+// (cli/connection.ts loads this module only for such a run).
 
 import { assumedByDefault, createSimWorld, defaultWorld, describeWorldText, freshHostsWorld, imageProblems, manifestImages, manifestLxcUsers, parseWorld, simHostsOf, WORLD_FILE_NOTE } from '../adapters/sim/index.js';
 import { InputError } from '../core/errors.js';
 import type { Manifest } from '../core/manifest/model.js';
 import { hostManifest, plansByHost } from '../core/plan/hosts.js';
 import { writePrivateAtomically } from './out-file.js';
-import type { Target, TargetOptions } from './target.js';
+import type { Connection, ConnectionOptions } from './connection-types.js';
 import { traceOf } from './trace.js';
 
-export function simulated(manifest: Manifest, world: { text: string; file: string } | null, options: TargetOptions, state?: string): Target {
+export function simulated(manifest: Manifest, world: { text: string; file: string } | null, options: ConnectionOptions, state?: string): Connection {
   const desc = world ? parseWorld(world.text, world.file) : defaultWorld(manifestImages(manifest), manifest.host.flavour, manifestLxcUsers(manifest));
   const sim = createSimWorld(desc);
   const problems = world ? imageProblems(sim.state(), manifest) : [];
@@ -21,9 +21,9 @@ export function simulated(manifest: Manifest, world: { text: string; file: strin
 /**
  * Each host a simulated machine: those `world` describes (this machine and its servers, by remote
  * name), or fresh ones (`freshHostsWorld`). With `state`, the whole world is saved there after an
- * apply. The first host's level is also the target's `host`.
+ * apply. The first host's level is also the connection's `host`.
  */
-export function simulatedHosts(manifest: Manifest, world: { text: string; file: string } | null, options: TargetOptions, state?: string): Target {
+export function simulatedHosts(manifest: Manifest, world: { text: string; file: string } | null, options: ConnectionOptions, state?: string): Connection {
   const sim = simHostsOf(manifest, world ? parseWorld(world.text, world.file) : freshHostsWorld(manifest), traceOf(options.verbose));
   const here = manifest.hosts.find((h) => h.place.kind === 'local');
   // A remote's images may come from this machine by relay: the planner says which are in neither store.
@@ -36,5 +36,5 @@ export function simulatedHosts(manifest: Manifest, world: { text: string; file: 
 }
 
 /** One machine, or several for a manifest of several hosts. */
-export const simulatedIn = (manifest: Manifest, world: { text: string; file: string } | null, options: TargetOptions, state?: string): Target =>
+export const simulatedIn = (manifest: Manifest, world: { text: string; file: string } | null, options: ConnectionOptions, state?: string): Connection =>
   plansByHost(manifest) ? simulatedHosts(manifest, world, options, state) : simulated(manifest, world, options, state);
