@@ -39,11 +39,10 @@ function realHosts(manifest: Manifest, options: ConnectionOptions): Connection {
   const opts = trace ? { trace } : {};
   const hosts: HostConnection[] = manifest.hosts.map((h) => {
     if (h.place.kind === 'local') return { name: h.name, level: new ExecLevel(processExec, '', opts, h.flavour), remote: null };
-    const cli = h.place.cli ?? (h.flavour === 'incus' ? 'incus' : 'lxc');
-    const flavour = h.flavour ?? (cli === 'incus' ? 'incus' : 'debian');
+    const { client, flavour } = h.place;
     const top = { remote: h.place.remote, project: h.place.project };
     const local = new ExecLevel(processExec, '', opts, flavour);
-    const remote = rangeReadOnce(new ExecRemoteHost(processExec, cli, top, () => local.images()));
+    const remote = rangeReadOnce(new ExecRemoteHost(processExec, client, top, () => local.images()));
     const level = new ExecLevel(processExec, '', opts, flavour, { ...top, range: () => remote.probeRange(null) });
     if (!h.place.shell) return { name: h.name, level, remote };
     // The daemon there restarted: its range is read again, by a new probe instance.

@@ -39,7 +39,7 @@ async function planHost(manifest: Manifest, host: HostSpec, connections: readonl
   if (conn.remote && host.place.kind === 'remote') {
     server = await conn.remote.server();
     const range = await conn.remote.probeRange(null);
-    const flavour = host.flavour ?? (host.place.cli === 'incus' ? 'incus' : 'debian');
+    const flavour = host.place.flavour;
     // The containers placed on members are sized from their member's map (core/plan/placement.ts), the rest from the server's.
     const unplaced = allocate({ ...own, containers: own.containers.filter((c) => c.target === null) });
     const need = unplaced.ok ? unplaced.allocation.hostNeed : alloc.allocation.hostNeed;

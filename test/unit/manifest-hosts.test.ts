@@ -68,8 +68,8 @@ describe('hosts: building the manifest', () => {
     const { manifest, hostNeeds } = accepted(TWO_HOSTS);
     expect(manifest.hosts.map((h) => [h.name, h.section, h.place, h.base])).toEqual([
       ['here', 'hosts.here', { kind: 'local' }, 500000],
-      ['lab1', 'hosts.lab1', { kind: 'remote', remote: 'lab1', cli: null, project: 'trees', shell: null }, null],
-      ['labc', 'hosts.labc', { kind: 'remote', remote: 'labc', cli: 'incus', project: null, shell: ['ssh', 'root@labc1', '--'] }, 700000],
+      ['lab1', 'hosts.lab1', { kind: 'remote', remote: 'lab1', cli: null, client: 'lxc', flavour: 'debian', project: 'trees', shell: null }, null],
+      ['labc', 'hosts.labc', { kind: 'remote', remote: 'labc', cli: 'incus', client: 'incus', flavour: 'incus', project: null, shell: ['ssh', 'root@labc1', '--'] }, 700000],
     ]);
     expect(manifest.host.name).toBe('here');
     expect(manifest.containers.map((c) => [c.path, c.host, c.target?.value ?? null])).toEqual([
@@ -87,6 +87,20 @@ describe('hosts: building the manifest', () => {
       ['c1', 65536],
       ['m', 65536],
     ]);
+  });
+
+  it('gives a remote the client and flavour it is reached with, each following the other, and keeps the flavour the manifest names', () => {
+    const remote = (keys: string) => accepted(doc('apiVersion: nestctl/v1', `hosts: {lab1: {remote: lab1${keys}}}`, 'containers: [{name: c1, image: busybox}]')).manifest.host;
+    const reached = (keys: string) => {
+      const h = remote(keys);
+      return h.place.kind === 'remote' ? [h.place.client, h.place.flavour, h.flavour] : null;
+    };
+    expect(reached('')).toEqual(['lxc', 'debian', null]);
+    expect(reached(', cli: lxc')).toEqual(['lxc', 'debian', null]);
+    expect(reached(', cli: incus')).toEqual(['incus', 'incus', null]);
+    expect(reached(', flavour: incus')).toEqual(['incus', 'incus', 'incus']);
+    expect(reached(', flavour: snap')).toEqual(['lxc', 'snap', 'snap']);
+    expect(reached(', cli: lxc, flavour: snap')).toEqual(['lxc', 'snap', 'snap']);
   });
 
   it('reads host: as one host named local, and a lone hosts: entry as the host of every root container', () => {

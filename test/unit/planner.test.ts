@@ -268,7 +268,7 @@ describe('planner: images the host brings in first', () => {
     expect(step(p, 'c1:create-instance').dependsOn).toContain('host:fetch-image:images:debian/12');
   });
 
-  const remote = manifest([node('r1', [node('r2')])], { place: { kind: 'remote', remote: 'nxr1', cli: null, project: null, shell: null } });
+  const remote = manifest([node('r1', [node('r2')])], { place: { kind: 'remote', remote: 'nxr1', cli: null, client: 'lxc', flavour: 'debian', project: null, shell: null } });
   const bare = { kind: 'observed' as const, level: { ...level(''), images: [] } };
   const nest = { fingerprint: 'a'.repeat(64), aliases: ['nest'] };
   const busybox = { fingerprint: 'b'.repeat(64), aliases: ['busybox'] };

@@ -25,7 +25,7 @@ const run = promisify(execFile);
 const remoteHost = (shell: string[] | null = null): HostSpec => ({
   name: 'lab1',
   section: 'hosts.lab1',
-  place: { kind: 'remote', remote: 'lab1', cli: null, project: null, shell },
+  place: { kind: 'remote', remote: 'lab1', cli: null, client: 'lxc', flavour: 'debian', project: null, shell },
   owner: 'root',
   base: null,
   restart: null,

@@ -3,6 +3,7 @@
 import { type ConfigValue, lxdString } from './config-keys.js';
 import { daemonJsonFile, dockerRemapSize, dockerWanted } from './docker.js';
 import { buildFiles, type RawFile } from './files.js';
+import { remoteDaemon } from './hosts.js';
 import { buildProfiles, type RawProfiles } from './profiles.js';
 import { type ContainerSpec, type Flavour, type HostPlace, type HostSpec, LOCAL_HOST, type LxcSpec, type Manifest } from './model.js';
 import type { SourcePos } from './model.js';
@@ -71,7 +72,7 @@ export function buildManifest(raw: RawManifest, file: string, src: Source): Mani
 
 function placeOf(h: NonNullable<RawManifest['hosts']>[string]): HostPlace {
   if (h.remote === undefined) return { kind: 'local' };
-  return { kind: 'remote', remote: h.remote, cli: h.cli ?? null, project: h.project ?? null, shell: h.shell ? [...h.shell] : null };
+  return { kind: 'remote', remote: h.remote, cli: h.cli ?? null, ...remoteDaemon(h.cli ?? null, h.flavour ?? null), project: h.project ?? null, shell: h.shell ? [...h.shell] : null };
 }
 
 /** `at`: the entry's path in `hosts:`, or null for `host:`. */

@@ -1,6 +1,7 @@
 // Checks of `hosts:` and of the root containers' `host:` and `target:` that the schema cannot
 // say in plain words: host names, one entry for this machine at most, remote and project words,
-// the keys that need this machine or `shell:`, and which host each root container names.
+// the keys that need this machine or `shell:`, and which host each root container names. Also
+// the client and flavour a remote is reached with when the manifest leaves them out (remoteDaemon).
 
 import { type Diagnostic, sourceAt } from '../diagnostics.js';
 import { FLAVOURS, flavourInfo } from '../flavour/index.js';
@@ -96,6 +97,16 @@ function remoteFindings(src: Source, at: Path, name: string, entry: Record<strin
     if (client !== cli) found.push(error(src, valuePos(src, [...at, 'cli']), `hosts.${name} says cli: ${cli} but flavour: ${flavour}, whose client is ${client}`, `write cli: ${client}, or leave cli out (it follows the flavour)`));
   }
   return found;
+}
+
+/**
+ * A remote's client and the flavour of the daemon it reaches there, each following the other
+ * (hostsFindings refuses the two disagreeing): `cli:`, else the flavour's client; `flavour:`,
+ * else the client's daemon, Debian's LXD for `lxc`. The one place these defaults are written.
+ */
+export function remoteDaemon(cli: 'lxc' | 'incus' | null, flavour: Flavour | null): { client: 'lxc' | 'incus'; flavour: Flavour } {
+  const client = cli ?? flavourInfo(flavour ?? 'debian').client;
+  return { client, flavour: flavour ?? (client === 'incus' ? 'incus' : 'debian') };
 }
 
 /** `host:` and `target:` on containers: root containers only, naming a host that exists. */

@@ -88,8 +88,12 @@ export type HostPlace =
       kind: 'remote';
       /** The remote's name in the client's configuration. */
       remote: string;
-      /** The client whose configuration holds it; null: the flavour's. */
+      /** `cli:` as written; null: not given (what is used is `client`). */
       cli: 'lxc' | 'incus' | null;
+      /** The client whose configuration holds it: `cli:`, else the flavour's (core/manifest/hosts.ts, remoteDaemon). */
+      client: 'lxc' | 'incus';
+      /** The daemon that client talks to there: HostSpec.flavour, else the client's. HostSpec.flavour stays null when the manifest names none. */
+      flavour: Flavour;
       project: string | null;
       /** argv prefix that runs a host-level step (subid edit, daemon restart) on that machine; null: none is run there. */
       shell: string[] | null;
