@@ -22,6 +22,7 @@ async function main(argv: string[]): Promise<number> {
     .exitOverride();
 
   const c = () => colours(colourWanted(process.stdout, program.opts<{ color: boolean }>().color));
+  // Which LXD a command talks to (this machine, or a simulated world) and how: plan, apply, destroy, viz.
   const connectionOptions = (cmd: Command): Command =>
     cmd
       .option('--simulate', 'plan against a fresh simulated LXD host instead of this machine')
@@ -30,6 +31,13 @@ async function main(argv: string[]): Promise<number> {
       .option('--host-restart <argv>', 'command that restarts the host LXD without stopping containers (words, or a JSON array)')
       .option('--parallel <n>', 'with several hosts: how many to observe and plan side by side (default 4)')
       .option('-v, --verbose', 'list every step and key of the plan on its own, and print every command run at every level');
+
+  // Commands that plan a manifest as apply does: plan and apply (a saved plan records them).
+  const planningOptions = (cmd: Command): Command =>
+    cmd
+      .option('--prune', 'also destroy containers nestctl created that the manifest no longer lists')
+      .option('--replace <path>', 'delete and create again this node (e.g. c1/c2) and all it holds, though the manifest does not require it; repeatable', (v: string, prev: string[] = []) => [...prev, v])
+      .option('--target <path>', 'only this node (e.g. c1/c2), its subtree and what its ancestors must do for it');
 
   // Commands that change things: apply and destroy.
   const executeOptions = (cmd: Command): Command =>
@@ -49,28 +57,28 @@ async function main(argv: string[]): Promise<number> {
     });
 
   connectionOptions(
-    program
-      .command('plan')
-      .description('show what apply would change on the host and inside every container')
-      .argument('<file>', 'manifest')
-      .option('--json', 'print the plan as one JSON document (nothing else on stdout)')
-      .option('--out <plan.json>', 'save the plan; `nestctl apply plan.json` then performs exactly it')
-      .option('--detailed-exitcode', 'exit 0 without changes, 2 with changes, 1 on error')
-      .option('--prune', 'also destroy containers nestctl created that the manifest no longer lists')
-      .option('--replace <path>', 'delete and create again this node (e.g. c1/c2) and all it holds, though the manifest does not require it; repeatable', (v: string, prev: string[] = []) => [...prev, v])
-      .option('--target <path>', 'only this node (e.g. c1/c2), its subtree and what its ancestors must do for it'),
+    planningOptions(
+      program
+        .command('plan')
+        .description('show what apply would change on the host and inside every container')
+        .argument('<file>', 'manifest')
+        .option('--json', 'print the plan as one JSON document (nothing else on stdout)')
+        .option('--out <plan.json>', 'save the plan; `nestctl apply plan.json` then performs exactly it')
+        .option('--detailed-exitcode', 'exit 0 without changes, 2 with changes, 1 on error'),
+    ),
   ).action(async (file: string, opts) => {
     code = await (await import('./commands/plan.js')).planCommand(file, opts, c());
   });
 
   connectionOptions(
-    executeOptions(program
-      .command('apply')
-      .description('plan, ask for approval, and carry the plan out level by level; or apply a saved plan')
-      .argument('<file>', 'manifest, or a plan saved with plan --out (applied without asking, refused if stale)')
-      .option('--prune', 'also destroy containers nestctl created that the manifest no longer lists')
-      .option('--replace <path>', 'delete and create again this node (e.g. c1/c2) and all it holds, though the manifest does not require it; repeatable', (v: string, prev: string[] = []) => [...prev, v])
-      .option('--target <path>', 'only this node, its subtree and what its ancestors must do for it')),
+    executeOptions(
+      planningOptions(
+        program
+          .command('apply')
+          .description('plan, ask for approval, and carry the plan out level by level; or apply a saved plan')
+          .argument('<file>', 'manifest, or a plan saved with plan --out (applied without asking, refused if stale)'),
+      ),
+    ),
   ).action(async (file: string, opts) => {
     code = await (await import('./commands/apply.js')).applyCommand(file, opts, c());
   });
