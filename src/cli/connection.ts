@@ -12,8 +12,8 @@ import { plansByHost } from '../core/plan/hosts.js';
 import type { Plan } from '../core/plan/model.js';
 import type { HostConnection } from '../ports/remote.js';
 import type { Connection, ConnectionOptions } from './connection-types.js';
-import { readText } from './io.js';
 import { checkOutFile } from './out-file.js';
+import { readText } from './read.js';
 import { traceOf } from './trace.js';
 
 // The simulator is loaded only for a simulated run: a real one does not pay for it.

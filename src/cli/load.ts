@@ -5,7 +5,7 @@ import { InputError, NestctlError } from '../core/errors.js';
 import { checkManifest } from '../core/manifest/check.js';
 import type { Manifest } from '../core/manifest/model.js';
 import { looksLikeSavedPlan } from '../core/plan/codec.js';
-import { MANIFEST_MAX_BYTES, readText } from './io.js';
+import { MANIFEST_MAX_BYTES, readText } from './read.js';
 import { readSources } from './sources.js';
 
 export interface LoadedManifest {

@@ -9,7 +9,7 @@ import { colourWanted, colours } from '../render/colour.js';
 import { EnvironmentError, NestctlError } from '../core/errors.js';
 import { VERSION } from './version.js';
 
-const io = () => import('./io.js');
+const report = () => import('./report.js');
 
 async function main(argv: string[]): Promise<number> {
   let code = 0;
@@ -149,10 +149,10 @@ async function main(argv: string[]): Promise<number> {
         const { errorDiagnostics, printValidateJson } = await import('./commands/validate.js');
         const file = cmd.args.find((a) => !a.startsWith('-')) ?? '';
         printValidateJson(errorDiagnostics(error), file);
-      } else await (await io()).reportJsonError(error);
+      } else await (await report()).reportJsonError(error);
     }
     // Commander has already printed its own message (and the usage) on stderr.
-    return commanderError ? 1 : (await io()).reportError(error, c());
+    return commanderError ? 1 : (await report()).reportError(error, c());
   }
   return code;
 }
@@ -168,7 +168,7 @@ function jsonWanted(cmd: Command): boolean {
 const JSON_COMMANDS = ['plan', 'apply', 'destroy', 'validate', 'show'];
 
 const fail = (e: unknown): void => {
-  void io().then(
+  void report().then(
     ({ reportError }) => reportError(e, colours(false)),
     () => process.stderr.write(`internal error: ${e instanceof Error ? e.message : String(e)}\n`),
   ).finally(() => process.exit(1));

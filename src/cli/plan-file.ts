@@ -5,7 +5,7 @@ import { InputError, NestctlError } from '../core/errors.js';
 import { loadManifest } from '../core/manifest/load.js';
 import { decodePlan, looksLikeSavedPlan } from '../core/plan/codec.js';
 import type { Plan } from '../core/plan/model.js';
-import { readText } from './io.js';
+import { readText } from './read.js';
 import type { LoadedManifest } from './load.js';
 import { readSources } from './sources.js';
 import { TOOL } from './version.js';

@@ -2,7 +2,7 @@
 // NESTCTL_DEBUG=1 asks for one.
 
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { reportError } from '../../src/cli/io.js';
+import { reportError } from '../../src/cli/report.js';
 import { NestctlError } from '../../src/core/errors.js';
 import { colours } from '../../src/render/colour.js';
 

@@ -5,7 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { NestctlError } from '../../core/errors.js';
 import type { Colours } from '../../render/colour.js';
-import { EXIT_OK } from '../io.js';
+import { EXIT_OK } from '../exit.js';
 import { PACKAGE_ROOT } from '../version.js';
 
 export function starterManifest(schemaRef: string): string {

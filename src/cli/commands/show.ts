@@ -5,7 +5,7 @@ import { NestctlError } from '../../core/errors.js';
 import { encodePlan } from '../../core/plan/codec.js';
 import type { Colours } from '../../render/colour.js';
 import { renderPlanText } from '../../render/plan-text.js';
-import { EXIT_OK } from '../io.js';
+import { EXIT_OK } from '../exit.js';
 import { readPlanIfAny } from '../plan-file.js';
 
 export async function showCommand(file: string, flags: { json?: boolean; verbose?: boolean }, c: Colours): Promise<number> {

@@ -6,7 +6,9 @@ import { checkManifest } from '../../core/manifest/check.js';
 import type { Colours } from '../../render/colour.js';
 import { InputError, NestctlError } from '../../core/errors.js';
 import { rangeOf } from '../diagnostic-text.js';
-import { EXIT_ERROR, EXIT_OK, MANIFEST_MAX_BYTES, printDiagnostic, readText } from '../io.js';
+import { EXIT_ERROR, EXIT_OK } from '../exit.js';
+import { MANIFEST_MAX_BYTES, readText } from '../read.js';
+import { printDiagnostic } from '../report.js';
 import { refuseSavedPlan } from '../load.js';
 import { readSources } from '../sources.js';
 

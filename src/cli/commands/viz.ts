@@ -3,7 +3,7 @@
 import type { Colours } from '../../render/colour.js';
 import { renderViz } from '../../render/viz.js';
 import { renderVizSvg } from '../../render/viz-svg.js';
-import { EXIT_OK } from '../io.js';
+import { EXIT_OK } from '../exit.js';
 import { loadManifestFile } from '../load.js';
 import { type PlanFlags, computePlan } from '../planning.js';
 import { openConnection } from '../connection.js';
