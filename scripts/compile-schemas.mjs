@@ -21,7 +21,7 @@ const VALIDATORS = [
     options: { verbose: true, keywords: ['patternErrorMessage'] }, // an annotation for editors
   },
   { schema: 'schemas/plan.schema.json', out: 'plan-validator.ts', options: {} },
-  // `expected` holds the words for a wrong value (core/world-schema.ts)
+  // `expected` holds the words for a wrong value (sim/world-schema.ts)
   { schema: 'schemas/world.schema.json', out: 'world-validator.ts', options: { verbose: true, keywords: ['expected'] } },
 ];
 

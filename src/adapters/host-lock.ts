@@ -11,7 +11,7 @@ import { closeSync, constants, fstatSync, linkSync, lstatSync, mkdirSync, openSy
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EnvironmentError } from '../core/errors.js';
-import { sha256 } from '../core/plan/digest.js';
+import { sha256 } from '../core/hash.js';
 
 export const HOST_LOCK = '/run/nestctl/apply.lock';
 

@@ -2,13 +2,13 @@
 // simulated world.
 
 import { lstat } from 'node:fs/promises';
+import { plansByHost } from '../core/manifest/hosts.js';
 import { ExecLevel } from '../adapters/lxd/level.js';
 import { ExecRemoteHost, rangeReadOnce } from '../adapters/lxd/remote-host.js';
 import { ShellHostLevel } from '../adapters/lxd/shell-host.js';
 import { processExec } from '../adapters/process-exec.js';
 import { EnvironmentError, NestctlError } from '../core/errors.js';
 import type { Manifest } from '../core/manifest/model.js';
-import { plansByHost } from '../core/plan/hosts.js';
 import type { Plan } from '../core/plan/model.js';
 import type { HostConnection } from '../ports/remote.js';
 import type { Connection, ConnectionOptions } from './connection-types.js';

@@ -1,10 +1,10 @@
 // A simulated connection: the simulator's world for --simulate, --world and --state
 // (cli/connection.ts loads this module only for such a run).
 
-import { assumedByDefault, createSimWorld, defaultWorld, describeWorldText, freshHostsWorld, imageProblems, manifestImages, manifestLxcUsers, parseWorld, simHostsOf, WORLD_FILE_NOTE } from '../adapters/sim/index.js';
+import { assumedByDefault, createSimWorld, defaultWorld, describeWorldText, freshHostsWorld, imageProblems, manifestImages, manifestLxcUsers, parseWorld, simHostsOf, WORLD_FILE_NOTE } from '../sim/index.js';
+import { hostManifest, plansByHost } from '../core/manifest/hosts.js';
 import { InputError } from '../core/errors.js';
 import type { Manifest } from '../core/manifest/model.js';
-import { hostManifest, plansByHost } from '../core/plan/hosts.js';
 import { writePrivateAtomically } from './out-file.js';
 import type { Connection, ConnectionOptions } from './connection-types.js';
 import { traceOf } from './trace.js';

@@ -158,6 +158,9 @@ export interface ObservedLxcContainer {
 
 export const MANAGED_PROJECT = 'default';
 
+/** A cluster member's status when it answers (LXD shared/api/cluster.go; lxd/cluster/membership.go). */
+export const ONLINE = 'Online';
+
 /** The instance of that name that nestctl manages (the default project's), if any. */
 export const managedInstance = (level: Pick<ObservedLevel, 'instances'>, name: string): ObservedInstance | undefined =>
   level.instances.find((i) => i.name === name && i.project === MANAGED_PROJECT);

@@ -13,7 +13,7 @@ import { type ImageExports, imageExports } from './image-exports.js';
 import type { Plan, Step } from '../core/plan/model.js';
 import { bridgeName } from '../core/flavour/index.js';
 import { buildPreseed } from '../core/plan/preseed.js';
-import { canonicalJson } from '../core/plan/digest.js';
+import { canonicalJson } from '../core/hash.js';
 import { profileBody } from '../core/plan/concerns/profiles.js';
 import { applySubidEdit, entryLines } from '../core/subid/file.js';
 import type { ImageBundle, LxdLevel } from '../ports/lxd.js';

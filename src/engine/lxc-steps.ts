@@ -5,7 +5,7 @@ import { EnvironmentError } from '../core/errors.js';
 import { configuredText } from '../core/lxc/desired.js';
 import { containerConfigPath, lxcDir, markedPath, ownerKey } from '../core/lxc/paths.js';
 import type { ObservedLxcContainer, ObservedLxcOwner } from '../core/observed.js';
-import { sha256 } from '../core/plan/digest.js';
+import { sha256 } from '../core/hash.js';
 import type { Step } from '../core/plan/model.js';
 import type { LxdLevel } from '../ports/lxd.js';
 

@@ -10,7 +10,8 @@ import { allocate } from '../core/ids/allocate.js';
 import { remoteRangeVerdict } from '../core/ids/remote-range.js';
 import { hasLxcPath, hasPath, type HostSpec, type Manifest } from '../core/manifest/model.js';
 import type { ServerIdentity } from '../core/observe/parse-server.js';
-import { type HostPlan, hostManifest, mergeHostPlans } from '../core/plan/hosts.js';
+import { type HostPlan, mergeHostPlans } from '../core/plan/hosts.js';
+import { hostManifest } from '../core/manifest/hosts.js';
 import type { HostConnection } from '../ports/remote.js';
 import type { OneHostPlanner, PipelineOptions, PipelineResult } from './plan-pipeline.js';
 

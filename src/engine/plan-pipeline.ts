@@ -8,7 +8,7 @@ import { type Allocation, allocate } from '../core/ids/allocate.js';
 import { hasLxcPath, hasPath, type Manifest } from '../core/manifest/model.js';
 import type { ObservedImage, ObservedTree } from '../core/observed.js';
 import { missingImages } from '../core/plan/concerns/images.js';
-import { sha256 } from '../core/plan/digest.js';
+import { sha256 } from '../core/hash.js';
 import type { Plan } from '../core/plan/model.js';
 import type { Diagnostic } from '../core/diagnostics.js';
 import type { PlanResult } from '../core/plan/result.js';

@@ -2,7 +2,7 @@
 // edits of /etc/subuid and /etc/subgid at a level are one entry, and a container's create and the
 // start that follows it in the same plan are one.
 
-import { canonicalJson } from '../core/plan/digest.js';
+import { canonicalJson } from '../core/hash.js';
 import type { Step } from '../core/plan/model.js';
 
 type StepOf<K extends Step['kind']> = Extract<Step, { kind: K }>;

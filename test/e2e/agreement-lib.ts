@@ -9,7 +9,7 @@ import { stringify } from 'yaml';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ExecLevel } from '../../src/adapters/lxd/level.js';
 import { processExec } from '../../src/adapters/process-exec.js';
-import { createSimWorld, parseWorld, type ImageDescription, type InstanceDescription, type SimWorld, type WorldDescription } from '../../src/adapters/sim/index.js';
+import { createSimWorld, parseWorld, type ImageDescription, type InstanceDescription, type SimWorld, type WorldDescription } from '../../src/sim/index.js';
 import { clientOf } from '../../src/core/flavour/index.js';
 import { parseLxdIdmap } from '../../src/core/ids/idmap.js';
 import { loadManifest } from '../../src/core/manifest/load.js';

@@ -6,7 +6,7 @@
 
 import { defaultConfPath, USERNET_ORIGINAL } from '../../src/core/lxc/paths.js';
 import type { ObservedLxc } from '../../src/core/observed.js';
-import type { LxcContainerDescription, LxcDescription } from '../../src/adapters/sim/index.js';
+import type { LxcContainerDescription, LxcDescription } from '../../src/sim/index.js';
 
 /** The `lxc` part of a level's description, and the files that go beside it (default.conf, the usernet record). */
 export interface LxcWorldPart {

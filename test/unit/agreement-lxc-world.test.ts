@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { ExecLevel } from '../../src/adapters/lxd/level.js';
 import { PROBE_MARK } from '../../src/adapters/lxd/probe-script.js';
-import { createSimWorld, parseWorld, type WorldDescription } from '../../src/adapters/sim/index.js';
+import { createSimWorld, parseWorld, type WorldDescription } from '../../src/sim/index.js';
 import type { ObservedLxc } from '../../src/core/observed.js';
 import { startApply } from '../../src/engine/apply.js';
 import { planManifest } from '../../src/engine/plan-pipeline.js';

@@ -5,7 +5,7 @@
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { createSimWorld, defaultWorld, type SimWorld } from '../../src/adapters/sim/index.js';
+import { createSimWorld, defaultWorld, type SimWorld } from '../../src/sim/index.js';
 import { loadManifest } from '../../src/core/manifest/load.js';
 import { startApply } from '../../src/engine/apply.js';
 import { planManifest } from '../../src/engine/plan-pipeline.js';

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { ExecLevel } from '../../src/adapters/lxd/level.js';
 import { processExec } from '../../src/adapters/process-exec.js';
-import { sha256 } from '../../src/core/plan/digest.js';
+import { sha256 } from '../../src/core/hash.js';
 import { TimedOutError } from '../../src/core/errors.js';
 import { PROBE_MARK } from '../../src/adapters/lxd/probe-script.js';
 import type { Exec, ExecOptions, ExecResult } from '../../src/ports/exec.js';

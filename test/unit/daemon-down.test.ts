@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { createSimWorld, type LevelDescription, parseWorld, type WorldDescription } from '../../src/adapters/sim/index.js';
+import { createSimWorld, type LevelDescription, parseWorld, type WorldDescription } from '../../src/sim/index.js';
 import type { Plan, Step } from '../../src/core/plan/model.js';
 import { startApply } from '../../src/engine/apply.js';
 import { planManifest } from '../../src/engine/plan-pipeline.js';

@@ -10,7 +10,7 @@ import { FILE_REFUSED_EXIT, FILE_STALE_EXIT, READ_FILES_SCRIPT, WRITE_FILE_SCRIP
 import { ExecLevel } from '../../src/adapters/lxd/level.js';
 import { PROBE_MARK } from '../../src/adapters/lxd/probe-script.js';
 import { parseFileFacts } from '../../src/core/observe/parse-files.js';
-import { sha256 } from '../../src/core/plan/digest.js';
+import { sha256 } from '../../src/core/hash.js';
 import type { Exec, ExecResult } from '../../src/ports/exec.js';
 
 /** Runs argv locally (no shell of ours), stdin as given. */

@@ -5,7 +5,7 @@ import { pathOfProblem } from './helpers/placed.js';
 import { describe, expect, it } from 'vitest';
 import { ExecLevel } from '../../src/adapters/lxd/level.js';
 import { PROBE_MARK } from '../../src/adapters/lxd/probe-script.js';
-import { createSimWorld, defaultWorld, type WorldDescription } from '../../src/adapters/sim/index.js';
+import { createSimWorld, defaultWorld, type WorldDescription } from '../../src/sim/index.js';
 import { decideFlavour } from '../../src/core/flavour/index.js';
 import { startApply } from '../../src/engine/apply.js';
 import { levelResolver } from '../../src/engine/levels.js';

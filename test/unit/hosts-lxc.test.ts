@@ -4,13 +4,13 @@
 
 import { describe, expect, it } from 'vitest';
 import { ExecLevel } from '../../src/adapters/lxd/level.js';
-import { createSimWorld, defaultWorld, manifestImages, manifestLxcUsers, simHost, type SimHost } from '../../src/adapters/sim/index.js';
+import { createSimWorld, defaultWorld, manifestImages, manifestLxcUsers, simHost, type SimHost } from '../../src/sim/index.js';
 import { EnvironmentError } from '../../src/core/errors.js';
 import { LAST_ID } from '../../src/core/ids/range.js';
 import { checkManifest } from '../../src/core/manifest/check.js';
 import { loadManifest } from '../../src/core/manifest/load.js';
 import type { Manifest } from '../../src/core/manifest/model.js';
-import { hostManifest } from '../../src/core/plan/hosts.js';
+import { hostManifest } from '../../src/core/manifest/hosts.js';
 import { startApply } from '../../src/engine/apply.js';
 import { planManifest } from '../../src/engine/plan-pipeline.js';
 import type { Exec } from '../../src/ports/exec.js';

@@ -12,7 +12,7 @@ import { LXC_PROBE_SCRIPT, LXC_STALE_EXIT, WRITE_LXC_FILE_SCRIPT } from '../../s
 import { PROBE_MARK } from '../../src/adapters/lxd/probe-script.js';
 import { EnvironmentError } from '../../src/core/errors.js';
 import { parseLxcProbe } from '../../src/core/observe/parse-lxc.js';
-import { sha256 } from '../../src/core/plan/digest.js';
+import { sha256 } from '../../src/core/hash.js';
 import type { Exec } from '../../src/ports/exec.js';
 
 const alice = { user: 'alice', home: '/home/alice' };

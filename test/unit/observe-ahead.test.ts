@@ -2,7 +2,7 @@
 // and the answers it keeps are those the walk would have got.
 
 import { describe, expect, it } from 'vitest';
-import { createSimWorld, defaultWorld, manifestImages, type SimWorld } from '../../src/adapters/sim/index.js';
+import { createSimWorld, defaultWorld, manifestImages, type SimWorld } from '../../src/sim/index.js';
 import type { Manifest } from '../../src/core/manifest/model.js';
 import type { ObservedTree } from '../../src/core/observed.js';
 import { startApply } from '../../src/engine/apply.js';

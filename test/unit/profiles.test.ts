@@ -3,7 +3,7 @@
 // through the engine on the simulated LXD.
 
 import { describe, expect, it } from 'vitest';
-import { createSimWorld, defaultWorld, describeWorldText, parseWorld } from '../../src/adapters/sim/index.js';
+import { createSimWorld, defaultWorld, describeWorldText, parseWorld } from '../../src/sim/index.js';
 import { loadManifest } from '../../src/core/manifest/load.js';
 import type { Manifest } from '../../src/core/manifest/model.js';
 import type { Plan, Step } from '../../src/core/plan/model.js';

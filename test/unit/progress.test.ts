@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createSimWorld, defaultWorld } from '../../src/adapters/sim/index.js';
+import { createSimWorld, defaultWorld } from '../../src/sim/index.js';
 import { loadManifest } from '../../src/core/manifest/load.js';
 import { levelLabel } from '../../src/core/paths.js';
 import { startApply } from '../../src/engine/apply.js';

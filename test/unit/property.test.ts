@@ -11,8 +11,8 @@
 import { pathOfProblem } from './helpers/placed.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createSimWorld, DEBIAN_SUBID, defaultWorld, type SimWorld, type WorldDescription } from '../../src/adapters/sim/index.js';
-import { getFromShadow } from '../../src/adapters/sim/idmap.js';
+import { createSimWorld, DEBIAN_SUBID, defaultWorld, type SimWorld, type WorldDescription } from '../../src/sim/index.js';
+import { getFromShadow } from '../../src/sim/idmap.js';
 import { allocate, type Allocation, type NodeAllocation } from '../../src/core/ids/allocate.js';
 import { parseLxdIdmap, parseProcIdMap } from '../../src/core/ids/idmap.js';
 import { BLOCK, contains, formatRange, type IdRange, overlaps, rangeEnd } from '../../src/core/ids/range.js';
@@ -468,7 +468,7 @@ const linesOf = (text: string): string[] => {
 describe('subid lines are read as LXD reads them', () => {
   // LXD reads root's lines case-insensitively, cuts a comment at "#" anywhere, and takes the
   // first three of any number of ":" fields (lxd/idmap getFromShadow; the simulator's copy is
-  // getFromShadow in src/adapters/sim/idmap.ts). parseSubid does the same, so such lines are
+  // getFromShadow in src/sim/idmap.ts). parseSubid does the same, so such lines are
   // replaced by the edit instead of staying in front of the new entry.
   it.each(['ROOT:100000:10000001\n', 'root:100000:10000001#old range\n', 'root:100000:10000001:extra\n'])(
     'after editing %j, LXD uses the requested entry',

@@ -6,7 +6,7 @@
 // one move to nxc1.
 
 import { describe, expect, it } from 'vitest';
-import { parseWorld, simHostsOf, type SimHosts, type WorldDescription } from '../../src/adapters/sim/index.js';
+import { parseWorld, simHostsOf, type SimHosts, type WorldDescription } from '../../src/sim/index.js';
 import { loadManifest } from '../../src/core/manifest/load.js';
 import type { Manifest } from '../../src/core/manifest/model.js';
 import type { Plan } from '../../src/core/plan/model.js';

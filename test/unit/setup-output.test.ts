@@ -10,7 +10,7 @@ import { Ajv } from 'ajv';
 import { default as addFormatsModule } from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
 import { processExec } from '../../src/adapters/process-exec.js';
-import { createSimWorld, defaultWorld } from '../../src/adapters/sim/index.js';
+import { createSimWorld, defaultWorld } from '../../src/sim/index.js';
 import { SetupCommandError } from '../../src/core/errors.js';
 import { loadManifest } from '../../src/core/manifest/load.js';
 import type { Plan } from '../../src/core/plan/model.js';

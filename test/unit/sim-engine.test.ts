@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { startApply } from '../../src/engine/apply.js';
-import { createSimWorld, defaultWorld, manifestImages } from '../../src/adapters/sim/index.js';
+import { createSimWorld, defaultWorld, manifestImages } from '../../src/sim/index.js';
 import { type Loaded, loadFile, planOn } from './helpers/engine.js';
 
 describe('the engine on the simulated LXD', () => {

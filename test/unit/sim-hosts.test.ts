@@ -4,13 +4,13 @@
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { createSimWorld, defaultWorld, manifestImages, simHost, type SimHost } from '../../src/adapters/sim/index.js';
-import { shellWords } from '../../src/adapters/sim/shell.js';
+import { createSimWorld, defaultWorld, manifestImages, simHost, type SimHost } from '../../src/sim/index.js';
+import { shellWords } from '../../src/sim/shell.js';
 import { parseParallel, rederive } from '../../src/cli/planning.js';
 import { TOOL } from '../../src/cli/version.js';
 import { loadManifest } from '../../src/core/manifest/load.js';
 import type { Manifest } from '../../src/core/manifest/model.js';
-import { hostManifest } from '../../src/core/plan/hosts.js';
+import { hostManifest } from '../../src/core/manifest/hosts.js';
 import type { Plan } from '../../src/core/plan/model.js';
 import { type ApplyEvent, startApply } from '../../src/engine/apply.js';
 import { planManifest } from '../../src/engine/plan-pipeline.js';

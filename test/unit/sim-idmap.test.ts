@@ -3,10 +3,10 @@
 
 import { describe, expect, it } from 'vitest';
 import { CommandError } from '../../src/core/errors.js';
-import { createSimWorld, type WorldDescription } from '../../src/adapters/sim/index.js';
-import { findIdmap, type Neighbour } from '../../src/adapters/sim/find-idmap.js';
-import { entry, FULL_KERNEL_SET, getIdmapSet, idmapFromJson, kernelDefaultMap, kernelSetOf } from '../../src/adapters/sim/idmap.js';
-import { parseRawIdmap } from '../../src/adapters/sim/raw-idmap.js';
+import { createSimWorld, type WorldDescription } from '../../src/sim/index.js';
+import { findIdmap, type Neighbour } from '../../src/sim/find-idmap.js';
+import { entry, FULL_KERNEL_SET, getIdmapSet, idmapFromJson, kernelDefaultMap, kernelSetOf } from '../../src/sim/idmap.js';
+import { parseRawIdmap } from '../../src/sim/raw-idmap.js';
 
 const inContainer = (hostid: number, size: number) => kernelSetOf([entry('u', 0, hostid, size), entry('g', 0, hostid, size)]);
 const files = (line: string) => ({ subuid: line, subgid: line });

@@ -3,9 +3,9 @@
 
 import { describe, expect, it } from 'vitest';
 import { CommandError, EnvironmentError } from '../../src/core/errors.js';
-import { createSimWorld, defaultWorld, type WorldDescription } from '../../src/adapters/sim/index.js';
-import { idmapFromJson } from '../../src/adapters/sim/idmap.js';
-import { sha256 } from '../../src/adapters/sim/subid.js';
+import { createSimWorld, defaultWorld, type WorldDescription } from '../../src/sim/index.js';
+import { idmapFromJson } from '../../src/sim/idmap.js';
+import { sha256 } from '../../src/sim/subid.js';
 
 const debianHost = (line: string, extra: Partial<WorldDescription['host']> = {}): WorldDescription => ({
   host: { lxd: { flavour: 'debian', initialised: true }, subuid: line, subgid: line, images: [{ alias: 'busybox' }, { alias: 'nest', lxd: true }], ...extra },

@@ -4,8 +4,8 @@
 // copy_configuration). The agreement e2e compares this text with real LXC's.
 
 import { describe, expect, it } from 'vitest';
-import { createSimWorld, defaultWorld } from '../../src/adapters/sim/index.js';
-import { createdConfig } from '../../src/adapters/sim/lxc.js';
+import { createSimWorld, defaultWorld } from '../../src/sim/index.js';
+import { createdConfig } from '../../src/sim/lxc.js';
 
 const BUSYBOX_LINES = [
   'lxc.signal.halt = SIGUSR1',

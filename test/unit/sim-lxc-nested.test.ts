@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { type Loaded, loadLines, planOn } from './helpers/engine.js';
-import { type SimWorld, createSimWorld, defaultWorld, describeWorldText, parseWorld } from '../../src/adapters/sim/index.js';
+import { type SimWorld, createSimWorld, defaultWorld, describeWorldText, parseWorld } from '../../src/sim/index.js';
 import type { Plan } from '../../src/core/plan/model.js';
 import { startApply } from '../../src/engine/apply.js';
 import { planManifest } from '../../src/engine/plan-pipeline.js';

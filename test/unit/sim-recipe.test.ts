@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { CommandError } from '../../src/core/errors.js';
 import type { LxdLevel } from '../../src/ports/lxd.js';
-import { createSimWorld, DEBIAN_SUBID, defaultWorld, type SimWorld } from '../../src/adapters/sim/index.js';
+import { createSimWorld, DEBIAN_SUBID, defaultWorld, type SimWorld } from '../../src/sim/index.js';
 
 const preseed = (subnet: string): string => `storage_pools:
 - name: default

@@ -3,10 +3,10 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { expandedConfig, expandedKeys } from '../../src/adapters/sim/config.js';
-import { findIdmap, NEIGHBOUR_KEYS } from '../../src/adapters/sim/find-idmap.js';
-import { entry } from '../../src/adapters/sim/idmap.js';
-import type { InstanceState, LxdState } from '../../src/adapters/sim/state.js';
+import { expandedConfig, expandedKeys } from '../../src/sim/config.js';
+import { findIdmap, NEIGHBOUR_KEYS } from '../../src/sim/find-idmap.js';
+import { entry } from '../../src/sim/idmap.js';
+import type { InstanceState, LxdState } from '../../src/sim/state.js';
 
 const KEYS = [...NEIGHBOUR_KEYS, 'boot.autostart'];
 

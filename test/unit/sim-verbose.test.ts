@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { shownArgv } from '../../src/adapters/lxd/commands.js';
 import { ExecLevel } from '../../src/adapters/lxd/level.js';
 import { PROBE_MARK, PROBE_SCRIPT } from '../../src/adapters/lxd/probe-script.js';
-import { createSimWorld } from '../../src/adapters/sim/index.js';
+import { createSimWorld } from '../../src/sim/index.js';
 import type { Exec } from '../../src/ports/exec.js';
 import type { LxdLevel } from '../../src/ports/lxd.js';
 import { hostWith, nestInside, ours } from './helpers/sim-worlds.js';

@@ -56,7 +56,7 @@ describe('startup', () => {
     // A real plan's probes run in child processes: what loads after they start costs no time.
     const before = [...staticClosure('dist/src/cli/commands/plan.js')];
     expect(before).toContain('dist/src/engine/observe.js');
-    for (const late of ['dist/src/adapters/sim/index.js', 'dist/src/core/plan/planner.js', 'dist/src/render/plan-text.js']) expect(before, late).not.toContain(late);
+    for (const late of ['dist/src/sim/index.js', 'dist/src/core/plan/planner.js', 'dist/src/render/plan-text.js']) expect(before, late).not.toContain(late);
   });
 
   it('the generated validators are what the schemas give (npm run build regenerates them)', async () => {

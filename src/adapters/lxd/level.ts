@@ -6,7 +6,7 @@ import { FLAVOURS, daemonName, decideFlavour, isClient, type Flavour, type Flavo
 import { type ApiImage, type ApiInstance, type ApiProfile, installedFlavours, observedImages, observedInstances, observedProfiles, parseProbe, parseProbeFacts } from '../../core/observe/parse-probe.js';
 import type { ProfileBody } from '../../core/plan/model.js';
 import { type FileState, type ObservedFile, type ObservedImage, type ObservedInstance, type ObservedLevel, type ObservedLxc, type ObservedProfile, fileIsAsWanted } from '../../core/observed.js';
-import { sha256 } from '../../core/plan/digest.js';
+import { sha256 } from '../../core/hash.js';
 import { parseFileFacts } from '../../core/observe/parse-files.js';
 import { FILE_REFUSED_EXIT, FILE_STALE_EXIT, READ_FILES_SCRIPT, WRITE_FILE_SCRIPT } from './files-script.js';
 import type { Exec, ExecOptions, ExecResult, OutputListener } from '../../ports/exec.js';

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
 import { probedRange } from '../../core/ids/remote-range.js';
 import type { IdRange } from '../../core/ids/range.js';
-import { ONLINE } from '../../core/plan/placement.js';
+import { ONLINE } from '../../core/observed.js';
 import { CommandError, EnvironmentError, TimedOutError } from '../../core/errors.js';
 import { ask, CHANGE_TIMEOUT_MS } from './bounded.js';
 import { CLUSTER_MEMBERS_QUERY, remoteQueryArgv } from './remote-probe.js';

@@ -6,7 +6,7 @@
 import { type Diagnostic, sourceAt } from '../diagnostics.js';
 import { FLAVOURS, flavourInfo } from '../flavour/index.js';
 import type { Flavour } from '../flavour/model.js';
-import { LOCAL_HOST } from './model.js';
+import { type ContainerSpec, type HostSpec, LOCAL_HOST, type Manifest } from './model.js';
 import { isLxcNode } from './lxc-checks.js';
 import { keyPos, type Path, type Source, valuePos } from './source.js';
 import { PROJECT_RULE, projectProblem, REMOTE_RULE, remoteProblem, restartWordProblem, TARGET_RULE, targetProblem } from './words-on-argv.js';
@@ -178,4 +178,22 @@ function nestedHostFindings(data: unknown, src: Source, listPath: Path): Diagnos
       .map((key) => error(src, keyPos(src, [...at, key]), `container ${containerLabel(data, at)} is nested, and only root containers name a ${key}`, `remove ${key}: a nested container lives where its parent does`));
     return [...found, ...nestedHostFindings(data, src, [...at, 'containers'])];
   });
+}
+
+/** The targets (cluster members or @groups) the root containers name, each once, sorted. */
+export const targetsOf = (specs: readonly ContainerSpec[]): string[] => [...new Set(specs.flatMap((c) => (c.target ? [c.target.value] : [])))].sort();
+
+/** A manifest of several hosts, or whose only host is a remote, is planned host by host. */
+export const plansByHost = (manifest: Pick<Manifest, 'hosts'>): boolean => manifest.hosts.length > 1 || manifest.hosts.some((h) => h.place.kind === 'remote');
+
+/** The manifest as the one-host planner sees one of its hosts: that host, its root containers and its own LXC containers. */
+export function hostManifest(manifest: Manifest, host: HostSpec): Manifest {
+  return {
+    ...manifest,
+    host,
+    hosts: [host],
+    containers: manifest.containers.filter((c) => c.host === host.name),
+    lxc: manifest.lxc.filter((l) => l.host === host.name),
+    hostPos: host.pos,
+  };
 }

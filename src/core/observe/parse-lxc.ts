@@ -3,7 +3,7 @@
 
 import { parseProcIdMap } from '../ids/idmap.js';
 import type { ObservedLxc, ObservedLxcContainer, ObservedLxcOwner, TextFile } from '../observed.js';
-import { sha256 } from '../plan/digest.js';
+import { sha256 } from '../hash.js';
 
 export function parseLxcProbe(output: string, mark: string): ObservedLxc {
   const out: ObservedLxc = { version: null, apparmor: false, usernet: { text: null, sha256: null }, usernetOriginal: null, owners: {} };

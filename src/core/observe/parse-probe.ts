@@ -3,7 +3,7 @@
 import { parseProcIdMap } from '../ids/idmap.js';
 import type { Flavour } from '../manifest/model.js';
 import { type DaemonState, type FileState, MANAGED_PROJECT, type ObservedImage, type ClusterMember, type ObservedInstance, type ObservedLevel, type ObservedProfile } from '../observed.js';
-import { sha256 } from '../plan/digest.js';
+import { sha256 } from '../hash.js';
 
 interface Fact {
   status: string;

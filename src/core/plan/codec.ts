@@ -8,7 +8,7 @@ import { type Diagnostic, sourceAt } from '../diagnostics.js';
 import { InputError, NestctlError } from '../errors.js';
 import { type Path, parseSource, valuePos } from '../manifest/source.js';
 import { isRecord } from '../manifest/words.js';
-import { sha256 } from './digest.js';
+import { sha256 } from '../hash.js';
 import { PLAN_FORMAT_VERSION, type Plan } from './model.js';
 
 /** Real plans are tens of kilobytes; anything near this is not one. */

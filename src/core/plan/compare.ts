@@ -1,7 +1,7 @@
 // Where a saved plan and a fresh plan of the same manifest first differ, in words a reader can
 // find in the file: the step id and the field, not a character offset.
 
-import { canonicalJson } from './digest.js';
+import { canonicalJson } from '../hash.js';
 import type { Plan } from './model.js';
 
 export interface PlanDifference {

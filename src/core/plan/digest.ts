@@ -4,22 +4,9 @@
 // systemd records it; what a plan depends on is only whether the daemon has read the current
 // subid files, and that goes in instead.
 
-import { createHash } from 'node:crypto';
+import { canonicalJson, sha256 } from '../hash.js';
 import type { ObservedLevel, ObservedTree } from '../observed.js';
 import { restartPending } from '../observe/restart-pending.js';
-
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
-
-export const sha256 = (text: string | Buffer): string => createHash('sha256').update(text).digest('hex');
 
 function withoutClocks(level: ObservedLevel): unknown {
   const daemon = level.daemon.kind === 'up' ? { ...level.daemon, startedAt: null, readsCurrentFiles: !restartPending(level) } : level.daemon;

@@ -6,23 +6,8 @@
 import type { HostSpec, Manifest } from '../manifest/model.js';
 import type { ServerIdentity } from '../observe/parse-server.js';
 import { serverChange } from '../observe/parse-server.js';
-import { canonicalJson, sha256 } from './digest.js';
+import { canonicalJson, sha256 } from '../hash.js';
 import type { Plan, PlanHost, Step } from './model.js';
-
-/** A manifest of several hosts, or whose only host is a remote, is planned host by host. */
-export const plansByHost = (manifest: Pick<Manifest, 'hosts'>): boolean => manifest.hosts.length > 1 || manifest.hosts.some((h) => h.place.kind === 'remote');
-
-/** The manifest as the one-host planner sees one of its hosts: that host, its root containers and its own LXC containers. */
-export function hostManifest(manifest: Manifest, host: HostSpec): Manifest {
-  return {
-    ...manifest,
-    host,
-    hosts: [host],
-    containers: manifest.containers.filter((c) => c.host === host.name),
-    lxc: manifest.lxc.filter((l) => l.host === host.name),
-    hostPos: host.pos,
-  };
-}
 
 const hostId = (host: string, id: string): string => `${host}:${id}`;
 

@@ -6,7 +6,7 @@
 import { type Diagnostic, sourceAt } from '../diagnostics.js';
 import type { ContainerSpec, HostSpec } from '../manifest/model.js';
 import { clientOf } from '../flavour/index.js';
-import { type ClusterMember, managedInstance, type ObservedInstance, type ObservedLevel } from '../observed.js';
+import { type ClusterMember, managedInstance, ONLINE, type ObservedInstance, type ObservedLevel } from '../observed.js';
 
 export type Placement =
   /** No `target:`: the server chooses, and nothing is moved. */
@@ -25,8 +25,6 @@ export type Placement =
   | { kind: 'refused'; problem: Diagnostic };
 
 const GROUP = '@';
-/** The status `/1.0/cluster/members` gives a member that serves requests (else Offline, Evacuated, Blocked, …). */
-export const ONLINE = 'Online';
 /** A member `cluster evacuate` emptied: `cluster restore` brings it back. */
 const EVACUATED = 'Evacuated';
 
@@ -123,6 +121,3 @@ export function moveCost(path: string, running: boolean, nested: number): string
   const inner = nested === 0 ? '' : ` and its ${nested} nested container${nested === 1 ? '' : 's'}`;
   return `stops ${path}${inner} while it moves; ${nested === 0 ? 'its' : 'their'} files move with ${path}'s rootfs`;
 }
-
-/** The targets the root containers name, each once, sorted. */
-export const targetsOf = (specs: readonly ContainerSpec[]): string[] => [...new Set(specs.flatMap((c) => (c.target ? [c.target.value] : [])))].sort();

@@ -12,6 +12,7 @@ export interface Import {
   line: number;
   specifier: string; // as written
   target: string; // a repository path (relative imports), `node:x`, or a package name
+  typeOnly: boolean; // `import type …` / `export type …`: erased at build time
 }
 
 // `import … from '…'` (type-only and multi-line included), `export … from '…'`, `import '…'`
@@ -27,7 +28,7 @@ export function importsOf(file: string, text: string): Import[] {
     if (specifier.startsWith('.')) target = posix.normalize(posix.join(posix.dirname(file), specifier));
     else if (isBuiltin(specifier)) target = specifier.startsWith('node:') ? specifier : `node:${specifier}`;
     else target = specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0]!;
-    found.push({ file, line, specifier, target });
+    found.push({ file, line, specifier, target, typeOnly: /^\s*(?:import|export)\s+type\s/.test(m[0]) });
   }
   return found;
 }

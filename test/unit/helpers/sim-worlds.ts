@@ -1,7 +1,7 @@
 // Simulated worlds for destroy/prune tests: containers nestctl made (marked with their path),
 // strangers, nested LXDs that are up or down.
 
-import type { InstanceDescription, LevelDescription, WorldDescription } from '../../../src/adapters/sim/index.js';
+import type { InstanceDescription, LevelDescription, WorldDescription } from '../../../src/sim/index.js';
 import { loadManifest } from '../../../src/core/manifest/load.js';
 
 export function load(text: string) {

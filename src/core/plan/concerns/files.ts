@@ -8,7 +8,7 @@ import { BugError } from '../../errors.js';
 import { lxdTrue } from '../../manifest/config-keys.js';
 import type { FileSpec } from '../../manifest/model.js';
 import { type ObservedFile, fileIsAsWanted } from '../../observed.js';
-import { sha256 } from '../digest.js';
+import { sha256 } from '../../hash.js';
 import type { LevelChild, LevelContext } from '../level-context.js';
 import { pre } from '../level-context.js';
 import type { Precondition, Step } from '../model.js';

@@ -9,7 +9,7 @@ import type { ProfileSpec } from '../../manifest/model.js';
 import type { ObservedLevel, ObservedProfile } from '../../observed.js';
 import { levelLabel } from '../../paths.js';
 import { MARKER_MANAGED } from '../desired-config.js';
-import { canonicalJson } from '../digest.js';
+import { canonicalJson } from '../../hash.js';
 import type { LevelContext } from '../level-context.js';
 import { pre } from '../level-context.js';
 import type { ProfileBody, Step } from '../model.js';

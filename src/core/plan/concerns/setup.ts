@@ -3,7 +3,7 @@
 // succeeded; a list whose hash differs from the recorded one is run again, whole.
 
 import { managedInstance } from '../../observed.js';
-import { canonicalJson, sha256 } from '../digest.js';
+import { canonicalJson, sha256 } from '../../hash.js';
 import { MARKER_SETUP } from '../desired-config.js';
 import type { LevelChild, LevelContext } from '../level-context.js';
 import { pre } from '../level-context.js';

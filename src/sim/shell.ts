@@ -5,10 +5,10 @@
 // write /etc/subuid and /etc/subgid (with the writer's refusals and exit codes), restart the
 // daemon, wait for it. Anything else is refused, so a step sent another way shows up.
 
-import { NestctlError } from '../../core/errors.js';
-import type { SubidFile } from '../../ports/lxd.js';
-import type { Exec, ExecResult } from '../../ports/exec.js';
-import { STALE_EXIT } from '../lxd/write-subid-script.js';
+import { NestctlError } from '../core/errors.js';
+import type { SubidFile } from '../ports/lxd.js';
+import type { Exec, ExecResult } from '../ports/exec.js';
+import { STALE_EXIT } from '../adapters/lxd/write-subid-script.js';
 import { probeLevel } from './probe.js';
 import { restartDaemon } from './restart.js';
 import type { World } from './state.js';

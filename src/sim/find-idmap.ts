@@ -3,7 +3,7 @@
 // internal/server/instance/drivers/driver_lxc.go (Incus); where the two differ, the level's
 // flavour descriptor says which rule applies.
 
-import { type Flavour, flavourInfo } from '../../core/flavour/index.js';
+import { type Flavour, flavourInfo } from '../core/flavour/index.js';
 import { entry, type LxdIdmapEntry } from './idmap.js';
 import { addSafe, parseRawIdmap } from './raw-idmap.js';
 

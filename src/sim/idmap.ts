@@ -9,7 +9,7 @@
 // CurrentIdmapSet, ValidRanges, IdmapEntry.Usable, GetIdmapSet. Containers' maps: find-idmap.ts;
 // raw.idmap: raw-idmap.ts.
 
-import { kernelDefaultRange } from '../../core/flavour/index.js';
+import { kernelDefaultRange } from '../core/flavour/index.js';
 
 /** One entry as LXD keeps it (Go struct IdmapEntry); JSON field order as LXD marshals it. */
 export interface LxdIdmapEntry {

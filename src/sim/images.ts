@@ -2,7 +2,7 @@
 // push` into a child, `lxc image import META ROOTFS`. The fingerprint survives the trip. Files
 // live in the levels' file maps, so a deleted container takes them with it.
 
-import type { ImageBundle } from '../../ports/lxd.js';
+import type { ImageBundle } from '../ports/lxd.js';
 import { lxcFailure, TEXT } from './errors.js';
 import { findImage } from './instances.js';
 import { activate } from './power.js';

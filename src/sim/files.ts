@@ -3,13 +3,13 @@
 // commands are modelled by a small allow-list (commands.ts); any other command succeeds and is
 // only recorded, so a simulation shows the order of commands, never their effects.
 
-import { createHash } from 'node:crypto';
-import { EnvironmentError } from '../../core/errors.js';
-import type { ObservedFile } from '../../core/observed.js';
-import type { ExecResult, OutputListener } from '../../ports/exec.js';
+import { sha256 } from '../core/hash.js';
+import { EnvironmentError } from '../core/errors.js';
+import type { ObservedFile } from '../core/observed.js';
+import type { ExecResult, OutputListener } from '../ports/exec.js';
 import { type CommandHost, runSimCommand } from './commands.js';
-import type { FileWrite } from '../../ports/lxd.js';
-import { FILE_DIFF_MAX_BYTES } from '../lxd/files-script.js';
+import type { FileWrite } from '../ports/lxd.js';
+import { FILE_DIFF_MAX_BYTES } from '../adapters/lxd/files-script.js';
 import { noShell } from './errors.js';
 import { reach } from './reach.js';
 import { joinPath, type LevelState, type SimFile, type World } from './state.js';
@@ -31,7 +31,7 @@ export function readFiles(world: World, level: string, name: string, paths: read
       const f = there.files[p];
       if (!f) return [p, null];
       const bytes = bytesOf(f);
-      return [p, { kind: 'file', sha256: createHash('sha256').update(bytes).digest('hex'), mode: f.mode ?? 0o644, uid: f.uid ?? 0, gid: f.gid ?? 0, size: bytes.length, data: bytes.length <= FILE_DIFF_MAX_BYTES ? bytes.toString('base64') : null }];
+      return [p, { kind: 'file', sha256: sha256(bytes), mode: f.mode ?? 0o644, uid: f.uid ?? 0, gid: f.gid ?? 0, size: bytes.length, data: bytes.length <= FILE_DIFF_MAX_BYTES ? bytes.toString('base64') : null }];
     }),
   );
 }
@@ -41,7 +41,7 @@ export function writeFile(world: World, level: string, name: string, file: FileW
   const there = inside(world, level, name, ['sh', '-c', '<write-file>', 'push-file', file.path]);
   if (file.expected !== 'any') {
     const now = there.files[file.path];
-    const have = now ? createHash('sha256').update(bytesOf(now)).digest('hex') : null;
+    const have = now ? sha256(bytesOf(now)) : null;
     if (have !== file.expected) throw new EnvironmentError(`plan is stale: ${file.path} changed after the plan was made`, 'run nestctl plan again', path);
   }
   setFile(world, path, file.path, Buffer.from(file.data, 'base64'), { mode: file.mode, uid: file.uid, gid: file.gid });

@@ -2,9 +2,9 @@
 // from this level, built from the simulated state.
 
 import { originalPath } from './subid.js';
-import { type DaemonState, type FileState, type IdMapEntry, MANAGED_PROJECT, type ObservedLevel, type ObservedNetwork, type ObservedProfile } from '../../core/observed.js';
-import { decideFlavour, type Flavour } from '../../core/flavour/index.js';
-import { installedField, undecidedDaemon } from '../../core/observe/parse-probe.js';
+import { type DaemonState, type FileState, type IdMapEntry, MANAGED_PROJECT, type ObservedLevel, type ObservedNetwork, type ObservedProfile } from '../core/observed.js';
+import { decideFlavour, type Flavour } from '../core/flavour/index.js';
+import { installedField, undecidedDaemon } from '../core/observe/parse-probe.js';
 import { noShell, socketRefused } from './errors.js';
 import { selectDaemon } from './world.js';
 import { activate } from './power.js';

@@ -1,7 +1,7 @@
 // The simulated world as plain data: machines ("levels"), the LXD inside each, its instances,
 // images, files. Behaviour lives in the neighbouring modules as functions over these values.
 
-import type { Flavour } from '../../core/manifest/model.js';
+import type { Flavour } from '../core/manifest/model.js';
 import type { LxdIdmapEntry } from './idmap.js';
 
 export interface SimFile {
@@ -185,4 +185,4 @@ export interface World {
   cluster?: { members: SimMember[] };
 }
 
-export { joinPath } from '../../core/paths.js';
+export { joinPath } from '../core/paths.js';

@@ -5,10 +5,9 @@
 // and exported image bundles left in temp files.
 
 import { stringify } from 'yaml';
-import { DEFAULT_KERNEL, type FileDescription, type ImageDescription, type InstanceDescription, type LevelDescription, type LxcDescription, type LxdDescription, type MemberDescription, type ProfileDescription, type WorldDescription } from './describe.js';
-import { containerConfigPath, lxcDir, USERNET } from '../../core/lxc/paths.js';
+import { DEFAULT_KERNEL, type FileDescription, type ImageDescription, type InstanceDescription, type LevelDescription, type LxcDescription, type LxdDescription, type MemberDescription, type ProfileDescription, type WorldDescription } from './world-file.js';
+import { containerConfigPath, lxcDir, USERNET } from '../core/lxc/paths.js';
 import { FULL_KERNEL_SET } from './idmap.js';
-import { createNeverFinished } from '../../core/plan/half-made.js';
 import type { ImageEntry, InstanceState, LevelState, LxcContainerState, LxcState, LxdState, SimFile, World } from './state.js';
 
 const SUBID = ['/etc/subuid', '/etc/subgid'];
@@ -101,7 +100,7 @@ function profiles(lxd: LxdState): { profiles?: ProfileDescription[] } {
 }
 
 function instance(world: World, i: InstanceState): InstanceDescription {
-  return { name: i.name, image: i.config['volatile.base_image'] ?? '', status: i.status, ...(createNeverFinished(i) ? { createInterrupted: true } : {}), ...(i.location ? { location: i.location } : {}), profiles: [...i.profiles], config: { ...i.config }, inside: level(world, i.inside) };
+  return { name: i.name, image: i.config['volatile.base_image'] ?? '', status: i.status, ...(createCutShort(i) ? { createInterrupted: true } : {}), ...(i.location ? { location: i.location } : {}), profiles: [...i.profiles], config: { ...i.config }, inside: level(world, i.inside) };
 }
 
 const isFullKernel = (l: LevelState): boolean => JSON.stringify(l.kernel) === JSON.stringify(FULL_KERNEL_SET);
@@ -151,4 +150,13 @@ export function describeWorldText(world: World, servers: ReadonlyMap<string, Ser
   const desc: WorldDescription = describeWorld(world);
   if (servers.size > 0) desc.servers = Object.fromEntries([...servers].map(([remote, s]) => [remote, { serverName: s.serverName, fingerprint: s.fingerprint, ...members(s.world), host: describeWorld(s.world).host }]));
   return `# nestctl simulated world (the format of --world; schemas/world.schema.json)\n${stringify(desc, { lineWidth: 0 })}`;
+}
+
+/**
+ * A create the simulation cut short (interruptCreate): the record LXD made before unpacking the
+ * image, without the volatile.apply_template that instanceCreateFromImage sets once the rootfs is
+ * complete (lxd/instance.go), and never started since (no volatile.last_state.power).
+ */
+function createCutShort(i: InstanceState): boolean {
+  return i.status !== 'Running' && i.config['volatile.apply_template'] === undefined && i.config['volatile.last_state.power'] === undefined;
 }

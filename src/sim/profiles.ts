@@ -1,7 +1,7 @@
 // `lxc profile create|edit|delete` on the simulated daemon, with LXD's refusals (lxd/profiles.go:
 // a name taken, a profile in use, the default profile).
 
-import type { ProfileBody } from '../../core/plan/model.js';
+import type { ProfileBody } from '../core/plan/model.js';
 import { lxcFailure } from './errors.js';
 import { activate } from './power.js';
 import { reach } from './reach.js';

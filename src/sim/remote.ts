@@ -6,10 +6,10 @@
 // relayed from this machine, and stopped moves between members (the map becomes the new
 // member's, as seen on the lab's LXD 5.0.2 cluster).
 
-import type { IdRange } from '../../core/ids/range.js';
-import { sha256 } from '../../core/plan/digest.js';
-import type { Exec, ExecResult } from '../../ports/exec.js';
-import { CommandError } from '../../core/errors.js';
+import type { IdRange } from '../core/ids/range.js';
+import { sha256 } from '../core/hash.js';
+import type { Exec, ExecResult } from '../ports/exec.js';
+import { CommandError } from '../core/errors.js';
 
 export interface SimServer {
   /** The remote's name in the client's configuration. */

@@ -3,14 +3,14 @@
 // so; a described world (--world, --state) can say otherwise, and then the plan is refused here,
 // before a simulated apply would fail half-way inside a container that has no LXD.
 
-import { type Flavour, assumedInside, clientOf, daemonName } from '../../core/flavour/index.js';
-import { type ContainerSpec, type LxcSpec, type Manifest, hostsContainers } from '../../core/manifest/model.js';
-import { manifestLxcUsers } from './describe.js';
-import { type Diagnostic, nodeAt } from '../../core/diagnostics.js';
+import { type Flavour, assumedInside, clientOf, daemonName } from '../core/flavour/index.js';
+import { type ContainerSpec, type LxcSpec, type Manifest, hostsContainers } from '../core/manifest/model.js';
+import { manifestLxcUsers } from './default-world.js';
+import { type Diagnostic, nodeAt } from '../core/diagnostics.js';
 import { findImage } from './instances.js';
 import type { World } from './state.js';
 import { selectDaemon } from './world.js';
-import { targetsOf } from '../../core/plan/placement.js';
+import { targetsOf } from '../core/manifest/hosts.js';
 
 function specs(manifest: Manifest): ContainerSpec[] {
   const out: ContainerSpec[] = [];

@@ -5,10 +5,10 @@
 import { lxcFailure, TEXT } from './errors.js';
 import { activate } from './power.js';
 import type { LevelState, World } from './state.js';
-import { CommandError } from '../../core/errors.js';
+import { CommandError } from '../core/errors.js';
 import { cliOf, lxcContainerAt } from './world.js';
 import { memberOf } from './cluster.js';
-import { ONLINE } from '../../core/plan/placement.js';
+import { ONLINE } from '../core/observed.js';
 
 /** The level at `path`, reachable for running `argv` there; throws as the nested exec would. */
 export function reach(world: World, path: string, argv: readonly string[]): LevelState {

@@ -5,7 +5,7 @@
 // (the rootfs shifted) at its next start; the levels inside keep their maps, which lie inside the
 // container's own ids.
 
-import { ONLINE } from '../../core/plan/placement.js';
+import { ONLINE } from '../core/observed.js';
 import { entry, idmapToJson, type LxdIdmapEntry } from './idmap.js';
 import { isTrue } from './find-idmap.js';
 import { lxcFailure, TEXT } from './errors.js';

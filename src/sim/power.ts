@@ -2,8 +2,8 @@
 // namespace, its LXD (socket-activated at boot, autostarting its own containers), its disk.
 
 import { memberOf } from './cluster.js';
-import { flavourInfo } from '../../core/flavour/index.js';
-import { parentPath } from '../../core/paths.js';
+import { flavourInfo } from '../core/flavour/index.js';
+import { parentPath } from '../core/paths.js';
 import { instanceExpanded } from './config.js';
 import { startDaemon } from './daemon.js';
 import { commandNotFound, daemonNotRunning, lxcFailure, mapIdsLog, startFailed, TEXT } from './errors.js';

@@ -3,19 +3,21 @@
 // for tests (what the real machine would show with cat /proc/self/uid_map, lxd's log, …).
 
 import { LXC_VERSION } from './lxc.js';
-import type { Flavour } from '../../core/flavour/index.js';
-import type { LxdLevel } from '../../ports/lxd.js';
-import { buildWorld, type WorldDescription } from './describe.js';
+import type { Flavour } from '../core/flavour/index.js';
+import type { LxdLevel } from '../ports/lxd.js';
+import { buildWorld } from './build-world.js';
+import { type WorldDescription } from './world-file.js';
 import { setFile } from './files.js';
 import { SimLevel, type SimTrace } from './level.js';
 import type { OpRecord, World } from './state.js';
 import { findLevel, record, tick } from './world.js';
 
-export { DEBIAN_SUBID, defaultWorld, manifestImages, manifestLxcUsers } from './describe.js';
+export { DEBIAN_SUBID } from './world-file.js';
+export { defaultWorld, manifestImages, manifestLxcUsers } from './default-world.js';
 export { parseWorld } from './parse-world.js';
 export { assumedByDefault, imageProblems, WORLD_FILE_NOTE } from './assumptions.js';
 export { describeWorld, describeWorldText } from './describe-world.js';
-export type { FileDescription, HostDescription, ImageDescription, ImageLxdDescription, InstanceDescription, LevelDescription, LxcContainerDescription, LxcDescription, LxdDescription, WorldDescription } from './describe.js';
+export type { FileDescription, HostDescription, ImageDescription, ImageLxdDescription, InstanceDescription, LevelDescription, LxcContainerDescription, LxcDescription, LxdDescription, WorldDescription } from './world-file.js';
 export type { OpRecord, World } from './state.js';
 
 export type DaemonRange =

@@ -7,14 +7,13 @@
 // the id-map refusal are liblxc's (idmap_utils.c lxc_map_ids, start.c lxc_spawn, as a real LXC
 // 5.0 log shows them); the other refusals keep LXC's words without its source positions.
 
-import { EnvironmentError } from '../../core/errors.js';
-import { lxcDir, NESTING_CONF, ownerKey, USERNET, USERNET_ORIGINAL } from '../../core/lxc/paths.js';
-import type { IdMapEntry, ObservedLxc, ObservedLxcOwner } from '../../core/observed.js';
-import { configuredMap } from '../../core/plan/lxc-observed.js';
-import type { LxcCreate, LxcOwner } from '../../ports/lxd.js';
-import { CommandError } from '../../core/errors.js';
+import { EnvironmentError } from '../core/errors.js';
+import { lxcDir, NESTING_CONF, ownerKey, USERNET, USERNET_ORIGINAL } from '../core/lxc/paths.js';
+import type { IdMapEntry, ObservedLxc, ObservedLxcOwner } from '../core/observed.js';
+import type { LxcCreate, LxcOwner } from '../ports/lxd.js';
+import { CommandError } from '../core/errors.js';
 import { commandNotFound } from './errors.js';
-import { lxcValue } from '../../core/lxc/config-file.js';
+import { lxcValue, parseLxcConfig } from '../core/lxc/config-file.js';
 import { lxcNestingAllowed, NESTED_PROC_REFUSAL } from './power.js';
 import { entry, type LxdIdmapEntry } from './idmap.js';
 import { newidmapRefusal } from './newuidmap.js';
@@ -138,10 +137,14 @@ function busyboxConfig(name: string): string {
   ].join('\n');
 }
 
-/** The uid and gid maps of a config's lxc.idmap lines. */
+/** The uid and gid maps of a config's `lxc.idmap = u|g NSID HOSTID RANGE` lines (LXC confile.c set_config_idmaps). */
 export function mapsOf(config: string): LxdIdmapEntry[] {
-  const range = configuredMap(config);
-  return range ? [entry('u', 0, range.start, range.size), entry('g', 0, range.start, range.size)] : [];
+  return parseLxcConfig(config).flatMap((l) => {
+    const [kind, ...ids] = l.value.trim().split(/\s+/);
+    const [nsid, hostid, range] = ids.map(Number);
+    const ok = l.key === 'lxc.idmap' && (kind === 'u' || kind === 'g') && ids.length === 3 && [nsid, hostid, range].every((n) => Number.isSafeInteger(n));
+    return ok ? [entry(kind as 'u' | 'g', nsid!, hostid!, range!)] : [];
+  });
 }
 
 /**

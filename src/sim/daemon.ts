@@ -1,7 +1,7 @@
 // The LXD daemon of a level starting (or restarting): what it reads and the id range it settles
 // on. It reads /etc/subuid and /etc/subgid only here, once per start (lxd/sys/os.go → GetIdmapSet).
 
-import { flavourInfo } from '../../core/flavour/index.js';
+import { flavourInfo } from '../core/flavour/index.js';
 import { getIdmapSet, kernelSetOf, type ShadowFiles } from './idmap.js';
 import type { LevelState, World } from './state.js';
 import { record, tick } from './world.js';

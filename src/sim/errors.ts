@@ -1,9 +1,9 @@
 // LXD's (and liblxc's) own words, and the typed errors the real adapter (adapters/lxd/level.ts,
 // classify) would turn them into, so callers cannot tell the simulator from the real thing.
 
-import { CommandError, UnseenError } from '../../core/errors.js';
-import { daemonName, flavourInfo } from '../../core/flavour/index.js';
-import type { Flavour } from '../../core/manifest/model.js';
+import { CommandError, UnseenError } from '../core/errors.js';
+import { daemonName, flavourInfo } from '../core/flavour/index.js';
+import type { Flavour } from '../core/manifest/model.js';
 
 /** lxd/instance/instance_utils.go ValidConfig (LXD 5.0.2; newer LXD says "does not have"). */
 export function noAllocation(flavour: Flavour): string {
@@ -42,7 +42,7 @@ export function lxcFailure(path: string, argv: readonly string[], message: strin
 }
 
 /** What the real adapter's classify() makes of "unix.socket: connect: connection refused". */
-export { daemonNotRunning } from '../lxd/level.js';
+export { daemonNotRunning } from '../adapters/lxd/level.js';
 
 /** The error text `lxc query /1.0` prints when nothing listens on the socket. */
 export function socketRefused(flavour: Flavour): string {

@@ -2,10 +2,10 @@
 // file is not what was planned (sha256) or the new text is not a whole subid file (the same
 // words as the script), keep a backup FILE-, replace, new mtime.
 
-import { EnvironmentError } from '../../core/errors.js';
-import { sha256 } from '../../core/plan/digest.js';
-import { REFUSED_HINT, refuseSubidText } from '../../core/subid/check-text.js';
-import type { SubidFile, SubidWriteOptions } from '../../ports/lxd.js';
+import { EnvironmentError } from '../core/errors.js';
+import { sha256 } from '../core/hash.js';
+import { REFUSED_HINT, refuseSubidText } from '../core/subid/check-text.js';
+import type { SubidFile, SubidWriteOptions } from '../ports/lxd.js';
 import { reach } from './reach.js';
 import type { World } from './state.js';
 import { record, tick } from './world.js';

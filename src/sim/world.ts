@@ -2,8 +2,8 @@
 // reach.ts). The clock is logical: integer seconds, one step per change, so file mtimes and daemon
 // start times order exactly as they happened.
 
-import { clientOf } from '../../core/flavour/index.js';
-import type { Flavour } from '../../core/manifest/model.js';
+import { clientOf } from '../core/flavour/index.js';
+import type { Flavour } from '../core/manifest/model.js';
 import type { LevelState, LxcContainerState, OpRecord, World } from './state.js';
 
 /** Advance the clock; every mutating call does this once (or more). */

@@ -1,14 +1,14 @@
 // LxdLevel over the simulated world: the same interface the real client implements, each call
 // doing to the world what the real command would do to a machine.
 
-import type { Flavour } from '../../core/flavour/index.js';
-import type { FileState, ObservedFile, ObservedImage, ObservedInstance, ObservedLevel, ObservedLxc, ObservedProfile } from '../../core/observed.js';
-import type { ProfileBody } from '../../core/plan/model.js';
+import type { Flavour } from '../core/flavour/index.js';
+import type { FileState, ObservedFile, ObservedImage, ObservedInstance, ObservedLevel, ObservedLxc, ObservedProfile } from '../core/observed.js';
+import type { ProfileBody } from '../core/plan/model.js';
 import { createProfile, deleteProfile, writeProfile } from './profiles.js';
-import type { ExecResult, OutputListener } from '../../ports/exec.js';
+import type { ExecResult, OutputListener } from '../ports/exec.js';
 import { readFiles, runIn, writeFile } from './files.js';
-import type { FileWrite, ImageBundle, InstanceSpec, InstanceUpdate, LxcCreate, LxcOwner, LxdLevel, SubidFile, SubidWriteOptions } from '../../ports/lxd.js';
-import * as lxcCmd from '../lxd/lxc-commands.js';
+import type { FileWrite, ImageBundle, InstanceSpec, InstanceUpdate, LxcCreate, LxcOwner, LxdLevel, SubidFile, SubidWriteOptions } from '../ports/lxd.js';
+import * as lxcCmd from '../adapters/lxd/lxc-commands.js';
 import { lxcCreate, lxcDelete, lxcStart, probeLxc, writeLxcFile } from './lxc.js';
 import { discardBundle, exportImage, fetchImage, importImage, pushBundle } from './images.js';
 import { createInstance, deleteInstance, startInstance, stopInstance, updateInstance } from './instances.js';
@@ -20,11 +20,11 @@ import { restartDaemon } from './restart.js';
 import { joinPath, type World } from './state.js';
 import { writeSubid } from './subid.js';
 import { cliOf, findLevel, lxcContainerAt, selectDaemon } from './world.js';
-import { flavourInfo } from '../../core/flavour/index.js';
-import { nestedArgv } from '../nested-exec.js';
-import { SharedRead } from '../shared-read.js';
-import * as cmd from '../lxd/commands.js';
-import { IMAGES_QUERY, INSTANCES_QUERY, PROBE_SCRIPT, PROFILES_QUERY } from '../lxd/probe-script.js';
+import { flavourInfo } from '../core/flavour/index.js';
+import { nestedArgv } from '../adapters/nested-exec.js';
+import { SharedRead } from '../adapters/shared-read.js';
+import * as cmd from '../adapters/lxd/commands.js';
+import { IMAGES_QUERY, INSTANCES_QUERY, PROBE_SCRIPT, PROFILES_QUERY } from '../adapters/lxd/probe-script.js';
 import { lxcFailure, socketRefused } from './errors.js';
 
 /** Sees, for --simulate --verbose, the argv a real run would execute on the host for each call. */

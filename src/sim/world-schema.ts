@@ -3,7 +3,7 @@
 // `expected` says what a value there must be. Pure: the data comes in, problems go out.
 
 import type { ErrorObject, ValidateFunction } from 'ajv';
-import generated from './generated/world-validator.js';
+import generated from '../core/generated/world-validator.js';
 
 /** A path into the data: keys, and array indices as numbers. */
 export type DataPath = Array<string | number>;

@@ -2,7 +2,7 @@
 // LXD's initDataNodeApply does: storage pools, then networks, then profiles; each one created
 // when new and updated (config merged, devices merged) when it exists; all reverted on failure.
 
-import { flavourInfo } from '../../core/flavour/index.js';
+import { flavourInfo } from '../core/flavour/index.js';
 import { parse } from 'yaml';
 import { lxcFailure } from './errors.js';
 import { activate } from './power.js';

@@ -2,10 +2,10 @@
 // profile assign. The id rules are in idmap.ts, the power-related effects in power.ts.
 
 import { lxcInRootfs } from './lxc.js';
-import type { InstanceSpec, InstanceUpdate } from '../../ports/lxd.js';
+import type { InstanceSpec, InstanceUpdate } from '../ports/lxd.js';
 import { expandedConfig, expandedDevices, expandedKeys, instanceExpanded, rootDisk } from './config.js';
 import { creationFailed, lxcFailure, noAllocation, TEXT } from './errors.js';
-import { IDMAP_KEYS } from '../../core/flavour/index.js';
+import { IDMAP_KEYS } from '../core/flavour/index.js';
 import { findIdmap, isTrue, NEIGHBOUR_KEYS } from './find-idmap.js';
 import { idmapToJson, type LxdIdmapEntry } from './idmap.js';
 import { activate, startContainer, stopContainer } from './power.js';

@@ -3,19 +3,19 @@
 // name (remote.ts), answering the real client's argv (ExecRemoteHost) for who it is, its range
 // probe and its lock.
 
-import type { Flavour } from '../../core/flavour/index.js';
-import { sourceAt } from '../../core/diagnostics.js';
-import { InputError } from '../../core/errors.js';
-import type { HostSpec, Manifest } from '../../core/manifest/model.js';
-import { hostManifest } from '../../core/plan/hosts.js';
-import { targetsOf } from '../../core/plan/placement.js';
-import type { HostConnection } from '../../ports/remote.js';
-import type { IdRange } from '../../core/ids/range.js';
-import { ExecRemoteHost } from '../lxd/remote-host.js';
-import { ShellHostLevel } from '../lxd/shell-host.js';
+import type { Flavour } from '../core/flavour/index.js';
+import { sourceAt } from '../core/diagnostics.js';
+import { InputError } from '../core/errors.js';
+import type { HostSpec, Manifest } from '../core/manifest/model.js';
+import { hostManifest, targetsOf } from '../core/manifest/hosts.js';
+import type { HostConnection } from '../ports/remote.js';
+import type { IdRange } from '../core/ids/range.js';
+import { ExecRemoteHost } from '../adapters/lxd/remote-host.js';
+import { ShellHostLevel } from '../adapters/lxd/shell-host.js';
 import { simShellExec } from './shell.js';
 import { createSimWorld, type SimWorld, simWorldOf } from './index.js';
-import { defaultWorld, manifestImages, manifestLxcUsers, type MemberDescription, type ServerDescription, serverWorld, type WorldDescription } from './describe.js';
+import { defaultWorld, manifestImages, manifestLxcUsers } from './default-world.js';
+import { type MemberDescription, type ServerDescription, serverWorld, type WorldDescription } from './world-file.js';
 import { describeWorldText, type ServerWorld } from './describe-world.js';
 import type { SimTrace } from './level.js';
 import { receiveRelayed } from './images.js';

@@ -3,10 +3,11 @@
 // a trial build so impossible worlds are reported the same way.
 
 import { LineCounter, parseDocument } from 'yaml';
-import { type Diagnostic, sourceAt } from '../../core/diagnostics.js';
-import { InputError } from '../../core/errors.js';
-import { worldShapeProblems } from '../../core/world-schema.js';
-import { build, DescribeError, serverWorld, type WorldDescription, type Where } from './describe.js';
+import { type Diagnostic, sourceAt } from '../core/diagnostics.js';
+import { InputError } from '../core/errors.js';
+import { worldShapeProblems } from './world-schema.js';
+import { build, DescribeError, type Where } from './build-world.js';
+import { serverWorld, type WorldDescription } from './world-file.js';
 
 type Raw = Record<string, unknown>;
 

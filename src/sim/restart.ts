@@ -1,8 +1,8 @@
 // Restarting a level's daemon without stopping its containers (systemctl restart lxd with
 // KillMode=process, snap restart --reload lxd, or the manifest's own argv), then waitready.
 
-import { CommandError } from '../../core/errors.js';
-import { clientOf, flavourInfo } from '../../core/flavour/index.js';
+import { CommandError } from '../core/errors.js';
+import { clientOf, flavourInfo } from '../core/flavour/index.js';
 import { startDaemon } from './daemon.js';
 import { commandNotFound } from './errors.js';
 import { autostart } from './power.js';

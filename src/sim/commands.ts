@@ -6,7 +6,7 @@
 //   sh -c SCRIPT: those commands separated by `;` or newlines, words split at spaces (a word may be
 //   quoted with '…' or "…", no escapes), `>&2` sends a command's output to stderr, `exit N` ends it.
 
-import type { ExecResult, OutputListener, OutputStream } from '../../ports/exec.js';
+import type { ExecResult, OutputListener, OutputStream } from '../ports/exec.js';
 
 /** What a command may do to the container it runs in. */
 export interface CommandHost {

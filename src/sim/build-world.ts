@@ -1,263 +1,19 @@
-// Starting points of a simulated world: a plain description (written by hand as YAML or JSON for
-// `--world FILE`, see parse-world.ts, or built by defaultWorld for `--simulate`) turned into state.
+// A world description (world-file.ts) turned into the simulator's state (state.ts), with the
+// LXD rules applied as a real daemon would have applied them while that state came about.
 
-import { createHash } from 'node:crypto';
-import { NestctlError } from '../../core/errors.js';
-import { bridgeName, flavourInfo } from '../../core/flavour/index.js';
-import { type Flavour, type Manifest, hostsContainers } from '../../core/manifest/model.js';
+import { sha256 } from '../core/hash.js';
+import { NestctlError } from '../core/errors.js';
+import { bridgeName, flavourInfo } from '../core/flavour/index.js';
 import { expandedConfig } from './config.js';
 import { startDaemon } from './daemon.js';
 import { entry, FULL_KERNEL_SET, idmapFromJson, idmapToJson, type LxdIdmapEntry } from './idmap.js';
 import { computeMap, findImage, newInside } from './instances.js';
-import { containerConfigPath, defaultConfPath, lxcDir, USERNET } from '../../core/lxc/paths.js';
+import { containerConfigPath, defaultConfPath, lxcDir, USERNET } from '../core/lxc/paths.js';
 import { createdConfig, kernelAppArmor, LXC_VERSION, lxcInside, startedMap } from './lxc.js';
 import { shutdownInside } from './power.js';
 import { type ImageDef, type ImageEntry, type InstanceState, joinPath, type LevelState, type LxcContainerState, type LxcState, type LxdState, type SimFile, type SimMember, type World } from './state.js';
-
-/** What Debian's lxd package writes into /etc/subuid and /etc/subgid at install time. */
-export const DEBIAN_SUBID = 'root:100000:10000001\n';
-
-/** A fresh world's kernel release: Debian 12's, as on the lab. */
-export const DEFAULT_KERNEL = '6.1.0-28-amd64';
-
-const VERSIONS: Record<Flavour, string> = { debian: '5.0.2', incus: '6.0.4', snap: '5.21.3' };
-
-/** A file with its bytes (exactly one of content and base64), mode ("0644") and owner; defaults 0644, 0:0. */
-export interface FileDescription {
-  content?: string;
-  base64?: string;
-  mode?: string;
-  uid?: number;
-  gid?: number;
-}
-
-export interface LxdDescription {
-  flavour: Flavour;
-  /** Default: 5.0.2 (Debian 12), 6.0.4 (Incus), 5.21.3 (snap). */
-  version?: string;
-  /** up (default on the host), socket (starts on first use), down. */
-  daemon?: 'up' | 'socket' | 'down';
-  /** Storage pool, managed bridge and a default profile with root disk and eth0; true = default, the flavour's bridge, 10.66.0.1/24. */
-  initialised?: boolean | { pool?: string; bridge?: string; ipv4?: string; driver?: string };
-}
-
-export interface ImageLxdDescription {
-  flavour: Flavour;
-  version?: string;
-  /** The files the image ships; default for debian: root:100000:10000001, else none. null = no file. */
-  subuid?: string | null;
-  subgid?: string | null;
-}
-
-export interface ImageDescription {
-  alias?: string;
-  aliases?: string[];
-  /** Default: derived from the first alias. */
-  fingerprint?: string;
-  /** Containers from this image run LXD: true = Debian's LXD 5.0.2 with its default files. */
-  lxd?: boolean | ImageLxdDescription | null;
-  /** Default: true when it carries LXD. */
-  systemd?: boolean;
-  /** newuidmap/newgidmap installed; default: true when it carries a non-snap LXD. */
-  uidmapTools?: boolean;
-  /** /bin/sh in the image; default true. false: nothing can be run inside its containers. */
-  shell?: boolean;
-  /** Debian's lxc package in the image (as the lab's `nestlxc`); default false. */
-  lxc?: boolean;
-}
-
-export interface LevelDescription {
-  /** Absent on the host: Debian's LXD 5.0.2, up, not initialised. null: no LXD installed. */
-  lxd?: LxdDescription | null;
-  systemd?: boolean;
-  uidmapTools?: boolean;
-  /** Absent key: the flavour's default (Debian: root:100000:10000001). null: the file is absent. */
-  subuid?: string | null;
-  subgid?: string | null;
-  /**
-   * Other files at the level, path → text (e.g. the backups /etc/subuid- and
-   * /var/lib/nestctl/subuid.orig), or → the file with its owner and mode (files inside containers).
-   */
-  files?: Record<string, string | FileDescription>;
-  images?: ImageDescription[];
-  /** Profiles besides "default" (which init makes). */
-  profiles?: ProfileDescription[];
-  instances?: InstanceDescription[];
-  /** Classic LXC installed (Debian's lxc 5.0.2 unless said), its accounts, lxc-usernet and containers. Absent: not installed. */
-  lxc?: LxcDescription;
-}
-
-export interface LxcDescription {
-  /** `lxc-ls --version`; default 5.0.2 (Debian 12). */
-  version?: string;
-  /** AppArmor enabled: the kernel's, so inside containers the host's (the default there; true on the host). */
-  apparmor?: boolean;
-  /** Accounts that exist: name → home. */
-  users?: Record<string, string>;
-  /** The text of /etc/lxc/lxc-usernet; absent: no such file. */
-  usernet?: string;
-  containers?: LxcContainerDescription[];
-}
-
-export interface LxcContainerDescription {
-  /** root (default) or one of `users`. */
-  owner?: string;
-  name: string;
-  /** Default RUNNING. */
-  state?: 'RUNNING' | 'STOPPED';
-  /** The container's config file; default: what `lxc-create -t busybox` writes from the owner's default.conf. */
-  config?: string;
-  /** init's /proc/PID/uid_map while it runs ("0 START SIZE"); default: the config's lxc.idmap, or the whole range. */
-  uidMap?: string;
-  /** The machine inside, for a rootfs with LXC (local or download template): its files and LXC. Absent: a busybox rootfs. */
-  inside?: LevelDescription;
-}
-
-export interface ProfileDescription {
-  name: string;
-  description?: string;
-  config?: Record<string, string>;
-  devices?: Record<string, Record<string, string>>;
-}
-
-export interface HostDescription extends LevelDescription {
-  /** /proc/self/uid_map (and gid_map) text; default "0 0 4294967295". */
-  uidMap?: string;
-  /** The kernel release (uname -r), the same at every level; default DEFAULT_KERNEL. */
-  kernel?: string;
-  /** The other daemon installed beside `lxd` (Incus beside LXD, or LXD beside Incus), with its own images. */
-  beside?: LxdDescription & { images?: ImageDescription[] };
-}
-
-export interface InstanceDescription {
-  name: string;
-  /** Alias or fingerprint in that level's image store. */
-  image: string;
-  /** Default Running. */
-  status?: 'Running' | 'Stopped';
-  /**
-   * Its create was cut short (the daemon killed while it unpacked the image): stopped, never
-   * started, without volatile.apply_template (core/plan/half-made.ts).
-   */
-  createInterrupted?: boolean;
-  /** Default ["default"]. */
-  profiles?: string[];
-  /** Own config; volatile.idmap.* given here are taken as they are (e.g. to pin an old map). */
-  config?: Record<string, string>;
-  /** The LXD inside (only for images that carry one): its files, images, containers, … */
-  inside?: LevelDescription;
-  /** On a cluster's machine (a server with `members`): the member it is on; default: the one with the fewest instances. */
-  location?: string;
-}
-
-/** A member of a simulated cluster. */
-export interface MemberDescription {
-  /** The ids its daemon hands out, "START:SIZE" (uid and gid alike); default: what the machine's daemon loaded from its /etc/subuid. */
-  range?: string;
-  /** Its cluster groups; default none. */
-  groups?: string[];
-  /** As /1.0/cluster/members says; default Online. */
-  status?: string;
-}
-
-export interface WorldDescription {
-  /** Logical clock at the start, seconds since the epoch. */
-  clock?: number;
-  host: HostDescription;
-  /** Image servers reachable from the host: remote name → images. */
-  remotes?: Record<string, ImageDescription[]>;
-  /** LXD/Incus remotes of the client's configuration, by remote name: each a machine of its own. */
-  servers?: Record<string, ServerDescription>;
-  /** Built from a server's `members` (serverWorld): the machine is a cluster's. */
-  cluster?: Record<string, MemberDescription>;
-}
-
-export interface ServerDescription {
-  /** environment.server_name; default: the remote's name. */
-  serverName?: string;
-  /** sha256 of its certificate, hex; default: derived from the server name. */
-  fingerprint?: string;
-  /** A cluster: its members by name (`environment.server_clustered` true); absent: a standalone server. */
-  members?: Record<string, MemberDescription>;
-  host: HostDescription;
-}
-
-/** A server's machine as a world of its own, reaching the same image servers. */
-export const serverWorld = (desc: WorldDescription, server: ServerDescription): WorldDescription => ({
-  ...(desc.clock !== undefined ? { clock: desc.clock } : {}),
-  host: server.host,
-  ...(desc.remotes ? { remotes: desc.remotes } : {}),
-  ...(server.members ? { cluster: server.members } : {}),
-});
-
-/** An image of a fresh world: its alias, whether it must carry a daemon, and LXC (its containers hold LXC containers). */
-export interface ManifestImage {
-  alias: string;
-  hostsLxd: boolean;
-  hostsLxc?: boolean;
-}
-
-/** Image aliases the manifest creates containers from, and what they must carry: a fresh world's images. */
-export function manifestImages(manifest: Manifest): ManifestImage[] {
-  const seen = new Map<string, ManifestImage>();
-  const walk = (specs: Manifest['containers']): void => {
-    for (const s of specs) {
-      const was = seen.get(s.image);
-      const hostsLxc = (was?.hostsLxc ?? false) || s.lxc.length > 0;
-      seen.set(s.image, { alias: s.image, hostsLxd: (was?.hostsLxd ?? false) || hostsContainers(s), ...(hostsLxc ? { hostsLxc } : {}) });
-      walk(s.containers);
-    }
-  };
-  walk(manifest.containers);
-  return [...seen.values()];
-}
-
-/** The accounts that run the host's own LXC containers, or null when the manifest has none there. */
-export function manifestLxcUsers(manifest: Manifest): string[] | null {
-  return manifest.lxc.length === 0 ? null : [...new Set(manifest.lxc.flatMap((l) => (l.user === null ? [] : [l.user])))];
-}
-
-/** Where `useradd -m` on Debian 12 puts a new account's range: after Debian's root:100000:10000001, in turn. */
-const USERADD_FIRST = 10100001;
-
-/**
- * A fresh Debian host with the daemon of `flavour` up and initialised (Debian's LXD 5.0.2 when
- * null), and one image per alias, carrying that daemon when it hosts containers. `lxcUsers`:
- * LXC installed too, with these accounts, each with the range useradd gives.
- */
-export function defaultWorld(images: ManifestImage[], flavour: Flavour | null = null, lxcUsers: string[] | null = null): WorldDescription {
-  const f = flavour ?? 'debian';
-  const carried = (hostsLxd: boolean): ImageDescription['lxd'] => (hostsLxd ? (f === 'debian' ? true : { flavour: f }) : false);
-  const image = (alias: string, i: Omit<ManifestImage, 'alias'>): ImageDescription => ({ alias, lxd: carried(i.hostsLxd), systemd: i.hostsLxd, ...(i.hostsLxc ? { lxc: true } : {}) });
-  const seen = new Map<string, Omit<ManifestImage, 'alias'>>();
-  const remotes: Record<string, ImageDescription[]> = {};
-  for (const i of images) {
-    // "remote:alias" is served by that remote (a laptop reviewing a manifest is assumed online).
-    const colon = i.alias.indexOf(':');
-    if (colon > 0) (remotes[i.alias.slice(0, colon)] ??= []).push(image(i.alias.slice(colon + 1), i));
-    else {
-      const was = seen.get(i.alias);
-      const hostsLxc = (was?.hostsLxc ?? false) || (i.hostsLxc ?? false);
-      seen.set(i.alias, { hostsLxd: (was?.hostsLxd ?? false) || i.hostsLxd, ...(hostsLxc ? { hostsLxc } : {}) });
-    }
-  }
-  return {
-    remotes,
-    host: {
-      lxd: { flavour: f, version: VERSIONS[f], daemon: 'up', initialised: { pool: 'default', bridge: bridgeName(f), ipv4: '10.66.0.1/24' } },
-      systemd: true,
-      uidmapTools: true,
-      ...(f === 'debian' || lxcUsers ? { subuid: subidWith(f === 'debian' ? DEBIAN_SUBID : '', lxcUsers), subgid: subidWith(f === 'debian' ? DEBIAN_SUBID : '', lxcUsers) } : {}),
-      images: [...seen].map(([alias, i]) => image(alias, i)),
-      ...(lxcUsers ? { lxc: { users: Object.fromEntries(lxcUsers.map((u) => [u, `/home/${u}`])) } } : {}),
-    },
-  };
-}
-
-const subidWith = (base: string, users: string[] | null): string => base + (users ?? []).map((u, i) => `${u}:${USERADD_FIRST + i * 65536}:65536\n`).join('');
-
-// ---------------------------------------------------------------------------------------------
-// Building the state.
+import { DEBIAN_SUBID, DEFAULT_KERNEL, VERSIONS } from './world-file.js';
+import type { FileDescription, HostDescription, ImageDescription, InstanceDescription, LevelDescription, LxcDescription, LxdDescription, MemberDescription, WorldDescription } from './world-file.js';
 
 export type Where = Array<string | number>;
 
@@ -274,7 +30,7 @@ export class DescribeError extends Error {
 const imageFingerprint = (d: ImageDescription): string | null => {
   if (d.fingerprint) return d.fingerprint;
   const alias = d.alias ?? d.aliases?.[0];
-  return alias ? createHash('sha256').update(`nestctl-sim-image:${alias}`).digest('hex') : null;
+  return alias ? sha256(`nestctl-sim-image:${alias}`) : null;
 };
 
 function imageDef(d: ImageDescription, fingerprint: string): ImageDef {
@@ -529,3 +285,4 @@ export function buildWorld(desc: WorldDescription): World {
     throw e;
   }
 }
+
