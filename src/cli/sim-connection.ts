@@ -1,7 +1,9 @@
 // A simulated connection: the simulator's world for --simulate, --world and --state
 // (cli/connection.ts loads this module only for such a run).
 
-import { assumedByDefault, createSimWorld, defaultWorld, describeWorldText, freshHostsWorld, imageProblems, manifestImages, manifestLxcUsers, parseWorld, simHostsOf, WORLD_FILE_NOTE } from '../sim/index.js';
+import { assumedByDefault, defaultWorld, describeWorldText, freshHostsWorld, imageProblems, manifestImages, manifestLxcUsers, parseWorld, WORLD_FILE_NOTE } from '../sim/index.js';
+import { simHostsOf } from './sim-hosts.js';
+import { createSimWorld } from './sim-world.js';
 import { hostManifest, plansByHost } from '../core/manifest/hosts.js';
 import { InputError } from '../core/errors.js';
 import type { Manifest } from '../core/manifest/model.js';

@@ -1,4 +1,6 @@
-// -v for the real and the simulated connection alike.
+// -v for the real and the simulated connection alike: both run the same client (ExecLevel).
 
-/** -v: every command run, as `[LEVEL] argv` on stderr (in a simulation: what a real run would execute). */
-export const traceOf = (verbose: boolean | undefined) => (verbose ? (path: string, argv: readonly string[]) => process.stderr.write(`[${path || 'host'}] ${argv.join(' ')}\n`) : undefined);
+import { shownArgv } from '../adapters/lxd/commands.js';
+
+/** -v: every command the client runs, as `[LEVEL] argv` on stderr, each constant script by its name. */
+export const traceOf = (verbose: boolean | undefined) => (verbose ? (path: string, argv: readonly string[]) => process.stderr.write(`[${path || 'host'}] ${shownArgv(argv).join(' ')}\n`) : undefined);

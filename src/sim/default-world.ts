@@ -4,7 +4,9 @@
 
 import { bridgeName } from '../core/flavour/index.js';
 import { type Flavour, type Manifest, hostsContainers } from '../core/manifest/model.js';
-import { DEBIAN_SUBID, type ImageDescription, VERSIONS, type WorldDescription } from './world-file.js';
+import { hostManifest, targetsOf } from '../core/manifest/hosts.js';
+import type { HostSpec } from '../core/manifest/model.js';
+import { DEBIAN_SUBID, type ImageDescription, type MemberDescription, type ServerDescription, VERSIONS, type WorldDescription } from './world-file.js';
 
 /** An image of a fresh world: its alias, whether it must carry a daemon, and LXC (its containers hold LXC containers). */
 export interface ManifestImage {
@@ -71,3 +73,34 @@ export function defaultWorld(images: ManifestImage[], flavour: Flavour | null = 
 }
 
 const subidWith = (base: string, users: string[] | null): string => base + (users ?? []).map((u, i) => `${u}:${USERADD_FIRST + i * 65536}:65536\n`).join('');
+
+/**
+ * A world of fresh machines for the manifest: this machine holds the images the remotes' trees
+ * are created from (they reach a remote by relay), a remote only those its client fetches
+ * (`remote:alias`, from image servers shared by all).
+ */
+export function freshHostsWorld(manifest: Manifest): WorldDescription {
+  const own = (h: HostSpec) => hostManifest(manifest, h);
+  const relayed = manifest.hosts.filter((h) => h.place.kind === 'remote').flatMap((h) => manifestImages(own(h)).filter((i) => !i.alias.includes(':')));
+  const here = manifest.hosts.find((h) => h.place.kind === 'local');
+  const local = here ? defaultWorld([...manifestImages(own(here)), ...relayed], here.flavour, manifestLxcUsers(own(here))) : defaultWorld(relayed);
+  const servers: Record<string, ServerDescription> = {};
+  const remotes = { ...local.remotes };
+  for (const h of manifest.hosts) {
+    if (h.place.kind !== 'remote') continue;
+    const d = defaultWorld(manifestImages(own(h)).filter((i) => i.alias.includes(':')), h.flavour, manifestLxcUsers(own(h)));
+    for (const [name, images] of Object.entries(d.remotes ?? {})) remotes[name] = [...(remotes[name] ?? []), ...images.filter((i) => !(remotes[name] ?? []).some((x) => x.alias === i.alias))];
+    servers[h.place.remote] = { ...assumedMembers(own(h)), host: d.host };
+  }
+  return { host: local.host, ...(Object.keys(remotes).length > 0 ? { remotes } : {}), servers };
+}
+
+/**
+ * A remote whose root containers name `target:` is assumed a cluster with those members (each
+ * handing out the machine's map), and for each `@group` a member GROUP1 in it.
+ */
+function assumedMembers(m: Manifest): { members?: Record<string, MemberDescription> } {
+  const targets = targetsOf(m.containers);
+  if (targets.length === 0) return {};
+  return { members: Object.fromEntries(targets.map((t) => (t.startsWith('@') ? [`${t.slice(1)}1`, { groups: [t.slice(1)] }] : [t, {}]))) };
+}

@@ -41,8 +41,6 @@ export function lxcFailure(path: string, argv: readonly string[], message: strin
   return new CommandError(argv, 1, `Error: ${message}\n`, path);
 }
 
-/** What the real adapter's classify() makes of "unix.socket: connect: connection refused". */
-export { daemonNotRunning } from '../adapters/lxd/level.js';
 
 /** The error text `lxc query /1.0` prints when nothing listens on the socket. */
 export function socketRefused(flavour: Flavour): string {

@@ -2,17 +2,14 @@
 // push` into a child, `lxc image import META ROOTFS`. The fingerprint survives the trip. Files
 // live in the levels' file maps, so a deleted container takes them with it.
 
-import type { ImageBundle } from '../ports/lxd.js';
 import { lxcFailure, TEXT } from './errors.js';
 import { findImage } from './instances.js';
 import { activate } from './power.js';
 import { reach } from './reach.js';
-import type { LevelState, LxdState, World } from './state.js';
+import { joinPath, type LxdState, type World } from './state.js';
 import { cliArgv, nextSeq, record, tick } from './world.js';
 
-const TMP_PREFIX = '/var/tmp/nestctl-image.';
 const basename = (f: string): string => f.slice(f.lastIndexOf('/') + 1);
-const dirname = (f: string): string => f.slice(0, f.lastIndexOf('/'));
 
 /** Default remotes of an LXD 5.0 client: they exist, but this world has no network. */
 const DEFAULT_REMOTES: Record<string, string> = {
@@ -54,54 +51,53 @@ export function fetchImage(world: World, path: string, remoteRef: string, alias:
   record(world, path, 'image-fetch', `${remoteRef} → ${image.fingerprint.slice(0, 12)}`);
 }
 
-/** `mktemp -d` + `lxc image export FP DIR/`: a split image, metadata tarball first. */
-export function exportImage(world: World, path: string, fingerprint: string): ImageBundle {
-  const dir = `${TMP_PREFIX}${String(nextSeq(world)).padStart(6, '0')}`;
+/** `mktemp -d TEMPLATE`: a fresh name (the world keeps no directories, only files under them). */
+export function makeTempDir(world: World, path: string, template: string): string {
+  reach(world, path, ['mktemp', '-d', template]);
+  return template.replace(/X+$/, (xs) => String(nextSeq(world)).padStart(xs.length, '0'));
+}
+
+/** `find DIR -type f`: the files under DIR, in name order. */
+export function listFiles(world: World, path: string, dir: string): string[] {
+  const level = reach(world, path, ['find', dir, '-type', 'f']);
+  return Object.keys(level.files).filter((f) => f.startsWith(`${dir}/`)).sort();
+}
+
+/** `lxc image export FP DIR/`: a split image, its metadata tarball and its rootfs. */
+export function exportImageTo(world: World, path: string, fingerprint: string, dir: string): void {
   const argv = cliArgv(world, path, ['image', 'export', fingerprint, `${dir}/`]);
   const level = reach(world, path, argv);
   const lxd = activate(world, level, argv);
   const full = findImage(lxd, fingerprint);
   if (!full) throw lxcFailure(path, argv, TEXT.imageNotFound);
   const t = tick(world);
-  const files = [`${dir}/meta-${full}.tar.xz`, `${dir}/${full}.tar.xz`];
-  level.files[files[0]!] = { text: '', mtime: t, image: { fingerprint: full, part: 'meta' } };
-  level.files[files[1]!] = { text: '', mtime: t, image: { fingerprint: full, part: 'rootfs' } };
+  level.files[`${dir}/meta-${full}.tar.xz`] = { text: '', mtime: t, image: { fingerprint: full, part: 'meta' } };
+  level.files[`${dir}/${full}.tar.xz`] = { text: '', mtime: t, image: { fingerprint: full, part: 'rootfs' } };
   record(world, path, 'image-export', `${full.slice(0, 12)} → ${dir}`);
-  return { level: path, fingerprint, files };
 }
 
-function missingFile(level: LevelState, files: readonly string[]): string | undefined {
-  return files.find((f) => !level.files[f]);
-}
-
-/** `lxc file push FILE CHILD/DIR/` for each file of a bundle held at this level. */
-export function pushBundle(world: World, path: string, bundle: ImageBundle, childName: string): ImageBundle {
-  const childPath = path === '' ? childName : `${path}/${childName}`;
-  const dir = `${TMP_PREFIX}${String(nextSeq(world)).padStart(6, '0')}`;
-  const argv = cliArgv(world, path, ['file', 'push', bundle.files[0] ?? '', `${childName}${dir}/`]);
+/** `lxc file push FILE CHILD/DIR/`: a file of this level into a directory of container CHILD. */
+export function pushFile(world: World, path: string, file: string, dest: string): void {
+  const slash = dest.indexOf('/');
+  const [childName, dir] = [dest.slice(0, slash), dest.slice(slash).replace(/\/$/, '')];
+  const argv = cliArgv(world, path, ['file', 'push', file, dest]);
   const level = reach(world, path, argv);
   activate(world, level, argv);
-  const child = reach(world, childPath, ['mktemp', '-d', `${TMP_PREFIX}XXXXXX`]);
-  const missing = bundle.level === path ? missingFile(level, bundle.files) : bundle.files[0];
-  if (missing !== undefined) throw lxcFailure(path, argv, `open ${missing}: no such file or directory`);
-  const t = tick(world);
-  const files = bundle.files.map((f) => {
-    const to = `${dir}/${basename(f)}`;
-    child.files[to] = { ...level.files[f]!, mtime: t };
-    return to;
-  });
-  record(world, path, 'file-push', `${bundle.files.length} file(s) → ${childName}${dir}`);
-  return { level: childPath, fingerprint: bundle.fingerprint, files };
+  const child = reach(world, joinPath(path, childName), argv);
+  const from = level.files[file];
+  if (!from) throw lxcFailure(path, argv, `open ${file}: no such file or directory`);
+  child.files[`${dir}/${basename(file)}`] = { ...from, mtime: tick(world) };
+  record(world, path, 'file-push', `${file} → ${dest}`);
 }
 
 /** `lxc image import META ROOTFS --alias A…`: the fingerprint is the content's, kept as it was. */
-export function importImage(world: World, path: string, bundle: ImageBundle, aliases: readonly string[]): void {
-  const argv = cliArgv(world, path, ['image', 'import', ...bundle.files, ...aliases.flatMap((a) => ['--alias', a])]);
+export function importImageFiles(world: World, path: string, files: readonly string[], aliases: readonly string[]): void {
+  const argv = cliArgv(world, path, ['image', 'import', ...files, ...aliases.flatMap((a) => ['--alias', a])]);
   const level = reach(world, path, argv);
   const lxd = activate(world, level, argv);
-  const missing = bundle.level === path ? missingFile(level, bundle.files) : bundle.files[0];
+  const missing = files.find((f) => !level.files[f]);
   if (missing !== undefined) throw lxcFailure(path, argv, `open ${missing}: no such file or directory`);
-  const parts = bundle.files.map((f) => level.files[f]!.image);
+  const parts = files.map((f) => level.files[f]!.image);
   const fingerprint = parts[0]?.fingerprint;
   const complete = parts.length === 2 && parts[0]?.part === 'meta' && parts[1]?.part === 'rootfs' && parts[1]?.fingerprint === fingerprint;
   if (!fingerprint || !complete) throw lxcFailure(path, argv, 'Invalid image file');
@@ -111,14 +107,14 @@ export function importImage(world: World, path: string, bundle: ImageBundle, ali
   record(world, path, 'image-import', `${fingerprint.slice(0, 12)} ${aliases.join(',')}`);
 }
 
-/** `rm -rf` of the bundle's temp dirs at the level this is called on. */
-export function discardBundle(world: World, path: string, bundle: ImageBundle): void {
-  const dirs = [...new Set(bundle.files.map(dirname))].filter((d) => d.startsWith('/var/tmp/nestctl-'));
-  if (dirs.length === 0) return;
-  const level = reach(world, path, ['rm', '-rf', '--', ...dirs]);
-  for (const f of Object.keys(level.files)) if (dirs.includes(dirname(f))) delete level.files[f];
+/** `rm -rf -- DIR…` (everything under each), `rm -f -- FILE…`. */
+export function removeFiles(world: World, path: string, targets: readonly string[], recursive: boolean): void {
+  const level = reach(world, path, ['rm', '--', ...targets]);
+  for (const f of Object.keys(level.files)) {
+    if (targets.includes(f) || (recursive && targets.some((t) => f.startsWith(`${t}/`)))) delete level.files[f];
+  }
   tick(world);
-  record(world, path, 'rm', dirs.join(' '));
+  record(world, path, 'rm', targets.join(' '));
 }
 
 /**

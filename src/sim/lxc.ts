@@ -240,6 +240,19 @@ export function lxcStart(world: World, path: string, name: string, owner: LxcOwn
   record(world, path, 'lxc-start', `${key}/${name}`);
 }
 
+/** `lxc-stop -k`: killed at once, its machine gone with it. */
+export function lxcStop(world: World, path: string, name: string, owner: LxcOwner, argv: readonly string[]): void {
+  const { lxc } = installed(world, path, argv);
+  const key = ownerKey(owner.user);
+  const c = lxc.containers.find((x) => x.owner === key && x.name === name);
+  if (!c) throw new CommandError(argv, 1, `lxc-stop: ${name}: Container is not defined\n`, path);
+  if (c.state !== 'RUNNING') throw new CommandError(argv, 2, `lxc-stop: ${name}: Container is not running\n`, path);
+  c.state = 'STOPPED';
+  c.uidMap = [];
+  tick(world);
+  record(world, path, 'lxc-stop', `${key}/${name}`);
+}
+
 export function lxcDelete(world: World, path: string, name: string, owner: LxcOwner, running: boolean, argv: readonly string[]): void {
   const { level, lxc } = installed(world, path, argv);
   const key = ownerKey(owner.user);

@@ -6,7 +6,8 @@ import { flavourInfo } from '../core/flavour/index.js';
 import { parentPath } from '../core/paths.js';
 import { instanceExpanded } from './config.js';
 import { startDaemon } from './daemon.js';
-import { commandNotFound, daemonNotRunning, lxcFailure, mapIdsLog, startFailed, TEXT } from './errors.js';
+import { CommandError } from '../core/errors.js';
+import { commandNotFound, lxcFailure, mapIdsLog, socketRefused, startFailed, TEXT } from './errors.js';
 import { isTrue } from './find-idmap.js';
 import { idmapFromJson, idmapToJson, kernelSetOf, usable, type LxdIdmapEntry } from './idmap.js';
 import { newidmapRefusal } from './newuidmap.js';
@@ -20,7 +21,8 @@ import { findLevel, nextSeq, record, tick } from './world.js';
 export function activate(world: World, level: LevelState, argv: readonly string[]): LxdState {
   const lxd = level.lxd;
   if (!lxd) throw commandNotFound(level.path, argv);
-  if (lxd.daemon.kind === 'down') throw daemonNotRunning(level.path, lxd.flavour);
+  // What the client prints when nothing listens on the daemon's socket.
+  if (lxd.daemon.kind === 'down') throw new CommandError(argv, 1, `${socketRefused(lxd.flavour)}\n`, level.path);
   if (lxd.daemon.kind === 'socket') {
     startDaemon(world, level);
     autostart(world, level);

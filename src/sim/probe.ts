@@ -3,7 +3,7 @@
 
 import { originalPath } from './subid.js';
 import { type DaemonState, type FileState, type IdMapEntry, MANAGED_PROJECT, type ObservedLevel, type ObservedNetwork, type ObservedProfile } from '../core/observed.js';
-import { decideFlavour, type Flavour } from '../core/flavour/index.js';
+import type { Flavour } from '../core/flavour/index.js';
 import { installedField, undecidedDaemon } from '../core/observe/parse-probe.js';
 import { noShell, socketRefused } from './errors.js';
 import { selectDaemon } from './world.js';
@@ -33,16 +33,14 @@ export function observedProfilesOf(lxd: LxdState): ObservedProfile[] {
 }
 
 /**
- * `wanted`: the flavour the caller knows for the level (manifest or plan), else null; the level's
- * flavour is decided as the real adapter decides it, and that daemon is asked.
+ * What the probe script reads at a level when it asks the daemon of flavour `asked` (null: none;
+ * machine-scripts.ts chooses as the script does).
  */
-export function probeLevel(world: World, path: string, wanted: Flavour | null): ObservedLevel {
+export function probeLevel(world: World, path: string, asked: Flavour | null): ObservedLevel {
   const argv = ['sh', '-c', '<probe>'];
   const level = reach(world, path, argv);
   if (!level.shell) throw noShell(path, argv);
   const installed = [level.lxd, level.beside].flatMap((d) => (d ? [d.flavour] : []));
-  const decided = decideFlavour(wanted, installed, path || 'host', 'flavour');
-  const asked = decided.ok && installed.length > 0 ? decided.flavour : null;
   if (asked) selectDaemon(level, asked);
   const lxd = asked === null ? null : level.lxd?.flavour === asked ? level.lxd : null;
   // The probe looks for a running daemon process first, then calls `lxc query /1.0`, which

@@ -9,7 +9,7 @@
 // Real LXD is shared with the other e2e files: run under `flock /tmp/nestctl-lab.lock`.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSimWorld } from '../../src/sim/index.js';
+import { createSimWorld } from '../../src/cli/sim-world.js';
 import { CommandError, NestctlError } from '../../src/core/errors.js';
 import { buildPreseed } from '../../src/core/plan/preseed.js';
 import { bridgeName } from '../../src/core/flavour/index.js';

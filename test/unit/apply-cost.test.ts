@@ -1,17 +1,19 @@
-// What an apply or a destroy runs, command by command, as the real client would run it (the
-// simulator's trace shows each LxdLevel call as ExecLevel's argv): steps re-check only the fact
+// What an apply or a destroy runs, command by command, as the host receives it (the real client
+// over the simulated machine, each nested command as its `lxc exec` chain): steps re-check only the fact
 // they depend on, a destroy deletes a subtree with one `delete --force`, and images are exported
 // and pushed down ahead of the copies, once for all of them.
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { createSimWorld, defaultWorld, type SimWorld } from '../../src/sim/index.js';
+import { createSimWorld, type SimWorld } from '../../src/cli/sim-world.js';
+import { defaultWorld } from '../../src/sim/index.js';
 import { loadManifest } from '../../src/core/manifest/load.js';
 import { startApply } from '../../src/engine/apply.js';
 import { planManifest } from '../../src/engine/plan-pipeline.js';
 import type { LxdLevel } from '../../src/ports/lxd.js';
 import { ExecLevel } from '../../src/adapters/lxd/level.js';
 import type { Exec } from '../../src/ports/exec.js';
+import { shownArgv } from '../../src/adapters/lxd/commands.js';
 
 const SEED = readFileSync('examples/seed.yaml', 'utf8');
 const FLEET = ['apiVersion: nestctl/v1', 'containers:', ...Array.from({ length: 10 }, (_, i) => `  - { name: nf${i}, image: busybox }`), ''].join('\n');
@@ -25,7 +27,8 @@ async function commands(w: SimWorld, text: string, mode: 'apply' | 'destroy' = '
   const r = loadManifest(text, 'm.yaml');
   if (!r.ok) throw new Error(JSON.stringify(r.diagnostics));
   const ran: string[] = [];
-  const host = w.host(null, (_path, argv) => ran.push(argv.join(' ')));
+  const machine = w.machine();
+  const host = new ExecLevel((argv, options) => (ran.push(shownArgv(argv).join(' ')), machine(argv, options)), '');
   const planned = await planManifest(r.manifest, host, { hostRestart: null, tool: 'test', manifestText: text, mode, restoreIds: true });
   if (!planned.ok) throw new Error(JSON.stringify(planned.problems));
   ran.length = 0;
@@ -44,7 +47,8 @@ describe('apply re-checks with targeted reads', () => {
     expect(matching(ran, /<nestctl-read-file>/)).toHaveLength(4);
     // A create is one `init`: no create-in-progress mark to drop after it (it ran 60 with one).
     expect(matching(ran, / config set /)).toEqual([]);
-    expect(ran).toHaveLength(57);
+    // 57, and the boot wait (`sh -c <wait-boot>`) after starting each of the two nesting containers.
+    expect(ran).toHaveLength(59);
   });
 
   it('a fleet create checks the instance list once for all ten, not the image store, and starts without a re-check', async () => {
@@ -127,7 +131,8 @@ describe('image exports', () => {
     expect(first(/^host image-export/)).toBeGreaterThan(restarted('host', '500000:196608'));
     expect(last(/^host image-export/)).toBeLessThan(first(/^host create c1/));
     // Both images are in c1 before c1's daemon restarts; busybox is in c2 before c2's.
-    expect(ops.filter((o) => / file-push .* → c1\//.test(o))).toHaveLength(2);
+    // Two images of two files each, one `lxc file push` a file.
+    expect(ops.filter((o) => / file-push .* → c1\//.test(o))).toHaveLength(4);
     expect(last(/^host file-push .* → c1\//)).toBeLessThan(restarted('c1', '65536:131072'));
     expect(first(/^c1 file-push .* → c2\//)).toBeLessThan(restarted('c1/c2', '65536:65536'));
   });

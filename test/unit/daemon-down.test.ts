@@ -4,7 +4,8 @@
 
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { createSimWorld, type LevelDescription, parseWorld, type WorldDescription } from '../../src/sim/index.js';
+import { createSimWorld } from '../../src/cli/sim-world.js';
+import { type LevelDescription, parseWorld, type WorldDescription } from '../../src/sim/index.js';
 import type { Plan, Step } from '../../src/core/plan/model.js';
 import { startApply } from '../../src/engine/apply.js';
 import { planManifest } from '../../src/engine/plan-pipeline.js';

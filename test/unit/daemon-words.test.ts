@@ -3,7 +3,8 @@
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { createSimWorld, defaultWorld, type WorldDescription } from '../../src/sim/index.js';
+import { createSimWorld } from '../../src/cli/sim-world.js';
+import { defaultWorld, type WorldDescription } from '../../src/sim/index.js';
 import type { Plan } from '../../src/core/plan/model.js';
 import { startApply } from '../../src/engine/apply.js';
 import { type PipelineOptions, planManifest } from '../../src/engine/plan-pipeline.js';

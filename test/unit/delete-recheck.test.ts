@@ -4,7 +4,7 @@
 // applying, as it can while a user reads the plan.
 
 import { describe, expect, it } from 'vitest';
-import { createSimWorld, type SimWorld } from '../../src/sim/index.js';
+import { createSimWorld, type SimWorld } from '../../src/cli/sim-world.js';
 import { MARKER_MANAGED, MARKER_PATH } from '../../src/core/plan/desired-config.js';
 import type { Plan } from '../../src/core/plan/model.js';
 import { startApply } from '../../src/engine/apply.js';

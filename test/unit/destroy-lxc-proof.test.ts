@@ -3,7 +3,8 @@
 // owner were listed and each is nestctl's at its place; apply proves it again when it deletes.
 
 import { describe, expect, it } from 'vitest';
-import { createSimWorld, type InstanceDescription, type LevelDescription, type LxcContainerDescription, type SimWorld } from '../../src/sim/index.js';
+import { createSimWorld, type SimWorld } from '../../src/cli/sim-world.js';
+import { type InstanceDescription, type LevelDescription, type LxcContainerDescription } from '../../src/sim/index.js';
 import { DelegatingLevel } from '../../src/adapters/delegating-level.js';
 import { CommandError } from '../../src/core/errors.js';
 import type { Flavour } from '../../src/core/flavour/index.js';

@@ -3,7 +3,7 @@
 // containers without a shell.
 
 import { describe, expect, it } from 'vitest';
-import { createSimWorld, type SimWorld } from '../../src/sim/index.js';
+import { createSimWorld, type SimWorld } from '../../src/cli/sim-world.js';
 import type { Plan } from '../../src/core/plan/model.js';
 import { startApply } from '../../src/engine/apply.js';
 import { type PipelineOptions, planManifest, savedPlanOptions } from '../../src/engine/plan-pipeline.js';

@@ -2,7 +2,8 @@
 // written, Docker restarted, all converging on the simulator.
 
 import { describe, expect, it } from 'vitest';
-import { type SimWorld, createSimWorld, defaultWorld } from '../../src/sim/index.js';
+import { type SimWorld, createSimWorld } from '../../src/cli/sim-world.js';
+import { defaultWorld } from '../../src/sim/index.js';
 import { WRITE_SUBID_SCRIPT } from '../../src/adapters/lxd/write-subid-script.js';
 import { allocate } from '../../src/core/ids/allocate.js';
 import { containerHostIds } from '../../src/core/ids/host-ids.js';

@@ -2,7 +2,8 @@
 
 import { describe, expect, it } from 'vitest';
 import { PROBE_MARK } from '../../src/adapters/lxd/probe-script.js';
-import { type SimWorld, createSimWorld, defaultWorld } from '../../src/sim/index.js';
+import { type SimWorld, createSimWorld } from '../../src/cli/sim-world.js';
+import { defaultWorld } from '../../src/sim/index.js';
 import type { WorldDescription } from '../../src/sim/world-file.js';
 import { loadManifest } from '../../src/core/manifest/load.js';
 import { parseProbe } from '../../src/core/observe/parse-probe.js';

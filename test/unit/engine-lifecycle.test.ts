@@ -2,7 +2,8 @@
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { createSimWorld, defaultWorld } from '../../src/sim/index.js';
+import { createSimWorld } from '../../src/cli/sim-world.js';
+import { defaultWorld } from '../../src/sim/index.js';
 import { loadManifest } from '../../src/core/manifest/load.js';
 import type { Plan } from '../../src/core/plan/model.js';
 import { startApply } from '../../src/engine/apply.js';

@@ -4,7 +4,9 @@
 
 import { describe, expect, it } from 'vitest';
 import { ExecLevel } from '../../src/adapters/lxd/level.js';
-import { createSimWorld, defaultWorld, manifestImages, manifestLxcUsers, simHost, type SimHost } from '../../src/sim/index.js';
+import { createSimWorld } from '../../src/cli/sim-world.js';
+import { defaultWorld, manifestImages, manifestLxcUsers } from '../../src/sim/index.js';
+import { simHost, type SimHost } from '../../src/cli/sim-hosts.js';
 import { EnvironmentError } from '../../src/core/errors.js';
 import { LAST_ID } from '../../src/core/ids/range.js';
 import { checkManifest } from '../../src/core/manifest/check.js';

@@ -5,7 +5,8 @@
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { createSimWorld, defaultWorld, describeWorld, type SimWorld } from '../../src/sim/index.js';
+import { createSimWorld, type SimWorld } from '../../src/cli/sim-world.js';
+import { defaultWorld, describeWorld } from '../../src/sim/index.js';
 import { loadManifest } from '../../src/core/manifest/load.js';
 import { MARKER_MANAGED, MARKER_PATH } from '../../src/core/plan/desired-config.js';
 import type { Plan } from '../../src/core/plan/model.js';

@@ -9,7 +9,8 @@ import type { Diagnostic } from '../../src/core/diagnostics.js';
 import { checkManifest } from '../../src/core/manifest/check.js';
 import type { Manifest } from '../../src/core/manifest/model.js';
 import { nestctl } from './helpers/cli.js';
-import { parseWorld, simHostsOf } from '../../src/sim/index.js';
+import { parseWorld } from '../../src/sim/index.js';
+import { simHostsOf } from '../../src/cli/sim-hosts.js';
 import { loadManifest } from '../../src/core/manifest/load.js';
 import { lineCol } from './helpers/placed.js';
 

@@ -2,7 +2,8 @@
 // and the answers it keeps are those the walk would have got.
 
 import { describe, expect, it } from 'vitest';
-import { createSimWorld, defaultWorld, manifestImages, type SimWorld } from '../../src/sim/index.js';
+import { createSimWorld, type SimWorld } from '../../src/cli/sim-world.js';
+import { defaultWorld, manifestImages } from '../../src/sim/index.js';
 import type { Manifest } from '../../src/core/manifest/model.js';
 import type { ObservedTree } from '../../src/core/observed.js';
 import { startApply } from '../../src/engine/apply.js';

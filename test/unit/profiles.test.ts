@@ -3,7 +3,8 @@
 // through the engine on the simulated LXD.
 
 import { describe, expect, it } from 'vitest';
-import { createSimWorld, defaultWorld, describeWorldText, parseWorld } from '../../src/sim/index.js';
+import { createSimWorld } from '../../src/cli/sim-world.js';
+import { defaultWorld, describeWorldText, parseWorld } from '../../src/sim/index.js';
 import { loadManifest } from '../../src/core/manifest/load.js';
 import type { Manifest } from '../../src/core/manifest/model.js';
 import type { Plan, Step } from '../../src/core/plan/model.js';

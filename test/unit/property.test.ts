@@ -11,7 +11,8 @@
 import { pathOfProblem } from './helpers/placed.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createSimWorld, DEBIAN_SUBID, defaultWorld, type SimWorld, type WorldDescription } from '../../src/sim/index.js';
+import { createSimWorld, type SimWorld } from '../../src/cli/sim-world.js';
+import { DEBIAN_SUBID, defaultWorld, type WorldDescription } from '../../src/sim/index.js';
 import { getFromShadow } from '../../src/sim/idmap.js';
 import { allocate, type Allocation, type NodeAllocation } from '../../src/core/ids/allocate.js';
 import { parseLxdIdmap, parseProcIdMap } from '../../src/core/ids/idmap.js';

@@ -6,7 +6,8 @@
 // one move to nxc1.
 
 import { describe, expect, it } from 'vitest';
-import { parseWorld, simHostsOf, type SimHosts, type WorldDescription } from '../../src/sim/index.js';
+import { parseWorld, type WorldDescription } from '../../src/sim/index.js';
+import { simHostsOf, type SimHosts } from '../../src/cli/sim-hosts.js';
 import { loadManifest } from '../../src/core/manifest/load.js';
 import type { Manifest } from '../../src/core/manifest/model.js';
 import type { Plan } from '../../src/core/plan/model.js';

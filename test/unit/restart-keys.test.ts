@@ -6,7 +6,8 @@
 
 import { describe, expect, it } from 'vitest';
 import { type Loaded, loadLines, planOn } from './helpers/engine.js';
-import { type SimWorld, createSimWorld, defaultWorld } from '../../src/sim/index.js';
+import { type SimWorld, createSimWorld } from '../../src/cli/sim-world.js';
+import { defaultWorld } from '../../src/sim/index.js';
 import { startOnlyChanges } from '../../src/core/flavour/index.js';
 import { planCounts } from '../../src/core/plan/counts.js';
 import type { Plan, Step } from '../../src/core/plan/model.js';

@@ -3,7 +3,8 @@
 import { lineCol } from './helpers/placed.js';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/core/errors.js';
-import { createSimWorld, DEBIAN_SUBID, defaultWorld, parseWorld } from '../../src/sim/index.js';
+import { createSimWorld } from '../../src/cli/sim-world.js';
+import { DEBIAN_SUBID, defaultWorld, parseWorld } from '../../src/sim/index.js';
 
 const diagnostics = (f: () => unknown) => {
   try {

@@ -3,7 +3,8 @@
 
 import { describe, expect, it } from 'vitest';
 import { startApply } from '../../src/engine/apply.js';
-import { createSimWorld, defaultWorld, manifestImages } from '../../src/sim/index.js';
+import { createSimWorld } from '../../src/cli/sim-world.js';
+import { defaultWorld, manifestImages } from '../../src/sim/index.js';
 import { type Loaded, loadFile, planOn } from './helpers/engine.js';
 
 describe('the engine on the simulated LXD', () => {

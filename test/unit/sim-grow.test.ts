@@ -4,7 +4,8 @@
 
 import { describe, expect, it } from 'vitest';
 import { type Loaded, loadFile, planOn } from './helpers/engine.js';
-import { type SimWorld, createSimWorld, defaultWorld } from '../../src/sim/index.js';
+import { type SimWorld, createSimWorld } from '../../src/cli/sim-world.js';
+import { defaultWorld } from '../../src/sim/index.js';
 import { startApply } from '../../src/engine/apply.js';
 import type { LxdLevel } from '../../src/ports/lxd.js';
 

@@ -4,7 +4,9 @@
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { createSimWorld, defaultWorld, manifestImages, simHost, type SimHost } from '../../src/sim/index.js';
+import { createSimWorld } from '../../src/cli/sim-world.js';
+import { defaultWorld, manifestImages } from '../../src/sim/index.js';
+import { simHost, type SimHost } from '../../src/cli/sim-hosts.js';
 import { shellWords } from '../../src/sim/shell.js';
 import { parseParallel, rederive } from '../../src/cli/planning.js';
 import { TOOL } from '../../src/cli/version.js';

@@ -6,7 +6,8 @@
 
 import { describe, expect, it } from 'vitest';
 import { type Loaded, loadLines, planOn } from './helpers/engine.js';
-import { createSimWorld, defaultWorld } from '../../src/sim/index.js';
+import { createSimWorld } from '../../src/cli/sim-world.js';
+import { defaultWorld } from '../../src/sim/index.js';
 import { startApply } from '../../src/engine/apply.js';
 
 const M: Loaded = loadLines(

@@ -4,7 +4,8 @@
 // copy_configuration). The agreement e2e compares this text with real LXC's.
 
 import { describe, expect, it } from 'vitest';
-import { createSimWorld, defaultWorld } from '../../src/sim/index.js';
+import { createSimWorld } from '../../src/cli/sim-world.js';
+import { defaultWorld } from '../../src/sim/index.js';
 import { createdConfig } from '../../src/sim/lxc.js';
 
 const BUSYBOX_LINES = [

@@ -4,7 +4,8 @@
 
 import { describe, expect, it } from 'vitest';
 import { type Loaded, loadLines, planOn } from './helpers/engine.js';
-import { assumedByDefault, createSimWorld, defaultWorld, imageProblems, manifestImages, manifestLxcUsers } from '../../src/sim/index.js';
+import { assumedByDefault, defaultWorld, imageProblems, manifestImages, manifestLxcUsers } from '../../src/sim/index.js';
+import { createSimWorld } from '../../src/cli/sim-world.js';
 import { startApply } from '../../src/engine/apply.js';
 
 const M: Loaded = loadLines(

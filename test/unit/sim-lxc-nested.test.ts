@@ -2,9 +2,11 @@
 // level entered with lxc-attach, with root's lines for its children's slices, planned, applied,
 // converged, kept by --state's world text; what a container without LXC inside gets.
 
+import { ExecLevel } from '../../src/adapters/lxd/level.js';
 import { describe, expect, it } from 'vitest';
 import { type Loaded, loadLines, planOn } from './helpers/engine.js';
-import { type SimWorld, createSimWorld, defaultWorld, describeWorldText, parseWorld } from '../../src/sim/index.js';
+import { type SimWorld, createSimWorld } from '../../src/cli/sim-world.js';
+import { defaultWorld, describeWorldText, parseWorld } from '../../src/sim/index.js';
 import type { Plan } from '../../src/core/plan/model.js';
 import { startApply } from '../../src/engine/apply.js';
 import { planManifest } from '../../src/engine/plan-pipeline.js';
@@ -83,7 +85,9 @@ describe('LXC inside LXC (simulated)', () => {
     const world = lxcWorld();
     const seen: string[][] = [];
     const p = await plan(world, TREE);
-    const summary = await startApply(p, world.host(null, (_path, argv) => seen.push([...argv]))).finished;
+    const machine = world.machine();
+    const host = new ExecLevel((argv, options) => (seen.push([...argv]), machine(argv, options)), '');
+    const summary = await startApply(p, host).finished;
     expect(summary.failed).toEqual([]);
     const deepest = seen.find((a) => a.includes('lxc-create') && a.includes('deepest'));
     expect(deepest?.slice(0, 17)).toEqual([

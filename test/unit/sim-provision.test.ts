@@ -4,7 +4,8 @@
 // output and its record left unwritten.
 
 import { describe, expect, it } from 'vitest';
-import { type SimWorld, createSimWorld, defaultWorld } from '../../src/sim/index.js';
+import { type SimWorld, createSimWorld } from '../../src/cli/sim-world.js';
+import { defaultWorld } from '../../src/sim/index.js';
 import { loadManifest } from '../../src/core/manifest/load.js';
 import type { Manifest } from '../../src/core/manifest/model.js';
 import type { Plan } from '../../src/core/plan/model.js';

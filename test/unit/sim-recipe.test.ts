@@ -4,7 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { CommandError } from '../../src/core/errors.js';
 import type { LxdLevel } from '../../src/ports/lxd.js';
-import { createSimWorld, DEBIAN_SUBID, defaultWorld, type SimWorld } from '../../src/sim/index.js';
+import { createSimWorld, type SimWorld } from '../../src/cli/sim-world.js';
+import { DEBIAN_SUBID, defaultWorld } from '../../src/sim/index.js';
 
 const preseed = (subnet: string): string => `storage_pools:
 - name: default

@@ -3,7 +3,8 @@
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { createSimWorld, defaultWorld, describeWorldText, parseWorld, type SimWorld, manifestImages, manifestLxcUsers } from '../../src/sim/index.js';
+import { createSimWorld, type SimWorld } from '../../src/cli/sim-world.js';
+import { defaultWorld, describeWorldText, parseWorld, manifestImages, manifestLxcUsers } from '../../src/sim/index.js';
 import { loadManifest } from '../../src/core/manifest/load.js';
 import type { Manifest } from '../../src/core/manifest/model.js';
 import { startApply } from '../../src/engine/apply.js';

@@ -5,7 +5,8 @@
 // no allocation and LXD refuses unprivileged containers ("LXD doesn't have a uid/gid allocation").
 
 import { describe, expect, it } from 'vitest';
-import { createSimWorld, type WorldDescription } from '../../src/sim/index.js';
+import { createSimWorld } from '../../src/cli/sim-world.js';
+import { type WorldDescription } from '../../src/sim/index.js';
 import type { Plan } from '../../src/core/plan/model.js';
 import { startApply } from '../../src/engine/apply.js';
 import { type PipelineOptions, planManifest } from '../../src/engine/plan-pipeline.js';

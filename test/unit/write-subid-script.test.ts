@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LOCKED_EXIT, REFUSED_EXIT, STALE_EXIT, WRITE_SUBID_SCRIPT } from '../../src/adapters/lxd/write-subid-script.js';
 import { ExecLevel } from '../../src/adapters/lxd/level.js';
-import { createSimWorld } from '../../src/sim/index.js';
+import { createSimWorld } from '../../src/cli/sim-world.js';
 import { REFUSED_HINT } from '../../src/core/subid/check-text.js';
 import type { Exec } from '../../src/ports/exec.js';
 import { sha256 } from '../../src/core/hash.js';

@@ -29,6 +29,16 @@ export function probeArgv(info: FlavourInfo | null, script = '<probe>'): string[
   return ['sh', '-c', script, 'probe', ...ask];
 }
 
+// Right after start, systemctl cannot reach the bus yet ("Failed to connect to bus"): retry
+// until systemd reports the boot finished. Containers without systemd are ready at once.
+const WAIT_BOOT = `
+if [ -x /lib/systemd/systemd ] || [ -x /usr/lib/systemd/systemd ]; then
+  case "$(systemctl is-system-running --wait 2>/dev/null)" in running|degraded) exit 0;; *) exit 1;; esac
+fi
+exit 0`;
+/** Run inside a container just started: exits 0 once its boot has finished. */
+export const WAIT_BOOT_ARGV: readonly string[] = ['sh', '-c', WAIT_BOOT, 'wait-boot'];
+
 export const queryArgv = (cli: Cli, url: string): string[] => [cli, 'query', url];
 
 // `sh -c READ_FILE nestctl-read-file PATH`: "present" or "absent" on the first line, then the text.

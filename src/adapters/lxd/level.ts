@@ -20,7 +20,7 @@ import { IMAGES_QUERY, INSTANCES_QUERY, PROBE_MARK, PROBE_SCRIPT, PROFILES_QUERY
 import { LOCKED_EXIT, REFUSED_EXIT, STALE_EXIT } from './write-subid-script.js';
 import { REFUSED_HINT } from '../../core/subid/check-text.js';
 import { profileCreateArgv, profileDeleteArgv, profileEditArgv, profileYaml } from './commands.js';
-import { createInstanceArgv, deleteArgv, discardArgv, queryArgv, readSubidArgv, exportImageArgv, probeArgv, pushFileArgv, TEMP_DIR_ARGV, fetchImageArgv, importImageArgv, instanceArgv, restartArgv, updateInstanceArgvs, WAIT_READY_SECONDS, waitReadyArgv, writeSubidArgv } from './commands.js';
+import { createInstanceArgv, deleteArgv, discardArgv, queryArgv, readSubidArgv, exportImageArgv, probeArgv, pushFileArgv, TEMP_DIR_ARGV, fetchImageArgv, importImageArgv, instanceArgv, restartArgv, updateInstanceArgvs, WAIT_BOOT_ARGV, WAIT_READY_SECONDS, waitReadyArgv, writeSubidArgv } from './commands.js';
 import { joinPath, parentPath } from '../../core/paths.js';
 import { ask, CHANGE_TIMEOUT_MS, READ_ATTEMPTS, READ_TIMEOUT_MS } from './bounded.js';
 
@@ -30,14 +30,6 @@ const BOOT_ATTEMPT_MS = 45_000;
 
 /** Start and stop: the daemon's own state says whether a killed client's change happened. */
 const POWER_TIMEOUT_MS = 300_000;
-
-// Right after start, systemctl cannot reach the bus yet ("Failed to connect to bus"): retry
-// until systemd reports the boot finished. Containers without systemd are ready at once.
-const WAIT_BOOT = `
-if [ -x /lib/systemd/systemd ] || [ -x /usr/lib/systemd/systemd ]; then
-  case "$(systemctl is-system-running --wait 2>/dev/null)" in running|degraded) exit 0;; *) exit 1;; esac
-fi
-exit 0`;
 
 export interface LevelOptions {
   /** Log every command (argv) run, for --verbose and tests. */
@@ -300,11 +292,13 @@ export class ExecLevel implements LxdLevel {
     const deadline = Date.now() + BOOT_WAIT_MS;
     let last = '';
     while (Date.now() < deadline) {
-      const argv = ['sh', '-c', WAIT_BOOT];
+      const argv = WAIT_BOOT_ARGV;
+      this.options.trace?.(this.path, argv);
       // Asked again after a while rather than waited on for the whole time: a stuck client
       // (bounded.ts) costs one attempt, not the wait.
       const r = await this.exec(argv, { timeoutMs: Math.max(1000, Math.min(BOOT_ATTEMPT_MS, deadline - Date.now())) });
-      if (r.code === 0) return;
+      // 127: exec works but the image has no sh; nothing there can say more about its boot.
+      if (r.code === 0 || r.code === 127) return;
       if (r.timedOut) {
         last = 'still booting';
         continue;
