@@ -12,7 +12,7 @@ import { hasLxcPath, hasPath, type HostSpec, type Manifest } from '../core/manif
 import type { ServerIdentity } from '../core/observe/parse-server.js';
 import { type HostPlan, hostManifest, mergeHostPlans } from '../core/plan/hosts.js';
 import type { HostConnection } from '../ports/remote.js';
-import type { OneHostPlanner, PipelineOptions, PipelineResult } from './plan-pipeline.js';
+import type { OneHostPlanner, PipelineOptions, PipelineResult } from './plan-types.js';
 
 const DEFAULT_PARALLEL = 4;
 
