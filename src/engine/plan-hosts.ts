@@ -13,7 +13,7 @@ import type { ServerIdentity } from '../core/observe/parse-server.js';
 import { type HostPlan, mergeHostPlans } from '../core/plan/hosts.js';
 import { hostManifest } from '../core/manifest/hosts.js';
 import type { HostConnection } from '../ports/remote.js';
-import type { OneHostPlanner, PipelineOptions, PipelineResult } from './plan-pipeline.js';
+import type { OneHostPlanner, PipelineOptions, PipelineResult } from './plan-types.js';
 
 const DEFAULT_PARALLEL = 4;
 

@@ -10,41 +10,14 @@ import type { ObservedImage, ObservedTree } from '../core/observed.js';
 import { missingImages } from '../core/plan/concerns/images.js';
 import { sha256 } from '../core/hash.js';
 import type { Plan } from '../core/plan/model.js';
-import type { Diagnostic } from '../core/diagnostics.js';
-import type { PlanResult } from '../core/plan/result.js';
 import { placedMembers } from '../core/plan/placement.js';
-import type { IdRange } from '../core/ids/range.js';
 import type { LxdLevel } from '../ports/lxd.js';
 import type { HostConnection } from '../ports/remote.js';
 import { observeTree } from './observe.js';
 import { planEachHost } from './plan-hosts.js';
+import type { MemberRange, PipelineOptions, PipelineResult } from './plan-types.js';
 
-export interface PipelineOptions {
-  hostRestart: string[] | null;
-  tool: string;
-  manifestText: string;
-  mode?: Plan['mode'];
-  simulation?: Plan['simulation'];
-  prune?: boolean;
-  restoreIds?: boolean;
-  /** Node paths to delete and create again (--replace). */
-  replace?: string[];
-  /** Node path to restrict the plan to (--target). */
-  target?: string | null;
-  /** How many hosts are observed and planned at once (--parallel); default 4. */
-  parallel?: number;
-}
-
-/** A cluster member's daemon ranges (RemoteHost.probeRange). */
-export type MemberRange = (member: string) => Promise<{ uid: IdRange; gid: IdRange }>;
-
-/**
- * `relayFrom`: this machine's image store, for a remote host (read only when the remote lacks an
- * image); `memberRange`: on a remote, the map of a cluster member a root container is placed on.
- */
-export type OneHostPlanner = (manifest: Manifest, host: LxdLevel, options: PipelineOptions, allocation: Allocation, relayFrom?: () => Promise<ObservedImage[]>, memberRange?: MemberRange) => Promise<PipelineResult>;
-
-export type PipelineResult = (PlanResult & { tree: ObservedTree | null }) | { ok: false; problems: Diagnostic[]; tree: null };
+export type { MemberRange, OneHostPlanner, PipelineOptions, PipelineResult } from './plan-types.js';
 
 /** `host`: this machine's level, or every host's connection for a manifest of several hosts (core/plan/hosts.ts). */
 export async function planManifest(manifest: Manifest, host: LxdLevel | readonly HostConnection[], options: PipelineOptions): Promise<PipelineResult> {

@@ -1,5 +1,7 @@
 // src/core has no import cycles: the planner is built from the level context and the concerns,
 // and the envelope (assemble.ts) and the plan results (result.ts) import nothing of the planner.
+// Nor has src/engine: the pipeline's types (plan-types.ts) are apart from the pipeline, so the
+// several-hosts planner (plan-hosts.ts) does not import back the pipeline that calls it.
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -41,6 +43,12 @@ describe('import cycles', () => {
   it('src/core has none', () => {
     const graph = importGraph('src/core');
     expect(graph.get('src/core/plan/planner.ts')).toContain('src/core/plan/level-context.ts');
+    expect(cycles(graph).map((c) => c.join(' -> '))).toEqual([]);
+  });
+
+  it('src/engine has none', () => {
+    const graph = importGraph('src/engine');
+    expect(graph.get('src/engine/plan-hosts.ts')).toContain('src/engine/plan-types.ts');
     expect(cycles(graph).map((c) => c.join(' -> '))).toEqual([]);
   });
 
