@@ -13,7 +13,7 @@ import { apiImages, apiInstances, apiNetworks, apiPools, apiProfiles, apiServer 
 import { commandNotFound, lxcFailure, socketRefused } from './errors.js';
 import { exportImageTo, fetchImage, importImageFiles, pushFile } from './images.js';
 import { createInstance, deleteInstance, startInstance, stopInstance, updateInstance } from './instances.js';
-import type { Enter } from './machine.js';
+import type { Enter } from './machine-types.js';
 import { probeLevel } from './probe.js';
 import { createProfile, deleteProfile, writeProfile } from './profiles.js';
 import { reach } from './reach.js';

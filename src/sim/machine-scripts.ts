@@ -2,16 +2,15 @@
 // (`sh -c SCRIPT NAME ARGS…`, adapters/lxd): each does to the level what the script does on a
 // real one, and answers in the script's own output format and exit codes.
 
-import { createHash } from 'node:crypto';
 import { EnvironmentError } from '../core/errors.js';
-import { FLAVOURS, flavourInfo, type Flavour } from '../core/flavour/index.js';
+import { flavourInfo, type Flavour } from '../core/flavour/index.js';
 import type { ExecOptions, ExecResult } from '../ports/exec.js';
 import type { LxcOwner, SubidFile } from '../ports/lxd.js';
 import { RESTART, readSubidArgv, WAIT_BOOT_ARGV } from '../adapters/lxd/commands.js';
 import { FILE_DIFF_MAX_BYTES, FILE_REFUSED_EXIT, FILE_STALE_EXIT, READ_FILES_SCRIPT, WRITE_FILE_SCRIPT } from '../adapters/lxd/files-script.js';
 import { EVERY_OWNER, LXC_PROBE_SCRIPT, LXC_STALE_EXIT, WRITE_LXC_FILE_SCRIPT } from '../adapters/lxd/lxc-scripts.js';
 import { PROBE_MARK, PROBE_SCRIPT } from '../adapters/lxd/probe-script.js';
-import { LOCKED_EXIT, REFUSED_EXIT, STALE_EXIT, WRITE_SUBID_SCRIPT } from '../adapters/lxd/write-subid-script.js';
+import { REFUSED_EXIT, STALE_EXIT, WRITE_SUBID_SCRIPT } from '../adapters/lxd/write-subid-script.js';
 import { encodeLxcProbe } from './encode-lxc.js';
 import { encodeProbe } from './encode-probe.js';
 import { readFiles, writeFile } from './files.js';
@@ -140,5 +139,3 @@ export async function answerScript(world: World, path: string, argv: readonly st
   return script.run(world, path, args, owner, options);
 }
 
-export const sha256Hex = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
-export { FLAVOURS, LOCKED_EXIT };

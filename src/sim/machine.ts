@@ -12,6 +12,7 @@ import { answerClient, isClientCommand } from './machine-client.js';
 import { answerLxc, isLxcCommand, unwrapOwner } from './machine-lxc.js';
 import { answerScript } from './machine-scripts.js';
 import { answerTool } from './machine-tools.js';
+import type { Enter } from './machine-types.js';
 import { runSimCommand } from './commands.js';
 import { setFile } from './files.js';
 import { reach } from './reach.js';
@@ -19,10 +20,7 @@ import { restartDaemon } from './restart.js';
 import type { World } from './state.js';
 import { record } from './world.js';
 
-/** One command at one level of the world: what it printed and how it exited. */
-export type Answer = (world: World, path: string, argv: readonly string[], options: ExecOptions) => Promise<ExecResult>;
-
-export const ok = (stdout = ''): ExecResult => ({ code: 0, stdout, stderr: '' });
+const ok = (stdout = ''): ExecResult => ({ code: 0, stdout, stderr: '' });
 
 /** The machine at `path` ("" the host; "c1/c2" the machine inside c1/c2). */
 export function simMachine(world: World, path = ''): Exec {
@@ -64,10 +62,8 @@ async function dispatch(world: World, path: string, argv: readonly string[], opt
   return ok();
 }
 
-/** argv in the machine inside container `name` of the level at `path` (reach says why not). */
-async function enter(world: World, path: string, name: string, argv: readonly string[], options: ExecOptions): Promise<ExecResult> {
-  return answer(world, joinPath(path, name), argv, options);
-}
+/** argv in the machine inside container `name` of the level at `path` (the caller reached it). */
+const enter: Enter = (world, path, name, argv, options) => answer(world, joinPath(path, name), argv, options);
 
 /** A setup command inside a container: recorded, and run by the small allow-list of commands.ts. */
 async function setupCommand(world: World, path: string, argv: readonly string[], options: ExecOptions): Promise<ExecResult> {
@@ -76,4 +72,3 @@ async function setupCommand(world: World, path: string, argv: readonly string[],
   return runSimCommand(argv, { touch: (file) => void (there.files[file] ?? setFile(world, path, file, Buffer.alloc(0), { mode: 0o644, uid: 0, gid: 0 })) }, options.onOutput);
 }
 
-export type Enter = typeof enter;
