@@ -10,6 +10,7 @@
 import { EnvironmentError, UnseenError } from '../core/errors.js';
 import { ownerKey } from '../core/lxc/paths.js';
 import { type ContainerSpec, type Flavour, type LxcSpec, type Manifest, hasLevel } from '../core/manifest/model.js';
+import { assumedInside } from '../core/flavour/index.js';
 import { type ContainerFiles, type LevelObservation, MANAGED_PROJECT, type ObservedLevel, type ObservedTree, managedInstance } from '../core/observed.js';
 import { MARKER_PATH } from '../core/plan/desired-config.js';
 import { joinPath } from '../core/paths.js';
@@ -56,7 +57,7 @@ interface Early {
  * Start the probe of every level the manifest puts below `api` (a container that holds
  * containers), all at once. Each level is probed as the walk would probe it (its flavour as the
  * manifest names it, else found by its probe); the way into its children goes through the
- * flavour named, or guessed as its parent's (as the planner assumes). A wrong guess, or a
+ * flavour named, or guessed from its parent's by the planner's own rule (assumedInside). A wrong guess, or a
  * container that is not there, only wastes that probe.
  */
 function probeAhead(api: LxdLevel, flavour: Flavour | null, specs: ContainerSpec[], early = new Map<string, Early>()): Map<string, Early> {
@@ -68,7 +69,7 @@ function probeAhead(api: LxdLevel, flavour: Flavour | null, specs: ContainerSpec
       (error: unknown) => ({ ok: false as const, error }),
     );
     early.set(spec.path, { via: flavour, api: own, answer });
-    const guess = spec.flavour ?? flavour;
+    const guess = spec.flavour ?? (flavour === null ? null : assumedInside(flavour));
     probeAhead(spec.flavour ? own : api.child(spec.name, guess), guess, spec.containers, early);
   }
   return early;
