@@ -79,7 +79,9 @@ const BATCH =
 const batchedRead = (chain) => run([...chain.flatMap((c) => ['lxc', 'exec', c, '--']), 'sh', '-c', BATCH]);
 
 const saved = ['/etc/subuid', '/etc/subgid'].map((p) => [p, readFileSync(p)]);
-const deleteAll = (names) => names.forEach((n) => run(['lxc', 'delete', '--force', n], { check: false }));
+const deleteAll = (names) => {
+  for (const n of names) run(['lxc', 'delete', '--force', n], { check: false });
+};
 const restore = () => {
   deleteAll(['c1', 'bc1', ...fleetNames('nf'), ...fleetNames('rf'), ...fleetNames('af')]);
   for (const [p, text] of saved) writeFileSync(p, text);

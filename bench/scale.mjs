@@ -40,6 +40,7 @@ function tree(fanout, depth) {
 
 // Without /usr/bin/time (Debian's `time` package), the node process reports on itself as it exits.
 const SELF_REPORT = `data:text/javascript,${encodeURIComponent(
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: JavaScript source for node -e, with its own template
   "process.on('exit', () => { const u = process.resourceUsage(); process.stderr.write(`@@maxrss ${u.maxRSS} ${u.userCPUTime / 1e6} ${u.systemCPUTime / 1e6}\\n`); });",
 )}`;
 

@@ -2,7 +2,7 @@
 // within a size bound, or an error that says what is wrong with the path.
 
 import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import { EnvironmentError, NestctlError } from '../core/errors.js';
 import { MAX_BYTES as MANIFEST_MAX } from '../core/manifest/hostile.js';
 import { MAX_PLAN_BYTES } from '../core/plan/codec.js';
@@ -27,7 +27,7 @@ function fileError(file: string, e: unknown): NestctlError {
  */
 export async function readText(file: string, maxBytes = INPUT_MAX_BYTES): Promise<string> {
   if (file === '-') throw new NestctlError('user', 'reading from standard input (-) is not supported', 'save the input to a file and give its path');
-  let fh;
+  let fh: FileHandle | undefined;
   try {
     fh = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {

@@ -1,7 +1,7 @@
 // The files a manifest's `files:` name by `source`, read relative to the manifest before it is
 // planned, so the core only ever sees bytes (core/manifest/files.ts).
 
-import { open } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { FILE_MAX_BYTES, type SourceRead, type SourcesResult, fileSources, withSources } from '../core/manifest/files.js';
 import type { Manifest } from '../core/manifest/model.js';
@@ -13,7 +13,7 @@ export async function readSources(manifest: Manifest): Promise<SourcesResult> {
 }
 
 async function readSource(path: string): Promise<SourceRead> {
-  let handle;
+  let handle: FileHandle | undefined;
   try {
     handle = await open(path, 'r');
   } catch (e) {

@@ -81,7 +81,7 @@ function probeAhead(api: LxdLevel, flavour: Flavour | null, specs: ContainerSpec
  */
 function mayBeReplaced(level: ObservedLevel, spec: ContainerSpec, replace: readonly string[]): boolean {
   const inst = managedInstance(level, spec.name);
-  if (!inst || inst.status !== 'Running' || inst.config[MARKER_PATH] !== spec.path) return false;
+  if (inst?.status !== 'Running' || inst.config[MARKER_PATH] !== spec.path) return false;
   if (replace.includes(spec.path)) return true;
   const ref = spec.image.slice(spec.image.indexOf(':') + 1);
   const img = level.images.find((i) => i.aliases.includes(ref)) ?? level.images.find((i) => i.fingerprint.startsWith(spec.image));
@@ -168,7 +168,7 @@ async function observeLxcInside(walk: Walk, api: LxdLevel, level: ObservedLevel,
       .filter((s) => s.containers.length > 0)
       .map(async (spec) => {
         const seen = level.lxc?.owners[ownerKey(spec.user)]?.containers.find((c) => c.name === spec.name);
-        if (!seen || seen.state !== 'RUNNING') {
+        if (seen?.state !== 'RUNNING') {
           walk.levels[spec.path] = { kind: 'absent', reason: `${spec.path} ${seen ? `is ${seen.state.toLowerCase()}` : 'does not exist'}` };
           return;
         }

@@ -296,7 +296,7 @@ export function renderPlanText(plan: Plan, c: Colours, options: PlanTextOptions 
   if (plan.warnings.length > 0) lines.push('');
   if (isEmptyPlan(plan)) {
     lines.push(c.green(plan.mode === 'destroy' ? 'No changes. Nothing nestctl created is left to destroy.' : 'No changes. The containers match the manifest.'));
-    return lines.join('\n') + '\n';
+    return `${lines.join('\n')}\n`;
   }
   if (plan.hosts) {
     for (const host of plan.hosts) {
@@ -308,5 +308,5 @@ export function renderPlanText(plan: Plan, c: Colours, options: PlanTextOptions 
   if (!options.verbose && plan.steps.some((s) => s.kind === 'create-instance')) lines.push(c.dim("Every container nestctl creates also gets its user.nestctl.* marker keys; -v lists every step and key."), '');
   const n = planCounts(plan);
   lines.push(c.bold(`Plan: ${n.add} container${n.add === 1 ? '' : 's'} to add, ${n.change} to change, ${n.destroy} to destroy (${n.steps} step${n.steps === 1 ? '' : 's'}).`));
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }

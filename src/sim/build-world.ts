@@ -173,7 +173,7 @@ function fillLevel(world: World, level: LevelState, d: LevelDescription, where: 
   // (systemctl stop lxd.socket lxd.service): SIGTERM leaves its containers running (LXD
   // doc/daemon-behavior.md; only SIGPWR, sent by lxd-containers.service at shutdown, stops them).
   if (daemon === 'up' || instances.length > 0) startDaemon(world, level);
-  instances.forEach((inst, i) => addInstance(world, level, lxd, inst, [...where, 'instances', i]));
+  for (const [i, inst] of instances.entries()) addInstance(world, level, lxd, inst, [...where, 'instances', i]);
   if (daemon !== 'up') lxd.daemon = { kind: daemon };
 }
 

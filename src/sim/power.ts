@@ -40,7 +40,7 @@ function wantsAutostart(lxd: LxdState, inst: InstanceState): boolean {
 /** After a daemon start: start what should run; failures are only logged, as LXD does. */
 export function autostart(world: World, level: LevelState): void {
   const lxd = level.lxd;
-  if (!lxd || lxd.daemon.kind !== 'up') return;
+  if (lxd?.daemon.kind !== 'up') return;
   for (const inst of lxd.instances) {
     if (inst.status !== 'Stopped' || !wantsAutostart(lxd, inst)) continue;
     try {

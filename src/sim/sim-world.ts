@@ -94,7 +94,7 @@ export function simulatedWorldOf(world: World): SimulatedWorld {
     },
     daemonRange: (path) => {
       const daemon = findLevel(world, path)?.lxd?.daemon;
-      if (!daemon || daemon.kind !== 'up') return { kind: 'not-running' };
+      if (daemon?.kind !== 'up') return { kind: 'not-running' };
       // The first entry: the one LXD's isolated-slice search works in (uid, when there is one).
       const first = daemon.idmap?.[0];
       return first ? { kind: 'range', start: first.Hostid, size: first.Maprange } : { kind: 'privileged-only' };

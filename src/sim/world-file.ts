@@ -1,7 +1,7 @@
 // The world file's format (`--world FILE`, schemas/world.schema.json; read by parse-world.ts):
 // a plain description of machines, their daemons, images, instances and files, with its defaults.
 
-import { type Flavour } from '../core/manifest/model.js';
+import type { Flavour } from '../core/manifest/model.js';
 
 /** What Debian's lxd package writes into /etc/subuid and /etc/subgid at install time. */
 export const DEBIAN_SUBID = 'root:100000:10000001\n';

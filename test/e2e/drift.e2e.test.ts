@@ -17,7 +17,7 @@ function manifest(name: string, leafImage: string, extra = '', withOld = false):
   const file = join(dir, `${name}.yaml`);
   writeFileSync(
     file,
-    [
+    `${[
       'apiVersion: nestctl/v1',
       'host: { flavour: debian, base: 500000 }',
       'containers:',
@@ -28,7 +28,7 @@ function manifest(name: string, leafImage: string, extra = '', withOld = false):
       `        image: ${leafImage}`,
       ...(withOld ? ['      - name: drfold', '        image: busybox'] : []),
       extra,
-    ].join('\n') + '\n',
+    ].join('\n')}\n`,
   );
   return file;
 }

@@ -22,7 +22,7 @@ const REMOTES = [
 ];
 
 const manifest = (containers: string): string =>
-  ['apiVersion: nestctl/v1', 'hosts:', '  nxr1:', '    remote: nxr1', '    cli: lxc', '  nxr2:', '    remote: nxr2', '    cli: lxc', 'containers:', containers].join('\n') + '\n';
+  `${['apiVersion: nestctl/v1', 'hosts:', '  nxr1:', '    remote: nxr1', '    cli: lxc', '  nxr2:', '    remote: nxr2', '    cli: lxc', 'containers:', containers].join('\n')}\n`;
 
 const TREE = manifest(
   [

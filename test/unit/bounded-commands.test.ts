@@ -43,7 +43,7 @@ describe('processExec past its time', () => {
 
 describe('ExecLevel with a client that never returns', () => {
   it('gives every read a bound and asks a stuck read again', async () => {
-    const { exec, calls } = fake((argv, n) => (n === 1 ? STUCK : ok('[]')));
+    const { exec, calls } = fake((_argv, n) => (n === 1 ? STUCK : ok('[]')));
     expect(await new ExecLevel(exec, '', {}, 'debian').instances()).toEqual([]);
     expect(calls).toHaveLength(2);
     expect(calls.every((c) => c.options?.timeoutMs === 120_000)).toBe(true);

@@ -47,7 +47,7 @@ const cases: Array<[string, string[], RegExp]> = [
   ['unknown option', ['plan', '--simulate', '--bogus', LEAF], /unknown option '--bogus'/],
   ['missing argument', ['plan', '--simulate'], /missing required argument 'file'/],
   ['option missing its value', ['plan', '--simulate', LEAF, '--out'], /argument missing/],
-  ['--host-restart invalid JSON', ['plan', '--simulate', '--host-restart', '[', LEAF], /--host-restart: not valid JSON[^]*e\.g\. --host-restart/],
+  ['--host-restart invalid JSON', ['plan', '--simulate', '--host-restart', '[', LEAF], /--host-restart: not valid JSON[\s\S]*e\.g\. --host-restart/],
   ['--host-restart not an array of strings', ['plan', '--simulate', '--host-restart', '[1,2]', LEAF], /--host-restart: expected a JSON array of strings/],
   ['--host-restart empty array', ['plan', '--simulate', '--host-restart', '[]', LEAF], /--host-restart: empty command/],
   ['--host-restart blank', ['plan', '--simulate', '--host-restart', '  ', LEAF], /--host-restart: empty command/],

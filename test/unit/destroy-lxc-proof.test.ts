@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { createSimWorld, type SimWorld } from '../../src/cli/sim-world.js';
-import { type InstanceDescription, type LevelDescription, type LxcContainerDescription } from '../../src/sim/index.js';
+import type { InstanceDescription, LevelDescription, LxcContainerDescription } from '../../src/sim/index.js';
 import { DelegatingLevel } from '../../src/adapters/delegating-level.js';
 import { CommandError } from '../../src/core/errors.js';
 import type { Flavour } from '../../src/core/flavour/index.js';

@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createSimWorld, type SimWorld } from '../../src/cli/sim-world.js';
-import { type InstanceDescription } from '../../src/sim/index.js';
+import type { InstanceDescription } from '../../src/sim/index.js';
 import { startApply } from '../../src/engine/apply.js';
 import { planManifest } from '../../src/engine/plan-pipeline.js';
 import { hostWith, load, nestInside, ours, stranger } from './helpers/sim-worlds.js';

@@ -119,7 +119,7 @@ const REFUSED: Array<[string, string, [string, string]]> = [
   ['self-referencing alias', doc('apiVersion: nestctl/v1', 'containers: &a [{name: c1, image: nest, containers: *a}]'), ['2:53', 'alias *a refers to the block that contains it']],
   ['alias bomb', bomb, ['3:9', 'YAML: Excessive alias count']],
   ['33 container levels', nested(33), ['99:133', 'containers are nested 33 levels deep here; at most 32 levels can run']],
-  ['deep nesting of block mappings', doc('apiVersion: nestctl/v1', ...Array.from({ length: 200 }, (_, i) => `${' '.repeat(i)}a:`), ' '.repeat(200) + 'x'), ['162:161', 'the manifest nests lists and mappings more than 160 levels deep']],
+  ['deep nesting of block mappings', doc('apiVersion: nestctl/v1', ...Array.from({ length: 200 }, (_, i) => `${' '.repeat(i)}a:`), `${' '.repeat(200)}x`), ['162:161', 'the manifest nests lists and mappings more than 160 levels deep']],
   ['flow mappings nested 200 deep', doc('apiVersion: nestctl/v1', `x: ${'{a: '.repeat(200)}1${'}'.repeat(200)}`), ['2:644', 'YAML: the manifest nests brackets more than 160 deep']],
   ['brackets nested a million deep', `x: ${'['.repeat(MAX_BYTES - 10)}`, ['1:164', 'YAML: the manifest nests brackets more than 160 deep']],
   ['more than 1 MiB', withConfig(`user.big: ${'a'.repeat(MAX_BYTES)}`), ['1:1', 'more than the 1048576 nestctl reads']],

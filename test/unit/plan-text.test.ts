@@ -14,7 +14,7 @@ import { planTree } from '../../src/core/plan/planner.js';
 import { colours } from '../../src/render/colour.js';
 import { planEntries } from '../../src/render/plan-entries.js';
 import { renderPlanText } from '../../src/render/plan-text.js';
-import { level, manifest, node, seed } from './helpers/build.js';
+import { level, seed } from './helpers/build.js';
 import { nestctl } from './helpers/cli.js';
 
 const base = { level: '', dependsOn: [] as string[], reason: 'why', precondition: { kind: 'none' as const } };

@@ -215,7 +215,7 @@ async function withTree(c: Case, check: (a: Applied) => void): Promise<void> {
 
 const observed = (tree: ObservedTree, path: string): ObservedLevel => {
   const o = tree.levels[path];
-  if (!o || o.kind !== 'observed') throw new Error(`level ${path || 'host'} was not observed after apply`);
+  if (o?.kind !== 'observed') throw new Error(`level ${path || 'host'} was not observed after apply`);
   return o.level;
 };
 

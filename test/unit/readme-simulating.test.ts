@@ -11,7 +11,7 @@ import { ROOT, nestctl } from './helpers/cli.js';
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
 const section = readme.slice(readme.indexOf('\n## Simulating\n'), readme.indexOf('\n## ', readme.indexOf('\n## Simulating\n') + 5));
 const block = (lang: string): string => {
-  const m = new RegExp('```' + lang + '\\n([\\s\\S]*?)```').exec(section);
+  const m = new RegExp(`\`\`\`${lang}\\n([\\s\\S]*?)\`\`\``).exec(section);
   if (!m) throw new Error(`no ${lang} block in the README's Simulating section`);
   return m[1]!;
 };

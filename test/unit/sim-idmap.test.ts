@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { CommandError } from '../../src/core/errors.js';
 import { createSimWorld } from '../../src/cli/sim-world.js';
-import { type WorldDescription } from '../../src/sim/index.js';
+import type { WorldDescription } from '../../src/sim/index.js';
 import { findIdmap, type Neighbour } from '../../src/sim/find-idmap.js';
 import { entry, FULL_KERNEL_SET, getIdmapSet, idmapFromJson, kernelDefaultMap, kernelSetOf } from '../../src/sim/idmap.js';
 import { parseRawIdmap } from '../../src/sim/raw-idmap.js';

@@ -183,7 +183,7 @@ describe('flavours', () => {
     expect(obs.subuid.text).toBeNull();
     // The client finds no daemon to talk to before it runs anything; told which one, the shell finds no client.
     await expect(world.host().createInstance(spec('c1'))).rejects.toThrow(/no LXD or Incus to talk to on the host/);
-    await expect(world.host('debian').createInstance(spec('c1'))).rejects.toThrow(/lxc: not found[^]*|exit 127/);
+    await expect(world.host('debian').createInstance(spec('c1'))).rejects.toThrow(/lxc: not found[\s\S]*|exit 127/);
   });
 });
 

@@ -94,7 +94,7 @@ describe('files in the simulated world', () => {
     const r = await nestctl(['plan', '--world', world, manifest]);
     expect(r.code).toBe(1);
     // The file's mapping starts on the line after its path.
-    const line = lines.split('\n').findIndex((l) => l === '          /etc/role:') + 2;
+    const line = lines.split('\n').indexOf('          /etc/role:') + 2;
     expect(r.stderr).toContain(`${world}:${line}:13: error:`);
     expect(r.stderr).toContain('a file needs exactly one of content (text) and base64 (bytes)');
   });

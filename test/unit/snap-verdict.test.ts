@@ -6,7 +6,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { createSimWorld } from '../../src/cli/sim-world.js';
-import { type WorldDescription } from '../../src/sim/index.js';
+import type { WorldDescription } from '../../src/sim/index.js';
 import type { Plan } from '../../src/core/plan/model.js';
 import { startApply } from '../../src/engine/apply.js';
 import { type PipelineOptions, planManifest } from '../../src/engine/plan-pipeline.js';

@@ -131,7 +131,7 @@ describe('ExecLevel.writeSubid with the real script', () => {
         let stderr = '';
         child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
         child.stdin.on('error', () => undefined);
-        child.stdin.end(String(options?.stdin ?? '').split('\n').slice(0, 1).join('\n') + '\n');
+        child.stdin.end(`${String(options?.stdin ?? '').split('\n').slice(0, 1).join('\n')}\n`);
         child.on('exit', (code) => ok({ code: code ?? -1, stdout: '', stderr }));
       });
     const sent = `alice:165536:65536\n${ENTRY}\n`;

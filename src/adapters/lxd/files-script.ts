@@ -31,7 +31,7 @@ export const FILE_REFUSED_EXIT = 5;
 // `sh -c WRITE_FILE_SCRIPT push-file PATH MODE UID GID EXPECTED`, the bytes on stdin. EXPECTED is
 // the sha256 the file had when planned, "absent", or "any" (a container that did not exist then).
 // Written to a temp file beside it, owned and moded, then renamed over it.
-export const WRITE_FILE_SCRIPT = String.raw`
+export const WRITE_FILE_SCRIPT = `
 p=$1; mode=$2; uid=$3; gid=$4; want=$5
 if [ -L "$p" ] || { [ -e "$p" ] && [ ! -f "$p" ]; }; then echo "$p is not a regular file; nestctl does not replace it" >&2; exit ${FILE_REFUSED_EXIT}; fi
 if [ "$want" != any ]; then

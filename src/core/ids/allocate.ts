@@ -127,7 +127,7 @@ export function allocate(manifest: Manifest): AllocationResult {
   for (const host of manifest.hosts) {
     const specs = manifest.containers.filter((c) => c.host === host.name);
     const hostNodes = visitLevel(specs);
-    specs.forEach((spec, i) => nodeOf.set(spec, hostNodes[i]!));
+    for (const [i, spec] of specs.entries()) nodeOf.set(spec, hostNodes[i]!);
     const lxc = lxcLevel(manifest.lxc.filter((l) => l.host === host.name));
     const lxcNeed = levelLxcNeed(lxc);
     lxcOf.set(host.name, { lxc, need: lxcNeed });

@@ -13,7 +13,7 @@ interface Fact {
 export function parseProbeFacts(output: string, mark: string): Map<string, Fact> {
   const facts = new Map<string, Fact>();
   for (const line of output.split('\n')) {
-    if (!line.startsWith(mark + ' ')) continue;
+    if (!line.startsWith(`${mark} `)) continue;
     const [, name, status, b64 = ''] = line.split(' ');
     if (!name || status === undefined) continue;
     facts.set(name, { status, body: Buffer.from(b64, 'base64').toString('utf8') });
@@ -27,7 +27,7 @@ function fileState(f: Fact | undefined): FileState {
 }
 
 function json<T>(f: Fact | undefined, fallback: T): T {
-  if (!f || f.status !== '0') return fallback;
+  if (f?.status !== '0') return fallback;
   try {
     return JSON.parse(f.body) as T;
   } catch {
@@ -149,7 +149,7 @@ export function parseProbe(path: string, output: string, mark: string, flavour: 
   let daemon: DaemonState;
   if (installed.length === 0) daemon = { kind: 'missing' };
   else if (flavour === null) daemon = undecidedDaemon(installed);
-  else if (!server || server.status !== '0') daemon = { kind: 'down', error: (server?.body ?? 'no answer').trim() };
+  else if (server?.status !== '0') daemon = { kind: 'down', error: (server?.body ?? 'no answer').trim() };
   else {
     daemon = {
       kind: 'up',
