@@ -4,14 +4,12 @@
 import { lstat } from 'node:fs/promises';
 import { plansByHost } from '../core/manifest/hosts.js';
 import { ExecLevel } from '../adapters/lxd/level.js';
-import { ExecRemoteHost, rangeReadOnce } from '../adapters/lxd/remote-host.js';
-import { ShellHostLevel } from '../adapters/lxd/shell-host.js';
 import { processExec } from '../adapters/process-exec.js';
 import { EnvironmentError, NestctlError } from '../core/errors.js';
 import type { Manifest } from '../core/manifest/model.js';
 import type { Plan } from '../core/plan/model.js';
-import type { HostConnection } from '../ports/remote.js';
 import type { Connection, ConnectionOptions } from './connection-types.js';
+import { hostConnection } from './hosts.js';
 import { checkOutFile } from './out-file.js';
 import { readText } from './read.js';
 import { traceOf } from './trace.js';
@@ -29,29 +27,10 @@ async function readState(file: string): Promise<string | null> {
   return exists ? readText(file) : null;
 }
 
-/**
- * Each host through the real client: this machine's daemon, and each remote's instances as
- * `REMOTE:NAME` (the levels below through `lxc exec REMOTE:c1`), its range read once by an empty
- * probe instance.
- */
+/** Each host through the real client over this machine's processes (cli/hosts.ts). */
 function realHosts(manifest: Manifest, options: ConnectionOptions): Connection {
   const trace = traceOf(options.verbose);
-  const opts = trace ? { trace } : {};
-  const hosts: HostConnection[] = manifest.hosts.map((h) => {
-    if (h.place.kind === 'local') return { name: h.name, level: new ExecLevel(processExec, '', opts, h.flavour), remote: null };
-    const { client, flavour } = h.place;
-    const top = { remote: h.place.remote, project: h.place.project };
-    const local = new ExecLevel(processExec, '', opts, flavour);
-    const remote = rangeReadOnce(new ExecRemoteHost(processExec, client, top, () => local.images()));
-    const level = new ExecLevel(processExec, '', opts, flavour, { ...top, range: () => remote.probeRange(null) });
-    if (!h.place.shell) return { name: h.name, level, remote };
-    // The daemon there restarted: its range is read again, by a new probe instance.
-    const restarted = async (): Promise<void> => {
-      remote.reread();
-      await remote.probeRange(null);
-    };
-    return { name: h.name, level: new ShellHostLevel(level, { remote: h.place.remote, prefix: h.place.shell, exec: processExec, restarted, ...opts }, flavour), remote };
-  });
+  const hosts = manifest.hosts.map((h) => hostConnection(h, processExec, trace));
   return { host: hosts[0]!.level, hosts, simulation: null, assumptions: [] };
 }
 

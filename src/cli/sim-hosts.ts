@@ -3,15 +3,13 @@
 // client; a remote one is also a server the client reaches by its remote name (sim/remote.ts),
 // answering the real client's argv (ExecRemoteHost) for who it is, its range probe and its lock.
 
-import type { Flavour } from '../core/flavour/index.js';
 import { sourceAt } from '../core/diagnostics.js';
 import { InputError } from '../core/errors.js';
 import type { HostSpec, Manifest } from '../core/manifest/model.js';
 import type { HostConnection } from '../ports/remote.js';
 import type { IdRange } from '../core/ids/range.js';
-import { ExecRemoteHost } from '../adapters/lxd/remote-host.js';
-import { ShellHostLevel } from '../adapters/lxd/shell-host.js';
-import { describeWorldText, relayedInto, serverMachine, type ServerWorld, serverWorld, simServerExec, simServerOf, type SimServer, simShellExec, simulatedWorldOf, type WorldDescription } from '../sim/index.js';
+import { defaultWorld, describeWorldText, relayedInto, serverMachine, type ServerWorld, serverWorld, simClient, type SimRemote, simServerExec, simServerOf, type SimServer, simulatedWorldOf, type WorldDescription } from '../sim/index.js';
+import { hostConnection } from './hosts.js';
 import { connectedWorld, createSimWorld, type SimTrace, type SimWorld } from './sim-world.js';
 
 export interface SimHost {
@@ -23,32 +21,38 @@ export interface SimHost {
 }
 
 /**
- * `server`: who a remote says it is (default: named after its remote, fingerprint derived from the name).
- * `local`: this machine, whose host's images a remote receives by relay (none without it).
+ * The simulated remote behind a remote host: its server (who it is, its members' maps) and what
+ * the server itself answers. `server`: who it says it is (default: named after its remote,
+ * fingerprint derived from the name). `local`: this machine, whose host's images it receives by
+ * relay (none without it).
  */
-export function simHost(host: HostSpec, sim: SimWorld, trace: SimTrace | undefined, server?: { serverName: string; fingerprint?: string }, local?: SimWorld): SimHost {
-  const level = sim.host(host.flavour as Flavour | null, trace);
-  if (host.place.kind === 'local') return { name: host.name, sim, server: null, connection: { name: host.name, level, remote: null } };
+function simRemote(host: HostSpec & { place: { kind: 'remote' } }, sim: SimWorld, server?: { serverName: string; fingerprint?: string }, local?: SimWorld): SimRemote {
   const place = host.place;
   const daemonRange = (): IdRange => {
     const range = sim.daemonRange('');
     if (range.kind !== 'range') throw new Error(`the simulated remote ${place.remote} has no daemon range (${range.kind})`);
     return { start: range.start, size: range.size };
   };
-  const srv = simServerOf(host.place.remote, server?.serverName ?? host.place.remote, daemonRange(), server?.fingerprint);
+  const srv = simServerOf(place.remote, server?.serverName ?? place.remote, daemonRange(), server?.fingerprint);
   const cluster = sim.state().cluster;
   // A standalone server's one member hands out what the machine's daemon loaded at its last start; a cluster's each its own.
   srv.members = cluster
     ? cluster.members.map((m) => ({ name: m.name, get range() { return m.range ?? daemonRange(); } }))
     : [{ name: srv.members[0]!.name, get range() { return daemonRange(); } }];
   srv.clustered = cluster !== undefined;
-  const cli = host.place.client;
   const held = (): ReadonlySet<string> => new Set(local?.state().host.lxd?.images.map((i) => i.fingerprint) ?? []);
-  const exec = simServerExec(srv, held, (fingerprint, aliases) => relayedInto(local!, sim, fingerprint, aliases), serverMachine(sim));
-  const remote = new ExecRemoteHost(exec, cli, { remote: host.place.remote, project: host.place.project }, async () => (local ? local.host().images() : []));
-  const { remote: name, shell } = host.place;
-  const top = shell ? new ShellHostLevel(level, { remote: name, prefix: shell, exec: simShellExec(() => sim.state(), shell), restarted: async () => undefined, ...(trace ? { trace } : {}) }, place.flavour) : level;
-  return { name: host.name, sim, server: srv, connection: { name: host.name, level: top, remote } };
+  const serverExec = simServerExec(srv, held, (fingerprint, aliases) => relayedInto(local!, sim, fingerprint, aliases), serverMachine(sim));
+  return { server: srv, world: sim.state(), serverExec, shell: place.shell };
+}
+
+const isRemote = (h: HostSpec): h is HostSpec & { place: { kind: 'remote' } } => h.place.kind === 'remote';
+
+/** One host of a manifest on its own simulated machine, through the real client (cli/hosts.ts); a remote one reached from `local` (a fresh machine without it). */
+export function simHost(host: HostSpec, sim: SimWorld, trace: SimTrace | undefined, server?: { serverName: string; fingerprint?: string }, local?: SimWorld): SimHost {
+  if (!isRemote(host)) return { name: host.name, sim, server: null, connection: hostConnection(host, simClient(sim.state(), []), trace) };
+  const remote = simRemote(host, sim, server, local);
+  const here = local ?? createSimWorld(defaultWorld([]));
+  return { name: host.name, sim, server: remote.server, connection: hostConnection(host, simClient(here.state(), [remote]), trace) };
 }
 
 /** The machines a world describes for a manifest of several hosts: this machine, and each server by remote name. */
@@ -69,10 +73,10 @@ export function simHostsOf(manifest: Manifest, desc: WorldDescription, trace: Si
       return [remote, { serverName, fingerprint: s.fingerprint ?? simServerOf(remote, serverName, { start: 0, size: 0 }).fingerprint, world: createSimWorld(serverWorld(desc, s)).state() }];
     }),
   );
-  // One SimWorld per server, however many hosts of the manifest name its remote.
-  const worlds = new Map<string, SimWorld>();
-  const hosts = manifest.hosts.map((h) => {
-    if (h.place.kind === 'local') return simHost(h, local, trace);
+  // One machine per server, however many hosts of the manifest name its remote; one client here reaching them all.
+  const remotes = new Map<string, { sim: SimWorld; remote: SimRemote }>();
+  for (const h of manifest.hosts) {
+    if (!isRemote(h) || remotes.has(h.place.remote)) continue;
     const server = servers.get(h.place.remote);
     if (!server) {
       throw new InputError(
@@ -80,9 +84,13 @@ export function simHostsOf(manifest: Manifest, desc: WorldDescription, trace: Si
         { file: manifest.file },
       );
     }
-    const sim = worlds.get(h.place.remote) ?? connectedWorld(simulatedWorldOf(server.world));
-    worlds.set(h.place.remote, sim);
-    return simHost(h, sim, trace, { serverName: server.serverName, fingerprint: server.fingerprint }, local);
+    const sim = connectedWorld(simulatedWorldOf(server.world));
+    remotes.set(h.place.remote, { sim, remote: simRemote(h, sim, { serverName: server.serverName, fingerprint: server.fingerprint }, local) });
+  }
+  const exec = simClient(local.state(), [...remotes.values()].map((r) => r.remote));
+  const hosts = manifest.hosts.map((h): SimHost => {
+    const there = isRemote(h) ? remotes.get(h.place.remote)! : null;
+    return { name: h.name, sim: there?.sim ?? local, server: there?.remote.server ?? null, connection: hostConnection(h, exec, trace) };
   });
   return { hosts, local, describe: () => describeWorldText(local.state(), servers) };
 }

@@ -14,3 +14,4 @@ export { type DaemonRange, type RouteStep, type SimulatedWorld, simulatedWorldOf
 export { simServer, simServerExec, simServerOf, type SimServer } from './remote.js';
 export { relayedInto, serverMachine } from './server-machine.js';
 export { simShellExec } from './shell.js';
+export { simClient, type SimRemote } from './client.js';
