@@ -56,8 +56,8 @@ const option = (w: readonly string[], name: string): string | null => {
 /** The remote machine's own root containers, for the stop, move and start of a move between members. */
 export interface SimMachine {
   has(name: string): boolean;
-  /** Throws the client's error (a CommandError) when the daemon refuses. */
-  act(verb: 'stop' | 'start' | 'move', name: string, member: string | null): void;
+  /** Moves a stopped root container to `member`; throws the client's error (a CommandError) when the daemon refuses. */
+  move(name: string, member: string | null): void;
   /** /1.0/cluster/members?recursion=1, as a cluster answers it. */
   members(): Array<{ server_name: string; status: string; groups: string[] }>;
   /** The member an instance created without --target lands on (cluster.ts placeNew: online, fewest instances). */
@@ -78,9 +78,9 @@ export function simServerExec(server: SimServer, localImages: () => ReadonlySet<
     const name = ref.slice(prefix.length);
     const member = (m: string | null) => server.members.find((x) => (m === null ? true : x.name === m));
     const [verb, sub] = w;
-    if ((verb === 'stop' || verb === 'start' || verb === 'move') && machine?.has(name)) {
+    if (verb === 'move' && machine?.has(name)) {
       try {
-        machine.act(verb, name, option(w, '--target'));
+        machine.move(name, option(w, '--target'));
         return ok();
       } catch (e) {
         return { code: 1, stdout: '', stderr: e instanceof CommandError ? e.stderr : String(e) };

@@ -1,9 +1,8 @@
 // A remote server's own machine as the simulated server (remote.ts) acts on it: its root
-// containers stopped, started and moved between members, and images relayed into its store.
+// containers moved between members, and images relayed into its store.
 
 import { moveInstance, placeNew } from './cluster.js';
 import { receiveRelayed } from './images.js';
-import { startInstance, stopInstance } from './instances.js';
 import type { SimMachine } from './remote.js';
 import type { SimulatedWorld } from './sim-world.js';
 import type { World } from './state.js';
@@ -14,9 +13,7 @@ export function serverMachine(sim: SimulatedWorld): SimMachine {
   const world = (): World => sim.state();
   return {
     has: (name) => world().host.lxd?.instances.some((i) => i.name === name) ?? false,
-    act: (verb, name, member) => {
-      if (verb === 'stop') return stopInstance(world(), '', name);
-      if (verb === 'start') return startInstance(world(), '', name);
+    move: (name, member) => {
       const lxd = world().host.lxd!;
       const inst = lxd.instances.find((i) => i.name === name)!;
       moveInstance(world(), lxd, inst, member ?? '', ['lxc', 'move', name, '--target', member ?? '']);
