@@ -8,7 +8,7 @@ import type { SimulatedWorld } from './sim-world.js';
 import type { World } from './state.js';
 import { record, tick } from './world.js';
 
-/** The remote machine's root containers as the simulated server acts on them: stop, start, move between members. */
+/** The remote machine's root containers as the simulated server acts on them: moves between members, placement, membership. */
 export function serverMachine(sim: SimulatedWorld): SimMachine {
   const world = (): World => sim.state();
   return {
