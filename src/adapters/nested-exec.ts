@@ -21,9 +21,11 @@ export interface RemoteTop {
  * running the command again is safe because it did not run.
  */
 const NOT_STARTED = /^Error: Failed to retrieve PID of executing child process\s*$/m;
+/** The daemon's whole answer was that the command never started (safe to run it again). */
+export const neverStarted = (code: number, said: string): boolean => code === 255 && NOT_STARTED.test(said) && said.trim().split('\n').length === 1;
 /** Seen to last a few seconds while Docker started in the container: up to 8 tries over about 5.5 s. */
-const EXEC_ATTEMPTS = 8;
-const retryDelayMs = (attempt: number): number => Math.min(1000, 250 * attempt);
+export const EXEC_ATTEMPTS = 8;
+export const retryDelayMs = (attempt: number): number => Math.min(1000, 250 * attempt);
 
 /** `cli`: the parent level's client, or how to find it out (the parent is probed once, on first use). */
 export function nestedExec(parent: Exec, cli: Cli | (() => Promise<Cli>), name: string, top?: RemoteTop): Exec {
@@ -37,8 +39,7 @@ export function nestedExec(parent: Exec, cli: Cli | (() => Promise<Cli>), name: 
       const tried = listen ? { ...options, onOutput: (stream: OutputStream, chunk: string) => ((streamed = (streamed + chunk).slice(-4096)), listen(stream, chunk)) } : options;
       const r = await parent(nested, tried);
       const said = listen ? streamed : r.stderr + r.stdout;
-      const neverStarted = r.code === 255 && NOT_STARTED.test(said) && said.trim().split('\n').length === 1;
-      if (!neverStarted || attempt === EXEC_ATTEMPTS) return r;
+      if (!neverStarted(r.code, said) || attempt === EXEC_ATTEMPTS) return r;
       await new Promise((res) => setTimeout(res, retryDelayMs(attempt)));
     }
   };

@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { EXEC_ATTEMPTS, neverStarted, retryDelayMs } from '../../src/adapters/nested-exec.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const CLI = resolve(ROOT, 'dist/src/cli/main.js');
@@ -19,7 +20,16 @@ export interface Ran {
  * Run argv to its end without blocking the test worker's event loop (a synchronous child of a
  * minute blocks Vitest's worker RPC: "Timeout calling onTaskUpdate").
  */
-export function run(argv: string[], options: { input?: string; timeoutMs?: number; env?: Record<string, string> } = {}): Promise<Ran> {
+export async function run(argv: string[], options: { input?: string; timeoutMs?: number; env?: Record<string, string> } = {}): Promise<Ran> {
+  // An `lxc exec` the daemon answered as never started is run again, as nestctl's own nested exec does.
+  for (let attempt = 1; ; attempt += 1) {
+    const r = await runOnce(argv, options);
+    if (argv[1] !== 'exec' || !neverStarted(r.code, r.stderr + r.stdout) || attempt === EXEC_ATTEMPTS) return r;
+    await new Promise((res) => setTimeout(res, retryDelayMs(attempt)));
+  }
+}
+
+function runOnce(argv: string[], options: { input?: string; timeoutMs?: number; env?: Record<string, string> }): Promise<Ran> {
   return new Promise((done) => {
     const child = spawn(argv[0]!, argv.slice(1), { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
