@@ -1,7 +1,7 @@
-// One LXD host ("level"): the machine, or the LXD (or Incus) running inside a container. The real
-// client (adapters/lxd: Exec and nested `lxc exec`) and the simulated LXD (adapters/sim) both
-// implement it, so the engine cannot tell them apart; the planner never sees it, only what
-// probe() returned. Every method throws EnvironmentError (CommandError, UnseenError) on failure.
+// One LXD host ("level"): the machine, or the LXD (or Incus) running inside a container. The
+// real client implements it (adapters/lxd/level.ts: Exec and nested `lxc exec`), over this
+// machine's processes or a simulated machine (sim/), so the engine cannot tell them apart; the
+// planner never sees it, only what probe() returned. Every method throws EnvironmentError (CommandError, UnseenError) on failure.
 
 import type { Flavour } from '../core/flavour/index.js';
 import type { FileState, ObservedFile, ObservedImage, ObservedInstance, ObservedLevel, ObservedLxc, ObservedProfile } from '../core/observed.js';

@@ -1,7 +1,7 @@
 // A host that is a client remote, as the engine will use it: who the server is, its daemon's map
 // (per cluster member), its lock, images relayed from this machine, and moves between members.
-// The real client (adapters/lxd/remote-host.ts) and the simulator (adapters/sim/remote.ts)
-// implement it. Every method throws EnvironmentError (CommandError) on failure.
+// The real client implements it (adapters/lxd/remote-host.ts), over this machine or a simulated
+// one (sim/client.ts). Every method throws EnvironmentError (CommandError) on failure.
 
 import type { IdRange } from '../core/ids/range.js';
 import type { ObservedImage } from '../core/observed.js';
