@@ -13,20 +13,18 @@ import { apiImages, apiInstances, apiNetworks, apiPools, apiProfiles, apiServer 
 import { commandNotFound, lxcFailure, socketRefused } from './errors.js';
 import { exportImageTo, fetchImage, importImageFiles, pushFile } from './images.js';
 import { createInstance, deleteInstance, startInstance, stopInstance, updateInstance } from './instances.js';
-import type { Enter } from './machine-types.js';
 import { probeLevel } from './probe.js';
 import { createProfile, deleteProfile, writeProfile } from './profiles.js';
 import { reach } from './reach.js';
 import type { World } from './state.js';
 import { selectDaemon } from './world.js';
+import { ok, json, type Enter } from './answers.js';
 
 const CLIENTS = new Set(FLAVOURS.map((f) => flavourInfo(f).client));
 
 /** A client command, not the daemon's own admin commands (`incus admin …`: machine-tools.ts). */
 export const isClientCommand = (argv: readonly string[]): boolean => CLIENTS.has(argv[0] as never) && argv[1] !== 'admin';
 
-const ok = (stdout = ''): ExecResult => ({ code: 0, stdout, stderr: '' });
-const json = (value: unknown): ExecResult => ok(`${JSON.stringify(value)}\n`);
 
 /** The value after `flag` in argv, each occurrence. */
 const values = (words: readonly string[], flag: string): string[] => words.flatMap((w, i) => (words[i - 1] === flag ? [w] : []));

@@ -8,7 +8,7 @@ import { joinPath } from '../core/paths.js';
 import type { ExecOptions, ExecResult } from '../ports/exec.js';
 import type { LxcOwner } from '../ports/lxd.js';
 import { lxcCreate, lxcDelete, lxcStart, lxcStop } from './lxc.js';
-import type { Enter } from './machine-types.js';
+import type { Enter } from './answers.js';
 import { reach } from './reach.js';
 import type { World } from './state.js';
 

@@ -21,11 +21,10 @@ import { restartDaemon } from './restart.js';
 import type { World } from './state.js';
 import { writeSubid } from './subid.js';
 import { selectDaemon } from './world.js';
+import { ok, failed } from './answers.js';
 
 type Run = (world: World, path: string, args: readonly string[], owner: LxcOwner, options: ExecOptions) => ExecResult;
 
-const ok = (stdout = ''): ExecResult => ({ code: 0, stdout, stderr: '' });
-const failed = (code: number, message: string): ExecResult => ({ code, stdout: '', stderr: `${message}\n` });
 const subidFile = (path: string | undefined): SubidFile | null => (path === '/etc/subuid' ? 'subuid' : path === '/etc/subgid' ? 'subgid' : null);
 const stdinText = (options: ExecOptions): string => (options.stdin === undefined ? '' : options.stdin.toString());
 

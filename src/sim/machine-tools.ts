@@ -10,8 +10,8 @@ import { initDaemon } from './preseed.js';
 import { reach } from './reach.js';
 import type { World } from './state.js';
 import { selectDaemon } from './world.js';
+import { ok } from './answers.js';
 
-const ok = (stdout = ''): ExecResult => ({ code: 0, stdout, stderr: '' });
 
 /** The answer of one of these programs; null when argv is none of them. */
 export function answerTool(world: World, path: string, argv: readonly string[], options: ExecOptions): ExecResult | null {

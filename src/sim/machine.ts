@@ -12,15 +12,14 @@ import { answerClient, isClientCommand } from './machine-client.js';
 import { answerLxc, isLxcCommand, unwrapOwner } from './machine-lxc.js';
 import { answerScript } from './machine-scripts.js';
 import { answerTool } from './machine-tools.js';
-import type { Enter } from './machine-types.js';
 import { runSimCommand } from './commands.js';
 import { setFile } from './files.js';
 import { reach } from './reach.js';
 import { restartDaemon } from './restart.js';
 import type { World } from './state.js';
 import { record } from './world.js';
+import { ok, type Enter } from './answers.js';
 
-const ok = (stdout = ''): ExecResult => ({ code: 0, stdout, stderr: '' });
 
 /** The machine at `path` ("" the host; "c1/c2" the machine inside c1/c2). */
 export function simMachine(world: World, path = ''): Exec {

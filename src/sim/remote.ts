@@ -10,6 +10,7 @@ import type { IdRange } from '../core/ids/range.js';
 import { sha256 } from '../core/hash.js';
 import type { Exec, ExecResult } from '../ports/exec.js';
 import { CommandError } from '../core/errors.js';
+import { ok, clientError as fail } from './answers.js';
 
 export interface SimServer {
   /** The remote's name in the client's configuration. */
@@ -29,8 +30,6 @@ export function simServer(remote: string, serverName: string, fingerprint: strin
   return { remote, serverName, fingerprint, members, clustered: members.length > 1, profiles: new Map(), images: new Set(), instances: new Map() };
 }
 
-const ok = (stdout = ''): ExecResult => ({ code: 0, stdout, stderr: '' });
-const fail = (message: string): ExecResult => ({ code: 1, stdout: '', stderr: `Error: ${message}\n` });
 
 const idmapJson = (r: IdRange): string =>
   JSON.stringify([

@@ -13,6 +13,7 @@ import { probeLevel } from './probe.js';
 import { restartDaemon } from './restart.js';
 import type { World } from './state.js';
 import { writeSubid } from './subid.js';
+import { ok, failed } from './answers.js';
 
 /** The words a POSIX shell reads from a line of single-quoted words (null: any other quoting). */
 export function shellWords(line: string): string[] | null {
@@ -40,8 +41,6 @@ export function shellWords(line: string): string[] | null {
   return words;
 }
 
-const ok = (stdout = ''): ExecResult => ({ code: 0, stdout, stderr: '' });
-const failed = (code: number, message: string): ExecResult => ({ code, stdout: '', stderr: `${message}\n` });
 
 /** The machine of `world` reached through `prefix` (the manifest's shell:). */
 export function simShellExec(world: () => World, prefix: readonly string[]): Exec {
