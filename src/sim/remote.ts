@@ -8,7 +8,7 @@
 
 import type { IdRange } from '../core/ids/range.js';
 import { sha256 } from '../core/hash.js';
-import type { Exec, ExecResult } from '../ports/exec.js';
+import type { Exec } from '../ports/exec.js';
 import { CommandError } from '../core/errors.js';
 import { ok, clientError as fail } from './answers.js';
 

@@ -7,7 +7,7 @@
 
 import { NestctlError } from '../core/errors.js';
 import type { SubidFile } from '../ports/lxd.js';
-import type { Exec, ExecResult } from '../ports/exec.js';
+import type { Exec } from '../ports/exec.js';
 import { STALE_EXIT } from '../adapters/lxd/write-subid-script.js';
 import { probeLevel } from './probe.js';
 import { restartDaemon } from './restart.js';
