@@ -25,6 +25,7 @@ import { chooseSubnet } from './preseed.js';
 import { type Placement, placementOf } from './placement.js';
 import { memberSlices } from './slices.js';
 import { type Diagnostic, nodeAt } from '../diagnostics.js';
+import { daemonlessProblem, remapRoomProblem, snapRemapProblem, unseenProblem } from './level-refusals.js';
 import type { PlannerOptions } from './result.js';
 
 /** What is the same for every level of one plan. */
@@ -212,129 +213,33 @@ function assumedNote(from: FlavourFrom, flavour: Flavour): string {
 
 export type ContextResult = { ok: true; ctx: LevelContext; warnings: string[] } | { ok: false; problems: Diagnostic[] };
 
+
+type Refused = { ok: false; problems: Diagnostic[] };
+const refused = (...problems: Diagnostic[]): Refused => ({ ok: false, problems });
+
 /** The host's context (parent null; hostLevel must have accepted it), or a child level's. */
 export function levelContext(input: PlanInput, parent: ParentLink | null): ContextResult {
-  const { manifest, allocation, tree } = input;
+  const { manifest } = input;
   const path = parent ? parent.child.spec.path : '';
-  const seen = tree.levels[path];
-  let obs: ObservedLevel | null;
-  if (parent === null) {
-    if (seen?.kind !== 'observed') throw new BugError('the host level is planned without an observation');
-    obs = seen.level;
-  } else {
-    const { spec } = parent.child;
-    if (seen?.kind === 'unseen' && !parent.replaced) {
-      return {
-        ok: false,
-        problems: [
-          {
-            severity: 'error',
-            fault: 'environment',
-            where: { kind: 'node', path },
-            message: `cannot look inside ${path}: ${seen.reason}`,
-            hint: `${path} must be able to run sh (${clientOf(parent.ctx.flavour)} exec ${spec.name} -- sh) to host containers`,
-          },
-        ],
-      };
-    }
-    obs = seen?.kind === 'observed' && !parent.replaced ? seen.level : null;
-    if (obs?.daemon.kind === 'missing' && spec.containers.length > 0) {
-      const adopted = parent.ctx.obs?.instances.find((i) => i.name === spec.name)?.config[MARKER_PATH] !== path;
-      return {
-        ok: false,
-        problems: [
-          {
-            severity: 'error',
-            fault: 'user',
-            where: nodeAt(manifest.file, path, spec.pos),
-            message: `${path} holds containers in the manifest, but no LXD or Incus is installed in it`,
-            hint: adopted
-              ? `install LXD or Incus in ${path} before adopting it, or give it no containers`
-              : `replace it from an image with LXD inside (nestctl plan --replace ${path}), or give it no containers`,
-          },
-        ],
-      };
-    }
-  }
-  const specs = parent ? parent.child.spec.containers : manifest.containers;
+  const observed = observedLevel(input, parent, path);
+  if (!observed.ok) return observed;
+  const { obs } = observed;
   const decided = levelFlavour(manifest, path, obs, parent?.child.spec ?? null, parent?.ctx.flavour ?? null);
-  if (!decided.ok) return { ok: false, problems: [decided.problem] };
+  if (!decided.ok) return refused(decided.problem);
   const flavour = decided.flavour;
   if (flavour === null) throw new BugError(`no flavour for level ${levelLabel(path)}`);
   const label = levelLabel(path);
   const isHost = path === '';
   const owner = manifest.host.owner;
-  // Under a level whose daemon is down, a child's absence only means it could not be listed.
-  const hiddenBy = obs === null && parent?.ctx.hidden ? (parent.ctx.hiddenBy ?? parent.ctx.path) : null;
-  const down = obs?.daemon.kind === 'down' ? obs.daemon : null;
-  const hidden = hiddenBy !== null || down !== null;
-  const unseenWhy =
-    hiddenBy !== null ? `${label} could not be looked at (${whileDown(levelLabel(hiddenBy), parent?.ctx.flavour ?? null)})` : obs === null ? `${label} is new${assumedNote(decided.from, flavour)}` : down ? whileDown(label, flavour) : null;
+  const visibility = levelVisibility(label, obs, parent, decided.from, flavour);
   const ownSize = obs && !parent?.grows ? ownIds(obs) : parent!.child.map.size;
-
-  const paired = specs.map((spec) => {
-    const alloc = allocation.byPath[spec.path];
-    if (!alloc) throw new BugError(`no allocation for ${spec.path}`);
-    const placement: Placement = isHost ? placementOf(manifest.file, manifest.host, spec, obs) : { kind: 'anywhere' };
-    return { spec, alloc, placement };
-  });
-  // A container placed on a cluster member takes that member's map: the server's own range serves the others.
-  const served = paired.filter((p) => p.placement.kind === 'anywhere');
-  const daemonNeed = parent ? parent.child.alloc.daemonNeed : served.length < paired.length ? levelNeed(served.map((p) => p.alloc)) : allocation.hostNeed;
-  const hostsLxd = parent === null || hostsContainers(parent.child.spec);
-  const remap = parent?.child.alloc.dockremap ?? null;
-  if (remap && hostsLxd && flavourInfo(flavour).readsSubid === 'never') return { ok: false, problems: [snapRemapProblem(manifest, parent!.child.spec, flavour)] };
-  const range: RangeChoice = hostsLxd
-    ? chooseDaemonRange({ manifest, path, flavour, obs, daemonNeed, ownSize, children: served })
-    : { ok: true, entry: null, kept: false, daemonRange: { start: 0, size: 0 }, slices: new Map(), warnings: [] };
-  if (!range.ok) return { ok: false, problems: [range.problem] };
-  const { entry, daemonRange, slices } = range;
-  const onMembers = memberSlices(
-    paired.flatMap(({ spec, alloc, placement }) => (placement.kind === 'placed' ? [{ spec, alloc, candidates: placement.candidates }] : [])),
-    obs?.instances ?? [],
-    input.tree.members ?? {},
-  );
-  // After the LXD's range as chosen (it may have grown past what the manifest alone needs).
-  const dockremap = remap && entry ? { start: Math.max(remap.start, rangeEnd(entry)), size: remap.size } : remap;
-  if (dockremap && rangeEnd(dockremap) > ownSize) return { ok: false, problems: [remapRoomProblem(manifest, parent!.child.spec, ownSize, rangeEnd(dockremap), flavour)] };
-  const lxcNodes = parent ? parent.child.alloc.lxc : allocation.hostLxc;
-  const lxcSpecs = parent ? parent.child.spec.lxc : manifest.lxc;
-  const keptRoot = new Map(
-    lxcSpecs.flatMap((spec): Array<[string, IdRange]> => {
-      const seen = obs?.lxc?.owners['root']?.containers.find((c) => c.name === spec.name);
-      const r = seen && spec.user === null ? hostRangesOfLxc(seen) : null;
-      return r ? [[spec.path, r]] : [];
-    }),
-  );
-  const basePins = entry === null ? [] : down ? unseenPins(obs!, owner, entry, label, flavour) : pinnedEntries(obs, owner, entry);
-  const placed = placeLxcRanges({
-    subuid: obs?.subuid.text ?? null,
-    subgid: obs?.subgid.text ?? null,
-    daemonRange,
-    ownSize: isHost ? null : ownSize,
-    need: parent ? parent.child.alloc.lxcNeed : allocation.hostLxcNeed,
-    keptRoot,
-    daemonOwner: owner,
-    ownerKept: basePins.map((p) => p.range),
-    others: dockremap ? [{ owner: DOCKREMAP, range: dockremap }] : [],
-  });
-  if (!placed.ok) return { ok: false, problems: [{ severity: 'error', fault: 'user', where: nodeAt(manifest.file, path, parent?.child.spec.pos ?? manifest.hostPos), message: `${levelLabel(path)}: ${placed.message}`, hint: placed.hint }] };
-  const lxc = lxcSpecs.map((spec): LevelLxc => {
-    const alloc = allocation.lxcByPath[spec.path];
-    if (!alloc) throw new BugError(`no allocation for ${spec.path}`);
-    const map = spec.user === null ? placed.ranges.root.get(spec.path) : placed.ranges.users.get(spec.user)?.range;
-    if (!map) throw new BugError(`no range for ${spec.path} (${ownerKey(spec.user)})`);
-    return { spec, alloc, map };
-  });
-  // Root's slices for LXC containers are root entries after the daemon's: the LXD edit keeps them.
-  const lxcPins: Pin[] = lxc.filter((l) => l.spec.user === null).map((l) => ({ range: l.map, by: [`LXC ${l.spec.name}`] }));
-
-  const fileState = (file: 'subuid' | 'subgid'): SubidFileState => ({
-    text: obs![file].text,
-    sha256: obs![file].sha256,
-    current: firstUsable(obs![file].text, owner),
-  });
-  const bridge = obs?.networks.some((n) => n.managed) ?? false;
+  const paired = pairChildren(input, parent, obs);
+  const ids = levelIds(input, parent, { path, flavour, obs, ownSize }, paired);
+  if (!ids.ok) return ids;
+  const { entry, daemonRange, slices } = ids.range;
+  const rootPins = entry === null ? [] : visibility.down ? unseenPins(obs!, owner, entry, label, flavour) : pinnedEntries(obs, owner, entry);
+  const lxc = levelLxc(input, parent, { path, label, isHost, owner, obs, ownSize, daemonRange, dockremap: ids.dockremap }, rootPins);
+  if (!lxc.ok) return lxc;
   const ancestors = parent ? [...parent.ctx.ancestors, { path: parent.ctx.path, obs: parent.ctx.obs, subnet: parent.ctx.subnet }] : [];
   const ctx: LevelContext = {
     input,
@@ -343,59 +248,162 @@ export function levelContext(input: PlanInput, parent: ParentLink | null): Conte
     isHost,
     inLxc: false,
     owner,
-    hostsLxd,
-    dockremap,
+    hostsLxd: ids.hostsLxd,
+    dockremap: ids.dockremap,
     flavour,
     flavourFrom: decided.from,
     obs,
-    subid: obs ? { subuid: fileState('subuid'), subgid: fileState('subgid') } : null,
-    down,
-    hidden,
-    unseen: obs === null || down !== null,
-    unseenWhy,
-    daemonNeed,
+    subid: obs ? { subuid: subidFileState(obs, 'subuid', owner), subgid: subidFileState(obs, 'subgid', owner) } : null,
+    ...visibility,
+    daemonNeed: ids.daemonNeed,
     ownSize,
     entry,
-    entryKept: range.kept,
+    entryKept: ids.range.kept,
     daemonRange,
-    pins: entry === null ? [] : [...basePins, ...lxcPins],
-    lxc,
-    lxcUsers: placed.ranges.users,
-    children: paired.map(({ spec, alloc, placement }) => {
-      // A non-isolated container on a member gets a copy of that member's map, not the server's default; an isolated one, its slice there.
-      const onMember = placement.kind === 'placed' ? input.tree.members?.[placement.member]?.uid : undefined;
-      const own = Object.fromEntries([...onMembers].flatMap(([member, bySpec]) => (bySpec.has(spec.name) ? [[member, bySpec.get(spec.name)!]] : [])));
-      const sliced = placement.kind === 'placed' ? own[placement.member] : undefined;
-      return { spec, alloc, placement, memberSlices: own, map: slices.get(spec.name) ?? sliced ?? (onMember ? { ...onMember } : { start: daemonRange.start, size: daemonRange.size }) };
-    }),
+    pins: entry === null ? [] : [...rootPins, ...lxc.rootSlices],
+    lxc: lxc.lxc,
+    lxcUsers: lxc.users,
+    children: joinChildren(input, paired, obs, slices, daemonRange),
     profiles: parent ? parent.child.spec.insideProfiles : manifest.host.profiles,
     ancestors,
-    // A level without a managed bridge gets one from its init, on a subnet no ancestor uses.
-    subnet: bridge ? (obs!.networks.find((n) => n.managed && n.ipv4)?.ipv4 ?? null) : chooseSubnet(ancestors.map((a) => a.subnet)),
+    subnet: levelSubnet(obs, ancestors),
     entryDeps: parent ? parent.entryDeps : [],
     restarted: parent?.restarted ?? false,
-    hiddenBy,
   };
-  return { ok: true, ctx, warnings: [...range.warnings, ...placed.warnings.map((w) => `${label}: ${w}`)] };
+  return { ok: true, ctx, warnings: [...ids.range.warnings, ...lxc.warnings] };
 }
 
-/** The snap LXD hands out every id of its namespace from 100000 up (core/flavour): a dockremap range there would be its children's too. */
-function snapRemapProblem(manifest: Manifest, spec: ContainerSpec, flavour: Flavour): Diagnostic {
-  return {
-    severity: 'error',
-    fault: 'user',
-    where: nodeAt(manifest.file, spec.path, spec.pos),
-    message: `${spec.path} remaps Docker (docker.userns_remap), but its ${daemonName(flavour)} (${flavour}) hands its containers every id from 100000 up, so dockremap's range would overlap them`,
-    hint: `drop userns_remap, or run the Debian LXD or Incus in ${spec.path} (flavour: debian or incus)`,
-  };
+/** The level as observed (null: new, or replaced), or why nothing can be planned inside it. */
+function observedLevel(input: PlanInput, parent: ParentLink | null, path: string): { ok: true; obs: ObservedLevel | null } | Refused {
+  const seen = input.tree.levels[path];
+  if (parent === null) {
+    if (seen?.kind !== 'observed') throw new BugError('the host level is planned without an observation');
+    return { ok: true, obs: seen.level };
+  }
+  const { spec } = parent.child;
+  if (seen?.kind === 'unseen' && !parent.replaced) return refused(unseenProblem(path, seen.reason, `${clientOf(parent.ctx.flavour)} exec ${spec.name} -- sh`));
+  const obs = seen?.kind === 'observed' && !parent.replaced ? seen.level : null;
+  if (obs?.daemon.kind === 'missing' && spec.containers.length > 0) {
+    const adopted = parent.ctx.obs?.instances.find((i) => i.name === spec.name)?.config[MARKER_PATH] !== path;
+    return refused(daemonlessProblem(input.manifest, spec, adopted));
+  }
+  return { ok: true, obs };
 }
 
-function remapRoomProblem(manifest: Manifest, spec: ContainerSpec, own: number, needed: number, flavour: Flavour): Diagnostic {
-  return {
-    severity: 'error',
-    fault: 'user',
-    where: nodeAt(manifest.file, spec.path, spec.pos),
-    message: `${spec.path} holds ${own} ids but it${spec.containers.length > 0 ? ', its children' : ''} and Docker's dockremap range need ${needed}`,
-    hint: `${daemonName(flavour)} gives a running container a bigger map only when it is created again: nestctl plan --replace ${spec.path} (its filesystem and every container inside it are lost)`,
-  };
+type Visibility = Pick<LevelContext, 'down' | 'hidden' | 'unseen' | 'unseenWhy' | 'hiddenBy'>;
+
+/** Whether what the level's LXD holds could be listed, and why not. */
+function levelVisibility(label: string, obs: ObservedLevel | null, parent: ParentLink | null, from: FlavourFrom, flavour: Flavour): Visibility {
+  // Under a level whose daemon is down, a child's absence only means it could not be listed.
+  const hiddenBy = obs === null && parent?.ctx.hidden ? (parent.ctx.hiddenBy ?? parent.ctx.path) : null;
+  const down = obs?.daemon.kind === 'down' ? obs.daemon : null;
+  const unseenWhy =
+    hiddenBy !== null ? `${label} could not be looked at (${whileDown(levelLabel(hiddenBy), parent?.ctx.flavour ?? null)})` : obs === null ? `${label} is new${assumedNote(from, flavour)}` : down ? whileDown(label, flavour) : null;
+  return { down, hidden: hiddenBy !== null || down !== null, unseen: obs === null || down !== null, unseenWhy, hiddenBy };
+}
+
+type Paired = Pick<LevelChild, 'spec' | 'alloc' | 'placement'>;
+
+/** The level's containers in the manifest, each with its allocation and cluster placement. */
+function pairChildren(input: PlanInput, parent: ParentLink | null, obs: ObservedLevel | null): Paired[] {
+  const { manifest, allocation } = input;
+  const specs = parent ? parent.child.spec.containers : manifest.containers;
+  return specs.map((spec) => {
+    const alloc = allocation.byPath[spec.path];
+    if (!alloc) throw new BugError(`no allocation for ${spec.path}`);
+    const placement: Placement = parent === null ? placementOf(manifest.file, manifest.host, spec, obs) : { kind: 'anywhere' };
+    return { spec, alloc, placement };
+  });
+}
+
+interface LevelIds {
+  ok: true;
+  range: Extract<RangeChoice, { ok: true }>;
+  daemonNeed: number;
+  hostsLxd: boolean;
+  dockremap: IdRange | null;
+}
+
+/** The range the level's LXD hands out (none at a level only for dockremap's entries), and dockremap's entry after it. */
+function levelIds(input: PlanInput, parent: ParentLink | null, l: Pick<LevelContext, 'path' | 'flavour' | 'obs' | 'ownSize'>, paired: Paired[]): LevelIds | Refused {
+  const { manifest, allocation } = input;
+  // A container placed on a cluster member takes that member's map: the server's own range serves the others.
+  const served = paired.filter((p) => p.placement.kind === 'anywhere');
+  const daemonNeed = parent ? parent.child.alloc.daemonNeed : served.length < paired.length ? levelNeed(served.map((p) => p.alloc)) : allocation.hostNeed;
+  const hostsLxd = parent === null || hostsContainers(parent.child.spec);
+  const remap = parent?.child.alloc.dockremap ?? null;
+  if (remap && hostsLxd && flavourInfo(l.flavour).readsSubid === 'never') return refused(snapRemapProblem(manifest, parent!.child.spec, l.flavour));
+  const range: RangeChoice = hostsLxd
+    ? chooseDaemonRange({ manifest, path: l.path, flavour: l.flavour, obs: l.obs, daemonNeed, ownSize: l.ownSize, children: served })
+    : { ok: true, entry: null, kept: false, daemonRange: { start: 0, size: 0 }, slices: new Map(), warnings: [] };
+  if (!range.ok) return refused(range.problem);
+  // After the LXD's range as chosen (it may have grown past what the manifest alone needs).
+  const dockremap = remap && range.entry ? { start: Math.max(remap.start, rangeEnd(range.entry)), size: remap.size } : remap;
+  if (dockremap && rangeEnd(dockremap) > l.ownSize) return refused(remapRoomProblem(manifest, parent!.child.spec, l.ownSize, rangeEnd(dockremap), l.flavour));
+  return { ok: true, range, daemonNeed, hostsLxd, dockremap };
+}
+
+type LxcAt = Pick<LevelContext, 'path' | 'label' | 'isHost' | 'owner' | 'obs' | 'ownSize' | 'daemonRange' | 'dockremap'>;
+
+/** The level's classic LXC containers with their maps, each user's range, and root's slices for them (`rootPins`: root's entries kept for the daemon). */
+function levelLxc(input: PlanInput, parent: ParentLink | null, l: LxcAt, rootPins: Pin[]): { ok: true; lxc: LevelLxc[]; users: LevelContext['lxcUsers']; rootSlices: Pin[]; warnings: string[] } | Refused {
+  const { manifest, allocation } = input;
+  const specs = parent ? parent.child.spec.lxc : manifest.lxc;
+  const keptRoot = new Map(
+    specs.flatMap((spec): Array<[string, IdRange]> => {
+      const seen = l.obs?.lxc?.owners['root']?.containers.find((c) => c.name === spec.name);
+      const r = seen && spec.user === null ? hostRangesOfLxc(seen) : null;
+      return r ? [[spec.path, r]] : [];
+    }),
+  );
+  const placed = placeLxcRanges({
+    subuid: l.obs?.subuid.text ?? null,
+    subgid: l.obs?.subgid.text ?? null,
+    daemonRange: l.daemonRange,
+    ownSize: l.isHost ? null : l.ownSize,
+    need: parent ? parent.child.alloc.lxcNeed : allocation.hostLxcNeed,
+    keptRoot,
+    daemonOwner: l.owner,
+    ownerKept: rootPins.map((p) => p.range),
+    others: l.dockremap ? [{ owner: DOCKREMAP, range: l.dockremap }] : [],
+  });
+  if (!placed.ok) return refused({ severity: 'error', fault: 'user', where: nodeAt(manifest.file, l.path, parent?.child.spec.pos ?? manifest.hostPos), message: `${l.label}: ${placed.message}`, hint: placed.hint });
+  const lxc = specs.map((spec): LevelLxc => {
+    const alloc = allocation.lxcByPath[spec.path];
+    if (!alloc) throw new BugError(`no allocation for ${spec.path}`);
+    const map = spec.user === null ? placed.ranges.root.get(spec.path) : placed.ranges.users.get(spec.user)?.range;
+    if (!map) throw new BugError(`no range for ${spec.path} (${ownerKey(spec.user)})`);
+    return { spec, alloc, map };
+  });
+  // Root's slices for LXC containers are root entries after the daemon's: the LXD edit keeps them.
+  const rootSlices: Pin[] = lxc.filter((x) => x.spec.user === null).map((x) => ({ range: x.map, by: [`LXC ${x.spec.name}`] }));
+  return { ok: true, lxc, users: placed.ranges.users, rootSlices, warnings: placed.warnings.map((w) => `${l.label}: ${w}`) };
+}
+
+/** Each child with the map it gets: its isolated slice, on a cluster its member's, else the daemon's whole range. */
+function joinChildren(input: PlanInput, paired: Paired[], obs: ObservedLevel | null, slices: Map<string, IdRange>, daemonRange: IdRange): LevelChild[] {
+  const onMembers = memberSlices(
+    paired.flatMap(({ spec, alloc, placement }) => (placement.kind === 'placed' ? [{ spec, alloc, candidates: placement.candidates }] : [])),
+    obs?.instances ?? [],
+    input.tree.members ?? {},
+  );
+  return paired.map(({ spec, alloc, placement }) => {
+    // A non-isolated container on a member gets a copy of that member's map, not the server's default; an isolated one, its slice there.
+    const onMember = placement.kind === 'placed' ? input.tree.members?.[placement.member]?.uid : undefined;
+    const own = Object.fromEntries([...onMembers].flatMap(([member, bySpec]) => (bySpec.has(spec.name) ? [[member, bySpec.get(spec.name)!]] : [])));
+    const sliced = placement.kind === 'placed' ? own[placement.member] : undefined;
+    return { spec, alloc, placement, memberSlices: own, map: slices.get(spec.name) ?? sliced ?? (onMember ? { ...onMember } : { start: daemonRange.start, size: daemonRange.size }) };
+  });
+}
+
+const subidFileState = (obs: ObservedLevel, file: 'subuid' | 'subgid', owner: string): SubidFileState => ({
+  text: obs[file].text,
+  sha256: obs[file].sha256,
+  current: firstUsable(obs[file].text, owner),
+});
+
+/** Its managed bridge's subnet; a level without one gets one from its init, on a subnet no ancestor uses. */
+function levelSubnet(obs: ObservedLevel | null, ancestors: Ancestor[]): string | null {
+  const bridge = obs?.networks.some((n) => n.managed) ?? false;
+  return bridge ? (obs!.networks.find((n) => n.managed && n.ipv4)?.ipv4 ?? null) : chooseSubnet(ancestors.map((a) => a.subnet));
 }

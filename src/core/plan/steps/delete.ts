@@ -6,22 +6,23 @@
 import { MARKER_PATH } from '../desired-config.js';
 import type { Deletion } from '../deletion.js';
 import type { Step } from '../model.js';
+import { deleteInstanceStep, instanceStepId } from './instance.js';
 
 /** Steps for `d` and everything inside it; the first one deletes `d` itself. */
 export function deleteSteps(d: Deletion & { verdict: 'delete' }, reason: string, dependsOn: string[]): Step[] {
-  const own: Step = {
-    id: deleteStepId(d.path),
-    level: d.level,
-    kind: 'delete-instance',
-    dependsOn: [...dependsOn],
-    reason: d.lxc.length > 0 ? `${reason}; its ${d.lxc.join(', ')} ${d.lxc.length > 1 ? 'go' : 'goes'} with it` : reason,
-    name: d.name,
-    path: d.path,
-    ...(d.lxc.length > 0 ? { lxc: [...d.lxc] } : {}),
-    precondition: { kind: 'instance-config', config: { [MARKER_PATH]: d.path }, profiles: d.profiles },
-  };
+  const own = deleteInstanceStep(
+    {
+      level: d.level,
+      name: d.name,
+      path: d.path,
+      dependsOn: [...dependsOn],
+      reason: d.lxc.length > 0 ? `${reason}; its ${d.lxc.join(', ')} ${d.lxc.length > 1 ? 'go' : 'goes'} with it` : reason,
+      precondition: { kind: 'instance-config', config: { [MARKER_PATH]: d.path }, profiles: d.profiles },
+    },
+    d.lxc.length > 0 ? { lxc: [...d.lxc] } : {},
+  );
   const inner = d.inner.flatMap((i) => deleteSteps(i, `${i.path} was created by nestctl and is inside ${d.path}, which is deleted with everything in it`, [own.id]));
   return [own, ...inner];
 }
 
-export const deleteStepId = (path: string): string => `${path}:delete-instance`;
+export const deleteStepId = (path: string): string => instanceStepId(path, 'delete-instance');
