@@ -17,14 +17,19 @@ const SIZES = (at > 0 ? process.argv[at + 1] : '10,60').split(',').map(Number);
 /** N containers with LXD inside, each with one busybox child. */
 function manifest(n) {
   const lines = ['apiVersion: nestctl/v1', 'host:', '  base: 500000', 'containers:'];
-  for (let i = 1; i <= n; i += 1) lines.push(`  - name: c${i}`, '    image: nest', '    containers:', `      - name: c${i}-1`, '        image: busybox');
+  for (let i = 1; i <= n; i += 1)
+    lines.push(`  - name: c${i}`, '    image: nest', '    containers:', `      - name: c${i}-1`, '        image: busybox');
   return `${lines.join('\n')}\n`;
 }
 
 function run(argv) {
   return new Promise((done, fail) => {
     const t0 = process.hrtime.bigint();
-    const child = spawn(argv[0], argv.slice(1), { cwd: ROOT, env: { ...process.env, CI: '', NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(argv[0], argv.slice(1), {
+      cwd: ROOT,
+      env: { ...process.env, CI: '', NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
@@ -49,7 +54,13 @@ try {
     const steps = /Steps: (\d+) done/.exec(plain.out)?.[1] ?? '?';
     // `script` gives a pty of no size; a terminal has one.
     const tty = await run(['script', '-qfec', `stty cols 120 rows 40; ${['node', CLI, ...args].map(quote).join(' ')}`, '/dev/null']);
-    const row = [String(n).padStart(10), steps.padStart(6), plain.ms.toFixed(0).padStart(10), tty.ms.toFixed(0).padStart(12), (tty.ms / plain.ms).toFixed(2).padStart(15)];
+    const row = [
+      String(n).padStart(10),
+      steps.padStart(6),
+      plain.ms.toFixed(0).padStart(10),
+      tty.ms.toFixed(0).padStart(12),
+      (tty.ms / plain.ms).toFixed(2).padStart(15),
+    ];
     console.log(row.join(' '));
   }
 } finally {

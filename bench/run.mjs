@@ -50,7 +50,17 @@ writeFileSync(SEED, readFileSync(resolve(ROOT, 'examples/seed.yaml'), 'utf8').re
 const FLEET_N = 10;
 const fleetNames = (prefix) => Array.from({ length: FLEET_N }, (_, i) => `${prefix}${i}`);
 const FLEET = join(TMP, 'fleet.yaml');
-writeFileSync(FLEET, ['apiVersion: nestctl/v1', 'host:', '  flavour: debian', 'containers:', ...fleetNames('nf').map((n) => `  - { name: ${n}, image: busybox }`), ''].join('\n'));
+writeFileSync(
+  FLEET,
+  [
+    'apiVersion: nestctl/v1',
+    'host:',
+    '  flavour: debian',
+    'containers:',
+    ...fleetNames('nf').map((n) => `  - { name: ${n}, image: busybox }`),
+    '',
+  ].join('\n'),
+);
 const PLAYBOOK = join(TMP, 'fleet.yml');
 writeFileSync(
   PLAYBOOK,
@@ -112,7 +122,12 @@ try {
   run(['lxc', 'delete', '--force', 'bc1']);
   for (const [p, text] of saved) writeFileSync(p, text);
   run([RESTART]);
-  rows.push(['seed: destroy + restore ids', destroyN, Number(process.hrtime.bigint() - t0) / 1e6, '`lxc delete --force` of the top, restore files, restart']);
+  rows.push([
+    'seed: destroy + restore ids',
+    destroyN,
+    Number(process.hrtime.bigint() - t0) / 1e6,
+    '`lxc delete --force` of the top, restore files, restart',
+  ]);
 
   // A flat fleet: ten busybox containers on the host.
   const fleetN = nestctl(FLEET, 'apply', '--auto-approve').ms;
@@ -143,7 +158,9 @@ try {
 const fmt = (ms) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);
 const cpu = (readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/) ?? [])[1] ?? 'unknown CPU';
 const lxd = run(['lxc', 'version'], { check: false }).out.match(/Server version:\s*(\S+)/)?.[1] ?? '?';
-console.log(`\nnestctl vs raw baselines: ${cpu}, ${spawnSync('nproc', { encoding: 'utf8' }).stdout.trim()} cores, Node ${process.versions.node}, LXD ${lxd}; median of ${ROUNDS} where repeated\n`);
+console.log(
+  `\nnestctl vs raw baselines: ${cpu}, ${spawnSync('nproc', { encoding: 'utf8' }).stdout.trim()} cores, Node ${process.versions.node}, LXD ${lxd}; median of ${ROUNDS} where repeated\n`,
+);
 console.log('| scenario | nestctl | baseline | ratio | baseline is |');
 console.log('|---|---:|---:|---:|---|');
 for (const [name, n, b, how] of rows) console.log(`| ${name} | ${fmt(n)} | ${fmt(b)} | ${(n / b).toFixed(2)}× | ${how} |`);

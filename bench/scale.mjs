@@ -82,11 +82,24 @@ try {
     const ms = median(runs.map((x) => x.ms));
     const cpu = median(runs.map((x) => x.cpuMs));
     const rss = Math.max(...runs.map((x) => x.rssMb));
-    rows.push([c.name, String(c.nodes), ms.toFixed(0), cpu.toFixed(0), rss.toFixed(0), c.perSibling ? (ms / c.nodes).toFixed(3) : '', c.perSibling ? (cpu / c.nodes).toFixed(3) : '']);
+    rows.push([
+      c.name,
+      String(c.nodes),
+      ms.toFixed(0),
+      cpu.toFixed(0),
+      rss.toFixed(0),
+      c.perSibling ? (ms / c.nodes).toFixed(3) : '',
+      c.perSibling ? (cpu / c.nodes).toFixed(3) : '',
+    ]);
   }
   const head = ['case', 'nodes', 'wall ms (median)', 'CPU ms (median)', 'peak RSS MB (max)', 'wall ms per sibling', 'CPU ms per sibling'];
   console.log(`| ${head.join(' | ')} |`);
-  console.log(`|---|${head.slice(1).map(() => '---:').join('|')}|`);
+  console.log(
+    `|---|${head
+      .slice(1)
+      .map(() => '---:')
+      .join('|')}|`,
+  );
   for (const row of rows) console.log(`| ${row.join(' | ')} |`);
 } finally {
   await rm(dir, { recursive: true, force: true });

@@ -34,4 +34,5 @@ const medians = CASES.map(([name, args]) => {
 const base = medians[0][1];
 const width = Math.max(...medians.map(([n]) => n.length));
 console.log(`${'command'.padEnd(width)}  median ms  × node -e 0   (${RUNS} runs each)`);
-for (const [name, ms] of medians) console.log(`${name.padEnd(width)}  ${ms.toFixed(0).padStart(9)}  ${(ms / base).toFixed(2).padStart(11)}`);
+for (const [name, ms] of medians)
+  console.log(`${name.padEnd(width)}  ${ms.toFixed(0).padStart(9)}  ${(ms / base).toFixed(2).padStart(11)}`);

@@ -2,10 +2,28 @@
 // of them are done (adapters/lxd/shell-host.ts) and leaves the rest as they are.
 
 import type { Flavour } from '../core/flavour/index.js';
-import type { FileState, ObservedFile, ObservedImage, ObservedInstance, ObservedLevel, ObservedLxc, ObservedProfile } from '../core/observed.js';
+import type {
+  FileState,
+  ObservedFile,
+  ObservedImage,
+  ObservedInstance,
+  ObservedLevel,
+  ObservedLxc,
+  ObservedProfile,
+} from '../core/observed.js';
 import type { ProfileBody } from '../core/plan/model.js';
 import type { ExecResult, OutputListener } from '../ports/exec.js';
-import type { FileWrite, ImageBundle, InstanceSpec, InstanceUpdate, LxcCreate, LxcOwner, LxdLevel, SubidFile, SubidWriteOptions } from '../ports/lxd.js';
+import type {
+  FileWrite,
+  ImageBundle,
+  InstanceSpec,
+  InstanceUpdate,
+  LxcCreate,
+  LxcOwner,
+  LxdLevel,
+  SubidFile,
+  SubidWriteOptions,
+} from '../ports/lxd.js';
 
 export class DelegatingLevel implements LxdLevel {
   constructor(protected readonly inner: LxdLevel) {}

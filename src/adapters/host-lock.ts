@@ -7,7 +7,20 @@
 // the winner re-checks and removes it, everyone then races link(2) again and exactly one wins.
 
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fstatSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EnvironmentError } from '../core/errors.js';
@@ -65,7 +78,8 @@ function secureDir(dir: string): void {
   try {
     mkdirSync(dir, { mode: 0o700 });
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new EnvironmentError(`cannot create ${dir}: ${(e as Error).message}`, 'run nestctl as root');
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST')
+      throw new EnvironmentError(`cannot create ${dir}: ${(e as Error).message}`, 'run nestctl as root');
   }
   const st = lstatSync(dir);
   const wrong = st.isSymbolicLink()
@@ -77,7 +91,11 @@ function secureDir(dir: string): void {
         : (st.mode & 0o022) !== 0
           ? `is writable by group or others (mode ${(st.mode & 0o777).toString(8)})`
           : null;
-  if (wrong) throw new EnvironmentError(`refusing the lock directory ${dir}: it ${wrong}`, `remove it; nestctl creates it as a directory only uid ${owner} can write`);
+  if (wrong)
+    throw new EnvironmentError(
+      `refusing the lock directory ${dir}: it ${wrong}`,
+      `remove it; nestctl creates it as a directory only uid ${owner} can write`,
+    );
 }
 
 /** Read the lock without following a symlink or blocking on a FIFO; null when it vanished. */
@@ -121,12 +139,17 @@ function attempt(path: string, candidate: string, mine: string, depth: number): 
       linkSync(candidate, path);
       return { held: true };
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new EnvironmentError(`cannot create ${path}: ${(e as Error).message}`, 'run nestctl as root');
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST')
+        throw new EnvironmentError(`cannot create ${path}: ${(e as Error).message}`, 'run nestctl as root');
     }
     const holder = readHolder(path);
     if (holder === null) continue; // released between our link and our read
     if (alive(holder)) return { held: false, holder };
-    if (depth >= MAX_GUARD_DEPTH) throw new EnvironmentError(`cannot take over the stale lock ${path}: too many takeovers died`, `remove ${path}* if no nestctl is running`);
+    if (depth >= MAX_GUARD_DEPTH)
+      throw new EnvironmentError(
+        `cannot take over the stale lock ${path}: too many takeovers died`,
+        `remove ${path}* if no nestctl is running`,
+      );
     const guard = `${path}.takeover-${sha256(holder.raw).slice(0, 16)}`;
     const g = attempt(guard, candidate, mine, depth + 1);
     if (!g.held) return { held: false, holder: g.holder };
@@ -162,7 +185,12 @@ export async function lockHost(options: LockOptions = {}): Promise<() => void> {
       if (r.held) break;
       const busy = `another nestctl (${describe(r.holder)}) is applying on this host`;
       if (Date.now() >= deadline) {
-        throw new EnvironmentError(busy, timeoutMs > 0 ? `still busy after ${timeoutMs / 1000} s; ${path} names the holder` : `wait for it to finish, or pass --lock-timeout (e.g. 2m) to wait; ${path} names the holder`);
+        throw new EnvironmentError(
+          busy,
+          timeoutMs > 0
+            ? `still busy after ${timeoutMs / 1000} s; ${path} names the holder`
+            : `wait for it to finish, or pass --lock-timeout (e.g. 2m) to wait; ${path} names the holder`,
+        );
       }
       if (!told) options.onWait?.(`${busy}; waiting up to ${Math.ceil((deadline - Date.now()) / 1000)} s for it to finish…`);
       told = true;

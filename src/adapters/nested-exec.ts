@@ -22,7 +22,8 @@ export interface RemoteTop {
  */
 const NOT_STARTED = /^Error: Failed to retrieve PID of executing child process\s*$/m;
 /** The daemon's whole answer was that the command never started (safe to run it again). */
-export const neverStarted = (code: number, said: string): boolean => code === 255 && NOT_STARTED.test(said) && said.trim().split('\n').length === 1;
+export const neverStarted = (code: number, said: string): boolean =>
+  code === 255 && NOT_STARTED.test(said) && said.trim().split('\n').length === 1;
 /** Seen to last a few seconds while Docker started in the container: up to 8 tries over about 5.5 s. */
 export const EXEC_ATTEMPTS = 8;
 export const retryDelayMs = (attempt: number): number => Math.min(1000, 250 * attempt);
@@ -36,7 +37,12 @@ export function nestedExec(parent: Exec, cli: Cli | (() => Promise<Cli>), name: 
       // "never started" line came, since only then did the command not run.
       let streamed = '';
       const listen = options.onOutput;
-      const tried = listen ? { ...options, onOutput: (stream: OutputStream, chunk: string) => ((streamed = (streamed + chunk).slice(-4096)), listen(stream, chunk)) } : options;
+      const tried = listen
+        ? {
+            ...options,
+            onOutput: (stream: OutputStream, chunk: string) => ((streamed = (streamed + chunk).slice(-4096)), listen(stream, chunk)),
+          }
+        : options;
       const r = await parent(nested, tried);
       const said = listen ? streamed : r.stderr + r.stdout;
       if (!neverStarted(r.code, said) || attempt === EXEC_ATTEMPTS) return r;

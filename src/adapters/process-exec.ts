@@ -18,14 +18,17 @@ export const processExec: Exec = (argv: readonly string[], options: ExecOptions 
     // Past its time the whole process group goes: a program's own children holding its output
     // open would otherwise keep 'close' from ever coming.
     let timedOut = false;
-    const timer = options.timeoutMs === undefined ? null : setTimeout(() => {
-      timedOut = true;
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        child.kill('SIGKILL');
-      }
-    }, options.timeoutMs);
+    const timer =
+      options.timeoutMs === undefined
+        ? null
+        : setTimeout(() => {
+            timedOut = true;
+            try {
+              process.kill(-child.pid!, 'SIGKILL');
+            } catch {
+              child.kill('SIGKILL');
+            }
+          }, options.timeoutMs);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     const listen = options.onOutput;
@@ -53,7 +56,11 @@ export const processExec: Exec = (argv: readonly string[], options: ExecOptions 
       resolve({
         code: code ?? (signal ? 128 + 9 : 1),
         stdout: Buffer.concat(out).toString('utf8'),
-        stderr: timedOut ? `${stderr}\n(killed after ${options.timeoutMs} ms)` : signal && code === null ? `${stderr}\n(killed by ${signal})` : stderr,
+        stderr: timedOut
+          ? `${stderr}\n(killed after ${options.timeoutMs} ms)`
+          : signal && code === null
+            ? `${stderr}\n(killed by ${signal})`
+            : stderr,
         ...(timedOut ? { timedOut } : {}),
       });
     });

@@ -43,7 +43,8 @@ async function worldOf(options: ConnectionOptions): Promise<{ text: string; file
 
 export async function openConnection(manifest: Manifest, options: ConnectionOptions): Promise<Connection> {
   if (plansByHost(manifest)) {
-    if (options.state !== undefined || options.world !== undefined) return (await sim()).simulatedHosts(manifest, await worldOf(options), options, options.state);
+    if (options.state !== undefined || options.world !== undefined)
+      return (await sim()).simulatedHosts(manifest, await worldOf(options), options, options.state);
     return options.simulate ? (await sim()).simulatedHosts(manifest, null, options) : realHosts(manifest, options);
   }
   if (options.state !== undefined) {
@@ -65,26 +66,57 @@ export async function openConnection(manifest: Manifest, options: ConnectionOpti
  */
 export async function openPlanConnection(plan: Plan, manifest: Manifest, options: ConnectionOptions, file: string): Promise<Connection> {
   if (plansByHost(manifest) && plan.simulation === null) {
-    if (options.simulate || options.world || options.state !== undefined) throw new NestctlError('user', `${file} was made for the real hosts; --simulate, --world and --state do not apply to it`, `apply it without them, or plan again with --simulate: nestctl plan --simulate --out ${file} ...`);
+    if (options.simulate || options.world || options.state !== undefined)
+      throw new NestctlError(
+        'user',
+        `${file} was made for the real hosts; --simulate, --world and --state do not apply to it`,
+        `apply it without them, or plan again with --simulate: nestctl plan --simulate --out ${file} ...`,
+      );
     return realHosts(manifest, options);
   }
   if (plan.simulation === null && (options.simulate || options.world || options.state !== undefined)) {
-    throw new NestctlError('user', `${file} was made for the real host; --simulate, --world and --state do not apply to it`, `apply it without --simulate, or plan again with --simulate: nestctl plan --simulate --out ${file} ...`);
+    throw new NestctlError(
+      'user',
+      `${file} was made for the real host; --simulate, --world and --state do not apply to it`,
+      `apply it without --simulate, or plan again with --simulate: nestctl plan --simulate --out ${file} ...`,
+    );
   }
   if (plan.simulation !== null && options.world) {
-    throw new NestctlError('user', `${file} carries the simulated world it was made in; --world does not apply to it`, `apply it without --world, or plan again: nestctl plan --world ${options.world} --out ${file} ...`);
+    throw new NestctlError(
+      'user',
+      `${file} carries the simulated world it was made in; --world does not apply to it`,
+      `apply it without --world, or plan again: nestctl plan --world ${options.world} --out ${file} ...`,
+    );
   }
   if (plan.simulation && options.state !== undefined) return continuedPlanConnection(plan.simulation, manifest, options, file);
-  if (plan.simulation) return (await sim()).simulatedIn(manifest, plan.simulation.world === null ? null : { text: plan.simulation.world, file: '(world saved in the plan)' }, options);
+  if (plan.simulation)
+    return (await sim()).simulatedIn(
+      manifest,
+      plan.simulation.world === null ? null : { text: plan.simulation.world, file: '(world saved in the plan)' },
+      options,
+    );
   return openConnection(manifest, { verbose: options.verbose ?? false });
 }
 
 /** A simulated plan applied to a state file: only to the world it was planned against. */
-async function continuedPlanConnection(simulation: NonNullable<Plan['simulation']>, manifest: Manifest, options: ConnectionOptions, file: string): Promise<Connection> {
+async function continuedPlanConnection(
+  simulation: NonNullable<Plan['simulation']>,
+  manifest: Manifest,
+  options: ConnectionOptions,
+  file: string,
+): Promise<Connection> {
   const state = options.state!;
   const now = await readState(state);
   if (now !== null && now !== simulation.world) {
-    throw new EnvironmentError(`plan is stale: ${file} was not made against the simulated world now in ${state} (it changed since, or the plan was made without it)`, `run nestctl plan --state ${state} --out ${file} ... again`);
+    throw new EnvironmentError(
+      `plan is stale: ${file} was not made against the simulated world now in ${state} (it changed since, or the plan was made without it)`,
+      `run nestctl plan --state ${state} --out ${file} ... again`,
+    );
   }
-  return (await sim()).simulatedIn(manifest, simulation.world === null ? null : { text: simulation.world, file: '(world saved in the plan)' }, options, state);
+  return (await sim()).simulatedIn(
+    manifest,
+    simulation.world === null ? null : { text: simulation.world, file: '(world saved in the plan)' },
+    options,
+    state,
+  );
 }

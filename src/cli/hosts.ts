@@ -26,5 +26,9 @@ export function hostConnection(h: HostSpec, exec: Exec, trace?: Trace): HostConn
     remote.reread();
     await remote.probeRange(null);
   };
-  return { name: h.name, level: new ShellHostLevel(level, { remote: h.place.remote, prefix: h.place.shell, exec, restarted, ...opts }, flavour), remote };
+  return {
+    name: h.name,
+    level: new ShellHostLevel(level, { remote: h.place.remote, prefix: h.place.shell, exec, restarted, ...opts }, flavour),
+    remote,
+  };
 }

@@ -27,7 +27,10 @@ async function main(argv: string[]): Promise<number> {
     cmd
       .option('--simulate', 'plan against a fresh simulated LXD host instead of this machine')
       .option('--world <file>', 'simulated starting point (YAML/JSON world description); implies --simulate')
-      .option('--state <file>', 'continue a simulation: start from this world file when it exists (else a fresh one, or --world), save the world there after apply or destroy; implies --simulate')
+      .option(
+        '--state <file>',
+        'continue a simulation: start from this world file when it exists (else a fresh one, or --world), save the world there after apply or destroy; implies --simulate',
+      )
       .option('--host-restart <argv>', 'command that restarts the host LXD without stopping containers (words, or a JSON array)')
       .option('--parallel <n>', 'with several hosts: how many to observe and plan side by side (default 4)')
       .option('-v, --verbose', 'list every step and key of the plan on its own, and print every command run at every level');
@@ -36,7 +39,11 @@ async function main(argv: string[]): Promise<number> {
   const planningOptions = (cmd: Command): Command =>
     cmd
       .option('--prune', 'also destroy containers nestctl created that the manifest no longer lists')
-      .option('--replace <path>', 'delete and create again this node (e.g. c1/c2) and all it holds, though the manifest does not require it; repeatable', (v: string, prev: string[] = []) => [...prev, v])
+      .option(
+        '--replace <path>',
+        'delete and create again this node (e.g. c1/c2) and all it holds, though the manifest does not require it; repeatable',
+        (v: string, prev: string[] = []) => [...prev, v],
+      )
       .option('--target <path>', 'only this node (e.g. c1/c2), its subtree and what its ancestors must do for it');
 
   // Commands that change things: apply and destroy.
@@ -84,11 +91,13 @@ async function main(argv: string[]): Promise<number> {
   });
 
   connectionOptions(
-    executeOptions(program
-      .command('destroy')
-      .description('delete, bottom-up, the containers of the manifest that nestctl created')
-      .argument('<file>', 'manifest')
-      .option('--restore-ids', "put root's subid lines back as they were before nestctl first changed them")),
+    executeOptions(
+      program
+        .command('destroy')
+        .description('delete, bottom-up, the containers of the manifest that nestctl created')
+        .argument('<file>', 'manifest')
+        .option('--restore-ids', "put root's subid lines back as they were before nestctl first changed them"),
+    ),
   ).action(async (file: string, opts) => {
     code = await (await import('./commands/apply.js')).applyCommand(file, opts, c(), 'destroy');
   });
@@ -117,7 +126,9 @@ async function main(argv: string[]): Promise<number> {
       .command('viz')
       .description('draw the id ranges of every level, as host ids')
       .argument('<file>', 'manifest')
-      .addOption(new Option('--format <format>', 'text, or svg: a standalone SVG document on stdout').choices(['text', 'svg']).default('text')),
+      .addOption(
+        new Option('--format <format>', 'text, or svg: a standalone SVG document on stdout').choices(['text', 'svg']).default('text'),
+      ),
   ).action(async (file: string, opts) => {
     code = await (await import('./commands/viz.js')).vizCommand(file, opts, c());
   });
@@ -168,10 +179,12 @@ function jsonWanted(cmd: Command): boolean {
 const JSON_COMMANDS = ['plan', 'apply', 'destroy', 'validate', 'show'];
 
 const fail = (e: unknown): void => {
-  void report().then(
-    ({ reportError }) => reportError(e, colours(false)),
-    () => process.stderr.write(`internal error: ${e instanceof Error ? e.message : String(e)}\n`),
-  ).finally(() => process.exit(1));
+  void report()
+    .then(
+      ({ reportError }) => reportError(e, colours(false)),
+      () => process.stderr.write(`internal error: ${e instanceof Error ? e.message : String(e)}\n`),
+    )
+    .finally(() => process.exit(1));
 };
 
 // A reader that stops early (`| head`) is not an error of ours, and no reason to stop: an apply

@@ -11,10 +11,16 @@ const code = (e: unknown): string | undefined => (e as NodeJS.ErrnoException).co
 
 /** Refuses a destination that cannot or must not be written, before anything is observed. */
 export async function checkOutFile(flag: string, file: string): Promise<void> {
-  if (file === '' || file.endsWith('/')) throw new NestctlError('user', `${flag} "${file}": expected a file name`, `e.g. ${flag} nestctl.plan.json`);
+  if (file === '' || file.endsWith('/'))
+    throw new NestctlError('user', `${flag} "${file}": expected a file name`, `e.g. ${flag} nestctl.plan.json`);
   const dir = dirname(file);
   const dirStat = await stat(dir).catch((e: unknown) => {
-    if (code(e) === 'ENOENT' || code(e) === 'ENOTDIR') throw new NestctlError('user', `${flag} ${file}: the directory ${dir} does not exist`, `create it first (mkdir -p ${dir}) or save the plan elsewhere`);
+    if (code(e) === 'ENOENT' || code(e) === 'ENOTDIR')
+      throw new NestctlError(
+        'user',
+        `${flag} ${file}: the directory ${dir} does not exist`,
+        `create it first (mkdir -p ${dir}) or save the plan elsewhere`,
+      );
     throw new EnvironmentError(`${flag} ${file}: cannot look at ${dir}: ${(e as Error).message}`);
   });
   if (!dirStat.isDirectory()) throw new NestctlError('user', `${flag} ${file}: ${dir} is not a directory`);
@@ -22,15 +28,24 @@ export async function checkOutFile(flag: string, file: string): Promise<void> {
     if (code(e) === 'ENOENT') return null;
     throw new EnvironmentError(`${flag} ${file}: ${(e as Error).message}`);
   });
-  if (here?.isSymbolicLink()) throw new NestctlError('user', `${flag} ${file}: is a symbolic link; nestctl does not write a plan through one`, 'give the path of the file itself');
-  if (here?.isDirectory()) throw new NestctlError('user', `${flag} ${file}: is a directory`, `give a file name, e.g. ${join(file, 'nestctl.plan.json')}`);
+  if (here?.isSymbolicLink())
+    throw new NestctlError(
+      'user',
+      `${flag} ${file}: is a symbolic link; nestctl does not write a plan through one`,
+      'give the path of the file itself',
+    );
+  if (here?.isDirectory())
+    throw new NestctlError('user', `${flag} ${file}: is a directory`, `give a file name, e.g. ${join(file, 'nestctl.plan.json')}`);
   if (here && !here.isFile()) throw new NestctlError('user', `${flag} ${file}: exists and is not a regular file`);
   // Root passes every permission check, so only trying shows a read-only mount, /proc or /sys.
   const probe = tempName(file);
   await open(probe, CREATE_FLAGS, 0o600).then(
     (fh) => fh.close().then(() => unlink(probe)),
     (e: unknown) => {
-      throw new EnvironmentError(`${flag} ${file}: cannot create a file in ${dir} (${code(e) ?? (e as Error).message})`, 'save the plan in a directory you can write to');
+      throw new EnvironmentError(
+        `${flag} ${file}: cannot create a file in ${dir} (${code(e) ?? (e as Error).message})`,
+        'save the plan in a directory you can write to',
+      );
     },
   );
 }

@@ -20,16 +20,33 @@ export async function readPlanIfAny(file: string): Promise<Plan | null> {
 }
 
 /** A saved plan records how it was planned; flags that would plan it differently are refused. */
-export function refusePlanningFlags(file: string, flags: { hostRestart?: string; prune?: boolean; replace?: string[]; target?: string }): void {
-  const given = [flags.hostRestart !== undefined && '--host-restart', flags.prune && '--prune', flags.replace?.length && '--replace', flags.target !== undefined && '--target'].filter(Boolean);
+export function refusePlanningFlags(
+  file: string,
+  flags: { hostRestart?: string; prune?: boolean; replace?: string[]; target?: string },
+): void {
+  const given = [
+    flags.hostRestart !== undefined && '--host-restart',
+    flags.prune && '--prune',
+    flags.replace?.length && '--replace',
+    flags.target !== undefined && '--target',
+  ].filter(Boolean);
   if (given.length > 0) {
-    throw new NestctlError('user', `${given.join(', ')} cannot be given with a saved plan: ${file} records how it was planned`, `apply it without ${given.join(', ')}, or plan again with them: nestctl plan --out ${file} ...`);
+    throw new NestctlError(
+      'user',
+      `${given.join(', ')} cannot be given with a saved plan: ${file} records how it was planned`,
+      `apply it without ${given.join(', ')}, or plan again with them: nestctl plan --out ${file} ...`,
+    );
   }
 }
 
 export async function savedManifest(saved: Plan, file: string): Promise<LoadedManifest> {
   const r = loadManifest(saved.manifest.text, saved.manifest.file);
-  if (!r.ok) throw new NestctlError('user', `${file}: the manifest saved in the plan does not load (${r.diagnostics[0]?.message ?? 'invalid'})`, `run nestctl plan --out ${file} again`);
+  if (!r.ok)
+    throw new NestctlError(
+      'user',
+      `${file}: the manifest saved in the plan does not load (${r.diagnostics[0]?.message ?? 'invalid'})`,
+      `run nestctl plan --out ${file} again`,
+    );
   // Sources are read again: a source changed since the plan makes the fresh plan differ.
   const filled = await readSources(r.manifest);
   if (!filled.ok) throw new InputError(filled.diagnostics);

@@ -30,7 +30,12 @@ export interface PlanFlags extends ConnectionOptions {
 export function parseParallel(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const n = /^[0-9]+$/.test(text) ? Number(text) : NaN;
-  if (!(n >= 1 && n <= 64)) throw new NestctlError('user', `--parallel ${JSON.stringify(text)}: not a number of hosts`, 'give a whole number from 1 to 64, e.g. --parallel 4');
+  if (!(n >= 1 && n <= 64))
+    throw new NestctlError(
+      'user',
+      `--parallel ${JSON.stringify(text)}: not a number of hosts`,
+      'give a whole number from 1 to 64, e.g. --parallel 4',
+    );
   return n;
 }
 
@@ -71,11 +76,24 @@ export async function planWith(loaded: LoadedManifest, connection: Connection, o
 export async function rederive(saved: Plan, file: string, loaded: LoadedManifest, connection: Connection): Promise<Plan> {
   const fresh = await planWith(loaded, connection, savedPlanOptions(saved, TOOL));
   const moved = staleRemotes(saved, fresh);
-  if (moved.length > 0) throw new NestctlError('environment', `plan is stale: ${moved.join('; ')}`, `check lxc remote list; if that server is the one you mean, run nestctl plan --out ${file} again`);
+  if (moved.length > 0)
+    throw new NestctlError(
+      'environment',
+      `plan is stale: ${moved.join('; ')}`,
+      `check lxc remote list; if that server is the one you mean, run nestctl plan --out ${file} again`,
+    );
   const diff = planDifference(saved, fresh);
   if (!diff) return fresh;
   if (diff.stale) {
-    throw new NestctlError('environment', `plan is stale: what ${file} was computed from has changed since (subid files, instances, images or daemons); first difference: ${diff.where}`, `run nestctl plan --out ${file} again`);
+    throw new NestctlError(
+      'environment',
+      `plan is stale: what ${file} was computed from has changed since (subid files, instances, images or daemons); first difference: ${diff.where}`,
+      `run nestctl plan --out ${file} again`,
+    );
   }
-  throw new NestctlError('user', `${file} does not match a fresh plan of the manifest it holds: ${diff.where}`, `the plan was edited after it was saved; run nestctl plan --out ${file} again and review it`);
+  throw new NestctlError(
+    'user',
+    `${file} does not match a fresh plan of the manifest it holds: ${diff.where}`,
+    `the plan was edited after it was saved; run nestctl plan --out ${file} again and review it`,
+  );
 }

@@ -9,7 +9,11 @@ import { NestctlError } from '../core/errors.js';
  */
 export async function askApproval(question: string): Promise<boolean> {
   if (!process.stdin.isTTY) {
-    throw new NestctlError('user', 'apply needs approval, but there is no terminal to ask on', 'review the plan with `nestctl plan`, then run `nestctl apply --auto-approve`');
+    throw new NestctlError(
+      'user',
+      'apply needs approval, but there is no terminal to ask on',
+      'review the plan with `nestctl plan`, then run `nestctl apply --auto-approve`',
+    );
   }
   const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
   try {
@@ -23,7 +27,9 @@ export async function askApproval(question: string): Promise<boolean> {
         process.stderr.write('\n');
         resolve(false);
       });
-      rl.question(`${question}\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: `, (answer) => resolve(answer.trim() === 'yes'));
+      rl.question(`${question}\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: `, (answer) =>
+        resolve(answer.trim() === 'yes'),
+      );
     });
   } finally {
     rl.removeAllListeners('close');

@@ -26,7 +26,8 @@ function fileError(file: string, e: unknown): NestctlError {
  * before we see what it is; anything but a regular file (directory, FIFO, device) is refused.
  */
 export async function readText(file: string, maxBytes = INPUT_MAX_BYTES): Promise<string> {
-  if (file === '-') throw new NestctlError('user', 'reading from standard input (-) is not supported', 'save the input to a file and give its path');
+  if (file === '-')
+    throw new NestctlError('user', 'reading from standard input (-) is not supported', 'save the input to a file and give its path');
   let fh: FileHandle | undefined;
   try {
     fh = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
@@ -36,7 +37,12 @@ export async function readText(file: string, maxBytes = INPUT_MAX_BYTES): Promis
   try {
     const st = await fh.stat();
     if (st.isDirectory()) throw new NestctlError('user', `${file}: is a directory, not a file`);
-    if (!st.isFile()) throw new NestctlError('user', `${file}: not a regular file (a FIFO, socket or device)`, 'save the input to a file and give its path');
+    if (!st.isFile())
+      throw new NestctlError(
+        'user',
+        `${file}: not a regular file (a FIFO, socket or device)`,
+        'save the input to a file and give its path',
+      );
     // Read one byte past the cap: the size stat reports may be stale or wrong (/proc).
     const buf = Buffer.alloc(Math.min(maxBytes + 1, Math.max(st.size + 1, 64 * 1024)));
     const chunks: Buffer[] = [];

@@ -24,7 +24,9 @@ export function reportError(e: unknown, c: Colours): number {
     process.stderr.write(`${c.red(`${who}: ${e.message}`)}\n${e.hint ? `  ${e.hint}\n` : ''}`);
   } else {
     const message = e instanceof Error ? e.message : String(e);
-    process.stderr.write(`${c.red(`internal error: ${message}`)}\n  This is a bug in nestctl; please report it with the command you ran${debugWanted() ? '' : ' and the output of the same command run with NESTCTL_DEBUG=1'}.\n`);
+    process.stderr.write(
+      `${c.red(`internal error: ${message}`)}\n  This is a bug in nestctl; please report it with the command you ran${debugWanted() ? '' : ' and the output of the same command run with NESTCTL_DEBUG=1'}.\n`,
+    );
   }
   if (debugWanted() && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
   return EXIT_ERROR;

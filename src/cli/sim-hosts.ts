@@ -8,7 +8,21 @@ import { InputError } from '../core/errors.js';
 import type { HostSpec, Manifest } from '../core/manifest/model.js';
 import type { HostConnection } from '../ports/remote.js';
 import type { IdRange } from '../core/ids/range.js';
-import { defaultWorld, describeWorldText, relayedInto, serverMachine, type ServerWorld, serverWorld, simClient, type SimRemote, simServerExec, simServerOf, type SimServer, simulatedWorldOf, type WorldDescription } from '../sim/index.js';
+import {
+  defaultWorld,
+  describeWorldText,
+  relayedInto,
+  serverMachine,
+  type ServerWorld,
+  serverWorld,
+  simClient,
+  type SimRemote,
+  simServerExec,
+  simServerOf,
+  type SimServer,
+  simulatedWorldOf,
+  type WorldDescription,
+} from '../sim/index.js';
 import { hostConnection } from './hosts.js';
 import { connectedWorld, createSimWorld, type SimTrace, type SimWorld } from './sim-world.js';
 
@@ -26,7 +40,12 @@ export interface SimHost {
  * fingerprint derived from the name). `local`: this machine, whose host's images it receives by
  * relay (none without it).
  */
-function simRemote(host: HostSpec & { place: { kind: 'remote' } }, sim: SimWorld, server?: { serverName: string; fingerprint?: string }, local?: SimWorld): SimRemote {
+function simRemote(
+  host: HostSpec & { place: { kind: 'remote' } },
+  sim: SimWorld,
+  server?: { serverName: string; fingerprint?: string },
+  local?: SimWorld,
+): SimRemote {
   const place = host.place;
   const daemonRange = (): IdRange => {
     const range = sim.daemonRange('');
@@ -37,8 +56,20 @@ function simRemote(host: HostSpec & { place: { kind: 'remote' } }, sim: SimWorld
   const cluster = sim.state().cluster;
   // A standalone server's one member hands out what the machine's daemon loaded at its last start; a cluster's each its own.
   srv.members = cluster
-    ? cluster.members.map((m) => ({ name: m.name, get range() { return m.range ?? daemonRange(); } }))
-    : [{ name: srv.members[0]!.name, get range() { return daemonRange(); } }];
+    ? cluster.members.map((m) => ({
+        name: m.name,
+        get range() {
+          return m.range ?? daemonRange();
+        },
+      }))
+    : [
+        {
+          name: srv.members[0]!.name,
+          get range() {
+            return daemonRange();
+          },
+        },
+      ];
   srv.clustered = cluster !== undefined;
   const held = (): ReadonlySet<string> => new Set(local?.state().host.lxd?.images.map((i) => i.fingerprint) ?? []);
   const serverExec = simServerExec(srv, held, (fingerprint, aliases) => relayedInto(local!, sim, fingerprint, aliases), serverMachine(sim));
@@ -48,7 +79,13 @@ function simRemote(host: HostSpec & { place: { kind: 'remote' } }, sim: SimWorld
 const isRemote = (h: HostSpec): h is HostSpec & { place: { kind: 'remote' } } => h.place.kind === 'remote';
 
 /** One host of a manifest on its own simulated machine, through the real client (cli/hosts.ts); a remote one reached from `local` (a fresh machine without it). */
-export function simHost(host: HostSpec, sim: SimWorld, trace: SimTrace | undefined, server?: { serverName: string; fingerprint?: string }, local?: SimWorld): SimHost {
+export function simHost(
+  host: HostSpec,
+  sim: SimWorld,
+  trace: SimTrace | undefined,
+  server?: { serverName: string; fingerprint?: string },
+  local?: SimWorld,
+): SimHost {
   if (!isRemote(host)) return { name: host.name, sim, server: null, connection: hostConnection(host, simClient(sim.state(), []), trace) };
   const remote = simRemote(host, sim, server, local);
   const here = local ?? createSimWorld(defaultWorld([]));
@@ -70,7 +107,14 @@ export function simHostsOf(manifest: Manifest, desc: WorldDescription, trace: Si
   const servers = new Map<string, ServerWorld>(
     Object.entries(desc.servers ?? {}).map(([remote, s]) => {
       const serverName = s.serverName ?? remote;
-      return [remote, { serverName, fingerprint: s.fingerprint ?? simServerOf(remote, serverName, { start: 0, size: 0 }).fingerprint, world: createSimWorld(serverWorld(desc, s)).state() }];
+      return [
+        remote,
+        {
+          serverName,
+          fingerprint: s.fingerprint ?? simServerOf(remote, serverName, { start: 0, size: 0 }).fingerprint,
+          world: createSimWorld(serverWorld(desc, s)).state(),
+        },
+      ];
     }),
   );
   // One machine per server, however many hosts of the manifest name its remote; one client here reaching them all.
@@ -80,18 +124,31 @@ export function simHostsOf(manifest: Manifest, desc: WorldDescription, trace: Si
     const server = servers.get(h.place.remote);
     if (!server) {
       throw new InputError(
-        [{ severity: 'error', fault: 'user', where: sourceAt(manifest.file, h.pos), message: `the simulated world has no server for remote ${h.place.remote}`, hint: `describe it under servers.${h.place.remote} in the world file (the format of schemas/world.schema.json)` }],
+        [
+          {
+            severity: 'error',
+            fault: 'user',
+            where: sourceAt(manifest.file, h.pos),
+            message: `the simulated world has no server for remote ${h.place.remote}`,
+            hint: `describe it under servers.${h.place.remote} in the world file (the format of schemas/world.schema.json)`,
+          },
+        ],
         { file: manifest.file },
       );
     }
     const sim = connectedWorld(simulatedWorldOf(server.world));
-    remotes.set(h.place.remote, { sim, remote: simRemote(h, sim, { serverName: server.serverName, fingerprint: server.fingerprint }, local) });
+    remotes.set(h.place.remote, {
+      sim,
+      remote: simRemote(h, sim, { serverName: server.serverName, fingerprint: server.fingerprint }, local),
+    });
   }
-  const exec = simClient(local.state(), [...remotes.values()].map((r) => r.remote));
+  const exec = simClient(
+    local.state(),
+    [...remotes.values()].map((r) => r.remote),
+  );
   const hosts = manifest.hosts.map((h): SimHost => {
     const there = isRemote(h) ? remotes.get(h.place.remote)! : null;
     return { name: h.name, sim: there?.sim ?? local, server: there?.remote.server ?? null, connection: hostConnection(h, exec, trace) };
   });
   return { hosts, local, describe: () => describeWorldText(local.state(), servers) };
 }
-

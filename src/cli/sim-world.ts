@@ -19,7 +19,8 @@ export interface SimWorld extends SimulatedWorld {
 }
 
 export function connectedWorld(world: SimulatedWorld): SimWorld {
-  const host = (flavour: Flavour | null = null, trace?: SimTrace): LxdLevel => new ExecLevel(world.machine(), '', trace ? { trace } : {}, flavour);
+  const host = (flavour: Flavour | null = null, trace?: SimTrace): LxdLevel =>
+    new ExecLevel(world.machine(), '', trace ? { trace } : {}, flavour);
   return {
     ...world,
     host,

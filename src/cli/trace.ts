@@ -3,4 +3,7 @@
 import { shownArgv } from '../adapters/lxd/commands.js';
 
 /** -v: every command the client runs, as `[LEVEL] argv` on stderr, each constant script by its name. */
-export const traceOf = (verbose: boolean | undefined) => (verbose ? (path: string, argv: readonly string[]) => process.stderr.write(`[${path || 'host'}] ${shownArgv(argv).join(' ')}\n`) : undefined);
+export const traceOf = (verbose: boolean | undefined) =>
+  verbose
+    ? (path: string, argv: readonly string[]) => process.stderr.write(`[${path || 'host'}] ${shownArgv(argv).join(' ')}\n`)
+    : undefined;

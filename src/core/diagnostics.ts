@@ -25,7 +25,12 @@ export interface Diagnostic {
 }
 
 /** A place in a file; line and col are 1-based, as SourcePos. */
-export const sourceAt = (file: string, pos: { line: number; col: number }): Where => ({ kind: 'source', file, line: pos.line, column: pos.col });
+export const sourceAt = (file: string, pos: { line: number; col: number }): Where => ({
+  kind: 'source',
+  file,
+  line: pos.line,
+  column: pos.col,
+});
 
 /** A manifest node ("" = host): at its line when the position is known, else only by path. */
 export const nodeAt = (file: string, path: string, pos?: { line: number; col: number }): Where =>

@@ -53,7 +53,10 @@ export class CommandError extends EnvironmentError {
     level?: string,
   ) {
     const where = level ? ` in ${level}` : ' on the host';
-    const shown = argv.map((a) => (a.includes('\n') ? '<script>' : a)).slice(0, 6).join(' ');
+    const shown = argv
+      .map((a) => (a.includes('\n') ? '<script>' : a))
+      .slice(0, 6)
+      .join(' ');
     super(`${shown}${argv.length > 6 ? ' …' : ''} failed${where} (exit ${exitCode}): ${stderr.trim() || '(no output)'}`, undefined, level);
     this.name = 'CommandError';
   }
@@ -68,8 +71,15 @@ export class TimedOutError extends EnvironmentError {
     level?: string,
   ) {
     const where = level ? ` in ${level}` : ' on the host';
-    const shown = argv.map((a) => (a.includes('\n') ? '<script>' : a)).slice(0, 6).join(' ');
-    super(`${shown}${argv.length > 6 ? ' …' : ''} did not finish${where}: ${output.trim() || '(no output)'}`, 'look at the daemon (lxc operation list, lxc info NAME), then plan and apply again', level);
+    const shown = argv
+      .map((a) => (a.includes('\n') ? '<script>' : a))
+      .slice(0, 6)
+      .join(' ');
+    super(
+      `${shown}${argv.length > 6 ? ' …' : ''} did not finish${where}: ${output.trim() || '(no output)'}`,
+      'look at the daemon (lxc operation list, lxc info NAME), then plan and apply again',
+      level,
+    );
     this.name = 'TimedOutError';
   }
 }

@@ -181,12 +181,23 @@ export type LevelObservation =
 
 /** A file inside a container, as the file probe saw it (adapters/lxd/files-script.ts). */
 export type ObservedFile =
-  | { kind: 'file'; sha256: string; mode: number; uid: number; gid: number; size: number; /** Content (base64) when small enough to show a diff, else null. */ data: string | null }
+  | {
+      kind: 'file';
+      sha256: string;
+      mode: number;
+      uid: number;
+      gid: number;
+      size: number /** Content (base64) when small enough to show a diff, else null. */;
+      data: string | null;
+    }
   /** A directory, symlink or device where a file is wanted: nestctl never replaces it. */
   | { kind: 'other' };
 
 /** The file at a path is already what a write would make of it: the same bytes, mode and owner. */
-export function fileIsAsWanted(now: ObservedFile | null | undefined, want: { sha256: string; mode: number; uid: number; gid: number }): boolean {
+export function fileIsAsWanted(
+  now: ObservedFile | null | undefined,
+  want: { sha256: string; mode: number; uid: number; gid: number },
+): boolean {
   return now?.kind === 'file' && now.sha256 === want.sha256 && now.mode === want.mode && now.uid === want.uid && now.gid === want.gid;
 }
 

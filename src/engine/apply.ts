@@ -49,7 +49,11 @@ interface HostRun {
 }
 
 /** `host`: this machine's level, or each host's connection by name for a plan of several hosts (Plan.hosts). */
-function hostRuns(plan: Plan, host: LxdLevel | ReadonlyMap<string, HostConnection>, output: (step: Step, lines: OutputLine[]) => void): Map<string | undefined, HostRun> {
+function hostRuns(
+  plan: Plan,
+  host: LxdLevel | ReadonlyMap<string, HostConnection>,
+  output: (step: Step, lines: OutputLine[]) => void,
+): Map<string | undefined, HostRun> {
   const one = (part: Plan, top: LxdLevel, steps: readonly Step[], remote: RemoteHost | null = null): HostRun => {
     const levels = levelResolver(
       top,
@@ -62,7 +66,12 @@ function hostRuns(plan: Plan, host: LxdLevel | ReadonlyMap<string, HostConnectio
       context: {
         ...stepContext(part, levels),
         output: (s, lines) => output(planned.get(s) ?? s, lines),
-        ...(remote ? { relay: (fingerprint: string, aliases: readonly string[]) => remote.relayImage(fingerprint, aliases), move: (name: string, member: string, running: boolean) => remote.move(name, member, running) } : {}),
+        ...(remote
+          ? {
+              relay: (fingerprint: string, aliases: readonly string[]) => remote.relayImage(fingerprint, aliases),
+              move: (name: string, member: string, running: boolean) => remote.move(name, member, running),
+            }
+          : {}),
       },
       local: new Map(part.steps.map((s, i) => [steps[i]!.id, s])),
     };
@@ -73,19 +82,33 @@ function hostRuns(plan: Plan, host: LxdLevel | ReadonlyMap<string, HostConnectio
     plan.hosts.map((h) => {
       const conn = tops.get(h.name);
       if (!conn) throw new Error(`no connection to host ${h.name}`);
-      return [h.name, one(hostPart(plan, h.name), conn.level, plan.steps.filter((s) => s.host === h.name), conn.remote)];
+      return [
+        h.name,
+        one(
+          hostPart(plan, h.name),
+          conn.level,
+          plan.steps.filter((s) => s.host === h.name),
+          conn.remote,
+        ),
+      ];
     }),
   );
 }
 
-export function startApply(plan: Plan, host: LxdLevel | ReadonlyMap<string, HostConnection>, onEvent: (e: ApplyEvent) => void = () => undefined): ApplyRun {
+export function startApply(
+  plan: Plan,
+  host: LxdLevel | ReadonlyMap<string, HostConnection>,
+  onEvent: (e: ApplyEvent) => void = () => undefined,
+): ApplyRun {
   const runs = hostRuns(plan, host, (step: Step, lines: OutputLine[]) => onEvent({ type: 'step-output', step, lines }));
   const outcomes = new Map<string, Promise<StepOutcome>>();
   const started = Date.now();
   let stopping = false;
 
   for (const step of plan.steps) {
-    const deps = step.dependsOn.map((id) => outcomes.get(id) ?? Promise.resolve<StepOutcome>({ status: 'skipped', reason: `unknown step ${id}` }));
+    const deps = step.dependsOn.map(
+      (id) => outcomes.get(id) ?? Promise.resolve<StepOutcome>({ status: 'skipped', reason: `unknown step ${id}` }),
+    );
     outcomes.set(
       step.id,
       (async (): Promise<StepOutcome> => {
@@ -102,7 +125,9 @@ export function startApply(plan: Plan, host: LxdLevel | ReadonlyMap<string, Host
           try {
             const run = runs.get(step.host)!;
             const r = await executeStep(run.local.get(step.id)!, run.levels, run.context);
-            outcome = r.changed ? { status: 'done', changed: true, ms: Date.now() - t0 } : { status: 'done', changed: false, note: r.why, ms: Date.now() - t0 };
+            outcome = r.changed
+              ? { status: 'done', changed: true, ms: Date.now() - t0 }
+              : { status: 'done', changed: false, note: r.why, ms: Date.now() - t0 };
           } catch (error) {
             outcome = { status: 'failed', error: error instanceof Error ? error : new Error(String(error)), ms: Date.now() - t0 };
           }

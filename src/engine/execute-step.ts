@@ -46,7 +46,10 @@ const HANDLERS: StepHandlers = {
 
 /** The context of the steps of `plan`; its exports start at once, so close them when the apply ends. */
 export function stepContext(plan: Pick<Plan, 'steps'>, levels: LevelResolver): StepContext {
-  return { deleting: new Set(plan.steps.flatMap((s) => (s.kind === 'delete-instance' ? [s.path, ...(s.lxc ?? [])] : []))), exports: imageExports(plan, levels) };
+  return {
+    deleting: new Set(plan.steps.flatMap((s) => (s.kind === 'delete-instance' ? [s.path, ...(s.lxc ?? [])] : []))),
+    exports: imageExports(plan, levels),
+  };
 }
 
 export async function executeStep(step: Step, levels: LevelResolver, context: StepContext): Promise<StepResult> {

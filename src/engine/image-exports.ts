@@ -34,7 +34,13 @@ export function imageExports(plan: Pick<Plan, 'steps'>, levels: LevelResolver): 
   // Only copies known to be needed: into a level seen without the image, or into a container this
   // apply creates. A level planned unseen may hold the image already ("unless there").
   const created = new Set(plan.steps.flatMap((t) => (t.kind === 'create-instance' ? [t.path] : [])));
-  const copies = plan.steps.filter((s): s is Copy => s.kind === 'copy-image' && s.relay === undefined && s.fingerprint !== null && (s.precondition.kind !== 'level-new' || created.has(s.level)));
+  const copies = plan.steps.filter(
+    (s): s is Copy =>
+      s.kind === 'copy-image' &&
+      s.relay === undefined &&
+      s.fingerprint !== null &&
+      (s.precondition.kind !== 'level-new' || created.has(s.level)),
+  );
   /** Stage k of a copy: its bundle pushed through its first k hops (0: exported at the source). */
   const key = (s: Copy, k: number): string => [s.source, s.fingerprint, ...s.hops.slice(0, k)].join('\n');
   const at = (s: Copy, k: number): string => s.hops.slice(0, k).reduce(joinPath, s.source);
@@ -43,11 +49,18 @@ export function imageExports(plan: Pick<Plan, 'steps'>, levels: LevelResolver): 
   const relayed = (level: string, fingerprint: string | null): string => `image ${level} ${fingerprint}`;
   const pending = new Set(
     plan.steps.flatMap((t) =>
-      t.kind === 'restart-daemon' ? [`daemon ${t.level}`] : RUNS.has(t.kind) && 'path' in t ? [`runs ${t.path}`] : t.kind === 'copy-image' && t.relay !== undefined ? [relayed(t.level, t.fingerprint)] : [],
+      t.kind === 'restart-daemon'
+        ? [`daemon ${t.level}`]
+        : RUNS.has(t.kind) && 'path' in t
+          ? [`runs ${t.path}`]
+          : t.kind === 'copy-image' && t.relay !== undefined
+            ? [relayed(t.level, t.fingerprint)]
+            : [],
     ),
   );
   const ready = (s: Copy, k: number): boolean =>
-    !pending.has(`daemon ${at(s, Math.max(0, k - 1))}`) && (k === 0 ? !pending.has(relayed(s.source, s.fingerprint)) : !pending.has(`runs ${at(s, k)}`));
+    !pending.has(`daemon ${at(s, Math.max(0, k - 1))}`) &&
+    (k === 0 ? !pending.has(relayed(s.source, s.fingerprint)) : !pending.has(`runs ${at(s, k)}`));
 
   const users = new Map<string, number>();
   for (const s of copies) for (let k = 0; k <= s.hops.length; k += 1) users.set(key(s, k), (users.get(key(s, k)) ?? 0) + 1);
@@ -56,7 +69,10 @@ export function imageExports(plan: Pick<Plan, 'steps'>, levels: LevelResolver): 
     const id = key(s, k);
     let b = bundles.get(id);
     if (!b) {
-      b = k === 0 ? levels(s.source).exportImage(s.fingerprint!) : stage(s, k - 1).then((up) => levels(at(s, k - 1)).pushBundle(up, s.hops[k - 1]!));
+      b =
+        k === 0
+          ? levels(s.source).exportImage(s.fingerprint!)
+          : stage(s, k - 1).then((up) => levels(at(s, k - 1)).pushBundle(up, s.hops[k - 1]!));
       b.catch(() => undefined); // a failed stage is reported by the copy that takes it
       bundles.set(id, b);
     }
@@ -73,7 +89,10 @@ export function imageExports(plan: Pick<Plan, 'steps'>, levels: LevelResolver): 
     const b = bundles.get(id);
     bundles.delete(id);
     const bundle = await b?.catch(() => null);
-    if (bundle) await levels(bundle.level).discardBundle(bundle).catch(() => undefined);
+    if (bundle)
+      await levels(bundle.level)
+        .discardBundle(bundle)
+        .catch(() => undefined);
   };
   advance();
   const staged = new Set<Step>(copies);

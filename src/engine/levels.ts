@@ -11,7 +11,11 @@ export type LevelResolver = (path: string) => LxdLevel;
  * out). `lxcOwnerOf`: for a level inside a classic LXC container, the container's owner (null:
  * root's); undefined for the inside of an LXD container.
  */
-export function levelResolver(host: LxdLevel, flavourOf: (path: string) => Flavour | null = () => null, lxcOwnerOf: (path: string) => string | null | undefined = () => undefined): LevelResolver {
+export function levelResolver(
+  host: LxdLevel,
+  flavourOf: (path: string) => Flavour | null = () => null,
+  lxcOwnerOf: (path: string) => string | null | undefined = () => undefined,
+): LevelResolver {
   const cache = new Map<string, LxdLevel>([['', host]]);
   const resolve = (path: string): LxdLevel => {
     const hit = cache.get(path);

@@ -18,7 +18,12 @@ import { probeInside, withLxc } from './observe.js';
  * containers (lxcLabel) its steps take along; a deletable container inside that is not among
  * them keeps the whole subtree.
  */
-export async function deletionNow(level: LxdLevel, levelPath: string, live: ObservedInstance, planned: ReadonlySet<string>): Promise<Deletion> {
+export async function deletionNow(
+  level: LxdLevel,
+  levelPath: string,
+  live: ObservedInstance,
+  planned: ReadonlySet<string>,
+): Promise<Deletion> {
   const levels: Record<string, LevelObservation> = {};
   await observeSubtree(level, levelPath, live, levels);
   const d = deletionVerdict({ levels } satisfies ObservedTree, levelPath, live);
@@ -35,7 +40,12 @@ export async function deletionNow(level: LxdLevel, levelPath: string, live: Obse
 }
 
 /** Probes the inside of `inst` and of every running container of nestctl's in it, siblings in parallel. */
-async function observeSubtree(level: LxdLevel, levelPath: string, inst: ObservedInstance, levels: Record<string, LevelObservation>): Promise<void> {
+async function observeSubtree(
+  level: LxdLevel,
+  levelPath: string,
+  inst: ObservedInstance,
+  levels: Record<string, LevelObservation>,
+): Promise<void> {
   const path = joinPath(levelPath, inst.name);
   if (inst.project !== MANAGED_PROJECT || inst.config[MARKER_PATH] !== path || inst.status !== 'Running') return;
   const child = level.child(inst.name, null);
@@ -54,7 +64,12 @@ async function observeSubtree(level: LxdLevel, levelPath: string, inst: Observed
 }
 
 /** Probes the inside of each running LXC container of nestctl's at `level` that may hold LXC containers (the rule looks in those). */
-async function observeLxcSubtree(api: LxdLevel, path: string, level: ObservedLevel, levels: Record<string, LevelObservation>): Promise<void> {
+async function observeLxcSubtree(
+  api: LxdLevel,
+  path: string,
+  level: ObservedLevel,
+  levels: Record<string, LevelObservation>,
+): Promise<void> {
   const owners = Object.entries(level.lxc?.owners ?? {});
   await Promise.all(
     owners.flatMap(([owner, o]) =>

@@ -11,7 +11,14 @@ import { EnvironmentError, UnseenError } from '../core/errors.js';
 import { ownerKey } from '../core/lxc/paths.js';
 import { type ContainerSpec, type Flavour, type LxcSpec, type Manifest, hasLevel } from '../core/manifest/model.js';
 import { assumedInside } from '../core/flavour/index.js';
-import { type ContainerFiles, type LevelObservation, MANAGED_PROJECT, type ObservedLevel, type ObservedTree, managedInstance } from '../core/observed.js';
+import {
+  type ContainerFiles,
+  type LevelObservation,
+  MANAGED_PROJECT,
+  type ObservedLevel,
+  type ObservedTree,
+  managedInstance,
+} from '../core/observed.js';
 import { MARKER_PATH } from '../core/plan/desired-config.js';
 import { joinPath } from '../core/paths.js';
 import { offlineMember } from '../core/plan/placement.js';
@@ -21,15 +28,28 @@ import type { LxdLevel } from '../ports/lxd.js';
 export type ObserveMode = 'apply' | 'destroy' | 'prune';
 
 /** `replace`: paths forced to be replaced (--replace); their inside is probed as for a deletion. */
-export async function observeTree(host: LxdLevel, manifest: Manifest, mode: ObserveMode = 'apply', replace: readonly string[] = []): Promise<ObservedTree> {
+export async function observeTree(
+  host: LxdLevel,
+  manifest: Manifest,
+  mode: ObserveMode = 'apply',
+  replace: readonly string[] = [],
+): Promise<ObservedTree> {
   const files: Record<string, ContainerFiles> = {};
   // With the host's flavour named, the levels below need not wait for the host's own answer.
   const named = manifest.host.flavour;
   const early = named ? probeAhead(host, named, manifest.containers) : null;
   const hostLevel = await withLxc(host, await host.probe(), manifest.lxc);
-  const walk: Walk = { levels: {}, replace, files: mode === 'destroy' ? null : files, early: early ?? probeAhead(host, hostLevel.flavour, manifest.containers) };
+  const walk: Walk = {
+    levels: {},
+    replace,
+    files: mode === 'destroy' ? null : files,
+    early: early ?? probeAhead(host, hostLevel.flavour, manifest.containers),
+  };
   walk.levels[''] = { kind: 'observed', level: hostLevel };
-  await Promise.all([observeChildren(walk, host, hostLevel, manifest.containers, mode !== 'apply'), observeLxcInside(walk, host, hostLevel, manifest.lxc, mode === 'destroy')]);
+  await Promise.all([
+    observeChildren(walk, host, hostLevel, manifest.containers, mode !== 'apply'),
+    observeLxcInside(walk, host, hostLevel, manifest.lxc, mode === 'destroy'),
+  ]);
   // Nothing of the observation may still run when the plan is made (or applied).
   await Promise.all([...walk.early.values()].map((e) => e.answer));
   return Object.keys(files).length > 0 ? { levels: walk.levels, files } : { levels: walk.levels };
@@ -88,7 +108,13 @@ function mayBeReplaced(level: ObservedLevel, spec: ContainerSpec, replace: reado
   return img?.fingerprint !== inst.config['volatile.base_image'];
 }
 
-async function observeChildren(walk: Walk, api: LxdLevel, level: ObservedLevel, specs: ContainerSpec[], insideOwned: boolean): Promise<void> {
+async function observeChildren(
+  walk: Walk,
+  api: LxdLevel,
+  level: ObservedLevel,
+  specs: ContainerSpec[],
+  insideOwned: boolean,
+): Promise<void> {
   const { levels, files } = walk;
   const replaced = new Set(specs.filter((s) => mayBeReplaced(level, s, walk.replace)).map((s) => s.name));
   const hosting = specs.filter(hasLevel);
@@ -130,7 +156,15 @@ async function observeChildren(walk: Walk, api: LxdLevel, level: ObservedLevel, 
       }
       await observeInside(walk, api, level.flavour, spec, insideOwned || replaced.has(spec.name));
     }),
-    ...owned.map((inst) => observeInside(walk, api, level.flavour, { name: inst.name, flavour: null, path: joinPath(level.path, inst.name), containers: [], lxc: [] }, true)),
+    ...owned.map((inst) =>
+      observeInside(
+        walk,
+        api,
+        level.flavour,
+        { name: inst.name, flavour: null, path: joinPath(level.path, inst.name), containers: [], lxc: [] },
+        true,
+      ),
+    ),
   ]);
 }
 
@@ -200,7 +234,13 @@ export async function withLxc(api: LxdLevel, level: ObservedLevel, lxc: LxcSpec[
 
 async function readFiles(api: LxdLevel, spec: ContainerSpec): Promise<ContainerFiles> {
   try {
-    return { kind: 'observed', files: await api.readFiles(spec.name, spec.files.map((f) => f.path)) };
+    return {
+      kind: 'observed',
+      files: await api.readFiles(
+        spec.name,
+        spec.files.map((f) => f.path),
+      ),
+    };
   } catch (e) {
     if (!(e instanceof UnseenError)) throw e;
     return { kind: 'unseen', reason: e.message };

@@ -23,12 +23,18 @@ const CONTROL = /[\x00-\x08\x0b-\x1f\x7f]/g;
 function clean(raw: string, cut: boolean): string {
   // A progress bar redraws its line with \r: the last redraw is what a terminal would show.
   const shown = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-  const text = shown.slice(shown.lastIndexOf('\r') + 1).replace(CSI, '').replace(CONTROL, '');
+  const text = shown
+    .slice(shown.lastIndexOf('\r') + 1)
+    .replace(CSI, '')
+    .replace(CONTROL, '');
   return cut ? `${text}…` : text;
 }
 
 export class OutputLines {
-  private readonly partial: Record<OutputStream, { text: string; cut: boolean }> = { stdout: { text: '', cut: false }, stderr: { text: '', cut: false } };
+  private readonly partial: Record<OutputStream, { text: string; cut: boolean }> = {
+    stdout: { text: '', cut: false },
+    stderr: { text: '', cut: false },
+  };
   private ring: OutputLine[] = [];
 
   /** `onLines`: the lines each chunk completed (never called with none). */

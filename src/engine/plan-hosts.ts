@@ -19,18 +19,56 @@ const DEFAULT_PARALLEL = 4;
 
 type HostOutcome = { ok: true; part: HostPlan | null } | { ok: false; problems: Diagnostic[] };
 
-export async function planEachHost(manifest: Manifest, connections: readonly HostConnection[], options: PipelineOptions, planOne: OneHostPlanner): Promise<PipelineResult> {
-  const outcomes = await inTurns(manifest.hosts, options.parallel ?? DEFAULT_PARALLEL, (host) => planHost(manifest, host, connections, options, planOne));
+export async function planEachHost(
+  manifest: Manifest,
+  connections: readonly HostConnection[],
+  options: PipelineOptions,
+  planOne: OneHostPlanner,
+): Promise<PipelineResult> {
+  const outcomes = await inTurns(manifest.hosts, options.parallel ?? DEFAULT_PARALLEL, (host) =>
+    planHost(manifest, host, connections, options, planOne),
+  );
   const problems = outcomes.flatMap((o) => (o.ok ? [] : o.problems));
   if (problems.length > 0) return { ok: false, problems, tree: null };
   const parts = outcomes.flatMap((o) => (o.ok && o.part ? [o.part] : []));
-  if (parts.length === 0) return { ok: false, problems: [{ severity: 'error', fault: 'user', where: { kind: 'node', path: options.target ?? '' }, message: 'no host holds what was asked for', hint: 'name a container of the manifest' }], tree: null };
+  if (parts.length === 0)
+    return {
+      ok: false,
+      problems: [
+        {
+          severity: 'error',
+          fault: 'user',
+          where: { kind: 'node', path: options.target ?? '' },
+          message: 'no host holds what was asked for',
+          hint: 'name a container of the manifest',
+        },
+      ],
+      tree: null,
+    };
   return { ok: true, plan: mergeHostPlans(parts), tree: null };
 }
 
-async function planHost(manifest: Manifest, host: HostSpec, connections: readonly HostConnection[], options: PipelineOptions, planOne: OneHostPlanner): Promise<HostOutcome> {
+async function planHost(
+  manifest: Manifest,
+  host: HostSpec,
+  connections: readonly HostConnection[],
+  options: PipelineOptions,
+  planOne: OneHostPlanner,
+): Promise<HostOutcome> {
   const conn = connections.find((c) => c.name === host.name);
-  if (!conn) return { ok: false, problems: [{ severity: 'error', fault: 'bug', where: sourceAt(manifest.file, host.pos), message: `no connection to host ${host.name} was opened`, hint: 'report this as a bug' }] };
+  if (!conn)
+    return {
+      ok: false,
+      problems: [
+        {
+          severity: 'error',
+          fault: 'bug',
+          where: sourceAt(manifest.file, host.pos),
+          message: `no connection to host ${host.name} was opened`,
+          hint: 'report this as a bug',
+        },
+      ],
+    };
   const own = hostManifest(manifest, host);
   // --target names one node (an LXD or an LXC container): the hosts that do not hold it have nothing to do.
   if (options.target && !hasPath(own, options.target) && !hasLxcPath(own, options.target)) return { ok: true, part: null };
@@ -46,11 +84,24 @@ async function planHost(manifest: Manifest, host: HostSpec, connections: readonl
     const need = unplaced.ok ? unplaced.allocation.hostNeed : alloc.allocation.hostNeed;
     // Too small with shell: the one-host planner plans root's entry and the restart there, as on this machine.
     const verdict = remoteRangeVerdict({ host, member: null, range, need, flavour });
-    if (verdict.kind === 'refused') return { ok: false, problems: [{ severity: 'error', fault: 'user', where: sourceAt(manifest.file, host.pos), message: verdict.message, hint: verdict.hint }] };
+    if (verdict.kind === 'refused')
+      return {
+        ok: false,
+        problems: [
+          { severity: 'error', fault: 'user', where: sourceAt(manifest.file, host.pos), message: verdict.message, hint: verdict.hint },
+        ],
+      };
   }
   const replace = (options.replace ?? []).filter((p) => hasPath(own, p));
   const remote = conn.remote;
-  const result = await planOne(own, conn.level, { ...options, replace }, alloc.allocation, remote ? () => remote.localImages() : undefined, remote ? (member) => remote.probeRange(member) : undefined);
+  const result = await planOne(
+    own,
+    conn.level,
+    { ...options, replace },
+    alloc.allocation,
+    remote ? () => remote.localImages() : undefined,
+    remote ? (member) => remote.probeRange(member) : undefined,
+  );
   if (!result.ok) return { ok: false, problems: result.problems };
   return { ok: true, part: { host, server, plan: result.plan } };
 }

@@ -20,7 +20,11 @@ import type { MemberRange, PipelineOptions, PipelineResult } from './plan-types.
 export type { MemberRange, OneHostPlanner, PipelineOptions, PipelineResult } from './plan-types.js';
 
 /** `host`: this machine's level, or every host's connection for a manifest of several hosts (core/plan/hosts.ts). */
-export async function planManifest(manifest: Manifest, host: LxdLevel | readonly HostConnection[], options: PipelineOptions): Promise<PipelineResult> {
+export async function planManifest(
+  manifest: Manifest,
+  host: LxdLevel | readonly HostConnection[],
+  options: PipelineOptions,
+): Promise<PipelineResult> {
   // Allocation first: an impossible tree is reported before any host is even looked at.
   const alloc = allocate(manifest);
   if (!alloc.ok) {
@@ -34,7 +38,15 @@ export async function planManifest(manifest: Manifest, host: LxdLevel | readonly
     return {
       ok: false,
       tree: null,
-      problems: [{ severity: 'error', fault: 'user', where: { kind: 'node', path: options.target }, message: `--target ${options.target}: no such container in the manifest`, hint: `use a node path such as ${manifest.containers[0]?.path ?? 'c1'}` }],
+      problems: [
+        {
+          severity: 'error',
+          fault: 'user',
+          where: { kind: 'node', path: options.target },
+          message: `--target ${options.target}: no such container in the manifest`,
+          hint: `use a node path such as ${manifest.containers[0]?.path ?? 'c1'}`,
+        },
+      ],
     };
   }
   const unknown = (options.replace ?? []).find((p) => !hasPath(manifest, p));
@@ -42,14 +54,30 @@ export async function planManifest(manifest: Manifest, host: LxdLevel | readonly
     return {
       ok: false,
       tree: null,
-      problems: [{ severity: 'error', fault: 'user', where: { kind: 'node', path: unknown }, message: `--replace ${unknown}: it is an LXC container, which nestctl does not replace`, hint: `destroy it by hand (lxc-destroy -n ${unknown.split('/').at(-1)}) and apply again` }],
+      problems: [
+        {
+          severity: 'error',
+          fault: 'user',
+          where: { kind: 'node', path: unknown },
+          message: `--replace ${unknown}: it is an LXC container, which nestctl does not replace`,
+          hint: `destroy it by hand (lxc-destroy -n ${unknown.split('/').at(-1)}) and apply again`,
+        },
+      ],
     };
   }
   if (unknown !== undefined) {
     return {
       ok: false,
       tree: null,
-      problems: [{ severity: 'error', fault: 'user', where: { kind: 'node', path: unknown }, message: `--replace ${unknown}: no such container in the manifest`, hint: `use a node path such as ${manifest.containers[0]?.path ?? 'c1'}` }],
+      problems: [
+        {
+          severity: 'error',
+          fault: 'user',
+          where: { kind: 'node', path: unknown },
+          message: `--replace ${unknown}: no such container in the manifest`,
+          hint: `use a node path such as ${manifest.containers[0]?.path ?? 'c1'}`,
+        },
+      ],
     };
   }
   if (Array.isArray(host)) return planEachHost(manifest, host as readonly HostConnection[], options, planOneHost);
@@ -61,7 +89,12 @@ export async function planManifest(manifest: Manifest, host: LxdLevel | readonly
  * processes, so loading the planner then costs a real run no time.
  */
 const plannerModules = () =>
-  Promise.all([import('../core/plan/planner.js'), import('../core/plan/destroy.js'), import('../core/plan/assemble.js'), import('../core/plan/target.js')]).then(([p, d, a, t]) => ({
+  Promise.all([
+    import('../core/plan/planner.js'),
+    import('../core/plan/destroy.js'),
+    import('../core/plan/assemble.js'),
+    import('../core/plan/target.js'),
+  ]).then(([p, d, a, t]) => ({
     planLevels: p.planLevels,
     planDestroy: d.planDestroy,
     assemblePlan: a.assemblePlan,
@@ -69,13 +102,29 @@ const plannerModules = () =>
   }));
 
 /** Observe and plan one host's tree (the manifest already cut to it when there are several). */
-async function planOneHost(manifest: Manifest, host: LxdLevel, options: PipelineOptions, allocation: Allocation, relayFrom?: () => Promise<ObservedImage[]>, memberRange?: MemberRange): Promise<PipelineResult> {
+async function planOneHost(
+  manifest: Manifest,
+  host: LxdLevel,
+  options: PipelineOptions,
+  allocation: Allocation,
+  relayFrom?: () => Promise<ObservedImage[]>,
+  memberRange?: MemberRange,
+): Promise<PipelineResult> {
   const mode = options.mode === 'destroy' ? 'destroy' : 'apply';
   const loading = plannerModules();
   // Settled here too, so a failed observation never leaves the import's rejection unhandled.
   loading.catch(() => undefined);
-  const observed = await observeTree(host, manifest, mode === 'destroy' ? 'destroy' : options.prune ? 'prune' : 'apply', options.replace ?? []);
-  const tree = await withMembers(await withRelay(observed, manifest, mode === 'apply' ? relayFrom : undefined), manifest, mode === 'apply' ? memberRange : undefined);
+  const observed = await observeTree(
+    host,
+    manifest,
+    mode === 'destroy' ? 'destroy' : options.prune ? 'prune' : 'apply',
+    options.replace ?? [],
+  );
+  const tree = await withMembers(
+    await withRelay(observed, manifest, mode === 'apply' ? relayFrom : undefined),
+    manifest,
+    mode === 'apply' ? memberRange : undefined,
+  );
   const stamp = {
     hostRestart: options.hostRestart,
     tool: options.tool,
@@ -95,7 +144,11 @@ async function planOneHost(manifest: Manifest, host: LxdLevel, options: Pipeline
 }
 
 /** The tree with this machine's image store when the remote host's own lacks an image the manifest names. */
-async function withRelay(tree: ObservedTree, manifest: Manifest, relayFrom: (() => Promise<ObservedImage[]>) | undefined): Promise<ObservedTree> {
+async function withRelay(
+  tree: ObservedTree,
+  manifest: Manifest,
+  relayFrom: (() => Promise<ObservedImage[]>) | undefined,
+): Promise<ObservedTree> {
   const top = tree.levels[''];
   if (!relayFrom || top?.kind !== 'observed' || missingImages(manifest, top.level.images).length === 0) return tree;
   return { ...tree, relay: await relayFrom() };
@@ -125,4 +178,3 @@ export function savedPlanOptions(saved: Plan, tool: string): PipelineOptions {
     target: saved.target,
   };
 }
-

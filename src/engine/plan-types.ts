@@ -33,6 +33,13 @@ export type MemberRange = (member: string) => Promise<{ uid: IdRange; gid: IdRan
  * `relayFrom`: this machine's image store, for a remote host (read only when the remote lacks an
  * image); `memberRange`: on a remote, the map of a cluster member a root container is placed on.
  */
-export type OneHostPlanner = (manifest: Manifest, host: LxdLevel, options: PipelineOptions, allocation: Allocation, relayFrom?: () => Promise<ObservedImage[]>, memberRange?: MemberRange) => Promise<PipelineResult>;
+export type OneHostPlanner = (
+  manifest: Manifest,
+  host: LxdLevel,
+  options: PipelineOptions,
+  allocation: Allocation,
+  relayFrom?: () => Promise<ObservedImage[]>,
+  memberRange?: MemberRange,
+) => Promise<PipelineResult>;
 
 export type PipelineResult = (PlanResult & { tree: ObservedTree | null }) | { ok: false; problems: Diagnostic[]; tree: null };

@@ -4,7 +4,15 @@
 // planner never sees it, only what probe() returned. Every method throws EnvironmentError (CommandError, UnseenError) on failure.
 
 import type { Flavour } from '../core/flavour/index.js';
-import type { FileState, ObservedFile, ObservedImage, ObservedInstance, ObservedLevel, ObservedLxc, ObservedProfile } from '../core/observed.js';
+import type {
+  FileState,
+  ObservedFile,
+  ObservedImage,
+  ObservedInstance,
+  ObservedLevel,
+  ObservedLxc,
+  ObservedProfile,
+} from '../core/observed.js';
 import type { ProfileBody } from '../core/plan/model.js';
 import type { ExecResult, OutputListener } from './exec.js';
 

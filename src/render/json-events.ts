@@ -36,7 +36,8 @@ const setupFacts = (error: Error): object =>
 export function jsonProgress(emit: Out, plan: Plan): { onEvent: (e: ApplyEvent) => void; close: () => void } {
   // In a plan of several hosts, each step's event names its host.
   const hosts = new Map(plan.steps.flatMap((s) => (s.host !== undefined ? [[s.id, s.host] as const] : [])));
-  const out = (event: { id: string } & Record<string, unknown>): void => emit(hosts.has(event.id) ? { ...event, host: hosts.get(event.id) } : event);
+  const out = (event: { id: string } & Record<string, unknown>): void =>
+    emit(hosts.has(event.id) ? { ...event, host: hosts.get(event.id) } : event);
   const running = new Map<string, { step: Step; t0: number }>();
   const pending = new Map<string, { step: Step; lines: OutputLine[]; omitted: number; timer: NodeJS.Timeout | null; last: number }>();
   const flush = (id: string): void => {
@@ -44,7 +45,13 @@ export function jsonProgress(emit: Out, plan: Plan): { onEvent: (e: ApplyEvent) 
     if (!p || p.lines.length === 0) return;
     if (p.timer) clearTimeout(p.timer);
     const lines = p.lines;
-    out({ type: 'apply_output', '@message': `${outputTitle(p.step, plan)} │ ${lines[lines.length - 1]!.text}`, id, lines, omitted: p.omitted });
+    out({
+      type: 'apply_output',
+      '@message': `${outputTitle(p.step, plan)} │ ${lines[lines.length - 1]!.text}`,
+      id,
+      lines,
+      omitted: p.omitted,
+    });
     Object.assign(p, { lines: [], omitted: 0, timer: null, last: Date.now() });
   };
   const collect = (step: Step, lines: OutputLine[]): void => {
@@ -80,8 +87,23 @@ export function jsonProgress(emit: Out, plan: Plan): { onEvent: (e: ApplyEvent) 
       flush(id);
       pending.delete(id);
       const o = e.outcome;
-      if (o.status === 'done') out({ type: 'apply_complete', '@message': `${stepTitle(e.step, plan)}: ${o.changed ? 'done' : o.note}`, id, changed: o.changed, elapsed_ms: o.ms });
-      else if (o.status === 'failed') out({ type: 'apply_errored', '@message': `${stepTitle(e.step, plan)}: ${o.error.message}`, id, error: o.error.message, ...setupFacts(o.error), elapsed_ms: o.ms });
+      if (o.status === 'done')
+        out({
+          type: 'apply_complete',
+          '@message': `${stepTitle(e.step, plan)}: ${o.changed ? 'done' : o.note}`,
+          id,
+          changed: o.changed,
+          elapsed_ms: o.ms,
+        });
+      else if (o.status === 'failed')
+        out({
+          type: 'apply_errored',
+          '@message': `${stepTitle(e.step, plan)}: ${o.error.message}`,
+          id,
+          error: o.error.message,
+          ...setupFacts(o.error),
+          elapsed_ms: o.ms,
+        });
       else out({ type: 'apply_skipped', '@message': `${stepTitle(e.step, plan)}: skipped (${o.reason})`, id, reason: o.reason });
     },
     close: () => {
@@ -100,11 +122,26 @@ export function emitSummary(out: Out, s: ApplySummary): void {
     failed: s.failed.length,
     skipped: s.skipped.length,
     elapsed_ms: s.ms,
-    ...(s.failed.length > 0 ? { failures: s.failed.map((f) => ({ id: f.step.id, ...(f.step.host !== undefined ? { host: f.step.host } : {}), error: f.error.message, ...setupFacts(f.error) })) } : {}),
+    ...(s.failed.length > 0
+      ? {
+          failures: s.failed.map((f) => ({
+            id: f.step.id,
+            ...(f.step.host !== undefined ? { host: f.step.host } : {}),
+            error: f.error.message,
+            ...setupFacts(f.error),
+          })),
+        }
+      : {}),
   });
 }
 
-export function emitDiagnostic(out: Out, severity: 'error' | 'warning', summary: string, detail = '', range?: { file: string; line: number; column: number }): void {
+export function emitDiagnostic(
+  out: Out,
+  severity: 'error' | 'warning',
+  summary: string,
+  detail = '',
+  range?: { file: string; line: number; column: number },
+): void {
   const where = range ? { range: { file: range.file, line: range.line, column: range.column } } : {};
   out({ type: 'diagnostic', '@message': `${severity}: ${summary}`, severity, summary, detail, ...where });
 }

@@ -14,7 +14,8 @@ export type PlanEntry =
 
 /** The same change to both files: only the file name differs. */
 function sameEdit(a: StepOf<'write-subid'>, b: StepOf<'write-subid'>): boolean {
-  const what = (s: StepOf<'write-subid'>) => canonicalJson({ level: s.level, before: s.before, after: s.after, edit: s.edit, restore: s.restore, reason: s.reason });
+  const what = (s: StepOf<'write-subid'>) =>
+    canonicalJson({ level: s.level, before: s.before, after: s.after, edit: s.edit, restore: s.restore, reason: s.reason });
   return what(a) === what(b);
 }
 
@@ -25,7 +26,9 @@ export function planEntries(steps: readonly Step[], verbose: boolean): PlanEntry
   for (const step of steps) {
     if (used.has(step.id)) continue;
     if (step.kind === 'write-subid' && step.file === 'subuid') {
-      const gid = steps.find((s): s is StepOf<'write-subid'> => s.kind === 'write-subid' && s.file === 'subgid' && !used.has(s.id) && sameEdit(step, s));
+      const gid = steps.find(
+        (s): s is StepOf<'write-subid'> => s.kind === 'write-subid' && s.file === 'subgid' && !used.has(s.id) && sameEdit(step, s),
+      );
       if (gid) {
         used.add(gid.id);
         out.push({ kind: 'subid-pair', subuid: step, subgid: gid });
@@ -33,7 +36,9 @@ export function planEntries(steps: readonly Step[], verbose: boolean): PlanEntry
       }
     }
     if (step.kind === 'create-instance') {
-      const start = steps.find((s): s is StepOf<'start-instance'> => s.kind === 'start-instance' && s.path === step.path && s.dependsOn.includes(step.id));
+      const start = steps.find(
+        (s): s is StepOf<'start-instance'> => s.kind === 'start-instance' && s.path === step.path && s.dependsOn.includes(step.id),
+      );
       if (start) {
         used.add(start.id);
         out.push({ kind: 'create-start', create: step, start });

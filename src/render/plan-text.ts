@@ -80,7 +80,9 @@ function titleAt(step: Step, plan: Pick<Plan, 'levels' | 'flavours'>): string {
     case 'delete-profile':
       return `${where}: profile ${step.name}`;
     case 'write-lxc-file':
-      return step.restore ? `${where}: restore ${step.file}` : `${where}: ${step.file}${step.owner === 'root' ? '' : ` (as ${step.owner})`}`;
+      return step.restore
+        ? `${where}: restore ${step.file}`
+        : `${where}: ${step.file}${step.owner === 'root' ? '' : ` (as ${step.owner})`}`;
     case 'create-lxc':
       return `${step.path}: lxc-create -t ${step.template}${step.templateArgs.length > 0 ? ` -- ${step.templateArgs.join(' ')}` : ''} (LXC, as ${step.user ?? 'root'})`;
     case 'configure-lxc':
@@ -138,8 +140,11 @@ function details(step: Step, c: Colours, verbose: boolean): string[] {
       ];
     case 'update-config':
       return [
-        ...Object.entries(step.set).map(([k, v]) =>
-          (k in step.before ? c.yellow(`~ ${k} = ${JSON.stringify(step.before[k])} → ${JSON.stringify(v)}`) : c.green(`+ ${k} = ${JSON.stringify(v)}`)) + why(step.implied, k, c),
+        ...Object.entries(step.set).map(
+          ([k, v]) =>
+            (k in step.before
+              ? c.yellow(`~ ${k} = ${JSON.stringify(step.before[k])} → ${JSON.stringify(v)}`)
+              : c.green(`+ ${k} = ${JSON.stringify(v)}`)) + why(step.implied, k, c),
         ),
         ...unsetLines(step.unset, step.before, c),
         ...(step.profiles ? [c.yellow(`~ profiles = [${step.profiles.before.join(', ')}] → [${step.profiles.after.join(', ')}]`)] : []),
@@ -153,9 +158,16 @@ function details(step: Step, c: Colours, verbose: boolean): string[] {
     case 'write-lxc-file':
       return unifiedDiff(step.file, step.before ?? '', step.after, c);
     case 'create-lxc':
-      return step.config === null ? [c.dim('id map and network from its user\'s default.conf')] : step.config.trimEnd().split('\n').map((l) => c.green(`+ ${l}`));
+      return step.config === null
+        ? [c.dim("id map and network from its user's default.conf")]
+        : step.config
+            .trimEnd()
+            .split('\n')
+            .map((l) => c.green(`+ ${l}`));
     case 'configure-lxc':
-      return step.before !== null && step.after !== null ? unifiedDiff('config', step.before, step.after, c) : step.set.map(([k, v]) => c.green(`+ ${k} = ${v}`));
+      return step.before !== null && step.after !== null
+        ? unifiedDiff('config', step.before, step.after, c)
+        : step.set.map(([k, v]) => c.green(`+ ${k} = ${v}`));
     case 'run-setup':
       return step.commands.map((argv) => `$ ${argvText(argv)}`);
     default:
@@ -164,16 +176,26 @@ function details(step: Step, c: Colours, verbose: boolean): string[] {
 }
 
 /** A key nestctl added, with the reason the plan carries for it. */
-const why = (implied: Record<string, string> | undefined, key: string, c: Colours): string => (implied?.[key] ? c.dim(`  (${implied[key]})`) : '');
+const why = (implied: Record<string, string> | undefined, key: string, c: Colours): string =>
+  implied?.[key] ? c.dim(`  (${implied[key]})`) : '';
 /** A profile's description, config keys and devices, as added (before null) or as a key-level diff. */
 function profileLines(before: ProfileBody | null, after: ProfileBody, c: Colours, verbose: boolean): string[] {
   const out: string[] = [];
   const was = before ?? { description: '', config: {}, devices: {} };
-  if (was.description !== after.description) out.push(before ? c.yellow(`~ description = ${JSON.stringify(was.description)} → ${JSON.stringify(after.description)}`) : c.green(`+ description = ${JSON.stringify(after.description)}`));
+  if (was.description !== after.description)
+    out.push(
+      before
+        ? c.yellow(`~ description = ${JSON.stringify(was.description)} → ${JSON.stringify(after.description)}`)
+        : c.green(`+ description = ${JSON.stringify(after.description)}`),
+    );
   const keyLines = (old: Record<string, string>, now: Record<string, string>, prefix: string): string[] => [
     ...Object.entries(now)
       .filter(([k, v]) => old[k] !== v && (verbose || !MARKERS.has(k)))
-      .map(([k, v]) => (k in old ? c.yellow(`~ ${prefix}${k} = ${JSON.stringify(old[k])} → ${JSON.stringify(v)}`) : c.green(`+ ${prefix}${k} = ${JSON.stringify(v)}`))),
+      .map(([k, v]) =>
+        k in old
+          ? c.yellow(`~ ${prefix}${k} = ${JSON.stringify(old[k])} → ${JSON.stringify(v)}`)
+          : c.green(`+ ${prefix}${k} = ${JSON.stringify(v)}`),
+      ),
     ...Object.keys(old)
       .filter((k) => !(k in now))
       .map((k) => c.red(`- ${prefix}${k} = ${JSON.stringify(old[k])}`)),
@@ -183,7 +205,14 @@ function profileLines(before: ProfileBody | null, after: ProfileBody, c: Colours
     const old = was.devices[name];
     const now = after.devices[name];
     if (!now) out.push(c.red(`- device ${name}`));
-    else if (!old) out.push(c.green(`+ device ${name}: ${Object.entries(now).map(([k, v]) => `${k}=${v}`).join(' ')}`));
+    else if (!old)
+      out.push(
+        c.green(
+          `+ device ${name}: ${Object.entries(now)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' ')}`,
+        ),
+      );
     else out.push(...keyLines(old, now, `device ${name}: `));
   }
   return out;
@@ -200,7 +229,8 @@ function fileDetails(step: Extract<Step, { kind: 'push-file' }>, c: Colours): st
   if (b.uid !== step.uid || b.gid !== step.gid) out.push(c.yellow(`~ owner ${b.uid}:${b.gid} → ${step.uid}:${step.gid}`));
   if (b.sha256 !== step.sha256) {
     if (step.text) out.push(...unifiedDiff(step.file, step.text.before, step.text.after, c));
-    else out.push(c.yellow(`~ ${b.size} bytes (sha256 ${b.sha256.slice(0, 12)}) → ${step.size} bytes (sha256 ${step.sha256.slice(0, 12)})`));
+    else
+      out.push(c.yellow(`~ ${b.size} bytes (sha256 ${b.sha256.slice(0, 12)}) → ${step.size} bytes (sha256 ${step.sha256.slice(0, 12)})`));
   }
   return out;
 }
@@ -208,7 +238,13 @@ function fileDetails(step: Extract<Step, { kind: 'push-file' }>, c: Colours): st
 function subidDetails(step: Extract<Step, { kind: 'write-subid' }>, file: string, c: Colours): string[] {
   if (step.after === null) {
     const e = step.edit;
-    return [c.dim(e ? `(file known after apply: ${e.map((o) => `${o.owner}'s first entry becomes ${o.owner}:${formatRange(o.entry)}`).join(', ')}, other lines kept)` : '(file known after apply)')];
+    return [
+      c.dim(
+        e
+          ? `(file known after apply: ${e.map((o) => `${o.owner}'s first entry becomes ${o.owner}:${formatRange(o.entry)}`).join(', ')}, other lines kept)`
+          : '(file known after apply)',
+      ),
+    ];
   }
   // What the step will write is shown whenever it carries it, from an empty file if need be.
   return unifiedDiff(file, step.before ?? '', step.after, c);
@@ -233,7 +269,11 @@ function coloured(sym: '+' | '~' | '-' | '-/+', c: Colours): string {
 function entryLines(entry: PlanEntry, plan: Plan, c: Colours, verbose: boolean): string[] {
   switch (entry.kind) {
     case 'step':
-      return [`  ${coloured(symbol(entry.step), c)} ${stepTitle(entry.step, plan)}`, `      ${c.dim(entry.step.reason)}`, ...details(entry.step, c, verbose).map((d) => `      ${d}`)];
+      return [
+        `  ${coloured(symbol(entry.step), c)} ${stepTitle(entry.step, plan)}`,
+        `      ${c.dim(entry.step.reason)}`,
+        ...details(entry.step, c, verbose).map((d) => `      ${d}`),
+      ];
     case 'subid-pair': {
       const both = '/etc/subuid and /etc/subgid';
       const s = entry.subuid;
@@ -252,7 +292,8 @@ function entryLines(entry: PlanEntry, plan: Plan, c: Colours, verbose: boolean):
 /** `# c1 (Incus, new; assumed from its parent)`: the level's flavour and how it was decided. */
 function levelHeader(path: string, summary: LevelSummary | undefined): string {
   if (!summary) return `# ${levelLabel(path)}`;
-  const from = summary.flavourFrom === 'assumed' ? '; assumed from its parent' : summary.flavourFrom === 'manifest' ? '; named by the manifest' : '';
+  const from =
+    summary.flavourFrom === 'assumed' ? '; assumed from its parent' : summary.flavourFrom === 'manifest' ? '; named by the manifest' : '';
   return `# ${levelLabel(path)} (${flavourInfo(summary.flavour).title}${summary.observed ? '' : ', new'}${from})`;
 }
 
@@ -267,7 +308,7 @@ function idTable(plan: Plan, c: Colours): string[] {
       (r) =>
         `  ${r.path.padEnd(width)}  root = host uid ${r.host.start}, ${r.host.size} ids${r.isolated ? ' (isolated)' : ''}` +
         (r.dockremap ? `; Docker's dockremap = host uid ${r.dockremap.start}, ${r.dockremap.size} ids` : '') +
-        (r.fits ? '' : c.red(' (runs past its parent level\'s ids)')),
+        (r.fits ? '' : c.red(" (runs past its parent level's ids)")),
     ),
     '',
   ];
@@ -276,15 +317,28 @@ function idTable(plan: Plan, c: Colours): string[] {
 /** `# host nxr1 (remote nxr1 = server "nxr1", fingerprint efa39ebc…)`: a section of a plan of several hosts. */
 function hostHeader(host: PlanHost): string {
   const r = host.remote;
-  return r ? `# host ${host.name} (remote ${r.remote} = server ${JSON.stringify(r.serverName)}, fingerprint ${r.fingerprint.slice(0, 8)}…)` : `# host ${host.name} (this machine)`;
+  return r
+    ? `# host ${host.name} (remote ${r.remote} = server ${JSON.stringify(r.serverName)}, fingerprint ${r.fingerprint.slice(0, 8)}…)`
+    : `# host ${host.name} (this machine)`;
 }
 
 function actionLines(plan: Plan, c: Colours, options: PlanTextOptions): string[] {
   const lines = ['nestctl will perform the following actions:', ''];
   const order = [...new Set(plan.steps.map((s) => s.level))];
   for (const level of order) {
-    lines.push(c.bold(levelHeader(level, plan.levels.find((l) => l.path === level))));
-    for (const entry of planEntries(plan.steps.filter((s) => s.level === level), options.verbose)) lines.push(...entryLines(entry, plan, c, options.verbose));
+    lines.push(
+      c.bold(
+        levelHeader(
+          level,
+          plan.levels.find((l) => l.path === level),
+        ),
+      ),
+    );
+    for (const entry of planEntries(
+      plan.steps.filter((s) => s.level === level),
+      options.verbose,
+    ))
+      lines.push(...entryLines(entry, plan, c, options.verbose));
     lines.push('');
   }
   return lines;
@@ -295,18 +349,33 @@ export function renderPlanText(plan: Plan, c: Colours, options: PlanTextOptions 
   for (const w of plan.warnings) lines.push(c.yellow(`Warning: ${w}`));
   if (plan.warnings.length > 0) lines.push('');
   if (isEmptyPlan(plan)) {
-    lines.push(c.green(plan.mode === 'destroy' ? 'No changes. Nothing nestctl created is left to destroy.' : 'No changes. The containers match the manifest.'));
+    lines.push(
+      c.green(
+        plan.mode === 'destroy'
+          ? 'No changes. Nothing nestctl created is left to destroy.'
+          : 'No changes. The containers match the manifest.',
+      ),
+    );
     return `${lines.join('\n')}\n`;
   }
   if (plan.hosts) {
     for (const host of plan.hosts) {
       const part = hostPart(plan, host.name);
       lines.push(c.bold(hostHeader(host)), '');
-      lines.push(...(part.steps.length === 0 ? [c.green('  No changes on this host.'), ''] : [...idTable(part, c), ...actionLines(part, c, options)]));
+      lines.push(
+        ...(part.steps.length === 0
+          ? [c.green('  No changes on this host.'), '']
+          : [...idTable(part, c), ...actionLines(part, c, options)]),
+      );
     }
   } else lines.push(...idTable(plan, c), ...actionLines(plan, c, options));
-  if (!options.verbose && plan.steps.some((s) => s.kind === 'create-instance')) lines.push(c.dim("Every container nestctl creates also gets its user.nestctl.* marker keys; -v lists every step and key."), '');
+  if (!options.verbose && plan.steps.some((s) => s.kind === 'create-instance'))
+    lines.push(c.dim('Every container nestctl creates also gets its user.nestctl.* marker keys; -v lists every step and key.'), '');
   const n = planCounts(plan);
-  lines.push(c.bold(`Plan: ${n.add} container${n.add === 1 ? '' : 's'} to add, ${n.change} to change, ${n.destroy} to destroy (${n.steps} step${n.steps === 1 ? '' : 's'}).`));
+  lines.push(
+    c.bold(
+      `Plan: ${n.add} container${n.add === 1 ? '' : 's'} to add, ${n.change} to change, ${n.destroy} to destroy (${n.steps} step${n.steps === 1 ? '' : 's'}).`,
+    ),
+  );
   return `${lines.join('\n')}\n`;
 }

@@ -61,7 +61,13 @@ function vizLevel(level: LevelSummary, hostIds: ReturnType<typeof containerHostI
     ];
     rows.push({ kind: ch.isolated ? 'isolated' : 'shared', label: ch.path, ids: abs(ch.map), flags });
     // Docker's remapped containers run inside the child's map, on ids of its own id space.
-    if (ch.dockremap) rows.push({ kind: 'dockremap', label: `${ch.path}: Docker's dockremap`, ids: abs({ start: ch.map.start + ch.dockremap.start, size: ch.dockremap.size }), flags: rangeEnd(ch.dockremap) > ch.map.size ? [`OUTSIDE ${ch.path}'s map`] : [] });
+    if (ch.dockremap)
+      rows.push({
+        kind: 'dockremap',
+        label: `${ch.path}: Docker's dockremap`,
+        ids: abs({ start: ch.map.start + ch.dockremap.start, size: ch.dockremap.size }),
+        flags: rangeEnd(ch.dockremap) > ch.map.size ? [`OUTSIDE ${ch.path}'s map`] : [],
+      });
   }
   const own = hostIds.find((h) => h.path === level.path)?.host;
   const axis = union([...(own ? [own] : []), ...rows.map((r) => r.ids)]);

@@ -26,9 +26,13 @@ function drawLevel(level: VizLevel, c: Colours): string[] {
   for (const r of level.rows) {
     const flags = r.flags.length > 0 ? c.red(`  ! ${r.flags.join('; ')}`) : '';
     const note = r.kind === 'isolated' ? ' (isolated)' : '';
-    lines.push(`  ${colour[r.kind](bar(level.axis, r.ids.start, r.ids.size, GLYPH[r.kind]))}  ${r.label.padEnd(width)}  ${span(r.ids)}  ${r.ids.size} ids${note}${flags}`);
+    lines.push(
+      `  ${colour[r.kind](bar(level.axis, r.ids.start, r.ids.size, GLYPH[r.kind]))}  ${r.label.padEnd(width)}  ${span(r.ids)}  ${r.ids.size} ids${note}${flags}`,
+    );
   }
-  lines.push(`  free: ${level.free.length === 0 ? 'none (every id of the range is mapped)' : level.free.map((f) => `${span(f)} (${f.size} ids)`).join(', ')}`);
+  lines.push(
+    `  free: ${level.free.length === 0 ? 'none (every id of the range is mapped)' : level.free.map((f) => `${span(f)} (${f.size} ids)`).join(', ')}`,
+  );
   lines.push(c.dim(`  range from ${level.rangeFrom}`), c.dim(`  fit rule, ${level.fitRule}`));
   return lines;
 }
@@ -36,5 +40,9 @@ function drawLevel(level: VizLevel, c: Colours): string[] {
 export function renderViz(plan: Pick<Plan, 'levels'>, c: Colours): string {
   const levels = vizModel(plan);
   const remaps = levels.some((l) => l.rows.some((r) => r.kind === 'dockremap'));
-  return [remaps ? `${LEGEND}  ${GLYPH.dockremap} Docker's dockremap range` : LEGEND, '', ...levels.flatMap((l) => [...drawLevel(l, c), ''])].join('\n');
+  return [
+    remaps ? `${LEGEND}  ${GLYPH.dockremap} Docker's dockremap range` : LEGEND,
+    '',
+    ...levels.flatMap((l) => [...drawLevel(l, c), '']),
+  ].join('\n');
 }

@@ -53,14 +53,24 @@ export function assumedByDefault(manifest: Manifest): string[] {
   const hosting = all.filter(hostsContainers);
   const users = manifestLxcUsers(manifest);
   const lxc = [
-    ...(users === null ? [] : [`Assumed: LXC is installed on the host${users.length > 0 ? `, with the account${users.length === 1 ? '' : 's'} ${users.join(', ')} (useradd -m gives each a subuid/subgid range)` : ''}.`]),
-    ...(holdsLxc(manifest) ? ['Assumed: LXC containers made with the local or download template have LXC and uidmap inside (busybox ones have not).'] : []),
+    ...(users === null
+      ? []
+      : [
+          `Assumed: LXC is installed on the host${users.length > 0 ? `, with the account${users.length === 1 ? '' : 's'} ${users.join(', ')} (useradd -m gives each a subuid/subgid range)` : ''}.`,
+        ]),
+    ...(holdsLxc(manifest)
+      ? ['Assumed: LXC containers made with the local or download template have LXC and uidmap inside (busybox ones have not).']
+      : []),
   ];
   if (images.length === 0) return lxc.length > 0 ? [...lxc, 'A world file (--world) can say otherwise.'] : [];
   const relayed = manifest.host.place.kind === 'remote' ? images.filter((i) => !i.includes(':')) : [];
   const held = images.filter((i) => !relayed.includes(i));
   const lines = [
-    ...(held.length > 0 ? [`Assumed: the host's image store has ${held.join(', ')}${held.some((i) => i.includes(':')) ? ' (remote images: their remote is reachable)' : ''}.`] : []),
+    ...(held.length > 0
+      ? [
+          `Assumed: the host's image store has ${held.join(', ')}${held.some((i) => i.includes(':')) ? ' (remote images: their remote is reachable)' : ''}.`,
+        ]
+      : []),
     ...(relayed.length > 0 ? [`Assumed: this machine's image store has ${relayed.join(', ')} (copied to the remote by relay).`] : []),
     ...clusterAssumed(manifest),
     ...lxc,
@@ -80,7 +90,11 @@ export function assumedByDefault(manifest: Manifest): string[] {
 /** A remote whose root containers name `target:` is taken as a cluster holding those members (and groups) (hosts.ts, assumedMembers). */
 function clusterAssumed(manifest: Manifest): string[] {
   const targets = targetsOf(manifest.containers);
-  return targets.length > 0 ? [`Assumed: the remote is a cluster with ${targets.map((t) => (t.startsWith('@') ? `a member in group ${t.slice(1)}` : `member ${t}`)).join(', ')}, each handing out the server's map.`] : [];
+  return targets.length > 0
+    ? [
+        `Assumed: the remote is a cluster with ${targets.map((t) => (t.startsWith('@') ? `a member in group ${t.slice(1)}` : `member ${t}`)).join(', ')}, each handing out the server's map.`,
+      ]
+    : [];
 }
 
 /** The image's fingerprint where the manifest's reference would find it: the host's store, or a remote. */
@@ -88,7 +102,9 @@ function resolve(world: World, ref: string): string | null {
   const colon = ref.indexOf(':');
   if (colon > 0) {
     const alias = ref.slice(colon + 1);
-    return world.remotes[ref.slice(0, colon)]?.find((e) => e.aliases.includes(alias) || e.fingerprint.startsWith(alias))?.fingerprint ?? null;
+    return (
+      world.remotes[ref.slice(0, colon)]?.find((e) => e.aliases.includes(alias) || e.fingerprint.startsWith(alias))?.fingerprint ?? null
+    );
   }
   return world.host.lxd ? findImage(world.host.lxd, ref) : null;
 }

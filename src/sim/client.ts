@@ -25,7 +25,8 @@ export function simClient(local: World, remotes: readonly SimRemote[]): Exec {
   const here = simMachine(local);
   return async (argv, options = {}) => {
     for (const r of remotes) {
-      if (r.shell && argv.length === r.shell.length + 1 && r.shell.every((w, i) => argv[i] === w)) return simShellExec(() => r.world, r.shell)(argv, options);
+      if (r.shell && argv.length === r.shell.length + 1 && r.shell.every((w, i) => argv[i] === w))
+        return simShellExec(() => r.world, r.shell)(argv, options);
       if (argv.some((w) => isRef(w, r.server.remote))) return toRemote(local, r, argv, options);
     }
     return here(argv, options);
@@ -55,9 +56,12 @@ async function toRemote(local: World, r: SimRemote, argv: readonly string[], opt
   const [, verb, sub] = command;
   const prefix = `${r.server.remote}:`;
   // As the server sees it: REMOTE:X is X; `image copy SRC REMOTE:` fetches into its own store (local: there).
-  const there = command.flatMap((w) => (w === prefix ? (verb === 'image' && sub === 'copy' ? ['local:'] : []) : [isRef(w, r.server.remote) ? w.slice(prefix.length) : w]));
+  const there = command.flatMap((w) =>
+    w === prefix ? (verb === 'image' && sub === 'copy' ? ['local:'] : []) : [isRef(w, r.server.remote) ? w.slice(prefix.length) : w],
+  );
   // Files named on this machine travel with the request: the client uploads them to the server.
-  const uploads = verb === 'file' || (verb === 'image' && sub === 'import') ? command.filter((w) => w.startsWith('/') && local.host.files[w]) : [];
+  const uploads =
+    verb === 'file' || (verb === 'image' && sub === 'import') ? command.filter((w) => w.startsWith('/') && local.host.files[w]) : [];
   for (const f of uploads) r.world.host.files[f] = { ...local.host.files[f]! };
   try {
     const result = await answer(r.world, '', [...there, ...inner], options);

@@ -24,8 +24,20 @@ export function placeNew(world: World, lxd: LxdState, target: string | undefined
     if (target !== undefined) throw lxcFailure('', argv, 'Target only allowed when clustered');
     return null;
   }
-  const fit = target === undefined ? members : target.startsWith('@') ? members.filter((m) => m.groups.includes(target.slice(1))) : members.filter((m) => m.name === target);
-  if (fit.length === 0) throw lxcFailure('', argv, target?.startsWith('@') ? `No suitable cluster member could be found in group "${target.slice(1)}"` : `Failed to get cluster member "${target ?? ''}"`);
+  const fit =
+    target === undefined
+      ? members
+      : target.startsWith('@')
+        ? members.filter((m) => m.groups.includes(target.slice(1)))
+        : members.filter((m) => m.name === target);
+  if (fit.length === 0)
+    throw lxcFailure(
+      '',
+      argv,
+      target?.startsWith('@')
+        ? `No suitable cluster member could be found in group "${target.slice(1)}"`
+        : `Failed to get cluster member "${target ?? ''}"`,
+    );
   const online = fit.filter((m) => m.status === ONLINE);
   const pool = online.length > 0 ? online : fit;
   const load = (m: SimMember): number => lxd.instances.filter((i) => i.location === m.name).length;
@@ -46,5 +58,6 @@ export function moveInstance(world: World, lxd: LxdState, inst: InstanceState, t
   if (!map) throw lxcFailure('', argv, `${TEXT.invalidConfig}: member ${target} has no uid/gid allocation`);
   inst.location = member.name;
   // A shared (non-isolated) container takes the member's whole map, as findIdmap gives it.
-  if (!isTrue(inst.config['security.privileged']) && !isTrue(inst.config['security.idmap.isolated'])) inst.config['volatile.idmap.next'] = idmapToJson(map);
+  if (!isTrue(inst.config['security.privileged']) && !isTrue(inst.config['security.idmap.isolated']))
+    inst.config['volatile.idmap.next'] = idmapToJson(map);
 }

@@ -31,7 +31,10 @@ export async function runSimCommand(argv: readonly string[], host: CommandHost, 
     },
   };
   const [program, ...args] = argv;
-  const code = program === 'sh' && args[0] === '-c' && args[1] !== undefined ? await script(args[1], host, run) : ((await command(argv, 'stdout', host, run)) ?? 0);
+  const code =
+    program === 'sh' && args[0] === '-c' && args[1] !== undefined
+      ? await script(args[1], host, run)
+      : ((await command(argv, 'stdout', host, run)) ?? 0);
   return { code, ...kept };
 }
 

@@ -15,7 +15,8 @@ export function expandedDevices(lxd: LxdState, profiles: readonly string[]): Rec
   return out;
 }
 
-export const instanceExpanded = (lxd: LxdState, inst: InstanceState): Record<string, string> => expandedConfig(lxd, inst.profiles, inst.config);
+export const instanceExpanded = (lxd: LxdState, inst: InstanceState): Record<string, string> =>
+  expandedConfig(lxd, inst.profiles, inst.config);
 
 /** Only `keys` of the expanded config: what expandedConfig would say for each, without building all of it. */
 export function expandedKeys(lxd: LxdState, inst: InstanceState, keys: readonly string[]): Record<string, string> {

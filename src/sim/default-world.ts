@@ -6,7 +6,14 @@ import { bridgeName } from '../core/flavour/index.js';
 import { type Flavour, type Manifest, hostsContainers } from '../core/manifest/model.js';
 import { hostManifest, targetsOf } from '../core/manifest/hosts.js';
 import type { HostSpec } from '../core/manifest/model.js';
-import { DEBIAN_SUBID, type ImageDescription, type MemberDescription, type ServerDescription, VERSIONS, type WorldDescription } from './world-file.js';
+import {
+  DEBIAN_SUBID,
+  type ImageDescription,
+  type MemberDescription,
+  type ServerDescription,
+  VERSIONS,
+  type WorldDescription,
+} from './world-file.js';
 
 /** An image of a fresh world: its alias, whether it must carry a daemon, and LXC (its containers hold LXC containers). */
 export interface ManifestImage {
@@ -46,7 +53,12 @@ const USERADD_FIRST = 10100001;
 export function defaultWorld(images: ManifestImage[], flavour: Flavour | null = null, lxcUsers: string[] | null = null): WorldDescription {
   const f = flavour ?? 'debian';
   const carried = (hostsLxd: boolean): ImageDescription['lxd'] => (hostsLxd ? (f === 'debian' ? true : { flavour: f }) : false);
-  const image = (alias: string, i: Omit<ManifestImage, 'alias'>): ImageDescription => ({ alias, lxd: carried(i.hostsLxd), systemd: i.hostsLxd, ...(i.hostsLxc ? { lxc: true } : {}) });
+  const image = (alias: string, i: Omit<ManifestImage, 'alias'>): ImageDescription => ({
+    alias,
+    lxd: carried(i.hostsLxd),
+    systemd: i.hostsLxd,
+    ...(i.hostsLxc ? { lxc: true } : {}),
+  });
   const seen = new Map<string, Omit<ManifestImage, 'alias'>>();
   const remotes: Record<string, ImageDescription[]> = {};
   for (const i of images) {
@@ -62,17 +74,28 @@ export function defaultWorld(images: ManifestImage[], flavour: Flavour | null = 
   return {
     remotes,
     host: {
-      lxd: { flavour: f, version: VERSIONS[f], daemon: 'up', initialised: { pool: 'default', bridge: bridgeName(f), ipv4: '10.66.0.1/24' } },
+      lxd: {
+        flavour: f,
+        version: VERSIONS[f],
+        daemon: 'up',
+        initialised: { pool: 'default', bridge: bridgeName(f), ipv4: '10.66.0.1/24' },
+      },
       systemd: true,
       uidmapTools: true,
-      ...(f === 'debian' || lxcUsers ? { subuid: subidWith(f === 'debian' ? DEBIAN_SUBID : '', lxcUsers), subgid: subidWith(f === 'debian' ? DEBIAN_SUBID : '', lxcUsers) } : {}),
+      ...(f === 'debian' || lxcUsers
+        ? {
+            subuid: subidWith(f === 'debian' ? DEBIAN_SUBID : '', lxcUsers),
+            subgid: subidWith(f === 'debian' ? DEBIAN_SUBID : '', lxcUsers),
+          }
+        : {}),
       images: [...seen].map(([alias, i]) => image(alias, i)),
       ...(lxcUsers ? { lxc: { users: Object.fromEntries(lxcUsers.map((u) => [u, `/home/${u}`])) } } : {}),
     },
   };
 }
 
-const subidWith = (base: string, users: string[] | null): string => base + (users ?? []).map((u, i) => `${u}:${USERADD_FIRST + i * 65536}:65536\n`).join('');
+const subidWith = (base: string, users: string[] | null): string =>
+  base + (users ?? []).map((u, i) => `${u}:${USERADD_FIRST + i * 65536}:65536\n`).join('');
 
 /**
  * A world of fresh machines for the manifest: this machine holds the images the remotes' trees
@@ -81,15 +104,24 @@ const subidWith = (base: string, users: string[] | null): string => base + (user
  */
 export function freshHostsWorld(manifest: Manifest): WorldDescription {
   const own = (h: HostSpec) => hostManifest(manifest, h);
-  const relayed = manifest.hosts.filter((h) => h.place.kind === 'remote').flatMap((h) => manifestImages(own(h)).filter((i) => !i.alias.includes(':')));
+  const relayed = manifest.hosts
+    .filter((h) => h.place.kind === 'remote')
+    .flatMap((h) => manifestImages(own(h)).filter((i) => !i.alias.includes(':')));
   const here = manifest.hosts.find((h) => h.place.kind === 'local');
-  const local = here ? defaultWorld([...manifestImages(own(here)), ...relayed], here.flavour, manifestLxcUsers(own(here))) : defaultWorld(relayed);
+  const local = here
+    ? defaultWorld([...manifestImages(own(here)), ...relayed], here.flavour, manifestLxcUsers(own(here)))
+    : defaultWorld(relayed);
   const servers: Record<string, ServerDescription> = {};
   const remotes = { ...local.remotes };
   for (const h of manifest.hosts) {
     if (h.place.kind !== 'remote') continue;
-    const d = defaultWorld(manifestImages(own(h)).filter((i) => i.alias.includes(':')), h.flavour, manifestLxcUsers(own(h)));
-    for (const [name, images] of Object.entries(d.remotes ?? {})) remotes[name] = [...(remotes[name] ?? []), ...images.filter((i) => !(remotes[name] ?? []).some((x) => x.alias === i.alias))];
+    const d = defaultWorld(
+      manifestImages(own(h)).filter((i) => i.alias.includes(':')),
+      h.flavour,
+      manifestLxcUsers(own(h)),
+    );
+    for (const [name, images] of Object.entries(d.remotes ?? {}))
+      remotes[name] = [...(remotes[name] ?? []), ...images.filter((i) => !(remotes[name] ?? []).some((x) => x.alias === i.alias))];
     servers[h.place.remote] = { ...assumedMembers(own(h)), host: d.host };
   }
   return { host: local.host, ...(Object.keys(remotes).length > 0 ? { remotes } : {}), servers };

@@ -5,7 +5,18 @@
 // and exported image bundles left in temp files.
 
 import { stringify } from 'yaml';
-import { DEFAULT_KERNEL, type FileDescription, type ImageDescription, type InstanceDescription, type LevelDescription, type LxcDescription, type LxdDescription, type MemberDescription, type ProfileDescription, type WorldDescription } from './world-file.js';
+import {
+  DEFAULT_KERNEL,
+  type FileDescription,
+  type ImageDescription,
+  type InstanceDescription,
+  type LevelDescription,
+  type LxcDescription,
+  type LxdDescription,
+  type MemberDescription,
+  type ProfileDescription,
+  type WorldDescription,
+} from './world-file.js';
 import { containerConfigPath, lxcDir, USERNET } from '../core/lxc/paths.js';
 import { FULL_KERNEL_SET } from './idmap.js';
 import type { ImageEntry, InstanceState, LevelState, LxcContainerState, LxcState, LxdState, SimFile, World } from './state.js';
@@ -29,7 +40,12 @@ function initialised(lxd: LxdState): LxdDescription['initialised'] {
   const pool = lxd.pools[0];
   const bridge = lxd.networks.find((n) => n.managed);
   if (!pool || !bridge) return false;
-  return { pool: pool.name, bridge: bridge.name, ipv4: bridge.config['ipv4.address'] ?? 'none', ...(pool.driver === 'dir' ? {} : { driver: pool.driver }) };
+  return {
+    pool: pool.name,
+    bridge: bridge.name,
+    ipv4: bridge.config['ipv4.address'] ?? 'none',
+    ...(pool.driver === 'dir' ? {} : { driver: pool.driver }),
+  };
 }
 
 function daemon(lxd: LxdState): LxdDescription {
@@ -52,7 +68,8 @@ function lxcFiles(l: LevelState): Set<string> {
   return new Set([USERNET, ...lxc.containers.map((c) => configFile(lxc, c))]);
 }
 
-const configFile = (lxc: LxcState, c: LxcContainerState): string => containerConfigPath(lxcDir(c.owner === 'root' ? null : c.owner, lxc.users[c.owner] ?? null), c.name);
+const configFile = (lxc: LxcState, c: LxcContainerState): string =>
+  containerConfigPath(lxcDir(c.owner === 'root' ? null : c.owner, lxc.users[c.owner] ?? null), c.name);
 
 function describeLxc(world: World, l: LevelState, lxc: LxcState): LxcDescription {
   const usernet = l.files[USERNET];
@@ -66,7 +83,14 @@ function describeLxc(world: World, l: LevelState, lxc: LxcState): LxcDescription
       name: c.name,
       state: c.state,
       config: l.files[configFile(lxc, c)]?.text ?? '',
-      ...(c.state === 'RUNNING' ? { uidMap: c.uidMap.filter((e) => e.Isuid).map((e) => `${e.Nsid} ${e.Hostid} ${e.Maprange}`).join('\n') } : {}),
+      ...(c.state === 'RUNNING'
+        ? {
+            uidMap: c.uidMap
+              .filter((e) => e.Isuid)
+              .map((e) => `${e.Nsid} ${e.Hostid} ${e.Maprange}`)
+              .join('\n'),
+          }
+        : {}),
       ...(c.inside ? { inside: level(world, c.inside) } : {}),
     })),
   };
@@ -96,11 +120,29 @@ function level(world: World, l: LevelState): LevelDescription {
 /** Every profile but default (rebuilt by `initialised`). */
 function profiles(lxd: LxdState): { profiles?: ProfileDescription[] } {
   const own = lxd.profiles.filter((p) => p.name !== 'default');
-  return own.length > 0 ? { profiles: own.map((p) => ({ name: p.name, ...(p.description ? { description: p.description } : {}), config: { ...p.config }, devices: Object.fromEntries(Object.entries(p.devices).map(([k, d]) => [k, { ...d }])) })) } : {};
+  return own.length > 0
+    ? {
+        profiles: own.map((p) => ({
+          name: p.name,
+          ...(p.description ? { description: p.description } : {}),
+          config: { ...p.config },
+          devices: Object.fromEntries(Object.entries(p.devices).map(([k, d]) => [k, { ...d }])),
+        })),
+      }
+    : {};
 }
 
 function instance(world: World, i: InstanceState): InstanceDescription {
-  return { name: i.name, image: i.config['volatile.base_image'] ?? '', status: i.status, ...(createCutShort(i) ? { createInterrupted: true } : {}), ...(i.location ? { location: i.location } : {}), profiles: [...i.profiles], config: { ...i.config }, inside: level(world, i.inside) };
+  return {
+    name: i.name,
+    image: i.config['volatile.base_image'] ?? '',
+    status: i.status,
+    ...(createCutShort(i) ? { createInterrupted: true } : {}),
+    ...(i.location ? { location: i.location } : {}),
+    profiles: [...i.profiles],
+    config: { ...i.config },
+    inside: level(world, i.inside),
+  };
 }
 
 const isFullKernel = (l: LevelState): boolean => JSON.stringify(l.kernel) === JSON.stringify(FULL_KERNEL_SET);
@@ -116,12 +158,21 @@ export function describeWorld(world: World): WorldDescription {
   return {
     host: {
       ...(world.release === DEFAULT_KERNEL ? {} : { kernel: world.release }),
-      ...(isFullKernel(host) ? {} : { uidMap: host.kernel.filter((e) => e.Isuid).map((e) => `${e.Nsid} ${e.Hostid} ${e.Maprange}`).join('\n') }),
+      ...(isFullKernel(host)
+        ? {}
+        : {
+            uidMap: host.kernel
+              .filter((e) => e.Isuid)
+              .map((e) => `${e.Nsid} ${e.Hostid} ${e.Maprange}`)
+              .join('\n'),
+          }),
       ...level(world, host),
       ...(host.lxd ? {} : { lxd: null }),
       ...(host.beside ? { beside: { ...daemon(host.beside), images: host.beside.images.map((e) => image(world, e)) } } : {}),
     },
-    ...(remotes.length > 0 ? { remotes: Object.fromEntries(remotes.map(([name, images]) => [name, images.map((e) => image(world, e))])) } : {}),
+    ...(remotes.length > 0
+      ? { remotes: Object.fromEntries(remotes.map(([name, images]) => [name, images.map((e) => image(world, e))])) }
+      : {}),
   };
 }
 
@@ -130,7 +181,14 @@ function members(world: World): { members?: Record<string, MemberDescription> } 
   if (!world.cluster) return {};
   return {
     members: Object.fromEntries(
-      world.cluster.members.map((m) => [m.name, { ...(m.range ? { range: `${m.range.start}:${m.range.size}` } : {}), ...(m.groups.length > 0 ? { groups: [...m.groups] } : {}), ...(m.status !== 'Online' ? { status: m.status } : {}) }]),
+      world.cluster.members.map((m) => [
+        m.name,
+        {
+          ...(m.range ? { range: `${m.range.start}:${m.range.size}` } : {}),
+          ...(m.groups.length > 0 ? { groups: [...m.groups] } : {}),
+          ...(m.status !== 'Online' ? { status: m.status } : {}),
+        },
+      ]),
     ),
   };
 }
@@ -148,7 +206,13 @@ export interface ServerWorld {
  */
 export function describeWorldText(world: World, servers: ReadonlyMap<string, ServerWorld> = new Map()): string {
   const desc: WorldDescription = describeWorld(world);
-  if (servers.size > 0) desc.servers = Object.fromEntries([...servers].map(([remote, s]) => [remote, { serverName: s.serverName, fingerprint: s.fingerprint, ...members(s.world), host: describeWorld(s.world).host }]));
+  if (servers.size > 0)
+    desc.servers = Object.fromEntries(
+      [...servers].map(([remote, s]) => [
+        remote,
+        { serverName: s.serverName, fingerprint: s.fingerprint, ...members(s.world), host: describeWorld(s.world).host },
+      ]),
+    );
   return `# nestctl simulated world (the format of --world; schemas/world.schema.json)\n${stringify(desc, { lineWidth: 0 })}`;
 }
 

@@ -15,28 +15,48 @@ export const procIdMap = (entries: readonly IdMapEntry[]): string => entries.map
 
 /** `/1.0/instances?recursion=1&all-projects=true`. */
 export const apiInstances = (level: ObservedLevel): unknown[] =>
-  level.instances.map((i) => ({ name: i.name, project: i.project, status: i.status, profiles: i.profiles, config: i.config, location: i.location ?? 'none' }));
+  level.instances.map((i) => ({
+    name: i.name,
+    project: i.project,
+    status: i.status,
+    profiles: i.profiles,
+    config: i.config,
+    location: i.location ?? 'none',
+  }));
 
 /** `/1.0/images?recursion=1`. */
-export const apiImages = (level: ObservedLevel): unknown[] => level.images.map((i) => ({ fingerprint: i.fingerprint, aliases: i.aliases.map((name) => ({ name })) }));
+export const apiImages = (level: ObservedLevel): unknown[] =>
+  level.images.map((i) => ({ fingerprint: i.fingerprint, aliases: i.aliases.map((name) => ({ name })) }));
 
 /** An instance's URL in a profile's used_by ("project P/NAME" names one of another project). */
 function usedByUrl(user: string): string {
   const m = /^project ([^/]+)\/(.*)$/.exec(user);
-  return m ? `/1.0/instances/${encodeURIComponent(m[2]!)}?project=${encodeURIComponent(m[1]!)}` : `/1.0/instances/${encodeURIComponent(user)}`;
+  return m
+    ? `/1.0/instances/${encodeURIComponent(m[2]!)}?project=${encodeURIComponent(m[1]!)}`
+    : `/1.0/instances/${encodeURIComponent(user)}`;
 }
 
 /** `/1.0/profiles?recursion=1`. */
 export const apiProfiles = (profiles: readonly ObservedProfile[]): unknown[] =>
-  profiles.map((p) => ({ name: p.name, description: p.description, config: p.config, devices: p.devices, used_by: p.usedBy.map(usedByUrl) }));
+  profiles.map((p) => ({
+    name: p.name,
+    description: p.description,
+    config: p.config,
+    devices: p.devices,
+    used_by: p.usedBy.map(usedByUrl),
+  }));
 
-export const apiPools = (level: ObservedLevel): unknown[] => level.storagePools.map((name) => ({ name, driver: level.poolDrivers?.[name] ?? '' }));
+export const apiPools = (level: ObservedLevel): unknown[] =>
+  level.storagePools.map((name) => ({ name, driver: level.poolDrivers?.[name] ?? '' }));
 
 export const apiNetworks = (level: ObservedLevel): unknown[] =>
   level.networks.map((n) => ({ name: n.name, managed: n.managed, config: n.ipv4 === null ? {} : { 'ipv4.address': n.ipv4 } }));
 
 /** `/1.0`: who the daemon is. */
-export const apiServer = (level: ObservedLevel, version: string): unknown => ({ api_version: '1.0', environment: { server_version: version, server_clustered: level.cluster !== undefined } });
+export const apiServer = (level: ObservedLevel, version: string): unknown => ({
+  api_version: '1.0',
+  environment: { server_version: version, server_clustered: level.cluster !== undefined },
+});
 
 export interface ProbeAnswer {
   /** The flavour the script chose itself (`asked`), when the caller named none. */
@@ -53,7 +73,8 @@ export interface ProbeAnswer {
  * missing/undecided (nothing asked).
  */
 export function encodeProbe(level: ObservedLevel, answer: ProbeAnswer): string {
-  const file = (name: string, f: { text: string | null; mtime?: number | null }): string => (f.text === null ? fact(name, 'absent') : fact(name, String(f.mtime ?? 0), f.text));
+  const file = (name: string, f: { text: string | null; mtime?: number | null }): string =>
+    f.text === null ? fact(name, 'absent') : fact(name, String(f.mtime ?? 0), f.text);
   const orig = (name: string, text: string | null): string => (text === null ? fact(name, 'absent') : fact(name, '0', text));
   const installed = level.installed ?? (level.flavour ? [level.flavour] : []);
   const has = (name: string, yes: boolean): string => fact(name, yes ? 'yes' : 'no');
@@ -88,7 +109,9 @@ function daemonFacts(level: ObservedLevel, answer: ProbeAnswer): string[] {
     fact('pools', '0', json(apiPools(level))),
     fact('networks', '0', json(apiNetworks(level))),
     fact('profiles', '0', json(apiProfiles(level.profiles))),
-    ...(level.cluster ? [fact('members', '0', json(level.cluster.members.map((m) => ({ server_name: m.name, status: m.status, groups: m.groups }))))] : []),
+    ...(level.cluster
+      ? [fact('members', '0', json(level.cluster.members.map((m) => ({ server_name: m.name, status: m.status, groups: m.groups }))))]
+      : []),
   ];
 }
 

@@ -41,7 +41,6 @@ export function lxcFailure(path: string, argv: readonly string[], message: strin
   return new CommandError(argv, 1, `Error: ${message}\n`, path);
 }
 
-
 /** The error text `lxc query /1.0` prints when nothing listens on the socket. */
 export function socketRefused(flavour: Flavour): string {
   return `Error: Get "http://unix.socket/1.0": dial unix ${flavourInfo(flavour).socket}: connect: connection refused`;

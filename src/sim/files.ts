@@ -27,7 +27,18 @@ export function readFiles(world: World, path: string, paths: readonly string[]):
       const f = there.files[p];
       if (!f) return [p, null];
       const bytes = bytesOf(f);
-      return [p, { kind: 'file', sha256: sha256(bytes), mode: f.mode ?? 0o644, uid: f.uid ?? 0, gid: f.gid ?? 0, size: bytes.length, data: bytes.length <= FILE_DIFF_MAX_BYTES ? bytes.toString('base64') : null }];
+      return [
+        p,
+        {
+          kind: 'file',
+          sha256: sha256(bytes),
+          mode: f.mode ?? 0o644,
+          uid: f.uid ?? 0,
+          gid: f.gid ?? 0,
+          size: bytes.length,
+          data: bytes.length <= FILE_DIFF_MAX_BYTES ? bytes.toString('base64') : null,
+        },
+      ];
     }),
   );
 }
@@ -38,7 +49,8 @@ export function writeFile(world: World, path: string, file: FileWrite): void {
   if (file.expected !== 'any') {
     const now = there.files[file.path];
     const have = now ? sha256(bytesOf(now)) : null;
-    if (have !== file.expected) throw new EnvironmentError(`plan is stale: ${file.path} changed after the plan was made`, 'run nestctl plan again', path);
+    if (have !== file.expected)
+      throw new EnvironmentError(`plan is stale: ${file.path} changed after the plan was made`, 'run nestctl plan again', path);
   }
   setFile(world, path, file.path, Buffer.from(file.data, 'base64'), { mode: file.mode, uid: file.uid, gid: file.gid });
   record(world, path, 'write-file', file.path);

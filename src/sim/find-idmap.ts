@@ -9,10 +9,15 @@ import { addSafe, parseRawIdmap } from './raw-idmap.js';
 
 /** shared.IsTrue / shared.IsFalseOrEmpty. */
 export const isTrue = (v: string | undefined): boolean => ['true', '1', 'yes', 'on'].includes((v ?? '').toLowerCase());
-export const isFalseOrEmpty = (v: string | undefined): boolean => v === undefined || v === '' || ['false', '0', 'no', 'off'].includes(v.toLowerCase());
+export const isFalseOrEmpty = (v: string | undefined): boolean =>
+  v === undefined || v === '' || ['false', '0', 'no', 'off'].includes(v.toLowerCase());
 
 /** idmapSize: isolated default 65536; non-isolated default the daemon's whole first range. */
-export function idmapSize(daemon: readonly LxdIdmapEntry[], isolated: string | undefined, size: string | undefined): number | { error: string } {
+export function idmapSize(
+  daemon: readonly LxdIdmapEntry[],
+  isolated: string | undefined,
+  size: string | undefined,
+): number | { error: string } {
   if (size === undefined || size === '' || size === 'auto') {
     if (isTrue(isolated)) return 65536;
     if (daemon.length !== 2) return { error: `bad initial idmap: ${JSON.stringify(daemon)}` };

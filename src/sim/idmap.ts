@@ -143,7 +143,10 @@ export const FULL_KERNEL_SET: LxdIdmapEntry[] = [entry('u', 0, 0, U32_MAX), entr
 
 /** LXD's hard-coded map for a real host (and for an unreadable /proc): core/flavour's kernel default. */
 const HOST_DEFAULT = kernelDefaultRange(true, 0);
-const HARDCODED: LxdIdmapEntry[] = [entry('u', 0, HOST_DEFAULT.start, HOST_DEFAULT.size), entry('g', 0, HOST_DEFAULT.start, HOST_DEFAULT.size)];
+const HARDCODED: LxdIdmapEntry[] = [
+  entry('u', 0, HOST_DEFAULT.start, HOST_DEFAULT.size),
+  entry('g', 0, HOST_DEFAULT.start, HOST_DEFAULT.size),
+];
 
 /**
  * kernelDefaultMap: with no usable shadow files, LXD carves its range out of its own namespace:
@@ -154,8 +157,14 @@ export function kernelDefaultMap(kernel: readonly LxdIdmapEntry[]): LxdIdmapEntr
   const ranges = validRanges(kernel);
   const full =
     ranges.length === 2 &&
-    ranges[0]!.isuid && !ranges[0]!.isgid && ranges[0]!.startid === 0 && ranges[0]!.endid === U32_MAX - 1 &&
-    !ranges[1]!.isuid && ranges[1]!.isgid && ranges[1]!.startid === 0 && ranges[1]!.endid === U32_MAX - 1;
+    ranges[0]!.isuid &&
+    !ranges[0]!.isgid &&
+    ranges[0]!.startid === 0 &&
+    ranges[0]!.endid === U32_MAX - 1 &&
+    !ranges[1]!.isuid &&
+    ranges[1]!.isgid &&
+    ranges[1]!.startid === 0 &&
+    ranges[1]!.endid === U32_MAX - 1;
   if (full) return HARDCODED.map((e) => ({ ...e }));
   const set: LxdIdmapEntry[] = [];
   for (const kind of ['u', 'g'] as const) {
@@ -201,9 +210,12 @@ export function defaultIdmapSet(shadow: ShadowFiles | null, kernel: readonly Lxd
 /** IdmapEntry.Usable: the host side of the entry must lie inside one valid range of the namespace. */
 export function usable(e: LxdIdmapEntry, kernel: readonly LxdIdmapEntry[]): string | null {
   const ranges = validRanges(kernel);
-  const inside = (r: IdRange): boolean => e.Hostid >= r.startid && e.Hostid <= r.endid && e.Hostid + e.Maprange - 1 >= r.startid && e.Hostid + e.Maprange - 1 <= r.endid;
-  if (e.Isuid && !ranges.some((r) => r.isuid && inside(r))) return `The '${toLxcStrings(e).join(',')}' map can't work in the current user namespace`;
-  if (e.Isgid && !ranges.some((r) => r.isgid && inside(r))) return `The '${toLxcStrings(e).join(',')}' map can't work in the current user namespace`;
+  const inside = (r: IdRange): boolean =>
+    e.Hostid >= r.startid && e.Hostid <= r.endid && e.Hostid + e.Maprange - 1 >= r.startid && e.Hostid + e.Maprange - 1 <= r.endid;
+  if (e.Isuid && !ranges.some((r) => r.isuid && inside(r)))
+    return `The '${toLxcStrings(e).join(',')}' map can't work in the current user namespace`;
+  if (e.Isgid && !ranges.some((r) => r.isgid && inside(r)))
+    return `The '${toLxcStrings(e).join(',')}' map can't work in the current user namespace`;
   return null;
 }
 
@@ -218,11 +230,17 @@ export interface DaemonIdmap {
 export function getIdmapSet(shadow: ShadowFiles | null, kernel: readonly LxdIdmapEntry[]): DaemonIdmap {
   const found = defaultIdmapSet(shadow, kernel);
   if (!found.ok) {
-    return { set: null, log: [`WARNING Error reading default uid/gid map err="${found.error}"`, 'WARNING Only privileged containers will be able to run'] };
+    return {
+      set: null,
+      log: [`WARNING Error reading default uid/gid map err="${found.error}"`, 'WARNING Only privileged containers will be able to run'],
+    };
   }
   const log = ['INFO Kernel uid/gid map:', ...kernel.flatMap(toLxcStrings).map((l) => `INFO  - ${l}`)];
   if (found.set.length === 0) {
-    return { set: null, log: [...log, 'WARNING No available uid/gid map could be found', 'WARNING Only privileged containers will be able to run'] };
+    return {
+      set: null,
+      log: [...log, 'WARNING No available uid/gid map could be found', 'WARNING Only privileged containers will be able to run'],
+    };
   }
   log.push('INFO Configured LXD uid/gid map:');
   for (const e of found.set) {
@@ -232,7 +250,11 @@ export function getIdmapSet(shadow: ShadowFiles | null, kernel: readonly LxdIdma
   if (found.set.some((e) => usable(e, kernel) !== null)) {
     return {
       set: null,
-      log: [...log, "WARNING One or more uid/gid map entry isn't usable (typically due to nesting)", 'WARNING Only privileged containers will be able to run'],
+      log: [
+        ...log,
+        "WARNING One or more uid/gid map entry isn't usable (typically due to nesting)",
+        'WARNING Only privileged containers will be able to run',
+      ],
     };
   }
   return { set: found.set, log };

@@ -42,7 +42,11 @@ export function fetchImage(world: World, path: string, remoteRef: string, alias:
   if (!served) {
     const host = DEFAULT_REMOTES[remote];
     if (!host) throw lxcFailure(path, argv, `The remote "${remote}" doesn't exist`);
-    throw lxcFailure(path, argv, `Failed getting remote image info: Get "https://${host}/streams/v1/index.json": dial tcp: lookup ${host}: Temporary failure in name resolution`);
+    throw lxcFailure(
+      path,
+      argv,
+      `Failed getting remote image info: Get "https://${host}/streams/v1/index.json": dial tcp: lookup ${host}: Temporary failure in name resolution`,
+    );
   }
   const image = served.find((i) => i.aliases.includes(name)) ?? served.find((i) => i.fingerprint.startsWith(name));
   if (!image) throw lxcFailure(path, argv, TEXT.imageNotFound);
@@ -60,7 +64,9 @@ export function makeTempDir(world: World, path: string, template: string): strin
 /** `find DIR -type f`: the files under DIR, in name order. */
 export function listFiles(world: World, path: string, dir: string): string[] {
   const level = reach(world, path, ['find', dir, '-type', 'f']);
-  return Object.keys(level.files).filter((f) => f.startsWith(`${dir}/`)).sort();
+  return Object.keys(level.files)
+    .filter((f) => f.startsWith(`${dir}/`))
+    .sort();
 }
 
 /** `lxc image export FP DIR/`: a split image, its metadata tarball and its rootfs. */

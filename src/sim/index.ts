@@ -7,7 +7,20 @@ export { defaultWorld, freshHostsWorld, manifestImages, manifestLxcUsers } from 
 export { parseWorld } from './parse-world.js';
 export { assumedByDefault, imageProblems, WORLD_FILE_NOTE } from './assumptions.js';
 export { describeWorld, describeWorldText, type ServerWorld } from './describe-world.js';
-export type { FileDescription, HostDescription, ImageDescription, ImageLxdDescription, InstanceDescription, LevelDescription, LxcContainerDescription, LxcDescription, LxdDescription, MemberDescription, ServerDescription, WorldDescription } from './world-file.js';
+export type {
+  FileDescription,
+  HostDescription,
+  ImageDescription,
+  ImageLxdDescription,
+  InstanceDescription,
+  LevelDescription,
+  LxcContainerDescription,
+  LxcDescription,
+  LxdDescription,
+  MemberDescription,
+  ServerDescription,
+  WorldDescription,
+} from './world-file.js';
 export { serverWorld } from './world-file.js';
 export type { OpRecord, World } from './state.js';
 export { type DaemonRange, type RouteStep, type SimulatedWorld, simulatedWorldOf, simulateWorld } from './sim-world.js';

@@ -71,7 +71,12 @@ export function newInside(world: World, path: string, fingerprint: string): Leve
 }
 
 /** The map findIdmap gives this instance at this level (on a cluster, by its member's daemon), or the failure text. */
-export function computeMap(lxd: LxdState, name: string, expanded: Record<string, string>, member: SimMember | null = null): { set: LxdIdmapEntry[]; base: number } | { error: string } {
+export function computeMap(
+  lxd: LxdState,
+  name: string,
+  expanded: Record<string, string>,
+  member: SimMember | null = null,
+): { set: LxdIdmapEntry[]; base: number } | { error: string } {
   if (isTrue(expanded['security.privileged'])) return { set: [], base: 0 };
   const daemon = member ? memberIdmap(lxd, member) : lxd.daemon.kind === 'up' ? lxd.daemon.idmap : null;
   if (lxd.daemon.kind !== 'up' || daemon === null) return { error: `${TEXT.invalidConfig}: ${noAllocation(lxd.flavour)}` };
@@ -80,7 +85,10 @@ export function computeMap(lxd: LxdState, name: string, expanded: Record<string,
     daemon,
     name,
     expanded,
-    neighbours: () => lxd.instances.filter((i) => !member || i.location === member.name).map((i) => ({ name: i.name, expanded: expandedKeys(lxd, i, NEIGHBOUR_KEYS) })),
+    neighbours: () =>
+      lxd.instances
+        .filter((i) => !member || i.location === member.name)
+        .map((i) => ({ name: i.name, expanded: expandedKeys(lxd, i, NEIGHBOUR_KEYS) })),
   });
   return found.ok ? { set: found.set, base: found.base } : { error: found.error };
 }
@@ -102,7 +110,8 @@ export function createInstance(world: World, path: string, spec: InstanceSpec): 
   if (problem) throw lxcFailure(path, argv, `Invalid instance name: ${problem}`);
   const fingerprint = findImage(lxd, spec.fingerprint);
   if (!fingerprint) throw lxcFailure(path, argv, TEXT.imageNotFound);
-  if (lxd.instances.some((i) => i.name === spec.name)) throw lxcFailure(path, argv, `${TEXT.record}: Instance ${JSON.stringify(spec.name)} already exists`);
+  if (lxd.instances.some((i) => i.name === spec.name))
+    throw lxcFailure(path, argv, `${TEXT.record}: Instance ${JSON.stringify(spec.name)} already exists`);
   const missing = spec.profiles.find((p) => !lxd.profiles.some((q) => q.name === p));
   if (missing) throw lxcFailure(path, argv, `${TEXT.record}: Requested profile ${JSON.stringify(missing)} doesn't exist`);
 
@@ -115,7 +124,8 @@ export function createInstance(world: World, path: string, spec: InstanceSpec): 
   const root = rootDisk(expandedDevices(lxd, spec.profiles));
   if (!root) throw lxcFailure(path, argv, creationFailed(TEXT.noRootDisk));
   if (!root.pool) throw lxcFailure(path, argv, creationFailed("The instance's root device is missing the pool property"));
-  if (!lxd.pools.some((p) => p.name === root.pool)) throw lxcFailure(path, argv, creationFailed('Failed loading storage pool: Storage pool not found'));
+  if (!lxd.pools.some((p) => p.name === root.pool))
+    throw lxcFailure(path, argv, creationFailed('Failed loading storage pool: Storage pool not found'));
   const map = computeMap(lxd, spec.name, expanded, member);
   if ('error' in map) throw lxcFailure(path, argv, creationFailed(map.error));
 
@@ -218,5 +228,10 @@ export function updateInstance(world: World, path: string, name: string, update:
   inst.config = config;
   inst.profiles = [...profiles];
   tick(world);
-  record(world, path, 'update', `${name} ${Object.keys(update.set).join(',')}${update.unset?.length ? ` unset=${update.unset.join(',')}` : ''}${update.profiles ? ` profiles=${profiles.join(',')}` : ''}`);
+  record(
+    world,
+    path,
+    'update',
+    `${name} ${Object.keys(update.set).join(',')}${update.unset?.length ? ` unset=${update.unset.join(',')}` : ''}${update.profiles ? ` profiles=${profiles.join(',')}` : ''}`,
+  );
 }

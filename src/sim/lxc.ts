@@ -50,14 +50,20 @@ export function probeLxc(world: World, path: string, asked: readonly string[], e
     byOwner[key] = {
       home: key === 'root' ? '/root' : home,
       defaultConf: key === 'root' || home === null ? null : file(`${home}/.config/lxc/default.conf`),
-      containers: !exists || !lxc
-        ? []
-        : lxc.containers
-            .filter((c) => c.owner === key)
-            .map((c) => {
-              const text = level.files[configPath(owner, c.name)]?.text ?? '';
-              return { name: c.name, state: c.state, uidMap: c.state === 'RUNNING' ? c.uidMap.filter((e) => e.Isuid).map(toObserved) : [], config: { text, sha256: sha256(text) } };
-            }),
+      containers:
+        !exists || !lxc
+          ? []
+          : lxc.containers
+              .filter((c) => c.owner === key)
+              .map((c) => {
+                const text = level.files[configPath(owner, c.name)]?.text ?? '';
+                return {
+                  name: c.name,
+                  state: c.state,
+                  uidMap: c.state === 'RUNNING' ? c.uidMap.filter((e) => e.Isuid).map(toObserved) : [],
+                  config: { text, sha256: sha256(text) },
+                };
+              }),
     };
   }
   return {
@@ -72,12 +78,31 @@ export function probeLxc(world: World, path: string, asked: readonly string[], e
 
 const toObserved = (e: LxdIdmapEntry): IdMapEntry => ({ isuid: true, isgid: false, nsid: e.Nsid, hostid: e.Hostid, maprange: e.Maprange });
 
-export function writeLxcFile(world: World, path: string, file: string, owner: string, text: string, expected: string | null, options: { forgetOriginal?: boolean } = {}): void {
+export function writeLxcFile(
+  world: World,
+  path: string,
+  file: string,
+  owner: string,
+  text: string,
+  expected: string | null,
+  options: { forgetOriginal?: boolean } = {},
+): void {
   const level = reach(world, path, ['sh', '-c', '<write lxc file>', 'nestctl-write-lxc-file', file]);
-  if (owner !== 'root' && !level.lxc?.users[owner]) throw new CommandError(['runuser', '-u', owner], 1, `runuser: user ${owner} does not exist or the user entry does not contain all the required fields\n`, path);
+  if (owner !== 'root' && !level.lxc?.users[owner])
+    throw new CommandError(
+      ['runuser', '-u', owner],
+      1,
+      `runuser: user ${owner} does not exist or the user entry does not contain all the required fields\n`,
+      path,
+    );
   const current = level.files[file];
   const now = current ? sha256(current.text) : 'absent';
-  if (now !== (expected ?? 'absent')) throw new EnvironmentError(`plan is stale: ${file} changed since it was planned (sha256 ${now}, planned ${expected ?? 'absent'})`, 'run nestctl plan again', path);
+  if (now !== (expected ?? 'absent'))
+    throw new EnvironmentError(
+      `plan is stale: ${file} changed since it was planned (sha256 ${now}, planned ${expected ?? 'absent'})`,
+      'run nestctl plan again',
+      path,
+    );
   if (file === USERNET) {
     if (options.forgetOriginal) delete level.files[USERNET_ORIGINAL];
     else if (!level.files[USERNET_ORIGINAL]) level.files[USERNET_ORIGINAL] = { text: current?.text ?? '', mtime: world.clock };
@@ -142,7 +167,11 @@ export function mapsOf(config: string): LxdIdmapEntry[] {
   return parseLxcConfig(config).flatMap((l) => {
     const [kind, ...ids] = l.value.trim().split(/\s+/);
     const [nsid, hostid, range] = ids.map(Number);
-    const ok = l.key === 'lxc.idmap' && (kind === 'u' || kind === 'g') && ids.length === 3 && [nsid, hostid, range].every((n) => Number.isSafeInteger(n));
+    const ok =
+      l.key === 'lxc.idmap' &&
+      (kind === 'u' || kind === 'g') &&
+      ids.length === 3 &&
+      [nsid, hostid, range].every((n) => Number.isSafeInteger(n));
     return ok ? [entry(kind as 'u' | 'g', nsid!, hostid!, range!)] : [];
   });
 }
@@ -156,7 +185,12 @@ export function mapsOf(config: string): LxdIdmapEntry[] {
 export const kernelAppArmor = (world: World): boolean => world.host.lxc?.apparmor ?? true;
 
 /** Classic LXC as Debian's lxc package leaves it in a container's rootfs: root only, the kernel's AppArmor. */
-export const lxcInRootfs = (world: World): LxcState => ({ version: LXC_VERSION, apparmor: kernelAppArmor(world), users: {}, containers: [] });
+export const lxcInRootfs = (world: World): LxcState => ({
+  version: LXC_VERSION,
+  apparmor: kernelAppArmor(world),
+  users: {},
+  containers: [],
+});
 
 /**
  * The machine inside a container made from a rootfs with LXC (the local or download template,
@@ -197,18 +231,49 @@ function mapRefusal(level: LevelState, owner: string, maps: LxdIdmapEntry[], nam
 export function lxcCreate(world: World, path: string, c: LxcCreate, argv: readonly string[]): void {
   const { level, lxc } = installed(world, path, argv);
   const key = ownerKey(c.owner.user);
-  if (c.owner.user !== null && !lxc.users[c.owner.user]) throw new CommandError(argv, 1, `runuser: user ${c.owner.user} does not exist or the user entry does not contain all the required fields\n`, path);
-  if (lxc.containers.some((x) => x.owner === key && x.name === c.name)) throw new CommandError(argv, 1, `lxc-create: ${c.name}: Container already exists\n`, path);
-  if (!['busybox', 'local', 'download'].includes(c.template)) throw new CommandError(argv, 1, `lxc-create: ${c.name}: Unknown template "${c.template}"\nlxc-create: ${c.name}: Failed to create container ${c.name}\n`, path);
+  if (c.owner.user !== null && !lxc.users[c.owner.user])
+    throw new CommandError(
+      argv,
+      1,
+      `runuser: user ${c.owner.user} does not exist or the user entry does not contain all the required fields\n`,
+      path,
+    );
+  if (lxc.containers.some((x) => x.owner === key && x.name === c.name))
+    throw new CommandError(argv, 1, `lxc-create: ${c.name}: Container already exists\n`, path);
+  if (!['busybox', 'local', 'download'].includes(c.template))
+    throw new CommandError(
+      argv,
+      1,
+      `lxc-create: ${c.name}: Unknown template "${c.template}"\nlxc-create: ${c.name}: Failed to create container ${c.name}\n`,
+      path,
+    );
   const base = c.owner.user === null ? (c.config ?? '') : (level.files[`${c.owner.home}/.config/lxc/default.conf`]?.text ?? '');
   const maps = mapsOf(base);
-  if (c.owner.user !== null && maps.length === 0) throw new CommandError(argv, 1, `lxc-create: ${c.name}: No uid mapping for container root\nlxc-create: ${c.name}: Failed to create container ${c.name}\n`, path);
+  if (c.owner.user !== null && maps.length === 0)
+    throw new CommandError(
+      argv,
+      1,
+      `lxc-create: ${c.name}: No uid mapping for container root\nlxc-create: ${c.name}: Failed to create container ${c.name}\n`,
+      path,
+    );
   // The template runs in the container's user namespace (lxc-usernsexec): the same newuidmap check as a start.
   const refused = maps.length > 0 ? mapRefusal(level, key, maps, c.name, nextSeq(world)) : null;
-  if (refused) throw new CommandError(argv, 1, `${refused.replaceAll('lxc-start', 'lxc-create')}\nlxc-create: ${c.name}: Failed to create container ${c.name}\n`, path);
+  if (refused)
+    throw new CommandError(
+      argv,
+      1,
+      `${refused.replaceAll('lxc-start', 'lxc-create')}\nlxc-create: ${c.name}: Failed to create container ${c.name}\n`,
+      path,
+    );
   const dir = lxcDir(c.owner.user, c.owner.home);
   level.files[`${dir}/${c.name}/config`] = { text: createdConfig(c.template, c.templateArgs, base, dir, c.name), mtime: tick(world) };
-  lxc.containers.push({ owner: key, name: c.name, state: 'STOPPED', uidMap: [], ...(c.template === 'busybox' ? {} : { inside: lxcInside(world, joinPath(path, c.name)) }) });
+  lxc.containers.push({
+    owner: key,
+    name: c.name,
+    state: 'STOPPED',
+    uidMap: [],
+    ...(c.template === 'busybox' ? {} : { inside: lxcInside(world, joinPath(path, c.name)) }),
+  });
   record(world, path, 'lxc-create', `${key}/${c.name}`);
 }
 
@@ -220,19 +285,34 @@ export function lxcStart(world: World, path: string, name: string, owner: LxcOwn
   if (c.state === 'RUNNING') throw new CommandError(argv, 2, `lxc-start: ${name}: Container is already running.\n`, path);
   const config = level.files[configPath(owner, name)]?.text ?? '';
   const aborted = (lines: string): CommandError =>
-    new CommandError(argv, 1, `${lines}\nlxc-start: ${name}: Received container state "ABORTING" instead of "RUNNING"\nlxc-start: ${name}: The container failed to start\n`, path);
+    new CommandError(
+      argv,
+      1,
+      `${lines}\nlxc-start: ${name}: Received container state "ABORTING" instead of "RUNNING"\nlxc-start: ${name}: The container failed to start\n`,
+      path,
+    );
   if (!lxcNestingAllowed(world, level)) throw aborted(`lxc-start: ${name}: ${NESTED_PROC_REFUSAL}`);
   const link = lxcValue(config, 'lxc.net.0.link');
   // The bridge of the level's LXD exists only while that daemon runs (socket-activated, nothing
   // starts it after its container restarts): lxc-user-nic, or root's veth attach, finds no device.
   if (link !== null && level.lxd?.networks.some((n) => n.name === link) && level.lxd.daemon.kind !== 'up') {
-    throw aborted(key === 'root' ? `lxc-start: ${name}: ../src/lxc/network.c: lxc_netdev_move: Failed to attach veth to bridge "${link}": No such device` : `lxc-start: ${name}: ../src/lxc/network.c: lxc_create_network_unpriv_exec: lxc-user-nic failed to configure requested network: cmd/lxc_user_nic.c: get_mtu: Could not get MTU for netdev ${link} ifindex 0`);
+    throw aborted(
+      key === 'root'
+        ? `lxc-start: ${name}: ../src/lxc/network.c: lxc_netdev_move: Failed to attach veth to bridge "${link}": No such device`
+        : `lxc-start: ${name}: ../src/lxc/network.c: lxc_create_network_unpriv_exec: lxc-user-nic failed to configure requested network: cmd/lxc_user_nic.c: get_mtu: Could not get MTU for netdev ${link} ifindex 0`,
+    );
   }
   const maps = mapsOf(config);
   const refused = maps.length > 0 ? mapRefusal(level, key, maps, name, nextSeq(world)) : null;
   if (refused) throw aborted(refused);
   const outside = maps.find((m) => !withinOwnIds(level, m));
-  if (outside) throw new CommandError(argv, 1, `lxc-start: ${name}: ../src/lxc/idmap_utils.c: lxc_map_ids: 245 newuidmap failed to write mapping "newuidmap: write to uid_map failed: Operation not permitted": newuidmap ${nextSeq(world)} ${outside.Nsid} ${outside.Hostid} ${outside.Maprange}\nlxc-start: ${name}: The container failed to start\n`, path);
+  if (outside)
+    throw new CommandError(
+      argv,
+      1,
+      `lxc-start: ${name}: ../src/lxc/idmap_utils.c: lxc_map_ids: 245 newuidmap failed to write mapping "newuidmap: write to uid_map failed: Operation not permitted": newuidmap ${nextSeq(world)} ${outside.Nsid} ${outside.Hostid} ${outside.Maprange}\nlxc-start: ${name}: The container failed to start\n`,
+      path,
+    );
   c.state = 'RUNNING';
   c.uidMap = startedMap(config);
   if (c.inside) c.inside.kernel = c.uidMap.map((e) => ({ ...e }));

@@ -25,7 +25,6 @@ const CLIENTS = new Set(FLAVOURS.map((f) => flavourInfo(f).client));
 /** A client command, not the daemon's own admin commands (`incus admin …`: machine-tools.ts). */
 export const isClientCommand = (argv: readonly string[]): boolean => CLIENTS.has(argv[0] as never) && argv[1] !== 'admin';
 
-
 /** The value after `flag` in argv, each occurrence. */
 const values = (words: readonly string[], flag: string): string[] => words.flatMap((w, i) => (words[i - 1] === flag ? [w] : []));
 
@@ -38,7 +37,13 @@ function useDaemon(world: World, path: string, argv: readonly string[]): Flavour
   return flavour;
 }
 
-export async function answerClient(world: World, path: string, argv: readonly string[], options: ExecOptions, enter: Enter): Promise<ExecResult> {
+export async function answerClient(
+  world: World,
+  path: string,
+  argv: readonly string[],
+  options: ExecOptions,
+  enter: Enter,
+): Promise<ExecResult> {
   const flavour = useDaemon(world, path, argv);
   const words = argv.filter((w) => w !== '-q');
   const [, verb, ...rest] = words;
@@ -142,7 +147,14 @@ function image(world: World, path: string, argv: readonly string[], rest: readon
 }
 
 /** `exec NAME -T -- ARGV…`: ARGV in the machine inside NAME, reached as the client reaches it. */
-async function exec(world: World, path: string, argv: readonly string[], rest: readonly string[], options: ExecOptions, enter: Enter): Promise<ExecResult> {
+async function exec(
+  world: World,
+  path: string,
+  argv: readonly string[],
+  rest: readonly string[],
+  options: ExecOptions,
+  enter: Enter,
+): Promise<ExecResult> {
   const dashes = rest.indexOf('--');
   const name = rest[0] ?? '';
   const inner = rest.slice(dashes + 1);

@@ -38,7 +38,14 @@ const option = (argv: readonly string[], flag: string): string | null => {
   return i >= 0 ? (argv[i + 1] ?? null) : null;
 };
 
-export async function answerLxc(world: World, path: string, argv: readonly string[], owner: LxcOwner, options: ExecOptions, enter: Enter): Promise<ExecResult> {
+export async function answerLxc(
+  world: World,
+  path: string,
+  argv: readonly string[],
+  owner: LxcOwner,
+  options: ExecOptions,
+  enter: Enter,
+): Promise<ExecResult> {
   const name = option(argv, '-n') ?? '';
   const shown = owner.user === null ? argv : ['runuser', '-u', owner.user, '--', ...argv];
   switch (argv[0]) {
@@ -46,8 +53,14 @@ export async function answerLxc(world: World, path: string, argv: readonly strin
       const dashes = argv.indexOf('--');
       const configFile = option(argv, '-f');
       const config = configFile === null ? null : (reach(world, path, argv).files[configFile]?.text ?? null);
-      if (configFile !== null && config === null) throw new CommandError(shown, 1, `lxc-create: ${name}: Failed to load config file ${configFile}\n`, path);
-      lxcCreate(world, path, { name, owner, template: option(argv, '-t') ?? '', templateArgs: dashes < 0 ? [] : argv.slice(dashes + 1), config }, shown);
+      if (configFile !== null && config === null)
+        throw new CommandError(shown, 1, `lxc-create: ${name}: Failed to load config file ${configFile}\n`, path);
+      lxcCreate(
+        world,
+        path,
+        { name, owner, template: option(argv, '-t') ?? '', templateArgs: dashes < 0 ? [] : argv.slice(dashes + 1), config },
+        shown,
+      );
       break;
     }
     case 'lxc-start':

@@ -7,7 +7,13 @@ import { flavourInfo, type Flavour } from '../core/flavour/index.js';
 import type { ExecOptions, ExecResult } from '../ports/exec.js';
 import type { LxcOwner, SubidFile } from '../ports/lxd.js';
 import { RESTART, readSubidArgv, WAIT_BOOT_ARGV } from '../adapters/lxd/commands.js';
-import { FILE_DIFF_MAX_BYTES, FILE_REFUSED_EXIT, FILE_STALE_EXIT, READ_FILES_SCRIPT, WRITE_FILE_SCRIPT } from '../adapters/lxd/files-script.js';
+import {
+  FILE_DIFF_MAX_BYTES,
+  FILE_REFUSED_EXIT,
+  FILE_STALE_EXIT,
+  READ_FILES_SCRIPT,
+  WRITE_FILE_SCRIPT,
+} from '../adapters/lxd/files-script.js';
 import { EVERY_OWNER, LXC_PROBE_SCRIPT, LXC_STALE_EXIT, WRITE_LXC_FILE_SCRIPT } from '../adapters/lxd/lxc-scripts.js';
 import { PROBE_MARK, PROBE_SCRIPT } from '../adapters/lxd/probe-script.js';
 import { REFUSED_EXIT, STALE_EXIT, WRITE_SUBID_SCRIPT } from '../adapters/lxd/write-subid-script.js';
@@ -25,7 +31,8 @@ import { ok, failed } from './answers.js';
 
 type Run = (world: World, path: string, args: readonly string[], owner: LxcOwner, options: ExecOptions) => ExecResult;
 
-const subidFile = (path: string | undefined): SubidFile | null => (path === '/etc/subuid' ? 'subuid' : path === '/etc/subgid' ? 'subgid' : null);
+const subidFile = (path: string | undefined): SubidFile | null =>
+  path === '/etc/subuid' ? 'subuid' : path === '/etc/subgid' ? 'subgid' : null;
 const stdinText = (options: ExecOptions): string => (options.stdin === undefined ? '' : options.stdin.toString());
 
 /** A script's refusal (EnvironmentError from the world's rules) as the script's own exit code and words. */
@@ -66,7 +73,10 @@ const writeSubidScript: Run = (world, path, args, _owner, options) => {
   const file = subidFile(name);
   if (!file) return failed(REFUSED_EXIT, `${name ?? ''} is not /etc/subuid or /etc/subgid`);
   try {
-    writeSubid(world, path, file, stdinText(options), expected === 'absent' ? null : (expected ?? null), { forgetOriginal: forget === 'forget', entries: (entries ?? '').split('\n').filter(Boolean) });
+    writeSubid(world, path, file, stdinText(options), expected === 'absent' ? null : (expected ?? null), {
+      forgetOriginal: forget === 'forget',
+      entries: (entries ?? '').split('\n').filter(Boolean),
+    });
     return ok();
   } catch (e) {
     return refusal(e, STALE_EXIT, REFUSED_EXIT);
@@ -95,7 +105,14 @@ const pushFile: Run = (world, path, args, _owner, options) => {
   const [file = '', mode = '644', uid = '0', gid = '0', expected = 'any'] = args;
   const bytes = options.stdin === undefined ? Buffer.alloc(0) : Buffer.from(options.stdin);
   try {
-    writeFile(world, path, { path: file, data: bytes.toString('base64'), mode: parseInt(mode, 8), uid: Number(uid), gid: Number(gid), expected: expected === 'absent' ? null : expected });
+    writeFile(world, path, {
+      path: file,
+      data: bytes.toString('base64'),
+      mode: parseInt(mode, 8),
+      uid: Number(uid),
+      gid: Number(gid),
+      expected: expected === 'absent' ? null : expected,
+    });
     return ok();
   } catch (e) {
     return refusal(e, FILE_STALE_EXIT, FILE_REFUSED_EXIT);
@@ -110,7 +127,9 @@ const lxcProbe: Run = (world, path, args) => {
 const writeLxc: Run = (world, path, args, owner, options) => {
   const [file = '', expected = 'absent', forget] = args;
   try {
-    writeLxcFile(world, path, file, owner.user ?? 'root', stdinText(options), expected === 'absent' ? null : expected, { forgetOriginal: forget === 'forget' });
+    writeLxcFile(world, path, file, owner.user ?? 'root', stdinText(options), expected === 'absent' ? null : expected, {
+      forgetOriginal: forget === 'forget',
+    });
     return ok();
   } catch (e) {
     return refusal(e, LXC_STALE_EXIT, null);
@@ -131,10 +150,15 @@ const SCRIPTS: Record<string, { text: string; run: Run }> = {
 };
 
 /** `sh -c SCRIPT NAME ARGS…` when SCRIPT is one of nestctl's; null for any other script. */
-export async function answerScript(world: World, path: string, argv: readonly string[], owner: LxcOwner, options: ExecOptions): Promise<ExecResult | null> {
+export async function answerScript(
+  world: World,
+  path: string,
+  argv: readonly string[],
+  owner: LxcOwner,
+  options: ExecOptions,
+): Promise<ExecResult | null> {
   const [, , text, name = '', ...args] = argv;
   const script = Object.hasOwn(SCRIPTS, name) ? SCRIPTS[name] : undefined;
   if (!script || script.text !== text) return null;
   return script.run(world, path, args, owner, options);
 }
-

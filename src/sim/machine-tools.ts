@@ -12,7 +12,6 @@ import type { World } from './state.js';
 import { selectDaemon } from './world.js';
 import { ok } from './answers.js';
 
-
 /** The answer of one of these programs; null when argv is none of them. */
 export function answerTool(world: World, path: string, argv: readonly string[], options: ExecOptions): ExecResult | null {
   // `lxd init|waitready …` for either LXD (deb or snap), `incus admin init|waitready …` for Incus.
@@ -27,7 +26,12 @@ export function answerTool(world: World, path: string, argv: readonly string[], 
     return ok();
   }
   if (argv[0] === 'mktemp' && argv[1] === '-d') return ok(`${makeTempDir(world, path, argv[2] ?? '/tmp/tmp.XXXXXX')}\n`);
-  if (argv[0] === 'find' && argv[2] === '-type' && argv[3] === 'f') return ok(listFiles(world, path, argv[1] ?? '').map((f) => `${f}\n`).join(''));
+  if (argv[0] === 'find' && argv[2] === '-type' && argv[3] === 'f')
+    return ok(
+      listFiles(world, path, argv[1] ?? '')
+        .map((f) => `${f}\n`)
+        .join(''),
+    );
   if (argv[0] === 'rm' && argv.includes('--')) {
     removeFiles(world, path, argv.slice(argv.indexOf('--') + 1), argv[1] === '-rf');
     return ok();

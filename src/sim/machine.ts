@@ -20,7 +20,6 @@ import type { World } from './state.js';
 import { record } from './world.js';
 import { ok, type Enter } from './answers.js';
 
-
 /** The machine at `path` ("" the host; "c1/c2" the machine inside c1/c2). */
 export function simMachine(world: World, path = ''): Exec {
   return async (argv, options = {}) => {
@@ -68,6 +67,9 @@ const enter: Enter = (world, path, name, argv, options) => answer(world, joinPat
 async function setupCommand(world: World, path: string, argv: readonly string[], options: ExecOptions): Promise<ExecResult> {
   const there = reach(world, path, argv);
   record(world, path, 'exec', JSON.stringify(argv));
-  return runSimCommand(argv, { touch: (file) => void (there.files[file] ?? setFile(world, path, file, Buffer.alloc(0), { mode: 0o644, uid: 0, gid: 0 })) }, options.onOutput);
+  return runSimCommand(
+    argv,
+    { touch: (file) => void (there.files[file] ?? setFile(world, path, file, Buffer.alloc(0), { mode: 0o644, uid: 0, gid: 0 })) },
+    options.onOutput,
+  );
 }
-

@@ -32,7 +32,11 @@ export function parseWorld(text: string, file: string): WorldDescription {
     const pos = lineCounter.linePos(offset);
     return { severity: 'error', fault: 'user', where: sourceAt(file, pos), message };
   };
-  if (doc.errors.length > 0) throw new InputError(doc.errors.map((e) => diag(e.pos[0], e.message.split('\n')[0] ?? e.message)), { file, text });
+  if (doc.errors.length > 0)
+    throw new InputError(
+      doc.errors.map((e) => diag(e.pos[0], e.message.split('\n')[0] ?? e.message)),
+      { file, text },
+    );
   const at = (where: Where): number => {
     for (let n = where.length; n >= 0; n -= 1) {
       const node = doc.getIn(where.slice(0, n), true) as { range?: [number, number, number] } | undefined;

@@ -77,7 +77,8 @@ function nestingAllowed(world: World, level: LevelState): boolean {
  * security.nesting on (initLXC in lxd/instance/drivers/driver_lxc.go), so setting it on a
  * running container is not enough (wording approximate: liblxc's exact line varies).
  */
-export const NESTED_PROC_REFUSAL = 'ERROR    conf - conf.c:lxc_mount_auto_mounts - Permission denied - Failed to mount "proc" onto "/usr/lib/x86_64-linux-gnu/lxc/rootfs/proc"';
+export const NESTED_PROC_REFUSAL =
+  'ERROR    conf - conf.c:lxc_mount_auto_mounts - Permission denied - Failed to mount "proc" onto "/usr/lib/x86_64-linux-gnu/lxc/rootfs/proc"';
 
 /** Whether a classic LXC container may start at `level`: not inside an LXD container running without nesting. */
 export function lxcNestingAllowed(world: World, level: LevelState): boolean {

@@ -29,7 +29,11 @@ function list(v: unknown): Raw[] {
 function apply(lxd: LxdState, doc: Raw, world: World): { pools: PoolState[]; networks: NetworkState[]; profiles: ProfileState[] } {
   const pools = lxd.pools.map((p) => ({ ...p, config: { ...p.config } }));
   const networks = lxd.networks.map((n) => ({ ...n, config: { ...n.config } }));
-  const profiles = lxd.profiles.map((p) => ({ ...p, config: { ...p.config }, devices: Object.fromEntries(Object.entries(p.devices).map(([k, d]) => [k, { ...d }])) }));
+  const profiles = lxd.profiles.map((p) => ({
+    ...p,
+    config: { ...p.config },
+    devices: Object.fromEntries(Object.entries(p.devices).map(([k, d]) => [k, { ...d }])),
+  }));
 
   for (const raw of list(doc.storage_pools)) {
     const name = str(raw.name);
@@ -40,7 +44,10 @@ function apply(lxd: LxdState, doc: Raw, world: World): { pools: PoolState[]; net
       pools.push({ name, driver, config: strMap(raw.config) });
       continue;
     }
-    if (current.driver !== driver) throw new Error(`Storage pool ${JSON.stringify(name)} is of type ${JSON.stringify(current.driver)} instead of ${JSON.stringify(driver)}`);
+    if (current.driver !== driver)
+      throw new Error(
+        `Storage pool ${JSON.stringify(name)} is of type ${JSON.stringify(current.driver)} instead of ${JSON.stringify(driver)}`,
+      );
     Object.assign(current.config, strMap(raw.config));
   }
 
@@ -64,10 +71,14 @@ function apply(lxd: LxdState, doc: Raw, world: World): { pools: PoolState[]; net
     for (const [dev, d] of Object.entries(devices)) {
       // Device validation (wording approximate): the pool or network a device names must exist.
       if (d.type === 'disk' && d.pool && !pools.some((p) => p.name === d.pool)) {
-        throw new Error(`Failed to update profile ${JSON.stringify(name)}: Device validation failed for ${JSON.stringify(dev)}: Failed loading device ${JSON.stringify(dev)}: Storage pool not found`);
+        throw new Error(
+          `Failed to update profile ${JSON.stringify(name)}: Device validation failed for ${JSON.stringify(dev)}: Failed loading device ${JSON.stringify(dev)}: Storage pool not found`,
+        );
       }
       if (d.type === 'nic' && d.network && !networks.some((n) => n.name === d.network)) {
-        throw new Error(`Failed to update profile ${JSON.stringify(name)}: Device validation failed for ${JSON.stringify(dev)}: Failed loading device ${JSON.stringify(dev)}: Network not found`);
+        throw new Error(
+          `Failed to update profile ${JSON.stringify(name)}: Device validation failed for ${JSON.stringify(dev)}: Failed loading device ${JSON.stringify(dev)}: Network not found`,
+        );
       }
     }
     const current = profiles.find((p) => p.name === name);
@@ -90,7 +101,8 @@ export function initDaemon(world: World, path: string, preseedYaml: string): voi
   } catch (e) {
     throw lxcFailure(path, argv, `Failed to parse the preseed: ${(e as Error).message}`);
   }
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw lxcFailure(path, argv, 'Failed to parse the preseed: not a mapping');
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
+    throw lxcFailure(path, argv, 'Failed to parse the preseed: not a mapping');
   let next: ReturnType<typeof apply>;
   try {
     next = apply(lxd, doc as Raw, world);

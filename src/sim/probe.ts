@@ -2,7 +2,15 @@
 // from this level, built from the simulated state.
 
 import { originalPath } from './subid.js';
-import { type DaemonState, type FileState, type IdMapEntry, MANAGED_PROJECT, type ObservedLevel, type ObservedNetwork, type ObservedProfile } from '../core/observed.js';
+import {
+  type DaemonState,
+  type FileState,
+  type IdMapEntry,
+  MANAGED_PROJECT,
+  type ObservedLevel,
+  type ObservedNetwork,
+  type ObservedProfile,
+} from '../core/observed.js';
 import type { Flavour } from '../core/flavour/index.js';
 import { installedField, undecidedDaemon } from '../core/observe/parse-probe.js';
 import { noShell, socketRefused } from './errors.js';
@@ -18,7 +26,9 @@ function fileState(f: SimFile | undefined): FileState {
 
 /** /proc/self/uid_map lines as the probe parses them. */
 function uidMapOf(level: LevelState): IdMapEntry[] {
-  return level.kernel.filter((e) => e.Isuid).map((e) => ({ isuid: true, isgid: false, nsid: e.Nsid, hostid: e.Hostid, maprange: e.Maprange }));
+  return level.kernel
+    .filter((e) => e.Isuid)
+    .map((e) => ({ isuid: true, isgid: false, nsid: e.Nsid, hostid: e.Hostid, maprange: e.Maprange }));
 }
 
 /** The profiles as `lxc query /1.0/profiles?recursion=1` lists them; used_by is worked out from the instances, as LXD does. */
@@ -86,9 +96,20 @@ export function probeLevel(world: World, path: string, asked: Flavour | null): O
     networks,
     defaultProfileHasRoot: Object.values(defaultProfile?.devices ?? {}).some((d) => d.type === 'disk' && d.path === '/'),
     images: live ? live.images.map((i) => ({ fingerprint: i.fingerprint, aliases: [...i.aliases] })) : [],
-    instances: live ? live.instances.map((i) => ({ name: i.name, project: MANAGED_PROJECT, status: i.status, profiles: [...i.profiles], config: { ...i.config }, ...(i.location ? { location: i.location } : {}) })) : [],
+    instances: live
+      ? live.instances.map((i) => ({
+          name: i.name,
+          project: MANAGED_PROJECT,
+          status: i.status,
+          profiles: [...i.profiles],
+          config: { ...i.config },
+          ...(i.location ? { location: i.location } : {}),
+        }))
+      : [],
     profiles: live ? observedProfilesOf(live) : [],
     now: world.clock,
-    ...(path === '' && live && world.cluster ? { cluster: { members: world.cluster.members.map((m) => ({ name: m.name, status: m.status, groups: [...m.groups] })) } } : {}),
+    ...(path === '' && live && world.cluster
+      ? { cluster: { members: world.cluster.members.map((m) => ({ name: m.name, status: m.status, groups: [...m.groups] })) } }
+      : {}),
   };
 }

@@ -18,7 +18,13 @@ export function reach(world: World, path: string, argv: readonly string[]): Leve
     const lxc = level.lxd?.instances.some((i) => i.name === name) ? null : lxcContainerAt(level, name);
     if (lxc) {
       // lxc-attach to a container that is not running (LXC src/lxc/tools/lxc_attach.c).
-      if (lxc.state !== 'RUNNING') throw new CommandError(['lxc-attach', '-n', name, '--', ...argv], 1, `lxc-attach: ${name}: ../src/lxc/tools/lxc_attach.c: main: 321 Container is not running\n`, path);
+      if (lxc.state !== 'RUNNING')
+        throw new CommandError(
+          ['lxc-attach', '-n', name, '--', ...argv],
+          1,
+          `lxc-attach: ${name}: ../src/lxc/tools/lxc_attach.c: main: 321 Container is not running\n`,
+          path,
+        );
       level = lxc.inside!;
       continue;
     }
@@ -28,7 +34,8 @@ export function reach(world: World, path: string, argv: readonly string[]): Leve
     if (inst.status !== 'Running') throw lxcFailure(path, argv, TEXT.notRunning);
     // The server forwards an exec to the instance's member; one that is not online does not answer (the simulator's wording).
     const member = level === world.host ? memberOf(world, inst) : null;
-    if (member && member.status !== ONLINE) throw lxcFailure(path, argv, `Failed to connect to cluster member ${member.name}: member is ${member.status}`);
+    if (member && member.status !== ONLINE)
+      throw lxcFailure(path, argv, `Failed to connect to cluster member ${member.name}: member is ${member.status}`);
     level = inst.inside;
   }
   return level;

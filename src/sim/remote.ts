@@ -27,9 +27,17 @@ export interface SimServer {
 }
 
 export function simServer(remote: string, serverName: string, fingerprint: string, members: { name: string; range: IdRange }[]): SimServer {
-  return { remote, serverName, fingerprint, members, clustered: members.length > 1, profiles: new Map(), images: new Set(), instances: new Map() };
+  return {
+    remote,
+    serverName,
+    fingerprint,
+    members,
+    clustered: members.length > 1,
+    profiles: new Map(),
+    images: new Set(),
+    instances: new Map(),
+  };
 }
-
 
 const idmapJson = (r: IdRange): string =>
   JSON.stringify([
@@ -68,7 +76,12 @@ export interface SimMachine {
  * holds (what a relay copy can send); `received` puts a relayed image into the remote machine's store;
  * `machine`, its root containers (a move acts on them).
  */
-export function simServerExec(server: SimServer, localImages: () => ReadonlySet<string>, received: (fingerprint: string, aliases: string[]) => void = () => undefined, machine?: SimMachine): Exec {
+export function simServerExec(
+  server: SimServer,
+  localImages: () => ReadonlySet<string>,
+  received: (fingerprint: string, aliases: string[]) => void = () => undefined,
+  machine?: SimMachine,
+): Exec {
   return async (argv) => {
     const w = words(argv).slice(1);
     const prefix = `${server.remote}:`;
@@ -87,8 +100,11 @@ export function simServerExec(server: SimServer, localImages: () => ReadonlySet<
     }
     switch (verb) {
       case 'query':
-        if (name.startsWith('/1.0/cluster/members')) return server.clustered && machine ? ok(`${JSON.stringify(machine.members())}\n`) : fail("Server isn't part of a cluster");
-        return ok(`${JSON.stringify({ api_version: '1.0', environment: { server_name: server.serverName, certificate_fingerprint: server.fingerprint, server_clustered: server.clustered } })}\n`);
+        if (name.startsWith('/1.0/cluster/members'))
+          return server.clustered && machine ? ok(`${JSON.stringify(machine.members())}\n`) : fail("Server isn't part of a cluster");
+        return ok(
+          `${JSON.stringify({ api_version: '1.0', environment: { server_name: server.serverName, certificate_fingerprint: server.fingerprint, server_clustered: server.clustered } })}\n`,
+        );
       case 'init': {
         const target = option(w, '--target');
         if (target !== null && !server.clustered) return fail('This server is not clustered');
@@ -117,7 +133,7 @@ export function simServerExec(server: SimServer, localImages: () => ReadonlySet<
           return ok();
         }
         if (sub === 'get') return ok(`${profile[w.at(-1)!] ?? ''}\n`);
-        if (sub === 'delete') return server.profiles.delete(name), ok();
+        if (sub === 'delete') return (server.profiles.delete(name), ok());
         break;
       }
       case 'image': {
@@ -136,7 +152,8 @@ export function simServerExec(server: SimServer, localImages: () => ReadonlySet<
       case 'start': {
         const inst = server.instances.get(name);
         if (!inst) return fail('Instance not found');
-        if (inst.running === (verb === 'start')) return fail(verb === 'start' ? 'The instance is already running' : 'The instance is already stopped');
+        if (inst.running === (verb === 'start'))
+          return fail(verb === 'start' ? 'The instance is already running' : 'The instance is already stopped');
         inst.running = verb === 'start';
         return ok();
       }

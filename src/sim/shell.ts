@@ -41,18 +41,19 @@ export function shellWords(line: string): string[] | null {
   return words;
 }
 
-
 /** The machine of `world` reached through `prefix` (the manifest's shell:). */
 export function simShellExec(world: () => World, prefix: readonly string[]): Exec {
   return async (argv, options) => {
     const line = argv.at(-1);
-    if (argv.length !== prefix.length + 1 || prefix.some((w, i) => argv[i] !== w) || line === undefined) return failed(255, `the simulated shell was not reached through ${prefix.join(' ')}: ${argv.join(' ')}`);
+    if (argv.length !== prefix.length + 1 || prefix.some((w, i) => argv[i] !== w) || line === undefined)
+      return failed(255, `the simulated shell was not reached through ${prefix.join(' ')}: ${argv.join(' ')}`);
     const words = shellWords(line);
     if (!words) return failed(2, `sh: the simulated shell reads only single-quoted words: ${line}`);
     const w = world();
     try {
       const [program, flag, , name, ...args] = words;
-      const file = (path: string | undefined): SubidFile | null => (path === '/etc/subuid' ? 'subuid' : path === '/etc/subgid' ? 'subgid' : null);
+      const file = (path: string | undefined): SubidFile | null =>
+        path === '/etc/subuid' ? 'subuid' : path === '/etc/subgid' ? 'subgid' : null;
       if (program === 'sh' && flag === '-c' && name === 'nestctl-read-file' && file(args[0])) {
         const { text } = probeLevel(w, '', null)[file(args[0])!];
         return ok(text === null ? 'absent\n' : `present\n${text}`);
@@ -60,7 +61,10 @@ export function simShellExec(world: () => World, prefix: readonly string[]): Exe
       if (program === 'sh' && flag === '-c' && name === 'nestctl-write-subid' && file(args[0])) {
         const [, expected, forget, entries] = args;
         const text = options?.stdin === undefined ? '' : options.stdin.toString();
-        writeSubid(w, '', file(args[0])!, text, expected === 'absent' ? null : (expected ?? null), { forgetOriginal: forget === 'forget', entries: (entries ?? '').split('\n').filter(Boolean) });
+        writeSubid(w, '', file(args[0])!, text, expected === 'absent' ? null : (expected ?? null), {
+          forgetOriginal: forget === 'forget',
+          entries: (entries ?? '').split('\n').filter(Boolean),
+        });
         return ok();
       }
       if (program === 'sh' && flag === '-c' && name === 'restart') {

@@ -121,7 +121,11 @@ export function simulatedWorldOf(world: World): SimulatedWorld {
     },
     editFile: (path, file, text, owner = {}) => {
       const before = findLevel(world, path)?.files[file];
-      setFile(world, path, file, Buffer.from(text, 'utf8'), { mode: owner.mode ?? before?.mode ?? 0o644, uid: owner.uid ?? before?.uid ?? 0, gid: owner.gid ?? before?.gid ?? 0 });
+      setFile(world, path, file, Buffer.from(text, 'utf8'), {
+        mode: owner.mode ?? before?.mode ?? 0o644,
+        uid: owner.uid ?? before?.uid ?? 0,
+        gid: owner.gid ?? before?.gid ?? 0,
+      });
       record(world, path, 'edit-file', file);
     },
     commands: (path) => world.log.filter((r) => r.path === path && r.op === 'exec').map((r) => JSON.parse(r.detail) as string[]),
@@ -141,7 +145,12 @@ export function simulatedWorldOf(world: World): SimulatedWorld {
     },
     lxcUidMap: (path, owner, name) => {
       const c = findLevel(world, path)?.lxc?.containers.find((x) => x.owner === owner && x.name === name);
-      return c && c.state === 'RUNNING' ? c.uidMap.filter((e) => e.Isuid).map((e) => `${e.Nsid} ${e.Hostid} ${e.Maprange}`).join('\n') : null;
+      return c && c.state === 'RUNNING'
+        ? c.uidMap
+            .filter((e) => e.Isuid)
+            .map((e) => `${e.Nsid} ${e.Hostid} ${e.Maprange}`)
+            .join('\n')
+        : null;
     },
     state: () => world,
   };

@@ -29,7 +29,11 @@ export function writeSubid(
   const currentSha = current ? sha256(current.text) : 'absent';
   const planned = expectedSha256 ?? 'absent';
   if (currentSha !== planned) {
-    throw new EnvironmentError(`plan is stale: ${name} changed since it was planned (sha256 ${currentSha}, planned ${planned})`, 'run nestctl plan again', path);
+    throw new EnvironmentError(
+      `plan is stale: ${name} changed since it was planned (sha256 ${currentSha}, planned ${planned})`,
+      'run nestctl plan again',
+      path,
+    );
   }
   const refused = refuseSubidText(name, current?.text ?? null, text, options.entries ?? [], Boolean(options.forgetOriginal));
   if (refused) throw new EnvironmentError(refused, REFUSED_HINT, path);

@@ -40,7 +40,10 @@ function problem(e: ErrorObject, data: unknown): ShapeProblem {
   if (e.keyword === 'additionalProperties') {
     const key = String(p['additionalProperty']);
     const props: unknown = e.parentSchema?.['properties'];
-    return { where: [...where, key], message: `unknown key "${key}" (expected one of: ${Object.keys(isObj(props) ? props : {}).join(', ')})` };
+    return {
+      where: [...where, key],
+      message: `unknown key "${key}" (expected one of: ${Object.keys(isObj(props) ? props : {}).join(', ')})`,
+    };
   }
   if (e.keyword === 'required') return { where, message: `missing key "${String(p['missingProperty'])}"` };
   const expected: unknown = e.parentSchema?.['expected'];

@@ -35,7 +35,12 @@ interface Made {
 async function incusRules(agi1: LxdLevel): Promise<Record<string, Made>> {
   const busybox = (await agi1.probe()).images.find((i) => i.aliases.includes('busybox'));
   if (!busybox) throw new Error('agi1 has no busybox image (the manifest copies it there)');
-  const spec = (name: string, config: Record<string, string>) => ({ name, fingerprint: busybox.fingerprint, profiles: ['default'], config });
+  const spec = (name: string, config: Record<string, string>) => ({
+    name,
+    fingerprint: busybox.fingerprint,
+    profiles: ['default'],
+    config,
+  });
   await agi1.createInstance(spec(EDGE, { 'security.idmap.isolated': 'true' }));
   await agi1.createInstance(spec(SIZED, { 'security.idmap.size': '65536' }));
   const instances = (await agi1.probe()).instances;
@@ -51,7 +56,10 @@ describe.skipIf(why !== null)(`the simulated Incus agrees with real Incus${why ?
   let files: ReturnType<typeof saveSubidFiles> | null = null;
 
   beforeAll(async () => {
-    const setup = await run(['bash', resolve(ROOT, 'test/lab/setup-host.sh')], { timeoutMs: 40 * 60_000, env: { NESTCTL_LAB_INCUS: '1', NESTCTL_LAB_LXD: '0' } });
+    const setup = await run(['bash', resolve(ROOT, 'test/lab/setup-host.sh')], {
+      timeoutMs: 40 * 60_000,
+      env: { NESTCTL_LAB_INCUS: '1', NESTCTL_LAB_LXD: '0' },
+    });
     if (setup.code !== 0) throw new Error(`Incus lab setup failed:\n${setup.stdout}\n${setup.stderr}`);
     await deleteOn(INCUS, ours); // a crashed earlier run must not decide this one
     files = saveSubidFiles(INCUS.restart);
@@ -75,7 +83,10 @@ describe.skipIf(why !== null)(`the simulated Incus agrees with real Incus${why ?
         base: '196608',
         idmap: ['g 0 196608 65536', 'u 0 196608 65536'],
       });
-      expect(real[SIZED], 'the shared copy of 65536:196608 is cut to 65536 ids').toEqual({ base: '0', idmap: ['g 0 65536 65536', 'u 0 65536 65536'] });
+      expect(real[SIZED], 'the shared copy of 65536:196608 is cut to 65536 ids').toEqual({
+        base: '0',
+        idmap: ['g 0 65536 65536', 'u 0 65536 65536'],
+      });
     });
   });
 });

@@ -34,7 +34,8 @@ export interface RealDaemon {
 const LAB_CACHE = process.env.NESTCTL_LAB_CACHE ?? '/var/cache/nestctl-lab';
 
 /** The description of the real host given to the simulator, kept for a look after a failure. */
-export const worldFile = (d: RealDaemon): string => (d.flavour === 'debian' ? '/tmp/nestctl-agreement-world.yaml' : `/tmp/nestctl-agreement-${d.flavour}-world.yaml`);
+export const worldFile = (d: RealDaemon): string =>
+  d.flavour === 'debian' ? '/tmp/nestctl-agreement-world.yaml' : `/tmp/nestctl-agreement-${d.flavour}-world.yaml`;
 
 export function load(file: string): { manifest: Manifest; text: string } {
   const text = readFileSync(resolve(ROOT, file), 'utf8');
@@ -101,14 +102,20 @@ export function describeInstance(i: ObservedInstance): InstanceDescription {
  */
 export async function describeRealHost(d: RealDaemon, hostingImages: string[], lxcOwners: string[] = []): Promise<WorldDescription> {
   const host = await realHost(d).probe();
-  if (host.daemon.kind !== 'up' || !host.flavour) throw new Error(`the host's ${d.flavour} daemon is not up: ${JSON.stringify(host.daemon)}`);
+  if (host.daemon.kind !== 'up' || !host.flavour)
+    throw new Error(`the host's ${d.flavour} daemon is not up: ${JSON.stringify(host.daemon)}`);
   const bridge = host.networks.find((n) => n.managed && n.ipv4);
   const images: ImageDescription[] = await Promise.all(
     host.images.map(async (i): Promise<ImageDescription> => {
       if (!i.aliases.some((a) => hostingImages.includes(a))) return { fingerprint: i.fingerprint, aliases: i.aliases, lxd: false };
       const files = await imageFiles(i.fingerprint);
       const shipped = files ? { subuid: files.subuid, subgid: files.subgid } : {};
-      return { fingerprint: i.fingerprint, aliases: i.aliases, lxd: { flavour: d.flavour, ...shipped }, ...(files?.lxc ? { lxc: true } : {}) };
+      return {
+        fingerprint: i.fingerprint,
+        aliases: i.aliases,
+        lxd: { flavour: d.flavour, ...shipped },
+        ...(files?.lxc ? { lxc: true } : {}),
+      };
     }),
   );
   const instances = host.instances.map(describeInstance);
@@ -119,7 +126,8 @@ export async function describeRealHost(d: RealDaemon, hostingImages: string[], l
         flavour: host.flavour,
         version: host.daemon.version,
         daemon: 'up',
-        initialised: host.storagePools.length > 0 && bridge ? { pool: host.storagePools[0]!, bridge: bridge.name, ipv4: bridge.ipv4! } : false,
+        initialised:
+          host.storagePools.length > 0 && bridge ? { pool: host.storagePools[0]!, bridge: bridge.name, ipv4: bridge.ipv4! } : false,
       },
       systemd: host.systemd,
       uidmapTools: existsSync('/usr/bin/newuidmap') && existsSync('/usr/bin/newgidmap'),
@@ -149,7 +157,10 @@ export async function simPlan(world: SimWorld, m: { manifest: Manifest; text: st
 /** A daemon's map entries as comparable lines ("u 0 1065536 65536"), a uid+gid entry split in two. */
 export function idmapLines(json: string | undefined): string[] {
   return parseLxdIdmap(json)
-    .flatMap((e) => [...(e.isuid ? [`u ${e.nsid} ${e.hostid} ${e.maprange}`] : []), ...(e.isgid ? [`g ${e.nsid} ${e.hostid} ${e.maprange}`] : [])])
+    .flatMap((e) => [
+      ...(e.isuid ? [`u ${e.nsid} ${e.hostid} ${e.maprange}`] : []),
+      ...(e.isgid ? [`g ${e.nsid} ${e.hostid} ${e.maprange}`] : []),
+    ])
     .sort();
 }
 
@@ -198,7 +209,11 @@ function lxcFacts(lxc: ObservedLxc, names: Set<string>): LxcFacts {
     const containers: Record<string, LxcContainerFacts> = {};
     for (const c of [...o.containers].sort((a, b) => a.name.localeCompare(b.name))) {
       if (!names.has(c.name)) continue;
-      containers[c.name] = { state: c.state, config: c.config.text, uidMap: c.uidMap.map((e) => `${e.nsid} ${e.hostid} ${e.maprange}`).join('\n') };
+      containers[c.name] = {
+        state: c.state,
+        config: c.config.text,
+        uidMap: c.uidMap.map((e) => `${e.nsid} ${e.hostid} ${e.maprange}`).join('\n'),
+      };
     }
     owners[key] = { home: o.home, defaultConf: o.defaultConf?.text ?? null, containers };
   }
@@ -212,7 +227,11 @@ function levelFacts(level: ObservedLevel, names: Set<string>): LevelFacts {
     instances[i.name] = {
       status: i.status,
       profiles: i.profiles,
-      config: Object.fromEntries(Object.entries(i.config).filter(([k]) => !k.startsWith('volatile.') && !k.startsWith('image.')).sort(([a], [b]) => a.localeCompare(b))),
+      config: Object.fromEntries(
+        Object.entries(i.config)
+          .filter(([k]) => !k.startsWith('volatile.') && !k.startsWith('image.'))
+          .sort(([a], [b]) => a.localeCompare(b)),
+      ),
       idmap: idmapLines(i.config['volatile.idmap.current']),
     };
   }
@@ -222,7 +241,10 @@ function levelFacts(level: ObservedLevel, names: Set<string>): LevelFacts {
     subuidRoot: rootLines(level.subuid.text),
     subgidRoot: rootLines(level.subgid.text),
     pools: [...level.storagePools].sort(),
-    bridges: level.networks.filter((n) => n.managed).map((n) => `${n.name} ${n.ipv4 ?? '-'}`).sort(),
+    bridges: level.networks
+      .filter((n) => n.managed)
+      .map((n) => `${n.name} ${n.ipv4 ?? '-'}`)
+      .sort(),
     images: level.images.map((i) => `${i.fingerprint.slice(0, 12)} ${[...i.aliases].sort().join(',')}`).sort(),
     instances,
     ...(level.lxc ? { lxc: lxcFacts(level.lxc, names) } : {}),
@@ -255,7 +277,13 @@ function treeFacts(tree: ObservedTree, manifest: Manifest): Record<string, Level
  */
 export function manifestAgreement(file: string, d: RealDaemon, restoreIds: () => Promise<void>): { world: () => SimWorld } {
   const m = load(file);
-  const hostingImages = [...new Set(allSpecs(m.manifest.containers).filter(hostsContainers).map((s) => s.image))];
+  const hostingImages = [
+    ...new Set(
+      allSpecs(m.manifest.containers)
+        .filter(hostsContainers)
+        .map((s) => s.image),
+    ),
+  ];
   // The host's LXC owners the manifest names, and root (whose containers are described too).
   const lxcOwners = m.manifest.lxc.length > 0 ? [...new Set(['root', ...m.manifest.lxc.map((s) => ownerKey(s.user))])].sort() : [];
   const tops = m.manifest.containers.map((s) => s.name);
@@ -292,16 +320,25 @@ export function manifestAgreement(file: string, d: RealDaemon, restoreIds: () =>
 
   it('applies on both without a failed step', async () => {
     const summary = await startApply(plan, sim().host()).finished;
-    expect(summary.failed.map((f) => `${f.step.id}: ${f.error.message}`), 'simulated apply').toEqual([]);
+    expect(
+      summary.failed.map((f) => `${f.step.id}: ${f.error.message}`),
+      'simulated apply',
+    ).toEqual([]);
     const r = await nestctl(['apply', '--auto-approve', '--host-restart', d.restart, file]);
     expect(r.code, `real apply:\n${r.stdout}\n${r.stderr}`).toBe(0);
   });
 
   it('has nothing left to do on both', async () => {
-    expect((await simPlan(sim(), m, d)).steps.map((s) => s.id), 'simulated').toEqual([]);
+    expect(
+      (await simPlan(sim(), m, d)).steps.map((s) => s.id),
+      'simulated',
+    ).toEqual([]);
     const r = await nestctl(['plan', '--json', '--host-restart', d.restart, file]);
     expect(r.code, r.stderr).toBe(0);
-    expect((JSON.parse(r.stdout) as Plan).steps.map((s) => s.id), 'real').toEqual([]);
+    expect(
+      (JSON.parse(r.stdout) as Plan).steps.map((s) => s.id),
+      'real',
+    ).toEqual([]);
   });
 
   it('observes the same levels: uid maps, root entries, pools, bridges, images, instances', async () => {

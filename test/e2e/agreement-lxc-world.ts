@@ -26,7 +26,8 @@ export function lxcWorldPart(seen: ObservedLxc): LxcWorldPart | null {
     if (owner !== 'root') users[owner] = o.home;
     if (owner !== 'root' && o.defaultConf?.text != null) files[defaultConfPath(o.home)] = o.defaultConf.text;
     for (const c of o.containers) {
-      if (c.state !== 'RUNNING' && c.state !== 'STOPPED') throw new Error(`${owner}'s LXC container ${c.name} is ${c.state}: the simulator knows RUNNING and STOPPED only`);
+      if (c.state !== 'RUNNING' && c.state !== 'STOPPED')
+        throw new Error(`${owner}'s LXC container ${c.name} is ${c.state}: the simulator knows RUNNING and STOPPED only`);
       containers.push({
         owner,
         name: c.name,

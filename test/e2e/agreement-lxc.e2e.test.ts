@@ -49,7 +49,13 @@ async function must(argv: string[]): Promise<void> {
 const FILES = ['/etc/subuid', '/etc/subgid', USERNET, defaultConfPath(HOME)];
 
 const destroyPlan = async (host: LxdLevel, m: ReturnType<typeof load>): Promise<Plan> => {
-  const r = await planManifest(m.manifest, host, { mode: 'destroy', restoreIds: true, hostRestart: [LXD.restart], tool: 'agreement', manifestText: m.text });
+  const r = await planManifest(m.manifest, host, {
+    mode: 'destroy',
+    restoreIds: true,
+    hostRestart: [LXD.restart],
+    tool: 'agreement',
+    manifestText: m.text,
+  });
   if (!r.ok) throw new Error(`the destroy plan was refused: ${JSON.stringify(r.problems)}`);
   return r.plan;
 };
@@ -97,7 +103,10 @@ describe.skipIf(why !== null)(`the simulator agrees with real classic LXC${why ?
       const real = await destroyPlan(realHost(LXD), m);
       expect(simulated.steps, 'simulated destroy plan vs real destroy plan').toEqual(real.steps);
       const summary = await startApply(simulated, world().host()).finished;
-      expect(summary.failed.map((f) => `${f.step.id}: ${f.error.message}`), 'simulated destroy').toEqual([]);
+      expect(
+        summary.failed.map((f) => `${f.step.id}: ${f.error.message}`),
+        'simulated destroy',
+      ).toEqual([]);
       const r = await nestctl(['destroy', '--auto-approve', '--restore-ids', '--host-restart', LXD.restart, MANIFEST]);
       expect(r.code, `real destroy:\n${r.stdout}\n${r.stderr}`).toBe(0);
       const realAfter = FILES.map(read);

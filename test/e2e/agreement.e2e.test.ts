@@ -57,7 +57,10 @@ async function attempt(action: () => Promise<void>): Promise<Attempt> {
   }
 }
 
-async function negativeCase(host: LxdLevel, fingerprints: { nest: string; busybox: string }): Promise<{ uninitialised: Attempt; initialised: Attempt }> {
+async function negativeCase(
+  host: LxdLevel,
+  fingerprints: { nest: string; busybox: string },
+): Promise<{ uninitialised: Attempt; initialised: Attempt }> {
   await host.createInstance({ name: NEG, fingerprint: fingerprints.nest, profiles: ['default'], config: { 'security.nesting': 'true' } });
   await host.startInstance(NEG, true);
   const inside = host.child(NEG, null);
@@ -67,7 +70,8 @@ async function negativeCase(host: LxdLevel, fingerprints: { nest: string; busybo
   await inside.importImage(pushed, ['busybox']);
   await inside.discardBundle(pushed);
   await host.discardBundle(bundle);
-  const create = (): Promise<void> => inside.createInstance({ name: NEG_CHILD, fingerprint: fingerprints.busybox, profiles: ['default'], config: {} });
+  const create = (): Promise<void> =>
+    inside.createInstance({ name: NEG_CHILD, fingerprint: fingerprints.busybox, profiles: ['default'], config: {} });
   const uninitialised = await attempt(create);
   await inside.initDaemon(buildPreseed({ pool: true, bridge: true, profile: true }, '10.77.9.1/24', bridgeName('debian')));
   const initialised = await attempt(create);
@@ -114,17 +118,26 @@ describe.skipIf(why !== null)(`the simulated LXD agrees with real LXD${why ? ` (
     it('both refuse once the nested LXD is initialised, with the same error class and the uid/gid allocation message', async () => {
       expect(real!.initialised.error, 'real LXD').toMatch(/uid\/gid allocation/);
       expect(sim!.initialised.error, 'simulated LXD').toMatch(/uid\/gid allocation/);
-      expect({ kind: sim!.initialised.kind, fault: sim!.initialised.fault }).toEqual({ kind: real!.initialised.kind, fault: real!.initialised.fault });
+      expect({ kind: sim!.initialised.kind, fault: sim!.initialised.fault }).toEqual({
+        kind: real!.initialised.kind,
+        fault: real!.initialised.fault,
+      });
     });
 
     it('both refuse the same way before the nested LXD is initialised (no storage pool yet)', async () => {
       expect(real!.uninitialised.error, 'real LXD').toMatch(/uid\/gid allocation/);
       expect(sim!.uninitialised.error, 'simulated LXD').toMatch(/uid\/gid allocation/);
-      expect({ kind: sim!.uninitialised.kind, fault: sim!.uninitialised.fault }).toEqual({ kind: real!.uninitialised.kind, fault: real!.uninitialised.fault });
+      expect({ kind: sim!.uninitialised.kind, fault: sim!.uninitialised.fault }).toEqual({
+        kind: real!.uninitialised.kind,
+        fault: real!.uninitialised.fault,
+      });
     });
 
     it("both say it in LXD's own words (the whole `Error: …` line)", async () => {
-      const words = (r: { uninitialised: Attempt; initialised: Attempt }) => ({ uninitialised: r.uninitialised.lxd, initialised: r.initialised.lxd });
+      const words = (r: { uninitialised: Attempt; initialised: Attempt }) => ({
+        uninitialised: r.uninitialised.lxd,
+        initialised: r.initialised.lxd,
+      });
       expect(words(sim!), 'simulated LXD vs real LXD').toEqual(words(real!));
     });
   });

@@ -24,7 +24,14 @@ async function tinyRootfs(): Promise<void> {
   mkdirSync(join(root, 'bin'), { recursive: true });
   copyFileSync('/bin/busybox', join(root, 'bin/busybox'));
   for (const applet of ['sh', 'true', 'cat', 'echo', 'id']) symlinkSync('busybox', join(root, 'bin', applet));
-  const r = await run(['sh', '-c', 'tar --numeric-owner --owner=0 --group=0 -C "$1" -cf - . | xz -9 > "$2"', 'tar', root, join(DIR, 'tiny.tar.xz')]);
+  const r = await run([
+    'sh',
+    '-c',
+    'tar --numeric-owner --owner=0 --group=0 -C "$1" -cf - . | xz -9 > "$2"',
+    'tar',
+    root,
+    join(DIR, 'tiny.tar.xz'),
+  ]);
   if (r.code !== 0) throw new Error(`building the rootfs tarball: ${r.stderr}`);
 }
 
@@ -90,7 +97,10 @@ describe.skipIf(why !== null)(`Docker inside on real LXD${why ? ` (skipped: ${wh
       expect((await inside(path, ['docker', 'info', '--format', '{{.Driver}}'])).trim()).toBe('overlay2');
       // Docker's containers share their LXD container's unprivileged namespace (no remapping of
       // their own), so they see its map: host ids, never the host's root.
-      const dockerMap = (await inside(path, ['docker', 'run', '--rm', 'nestctl-tiny', '/bin/cat', '/proc/self/uid_map'])).trim().split(/\s+/).join(' ');
+      const dockerMap = (await inside(path, ['docker', 'run', '--rm', 'nestctl-tiny', '/bin/cat', '/proc/self/uid_map']))
+        .trim()
+        .split(/\s+/)
+        .join(' ');
       expect(dockerMap).toBe(await uidMapOf(path));
     }
     expect(await uidMapOf([L1])).not.toMatch(/^0 0 /);
@@ -103,7 +113,10 @@ describe.skipIf(why !== null)(`Docker inside on real LXD${why ? ` (skipped: ${wh
     // dkr3's map: root's own 65536 ids, then dockremap's 65536 (Docker's "userns-remap": "default").
     expect(await inside([L3], ['cat', '/etc/subuid'])).toContain('dockremap:65536:65536\n');
     expect(JSON.parse(await inside([L3], ['cat', '/etc/docker/daemon.json']))).toEqual({ 'userns-remap': 'default' });
-    const dockerMap = (await inside([L3], ['docker', 'run', '--rm', 'nestctl-tiny', '/bin/cat', '/proc/self/uid_map'])).trim().split(/\s+/).join(' ');
+    const dockerMap = (await inside([L3], ['docker', 'run', '--rm', 'nestctl-tiny', '/bin/cat', '/proc/self/uid_map']))
+      .trim()
+      .split(/\s+/)
+      .join(' ');
     expect(dockerMap).toBe('0 65536 65536');
     const planned = await nestctl(['plan', '--host-restart', RESTART, manifest()]);
     expect(planned.code, planned.stderr).toBe(0);

@@ -10,7 +10,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { CLI, RESTART, ROOT, deleteInstances, execIn, killHostDaemon, labUnavailable, nestctl, run, saveSubidFiles, startHostDaemon, uidMapOf } from './lab.js';
+import {
+  CLI,
+  RESTART,
+  ROOT,
+  deleteInstances,
+  execIn,
+  killHostDaemon,
+  labUnavailable,
+  nestctl,
+  run,
+  saveSubidFiles,
+  startHostDaemon,
+  uidMapOf,
+} from './lab.js';
 
 const why = labUnavailable();
 const MANIFEST = 'test/e2e/manifests/faults.yaml';
@@ -31,9 +44,17 @@ interface Interrupted {
  * `nestctl apply --json` of `manifest`; when step `stepId` starts, wait `delayMs`, then run the
  * fault (it gets the nestctl process, to kill it if it wants).
  */
-function applyWithFault(manifest: string, stepId: string, delayMs: number, fault: (nestctlPid: number) => Promise<void>): Promise<Interrupted> {
+function applyWithFault(
+  manifest: string,
+  stepId: string,
+  delayMs: number,
+  fault: (nestctlPid: number) => Promise<void>,
+): Promise<Interrupted> {
   return new Promise((done, fail) => {
-    const child = spawn('node', [CLI, 'apply', '--json', '--auto-approve', '--host-restart', RESTART, manifest], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('node', [CLI, 'apply', '--json', '--auto-approve', '--host-restart', RESTART, manifest], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const events: Interrupted['events'] = [];
     let faulted = false;
     let faultDone: Promise<void> = Promise.resolve();
@@ -65,7 +86,10 @@ async function expectSubidFilesParse(levels: string[][]): Promise<void> {
       expect(r.stdout.endsWith('\n'), `${where} ends with a newline`).toBe(true);
       const lines = r.stdout.slice(0, -1).split('\n');
       for (const line of lines) expect(line, `${where}: ${JSON.stringify(r.stdout)}`).toMatch(/^(#.*|[a-z_][a-z0-9_-]*\$?:\d+:\d+)$/);
-      expect(lines.some((l) => /^root:\d+:(\d+)$/.exec(l) && Number(l.split(':')[2]) >= 65536), `${where} has root's entry`).toBe(true);
+      expect(
+        lines.some((l) => /^root:\d+:(\d+)$/.exec(l) && Number(l.split(':')[2]) >= 65536),
+        `${where} has root's entry`,
+      ).toBe(true);
     }
   }
 }

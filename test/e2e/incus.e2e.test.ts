@@ -12,7 +12,8 @@ const MANIFEST = 'test/e2e/manifests/incus-seed.yaml';
 const RESTART_INCUS = resolve(ROOT, 'test/lab/restart-incus.sh');
 
 /** `incus exec a -- incus exec b -- … argv`. */
-const incusExecIn = (path: string[], argv: string[]): string[] => path.reduceRight<string[]>((inner, name) => ['incus', 'exec', name, '-T', '--', ...inner], argv);
+const incusExecIn = (path: string[], argv: string[]): string[] =>
+  path.reduceRight<string[]>((inner, name) => ['incus', 'exec', name, '-T', '--', ...inner], argv);
 
 async function uidMap(path: string[]): Promise<string> {
   const r = await run(incusExecIn(path, ['cat', '/proc/self/uid_map']));
@@ -24,7 +25,10 @@ describe.skipIf(why !== null)(`the seed tree on Incus${why ? ` (skipped: ${why})
   let files: ReturnType<typeof saveSubidFiles> | null = null;
 
   beforeAll(async () => {
-    const setup = await run(['bash', resolve(ROOT, 'test/lab/setup-host.sh')], { timeoutMs: 40 * 60_000, env: { NESTCTL_LAB_INCUS: '1', NESTCTL_LAB_LXD: '0' } });
+    const setup = await run(['bash', resolve(ROOT, 'test/lab/setup-host.sh')], {
+      timeoutMs: 40 * 60_000,
+      env: { NESTCTL_LAB_INCUS: '1', NESTCTL_LAB_LXD: '0' },
+    });
     if (setup.code !== 0) throw new Error(`Incus lab setup failed:\n${setup.stdout}\n${setup.stderr}`);
     await run(['incus', 'delete', '--force', 'ic1']);
     files = saveSubidFiles(RESTART_INCUS);

@@ -20,7 +20,10 @@ export interface Ran {
  * Run argv to its end without blocking the test worker's event loop (a synchronous child of a
  * minute blocks Vitest's worker RPC: "Timeout calling onTaskUpdate").
  */
-export async function run(argv: string[], options: { input?: string; timeoutMs?: number; env?: Record<string, string> } = {}): Promise<Ran> {
+export async function run(
+  argv: string[],
+  options: { input?: string; timeoutMs?: number; env?: Record<string, string> } = {},
+): Promise<Ran> {
   // An `lxc exec` the daemon answered as never started is run again, as nestctl's own nested exec does.
   for (let attempt = 1; ; attempt += 1) {
     const r = await runOnce(argv, options);
@@ -31,14 +34,21 @@ export async function run(argv: string[], options: { input?: string; timeoutMs?:
 
 function runOnce(argv: string[], options: { input?: string; timeoutMs?: number; env?: Record<string, string> }): Promise<Ran> {
   return new Promise((done) => {
-    const child = spawn(argv[0]!, argv.slice(1), { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(argv[0]!, argv.slice(1), {
+      cwd: ROOT,
+      env: { ...process.env, NO_COLOR: '1', ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let failure = '';
-    const timer = setTimeout(() => {
-      failure = `\n(killed after ${options.timeoutMs ?? 30 * 60_000} ms)`;
-      child.kill('SIGKILL');
-    }, options.timeoutMs ?? 30 * 60_000);
+    const timer = setTimeout(
+      () => {
+        failure = `\n(killed after ${options.timeoutMs ?? 30 * 60_000} ms)`;
+        child.kill('SIGKILL');
+      },
+      options.timeoutMs ?? 30 * 60_000,
+    );
     child.stdout.on('data', (b: Buffer) => out.push(b));
     child.stderr.on('data', (b: Buffer) => err.push(b));
     child.on('error', (e) => {

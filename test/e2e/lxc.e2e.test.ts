@@ -44,7 +44,10 @@ writeFileSync(
 
 /** OUTER alone, for the LXC container made by hand inside it. */
 const OUTER_ONLY = join(DIR, 'outer.yaml');
-writeFileSync(OUTER_ONLY, ['apiVersion: nestctl/v1', 'host:', '  flavour: debian', 'containers:', `  - name: ${OUTER}`, '    image: nest-tools', ''].join('\n'));
+writeFileSync(
+  OUTER_ONLY,
+  ['apiVersion: nestctl/v1', 'host:', '  flavour: debian', 'containers:', `  - name: ${OUTER}`, '    image: nest-tools', ''].join('\n'),
+);
 
 async function must(argv: string[]): Promise<string> {
   const r = await run(argv);
@@ -86,7 +89,7 @@ describe.skipIf(why !== null)(`classic LXC on real hosts${why ? ` (skipped: ${wh
     await files?.restore();
   });
 
-  it('runs a user\'s LXC container beside an LXD one and a root-owned one inside LXD, each mapped as planned', async () => {
+  it("runs a user's LXC container beside an LXD one and a root-owned one inside LXD, each mapped as planned", async () => {
     const planned = await nestctl(['plan', '--json', '--host-restart', RESTART, MANIFEST]);
     expect(planned.code, planned.stderr).toBe(0);
     const r = await nestctl(['apply', '--auto-approve', '--ci', '--host-restart', RESTART, MANIFEST]);
@@ -122,7 +125,9 @@ describe.skipIf(why !== null)(`classic LXC on real hosts${why ? ` (skipped: ${wh
     await must(execIn([OUTER], ['lxc-create', '-n', 'foreign', '-t', 'busybox']));
     const d = await nestctl(['destroy', '--auto-approve', '--ci', OUTER_ONLY]);
     expect(d.code, `${d.stdout}\n${d.stderr}`).toBe(0);
-    expect(`${d.stdout}\n${d.stderr}`).toContain(`${OUTER} is kept: it holds containers nestctl did not create or cannot prove empty (LXC container ${OUTER}/foreign of root)`);
+    expect(`${d.stdout}\n${d.stderr}`).toContain(
+      `${OUTER} is kept: it holds containers nestctl did not create or cannot prove empty (LXC container ${OUTER}/foreign of root)`,
+    );
     expect((await run(['lxc', 'info', OUTER])).code).toBe(0);
   });
 });
@@ -135,7 +140,16 @@ const SD_USER = 'nestlxu';
 const SD_DIR = `/home/${SD_USER}/.local/share/lxc`;
 const sdManifest = (withLxc: boolean): string => {
   const file = join(DIR, withLxc ? 'systemd-lxc.yaml' : 'systemd.yaml');
-  const lines = ['apiVersion: nestctl/v1', 'host:', '  flavour: debian', 'containers:', `  - name: ${SD_OUTER}`, '    image: nest-tools', '    setup:', `      - [useradd, -m, ${SD_USER}]`];
+  const lines = [
+    'apiVersion: nestctl/v1',
+    'host:',
+    '  flavour: debian',
+    'containers:',
+    `  - name: ${SD_OUTER}`,
+    '    image: nest-tools',
+    '    setup:',
+    `      - [useradd, -m, ${SD_USER}]`,
+  ];
   if (withLxc) lines.push('    containers:', '      - name: ubx', '        runtime: lxc', `        user: ${SD_USER}`);
   writeFileSync(file, [...lines, ''].join('\n'));
   return file;
@@ -154,13 +168,15 @@ describe.skipIf(why !== null)(`a user's LXC container under systemd${why ? ` (sk
     await files?.restore();
   });
 
-  it('starts it in a delegated systemd scope, mapped on the user\'s range there, and plans nothing more', async () => {
+  it("starts it in a delegated systemd scope, mapped on the user's range there, and plans nothing more", async () => {
     const first = await nestctl(['apply', '--auto-approve', '--ci', '--host-restart', RESTART, sdManifest(false)]);
     expect(first.code, `${first.stdout}\n${first.stderr}`).toBe(0);
     const file = sdManifest(true);
     const planned = await nestctl(['plan', '--json', '--host-restart', RESTART, file]);
     expect(planned.code, planned.stderr).toBe(0);
-    const start = (JSON.parse(planned.stdout) as { steps: Array<{ kind: string; cgroup?: string }> }).steps.find((s) => s.kind === 'start-lxc');
+    const start = (JSON.parse(planned.stdout) as { steps: Array<{ kind: string; cgroup?: string }> }).steps.find(
+      (s) => s.kind === 'start-lxc',
+    );
     expect(start?.cgroup).toBe('systemd-run');
     const r = await nestctl(['apply', '--auto-approve', '--ci', '--host-restart', RESTART, file]);
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);

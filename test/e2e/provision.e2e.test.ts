@@ -89,7 +89,10 @@ describe.skipIf(why !== null)(`files and setup on real LXD${why ? ` (skipped: ${
   });
 
   it('plans a hand edit at level 2 with a diff, and apply repairs content, mode and owner', async () => {
-    await inside([OUTER, INNER], ['sh', '-c', 'echo "listen = 9090" > /etc/app/app.conf && chmod 666 /etc/app/app.conf && chown 0:0 /etc/app/app.conf']);
+    await inside(
+      [OUTER, INNER],
+      ['sh', '-c', 'echo "listen = 9090" > /etc/app/app.conf && chmod 666 /etc/app/app.conf && chown 0:0 /etc/app/app.conf'],
+    );
     const planned = await nestctl(['plan', '--host-restart', RESTART, manifest()]);
     expect(planned.code, planned.stderr).toBe(0);
     expect(planned.stdout).toContain(`~ ${OUTER}/${INNER}: /etc/app/app.conf`);

@@ -31,11 +31,17 @@ describe.skipIf(why !== null)(`an id map change on real LXD${why ? ` (skipped: $
   it('made isolated: grows the host entry, sets the key, restarts onto the first slice', async () => {
     const r = await nestctl(['apply', '--auto-approve', '--host-restart', RESTART, ISOLATED]);
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
-    for (const line of ['~ host: /etc/subuid and /etc/subgid → root:500000:196608', '~ rmx: update config', '~ rmx: restart (LXD applies the new id map only when rmx starts']) {
+    for (const line of [
+      '~ host: /etc/subuid and /etc/subgid → root:500000:196608',
+      '~ rmx: update config',
+      '~ rmx: restart (LXD applies the new id map only when rmx starts',
+    ]) {
       expect(r.stdout).toContain(line);
     }
     expect(await uidMapOf(['rmx'])).toBe('0 565536 65536');
-    expect((await nestctl(['plan', '--host-restart', RESTART, ISOLATED])).stdout).toContain('No changes. The containers match the manifest.');
+    expect((await nestctl(['plan', '--host-restart', RESTART, ISOLATED])).stdout).toContain(
+      'No changes. The containers match the manifest.',
+    );
   });
 
   it('destroy --restore-ids leaves the host as it was', async () => {

@@ -29,7 +29,9 @@ export interface RealRemote {
 /** The world format gives a member one range for uids and gids: a member whose two differ cannot be described. */
 function memberRange(remote: string, member: string, r: { uid: IdRange; gid: IdRange }): string {
   if (r.uid.start !== r.gid.start || r.uid.size !== r.gid.size) {
-    throw new Error(`member ${member} of remote ${remote} hands out uids ${r.uid.start}:${r.uid.size} but gids ${r.gid.start}:${r.gid.size}; a world's member has one range for both`);
+    throw new Error(
+      `member ${member} of remote ${remote} hands out uids ${r.uid.start}:${r.uid.size} but gids ${r.gid.start}:${r.gid.size}; a world's member has one range for both`,
+    );
   }
   return `${r.uid.start}:${r.uid.size}`;
 }
@@ -45,10 +47,15 @@ export async function describeRemoteServer(r: RealRemote, here: readonly ImageDe
   // Read before the queries, not beside them as the plan does: the instance list must not catch the probe instances.
   const untargeted = await new ExecRemoteHost(r.exec, r.cli, r.top, async () => []).probeRange(null);
   const top = await probeRemoteTop(r.exec, r.cli, { ...r.top, range: async () => untargeted }, r.flavour);
-  if (top.daemon.kind !== 'up' || !top.flavour) throw new Error(`the daemon of remote ${r.top.remote} is not up: ${JSON.stringify(top.daemon)}`);
+  if (top.daemon.kind !== 'up' || !top.flavour)
+    throw new Error(`the daemon of remote ${r.top.remote} is not up: ${JSON.stringify(top.daemon)}`);
   const members: Record<string, MemberDescription> = {};
   for (const m of top.cluster?.members ?? []) {
-    members[m.name] = { range: memberRange(r.top.remote, m.name, await probeRemoteRange(r.exec, r.cli, r.top, m.name)), groups: m.groups, status: m.status };
+    members[m.name] = {
+      range: memberRange(r.top.remote, m.name, await probeRemoteRange(r.exec, r.cli, r.top, m.name)),
+      groups: m.groups,
+      status: m.status,
+    };
   }
   const images: ImageDescription[] = top.images.map((i) => {
     const same = here.find((h) => h.fingerprint === i.fingerprint);
@@ -68,7 +75,8 @@ export async function describeRemoteServer(r: RealRemote, here: readonly ImageDe
         flavour: top.flavour,
         version: top.daemon.version,
         daemon: 'up',
-        initialised: top.storagePools.length > 0 && bridge ? { pool: top.storagePools[0]!, bridge: bridge.name, ipv4: bridge.ipv4! } : false,
+        initialised:
+          top.storagePools.length > 0 && bridge ? { pool: top.storagePools[0]!, bridge: bridge.name, ipv4: bridge.ipv4! } : false,
       },
       systemd: top.systemd,
       subuid: entry,
@@ -84,7 +92,11 @@ export async function describeRemoteServer(r: RealRemote, here: readonly ImageDe
  * `servers`, read back through the same reader as `--world FILE`, so it is one a user could
  * write. Returns the text too, for the CLI's --world and for a look after a failure.
  */
-export async function describeRealRemote(r: RealRemote, here: WorldDescription, file: string): Promise<{ desc: WorldDescription; text: string }> {
+export async function describeRealRemote(
+  r: RealRemote,
+  here: WorldDescription,
+  file: string,
+): Promise<{ desc: WorldDescription; text: string }> {
   const server = await describeRemoteServer(r, here.host.images ?? []);
   const text = stringify({ ...here, servers: { ...here.servers, [r.top.remote]: server } });
   return { desc: parseWorld(text, file), text };

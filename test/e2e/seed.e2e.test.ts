@@ -59,7 +59,13 @@ describe.skipIf(why !== null)(`seed.yaml on real LXD${why ? ` (skipped: ${why})`
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('+root:500000:196608');
-    for (const s of ['c1: create from nest', 'c1/c2: create from nest', 'c1/c2/c3: create from busybox', 'c1: /etc/subuid and /etc/subgid → root:65536:131072', 'c1/c2: /etc/subuid and /etc/subgid → root:65536:65536']) {
+    for (const s of [
+      'c1: create from nest',
+      'c1/c2: create from nest',
+      'c1/c2/c3: create from busybox',
+      'c1: /etc/subuid and /etc/subgid → root:65536:131072',
+      'c1/c2: /etc/subuid and /etc/subgid → root:65536:65536',
+    ]) {
       expect(r.stdout).toContain(s);
     }
     expect(r.stdout).toMatch(/Plan: 3 containers to add, 0 to change, 0 to destroy \(\d+ steps\)\./);
@@ -137,7 +143,13 @@ describe.skipIf(why !== null)(`seed.yaml on real LXD${why ? ` (skipped: ${why})`
     const r = await nestctl(['destroy', '--auto-approve', '--restore-ids', '--host-restart', RESTART, GROWN]);
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
     // The plan names every container that goes, level by level from the host down.
-    const order = ['- c1: destroy', '~ host: restore /etc/subuid', '- c1/c2: destroy', '- c1/c2/c3: destroy', '- c1/c2/c3b/c4: destroy'].map((l) => r.stdout.indexOf(l));
+    const order = [
+      '- c1: destroy',
+      '~ host: restore /etc/subuid',
+      '- c1/c2: destroy',
+      '- c1/c2/c3: destroy',
+      '- c1/c2/c3b/c4: destroy',
+    ].map((l) => r.stdout.indexOf(l));
     expect(order.every((i) => i >= 0)).toBe(true);
     expect([...order].sort((a, b) => a - b)).toEqual(order);
     expect(await instanceExists('c1')).toBe(false);

@@ -59,7 +59,12 @@ async function labHost(): Promise<WorldDescription> {
       subgid: SUBID,
       images: [
         { fingerprint: 'a'.repeat(64), aliases: ['busybox'], lxd: false },
-        { fingerprint: 'b'.repeat(64), aliases: ['nest-tools'], lxd: { flavour: 'debian', subuid: 'root:100000:10000001\n', subgid: 'root:100000:10000001\n' }, lxc: true },
+        {
+          fingerprint: 'b'.repeat(64),
+          aliases: ['nest-tools'],
+          lxd: { flavour: 'debian', subuid: 'root:100000:10000001\n', subgid: 'root:100000:10000001\n' },
+          lxc: true,
+        },
       ],
       lxc: lxc.lxc,
       ...(Object.keys(lxc.files).length > 0 ? { files: lxc.files } : {}),
@@ -84,7 +89,9 @@ describe('the classic LXC agreement, simulator side (recorded real probe)', () =
       },
       files: {},
     });
-    expect(lxcWorldPart({ version: null, apparmor: false, usernet: { text: null, sha256: null }, usernetOriginal: null, owners: {} })).toBeNull();
+    expect(
+      lxcWorldPart({ version: null, apparmor: false, usernet: { text: null, sha256: null }, usernetOriginal: null, owners: {} }),
+    ).toBeNull();
     const frozen: ObservedLxc = { ...(await recordedProbe()) };
     frozen.owners.root!.containers[0]!.state = 'FROZEN';
     expect(() => lxcWorldPart(frozen)).toThrow(/other is FROZEN/);
@@ -117,7 +124,11 @@ describe('the classic LXC agreement, simulator side (recorded real probe)', () =
     const destroy = await planManifest(M.manifest, world.host(), { ...options, mode: 'destroy', restoreIds: true });
     if (!destroy.ok) throw new Error(JSON.stringify(destroy.problems));
     expect((await startApply(destroy.plan, world.host()).finished).failed).toEqual([]);
-    expect([world.file('', '/etc/subuid'), world.file('', '/etc/subgid'), world.file('', '/etc/lxc/lxc-usernet') ?? '']).toEqual([SUBID, SUBID, '']);
+    expect([world.file('', '/etc/subuid'), world.file('', '/etc/subgid'), world.file('', '/etc/lxc/lxc-usernet') ?? '']).toEqual([
+      SUBID,
+      SUBID,
+      '',
+    ]);
     expect(world.lxcUidMap('', 'nestagr1', 'agrlxu')).toBeNull();
     expect(world.lxcUidMap('', 'root', 'other')).toBe('0 0 4294967295');
   });

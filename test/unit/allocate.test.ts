@@ -58,7 +58,12 @@ describe('allocate', () => {
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(r.problems.map((p) => [pathOfProblem(p), p.message, p.hint, lineCol(p)])).toEqual([
-      ['', 'the tree needs 131072 host ids, which from host.base 4294836224 run past the last usable id 4294967294', 'choose host.base at most 4294836223', '2:1'],
+      [
+        '',
+        'the tree needs 131072 host ids, which from host.base 4294836224 run past the last usable id 4294967294',
+        'choose host.base at most 4294836223',
+        '2:1',
+      ],
     ]);
   });
 

@@ -16,11 +16,23 @@ import type { Exec } from '../../src/ports/exec.js';
 import { shownArgv } from '../../src/adapters/lxd/commands.js';
 
 const SEED = readFileSync('examples/seed.yaml', 'utf8');
-const FLEET = ['apiVersion: nestctl/v1', 'containers:', ...Array.from({ length: 10 }, (_, i) => `  - { name: nf${i}, image: busybox }`), ''].join('\n');
+const FLEET = [
+  'apiVersion: nestctl/v1',
+  'containers:',
+  ...Array.from({ length: 10 }, (_, i) => `  - { name: nf${i}, image: busybox }`),
+  '',
+].join('\n');
 // Two nests, each with a busybox leaf: busybox is copied from the host into both.
-const TWO_NESTS = 'apiVersion: nestctl/v1\ncontainers:\n  - name: n1\n    image: nest\n    containers:\n      - { name: b1, image: busybox }\n  - name: n2\n    image: nest\n    containers:\n      - { name: b2, image: busybox }\n';
+const TWO_NESTS =
+  'apiVersion: nestctl/v1\ncontainers:\n  - name: n1\n    image: nest\n    containers:\n      - { name: b1, image: busybox }\n  - name: n2\n    image: nest\n    containers:\n      - { name: b2, image: busybox }\n';
 
-const newWorld = (): SimWorld => createSimWorld(defaultWorld([{ alias: 'nest', hostsLxd: true }, { alias: 'busybox', hostsLxd: false }]));
+const newWorld = (): SimWorld =>
+  createSimWorld(
+    defaultWorld([
+      { alias: 'nest', hostsLxd: true },
+      { alias: 'busybox', hostsLxd: false },
+    ]),
+  );
 
 /** Plans `text` in `mode` against `w`, applies it, and returns the commands the apply ran (not the plan's probes). */
 async function commands(w: SimWorld, text: string, mode: 'apply' | 'destroy' = 'apply'): Promise<string[]> {
@@ -40,7 +52,7 @@ const probes = (ran: string[]): string[] => ran.filter((a) => a.includes('<probe
 const matching = (ran: string[], re: RegExp): string[] => ran.filter((a) => re.test(a));
 
 describe('apply re-checks with targeted reads', () => {
-  it('a seed apply runs the full probe only where init-daemon needs the daemon\'s whole state (it ran 13)', async () => {
+  it("a seed apply runs the full probe only where init-daemon needs the daemon's whole state (it ran 13)", async () => {
     const ran = await commands(newWorld(), SEED);
     expect(probes(ran)).toEqual(['lxc exec c1 -T -- sh -c <probe> lxc lxd', 'lxc exec c1 -T -- lxc exec c2 -T -- sh -c <probe> lxc lxd']);
     // Each subid write at a new level reads that one file.
@@ -104,7 +116,12 @@ describe('destroy deletes a subtree with one delete --force', () => {
     // Every owner's classic LXC containers, at each level the delete takes along.
     expect(matching(ran, /<lxc-probe> --every-owner$/)).toHaveLength(3);
     expect(ran).toHaveLength(12);
-    expect(w.log().filter((r) => r.op === 'delete').map((r) => `${r.path}:${r.detail}`)).toEqual([':c1']);
+    expect(
+      w
+        .log()
+        .filter((r) => r.op === 'delete')
+        .map((r) => `${r.path}:${r.detail}`),
+    ).toEqual([':c1']);
   });
 
   it('a fleet destroy runs 3 commands a container (probe, LXC probe, delete) and one shared instance list, none a stop (it ran 4, then 3, then 2)', async () => {
@@ -120,7 +137,7 @@ describe('destroy deletes a subtree with one delete --force', () => {
 });
 
 describe('image exports', () => {
-  it('wait for their level\'s daemon restart, then go down while the containers boot, before each restarts its daemon', async () => {
+  it("wait for their level's daemon restart, then go down while the containers boot, before each restarts its daemon", async () => {
     const w = newWorld();
     await commands(w, SEED);
     const ops = w.log().map((r) => `${r.path || 'host'} ${r.op} ${r.detail}`);
@@ -148,7 +165,7 @@ describe('image exports', () => {
 });
 
 describe('nothing serialises siblings', () => {
-  it('a fleet\'s ten creates and ten starts each run side by side when every command takes time', async () => {
+  it("a fleet's ten creates and ten starts each run side by side when every command takes time", async () => {
     const w = newWorld();
     const r = loadManifest(FLEET, 'm.yaml');
     if (!r.ok) throw new Error('bad manifest');

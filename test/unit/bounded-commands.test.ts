@@ -23,7 +23,8 @@ function fake(answer: (argv: readonly string[], n: number) => ExecResult) {
 }
 
 const ok = (stdout = ''): ExecResult => ({ code: 0, stdout, stderr: '' });
-const instances = (status: string): ExecResult => ok(JSON.stringify([{ name: 'c1', project: 'default', status, profiles: [], config: {} }]));
+const instances = (status: string): ExecResult =>
+  ok(JSON.stringify([{ name: 'c1', project: 'default', status, profiles: [], config: {} }]));
 
 describe('processExec past its time', () => {
   it('kills the whole process group, so a child holding the output open cannot keep it waiting', async () => {
@@ -85,7 +86,9 @@ describe('ExecLevel with a client that never returns', () => {
     await new ExecLevel(exec, '', {}, 'debian').child('c1', 'debian').writeSubid('subuid', text, null);
     expect(calls).toHaveLength(2);
     const other = fake((argv) => (argv.includes('nestctl-write-subid') ? STUCK : ok('present\nroot:1:2\n')));
-    await expect(new ExecLevel(other.exec, '', {}, 'debian').child('c1', 'debian').writeSubid('subuid', text, null)).rejects.toBeInstanceOf(TimedOutError);
+    await expect(new ExecLevel(other.exec, '', {}, 'debian').child('c1', 'debian').writeSubid('subuid', text, null)).rejects.toBeInstanceOf(
+      TimedOutError,
+    );
   });
 
   it('takes a file write whose client was killed as done when the file reads back with its content, mode and owner', async () => {

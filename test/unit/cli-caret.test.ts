@@ -34,7 +34,10 @@ const BAD_KEY = [
 describe('errors with a caret', () => {
   it('validate and plan show line 12 and a caret at column 5 under the message', async () => {
     const f = file('bad-key.yaml', BAD_KEY);
-    for (const args of [['validate', f], ['plan', '--simulate', f]]) {
+    for (const args of [
+      ['validate', f],
+      ['plan', '--simulate', f],
+    ]) {
       const r = await nestctl(args);
       expect(r.code).toBe(1);
       expect(r.stderr).toContain(`${f}:12:5: error: unknown key "imgae"`);
@@ -45,7 +48,10 @@ describe('errors with a caret', () => {
   });
 
   it('an allocation problem points at its container', async () => {
-    const f = file('tight.yaml', 'apiVersion: nestctl/v1\ncontainers:\n  - name: c1\n    image: nest\n    idmap: { isolated: true, size: 65536 }\n    containers:\n      - { name: c2, image: busybox }\n');
+    const f = file(
+      'tight.yaml',
+      'apiVersion: nestctl/v1\ncontainers:\n  - name: c1\n    image: nest\n    idmap: { isolated: true, size: 65536 }\n    containers:\n      - { name: c2, image: busybox }\n',
+    );
     const r = await nestctl(['validate', f]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`${f}:3:5: error: c1 is isolated`);
@@ -74,7 +80,10 @@ describe('errors with a caret', () => {
 
   it('a warning shows its line too, from validate and from plan', async () => {
     const f = file('warn.yaml', 'apiVersion: nestctl/v1\ncontainers:\n  - name: c1\n    image: busybox\n    idmap:\n      size: 65536\n');
-    for (const args of [['validate', f], ['plan', '--simulate', f]]) {
+    for (const args of [
+      ['validate', f],
+      ['plan', '--simulate', f],
+    ]) {
       const r = await nestctl(args);
       expect(r.code).toBe(0);
       expect(r.stderr).toMatch(/:6:7: warning: idmap\.size in container c1 has no effect.*\n  6 \|       size: 65536\n    \|       \^\n/);
@@ -93,7 +102,12 @@ describe('errors with a caret', () => {
     const v = await nestctl(['validate', '--json', f]);
     expect(v.code).toBe(1);
     const doc = JSON.parse(v.stdout) as { diagnostics: { summary: string; range: unknown }[] };
-    expect(doc.diagnostics).toContainEqual({ severity: 'error', summary: 'unknown key "imgae" in container c3', detail: expect.any(String), range: { file: f, line: 12, column: 5 } });
+    expect(doc.diagnostics).toContainEqual({
+      severity: 'error',
+      summary: 'unknown key "imgae" in container c3',
+      detail: expect.any(String),
+      range: { file: f, line: 12, column: 5 },
+    });
     expect(`${v.stdout}${v.stderr}`).not.toContain('12 |');
     const p = await nestctl(['plan', '--simulate', '--json', f]);
     expect(p.code).toBe(1);

@@ -21,7 +21,13 @@ async function nestctl(args: string[]): Promise<{ code: number; stdout: string; 
 
 describe('nestctl destroy --world', () => {
   it('keeps a leaf holding a stranger, one whose inner LXD is down and one it cannot look into, saying why', async () => {
-    const r = await nestctl(['destroy', '--world', 'test/unit/fixtures/worlds/leaf-holds-stranger.yaml', '--auto-approve', 'test/unit/fixtures/nest-leaves.yaml']);
+    const r = await nestctl([
+      'destroy',
+      '--world',
+      'test/unit/fixtures/worlds/leaf-holds-stranger.yaml',
+      '--auto-approve',
+      'test/unit/fixtures/nest-leaves.yaml',
+    ]);
     const out = r.stdout + r.stderr;
     expect(r.code).toBe(0);
     expect(out).toContain('c1 is kept: it holds containers nestctl did not create or cannot prove empty (c1/web)');

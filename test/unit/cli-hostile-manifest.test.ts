@@ -10,12 +10,32 @@ import { nestctl } from './helpers/cli.js';
 const tmp = mkdtempSync(join(tmpdir(), 'nestctl-hostile-manifest-'));
 
 const CASES: Array<[string, string, string]> = [
-  ['owner', 'apiVersion: nestctl/v1\nhost:\n  owner: "root:0:65536\\nroot"\ncontainers: [{name: c1, image: nest}]\n', '3:10: error: invalid host.owner'],
-  ['raw-idmap', 'apiVersion: nestctl/v1\ncontainers:\n  - name: c1\n    image: nest\n    config: {raw.idmap: both 0 0}\n', '5:14: error: config key "raw.idmap" in container c1 would change the id map'],
+  [
+    'owner',
+    'apiVersion: nestctl/v1\nhost:\n  owner: "root:0:65536\\nroot"\ncontainers: [{name: c1, image: nest}]\n',
+    '3:10: error: invalid host.owner',
+  ],
+  [
+    'raw-idmap',
+    'apiVersion: nestctl/v1\ncontainers:\n  - name: c1\n    image: nest\n    config: {raw.idmap: both 0 0}\n',
+    '5:14: error: config key "raw.idmap" in container c1 would change the id map',
+  ],
   ['option', 'apiVersion: nestctl/v1\ncontainers:\n  - {name: c1, image: --force}\n', '3:23: error: invalid image "--force"'],
-  ['self-alias', 'apiVersion: nestctl/v1\ncontainers: &a [{name: c1, image: nest, containers: *a}]\n', '2:53: error: alias *a refers to the block that contains it'],
-  ['range-end', 'apiVersion: nestctl/v1\nhost: {base: 4294836224}\ncontainers:\n  - {name: c1, image: nest, containers: [{name: c2, image: nest}]}\n', '2:1: error: the tree needs 131072 host ids'],
-  ['deep', `apiVersion: nestctl/v1\nx: ${'['.repeat(5000)}${']'.repeat(5000)}\n`, '2:164: error: YAML: the manifest nests brackets more than 160 deep'],
+  [
+    'self-alias',
+    'apiVersion: nestctl/v1\ncontainers: &a [{name: c1, image: nest, containers: *a}]\n',
+    '2:53: error: alias *a refers to the block that contains it',
+  ],
+  [
+    'range-end',
+    'apiVersion: nestctl/v1\nhost: {base: 4294836224}\ncontainers:\n  - {name: c1, image: nest, containers: [{name: c2, image: nest}]}\n',
+    '2:1: error: the tree needs 131072 host ids',
+  ],
+  [
+    'deep',
+    `apiVersion: nestctl/v1\nx: ${'['.repeat(5000)}${']'.repeat(5000)}\n`,
+    '2:164: error: YAML: the manifest nests brackets more than 160 deep',
+  ],
 ];
 
 describe('hostile manifests through the CLI', () => {

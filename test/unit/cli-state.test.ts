@@ -26,7 +26,10 @@ describe('--state FILE', () => {
     const state = join(tmp, 'fail.yaml');
     const world = join(tmp, 'no-init.yaml');
     // A nesting image that cannot run anything inside: the first exec in c1 fails.
-    writeFileSync(world, 'host:\n  lxd: {flavour: debian, initialised: true}\n  images:\n    - {alias: nest, lxd: true, shell: false}\n    - {alias: busybox}\n');
+    writeFileSync(
+      world,
+      'host:\n  lxd: {flavour: debian, initialised: true}\n  images:\n    - {alias: nest, lxd: true, shell: false}\n    - {alias: busybox}\n',
+    );
     const r = await nestctl(['apply', '--auto-approve', '--world', world, '--state', state, SEED]);
     expect(r.code).toBe(1);
     expect(existsSync(state)).toBe(false);
@@ -65,7 +68,9 @@ describe('--state FILE', () => {
 describe('what a simulation assumes', () => {
   it('a fresh simulated host says which images it assumed present and carrying LXD', async () => {
     const r = await nestctl(['plan', '--simulate', SEED]);
-    expect(r.stdout).toContain("Assumed: the host's image store has nest, busybox.\nAssumed: nest carries LXD (c1, c1/c2 hold containers).\n");
+    expect(r.stdout).toContain(
+      "Assumed: the host's image store has nest, busybox.\nAssumed: nest carries LXD (c1, c1/c2 hold containers).\n",
+    );
   });
 
   it('a world says otherwise: an image not in the store (a typo) is refused', async () => {
@@ -75,7 +80,9 @@ describe('what a simulation assumes', () => {
     writeFileSync(manifest, readFileSync(SEED, 'utf8').replace('image: busybox', 'image: busybx'));
     const r = await nestctl(['plan', '--world', world, manifest]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(new RegExp(`${manifest}:\\d+:\\d+: error: image "busybx" \\(used by c1/c2/c3\\) is not in the host's LXD image store`));
+    expect(r.stderr).toMatch(
+      new RegExp(`${manifest}:\\d+:\\d+: error: image "busybx" \\(used by c1/c2/c3\\) is not in the host's LXD image store`),
+    );
     expect(r.stdout).not.toContain('Assumed');
   });
 
@@ -83,10 +90,15 @@ describe('what a simulation assumes', () => {
     const world = join(tmp, 'w-leaf.yaml');
     writeFileSync(world, WORLD);
     const manifest = join(tmp, 'leaf-nest.yaml');
-    writeFileSync(manifest, 'apiVersion: nestctl/v1\ncontainers:\n  - name: c1\n    image: busybox\n    containers:\n      - {name: c2, image: busybox}\n');
+    writeFileSync(
+      manifest,
+      'apiVersion: nestctl/v1\ncontainers:\n  - name: c1\n    image: busybox\n    containers:\n      - {name: c2, image: busybox}\n',
+    );
     const r = await nestctl(['plan', '--world', world, manifest]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`${manifest}:3:5: error: image "busybox" (used by c1) carries no LXD or Incus in the simulated world, but c1 holds containers`);
+    expect(r.stderr).toContain(
+      `${manifest}:3:5: error: image "busybox" (used by c1) carries no LXD or Incus in the simulated world, but c1 holds containers`,
+    );
   });
 });
 
@@ -103,7 +115,7 @@ describe('--state FILE with classic LXC', () => {
     expect(again.code).toBe(0);
   });
 
-  it('a container whose owner is not one of the level\'s accounts is refused at its line', async () => {
+  it("a container whose owner is not one of the level's accounts is refused at its line", async () => {
     const world = join(tmp, 'lxc-bad.yaml');
     writeFileSync(world, 'host:\n  lxc:\n    users: {alice: /home/alice}\n    containers:\n      - {owner: bob, name: box}\n');
     const r = await nestctl(['plan', '--world', world, 'examples/lxc-user.yaml']);

@@ -46,7 +46,10 @@ describe('exit codes', () => {
 
   it('an impossible allocation is refused before any host is looked at', async () => {
     const f = join(tmp, 'tight.yaml');
-    writeFileSync(f, 'apiVersion: nestctl/v1\ncontainers:\n  - name: c1\n    image: nest\n    idmap: { isolated: true, size: 65536 }\n    containers:\n      - { name: c2, image: busybox }\n');
+    writeFileSync(
+      f,
+      'apiVersion: nestctl/v1\ncontainers:\n  - name: c1\n    image: nest\n    idmap: { isolated: true, size: 65536 }\n    containers:\n      - { name: c2, image: busybox }\n',
+    );
     const r = await nestctl(['validate', f]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`${f}:3:5: error: c1 is isolated with idmap.size 65536, but it and its children need 131072 ids`);
@@ -106,7 +109,10 @@ describe('JSON outputs match their schemas', () => {
   it('apply --json prints only newline-delimited events', async () => {
     const r = await nestctl(['apply', '--simulate', '--auto-approve', '--json', 'examples/isolated.yaml']);
     expect(r.code).toBe(0);
-    const events = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
+    const events = r.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     for (const e of events) expect(eventSchema(e), `${JSON.stringify(e)}: ${JSON.stringify(eventSchema.errors)}`).toBe(true);
     expect(events[0].type).toBe('version');
     expect(events.at(-1)).toMatchObject({ type: 'change_summary', failed: 0, skipped: 0 });
@@ -117,7 +123,10 @@ describe('JSON outputs match their schemas', () => {
   it('apply --json without approval is an error, not a prompt, and says so as a diagnostic event', async () => {
     const r = await nestctl(['apply', '--simulate', '--json', LEAF]);
     expect(r.code).toBe(1);
-    const events = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
+    const events = r.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(events).toHaveLength(1);
     expect(eventSchema(events[0])).toBe(true);
     expect(events[0]).toMatchObject({ type: 'diagnostic', severity: 'error' });
@@ -261,7 +270,9 @@ describe('init', () => {
 
   it('every example carries the modeline', async () => {
     for (const f of ['seed.yaml', 'isolated.yaml', 'docker.yaml']) {
-      expect(readFileSync(join(ROOT, 'examples', f), 'utf8').split('\n')[0]).toBe('# yaml-language-server: $schema=../schemas/manifest.schema.json');
+      expect(readFileSync(join(ROOT, 'examples', f), 'utf8').split('\n')[0]).toBe(
+        '# yaml-language-server: $schema=../schemas/manifest.schema.json',
+      );
     }
   });
 });

@@ -27,7 +27,8 @@ containers:
 /** c1 (converged for the manifest above) with `inside` as its inside. */
 const world = (inside: LevelDescription): WorldDescription => hostWith([ours('c1', 'nest', { inside })]);
 /** c1's LXD, initialised, with root:65536:65536 (what the manifest asks for), holding `instances`. */
-const c1Inside = (daemon: 'up' | 'down', withC2: boolean): LevelDescription => nestInside(withC2 ? [ours('c1/c2', 'busybox')] : [], daemon, 65536);
+const c1Inside = (daemon: 'up' | 'down', withC2: boolean): LevelDescription =>
+  nestInside(withC2 ? [ours('c1/c2', 'busybox')] : [], daemon, 65536);
 
 async function plan(host: LxdLevel): Promise<Plan> {
   const r = await planManifest(m.manifest, host, { hostRestart: null, tool: 'test', manifestText: m.text });
@@ -61,7 +62,12 @@ describe("a nested LXD that is down (c1's)", () => {
     expect(summary.failed.map((f) => `${f.step.id}: ${f.error.message}`)).toEqual([]);
     expect(w.restarts('c1')).toBe(1);
     // Nothing that existed was made again: no init, no import, no create, no start at c1.
-    expect(w.log().filter((r) => r.path === 'c1' && r.op !== 'daemon-start').map((r) => `${r.op} ${r.detail}`)).toEqual([]);
+    expect(
+      w
+        .log()
+        .filter((r) => r.path === 'c1' && r.op !== 'daemon-start')
+        .map((r) => `${r.op} ${r.detail}`),
+    ).toEqual([]);
     for (const id of ['c1:init-daemon', 'c1/c2:create-instance', 'c1/c2:start-instance']) {
       expect(await run.outcome(id), id).toMatchObject({ status: 'done', changed: false });
     }
@@ -89,7 +95,7 @@ describe("a nested LXD that is down (c1's)", () => {
     const p = await plan(w.host());
     const edit = p.steps.find((s) => s.id === 'c1:write-subid:subuid');
     expect(edit?.kind === 'write-subid' && edit.after).toBe('root:65536:65536\nroot:200000:65536\n');
-    expect(edit?.reason).toContain("not listed while its LXD is down");
+    expect(edit?.reason).toContain('not listed while its LXD is down');
     const ids = atC1(p).map((s) => s.id);
     expect(ids.indexOf('c1:restart-daemon')).toBeGreaterThan(ids.indexOf('c1:write-subid:subgid'));
     expect((await startApply(p, w.host()).finished).failed).toEqual([]);
@@ -102,7 +108,9 @@ describe("a nested LXD that is down (c1's)", () => {
     const halfMade = ours('c1/c2', 'busybox', { status: 'Stopped', createInterrupted: true });
     const w = createSimWorld(world(nestInside([halfMade], 'down', 65536)));
     const first = await startApply(await plan(w.host()), w.host()).finished;
-    expect(first.failed.map((f) => `${f.step.id}: ${f.error.message}`)).toEqual(['c1/c2:create-instance: plan is stale: c1/c2 exists, but could not be looked at when the plan was made']);
+    expect(first.failed.map((f) => `${f.step.id}: ${f.error.message}`)).toEqual([
+      'c1/c2:create-instance: plan is stale: c1/c2 exists, but could not be looked at when the plan was made',
+    ]);
     const again = await plan(w.host());
     expect(again.steps.map((s) => s.id)).toEqual(['c1/c2:delete-instance', 'c1/c2:create-instance', 'c1/c2:start-instance']);
     expect((await startApply(again, w.host()).finished).failed).toEqual([]);
@@ -112,7 +120,9 @@ describe("a nested LXD that is down (c1's)", () => {
 
 describe('the simulator, for a nested LXD stopped by hand', () => {
   it('keeps its containers running while it is down (SIGTERM), and its restart brings it back with its state intact', async () => {
-    const up = await createSimWorld(world(c1Inside('up', true))).level('c1').probe();
+    const up = await createSimWorld(world(c1Inside('up', true)))
+      .level('c1')
+      .probe();
     const w = createSimWorld(world(c1Inside('down', true)));
     const down = await w.level('c1').probe();
     expect(down.daemon.kind).toBe('down');
@@ -129,10 +139,10 @@ describe('the simulator, for a nested LXD stopped by hand', () => {
   });
 });
 
-describe('nestctl apply --world, three levels, c1\'s LXD stopped (the lab\'s reproduction)', () => {
+describe("nestctl apply --world, three levels, c1's LXD stopped (the lab's reproduction)", () => {
   const WORLD = 'test/unit/fixtures/worlds/seed-c1-daemon-down.yaml';
 
-  it('starts c1\'s LXD, re-creates nothing under it, and converges', async () => {
+  it("starts c1's LXD, re-creates nothing under it, and converges", async () => {
     const r = await nestctl(['apply', '--auto-approve', '--world', WORLD, 'examples/seed.yaml']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -153,7 +163,12 @@ describe('deletion around a nested LXD that is down', () => {
 
   it('destroy keeps c1 and everything under it: its containers cannot be listed', async () => {
     const seed = load(readFileSync('examples/seed.yaml', 'utf8'));
-    const r = await planManifest(seed.manifest, seedWorld().host(), { hostRestart: null, tool: 'test', manifestText: seed.text, mode: 'destroy' });
+    const r = await planManifest(seed.manifest, seedWorld().host(), {
+      hostRestart: null,
+      tool: 'test',
+      manifestText: seed.text,
+      mode: 'destroy',
+    });
     if (!r.ok) throw new Error(JSON.stringify(r.problems));
     expect(r.plan.steps.filter((s) => s.kind === 'delete-instance')).toEqual([]);
     expect(r.plan.warnings.join('\n')).toContain('c1 is kept: the LXD inside it is not running');

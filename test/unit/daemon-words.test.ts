@@ -17,7 +17,13 @@ import { runCommand, CLI } from './helpers/cli.js';
 const INCUS = load(readFileSync('examples/incus.yaml', 'utf8'));
 /** A fresh Incus host whose subid files held a root line before nestctl (so --restore-ids has one to put back). */
 function incusWorld() {
-  const desc = defaultWorld([{ alias: 'nest', hostsLxd: true }, { alias: 'busybox', hostsLxd: false }], 'incus');
+  const desc = defaultWorld(
+    [
+      { alias: 'nest', hostsLxd: true },
+      { alias: 'busybox', hostsLxd: false },
+    ],
+    'incus',
+  );
   return createSimWorld({ ...desc, host: { ...desc.host, subuid: 'root:100000:65536\n', subgid: 'root:100000:65536\n' } });
 }
 
@@ -60,7 +66,15 @@ describe('an Incus tree is told in Incus words', () => {
         subuid: 'root:500000:131072\n',
         subgid: 'root:500000:131072\n',
         images: [{ alias: 'nest', lxd: { flavour: 'incus' } }, { alias: 'busybox' }],
-        instances: [ours('c1', 'nest', { inside: { lxd: { flavour: 'incus', initialised: true, daemon: 'down' }, subuid: 'root:65536:65536\n', subgid: 'root:65536:65536\n' } })],
+        instances: [
+          ours('c1', 'nest', {
+            inside: {
+              lxd: { flavour: 'incus', initialised: true, daemon: 'down' },
+              subuid: 'root:65536:65536\n',
+              subgid: 'root:65536:65536\n',
+            },
+          }),
+        ],
       },
     };
     const w = createSimWorld(world);

@@ -33,8 +33,11 @@ async function launchInside(w: SimWorld, path: string, name: string, config: Rec
 }
 
 // c1 (a nest holding c1/x, both nestctl's) and an independent leaf.
-const BOTH = load('apiVersion: nestctl/v1\ncontainers:\n  - { name: leaf, image: busybox }\n  - name: c1\n    image: nest\n    containers:\n      - { name: x, image: busybox }\n');
-const world = (inside = nestInside([ours('c1/x', 'busybox')])) => createSimWorld(hostWith([ours('c1', 'nest', { inside }), ours('leaf', 'busybox')]));
+const BOTH = load(
+  'apiVersion: nestctl/v1\ncontainers:\n  - { name: leaf, image: busybox }\n  - name: c1\n    image: nest\n    containers:\n      - { name: x, image: busybox }\n',
+);
+const world = (inside = nestInside([ours('c1/x', 'busybox')])) =>
+  createSimWorld(hostWith([ours('c1', 'nest', { inside }), ours('leaf', 'busybox')]));
 
 describe('destroy re-checks each container when it deletes it', () => {
   it('happy path: one delete --force of the outermost container takes what it holds along; no stop, no delete inside', async () => {
@@ -46,27 +49,47 @@ describe('destroy re-checks each container when it deletes it', () => {
     expect(summary.failed).toEqual([]);
     expect(summary.done).toBe(3);
     expect(await names(w)).toEqual([]);
-    expect(w.log().filter((r) => r.op === 'delete').map((r) => `${r.path}/${r.detail}`).sort()).toEqual(['/c1', '/leaf']);
-    expect(w.log().filter((r) => r.op === 'stop' && r.path !== '').map((r) => r.path)).toEqual([]);
+    expect(
+      w
+        .log()
+        .filter((r) => r.op === 'delete')
+        .map((r) => `${r.path}/${r.detail}`)
+        .sort(),
+    ).toEqual(['/c1', '/leaf']);
+    expect(
+      w
+        .log()
+        .filter((r) => r.op === 'stop' && r.path !== '')
+        .map((r) => r.path),
+    ).toEqual([]);
   });
 
   it('refuses a container a stranger was launched in after planning; the rest of the plan completes', async () => {
     const w = world();
     const p = await plan(w, BOTH);
     await launchInside(w, 'c1', 'web');
-    expect(await failures(w, p)).toEqual(['c1:delete-instance: plan is stale: c1 now holds c1/web, which nestctl did not plan to delete; nothing was deleted']);
+    expect(await failures(w, p)).toEqual([
+      'c1:delete-instance: plan is stale: c1 now holds c1/web, which nestctl did not plan to delete; nothing was deleted',
+    ]);
     expect(await names(w)).toEqual(['c1']);
     // Nothing inside c1 was touched; the independent leaf went.
     expect(await names(w, 'c1')).toEqual(['web', 'x']);
-    expect(w.log().filter((r) => r.op === 'delete').map((r) => `${r.path}/${r.detail}`)).toEqual(['/leaf']);
+    expect(
+      w
+        .log()
+        .filter((r) => r.op === 'delete')
+        .map((r) => `${r.path}/${r.detail}`),
+    ).toEqual(['/leaf']);
   });
 
-  it('refuses a container that now holds one of nestctl\'s half-made creates it did not plan to delete', async () => {
+  it("refuses a container that now holds one of nestctl's half-made creates it did not plan to delete", async () => {
     const w = world(nestInside([]));
     const p = await plan(w, BOTH);
     w.interruptCreate('c1');
     await launchInside(w, 'c1', 'y', { [MARKER_MANAGED]: 'true', [MARKER_PATH]: 'c1/y' }).catch(() => undefined);
-    expect(await failures(w, p)).toEqual(['c1:delete-instance: plan is stale: c1 now holds c1/y, which nestctl did not plan to delete; nothing was deleted']);
+    expect(await failures(w, p)).toEqual([
+      'c1:delete-instance: plan is stale: c1 now holds c1/y, which nestctl did not plan to delete; nothing was deleted',
+    ]);
     expect(await names(w, 'c1')).toEqual(['y']);
   });
 
@@ -74,7 +97,9 @@ describe('destroy re-checks each container when it deletes it', () => {
     const w = world(nestInside([]));
     const p = await plan(w, BOTH);
     w.stopDaemon('c1');
-    expect(await failures(w, p)).toEqual(['c1:delete-instance: plan is stale: the LXD inside c1 is no longer running, so its containers cannot be listed; nothing was deleted']);
+    expect(await failures(w, p)).toEqual([
+      'c1:delete-instance: plan is stale: the LXD inside c1 is no longer running, so its containers cannot be listed; nothing was deleted',
+    ]);
     expect(await names(w)).toEqual(['c1']);
   });
 
@@ -83,13 +108,17 @@ describe('destroy re-checks each container when it deletes it', () => {
     const p = await plan(w, BOTH);
     // Stopped with nothing new inside: the disk of a stopped container is not looked at, so it is kept all the same.
     await w.host().stopInstance('c1');
-    expect(await failures(w, p)).toEqual(['c1:delete-instance: plan is stale: c1 is now stopped, and what it holds cannot be seen without starting it; nothing was deleted']);
+    expect(await failures(w, p)).toEqual([
+      'c1:delete-instance: plan is stale: c1 is now stopped, and what it holds cannot be seen without starting it; nothing was deleted',
+    ]);
     expect(await names(w)).toEqual(['c1']);
 
     const w2 = world(nestInside([]));
     const p2 = await plan(w2, BOTH);
     await w2.host().stopInstance('c1');
-    expect(await failures(w2, p2)).toEqual(['c1:delete-instance: plan is stale: c1 is now stopped, and what it holds cannot be seen without starting it; nothing was deleted']);
+    expect(await failures(w2, p2)).toEqual([
+      'c1:delete-instance: plan is stale: c1 is now stopped, and what it holds cannot be seen without starting it; nothing was deleted',
+    ]);
     expect(await names(w2)).toEqual(['c1']);
   });
 
@@ -98,11 +127,18 @@ describe('destroy re-checks each container when it deletes it', () => {
     const p = await plan(w, BOTH);
     await w.host().stopInstance('c1');
     await w.host().deleteInstance('c1');
-    await w.host().createInstance({ name: 'c1', fingerprint: await fingerprint(w, '', 'noshell'), profiles: ['default'], config: { [MARKER_MANAGED]: 'true', [MARKER_PATH]: 'c1' } });
+    await w.host().createInstance({
+      name: 'c1',
+      fingerprint: await fingerprint(w, '', 'noshell'),
+      profiles: ['default'],
+      config: { [MARKER_MANAGED]: 'true', [MARKER_PATH]: 'c1' },
+    });
     await w.host().startInstance('c1', false);
     const failed = await failures(w, p);
     expect(failed).toHaveLength(1);
-    expect(failed[0]).toMatch(/^c1:delete-instance: plan is stale: what c1 holds can no longer be looked at \(sh -c <probe> failed in c1 \(exit 127\).*\); nothing was deleted$/);
+    expect(failed[0]).toMatch(
+      /^c1:delete-instance: plan is stale: what c1 holds can no longer be looked at \(sh -c <probe> failed in c1 \(exit 127\).*\); nothing was deleted$/,
+    );
     expect(await names(w)).toEqual(['c1']);
   });
 
@@ -113,7 +149,9 @@ describe('destroy re-checks each container when it deletes it', () => {
     await w.host().deleteInstance('c1');
     await w.host().createInstance({ name: 'c1', fingerprint: await fingerprint(w, '', 'busybox'), profiles: ['default'], config: {} });
     await w.host().startInstance('c1', false);
-    expect(await failures(w, p)).toEqual(['c1:delete-instance: plan is stale: c1 is not marked as created by nestctl (no user.nestctl.path=c1); nothing was deleted']);
+    expect(await failures(w, p)).toEqual([
+      'c1:delete-instance: plan is stale: c1 is not marked as created by nestctl (no user.nestctl.path=c1); nothing was deleted',
+    ]);
     expect(await names(w)).toEqual(['c1']);
   });
 });
@@ -126,7 +164,9 @@ describe('--prune re-checks the same way', () => {
     const p = await plan(w, ONLY_A, { mode: 'apply', prune: true });
     expect(deletes(p)).toEqual(['gone:delete-instance', 'old:delete-instance']);
     await launchInside(w, 'gone', 'web');
-    expect(await failures(w, p)).toEqual(['gone:delete-instance: plan is stale: gone now holds gone/web, which nestctl did not plan to delete; nothing was deleted']);
+    expect(await failures(w, p)).toEqual([
+      'gone:delete-instance: plan is stale: gone now holds gone/web, which nestctl did not plan to delete; nothing was deleted',
+    ]);
     expect(await names(w)).toEqual(['a', 'gone']);
     expect(await names(w, 'gone')).toEqual(['web']);
   });

@@ -22,7 +22,9 @@ const ids = (p: Plan) => p.steps.map((s) => s.id);
 const names = async (w: SimWorld, path = '') => (await w.level(path).probe()).instances.map((i) => i.name);
 
 const LEAF = load('apiVersion: nestctl/v1\ncontainers:\n  - { name: c1, image: nest }\n');
-const NEST = load('apiVersion: nestctl/v1\ncontainers:\n  - name: c1\n    image: nest\n    containers:\n      - { name: c2, image: busybox }\n');
+const NEST = load(
+  'apiVersion: nestctl/v1\ncontainers:\n  - name: c1\n    image: nest\n    containers:\n      - { name: c2, image: busybox }\n',
+);
 
 describe('destroy keeps what it cannot prove is its own and empty', () => {
   it('a manifest leaf holding a stranger container is kept, with the reason', async () => {
@@ -63,7 +65,9 @@ describe('destroy keeps what it cannot prove is its own and empty', () => {
     for (const m of [LEAF, NEST]) {
       const p = await plan(w, m);
       expect(ids(p)).toEqual([]);
-      expect(p.warnings.join('\n')).toContain('c1 is kept: it is stopped, and what it holds cannot be seen without starting it; start it and run nestctl again');
+      expect(p.warnings.join('\n')).toContain(
+        'c1 is kept: it is stopped, and what it holds cannot be seen without starting it; start it and run nestctl again',
+      );
     }
   });
 
@@ -71,7 +75,9 @@ describe('destroy keeps what it cannot prove is its own and empty', () => {
     const w = createSimWorld(hostWith([ours('c1', 'noshell')]));
     const p = await plan(w, LEAF);
     expect(ids(p)).toEqual([]);
-    expect(p.warnings.join('\n')).toMatch(/^c1 is kept: what it holds cannot be looked at \(sh -c <probe> failed in c1 \(exit 127\).*delete it by hand \(lxc delete --force c1\)/m);
+    expect(p.warnings.join('\n')).toMatch(
+      /^c1 is kept: what it holds cannot be looked at \(sh -c <probe> failed in c1 \(exit 127\).*delete it by hand \(lxc delete --force c1\)/m,
+    );
   });
 
   it('a kept container still lets the manifest containers inside it go', async () => {
@@ -84,7 +90,9 @@ describe('destroy keeps what it cannot prove is its own and empty', () => {
 
   it('leaves without LXD, and nests whose daemons are up and hold only their own, are deleted, the outermost first', async () => {
     const w = createSimWorld(hostWith([ours('c1', 'nest', { inside: nestInside([ours('c1/c2', 'busybox')]) }), ours('leaf', 'busybox')]));
-    const m = load('apiVersion: nestctl/v1\ncontainers:\n  - { name: leaf, image: busybox }\n  - name: c1\n    image: nest\n    containers:\n      - { name: c2, image: busybox }\n');
+    const m = load(
+      'apiVersion: nestctl/v1\ncontainers:\n  - { name: leaf, image: busybox }\n  - name: c1\n    image: nest\n    containers:\n      - { name: c2, image: busybox }\n',
+    );
     const p = await plan(w, m);
     expect(ids(p)).toEqual(['leaf:delete-instance', 'c1:delete-instance', 'c1/c2:delete-instance']);
     expect(p.warnings).toEqual([]);
@@ -109,7 +117,10 @@ describe('--prune follows the same rules', () => {
       ]),
     );
     const p = await prunePlan(w);
-    expect(p.steps.filter((s) => s.kind === 'delete-instance').map((s) => s.id)).toEqual(['gone:delete-instance', 'gone/x:delete-instance']);
+    expect(p.steps.filter((s) => s.kind === 'delete-instance').map((s) => s.id)).toEqual([
+      'gone:delete-instance',
+      'gone/x:delete-instance',
+    ]);
     const kept = p.warnings.filter((x) => x.startsWith('--prune: '));
     expect(kept.map((x) => x.split(':')[1]!.trim().split(' ')[0])).toEqual(['b', 'd', 's', 't']);
     expect(kept[0]).toContain('(b/web)');
@@ -129,7 +140,10 @@ describe('destroy --restore-ids refuses a host restart apply would refuse', () =
     expect(r.problems[0]!.hint).toContain('--host-restart');
     expect(w.log().length).toBe(before);
     // Told how, the same destroy plans the restart with that command.
-    const told = await plan(w, load('apiVersion: nestctl/v1\ncontainers:\n  - { name: c1, image: busybox }\n'), { restoreIds: true, hostRestart: ['/usr/local/bin/restart-lxd'] });
+    const told = await plan(w, load('apiVersion: nestctl/v1\ncontainers:\n  - { name: c1, image: busybox }\n'), {
+      restoreIds: true,
+      hostRestart: ['/usr/local/bin/restart-lxd'],
+    });
     expect(told.steps.find((s) => s.kind === 'restart-daemon')).toMatchObject({ command: ['/usr/local/bin/restart-lxd'] });
   });
 });
@@ -137,7 +151,13 @@ describe('destroy --restore-ids refuses a host restart apply would refuse', () =
 describe('observation that cannot see inside', () => {
   it('apply refuses to plan into a container whose inside cannot be looked at', async () => {
     const w = createSimWorld(hostWith([ours('c1', 'noshell')]));
-    const r = await destroyPlan(w, load('apiVersion: nestctl/v1\ncontainers:\n  - name: c1\n    image: noshell\n    containers:\n      - { name: c2, image: busybox }\n'), { mode: 'apply' });
+    const r = await destroyPlan(
+      w,
+      load(
+        'apiVersion: nestctl/v1\ncontainers:\n  - name: c1\n    image: noshell\n    containers:\n      - { name: c2, image: busybox }\n',
+      ),
+      { mode: 'apply' },
+    );
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(r.problems[0]!.message).toMatch(/^cannot look inside c1: sh -c <probe> failed in c1 \(exit 127\)/);
@@ -148,7 +168,8 @@ describe('observation that cannot see inside', () => {
     const m = load('apiVersion: nestctl/v1\ncontainers:\n  - { name: a, image: busybox }\n');
     const p = await plan(w, m, { mode: 'apply', prune: true });
     /** What apply PLAN.json checks: planning the saved plan again finds a different world. */
-    const stale = async (saved: Plan, mm: typeof m): Promise<boolean> => planDifference(saved, await plan(w, mm, savedPlanOptions(saved, saved.tool)))?.stale ?? false;
+    const stale = async (saved: Plan, mm: typeof m): Promise<boolean> =>
+      planDifference(saved, await plan(w, mm, savedPlanOptions(saved, saved.tool)))?.stale ?? false;
     expect(ids(p)).toContain('gone:delete-instance');
     expect(await stale(p, m)).toBe(false);
     const gone = w.level('gone');

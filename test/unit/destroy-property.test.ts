@@ -34,7 +34,10 @@ function shapeAt(depth: number): fc.Arbitrary<Shape> {
       stopped: fc.boolean(),
       daemonDown: fc.boolean(),
       listed: fc.boolean(),
-      children: depth >= MAX_DEPTH ? fc.constant<Shape[]>([]) : fc.array(fc.constant(null), { maxLength: 2 }).chain((a) => fc.tuple(...a.map(() => shapeAt(depth + 1)))),
+      children:
+        depth >= MAX_DEPTH
+          ? fc.constant<Shape[]>([])
+          : fc.array(fc.constant(null), { maxLength: 2 }).chain((a) => fc.tuple(...a.map(() => shapeAt(depth + 1)))),
     })
     .map((s) => ({
       ...s,
@@ -50,7 +53,14 @@ const pathOf = (parent: string, i: number): string => (parent ? `${parent}/n${i}
 function describeNode(s: Shape, parent: string, i: number, depth: number): InstanceDescription {
   const path = pathOf(parent, i);
   const name = path.split('/').at(-1)!;
-  const inside = s.image === 'nest' ? nestInside(s.children.map((c, j) => describeNode(c, path, j, depth + 1)), s.daemonDown ? 'down' : 'up', INNER_IDS[depth - 1]) : undefined;
+  const inside =
+    s.image === 'nest'
+      ? nestInside(
+          s.children.map((c, j) => describeNode(c, path, j, depth + 1)),
+          s.daemonDown ? 'down' : 'up',
+          INNER_IDS[depth - 1],
+        )
+      : undefined;
   const extra = { ...(inside ? { inside } : {}), ...(s.stopped ? { status: 'Stopped' as const } : {}) };
   if (s.owner === 'stranger') return { ...stranger(name, s.image), ...extra };
   if (s.owner === 'misplaced') return { ...ours(`elsewhere/${name}`, s.image, extra), name };

@@ -6,10 +6,18 @@ import { type Diagnostic, nodeAt } from '../../src/core/diagnostics.js';
 import { SNIPPET_WIDTH, formatDiagnostic, rangeOf, sourceSnippet } from '../../src/cli/diagnostic-text.js';
 import { cpuMs } from './helpers/cpu-time.js';
 
-const at = (line: number, column: number, extra: Partial<Diagnostic> = {}): Diagnostic => ({ severity: 'error', fault: 'user', where: { kind: 'source', file: 'm.yaml', line, column }, message: 'unknown key "imgae"', ...extra });
+const at = (line: number, column: number, extra: Partial<Diagnostic> = {}): Diagnostic => ({
+  severity: 'error',
+  fault: 'user',
+  where: { kind: 'source', file: 'm.yaml', line, column },
+  message: 'unknown key "imgae"',
+  ...extra,
+});
 
 describe('formatDiagnostic with the source text', () => {
-  const text = Array.from({ length: 11 }, (_, i) => `# line ${i + 1}`).concat(['    imgae: nest', '']).join('\n');
+  const text = Array.from({ length: 11 }, (_, i) => `# line ${i + 1}`)
+    .concat(['    imgae: nest', ''])
+    .join('\n');
 
   it('shows line 12 and a caret under column 5, between the message and the hint', () => {
     expect(formatDiagnostic(at(12, 5, { hint: 'did you mean "image"?' }), { file: 'm.yaml', text })).toBe(
@@ -20,7 +28,9 @@ describe('formatDiagnostic with the source text', () => {
   it('without the text, or for a diagnostic without a real position, prints no snippet', () => {
     expect(formatDiagnostic(at(12, 5), undefined)).toBe('m.yaml:12:5: error: unknown key "imgae"');
     expect(formatDiagnostic(at(12, 5), { file: 'm.yaml' })).toBe('m.yaml:12:5: error: unknown key "imgae"');
-    expect(formatDiagnostic(at(1, 1, { where: { kind: 'none' } }), { file: 'm.yaml', text })).toBe('m.yaml:1:1: error: unknown key "imgae"');
+    expect(formatDiagnostic(at(1, 1, { where: { kind: 'none' } }), { file: 'm.yaml', text })).toBe(
+      'm.yaml:1:1: error: unknown key "imgae"',
+    );
   });
 
   it('shows the text only under a diagnostic that points into that file', () => {
@@ -76,7 +86,12 @@ describe('plan problems as diagnostics', () => {
   it("one known only by its node points at the manifest's start and prints no snippet; one with a position does", () => {
     const text = 'apiVersion: nestctl/v1\ncontainers:\n  - name: c1\n';
     const unplaced: Diagnostic = { severity: 'error', fault: 'user', where: nodeAt('m.yaml', ''), message: 'the host range is too small' };
-    const placed: Diagnostic = { severity: 'error', fault: 'user', where: nodeAt('m.yaml', 'c1', { line: 3, col: 5 }), message: 'c1 is wrong' };
+    const placed: Diagnostic = {
+      severity: 'error',
+      fault: 'user',
+      where: nodeAt('m.yaml', 'c1', { line: 3, col: 5 }),
+      message: 'c1 is wrong',
+    };
     expect(formatDiagnostic(unplaced, { file: 'm.yaml', text })).toBe('m.yaml:1:1: error: the host range is too small');
     expect(formatDiagnostic(placed, { file: 'm.yaml', text })).toBe('m.yaml:3:5: error: c1 is wrong\n  3 |   - name: c1\n    |     ^');
     expect([rangeOf(unplaced, 'm.yaml'), rangeOf(placed, 'm.yaml')]).toEqual([

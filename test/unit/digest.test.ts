@@ -12,7 +12,9 @@ const startedAt = (s: number): Partial<ObservedLevel> => ({ daemon: { kind: 'up'
 
 describe('observedDigest', () => {
   it('is the same for two probes whose start-time estimates differ by milliseconds', () => {
-    expect(observedDigest(tree(level('', { ...startedAt(200.123), now: 300 })))).toBe(observedDigest(tree(level('', { ...startedAt(200.131), now: 301.5 }))));
+    expect(observedDigest(tree(level('', { ...startedAt(200.123), now: 300 })))).toBe(
+      observedDigest(tree(level('', { ...startedAt(200.131), now: 301.5 }))),
+    );
   });
 
   it('differs when the daemon has not read the current files yet (files newer than its start)', () => {
@@ -21,11 +23,16 @@ describe('observedDigest', () => {
   });
 
   it('differs when an instance appears', () => {
-    expect(observedDigest(tree(level('')))).not.toBe(observedDigest(tree(level('', { instances: [{ name: 'x', project: 'default', status: 'Running', profiles: [], config: {} }] }))));
+    expect(observedDigest(tree(level('')))).not.toBe(
+      observedDigest(tree(level('', { instances: [{ name: 'x', project: 'default', status: 'Running', profiles: [], config: {} }] }))),
+    );
   });
 
   it('differs when a cluster member a container is placed on hands out another map', () => {
-    const on = (size: number): ObservedTree => ({ ...tree(level('')), members: { m2: { uid: { start: 65536, size }, gid: { start: 65536, size } } } });
+    const on = (size: number): ObservedTree => ({
+      ...tree(level('')),
+      members: { m2: { uid: { start: 65536, size }, gid: { start: 65536, size } } },
+    });
     expect(observedDigest(on(131072))).not.toBe(observedDigest(on(196608)));
     expect(observedDigest(on(131072))).not.toBe(observedDigest(tree(level(''))));
   });

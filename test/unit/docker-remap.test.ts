@@ -85,22 +85,29 @@ describe('docker.userns_remap: the manifest', () => {
   });
 
   it('refuses a files: entry for /etc/docker/daemon.json, at its path', () => {
-    const text = TREE().replace("    setup: [[apt-get, install, -y, docker.io]]\n", '    files:\n      - { path: /etc/docker/daemon.json, content: "{}" }\n');
+    const text = TREE().replace(
+      '    setup: [[apt-get, install, -y, docker.io]]\n',
+      '    files:\n      - { path: /etc/docker/daemon.json, content: "{}" }\n',
+    );
     const r = loadManifest(text, 'remap.yaml');
     expect(r.ok).toBe(false);
     if (r.ok) return;
-    expect(r.diagnostics.map((d) => [lineCol(d), d.message])).toEqual([['15:17', '/etc/docker/daemon.json in container dkr: nestctl writes it for docker.userns_remap']]);
+    expect(r.diagnostics.map((d) => [lineCol(d), d.message])).toEqual([
+      ['15:17', '/etc/docker/daemon.json in container dkr: nestctl writes it for docker.userns_remap'],
+    ]);
     expect(r.diagnostics[0]!.hint).toContain('remove this files: entry');
   });
 
   it('refuses a size below 65536', () => {
     const r = loadManifest(TREE('{ userns_remap: { size: 1000 } }'), 'remap.yaml');
-    expect(r.ok ? [] : r.diagnostics.map((d) => d.message)).toEqual(['"docker.userns_remap.size" in container dkr must be at least 65536, not 1000']);
+    expect(r.ok ? [] : r.diagnostics.map((d) => d.message)).toEqual([
+      '"docker.userns_remap.size" in container dkr must be at least 65536, not 1000',
+    ]);
   });
 });
 
 describe('docker.userns_remap: allocation', () => {
-  it('adds dockremap to the container, after root\'s own ids and its children\'s range, without overlap', () => {
+  it("adds dockremap to the container, after root's own ids and its children's range, without overlap", () => {
     const a = allocate(load(TREE()).manifest);
     if (!a.ok) throw new Error('allocation failed');
     const { ci, dkr } = a.allocation.byPath as Record<string, NonNullable<(typeof a.allocation.byPath)[string]>>;
@@ -121,13 +128,15 @@ describe('docker.userns_remap: allocation', () => {
       ['ci/runner', { start: 465536, size: 65536 }, null],
       ['dkr', { start: 400000, size: 196608 }, { start: 465536, size: 131072 }],
     ]);
-    expect(renderPlanText(p, colours(false))).toContain("dkr        root = host uid 400000, 196608 ids; Docker's dockremap = host uid 465536, 131072 ids");
+    expect(renderPlanText(p, colours(false))).toContain(
+      "dkr        root = host uid 400000, 196608 ids; Docker's dockremap = host uid 465536, 131072 ids",
+    );
     expect(renderViz(p, colours(false))).toMatch(/▚+·*  ci: Docker's dockremap\s+531072\.\.596607  65536 ids/);
   });
 });
 
 describe('docker.userns_remap: the plan', () => {
-  it('writes each subid file once per level, with root\'s and dockremap\'s entries, other owners kept', async () => {
+  it("writes each subid file once per level, with root's and dockremap's entries, other owners kept", async () => {
     const w = world();
     // The tree without remapping first: ci's level exists, with a line of another owner.
     await apply(w.host(), await plan(w.host(), TREE('true').replace('    docker: { userns_remap: true }\n', '    docker: true\n')));
@@ -138,7 +147,9 @@ describe('docker.userns_remap: the plan', () => {
     const uid = step<'write-subid'>(p, 'ci:write-subid:subuid');
     expect(entryLines(uid.edit)).toEqual(['root:65536:65536', 'dockremap:131072:65536']);
     expect(uid.after).toBe('root:65536:65536\nalice:300000:65536\ndockremap:131072:65536\n');
-    expect(uid.reason).toBe("ci has no dockremap entry (Docker would add one of its own, maybe outside the map); docker.userns_remap needs dockremap:131072:65536");
+    expect(uid.reason).toBe(
+      'ci has no dockremap entry (Docker would add one of its own, maybe outside the map); docker.userns_remap needs dockremap:131072:65536',
+    );
     // The leaf dkr is a level of its own for the write, and runs no LXD: no restart, no init there.
     expect(p.steps.filter((s) => s.level === 'dkr').map((s) => s.id)).toEqual(['dkr:write-subid:subuid', 'dkr:write-subid:subgid']);
     expect(p.levels.map((l) => l.path)).not.toContain('dkr');
@@ -153,8 +164,12 @@ describe('docker.userns_remap: the plan', () => {
     expect(restart).toMatchObject({ level: '', name: 'dkr', path: 'dkr', service: 'docker', argv: ['systemctl', 'restart', 'docker'] });
     expect(restart.dependsOn).toEqual(expect.arrayContaining([json.id, 'dkr:write-subid:subuid', 'dkr:write-subid:subgid']));
     // The setup commands find Docker remapped.
-    expect(step<'run-setup'>(p, 'dkr:run-setup').dependsOn).toEqual(expect.arrayContaining([restart.id, 'dkr:write-subid:subuid', 'dkr:write-subid:subgid']));
-    expect(step<'restart-service'>(p, 'ci:restart-service:docker').dependsOn).toEqual(expect.arrayContaining(['ci:push-file:/etc/docker/daemon.json', 'ci:write-subid:subuid']));
+    expect(step<'run-setup'>(p, 'dkr:run-setup').dependsOn).toEqual(
+      expect.arrayContaining([restart.id, 'dkr:write-subid:subuid', 'dkr:write-subid:subgid']),
+    );
+    expect(step<'restart-service'>(p, 'ci:restart-service:docker').dependsOn).toEqual(
+      expect.arrayContaining(['ci:push-file:/etc/docker/daemon.json', 'ci:write-subid:subuid']),
+    );
     expect(renderPlanText(p, colours(false))).toContain('  ~ dkr: restart docker\n');
     // A step, not a container change: the two containers are added, nothing else counted.
     expect(planCounts(p)).toMatchObject({ add: 3, change: 0 });
@@ -196,7 +211,10 @@ describe('docker.userns_remap: the plan', () => {
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(r.problems.map((d) => [lineCol(d), d.message])).toEqual([
-      ['5:5', 'ci remaps Docker (docker.userns_remap), but its LXD (snap) hands its containers every id from 100000 up, so dockremap\'s range would overlap them'],
+      [
+        '5:5',
+        "ci remaps Docker (docker.userns_remap), but its LXD (snap) hands its containers every id from 100000 up, so dockremap's range would overlap them",
+      ],
     ]);
   });
 });
@@ -207,13 +225,15 @@ describe('the subid writers refuse a text without every planned entry', () => {
     { owner: 'dockremap', entry: { start: 131072, size: 65536 }, keep: [] },
   ];
 
-  it('accepts the text the edit gives and refuses one that lost dockremap\'s line (core check)', () => {
+  it("accepts the text the edit gives and refuses one that lost dockremap's line (core check)", () => {
     const text = applySubidEdit('alice:300000:65536\n', edit);
     expect(refuseSubidText('/etc/subuid', null, text, entryLines(edit), false)).toBeNull();
-    expect(refuseSubidText('/etc/subuid', null, 'root:65536:65536\n', entryLines(edit), false)).toBe('refusing the new /etc/subuid: it lacks the planned entry dockremap:131072:65536');
+    expect(refuseSubidText('/etc/subuid', null, 'root:65536:65536\n', entryLines(edit), false)).toBe(
+      'refusing the new /etc/subuid: it lacks the planned entry dockremap:131072:65536',
+    );
   });
 
-  it('checks the kept ranges too: a text that lost root\'s LXC slice or an LXC user\'s line is refused', () => {
+  it("checks the kept ranges too: a text that lost root's LXC slice or an LXC user's line is refused", () => {
     const lxc = [
       { owner: 'root', entry: { start: 65536, size: 65536 }, keep: [{ start: 196608, size: 65536 }] },
       { owner: 'alice', entry: { start: 262144, size: 65536 }, keep: [] },
@@ -221,7 +241,9 @@ describe('the subid writers refuse a text without every planned entry', () => {
     expect(entryLines(lxc)).toEqual(['root:65536:65536', 'root:196608:65536', 'alice:262144:65536']);
     const text = applySubidEdit(null, lxc);
     expect(refuseSubidText('/etc/subuid', null, text, entryLines(lxc), false)).toBeNull();
-    expect(refuseSubidText('/etc/subuid', null, text.replace('root:196608:65536\n', ''), entryLines(lxc), false)).toBe('refusing the new /etc/subuid: it lacks the planned entry root:196608:65536');
+    expect(refuseSubidText('/etc/subuid', null, text.replace('root:196608:65536\n', ''), entryLines(lxc), false)).toBe(
+      'refusing the new /etc/subuid: it lacks the planned entry root:196608:65536',
+    );
   });
 
   it('the script checks each line of its entry argument', async () => {
@@ -234,14 +256,26 @@ describe('the subid writers refuse a text without every planned entry', () => {
     writeFileSync(file, '');
     const run = (text: string): Promise<{ code: number; stderr: string }> =>
       new Promise((ok) => {
-        const child = spawn('sh', ['-c', WRITE_SUBID_SCRIPT, 'nestctl-write-subid', file, 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', 'keep', entryLines(edit).join('\n'), join(dir, 'state')]);
+        const child = spawn('sh', [
+          '-c',
+          WRITE_SUBID_SCRIPT,
+          'nestctl-write-subid',
+          file,
+          'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+          'keep',
+          entryLines(edit).join('\n'),
+          join(dir, 'state'),
+        ]);
         let stderr = '';
         child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
         child.stdin.end(text);
         child.on('exit', (code) => ok({ code: code ?? -1, stderr }));
       });
     const refused = await run('root:65536:65536\n');
-    expect([refused.code, refused.stderr.trim()]).toEqual([5, `refusing the new ${file}: it lacks the planned entry dockremap:131072:65536`]);
+    expect([refused.code, refused.stderr.trim()]).toEqual([
+      5,
+      `refusing the new ${file}: it lacks the planned entry dockremap:131072:65536`,
+    ]);
     expect((await run('root:65536:65536\ndockremap:131072:65536\n')).code).toBe(0);
     expect(readFileSync(file, 'utf8')).toBe('root:65536:65536\ndockremap:131072:65536\n');
   });

@@ -18,7 +18,14 @@ import { renderPlanText } from '../../src/render/plan-text.js';
 import { instance, level, manifest, node } from './helpers/build.js';
 
 /** Observed profiles whose root disks are on the given pools. */
-const rooted = (pools: Record<string, string>) => Object.entries(pools).map(([name, pool]) => ({ name, description: '', config: {}, devices: { root: { type: 'disk', path: '/', pool } }, usedBy: [] }));
+const rooted = (pools: Record<string, string>) =>
+  Object.entries(pools).map(([name, pool]) => ({
+    name,
+    description: '',
+    config: {},
+    devices: { root: { type: 'disk', path: '/', pool } },
+    usedBy: [],
+  }));
 
 const OPTS: PlanOptions = { hostRestart: null, tool: 'nestctl test', manifestSha256: 'x' };
 
@@ -63,12 +70,17 @@ describe('docker: the plan says why each implied key is there', () => {
     expect(text).toContain('+ security.nesting = "true"  (it holds containers)');
   });
 
-  it('gives reasons only for the implied keys an update sets, not for the manifest\'s own', () => {
+  it("gives reasons only for the implied keys an update sets, not for the manifest's own", () => {
     const m = manifest([node('web', [], { config: { 'limits.cpu': '2' } })], { base: 400000 });
     m.containers[0]!.docker = true;
     const marks = { 'user.nestctl.managed': 'true', 'user.nestctl.path': 'web' };
     const tree: ObservedTree = {
-      levels: { '': { kind: 'observed', level: level('', { instances: [instance('web', { ...marks, 'limits.cpu': '1', 'security.nesting': 'true' })] }) } },
+      levels: {
+        '': {
+          kind: 'observed',
+          level: level('', { instances: [instance('web', { ...marks, 'limits.cpu': '1', 'security.nesting': 'true' })] }),
+        },
+      },
     };
     const p = plan(m, tree);
     const u = step<'update-config'>(p, 'web:update-config');
@@ -84,7 +96,9 @@ describe('docker: the plan says why each implied key is there', () => {
     const m = manifest([node('both', [node('inner')])], { base: 400000 });
     m.containers[0]!.docker = true;
     const p = plan(m, { levels: { '': { kind: 'observed', level: level('') } } });
-    expect(step<'create-instance'>(p, 'both:create-instance').implied?.['security.nesting']).toBe('it holds containers; docker: true; Docker creates namespaces');
+    expect(step<'create-instance'>(p, 'both:create-instance').implied?.['security.nesting']).toBe(
+      'it holds containers; docker: true; Docker creates namespaces',
+    );
   });
 });
 
@@ -92,7 +106,14 @@ describe('docker: the plan says why each implied key is there', () => {
 function hostDocker(over: Parameters<typeof level>[1]): Plan {
   const m = manifest([node('web')], { base: 400000 });
   m.containers[0]!.docker = true;
-  return plan(m, { levels: { '': { kind: 'observed', level: level('', { kernel: '6.1.0-28-amd64', poolDrivers: { default: 'dir' }, profiles: rooted({ default: 'default' }), ...over }) } } });
+  return plan(m, {
+    levels: {
+      '': {
+        kind: 'observed',
+        level: level('', { kernel: '6.1.0-28-amd64', poolDrivers: { default: 'dir' }, profiles: rooted({ default: 'default' }), ...over }),
+      },
+    },
+  });
 }
 
 describe('docker: checks before anything runs', () => {
@@ -103,38 +124,67 @@ describe('docker: checks before anything runs', () => {
   it('warns, at the container, that a kernel older than 5.11 gives no overlay2 in an unprivileged container', () => {
     const w = hostDocker({ kernel: '5.10.0-28-amd64' }).warnings;
     expect(w).toHaveLength(1);
-    expect(w[0]).toMatch(/^test\.yaml:10:5: web: docker: true, but the kernel is 5\.10\.0-28-amd64: an unprivileged container mounts overlayfs only from Linux 5\.11/);
+    expect(w[0]).toMatch(
+      /^test\.yaml:10:5: web: docker: true, but the kernel is 5\.10\.0-28-amd64: an unprivileged container mounts overlayfs only from Linux 5\.11/,
+    );
   });
 
   it("warns when the container's root disk is on a zfs pool, naming the pool", () => {
     const w = hostDocker({ poolDrivers: { default: 'dir', tank: 'zfs' }, profiles: rooted({ default: 'tank' }) }).warnings;
-    expect(w).toEqual([expect.stringContaining('web: docker: true, but its root disk is on host\'s pool "tank" (zfs): Docker refuses overlay2 on zfs unless it is OpenZFS 2.2 or later')]);
+    expect(w).toEqual([
+      expect.stringContaining(
+        'web: docker: true, but its root disk is on host\'s pool "tank" (zfs): Docker refuses overlay2 on zfs unless it is OpenZFS 2.2 or later',
+      ),
+    ]);
   });
 
   it('follows the last of its profiles that has a root disk', () => {
     const m = manifest([node('web')], { base: 400000 });
     m.containers[0]!.docker = true;
     m.containers[0]!.profiles = ['default', 'fast'];
-    const obs = level('', { kernel: '6.1.0', poolDrivers: { default: 'zfs', ssd: 'dir' }, profiles: rooted({ default: 'default', fast: 'ssd' }) });
+    const obs = level('', {
+      kernel: '6.1.0',
+      poolDrivers: { default: 'zfs', ssd: 'dir' },
+      profiles: rooted({ default: 'default', fast: 'ssd' }),
+    });
     expect(plan(m, { levels: { '': { kind: 'observed', level: obs } } }).warnings).toEqual([]);
     m.containers[0]!.profiles = ['fast', 'default'];
-    expect(plan(m, { levels: { '': { kind: 'observed', level: obs } } }).warnings).toEqual([expect.stringContaining('on host\'s pool "default" (zfs)')]);
+    expect(plan(m, { levels: { '': { kind: 'observed', level: obs } } }).warnings).toEqual([
+      expect.stringContaining('on host\'s pool "default" (zfs)'),
+    ]);
   });
 
   it('checks nothing for a privileged container', () => {
     const m = manifest([node('web', [], { config: { 'security.privileged': 'true' } })], { base: 400000 });
     m.containers[0]!.docker = true;
-    expect(plan(m, { levels: { '': { kind: 'observed', level: level('', { kernel: '4.19.0', poolDrivers: { default: 'zfs' }, profiles: rooted({ default: 'default' }) }) } } }).warnings).toEqual([]);
+    expect(
+      plan(m, {
+        levels: {
+          '': {
+            kind: 'observed',
+            level: level('', { kernel: '4.19.0', poolDrivers: { default: 'zfs' }, profiles: rooted({ default: 'default' }) }),
+          },
+        },
+      }).warnings,
+    ).toEqual([]);
   });
 
   it('says "not checked" for what it could not read: the kernel, and the pools of a new level', () => {
-    expect(hostDocker({ kernel: undefined }).warnings).toEqual([expect.stringMatching(/web: docker: true: overlay2 not checked: the kernel release was not read$/)]);
-    const p = plan(dockerTree(), { levels: { '': { kind: 'observed', level: level('', { kernel: '6.1.0' }) }, builder: { kind: 'absent', reason: 'new' } } });
-    expect(p.warnings).toEqual([expect.stringMatching(/builder\/runner: docker: true: overlay2 not checked: the pool under its root disk \(builder's pools are known only after apply\)$/)]);
+    expect(hostDocker({ kernel: undefined }).warnings).toEqual([
+      expect.stringMatching(/web: docker: true: overlay2 not checked: the kernel release was not read$/),
+    ]);
+    const p = plan(dockerTree(), {
+      levels: { '': { kind: 'observed', level: level('', { kernel: '6.1.0' }) }, builder: { kind: 'absent', reason: 'new' } },
+    });
+    expect(p.warnings).toEqual([
+      expect.stringMatching(
+        /builder\/runner: docker: true: overlay2 not checked: the pool under its root disk \(builder's pools are known only after apply\)$/,
+      ),
+    ]);
   });
 });
 
-describe('docker: the probe reads the kernel and each pool\'s driver', () => {
+describe("docker: the probe reads the kernel and each pool's driver", () => {
   const line = (name: string, status: string, body = '') => `${PROBE_MARK} ${name} ${status} ${Buffer.from(body).toString('base64')}`;
 
   it("reads uname -r, /1.0/storage-pools?recursion=1 and each profile's root disk pool", () => {
@@ -142,8 +192,22 @@ describe('docker: the probe reads the kernel and each pool\'s driver', () => {
       line('has_lxd', 'yes'),
       line('kernel', '0', '6.8.0-49-generic\n'),
       line('server', '0', '{"environment":{"server_version":"5.0.2"}}'),
-      line('pools', '0', JSON.stringify([{ name: 'default', driver: 'dir' }, { name: 'tank', driver: 'zfs' }])),
-      line('profiles', '0', JSON.stringify([{ name: 'default', devices: { root: { type: 'disk', path: '/', pool: 'tank' } } }, { name: 'net', devices: {} }])),
+      line(
+        'pools',
+        '0',
+        JSON.stringify([
+          { name: 'default', driver: 'dir' },
+          { name: 'tank', driver: 'zfs' },
+        ]),
+      ),
+      line(
+        'profiles',
+        '0',
+        JSON.stringify([
+          { name: 'default', devices: { root: { type: 'disk', path: '/', pool: 'tank' } } },
+          { name: 'net', devices: {} },
+        ]),
+      ),
     ].join('\n');
     const l = parseProbe('', out, PROBE_MARK, 'debian');
     expect(l.kernel).toBe('6.8.0-49-generic');
@@ -167,7 +231,16 @@ async function simPlan(world: SimWorld, text: string): Promise<Plan> {
 }
 
 describe('docker: the simulator carries the kernel and the pool drivers', () => {
-  const text = ['apiVersion: nestctl/v1', 'host:', '  base: 400000', 'containers:', '  - name: web', '    image: busybox', '    docker: true', ''].join('\n');
+  const text = [
+    'apiVersion: nestctl/v1',
+    'host:',
+    '  base: 400000',
+    'containers:',
+    '  - name: web',
+    '    image: busybox',
+    '    docker: true',
+    '',
+  ].join('\n');
   const world = (host: Partial<WorldDescription['host']>): SimWorld => {
     const d = defaultWorld(IMAGES);
     return createSimWorld({ ...d, host: { ...d.host, lxd: { flavour: 'debian', initialised: true }, ...host } });
@@ -178,7 +251,11 @@ describe('docker: the simulator carries the kernel and the pool drivers', () => 
   });
 
   it('warns for a world with an old kernel and for one whose pool is zfs', async () => {
-    expect((await simPlan(world({ kernel: '5.4.0-150-generic' }), text)).warnings).toEqual([expect.stringContaining('docker.yaml:5:5: web: docker: true, but the kernel is 5.4.0-150-generic')]);
-    expect((await simPlan(world({ lxd: { flavour: 'debian', initialised: { driver: 'zfs' } } }), text)).warnings).toEqual([expect.stringContaining('its root disk is on host\'s pool "default" (zfs)')]);
+    expect((await simPlan(world({ kernel: '5.4.0-150-generic' }), text)).warnings).toEqual([
+      expect.stringContaining('docker.yaml:5:5: web: docker: true, but the kernel is 5.4.0-150-generic'),
+    ]);
+    expect((await simPlan(world({ lxd: { flavour: 'debian', initialised: { driver: 'zfs' } } }), text)).warnings).toEqual([
+      expect.stringContaining('its root disk is on host\'s pool "default" (zfs)'),
+    ]);
   });
 });

@@ -17,7 +17,13 @@ import { colours } from '../../src/render/colour.js';
 import { renderPlanText } from '../../src/render/plan-text.js';
 
 const seedText = readFileSync('examples/seed.yaml', 'utf8');
-const world = () => createSimWorld(defaultWorld([{ alias: 'nest', hostsLxd: true }, { alias: 'busybox', hostsLxd: false }]));
+const world = () =>
+  createSimWorld(
+    defaultWorld([
+      { alias: 'nest', hostsLxd: true },
+      { alias: 'busybox', hostsLxd: false },
+    ]),
+  );
 
 function manifest(text: string): Manifest {
   const r = loadManifest(text, 'm.yaml');
@@ -91,7 +97,10 @@ describe('config drift on a managed container', () => {
 
 describe('ignore_changes in the manifest', () => {
   const errors = (list: string) => {
-    const r = loadManifest(`apiVersion: nestctl/v1\ncontainers:\n  - name: c1\n    image: busybox\n    ignore_changes: ${list}\n`, 'm.yaml');
+    const r = loadManifest(
+      `apiVersion: nestctl/v1\ncontainers:\n  - name: c1\n    image: busybox\n    ignore_changes: ${list}\n`,
+      'm.yaml',
+    );
     return r.ok ? [] : r.diagnostics.filter((d) => d.severity === 'error').map((d) => `${lineCol(d)} ${d.message}`);
   };
 
@@ -100,8 +109,12 @@ describe('ignore_changes in the manifest', () => {
   });
 
   it('refuses keys that are never drift, id map keys, unknown keys and other shapes, at the entry', () => {
-    expect(errors('[volatile.eth0.hwaddr]')).toEqual(['5:22 ignore_changes of container c1 names "volatile.eth0.hwaddr", which is never drift']);
-    expect(errors('[limits.cpu, "image.*"]')).toEqual(['5:34 ignore_changes of container c1 names "image.*", which covers keys LXD or nestctl own']);
+    expect(errors('[volatile.eth0.hwaddr]')).toEqual([
+      '5:22 ignore_changes of container c1 names "volatile.eth0.hwaddr", which is never drift',
+    ]);
+    expect(errors('[limits.cpu, "image.*"]')).toEqual([
+      '5:34 ignore_changes of container c1 names "image.*", which covers keys LXD or nestctl own',
+    ]);
     expect(errors('["user.nestctl.*"]')[0]).toContain('covers keys LXD or nestctl own');
     expect(errors('[security.idmap.size]')[0]).toContain('which nestctl derives from idmap:');
     expect(errors('[limits.cpus]')[0]).toContain('unknown config key "limits.cpus" in ignore_changes of container c1');
@@ -110,9 +123,12 @@ describe('ignore_changes in the manifest', () => {
   });
 });
 
-const twoLevels = (leafImage: string) => `apiVersion: nestctl/v1\nhost: { base: 500000 }\ncontainers:\n  - name: c1\n    image: nest\n    containers:\n      - name: c2\n        image: ${leafImage}\n`;
-const imageOf = async (level: LxdLevel, name: string): Promise<string | undefined> => (await level.probe()).instances.find((i) => i.name === name)?.config['volatile.base_image'];
-const fingerprint = async (level: LxdLevel, alias: string): Promise<string> => (await level.probe()).images.find((i) => i.aliases.includes(alias))!.fingerprint;
+const twoLevels = (leafImage: string) =>
+  `apiVersion: nestctl/v1\nhost: { base: 500000 }\ncontainers:\n  - name: c1\n    image: nest\n    containers:\n      - name: c2\n        image: ${leafImage}\n`;
+const imageOf = async (level: LxdLevel, name: string): Promise<string | undefined> =>
+  (await level.probe()).instances.find((i) => i.name === name)?.config['volatile.base_image'];
+const fingerprint = async (level: LxdLevel, alias: string): Promise<string> =>
+  (await level.probe()).images.find((i) => i.aliases.includes(alias))!.fingerprint;
 
 describe('replacement', () => {
   it('plans an image change as -/+ (delete, then create from the new image), carries it out, and converges', async () => {
@@ -152,9 +168,15 @@ describe('replacement', () => {
     await applied(w.host(), twoLevels('busybox'));
     const c1 = w.host().child('c1', null);
     await c1.createInstance({ name: 'mine', fingerprint: await fingerprint(c1, 'busybox'), profiles: ['default'], config: {} });
-    expect(await problems(w.host(), twoLevels('busybox'), ['c1'])).toEqual([expect.stringMatching(/^c1 must be replaced \(--replace\), but it cannot be deleted: .*holds containers nestctl did not create .*c1\/mine/)]);
+    expect(await problems(w.host(), twoLevels('busybox'), ['c1'])).toEqual([
+      expect.stringMatching(
+        /^c1 must be replaced \(--replace\), but it cannot be deleted: .*holds containers nestctl did not create .*c1\/mine/,
+      ),
+    ]);
     await w.host().stopInstance('c1');
-    expect((await problems(w.host(), twoLevels('busybox').replace('image: nest', 'image: busybox'))).join()).toContain('c1 must be replaced (image nest → busybox');
+    expect((await problems(w.host(), twoLevels('busybox').replace('image: nest', 'image: busybox'))).join()).toContain(
+      'c1 must be replaced (image nest → busybox',
+    );
   });
 
   it('refuses --replace of a path the manifest does not have', async () => {
@@ -164,7 +186,8 @@ describe('replacement', () => {
 });
 
 describe('orphans', () => {
-  const oneLevel = 'apiVersion: nestctl/v1\nhost: { base: 500000 }\ncontainers:\n  - name: c1\n    image: nest\n    containers:\n      - name: c2\n        image: busybox\n      - name: old\n        image: busybox\n';
+  const oneLevel =
+    'apiVersion: nestctl/v1\nhost: { base: 500000 }\ncontainers:\n  - name: c1\n    image: nest\n    containers:\n      - name: c2\n        image: busybox\n      - name: old\n        image: busybox\n';
   it('a container nestctl made that the manifest no longer names is shown in every plan, and deleted only with --prune', async () => {
     const w = world();
     await applied(w.host(), oneLevel);
@@ -172,7 +195,12 @@ describe('orphans', () => {
     expect(p.steps).toEqual([]);
     expect(p.warnings).toContain('c1/old: in no manifest any more; --prune to delete');
     expect(renderPlanText(p, colours(false))).toContain('c1/old: in no manifest any more; --prune to delete');
-    const r = await planManifest(manifest(twoLevels('busybox')), w.host(), { hostRestart: null, tool: 'test', manifestText: twoLevels('busybox'), prune: true });
+    const r = await planManifest(manifest(twoLevels('busybox')), w.host(), {
+      hostRestart: null,
+      tool: 'test',
+      manifestText: twoLevels('busybox'),
+      prune: true,
+    });
     expect(r.ok && r.plan.steps.map((s) => s.id)).toEqual(['c1/old:delete-instance']);
   });
 });
@@ -180,21 +208,31 @@ describe('orphans', () => {
 describe('adoption', () => {
   const leaf = (extra = '') => `apiVersion: nestctl/v1\ncontainers:\n  - name: c1\n    image: busybox\n${extra}`;
   const byHand = async (w: ReturnType<typeof world>, image = 'busybox') => {
-    await w.host().createInstance({ name: 'c1', fingerprint: await fingerprint(w.host(), image), profiles: ['default'], config: { 'limits.cpu': '1' } });
+    await w.host().createInstance({
+      name: 'c1',
+      fingerprint: await fingerprint(w.host(), image),
+      profiles: ['default'],
+      config: { 'limits.cpu': '1' },
+    });
     await w.host().startInstance('c1', false);
   };
 
   it('refuses a container nestctl did not create, saying what differs', async () => {
     const w = world();
     await byHand(w);
-    expect(await problems(w.host(), leaf())).toEqual(['c1 exists and was not created by nestctl; it differs from the manifest: limits.cpu is set ("1"), the manifest does not name it']);
+    expect(await problems(w.host(), leaf())).toEqual([
+      'c1 exists and was not created by nestctl; it differs from the manifest: limits.cpu is set ("1"), the manifest does not name it',
+    ]);
   });
 
   it('adopts it with adopt: true: markers set, config owned, then nothing to do', async () => {
     const w = world();
     await byHand(w);
     const p = await plan(w.host(), leaf('    adopt: true\n'));
-    expect(step(p, 'c1:update-config')).toMatchObject({ set: { 'user.nestctl.managed': 'true', 'user.nestctl.path': 'c1' }, unset: ['limits.cpu'] });
+    expect(step(p, 'c1:update-config')).toMatchObject({
+      set: { 'user.nestctl.managed': 'true', 'user.nestctl.path': 'c1' },
+      unset: ['limits.cpu'],
+    });
     expect((await startApply(p, w.host()).finished).failed).toEqual([]);
     expect((await plan(w.host(), leaf('    adopt: true\n'))).steps).toEqual([]);
   });
@@ -202,7 +240,9 @@ describe('adoption', () => {
   it('refuses to adopt a container made from another image', async () => {
     const w = world();
     await byHand(w, 'nest');
-    expect((await problems(w.host(), leaf('    adopt: true\n'))).join()).toContain('cannot be adopted: it was made from image nest, not busybox');
+    expect((await problems(w.host(), leaf('    adopt: true\n'))).join()).toContain(
+      'cannot be adopted: it was made from image nest, not busybox',
+    );
   });
 
   it('refuses, before any step, an adopted container that has no LXD to hold its children', async () => {

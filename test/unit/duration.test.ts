@@ -12,15 +12,29 @@ describe('--lock-timeout durations', () => {
 
   it('refuses a number without unit, a negative or a word, naming the flag and the right form', () => {
     for (const bad of ['30', '-1s', 'soon', '1.5m', '']) {
-      expect(() => parseDuration('--lock-timeout', bad)).toThrow(`--lock-timeout: expected a duration like 30s, 2m or 0, got ${JSON.stringify(bad)}`);
+      expect(() => parseDuration('--lock-timeout', bad)).toThrow(
+        `--lock-timeout: expected a duration like 30s, 2m or 0, got ${JSON.stringify(bad)}`,
+      );
     }
   });
 
   it('apply with a bad --lock-timeout exits 1 before planning anything', async () => {
-    const child = spawn(process.execPath, [join(ROOT, 'dist/src/cli/main.js'), 'apply', '--simulate', '--auto-approve', '--lock-timeout', 'soon', 'test/unit/fixtures/leaf.yaml'], {
-      cwd: ROOT,
-      env: { ...process.env, NO_COLOR: '1' },
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        join(ROOT, 'dist/src/cli/main.js'),
+        'apply',
+        '--simulate',
+        '--auto-approve',
+        '--lock-timeout',
+        'soon',
+        'test/unit/fixtures/leaf.yaml',
+      ],
+      {
+        cwd: ROOT,
+        env: { ...process.env, NO_COLOR: '1' },
+      },
+    );
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));

@@ -21,15 +21,28 @@ const id = fc.nat({ max: 4_000_000_000 });
 const config = fc.dictionary(fc.stringMatching(/^[a-z][a-z.]{0,15}$/), text, { maxKeys: 4 });
 const file: fc.Arbitrary<FileState> = fc.oneof(
   fc.constant({ text: null, sha256: null, mtime: null }),
-  fc.record({ text, mtime: fc.integer({ min: 1, max: 2_000_000_000 }) }).map((f) => ({ text: f.text, sha256: sha256(f.text), mtime: f.mtime })),
+  fc
+    .record({ text, mtime: fc.integer({ min: 1, max: 2_000_000_000 }) })
+    .map((f) => ({ text: f.text, sha256: sha256(f.text), mtime: f.mtime })),
 );
-const uidMap = fc.array(fc.record({ nsid: id, hostid: id, maprange: fc.integer({ min: 1, max: 1_000_000_000 }) }).map((e) => ({ isuid: true, isgid: false, ...e })), { maxLength: 3 });
+const uidMap = fc.array(
+  fc
+    .record({ nsid: id, hostid: id, maprange: fc.integer({ min: 1, max: 1_000_000_000 }) })
+    .map((e) => ({ isuid: true, isgid: false, ...e })),
+  { maxLength: 3 },
+);
 const profile: fc.Arbitrary<ObservedProfile> = fc.record({
   name: word,
   description: text,
   config,
   devices: fc.dictionary(word, fc.dictionary(fc.constantFrom('type', 'path', 'pool', 'nictype'), word, { maxKeys: 3 }), { maxKeys: 2 }),
-  usedBy: fc.array(fc.oneof(word, fc.tuple(word, word).map(([p, n]) => `project ${p}/${n}`)), { maxLength: 3 }),
+  usedBy: fc.array(
+    fc.oneof(
+      word,
+      fc.tuple(word, word).map(([p, n]) => `project ${p}/${n}`),
+    ),
+    { maxLength: 3 },
+  ),
 });
 
 /** What a running daemon lists. */
@@ -37,23 +50,73 @@ const live = fc.record({
   version: fc.stringMatching(/^[0-9]\.[0-9]{1,2}(\.[0-9])?$/),
   startedAt: fc.option(fc.integer({ min: 1, max: 2_000_000_000 }), { nil: null }),
   pools: fc.uniqueArray(fc.tuple(word, fc.constantFrom('dir', 'zfs', 'btrfs')), { maxLength: 2, selector: ([n]) => n }),
-  networks: fc.array(fc.record({ name: word, managed: fc.boolean(), ipv4: fc.option(fc.constantFrom('10.0.3.1/24', '192.0.2.1/24'), { nil: null }) }), { maxLength: 3 }),
-  images: fc.array(fc.record({ fingerprint: fc.stringMatching(/^[0-9a-f]{64}$/), aliases: fc.array(word, { maxLength: 2 }) }), { maxLength: 2 }),
+  networks: fc.array(
+    fc.record({ name: word, managed: fc.boolean(), ipv4: fc.option(fc.constantFrom('10.0.3.1/24', '192.0.2.1/24'), { nil: null }) }),
+    { maxLength: 3 },
+  ),
+  images: fc.array(fc.record({ fingerprint: fc.stringMatching(/^[0-9a-f]{64}$/), aliases: fc.array(word, { maxLength: 2 }) }), {
+    maxLength: 2,
+  }),
   instances: fc.array(
-    fc.record({ name: word, project: fc.constantFrom('default', 'other'), status: fc.constantFrom('Running', 'Stopped'), profiles: fc.array(word, { maxLength: 2 }), config, location: fc.option(word, { nil: undefined }) }).map(({ location, ...i }) => (location === undefined ? i : { ...i, location })),
+    fc
+      .record({
+        name: word,
+        project: fc.constantFrom('default', 'other'),
+        status: fc.constantFrom('Running', 'Stopped'),
+        profiles: fc.array(word, { maxLength: 2 }),
+        config,
+        location: fc.option(word, { nil: undefined }),
+      })
+      .map(({ location, ...i }) => (location === undefined ? i : { ...i, location })),
     { maxLength: 3 },
   ),
   profiles: fc.array(profile, { maxLength: 3 }),
-  members: fc.option(fc.array(fc.record({ name: word, status: fc.constantFrom('Online', 'Offline'), groups: fc.array(word, { maxLength: 2 }) }), { minLength: 1, maxLength: 3 }), { nil: undefined }),
+  members: fc.option(
+    fc.array(fc.record({ name: word, status: fc.constantFrom('Online', 'Offline'), groups: fc.array(word, { maxLength: 2 }) }), {
+      minLength: 1,
+      maxLength: 3,
+    }),
+    { nil: undefined },
+  ),
 });
 
-const installedArb: fc.Arbitrary<Flavour[]> = fc.constantFrom<Flavour[]>([], ['debian'], ['snap'], ['incus'], ['debian', 'incus'], ['snap', 'incus']);
+const installedArb: fc.Arbitrary<Flavour[]> = fc.constantFrom<Flavour[]>(
+  [],
+  ['debian'],
+  ['snap'],
+  ['incus'],
+  ['debian', 'incus'],
+  ['snap', 'incus'],
+);
 
 const level: fc.Arbitrary<ObservedLevel> = fc
-  .record({ path: fc.oneof(fc.constant(''), word), installed: installedArb, pick: fc.nat(), down: fc.option(text.map((t) => `Error: ${t}`.trim()), { nil: null }), live, systemd: fc.boolean(), subuid: file, subgid: file, orig: fc.tuple(fc.option(text, { nil: null }), fc.option(text, { nil: null })), uidMap, kernel: fc.option(fc.stringMatching(/^[0-9]\.[0-9]+\.[0-9a-z.-]{1,12}$/), { nil: undefined }), now: fc.integer({ min: 0, max: 2_000_000_000 }) })
+  .record({
+    path: fc.oneof(fc.constant(''), word),
+    installed: installedArb,
+    pick: fc.nat(),
+    down: fc.option(
+      text.map((t) => `Error: ${t}`.trim()),
+      { nil: null },
+    ),
+    live,
+    systemd: fc.boolean(),
+    subuid: file,
+    subgid: file,
+    orig: fc.tuple(fc.option(text, { nil: null }), fc.option(text, { nil: null })),
+    uidMap,
+    kernel: fc.option(fc.stringMatching(/^[0-9]\.[0-9]+\.[0-9a-z.-]{1,12}$/), { nil: undefined }),
+    now: fc.integer({ min: 0, max: 2_000_000_000 }),
+  })
   .map((g) => {
-    const flavour = g.installed.length === 0 ? null : g.installed[g.pick % (g.installed.length + 1)] ?? null;
-    const daemon: DaemonState = flavour === null ? (g.installed.length === 0 ? { kind: 'missing' } : undecidedDaemon(g.installed)) : g.down !== null ? { kind: 'down', error: g.down } : { kind: 'up', version: g.live.version, startedAt: g.live.startedAt };
+    const flavour = g.installed.length === 0 ? null : (g.installed[g.pick % (g.installed.length + 1)] ?? null);
+    const daemon: DaemonState =
+      flavour === null
+        ? g.installed.length === 0
+          ? { kind: 'missing' }
+          : undecidedDaemon(g.installed)
+        : g.down !== null
+          ? { kind: 'down', error: g.down }
+          : { kind: 'up', version: g.live.version, startedAt: g.live.startedAt };
     const up = daemon.kind === 'up';
     const profiles = up ? g.live.profiles : [];
     const defaultProfile = profiles.find((p) => p.name === 'default');
@@ -91,9 +154,14 @@ describe('encodeProbe', () => {
     );
   });
 
-  it('a probe asking a client that is not installed reads as its daemon down, with sh\'s words', () => {
+  it("a probe asking a client that is not installed reads as its daemon down, with sh's words", () => {
     const l = fc.sample(level, { seed: 1, numRuns: 1 })[0]!;
-    const parsed = parseProbe('c1', encodeProbe({ ...l, installed: ['debian'], flavour: null, daemon: { kind: 'missing' } }, { client: 'incus', missingClient: true }), PROBE_MARK, 'incus');
+    const parsed = parseProbe(
+      'c1',
+      encodeProbe({ ...l, installed: ['debian'], flavour: null, daemon: { kind: 'missing' } }, { client: 'incus', missingClient: true }),
+      PROBE_MARK,
+      'incus',
+    );
     expect(parsed.daemon).toEqual({ kind: 'down', error: 'sh: 1: incus: not found' });
   });
 });
@@ -103,18 +171,30 @@ const lxcArb: fc.Arbitrary<ObservedLxc> = fc.record({
   apparmor: fc.boolean(),
   usernet: file.map((f) => ({ text: f.text, sha256: f.sha256 })),
   usernetOriginal: fc.option(text, { nil: null }),
-  owners: fc.dictionary(
-    word,
-    fc.option(
-      fc.record({
-        home: fc.constantFrom('/home/a', '/home/b'),
-        defaultConf: file.map((f) => ({ text: f.text, sha256: f.sha256 })),
-        containers: fc.array(fc.record({ name: word, state: fc.constantFrom('RUNNING', 'STOPPED'), uidMap, config: text.map((t) => ({ text: t, sha256: sha256(t) })) }), { maxLength: 2 }),
-      }),
-      { nil: null },
+  owners: fc
+    .dictionary(
+      word,
+      fc.option(
+        fc.record({
+          home: fc.constantFrom('/home/a', '/home/b'),
+          defaultConf: file.map((f) => ({ text: f.text, sha256: f.sha256 })),
+          containers: fc.array(
+            fc.record({
+              name: word,
+              state: fc.constantFrom('RUNNING', 'STOPPED'),
+              uidMap,
+              config: text.map((t) => ({ text: t, sha256: sha256(t) })),
+            }),
+            { maxLength: 2 },
+          ),
+        }),
+        { nil: null },
+      ),
+      { maxKeys: 3 },
+    )
+    .map((owners) =>
+      Object.fromEntries(Object.entries(owners).map(([name, o]) => [name, o ?? { home: null, defaultConf: null, containers: [] }])),
     ),
-    { maxKeys: 3 },
-  ).map((owners) => Object.fromEntries(Object.entries(owners).map(([name, o]) => [name, o ?? { home: null, defaultConf: null, containers: [] }]))),
 });
 
 describe('encodeLxcProbe', () => {

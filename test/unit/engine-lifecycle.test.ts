@@ -17,7 +17,13 @@ function load(text: string) {
   return { manifest: r.manifest, text };
 }
 const SEED = load(readFileSync('examples/seed.yaml', 'utf8'));
-const world = () => createSimWorld(defaultWorld([{ alias: 'nest', hostsLxd: true }, { alias: 'busybox', hostsLxd: false }]));
+const world = () =>
+  createSimWorld(
+    defaultWorld([
+      { alias: 'nest', hostsLxd: true },
+      { alias: 'busybox', hostsLxd: false },
+    ]),
+  );
 
 async function plan(host: LxdLevel, m = SEED, extra: Partial<PipelineOptions> = {}): Promise<Plan> {
   const r = await planManifest(m.manifest, host, { hostRestart: null, tool: 'test', manifestText: m.text, ...extra });
@@ -52,7 +58,12 @@ describe('saved plans go stale when the world moves', () => {
     const p = await plan(w.host());
     const fp = (await w.host().probe()).images.find((i) => i.aliases.includes('nest'))!.fingerprint;
     // Another nestctl run made it (a container nestctl did not make is refused outright).
-    await w.host().createInstance({ name: 'c1', fingerprint: fp, profiles: ['default'], config: { 'user.nestctl.managed': 'true', 'user.nestctl.path': 'c1' } });
+    await w.host().createInstance({
+      name: 'c1',
+      fingerprint: fp,
+      profiles: ['default'],
+      config: { 'user.nestctl.managed': 'true', 'user.nestctl.path': 'c1' },
+    });
     expect(await isStale(p, w.host())).toBe(true);
     const s = await startApply(p, w.host()).finished;
     expect(s.failed.map((f) => f.error.message).join('\n')).toContain('c1 appeared after the plan was made');
@@ -125,10 +136,18 @@ describe('id map changes of existing containers', () => {
     const before = load('apiVersion: nestctl/v1\nhost: { base: 500000 }\ncontainers:\n  - { name: a, image: busybox }\n');
     await apply(await plan(w.host(), before), w.host());
     expect(w.uidMap('a')).toBe('0 500000 65536');
-    const after = load('apiVersion: nestctl/v1\nhost: { base: 500000 }\ncontainers:\n  - { name: a, image: busybox, idmap: { isolated: true } }\n');
+    const after = load(
+      'apiVersion: nestctl/v1\nhost: { base: 500000 }\ncontainers:\n  - { name: a, image: busybox, idmap: { isolated: true } }\n',
+    );
     const p = await plan(w.host(), after);
     const ids = p.steps.map((s) => s.id);
-    expect(ids).toEqual(['host:write-subid:subuid', 'host:write-subid:subgid', 'host:restart-daemon', 'a:update-config', 'a:restart-instance']);
+    expect(ids).toEqual([
+      'host:write-subid:subuid',
+      'host:write-subid:subgid',
+      'host:restart-daemon',
+      'a:update-config',
+      'a:restart-instance',
+    ]);
     await apply(p, w.host());
     expect(w.uidMap('a')).toBe('0 565536 65536');
     const again = await plan(w.host(), after);
@@ -137,7 +156,9 @@ describe('id map changes of existing containers', () => {
 });
 
 describe('prune and target', () => {
-  const TWO = load('apiVersion: nestctl/v1\nhost: { base: 500000 }\ncontainers:\n  - { name: a, image: busybox }\n  - name: b\n    image: nest\n    containers:\n      - { name: b1, image: busybox }\n');
+  const TWO = load(
+    'apiVersion: nestctl/v1\nhost: { base: 500000 }\ncontainers:\n  - { name: a, image: busybox }\n  - name: b\n    image: nest\n    containers:\n      - { name: b1, image: busybox }\n',
+  );
   const ONE = load('apiVersion: nestctl/v1\nhost: { base: 500000 }\ncontainers:\n  - { name: a, image: busybox }\n');
 
   it('--prune lists owned containers no longer in the manifest as destroy steps', async () => {
@@ -148,7 +169,10 @@ describe('prune and target', () => {
     expect(plain.steps.filter((s) => s.kind === 'delete-instance')).toEqual([]);
     const pruned = await plan(w.host(), ONE, { prune: true });
     // b goes with b1, inside b and made by nestctl, in one delete --force; b1's step follows it.
-    expect(pruned.steps.filter((s) => s.kind === 'delete-instance').map((s) => s.id)).toEqual(['b:delete-instance', 'b/b1:delete-instance']);
+    expect(pruned.steps.filter((s) => s.kind === 'delete-instance').map((s) => s.id)).toEqual([
+      'b:delete-instance',
+      'b/b1:delete-instance',
+    ]);
     await apply(pruned, w.host());
     expect((await w.host().probe()).instances.map((i) => i.name)).toEqual(['a']);
   });

@@ -33,7 +33,7 @@ describe('read-files script', () => {
     const d = dir();
     const motd = join(d, 'motd');
     writeFileSync(motd, 'hi there\n', { mode: 0o640 });
-    const odd = join(d, "it's a \"name\" with spaces");
+    const odd = join(d, 'it\'s a "name" with spaces');
     writeFileSync(odd, '');
     symlinkSync(motd, join(d, 'link'));
     const paths = [join(d, 'missing'), motd, d, join(d, 'link'), odd];
@@ -43,7 +43,15 @@ describe('read-files script', () => {
     const st = statSync(motd);
     expect(facts).toEqual({
       [paths[0]!]: null,
-      [motd]: { kind: 'file', sha256: sha256('hi there\n'), mode: 0o640, uid: st.uid, gid: st.gid, size: 9, data: Buffer.from('hi there\n').toString('base64') },
+      [motd]: {
+        kind: 'file',
+        sha256: sha256('hi there\n'),
+        mode: 0o640,
+        uid: st.uid,
+        gid: st.gid,
+        size: 9,
+        data: Buffer.from('hi there\n').toString('base64'),
+      },
       [d]: { kind: 'other' },
       [paths[3]!]: { kind: 'other' },
       [odd]: { kind: 'file', sha256: sha256(''), mode: 0o644 & ~process.umask(), uid: st.uid, gid: st.gid, size: 0, data: '' },

@@ -25,7 +25,9 @@ describe('decideFlavour', () => {
   it('refuses LXD and Incus side by side when the manifest names none, naming both and the key', () => {
     const d = decideFlavour(null, ['debian', 'incus'], 'host', 'host.flavour');
     expect(d).toMatchObject({ ok: false, hint: 'set host.flavour to debian or incus' });
-    expect(!d.ok && d.message).toBe('host has both LXD (debian) and Incus installed, and the manifest does not say which one nestctl manages');
+    expect(!d.ok && d.message).toBe(
+      'host has both LXD (debian) and Incus installed, and the manifest does not say which one nestctl manages',
+    );
   });
 
   it('refuses a flavour that is not installed where something else is', () => {
@@ -59,7 +61,10 @@ describe('a host with LXD and Incus installed (simulated)', () => {
     const r = await planOn(createSimWorld(dualHost), manifest(null));
     expect(r.ok).toBe(false);
     expect(!r.ok && r.problems.map((p) => [p.message, p.hint])).toEqual([
-      ['host has both LXD (debian) and Incus installed, and the manifest does not say which one nestctl manages', 'set host.flavour to debian or incus'],
+      [
+        'host has both LXD (debian) and Incus installed, and the manifest does not say which one nestctl manages',
+        'set host.flavour to debian or incus',
+      ],
     ]);
   });
 
@@ -68,7 +73,10 @@ describe('a host with LXD and Incus installed (simulated)', () => {
     const m = manifest('debian');
     const r = await planOn(world, m);
     if (!r.ok) throw new Error(JSON.stringify(r.problems));
-    expect(r.plan.levels.map((l) => [l.path, l.flavour])).toEqual([['', 'debian'], ['c1', 'debian']]);
+    expect(r.plan.levels.map((l) => [l.path, l.flavour])).toEqual([
+      ['', 'debian'],
+      ['c1', 'debian'],
+    ]);
     const summary = await startApply(r.plan, world.host('debian')).finished;
     expect(summary.failed.map((f) => f.error.message)).toEqual([]);
     const host = world.state().host;
@@ -86,19 +94,36 @@ describe('a host with LXD and Incus installed (simulated)', () => {
 describe("a container's flavour", () => {
   it('is checked against what runs inside once the container exists', async () => {
     const world = createSimWorld(hostWith([ours('c1', 'nest', { inside: nestInside([]) })]));
-    const m = load('apiVersion: nestctl/v1\ncontainers:\n  - name: c1\n    image: nest\n    flavour: incus\n    containers:\n      - name: c2\n        image: busybox\n');
+    const m = load(
+      'apiVersion: nestctl/v1\ncontainers:\n  - name: c1\n    image: nest\n    flavour: incus\n    containers:\n      - name: c2\n        image: busybox\n',
+    );
     const r = await planOn(world, m);
     expect(!r.ok && r.problems.map((p) => [pathOfProblem(p), p.message, p.hint])).toEqual([
-      ['c1', 'c1: the manifest says the flavour of c1: incus, but c1 runs LXD (debian)', 'set the flavour of c1 to debian, or install Incus there'],
+      [
+        'c1',
+        'c1: the manifest says the flavour of c1: incus, but c1 runs LXD (debian)',
+        'set the flavour of c1 to debian, or install Incus there',
+      ],
     ]);
   });
 
   it("is the parent's kind for a level not there yet when the manifest names none, and the plan says so", async () => {
     const m = manifest('incus');
-    const world = createSimWorld(defaultWorld([{ alias: 'nest', hostsLxd: true }, { alias: 'busybox', hostsLxd: false }], 'incus'));
+    const world = createSimWorld(
+      defaultWorld(
+        [
+          { alias: 'nest', hostsLxd: true },
+          { alias: 'busybox', hostsLxd: false },
+        ],
+        'incus',
+      ),
+    );
     const r = await planOn(world, m);
     if (!r.ok) throw new Error(JSON.stringify(r.problems));
-    expect(r.plan.levels.map((l) => [l.path, l.flavour])).toEqual([['', 'incus'], ['c1', 'incus']]);
+    expect(r.plan.levels.map((l) => [l.path, l.flavour])).toEqual([
+      ['', 'incus'],
+      ['c1', 'incus'],
+    ]);
     expect(r.plan.steps.find((s) => s.id === 'c1:write-subid:subuid')?.reason).toBe(
       "c1 is new (Incus assumed, as in its parent; a container's flavour key says otherwise): its Incus must use root:65536:65536 for 65536 ids of children",
     );
@@ -124,14 +149,32 @@ describe('the real client on an Incus tree', () => {
     await levels('ic1/ic2').deleteInstance('ic3');
     // The probe of a level not yet known carries every flavour's client as data; no command is lxc's.
     expect(calls.flatMap((a) => (a.includes('probe') ? a.slice(0, a.indexOf('probe')) : a))).not.toContain('lxc');
-    expect(calls.at(-1)).toEqual(['incus', 'exec', 'ic1', '-T', '--', 'incus', 'exec', 'ic2', '-T', '--', 'incus', 'delete', '--force', '-q', 'ic3']);
+    expect(calls.at(-1)).toEqual([
+      'incus',
+      'exec',
+      'ic1',
+      '-T',
+      '--',
+      'incus',
+      'exec',
+      'ic2',
+      '-T',
+      '--',
+      'incus',
+      'delete',
+      '--force',
+      '-q',
+      'ic3',
+    ]);
   });
 
   it('with the flavours the plan decided, reaches it without probing', async () => {
     const { exec, calls } = incusOnly();
     const levels = levelResolver(new ExecLevel(exec, '', {}, 'incus'), () => 'incus');
     await levels('ic1/ic2').deleteInstance('ic3');
-    expect(calls).toEqual([['incus', 'exec', 'ic1', '-T', '--', 'incus', 'exec', 'ic2', '-T', '--', 'incus', 'delete', '--force', '-q', 'ic3']]);
+    expect(calls).toEqual([
+      ['incus', 'exec', 'ic1', '-T', '--', 'incus', 'exec', 'ic2', '-T', '--', 'incus', 'delete', '--force', '-q', 'ic3'],
+    ]);
   });
 
   it("restarts, waits for and initialises Incus with Incus's own commands", async () => {
@@ -148,12 +191,20 @@ describe('the real client on an Incus tree', () => {
   });
 
   it('names Incus, its unit and its group when its socket does not answer', async () => {
-    const refused: Exec = async () => ({ code: 1, stdout: '', stderr: 'Error: dial unix /var/lib/incus/unix.socket: connect: connection refused\n' });
+    const refused: Exec = async () => ({
+      code: 1,
+      stdout: '',
+      stderr: 'Error: dial unix /var/lib/incus/unix.socket: connect: connection refused\n',
+    });
     await expect(new ExecLevel(refused, '', {}, 'incus').startInstance('c1', false)).rejects.toMatchObject({
       message: 'the Incus daemon is not running on the host',
       hint: 'start it (systemctl start incus) and try again',
     });
-    const denied: Exec = async () => ({ code: 1, stdout: '', stderr: 'Error: dial unix /var/lib/incus/unix.socket: connect: permission denied\n' });
+    const denied: Exec = async () => ({
+      code: 1,
+      stdout: '',
+      stderr: 'Error: dial unix /var/lib/incus/unix.socket: connect: permission denied\n',
+    });
     await expect(new ExecLevel(denied, '', {}, 'incus').startInstance('c1', false)).rejects.toMatchObject({
       message: 'permission denied on the Incus socket',
       hint: 'run nestctl as root or as a member of the incus-admin group',
@@ -171,7 +222,9 @@ describe('the real client on an Incus tree', () => {
     expect(chosen).toMatchObject({ flavour: 'debian', installed: ['debian', 'incus'] });
     both.length = 0;
     const undecided = await new ExecLevel(exec, '', {}, null).probe();
-    expect(both.map((a) => a.slice(3))).toEqual([['probe', '', '', 'debian', 'lxc', 'lxd', 'incus', 'incus', 'incus', 'snap', 'lxc', 'snap.lxd.daemon']]);
+    expect(both.map((a) => a.slice(3))).toEqual([
+      ['probe', '', '', 'debian', 'lxc', 'lxd', 'incus', 'incus', 'incus', 'snap', 'lxc', 'snap.lxd.daemon'],
+    ]);
     expect(undecided).toMatchObject({ flavour: null, installed: ['debian', 'incus'] });
   });
 });

@@ -58,7 +58,13 @@ const CASES: Case[] = [
   },
   {
     file: 'destroy.world-leaf-holds-stranger.txt',
-    args: ['destroy', '--world', 'test/unit/fixtures/worlds/leaf-holds-stranger.yaml', '--auto-approve', 'test/unit/fixtures/nest-leaves.yaml'],
+    args: [
+      'destroy',
+      '--world',
+      'test/unit/fixtures/worlds/leaf-holds-stranger.yaml',
+      '--auto-approve',
+      'test/unit/fixtures/nest-leaves.yaml',
+    ],
     normalise: normaliseDurations,
   },
 ];

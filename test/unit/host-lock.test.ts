@@ -41,7 +41,9 @@ function child(path: string, timeoutMs = 0): Child {
       else queue.push(line);
     }
   });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((ok) => proc.on('exit', (code, signal) => ok({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((ok) =>
+    proc.on('exit', (code, signal) => ok({ code, signal })),
+  );
   const next = (): Promise<string> => {
     const l = queue.shift();
     return l !== undefined ? Promise.resolve(l) : new Promise((ok) => waiters.push(ok));
@@ -109,7 +111,9 @@ describe('host apply lock', () => {
     writeFileSync(`${p}.takeover-0123`, `${DEAD} 1 00\n`);
     writeFileSync(`${p}.takeover-4567`, live);
     const release = await lockHost({ path: p });
-    expect(readdirSync(join(p, '..')).sort()).toEqual([`apply.lock.${process.pid}.bb.new`, 'apply.lock', 'apply.lock.takeover-4567'].sort());
+    expect(readdirSync(join(p, '..')).sort()).toEqual(
+      [`apply.lock.${process.pid}.bb.new`, 'apply.lock', 'apply.lock.takeover-4567'].sort(),
+    );
     release();
   });
 

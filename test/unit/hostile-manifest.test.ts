@@ -16,7 +16,8 @@ const doc = (...lines: string[]): string => `${lines.join('\n')}\n`;
 const HEAD = ['apiVersion: nestctl/v1', 'containers:', '  - name: c1', '    image: nest']; // lines 1-4
 const withLines = (...lines: string[]): string => doc(...HEAD, ...lines);
 const withConfig = (...lines: string[]): string => withLines('    config:', ...lines.map((l) => `      ${l}`)); // config at 6+
-const withHost = (...lines: string[]): string => doc('apiVersion: nestctl/v1', 'host:', ...lines.map((l) => `  ${l}`), 'containers: [{name: c1, image: nest}]');
+const withHost = (...lines: string[]): string =>
+  doc('apiVersion: nestctl/v1', 'host:', ...lines.map((l) => `  ${l}`), 'containers: [{name: c1, image: nest}]');
 
 /** CPU-time bound for any single load: generous, far below what a blow-up would take. */
 const BOUND_MS = 2000;
@@ -66,18 +67,42 @@ const bomb = doc(
 /** Input class → [line:col, message substring] of the error it must get. */
 const REFUSED: Array<[string, string, [string, string]]> = [
   // host.owner ends up as a line in /etc/subuid and /etc/subgid
-  ['owner with a newline (an extra subid line)', withHost('owner: "root:0:65536\\nroot"'), ['3:10', 'invalid host.owner "root:0:65536\\nroot": ":" is not allowed']],
+  [
+    'owner with a newline (an extra subid line)',
+    withHost('owner: "root:0:65536\\nroot"'),
+    ['3:10', 'invalid host.owner "root:0:65536\\nroot": ":" is not allowed'],
+  ],
   ['owner in capitals', withHost('owner: Root'), ['3:10', 'invalid host.owner "Root": "R" is not allowed']],
-  ['owner starting with a digit', withHost('owner: 0day'), ['3:10', 'invalid host.owner "0day": it must start with a lowercase letter or "_"']],
+  [
+    'owner starting with a digit',
+    withHost('owner: 0day'),
+    ['3:10', 'invalid host.owner "0day": it must start with a lowercase letter or "_"'],
+  ],
   ['owner longer than 32', withHost(`owner: ${'a'.repeat(33)}`), ['3:10', 'it is 33 characters long (at most 32)']],
   ['owner with a space', withHost('owner: "ro ot"'), ['3:10', 'U+0020 is not allowed']],
   // id-affecting config keys
-  ['raw.idmap', withConfig('raw.idmap: both 0 0'), ['6:7', 'config key "raw.idmap" in container c1 would change the id map behind nestctl\'s back']],
-  ['security.idmap.base', withConfig('security.idmap.base: 0'), ['6:7', 'config key "security.idmap.base" in container c1 would change the id map']],
-  ['security.idmap.isolated in config', withConfig('security.idmap.isolated: true'), ['6:7', 'config key "security.idmap.isolated" in container c1']],
+  [
+    'raw.idmap',
+    withConfig('raw.idmap: both 0 0'),
+    ['6:7', 'config key "raw.idmap" in container c1 would change the id map behind nestctl\'s back'],
+  ],
+  [
+    'security.idmap.base',
+    withConfig('security.idmap.base: 0'),
+    ['6:7', 'config key "security.idmap.base" in container c1 would change the id map'],
+  ],
+  [
+    'security.idmap.isolated in config',
+    withConfig('security.idmap.isolated: true'),
+    ['6:7', 'config key "security.idmap.isolated" in container c1'],
+  ],
   ['security.idmap.size in config', withConfig('security.idmap.size: 65536'), ['6:7', 'config key "security.idmap.size" in container c1']],
   ['security.privileged', withConfig('security.privileged: "true"'), ['6:7', 'config key "security.privileged" in container c1']],
-  ['id keys in defaults.config', doc('apiVersion: nestctl/v1', 'defaults:', '  config: {raw.idmap: "uid 0 0"}', 'containers: [{name: c1, image: nest}]'), ['3:12', 'config key "raw.idmap" in defaults']],
+  [
+    'id keys in defaults.config',
+    doc('apiVersion: nestctl/v1', 'defaults:', '  config: {raw.idmap: "uid 0 0"}', 'containers: [{name: c1, image: nest}]'),
+    ['3:12', 'config key "raw.idmap" in defaults'],
+  ],
   // the host range
   ['base 0 (root and the real users)', withHost('base: 0'), ['3:9', '"host.base" must be at least 65536, not 0']],
   ['base 65535', withHost('base: 65535'), ['3:9', '"host.base" must be at least 65536, not 65535']],
@@ -85,42 +110,107 @@ const REFUSED: Array<[string, string, [string, string]]> = [
   ['base above 2^53', withHost('base: 9007199254740993'), ['3:9', '"host.base" must be at most 4294901759']],
   ['base as text', withHost('base: "500000"'), ['3:9', '"host.base" must be a whole number, not "500000"']],
   ['base with a fraction', withHost('base: 65536.5'), ['3:9', '"host.base" must be a whole number']],
-  ['idmap.size 1e300', withLines('    idmap: {isolated: true, size: 1e300}'), ['5:35', '"idmap.size" in container c1 must be at most 4294901759, not 1e+300']],
-  ['idmap.size past 2^32', withLines('    idmap: {isolated: true, size: 4294967296}'), ['5:35', 'must be at most 4294901759, not 4294967296']],
-  ['a range ending exactly at 2^32 - 1', doc('apiVersion: nestctl/v1', 'host: {base: 4294836224}', 'containers:', '  - {name: c1, image: nest, containers: [{name: c2, image: nest}]}'), ['2:1', 'the tree needs 131072 host ids, which from host.base 4294836224 run past the last usable id 4294967294']],
-  ['slices too big for any base', withLines('    idmap: {isolated: true, size: 4294901759}'), ['1:1', 'even from the lowest base 65536 run past the last usable id']],
-  ['an isolated slice too small for its children (plan refuses it, so validate does)', withLines('    idmap: {isolated: true, size: 65536}', '    containers: [{name: c2, image: nest}]'), ['3:5', 'c1 is isolated with idmap.size 65536, but it and its children need 131072 ids']],
+  [
+    'idmap.size 1e300',
+    withLines('    idmap: {isolated: true, size: 1e300}'),
+    ['5:35', '"idmap.size" in container c1 must be at most 4294901759, not 1e+300'],
+  ],
+  [
+    'idmap.size past 2^32',
+    withLines('    idmap: {isolated: true, size: 4294967296}'),
+    ['5:35', 'must be at most 4294901759, not 4294967296'],
+  ],
+  [
+    'a range ending exactly at 2^32 - 1',
+    doc(
+      'apiVersion: nestctl/v1',
+      'host: {base: 4294836224}',
+      'containers:',
+      '  - {name: c1, image: nest, containers: [{name: c2, image: nest}]}',
+    ),
+    ['2:1', 'the tree needs 131072 host ids, which from host.base 4294836224 run past the last usable id 4294967294'],
+  ],
+  [
+    'slices too big for any base',
+    withLines('    idmap: {isolated: true, size: 4294901759}'),
+    ['1:1', 'even from the lowest base 65536 run past the last usable id'],
+  ],
+  [
+    'an isolated slice too small for its children (plan refuses it, so validate does)',
+    withLines('    idmap: {isolated: true, size: 65536}', '    containers: [{name: c2, image: nest}]'),
+    ['3:5', 'c1 is isolated with idmap.size 65536, but it and its children need 131072 ids'],
+  ],
   // config keys and values
   ['config key with "="', withConfig('"user.a=b": x'), ['6:7', 'invalid config key "user.a=b" in container c1']],
   ['config key with a space', withConfig('"limits. cpu": 1'), ['6:7', 'invalid config key "limits. cpu" in container c1']],
   ['config key with a tab', withConfig('"user.a\\tb": x'), ['6:7', 'invalid config key "user.a\\tb"']],
   ['unknown LXD key, with a suggestion', withConfig('limits.memroy: 1GiB'), ['6:7', 'unknown config key "limits.memroy" in container c1']],
-  ['volatile.* (LXD-owned)', withConfig('volatile.idmap.next: "[]"'), ['6:7', 'config key "volatile.idmap.next" in container c1 is set by LXD itself']],
+  [
+    'volatile.* (LXD-owned)',
+    withConfig('volatile.idmap.next: "[]"'),
+    ['6:7', 'config key "volatile.idmap.next" in container c1 is set by LXD itself'],
+  ],
   ['image.* (LXD-owned)', withConfig('image.os: debian'), ['6:7', 'config key "image.os" in container c1 is set by LXD itself']],
   ['a look-alike Cyrillic letter in a key', withConfig('limits.сpu: 2'), ['6:7', 'invalid config key "limits.сpu"']],
-  ['a control character in a value', withConfig('limits.cpu: "2\\a"'), ['6:19', 'has a value LXD cannot take: it contains the control character U+0007']],
+  [
+    'a control character in a value',
+    withConfig('limits.cpu: "2\\a"'),
+    ['6:19', 'has a value LXD cannot take: it contains the control character U+0007'],
+  ],
   ['a newline in a one-line value', withConfig('limits.memory: "1GiB\\nraw.lxc=x"'), ['6:22', 'it spans several lines']],
-  ['an infinite number', withConfig('limits.cpu: .inf'), ['6:19', 'config key "limits.cpu" in container c1 must be text, a number or true/false, not Infinity']],
+  [
+    'an infinite number',
+    withConfig('limits.cpu: .inf'),
+    ['6:19', 'config key "limits.cpu" in container c1 must be text, a number or true/false, not Infinity'],
+  ],
   ['a mapping as a value', withConfig('limits.cpu: {a: 1}'), ['6:19', 'must be text, a number or true/false']],
   // words on lxc's command line
-  ['image starting with "-"', withLines('  - {name: c2, image: --force}'), ['5:23', 'invalid image "--force" in container c2: it starts with "-"']],
+  [
+    'image starting with "-"',
+    withLines('  - {name: c2, image: --force}'),
+    ['5:23', 'invalid image "--force" in container c2: it starts with "-"'],
+  ],
   ['image "remote:" (empty alias)', withLines('  - {name: c2, image: "images:"}'), ['5:23', 'the alias after ":" is empty']],
   ['image ":alias" (empty remote)', withLines('  - {name: c2, image: ":debian"}'), ['5:23', 'the remote before ":" is empty']],
   ['image with whitespace', withLines('  - {name: c2, image: "debian 12"}'), ['5:23', 'U+0020 is not allowed']],
   ['image with two remotes', withLines('  - {name: c2, image: "a:b:c"}'), ['5:23', 'it has more than one ":"']],
   ['image alias starting with "-"', withLines('  - {name: c2, image: "images:-x"}'), ['5:23', 'the alias starts with "-"']],
-  ['defaults.image starting with "-"', doc('apiVersion: nestctl/v1', 'defaults: {image: -rf}', 'containers: [{name: c1}]'), ['2:19', 'invalid image "-rf" in defaults']],
-  ['profile starting with "-"', withLines('    profiles: [default, --force]'), ['5:25', 'invalid profile name "--force" in container c1: it starts with "-"']],
+  [
+    'defaults.image starting with "-"',
+    doc('apiVersion: nestctl/v1', 'defaults: {image: -rf}', 'containers: [{name: c1}]'),
+    ['2:19', 'invalid image "-rf" in defaults'],
+  ],
+  [
+    'profile starting with "-"',
+    withLines('    profiles: [default, --force]'),
+    ['5:25', 'invalid profile name "--force" in container c1: it starts with "-"'],
+  ],
   ['profile with "/"', withLines('    profiles: [a/b]'), ['5:16', '"/" is not allowed']],
   ['restart program starting with "-"', withHost('restart: [-x, y]'), ['3:13', 'invalid word "-x" in host.restart']],
   ['restart word with a NUL escape', withHost('restart: [systemctl, "a\\0b"]'), ['3:24', 'U+0000 is not allowed']],
-  ['a container name in Cyrillic', withLines('  - name: с1', '    image: nest'), ['5:11', 'invalid container name "с1": it must start with a letter']],
+  [
+    'a container name in Cyrillic',
+    withLines('  - name: с1', '    image: nest'),
+    ['5:11', 'invalid container name "с1": it must start with a letter'],
+  ],
   // YAML
-  ['self-referencing alias', doc('apiVersion: nestctl/v1', 'containers: &a [{name: c1, image: nest, containers: *a}]'), ['2:53', 'alias *a refers to the block that contains it']],
+  [
+    'self-referencing alias',
+    doc('apiVersion: nestctl/v1', 'containers: &a [{name: c1, image: nest, containers: *a}]'),
+    ['2:53', 'alias *a refers to the block that contains it'],
+  ],
   ['alias bomb', bomb, ['3:9', 'YAML: Excessive alias count']],
   ['33 container levels', nested(33), ['99:133', 'containers are nested 33 levels deep here; at most 32 levels can run']],
-  ['deep nesting of block mappings', doc('apiVersion: nestctl/v1', ...Array.from({ length: 200 }, (_, i) => `${' '.repeat(i)}a:`), `${' '.repeat(200)}x`), ['162:161', 'the manifest nests lists and mappings more than 160 levels deep']],
-  ['flow mappings nested 200 deep', doc('apiVersion: nestctl/v1', `x: ${'{a: '.repeat(200)}1${'}'.repeat(200)}`), ['2:644', 'YAML: the manifest nests brackets more than 160 deep']],
+  [
+    'deep nesting of block mappings',
+    doc('apiVersion: nestctl/v1', ...Array.from({ length: 200 }, (_, i) => `${' '.repeat(i)}a:`), `${' '.repeat(200)}x`),
+    ['162:161', 'the manifest nests lists and mappings more than 160 levels deep'],
+  ],
+  [
+    'flow mappings nested 200 deep',
+    doc('apiVersion: nestctl/v1', `x: ${'{a: '.repeat(200)}1${'}'.repeat(200)}`),
+    ['2:644', 'YAML: the manifest nests brackets more than 160 deep'],
+  ],
   ['brackets nested a million deep', `x: ${'['.repeat(MAX_BYTES - 10)}`, ['1:164', 'YAML: the manifest nests brackets more than 160 deep']],
   ['more than 1 MiB', withConfig(`user.big: ${'a'.repeat(MAX_BYTES)}`), ['1:1', 'more than the 1048576 nestctl reads']],
   ['two documents', `${withLines()}---\n${withLines()}`, ['5:1', 'YAML: the file holds more than one YAML document']],
@@ -136,7 +226,11 @@ const REFUSED: Array<[string, string, [string, string]]> = [
   ['a list as a key', withLines('    ? [a, b]', '    : x'), ['5:7', 'a key is a list or mapping']],
   ['an empty file', '', ['1:1', 'the manifest is empty']],
   ['a bare scalar', 'nestctl\n', ['1:1', 'the manifest must be a mapping']],
-  ['an empty container item', doc('apiVersion: nestctl/v1', 'containers:', '  -'), ['3:4', 'container #1 must be a mapping (key: value lines), not empty']],
+  [
+    'an empty container item',
+    doc('apiVersion: nestctl/v1', 'containers:', '  -'),
+    ['3:4', 'container #1 must be a mapping (key: value lines), not empty'],
+  ],
   ['unclosed quote', withLines('    profiles: ["a]'), ['6:1', 'YAML: Missing closing "quote']],
 ];
 
@@ -170,7 +264,19 @@ describe('hostile-looking manifests that are fine load exactly right', () => {
   });
 
   it('keeps newlines where LXD reads multi-line text, and free-form user.*, environment.*, limits.kernel.* and linux.sysctl.* keys', () => {
-    const r = accepted(withConfig('raw.lxc: "lxc.a = 1\\nlxc.b = 2"', 'cloud-init.user-data: |', '  #cloud-config', '  packages: [git]', 'user.Note_1: x', 'environment.HTTP_PROXY: http://p:3128', 'limits.kernel.nofile: 1024', 'linux.sysctl.net.ipv4.ip_forward: 1', 'limits.hugepages.2MB: 1GiB'));
+    const r = accepted(
+      withConfig(
+        'raw.lxc: "lxc.a = 1\\nlxc.b = 2"',
+        'cloud-init.user-data: |',
+        '  #cloud-config',
+        '  packages: [git]',
+        'user.Note_1: x',
+        'environment.HTTP_PROXY: http://p:3128',
+        'limits.kernel.nofile: 1024',
+        'linux.sysctl.net.ipv4.ip_forward: 1',
+        'limits.hugepages.2MB: 1GiB',
+      ),
+    );
     expect(r.manifest.containers[0]?.config).toEqual({
       'raw.lxc': 'lxc.a = 1\nlxc.b = 2',
       'cloud-init.user-data': '#cloud-config\npackages: [git]\n',
@@ -183,12 +289,26 @@ describe('hostile-looking manifests that are fine load exactly right', () => {
   });
 
   it('accepts remote:alias, aliases with "/" and fingerprints', () => {
-    const r = accepted(withLines('  - {name: c2, image: "images:debian/12"}', '  - {name: c3, image: 0123456789abcdef}', '  - {name: c4, image: ubuntu/22.04+x}'));
+    const r = accepted(
+      withLines(
+        '  - {name: c2, image: "images:debian/12"}',
+        '  - {name: c3, image: 0123456789abcdef}',
+        '  - {name: c4, image: ubuntu/22.04+x}',
+      ),
+    );
     expect(r.manifest.containers.map((c) => c.image)).toEqual(['nest', 'images:debian/12', '0123456789abcdef', 'ubuntu/22.04+x']);
   });
 
   it('accepts merge keys <<, and !!str to keep a number as text', () => {
-    const r = accepted(doc('apiVersion: nestctl/v1', 'containers:', '  - &base {name: c1, image: nest, config: {limits.cpu: !!str 2}}', '  - <<: *base', '    name: c2'));
+    const r = accepted(
+      doc(
+        'apiVersion: nestctl/v1',
+        'containers:',
+        '  - &base {name: c1, image: nest, config: {limits.cpu: !!str 2}}',
+        '  - <<: *base',
+        '    name: c2',
+      ),
+    );
     expect(r.manifest.containers.map((c) => [c.name, c.image, c.config['limits.cpu']])).toEqual([
       ['c1', 'nest', '2'],
       ['c2', 'nest', '2'],
@@ -211,7 +331,10 @@ describe('hostile-looking manifests that are fine load exactly right', () => {
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(r.diagnostics).toHaveLength(101);
-    expect(r.diagnostics[100]).toMatchObject({ where: { line: 106, column: 7 }, message: '29900 more config keys in container c1 not checked after 100 problems' });
+    expect(r.diagnostics[100]).toMatchObject({
+      where: { line: 106, column: 7 },
+      message: '29900 more config keys in container c1 not checked after 100 problems',
+    });
   });
 
   it('loads a wide tree (2000 siblings) in bounded time', () => {
@@ -230,11 +353,57 @@ describe('fuzzing the loader', () => {
     const r = check(text);
     if (r.ok) return true;
     const lines = text.split('\n').length;
-    return r.diagnostics.length > 0 && r.diagnostics.every((d) => placed(d).line >= 1 && placed(d).column >= 1 && placed(d).line <= lines + 1 && d.message !== '');
+    return (
+      r.diagnostics.length > 0 &&
+      r.diagnostics.every((d) => placed(d).line >= 1 && placed(d).column >= 1 && placed(d).line <= lines + 1 && d.message !== '')
+    );
   }
 
   const yamlish = fc
-    .array(fc.constantFrom('apiVersion: nestctl/v1\n', 'containers:\n', '  - ', 'name: c1\n', 'image: nest\n', '{', '}', '[', ']', ', ', ': ', '&a ', '*a', '<<: ', '!!binary ', '!x ', '"', "'", '\t', '\r\n', '\n', '---\n', '    ', '-', 'user.a: ', 'raw.idmap: ', '? ', '#', '\0', '\ufffd', '\ufeff', 'с', 'base: ', '1e300', '65536', 'host:\n', '  owner: ', 'idmap: {isolated: true, size: ', 'config:\n'), { maxLength: 60 })
+    .array(
+      fc.constantFrom(
+        'apiVersion: nestctl/v1\n',
+        'containers:\n',
+        '  - ',
+        'name: c1\n',
+        'image: nest\n',
+        '{',
+        '}',
+        '[',
+        ']',
+        ', ',
+        ': ',
+        '&a ',
+        '*a',
+        '<<: ',
+        '!!binary ',
+        '!x ',
+        '"',
+        "'",
+        '\t',
+        '\r\n',
+        '\n',
+        '---\n',
+        '    ',
+        '-',
+        'user.a: ',
+        'raw.idmap: ',
+        '? ',
+        '#',
+        '\0',
+        '\ufffd',
+        '\ufeff',
+        'с',
+        'base: ',
+        '1e300',
+        '65536',
+        'host:\n',
+        '  owner: ',
+        'idmap: {isolated: true, size: ',
+        'config:\n',
+      ),
+      { maxLength: 60 },
+    )
     .map((parts) => parts.join(''));
 
   it('never throws on random YAML-ish text', () => {
@@ -246,7 +415,10 @@ describe('fuzzing the loader', () => {
       example: fc.integer({ min: 0, max: examples.length - 1 }),
       at: fc.nat(),
       cut: fc.nat({ max: 40 }),
-      insert: fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('*a', '&a ', '- ', ':', '\n  ', '\t', '[', '{', '!!binary ', '<<: *a\n', '-x', 'raw.idmap: both 0 0\n')),
+      insert: fc.oneof(
+        fc.string({ maxLength: 12 }),
+        fc.constantFrom('*a', '&a ', '- ', ':', '\n  ', '\t', '[', '{', '!!binary ', '<<: *a\n', '-x', 'raw.idmap: both 0 0\n'),
+      ),
     });
     fc.assert(
       fc.property(mutation, ({ example, at, cut, insert }) => {

@@ -59,7 +59,7 @@ function machines(m: Manifest): SimHost[] {
 }
 
 describe('classic LXC on several hosts', () => {
-  it('builds each LXC container with its host: a top-level one with the host it names, a nested one with its root container\'s', () => {
+  it("builds each LXC container with its host: a top-level one with the host it names, a nested one with its root container's", () => {
     const { manifest } = load(TREE);
     expect(manifest.lxc.map((l) => [l.path, l.host])).toEqual([['rootbox', 'here']]);
     expect(manifest.containers.find((c) => c.name === 'r1')!.lxc.map((l) => [l.path, l.host])).toEqual([['r1/rbox', 'nxr1']]);
@@ -72,7 +72,11 @@ describe('classic LXC on several hosts', () => {
   it('plans and applies each LXC container on its own host only, and converges', async () => {
     const m = load(TREE);
     const hosts = machines(m.manifest);
-    const planned = await planManifest(m.manifest, hosts.map((h) => h.connection), { hostRestart: null, tool: 'test', manifestText: m.text, simulation: { world: null } });
+    const planned = await planManifest(
+      m.manifest,
+      hosts.map((h) => h.connection),
+      { hostRestart: null, tool: 'test', manifestText: m.text, simulation: { world: null } },
+    );
     if (!planned.ok) throw new Error(JSON.stringify(planned.problems));
     const lxcSteps = planned.plan.steps.filter((s) => s.kind === 'create-lxc').map((s) => [s.host, s.id]);
     expect(lxcSteps).toEqual([
@@ -85,14 +89,22 @@ describe('classic LXC on several hosts', () => {
     const sim = (name: string) => hosts.find((h) => h.name === name)!.sim;
     expect(sim('here').lxcUidMap('', 'root', 'rootbox')).not.toBeNull();
     expect(sim('nxr1').lxcUidMap('r1', 'root', 'rbox')).toBe('0 131072 65536');
-    const again = await planManifest(m.manifest, hosts.map((h) => h.connection), { hostRestart: null, tool: 'test', manifestText: m.text, simulation: { world: null } });
+    const again = await planManifest(
+      m.manifest,
+      hosts.map((h) => h.connection),
+      { hostRestart: null, tool: 'test', manifestText: m.text, simulation: { world: null } },
+    );
     expect(again.ok ? again.plan.steps : again.problems).toEqual([]);
   });
 
   it('plans --target of an LXC container on the host that holds it only', async () => {
     const m = load(TREE);
     const hosts = machines(m.manifest);
-    const planned = await planManifest(m.manifest, hosts.map((h) => h.connection), { hostRestart: null, tool: 'test', manifestText: m.text, simulation: { world: null }, target: 'rootbox' });
+    const planned = await planManifest(
+      m.manifest,
+      hosts.map((h) => h.connection),
+      { hostRestart: null, tool: 'test', manifestText: m.text, simulation: { world: null }, target: 'rootbox' },
+    );
     if (!planned.ok) throw new Error(JSON.stringify(planned.problems));
     expect(planned.plan.steps.map((s) => s.id)).toEqual([
       'here:host:write-subid:subuid',
@@ -104,7 +116,7 @@ describe('classic LXC on several hosts', () => {
     ]);
   });
 
-  it('counts a host\'s own LXC containers in that host\'s range, apart from its LXD\'s need', () => {
+  it("counts a host's own LXC containers in that host's range, apart from its LXD's need", () => {
     // 65536 ids for c1 through the LXD, 65536 more for rootbox's slice: only the first fit from this base.
     const base = LAST_ID + 1 - 65536;
     const fits = checkManifest(TREE.replace('base: 500000', `base: ${base - 65536}`), 'm.yaml');
@@ -115,7 +127,7 @@ describe('classic LXC on several hosts', () => {
     ]);
   });
 
-  it('refuses an LXC container at a remote\'s top level, at its runtime: line, saying where it can go', () => {
+  it("refuses an LXC container at a remote's top level, at its runtime: line, saying where it can go", () => {
     const text = doc('apiVersion: nestctl/v1', 'hosts:', '  nxr1:', '    remote: nxr1', 'containers:', '  - name: box', '    runtime: lxc');
     const r = checkManifest(text, 'm.yaml');
     if (r.ok) throw new Error('expected the manifest to be rejected');
@@ -128,12 +140,14 @@ describe('classic LXC on several hosts', () => {
     ]);
   });
 
-  it('runs no lxc-* command on this machine for a remote\'s top level', async () => {
+  it("runs no lxc-* command on this machine for a remote's top level", async () => {
     const calls: Array<readonly string[]> = [];
     const exec: Exec = async (argv) => (calls.push(argv), { code: 0, stdout: '', stderr: '' });
     const range = async () => ({ uid: { start: 65536, size: 65536 }, gid: { start: 65536, size: 65536 } });
     const level = new ExecLevel(exec, '', {}, 'debian', { remote: 'nxr1', project: null, range });
-    await expect(level.lxcCreate({ name: 'box', owner: { user: null, home: null }, template: 'busybox', templateArgs: [], config: null })).rejects.toThrow(EnvironmentError);
+    await expect(
+      level.lxcCreate({ name: 'box', owner: { user: null, home: null }, template: 'busybox', templateArgs: [], config: null }),
+    ).rejects.toThrow(EnvironmentError);
     await expect(level.probeLxc(['root'])).rejects.toThrow(/remote nxr1/);
     expect(calls).toEqual([]);
   });

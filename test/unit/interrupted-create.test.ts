@@ -19,8 +19,15 @@ const loaded = loadManifest(text, 'examples/seed.yaml');
 if (!loaded.ok) throw new Error('seed.yaml does not load');
 const seed = loaded.manifest;
 const OLD_MARK = 'user.nestctl.creating';
-const world = () => createSimWorld(defaultWorld([{ alias: 'nest', hostsLxd: true }, { alias: 'busybox', hostsLxd: false }]));
-const nestFingerprint = async (w: SimWorld): Promise<string> => (await w.host().probe()).images.find((i) => i.aliases.includes('nest'))!.fingerprint;
+const world = () =>
+  createSimWorld(
+    defaultWorld([
+      { alias: 'nest', hostsLxd: true },
+      { alias: 'busybox', hostsLxd: false },
+    ]),
+  );
+const nestFingerprint = async (w: SimWorld): Promise<string> =>
+  (await w.host().probe()).images.find((i) => i.aliases.includes('nest'))!.fingerprint;
 
 async function plan(host: LxdLevel): Promise<Plan> {
   const r = await planManifest(seed, host, { hostRestart: null, tool: 'test', manifestText: text });
@@ -32,7 +39,10 @@ describe('an interrupted create', () => {
   it('is one client call: no create-in-progress mark is set, and none removed after', async () => {
     const w = world();
     const ran: string[] = [];
-    const s = await startApply(await plan(w.host()), w.host(null, (_p, argv) => ran.push(argv.join(' ')))).finished;
+    const s = await startApply(
+      await plan(w.host()),
+      w.host(null, (_p, argv) => ran.push(argv.join(' '))),
+    ).finished;
     expect(s.failed).toEqual([]);
     expect(ran.filter((a) => a.includes(OLD_MARK))).toEqual([]);
     expect(ran.filter((a) => / config set /.test(a))).toEqual([]);
@@ -53,13 +63,18 @@ describe('an interrupted create', () => {
     expect((await plan(w.host())).steps.map((x) => x.id)).toEqual([]);
   });
 
-  it('is told by LXD\'s keys, not by the mark an older nestctl set: a finished create that kept the mark is started, not deleted', async () => {
+  it("is told by LXD's keys, not by the mark an older nestctl set: a finished create that kept the mark is started, not deleted", async () => {
     const w = world();
     expect((await startApply(await plan(w.host()), w.host()).finished).failed).toEqual([]);
     await w.host().stopInstance('c1');
     await w.host().deleteInstance('c1');
     // Created in full (volatile.apply_template set), but the mark was never removed: the daemon died between the two calls.
-    await w.host().createInstance({ name: 'c1', fingerprint: await nestFingerprint(w), profiles: ['default'], config: { 'security.nesting': 'true', [MARKER_MANAGED]: 'true', [MARKER_PATH]: 'c1', [OLD_MARK]: 'true' } });
+    await w.host().createInstance({
+      name: 'c1',
+      fingerprint: await nestFingerprint(w),
+      profiles: ['default'],
+      config: { 'security.nesting': 'true', [MARKER_MANAGED]: 'true', [MARKER_PATH]: 'c1', [OLD_MARK]: 'true' },
+    });
     const p = await plan(w.host());
     expect(p.steps.filter((s) => s.level === '').map((s) => s.id)).toEqual(['c1:start-instance']);
   });
@@ -67,15 +82,27 @@ describe('an interrupted create', () => {
   it("never takes another tool's container for a leftover of nestctl's", async () => {
     const w = world();
     w.interruptCreate('');
-    await expect(w.host().createInstance({ name: 'c1', fingerprint: await nestFingerprint(w), profiles: ['default'], config: {} })).rejects.toThrow(/connection to the daemon lost/);
+    await expect(
+      w.host().createInstance({ name: 'c1', fingerprint: await nestFingerprint(w), profiles: ['default'], config: {} }),
+    ).rejects.toThrow(/connection to the daemon lost/);
     const r = await planManifest(seed, w.host(), { hostRestart: null, tool: 'test', manifestText: text });
-    expect(r.ok ? r.plan.steps.map((x) => x.id) : r.problems.map((p) => p.message)).toEqual([expect.stringContaining('c1 exists and was not created by nestctl')]);
+    expect(r.ok ? r.plan.steps.map((x) => x.id) : r.problems.map((p) => p.message)).toEqual([
+      expect.stringContaining('c1 exists and was not created by nestctl'),
+    ]);
   });
 
   it('is kept in a world description (createInterrupted), and read back as one', async () => {
     const w = world();
     w.interruptCreate('');
-    await w.host().createInstance({ name: 'c1', fingerprint: await nestFingerprint(w), profiles: ['default'], config: { [MARKER_MANAGED]: 'true', [MARKER_PATH]: 'c1' } }).catch(() => undefined);
+    await w
+      .host()
+      .createInstance({
+        name: 'c1',
+        fingerprint: await nestFingerprint(w),
+        profiles: ['default'],
+        config: { [MARKER_MANAGED]: 'true', [MARKER_PATH]: 'c1' },
+      })
+      .catch(() => undefined);
     const desc = describeWorld(w.state());
     expect(desc.host.instances?.find((i) => i.name === 'c1')?.createInterrupted).toBe(true);
     const again = createSimWorld(desc);
@@ -88,7 +115,15 @@ describe('destroy of an interrupted create', () => {
   it('deletes the stopped leftover (nothing ever ran in it), where any other stopped container is kept', async () => {
     const w = world();
     w.interruptCreate('');
-    await w.host().createInstance({ name: 'c1', fingerprint: await nestFingerprint(w), profiles: ['default'], config: { [MARKER_MANAGED]: 'true', [MARKER_PATH]: 'c1' } }).catch(() => undefined);
+    await w
+      .host()
+      .createInstance({
+        name: 'c1',
+        fingerprint: await nestFingerprint(w),
+        profiles: ['default'],
+        config: { [MARKER_MANAGED]: 'true', [MARKER_PATH]: 'c1' },
+      })
+      .catch(() => undefined);
     const r = await planManifest(seed, w.host(), { hostRestart: null, tool: 'test', manifestText: text, mode: 'destroy' });
     if (!r.ok) throw new Error(JSON.stringify(r.problems));
     expect(r.plan.steps.map((s) => s.id)).toEqual(['c1:delete-instance']);
@@ -96,7 +131,12 @@ describe('destroy of an interrupted create', () => {
 
   it('keeps a stopped container of its own that an older nestctl marked, once LXD finished creating it', async () => {
     const w = world();
-    await w.host().createInstance({ name: 'c1', fingerprint: await nestFingerprint(w), profiles: ['default'], config: { [MARKER_MANAGED]: 'true', [MARKER_PATH]: 'c1', [OLD_MARK]: 'true' } });
+    await w.host().createInstance({
+      name: 'c1',
+      fingerprint: await nestFingerprint(w),
+      profiles: ['default'],
+      config: { [MARKER_MANAGED]: 'true', [MARKER_PATH]: 'c1', [OLD_MARK]: 'true' },
+    });
     const r = await planManifest(seed, w.host(), { hostRestart: null, tool: 'test', manifestText: text, mode: 'destroy' });
     if (!r.ok) throw new Error(JSON.stringify(r.problems));
     expect(r.plan.steps.map((s) => s.id)).toEqual([]);

@@ -23,13 +23,36 @@ const CORE_EXCEPTIONS: Record<string, string> = {
 };
 
 /** node: modules that reach files, processes, the network or the environment: never in core. */
-const IO_MODULES = ['fs', 'fs/promises', 'child_process', 'net', 'os', 'process', 'http', 'https', 'http2', 'dgram', 'tls', 'readline', 'worker_threads', 'cluster'].map((m) => `node:${m}`);
+const IO_MODULES = [
+  'fs',
+  'fs/promises',
+  'child_process',
+  'net',
+  'os',
+  'process',
+  'http',
+  'https',
+  'http2',
+  'dgram',
+  'tls',
+  'readline',
+  'worker_threads',
+  'cluster',
+].map((m) => `node:${m}`);
 
 /**
  * What src/sim may import besides src/sim, src/core and src/ports: the simulator answers the real
  * client's commands, so it reads their argv and scripts as constants, and nothing that decides.
  */
-const SIM_ADAPTER_CONSTANTS = ['commands', 'files-script', 'lxc-commands', 'lxc-scripts', 'probe-script', 'remote-commands', 'write-subid-script'].map((m) => `src/adapters/lxd/${m}.js`);
+const SIM_ADAPTER_CONSTANTS = [
+  'commands',
+  'files-script',
+  'lxc-commands',
+  'lxc-scripts',
+  'probe-script',
+  'remote-commands',
+  'write-subid-script',
+].map((m) => `src/adapters/lxd/${m}.js`);
 const SIM_PACKAGES: Record<string, string> = {
   'node:crypto': 'sha256 and fingerprints of simulated content: a computation, no I/O',
   yaml: 'reads the preseed and profile YAML a simulated daemon is handed, and world files',
@@ -65,7 +88,8 @@ function violation(i: Import): string | undefined {
   }
   if (from === 'ports') return to === 'core' || to === 'ports' ? undefined : `src/ports imports only src/core, not ${i.target}`;
   if (from === 'sim') return simViolation(i, to);
-  if (to === 'sim' && !SIM_LOADERS.test(i.file)) return `src/${from ?? '?'} must not import src/sim: only the CLI's simulated connection (src/cli/sim-*.ts) loads it`;
+  if (to === 'sim' && !SIM_LOADERS.test(i.file))
+    return `src/${from ?? '?'} must not import src/sim: only the CLI's simulated connection (src/cli/sim-*.ts) loads it`;
   if (from && to && FORBIDDEN[from]?.includes(to)) return `src/${from} must not import src/${to}`;
   if (relativeImport && !to && from) return `src/${from} imports ${i.target}, outside src/`;
   return undefined;
@@ -74,8 +98,14 @@ function violation(i: Import): string | undefined {
 function simViolation(i: Import, to: Layer | undefined): string | undefined {
   if (IO_MODULES.includes(i.target)) return `src/sim does no I/O (a simulated machine touches nothing real), but imports ${i.target}`;
   if (to === 'sim' || to === 'ports' || i.target in SIM_PACKAGES) return undefined;
-  if (to === 'core') return PLANNER_PARTS.some((p) => i.target.startsWith(p)) && !i.typeOnly ? `src/sim uses no allocator or planner logic (types only), not ${i.target}` : undefined;
-  if (to === 'adapters') return SIM_ADAPTER_CONSTANTS.includes(i.target) ? undefined : `src/sim imports only the client's argv and script constants from src/adapters, not ${i.target}`;
+  if (to === 'core')
+    return PLANNER_PARTS.some((p) => i.target.startsWith(p)) && !i.typeOnly
+      ? `src/sim uses no allocator or planner logic (types only), not ${i.target}`
+      : undefined;
+  if (to === 'adapters')
+    return SIM_ADAPTER_CONSTANTS.includes(i.target)
+      ? undefined
+      : `src/sim imports only the client's argv and script constants from src/adapters, not ${i.target}`;
   return `src/sim imports only src/sim, src/core, src/ports and the client's constants, not ${i.target}`;
 }
 
@@ -100,14 +130,18 @@ describe('layers', () => {
     expect(has('src/adapters/process-exec.ts', 'node:child_process')).toBe(true);
     expect(has('src/render/progress.ts', 'src/engine/apply.js')).toBe(true);
     // every exception is still used: one that is not would be a hole left open
-    for (const allowed of Object.keys(CORE_EXCEPTIONS)) expect(IMPORTS.some((i) => layerOf(i.file) === 'core' && i.target === allowed), allowed).toBe(true);
+    for (const allowed of Object.keys(CORE_EXCEPTIONS))
+      expect(
+        IMPORTS.some((i) => layerOf(i.file) === 'core' && i.target === allowed),
+        allowed,
+      ).toBe(true);
   });
 
   it('reports the imports that break the rule, with file and line', () => {
     const text = [
       "import { readFileSync } from 'node:fs';",
-      "import type {",
-      "  Exec,",
+      'import type {',
+      '  Exec,',
       "} from '../../ports/exec.js';",
       "export { x } from '../../cli/main.js';",
       "import os from 'os';",
@@ -130,14 +164,24 @@ describe('layers', () => {
     expect(at('src/ports/lxd.ts', '../core/paths.js')).toBeUndefined();
     expect(at('src/adapters/lxd/level.ts', '../../engine/apply.js')).toBe('src/adapters must not import src/engine');
     expect(at('src/adapters/lxd/level.ts', '../../render/colour.js')).toBe('src/adapters must not import src/render');
-    expect(at('src/adapters/lxd/level.ts', '../../sim/index.js')).toBe("src/adapters must not import src/sim: only the CLI's simulated connection (src/cli/sim-*.ts) loads it");
-    expect(at('src/sim/machine.ts', '../engine/apply.js')).toBe('src/sim imports only src/sim, src/core, src/ports and the client\'s constants, not src/engine/apply.js');
-    expect(at('src/sim/machine.ts', '../core/ids/allocate.js')).toBe('src/sim uses no allocator or planner logic (types only), not src/core/ids/allocate.js');
+    expect(at('src/adapters/lxd/level.ts', '../../sim/index.js')).toBe(
+      "src/adapters must not import src/sim: only the CLI's simulated connection (src/cli/sim-*.ts) loads it",
+    );
+    expect(at('src/sim/machine.ts', '../engine/apply.js')).toBe(
+      "src/sim imports only src/sim, src/core, src/ports and the client's constants, not src/engine/apply.js",
+    );
+    expect(at('src/sim/machine.ts', '../core/ids/allocate.js')).toBe(
+      'src/sim uses no allocator or planner logic (types only), not src/core/ids/allocate.js',
+    );
     expect(violation(importsOf('src/sim/remote.ts', "import type { IdRange } from '../core/ids/range.js';")[0]!)).toBeUndefined();
-    expect(at('src/sim/machine.ts', '../adapters/lxd/level.js')).toBe("src/sim imports only the client's argv and script constants from src/adapters, not src/adapters/lxd/level.js");
+    expect(at('src/sim/machine.ts', '../adapters/lxd/level.js')).toBe(
+      "src/sim imports only the client's argv and script constants from src/adapters, not src/adapters/lxd/level.js",
+    );
     expect(at('src/sim/machine.ts', '../adapters/lxd/commands.js')).toBeUndefined();
     expect(at('src/sim/files.ts', 'node:fs')).toBe('src/sim does no I/O (a simulated machine touches nothing real), but imports node:fs');
-    expect(at('src/engine/apply.ts', '../sim/index.js')).toBe("src/engine must not import src/sim: only the CLI's simulated connection (src/cli/sim-*.ts) loads it");
+    expect(at('src/engine/apply.ts', '../sim/index.js')).toBe(
+      "src/engine must not import src/sim: only the CLI's simulated connection (src/cli/sim-*.ts) loads it",
+    );
     expect(at('src/cli/sim-connection.ts', '../sim/index.js')).toBeUndefined();
     expect(at('src/engine/apply.ts', '../cli/main.js')).toBe('src/engine must not import src/cli');
     expect(at('src/engine/apply.ts', '../render/plan-text.js')).toBe('src/engine must not import src/render');

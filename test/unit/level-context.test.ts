@@ -23,7 +23,10 @@ const hostOnly: ObservedTree = { levels: { '': { kind: 'observed', level: level(
 describe('LevelContext', () => {
   // a is shared, b and d isolated with different sizes: a pairing by position would give
   // a spec another child's slice.
-  const m = manifest([node('a', [node('x')]), node('b', [], { isolated: true, size: 131072 }), node('d', [], { isolated: true, size: 65536 })], { base: 500000 });
+  const m = manifest(
+    [node('a', [node('x')]), node('b', [], { isolated: true, size: 131072 }), node('d', [], { isolated: true, size: 65536 })],
+    { base: 500000 },
+  );
 
   it('pairs each child spec with its allocation by path, whatever order the allocation lists them in', () => {
     const a = allocation(m);

@@ -7,7 +7,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ExecLevel } from '../../src/adapters/lxd/level.js';
-import { lxcAttachArgv, lxcCreateArgv, lxcDestroyArgv, lxcProbeArgv, lxcStartArgv, lxcStopArgv, writeLxcFileArgv } from '../../src/adapters/lxd/lxc-commands.js';
+import {
+  lxcAttachArgv,
+  lxcCreateArgv,
+  lxcDestroyArgv,
+  lxcProbeArgv,
+  lxcStartArgv,
+  lxcStopArgv,
+  writeLxcFileArgv,
+} from '../../src/adapters/lxd/lxc-commands.js';
 import { LXC_PROBE_SCRIPT, LXC_STALE_EXIT, WRITE_LXC_FILE_SCRIPT } from '../../src/adapters/lxd/lxc-scripts.js';
 import { PROBE_MARK } from '../../src/adapters/lxd/probe-script.js';
 import { EnvironmentError } from '../../src/core/errors.js';
@@ -19,23 +27,93 @@ const alice = { user: 'alice', home: '/home/alice' };
 const root = { user: null, home: null };
 
 describe('LXC argv', () => {
-  it('runs a user\'s commands through runuser with HOME and -P, root\'s directly, manifest words one argv word each', () => {
-    expect(lxcCreateArgv({ name: 'box', owner: alice, template: 'download', templateArgs: ['--dist', 'debian'], config: null }, null)).toEqual([
-      'runuser', '-u', 'alice', '--', 'env', 'HOME=/home/alice', 'lxc-create', '-P', '/home/alice/.local/share/lxc', '-n', 'box', '-t', 'download', '--', '--dist', 'debian',
+  it("runs a user's commands through runuser with HOME and -P, root's directly, manifest words one argv word each", () => {
+    expect(
+      lxcCreateArgv({ name: 'box', owner: alice, template: 'download', templateArgs: ['--dist', 'debian'], config: null }, null),
+    ).toEqual([
+      'runuser',
+      '-u',
+      'alice',
+      '--',
+      'env',
+      'HOME=/home/alice',
+      'lxc-create',
+      '-P',
+      '/home/alice/.local/share/lxc',
+      '-n',
+      'box',
+      '-t',
+      'download',
+      '--',
+      '--dist',
+      'debian',
     ]);
-    expect(lxcCreateArgv({ name: 'rb', owner: root, template: 'busybox', templateArgs: [], config: 'x' }, '/var/lib/nestctl/lxc/rb.conf')).toEqual([
-      'lxc-create', '-P', '/var/lib/lxc', '-n', 'rb', '-f', '/var/lib/nestctl/lxc/rb.conf', '-t', 'busybox',
+    expect(
+      lxcCreateArgv({ name: 'rb', owner: root, template: 'busybox', templateArgs: [], config: 'x' }, '/var/lib/nestctl/lxc/rb.conf'),
+    ).toEqual(['lxc-create', '-P', '/var/lib/lxc', '-n', 'rb', '-f', '/var/lib/nestctl/lxc/rb.conf', '-t', 'busybox']);
+    expect(lxcStartArgv('box', alice, 'none')).toEqual([
+      'runuser',
+      '-u',
+      'alice',
+      '--',
+      'env',
+      'HOME=/home/alice',
+      'lxc-start',
+      '-P',
+      '/home/alice/.local/share/lxc',
+      '-n',
+      'box',
     ]);
-    expect(lxcStartArgv('box', alice, 'none')).toEqual(['runuser', '-u', 'alice', '--', 'env', 'HOME=/home/alice', 'lxc-start', '-P', '/home/alice/.local/share/lxc', '-n', 'box']);
     expect(lxcStartArgv('box', alice, 'systemd-run')).toEqual([
-      'systemd-run', '--uid=alice', '--scope', '--quiet', '-p', 'Delegate=yes', '--', 'env', 'HOME=/home/alice', 'lxc-start', '-P', '/home/alice/.local/share/lxc', '-n', 'box',
+      'systemd-run',
+      '--uid=alice',
+      '--scope',
+      '--quiet',
+      '-p',
+      'Delegate=yes',
+      '--',
+      'env',
+      'HOME=/home/alice',
+      'lxc-start',
+      '-P',
+      '/home/alice/.local/share/lxc',
+      '-n',
+      'box',
     ]);
     expect(lxcStopArgv('rb', root)).toEqual(['lxc-stop', '-P', '/var/lib/lxc', '-n', 'rb', '-k']);
-    expect(lxcDestroyArgv('box', alice)).toEqual(['runuser', '-u', 'alice', '--', 'env', 'HOME=/home/alice', 'lxc-destroy', '-P', '/home/alice/.local/share/lxc', '-n', 'box']);
+    expect(lxcDestroyArgv('box', alice)).toEqual([
+      'runuser',
+      '-u',
+      'alice',
+      '--',
+      'env',
+      'HOME=/home/alice',
+      'lxc-destroy',
+      '-P',
+      '/home/alice/.local/share/lxc',
+      '-n',
+      'box',
+    ]);
     expect(lxcProbeArgv(['alice', 'root'])).toEqual(['sh', '-c', LXC_PROBE_SCRIPT, 'lxc-probe', 'alice', 'root']);
     expect(lxcProbeArgv(['alice'], true)).toEqual(['sh', '-c', LXC_PROBE_SCRIPT, 'lxc-probe', '--every-owner', 'alice']);
-    expect(writeLxcFileArgv('/etc/lxc/lxc-usernet', root, null, false)).toEqual(['sh', '-c', WRITE_LXC_FILE_SCRIPT, 'nestctl-write-lxc-file', '/etc/lxc/lxc-usernet', 'absent', 'keep', '/var/lib/nestctl/lxc-usernet.orig']);
-    expect(writeLxcFileArgv('/home/alice/.config/lxc/default.conf', alice, 'abc', false).slice(0, 6)).toEqual(['runuser', '-u', 'alice', '--', 'env', 'HOME=/home/alice']);
+    expect(writeLxcFileArgv('/etc/lxc/lxc-usernet', root, null, false)).toEqual([
+      'sh',
+      '-c',
+      WRITE_LXC_FILE_SCRIPT,
+      'nestctl-write-lxc-file',
+      '/etc/lxc/lxc-usernet',
+      'absent',
+      'keep',
+      '/var/lib/nestctl/lxc-usernet.orig',
+    ]);
+    expect(writeLxcFileArgv('/home/alice/.config/lxc/default.conf', alice, 'abc', false).slice(0, 6)).toEqual([
+      'runuser',
+      '-u',
+      'alice',
+      '--',
+      'env',
+      'HOME=/home/alice',
+    ]);
   });
 
   it('keeps the probe a constant script with no manifest data in it', () => {
@@ -48,17 +126,29 @@ describe('the LXC probe for a deletion (sh, fake accounts)', () => {
   it('with --every-owner also reads root and every account whose ~/.local/share/lxc holds a container, each once', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'nestctl-lxcprobe-'));
     const bin = join(dir, 'bin');
-    const passwd = ['root:x:0:0:root:/root:/bin/sh', ...['alice', 'bob', 'carol'].map((u, i) => `${u}:x:${1000 + i}:${1000 + i}::${dir}/home/${u}:/bin/sh`)].join('\n');
-    for (const [user, box] of [['alice', 'a1'], ['carol', 'c1']] as const) {
+    const passwd = [
+      'root:x:0:0:root:/root:/bin/sh',
+      ...['alice', 'bob', 'carol'].map((u, i) => `${u}:x:${1000 + i}:${1000 + i}::${dir}/home/${u}:/bin/sh`),
+    ].join('\n');
+    for (const [user, box] of [
+      ['alice', 'a1'],
+      ['carol', 'c1'],
+    ] as const) {
       mkdirSync(join(dir, 'home', user, '.local/share/lxc', box), { recursive: true });
       writeFileSync(join(dir, 'home', user, '.local/share/lxc', box, 'config'), `lxc.uts.name = ${box}\n`);
     }
     mkdirSync(join(dir, 'home/bob/.local/share/lxc'), { recursive: true });
     mkdirSync(bin);
     // Stand-ins: the accounts above, and no LXC tool of this machine's is run.
-    writeFileSync(join(bin, 'getent'), `#!/bin/sh\nprintf '%s\\n' '${passwd.replaceAll('\n', "' '")}' | if [ -n "$2" ]; then grep "^$2:"; else cat; fi\n`, { mode: 0o755 });
+    writeFileSync(
+      join(bin, 'getent'),
+      `#!/bin/sh\nprintf '%s\\n' '${passwd.replaceAll('\n', "' '")}' | if [ -n "$2" ]; then grep "^$2:"; else cat; fi\n`,
+      { mode: 0o755 },
+    );
     for (const tool of ['lxc-info', 'lxc-ls']) writeFileSync(join(bin, tool), '#!/bin/sh\nexit 1\n', { mode: 0o755 });
-    const child = spawn('sh', ['-c', LXC_PROBE_SCRIPT, 'lxc-probe', '--every-owner', 'alice'], { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
+    const child = spawn('sh', ['-c', LXC_PROBE_SCRIPT, 'lxc-probe', '--every-owner', 'alice'], {
+      env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
+    });
     let stdout = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     expect(await new Promise((ok) => child.on('exit', ok))).toBe(0);
@@ -101,7 +191,8 @@ describe('the LXC file writer (sh, temp files)', () => {
 });
 
 describe('parseLxcProbe', () => {
-  const line = (name: string, status: string, body = ''): string => `${PROBE_MARK} ${name} ${status} ${Buffer.from(body).toString('base64')}`;
+  const line = (name: string, status: string, body = ''): string =>
+    `${PROBE_MARK} ${name} ${status} ${Buffer.from(body).toString('base64')}`;
   it('reads owners and their containers in order, a missing account and a stopped container', () => {
     const out = [
       line('version', 'ok', '5.0.2\n'),
@@ -155,7 +246,7 @@ describe('the LXC probe script (sh)', () => {
 });
 
 describe('ExecLevel: LXC calls', () => {
-  it('writes root\'s create-time config first, then runs lxc-create; a stale LXC write is a plan-is-stale error', async () => {
+  it("writes root's create-time config first, then runs lxc-create; a stale LXC write is a plan-is-stale error", async () => {
     const calls: string[][] = [];
     const exec: Exec = async (argv) => {
       calls.push([...argv]);
@@ -167,7 +258,12 @@ describe('ExecLevel: LXC calls', () => {
       ['sh', '-c', 'nestctl-write-lxc-file', '/var/lib/nestctl/lxc/rb.conf', 'absent', 'keep'],
       ['lxc-create', '-P', '/var/lib/lxc', '-n', 'rb', '-f', '/var/lib/nestctl/lxc/rb.conf', '-t', 'busybox'],
     ]);
-    const refusing = new ExecLevel(async () => ({ code: LXC_STALE_EXIT, stdout: '', stderr: 'plan is stale: /etc/lxc/lxc-usernet changed since it was planned\n' }), '', {}, 'debian');
+    const refusing = new ExecLevel(
+      async () => ({ code: LXC_STALE_EXIT, stdout: '', stderr: 'plan is stale: /etc/lxc/lxc-usernet changed since it was planned\n' }),
+      '',
+      {},
+      'debian',
+    );
     const e = await refusing.writeLxcFile('/etc/lxc/lxc-usernet', 'root', 'x\n', null).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(EnvironmentError);
     expect((e as Error).message).toBe('plan is stale: /etc/lxc/lxc-usernet changed since it was planned');
@@ -175,15 +271,51 @@ describe('ExecLevel: LXC calls', () => {
 });
 
 describe('ExecLevel: the inside of an LXC container (LXC inside LXC)', () => {
-  it('runs every command there through lxc-attach, argv only; a user\'s container as its owner, the home read once', async () => {
-    expect(lxcAttachArgv('outer', root, ['sh', '-c', 'x'])).toEqual(['lxc-attach', '-P', '/var/lib/lxc', '-n', 'outer', '--', 'sh', '-c', 'x']);
-    expect(lxcAttachArgv('box', alice, ['lxc-ls'])).toEqual(['runuser', '-u', 'alice', '--', 'env', 'HOME=/home/alice', 'lxc-attach', '-P', '/home/alice/.local/share/lxc', '-n', 'box', '--', 'lxc-ls']);
+  it("runs every command there through lxc-attach, argv only; a user's container as its owner, the home read once", async () => {
+    expect(lxcAttachArgv('outer', root, ['sh', '-c', 'x'])).toEqual([
+      'lxc-attach',
+      '-P',
+      '/var/lib/lxc',
+      '-n',
+      'outer',
+      '--',
+      'sh',
+      '-c',
+      'x',
+    ]);
+    expect(lxcAttachArgv('box', alice, ['lxc-ls'])).toEqual([
+      'runuser',
+      '-u',
+      'alice',
+      '--',
+      'env',
+      'HOME=/home/alice',
+      'lxc-attach',
+      '-P',
+      '/home/alice/.local/share/lxc',
+      '-n',
+      'box',
+      '--',
+      'lxc-ls',
+    ]);
     const calls: string[][] = [];
-    const line = (name: string, status: string, body = ''): string => `${PROBE_MARK} ${name} ${status} ${Buffer.from(body).toString('base64')}`;
+    const line = (name: string, status: string, body = ''): string =>
+      `${PROBE_MARK} ${name} ${status} ${Buffer.from(body).toString('base64')}`;
     const exec: Exec = async (argv) => {
       calls.push([...argv]);
       // The host's LXC probe for alice: her home.
-      const stdout = argv.includes('lxc-probe') && !argv.includes('lxc-attach') ? [line('version', 'ok', '5.0.2\n'), line('apparmor', 'no'), line('usernet', 'absent'), line('usernet_orig', 'absent'), line('owner', 'ok', 'alice'), line('home', 'ok', '/home/alice'), line('default_conf', 'absent')].join('\n') : '';
+      const stdout =
+        argv.includes('lxc-probe') && !argv.includes('lxc-attach')
+          ? [
+              line('version', 'ok', '5.0.2\n'),
+              line('apparmor', 'no'),
+              line('usernet', 'absent'),
+              line('usernet_orig', 'absent'),
+              line('owner', 'ok', 'alice'),
+              line('home', 'ok', '/home/alice'),
+              line('default_conf', 'absent'),
+            ].join('\n')
+          : '';
       return { code: 0, stdout, stderr: '' };
     };
     const host = new ExecLevel(exec, '', {}, 'debian');
@@ -192,7 +324,20 @@ describe('ExecLevel: the inside of an LXC container (LXC inside LXC)', () => {
     await mine.lxcStart('deep', root, 'none');
     const deep = mine.lxcChild('deep', null);
     await deep.lxcDelete('deepest', root, false);
-    const attach = ['runuser', '-u', 'alice', '--', 'env', 'HOME=/home/alice', 'lxc-attach', '-P', '/home/alice/.local/share/lxc', '-n', 'mine', '--'];
+    const attach = [
+      'runuser',
+      '-u',
+      'alice',
+      '--',
+      'env',
+      'HOME=/home/alice',
+      'lxc-attach',
+      '-P',
+      '/home/alice/.local/share/lxc',
+      '-n',
+      'mine',
+      '--',
+    ];
     expect(calls).toEqual([
       lxcProbeArgv(['alice']),
       [...attach, 'lxc-start', '-P', '/var/lib/lxc', '-n', 'deep'],

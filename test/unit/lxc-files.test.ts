@@ -8,7 +8,7 @@ import { parseUsernet, withUsernet } from '../../src/core/lxc/usernet.js';
 
 describe('lxc-usernet', () => {
   const FILE = '# USERNAME TYPE BRIDGE COUNT\nbob veth br0 2\nalice veth lxdbr0 1\n';
-  it('raises the user\'s count for the link in place and keeps every other line', () => {
+  it("raises the user's count for the link in place and keeps every other line", () => {
     expect(withUsernet(FILE, 'alice', 'lxdbr0', 3)).toBe('# USERNAME TYPE BRIDGE COUNT\nbob veth br0 2\nalice veth lxdbr0 3\n');
     expect(withUsernet(FILE, 'alice', 'br0', 1)).toBe(`${FILE}alice veth br0 1\n`);
     expect(withUsernet(null, 'alice', 'lxdbr0', 1)).toBe('alice veth lxdbr0 1\n');
@@ -19,7 +19,7 @@ describe('lxc-usernet', () => {
   });
 });
 
-describe('a container\'s LXC config', () => {
+describe("a container's LXC config", () => {
   const CONFIG = [
     'lxc.include = /usr/share/lxc/config/common.conf',
     'lxc.idmap = u 0 100000 65536',
@@ -29,9 +29,19 @@ describe('a container\'s LXC config', () => {
     'lxc.uts.name = box',
     '',
   ].join('\n');
-  it('replaces a key where it first stands, drops its later copies, appends new keys, adds a list key\'s line once', () => {
-    const set: Array<[string, string]> = [['lxc.net.0.link', 'lxdbr0'], ['lxc.start.auto', '1'], ['lxc.include', '/usr/share/lxc/config/nesting.conf'], ['lxc.apparmor.profile', 'unconfined']];
-    expect(lxcConfigDrift(CONFIG, set).map(([k]) => k)).toEqual(['lxc.net.0.link', 'lxc.start.auto', 'lxc.include', 'lxc.apparmor.profile']);
+  it("replaces a key where it first stands, drops its later copies, appends new keys, adds a list key's line once", () => {
+    const set: Array<[string, string]> = [
+      ['lxc.net.0.link', 'lxdbr0'],
+      ['lxc.start.auto', '1'],
+      ['lxc.include', '/usr/share/lxc/config/nesting.conf'],
+      ['lxc.apparmor.profile', 'unconfined'],
+    ];
+    expect(lxcConfigDrift(CONFIG, set).map(([k]) => k)).toEqual([
+      'lxc.net.0.link',
+      'lxc.start.auto',
+      'lxc.include',
+      'lxc.apparmor.profile',
+    ]);
     const after = setLxcConfig(CONFIG, set);
     expect(after).toBe(
       [
@@ -48,7 +58,7 @@ describe('a container\'s LXC config', () => {
     expect(lxcConfigDrift(after, set)).toEqual([]);
     expect(setLxcConfig(after, set)).toBe(after);
   });
-  it('records the node path as nestctl\'s marker once', () => {
+  it("records the node path as nestctl's marker once", () => {
     const once = configuredText(CONFIG, [], 'c1/box');
     expect(markedPath(once)).toBe('c1/box');
     expect(configuredText(once, [], 'c1/box')).toBe(once);

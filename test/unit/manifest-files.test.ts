@@ -50,7 +50,10 @@ describe('files: in the manifest', () => {
 
   it('refuses unknown keys and negative ids by the schema, at their place', () => {
     const text = doc(...HEAD, '    files:', '      - path: /etc/a', '        content: hi', '        owner: root', '        uid: -1');
-    expect(errors(text)).toEqual(['8:9 unknown key "owner" in files[0] of container c1', '9:14 "files[0].uid" in container c1 must be at least 0, not -1']);
+    expect(errors(text)).toEqual([
+      '8:9 unknown key "owner" in files[0] of container c1',
+      '9:14 "files[0].uid" in container c1 must be at least 0, not -1',
+    ]);
   });
 
   it('reads modes as octal however YAML wrote them, defaults 0644 and root, keeps content as bytes', () => {
@@ -73,8 +76,12 @@ describe('files: in the manifest', () => {
   });
 
   it('refuses a setup command with an empty program and a setup that is not a list of lists', () => {
-    expect(errors(doc(...HEAD, '    setup:', '      - ["", x]'))).toEqual(['6:10 setup command 1 of container c1 has an empty program name']);
-    expect(errors(doc(...HEAD, '    setup:', '      - touch /x'))).toEqual(['6:9 "setup[0]" in container c1 must be a list (- item lines), not "touch /x"']);
+    expect(errors(doc(...HEAD, '    setup:', '      - ["", x]'))).toEqual([
+      '6:10 setup command 1 of container c1 has an empty program name',
+    ]);
+    expect(errors(doc(...HEAD, '    setup:', '      - touch /x'))).toEqual([
+      '6:9 "setup[0]" in container c1 must be a list (- item lines), not "touch /x"',
+    ]);
   });
 });
 
@@ -127,11 +134,17 @@ describe('files: owners inside the container', () => {
   it('refuses a uid the container does not map, at the file, before anything is changed', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'nestctl-owner-'));
     const file = join(dir, 'm.yaml');
-    writeFileSync(file, doc(...HEAD, '    idmap: { isolated: true, size: 65536 }', '    files:', '      - { path: /etc/x, content: "x", uid: 65536 }'));
+    writeFileSync(
+      file,
+      doc(...HEAD, '    idmap: { isolated: true, size: 65536 }', '    files:', '      - { path: /etc/x, content: "x", uid: 65536 }'),
+    );
     const r = await nestctl(['plan', '--simulate', file]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`${file}:7:9: error: /etc/x in c1 is owned by 65536:0, but c1 maps only ids 0-65535`);
-    writeFileSync(file, doc(...HEAD, '    idmap: { isolated: true, size: 65536 }', '    files:', '      - { path: /etc/x, content: "x", uid: 65535 }'));
+    writeFileSync(
+      file,
+      doc(...HEAD, '    idmap: { isolated: true, size: 65536 }', '    files:', '      - { path: /etc/x, content: "x", uid: 65535 }'),
+    );
     expect((await nestctl(['plan', '--simulate', file])).code).toBe(0);
   });
 });

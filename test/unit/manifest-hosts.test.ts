@@ -32,7 +32,8 @@ function errors(text: string): Diagnostic[] {
 function only(text: string, match: RegExp): { at: string; message: string; hint: string } {
   const ds = errors(text);
   const hits = ds.filter((d) => match.test(d.message));
-  if (hits.length !== 1) throw new Error(`expected one error matching ${match}, got:\n${ds.map((d) => `${lineCol(d)} ${d.message}`).join('\n')}`);
+  if (hits.length !== 1)
+    throw new Error(`expected one error matching ${match}, got:\n${ds.map((d) => `${lineCol(d)} ${d.message}`).join('\n')}`);
   const d = hits[0]!;
   return { at: lineCol(d), message: d.message, hint: d.hint ?? '' };
 }
@@ -69,8 +70,26 @@ describe('hosts: building the manifest', () => {
     const { manifest, hostNeeds } = accepted(TWO_HOSTS);
     expect(manifest.hosts.map((h) => [h.name, h.section, h.place, h.base])).toEqual([
       ['here', 'hosts.here', { kind: 'local' }, 500000],
-      ['lab1', 'hosts.lab1', { kind: 'remote', remote: 'lab1', cli: null, client: 'lxc', flavour: 'debian', project: 'trees', shell: null }, null],
-      ['labc', 'hosts.labc', { kind: 'remote', remote: 'labc', cli: 'incus', client: 'incus', flavour: 'incus', project: null, shell: ['ssh', 'root@labc1', '--'] }, 700000],
+      [
+        'lab1',
+        'hosts.lab1',
+        { kind: 'remote', remote: 'lab1', cli: null, client: 'lxc', flavour: 'debian', project: 'trees', shell: null },
+        null,
+      ],
+      [
+        'labc',
+        'hosts.labc',
+        {
+          kind: 'remote',
+          remote: 'labc',
+          cli: 'incus',
+          client: 'incus',
+          flavour: 'incus',
+          project: null,
+          shell: ['ssh', 'root@labc1', '--'],
+        },
+        700000,
+      ],
     ]);
     expect(manifest.host.name).toBe('here');
     expect(manifest.containers.map((c) => [c.path, c.host, c.target?.value ?? null])).toEqual([
@@ -91,7 +110,9 @@ describe('hosts: building the manifest', () => {
   });
 
   it('gives a remote the client and flavour it is reached with, each following the other, and keeps the flavour the manifest names', () => {
-    const remote = (keys: string) => accepted(doc('apiVersion: nestctl/v1', `hosts: {lab1: {remote: lab1${keys}}}`, 'containers: [{name: c1, image: busybox}]')).manifest.host;
+    const remote = (keys: string) =>
+      accepted(doc('apiVersion: nestctl/v1', `hosts: {lab1: {remote: lab1${keys}}}`, 'containers: [{name: c1, image: busybox}]')).manifest
+        .host;
     const reached = (keys: string) => {
       const h = remote(keys);
       return h.place.kind === 'remote' ? [h.place.client, h.place.flavour, h.flavour] : null;
@@ -107,46 +128,100 @@ describe('hosts: building the manifest', () => {
   it('reads host: as one host named local, and a lone hosts: entry as the host of every root container', () => {
     const single = accepted(doc('apiVersion: nestctl/v1', 'host: {base: 500000}', 'containers: [{name: c1, image: busybox}]')).manifest;
     expect(single.hosts).toEqual([single.host]);
-    expect([single.host.name, single.host.section, single.host.place, single.containers[0]!.host]).toEqual(['local', 'host', { kind: 'local' }, 'local']);
-    const lone = accepted(doc('apiVersion: nestctl/v1', 'hosts: {lab1: {remote: lab1}}', 'containers: [{name: c1, image: busybox}]')).manifest;
+    expect([single.host.name, single.host.section, single.host.place, single.containers[0]!.host]).toEqual([
+      'local',
+      'host',
+      { kind: 'local' },
+      'local',
+    ]);
+    const lone = accepted(
+      doc('apiVersion: nestctl/v1', 'hosts: {lab1: {remote: lab1}}', 'containers: [{name: c1, image: busybox}]'),
+    ).manifest;
     expect(lone.containers[0]!.host).toBe('lab1');
   });
 
   it('sizes each host for its own root containers and places a range problem at that host', () => {
     const e = only(
-      doc('apiVersion: nestctl/v1', 'hosts:', '  a: {}', '  b:', '    remote: b', '    shell: [ssh, root@b, --]', '    base: 4294900000', 'containers:', '  - {name: c1, host: a, image: busybox}', '  - {name: c1, host: b, image: nest, containers: [{name: c2, image: busybox}]}'),
+      doc(
+        'apiVersion: nestctl/v1',
+        'hosts:',
+        '  a: {}',
+        '  b:',
+        '    remote: b',
+        '    shell: [ssh, root@b, --]',
+        '    base: 4294900000',
+        'containers:',
+        '  - {name: c1, host: a, image: busybox}',
+        '  - {name: c1, host: b, image: nest, containers: [{name: c2, image: busybox}]}',
+      ),
       /host ids/,
     );
     expect(e.at).toBe('4:3');
-    expect(e.message).toBe('the tree on host b needs 131072 host ids, which from hosts.b.base 4294900000 run past the last usable id 4294967294');
+    expect(e.message).toBe(
+      'the tree on host b needs 131072 host ids, which from hosts.b.base 4294900000 run past the last usable id 4294967294',
+    );
     expect(e.hint).toBe('choose hosts.b.base at most 4294836223');
   });
 });
 
 describe('hosts: refusals, each at its place', () => {
   it('refuses an empty hosts: and a key it does not know, in plain words', () => {
-    expect(only(doc('apiVersion: nestctl/v1', 'hosts: {}', 'containers: [{name: c1, image: busybox}]'), /hosts/)).toEqual({ at: '2:8', message: '"hosts" must not be empty', hint: 'name at least one host, e.g. "local: {}" for this machine, or leave hosts: out' });
-    expect(only(doc('apiVersion: nestctl/v1', 'hosts:', '  lab1:', '    remote: lab1', '    bse: 5', 'containers: [{name: c1, image: busybox}]'), /unknown key/)).toMatchObject({ at: '5:5', message: 'unknown key "bse" in hosts.lab1' });
-    expect(only(doc('apiVersion: nestctl/v1', 'hosts: {lab1: {remote: lab1, shell: []}}', 'containers: [{name: c1, image: busybox}]'), /shell/).hint).toBe('The argv prefix that runs a command on the remote\'s machine itself, like [ssh, root@lab1, --]; nestctl uses it only to edit /etc/subuid and /etc/subgid and to restart the daemon there.');
+    expect(only(doc('apiVersion: nestctl/v1', 'hosts: {}', 'containers: [{name: c1, image: busybox}]'), /hosts/)).toEqual({
+      at: '2:8',
+      message: '"hosts" must not be empty',
+      hint: 'name at least one host, e.g. "local: {}" for this machine, or leave hosts: out',
+    });
+    expect(
+      only(
+        doc('apiVersion: nestctl/v1', 'hosts:', '  lab1:', '    remote: lab1', '    bse: 5', 'containers: [{name: c1, image: busybox}]'),
+        /unknown key/,
+      ),
+    ).toMatchObject({ at: '5:5', message: 'unknown key "bse" in hosts.lab1' });
+    expect(
+      only(doc('apiVersion: nestctl/v1', 'hosts: {lab1: {remote: lab1, shell: []}}', 'containers: [{name: c1, image: busybox}]'), /shell/)
+        .hint,
+    ).toBe(
+      "The argv prefix that runs a command on the remote's machine itself, like [ssh, root@lab1, --]; nestctl uses it only to edit /etc/subuid and /etc/subgid and to restart the daemon there.",
+    );
   });
 
   it('refuses host: beside hosts:', () => {
-    expect(only(doc('apiVersion: nestctl/v1', 'host: {base: 500000}', 'hosts: {a: {}}', 'containers: [{name: c1, image: busybox}]'), /both describe/).at).toBe('3:1');
+    expect(
+      only(
+        doc('apiVersion: nestctl/v1', 'host: {base: 500000}', 'hosts: {a: {}}', 'containers: [{name: c1, image: busybox}]'),
+        /both describe/,
+      ).at,
+    ).toBe('3:1');
   });
 
   it('refuses a host name that is not a plain word', () => {
-    const e = only(doc('apiVersion: nestctl/v1', 'hosts:', '  Lab_1: {remote: lab1}', 'containers: [{name: c1, image: busybox}]'), /invalid host name/);
+    const e = only(
+      doc('apiVersion: nestctl/v1', 'hosts:', '  Lab_1: {remote: lab1}', 'containers: [{name: c1, image: busybox}]'),
+      /invalid host name/,
+    );
     expect(e.at).toBe('3:3');
     expect(e.hint).toMatch(/plain word/);
   });
 
   it('refuses two hosts without remote (both would be this machine)', () => {
-    const e = only(doc('apiVersion: nestctl/v1', 'hosts:', '  a: {}', '  b: {}', 'containers: [{name: c1, host: a, image: busybox}]'), /both have no remote/);
+    const e = only(
+      doc('apiVersion: nestctl/v1', 'hosts:', '  a: {}', '  b: {}', 'containers: [{name: c1, host: a, image: busybox}]'),
+      /both have no remote/,
+    );
     expect(e.at).toBe('4:3');
   });
 
   it('refuses base, restart and owner on a remote without shell:, each with the way out', () => {
-    const text = doc('apiVersion: nestctl/v1', 'hosts:', '  lab1:', '    remote: lab1', '    base: 500000', '    restart: [systemctl, restart, lxd]', '    owner: root', 'containers: [{name: c1, image: busybox}]');
+    const text = doc(
+      'apiVersion: nestctl/v1',
+      'hosts:',
+      '  lab1:',
+      '    remote: lab1',
+      '    base: 500000',
+      '    restart: [systemctl, restart, lxd]',
+      '    owner: root',
+      'containers: [{name: c1, image: busybox}]',
+    );
     const ds = errors(text).filter((d) => /needs shell:/.test(d.message));
     expect(ds.map((d) => [lineCol(d), d.message.split(':')[0]])).toEqual([
       ['5:5', 'hosts.lab1.base needs shell'],
@@ -157,44 +232,106 @@ describe('hosts: refusals, each at its place', () => {
   });
 
   it('refuses cli, project and shell on this machine', () => {
-    const e = only(doc('apiVersion: nestctl/v1', 'hosts:', '  a:', '    project: p', 'containers: [{name: c1, image: busybox}]'), /only for a remote/);
+    const e = only(
+      doc('apiVersion: nestctl/v1', 'hosts:', '  a:', '    project: p', 'containers: [{name: c1, image: busybox}]'),
+      /only for a remote/,
+    );
     expect(e.at).toBe('4:5');
   });
 
   it('refuses remote, project, shell and target words that lxc would read as options', () => {
-    expect(only(doc('apiVersion: nestctl/v1', 'hosts: {a: {remote: -x}}', 'containers: [{name: c1, image: busybox}]'), /invalid remote/).message).toMatch(/starts with "-"/);
-    expect(only(doc('apiVersion: nestctl/v1', 'hosts: {a: {remote: r, project: --all}}', 'containers: [{name: c1, image: busybox}]'), /invalid project/).at).toBe('2:33');
-    expect(only(doc('apiVersion: nestctl/v1', 'hosts: {a: {remote: r, shell: [-c, x]}}', 'containers: [{name: c1, image: busybox}]'), /hosts.a.shell/).message).toMatch(/program name/);
-    expect(only(doc('apiVersion: nestctl/v1', 'hosts: {a: {remote: r}}', 'containers: [{name: c1, target: "@-x", image: busybox}]'), /invalid target/).message).toMatch(/starts with "-"/);
+    expect(
+      only(doc('apiVersion: nestctl/v1', 'hosts: {a: {remote: -x}}', 'containers: [{name: c1, image: busybox}]'), /invalid remote/).message,
+    ).toMatch(/starts with "-"/);
+    expect(
+      only(
+        doc('apiVersion: nestctl/v1', 'hosts: {a: {remote: r, project: --all}}', 'containers: [{name: c1, image: busybox}]'),
+        /invalid project/,
+      ).at,
+    ).toBe('2:33');
+    expect(
+      only(
+        doc('apiVersion: nestctl/v1', 'hosts: {a: {remote: r, shell: [-c, x]}}', 'containers: [{name: c1, image: busybox}]'),
+        /hosts.a.shell/,
+      ).message,
+    ).toMatch(/program name/);
+    expect(
+      only(
+        doc('apiVersion: nestctl/v1', 'hosts: {a: {remote: r}}', 'containers: [{name: c1, target: "@-x", image: busybox}]'),
+        /invalid target/,
+      ).message,
+    ).toMatch(/starts with "-"/);
   });
 
-  it('refuses a cli that is not the flavour\'s client', () => {
-    expect(only(doc('apiVersion: nestctl/v1', 'hosts: {a: {remote: r, cli: lxc, flavour: incus}}', 'containers: [{name: c1, image: busybox}]'), /cli: lxc but flavour: incus/).hint).toBe('write cli: incus, or leave cli out (it follows the flavour)');
+  it("refuses a cli that is not the flavour's client", () => {
+    expect(
+      only(
+        doc('apiVersion: nestctl/v1', 'hosts: {a: {remote: r, cli: lxc, flavour: incus}}', 'containers: [{name: c1, image: busybox}]'),
+        /cli: lxc but flavour: incus/,
+      ).hint,
+    ).toBe('write cli: incus, or leave cli out (it follows the flavour)');
   });
 
   it('requires host: on root containers when there are several hosts, and a host that exists', () => {
     const head = ['apiVersion: nestctl/v1', 'hosts:', '  a: {}', '  lab1: {remote: lab1}', 'containers:'];
-    expect(only(doc(...head, '  - {name: c1, image: busybox}'), /names no host/)).toEqual({ at: '6:5', message: 'container c1 names no host, and hosts: has 2', hint: 'add "host: NAME" with one of: a, lab1' });
-    expect(only(doc(...head, '  - {name: c1, host: lab2, image: busybox}'), /which hosts: does not have/).hint).toBe('did you mean "lab1"? hosts here: a, lab1');
+    expect(only(doc(...head, '  - {name: c1, image: busybox}'), /names no host/)).toEqual({
+      at: '6:5',
+      message: 'container c1 names no host, and hosts: has 2',
+      hint: 'add "host: NAME" with one of: a, lab1',
+    });
+    expect(only(doc(...head, '  - {name: c1, host: lab2, image: busybox}'), /which hosts: does not have/).hint).toBe(
+      'did you mean "lab1"? hosts here: a, lab1',
+    );
     expect(only(doc('apiVersion: nestctl/v1', 'containers: [{name: c1, host: lab1, image: busybox}]'), /no hosts: map/).at).toBe('2:31');
   });
 
   it('refuses host: and target: on nested containers, and target: on this machine', () => {
-    const nested = doc('apiVersion: nestctl/v1', 'hosts: {a: {remote: r}}', 'containers:', '  - name: c1', '    image: nest', '    containers:', '      - {name: c2, image: busybox, target: m2}');
+    const nested = doc(
+      'apiVersion: nestctl/v1',
+      'hosts: {a: {remote: r}}',
+      'containers:',
+      '  - name: c1',
+      '    image: nest',
+      '    containers:',
+      '      - {name: c2, image: busybox, target: m2}',
+    );
     expect(only(nested, /only root containers/).at).toBe('7:36');
-    expect(only(doc('apiVersion: nestctl/v1', 'containers: [{name: c1, image: busybox, target: m2}]'), /not a clustered remote/).message).toBe('container c1 has target: but its host local is this machine, not a clustered remote');
+    expect(
+      only(doc('apiVersion: nestctl/v1', 'containers: [{name: c1, image: busybox, target: m2}]'), /not a clustered remote/).message,
+    ).toBe('container c1 has target: but its host local is this machine, not a clustered remote');
   });
 
   it('refuses the same root name twice on one host, and allows it on two', () => {
-    const text = doc('apiVersion: nestctl/v1', 'hosts: {a: {}, b: {remote: b}}', 'containers:', '  - {name: c1, host: a, image: busybox}', '  - {name: c1, host: b, image: busybox}', '  - {name: c1, host: b, image: busybox}');
-    expect(only(text, /duplicate container name/)).toMatchObject({ at: '6:12', message: 'duplicate container name "c1" on host b (first at line 5)' });
+    const text = doc(
+      'apiVersion: nestctl/v1',
+      'hosts: {a: {}, b: {remote: b}}',
+      'containers:',
+      '  - {name: c1, host: a, image: busybox}',
+      '  - {name: c1, host: b, image: busybox}',
+      '  - {name: c1, host: b, image: busybox}',
+    );
+    expect(only(text, /duplicate container name/)).toMatchObject({
+      at: '6:12',
+      message: 'duplicate container name "c1" on host b (first at line 5)',
+    });
   });
 });
 
 describe('hosts: through the CLI', () => {
   const tmp = mkdtempSync(join(tmpdir(), 'nestctl-hosts-'));
   const remote = join(tmp, 'remote.yaml');
-  writeFileSync(remote, doc('apiVersion: nestctl/v1', 'hosts:', '  here: {}', '  lab1: {remote: lab1}', 'containers:', '  - {name: c1, host: here, image: busybox}', '  - {name: c2, host: lab1, image: busybox}'));
+  writeFileSync(
+    remote,
+    doc(
+      'apiVersion: nestctl/v1',
+      'hosts:',
+      '  here: {}',
+      '  lab1: {remote: lab1}',
+      'containers:',
+      '  - {name: c1, host: here, image: busybox}',
+      '  - {name: c2, host: lab1, image: busybox}',
+    ),
+  );
 
   it('validate accepts a manifest with a remote; plan and apply run it in a simulation, one section per host', async () => {
     const v = await nestctl(['validate', remote]);
@@ -240,7 +377,7 @@ describe('hosts: through the CLI', () => {
     expect(stale.stderr).toContain('plan is stale');
   });
 
-  it('refuses a world file without a server for a remote of the manifest, at the host\'s line', async () => {
+  it("refuses a world file without a server for a remote of the manifest, at the host's line", async () => {
     const world = join(tmp, 'one-machine.yaml');
     writeFileSync(world, doc('host:', '  lxd: {flavour: debian}', '  images: [{alias: busybox}]'));
     const r = await nestctl(['plan', '--world', world, remote]);

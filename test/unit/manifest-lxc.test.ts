@@ -88,14 +88,21 @@ describe('manifest: runtime: lxc', () => {
       ['12:7', 'config key "lxc.include" in LXC container box is set by nestctl'],
       ['13:7', 'config key "lxc.pivotdir" in LXC container box no longer exists in LXC'],
       ['14:7', 'invalid LXC config key "LXC.Start" in LXC container box'],
-      ['15:21', 'config key "lxc.uts.name" in LXC container box has a value LXC cannot take: it spans several lines; LXC reads its config one key = value per line'],
+      [
+        '15:21',
+        'config key "lxc.uts.name" in LXC container box has a value LXC cannot take: it spans several lines; LXC reads its config one key = value per line',
+      ],
     ]);
     const r = loadManifest(text, 'm.yaml');
     const hints = r.ok ? [] : r.diagnostics.map((d) => d.hint);
-    expect(hints.slice(0, 5)).toEqual(['lxc.uts.name', 'lxc.net.0.link', 'lxc.net.1.ipv4', 'lxc.idmap', 'lxc.rootfs.path'].map((k) => `write "${k}" instead (LXC 2.1 renamed it; see lxc-update-config)`));
+    expect(hints.slice(0, 5)).toEqual(
+      ['lxc.uts.name', 'lxc.net.0.link', 'lxc.net.1.ipv4', 'lxc.idmap', 'lxc.rootfs.path'].map(
+        (k) => `write "${k}" instead (LXC 2.1 renamed it; see lxc-update-config)`,
+      ),
+    );
   });
 
-  it('renames as LXC\'s lxc-update-config does', () => {
+  it("renames as LXC's lxc-update-config does", () => {
     expect(renamedLxcKey('lxc.network.type')).toBe('lxc.net.0.type');
     expect(renamedLxcKey('lxc.network')).toBe('lxc.net.0');
     expect(renamedLxcKey('lxc.network.2.hwaddr')).toBe('lxc.net.2.hwaddr');
@@ -137,11 +144,24 @@ describe('manifest: runtime: lxc', () => {
 
   it('takes LXC containers inside an LXC container whose template can hold LXC, and refuses busybox (the default) there, saying which can', () => {
     const nested = (template: string | null): string =>
-      doc('apiVersion: nestctl/v1', 'containers:', '  - name: box', '    runtime: lxc', ...(template ? [`    template: ${template}`] : []), '    containers:', '      - name: deep', '        runtime: lxc');
+      doc(
+        'apiVersion: nestctl/v1',
+        'containers:',
+        '  - name: box',
+        '    runtime: lxc',
+        ...(template ? [`    template: ${template}`] : []),
+        '    containers:',
+        '      - name: deep',
+        '        runtime: lxc',
+      );
     expect(loadManifest(nested('local'), 'm.yaml').ok).toBe(true);
     expect(loadManifest(nested('download'), 'm.yaml').ok).toBe(true);
-    expect(errors(nested(null))).toEqual([['5:5', 'LXC container box holds LXC containers, but a busybox container (the default template) has no LXC to run them']]);
-    expect(errors(nested('busybox'))).toEqual([['5:15', 'LXC container box holds LXC containers, but a busybox container has no LXC to run them']]);
+    expect(errors(nested(null))).toEqual([
+      ['5:5', 'LXC container box holds LXC containers, but a busybox container (the default template) has no LXC to run them'],
+    ]);
+    expect(errors(nested('busybox'))).toEqual([
+      ['5:15', 'LXC container box holds LXC containers, but a busybox container has no LXC to run them'],
+    ]);
     const r = loadManifest(nested(null), 'm.yaml');
     expect(r.ok ? [] : r.diagnostics.map((d) => d.hint)).toEqual([NESTING_TEMPLATES]);
   });
@@ -187,7 +207,9 @@ describe('manifest: runtime: lxc', () => {
   });
 
   it('an LXD node still needs an image when defaults.image is absent; an LXC node does not', () => {
-    expect(errors(doc('apiVersion: nestctl/v1', 'containers:', '  - name: web', '    runtime: lxd'))).toEqual([['3:5', 'container web is missing the required key "image"']]);
+    expect(errors(doc('apiVersion: nestctl/v1', 'containers:', '  - name: web', '    runtime: lxd'))).toEqual([
+      ['3:5', 'container web is missing the required key "image"'],
+    ]);
     expect(checkManifest(doc('apiVersion: nestctl/v1', 'containers:', '  - name: box', '    runtime: lxc'), 'm.yaml').ok).toBe(true);
   });
 });

@@ -64,8 +64,30 @@ describe('loadManifest: examples', () => {
     expect(loaded(r)).toEqual({
       apiVersion: 'nestctl/v1',
       file: 'examples/seed.yaml',
-      host: { name: 'local', section: 'host', place: { kind: 'local' }, owner: 'root', base: 500000, restart: null, flavour: null, profiles: [], pos: { line: 10, col: 1 } },
-      hosts: [{ name: 'local', section: 'host', place: { kind: 'local' }, owner: 'root', base: 500000, restart: null, flavour: null, profiles: [], pos: { line: 10, col: 1 } }],
+      host: {
+        name: 'local',
+        section: 'host',
+        place: { kind: 'local' },
+        owner: 'root',
+        base: 500000,
+        restart: null,
+        flavour: null,
+        profiles: [],
+        pos: { line: 10, col: 1 },
+      },
+      hosts: [
+        {
+          name: 'local',
+          section: 'host',
+          place: { kind: 'local' },
+          owner: 'root',
+          base: 500000,
+          restart: null,
+          flavour: null,
+          profiles: [],
+          pos: { line: 10, col: 1 },
+        },
+      ],
       hostPos: { line: 10, col: 1 },
       lxc: [],
       containers: [
@@ -144,7 +166,17 @@ describe('loadManifest: building the manifest', () => {
   const [b, c] = a?.containers ?? [];
 
   it('keeps the host section as written', () => {
-    expect(m.host).toEqual({ name: 'local', section: 'host', place: { kind: 'local' }, owner: 'lxd-admin', base: 65536, restart: ['systemctl', 'restart', 'snap.lxd.daemon'], flavour: 'snap', profiles: [], pos: { line: 2, col: 1 } });
+    expect(m.host).toEqual({
+      name: 'local',
+      section: 'host',
+      place: { kind: 'local' },
+      owner: 'lxd-admin',
+      base: 65536,
+      restart: ['systemctl', 'restart', 'snap.lxd.daemon'],
+      flavour: 'snap',
+      profiles: [],
+      pos: { line: 2, col: 1 },
+    });
     expect(m.hostPos).toEqual({ line: 2, col: 1 });
   });
 
@@ -189,7 +221,17 @@ describe('loadManifest: building the manifest', () => {
 
   it('uses the defaults for the host and points hostPos at the start of the document content', () => {
     const plain = loaded(loadManifest(doc('# comment', 'apiVersion: nestctl/v1', 'containers:', '  - {name: x, image: y}'), 'p.yaml'));
-    expect(plain.host).toEqual({ name: 'local', section: 'host', place: { kind: 'local' }, owner: 'root', base: null, restart: null, flavour: null, profiles: [], pos: { line: 2, col: 1 } });
+    expect(plain.host).toEqual({
+      name: 'local',
+      section: 'host',
+      place: { kind: 'local' },
+      owner: 'root',
+      base: null,
+      restart: null,
+      flavour: null,
+      profiles: [],
+      pos: { line: 2, col: 1 },
+    });
     expect(plain.hostPos).toEqual({ line: 2, col: 1 });
     expect(plain.containers[0]?.profiles).toEqual(['default']);
   });
@@ -197,7 +239,13 @@ describe('loadManifest: building the manifest', () => {
   it('accepts merge keys and aliases for shared blocks', () => {
     const shared = loaded(
       loadManifest(
-        doc('apiVersion: nestctl/v1', 'containers:', '  - &tpl {name: one, image: nest, config: {limits.cpu: 1}}', '  - <<: *tpl', '    name: two'),
+        doc(
+          'apiVersion: nestctl/v1',
+          'containers:',
+          '  - &tpl {name: one, image: nest, config: {limits.cpu: 1}}',
+          '  - <<: *tpl',
+          '    name: two',
+        ),
         's.yaml',
       ),
     );
@@ -222,7 +270,10 @@ describe('loadManifest: YAML problems', () => {
   });
 
   it('refuses a second document', () => {
-    const d = only(diagnostics(doc('apiVersion: nestctl/v1', 'containers: [{name: a, image: b}]', '---', 'x: 1')), /more than one YAML document/);
+    const d = only(
+      diagnostics(doc('apiVersion: nestctl/v1', 'containers: [{name: a, image: b}]', '---', 'x: 1')),
+      /more than one YAML document/,
+    );
     expect(at(d)).toBe('3:1');
   });
 
@@ -233,7 +284,9 @@ describe('loadManifest: YAML problems', () => {
 
   it('reports an empty file and a file that is not a mapping at 1:1', () => {
     expect(diagnostics('').map((d) => [at(d), d.message])).toEqual([['1:1', 'the manifest is empty']]);
-    expect(diagnostics('- a\n').map((d) => [at(d), d.message])).toEqual([['1:1', 'the manifest must be a mapping (key: value lines), not a list']]);
+    expect(diagnostics('- a\n').map((d) => [at(d), d.message])).toEqual([
+      ['1:1', 'the manifest must be a mapping (key: value lines), not a list'],
+    ]);
   });
 });
 
@@ -242,7 +295,9 @@ describe('loadManifest: schema problems', () => {
     const d = only(diagnostics(doc('apiVersion: nestctl/v1', 'containers:', '  - name: c1', '    imgae: nest')), /imgae/);
     expect(at(d)).toBe('4:5');
     expect(d.message).toBe('unknown key "imgae" in container c1');
-    expect(d.hint).toBe('did you mean "image"? allowed keys here: name, image, profiles, config, ignore_changes, idmap, docker, flavour, adopt, files, setup, host, target, inside, runtime, user, template, template_args, bridge, containers');
+    expect(d.hint).toBe(
+      'did you mean "image"? allowed keys here: name, image, profiles, config, ignore_changes, idmap, docker, flavour, adopt, files, setup, host, target, inside, runtime, user, template, template_args, bridge, containers',
+    );
   });
 
   it('names the place of unknown keys in host, idmap and at the top level', () => {
@@ -266,7 +321,17 @@ describe('loadManifest: schema problems', () => {
 
   it('points at the value for wrong types and enums', () => {
     const ds = diagnostics(
-      doc('apiVersion: nestctl/v1', 'host:', '  base: "500000"', 'containers:', '  - name: c1', '    image: x', '    docker: yes', '    flavour: debain', '    config: {limits.cpu: [1]}'),
+      doc(
+        'apiVersion: nestctl/v1',
+        'host:',
+        '  base: "500000"',
+        'containers:',
+        '  - name: c1',
+        '    image: x',
+        '    docker: yes',
+        '    flavour: debain',
+        '    config: {limits.cpu: [1]}',
+      ),
     );
     expect(ds.map((d) => [at(d), d.message])).toEqual([
       ['3:9', '"host.base" must be a whole number, not "500000"'],
@@ -284,7 +349,9 @@ describe('loadManifest: schema problems', () => {
   });
 
   it('points at the mapping that lacks a required key', () => {
-    const ds = diagnostics(doc('# no version', 'host: {}', 'containers:', '  - image: x', '  - name: c2', '    containers:', '      - name: c3'));
+    const ds = diagnostics(
+      doc('# no version', 'host: {}', 'containers:', '  - image: x', '  - name: c2', '    containers:', '      - name: c3'),
+    );
     expect(ds.map((d) => [at(d), d.message])).toEqual([
       ['2:1', 'the manifest is missing the required key "apiVersion"'],
       ['4:5', 'container #1 is missing the required key "name"'],
@@ -295,14 +362,21 @@ describe('loadManifest: schema problems', () => {
   });
 
   it('needs no image on containers when defaults.image is set', () => {
-    const m = loaded(loadManifest(doc('apiVersion: nestctl/v1', 'defaults: {image: d}', 'containers:', '  - name: c1', '    containers: [{name: c2}]'), 'd.yaml'));
+    const m = loaded(
+      loadManifest(
+        doc('apiVersion: nestctl/v1', 'defaults: {image: d}', 'containers:', '  - name: c1', '    containers: [{name: c2}]'),
+        'd.yaml',
+      ),
+    );
     expect(m.containers[0]?.containers[0]?.image).toBe('d');
   });
 
   it('requires at least one container', () => {
     const ds = diagnostics(doc('apiVersion: nestctl/v1', 'containers: []'));
     expect(ds.map((d) => [at(d), d.message])).toEqual([['2:13', '"containers" must not be empty']]);
-    expect(diagnostics(doc('apiVersion: nestctl/v1')).map((d) => [at(d), d.message])).toEqual([['1:1', 'the manifest is missing the required key "containers"']]);
+    expect(diagnostics(doc('apiVersion: nestctl/v1')).map((d) => [at(d), d.message])).toEqual([
+      ['1:1', 'the manifest is missing the required key "containers"'],
+    ]);
   });
 
   it('rejects another apiVersion, with the hint', () => {
@@ -385,7 +459,16 @@ describe('loadManifest: config keys and values', () => {
 
   it('accepts LXD keys, free-form user.* and environment.* keys', () => {
     const m = loaded(
-      loadManifest(withConfig('limits.cpu: 2', 'security.syscalls.intercept.mknod: true', 'cloud-init.user-data: x', 'user.MyKey: v', 'environment.PATH: /bin'), 'k.yaml'),
+      loadManifest(
+        withConfig(
+          'limits.cpu: 2',
+          'security.syscalls.intercept.mknod: true',
+          'cloud-init.user-data: x',
+          'user.MyKey: v',
+          'environment.PATH: /bin',
+        ),
+        'k.yaml',
+      ),
     );
     expect(Object.keys(m.containers[0]?.config ?? {})).toEqual([
       'limits.cpu',
@@ -415,7 +498,9 @@ describe('loadManifest: config keys and values', () => {
   });
 
   it('checks defaults.config too', () => {
-    const ds = diagnostics(doc('apiVersion: nestctl/v1', 'defaults:', '  config: {user.nestctl.path: x}', 'containers: [{name: a, image: b}]'));
+    const ds = diagnostics(
+      doc('apiVersion: nestctl/v1', 'defaults:', '  config: {user.nestctl.path: x}', 'containers: [{name: a, image: b}]'),
+    );
     expect(ds.map((d) => [at(d), d.message])).toEqual([['3:12', 'config key "user.nestctl.path" in defaults is reserved for nestctl']]);
   });
 
@@ -434,14 +519,27 @@ describe('loadManifest: config keys and values', () => {
     const m = loaded(r);
     expect(m.containers[0]?.config).toEqual({ 'user.version': '1.1', 'limits.cpu': '2', 'user.mask': '31', 'user.ok': '1.10' });
     expect(r.ok && r.warnings.map((w) => [at(w), w.message, w.hint])).toEqual([
-      ['6:21', 'config key "user.version" in container c1 is the number 1.10, which LXD will store as "1.1"', 'quote it ("1.10") to keep the text as written'],
-      ['8:18', 'config key "user.mask" in container c1 is the number 0x1F, which LXD will store as "31"', 'quote it ("0x1F") to keep the text as written'],
+      [
+        '6:21',
+        'config key "user.version" in container c1 is the number 1.10, which LXD will store as "1.1"',
+        'quote it ("1.10") to keep the text as written',
+      ],
+      [
+        '8:18',
+        'config key "user.mask" in container c1 is the number 0x1F, which LXD will store as "31"',
+        'quote it ("0x1F") to keep the text as written',
+      ],
     ]);
   });
 
   it('warns that idmap.size needs isolated', () => {
-    const r = loadManifest(doc('apiVersion: nestctl/v1', 'containers:', '  - name: c1', '    image: x', '    idmap: {size: 131072}'), 'i.yaml');
-    expect(r.ok && r.warnings.map((w) => [at(w), w.message])).toEqual([['5:13', 'idmap.size in container c1 has no effect without idmap.isolated: true']]);
+    const r = loadManifest(
+      doc('apiVersion: nestctl/v1', 'containers:', '  - name: c1', '    image: x', '    idmap: {size: 131072}'),
+      'i.yaml',
+    );
+    expect(r.ok && r.warnings.map((w) => [at(w), w.message])).toEqual([
+      ['5:13', 'idmap.size in container c1 has no effect without idmap.isolated: true'],
+    ]);
   });
 });
 
@@ -480,7 +578,24 @@ describe('loadManifest: every problem at once', () => {
   });
 
   it('never throws, and always places what it reports inside the text', () => {
-    const pieces = ['apiVersion: nestctl/v1\n', 'containers:\n', '  - name: c1\n', '    image: x\n', '  - ', '[', '{', '"', ':', '\t', '*a', '&a ', '<<: ', '---\n', 'x: 1\n', '\n'];
+    const pieces = [
+      'apiVersion: nestctl/v1\n',
+      'containers:\n',
+      '  - name: c1\n',
+      '    image: x\n',
+      '  - ',
+      '[',
+      '{',
+      '"',
+      ':',
+      '\t',
+      '*a',
+      '&a ',
+      '<<: ',
+      '---\n',
+      'x: 1\n',
+      '\n',
+    ];
     fc.assert(
       fc.property(fc.array(fc.constantFrom(...pieces), { maxLength: 20 }), fc.string(), (parts, noise) => {
         const text = parts.join('') + noise;
@@ -539,7 +654,8 @@ describe('schemas/manifest.schema.json', () => {
       // profiles, their devices and each device's keys (names chosen by the user, checked by the
       // loader), and hosts (any host name, checked in code; each entry a closed hostEntry).
       const open = ['config', 'levelProfiles', 'profileDevices', 'profileDevice'].map((k) => definitions[k]);
-      if (s['type'] === 'object' && !open.includes(s) && where !== '(root).hosts') expect(s['additionalProperties'], `${where} additionalProperties`).toBe(false);
+      if (s['type'] === 'object' && !open.includes(s) && where !== '(root).hosts')
+        expect(s['additionalProperties'], `${where} additionalProperties`).toBe(false);
       for (const [w, sub] of described(s, where)) {
         seen.push(w);
         visit(w, sub);
@@ -555,7 +671,22 @@ describe('schemas/manifest.schema.json', () => {
     const keyPattern = new RegExp((definitions['configKey'] as Obj)['pattern'] as string, 'u');
     const names = ['a', 'A1', 'a-b', '1a', '-a', 'a-', 'a_b', 'a b', '', 'a'.repeat(63), 'a'.repeat(64), 'é'];
     for (const n of names) expect(namePattern.test(n), n).toBe(nameProblem(n) === null);
-    const keys = ['limits.cpu', 'Limits.cpu', 'limits..cpu', '.a', 'a.', 'user.X Y', 'user.', 'environment.PATH', 'boot.host_shutdown_timeout', '9a', 'user.a=b', 'user.a\tb', 'limits.hugepages.1GB', 'limits.HUGEPAGES.1gb'];
+    const keys = [
+      'limits.cpu',
+      'Limits.cpu',
+      'limits..cpu',
+      '.a',
+      'a.',
+      'user.X Y',
+      'user.',
+      'environment.PATH',
+      'boot.host_shutdown_timeout',
+      '9a',
+      'user.a=b',
+      'user.a\tb',
+      'limits.hugepages.1GB',
+      'limits.HUGEPAGES.1gb',
+    ];
     for (const k of keys) expect(keyPattern.test(k), k).toBe(configKeyProblem(k, 'x')?.message.startsWith('invalid') !== true);
   });
 });

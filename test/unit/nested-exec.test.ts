@@ -49,7 +49,7 @@ describe('nestedExec', () => {
     expect(Date.now() - started).toBe(5500);
   });
 
-  it('sees the daemon\'s answer in streamed output too (a setup command), and only when nothing else came', async () => {
+  it("sees the daemon's answer in streamed output too (a setup command), and only when nothing else came", async () => {
     vi.useFakeTimers();
     const streamedOnce = (lines: string[]): { exec: Exec; calls: number } => {
       const state = { exec: null as unknown as Exec, calls: 0 };

@@ -36,7 +36,8 @@ function slow(level: LxdLevel, events: string[], ms: number): LxdLevel {
           return seen;
         };
       }
-      if (key === 'child') return (name: string, flavour: Parameters<LxdLevel['child']>[1]) => slow(target.child(name, flavour), events, ms);
+      if (key === 'child')
+        return (name: string, flavour: Parameters<LxdLevel['child']>[1]) => slow(target.child(name, flavour), events, ms);
       const v = Reflect.get(target, key, receiver) as unknown;
       return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
     },

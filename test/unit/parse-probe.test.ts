@@ -29,8 +29,24 @@ describe('parseProbe on real LXD output', () => {
   });
 
   it('reads profiles with their config, devices and users, by name (with the project outside the default one)', () => {
-    const api = [{ name: 'ci', description: 'd', config: { 'limits.cpu': '1' }, devices: { d: { type: 'disk', path: '/d' } }, used_by: ['/1.0/instances/c1', '/1.0/instances/web?project=team'] }];
-    expect(observedProfiles(api)).toEqual([{ name: 'ci', description: 'd', config: { 'limits.cpu': '1' }, devices: { d: { type: 'disk', path: '/d' } }, usedBy: ['c1', 'project team/web'] }]);
+    const api = [
+      {
+        name: 'ci',
+        description: 'd',
+        config: { 'limits.cpu': '1' },
+        devices: { d: { type: 'disk', path: '/d' } },
+        used_by: ['/1.0/instances/c1', '/1.0/instances/web?project=team'],
+      },
+    ];
+    expect(observedProfiles(api)).toEqual([
+      {
+        name: 'ci',
+        description: 'd',
+        config: { 'limits.cpu': '1' },
+        devices: { d: { type: 'disk', path: '/d' } },
+        usedBy: ['c1', 'project team/web'],
+      },
+    ]);
   });
 
   it('reads a fresh nested level: its own map, Debian defaults, nothing initialised', () => {
@@ -49,14 +65,23 @@ describe('parseProbe on real LXD output', () => {
     const missing = parseProbe('', [line('has_lxd', 'no'), line('has_incus', 'no'), line('subuid', 'absent')].join('\n'), PROBE_MARK, null);
     expect(missing.daemon).toEqual({ kind: 'missing' });
     expect(missing.subuid).toEqual({ text: null, sha256: null, mtime: null });
-    const down = parseProbe('', [line('has_lxd', 'yes'), line('server', '1', 'Error: connect: no such file or directory')].join('\n'), PROBE_MARK, 'debian');
+    const down = parseProbe(
+      '',
+      [line('has_lxd', 'yes'), line('server', '1', 'Error: connect: no such file or directory')].join('\n'),
+      PROBE_MARK,
+      'debian',
+    );
     expect(down.daemon).toEqual({ kind: 'down', error: 'Error: connect: no such file or directory' });
   });
 
   it("reports the daemons installed as raw facts; the snap's own lxd on the PATH is no Debian package", () => {
     const line = (name: string, status: string) => `${PROBE_MARK} ${name} ${status} `;
-    expect(installedFlavours([line('has_snap_lxd', 'no'), line('has_lxd', 'yes'), line('has_incus', 'yes')].join('\n'), PROBE_MARK)).toEqual(['debian', 'incus']);
-    expect(installedFlavours([line('has_snap_lxd', 'yes'), line('has_lxd', 'yes'), line('has_incus', 'no')].join('\n'), PROBE_MARK)).toEqual(['snap']);
+    expect(
+      installedFlavours([line('has_snap_lxd', 'no'), line('has_lxd', 'yes'), line('has_incus', 'yes')].join('\n'), PROBE_MARK),
+    ).toEqual(['debian', 'incus']);
+    expect(
+      installedFlavours([line('has_snap_lxd', 'yes'), line('has_lxd', 'yes'), line('has_incus', 'no')].join('\n'), PROBE_MARK),
+    ).toEqual(['snap']);
     const both = parseProbe('', [line('has_lxd', 'yes'), line('has_incus', 'yes')].join('\n'), PROBE_MARK, null);
     expect(both).toMatchObject({ flavour: null, installed: ['debian', 'incus'], daemon: { kind: 'down' } });
   });

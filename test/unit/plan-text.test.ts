@@ -18,10 +18,50 @@ import { level, seed } from './helpers/build.js';
 import { nestctl } from './helpers/cli.js';
 
 const base = { level: '', dependsOn: [] as string[], reason: 'why', precondition: { kind: 'none' as const } };
-const create = (path: string): Step => ({ ...base, id: `${path}:create-instance`, kind: 'create-instance', name: path, path, image: 'nest', fingerprint: null, profiles: [], config: {} });
-const start = (path: string, after: string[] = []): Step => ({ ...base, id: `${path}:start-instance`, dependsOn: after, kind: 'start-instance', name: path, path, hosting: false, waitBoot: false });
-const update = (path: string): Step => ({ ...base, id: `${path}:update-config`, kind: 'update-config', name: path, path, set: { 'limits.cpu': '2' }, unset: [], before: {}, profiles: null });
-const restart = (path: string): Step => ({ ...base, id: `${path}:restart-instance`, kind: 'restart-instance', name: path, path, hosting: false, waitBoot: false, keys: [], grow: null, inside: 0 });
+const create = (path: string): Step => ({
+  ...base,
+  id: `${path}:create-instance`,
+  kind: 'create-instance',
+  name: path,
+  path,
+  image: 'nest',
+  fingerprint: null,
+  profiles: [],
+  config: {},
+});
+const start = (path: string, after: string[] = []): Step => ({
+  ...base,
+  id: `${path}:start-instance`,
+  dependsOn: after,
+  kind: 'start-instance',
+  name: path,
+  path,
+  hosting: false,
+  waitBoot: false,
+});
+const update = (path: string): Step => ({
+  ...base,
+  id: `${path}:update-config`,
+  kind: 'update-config',
+  name: path,
+  path,
+  set: { 'limits.cpu': '2' },
+  unset: [],
+  before: {},
+  profiles: null,
+});
+const restart = (path: string): Step => ({
+  ...base,
+  id: `${path}:restart-instance`,
+  kind: 'restart-instance',
+  name: path,
+  path,
+  hosting: false,
+  waitBoot: false,
+  keys: [],
+  grow: null,
+  inside: 0,
+});
 const del = (path: string): Step => ({ ...base, id: `${path}:delete-instance`, kind: 'delete-instance', name: path, path });
 const subid = (file: 'subuid' | 'subgid', after = 'root:500000:65536\n'): Step => ({
   ...base,
@@ -37,7 +77,14 @@ const levelSteps: Step[] = [
   subid('subuid'),
   subid('subgid'),
   { ...base, id: 'host:restart-daemon', kind: 'restart-daemon', command: null },
-  { ...base, id: 'c1:init-daemon', kind: 'init-daemon', preseed: '', needs: { pool: true, bridge: true, profile: true }, subnet: '10.77.1.1/24' },
+  {
+    ...base,
+    id: 'c1:init-daemon',
+    kind: 'init-daemon',
+    preseed: '',
+    needs: { pool: true, bridge: true, profile: true },
+    subnet: '10.77.1.1/24',
+  },
   { ...base, id: 'c1:copy-image:nest', kind: 'copy-image', image: 'nest', fingerprint: null, source: '', hops: [], aliases: [] },
   { ...base, id: 'host:fetch-image', kind: 'fetch-image', remote: 'images:alpine', alias: 'alpine' },
 ];
@@ -48,11 +95,21 @@ describe('planCounts: containers added, changed, destroyed, and steps', () => {
   });
 
   it('counts the start of a container it does not create, its config update and its remap as changes, once per container', () => {
-    expect(planCounts({ steps: [start('a'), update('b'), restart('b'), update('c')] })).toEqual({ add: 0, change: 3, destroy: 0, steps: 4 });
+    expect(planCounts({ steps: [start('a'), update('b'), restart('b'), update('c')] })).toEqual({
+      add: 0,
+      change: 3,
+      destroy: 0,
+      steps: 4,
+    });
   });
 
   it('counts a half-made container deleted and created again as one destroyed and one added', () => {
-    expect(planCounts({ steps: [del('c1'), create('c1'), start('c1', ['c1:create-instance']), del('c2')] })).toEqual({ add: 1, change: 0, destroy: 2, steps: 4 });
+    expect(planCounts({ steps: [del('c1'), create('c1'), start('c1', ['c1:create-instance']), del('c2')] })).toEqual({
+      add: 1,
+      change: 0,
+      destroy: 2,
+      steps: 4,
+    });
   });
 
   it('counts subid writes, restarts, inits, image copies and fetches as steps only', () => {
@@ -63,7 +120,10 @@ describe('planCounts: containers added, changed, destroyed, and steps', () => {
 describe('planEntries: what the plan text folds', () => {
   it('folds identical subuid and subgid edits into one entry, and keeps different ones apart', () => {
     expect(planEntries([subid('subuid'), subid('subgid')], false).map((e) => e.kind)).toEqual(['subid-pair']);
-    expect(planEntries([subid('subuid'), subid('subgid', 'root:500000:65536\nalice:1:65536\n')], false).map((e) => e.kind)).toEqual(['step', 'step']);
+    expect(planEntries([subid('subuid'), subid('subgid', 'root:500000:65536\nalice:1:65536\n')], false).map((e) => e.kind)).toEqual([
+      'step',
+      'step',
+    ]);
   });
 
   it("folds a create with its own start, not another container's start", () => {
@@ -115,7 +175,12 @@ describe('containerHostIds: each container as host ids, through every ancestor',
 function planOf(m: Manifest): Plan {
   const a = allocate(m);
   if (!a.ok) throw new Error('allocation failed');
-  const r = planTree(m, a.allocation, { levels: { '': { kind: 'observed', level: level('') } } }, { hostRestart: null, tool: 'nestctl test', manifestSha256: 'x' });
+  const r = planTree(
+    m,
+    a.allocation,
+    { levels: { '': { kind: 'observed', level: level('') } } },
+    { hostRestart: null, tool: 'nestctl test', manifestSha256: 'x' },
+  );
   if (!r.ok) throw new Error(r.problems.map((p) => p.message).join('\n'));
   return r.plan;
 }
@@ -140,7 +205,11 @@ describe('renderPlanText', () => {
 
   it('opens with the host ids of every container, then shows the folded plan and the counts', () => {
     const out = text(planOf(seed()));
-    expect(out.startsWith('Host ids of each container:\n  c1        root = host uid 500000, 196608 ids\n  c1/c2     root = host uid 565536, 131072 ids\n  c1/c2/c3  root = host uid 631072, 65536 ids\n')).toBe(true);
+    expect(
+      out.startsWith(
+        'Host ids of each container:\n  c1        root = host uid 500000, 196608 ids\n  c1/c2     root = host uid 565536, 131072 ids\n  c1/c2/c3  root = host uid 631072, 65536 ids\n',
+      ),
+    ).toBe(true);
     expect(out).toContain('  ~ host: /etc/subuid and /etc/subgid → root:500000:196608\n');
     expect(out).toContain('  + c1: create from nest and start\n');
     expect(out).not.toContain('user.nestctl.path');

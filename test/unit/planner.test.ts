@@ -94,7 +94,10 @@ describe('planner: seed tree on a fresh Debian host', () => {
     const w = step<'write-subid'>(p, 'c1:write-subid:subuid');
     expect(w.precondition).toEqual({ kind: 'level-new' });
     expect(w.before).toBeNull();
-    expect(step<'write-subid'>(p, 'host:write-subid:subuid').precondition).toEqual({ kind: 'file-sha256', sha256: file(DEBIAN_SUBID).sha256 });
+    expect(step<'write-subid'>(p, 'host:write-subid:subuid').precondition).toEqual({
+      kind: 'file-sha256',
+      sha256: file(DEBIAN_SUBID).sha256,
+    });
   });
 
   it('survives a JSON round trip unchanged', () => {
@@ -118,9 +121,19 @@ describe('planner: converged tree', () => {
   });
   const tree: ObservedTree = {
     levels: {
-      '': { kind: 'observed', level: level('', { subuid: file('root:500000:196608\n'), subgid: file('root:500000:196608\n'), instances: [instance('c1', managed('c1', true))] }) },
+      '': {
+        kind: 'observed',
+        level: level('', {
+          subuid: file('root:500000:196608\n'),
+          subgid: file('root:500000:196608\n'),
+          instances: [instance('c1', managed('c1', true))],
+        }),
+      },
       c1: { kind: 'observed', level: nested('c1', 'root:65536:131072\n', 196608, { instances: [instance('c2', managed('c1/c2', true))] }) },
-      'c1/c2': { kind: 'observed', level: nested('c1/c2', 'root:65536:65536\n', 131072, { instances: [instance('c3', managed('c1/c2/c3', false))] }) },
+      'c1/c2': {
+        kind: 'observed',
+        level: nested('c1/c2', 'root:65536:65536\n', 131072, { instances: [instance('c3', managed('c1/c2/c3', false))] }),
+      },
     },
   };
 
@@ -141,7 +154,9 @@ describe('planner: converged tree', () => {
     const host = t.levels[''];
     if (host?.kind !== 'observed') throw new Error();
     // It ran before (volatile.last_state.power): a finished create, not a half-made one.
-    host.level.instances = [instance('c1', { ...managed('c1', true), 'security.nesting': 'false', 'volatile.last_state.power': 'STOPPED' }, 'Stopped')];
+    host.level.instances = [
+      instance('c1', { ...managed('c1', true), 'security.nesting': 'false', 'volatile.last_state.power': 'STOPPED' }, 'Stopped'),
+    ];
     t.levels['c1'] = { kind: 'absent', reason: 'c1 is stopped' };
     delete t.levels['c1/c2'];
     const p = ok(plan(seed(), t));
@@ -154,10 +169,23 @@ describe("planner: LXD's verdict on a level as it is", () => {
   it("sees that a nested LXD with Debian's default entry runs privileged containers only", () => {
     const tree: ObservedTree = {
       levels: {
-        '': { kind: 'observed', level: level('', { subuid: file('root:500000:196608\n'), subgid: file('root:500000:196608\n'), instances: [instance('c1', { 'security.nesting': 'true', 'user.nestctl.managed': 'true', 'user.nestctl.path': 'c1' })] }) },
+        '': {
+          kind: 'observed',
+          level: level('', {
+            subuid: file('root:500000:196608\n'),
+            subgid: file('root:500000:196608\n'),
+            instances: [instance('c1', { 'security.nesting': 'true', 'user.nestctl.managed': 'true', 'user.nestctl.path': 'c1' })],
+          }),
+        },
         c1: {
           kind: 'observed',
-          level: level('c1', { uidMap: [{ isuid: true, isgid: false, nsid: 0, hostid: 500000, maprange: 196608 }], storagePools: [], networks: [], defaultProfileHasRoot: false, images: [] }),
+          level: level('c1', {
+            uidMap: [{ isuid: true, isgid: false, nsid: 0, hostid: 500000, maprange: 196608 }],
+            storagePools: [],
+            networks: [],
+            defaultProfileHasRoot: false,
+            images: [],
+          }),
         },
       },
     };
@@ -174,7 +202,12 @@ describe("planner: LXD's verdict on a level as it is", () => {
 describe('planner: hazards and refusals', () => {
   it('keeps an old root entry that a running container still uses, after the new one', () => {
     const tree: ObservedTree = {
-      levels: { '': { kind: 'observed', level: level('', { instances: [instance('legacy', { 'volatile.idmap.current': idmapJson(100000, 10000001) })] }) } },
+      levels: {
+        '': {
+          kind: 'observed',
+          level: level('', { instances: [instance('legacy', { 'volatile.idmap.current': idmapJson(100000, 10000001) })] }),
+        },
+      },
     };
     const p = ok(plan(manifest([node('c1')], { base: 20000000 }), tree));
     const w = step<'write-subid'>(p, 'host:write-subid:subuid');
@@ -215,7 +248,7 @@ describe('planner: hazards and refusals', () => {
     expect(r.problems[0]!.message).toContain('"nope"');
   });
 
-  it('warns, but plans, when the host range overlaps another user\'s ids (Debian adds _lxd:100000:10000001)', () => {
+  it("warns, but plans, when the host range overlaps another user's ids (Debian adds _lxd:100000:10000001)", () => {
     const text = '_lxd:100000:10000001\nroot:100000:10000001\n';
     const tree: ObservedTree = { levels: { '': { kind: 'observed', level: level('', { subuid: file(text), subgid: file(text) }) } } };
     const p = ok(plan(seed(), tree));
@@ -223,20 +256,32 @@ describe('planner: hazards and refusals', () => {
     expect(p.warnings.join('\n')).toContain('overlaps _lxd:100000:10000001');
   });
 
-  it('reports a daemon that is down or missing as the environment\'s fault', () => {
-    const down = plan(seed(), { levels: { '': { kind: 'observed', level: level('', { daemon: { kind: 'down', error: 'connect: no such file' } }) } } });
-    const missing = plan(seed(), { levels: { '': { kind: 'observed', level: level('', { daemon: { kind: 'missing' }, flavour: null }) } } });
+  it("reports a daemon that is down or missing as the environment's fault", () => {
+    const down = plan(seed(), {
+      levels: { '': { kind: 'observed', level: level('', { daemon: { kind: 'down', error: 'connect: no such file' } }) } },
+    });
+    const missing = plan(seed(), {
+      levels: { '': { kind: 'observed', level: level('', { daemon: { kind: 'missing' }, flavour: null }) } },
+    });
     for (const r of [down, missing]) {
       expect(r.ok).toBe(false);
       if (!r.ok) expect(r.problems[0]!.fault).toBe('environment');
     }
   });
 
-  it('refuses a tree that no longer fits an existing container\'s map', () => {
+  it("refuses a tree that no longer fits an existing container's map", () => {
     const tree: ObservedTree = {
       levels: {
-        '': { kind: 'observed', level: level('', { instances: [instance('c1', { 'security.nesting': 'true', 'user.nestctl.managed': 'true', 'user.nestctl.path': 'c1' })] }) },
-        c1: { kind: 'observed', level: level('c1', { uidMap: [{ isuid: true, isgid: false, nsid: 0, hostid: 100000, maprange: 131072 }] }) },
+        '': {
+          kind: 'observed',
+          level: level('', {
+            instances: [instance('c1', { 'security.nesting': 'true', 'user.nestctl.managed': 'true', 'user.nestctl.path': 'c1' })],
+          }),
+        },
+        c1: {
+          kind: 'observed',
+          level: level('c1', { uidMap: [{ isuid: true, isgid: false, nsid: 0, hostid: 100000, maprange: 131072 }] }),
+        },
       },
     };
     const r = plan(manifest([node('c1', [node('c2', [node('c3')])])]), tree);
@@ -264,11 +309,15 @@ describe('planner: which starts wait for the boot to finish', () => {
 
 describe('planner: images the host brings in first', () => {
   it('creates a root container from a remote:alias image only after the host fetched it', () => {
-    const p = ok(plan(manifest([node('c1', [], { image: 'images:debian/12' })]), { levels: { '': { kind: 'observed', level: level('') } } }));
+    const p = ok(
+      plan(manifest([node('c1', [], { image: 'images:debian/12' })]), { levels: { '': { kind: 'observed', level: level('') } } }),
+    );
     expect(step(p, 'c1:create-instance').dependsOn).toContain('host:fetch-image:images:debian/12');
   });
 
-  const remote = manifest([node('r1', [node('r2')])], { place: { kind: 'remote', remote: 'nxr1', cli: null, client: 'lxc', flavour: 'debian', project: null, shell: null } });
+  const remote = manifest([node('r1', [node('r2')])], {
+    place: { kind: 'remote', remote: 'nxr1', cli: null, client: 'lxc', flavour: 'debian', project: null, shell: null },
+  });
   const bare = { kind: 'observed' as const, level: { ...level(''), images: [] } };
   const nest = { fingerprint: 'a'.repeat(64), aliases: ['nest'] };
   const busybox = { fingerprint: 'b'.repeat(64), aliases: ['busybox'] };
@@ -283,6 +332,8 @@ describe('planner: images the host brings in first', () => {
 
   it('refuses on a remote host an image in neither store', () => {
     const r = plan(remote, { levels: { '': bare }, relay: [busybox] });
-    expect(r.ok ? [] : r.problems.map((x) => x.message)).toEqual(['image "nest" (used by r1) is neither in nxr1\'s LXD image store nor in this machine\'s']);
+    expect(r.ok ? [] : r.problems.map((x) => x.message)).toEqual([
+      'image "nest" (used by r1) is neither in nxr1\'s LXD image store nor in this machine\'s',
+    ]);
   });
 });

@@ -16,13 +16,23 @@ import { renderPlanText } from '../../src/render/plan-text.js';
 import { profileEditArgv, profileYaml } from '../../src/adapters/lxd/commands.js';
 import { lineCol } from './helpers/placed.js';
 
-const world = () => createSimWorld(defaultWorld([{ alias: 'nest', hostsLxd: true }, { alias: 'busybox', hostsLxd: false }]));
+const world = () =>
+  createSimWorld(
+    defaultWorld([
+      { alias: 'nest', hostsLxd: true },
+      { alias: 'busybox', hostsLxd: false },
+    ]),
+  );
 
-const TREE = (hostProfiles: string, c1Profiles = '[default, ci]', insideC2 = `
+const TREE = (
+  hostProfiles: string,
+  c1Profiles = '[default, ci]',
+  insideC2 = `
     inside:
       profiles:
         small:
-          config: {limits.cpu: "1"}`) => `apiVersion: nestctl/v1
+          config: {limits.cpu: "1"}`,
+) => `apiVersion: nestctl/v1
 host:
   base: 500000
   profiles:
@@ -82,7 +92,15 @@ describe('profiles declared at a level', () => {
     const w = world();
     const text = TREE(CI);
     const p = await plan(w.host(), text);
-    expect(stepOf(p, 'host:profile:ci')).toMatchObject({ kind: 'create-profile', level: '', profile: { description: 'CI runners', config: { 'limits.memory': '2GiB', 'user.nestctl.managed': 'true' }, devices: { data: { type: 'disk', source: '/srv', path: '/data' } } } });
+    expect(stepOf(p, 'host:profile:ci')).toMatchObject({
+      kind: 'create-profile',
+      level: '',
+      profile: {
+        description: 'CI runners',
+        config: { 'limits.memory': '2GiB', 'user.nestctl.managed': 'true' },
+        devices: { data: { type: 'disk', source: '/srv', path: '/data' } },
+      },
+    });
     expect(stepOf(p, 'c1/c2:profile:small')).toMatchObject({ kind: 'create-profile', level: 'c1/c2', precondition: { kind: 'level-new' } });
     expect(stepOf(p, 'c1:create-instance').dependsOn).toContain('host:profile:ci');
     expect(stepOf(p, 'c1/c2/c3:create-instance').dependsOn).toContain('c1/c2:profile:small');
@@ -91,8 +109,15 @@ describe('profiles declared at a level', () => {
     expect(shown).toContain('+ device data: type=disk source=/srv path=/data');
     expect(shown).toMatch(/Plan: 3 containers to add, 0 to change, 0 to destroy/);
     await applied(w.host(), p);
-    expect(await profileOf(w.host(), 'ci')).toMatchObject({ description: 'CI runners', config: { 'limits.memory': '2GiB' }, usedBy: ['c1'] });
-    expect(await profileOf(w.level('c1/c2'), 'small')).toMatchObject({ config: { 'limits.cpu': '1', 'user.nestctl.managed': 'true' }, usedBy: ['c3'] });
+    expect(await profileOf(w.host(), 'ci')).toMatchObject({
+      description: 'CI runners',
+      config: { 'limits.memory': '2GiB' },
+      usedBy: ['c1'],
+    });
+    expect(await profileOf(w.level('c1/c2'), 'small')).toMatchObject({
+      config: { 'limits.cpu': '1', 'user.nestctl.managed': 'true' },
+      usedBy: ['c3'],
+    });
     expect((await plan(w.host(), text)).steps).toEqual([]);
   });
 
@@ -159,7 +184,9 @@ describe('profiles declared at a level', () => {
   it('refuses a child attaching a profile its level neither has nor declares, at the child', async () => {
     const w = world();
     const found = await problems(w.host(), TREE(CI, '[default, cii]'));
-    expect(found.map((d) => d.message)).toEqual(['c1 attaches profile cii, which host does not have and the manifest does not declare there']);
+    expect(found.map((d) => d.message)).toEqual([
+      'c1 attaches profile cii, which host does not have and the manifest does not declare there',
+    ]);
     expect(lineCol(found[0]!)).toBe('12:5');
   });
 
@@ -194,17 +221,45 @@ describe('profiles declared at a level', () => {
 
 describe('profiles in the manifest: bad input', () => {
   const load = (profiles: string, extra = '') =>
-    loadManifest(`apiVersion: nestctl/v1\nhost:\n  profiles:\n${profiles}\ncontainers:\n  - name: c1\n    image: busybox\n${extra}`, 'm.yaml');
-  const errors = (r: ReturnType<typeof load>) => (r.ok ? [] : r.diagnostics.filter((d) => d.severity === 'error').map((d) => `${lineCol(d)} ${d.message}`));
+    loadManifest(
+      `apiVersion: nestctl/v1\nhost:\n  profiles:\n${profiles}\ncontainers:\n  - name: c1\n    image: busybox\n${extra}`,
+      'm.yaml',
+    );
+  const errors = (r: ReturnType<typeof load>) =>
+    r.ok ? [] : r.diagnostics.filter((d) => d.severity === 'error').map((d) => `${lineCol(d)} ${d.message}`);
 
   it.each([
-    ['the daemon\'s default', '    default: {}', '4:5 the profile "default" cannot be declared: it is the daemon\'s own (in host.profiles)'],
-    ['the reserved prefix', '    nestctl-x: {}', '4:5 the profile name "nestctl-x" starts with "nestctl-", which is reserved for nestctl (in host.profiles)'],
-    ['a name lxc would read as an option', '    -x: {}', '4:5 invalid profile name "-x": it starts with "-", so lxc would read it as an option (in host.profiles)'],
-    ['raw.idmap in its config', '    ci:\n      config: {raw.idmap: "both 0 0"}', '5:16 config key "raw.idmap" in host.profiles.ci would change the id map behind nestctl\'s back'],
-    ['security.privileged in its config', '    ci:\n      config: {security.privileged: true}', '5:16 config key "security.privileged" in host.profiles.ci would change the id map behind nestctl\'s back'],
-    ['a device key with "="', '    ci:\n      devices:\n        d: {type: disk, "a=b": x}', '6:25 invalid key "a=b" in device d of profile ci'],
-    ['a device value over two lines', '    ci:\n      devices:\n        d: {type: disk, path: "/a\\nb"}', '6:31 the value of path in device d of profile ci has a control character or a line break'],
+    ["the daemon's default", '    default: {}', '4:5 the profile "default" cannot be declared: it is the daemon\'s own (in host.profiles)'],
+    [
+      'the reserved prefix',
+      '    nestctl-x: {}',
+      '4:5 the profile name "nestctl-x" starts with "nestctl-", which is reserved for nestctl (in host.profiles)',
+    ],
+    [
+      'a name lxc would read as an option',
+      '    -x: {}',
+      '4:5 invalid profile name "-x": it starts with "-", so lxc would read it as an option (in host.profiles)',
+    ],
+    [
+      'raw.idmap in its config',
+      '    ci:\n      config: {raw.idmap: "both 0 0"}',
+      '5:16 config key "raw.idmap" in host.profiles.ci would change the id map behind nestctl\'s back',
+    ],
+    [
+      'security.privileged in its config',
+      '    ci:\n      config: {security.privileged: true}',
+      '5:16 config key "security.privileged" in host.profiles.ci would change the id map behind nestctl\'s back',
+    ],
+    [
+      'a device key with "="',
+      '    ci:\n      devices:\n        d: {type: disk, "a=b": x}',
+      '6:25 invalid key "a=b" in device d of profile ci',
+    ],
+    [
+      'a device value over two lines',
+      '    ci:\n      devices:\n        d: {type: disk, path: "/a\\nb"}',
+      '6:31 the value of path in device d of profile ci has a control character or a line break',
+    ],
   ])('refuses %s, at its position', (_, profiles, expected) => {
     expect(errors(load(profiles))).toEqual([expected]);
   });

@@ -20,14 +20,20 @@ import { CLI, ROOT } from './helpers/cli.js';
 /** N containers with LXD inside, each with one busybox child (9 steps each, plus the host's). */
 function treeManifest(n: number): string {
   const lines = ['apiVersion: nestctl/v1', 'host:', '  base: 500000', 'containers:'];
-  for (let i = 1; i <= n; i += 1) lines.push(`  - name: c${i}`, '    image: nest', '    containers:', `      - name: c${i}-1`, '        image: busybox');
+  for (let i = 1; i <= n; i += 1)
+    lines.push(`  - name: c${i}`, '    image: nest', '    containers:', `      - name: c${i}-1`, '        image: busybox');
   return `${lines.join('\n')}\n`;
 }
 
 async function planTree(n: number) {
   const loaded = loadManifest(treeManifest(n), 'tree.yaml');
   if (!loaded.ok) throw new Error(JSON.stringify(loaded.diagnostics));
-  const world = createSimWorld(defaultWorld([{ alias: 'nest', hostsLxd: true }, { alias: 'busybox', hostsLxd: false }]));
+  const world = createSimWorld(
+    defaultWorld([
+      { alias: 'nest', hostsLxd: true },
+      { alias: 'busybox', hostsLxd: false },
+    ]),
+  );
   const r = await planManifest(loaded.manifest, world.host(), { hostRestart: null, tool: 'test', manifestText: 'tree' });
   if (!r.ok) throw new Error(JSON.stringify(r.problems));
   return { plan: r.plan, host: world.host() };
@@ -58,11 +64,16 @@ describe('terminal progress', () => {
     expect(summary.failed).toEqual([]);
     expect(summary.done).toBe(plan.steps.length);
     // The last frame: every level, each collapsed to its line with its step count.
-    const last = stripAnsi(out.text()).split('\n').filter((l) => l.trim() !== '');
+    const last = stripAnsi(out.text())
+      .split('\n')
+      .filter((l) => l.trim() !== '');
     const levels = [...new Set(plan.steps.map((s) => s.level))];
     for (const level of levels) {
       const n = plan.steps.filter((s) => s.level === level).length;
-      expect(last.filter((l) => l.endsWith(` ${levelLabel(level)} (${n} steps)`)), levelLabel(level)).not.toEqual([]);
+      expect(
+        last.filter((l) => l.endsWith(` ${levelLabel(level)} (${n} steps)`)),
+        levelLabel(level),
+      ).not.toEqual([]);
     }
     expect(last.slice(-levels.length).every((l) => /^✔ \S+ \(\d+ steps\)$/.test(l))).toBe(true);
     // Redraws are throttled: the whole run draws in seconds (the unthrottled view took minutes).
@@ -80,7 +91,10 @@ describe('Ctrl-C while the progress view draws', () => {
       await writeFile(file, treeManifest(300));
       // A sized pty (util-linux script): the listr2 view draws; SIGINT goes to the node process.
       const cmd = `stty cols 120 rows 40; exec node ${quote(CLI)} apply --simulate --auto-approve ${quote(file)}`;
-      const child = spawn('script', ['-qfec', cmd, '/dev/null'], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', CI: '', NESTCTL_DEBUG: '' } });
+      const child = spawn('script', ['-qfec', cmd, '/dev/null'], {
+        cwd: ROOT,
+        env: { ...process.env, NO_COLOR: '1', CI: '', NESTCTL_DEBUG: '' },
+      });
       let out = '';
       let interruptedAt = 0;
       child.stdout.on('data', (d: Buffer) => {

@@ -106,10 +106,18 @@ const caseArb: fc.Arbitrary<Case> = fc.record({
 
 // The extremes, run on every `npm test` whatever the random seed.
 const leaf = (isolated: boolean, size: SizeHint = { kind: 'auto' }): Shape => ({ isolated, size, leafImage: 'busybox', children: [] });
-const hosting = (isolated: boolean, children: Shape[], size: SizeHint = { kind: 'auto' }): Shape => ({ isolated, size, leafImage: 'nest', children });
+const hosting = (isolated: boolean, children: Shape[], size: SizeHint = { kind: 'auto' }): Shape => ({
+  isolated,
+  size,
+  leafImage: 'nest',
+  children,
+});
 const chain = (depth: number, isolated: (d: number) => boolean): Shape =>
-  depth === 1 ? leaf(isolated(1), { kind: 'tight' }) : hosting(isolated(depth), [chain(depth - 1, isolated), leaf(!isolated(depth))], { kind: 'tight' });
-const sixIsolated = (): Shape[] => Array.from({ length: MAX_WIDTH }, (_, i) => leaf(true, i % 2 === 0 ? { kind: 'tight' } : { kind: 'extra', ids: 1 }));
+  depth === 1
+    ? leaf(isolated(1), { kind: 'tight' })
+    : hosting(isolated(depth), [chain(depth - 1, isolated), leaf(!isolated(depth))], { kind: 'tight' });
+const sixIsolated = (): Shape[] =>
+  Array.from({ length: MAX_WIDTH }, (_, i) => leaf(true, i % 2 === 0 ? { kind: 'tight' } : { kind: 'extra', ids: 1 }));
 const EXAMPLES: Array<[Case]> = [
   // depth 5, isolated and shared alternating, tight sizes everywhere
   [{ host: { subid: DEBIAN_SUBID, base: null }, tree: [chain(5, (d) => d % 2 === 0)] }],
@@ -225,7 +233,12 @@ function allNodes(nodes: NodeAllocation[]): NodeAllocation[] {
 
 /** Levels (host first) with the allocations of their children. */
 function levelsOf(a: Applied): Array<{ path: string; children: NodeAllocation[] }> {
-  return [{ path: '', children: a.allocation.nodes }, ...allNodes(a.allocation.nodes).filter((n) => n.children.length > 0).map((n) => ({ path: n.path, children: n.children }))];
+  return [
+    { path: '', children: a.allocation.nodes },
+    ...allNodes(a.allocation.nodes)
+      .filter((n) => n.children.length > 0)
+      .map((n) => ({ path: n.path, children: n.children })),
+  ];
 }
 
 /** The map LXD stored for `name` at a level (volatile.idmap.current), uid and gid entries. */
@@ -244,9 +257,11 @@ function storedMap(level: ObservedLevel, name: string): IdMapEntry[] {
  */
 function createdInManifestOrder(a: Applied, path: string): boolean {
   if (path === '') return true;
-  const spec = a.manifest.containers.flatMap(function all(s: ContainerSpec): ContainerSpec[] {
-    return [s, ...s.containers.flatMap(all)];
-  }).find((s) => s.path === path)!;
+  const spec = a.manifest.containers
+    .flatMap(function all(s: ContainerSpec): ContainerSpec[] {
+      return [s, ...s.containers.flatMap(all)];
+    })
+    .find((s) => s.path === path)!;
   return new Set(spec.containers.map((s) => s.image)).size <= 1;
 }
 
@@ -279,7 +294,9 @@ describe('random trees in the simulated LXD', () => {
             const slices = isolated.map((n) => ({ path: n.path, range: { start: n.slice!.offset, size: n.slice!.size } }));
             // The maps the simulated LXD stored for them (uid and gid), and their /proc/self/uid_map.
             const level = observed(a.tree, lv.path);
-            const maps = isolated.flatMap((n) => storedMap(level, n.name).map((e) => ({ path: n.path, range: hostSide(e), kind: e.isuid ? 'uid' : 'gid' })));
+            const maps = isolated.flatMap((n) =>
+              storedMap(level, n.name).map((e) => ({ path: n.path, range: hostSide(e), kind: e.isuid ? 'uid' : 'gid' })),
+            );
             for (const [i, x] of slices.entries()) {
               for (const y of slices.slice(i + 1)) {
                 expect(overlaps(x.range, y.range), `allocator: ${x.path} ${show(x.range)} overlaps ${y.path} ${show(y.range)}`).toBe(false);
@@ -288,13 +305,17 @@ describe('random trees in the simulated LXD', () => {
             for (const [i, x] of maps.entries()) {
               for (const y of maps.slice(i + 1)) {
                 if (x.path === y.path || x.kind !== y.kind) continue;
-                expect(overlaps(x.range, y.range), `LXD: ${x.path} ${x.kind} ${show(x.range)} overlaps ${y.path} ${show(y.range)}`).toBe(false);
+                expect(overlaps(x.range, y.range), `LXD: ${x.path} ${x.kind} ${show(x.range)} overlaps ${y.path} ${show(y.range)}`).toBe(
+                  false,
+                );
               }
             }
             for (const n of isolated) {
               const proc = parseProcIdMap(a.world.uidMap(n.path) ?? '');
               expect(proc.map(hostSide), `${n.path}: /proc/self/uid_map vs volatile.idmap.current`).toEqual(
-                storedMap(level, n.name).filter((e) => e.isuid).map(hostSide),
+                storedMap(level, n.name)
+                  .filter((e) => e.isuid)
+                  .map(hostSide),
               );
             }
           }
@@ -331,10 +352,19 @@ describe('random trees in the simulated LXD', () => {
               for (const e of stored) {
                 const entry = e.isuid ? uidEntry : gidEntry;
                 const r = hostSide(e);
-                expect(entry !== null && contains(entry, r), `${n.path}: ${e.isuid ? 'uid' : 'gid'} map ${show(r)} inside ${label}'s root:${show(entry)}`).toBe(true);
-                expect(contains(daemonRange!, r), `${n.path}: map ${show(r)} inside ${label}'s daemon range ${show(daemonRange)}`).toBe(true);
+                expect(
+                  entry !== null && contains(entry, r),
+                  `${n.path}: ${e.isuid ? 'uid' : 'gid'} map ${show(r)} inside ${label}'s root:${show(entry)}`,
+                ).toBe(true);
+                expect(contains(daemonRange!, r), `${n.path}: map ${show(r)} inside ${label}'s daemon range ${show(daemonRange)}`).toBe(
+                  true,
+                );
                 // LXD's strict fit: an isolated slice ends before the range does.
-                if (n.isolated) expect(rangeEnd(r) < rangeEnd(daemonRange!), `${n.path}: isolated ${show(r)} ends strictly inside ${show(daemonRange)}`).toBe(true);
+                if (n.isolated)
+                  expect(
+                    rangeEnd(r) < rangeEnd(daemonRange!),
+                    `${n.path}: isolated ${show(r)} ends strictly inside ${show(daemonRange)}`,
+                  ).toBe(true);
               }
               // The kernel's view inside the child is the same map.
               const proc = parseProcIdMap(a.world.uidMap(n.path) ?? '');
@@ -358,9 +388,13 @@ describe('isolated siblings are created in manifest order', () => {
   // Found by property (c): LXD hands out isolated slices in creation order, and apply starts a
   // child as soon as ITS image is copied (b2's 1 MB busybox before b1's nest). The planner now
   // orders the creates of isolated siblings, so the slices land where the plan says.
-  it("predicts the slice LXD gives an isolated sibling whose image copy finishes later", async () => {
+  it('predicts the slice LXD gives an isolated sibling whose image copy finishes later', async () => {
     const m = buildManifest([
-      node('a0', [node('b0', [], { image: 'busybox' }), node('b1', [], { image: 'nest', isolated: true }), node('b2', [], { image: 'busybox', isolated: true })]),
+      node('a0', [
+        node('b0', [], { image: 'busybox' }),
+        node('b1', [], { image: 'nest', isolated: true }),
+        node('b2', [], { image: 'busybox', isolated: true }),
+      ]),
     ]);
     const a = await applyManifestInSim(m, { subid: DEBIAN_SUBID, base: null });
     expect(a.summary.failed).toEqual([]);
@@ -379,7 +413,16 @@ describe('isolated containers the manifest does not name', () => {
   it('plans room for a new isolated container next to one it does not manage', async () => {
     const d = worldFor({ subid: 'root:500000:262144\n', base: null });
     d.host.instances = [
-      { name: 'x', image: 'busybox', config: { 'security.idmap.isolated': 'true', 'security.idmap.size': '65536', 'user.nestctl.managed': 'true', 'user.nestctl.path': 'x' } },
+      {
+        name: 'x',
+        image: 'busybox',
+        config: {
+          'security.idmap.isolated': 'true',
+          'security.idmap.size': '65536',
+          'user.nestctl.managed': 'true',
+          'user.nestctl.path': 'x',
+        },
+      },
       { name: 'other', image: 'busybox', config: { 'security.idmap.isolated': 'true' } },
     ];
     const world = createSimWorld(d);
@@ -416,7 +459,12 @@ const lineArb = (owner: string): fc.Arbitrary<Line> =>
     fc.constantFrom('# subordinate ids', '#', '# root:1:65536 (commented out)', '', '   ', '\t').map((text) => ({ text, owned: false })),
     // other users, any size, sometimes with a CR or an inline comment
     fc
-      .tuple(fc.constantFrom(...OTHER_OWNERS.filter((o) => o !== owner)), num, fc.oneof(smallSize, bigSize), fc.constantFrom('', '', '\r', ' # theirs'))
+      .tuple(
+        fc.constantFrom(...OTHER_OWNERS.filter((o) => o !== owner)),
+        num,
+        fc.oneof(smallSize, bigSize),
+        fc.constantFrom('', '', '\r', ' # theirs'),
+      )
       .map(([o, s, n, tail]) => ({ text: `${o}:${s}:${n}${tail}`, owned: false })),
     // the owner's own entries that LXD skips (< 65536 ids): they stay
     fc.tuple(num, smallSize).map(([s, n]) => ({ text: `${owner}:${s}:${n}`, owned: false })),
@@ -493,7 +541,11 @@ describe('subid edits', () => {
         // Every line the edit may not touch survives, byte for byte, in order.
         const owned = new Set(usableEntries(after, c.owner).map((e) => e.line));
         const survivors = linesOf(after).filter((_, i) => !owned.has(i));
-        expect(survivors).toEqual(fileLines(c).filter((l) => !l.owned).map((l) => l.text));
+        expect(survivors).toEqual(
+          fileLines(c)
+            .filter((l) => !l.owned)
+            .map((l) => l.text),
+        );
 
         // The owner's usable entries are exactly the requested one, then the pinned ones, adjacent.
         const usable = usableEntries(after, c.owner);
@@ -522,8 +574,14 @@ describe('subid edits', () => {
           const first = read.kind === 'entries' ? read.entries.find(([, size]) => size >= BLOCK) : undefined;
           expect(first ? formatRange({ start: first[0], size: first[1] }) : null).toBe(formatRange(c.edit.entry));
           // And the parsed entries nestctl sees are the lines LXD sees as root's (no line hidden from either).
-          expect(parseSubid(after).filter((e) => e.owner === 'root' && e.size >= BLOCK).map(formatRange)).toEqual(
-            read.kind === 'entries' ? read.entries.filter(([, size]) => size >= BLOCK).map(([s, n]) => formatRange({ start: s, size: n })) : [],
+          expect(
+            parseSubid(after)
+              .filter((e) => e.owner === 'root' && e.size >= BLOCK)
+              .map(formatRange),
+          ).toEqual(
+            read.kind === 'entries'
+              ? read.entries.filter(([, size]) => size >= BLOCK).map(([s, n]) => formatRange({ start: s, size: n }))
+              : [],
           );
         },
       ),

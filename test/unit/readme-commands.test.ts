@@ -76,12 +76,36 @@ describe("the README's commands", () => {
 
 describe('readmeCommands', () => {
   it('takes the nestctl parts of && chains and pipes, and only those that touch no host (--simulate, validate)', () => {
-    const md = ['```sh', 'git clone x && cd x && npm install && nestctl apply --simulate m.yaml', 'sudo nestctl plan m.yaml', 'nestctl plan --detailed-exitcode --simulate m.yaml || [ $? -eq 2 ]', 'nestctl plan --world w.yaml --state s.yaml m.yaml', "nestctl validate --json 'a b.yaml' | jq .valid   # comment", 'nestctl viz --simulate --format svg m.yaml > ids.svg', '```', '```yaml', 'nestctl validate no.yaml', '```'].join('\n');
+    const md = [
+      '```sh',
+      'git clone x && cd x && npm install && nestctl apply --simulate m.yaml',
+      'sudo nestctl plan m.yaml',
+      'nestctl plan --detailed-exitcode --simulate m.yaml || [ $? -eq 2 ]',
+      'nestctl plan --world w.yaml --state s.yaml m.yaml',
+      "nestctl validate --json 'a b.yaml' | jq .valid   # comment",
+      'nestctl viz --simulate --format svg m.yaml > ids.svg',
+      '```',
+      '```yaml',
+      'nestctl validate no.yaml',
+      '```',
+    ].join('\n');
     expect(readmeCommands(md)).toEqual([
-      { line: 'git clone x && cd x && npm install && nestctl apply --simulate m.yaml', argv: ['nestctl', 'apply', '--simulate', 'm.yaml'], exits: [0] },
-      { line: 'nestctl plan --detailed-exitcode --simulate m.yaml || [ $? -eq 2 ]', argv: ['nestctl', 'plan', '--detailed-exitcode', '--simulate', 'm.yaml'], exits: [0, 2] },
+      {
+        line: 'git clone x && cd x && npm install && nestctl apply --simulate m.yaml',
+        argv: ['nestctl', 'apply', '--simulate', 'm.yaml'],
+        exits: [0],
+      },
+      {
+        line: 'nestctl plan --detailed-exitcode --simulate m.yaml || [ $? -eq 2 ]',
+        argv: ['nestctl', 'plan', '--detailed-exitcode', '--simulate', 'm.yaml'],
+        exits: [0, 2],
+      },
       { line: "nestctl validate --json 'a b.yaml' | jq .valid", argv: ['nestctl', 'validate', '--json', 'a b.yaml'], exits: [0] },
-      { line: 'nestctl viz --simulate --format svg m.yaml > ids.svg', argv: ['nestctl', 'viz', '--simulate', '--format', 'svg', 'm.yaml'], exits: [0] },
+      {
+        line: 'nestctl viz --simulate --format svg m.yaml > ids.svg',
+        argv: ['nestctl', 'viz', '--simulate', '--format', 'svg', 'm.yaml'],
+        exits: [0],
+      },
     ]);
   });
 });

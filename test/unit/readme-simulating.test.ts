@@ -16,13 +16,15 @@ const block = (lang: string): string => {
   return m[1]!;
 };
 
-describe("README: Simulating", () => {
+describe('README: Simulating', () => {
   it('the walk-through works as written: plan, apply, plan (no changes), edit, prune, destroy', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'nestctl-readme-'));
     cpSync(join(ROOT, 'examples'), join(dir, 'examples'), { recursive: true });
     const world = block('yaml');
     writeFileSync(join(dir, world.split('\n')[0]!.replace(/^# (\S+):.*/, '$1')), world);
-    const lines = block('sh').split('\n').filter((l) => l.trim() !== '');
+    const lines = block('sh')
+      .split('\n')
+      .filter((l) => l.trim() !== '');
     expect(lines.filter((l) => l.startsWith('nestctl ')).length).toBeGreaterThanOrEqual(5);
     for (const line of lines) {
       const edit = /^# edit (\S+): rename (\S+) to (\S+)$/.exec(line);

@@ -4,7 +4,15 @@
 import { describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { emptyProbeArgvs, lockArgvs, moveArgvs, probeName, relayCopyArgv, serverArgv, shellStepArgv } from '../../src/adapters/lxd/remote-commands.js';
+import {
+  emptyProbeArgvs,
+  lockArgvs,
+  moveArgvs,
+  probeName,
+  relayCopyArgv,
+  serverArgv,
+  shellStepArgv,
+} from '../../src/adapters/lxd/remote-commands.js';
 import { ExecRemoteHost, probeRemoteRange, withRemoteLock } from '../../src/adapters/lxd/remote-host.js';
 import { ExecLevel } from '../../src/adapters/lxd/level.js';
 import { restartArgv, waitReadyArgv, writeSubidArgv } from '../../src/adapters/lxd/commands.js';
@@ -34,40 +42,67 @@ const remoteHost = (shell: string[] | null = null): HostSpec => ({
   pos: { line: 3, col: 3 },
 });
 
-describe('a remote daemon\'s range, from an empty probe instance', () => {
+describe("a remote daemon's range, from an empty probe instance", () => {
   it('reads the uid and gid ranges from volatile.idmap.next', () => {
-    expect(probedRange(idmapJson(1000000, 1000000000))).toEqual({ uid: { start: 1000000, size: 1000000000 }, gid: { start: 1000000, size: 1000000000 } });
+    expect(probedRange(idmapJson(1000000, 1000000000))).toEqual({
+      uid: { start: 1000000, size: 1000000000 },
+      gid: { start: 1000000, size: 1000000000 },
+    });
     // LXD may write one entry for both (Isuid and Isgid set).
-    expect(probedRange(JSON.stringify([{ Isuid: true, Isgid: true, Hostid: 65536, Nsid: 0, Maprange: 131072 }]))).toEqual({ uid: { start: 65536, size: 131072 }, gid: { start: 65536, size: 131072 } });
+    expect(probedRange(JSON.stringify([{ Isuid: true, Isgid: true, Hostid: 65536, Nsid: 0, Maprange: 131072 }]))).toEqual({
+      uid: { start: 65536, size: 131072 },
+      gid: { start: 65536, size: 131072 },
+    });
     expect(probedRange(undefined)).toBeNull();
     expect(probedRange('[]')).toBeNull();
   });
 
   it('fits when the daemon hands out what the tree needs', () => {
-    expect(remoteRangeVerdict({ host: remoteHost(), member: null, range: probedRange(idmapJson(65536, 196608))!, need: 196608, flavour: 'debian' })).toEqual({ kind: 'fits' });
+    expect(
+      remoteRangeVerdict({
+        host: remoteHost(),
+        member: null,
+        range: probedRange(idmapJson(65536, 196608))!,
+        need: 196608,
+        flavour: 'debian',
+      }),
+    ).toEqual({ kind: 'fits' });
   });
 
   it('refuses a range too small with the exact lines to add on that server and the restart that keeps containers running', () => {
-    const v = remoteRangeVerdict({ host: remoteHost(), member: 'm2', range: probedRange(idmapJson(65536, 131072))!, need: 196608, flavour: 'debian' });
+    const v = remoteRangeVerdict({
+      host: remoteHost(),
+      member: 'm2',
+      range: probedRange(idmapJson(65536, 131072))!,
+      need: 196608,
+      flavour: 'debian',
+    });
     expect(v).toEqual({
       kind: 'refused',
-      message: 'the tree on host lab1 needs 196608 ids from the LXD of member m2 of remote lab1, which hands out 131072 (uid 65536:131072, gid 65536:131072)',
+      message:
+        'the tree on host lab1 needs 196608 ids from the LXD of member m2 of remote lab1, which hands out 131072 (uid 65536:131072, gid 65536:131072)',
       hint:
         "on member m2 of remote lab1, make root's first entry of at least 65536 ids root:65536:196608 in /etc/subuid and root:65536:196608 in /etc/subgid (keep the old entries after it while containers use them), " +
         'then restart the daemon without stopping its containers: systemctl restart lxd',
     });
   });
 
-  it('with shell:, grows root\'s entry there instead of refusing; a snap is refused either way', () => {
+  it("with shell:, grows root's entry there instead of refusing; a snap is refused either way", () => {
     const range = probedRange(idmapJson(65536, 131072))!;
-    expect(remoteRangeVerdict({ host: remoteHost(['ssh', 'root@lab1', '--']), member: null, range, need: 196608, flavour: 'incus' })).toEqual({ kind: 'grow', uid: { start: 65536, size: 196608 }, gid: { start: 65536, size: 196608 } });
+    expect(
+      remoteRangeVerdict({ host: remoteHost(['ssh', 'root@lab1', '--']), member: null, range, need: 196608, flavour: 'incus' }),
+    ).toEqual({ kind: 'grow', uid: { start: 65536, size: 196608 }, gid: { start: 65536, size: 196608 } });
     const snap = remoteRangeVerdict({ host: remoteHost(['ssh', 'root@lab1', '--']), member: null, range, need: 196608, flavour: 'snap' });
     expect(snap.kind === 'refused' && snap.hint).toMatch(/^a snap LXD takes its range from its own namespace/);
   });
 });
 
 describe('who a remote is', () => {
-  const env = (name: string, fingerprint: string, clustered = false) => JSON.stringify({ api_version: '1.0', environment: { server_name: name, certificate_fingerprint: fingerprint, server_clustered: clustered } });
+  const env = (name: string, fingerprint: string, clustered = false) =>
+    JSON.stringify({
+      api_version: '1.0',
+      environment: { server_name: name, certificate_fingerprint: fingerprint, server_clustered: clustered },
+    });
   const A = 'a'.repeat(64);
   const B = 'b'.repeat(64);
 
@@ -80,7 +115,9 @@ describe('who a remote is', () => {
 
   it('names a remote that now points at another server; the same certificate under a new name is the same server', () => {
     const planned = parseServerIdentity(env('lab1', A))!;
-    expect(serverChange('lab1', 'lab1', planned, parseServerIdentity(env('lab1', B))!)).toBe('remote lab1 (host lab1) is now server lab1 with certificate bbbbbbbbbbbb…, but the plan was made against lab1 with certificate aaaaaaaaaaaa…');
+    expect(serverChange('lab1', 'lab1', planned, parseServerIdentity(env('lab1', B))!)).toBe(
+      'remote lab1 (host lab1) is now server lab1 with certificate bbbbbbbbbbbb…, but the plan was made against lab1 with certificate aaaaaaaaaaaa…',
+    );
     expect(serverChange('lab1', 'lab1', planned, parseServerIdentity(env('renamed', A))!)).toBeNull();
   });
 });
@@ -92,12 +129,26 @@ describe('argv against a remote (never a shell line)', () => {
   it('reaches a root container on a remote with one exec, and the levels below it through it', () => {
     expect(nestedArgv('lxc', 'c1', ['cat', '/etc/subuid'], top)).toEqual(['lxc', 'exec', 'lab1:c1', '-T', '--', 'cat', '/etc/subuid']);
     const inner = nestedArgv('lxc', 'c2', ['true']);
-    expect(nestedArgv('incus', 'c1', inner, inProject)).toEqual(['incus', 'exec', '--project', 'trees', 'lab1:c1', '-T', '--', 'lxc', 'exec', 'c2', '-T', '--', 'true']);
+    expect(nestedArgv('incus', 'c1', inner, inProject)).toEqual([
+      'incus',
+      'exec',
+      '--project',
+      'trees',
+      'lab1:c1',
+      '-T',
+      '--',
+      'lxc',
+      'exec',
+      'c2',
+      '-T',
+      '--',
+      'true',
+    ]);
     // this machine, as before
     expect(nestedArgv('lxc', 'c1', ['true'])).toEqual(['lxc', 'exec', 'c1', '-T', '--', 'true']);
   });
 
-  it('asks the server who it is, and probes its map (or a member\'s) with an empty instance it deletes', () => {
+  it("asks the server who it is, and probes its map (or a member's) with an empty instance it deletes", () => {
     expect(serverArgv('lxc', top)).toEqual(['lxc', 'query', 'lab1:/1.0']);
     expect(emptyProbeArgvs('lxc', inProject, probeName('3f9a'), 'm2')).toEqual({
       create: ['lxc', 'init', '--project', 'trees', 'lab1:nestctl-probe-3f9a', '--empty', '-q', '--target', 'm2'],
@@ -108,7 +159,19 @@ describe('argv against a remote (never a shell line)', () => {
   });
 
   it('relays an image of this machine to the remote, into its project', () => {
-    expect(relayCopyArgv('lxc', 'f'.repeat(64), inProject, ['nest'])).toEqual(['lxc', 'image', 'copy', 'f'.repeat(64), 'lab1:', '--mode', 'relay', '--target-project', 'trees', '--alias', 'nest']);
+    expect(relayCopyArgv('lxc', 'f'.repeat(64), inProject, ['nest'])).toEqual([
+      'lxc',
+      'image',
+      'copy',
+      'f'.repeat(64),
+      'lab1:',
+      '--mode',
+      'relay',
+      '--target-project',
+      'trees',
+      '--alias',
+      'nest',
+    ]);
   });
 
   it('locks with a profile created once, naming its holder, and releases it', () => {
@@ -144,7 +207,7 @@ function simulated(members: { name: string; range: { start: number; size: number
 describe('a remote read, locked and changed through its client (simulated server)', () => {
   const top = { remote: 'lab1', project: null };
 
-  it('probes the daemon\'s map with an empty instance and deletes it, also when the map is unreadable', async () => {
+  it("probes the daemon's map with an empty instance and deletes it, also when the map is unreadable", async () => {
     const r = simulated([{ name: 'lab1', range: { start: 65536, size: 131072 } }]);
     expect(await r.host.probeRange(null)).toEqual({ uid: { start: 65536, size: 131072 }, gid: { start: 65536, size: 131072 } });
     // A standalone server answers no member list: one probe instance, where LXD puts it.
@@ -158,32 +221,51 @@ describe('a remote read, locked and changed through its client (simulated server
 
   it('reads the map of a probe instance its client said it could not create, when the instance is there (a lost operation)', async () => {
     const r = simulated([{ name: 'lab1', range: { start: 65536, size: 131072 } }]);
-    const lost: Exec = async (argv, o) => (argv[1] === 'init' ? (await r.exec(argv, o), { code: 1, stdout: '', stderr: 'Error: Operation not found\n' }) : r.exec(argv, o));
-    expect(await probeRemoteRange(lost, 'lxc', top, null, 'abcd')).toEqual({ uid: { start: 65536, size: 131072 }, gid: { start: 65536, size: 131072 } });
+    const lost: Exec = async (argv, o) =>
+      argv[1] === 'init' ? (await r.exec(argv, o), { code: 1, stdout: '', stderr: 'Error: Operation not found\n' }) : r.exec(argv, o);
+    expect(await probeRemoteRange(lost, 'lxc', top, null, 'abcd')).toEqual({
+      uid: { start: 65536, size: 131072 },
+      gid: { start: 65536, size: 131072 },
+    });
     expect(r.server.instances.size).toBe(0);
     // A create that really failed is reported as the create's failure.
-    const failed: Exec = async (argv, o) => (argv[1] === 'init' ? { code: 1, stdout: '', stderr: 'Error: no space left\n' } : r.exec(argv, o));
-    await expect(probeRemoteRange(failed, 'lxc', top, null, 'abce')).rejects.toThrow(/lxc init .* failed in remote lab1 \(exit 1\): Error: no space left/);
+    const failed: Exec = async (argv, o) =>
+      argv[1] === 'init' ? { code: 1, stdout: '', stderr: 'Error: no space left\n' } : r.exec(argv, o);
+    await expect(probeRemoteRange(failed, 'lxc', top, null, 'abce')).rejects.toThrow(
+      /lxc init .* failed in remote lab1 \(exit 1\): Error: no space left/,
+    );
   });
 
   it('a remote whose map is too small for the tree is refused with the fix to make there', async () => {
     const r = simulated([{ name: 'lab1', range: { start: 65536, size: 131072 } }]);
-    const verdict = remoteRangeVerdict({ host: remoteHost(), member: null, range: await r.host.probeRange(null), need: 196608, flavour: 'debian' });
-    expect(verdict.kind === 'refused' && verdict.hint).toMatch(/^on remote lab1, make root's first entry of at least 65536 ids root:65536:196608 in \/etc\/subuid/);
+    const verdict = remoteRangeVerdict({
+      host: remoteHost(),
+      member: null,
+      range: await r.host.probeRange(null),
+      need: 196608,
+      flavour: 'debian',
+    });
+    expect(verdict.kind === 'refused' && verdict.hint).toMatch(
+      /^on remote lab1, make root's first entry of at least 65536 ids root:65536:196608 in \/etc\/subuid/,
+    );
   });
 
   it('a held lock names its holder; the lock is released after the work, and after a failure', async () => {
     const r = simulated([{ name: 'lab1', range: { start: 65536, size: 131072 } }]);
     const release = await r.host.lock('alice@ctl1 pid 7 since 2026-01-01T00:00:00.000Z');
-    await expect(r.host.lock('bob@ctl2 pid 9 since 2026-01-01T00:01:00.000Z')).rejects.toThrow('remote lab1 is locked by another apply: alice@ctl1 pid 7 since 2026-01-01T00:00:00.000Z');
+    await expect(r.host.lock('bob@ctl2 pid 9 since 2026-01-01T00:01:00.000Z')).rejects.toThrow(
+      'remote lab1 is locked by another apply: alice@ctl1 pid 7 since 2026-01-01T00:00:00.000Z',
+    );
     await release();
     expect(r.server.profiles.size).toBe(0);
-    expect(await withRemoteLock(r.exec, 'lxc', top, 'bob', async () => r.server.profiles.get('nestctl-lock')?.['user.nestctl.owner'])).toBe('bob');
+    expect(await withRemoteLock(r.exec, 'lxc', top, 'bob', async () => r.server.profiles.get('nestctl-lock')?.['user.nestctl.owner'])).toBe(
+      'bob',
+    );
     await expect(withRemoteLock(r.exec, 'lxc', top, 'bob', () => Promise.reject(new Error('step failed')))).rejects.toThrow('step failed');
     expect(r.server.profiles.size).toBe(0);
   });
 
-  it('probes each member of a cluster, and a container moved to another member has that member\'s map right after', async () => {
+  it("probes each member of a cluster, and a container moved to another member has that member's map right after", async () => {
     const r = simulated([
       { name: 'm1', range: { start: 65536, size: 262144 } },
       { name: 'm2', range: { start: 65536, size: 393216 } },
@@ -202,12 +284,14 @@ describe('a remote read, locked and changed through its client (simulated server
     await expect(r.host.relayImage('0'.repeat(64), ['x'])).rejects.toThrow(/Image not found/);
   });
 
-  it('a saved plan\'s server is told apart from the one the remote name reaches now', async () => {
+  it("a saved plan's server is told apart from the one the remote name reaches now", async () => {
     const r = simulated([{ name: 'lab1', range: { start: 65536, size: 131072 } }]);
     const planned = await r.host.server();
     expect(serverChange('lab1', 'lab1', planned, await r.host.server())).toBeNull();
     r.server.fingerprint = 'c'.repeat(64);
-    expect(serverChange('lab1', 'lab1', planned, await r.host.server())).toMatch(/^remote lab1 \(host lab1\) is now server lab1 with certificate cccccccccccc…/);
+    expect(serverChange('lab1', 'lab1', planned, await r.host.server())).toMatch(
+      /^remote lab1 \(host lab1\) is now server lab1 with certificate cccccccccccc…/,
+    );
   });
 });
 
@@ -222,7 +306,7 @@ describe('host-level steps through shell:', () => {
     expect(stdout).toBe(`${hostile.slice(4).join('\n')}\n`);
   });
 
-  it('reads the line back in the simulator\'s shell as the same words', () => {
+  it("reads the line back in the simulator's shell as the same words", () => {
     const hostile = ['sh', '-c', 'printf "%s\\n" "$@"', "it's", '$(echo injected)', 'a b', 'line\nbreak', '`id`;', ''];
     expect(shellWords(shellStepArgv(['ssh', 'root@lab1', '--'], hostile)[3]!)).toEqual(hostile);
     expect(shellWords('unquoted $word')).toBeNull();
@@ -238,12 +322,20 @@ describe('host-level steps through shell:', () => {
       const r = answer(argv.length === PREFIX.length + 1 ? (shellWords(argv.at(-1)!) ?? []) : []);
       return { code: r.code, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
     };
-    const top = { remote: 'lab1', project: null, range: () => Promise.reject(new Error('the client\'s range is not read for a step through shell:')) };
-    const level = new ShellHostLevel(new ExecLevel(exec, '', {}, 'debian', top), { remote: 'lab1', prefix: PREFIX, exec, restarted: async () => void (rereads += 1) }, 'debian');
+    const top = {
+      remote: 'lab1',
+      project: null,
+      range: () => Promise.reject(new Error("the client's range is not read for a step through shell:")),
+    };
+    const level = new ShellHostLevel(
+      new ExecLevel(exec, '', {}, 'debian', top),
+      { remote: 'lab1', prefix: PREFIX, exec, restarted: async () => void (rereads += 1) },
+      'debian',
+    );
     return { level, calls, rereads: () => rereads };
   }
 
-  it('writes root\'s subid file on the remote\'s machine through the prefix, the text on stdin', async () => {
+  it("writes root's subid file on the remote's machine through the prefix, the text on stdin", async () => {
     const t = shellTop(() => ({ code: 0 }));
     await t.level.writeSubid('subuid', 'root:1000000:131072\n', 'e'.repeat(64), { entries: ['root:1000000:131072'] });
     const expected = writeSubidArgv('subuid', 'e'.repeat(64), false, ['root:1000000:131072']);
@@ -253,15 +345,20 @@ describe('host-level steps through shell:', () => {
 
   it('refuses a write the script there finds stale', async () => {
     const t = shellTop(() => ({ code: STALE_EXIT, stderr: '/etc/subuid changed since the plan' }));
-    await expect(t.level.writeSubid('subuid', 'root:1:65536\n', 'e'.repeat(64))).rejects.toThrow('plan is stale: /etc/subuid changed since the plan');
+    await expect(t.level.writeSubid('subuid', 'root:1:65536\n', 'e'.repeat(64))).rejects.toThrow(
+      'plan is stale: /etc/subuid changed since the plan',
+    );
   });
 
-  it('reads root\'s subid file there, and restarts the daemon there, then has its range read again', async () => {
+  it("reads root's subid file there, and restarts the daemon there, then has its range read again", async () => {
     const t = shellTop((w) => (w.includes('nestctl-read-file') ? { code: 0, stdout: 'present\nroot:100000:65536\n' } : { code: 0 }));
     expect((await t.level.readSubid('subgid')).text).toBe('root:100000:65536\n');
     await t.level.restartDaemon(null);
     const info = flavourInfo('debian');
-    expect(t.calls.slice(1).map((c) => c.argv)).toEqual([shellStepArgv(PREFIX, restartArgv(info)), shellStepArgv(PREFIX, waitReadyArgv(info))]);
+    expect(t.calls.slice(1).map((c) => c.argv)).toEqual([
+      shellStepArgv(PREFIX, restartArgv(info)),
+      shellStepArgv(PREFIX, waitReadyArgv(info)),
+    ]);
     expect(t.rereads()).toBe(1);
   });
 

@@ -23,7 +23,9 @@ function remoteLevel(answer: (argv: readonly string[]) => Partial<ExecResult> = 
 
 const QUERIES: Record<string, unknown> = {
   'nxr1:/1.0': { environment: { server_version: '5.0.2' } },
-  'nxr1:/1.0/instances?recursion=1&all-projects=true': [{ name: 'hr1', project: 'default', status: 'Running', profiles: ['default'], config: { 'user.nestctl.path': 'hr1' } }],
+  'nxr1:/1.0/instances?recursion=1&all-projects=true': [
+    { name: 'hr1', project: 'default', status: 'Running', profiles: ['default'], config: { 'user.nestctl.path': 'hr1' } },
+  ],
   'nxr1:/1.0/images?recursion=1': [{ fingerprint: 'a'.repeat(64), aliases: [{ name: 'busybox' }], properties: {} }],
   'nxr1:/1.0/storage-pools?recursion=1': [{ name: 'default', driver: 'dir' }],
   'nxr1:/1.0/networks?recursion=1': [{ name: 'lxdbr0', managed: true, config: { 'ipv4.address': '10.78.1.1/24' } }],
@@ -32,7 +34,7 @@ const QUERIES: Record<string, unknown> = {
   'nxr1:/1.0/cluster/members?recursion=1': [],
 };
 
-describe('a remote\'s top level over the real client', () => {
+describe("a remote's top level over the real client", () => {
   it('is observed through lxc query REMOTE:/1.0/…, its subid files being the range its probe instance read', async () => {
     const { level, calls } = remoteLevel((argv) => ({ stdout: JSON.stringify(QUERIES[argv.at(-1)!] ?? null) }));
     const obs = await level.probe();
@@ -76,7 +78,9 @@ describe('a remote\'s top level over the real client', () => {
 
   it('never writes subid files, restarts or initialises the daemon of the remote machine', async () => {
     const { level, calls } = remoteLevel(undefined, null);
-    await expect(level.writeSubid('subuid', 'root:65536:131072\n', null)).rejects.toThrow("nestctl does not write /etc/subuid on remote nxr1's machine");
+    await expect(level.writeSubid('subuid', 'root:65536:131072\n', null)).rejects.toThrow(
+      "nestctl does not write /etc/subuid on remote nxr1's machine",
+    );
     await expect(level.restartDaemon(null)).rejects.toThrow("nestctl does not restart the daemon on remote nxr1's machine");
     await expect(level.initDaemon('config: {}\n')).rejects.toThrow("nestctl does not initialise the daemon on remote nxr1's machine");
     expect(calls).toEqual([]);

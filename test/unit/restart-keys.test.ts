@@ -15,7 +15,8 @@ import { startApply } from '../../src/engine/apply.js';
 import { colours } from '../../src/render/colour.js';
 import { renderPlanText } from '../../src/render/plan-text.js';
 
-const load = (...lines: string[]): Loaded => loadLines('restart.yaml', 'apiVersion: nestctl/v1', 'host:', '  base: 500000', 'containers:', ...lines);
+const load = (...lines: string[]): Loaded =>
+  loadLines('restart.yaml', 'apiVersion: nestctl/v1', 'host:', '  base: 500000', 'containers:', ...lines);
 
 // Isolated with ids to spare: a first child does not grow its map (a grown map restarts it anyway).
 const C1 = ['  - name: c1', '    image: nestlxc', '    idmap: { isolated: true, size: 262144 }'];
@@ -58,7 +59,9 @@ describe('keys LXD applies only at start, set on a running container', () => {
     expect(step(p, 'c1:restart-instance')!.reason).toBe(
       'security.nesting, security.syscalls.intercept.mknod, security.syscalls.intercept.setxattr are set while c1 runs, and LXD applies them only at a start',
     );
-    expect(renderPlanText(p, colours(false))).toContain('~ c1: restart (LXD mounts what nesting needs and loads the syscall interception only when c1 starts; stops c1 for a moment)');
+    expect(renderPlanText(p, colours(false))).toContain(
+      '~ c1: restart (LXD mounts what nesting needs and loads the syscall interception only when c1 starts; stops c1 for a moment)',
+    );
     expect(planCounts(p)).toEqual({ add: 0, change: 1, destroy: 0, steps: 2 });
     expect(await applied(w, p)).toEqual([]);
     expect(w.log().filter((r) => r.op === 'stop' && r.detail === 'c1')).toHaveLength(1);
@@ -72,7 +75,9 @@ describe('keys LXD applies only at start, set on a running container', () => {
     expect(step(p, 'c1:restart-instance')).toMatchObject({ keys: ['security.nesting'], hosting: true, waitBoot: true, grow: null });
     // c1's level starts from the restart.
     expect(step(p, 'c1:write-subid:subuid')!.dependsOn).toEqual(['c1:restart-instance']);
-    expect(renderPlanText(p, colours(false))).toContain('~ c1: restart (LXD mounts what nesting needs only when c1 starts; stops c1 for a moment)');
+    expect(renderPlanText(p, colours(false))).toContain(
+      '~ c1: restart (LXD mounts what nesting needs only when c1 starts; stops c1 for a moment)',
+    );
     expect(await applied(w, p)).toEqual([]);
     expect((await planOn(w.host(), WITH_LXD_CHILD)).steps).toEqual([]);
   });
@@ -93,13 +98,27 @@ describe('keys LXD applies only at start, set on a running container', () => {
     const w = await runningC1();
     w.installLxc('c1', { alice: '/home/alice' });
     expect(await applied(w, await planOn(w.host(), WITH_LXC_CHILD))).toEqual([]);
-    const more = load(...C1, '    config:', '      raw.lxc: "lxc.apparmor.allow_nesting = 1"', '    containers:', '      - name: box', '        runtime: lxc', '        user: alice');
+    const more = load(
+      ...C1,
+      '    config:',
+      '      raw.lxc: "lxc.apparmor.allow_nesting = 1"',
+      '    containers:',
+      '      - name: box',
+      '        runtime: lxc',
+      '        user: alice',
+    );
     const p = await planOn(w.host(), more);
     // No subid write at c1, so no daemon restart there: only waitready brings lxdbr0 back.
     expect(p.steps.map((s) => s.id)).toEqual(['c1:update-config', 'c1:restart-instance', 'c1/box:start-lxc']);
     expect(step(p, 'c1:restart-instance')).toMatchObject({ keys: ['raw.lxc'], inside: 1 });
-    expect(step(p, 'c1/box:start-lxc')).toMatchObject({ dependsOn: ['c1:restart-instance'], waitDaemon: true, reason: 'c1/box stops when c1 restarts, and nothing starts it again' });
-    expect(renderPlanText(p, colours(false))).toContain('~ c1: restart (LXD applies raw.lxc only when c1 starts; stops c1 and the container inside it for a moment)');
+    expect(step(p, 'c1/box:start-lxc')).toMatchObject({
+      dependsOn: ['c1:restart-instance'],
+      waitDaemon: true,
+      reason: 'c1/box stops when c1 restarts, and nothing starts it again',
+    });
+    expect(renderPlanText(p, colours(false))).toContain(
+      '~ c1: restart (LXD applies raw.lxc only when c1 starts; stops c1 and the container inside it for a moment)',
+    );
     expect(await applied(w, p)).toEqual([]);
     expect(w.lxcUidMap('c1', 'alice', 'box')).not.toBeNull();
     expect((await planOn(w.host(), more)).steps).toEqual([]);
@@ -108,10 +127,19 @@ describe('keys LXD applies only at start, set on a running container', () => {
   it('says what a restart stops: the containers running inside it', async () => {
     const w = world();
     expect(await applied(w, await planOn(w.host(), WITH_LXD_CHILD))).toEqual([]);
-    const withLimit = load(...C1, '    config:', '      raw.lxc: "lxc.apparmor.allow_nesting = 1"', '    containers:', '      - name: c2', '        image: nestlxc');
+    const withLimit = load(
+      ...C1,
+      '    config:',
+      '      raw.lxc: "lxc.apparmor.allow_nesting = 1"',
+      '    containers:',
+      '      - name: c2',
+      '        image: nestlxc',
+    );
     const p = await planOn(w.host(), withLimit);
     expect(step(p, 'c1:restart-instance')).toMatchObject({ keys: ['raw.lxc'], inside: 1 });
-    expect(renderPlanText(p, colours(false))).toContain('~ c1: restart (LXD applies raw.lxc only when c1 starts; stops c1 and the container inside it for a moment)');
+    expect(renderPlanText(p, colours(false))).toContain(
+      '~ c1: restart (LXD applies raw.lxc only when c1 starts; stops c1 and the container inside it for a moment)',
+    );
     expect(await applied(w, p)).toEqual([]);
     expect((await planOn(w.host(), withLimit)).steps).toEqual([]);
   });
@@ -128,7 +156,10 @@ describe('keys LXD applies only at start, set on a running container', () => {
   it('plans no restart for keys LXD applies live, nor for security.nesting turned off', () => {
     expect(startOnlyChanges({}, { 'limits.cpu': '2', 'security.nesting': 'false' }, [])).toEqual([]);
     expect(startOnlyChanges({ 'security.nesting': 'true' }, {}, ['security.nesting'])).toEqual([]);
-    expect(startOnlyChanges({ 'security.nesting': 'false' }, { 'security.nesting': 'yes' }, ['raw.lxc'])).toEqual(['security.nesting', 'raw.lxc']);
+    expect(startOnlyChanges({ 'security.nesting': 'false' }, { 'security.nesting': 'yes' }, ['raw.lxc'])).toEqual([
+      'security.nesting',
+      'raw.lxc',
+    ]);
   });
 });
 
@@ -136,7 +167,9 @@ describe('the simulator runs a container with the config it started with', () =>
   /** The plan without its restart of c1 (what nestctl planned before it knew): the rest waits for the update instead. */
   const withoutRestart = (p: Plan): Plan => ({
     ...p,
-    steps: p.steps.filter((s) => s.id !== 'c1:restart-instance').map((s) => ({ ...s, dependsOn: s.dependsOn.map((d) => (d === 'c1:restart-instance' ? 'c1:update-config' : d)) })),
+    steps: p.steps
+      .filter((s) => s.id !== 'c1:restart-instance')
+      .map((s) => ({ ...s, dependsOn: s.dependsOn.map((d) => (d === 'c1:restart-instance' ? 'c1:update-config' : d)) })),
   });
 
   it('refuses an LXD container start in a parent that got security.nesting while it ran', async () => {

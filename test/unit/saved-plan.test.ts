@@ -47,9 +47,14 @@ writeFileSync(WORLD, WORLD_TEXT);
 
 function nestctl(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) => {
-    const child = execFile('node', [CLI, ...args], { cwd: ROOT, maxBuffer: 64 << 20, env: { ...process.env, NO_COLOR: '1', CI: '' } }, (err, stdout, stderr) => {
-      done({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-    });
+    const child = execFile(
+      'node',
+      [CLI, ...args],
+      { cwd: ROOT, maxBuffer: 64 << 20, env: { ...process.env, NO_COLOR: '1', CI: '' } },
+      (err, stdout, stderr) => {
+        done({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+      },
+    );
     child.stdin?.end();
   });
 }
@@ -62,7 +67,11 @@ async function planIn(world: SimWorld): Promise<Plan> {
   const r = loadManifest(text, SEED);
   if (!r.ok) throw new Error(JSON.stringify(r.diagnostics));
   const loaded = { manifest: r.manifest, text, warnings: [] };
-  return planWith(loaded, { host: world.host(), simulation: { world: WORLD_TEXT } }, { hostRestart: null, tool: TOOL, manifestText: text, simulation: { world: WORLD_TEXT } });
+  return planWith(
+    loaded,
+    { host: world.host(), simulation: { world: WORLD_TEXT } },
+    { hostRestart: null, tool: TOOL, manifestText: text, simulation: { world: WORLD_TEXT } },
+  );
 }
 
 /** What apply PLAN.json does with the text, against `world`: the plan it would execute. */
@@ -74,7 +83,9 @@ async function accept(text: string, world: SimWorld): Promise<Plan> {
 }
 
 type Tamper = (plan: Plan & Record<string, unknown>, text: string) => string;
-const edit = (f: (p: Plan & Record<string, unknown>) => void): Tamper => (p) => (f(p), JSON.stringify(p, null, 2));
+const edit =
+  (f: (p: Plan & Record<string, unknown>) => void): Tamper =>
+  (p) => (f(p), JSON.stringify(p, null, 2));
 const step = <K extends Plan['steps'][number]['kind']>(p: Plan, id: string, kind: K) => {
   const s = p.steps.find((x) => x.id === id);
   if (s?.kind !== kind) throw new Error(`no ${kind} step ${id}`);
@@ -82,13 +93,44 @@ const step = <K extends Plan['steps'][number]['kind']>(p: Plan, id: string, kind
 };
 
 const TAMPERINGS: Array<[string, Tamper, string]> = [
-  ['an edited restart argv', edit((p) => void (step(p, 'host:restart-daemon', 'restart-daemon').command = ['sh', '-c', 'touch /tmp/owned'])), 'step "host:restart-daemon": command differs'],
-  ['an edited write-subid after', edit((p) => void (step(p, 'host:write-subid:subuid', 'write-subid').after = 'root:0:4294967295\n')), 'step "host:write-subid:subuid": after differs'],
-  ['an edited write-subid file', edit((p) => void (step(p, 'host:write-subid:subuid', 'write-subid').file = 'subgid')), 'step "host:write-subid:subuid": file differs'],
-  ['an added step', edit((p) => void p.steps.push({ ...step(p, 'c1:create-instance', 'create-instance'), id: 'evil:create-instance', name: 'evil', path: 'evil' })), 'step "evil:create-instance" is not in a fresh plan'],
-  ['a removed step', edit((p) => void (p.steps = p.steps.filter((s) => s.id !== 'c1/c2/c3:create-instance'))), 'step "c1/c2/c3:create-instance" of a fresh plan is missing from the saved plan'],
-  ['security.privileged in a create-instance config', edit((p) => void (step(p, 'c1:create-instance', 'create-instance').config['security.privileged'] = 'true')), 'step "c1:create-instance": config["security.privileged"] differs'],
-  ['manifest.text changed without its sha256', edit((p) => void (p.manifest.text = p.manifest.text.replace('base: 500000', 'base: 100000'))), 'manifest.sha256 is not the sha256 of manifest.text'],
+  [
+    'an edited restart argv',
+    edit((p) => void (step(p, 'host:restart-daemon', 'restart-daemon').command = ['sh', '-c', 'touch /tmp/owned'])),
+    'step "host:restart-daemon": command differs',
+  ],
+  [
+    'an edited write-subid after',
+    edit((p) => void (step(p, 'host:write-subid:subuid', 'write-subid').after = 'root:0:4294967295\n')),
+    'step "host:write-subid:subuid": after differs',
+  ],
+  [
+    'an edited write-subid file',
+    edit((p) => void (step(p, 'host:write-subid:subuid', 'write-subid').file = 'subgid')),
+    'step "host:write-subid:subuid": file differs',
+  ],
+  [
+    'an added step',
+    edit(
+      (p) =>
+        void p.steps.push({ ...step(p, 'c1:create-instance', 'create-instance'), id: 'evil:create-instance', name: 'evil', path: 'evil' }),
+    ),
+    'step "evil:create-instance" is not in a fresh plan',
+  ],
+  [
+    'a removed step',
+    edit((p) => void (p.steps = p.steps.filter((s) => s.id !== 'c1/c2/c3:create-instance'))),
+    'step "c1/c2/c3:create-instance" of a fresh plan is missing from the saved plan',
+  ],
+  [
+    'security.privileged in a create-instance config',
+    edit((p) => void (step(p, 'c1:create-instance', 'create-instance').config['security.privileged'] = 'true')),
+    'step "c1:create-instance": config["security.privileged"] differs',
+  ],
+  [
+    'manifest.text changed without its sha256',
+    edit((p) => void (p.manifest.text = p.manifest.text.replace('base: 500000', 'base: 100000'))),
+    'manifest.sha256 is not the sha256 of manifest.text',
+  ],
   [
     'manifest.text changed with a matching sha256',
     edit((p) => {
@@ -98,12 +140,28 @@ const TAMPERINGS: Array<[string, Tamper, string]> = [
     'does not match a fresh plan of the manifest it holds: step "host:write-subid:subuid": after differs',
   ],
   ['another tool', edit((p) => void (p.tool = 'nestctl 0.0.1')), 'the plan was made by "nestctl 0.0.1", this is nestctl'],
-  ['a missing field', edit((p) => void delete (p as Record<string, unknown>)['options']), "not a valid nestctl plan: the plan must have required property 'options'"],
-  ['a missing step field', edit((p) => void delete (step(p, 'host:restart-daemon', 'restart-daemon') as unknown as Record<string, unknown>)['command']), "steps[2] must have required property 'command'"],
-  ['a wrong type', edit((p) => void ((p.steps[0] as unknown as Record<string, unknown>)['dependsOn'] = 'host')), 'steps[0].dependsOn must be array'],
+  [
+    'a missing field',
+    edit((p) => void delete (p as Record<string, unknown>)['options']),
+    "not a valid nestctl plan: the plan must have required property 'options'",
+  ],
+  [
+    'a missing step field',
+    edit((p) => void delete (step(p, 'host:restart-daemon', 'restart-daemon') as unknown as Record<string, unknown>)['command']),
+    "steps[2] must have required property 'command'",
+  ],
+  [
+    'a wrong type',
+    edit((p) => void ((p.steps[0] as unknown as Record<string, unknown>)['dependsOn'] = 'host')),
+    'steps[0].dependsOn must be array',
+  ],
   ['text that is not JSON', (_, text) => text.slice(0, 200), 'error: not valid JSON'],
   ['a huge file', (_, text) => text + ' '.repeat(MAX_PLAN_BYTES), 'larger than 16 MiB'],
-  ['an unknown mode', edit((p) => void ((p as Record<string, unknown>)['mode'] = 'nuke')), 'mode must be equal to one of the allowed values'],
+  [
+    'an unknown mode',
+    edit((p) => void ((p as Record<string, unknown>)['mode'] = 'nuke')),
+    'mode must be equal to one of the allowed values',
+  ],
 ];
 
 let planFile: string;
@@ -136,7 +194,9 @@ describe('apply PLAN.json refuses a tampered plan, running nothing', () => {
       (e: unknown) => e,
     );
     expect(refusal).toBeInstanceOf(NestctlError);
-    const text = (refusal as NestctlError & { diagnostics?: Array<{ message: string }> }).diagnostics?.map((d) => d.message).join('\n') ?? (refusal as Error).message;
+    const text =
+      (refusal as NestctlError & { diagnostics?: Array<{ message: string }> }).diagnostics?.map((d) => d.message).join('\n') ??
+      (refusal as Error).message;
     expect(`${text}`).toContain(message.replace(/^error: /, ''));
     expect(canonicalJson(await planIn(world))).toBe(canonicalJson(before));
   });
@@ -158,7 +218,19 @@ describe('apply PLAN.json refuses a tampered plan, running nothing', () => {
   it('a saved plan records the options it was planned with, and is planned again with them', async () => {
     expect(JSON.parse(planText).options).toEqual({ prune: false, restoreIds: false, hostRestart: null });
     const file = join(tmp, 'options.plan.json');
-    const planned = await nestctl(['plan', '--world', WORLD, '--target', 'c1/c2', '--prune', '--host-restart', 'systemctl reload-or-restart lxd', '--out', file, SEED]);
+    const planned = await nestctl([
+      'plan',
+      '--world',
+      WORLD,
+      '--target',
+      'c1/c2',
+      '--prune',
+      '--host-restart',
+      'systemctl reload-or-restart lxd',
+      '--out',
+      file,
+      SEED,
+    ]);
     expect(planned.code, planned.stderr).toBe(0);
     const saved = JSON.parse(readFileSync(file, 'utf8')) as Plan;
     expect(saved.target).toBe('c1/c2');
@@ -291,7 +363,9 @@ describe('fuzz: the saved-plan reader on raw text', () => {
     const raw = fc.oneof(
       fc.string({ maxLength: 400 }),
       fc.nat(text.length).map((n) => text.slice(0, n)), // cut short anywhere
-      fc.tuple(fc.nat(text.length - 1), fc.string({ minLength: 1, maxLength: 3 })).map(([i, s]) => text.slice(0, i) + s + text.slice(i + 1)), // bytes changed
+      fc
+        .tuple(fc.nat(text.length - 1), fc.string({ minLength: 1, maxLength: 3 }))
+        .map(([i, s]) => text.slice(0, i) + s + text.slice(i + 1)), // bytes changed
     );
     fc.assert(
       fc.property(raw, (input) => {
@@ -300,7 +374,8 @@ describe('fuzz: the saved-plan reader on raw text', () => {
         if (r.ok) return;
         expect(r.error).toBeInstanceOf(NestctlError);
         if (r.error instanceof InputError) {
-          for (const d of r.error.diagnostics) expect(d.where).toMatchObject({ kind: 'source', file: 'p.json', line: expect.any(Number), column: expect.any(Number) });
+          for (const d of r.error.diagnostics)
+            expect(d.where).toMatchObject({ kind: 'source', file: 'p.json', line: expect.any(Number), column: expect.any(Number) });
           expect(r.error.diagnostics.every((d) => placed(d).line >= 1 && placed(d).column >= 1)).toBe(true);
         } else expect(r.error.message).toMatch(/^p\.json: /);
       }),

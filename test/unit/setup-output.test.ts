@@ -37,7 +37,18 @@ const IMAGES = [
 
 /** c1 (nest) holding c2 (busybox) whose setup is `setup`; the plan in a fresh simulated world. */
 async function planned(setup: string[][]) {
-  const text = ['apiVersion: nestctl/v1', 'containers:', '  - name: c1', '    image: nest', '    containers:', '      - name: c2', '        image: busybox', '        setup:', ...setup.map((a) => `          - ${JSON.stringify(a)}`), ''].join('\n');
+  const text = [
+    'apiVersion: nestctl/v1',
+    'containers:',
+    '  - name: c1',
+    '    image: nest',
+    '    containers:',
+    '      - name: c2',
+    '        image: busybox',
+    '        setup:',
+    ...setup.map((a) => `          - ${JSON.stringify(a)}`),
+    '',
+  ].join('\n');
   const loaded = loadManifest(text, 'm.yaml');
   if (!loaded.ok) throw new Error(JSON.stringify(loaded.diagnostics));
   const world = createSimWorld(defaultWorld(IMAGES));
@@ -148,7 +159,10 @@ describe('a running setup command streams its output', () => {
   it('--json emits apply_output events that fit the schema, at a bounded rate and size', async () => {
     const { plan, host } = await planned([['seq', '200000']]);
     const events: Array<Record<string, unknown>> = [];
-    const json = jsonProgress((e) => events.push(JSON.parse(JSON.stringify({ '@timestamp': new Date().toISOString(), ...e })) as Record<string, unknown>), plan);
+    const json = jsonProgress(
+      (e) => events.push(JSON.parse(JSON.stringify({ '@timestamp': new Date().toISOString(), ...e })) as Record<string, unknown>),
+      plan,
+    );
     const t0 = Date.now();
     const summary = await applyWith(plan, host, json.onEvent);
     const ms = Date.now() - t0;
@@ -180,14 +194,17 @@ describe('a failing setup command', () => {
     expect(e.exitCode).toBe(100);
     expect(e.argv).toEqual(failing[0]);
     expect(e.output).toEqual([...Array.from({ length: 19 }, (_, i) => String(12 + i)), 'E: Unable to locate package nope']);
-    expect(e.message).toContain('setup command 1 of 2 in c1/c2 failed (exit 100): sh -c "seq 30; echo \\"E: Unable to locate package nope\\" >&2; exit 100"\n  │ 12\n');
+    expect(e.message).toContain(
+      'setup command 1 of 2 in c1/c2 failed (exit 100): sh -c "seq 30; echo \\"E: Unable to locate package nope\\" >&2; exit 100"\n  │ 12\n',
+    );
     expect(e.message.endsWith('  │ 30\n  │ E: Unable to locate package nope')).toBe(true);
   });
 
   it('the JSON events carry them in apply_errored and change_summary', async () => {
     const { plan, host } = await planned(failing);
     const events: Array<Record<string, unknown>> = [];
-    const out = (e: object) => events.push(JSON.parse(JSON.stringify({ '@timestamp': new Date().toISOString(), ...e })) as Record<string, unknown>);
+    const out = (e: object) =>
+      events.push(JSON.parse(JSON.stringify({ '@timestamp': new Date().toISOString(), ...e })) as Record<string, unknown>);
     const json = jsonProgress(out, plan);
     const summary = await applyWith(plan, host, json.onEvent);
     json.close();
@@ -198,7 +215,9 @@ describe('a failing setup command', () => {
     expect((errored.output as string[]).at(-1)).toBe('E: Unable to locate package nope');
     const s = events.at(-1)!;
     expect(s.type).toBe('change_summary');
-    expect(s.failures).toEqual([{ id: 'c1/c2:run-setup', error: errored.error, command: failing[0], exit_code: 100, output: errored.output }]);
+    expect(s.failures).toEqual([
+      { id: 'c1/c2:run-setup', error: errored.error, command: failing[0], exit_code: 100, output: errored.output },
+    ]);
   });
 
   it('apply --ci prints the lines as they come and the failure with its last lines in the summary', async () => {
@@ -206,7 +225,21 @@ describe('a failing setup command', () => {
     try {
       const file = join(dir, 'm.yaml');
       const steps = failing.map((a) => `          - ${JSON.stringify(a)}`);
-      await writeFile(file, ['apiVersion: nestctl/v1', 'containers:', '  - name: c1', '    image: nest', '    containers:', '      - name: c2', '        image: busybox', '        setup:', ...steps, ''].join('\n'));
+      await writeFile(
+        file,
+        [
+          'apiVersion: nestctl/v1',
+          'containers:',
+          '  - name: c1',
+          '    image: nest',
+          '    containers:',
+          '      - name: c2',
+          '        image: busybox',
+          '        setup:',
+          ...steps,
+          '',
+        ].join('\n'),
+      );
       const r = await nestctl(['apply', '--simulate', '--auto-approve', '--ci', file]);
       expect(r.code).toBe(1);
       expect(r.stdout).toContain('c1/c2: setup │ 30\nc1/c2: setup │ E: Unable to locate package nope\n');

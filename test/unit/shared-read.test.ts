@@ -14,7 +14,8 @@ const instance = (name: string) => ({ name, project: 'default', status: 'Stopped
 function gatedExec() {
   const events: string[] = [];
   const pending: Array<{ label: string; done: (r: ExecResult) => void }> = [];
-  const label = (argv: readonly string[]): string => (argv.includes(INSTANCES_QUERY) ? 'instances' : argv.includes(IMAGES_QUERY) ? 'images' : argv.slice(1, 2).join(' '));
+  const label = (argv: readonly string[]): string =>
+    argv.includes(INSTANCES_QUERY) ? 'instances' : argv.includes(IMAGES_QUERY) ? 'images' : argv.slice(1, 2).join(' ');
   const exec: Exec = (argv) =>
     new Promise<ExecResult>((done) => {
       events.push(`start ${label(argv)}`);

@@ -71,7 +71,11 @@ function load(text: string): { manifest: Manifest; text: string } {
 const world = (m: { manifest: Manifest }, text = WORLD): SimHosts => simHostsOf(m.manifest, parseWorld(text, 'world.yaml'), undefined);
 
 async function planOn(hosts: SimHosts, m: { manifest: Manifest; text: string }) {
-  return planManifest(m.manifest, hosts.hosts.map((h) => h.connection), { hostRestart: null, tool: TOOL, manifestText: m.text, simulation: { world: 'world.yaml' } });
+  return planManifest(
+    m.manifest,
+    hosts.hosts.map((h) => h.connection),
+    { hostRestart: null, tool: TOOL, manifestText: m.text, simulation: { world: 'world.yaml' } },
+  );
 }
 
 async function plan(hosts: SimHosts, m: { manifest: Manifest; text: string }): Promise<Plan> {
@@ -86,7 +90,10 @@ async function apply(hosts: SimHosts, p: Plan): Promise<void> {
 }
 
 const labc = (hosts: SimHosts) => hosts.hosts.find((h) => h.name === 'labc')!.sim;
-const location = (hosts: SimHosts, name: string) => labc(hosts).state().host.lxd!.instances.find((i) => i.name === name)?.location;
+const location = (hosts: SimHosts, name: string) =>
+  labc(hosts)
+    .state()
+    .host.lxd!.instances.find((i) => i.name === name)?.location;
 const stepOf = <K extends Step['kind']>(p: Plan, kind: K) => p.steps.filter((s): s is Extract<Step, { kind: K }> => s.kind === kind);
 
 async function problemsOf(m: { manifest: Manifest; text: string }, text = WORLD) {
@@ -96,13 +103,21 @@ async function problemsOf(m: { manifest: Manifest; text: string }, text = WORLD)
 }
 
 describe('target: on a cluster member', () => {
-  it('creates the root container with --target on that member, its tree sized from that member\'s map, and converges', async () => {
+  it("creates the root container with --target on that member, its tree sized from that member's map, and converges", async () => {
     const m = load(manifestText('m2'));
     const hosts = world(m);
     const p = await plan(hosts, m);
     const create = stepOf(p, 'create-instance').find((s) => s.path === 'c1')!;
     expect(create.target).toBe('m2');
-    expect(createInstanceArgv('lxc', { name: 'labc:c1', fingerprint: 'labc:abc', profiles: ['default'], config: {}, ...(create.target ? { target: create.target } : {}) })).toEqual(['lxc', 'init', '-q', 'labc:abc', 'labc:c1', '-p', 'default', '--target', 'm2']);
+    expect(
+      createInstanceArgv('lxc', {
+        name: 'labc:c1',
+        fingerprint: 'labc:abc',
+        profiles: ['default'],
+        config: {},
+        ...(create.target ? { target: create.target } : {}),
+      }),
+    ).toEqual(['lxc', 'init', '-q', 'labc:abc', 'labc:c1', '-p', 'default', '--target', 'm2']);
     // c1 gets a copy of m2's map, not the server's default (m1's, root:1000000:10000001).
     expect(p.levels.find((l) => l.path === '')!.children.find((c) => c.path === 'c1')!.map).toEqual({ start: 2000000, size: 20000000 });
     expect(renderPlanText(p, colours(false), { verbose: false })).toContain('on cluster member: m2');
@@ -113,7 +128,7 @@ describe('target: on a cluster member', () => {
     expect((await plan(hosts, m)).steps).toEqual([]);
   });
 
-  it('sizes the server\'s own range only for the containers the server places: a small default member is left alone', async () => {
+  it("sizes the server's own range only for the containers the server places: a small default member is left alone", async () => {
     const m = load(manifestText('m2'));
     const small = WORLD.replaceAll('root:1000000:10000001', 'root:1000000:70000');
     const hosts = world(m, small);
@@ -133,7 +148,7 @@ describe('target: on a cluster member', () => {
     expect((await plan(hosts, m)).steps).toEqual([]);
   });
 
-  it('refuses a member or group the cluster does not have, at the target\'s line, naming what exists', async () => {
+  it("refuses a member or group the cluster does not have, at the target's line, naming what exists", async () => {
     const [member] = await problemsOf(load(manifestText('m9')));
     expect(lineCol(member!)).toBe('8:13');
     expect(member!.message).toBe('c1 has target: m9, but remote labc has no member m9');
@@ -148,8 +163,12 @@ describe('target: on a cluster member', () => {
     expect(problems).toHaveLength(1);
     const p = problems[0]!;
     expect(lineCol(p)).toBe('8:13');
-    expect(p.message).toBe('c1 (target: m3): the tree on host labc needs 196608 ids from the LXD of member m3 of remote labc, which hands out 100000 (uid 30000000:100000, gid 30000000:100000)');
-    expect(p.hint).toMatch(/^on member m3 of remote labc, make root's first entry of at least 65536 ids root:30000000:196608 in \/etc\/subuid and root:30000000:196608 in \/etc\/subgid .*systemctl restart lxd$/);
+    expect(p.message).toBe(
+      'c1 (target: m3): the tree on host labc needs 196608 ids from the LXD of member m3 of remote labc, which hands out 100000 (uid 30000000:100000, gid 30000000:100000)',
+    );
+    expect(p.hint).toMatch(
+      /^on member m3 of remote labc, make root's first entry of at least 65536 ids root:30000000:196608 in \/etc\/subuid and root:30000000:196608 in \/etc\/subgid .*systemctl restart lxd$/,
+    );
   });
 
   it('refuses target: on a remote that is not a cluster', async () => {
@@ -161,7 +180,7 @@ describe('target: on a cluster member', () => {
 });
 
 describe('a changed target: moves the root container', () => {
-  it('plans one move with its cost, stops and starts it around the move, gives it the new member\'s map, and converges', async () => {
+  it("plans one move with its cost, stops and starts it around the move, gives it the new member's map, and converges", async () => {
     const first = load(manifestText('m2'));
     const hosts = world(first);
     await apply(hosts, await plan(hosts, first));
@@ -171,7 +190,9 @@ describe('a changed target: moves the root container', () => {
     expect(p.steps.map((s) => s.id)).toEqual(['labc:c1:move-instance']);
     const [move] = stepOf(p, 'move-instance');
     expect(move).toMatchObject({ from: 'm2', to: 'm1', running: true, stops: ['c1', 'c1/c2', 'c1/c2/c3', 'c1/c4'] });
-    expect(renderPlanText(p, colours(false), { verbose: false })).toContain("~ c1: move from member m2 to m1\n      c1 is on member m2, not on its target m1: stops c1 and its 3 nested containers while it moves; their files move with c1's rootfs");
+    expect(renderPlanText(p, colours(false), { verbose: false })).toContain(
+      "~ c1: move from member m2 to m1\n      c1 is on member m2, not on its target m1: stops c1 and its 3 nested containers while it moves; their files move with c1's rootfs",
+    );
     expect(decodePlan(JSON.stringify(p), 'plan.json', p.tool)).toMatchObject({ ok: true });
     expect(moveArgvs('lxc', { remote: 'labc', project: null }, 'c1', 'm1')).toEqual([
       ['lxc', 'stop', 'labc:c1', '--timeout', '600', '-q'],
@@ -192,7 +213,9 @@ describe('a changed target: moves the root container', () => {
     await apply(hosts, await plan(hosts, first));
     const r = await planOn(hosts, load(manifestText('m3')));
     expect(r.ok).toBe(false);
-    expect(r.ok ? [] : r.problems.map((p) => p.message)).toContain('c1 (target: m3): the tree on host labc needs 196608 ids from the LXD of member m3 of remote labc, which hands out 100000 (uid 30000000:100000, gid 30000000:100000)');
+    expect(r.ok ? [] : r.problems.map((p) => p.message)).toContain(
+      'c1 (target: m3): the tree on host labc needs 196608 ids from the LXD of member m3 of remote labc, which hands out 100000 (uid 30000000:100000, gid 30000000:100000)',
+    );
     expect(location(hosts, 'c1')).toBe('m2');
   });
 
@@ -205,10 +228,15 @@ describe('a changed target: moves the root container', () => {
     const p = await plan(hosts, m);
     // Its inside is planned as for any stopped container (as new, re-read when it runs); c1 itself is moved and started, not created again.
     const own = p.steps.filter((s) => 'path' in s && s.path === 'c1');
-    expect(own.map((s) => `${s.id} ${s.dependsOn.join(',')}`)).toEqual(['labc:c1:move-instance ', 'labc:c1:start-instance labc:c1:move-instance']);
+    expect(own.map((s) => `${s.id} ${s.dependsOn.join(',')}`)).toEqual([
+      'labc:c1:move-instance ',
+      'labc:c1:start-instance labc:c1:move-instance',
+    ]);
     expect(stepOf(p, 'move-instance')[0]).toMatchObject({ running: false, stops: [] });
     expect(renderPlanText(p, colours(false), { verbose: false })).toContain('c1 is stopped: moved with its files, nothing stops');
-    expect(moveArgvs('lxc', { remote: 'labc', project: null }, 'c1', 'm1', false)).toEqual([['lxc', 'move', 'labc:c1', '--target', 'm1', '-q']]);
+    expect(moveArgvs('lxc', { remote: 'labc', project: null }, 'c1', 'm1', false)).toEqual([
+      ['lxc', 'move', 'labc:c1', '--target', 'm1', '-q'],
+    ]);
     await apply(hosts, p);
     expect(location(hosts, 'c1')).toBe('m1');
     expect(labc(hosts).uidMap('c1')).toBe('0 1000000 10000001');
@@ -219,7 +247,9 @@ describe('a changed target: moves the root container', () => {
     const first = load(manifestText('m2'));
     const hosts = world(first);
     await apply(hosts, await plan(hosts, first));
-    labc(hosts).state().cluster!.members.find((x) => x.name === 'm2')!.groups = [];
+    labc(hosts)
+      .state()
+      .cluster!.members.find((x) => x.name === 'm2')!.groups = [];
     const m = load(manifestText('"@fast"'));
     const p = await plan(hosts, m);
     expect(stepOf(p, 'move-instance').map((s) => [s.from, s.to])).toEqual([['m2', 'm1']]);
@@ -230,7 +260,7 @@ describe('a target member that is not online', () => {
   const withStatus = (statuses: Record<string, string>): string =>
     Object.entries(statuses).reduce((w, [m, status]) => w.replace(new RegExp(`( {6}${m}: \\{)`), `$1status: ${status}, `), WORLD);
 
-  it('refuses a create on an evacuated member at the target\'s line, with the restore command and the online members', async () => {
+  it("refuses a create on an evacuated member at the target's line, with the restore command and the online members", async () => {
     const [p, ...rest] = await problemsOf(load(manifestText('m2')), withStatus({ m2: 'Evacuated' }));
     expect(rest).toEqual([]);
     expect(lineCol(p!)).toBe('8:13');
@@ -238,14 +268,16 @@ describe('a target member that is not online', () => {
     expect(p!.hint).toBe('bring it back (lxc cluster restore labc:m2) or wait until it is online, or target an online member: m1, m3');
   });
 
-  it('refuses a group whose members are all not online, naming each one\'s status', async () => {
+  it("refuses a group whose members are all not online, naming each one's status", async () => {
     const [p] = await problemsOf(load(manifestText('"@fast"')), withStatus({ m1: 'Offline', m2: 'Blocked' }));
     expect(lineCol(p!)).toBe('8:13');
-    expect(p!.message).toBe('c1 has target: @fast, but no member of group fast on remote labc is online (m1 is Offline, m2 is Blocked); a create there would fail');
+    expect(p!.message).toBe(
+      'c1 has target: @fast, but no member of group fast on remote labc is online (m1 is Offline, m2 is Blocked); a create there would fail',
+    );
     expect(p!.hint).toBe('wait until it is online, or target an online member: m3');
   });
 
-  it('sizes and creates a group\'s container on its online members only: an offline one too small for the tree is not judged', async () => {
+  it("sizes and creates a group's container on its online members only: an offline one too small for the tree is not judged", async () => {
     const m = load(manifestText('"@fast"'));
     const hosts = world(m, WORLD.replace('m1: {groups: [fast]}', 'm1: {range: "30000000:100000", status: Offline, groups: [fast]}'));
     const p = await plan(hosts, m);
@@ -257,12 +289,16 @@ describe('a target member that is not online', () => {
     const m = load(manifestText('m2'));
     const hosts = world(m);
     await apply(hosts, await plan(hosts, m));
-    labc(hosts).state().cluster!.members.find((x) => x.name === 'm2')!.status = 'Offline';
+    labc(hosts)
+      .state()
+      .cluster!.members.find((x) => x.name === 'm2')!.status = 'Offline';
     const r = await planOn(hosts, m);
     expect(r.ok ? [] : r.problems.map((x) => x.message)).toEqual([]);
     if (!r.ok) return;
     expect(r.plan.steps).toEqual([]);
-    expect(r.plan.warnings).toContain('host labc: c1 is on member m2 of remote labc, which is Offline: c1 and the containers inside it were not seen and are left as they are; plan again once m2 is online');
+    expect(r.plan.warnings).toContain(
+      'host labc: c1 is on member m2 of remote labc, which is Offline: c1 and the containers inside it were not seen and are left as they are; plan again once m2 is online',
+    );
     expect(r.plan.levels.map((l) => l.path)).toEqual(['']);
     // Observed without an exec through m2: c1's inside is unseen, not a failed probe.
     const labcHost = hosts.hosts.find((h) => h.name === 'labc')!;
@@ -275,10 +311,14 @@ describe('a target member that is not online', () => {
     const first = load(manifestText('m2'));
     const hosts = world(first);
     await apply(hosts, await plan(hosts, first));
-    labc(hosts).state().cluster!.members.find((x) => x.name === 'm2')!.status = 'Evacuated';
+    labc(hosts)
+      .state()
+      .cluster!.members.find((x) => x.name === 'm2')!.status = 'Evacuated';
     const [p] = await problemsOf(load(manifestText('m1')), hosts.describe());
     expect(lineCol(p!)).toBe('8:13');
-    expect(p!.message).toBe('c1 has target: m1, but it is on member m2 of remote labc, which is Evacuated: it cannot be stopped and moved from there');
+    expect(p!.message).toBe(
+      'c1 has target: m1, but it is on member m2 of remote labc, which is Evacuated: it cannot be stopped and moved from there',
+    );
     expect(p!.hint).toBe('wait until m2 is online (lxc cluster restore labc:m2), or set target: m2 to leave it there for now');
   });
 });
@@ -333,15 +373,23 @@ ${extra}`;
 `;
     const problems = await problemsOf(load(isolatedText('m3')), text);
     expect(problems.map((p) => [lineCol(p), p.message])).toEqual([
-      ['8:13', 'c1 (target: m3): the tree on host labc needs 327680 ids from the LXD of member m3 of remote labc, which hands out 300000 (uid 30000000:300000, gid 30000000:300000)'],
-      ['15:13', 'c5 (target: m3): the tree on host labc needs 393216 ids from the LXD of member m3 of remote labc, which hands out 300000 (uid 30000000:300000, gid 30000000:300000)'],
+      [
+        '8:13',
+        'c1 (target: m3): the tree on host labc needs 327680 ids from the LXD of member m3 of remote labc, which hands out 300000 (uid 30000000:300000, gid 30000000:300000)',
+      ],
+      [
+        '15:13',
+        'c5 (target: m3): the tree on host labc needs 393216 ids from the LXD of member m3 of remote labc, which hands out 300000 (uid 30000000:300000, gid 30000000:300000)',
+      ],
     ]);
-    expect(problems[0]!.hint).toMatch(/^on member m3 of remote labc, make root's first entry of at least 65536 ids root:30000000:327680 in \/etc\/subuid/);
+    expect(problems[0]!.hint).toMatch(
+      /^on member m3 of remote labc, make root's first entry of at least 65536 ids root:30000000:327680 in \/etc\/subuid/,
+    );
   });
 });
 
 describe('a cluster in a state file', () => {
-  it('keeps its members and each root container\'s location', async () => {
+  it("keeps its members and each root container's location", async () => {
     const m = load(manifestText('m2'));
     const hosts = world(m);
     await apply(hosts, await plan(hosts, m));
@@ -353,7 +401,7 @@ describe('a cluster in a state file', () => {
 });
 
 describe('a clustered remote through the real client', () => {
-  it('reads the members (status, groups) and each instance\'s location in the top level\'s one batched probe', async () => {
+  it("reads the members (status, groups) and each instance's location in the top level's one batched probe", async () => {
     const asked: string[][] = [];
     const answers: Record<string, unknown> = {
       'labc:/1.0': { environment: { server_name: 'm1', server_version: '5.0.2', server_clustered: true } },
@@ -369,20 +417,38 @@ describe('a clustered remote through the real client', () => {
     const exec: Exec = async (argv) => {
       asked.push([...argv]);
       const answer = answers[argv.at(-1)!];
-      return answer === undefined ? { code: 0, stdout: '[]\n', stderr: '' } : { code: 0, stdout: `${JSON.stringify(answer)}\n`, stderr: '' };
+      return answer === undefined
+        ? { code: 0, stdout: '[]\n', stderr: '' }
+        : { code: 0, stdout: `${JSON.stringify(answer)}\n`, stderr: '' };
     };
     const range = { start: 1000000, size: 10000001 };
-    const level = await probeRemoteTop(exec, 'lxc', { remote: 'labc', project: null, range: async () => ({ uid: range, gid: range }) }, 'debian');
+    const level = await probeRemoteTop(
+      exec,
+      'lxc',
+      { remote: 'labc', project: null, range: async () => ({ uid: range, gid: range }) },
+      'debian',
+    );
     expect(asked).toContainEqual(['lxc', 'query', `labc:${CLUSTER_MEMBERS_QUERY}`]);
-    expect(level.cluster).toEqual({ members: [{ name: 'm1', status: 'Online', groups: ['default', 'fast'] }, { name: 'm2', status: 'Evacuated', groups: ['default'] }] });
-    expect(level.instances.map((i) => [i.name, i.location])).toEqual([['c1', 'm2'], ['c0', undefined]]);
+    expect(level.cluster).toEqual({
+      members: [
+        { name: 'm1', status: 'Online', groups: ['default', 'fast'] },
+        { name: 'm2', status: 'Evacuated', groups: ['default'] },
+      ],
+    });
+    expect(level.instances.map((i) => [i.name, i.location])).toEqual([
+      ['c1', 'm2'],
+      ['c0', undefined],
+    ]);
     // A standalone server's answer has no members, whatever the members query said.
     answers['labc:/1.0'] = { environment: { server_name: 's', server_version: '5.0.2', server_clustered: false } };
-    expect((await probeRemoteTop(exec, 'lxc', { remote: 'labc', project: null, range: async () => ({ uid: range, gid: range }) }, 'debian')).cluster).toBeUndefined();
+    expect(
+      (await probeRemoteTop(exec, 'lxc', { remote: 'labc', project: null, range: async () => ({ uid: range, gid: range }) }, 'debian'))
+        .cluster,
+    ).toBeUndefined();
   });
 });
 
-describe('the server\'s map, read untargeted', () => {
+describe("the server's map, read untargeted", () => {
   it("is the smallest online member's map: an untargeted container may land on any of them", async () => {
     const text = `
 host:
@@ -408,12 +474,15 @@ servers:
   });
 });
 
-describe("README: Clusters", () => {
+describe('README: Clusters', () => {
   it('the walk-through works as written: apply on the cluster world, a changed target plans one move, applied, then No changes', async () => {
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
     const at = readme.indexOf('**Clusters.**');
     const world = /```yaml\n(# cluster-world\.yaml[\s\S]*?)```/.exec(readme.slice(at))![1]!;
-    const commands = /```sh\n([\s\S]*?)```/.exec(readme.slice(at))![1]!.split('\n').filter((l) => l.trim() !== '');
+    const commands = /```sh\n([\s\S]*?)```/
+      .exec(readme.slice(at))![1]!
+      .split('\n')
+      .filter((l) => l.trim() !== '');
     const dir = mkdtempSync(join(tmpdir(), 'nestctl-cluster-'));
     cpSync(join(ROOT, 'examples'), join(dir, 'examples'), { recursive: true });
     writeFileSync(join(dir, 'cluster-world.yaml'), world);

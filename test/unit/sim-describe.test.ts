@@ -67,7 +67,10 @@ remotes:
           'w.yaml',
         ),
       ),
-    ).toEqual(['2:18 expected one of debian, incus, snap', '5:15 unknown key "colour" (expected one of: alias, aliases, fingerprint, lxd, systemd, uidmapTools, shell, lxc)']);
+    ).toEqual([
+      '2:18 expected one of debian, incus, snap',
+      '5:15 unknown key "colour" (expected one of: alias, aliases, fingerprint, lxd, systemd, uidmapTools, shell, lxc)',
+    ]);
     expect(diagnostics(() => parseWorld('host: {}\nhost: {}\n', 'w.yaml'))[0]).toMatch(/^2:1 .*unique/i);
     expect(diagnostics(() => parseWorld('clock: 5\n', 'w.yaml'))).toEqual(['1:1 missing key "host"']);
   });
@@ -108,7 +111,13 @@ remotes:
 
 describe('defaultWorld', () => {
   it("is a fresh Debian host with LXD 5.0.2 up and initialised, Debian's subid lines, and the images", async () => {
-    const world = createSimWorld(defaultWorld([{ alias: 'nest', hostsLxd: true }, { alias: 'busybox', hostsLxd: false }, { alias: 'nest', hostsLxd: false }]));
+    const world = createSimWorld(
+      defaultWorld([
+        { alias: 'nest', hostsLxd: true },
+        { alias: 'busybox', hostsLxd: false },
+        { alias: 'nest', hostsLxd: false },
+      ]),
+    );
     const obs = await world.host().probe();
     expect(obs.flavour).toBe('debian');
     expect(obs.daemon).toMatchObject({ kind: 'up', version: '5.0.2' });

@@ -9,7 +9,6 @@ import { defaultWorld } from '../../src/sim/index.js';
 import { startApply } from '../../src/engine/apply.js';
 import type { LxdLevel } from '../../src/ports/lxd.js';
 
-
 async function apply(host: LxdLevel, m: Loaded) {
   const summary = await startApply(await planOn(host, m), host).finished;
   expect(summary.failed.map((f) => `${f.step.id}: ${f.error.message}`)).toEqual([]);

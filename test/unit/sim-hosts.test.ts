@@ -36,12 +36,21 @@ function machines(m: Manifest, options: { subid?: Record<string, string>; finger
     const desc = defaultWorld(manifestImages(hostManifest(m, h)), h.flavour);
     const subid = options.subid?.[h.name];
     if (subid) Object.assign(desc.host, { subuid: subid, subgid: subid });
-    return simHost(h, createSimWorld(desc), undefined, options.fingerprint ? { serverName: h.name, fingerprint: options.fingerprint } : undefined);
+    return simHost(
+      h,
+      createSimWorld(desc),
+      undefined,
+      options.fingerprint ? { serverName: h.name, fingerprint: options.fingerprint } : undefined,
+    );
   });
 }
 
 async function planOn(hosts: SimHost[], m: { manifest: Manifest; text: string }) {
-  return planManifest(m.manifest, hosts.map((h) => h.connection), { hostRestart: null, tool: TOOL, manifestText: m.text, simulation: { world: null } });
+  return planManifest(
+    m.manifest,
+    hosts.map((h) => h.connection),
+    { hostRestart: null, tool: TOOL, manifestText: m.text, simulation: { world: null } },
+  );
 }
 
 async function plan(hosts: SimHost[], m: { manifest: Manifest; text: string }): Promise<Plan> {
@@ -54,7 +63,7 @@ const tops = (hosts: SimHost[]) => new Map(hosts.map((h) => [h.name, h.connectio
 const sim = (hosts: SimHost[], name: string) => hosts.find((h) => h.name === name)!.sim;
 
 describe('two hosts in one plan and one apply', () => {
-  it('applies this machine\'s tree and the remote\'s two levels in one run, with the maps planned, and converges', async () => {
+  it("applies this machine's tree and the remote's two levels in one run, with the maps planned, and converges", async () => {
     const m = load();
     const hosts = machines(m.manifest);
     const p = await plan(hosts, m);
@@ -75,11 +84,13 @@ describe('two hosts in one plan and one apply', () => {
     expect(sim(hosts, 'nxr1').uidMap('r1/r2')).toBe('0 65536 65536');
     // Nothing of the remote's host level is written: its range is only read.
     expect(sim(hosts, 'nxr1').restarts('')).toBe(0);
-    expect(p.steps.filter((s) => s.host === 'nxr1' && s.level === '' && (s.kind === 'write-subid' || s.kind === 'restart-daemon'))).toEqual([]);
+    expect(p.steps.filter((s) => s.host === 'nxr1' && s.level === '' && (s.kind === 'write-subid' || s.kind === 'restart-daemon'))).toEqual(
+      [],
+    );
     expect((await plan(hosts, m)).steps).toEqual([]);
   });
 
-  it('draws one section per host, naming the remote\'s server and fingerprint', async () => {
+  it("draws one section per host, naming the remote's server and fingerprint", async () => {
     const m = load();
     const hosts = machines(m.manifest, { fingerprint: 'efa39ebc'.padEnd(64, '0') });
     const text = renderPlanText(await plan(hosts, m), colours(false));
@@ -108,7 +119,11 @@ describe('destroying a tree of two hosts', () => {
     const m = load();
     const hosts = machines(m.manifest);
     await startApply(await plan(hosts, m), tops(hosts)).finished;
-    const r = await planManifest(m.manifest, hosts.map((h) => h.connection), { hostRestart: null, tool: TOOL, manifestText: m.text, mode: 'destroy' });
+    const r = await planManifest(
+      m.manifest,
+      hosts.map((h) => h.connection),
+      { hostRestart: null, tool: TOOL, manifestText: m.text, mode: 'destroy' },
+    );
     if (!r.ok) throw new Error(JSON.stringify(r.problems));
     expect(r.plan.flavours).toBeUndefined();
     expect(r.plan.hosts?.map((h) => h.flavours !== undefined)).toEqual([true, true]);
@@ -120,7 +135,7 @@ describe('destroying a tree of two hosts', () => {
 });
 
 describe('a remote too small for its tree', () => {
-  it('is refused at plan time, at the host\'s line, with the lines to add on that server', async () => {
+  it("is refused at plan time, at the host's line, with the lines to add on that server", async () => {
     const m = load();
     const r = await planOn(machines(m.manifest, { subid: { nxr1: 'root:100000:65536\n' } }), m);
     expect(r.ok).toBe(false);
@@ -128,25 +143,31 @@ describe('a remote too small for its tree', () => {
     expect(r.problems).toHaveLength(1);
     const [p] = r.problems;
     expect(p!.where).toEqual({ kind: 'source', file: FILE, line: m.text.split('\n').indexOf('  nxr1:') + 1, column: 3 });
-    expect(p!.message).toBe('the tree on host nxr1 needs 131072 ids from the LXD of remote nxr1, which hands out 65536 (uid 100000:65536, gid 100000:65536)');
-    expect(p!.hint).toContain("on remote nxr1, make root's first entry of at least 65536 ids root:100000:131072 in /etc/subuid and root:100000:131072 in /etc/subgid");
+    expect(p!.message).toBe(
+      'the tree on host nxr1 needs 131072 ids from the LXD of remote nxr1, which hands out 65536 (uid 100000:65536, gid 100000:65536)',
+    );
+    expect(p!.hint).toContain(
+      "on remote nxr1, make root's first entry of at least 65536 ids root:100000:131072 in /etc/subuid and root:100000:131072 in /etc/subgid",
+    );
     expect(p!.hint).toContain('systemctl restart lxd');
   });
 });
 
 describe('target: on a remote', () => {
-  it('refuses a root container placed on a member of a remote that is not a cluster, at its target\'s line', async () => {
+  it("refuses a root container placed on a member of a remote that is not a cluster, at its target's line", async () => {
     const m = load((t) => t.replace('    host: nxr1\n', '    host: nxr1\n    target: m2\n'));
     const r = await planOn(machines(m.manifest), m);
     expect(r.ok).toBe(false);
     if (r.ok) return;
-    expect(r.problems.map((p) => p.message)).toEqual(['r1 has target: m2, but remote nxr1 (host nxr1) is not a cluster (its /1.0 says server_clustered: false)']);
+    expect(r.problems.map((p) => p.message)).toEqual([
+      'r1 has target: m2, but remote nxr1 (host nxr1) is not a cluster (its /1.0 says server_clustered: false)',
+    ]);
     expect(r.problems[0]!.where).toMatchObject({ kind: 'source', column: 13 });
   });
 });
 
 describe('a remote too small for its tree, with shell:', () => {
-  it('plans root\'s entry and the restart on that machine, runs them through the prefix, and converges', async () => {
+  it("plans root's entry and the restart on that machine, runs them through the prefix, and converges", async () => {
     const m = load((t) => t.replace('    remote: nxr1\n', '    remote: nxr1\n    shell: [ssh, root@nxr1, --]\n'));
     const sent: string[][] = [];
     const hosts = m.manifest.hosts.map((h) => {
@@ -155,7 +176,9 @@ describe('a remote too small for its tree, with shell:', () => {
       return simHost(h, createSimWorld(desc), (_path, argv) => void (argv[0] === 'ssh' && sent.push([...argv])));
     });
     const p = await plan(hosts, m);
-    const top = p.steps.filter((s) => s.host === 'nxr1' && s.level === '' && (s.kind === 'write-subid' || s.kind === 'restart-daemon')).map((s) => s.id);
+    const top = p.steps
+      .filter((s) => s.host === 'nxr1' && s.level === '' && (s.kind === 'write-subid' || s.kind === 'restart-daemon'))
+      .map((s) => s.id);
     expect(top).toEqual(['nxr1:host:write-subid:subuid', 'nxr1:host:write-subid:subgid', 'nxr1:host:restart-daemon']);
     const edit = p.steps.find((s) => s.id === 'nxr1:host:write-subid:subuid')!;
     const entry = edit.kind === 'write-subid' ? edit.after : null;
@@ -184,11 +207,24 @@ describe('images relayed to a remote from this machine', () => {
   function relayMachines(m: Manifest, remoteImages: string[] = []): SimHost[] {
     const here = createSimWorld(defaultWorld(manifestImages(m), null));
     return m.hosts.map((h) =>
-      h.place.kind === 'local' ? simHost(h, here, undefined) : simHost(h, createSimWorld(defaultWorld(manifestImages(m).filter((i) => remoteImages.includes(i.alias)), h.flavour)), undefined, undefined, here),
+      h.place.kind === 'local'
+        ? simHost(h, here, undefined)
+        : simHost(
+            h,
+            createSimWorld(
+              defaultWorld(
+                manifestImages(m).filter((i) => remoteImages.includes(i.alias)),
+                h.flavour,
+              ),
+            ),
+            undefined,
+            undefined,
+            here,
+          ),
     );
   }
 
-  it('copies each missing image to the remote\'s top level by relay, the creates waiting for it, and converges', async () => {
+  it("copies each missing image to the remote's top level by relay, the creates waiting for it, and converges", async () => {
     const m = load();
     const hosts = relayMachines(m.manifest);
     const p = await plan(hosts, m);
@@ -203,7 +239,12 @@ describe('images relayed to a remote from this machine', () => {
     expect(text).toMatch(/\+ nxr1: copy image nest \([0-9a-f]{12}\) from this machine/);
     const summary = await startApply(p, tops(hosts)).finished;
     expect(summary.failed.map((f) => `${f.step.id}: ${f.error.message}`)).toEqual([]);
-    expect(sim(hosts, 'nxr1').log().filter((r) => r.op === 'image-relay').map((r) => r.detail.split(' ')[1])).toEqual(['nest', 'busybox']);
+    expect(
+      sim(hosts, 'nxr1')
+        .log()
+        .filter((r) => r.op === 'image-relay')
+        .map((r) => r.detail.split(' ')[1]),
+    ).toEqual(['nest', 'busybox']);
     expect(sim(hosts, 'nxr1').uidMap('r1/r2')).toBe('0 65536 65536');
     expect((await plan(hosts, m)).steps).toEqual([]);
   });
@@ -211,7 +252,9 @@ describe('images relayed to a remote from this machine', () => {
   it('does not copy an image the remote holds already', async () => {
     const m = load();
     const p = await plan(relayMachines(m.manifest, ['nest']), m);
-    expect(p.steps.filter((s) => s.kind === 'copy-image' && s.relay !== undefined).map((s) => s.id)).toEqual(['nxr1:host:copy-image:busybox']);
+    expect(p.steps.filter((s) => s.kind === 'copy-image' && s.relay !== undefined).map((s) => s.id)).toEqual([
+      'nxr1:host:copy-image:busybox',
+    ]);
   });
 
   it('refuses an image in neither store, at its line', async () => {
@@ -219,7 +262,9 @@ describe('images relayed to a remote from this machine', () => {
     const r = await planOn(relayMachines(load().manifest), m);
     expect(r.ok).toBe(false);
     if (r.ok) return;
-    expect(r.problems.map((p) => p.message)).toEqual(['image "nest2" (used by r1) is neither in nxr1\'s LXD image store nor in this machine\'s']);
+    expect(r.problems.map((p) => p.message)).toEqual([
+      'image "nest2" (used by r1) is neither in nxr1\'s LXD image store nor in this machine\'s',
+    ]);
   });
 });
 
@@ -234,23 +279,38 @@ describe('a saved plan whose remote now reaches another server', () => {
     );
     // The same server: the saved plan is taken.
     const same = machines(m.manifest, { fingerprint: 'a'.repeat(64) });
-    await expect(rederive(saved, 'plan.json', { ...m, warnings: [] }, { host: same[0]!.connection.level, hosts: same.map((h) => h.connection), simulation: { world: null } })).resolves.toEqual(saved);
+    await expect(
+      rederive(
+        saved,
+        'plan.json',
+        { ...m, warnings: [] },
+        { host: same[0]!.connection.level, hosts: same.map((h) => h.connection), simulation: { world: null } },
+      ),
+    ).resolves.toEqual(saved);
   });
 });
 
-describe('the remotes\' locks', () => {
+describe("the remotes' locks", () => {
   const twoRemotes = (t: string) =>
     t.replace('  here:\n    base: 500000\n', '  nxr2:\n    remote: nxr2\n').replace('host: here', 'host: nxr2');
 
-  it('refuses an apply while another holds a remote\'s lock, naming the holder, and gives back the locks it took', async () => {
+  it("refuses an apply while another holds a remote's lock, naming the holder, and gives back the locks it took", async () => {
     const m = load(twoRemotes);
     const hosts = machines(m.manifest);
     const other = await hosts[1]!.connection.remote!.lock('alice@ci pid 7 since 2026-01-01T00:00:00.000Z');
-    await expect(lockRemotes(hosts.map((h) => h.connection), 'bob@laptop pid 9')).rejects.toThrow('is locked by another apply: alice@ci pid 7 since 2026-01-01T00:00:00.000Z');
+    await expect(
+      lockRemotes(
+        hosts.map((h) => h.connection),
+        'bob@laptop pid 9',
+      ),
+    ).rejects.toThrow('is locked by another apply: alice@ci pid 7 since 2026-01-01T00:00:00.000Z');
     // nxr2's lock, taken first, was given back: it can be taken again.
     expect(hosts[0]!.server!.profiles.has('nestctl-lock')).toBe(false);
     await other();
-    const release = await lockRemotes(hosts.map((h) => h.connection), 'bob@laptop pid 9');
+    const release = await lockRemotes(
+      hosts.map((h) => h.connection),
+      'bob@laptop pid 9',
+    );
     expect(hosts.every((h) => h.server!.profiles.has('nestctl-lock'))).toBe(true);
     await release();
     expect(hosts.some((h) => h.server!.profiles.has('nestctl-lock'))).toBe(false);
@@ -258,7 +318,7 @@ describe('the remotes\' locks', () => {
 });
 
 describe('one host failing', () => {
-  it('does not stop the other host\'s steps; the failures name their host', async () => {
+  it("does not stop the other host's steps; the failures name their host", async () => {
     const m = load();
     const hosts = machines(m.manifest);
     const p = await plan(hosts, m);
@@ -273,7 +333,11 @@ describe('one host failing', () => {
 });
 
 describe('hosts planned side by side', () => {
-  const threeHosts = (t: string) => t.replace('containers:\n  - name: c1', '  nxr2:\n    remote: nxr2\ncontainers:\n  - name: c9\n    host: nxr2\n    image: busybox\n  - name: c1');
+  const threeHosts = (t: string) =>
+    t.replace(
+      'containers:\n  - name: c1',
+      '  nxr2:\n    remote: nxr2\ncontainers:\n  - name: c9\n    host: nxr2\n    image: busybox\n  - name: c1',
+    );
 
   /** The most hosts whose top level was being probed at one time. */
   async function widest(parallel: number | undefined): Promise<number> {
@@ -294,7 +358,12 @@ describe('hosts planned side by side', () => {
       };
       return { ...h.connection, level: Object.assign(Object.create(level), { probe }) };
     });
-    const r = await planManifest(m.manifest, connections, { hostRestart: null, tool: TOOL, manifestText: m.text, ...(parallel ? { parallel } : {}) });
+    const r = await planManifest(m.manifest, connections, {
+      hostRestart: null,
+      tool: TOOL,
+      manifestText: m.text,
+      ...(parallel ? { parallel } : {}),
+    });
     expect(r.ok).toBe(true);
     return most;
   }

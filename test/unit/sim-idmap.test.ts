@@ -26,7 +26,9 @@ describe("LXD's daemon range (DefaultIdmapSet / GetIdmapSet)", () => {
 
   it('matches the user name case-insensitively and skips comments and unparsable numbers', () => {
     // "x" and "65536 " do not parse: no root entry at all, so LXD falls back to its own default
-    expect(uidRange(getIdmapSet(files('# root:1:1\nROOT:x:65536\nRoot:300000:65536 # c\n'), FULL_KERNEL_SET))).toEqual([1_000_000, 1_000_000_000]);
+    expect(uidRange(getIdmapSet(files('# root:1:1\nROOT:x:65536\nRoot:300000:65536 # c\n'), FULL_KERNEL_SET))).toEqual([
+      1_000_000, 1_000_000_000,
+    ]);
     expect(uidRange(getIdmapSet(files('# root:1:1\nRoot:300000:65536\n'), FULL_KERNEL_SET))).toEqual([300000, 65536]);
   });
 
@@ -62,20 +64,33 @@ describe("LXD's container maps (findIdmap)", () => {
   const daemon = [entry('u', 0, 1_000_000, 196608), entry('g', 0, 1_000_000, 196608)];
   const isolated = (name: string, base: number, size?: number): Neighbour => ({
     name,
-    expanded: { 'security.idmap.isolated': 'true', 'volatile.idmap.base': String(base), ...(size ? { 'security.idmap.size': String(size) } : {}) },
+    expanded: {
+      'security.idmap.isolated': 'true',
+      'volatile.idmap.base': String(base),
+      ...(size ? { 'security.idmap.size': String(size) } : {}),
+    },
   });
 
   it('gives non-isolated containers the whole range', () => {
-    expect(findIdmap({ flavour: 'debian', daemon, name: 'a', expanded: { 'security.idmap.size': '1000' }, neighbours: [] })).toEqual({ ok: true, set: daemon, base: 0 });
+    expect(findIdmap({ flavour: 'debian', daemon, name: 'a', expanded: { 'security.idmap.size': '1000' }, neighbours: [] })).toEqual({
+      ok: true,
+      set: daemon,
+      base: 0,
+    });
   });
 
   it('starts isolated slices 65536 into the range, with a strict fit test', () => {
     const iso = { 'security.idmap.isolated': 'true' };
     expect(findIdmap({ flavour: 'debian', daemon, name: 'a', expanded: iso, neighbours: [] })).toMatchObject({ ok: true, base: 1_065_536 });
     // 196608 = 65536·3 holds one isolated slice, not two: 1131072 + 65536 < 1196608 is false
-    expect(findIdmap({ flavour: 'debian', daemon, name: 'b', expanded: iso, neighbours: [isolated('a', 1_065_536)] })).toEqual({ ok: false, error: 'Not enough uid/gid available for the container' });
+    expect(findIdmap({ flavour: 'debian', daemon, name: 'b', expanded: iso, neighbours: [isolated('a', 1_065_536)] })).toEqual({
+      ok: false,
+      error: 'Not enough uid/gid available for the container',
+    });
     const bigger = [entry('u', 0, 1_000_000, 196609), entry('g', 0, 1_000_000, 196609)];
-    expect(findIdmap({ flavour: 'debian', daemon: bigger, name: 'b', expanded: iso, neighbours: [isolated('a', 1_065_536)] })).toMatchObject({ ok: true, base: 1_131_072 });
+    expect(
+      findIdmap({ flavour: 'debian', daemon: bigger, name: 'b', expanded: iso, neighbours: [isolated('a', 1_065_536)] }),
+    ).toMatchObject({ ok: true, base: 1_131_072 });
   });
 
   it('ignores privileged and non-isolated neighbours, and itself', () => {
@@ -89,7 +104,15 @@ describe("LXD's container maps (findIdmap)", () => {
   });
 
   it('takes security.idmap.base as given, and sizes from security.idmap.size', () => {
-    expect(findIdmap({ flavour: 'debian', daemon, name: 'a', expanded: { 'security.idmap.isolated': 'true', 'security.idmap.base': '5000000', 'security.idmap.size': '1000' }, neighbours: [] })).toEqual({
+    expect(
+      findIdmap({
+        flavour: 'debian',
+        daemon,
+        name: 'a',
+        expanded: { 'security.idmap.isolated': 'true', 'security.idmap.base': '5000000', 'security.idmap.size': '1000' },
+        neighbours: [],
+      }),
+    ).toEqual({
       ok: true,
       set: [entry('u', 0, 5_000_000, 1000), entry('g', 0, 5_000_000, 1000)],
       base: 5_000_000,
@@ -99,7 +122,13 @@ describe("LXD's container maps (findIdmap)", () => {
   it('adds raw.idmap entries, splitting the range around them', () => {
     const raw = parseRawIdmap('both 1000 1000');
     expect(Array.isArray(raw)).toBe(true);
-    const found = findIdmap({ flavour: 'debian', daemon: [entry('u', 0, 1_000_000, 65536), entry('g', 0, 1_000_000, 65536)], name: 'a', expanded: { 'raw.idmap': 'uid 1000 1000' }, neighbours: [] });
+    const found = findIdmap({
+      flavour: 'debian',
+      daemon: [entry('u', 0, 1_000_000, 65536), entry('g', 0, 1_000_000, 65536)],
+      name: 'a',
+      expanded: { 'raw.idmap': 'uid 1000 1000' },
+      neighbours: [],
+    });
     expect(found).toEqual({
       ok: true,
       base: 0,
@@ -117,7 +146,12 @@ describe('isolated containers through the API', () => {
       images: [{ alias: 'busybox' }],
     },
   });
-  const spec = (name: string, config: Record<string, string> = { 'security.idmap.isolated': 'true' }) => ({ name, fingerprint: 'busybox', profiles: ['default'], config });
+  const spec = (name: string, config: Record<string, string> = { 'security.idmap.isolated': 'true' }) => ({
+    name,
+    fingerprint: 'busybox',
+    profiles: ['default'],
+    config,
+  });
 
   it('gives each isolated child its own slice, refuses the one that does not fit, shares the rest', async () => {
     const world = createSimWorld(desc(65536 * 4));
@@ -158,7 +192,9 @@ describe('isolated containers through the API', () => {
     await host.createInstance(spec('b'));
     await host.deleteInstance('a');
     await host.createInstance(spec('c'));
-    expect(idmapFromJson((await host.probe()).instances.find((i) => i.name === 'c')!.config['volatile.idmap.next'])[0]!.Hostid).toBe(1_065_536);
+    expect(idmapFromJson((await host.probe()).instances.find((i) => i.name === 'c')!.config['volatile.idmap.next'])[0]!.Hostid).toBe(
+      1_065_536,
+    );
   });
 
   it('computes a new map only when an idmap key changes, applied at the next start', async () => {
@@ -189,9 +225,15 @@ describe("where Incus's findIdmap differs from LXD's (the level's flavour decide
 
   it('fits a slice that ends exactly at the end of the range on Incus, not on LXD', () => {
     // 1131072 + 65536 = 1196608, the range's end: LXD tests <, Incus >= 6.0.3 tests <=
-    expect(findIdmap({ flavour: 'incus', daemon, name: 'b', expanded: iso, neighbours: [first] })).toMatchObject({ ok: true, base: 1_131_072 });
+    expect(findIdmap({ flavour: 'incus', daemon, name: 'b', expanded: iso, neighbours: [first] })).toMatchObject({
+      ok: true,
+      base: 1_131_072,
+    });
     for (const flavour of ['debian', 'snap'] as const) {
-      expect(findIdmap({ flavour, daemon, name: 'b', expanded: iso, neighbours: [first] })).toEqual({ ok: false, error: 'Not enough uid/gid available for the container' });
+      expect(findIdmap({ flavour, daemon, name: 'b', expanded: iso, neighbours: [first] })).toEqual({
+        ok: false,
+        error: 'Not enough uid/gid available for the container',
+      });
     }
   });
 
@@ -205,10 +247,14 @@ describe("where Incus's findIdmap differs from LXD's (the level's flavour decide
     expect(findIdmap({ flavour: 'debian', daemon, name: 'a', expanded, neighbours: [] })).toEqual({ ok: true, set: daemon, base: 0 });
     // an entry already shorter than the size is kept; "auto" is the whole first range
     const split = [entry('u', 0, 1_000_000, 196608), entry('g', 0, 2_000_000, 65536)];
-    expect(findIdmap({ flavour: 'incus', daemon: split, name: 'a', expanded: { 'security.idmap.size': '100000' }, neighbours: [] })).toMatchObject({
+    expect(
+      findIdmap({ flavour: 'incus', daemon: split, name: 'a', expanded: { 'security.idmap.size': '100000' }, neighbours: [] }),
+    ).toMatchObject({
       set: [entry('u', 0, 1_000_000, 100000), entry('g', 0, 2_000_000, 65536)],
     });
-    expect(findIdmap({ flavour: 'incus', daemon, name: 'a', expanded: { 'security.idmap.size': 'auto' }, neighbours: [] })).toMatchObject({ set: daemon });
+    expect(findIdmap({ flavour: 'incus', daemon, name: 'a', expanded: { 'security.idmap.size': 'auto' }, neighbours: [] })).toMatchObject({
+      set: daemon,
+    });
     expect(findIdmap({ flavour: 'incus', daemon, name: 'a', expanded: { 'security.idmap.size': 'x' }, neighbours: [] })).toEqual({
       ok: false,
       error: 'strconv.ParseInt: parsing "x": invalid syntax',
@@ -217,9 +263,15 @@ describe("where Incus's findIdmap differs from LXD's (the level's flavour decide
 
   it('skips an isolated neighbour without volatile.idmap.base on Incus; LXD counts it at 0', () => {
     const unallocated: Neighbour = { name: 'u', expanded: { ...iso } };
-    expect(findIdmap({ flavour: 'incus', daemon, name: 'b', expanded: iso, neighbours: [unallocated] })).toMatchObject({ ok: true, base: 1_065_536 });
+    expect(findIdmap({ flavour: 'incus', daemon, name: 'b', expanded: iso, neighbours: [unallocated] })).toMatchObject({
+      ok: true,
+      base: 1_065_536,
+    });
     // LXD's slice at 0..65535 moves the search to 65536, below its own range, and fits there
-    expect(findIdmap({ flavour: 'debian', daemon, name: 'b', expanded: iso, neighbours: [unallocated] })).toMatchObject({ ok: true, base: 65536 });
+    expect(findIdmap({ flavour: 'debian', daemon, name: 'b', expanded: iso, neighbours: [unallocated] })).toMatchObject({
+      ok: true,
+      base: 65536,
+    });
   });
 
   describe('through the API', () => {
@@ -243,7 +295,10 @@ describe("where Incus's findIdmap differs from LXD's (the level's flavour decide
 
       const lxd = world('debian');
       await lxd.host().createInstance(spec('a', iso));
-      const err = await lxd.host().createInstance(spec('b', iso)).catch((e: unknown) => e);
+      const err = await lxd
+        .host()
+        .createInstance(spec('b', iso))
+        .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(CommandError);
       expect((err as CommandError).stderr).toBe(
         'Error: Failed creating instance record: Failed initialising instance: Not enough uid/gid available for the container\n',

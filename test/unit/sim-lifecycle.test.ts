@@ -9,9 +9,20 @@ import { idmapFromJson } from '../../src/sim/idmap.js';
 import { sha256 } from '../../src/sim/subid.js';
 
 const debianHost = (line: string, extra: Partial<WorldDescription['host']> = {}): WorldDescription => ({
-  host: { lxd: { flavour: 'debian', initialised: true }, subuid: line, subgid: line, images: [{ alias: 'busybox' }, { alias: 'nest', lxd: true }], ...extra },
+  host: {
+    lxd: { flavour: 'debian', initialised: true },
+    subuid: line,
+    subgid: line,
+    images: [{ alias: 'busybox' }, { alias: 'nest', lxd: true }],
+    ...extra,
+  },
 });
-const spec = (name: string, image = 'busybox', config: Record<string, string> = {}) => ({ name, fingerprint: image, profiles: ['default'], config });
+const spec = (name: string, image = 'busybox', config: Record<string, string> = {}) => ({
+  name,
+  fingerprint: image,
+  profiles: ['default'],
+  config,
+});
 
 async function rewrite(level: ReturnType<ReturnType<typeof createSimWorld>['host']>, text: string): Promise<void> {
   const obs = await level.probe();
@@ -95,7 +106,10 @@ describe('daemon restarts', () => {
     const world = createSimWorld(debianHost('root:500000:196608\n', { lxd: { flavour: 'debian', initialised: true, daemon: 'down' } }));
     const host = world.host();
     const down = await host.probe();
-    expect(down.daemon).toEqual({ kind: 'down', error: 'Error: Get "http://unix.socket/1.0": dial unix /var/lib/lxd/unix.socket: connect: connection refused' });
+    expect(down.daemon).toEqual({
+      kind: 'down',
+      error: 'Error: Get "http://unix.socket/1.0": dial unix /var/lib/lxd/unix.socket: connect: connection refused',
+    });
     await expect(host.createInstance(spec('c1'))).rejects.toThrow(/the LXD daemon is not running on the host/);
     await host.restartDaemon(null);
     await host.createInstance(spec('c1', 'nest', { 'security.nesting': 'true' }));
@@ -103,7 +117,9 @@ describe('daemon restarts', () => {
     const c1 = host.child('c1', null);
     await rewrite(c1, 'root:65536:131072\n');
     await c1.restartDaemon(null);
-    await c1.initDaemon('storage_pools: [{name: default, driver: dir}]\nprofiles: [{name: default, devices: {root: {path: /, pool: default, type: disk}}}]\n');
+    await c1.initDaemon(
+      'storage_pools: [{name: default, driver: dir}]\nprofiles: [{name: default, devices: {root: {path: /, pool: default, type: disk}}}]\n',
+    );
     const bundle = await host.exportImage((await host.probe()).images.find((i) => i.aliases.includes('busybox'))!.fingerprint);
     await c1.importImage(await host.pushBundle(bundle, 'c1'), ['busybox']);
     await c1.createInstance(spec('c2'));
@@ -167,7 +183,9 @@ describe('flavours', () => {
 
   it('Incus reads the files only with newuidmap installed', async () => {
     const incus = (tools: boolean) =>
-      createSimWorld({ host: { lxd: { flavour: 'incus' }, uidmapTools: tools, subuid: 'root:500000:196608\n', subgid: 'root:500000:196608\n' } });
+      createSimWorld({
+        host: { lxd: { flavour: 'incus' }, uidmapTools: tools, subuid: 'root:500000:196608\n', subgid: 'root:500000:196608\n' },
+      });
     expect(incus(true).daemonRange('')).toEqual({ kind: 'range', start: 500000, size: 196608 });
     expect(incus(false).daemonRange('')).toEqual({ kind: 'range', start: 1_000_000, size: 1_000_000_000 });
     const world = incus(true);
@@ -201,7 +219,12 @@ describe("LXD's refusals", () => {
     expect((await failure(host.startInstance('c1', false))).stderr).toBe('Error: The instance is already running\n');
     // nestctl deletes with --force (everything inside was proved deletable): running is no refusal.
     await host.deleteInstance('c1');
-    expect(world.log().slice(-2).map((r) => r.op)).toEqual(['stop', 'delete']);
+    expect(
+      world
+        .log()
+        .slice(-2)
+        .map((r) => r.op),
+    ).toEqual(['stop', 'delete']);
     expect((await host.probe()).instances).toEqual([]);
     await expect(host.child('c1', null).probe()).rejects.toThrow(/Instance not found/);
     expect((await failure(host.createInstance({ ...spec('c2'), profiles: [] }))).stderr).toContain('No root device could be found');
@@ -228,7 +251,9 @@ describe("LXD's refusals", () => {
   it('for a preseed changing a pool driver; re-applying the same preseed updates', async () => {
     const world = createSimWorld(defaultWorld([]));
     const host = world.host();
-    await host.initDaemon('storage_pools: [{name: default, driver: dir, config: {}}]\nnetworks: [{name: lxdbr0, config: {ipv4.address: 10.66.0.1/24}}]\n');
+    await host.initDaemon(
+      'storage_pools: [{name: default, driver: dir, config: {}}]\nnetworks: [{name: lxdbr0, config: {ipv4.address: 10.66.0.1/24}}]\n',
+    );
     const err = await failure(host.initDaemon('storage_pools: [{name: default, driver: zfs}]\n'));
     expect(err.stderr).toBe('Error: Storage pool "default" is of type "dir" instead of "zfs"\n');
     expect(err.argv).toEqual(['lxd', 'init', '--preseed']);
@@ -242,7 +267,9 @@ describe("LXD's refusals", () => {
     const c1 = host.child('c1', null);
     await rewrite(c1, 'root:65536:131072\n');
     await c1.restartDaemon(null);
-    await c1.initDaemon('storage_pools: [{name: default, driver: dir}]\nprofiles: [{name: default, devices: {root: {path: /, pool: default, type: disk}}}]\n');
+    await c1.initDaemon(
+      'storage_pools: [{name: default, driver: dir}]\nprofiles: [{name: default, devices: {root: {path: /, pool: default, type: disk}}}]\n',
+    );
     const b = await host.pushBundle(await host.exportImage('busybox'), 'c1');
     await c1.importImage(b, ['busybox']);
     await c1.createInstance(spec('c2'));
@@ -263,13 +290,22 @@ describe('world descriptions', () => {
             name: 'c1',
             image: 'nest',
             config: { 'security.nesting': 'true' },
-            inside: { subuid: 'root:65536:131072\n', subgid: 'root:65536:131072\n', lxd: { flavour: 'debian', initialised: true }, images: [{ alias: 'busybox' }], instances: [{ name: 'c2', image: 'busybox' }] },
+            inside: {
+              subuid: 'root:65536:131072\n',
+              subgid: 'root:65536:131072\n',
+              lxd: { flavour: 'debian', initialised: true },
+              images: [{ alias: 'busybox' }],
+              instances: [{ name: 'c2', image: 'busybox' }],
+            },
           },
           {
             name: 'pinned',
             image: 'busybox',
             status: 'Stopped',
-            config: { 'volatile.idmap.next': '[{"Isuid":true,"Isgid":false,"Hostid":300000,"Nsid":0,"Maprange":65536},{"Isuid":false,"Isgid":true,"Hostid":300000,"Nsid":0,"Maprange":65536}]' },
+            config: {
+              'volatile.idmap.next':
+                '[{"Isuid":true,"Isgid":false,"Hostid":300000,"Nsid":0,"Maprange":65536},{"Isuid":false,"Isgid":true,"Hostid":300000,"Nsid":0,"Maprange":65536}]',
+            },
           },
         ],
       },

@@ -42,10 +42,19 @@ const HEADER = [
 ];
 
 describe('the config the simulated lxc-create -t busybox writes (LXC 5.0.2)', () => {
-  it('is the header, the base config as written (blank lines and comments kept), lxc.rootfs.path, then the template\'s lines', () => {
+  it("is the header, the base config as written (blank lines and comments kept), lxc.rootfs.path, then the template's lines", () => {
     const base = 'lxc.idmap = u 0 100000 65536\n\n# mine\nlxc.idmap = g 0 100000 65536\n';
     expect(createdConfig('busybox', [], base, '/home/alice/.local/share/lxc', 'box')).toBe(
-      [...HEADER, 'lxc.idmap = u 0 100000 65536', '', '# mine', 'lxc.idmap = g 0 100000 65536', 'lxc.rootfs.path = dir:/home/alice/.local/share/lxc/box/rootfs', ...BUSYBOX_LINES, ''].join('\n'),
+      [
+        ...HEADER,
+        'lxc.idmap = u 0 100000 65536',
+        '',
+        '# mine',
+        'lxc.idmap = g 0 100000 65536',
+        'lxc.rootfs.path = dir:/home/alice/.local/share/lxc/box/rootfs',
+        ...BUSYBOX_LINES,
+        '',
+      ].join('\n'),
     );
   });
 
@@ -53,7 +62,15 @@ describe('the config the simulated lxc-create -t busybox writes (LXC 5.0.2)', ()
     const world = createSimWorld(defaultWorld([{ alias: 'busybox', hostsLxd: false }]));
     world.installLxc('', {});
     const host = world.host();
-    await host.lxcCreate({ name: 'box', owner: { user: null, home: null }, template: 'busybox', templateArgs: [], config: 'lxc.net.0.type = empty\n' });
-    expect(world.file('', '/var/lib/lxc/box/config')).toBe([...HEADER, 'lxc.net.0.type = empty', 'lxc.rootfs.path = dir:/var/lib/lxc/box/rootfs', ...BUSYBOX_LINES, ''].join('\n'));
+    await host.lxcCreate({
+      name: 'box',
+      owner: { user: null, home: null },
+      template: 'busybox',
+      templateArgs: [],
+      config: 'lxc.net.0.type = empty\n',
+    });
+    expect(world.file('', '/var/lib/lxc/box/config')).toBe(
+      [...HEADER, 'lxc.net.0.type = empty', 'lxc.rootfs.path = dir:/var/lib/lxc/box/rootfs', ...BUSYBOX_LINES, ''].join('\n'),
+    );
   });
 });

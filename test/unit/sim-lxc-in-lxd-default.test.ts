@@ -48,7 +48,9 @@ describe('--simulate: LXC inside an LXD container', () => {
     const desc = fresh();
     desc.host.images = desc.host.images!.map((i) => ({ ...i, lxc: false }));
     const problems = imageProblems(createSimWorld(desc).state(), M.manifest);
-    expect(problems.map((p) => p.message)).toEqual(['image "nest-tools" (used by outer) has no LXC in the simulated world, but outer holds LXC containers']);
+    expect(problems.map((p) => p.message)).toEqual([
+      'image "nest-tools" (used by outer) has no LXC in the simulated world, but outer holds LXC containers',
+    ]);
     expect(problems[0]!.hint).toContain('lxc: true');
   });
 });

@@ -51,12 +51,21 @@ function lxcWorld(): SimWorld {
 }
 
 describe('LXC inside LXC (simulated)', () => {
-  it('plans root\'s lines and the containers inside each LXC container, entered with lxc-attach, applies them and converges', async () => {
+  it("plans root's lines and the containers inside each LXC container, entered with lxc-attach, applies them and converges", async () => {
     const world = lxcWorld();
     const first = await plan(world, TREE);
     expect(first.lxcLevels).toEqual({ outer: { user: null }, mine: { user: 'alice' }, 'mine/deep': { user: null } });
     const at = (level: string) => first.steps.filter((s) => s.level === level).map((s) => s.id);
-    expect(at('outer')).toEqual(['outer:write-subid:subuid', 'outer:write-subid:subgid', 'outer/inner:create-lxc', 'outer/inner:configure-lxc', 'outer/inner:start-lxc', 'outer/second:create-lxc', 'outer/second:configure-lxc', 'outer/second:start-lxc']);
+    expect(at('outer')).toEqual([
+      'outer:write-subid:subuid',
+      'outer:write-subid:subgid',
+      'outer/inner:create-lxc',
+      'outer/inner:configure-lxc',
+      'outer/inner:start-lxc',
+      'outer/second:create-lxc',
+      'outer/second:configure-lxc',
+      'outer/second:start-lxc',
+    ]);
     // The inside waits for its container's start.
     expect(first.steps.find((s) => s.id === 'outer:write-subid:subuid')!.dependsOn).toEqual(['outer:start-lxc']);
     expect(first.steps.find((s) => s.id === 'mine/deep:write-subid:subuid')!.dependsOn).toEqual(['mine/deep:start-lxc']);
@@ -81,7 +90,7 @@ describe('LXC inside LXC (simulated)', () => {
     expect((await plan(again, TREE)).steps).toEqual([]);
   });
 
-  it('runs what it does inside through the owner\'s lxc-attach (the argv a real run executes on the host)', async () => {
+  it("runs what it does inside through the owner's lxc-attach (the argv a real run executes on the host)", async () => {
     const world = lxcWorld();
     const seen: string[][] = [];
     const p = await plan(world, TREE);
@@ -91,15 +100,35 @@ describe('LXC inside LXC (simulated)', () => {
     expect(summary.failed).toEqual([]);
     const deepest = seen.find((a) => a.includes('lxc-create') && a.includes('deepest'));
     expect(deepest?.slice(0, 17)).toEqual([
-      'runuser', '-u', 'alice', '--', 'env', 'HOME=/home/alice', 'lxc-attach', '-P', '/home/alice/.local/share/lxc', '-n', 'mine', '--',
-      'lxc-attach', '-P', '/var/lib/lxc', '-n', 'deep',
+      'runuser',
+      '-u',
+      'alice',
+      '--',
+      'env',
+      'HOME=/home/alice',
+      'lxc-attach',
+      '-P',
+      '/home/alice/.local/share/lxc',
+      '-n',
+      'mine',
+      '--',
+      'lxc-attach',
+      '-P',
+      '/var/lib/lxc',
+      '-n',
+      'deep',
     ]);
   });
 
-  it('the inner containers cannot start without root\'s lines inside (the simulated newuidmap checks them)', async () => {
+  it("the inner containers cannot start without root's lines inside (the simulated newuidmap checks them)", async () => {
     const world = lxcWorld();
     const p = await plan(world, TREE);
-    const withoutLines = { ...p, steps: p.steps.filter((s) => s.level !== 'outer' || s.kind !== 'write-subid').map((s) => ({ ...s, dependsOn: s.dependsOn.filter((d) => !d.startsWith('outer:write-subid')) })) };
+    const withoutLines = {
+      ...p,
+      steps: p.steps
+        .filter((s) => s.level !== 'outer' || s.kind !== 'write-subid')
+        .map((s) => ({ ...s, dependsOn: s.dependsOn.filter((d) => !d.startsWith('outer:write-subid')) })),
+    };
     const summary = await startApply(withoutLines, world.host()).finished;
     expect(summary.failed.map((f) => f.step.id)).toEqual(['outer/inner:create-lxc', 'outer/second:create-lxc']);
   });
@@ -123,6 +152,9 @@ describe('LXC inside LXC (simulated)', () => {
     );
     const r = await planManifest(TREE.manifest, world.host(), { hostRestart: null, tool: 'test', manifestText: TREE.text });
     expect(r.ok).toBe(false);
-    expect(!r.ok && r.problems.map((d) => [d.message, d.hint])).toContainEqual(['outer runs LXC containers in the manifest, but LXC is not installed there', 'install it (apt-get install lxc), or create outer again from a rootfs that has it']);
+    expect(!r.ok && r.problems.map((d) => [d.message, d.hint])).toContainEqual([
+      'outer runs LXC containers in the manifest, but LXC is not installed there',
+      'install it (apt-get install lxc), or create outer again from a rootfs that has it',
+    ]);
   });
 });

@@ -86,14 +86,22 @@ describe('classic LXC on the host (simulated)', () => {
     expect(root[1]! >= 500000 + 65536).toBe(true);
     expect(subuid).toContain(`root:${root[1]}:${root[2]}`);
     expect(world.file('', '/home/alice/.config/lxc/default.conf')).toBe(
-      [`lxc.idmap = u 0 ${alice[1]} 65536`, `lxc.idmap = g 0 ${alice[1]} 65536`, 'lxc.net.0.type = veth', 'lxc.net.0.link = lxdbr0', 'lxc.net.0.flags = up', 'lxc.apparmor.profile = unconfined', ''].join('\n'),
+      [
+        `lxc.idmap = u 0 ${alice[1]} 65536`,
+        `lxc.idmap = g 0 ${alice[1]} 65536`,
+        'lxc.net.0.type = veth',
+        'lxc.net.0.link = lxdbr0',
+        'lxc.net.0.flags = up',
+        'lxc.apparmor.profile = unconfined',
+        '',
+      ].join('\n'),
     );
     expect(world.file('', '/home/alice/.local/share/lxc/box/config')).toMatch(/^lxc\.start\.auto = 1$/m);
     const again = await plan(world, TREE);
     expect(again.steps).toEqual([]);
   });
 
-  it('moves a user range that would overlap LXD\'s, and plans a stopped container as a start and a changed key as drift', async () => {
+  it("moves a user range that would overlap LXD's, and plans a stopped container as a start and a changed key as drift", async () => {
     const world = lxcWorld();
     world.editFile('', '/etc/subuid', `${world.file('', '/etc/subuid')!.replace('alice:100000:65536', 'alice:520000:65536')}`);
     world.editFile('', '/etc/subgid', `${world.file('', '/etc/subgid')!.replace('alice:100000:65536', 'alice:520000:65536')}`);
@@ -111,14 +119,18 @@ describe('classic LXC on the host (simulated)', () => {
     expect((await plan(world, TREE)).steps).toEqual([]);
   });
 
-  it('drops a user\'s old line that overlaps LXD\'s range when the range moves, keeps an unrelated one, and says so', async () => {
+  it("drops a user's old line that overlaps LXD's range when the range moves, keeps an unrelated one, and says so", async () => {
     const world = lxcWorld();
-    for (const f of ['/etc/subuid', '/etc/subgid']) world.editFile('', f, world.file('', f)!.replace('alice:100000:65536', 'alice:520000:65536\nalice:900000000:100'));
+    for (const f of ['/etc/subuid', '/etc/subgid'])
+      world.editFile('', f, world.file('', f)!.replace('alice:100000:65536', 'alice:520000:65536\nalice:900000000:100'));
     const first = await plan(world, TREE);
-    expect(planText(first)).toContain('dropping alice:520000:65536 (it overlaps root\'s LXD entry 500000:65536)');
+    expect(planText(first)).toContain("dropping alice:520000:65536 (it overlaps root's LXD entry 500000:65536)");
     expect((await startApply(first, world.host()).finished).failed).toEqual([]);
     for (const f of ['/etc/subuid', '/etc/subgid']) {
-      const lines = world.file('', f)!.split('\n').filter((l) => l.startsWith('alice:'));
+      const lines = world
+        .file('', f)!
+        .split('\n')
+        .filter((l) => l.startsWith('alice:'));
       expect(lines).toHaveLength(2);
       expect(lines[1]).toBe('alice:900000000:100');
       expect(overlaps({ start: Number(lines[0]!.split(':')[1]), size: 65536 }, { start: 500000, size: 65536 })).toBe(false);
@@ -133,7 +145,13 @@ describe('classic LXC on the host (simulated)', () => {
     const before = { subuid: world.file('', '/etc/subuid'), subgid: world.file('', '/etc/subgid') };
     expect((await apply(world, TREE)).failed).toEqual([]);
     world.stopLxc('', 'alice', 'box');
-    const r = await planManifest(TREE.manifest, world.host(), { hostRestart: null, tool: 'test', manifestText: TREE.text, mode: 'destroy', restoreIds: true });
+    const r = await planManifest(TREE.manifest, world.host(), {
+      hostRestart: null,
+      tool: 'test',
+      manifestText: TREE.text,
+      mode: 'destroy',
+      restoreIds: true,
+    });
     if (!r.ok) throw new Error(JSON.stringify(r.problems));
     expect(r.plan.steps.map((s) => s.id)).toEqual([
       'box:delete-lxc',
@@ -152,11 +170,21 @@ describe('classic LXC on the host (simulated)', () => {
     expect((await world.host().probeLxc(['alice', 'root'])).owners).toMatchObject({ alice: { containers: [] }, root: { containers: [] } });
   });
 
-  it('runs a root-owned LXC container inside an LXD container whose image has LXC, on a slice after that LXD\'s range', async () => {
+  it("runs a root-owned LXC container inside an LXD container whose image has LXC, on a slice after that LXD's range", async () => {
     const desc = defaultWorld([{ alias: 'nestlxc', hostsLxd: true }]);
     desc.host.images = desc.host.images!.map((i) => ({ ...i, lxc: true }));
     const world = createSimWorld(desc);
-    const m = load('apiVersion: nestctl/v1', 'host:', '  base: 500000', 'containers:', '  - name: c1', '    image: nestlxc', '    containers:', '      - name: rbox', '        runtime: lxc');
+    const m = load(
+      'apiVersion: nestctl/v1',
+      'host:',
+      '  base: 500000',
+      'containers:',
+      '  - name: c1',
+      '    image: nestlxc',
+      '    containers:',
+      '      - name: rbox',
+      '        runtime: lxc',
+    );
     const first = await plan(world, m);
     expect(first.steps.filter((s) => s.level === 'c1').map((s) => s.id)).toEqual([
       'c1:write-subid:subuid',
@@ -178,7 +206,7 @@ describe('classic LXC on the host (simulated)', () => {
     expect((await plan(world, m)).steps).toEqual([]);
   });
 
-  it('moves a user\'s range in the level\'s one subid write, an owner entry beside root\'s, which the user\'s container waits for', async () => {
+  it("moves a user's range in the level's one subid write, an owner entry beside root's, which the user's container waits for", async () => {
     const world = lxcWorld();
     world.editFile('', '/etc/subuid', world.file('', '/etc/subuid')!.replace('alice:100000:65536', 'alice:520000:65536'));
     world.editFile('', '/etc/subgid', world.file('', '/etc/subgid')!.replace('alice:100000:65536', 'alice:520000:65536'));
@@ -191,17 +219,30 @@ describe('classic LXC on the host (simulated)', () => {
     const alice = uid.edit!.find((e) => e.owner === 'alice')!;
     expect(alice.entry.start).toBeGreaterThanOrEqual(500000 + 65536);
     expect(uid.reason).toContain(`alice runs LXC containers on host: it needs alice:${alice.entry.start}:65536`);
-    expect(p.steps.find((s) => s.id === 'box:create-lxc')?.dependsOn).toEqual(expect.arrayContaining(['host:write-subid:subuid', 'host:write-subid:subgid']));
+    expect(p.steps.find((s) => s.id === 'box:create-lxc')?.dependsOn).toEqual(
+      expect.arrayContaining(['host:write-subid:subuid', 'host:write-subid:subgid']),
+    );
   });
 
-  it('places an LXC slice clear of dockremap\'s range in a container that also remaps Docker, both in its one subid write', async () => {
+  it("places an LXC slice clear of dockremap's range in a container that also remaps Docker, both in its one subid write", async () => {
     const desc = defaultWorld([{ alias: 'nestlxc', hostsLxd: true }]);
     desc.host.images = desc.host.images!.map((i) => ({ ...i, lxc: true }));
     const world = createSimWorld(desc);
-    const m = load('apiVersion: nestctl/v1', 'host:', '  base: 500000', 'containers:', '  - name: c1', '    image: nestlxc', '    docker: { userns_remap: true }', '    containers:', '      - name: rbox', '        runtime: lxc');
+    const m = load(
+      'apiVersion: nestctl/v1',
+      'host:',
+      '  base: 500000',
+      'containers:',
+      '  - name: c1',
+      '    image: nestlxc',
+      '    docker: { userns_remap: true }',
+      '    containers:',
+      '      - name: rbox',
+      '        runtime: lxc',
+    );
     const first = await plan(world, m);
     const uid = first.steps.find((s) => s.id === 'c1:write-subid:subuid');
-    if (uid?.kind !== 'write-subid') throw new Error('no write of c1\'s /etc/subuid');
+    if (uid?.kind !== 'write-subid') throw new Error("no write of c1's /etc/subuid");
     expect(uid.edit?.map((e) => e.owner)).toEqual(['root', 'dockremap']);
     const [root, dockremap] = uid.edit!;
     expect(root!.keep).toHaveLength(1);
@@ -217,11 +258,30 @@ describe('classic LXC on the host (simulated)', () => {
 
   it('plans --target for an LXC container alone, and refuses --replace of one', async () => {
     const world = lxcWorld();
-    const r = await planManifest(TREE.manifest, world.host(), { hostRestart: null, tool: 'test', manifestText: TREE.text, target: 'rootbox' });
+    const r = await planManifest(TREE.manifest, world.host(), {
+      hostRestart: null,
+      tool: 'test',
+      manifestText: TREE.text,
+      target: 'rootbox',
+    });
     if (!r.ok) throw new Error(JSON.stringify(r.problems));
-    expect(r.plan.steps.map((s) => s.id)).toEqual(['host:write-subid:subuid', 'host:write-subid:subgid', 'host:restart-daemon', 'rootbox:create-lxc', 'rootbox:configure-lxc', 'rootbox:start-lxc']);
-    const replaced = await planManifest(TREE.manifest, world.host(), { hostRestart: null, tool: 'test', manifestText: TREE.text, replace: ['box'] });
-    expect(replaced.ok ? [] : replaced.problems.map((p) => p.message)).toEqual(['--replace box: it is an LXC container, which nestctl does not replace']);
+    expect(r.plan.steps.map((s) => s.id)).toEqual([
+      'host:write-subid:subuid',
+      'host:write-subid:subgid',
+      'host:restart-daemon',
+      'rootbox:create-lxc',
+      'rootbox:configure-lxc',
+      'rootbox:start-lxc',
+    ]);
+    const replaced = await planManifest(TREE.manifest, world.host(), {
+      hostRestart: null,
+      tool: 'test',
+      manifestText: TREE.text,
+      replace: ['box'],
+    });
+    expect(replaced.ok ? [] : replaced.problems.map((p) => p.message)).toEqual([
+      '--replace box: it is an LXC container, which nestctl does not replace',
+    ]);
   });
 
   it('refuses a user who does not exist, a host without LXC, and a container nestctl did not make', async () => {
@@ -231,27 +291,49 @@ describe('classic LXC on the host (simulated)', () => {
     expect(r1.ok ? [] : r1.problems.map((p) => p.message)).toEqual(['there is no account alice on host to run its LXC containers']);
     const noLxc = createSimWorld(defaultWorld(IMAGES));
     const r2 = await planManifest(TREE.manifest, noLxc.host(), { hostRestart: null, tool: 'test', manifestText: TREE.text });
-    expect(r2.ok ? [] : r2.problems.map((p) => [p.message, p.fault])).toEqual([['host runs LXC containers in the manifest, but LXC is not installed there', 'environment']]);
+    expect(r2.ok ? [] : r2.problems.map((p) => [p.message, p.fault])).toEqual([
+      ['host runs LXC containers in the manifest, but LXC is not installed there', 'environment'],
+    ]);
     const theirs = lxcWorld();
-    await theirs.host().lxcCreate({ name: 'rootbox', owner: { user: null, home: null }, template: 'busybox', templateArgs: [], config: null });
+    await theirs
+      .host()
+      .lxcCreate({ name: 'rootbox', owner: { user: null, home: null }, template: 'busybox', templateArgs: [], config: null });
     const r3 = await planManifest(TREE.manifest, theirs.host(), { hostRestart: null, tool: 'test', manifestText: TREE.text });
-    expect(r3.ok ? [] : r3.problems.map((p) => p.message)).toEqual(['an LXC container rootbox of root exists on host, but nestctl did not create it']);
+    expect(r3.ok ? [] : r3.problems.map((p) => p.message)).toEqual([
+      'an LXC container rootbox of root exists on host, but nestctl did not create it',
+    ]);
   });
 
-  it('fails to start a user\'s container whose map the user holds no subuid line for, with liblxc\'s words', async () => {
+  it("fails to start a user's container whose map the user holds no subuid line for, with liblxc's words", async () => {
     const world = lxcWorld();
     const host = world.host();
     const alice = { user: 'alice', home: '/home/alice' };
-    await host.writeLxcFile('/home/alice/.config/lxc/default.conf', 'alice', 'lxc.idmap = u 0 300000 65536\nlxc.idmap = g 0 300000 65536\n', null);
+    await host.writeLxcFile(
+      '/home/alice/.config/lxc/default.conf',
+      'alice',
+      'lxc.idmap = u 0 300000 65536\nlxc.idmap = g 0 300000 65536\n',
+      null,
+    );
     // the template runs in the container's namespace: refused at create already
-    const create = await host.lxcCreate({ name: 'x', owner: alice, template: 'busybox', templateArgs: [], config: null }).catch((e: unknown) => e);
-    expect(String((create as { stderr?: string }).stderr)).toMatch(/^lxc-create: x: \.\.\/src\/lxc\/idmap_utils\.c: lxc_map_ids: 245 newuidmap failed to write mapping "newuidmap: uid range \[0-65536\) -> \[300000-365536\) not allowed"/);
+    const create = await host
+      .lxcCreate({ name: 'x', owner: alice, template: 'busybox', templateArgs: [], config: null })
+      .catch((e: unknown) => e);
+    expect(String((create as { stderr?: string }).stderr)).toMatch(
+      /^lxc-create: x: \.\.\/src\/lxc\/idmap_utils\.c: lxc_map_ids: 245 newuidmap failed to write mapping "newuidmap: uid range \[0-65536\) -> \[300000-365536\) not allowed"/,
+    );
     // made while alice held the range, started after her line went
-    await host.writeLxcFile('/home/alice/.config/lxc/default.conf', 'alice', 'lxc.idmap = u 0 100000 65536\nlxc.idmap = g 0 100000 65536\n', (await host.probeLxc(['alice'])).owners['alice']!.defaultConf!.sha256);
+    await host.writeLxcFile(
+      '/home/alice/.config/lxc/default.conf',
+      'alice',
+      'lxc.idmap = u 0 100000 65536\nlxc.idmap = g 0 100000 65536\n',
+      (await host.probeLxc(['alice'])).owners['alice']!.defaultConf!.sha256,
+    );
     await host.lxcCreate({ name: 'x', owner: alice, template: 'busybox', templateArgs: [], config: null });
     world.editFile('', '/etc/subuid', world.file('', '/etc/subuid')!.replace('alice:100000:65536\n', ''));
     const err = await host.lxcStart('x', alice, 'none').catch((e: unknown) => e);
-    expect(String((err as { stderr?: string }).stderr)).toContain('newuidmap failed to write mapping "newuidmap: uid range [0-65536) -> [100000-165536) not allowed"');
+    expect(String((err as { stderr?: string }).stderr)).toContain(
+      'newuidmap failed to write mapping "newuidmap: uid range [0-65536) -> [100000-165536) not allowed"',
+    );
     expect(String((err as { stderr?: string }).stderr)).toContain('lxc-start: x: The container failed to start');
     expect((await host.probeLxc(['alice'])).owners['alice']!.containers.map((c) => c.state)).toEqual(['STOPPED']);
   });

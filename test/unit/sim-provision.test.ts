@@ -60,7 +60,8 @@ async function apply(world: SimWorld, m: { manifest: Manifest; text: string }) {
   return startApply(await plan(world, m), world.host()).finished;
 }
 
-const facts = async (world: SimWorld, level: string, name: string, path: string) => (await world.level(level).readFiles(name, [path]))[path];
+const facts = async (world: SimWorld, level: string, name: string, path: string) =>
+  (await world.level(level).readFiles(name, [path]))[path];
 
 const SETUP = [['touch', '/var/lib/c2-ready'], ['true']];
 
@@ -116,7 +117,10 @@ describe('files and setup in containers (simulated)', () => {
     const world = createSimWorld(defaultWorld(IMAGES));
     await apply(world, manifest(SETUP));
     expect(world.commands('c1/c2')).toEqual(SETUP);
-    const order = world.log().filter((r) => r.path === 'c1/c2' && (r.op === 'write-file' || r.op === 'exec')).map((r) => r.op);
+    const order = world
+      .log()
+      .filter((r) => r.path === 'c1/c2' && (r.op === 'write-file' || r.op === 'exec'))
+      .map((r) => r.op);
     expect(order).toEqual(['write-file', 'exec', 'exec']);
     await apply(world, manifest(SETUP));
     expect(world.commands('c1/c2')).toEqual(SETUP);

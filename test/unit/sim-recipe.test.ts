@@ -54,7 +54,12 @@ const nesting = { 'security.nesting': 'true' };
 
 describe('simulated LXD: the classic recipe by hand', () => {
   it('gives c1, c2, c3 the maps 0 500000 196608 / 0 65536 131072 / 0 65536 65536', async () => {
-    const world = createSimWorld(defaultWorld([{ alias: 'nest', hostsLxd: true }, { alias: 'busybox', hostsLxd: false }]));
+    const world = createSimWorld(
+      defaultWorld([
+        { alias: 'nest', hostsLxd: true },
+        { alias: 'busybox', hostsLxd: false },
+      ]),
+    );
     const host = world.host();
     const nest = await fingerprintOf(host, 'nest');
     const busybox = await fingerprintOf(host, 'busybox');
@@ -107,7 +112,8 @@ describe('simulated LXD: the classic recipe by hand', () => {
     expect(c2obs.config['security.nesting']).toBe('true');
     expect(c2obs.config['volatile.base_image']).toBe(nest);
     expect(c2obs.config['volatile.idmap.base']).toBe('0');
-    const map = '[{"Isuid":true,"Isgid":false,"Hostid":65536,"Nsid":0,"Maprange":131072},{"Isuid":false,"Isgid":true,"Hostid":65536,"Nsid":0,"Maprange":131072}]';
+    const map =
+      '[{"Isuid":true,"Isgid":false,"Hostid":65536,"Nsid":0,"Maprange":131072},{"Isuid":false,"Isgid":true,"Hostid":65536,"Nsid":0,"Maprange":131072}]';
     expect(c2obs.config['volatile.idmap.current']).toBe(map);
     expect(c2obs.config['volatile.idmap.next']).toBe(map);
     expect(c2obs.config['volatile.last_state.idmap']).toBe(map);
@@ -118,7 +124,14 @@ describe('simulated LXD: the classic recipe by hand', () => {
     // no temp files left behind at any level
     for (const path of ['', 'c1', 'c1/c2']) expect(world.files(path).filter((f) => f.startsWith('/var/tmp/'))).toEqual([]);
     // the untouched files are recorded once, for destroy --restore-ids
-    expect(world.files('c1')).toEqual(['/etc/subgid', '/etc/subgid-', '/etc/subuid', '/etc/subuid-', '/var/lib/nestctl/subgid.orig', '/var/lib/nestctl/subuid.orig']);
+    expect(world.files('c1')).toEqual([
+      '/etc/subgid',
+      '/etc/subgid-',
+      '/etc/subuid',
+      '/etc/subuid-',
+      '/var/lib/nestctl/subgid.orig',
+      '/var/lib/nestctl/subuid.orig',
+    ]);
     // c1's LXD restart kept c2 (and c3 inside it) running
     await c1.restartDaemon(null);
     expect((await c1.probe()).instances.find((i) => i.name === 'c2')?.status).toBe('Running');
@@ -144,7 +157,9 @@ describe('simulated LXD: the classic recipe by hand', () => {
     expect(err).toBeInstanceOf(CommandError);
     const stderr = (err as CommandError).stderr;
     expect(stderr).toContain("LXD doesn't have a uid/gid allocation. In this mode, only privileged containers are supported");
-    expect(stderr).toMatch(/^Error: Failed creating instance record: Failed initialising instance: Invalid config: LXD doesn't have a uid\/gid allocation/);
+    expect(stderr).toMatch(
+      /^Error: Failed creating instance record: Failed initialising instance: Invalid config: LXD doesn't have a uid\/gid allocation/,
+    );
     expect((err as CommandError).level).toBe('c1');
     expect((await c1.probe()).instances).toEqual([]);
 

@@ -12,7 +12,9 @@ const KEYS = [...NEIGHBOUR_KEYS, 'boot.autostart'];
 
 describe('expandedKeys', () => {
   it('equals the expanded config cut to the keys asked for, on random profiles and configs', () => {
-    const config = fc.dictionary(fc.constantFrom(...KEYS), fc.constantFrom('true', 'false', '', '65536', '1065536'), { maxKeys: KEYS.length });
+    const config = fc.dictionary(fc.constantFrom(...KEYS), fc.constantFrom('true', 'false', '', '65536', '1065536'), {
+      maxKeys: KEYS.length,
+    });
     const input = fc.record({
       profiles: fc.array(fc.record({ name: fc.constantFrom('default', 'iso', 'big', 'x'), config }), { maxLength: 4 }),
       uses: fc.array(fc.constantFrom('default', 'iso', 'big', 'x', 'missing'), { maxLength: 4 }),
@@ -40,10 +42,20 @@ describe('findIdmap neighbours', () => {
       return [{ name: 'a', expanded: { 'security.idmap.isolated': 'true', 'volatile.idmap.base': '1065536' } }];
     };
     expect(findIdmap({ flavour: 'debian', daemon, name: 'b', expanded: {}, neighbours })).toMatchObject({ ok: true, base: 0 });
-    expect(findIdmap({ flavour: 'debian', daemon, name: 'b', expanded: { 'security.idmap.isolated': 'true', 'security.idmap.base': '5000000' }, neighbours })).toMatchObject({ ok: true, base: 5_000_000 });
+    expect(
+      findIdmap({
+        flavour: 'debian',
+        daemon,
+        name: 'b',
+        expanded: { 'security.idmap.isolated': 'true', 'security.idmap.base': '5000000' },
+        neighbours,
+      }),
+    ).toMatchObject({ ok: true, base: 5_000_000 });
     expect(listed).toBe(0);
     const big = [entry('u', 0, 1_000_000, 196609), entry('g', 0, 1_000_000, 196609)];
-    expect(findIdmap({ flavour: 'debian', daemon: big, name: 'b', expanded: { 'security.idmap.isolated': 'true' }, neighbours })).toMatchObject({ ok: true, base: 1_131_072 });
+    expect(
+      findIdmap({ flavour: 'debian', daemon: big, name: 'b', expanded: { 'security.idmap.isolated': 'true' }, neighbours }),
+    ).toMatchObject({ ok: true, base: 1_131_072 });
     expect(listed).toBe(1);
   });
 });

@@ -17,9 +17,13 @@ function load(file: string): { manifest: Manifest; text: string } {
   return { manifest: r.manifest, text };
 }
 
-
 async function plan(world: SimWorld, m: { manifest: Manifest; text: string }, mode: 'apply' | 'destroy' = 'apply') {
-  const r = await planManifest(m.manifest, world.host(m.manifest.host.flavour), { hostRestart: null, tool: 'test', manifestText: m.text, mode });
+  const r = await planManifest(m.manifest, world.host(m.manifest.host.flavour), {
+    hostRestart: null,
+    tool: 'test',
+    manifestText: m.text,
+    mode,
+  });
   if (!r.ok) throw new Error(JSON.stringify(r.problems));
   return r.plan;
 }
@@ -55,7 +59,13 @@ function runningLevels(world: SimWorld): string[] {
 const reload = (text: string): SimWorld => createSimWorld(parseWorld(text, 'state.yaml'));
 
 describe('describeWorld', () => {
-  for (const file of ['examples/seed.yaml', 'examples/isolated.yaml', 'examples/docker.yaml', 'examples/incus.yaml', 'examples/lxc-user.yaml']) {
+  for (const file of [
+    'examples/seed.yaml',
+    'examples/isolated.yaml',
+    'examples/docker.yaml',
+    'examples/incus.yaml',
+    'examples/lxc-user.yaml',
+  ]) {
     it(`${file}: the saved world is a fixed point, and the continued world observes and plans the same`, async () => {
       const m = load(file);
       const world = createSimWorld(defaultWorld(manifestImages(m.manifest), m.manifest.host.flavour, manifestLxcUsers(m.manifest)));

@@ -14,7 +14,12 @@ describe('--simulate --verbose', () => {
     const ran: string[][] = [];
     const traced: string[] = [];
     const machine = world.machine();
-    const host = new ExecLevel((argv, options) => (ran.push([...argv]), machine(argv, options)), '', { trace: (path, argv) => traced.push(`[${path}] ${argv.join(' ')}`) }, 'debian');
+    const host = new ExecLevel(
+      (argv, options) => (ran.push([...argv]), machine(argv, options)),
+      '',
+      { trace: (path, argv) => traced.push(`[${path}] ${argv.join(' ')}`) },
+      'debian',
+    );
     const c1 = host.child('c1', 'debian');
     await c1.updateInstance('c2', { set: { 'limits.cpu': '2' }, profiles: ['default'] });
     await c1.startInstance('c2', false);

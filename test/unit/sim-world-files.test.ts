@@ -61,7 +61,10 @@ describe('files in the simulated world', () => {
 
   it('a file edited in the state file is drift: the plan shows it with a diff', async () => {
     const edited = join(dir, 'edited.yaml');
-    await writeFile(edited, (await readFile(state, 'utf8')).replace(ROLE, ROLE.replace('              outer\n', '              edited by hand\n')));
+    await writeFile(
+      edited,
+      (await readFile(state, 'utf8')).replace(ROLE, ROLE.replace('              outer\n', '              edited by hand\n')),
+    );
     const r = await nestctl(['plan', '--detailed-exitcode', '--state', edited, manifest]);
     expect(r.code).toBe(2);
     expect(r.stdout).toContain('~ c1: /etc/role');
@@ -71,19 +74,31 @@ describe('files in the simulated world', () => {
 
   it('a world file can start with a file given in base64, mode and owner: the plan compares them all', async () => {
     const saved = await readFile(state, 'utf8');
-    const role = (mode: string): string => `          /etc/role:\n            base64: ${Buffer.from('outer\n').toString('base64')}\n            mode: "${mode}"\n            uid: 1000\n`;
+    const role = (mode: string): string =>
+      `          /etc/role:\n            base64: ${Buffer.from('outer\n').toString('base64')}\n            mode: "${mode}"\n            uid: 1000\n`;
     const world = async (name: string, text: string): Promise<string> => {
       expect(text).not.toBe(saved);
       await writeFile(join(dir, name), text);
       return join(dir, name);
     };
-    const same = await nestctl(['plan', '--detailed-exitcode', '--world', await world('same.yaml', saved.replace(ROLE, role('0600'))), manifest]);
+    const same = await nestctl([
+      'plan',
+      '--detailed-exitcode',
+      '--world',
+      await world('same.yaml', saved.replace(ROLE, role('0600'))),
+      manifest,
+    ]);
     expect(same.stdout).toContain('No changes.');
     expect(same.code).toBe(0);
     const loose = await nestctl(['plan', '--world', await world('loose.yaml', saved.replace(ROLE, role('0644'))), manifest]);
     expect(loose.stdout).toContain('~ c1: /etc/role');
     expect(loose.stdout).toMatch(/mode 0644 → 0600/);
-    const rerun = await nestctl(['plan', '--world', await world('no-setup.yaml', saved.replace(/ +user\.nestctl\.setup: [0-9a-f]{64}\n/, '')), manifest]);
+    const rerun = await nestctl([
+      'plan',
+      '--world',
+      await world('no-setup.yaml', saved.replace(/ +user\.nestctl\.setup: [0-9a-f]{64}\n/, '')),
+      manifest,
+    ]);
     expect(rerun.stdout).toContain('~ c1/c2: setup (run 1 command)');
   });
 

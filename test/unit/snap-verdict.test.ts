@@ -13,8 +13,12 @@ import { type PipelineOptions, planManifest } from '../../src/engine/plan-pipeli
 import type { LxdLevel } from '../../src/ports/lxd.js';
 import { load, ours } from './helpers/sim-worlds.js';
 
-const SNAP_NEST = load('apiVersion: nestctl/v1\nhost:\n  base: 500000\ncontainers:\n  - name: c1\n    image: nest\n    flavour: snap\n    containers:\n      - { name: c2, image: busybox }\n');
-const UNNAMED_NEST = load('apiVersion: nestctl/v1\nhost:\n  base: 500000\ncontainers:\n  - name: c1\n    image: nest\n    containers:\n      - { name: c2, image: busybox }\n');
+const SNAP_NEST = load(
+  'apiVersion: nestctl/v1\nhost:\n  base: 500000\ncontainers:\n  - name: c1\n    image: nest\n    flavour: snap\n    containers:\n      - { name: c2, image: busybox }\n',
+);
+const UNNAMED_NEST = load(
+  'apiVersion: nestctl/v1\nhost:\n  base: 500000\ncontainers:\n  - name: c1\n    image: nest\n    containers:\n      - { name: c2, image: busybox }\n',
+);
 
 /** A Debian LXD host whose image `nest` carries the snap LXD; `c1Map`: c1 already made (and its map size). */
 function world(c1Map: number | null = null): WorldDescription {
@@ -54,7 +58,10 @@ describe('the snap LXD verdict, per level, before anything runs (kernelDefaultMa
 
   it('a snap host takes the kernel default range', async () => {
     const snapHost: WorldDescription = { host: { lxd: { flavour: 'snap', initialised: true }, images: [{ alias: 'busybox' }] } };
-    const p = await planned(createSimWorld(snapHost).host(), load('apiVersion: nestctl/v1\ncontainers:\n  - { name: c1, image: busybox }\n'));
+    const p = await planned(
+      createSimWorld(snapHost).host(),
+      load('apiVersion: nestctl/v1\ncontainers:\n  - { name: c1, image: busybox }\n'),
+    );
     expect(p.warnings).toContain('host (snap LXD): ids 1000000–1000999999 from the kernel default; fits c1 (65536)');
   });
 
@@ -69,7 +76,7 @@ describe('the snap LXD verdict, per level, before anything runs (kernelDefaultMa
         where: { path: 'c1' },
         message:
           "c1 (snap LXD): its container's map holds 131072 ids, and 165537 are needed: the snap takes ids from 100000 up and needs at least 65537 of them (kernelDefaultMap), so it could run privileged containers only",
-        hint: 'set flavour: snap on c1 so nestctl sizes its map for the snap; then recreate c1 (nestctl destroy --target c1, then apply): a container\'s map is computed only when it is created',
+        hint: "set flavour: snap on c1 so nestctl sizes its map for the snap; then recreate c1 (nestctl destroy --target c1, then apply): a container's map is computed only when it is created",
       },
     ]);
     expect(w.log().length).toBe(before);
@@ -80,9 +87,23 @@ describe('the snap LXD verdict, per level, before anything runs (kernelDefaultMa
   });
 
   it('an isolated one is not told to raise idmap.size (the level is refused from the map it has): recreating it converges', async () => {
-    const iso = (flavour: string) => load(`apiVersion: nestctl/v1\ncontainers:\n  - name: c1\n    image: nest\n${flavour}    idmap: { isolated: true }\n    containers:\n      - { name: c2, image: busybox }\n`);
+    const iso = (flavour: string) =>
+      load(
+        `apiVersion: nestctl/v1\ncontainers:\n  - name: c1\n    image: nest\n${flavour}    idmap: { isolated: true }\n    containers:\n      - { name: c2, image: busybox }\n`,
+      );
     const desc = world(10000001);
-    desc.host.instances = [ours('c1', 'nest', { config: { 'user.nestctl.managed': 'true', 'user.nestctl.path': 'c1', 'security.nesting': 'true', 'security.idmap.isolated': 'true', 'security.idmap.size': '131072' }, inside: { lxd: { flavour: 'snap', initialised: true } } })];
+    desc.host.instances = [
+      ours('c1', 'nest', {
+        config: {
+          'user.nestctl.managed': 'true',
+          'user.nestctl.path': 'c1',
+          'security.nesting': 'true',
+          'security.idmap.isolated': 'true',
+          'security.idmap.size': '131072',
+        },
+        inside: { lxd: { flavour: 'snap', initialised: true } },
+      }),
+    ];
     const w = createSimWorld(desc);
     const r = await plan(w.host(), iso(''));
     expect(r.ok ? [] : r.problems.map((p) => p.hint)).toEqual([

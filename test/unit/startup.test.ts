@@ -45,7 +45,14 @@ describe('startup', () => {
     const loaded = await loadedBy(['validate', 'examples/seed.yaml']);
     expect(loaded).toContain('dist/src/cli/commands/validate.js');
     expect(loaded).toContain('dist/src/core/generated/manifest-validator.js');
-    for (const f of ['dist/src/cli/commands/plan.js', 'dist/src/cli/commands/apply.js', 'dist/src/render/plan-text.js', 'dist/src/engine/plan-pipeline.js', 'dist/src/cli/planning.js', 'dist/src/cli/connection.js']) {
+    for (const f of [
+      'dist/src/cli/commands/plan.js',
+      'dist/src/cli/commands/apply.js',
+      'dist/src/render/plan-text.js',
+      'dist/src/engine/plan-pipeline.js',
+      'dist/src/cli/planning.js',
+      'dist/src/cli/connection.js',
+    ]) {
       expect(loaded, f).not.toContain(f);
     }
     // ajv compiled the schemas at build time; the generated validators need nothing of it
@@ -56,7 +63,8 @@ describe('startup', () => {
     // A real plan's probes run in child processes: what loads after they start costs no time.
     const before = [...staticClosure('dist/src/cli/commands/plan.js')];
     expect(before).toContain('dist/src/engine/observe.js');
-    for (const late of ['dist/src/sim/index.js', 'dist/src/core/plan/planner.js', 'dist/src/render/plan-text.js']) expect(before, late).not.toContain(late);
+    for (const late of ['dist/src/sim/index.js', 'dist/src/core/plan/planner.js', 'dist/src/render/plan-text.js'])
+      expect(before, late).not.toContain(late);
   });
 
   it('the generated validators are what the schemas give (npm run build regenerates them)', async () => {

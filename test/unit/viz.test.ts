@@ -27,7 +27,11 @@ const summary = (path: string, over: Partial<LevelSummary> = {}): LevelSummary =
 /** A host with ci, and in ci two isolated siblings whose slices share ids (65536 from 196608). */
 const overlapping: Pick<Plan, 'levels'> = {
   levels: [
-    summary('', { entry: { start: 1000000, size: 327680 }, daemonRange: { start: 1000000, size: 327680 }, children: [{ path: 'ci', map: { start: 1000000, size: 327680 }, isolated: false }] }),
+    summary('', {
+      entry: { start: 1000000, size: 327680 },
+      daemonRange: { start: 1000000, size: 327680 },
+      children: [{ path: 'ci', map: { start: 1000000, size: 327680 }, isolated: false }],
+    }),
     summary('ci', {
       children: [
         { path: 'ci/a', map: { start: 131072, size: 131072 }, isolated: true },
@@ -58,7 +62,14 @@ describe('rangeLayout', () => {
 
   it('does not count shared children, which all get the whole range, as overlapping', () => {
     const whole = { start: 65536, size: 131072 };
-    const l = rangeLayout(whole, [{ path: 'a', map: whole, isolated: false }, { path: 'b', map: whole, isolated: false }], 'strict');
+    const l = rangeLayout(
+      whole,
+      [
+        { path: 'a', map: whole, isolated: false },
+        { path: 'b', map: whole, isolated: false },
+      ],
+      'strict',
+    );
     expect(l).toEqual({ free: [], overlaps: [], outside: [], misfit: [] });
   });
 });

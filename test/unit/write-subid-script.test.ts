@@ -26,7 +26,16 @@ interface Run {
 /** Runs the script on `file` with `text` on stdin; `.orig` records go to `state`. */
 function run(file: string, text: string, args: { sha?: string; mode?: string; entry?: string; state: string }): Promise<Run> {
   const t0 = Date.now();
-  const child = spawn('sh', ['-c', WRITE_SUBID_SCRIPT, 'nestctl-write-subid', file, args.sha ?? sha256(OLD), args.mode ?? 'keep', args.entry ?? '', args.state]);
+  const child = spawn('sh', [
+    '-c',
+    WRITE_SUBID_SCRIPT,
+    'nestctl-write-subid',
+    file,
+    args.sha ?? sha256(OLD),
+    args.mode ?? 'keep',
+    args.entry ?? '',
+    args.state,
+  ]);
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   child.stdin.on('error', () => undefined); // a refusing script may exit before it reads stdin (EPIPE)
@@ -89,7 +98,11 @@ describe('write-subid script', () => {
   it.each([
     ['an empty text', '', 'it is empty and FILE is not'],
     ['a text cut short mid-line', 'root:300000:131072\nalice:1655', 'it does not end in a newline (cut short?)'],
-    ['a line that is not owner:start:count', 'root:300000:131072\nalice 165536 65536\n', 'line 2 is neither owner:start:count nor a comment'],
+    [
+      'a line that is not owner:start:count',
+      'root:300000:131072\nalice 165536 65536\n',
+      'line 2 is neither owner:start:count nor a comment',
+    ],
     ['a text without the planned entry', 'alice:165536:65536\n', `it lacks the planned entry ${ENTRY}`],
   ])('refuses %s with exit 5, changing nothing', async (_what, text, why) => {
     const { dir, file, state } = setup();
@@ -131,11 +144,18 @@ describe('ExecLevel.writeSubid with the real script', () => {
         let stderr = '';
         child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
         child.stdin.on('error', () => undefined);
-        child.stdin.end(`${String(options?.stdin ?? '').split('\n').slice(0, 1).join('\n')}\n`);
+        child.stdin.end(
+          `${String(options?.stdin ?? '')
+            .split('\n')
+            .slice(0, 1)
+            .join('\n')}\n`,
+        );
         child.on('exit', (code) => ok({ code: code ?? -1, stdout: '', stderr }));
       });
     const sent = `alice:165536:65536\n${ENTRY}\n`;
-    await expect(new ExecLevel(exec, 'c1', {}, 'debian').writeSubid('subuid', sent, sha256(OLD), { entries: [ENTRY] })).rejects.toMatchObject({
+    await expect(
+      new ExecLevel(exec, 'c1', {}, 'debian').writeSubid('subuid', sent, sha256(OLD), { entries: [ENTRY] }),
+    ).rejects.toMatchObject({
       message: `refusing the new ${file}: it lacks the planned entry ${ENTRY}`,
       hint: REFUSED_HINT,
     });

@@ -49,22 +49,70 @@ echo absent
 export const readSubidArgv = (file: SubidFile): string[] => ['sh', '-c', READ_FILE, 'nestctl-read-file', `/etc/${file}`];
 
 export const TEMP_DIR_ARGV = ['mktemp', '-d', '/var/tmp/nestctl-image.XXXXXX'];
-export const exportImageArgv = (cli: Cli, fingerprint: string, dir: string): string[] => [cli, 'image', 'export', '-q', fingerprint, `${dir}/`];
-export const pushFileArgv = (cli: Cli, file: string, childName: string, dir: string): string[] => [cli, 'file', 'push', '-q', file, `${childName}${dir}/`];
+export const exportImageArgv = (cli: Cli, fingerprint: string, dir: string): string[] => [
+  cli,
+  'image',
+  'export',
+  '-q',
+  fingerprint,
+  `${dir}/`,
+];
+export const pushFileArgv = (cli: Cli, file: string, childName: string, dir: string): string[] => [
+  cli,
+  'file',
+  'push',
+  '-q',
+  file,
+  `${childName}${dir}/`,
+];
 /** Removes the bundle's temp directories (only nestctl's own); null when there are none. */
 export function discardArgv(files: readonly string[]): string[] | null {
   const dirs = [...new Set(files.map((f) => f.slice(0, f.lastIndexOf('/'))))].filter((d) => d.startsWith('/var/tmp/nestctl-'));
   return dirs.length > 0 ? ['rm', '-rf', '--', ...dirs] : null;
 }
 
-export const writeSubidArgv = (file: SubidFile, expectedSha256: string | null, forgetOriginal: boolean, entries: readonly string[]): string[] => [
-  'sh', '-c', WRITE_SUBID_SCRIPT, 'nestctl-write-subid', `/etc/${file}`, expectedSha256 ?? 'absent', forgetOriginal ? 'forget' : 'keep', entries.join('\n'),
+export const writeSubidArgv = (
+  file: SubidFile,
+  expectedSha256: string | null,
+  forgetOriginal: boolean,
+  entries: readonly string[],
+): string[] => [
+  'sh',
+  '-c',
+  WRITE_SUBID_SCRIPT,
+  'nestctl-write-subid',
+  `/etc/${file}`,
+  expectedSha256 ?? 'absent',
+  forgetOriginal ? 'forget' : 'keep',
+  entries.join('\n'),
 ];
 
-export const restartArgv = (info: FlavourInfo): string[] => ['sh', '-c', RESTART, 'restart', info.restartNeedsSystemd ? 'systemd' : 'any', ...info.restartArgv];
+export const restartArgv = (info: FlavourInfo): string[] => [
+  'sh',
+  '-c',
+  RESTART,
+  'restart',
+  info.restartNeedsSystemd ? 'systemd' : 'any',
+  ...info.restartArgv,
+];
 export const waitReadyArgv = (info: FlavourInfo): string[] => [...info.waitReadyArgv, String(WAIT_READY_SECONDS)];
-export const fetchImageArgv = (cli: Cli, remoteRef: string, alias: string): string[] => [cli, 'image', 'copy', remoteRef, 'local:', '--alias', alias];
-export const importImageArgv = (cli: Cli, files: readonly string[], aliases: readonly string[]): string[] => [cli, 'image', 'import', '-q', ...files, ...aliases.flatMap((a) => ['--alias', a])];
+export const fetchImageArgv = (cli: Cli, remoteRef: string, alias: string): string[] => [
+  cli,
+  'image',
+  'copy',
+  remoteRef,
+  'local:',
+  '--alias',
+  alias,
+];
+export const importImageArgv = (cli: Cli, files: readonly string[], aliases: readonly string[]): string[] => [
+  cli,
+  'image',
+  'import',
+  '-q',
+  ...files,
+  ...aliases.flatMap((a) => ['--alias', a]),
+];
 
 export function createInstanceArgv(cli: Cli, spec: InstanceSpec): string[] {
   const profiles = spec.profiles.length > 0 ? spec.profiles.flatMap((p) => ['-p', p]) : ['--no-profiles'];
@@ -96,7 +144,8 @@ export const profileCreateArgv = (cli: Cli, name: string): string[] => [cli, 'pr
 export const profileEditArgv = (cli: Cli, name: string): string[] => [cli, 'profile', 'edit', name];
 export const profileDeleteArgv = (cli: Cli, name: string): string[] => [cli, 'profile', 'delete', name];
 /** The stdin of `profile edit` (api.ProfilePut: description, config, devices). */
-export const profileYaml = (body: ProfileBody): string => stringify({ description: body.description, config: body.config, devices: body.devices });
+export const profileYaml = (body: ProfileBody): string =>
+  stringify({ description: body.description, config: body.config, devices: body.devices });
 
 /** What --verbose shows for an argv, nested or not: each constant `sh -c` script by its name (its $0), not its text. */
 export function shownArgv(argv: readonly string[]): string[] {

@@ -3,14 +3,43 @@
 
 import { CommandError, EnvironmentError, TimedOutError, UnseenError } from '../../core/errors.js';
 import { FLAVOURS, daemonName, decideFlavour, isClient, type Flavour, type FlavourInfo, flavourInfo } from '../../core/flavour/index.js';
-import { type ApiImage, type ApiInstance, type ApiProfile, installedFlavours, observedImages, observedInstances, observedProfiles, parseProbe, parseProbeFacts } from '../../core/observe/parse-probe.js';
+import {
+  type ApiImage,
+  type ApiInstance,
+  type ApiProfile,
+  installedFlavours,
+  observedImages,
+  observedInstances,
+  observedProfiles,
+  parseProbe,
+  parseProbeFacts,
+} from '../../core/observe/parse-probe.js';
 import type { ProfileBody } from '../../core/plan/model.js';
-import { type FileState, type ObservedFile, type ObservedImage, type ObservedInstance, type ObservedLevel, type ObservedLxc, type ObservedProfile, fileIsAsWanted } from '../../core/observed.js';
+import {
+  type FileState,
+  type ObservedFile,
+  type ObservedImage,
+  type ObservedInstance,
+  type ObservedLevel,
+  type ObservedLxc,
+  type ObservedProfile,
+  fileIsAsWanted,
+} from '../../core/observed.js';
 import { sha256 } from '../../core/hash.js';
 import { parseFileFacts } from '../../core/observe/parse-files.js';
 import { FILE_REFUSED_EXIT, FILE_STALE_EXIT, READ_FILES_SCRIPT, WRITE_FILE_SCRIPT } from './files-script.js';
 import type { Exec, ExecOptions, ExecResult, OutputListener } from '../../ports/exec.js';
-import type { FileWrite, ImageBundle, InstanceSpec, InstanceUpdate, LxcCreate, LxcOwner, LxdLevel, SubidFile, SubidWriteOptions } from '../../ports/lxd.js';
+import type {
+  FileWrite,
+  ImageBundle,
+  InstanceSpec,
+  InstanceUpdate,
+  LxcCreate,
+  LxcOwner,
+  LxdLevel,
+  SubidFile,
+  SubidWriteOptions,
+} from '../../ports/lxd.js';
 import { LxcAtLevel } from './lxc-level.js';
 import { lxcAttachArgv } from './lxc-commands.js';
 import { type Cli, nestedExec, projectArgs } from '../nested-exec.js';
@@ -20,7 +49,26 @@ import { IMAGES_QUERY, INSTANCES_QUERY, PROBE_MARK, PROBE_SCRIPT, PROFILES_QUERY
 import { LOCKED_EXIT, REFUSED_EXIT, STALE_EXIT } from './write-subid-script.js';
 import { REFUSED_HINT } from '../../core/subid/check-text.js';
 import { profileCreateArgv, profileDeleteArgv, profileEditArgv, profileYaml } from './commands.js';
-import { createInstanceArgv, deleteArgv, discardArgv, queryArgv, readSubidArgv, exportImageArgv, probeArgv, pushFileArgv, TEMP_DIR_ARGV, fetchImageArgv, importImageArgv, instanceArgv, restartArgv, updateInstanceArgvs, WAIT_BOOT_ARGV, WAIT_READY_SECONDS, waitReadyArgv, writeSubidArgv } from './commands.js';
+import {
+  createInstanceArgv,
+  deleteArgv,
+  discardArgv,
+  queryArgv,
+  readSubidArgv,
+  exportImageArgv,
+  probeArgv,
+  pushFileArgv,
+  TEMP_DIR_ARGV,
+  fetchImageArgv,
+  importImageArgv,
+  instanceArgv,
+  restartArgv,
+  updateInstanceArgvs,
+  WAIT_BOOT_ARGV,
+  WAIT_READY_SECONDS,
+  waitReadyArgv,
+  writeSubidArgv,
+} from './commands.js';
 import { joinPath, parentPath } from '../../core/paths.js';
 import { ask, CHANGE_TIMEOUT_MS, READ_ATTEMPTS, READ_TIMEOUT_MS } from './bounded.js';
 
@@ -66,7 +114,10 @@ export class ExecLevel implements LxdLevel {
 
   /** What is never done on a remote's machine itself (no shell reaches it): a planning bug if asked. */
   private notOnRemote(what: string): EnvironmentError {
-    return new EnvironmentError(`nestctl does not ${what} on remote ${this.top!.remote}'s machine: only its daemon is reached, through the client`, 'plan again; a remote too small for its tree is refused at plan time with the lines to add there');
+    return new EnvironmentError(
+      `nestctl does not ${what} on remote ${this.top!.remote}'s machine: only its daemon is reached, through the client`,
+      'plan again; a remote too small for its tree is refused at plan time with the lines to add there',
+    );
   }
 
   /** Commands run through this level that may have changed it, finished or failed (SharedRead). */
@@ -96,7 +147,11 @@ export class ExecLevel implements LxdLevel {
   private async info(): Promise<FlavourInfo> {
     const flavour = this.flavour ?? (await this.probe()).flavour;
     if (flavour === null) {
-      throw new EnvironmentError(`no LXD or Incus to talk to ${this.path ? `in ${this.path}` : 'on the host'}`, 'install one, or say which one in the manifest (host.flavour, a container\'s flavour)', this.path);
+      throw new EnvironmentError(
+        `no LXD or Incus to talk to ${this.path ? `in ${this.path}` : 'on the host'}`,
+        "install one, or say which one in the manifest (host.flavour, a container's flavour)",
+        this.path,
+      );
     }
     return flavourInfo(flavour);
   }
@@ -112,7 +167,12 @@ export class ExecLevel implements LxdLevel {
     let r = await ask(this.exec, argv);
     // A probe that ran but whose answer was lost on its way back is asked again (as readSubid).
     for (let attempt = 1; r.code === 0 && !r.stdout.includes(PROBE_MARK); attempt += 1) {
-      if (attempt === READ_ATTEMPTS) throw new EnvironmentError(`the probe ${this.path ? `in ${this.path}` : 'on the host'} gave no answer ${READ_ATTEMPTS} times`, 'check that sh works there, then run nestctl again', this.path);
+      if (attempt === READ_ATTEMPTS)
+        throw new EnvironmentError(
+          `the probe ${this.path ? `in ${this.path}` : 'on the host'} gave no answer ${READ_ATTEMPTS} times`,
+          'check that sh works there, then run nestctl again',
+          this.path,
+        );
       r = await ask(this.exec, argv);
     }
     if (r.code !== 0 && !r.stdout.includes(PROBE_MARK)) {
@@ -193,7 +253,11 @@ export class ExecLevel implements LxdLevel {
       const answer = subidAnswer((await this.runRead(readSubidArgv(file))).stdout);
       if (answer) return answer;
       if (attempt === READ_ATTEMPTS) {
-        throw new EnvironmentError(`reading /etc/${file} ${this.path ? `in ${this.path}` : 'on the host'} gave no answer ${READ_ATTEMPTS} times`, 'check that the container runs and sh works in it, then apply again', this.path);
+        throw new EnvironmentError(
+          `reading /etc/${file} ${this.path ? `in ${this.path}` : 'on the host'} gave no answer ${READ_ATTEMPTS} times`,
+          'check that the container runs and sh works in it, then apply again',
+          this.path,
+        );
       }
     }
   }
@@ -268,7 +332,10 @@ export class ExecLevel implements LxdLevel {
   }
 
   async createInstance(spec: InstanceSpec): Promise<void> {
-    await this.run(this.here(createInstanceArgv(await this.lxc(), { ...spec, name: this.ref(spec.name), fingerprint: this.ref(spec.fingerprint) })), { timeoutMs: 1_800_000 });
+    await this.run(
+      this.here(createInstanceArgv(await this.lxc(), { ...spec, name: this.ref(spec.name), fingerprint: this.ref(spec.fingerprint) })),
+      { timeoutMs: 1_800_000 },
+    );
   }
 
   async startInstance(name: string, waitBoot: boolean): Promise<void> {
@@ -355,7 +422,17 @@ export class ExecLevel implements LxdLevel {
   async writeFile(name: string, file: FileWrite): Promise<void> {
     const where = joinPath(this.path, name);
     const expected = file.expected === null ? 'absent' : file.expected;
-    const argv = ['sh', '-c', WRITE_FILE_SCRIPT, 'push-file', file.path, file.mode.toString(8), String(file.uid), String(file.gid), expected];
+    const argv = [
+      'sh',
+      '-c',
+      WRITE_FILE_SCRIPT,
+      'push-file',
+      file.path,
+      file.mode.toString(8),
+      String(file.uid),
+      String(file.gid),
+      expected,
+    ];
     this.options.trace?.(where, ['sh', '-c', '<write-file>', ...argv.slice(3)]);
     const r = await this.inside(name)(argv, { stdin: Buffer.from(file.data, 'base64'), timeoutMs: 300_000 });
     if (r.timedOut) {
@@ -363,7 +440,8 @@ export class ExecLevel implements LxdLevel {
       if (fileIsAsWanted(now, { ...file, sha256: sha256(Buffer.from(file.data, 'base64')) })) return;
     }
     if (r.code === FILE_STALE_EXIT) throw new EnvironmentError(`plan is stale: ${r.stderr.trim()}`, 'run nestctl plan again', where);
-    if (r.code === FILE_REFUSED_EXIT) throw new EnvironmentError(r.stderr.trim(), `remove or rename what is at ${file.path} in ${where}, or choose another path`, where);
+    if (r.code === FILE_REFUSED_EXIT)
+      throw new EnvironmentError(r.stderr.trim(), `remove or rename what is at ${file.path} in ${where}, or choose another path`, where);
     if (r.code !== 0) throw classify(['sh', '-c', '<write-file>'], r, where, this.flavour);
   }
 
@@ -377,7 +455,13 @@ export class ExecLevel implements LxdLevel {
     return this.lxcHere.probe(owners, options.everyOwner ?? false);
   }
 
-  async writeLxcFile(file: string, owner: string, text: string, expected: string | null, options: { forgetOriginal?: boolean } = {}): Promise<void> {
+  async writeLxcFile(
+    file: string,
+    owner: string,
+    text: string,
+    expected: string | null,
+    options: { forgetOriginal?: boolean } = {},
+  ): Promise<void> {
     const home = owner === 'root' ? null : ((await this.probeLxc([owner])).owners[owner]?.home ?? null);
     await this.lxcHere.writeFile(file, owner, text, expected, options.forgetOriginal ?? false, home);
   }
@@ -406,7 +490,11 @@ export class ExecLevel implements LxdLevel {
   lxcChild(name: string, user: string | null): LxdLevel {
     // A user's home (for -P and HOME) is read once, on the first command run inside.
     let owner: Promise<LxcOwner> | null = null;
-    const ownerOf = (): Promise<LxcOwner> => (owner ??= user === null ? Promise.resolve({ user: null, home: null }) : this.probeLxc([user]).then((o) => ({ user, home: o.owners[user]?.home ?? null })));
+    const ownerOf = (): Promise<LxcOwner> =>
+      (owner ??=
+        user === null
+          ? Promise.resolve({ user: null, home: null })
+          : this.probeLxc([user]).then((o) => ({ user, home: o.owners[user]?.home ?? null })));
     const exec: Exec = async (argv, options) => this.exec(lxcAttachArgv(name, await ownerOf(), argv), options);
     return new ExecLevel(exec, joinPath(this.path, name), this.options, null);
   }
@@ -437,7 +525,8 @@ export function subidAnswer(out: string): Pick<FileState, 'text' | 'sha256'> | n
 /** What the write-subid script's own exit codes mean; null for any other failure. */
 export function subidWriteFailure(r: ExecResult, path: string): EnvironmentError | null {
   if (r.code === STALE_EXIT) return new EnvironmentError(`plan is stale: ${r.stderr.trim()}`, 'run nestctl plan again', path);
-  if (r.code === LOCKED_EXIT) return new EnvironmentError(r.stderr.trim(), 'wait for the other tool (usermod, useradd) to finish, then apply again', path);
+  if (r.code === LOCKED_EXIT)
+    return new EnvironmentError(r.stderr.trim(), 'wait for the other tool (usermod, useradd) to finish, then apply again', path);
   if (r.code === REFUSED_EXIT) return new EnvironmentError(r.stderr.trim(), REFUSED_HINT, path);
   return null;
 }
@@ -461,7 +550,7 @@ function classify(argv: readonly string[], r: ExecResult, path: string, flavour:
   if (/permission denied/i.test(err) && /unix\.socket/.test(err)) {
     const groups = flavour ? [flavourInfo(flavour).adminGroup] : [...new Set(FLAVOURS.map((f) => flavourInfo(f).adminGroup))];
     return new EnvironmentError(
-      `permission denied on the ${flavour ? `${daemonName(flavour)} ` : 'daemon\'s '}socket${path ? ` in ${path}` : ''}`,
+      `permission denied on the ${flavour ? `${daemonName(flavour)} ` : "daemon's "}socket${path ? ` in ${path}` : ''}`,
       `run nestctl as root or as a member of the ${groups.join(' or ')} group`,
       path,
     );

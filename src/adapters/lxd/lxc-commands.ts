@@ -20,7 +20,17 @@ const dirOf = (owner: LxcOwner): string => lxcDir(owner.user, owner.home);
 /** `configFile`: root's create-time config (-f), already written at the level. */
 export function lxcCreateArgv(c: LxcCreate, configFile: string | null): string[] {
   const args = c.templateArgs.length > 0 ? ['--', ...c.templateArgs] : [];
-  return asOwner(c.owner, ['lxc-create', '-P', dirOf(c.owner), '-n', c.name, ...(configFile ? ['-f', configFile] : []), '-t', c.template, ...args]);
+  return asOwner(c.owner, [
+    'lxc-create',
+    '-P',
+    dirOf(c.owner),
+    '-n',
+    c.name,
+    ...(configFile ? ['-f', configFile] : []),
+    '-t',
+    c.template,
+    ...args,
+  ]);
 }
 
 export function lxcStartArgv(name: string, owner: LxcOwner, cgroup: 'none' | 'systemd-run'): string[] {
@@ -35,7 +45,14 @@ export const lxcStopArgv = (name: string, owner: LxcOwner): string[] => asOwner(
 export const lxcDestroyArgv = (name: string, owner: LxcOwner): string[] => asOwner(owner, ['lxc-destroy', '-P', dirOf(owner), '-n', name]);
 
 /** The LXC probe: `sh -c SCRIPT lxc-probe [--every-owner] OWNER…`. */
-export const lxcProbeArgv = (owners: readonly string[], everyOwner = false): string[] => ['sh', '-c', LXC_PROBE_SCRIPT, 'lxc-probe', ...(everyOwner ? [EVERY_OWNER] : []), ...owners];
+export const lxcProbeArgv = (owners: readonly string[], everyOwner = false): string[] => [
+  'sh',
+  '-c',
+  LXC_PROBE_SCRIPT,
+  'lxc-probe',
+  ...(everyOwner ? [EVERY_OWNER] : []),
+  ...owners,
+];
 
 /** Root's create-time config for lxc-create -f: written by the LXC writer to this file first. */
 export const rootCreateConfigFile = (name: string): string => `/var/lib/nestctl/lxc/${name}.conf`;
@@ -43,8 +60,18 @@ export const rootCreateConfigFile = (name: string): string => `/var/lib/nestctl/
 /** Writes an LXC file as its owner ("root" or a user, whose home the file is under); lxc-usernet keeps its original. */
 export function writeLxcFileArgv(file: string, owner: LxcOwner, expected: string | null, forgetOriginal: boolean): string[] {
   const orig = file === USERNET ? [USERNET_ORIGINAL] : [];
-  return asOwner(owner, ['sh', '-c', WRITE_LXC_FILE_SCRIPT, 'nestctl-write-lxc-file', file, expected ?? 'absent', forgetOriginal ? 'forget' : 'keep', ...orig]);
+  return asOwner(owner, [
+    'sh',
+    '-c',
+    WRITE_LXC_FILE_SCRIPT,
+    'nestctl-write-lxc-file',
+    file,
+    expected ?? 'absent',
+    forgetOriginal ? 'forget' : 'keep',
+    ...orig,
+  ]);
 }
 
 /** argv run inside an LXC container through its owner's lxc-attach (no terminal: stdin passes). */
-export const lxcAttachArgv = (name: string, owner: LxcOwner, argv: readonly string[]): string[] => asOwner(owner, ['lxc-attach', '-P', dirOf(owner), '-n', name, '--', ...argv]);
+export const lxcAttachArgv = (name: string, owner: LxcOwner, argv: readonly string[]): string[] =>
+  asOwner(owner, ['lxc-attach', '-P', dirOf(owner), '-n', name, '--', ...argv]);

@@ -7,7 +7,15 @@ import { parseLxcProbe } from '../../core/observe/parse-lxc.js';
 import type { ObservedLxc } from '../../core/observed.js';
 import type { Exec, ExecResult } from '../../ports/exec.js';
 import type { LxcCreate, LxcOwner } from '../../ports/lxd.js';
-import { lxcCreateArgv, lxcDestroyArgv, lxcProbeArgv, lxcStartArgv, lxcStopArgv, rootCreateConfigFile, writeLxcFileArgv } from './lxc-commands.js';
+import {
+  lxcCreateArgv,
+  lxcDestroyArgv,
+  lxcProbeArgv,
+  lxcStartArgv,
+  lxcStopArgv,
+  rootCreateConfigFile,
+  writeLxcFileArgv,
+} from './lxc-commands.js';
 import { LXC_STALE_EXIT } from './lxc-scripts.js';
 import { PROBE_MARK } from './probe-script.js';
 
@@ -23,19 +31,32 @@ export class LxcAtLevel {
   private async run(argv: readonly string[], stdin?: string): Promise<ExecResult> {
     this.trace?.(this.path, argv);
     const r = await this.exec(argv, { ...(stdin === undefined ? {} : { stdin }), timeoutMs: 600_000 });
-    if (r.code === LXC_STALE_EXIT && argv.includes('nestctl-write-lxc-file')) throw new EnvironmentError(r.stderr.trim(), 'run nestctl plan again', this.path);
+    if (r.code === LXC_STALE_EXIT && argv.includes('nestctl-write-lxc-file'))
+      throw new EnvironmentError(r.stderr.trim(), 'run nestctl plan again', this.path);
     if (r.code !== 0) throw new CommandError(argv, r.code, r.stderr, this.path);
     return r;
   }
 
   async probe(owners: readonly string[], everyOwner: boolean): Promise<ObservedLxc> {
     const r = await this.run(lxcProbeArgv(owners, everyOwner));
-    if (!r.stdout.includes(PROBE_MARK)) throw new EnvironmentError(`the LXC probe ${this.path ? `in ${this.path}` : 'on the host'} gave no answer`, 'check that sh works there, then run nestctl again', this.path);
+    if (!r.stdout.includes(PROBE_MARK))
+      throw new EnvironmentError(
+        `the LXC probe ${this.path ? `in ${this.path}` : 'on the host'} gave no answer`,
+        'check that sh works there, then run nestctl again',
+        this.path,
+      );
     const seen = parseLxcProbe(r.stdout, PROBE_MARK);
     return everyOwner ? { ...seen, everyOwner: true } : seen;
   }
 
-  async writeFile(file: string, owner: string, text: string, expected: string | null, forgetOriginal: boolean, home: string | null): Promise<void> {
+  async writeFile(
+    file: string,
+    owner: string,
+    text: string,
+    expected: string | null,
+    forgetOriginal: boolean,
+    home: string | null,
+  ): Promise<void> {
     const as: LxcOwner = owner === 'root' ? { user: null, home: null } : { user: owner, home };
     if (file === USERNET && as.user !== null) throw new EnvironmentError(`${USERNET} is root's`, undefined, this.path);
     await this.run(writeLxcFileArgv(file, as, expected, forgetOriginal), text);

@@ -16,7 +16,12 @@ export const probeName = (suffix: string): string => `nestctl-probe-${suffix}`;
  * An empty instance (no image, never started) on the server or on one member, its
  * volatile.idmap.next (the daemon's whole map: it is not isolated), and its deletion.
  */
-export function emptyProbeArgvs(cli: string, top: RemoteTop, name: string, member: string | null): { create: string[]; read: string[]; remove: string[] } {
+export function emptyProbeArgvs(
+  cli: string,
+  top: RemoteTop,
+  name: string,
+  member: string | null,
+): { create: string[]; read: string[]; remove: string[] } {
   const ref = remoteRef(name, top);
   const target = member ? ['--target', member] : [];
   return {
@@ -58,7 +63,11 @@ export function moveArgvs(cli: string, top: RemoteTop, name: string, member: str
   const project = projectArgs(top);
   const move = [cli, 'move', ...project, ref, '--target', member, '-q'];
   if (!running) return [move];
-  return [[cli, 'stop', ...project, ref, '--timeout', String(MOVE_STOP_TIMEOUT_SECONDS), '-q'], move, [cli, 'start', ...project, ref, '-q']];
+  return [
+    [cli, 'stop', ...project, ref, '--timeout', String(MOVE_STOP_TIMEOUT_SECONDS), '-q'],
+    move,
+    [cli, 'start', ...project, ref, '-q'],
+  ];
 }
 
 /** A word for a POSIX shell, read back as exactly itself: in single quotes, each ' as '\''. */

@@ -32,12 +32,22 @@ async function run(exec: Exec, argv: string[], top: RemoteTop, timeoutMs = CHANG
 export async function readServer(exec: Exec, cli: string, top: RemoteTop): Promise<ServerIdentity> {
   const argv = serverArgv(cli, top);
   const server = parseServerIdentity(await run(exec, argv, top));
-  if (!server) throw new EnvironmentError(`${argv.join(' ')} did not name the server (no environment.server_name and certificate_fingerprint)`, `check that ${top.remote} is an LXD or Incus remote this client trusts: ${cli} remote list`);
+  if (!server)
+    throw new EnvironmentError(
+      `${argv.join(' ')} did not name the server (no environment.server_name and certificate_fingerprint)`,
+      `check that ${top.remote} is an LXD or Incus remote this client trusts: ${cli} remote list`,
+    );
   return server;
 }
 
 /** The daemon's map on the server, or on `member` of a cluster; the probe instance is deleted on every path. */
-export async function probeRemoteRange(exec: Exec, cli: string, top: RemoteTop, member: string | null, suffix = randomBytes(4).toString('hex')): Promise<{ uid: IdRange; gid: IdRange }> {
+export async function probeRemoteRange(
+  exec: Exec,
+  cli: string,
+  top: RemoteTop,
+  member: string | null,
+  suffix = randomBytes(4).toString('hex'),
+): Promise<{ uid: IdRange; gid: IdRange }> {
   const argvs = emptyProbeArgvs(cli, top, probeName(suffix), member);
   const created = await exec(argvs.create, { timeoutMs: CHANGE_TIMEOUT_MS });
   let removed = false;
@@ -47,12 +57,18 @@ export async function probeRemoteRange(exec: Exec, cli: string, top: RemoteTop, 
     // is there decides, not the client's word.
     const read = await ask(exec, argvs.read);
     if (read.code !== 0 && (created.code !== 0 || created.timedOut)) {
-      throw created.timedOut ? new TimedOutError(argvs.create, created.stderr, where(top)) : new CommandError(argvs.create, created.code, created.stderr, where(top));
+      throw created.timedOut
+        ? new TimedOutError(argvs.create, created.stderr, where(top))
+        : new CommandError(argvs.create, created.code, created.stderr, where(top));
     }
     if (read.code !== 0) throw new CommandError(argvs.read, read.code, read.stderr, where(top));
     const json = read.stdout.trim();
     const range = probedRange(json);
-    if (!range) throw new EnvironmentError(`${where(top)}${member ? ` member ${member}` : ''} gave its probe instance no id map (volatile.idmap.next: ${json || 'empty'})`, 'a daemon that gives containers no map runs only privileged ones; nestctl cannot size a tree there');
+    if (!range)
+      throw new EnvironmentError(
+        `${where(top)}${member ? ` member ${member}` : ''} gave its probe instance no id map (volatile.idmap.next: ${json || 'empty'})`,
+        'a daemon that gives containers no map runs only privileged ones; nestctl cannot size a tree there',
+      );
     await run(exec, argvs.remove, top);
     removed = true;
     return range;
@@ -62,7 +78,8 @@ export async function probeRemoteRange(exec: Exec, cli: string, top: RemoteTop, 
 }
 
 /** Who holds a lock, as recorded in it: user@machine, pid and time. */
-export const lockOwner = (now: Date = new Date()): string => `${userInfo().username}@${hostname()} pid ${process.pid} since ${now.toISOString()}`;
+export const lockOwner = (now: Date = new Date()): string =>
+  `${userInfo().username}@${hostname()} pid ${process.pid} since ${now.toISOString()}`;
 
 /**
  * Takes the server-side lock (a profile LXD refuses to create twice) and records its holder;
@@ -75,7 +92,10 @@ export async function takeRemoteLock(exec: Exec, cli: string, top: RemoteTop, ow
     if (!/already exists/i.test(created.stderr)) throw new CommandError(lock.create, created.code, created.stderr, where(top));
     const holder = await ask(exec, lock.getOwner);
     const name = holder.code === 0 && holder.stdout.trim() ? holder.stdout.trim() : 'a holder that has not recorded itself yet';
-    throw new EnvironmentError(`${where(top)} is locked by another apply: ${name}`, `wait for it to finish; if none runs any more, remove the lock: ${cli} profile delete ${top.project ? `--project ${top.project} ` : ''}${top.remote}:${LOCK_PROFILE}`);
+    throw new EnvironmentError(
+      `${where(top)} is locked by another apply: ${name}`,
+      `wait for it to finish; if none runs any more, remove the lock: ${cli} profile delete ${top.project ? `--project ${top.project} ` : ''}${top.remote}:${LOCK_PROFILE}`,
+    );
   }
   const release = async (): Promise<void> => {
     await run(exec, lock.release, top);
@@ -130,7 +150,13 @@ export class ExecRemoteHost implements RemoteHost {
   async probeRange(member: string | null): Promise<{ uid: IdRange; gid: IdRange }> {
     if (member !== null) return probeRemoteRange(this.exec, this.cli, this.top, member);
     const listed = await ask(this.exec, remoteQueryArgv(this.cli, this.top, CLUSTER_MEMBERS_QUERY));
-    const online = listed.code === 0 ? (JSON.parse(listed.stdout) as Array<{ server_name: string; status: string }>).filter((m) => m.status === ONLINE).map((m) => m.server_name).sort() : [];
+    const online =
+      listed.code === 0
+        ? (JSON.parse(listed.stdout) as Array<{ server_name: string; status: string }>)
+            .filter((m) => m.status === ONLINE)
+            .map((m) => m.server_name)
+            .sort()
+        : [];
     if (online.length === 0) return probeRemoteRange(this.exec, this.cli, this.top, null);
     const ranges = await Promise.all(online.map((m) => probeRemoteRange(this.exec, this.cli, this.top, m)));
     return ranges.reduce((small, r) => (Math.min(r.uid.size, r.gid.size) < Math.min(small.uid.size, small.gid.size) ? r : small));

@@ -22,7 +22,12 @@ export interface RemoteLevelTop extends RemoteTop {
 export const CLUSTER_MEMBERS_QUERY = '/1.0/cluster/members?recursion=1';
 
 /** `lxc [--project P] query REMOTE:URL`. */
-export const remoteQueryArgv = (cli: Cli, top: RemoteTop, url: string): string[] => [cli, ...projectArgs(top), 'query', `${top.remote}:${url}`];
+export const remoteQueryArgv = (cli: Cli, top: RemoteTop, url: string): string[] => [
+  cli,
+  ...projectArgs(top),
+  'query',
+  `${top.remote}:${url}`,
+];
 
 const fact = (name: string, status: string, body = ''): string => `${PROBE_MARK} ${name} ${status} ${Buffer.from(body).toString('base64')}`;
 

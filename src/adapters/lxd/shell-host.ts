@@ -62,13 +62,18 @@ export class ShellHostLevel extends DelegatingLevel {
     const answer = r.code === 0 ? subidAnswer(r.stdout) : null;
     if (answer) return answer;
     if (r.code !== 0) throw new CommandError(shellStepArgv(this.shell.prefix, argv), r.code, r.stderr || r.stdout, this.where);
-    throw new EnvironmentError(`reading /etc/${file} on ${this.where} through shell: gave no answer`, `check that ${this.shell.prefix.join(' ')} runs a POSIX shell there, then run nestctl again`, '');
+    throw new EnvironmentError(
+      `reading /etc/${file} on ${this.where} through shell: gave no answer`,
+      `check that ${this.shell.prefix.join(' ')} runs a POSIX shell there, then run nestctl again`,
+      '',
+    );
   }
 
   override async writeSubid(file: SubidFile, text: string, expectedSha256: string | null, options: SubidWriteOptions = {}): Promise<void> {
     const argv = writeSubidArgv(file, expectedSha256, options.forgetOriginal ?? false, options.entries ?? []);
     const r = await this.run(argv, { stdin: text });
-    if (r.code !== 0) throw subidWriteFailure(r, '') ?? new CommandError(shellStepArgv(this.shell.prefix, argv), r.code, r.stderr || r.stdout, this.where);
+    if (r.code !== 0)
+      throw subidWriteFailure(r, '') ?? new CommandError(shellStepArgv(this.shell.prefix, argv), r.code, r.stderr || r.stdout, this.where);
   }
 
   override async restartDaemon(command: readonly string[] | null): Promise<void> {

@@ -111,7 +111,13 @@ export async function applyCommand(file: string, flags: ApplyFlags, c: Colours, 
   return EXIT_OK;
 }
 
-async function execute(plan: Plan, host: LxdLevel | ReadonlyMap<string, HostConnection>, flags: ApplyFlags, c: Colours, emit: ReturnType<typeof jsonLines> | null): Promise<ApplySummary> {
+async function execute(
+  plan: Plan,
+  host: LxdLevel | ReadonlyMap<string, HostConnection>,
+  flags: ApplyFlags,
+  c: Colours,
+  emit: ReturnType<typeof jsonLines> | null,
+): Promise<ApplySummary> {
   // A terminal that reports no width (a pty nobody sized) cannot be drawn on: plain lines there.
   const drawable = Boolean(process.stdout.isTTY) && (process.stdout.columns ?? 0) > 0;
   const tty = !emit && drawable && !flags.ci ? terminalProgress(plan) : null;
@@ -136,7 +142,9 @@ async function execute(plan: Plan, host: LxdLevel | ReadonlyMap<string, HostConn
     }
     // Second press: say what completed, then leave without waiting for running steps.
     const done = plan.steps.filter((s) => ended.get(s.id)?.status === 'done');
-    process.stderr.write(`\nAborted. Completed before the abort (${done.length} of ${plan.steps.length}):\n${done.map((s) => `  ✔ ${stepTitle(s, plan)}\n`).join('')}Run nestctl plan to see what remains.\n`);
+    process.stderr.write(
+      `\nAborted. Completed before the abort (${done.length} of ${plan.steps.length}):\n${done.map((s) => `  ✔ ${stepTitle(s, plan)}\n`).join('')}Run nestctl plan to see what remains.\n`,
+    );
     process.exit(EXIT_ERROR);
   };
   process.on('SIGINT', onSigint);
@@ -155,9 +163,14 @@ async function execute(plan: Plan, host: LxdLevel | ReadonlyMap<string, HostConn
 function reportInterrupted(s: ApplySummary, plan: Plan): void {
   const notStarted = s.skipped.filter((k) => k.reason === INTERRUPTED);
   if (notStarted.length === 0) return;
-  const shown = notStarted.slice(0, 10).map((k) => `  - ${stepTitle(k.step, plan)}\n`).join('');
+  const shown = notStarted
+    .slice(0, 10)
+    .map((k) => `  - ${stepTitle(k.step, plan)}\n`)
+    .join('');
   const more = notStarted.length > 10 ? `  … and ${notStarted.length - 10} more\n` : '';
-  process.stderr.write(`\nInterrupted: ${notStarted.length} step(s) not started (and the steps that depend on them skipped):\n${shown}${more}`);
+  process.stderr.write(
+    `\nInterrupted: ${notStarted.length} step(s) not started (and the steps that depend on them skipped):\n${shown}${more}`,
+  );
 }
 
 function printSummary(s: ApplySummary, c: Colours, plan: Plan, simulated: boolean): void {
@@ -166,7 +179,12 @@ function printSummary(s: ApplySummary, c: Colours, plan: Plan, simulated: boolea
   const what = mode === 'destroy' ? 'Destroy' : 'Apply';
   out.write('\n');
   // In a simulation a failure is a prediction: this is what the real LXD would answer.
-  for (const f of s.failed) out.write(c.red(`✖ ${simulated ? `${daemonName(flavourAt(f.step.host !== undefined ? hostPart(plan, f.step.host) : plan, f.step.level))} would refuse ` : ''}${stepTitle(f.step, plan)}: ${f.error.message}\n`));
+  for (const f of s.failed)
+    out.write(
+      c.red(
+        `✖ ${simulated ? `${daemonName(flavourAt(f.step.host !== undefined ? hostPart(plan, f.step.host) : plan, f.step.level))} would refuse ` : ''}${stepTitle(f.step, plan)}: ${f.error.message}\n`,
+      ),
+    );
   const counts = `${s.done} done, ${s.unchanged} already so, ${s.failed.length} failed, ${s.skipped.length} skipped`;
   const secs = `${(s.ms / 1000).toFixed(1)} s`;
   if (s.failed.length === 0 && s.skipped.length === 0) out.write(c.green(c.bold(`${what} complete! Steps: ${counts} (${secs}).\n`)));

@@ -48,7 +48,8 @@ export async function planCommand(file: string, flags: PlanFlags, c: Colours): P
   else {
     process.stdout.write(simulatedNote(connection, plan, c));
     process.stdout.write(renderPlanText(plan, c, { verbose: flags.verbose ?? false }));
-    if (flags.out) process.stdout.write(`\nSaved the plan to ${flags.out}. To perform exactly these actions, run: nestctl apply ${flags.out}\n`);
+    if (flags.out)
+      process.stdout.write(`\nSaved the plan to ${flags.out}. To perform exactly these actions, run: nestctl apply ${flags.out}\n`);
   }
   return flags.detailedExitcode && !isEmptyPlan(plan) ? EXIT_CHANGES : EXIT_OK;
 }

@@ -17,7 +17,9 @@ export async function validateCommand(file: string, opts: { json?: boolean }, c:
   refuseSavedPlan(file, text);
   const checked = checkManifest(text, file);
   const filled = checked.ok ? await readSources(checked.manifest) : null;
-  const diagnostics: Diagnostic[] = checked.ok ? [...checked.warnings, ...(filled && !filled.ok ? filled.diagnostics : [])] : checked.diagnostics;
+  const diagnostics: Diagnostic[] = checked.ok
+    ? [...checked.warnings, ...(filled && !filled.ok ? filled.diagnostics : [])]
+    : checked.diagnostics;
   const errors = diagnostics.filter((d) => d.severity === 'error');
   if (opts.json) printValidateJson(diagnostics, file);
   else {
@@ -44,5 +46,7 @@ export function errorDiagnostics(e: unknown): Diagnostic[] {
   if (e instanceof InputError) return e.diagnostics;
   const message = e instanceof Error ? e.message : String(e);
   const hint = e instanceof NestctlError ? e.hint : undefined;
-  return [{ severity: 'error', fault: e instanceof NestctlError ? e.fault : 'bug', where: { kind: 'none' }, message, ...(hint ? { hint } : {}) }];
+  return [
+    { severity: 'error', fault: e instanceof NestctlError ? e.fault : 'bug', where: { kind: 'none' }, message, ...(hint ? { hint } : {}) },
+  ];
 }

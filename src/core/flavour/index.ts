@@ -17,7 +17,9 @@ const KERNEL_NESTED_START = 100000;
  * 1000000:1000000000, inside a container from 100000 up to the end of the level's own map.
  */
 export function kernelDefaultRange(isHost: boolean, ownSize: number): IdRange {
-  return isHost ? { start: 1_000_000, size: 1_000_000_000 } : { start: KERNEL_NESTED_START, size: Math.max(0, ownSize - KERNEL_NESTED_START) };
+  return isHost
+    ? { start: 1_000_000, size: 1_000_000_000 }
+    : { start: KERNEL_NESTED_START, size: Math.max(0, ownSize - KERNEL_NESTED_START) };
 }
 
 /**
@@ -83,9 +85,7 @@ export function bridgeName(flavour: Flavour | null): string {
   return flavour ? BY_NAME[flavour].bridge : debian.bridge;
 }
 
-export type FlavourDecision =
-  | { ok: true; flavour: Flavour | null }
-  | { ok: false; message: string; hint: string };
+export type FlavourDecision = { ok: true; flavour: Flavour | null } | { ok: false; message: string; hint: string };
 
 /**
  * A level's flavour, one precedence everywhere: the manifest's (`wanted`) when given, which must

@@ -57,4 +57,10 @@ export interface FlavourInfo {
 }
 
 /** The five keys whose change makes the daemon compute a new map (LXD and Incus driver_lxc.go Update). */
-export const IDMAP_KEYS: readonly string[] = ['security.idmap.isolated', 'security.idmap.base', 'security.idmap.size', 'raw.idmap', 'security.privileged'];
+export const IDMAP_KEYS: readonly string[] = [
+  'security.idmap.isolated',
+  'security.idmap.base',
+  'security.idmap.size',
+  'raw.idmap',
+  'security.privileged',
+];

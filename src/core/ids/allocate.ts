@@ -47,9 +47,7 @@ export interface Allocation {
   lxcByPath: Record<string, LxcAllocation>;
 }
 
-export type AllocationResult =
-  | { ok: true; allocation: Allocation }
-  | { ok: false; problems: Diagnostic[] }; // the user's, at the container's node or the host section
+export type AllocationResult = { ok: true; allocation: Allocation } | { ok: false; problems: Diagnostic[] }; // the user's, at the container's node or the host section
 
 /** Range a level's daemon needs for the given child allocations (0 without children). */
 export function levelNeed(children: NodeAllocation[]): number {
@@ -144,7 +142,15 @@ export function allocate(manifest: Manifest): AllocationResult {
   const first = lxcOf.get(manifest.host.name)!;
   return {
     ok: true,
-    allocation: { hostNeed: hostNeeds[manifest.host.name] ?? 0, hostNeeds, nodes, byPath, hostLxc: first.lxc, hostLxcNeed: first.need, lxcByPath },
+    allocation: {
+      hostNeed: hostNeeds[manifest.host.name] ?? 0,
+      hostNeeds,
+      nodes,
+      byPath,
+      hostLxc: first.lxc,
+      hostLxcNeed: first.need,
+      lxcByPath,
+    },
   };
 }
 
@@ -172,7 +178,7 @@ function hostRangeProblem(file: string, host: HostSpec, hostNeed: number): Diagn
     severity: 'error',
     fault: 'user',
     where: nodeAt(file, '', host.pos),
-    message: `the tree${host.section === "host" ? "" : ` on host ${host.name}`} needs ${hostNeed} host ids, which ${where} run past the last usable id ${LAST_ID}`,
+    message: `the tree${host.section === 'host' ? '' : ` on host ${host.name}`} needs ${hostNeed} host ids, which ${where} run past the last usable id ${LAST_ID}`,
     hint: room >= FIRST_SUBORDINATE_ID ? `choose ${host.section}.base at most ${room}` : 'make the isolated slices (idmap.size) smaller',
   };
 }

@@ -23,7 +23,10 @@ export interface Layout {
 }
 
 export function rangeLayout(range: IdRange, children: readonly LayoutChild[], fit: 'strict' | 'inclusive'): Layout {
-  const covered = children.map((c) => c.map).filter((m) => m.size > 0).sort((a, b) => a.start - b.start);
+  const covered = children
+    .map((c) => c.map)
+    .filter((m) => m.size > 0)
+    .sort((a, b) => a.start - b.start);
   const free: IdRange[] = [];
   let at = range.start;
   for (const m of covered) {

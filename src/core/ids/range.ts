@@ -20,8 +20,7 @@ export const BLOCK = 65536;
 
 export const rangeEnd = (r: IdRange): number => r.start + r.size;
 
-export const contains = (outer: IdRange, inner: IdRange): boolean =>
-  inner.start >= outer.start && rangeEnd(inner) <= rangeEnd(outer);
+export const contains = (outer: IdRange, inner: IdRange): boolean => inner.start >= outer.start && rangeEnd(inner) <= rangeEnd(outer);
 
 export const overlaps = (a: IdRange, b: IdRange): boolean => a.start < rangeEnd(b) && b.start < rangeEnd(a);
 

@@ -45,7 +45,11 @@ export function remoteRangeVerdict(r: RemoteRangeInput): RemoteRangeVerdict {
   const has = uid.size === gid.size ? `${uid.size}` : `${uid.size} uids and ${gid.size} gids`;
   const message = `the tree on host ${r.host.name} needs ${r.need} ids from the ${info.daemonName} of ${server}, which hands out ${has} (uid ${formatRange(uid)}, gid ${formatRange(gid)})`;
   if (info.readsSubid === 'never') {
-    return { kind: 'refused', message, hint: `a snap ${info.daemonName} takes its range from its own namespace, not from /etc/subuid; give that machine (or the container it runs in) more ids, or make the tree smaller` };
+    return {
+      kind: 'refused',
+      message,
+      hint: `a snap ${info.daemonName} takes its range from its own namespace, not from /etc/subuid; give that machine (or the container it runs in) more ids, or make the tree smaller`,
+    };
   }
   const grown = { uid: { start: uid.start, size: r.need }, gid: { start: gid.start, size: r.need } };
   // shell: reaches one machine, the server's: a cluster member's files are edited by hand.

@@ -10,7 +10,17 @@ export interface LxcConfigLine {
 }
 
 /** Keys LXC reads as lists: each line adds one more. */
-const LIST_KEYS = new Set(['lxc.include', 'lxc.idmap', 'lxc.mount.entry', 'lxc.cap.drop', 'lxc.cap.keep', 'lxc.environment', 'lxc.hook.pre-start', 'lxc.hook.start', 'lxc.prlimit']);
+const LIST_KEYS = new Set([
+  'lxc.include',
+  'lxc.idmap',
+  'lxc.mount.entry',
+  'lxc.cap.drop',
+  'lxc.cap.keep',
+  'lxc.environment',
+  'lxc.hook.pre-start',
+  'lxc.hook.start',
+  'lxc.prlimit',
+]);
 export const isListKey = (key: string): boolean => LIST_KEYS.has(key);
 
 export function parseLxcConfig(text: string): LxcConfigLine[] {
@@ -32,11 +42,14 @@ export function lxcValue(text: string, key: string): string | null {
 }
 
 /** Whether a list key has this exact value among its lines. */
-export const hasListValue = (text: string, key: string, value: string): boolean => parseLxcConfig(text).some((l) => l.key === key && l.value === value);
+export const hasListValue = (text: string, key: string, value: string): boolean =>
+  parseLxcConfig(text).some((l) => l.key === key && l.value === value);
 
 /** The keys of `wanted` whose value in `text` differs (list keys: whose line is missing). */
 export function lxcConfigDrift(text: string, wanted: ReadonlyArray<readonly [string, string]>): Array<[string, string]> {
-  return wanted.filter(([key, value]) => (isListKey(key) ? !hasListValue(text, key, value) : lxcValue(text, key) !== value)).map(([k, v]) => [k, v]);
+  return wanted
+    .filter(([key, value]) => (isListKey(key) ? !hasListValue(text, key, value) : lxcValue(text, key) !== value))
+    .map(([k, v]) => [k, v]);
 }
 
 /** The text with every `wanted` key set as described above. */

@@ -31,7 +31,11 @@ export const rootCreateConfig = (map: IdRange, bridge: string): string => `${map
 
 /** The keys nestctl sets in a container's own config: its bridge, nesting when it holds containers, then the manifest's. */
 export function containerKeys(bridge: string, nesting: boolean, config: Record<string, string>): Array<[string, string]> {
-  return [['lxc.net.0.link', bridge], ...(nesting ? ([['lxc.include', NESTING_CONF]] as Array<[string, string]>) : []), ...Object.entries(config)];
+  return [
+    ['lxc.net.0.link', bridge],
+    ...(nesting ? ([['lxc.include', NESTING_CONF]] as Array<[string, string]>) : []),
+    ...Object.entries(config),
+  ];
 }
 
 /** A container's config with the keys set and nestctl's marker (its node path) as the last comment of nestctl's. */
@@ -39,6 +43,9 @@ export function configuredText(text: string, set: ReadonlyArray<readonly [string
   const keyed = setLxcConfig(text, set);
   const marker = `${MARKER_PREFIX}${path}`;
   if (keyed.split('\n').includes(marker)) return keyed;
-  const lines = keyed.slice(0, -1).split('\n').filter((l) => !l.startsWith(MARKER_PREFIX));
+  const lines = keyed
+    .slice(0, -1)
+    .split('\n')
+    .filter((l) => !l.startsWith(MARKER_PREFIX));
   return `${[...lines, marker].join('\n')}\n`;
 }

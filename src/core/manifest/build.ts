@@ -72,7 +72,14 @@ export function buildManifest(raw: RawManifest, file: string, src: Source): Mani
 
 function placeOf(h: NonNullable<RawManifest['hosts']>[string]): HostPlace {
   if (h.remote === undefined) return { kind: 'local' };
-  return { kind: 'remote', remote: h.remote, cli: h.cli ?? null, ...remoteDaemon(h.cli ?? null, h.flavour ?? null), project: h.project ?? null, shell: h.shell ? [...h.shell] : null };
+  return {
+    kind: 'remote',
+    remote: h.remote,
+    cli: h.cli ?? null,
+    ...remoteDaemon(h.cli ?? null, h.flavour ?? null),
+    project: h.project ?? null,
+    shell: h.shell ? [...h.shell] : null,
+  };
 }
 
 /** `at`: the entry's path in `hosts:`, or null for `host:`. */
@@ -110,11 +117,16 @@ function buildContainer(c: RawContainer, parent: string, at: Path, defaults: Def
     docker: dockerWanted(c.docker),
     dockerRemap: dockerRemapSize(c.docker),
     flavour: c.flavour ?? null,
-    files: [...buildFiles(c.files ?? [], [...at, 'files'], src), ...(dockerRemapSize(c.docker) !== null ? [daemonJsonFile(valuePos(src, [...at, 'docker']))] : [])],
+    files: [
+      ...buildFiles(c.files ?? [], [...at, 'files'], src),
+      ...(dockerRemapSize(c.docker) !== null ? [daemonJsonFile(valuePos(src, [...at, 'docker']))] : []),
+    ],
     setup: (c.setup ?? []).map((argv) => [...argv]),
     host,
     target: c.target ? { value: c.target, pos: valuePos(src, [...at, 'target']) } : null,
-    containers: lxdNodes(c.containers ?? []).map(({ c: child, i }) => buildContainer(child, path, [...at, 'containers', i], defaults, src, host)),
+    containers: lxdNodes(c.containers ?? []).map(({ c: child, i }) =>
+      buildContainer(child, path, [...at, 'containers', i], defaults, src, host),
+    ),
     insideProfiles: buildProfiles(c.inside?.profiles ?? {}, [...at, 'inside', 'profiles'], src),
     lxc: lxcNodes(c.containers ?? []).map(({ c: child, i }) => buildLxc(child, path, [...at, 'containers', i], src, host)),
     pos: valuePos(src, at),

@@ -27,7 +27,10 @@ const MAX_CONFIG_FINDINGS = 100;
 export function semanticFindings(data: unknown, src: Source): Diagnostic[] {
   if (!isRecord(data)) return [];
   return [
-    ...hostSections(data).flatMap((section) => [...hostFindings(data, src, section), ...profileFindings(data, src, section, (at) => configFindings(data, src, at))]),
+    ...hostSections(data).flatMap((section) => [
+      ...hostFindings(data, src, section),
+      ...profileFindings(data, src, section, (at) => configFindings(data, src, at)),
+    ]),
     ...hostsFindings(data, src),
     ...argvFindings(data, src, ['defaults']),
     ...configFindings(data, src, ['defaults', 'config']),
@@ -56,7 +59,11 @@ function levelFindings(data: unknown, src: Source, listPath: Path, depth: number
     const path = [...listPath, i];
     const scope = depth === 1 ? rootScope(data, item) : '';
     if (isLxcNode(item)) {
-      found.push(...nameFindings(data, src, path, firstLine, scope), ...lxcNodeFindings(data, src, path, inLxc), ...levelFindings(data, src, [...path, 'containers'], depth + 1, true));
+      found.push(
+        ...nameFindings(data, src, path, firstLine, scope),
+        ...lxcNodeFindings(data, src, path, inLxc),
+        ...levelFindings(data, src, [...path, 'containers'], depth + 1, true),
+      );
       return;
     }
     if (inLxc) return; // lxcNodeFindings reports it
@@ -84,13 +91,26 @@ function hostFindings(data: unknown, src: Source, section: Path): Diagnostic[] {
   const owner = dataAt(data, [...section, 'owner']);
   const problem = typeof owner === 'string' && owner !== '' ? ownerProblem(owner) : null;
   if (problem) {
-    found.push({ severity: 'error', fault: 'user', where: sourceAt(src.file, valuePos(src, [...section, 'owner'])), message: `invalid ${name}.owner ${JSON.stringify(owner)}: ${problem}`, hint: `${name}.owner must be ${OWNER_RULE}` });
+    found.push({
+      severity: 'error',
+      fault: 'user',
+      where: sourceAt(src.file, valuePos(src, [...section, 'owner'])),
+      message: `invalid ${name}.owner ${JSON.stringify(owner)}: ${problem}`,
+      hint: `${name}.owner must be ${OWNER_RULE}`,
+    });
   }
   const restart = dataAt(data, [...section, 'restart']);
   if (Array.isArray(restart)) {
     restart.forEach((word: unknown, i) => {
       const bad = typeof word === 'string' ? restartWordProblem(word, i) : null;
-      if (bad) found.push({ severity: 'error', fault: 'user', where: sourceAt(src.file, valuePos(src, [...section, 'restart', i])), message: `invalid word ${JSON.stringify(word)} in ${name}.restart: ${bad}`, hint: `${name}.restart is the argv of the restart command, program first, e.g. [systemctl, restart, lxd]` });
+      if (bad)
+        found.push({
+          severity: 'error',
+          fault: 'user',
+          where: sourceAt(src.file, valuePos(src, [...section, 'restart', i])),
+          message: `invalid word ${JSON.stringify(word)} in ${name}.restart: ${bad}`,
+          hint: `${name}.restart is the argv of the restart command, program first, e.g. [systemctl, restart, lxd]`,
+        });
     });
   }
   return found;
@@ -102,12 +122,26 @@ function argvFindings(data: unknown, src: Source, owner: Path): Diagnostic[] {
   const where = place(data, owner);
   const image = dataAt(data, [...owner, 'image']);
   const imageBad = typeof image === 'string' && image !== '' ? imageProblem(image) : null;
-  if (imageBad) found.push({ severity: 'error', fault: 'user', where: sourceAt(src.file, valuePos(src, [...owner, 'image'])), message: `invalid image ${JSON.stringify(image)} in ${where}: ${imageBad}`, hint: IMAGE_RULE });
+  if (imageBad)
+    found.push({
+      severity: 'error',
+      fault: 'user',
+      where: sourceAt(src.file, valuePos(src, [...owner, 'image'])),
+      message: `invalid image ${JSON.stringify(image)} in ${where}: ${imageBad}`,
+      hint: IMAGE_RULE,
+    });
   const profiles = dataAt(data, [...owner, 'profiles']);
   if (Array.isArray(profiles)) {
     profiles.forEach((name: unknown, i) => {
       const bad = typeof name === 'string' && name !== '' ? profileProblem(name) : null;
-      if (bad) found.push({ severity: 'error', fault: 'user', where: sourceAt(src.file, valuePos(src, [...owner, 'profiles', i])), message: `invalid profile name ${JSON.stringify(name)} in ${where}: ${bad}`, hint: PROFILE_RULE });
+      if (bad)
+        found.push({
+          severity: 'error',
+          fault: 'user',
+          where: sourceAt(src.file, valuePos(src, [...owner, 'profiles', i])),
+          message: `invalid profile name ${JSON.stringify(name)} in ${where}: ${bad}`,
+          hint: PROFILE_RULE,
+        });
     });
   }
   return found;
@@ -128,7 +162,14 @@ function nameFindings(data: unknown, src: Source, path: Path, firstLine: Map<str
   const pos = valuePos(src, [...path, 'name']);
   const found: Diagnostic[] = [];
   const problem = nameProblem(name);
-  if (problem) found.push({ severity: 'error', fault: 'user', where: sourceAt(src.file, pos), message: `invalid container name ${JSON.stringify(name)}: ${problem}`, hint: NAME_RULE });
+  if (problem)
+    found.push({
+      severity: 'error',
+      fault: 'user',
+      where: sourceAt(src.file, pos),
+      message: `invalid container name ${JSON.stringify(name)}: ${problem}`,
+      hint: NAME_RULE,
+    });
   const key = `${scope}\u0000${name}`;
   const first = firstLine.get(key);
   if (first === undefined) {
@@ -140,7 +181,7 @@ function nameFindings(data: unknown, src: Source, path: Path, firstLine: Map<str
       fault: 'user',
       where: sourceAt(src.file, pos),
       message: `duplicate container name "${name}" ${parent} (first at line ${first})`,
-      hint: "siblings live on the same LXD, which knows them by name; rename one of them",
+      hint: 'siblings live on the same LXD, which knows them by name; rename one of them',
     });
   }
   return found;
@@ -157,7 +198,13 @@ function configFindings(data: unknown, src: Source, configPath: Path): Diagnosti
   for (const [i, [key, value]] of entries.entries()) {
     const path = [...configPath, key];
     if (found.length >= MAX_CONFIG_FINDINGS) {
-      found.push({ severity: 'error', fault: 'user', where: sourceAt(src.file, keyPos(src, path)), message: `${entries.length - i} more config keys in ${where} not checked after ${MAX_CONFIG_FINDINGS} problems`, hint: 'fix the problems above first' });
+      found.push({
+        severity: 'error',
+        fault: 'user',
+        where: sourceAt(src.file, keyPos(src, path)),
+        message: `${entries.length - i} more config keys in ${where} not checked after ${MAX_CONFIG_FINDINGS} problems`,
+        hint: 'fix the problems above first',
+      });
       break;
     }
     const problem = configKeyProblem(key, where);
@@ -192,7 +239,12 @@ function nestingFindings(data: unknown, src: Source, path: Path): Diagnostic[] {
   const nesting = dataAt(data, [...path, 'config', 'security.nesting']);
   if (!isConfigValue(nesting) || !lxdFalse(nesting)) return [];
   const children = dataAt(data, [...path, 'containers']);
-  const why = Array.isArray(children) && children.length > 0 ? 'it holds containers' : dockerWanted(dataAt(data, [...path, 'docker'])) ? 'docker: true needs it' : null;
+  const why =
+    Array.isArray(children) && children.length > 0
+      ? 'it holds containers'
+      : dockerWanted(dataAt(data, [...path, 'docker']))
+        ? 'docker: true needs it'
+        : null;
   if (!why) return [];
   return [
     {
@@ -211,7 +263,9 @@ function ignoreChangesFindings(data: unknown, src: Source, path: Path): Diagnost
   const where = place(data, path);
   return list.flatMap((entry: unknown, i): Diagnostic[] => {
     const problem = typeof entry === 'string' ? ignoredKeyProblem(entry, where) : null; // the schema reports the rest
-    return problem ? [{ severity: 'error', fault: 'user', where: sourceAt(src.file, valuePos(src, [...path, 'ignore_changes', i])), ...problem }] : [];
+    return problem
+      ? [{ severity: 'error', fault: 'user', where: sourceAt(src.file, valuePos(src, [...path, 'ignore_changes', i])), ...problem }]
+      : [];
   });
 }
 

@@ -109,16 +109,27 @@ export const ownedByOthers = (key: string): boolean => reserved(key) || Object.k
 export function ignoredKeyProblem(entry: string, where: string): KeyProblem | null {
   const prefix = entry.endsWith('.*') ? entry.slice(0, -1) : null;
   if (prefix === null) {
-    if (ownedByOthers(entry)) return { message: `ignore_changes of ${where} names "${entry}", which is never drift`, hint: 'volatile.*, image.* and user.nestctl.* keys are always left alone; remove the entry' };
+    if (ownedByOthers(entry))
+      return {
+        message: `ignore_changes of ${where} names "${entry}", which is never drift`,
+        hint: 'volatile.*, image.* and user.nestctl.* keys are always left alone; remove the entry',
+      };
     const problem = configKeyProblem(entry, `ignore_changes of ${where}`);
-    if (problem && ID_KEYS[entry]) return { message: `ignore_changes of ${where} names "${entry}", which nestctl derives from idmap:`, hint: problem.hint };
+    if (problem && ID_KEYS[entry])
+      return { message: `ignore_changes of ${where} names "${entry}", which nestctl derives from idmap:`, hint: problem.hint };
     return problem;
   }
   if (!KEY.test(prefix.slice(0, -1))) {
-    return { message: `invalid ignore_changes entry ${JSON.stringify(entry)} in ${where}`, hint: `a config key, or a dotted prefix followed by .* (like user.*); ${KEY_RULE}` };
+    return {
+      message: `invalid ignore_changes entry ${JSON.stringify(entry)} in ${where}`,
+      hint: `a config key, or a dotted prefix followed by .* (like user.*); ${KEY_RULE}`,
+    };
   }
   if (ownedByOthers(prefix)) {
-    return { message: `ignore_changes of ${where} names "${entry}", which covers keys LXD or nestctl own`, hint: 'volatile.*, image.* and user.nestctl.* keys are always left alone; name a narrower prefix, like user.team.*' };
+    return {
+      message: `ignore_changes of ${where} names "${entry}", which covers keys LXD or nestctl own`,
+      hint: 'volatile.*, image.* and user.nestctl.* keys are always left alone; name a narrower prefix, like user.team.*',
+    };
   }
   return null;
 }
@@ -132,8 +143,9 @@ const ID_KEYS: Record<string, string> = {
   'security.idmap.isolated': 'write idmap: {isolated: true} instead, so nestctl allocates the slice',
   'security.idmap.size': 'write idmap: {isolated: true, size: N} instead, so nestctl allocates the slice',
   'security.idmap.base': 'nestctl places isolated slices itself; write idmap: {isolated: true, size: N} and leave the base to it',
-  'raw.idmap': "nestctl cannot account for hand-written id mappings; give the container its own ids with idmap: {isolated: true, size: N}",
-  'security.privileged': "a privileged container's root is root on its parent, which defeats nesting unprivileged containers; remove the key (use idmap: {isolated: true, size: N} for ids of its own)",
+  'raw.idmap': 'nestctl cannot account for hand-written id mappings; give the container its own ids with idmap: {isolated: true, size: N}',
+  'security.privileged':
+    "a privileged container's root is root on its parent, which defeats nesting unprivileged containers; remove the key (use idmap: {isolated: true, size: N} for ids of its own)",
 };
 
 /** Keys whose values LXD reads as multi-line text (config files, scripts, YAML). */
@@ -156,7 +168,10 @@ export function configKeyProblem(key: string, where: string): KeyProblem | null 
   const known = LXD_CONFIG_KEYS.includes(key);
   if (!known && !FREE_FORM.test(key) && !KEY.test(key)) {
     const guess = closest(key, LXD_CONFIG_KEYS);
-    return { message: `invalid config key ${JSON.stringify(key)} in ${where}`, hint: guess ? `did you mean "${guess}"? ${KEY_RULE}` : KEY_RULE };
+    return {
+      message: `invalid config key ${JSON.stringify(key)} in ${where}`,
+      hint: guess ? `did you mean "${guess}"? ${KEY_RULE}` : KEY_RULE,
+    };
   }
   const idHint = ID_KEYS[key];
   if (idHint) return { message: `config key "${key}" in ${where} would change the id map behind nestctl's back`, hint: idHint };

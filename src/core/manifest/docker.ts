@@ -31,5 +31,14 @@ export function dockerRemapSize(docker: unknown): number | null {
 /** The daemon.json nestctl keeps in a container that remaps Docker (planned like a `files:` entry). */
 export function daemonJsonFile(pos: SourcePos): FileSpec {
   const text = `${JSON.stringify({ 'userns-remap': 'default' }, null, 2)}\n`;
-  return { path: DAEMON_JSON, source: null, data: Buffer.from(text, 'utf8').toString('base64'), mode: 0o644, uid: 0, gid: 0, pos, implied: 'docker.userns_remap' };
+  return {
+    path: DAEMON_JSON,
+    source: null,
+    data: Buffer.from(text, 'utf8').toString('base64'),
+    mode: 0o644,
+    uid: 0,
+    gid: 0,
+    pos,
+    implied: 'docker.userns_remap',
+  };
 }

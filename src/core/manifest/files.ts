@@ -55,12 +55,32 @@ export function fileFindings(data: unknown, src: Source, container: Path): Diagn
     const path = file['path'];
     if (typeof path === 'string' && path !== '') {
       const bad = filePathProblem(path);
-      if (bad) found.push({ severity: 'error', fault: 'user', where: sourceAt(src.file, valuePos(src, [...at, 'path'])), message: `file path ${JSON.stringify(path)} in ${who}: ${bad}`, hint: 'write an absolute path inside the container, e.g. /etc/motd' });
+      if (bad)
+        found.push({
+          severity: 'error',
+          fault: 'user',
+          where: sourceAt(src.file, valuePos(src, [...at, 'path'])),
+          message: `file path ${JSON.stringify(path)} in ${who}: ${bad}`,
+          hint: 'write an absolute path inside the container, e.g. /etc/motd',
+        });
       const first = firstLine.get(path);
-      if (first !== undefined) found.push({ severity: 'error', fault: 'user', where: sourceAt(src.file, valuePos(src, [...at, 'path'])), message: `file ${path} is listed twice in ${who} (first at line ${first})`, hint: 'list each file once' });
+      if (first !== undefined)
+        found.push({
+          severity: 'error',
+          fault: 'user',
+          where: sourceAt(src.file, valuePos(src, [...at, 'path'])),
+          message: `file ${path} is listed twice in ${who} (first at line ${first})`,
+          hint: 'list each file once',
+        });
       else firstLine.set(path, valuePos(src, [...at, 'path']).line);
       if (path === DAEMON_JSON && dockerRemapSize(dataAt(data, [...container, 'docker'])) !== null) {
-        found.push({ severity: 'error', fault: 'user', where: sourceAt(src.file, valuePos(src, [...at, 'path'])), message: `${DAEMON_JSON} in ${who}: nestctl writes it for docker.userns_remap`, hint: `remove this files: entry (nestctl writes {"userns-remap": "default"}), or drop userns_remap and keep your own ${DAEMON_JSON} with your keys merged into it` });
+        found.push({
+          severity: 'error',
+          fault: 'user',
+          where: sourceAt(src.file, valuePos(src, [...at, 'path'])),
+          message: `${DAEMON_JSON} in ${who}: nestctl writes it for docker.userns_remap`,
+          hint: `remove this files: entry (nestctl writes {"userns-remap": "default"}), or drop userns_remap and keep your own ${DAEMON_JSON} with your keys merged into it`,
+        });
       }
     }
     const hasContent = file['content'] !== undefined;
@@ -76,11 +96,23 @@ export function fileFindings(data: unknown, src: Source, container: Path): Diagn
     }
     const content = file['content'];
     if (typeof content === 'string' && Buffer.byteLength(content) > FILE_MAX_BYTES) {
-      found.push({ severity: 'error', fault: 'user', where: sourceAt(src.file, valuePos(src, [...at, 'content'])), message: `the content of ${String(path)} in ${who} is larger than 1 MiB`, hint: 'nestctl pushes files of at most 1 MiB; copy larger ones with a setup command' });
+      found.push({
+        severity: 'error',
+        fault: 'user',
+        where: sourceAt(src.file, valuePos(src, [...at, 'content'])),
+        message: `the content of ${String(path)} in ${who} is larger than 1 MiB`,
+        hint: 'nestctl pushes files of at most 1 MiB; copy larger ones with a setup command',
+      });
     }
     const mode = file['mode'];
     if ((typeof mode === 'string' || typeof mode === 'number') && fileMode(mode, scalarSource(src, [...at, 'mode'])) === null) {
-      found.push({ severity: 'error', fault: 'user', where: sourceAt(src.file, valuePos(src, [...at, 'mode'])), message: `mode ${JSON.stringify(mode)} of ${String(path)} in ${who} is not an octal mode`, hint: MODE_HINT });
+      found.push({
+        severity: 'error',
+        fault: 'user',
+        where: sourceAt(src.file, valuePos(src, [...at, 'mode'])),
+        message: `mode ${JSON.stringify(mode)} of ${String(path)} in ${who} is not an octal mode`,
+        hint: MODE_HINT,
+      });
     }
   });
   return found;
@@ -91,7 +123,15 @@ export function setupFindings(data: unknown, src: Source, container: Path): Diag
   if (!Array.isArray(setup)) return [];
   return setup.flatMap((argv: unknown, i): Diagnostic[] =>
     Array.isArray(argv) && argv[0] === ''
-      ? [{ severity: 'error', fault: 'user', where: sourceAt(src.file, valuePos(src, [...container, 'setup', i, 0])), message: `setup command ${i + 1} of container ${containerLabel(data, container)} has an empty program name`, hint: 'each command is an argv list, program first, e.g. [touch, /var/lib/ready]' }]
+      ? [
+          {
+            severity: 'error',
+            fault: 'user',
+            where: sourceAt(src.file, valuePos(src, [...container, 'setup', i, 0])),
+            message: `setup command ${i + 1} of container ${containerLabel(data, container)} has an empty program name`,
+            hint: 'each command is an argv list, program first, e.g. [touch, /var/lib/ready]',
+          },
+        ]
       : [],
   );
 }
@@ -136,7 +176,13 @@ export function withSources(manifest: Manifest, reads: ReadonlyMap<string, Sourc
       const read = reads.get(f.source);
       if (read?.ok) return { ...f, data: read.data };
       const problem = read ? read.problem : 'it was not read';
-      diagnostics.push({ severity: 'error', fault: 'user', where: sourceAt(manifest.file, f.pos), message: `source ${JSON.stringify(f.source)} of ${f.path} in container ${c.path}: ${problem}`, hint: read && !read.ok ? read.hint : 'a source is a regular file, relative to the manifest' });
+      diagnostics.push({
+        severity: 'error',
+        fault: 'user',
+        where: sourceAt(manifest.file, f.pos),
+        message: `source ${JSON.stringify(f.source)} of ${f.path} in container ${c.path}: ${problem}`,
+        hint: read && !read.ok ? read.hint : 'a source is a regular file, relative to the manifest',
+      });
       return f;
     }),
     containers: c.containers.map(fill),

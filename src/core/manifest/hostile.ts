@@ -29,11 +29,27 @@ const codePoint = (c: string): string => `U+${(c.codePointAt(0) ?? 0).toString(1
 export function textFindings(text: string, file: string): Diagnostic[] {
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > MAX_BYTES) {
-    return [{ severity: 'error', fault: 'user', where: sourceAt(file, { line: 1, col: 1 }), message: `the manifest is ${bytes} bytes, more than the ${MAX_BYTES} nestctl reads`, hint: 'a manifest describes containers, not data; check that this is the right file' }];
+    return [
+      {
+        severity: 'error',
+        fault: 'user',
+        where: sourceAt(file, { line: 1, col: 1 }),
+        message: `the manifest is ${bytes} bytes, more than the ${MAX_BYTES} nestctl reads`,
+        hint: 'a manifest describes containers, not data; check that this is the right file',
+      },
+    ];
   }
   const deep = bracketDepthOffset(text);
   if (deep !== null) {
-    return [{ severity: 'error', fault: 'user', where: sourceAt(file, textPos(text, deep)), message: `YAML: the manifest nests brackets more than ${MAX_NESTING} deep`, hint: 'containers can nest at most 32 levels; flatten the tree' }];
+    return [
+      {
+        severity: 'error',
+        fault: 'user',
+        where: sourceAt(file, textPos(text, deep)),
+        message: `YAML: the manifest nests brackets more than ${MAX_NESTING} deep`,
+        hint: 'containers can nest at most 32 levels; flatten the tree',
+      },
+    ];
   }
   // U+FFFD is what a reader puts where the file was not UTF-8; YAML allows tab, LF and CR only
   // among the C0 controls (YAML 1.2, production c-printable).
@@ -45,7 +61,15 @@ export function textFindings(text: string, file: string): Diagnostic[] {
     c === '\ufffd'
       ? 'the manifest is not valid UTF-8 (or holds U+FFFD, the replacement character)'
       : `the manifest holds the control character ${codePoint(c)}${c === '\u0000' ? ' (NUL)' : ''}`;
-  return [{ severity: 'error', fault: 'user', where: sourceAt(file, textPos(text, bad.index)), message, hint: 'save the manifest as UTF-8 text; write control characters in values as escapes inside double quotes if LXD needs them' }];
+  return [
+    {
+      severity: 'error',
+      fault: 'user',
+      where: sourceAt(file, textPos(text, bad.index)),
+      message,
+      hint: 'save the manifest as UTF-8 text; write control characters in values as escapes inside double quotes if LXD needs them',
+    },
+  ];
 }
 
 /**
@@ -103,18 +127,36 @@ function featureFindings(src: Source): Diagnostic[] {
   visit(src.doc, {
     Pair(_, pair) {
       if (pair.key !== null && !isScalar(pair.key)) {
-        found.push({ severity: 'error', fault: 'user', where: sourceAt(src.file, at(pair.key as Node)), message: 'a key is a list or mapping', hint: 'keys are plain words such as "name" or "limits.cpu"' });
+        found.push({
+          severity: 'error',
+          fault: 'user',
+          where: sourceAt(src.file, at(pair.key as Node)),
+          message: 'a key is a list or mapping',
+          hint: 'keys are plain words such as "name" or "limits.cpu"',
+        });
       }
     },
     Node(_, node) {
       if (!isAlias(node) && node.anchor) anchors.set(node.anchor, node);
       if (isAlias(node) || node.tag === undefined || PLAIN_TAGS.has(node.tag)) return;
-      found.push({ severity: 'error', fault: 'user', where: sourceAt(src.file, at(node)), message: `YAML tag ${node.tag.replace('tag:yaml.org,2002:', '!!')} is not used in manifests`, hint: 'remove the tag; quote a value to keep it as text' });
+      found.push({
+        severity: 'error',
+        fault: 'user',
+        where: sourceAt(src.file, at(node)),
+        message: `YAML tag ${node.tag.replace('tag:yaml.org,2002:', '!!')} is not used in manifests`,
+        hint: 'remove the tag; quote a value to keep it as text',
+      });
     },
     Alias(_, node, path) {
       const target = anchors.get(node.source);
       if (target && path.includes(target)) {
-        found.push({ severity: 'error', fault: 'user', where: sourceAt(src.file, at(node)), message: `alias *${node.source} refers to the block that contains it`, hint: 'an alias must point to a block written elsewhere; a self-reference has no end' });
+        found.push({
+          severity: 'error',
+          fault: 'user',
+          where: sourceAt(src.file, at(node)),
+          message: `alias *${node.source} refers to the block that contains it`,
+          hint: 'an alias must point to a block written elsewhere; a self-reference has no end',
+        });
       }
     },
   });

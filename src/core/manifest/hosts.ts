@@ -9,7 +9,15 @@ import type { Flavour } from '../flavour/model.js';
 import { type ContainerSpec, type HostSpec, LOCAL_HOST, type Manifest } from './model.js';
 import { isLxcNode } from './lxc-checks.js';
 import { keyPos, type Path, type Source, valuePos } from './source.js';
-import { PROJECT_RULE, projectProblem, REMOTE_RULE, remoteProblem, restartWordProblem, TARGET_RULE, targetProblem } from './words-on-argv.js';
+import {
+  PROJECT_RULE,
+  projectProblem,
+  REMOTE_RULE,
+  remoteProblem,
+  restartWordProblem,
+  TARGET_RULE,
+  targetProblem,
+} from './words-on-argv.js';
 import { closest, containerLabel, dataAt, isRecord } from './words.js';
 
 export const HOST_NAME_RULE = 'a host name is a plain word: 1-63 lowercase letters, digits, "_" and "-", starting with a letter';
@@ -40,7 +48,14 @@ export function hostsFindings(data: unknown, src: Source): Diagnostic[] {
   if (!isRecord(hosts)) return rootHostFindings(data, src, null);
   const found: Diagnostic[] = [];
   if (dataAt(data, ['host']) !== undefined) {
-    found.push(error(src, keyPos(src, ['hosts']), 'host: and hosts: both describe where the tree lives; write one of them', 'move the keys of host: into an entry of hosts: without remote (e.g. "local:"), or remove hosts:'));
+    found.push(
+      error(
+        src,
+        keyPos(src, ['hosts']),
+        'host: and hosts: both describe where the tree lives; write one of them',
+        'move the keys of host: into an entry of hosts: without remote (e.g. "local:"), or remove hosts:',
+      ),
+    );
   }
   let thisMachine: string | null = null;
   for (const [name, entry] of Object.entries(hosts)) {
@@ -50,12 +65,27 @@ export function hostsFindings(data: unknown, src: Source): Diagnostic[] {
     const remote = entry['remote'];
     if (typeof remote !== 'string') {
       if (thisMachine !== null) {
-        found.push(error(src, keyPos(src, at), `hosts ${thisMachine} and ${name} both have no remote:, so both would be this machine`, `give ${name} the remote: it is reached through (a name from "lxc remote list"), or merge the two`));
+        found.push(
+          error(
+            src,
+            keyPos(src, at),
+            `hosts ${thisMachine} and ${name} both have no remote:, so both would be this machine`,
+            `give ${name} the remote: it is reached through (a name from "lxc remote list"), or merge the two`,
+          ),
+        );
       } else {
         thisMachine = name;
       }
       for (const key of REMOTE_KEYS) {
-        if (entry[key] !== undefined) found.push(error(src, keyPos(src, [...at, key]), `hosts.${name}.${key} is only for a remote, and ${name} has no remote:`, `add remote: NAME (from "lxc remote list") or remove ${key}`));
+        if (entry[key] !== undefined)
+          found.push(
+            error(
+              src,
+              keyPos(src, [...at, key]),
+              `hosts.${name}.${key} is only for a remote, and ${name} has no remote:`,
+              `add remote: NAME (from "lxc remote list") or remove ${key}`,
+            ),
+          );
       }
       continue;
     }
@@ -67,15 +97,34 @@ export function hostsFindings(data: unknown, src: Source): Diagnostic[] {
 function remoteFindings(src: Source, at: Path, name: string, entry: Record<string, unknown>, remote: string): Diagnostic[] {
   const found: Diagnostic[] = [];
   const remoteBad = remote === '' ? null : remoteProblem(remote); // the schema reports an empty one
-  if (remoteBad) found.push(error(src, valuePos(src, [...at, 'remote']), `invalid remote ${JSON.stringify(remote)} in hosts.${name}: ${remoteBad}`, REMOTE_RULE));
+  if (remoteBad)
+    found.push(
+      error(src, valuePos(src, [...at, 'remote']), `invalid remote ${JSON.stringify(remote)} in hosts.${name}: ${remoteBad}`, REMOTE_RULE),
+    );
   const project = entry['project'];
   const projectBad = typeof project === 'string' && project !== '' ? projectProblem(project) : null;
-  if (projectBad) found.push(error(src, valuePos(src, [...at, 'project']), `invalid project ${JSON.stringify(project)} in hosts.${name}: ${projectBad}`, PROJECT_RULE));
+  if (projectBad)
+    found.push(
+      error(
+        src,
+        valuePos(src, [...at, 'project']),
+        `invalid project ${JSON.stringify(project)} in hosts.${name}: ${projectBad}`,
+        PROJECT_RULE,
+      ),
+    );
   const shell = entry['shell'];
   if (Array.isArray(shell)) {
     shell.forEach((word: unknown, i) => {
       const bad = typeof word === 'string' ? restartWordProblem(word, i) : null;
-      if (bad) found.push(error(src, valuePos(src, [...at, 'shell', i]), `invalid word ${JSON.stringify(word)} in hosts.${name}.shell: ${bad}`, 'shell is an argv prefix, program first, e.g. [ssh, root@lab1, --]'));
+      if (bad)
+        found.push(
+          error(
+            src,
+            valuePos(src, [...at, 'shell', i]),
+            `invalid word ${JSON.stringify(word)} in hosts.${name}.shell: ${bad}`,
+            'shell is an argv prefix, program first, e.g. [ssh, root@lab1, --]',
+          ),
+        );
     });
   } else {
     for (const key of HOST_LEVEL_KEYS) {
@@ -94,7 +143,15 @@ function remoteFindings(src: Source, at: Path, name: string, entry: Record<strin
   const flavour = entry['flavour'];
   if ((cli === 'lxc' || cli === 'incus') && typeof flavour === 'string' && (FLAVOURS as readonly string[]).includes(flavour)) {
     const client = flavourInfo(flavour as Flavour).client;
-    if (client !== cli) found.push(error(src, valuePos(src, [...at, 'cli']), `hosts.${name} says cli: ${cli} but flavour: ${flavour}, whose client is ${client}`, `write cli: ${client}, or leave cli out (it follows the flavour)`));
+    if (client !== cli)
+      found.push(
+        error(
+          src,
+          valuePos(src, [...at, 'cli']),
+          `hosts.${name} says cli: ${cli} but flavour: ${flavour}, whose client is ${client}`,
+          `write cli: ${client}, or leave cli out (it follows the flavour)`,
+        ),
+      );
   }
   return found;
 }
@@ -122,11 +179,22 @@ function rootHostFindings(data: unknown, src: Source, hosts: Record<string, unkn
     const host = item['host'];
     if (typeof host === 'string' && host !== '' && !names.includes(host)) {
       const guess = closest(host, names);
-      const message = hosts ? `container ${label} names host ${JSON.stringify(host)}, which hosts: does not have` : `container ${label} names host ${JSON.stringify(host)}, but the manifest has no hosts: map (host: is the one host, named "${LOCAL_HOST}")`;
-      found.push(error(src, valuePos(src, [...at, 'host']), message, `${guess ? `did you mean "${guess}"? ` : ''}hosts here: ${names.join(', ')}`));
+      const message = hosts
+        ? `container ${label} names host ${JSON.stringify(host)}, which hosts: does not have`
+        : `container ${label} names host ${JSON.stringify(host)}, but the manifest has no hosts: map (host: is the one host, named "${LOCAL_HOST}")`;
+      found.push(
+        error(src, valuePos(src, [...at, 'host']), message, `${guess ? `did you mean "${guess}"? ` : ''}hosts here: ${names.join(', ')}`),
+      );
     }
     if (host === undefined && names.length > 1) {
-      found.push(error(src, valuePos(src, at), `container ${label} names no host, and hosts: has ${names.length}`, `add "host: NAME" with one of: ${names.join(', ')}`));
+      found.push(
+        error(
+          src,
+          valuePos(src, at),
+          `container ${label} names no host, and hosts: has ${names.length}`,
+          `add "host: NAME" with one of: ${names.join(', ')}`,
+        ),
+      );
     }
     const itsHost = typeof host === 'string' ? host : names.length === 1 ? names[0]! : null;
     found.push(...targetFindings(src, at, label, item, hosts, itsHost));
@@ -136,14 +204,31 @@ function rootHostFindings(data: unknown, src: Source, hosts: Record<string, unkn
   return found;
 }
 
-function targetFindings(src: Source, at: Path, label: string, item: Record<string, unknown>, hosts: Record<string, unknown> | null, host: string | null): Diagnostic[] {
+function targetFindings(
+  src: Source,
+  at: Path,
+  label: string,
+  item: Record<string, unknown>,
+  hosts: Record<string, unknown> | null,
+  host: string | null,
+): Diagnostic[] {
   const target = item['target'];
   if (typeof target !== 'string' || target === '') return [];
   const bad = targetProblem(target);
-  if (bad) return [error(src, valuePos(src, [...at, 'target']), `invalid target ${JSON.stringify(target)} in container ${label}: ${bad}`, TARGET_RULE)];
+  if (bad)
+    return [
+      error(src, valuePos(src, [...at, 'target']), `invalid target ${JSON.stringify(target)} in container ${label}: ${bad}`, TARGET_RULE),
+    ];
   const entry = hosts && host !== null ? hosts[host] : undefined;
   if (host !== null && !(isRecord(entry) && typeof entry['remote'] === 'string')) {
-    return [error(src, keyPos(src, [...at, 'target']), `container ${label} has target: but its host ${host} is this machine, not a clustered remote`, 'target places a root container on a member of a clustered remote; remove it, or put the container on a remote host')];
+    return [
+      error(
+        src,
+        keyPos(src, [...at, 'target']),
+        `container ${label} has target: but its host ${host} is this machine, not a clustered remote`,
+        'target places a root container on a member of a clustered remote; remove it, or put the container on a remote host',
+      ),
+    ];
   }
   return [];
 }
@@ -153,7 +238,14 @@ function targetFindings(src: Source, at: Path, label: string, item: Record<strin
  * lxc-start would have to run on that machine itself. Inside a remote's container they run
  * through `lxc exec REMOTE:NAME`, like every step below a remote's top level.
  */
-function remoteLxcFindings(src: Source, at: Path, label: string, item: Record<string, unknown>, hosts: Record<string, unknown> | null, host: string | null): Diagnostic[] {
+function remoteLxcFindings(
+  src: Source,
+  at: Path,
+  label: string,
+  item: Record<string, unknown>,
+  hosts: Record<string, unknown> | null,
+  host: string | null,
+): Diagnostic[] {
   if (!isLxcNode(item) || hosts === null || host === null) return [];
   const entry = hosts[host];
   if (!(isRecord(entry) && typeof entry['remote'] === 'string')) return [];
@@ -175,16 +267,25 @@ function nestedHostFindings(data: unknown, src: Source, listPath: Path): Diagnos
     const at: Path = [...listPath, i];
     const found = (['host', 'target'] as const)
       .filter((key) => item[key] !== undefined)
-      .map((key) => error(src, keyPos(src, [...at, key]), `container ${containerLabel(data, at)} is nested, and only root containers name a ${key}`, `remove ${key}: a nested container lives where its parent does`));
+      .map((key) =>
+        error(
+          src,
+          keyPos(src, [...at, key]),
+          `container ${containerLabel(data, at)} is nested, and only root containers name a ${key}`,
+          `remove ${key}: a nested container lives where its parent does`,
+        ),
+      );
     return [...found, ...nestedHostFindings(data, src, [...at, 'containers'])];
   });
 }
 
 /** The targets (cluster members or @groups) the root containers name, each once, sorted. */
-export const targetsOf = (specs: readonly ContainerSpec[]): string[] => [...new Set(specs.flatMap((c) => (c.target ? [c.target.value] : [])))].sort();
+export const targetsOf = (specs: readonly ContainerSpec[]): string[] =>
+  [...new Set(specs.flatMap((c) => (c.target ? [c.target.value] : [])))].sort();
 
 /** A manifest of several hosts, or whose only host is a remote, is planned host by host. */
-export const plansByHost = (manifest: Pick<Manifest, 'hosts'>): boolean => manifest.hosts.length > 1 || manifest.hosts.some((h) => h.place.kind === 'remote');
+export const plansByHost = (manifest: Pick<Manifest, 'hosts'>): boolean =>
+  manifest.hosts.length > 1 || manifest.hosts.some((h) => h.place.kind === 'remote');
 
 /** The manifest as the one-host planner sees one of its hosts: that host, its root containers and its own LXC containers. */
 export function hostManifest(manifest: Manifest, host: HostSpec): Manifest {

@@ -11,9 +11,7 @@ import type { Manifest } from './model.js';
 import { schemaFindings } from './schema-check.js';
 import { duplicateKeys, parseSource, posAt, type Source, yamlFindings } from './source.js';
 
-export type LoadResult =
-  | { ok: true; manifest: Manifest; warnings: Diagnostic[] }
-  | { ok: false; diagnostics: Diagnostic[] };
+export type LoadResult = { ok: true; manifest: Manifest; warnings: Diagnostic[] } | { ok: false; diagnostics: Diagnostic[] };
 
 export function loadManifest(text: string, file: string): LoadResult {
   const refused = textFindings(text, file);
@@ -40,7 +38,18 @@ function check(src: Source): { data?: unknown; findings: Diagnostic[] } {
     // bounds how many nodes aliases may expand to.
     const message = e instanceof Error ? e.message : String(e);
     const pos = firstAlias(src) ?? { line: 1, col: 1 };
-    return { findings: [...syntax, { severity: 'error', fault: 'user', where: sourceAt(src.file, pos), message: `YAML: ${message}`, hint: 'aliases here expand to too much data; write the values out, or use fewer aliases' }] };
+    return {
+      findings: [
+        ...syntax,
+        {
+          severity: 'error',
+          fault: 'user',
+          where: sourceAt(src.file, pos),
+          message: `YAML: ${message}`,
+          hint: 'aliases here expand to too much data; write the values out, or use fewer aliases',
+        },
+      ],
+    };
   }
   return { data, findings: [...syntax, ...duplicateKeys(src), ...schemaFindings(data, src), ...semanticFindings(data, src)] };
 }

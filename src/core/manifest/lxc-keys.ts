@@ -4,7 +4,8 @@
 import type { ConfigValue, KeyProblem } from './config-keys.js';
 import { closest } from './words.js';
 
-export const LXC_KEY_RULE = 'LXC config keys start with "lxc." and are lowercase letters, digits and "_" separated by dots (like lxc.net.0.link or lxc.cgroup2.memory.max)';
+export const LXC_KEY_RULE =
+  'LXC config keys start with "lxc." and are lowercase letters, digits and "_" separated by dots (like lxc.net.0.link or lxc.cgroup2.memory.max)';
 const LXC_KEY = /^lxc(?:\.[a-z0-9_]+)+$/;
 
 /**
@@ -56,17 +57,27 @@ export function renamedLxcKey(key: string): string | null {
 
 /** Keys nestctl writes itself on every LXC container it makes. */
 const OWNED: Record<string, string> = {
-  'lxc.idmap': 'nestctl writes the id map from the range it allocates (the user\'s subuid/subgid line, or a slice of root\'s); remove the key',
-  'lxc.include': 'nestctl includes only LXC\'s own common.conf, userns.conf and, for a container with containers inside, nesting.conf; an include of another file would bring in keys nobody checked; write the keys themselves',
+  'lxc.idmap':
+    "nestctl writes the id map from the range it allocates (the user's subuid/subgid line, or a slice of root's); remove the key",
+  'lxc.include':
+    "nestctl includes only LXC's own common.conf, userns.conf and, for a container with containers inside, nesting.conf; an include of another file would bring in keys nobody checked; write the keys themselves",
 };
 
 export function lxcKeyProblem(key: string, where: string): KeyProblem | null {
   const renamed = renamedLxcKey(key);
-  if (renamed) return { message: `config key "${key}" in ${where} is an LXC 1.0 name that LXC 3.0 and later refuse`, hint: `write "${renamed}" instead (LXC 2.1 renamed it; see lxc-update-config)` };
-  if (REMOVED.includes(key)) return { message: `config key "${key}" in ${where} no longer exists in LXC`, hint: 'LXC 2.1 removed it; remove the key' };
+  if (renamed)
+    return {
+      message: `config key "${key}" in ${where} is an LXC 1.0 name that LXC 3.0 and later refuse`,
+      hint: `write "${renamed}" instead (LXC 2.1 renamed it; see lxc-update-config)`,
+    };
+  if (REMOVED.includes(key))
+    return { message: `config key "${key}" in ${where} no longer exists in LXC`, hint: 'LXC 2.1 removed it; remove the key' };
   if (!LXC_KEY.test(key)) {
     const guess = closest(key, [...Object.values(RENAMED), 'lxc.net.0.link', 'lxc.net.0.type']);
-    return { message: `invalid LXC config key ${JSON.stringify(key)} in ${where}`, hint: guess ? `did you mean "${guess}"? ${LXC_KEY_RULE}` : LXC_KEY_RULE };
+    return {
+      message: `invalid LXC config key ${JSON.stringify(key)} in ${where}`,
+      hint: guess ? `did you mean "${guess}"? ${LXC_KEY_RULE}` : LXC_KEY_RULE,
+    };
   }
   const owned = OWNED[key];
   if (owned) return { message: `config key "${key}" in ${where} is set by nestctl`, hint: owned };

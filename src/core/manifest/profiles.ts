@@ -25,7 +25,9 @@ export function buildProfiles(raw: RawProfiles, at: Path, src: Source): ProfileS
     name,
     description: p.description ?? '',
     config: Object.fromEntries(Object.entries(p.config ?? {}).map(([k, v]) => [k, lxdString(v)])),
-    devices: Object.fromEntries(Object.entries(p.devices ?? {}).map(([d, keys]) => [d, Object.fromEntries(Object.entries(keys).map(([k, v]) => [k, lxdString(v)]))])),
+    devices: Object.fromEntries(
+      Object.entries(p.devices ?? {}).map(([d, keys]) => [d, Object.fromEntries(Object.entries(keys).map(([k, v]) => [k, lxdString(v)]))]),
+    ),
     pos: keyPos(src, [...at, name]),
   }));
 }
@@ -34,8 +36,16 @@ export function buildProfiles(raw: RawProfiles, at: Path, src: Source): ProfileS
 export function declaredNameProblem(name: string): { message: string; hint: string } | null {
   const bad = profileProblem(name);
   if (bad) return { message: `invalid profile name ${JSON.stringify(name)}: ${bad}`, hint: PROFILE_RULE };
-  if (name === 'default') return { message: 'the profile "default" cannot be declared: it is the daemon\'s own', hint: 'declare a profile of another name and list it after "default" in the containers\' profiles' };
-  if (name.startsWith(RESERVED_PROFILE_PREFIX)) return { message: `the profile name ${JSON.stringify(name)} starts with "${RESERVED_PROFILE_PREFIX}", which is reserved for nestctl`, hint: 'choose a name without that prefix' };
+  if (name === 'default')
+    return {
+      message: 'the profile "default" cannot be declared: it is the daemon\'s own',
+      hint: 'declare a profile of another name and list it after "default" in the containers\' profiles',
+    };
+  if (name.startsWith(RESERVED_PROFILE_PREFIX))
+    return {
+      message: `the profile name ${JSON.stringify(name)} starts with "${RESERVED_PROFILE_PREFIX}", which is reserved for nestctl`,
+      hint: 'choose a name without that prefix',
+    };
   return null;
 }
 
@@ -53,7 +63,13 @@ export function profileFindings(data: unknown, src: Source, owner: Path, configF
   if (!isRecord(profiles)) return [];
   const found: Diagnostic[] = [];
   const err = (path: Path, pos: 'key' | 'value', message: string, hint: string): void => {
-    found.push({ severity: 'error', fault: 'user', where: sourceAt(src.file, pos === 'key' ? keyPos(src, path) : valuePos(src, path)), message, hint });
+    found.push({
+      severity: 'error',
+      fault: 'user',
+      where: sourceAt(src.file, pos === 'key' ? keyPos(src, path) : valuePos(src, path)),
+      message,
+      hint,
+    });
   };
   for (const [name, profile] of Object.entries(profiles)) {
     const here = [...at, name];
@@ -61,17 +77,41 @@ export function profileFindings(data: unknown, src: Source, owner: Path, configF
     if (named) err(here, 'key', `${named.message} (in ${place(data, at)})`, named.hint);
     if (!isRecord(profile)) continue;
     const description = profile['description'];
-    if (typeof description === 'string' && CONTROL.test(description)) err([...here, 'description'], 'value', `the description of profile ${name} has a control character or a line break`, 'write the description on one line');
+    if (typeof description === 'string' && CONTROL.test(description))
+      err(
+        [...here, 'description'],
+        'value',
+        `the description of profile ${name} has a control character or a line break`,
+        'write the description on one line',
+      );
     found.push(...configFindings([...here, 'config']));
     const devices = profile['devices'];
     if (!isRecord(devices)) continue;
     for (const [device, keys] of Object.entries(devices)) {
       const dpath = [...here, 'devices', device];
-      if (KEY_BAD.test(device) || device === '') err(dpath, 'key', `invalid device name ${JSON.stringify(device)} in profile ${name}`, 'device names have no spaces, "=" or control characters');
+      if (KEY_BAD.test(device) || device === '')
+        err(
+          dpath,
+          'key',
+          `invalid device name ${JSON.stringify(device)} in profile ${name}`,
+          'device names have no spaces, "=" or control characters',
+        );
       if (!isRecord(keys)) continue;
       for (const [key, value] of Object.entries(keys)) {
-        if (KEY_BAD.test(key) || key === '') err([...dpath, key], 'key', `invalid key ${JSON.stringify(key)} in device ${device} of profile ${name}`, 'device keys are words like type, source, path: no spaces, "=" or control characters');
-        if (typeof value === 'string' && CONTROL.test(value)) err([...dpath, key], 'value', `the value of ${key} in device ${device} of profile ${name} has a control character or a line break`, 'write device values on one line');
+        if (KEY_BAD.test(key) || key === '')
+          err(
+            [...dpath, key],
+            'key',
+            `invalid key ${JSON.stringify(key)} in device ${device} of profile ${name}`,
+            'device keys are words like type, source, path: no spaces, "=" or control characters',
+          );
+        if (typeof value === 'string' && CONTROL.test(value))
+          err(
+            [...dpath, key],
+            'value',
+            `the value of ${key} in device ${device} of profile ${name} has a control character or a line break`,
+            'write device values on one line',
+          );
       }
     }
   }

@@ -23,13 +23,23 @@ export function schemaFindings(data: unknown, src: Source): Diagnostic[] {
 }
 
 function parsePointer(pointer: string): string[] {
-  return pointer === '' ? [] : pointer.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  return pointer === ''
+    ? []
+    : pointer
+        .slice(1)
+        .split('/')
+        .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
 /** Name, owner and config-key syntax are reported by checks.ts, which can say exactly what is wrong. */
 function checkedInCode(e: ErrorObject, path: Path): boolean {
   if (e.keyword === 'propertyNames' || e.propertyName !== undefined) return true;
-  if ((e.keyword === 'pattern' || e.keyword === 'maxLength') && path[path.length - 1] === 'owner' && (path[0] === 'host' || path[0] === 'hosts')) return true;
+  if (
+    (e.keyword === 'pattern' || e.keyword === 'maxLength') &&
+    path[path.length - 1] === 'owner' &&
+    (path[0] === 'host' || path[0] === 'hosts')
+  )
+    return true;
   if (e.keyword === 'pattern' && path[path.length - 2] === 'ignore_changes') return true;
   return e.keyword === 'pattern' && path[path.length - 1] === 'name' && path[path.length - 3] === 'containers';
 }
@@ -64,7 +74,11 @@ function translate(e: ErrorObject, data: unknown, src: Source): Diagnostic[] {
       const allowed = isRecord(props) ? Object.keys(props) : [];
       const guess = closest(key, allowed);
       const list = `allowed keys here: ${allowed.join(', ')}`;
-      return error(keyPos(src, [...path, key]), `unknown key "${key}" in ${place(data, path)}`, guess ? `did you mean "${guess}"? ${list}` : list);
+      return error(
+        keyPos(src, [...path, key]),
+        `unknown key "${key}" in ${place(data, path)}`,
+        guess ? `did you mean "${guess}"? ${list}` : list,
+      );
     }
     case 'required': {
       const key = String(p['missingProperty']);
@@ -72,14 +86,23 @@ function translate(e: ErrorObject, data: unknown, src: Source): Diagnostic[] {
     }
     case 'type':
       if (path.length === 0) {
-        const message = value === null ? 'the manifest is empty' : `the manifest must be a mapping (key: value lines), not ${valueWords(value)}`;
+        const message =
+          value === null ? 'the manifest is empty' : `the manifest must be a mapping (key: value lines), not ${valueWords(value)}`;
         return error(valuePos(src, path), message, REQUIRED_HINTS['apiVersion']);
       }
-      return error(valuePos(src, path), `${what} must be ${typeWords(p['type'] as string | string[])}, not ${valueWords(value)}`, describe(e));
+      return error(
+        valuePos(src, path),
+        `${what} must be ${typeWords(p['type'] as string | string[])}, not ${valueWords(value)}`,
+        describe(e),
+      );
     case 'enum': {
       const allowed = (p['allowedValues'] as unknown[]).map(String);
       const guess = typeof value === 'string' ? closest(value, allowed) : null;
-      return error(valuePos(src, path), `${what} must be one of ${allowed.join(', ')}, not ${valueWords(value)}`, guess ? `did you mean "${guess}"?` : describe(e));
+      return error(
+        valuePos(src, path),
+        `${what} must be one of ${allowed.join(', ')}, not ${valueWords(value)}`,
+        guess ? `did you mean "${guess}"?` : describe(e),
+      );
     }
     case 'const':
       return error(valuePos(src, path), `${what} must be ${valueWords(p['allowedValue'])}, not ${valueWords(value)}`, describe(e));

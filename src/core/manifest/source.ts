@@ -1,7 +1,20 @@
 // The parsed YAML document kept next to the data, so any problem found in the plain data (by
 // JSON path) can be pointed at the line and column the user wrote it on.
 
-import { type Document, type ErrorCode, isAlias, isMap, isScalar, isSeq, LineCounter, type Node, type Pair, parseDocument, visit, type YAMLMap } from 'yaml';
+import {
+  type Document,
+  type ErrorCode,
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  type Pair,
+  parseDocument,
+  visit,
+  type YAMLMap,
+} from 'yaml';
 import { type Diagnostic, sourceAt } from '../diagnostics.js';
 import type { SourcePos } from './model.js';
 
@@ -126,7 +139,13 @@ export function yamlFindings(src: Source): Diagnostic[] {
   ];
   return all.map(({ e, severity }) => {
     const [message, hint] = SYNTAX_WORDS[e.code] ?? [null, undefined];
-    return { severity, fault: 'user', where: sourceAt(src.file, posAt(src, e.pos[0])), message: `YAML: ${message ?? e.message}`, ...(hint ? { hint } : {}) };
+    return {
+      severity,
+      fault: 'user',
+      where: sourceAt(src.file, posAt(src, e.pos[0])),
+      message: `YAML: ${message ?? e.message}`,
+      ...(hint ? { hint } : {}),
+    };
   });
 }
 

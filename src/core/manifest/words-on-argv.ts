@@ -3,13 +3,14 @@
 // value can turn into an option (a leading "-") or an extra line (a newline in /etc/subuid).
 
 /** useradd's rule (shadow, libmisc/chkname.c is_valid_user_name): [a-z_][a-z0-9_-]*[$]?, at most 32. */
-export const OWNER_RULE = 'a user name as useradd accepts it: lowercase letters, digits, "_" and "-", starting with a letter or "_", optionally ending in "$", at most 32 characters';
+export const OWNER_RULE =
+  'a user name as useradd accepts it: lowercase letters, digits, "_" and "-", starting with a letter or "_", optionally ending in "$", at most 32 characters';
 const OWNER = /^[a-z_][a-z0-9_-]*\$?$/;
 const OWNER_MAX = 32;
 
 export function ownerProblem(owner: string): string | null {
   if (owner.length > OWNER_MAX) return `it is ${owner.length} characters long (at most ${OWNER_MAX})`;
-  return OWNER.test(owner) ? null : firstBad(owner, /[^a-z0-9_$-]/) ?? 'it must start with a lowercase letter or "_"';
+  return OWNER.test(owner) ? null : (firstBad(owner, /[^a-z0-9_$-]/) ?? 'it must start with a lowercase letter or "_"');
 }
 
 export const IMAGE_RULE =
@@ -30,7 +31,8 @@ export function imageProblem(ref: string): string | null {
   return ALIAS.test(alias) ? null : (firstBad(alias, /[^A-Za-z0-9._/+-]/) ?? 'the alias must start with a letter, digit or "_"');
 }
 
-export const REMOTE_RULE = 'a remote name as "lxc remote list" shows it: letters, digits, ".", "_" and "-", starting with a letter or digit';
+export const REMOTE_RULE =
+  'a remote name as "lxc remote list" shows it: letters, digits, ".", "_" and "-", starting with a letter or digit';
 
 /** A client remote name: a host's `remote:`, as the part of an image reference before ":". */
 export function remoteProblem(name: string): string | null {
@@ -38,7 +40,8 @@ export function remoteProblem(name: string): string | null {
   return REMOTE.test(name) ? null : (firstBad(name, /[^A-Za-z0-9._-]/) ?? 'it must start with a letter or digit');
 }
 
-export const TARGET_RULE = 'target is a cluster member name ("m2") or "@" and a cluster group ("@fast"): letters, digits, ".", "_" and "-", starting with a letter or digit';
+export const TARGET_RULE =
+  'target is a cluster member name ("m2") or "@" and a cluster group ("@fast"): letters, digits, ".", "_" and "-", starting with a letter or digit';
 
 /** `--target` takes a member or @group; the word must not read as an option. */
 export function targetProblem(target: string): string | null {
@@ -50,7 +53,8 @@ export function targetProblem(target: string): string | null {
 
 export const PROJECT_RULE = 'a project name on the remote: no spaces, "/" or control characters, not "." or "..", not starting with "-"';
 
-export const PROFILE_RULE = 'profile names are the names of profiles on the parent LXD: no spaces, "/" or control characters, not "." or "..", not starting with "-"';
+export const PROFILE_RULE =
+  'profile names are the names of profiles on the parent LXD: no spaces, "/" or control characters, not "." or "..", not starting with "-"';
 
 /** LXD refuses "/" and the dot names in profile and project names; a leading "-" would be an lxc option. */
 export function profileProblem(name: string): string | null {

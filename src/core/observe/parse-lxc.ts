@@ -9,7 +9,8 @@ export function parseLxcProbe(output: string, mark: string): ObservedLxc {
   const out: ObservedLxc = { version: null, apparmor: false, usernet: { text: null, sha256: null }, usernetOriginal: null, owners: {} };
   let owner: ObservedLxcOwner | null = null;
   let container: ObservedLxcContainer | null = null;
-  const text = (status: string, body: string): TextFile => (status === 'absent' ? { text: null, sha256: null } : { text: body, sha256: sha256(body) });
+  const text = (status: string, body: string): TextFile =>
+    status === 'absent' ? { text: null, sha256: null } : { text: body, sha256: sha256(body) };
   for (const line of output.split('\n')) {
     if (!line.startsWith(`${mark} `)) continue;
     const [, name, status = '', b64 = ''] = line.split(' ');

@@ -2,7 +2,16 @@
 
 import { parseProcIdMap } from '../ids/idmap.js';
 import type { Flavour } from '../manifest/model.js';
-import { type DaemonState, type FileState, MANAGED_PROJECT, type ObservedImage, type ClusterMember, type ObservedInstance, type ObservedLevel, type ObservedProfile } from '../observed.js';
+import {
+  type DaemonState,
+  type FileState,
+  MANAGED_PROJECT,
+  type ObservedImage,
+  type ClusterMember,
+  type ObservedInstance,
+  type ObservedLevel,
+  type ObservedProfile,
+} from '../observed.js';
 import { sha256 } from '../hash.js';
 
 interface Fact {
@@ -117,7 +126,14 @@ export function observedImages(api: ApiImage[]): ObservedImage[] {
 
 /** The answer of `lxc query '/1.0/instances?recursion=1&all-projects=true'` (the probe's instances fact). */
 export function observedInstances(api: ApiInstance[]): ObservedInstance[] {
-  return api.map((i) => ({ name: i.name, project: i.project || MANAGED_PROJECT, status: i.status, profiles: i.profiles ?? [], config: i.config ?? {}, ...(i.location && i.location !== 'none' ? { location: i.location } : {}) }));
+  return api.map((i) => ({
+    name: i.name,
+    project: i.project || MANAGED_PROJECT,
+    status: i.status,
+    profiles: i.profiles ?? [],
+    config: i.config ?? {},
+    ...(i.location && i.location !== 'none' ? { location: i.location } : {}),
+  }));
 }
 
 /** The members of a clustered server (`/1.0` says environment.server_clustered), from the probe's members fact; absent otherwise. */
@@ -139,7 +155,13 @@ function userName(url: string): string {
 
 /** The answer of `lxc query '/1.0/profiles?recursion=1'` (the probe's profiles fact). */
 export function observedProfiles(api: ApiProfile[]): ObservedProfile[] {
-  return api.map((p) => ({ name: p.name, description: p.description ?? '', config: p.config ?? {}, devices: p.devices ?? {}, usedBy: (p.used_by ?? []).map(userName) }));
+  return api.map((p) => ({
+    name: p.name,
+    description: p.description ?? '',
+    config: p.config ?? {},
+    devices: p.devices ?? {},
+    usedBy: (p.used_by ?? []).map(userName),
+  }));
 }
 
 export function parseProbe(path: string, output: string, mark: string, flavour: Flavour | null): ObservedLevel {
@@ -174,7 +196,9 @@ export function parseProbe(path: string, output: string, mark: string, flavour: 
     subidOriginal: { subuid: fileState(facts.get('subuid_orig')).text, subgid: fileState(facts.get('subgid_orig')).text },
     uidMap: parseProcIdMap(facts.get('uid_map')?.body ?? ''),
     storagePools: pools.map((p) => p.name),
-    ...(pools.some((p) => p.driver) ? { poolDrivers: Object.fromEntries(pools.flatMap((p) => (p.driver ? [[p.name, p.driver]] : []))) } : {}),
+    ...(pools.some((p) => p.driver)
+      ? { poolDrivers: Object.fromEntries(pools.flatMap((p) => (p.driver ? [[p.name, p.driver]] : []))) }
+      : {}),
     ...(kernel ? { kernel } : {}),
     networks: json<ApiNetwork[]>(facts.get('networks'), []).map((n) => {
       const v4 = n.config?.['ipv4.address'];

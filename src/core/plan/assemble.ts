@@ -22,7 +22,12 @@ export function assemblePlan(
     manifest: { file: manifest.file, sha256: options.manifestSha256, text: options.manifestText ?? '' },
     simulation: options.simulation ?? null,
     target: null,
-    options: { prune: options.prune ?? false, restoreIds: options.restoreIds ?? false, hostRestart: options.hostRestart, ...(options.replace?.length ? { replace: options.replace } : {}) },
+    options: {
+      prune: options.prune ?? false,
+      restoreIds: options.restoreIds ?? false,
+      hostRestart: options.hostRestart,
+      ...(options.replace?.length ? { replace: options.replace } : {}),
+    },
     observedSha256: observedDigest(tree),
     levels: [...parts.levels].sort((a, b) => a.path.localeCompare(b.path)),
     ...(parts.flavours ? { flavours: parts.flavours } : {}),

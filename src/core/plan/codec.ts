@@ -39,7 +39,10 @@ export function encodePlan(plan: Plan): string {
 
 /** `tool` is this nestctl ("nestctl 0.1.0"): plans of other versions are refused. */
 export function decodePlan(text: string, file: string, tool: string): DecodeResult {
-  const fail = (message: string, hint = PLAN_AGAIN): DecodeResult => ({ ok: false, error: new NestctlError('user', `${file}: ${message}`, hint) });
+  const fail = (message: string, hint = PLAN_AGAIN): DecodeResult => ({
+    ok: false,
+    error: new NestctlError('user', `${file}: ${message}`, hint),
+  });
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > MAX_PLAN_BYTES) return fail(`${bytes} bytes: larger than ${MAX_PLAN_BYTES / (1024 * 1024)} MiB, too large for a saved plan`);
   let data: unknown;
@@ -50,12 +53,19 @@ export function decodePlan(text: string, file: string, tool: string): DecodeResu
   }
   if (!isRecord(data)) return fail('a saved plan is a JSON object');
   if (data['formatVersion'] !== PLAN_FORMAT_VERSION) {
-    return fail(`plan format ${JSON.stringify(data['formatVersion'])} is not supported (this nestctl reads format ${PLAN_FORMAT_VERSION})`, 'run nestctl plan --out again with this version');
+    return fail(
+      `plan format ${JSON.stringify(data['formatVersion'])} is not supported (this nestctl reads format ${PLAN_FORMAT_VERSION})`,
+      'run nestctl plan --out again with this version',
+    );
   }
   if (data['tool'] !== tool) {
-    return fail(`the plan was made by ${JSON.stringify(data['tool'])}, this is ${tool}`, 'plans are applied by the nestctl that made them; run nestctl plan --out again with this version');
+    return fail(
+      `the plan was made by ${JSON.stringify(data['tool'])}, this is ${tool}`,
+      'plans are applied by the nestctl that made them; run nestctl plan --out again with this version',
+    );
   }
-  if (!validate(data)) return { ok: false, error: new InputError(schemaDiagnostics(validate.errors ?? [], data, text, file), { file, text }) };
+  if (!validate(data))
+    return { ok: false, error: new InputError(schemaDiagnostics(validate.errors ?? [], data, text, file), { file, text }) };
   const plan = data as unknown as Plan;
   if (sha256(plan.manifest.text) !== plan.manifest.sha256) {
     return fail('manifest.sha256 is not the sha256 of manifest.text: the manifest in the plan was changed after it was saved');
@@ -74,10 +84,20 @@ function jsonSyntaxDiagnostic(text: string, file: string, e: unknown): Diagnosti
   // V8 says "... in JSON at position N" (or nothing when the text ends early).
   const at = /at position (\d+)/.exec(message);
   const pos = positionOf(text, at ? Number(at[1]) : text.length);
-  return { severity: 'error', fault: 'user', where: { kind: 'source', file, ...pos }, message: `not valid JSON: ${message}`, hint: PLAN_AGAIN };
+  return {
+    severity: 'error',
+    fault: 'user',
+    where: { kind: 'source', file, ...pos },
+    message: `not valid JSON: ${message}`,
+    hint: PLAN_AGAIN,
+  };
 }
 
-const pathWords = (path: Path): string => path.map((s) => (typeof s === 'number' ? `[${s}]` : /^[A-Za-z_]\w*$/.test(s) ? `.${s}` : `[${JSON.stringify(s)}]`)).join('').replace(/^\./, '') || 'the plan';
+const pathWords = (path: Path): string =>
+  path
+    .map((s) => (typeof s === 'number' ? `[${s}]` : /^[A-Za-z_]\w*$/.test(s) ? `.${s}` : `[${JSON.stringify(s)}]`))
+    .join('')
+    .replace(/^\./, '') || 'the plan';
 
 /**
  * Steps are a oneOf over kinds, so ajv reports every kind's complaints; only those of the kind the
@@ -107,14 +127,32 @@ function schemaDiagnostics(errors: ErrorObject[], data: unknown, text: string, f
   const seen = new Set<string>();
   const out: Diagnostic[] = [];
   for (const e of relevant(errors, data)) {
-    const path: Path = e.instancePath === '' ? [] : e.instancePath.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~')).map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+    const path: Path =
+      e.instancePath === ''
+        ? []
+        : e.instancePath
+            .slice(1)
+            .split('/')
+            .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+            .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
     const p = e.params as { additionalProperty?: string; allowedValues?: unknown[] };
-    const extra = e.keyword === 'additionalProperties' ? ` (${String(p.additionalProperty)})` : e.keyword === 'enum' ? `: ${(p.allowedValues ?? []).map((v) => JSON.stringify(v)).join(', ')}` : '';
+    const extra =
+      e.keyword === 'additionalProperties'
+        ? ` (${String(p.additionalProperty)})`
+        : e.keyword === 'enum'
+          ? `: ${(p.allowedValues ?? []).map((v) => JSON.stringify(v)).join(', ')}`
+          : '';
     const message = `${pathWords(path)} ${e.message ?? 'is not valid'}${extra}`;
     if (seen.has(message)) continue;
     seen.add(message);
     const { line, col } = valuePos(src, path);
-    out.push({ severity: 'error', fault: 'user', where: sourceAt(file, { line, col }), message: `not a valid nestctl plan: ${message}`, hint: PLAN_AGAIN });
+    out.push({
+      severity: 'error',
+      fault: 'user',
+      where: sourceAt(file, { line, col }),
+      message: `not a valid nestctl plan: ${message}`,
+      hint: PLAN_AGAIN,
+    });
   }
   return out;
 }

@@ -11,7 +11,8 @@ export interface PlanDifference {
   where: string;
 }
 
-const field = (key: string | number): string => (typeof key === 'number' ? `[${key}]` : /^[A-Za-z_]\w*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`);
+const field = (key: string | number): string =>
+  typeof key === 'number' ? `[${key}]` : /^[A-Za-z_]\w*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
 
 /** Path (from `at`) to the first place a and b differ, or null when they are the same. */
 function firstDifference(a: unknown, b: unknown, at: string): string | null {

@@ -22,7 +22,12 @@ export const ignored = (key: string, ignoreChanges: readonly string[]): boolean 
   !IDMAP_KEYS.includes(key) && ignoreChanges.some((e) => (e.endsWith('.*') ? key.startsWith(e.slice(0, -1)) : key === e));
 
 /** `ownsAll`: the container is nestctl's, so keys the manifest does not name are drift. */
-export function configChanges(current: Record<string, string>, desired: Record<string, string>, ignoreChanges: readonly string[], ownsAll: boolean): ConfigChanges {
+export function configChanges(
+  current: Record<string, string>,
+  desired: Record<string, string>,
+  ignoreChanges: readonly string[],
+  ownsAll: boolean,
+): ConfigChanges {
   const out: ConfigChanges = { set: {}, unset: [], before: {} };
   for (const [k, v] of Object.entries(desired)) {
     if (current[k] === v || ignored(k, ignoreChanges)) continue;

@@ -34,8 +34,14 @@ export function planCounts(plan: Pick<Plan, 'steps'>): PlanCounts {
     else if (s.kind === 'delete-instance' || s.kind === 'delete-lxc') destroyed.add(s.path);
   }
   for (const s of plan.steps) {
-    const partOfAdd = s.kind === 'push-file' || s.kind === 'run-setup' || s.kind === 'start-instance' || s.kind === 'start-lxc' || s.kind === 'configure-lxc';
-    if ((partOfAdd && !added.has(s.path)) || s.kind === 'update-config' || s.kind === 'restart-instance' || s.kind === 'move-instance') changed.add(s.path);
+    const partOfAdd =
+      s.kind === 'push-file' ||
+      s.kind === 'run-setup' ||
+      s.kind === 'start-instance' ||
+      s.kind === 'start-lxc' ||
+      s.kind === 'configure-lxc';
+    if ((partOfAdd && !added.has(s.path)) || s.kind === 'update-config' || s.kind === 'restart-instance' || s.kind === 'move-instance')
+      changed.add(s.path);
   }
   return { add: added.size, change: changed.size, destroy: destroyed.size, steps: plan.steps.length };
 }

@@ -10,10 +10,12 @@ import { usableEntries } from '../subid/file.js';
 import type { Pin } from './level-entry.js';
 
 /** Why the level's daemon is started. */
-export const daemonDownReason = (label: string, error: string, flavour: Flavour): string => `${label}'s ${daemonName(flavour)} is not running (${error.trim()}): start it`;
+export const daemonDownReason = (label: string, error: string, flavour: Flavour): string =>
+  `${label}'s ${daemonName(flavour)} is not running (${error.trim()}): start it`;
 
 /** Prefix for what is decided only once the daemon runs. */
-export const whileDown = (label: string, flavour: Flavour | null): string => `${label}'s ${daemonName(flavour)} was not running when planned`;
+export const whileDown = (label: string, flavour: Flavour | null): string =>
+  `${label}'s ${daemonName(flavour)} was not running when planned`;
 
 /**
  * The containers of a level whose daemon is down cannot be listed, so which old root entries
@@ -24,7 +26,10 @@ export function unseenPins(level: ObservedLevel, owner: string, entry: IdRange, 
   const pins: Pin[] = [];
   for (const e of [...usableEntries(level.subuid.text, owner), ...usableEntries(level.subgid.text, owner)]) {
     if (sameRange(e, entry) || pins.some((p) => sameRange(p.range, e))) continue;
-    pins.push({ range: { start: e.start, size: e.size }, by: [`${label}'s containers (not listed while its ${daemonName(flavour)} is down)`] });
+    pins.push({
+      range: { start: e.start, size: e.size },
+      by: [`${label}'s containers (not listed while its ${daemonName(flavour)} is down)`],
+    });
   }
   return pins;
 }

@@ -54,7 +54,17 @@ export function chooseDaemonRange(r: RangeRequest): RangeChoice {
       daemonRange = kernelDefaultRange(isHost, r.ownSize);
     } else if (isHost) {
       const choice = chooseHostEntry(r.obs!, owner, r.manifest.host.base, levelNeed);
-      if (!choice.ok) return { ok: false, problem: { severity: 'error', fault: 'user', where: nodeAt(r.manifest.file, '', r.manifest.hostPos), message: choice.message, hint: choice.hint } };
+      if (!choice.ok)
+        return {
+          ok: false,
+          problem: {
+            severity: 'error',
+            fault: 'user',
+            where: nodeAt(r.manifest.file, '', r.manifest.hostPos),
+            message: choice.message,
+            hint: choice.hint,
+          },
+        };
       entry = choice.entry;
       kept = choice.kept;
       if (pass === 0) warnings.push(...choice.warnings);

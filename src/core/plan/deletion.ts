@@ -73,7 +73,8 @@ export function verdictFromOutside(levelPath: string, inst: ObservedInstance, fl
     return { verdict: 'keep', level: levelPath, name: inst.name, path, reason: { kind: 'not-ours' }, flavour };
   }
   if (inst.status === 'Running') return null;
-  if (halfMade(inst, path)) return { verdict: 'delete', level: levelPath, name: inst.name, path, profiles: inst.profiles, inner: [], lxc: [] };
+  if (halfMade(inst, path))
+    return { verdict: 'delete', level: levelPath, name: inst.name, path, profiles: inst.profiles, inner: [], lxc: [] };
   return { verdict: 'keep', level: levelPath, name: inst.name, path, reason: { kind: 'stopped', status: inst.status }, flavour };
 }
 
@@ -95,12 +96,25 @@ export function deletionVerdict(tree: ObservedTree, levelPath: string, inst: Obs
   if (lxc.kind === 'unseen') return keep({ kind: 'unseen', detail: lxc.detail });
   const kept = [...inner.flatMap((d) => (d.verdict === 'delete' ? [] : d.reason.kind === 'holds' ? d.reason.kept : [d.path])), ...lxc.kept];
   if (kept.length > 0) return keep({ kind: 'holds', kept });
-  return { verdict: 'delete', level: levelPath, name: inst.name, path, profiles: inst.profiles, inner: inner.filter((d) => d.verdict === 'delete'), lxc: lxc.going };
+  return {
+    verdict: 'delete',
+    level: levelPath,
+    name: inst.name,
+    path,
+    profiles: inst.profiles,
+    inner: inner.filter((d) => d.verdict === 'delete'),
+    lxc: lxc.going,
+  };
 }
 
 /** The LXC containers at a seen level `path` (rule d): those of nestctl's, which go with it, and those that keep it. */
-function lxcProof(tree: ObservedTree, path: string, level: ObservedLevel): { kind: 'unseen'; detail: string } | { kind: 'seen'; going: string[]; kept: string[] } {
-  if (!level.lxc?.everyOwner) return { kind: 'unseen', detail: `its LXC containers ${level.lxcUnseen ? `cannot be listed: ${level.lxcUnseen}` : 'were not listed'}` };
+function lxcProof(
+  tree: ObservedTree,
+  path: string,
+  level: ObservedLevel,
+): { kind: 'unseen'; detail: string } | { kind: 'seen'; going: string[]; kept: string[] } {
+  if (!level.lxc?.everyOwner)
+    return { kind: 'unseen', detail: `its LXC containers ${level.lxcUnseen ? `cannot be listed: ${level.lxcUnseen}` : 'were not listed'}` };
   const going: string[] = [];
   const kept: string[] = [];
   for (const owner of Object.keys(level.lxc.owners).sort()) {
@@ -130,7 +144,8 @@ export function lxcVerdict(tree: ObservedTree, at: string, owner: string, c: Obs
 }
 
 /** Whether an LXC container may run LXC containers itself: nestctl gives it nesting.conf then. */
-export const holdsLxc = (config: string): boolean => parseLxcConfig(config).some((l) => l.key === 'lxc.include' && l.value === NESTING_CONF);
+export const holdsLxc = (config: string): boolean =>
+  parseLxcConfig(config).some((l) => l.key === 'lxc.include' && l.value === NESTING_CONF);
 
 /** "c1 is kept: …" and what to do about it, for the plan's warnings. */
 export function keptMessage(d: Deletion & { verdict: 'keep' }): string {

@@ -37,7 +37,14 @@ export function impliedConfig(spec: ContainerSpec, node: NodeAllocation): Record
   }
   if (node.slice) {
     implied['security.idmap.isolated'] = { value: 'true', why: 'idmap.isolated: true' };
-    implied['security.idmap.size'] = { value: String(node.slice.size), why: spec.idmap?.size ? `idmap.size: ${spec.idmap.size}` : hostsContainers(spec) ? 'the ids it and everything inside it need' : 'the ids it needs' };
+    implied['security.idmap.size'] = {
+      value: String(node.slice.size),
+      why: spec.idmap?.size
+        ? `idmap.size: ${spec.idmap.size}`
+        : hostsContainers(spec)
+          ? 'the ids it and everything inside it need'
+          : 'the ids it needs',
+    };
   }
   return implied;
 }

@@ -55,9 +55,19 @@ const nothing = (): Destroyed => ({ ...noConcern(), flavours: [] });
 /** The destroy plan's content; the caller stamps the envelope (assemblePlan, mode destroy). */
 export function planDestroy(manifest: Manifest, tree: ObservedTree, options: DestroyOptions): PartsResult {
   const hostObs = tree.levels[''];
-  if (!hostObs || hostObs.kind !== 'observed' || hostObs.level.daemon.kind !== 'up') {
+  if (hostObs?.kind !== 'observed' || hostObs.level.daemon.kind !== 'up') {
     const seen = hostObs?.kind === 'observed' ? hostObs.level.flavour : null;
-    return { ok: false, problems: [{ severity: 'error', fault: 'environment', where: { kind: 'node', path: '' }, message: `the host's ${seen ? daemonName(seen) : 'daemon'} is not reachable` }] };
+    return {
+      ok: false,
+      problems: [
+        {
+          severity: 'error',
+          fault: 'environment',
+          where: { kind: 'node', path: '' },
+          message: `the host's ${seen ? daemonName(seen) : 'daemon'} is not reachable`,
+        },
+      ],
+    };
   }
   const hostFlavour = levelFlavour(manifest, '', hostObs.level, null, null);
   if (!hostFlavour.ok) return { ok: false, problems: [hostFlavour.problem] };
@@ -74,7 +84,13 @@ function destroyAt(input: DestroyInput, at: DestroyLevel): Destroyed {
   const deletions = [...lxc.flatMap((l) => l.steps), ...containers.flatMap((c) => c.deleted)];
   const deleteIds = deletions.map((s) => s.id);
   const deleted = new Set(deletions.flatMap((s) => (s.kind === 'delete-instance' && s.level === at.path ? [s.name] : [])));
-  const profiles = destroyProfileSteps(at.path, at.obs, at.spec ? at.spec.insideProfiles : input.manifest.host.profiles, deleteIds, deleted);
+  const profiles = destroyProfileSteps(
+    at.path,
+    at.obs,
+    at.spec ? at.spec.insideProfiles : input.manifest.host.profiles,
+    deleteIds,
+    deleted,
+  );
   const restore = input.options.restoreIds ? restoreSteps(input, at, deleteIds, deleted) : noConcern();
   return {
     steps: [...lxc.flatMap((l) => l.steps), ...containers.flatMap((c) => c.steps), ...profiles.steps, ...restore.steps],
@@ -97,7 +113,12 @@ function containerDeletion(input: DestroyInput, at: DestroyLevel, spec: Containe
   // It stays: what the manifest put inside it may still go, if that inside can be seen.
   const inner = input.tree.levels[spec.path];
   if (inner?.kind !== 'observed' || inner.level.daemon.kind !== 'up') return { ...nothing(), warnings: [kept], deleted: [] };
-  const below = destroyAt(input, { path: spec.path, obs: inner.level, spec, flavour: survivorFlavour(input, spec.path, inner.level, spec) });
+  const below = destroyAt(input, {
+    path: spec.path,
+    obs: inner.level,
+    spec,
+    flavour: survivorFlavour(input, spec.path, inner.level, spec),
+  });
   return { ...below, warnings: [kept, ...below.warnings], deleted: [] };
 }
 
@@ -126,7 +147,8 @@ function flavoursOf(tree: ObservedTree, out: Destroyed): Record<string, Flavour>
 function lxcDeletion(input: DestroyInput, at: DestroyLevel, spec: LxcSpec): { steps: Step[]; warnings: string[] } {
   const seen = at.obs.lxc?.owners[ownerKey(spec.user)]?.containers.find((c) => c.name === spec.name);
   if (!seen) return { steps: [], warnings: [] };
-  if (markedPath(seen.config.text) !== spec.path) return { steps: [], warnings: [`keeping LXC container ${spec.path} of ${ownerKey(spec.user)}: nestctl did not create it`] };
+  if (markedPath(seen.config.text) !== spec.path)
+    return { steps: [], warnings: [`keeping LXC container ${spec.path} of ${ownerKey(spec.user)}: nestctl did not create it`] };
   // lxc-destroy takes what it holds along: the deletion rule's proof, as for an LXD container.
   const { kept } = lxcVerdict(input.tree, spec.path, ownerKey(spec.user), seen);
   if (kept.length > 0) {
@@ -168,12 +190,19 @@ function restoreSteps(input: DestroyInput, at: DestroyLevel, deleteIds: string[]
     reason: readsSubidAtStart(label(at.path), at.flavour),
     precondition: { kind: 'none' },
   });
-  const problems: Diagnostic[] = restart.problem ? [{ ...restart.problem, hint: `${restart.problem.hint}; or destroy without --restore-ids` }] : [];
+  const problems: Diagnostic[] = restart.problem
+    ? [{ ...restart.problem, hint: `${restart.problem.hint}; or destroy without --restore-ids` }]
+    : [];
   return { steps: [...writes, ...usernet, restart.step], problems, warnings: [] };
 }
 
 /** The level's file with root's lines (and its LXC users') as they were before nestctl; none when it is so already. */
-function restoreSubid(input: DestroyInput, at: DestroyLevel, file: 'subuid' | 'subgid', r: { remaining: ObservedLevel['instances']; lxcUsers: string[]; deleteIds: string[] }): Step[] {
+function restoreSubid(
+  input: DestroyInput,
+  at: DestroyLevel,
+  file: 'subuid' | 'subgid',
+  r: { remaining: ObservedLevel['instances']; lxcUsers: string[]; deleteIds: string[] },
+): Step[] {
   const owner = input.manifest.host.owner;
   const original = at.obs.subidOriginal[file];
   const current = at.obs[file];
@@ -183,13 +212,20 @@ function restoreSubid(input: DestroyInput, at: DestroyLevel, file: 'subuid' | 's
   const pins: string[] = [];
   for (const entry of usableEntries(current.text, owner)) {
     if (ranges.some((x) => x.start === entry.start && x.size === entry.size)) continue;
-    const users = r.remaining.filter((i) => hostRangesOfInstance(i.config).some((u) => contains(entry, u) && !ranges.some((x) => contains(x, u))));
+    const users = r.remaining.filter((i) =>
+      hostRangesOfInstance(i.config).some((u) => contains(entry, u) && !ranges.some((x) => contains(x, u))),
+    );
     if (users.length === 0) continue;
     ranges.push({ start: entry.start, size: entry.size });
     pins.push(`${owner}:${formatRange(entry)} for ${users.map((u) => u.name).join(', ')}`);
   }
   let after = replaceRootEntries(current.text, owner, ranges);
-  for (const user of r.lxcUsers) after = replaceRootEntries(after, user, usableEntries(original, user).map((e) => ({ start: e.start, size: e.size })));
+  for (const user of r.lxcUsers)
+    after = replaceRootEntries(
+      after,
+      user,
+      usableEntries(original, user).map((e) => ({ start: e.start, size: e.size })),
+    );
   if (after === current.text) return [];
   return [
     writeSubidStep({

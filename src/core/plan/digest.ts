@@ -9,12 +9,15 @@ import type { ObservedLevel, ObservedTree } from '../observed.js';
 import { restartPending } from '../observe/restart-pending.js';
 
 function withoutClocks(level: ObservedLevel): unknown {
-  const daemon = level.daemon.kind === 'up' ? { ...level.daemon, startedAt: null, readsCurrentFiles: !restartPending(level) } : level.daemon;
+  const daemon =
+    level.daemon.kind === 'up' ? { ...level.daemon, startedAt: null, readsCurrentFiles: !restartPending(level) } : level.daemon;
   return { ...level, now: 0, daemon };
 }
 
 export function observedDigest(tree: ObservedTree): string {
-  const levels = Object.fromEntries(Object.entries(tree.levels).map(([path, obs]) => [path, obs.kind === 'observed' ? { ...obs, level: withoutClocks(obs.level) } : obs]));
+  const levels = Object.fromEntries(
+    Object.entries(tree.levels).map(([path, obs]) => [path, obs.kind === 'observed' ? { ...obs, level: withoutClocks(obs.level) } : obs]),
+  );
   // Without files, relayed images or members' maps the digest is what it was before they existed, so old plans stay comparable.
   const files = tree.files && Object.keys(tree.files).length > 0 ? { files: tree.files } : {};
   const relay = tree.relay ? { relay: tree.relay } : {};

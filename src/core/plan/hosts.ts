@@ -3,7 +3,7 @@
 // one plan whose steps and levels name their host (step ids become "HOST:ID", so root containers
 // of one name on two hosts stay apart). Apply takes it apart again per host (hostPart).
 
-import type { HostSpec, Manifest } from '../manifest/model.js';
+import type { HostSpec } from '../manifest/model.js';
 import type { ServerIdentity } from '../observe/parse-server.js';
 import { serverChange } from '../observe/parse-server.js';
 import { canonicalJson, sha256 } from '../hash.js';
@@ -23,11 +23,19 @@ export function mergeHostPlans(parts: readonly HostPlan[]): Plan {
   const first = parts[0]!.plan;
   const hosts: PlanHost[] = parts.map(({ host, server, plan }) => ({
     name: host.name,
-    remote: host.place.kind === 'remote' && server ? { remote: host.place.remote, serverName: server.serverName, fingerprint: server.fingerprint } : null,
+    remote:
+      host.place.kind === 'remote' && server
+        ? { remote: host.place.remote, serverName: server.serverName, fingerprint: server.fingerprint }
+        : null,
     ...(plan.flavours ? { flavours: plan.flavours } : {}),
   }));
   const steps: Step[] = parts.flatMap(({ host, plan }) =>
-    plan.steps.map((s) => ({ ...s, id: hostId(host.name, s.id), dependsOn: s.dependsOn.map((d) => hostId(host.name, d)), host: host.name })),
+    plan.steps.map((s) => ({
+      ...s,
+      id: hostId(host.name, s.id),
+      dependsOn: s.dependsOn.map((d) => hostId(host.name, d)),
+      host: host.name,
+    })),
   );
   const { flavours: _, ...envelope } = first;
   return {
@@ -49,7 +57,9 @@ export function hostPart(plan: Plan, host: string): Plan {
     ...rest,
     levels: plan.levels.filter((l) => l.host === host).map(({ host: _h, ...l }) => l),
     ...(record?.flavours ? { flavours: record.flavours } : {}),
-    steps: plan.steps.filter((s) => s.host === host).map(({ host: _h, ...s }) => ({ ...s, id: strip(s.id), dependsOn: s.dependsOn.map(strip) }) as Step),
+    steps: plan.steps
+      .filter((s) => s.host === host)
+      .map(({ host: _h, ...s }) => ({ ...s, id: strip(s.id), dependsOn: s.dependsOn.map(strip) }) as Step),
   };
 }
 

@@ -143,12 +143,28 @@ export type LevelFlavour = { ok: true; flavour: Flavour | null; from: FlavourFro
  * flavour) checked against what is installed, else what is installed; for a level with nothing
  * found, the manifest's, else its parent's kind, assumed.
  */
-export function levelFlavour(manifest: Manifest, path: string, obs: ObservedLevel | null, spec: ContainerSpec | null, parent: Flavour | null): LevelFlavour {
+export function levelFlavour(
+  manifest: Manifest,
+  path: string,
+  obs: ObservedLevel | null,
+  spec: ContainerSpec | null,
+  parent: Flavour | null,
+): LevelFlavour {
   const isHost = path === '';
   const wanted = isHost ? manifest.host.flavour : (spec?.flavour ?? null);
   if (obs) {
     const d = decideFlavour(wanted, installedAt(obs), levelLabel(path), isHost ? 'host.flavour' : `the flavour of ${path}`);
-    if (!d.ok) return { ok: false, problem: { severity: 'error', fault: 'user', where: nodeAt(manifest.file, path, isHost ? manifest.hostPos : spec?.pos), message: d.message, hint: d.hint } };
+    if (!d.ok)
+      return {
+        ok: false,
+        problem: {
+          severity: 'error',
+          fault: 'user',
+          where: nodeAt(manifest.file, path, isHost ? manifest.hostPos : spec?.pos),
+          message: d.message,
+          hint: d.hint,
+        },
+      };
     if (d.flavour !== null || isHost) return { ok: true, flavour: d.flavour, from: wanted !== null ? 'manifest' : 'observed' };
   }
   if (wanted !== null) return { ok: true, flavour: wanted, from: 'manifest' };
@@ -158,7 +174,16 @@ export function levelFlavour(manifest: Manifest, path: string, obs: ObservedLeve
 /** The host as observed, or why it cannot be planned for at all (not observed, nothing installed, daemon down). */
 export function hostLevel(input: PlanInput): { ok: true; level: ObservedLevel } | { ok: false; problem: Diagnostic } {
   const hostObs = input.tree.levels[''];
-  if (!hostObs || hostObs.kind !== 'observed') return { ok: false, problem: { severity: 'error', fault: 'environment', where: { kind: 'node', path: '' }, message: "the host's daemon could not be observed" } };
+  if (hostObs?.kind !== 'observed')
+    return {
+      ok: false,
+      problem: {
+        severity: 'error',
+        fault: 'environment',
+        where: { kind: 'node', path: '' },
+        message: "the host's daemon could not be observed",
+      },
+    };
   const host = hostObs.level;
   const decided = levelFlavour(input.manifest, '', host, null, null);
   if (!decided.ok) return { ok: false, problem: decided.problem };
@@ -208,11 +233,12 @@ export interface ParentLink {
  * is not the Debian LXD every level was once assumed to run.
  */
 function assumedNote(from: FlavourFrom, flavour: Flavour): string {
-  return from === 'assumed' && flavour !== 'debian' ? ` (${daemonName(flavour)} assumed, as in its parent; a container's flavour key says otherwise)` : '';
+  return from === 'assumed' && flavour !== 'debian'
+    ? ` (${daemonName(flavour)} assumed, as in its parent; a container's flavour key says otherwise)`
+    : '';
 }
 
 export type ContextResult = { ok: true; ctx: LevelContext; warnings: string[] } | { ok: false; problems: Diagnostic[] };
-
 
 type Refused = { ok: false; problems: Diagnostic[] };
 const refused = (...problems: Diagnostic[]): Refused => ({ ok: false, problems });
@@ -237,7 +263,8 @@ export function levelContext(input: PlanInput, parent: ParentLink | null): Conte
   const ids = levelIds(input, parent, { path, flavour, obs, ownSize }, paired);
   if (!ids.ok) return ids;
   const { entry, daemonRange, slices } = ids.range;
-  const rootPins = entry === null ? [] : visibility.down ? unseenPins(obs!, owner, entry, label, flavour) : pinnedEntries(obs, owner, entry);
+  const rootPins =
+    entry === null ? [] : visibility.down ? unseenPins(obs!, owner, entry, label, flavour) : pinnedEntries(obs, owner, entry);
   const lxc = levelLxc(input, parent, { path, label, isHost, owner, obs, ownSize, daemonRange, dockremap: ids.dockremap }, rootPins);
   if (!lxc.ok) return lxc;
   const ancestors = parent ? [...parent.ctx.ancestors, { path: parent.ctx.path, obs: parent.ctx.obs, subnet: parent.ctx.subnet }] : [];
@@ -281,7 +308,8 @@ function observedLevel(input: PlanInput, parent: ParentLink | null, path: string
     return { ok: true, obs: seen.level };
   }
   const { spec } = parent.child;
-  if (seen?.kind === 'unseen' && !parent.replaced) return refused(unseenProblem(path, seen.reason, `${clientOf(parent.ctx.flavour)} exec ${spec.name} -- sh`));
+  if (seen?.kind === 'unseen' && !parent.replaced)
+    return refused(unseenProblem(path, seen.reason, `${clientOf(parent.ctx.flavour)} exec ${spec.name} -- sh`));
   const obs = seen?.kind === 'observed' && !parent.replaced ? seen.level : null;
   if (obs?.daemon.kind === 'missing' && spec.containers.length > 0) {
     const adopted = parent.ctx.obs?.instances.find((i) => i.name === spec.name)?.config[MARKER_PATH] !== path;
@@ -293,12 +321,24 @@ function observedLevel(input: PlanInput, parent: ParentLink | null, path: string
 type Visibility = Pick<LevelContext, 'down' | 'hidden' | 'unseen' | 'unseenWhy' | 'hiddenBy'>;
 
 /** Whether what the level's LXD holds could be listed, and why not. */
-function levelVisibility(label: string, obs: ObservedLevel | null, parent: ParentLink | null, from: FlavourFrom, flavour: Flavour): Visibility {
+function levelVisibility(
+  label: string,
+  obs: ObservedLevel | null,
+  parent: ParentLink | null,
+  from: FlavourFrom,
+  flavour: Flavour,
+): Visibility {
   // Under a level whose daemon is down, a child's absence only means it could not be listed.
   const hiddenBy = obs === null && parent?.ctx.hidden ? (parent.ctx.hiddenBy ?? parent.ctx.path) : null;
   const down = obs?.daemon.kind === 'down' ? obs.daemon : null;
   const unseenWhy =
-    hiddenBy !== null ? `${label} could not be looked at (${whileDown(levelLabel(hiddenBy), parent?.ctx.flavour ?? null)})` : obs === null ? `${label} is new${assumedNote(from, flavour)}` : down ? whileDown(label, flavour) : null;
+    hiddenBy !== null
+      ? `${label} could not be looked at (${whileDown(levelLabel(hiddenBy), parent?.ctx.flavour ?? null)})`
+      : obs === null
+        ? `${label} is new${assumedNote(from, flavour)}`
+        : down
+          ? whileDown(label, flavour)
+          : null;
   return { down, hidden: hiddenBy !== null || down !== null, unseen: obs === null || down !== null, unseenWhy, hiddenBy };
 }
 
@@ -325,28 +365,44 @@ interface LevelIds {
 }
 
 /** The range the level's LXD hands out (none at a level only for dockremap's entries), and dockremap's entry after it. */
-function levelIds(input: PlanInput, parent: ParentLink | null, l: Pick<LevelContext, 'path' | 'flavour' | 'obs' | 'ownSize'>, paired: Paired[]): LevelIds | Refused {
+function levelIds(
+  input: PlanInput,
+  parent: ParentLink | null,
+  l: Pick<LevelContext, 'path' | 'flavour' | 'obs' | 'ownSize'>,
+  paired: Paired[],
+): LevelIds | Refused {
   const { manifest, allocation } = input;
   // A container placed on a cluster member takes that member's map: the server's own range serves the others.
   const served = paired.filter((p) => p.placement.kind === 'anywhere');
-  const daemonNeed = parent ? parent.child.alloc.daemonNeed : served.length < paired.length ? levelNeed(served.map((p) => p.alloc)) : allocation.hostNeed;
+  const daemonNeed = parent
+    ? parent.child.alloc.daemonNeed
+    : served.length < paired.length
+      ? levelNeed(served.map((p) => p.alloc))
+      : allocation.hostNeed;
   const hostsLxd = parent === null || hostsContainers(parent.child.spec);
   const remap = parent?.child.alloc.dockremap ?? null;
-  if (remap && hostsLxd && flavourInfo(l.flavour).readsSubid === 'never') return refused(snapRemapProblem(manifest, parent!.child.spec, l.flavour));
+  if (remap && hostsLxd && flavourInfo(l.flavour).readsSubid === 'never')
+    return refused(snapRemapProblem(manifest, parent!.child.spec, l.flavour));
   const range: RangeChoice = hostsLxd
     ? chooseDaemonRange({ manifest, path: l.path, flavour: l.flavour, obs: l.obs, daemonNeed, ownSize: l.ownSize, children: served })
     : { ok: true, entry: null, kept: false, daemonRange: { start: 0, size: 0 }, slices: new Map(), warnings: [] };
   if (!range.ok) return refused(range.problem);
   // After the LXD's range as chosen (it may have grown past what the manifest alone needs).
   const dockremap = remap && range.entry ? { start: Math.max(remap.start, rangeEnd(range.entry)), size: remap.size } : remap;
-  if (dockremap && rangeEnd(dockremap) > l.ownSize) return refused(remapRoomProblem(manifest, parent!.child.spec, l.ownSize, rangeEnd(dockremap), l.flavour));
+  if (dockremap && rangeEnd(dockremap) > l.ownSize)
+    return refused(remapRoomProblem(manifest, parent!.child.spec, l.ownSize, rangeEnd(dockremap), l.flavour));
   return { ok: true, range, daemonNeed, hostsLxd, dockremap };
 }
 
 type LxcAt = Pick<LevelContext, 'path' | 'label' | 'isHost' | 'owner' | 'obs' | 'ownSize' | 'daemonRange' | 'dockremap'>;
 
 /** The level's classic LXC containers with their maps, each user's range, and root's slices for them (`rootPins`: root's entries kept for the daemon). */
-function levelLxc(input: PlanInput, parent: ParentLink | null, l: LxcAt, rootPins: Pin[]): { ok: true; lxc: LevelLxc[]; users: LevelContext['lxcUsers']; rootSlices: Pin[]; warnings: string[] } | Refused {
+function levelLxc(
+  input: PlanInput,
+  parent: ParentLink | null,
+  l: LxcAt,
+  rootPins: Pin[],
+): { ok: true; lxc: LevelLxc[]; users: LevelContext['lxcUsers']; rootSlices: Pin[]; warnings: string[] } | Refused {
   const { manifest, allocation } = input;
   const specs = parent ? parent.child.spec.lxc : manifest.lxc;
   const keptRoot = new Map(
@@ -367,7 +423,14 @@ function levelLxc(input: PlanInput, parent: ParentLink | null, l: LxcAt, rootPin
     ownerKept: rootPins.map((p) => p.range),
     others: l.dockremap ? [{ owner: DOCKREMAP, range: l.dockremap }] : [],
   });
-  if (!placed.ok) return refused({ severity: 'error', fault: 'user', where: nodeAt(manifest.file, l.path, parent?.child.spec.pos ?? manifest.hostPos), message: `${l.label}: ${placed.message}`, hint: placed.hint });
+  if (!placed.ok)
+    return refused({
+      severity: 'error',
+      fault: 'user',
+      where: nodeAt(manifest.file, l.path, parent?.child.spec.pos ?? manifest.hostPos),
+      message: `${l.label}: ${placed.message}`,
+      hint: placed.hint,
+    });
   const lxc = specs.map((spec): LevelLxc => {
     const alloc = allocation.lxcByPath[spec.path];
     if (!alloc) throw new BugError(`no allocation for ${spec.path}`);
@@ -381,18 +444,34 @@ function levelLxc(input: PlanInput, parent: ParentLink | null, l: LxcAt, rootPin
 }
 
 /** Each child with the map it gets: its isolated slice, on a cluster its member's, else the daemon's whole range. */
-function joinChildren(input: PlanInput, paired: Paired[], obs: ObservedLevel | null, slices: Map<string, IdRange>, daemonRange: IdRange): LevelChild[] {
+function joinChildren(
+  input: PlanInput,
+  paired: Paired[],
+  obs: ObservedLevel | null,
+  slices: Map<string, IdRange>,
+  daemonRange: IdRange,
+): LevelChild[] {
   const onMembers = memberSlices(
-    paired.flatMap(({ spec, alloc, placement }) => (placement.kind === 'placed' ? [{ spec, alloc, candidates: placement.candidates }] : [])),
+    paired.flatMap(({ spec, alloc, placement }) =>
+      placement.kind === 'placed' ? [{ spec, alloc, candidates: placement.candidates }] : [],
+    ),
     obs?.instances ?? [],
     input.tree.members ?? {},
   );
   return paired.map(({ spec, alloc, placement }) => {
     // A non-isolated container on a member gets a copy of that member's map, not the server's default; an isolated one, its slice there.
     const onMember = placement.kind === 'placed' ? input.tree.members?.[placement.member]?.uid : undefined;
-    const own = Object.fromEntries([...onMembers].flatMap(([member, bySpec]) => (bySpec.has(spec.name) ? [[member, bySpec.get(spec.name)!]] : [])));
+    const own = Object.fromEntries(
+      [...onMembers].flatMap(([member, bySpec]) => (bySpec.has(spec.name) ? [[member, bySpec.get(spec.name)!]] : [])),
+    );
     const sliced = placement.kind === 'placed' ? own[placement.member] : undefined;
-    return { spec, alloc, placement, memberSlices: own, map: slices.get(spec.name) ?? sliced ?? (onMember ? { ...onMember } : { start: daemonRange.start, size: daemonRange.size }) };
+    return {
+      spec,
+      alloc,
+      placement,
+      memberSlices: own,
+      map: slices.get(spec.name) ?? sliced ?? (onMember ? { ...onMember } : { start: daemonRange.start, size: daemonRange.size }),
+    };
   });
 }
 

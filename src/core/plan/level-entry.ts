@@ -48,7 +48,9 @@ export function editFor(text: string | null, owner: string, entry: IdRange, kept
   return same ? null : { owner, entry, keep };
 }
 
-export type HostEntryChoice = { ok: true; entry: IdRange; kept: boolean; warnings: string[] } | { ok: false; message: string; hint: string };
+export type HostEntryChoice =
+  | { ok: true; entry: IdRange; kept: boolean; warnings: string[] }
+  | { ok: false; message: string; hint: string };
 
 /**
  * The host's entry: `base:need` when base is given; otherwise the existing first root entry

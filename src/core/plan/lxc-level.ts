@@ -23,7 +23,18 @@ export function lxcLevelContext(parent: LevelContext, outer: LevelLxc, entryDeps
   const label = levelLabel(path);
   const seen = parent.unseen ? undefined : input.tree.levels[path];
   if (seen?.kind === 'unseen') {
-    return { ok: false, problems: [{ severity: 'error', fault: 'environment', where: { kind: 'node', path }, message: `cannot look inside ${path}: ${seen.reason}`, hint: `${path} must be able to run sh (lxc-attach -n ${outer.spec.name} -- sh) to hold LXC containers` }] };
+    return {
+      ok: false,
+      problems: [
+        {
+          severity: 'error',
+          fault: 'environment',
+          where: { kind: 'node', path },
+          message: `cannot look inside ${path}: ${seen.reason}`,
+          hint: `${path} must be able to run sh (lxc-attach -n ${outer.spec.name} -- sh) to hold LXC containers`,
+        },
+      ],
+    };
   }
   const obs: ObservedLevel | null = seen?.kind === 'observed' ? seen.level : null;
   const lxc = outer.spec.containers.map((spec: LxcSpec): LevelLxc => {
@@ -31,7 +42,11 @@ export function lxcLevelContext(parent: LevelContext, outer: LevelLxc, entryDeps
     if (!alloc?.slice) throw new BugError(`no slice for ${spec.path} inside ${path}`);
     return { spec, alloc, map: alloc.slice };
   });
-  const fileState = (o: ObservedLevel, file: 'subuid' | 'subgid'): SubidFileState => ({ text: o[file].text, sha256: o[file].sha256, current: firstUsable(o[file].text, 'root') });
+  const fileState = (o: ObservedLevel, file: 'subuid' | 'subgid'): SubidFileState => ({
+    text: o[file].text,
+    sha256: o[file].sha256,
+    current: firstUsable(o[file].text, 'root'),
+  });
   const ctx: LevelContext = {
     input,
     path,

@@ -6,7 +6,17 @@
 // plan places nothing new.
 
 import type { LevelLxcNeed } from '../ids/lxc-need.js';
-import { BLOCK, FIRST_SUBORDINATE_ID, type IdRange, LAST_ID, formatRange, overlaps, rangeEnd, roundUpToBlock, sameRange } from '../ids/range.js';
+import {
+  BLOCK,
+  FIRST_SUBORDINATE_ID,
+  type IdRange,
+  LAST_ID,
+  formatRange,
+  overlaps,
+  rangeEnd,
+  roundUpToBlock,
+  sameRange,
+} from '../ids/range.js';
 import { firstUsable, parseSubid } from '../subid/file.js';
 
 export interface LxcRangeRequest {
@@ -54,10 +64,15 @@ export function placeLxcRanges(r: LxcRangeRequest): LxcRangeChoice {
     (e) => !placedUsers.has(e.owner.toLowerCase()) && !written.has(e.owner.toLowerCase()) && !keptSlices.some((k) => sameRange(k, e)),
   );
   const limit = r.ownSize ?? LAST_ID + 1;
-  const fits = (range: IdRange, avoid: readonly IdRange[]): boolean => range.start >= FIRST_SUBORDINATE_ID && rangeEnd(range) <= limit && !avoid.some((t) => overlaps(t, range));
+  const fits = (range: IdRange, avoid: readonly IdRange[]): boolean =>
+    range.start >= FIRST_SUBORDINATE_ID && rangeEnd(range) <= limit && !avoid.some((t) => overlaps(t, range));
   const warnings = new Set<string>();
   const overlapped = (range: IdRange): void => {
-    for (const e of soft) if (overlaps(e, range)) warnings.add(`LXC range ${formatRange(range)} overlaps ${e.owner}:${formatRange(e)}, another user's subordinate ids: processes of both may share these ids`);
+    for (const e of soft)
+      if (overlaps(e, range))
+        warnings.add(
+          `LXC range ${formatRange(range)} overlaps ${e.owner}:${formatRange(e)}, another user's subordinate ids: processes of both may share these ids`,
+        );
   };
   const users = new Map<string, { range: IdRange; kept: boolean }>();
   const root = new Map<string, IdRange>();
@@ -85,7 +100,11 @@ export function placeLxcRanges(r: LxcRangeRequest): LxcRangeChoice {
     const range = after(size, [...hard, ...soft], limit) ?? after(size, hard, limit);
     if (!range) {
       const where = r.ownSize === null ? `past the last usable id ${LAST_ID}` : `past the ${r.ownSize} ids this level holds`;
-      return { ok: false, message: `no room for an LXC range of ${size} ids: it would end ${where}`, hint: 'remove subordinate id lines nestctl did not write, or make the tree smaller' };
+      return {
+        ok: false,
+        message: `no room for an LXC range of ${size} ids: it would end ${where}`,
+        hint: 'remove subordinate id lines nestctl did not write, or make the tree smaller',
+      };
     }
     f.put(range);
     hard.push(range);

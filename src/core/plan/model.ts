@@ -147,7 +147,16 @@ export type Step = StepBase &
      * moved, started; `stops` lists it and the containers of the manifest inside it, which stop
      * with it (their files move with its root filesystem).
      */
-    | { kind: 'move-instance'; name: string; path: string; from: string; to: string; running: boolean; stops: string[]; precondition: Precondition }
+    | {
+        kind: 'move-instance';
+        name: string;
+        path: string;
+        from: string;
+        to: string;
+        running: boolean;
+        stops: string[];
+        precondition: Precondition;
+      }
     /**
      * A manifest file written inside container `path` (core/plan/concerns/files.ts); `before` is
      * what was there (null: absent, or the container is new).
@@ -170,17 +179,51 @@ export type Step = StepBase &
         precondition: Precondition;
       }
     /** The manifest's setup commands, run in order inside `path`; their hash is then recorded on it. */
-    | { kind: 'run-setup'; name: string; path: string; commands: string[][]; sha256: string; before: string | null; precondition: Precondition }
+    | {
+        kind: 'run-setup';
+        name: string;
+        path: string;
+        commands: string[][];
+        sha256: string;
+        before: string | null;
+        precondition: Precondition;
+      }
     /**
      * A classic LXC file at the level (core/plan/concerns/lxc.ts): /etc/lxc/lxc-usernet (owner
      * root) or a user's ~/.config/lxc/default.conf (written as that user). `restore`: destroy puts
      * back the text nestctl found.
      */
-    | { kind: 'write-lxc-file'; file: string; owner: string; before: string | null; after: string; restore: boolean; precondition: Precondition }
+    | {
+        kind: 'write-lxc-file';
+        file: string;
+        owner: string;
+        before: string | null;
+        after: string;
+        restore: boolean;
+        precondition: Precondition;
+      }
     /** lxc-create, run as `user` (null: root, with `config` as its -f file: the id map and network). */
-    | { kind: 'create-lxc'; name: string; path: string; user: string | null; template: string; templateArgs: string[]; config: string | null; precondition: Precondition }
+    | {
+        kind: 'create-lxc';
+        name: string;
+        path: string;
+        user: string | null;
+        template: string;
+        templateArgs: string[];
+        config: string | null;
+        precondition: Precondition;
+      }
     /** The container's own lxc.* keys and nestctl's marker set in its config; `before` null when lxc-create makes it in this plan. */
-    | { kind: 'configure-lxc'; name: string; path: string; user: string | null; set: Array<[string, string]>; before: string | null; after: string | null; precondition: Precondition }
+    | {
+        kind: 'configure-lxc';
+        name: string;
+        path: string;
+        user: string | null;
+        set: Array<[string, string]>;
+        before: string | null;
+        after: string | null;
+        precondition: Precondition;
+      }
     /**
      * lxc-start (daemonised). `cgroup`: `none` where the level runs no systemd (LXC creates its
      * cgroup itself), `systemd-run` to start it in a delegated scope of the user's (LXC's
@@ -188,7 +231,15 @@ export type Step = StepBase &
      * daemon, which exists only while that daemon runs: wait for it (waitready starts a
      * socket-activated one, which nothing else starts after its container restarts).
      */
-    | { kind: 'start-lxc'; name: string; path: string; user: string | null; cgroup: 'none' | 'systemd-run'; waitDaemon: boolean; precondition: Precondition }
+    | {
+        kind: 'start-lxc';
+        name: string;
+        path: string;
+        user: string | null;
+        cgroup: 'none' | 'systemd-run';
+        waitDaemon: boolean;
+        precondition: Precondition;
+      }
     /** lxc-stop -k and lxc-destroy of a container nestctl made (its config carries the marker). */
     | { kind: 'delete-lxc'; name: string; path: string; user: string | null; precondition: Precondition }
     /** Only instances nestctl created (user.nestctl.path marker); `delete --force` of the outermost takes what it holds along (their steps follow it). */

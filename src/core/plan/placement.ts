@@ -56,7 +56,10 @@ export function leastLoaded(candidates: readonly ClusterMember[], obs: Pick<Obse
 export function placementOf(file: string, host: HostSpec, spec: ContainerSpec, obs: ObservedLevel | null): Placement {
   const target = spec.target;
   if (!target) return { kind: 'anywhere' };
-  const refused = (message: string, hint: string): Placement => ({ kind: 'refused', problem: { severity: 'error', fault: 'user', where: sourceAt(file, target.pos), message, hint } });
+  const refused = (message: string, hint: string): Placement => ({
+    kind: 'refused',
+    problem: { severity: 'error', fault: 'user', where: sourceAt(file, target.pos), message, hint },
+  });
   const remote = host.place.kind === 'remote' ? `remote ${host.place.remote}` : 'this machine';
   const members = obs?.cluster?.members;
   if (!members) {
@@ -68,7 +71,9 @@ export function placementOf(file: string, host: HostSpec, spec: ContainerSpec, o
   const fit = membersFor(target.value, members);
   if (!fit) {
     const groups = [...new Set(members.flatMap((m) => m.groups))].sort();
-    const what = target.value.startsWith(GROUP) ? `no member of ${remote} is in group ${target.value.slice(GROUP.length)}` : `${remote} has no member ${target.value}`;
+    const what = target.value.startsWith(GROUP)
+      ? `no member of ${remote} is in group ${target.value.slice(GROUP.length)}`
+      : `${remote} has no member ${target.value}`;
     return refused(
       `${spec.path} has target: ${target.value}, but ${what}`,
       `its members: ${members.map((m) => m.name).join(', ')}${groups.length > 0 ? `; its groups: ${groups.map((g) => GROUP + g).join(', ')}` : ''}`,
@@ -81,13 +86,17 @@ export function placementOf(file: string, host: HostSpec, spec: ContainerSpec, o
     const note = `${spec.path} is on member ${down.name} of ${remote}, which is ${down.status}: ${spec.path} and the containers inside it were not seen and are left as they are; plan again once ${down.name} is online`;
     return { kind: 'unreachable', member: down.name, status: down.status, note };
   }
-  if (at !== undefined && fit.some((m) => m.name === at)) return { kind: 'placed', target: target.value, member: at, candidates: [at], move: null };
+  if (at !== undefined && fit.some((m) => m.name === at))
+    return { kind: 'placed', target: target.value, member: at, candidates: [at], move: null };
   const cli = (host.place.kind === 'remote' ? host.place.cli : null) ?? clientOf(host.flavour);
-  const restore = (m: ClusterMember): string => `${cli} cluster restore ${host.place.kind === 'remote' ? `${host.place.remote}:` : ''}${m.name}`;
+  const restore = (m: ClusterMember): string =>
+    `${cli} cluster restore ${host.place.kind === 'remote' ? `${host.place.remote}:` : ''}${m.name}`;
   const online = fit.filter((m) => m.status === ONLINE);
   if (online.length === 0) {
     const state = fit.map((m) => `${m.name} is ${m.status}`).join(', ');
-    const what = target.value.startsWith(GROUP) ? `no member of group ${target.value.slice(GROUP.length)} on ${remote} is online (${state})` : `member ${target.value} of ${remote} is not online (${state})`;
+    const what = target.value.startsWith(GROUP)
+      ? `no member of group ${target.value.slice(GROUP.length)} on ${remote} is online (${state})`
+      : `member ${target.value} of ${remote} is not online (${state})`;
     const evacuated = fit.filter((m) => m.status === EVACUATED).map(restore);
     const up = members.filter((m) => m.status === ONLINE).map((m) => m.name);
     return refused(

@@ -73,7 +73,10 @@ function planLevel(input: PlanInput, built: ContextResult, images: ResolvedImage
     // order so they land where the plan says.
     const order: string[] = child.alloc.slice && previousIsolated ? [previousIsolated] : [];
     const attached = child.spec.profiles.flatMap((p) => profiles.stepOf.get(p) ?? []);
-    const made: ChildResult = take(out, childSteps(ctx, child, images, [...afterDaemon, ...(copies.byImage.get(child.spec.image) ?? []), ...attached, ...order]));
+    const made: ChildResult = take(
+      out,
+      childSteps(ctx, child, images, [...afterDaemon, ...(copies.byImage.get(child.spec.image) ?? []), ...attached, ...order]),
+    );
     // Its level would be judged against a map it will not get: its placement's problem says why.
     if (made.unplaced) continue;
     if (child.alloc.slice && made.created) previousIsolated = made.created;
@@ -83,11 +86,29 @@ function planLevel(input: PlanInput, built: ContextResult, images: ResolvedImage
     const inside = (): string[] =>
       !hasLevel(child.spec)
         ? []
-        : planLevel(input, levelContext(input, { ctx, child, entryDeps: made.running ? [made.running] : [], grows: made.grows, replaced: made.replaced, restarted: made.restarted }), images, out);
+        : planLevel(
+            input,
+            levelContext(input, {
+              ctx,
+              child,
+              entryDeps: made.running ? [made.running] : [],
+              grows: made.grows,
+              replaced: made.replaced,
+              restarted: made.restarted,
+            }),
+            images,
+            out,
+          );
     // Docker restarts on dockremap's entries and daemon.json before the setup commands use it.
     const remapWrites = child.alloc.dockremap !== null ? inside() : [];
-    const docker = child.alloc.dockremap !== null ? take(out, dockerRestart(ctx, child, { created: made.created !== null, ready, pushed: pushed.steps, subidWrites: remapWrites })) : null;
-    take(out, setupSteps(ctx, child, made.created !== null, [...ready, ...stepIds(pushed), ...remapWrites, ...(docker ? stepIds(docker) : [])]));
+    const docker =
+      child.alloc.dockremap !== null
+        ? take(out, dockerRestart(ctx, child, { created: made.created !== null, ready, pushed: pushed.steps, subidWrites: remapWrites }))
+        : null;
+    take(
+      out,
+      setupSteps(ctx, child, made.created !== null, [...ready, ...stepIds(pushed), ...remapWrites, ...(docker ? stepIds(docker) : [])]),
+    );
     if (child.alloc.dockremap === null) inside();
   }
   out.levels.push(levelSummary(ctx));
@@ -126,21 +147,39 @@ function levelSummary(ctx: LevelContext): LevelSummary {
     entry: ctx.entry,
     daemonRange: ctx.daemonRange,
     pinned: ctx.pins,
-    children: ctx.children.map((c) => ({ path: c.spec.path, map: c.map, isolated: c.alloc.isolated, ...(c.alloc.dockremap ? { dockremap: c.alloc.dockremap } : {}) })),
+    children: ctx.children.map((c) => ({
+      path: c.spec.path,
+      map: c.map,
+      isolated: c.alloc.isolated,
+      ...(c.alloc.dockremap ? { dockremap: c.alloc.dockremap } : {}),
+    })),
     verdictNow: ctx.obs ? verdictNow(ctx.obs, ctx.owner, ctx.isHost) : 'unknown',
   };
 }
 
 /** The plan's content (levels, steps, warnings), or why the tree cannot be planned. */
 export function planLevels(manifest: Manifest, allocation: Allocation, tree: ObservedTree, options: PlannerOptions): PartsResult {
-  const input: PlanInput = { manifest, allocation, tree, options: { hostRestart: options.hostRestart, prune: options.prune, replace: options.replace ?? [] } };
+  const input: PlanInput = {
+    manifest,
+    allocation,
+    tree,
+    options: { hostRestart: options.hostRestart, prune: options.prune, replace: options.replace ?? [] },
+  };
   const host = hostLevel(input);
   if (!host.ok) return { ok: false, problems: [host.problem] };
   const out: Collected = { levels: [], steps: [], warnings: [], problems: [], lxcLevels: {} };
   const images = take(out, resolveImages(manifest, host.level, tree.relay ?? null)).images;
   planLevel(input, levelContext(input, null), images, out);
   if (out.problems.length > 0) return { ok: false, problems: out.problems };
-  return { ok: true, parts: { levels: out.levels, steps: out.steps, warnings: out.warnings, ...(Object.keys(out.lxcLevels).length > 0 ? { lxcLevels: out.lxcLevels } : {}) } };
+  return {
+    ok: true,
+    parts: {
+      levels: out.levels,
+      steps: out.steps,
+      warnings: out.warnings,
+      ...(Object.keys(out.lxcLevels).length > 0 ? { lxcLevels: out.lxcLevels } : {}),
+    },
+  };
 }
 
 export function planTree(manifest: Manifest, allocation: Allocation, tree: ObservedTree, options: PlanOptions): PlanResult {

@@ -77,7 +77,8 @@ export function placeSlices(rangeStart: number, occupied: IdRange[], requests: S
   const first = rangeStart + BLOCK;
   // Gap i is the room before entries[i]: for i = 0 from `first` (fits when size <= room), else
   // from the end of entries[i - 1] (LXD's strict test: fits when size < room).
-  const fits = (i: number, size: number): boolean => (i === 0 ? entries[0]!.start >= first + size : rangeEnd(entries[i - 1]!) + size < entries[i]!.start);
+  const fits = (i: number, size: number): boolean =>
+    i === 0 ? entries[0]!.start >= first + size : rangeEnd(entries[i - 1]!) + size < entries[i]!.start;
   // Per size: every gap before this index is too small for it.
   const skip = new Map<number, number>();
   const insert = (at: number, range: IdRange, widens: boolean): void => {
@@ -114,7 +115,11 @@ export function requiredRange(rangeStart: number, slices: IdRange[]): number {
 }
 
 /** Slices of a level's isolated children (in creation order): where they are, or where LXD will put them. */
-export function childSlices(children: ReadonlyArray<{ spec: ContainerSpec; alloc: NodeAllocation }>, rangeStart: number, occupied: Array<IdRange & { name: string }>): Map<string, IdRange> {
+export function childSlices(
+  children: ReadonlyArray<{ spec: ContainerSpec; alloc: NodeAllocation }>,
+  rangeStart: number,
+  occupied: Array<IdRange & { name: string }>,
+): Map<string, IdRange> {
   const own = new Map<string, IdRange>();
   for (const o of occupied) if (!own.has(o.name)) own.set(o.name, { start: o.start, size: o.size });
   const isolated = children.filter((c) => c.alloc.slice !== null);

@@ -10,13 +10,22 @@ export const REFUSED_HINT = 'nothing was changed; apply again, and report it if 
 const LINE = /^\s*(#.*)?$|^\s*[^:#\s]+:[0-9]+:[0-9]+\s*(#.*)?$/;
 
 /** Why `text` must not replace `current` at `name`, or null when it may. */
-export function refuseSubidText(name: string, current: string | null, text: string, entries: readonly string[], restoring: boolean): string | null {
+export function refuseSubidText(
+  name: string,
+  current: string | null,
+  text: string,
+  entries: readonly string[],
+  restoring: boolean,
+): string | null {
   const refuse = (why: string): string => `refusing the new ${name}: ${why}`;
   if (text.length === 0) {
     if (!restoring && current) return refuse(`it is empty and ${name} is not`);
   } else {
     if (!text.endsWith('\n')) return refuse('it does not end in a newline (cut short?)');
-    const bad = text.slice(0, -1).split('\n').findIndex((l) => !LINE.test(l));
+    const bad = text
+      .slice(0, -1)
+      .split('\n')
+      .findIndex((l) => !LINE.test(l));
     if (bad >= 0) return refuse(`line ${bad + 1} is neither owner:start:count nor a comment`);
   }
   const lines = text.split('\n');

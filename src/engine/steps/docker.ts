@@ -8,6 +8,11 @@ import type { StepOf, StepResult, StepRun } from './types.js';
 export async function restartService(step: StepOf<'restart-service'>, { level }: StepRun): Promise<StepResult> {
   await instanceOf(level, step.name, step);
   const r = await level.runIn(step.name, step.argv);
-  if (r.code !== 0) throw new EnvironmentError(`restarting ${step.service} in ${step.path} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' / ')}`, `look at ${step.service} inside ${step.path} (journalctl -u ${step.service}), then apply again`, step.level);
+  if (r.code !== 0)
+    throw new EnvironmentError(
+      `restarting ${step.service} in ${step.path} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' / ')}`,
+      `look at ${step.service} inside ${step.path} (journalctl -u ${step.service}), then apply again`,
+      step.level,
+    );
   return CHANGED;
 }

@@ -67,7 +67,12 @@ async function pushAndImport(step: CopyImage, { level, levels }: StepRun, staged
 
 /** A copy from this machine's store to a remote host's, skipped when the image is there already. */
 async function relayImage(step: CopyImage, { level, context }: StepRun): Promise<StepResult> {
-  if (!context.relay || step.fingerprint === null) throw new EnvironmentError(`${step.id}: a relay copy needs a remote host and the image's fingerprint`, 'report this as a bug', step.level);
+  if (!context.relay || step.fingerprint === null)
+    throw new EnvironmentError(
+      `${step.id}: a relay copy needs a remote host and the image's fingerprint`,
+      'report this as a bug',
+      step.level,
+    );
   const fingerprint = step.fingerprint;
   if ((await level.images()).some((i) => i.fingerprint === fingerprint)) return THERE;
   await context.relay(fingerprint, step.aliases);

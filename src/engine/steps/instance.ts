@@ -19,16 +19,30 @@ export async function createInstance(step: StepOf<'create-instance'>, { level, l
     // A level planned unseen may hold it already: nestctl's own, finished create is kept; one
     // left half-made, or another's, is for a new plan (with the level seen) to deal with.
     const isNew = plannedNew(step);
-    if (isNew && existing.config[MARKER_PATH] === step.path && !halfMade(existing, step.path)) return { changed: false, why: 'already created' };
-    throw stale(step, isNew ? `${step.path} exists, but could not be looked at when the plan was made` : `${step.path} appeared after the plan was made`);
+    if (isNew && existing.config[MARKER_PATH] === step.path && !halfMade(existing, step.path))
+      return { changed: false, why: 'already created' };
+    throw stale(
+      step,
+      isNew ? `${step.path} exists, but could not be looked at when the plan was made` : `${step.path} appeared after the plan was made`,
+    );
   }
   const fingerprint = step.fingerprint ?? (await fingerprintAt(levels, step.level, [step.image.slice(step.image.indexOf(':') + 1)]));
   try {
-    await level.createInstance({ name: step.name, fingerprint, profiles: step.profiles, config: step.config, ...(step.target !== undefined ? { target: step.target } : {}) });
+    await level.createInstance({
+      name: step.name,
+      fingerprint,
+      profiles: step.profiles,
+      config: step.config,
+      ...(step.target !== undefined ? { target: step.target } : {}),
+    });
   } catch (error) {
     // The image is looked for only when the create failed: one read less on every create.
     if (!(await level.images()).some((i) => i.fingerprint === fingerprint)) {
-      throw new EnvironmentError(`image ${fingerprint.slice(0, 12)} for ${step.path} is not in ${step.level || 'the host'}'s image store`, undefined, step.level);
+      throw new EnvironmentError(
+        `image ${fingerprint.slice(0, 12)} for ${step.path} is not in ${step.level || 'the host'}'s image store`,
+        undefined,
+        step.level,
+      );
     }
     throw error;
   }
@@ -55,7 +69,11 @@ export async function updateConfig(step: StepOf<'update-config'>, { level }: Ste
     const drift = [...Object.keys(step.set), ...step.unset].find((k) => live.config[k] !== planned[k]);
     if (drift) throw stale(step, `${step.path}'s ${drift} changed after the plan was made`);
   }
-  await level.updateInstance(step.name, { set: step.set, ...(step.unset.length > 0 ? { unset: step.unset } : {}), ...(step.profiles ? { profiles: step.profiles.after } : {}) });
+  await level.updateInstance(step.name, {
+    set: step.set,
+    ...(step.unset.length > 0 ? { unset: step.unset } : {}),
+    ...(step.profiles ? { profiles: step.profiles.after } : {}),
+  });
   return CHANGED;
 }
 

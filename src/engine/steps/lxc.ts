@@ -24,15 +24,25 @@ export async function createLxc(step: StepOf<'create-lxc'>, { level }: StepRun):
     if (plannedNew(step) && markedPath(there.config.text) === step.path) return { changed: false, why: 'already created' };
     throw stale(step, `${step.path} appeared after the plan was made`);
   }
-  await level.lxcCreate({ name: step.name, owner: { user: step.user, home: owner.home }, template: step.template, templateArgs: step.templateArgs, config: step.config });
+  await level.lxcCreate({
+    name: step.name,
+    owner: { user: step.user, home: owner.home },
+    template: step.template,
+    templateArgs: step.templateArgs,
+    config: step.config,
+  });
   return CHANGED;
 }
 
 export async function configureLxc(step: StepOf<'configure-lxc'>, { level }: StepRun): Promise<StepResult> {
   // Made by lxc-create in this apply, or planned from the config seen then (its sha256).
   const owner = await ownerNow(level, step.user);
-  const c = ours(step, owner.containers.find((x) => x.name === step.name));
-  if (step.precondition.kind === 'file-sha256' && c.config.sha256 !== step.precondition.sha256) throw stale(step, `${step.path}'s config changed after the plan was made`);
+  const c = ours(
+    step,
+    owner.containers.find((x) => x.name === step.name),
+  );
+  if (step.precondition.kind === 'file-sha256' && c.config.sha256 !== step.precondition.sha256)
+    throw stale(step, `${step.path}'s config changed after the plan was made`);
   const after = configuredText(c.config.text, step.set, step.path);
   if (after === c.config.text) return { changed: false, why: 'already as planned' };
   const file = containerConfigPath(lxcDir(step.user, owner.home), step.name);
@@ -42,7 +52,10 @@ export async function configureLxc(step: StepOf<'configure-lxc'>, { level }: Ste
 
 export async function startLxc(step: StepOf<'start-lxc'>, { level }: StepRun): Promise<StepResult> {
   const owner = await ownerNow(level, step.user);
-  const c = ours(step, owner.containers.find((x) => x.name === step.name));
+  const c = ours(
+    step,
+    owner.containers.find((x) => x.name === step.name),
+  );
   if (c.state === 'RUNNING') {
     if (step.precondition.kind === 'instance-status') throw stale(step, `${step.path} is already running`);
     return { changed: false, why: 'already running' };
@@ -72,6 +85,7 @@ async function ownerNow(level: LxdLevel, user: string | null): Promise<ObservedL
 /** The container nestctl made at the step's path; a configure may find it before its marker is written. */
 function ours(step: StepOf<'configure-lxc' | 'start-lxc'>, c: ObservedLxcContainer | undefined): ObservedLxcContainer {
   if (!c) throw stale(step, `${step.path} no longer exists`);
-  if (markedPath(c.config.text) !== step.path && step.kind !== 'configure-lxc') throw stale(step, `${step.path} is no longer the LXC container nestctl created`);
+  if (markedPath(c.config.text) !== step.path && step.kind !== 'configure-lxc')
+    throw stale(step, `${step.path} is no longer the LXC container nestctl created`);
   return c;
 }

@@ -14,7 +14,10 @@ export async function createProfile(step: StepOf<'create-profile'>, { level }: S
     // A level planned unseen may hold it already, as planned.
     const isNew = plannedNew(step);
     if (isNew && canonicalJson(profileBody(live)) === canonicalJson(step.profile)) return { changed: false, why: 'already as planned' };
-    throw stale(step, `profile ${step.name} ${isNew ? 'exists, but could not be looked at when the plan was made' : 'appeared after the plan was made'}`);
+    throw stale(
+      step,
+      `profile ${step.name} ${isNew ? 'exists, but could not be looked at when the plan was made' : 'appeared after the plan was made'}`,
+    );
   }
   await level.createProfile(step.name, step.profile);
   return CHANGED;
@@ -37,6 +40,7 @@ export async function deleteProfile(step: StepOf<'delete-profile'>, run: StepRun
 async function asPlanned(step: StepOf<'update-profile' | 'delete-profile'>, { level }: StepRun): Promise<ObservedProfile> {
   const live = (await level.profiles()).find((p) => p.name === step.name);
   const planned = step.precondition.kind === 'profile' ? step.precondition.profile : null;
-  if (!live || (planned && canonicalJson(profileBody(live)) !== canonicalJson(planned))) throw stale(step, `profile ${step.name} ${live ? 'changed' : 'was deleted'} after the plan was made`);
+  if (!live || (planned && canonicalJson(profileBody(live)) !== canonicalJson(planned)))
+    throw stale(step, `profile ${step.name} ${live ? 'changed' : 'was deleted'} after the plan was made`);
   return live;
 }

@@ -11,7 +11,8 @@ import type { StepResult } from './types.js';
 export const CHANGED: StepResult = { changed: true };
 
 /** The refusal of a step whose plan no longer matches the level. */
-export const stale = (step: Step, what: string): EnvironmentError => new EnvironmentError(`plan is stale: ${what}`, 'run nestctl plan again', step.level);
+export const stale = (step: Step, what: string): EnvironmentError =>
+  new EnvironmentError(`plan is stale: ${what}`, 'run nestctl plan again', step.level);
 
 /** Whether the step's level did not exist when it was planned: the step works out its details from the level as it is now. */
 export const plannedNew = (step: Step): boolean => step.precondition.kind === 'level-new';

@@ -14,7 +14,8 @@ export async function runSetup(step: RunSetup, { level, context }: StepRun): Pro
   const live = await instanceOf(level, step.name, step);
   const recorded = live.config[MARKER_SETUP] ?? null;
   if (recorded === step.sha256) return { changed: false, why: 'setup already ran' };
-  if (step.precondition.kind === 'instance-config' && recorded !== step.before) throw stale(step, `${step.path}'s setup record changed after the plan was made`);
+  if (step.precondition.kind === 'instance-config' && recorded !== step.before)
+    throw stale(step, `${step.path}'s setup record changed after the plan was made`);
   for (const [i, argv] of step.commands.entries()) {
     const lines = new OutputLines((l) => context.output?.(step, l));
     const r = await level.runIn(step.name, argv, (stream, chunk) => lines.push(stream, chunk));

@@ -36,7 +36,18 @@ function toSpec(n: Node, parent: string, line: number): ContainerSpec {
 }
 
 export function manifest(nodes: Node[], over: Partial<Manifest['host']> = {}): Manifest {
-  const host: Manifest['host'] = { name: 'local', section: 'host', place: { kind: 'local' }, owner: 'root', base: null, restart: null, flavour: null, profiles: [], pos: { line: 2, col: 1 }, ...over };
+  const host: Manifest['host'] = {
+    name: 'local',
+    section: 'host',
+    place: { kind: 'local' },
+    owner: 'root',
+    base: null,
+    restart: null,
+    flavour: null,
+    profiles: [],
+    pos: { line: 2, col: 1 },
+    ...over,
+  };
   return {
     apiVersion: 'nestctl/v1',
     file: 'test.yaml',
@@ -48,8 +59,7 @@ export function manifest(nodes: Node[], over: Partial<Manifest['host']> = {}): M
   };
 }
 
-export const seed = (): Manifest =>
-  manifest([node('c1', [node('c2', [node('c3')])])], { base: 500000 });
+export const seed = (): Manifest => manifest([node('c1', [node('c2', [node('c3')])])], { base: 500000 });
 
 export function file(text: string | null, mtime = 100): FileState {
   return text === null
@@ -77,7 +87,9 @@ export function level(path: string, over: Partial<ObservedLevel> = {}): Observed
       { fingerprint: 'b'.repeat(64), aliases: ['busybox'] },
     ],
     instances: [],
-    profiles: [{ name: 'default', description: '', config: {}, devices: { root: { type: 'disk', path: '/', pool: 'default' } }, usedBy: [] }],
+    profiles: [
+      { name: 'default', description: '', config: {}, devices: { root: { type: 'disk', path: '/', pool: 'default' } }, usedBy: [] },
+    ],
     now: 300,
     ...over,
   };

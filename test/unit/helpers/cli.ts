@@ -26,7 +26,10 @@ export interface CliOptions {
 
 export function runCommand(argv: string[], opts: CliOptions = {}): Promise<CliRun> {
   return new Promise((done, fail) => {
-    const child = spawn(argv[0]!, argv.slice(1), { cwd: opts.cwd ?? ROOT, env: { ...process.env, NO_COLOR: '1', CI: '', NESTCTL_DEBUG: '', ...opts.env } });
+    const child = spawn(argv[0]!, argv.slice(1), {
+      cwd: opts.cwd ?? ROOT,
+      env: { ...process.env, NO_COLOR: '1', CI: '', NESTCTL_DEBUG: '', ...opts.env },
+    });
     let stdout = '';
     let stderr = '';
     let timedOut = false;
@@ -58,7 +61,10 @@ const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 export function nestctlAtPrompt(args: string[], keys: string, timeoutMs = 15_000): Promise<CliRun & { prompted: boolean }> {
   return new Promise((done, fail) => {
     const cmd = ['node', CLI, ...args].map(shellQuote).join(' ');
-    const child = spawn('script', ['-qefc', cmd, '/dev/null'], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', CI: '', NESTCTL_DEBUG: '' } });
+    const child = spawn('script', ['-qefc', cmd, '/dev/null'], {
+      cwd: ROOT,
+      env: { ...process.env, NO_COLOR: '1', CI: '', NESTCTL_DEBUG: '' },
+    });
     let out = '';
     let prompted = false;
     let timedOut = false;

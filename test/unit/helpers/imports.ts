@@ -17,7 +17,8 @@ export interface Import {
 
 // `import … from '…'` (type-only and multi-line included), `export … from '…'`, `import '…'`
 // and `import('…')`.
-const IMPORT = /^\s*import\s+(?:type\s+)?[\w*{$][^;'"]*?\bfrom\s*['"]([^'"]+)['"]|^\s*export\s+(?:type\s+)?[*{][^;'"]*?\bfrom\s*['"]([^'"]+)['"]|^\s*import\s*['"]([^'"]+)['"]|\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)/gm;
+const IMPORT =
+  /^\s*import\s+(?:type\s+)?[\w*{$][^;'"]*?\bfrom\s*['"]([^'"]+)['"]|^\s*export\s+(?:type\s+)?[*{][^;'"]*?\bfrom\s*['"]([^'"]+)['"]|^\s*import\s*['"]([^'"]+)['"]|\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)/gm;
 
 export function importsOf(file: string, text: string): Import[] {
   const found: Import[] = [];
@@ -39,4 +40,3 @@ export function sourceFiles(dir: string): string[] {
     .map((f) => posix.join(dir, f.split('\\').join('/')))
     .sort();
 }
-

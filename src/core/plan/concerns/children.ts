@@ -39,11 +39,21 @@ function existingSteps(c: ChildInput, existing: ObservedInstance): ChildResult {
   if (refused) return childResult({ problems: [refused] });
   const update = configUpdate(c, existing, adopting);
   const updated = update.step ? [update.step] : [];
-  const move = moveStep(c, existing, updated.map((s) => s.id));
+  const move = moveStep(
+    c,
+    existing,
+    updated.map((s) => s.id),
+  );
   // The move's start applies whatever map waits (the new member's); a stopped one is started next.
   if (move && existing.status === 'Running') return childResult({ steps: [...updated, move], running: move.id });
   const moved = move ? [move] : [];
-  const start = startSteps(c, existing, update.changes, move !== null, (move ? moved : updated).map((s) => s.id));
+  const start = startSteps(
+    c,
+    existing,
+    update.changes,
+    move !== null,
+    (move ? moved : updated).map((s) => s.id),
+  );
   return childResult({
     steps: [...updated, ...moved, ...(start.step ? [start.step] : [])],
     running: start.step?.id ?? null,

@@ -55,7 +55,9 @@ export function dockerChecks(ctx: LevelContext, child: LevelChild): ConcernResul
   const kernel = [ctx.obs, ...ctx.ancestors.map((a) => a.obs)].find((o) => o?.kernel)?.kernel ?? null;
   if (kernel === null) unchecked.push('the kernel release was not read');
   else if (kernelTooOld(kernel)) {
-    out.warnings.push(`${at}, but the kernel is ${kernel}: an unprivileged container mounts overlayfs only from Linux ${OVERLAY_IN_USERNS.join('.')}, so ${FALLBACK}`);
+    out.warnings.push(
+      `${at}, but the kernel is ${kernel}: an unprivileged container mounts overlayfs only from Linux ${OVERLAY_IN_USERNS.join('.')}, so ${FALLBACK}`,
+    );
   }
   if (!ctx.obs || ctx.hidden) unchecked.push(`the pool under its root disk (${ctx.label}'s pools are known only after apply)`);
   else if (ctx.obs.poolDrivers !== undefined) {
@@ -91,13 +93,16 @@ export function dockerRestart(ctx: LevelContext, child: LevelChild, s: RemapStep
   const daemonJson = s.pushed.filter((p) => p.kind === 'push-file' && p.file === DAEMON_JSON).map((p) => p.id);
   if (!s.created && daemonJson.length === 0 && s.subidWrites.length === 0) return out;
   const { spec } = child;
-  const changed = [daemonJson.length > 0 && DAEMON_JSON, s.subidWrites.length > 0 && "dockremap's subid entries"].filter(Boolean).join(' and ');
+  const changed = [daemonJson.length > 0 && DAEMON_JSON, s.subidWrites.length > 0 && "dockremap's subid entries"]
+    .filter(Boolean)
+    .join(' and ');
   out.steps.push({
     id: `${spec.path}:restart-service:docker`,
     level: ctx.path,
     kind: 'restart-service',
     dependsOn: [...s.ready, ...daemonJson, ...s.subidWrites],
-    reason: s.created && !changed ? `${spec.path} is new: Docker starts with its userns-remap` : `Docker reads ${changed} only when it starts`,
+    reason:
+      s.created && !changed ? `${spec.path} is new: Docker starts with its userns-remap` : `Docker reads ${changed} only when it starts`,
     name: spec.name,
     path: spec.path,
     service: 'docker',

@@ -26,28 +26,60 @@ export function fileSteps(ctx: LevelContext, child: LevelChild, existed: boolean
   for (const f of spec.files) {
     const top = Math.max(f.uid, f.gid);
     if (!privileged && top >= child.map.size) {
-      out.problems.push({ severity: 'error', fault: 'user', where: nodeAt(ctx.input.manifest.file, spec.path, f.pos), message: `${f.path} in ${spec.path} is owned by ${f.uid}:${f.gid}, but ${spec.path} maps only ids 0-${child.map.size - 1}`, hint: `choose a uid and gid below ${child.map.size}` });
+      out.problems.push({
+        severity: 'error',
+        fault: 'user',
+        where: nodeAt(ctx.input.manifest.file, spec.path, f.pos),
+        message: `${f.path} in ${spec.path} is owned by ${f.uid}:${f.gid}, but ${spec.path} maps only ids 0-${child.map.size - 1}`,
+        hint: `choose a uid and gid below ${child.map.size}`,
+      });
     }
   }
   const seen = existed ? ctx.input.tree.files?.[spec.path] : undefined;
   if (seen?.kind === 'unseen') {
-    out.problems.push({ severity: 'error', fault: 'environment', where: { kind: 'node', path: spec.path }, message: `cannot read the files inside ${spec.path}: ${seen.reason}`, hint: `${spec.path} must be able to run sh for nestctl to keep files in it` });
+    out.problems.push({
+      severity: 'error',
+      fault: 'environment',
+      where: { kind: 'node', path: spec.path },
+      message: `cannot read the files inside ${spec.path}: ${seen.reason}`,
+      hint: `${spec.path} must be able to run sh for nestctl to keep files in it`,
+    });
     return out;
   }
   for (const f of spec.files) {
     if (f.data === null) throw new BugError(`the source of ${f.path} in ${spec.path} was not read`);
     const now = seen ? (seen.files[f.path] ?? null) : null;
     if (now?.kind === 'other') {
-      out.problems.push({ severity: 'error', fault: 'environment', where: nodeAt(ctx.input.manifest.file, spec.path, f.pos), message: `${f.path} in ${spec.path} is not a regular file (a directory, symlink or device)`, hint: 'nestctl never replaces it; remove it, or choose another path' });
+      out.problems.push({
+        severity: 'error',
+        fault: 'environment',
+        where: nodeAt(ctx.input.manifest.file, spec.path, f.pos),
+        message: `${f.path} in ${spec.path} is not a regular file (a directory, symlink or device)`,
+        hint: 'nestctl never replaces it; remove it, or choose another path',
+      });
       continue;
     }
-    const step = pushStep(ctx, child, f, seen ? now : null, seen ? pre(ctx, { kind: 'file-sha256', sha256: now?.sha256 ?? null }) : { kind: 'none' }, ready);
+    const step = pushStep(
+      ctx,
+      child,
+      f,
+      seen ? now : null,
+      seen ? pre(ctx, { kind: 'file-sha256', sha256: now?.sha256 ?? null }) : { kind: 'none' },
+      ready,
+    );
     if (step) out.steps.push(step);
   }
   return out;
 }
 
-function pushStep(ctx: LevelContext, child: LevelChild, f: FileSpec, now: Extract<ObservedFile, { kind: 'file' }> | null, precondition: Precondition, ready: string[]): Step | null {
+function pushStep(
+  ctx: LevelContext,
+  child: LevelChild,
+  f: FileSpec,
+  now: Extract<ObservedFile, { kind: 'file' }> | null,
+  precondition: Precondition,
+  ready: string[],
+): Step | null {
   const { spec } = child;
   const bytes = Buffer.from(f.data!, 'base64');
   const hash = sha256(bytes);
@@ -55,7 +87,13 @@ function pushStep(ctx: LevelContext, child: LevelChild, f: FileSpec, now: Extrac
   const before = now ? { sha256: now.sha256, size: now.size, mode: now.mode, uid: now.uid, gid: now.gid } : null;
   const oldText = now?.data != null ? asText(Buffer.from(now.data, 'base64')) : null;
   const newText = asText(bytes);
-  const what = !now ? (precondition.kind === 'none' ? `${spec.path} gets its files once it runs` : `${f.path} is absent`) : now.sha256 !== hash ? `${f.path} differs from the manifest` : `${f.path}'s mode or owner differs from the manifest`;
+  const what = !now
+    ? precondition.kind === 'none'
+      ? `${spec.path} gets its files once it runs`
+      : `${f.path} is absent`
+    : now.sha256 !== hash
+      ? `${f.path} differs from the manifest`
+      : `${f.path}'s mode or owner differs from the manifest`;
   return {
     id: `${spec.path}:push-file:${f.path}`,
     level: ctx.path,

@@ -43,7 +43,11 @@ const allSpecs = (specs: ContainerSpec[]): ContainerSpec[] => specs.flatMap((s) 
  * Every image the manifest names, against the host's store; fetch steps for missing remote ones.
  * `relay`: this machine's store, read for a remote host whose store lacks an image.
  */
-export function resolveImages(manifest: Manifest, host: ObservedLevel, relay: readonly ObservedImage[] | null = null): ConcernResult & { images: ResolvedImages } {
+export function resolveImages(
+  manifest: Manifest,
+  host: ObservedLevel,
+  relay: readonly ObservedImage[] | null = null,
+): ConcernResult & { images: ResolvedImages } {
   const out = { ...noConcern(), images: new Map<string, ResolvedImage>() };
   const refs = new Map<string, ContainerSpec>();
   for (const s of allSpecs(manifest.containers)) if (!refs.has(s.image)) refs.set(s.image, s);
@@ -79,7 +83,13 @@ export function resolveImages(manifest: Manifest, host: ObservedLevel, relay: re
     const here = place.kind === 'remote' && relay ? findImage(ref, relay) : undefined;
     if (place.kind === 'remote' && here) {
       const id = `host:copy-image:${ref}`;
-      const users = [...new Set(allSpecs(manifest.containers).filter((s) => s.image === ref).map((s) => s.path))];
+      const users = [
+        ...new Set(
+          allSpecs(manifest.containers)
+            .filter((s) => s.image === ref)
+            .map((s) => s.path),
+        ),
+      ];
       const relayStep: Step = {
         id,
         level: '',
@@ -130,10 +140,13 @@ export function imageSteps(ctx: LevelContext, images: ResolvedImages, after: str
   for (const ref of new Set(specs.map((s) => s.image))) {
     const img = images.get(ref);
     if (!img) continue;
-    const present = ctx.obs?.images.some((i) => (img.fingerprint ? i.fingerprint === img.fingerprint : img.alias !== null && i.aliases.includes(img.alias)));
+    const present = ctx.obs?.images.some((i) =>
+      img.fingerprint ? i.fingerprint === img.fingerprint : img.alias !== null && i.aliases.includes(img.alias),
+    );
     if (present) continue;
     const source =
-      [...ctx.ancestors].reverse().find((a) => a.obs?.images.some((i) => i.fingerprint === img.fingerprint) && img.fingerprint) ?? ctx.ancestors[0]!;
+      [...ctx.ancestors].reverse().find((a) => a.obs?.images.some((i) => i.fingerprint === img.fingerprint) && img.fingerprint) ??
+      ctx.ancestors[0]!;
     const hops = ctx.path.split('/').slice(source.path === '' ? 0 : source.path.split('/').length);
     const id = `${ctx.label}:copy-image:${ref}`;
     out.steps.push({
@@ -143,8 +156,13 @@ export function imageSteps(ctx: LevelContext, images: ResolvedImages, after: str
       dependsOn: [...after, ...(img.fetchStep ? [img.fetchStep] : [])],
       reason:
         (ctx.hidden ? `${ctx.unseenWhy}: ` : '') +
-        `${specs.filter((s) => s.image === ref).map((s) => s.path).join(', ')} ${specs.length > 1 ? 'are' : 'is'} created from ${ref}, ` +
-        (ctx.hidden ? `copied into ${ctx.label}'s image store once its ${daemonName(ctx.flavour)} runs, unless there` : `not yet in ${ctx.label}'s image store`),
+        `${specs
+          .filter((s) => s.image === ref)
+          .map((s) => s.path)
+          .join(', ')} ${specs.length > 1 ? 'are' : 'is'} created from ${ref}, ` +
+        (ctx.hidden
+          ? `copied into ${ctx.label}'s image store once its ${daemonName(ctx.flavour)} runs, unless there`
+          : `not yet in ${ctx.label}'s image store`),
       image: ref,
       fingerprint: img.fingerprint,
       source: source.path,

@@ -28,16 +28,37 @@ export function lxcSteps(ctx: LevelContext, subidWrites: Step[], afterDaemon: re
   if (ctx.lxc.length === 0) return out;
   const lxc = ctx.obs?.lxc ?? null;
   const problem = (l: LevelLxc | null, message: string, hint: string, fault: Diagnostic['fault'] = 'user'): void => {
-    out.problems.push({ severity: 'error', fault, where: nodeAt(ctx.input.manifest.file, l?.spec.path ?? ctx.path, l?.spec.pos), message, hint });
+    out.problems.push({
+      severity: 'error',
+      fault,
+      where: nodeAt(ctx.input.manifest.file, l?.spec.path ?? ctx.path, l?.spec.pos),
+      message,
+      hint,
+    });
   };
   if (ctx.obs && (!lxc || lxc.version === null)) {
-    problem(ctx.lxc[0]!, `${ctx.label} runs LXC containers in the manifest, but LXC is not installed there`, `install it (apt-get install lxc)${ctx.isHost ? '' : ctx.inLxc ? `, or create ${ctx.label} again from a rootfs that has it` : `, or make ${ctx.label} from an image that has it`}`, 'environment');
+    problem(
+      ctx.lxc[0]!,
+      `${ctx.label} runs LXC containers in the manifest, but LXC is not installed there`,
+      `install it (apt-get install lxc)${ctx.isHost ? '' : ctx.inLxc ? `, or create ${ctx.label} again from a rootfs that has it` : `, or make ${ctx.label} from an image that has it`}`,
+      'environment',
+    );
     return out;
   }
   const users = lxcUsers(ctx);
   for (const user of users) {
-    if (!ctx.obs) problem(ctx.lxc.find((l) => l.spec.user === user)!, `${ctx.label} is new, and LXC containers run by ${user} need the account to exist there`, `nestctl creates no accounts; give the LXC containers of ${ctx.label} no user (they run as root there)`);
-    else if (!lxc!.owners[user]?.home) problem(ctx.lxc.find((l) => l.spec.user === user)!, `there is no account ${user} on ${ctx.label} to run its LXC containers`, `create it first (useradd -m ${user}); nestctl creates no accounts`);
+    if (!ctx.obs)
+      problem(
+        ctx.lxc.find((l) => l.spec.user === user)!,
+        `${ctx.label} is new, and LXC containers run by ${user} need the account to exist there`,
+        `nestctl creates no accounts; give the LXC containers of ${ctx.label} no user (they run as root there)`,
+      );
+    else if (!lxc!.owners[user]?.home)
+      problem(
+        ctx.lxc.find((l) => l.spec.user === user)!,
+        `there is no account ${user} on ${ctx.label} to run its LXC containers`,
+        `create it first (useradd -m ${user}); nestctl creates no accounts`,
+      );
   }
   if (out.problems.length > 0) return out;
 
@@ -64,7 +85,10 @@ export function lxcSteps(ctx: LevelContext, subidWrites: Step[], afterDaemon: re
       level: ctx.path,
       kind: 'write-lxc-file',
       dependsOn: deps,
-      reason: before === null ? `${user} has no ${file}: it gives every container ${user} makes the id map ${formatRange(ctx.lxcUsers.get(user)!.range)} and the network` : `${file} does not give ${user}'s containers the planned id map and network`,
+      reason:
+        before === null
+          ? `${user} has no ${file}: it gives every container ${user} makes the id map ${formatRange(ctx.lxcUsers.get(user)!.range)} and the network`
+          : `${file} does not give ${user}'s containers the planned id map and network`,
       file,
       owner: user,
       before,
@@ -79,7 +103,9 @@ export function lxcSteps(ctx: LevelContext, subidWrites: Step[], afterDaemon: re
   for (const l of ctx.lxc) {
     const owner = lxc?.owners[ownerKey(l.spec.user)];
     const seen = owner?.containers.find((c) => c.name === l.spec.name) ?? null;
-    const before = [...new Set([...deps, ...afterDaemon, ...subidWrites.map((s) => s.id), ...(l.spec.user === null ? [] : perUser.get(l.spec.user)!)])];
+    const before = [
+      ...new Set([...deps, ...afterDaemon, ...subidWrites.map((s) => s.id), ...(l.spec.user === null ? [] : perUser.get(l.spec.user)!)]),
+    ];
     containerSteps(ctx, l, seen, bridgeOf(l), before, out);
   }
   return out;
@@ -112,7 +138,14 @@ function usernetStep(ctx: LevelContext, lxc: ObservedLxc | null, bridgeOf: (l: L
   };
 }
 
-function containerSteps(ctx: LevelContext, l: LevelLxc, seen: ObservedLxcContainer | null, bridge: string, deps: string[], out: ConcernResult): void {
+function containerSteps(
+  ctx: LevelContext,
+  l: LevelLxc,
+  seen: ObservedLxcContainer | null,
+  bridge: string,
+  deps: string[],
+  out: ConcernResult,
+): void {
   const { spec, map } = l;
   const set = containerKeys(bridge, spec.containers.length > 0, spec.config);
   const base = { level: ctx.path, name: spec.name, path: spec.path, user: spec.user };
@@ -126,14 +159,35 @@ function containerSteps(ctx: LevelContext, l: LevelLxc, seen: ObservedLxcContain
       id: `${spec.path}:create-lxc`,
       kind: 'create-lxc',
       dependsOn: deps,
-      reason: ctx.obs ? `${spec.path} does not exist in ${ctx.label} (LXC, run by ${runs}, map ${formatRange(map)})` : `${ctx.label} is new`,
+      reason: ctx.obs
+        ? `${spec.path} does not exist in ${ctx.label} (LXC, run by ${runs}, map ${formatRange(map)})`
+        : `${ctx.label} is new`,
       template: spec.template,
       templateArgs: spec.templateArgs,
       config: spec.user === null ? rootCreateConfig(map, bridge) : null,
       precondition: pre(ctx, { kind: 'instance-absent' }),
     };
-    const configure: Step = { ...base, id: `${spec.path}:configure-lxc`, kind: 'configure-lxc', dependsOn: [create.id], reason: `${spec.path}'s own keys and nestctl's marker`, set, before: null, after: null, precondition: pre(ctx, { kind: 'none' }) };
-    const start: Step = { ...base, id: `${spec.path}:start-lxc`, kind: 'start-lxc', dependsOn: [configure.id], reason: `${spec.path} is created stopped${cgroup === 'systemd-run' ? ' (started in a delegated systemd scope)' : ''}`, cgroup, waitDaemon, precondition: pre(ctx, { kind: 'none' }) };
+    const configure: Step = {
+      ...base,
+      id: `${spec.path}:configure-lxc`,
+      kind: 'configure-lxc',
+      dependsOn: [create.id],
+      reason: `${spec.path}'s own keys and nestctl's marker`,
+      set,
+      before: null,
+      after: null,
+      precondition: pre(ctx, { kind: 'none' }),
+    };
+    const start: Step = {
+      ...base,
+      id: `${spec.path}:start-lxc`,
+      kind: 'start-lxc',
+      dependsOn: [configure.id],
+      reason: `${spec.path} is created stopped${cgroup === 'systemd-run' ? ' (started in a delegated systemd scope)' : ''}`,
+      cgroup,
+      waitDaemon,
+      precondition: pre(ctx, { kind: 'none' }),
+    };
     out.steps.push(create, configure, start);
     return;
   }
@@ -151,18 +205,44 @@ function containerSteps(ctx: LevelContext, l: LevelLxc, seen: ObservedLxcContain
   let after: string | null = configuredText(text, set, spec.path);
   if (after === text) after = null;
   else {
-    out.steps.push({ ...base, id: `${spec.path}:configure-lxc`, kind: 'configure-lxc', dependsOn: deps, reason: `${spec.path}'s config differs from the manifest: ${lxcConfigDrift(text, set).map(([k]) => k).join(', ')}`, set, before: text, after, precondition: { kind: 'file-sha256', sha256: seen.config.sha256 } });
+    out.steps.push({
+      ...base,
+      id: `${spec.path}:configure-lxc`,
+      kind: 'configure-lxc',
+      dependsOn: deps,
+      reason: `${spec.path}'s config differs from the manifest: ${lxcConfigDrift(text, set)
+        .map(([k]) => k)
+        .join(', ')}`,
+      set,
+      before: text,
+      after,
+      precondition: { kind: 'file-sha256', sha256: seen.config.sha256 },
+    });
   }
   const planned = spec.user === null ? map : ctx.lxcUsers.get(spec.user)!.range;
   const used = seen.uidMap.find((e) => e.nsid === 0 && e.isuid);
   if (used && (used.hostid !== planned.start || used.maprange !== planned.size)) {
-    out.warnings.push(`${spec.path} runs with ids ${used.hostid}:${used.maprange}, but the plan gives it ${formatRange(planned)}; LXC maps a container when it is created: destroy it (lxc-destroy -n ${spec.name}) and apply again to move it`);
+    out.warnings.push(
+      `${spec.path} runs with ids ${used.hostid}:${used.maprange}, but the plan gives it ${formatRange(planned)}; LXC maps a container when it is created: destroy it (lxc-destroy -n ${spec.name}) and apply again to move it`,
+    );
   }
   if (seen.state !== 'RUNNING' || ctx.restarted) {
     const configured = after === null ? [] : [`${spec.path}:configure-lxc`];
     // Nothing starts an LXC container again after the container it is in restarts.
-    const reason = seen.state !== 'RUNNING' ? `${spec.path} is ${seen.state.toLowerCase()}` : `${spec.path} stops when ${ctx.label} restarts, and nothing starts it again`;
+    const reason =
+      seen.state !== 'RUNNING'
+        ? `${spec.path} is ${seen.state.toLowerCase()}`
+        : `${spec.path} stops when ${ctx.label} restarts, and nothing starts it again`;
     const precondition: Precondition = seen.state !== 'RUNNING' ? { kind: 'instance-status', status: seen.state } : { kind: 'none' };
-    out.steps.push({ ...base, id: `${spec.path}:start-lxc`, kind: 'start-lxc', dependsOn: [...deps, ...configured], reason, cgroup, waitDaemon, precondition });
+    out.steps.push({
+      ...base,
+      id: `${spec.path}:start-lxc`,
+      kind: 'start-lxc',
+      dependsOn: [...deps, ...configured],
+      reason,
+      cgroup,
+      waitDaemon,
+      precondition,
+    });
   }
 }

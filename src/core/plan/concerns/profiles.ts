@@ -50,7 +50,9 @@ export function profileSteps(ctx: LevelContext, after: string[]): ProfileResult 
         level: ctx.path,
         kind: 'create-profile',
         dependsOn: after,
-        reason: ctx.unseen ? `${ctx.unseenWhy}: profile ${spec.name} is created once its daemon runs, unless it exists` : `profile ${spec.name} does not exist in ${ctx.label}`,
+        reason: ctx.unseen
+          ? `${ctx.unseenWhy}: profile ${spec.name} is created once its daemon runs, unless it exists`
+          : `profile ${spec.name} does not exist in ${ctx.label}`,
         name: spec.name,
         profile: want,
         precondition: pre(ctx, { kind: 'profile', profile: null }),
@@ -115,7 +117,9 @@ function unknownProfiles(ctx: LevelContext, observed: ObservedProfile[]): Concer
         fault: 'user' as const,
         where: nodeAt(ctx.input.manifest.file, spec.path, spec.pos),
         message: `${spec.path} attaches profile ${name}, which ${ctx.label} does not have and the manifest does not declare there`,
-        hint: ctx.isHost ? `declare it under host: {profiles: {${name}: …}}, or remove it from ${spec.path}'s profiles` : `declare it under inside: {profiles: {${name}: …}} of ${ctx.path}, or remove it from ${spec.path}'s profiles`,
+        hint: ctx.isHost
+          ? `declare it under host: {profiles: {${name}: …}}, or remove it from ${spec.path}'s profiles`
+          : `declare it under inside: {profiles: {${name}: …}} of ${ctx.path}, or remove it from ${spec.path}'s profiles`,
       })),
   );
 }
@@ -124,7 +128,13 @@ function unknownProfiles(ctx: LevelContext, observed: ObservedProfile[]): Concer
  * Destroy: the declared profiles nestctl created at a level that survives, deleted after the
  * level's containers (`deleteIds`) when every instance using them goes too; else kept, with a warning.
  */
-export function destroyProfileSteps(levelPath: string, level: ObservedLevel, declared: ProfileSpec[], deleteIds: string[], deleted: ReadonlySet<string>): { steps: Step[]; warnings: string[] } {
+export function destroyProfileSteps(
+  levelPath: string,
+  level: ObservedLevel,
+  declared: ProfileSpec[],
+  deleteIds: string[],
+  deleted: ReadonlySet<string>,
+): { steps: Step[]; warnings: string[] } {
   const out: { steps: Step[]; warnings: string[] } = { steps: [], warnings: [] };
   for (const p of level.profiles) {
     if (!isManagedProfile(p) || !declared.some((d) => d.name === p.name)) continue;

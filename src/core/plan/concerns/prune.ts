@@ -26,7 +26,9 @@ export function pruneSteps(ctx: LevelContext): ConcernResult {
       out.warnings.push(`--prune: ${keptMessage(verdict)}`);
       continue;
     }
-    out.steps.push(...deleteSteps(verdict, `${verdict.path} was created by nestctl and is no longer in the manifest (--prune)`, ctx.entryDeps));
+    out.steps.push(
+      ...deleteSteps(verdict, `${verdict.path} was created by nestctl and is no longer in the manifest (--prune)`, ctx.entryDeps),
+    );
   }
   return out;
 }

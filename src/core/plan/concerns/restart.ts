@@ -24,7 +24,8 @@ export function restartSteps(ctx: LevelContext, subidWrites: string[]): ConcernR
     hostRestart: ctx.input.options.hostRestart,
     dependsOn: [...ctx.entryDeps, ...subidWrites],
     reason: down
-      ? daemonDownReason(label, down.error, ctx.flavour) + (subidWrites.length > 0 ? ' (it reads the new /etc/subuid and /etc/subgid as it starts)' : '')
+      ? daemonDownReason(label, down.error, ctx.flavour) +
+        (subidWrites.length > 0 ? ' (it reads the new /etc/subuid and /etc/subgid as it starts)' : '')
       : subidWrites.length > 0
         ? readsSubidAtStart(label, ctx.flavour)
         : `/etc/subuid or /etc/subgid changed after ${label}'s ${daemonName(ctx.flavour)} started`,

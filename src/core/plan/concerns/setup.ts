@@ -26,13 +26,19 @@ export function setupSteps(ctx: LevelContext, child: LevelChild, created: boolea
     level: ctx.path,
     kind: 'run-setup',
     dependsOn: after,
-    reason: !existing ? `${spec.path} is new: run its ${count}` : recorded === null ? `${spec.path}'s setup has not run to the end: run ${count}` : `the setup list changed: re-run ${count}`,
+    reason: !existing
+      ? `${spec.path} is new: run its ${count}`
+      : recorded === null
+        ? `${spec.path}'s setup has not run to the end: run ${count}`
+        : `the setup list changed: re-run ${count}`,
     name: spec.name,
     path: spec.path,
     commands: spec.setup.map((argv) => [...argv]),
     sha256: digest,
     before: recorded,
-    precondition: existing ? pre(ctx, { kind: 'instance-config', config: { [MARKER_SETUP]: recorded ?? '' }, profiles: existing.profiles }) : { kind: 'none' },
+    precondition: existing
+      ? pre(ctx, { kind: 'instance-config', config: { [MARKER_SETUP]: recorded ?? '' }, profiles: existing.profiles })
+      : { kind: 'none' },
   });
   return out;
 }

@@ -27,10 +27,25 @@ export function subidSteps(ctx: LevelContext): ConcernResult {
   for (const file of ['subuid', 'subgid'] as const) {
     const state = ctx.subid?.[file] ?? null;
     const text = state ? state.text : null;
-    const edit: SubidEdit = owned.map((o): OwnerEdit => ({ owner: o.owner, entry: o.entry, keep: o.keep(text).filter((r) => r.start !== o.entry.start || r.size !== o.entry.size) }));
+    const edit: SubidEdit = owned.map(
+      (o): OwnerEdit => ({
+        owner: o.owner,
+        entry: o.entry,
+        keep: o.keep(text).filter((r) => r.start !== o.entry.start || r.size !== o.entry.size),
+      }),
+    );
     const changes = owned.filter((o, i) => state === null || editFor(text, o.owner, o.entry, edit[i]!.keep) !== null);
     if (changes.length === 0) continue;
-    out.steps.push(editSubidStep({ level: ctx.path, file, dependsOn: ctx.entryDeps, reason: changes.map((o) => o.why(state, file)).join('; '), edit, state }));
+    out.steps.push(
+      editSubidStep({
+        level: ctx.path,
+        file,
+        dependsOn: ctx.entryDeps,
+        reason: changes.map((o) => o.why(state, file)).join('; '),
+        edit,
+        state,
+      }),
+    );
   }
   return out;
 }
@@ -39,9 +54,16 @@ export function subidSteps(ctx: LevelContext): ConcernResult {
 function ownedEntries(ctx: LevelContext): Owned[] {
   const owned: Owned[] = [];
   const pinned = ctx.pins.map((p) => p.range);
-  if (ctx.entry) owned.push({ owner: ctx.owner, entry: ctx.entry, keep: () => pinned, why: (state, file) => rootReason(ctx, ctx.entry!, state, file) });
+  if (ctx.entry)
+    owned.push({ owner: ctx.owner, entry: ctx.entry, keep: () => pinned, why: (state, file) => rootReason(ctx, ctx.entry!, state, file) });
   const alone = owned.length === 0;
-  if (ctx.dockremap) owned.push({ owner: DOCKREMAP, entry: ctx.dockremap, keep: () => [], why: (state) => dockremapReason(ctx, ctx.dockremap!, state, alone) });
+  if (ctx.dockremap)
+    owned.push({
+      owner: DOCKREMAP,
+      entry: ctx.dockremap,
+      keep: () => [],
+      why: (state) => dockremapReason(ctx, ctx.dockremap!, state, alone),
+    });
   for (const [user, { range, kept }] of ctx.lxcUsers) {
     // Only where the account exists (lxcSteps says why not); a range already in both files stays as written.
     if (kept || !ctx.obs?.lxc?.version || !ctx.obs.lxc.owners[user]?.home) continue;
@@ -80,13 +102,16 @@ function clashOf(ctx: LevelContext, user: string, r: IdRange): string | null {
 function rootReason(ctx: LevelContext, entry: IdRange, state: SubidFileState | null, file: 'subuid' | 'subgid'): string {
   const { owner, label, pins } = ctx;
   const current = state?.current ?? null;
-  if (state === null) return `${ctx.unseenWhy}: its ${daemonName(ctx.flavour)} must use ${owner}:${formatRange(entry)} for ${ctx.daemonNeed} ids of children`;
+  if (state === null)
+    return `${ctx.unseenWhy}: its ${daemonName(ctx.flavour)} must use ${owner}:${formatRange(entry)} for ${ctx.daemonNeed} ids of children`;
   if (!current) return `${label} has no usable ${owner} entry in /etc/${file}; the tree needs ${owner}:${formatRange(entry)}`;
   return (
     `${label}'s ${daemonName(ctx.flavour)} uses ${owner}:${formatRange(current)}` +
-    (verdictNow(ctx.obs!, owner, ctx.isHost) === 'privileged-only' ? ` (outside ${label}'s own ${ownIds(ctx.obs!)} ids: it runs privileged containers only)` : '') +
+    (verdictNow(ctx.obs!, owner, ctx.isHost) === 'privileged-only'
+      ? ` (outside ${label}'s own ${ownIds(ctx.obs!)} ids: it runs privileged containers only)`
+      : '') +
     `; the tree needs ${owner}:${formatRange(entry)}` +
-    (pins.length > 0 ? ` (keeping ${pins.map((p) => formatRange(p.range) + ' for ' + p.by.join(', ')).join('; ')})` : '')
+    (pins.length > 0 ? ` (keeping ${pins.map((p) => `${formatRange(p.range)} for ${p.by.join(', ')}`).join('; ')})` : '')
   );
 }
 
@@ -95,5 +120,7 @@ function dockremapReason(ctx: LevelContext, entry: IdRange, state: SubidFileStat
   const want = `${DOCKREMAP}:${formatRange(entry)}`;
   if (state === null) return `${alone ? `${ctx.unseenWhy}: ` : ''}Docker's userns-remap inside it must use ${want}, inside its map`;
   const current = firstUsable(state.text, DOCKREMAP);
-  return current ? `Docker in ${ctx.label} would remap to ${DOCKREMAP}:${formatRange(current)}; docker.userns_remap needs ${want}` : `${ctx.label} has no ${DOCKREMAP} entry (Docker would add one of its own, maybe outside the map); docker.userns_remap needs ${want}`;
+  return current
+    ? `Docker in ${ctx.label} would remap to ${DOCKREMAP}:${formatRange(current)}; docker.userns_remap needs ${want}`
+    : `${ctx.label} has no ${DOCKREMAP} entry (Docker would add one of its own, maybe outside the map); docker.userns_remap needs ${want}`;
 }

@@ -21,7 +21,9 @@ export function deleteSteps(d: Deletion & { verdict: 'delete' }, reason: string,
     },
     d.lxc.length > 0 ? { lxc: [...d.lxc] } : {},
   );
-  const inner = d.inner.flatMap((i) => deleteSteps(i, `${i.path} was created by nestctl and is inside ${d.path}, which is deleted with everything in it`, [own.id]));
+  const inner = d.inner.flatMap((i) =>
+    deleteSteps(i, `${i.path} was created by nestctl and is inside ${d.path}, which is deleted with everything in it`, [own.id]),
+  );
   return [own, ...inner];
 }
 

@@ -30,9 +30,33 @@ const head = <K extends InstanceKind>(kind: K, at: InstanceStepAt) => ({
   path: at.path,
 });
 
-export const createInstanceStep = (at: InstanceStepAt, own: Own<'create-instance'>): Step => ({ ...head('create-instance', at), ...own, precondition: at.precondition });
-export const updateConfigStep = (at: InstanceStepAt, own: Own<'update-config'>): Step => ({ ...head('update-config', at), ...own, precondition: at.precondition });
-export const moveInstanceStep = (at: InstanceStepAt, own: Own<'move-instance'>): Step => ({ ...head('move-instance', at), ...own, precondition: at.precondition });
-export const startInstanceStep = (at: InstanceStepAt, own: Own<'start-instance'>): Step => ({ ...head('start-instance', at), ...own, precondition: at.precondition });
-export const restartInstanceStep = (at: InstanceStepAt, own: Own<'restart-instance'>): Step => ({ ...head('restart-instance', at), ...own, precondition: at.precondition });
-export const deleteInstanceStep = (at: InstanceStepAt, own: Own<'delete-instance'>): Step => ({ ...head('delete-instance', at), ...own, precondition: at.precondition });
+export const createInstanceStep = (at: InstanceStepAt, own: Own<'create-instance'>): Step => ({
+  ...head('create-instance', at),
+  ...own,
+  precondition: at.precondition,
+});
+export const updateConfigStep = (at: InstanceStepAt, own: Own<'update-config'>): Step => ({
+  ...head('update-config', at),
+  ...own,
+  precondition: at.precondition,
+});
+export const moveInstanceStep = (at: InstanceStepAt, own: Own<'move-instance'>): Step => ({
+  ...head('move-instance', at),
+  ...own,
+  precondition: at.precondition,
+});
+export const startInstanceStep = (at: InstanceStepAt, own: Own<'start-instance'>): Step => ({
+  ...head('start-instance', at),
+  ...own,
+  precondition: at.precondition,
+});
+export const restartInstanceStep = (at: InstanceStepAt, own: Own<'restart-instance'>): Step => ({
+  ...head('restart-instance', at),
+  ...own,
+  precondition: at.precondition,
+});
+export const deleteInstanceStep = (at: InstanceStepAt, own: Own<'delete-instance'>): Step => ({
+  ...head('delete-instance', at),
+  ...own,
+  precondition: at.precondition,
+});

@@ -9,7 +9,8 @@ import type { Precondition, Step } from '../model.js';
 import { type Diagnostic, nodeAt } from '../../diagnostics.js';
 
 /** Why a level's daemon restarts after its subid files are written (LXD lxd/sys/os.go reads them once, at start). */
-export const readsSubidAtStart = (label: string, flavour: Flavour | null): string => `${label}'s ${daemonName(flavour)} reads /etc/subuid and /etc/subgid only when it starts`;
+export const readsSubidAtStart = (label: string, flavour: Flavour | null): string =>
+  `${label}'s ${daemonName(flavour)} reads /etc/subuid and /etc/subgid only when it starts`;
 
 export interface RestartRequest {
   level: string;

@@ -26,7 +26,14 @@ export function writeSubidStep(w: SubidWrite): Step {
  * The apply-time edit of a level's file as observed (`state` null: a new level, whose file is
  * known only when the step runs): its text before and after, and the sha256 it must still have.
  */
-export function editSubidStep(w: { level: string; file: 'subuid' | 'subgid'; dependsOn: string[]; reason: string; edit: SubidEdit; state: { text: string | null; sha256: string | null } | null }): Step {
+export function editSubidStep(w: {
+  level: string;
+  file: 'subuid' | 'subgid';
+  dependsOn: string[];
+  reason: string;
+  edit: SubidEdit;
+  state: { text: string | null; sha256: string | null } | null;
+}): Step {
   const { state, edit } = w;
   return writeSubidStep({
     level: w.level,

@@ -11,7 +11,13 @@ import type { ResolvedImages } from '../images.js';
  * `adopt: true`, and only when it is made from the manifest's image (LXD cannot change that in
  * place). Without it, the plan says what differs.
  */
-export function adoptionProblem(ctx: LevelContext, spec: LevelChild['spec'], existing: ObservedInstance, config: Record<string, string>, images: ResolvedImages): Diagnostic | null {
+export function adoptionProblem(
+  ctx: LevelContext,
+  spec: LevelChild['spec'],
+  existing: ObservedInstance,
+  config: Record<string, string>,
+  images: ResolvedImages,
+): Diagnostic | null {
   const wanted = images.get(spec.image)?.fingerprint ?? null;
   const current = existing.config['volatile.base_image'] ?? null;
   const imageDiffers = wanted !== null && current !== null && wanted !== current;
@@ -19,7 +25,9 @@ export function adoptionProblem(ctx: LevelContext, spec: LevelChild['spec'], exi
   const changes = configChanges(existing.config, config, spec.ignoreChanges, true);
   const differs = [
     ...(imageDiffers ? [`image ${was}, not ${spec.image}`] : []),
-    ...Object.keys(changes.set).map((k) => `${k} ${k in changes.before ? `is ${JSON.stringify(changes.before[k])}` : 'is unset'}, not ${JSON.stringify(changes.set[k])}`),
+    ...Object.keys(changes.set).map(
+      (k) => `${k} ${k in changes.before ? `is ${JSON.stringify(changes.before[k])}` : 'is unset'}, not ${JSON.stringify(changes.set[k])}`,
+    ),
     ...changes.unset.map((k) => `${k} is set (${JSON.stringify(changes.before[k])}), the manifest does not name it`),
   ];
   const where = `${spec.path} exists${ctx.path ? ` in ${ctx.label}` : ''} and was not created by nestctl`;

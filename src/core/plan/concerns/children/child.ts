@@ -23,7 +23,16 @@ export interface ChildResult extends ConcernResult {
   restarted: boolean;
 }
 
-export const childResult = (r: Partial<ChildResult>): ChildResult => ({ ...noConcern(), running: null, created: null, grows: false, replaced: false, unplaced: false, restarted: false, ...r });
+export const childResult = (r: Partial<ChildResult>): ChildResult => ({
+  ...noConcern(),
+  running: null,
+  created: null,
+  grows: false,
+  replaced: false,
+  unplaced: false,
+  restarted: false,
+  ...r,
+});
 
 /** A child being planned, with what every part of its plan reads. */
 export interface ChildInput {

@@ -20,20 +20,37 @@ export function createSteps(c: ChildInput, inTheWay: InTheWay): ChildResult {
   const cleared = clearSteps(c, inTheWay);
   const replacing = inTheWay.kind === 'replaced' ? inTheWay.replacing : null;
   // A hidden level's containers could not be listed: it may exist already.
-  const reason = replacing ? replacing.reason : ctx.hidden ? `${ctx.unseenWhy}: ${spec.path} is created once its ${daemonName(ctx.flavour)} runs, unless it exists` : ctx.obs ? `${spec.path} does not exist in ${ctx.label}` : `${ctx.label} is new`;
-  const create = createInstanceStep(stepAt(c, inTheWay.kind === 'nothing' ? c.deps : cleared.map((s) => s.id), reason, pre(ctx, { kind: 'instance-absent' })), {
-    image: spec.image,
-    fingerprint: c.images.get(spec.image)?.fingerprint ?? null,
-    profiles: spec.profiles,
-    config: { ...c.config, ...markers(spec) },
-    ...withImplied(impliedReasons(spec, alloc, Object.keys(c.config))),
-    ...(replacing ? { replace: replacing.what } : {}),
-    ...(c.target ? { target: c.target } : {}),
-  });
-  const start = startInstanceStep(stepAt(c, [create.id], ctx.hidden ? `${spec.path} is started unless it runs` : `${spec.path} is created stopped`, pre(ctx, { kind: 'none' })), {
-    hosting: c.hosting,
-    waitBoot: c.waitBoot,
-  });
+  const reason = replacing
+    ? replacing.reason
+    : ctx.hidden
+      ? `${ctx.unseenWhy}: ${spec.path} is created once its ${daemonName(ctx.flavour)} runs, unless it exists`
+      : ctx.obs
+        ? `${spec.path} does not exist in ${ctx.label}`
+        : `${ctx.label} is new`;
+  const create = createInstanceStep(
+    stepAt(c, inTheWay.kind === 'nothing' ? c.deps : cleared.map((s) => s.id), reason, pre(ctx, { kind: 'instance-absent' })),
+    {
+      image: spec.image,
+      fingerprint: c.images.get(spec.image)?.fingerprint ?? null,
+      profiles: spec.profiles,
+      config: { ...c.config, ...markers(spec) },
+      ...withImplied(impliedReasons(spec, alloc, Object.keys(c.config))),
+      ...(replacing ? { replace: replacing.what } : {}),
+      ...(c.target ? { target: c.target } : {}),
+    },
+  );
+  const start = startInstanceStep(
+    stepAt(
+      c,
+      [create.id],
+      ctx.hidden ? `${spec.path} is started unless it runs` : `${spec.path} is created stopped`,
+      pre(ctx, { kind: 'none' }),
+    ),
+    {
+      hosting: c.hosting,
+      waitBoot: c.waitBoot,
+    },
+  );
   return childResult({ steps: [...cleared, create, start], created: create.id, running: start.id, replaced: replacing !== null });
 }
 
@@ -46,7 +63,17 @@ function clearSteps(c: ChildInput, inTheWay: InTheWay): Step[] {
       return deleteSteps(inTheWay.replacing.deletion, inTheWay.replacing.reason, c.deps);
     case 'half-made': {
       const reason = `${spec.path} was left half-made by an interrupted create (it never started): deleted and created again`;
-      return [deleteInstanceStep(stepAt(c, c.deps, reason, pre(c.ctx, { kind: 'instance-config', config: { [MARKER_PATH]: spec.path }, profiles: inTheWay.found.profiles })), {})];
+      return [
+        deleteInstanceStep(
+          stepAt(
+            c,
+            c.deps,
+            reason,
+            pre(c.ctx, { kind: 'instance-config', config: { [MARKER_PATH]: spec.path }, profiles: inTheWay.found.profiles }),
+          ),
+          {},
+        ),
+      ];
     }
   }
 }

@@ -24,6 +24,14 @@ export function placementProblems(ctx: LevelContext, child: LevelChild): Diagnos
     const verdict = remoteRangeVerdict({ host, member, range, need, flavour: ctx.flavour });
     // A member is never grown (remoteRangeVerdict plans that only for the server shell: reaches).
     if (verdict.kind !== 'refused') return [];
-    return [{ severity: 'error', fault: 'user', where: sourceAt(ctx.input.manifest.file, child.spec.target!.pos), message: `${child.spec.path} (target: ${p.target}): ${verdict.message}`, hint: verdict.hint }];
+    return [
+      {
+        severity: 'error',
+        fault: 'user',
+        where: sourceAt(ctx.input.manifest.file, child.spec.target!.pos),
+        message: `${child.spec.path} (target: ${p.target}): ${verdict.message}`,
+        hint: verdict.hint,
+      },
+    ];
   });
 }

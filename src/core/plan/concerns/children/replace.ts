@@ -35,13 +35,18 @@ export function replacement(ctx: LevelContext, child: LevelChild, found: Observe
         fault: 'user',
         where: nodeAt(ctx.input.manifest.file, spec.path, spec.pos),
         message: `${spec.path} must be replaced (${why}), but it cannot be deleted: ${keptMessage(verdict)}`,
-        hint: imageChanged ? `put back the image it was created from, or make it deletable and plan again` : `drop --replace ${spec.path}, or make it deletable and plan again`,
+        hint: imageChanged
+          ? `put back the image it was created from, or make it deletable and plan again`
+          : `drop --replace ${spec.path}, or make it deletable and plan again`,
       },
     };
   }
-  const lost = [...verdict.lxc, ...verdict.inner.flatMap(function all(d): string[] {
-    return [d.path, ...d.lxc, ...d.inner.flatMap(all)];
-  })];
+  const lost = [
+    ...verdict.lxc,
+    ...verdict.inner.flatMap(function all(d): string[] {
+      return [d.path, ...d.lxc, ...d.inner.flatMap(all)];
+    }),
+  ];
   const reason = `replace (${why}): deleted and created again; lost: the filesystem of ${spec.path}${lost.length > 0 ? ` and every container inside it (${lost.join(', ')})` : ''}`;
   return { ok: true, deletion: verdict, reason, what };
 }

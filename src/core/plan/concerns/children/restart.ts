@@ -18,7 +18,13 @@ import { type ChildInput, stepAt } from './child.js';
 type Growth = { from: IdRange; to: IdRange };
 
 /** The start or restart of an existing child after `after` (its update or move), if it needs one. */
-export function startSteps(c: ChildInput, existing: ObservedInstance, changes: ConfigChanges, moved: boolean, after: string[]): { step: Step | null; grows: boolean; restarted: boolean } {
+export function startSteps(
+  c: ChildInput,
+  existing: ObservedInstance,
+  changes: ConfigChanges,
+  moved: boolean,
+  after: string[],
+): { step: Step | null; grows: boolean; restarted: boolean } {
   const startKeys = startOnlyChanges(changes.before, changes.set, changes.unset);
   const remapKeys = startKeys.filter((k) => IDMAP_KEYS.includes(k));
   const grow = remapKeys.length > 0 || moved ? null : growth(c.child, existing.config);
@@ -34,7 +40,9 @@ export function startSteps(c: ChildInput, existing: ObservedInstance, changes: C
     });
     return { step, grows: grow !== null, restarted: running };
   }
-  const step = running ? null : startInstanceStep(at(`${c.child.spec.path} is ${existing.status.toLowerCase()}`), { hosting: c.hosting, waitBoot: c.waitBoot });
+  const step = running
+    ? null
+    : startInstanceStep(at(`${c.child.spec.path} is ${existing.status.toLowerCase()}`), { hosting: c.hosting, waitBoot: c.waitBoot });
   return { step, grows: false, restarted: false };
 }
 
@@ -44,9 +52,17 @@ function restartReason(c: ChildInput, grow: Growth | null, startKeys: string[]):
   const remapKeys = startKeys.filter((k) => IDMAP_KEYS.includes(k));
   const otherKeys = startKeys.filter((k) => !IDMAP_KEYS.includes(k));
   const why = [
-    ...(grow ? [`${c.ctx.label}'s ${daemon} hands out ${grow.to.size} ids from ${grow.to.start}; ${path} maps ${grow.from.size}, and ${daemon} computes a map again only when an idmap key changes`] : []),
+    ...(grow
+      ? [
+          `${c.ctx.label}'s ${daemon} hands out ${grow.to.size} ids from ${grow.to.start}; ${path} maps ${grow.from.size}, and ${daemon} computes a map again only when an idmap key changes`,
+        ]
+      : []),
     ...(remapKeys.length > 0 ? [`${daemon} applies the new id map (${remapKeys.join(', ')}) only when ${path} starts again`] : []),
-    ...(otherKeys.length > 0 ? [`${otherKeys.join(', ')} ${otherKeys.length === 1 ? 'is' : 'are'} set while ${path} runs, and ${daemon} applies ${otherKeys.length === 1 ? 'it' : 'them'} only at a start`] : []),
+    ...(otherKeys.length > 0
+      ? [
+          `${otherKeys.join(', ')} ${otherKeys.length === 1 ? 'is' : 'are'} set while ${path} runs, and ${daemon} applies ${otherKeys.length === 1 ? 'it' : 'them'} only at a start`,
+        ]
+      : []),
   ];
   return why.length > 0 ? why.join('; ') : `${path} has a new id map waiting for its next start`;
 }
@@ -56,7 +72,10 @@ export function runningInside(tree: ObservedTree, path: string): number {
   const seen = tree.levels[path];
   if (seen?.kind !== 'observed') return 0;
   const lxc = Object.values(seen.level.lxc?.owners ?? {}).flatMap((o) => o.containers.filter((c) => c.state === 'RUNNING'));
-  return lxc.length + seen.level.instances.filter((i) => i.status === 'Running').reduce((n, i) => n + 1 + runningInside(tree, joinPath(path, i.name)), 0);
+  return (
+    lxc.length +
+    seen.level.instances.filter((i) => i.status === 'Running').reduce((n, i) => n + 1 + runningInside(tree, joinPath(path, i.name)), 0)
+  );
 }
 
 /** LXD computed a new map (volatile.idmap.next) that the running container does not use yet. */
@@ -74,7 +93,8 @@ export function remapPending(config: Record<string, string>): boolean {
  * moved start, a shrink, raw.idmap, a size of its own) are not planned here.
  */
 export function growth(child: LevelChild, config: Record<string, string>): Growth | null {
-  if (child.alloc.slice || lxdTrue(config['security.privileged'] ?? '') || config['raw.idmap'] || config['security.idmap.size']) return null;
+  if (child.alloc.slice || lxdTrue(config['security.privileged'] ?? '') || config['raw.idmap'] || config['security.idmap.size'])
+    return null;
   const stored = config['volatile.idmap.next'] ?? config['volatile.idmap.current'];
   const uid = parseLxdIdmap(stored).filter((e) => e.isuid);
   if (uid.length !== 1) return null;
