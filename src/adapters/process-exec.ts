@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { StringDecoder } from 'node:string_decoder';
 import { EnvironmentError } from '../core/errors.js';
-import type { Exec, ExecOptions, ExecResult } from '../ports/exec.js';
+import { type Exec, type ExecOptions, type ExecResult, OUTPUT_CAP_BYTES, type OutputStream } from '../ports/exec.js';
 
 export const processExec: Exec = (argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> =>
   new Promise((resolve, reject) => {
@@ -18,17 +18,38 @@ export const processExec: Exec = (argv: readonly string[], options: ExecOptions 
     // Past its time the whole process group goes: a program's own children holding its output
     // open would otherwise keep 'close' from ever coming.
     let timedOut = false;
+    const killGroup = (): void => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+    };
     const timer =
       options.timeoutMs === undefined
         ? null
         : setTimeout(() => {
             timedOut = true;
-            try {
-              process.kill(-child.pid!, 'SIGKILL');
-            } catch {
-              child.kill('SIGKILL');
-            }
+            killGroup();
           }, options.timeoutMs);
+    // What is kept is bounded whatever the program prints: past the cap it is killed, as a
+    // program past its time is, and the result says so.
+    const cap = options.maxOutputBytes ?? OUTPUT_CAP_BYTES;
+    let overflowed: OutputStream | undefined;
+    const keeper = (stream: OutputStream, chunks: Buffer[]) => {
+      let kept = 0;
+      return (b: Buffer): void => {
+        if (overflowed) return;
+        if (kept + b.length > cap) {
+          chunks.push(b.subarray(0, cap - kept));
+          overflowed = stream;
+          killGroup();
+          return;
+        }
+        kept += b.length;
+        chunks.push(b);
+      };
+    };
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     const listen = options.onOutput;
@@ -41,8 +62,8 @@ export const processExec: Exec = (argv: readonly string[], options: ExecOptions 
       child.stdout?.on('end', () => listen('stdout', stdout.end()));
       child.stderr?.on('end', () => listen('stderr', stderr.end()));
     } else {
-      child.stdout?.on('data', (b: Buffer) => out.push(b));
-      child.stderr?.on('data', (b: Buffer) => err.push(b));
+      child.stdout?.on('data', keeper('stdout', out));
+      child.stderr?.on('data', keeper('stderr', err));
     }
     child.on('error', (e: NodeJS.ErrnoException) => {
       if (timer) clearTimeout(timer);
@@ -56,12 +77,15 @@ export const processExec: Exec = (argv: readonly string[], options: ExecOptions 
       resolve({
         code: code ?? (signal ? 128 + 9 : 1),
         stdout: Buffer.concat(out).toString('utf8'),
-        stderr: timedOut
-          ? `${stderr}\n(killed after ${options.timeoutMs} ms)`
-          : signal && code === null
-            ? `${stderr}\n(killed by ${signal})`
-            : stderr,
-        ...(timedOut ? { timedOut } : {}),
+        stderr: overflowed
+          ? `${stderr}\n(killed: printed more than ${cap} bytes on ${overflowed})`
+          : timedOut
+            ? `${stderr}\n(killed after ${options.timeoutMs} ms)`
+            : signal && code === null
+              ? `${stderr}\n(killed by ${signal})`
+              : stderr,
+        ...(timedOut && !overflowed ? { timedOut } : {}),
+        ...(overflowed ? { overflowed } : {}),
       });
     });
     if (options.stdin !== undefined && child.stdin) {

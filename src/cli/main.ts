@@ -8,6 +8,7 @@ import { Command, Option } from 'commander';
 import { colourWanted, colours } from '../render/colour.js';
 import { EnvironmentError, NestctlError } from '../core/errors.js';
 import { VERSION } from './version.js';
+import { terminalText } from '../render/visible.js';
 
 const report = () => import('./report.js');
 
@@ -182,7 +183,7 @@ const fail = (e: unknown): void => {
   void report()
     .then(
       ({ reportError }) => reportError(e, colours(false)),
-      () => process.stderr.write(`internal error: ${e instanceof Error ? e.message : String(e)}\n`),
+      () => process.stderr.write(terminalText(`internal error: ${e instanceof Error ? e.message : String(e)}\n`, false)),
     )
     .finally(() => process.exit(1));
 };

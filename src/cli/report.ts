@@ -6,13 +6,14 @@ import { InputError, NestctlError } from '../core/errors.js';
 import type { Colours } from '../render/colour.js';
 import { formatDiagnostic, type InputFile, rangeOf } from './diagnostic-text.js';
 import { EXIT_ERROR } from './exit.js';
+import { printErr } from './terminal.js';
 
 const debugWanted = (): boolean => Boolean(process.env.NESTCTL_DEBUG) && process.env.NESTCTL_DEBUG !== '0';
 
 /** One diagnostic on stderr, with its source line and a caret when the input's text is given. */
 export function printDiagnostic(d: Diagnostic, input: InputFile | undefined, c: Colours): void {
   const shown = formatDiagnostic(d, input);
-  process.stderr.write(`${d.severity === 'error' ? c.red(shown) : c.yellow(shown)}\n`);
+  printErr(`${d.severity === 'error' ? c.red(shown) : c.yellow(shown)}\n`, c);
 }
 
 /** Print any error the way its fault deserves; never a stack trace unless NESTCTL_DEBUG=1. Returns 1. */
@@ -21,14 +22,15 @@ export function reportError(e: unknown, c: Colours): number {
     for (const d of e.diagnostics) printDiagnostic(d, e.source, c);
   } else if (e instanceof NestctlError) {
     const who = e.fault === 'bug' ? 'internal error' : 'Error';
-    process.stderr.write(`${c.red(`${who}: ${e.message}`)}\n${e.hint ? `  ${e.hint}\n` : ''}`);
+    printErr(`${c.red(`${who}: ${e.message}`)}\n${e.hint ? `  ${e.hint}\n` : ''}`, c);
   } else {
     const message = e instanceof Error ? e.message : String(e);
-    process.stderr.write(
+    printErr(
       `${c.red(`internal error: ${message}`)}\n  This is a bug in nestctl; please report it with the command you ran${debugWanted() ? '' : ' and the output of the same command run with NESTCTL_DEBUG=1'}.\n`,
+      c,
     );
   }
-  if (debugWanted() && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
+  if (debugWanted() && e instanceof Error && e.stack) printErr(`${e.stack}\n`, c);
   return EXIT_ERROR;
 }
 

@@ -44,6 +44,15 @@ export class EnvironmentError extends NestctlError {
   }
 }
 
+/** A command as messages show it: its first words, a script as <script>. */
+const shownCommand = (argv: readonly string[]): string =>
+  `${argv
+    .map((a) => (a.includes('\n') ? '<script>' : a))
+    .slice(0, 6)
+    .join(' ')}${argv.length > 6 ? ' …' : ''}`;
+
+const where = (level: string | undefined): string => (level ? ` in ${level}` : ' on the host');
+
 /** A command run at some level failed; stderr is kept for the message. */
 export class CommandError extends EnvironmentError {
   constructor(
@@ -52,12 +61,7 @@ export class CommandError extends EnvironmentError {
     readonly stderr: string,
     level?: string,
   ) {
-    const where = level ? ` in ${level}` : ' on the host';
-    const shown = argv
-      .map((a) => (a.includes('\n') ? '<script>' : a))
-      .slice(0, 6)
-      .join(' ');
-    super(`${shown}${argv.length > 6 ? ' …' : ''} failed${where} (exit ${exitCode}): ${stderr.trim() || '(no output)'}`, undefined, level);
+    super(`${shownCommand(argv)} failed${where(level)} (exit ${exitCode}): ${stderr.trim() || '(no output)'}`, undefined, level);
     this.name = 'CommandError';
   }
 }
@@ -70,17 +74,44 @@ export class TimedOutError extends EnvironmentError {
     readonly output: string,
     level?: string,
   ) {
-    const where = level ? ` in ${level}` : ' on the host';
-    const shown = argv
-      .map((a) => (a.includes('\n') ? '<script>' : a))
-      .slice(0, 6)
-      .join(' ');
     super(
-      `${shown}${argv.length > 6 ? ' …' : ''} did not finish${where}: ${output.trim() || '(no output)'}`,
+      `${shownCommand(argv)} did not finish${where(level)}: ${output.trim() || '(no output)'}`,
       'look at the daemon (lxc operation list, lxc info NAME), then plan and apply again',
       level,
     );
     this.name = 'TimedOutError';
+  }
+}
+
+/**
+ * A command printed far more than any answer nestctl reads (adapters/process-exec.ts stops it at
+ * its cap): what runs at that level, or at one above it, is not what nestctl expects.
+ */
+export class OutputTooLargeError extends EnvironmentError {
+  constructor(
+    readonly argv: readonly string[],
+    readonly stream: 'stdout' | 'stderr',
+    readonly capBytes: number,
+    level: string,
+  ) {
+    super(
+      `${shownCommand(argv)}${where(level)} printed more than ${Math.round(capBytes / 1048576)} MiB on ${stream}; nestctl stopped it and changed nothing there`,
+      `a real answer is far smaller: look at what runs${where(level)} or a level above it (a program early on the PATH, a replaced client)`,
+      level,
+    );
+    this.name = 'OutputTooLargeError';
+  }
+}
+
+/** What a level said about itself cannot be true (a malformed or contradictory answer): nestctl does not act on it. */
+export class UntrustedAnswerError extends EnvironmentError {
+  constructor(what: string, level: string) {
+    super(
+      `the answer${where(level)} is refused: ${what}`,
+      `a real LXD does not answer so: look at what runs${where(level)} or a level above it; nothing was changed there`,
+      level,
+    );
+    this.name = 'UntrustedAnswerError';
   }
 }
 

@@ -10,7 +10,16 @@ export interface ExecOptions {
    * piles up in memory).
    */
   onOutput?: OutputListener;
+  /**
+   * At most this many bytes of stdout, and of stderr, are kept (default OUTPUT_CAP_BYTES): past
+   * it the program is killed and the result says which stream ran over. A program at another level
+   * is not trusted to be brief.
+   */
+  maxOutputBytes?: number;
 }
+
+/** The default bound of each of a command's streams: far above any answer nestctl reads (a probe of a level with a thousand containers is a few MiB). */
+export const OUTPUT_CAP_BYTES = 32 * 1024 * 1024;
 
 export type OutputStream = 'stdout' | 'stderr';
 export type OutputListener = (stream: OutputStream, chunk: string) => void;
@@ -21,6 +30,8 @@ export interface ExecResult {
   stderr: string;
   /** Killed because it ran past `timeoutMs`: whatever it was doing may or may not have happened. */
   timedOut?: boolean;
+  /** Killed because it printed more than `maxOutputBytes` on this stream: stdout or stderr is cut there. */
+  overflowed?: OutputStream;
 }
 
 export type Exec = (argv: readonly string[], options?: ExecOptions) => Promise<ExecResult>;

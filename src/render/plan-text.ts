@@ -11,6 +11,7 @@ import { MARKER_MANAGED, MARKER_PATH } from '../core/plan/desired-config.js';
 import { hostPart } from '../core/plan/hosts.js';
 import { type LevelSummary, type Plan, type PlanHost, type ProfileBody, type Step, flavourAt, isEmptyPlan } from '../core/plan/model.js';
 import type { Colours } from './colour.js';
+import { quoted, visible, visibleLines } from './visible.js';
 import { levelLabel } from '../core/paths.js';
 import { bridgeName, daemonName, flavourInfo, startOnlyFacts } from '../core/flavour/index.js';
 import { type PlanEntry, planEntries } from './plan-entries.js';
@@ -114,7 +115,10 @@ function unifiedDiff(file: string, before: string, after: string, c: Colours): s
   const out = [c.bold(`--- ${file}`), c.bold(`+++ ${file}`)];
   for (const h of patch.hunks) {
     out.push(c.cyan(`@@ -${h.oldStart},${h.oldLines} +${h.newStart},${h.newLines} @@`));
-    for (const l of h.lines) out.push(l.startsWith('+') ? c.green(l) : l.startsWith('-') ? c.red(l) : l);
+    for (const raw of h.lines) {
+      const l = visibleLines(raw);
+      out.push(l.startsWith('+') ? c.green(l) : l.startsWith('-') ? c.red(l) : l);
+    }
   }
   return out;
 }
@@ -136,18 +140,18 @@ function details(step: Step, c: Colours, verbose: boolean): string[] {
         `profiles: ${step.profiles.join(', ') || '(none)'}`,
         ...Object.entries(step.config)
           .filter(([k]) => verbose || !MARKERS.has(k))
-          .map(([k, v]) => c.green(`+ ${k} = ${JSON.stringify(v)}`) + why(step.implied, k, c)),
+          .map(([k, v]) => c.green(`+ ${visible(k)} = ${quoted(v)}`) + why(step.implied, k, c)),
       ];
     case 'update-config':
       return [
         ...Object.entries(step.set).map(
           ([k, v]) =>
-            (k in step.before
-              ? c.yellow(`~ ${k} = ${JSON.stringify(step.before[k])} → ${JSON.stringify(v)}`)
-              : c.green(`+ ${k} = ${JSON.stringify(v)}`)) + why(step.implied, k, c),
+            (Object.hasOwn(step.before, k)
+              ? c.yellow(`~ ${visible(k)} = ${quoted(step.before[k])} → ${quoted(v)}`)
+              : c.green(`+ ${visible(k)} = ${quoted(v)}`)) + why(step.implied, k, c),
         ),
         ...unsetLines(step.unset, step.before, c),
-        ...(step.profiles ? [c.yellow(`~ profiles = [${step.profiles.before.join(', ')}] → [${step.profiles.after.join(', ')}]`)] : []),
+        ...(step.profiles ? [c.yellow(`~ profiles = [${step.profiles.before.map(visible).join(', ')}] → [${step.profiles.after.map(visible).join(', ')}]`)] : []),
       ];
     case 'push-file':
       return fileDetails(step, c);
@@ -185,35 +189,35 @@ function profileLines(before: ProfileBody | null, after: ProfileBody, c: Colours
   if (was.description !== after.description)
     out.push(
       before
-        ? c.yellow(`~ description = ${JSON.stringify(was.description)} → ${JSON.stringify(after.description)}`)
-        : c.green(`+ description = ${JSON.stringify(after.description)}`),
+        ? c.yellow(`~ description = ${quoted(was.description)} → ${quoted(after.description)}`)
+        : c.green(`+ description = ${quoted(after.description)}`),
     );
   const keyLines = (old: Record<string, string>, now: Record<string, string>, prefix: string): string[] => [
     ...Object.entries(now)
       .filter(([k, v]) => old[k] !== v && (verbose || !MARKERS.has(k)))
       .map(([k, v]) =>
-        k in old
-          ? c.yellow(`~ ${prefix}${k} = ${JSON.stringify(old[k])} → ${JSON.stringify(v)}`)
-          : c.green(`+ ${prefix}${k} = ${JSON.stringify(v)}`),
+        Object.hasOwn(old, k)
+          ? c.yellow(`~ ${prefix}${visible(k)} = ${quoted(old[k])} → ${quoted(v)}`)
+          : c.green(`+ ${prefix}${visible(k)} = ${quoted(v)}`),
       ),
     ...Object.keys(old)
-      .filter((k) => !(k in now))
-      .map((k) => c.red(`- ${prefix}${k} = ${JSON.stringify(old[k])}`)),
+      .filter((k) => !Object.hasOwn(now, k))
+      .map((k) => c.red(`- ${prefix}${visible(k)} = ${quoted(old[k])}`)),
   ];
   out.push(...keyLines(was.config, after.config, ''));
   for (const name of [...new Set([...Object.keys(was.devices), ...Object.keys(after.devices)])].sort()) {
     const old = was.devices[name];
     const now = after.devices[name];
-    if (!now) out.push(c.red(`- device ${name}`));
+    if (!now) out.push(c.red(`- device ${visible(name)}`));
     else if (!old)
       out.push(
         c.green(
-          `+ device ${name}: ${Object.entries(now)
-            .map(([k, v]) => `${k}=${v}`)
+          `+ device ${visible(name)}: ${Object.entries(now)
+            .map(([k, v]) => `${visible(k)}=${visible(v)}`)
             .join(' ')}`,
         ),
       );
-    else out.push(...keyLines(old, now, `device ${name}: `));
+    else out.push(...keyLines(old, now, `device ${visible(name)}: `));
   }
   return out;
 }
@@ -259,7 +263,7 @@ function replaceTitle(path: string, why: string): string {
 
 /** Config drift: a key the manifest does not name, removed. */
 function unsetLines(unset: readonly string[], before: Record<string, string>, c: Colours): string[] {
-  return unset.map((k) => c.yellow(`~ ${k} = ${JSON.stringify(before[k] ?? '')} → (unset)`));
+  return unset.map((k) => c.yellow(`~ ${visible(k)} = ${quoted(before[k] ?? '')} → (unset)`));
 }
 
 function coloured(sym: '+' | '~' | '-' | '-/+', c: Colours): string {
@@ -318,7 +322,7 @@ function idTable(plan: Plan, c: Colours): string[] {
 function hostHeader(host: PlanHost): string {
   const r = host.remote;
   return r
-    ? `# host ${host.name} (remote ${r.remote} = server ${JSON.stringify(r.serverName)}, fingerprint ${r.fingerprint.slice(0, 8)}…)`
+    ? `# host ${host.name} (remote ${r.remote} = server ${quoted(r.serverName)}, fingerprint ${r.fingerprint.slice(0, 8)}…)`
     : `# host ${host.name} (this machine)`;
 }
 
@@ -346,7 +350,7 @@ function actionLines(plan: Plan, c: Colours, options: PlanTextOptions): string[]
 
 export function renderPlanText(plan: Plan, c: Colours, options: PlanTextOptions = { verbose: false }): string {
   const lines: string[] = [];
-  for (const w of plan.warnings) lines.push(c.yellow(`Warning: ${w}`));
+  for (const w of plan.warnings) lines.push(c.yellow(`Warning: ${visibleLines(w)}`));
   if (plan.warnings.length > 0) lines.push('');
   if (isEmptyPlan(plan)) {
     lines.push(

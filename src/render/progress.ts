@@ -5,10 +5,15 @@ import { DefaultRenderer, Listr, ListrLogger, ProcessOutput, type ListrTask } fr
 import type { Plan, Step } from '../core/plan/model.js';
 import type { ApplyEvent, ApplyRun, StepOutcome } from '../engine/apply.js';
 import type { Colours } from './colour.js';
-import { stepTitle } from './plan-text.js';
+import { stepTitle as planStepTitle } from './plan-text.js';
+import { terminalText, visible, visibleLines } from './visible.js';
 import { levelLabel } from '../core/paths.js';
 
-export function plainProgress(out: NodeJS.WritableStream, c: Colours, plan: Plan): (e: ApplyEvent) => void {
+/** A step's title as progress draws it: built from the plan, which a saved plan file brings from outside. */
+const stepTitle = (step: Step, plan: Plan): string => visible(planStepTitle(step, plan));
+
+export function plainProgress(stream: NodeJS.WritableStream, c: Colours, plan: Plan): (e: ApplyEvent) => void {
+  const out = { write: (text: string) => stream.write(terminalText(text, c.on)) };
   return (e) => {
     if (e.type === 'step-start') {
       out.write(`${c.dim('…')} ${stepTitle(e.step, plan)}\n`);
@@ -105,7 +110,7 @@ export function terminalProgress(plan: Plan, out: NodeJS.WriteStream = process.s
       let shown: string | undefined;
       const output = setInterval(() => {
         const line = lastLine.get(step.id);
-        if (line !== undefined && line !== shown) task.output = shown = line;
+        if (line !== undefined && line !== shown) task.output = shown = visible(line);
       }, REDRAW_MS);
       let o: StepOutcome;
       try {
@@ -115,8 +120,8 @@ export function terminalProgress(plan: Plan, out: NodeJS.WriteStream = process.s
         clearInterval(output);
         lastLine.delete(step.id);
       }
-      if (o.status === 'skipped') task.skip(`${title} [skipped: ${o.reason}]`);
-      else if (o.status === 'failed') throw o.error;
+      if (o.status === 'skipped') task.skip(`${title} [skipped: ${visible(o.reason)}]`);
+      else if (o.status === 'failed') throw new Error(visibleLines(o.error.message));
       else {
         const notes = [...(o.changed ? [] : [o.note]), ...(o.ms >= SHOW_ELAPSED_MS ? [seconds(o.ms)] : [])];
         task.title = notes.length > 0 ? `${title} (${notes.join(', ')})` : title;

@@ -3,6 +3,7 @@
 
 import { rangeEnd } from '../core/ids/range.js';
 import type { Plan } from '../core/plan/model.js';
+import { visible } from './visible.js';
 import { type VizLevel, type VizRowKind, span, vizModel } from './viz-model.js';
 
 const LEFT = 16;
@@ -33,10 +34,10 @@ export function escapeXml(text: string): string {
 }
 
 const text = (x: number, y: number, s: string, cls = ''): string =>
-  `<text x="${x}" y="${y}"${cls ? ` class="${cls}"` : ''}>${escapeXml(s)}</text>`;
+  `<text x="${x}" y="${y}"${cls ? ` class="${cls}"` : ''}>${escapeXml(visible(s))}</text>`;
 
 function rect(x: number, y: number, w: number, cls: string, title: string): string {
-  return `<rect class="${cls}" x="${x.toFixed(1)}" y="${y}" width="${Math.max(1, w).toFixed(1)}" height="${ROW - 4}"><title>${escapeXml(title)}</title></rect>`;
+  return `<rect class="${cls}" x="${x.toFixed(1)}" y="${y}" width="${Math.max(1, w).toFixed(1)}" height="${ROW - 4}"><title>${escapeXml(visible(title))}</title></rect>`;
 }
 
 function drawLevel(level: VizLevel, top: number): { svg: string[]; height: number } {

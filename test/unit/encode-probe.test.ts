@@ -17,6 +17,8 @@ import { encodeProbe } from '../../src/sim/encode-probe.js';
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 300);
 const text = fc.string({ unit: 'grapheme', maxLength: 40 });
 const word = fc.stringMatching(/^[a-z][a-z0-9-]{0,11}$/);
+/** An instance name LXD accepts (a hostname label). */
+const instanceName = fc.stringMatching(/^[a-z](?:[a-z0-9-]{0,6}[a-z0-9])?$/);
 const id = fc.nat({ max: 4_000_000_000 });
 const config = fc.dictionary(fc.stringMatching(/^[a-z][a-z.]{0,15}$/), text, { maxKeys: 4 });
 const file: fc.Arbitrary<FileState> = fc.oneof(
@@ -54,13 +56,17 @@ const live = fc.record({
     fc.record({ name: word, managed: fc.boolean(), ipv4: fc.option(fc.constantFrom('10.0.3.1/24', '192.0.2.1/24'), { nil: null }) }),
     { maxLength: 3 },
   ),
-  images: fc.array(fc.record({ fingerprint: fc.stringMatching(/^[0-9a-f]{64}$/), aliases: fc.array(word, { maxLength: 2 }) }), {
-    maxLength: 2,
-  }),
-  instances: fc.array(
+  // As a real daemon lists them (core/observe/untrusted.ts refuses anything else): no fingerprint or alias twice.
+  images: fc
+    .uniqueArray(fc.record({ fingerprint: fc.stringMatching(/^[0-9a-f]{64}$/), aliases: fc.uniqueArray(word, { maxLength: 2 }) }), {
+      maxLength: 2,
+      selector: (i) => i.fingerprint,
+    })
+    .filter((images) => new Set(images.flatMap((i) => i.aliases)).size === images.flatMap((i) => i.aliases).length),
+  instances: fc.uniqueArray(
     fc
       .record({
-        name: word,
+        name: instanceName,
         project: fc.constantFrom('default', 'other'),
         status: fc.constantFrom('Running', 'Stopped'),
         profiles: fc.array(word, { maxLength: 2 }),
@@ -68,9 +74,9 @@ const live = fc.record({
         location: fc.option(word, { nil: undefined }),
       })
       .map(({ location, ...i }) => (location === undefined ? i : { ...i, location })),
-    { maxLength: 3 },
+    { maxLength: 3, selector: (i) => `${i.project}/${i.name}` },
   ),
-  profiles: fc.array(profile, { maxLength: 3 }),
+  profiles: fc.uniqueArray(profile, { maxLength: 3, selector: (p) => p.name }),
   members: fc.option(
     fc.array(fc.record({ name: word, status: fc.constantFrom('Online', 'Offline'), groups: fc.array(word, { maxLength: 2 }) }), {
       minLength: 1,
@@ -178,14 +184,14 @@ const lxcArb: fc.Arbitrary<ObservedLxc> = fc.record({
         fc.record({
           home: fc.constantFrom('/home/a', '/home/b'),
           defaultConf: file.map((f) => ({ text: f.text, sha256: f.sha256 })),
-          containers: fc.array(
+          containers: fc.uniqueArray(
             fc.record({
               name: word,
               state: fc.constantFrom('RUNNING', 'STOPPED'),
               uidMap,
               config: text.map((t) => ({ text: t, sha256: sha256(t) })),
             }),
-            { maxLength: 2 },
+            { maxLength: 2, selector: (c) => c.name },
           ),
         }),
         { nil: null },
@@ -201,7 +207,7 @@ describe('encodeLxcProbe', () => {
   it('what the real LXC parser reads back is the LXC the simulator holds', () => {
     fc.assert(
       fc.property(lxcArb, (lxc) => {
-        expect(parseLxcProbe(encodeLxcProbe(lxc), PROBE_MARK)).toEqual(lxc);
+        expect(parseLxcProbe(encodeLxcProbe(lxc), PROBE_MARK, "", "any")).toEqual(lxc);
       }),
       { numRuns: RUNS },
     );

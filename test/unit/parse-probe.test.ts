@@ -38,7 +38,7 @@ describe('parseProbe on real LXD output', () => {
         used_by: ['/1.0/instances/c1', '/1.0/instances/web?project=team'],
       },
     ];
-    expect(observedProfiles(api)).toEqual([
+    expect(observedProfiles(api, '')).toEqual([
       {
         name: 'ci',
         description: 'd',
@@ -77,10 +77,10 @@ describe('parseProbe on real LXD output', () => {
   it("reports the daemons installed as raw facts; the snap's own lxd on the PATH is no Debian package", () => {
     const line = (name: string, status: string) => `${PROBE_MARK} ${name} ${status} `;
     expect(
-      installedFlavours([line('has_snap_lxd', 'no'), line('has_lxd', 'yes'), line('has_incus', 'yes')].join('\n'), PROBE_MARK),
+      installedFlavours([line('has_snap_lxd', 'no'), line('has_lxd', 'yes'), line('has_incus', 'yes')].join('\n'), PROBE_MARK, ''),
     ).toEqual(['debian', 'incus']);
     expect(
-      installedFlavours([line('has_snap_lxd', 'yes'), line('has_lxd', 'yes'), line('has_incus', 'no')].join('\n'), PROBE_MARK),
+      installedFlavours([line('has_snap_lxd', 'yes'), line('has_lxd', 'yes'), line('has_incus', 'no')].join('\n'), PROBE_MARK, ''),
     ).toEqual(['snap']);
     const both = parseProbe('', [line('has_lxd', 'yes'), line('has_incus', 'yes')].join('\n'), PROBE_MARK, null);
     expect(both).toMatchObject({ flavour: null, installed: ['debian', 'incus'], daemon: { kind: 'down' } });

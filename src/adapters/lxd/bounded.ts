@@ -5,7 +5,8 @@
 // So a read that takes far longer than reads do is killed and asked again, and a change whose
 // client was killed is judged by what the daemon shows afterwards, or fails as timed out.
 
-import type { Exec, ExecOptions, ExecResult } from '../../ports/exec.js';
+import { OutputTooLargeError } from '../../core/errors.js';
+import { type Exec, type ExecOptions, type ExecResult, OUTPUT_CAP_BYTES } from '../../ports/exec.js';
 
 /** Reads finish in well under a second; one still running after this is stuck. */
 export const READ_TIMEOUT_MS = 120_000;
@@ -20,4 +21,16 @@ export async function ask(exec: Exec, argv: readonly string[], options: ExecOpti
     const r = await exec(argv, { timeoutMs: READ_TIMEOUT_MS, ...options });
     if (!r.timedOut || attempt === READ_ATTEMPTS) return r;
   }
+}
+
+/**
+ * `exec` for the commands of level `level`: one whose output ran past its cap (processExec killed
+ * it) fails, naming the level, before anything reads the part that came.
+ */
+export function capped(exec: Exec, level: string): Exec {
+  return async (argv, options) => {
+    const r = await exec(argv, options);
+    if (r.overflowed) throw new OutputTooLargeError(argv, r.overflowed, options?.maxOutputBytes ?? OUTPUT_CAP_BYTES, level);
+    return r;
+  };
 }

@@ -70,7 +70,7 @@ import {
   writeSubidArgv,
 } from './commands.js';
 import { joinPath, parentPath } from '../../core/paths.js';
-import { ask, CHANGE_TIMEOUT_MS, READ_ATTEMPTS, READ_TIMEOUT_MS } from './bounded.js';
+import { ask, CHANGE_TIMEOUT_MS, capped, READ_ATTEMPTS, READ_TIMEOUT_MS } from './bounded.js';
 
 const BOOT_WAIT_MS = 180_000;
 /** One `systemctl is-system-running --wait` of the boot wait; asked again until BOOT_WAIT_MS. */
@@ -91,8 +91,12 @@ export class ExecLevel implements LxdLevel {
    */
   private flavour: Flavour | null;
 
+  /** The commands of this level: one that printed past its cap fails here, naming this level. */
+  private readonly exec: Exec;
+
   constructor(
-    private readonly exec: Exec,
+    /** Unguarded: the levels inside wrap it with their own name (capped), so a flood is blamed where it was asked. */
+    private readonly rawExec: Exec,
     readonly path: string,
     private readonly options: LevelOptions = {},
     flavour: Flavour | null = null,
@@ -100,6 +104,7 @@ export class ExecLevel implements LxdLevel {
     private readonly top: RemoteLevelTop | null = null,
   ) {
     this.flavour = flavour;
+    this.exec = capped(rawExec, path);
   }
 
   /** An instance, profile or image of this level as the client names it: `REMOTE:NAME` on a remote. */
@@ -207,11 +212,11 @@ export class ExecLevel implements LxdLevel {
 
   private async discover(): Promise<ObservedLevel> {
     let out = await this.runProbe(null);
-    const installed = installedFlavours(out, PROBE_MARK);
+    const installed = installedFlavours(out, PROBE_MARK, this.path);
     const decided = decideFlavour(null, installed, this.path || 'host', this.path ? `the flavour of ${this.path}` : 'host.flavour');
     const flavour = decided.ok ? decided.flavour : null;
     if (flavour !== null) {
-      if (parseProbeFacts(out, PROBE_MARK).get('asked')?.status !== flavour) out = await this.runProbe(flavourInfo(flavour));
+      if (parseProbeFacts(out, PROBE_MARK, this.path).get('asked')?.status !== flavour) out = await this.runProbe(flavourInfo(flavour));
       this.flavour = flavour;
     }
     return parseProbe(this.path, out, PROBE_MARK, flavour);
@@ -219,15 +224,15 @@ export class ExecLevel implements LxdLevel {
 
   // Concurrent steps share one list read in flight (SharedRead); each parses its own copy.
   async instances(): Promise<ObservedInstance[]> {
-    return observedInstances(await this.query<ApiInstance[]>(INSTANCES_QUERY, this.instanceList));
+    return observedInstances(await this.query<unknown>(INSTANCES_QUERY, this.instanceList), this.path);
   }
 
   async images(): Promise<ObservedImage[]> {
-    return observedImages(await this.query<ApiImage[]>(IMAGES_QUERY, this.imageList));
+    return observedImages(await this.query<unknown>(IMAGES_QUERY, this.imageList), this.path);
   }
 
   async profiles(): Promise<ObservedProfile[]> {
-    return observedProfiles(await this.query<ApiProfile[]>(PROFILES_QUERY));
+    return observedProfiles(await this.query<unknown>(PROFILES_QUERY), this.path);
   }
 
   private async query<T>(url: string, shared?: SharedRead<string>): Promise<T> {
@@ -405,7 +410,8 @@ export class ExecLevel implements LxdLevel {
 
   /** Exec inside container `name` (through this level's client). */
   private inside(name: string): Exec {
-    return nestedExec(this.exec, this.flavour ? flavourInfo(this.flavour).client : () => this.lxc(), name, this.top ?? undefined);
+    const cli = this.flavour ? flavourInfo(this.flavour).client : () => this.lxc();
+    return capped(nestedExec(this.rawExec, cli, name, this.top ?? undefined), joinPath(this.path, name));
   }
 
   async readFiles(name: string, paths: readonly string[]): Promise<Record<string, ObservedFile | null>> {
@@ -495,14 +501,14 @@ export class ExecLevel implements LxdLevel {
         user === null
           ? Promise.resolve({ user: null, home: null })
           : this.probeLxc([user]).then((o) => ({ user, home: o.owners[user]?.home ?? null })));
-    const exec: Exec = async (argv, options) => this.exec(lxcAttachArgv(name, await ownerOf(), argv), options);
+    const exec: Exec = async (argv, options) => this.rawExec(lxcAttachArgv(name, await ownerOf(), argv), options);
     return new ExecLevel(exec, joinPath(this.path, name), this.options, null);
   }
 
   /** `flavour`: of the daemon inside, when the manifest or the plan says; else its first probe finds it. */
   child(name: string, flavour: Flavour | null): LxdLevel {
     const cli = this.flavour ? flavourInfo(this.flavour).client : () => this.lxc();
-    return new ExecLevel(nestedExec(this.exec, cli, name, this.top ?? undefined), joinPath(this.path, name), this.options, flavour);
+    return new ExecLevel(nestedExec(this.rawExec, cli, name, this.top ?? undefined), joinPath(this.path, name), this.options, flavour);
   }
 }
 

@@ -45,7 +45,7 @@ export class LxcAtLevel {
         'check that sh works there, then run nestctl again',
         this.path,
       );
-    const seen = parseLxcProbe(r.stdout, PROBE_MARK);
+    const seen = parseLxcProbe(r.stdout, PROBE_MARK, this.path, everyOwner ? 'any' : owners);
     return everyOwner ? { ...seen, everyOwner: true } : seen;
   }
 

@@ -28,6 +28,8 @@ import { openConnection, openPlanConnection } from '../connection.js';
 import type { Connection } from '../connection-types.js';
 import { VERSION } from '../version.js';
 import { printWarnings, simulatedDaemon, simulatedNote } from './plan.js';
+import { printErr, printOut } from '../terminal.js';
+import { terminalText } from '../../render/visible.js';
 
 export interface ApplyFlags extends PlanFlags {
   autoApprove?: boolean;
@@ -78,7 +80,7 @@ export async function applyCommand(file: string, flags: ApplyFlags, c: Colours, 
   }
   if (!saved && !flags.autoApprove) {
     // Said during planning, but easy to miss above a long plan: repeat it where the decision is made.
-    for (const w of plan.warnings.filter((w) => w.includes(OTHER_OWNER_OVERLAP))) process.stderr.write(`\n${c.yellow(`Warning: ${w}`)}\n`);
+    for (const w of plan.warnings.filter((w) => w.includes(OTHER_OWNER_OVERLAP))) printErr(`\n${c.yellow(`Warning: ${w}`)}\n`, c);
     const verb = mode === 'destroy' ? 'destroy these containers' : 'perform these actions';
     if (!(await askApproval(`\nDo you want to ${verb}?`))) {
       out?.write(`\n${mode === 'destroy' ? 'Destroy' : 'Apply'} cancelled.\n`);
@@ -89,7 +91,7 @@ export async function applyCommand(file: string, flags: ApplyFlags, c: Colours, 
   // Two applies must not interleave on one machine (a simulation touches nothing real).
   const release = connection.simulation
     ? () => undefined
-    : await lockHost({ timeoutMs: lockTimeoutMs, onWait: (m) => process.stderr.write(`${m}\n`) });
+    : await lockHost({ timeoutMs: lockTimeoutMs, onWait: (m) => printErr(`${m}\n`, c) });
   let summary: ApplySummary;
   try {
     const releaseRemotes = await lockRemotes(connection.hosts ?? [], lockOwner());
@@ -143,7 +145,7 @@ async function execute(
     // Second press: say what completed, then leave without waiting for running steps.
     const done = plan.steps.filter((s) => ended.get(s.id)?.status === 'done');
     process.stderr.write(
-      `\nAborted. Completed before the abort (${done.length} of ${plan.steps.length}):\n${done.map((s) => `  ✔ ${stepTitle(s, plan)}\n`).join('')}Run nestctl plan to see what remains.\n`,
+      terminalText(`\nAborted. Completed before the abort (${done.length} of ${plan.steps.length}):\n${done.map((s) => `  ✔ ${stepTitle(s, plan)}\n`).join('')}Run nestctl plan to see what remains.\n`, false),
     );
     process.exit(EXIT_ERROR);
   };
@@ -169,13 +171,13 @@ function reportInterrupted(s: ApplySummary, plan: Plan): void {
     .join('');
   const more = notStarted.length > 10 ? `  … and ${notStarted.length - 10} more\n` : '';
   process.stderr.write(
-    `\nInterrupted: ${notStarted.length} step(s) not started (and the steps that depend on them skipped):\n${shown}${more}`,
+    terminalText(`\nInterrupted: ${notStarted.length} step(s) not started (and the steps that depend on them skipped):\n${shown}${more}`, false),
   );
 }
 
 function printSummary(s: ApplySummary, c: Colours, plan: Plan, simulated: boolean): void {
   const mode = plan.mode;
-  const out = process.stdout;
+  const out = { write: (text: string) => printOut(text, c) };
   const what = mode === 'destroy' ? 'Destroy' : 'Apply';
   out.write('\n');
   // In a simulation a failure is a prediction: this is what the real LXD would answer.
@@ -193,10 +195,10 @@ function printSummary(s: ApplySummary, c: Colours, plan: Plan, simulated: boolea
 
 function reportConvergence(again: Plan, c: Colours): number {
   if (isEmptyPlan(again)) {
-    process.stdout.write(c.green(`Converged: planning again in the simulated ${simulatedDaemon(again)} finds no changes.\n`));
+    printOut(c.green(`Converged: planning again in the simulated ${simulatedDaemon(again)} finds no changes.\n`), c);
     return EXIT_OK;
   }
-  process.stdout.write(c.red(`Did not converge: planning again finds ${again.steps.length} step(s):\n`));
-  process.stdout.write(renderPlanText(again, c));
+  printOut(c.red(`Did not converge: planning again finds ${again.steps.length} step(s):\n`), c);
+  printOut(renderPlanText(again, c), c);
   return EXIT_ERROR;
 }

@@ -7,6 +7,7 @@ import { NestctlError } from '../../core/errors.js';
 import type { Colours } from '../../render/colour.js';
 import { EXIT_OK } from '../exit.js';
 import { PACKAGE_ROOT } from '../version.js';
+import { printOut } from '../terminal.js';
 
 export function starterManifest(schemaRef: string): string {
   return `# yaml-language-server: $schema=${schemaRef}
@@ -31,6 +32,6 @@ export async function initCommand(file: string, flags: { force?: boolean }, c: C
   let ref = relative(dirname(target), schema);
   if (!ref.startsWith('.')) ref = `./${ref}`;
   await writeFile(target, starterManifest(ref));
-  process.stdout.write(c.green(`Wrote ${file}. Next: nestctl plan --simulate ${file}\n`));
+  printOut(c.green(`Wrote ${file}. Next: nestctl plan --simulate ${file}\n`), c);
   return EXIT_OK;
 }

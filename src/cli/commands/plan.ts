@@ -11,6 +11,7 @@ import { type LoadedManifest, loadManifestFile } from '../load.js';
 import { type PlanFlags, computePlan } from '../planning.js';
 import { openConnection } from '../connection.js';
 import type { Connection } from '../connection-types.js';
+import { printOut } from '../terminal.js';
 
 export function printWarnings(loaded: LoadedManifest, c: Colours, json: boolean): void {
   if (json) return;
@@ -46,10 +47,10 @@ export async function planCommand(file: string, flags: PlanFlags, c: Colours): P
   if (flags.out !== undefined) await writePrivateAtomically('--out', flags.out, encodePlan(plan));
   if (flags.json) process.stdout.write(encodePlan(plan));
   else {
-    process.stdout.write(simulatedNote(connection, plan, c));
-    process.stdout.write(renderPlanText(plan, c, { verbose: flags.verbose ?? false }));
+    printOut(simulatedNote(connection, plan, c), c);
+    printOut(renderPlanText(plan, c, { verbose: flags.verbose ?? false }), c);
     if (flags.out)
-      process.stdout.write(`\nSaved the plan to ${flags.out}. To perform exactly these actions, run: nestctl apply ${flags.out}\n`);
+      printOut(`\nSaved the plan to ${flags.out}. To perform exactly these actions, run: nestctl apply ${flags.out}\n`, c);
   }
   return flags.detailedExitcode && !isEmptyPlan(plan) ? EXIT_CHANGES : EXIT_OK;
 }

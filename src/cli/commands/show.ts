@@ -7,10 +7,12 @@ import type { Colours } from '../../render/colour.js';
 import { renderPlanText } from '../../render/plan-text.js';
 import { EXIT_OK } from '../exit.js';
 import { readPlanIfAny } from '../plan-file.js';
+import { printOut } from '../terminal.js';
 
 export async function showCommand(file: string, flags: { json?: boolean; verbose?: boolean }, c: Colours): Promise<number> {
   const plan = await readPlanIfAny(file);
   if (!plan) throw new NestctlError('user', `${file} is not a saved plan`, 'save one with nestctl plan FILE --out PLAN.json');
-  process.stdout.write(flags.json ? encodePlan(plan) : renderPlanText(plan, c, { verbose: flags.verbose ?? false }));
+  if (flags.json) process.stdout.write(encodePlan(plan));
+  else printOut(renderPlanText(plan, c, { verbose: flags.verbose ?? false }), c);
   return EXIT_OK;
 }

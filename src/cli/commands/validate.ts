@@ -11,6 +11,7 @@ import { MANIFEST_MAX_BYTES, readText } from '../read.js';
 import { printDiagnostic } from '../report.js';
 import { refuseSavedPlan } from '../load.js';
 import { readSources } from '../sources.js';
+import { printOut } from '../terminal.js';
 
 export async function validateCommand(file: string, opts: { json?: boolean }, c: Colours): Promise<number> {
   const text = await readText(file, MANIFEST_MAX_BYTES);
@@ -24,7 +25,7 @@ export async function validateCommand(file: string, opts: { json?: boolean }, c:
   if (opts.json) printValidateJson(diagnostics, file);
   else {
     for (const d of diagnostics) printDiagnostic(d, { file, text }, c);
-    if (errors.length === 0) process.stdout.write(c.green(`${file}: the manifest is valid.\n`));
+    if (errors.length === 0) printOut(c.green(`${file}: the manifest is valid.\n`), c);
   }
   return errors.length === 0 ? EXIT_OK : EXIT_ERROR;
 }

@@ -8,6 +8,7 @@ import { loadManifestFile } from '../load.js';
 import { type PlanFlags, computePlan } from '../planning.js';
 import { openConnection } from '../connection.js';
 import { printWarnings } from './plan.js';
+import { printOut } from '../terminal.js';
 
 export interface VizFlags extends PlanFlags {
   format?: 'text' | 'svg';
@@ -18,6 +19,7 @@ export async function vizCommand(file: string, flags: VizFlags, c: Colours): Pro
   printWarnings(loaded, c, false);
   const connection = await openConnection(loaded.manifest, flags);
   const plan = await computePlan(loaded, connection, flags);
-  process.stdout.write(flags.format === 'svg' ? renderVizSvg(plan) : renderViz(plan, c));
+  if (flags.format === 'svg') process.stdout.write(renderVizSvg(plan));
+  else printOut(renderViz(plan, c), c);
   return EXIT_OK;
 }

@@ -33,7 +33,7 @@ export function startOnlyChanges(before: Record<string, string>, set: Record<str
   return Object.entries(START_ONLY_KEYS)
     .filter(([key, { when }]) => {
       if (unset.includes(key)) return when === 'change';
-      if (!(key in set)) return false;
+      if (!Object.hasOwn(set, key)) return false;
       return when === 'on' ? lxdTrue(set[key]!) && !lxdTrue(before[key] ?? '') : set[key] !== before[key];
     })
     .map(([key]) => key);

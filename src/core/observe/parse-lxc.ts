@@ -4,9 +4,17 @@
 import { parseProcIdMap } from '../ids/idmap.js';
 import type { ObservedLxc, ObservedLxcContainer, ObservedLxcOwner, TextFile } from '../observed.js';
 import { sha256 } from '../hash.js';
+import { refuse } from './untrusted.js';
 
-export function parseLxcProbe(output: string, mark: string): ObservedLxc {
-  const out: ObservedLxc = { version: null, apparmor: false, usernet: { text: null, sha256: null }, usernetOriginal: null, owners: {} };
+/** `owners`: the users asked about (or 'any', when every owner was asked for); an answer about anyone else, or about one twice, is refused. */
+export function parseLxcProbe(output: string, mark: string, level: string, owners: readonly string[] | 'any'): ObservedLxc {
+  const out: ObservedLxc = {
+    version: null,
+    apparmor: false,
+    usernet: { text: null, sha256: null },
+    usernetOriginal: null,
+    owners: Object.create(null) as ObservedLxc['owners'],
+  };
   let owner: ObservedLxcOwner | null = null;
   let container: ObservedLxcContainer | null = null;
   const text = (status: string, body: string): TextFile =>
@@ -29,6 +37,8 @@ export function parseLxcProbe(output: string, mark: string): ObservedLxc {
         out.usernetOriginal = text(status, body).text;
         break;
       case 'owner':
+        if (owners !== 'any' && !owners.includes(body)) refuse(`the LXC probe answers for user ${JSON.stringify(body)}, who was not asked about`, level);
+        if (Object.hasOwn(out.owners, body)) refuse(`the LXC probe answers twice for user ${JSON.stringify(body)}`, level);
         owner = { home: null, defaultConf: null, containers: [] };
         container = null;
         out.owners[body] = owner;
@@ -40,6 +50,7 @@ export function parseLxcProbe(output: string, mark: string): ObservedLxc {
         if (owner) owner.defaultConf = text(status, body);
         break;
       case 'container':
+        if (owner?.containers.some((c) => c.name === body)) refuse(`the LXC probe lists container ${JSON.stringify(body)} twice`, level);
         container = { name: body, state: 'UNKNOWN', uidMap: [], config: { text: '', sha256: sha256('') } };
         owner?.containers.push(container);
         break;

@@ -13,18 +13,21 @@ import {
   type ObservedProfile,
 } from '../observed.js';
 import { sha256 } from '../hash.js';
+import { instanceName, records, refuse, stringMap, unique } from './untrusted.js';
 
 interface Fact {
   status: string;
   body: string;
 }
 
-export function parseProbeFacts(output: string, mark: string): Map<string, Fact> {
+/** The probe's facts by name; a fact given twice is a lie (the script says each once) and refused. */
+export function parseProbeFacts(output: string, mark: string, level: string): Map<string, Fact> {
   const facts = new Map<string, Fact>();
   for (const line of output.split('\n')) {
     if (!line.startsWith(`${mark} `)) continue;
     const [, name, status, b64 = ''] = line.split(' ');
     if (!name || status === undefined) continue;
+    if (facts.has(name)) refuse(`the probe's fact ${JSON.stringify(name)} came twice`, level);
     facts.set(name, { status, body: Buffer.from(b64, 'base64').toString('utf8') });
   }
   return facts;
@@ -95,8 +98,8 @@ function daemonStart(facts: Map<string, Fact>): number | null {
  * The flavours installed, from the probe's raw facts. A snap LXD puts its own `lxd` on the PATH,
  * so a Debian package is counted only without the snap.
  */
-export function installedFlavours(output: string, mark: string): Flavour[] {
-  const facts = parseProbeFacts(output, mark);
+export function installedFlavours(output: string, mark: string, level: string): Flavour[] {
+  const facts = parseProbeFacts(output, mark, level);
   const has = (name: string): boolean => facts.get(name)?.status === 'yes';
   const out: Flavour[] = [];
   if (has('has_snap_lxd')) out.push('snap');
@@ -120,20 +123,40 @@ export function installedField(installed: Flavour[], asked: Flavour | null): { i
  * null when none was asked: nothing installed (missing), or no flavour could be decided.
  */
 /** The answer of `lxc query '/1.0/images?recursion=1'` (the probe's images fact). */
-export function observedImages(api: ApiImage[]): ObservedImage[] {
-  return api.map((i) => ({ fingerprint: i.fingerprint, aliases: (i.aliases ?? []).map((a) => a.name) }));
+export function observedImages(api: unknown, level: string): ObservedImage[] {
+  const images = records<ApiImage>(api, 'the image list', level).map((i) => {
+    if (typeof i.fingerprint !== 'string' || !/^[0-9a-f]{64}$/.test(i.fingerprint)) refuse(`an image's fingerprint is ${JSON.stringify(i.fingerprint)}`, level);
+    const aliases = records<{ name: string }>(i.aliases ?? [], `image ${i.fingerprint}'s aliases`, level).map((a) => {
+      if (typeof a.name !== 'string') refuse(`an alias of image ${i.fingerprint} has no name`, level);
+      return a.name;
+    });
+    return { fingerprint: i.fingerprint, aliases };
+  });
+  unique(images.flatMap((i) => i.aliases), (a) => a, 'image alias', level);
+  return unique(images, (i) => i.fingerprint, 'image', level);
 }
 
 /** The answer of `lxc query '/1.0/instances?recursion=1&all-projects=true'` (the probe's instances fact). */
-export function observedInstances(api: ApiInstance[]): ObservedInstance[] {
-  return api.map((i) => ({
-    name: i.name,
-    project: i.project || MANAGED_PROJECT,
-    status: i.status,
-    profiles: i.profiles ?? [],
-    config: i.config ?? {},
-    ...(i.location && i.location !== 'none' ? { location: i.location } : {}),
-  }));
+export function observedInstances(api: unknown, level: string): ObservedInstance[] {
+  const instances = records<ApiInstance>(api, 'the instance list', level).map((i) => {
+    const name = instanceName(i.name, level);
+    if (typeof i.status !== 'string') refuse(`instance ${name} has no status`, level);
+    return {
+      name,
+      project: typeof i.project === 'string' && i.project !== '' ? i.project : MANAGED_PROJECT,
+      status: i.status,
+      profiles: strings(i.profiles, `instance ${name}'s profiles`, level),
+      config: stringMap(i.config, `instance ${name}'s config`, level),
+      ...(typeof i.location === 'string' && i.location !== '' && i.location !== 'none' ? { location: i.location } : {}),
+    };
+  });
+  return unique(instances, (i) => `${i.project}/${i.name}`, 'instance', level);
+}
+
+function strings(value: unknown, what: string, level: string): string[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) refuse(`${what} is not a list of names`, level);
+  return value as string[];
 }
 
 /** The members of a clustered server (`/1.0` says environment.server_clustered), from the probe's members fact; absent otherwise. */
@@ -154,19 +177,31 @@ function userName(url: string): string {
 }
 
 /** The answer of `lxc query '/1.0/profiles?recursion=1'` (the probe's profiles fact). */
-export function observedProfiles(api: ApiProfile[]): ObservedProfile[] {
-  return api.map((p) => ({
-    name: p.name,
-    description: p.description ?? '',
-    config: p.config ?? {},
-    devices: p.devices ?? {},
-    usedBy: (p.used_by ?? []).map(userName),
-  }));
+export function observedProfiles(api: unknown, level: string): ObservedProfile[] {
+  const profiles = records<ApiProfile>(api, 'the profile list', level).map((p) => {
+    if (typeof p.name !== 'string' || p.name === '' || p.name.includes('/')) refuse(`a profile is named ${JSON.stringify(p.name)}`, level);
+    const devices = Object.create(null) as Record<string, Record<string, string>>;
+    for (const [d, body] of Object.entries(stringMapOfMaps(p.devices, `profile ${p.name}'s devices`, level))) devices[d] = body;
+    return {
+      name: p.name,
+      description: typeof p.description === 'string' ? p.description : '',
+      config: stringMap(p.config, `profile ${p.name}'s config`, level),
+      devices,
+      usedBy: strings(p.used_by, `profile ${p.name}'s used_by`, level).map(userName),
+    };
+  });
+  return unique(profiles, (p) => p.name, 'profile', level);
+}
+
+function stringMapOfMaps(value: unknown, what: string, level: string): Record<string, Record<string, string>> {
+  if (value === undefined || value === null) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) refuse(`${what} is not a map`, level);
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, stringMap(v, `${what}: ${JSON.stringify(k)}`, level)]));
 }
 
 export function parseProbe(path: string, output: string, mark: string, flavour: Flavour | null): ObservedLevel {
-  const facts = parseProbeFacts(output, mark);
-  const installed = installedFlavours(output, mark);
+  const facts = parseProbeFacts(output, mark, path);
+  const installed = installedFlavours(output, mark, path);
   const server = facts.get('server');
   let daemon: DaemonState;
   if (installed.length === 0) daemon = { kind: 'missing' };
@@ -179,7 +214,7 @@ export function parseProbe(path: string, output: string, mark: string, flavour: 
       startedAt: daemonStart(facts),
     };
   }
-  const profiles = json<ApiProfile[]>(facts.get('profiles'), []);
+  const profiles = observedProfiles(json<unknown>(facts.get('profiles'), []), path);
   const defaultProfile = profiles.find((p) => p.name === 'default');
   const asked = installed.length === 0 ? null : flavour;
   const pools = json<Array<ApiPool | string>>(facts.get('pools'), []).map(poolOf);
@@ -205,9 +240,9 @@ export function parseProbe(path: string, output: string, mark: string, flavour: 
       return { name: n.name, managed: Boolean(n.managed), ipv4: v4 && v4 !== 'none' ? v4 : null };
     }),
     defaultProfileHasRoot: Object.values(defaultProfile?.devices ?? {}).some((d) => d.type === 'disk' && d.path === '/'),
-    images: observedImages(json<ApiImage[]>(facts.get('images'), [])),
-    instances: observedInstances(json<ApiInstance[]>(facts.get('instances'), [])),
-    profiles: observedProfiles(profiles),
+    images: observedImages(json<unknown>(facts.get('images'), []), path),
+    instances: observedInstances(json<unknown>(facts.get('instances'), []), path),
+    profiles,
     now: Number(facts.get('now')?.status ?? 0),
     ...observedCluster(json<ApiServer>(server, {}), json<ApiMember[]>(facts.get('members'), [])),
   };

@@ -36,7 +36,7 @@ export function configChanges(
   }
   if (!ownsAll) return out;
   for (const [k, v] of Object.entries(current)) {
-    if (k in desired || ownedByOthers(k) || ignored(k, ignoreChanges)) continue;
+    if (Object.hasOwn(desired, k) || ownedByOthers(k) || ignored(k, ignoreChanges)) continue;
     out.unset.push(k);
     out.before[k] = v;
   }
