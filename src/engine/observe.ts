@@ -7,7 +7,8 @@
 // for this manifest (user.nestctl.path = its path) is probed too, leaves included, with its
 // classic LXC containers of every owner: a container is deleted only when everything in it was seen.
 
-import { EnvironmentError, UnseenError } from '../core/errors.js';
+import { EnvironmentError, UnseenError, UntrustedAnswerError } from '../core/errors.js';
+import { mapContradiction } from '../core/observe/map-agreement.js';
 import { ownerKey } from '../core/lxc/paths.js';
 import { type ContainerSpec, type Flavour, type LxcSpec, type Manifest, hasLevel } from '../core/manifest/model.js';
 import { assumedInside } from '../core/flavour/index.js';
@@ -154,13 +155,13 @@ async function observeChildren(
         levels[spec.path] = { kind: 'unseen', reason: `${spec.path} is on cluster member ${down.name}, which is ${down.status}` };
         return;
       }
-      await observeInside(walk, api, level.flavour, spec, insideOwned || replaced.has(spec.name));
+      await observeInside(walk, api, level, spec, insideOwned || replaced.has(spec.name));
     }),
     ...owned.map((inst) =>
       observeInside(
         walk,
         api,
-        level.flavour,
+        level,
         { name: inst.name, flavour: null, path: joinPath(level.path, inst.name), containers: [], lxc: [] },
         true,
       ),
@@ -171,7 +172,9 @@ async function observeChildren(
 type Inside = Pick<ContainerSpec, 'name' | 'path' | 'containers' | 'lxc'> & { flavour: Flavour | null };
 
 /** `above`: the flavour of `api`'s daemon, as its probe found it. */
-async function observeInside(walk: Walk, api: LxdLevel, above: Flavour | null, spec: Inside, insideOwned: boolean): Promise<void> {
+/** `parent`: the level `api` is, as observed (its instance records say what map each child was given). */
+async function observeInside(walk: Walk, api: LxdLevel, parent: ObservedLevel, spec: Inside, insideOwned: boolean): Promise<void> {
+  const above = parent.flavour;
   const early = walk.early.get(spec.path);
   const ahead = early && early.via === above ? await early.answer : null;
   if (ahead && !ahead.ok) throw ahead.error;
@@ -179,6 +182,9 @@ async function observeInside(walk: Walk, api: LxdLevel, above: Flavour | null, s
   // flavour, once found, serves the levels below it too.
   const child = ahead ? early!.api : api.child(spec.name, spec.flavour);
   const inside = ahead ? ahead.seen : await probeInside(child);
+  const given = parent.instances.find((i) => i.name === spec.name && i.project === MANAGED_PROJECT);
+  const contradiction = inside.kind === 'observed' && given ? mapContradiction(given.config, inside.level.uidMap) : null;
+  if (contradiction) throw new UntrustedAnswerError(contradiction, spec.path);
   walk.levels[spec.path] = inside;
   if (inside.kind !== 'observed') return;
   // The level's LXC facts (one more round trip) are read beside the walk below it, which needs only its instances.
