@@ -6,5 +6,6 @@ import { terminalText } from '../render/visible.js';
 /** -v: every command the client runs, as `[LEVEL] argv` on stderr, each constant script by its name. */
 export const traceOf = (verbose: boolean | undefined) =>
   verbose
-    ? (path: string, argv: readonly string[]) => process.stderr.write(terminalText(`[${path || 'host'}] ${shownArgv(argv).join(' ')}\n`, false))
+    ? (path: string, argv: readonly string[]) =>
+        process.stderr.write(terminalText(`[${path || 'host'}] ${shownArgv(argv).join(' ')}\n`, false))
     : undefined;

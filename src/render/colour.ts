@@ -35,7 +35,13 @@ export function colours(enabled: boolean): Colours {
   };
   return {
     on: enabled,
-    green: style('green'), red: style('red'), yellow: style('yellow'), cyan: style('cyan'), bold: style('bold'), dim: style('dim') };
+    green: style('green'),
+    red: style('red'),
+    yellow: style('yellow'),
+    cyan: style('cyan'),
+    bold: style('bold'),
+    dim: style('dim'),
+  };
 }
 
 export function colourWanted(stream: NodeJS.WriteStream, flag: boolean): boolean {

@@ -151,7 +151,9 @@ function details(step: Step, c: Colours, verbose: boolean): string[] {
               : c.green(`+ ${visible(k)} = ${quoted(v)}`)) + why(step.implied, k, c),
         ),
         ...unsetLines(step.unset, step.before, c),
-        ...(step.profiles ? [c.yellow(`~ profiles = [${step.profiles.before.map(visible).join(', ')}] → [${step.profiles.after.map(visible).join(', ')}]`)] : []),
+        ...(step.profiles
+          ? [c.yellow(`~ profiles = [${step.profiles.before.map(visible).join(', ')}] → [${step.profiles.after.map(visible).join(', ')}]`)]
+          : []),
       ];
     case 'push-file':
       return fileDetails(step, c);

@@ -42,5 +42,7 @@ const SGR_OR_ACTING = /\x1b\[[0-9;]*m|[^\P{Cc}\n\t]|[\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/g
  * off (NO_COLOR, --no-color, not a terminal) not one ESC byte gets through.
  */
 export function terminalText(text: string, coloursOn: boolean): string {
-  return text.replace(SGR_OR_ACTING, (m) => (m.length === 1 ? escapeChar(m) : coloursOn && OWN_SEQUENCES.has(m) ? m : `\\x1b${m.slice(1)}`));
+  return text.replace(SGR_OR_ACTING, (m) =>
+    m.length === 1 ? escapeChar(m) : coloursOn && OWN_SEQUENCES.has(m) ? m : `\\x1b${m.slice(1)}`,
+  );
 }

@@ -207,7 +207,7 @@ describe('encodeLxcProbe', () => {
   it('what the real LXC parser reads back is the LXC the simulator holds', () => {
     fc.assert(
       fc.property(lxcArb, (lxc) => {
-        expect(parseLxcProbe(encodeLxcProbe(lxc), PROBE_MARK, "", "any")).toEqual(lxc);
+        expect(parseLxcProbe(encodeLxcProbe(lxc), PROBE_MARK, '', 'any')).toEqual(lxc);
       }),
       { numRuns: RUNS },
     );

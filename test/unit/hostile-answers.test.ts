@@ -144,7 +144,10 @@ describe('every command’s output is bounded (adapters/process-exec.ts)', () =>
     const c2 = new ExecLevel(exec, '', {}, 'debian').child('c1', 'debian').child('c2', 'debian');
     const failed = c2.probe();
     await expect(failed).rejects.toBeInstanceOf(OutputTooLargeError);
-    await expect(failed).rejects.toMatchObject({ level: 'c1/c2', message: expect.stringMatching(/in c1\/c2 printed more than 32 MiB on stdout/) });
+    await expect(failed).rejects.toMatchObject({
+      level: 'c1/c2',
+      message: expect.stringMatching(/in c1\/c2 printed more than 32 MiB on stdout/),
+    });
     expect(calls).toHaveLength(1);
     expect(calls[0]!.argv.slice(0, 6)).toEqual(['lxc', 'exec', 'c1', '-T', '--', 'lxc']);
   });
@@ -189,7 +192,7 @@ describe('a lying answer is refused, naming the level', () => {
     const api = JSON.parse('[{"name":"c2","status":"Running","config":{"__proto__":"x","constructor":"y"}}]') as unknown;
     const [c2] = observedInstances(api, 'c1');
     expect(Object.keys(c2!.config)).toEqual(['__proto__', 'constructor']);
-    expect(c2!.config.__proto__).toBe('x');
+    expect(Object.getOwnPropertyDescriptor(c2!.config, '__proto__')?.value).toBe('x');
     expect(Object.getPrototypeOf(c2!.config)).toBeNull();
     expect(({} as Record<string, unknown>).x).toBeUndefined();
   });

@@ -152,7 +152,7 @@ describe('the LXC probe for a deletion (sh, fake accounts)', () => {
     let stdout = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     expect(await new Promise((ok) => child.on('exit', ok))).toBe(0);
-    const seen = parseLxcProbe(stdout, PROBE_MARK, "", "any");
+    const seen = parseLxcProbe(stdout, PROBE_MARK, '', 'any');
     expect(Object.keys(seen.owners)).toEqual(['alice', 'root', 'carol']);
     expect(seen.owners['carol']!.containers.map((c) => c.name)).toEqual(['c1']);
     expect(seen.owners['alice']!.containers.map((c) => c.name)).toEqual(['a1']);
@@ -212,7 +212,7 @@ describe('parseLxcProbe', () => {
       line('config', '1700000000.5', 'lxc.uts.name = old\n'),
       line('owner', 'absent', 'bob'),
     ].join('\n');
-    const lxc = parseLxcProbe(out, PROBE_MARK, "", "any");
+    const lxc = parseLxcProbe(out, PROBE_MARK, '', 'any');
     expect(lxc.version).toBe('5.0.2');
     expect(lxc.apparmor).toBe(true);
     expect(lxc.usernet.text).toBe('alice veth lxdbr0 1\n');
@@ -226,7 +226,7 @@ describe('parseLxcProbe', () => {
   });
 
   it('says LXC is not installed when lxc-ls is not there', () => {
-    expect(parseLxcProbe(line('version', 'absent'), PROBE_MARK, "", "any").version).toBeNull();
+    expect(parseLxcProbe(line('version', 'absent'), PROBE_MARK, '', 'any').version).toBeNull();
   });
 });
 
@@ -239,7 +239,7 @@ describe('the LXC probe script (sh)', () => {
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     const code = await new Promise((ok) => child.on('exit', ok));
     expect(code).toBe(0);
-    const lxc = parseLxcProbe(stdout, PROBE_MARK, "", "any");
+    const lxc = parseLxcProbe(stdout, PROBE_MARK, '', 'any');
     expect(lxc.version).toBe('5.0.2');
     expect(lxc.owners).toEqual({ 'nestctl-no-such-user': { home: null, defaultConf: null, containers: [] } });
   });

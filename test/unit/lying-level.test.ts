@@ -79,9 +79,12 @@ const lieInstance: fc.Arbitrary<ObservedInstance> = fc.record({
   ),
 });
 const subid = fc
-  .array(fc.tuple(fc.constantFrom('root', 'lxd', 'dockremap', 'mallory'), fc.nat({ max: 4_000_000 }), fc.integer({ min: 1, max: 2_000_000 })), {
-    maxLength: 3,
-  })
+  .array(
+    fc.tuple(fc.constantFrom('root', 'lxd', 'dockremap', 'mallory'), fc.nat({ max: 4_000_000 }), fc.integer({ min: 1, max: 2_000_000 })),
+    {
+      maxLength: 3,
+    },
+  )
   .map((lines) => lines.map(([o, s, n]) => `${o}:${s}:${n}\n`).join(''));
 
 interface Lie {
@@ -151,7 +154,8 @@ describe('a lying level cannot steer the host', () => {
         const plan: Plan = r.plan;
         for (const s of plan.steps) {
           expect(within(subject(s), l.at), `${s.id} acts outside ${l.at}`).toBe(true);
-          if (s.kind === 'write-subid' && s.edit) expect(JSON.stringify(s.edit.map((e) => [e.owner, e.entry]))).toBe(edits(s.level, s.file));
+          if (s.kind === 'write-subid' && s.edit)
+            expect(JSON.stringify(s.edit.map((e) => [e.owner, e.entry]))).toBe(edits(s.level, s.file));
           if (s.kind === 'delete-instance') expect(within(s.path, l.at) && s.path !== l.at).toBe(true);
         }
       }),
@@ -176,6 +180,8 @@ describe('a lying level cannot steer the host', () => {
     await expect(observeTree(world.host(), manifest)).resolves.toBeDefined();
     const observed = observeTree(new Host(world.host()), manifest);
     await expect(observed).rejects.toBeInstanceOf(UntrustedAnswerError);
-    await expect(observed).rejects.toThrow(/the answer in c1 is refused: it reports the uid map \[0 \d+ \d+\], but its parent's daemon gave it/);
+    await expect(observed).rejects.toThrow(
+      /the answer in c1 is refused: it reports the uid map \[0 \d+ \d+\], but its parent's daemon gave it/,
+    );
   });
 });

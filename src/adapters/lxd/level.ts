@@ -4,9 +4,6 @@
 import { CommandError, EnvironmentError, TimedOutError, UnseenError } from '../../core/errors.js';
 import { FLAVOURS, daemonName, decideFlavour, isClient, type Flavour, type FlavourInfo, flavourInfo } from '../../core/flavour/index.js';
 import {
-  type ApiImage,
-  type ApiInstance,
-  type ApiProfile,
   installedFlavours,
   observedImages,
   observedInstances,

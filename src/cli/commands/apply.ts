@@ -145,7 +145,10 @@ async function execute(
     // Second press: say what completed, then leave without waiting for running steps.
     const done = plan.steps.filter((s) => ended.get(s.id)?.status === 'done');
     process.stderr.write(
-      terminalText(`\nAborted. Completed before the abort (${done.length} of ${plan.steps.length}):\n${done.map((s) => `  ✔ ${stepTitle(s, plan)}\n`).join('')}Run nestctl plan to see what remains.\n`, false),
+      terminalText(
+        `\nAborted. Completed before the abort (${done.length} of ${plan.steps.length}):\n${done.map((s) => `  ✔ ${stepTitle(s, plan)}\n`).join('')}Run nestctl plan to see what remains.\n`,
+        false,
+      ),
     );
     process.exit(EXIT_ERROR);
   };
@@ -171,7 +174,10 @@ function reportInterrupted(s: ApplySummary, plan: Plan): void {
     .join('');
   const more = notStarted.length > 10 ? `  … and ${notStarted.length - 10} more\n` : '';
   process.stderr.write(
-    terminalText(`\nInterrupted: ${notStarted.length} step(s) not started (and the steps that depend on them skipped):\n${shown}${more}`, false),
+    terminalText(
+      `\nInterrupted: ${notStarted.length} step(s) not started (and the steps that depend on them skipped):\n${shown}${more}`,
+      false,
+    ),
   );
 }
 

@@ -49,8 +49,7 @@ export async function planCommand(file: string, flags: PlanFlags, c: Colours): P
   else {
     printOut(simulatedNote(connection, plan, c), c);
     printOut(renderPlanText(plan, c, { verbose: flags.verbose ?? false }), c);
-    if (flags.out)
-      printOut(`\nSaved the plan to ${flags.out}. To perform exactly these actions, run: nestctl apply ${flags.out}\n`, c);
+    if (flags.out) printOut(`\nSaved the plan to ${flags.out}. To perform exactly these actions, run: nestctl apply ${flags.out}\n`, c);
   }
   return flags.detailedExitcode && !isEmptyPlan(plan) ? EXIT_CHANGES : EXIT_OK;
 }

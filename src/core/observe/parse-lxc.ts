@@ -37,7 +37,8 @@ export function parseLxcProbe(output: string, mark: string, level: string, owner
         out.usernetOriginal = text(status, body).text;
         break;
       case 'owner':
-        if (owners !== 'any' && !owners.includes(body)) refuse(`the LXC probe answers for user ${JSON.stringify(body)}, who was not asked about`, level);
+        if (owners !== 'any' && !owners.includes(body))
+          refuse(`the LXC probe answers for user ${JSON.stringify(body)}, who was not asked about`, level);
         if (Object.hasOwn(out.owners, body)) refuse(`the LXC probe answers twice for user ${JSON.stringify(body)}`, level);
         owner = { home: null, defaultConf: null, containers: [] };
         container = null;

@@ -125,14 +125,20 @@ export function installedField(installed: Flavour[], asked: Flavour | null): { i
 /** The answer of `lxc query '/1.0/images?recursion=1'` (the probe's images fact). */
 export function observedImages(api: unknown, level: string): ObservedImage[] {
   const images = records<ApiImage>(api, 'the image list', level).map((i) => {
-    if (typeof i.fingerprint !== 'string' || !/^[0-9a-f]{64}$/.test(i.fingerprint)) refuse(`an image's fingerprint is ${JSON.stringify(i.fingerprint)}`, level);
+    if (typeof i.fingerprint !== 'string' || !/^[0-9a-f]{64}$/.test(i.fingerprint))
+      refuse(`an image's fingerprint is ${JSON.stringify(i.fingerprint)}`, level);
     const aliases = records<{ name: string }>(i.aliases ?? [], `image ${i.fingerprint}'s aliases`, level).map((a) => {
       if (typeof a.name !== 'string') refuse(`an alias of image ${i.fingerprint} has no name`, level);
       return a.name;
     });
     return { fingerprint: i.fingerprint, aliases };
   });
-  unique(images.flatMap((i) => i.aliases), (a) => a, 'image alias', level);
+  unique(
+    images.flatMap((i) => i.aliases),
+    (a) => a,
+    'image alias',
+    level,
+  );
   return unique(images, (i) => i.fingerprint, 'image', level);
 }
 

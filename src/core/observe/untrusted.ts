@@ -18,7 +18,8 @@ export function refuse(what: string, level: string): never {
 /** `value` as an array of objects, or a refusal naming `what`. */
 export function records<T>(value: unknown, what: string, level: string): T[] {
   if (!Array.isArray(value)) refuse(`${what} is not a list`, level);
-  for (const r of value) if (r === null || typeof r !== 'object' || Array.isArray(r)) refuse(`${what} holds a record that is not an object`, level);
+  for (const r of value)
+    if (r === null || typeof r !== 'object' || Array.isArray(r)) refuse(`${what} holds a record that is not an object`, level);
   return value as T[];
 }
 
@@ -35,7 +36,8 @@ export function stringMap(value: unknown, what: string, level: string): Record<s
 }
 
 export function instanceName(name: unknown, level: string): string {
-  if (typeof name !== 'string' || !INSTANCE_NAME.test(name)) refuse(`an instance is named ${JSON.stringify(name)}, which LXD never allows`, level);
+  if (typeof name !== 'string' || !INSTANCE_NAME.test(name))
+    refuse(`an instance is named ${JSON.stringify(name)}, which LXD never allows`, level);
   return name;
 }
 

@@ -26,7 +26,8 @@ export function adoptionProblem(
   const differs = [
     ...(imageDiffers ? [`image ${was}, not ${spec.image}`] : []),
     ...Object.keys(changes.set).map(
-      (k) => `${k} ${Object.hasOwn(changes.before, k) ? `is ${JSON.stringify(changes.before[k])}` : 'is unset'}, not ${JSON.stringify(changes.set[k])}`,
+      (k) =>
+        `${k} ${Object.hasOwn(changes.before, k) ? `is ${JSON.stringify(changes.before[k])}` : 'is unset'}, not ${JSON.stringify(changes.set[k])}`,
     ),
     ...changes.unset.map((k) => `${k} is set (${JSON.stringify(changes.before[k])}), the manifest does not name it`),
   ];
