@@ -169,11 +169,11 @@ function details(step: Step, c: Colours, verbose: boolean): string[] {
         : step.config
             .trimEnd()
             .split('\n')
-            .map((l) => c.green(`+ ${l}`));
+            .map((l) => c.green(`+ ${visibleLines(l)}`));
     case 'configure-lxc':
       return step.before !== null && step.after !== null
         ? unifiedDiff('config', step.before, step.after, c)
-        : step.set.map(([k, v]) => c.green(`+ ${k} = ${v}`));
+        : step.set.map(([k, v]) => c.green(`+ ${visible(k)} = ${visible(v)}`));
     case 'run-setup':
       return step.commands.map((argv) => `$ ${argvText(argv)}`);
     default:

@@ -13,7 +13,7 @@ import { PROBE_MARK } from '../../src/adapters/lxd/probe-script.js';
 import { processExec } from '../../src/adapters/process-exec.js';
 import { OutputTooLargeError, UntrustedAnswerError } from '../../src/core/errors.js';
 import { parseLxcProbe } from '../../src/core/observe/parse-lxc.js';
-import { observedInstances, observedProfiles, parseProbeFacts } from '../../src/core/observe/parse-probe.js';
+import { observedInstances, observedProfiles, parseProbe, parseProbeFacts } from '../../src/core/observe/parse-probe.js';
 import type { Exec, ExecOptions } from '../../src/ports/exec.js';
 import { colours } from '../../src/render/colour.js';
 import { terminalText, visible, visibleLines } from '../../src/render/visible.js';
@@ -202,5 +202,52 @@ describe('a lying answer is refused, naming the level', () => {
     refused(() => parseLxcProbe(owner('__proto__'), PROBE_MARK, 'c1', ['alice']), /user "__proto__", who was not asked about/);
     refused(() => parseLxcProbe(`${owner('alice')}\n${owner('alice')}`, PROBE_MARK, 'c1', ['alice']), /twice for user "alice"/);
     expect(Object.keys(parseLxcProbe(owner('alice'), PROBE_MARK, 'c1', ['alice']).owners)).toEqual(['alice']);
+  });
+});
+
+describe('the hostile corpus: random probe answers', () => {
+  const fact = fc.tuple(
+    fc.constantFrom(
+      'instances',
+      'images',
+      'profiles',
+      'server',
+      'subuid',
+      'uid_map',
+      'pools',
+      'networks',
+      'members',
+      'has_lxd',
+      'now',
+      '__proto__',
+    ),
+    fc.constantFrom('0', '1', 'yes', 'no', 'absent', '17.5'),
+    fc.oneof(
+      fc.json(),
+      fc.constantFrom(
+        '[{"name":"c2/c3","status":"Running"}]',
+        '[{"name":"c2","status":"Running","config":{"__proto__":"x"}}]',
+        '{"__proto__":{"polluted":"yes"}}',
+        '[{"name":"default","devices":{"__proto__":{"type":"disk","path":"/"}}}]',
+      ),
+      fc.string({ unit: 'binary', maxLength: 40 }),
+    ),
+  );
+  it('either reads a level or refuses it as untrusted; never another error, never a polluted prototype', () => {
+    fc.assert(
+      fc.property(fc.array(fact, { maxLength: 8 }), (facts) => {
+        const out = facts
+          .map(([name, status, body]) => `${PROBE_MARK} ${name} ${status} ${Buffer.from(body).toString('base64')}`)
+          .join('\n');
+        try {
+          parseProbe('c1', out, PROBE_MARK, 'debian');
+        } catch (e) {
+          expect(e).toBeInstanceOf(UntrustedAnswerError);
+        }
+        expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+        expect(({} as Record<string, unknown>).type).toBeUndefined();
+      }),
+      { numRuns: 400 },
+    );
   });
 });

@@ -166,9 +166,28 @@ function strings(value: unknown, what: string, level: string): string[] {
 }
 
 /** The members of a clustered server (`/1.0` says environment.server_clustered), from the probe's members fact; absent otherwise. */
-export function observedCluster(server: ApiServer, members: ApiMember[]): { cluster?: { members: ClusterMember[] } } {
+export function observedCluster(server: ApiServer, api: unknown, level: string): { cluster?: { members: ClusterMember[] } } {
   if (server.environment?.server_clustered !== true) return {};
+  const members = records<ApiMember>(api, 'the cluster member list', level);
   return { cluster: { members: members.map((m) => ({ name: m.server_name, status: m.status ?? 'Online', groups: m.groups ?? [] })) } };
+}
+
+/** `/1.0` as the daemon answers it: an object (its environment an object too). */
+function serverOf(value: unknown, level: string): ApiServer {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) refuse('the server record is not an object', level);
+  const env = (value as ApiServer).environment;
+  if (env !== undefined && (env === null || typeof env !== 'object')) refuse("the server's environment is not an object", level);
+  return value as ApiServer;
+}
+
+/** The pools, each a record or (from a daemon without recursion) its URL. */
+function poolList(value: unknown, level: string): ApiPool[] {
+  if (!Array.isArray(value)) refuse('the storage pool list is not a list', level);
+  return value.map((p: unknown) => {
+    if (typeof p === 'string') return poolOf(p);
+    if (p === null || typeof p !== 'object' || typeof (p as ApiPool).name !== 'string') refuse('a storage pool has no name', level);
+    return p as ApiPool;
+  });
 }
 
 /** A pool as `/1.0/storage-pools?recursion=1` gives it, or its URL from a probe without recursion. */
@@ -216,14 +235,14 @@ export function parseProbe(path: string, output: string, mark: string, flavour: 
   else {
     daemon = {
       kind: 'up',
-      version: json<ApiServer>(server, {}).environment?.server_version ?? 'unknown',
+      version: serverOf(json<unknown>(server, {}), path).environment?.server_version ?? 'unknown',
       startedAt: daemonStart(facts),
     };
   }
   const profiles = observedProfiles(json<unknown>(facts.get('profiles'), []), path);
   const defaultProfile = profiles.find((p) => p.name === 'default');
   const asked = installed.length === 0 ? null : flavour;
-  const pools = json<Array<ApiPool | string>>(facts.get('pools'), []).map(poolOf);
+  const pools = poolList(json<unknown>(facts.get('pools'), []), path);
   const kernelFact = facts.get('kernel');
   const kernel = kernelFact?.status === '0' ? kernelFact.body.trim() : '';
   return {
@@ -241,7 +260,7 @@ export function parseProbe(path: string, output: string, mark: string, flavour: 
       ? { poolDrivers: Object.fromEntries(pools.flatMap((p) => (p.driver ? [[p.name, p.driver]] : []))) }
       : {}),
     ...(kernel ? { kernel } : {}),
-    networks: json<ApiNetwork[]>(facts.get('networks'), []).map((n) => {
+    networks: records<ApiNetwork>(json<unknown>(facts.get('networks'), []), 'the network list', path).map((n) => {
       const v4 = n.config?.['ipv4.address'];
       return { name: n.name, managed: Boolean(n.managed), ipv4: v4 && v4 !== 'none' ? v4 : null };
     }),
@@ -250,6 +269,6 @@ export function parseProbe(path: string, output: string, mark: string, flavour: 
     instances: observedInstances(json<unknown>(facts.get('instances'), []), path),
     profiles,
     now: Number(facts.get('now')?.status ?? 0),
-    ...observedCluster(json<ApiServer>(server, {}), json<ApiMember[]>(facts.get('members'), [])),
+    ...observedCluster(serverOf(json<unknown>(server, {}), path), json<unknown>(facts.get('members'), []), path),
   };
 }
