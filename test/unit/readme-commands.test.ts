@@ -1,15 +1,16 @@
-// The README's commands work as written: every command in a fenced `sh` block that runs nestctl
-// (`nestctl …`, `npx nestctl …`, `node …`, also after `&&` as in the one-line try-it) and
-// touches no host (`--simulate` or `validate`) is run against the built CLI, in a
-// scratch directory that sees the checkout's examples, and must exit as the README says.
+// The commands of the README and of docs/ work as written: every command in a fenced `sh` block
+// that runs nestctl (`nestctl …`, `npx nestctl …`, `node …`, also after `&&` as in the one-line
+// try-it) and touches no host (`--simulate` or `validate`) is run against the built CLI, in a
+// scratch directory that sees the checkout's examples, and must exit as the file says.
 
-import { mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI, ROOT, runCommand } from './helpers/cli.js';
+import { markdownFiles, readDoc } from './helpers/docs.js';
 
-const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
+const README = readDoc('README.md');
 
 /** Shell words of a simple command (quotes, no expansions: the README's commands are plain). */
 function words(command: string): string[] {
@@ -55,16 +56,29 @@ const scratch = mkdtempSync(join(tmpdir(), 'nestctl-readme-'));
 for (const dir of ['examples', 'schemas', 'test']) symlinkSync(join(ROOT, dir), join(scratch, dir));
 
 describe("the README's commands", () => {
-  const commands = readmeCommands(README);
+  const lines = readmeCommands(README).map((c) => c.argv.join(' '));
 
-  it('include the one-line try-it and validate', () => {
-    const lines = commands.map((c) => c.argv.join(' '));
+  it('include the one-line try-it, validate and a simulated plan', () => {
     expect(lines).toContain('nestctl apply --simulate --auto-approve examples/seed.yaml');
     expect(lines).toContain('nestctl validate examples/seed.yaml');
+    expect(lines).toContain('nestctl plan --simulate examples/seed.yaml');
   });
 
+  it('document the commands CI runs (.ci/run: npm ci, npm test, npm run test:e2e)', () => {
+    const ci = readDoc('.ci/run');
+    for (const command of ['npm ci', 'npm test', 'npm run test:e2e']) {
+      expect(ci).toContain(command);
+      expect(README).toMatch(new RegExp(`^(sudo )?${command}\\b`, 'm'));
+    }
+  });
+});
+
+describe.each(markdownFiles())('the commands of %s', (file) => {
+  const text = readDoc(file);
+  const commands = readmeCommands(text);
+
   it('never run npx with sudo (outside the checkout it would fetch a package from the registry)', () => {
-    expect(README).not.toMatch(/sudo\s+npx\b/);
+    expect(text).not.toMatch(/sudo\s+npx\b/);
   });
 
   it.each(commands.map((c) => [c.line, c] as const))('%s', async (_, c) => {

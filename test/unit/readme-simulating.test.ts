@@ -1,5 +1,5 @@
-// The README's "Simulating" section, run as written: its world file and its commands, in order,
-// in a scratch directory holding a copy of examples/, with the edit its comment describes done
+// docs/simulate.md, run as written: its world file and its `--state` cycle, in order, in a
+// scratch directory holding a copy of examples/, with the edit its comment describes done
 // between the commands. Each command's trailing comment, when it has one, must be in its output.
 
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -7,16 +7,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT, nestctl } from './helpers/cli.js';
+import { readDoc } from './helpers/docs.js';
 
-const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-const section = readme.slice(readme.indexOf('\n## Simulating\n'), readme.indexOf('\n## ', readme.indexOf('\n## Simulating\n') + 5));
+// Up to the several-hosts part, whose world and commands are the next blocks.
+const doc = readDoc('docs/simulate.md');
+const section = doc.slice(0, doc.indexOf('\n## Several hosts\n'));
 const block = (lang: string): string => {
   const m = new RegExp(`\`\`\`${lang}\\n([\\s\\S]*?)\`\`\``).exec(section);
-  if (!m) throw new Error(`no ${lang} block in the README's Simulating section`);
+  if (!m) throw new Error(`no ${lang} block in docs/simulate.md`);
   return m[1]!;
 };
 
-describe('README: Simulating', () => {
+describe('docs/simulate.md', () => {
   it('the walk-through works as written: plan, apply, plan (no changes), edit, prune, destroy', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'nestctl-readme-'));
     cpSync(join(ROOT, 'examples'), join(dir, 'examples'), { recursive: true });

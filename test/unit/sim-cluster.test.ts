@@ -474,10 +474,11 @@ servers:
   });
 });
 
-describe('README: Clusters', () => {
+describe('docs/hosts.md: Clusters', () => {
   it('the walk-through works as written: apply on the cluster world, a changed target plans one move, applied, then No changes', async () => {
-    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-    const at = readme.indexOf('**Clusters.**');
+    const readme = readFileSync(join(ROOT, 'docs/hosts.md'), 'utf8');
+    const at = readme.indexOf('\n## Clusters\n');
+    expect(at).toBeGreaterThan(0);
     const world = /```yaml\n(# cluster-world\.yaml[\s\S]*?)```/.exec(readme.slice(at))![1]!;
     const commands = /```sh\n([\s\S]*?)```/
       .exec(readme.slice(at))![1]!
