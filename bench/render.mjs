@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const CLI = resolve(ROOT, 'dist/src/cli/main.js');
+const CLI = resolve(ROOT, 'dist/bundle/bin.js');
 const at = process.argv.indexOf('--sizes');
 const SIZES = (at > 0 ? process.argv[at + 1] : '10,60').split(',').map(Number);
 

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const CLI = resolve(ROOT, 'dist/src/cli/main.js');
+const CLI = resolve(ROOT, 'dist/bundle/bin.js');
 const RESTART = resolve(ROOT, 'test/lab/restart-lxd.sh');
 const ROUNDS = Number(process.argv[process.argv.indexOf('--rounds') + 1]) || 3;
 const ENV = { ...process.env, NO_COLOR: '1', CI: 'true' };

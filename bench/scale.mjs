@@ -3,7 +3,7 @@
 // `plan --simulate --json` on each as a child process and prints a table: wall time, CPU time
 // (user + system, steadier than wall time on a busy machine) and peak RSS of the whole process. Touches nothing outside its temp dir; no LXD is involved.
 //
-//   npm run build && node bench/scale.mjs [--rounds N] [--cli PATH/TO/dist/src/cli/main.js]
+//   npm run build && node bench/scale.mjs [--rounds N] [--cli PATH/TO/dist/bundle/bin.js]
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const option = (name) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
-const CLI = resolve(option('--cli') ?? resolve(ROOT, 'dist/src/cli/main.js'));
+const CLI = resolve(option('--cli') ?? resolve(ROOT, 'dist/bundle/bin.js'));
 const TIME = '/usr/bin/time';
 const ROUNDS = Number(option('--rounds')) || 3;
 

@@ -7,7 +7,8 @@ import { resolve } from 'node:path';
 import { EXEC_ATTEMPTS, neverStarted, retryDelayMs } from '../../src/adapters/nested-exec.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
-export const CLI = resolve(ROOT, 'dist/src/cli/main.js');
+// The command users install (package.json's bin): the bundle of tsc's output.
+export const CLI = resolve(ROOT, 'dist/bundle/bin.js');
 export const RESTART = resolve(ROOT, 'test/lab/restart-lxd.sh');
 
 export interface Ran {

@@ -44,7 +44,7 @@ describe('npm pack, then npm install -g of the tarball', () => {
       expect.arrayContaining([
         'package.json',
         'README.md',
-        'dist/src/cli/main.js',
+        'dist/bundle/bin.js',
         'schemas/manifest.schema.json',
         'schemas/world.schema.json',
         'examples/seed.yaml',
