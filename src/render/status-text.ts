@@ -12,6 +12,8 @@ function hostIdsText(row: StatusRow): string {
   const { uid, gid } = row.hostIds;
   if (!uid && !gid) return '-';
   if (uid && gid && uid.start === gid.start && uid.end === gid.end) return ids(uid);
+  // A classic LXC container's gid map is not read (only init's uid_map).
+  if (!gid) return `uid ${ids(uid)}`;
   return `uid ${ids(uid)} gid ${ids(gid)}`;
 }
 
@@ -27,7 +29,11 @@ function ownerText(row: StatusRow): string {
   return row.inManifest ? row.ownership : `${row.ownership}, not in manifest`;
 }
 
-const planText = (p: StatusChange | null): string => (p === null ? '! plan refused' : p.summary);
+/** The summary; a change says which kinds of steps it is. */
+function planText(p: StatusChange | null): string {
+  if (p === null) return '! plan refused';
+  return p.summary.startsWith('~') ? `${p.summary} (${p.kinds.join(', ')})` : p.summary;
+}
 
 function stateColour(state: string, c: Colours): (s: string) => string {
   if (state === 'RUNNING') return c.green;
@@ -96,7 +102,7 @@ export function renderStatusText(doc: StatusDocument, c: Colours): string {
   for (const h of doc.hosts) {
     if (!h.plan?.changes) continue;
     const where = severalHosts ? `host ${visible(h.name)}` : 'host';
-    notes.push(`${where}: ${h.plan.summary} at the host's own level (${h.plan.kinds.join(', ')})`);
+    notes.push(`${where}: ${planText(h.plan)} at the host's own level`);
   }
   const p = doc.plan;
   const summary = p.ok

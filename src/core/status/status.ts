@@ -199,6 +199,7 @@ export function statusRows(input: StatusInput): StatusRow[] {
     if (o?.kind === 'unseen') return { state: 'unknown', because: o.reason };
     const parentState = stateOf.get(level);
     if (parentState === 'absent') return { state: 'absent', because: null };
+    if (parentState === 'unknown') return { state: 'unknown', because: `${level} is unknown` };
     return { state: 'unknown', because: o?.reason ?? `${level} was not looked into` };
   };
 
