@@ -203,6 +203,20 @@ describe('nestctl status', () => {
     expect(row(adopted, 'c1').plan?.kinds).toContain('update-config');
   });
 
+  it('shows text a level gave (an image alias) made visible, and keeps it exact in --json', async () => {
+    const evil = 'evil\u001b]0;pwned\u0007\u202e';
+    const world = join(tmp, 'hostile-alias.yaml');
+    const described = parse(readFileSync(CONVERGED, 'utf8')) as { host: { images: Array<{ aliases: string[] }> } };
+    described.host.images[0]!.aliases.unshift(evil);
+    writeFileSync(world, stringify(described));
+    const text = await nestctl(['status', '--world', world, SEED]);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toContain('evil\\x1b]0;pwned\\x07\\u202e');
+    expect(text.stdout).not.toMatch(/[\u001b\u0007\u202e]/);
+    const doc = await statusJson(['--world', world, SEED]);
+    expect(row(doc, 'c1').image).toMatchObject({ alias: evil });
+  });
+
   it('--json errors are JSON diagnostics, exit 1', async () => {
     const bad = join(tmp, 'bad.yaml');
     writeFileSync(bad, 'apiVersion: nestctl/v1\ncontainers:\n  - name: c1\n    imgae: nest\n');
@@ -216,16 +230,57 @@ describe('nestctl status', () => {
     expect(events.find((e) => e.summary.includes('"imgae"'))?.range).toMatchObject({ line: 4, column: 5 });
   });
 
-  it('a manifest of several hosts: each row names its host, the remote host ids are that server’s', async () => {
-    const doc = await statusJson(['--simulate', 'examples/hosts.yaml']);
-    expect(doc.hosts.map((h) => [h.name, h.remote])).toEqual([
+  it('classic LXC containers and a cluster: each with its state, its LXC uid map as host ids, its member', async () => {
+    const lxc = join(tmp, 'lxc.yaml');
+    expect((await nestctl(['apply', '--simulate', '--state', lxc, '--auto-approve', 'examples/lxc-nested.yaml'])).code).toBe(0);
+    const doc = await statusJson(['--state', lxc, 'examples/lxc-nested.yaml']);
+    const outer = row(doc, 'outer');
+    expect([outer.runtime, outer.state, outer.ownership, outer.plan?.summary, outer.image]).toEqual([
+      'lxc',
+      'RUNNING',
+      'managed',
+      'in sync',
+      { template: 'local' },
+    ]);
+    expect(outer.hostIds.uid).not.toBeNull();
+    // Inside it, an LXC container's ids lie within its own.
+    const inner = row(doc, 'outer/inner').hostIds.uid!;
+    expect(inner.start).toBeGreaterThanOrEqual(outer.hostIds.uid!.start);
+    expect(inner.end).toBeLessThanOrEqual(outer.hostIds.uid!.end);
+
+    const cluster = join(tmp, 'cluster.yaml');
+    expect((await nestctl(['apply', '--simulate', '--state', cluster, '--auto-approve', 'examples/cluster.yaml'])).code).toBe(0);
+    const placed = await statusJson(['--state', cluster, 'examples/cluster.yaml']);
+    expect(placed.containers.map((r) => [r.path, r.host, r.member, r.state, r.plan?.summary])).toEqual([
+      ['web', 'labc', 'm2', 'RUNNING', 'in sync'],
+      ['web/app', 'labc', null, 'RUNNING', 'in sync'],
+      ['batch', 'labc', 'fast1', 'RUNNING', 'in sync'],
+    ]);
+    expect((await nestctl(['status', '--state', cluster, 'examples/cluster.yaml'])).stdout).toMatch(/^PATH +STATE +HOST +MEMBER +IMAGE/m);
+  });
+
+  it('a manifest of several hosts: each row names its host, a remote container’s host ids are that server’s', async () => {
+    const fresh = await statusJson(['--simulate', 'examples/hosts.yaml']);
+    expect(fresh.hosts.map((h) => [h.name, h.remote])).toEqual([
       ['here', null],
       ['nxr1', 'nxr1'],
     ]);
-    expect(doc.containers.map((r) => [r.path, r.host, r.state])).toEqual([
+    expect(fresh.containers.map((r) => [r.path, r.host, r.state])).toEqual([
       ['c1', 'here', 'absent'],
       ['r1', 'nxr1', 'absent'],
       ['r1/r2', 'nxr1', 'absent'],
     ]);
+    const state = join(tmp, 'hosts.yaml');
+    expect((await nestctl(['apply', '--simulate', '--state', state, '--auto-approve', 'examples/hosts.yaml'])).code).toBe(0);
+    const doc = await statusJson(['--state', state, 'examples/hosts.yaml']);
+    expect(doc.containers.map((r) => [r.path, r.host, r.state, r.plan?.summary])).toEqual([
+      ['c1', 'here', 'RUNNING', 'in sync'],
+      ['r1', 'nxr1', 'RUNNING', 'in sync'],
+      ['r1/r2', 'nxr1', 'RUNNING', 'in sync'],
+    ]);
+    // This machine's range starts at host.base 500000; nxr1's daemon hands out root:100000:10000001 there.
+    expect(row(doc, 'c1').hostIds.uid?.start).toBe(500000);
+    expect(row(doc, 'r1').hostIds.uid?.start).toBe(100000);
+    expect(row(doc, 'r1/r2').hostIds.uid?.start).toBeGreaterThan(100000);
   });
 });
