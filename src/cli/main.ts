@@ -23,7 +23,7 @@ async function main(argv: string[]): Promise<number> {
     .exitOverride();
 
   const c = () => colours(colourWanted(process.stdout, program.opts<{ color: boolean }>().color));
-  // Which LXD a command talks to (this machine, or a simulated world) and how: plan, apply, destroy, viz.
+  // Which LXD a command talks to (this machine, or a simulated world) and how: plan, apply, destroy, viz, status.
   const connectionOptions = (cmd: Command): Command =>
     cmd
       .option('--simulate', 'plan against a fresh simulated LXD host instead of this machine')
