@@ -210,6 +210,7 @@ export function statusRows(input: StatusInput): StatusRow[] {
     member: null as string | null,
     project: null as string | null,
     inManifest,
+    state: 'absent' as StatusState,
     unknownBecause: null as string | null,
     image: null as StatusRow['image'],
     ipv4: null as string[] | null,
