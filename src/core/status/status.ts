@@ -6,7 +6,7 @@
 import { containerHostIds } from '../ids/host-ids.js';
 import { parseLxdIdmap } from '../ids/idmap.js';
 import type { IdRange } from '../ids/range.js';
-import { MARKER_PREFIX, ownerKey } from '../lxc/paths.js';
+import { markedPath, ownerKey } from '../lxc/paths.js';
 import type { ContainerSpec, LxcSpec, Manifest } from '../manifest/model.js';
 import {
   type IdMapEntry,
@@ -161,8 +161,7 @@ function lxdOwnership(i: ObservedInstance, path: string, spec: ContainerSpec | n
   return 'foreign';
 }
 
-const lxcOwnership = (c: ObservedLxcContainer, path: string): Ownership =>
-  c.config.text.split('\n').some((l) => l.trim() === `${MARKER_PREFIX}${path}`.trim()) ? 'managed' : 'foreign';
+const lxcOwnership = (c: ObservedLxcContainer, path: string): Ownership => (markedPath(c.config.text) === path ? 'managed' : 'foreign');
 
 function imageOf(level: ObservedLevel, i: ObservedInstance): StatusRow['image'] {
   const fingerprint = i.config['volatile.base_image'] ?? null;
