@@ -23,7 +23,7 @@ async function main(argv: string[]): Promise<number> {
     .exitOverride();
 
   const c = () => colours(colourWanted(process.stdout, program.opts<{ color: boolean }>().color));
-  // Which LXD a command talks to (this machine, or a simulated world) and how: plan, apply, destroy, viz.
+  // Which LXD a command talks to (this machine, or a simulated world) and how: plan, apply, destroy, viz, status.
   const connectionOptions = (cmd: Command): Command =>
     cmd
       .option('--simulate', 'plan against a fresh simulated LXD host instead of this machine')
@@ -134,6 +134,17 @@ async function main(argv: string[]): Promise<number> {
     code = await (await import('./commands/viz.js')).vizCommand(file, opts, c());
   });
 
+  connectionOptions(
+    program
+      .command('status')
+      .description('show every container of the manifest as it is now, and whether plan would change it')
+      .argument('<file>', 'manifest')
+      .option('--json', 'print the status as one JSON document (nothing else on stdout)')
+      .option('--detailed-exitcode', 'exit 0 when plan has no changes, 2 when it has some (or is refused), 1 on error'),
+  ).action(async (file: string, opts) => {
+    code = await (await import('./commands/status.js')).statusCommand(file, opts, c());
+  });
+
   // Which command ran (or failed in commander's own parsing), so errors can honour its --json.
   let active: Command | null = null;
   program.hook('preAction', (_program, actionCommand) => {
@@ -177,7 +188,7 @@ function jsonWanted(cmd: Command): boolean {
   return (end < 0 ? cmd.args : cmd.args.slice(0, end)).includes('--json');
 }
 
-const JSON_COMMANDS = ['plan', 'apply', 'destroy', 'validate', 'show'];
+const JSON_COMMANDS = ['plan', 'apply', 'destroy', 'validate', 'show', 'status'];
 
 const fail = (e: unknown): void => {
   void report()

@@ -2,7 +2,7 @@
 // planned again, and the pipeline's problems turned into the CLI's errors. Shared by plan, apply,
 // destroy and viz.
 
-import { pathOf } from '../core/diagnostics.js';
+import { type Diagnostic, pathOf } from '../core/diagnostics.js';
 import { EnvironmentError, InputError, NestctlError } from '../core/errors.js';
 import { planDifference } from '../core/plan/compare.js';
 import { staleRemotes } from '../core/plan/hosts.js';
@@ -41,8 +41,18 @@ export function parseParallel(text: string | undefined): number | undefined {
 
 /** Plan against the connection's hosts; throws InputError/EnvironmentError for problems. */
 export function computePlan(loaded: LoadedManifest, connection: Connection, flags: PlanFlags, mode: Plan['mode'] = 'apply'): Promise<Plan> {
+  return planWith(loaded, connection, pipelineOptions(loaded, connection, flags, mode));
+}
+
+/** The pipeline's options for a manifest's flags (also status's, which keeps the observation). */
+export function pipelineOptions(
+  loaded: LoadedManifest,
+  connection: Connection,
+  flags: PlanFlags,
+  mode: Plan['mode'] = 'apply',
+): PipelineOptions {
   if (flags.target === '') throw new NestctlError('user', '--target: empty node path', 'use a node path such as c1 or c1/c2');
-  return planWith(loaded, connection, {
+  return {
     hostRestart: flags.hostRestart !== undefined ? parseHostRestart(flags.hostRestart) : null,
     tool: TOOL,
     manifestText: loaded.text,
@@ -53,19 +63,25 @@ export function computePlan(loaded: LoadedManifest, connection: Connection, flag
     ...(flags.replace?.length ? { replace: flags.replace } : {}),
     target: flags.target ?? null,
     ...(flags.parallel !== undefined ? { parallel: parseParallel(flags.parallel)! } : {}),
-  });
+  };
 }
 
 /** The one pipeline, with its problems turned into the CLI's errors. */
 export async function planWith(loaded: LoadedManifest, connection: Connection, options: PipelineOptions): Promise<Plan> {
   const result = await planManifest(loaded.manifest, connection.hosts ?? connection.host, options);
   if (result.ok) return result.plan;
+  throw planProblems(loaded, result.problems);
+}
+
+/** A refused plan's problems as the CLI's error: the environment's first, else the manifest's. */
+export function planProblems(loaded: LoadedManifest, problems: Diagnostic[]): NestctlError {
+  const result = { problems };
   const env = result.problems.filter((p) => p.fault === 'environment');
   if (env.length > 0) {
     const first = env[0]!;
-    throw new EnvironmentError(env.map((p) => p.message).join('; '), first.hint, pathOf(first.where));
+    return new EnvironmentError(env.map((p) => p.message).join('; '), first.hint, pathOf(first.where));
   }
-  throw new InputError(result.problems, { file: loaded.manifest.file, text: loaded.text });
+  return new InputError(result.problems, { file: loaded.manifest.file, text: loaded.text });
 }
 
 /**

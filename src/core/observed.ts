@@ -42,6 +42,11 @@ export interface ObservedInstance {
   config: Record<string, string>;
   /** The cluster member it is on (LXD's `location`); absent off-cluster, where LXD says "none". */
   location?: string;
+  /**
+   * Its global IPv4 addresses as its state lists them (empty when stopped or none); absent when
+   * the state was not read. Shown by `status`, never planned from, and left out of the digest.
+   */
+  ipv4?: string[];
 }
 
 /** A member of a cluster, as `/1.0/cluster/members?recursion=1` lists it. */

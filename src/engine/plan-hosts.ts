@@ -12,12 +12,13 @@ import { hasLxcPath, hasPath, type HostSpec, type Manifest } from '../core/manif
 import type { ServerIdentity } from '../core/observe/parse-server.js';
 import { type HostPlan, mergeHostPlans } from '../core/plan/hosts.js';
 import { hostManifest } from '../core/manifest/hosts.js';
+import type { ObservedTree } from '../core/observed.js';
 import type { HostConnection } from '../ports/remote.js';
 import type { OneHostPlanner, PipelineOptions, PipelineResult } from './plan-types.js';
 
 const DEFAULT_PARALLEL = 4;
 
-type HostOutcome = { ok: true; part: HostPlan | null } | { ok: false; problems: Diagnostic[] };
+type HostOutcome = { ok: true; part: HostPlan | null; tree: ObservedTree | null } | { ok: false; problems: Diagnostic[] };
 
 export async function planEachHost(
   manifest: Manifest,
@@ -45,7 +46,14 @@ export async function planEachHost(
       ],
       tree: null,
     };
-  return { ok: true, plan: mergeHostPlans(parts), tree: null };
+  // Each host's observation, for status (one tree per host: their paths would collide in one).
+  const trees = Object.fromEntries(
+    manifest.hosts.flatMap((h, i) => {
+      const o = outcomes[i];
+      return o?.ok && o.tree ? [[h.name, o.tree] as const] : [];
+    }),
+  );
+  return { ok: true, plan: mergeHostPlans(parts), tree: null, trees };
 }
 
 async function planHost(
@@ -71,7 +79,7 @@ async function planHost(
     };
   const own = hostManifest(manifest, host);
   // --target names one node (an LXD or an LXC container): the hosts that do not hold it have nothing to do.
-  if (options.target && !hasPath(own, options.target) && !hasLxcPath(own, options.target)) return { ok: true, part: null };
+  if (options.target && !hasPath(own, options.target) && !hasLxcPath(own, options.target)) return { ok: true, part: null, tree: null };
   const alloc = allocate(own);
   if (!alloc.ok) return { ok: false, problems: alloc.problems };
   let server: ServerIdentity | null = null;
@@ -103,7 +111,7 @@ async function planHost(
     remote ? (member) => remote.probeRange(member) : undefined,
   );
   if (!result.ok) return { ok: false, problems: result.problems };
-  return { ok: true, part: { host, server, plan: result.plan } };
+  return { ok: true, part: { host, server, plan: result.plan }, tree: result.tree };
 }
 
 /** `work` over `items` with at most `limit` running at once; results in the items' order. */

@@ -42,4 +42,7 @@ export type OneHostPlanner = (
   memberRange?: MemberRange,
 ) => Promise<PipelineResult>;
 
-export type PipelineResult = (PlanResult & { tree: ObservedTree | null }) | { ok: false; problems: Diagnostic[]; tree: null };
+/** `trees`: with several hosts (`tree` is then null), each host's observation by host name. */
+export type PipelineResult =
+  | (PlanResult & { tree: ObservedTree | null; trees?: Record<string, ObservedTree> })
+  | { ok: false; problems: Diagnostic[]; tree: null };

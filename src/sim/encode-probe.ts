@@ -24,6 +24,32 @@ export const apiInstances = (level: ObservedLevel): unknown[] =>
     location: i.location ?? 'none',
   }));
 
+/**
+ * `/1.0/instances?recursion=2&all-projects=true`, as much of it as the parser reads: the state's
+ * addresses (a stopped instance's state is null), for the instances whose addresses are known.
+ */
+export const apiAddresses = (level: ObservedLevel): unknown[] =>
+  level.instances.flatMap((i) =>
+    i.ipv4 === undefined
+      ? []
+      : [
+          {
+            name: i.name,
+            project: i.project,
+            status: i.status,
+            state:
+              i.status === 'Running'
+                ? {
+                    network: {
+                      lo: { addresses: [{ family: 'inet', address: '127.0.0.1', netmask: '8', scope: 'local' }] },
+                      eth0: { addresses: i.ipv4.map((address) => ({ family: 'inet', address, netmask: '24', scope: 'global' })) },
+                    },
+                  }
+                : null,
+          },
+        ],
+  );
+
 /** `/1.0/images?recursion=1`. */
 export const apiImages = (level: ObservedLevel): unknown[] =>
   level.images.map((i) => ({ fingerprint: i.fingerprint, aliases: i.aliases.map((name) => ({ name })) }));
@@ -105,6 +131,7 @@ function daemonFacts(level: ObservedLevel, answer: ProbeAnswer): string[] {
     fact('server', '0', json(apiServer(level, d.version))),
     ...(d.startedAt !== null && d.startedAt > 0 ? [fact('daemon_started', String(d.startedAt))] : []),
     fact('instances', '0', json(apiInstances(level))),
+    fact('addresses', '0', json(apiAddresses(level))),
     fact('images', '0', json(apiImages(level))),
     fact('pools', '0', json(apiPools(level))),
     fact('networks', '0', json(apiNetworks(level))),

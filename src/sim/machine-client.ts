@@ -8,8 +8,8 @@ import { joinPath } from '../core/paths.js';
 import type { ProfileBody } from '../core/plan/model.js';
 import type { ExecOptions, ExecResult } from '../ports/exec.js';
 import type { InstanceSpec } from '../ports/lxd.js';
-import { IMAGES_QUERY, INSTANCES_QUERY, POOLS_QUERY, PROFILES_QUERY } from '../adapters/lxd/probe-script.js';
-import { apiImages, apiInstances, apiNetworks, apiPools, apiProfiles, apiServer } from './encode-probe.js';
+import { ADDRESSES_QUERY, IMAGES_QUERY, INSTANCES_QUERY, POOLS_QUERY, PROFILES_QUERY } from '../adapters/lxd/probe-script.js';
+import { apiAddresses, apiImages, apiInstances, apiNetworks, apiPools, apiProfiles, apiServer } from './encode-probe.js';
 import { commandNotFound, lxcFailure, socketRefused } from './errors.js';
 import { exportImageTo, fetchImage, importImageFiles, pushFile } from './images.js';
 import { createInstance, deleteInstance, startInstance, stopInstance, updateInstance } from './instances.js';
@@ -84,6 +84,7 @@ function query(world: World, path: string, argv: readonly string[], flavour: Fla
   const answers: Record<string, () => unknown> = {
     '/1.0': () => apiServer(level, level.daemon.kind === 'up' ? level.daemon.version : ''),
     [INSTANCES_QUERY]: () => apiInstances(level),
+    [ADDRESSES_QUERY]: () => apiAddresses(level),
     [IMAGES_QUERY]: () => apiImages(level),
     [PROFILES_QUERY]: () => apiProfiles(level.profiles),
     [POOLS_QUERY]: () => apiPools(level),

@@ -19,6 +19,7 @@ import { activate } from './power.js';
 import { reach } from './reach.js';
 import type { LevelState, LxdState, SimFile, World } from './state.js';
 import { sha256 } from './subid.js';
+import { instanceAddresses } from './addresses.js';
 
 function fileState(f: SimFile | undefined): FileState {
   return f ? { text: f.text, sha256: sha256(f.text), mtime: f.mtime } : { text: null, sha256: null, mtime: null };
@@ -77,6 +78,7 @@ export function probeLevel(world: World, path: string, asked: Flavour | null): O
       ]
     : [];
   const defaultProfile = live?.profiles.find((p) => p.name === 'default');
+  const addresses = live ? instanceAddresses(live) : new Map<string, string[]>();
   return {
     path,
     flavour: asked,
@@ -104,6 +106,7 @@ export function probeLevel(world: World, path: string, asked: Flavour | null): O
           profiles: [...i.profiles],
           config: { ...i.config },
           ...(i.location ? { location: i.location } : {}),
+          ipv4: addresses.get(i.name) ?? [],
         }))
       : [],
     profiles: live ? observedProfilesOf(live) : [],

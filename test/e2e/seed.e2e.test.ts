@@ -4,7 +4,10 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Ajv } from 'ajv';
+import { default as addFormatsModule } from 'ajv-formats';
 import type { Plan } from '../../src/core/plan/model.js';
+import type { StatusDocument } from '../../src/core/status/document.js';
 import { ORIGINALS, RESTART, deleteInstances, run, instanceExists, labUnavailable, nestctl, saveSubidFiles, uidMapOf } from './lab.js';
 
 const why = labUnavailable();
@@ -101,6 +104,53 @@ describe.skipIf(why !== null)(`seed.yaml on real LXD${why ? ` (skipped: ${why})`
     const r = await nestctl(['plan', '--host-restart', RESTART, SEED]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('No changes. The containers match the manifest.');
+  });
+
+  it('status shows the built tree: running at every level, host ids as the real maps compose, nothing plan would change', async () => {
+    // Each level's /proc/self/uid_map is "0 HOSTID RANGE" in its parent's ids; composed down from the host.
+    const chains = [['c1'], ['c1', 'c2'], ['c1', 'c2', 'c3']];
+    const expected: Record<string, { start: number; end: number }> = {};
+    let base = 0;
+    for (const chain of chains) {
+      const [nsid, hostid, range] = (await uidMapOf(chain)).split(' ').map(Number) as [number, number, number];
+      expect(nsid).toBe(0);
+      expected[chain.join('/')] = { start: base + hostid, end: base + hostid + range - 1 };
+      base += hostid;
+    }
+    const json = await nestctl(['status', '--json', '--host-restart', RESTART, SEED]);
+    expect(json.stderr).toBe('');
+    expect(json.code).toBe(0);
+    const doc = JSON.parse(json.stdout) as StatusDocument;
+    const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
+    (addFormatsModule as unknown as (a: Ajv) => Ajv)(ajv);
+    const validate = ajv.compile(JSON.parse(readFileSync('schemas/status.schema.json', 'utf8')));
+    expect(validate(doc), JSON.stringify(validate.errors)).toBe(true);
+    expect(doc.simulated).toBe(false);
+    expect(doc.plan).toMatchObject({ ok: true, changes: false });
+    for (const path of Object.keys(expected)) {
+      const row = doc.containers.find((r) => r.path === path);
+      expect(row, path).toBeDefined();
+      expect([row!.state, row!.ownership, row!.inManifest, row!.plan?.changes, row!.plan?.summary]).toEqual([
+        'RUNNING',
+        'managed',
+        true,
+        false,
+        'in sync',
+      ]);
+      expect(row!.hostIds.uid).toEqual(expected[path]);
+      expect(Array.isArray(row!.ipv4)).toBe(true);
+    }
+    // The other project's container, at the host level the manifest manages, is listed as not nestctl's.
+    const other = doc.containers.find((r) => r.path === OTHER && r.project === OTHER_PROJECT);
+    expect([other?.inManifest, other?.ownership, other?.state]).toEqual([false, 'foreign', 'RUNNING']);
+    const text = await nestctl(['status', '--host-restart', RESTART, SEED]);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toContain('In sync: plan has no changes.');
+    for (const [path, ids] of Object.entries(expected))
+      expect(text.stdout).toMatch(
+        new RegExp(`^${path.replace(/\//g, '\\/')} +RUNNING .* ${ids.start}\\.\\.${ids.end} +managed +in sync$`, 'm'),
+      );
+    expect((await nestctl(['status', '--detailed-exitcode', '--host-restart', RESTART, SEED])).code).toBe(0);
   });
 
   it('observes the built tree the same way every time (one digest over five plans, every level)', async () => {

@@ -72,8 +72,14 @@ const live = fc.record({
         profiles: fc.array(word, { maxLength: 2 }),
         config,
         location: fc.option(word, { nil: undefined }),
+        // The state's addresses: none while stopped (its state is null), absent when not read.
+        ipv4: fc.option(fc.array(fc.ipV4(), { maxLength: 2 }), { nil: undefined }),
       })
-      .map(({ location, ...i }) => (location === undefined ? i : { ...i, location })),
+      .map(({ location, ipv4, ...i }) => ({
+        ...i,
+        ...(location === undefined ? {} : { location }),
+        ...(ipv4 === undefined ? {} : { ipv4: i.status === 'Running' ? ipv4 : [] }),
+      })),
     { maxLength: 3, selector: (i) => `${i.project}/${i.name}` },
   ),
   profiles: fc.uniqueArray(profile, { maxLength: 3, selector: (p) => p.name }),

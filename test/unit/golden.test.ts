@@ -47,6 +47,19 @@ const CASES: Case[] = [
     { file: `plan-json.${stem(m)}.json`, args: ['plan', '--simulate', '--json', m], normalise: normaliseTool },
   ]),
   ...EXAMPLES.map((m): Case => ({ file: `viz.${stem(m)}.txt`, args: ['viz', '--simulate', m] })),
+  ...['examples/seed.yaml', 'examples/isolated.yaml', 'examples/hosts.yaml'].flatMap((m): Case[] => [
+    { file: `status.${stem(m)}.txt`, args: ['status', '--simulate', m] },
+    { file: `status-json.${stem(m)}.json`, args: ['status', '--simulate', '--json', m], normalise: normaliseTool },
+  ]),
+  {
+    file: 'status.world-leaf-converged.txt',
+    args: ['status', '--world', 'test/unit/fixtures/worlds/leaf-converged.yaml', 'test/unit/fixtures/leaf.yaml'],
+  },
+  {
+    file: 'status-json.world-leaf-converged.json',
+    args: ['status', '--json', '--world', 'test/unit/fixtures/worlds/leaf-converged.yaml', 'test/unit/fixtures/leaf.yaml'],
+    normalise: normaliseTool,
+  },
   {
     file: 'plan.world-seed-c1-daemon-down.txt',
     args: ['plan', '--world', 'test/unit/fixtures/worlds/seed-c1-daemon-down.yaml', 'examples/seed.yaml'],

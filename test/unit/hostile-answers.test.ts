@@ -209,6 +209,7 @@ describe('the hostile corpus: random probe answers', () => {
   const fact = fc.tuple(
     fc.constantFrom(
       'instances',
+      'addresses',
       'images',
       'profiles',
       'server',
@@ -229,6 +230,8 @@ describe('the hostile corpus: random probe answers', () => {
         '[{"name":"c2","status":"Running","config":{"__proto__":"x"}}]',
         '{"__proto__":{"polluted":"yes"}}',
         '[{"name":"default","devices":{"__proto__":{"type":"disk","path":"/"}}}]',
+        '[{"name":"c2","state":{"network":{"__proto__":{"addresses":[{"family":"inet","address":"10.0.0.2","scope":"global"}]}}}}]',
+        '[{"name":"c2","state":{"network":{"eth0":{"addresses":[{"family":"inet","address":[1],"scope":"global"}]}}}}]',
       ),
       fc.string({ unit: 'binary', maxLength: 40 }),
     ),

@@ -26,6 +26,25 @@ const QUERIES: Record<string, unknown> = {
   'nxr1:/1.0/instances?recursion=1&all-projects=true': [
     { name: 'hr1', project: 'default', status: 'Running', profiles: ['default'], config: { 'user.nestctl.path': 'hr1' } },
   ],
+  // The same instances with their state, read for their addresses (status).
+  'nxr1:/1.0/instances?recursion=2&all-projects=true': [
+    {
+      name: 'hr1',
+      project: 'default',
+      status: 'Running',
+      state: {
+        network: {
+          lo: { addresses: [{ family: 'inet', address: '127.0.0.1', netmask: '8', scope: 'local' }] },
+          eth0: {
+            addresses: [
+              { family: 'inet', address: '10.78.1.20', netmask: '24', scope: 'global' },
+              { family: 'inet6', address: 'fd42::20', netmask: '64', scope: 'global' },
+            ],
+          },
+        },
+      },
+    },
+  ],
   'nxr1:/1.0/images?recursion=1': [{ fingerprint: 'a'.repeat(64), aliases: [{ name: 'busybox' }], properties: {} }],
   'nxr1:/1.0/storage-pools?recursion=1': [{ name: 'default', driver: 'dir' }],
   'nxr1:/1.0/networks?recursion=1': [{ name: 'lxdbr0', managed: true, config: { 'ipv4.address': '10.78.1.1/24' } }],
@@ -44,7 +63,7 @@ describe("a remote's top level over the real client", () => {
     expect(obs.daemon).toEqual({ kind: 'up', version: '5.0.2', startedAt: null });
     expect(obs.subuid.text).toBe('root:65536:1000000\n');
     expect(obs.subgid.text).toBe('root:65536:1000000\n');
-    expect(obs.instances.map((i) => [i.name, i.status])).toEqual([['hr1', 'Running']]);
+    expect(obs.instances.map((i) => [i.name, i.status, i.ipv4])).toEqual([['hr1', 'Running', ['10.78.1.20']]]);
     expect(obs.images.map((i) => i.aliases)).toEqual([['busybox']]);
     expect(obs.storagePools).toEqual(['default']);
     expect(obs.networks).toEqual([{ name: 'lxdbr0', managed: true, ipv4: '10.78.1.1/24' }]);

@@ -18,6 +18,12 @@ export const IMAGES_QUERY = '/1.0/images?recursion=1';
 /** The pools with their drivers (Docker's storage driver depends on what a container's root disk is on). */
 export const POOLS_QUERY = '/1.0/storage-pools?recursion=1';
 export const PROFILES_QUERY = '/1.0/profiles?recursion=1';
+/**
+ * The instances with their state (`recursion=2`: InstanceFull), read only for their addresses
+ * (`status`); kept apart from INSTANCES_QUERY so a daemon that cannot render a state still lists
+ * its instances, and the plan never depends on it.
+ */
+export const ADDRESSES_QUERY = '/1.0/instances?recursion=2&all-projects=true';
 
 // String.raw: the shell sees every backslash as written here.
 export const PROBE_SCRIPT = String.raw`
@@ -67,6 +73,7 @@ if [ -n "$pid" ] && [ -r "/proc/$pid/stat" ]; then
   sec daemon_started "$(awk -v t="$t" -v hz="$(getconf CLK_TCK)" 'NR == FNR { up = $1; next } { printf "%.3f", t - (up - $22 / hz) }' /proc/uptime "/proc/$pid/stat")"; echo
 fi
 run instances "$cli" query '${INSTANCES_QUERY}'
+run addresses "$cli" query '${ADDRESSES_QUERY}'
 run images "$cli" query '${IMAGES_QUERY}'
 run pools "$cli" query '${POOLS_QUERY}'
 run networks "$cli" query '/1.0/networks?recursion=1'

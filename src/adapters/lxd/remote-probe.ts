@@ -11,7 +11,7 @@ import type { ObservedLevel } from '../../core/observed.js';
 import { parseProbe } from '../../core/observe/parse-probe.js';
 import type { Exec } from '../../ports/exec.js';
 import { type Cli, projectArgs, type RemoteTop } from '../nested-exec.js';
-import { IMAGES_QUERY, INSTANCES_QUERY, POOLS_QUERY, PROBE_MARK, PROFILES_QUERY } from './probe-script.js';
+import { ADDRESSES_QUERY, IMAGES_QUERY, INSTANCES_QUERY, POOLS_QUERY, PROBE_MARK, PROFILES_QUERY } from './probe-script.js';
 
 /** A remote's top level: where it is, and its daemon's range (read once, by the caller's probe instance). */
 export interface RemoteLevelTop extends RemoteTop {
@@ -40,6 +40,7 @@ export async function probeRemoteTop(exec: Exec, cli: Cli, top: RemoteLevelTop, 
     top.range(),
     read('server', '/1.0'),
     read('instances', INSTANCES_QUERY),
+    read('addresses', ADDRESSES_QUERY),
     read('images', IMAGES_QUERY),
     read('pools', POOLS_QUERY),
     read('networks', '/1.0/networks?recursion=1'),

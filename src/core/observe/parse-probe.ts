@@ -159,6 +159,59 @@ export function observedInstances(api: unknown, level: string): ObservedInstance
   return unique(instances, (i) => `${i.project}/${i.name}`, 'instance', level);
 }
 
+interface ApiAddress {
+  family?: unknown;
+  address?: unknown;
+  scope?: unknown;
+}
+
+const IPV4 = /^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$/;
+
+/**
+ * The answer of `lxc query '/1.0/instances?recursion=2&all-projects=true'` (the probe's addresses
+ * fact): each instance's global IPv4 addresses, by "project/name", in the order its interfaces
+ * list them. A stopped instance has no state (null) and so no address.
+ */
+export function observedAddresses(api: unknown, level: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const i of records<{ name?: unknown; project?: unknown; state?: unknown }>(api, 'the instance state list', level)) {
+    const name = instanceName(i.name, level);
+    const project = typeof i.project === 'string' && i.project !== '' ? i.project : MANAGED_PROJECT;
+    const state = i.state;
+    if (state !== undefined && state !== null && (typeof state !== 'object' || Array.isArray(state)))
+      refuse(`instance ${name}'s state is not an object`, level);
+    const network = (state as { network?: unknown } | null | undefined)?.network;
+    if (network !== undefined && network !== null && (typeof network !== 'object' || Array.isArray(network)))
+      refuse(`instance ${name}'s network state is not a map`, level);
+    const addresses: string[] = [];
+    for (const [iface, body] of Object.entries((network ?? {}) as Record<string, unknown>)) {
+      if (body === null || typeof body !== 'object' || Array.isArray(body))
+        refuse(`instance ${name}'s interface ${JSON.stringify(iface)} is not an object`, level);
+      const listed = (body as { addresses?: unknown }).addresses;
+      for (const a of records<ApiAddress>(listed ?? [], `instance ${name}'s addresses on ${JSON.stringify(iface)}`, level)) {
+        if (a.family !== 'inet' || a.scope !== 'global') continue;
+        if (typeof a.address !== 'string' || !IPV4.test(a.address))
+          refuse(`instance ${name} has the IPv4 address ${JSON.stringify(a.address)}`, level);
+        addresses.push(a.address);
+      }
+    }
+    const key = `${project}/${name}`;
+    if (out.has(key)) refuse(`instance state ${JSON.stringify(key)} is listed twice`, level);
+    out.set(key, addresses);
+  }
+  return out;
+}
+
+/** The instances with the addresses their state lists, when the probe read them. */
+function withAddresses(instances: ObservedInstance[], fact: Fact | undefined, level: string): ObservedInstance[] {
+  if (fact?.status !== '0') return instances;
+  const addresses = observedAddresses(json<unknown>(fact, []), level);
+  return instances.map((i) => {
+    const v4 = addresses.get(`${i.project}/${i.name}`);
+    return v4 === undefined ? i : { ...i, ipv4: v4 };
+  });
+}
+
 function strings(value: unknown, what: string, level: string): string[] {
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) refuse(`${what} is not a list of names`, level);
@@ -266,7 +319,7 @@ export function parseProbe(path: string, output: string, mark: string, flavour: 
     }),
     defaultProfileHasRoot: Object.values(defaultProfile?.devices ?? {}).some((d) => d.type === 'disk' && d.path === '/'),
     images: observedImages(json<unknown>(facts.get('images'), []), path),
-    instances: observedInstances(json<unknown>(facts.get('instances'), []), path),
+    instances: withAddresses(observedInstances(json<unknown>(facts.get('instances'), []), path), facts.get('addresses'), path),
     profiles,
     now: Number(facts.get('now')?.status ?? 0),
     ...observedCluster(serverOf(json<unknown>(server, {}), path), json<unknown>(facts.get('members'), []), path),

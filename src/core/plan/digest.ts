@@ -2,7 +2,8 @@
 // hashes the same. Clock readings are left out: the probe's own clock changes on every probe,
 // and a daemon's start time is an estimate that moves by milliseconds between probes when no
 // systemd records it; what a plan depends on is only whether the daemon has read the current
-// subid files, and that goes in instead.
+// subid files, and that goes in instead. Instances' addresses (read for `status`) are left out
+// too: nothing is planned from them, and a new DHCP lease must not make a saved plan stale.
 
 import { canonicalJson, sha256 } from '../hash.js';
 import type { ObservedLevel, ObservedTree } from '../observed.js';
@@ -11,7 +12,8 @@ import { restartPending } from '../observe/restart-pending.js';
 function withoutClocks(level: ObservedLevel): unknown {
   const daemon =
     level.daemon.kind === 'up' ? { ...level.daemon, startedAt: null, readsCurrentFiles: !restartPending(level) } : level.daemon;
-  return { ...level, now: 0, daemon };
+  const instances = level.instances.map(({ ipv4: _ipv4, ...i }) => i);
+  return { ...level, now: 0, daemon, instances };
 }
 
 export function observedDigest(tree: ObservedTree): string {
