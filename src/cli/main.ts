@@ -134,6 +134,19 @@ async function main(argv: string[]): Promise<number> {
     code = await (await import('./commands/viz.js')).vizCommand(file, opts, c());
   });
 
+  connectionOptions(
+    program
+      .command('import')
+      .description('write a manifest of the containers on this machine and every level inside them it can reach')
+      .option('--out <file>', 'write the manifest there instead of to standard output')
+      .option('--force', 'with --out: overwrite an existing file')
+      .addOption(
+        new Option('--flavour <flavour>', 'the daemon to read on the host when several are installed').choices(['debian', 'incus', 'snap']),
+      ),
+  ).action(async (opts) => {
+    code = await (await import('./commands/import.js')).importCommand(opts, c());
+  });
+
   // Which command ran (or failed in commander's own parsing), so errors can honour its --json.
   let active: Command | null = null;
   program.hook('preAction', (_program, actionCommand) => {

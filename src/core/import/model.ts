@@ -1,0 +1,53 @@
+// What `nestctl import` found, as a manifest says it: plain data between the observed tree
+// (tree.ts) and the YAML text (render.ts). Every `notes` entry becomes a `# not expressible:` comment.
+
+import type { Flavour } from '../manifest/model.js';
+
+export interface ImportedProfile {
+  name: string;
+  description: string;
+  config: Record<string, string>;
+  devices: Record<string, Record<string, string>>;
+}
+
+export interface ImportedLxd {
+  kind: 'lxd';
+  name: string;
+  /** Its path in the tree ("c1/c2"). */
+  path: string;
+  image: string;
+  /** null: ["default"], left unsaid. */
+  profiles: string[] | null;
+  config: Record<string, string>;
+  idmap: { isolated: true; size: number | null } | null;
+  docker: boolean;
+  flavour: Flavour | null;
+  /** nestctl did not create it (no marker, or another path's). */
+  adopt: boolean;
+  insideProfiles: ImportedProfile[];
+  containers: ImportedNode[];
+  notes: string[];
+  /** On what of its inside was left out. */
+  containerNotes: string[];
+}
+
+export interface ImportedLxc {
+  kind: 'lxc';
+  name: string;
+  /** null: root's. */
+  user: string | null;
+  bridge: string | null;
+  notes: string[];
+}
+
+export type ImportedNode = ImportedLxd | ImportedLxc;
+
+export interface ImportedHost {
+  flavour: Flavour | null;
+  /** Start of the root entry, when writing it keeps the entry as it is (index.ts decides). */
+  base?: number;
+  notes: string[];
+  profiles: ImportedProfile[];
+  containers: ImportedNode[];
+  containerNotes: string[];
+}

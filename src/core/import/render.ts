@@ -1,0 +1,93 @@
+// The imported model → manifest text, keys in the schema's order, each note a comment where it
+// belongs: above the container (or the host) it is about, or above the `containers:` that lacks
+// what was left out.
+
+import { Document, Pair, Scalar, YAMLMap, YAMLSeq } from 'yaml';
+import type { ImportedHost, ImportedLxc, ImportedLxd, ImportedNode, ImportedProfile } from './model.js';
+
+export const NOTE_PREFIX = ' not expressible: ';
+
+type Entry = [key: string, value: unknown, notes?: string[]];
+
+const comment = (notes: readonly string[]): string | undefined =>
+  notes.length === 0 ? undefined : notes.map((n) => `${NOTE_PREFIX}${n}`).join('\n');
+
+export function renderImport(host: ImportedHost, header: string): string {
+  const doc = new Document();
+  const map = (entries: Entry[], notes: readonly string[] = []): YAMLMap => {
+    const m = new YAMLMap();
+    for (const [key, value, keyNotes] of entries) {
+      if (value === undefined) continue;
+      const k = new Scalar(key);
+      const c = comment(keyNotes ?? []);
+      if (c) k.commentBefore = c;
+      m.items.push(new Pair(k, value instanceof YAMLMap || value instanceof YAMLSeq ? value : doc.createNode(value)));
+    }
+    const c = comment(notes);
+    if (c) m.commentBefore = c;
+    return m;
+  };
+  const profiles = (ps: ImportedProfile[]): YAMLMap | undefined => {
+    if (ps.length === 0) return undefined;
+    return map(
+      ps.map((p): Entry => [
+        p.name,
+        map([
+          ['description', p.description === '' ? undefined : p.description],
+          ['config', Object.keys(p.config).length > 0 ? p.config : undefined],
+          ['devices', Object.keys(p.devices).length > 0 ? p.devices : undefined],
+        ]),
+      ]),
+    );
+  };
+  const containers = (nodes: ImportedNode[]): YAMLSeq => {
+    const seq = new YAMLSeq();
+    for (const n of nodes) seq.items.push(n.kind === 'lxd' ? lxd(n) : lxc(n));
+    return seq;
+  };
+  const lxd = (n: ImportedLxd): YAMLMap =>
+    map(
+      [
+        ['name', n.name],
+        ['image', n.image],
+        ['profiles', n.profiles ?? undefined],
+        ['config', Object.keys(n.config).length > 0 ? n.config : undefined],
+        ['idmap', n.idmap ? (n.idmap.size === null ? { isolated: true } : { isolated: true, size: n.idmap.size }) : undefined],
+        ['docker', n.docker ? true : undefined],
+        ['flavour', n.flavour ?? undefined],
+        ['adopt', n.adopt ? true : undefined],
+        ['inside', n.insideProfiles.length > 0 ? map([['profiles', profiles(n.insideProfiles)]]) : undefined],
+        ['containers', n.containers.length > 0 ? containers(n.containers) : undefined, n.containerNotes],
+      ],
+      [...n.notes, ...(n.containers.length === 0 ? n.containerNotes : [])],
+    );
+  const lxc = (n: ImportedLxc): YAMLMap =>
+    map(
+      [
+        ['name', n.name],
+        ['runtime', 'lxc'],
+        ['user', n.user ?? undefined],
+        ['bridge', n.bridge ?? undefined],
+      ],
+      n.notes,
+    );
+  const hostEntries: Entry[] = [
+    ['base', host.base],
+    ['flavour', host.flavour ?? undefined],
+    ['profiles', profiles(host.profiles)],
+  ];
+  const hostMap = hostEntries.some(([, v]) => v !== undefined) ? map(hostEntries) : undefined;
+  doc.contents = map([
+    ['apiVersion', 'nestctl/v1'],
+    ['host', hostMap, host.notes],
+    ['containers', containers(host.containers), host.containerNotes],
+  ]);
+  doc.commentBefore = header;
+  // A host with nothing to say still gets its notes, above containers:.
+  if (!hostMap && host.notes.length > 0) {
+    const first = (doc.contents as YAMLMap).items.find((p) => (p.key as Scalar).value === 'containers');
+    const k = first?.key as Scalar | undefined;
+    if (k) k.commentBefore = [comment(host.notes), k.commentBefore].filter(Boolean).join('\n');
+  }
+  return doc.toString({ lineWidth: 0 });
+}
