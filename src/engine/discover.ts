@@ -4,6 +4,8 @@
 // siblings in parallel); whether an LXD runs inside it is the probe's answer. Every level's
 // classic LXC containers are read too, of every owner (one more round trip beside the walk).
 
+import { hasListValue } from '../core/lxc/config-file.js';
+import { NESTING_CONF } from '../core/lxc/paths.js';
 import { mapContradiction } from '../core/observe/map-agreement.js';
 import { lxdTrue } from '../core/manifest/config-keys.js';
 import { MANAGED_PROJECT, type ObservedInstance, type ObservedLevel, type ObservedTree } from '../core/observed.js';
@@ -34,6 +36,7 @@ async function descend(levels: ObservedTree['levels'], api: LxdLevel, level: Obs
   await Promise.all([
     withLxc(api, level, [], true).then((withFacts) => {
       record.level = withFacts;
+      return descendLxc(levels, api, withFacts);
     }),
     ...level.instances
       .filter((i) => mayHoldLevel(level, i))
@@ -55,4 +58,26 @@ async function descend(levels: ObservedTree['levels'], api: LxdLevel, level: Obs
         await descend(levels, child, inside.level);
       }),
   ]);
+}
+
+/** A classic LXC container that includes LXC's nesting.conf may hold LXC containers: each running one is looked into. */
+export const lxcMayNest = (config: string): boolean => hasListValue(config, 'lxc.include', NESTING_CONF);
+
+async function descendLxc(levels: ObservedTree['levels'], api: LxdLevel, level: ObservedLevel): Promise<void> {
+  const owners = Object.entries(level.lxc?.owners ?? {});
+  await Promise.all(
+    owners.flatMap(([owner, facts]) =>
+      facts.containers
+        .filter((c) => c.state === 'RUNNING' && lxcMayNest(c.config.text))
+        .map(async (c) => {
+          const path = joinPath(level.path, c.name);
+          const child = api.lxcChild(c.name, owner === 'root' ? null : owner);
+          const inside = await probeInside(child);
+          levels[path] = inside;
+          if (inside.kind !== 'observed') return;
+          inside.level = await withLxc(child, inside.level, [], true);
+          await descendLxc(levels, child, inside.level);
+        }),
+    ),
+  );
 }

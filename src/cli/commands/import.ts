@@ -62,7 +62,9 @@ export async function importCommand(flags: ImportFlags, c: Colours): Promise<num
   else {
     await writeFile(flags.out, result.text);
     printErr(
-      c.green(`Wrote ${flags.out}${result.notes > 0 ? ` (${result.notes} note${result.notes === 1 ? '' : 's'} on what it cannot express)` : ''}. Next: nestctl plan ${flags.out}\n`),
+      c.green(
+        `Wrote ${flags.out}${result.notes > 0 ? ` (${result.notes} note${result.notes === 1 ? '' : 's'} on what it cannot express)` : ''}. Next: nestctl plan ${flags.out}\n`,
+      ),
       c,
     );
   }

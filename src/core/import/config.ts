@@ -51,9 +51,10 @@ export function importConfig(raw: Record<string, string>, holds: boolean): Impor
       );
   } else {
     if (isolated !== undefined)
-      out.notes.push(`security.idmap.isolated=${JSON.stringify(isolated)} is left out (only idmap: {isolated: true} says it); plan unsets it`);
-    if (size !== undefined)
-      out.notes.push(`security.idmap.size=${JSON.stringify(size)} without isolated is left out; plan unsets it`);
+      out.notes.push(
+        `security.idmap.isolated=${JSON.stringify(isolated)} is left out (only idmap: {isolated: true} says it); plan unsets it`,
+      );
+    if (size !== undefined) out.notes.push(`security.idmap.size=${JSON.stringify(size)} without isolated is left out; plan unsets it`);
   }
   for (const [k, v] of Object.entries(user).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const problem = configKeyProblem(k, 'the manifest');

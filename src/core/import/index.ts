@@ -26,7 +26,7 @@ const HEADER = (source: string): string =>
   [
     ` Written by nestctl import from ${source}.`,
     ' Containers nestctl did not create say adopt: true; `nestctl plan` on this file changes nothing',
-    " but nestctl's markers on them. Comments starting \"not expressible:\" say what a manifest cannot hold.",
+    ' but nestctl\'s markers on them. Comments starting "not expressible:" say what a manifest cannot hold.',
   ].join('\n');
 
 /** `source`: what was observed, for the header ("this machine", "a simulated world"). */
@@ -75,7 +75,10 @@ function chooseBase(tree: ObservedTree, host: ImportedHost, allocation: Allocati
   if (uid.start !== gid.start || uid.size !== gid.size)
     return {
       ...host,
-      notes: [...host.notes, `root's entries differ (subuid ${uid.start}:${uid.size}, subgid ${gid.start}:${gid.size}); the plan writes one range for both`],
+      notes: [
+        ...host.notes,
+        `root's entries differ (subuid ${uid.start}:${uid.size}, subgid ${gid.start}:${gid.size}); the plan writes one range for both`,
+      ],
     };
   const need = allocation.hostNeed;
   if (uid.size === need) return { ...host, base: uid.start };

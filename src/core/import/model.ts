@@ -37,6 +37,10 @@ export interface ImportedLxc {
   /** null: root's. */
   user: string | null;
   bridge: string | null;
+  /** lxc-create's template, written only where the manifest needs one (null: left unsaid). */
+  template: string | null;
+  /** LXC containers inside it. */
+  containers: ImportedLxc[];
   notes: string[];
 }
 

@@ -30,14 +30,16 @@ export function renderImport(host: ImportedHost, header: string): string {
   const profiles = (ps: ImportedProfile[]): YAMLMap | undefined => {
     if (ps.length === 0) return undefined;
     return map(
-      ps.map((p): Entry => [
-        p.name,
-        map([
-          ['description', p.description === '' ? undefined : p.description],
-          ['config', Object.keys(p.config).length > 0 ? p.config : undefined],
-          ['devices', Object.keys(p.devices).length > 0 ? p.devices : undefined],
-        ]),
-      ]),
+      ps.map(
+        (p): Entry => [
+          p.name,
+          map([
+            ['description', p.description === '' ? undefined : p.description],
+            ['config', Object.keys(p.config).length > 0 ? p.config : undefined],
+            ['devices', Object.keys(p.devices).length > 0 ? p.devices : undefined],
+          ]),
+        ],
+      ),
     );
   };
   const containers = (nodes: ImportedNode[]): YAMLSeq => {
@@ -67,7 +69,9 @@ export function renderImport(host: ImportedHost, header: string): string {
         ['name', n.name],
         ['runtime', 'lxc'],
         ['user', n.user ?? undefined],
+        ['template', n.template ?? undefined],
         ['bridge', n.bridge ?? undefined],
+        ['containers', n.containers.length > 0 ? containers(n.containers) : undefined],
       ],
       n.notes,
     );

@@ -4,11 +4,19 @@
 import { BugError } from '../errors.js';
 import { assumedInside, bridgeName } from '../flavour/index.js';
 import { lxcValue } from '../lxc/config-file.js';
-import { markedPath } from '../lxc/paths.js';
+import { LXC_NET_BRIDGE, markedPath } from '../lxc/paths.js';
 import type { Flavour } from '../manifest/model.js';
-import { MANAGED_PROJECT, type ObservedImage, type ObservedInstance, type ObservedLevel, type ObservedTree, instanceLabel } from '../observed.js';
+import {
+  MANAGED_PROJECT,
+  managedInstance,
+  type ObservedImage,
+  type ObservedInstance,
+  type ObservedLevel,
+  type ObservedTree,
+  instanceLabel,
+} from '../observed.js';
 import { joinPath, levelLabel } from '../paths.js';
-import { MARKER_MANAGED, MARKER_PATH } from '../plan/desired-config.js';
+import { MARKER_MANAGED, MARKER_PATH, MARKER_SETUP } from '../plan/desired-config.js';
 import { importConfig } from './config.js';
 import type { ImportedHost, ImportedLxc, ImportedLxd, ImportedNode, ImportedProfile } from './model.js';
 
@@ -47,7 +55,7 @@ function levelProfiles(level: ObservedLevel): { profiles: ImportedProfile[]; not
 /** The level's containers (LXD's, then classic LXC's), and notes on those left out. */
 function levelChildren(tree: ObservedTree, level: ObservedLevel, hostImages: ObservedImage[]): { nodes: ImportedNode[]; notes: string[] } {
   const notes: string[] = [];
-  const nodes: ImportedNode[] = [];
+  const nodes: ImportedLxd[] = [];
   for (const inst of level.instances) {
     if (inst.project !== MANAGED_PROJECT) {
       notes.push(`${instanceLabel(inst)} in ${levelLabel(level.path)}: nestctl manages only the default project's containers; left out`);
@@ -57,8 +65,20 @@ function levelChildren(tree: ObservedTree, level: ObservedLevel, hostImages: Obs
     if (node.kind === 'left-out') notes.push(node.why);
     else nodes.push(node);
   }
-  const lxc = lxcChildren(level);
-  return { nodes: [...nodes, ...lxc.nodes], notes: [...notes, ...lxc.notes] };
+  const lxc = lxcChildren(tree, level);
+  return { nodes: [...slicesInOrder(nodes, level), ...lxc.nodes], notes: [...notes, ...lxc.notes] };
+}
+
+/**
+ * The allocator places isolated slices in manifest order: isolated siblings are written in the
+ * order of their slices (volatile.idmap.base), each in the place of one, so it places them where they are.
+ */
+function slicesInOrder(nodes: ImportedLxd[], level: ObservedLevel): ImportedLxd[] {
+  const base = (n: ImportedLxd): number => Number(managedInstance(level, n.name)?.config['volatile.idmap.base'] ?? Number.NaN);
+  const isolated = nodes.filter((n) => n.idmap !== null);
+  const sorted = [...isolated].sort((a, b) => (Number.isNaN(base(a)) || Number.isNaN(base(b)) ? 0 : base(a) - base(b)));
+  let next = 0;
+  return nodes.map((n) => (n.idmap === null ? n : sorted[next++]!));
 }
 
 type NodeOrWhy = ImportedLxd | { kind: 'left-out'; why: string };
@@ -75,11 +95,15 @@ function lxdNode(tree: ObservedTree, level: ObservedLevel, inst: ObservedInstanc
   else if (inside && inside.daemon.kind !== 'up' && inside.flavour !== null)
     notes.push(`its ${inside.flavour} daemon is ${inside.daemon.kind}, so what it holds could not be listed`);
   const below = inside && inside.daemon.kind === 'up' ? levelChildren(tree, inside, hostImages) : { nodes: [], notes: [] };
-  const lxcBelow = inside && inside.daemon.kind !== 'up' ? lxcChildren(inside) : { nodes: [], notes: [] };
+  const lxcBelow = inside && inside.daemon.kind !== 'up' ? lxcChildren(tree, inside) : { nodes: [], notes: [] };
   const containers = [...below.nodes, ...lxcBelow.nodes];
   const config = importConfig(inst.config, containers.length > 0);
   if (config.refused) return { kind: 'left-out', why: `${path}: ${config.refused}; left out, nestctl leaves it alone` };
   notes.push(...config.notes);
+  if (inst.config[MARKER_SETUP] !== undefined)
+    notes.push(
+      'setup commands ran here (user.nestctl.setup holds only their hash, not the commands); write the same setup: list to keep it so',
+    );
   if (inst.status !== 'Running') notes.push(`it is ${inst.status.toLowerCase()}; nestctl keeps its containers running, so apply starts it`);
   const insideProfiles = inside && containers.length > 0 ? levelProfiles(inside) : { profiles: [], notes: [] };
   const flavour = flavourToName(level.flavour, inside?.flavour ?? null, containers.length > 0);
@@ -130,7 +154,7 @@ function flavourToName(parent: Flavour | null, inside: Flavour | null, holds: bo
 }
 
 /** Classic LXC containers at a level: only those nestctl made (there is no adopting one). */
-function lxcChildren(level: ObservedLevel): { nodes: ImportedLxc[]; notes: string[] } {
+function lxcChildren(tree: ObservedTree, level: ObservedLevel): { nodes: ImportedLxc[]; notes: string[] } {
   const nodes: ImportedLxc[] = [];
   const notes: string[] = [];
   if (level.lxcUnseen) notes.push(`classic LXC in ${levelLabel(level.path)} could not be read: ${level.lxcUnseen}`);
@@ -148,18 +172,27 @@ function lxcChildren(level: ObservedLevel): { nodes: ImportedLxc[]; notes: strin
         continue;
       }
       const link = lxcValue(c.config.text, 'lxc.net.0.link');
-      const own: string[] = [
-        "its config file's other keys are not imported: nestctl cannot tell the template's from yours (a key written here is set, the others are left alone)",
-      ];
-      if (c.config.text.includes('lxc.include') && c.config.text.includes('nesting.conf'))
-        own.push('it may hold LXC containers of its own; nestctl does not look inside LXC containers it was not told about');
-      if (c.state !== 'RUNNING') own.push(`it is ${c.state.toLowerCase()}`);
+      const own: string[] = ["its config's keys are not imported (nestctl cannot tell its template's from yours)"];
+      const seen = tree.levels[path];
+      const inside = seen?.kind === 'observed' ? lxcChildren(tree, seen.level) : { nodes: [], notes: [] };
+      if (seen && seen.kind !== 'observed') own.push(`what runs inside it was not looked at: ${seen.reason}`);
+      if (c.state !== 'RUNNING') own.push(`it is ${c.state.toLowerCase()}; apply starts it`);
       nodes.push({
         kind: 'lxc',
         name: c.name,
         user: owner === 'root' ? null : owner,
-        bridge: link !== null && link !== bridgeName(level.flavour) ? link : null,
-        notes: own,
+        bridge: link !== null && link !== (level.flavour === null ? LXC_NET_BRIDGE : bridgeName(level.flavour)) ? link : null,
+        containers: inside.nodes,
+        // The validator wants a template with LXC in it for a container that holds some; which one
+        // made it is not recorded, and nestctl uses it only to create the container again.
+        template: inside.nodes.length > 0 ? 'download' : null,
+        notes: [
+          ...own,
+          ...(inside.nodes.length > 0
+            ? ['the template it was made from is not recorded; download is written, used only if nestctl creates it again']
+            : []),
+          ...inside.notes,
+        ],
       });
     }
   }
