@@ -123,7 +123,10 @@ const shapeAt = (depth: number): fc.Arbitrary<Shape> =>
     isolated: fc.boolean(),
     docker: fc.boolean(),
     key: fc.constantFrom(null, 'limits.cpu', 'user.note'),
-    children: depth >= 3 ? fc.constant([]) : fc.oneof(fc.constant([]), fc.array(shapeAt(depth + 1), { minLength: 1, maxLength: 3 })),
+    children:
+      depth >= 3
+        ? fc.constant<Shape[]>([])
+        : fc.oneof(fc.constant<Shape[]>([]), fc.array(shapeAt(depth + 1), { minLength: 1, maxLength: 3 })),
   });
 
 function manifestText(tree: Shape[], base: number | null): string {
