@@ -21,6 +21,8 @@ export interface ImportedLxd {
   config: Record<string, string>;
   idmap: { isolated: true; size: number | null } | null;
   docker: boolean;
+  /** docker.userns_remap's size: dockremap's entry inside it (null: none). */
+  dockerRemap: number | null;
   flavour: Flavour | null;
   /** nestctl did not create it (no marker, or another path's). */
   adopt: boolean;

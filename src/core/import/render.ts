@@ -3,6 +3,7 @@
 // what was left out.
 
 import { Document, Pair, Scalar, YAMLMap, YAMLSeq } from 'yaml';
+import { DOCKREMAP_DEFAULT_SIZE } from '../manifest/docker.js';
 import type { ImportedHost, ImportedLxc, ImportedLxd, ImportedNode, ImportedProfile } from './model.js';
 
 export const NOTE_PREFIX = ' not expressible: ';
@@ -55,7 +56,14 @@ export function renderImport(host: ImportedHost, header: string): string {
         ['profiles', n.profiles ?? undefined],
         ['config', Object.keys(n.config).length > 0 ? n.config : undefined],
         ['idmap', n.idmap ? (n.idmap.size === null ? { isolated: true } : { isolated: true, size: n.idmap.size }) : undefined],
-        ['docker', n.docker ? true : undefined],
+        [
+          'docker',
+          n.dockerRemap !== null
+            ? { userns_remap: n.dockerRemap === DOCKREMAP_DEFAULT_SIZE ? true : { size: n.dockerRemap } }
+            : n.docker
+              ? true
+              : undefined,
+        ],
         ['flavour', n.flavour ?? undefined],
         ['adopt', n.adopt ? true : undefined],
         ['inside', n.insideProfiles.length > 0 ? map([['profiles', profiles(n.insideProfiles)]]) : undefined],

@@ -18,6 +18,8 @@ import {
 import { joinPath, levelLabel } from '../paths.js';
 import { MARKER_MANAGED, MARKER_PATH, MARKER_SETUP } from '../plan/desired-config.js';
 import { importConfig } from './config.js';
+import { DOCKREMAP } from '../manifest/docker.js';
+import { firstUsable } from '../subid/file.js';
 import type { ImportedHost, ImportedLxc, ImportedLxd, ImportedNode, ImportedProfile } from './model.js';
 
 const DEFAULT_PROFILE = 'default';
@@ -116,6 +118,7 @@ function lxdNode(tree: ObservedTree, level: ObservedLevel, inst: ObservedInstanc
     config: config.config,
     idmap: config.idmap,
     docker: config.docker,
+    dockerRemap: config.docker && inside ? dockremapSize(inside) : null,
     flavour,
     adopt: inst.config[MARKER_MANAGED] !== 'true' || inst.config[MARKER_PATH] !== path,
     insideProfiles: insideProfiles.profiles,
@@ -197,4 +200,11 @@ function lxcChildren(tree: ObservedTree, level: ObservedLevel): { nodes: Importe
     }
   }
   return { nodes, notes };
+}
+
+/** The size of Docker's dockremap range inside a container, when its subid files give it one (the same in both). */
+function dockremapSize(inside: ObservedLevel): number | null {
+  const uid = firstUsable(inside.subuid.text, DOCKREMAP);
+  const gid = firstUsable(inside.subgid.text, DOCKREMAP);
+  return uid && gid && uid.start === gid.start && uid.size === gid.size ? uid.size : null;
 }
