@@ -95,6 +95,17 @@ describe('import of a tree built by hand', () => {
     expect(again.code, again.stdout + again.stderr).toBe(0);
   });
 
+  it('probes the host and each running container that can nest, once, and no other', async () => {
+    const r = await nestctl(['import', '-v', '--world', world]);
+    expect(r.code).toBe(0);
+    const probes = r.stderr
+      .split('\n')
+      .flatMap((l) => /^\[([^\]]+)\] sh -c <(probe|lxc-probe)>/.exec(l)?.slice(1, 3).join(' ') ?? [])
+      .sort();
+    // c1/web and c1/db cannot nest; d1 can (Docker's keys), but runs no LXD, so its LXC is not read.
+    expect(probes).toEqual(['c1 lxc-probe', 'c1 probe', 'd1 probe', 'host lxc-probe', 'host probe']);
+  });
+
   it('says what it cannot express, and leaves out what it cannot manage', async () => {
     const text = await run(['import', '--world', 'test/unit/fixtures/worlds/hand-built-odd.yaml']);
     const notes = text.split('\n').filter((l) => l.trimStart().startsWith('# not expressible:'));
