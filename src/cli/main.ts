@@ -142,7 +142,13 @@ async function main(argv: string[]): Promise<number> {
       .option('--force', 'with --out: overwrite an existing file')
       .addOption(
         new Option('--flavour <flavour>', 'the daemon to read on the host when several are installed').choices(['debian', 'incus', 'snap']),
-      ),
+      )
+      .option(
+        '--remote <name>',
+        'also a remote of the client configuration (lxc remote list); repeatable',
+        (v: string, prev: string[] = []) => [...prev, v],
+      )
+      .addOption(new Option('--cli <client>', 'the client whose configuration holds the remotes').choices(['lxc', 'incus'])),
   ).action(async (opts) => {
     code = await (await import('./commands/import.js')).importCommand(opts, c());
   });

@@ -22,22 +22,25 @@ export const mayHoldLevel = (level: ObservedLevel, inst: ObservedInstance): bool
   lxdTrue(inst.config['security.nesting'] ?? 'false') &&
   offlineMember(level, inst) === null;
 
-export async function discoverTree(host: LxdLevel): Promise<ObservedTree> {
+/** `remote`: the host is a remote's daemon, reached through the client, whose machine runs no classic LXC of nestctl's. */
+export async function discoverTree(host: LxdLevel, remote = false): Promise<ObservedTree> {
   const levels: ObservedTree['levels'] = {};
   const hostLevel = await host.probe();
-  await descend(levels, host, hostLevel);
+  await descend(levels, host, hostLevel, remote);
   return { levels };
 }
 
 /** Record `level` (with its LXC facts) and walk into each container that may hold one. */
-async function descend(levels: ObservedTree['levels'], api: LxdLevel, level: ObservedLevel): Promise<void> {
+async function descend(levels: ObservedTree['levels'], api: LxdLevel, level: ObservedLevel, noLxc = false): Promise<void> {
   const record = { kind: 'observed' as const, level };
   levels[level.path] = record;
   await Promise.all([
-    withLxc(api, level, [], true).then((withFacts) => {
-      record.level = withFacts;
-      return descendLxc(levels, api, withFacts);
-    }),
+    noLxc
+      ? Promise.resolve()
+      : withLxc(api, level, [], true).then((withFacts) => {
+          record.level = withFacts;
+          return descendLxc(levels, api, withFacts);
+        }),
     ...level.instances
       .filter((i) => mayHoldLevel(level, i))
       .map(async (inst) => {

@@ -25,11 +25,12 @@ const manifests = (dir: string): string[] =>
     .filter((f) => f.endsWith('.yaml'))
     .sort()
     .map((f) => `${dir}/${f}`);
-// Only remote hosts' containers: import reads this machine (or its simulation) alone.
-const REMOTE_ONLY = ['examples/cluster.yaml'];
 const MARKERS = ['user.nestctl.managed', 'user.nestctl.path'];
-// Manifests with remote hosts: only this machine's part is imported.
-const MANY_HOSTS = ['examples/hosts.yaml'];
+/** The remotes a manifest's hosts: name, each imported with --remote. */
+function remotesOf(file: string): string[] {
+  const doc = parse(readFileSync(join(ROOT, file), 'utf8')) as { hosts?: Record<string, { remote?: string }> };
+  return Object.values(doc.hosts ?? {}).flatMap((h) => (h.remote ? [h.remote] : []));
+}
 
 /** What the allocator derives for each node of a manifest. */
 function idsOf(text: string, file: string): Record<string, unknown> {
@@ -54,13 +55,13 @@ const steps = (plan: Plan): Array<{ kind: string; keys: string[] }> =>
   });
 
 describe('import after apply (the round trip)', () => {
-  for (const m of [...manifests('examples'), ...manifests('test/e2e/manifests')].filter((f) => !REMOTE_ONLY.includes(f))) {
+  for (const m of [...manifests('examples'), ...manifests('test/e2e/manifests')]) {
     it.concurrent(`${m}: the imported manifest validates and its plan is empty`, async () => {
       const dir = tmp();
       const state = join(dir, 'state.yaml');
       const out = join(dir, 'imported.yaml');
       await run(['apply', '--state', state, '--auto-approve', '--ci', m]);
-      await run(['import', '--state', state, '--out', out]);
+      await run(['import', '--state', state, '--out', out, ...remotesOf(m).flatMap((r) => ['--remote', r])]);
       await run(['validate', out]);
       const plan = JSON.parse(await run(['plan', '--state', state, '--json', out])) as Plan;
       expect(steps(plan)).toEqual([]);
@@ -68,7 +69,7 @@ describe('import after apply (the round trip)', () => {
       const text = readFileSync(out, 'utf8');
       expect(text).not.toMatch(/^\s*adopt: true/m);
       // The ids are derived from the same tree: every node needs, hands out and remaps as many.
-      if (!MANY_HOSTS.includes(m)) expect(idsOf(text, out)).toEqual(idsOf(readFileSync(join(ROOT, m), 'utf8'), m));
+      expect(idsOf(text, out)).toEqual(idsOf(readFileSync(join(ROOT, m), 'utf8'), m));
     });
   }
 });

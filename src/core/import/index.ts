@@ -10,6 +10,7 @@ import { checkManifest } from '../manifest/check.js';
 import type { ObservedTree } from '../observed.js';
 import { firstUsable } from '../subid/file.js';
 import type { ImportedHost, ImportedNode } from './model.js';
+export type { ImportedHost } from './model.js';
 import { renderImport } from './render.js';
 import { importTree } from './tree.js';
 
@@ -29,28 +30,46 @@ const HEADER = (source: string): string =>
     ' but nestctl\'s markers on them. Comments starting "not expressible:" say what a manifest cannot hold.',
   ].join('\n');
 
+/** One host's observation: this machine ("local"), or a remote of the client's configuration. */
+export interface ObservedHost {
+  name: string;
+  remote: ImportedHost['remote'];
+  tree: ObservedTree;
+}
+
 /** `source`: what was observed, for the header ("this machine", "a simulated world"). */
 export function importManifest(tree: ObservedTree, source: string, file = '(imported manifest)'): ImportResult {
-  const host = importTree(tree);
-  if (host.containers.length === 0) {
+  return importHosts([{ name: 'local', remote: null, tree }], source, file);
+}
+
+/** Several hosts: a `hosts:` manifest (or `host:` for this machine alone); hosts with nothing to describe are left out. */
+export function importHosts(observed: ObservedHost[], source: string, file = '(imported manifest)'): ImportResult {
+  const all = observed.map((o) => ({ o, host: importTree(o.tree, o.name, o.remote) }));
+  const found = all.filter((h) => h.host.containers.length > 0);
+  if (found.length === 0) {
+    const why = all.flatMap((h) => h.host.containerNotes);
     throw new NestctlError(
       'user',
-      `nothing to import: no container on ${source} can be described by a manifest${host.containerNotes.length > 0 ? ` (${host.containerNotes.join('; ')})` : ''}`,
+      `nothing to import: no container on ${source} can be described by a manifest${why.length > 0 ? ` (${why.join('; ')})` : ''}`,
       'a manifest needs at least one container; launch one, or write the manifest by hand (nestctl init)',
     );
   }
-  const first = checked(host, file);
-  const withBase = chooseBase(tree, host, first.allocation);
-  const nested = nestedRangeNotes(tree, withBase.containers, first.allocation);
-  const final = { ...withBase, containers: nested };
-  const text = renderImport(final, HEADER(source));
+  const first = checked(
+    found.map((h) => h.host),
+    file,
+  );
+  const hosts = found.map(({ o, host }) => {
+    const based = o.remote === null ? chooseBase(o.tree, host, first.allocation.hostNeeds[host.name] ?? 0) : host;
+    return { ...based, containers: nestedRangeNotes(o.tree, based.containers, first.allocation, found.length === 1) };
+  });
+  const text = renderImport(hosts, HEADER(source));
   const check = checkManifest(text, file);
   if (!check.ok) throw notValid(check.diagnostics);
   return { text, notes: (text.match(/# not expressible: /g) ?? []).length };
 }
 
-function checked(host: ImportedHost, file: string): { allocation: Allocation } {
-  const check = checkManifest(renderImport(host, ''), file);
+function checked(hosts: ImportedHost[], file: string): { allocation: Allocation } {
+  const check = checkManifest(renderImport(hosts, ''), file);
   if (!check.ok) throw notValid(check.diagnostics);
   return { allocation: check.allocation };
 }
@@ -65,7 +84,7 @@ const notValid = (diagnostics: Diagnostic[]): EnvironmentError =>
  * host.base is written when it keeps the live root entry exactly (the tree needs all of it);
  * otherwise it is left out, and the plan keeps a large-enough entry as it is.
  */
-function chooseBase(tree: ObservedTree, host: ImportedHost, allocation: Allocation): ImportedHost {
+function chooseBase(tree: ObservedTree, host: ImportedHost, need: number): ImportedHost {
   const seen = tree.levels[''];
   if (seen?.kind !== 'observed') return host;
   const uid = firstUsable(seen.level.subuid.text, 'root');
@@ -80,7 +99,6 @@ function chooseBase(tree: ObservedTree, host: ImportedHost, allocation: Allocati
         `root's entries differ (subuid ${uid.start}:${uid.size}, subgid ${gid.start}:${gid.size}); the plan writes one range for both`,
       ],
     };
-  const need = allocation.hostNeed;
   if (uid.size === need) return { ...host, base: uid.start };
   const note =
     uid.size > need
@@ -93,12 +111,13 @@ function chooseBase(tree: ObservedTree, host: ImportedHost, allocation: Allocati
  * A nested level's range is derived from the tree (root:65536:NEED), not written in a manifest:
  * where the live entry differs, the plan rewrites it, and the container says so.
  */
-function nestedRangeNotes(tree: ObservedTree, nodes: ImportedNode[], allocation: Allocation): ImportedNode[] {
+function nestedRangeNotes(tree: ObservedTree, nodes: ImportedNode[], allocation: Allocation, oneHost: boolean): ImportedNode[] {
   return nodes.map((n) => {
     if (n.kind !== 'lxd' || n.containers.length === 0) return n;
-    const containers = nestedRangeNotes(tree, n.containers, allocation);
+    const containers = nestedRangeNotes(tree, n.containers, allocation, oneHost);
     const seen = tree.levels[n.path];
-    const node = allocation.byPath[n.path];
+    // byPath is by path alone, unique only within one host.
+    const node = oneHost ? allocation.byPath[n.path] : undefined;
     if (seen?.kind !== 'observed' || !node || seen.level.flavour === 'snap') return { ...n, containers };
     const uid = firstUsable(seen.level.subuid.text, 'root');
     const want = `root:${BLOCK}:${node.daemonNeed}`;

@@ -24,6 +24,8 @@ export interface ImportedLxd {
   /** docker.userns_remap's size: dockremap's entry inside it (null: none). */
   dockerRemap: number | null;
   flavour: Flavour | null;
+  /** A root container of a cluster: the member it is on (`target:`); null elsewhere. */
+  target: string | null;
   /** nestctl did not create it (no marker, or another path's). */
   adopt: boolean;
   insideProfiles: ImportedProfile[];
@@ -49,6 +51,10 @@ export interface ImportedLxc {
 export type ImportedNode = ImportedLxd | ImportedLxc;
 
 export interface ImportedHost {
+  /** The key in `hosts:` (with several hosts, or a remote), the one in `host:` otherwise. */
+  name: string;
+  /** A remote of the client's configuration; null: this machine. */
+  remote: { name: string; cli: 'lxc' | 'incus' | null } | null;
   flavour: Flavour | null;
   /** Start of the root entry, when writing it keeps the entry as it is (index.ts decides). */
   base?: number;

@@ -13,7 +13,8 @@ type Entry = [key: string, value: unknown, notes?: string[]];
 const comment = (notes: readonly string[]): string | undefined =>
   notes.length === 0 ? undefined : notes.map((n) => `${NOTE_PREFIX}${n}`).join('\n');
 
-export function renderImport(host: ImportedHost, header: string): string {
+export function renderImport(hosts: ImportedHost[], header: string): string {
+  const byHost = hosts.length > 1 || hosts.some((h) => h.remote !== null);
   const doc = new Document();
   const map = (entries: Entry[], notes: readonly string[] = []): YAMLMap => {
     const m = new YAMLMap();
@@ -43,12 +44,12 @@ export function renderImport(host: ImportedHost, header: string): string {
       ),
     );
   };
-  const containers = (nodes: ImportedNode[]): YAMLSeq => {
+  const containers = (nodes: ImportedNode[], host: string | null = null): YAMLSeq => {
     const seq = new YAMLSeq();
-    for (const n of nodes) seq.items.push(n.kind === 'lxd' ? lxd(n) : lxc(n));
+    for (const n of nodes) seq.items.push(n.kind === 'lxd' ? lxd(n, host) : lxc(n, host));
     return seq;
   };
-  const lxd = (n: ImportedLxd): YAMLMap =>
+  const lxd = (n: ImportedLxd, host: string | null): YAMLMap =>
     map(
       [
         ['name', n.name],
@@ -66,15 +67,18 @@ export function renderImport(host: ImportedHost, header: string): string {
         ],
         ['flavour', n.flavour ?? undefined],
         ['adopt', n.adopt ? true : undefined],
+        ['host', host ?? undefined],
+        ['target', n.target ?? undefined],
         ['inside', n.insideProfiles.length > 0 ? map([['profiles', profiles(n.insideProfiles)]]) : undefined],
         ['containers', n.containers.length > 0 ? containers(n.containers) : undefined, n.containerNotes],
       ],
       [...n.notes, ...(n.containers.length === 0 ? n.containerNotes : [])],
     );
-  const lxc = (n: ImportedLxc): YAMLMap =>
+  const lxc = (n: ImportedLxc, host: string | null): YAMLMap =>
     map(
       [
         ['name', n.name],
+        ['host', host ?? undefined],
         ['runtime', 'lxc'],
         ['user', n.user ?? undefined],
         ['template', n.template ?? undefined],
@@ -83,23 +87,42 @@ export function renderImport(host: ImportedHost, header: string): string {
       ],
       n.notes,
     );
-  const hostEntries: Entry[] = [
-    ['base', host.base],
-    ['flavour', host.flavour ?? undefined],
-    ['profiles', profiles(host.profiles)],
-  ];
-  const hostMap = hostEntries.some(([, v]) => v !== undefined) ? map(hostEntries) : undefined;
-  doc.contents = map([
-    ['apiVersion', 'nestctl/v1'],
-    ['host', hostMap, host.notes],
-    ['containers', containers(host.containers), host.containerNotes],
-  ]);
+  const hostMap = (host: ImportedHost): YAMLMap | undefined => {
+    const entries: Entry[] = [
+      ['remote', host.remote?.name],
+      ['cli', host.remote?.cli ?? undefined],
+      ['base', host.base],
+      ['flavour', host.flavour ?? undefined],
+      ['profiles', profiles(host.profiles)],
+    ];
+    return entries.some(([, v]) => v !== undefined) ? map(entries) : undefined;
+  };
+  const seq = new YAMLSeq();
+  for (const h of hosts) {
+    const part = containers(h.containers, byHost ? h.name : null);
+    const first = part.items[0] as YAMLMap | undefined;
+    const c = byHost ? comment(h.containerNotes) : undefined;
+    if (c && first) first.commentBefore = [c, first.commentBefore].filter(Boolean).join('\n');
+    seq.items.push(...part.items);
+  }
+  const only = hosts[0]!;
+  const top: Entry[] = byHost
+    ? [
+        ['apiVersion', 'nestctl/v1'],
+        ['hosts', map(hosts.map((h): Entry => [h.name, hostMap(h) ?? new YAMLMap(), h.notes]))],
+        ['containers', seq],
+      ]
+    : [
+        ['apiVersion', 'nestctl/v1'],
+        ['host', hostMap(only), only.notes],
+        ['containers', seq, only.containerNotes],
+      ];
+  doc.contents = map(top);
   doc.commentBefore = header;
   // A host with nothing to say still gets its notes, above containers:.
-  if (!hostMap && host.notes.length > 0) {
-    const first = (doc.contents as YAMLMap).items.find((p) => (p.key as Scalar).value === 'containers');
-    const k = first?.key as Scalar | undefined;
-    if (k) k.commentBefore = [comment(host.notes), k.commentBefore].filter(Boolean).join('\n');
+  if (!byHost && !hostMap(only) && only.notes.length > 0) {
+    const k = (doc.contents as YAMLMap).items.find((p) => (p.key as Scalar).value === 'containers')?.key as Scalar | undefined;
+    if (k) k.commentBefore = [comment(only.notes), k.commentBefore].filter(Boolean).join('\n');
   }
   return doc.toString({ lineWidth: 0 });
 }

@@ -24,7 +24,7 @@ import type { ImportedHost, ImportedLxc, ImportedLxd, ImportedNode, ImportedProf
 
 const DEFAULT_PROFILE = 'default';
 
-export function importTree(tree: ObservedTree): ImportedHost {
+export function importTree(tree: ObservedTree, name = 'local', remote: ImportedHost['remote'] = null): ImportedHost {
   const root = tree.levels[''];
   if (root?.kind !== 'observed') throw new BugError('import: the host was not observed');
   const host = root.level;
@@ -33,7 +33,15 @@ export function importTree(tree: ObservedTree): ImportedHost {
     notes.push(`both ${host.installed!.join(' and ')} are installed here and none was chosen; write host.flavour`);
   const { profiles, notes: profileNotes } = levelProfiles(host);
   const { nodes, notes: childNotes } = levelChildren(tree, host, host.images);
-  return { flavour: host.flavour, notes: [...notes, ...profileNotes], profiles, containers: nodes, containerNotes: childNotes };
+  return {
+    name,
+    remote,
+    flavour: host.flavour,
+    notes: [...notes, ...profileNotes],
+    profiles,
+    containers: nodes,
+    containerNotes: childNotes,
+  };
 }
 
 /** The profiles nestctl keeps at a level: those it created (user.nestctl.managed=true). */
@@ -120,6 +128,7 @@ function lxdNode(tree: ObservedTree, level: ObservedLevel, inst: ObservedInstanc
     docker: config.docker,
     dockerRemap: config.docker && inside ? dockremapSize(inside) : null,
     flavour,
+    target: level.path === '' && level.cluster && inst.location ? inst.location : null,
     adopt: inst.config[MARKER_MANAGED] !== 'true' || inst.config[MARKER_PATH] !== path,
     insideProfiles: insideProfiles.profiles,
     containers,
