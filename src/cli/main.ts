@@ -145,6 +145,25 @@ async function main(argv: string[]): Promise<number> {
     code = await (await import('./commands/status.js')).statusCommand(file, opts, c());
   });
 
+  connectionOptions(
+    program
+      .command('import')
+      .description('write a manifest of the containers on this machine and every level inside them it can reach')
+      .option('--out <file>', 'write the manifest there instead of to standard output')
+      .option('--force', 'with --out: overwrite an existing file')
+      .addOption(
+        new Option('--flavour <flavour>', 'the daemon to read on the host when several are installed').choices(['debian', 'incus', 'snap']),
+      )
+      .option(
+        '--remote <name>',
+        'also a remote of the client configuration (lxc remote list); repeatable',
+        (v: string, prev: string[] = []) => [...prev, v],
+      )
+      .addOption(new Option('--cli <client>', 'the client whose configuration holds the remotes').choices(['lxc', 'incus'])),
+  ).action(async (opts) => {
+    code = await (await import('./commands/import.js')).importCommand(opts, c());
+  });
+
   // Which command ran (or failed in commander's own parsing), so errors can honour its --json.
   let active: Command | null = null;
   program.hook('preAction', (_program, actionCommand) => {

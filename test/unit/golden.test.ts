@@ -80,6 +80,8 @@ const CASES: Case[] = [
     ],
     normalise: normaliseDurations,
   },
+  { file: 'import.world-hand-built.yaml', args: ['import', '--world', 'test/unit/fixtures/worlds/hand-built.yaml'] },
+  { file: 'import.world-hand-built-odd.yaml', args: ['import', '--world', 'test/unit/fixtures/worlds/hand-built-odd.yaml'] },
 ];
 
 describe.concurrent('golden CLI outputs (NO_COLOR, simulated LXD)', () => {
