@@ -47,6 +47,9 @@ const CASES: Case[] = [
     { file: `plan-json.${stem(m)}.json`, args: ['plan', '--simulate', '--json', m], normalise: normaliseTool },
   ]),
   ...EXAMPLES.map((m): Case => ({ file: `viz.${stem(m)}.txt`, args: ['viz', '--simulate', m] })),
+  ...['examples/seed.yaml', 'examples/isolated.yaml', 'examples/docker.yaml', 'examples/hosts.yaml'].map(
+    (m): Case => ({ file: `graph.${stem(m)}.dot`, args: ['graph', '--simulate', m] }),
+  ),
   {
     file: 'plan.world-seed-c1-daemon-down.txt',
     args: ['plan', '--world', 'test/unit/fixtures/worlds/seed-c1-daemon-down.yaml', 'examples/seed.yaml'],
