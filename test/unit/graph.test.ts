@@ -17,7 +17,7 @@ interface ParsedDot {
 }
 
 const STRING = /"((?:[^"\\]|\\.)*)"/.source;
-const unescape = (s: string): string => s.replace(/\\(.)/g, '$1');
+const undot = (s: string): string => s.replace(/\\(.)/g, '$1');
 
 /** The statements renderPlanGraph writes, one a line; anything else is a failure. */
 function parseDot(dot: string): ParsedDot {
@@ -36,10 +36,10 @@ function parseDot(dot: string): ParsedDot {
     if (open) cluster = open[1]!;
     else if (line === '  }') cluster = null;
     else if (node) {
-      expect(nodes.has(unescape(node[1]!)), `declared twice: ${node[1]}`).toBe(false);
-      nodes.set(unescape(node[1]!), { label: unescape(node[2]!), shape: node[3]!, cluster });
-    } else if (edge) edges.push([unescape(edge[1]!), unescape(edge[2]!)]);
-    else if (label && cluster) clusters.set(cluster, unescape(label[1]!));
+      expect(nodes.has(undot(node[1]!)), `declared twice: ${node[1]}`).toBe(false);
+      nodes.set(undot(node[1]!), { label: undot(node[2]!), shape: node[3]!, cluster });
+    } else if (edge) edges.push([undot(edge[1]!), undot(edge[2]!)]);
+    else if (label && cluster) clusters.set(cluster, undot(label[1]!));
     else expect(line, 'a line parseDot does not know').toMatch(/^$|^ {2,4}(label|labelloc|rankdir|compound|style|node|edge)\b/);
   }
   return { nodes, edges, clusters };

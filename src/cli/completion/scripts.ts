@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the strings are shell script text, whose ${…} is the shell's
 // The completion scripts for bash, zsh and fish, written from a CompletionSpec (spec.ts). Node
 // paths for --target and --replace come from `nestctl __complete-paths FILE` at completion time;
 // its output is only ever compared and added as words, never evaluated by the shell.
