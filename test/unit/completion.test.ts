@@ -112,6 +112,18 @@ describe('nestctl __complete-paths', () => {
     expect(r.stdout.split('\n')).toEqual(expect.arrayContaining(['box', 'vault']));
   });
 
+  it('prints the paths of a manifest whose ids do not fit (validate refuses it; the paths are still there)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nestctl-complete-'));
+    const big = join(dir, 'big.yaml');
+    writeFileSync(
+      big,
+      'apiVersion: nestctl/v1\ncontainers:\n  - name: c1\n    image: nest\n    idmap: {isolated: true, size: 65536}\n    containers:\n      - name: c2\n        image: busybox\n',
+    );
+    expect((await nestctl(['validate', big])).code).toBe(1);
+    const r = await nestctl(['__complete-paths', big]);
+    expect([r.code, r.stdout]).toEqual([0, 'c1\nc1/c2\n']);
+  });
+
   it('prints nothing and exits 0 on any error: a missing file, a manifest that does not validate', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'nestctl-complete-'));
     const bad = join(dir, 'bad.yaml');

@@ -2,7 +2,7 @@
 // definitions; and the hidden `__complete-paths FILE` the scripts call for --target and --replace.
 
 import type { Command } from 'commander';
-import { checkManifest } from '../../core/manifest/check.js';
+import { loadManifest } from '../../core/manifest/load.js';
 import type { Manifest } from '../../core/manifest/model.js';
 import { completionScript, type Shell } from '../completion/scripts.js';
 import { completionSpec } from '../completion/spec.js';
@@ -31,10 +31,13 @@ export function nodePaths(manifest: Pick<Manifest, 'containers' | 'lxc'>): strin
 // reads these lines while the user types.
 const PLAIN_PATH = /^[A-Za-z0-9][A-Za-z0-9._/-]*$/;
 
-/** One node path a line; nothing at all (and exit 0) when FILE is not a valid manifest. */
+/**
+ * One node path a line; nothing at all (and exit 0) when FILE is not a manifest the loader
+ * accepts. The ids need not fit: a tree too big for its host still has its paths.
+ */
 export async function completePathsCommand(file: string): Promise<number> {
   try {
-    const checked = checkManifest(await readText(file, MANIFEST_MAX_BYTES), file);
+    const checked = loadManifest(await readText(file, MANIFEST_MAX_BYTES), file);
     if (checked.ok) {
       const paths = nodePaths(checked.manifest).filter((p) => PLAIN_PATH.test(p));
       process.stdout.write(paths.map((p) => `${p}\n`).join(''));
