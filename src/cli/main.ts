@@ -4,7 +4,7 @@
 // Each command's module (and what it needs: yaml, the validators, listr2, diff) is imported only
 // when that command runs, so `--version`, `--help` and `validate` do not load the others.
 
-import { Command, Option } from 'commander';
+import { Argument, Command, Option } from 'commander';
 import { colourWanted, colours } from '../render/colour.js';
 import { EnvironmentError, NestctlError } from '../core/errors.js';
 import { VERSION } from './version.js';
@@ -163,6 +163,42 @@ async function main(argv: string[]): Promise<number> {
   ).action(async (opts) => {
     code = await (await import('./commands/import.js')).importCommand(opts, c());
   });
+
+  connectionOptions(
+    planningOptions(
+      program
+        .command('graph')
+        .description("print the plan's steps and the order apply runs them in, as a Graphviz DOT graph")
+        .argument('<file>', 'manifest'),
+    ),
+  ).action(async (file: string, opts) => {
+    code = await (await import('./commands/graph.js')).graphCommand(file, opts, c());
+  });
+
+  program
+    .command('fmt')
+    .description('rewrite manifests in canonical form (schema key order, 2-space indentation, comments kept)')
+    .argument('<file...>', 'manifests')
+    .option('--check', 'change nothing: list the files that are not canonical, with a diff, and exit 1 if there are any')
+    .action(async (files: string[], opts: { check?: boolean }) => {
+      code = await (await import('./commands/fmt.js')).fmtCommand(files, opts, c());
+    });
+
+  program
+    .command('completion')
+    .description('print a shell completion script (commands, options, manifests, node paths for --target and --replace)')
+    .addArgument(new Argument('<shell>', 'bash, zsh or fish').choices(['bash', 'zsh', 'fish']))
+    .action(async (shell: 'bash' | 'zsh' | 'fish') => {
+      code = (await import('./commands/completion.js')).completionCommand(shell, program);
+    });
+
+  // Called by the completion scripts: the manifest's node paths, one a line; silent on any error.
+  program
+    .command('__complete-paths', { hidden: true })
+    .argument('<file>')
+    .action(async (file: string) => {
+      code = await (await import('./commands/completion.js')).completePathsCommand(file);
+    });
 
   // Which command ran (or failed in commander's own parsing), so errors can honour its --json.
   let active: Command | null = null;

@@ -3,7 +3,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { lstat, open, rename, stat, unlink } from 'node:fs/promises';
+import { lstat, open, realpath, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { EnvironmentError, NestctlError } from '../core/errors.js';
 
@@ -69,5 +69,33 @@ export async function writePrivateAtomically(flag: string, file: string, text: s
     await unlink(tmp).catch(() => undefined);
     if (code(e) === 'EISDIR') throw new NestctlError('user', `${flag} ${file}: is a directory`);
     throw new EnvironmentError(`${flag} ${file}: cannot write it (${code(e) ?? (e as Error).message})`);
+  }
+}
+
+/**
+ * Rewrites an existing file of the user's (nestctl fmt): temp file beside it, same mode (and, as
+ * root, same owner), then rename over it, so a reader sees the old text or the new, never half.
+ * A symbolic link is followed: the file it names is replaced, the link stays.
+ */
+export async function rewriteAtomically(file: string, text: string): Promise<void> {
+  const target = await realpath(file).catch((e: unknown) => {
+    throw new EnvironmentError(`${file}: ${(e as Error).message}`);
+  });
+  const st = await stat(target);
+  const tmp = tempName(target);
+  try {
+    const fh = await open(tmp, CREATE_FLAGS, 0o600);
+    try {
+      await fh.writeFile(text);
+      await fh.chmod(st.mode & 0o7777);
+      if (process.getuid?.() === 0) await fh.chown(st.uid, st.gid);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, target);
+  } catch (e) {
+    await unlink(tmp).catch(() => undefined);
+    throw new EnvironmentError(`${file}: cannot rewrite it (${code(e) ?? (e as Error).message})`);
   }
 }

@@ -16,7 +16,8 @@ import { levelLabel } from '../core/paths.js';
 import { bridgeName, daemonName, flavourInfo, startOnlyFacts } from '../core/flavour/index.js';
 import { type PlanEntry, planEntries } from './plan-entries.js';
 
-function symbol(step: Step): '+' | '~' | '-' | '-/+' {
+/** The sign the plan text puts before a step: create, update, delete, replace. */
+export function stepSymbol(step: Step): '+' | '~' | '-' | '-/+' {
   if (isReplacement(step)) return '-/+';
   switch (step.kind) {
     case 'delete-instance':
@@ -276,7 +277,7 @@ function entryLines(entry: PlanEntry, plan: Plan, c: Colours, verbose: boolean):
   switch (entry.kind) {
     case 'step':
       return [
-        `  ${coloured(symbol(entry.step), c)} ${stepTitle(entry.step, plan)}`,
+        `  ${coloured(stepSymbol(entry.step), c)} ${stepTitle(entry.step, plan)}`,
         `      ${c.dim(entry.step.reason)}`,
         ...details(entry.step, c, verbose).map((d) => `      ${d}`),
       ];
@@ -288,7 +289,7 @@ function entryLines(entry: PlanEntry, plan: Plan, c: Colours, verbose: boolean):
     }
     case 'create-start':
       return [
-        `  ${coloured(symbol(entry.create), c)} ${stepTitle(entry.create, plan)} and start`,
+        `  ${coloured(stepSymbol(entry.create), c)} ${stepTitle(entry.create, plan)} and start`,
         `      ${c.dim(entry.create.reason)}`,
         ...details(entry.create, c, verbose).map((d) => `      ${d}`),
       ];

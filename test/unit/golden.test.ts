@@ -60,6 +60,9 @@ const CASES: Case[] = [
     args: ['status', '--json', '--world', 'test/unit/fixtures/worlds/leaf-converged.yaml', 'test/unit/fixtures/leaf.yaml'],
     normalise: normaliseTool,
   },
+  ...['examples/seed.yaml', 'examples/isolated.yaml', 'examples/docker.yaml', 'examples/hosts.yaml'].map(
+    (m): Case => ({ file: `graph.${stem(m)}.dot`, args: ['graph', '--simulate', m] }),
+  ),
   {
     file: 'plan.world-seed-c1-daemon-down.txt',
     args: ['plan', '--world', 'test/unit/fixtures/worlds/seed-c1-daemon-down.yaml', 'examples/seed.yaml'],

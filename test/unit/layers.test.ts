@@ -20,6 +20,8 @@ const CORE_EXCEPTIONS: Record<string, string> = {
   yaml: 'parses and prints manifest text handed in as a string (core/manifest, core/plan/preseed.ts)',
   ajv: 'the types of its errors only: the validators are compiled from the shipped schemas at build time into core/generated/ (scripts/compile-schemas.mjs) and import nothing',
   'schemas/plan.schema.json': 'the shipped saved-plan schema, read as data for its step kinds (core/plan/codec.ts)',
+  'schemas/manifest.schema.json':
+    'the shipped manifest schema, read as data for the order of its keys (core/manifest/format.ts, nestctl fmt)',
 };
 
 /** node: modules that reach files, processes, the network or the environment: never in core. */
