@@ -89,6 +89,7 @@ describe('loadManifest: examples', () => {
         },
       ],
       hostPos: { line: 10, col: 1 },
+      moves: [],
       lxc: [],
       containers: [
         container({
