@@ -11,11 +11,7 @@ import { type ChildInput, type ChildResult, stepAt } from './child.js';
 
 export function renameStep(c: ChildInput, rename: Rename): Step {
   const running = rename.status === 'Running';
-  const n = rename.inside.length;
-  const stops = running
-    ? `: LXD renames only a stopped container, so it is stopped and started again${n > 0 ? ` with the ${n === 1 ? 'container' : `${n} containers`} inside it` : ''}`
-    : '';
-  const reason = `moved: ${rename.from} is now ${rename.to} in the manifest; renamed${rename.level ? ` in ${levelLabel(rename.level)}` : ''}, its inside kept${stops}`;
+  const reason = `moved: ${rename.from} is now ${rename.to} in the manifest: renamed${rename.level ? ` in ${levelLabel(rename.level)}` : ''} with everything inside it, nothing deleted or created`;
   return renameInstanceStep(stepAt(c, c.deps, reason, pre(c.ctx, { kind: 'instance-status', status: rename.status })), {
     from: rename.from.slice(rename.from.lastIndexOf('/') + 1),
     fromPath: rename.from,
