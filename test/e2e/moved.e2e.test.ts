@@ -11,7 +11,7 @@ import { RESTART, ROOT, deleteInstances, execIn, instanceExists, labUnavailable,
 const why = labUnavailable();
 const BEFORE = resolve(ROOT, 'test/e2e/manifests/mv-before.yaml');
 const AFTER = resolve(ROOT, 'test/e2e/manifests/mv-after.yaml');
-const HAND = '/root/by-hand.txt';
+const HAND = '/var/by-hand.txt';
 
 async function ok(argv: string[]): Promise<string> {
   const r = await run(argv);
