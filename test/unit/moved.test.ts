@@ -66,13 +66,13 @@ describe('moved: entries are checked where they are written', () => {
       '9:11 moved[0]: web is still a container of the manifest; a renamed container is only at its new path (web2)',
     ]);
     expect(refusals(`${HEAD}${TREE}moved:\n  - {from: c1, to: web}\n  - {from: c1, to: web}\n`)).toEqual([
-      '10:11 c1 is renamed twice: to web (line 9) and to web',
+      '10:12 c1 is renamed twice: to web (line 9) and to web',
     ]);
     expect(refusals(`${HEAD}${TREE}moved:\n  - {from: a, to: web}\n  - {from: b, to: web}\n`)).toEqual([
-      '10:20 web is the new name of both a (line 9) and b',
+      '10:19 web is the new name of both a (line 9) and b',
     ]);
     expect(refusals(`${HEAD}${TREE}moved:\n  - {from: a, to: b}\n  - {from: b, to: a}\n`)).toEqual([
-      '9:11 moved entries rename in a circle: a → b → a',
+      '9:12 moved entries rename in a circle: a → b → a',
     ]);
   });
 
@@ -278,6 +278,17 @@ describe('what is not renamed', () => {
     const s = await startApply(p, w.host()).finished;
     expect(s.failed.map((f) => f.error.message)).toEqual(['plan is stale: web appeared after the plan was made']);
     expect((await instances(w)).find((i) => i.name === 'c1')?.status).toBe('Running');
+  });
+});
+
+describe('destroy with a rename not applied yet', () => {
+  it('destroys the container under the name it still has, with what is inside it', async () => {
+    const w = await appliedWorld(BEFORE);
+    const m = load(renamed(BEFORE));
+    const r = await planManifest(m.manifest, w.host(), { hostRestart: null, tool: 'test', manifestText: m.text, mode: 'destroy' });
+    expect(r.ok).toBe(true);
+    const steps = r.ok ? r.plan.steps : [];
+    expect(steps.filter((s) => s.kind === 'delete-instance').map((s) => s.id)).toEqual(['c1:delete-instance', 'c1/c2:delete-instance']);
   });
 });
 

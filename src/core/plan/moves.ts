@@ -8,7 +8,7 @@
 // is the user's to sort out; a `from` nestctl did not create is not renamed.
 
 import { type Diagnostic, nodeAt } from '../diagnostics.js';
-import { type ContainerSpec, type Manifest, type MoveSpec, hasPath, hostsContainers } from '../manifest/model.js';
+import { type ContainerSpec, type LxcSpec, type Manifest, type MoveSpec, hasPath, hostsContainers } from '../manifest/model.js';
 import {
   type ContainerFiles,
   type LevelObservation,
@@ -177,4 +177,33 @@ function specAt(manifest: Pick<Manifest, 'containers'>, path: string): Container
     return undefined;
   };
   return walk(manifest.containers);
+}
+
+/**
+ * The manifest with each container named as it is found: one the manifest renamed that is still
+ * under its old name (nestctl's, its new name absent) keeps that name and path, and so does
+ * everything inside it. What destroy deletes is what is there.
+ */
+export function asFound(manifest: Manifest, tree: ObservedTree): Manifest {
+  if (manifest.moves.length === 0) return manifest;
+  const origins = moveOrigins(manifest.moves);
+  const lxcAt = (l: LxcSpec, parent: string): LxcSpec => {
+    const path = joinPath(parent, l.name);
+    return { ...l, path, containers: l.containers.map((c) => lxcAt(c, path)) };
+  };
+  const walk = (specs: ContainerSpec[], parent: string): ContainerSpec[] => {
+    const seen = tree.levels[parent];
+    const obs = seen?.kind === 'observed' ? seen.level : null;
+    return specs.map((spec) => {
+      const was =
+        obs && !managedInstance(obs, spec.name)
+          ? (origins.get(spec.path) ?? []).map(baseName).find((o) => managedInstance(obs, o)?.config[MARKER_PATH] === joinPath(parent, o))
+          : undefined;
+      const name = was ?? spec.name;
+      const path = joinPath(parent, name);
+      if (path === spec.path) return spec;
+      return { ...spec, name, path, containers: walk(spec.containers, path), lxc: spec.lxc.map((l) => lxcAt(l, path)) };
+    });
+  };
+  return { ...manifest, containers: walk(manifest.containers, '') };
 }
