@@ -178,6 +178,13 @@ describe('a renamed container is renamed, not deleted and created again', () => 
     expect((await plan(w, renamed(BEFORE))).steps).toEqual([]);
   });
 
+  it('--target inside the renamed container keeps the rename: the target has its path only once it is done', async () => {
+    const w = await appliedWorld(BEFORE);
+    const m = load(renamed(BEFORE));
+    const r = await planManifest(m.manifest, w.host(), { hostRestart: null, tool: 'test', manifestText: m.text, target: 'web/c2' });
+    expect(r.ok && r.plan.steps.map((s) => s.id)).toEqual(['web:rename-instance']);
+  });
+
   it('a saved plan with a rename decodes as it was encoded', async () => {
     const w = await appliedWorld(BEFORE);
     const p = await plan(w, renamed(BEFORE));
