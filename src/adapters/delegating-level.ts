@@ -80,6 +80,9 @@ export class DelegatingLevel implements LxdLevel {
   stopInstance(name: string): Promise<void> {
     return this.inner.stopInstance(name);
   }
+  renameInstance(name: string, newName: string): Promise<void> {
+    return this.inner.renameInstance(name, newName);
+  }
   deleteInstance(name: string): Promise<void> {
     return this.inner.deleteInstance(name);
   }

@@ -30,6 +30,9 @@ export interface ImageExports {
 /** The steps after which a container runs (the plan's start or remap of it). */
 const RUNS: ReadonlySet<Step['kind']> = new Set(['start-instance', 'restart-instance', 'move-instance']);
 
+/** The step makes container `path` run (a rename only when it starts it again: before, the name is not there). */
+const runs = (t: Step): t is Step & { path: string } => (RUNS.has(t.kind) && 'path' in t) || (t.kind === 'rename-instance' && t.running);
+
 export function imageExports(plan: Pick<Plan, 'steps'>, levels: LevelResolver): ImageExports {
   // Only copies known to be needed: into a level seen without the image, or into a container this
   // apply creates. A level planned unseen may hold the image already ("unless there").
@@ -51,7 +54,7 @@ export function imageExports(plan: Pick<Plan, 'steps'>, levels: LevelResolver): 
     plan.steps.flatMap((t) =>
       t.kind === 'restart-daemon'
         ? [`daemon ${t.level}`]
-        : RUNS.has(t.kind) && 'path' in t
+        : runs(t)
           ? [`runs ${t.path}`]
           : t.kind === 'copy-image' && t.relay !== undefined
             ? [relayed(t.level, t.fingerprint)]
@@ -114,7 +117,7 @@ export function imageExports(plan: Pick<Plan, 'steps'>, levels: LevelResolver): 
     stepDone: (step) => {
       const was = pending.size;
       if (step.kind === 'restart-daemon') pending.delete(`daemon ${step.level}`);
-      if (RUNS.has(step.kind) && 'path' in step) pending.delete(`runs ${step.path}`);
+      if (runs(step)) pending.delete(`runs ${step.path}`);
       if (step.kind === 'copy-image' && step.relay !== undefined) pending.delete(relayed(step.level, step.fingerprint));
       if (pending.size !== was) advance();
     },

@@ -21,6 +21,7 @@ import {
   managedInstance,
 } from '../core/observed.js';
 import { MARKER_PATH } from '../core/plan/desired-config.js';
+import { moveOrigins } from '../core/plan/moves.js';
 import { joinPath } from '../core/paths.js';
 import { offlineMember } from '../core/plan/placement.js';
 import type { LxdLevel } from '../ports/lxd.js';
@@ -43,6 +44,7 @@ export async function observeTree(
   const walk: Walk = {
     levels: {},
     replace,
+    origins: moveOrigins(manifest.moves),
     files: mode === 'destroy' ? null : files,
     early: early ?? probeAhead(host, hostLevel.flavour, manifest.containers),
   };
@@ -61,6 +63,8 @@ interface Walk {
   levels: Record<string, LevelObservation>;
   /** Paths forced to be replaced (--replace). */
   replace: readonly string[];
+  /** The manifest's renames (`moved:`): by new path, the paths the container had before. */
+  origins: ReadonlyMap<string, string[]>;
   /** Containers' files, read inside them; null when nothing reads them (destroy). */
   files: Record<string, ContainerFiles> | null;
   /** Probes started ahead of the walk, by level path. */
@@ -117,8 +121,11 @@ async function observeChildren(
   insideOwned: boolean,
 ): Promise<void> {
   const { levels, files } = walk;
-  const replaced = new Set(specs.filter((s) => mayBeReplaced(level, s, walk.replace)).map((s) => s.name));
-  const hosting = specs.filter(hasLevel);
+  // Each container as it is found: under its own name, or under the name it had before a rename
+  // the manifest asks for (`moved:`), and at the path it has now.
+  const found = specs.map((spec) => foundAs(walk, level, spec));
+  const replaced = new Set(found.filter((s) => mayBeReplaced(level, s, walk.replace)).map((s) => s.name));
+  const hosting = found.filter(hasLevel);
   // Owned containers the manifest gives no children (leaves, or no longer listed): their inside
   // matters only to deletion.
   const owned = level.instances.filter(
@@ -134,7 +141,7 @@ async function observeChildren(
     const inst = managedInstance(level, name);
     return inst?.status === 'Running' && offlineMember(level, inst) === null;
   };
-  const withFiles = files ? specs.filter((s) => s.files.length > 0 && reachable(s.name)) : [];
+  const withFiles = files ? found.filter((s) => s.files.length > 0 && reachable(s.name)) : [];
   await Promise.all([
     ...withFiles.map(async (spec) => {
       files![spec.path] = await readFiles(api, spec);
@@ -170,6 +177,22 @@ async function observeChildren(
 }
 
 type Inside = Pick<ContainerSpec, 'name' | 'path' | 'containers' | 'lxc'> & { flavour: Flavour | null };
+
+/**
+ * The spec with the name and path its container has at `level` now: its own, or, when it is not
+ * there and the manifest renamed it (`moved:`), the one it had before, if that is there.
+ */
+function foundAs(walk: Walk, level: ObservedLevel, spec: ContainerSpec): ContainerSpec {
+  const name =
+    managedInstance(level, spec.name) || !walk.origins.has(spec.path)
+      ? spec.name
+      : (walk.origins
+          .get(spec.path)!
+          .map((o) => o.slice(o.lastIndexOf('/') + 1))
+          .find((o) => managedInstance(level, o)) ?? spec.name);
+  const path = joinPath(level.path, name);
+  return name === spec.name && path === spec.path ? spec : { ...spec, name, path };
+}
 
 /** `above`: the flavour of `api`'s daemon, as its probe found it. */
 /** `parent`: the level `api` is, as observed (its instance records say what map each child was given). */

@@ -10,6 +10,7 @@ import type { ObservedImage, ObservedTree } from '../core/observed.js';
 import { missingImages } from '../core/plan/concerns/images.js';
 import { sha256 } from '../core/hash.js';
 import type { Plan } from '../core/plan/model.js';
+import { asFound } from '../core/plan/moves.js';
 import { placedMembers } from '../core/plan/placement.js';
 import type { LxdLevel } from '../ports/lxd.js';
 import type { HostConnection } from '../ports/remote.js';
@@ -137,7 +138,8 @@ async function planOneHost(
     restoreIds: mode === 'destroy' && (options.restoreIds ?? false),
   };
   const { planLevels, planDestroy, assemblePlan, targetPlan } = await loading;
-  const parts = mode === 'destroy' ? planDestroy(manifest, tree, stamp) : planLevels(manifest, allocation, tree, stamp);
+  // A container the manifest renamed that is still under its old name is destroyed under it.
+  const parts = mode === 'destroy' ? planDestroy(asFound(manifest, tree), tree, stamp) : planLevels(manifest, allocation, tree, stamp);
   if (!parts.ok) return { ...parts, tree };
   const plan = assemblePlan(mode, manifest, tree, stamp, parts.parts);
   return { ok: true, plan: options.target ? targetPlan(plan, options.target) : plan, tree };

@@ -128,6 +128,8 @@ export interface LxdLevel {
   /** Start and, when `waitBoot`, wait until the container has finished booting (its daemons run). */
   startInstance(name: string, waitBoot: boolean): Promise<void>;
   stopInstance(name: string): Promise<void>;
+  /** `rename NAME NEW` of a stopped container: LXD refuses a running one, and a name in use. */
+  renameInstance(name: string, newName: string): Promise<void>;
   /** `delete --force`: running or not, with everything inside it (the caller proved it all deletable). */
   deleteInstance(name: string): Promise<void>;
   updateInstance(name: string, update: InstanceUpdate): Promise<void>;

@@ -101,6 +101,8 @@ function titleAt(step: Step, plan: Pick<Plan, 'levels' | 'flavours'>): string {
       return `${step.path}: restart ${step.service}`;
     case 'move-instance':
       return `${step.path}: move from member ${step.from} to ${step.to}`;
+    case 'rename-instance':
+      return `${step.fromPath} → ${step.path}: rename${step.running ? ` (LXD renames only a stopped container: ${stopsFor(step.fromPath, step.inside.length)})` : ''}`;
   }
 }
 

@@ -24,9 +24,14 @@ export const TEXT = {
   alreadyRunning: 'The instance is already running',
   alreadyStopped: 'The instance is already stopped',
   deleteRunning: 'The instance is currently running, stop it first or pass --force',
+  /** driver_lxc.go Rename (LXD 5.0, Incus; LXD 4.0 said "container"). */
+  renameRunning: 'Renaming of running instance not allowed',
   imageNotFound: 'Image not found',
   imageExists: 'Image with same fingerprint already exists',
 } as const;
+
+/** instance_post.go instancePost: the new name is taken (a 409 Conflict). */
+export const nameInUse = (name: string): string => `Name ${JSON.stringify(name)} already in use`;
 
 /**
  * The chain `lxc init` prints when creation fails inside lxcCreate. Real LXD 5.0.2 prints no

@@ -4,7 +4,7 @@
 import { lxcInRootfs } from './lxc.js';
 import type { InstanceSpec, InstanceUpdate } from '../ports/lxd.js';
 import { expandedConfig, expandedDevices, expandedKeys, instanceExpanded, rootDisk } from './config.js';
-import { creationFailed, lxcFailure, noAllocation, TEXT } from './errors.js';
+import { creationFailed, lxcFailure, nameInUse, noAllocation, TEXT } from './errors.js';
 import { IDMAP_KEYS } from '../core/flavour/index.js';
 import { findIdmap, isTrue, NEIGHBOUR_KEYS } from './find-idmap.js';
 import { idmapToJson, type LxdIdmapEntry } from './idmap.js';
@@ -172,6 +172,33 @@ export function stopInstance(world: World, path: string, name: string): void {
   const level = reach(world, path, argv);
   const lxd = activate(world, level, argv);
   stopContainer(world, level, instanceOf(lxd, path, name, argv), argv);
+}
+
+/**
+ * `lxc rename NAME NEW` (instance_post.go, driver_lxc.go Rename): refused while it runs and when
+ * the name is taken; the container keeps everything it holds (its disk, the machine inside with
+ * its daemon, containers and files), now under the new name.
+ */
+export function renameInstance(world: World, path: string, name: string, newName: string): void {
+  const argv = cliArgv(world, path, ['rename', name, newName]);
+  const level = reach(world, path, argv);
+  const lxd = activate(world, level, argv);
+  const inst = instanceOf(lxd, path, name, argv);
+  if (lxd.instances.some((i) => i.name === newName)) throw lxcFailure(path, argv, nameInUse(newName));
+  const problem = nameProblem(newName);
+  if (problem) throw lxcFailure(path, argv, `Invalid instance name: ${problem}`);
+  if (inst.status === 'Running') throw lxcFailure(path, argv, TEXT.renameRunning);
+  inst.name = newName;
+  repath(inst.inside, joinPath(path, newName));
+  tick(world);
+  record(world, path, 'rename', `${name} ${newName}`);
+}
+
+/** The machine inside a renamed container, and every machine inside it, at its new path. */
+function repath(level: LevelState, path: string): void {
+  level.path = path;
+  for (const lxd of [level.lxd, level.beside]) for (const i of lxd?.instances ?? []) repath(i.inside, joinPath(path, i.name));
+  for (const c of level.lxc?.containers ?? []) if (c.inside) repath(c.inside, joinPath(path, c.name));
 }
 
 /** `lxc delete NAME`; `force` (`--force`): a running container is stopped (killed) first, with everything inside it. */

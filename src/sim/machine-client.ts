@@ -12,7 +12,7 @@ import { ADDRESSES_QUERY, IMAGES_QUERY, INSTANCES_QUERY, POOLS_QUERY, PROFILES_Q
 import { apiAddresses, apiImages, apiInstances, apiNetworks, apiPools, apiProfiles, apiServer } from './encode-probe.js';
 import { commandNotFound, lxcFailure, socketRefused } from './errors.js';
 import { exportImageTo, fetchImage, importImageFiles, pushFile } from './images.js';
-import { createInstance, deleteInstance, startInstance, stopInstance, updateInstance } from './instances.js';
+import { createInstance, deleteInstance, renameInstance, startInstance, stopInstance, updateInstance } from './instances.js';
 import { probeLevel } from './probe.js';
 import { createProfile, deleteProfile, writeProfile } from './profiles.js';
 import { reach } from './reach.js';
@@ -58,6 +58,9 @@ export async function answerClient(
       return ok();
     case 'stop':
       stopInstance(world, path, rest[0]!);
+      return ok();
+    case 'rename':
+      renameInstance(world, path, rest[0]!, rest[1]!);
       return ok();
     case 'delete':
       deleteInstance(world, path, rest.filter((w) => w !== '--force')[0]!, rest.includes('--force'));

@@ -68,6 +68,15 @@ const CASES: Case[] = [
     args: ['plan', '--world', 'test/unit/fixtures/worlds/seed-c1-daemon-down.yaml', 'examples/seed.yaml'],
   },
   {
+    file: 'plan.world-mv-applied.txt',
+    args: ['plan', '--world', 'test/unit/fixtures/worlds/mv-applied.yaml', 'test/e2e/manifests/mv-after.yaml'],
+  },
+  {
+    file: 'plan-json.world-mv-applied.json',
+    args: ['plan', '--json', '--world', 'test/unit/fixtures/worlds/mv-applied.yaml', 'test/e2e/manifests/mv-after.yaml'],
+    normalise: normaliseTool,
+  },
+  {
     file: 'destroy.world-leaf-converged.txt',
     args: ['destroy', '--world', 'test/unit/fixtures/worlds/leaf-converged.yaml', '--auto-approve', 'test/unit/fixtures/leaf.yaml'],
     normalise: normaliseDurations,

@@ -89,6 +89,7 @@ describe('loadManifest: examples', () => {
         },
       ],
       hostPos: { line: 10, col: 1 },
+      moves: [],
       lxc: [],
       containers: [
         container({
@@ -313,7 +314,7 @@ describe('loadManifest: schema problems', () => {
       ),
     );
     expect(ds.map((d) => [at(d), d.message, d.hint?.split('?')[0]])).toEqual([
-      ['2:1', 'unknown key "colour" in the manifest', 'allowed keys here: apiVersion, host, hosts, defaults, containers'],
+      ['2:1', 'unknown key "colour" in the manifest', 'allowed keys here: apiVersion, host, hosts, defaults, containers, moved'],
       ['3:21', 'unknown key "flavor" in host', 'did you mean "flavour"'],
       ['7:29', 'unknown key "sise" in idmap of container c1', 'did you mean "size"'],
     ]);

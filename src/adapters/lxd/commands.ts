@@ -123,6 +123,8 @@ export function createInstanceArgv(cli: Cli, spec: InstanceSpec): string[] {
 
 export const instanceArgv = (cli: Cli, verb: 'start' | 'stop', name: string): string[] => [cli, verb, '-q', name];
 /** Running or not, with everything inside it: the caller has proved all of it deletable. */
+/** `lxc rename` (LXD's lxc/rename.go; Incus's cmd/incus/rename.go): the instance must be stopped. */
+export const renameArgv = (cli: Cli, name: string, newName: string): string[] => [cli, 'rename', '-q', name, newName];
 export const deleteArgv = (cli: Cli, name: string): string[] => [cli, 'delete', '--force', '-q', name];
 
 /** `config set` (when there is something to set), then `profile assign` (when asked). */

@@ -49,6 +49,7 @@ import { profileCreateArgv, profileDeleteArgv, profileEditArgv, profileYaml } fr
 import {
   createInstanceArgv,
   deleteArgv,
+  renameArgv,
   discardArgv,
   queryArgv,
   readSubidArgv,
@@ -382,6 +383,17 @@ export class ExecLevel implements LxdLevel {
 
   async stopInstance(name: string): Promise<void> {
     await this.power('stop', name, 'Stopped');
+  }
+
+  /** A client killed past its time (bounded.ts) renamed it when the daemon lists the new name and not the old. */
+  async renameInstance(name: string, newName: string): Promise<void> {
+    try {
+      await this.run(this.here(renameArgv(await this.lxc(), this.ref(name), this.ref(newName))), { timeoutMs: POWER_TIMEOUT_MS });
+    } catch (e) {
+      if (!(e instanceof TimedOutError)) throw e;
+      const names = (await this.instances()).map((i) => i.name);
+      if (names.includes(name) || !names.includes(newName)) throw e;
+    }
   }
 
   async deleteInstance(name: string): Promise<void> {

@@ -16,6 +16,7 @@ export interface RawManifest {
   hosts?: Record<string, RawHost & { remote?: string; cli?: 'lxc' | 'incus'; project?: string; shell?: string[] }>;
   defaults?: { image?: string; profiles?: string[]; config?: Record<string, ConfigValue> };
   containers: RawContainer[];
+  moved?: Array<{ from: string; to: string }>;
 }
 
 interface RawHost {
@@ -67,6 +68,7 @@ export function buildManifest(raw: RawManifest, file: string, src: Source): Mani
     containers: lxdNodes(raw.containers).map(({ c, i }) => buildContainer(c, '', ['containers', i], defaults, src, c.host ?? only)),
     lxc: lxcNodes(raw.containers).map(({ c, i }) => buildLxc(c, '', ['containers', i], src, c.host ?? only)),
     hostPos: host.pos,
+    moves: (raw.moved ?? []).map((m, i) => ({ from: m.from, to: m.to, pos: valuePos(src, ['moved', i]) })),
   };
 }
 

@@ -8,6 +8,7 @@ import { dockerWanted } from './docker.js';
 import { fileFindings, setupFindings } from './files.js';
 import { hostSections, hostsFindings } from './hosts.js';
 import { isLxcNode, lxcKeysOnLxd, lxcNodeFindings } from './lxc-checks.js';
+import { movedFindings } from './moved.js';
 import { NAME_RULE, nameProblem } from './names.js';
 import { insideFindings, profileFindings } from './profiles.js';
 import { keyPos, type Path, scalarSource, type Source, valuePos } from './source.js';
@@ -35,6 +36,7 @@ export function semanticFindings(data: unknown, src: Source): Diagnostic[] {
     ...argvFindings(data, src, ['defaults']),
     ...configFindings(data, src, ['defaults', 'config']),
     ...levelFindings(data, src, ['containers'], 1),
+    ...movedFindings(data, src),
   ];
 }
 

@@ -148,6 +148,17 @@ export interface HostSpec {
   profiles: ProfileSpec[];
 }
 
+/**
+ * A `moved:` entry: the container once at `from` is the one now at `to`, beside it (the same
+ * parent; core/manifest/moved.ts checks the entries, core/plan/moves.ts plans them).
+ */
+export interface MoveSpec {
+  from: string;
+  to: string;
+  /** The entry's mapping. */
+  pos: SourcePos;
+}
+
 export interface Manifest {
   apiVersion: 'nestctl/v1';
   /** Path as given by the user, used in diagnostics. */
@@ -161,6 +172,8 @@ export interface Manifest {
   lxc: LxcSpec[];
   /** Source positions of a few host keys, for allocation diagnostics. */
   hostPos: SourcePos;
+  /** `moved:` entries, in manifest order; empty when none. */
+  moves: MoveSpec[];
 }
 
 /** The container runs containers of its own, LXD's or classic LXC's (it then needs nesting). */

@@ -2,7 +2,7 @@
 // steps it takes. The rule, for every step kind:
 //   create-instance          the container is added; its start in the same plan is part of the add
 //   start-instance           of a container this plan does not create: changed (stopped → running)
-//   update-config, restart-instance, move-instance, push-file, run-setup
+//   update-config, restart-instance, move-instance, rename-instance, push-file, run-setup
 //                            changed (a container counts once, whatever number of its steps),
 //                            unless this plan adds it
 //   delete-instance          destroyed; a half-made container deleted and created again is counted
@@ -40,7 +40,13 @@ export function planCounts(plan: Pick<Plan, 'steps'>): PlanCounts {
       s.kind === 'start-instance' ||
       s.kind === 'start-lxc' ||
       s.kind === 'configure-lxc';
-    if ((partOfAdd && !added.has(s.path)) || s.kind === 'update-config' || s.kind === 'restart-instance' || s.kind === 'move-instance')
+    if (
+      (partOfAdd && !added.has(s.path)) ||
+      s.kind === 'update-config' ||
+      s.kind === 'restart-instance' ||
+      s.kind === 'move-instance' ||
+      s.kind === 'rename-instance'
+    )
       changed.add(s.path);
   }
   return { add: added.size, change: changed.size, destroy: destroyed.size, steps: plan.steps.length };

@@ -4,6 +4,7 @@
 // the steps its own steps start from. Concerns read the context, never each other's steps.
 
 import { MARKER_PATH } from './desired-config.js';
+import type { Rename } from './moves.js';
 import { BugError } from '../errors.js';
 import { assumedInside, clientOf, daemonName, decideFlavour, flavourInfo } from '../flavour/index.js';
 import { type Allocation, type NodeAllocation, levelNeed } from '../ids/allocate.js';
@@ -32,8 +33,11 @@ import type { PlannerOptions } from './result.js';
 export interface PlanInput {
   manifest: Manifest;
   allocation: Allocation;
+  /** The observation as it is once the manifest's renames are done (core/plan/moves.ts). */
   tree: ObservedTree;
   options: PlannerOptions;
+  /** The containers the plan renames, by their new path; absent: none. */
+  renames?: ReadonlyMap<string, Rename>;
 }
 
 export interface Ancestor {

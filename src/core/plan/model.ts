@@ -158,6 +158,28 @@ export type Step = StepBase &
         precondition: Precondition;
       }
     /**
+     * A container renamed in the manifest (`moved:`), at its parent's level: from `from` (at
+     * `fromPath`) to `name` (at `path`). LXD renames only a stopped container, so a running one
+     * is stopped, renamed and started again, in this one step: `inside` lists the containers seen
+     * running inside it (by their new paths), which stop with it, come back by themselves (LXD
+     * starts what ran when its daemon stopped) and are waited for. Its user.nestctl.path marker
+     * follows the new path, and so do those of nestctl's containers inside it. Its inside is kept.
+     */
+    | {
+        kind: 'rename-instance';
+        name: string;
+        path: string;
+        from: string;
+        fromPath: string;
+        running: boolean;
+        hosting: boolean;
+        waitBoot: boolean;
+        inside: string[];
+        /** nestctl's containers inside it (new paths, parents first), whose user.nestctl.path is set to it once they run again. */
+        markers: string[];
+        precondition: Precondition;
+      }
+    /**
      * A manifest file written inside container `path` (core/plan/concerns/files.ts); `before` is
      * what was there (null: absent, or the container is new).
      */

@@ -28,6 +28,7 @@ import { type ContextResult, type LevelContext, type PlanInput, hostLevel, level
 import { verdictNow } from './level-entry.js';
 import { lxcLevelContext, lxcLevelSubidSteps } from './lxc-level.js';
 import type { LevelSummary } from './model.js';
+import { movesView } from './moves.js';
 import type { Diagnostic } from '../diagnostics.js';
 import type { ConcernResult, PartsResult, PlanOptions, PlanParts, PlanResult, PlannerOptions } from './result.js';
 
@@ -81,7 +82,9 @@ function planLevel(input: PlanInput, built: ContextResult, images: ResolvedImage
     if (made.unplaced) continue;
     if (child.alloc.slice && made.created) previousIsolated = made.created;
     take(out, dockerChecks(ctx, child));
-    const ready = made.running ? [made.running] : [];
+    // Inside a container this plan renames, a level's path exists only once it is renamed.
+    const inherited = renamedAt(input, ctx.path) ? ctx.entryDeps : [];
+    const ready = made.running ? [made.running] : inherited;
     const pushed = take(out, fileSteps(ctx, child, made.created === null, ready));
     const inside = (): string[] =>
       !hasLevel(child.spec)
@@ -91,7 +94,7 @@ function planLevel(input: PlanInput, built: ContextResult, images: ResolvedImage
             levelContext(input, {
               ctx,
               child,
-              entryDeps: made.running ? [made.running] : [],
+              entryDeps: ready,
               grows: made.grows,
               replaced: made.replaced,
               restarted: made.restarted,
@@ -118,6 +121,10 @@ function planLevel(input: PlanInput, built: ContextResult, images: ResolvedImage
   }
   return stepIds(subids);
 }
+
+/** The level is a container the plan renames, or inside one. */
+const renamedAt = (input: PlanInput, path: string): boolean =>
+  [...(input.renames?.keys() ?? [])].some((to) => path === to || path.startsWith(`${to}/`));
 
 /**
  * The levels inside the level's LXC containers that hold LXC containers (LXC inside LXC): root's
@@ -159,11 +166,15 @@ function levelSummary(ctx: LevelContext): LevelSummary {
 
 /** The plan's content (levels, steps, warnings), or why the tree cannot be planned. */
 export function planLevels(manifest: Manifest, allocation: Allocation, tree: ObservedTree, options: PlannerOptions): PartsResult {
+  // Planned against the tree as it is once the manifest's renames are done (core/plan/moves.ts).
+  const view = movesView(manifest, tree);
+  if (!view.ok) return { ok: false, problems: view.problems };
   const input: PlanInput = {
     manifest,
     allocation,
-    tree,
+    tree: view.tree,
     options: { hostRestart: options.hostRestart, prune: options.prune, replace: options.replace ?? [] },
+    renames: view.renames,
   };
   const host = hostLevel(input);
   if (!host.ok) return { ok: false, problems: [host.problem] };

@@ -1,7 +1,8 @@
 // --target PATH: keep the steps about that subtree plus every step they depend on (which is
 // exactly what the ancestors must do for it), drop the rest. One exception: a container inside
 // the subtree whose delete follows its parent's (core/plan/steps/delete.ts) does not bring in the
-// delete of a container outside it; without it, its step deletes it itself.
+// delete of a container outside it; without it, its step deletes it itself. The rename of a
+// container around the subtree (moved:) is kept: the subtree has its path only once it is done.
 
 import type { Plan, Step } from './model.js';
 
@@ -25,7 +26,8 @@ export function targetPlan(plan: Plan, target: string): Plan {
       add(d);
     }
   };
-  for (const s of plan.steps) if (within(subject(s), target)) add(s.id);
+  // The target's path exists only once a container around it the plan renames is renamed.
+  for (const s of plan.steps) if (within(subject(s), target) || (s.kind === 'rename-instance' && within(target, s.path))) add(s.id);
   return {
     ...plan,
     target,

@@ -56,6 +56,7 @@ export function manifest(nodes: Node[], over: Partial<Manifest['host']> = {}): M
     containers: nodes.map((n, i) => toSpec(n, '', 10 + i * 10)),
     lxc: [],
     hostPos: { line: 2, col: 1 },
+    moves: [],
   };
 }
 

@@ -1,6 +1,7 @@
 // One child of a level: created (after deleting a half-made create of nestctl's own, or the
 // container it replaces), or brought to the manifest's config and cluster member and started; a
-// running child is restarted when its daemon applies what changed only at start. The parts are
+// running child is restarted when its daemon applies what changed only at start; a child renamed
+// in the manifest (`moved:`) is renamed first. The parts are
 // in children/.
 
 import { type ObservedInstance, managedInstance } from '../../observed.js';
@@ -11,6 +12,7 @@ import { adoptionProblem } from './children/adopt.js';
 import { type ChildInput, type ChildResult, childInput, childResult } from './children/child.js';
 import { createSteps } from './children/create.js';
 import { placementProblems } from './children/placement.js';
+import { afterRename, renameStep } from './children/rename.js';
 import { replacement } from './children/replace.js';
 import { startSteps } from './children/restart.js';
 import { configUpdate, moveStep } from './children/update.js';
@@ -24,6 +26,15 @@ export function childSteps(ctx: LevelContext, child: LevelChild, images: Resolve
   const placed = placementProblems(ctx, child);
   if (placed.length > 0) return childResult({ problems: placed, unplaced: true });
   const c = childInput(ctx, child, images, deps);
+  const rename = ctx.input.renames?.get(child.spec.path);
+  if (!rename) return foundSteps(c);
+  const step = renameStep(c, rename);
+  return afterRename(step, rename, foundSteps({ ...c, deps: [step.id] }));
+}
+
+/** The child as found (in a renamed container's case, as it is once renamed). */
+function foundSteps(c: ChildInput): ChildResult {
+  const { ctx, child, images } = c;
   const found = (ctx.obs && managedInstance(ctx.obs, child.spec.name)) ?? null;
   if (found === null) return createSteps(c, { kind: 'nothing' });
   if (halfMade(found, child.spec.path)) return createSteps(c, { kind: 'half-made', found });

@@ -1,4 +1,4 @@
-// The container steps the planners build (create, update-config, move, start, restart, delete):
+// The container steps the planners build (create, update-config, move, rename, start, restart, delete):
 // one factory each, so every step of a kind has the same id, field set and field order.
 
 import type { Precondition, Step } from '../model.js';
@@ -13,7 +13,14 @@ export interface InstanceStepAt {
   precondition: Precondition;
 }
 
-type InstanceKind = 'create-instance' | 'update-config' | 'move-instance' | 'start-instance' | 'restart-instance' | 'delete-instance';
+type InstanceKind =
+  | 'create-instance'
+  | 'update-config'
+  | 'move-instance'
+  | 'rename-instance'
+  | 'start-instance'
+  | 'restart-instance'
+  | 'delete-instance';
 
 /** The fields of a step of `kind` besides those every container step has. */
 type Own<K extends InstanceKind> = Omit<Extract<Step, { kind: K }>, keyof InstanceStepAt | 'id' | 'kind' | 'host'>;
@@ -42,6 +49,11 @@ export const updateConfigStep = (at: InstanceStepAt, own: Own<'update-config'>):
 });
 export const moveInstanceStep = (at: InstanceStepAt, own: Own<'move-instance'>): Step => ({
   ...head('move-instance', at),
+  ...own,
+  precondition: at.precondition,
+});
+export const renameInstanceStep = (at: InstanceStepAt, own: Own<'rename-instance'>): Step => ({
+  ...head('rename-instance', at),
   ...own,
   precondition: at.precondition,
 });
