@@ -46,7 +46,7 @@ export function emptyManifest(flavour: Flavour | null, remotes: readonly string[
     );
   });
   const hosts = [local, ...others];
-  return { apiVersion: 'nestctl/v1', file: '(import)', host: local, hosts, containers: [], lxc: [], hostPos: pos };
+  return { apiVersion: 'nestctl/v1', file: '(import)', host: local, hosts, containers: [], lxc: [], moves: [], hostPos: pos };
 }
 
 /** A remote's name is its key in `hosts:`, so it must be one. */
