@@ -11,7 +11,7 @@ import { lxdTrue } from '../core/manifest/config-keys.js';
 import { MANAGED_PROJECT, type ObservedInstance, type ObservedLevel, type ObservedTree } from '../core/observed.js';
 import { joinPath } from '../core/paths.js';
 import { offlineMember } from '../core/plan/placement.js';
-import { UntrustedAnswerError } from '../core/errors.js';
+import { NestctlError, UntrustedAnswerError } from '../core/errors.js';
 import type { LxdLevel } from '../ports/lxd.js';
 import { probeInside, withLxc } from './observe.js';
 
@@ -26,6 +26,14 @@ export const mayHoldLevel = (level: ObservedLevel, inst: ObservedInstance): bool
 export async function discoverTree(host: LxdLevel, remote = false): Promise<ObservedTree> {
   const levels: ObservedTree['levels'] = {};
   const hostLevel = await host.probe();
+  // Where LXD and Incus both run, nothing was asked: say so, rather than import an empty host.
+  const installed = hostLevel.installed ?? [];
+  if (hostLevel.flavour === null && installed.length > 1)
+    throw new NestctlError(
+      'user',
+      `this machine runs ${installed.join(' and ')}, and import was not told which daemon to read`,
+      `pass --flavour ${installed.join(' or ')}`,
+    );
   await descend(levels, host, hostLevel, remote);
   return { levels };
 }

@@ -10,6 +10,11 @@ export function noAllocation(flavour: Flavour): string {
   return `${daemonName(flavour)} doesn't have a uid/gid allocation. In this mode, only privileged containers are supported`;
 }
 
+/** driver_lxc.go Rename: LXD 5.0.2 still says "container", Incus 6.0 "instance" (both seen on the lab). */
+export function renameRunning(flavour: Flavour): string {
+  return `Renaming of running ${flavour === 'incus' ? 'instance' : 'container'} not allowed`;
+}
+
 export const TEXT = {
   /** lxd/instance.go instanceCreateFromImage. */
   record: 'Failed creating instance record',
@@ -24,8 +29,6 @@ export const TEXT = {
   alreadyRunning: 'The instance is already running',
   alreadyStopped: 'The instance is already stopped',
   deleteRunning: 'The instance is currently running, stop it first or pass --force',
-  /** driver_lxc.go Rename (LXD 5.0, Incus; LXD 4.0 said "container"). */
-  renameRunning: 'Renaming of running instance not allowed',
   imageNotFound: 'Image not found',
   imageExists: 'Image with same fingerprint already exists',
 } as const;

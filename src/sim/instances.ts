@@ -4,7 +4,7 @@
 import { lxcInRootfs } from './lxc.js';
 import type { InstanceSpec, InstanceUpdate } from '../ports/lxd.js';
 import { expandedConfig, expandedDevices, expandedKeys, instanceExpanded, rootDisk } from './config.js';
-import { creationFailed, lxcFailure, nameInUse, noAllocation, TEXT } from './errors.js';
+import { creationFailed, lxcFailure, nameInUse, noAllocation, renameRunning, TEXT } from './errors.js';
 import { IDMAP_KEYS } from '../core/flavour/index.js';
 import { findIdmap, isTrue, NEIGHBOUR_KEYS } from './find-idmap.js';
 import { idmapToJson, type LxdIdmapEntry } from './idmap.js';
@@ -187,7 +187,7 @@ export function renameInstance(world: World, path: string, name: string, newName
   if (lxd.instances.some((i) => i.name === newName)) throw lxcFailure(path, argv, nameInUse(newName));
   const problem = nameProblem(newName);
   if (problem) throw lxcFailure(path, argv, `Invalid instance name: ${problem}`);
-  if (inst.status === 'Running') throw lxcFailure(path, argv, TEXT.renameRunning);
+  if (inst.status === 'Running') throw lxcFailure(path, argv, renameRunning(lxd.flavour));
   inst.name = newName;
   repath(inst.inside, joinPath(path, newName));
   tick(world);

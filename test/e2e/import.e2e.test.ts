@@ -4,7 +4,7 @@
 // one), then `nestctl import`, a plan that only sets nestctl's markers, apply, and an empty plan.
 // afterAll deletes every container and restores /etc/subuid and /etc/subgid, whatever happened.
 
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -67,7 +67,14 @@ describe.skipIf(why !== null)(`import of a hand-built tree on real LXD${why ? ` 
 
   it('imports every level: adopt: true everywhere, docker and idmap as manifest keys', async () => {
     const out = join(dir, 'imported.yaml');
-    const r = await nestctl(['import', '--out', out]);
+    // The lab host runs Incus beside LXD: import must be told which daemon, as plan must.
+    if (existsSync('/usr/bin/incus')) {
+      const refused = await nestctl(['import', '--out', out]);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain('pass --flavour debian or incus');
+      expect(existsSync(out)).toBe(false);
+    }
+    const r = await nestctl(['import', '--flavour', 'debian', '--out', out]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect((await nestctl(['validate', out])).code).toBe(0);
     const doc = parse(readFileSync(out, 'utf8')) as { host?: { base?: number }; containers: Node[] };

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { ExecLevel } from '../../src/adapters/lxd/level.js';
 import { PROBE_MARK } from '../../src/adapters/lxd/probe-script.js';
 import { createSimWorld } from '../../src/cli/sim-world.js';
+import { discoverTree } from '../../src/engine/discover.js';
 import { defaultWorld, type WorldDescription } from '../../src/sim/index.js';
 import { decideFlavour } from '../../src/core/flavour/index.js';
 import { startApply } from '../../src/engine/apply.js';
@@ -66,6 +67,15 @@ describe('a host with LXD and Incus installed (simulated)', () => {
         'set host.flavour to debian or incus',
       ],
     ]);
+  });
+
+  it('import is refused until --flavour names one, and then reads that daemon', async () => {
+    const world = createSimWorld(dualHost);
+    await expect(discoverTree(world.host(null))).rejects.toThrow(
+      'this machine runs debian and incus, and import was not told which daemon to read',
+    );
+    const tree = await discoverTree(world.host('debian'));
+    expect(tree.levels['']?.kind === 'observed' && tree.levels[''].level.flavour).toBe('debian');
   });
 
   it("host.flavour: debian plans and applies against LXD's store, leaving Incus alone", async () => {

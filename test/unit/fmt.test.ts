@@ -155,7 +155,7 @@ describe('formatManifest', () => {
   });
 
   it('reads the key order from the schema (if/then/else branches included)', () => {
-    expect(declaredKeys([schema as never])).toEqual(['apiVersion', 'host', 'hosts', 'defaults', 'containers']);
+    expect(declaredKeys([schema as never])).toEqual(['apiVersion', 'host', 'hosts', 'defaults', 'containers', 'moved']);
   });
 });
 

@@ -303,7 +303,7 @@ describe('the simulated LXD renames as LXD does', () => {
   it("refuses a running container with LXD's words, and a name in use; a stopped one takes its whole inside along", async () => {
     const w = await appliedWorld(BEFORE);
     const host = w.host();
-    await expect(host.renameInstance('c1', 'web')).rejects.toThrow('Error: Renaming of running instance not allowed');
+    await expect(host.renameInstance('c1', 'web')).rejects.toThrow('Error: Renaming of running container not allowed');
     await host.stopInstance('c1');
     await expect(host.renameInstance('c1', 'c1')).rejects.toThrow('Error: Name "c1" already in use');
     await host.renameInstance('c1', 'web');
