@@ -17,6 +17,8 @@ interface Case {
   file: string;
   args: string[];
   normalise?: (stdout: string) => string;
+  /** The exit code expected (default 0). */
+  code?: number;
 }
 
 const manifests = (dir: string): string[] =>
@@ -92,6 +94,8 @@ const CASES: Case[] = [
     ],
     normalise: normaliseDurations,
   },
+  { file: 'fmt-check.unformatted.txt', args: ['fmt', '--check', 'test/unit/fixtures/unformatted.yaml'], code: 1 },
+  { file: 'completion.bash.txt', args: ['completion', 'bash'] },
   { file: 'import.world-hand-built.yaml', args: ['import', '--world', 'test/unit/fixtures/worlds/hand-built.yaml'] },
   { file: 'import.world-hand-built-odd.yaml', args: ['import', '--world', 'test/unit/fixtures/worlds/hand-built-odd.yaml'] },
 ];
@@ -101,7 +105,7 @@ describe.concurrent('golden CLI outputs (NO_COLOR, simulated LXD)', () => {
     it(`nestctl ${c.args.join(' ')} → golden/${c.file}`, async () => {
       const r = await nestctl(c.args);
       expect(r.stderr).toBe('');
-      expect(r.code).toBe(0);
+      expect(r.code).toBe(c.code ?? 0);
       const actual = c.normalise ? c.normalise(r.stdout) : r.stdout;
       const path = join(GOLDEN, c.file);
       if (UPDATE) {
