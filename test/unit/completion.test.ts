@@ -86,12 +86,17 @@ describe('the scripts parse', () => {
     expect([r.status, r.stderr]).toEqual([0, '']);
   });
 
+  // From a file: fish -n does not read a script from a pipe it did not open itself.
   for (const shell of ['zsh', 'fish'] as const) {
-    it(`${shell} -n accepts the ${shell} script, where ${shell} is installed`, async () => {
-      const r = spawnSync(shell, ['-n'], { input: await script(shell), encoding: 'utf8' });
-      if (r.error) return;
-      expect([r.status, r.stderr]).toEqual([0, '']);
-    });
+    it.skipIf(spawnSync(shell, ['--version']).error !== undefined)(
+      `${shell} -n accepts the ${shell} script (skipped where ${shell} is not installed)`,
+      async () => {
+        const file = join(mkdtempSync(join(tmpdir(), 'nestctl-completion-')), `nestctl.${shell}`);
+        writeFileSync(file, await script(shell));
+        const r = spawnSync(shell, ['-n', file], { encoding: 'utf8' });
+        expect([r.status, r.stderr]).toEqual([0, '']);
+      },
+    );
   }
 
   it('refuses a shell it does not know', async () => {
