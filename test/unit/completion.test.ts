@@ -3,12 +3,14 @@
 // generator, so a list hard-coded in the generator would fall behind it and fail. With bash
 // present, the bash script is run: COMP_WORDS in, COMPREPLY out.
 
-import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CLI, ROOT, nestctl } from './helpers/cli.js';
+import { CLI, ROOT, nestctl, runCommand } from './helpers/cli.js';
+
+/** Whether a program is on PATH (checked without running it). */
+const onPath = (program: string): boolean => (process.env.PATH ?? '').split(':').some((d) => d !== '' && existsSync(join(d, program)));
 
 interface HelpedCommand {
   name: string;
@@ -80,23 +82,19 @@ describe.each(['bash', 'zsh', 'fish'])('nestctl completion %s', (shell) => {
 });
 
 describe('the scripts parse', () => {
-  it('bash -n accepts the bash script', async () => {
-    const r = spawnSync('bash', ['-n'], { input: await script('bash'), encoding: 'utf8' });
-    if (r.error) return; // no bash here: the completion test below says so
-    expect([r.status, r.stderr]).toEqual([0, '']);
+  it.skipIf(!onPath('bash'))('bash -n accepts the bash script', async () => {
+    const r = await runCommand(['bash', '-n'], { input: await script('bash') });
+    expect([r.code, r.stderr]).toEqual([0, '']);
   });
 
   // From a file: fish -n does not read a script from a pipe it did not open itself.
   for (const shell of ['zsh', 'fish'] as const) {
-    it.skipIf(spawnSync(shell, ['--version']).error !== undefined)(
-      `${shell} -n accepts the ${shell} script (skipped where ${shell} is not installed)`,
-      async () => {
-        const file = join(mkdtempSync(join(tmpdir(), 'nestctl-completion-')), `nestctl.${shell}`);
-        writeFileSync(file, await script(shell));
-        const r = spawnSync(shell, ['-n', file], { encoding: 'utf8' });
-        expect([r.status, r.stderr]).toEqual([0, '']);
-      },
-    );
+    it.skipIf(!onPath(shell))(`${shell} -n accepts the ${shell} script (skipped where ${shell} is not installed)`, async () => {
+      const file = join(mkdtempSync(join(tmpdir(), 'nestctl-completion-')), `nestctl.${shell}`);
+      writeFileSync(file, await script(shell));
+      const r = await runCommand([shell, '-n', file]);
+      expect([r.code, r.stderr]).toEqual([0, '']);
+    });
   }
 
   it('refuses a shell it does not know', async () => {
@@ -140,7 +138,7 @@ describe('nestctl __complete-paths', () => {
   });
 });
 
-const hasBash = spawnSync('bash', ['--version']).status === 0;
+const hasBash = onPath('bash');
 
 describe.skipIf(!hasBash)('the bash script, run by bash', () => {
   // `nestctl` on PATH is the built CLI, as an installed one would be.
@@ -153,47 +151,52 @@ describe.skipIf(!hasBash)('the bash script, run by bash', () => {
   });
 
   /** COMPREPLY after completing the word at `cword` of `words`. */
-  function complete(words: string[], cword = words.length - 1): string[] {
+  async function complete(words: string[], cword = words.length - 1): Promise<string[]> {
     const quoted = words.map((w) => `'${w.replace(/'/g, `'\\''`)}'`).join(' ');
-    const r = spawnSync(
-      'bash',
-      ['-c', `source "$1"; COMP_WORDS=(${quoted}); COMP_CWORD=${cword}; _nestctl; printf '%s\\n' "\${COMPREPLY[@]}"`, 'bash', scriptFile],
-      { encoding: 'utf8', cwd: ROOT, env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } },
+    const r = await runCommand(
+      [
+        'bash',
+        '-c',
+        `source "$1"; COMP_WORDS=(${quoted}); COMP_CWORD=${cword}; _nestctl; printf '%s\\n' "\${COMPREPLY[@]}"`,
+        'bash',
+        scriptFile,
+      ],
+      { cwd: ROOT, env: { PATH: `${bin}:${process.env.PATH}` } },
     );
     expect(r.stderr).toBe('');
     return r.stdout.split('\n').filter((l) => l !== '');
   }
 
-  it('completes commands, but not the hidden one', () => {
-    expect(complete(['nestctl', 'pl'])).toEqual(['plan']);
-    expect(complete(['nestctl', 'co'])).toEqual(['completion']);
-    expect(complete(['nestctl', '__'])).toEqual([]);
-    expect(complete(['nestctl', '--no-color', 'gr'])).toEqual(['graph']);
+  it('completes commands, but not the hidden one', async () => {
+    expect(await complete(['nestctl', 'pl'])).toEqual(['plan']);
+    expect(await complete(['nestctl', 'co'])).toEqual(['completion']);
+    expect(await complete(['nestctl', '__'])).toEqual([]);
+    expect(await complete(['nestctl', '--no-color', 'gr'])).toEqual(['graph']);
   });
 
-  it("completes a command's options", () => {
-    expect(complete(['nestctl', 'plan', '--ta'])).toEqual(['--target']);
-    expect(complete(['nestctl', 'fmt', '--'])).toEqual(['--check', '--help']);
+  it("completes a command's options", async () => {
+    expect(await complete(['nestctl', 'plan', '--ta'])).toEqual(['--target']);
+    expect(await complete(['nestctl', 'fmt', '--'])).toEqual(['--check', '--help']);
   });
 
-  it('completes the manifest argument with file names', () => {
-    expect(complete(['nestctl', 'plan', 'examples/se'])).toEqual(['examples/seed.yaml']);
+  it('completes the manifest argument with file names', async () => {
+    expect(await complete(['nestctl', 'plan', 'examples/se'])).toEqual(['examples/seed.yaml']);
   });
 
-  it('completes --target and --replace with the node paths of the manifest on the line, wherever it stands', () => {
-    expect(complete(['nestctl', 'plan', '--target', '', 'examples/seed.yaml'], 3)).toEqual(['c1', 'c1/c2', 'c1/c2/c3']);
-    expect(complete(['nestctl', 'apply', '--simulate', 'examples/seed.yaml', '--replace', 'c1/'])).toEqual(['c1/c2', 'c1/c2/c3']);
-    expect(complete(['nestctl', 'graph', '--world', 'w.yaml', 'examples/isolated.yaml', '--target', 'ci/t'])).toEqual([
+  it('completes --target and --replace with the node paths of the manifest on the line, wherever it stands', async () => {
+    expect(await complete(['nestctl', 'plan', '--target', '', 'examples/seed.yaml'], 3)).toEqual(['c1', 'c1/c2', 'c1/c2/c3']);
+    expect(await complete(['nestctl', 'apply', '--simulate', 'examples/seed.yaml', '--replace', 'c1/'])).toEqual(['c1/c2', 'c1/c2/c3']);
+    expect(await complete(['nestctl', 'graph', '--world', 'w.yaml', 'examples/isolated.yaml', '--target', 'ci/t'])).toEqual([
       'ci/tenant-a',
       'ci/tenant-b',
     ]);
     // No manifest yet, or one that is not valid: nothing.
-    expect(complete(['nestctl', 'plan', '--target', ''])).toEqual([]);
-    expect(complete(['nestctl', 'plan', '--target', '', 'README.md'], 3)).toEqual([]);
+    expect(await complete(['nestctl', 'plan', '--target', ''])).toEqual([]);
+    expect(await complete(['nestctl', 'plan', '--target', '', 'README.md'], 3)).toEqual([]);
   });
 
-  it('completes choices: viz --format, the shell of completion', () => {
-    expect(complete(['nestctl', 'viz', '--format', ''])).toEqual(['text', 'svg']);
-    expect(complete(['nestctl', 'completion', ''])).toEqual(['bash', 'zsh', 'fish']);
+  it('completes choices: viz --format, the shell of completion', async () => {
+    expect(await complete(['nestctl', 'viz', '--format', ''])).toEqual(['text', 'svg']);
+    expect(await complete(['nestctl', 'completion', ''])).toEqual(['bash', 'zsh', 'fish']);
   });
 });
