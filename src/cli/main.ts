@@ -7,6 +7,7 @@
 import { Argument, Command, Option } from 'commander';
 import { colourWanted, colours } from '../render/colour.js';
 import { EnvironmentError, NestctlError } from '../core/errors.js';
+import { FLAVOURS } from '../core/flavour/index.js';
 import { VERSION } from './version.js';
 import { terminalText } from '../render/visible.js';
 
@@ -151,9 +152,7 @@ async function main(argv: string[]): Promise<number> {
       .description('write a manifest of the containers on this machine and every level inside them it can reach')
       .option('--out <file>', 'write the manifest there instead of to standard output')
       .option('--force', 'with --out: overwrite an existing file')
-      .addOption(
-        new Option('--flavour <flavour>', 'the daemon to read on the host when several are installed').choices(['debian', 'incus', 'snap']),
-      )
+      .addOption(new Option('--flavour <flavour>', 'the daemon to read on the host when several are installed').choices(FLAVOURS))
       .option(
         '--remote <name>',
         'also a remote of the client configuration (lxc remote list); repeatable',
