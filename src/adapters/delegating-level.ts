@@ -83,6 +83,15 @@ export class DelegatingLevel implements LxdLevel {
   renameInstance(name: string, newName: string): Promise<void> {
     return this.inner.renameInstance(name, newName);
   }
+  snapshotInstance(name: string, snapshot: string): Promise<void> {
+    return this.inner.snapshotInstance(name, snapshot);
+  }
+  copyInstance(source: string, snapshot: string, name: string, target?: string): Promise<void> {
+    return this.inner.copyInstance(source, snapshot, name, target);
+  }
+  deleteSnapshot(name: string, snapshot: string): Promise<void> {
+    return this.inner.deleteSnapshot(name, snapshot);
+  }
   deleteInstance(name: string): Promise<void> {
     return this.inner.deleteInstance(name);
   }

@@ -130,6 +130,12 @@ export interface LxdLevel {
   stopInstance(name: string): Promise<void>;
   /** `rename NAME NEW` of a stopped container: LXD refuses a running one, and a name in use. */
   renameInstance(name: string, newName: string): Promise<void>;
+  /** `snapshot NAME SNAPSHOT`, running or not (a stateless snapshot: its disk as it is now). */
+  snapshotInstance(name: string, snapshot: string): Promise<void>;
+  /** `copy SOURCE/SNAPSHOT NAME [--target T]`: a new stopped container from the snapshot's disk and config. */
+  copyInstance(source: string, snapshot: string, name: string, target?: string): Promise<void>;
+  /** `delete NAME/SNAPSHOT`. */
+  deleteSnapshot(name: string, snapshot: string): Promise<void>;
   /** `delete --force`: running or not, with everything inside it (the caller proved it all deletable). */
   deleteInstance(name: string): Promise<void>;
   updateInstance(name: string, update: InstanceUpdate): Promise<void>;

@@ -25,14 +25,14 @@ export function findImage(lxd: LxdState, ref: string): string | null {
   return matches.length === 1 ? matches[0]!.fingerprint : null;
 }
 
-function instanceOf(lxd: LxdState, path: string, name: string, argv: readonly string[]): InstanceState {
+export function instanceOf(lxd: LxdState, path: string, name: string, argv: readonly string[]): InstanceState {
   const inst = lxd.instances.find((i) => i.name === name);
   if (!inst) throw lxcFailure(path, argv, TEXT.instanceNotFound);
   return inst;
 }
 
 /** Container names as LXD accepts them (hostname rules). */
-function nameProblem(name: string): string | null {
+export function nameProblem(name: string): string | null {
   if (name.length < 1 || name.length > 63) return 'Name must be 1-63 characters long';
   if (!/^[A-Za-z0-9-]+$/.test(name)) return 'Name can only contain alphanumeric and hyphen characters';
   if (/^[0-9-]/.test(name)) return 'Name must not start with a digit or hyphen';
@@ -155,7 +155,7 @@ export function createInstance(world: World, path: string, spec: InstanceSpec): 
   if (cut) throw lxcFailure(path, argv, 'connection to the daemon lost during the create');
 }
 
-function fakeUuid(n: number): string {
+export function fakeUuid(n: number): string {
   const hex = n.toString(16).padStart(12, '0');
   return `5eed0000-0000-4000-8000-${hex}`;
 }
@@ -195,7 +195,7 @@ export function renameInstance(world: World, path: string, name: string, newName
 }
 
 /** The machine inside a renamed container, and every machine inside it, at its new path. */
-function repath(level: LevelState, path: string): void {
+export function repath(level: LevelState, path: string): void {
   level.path = path;
   for (const lxd of [level.lxd, level.beside]) for (const i of lxd?.instances ?? []) repath(i.inside, joinPath(path, i.name));
   for (const c of level.lxc?.containers ?? []) if (c.inside) repath(c.inside, joinPath(path, c.name));

@@ -14,6 +14,7 @@ import { commandNotFound, lxcFailure, socketRefused } from './errors.js';
 import { exportImageTo, fetchImage, importImageFiles, pushFile } from './images.js';
 import { createInstance, deleteInstance, renameInstance, startInstance, stopInstance, updateInstance } from './instances.js';
 import { probeLevel } from './probe.js';
+import { copyInstance, deleteSnapshot, snapshotInstance } from './snapshots.js';
 import { createProfile, deleteProfile, writeProfile } from './profiles.js';
 import { reach } from './reach.js';
 import type { World } from './state.js';
@@ -62,9 +63,18 @@ export async function answerClient(
     case 'rename':
       renameInstance(world, path, rest[0]!, rest[1]!);
       return ok();
-    case 'delete':
-      deleteInstance(world, path, rest.filter((w) => w !== '--force')[0]!, rest.includes('--force'));
+    case 'delete': {
+      const target = rest.filter((w) => w !== '--force')[0]!;
+      const slash = target.indexOf('/');
+      if (slash >= 0) deleteSnapshot(world, path, target.slice(0, slash), target.slice(slash + 1));
+      else deleteInstance(world, path, target, rest.includes('--force'));
       return ok();
+    }
+    case 'snapshot':
+      snapshotInstance(world, path, rest[0]!, rest[1]!);
+      return ok();
+    case 'copy':
+      return copy(world, path, argv, rest);
     case 'config':
       return config(world, path, argv, rest);
     case 'profile':
@@ -104,6 +114,16 @@ function initSpec(rest: readonly string[]): InstanceSpec {
   const config = Object.fromEntries(values(rest, '-c').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
   const target = values(rest, '--target')[0];
   return { fingerprint, name, profiles: values(rest, '-p'), config, ...(target !== undefined ? { target } : {}) };
+}
+
+/** `copy SOURCE/SNAPSHOT NAME [--target T]`: only from a snapshot (nestctl never copies a live disk). */
+function copy(world: World, path: string, argv: readonly string[], rest: readonly string[]): ExecResult {
+  const target = values(rest, '--target')[0];
+  const [from = '', name = ''] = rest.filter((w, i) => w !== '--target' && rest[i - 1] !== '--target');
+  const slash = from.indexOf('/');
+  if (slash < 0) throw lxcFailure(path, argv, 'the simulated client copies only from a snapshot (SOURCE/SNAPSHOT)');
+  copyInstance(world, path, from.slice(0, slash), from.slice(slash + 1), name, target);
+  return ok();
 }
 
 /** `config set NAME K=V…`, `config unset NAME K`. */

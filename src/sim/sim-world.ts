@@ -61,6 +61,8 @@ export interface SimulatedWorld {
   editFile(path: string, file: string, text: string, owner?: { mode?: number; uid?: number; gid?: number }): void;
   /** The argv of every command run inside a container through runIn, in order. */
   commands(path: string): string[][];
+  /** The names of the snapshots of container `name` at the level `path`, oldest first. */
+  snapshots(path: string, name: string): string[];
   /**
    * Install classic LXC at a level (Debian's lxc 5.0.2) with these accounts (name → home): as
    * `apt-get install lxc` and `useradd -m` would. AppArmor is enabled unless said otherwise.
@@ -129,6 +131,7 @@ export function simulatedWorldOf(world: World): SimulatedWorld {
       record(world, path, 'edit-file', file);
     },
     commands: (path) => world.log.filter((r) => r.path === path && r.op === 'exec').map((r) => JSON.parse(r.detail) as string[]),
+    snapshots: (path, name) => (findLevel(world, path)?.lxd?.instances.find((i) => i.name === name)?.snapshots ?? []).map((s) => s.name),
     installLxc: (path, users, options = {}) => {
       const level = findLevel(world, path);
       if (!level) throw new Error(`no level ${path || 'host'}`);

@@ -87,6 +87,16 @@ export interface InstanceState {
   inside: LevelState;
   /** On a cluster's top level: the member it is on. */
   location?: string;
+  /** Its snapshots (`lxc snapshot`), oldest first: its disk and config as they were then. */
+  snapshots?: SnapshotState[];
+}
+
+/** A stateless snapshot: what the container held on disk and its config when it was taken. */
+export interface SnapshotState {
+  name: string;
+  profiles: string[];
+  config: Record<string, string>;
+  inside: LevelState;
 }
 
 /** A member of a simulated cluster (the server's machine stands for them all; each hands out its own map). */

@@ -126,6 +126,18 @@ export const instanceArgv = (cli: Cli, verb: 'start' | 'stop', name: string): st
 /** `lxc rename` (LXD's lxc/rename.go; Incus's cmd/incus/rename.go): the instance must be stopped. */
 export const renameArgv = (cli: Cli, name: string, newName: string): string[] => [cli, 'rename', '-q', name, newName];
 export const deleteArgv = (cli: Cli, name: string): string[] => [cli, 'delete', '--force', '-q', name];
+/** `lxc snapshot` (LXD's lxc/snapshot.go): stateless, of a running container too. */
+export const snapshotArgv = (cli: Cli, name: string, snapshot: string): string[] => [cli, 'snapshot', '-q', name, snapshot];
+/** `lxc copy SOURCE/SNAPSHOT NAME` (LXD's lxc/copy.go): the copy is created stopped, from the snapshot. */
+export const copyArgv = (cli: Cli, source: string, snapshot: string, name: string, target?: string): string[] => [
+  cli,
+  'copy',
+  '-q',
+  `${source}/${snapshot}`,
+  name,
+  ...(target !== undefined ? ['--target', target] : []),
+];
+export const deleteSnapshotArgv = (cli: Cli, name: string, snapshot: string): string[] => [cli, 'delete', '-q', `${name}/${snapshot}`];
 
 /** `config set` (when there is something to set), then `profile assign` (when asked). */
 export function updateInstanceArgvs(cli: Cli, name: string, update: InstanceUpdate): string[][] {

@@ -50,6 +50,9 @@ import {
   createInstanceArgv,
   deleteArgv,
   renameArgv,
+  snapshotArgv,
+  copyArgv,
+  deleteSnapshotArgv,
   discardArgv,
   queryArgv,
   readSubidArgv,
@@ -394,6 +397,18 @@ export class ExecLevel implements LxdLevel {
       const names = (await this.instances()).map((i) => i.name);
       if (names.includes(name) || !names.includes(newName)) throw e;
     }
+  }
+
+  async snapshotInstance(name: string, snapshot: string): Promise<void> {
+    await this.run(this.here(snapshotArgv(await this.lxc(), this.ref(name), snapshot)), { timeoutMs: 1_800_000 });
+  }
+
+  async copyInstance(source: string, snapshot: string, name: string, target?: string): Promise<void> {
+    await this.run(this.here(copyArgv(await this.lxc(), this.ref(source), snapshot, this.ref(name), target)), { timeoutMs: 1_800_000 });
+  }
+
+  async deleteSnapshot(name: string, snapshot: string): Promise<void> {
+    await this.run(this.here(deleteSnapshotArgv(await this.lxc(), this.ref(name), snapshot)), { timeoutMs: 600_000 });
   }
 
   async deleteInstance(name: string): Promise<void> {
