@@ -8,6 +8,7 @@ import type { LevelResolver } from './levels.js';
 import { initDaemon, restartDaemon } from './steps/daemon.js';
 import { restartService } from './steps/docker.js';
 import { pushFile } from './steps/files.js';
+import { copyInstance } from './steps/copy.js';
 import { renameInstance } from './steps/rename.js';
 import { copyImage, fetchImage } from './steps/image.js';
 import { createInstance, deleteInstance, moveInstance, restartInstance, startInstance, updateConfig } from './steps/instance.js';
@@ -33,6 +34,7 @@ const HANDLERS: StepHandlers = {
   'restart-instance': restartInstance,
   'move-instance': moveInstance,
   'rename-instance': renameInstance,
+  'copy-instance': copyInstance,
   'delete-instance': deleteInstance,
   'push-file': pushFile,
   'run-setup': runSetup,

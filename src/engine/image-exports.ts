@@ -28,7 +28,7 @@ export interface ImageExports {
 }
 
 /** The steps after which a container runs (the plan's start or remap of it). */
-const RUNS: ReadonlySet<Step['kind']> = new Set(['start-instance', 'restart-instance', 'move-instance']);
+const RUNS: ReadonlySet<Step['kind']> = new Set(['start-instance', 'restart-instance', 'move-instance', 'copy-instance']);
 
 /** The step makes container `path` run (a rename only when it starts it again: before, the name is not there). */
 const runs = (t: Step): t is Step & { path: string } => (RUNS.has(t.kind) && 'path' in t) || (t.kind === 'rename-instance' && t.running);

@@ -30,6 +30,7 @@ export function stepSymbol(step: Step): '+' | '~' | '-' | '-/+' {
       return step.before === null ? '+' : '~';
     case 'create-profile':
     case 'create-instance':
+    case 'copy-instance':
     case 'copy-image':
     case 'fetch-image':
     case 'init-daemon':
@@ -75,7 +76,7 @@ function titleAt(step: Step, plan: Pick<Plan, 'levels' | 'flavours'>): string {
       return `${step.path}: ${step.file}`;
     case 'run-setup': {
       const n = `${step.commands.length} command${step.commands.length === 1 ? '' : 's'}`;
-      return `${step.path}: setup (${step.before ? `list changed: re-run ${n}` : `run ${n}`})`;
+      return `${step.path}: setup (${step.ran > 0 ? `run ${n} after the ${step.ran} that ran` : step.before ? `list changed: re-run ${n}` : `run ${n}`})`;
     }
     case 'create-profile':
     case 'update-profile':
@@ -101,6 +102,8 @@ function titleAt(step: Step, plan: Pick<Plan, 'levels' | 'flavours'>): string {
       return `${step.path}: restart ${step.service}`;
     case 'move-instance':
       return `${step.path}: move from member ${step.from} to ${step.to}`;
+    case 'copy-instance':
+      return `${step.path}: copy of ${step.sourcePath} (from a snapshot${step.inside.length > 0 ? `; starts the ${step.inside.length === 1 ? 'container' : `${step.inside.length} containers`} inside it` : ''})`;
     case 'rename-instance':
       return `${step.fromPath} → ${step.path}: rename${step.running ? ` (LXD renames only a stopped container: ${stopsFor(step.fromPath, step.inside.length)})` : ''}`;
   }
@@ -144,6 +147,15 @@ function details(step: Step, c: Colours, verbose: boolean): string[] {
         ...Object.entries(step.config)
           .filter(([k]) => verbose || !MARKERS.has(k))
           .map(([k, v]) => c.green(`+ ${visible(k)} = ${quoted(v)}`) + why(step.implied, k, c)),
+      ];
+    case 'copy-instance':
+      return [
+        ...(step.target !== undefined ? [`on cluster member: ${step.target}`] : []),
+        c.dim(`what ${step.sourcePath} holds comes with it; a later change of ${step.sourcePath} does not replace the copy`),
+        ...Object.entries(step.config)
+          .filter(([k]) => verbose || !MARKERS.has(k))
+          .map(([k, v]) => c.green(`+ ${visible(k)} = ${quoted(v)}`) + why(step.implied, k, c)),
+        ...step.inside.map((i) => `starts ${i.path}`),
       ];
     case 'update-config':
       return [

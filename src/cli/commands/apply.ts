@@ -5,6 +5,7 @@ import { lockHost } from '../../adapters/host-lock.js';
 import { lockOwner } from '../../adapters/lxd/remote-host.js';
 import { lockRemotes } from '../../engine/remote-locks.js';
 import { hostPart } from '../../core/plan/hosts.js';
+import { deferredPart } from '../../core/plan/target.js';
 import { parseDuration } from '../../core/duration.js';
 import { NestctlError } from '../../core/errors.js';
 import { OTHER_OWNER_OVERLAP } from '../../core/plan/level-entry.js';
@@ -95,8 +96,27 @@ export async function applyCommand(file: string, flags: ApplyFlags, c: Colours, 
   let summary: ApplySummary;
   try {
     const releaseRemotes = await lockRemotes(connection.hosts ?? [], lockOwner());
+    const host = connection.hosts ? new Map(connection.hosts.map((h) => [h.name, h])) : connection.host;
     try {
-      summary = await execute(plan, connection.hosts ? new Map(connection.hosts.map((h) => [h.name, h])) : connection.host, flags, c, emit);
+      summary = await execute(plan, host, flags, c, emit);
+      // Copies that waited for their source (Plan.deferred): planned and made once it runs.
+      let deferred = mode === 'apply' && summary.failed.length === 0 && summary.skipped.length === 0 ? (plan.deferred ?? []) : [];
+      while (deferred.length > 0) {
+        await connection.save?.();
+        const again = deferredPart(await computePlan(loaded, connection, { ...flags, prune: false, replace: [] }), deferred);
+        if (isEmptyPlan(again)) break;
+        out?.write(
+          `\n${c.bold(`Now that their sources run, copying ${deferred.map((d) => `${d.path} (a copy of ${d.source})`).join(', ')}:`)}\n`,
+        );
+        out?.write(renderPlanText(again, c, { verbose: flags.verbose ?? false }));
+        out?.write('\n');
+        summary = addSummaries(summary, await execute(again, host, flags, c, emit));
+        if (summary.failed.length > 0 || summary.skipped.length > 0) break;
+        // A copy of a copy waits one more round; the same list again would never end.
+        const next = again.deferred ?? [];
+        const same = next.length === deferred.length && next.every((d) => deferred.some((e) => e.path === d.path && e.host === d.host));
+        deferred = same ? [] : next;
+      }
     } finally {
       await releaseRemotes();
     }
@@ -197,6 +217,16 @@ function printSummary(s: ApplySummary, c: Colours, plan: Plan, simulated: boolea
   const secs = `${(s.ms / 1000).toFixed(1)} s`;
   if (s.failed.length === 0 && s.skipped.length === 0) out.write(c.green(c.bold(`${what} complete! Steps: ${counts} (${secs}).\n`)));
   else out.write(c.red(c.bold(`${what} incomplete. Steps: ${counts} (${secs}). Run nestctl plan to see what remains.\n`)));
+}
+
+function addSummaries(a: ApplySummary, b: ApplySummary): ApplySummary {
+  return {
+    done: a.done + b.done,
+    unchanged: a.unchanged + b.unchanged,
+    failed: [...a.failed, ...b.failed],
+    skipped: [...a.skipped, ...b.skipped],
+    ms: a.ms + b.ms,
+  };
 }
 
 function reportConvergence(again: Plan, c: Colours): number {

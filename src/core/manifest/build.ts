@@ -36,6 +36,7 @@ export interface RawContainer {
   template?: string;
   template_args?: string[];
   bridge?: string;
+  copy_of?: string;
   image?: string;
   profiles?: string[];
   config?: Record<string, ConfigValue>;
@@ -65,7 +66,7 @@ export function buildManifest(raw: RawManifest, file: string, src: Source): Mani
     file,
     host,
     hosts,
-    containers: lxdNodes(raw.containers).map(({ c, i }) => buildContainer(c, '', ['containers', i], defaults, src, c.host ?? only)),
+    containers: buildList(raw.containers, '', ['containers'], defaults, src, (c) => c.host ?? only),
     lxc: lxcNodes(raw.containers).map(({ c, i }) => buildLxc(c, '', ['containers', i], src, c.host ?? only)),
     hostPos: host.pos,
     moves: (raw.moved ?? []).map((m, i) => ({ from: m.from, to: m.to, pos: valuePos(src, ['moved', i]) })),
@@ -126,13 +127,75 @@ function buildContainer(c: RawContainer, parent: string, at: Path, defaults: Def
     setup: (c.setup ?? []).map((argv) => [...argv]),
     host,
     target: c.target ? { value: c.target, pos: valuePos(src, [...at, 'target']) } : null,
-    containers: lxdNodes(c.containers ?? []).map(({ c: child, i }) =>
-      buildContainer(child, path, [...at, 'containers', i], defaults, src, host),
-    ),
+    containers: buildList(c.containers ?? [], path, [...at, 'containers'], defaults, src, () => host),
     insideProfiles: buildProfiles(c.inside?.profiles ?? {}, [...at, 'inside', 'profiles'], src),
     lxc: lxcNodes(c.containers ?? []).map(({ c: child, i }) => buildLxc(child, path, [...at, 'containers', i], src, host)),
+    copyOf: null,
     pos: valuePos(src, at),
   };
+}
+
+/** A list's LXD containers, each copy (copy_of) with what it takes from its source, built above it (checks.ts sees to that). */
+function buildList(list: RawContainer[], parent: string, at: Path, defaults: Defaults, src: Source, hostOf: (c: RawContainer) => string) {
+  const built = new Map<string, ContainerSpec>();
+  return lxdNodes(list).map(({ c, i }) => {
+    const own = buildContainer(c, parent, [...at, i], defaults, src, hostOf(c));
+    const source = c.copy_of !== undefined ? built.get(c.copy_of) : undefined;
+    const spec = source ? copied(source, own, c, valuePos(src, [...at, i, 'copy_of'])) : own;
+    built.set(spec.name, spec);
+    return spec;
+  });
+}
+
+/**
+ * A copy: its source's image, profiles, config, idmap, Docker, files, setup and containers, with
+ * what it says itself on top (config keys, files by path and containers by name replace the
+ * source's; its setup commands run after the source's).
+ */
+function copied(source: ContainerSpec, own: ContainerSpec, raw: RawContainer, pos: SourcePos): ContainerSpec {
+  const said = (key: keyof RawContainer): boolean => raw[key] !== undefined;
+  const files = [...source.files.filter((f) => !own.files.some((g) => g.path === f.path)), ...own.files];
+  const names = new Set([...own.containers, ...own.lxc].map((c) => c.name));
+  return {
+    ...own,
+    image: source.image,
+    profiles: said('profiles') ? own.profiles : [...source.profiles],
+    config: { ...source.config, ...lxdConfig(raw.config ?? {}) },
+    ignoreChanges: said('ignore_changes') ? own.ignoreChanges : [...source.ignoreChanges],
+    idmap: said('idmap') ? own.idmap : source.idmap,
+    docker: said('docker') ? own.docker : source.docker,
+    dockerRemap: said('docker') ? own.dockerRemap : source.dockerRemap,
+    flavour: said('flavour') ? own.flavour : source.flavour,
+    files,
+    setup: [...source.setup.map((argv) => [...argv]), ...own.setup],
+    containers: [...source.containers.filter((c) => !names.has(c.name)).map((c) => rebased(c, own.path)), ...own.containers],
+    insideProfiles: said('inside') ? own.insideProfiles : source.insideProfiles,
+    lxc: [...source.lxc.filter((c) => !names.has(c.name)).map((c) => rebasedLxc(c, own.path)), ...own.lxc],
+    copyOf: {
+      name: source.name,
+      path: source.path,
+      setup: source.setup.length,
+      files: files.filter((f) => source.files.includes(f)).map((f) => f.path),
+      pos,
+    },
+  };
+}
+
+/** A container of a copy's source, at its place in the copy. */
+function rebased(spec: ContainerSpec, parent: string): ContainerSpec {
+  const path = `${parent}/${spec.name}`;
+  return {
+    ...spec,
+    path,
+    containers: spec.containers.map((c) => rebased(c, path)),
+    lxc: spec.lxc.map((c) => rebasedLxc(c, path)),
+    copyOf: spec.copyOf ? { ...spec.copyOf, path: `${parent}/${spec.copyOf.name}` } : null,
+  };
+}
+
+function rebasedLxc(spec: LxcSpec, parent: string): LxcSpec {
+  const path = `${parent}/${spec.name}`;
+  return { ...spec, path, containers: spec.containers.map((c) => rebasedLxc(c, path)) };
 }
 
 /** LXC's own download-free template; `local` and `download` are the others LXC ships. */

@@ -8,6 +8,7 @@ import { dockerWanted } from './docker.js';
 import { fileFindings, setupFindings } from './files.js';
 import { hostSections, hostsFindings } from './hosts.js';
 import { isLxcNode, lxcKeysOnLxd, lxcNodeFindings } from './lxc-checks.js';
+import { copyFindings } from './copies.js';
 import { movedFindings } from './moved.js';
 import { NAME_RULE, nameProblem } from './names.js';
 import { insideFindings, profileFindings } from './profiles.js';
@@ -45,6 +46,7 @@ function levelFindings(data: unknown, src: Source, listPath: Path, depth: number
   if (!Array.isArray(list)) return [];
   const found: Diagnostic[] = [];
   const firstLine = new Map<string, number>();
+  found.push(...copyFindings(data, src, listPath, depth === 1 ? (item) => rootScope(data, item) : undefined));
   if (depth > MAX_CONTAINER_DEPTH && list.length > 0) {
     return [
       {

@@ -20,6 +20,7 @@ const LXD_ONLY: Record<string, string> = {
   ignore_changes: 'every lxc.* key under config is kept as written',
   files: "files are pushed through the level's LXD; not supported on LXC containers yet",
   setup: "setup runs through the level's LXD; not supported on LXC containers yet",
+  copy_of: 'an LXC container is made by lxc-create from a template; copies are of LXD containers',
 };
 
 const LXC_ONLY = ['user', 'template', 'template_args', 'bridge'];

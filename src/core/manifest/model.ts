@@ -77,7 +77,20 @@ export interface ContainerSpec {
   insideProfiles: ProfileSpec[];
   /** Classic LXC containers run inside this one (`runtime: lxc` children), in manifest order. */
   lxc: LxcSpec[];
+  /** `copy_of:`: created as a copy of this sibling, whose image, files, setup and containers it took (build.ts); null: from its image. */
+  copyOf: CopySource | null;
   /** Position of the node's mapping (for diagnostics about the node as a whole). */
+  pos: SourcePos;
+}
+
+/** The sibling a container is a copy of, and what it took from it that comes with the copy. */
+export interface CopySource {
+  name: string;
+  path: string;
+  /** How many of the copy's setup commands are its source's (the first ones): they ran in the source and come with the copy. */
+  setup: number;
+  /** The copy's files that are its source's (same path, content, mode and owner): they come with the copy. */
+  files: string[];
   pos: SourcePos;
 }
 

@@ -34,5 +34,6 @@ export function assemblePlan(
     ...(parts.lxcLevels ? { lxcLevels: parts.lxcLevels } : {}),
     steps: parts.steps,
     warnings: parts.warnings,
+    ...(parts.deferred?.length ? { deferred: parts.deferred } : {}),
   };
 }

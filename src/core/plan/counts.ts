@@ -1,6 +1,7 @@
 // The plan's summary line, Terraform's numbers: containers added, changed and destroyed, and the
 // steps it takes. The rule, for every step kind:
-//   create-instance          the container is added; its start in the same plan is part of the add
+//   create-instance, copy-instance
+//                            the container is added; its start in the same plan is part of the add
 //   start-instance           of a container this plan does not create: changed (stopped → running)
 //   update-config, restart-instance, move-instance, rename-instance, push-file, run-setup
 //                            changed (a container counts once, whatever number of its steps),
@@ -30,7 +31,7 @@ export function planCounts(plan: Pick<Plan, 'steps'>): PlanCounts {
   const changed = new Set<string>();
   const destroyed = new Set<string>();
   for (const s of plan.steps) {
-    if (s.kind === 'create-instance' || s.kind === 'create-lxc') added.add(s.path);
+    if (s.kind === 'create-instance' || s.kind === 'copy-instance' || s.kind === 'create-lxc') added.add(s.path);
     else if (s.kind === 'delete-instance' || s.kind === 'delete-lxc') destroyed.add(s.path);
   }
   for (const s of plan.steps) {

@@ -45,6 +45,9 @@ export function mergeHostPlans(parts: readonly HostPlan[]): Plan {
     hosts,
     steps,
     warnings: parts.flatMap(({ host, plan }) => plan.warnings.map((w) => `host ${host.name}: ${w}`)),
+    ...(parts.some((p) => p.plan.deferred)
+      ? { deferred: parts.flatMap(({ host, plan }) => (plan.deferred ?? []).map((d) => ({ ...d, host: host.name }))) }
+      : {}),
   };
 }
 

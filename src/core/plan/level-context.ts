@@ -4,6 +4,7 @@
 // the steps its own steps start from. Concerns read the context, never each other's steps.
 
 import { MARKER_PATH } from './desired-config.js';
+import type { CopyView } from './copies.js';
 import type { Rename } from './moves.js';
 import { BugError } from '../errors.js';
 import { assumedInside, clientOf, daemonName, decideFlavour, flavourInfo } from '../flavour/index.js';
@@ -38,6 +39,8 @@ export interface PlanInput {
   options: PlannerOptions;
   /** The containers the plan renames, by their new path; absent: none. */
   renames?: ReadonlyMap<string, Rename>;
+  /** The copies that hold containers, whose inside is their source's as observed (core/plan/copies.ts), by path; absent: none. */
+  copies?: ReadonlyMap<string, CopyView>;
 }
 
 export interface Ancestor {

@@ -180,6 +180,30 @@ export type Step = StepBase &
         precondition: Precondition;
       }
     /**
+     * A container made as a copy of its sibling `source` (`copy_of:`, core/plan/concerns/children/copy.ts),
+     * at its parent's level: a snapshot of the source, `lxc copy SOURCE/SNAPSHOT NAME`, the
+     * snapshot deleted, `config` set (the copy's own keys and nestctl's markers), started. What the
+     * source holds comes with it (files, setup, the containers inside it, which LXD leaves stopped
+     * in a copy): `inside` lists those seen running in the source (by their paths in the copy,
+     * parents first), started and waited for; `markers` those of nestctl's, whose user.nestctl.path
+     * is set to their path in the copy.
+     */
+    | {
+        kind: 'copy-instance';
+        name: string;
+        path: string;
+        source: string;
+        sourcePath: string;
+        config: Record<string, string>;
+        implied?: Record<string, string>;
+        target?: string;
+        hosting: boolean;
+        waitBoot: boolean;
+        inside: Array<{ path: string; waitBoot: boolean }>;
+        markers: string[];
+        precondition: Precondition;
+      }
+    /**
      * A manifest file written inside container `path` (core/plan/concerns/files.ts); `before` is
      * what was there (null: absent, or the container is new).
      */
@@ -205,9 +229,13 @@ export type Step = StepBase &
         kind: 'run-setup';
         name: string;
         path: string;
+        /** The commands to run: the list's, after the first `ran` (their hash is `before`: they ran to the end already). */
         commands: string[][];
+        /** Of the whole list, recorded once `commands` succeeded. */
         sha256: string;
         before: string | null;
+        /** How many of the list's first commands ran already (0: none; a copy's source ran its own). */
+        ran: number;
         precondition: Precondition;
       }
     /**
@@ -362,6 +390,19 @@ export interface Plan {
   lxcLevels?: Record<string, { user: string | null }>;
   steps: Step[];
   warnings: string[];
+  /**
+   * Copies (copy_of) of a container that holds containers and is made by this plan: what the copy
+   * will hold is known only once the source runs, so apply plans and makes them after the rest
+   * (cli/commands/apply.ts). Absent when there are none.
+   */
+  deferred?: DeferredCopy[];
+}
+
+export interface DeferredCopy {
+  path: string;
+  source: string;
+  /** In a plan of several hosts: the host it is on. */
+  host?: string;
 }
 
 export const isEmptyPlan = (plan: Plan): boolean => plan.steps.length === 0;

@@ -28,6 +28,7 @@ import { type ContextResult, type LevelContext, type PlanInput, hostLevel, level
 import { verdictNow } from './level-entry.js';
 import { lxcLevelContext, lxcLevelSubidSteps } from './lxc-level.js';
 import type { LevelSummary } from './model.js';
+import { copiesView } from './copies.js';
 import { movesView } from './moves.js';
 import type { Diagnostic } from '../diagnostics.js';
 import type { ConcernResult, PartsResult, PlanOptions, PlanParts, PlanResult, PlannerOptions } from './result.js';
@@ -37,6 +38,7 @@ export type { PlanOptions, PlanResult } from './result.js';
 interface Collected extends PlanParts {
   problems: Diagnostic[];
   lxcLevels: NonNullable<PlanParts['lxcLevels']>;
+  deferred: NonNullable<PlanParts['deferred']>;
 }
 
 /** Adds a concern's output to the plan so far and hands it back (its step ids feed later concerns). */
@@ -69,23 +71,36 @@ function planLevel(input: PlanInput, built: ContextResult, images: ResolvedImage
   take(out, pruneSteps(ctx));
   planLxcInside(ctx, take(out, lxcSteps(ctx, subids.steps, afterDaemon)), out);
   let previousIsolated: string | null = null;
+  // Each child's steps and those of its inside: a copy (copy_of) is made after its source's.
+  const stepsOf = new Map<string, string[]>();
   for (const child of ctx.children) {
+    const before = out.steps.length;
     // LXD hands out isolated slices in creation order: create isolated siblings in manifest
     // order so they land where the plan says.
     const order: string[] = child.alloc.slice && previousIsolated ? [previousIsolated] : [];
     const attached = child.spec.profiles.flatMap((p) => profiles.stepOf.get(p) ?? []);
+    const source = child.spec.copyOf ? (stepsOf.get(child.spec.copyOf.name) ?? []) : [];
     const made: ChildResult = take(
       out,
-      childSteps(ctx, child, images, [...afterDaemon, ...(copies.byImage.get(child.spec.image) ?? []), ...attached, ...order]),
+      childSteps(ctx, child, images, [...afterDaemon, ...(copies.byImage.get(child.spec.image) ?? []), ...attached, ...order, ...source]),
     );
+    const done = (): void =>
+      void stepsOf.set(
+        child.spec.name,
+        out.steps.slice(before).map((s) => s.id),
+      );
     // Its level would be judged against a map it will not get: its placement's problem says why.
-    if (made.unplaced) continue;
+    if (made.unplaced) {
+      if (made.deferred) out.deferred.push({ path: child.spec.path, source: child.spec.copyOf!.path });
+      done();
+      continue;
+    }
     if (child.alloc.slice && made.created) previousIsolated = made.created;
     take(out, dockerChecks(ctx, child));
-    // Inside a container this plan renames, a level's path exists only once it is renamed.
+    // Inside a container this plan renames or copies, a level's path exists only once it is renamed or copied.
     const inherited = renamedAt(input, ctx.path) ? ctx.entryDeps : [];
     const ready = made.running ? [made.running] : inherited;
-    const pushed = take(out, fileSteps(ctx, child, made.created === null, ready));
+    const pushed = take(out, fileSteps(ctx, child, made.created === null, ready, made.copied ? (child.spec.copyOf?.files ?? []) : []));
     const inside = (): string[] =>
       !hasLevel(child.spec)
         ? []
@@ -110,9 +125,16 @@ function planLevel(input: PlanInput, built: ContextResult, images: ResolvedImage
         : null;
     take(
       out,
-      setupSteps(ctx, child, made.created !== null, [...ready, ...stepIds(pushed), ...remapWrites, ...(docker ? stepIds(docker) : [])]),
+      setupSteps(
+        ctx,
+        child,
+        made.created !== null,
+        [...ready, ...stepIds(pushed), ...remapWrites, ...(docker ? stepIds(docker) : [])],
+        made.copied,
+      ),
     );
     if (child.alloc.dockremap === null) inside();
+    done();
   }
   out.levels.push(levelSummary(ctx));
   // A remote's range is only read (core/ids/remote-range.ts): host.base is not a choice there.
@@ -122,9 +144,9 @@ function planLevel(input: PlanInput, built: ContextResult, images: ResolvedImage
   return stepIds(subids);
 }
 
-/** The level is a container the plan renames, or inside one. */
+/** The level is a container the plan renames or copies, or inside one. */
 const renamedAt = (input: PlanInput, path: string): boolean =>
-  [...(input.renames?.keys() ?? [])].some((to) => path === to || path.startsWith(`${to}/`));
+  [...(input.renames?.keys() ?? []), ...(input.copies?.keys() ?? [])].some((to) => path === to || path.startsWith(`${to}/`));
 
 /**
  * The levels inside the level's LXC containers that hold LXC containers (LXC inside LXC): root's
@@ -169,16 +191,18 @@ export function planLevels(manifest: Manifest, allocation: Allocation, tree: Obs
   // Planned against the tree as it is once the manifest's renames are done (core/plan/moves.ts).
   const view = movesView(manifest, tree);
   if (!view.ok) return { ok: false, problems: view.problems };
+  const copied = copiesView(manifest, view.tree);
   const input: PlanInput = {
     manifest,
     allocation,
-    tree: view.tree,
+    tree: copied.tree,
     options: { hostRestart: options.hostRestart, prune: options.prune, replace: options.replace ?? [] },
     renames: view.renames,
+    copies: copied.copies,
   };
   const host = hostLevel(input);
   if (!host.ok) return { ok: false, problems: [host.problem] };
-  const out: Collected = { levels: [], steps: [], warnings: [], problems: [], lxcLevels: {} };
+  const out: Collected = { levels: [], steps: [], warnings: [], problems: [], lxcLevels: {}, deferred: [] };
   const images = take(out, resolveImages(manifest, host.level, tree.relay ?? null)).images;
   planLevel(input, levelContext(input, null), images, out);
   if (out.problems.length > 0) return { ok: false, problems: out.problems };
@@ -189,6 +213,7 @@ export function planLevels(manifest: Manifest, allocation: Allocation, tree: Obs
       steps: out.steps,
       warnings: out.warnings,
       ...(Object.keys(out.lxcLevels).length > 0 ? { lxcLevels: out.lxcLevels } : {}),
+      ...(out.deferred.length > 0 ? { deferred: out.deferred } : {}),
     },
   };
 }

@@ -4,7 +4,7 @@
 
 import type { Diagnostic } from '../diagnostics.js';
 import type { Flavour } from '../manifest/model.js';
-import type { LevelSummary, Plan, Step } from './model.js';
+import type { DeferredCopy, LevelSummary, Plan, Step } from './model.js';
 
 export interface PlanOptions {
   /** argv that restarts the host daemon (CLI flag); overrides the manifest's host.restart. */
@@ -33,6 +33,8 @@ export interface PlanParts {
   lxcLevels?: Record<string, { user: string | null }>;
   steps: Step[];
   warnings: string[];
+  /** See Plan.deferred. */
+  deferred?: DeferredCopy[];
 }
 
 export type PartsResult = { ok: true; parts: PlanParts } | { ok: false; problems: Diagnostic[] };

@@ -3,8 +3,9 @@
 // the subtree whose delete follows its parent's (core/plan/steps/delete.ts) does not bring in the
 // delete of a container outside it; without it, its step deletes it itself. The rename of a
 // container around the subtree (moved:) is kept: the subtree has its path only once it is done.
+// The same closure picks the part of a plan made after the rest (copies waiting for their source).
 
-import type { Plan, Step } from './model.js';
+import type { DeferredCopy, Plan, Step } from './model.js';
 
 /** The node or level a step is about. */
 function subject(step: Step): string {
@@ -14,27 +15,51 @@ function subject(step: Step): string {
 const within = (path: string, target: string): boolean => path === target || path.startsWith(`${target}/`);
 
 export function targetPlan(plan: Plan, target: string): Plan {
+  const part = withDependencies(plan, (s) => within(subject(s), target) || (s.kind === 'rename-instance' && within(target, s.path)), [
+    target,
+  ]);
+  return {
+    ...part,
+    target,
+    ...(plan.deferred ? { deferred: plan.deferred.filter((d) => within(d.path, target)) } : {}),
+    warnings: [
+      ...plan.warnings,
+      `targeting ${target}: this plan covers only ${target}, its subtree and what its ancestors must do for it; the rest of the tree may not match the manifest`,
+    ],
+  };
+}
+
+/**
+ * The part of a plan made after the rest (Plan.deferred): the steps about the deferred copies
+ * and what they depend on, planned once their sources run.
+ */
+export function deferredPart(plan: Plan, deferred: readonly DeferredCopy[]): Plan {
+  const about = (s: Step, d: DeferredCopy): boolean => s.host === d.host && within(subject(s), d.path);
+  return withDependencies(
+    plan,
+    (s) => deferred.some((d) => about(s, d)),
+    deferred.map((d) => d.path),
+  );
+}
+
+/** The steps `keep` picks and every step they depend on; `targets`: the subtrees they are about. */
+function withDependencies(plan: Plan, pick: (s: Step) => boolean, targets: readonly string[]): Plan {
   const byId = new Map(plan.steps.map((s) => [s.id, s]));
   const keep = new Set<string>();
+  const inside = (path: string): boolean => targets.some((t) => within(path, t));
   const add = (id: string): void => {
     if (keep.has(id)) return;
     keep.add(id);
     const step = byId.get(id);
     for (const d of step?.dependsOn ?? []) {
       const dep = byId.get(d);
-      if (step?.kind === 'delete-instance' && dep?.kind === 'delete-instance' && !within(dep.path, target)) continue;
+      if (step?.kind === 'delete-instance' && dep?.kind === 'delete-instance' && !inside(dep.path)) continue;
       add(d);
     }
   };
-  // The target's path exists only once a container around it the plan renames is renamed.
-  for (const s of plan.steps) if (within(subject(s), target) || (s.kind === 'rename-instance' && within(target, s.path))) add(s.id);
+  for (const s of plan.steps) if (pick(s)) add(s.id);
   return {
     ...plan,
-    target,
     steps: plan.steps.filter((s) => keep.has(s.id)).map((s) => ({ ...s, dependsOn: s.dependsOn.filter((d) => keep.has(d)) })),
-    warnings: [
-      ...plan.warnings,
-      `targeting ${target}: this plan covers only ${target}, its subtree and what its ancestors must do for it; the rest of the tree may not match the manifest`,
-    ],
   };
 }

@@ -33,7 +33,7 @@ function setupFailed(step: RunSetup, index: number, argv: readonly string[], cod
   const left = step.commands.length - index - 1;
   return new SetupCommandError(
     `setup command ${index + 1} of ${step.commands.length} in ${step.path} failed (exit ${code}): ${argvText(argv)}${tail.length > 0 ? `\n${tail.map((l) => `  │ ${l}`).join('\n')}` : ''}`,
-    `${left > 0 ? `the ${left} command${left === 1 ? '' : 's'} after it did not run; ` : ''}fix the command or the container and apply again: the whole list runs again`,
+    `${left > 0 ? `the ${left} command${left === 1 ? '' : 's'} after it did not run; ` : ''}fix the command or the container and apply again: what did not run to the end runs again`,
     step.level,
     argv,
     code,

@@ -10,6 +10,7 @@ import { halfMade } from '../half-made.js';
 import type { LevelChild, LevelContext } from '../level-context.js';
 import { adoptionProblem } from './children/adopt.js';
 import { type ChildInput, type ChildResult, childInput, childResult } from './children/child.js';
+import { copySteps } from './children/copy.js';
 import { createSteps } from './children/create.js';
 import { placementProblems } from './children/placement.js';
 import { afterRename, renameStep } from './children/rename.js';
@@ -36,7 +37,7 @@ export function childSteps(ctx: LevelContext, child: LevelChild, images: Resolve
 function foundSteps(c: ChildInput): ChildResult {
   const { ctx, child, images } = c;
   const found = (ctx.obs && managedInstance(ctx.obs, child.spec.name)) ?? null;
-  if (found === null) return createSteps(c, { kind: 'nothing' });
+  if (found === null) return child.spec.copyOf ? copySteps(c) : createSteps(c, { kind: 'nothing' });
   if (halfMade(found, child.spec.path)) return createSteps(c, { kind: 'half-made', found });
   const replacing = replacement(ctx, child, found, images);
   if (replacing === null) return existingSteps(c, found);

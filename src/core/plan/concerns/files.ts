@@ -17,8 +17,17 @@ import { type ConcernResult, noConcern } from '../result.js';
 /** Texts up to this size are carried twice in the plan to show a diff; larger ones show sizes and hashes. */
 const DIFF_MAX_BYTES = 65536;
 
-/** `existed`: the container is not created by this plan (its files were read if it ran); `ready`: the steps that make it run. */
-export function fileSteps(ctx: LevelContext, child: LevelChild, existed: boolean, ready: string[]): ConcernResult {
+/**
+ * `existed`: the container is not created by this plan (its files were read if it ran); `ready`:
+ * the steps that make it run; `copied`: the files that come with it from the source it is copied from.
+ */
+export function fileSteps(
+  ctx: LevelContext,
+  child: LevelChild,
+  existed: boolean,
+  ready: string[],
+  copied: readonly string[] = [],
+): ConcernResult {
   const out = noConcern();
   const { spec } = child;
   if (spec.files.length === 0) return out;
@@ -47,6 +56,7 @@ export function fileSteps(ctx: LevelContext, child: LevelChild, existed: boolean
     return out;
   }
   for (const f of spec.files) {
+    if (copied.includes(f.path)) continue;
     if (f.data === null) throw new BugError(`the source of ${f.path} in ${spec.path} was not read`);
     const now = seen ? (seen.files[f.path] ?? null) : null;
     if (now?.kind === 'other') {

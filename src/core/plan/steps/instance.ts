@@ -18,6 +18,7 @@ type InstanceKind =
   | 'update-config'
   | 'move-instance'
   | 'rename-instance'
+  | 'copy-instance'
   | 'start-instance'
   | 'restart-instance'
   | 'delete-instance';
@@ -54,6 +55,11 @@ export const moveInstanceStep = (at: InstanceStepAt, own: Own<'move-instance'>):
 });
 export const renameInstanceStep = (at: InstanceStepAt, own: Own<'rename-instance'>): Step => ({
   ...head('rename-instance', at),
+  ...own,
+  precondition: at.precondition,
+});
+export const copyInstanceStep = (at: InstanceStepAt, own: Own<'copy-instance'>): Step => ({
+  ...head('copy-instance', at),
   ...own,
   precondition: at.precondition,
 });

@@ -21,6 +21,10 @@ export interface ChildResult extends ConcernResult {
   unplaced: boolean;
   /** It runs and is restarted: whatever ran inside it stops. */
   restarted: boolean;
+  /** It is created as a copy of its source (`copy_of:`): what it took from the source comes with it. */
+  copied: boolean;
+  /** A copy that waits until its source runs (Plan.deferred). */
+  deferred: boolean;
 }
 
 export const childResult = (r: Partial<ChildResult>): ChildResult => ({
@@ -31,6 +35,8 @@ export const childResult = (r: Partial<ChildResult>): ChildResult => ({
   replaced: false,
   unplaced: false,
   restarted: false,
+  copied: false,
+  deferred: false,
   ...r,
 });
 
