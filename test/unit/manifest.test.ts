@@ -52,6 +52,7 @@ const container = (over: Partial<ContainerSpec> & Pick<ContainerSpec, 'name' | '
   target: null,
   containers: [],
   insideProfiles: [],
+  copyOf: null,
   lxc: [],
   ...over,
 });
@@ -297,7 +298,7 @@ describe('loadManifest: schema problems', () => {
     expect(at(d)).toBe('4:5');
     expect(d.message).toBe('unknown key "imgae" in container c1');
     expect(d.hint).toBe(
-      'did you mean "image"? allowed keys here: name, image, profiles, config, ignore_changes, idmap, docker, flavour, adopt, files, setup, host, target, inside, runtime, user, template, template_args, bridge, containers',
+      'did you mean "image"? allowed keys here: name, copy_of, image, profiles, config, ignore_changes, idmap, docker, flavour, adopt, files, setup, host, target, inside, runtime, user, template, template_args, bridge, containers',
     );
   });
 

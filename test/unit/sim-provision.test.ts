@@ -113,7 +113,7 @@ describe('files and setup in containers (simulated)', () => {
     expect(world.file('c1/c2', '/etc/motd')).toBe('second edit\n');
   });
 
-  it('runs setup once, after the files, and re-runs a changed list whole', async () => {
+  it('runs setup once, after the files; a grown list runs only what was added, a changed one whole', async () => {
     const world = createSimWorld(defaultWorld(IMAGES));
     await apply(world, manifest(SETUP));
     expect(world.commands('c1/c2')).toEqual(SETUP);
@@ -125,12 +125,19 @@ describe('files and setup in containers (simulated)', () => {
     await apply(world, manifest(SETUP));
     expect(world.commands('c1/c2')).toEqual(SETUP);
 
-    const changed = [...SETUP, ['touch', '/var/lib/c2-more']];
-    const p = await plan(world, manifest(changed));
+    const grown = [...SETUP, ['touch', '/var/lib/c2-more']];
+    const p = await plan(world, manifest(grown));
     expect(p.steps.map((s) => s.id)).toEqual(['c1/c2:run-setup']);
-    expect(planText(p)).toContain('~ c1/c2: setup (list changed: re-run 3 commands)');
+    expect(planText(p)).toContain('~ c1/c2: setup (run 1 command after the 2 that ran)');
     expect((await startApply(p, world.host()).finished).failed).toEqual([]);
-    expect(world.commands('c1/c2')).toEqual([...SETUP, ...changed]);
+    expect(world.commands('c1/c2')).toEqual([...SETUP, ['touch', '/var/lib/c2-more']]);
+    expect((await plan(world, manifest(grown))).steps).toEqual([]);
+
+    const changed = [['true'], ...grown.slice(1)];
+    const again = await plan(world, manifest(changed));
+    expect(planText(again)).toContain('~ c1/c2: setup (list changed: re-run 3 commands)');
+    expect((await startApply(again, world.host()).finished).failed).toEqual([]);
+    expect(world.commands('c1/c2')).toEqual([...SETUP, ['touch', '/var/lib/c2-more'], ...changed]);
     expect((await plan(world, manifest(changed))).steps).toEqual([]);
   });
 

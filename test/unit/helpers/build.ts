@@ -30,6 +30,7 @@ function toSpec(n: Node, parent: string, line: number): ContainerSpec {
     target: null,
     containers: (n.children ?? []).map((c, i) => toSpec(c, path, line + i + 1)),
     insideProfiles: [],
+    copyOf: null,
     lxc: [],
     pos: { line, col: 5 },
   };
