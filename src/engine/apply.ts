@@ -144,7 +144,7 @@ export function startApply(
 
   const finished = (async (): Promise<ApplySummary> => {
     const all = await Promise.all(plan.steps.map(async (step) => ({ step, outcome: await outcomes.get(step.id)! })));
-    await Promise.all([...runs.values()].map((r) => r.context.exports.close()));
+    await Promise.all([...runs.values()].flatMap((r) => [r.context.exports.close(), r.context.snapshots.close()]));
     return {
       done: all.filter((a) => a.outcome.status === 'done' && a.outcome.changed).length,
       unchanged: all.filter((a) => a.outcome.status === 'done' && !a.outcome.changed).length,

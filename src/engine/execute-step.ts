@@ -3,6 +3,7 @@
 // handlers are in engine/steps/, one file per family of steps, as core/plan/concerns/ plans them.
 
 import type { Plan, Step, StepKind } from '../core/plan/model.js';
+import { copySnapshots } from './copy-snapshots.js';
 import { imageExports } from './image-exports.js';
 import type { LevelResolver } from './levels.js';
 import { initDaemon, restartDaemon } from './steps/daemon.js';
@@ -48,11 +49,12 @@ const HANDLERS: StepHandlers = {
   'delete-profile': deleteProfile,
 };
 
-/** The context of the steps of `plan`; its exports start at once, so close them when the apply ends. */
+/** The context of the steps of `plan`; its exports start at once, so close them and its snapshots when the apply ends. */
 export function stepContext(plan: Pick<Plan, 'steps'>, levels: LevelResolver): StepContext {
   return {
     deleting: new Set(plan.steps.flatMap((s) => (s.kind === 'delete-instance' ? [s.path, ...(s.lxc ?? [])] : []))),
     exports: imageExports(plan, levels),
+    snapshots: copySnapshots(plan, levels),
   };
 }
 

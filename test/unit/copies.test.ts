@@ -163,6 +163,26 @@ describe('a clone chain is planned in order and made from snapshots', () => {
     expect((await plan(w, CHAIN)).steps).toEqual([]);
   });
 
+  it('copies of one source made at once share one snapshot of it, deleted after the last', async () => {
+    const text = `${HEAD}containers:
+  - { name: tpl, image: busybox, setup: [[touch, /root/ready]] }
+  - { name: a, copy_of: tpl }
+  - { name: b, copy_of: tpl }
+  - { name: c, copy_of: tpl }
+`;
+    const w = fresh(text);
+    await apply(w, await plan(w, text));
+    const ops = w.log().filter((r) => r.path === '' && ['snapshot', 'copy', 'delete-snapshot'].includes(r.op));
+    expect(ops.map((r) => r.op)).toEqual(['snapshot', 'copy', 'copy', 'copy', 'delete-snapshot']);
+    expect(w.snapshots('', 'tpl')).toEqual([]);
+    expect((await instances(w)).map((i) => [i.name, i.status])).toEqual([
+      ['tpl', 'Running'],
+      ['a', 'Running'],
+      ['b', 'Running'],
+      ['c', 'Running'],
+    ]);
+  });
+
   it('a change of the source later does not replace its copies', async () => {
     const w = fresh(CHAIN);
     await apply(w, await plan(w, CHAIN));

@@ -4,6 +4,7 @@
 import type { Step, StepKind } from '../../core/plan/model.js';
 import type { LxdLevel } from '../../ports/lxd.js';
 import type { RemoteHost } from '../../ports/remote.js';
+import type { CopySnapshots } from '../copy-snapshots.js';
 import type { ImageExports } from '../image-exports.js';
 import type { LevelResolver } from '../levels.js';
 import type { OutputLine } from '../output-lines.js';
@@ -17,6 +18,8 @@ export interface StepContext {
   deleting: ReadonlySet<string>;
   /** The image bundles the plan's copies share (engine/image-exports.ts). */
   exports: ImageExports;
+  /** The snapshots the plan's copies of containers are made from (engine/copy-snapshots.ts). */
+  snapshots: CopySnapshots;
   /** A running setup command's output, the lines each chunk completed. */
   output?: (step: Step, lines: OutputLine[]) => void;
   /** On a remote host: copies an image of this machine's store to it (RemoteHost.relayImage). */
