@@ -61,6 +61,31 @@ writeFileSync(
     '',
   ].join('\n'),
 );
+// A provisioned fleet, made twice: each container provisioned on its own, and as copies
+// (copy_of) of one provisioned container. The setup is a CPU-bound loop (about 2 s of one core
+// here) standing for a package install, with two files.
+const PROVISION = [
+  '    files:',
+  '      - { path: /etc/app.conf, content: "listen = 8080\\n" }',
+  '      - { path: /etc/motd, content: "provisioned\\n" }',
+  '    setup:',
+  "      - [sh, -c, 'i=0; while [ $i -lt 1500000 ]; do i=$((i+1)); done; touch /root/provisioned']",
+];
+const HEADER = ['apiVersion: nestctl/v1', 'host:', '  flavour: debian', 'containers:'];
+const EACH = join(TMP, 'provisioned-each.yaml');
+writeFileSync(EACH, [...HEADER, ...fleetNames('pe').flatMap((n) => [`  - name: ${n}`, '    image: busybox', ...PROVISION]), ''].join('\n'));
+const COPIES = join(TMP, 'provisioned-copies.yaml');
+writeFileSync(
+  COPIES,
+  [
+    ...HEADER,
+    '  - name: pctpl',
+    '    image: busybox',
+    ...PROVISION,
+    ...fleetNames('pc').map((n) => `  - { name: ${n}, copy_of: pctpl }`),
+    '',
+  ].join('\n'),
+);
 const PLAYBOOK = join(TMP, 'fleet.yml');
 writeFileSync(
   PLAYBOOK,
@@ -93,64 +118,75 @@ const deleteAll = (names) => {
   for (const n of names) run(['lxc', 'delete', '--force', n], { check: false });
 };
 const restore = () => {
-  deleteAll(['c1', 'bc1', ...fleetNames('nf'), ...fleetNames('rf'), ...fleetNames('af')]);
+  deleteAll(['c1', 'bc1', 'pctpl', ...['nf', 'rf', 'af', 'pe', 'pc'].flatMap(fleetNames)]);
   for (const [p, text] of saved) writeFileSync(p, text);
   run(['rm', '-f', '/var/lib/nestctl/subuid.orig', '/var/lib/nestctl/subgid.orig'], { check: false });
   run([RESTART]);
 };
 
 const rows = [];
+// `--only copies` runs the provisioned fleet's rows alone.
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : null;
 try {
   restore();
-  // The seed tree: three levels.
-  const applyN = nestctl(SEED, 'apply', '--auto-approve').ms;
-  const base = run(['bash', 'bench/baseline-recipe.sh', 'b', RESTART]).ms;
-  rows.push(['seed: apply from scratch (3 levels)', applyN, base, '`bench/baseline-recipe.sh`, typed by hand']);
+  if (only === null || only === 'copies') {
+    const each = nestctl(EACH, 'apply', '--auto-approve').ms;
+    const copies = nestctl(COPIES, 'apply', '--auto-approve').ms;
+    rows.push([`fleet: ${FLEET_N} provisioned, as copies of one`, copies, each, `nestctl provisioning each of the ${FLEET_N}`]);
+    nestctl(EACH, 'destroy', '--auto-approve');
+    nestctl(COPIES, 'destroy', '--auto-approve');
+  }
+  if (only === null) {
+    // The seed tree: three levels.
+    const applyN = nestctl(SEED, 'apply', '--auto-approve').ms;
+    const base = run(['bash', 'bench/baseline-recipe.sh', 'b', RESTART]).ms;
+    rows.push(['seed: apply from scratch (3 levels)', applyN, base, '`bench/baseline-recipe.sh`, typed by hand']);
 
-  const plans = [];
-  const reads = [];
-  for (let i = 0; i < ROUNDS; i += 1) {
-    plans.push(nestctl(SEED, 'plan').ms);
+    const plans = [];
+    const reads = [];
+    for (let i = 0; i < ROUNDS; i += 1) {
+      plans.push(nestctl(SEED, 'plan').ms);
+      const t0 = process.hrtime.bigint();
+      for (const chain of [[], ['c1'], ['c1', 'c2']]) batchedRead(chain);
+      reads.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+    rows.push(['seed: plan, converged', median(plans), median(reads), 'one batched `sh -c` read per level']);
+
+    const destroyN = nestctl(SEED, 'destroy', '--auto-approve', '--restore-ids').ms;
     const t0 = process.hrtime.bigint();
-    for (const chain of [[], ['c1'], ['c1', 'c2']]) batchedRead(chain);
-    reads.push(Number(process.hrtime.bigint() - t0) / 1e6);
-  }
-  rows.push(['seed: plan, converged', median(plans), median(reads), 'one batched `sh -c` read per level']);
+    run(['lxc', 'delete', '--force', 'bc1']);
+    for (const [p, text] of saved) writeFileSync(p, text);
+    run([RESTART]);
+    rows.push([
+      'seed: destroy + restore ids',
+      destroyN,
+      Number(process.hrtime.bigint() - t0) / 1e6,
+      '`lxc delete --force` of the top, restore files, restart',
+    ]);
 
-  const destroyN = nestctl(SEED, 'destroy', '--auto-approve', '--restore-ids').ms;
-  const t0 = process.hrtime.bigint();
-  run(['lxc', 'delete', '--force', 'bc1']);
-  for (const [p, text] of saved) writeFileSync(p, text);
-  run([RESTART]);
-  rows.push([
-    'seed: destroy + restore ids',
-    destroyN,
-    Number(process.hrtime.bigint() - t0) / 1e6,
-    '`lxc delete --force` of the top, restore files, restart',
-  ]);
-
-  // A flat fleet: ten busybox containers on the host.
-  const fleetN = nestctl(FLEET, 'apply', '--auto-approve').ms;
-  const fleetRaw = await parallel(fleetNames('rf').map((n) => ['lxc', 'launch', 'busybox', n, '-q']));
-  rows.push([`fleet: apply ${FLEET_N} containers from scratch`, fleetN, fleetRaw, `${FLEET_N} \`lxc launch\` in parallel`]);
-  const noopN = [];
-  const noopRaw = [];
-  for (let i = 0; i < ROUNDS; i += 1) {
-    noopN.push(nestctl(FLEET, 'plan').ms);
-    noopRaw.push(batchedRead([]).ms);
+    // A flat fleet: ten busybox containers on the host.
+    const fleetN = nestctl(FLEET, 'apply', '--auto-approve').ms;
+    const fleetRaw = await parallel(fleetNames('rf').map((n) => ['lxc', 'launch', 'busybox', n, '-q']));
+    rows.push([`fleet: apply ${FLEET_N} containers from scratch`, fleetN, fleetRaw, `${FLEET_N} \`lxc launch\` in parallel`]);
+    const noopN = [];
+    const noopRaw = [];
+    for (let i = 0; i < ROUNDS; i += 1) {
+      noopN.push(nestctl(FLEET, 'plan').ms);
+      noopRaw.push(batchedRead([]).ms);
+    }
+    rows.push([`fleet: plan, converged`, median(noopN), median(noopRaw), 'one batched `sh -c` read']);
+    if (ansible) {
+      const playbook = () => run(['ansible-playbook', '-i', 'localhost,', PLAYBOOK]).ms;
+      const first = playbook();
+      rows.push([`fleet: apply ${FLEET_N} from scratch, vs Ansible`, fleetN, first, 'community.general.lxd_container']);
+      const again = [];
+      for (let i = 0; i < ROUNDS; i += 1) again.push(playbook());
+      rows.push(['fleet: no-op, vs Ansible', median(noopN), median(again), 'the same playbook, nothing to do']);
+    }
+    const fleetDestroyN = nestctl(FLEET, 'destroy', '--auto-approve').ms;
+    const fleetDestroyRaw = await parallel(fleetNames('rf').map((n) => ['lxc', 'delete', '--force', n]));
+    rows.push([`fleet: destroy ${FLEET_N}`, fleetDestroyN, fleetDestroyRaw, `${FLEET_N} \`lxc delete --force\` in parallel`]);
   }
-  rows.push([`fleet: plan, converged`, median(noopN), median(noopRaw), 'one batched `sh -c` read']);
-  if (ansible) {
-    const playbook = () => run(['ansible-playbook', '-i', 'localhost,', PLAYBOOK]).ms;
-    const first = playbook();
-    rows.push([`fleet: apply ${FLEET_N} from scratch, vs Ansible`, fleetN, first, 'community.general.lxd_container']);
-    const again = [];
-    for (let i = 0; i < ROUNDS; i += 1) again.push(playbook());
-    rows.push(['fleet: no-op, vs Ansible', median(noopN), median(again), 'the same playbook, nothing to do']);
-  }
-  const fleetDestroyN = nestctl(FLEET, 'destroy', '--auto-approve').ms;
-  const fleetDestroyRaw = await parallel(fleetNames('rf').map((n) => ['lxc', 'delete', '--force', n]));
-  rows.push([`fleet: destroy ${FLEET_N}`, fleetDestroyN, fleetDestroyRaw, `${FLEET_N} \`lxc delete --force\` in parallel`]);
 } finally {
   restore();
 }

@@ -20,7 +20,7 @@ import { RESTART, execIn, labUnavailable, nestctl, run, saveSubidFiles } from '.
 
 const why = labUnavailable();
 
-const MANIFESTS = ['test/e2e/manifests/agr-two-level.yaml', 'test/e2e/manifests/agr-kept.yaml'];
+const MANIFESTS = ['test/e2e/manifests/agr-two-level.yaml', 'test/e2e/manifests/agr-kept.yaml', 'test/e2e/manifests/agr-copies.yaml'];
 /** Files, setup and a profile; a hand edit repaired alike. */
 const PROVISION = 'test/e2e/manifests/agr-provision.yaml';
 /** The negative case's container at the host, and the child it tries to create inside it. */
