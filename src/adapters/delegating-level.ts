@@ -21,6 +21,7 @@ import type {
   LxcCreate,
   LxcOwner,
   LxdLevel,
+  ProbeWants,
   SubidFile,
   SubidWriteOptions,
 } from '../ports/lxd.js';
@@ -32,8 +33,8 @@ export class DelegatingLevel implements LxdLevel {
     return this.inner.path;
   }
 
-  probe(): Promise<ObservedLevel> {
-    return this.inner.probe();
+  probe(wants?: ProbeWants): Promise<ObservedLevel> {
+    return this.inner.probe(wants);
   }
   instances(): Promise<ObservedInstance[]> {
     return this.inner.instances();

@@ -24,29 +24,34 @@ import { MARKER_PATH } from '../core/plan/desired-config.js';
 import { moveOrigins } from '../core/plan/moves.js';
 import { joinPath } from '../core/paths.js';
 import { offlineMember } from '../core/plan/placement.js';
-import type { LxdLevel } from '../ports/lxd.js';
+import type { LxdLevel, ProbeWants } from '../ports/lxd.js';
 
 /** apply: only levels that host the manifest's children; destroy/prune: every owned container too. */
 export type ObserveMode = 'apply' | 'destroy' | 'prune';
 
-/** `replace`: paths forced to be replaced (--replace); their inside is probed as for a deletion. */
+/**
+ * `replace`: paths forced to be replaced (--replace); their inside is probed as for a deletion.
+ * `wants`: what every level's probe reads beyond what the plan needs (status: the addresses).
+ */
 export async function observeTree(
   host: LxdLevel,
   manifest: Manifest,
   mode: ObserveMode = 'apply',
   replace: readonly string[] = [],
+  wants: ProbeWants = {},
 ): Promise<ObservedTree> {
   const files: Record<string, ContainerFiles> = {};
   // With the host's flavour named, the levels below need not wait for the host's own answer.
   const named = manifest.host.flavour;
-  const early = named ? probeAhead(host, named, manifest.containers) : null;
-  const hostLevel = await withLxc(host, await host.probe(), manifest.lxc);
+  const early = named ? probeAhead(host, named, manifest.containers, wants) : null;
+  const hostLevel = await withLxc(host, await host.probe(wants), manifest.lxc);
   const walk: Walk = {
     levels: {},
     replace,
     origins: moveOrigins(manifest.moves),
     files: mode === 'destroy' ? null : files,
-    early: early ?? probeAhead(host, hostLevel.flavour, manifest.containers),
+    early: early ?? probeAhead(host, hostLevel.flavour, manifest.containers, wants),
+    wants,
   };
   walk.levels[''] = { kind: 'observed', level: hostLevel };
   await Promise.all([
@@ -69,6 +74,8 @@ interface Walk {
   files: Record<string, ContainerFiles> | null;
   /** Probes started ahead of the walk, by level path. */
   early: Map<string, Early>;
+  /** What each level's probe reads beyond what the plan needs. */
+  wants: ProbeWants;
 }
 
 /** A level probed ahead: through a parent whose flavour was `via` (named, or guessed as its own parent's). */
@@ -85,17 +92,23 @@ interface Early {
  * flavour named, or guessed from its parent's by the planner's own rule (assumedInside). A wrong guess, or a
  * container that is not there, only wastes that probe.
  */
-function probeAhead(api: LxdLevel, flavour: Flavour | null, specs: ContainerSpec[], early = new Map<string, Early>()): Map<string, Early> {
+function probeAhead(
+  api: LxdLevel,
+  flavour: Flavour | null,
+  specs: ContainerSpec[],
+  wants: ProbeWants,
+  early = new Map<string, Early>(),
+): Map<string, Early> {
   for (const spec of specs) {
     if (!hasLevel(spec)) continue;
     const own = api.child(spec.name, spec.flavour);
-    const answer = probeInside(own).then(
+    const answer = probeInside(own, wants).then(
       (seen) => ({ ok: true as const, seen }),
       (error: unknown) => ({ ok: false as const, error }),
     );
     early.set(spec.path, { via: flavour, api: own, answer });
     const guess = spec.flavour ?? (flavour === null ? null : assumedInside(flavour));
-    probeAhead(spec.flavour ? own : api.child(spec.name, guess), guess, spec.containers, early);
+    probeAhead(spec.flavour ? own : api.child(spec.name, guess), guess, spec.containers, wants, early);
   }
   return early;
 }
@@ -204,7 +217,7 @@ async function observeInside(walk: Walk, api: LxdLevel, parent: ObservedLevel, s
   // The level probed ahead went in the way this walk would have, so its answer stands; its own
   // flavour, once found, serves the levels below it too.
   const child = ahead ? early!.api : api.child(spec.name, spec.flavour);
-  const inside = ahead ? ahead.seen : await probeInside(child);
+  const inside = ahead ? ahead.seen : await probeInside(child, walk.wants);
   const given = parent.instances.find((i) => i.name === spec.name && i.project === MANAGED_PROJECT);
   const contradiction = inside.kind === 'observed' && given ? mapContradiction(given.config, inside.level.uidMap) : null;
   if (contradiction) throw new UntrustedAnswerError(contradiction, spec.path);
@@ -236,7 +249,7 @@ async function observeLxcInside(walk: Walk, api: LxdLevel, level: ObservedLevel,
           return;
         }
         const child = api.lxcChild(spec.name, spec.user);
-        const inside = await probeInside(child);
+        const inside = await probeInside(child, walk.wants);
         if (inside.kind === 'observed') inside.level = await withLxc(child, inside.level, spec.containers, forDeletion);
         walk.levels[spec.path] = inside;
         if (inside.kind === 'observed') await observeLxcInside(walk, child, inside.level, spec.containers, forDeletion);
@@ -277,9 +290,9 @@ async function readFiles(api: LxdLevel, spec: ContainerSpec): Promise<ContainerF
 }
 
 /** One container's inside: what its probe saw, or "unseen" when the probe cannot run there. */
-export async function probeInside(child: LxdLevel): Promise<LevelObservation> {
+export async function probeInside(child: LxdLevel, wants: ProbeWants = {}): Promise<LevelObservation> {
   try {
-    return { kind: 'observed', level: await child.probe() };
+    return { kind: 'observed', level: await child.probe(wants) };
   } catch (e) {
     if (!(e instanceof UnseenError)) throw e;
     return { kind: 'unseen', reason: e.message };

@@ -120,6 +120,7 @@ async function planOneHost(
     manifest,
     mode === 'destroy' ? 'destroy' : options.prune ? 'prune' : 'apply',
     options.replace ?? [],
+    { addresses: options.addresses ?? false },
   );
   const tree = await withMembers(
     await withRelay(observed, manifest, mode === 'apply' ? relayFrom : undefined),

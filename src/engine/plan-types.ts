@@ -24,6 +24,8 @@ export interface PipelineOptions {
   target?: string | null;
   /** How many hosts are observed and planned at once (--parallel); default 4. */
   parallel?: number;
+  /** Also read the instances' addresses (status shows them; nothing is planned from them, and plan, apply and destroy never ask). */
+  addresses?: boolean;
 }
 
 /** A cluster member's daemon ranges (RemoteHost.probeRange). */

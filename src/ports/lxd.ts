@@ -83,14 +83,21 @@ export interface LxcCreate {
   config: string | null;
 }
 
+/** What a probe reads beyond what the planner needs. */
+export interface ProbeWants {
+  /** The instances' IPv4 addresses (ObservedInstance.ipv4): only `status` shows them, nothing is planned from them. */
+  addresses?: boolean;
+}
+
 export interface LxdLevel {
   /** "" for the host, "c1/c2" inside containers. */
   readonly path: string;
   /**
    * One round trip that reads everything the planner needs about this level. Inside a container,
-   * throws UnseenError when the probe cannot run there at all (no shell, exec refused).
+   * throws UnseenError when the probe cannot run there at all (no shell, exec refused). The
+   * instances' addresses are read only when `wants.addresses` asks for them.
    */
-  probe(): Promise<ObservedLevel>;
+  probe(wants?: ProbeWants): Promise<ObservedLevel>;
   /*
    * Targeted reads, one round trip each and far cheaper than probe(): what a step re-checks just
    * before it acts when it depends on that one fact only.

@@ -91,6 +91,8 @@ export interface ProbeAnswer {
   client: string | null;
   /** The client asked is not installed there: sh's words for it. */
   missingClient?: boolean;
+  /** The script was asked for the addresses (ADDRESSES_ARG): the addresses fact is there. */
+  addresses?: boolean;
 }
 
 /**
@@ -131,7 +133,7 @@ function daemonFacts(level: ObservedLevel, answer: ProbeAnswer): string[] {
     fact('server', '0', json(apiServer(level, d.version))),
     ...(d.startedAt !== null && d.startedAt > 0 ? [fact('daemon_started', String(d.startedAt))] : []),
     fact('instances', '0', json(apiInstances(level))),
-    fact('addresses', '0', json(apiAddresses(level))),
+    ...(answer.addresses ? [fact('addresses', '0', json(apiAddresses(level)))] : []),
     fact('images', '0', json(apiImages(level))),
     fact('pools', '0', json(apiPools(level))),
     fact('networks', '0', json(apiNetworks(level))),

@@ -92,7 +92,7 @@ export async function answerClient(
 }
 
 function query(world: World, path: string, argv: readonly string[], flavour: Flavour, url: string): ExecResult {
-  const level = probeLevel(world, path, flavour);
+  const level = probeLevel(world, path, flavour, { addresses: url === ADDRESSES_QUERY });
   if (level.daemon.kind !== 'up') throw lxcFailure(path, argv, socketRefused(flavour).replace(/^Error: /, ''));
   const answers: Record<string, () => unknown> = {
     '/1.0': () => apiServer(level, level.daemon.kind === 'up' ? level.daemon.version : ''),

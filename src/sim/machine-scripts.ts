@@ -15,7 +15,7 @@ import {
   WRITE_FILE_SCRIPT,
 } from '../adapters/lxd/files-script.js';
 import { EVERY_OWNER, LXC_PROBE_SCRIPT, LXC_STALE_EXIT, WRITE_LXC_FILE_SCRIPT } from '../adapters/lxd/lxc-scripts.js';
-import { PROBE_MARK, PROBE_SCRIPT } from '../adapters/lxd/probe-script.js';
+import { ADDRESSES_ARG, PROBE_MARK, PROBE_SCRIPT } from '../adapters/lxd/probe-script.js';
 import { REFUSED_EXIT, STALE_EXIT, WRITE_SUBID_SCRIPT } from '../adapters/lxd/write-subid-script.js';
 import { encodeLxcProbe } from './encode-lxc.js';
 import { encodeProbe } from './encode-probe.js';
@@ -43,8 +43,13 @@ function refusal(e: unknown, stale: number, refused: number | null): ExecResult 
   throw e;
 }
 
-/** `sh -c PROBE probe CLIENT UNIT`, or `probe '' '' FLAVOUR CLIENT UNIT…`: the script chooses as it does (snap, deb, Incus; none when LXD is beside Incus). */
-const probe: Run = (world, path, args) => {
+/**
+ * `sh -c PROBE probe [--addresses] CLIENT UNIT`, or `probe [--addresses] '' '' FLAVOUR CLIENT UNIT…`:
+ * the script chooses as it does (snap, deb, Incus; none when LXD is beside Incus).
+ */
+const probe: Run = (world, path, argv) => {
+  const addresses = argv[0] === ADDRESSES_ARG;
+  const args = addresses ? argv.slice(1) : argv;
   const [client = '', , ...triples] = args;
   const level = reach(world, path, ['sh', '-c', '<probe>']);
   const installed = [level.lxd, level.beside].flatMap((d) => (d ? [d.flavour] : []));
@@ -57,9 +62,9 @@ const probe: Run = (world, path, args) => {
     asked = chose;
   }
   if (asked) selectDaemon(level, asked);
-  const observed = probeLevel(world, path, asked);
+  const observed = probeLevel(world, path, asked, { addresses });
   const answeredBy = asked ? flavourInfo(asked).client : client || null;
-  return ok(encodeProbe(observed, { chose, client: answeredBy, missingClient: client !== '' && asked === null }));
+  return ok(encodeProbe(observed, { chose, client: answeredBy, missingClient: client !== '' && asked === null, addresses }));
 };
 
 const readSubid: Run = (world, path, args) => {

@@ -12,6 +12,7 @@ import {
   type ObservedProfile,
 } from '../core/observed.js';
 import type { Flavour } from '../core/flavour/index.js';
+import type { ProbeWants } from '../ports/lxd.js';
 import { installedField, undecidedDaemon } from '../core/observe/parse-probe.js';
 import { noShell, socketRefused } from './errors.js';
 import { selectDaemon } from './world.js';
@@ -45,9 +46,9 @@ export function observedProfilesOf(lxd: LxdState): ObservedProfile[] {
 
 /**
  * What the probe script reads at a level when it asks the daemon of flavour `asked` (null: none;
- * machine-scripts.ts chooses as the script does).
+ * machine-scripts.ts chooses as the script does); the instances' addresses only when `wants` asks.
  */
-export function probeLevel(world: World, path: string, asked: Flavour | null): ObservedLevel {
+export function probeLevel(world: World, path: string, asked: Flavour | null, wants: ProbeWants = {}): ObservedLevel {
   const argv = ['sh', '-c', '<probe>'];
   const level = reach(world, path, argv);
   if (!level.shell) throw noShell(path, argv);
@@ -78,7 +79,7 @@ export function probeLevel(world: World, path: string, asked: Flavour | null): O
       ]
     : [];
   const defaultProfile = live?.profiles.find((p) => p.name === 'default');
-  const addresses = live ? instanceAddresses(live) : new Map<string, string[]>();
+  const addresses = live && wants.addresses ? instanceAddresses(live) : null;
   return {
     path,
     flavour: asked,
@@ -106,7 +107,7 @@ export function probeLevel(world: World, path: string, asked: Flavour | null): O
           profiles: [...i.profiles],
           config: { ...i.config },
           ...(i.location ? { location: i.location } : {}),
-          ipv4: addresses.get(i.name) ?? [],
+          ...(addresses ? { ipv4: addresses.get(i.name) ?? [] } : {}),
         }))
       : [],
     profiles: live ? observedProfilesOf(live) : [],

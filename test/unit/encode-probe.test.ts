@@ -159,8 +159,20 @@ describe('encodeProbe', () => {
   it('what the real parser reads from the simulated probe answer is the level the simulator holds', () => {
     fc.assert(
       fc.property(level, (l) => {
-        const out = encodeProbe(l, { client: l.flavour ? flavourInfo(l.flavour).client : null });
+        const out = encodeProbe(l, { client: l.flavour ? flavourInfo(l.flavour).client : null, addresses: true });
         expect(parseProbe(l.path, out, PROBE_MARK, l.flavour)).toEqual(l);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('a probe not asked for the addresses answers without them, as the script does: the level without ipv4', () => {
+    fc.assert(
+      fc.property(level, (l) => {
+        const out = encodeProbe(l, { client: l.flavour ? flavourInfo(l.flavour).client : null });
+        expect(out).not.toContain(`${PROBE_MARK} addresses `);
+        const unread = { ...l, instances: l.instances.map(({ ipv4: _ipv4, ...i }) => i) };
+        expect(parseProbe(l.path, out, PROBE_MARK, l.flavour)).toEqual(unread);
       }),
       { numRuns: RUNS },
     );

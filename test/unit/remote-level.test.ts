@@ -56,7 +56,7 @@ const QUERIES: Record<string, unknown> = {
 describe("a remote's top level over the real client", () => {
   it('is observed through lxc query REMOTE:/1.0/…, its subid files being the range its probe instance read', async () => {
     const { level, calls } = remoteLevel((argv) => ({ stdout: JSON.stringify(QUERIES[argv.at(-1)!] ?? null) }));
-    const obs = await level.probe();
+    const obs = await level.probe({ addresses: true });
     for (const argv of calls) expect(argv.slice(0, 4)).toEqual(['lxc', '--project', 'trees', 'query']);
     expect(calls.map((a) => a.at(-1)).sort()).toEqual(Object.keys(QUERIES).sort());
     expect(obs.flavour).toBe('debian');
@@ -69,6 +69,17 @@ describe("a remote's top level over the real client", () => {
     expect(obs.networks).toEqual([{ name: 'lxdbr0', managed: true, ipv4: '10.78.1.1/24' }]);
     expect(obs.defaultProfileHasRoot).toBe(true);
     expect((await level.readSubid('subgid')).text).toBe('root:65536:1000000\n');
+  });
+
+  it("reads the instances' state (their addresses) only when asked: plan, apply and destroy never do", async () => {
+    const { level, calls } = remoteLevel((argv) => ({ stdout: JSON.stringify(QUERIES[argv.at(-1)!] ?? null) }));
+    const obs = await level.probe();
+    expect(calls.map((a) => a.at(-1)).sort()).toEqual(
+      Object.keys(QUERIES)
+        .filter((q) => !q.includes('recursion=2'))
+        .sort(),
+    );
+    expect(obs.instances.map((i) => [i.name, i.status, i.ipv4])).toEqual([['hr1', 'Running', undefined]]);
   });
 
   it('names its instances and profiles REMOTE:NAME in its project, and reaches the levels below through lxc exec REMOTE:c1', async () => {

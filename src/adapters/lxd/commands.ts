@@ -4,7 +4,8 @@
 import { stringify } from 'yaml';
 import type { ProfileBody } from '../../core/plan/model.js';
 import { FLAVOURS, type FlavourInfo, flavourInfo } from '../../core/flavour/index.js';
-import type { InstanceSpec, InstanceUpdate, SubidFile } from '../../ports/lxd.js';
+import type { InstanceSpec, InstanceUpdate, ProbeWants, SubidFile } from '../../ports/lxd.js';
+import { ADDRESSES_ARG } from './probe-script.js';
 import { WRITE_SUBID_SCRIPT } from './write-subid-script.js';
 
 /** The client that runs a command: a flavour's client (lxc, incus). */
@@ -22,11 +23,11 @@ exec "$@"
 /**
  * The probe as --verbose shows it (`<probe>` for the constant script); run with the script itself.
  * `info`: the daemon to ask; null: the script asks the one installed (every flavour's client and
- * unit go along as arguments, from the descriptors).
+ * unit go along as arguments, from the descriptors). `wants.addresses` puts ADDRESSES_ARG first.
  */
-export function probeArgv(info: FlavourInfo | null, script = '<probe>'): string[] {
+export function probeArgv(info: FlavourInfo | null, wants: ProbeWants = {}, script = '<probe>'): string[] {
   const ask = info ? [info.client, info.unit] : ['', '', ...FLAVOURS.flatMap((f) => [f, flavourInfo(f).client, flavourInfo(f).unit])];
-  return ['sh', '-c', script, 'probe', ...ask];
+  return ['sh', '-c', script, 'probe', ...(wants.addresses ? [ADDRESSES_ARG] : []), ...ask];
 }
 
 // Right after start, systemctl cannot reach the bus yet ("Failed to connect to bus"): retry

@@ -34,6 +34,7 @@ import type {
   LxcCreate,
   LxcOwner,
   LxdLevel,
+  ProbeWants,
   SubidFile,
   SubidWriteOptions,
 } from '../../ports/lxd.js';
@@ -42,7 +43,7 @@ import { lxcAttachArgv } from './lxc-commands.js';
 import { type Cli, nestedExec, projectArgs } from '../nested-exec.js';
 import { probeRemoteTop, type RemoteLevelTop, remoteQueryArgv } from './remote-probe.js';
 import { SharedRead } from '../shared-read.js';
-import { IMAGES_QUERY, INSTANCES_QUERY, PROBE_MARK, PROBE_SCRIPT, PROFILES_QUERY } from './probe-script.js';
+import { ADDRESSES_ARG, IMAGES_QUERY, INSTANCES_QUERY, PROBE_MARK, PROBE_SCRIPT, PROFILES_QUERY } from './probe-script.js';
 import { LOCKED_EXIT, REFUSED_EXIT, STALE_EXIT } from './write-subid-script.js';
 import { REFUSED_HINT } from '../../core/subid/check-text.js';
 import { profileCreateArgv, profileDeleteArgv, profileEditArgv, profileYaml } from './commands.js';
@@ -167,9 +168,9 @@ export class ExecLevel implements LxdLevel {
   }
 
   /** One round trip (probeArgv says what it asks). */
-  private async runProbe(info: FlavourInfo | null): Promise<string> {
-    const argv = probeArgv(info, PROBE_SCRIPT);
-    this.options.trace?.(this.path, probeArgv(info));
+  private async runProbe(info: FlavourInfo | null, wants: ProbeWants): Promise<string> {
+    const argv = probeArgv(info, wants, PROBE_SCRIPT);
+    this.options.trace?.(this.path, probeArgv(info, wants));
     let r = await ask(this.exec, argv);
     // A probe that ran but whose answer was lost on its way back is asked again (as readSubid).
     for (let attempt = 1; r.code === 0 && !r.stdout.includes(PROBE_MARK); attempt += 1) {
@@ -190,34 +191,43 @@ export class ExecLevel implements LxdLevel {
     return r.stdout;
   }
 
-  /** The first probe of a level whose flavour is not known yet; others asked meanwhile share it. */
-  private discovery: Promise<ObservedLevel> | null = null;
+  /**
+   * The first probe of a level whose flavour is not known yet, with and without the addresses;
+   * others asked meanwhile that want the same share it.
+   */
+  private readonly discovery = new Map<boolean, Promise<ObservedLevel>>();
 
   /**
    * One round trip: with the flavour known, the probe asks that daemon; without, it asks the one
    * installed and the answer is kept when decideFlavour agrees (a second probe only if it does
    * not). Done once: concurrent probes share that answer instead of racing to learn the flavour.
+   * The instances' addresses are read only when `wants.addresses` asks for them.
    */
-  async probe(): Promise<ObservedLevel> {
+  async probe(wants: ProbeWants = {}): Promise<ObservedLevel> {
     if (this.top) {
       const flavour = this.flavour ?? 'debian';
-      this.options.trace?.(this.path, ['<probe>', `${this.top.remote}:`]);
-      return probeRemoteTop(this.exec, flavourInfo(flavour).client, this.top, flavour);
+      this.options.trace?.(this.path, ['<probe>', ...(wants.addresses ? [ADDRESSES_ARG] : []), `${this.top.remote}:`]);
+      return probeRemoteTop(this.exec, flavourInfo(flavour).client, this.top, flavour, wants);
     }
-    if (this.flavour !== null) return parseProbe(this.path, await this.runProbe(flavourInfo(this.flavour)), PROBE_MARK, this.flavour);
-    this.discovery ??= this.discover().finally(() => {
-      this.discovery = null;
-    });
-    return this.discovery;
+    if (this.flavour !== null)
+      return parseProbe(this.path, await this.runProbe(flavourInfo(this.flavour), wants), PROBE_MARK, this.flavour);
+    const addresses = wants.addresses ?? false;
+    let shared = this.discovery.get(addresses);
+    if (!shared) {
+      shared = this.discover({ addresses }).finally(() => this.discovery.delete(addresses));
+      this.discovery.set(addresses, shared);
+    }
+    return shared;
   }
 
-  private async discover(): Promise<ObservedLevel> {
-    let out = await this.runProbe(null);
+  private async discover(wants: ProbeWants): Promise<ObservedLevel> {
+    let out = await this.runProbe(null, wants);
     const installed = installedFlavours(out, PROBE_MARK, this.path);
     const decided = decideFlavour(null, installed, this.path || 'host', this.path ? `the flavour of ${this.path}` : 'host.flavour');
     const flavour = decided.ok ? decided.flavour : null;
     if (flavour !== null) {
-      if (parseProbeFacts(out, PROBE_MARK, this.path).get('asked')?.status !== flavour) out = await this.runProbe(flavourInfo(flavour));
+      if (parseProbeFacts(out, PROBE_MARK, this.path).get('asked')?.status !== flavour)
+        out = await this.runProbe(flavourInfo(flavour), wants);
       this.flavour = flavour;
     }
     return parseProbe(this.path, out, PROBE_MARK, flavour);

@@ -3,12 +3,13 @@
 // A constant script: no manifest data is ever spliced into it. Each fact is one line:
 //   @@nestctl@@ NAME STATUS BASE64
 // where STATUS is an exit code, a file mtime, or "absent". src/core/observe/parse-probe.ts reads it.
-// Run as `sh -c PROBE_SCRIPT probe CLIENT UNIT`: it reports which daemons are installed (raw facts;
-// the core decides the level's flavour) and, when CLIENT (lxc or incus) is given, asks that
-// daemon, whose systemd unit is UNIT, for everything else. When the flavour is not known yet,
-// `sh -c PROBE_SCRIPT probe '' '' FLAVOUR CLIENT UNIT…` (one triple per flavour, from the
-// descriptors) asks the one daemon installed and says which (`asked FLAVOUR`), so an unnamed level
-// still costs one round trip; the caller checks that choice against decideFlavour.
+// Run as `sh -c PROBE_SCRIPT probe [--addresses] CLIENT UNIT`: it reports which daemons are
+// installed (raw facts; the core decides the level's flavour) and, when CLIENT (lxc or incus) is
+// given, asks that daemon, whose systemd unit is UNIT, for everything else. When the flavour is
+// not known yet, `sh -c PROBE_SCRIPT probe [--addresses] '' '' FLAVOUR CLIENT UNIT…` (one triple
+// per flavour, from the descriptors) asks the one daemon installed and says which (`asked
+// FLAVOUR`), so an unnamed level still costs one round trip; the caller checks that choice against
+// decideFlavour. The instances' addresses (ADDRESSES_QUERY) are read only after ADDRESSES_ARG.
 
 export const PROBE_MARK = '@@nestctl@@';
 
@@ -24,6 +25,8 @@ export const PROFILES_QUERY = '/1.0/profiles?recursion=1';
  * its instances, and the plan never depends on it.
  */
 export const ADDRESSES_QUERY = '/1.0/instances?recursion=2&all-projects=true';
+/** The probe's first argument that adds ADDRESSES_QUERY (only `status` shows addresses; plan, apply and destroy never ask). */
+export const ADDRESSES_ARG = '--addresses';
 
 // String.raw: the shell sees every backslash as written here.
 export const PROBE_SCRIPT = String.raw`
@@ -43,6 +46,7 @@ lxd_bin() { command -v lxd || [ -x /usr/sbin/lxd ] || [ -x /usr/bin/lxd ]; }
 has has_snap_lxd [ -x /snap/bin/lxd ]
 has has_lxd lxd_bin
 has has_incus command -v incus
+if [ "$1" = ${ADDRESSES_ARG} ]; then addresses=1; shift; else addresses=; fi
 cli=$1; unit=$2
 if [ -z "$cli" ] && [ $# -ge 2 ]; then
   # decideFlavour without a manifest flavour: the snap's LXD, else the deb's, else Incus; LXD
@@ -73,7 +77,7 @@ if [ -n "$pid" ] && [ -r "/proc/$pid/stat" ]; then
   sec daemon_started "$(awk -v t="$t" -v hz="$(getconf CLK_TCK)" 'NR == FNR { up = $1; next } { printf "%.3f", t - (up - $22 / hz) }' /proc/uptime "/proc/$pid/stat")"; echo
 fi
 run instances "$cli" query '${INSTANCES_QUERY}'
-run addresses "$cli" query '${ADDRESSES_QUERY}'
+if [ -n "$addresses" ]; then run addresses "$cli" query '${ADDRESSES_QUERY}'; fi
 run images "$cli" query '${IMAGES_QUERY}'
 run pools "$cli" query '${POOLS_QUERY}'
 run networks "$cli" query '/1.0/networks?recursion=1'

@@ -10,6 +10,7 @@ import type { IdRange } from '../../core/ids/range.js';
 import type { ObservedLevel } from '../../core/observed.js';
 import { parseProbe } from '../../core/observe/parse-probe.js';
 import type { Exec } from '../../ports/exec.js';
+import type { ProbeWants } from '../../ports/lxd.js';
 import { type Cli, projectArgs, type RemoteTop } from '../nested-exec.js';
 import { ADDRESSES_QUERY, IMAGES_QUERY, INSTANCES_QUERY, POOLS_QUERY, PROBE_MARK, PROFILES_QUERY } from './probe-script.js';
 
@@ -31,23 +32,30 @@ export const remoteQueryArgv = (cli: Cli, top: RemoteTop, url: string): string[]
 
 const fact = (name: string, status: string, body = ''): string => `${PROBE_MARK} ${name} ${status} ${Buffer.from(body).toString('base64')}`;
 
-export async function probeRemoteTop(exec: Exec, cli: Cli, top: RemoteLevelTop, flavour: Flavour): Promise<ObservedLevel> {
+/** `wants.addresses`: ADDRESSES_QUERY too, as the probe script reads it after its ADDRESSES_ARG. */
+export async function probeRemoteTop(
+  exec: Exec,
+  cli: Cli,
+  top: RemoteLevelTop,
+  flavour: Flavour,
+  wants: ProbeWants = {},
+): Promise<ObservedLevel> {
   const read = async (name: string, url: string): Promise<string> => {
     const r = await ask(exec, remoteQueryArgv(cli, top, url));
     return fact(name, String(r.code), r.code === 0 ? r.stdout : r.stderr);
   };
-  const [range, ...answers] = await Promise.all([
-    top.range(),
-    read('server', '/1.0'),
-    read('instances', INSTANCES_QUERY),
-    read('addresses', ADDRESSES_QUERY),
-    read('images', IMAGES_QUERY),
-    read('pools', POOLS_QUERY),
-    read('networks', '/1.0/networks?recursion=1'),
-    read('profiles', PROFILES_QUERY),
+  const queries: Array<[string, string]> = [
+    ['server', '/1.0'],
+    ['instances', INSTANCES_QUERY],
+    ...(wants.addresses ? [['addresses', ADDRESSES_QUERY] as [string, string]] : []),
+    ['images', IMAGES_QUERY],
+    ['pools', POOLS_QUERY],
+    ['networks', '/1.0/networks?recursion=1'],
+    ['profiles', PROFILES_QUERY],
     // Answered only by a cluster (a standalone server refuses it, and /1.0 says it is not clustered).
-    read('members', CLUSTER_MEMBERS_QUERY),
-  ]);
+    ['members', CLUSTER_MEMBERS_QUERY],
+  ];
+  const [range, answers] = await Promise.all([top.range(), Promise.all(queries.map(([name, url]) => read(name, url)))]);
   const entry = (r: IdRange): string => `root:${r.start}:${r.size}\n`;
   const installed = flavourInfo(flavour).client === 'incus' ? 'has_incus' : flavour === 'snap' ? 'has_snap_lxd' : 'has_lxd';
   const lines = [

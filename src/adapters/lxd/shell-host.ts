@@ -8,7 +8,7 @@ import { CommandError, EnvironmentError } from '../../core/errors.js';
 import { type Flavour, flavourInfo } from '../../core/flavour/index.js';
 import type { FileState, ObservedLevel } from '../../core/observed.js';
 import type { Exec, ExecOptions, ExecResult } from '../../ports/exec.js';
-import type { LxdLevel, SubidFile, SubidWriteOptions } from '../../ports/lxd.js';
+import type { LxdLevel, ProbeWants, SubidFile, SubidWriteOptions } from '../../ports/lxd.js';
 import { DelegatingLevel } from '../delegating-level.js';
 import { readSubidArgv, restartArgv, WAIT_READY_SECONDS, waitReadyArgv, writeSubidArgv } from './commands.js';
 import { subidAnswer, subidWriteFailure } from './level.js';
@@ -51,8 +51,8 @@ export class ShellHostLevel extends DelegatingLevel {
   }
 
   /** The client's view of the level, with root's files as they are on that machine. */
-  override async probe(): Promise<ObservedLevel> {
-    const [level, subuid, subgid] = await Promise.all([this.inner.probe(), this.readSubid('subuid'), this.readSubid('subgid')]);
+  override async probe(wants?: ProbeWants): Promise<ObservedLevel> {
+    const [level, subuid, subgid] = await Promise.all([this.inner.probe(wants), this.readSubid('subuid'), this.readSubid('subgid')]);
     return { ...level, subuid: { ...level.subuid, ...subuid }, subgid: { ...level.subgid, ...subgid } };
   }
 

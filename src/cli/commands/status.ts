@@ -24,7 +24,9 @@ export async function statusCommand(file: string, flags: StatusFlags, c: Colours
   const loaded = await loadManifestFile(file);
   printWarnings(loaded, c, Boolean(flags.json));
   const connection = await openConnection(loaded.manifest, flags);
-  const result = await planManifest(loaded.manifest, connection.hosts ?? connection.host, pipelineOptions(loaded, connection, flags));
+  // The one command that shows the instances' addresses, so the one that has the probes read them.
+  const options = { ...pipelineOptions(loaded, connection, flags), addresses: true };
+  const result = await planManifest(loaded.manifest, connection.hosts ?? connection.host, options);
   // A plan refused for the manifest's sake still leaves the observation to show; anything else
   // (the environment's problems, or no observation) is the command's error.
   const refused = !result.ok && result.tree !== null && result.problems.every((p) => p.fault === 'user');
