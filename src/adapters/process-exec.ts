@@ -5,6 +5,9 @@ import { StringDecoder } from 'node:string_decoder';
 import { EnvironmentError } from '../core/errors.js';
 import { type Exec, type ExecOptions, type ExecResult, OUTPUT_CAP_BYTES, type OutputStream } from '../ports/exec.js';
 
+/** How long a program that printed its end mark may take to exit before it is killed (a client that lost its operation's end). */
+export const END_GRACE_MS = 3000;
+
 export const processExec: Exec = (argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> =>
   new Promise((resolve, reject) => {
     const [cmd, ...args] = argv;
@@ -52,6 +55,30 @@ export const processExec: Exec = (argv: readonly string[], options: ExecOptions 
     };
     const out: Buffer[] = [];
     const err: Buffer[] = [];
+    // The end mark: the last line of stdout, watched for in the output's tail.
+    const ending = options.endMark === undefined ? null : new RegExp(`(?:^|\\n)${options.endMark} (\\d+)\\n$`);
+    let tail = '';
+    let marked: number | null = null;
+    let endedByMark = false;
+    let grace: ReturnType<typeof setTimeout> | null = null;
+    const watch = (b: Buffer): void => {
+      if (!ending) return;
+      tail = (tail + b.toString('latin1')).slice(-256);
+      const m = ending.exec(tail);
+      // Output after a mark: it was not the last line after all.
+      if (!m) {
+        marked = null;
+        if (grace) clearTimeout(grace);
+        grace = null;
+        return;
+      }
+      if (marked !== null) return;
+      marked = Number(m[1]);
+      grace = setTimeout(() => {
+        endedByMark = true;
+        killGroup();
+      }, END_GRACE_MS);
+    };
     const listen = options.onOutput;
     if (listen) {
       // One decoder a stream: a character split between two chunks is passed on whole.
@@ -62,7 +89,8 @@ export const processExec: Exec = (argv: readonly string[], options: ExecOptions 
       child.stdout?.on('end', () => listen('stdout', stdout.end()));
       child.stderr?.on('end', () => listen('stderr', stderr.end()));
     } else {
-      child.stdout?.on('data', keeper('stdout', out));
+      const keep = keeper('stdout', out);
+      child.stdout?.on('data', (b: Buffer) => (keep(b), watch(b)));
       child.stderr?.on('data', keeper('stderr', err));
     }
     child.on('error', (e: NodeJS.ErrnoException) => {
@@ -73,10 +101,16 @@ export const processExec: Exec = (argv: readonly string[], options: ExecOptions 
     });
     child.on('close', (code, signal) => {
       if (timer) clearTimeout(timer);
+      if (grace) clearTimeout(grace);
       const stderr = Buffer.concat(err).toString('utf8');
+      const stdout = Buffer.concat(out).toString('utf8');
+      if (marked !== null && !timedOut && !overflowed) {
+        resolve({ code: endedByMark ? marked : (code ?? marked), stdout: stdout.replace(/(^|\n)[^\n]*\n$/, '$1'), stderr });
+        return;
+      }
       resolve({
         code: code ?? (signal ? 128 + 9 : 1),
-        stdout: Buffer.concat(out).toString('utf8'),
+        stdout,
         stderr: overflowed
           ? `${stderr}\n(killed: printed more than ${cap} bytes on ${overflowed})`
           : timedOut

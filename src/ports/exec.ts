@@ -16,6 +16,13 @@ export interface ExecOptions {
    * is not trusted to be brief.
    */
   maxOutputBytes?: number;
+  /**
+   * The program's last line on stdout is `END_MARK CODE` once its work is done (nestctl's own
+   * scripts print it): once that line came, a program still running END_GRACE_MS later is killed
+   * and the result is that code, with the line left out of stdout. LXD's client can wait for ever
+   * for the end of an operation that ended (adapters/lxd/bounded.ts).
+   */
+  endMark?: string;
 }
 
 /** The default bound of each of a command's streams: far above any answer nestctl reads (a probe of a level with a thousand containers is a few MiB). */

@@ -15,6 +15,17 @@ export const CHANGE_TIMEOUT_MS = 600_000;
 /** How often a read whose answer was lost, or that timed out, is tried before it fails. */
 export const READ_ATTEMPTS = 3;
 
+/**
+ * The last line nestctl's own scripts print, with their exit code (ExecOptions.endMark): once it
+ * came, nothing waits for a client that lost its operation's end.
+ */
+export const END_MARK = '@@nestctl-end@@';
+
+/** A script's body run in a subshell, its exit code printed after END_MARK and returned. */
+export const endMarked = (body: string): string => `(${body}
+); c=$?; echo "${END_MARK} $c"; exit $c
+`;
+
 /** A read: killed past READ_TIMEOUT_MS and asked again, up to READ_ATTEMPTS times (a stuck client; see READ_TIMEOUT_MS). */
 export async function ask(exec: Exec, argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
   for (let attempt = 1; ; attempt += 1) {

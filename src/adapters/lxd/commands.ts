@@ -1,6 +1,7 @@
 // The argv of every command the real client runs at a level, built in one place: ExecLevel runs
 // them, and the simulator shows them (--simulate --verbose) as a real run would execute them.
 
+import { endMarked } from './bounded.js';
 import { stringify } from 'yaml';
 import type { ProfileBody } from '../../core/plan/model.js';
 import { FLAVOURS, type FlavourInfo, flavourInfo } from '../../core/flavour/index.js';
@@ -43,10 +44,10 @@ export const WAIT_BOOT_ARGV: readonly string[] = ['sh', '-c', WAIT_BOOT, 'wait-b
 export const queryArgv = (cli: Cli, url: string): string[] => [cli, 'query', url];
 
 // `sh -c READ_FILE nestctl-read-file PATH`: "present" or "absent" on the first line, then the text.
-const READ_FILE = `
+const READ_FILE = endMarked(`
 if [ -e "$1" ]; then echo present; exec cat -- "$1"; fi
 echo absent
-`;
+`);
 export const readSubidArgv = (file: SubidFile): string[] => ['sh', '-c', READ_FILE, 'nestctl-read-file', `/etc/${file}`];
 
 export const TEMP_DIR_ARGV = ['mktemp', '-d', '/var/tmp/nestctl-image.XXXXXX'];

@@ -72,7 +72,7 @@ import {
   writeSubidArgv,
 } from './commands.js';
 import { joinPath, parentPath } from '../../core/paths.js';
-import { ask, CHANGE_TIMEOUT_MS, capped, READ_ATTEMPTS, READ_TIMEOUT_MS } from './bounded.js';
+import { ask, CHANGE_TIMEOUT_MS, capped, END_MARK, READ_ATTEMPTS, READ_TIMEOUT_MS } from './bounded.js';
 
 const BOOT_WAIT_MS = 180_000;
 /** One `systemctl is-system-running --wait` of the boot wait; asked again until BOOT_WAIT_MS. */
@@ -171,7 +171,7 @@ export class ExecLevel implements LxdLevel {
   private async runProbe(info: FlavourInfo | null, wants: ProbeWants): Promise<string> {
     const argv = probeArgv(info, wants, PROBE_SCRIPT);
     this.options.trace?.(this.path, probeArgv(info, wants));
-    let r = await ask(this.exec, argv);
+    let r = await ask(this.exec, argv, { endMark: END_MARK });
     // A probe that ran but whose answer was lost on its way back is asked again (as readSubid).
     for (let attempt = 1; r.code === 0 && !r.stdout.includes(PROBE_MARK); attempt += 1) {
       if (attempt === READ_ATTEMPTS)
@@ -180,7 +180,7 @@ export class ExecLevel implements LxdLevel {
           'check that sh works there, then run nestctl again',
           this.path,
         );
-      r = await ask(this.exec, argv);
+      r = await ask(this.exec, argv, { endMark: END_MARK });
     }
     if (r.code !== 0 && !r.stdout.includes(PROBE_MARK)) {
       const failed = classify(['sh', '-c', '<probe>'], r, this.path, this.flavour);
@@ -266,7 +266,7 @@ export class ExecLevel implements LxdLevel {
     // Only the script's own first line decides: an answer with neither (output lost on its way
     // back through `lxc exec`) is read again, never taken for an absent file.
     for (let attempt = 1; ; attempt += 1) {
-      const answer = subidAnswer((await this.runRead(readSubidArgv(file))).stdout);
+      const answer = subidAnswer((await this.runRead(readSubidArgv(file), { endMark: END_MARK })).stdout);
       if (answer) return answer;
       if (attempt === READ_ATTEMPTS) {
         throw new EnvironmentError(
@@ -284,7 +284,7 @@ export class ExecLevel implements LxdLevel {
     // on its way through the nested `lxc exec` hops is refused instead of installed.
     const argv = writeSubidArgv(file, expectedSha256, options.forgetOriginal ?? false, options.entries ?? []);
     this.options.trace?.(this.path, argv);
-    const r = await this.exec(argv, { stdin: text, timeoutMs: READ_TIMEOUT_MS });
+    const r = await this.exec(argv, { stdin: text, timeoutMs: READ_TIMEOUT_MS, endMark: END_MARK });
     if (r.timedOut && (await this.readSubid(file)).text === text) return;
     if (r.code !== 0) throw subidWriteFailure(r, this.path) ?? classify(argv, r, this.path, this.flavour);
   }
@@ -452,7 +452,7 @@ export class ExecLevel implements LxdLevel {
     const where = joinPath(this.path, name);
     const argv = ['sh', '-c', READ_FILES_SCRIPT, 'files', ...paths];
     this.options.trace?.(where, ['sh', '-c', '<read-files>', ...argv.slice(3)]);
-    const r = await ask(this.inside(name), argv);
+    const r = await ask(this.inside(name), argv, { endMark: END_MARK });
     const facts = r.code === 0 ? parseFileFacts(r.stdout, PROBE_MARK, paths) : null;
     if (facts) return facts;
     const failed = classify(['sh', '-c', '<read-files>'], r, where, this.flavour);
@@ -474,7 +474,7 @@ export class ExecLevel implements LxdLevel {
       expected,
     ];
     this.options.trace?.(where, ['sh', '-c', '<write-file>', ...argv.slice(3)]);
-    const r = await this.inside(name)(argv, { stdin: Buffer.from(file.data, 'base64'), timeoutMs: 300_000 });
+    const r = await this.inside(name)(argv, { stdin: Buffer.from(file.data, 'base64'), timeoutMs: 300_000, endMark: END_MARK });
     if (r.timedOut) {
       const now = (await this.readFiles(name, [file.path]))[file.path];
       if (fileIsAsWanted(now, { ...file, sha256: sha256(Buffer.from(file.data, 'base64')) })) return;

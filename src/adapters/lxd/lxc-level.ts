@@ -1,6 +1,7 @@
 // Classic LXC over an Exec at one level (the host, or inside containers through nested
 // `lxc exec`): ExecLevel's LXC methods. Every call is an argv from lxc-commands.ts.
 
+import { END_MARK } from './bounded.js';
 import { CommandError, EnvironmentError } from '../../core/errors.js';
 import { USERNET } from '../../core/lxc/paths.js';
 import { parseLxcProbe } from '../../core/observe/parse-lxc.js';
@@ -30,7 +31,8 @@ export class LxcAtLevel {
 
   private async run(argv: readonly string[], stdin?: string): Promise<ExecResult> {
     this.trace?.(this.path, argv);
-    const r = await this.exec(argv, { ...(stdin === undefined ? {} : { stdin }), timeoutMs: 600_000 });
+    // Its scripts are end-marked (lxc-scripts.ts); the lxc-* commands print no mark.
+    const r = await this.exec(argv, { ...(stdin === undefined ? {} : { stdin }), timeoutMs: 600_000, endMark: END_MARK });
     if (r.code === LXC_STALE_EXIT && argv.includes('nestctl-write-lxc-file'))
       throw new EnvironmentError(r.stderr.trim(), 'run nestctl plan again', this.path);
     if (r.code !== 0) throw new CommandError(argv, r.code, r.stderr, this.path);

@@ -2,6 +2,7 @@
 // containers in the manifest) and the file writer. No manifest data is spliced into either:
 // owners, paths and hashes are positional arguments, file contents come on stdin.
 
+import { endMarked } from './bounded.js';
 import { USERNET, USERNET_ORIGINAL } from '../../core/lxc/paths.js';
 import { PROBE_MARK } from './probe-script.js';
 
@@ -20,7 +21,7 @@ export const EVERY_OWNER = '--every-owner';
  * container `container` (its name), `state` (lxc-info -sH), `uid_map` (init's), `config`.
  * core/observe/parse-lxc.ts reads it.
  */
-export const LXC_PROBE_SCRIPT = `
+export const LXC_PROBE_SCRIPT = endMarked(`
 sec() { printf '${PROBE_MARK} %s %s ' "$1" "$2"; }
 b64() { base64 -w0; echo; }
 file() { if [ -f "$2" ]; then sec "$1" "$(stat -c %.9Y "$2")"; base64 -w0 < "$2"; echo; else sec "$1" absent; echo; fi; }
@@ -59,7 +60,7 @@ for o in "$@"; do
     file config "$c"
   done
 done
-`;
+`);
 
 /**
  * `sh -c WRITE_LXC_FILE_SCRIPT nestctl-write-lxc-file FILE SHA256|absent keep|forget [ORIG]`,
@@ -68,7 +69,7 @@ done
  * there (empty when it was absent) and `forget` removes that record; writes a temp file with the
  * old file's mode, syncs it and renames it over.
  */
-export const WRITE_LXC_FILE_SCRIPT = `
+export const WRITE_LXC_FILE_SCRIPT = endMarked(`
 f=$1; expected=$2; forget=\${3:-keep}; orig=\${4:-}
 if [ -L "$f" ]; then echo "refusing to write $f: it is a symbolic link" >&2; exit ${LXC_STALE_EXIT}; fi
 if [ -e "$f" ]; then now=$(sha256sum < "$f" | cut -d' ' -f1); else now=absent; fi
@@ -85,4 +86,4 @@ if [ -n "$orig" ]; then
 fi
 sync -- "$tmp" 2>/dev/null
 mv -f -- "$tmp" "$f"
-`;
+`);

@@ -11,6 +11,8 @@
 // FLAVOUR`), so an unnamed level still costs one round trip; the caller checks that choice against
 // decideFlavour. The instances' addresses (ADDRESSES_QUERY) are read only after ADDRESSES_ARG.
 
+import { endMarked } from './bounded.js';
+
 export const PROBE_MARK = '@@nestctl@@';
 
 /** What the probe asks for the instances and the images; steps re-check them with the same query alone. */
@@ -29,7 +31,7 @@ export const ADDRESSES_QUERY = '/1.0/instances?recursion=2&all-projects=true';
 export const ADDRESSES_ARG = '--addresses';
 
 // String.raw: the shell sees every backslash as written here.
-export const PROBE_SCRIPT = String.raw`
+export const PROBE_SCRIPT = endMarked(String.raw`
 sec() { printf '${PROBE_MARK} %s %s ' "$1" "$2"; }
 run() { name=$1; shift; out=$("$@" 2>&1); rc=$?; sec "$name" "$rc"; printf '%s' "$out" | base64 -w0; echo; }
 file() { if [ -e "$2" ]; then sec "$1" "$(stat -c %.9Y "$2")"; base64 -w0 < "$2"; echo; else sec "$1" absent; echo; fi; }
@@ -82,4 +84,4 @@ run images "$cli" query '${IMAGES_QUERY}'
 run pools "$cli" query '${POOLS_QUERY}'
 run networks "$cli" query '/1.0/networks?recursion=1'
 run profiles "$cli" query '${PROFILES_QUERY}'
-`;
+`);

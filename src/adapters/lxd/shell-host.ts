@@ -3,7 +3,7 @@
 // step the same argv as on this machine, sent as one line of quoted words (shellStepArgv). All
 // else stays with the level it wraps (the client's `REMOTE:` commands, or the simulator's).
 
-import { CHANGE_TIMEOUT_MS } from './bounded.js';
+import { CHANGE_TIMEOUT_MS, END_MARK } from './bounded.js';
 import { CommandError, EnvironmentError } from '../../core/errors.js';
 import { type Flavour, flavourInfo } from '../../core/flavour/index.js';
 import type { FileState, ObservedLevel } from '../../core/observed.js';
@@ -58,7 +58,7 @@ export class ShellHostLevel extends DelegatingLevel {
 
   override async readSubid(file: SubidFile): Promise<Pick<FileState, 'text' | 'sha256'>> {
     const argv = readSubidArgv(file);
-    const r = await this.run(argv);
+    const r = await this.run(argv, { endMark: END_MARK });
     const answer = r.code === 0 ? subidAnswer(r.stdout) : null;
     if (answer) return answer;
     if (r.code !== 0) throw new CommandError(shellStepArgv(this.shell.prefix, argv), r.code, r.stderr || r.stdout, this.where);
@@ -71,7 +71,7 @@ export class ShellHostLevel extends DelegatingLevel {
 
   override async writeSubid(file: SubidFile, text: string, expectedSha256: string | null, options: SubidWriteOptions = {}): Promise<void> {
     const argv = writeSubidArgv(file, expectedSha256, options.forgetOriginal ?? false, options.entries ?? []);
-    const r = await this.run(argv, { stdin: text });
+    const r = await this.run(argv, { stdin: text, endMark: END_MARK });
     if (r.code !== 0)
       throw subidWriteFailure(r, '') ?? new CommandError(shellStepArgv(this.shell.prefix, argv), r.code, r.stderr || r.stdout, this.where);
   }

@@ -13,6 +13,8 @@
 // fsync the directory (coreutils >= 8.24 `sync FILE`; plain `sync` where that is missing).
 // Exit codes: 3 = stale (content changed), 4 = locked by someone else, 5 = refused new text.
 
+import { endMarked } from './bounded.js';
+
 export const STALE_EXIT = 3;
 export const LOCKED_EXIT = 4;
 export const REFUSED_EXIT = 5;
@@ -20,7 +22,7 @@ export const REFUSED_EXIT = 5;
 /** How often and how long (seconds) to retry a lock held by a live process. */
 export const LOCK_TRIES = 5;
 
-export const WRITE_SUBID_SCRIPT = `
+export const WRITE_SUBID_SCRIPT = endMarked(`
 set -eu
 f=$1; expected=$2; forget=\${3:-keep}; entry=\${4:-}; state=\${5:-/var/lib/nestctl}
 orig="$state/$(basename "$f").orig"
@@ -70,4 +72,4 @@ sync "$tmp" "$f-" 2>/dev/null || sync
 mv -f "$tmp" "$f"
 sync "$(dirname "$f")" 2>/dev/null || sync
 if [ "$forget" = forget ]; then rm -f "$orig"; fi
-`;
+`);
