@@ -62,14 +62,14 @@ writeFileSync(
   ].join('\n'),
 );
 // A provisioned fleet, made twice: each container provisioned on its own, and as copies
-// (copy_of) of one provisioned container. The setup is a CPU-bound loop (about 2 s of one core
+// (copy_of) of one provisioned container. The setup is a CPU-bound loop (about 10 s of one core
 // here) standing for a package install, with two files.
 const PROVISION = [
   '    files:',
   '      - { path: /etc/app.conf, content: "listen = 8080\\n" }',
   '      - { path: /etc/motd, content: "provisioned\\n" }',
   '    setup:',
-  "      - [sh, -c, 'i=0; while [ $i -lt 1500000 ]; do i=$((i+1)); done; touch /root/provisioned']",
+  "      - [sh, -c, 'i=0; while [ $i -lt 6000000 ]; do i=$((i+1)); done; touch /root/provisioned']",
 ];
 const HEADER = ['apiVersion: nestctl/v1', 'host:', '  flavour: debian', 'containers:'];
 const EACH = join(TMP, 'provisioned-each.yaml');
