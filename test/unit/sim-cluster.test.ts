@@ -190,6 +190,8 @@ describe('a changed target: moves the root container', () => {
     expect(p.steps.map((s) => s.id)).toEqual(['labc:c1:move-instance']);
     const [move] = stepOf(p, 'move-instance');
     expect(move).toMatchObject({ from: 'm2', to: 'm1', running: true, stops: ['c1', 'c1/c2', 'c1/c2/c3', 'c1/c4'] });
+    // What ran inside is waited for once c1 runs on m1: apply returns when the tree runs.
+    expect(move).toMatchObject({ inside: ['c1/c4', 'c1/c2', 'c1/c2/c3'] });
     expect(renderPlanText(p, colours(false), { verbose: false })).toContain(
       "~ c1: move from member m2 to m1\n      c1 is on member m2, not on its target m1: stops c1 and its 3 nested containers while it moves; their files move with c1's rootfs",
     );
@@ -204,6 +206,7 @@ describe('a changed target: moves the root container', () => {
     expect(labc(hosts).uidMap('c1')).toBe('0 1000000 10000001');
     // The levels inside keep their maps: they lie inside c1's own ids.
     expect(labc(hosts).uidMap('c1/c2')).toBe(inner);
+    expect((await labc(hosts).level('c1/c2').probe()).instances.map((i) => [i.name, i.status])).toEqual([['c3', 'Running']]);
     expect((await plan(hosts, m)).steps).toEqual([]);
   });
 

@@ -158,7 +158,7 @@ export function movesView(manifest: Manifest, tree: ObservedTree): MovesView {
 }
 
 /** The LXD containers seen running inside container `path`, at every depth, parents first. */
-function runningInside(levels: Record<string, LevelObservation>, path: string): string[] {
+export function runningInside(levels: Record<string, LevelObservation>, path: string): string[] {
   const seen = levels[path];
   if (seen?.kind !== 'observed') return [];
   return seen.level.instances

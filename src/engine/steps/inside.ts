@@ -1,4 +1,4 @@
-// What a step that stops, renames or copies a container that holds containers does about its
+// What a step that stops, renames, moves or copies a container that holds containers does about its
 // inside once the container runs again: waits until what ran inside runs (LXD starts what ran when
 // its daemon stopped, after a rename or restart), or starts it (a copy's inside comes up stopped,
 // LXD leaving a copied daemon's containers as they were on disk), parents first, for as long as a

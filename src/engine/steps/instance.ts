@@ -3,6 +3,7 @@
 // instances and refuses what no longer holds; a delete applies the deletion rule to the
 // container as it is now (engine/live-deletion.ts).
 
+import { insideRunning } from './inside.js';
 import { EnvironmentError } from '../../core/errors.js';
 import { managedInstance } from '../../core/observed.js';
 import { refusedDeleteMessage } from '../../core/plan/deletion.js';
@@ -91,13 +92,22 @@ export async function restartInstance(step: StepOf<'restart-instance'>, { level 
 }
 
 /** A root container to another cluster member, only from where and in the state it was planned in. */
-export async function moveInstance(step: StepOf<'move-instance'>, { level, context }: StepRun): Promise<StepResult> {
+export async function moveInstance(step: StepOf<'move-instance'>, { level, levels, context }: StepRun): Promise<StepResult> {
   if (!context.move) throw new EnvironmentError(`${step.id}: a move needs a clustered remote host`, 'report this as a bug', step.level);
   const now = await instanceOf(level, step.name, step);
   if (now.location === step.to) return { changed: false, why: `already on ${step.to}` };
   if (now.location !== step.from) throw stale(step, `${step.path} is on ${now.location ?? 'no member'} now, not ${step.from}`);
   if ((now.status === 'Running') !== step.running) throw stale(step, `${step.path} is ${now.status.toLowerCase()} now`);
   await context.move(step.name, step.to, step.running);
+  // LXD starts what ran inside once it runs on its new member: apply returns when it does.
+  if (step.running)
+    await insideRunning(
+      levels,
+      step.path,
+      'moved',
+      step.inside.map((path) => ({ path, waitBoot: false })),
+      false,
+    );
   return CHANGED;
 }
 

@@ -6,6 +6,7 @@ import { type ConfigChanges, configChanges } from '../../config-drift.js';
 import { impliedReasons, markers } from '../../desired-config.js';
 import { pre } from '../../level-context.js';
 import type { Step } from '../../model.js';
+import { runningInside } from '../../moves.js';
 import { moveCost } from '../../placement.js';
 import { moveInstanceStep, updateConfigStep } from '../../steps/instance.js';
 import { type ChildInput, stepAt, withImplied } from './child.js';
@@ -47,6 +48,7 @@ export function moveStep(c: ChildInput, existing: ObservedInstance, after: strin
     to: move.to,
     running,
     stops,
+    inside: running ? runningInside(c.ctx.input.tree.levels, spec.path) : [],
   });
 }
 
