@@ -15,9 +15,9 @@ const DIR = mkdtempSync(join(tmpdir(), 'nestctl-provision-'));
 writeFileSync(join(DIR, 'motd'), 'welcome to prv1\n');
 
 /** The manifest, with `extra` setup commands appended to the inner container's list. */
-function manifest(extra: string[][] = []): string {
-  const file = join(DIR, `provision-${extra.length}.yaml`);
-  const inner = [['sh', '-c', 'echo ran >> /etc/nestctl-setup.log'], ...extra];
+function manifest(extra: string[][] = [], first = 'echo ran >> /etc/nestctl-setup.log'): string {
+  const file = join(DIR, `provision-${extra.length}-${first.length}.yaml`);
+  const inner = [['sh', '-c', first], ...extra];
   writeFileSync(
     file,
     [
@@ -105,14 +105,22 @@ describe.skipIf(why !== null)(`files and setup on real LXD${why ? ` (skipped: ${
     expect((await inside([OUTER, INNER], ['stat', '-c', '%a %u %g', '/etc/app/app.conf'])).trim()).toBe('640 1000 100');
   });
 
-  it('plans a changed setup list as a re-run of the whole list', async () => {
-    const changed = manifest([['touch', '/etc/nestctl-more']]);
-    const planned = await nestctl(['plan', '--host-restart', RESTART, changed]);
+  it('runs only the commands added at the end of a setup list, and a changed list whole', async () => {
+    const grown = manifest([['touch', '/etc/nestctl-more']]);
+    const planned = await nestctl(['plan', '--host-restart', RESTART, grown]);
     expect(planned.code, planned.stderr).toBe(0);
-    expect(planned.stdout).toContain(`~ ${OUTER}/${INNER}: setup (list changed: re-run 2 commands)`);
-    const r = await nestctl(['apply', '--auto-approve', '--ci', '--host-restart', RESTART, changed]);
+    expect(planned.stdout).toContain(`~ ${OUTER}/${INNER}: setup (run 1 command after the 1 that ran)`);
+    const r = await nestctl(['apply', '--auto-approve', '--ci', '--host-restart', RESTART, grown]);
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
-    expect(await inside([OUTER, INNER], ['cat', '/etc/nestctl-setup.log'])).toBe('ran\nran\n');
+    expect(await inside([OUTER, INNER], ['cat', '/etc/nestctl-setup.log'])).toBe('ran\n');
+    expect((await run(execIn([OUTER, INNER], ['test', '-e', '/etc/nestctl-more']))).code).toBe(0);
+
+    const changed = manifest([['touch', '/etc/nestctl-more']], 'echo again >> /etc/nestctl-setup.log');
+    const replanned = await nestctl(['plan', '--host-restart', RESTART, changed]);
+    expect(replanned.stdout).toContain(`~ ${OUTER}/${INNER}: setup (list changed: re-run 2 commands)`);
+    const again = await nestctl(['apply', '--auto-approve', '--ci', '--host-restart', RESTART, changed]);
+    expect(again.code, `${again.stdout}\n${again.stderr}`).toBe(0);
+    expect(await inside([OUTER, INNER], ['cat', '/etc/nestctl-setup.log'])).toBe('ran\nagain\n');
     expect(await inside([OUTER], ['cat', '/etc/nestctl-setup.log'])).toBe('ran\n');
   });
 });
