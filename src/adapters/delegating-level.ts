@@ -90,6 +90,9 @@ export class DelegatingLevel implements LxdLevel {
   copyInstance(source: string, snapshot: string, name: string, target?: string): Promise<void> {
     return this.inner.copyInstance(source, snapshot, name, target);
   }
+  restoreSnapshot(name: string, snapshot: string): Promise<void> {
+    return this.inner.restoreSnapshot(name, snapshot);
+  }
   deleteSnapshot(name: string, snapshot: string): Promise<void> {
     return this.inner.deleteSnapshot(name, snapshot);
   }

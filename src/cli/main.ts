@@ -46,7 +46,11 @@ async function main(argv: string[]): Promise<number> {
         'delete and create again this node (e.g. c1/c2) and all it holds, though the manifest does not require it; repeatable',
         (v: string, prev: string[] = []) => [...prev, v],
       )
-      .option('--target <path>', 'only this node (e.g. c1/c2), its subtree and what its ancestors must do for it');
+      .option('--target <path>', 'only this node (e.g. c1/c2), its subtree and what its ancestors must do for it')
+      .option(
+        '--snapshot',
+        'snapshot each existing container before the plan changes it (lxc snapshot), so a failed apply can be rolled back',
+      );
 
   // Commands that change things: apply and destroy.
   const executeOptions = (cmd: Command): Command =>
@@ -85,7 +89,11 @@ async function main(argv: string[]): Promise<number> {
         program
           .command('apply')
           .description('plan, ask for approval, and carry the plan out level by level; or apply a saved plan')
-          .argument('<file>', 'manifest, or a plan saved with plan --out (applied without asking, refused if stale)'),
+          .argument('<file>', 'manifest, or a plan saved with plan --out (applied without asking, refused if stale)')
+          .option(
+            '--rollback-on-failure',
+            'when a step fails, restore the containers snapshotted before it (with --snapshot, or a plan saved with it) and what ran inside them',
+          ),
       ),
     ),
   ).action(async (file: string, opts) => {

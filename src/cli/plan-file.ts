@@ -22,9 +22,10 @@ export async function readPlanIfAny(file: string): Promise<Plan | null> {
 /** A saved plan records how it was planned; flags that would plan it differently are refused. */
 export function refusePlanningFlags(
   file: string,
-  flags: { hostRestart?: string; prune?: boolean; replace?: string[]; target?: string },
+  flags: { hostRestart?: string; prune?: boolean; replace?: string[]; target?: string; snapshot?: boolean },
 ): void {
   const given = [
+    flags.snapshot && '--snapshot',
     flags.hostRestart !== undefined && '--host-restart',
     flags.prune && '--prune',
     flags.replace?.length && '--replace',

@@ -22,6 +22,8 @@ export interface PlanFlags extends ConnectionOptions {
   replace?: string[];
   target?: string;
   restoreIds?: boolean;
+  /** --snapshot: each existing container the plan changes is snapshotted first. */
+  snapshot?: boolean;
   /** --parallel: hosts observed and planned at once. */
   parallel?: string;
 }
@@ -61,6 +63,7 @@ export function pipelineOptions(
     prune: flags.prune ?? false,
     restoreIds: flags.restoreIds ?? false,
     ...(flags.replace?.length ? { replace: flags.replace } : {}),
+    ...(flags.snapshot ? { snapshot: true } : {}),
     target: flags.target ?? null,
     ...(flags.parallel !== undefined ? { parallel: parseParallel(flags.parallel)! } : {}),
   };

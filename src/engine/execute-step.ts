@@ -10,6 +10,7 @@ import { initDaemon, restartDaemon } from './steps/daemon.js';
 import { restartService } from './steps/docker.js';
 import { pushFile } from './steps/files.js';
 import { copyInstance } from './steps/copy.js';
+import { restoreInstance, snapshotInstance } from './steps/snapshot.js';
 import { renameInstance } from './steps/rename.js';
 import { copyImage, fetchImage } from './steps/image.js';
 import { createInstance, deleteInstance, moveInstance, restartInstance, startInstance, updateConfig } from './steps/instance.js';
@@ -36,6 +37,8 @@ const HANDLERS: StepHandlers = {
   'move-instance': moveInstance,
   'rename-instance': renameInstance,
   'copy-instance': copyInstance,
+  'snapshot-instance': snapshotInstance,
+  'restore-instance': restoreInstance,
   'delete-instance': deleteInstance,
   'push-file': pushFile,
   'run-setup': runSetup,

@@ -95,11 +95,13 @@ const plannerModules = () =>
     import('../core/plan/destroy.js'),
     import('../core/plan/assemble.js'),
     import('../core/plan/target.js'),
-  ]).then(([p, d, a, t]) => ({
+    import('../core/plan/snapshots.js'),
+  ]).then(([p, d, a, t, s]) => ({
     planLevels: p.planLevels,
     planDestroy: d.planDestroy,
     assemblePlan: a.assemblePlan,
     targetPlan: t.targetPlan,
+    withSnapshots: s.withSnapshots,
   }));
 
 /** Observe and plan one host's tree (the manifest already cut to it when there are several). */
@@ -138,11 +140,12 @@ async function planOneHost(
     // An apply plan records restoreIds false whatever it was asked.
     restoreIds: mode === 'destroy' && (options.restoreIds ?? false),
   };
-  const { planLevels, planDestroy, assemblePlan, targetPlan } = await loading;
+  const { planLevels, planDestroy, assemblePlan, targetPlan, withSnapshots } = await loading;
   // A container the manifest renamed that is still under its old name is destroyed under it.
   const parts = mode === 'destroy' ? planDestroy(asFound(manifest, tree), tree, stamp) : planLevels(manifest, allocation, tree, stamp);
   if (!parts.ok) return { ...parts, tree };
-  const plan = assemblePlan(mode, manifest, tree, stamp, parts.parts);
+  const assembled = assemblePlan(mode, manifest, tree, stamp, parts.parts);
+  const plan = mode === 'apply' && options.snapshot ? withSnapshots(assembled, tree) : assembled;
   return { ok: true, plan: options.target ? targetPlan(plan, options.target) : plan, tree };
 }
 
@@ -178,6 +181,7 @@ export function savedPlanOptions(saved: Plan, tool: string): PipelineOptions {
     prune: saved.options.prune,
     restoreIds: saved.options.restoreIds,
     ...(saved.options.replace ? { replace: saved.options.replace } : {}),
+    ...(saved.options.snapshot ? { snapshot: true } : {}),
     target: saved.target,
   };
 }

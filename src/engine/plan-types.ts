@@ -20,6 +20,8 @@ export interface PipelineOptions {
   restoreIds?: boolean;
   /** Node paths to delete and create again (--replace). */
   replace?: string[];
+  /** Snapshot each existing container before the plan changes it (--snapshot, core/plan/snapshots.ts). */
+  snapshot?: boolean;
   /** Node path to restrict the plan to (--target). */
   target?: string | null;
   /** How many hosts are observed and planned at once (--parallel); default 4. */

@@ -143,6 +143,8 @@ export interface LxdLevel {
   copyInstance(source: string, snapshot: string, name: string, target?: string): Promise<void>;
   /** `delete NAME/SNAPSHOT`. */
   deleteSnapshot(name: string, snapshot: string): Promise<void>;
+  /** `restore NAME SNAPSHOT`: its disk and config as the snapshot holds them; a running container is restarted. */
+  restoreSnapshot(name: string, snapshot: string): Promise<void>;
   /** `delete --force`: running or not, with everything inside it (the caller proved it all deletable). */
   deleteInstance(name: string): Promise<void>;
   updateInstance(name: string, update: InstanceUpdate): Promise<void>;

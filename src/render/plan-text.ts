@@ -31,6 +31,7 @@ export function stepSymbol(step: Step): '+' | '~' | '-' | '-/+' {
     case 'create-profile':
     case 'create-instance':
     case 'copy-instance':
+    case 'snapshot-instance':
     case 'copy-image':
     case 'fetch-image':
     case 'init-daemon':
@@ -104,6 +105,10 @@ function titleAt(step: Step, plan: Pick<Plan, 'levels' | 'flavours'>): string {
       return `${step.path}: move from member ${step.from} to ${step.to}`;
     case 'copy-instance':
       return `${step.path}: copy of ${step.sourcePath} (from a snapshot${step.inside.length > 0 ? `; starts the ${step.inside.length === 1 ? 'container' : `${step.inside.length} containers`} inside it` : ''})`;
+    case 'snapshot-instance':
+      return `${step.path}: snapshot ${step.snapshot} (before this plan changes it)`;
+    case 'restore-instance':
+      return `${step.path}: restore ${step.snapshot} (restarts ${step.path}${step.inside.length > 0 ? `, then starts the ${step.inside.length === 1 ? 'container' : `${step.inside.length} containers`} inside it` : ''})`;
     case 'rename-instance':
       return `${step.fromPath} → ${step.path}: rename${step.running ? ` (LXD renames only a stopped container: ${stopsFor(step.fromPath, step.inside.length)})` : ''}`;
   }

@@ -14,7 +14,7 @@ import { commandNotFound, lxcFailure, socketRefused } from './errors.js';
 import { exportImageTo, fetchImage, importImageFiles, pushFile } from './images.js';
 import { createInstance, deleteInstance, renameInstance, startInstance, stopInstance, updateInstance } from './instances.js';
 import { probeLevel } from './probe.js';
-import { copyInstance, deleteSnapshot, snapshotInstance } from './snapshots.js';
+import { copyInstance, deleteSnapshot, restoreInstance, snapshotInstance } from './snapshots.js';
 import { createProfile, deleteProfile, writeProfile } from './profiles.js';
 import { reach } from './reach.js';
 import type { World } from './state.js';
@@ -72,6 +72,9 @@ export async function answerClient(
     }
     case 'snapshot':
       snapshotInstance(world, path, rest[0]!, rest[1]!);
+      return ok();
+    case 'restore':
+      restoreInstance(world, path, rest[0]!, rest[1]!);
       return ok();
     case 'copy':
       return copy(world, path, argv, rest);

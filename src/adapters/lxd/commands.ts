@@ -139,6 +139,8 @@ export const copyArgv = (cli: Cli, source: string, snapshot: string, name: strin
   name,
   ...(target !== undefined ? ['--target', target] : []),
 ];
+/** `lxc restore NAME SNAPSHOT` (LXD's lxc/restore.go). */
+export const restoreArgv = (cli: Cli, name: string, snapshot: string): string[] => [cli, 'restore', '-q', name, snapshot];
 export const deleteSnapshotArgv = (cli: Cli, name: string, snapshot: string): string[] => [cli, 'delete', '-q', `${name}/${snapshot}`];
 
 /** `config set` (when there is something to set), then `profile assign` (when asked). */

@@ -54,6 +54,7 @@ import {
   snapshotArgv,
   copyArgv,
   deleteSnapshotArgv,
+  restoreArgv,
   discardArgv,
   queryArgv,
   readSubidArgv,
@@ -415,6 +416,10 @@ export class ExecLevel implements LxdLevel {
 
   async copyInstance(source: string, snapshot: string, name: string, target?: string): Promise<void> {
     await this.run(this.here(copyArgv(await this.lxc(), this.ref(source), snapshot, this.ref(name), target)), { timeoutMs: 1_800_000 });
+  }
+
+  async restoreSnapshot(name: string, snapshot: string): Promise<void> {
+    await this.run(this.here(restoreArgv(await this.lxc(), this.ref(name), snapshot)), { timeoutMs: 1_800_000 });
   }
 
   async deleteSnapshot(name: string, snapshot: string): Promise<void> {

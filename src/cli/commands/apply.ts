@@ -5,6 +5,7 @@ import { lockHost } from '../../adapters/host-lock.js';
 import { lockOwner } from '../../adapters/lxd/remote-host.js';
 import { lockRemotes } from '../../engine/remote-locks.js';
 import { hostPart } from '../../core/plan/hosts.js';
+import { rollbackPlan } from '../../core/plan/snapshots.js';
 import { deferredPart } from '../../core/plan/target.js';
 import { parseDuration } from '../../core/duration.js';
 import { NestctlError } from '../../core/errors.js';
@@ -37,6 +38,8 @@ export interface ApplyFlags extends PlanFlags {
   ci?: boolean;
   /** Duration text (`30s`, `2m`); `0` = fail at once when another apply holds the host lock. */
   lockTimeout?: string;
+  /** After a failed step, restore the containers the plan snapshotted (core/plan/snapshots.ts). */
+  rollbackOnFailure?: boolean;
 }
 
 export async function applyCommand(file: string, flags: ApplyFlags, c: Colours, mode: Plan['mode'] = 'apply'): Promise<number> {
@@ -58,6 +61,8 @@ export async function applyCommand(file: string, flags: ApplyFlags, c: Colours, 
     // The file's steps are never run: only a fresh plan identical to them.
     plan = await rederive(saved, file, loaded, connection);
   } else {
+    // A rollback needs its snapshots.
+    if (flags.rollbackOnFailure) flags = { ...flags, snapshot: true };
     loaded = await loadManifestFile(file);
     printWarnings(loaded, c, json);
     connection = await openConnection(loaded.manifest, flags);
@@ -94,11 +99,14 @@ export async function applyCommand(file: string, flags: ApplyFlags, c: Colours, 
     ? () => undefined
     : await lockHost({ timeoutMs: lockTimeoutMs, onWait: (m) => printErr(`${m}\n`, c) });
   let summary: ApplySummary;
+  let rolledBack: ApplySummary | null = null;
   try {
     const releaseRemotes = await lockRemotes(connection.hosts ?? [], lockOwner());
     const host = connection.hosts ? new Map(connection.hosts.map((h) => [h.name, h])) : connection.host;
     try {
       summary = await execute(plan, host, flags, c, emit);
+      if (flags.rollbackOnFailure && (summary.failed.length > 0 || summary.skipped.length > 0))
+        rolledBack = await rollBack(plan, summary, (p) => execute(p, host, flags, c, emit), out, c);
       // Copies that waited for their source (Plan.deferred): planned and made once it runs.
       let deferred = mode === 'apply' && summary.failed.length === 0 && summary.skipped.length === 0 ? (plan.deferred ?? []) : [];
       while (deferred.length > 0) {
@@ -125,6 +133,7 @@ export async function applyCommand(file: string, flags: ApplyFlags, c: Colours, 
   }
   if (emit) emitSummary(emit, summary);
   else printSummary(summary, c, plan, connection.simulation !== null);
+  if (rolledBack && !emit) printRollback(rolledBack, c, plan);
   if (summary.failed.length > 0 || summary.skipped.length > 0) return EXIT_ERROR;
   await connection.save?.();
   if (connection.simulation && !json && mode === 'apply' && !plan.target) {
@@ -217,6 +226,42 @@ function printSummary(s: ApplySummary, c: Colours, plan: Plan, simulated: boolea
   const secs = `${(s.ms / 1000).toFixed(1)} s`;
   if (s.failed.length === 0 && s.skipped.length === 0) out.write(c.green(c.bold(`${what} complete! Steps: ${counts} (${secs}).\n`)));
   else out.write(c.red(c.bold(`${what} incomplete. Steps: ${counts} (${secs}). Run nestctl plan to see what remains.\n`)));
+}
+
+/**
+ * After a failed apply: the containers snapshotted before it whose subtree did not complete are
+ * restored, as a plan of their own (core/plan/snapshots.ts); null when there is nothing to restore.
+ */
+async function rollBack(
+  plan: Plan,
+  summary: ApplySummary,
+  run: (p: Plan) => Promise<ApplySummary>,
+  out: NodeJS.WriteStream | null,
+  c: Colours,
+): Promise<ApplySummary | null> {
+  const unfinished = [...summary.failed.map((f) => f.step), ...summary.skipped.map((k) => k.step)];
+  const ids = new Set(unfinished.map((s) => s.id));
+  const taken = plan.steps.filter((s) => s.kind === 'snapshot-instance' && !ids.has(s.id)).map((s) => s.id);
+  const back = rollbackPlan(plan, taken, unfinished);
+  if (back.steps.length === 0) return null;
+  out?.write(
+    `\n${c.bold('Rolling back (--rollback-on-failure): the containers the failed steps were about, as they were before this apply:')}\n`,
+  );
+  out?.write(renderPlanText(back, c));
+  out?.write('\n');
+  return run(back);
+}
+
+function printRollback(s: ApplySummary, c: Colours, plan: Plan): void {
+  for (const f of s.failed) printOut(c.red(`✖ rollback: ${stepTitle(f.step, plan)}: ${f.error.message}\n`), c);
+  printOut(
+    s.failed.length === 0
+      ? c.yellow(
+          `Rolled back ${s.done} container${s.done === 1 ? '' : 's'} to their snapshots. Run nestctl plan to see what the manifest still asks for.\n`,
+        )
+      : c.red('Rollback incomplete: look at the containers above; their snapshots are kept (lxc info NAME lists them).\n'),
+    c,
+  );
 }
 
 function addSummaries(a: ApplySummary, b: ApplySummary): ApplySummary {

@@ -3,7 +3,7 @@
 //   create-instance, copy-instance
 //                            the container is added; its start in the same plan is part of the add
 //   start-instance           of a container this plan does not create: changed (stopped → running)
-//   update-config, restart-instance, move-instance, rename-instance, push-file, run-setup
+//   update-config, restart-instance, move-instance, rename-instance, restore-instance, push-file, run-setup
 //                            changed (a container counts once, whatever number of its steps),
 //                            unless this plan adds it
 //   delete-instance          destroyed; a half-made container deleted and created again is counted
@@ -11,7 +11,7 @@
 //   create-lxc, start-lxc, configure-lxc, delete-lxc
 //                            as their LXD kin: an LXC container is a container
 //   write-subid, restart-daemon, restart-service, init-daemon, copy-image, fetch-image,
-//   write-lxc-file, create-profile, update-profile, delete-profile
+//   write-lxc-file, create-profile, update-profile, delete-profile, snapshot-instance
 //                            steps only: they change a level's daemon, files or profiles, or
 //                            restart a service, not a container (the summary counts containers; a
 //                            profile change shows as its own +/~/- line above it)
@@ -46,7 +46,8 @@ export function planCounts(plan: Pick<Plan, 'steps'>): PlanCounts {
       s.kind === 'update-config' ||
       s.kind === 'restart-instance' ||
       s.kind === 'move-instance' ||
-      s.kind === 'rename-instance'
+      s.kind === 'rename-instance' ||
+      s.kind === 'restore-instance'
     )
       changed.add(s.path);
   }

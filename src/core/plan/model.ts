@@ -155,6 +155,8 @@ export type Step = StepBase &
         to: string;
         running: boolean;
         stops: string[];
+        /** The containers seen running inside it, parents first: waited for once it runs again (engine/steps/inside.ts). */
+        inside: string[];
         precondition: Precondition;
       }
     /**
@@ -201,6 +203,33 @@ export type Step = StepBase &
         waitBoot: boolean;
         inside: Array<{ path: string; waitBoot: boolean }>;
         markers: string[];
+        precondition: Precondition;
+      }
+    /**
+     * A snapshot of an existing container taken before this plan changes it (apply --snapshot,
+     * core/plan/snapshots.ts), at its parent's level: `lxc snapshot NAME SNAPSHOT`. Every step
+     * about it or inside it waits for it. `inside`: the containers seen running inside it,
+     * parents first, which a restore leaves stopped.
+     */
+    | {
+        kind: 'snapshot-instance';
+        name: string;
+        path: string;
+        snapshot: string;
+        inside: Array<{ path: string; waitBoot: boolean }>;
+        precondition: Precondition;
+      }
+    /**
+     * A container put back as its snapshot holds it (apply --rollback-on-failure, after a failed
+     * step about it or inside it): `lxc restore NAME SNAPSHOT`, which restarts a running one; then
+     * `inside` started (LXD leaves them stopped) and waited for.
+     */
+    | {
+        kind: 'restore-instance';
+        name: string;
+        path: string;
+        snapshot: string;
+        inside: Array<{ path: string; waitBoot: boolean }>;
         precondition: Precondition;
       }
     /**
@@ -361,6 +390,8 @@ export interface PlanRecordedOptions {
   hostRestart: string[] | null;
   /** Node paths replaced though the manifest does not require it (--replace); absent when none. */
   replace?: string[];
+  /** Snapshot each existing container before the plan changes it (--snapshot); absent when not. */
+  snapshot?: boolean;
 }
 
 export interface Plan {

@@ -8,11 +8,11 @@
 import type { DeferredCopy, Plan, Step } from './model.js';
 
 /** The node or level a step is about. */
-function subject(step: Step): string {
+export function subject(step: Step): string {
   return 'path' in step ? step.path : step.level;
 }
 
-const within = (path: string, target: string): boolean => path === target || path.startsWith(`${target}/`);
+export const within = (path: string, target: string): boolean => path === target || path.startsWith(`${target}/`);
 
 export function targetPlan(plan: Plan, target: string): Plan {
   const part = withDependencies(plan, (s) => within(subject(s), target) || (s.kind === 'rename-instance' && within(target, s.path)), [
