@@ -7,6 +7,7 @@
 // (core/manifest/build.ts). Pure.
 
 import { type ContainerSpec, type Manifest, hostsContainers } from '../manifest/model.js';
+import type { InsideStart } from './model.js';
 import { type ContainerFiles, type LevelObservation, MANAGED_PROJECT, type ObservedTree, managedInstance } from '../observed.js';
 import { joinPath, parentPath } from '../paths.js';
 import { MARKER_PATH } from './desired-config.js';
@@ -16,7 +17,7 @@ export interface CopyView {
   from: string;
   to: string;
   /** The containers seen running inside the source, by their paths in the copy, parents first: started in the copy. */
-  inside: Array<{ path: string; waitBoot: boolean }>;
+  inside: InsideStart[];
   /** nestctl's containers inside it, by their paths in the copy, parents first: their user.nestctl.path follows. */
   markers: string[];
 }

@@ -11,6 +11,21 @@ import type { PreseedNeeds } from './preseed.js';
 
 export const PLAN_FORMAT_VERSION = 1;
 
+/** A container inside the one a step stops, copies or restores, to be running again after it; `waitBoot`: its own boot is waited for when it is started. */
+export interface InsideStart {
+  path: string;
+  waitBoot: boolean;
+}
+
+/** What a snapshot step and its restore share: the container, the snapshot, and what ran inside it. */
+interface SnapshotFields {
+  name: string;
+  path: string;
+  snapshot: string;
+  inside: InsideStart[];
+  precondition: Precondition;
+}
+
 interface StepBase {
   /** Stable id within the plan, e.g. "c1/c2:write-subid:subuid". */
   id: string;
@@ -201,7 +216,7 @@ export type Step = StepBase &
         target?: string;
         hosting: boolean;
         waitBoot: boolean;
-        inside: Array<{ path: string; waitBoot: boolean }>;
+        inside: InsideStart[];
         markers: string[];
         precondition: Precondition;
       }
@@ -211,27 +226,13 @@ export type Step = StepBase &
      * about it or inside it waits for it. `inside`: the containers seen running inside it,
      * parents first, which a restore leaves stopped.
      */
-    | {
-        kind: 'snapshot-instance';
-        name: string;
-        path: string;
-        snapshot: string;
-        inside: Array<{ path: string; waitBoot: boolean }>;
-        precondition: Precondition;
-      }
+    | ({ kind: 'snapshot-instance' } & SnapshotFields)
     /**
      * A container put back as its snapshot holds it (apply --rollback-on-failure, after a failed
      * step about it or inside it): `lxc restore NAME SNAPSHOT`, which restarts a running one; then
      * `inside` started (LXD leaves them stopped) and waited for.
      */
-    | {
-        kind: 'restore-instance';
-        name: string;
-        path: string;
-        snapshot: string;
-        inside: Array<{ path: string; waitBoot: boolean }>;
-        precondition: Precondition;
-      }
+    | ({ kind: 'restore-instance' } & SnapshotFields)
     /**
      * A manifest file written inside container `path` (core/plan/concerns/files.ts); `before` is
      * what was there (null: absent, or the container is new).

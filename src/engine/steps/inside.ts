@@ -8,6 +8,7 @@
 import { EnvironmentError } from '../../core/errors.js';
 import { managedInstance } from '../../core/observed.js';
 import { MARKER_PATH } from '../../core/plan/desired-config.js';
+import type { InsideStart } from '../../core/plan/model.js';
 import { parentPath } from '../../core/paths.js';
 import type { LevelResolver } from '../levels.js';
 
@@ -25,7 +26,7 @@ export async function insideRunning(
   levels: LevelResolver,
   at: string,
   what: string,
-  inside: ReadonlyArray<{ path: string; waitBoot: boolean }>,
+  inside: readonly InsideStart[],
   start: boolean,
 ): Promise<void> {
   const deadline = Date.now() + INSIDE_WAIT_MS;
